@@ -1,0 +1,13 @@
+/** Flags that several commands share, declared once. */
+import {Flags} from '@oclif/core';
+
+export const keyFlag = Flags.string({char: 'k', description: 'work on this key\'s own list instead of the account list'});
+export const fileFlag = Flags.string({char: 'f', description: 'read entries from FILE, one a line (ENTRY [# label])'});
+export const dryRunFlag = Flags.boolean({description: 'show what would change, change nothing'});
+export const yesFlag = Flags.boolean({char: 'y', description: 'do not ask for confirmation'});
+
+/** --api / --smtp, exactly one. */
+export const channelFlags = {
+  api: Flags.boolean({description: 'API keys', exactlyOne: ['api', 'smtp']}),
+  smtp: Flags.boolean({description: 'SMTP keys', exactlyOne: ['api', 'smtp']}),
+};

@@ -1,0 +1,124 @@
+/**
+ * Reading input the way every command does: arguments, `-`, `--file` and
+ * piped stdin, streamed in large chunks and split into numbered lines, with a
+ * byte order mark, CRLF and trailing spaces tolerated and a bound on line
+ * length so that no input can exhaust memory.
+ */
+import {createReadStream} from 'node:fs';
+import {Readable} from 'node:stream';
+import {StringDecoder} from 'node:string_decoder';
+import {EntryInput, splitEntryLine} from '../core/allowlist.js';
+import {InputError} from '../core/errors.js';
+
+/** Lines longer than this are refused (or skipped, where a command tolerates bad lines). */
+export const MAX_LINE_LENGTH = 4096;
+
+export interface LineOptions {
+  /** Called for a line over MAX_LINE_LENGTH instead of throwing; the line is skipped. */
+  onTooLong?: (line: number) => void;
+}
+
+/**
+ * Calls `onLine` for each line of `stream` with its number (from 1). The line
+ * has its CR, a leading BOM and surrounding spaces removed. `onLine` may return
+ * a promise (for output backpressure); it is awaited before the next line.
+ */
+export async function eachLine(
+  stream: Readable,
+  onLine: (text: string, line: number) => void | Promise<void>,
+  options: LineOptions = {},
+): Promise<void> {
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  let line = 0;
+  let atStart = true;
+  let skipping = false;
+  const tooLong = (n: number) => {
+    if (!options.onTooLong) throw new InputError(`line ${n} is longer than ${MAX_LINE_LENGTH} characters`);
+    options.onTooLong(n);
+  };
+  const emit = (raw: string) => {
+    line++;
+    if (skipping) {
+      skipping = false;
+      return undefined;
+    }
+    if (raw.length > MAX_LINE_LENGTH) {
+      tooLong(line);
+      return undefined;
+    }
+    return onLine(raw.trim(), line);
+  };
+  for await (const chunk of stream) {
+    let text = rest + (typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer));
+    if (atStart && text.length > 0) {
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+      atStart = false;
+    }
+    let start = 0;
+    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+      const result = emit(text.slice(start, nl));
+      if (result !== undefined) await result;
+      start = nl + 1;
+    }
+    rest = text.slice(start);
+    if (rest.length > MAX_LINE_LENGTH && !skipping) {
+      // A line that does not end: refuse it now rather than hold it in memory.
+      tooLong(line + 1);
+      skipping = true;
+    }
+    if (skipping) rest = '';
+  }
+  rest += decoder.end();
+  if (rest.length > 0 || skipping) {
+    const result = emit(rest);
+    if (result !== undefined) await result;
+  }
+}
+
+export function openFile(file: string): Readable {
+  return createReadStream(file, {highWaterMark: 1 << 20});
+}
+
+/** Whether stdin is piped or redirected, rather than a terminal. */
+export function stdinIsPiped(): boolean {
+  return !process.stdin.isTTY;
+}
+
+export interface EntrySources {
+  args: string[];
+  file?: string;
+}
+
+/**
+ * Entries from arguments, `-` (stdin), `--file` and piped stdin (when no
+ * argument is given), each with where it came from. Throws an InputError when
+ * there is no input at all.
+ */
+export async function readEntryInputs(sources: EntrySources): Promise<EntryInput[]> {
+  const inputs: EntryInput[] = [];
+  const fromStream = async (stream: Readable, name: string) => {
+    await eachLine(stream, (text, line) => {
+      const parsed = splitEntryLine(text);
+      if (parsed) inputs.push({...parsed, where: name ? `line ${line} of ${name}` : `line ${line}`});
+    });
+  };
+  const readStdin = sources.args.includes('-') || (sources.args.length === 0 && !sources.file && stdinIsPiped());
+  sources.args.forEach((arg, i) => {
+    if (arg !== '-') inputs.push({text: arg, label: null, where: `argument ${i + 1}`});
+  });
+  if (sources.file) {
+    try {
+      await fromStream(openFile(sources.file), sources.file);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code) throw new InputError(`cannot read ${sources.file} (${code})`);
+      throw error;
+    }
+  }
+  if (readStdin) await fromStream(process.stdin, '');
+  if (inputs.length === 0) {
+    throw new InputError('no entries given', 'give entries as arguments, `-` or piped stdin, or --file FILE');
+  }
+  return inputs;
+}

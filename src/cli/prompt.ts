@@ -1,0 +1,25 @@
+/**
+ * Confirmations: asked only on a terminal. Without one, an action that needs
+ * confirming is refused (exit 4) unless the flag that skips the question was
+ * given, so no prompt ever waits on a pipe or a CI job.
+ */
+import {SafetyError} from '../core/errors.js';
+
+/** Whether a person can answer: stdin and stderr (where prompts are drawn) are terminals. */
+export function canAsk(): boolean {
+  return Boolean(process.stdin.isTTY && process.stderr.isTTY);
+}
+
+/**
+ * Resolves when the action may go ahead: `skip` (--yes or --force) was given,
+ * or a person said yes. Throws SafetyError otherwise.
+ */
+export async function confirmOrRefuse(question: string, skip: boolean, skipFlag: '--yes' | '--force'): Promise<void> {
+  if (skip) return;
+  if (!canAsk()) {
+    throw new SafetyError(`${question} — refused: there is no terminal to confirm on`, `pass ${skipFlag} to go ahead`);
+  }
+  const {confirm} = await import('@inquirer/prompts');
+  const yes = await confirm({message: question, default: false}, {output: process.stderr});
+  if (!yes) throw new SafetyError('not confirmed; nothing was changed');
+}

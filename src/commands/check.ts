@@ -1,0 +1,94 @@
+import {Args, Flags} from '@oclif/core';
+import {Decision, decide, Policy, Verdict} from '../core/decision.js';
+import {InputError} from '../core/errors.js';
+import {KeywardCommand, write} from '../cli/base.js';
+import {EXIT} from '../cli/exit-codes.js';
+import {eachLine, stdinIsPiped} from '../cli/input.js';
+import {paint} from '../cli/render.js';
+
+/** Output is flushed in blocks of about this many characters. */
+const FLUSH_AT = 1 << 16;
+
+export default class Check extends KeywardCommand {
+  static summary = 'Decide whether KEY may be used from each ADDRESS.';
+  static description = `KEY is a key's name or its secret (never printed). Addresses come as arguments, or one a line from - or piped stdin. Exit 0 when every address is allowed (or matches --expect), 1 when any is not, 2 for a bad address or an unknown key. check never writes to the store.`;
+  static examples = [
+    '<%= config.bin %> check billing 203.0.113.7',
+    '<%= config.bin %> check billing 203.0.113.7 198.51.100.9 --json',
+    'cat addresses.txt | <%= config.bin %> check billing - --ndjson > decisions.ndjson',
+    '<%= config.bin %> check billing 192.0.2.66 --expect deny',
+  ];
+  static strict = false;
+  static args = {
+    key: Args.string({description: 'key name or secret', required: true}),
+    addresses: Args.string({description: 'addresses to check; - reads stdin'}),
+  };
+  static flags = {
+    ndjson: Flags.boolean({description: 'one JSON object a line (for streams)', exclusive: ['json']}),
+    expect: Flags.option({options: ['allow', 'deny'] as const, description: 'the decision every address must get'})(),
+  };
+
+  async run(): Promise<void> {
+    const {args, argv, flags} = await this.parse(Check);
+    this.setup(flags);
+    const addresses = (argv as string[]).slice(1);
+    const fromStdin = addresses.includes('-') || (addresses.length === 0 && stdinIsPiped());
+    if (addresses.length === 0 && !fromStdin) {
+      throw new InputError('no address given', 'give addresses as arguments, or - to read them from stdin');
+    }
+    const policy = new Policy(await this.readStore(), this.now);
+    const keyPolicy = policy.forKey(policy.findKey(args.key));
+    const wanted: Verdict = flags.expect ?? 'allow';
+    const c = await paint();
+    const format = flags.ndjson
+      ? (d: Decision) => `${JSON.stringify(d)}\n`
+      : this.json
+        ? (d: Decision) => JSON.stringify(d)
+        : (d: Decision) => {
+            const verdict = d.decision === 'allow' ? c.green('allow') : c.red('deny ');
+            const matched = d.matched.length > 0 ? `  ${c.dim(d.matched.join(', '))}` : '';
+            return `${verdict}  ${d.ip}  ${d.reason}${matched}\n`;
+          };
+    const single = this.json && !fromStdin && addresses.length === 1;
+    const jsonArray = this.json && !single;
+
+    let misses = 0;
+    let count = 0;
+    let buffer = jsonArray ? '[' : '';
+    const add = (text: string, where: string): Promise<void> | void => {
+      let d: Decision;
+      try {
+        d = decide(keyPolicy, text);
+      } catch (error) {
+        if (error instanceof InputError) throw new InputError(`${where}: ${error.message}`, error.hint);
+        throw error;
+      }
+      if (d.decision !== wanted) misses++;
+      buffer += jsonArray ? `${count === 0 ? '\n' : ',\n'}${format(d)}` : format(d);
+      count++;
+      if (buffer.length >= FLUSH_AT) {
+        const out = buffer;
+        buffer = '';
+        return write(process.stdout, out);
+      }
+      return undefined;
+    };
+
+    for (const [i, a] of addresses.entries()) if (a !== '-') await add(a, `argument ${i + 2}`);
+    if (fromStdin) {
+      await eachLine(process.stdin, (text, line) => {
+        if (text.length === 0 || text.startsWith('#')) return undefined;
+        return add(text, `line ${line}`);
+      });
+    }
+    if (jsonArray) buffer += count === 0 ? ']\n' : '\n]\n';
+    if (single) buffer += '\n';
+    await write(process.stdout, buffer);
+    if (misses > 0) {
+      if (!this.json && !flags.ndjson) {
+        await this.tell(`${misses} of ${count} ${count === 1 ? 'address' : 'addresses'} ${flags.expect ? `did not get "${wanted}"` : 'denied'}`, 'warn');
+      }
+      process.exitCode = EXIT.denied;
+    }
+  }
+}

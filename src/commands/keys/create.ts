@@ -1,0 +1,38 @@
+import {Args, Flags} from '@oclif/core';
+import {addEntries, parseEntries} from '../../core/allowlist.js';
+import {InputError} from '../../core/errors.js';
+import {checkKeyName, newKeyRecord} from '../../core/keys.js';
+import {newSecret} from '../../core/secret.js';
+import {KeywardCommand} from '../../cli/base.js';
+import {renderSecret} from '../../cli/keys-view.js';
+
+export default class KeysCreate extends KeywardCommand {
+  static summary = 'Create a key and print its secret, once.';
+  static description = `The secret is 40 hex characters from a CSPRNG. Only its sha256 and a hint (a1b2…9f0e) are stored: save the secret now. --allow starts the key's own allowlist.`;
+  static examples = [
+    '<%= config.bin %> keys create billing --type api',
+    '<%= config.bin %> keys create relay --type smtp --allow 198.51.100.0/24 --allow 2001:db8::25',
+    'SECRET=$(<%= config.bin %> keys create ci --type api --json | jq -r .secret)',
+  ];
+  static args = {name: Args.string({description: 'key name (letters, digits, ".", "_", "-")', required: true})};
+  static flags = {
+    type: Flags.option({options: ['api', 'smtp'] as const, description: 'key type', required: true})(),
+    allow: Flags.string({description: 'an entry of the key\'s own allowlist (repeatable)', multiple: true}),
+  };
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(KeysCreate);
+    this.setup(flags);
+    checkKeyName(args.name);
+    const allow = parseEntries((flags.allow ?? []).map((text, i) => ({text, label: null, where: `--allow ${i + 1}`})), {});
+    const secret = newSecret();
+    const key = await this.updateStore((data) => {
+      if (data.keys.some((k) => k.name === args.name)) throw new InputError(`a key named ${args.name} exists already`);
+      const record = newKeyRecord(args.name, flags.type, secret, this.now);
+      addEntries(record.allow, allow.map((prefix) => ({prefix, label: null, source: 'manual', expiresAt: null})), this.now);
+      data.keys.push(record);
+      return record;
+    });
+    await this.report({name: key.name, type: key.type, secret, hint: key.hint}, () => renderSecret(key, secret, 'created'));
+  }
+}

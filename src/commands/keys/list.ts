@@ -1,0 +1,23 @@
+import {KeywardCommand} from '../../cli/base.js';
+import {keyJson} from '../../cli/keys-view.js';
+import {paint, table} from '../../cli/render.js';
+
+export default class KeysList extends KeywardCommand {
+  static summary = 'List keys: name, type, hint, status and own allowlist.';
+  static examples = ['<%= config.bin %> keys list', '<%= config.bin %> keys list --json'];
+
+  async run(): Promise<void> {
+    const {flags} = await this.parse(KeysList);
+    this.setup(flags);
+    const data = await this.readStore();
+    const keys = data.keys.map(keyJson);
+    await this.report(keys, async () => {
+      if (keys.length === 0) return 'no keys (create one with `keyward keys create NAME --type api`)';
+      const c = await paint();
+      return table(
+        ['name', 'type', 'hint', 'status', 'created', 'rotated', 'allow'],
+        keys.map((k) => [k.name, k.type, k.hint, k.status === 'active' ? c.green(k.status) : c.red(k.status), k.createdAt, k.rotatedAt, k.allow.join('\n') || '(account list)']),
+      );
+    });
+  }
+}

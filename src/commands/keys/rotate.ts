@@ -1,0 +1,34 @@
+import {Args} from '@oclif/core';
+import {InputError} from '../../core/errors.js';
+import {findKey} from '../../core/keys.js';
+import {hashSecret, hintOf, newSecret} from '../../core/secret.js';
+import {KeywardCommand} from '../../cli/base.js';
+import {yesFlag} from '../../cli/flags.js';
+import {renderSecret} from '../../cli/keys-view.js';
+import {confirmOrRefuse} from '../../cli/prompt.js';
+
+export default class KeysRotate extends KeywardCommand {
+  static summary = 'Give a key a new secret; the old one stops working at once.';
+  static description = `Asks on a terminal; without one it needs --yes. The new secret is printed once.`;
+  static examples = ['<%= config.bin %> keys rotate billing', '<%= config.bin %> keys rotate billing --yes --json'];
+  static args = {name: Args.string({description: 'key name', required: true})};
+  static flags = {yes: yesFlag};
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(KeysRotate);
+    this.setup(flags);
+    const before = findKey((await this.readStore()).keys, args.name);
+    if (before.status === 'revoked') throw new InputError(`key ${before.name} is revoked and cannot be rotated`, 'create a new key instead');
+    await confirmOrRefuse(`Rotate key ${before.name}? Its current secret (${before.hint}) stops working at once.`, flags.yes, '--yes');
+    const secret = newSecret();
+    const key = await this.updateStore((data) => {
+      const k = findKey(data.keys, before.name);
+      if (k.status === 'revoked') throw new InputError(`key ${k.name} is revoked and cannot be rotated`);
+      k.hash = hashSecret(secret);
+      k.hint = hintOf(secret);
+      k.rotatedAt = this.now.toISOString();
+      return k;
+    });
+    await this.report({name: key.name, type: key.type, secret, hint: key.hint}, () => renderSecret(key, secret, 'rotated'));
+  }
+}

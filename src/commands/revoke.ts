@@ -1,0 +1,49 @@
+import {Args} from '@oclif/core';
+import {parseEntries, removeEntries} from '../core/allowlist.js';
+import {effectiveState} from '../core/decision.js';
+import {findKey} from '../core/keys.js';
+import {CHANNELS} from '../core/model.js';
+import {KeywardCommand} from '../cli/base.js';
+import {dryRunFlag, fileFlag, keyFlag, yesFlag} from '../cli/flags.js';
+import {readEntryInputs} from '../cli/input.js';
+import {confirmOrRefuse} from '../cli/prompt.js';
+import {renderChange} from '../cli/views.js';
+
+export default class Revoke extends KeywardCommand {
+  static summary = 'Remove entries (exact match) from the account list, or from a key list with --key.';
+  static description = `Takes the same inputs as authorize. An entry that is not in the list is an error that names the entries covering it, and nothing is removed. While blocking is active the removed addresses will be refused: revoke says so and asks on a terminal; without one it needs --yes.`;
+  static examples = [
+    '<%= config.bin %> revoke 203.0.113.7',
+    '<%= config.bin %> revoke --key billing 198.51.100.0/24 --yes',
+    '<%= config.bin %> revoke --file retired.txt --dry-run',
+  ];
+  static strict = false;
+  static args = {entries: Args.string({description: 'entries to remove; - reads stdin'})};
+  static flags = {key: keyFlag, file: fileFlag, 'dry-run': dryRunFlag, yes: yesFlag};
+
+  async run(): Promise<void> {
+    const {argv, flags} = await this.parse(Revoke);
+    this.setup(flags);
+    const inputs = await readEntryInputs({args: argv as string[], file: flags.file});
+    // Revoke takes entries as they are listed: host bits and /0 need no extra flag to be removed.
+    const prefixes = parseEntries(inputs, {normalize: false, force: true});
+    const dryRun = flags['dry-run'];
+
+    // Check and warn before taking the lock: a prompt must never hold it.
+    const before = await this.readStore();
+    const key = flags.key === undefined ? undefined : findKey(before.keys, flags.key);
+    removeEntries(structuredClone(key ? key.allow : before.account), prefixes);
+    const channels = key ? [key.type] : CHANNELS;
+    const blocking = channels.filter((ch) => effectiveState(before, ch, this.now) === 'active');
+    if (blocking.length > 0 && !dryRun) {
+      await this.tell(`blocking is active for ${blocking.join(' and ')} keys: these addresses will be refused from now on`, 'warn');
+      await confirmOrRefuse(`Revoke ${prefixes.length} ${prefixes.length === 1 ? 'entry' : 'entries'}?`, flags.yes, '--yes');
+    }
+
+    const removed = await this.updateStore(
+      (data) => removeEntries(key ? findKey(data.keys, key.name).allow : data.account, prefixes),
+      {dryRun},
+    );
+    await this.report({removed, unchanged: [], dryRun}, () => renderChange('removed', {removed, unchanged: []}, dryRun));
+  }
+}

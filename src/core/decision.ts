@@ -1,0 +1,151 @@
+/**
+ * Decisions: may key K be used from address A, now? A pure function of the
+ * store's data and the time (SPEC "Decisions"), built once per process into
+ * indexes so that a stream of addresses costs a binary search each.
+ */
+import {Family, scanDecisionAddress, formatIPv4, formatIPv6} from './address.js';
+import {InputError} from './errors.js';
+import {findKey} from './keys.js';
+import {ApiBlocking, BlockingState, Channel, EntryRecord, KeyRecord, Settings, StoreData} from './model.js';
+import {Prefix} from './prefix.js';
+import {PrefixIndex} from './prefix-index.js';
+
+import {DAY_MS} from './time.js';
+
+/** When learning turns API blocking on by itself, or null while it cannot yet (no event seen). */
+export function activatesAt(api: ApiBlocking, settings: Settings): Date | null {
+  if (api.state !== 'learning') return null;
+  const from = api.lastNewAddressAt ?? api.firstEventAt;
+  if (from === null) return null;
+  return new Date(Date.parse(from) + settings.learningWindowDays * DAY_MS);
+}
+
+/** The blocking state in force at `now`: learning past its window is active. */
+export function effectiveState(data: StoreData, channel: Channel, now: Date): BlockingState {
+  if (channel === 'smtp') return data.blocking.smtp.state;
+  const at = activatesAt(data.blocking.api, data.settings);
+  if (at !== null && now.getTime() >= at.getTime()) return 'active';
+  return data.blocking.api.state;
+}
+
+/** Whether an entry record is in force at `now` (expired entries never match). */
+export function isLive(record: EntryRecord, now: Date): boolean {
+  return record.expiresAt === null || Date.parse(record.expiresAt) > now.getTime();
+}
+
+export type Verdict = 'allow' | 'deny';
+export type Reason = 'key-revoked' | 'not-in-key-allowlist' | 'not-authorized' | 'learning' | 'blocking-inactive' | 'authorized';
+
+export interface Decision {
+  key: string;
+  ip: string;
+  decision: Verdict;
+  reason: Reason;
+  matched: string[];
+}
+
+/** An index over entry records, keeping their canonical texts for reports. */
+export class EntryIndex {
+  readonly index: PrefixIndex;
+  private readonly texts: string[];
+
+  constructor(records: readonly EntryRecord[]) {
+    this.texts = records.map((r) => r.entry);
+    this.index = new PrefixIndex(records.map((r) => Prefix.parse(r.entry)));
+  }
+
+  get size(): number {
+    return this.texts.length;
+  }
+
+  /** Canonical texts of the entries containing the address, outermost first. */
+  matchedTexts(family: Family, words: Uint32Array): string[] {
+    return this.index.matches(family, words).map((i) => this.texts[i]);
+  }
+}
+
+/** Everything a decision needs for one key, fixed at one moment. */
+export interface KeyPolicy {
+  readonly key: KeyRecord;
+  readonly state: BlockingState;
+  /** The key's own list, or null when it has none. */
+  readonly allow: EntryIndex | null;
+  readonly account: EntryIndex;
+}
+
+/**
+ * The policy of the store at `now`: live entries indexed, blocking states
+ * resolved. Key lists are indexed on first use.
+ */
+export class Policy {
+  readonly account: EntryIndex;
+  readonly states: Record<Channel, BlockingState>;
+  private readonly keyPolicies = new Map<string, KeyPolicy>();
+
+  constructor(
+    readonly data: StoreData,
+    readonly now: Date,
+  ) {
+    this.account = new EntryIndex(data.account.filter((r) => isLive(r, now)));
+    this.states = {api: effectiveState(data, 'api', now), smtp: effectiveState(data, 'smtp', now)};
+  }
+
+  /** The key named by its name or its secret (see keys.ts). */
+  findKey(nameOrSecret: string): KeyRecord {
+    return findKey(this.data.keys, nameOrSecret);
+  }
+
+  forKey(key: KeyRecord): KeyPolicy {
+    let policy = this.keyPolicies.get(key.name);
+    if (!policy) {
+      const live = key.allow.filter((r) => isLive(r, this.now));
+      // A key whose list has only expired entries still has a list: it allows nothing.
+      const allow = key.allow.length > 0 ? new EntryIndex(live) : null;
+      policy = {key, state: this.states[key.type], allow, account: this.account};
+      this.keyPolicies.set(key.name, policy);
+    }
+    return policy;
+  }
+}
+
+/**
+ * The decision for an address already scanned and unmapped into `words`
+ * (see `scanDecisionAddress`). `ip` is the text reported back.
+ */
+export function decideWords(policy: KeyPolicy, ip: string, family: Family, words: Uint32Array): Decision {
+  const name = policy.key.name;
+  if (policy.key.status === 'revoked') return {key: name, ip, decision: 'deny', reason: 'key-revoked', matched: []};
+  let matched: string[] = [];
+  if (policy.allow !== null) {
+    matched = policy.allow.matchedTexts(family, words);
+    if (matched.length === 0) return {key: name, ip, decision: 'deny', reason: 'not-in-key-allowlist', matched};
+  }
+  const account = policy.account.matchedTexts(family, words);
+  if (account.length > 0) return {key: name, ip, decision: 'allow', reason: 'authorized', matched: [...matched, ...account]};
+  switch (policy.state) {
+    case 'active':
+      return {key: name, ip, decision: 'deny', reason: 'not-authorized', matched};
+    case 'learning':
+      return {key: name, ip, decision: 'allow', reason: 'learning', matched};
+    case 'inactive':
+      return {key: name, ip, decision: 'allow', reason: 'blocking-inactive', matched};
+  }
+}
+
+const scratch = new Uint32Array(4);
+
+/** The canonical text of the address just scanned into `words` (before unmapping). */
+function canonicalText(text: string, family: Family, words: Uint32Array): string {
+  // Accepted IPv4 text is already canonical; IPv6 text may not be.
+  return family === 4 ? text : formatIPv6(words);
+}
+
+/** Parses `text` strictly and decides; throws InputError for a bad address. */
+export function decide(policy: KeyPolicy, text: string): Decision {
+  if (text.includes('/')) {
+    throw new InputError(`\`${text}\` is a range; check takes single addresses`);
+  }
+  const family = scanDecisionAddress(text, scratch);
+  const ip = family === 4 && text.includes(':') ? `::ffff:${formatIPv4(scratch[0])}` : canonicalText(text, family, scratch);
+  return decideWords(policy, ip, family, scratch);
+}

@@ -1,0 +1,47 @@
+/** Keys: finding one by name or secret, naming rules, and key records. */
+import {InputError} from './errors.js';
+import {Channel, KeyRecord} from './model.js';
+import {hashSecret, hintOf, looksLikeSecret, secretMatches} from './secret.js';
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** Checks a new key's name: 1–64 of A–Z a–z 0–9 . _ -, not shaped like a secret. */
+export function checkKeyName(name: string): void {
+  if (!NAME.test(name)) {
+    throw new InputError(`${JSON.stringify(name)} is not a key name: use 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit`);
+  }
+  if (looksLikeSecret(name)) throw new InputError(`${JSON.stringify(name)} looks like a key secret and cannot be a name`);
+}
+
+/**
+ * The key named by `nameOrSecret`: its name, or its secret (looked up by
+ * hash, compared in constant time, never echoed in a message).
+ */
+export function findKey(keys: readonly KeyRecord[], nameOrSecret: string): KeyRecord {
+  const byName = keys.find((k) => k.name === nameOrSecret);
+  if (byName) return byName;
+  if (looksLikeSecret(nameOrSecret)) {
+    const hash = hashSecret(nameOrSecret);
+    let found: KeyRecord | undefined;
+    // Compare against every key so that the time taken does not depend on which one matches.
+    for (const k of keys) if (secretMatches(hash, k.hash)) found = k;
+    if (found) return found;
+    throw new InputError(`unknown key: the secret ${hintOf(nameOrSecret)} matches no key (it may have been rotated)`, 'see `keyward keys list`');
+  }
+  throw new InputError(`unknown key ${JSON.stringify(nameOrSecret)}`, 'see `keyward keys list`');
+}
+
+/** A new key record for `secret`; only its hash and hint are kept. */
+export function newKeyRecord(name: string, type: Channel, secret: string, now: Date): KeyRecord {
+  return {
+    name,
+    type,
+    hash: hashSecret(secret),
+    hint: hintOf(secret),
+    status: 'active',
+    createdAt: now.toISOString(),
+    rotatedAt: null,
+    revokedAt: null,
+    allow: [],
+  };
+}

@@ -1,0 +1,123 @@
+/**
+ * The store's data as plain values: what keyward knows about entries, keys,
+ * blocking states and traffic. The store persists these shapes; the core
+ * decides over them. Times are ISO 8601 strings in UTC.
+ */
+
+export type Channel = 'api' | 'smtp';
+export const CHANNELS: readonly Channel[] = ['api', 'smtp'];
+
+/** What the operator (or learning) last set. */
+export type StoredState = 'learning' | 'active' | 'inactive';
+/** What is in force now: the stored state, with learning that has run its window read as active. */
+export type BlockingState = StoredState;
+
+export type EntrySource = 'manual' | 'learned' | 'import' | 'blocked';
+
+export interface EntryRecord {
+  /** Canonical entry text (see Prefix.toString). */
+  entry: string;
+  source: EntrySource;
+  label: string | null;
+  addedAt: string;
+  expiresAt: string | null;
+}
+
+export type KeyStatus = 'active' | 'revoked';
+
+export interface KeyRecord {
+  name: string;
+  type: Channel;
+  /** sha256 of the secret, hex. The secret itself is never stored. */
+  hash: string;
+  /** First and last four characters of the secret: a1b2…9f0e. */
+  hint: string;
+  status: KeyStatus;
+  createdAt: string;
+  rotatedAt: string | null;
+  revokedAt: string | null;
+  /** The key's own allowlist; empty means the key has none. */
+  allow: EntryRecord[];
+}
+
+export interface ApiBlocking {
+  state: StoredState;
+  changedAt: string;
+  /** When the current learning phase began. */
+  learningSince: string | null;
+  /** The first event seen in this learning phase: the window runs from here until a new address is learned. */
+  firstEventAt: string | null;
+  /** The last time learning authorized a new address. */
+  lastNewAddressAt: string | null;
+}
+
+export interface SmtpBlocking {
+  state: Exclude<StoredState, 'learning'>;
+  changedAt: string;
+}
+
+export interface Settings {
+  /** Days without a new address after which learning turns API blocking on. */
+  learningWindowDays: number;
+  /** Prefix lengths that learning authorizes. */
+  learnPrefixV4: number;
+  learnPrefixV6: number;
+  /** Days a seen address is remembered after it was last seen. */
+  seenRetentionDays: number;
+}
+
+export const DEFAULT_SETTINGS: Settings = {
+  learningWindowDays: 30,
+  learnPrefixV4: 24,
+  learnPrefixV6: 64,
+  seenRetentionDays: 90,
+};
+
+export interface BlockedRecord {
+  ip: string;
+  key: string;
+  channel: Channel;
+  firstSeen: string;
+  lastSeen: string;
+  count: number;
+}
+
+/** Recently seen traffic, one record per address and channel, so that `activate` can warn. */
+export interface SeenRecord {
+  ip: string;
+  channel: Channel;
+  /** Names of the keys seen from this address (at most a few). */
+  keys: string[];
+  firstSeen: string;
+  lastSeen: string;
+  count: number;
+}
+
+export const SCHEMA_VERSION = 1;
+
+export interface StoreData {
+  version: number;
+  settings: Settings;
+  blocking: {api: ApiBlocking; smtp: SmtpBlocking};
+  account: EntryRecord[];
+  keys: KeyRecord[];
+  blocked: BlockedRecord[];
+  seen: SeenRecord[];
+}
+
+/** A new store: API keys learning, SMTP blocking off, nothing authorized. */
+export function emptyStore(now: Date): StoreData {
+  const at = now.toISOString();
+  return {
+    version: SCHEMA_VERSION,
+    settings: {...DEFAULT_SETTINGS},
+    blocking: {
+      api: {state: 'learning', changedAt: at, learningSince: at, firstEventAt: null, lastNewAddressAt: null},
+      smtp: {state: 'inactive', changedAt: at},
+    },
+    account: [],
+    keys: [],
+    blocked: [],
+    seen: [],
+  };
+}

@@ -1,0 +1,162 @@
+/**
+ * Entries: an address or a CIDR range, as an immutable Prefix value with an
+ * explicit `masked()`, and the one parser every command uses for entries.
+ */
+import {Address, Family, scanAddress} from './address.js';
+import {AddressError} from './errors.js';
+
+export class Prefix {
+  private constructor(
+    readonly address: Address,
+    readonly bits: number,
+  ) {}
+
+  /** A prefix from an address and a length; host bits may be set (see `masked`). */
+  static of(address: Address, bits: number): Prefix {
+    if (!Number.isInteger(bits) || bits < 0 || bits > address.bitLength) {
+      throw new RangeError(`prefix length ${bits} out of range for IPv${address.family}`);
+    }
+    return new Prefix(address, bits);
+  }
+
+  get family(): Family {
+    return this.address.family;
+  }
+
+  /** The number of host bits. */
+  private get hostBits(): bigint {
+    return BigInt(this.address.bitLength - this.bits);
+  }
+
+  /** The first address of the range, as a number. */
+  get first(): bigint {
+    return (this.address.value >> this.hostBits) << this.hostBits;
+  }
+
+  /** The last address of the range, as a number. */
+  get last(): bigint {
+    return this.first | ((1n << this.hostBits) - 1n);
+  }
+
+  /** True when the address has no bits set past the prefix length. */
+  isMasked(): boolean {
+    return this.address.value === this.first;
+  }
+
+  /** The same prefix with its host bits cleared: 192.168.1.25/24 → 192.168.1.0/24. */
+  masked(): Prefix {
+    return this.isMasked() ? this : new Prefix(Address.fromValue(this.family, this.first), this.bits);
+  }
+
+  isSingleAddress(): boolean {
+    return this.bits === this.address.bitLength;
+  }
+
+  /** 0.0.0.0/0 or ::/0: every address of the family. */
+  isWholeInternet(): boolean {
+    return this.bits === 0;
+  }
+
+  contains(address: Address): boolean {
+    const a = address.unmap();
+    return a.family === this.family && a.value >= this.first && a.value <= this.last;
+  }
+
+  /** Whether every address of `other` is in this prefix. */
+  covers(other: Prefix): boolean {
+    return other.family === this.family && other.bits >= this.bits && other.first >= this.first && other.last <= this.last;
+  }
+
+  equals(other: Prefix): boolean {
+    return this.family === other.family && this.bits === other.bits && this.address.value === other.address.value;
+  }
+
+  /** IPv4-mapped IPv6 ranges (::ffff:a.b.c.d/96 and longer) as the IPv4 ranges they are. */
+  unmap(): Prefix {
+    if (this.family === 6 && this.bits >= 96 && this.address.isMapped()) {
+      return new Prefix(this.address.unmap(), this.bits - 96);
+    }
+    return this;
+  }
+
+  /** The canonical entry text: a single address without its prefix, a range as network/prefix. */
+  toString(): string {
+    return this.isSingleAddress() ? this.address.toString() : `${this.address.toString()}/${this.bits}`;
+  }
+
+  /** Order of lists: IPv4 before IPv6, then by network, then wider ranges first. */
+  static compare(a: Prefix, b: Prefix): number {
+    if (a.family !== b.family) return a.family - b.family;
+    if (a.first !== b.first) return a.first < b.first ? -1 : 1;
+    return a.bits - b.bits;
+  }
+
+  /** The smallest prefix length that covers [first, last] exactly, or -1 when no CIDR does. */
+  static fromRange(family: Family, first: bigint, last: bigint): Prefix | undefined {
+    const width = family === 4 ? 32 : 128;
+    const size = last - first + 1n;
+    if (size <= 0n || (size & (size - 1n)) !== 0n) return undefined;
+    const hostBits = size.toString(2).length - 1;
+    if ((first & (size - 1n)) !== 0n) return undefined;
+    return new Prefix(Address.fromValue(family, first), width - hostBits);
+  }
+
+  /** Parses `ADDRESS` or `ADDRESS/PREFIX` strictly; see `parseEntry` for the rules on entries. */
+  static parse(text: string): Prefix {
+    const slash = text.indexOf('/');
+    if (slash < 0) {
+      const address = Address.parse(text);
+      return new Prefix(address, address.bitLength);
+    }
+    const words = new Uint32Array(4);
+    const address = Address.fromWords(scanAddress(text, words, slash, 'range'), words);
+    const family = address.family === 4 ? 'IPv4' : 'IPv6';
+    const bits = scanPrefixLength(text, slash + 1, address.bitLength, family);
+    return new Prefix(address, bits);
+  }
+}
+
+function scanPrefixLength(text: string, start: number, max: number, family: string): number {
+  const digits = text.slice(start);
+  const refuse = (reason: string): never => {
+    throw new AddressError(text, `is not an ${family} range: ${reason}`);
+  };
+  if (digits.length === 0) refuse('the prefix length after "/" is empty');
+  if (digits.includes('/')) refuse('has more than one "/"');
+  if (!/^[0-9]+$/.test(digits)) refuse(`the prefix length ${JSON.stringify(digits)} is not a decimal number`);
+  if (digits.length > 1 && digits.startsWith('0')) refuse(`the prefix length ${digits} has a leading zero`);
+  if (digits.length > 3 || Number(digits) > max) refuse(`the prefix length ${digits} > ${max}`);
+  return Number(digits);
+}
+
+export interface EntryOptions {
+  /** Accept a range with host bits set and clear them (192.168.1.25/24 → 192.168.1.0/24). */
+  normalize?: boolean;
+  /** Accept 0.0.0.0/0 and ::/0, which authorize the whole internet. */
+  force?: boolean;
+}
+
+/**
+ * Parses one entry of an allowlist by the spec's rules: strict grammar,
+ * 4-in-6 unmapped, host bits refused unless normalized, the whole internet
+ * refused unless forced. The result is masked and canonical.
+ */
+export function parseEntry(text: string, options: EntryOptions = {}): Prefix {
+  const prefix = Prefix.parse(text).unmap();
+  let entry = prefix;
+  if (!prefix.isMasked()) {
+    const network = prefix.masked();
+    if (!options.normalize) {
+      throw new AddressError(
+        text,
+        `has host bits set: the network is ${network.toString()}`,
+        `write ${network.toString()}, or pass --normalize to accept it as that`,
+      );
+    }
+    entry = network;
+  }
+  if (entry.isWholeInternet() && !options.force) {
+    throw new AddressError(text, 'authorizes the whole internet', 'pass --force if that is really meant');
+  }
+  return entry;
+}

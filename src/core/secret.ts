@@ -1,0 +1,33 @@
+/**
+ * Key secrets: 40 hex characters from a CSPRNG, shown once; only their
+ * sha256 and a short hint are ever kept. A secret has 160 random bits, so a
+ * fast unsalted hash is enough: there is nothing to brute-force.
+ */
+import {createHash, randomBytes, timingSafeEqual} from 'node:crypto';
+
+const SECRET_PATTERN = /^[0-9a-f]{40}$/;
+
+export function newSecret(): string {
+  return randomBytes(20).toString('hex');
+}
+
+/** Whether a key argument has the shape of a secret (names of that shape are refused). */
+export function looksLikeSecret(text: string): boolean {
+  return SECRET_PATTERN.test(text);
+}
+
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret, 'utf8').digest('hex');
+}
+
+/** Constant-time comparison of two hex hashes. */
+export function secretMatches(hash: string, storedHash: string): boolean {
+  const a = Buffer.from(hash, 'hex');
+  const b = Buffer.from(storedHash, 'hex');
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** The hint that names a secret without revealing it: a1b2…9f0e. */
+export function hintOf(secret: string): string {
+  return `${secret.slice(0, 4)}…${secret.slice(-4)}`;
+}

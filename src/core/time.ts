@@ -1,0 +1,31 @@
+/** Times and durations as keyward reads them: ISO 8601 times, and durations like 30d. */
+import {InputError} from './errors.js';
+
+export const DAY_MS = 86_400_000;
+
+const ISO = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+
+/** Parses an ISO 8601 date or time (a date alone is midnight UTC); null when it is not one. */
+export function parseTime(text: string): Date | null {
+  if (!ISO.test(text)) return null;
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? null : new Date(ms);
+}
+
+const DURATION = /^(\d{1,6})([smhdw])$/;
+const UNIT_MS: Record<string, number> = {s: 1000, m: 60_000, h: 3_600_000, d: DAY_MS, w: 7 * DAY_MS};
+
+/** Parses a duration like 30d, 12h, 2w into milliseconds; null when it is not one. */
+export function parseDuration(text: string): number | null {
+  const m = DURATION.exec(text);
+  return m ? Number(m[1]) * UNIT_MS[m[2]] : null;
+}
+
+/** `--expires 30d|ISO`: a time after `from`, or an InputError. */
+export function parseExpiry(text: string, from: Date): Date {
+  const duration = parseDuration(text);
+  const at = duration !== null ? new Date(from.getTime() + duration) : parseTime(text);
+  if (at === null) throw new InputError(`--expires ${JSON.stringify(text)} is neither a duration (30d, 12h, 2w) nor an ISO 8601 time`);
+  if (at.getTime() <= from.getTime()) throw new InputError(`--expires ${text} is not in the future`);
+  return at;
+}

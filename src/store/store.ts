@@ -1,0 +1,168 @@
+/**
+ * The JSON store on disk: read, and change under a cross-process lock with an
+ * atomic write (temporary file, fsync, rename, fsync of the folder). A store
+ * that cannot be read, is corrupt or is newer is never overwritten.
+ */
+import {constants as fsConstants, promises as fs} from 'node:fs';
+import path from 'node:path';
+import {Low} from 'lowdb';
+import lockfile from 'proper-lockfile';
+import {KeywardError} from '../core/errors.js';
+import {emptyStore, SCHEMA_VERSION, StoreData} from '../core/model.js';
+import {canonicalize, ShapeError, validate, versionOf} from './schema.js';
+
+/** The store cannot be used: unreadable, corrupt, newer, locked or not writable. */
+export class StoreError extends KeywardError {
+  constructor(message: string, hint?: string) {
+    super('store', message, hint);
+    this.name = 'StoreError';
+  }
+}
+
+const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
+const STALE_LOCK_MS = 10_000;
+
+function lockTimeoutMs(): number {
+  const configured = Number(process.env.KEYWARD_LOCK_TIMEOUT_MS);
+  return Number.isFinite(configured) && configured >= 0 ? configured : DEFAULT_LOCK_TIMEOUT_MS;
+}
+
+function describe(error: unknown): string {
+  const e = error as NodeJS.ErrnoException;
+  return e.code ? `${e.code}: ${e.message}` : String(error);
+}
+
+/** Reads and checks the document at `file`; null when there is no file yet. */
+async function readDocument(file: string): Promise<StoreData | null> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new StoreError(`cannot read the store ${file} (${describe(error)})`, 'check the path and its permissions');
+  }
+  const repair = `the file was left as it is: restore it from a backup or git, or point --store elsewhere`;
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch (error) {
+    const why = text.trim().length === 0 ? 'it is empty' : `it is not valid JSON (${(error as Error).message})`;
+    throw new StoreError(`the store ${file} is corrupt: ${why}`, repair);
+  }
+  const version = versionOf(document);
+  if (version !== undefined && version > SCHEMA_VERSION) {
+    throw new StoreError(
+      `the store ${file} has schema version ${version}, newer than this keyward reads (${SCHEMA_VERSION})`,
+      'upgrade keyward; the file was left as it is',
+    );
+  }
+  try {
+    return validate(document);
+  } catch (error) {
+    if (error instanceof ShapeError) throw new StoreError(`the store ${file} is not a keyward store: ${error.message}`, repair);
+    throw error;
+  }
+}
+
+/**
+ * Writes the document atomically: a temporary file created 0600 beside the
+ * store, flushed, renamed over it, and the folder flushed.
+ */
+async function writeDocument(file: string, data: StoreData): Promise<void> {
+  const text = `${JSON.stringify(canonicalize(data), null, 2)}\n`;
+  const dir = path.dirname(file);
+  const temporary = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  let handle: fs.FileHandle | undefined;
+  try {
+    handle = await fs.open(temporary, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY, 0o600);
+    await handle.writeFile(text, 'utf8');
+    await handle.sync();
+    await handle.close();
+    handle = undefined;
+    await fs.rename(temporary, file);
+  } catch (error) {
+    await handle?.close().catch(() => undefined);
+    await fs.rm(temporary, {force: true}).catch(() => undefined);
+    throw new StoreError(`cannot write the store ${file} (${describe(error)})`, 'the store was left as it was; check free space and permissions');
+  }
+  try {
+    const dirHandle = await fs.open(dir, 'r');
+    await dirHandle.sync().finally(() => dirHandle.close());
+  } catch {
+    // Some file systems cannot flush a folder; the rename is done either way.
+  }
+}
+
+/** lowdb's adapter for the store file. */
+class StoreFile {
+  constructor(readonly file: string) {}
+  read(): Promise<StoreData | null> {
+    return readDocument(this.file);
+  }
+  write(data: StoreData): Promise<void> {
+    return writeDocument(this.file, data);
+  }
+}
+
+/** The store as it is now, or a new empty one when there is no file (nothing is created). */
+export async function readStore(file: string, now: Date): Promise<StoreData> {
+  const db = new Low<StoreData>(new StoreFile(file), emptyStore(now));
+  await db.read();
+  return db.data;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function acquireLock(file: string): Promise<() => Promise<void>> {
+  const deadline = Date.now() + lockTimeoutMs();
+  let compromised: Error | undefined;
+  for (;;) {
+    try {
+      const release = await lockfile.lock(file, {
+        realpath: false,
+        stale: STALE_LOCK_MS,
+        retries: 0,
+        onCompromised: (error) => {
+          compromised = error;
+        },
+      });
+      return async () => {
+        await release().catch(() => undefined);
+        if (compromised) throw new StoreError(`the lock on ${file} was lost while writing (${compromised.message})`);
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') {
+        throw new StoreError(`cannot lock the store ${file} (${describe(error)})`, 'check that its folder exists and is writable');
+      }
+      if (Date.now() >= deadline) {
+        throw new StoreError(
+          `the store ${file} is locked by another keyward process; gave up after ${lockTimeoutMs()} ms`,
+          `nothing was written; try again, or remove ${file}.lock if no keyward is running`,
+        );
+      }
+      await sleep(5 + Math.random() * 25);
+    }
+  }
+}
+
+/**
+ * Reads, changes and writes the store under its lock. `change` mutates the
+ * data in place and returns a result; it may throw to abandon the change
+ * (nothing is written). Returns what `change` returned.
+ */
+export async function updateStore<T>(file: string, now: Date, change: (data: StoreData) => T | Promise<T>, options: {dryRun?: boolean} = {}): Promise<T> {
+  await fs.mkdir(path.dirname(file), {recursive: true, mode: 0o700}).catch((error) => {
+    throw new StoreError(`cannot create the folder of the store ${file} (${describe(error)})`);
+  });
+  const release = await acquireLock(file);
+  let result: T;
+  try {
+    const db = new Low<StoreData>(new StoreFile(file), emptyStore(now));
+    await db.read();
+    result = await change(db.data);
+    if (!options.dryRun) await db.write();
+  } finally {
+    await release();
+  }
+  return result;
+}
