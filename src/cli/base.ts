@@ -43,21 +43,26 @@ export abstract class KeywardCommand extends Command {
    * Changes the store under its lock. A switch that time has made (learning
    * past its window) is recorded first, and said.
    */
-  protected async updateStore<T>(change: (data: StoreData) => T | Promise<T>, options: {dryRun?: boolean} = {}): Promise<T> {
+  protected async updateStore<T>(
+    change: (data: StoreData) => T | Promise<T>,
+    options: {dryRun?: boolean; settle?: boolean} = {},
+  ): Promise<T> {
     let settled: Transition | null = null;
     const result = await updateStore(
       this.storeFile,
       this.now,
       (data) => {
-        settled = settle(data, this.now);
+        if (options.settle !== false) settled = settle(data, this.now);
         return change(data);
       },
       options,
     );
-    if (settled !== null && !options.dryRun) {
-      await this.tell(`API blocking turned itself on at ${(settled as Transition).at}: the learning window passed with no new address`, 'warn');
-    }
+    if (settled !== null && !options.dryRun) await this.tellTransition(settled);
     return result;
+  }
+
+  protected async tellTransition(t: Transition): Promise<void> {
+    await this.tell(`API blocking turned itself on at ${t.at}: the learning window passed with no new address`, 'warn');
   }
 
   /** The command's result: JSON on stdout under --json, else the human rendering on stdout. */

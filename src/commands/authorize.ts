@@ -16,7 +16,8 @@ export default class Authorize extends KeywardCommand {
     'cat ranges.txt | <%= config.bin %> authorize --key billing --expires 30d',
   ];
   static strict = false;
-  static args = {entries: Args.string({description: 'entries to add; - reads stdin'})};
+  // ignoreStdin: oclif would read piped stdin into a missing argument as one string; readEntryInputs reads it by line.
+  static args = {entries: Args.string({description: 'entries to add; - reads stdin', ignoreStdin: true})};
   static flags = {
     key: keyFlag,
     file: fileFlag,

@@ -19,9 +19,10 @@ export default class Check extends KeywardCommand {
     '<%= config.bin %> check billing 192.0.2.66 --expect deny',
   ];
   static strict = false;
+  // ignoreStdin: oclif would read piped stdin into a missing argument as one string; stdin is streamed by line below.
   static args = {
-    key: Args.string({description: 'key name or secret', required: true}),
-    addresses: Args.string({description: 'addresses to check; - reads stdin'}),
+    key: Args.string({description: 'key name or secret', required: true, ignoreStdin: true}),
+    addresses: Args.string({description: 'addresses to check; - reads stdin', ignoreStdin: true}),
   };
   static flags = {
     ndjson: Flags.boolean({description: 'one JSON object a line (for streams)', exclusive: ['json']}),

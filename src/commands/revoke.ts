@@ -18,7 +18,8 @@ export default class Revoke extends KeywardCommand {
     '<%= config.bin %> revoke --file retired.txt --dry-run',
   ];
   static strict = false;
-  static args = {entries: Args.string({description: 'entries to remove; - reads stdin'})};
+  // ignoreStdin: as in authorize, stdin is read by line, never by oclif.
+  static args = {entries: Args.string({description: 'entries to remove; - reads stdin', ignoreStdin: true})};
   static flags = {key: keyFlag, file: fileFlag, 'dry-run': dryRunFlag, yes: yesFlag};
 
   async run(): Promise<void> {

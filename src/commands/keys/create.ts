@@ -14,7 +14,7 @@ export default class KeysCreate extends KeywardCommand {
     '<%= config.bin %> keys create relay --type smtp --allow 198.51.100.0/24 --allow 2001:db8::25',
     'SECRET=$(<%= config.bin %> keys create ci --type api --json | jq -r .secret)',
   ];
-  static args = {name: Args.string({description: 'key name (letters, digits, ".", "_", "-")', required: true})};
+  static args = {name: Args.string({description: 'key name (letters, digits, ".", "_", "-")', required: true, ignoreStdin: true})};
   static flags = {
     type: Flags.option({options: ['api', 'smtp'] as const, description: 'key type', required: true})(),
     allow: Flags.string({description: 'an entry of the key\'s own allowlist (repeatable)', multiple: true}),

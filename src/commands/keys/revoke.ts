@@ -9,7 +9,7 @@ export default class KeysRevoke extends KeywardCommand {
   static summary = 'Retire a key: every use of it is denied; it stays listed as revoked.';
   static description = `Asks on a terminal; without one it needs --yes.`;
   static examples = ['<%= config.bin %> keys revoke old-billing', '<%= config.bin %> keys revoke old-billing --yes --json'];
-  static args = {name: Args.string({description: 'key name', required: true})};
+  static args = {name: Args.string({description: 'key name', required: true, ignoreStdin: true})};
   static flags = {yes: yesFlag};
 
   async run(): Promise<void> {

@@ -11,7 +11,7 @@ export default class KeysRotate extends KeywardCommand {
   static summary = 'Give a key a new secret; the old one stops working at once.';
   static description = `Asks on a terminal; without one it needs --yes. The new secret is printed once.`;
   static examples = ['<%= config.bin %> keys rotate billing', '<%= config.bin %> keys rotate billing --yes --json'];
-  static args = {name: Args.string({description: 'key name', required: true})};
+  static args = {name: Args.string({description: 'key name', required: true, ignoreStdin: true})};
   static flags = {yes: yesFlag};
 
   async run(): Promise<void> {

@@ -1,0 +1,164 @@
+import {Readable} from 'node:stream';
+import {Args, Flags} from '@oclif/core';
+import {scanDecisionAddress} from '../core/address.js';
+import {activatesAt, effectiveState} from '../core/decision.js';
+import {InputError} from '../core/errors.js';
+import {parseEventLine} from '../core/events.js';
+import {applyEvents, EventLog, LearnOutcome} from '../core/learning.js';
+import {StoreData} from '../core/model.js';
+import {DAY_MS, parseDuration} from '../core/time.js';
+import {KeywardCommand} from '../cli/base.js';
+import {dryRunFlag} from '../cli/flags.js';
+import {eachLine, openFile, stdinIsPiped} from '../cli/input.js';
+import {notificationPayload, runNotify, waysOut} from '../cli/notify.js';
+
+/** How many bad lines and unknown keys a report shows. */
+const SAMPLES = 5;
+
+export default class Learn extends KeywardCommand {
+  static summary = 'Apply a log of key uses: learn API callers\' networks, block refused addresses.';
+  static description = `Events are lines \`KEY ADDRESS [ISO-8601 TIME]\` (# comments) or NDJSON objects {"key","ip","at"}, from files, - or piped stdin, applied in time order; an event without a time happens now. While API keys are learning, a caller no account entry covers has its /24 (IPv4) or /64 (IPv6) authorized; after the learning window (30 days) without a new address, API blocking turns itself on. While a channel is active, refused addresses go on the blocked list, each reported with the ways out. Bad lines and unknown keys are counted and reported; --strict makes them fatal with nothing written.`;
+  static examples = [
+    '<%= config.bin %> learn access.log',
+    'zcat api-*.log.gz | <%= config.bin %> learn - --json',
+    '<%= config.bin %> learn events.ndjson --notify-command "mail -s keyward ops@example.com"',
+    '<%= config.bin %> learn --window 45d --dry-run events.log',
+  ];
+  static strict = false;
+  static args = {files: Args.string({description: 'event files; - reads stdin', ignoreStdin: true})};
+  static flags = {
+    'dry-run': dryRunFlag,
+    strict: Flags.boolean({description: 'a bad line or an unknown key is an error, and nothing is written'}),
+    window: Flags.string({description: 'learning window: days without a new address before API blocking turns on (e.g. 30d, 6w); kept in the store'}),
+    'prefix-v4': Flags.integer({description: 'prefix length learning authorizes for IPv4 callers; kept in the store', min: 8, max: 32}),
+    'prefix-v6': Flags.integer({description: 'prefix length learning authorizes for IPv6 callers; kept in the store', min: 16, max: 128}),
+    retention: Flags.string({description: 'how long seen addresses are remembered (e.g. 90d); kept in the store'}),
+    'notify-command': Flags.string({description: 'run CMD once per newly blocked address, with a JSON payload on its stdin'}),
+  };
+
+  async run(): Promise<void> {
+    const {argv, flags} = await this.parse(Learn);
+    this.setup(flags);
+    const windowDays = flags.window === undefined ? undefined : days(flags.window, '--window');
+    const retentionDays = flags.retention === undefined ? undefined : days(flags.retention, '--retention');
+    const {log, bad, badLines} = await this.readEvents(argv as string[], flags.strict);
+
+    const dryRun = flags['dry-run'];
+    const {outcome, data} = await this.updateStore(
+      (store) => {
+        if (windowDays !== undefined) store.settings.learningWindowDays = windowDays;
+        if (retentionDays !== undefined) store.settings.seenRetentionDays = retentionDays;
+        if (flags['prefix-v4'] !== undefined) store.settings.learnPrefixV4 = flags['prefix-v4'];
+        if (flags['prefix-v6'] !== undefined) store.settings.learnPrefixV6 = flags['prefix-v6'];
+        const result = applyEvents(store, log, this.now);
+        if (flags.strict && result.unknownKeys.length > 0) {
+          throw new InputError(`unknown key ${result.unknownKeys[0].key} (${result.unknownKeys.length} unknown in all); nothing was written`);
+        }
+        return {outcome: result, data: store};
+      },
+      {dryRun, settle: false},
+    );
+
+    const failures = dryRun || !flags['notify-command'] ? [] : await this.notify(flags['notify-command'], outcome);
+    const state = effectiveState(data, 'api', this.now);
+    const activation = activatesAt(data.blocking.api, data.settings);
+    const result = {
+      events: outcome.events,
+      learned: outcome.learned,
+      blocked: outcome.blocked.map((b) => ({ip: b.ip, key: b.key})),
+      unknownKeys: outcome.unknownKeys.reduce((n, u) => n + u.events, 0),
+      badLines,
+      api: {state, activatesAt: state === 'learning' && activation ? activation.toISOString() : null},
+      dryRun,
+    };
+    await this.summarize(outcome, data, bad, badLines, failures, dryRun);
+    if (this.json) await this.report(result, () => '');
+  }
+
+  /** Reads every source into a compact event log, counting (or, strict, refusing) bad lines. */
+  private async readEvents(args: string[], strict: boolean): Promise<{log: EventLog; bad: string[]; badLines: number}> {
+    const sources: {name: string; open: () => Readable}[] = args.map((a) =>
+      a === '-' ? {name: 'stdin', open: () => process.stdin} : {name: a, open: () => openFile(a)},
+    );
+    if (sources.length === 0) {
+      if (!stdinIsPiped()) throw new InputError('no events given', 'give event files, or - to read stdin');
+      sources.push({name: 'stdin', open: () => process.stdin});
+    }
+    const log = new EventLog();
+    const words = new Uint32Array(4);
+    const nowMs = this.now.getTime();
+    const bad: string[] = [];
+    let badLines = 0;
+    for (const source of sources) {
+      const where = (line: number) => (sources.length > 1 || source.name !== 'stdin' ? `line ${line} of ${source.name}` : `line ${line}`);
+      const refuse = (message: string, hint?: string) => {
+        if (strict) throw new InputError(`${message}; nothing was written`, hint);
+        badLines++;
+        if (bad.length < SAMPLES) bad.push(message);
+      };
+      try {
+        await eachLine(
+          source.open(),
+          (text, line) => {
+            try {
+              const event = parseEventLine(text);
+              if (event === null) return;
+              const family = scanDecisionAddress(event.ip, words);
+              log.add(event.key, family, words, Number.isNaN(event.at) ? nowMs : event.at);
+            } catch (error) {
+              if (!(error instanceof InputError)) throw error;
+              refuse(`${where(line)}: ${error.message}`, error.hint);
+            }
+          },
+          {onTooLong: (line) => refuse(`${where(line)}: longer than the limit, skipped`)},
+        );
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code && !(error instanceof InputError)) throw new InputError(`cannot read ${source.name} (${code})`);
+        throw error;
+      }
+    }
+    return {log, bad, badLines};
+  }
+
+  private async notify(command: string, outcome: LearnOutcome): Promise<string[]> {
+    const failures: string[] = [];
+    for (const b of outcome.blocked) {
+      const failure = await runNotify(command, notificationPayload(b));
+      if (failure !== null) failures.push(`${b.ip} (${b.key}): ${failure}`);
+    }
+    return failures;
+  }
+
+  /** The human summary, on stderr: events, learned, blocked with ways out, problems, phase. */
+  private async summarize(outcome: LearnOutcome, data: StoreData, bad: string[], badLines: number, failures: string[], dryRun: boolean): Promise<void> {
+    const would = dryRun ? ' (dry run: nothing was written)' : '';
+    await this.tell(`${outcome.events} events applied, ${outcome.learned.length} entries learned, ${outcome.blocked.length} addresses newly blocked${would}`);
+    for (const t of outcome.transitions) await this.tellTransition(t);
+    for (const b of outcome.blocked.slice(0, 20)) {
+      await this.tell(`blocked ${b.ip}: key ${b.key} (${b.channel}) was refused. Ways out:\n${waysOut(b).map((w) => `  ${w}`).join('\n')}`, 'warn');
+    }
+    if (outcome.blocked.length > 20) await this.tell(`… and ${outcome.blocked.length - 20} more newly blocked (see \`keyward blocked\`)`, 'warn');
+    if (outcome.unknownKeys.length > 0) {
+      const shown = outcome.unknownKeys.slice(0, SAMPLES).map((u) => `${u.key} (${u.events} events)`).join(', ');
+      await this.tell(`${outcome.unknownKeys.length} unknown keys, skipped: ${shown}${outcome.unknownKeys.length > SAMPLES ? ', …' : ''}`, 'warn');
+    }
+    if (badLines > 0) await this.tell(`${badLines} bad lines skipped:\n${bad.map((b) => `  ${b}`).join('\n')}${badLines > bad.length ? '\n  …' : ''}`, 'warn');
+    for (const f of failures) await this.tell(`--notify-command failed for ${f}`, 'warn');
+    const state = effectiveState(data, 'api', this.now);
+    const activation = activatesAt(data.blocking.api, data.settings);
+    if (state === 'learning') {
+      const left = activation ? `${Math.max(0, Math.ceil((activation.getTime() - this.now.getTime()) / DAY_MS))} days left, activates at ${activation.toISOString()}` : 'no event seen yet: it will not activate by itself';
+      await this.tell(`api: learning (${left})`);
+    } else {
+      await this.tell(`api: ${state}`);
+    }
+  }
+}
+
+/** A whole number of days from a duration flag (30d, 6w). */
+function days(text: string, flag: string): number {
+  const ms = parseDuration(text);
+  if (ms === null || ms % DAY_MS !== 0 || ms === 0) throw new InputError(`${flag} ${JSON.stringify(text)} is not a whole number of days (e.g. 30d, 6w)`);
+  return ms / DAY_MS;
+}
