@@ -100,12 +100,12 @@ export async function readEntryInputs(sources: EntrySources): Promise<EntryInput
   const fromStream = async (stream: Readable, name: string) => {
     await eachLine(stream, (text, line) => {
       const parsed = splitEntryLine(text);
-      if (parsed) inputs.push({...parsed, where: name ? `line ${line} of ${name}` : `line ${line}`});
+      if (parsed) inputs.push({...parsed, where: name ? `line ${line} of ${name}` : `line ${line}`, source: 'import'});
     });
   };
   const readStdin = sources.args.includes('-') || (sources.args.length === 0 && !sources.file && stdinIsPiped());
   sources.args.forEach((arg, i) => {
-    if (arg !== '-') inputs.push({text: arg, label: null, where: `argument ${i + 1}`});
+    if (arg !== '-') inputs.push({text: arg, label: null, where: `argument ${i + 1}`, source: 'manual'});
   });
   if (sources.file) {
     try {

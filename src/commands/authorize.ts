@@ -1,10 +1,15 @@
 import {Args, Flags} from '@oclif/core';
-import {addEntries, blockedCoveredBy, parseEntries} from '../core/allowlist.js';
+import {addEntries, blockedCoveredBy, EntryInput, parseEntries} from '../core/allowlist.js';
+import {InputError} from '../core/errors.js';
 import {findKey} from '../core/keys.js';
+import {BlockedRecord} from '../core/model.js';
+import {Prefix} from '../core/prefix.js';
+import {PrefixIndex} from '../core/prefix-index.js';
 import {parseExpiry} from '../core/time.js';
 import {KeywardCommand} from '../cli/base.js';
 import {dryRunFlag, fileFlag, keyFlag} from '../cli/flags.js';
 import {readEntryInputs} from '../cli/input.js';
+import {canAsk} from '../cli/prompt.js';
 import {renderChange} from '../cli/views.js';
 
 export default class Authorize extends KeywardCommand {
@@ -26,18 +31,22 @@ export default class Authorize extends KeywardCommand {
     normalize: Flags.boolean({description: 'accept ranges with host bits set as their network (192.168.1.25/24 → 192.168.1.0/24)'}),
     force: Flags.boolean({description: 'accept 0.0.0.0/0 and ::/0 (the whole internet)'}),
     'dry-run': dryRunFlag,
+    'from-blocked': Flags.boolean({description: 'authorize addresses from the blocked list: those the arguments cover, --all, or chosen on a terminal', exclusive: ['file']}),
+    all: Flags.boolean({description: 'with --from-blocked: every blocked address', dependsOn: ['from-blocked']}),
   };
 
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(Authorize);
     this.setup(flags);
     const expiresAt = flags.expires ? parseExpiry(flags.expires, this.now).toISOString() : null;
-    const inputs = await readEntryInputs({args: argv as string[], file: flags.file});
+    const inputs = flags['from-blocked']
+      ? await this.fromBlocked(argv as string[], flags.all, flags.key)
+      : await readEntryInputs({args: argv as string[], file: flags.file});
     const prefixes = parseEntries(inputs, {normalize: flags.normalize, force: flags.force});
     const entries = prefixes.map((prefix, i) => ({
       prefix,
       label: inputs[i].label ?? flags.label ?? null,
-      source: inputs[i].where.startsWith('argument') ? ('manual' as const) : ('import' as const),
+      source: inputs[i].source,
       expiresAt,
     }));
     const dryRun = flags['dry-run'];
@@ -53,5 +62,37 @@ export default class Authorize extends KeywardCommand {
     );
     if (result.unblocked > 0 && !this.json) await this.tell(`${result.unblocked} address(es) left the blocked list`);
     await this.report({added: result.added, unchanged: result.unchanged, dryRun}, () => renderChange('added', result, dryRun));
+  }
+
+  /** Blocked addresses to authorize: covered by the arguments, all of them, or picked on a terminal. */
+  private async fromBlocked(args: string[], all: boolean, keyGiven: string | undefined): Promise<EntryInput[]> {
+    const data = await this.readStore();
+    const keyName = keyGiven === undefined ? undefined : findKey(data.keys, keyGiven).name;
+    const candidates = data.blocked.filter((b) => keyName === undefined || b.key === keyName);
+    if (candidates.length === 0) throw new InputError('the blocked list has nothing to authorize', 'see `keyward blocked`');
+    let chosen: BlockedRecord[];
+    if (all) {
+      chosen = candidates;
+    } else if (args.length > 0) {
+      const wanted = new PrefixIndex(parseEntries(args.map((text, i) => ({text, label: null, where: `argument ${i + 1}`, source: 'manual' as const})), {force: true}));
+      chosen = candidates.filter((b) => wanted.covering(Prefix.parse(b.ip)).length > 0);
+      if (chosen.length === 0) throw new InputError('none of the given addresses is on the blocked list', 'see `keyward blocked`');
+    } else if (canAsk()) {
+      const {checkbox} = await import('@inquirer/prompts');
+      chosen = await checkbox(
+        {
+          message: 'Authorize which blocked addresses?',
+          choices: candidates.map((b) => ({name: `${b.ip}  key ${b.key} (${b.channel}), seen ${b.count}× until ${b.lastSeen}`, value: b})),
+        },
+        {output: process.stderr},
+      );
+      if (chosen.length === 0) throw new InputError('nothing chosen; nothing was changed');
+    } else {
+      throw new InputError('--from-blocked needs addresses or --all when there is no terminal to choose on');
+    }
+    const seen = new Set<string>();
+    return chosen
+      .filter((b) => !seen.has(b.ip) && seen.add(b.ip))
+      .map((b) => ({text: b.ip, label: `blocked: key ${b.key}`, where: `blocked ${b.ip}`, source: 'blocked' as const}));
   }
 }

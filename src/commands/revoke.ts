@@ -1,13 +1,14 @@
 import {Args} from '@oclif/core';
 import {parseEntries, removeEntries} from '../core/allowlist.js';
 import {effectiveState} from '../core/decision.js';
+import {cutOff} from '../core/impact.js';
 import {findKey} from '../core/keys.js';
 import {CHANNELS} from '../core/model.js';
 import {KeywardCommand} from '../cli/base.js';
 import {dryRunFlag, fileFlag, keyFlag, yesFlag} from '../cli/flags.js';
 import {readEntryInputs} from '../cli/input.js';
 import {confirmOrRefuse} from '../cli/prompt.js';
-import {renderChange} from '../cli/views.js';
+import {renderChange, renderCutOff} from '../cli/views.js';
 
 export default class Revoke extends KeywardCommand {
   static summary = 'Remove entries (exact match) from the account list, or from a key list with --key.';
@@ -33,11 +34,17 @@ export default class Revoke extends KeywardCommand {
     // Check and warn before taking the lock: a prompt must never hold it.
     const before = await this.readStore();
     const key = flags.key === undefined ? undefined : findKey(before.keys, flags.key);
-    removeEntries(structuredClone(key ? key.allow : before.account), prefixes);
+    const after = structuredClone(before);
+    removeEntries(key ? findKey(after.keys, key.name).allow : after.account, prefixes);
     const channels = key ? [key.type] : CHANNELS;
     const blocking = channels.filter((ch) => effectiveState(before, ch, this.now) === 'active');
     if (blocking.length > 0 && !dryRun) {
       await this.tell(`blocking is active for ${blocking.join(' and ')} keys: these addresses will be refused from now on`, 'warn');
+      const refused = cutOff(before, after, this.now, channels);
+      if (refused.length > 0) {
+        await this.tell(`${refused.length} recently seen address(es) would be cut off:`, 'warn');
+        await this.tell(await renderCutOff(refused));
+      }
       await confirmOrRefuse(`Revoke ${prefixes.length} ${prefixes.length === 1 ? 'entry' : 'entries'}?`, flags.yes, '--yes');
     }
 

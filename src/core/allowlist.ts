@@ -21,6 +21,7 @@ export interface EntryInput {
   label: string | null;
   /** Where it came from, for messages: "argument 2", "line 58", "line 58 of list.txt". */
   where: string;
+  source: EntrySource;
 }
 
 /**

@@ -24,7 +24,7 @@ export default class KeysCreate extends KeywardCommand {
     const {args, flags} = await this.parse(KeysCreate);
     this.setup(flags);
     checkKeyName(args.name);
-    const allow = parseEntries((flags.allow ?? []).map((text, i) => ({text, label: null, where: `--allow ${i + 1}`})), {});
+    const allow = parseEntries((flags.allow ?? []).map((text, i) => ({text, label: null, where: `--allow ${i + 1}`, source: 'manual' as const})), {});
     const secret = newSecret();
     const key = await this.updateStore((data) => {
       if (data.keys.some((k) => k.name === args.name)) throw new InputError(`a key named ${args.name} exists already`);
