@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core';
 import {addEntries, blockedCoveredBy, EntryInput, parseEntries} from '../core/allowlist.js';
+import {decide, Policy} from '../core/decision.js';
 import {InputError} from '../core/errors.js';
 import {findKey} from '../core/keys.js';
 import {BlockedRecord} from '../core/model.js';
@@ -54,13 +55,26 @@ export default class Authorize extends KeywardCommand {
       (data) => {
         const key = flags.key === undefined ? undefined : findKey(data.keys, flags.key);
         const change = addEntries(key ? key.allow : data.account, entries, this.now);
-        const unblocked = new Set(blockedCoveredBy(data.blocked, prefixes, key?.name));
+        // Only what the change lets in leaves the blocked list: an address added to a key list
+        // that the account list does not cover (or the reverse) is still refused, and stays listed.
+        const policy = new Policy(data, this.now);
+        const covered = blockedCoveredBy(data.blocked, prefixes, key?.name);
+        const unblocked = new Set(
+          covered.filter((b) => {
+            const owner = data.keys.find((k) => k.name === b.key);
+            return owner === undefined || decide(policy.forKey(owner), b.ip).decision === 'allow';
+          }),
+        );
         data.blocked = data.blocked.filter((b) => !unblocked.has(b));
-        return {...change, unblocked: unblocked.size};
+        const stillRefused = covered.filter((b) => !unblocked.has(b)).map((b) => `${b.ip} (key ${b.key})`);
+        return {...change, unblocked: unblocked.size, stillRefused};
       },
       {dryRun},
     );
     if (result.unblocked > 0 && !this.json) await this.tell(`${result.unblocked} address(es) left the blocked list`);
+    if (result.stillRefused.length > 0) {
+      await this.tell(`still refused, so kept on the blocked list: ${result.stillRefused.join(', ')} (see \`keyward check KEY ADDRESS\`)`, 'warn');
+    }
     await this.report({added: result.added, unchanged: result.unchanged, dryRun}, () => renderChange('added', result, dryRun));
   }
 

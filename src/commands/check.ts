@@ -82,7 +82,9 @@ export default class Check extends KeywardCommand {
         return add(text, `line ${line}`);
       });
     }
-    if (jsonArray) buffer += count === 0 ? ']\n' : '\n]\n';
+    // An empty stdin (a CI job's /dev/null, an unset $IP) must not pass as "every address allowed".
+    if (count === 0) throw new InputError('no address given: stdin had none', 'give addresses as arguments, or one a line on stdin');
+    if (jsonArray) buffer += '\n]\n';
     if (single) buffer += '\n';
     await write(process.stdout, buffer);
     if (misses > 0) {

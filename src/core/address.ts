@@ -7,7 +7,7 @@
  * 32-bit words without allocating (the hot path of `check` and `learn`), and
  * `Address` is the value API built on it for everything else.
  */
-import {AddressError} from './errors.js';
+import {AddressError, excerpt} from './errors.js';
 
 export type Family = 4 | 6;
 
@@ -68,11 +68,10 @@ function scanIPv4(text: string, start: number, end: number): number {
       if (i === end || text.charCodeAt(i) === DOT) fault(`has an empty octet`, 4);
       fault(`contains ${describeChar(text, i)}`, 4);
     }
-    const digits = text.slice(octetStart, i);
     if (length > 1 && text.charCodeAt(octetStart) === ZERO) {
-      fault(`octet ${digits} has a leading zero (octal is ambiguous)`, 4);
+      fault(`octet ${excerpt(text.slice(octetStart, i))} has a leading zero (octal is ambiguous)`, 4);
     }
-    if (length > 3 || octet > 255) fault(`octet ${digits} > 255`, 4);
+    if (length > 3 || octet > 255) fault(`octet ${excerpt(text.slice(octetStart, i))} > 255`, 4);
     value = value * 256 + octet;
     octets++;
     if (i === end) break;
@@ -138,16 +137,16 @@ function scanIPv6(text: string, start: number, end: number, out: Uint32Array): v
     }
     if (length === 0) {
       const c = text.charCodeAt(i);
-      if (c === 0x25) fault(`has a zone index (${text.slice(i, end)}); zones are not accepted`, 6);
+      if (c === 0x25) fault(`has a zone index (${excerpt(text.slice(i, end))}); zones are not accepted`, 6);
       fault(`contains ${describeChar(text, i)}`, 6);
     }
-    if (length > 4) fault(`group ${text.slice(groupStart, i)} has more than four hex digits`, 6);
+    if (length > 4) fault(`group ${excerpt(text.slice(groupStart, i))} has more than four hex digits`, 6);
     if (count === 8) fault('has more than eight groups', 6);
     groups[count++] = value;
     if (i === end) break;
     const c = text.charCodeAt(i);
     if (c !== COLON) {
-      if (c === 0x25) fault(`has a zone index (${text.slice(i, end)}); zones are not accepted`, 6);
+      if (c === 0x25) fault(`has a zone index (${excerpt(text.slice(i, end))}); zones are not accepted`, 6);
       fault(`contains ${describeChar(text, i)}`, 6);
     }
     i++;

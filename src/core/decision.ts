@@ -4,11 +4,10 @@
  * indexes so that a stream of addresses costs a binary search each.
  */
 import {Family, scanDecisionAddress, formatIPv4, formatIPv6} from './address.js';
-import {InputError} from './errors.js';
+import {InputError, show} from './errors.js';
 import {findKey} from './keys.js';
 import {ApiBlocking, BlockingState, Channel, EntryRecord, KeyRecord, Settings, StoreData} from './model.js';
-import {Prefix} from './prefix.js';
-import {PrefixIndex} from './prefix-index.js';
+import {CompiledIndex} from './prefix-index.js';
 
 import {DAY_MS} from './time.js';
 
@@ -44,23 +43,32 @@ export interface Decision {
   matched: string[];
 }
 
-/** An index over entry records, keeping their canonical texts for reports. */
+/** An index over entry records with their canonical texts, for reports; expiry is judged at lookup. */
 export class EntryIndex {
-  readonly index: PrefixIndex;
-  private readonly texts: string[];
+  constructor(
+    readonly compiled: CompiledIndex,
+    /** The canonical text of the entry at a position of the original list. */
+    private readonly text: (position: number) => string,
+  ) {}
 
-  constructor(records: readonly EntryRecord[]) {
-    this.texts = records.map((r) => r.entry);
-    this.index = new PrefixIndex(records.map((r) => Prefix.parse(r.entry)));
+  static fromRecords(records: readonly EntryRecord[]): EntryIndex {
+    const texts = records.map((r) => r.entry);
+    const expires = records.map((r) => (r.expiresAt === null ? Number.POSITIVE_INFINITY : Date.parse(r.expiresAt)));
+    return new EntryIndex(CompiledIndex.fromTexts(texts, expires), (i) => texts[i]);
   }
 
   get size(): number {
-    return this.texts.length;
+    return this.compiled.size;
   }
 
-  /** Canonical texts of the entries containing the address, outermost first. */
-  matchedTexts(family: Family, words: Uint32Array): string[] {
-    return this.index.matches(family, words).map((i) => this.texts[i]);
+  /** Whether an entry live at `nowMs` contains the address. */
+  has(family: Family, words: Uint32Array, nowMs: number): boolean {
+    return this.compiled.has(family, words, nowMs);
+  }
+
+  /** Canonical texts of the entries live at `nowMs` containing the address, outermost first. */
+  matchedTexts(family: Family, words: Uint32Array, nowMs: number): string[] {
+    return this.compiled.matches(family, words, nowMs).map(this.text);
   }
 }
 
@@ -71,11 +79,14 @@ export interface KeyPolicy {
   /** The key's own list, or null when it has none. */
   readonly allow: EntryIndex | null;
   readonly account: EntryIndex;
+  /** The moment entries are judged live at, in ms. */
+  readonly nowMs: number;
 }
 
 /**
- * The policy of the store at `now`: live entries indexed, blocking states
- * resolved. Key lists are indexed on first use.
+ * The policy of the store at `now`: entries indexed, blocking states
+ * resolved. Key lists are indexed on first use. The account index may be
+ * given ready-made (from the index cache), else it is built from the data.
  */
 export class Policy {
   readonly account: EntryIndex;
@@ -85,8 +96,9 @@ export class Policy {
   constructor(
     readonly data: StoreData,
     readonly now: Date,
+    account?: EntryIndex,
   ) {
-    this.account = new EntryIndex(data.account.filter((r) => isLive(r, now)));
+    this.account = account ?? EntryIndex.fromRecords(data.account);
     this.states = {api: effectiveState(data, 'api', now), smtp: effectiveState(data, 'smtp', now)};
   }
 
@@ -98,10 +110,9 @@ export class Policy {
   forKey(key: KeyRecord): KeyPolicy {
     let policy = this.keyPolicies.get(key.name);
     if (!policy) {
-      const live = key.allow.filter((r) => isLive(r, this.now));
       // A key whose list has only expired entries still has a list: it allows nothing.
-      const allow = key.allow.length > 0 ? new EntryIndex(live) : null;
-      policy = {key, state: this.states[key.type], allow, account: this.account};
+      const allow = key.allow.length > 0 ? EntryIndex.fromRecords(key.allow) : null;
+      policy = {key, state: this.states[key.type], allow, account: this.account, nowMs: this.now.getTime()};
       this.keyPolicies.set(key.name, policy);
     }
     return policy;
@@ -117,10 +128,10 @@ export function decideWords(policy: KeyPolicy, ip: string, family: Family, words
   if (policy.key.status === 'revoked') return {key: name, ip, decision: 'deny', reason: 'key-revoked', matched: []};
   let matched: string[] = [];
   if (policy.allow !== null) {
-    matched = policy.allow.matchedTexts(family, words);
+    matched = policy.allow.matchedTexts(family, words, policy.nowMs);
     if (matched.length === 0) return {key: name, ip, decision: 'deny', reason: 'not-in-key-allowlist', matched};
   }
-  const account = policy.account.matchedTexts(family, words);
+  const account = policy.account.matchedTexts(family, words, policy.nowMs);
   if (account.length > 0) return {key: name, ip, decision: 'allow', reason: 'authorized', matched: [...matched, ...account]};
   switch (policy.state) {
     case 'active':
@@ -143,7 +154,7 @@ function canonicalText(text: string, family: Family, words: Uint32Array): string
 /** Parses `text` strictly and decides; throws InputError for a bad address. */
 export function decide(policy: KeyPolicy, text: string): Decision {
   if (text.includes('/')) {
-    throw new InputError(`\`${text}\` is a range; check takes single addresses`);
+    throw new InputError(`${show(text)} is a range; check takes single addresses`);
   }
   const family = scanDecisionAddress(text, scratch);
   const ip = family === 4 && text.includes(':') ? `::ffff:${formatIPv4(scratch[0])}` : canonicalText(text, family, scratch);

@@ -1,4 +1,5 @@
 /** Errors raised by keyward's core and store: values with a kind and a message a person can act on. */
+import {hintOf} from './secret.js';
 
 /**
  * What went wrong, in the terms the exit codes use. The CLI maps each kind to
@@ -48,13 +49,56 @@ export class SafetyError extends KeywardError {
 
 const SHOWN_INPUT_LIMIT = 80;
 
+const EXCERPT_LIMIT = 16;
+
+/**
+ * Characters JSON.stringify leaves raw that a terminal would act on or hide:
+ * DEL and C1 controls (U+009B is an 8-bit CSI), bidi overrides that reorder
+ * what is shown (U+202E), zero-width and other invisible format characters.
+ */
+const UNSAFE = /[\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]/g;
+
+/** Escapes text for a message: JSON escapes, plus \uXXXX for every character in UNSAFE. */
+function escape(text: string): string {
+  return JSON.stringify(text)
+    .slice(1, -1)
+    .replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * A piece of an input quoted inside a reason (an octet, a group, a zone, a
+ * prefix length): escaped like `show` and cut short, so that a reason never
+ * repeats a long or invisible part of the input in full.
+ */
+export function excerpt(fragment: string): string {
+  const cut = fragment.length > EXCERPT_LIMIT ? fragment.slice(0, EXCERPT_LIMIT) : fragment;
+  return escape(cut) + (fragment.length > EXCERPT_LIMIT ? '…' : '');
+}
+
+/** A run of 40 hex digits: the shape of a key secret, wherever it stands in an input. */
+const SECRET_RUN = /(?<![0-9a-f])[0-9a-f]{40}(?![0-9a-f])/g;
+
+const VISIBLE_LIMIT = 64;
+
+/**
+ * Text from outside shown without quotes (a key field of a log line in a
+ * report): escaped like `show`, a secret by its hint, cut short.
+ */
+export function visible(text: string): string {
+  const redacted = text.replace(SECRET_RUN, hintOf);
+  const cut = redacted.length > VISIBLE_LIMIT ? redacted.slice(0, VISIBLE_LIMIT) : redacted;
+  return escape(cut) + (redacted.length > VISIBLE_LIMIT ? '…' : '');
+}
+
 /**
  * Quote an input for a message so that control characters, NUL bytes and
- * very long strings are visible and bounded.
+ * very long strings are visible and bounded, and a key secret in it (a log
+ * line with its columns swapped) is shown only by its hint.
  */
 export function show(input: string): string {
-  const cut = input.length > SHOWN_INPUT_LIMIT ? input.slice(0, SHOWN_INPUT_LIMIT) : input;
-  const escaped = JSON.stringify(cut).slice(1, -1);
-  const more = input.length > SHOWN_INPUT_LIMIT ? `… (${input.length} characters)` : '';
+  const text = input.replace(SECRET_RUN, hintOf);
+  const cut = text.length > SHOWN_INPUT_LIMIT ? text.slice(0, SHOWN_INPUT_LIMIT) : text;
+  const escaped = escape(cut);
+  const more = text.length > SHOWN_INPUT_LIMIT ? `… (${input.length} characters)` : '';
   return `\`${escaped}\`${more}`;
 }

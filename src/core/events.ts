@@ -3,7 +3,7 @@
  * whitespace with `#` comments, or NDJSON objects {key, ip, at}; the form is
  * detected per line.
  */
-import {InputError} from './errors.js';
+import {InputError, show} from './errors.js';
 import {parseTime} from './time.js';
 
 export interface RawEvent {
@@ -28,7 +28,7 @@ export function parseEventLine(text: string): RawEvent | null {
 
 function time(text: string): number {
   const at = parseTime(text);
-  if (at === null) throw new InputError(`${JSON.stringify(text.slice(0, 40))} is not an ISO 8601 time`);
+  if (at === null) throw new InputError(`${show(text)} is not an ISO 8601 time`);
   return at.getTime();
 }
 

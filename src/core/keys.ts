@@ -1,5 +1,5 @@
 /** Keys: finding one by name or secret, naming rules, and key records. */
-import {InputError} from './errors.js';
+import {InputError, show} from './errors.js';
 import {Channel, KeyRecord} from './model.js';
 import {hashSecret, hintOf, looksLikeSecret, secretMatches} from './secret.js';
 
@@ -8,9 +8,9 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** Checks a new key's name: 1–64 of A–Z a–z 0–9 . _ -, not shaped like a secret. */
 export function checkKeyName(name: string): void {
   if (!NAME.test(name)) {
-    throw new InputError(`${JSON.stringify(name)} is not a key name: use 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit`);
+    throw new InputError(`${show(name)} is not a key name: use 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit`);
   }
-  if (looksLikeSecret(name)) throw new InputError(`${JSON.stringify(name)} looks like a key secret and cannot be a name`);
+  if (looksLikeSecret(name)) throw new InputError(`${show(name)} looks like a key secret and cannot be a name`);
 }
 
 /**

@@ -7,7 +7,7 @@
 import {Family, formatIPv4, formatIPv6} from './address.js';
 import {Transition} from './blocking.js';
 import {activatesAt, decideWords, Policy} from './decision.js';
-import {KeywardError} from './errors.js';
+import {KeywardError, visible} from './errors.js';
 import {findKey} from './keys.js';
 import {BlockedRecord, Channel, KeyRecord, SeenRecord, StoreData} from './model.js';
 import {hintOf, looksLikeSecret} from './secret.js';
@@ -195,7 +195,7 @@ class Learner {
       api.firstEventAt = iso;
       this.activationMs = this.nextActivation();
     }
-    if (this.policy.account.index.has(family, words)) return;
+    if (this.policy.account.has(family, words, this.now.getTime())) return;
     const bits = family === 4 ? this.data.settings.learnPrefixV4 : this.data.settings.learnPrefixV6;
     const network = maskWords(family, words, bits, this.scratchNetwork);
     const entry = family === 4 ? formatIPv4(network[0]) : formatIPv6(network);
@@ -262,5 +262,5 @@ function maskWords(family: Family, words: Uint32Array, bits: number, out: Uint32
 
 /** A key as reports show it: a secret only by its hint. */
 function displayKey(given: string): string {
-  return looksLikeSecret(given) ? hintOf(given) : given;
+  return looksLikeSecret(given) ? hintOf(given) : visible(given);
 }

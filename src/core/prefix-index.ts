@@ -7,85 +7,32 @@
  * entry with the greatest start at or below the address is either the
  * innermost match or a descendant of it; walking parent links from there
  * finds every match in at most 129 steps.
+ *
+ * `CompiledIndex` is the index as plain typed arrays, built straight from
+ * entry texts, with each entry's expiry so that one index serves any "now";
+ * it can be saved and loaded as is (see store/index-cache.ts). `PrefixIndex`
+ * is the same over Prefix values, for code that works with those.
  */
 import {Family} from './address.js';
-import {Prefix} from './prefix.js';
+import {Prefix, scanPrefix, ScannedPrefix} from './prefix.js';
 
-/** One family's entries as bounds in typed arrays (words per bound: 1 for IPv4, 4 for IPv6). */
-class FamilyIndex {
-  constructor(
-    private readonly width: 1 | 4,
-    private readonly starts: Uint32Array,
-    private readonly ends: Uint32Array,
-    /** The index of the innermost entry containing entry i, or -1. */
-    readonly parents: Int32Array,
-    /** Where each sorted position came from in the caller's list. */
-    readonly origin: Int32Array,
-  ) {}
-
-  get size(): number {
-    return this.parents.length;
-  }
-
-  static build(width: 1 | 4, prefixes: Prefix[], origins: number[]): FamilyIndex {
-    const n = prefixes.length;
-    const order = Array.from({length: n}, (_, i) => i).sort((a, b) => Prefix.compare(prefixes[a], prefixes[b]));
-    const starts = new Uint32Array(n * width);
-    const ends = new Uint32Array(n * width);
-    const origin = new Int32Array(n);
-    for (let i = 0; i < n; i++) {
-      const p = prefixes[order[i]];
-      writeWords(p.first, width, starts, i * width);
-      writeWords(p.last, width, ends, i * width);
-      origin[i] = origins[order[i]];
-    }
-    const parents = new Int32Array(n);
-    // Sorted by start, wider first: a stack of open ranges gives each entry its parent.
-    const stack: number[] = [];
-    for (let i = 0; i < n; i++) {
-      while (stack.length > 0 && compareAt(ends, stack[stack.length - 1] * width, starts, i * width, width) < 0) stack.pop();
-      parents[i] = stack.length > 0 ? stack[stack.length - 1] : -1;
-      stack.push(i);
-    }
-    return new FamilyIndex(width, starts, ends, parents, origin);
-  }
-
-  /** The sorted position of the innermost entry containing the address in `words`, or -1. */
-  innermost(words: Uint32Array): number {
-    const width = this.width;
-    let lo = 0;
-    let hi = this.size - 1;
-    let found = -1;
-    if (width === 1) {
-      const a = words[0];
-      const starts = this.starts;
-      while (lo <= hi) {
-        const mid = (lo + hi) >>> 1;
-        if (starts[mid] <= a) {
-          found = mid;
-          lo = mid + 1;
-        } else hi = mid - 1;
-      }
-      while (found >= 0 && this.ends[found] < a) found = this.parents[found];
-      return found;
-    }
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (compareWords(this.starts, mid * 4, words) <= 0) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    while (found >= 0 && compareWords(this.ends, found * 4, words) < 0) found = this.parents[found];
-    return found;
-  }
+/** One family's entries, sorted by start then wider first. Words per bound: 1 for IPv4, 4 for IPv6. */
+export interface FamilyArrays {
+  starts: Uint32Array;
+  ends: Uint32Array;
+  /** Prefix length of each entry. */
+  bits: Uint8Array;
+  /** The sorted position of the innermost entry containing entry i, or -1. */
+  parents: Int32Array;
+  /** Where each sorted position came from in the caller's list. */
+  origin: Int32Array;
+  /** Expiry of each entry in ms since the epoch (Infinity: never). */
+  expires: Float64Array;
 }
 
-function writeWords(value: bigint, width: 1 | 4, into: Uint32Array, at: number): void {
-  for (let w = width - 1; w >= 0; w--) {
-    into[at + w] = Number(value & 0xffffffffn);
-    value >>= 32n;
-  }
+export interface IndexArrays {
+  v4: FamilyArrays;
+  v6: FamilyArrays;
 }
 
 function compareWords(array: Uint32Array, at: number, words: Uint32Array): number {
@@ -106,55 +53,155 @@ function compareAt(a: Uint32Array, ai: number, b: Uint32Array, bi: number, width
   return 0;
 }
 
-/**
- * An immutable index over a list of entries. Lookups take an address already
- * scanned and unmapped into words (see `scanDecisionAddress`), so the hot
- * path allocates nothing until it reports matches.
- */
+/** First and last address of a scanned prefix, into starts/ends at `at`. */
+function writeBounds(p: ScannedPrefix, width: 1 | 4, starts: Uint32Array, ends: Uint32Array, at: number): void {
+  for (let w = 0; w < width; w++) {
+    const keep = Math.max(0, Math.min(32, p.bits - w * 32));
+    const mask = keep === 0 ? 0 : keep === 32 ? 0xffffffff : (0xffffffff << (32 - keep)) >>> 0;
+    starts[at + w] = (p.words[w] & mask) >>> 0;
+    ends[at + w] = (p.words[w] | ~mask) >>> 0;
+  }
+}
+
+/** Sorts one family's scanned entries into arrays and links each to its parent. */
+function buildFamily(width: 1 | 4, items: {p: ScannedPrefix; origin: number; expires: number}[]): FamilyArrays {
+  const n = items.length;
+  const rawStarts = new Uint32Array(n * width);
+  const rawEnds = new Uint32Array(n * width);
+  items.forEach((item, i) => writeBounds(item.p, width, rawStarts, rawEnds, i * width));
+  const bitsOf = new Uint8Array(n);
+  for (let i = 0; i < n; i++) bitsOf[i] = items[i].p.bits;
+  const order = Uint32Array.from({length: n}, (_, i) => i);
+  if (width === 1) order.sort((a, b) => rawStarts[a] - rawStarts[b] || bitsOf[a] - bitsOf[b] || a - b);
+  else order.sort((a, b) => compareAt(rawStarts, a * 4, rawStarts, b * 4, 4) || bitsOf[a] - bitsOf[b] || a - b);
+  const arrays: FamilyArrays = {
+    starts: new Uint32Array(n * width),
+    ends: new Uint32Array(n * width),
+    bits: new Uint8Array(n),
+    parents: new Int32Array(n),
+    origin: new Int32Array(n),
+    expires: new Float64Array(n),
+  };
+  for (let i = 0; i < n; i++) {
+    const from = order[i];
+    arrays.starts.set(rawStarts.subarray(from * width, from * width + width), i * width);
+    arrays.ends.set(rawEnds.subarray(from * width, from * width + width), i * width);
+    arrays.bits[i] = items[from].p.bits;
+    arrays.origin[i] = items[from].origin;
+    arrays.expires[i] = items[from].expires;
+  }
+  const stack: number[] = [];
+  for (let i = 0; i < n; i++) {
+    while (stack.length > 0 && compareAt(arrays.ends, stack[stack.length - 1] * width, arrays.starts, i * width, width) < 0) stack.pop();
+    arrays.parents[i] = stack.length > 0 ? stack[stack.length - 1] : -1;
+    stack.push(i);
+  }
+  return arrays;
+}
+
+/** The sorted position of the innermost entry containing `words` (live or not), or -1. */
+function innermost(f: FamilyArrays, width: 1 | 4, words: Uint32Array): number {
+  let lo = 0;
+  let hi = f.parents.length - 1;
+  let found = -1;
+  if (width === 1) {
+    const a = words[0];
+    const starts = f.starts;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (starts[mid] <= a) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    while (found >= 0 && f.ends[found] < a) found = f.parents[found];
+    return found;
+  }
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareWords(f.starts, mid * 4, words) <= 0) {
+      found = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  while (found >= 0 && compareWords(f.ends, found * 4, words) < 0) found = f.parents[found];
+  return found;
+}
+
+export class CompiledIndex {
+  private constructor(readonly arrays: IndexArrays) {}
+
+  /**
+   * Builds the index from entry texts (strict grammar; an AddressError names
+   * a bad one) and their expiry times in ms (omitted: none expire).
+   */
+  static fromTexts(texts: readonly string[], expires?: ArrayLike<number>): CompiledIndex {
+    const v4: {p: ScannedPrefix; origin: number; expires: number}[] = [];
+    const v6: {p: ScannedPrefix; origin: number; expires: number}[] = [];
+    texts.forEach((text, i) => {
+      const p = scanPrefix(text, {family: 4, bits: 0, words: new Uint32Array(4)});
+      (p.family === 4 ? v4 : v6).push({p, origin: i, expires: expires?.[i] ?? Number.POSITIVE_INFINITY});
+    });
+    return new CompiledIndex({v4: buildFamily(1, v4), v6: buildFamily(4, v6)});
+  }
+
+  static fromArrays(arrays: IndexArrays): CompiledIndex {
+    return new CompiledIndex(arrays);
+  }
+
+  get size(): number {
+    return this.arrays.v4.parents.length + this.arrays.v6.parents.length;
+  }
+
+  /** Whether an entry live at `nowMs` contains the address (scanned and unmapped into `words`). */
+  has(family: Family, words: Uint32Array, nowMs = Number.NEGATIVE_INFINITY): boolean {
+    const f = family === 4 ? this.arrays.v4 : this.arrays.v6;
+    for (let i = innermost(f, family === 4 ? 1 : 4, words); i >= 0; i = f.parents[i]) if (f.expires[i] > nowMs) return true;
+    return false;
+  }
+
+  /** The entries live at `nowMs` containing the address, outermost first, as positions in the caller's list. */
+  matches(family: Family, words: Uint32Array, nowMs = Number.NEGATIVE_INFINITY): number[] {
+    const f = family === 4 ? this.arrays.v4 : this.arrays.v6;
+    const chain: number[] = [];
+    for (let i = innermost(f, family === 4 ? 1 : 4, words); i >= 0; i = f.parents[i]) if (f.expires[i] > nowMs) chain.push(f.origin[i]);
+    return chain.reverse();
+  }
+
+  /** The entries live at `nowMs` that contain every address of the range (network words, prefix length). */
+  covering(family: Family, network: Uint32Array, bits: number, nowMs = Number.NEGATIVE_INFINITY): number[] {
+    const f = family === 4 ? this.arrays.v4 : this.arrays.v6;
+    const chain: number[] = [];
+    for (let i = innermost(f, family === 4 ? 1 : 4, network); i >= 0; i = f.parents[i]) {
+      if (f.bits[i] <= bits && f.expires[i] > nowMs) chain.push(f.origin[i]);
+    }
+    return chain.reverse();
+  }
+}
+
+/** A CompiledIndex over Prefix values, answering with those values. */
 export class PrefixIndex {
-  private readonly v4: FamilyIndex;
-  private readonly v6: FamilyIndex;
+  private readonly compiled: CompiledIndex;
 
   constructor(readonly entries: readonly Prefix[]) {
-    const v4: Prefix[] = [];
-    const v6: Prefix[] = [];
-    const o4: number[] = [];
-    const o6: number[] = [];
-    entries.forEach((p, i) => {
-      if (p.family === 4) {
-        v4.push(p);
-        o4.push(i);
-      } else {
-        v6.push(p);
-        o6.push(i);
-      }
-    });
-    this.v4 = FamilyIndex.build(1, v4, o4);
-    this.v6 = FamilyIndex.build(4, v6, o6);
+    this.compiled = CompiledIndex.fromTexts(entries.map(String));
   }
 
   get size(): number {
     return this.entries.length;
   }
 
-  /** Whether any entry contains the address. */
   has(family: Family, words: Uint32Array): boolean {
-    return (family === 4 ? this.v4 : this.v6).innermost(words) >= 0;
+    return this.compiled.has(family, words);
   }
 
   /** The entries containing the address, outermost first, as indexes into `entries`. */
   matches(family: Family, words: Uint32Array): number[] {
-    const index = family === 4 ? this.v4 : this.v6;
-    const chain: number[] = [];
-    for (let i = index.innermost(words); i >= 0; i = index.parents[i]) chain.push(index.origin[i]);
-    return chain.reverse();
+    return this.compiled.matches(family, words);
   }
 
   /** The entries that contain every address of `prefix`, outermost first. */
   covering(prefix: Prefix): Prefix[] {
-    const words = prefix.address.words();
-    return this.matches(prefix.family, words)
-      .map((i) => this.entries[i])
-      .filter((entry) => entry.covers(prefix));
+    return this.compiled.covering(prefix.family, prefix.address.words(), prefix.bits).map((i) => this.entries[i]);
   }
 }

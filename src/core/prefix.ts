@@ -3,7 +3,7 @@
  * explicit `masked()`, and the one parser every command uses for entries.
  */
 import {Address, Family, scanAddress} from './address.js';
-import {AddressError} from './errors.js';
+import {AddressError, excerpt} from './errors.js';
 
 export class Prefix {
   private constructor(
@@ -91,29 +91,32 @@ export class Prefix {
     return a.bits - b.bits;
   }
 
-  /** The smallest prefix length that covers [first, last] exactly, or -1 when no CIDR does. */
-  static fromRange(family: Family, first: bigint, last: bigint): Prefix | undefined {
-    const width = family === 4 ? 32 : 128;
-    const size = last - first + 1n;
-    if (size <= 0n || (size & (size - 1n)) !== 0n) return undefined;
-    const hostBits = size.toString(2).length - 1;
-    if ((first & (size - 1n)) !== 0n) return undefined;
-    return new Prefix(Address.fromValue(family, first), width - hostBits);
-  }
-
   /** Parses `ADDRESS` or `ADDRESS/PREFIX` strictly; see `parseEntry` for the rules on entries. */
   static parse(text: string): Prefix {
-    const slash = text.indexOf('/');
-    if (slash < 0) {
-      const address = Address.parse(text);
-      return new Prefix(address, address.bitLength);
-    }
-    const words = new Uint32Array(4);
-    const address = Address.fromWords(scanAddress(text, words, slash, 'range'), words);
-    const family = address.family === 4 ? 'IPv4' : 'IPv6';
-    const bits = scanPrefixLength(text, slash + 1, address.bitLength, family);
-    return new Prefix(address, bits);
+    const p = scanPrefix(text, {family: 4, bits: 0, words: new Uint32Array(4)});
+    return new Prefix(Address.fromWords(p.family, p.words), p.bits);
   }
+}
+
+/** An address or range scanned into words, without allocating: the fast paths' view of an entry. */
+export interface ScannedPrefix {
+  family: Family;
+  bits: number;
+  /** The address as given (host bits not cleared): out[0] for IPv4, out[0..3] for IPv6. */
+  words: Uint32Array;
+}
+
+/** Scans `ADDRESS` or `ADDRESS/PREFIX` strictly into `into` and returns it; host bits are not checked. */
+export function scanPrefix(text: string, into: ScannedPrefix): ScannedPrefix {
+  const slash = text.indexOf('/');
+  if (slash < 0) {
+    into.family = scanAddress(text, into.words);
+    into.bits = into.family === 4 ? 32 : 128;
+    return into;
+  }
+  into.family = scanAddress(text, into.words, slash, 'range');
+  into.bits = scanPrefixLength(text, slash + 1, into.family === 4 ? 32 : 128, into.family === 4 ? 'IPv4' : 'IPv6');
+  return into;
 }
 
 function scanPrefixLength(text: string, start: number, max: number, family: string): number {
@@ -123,9 +126,9 @@ function scanPrefixLength(text: string, start: number, max: number, family: stri
   };
   if (digits.length === 0) refuse('the prefix length after "/" is empty');
   if (digits.includes('/')) refuse('has more than one "/"');
-  if (!/^[0-9]+$/.test(digits)) refuse(`the prefix length ${JSON.stringify(digits)} is not a decimal number`);
-  if (digits.length > 1 && digits.startsWith('0')) refuse(`the prefix length ${digits} has a leading zero`);
-  if (digits.length > 3 || Number(digits) > max) refuse(`the prefix length ${digits} > ${max}`);
+  if (!/^[0-9]+$/.test(digits)) refuse(`the prefix length "${excerpt(digits)}" is not a decimal number`);
+  if (digits.length > 1 && digits.startsWith('0')) refuse(`the prefix length ${excerpt(digits)} has a leading zero`);
+  if (digits.length > 3 || Number(digits) > max) refuse(`the prefix length ${excerpt(digits)} > ${max}`);
   return Number(digits);
 }
 

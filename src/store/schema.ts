@@ -3,7 +3,7 @@
  * can use, and writing it with a stable key order and sorted lists so that it
  * diffs well in git.
  */
-import {AddressError} from '../core/errors.js';
+import {AddressError, show} from '../core/errors.js';
 import {
   ApiBlocking,
   BlockedRecord,
@@ -48,7 +48,7 @@ function nullableString(value: unknown, path: string): string | null {
 
 function time(value: unknown, path: string): string {
   const text = string(value, path);
-  if (Number.isNaN(Date.parse(text))) fail(path, `is not a time: ${JSON.stringify(text)}`);
+  if (Number.isNaN(Date.parse(text))) fail(path, `is not a time: ${show(text)}`);
   return text;
 }
 
@@ -69,7 +69,7 @@ function oneOf<T extends string>(value: unknown, options: readonly T[], path: st
 function entry(value: unknown, path: string): string {
   const text = string(value, path);
   try {
-    if (Prefix.parse(text).toString() !== text) fail(path, `is not in canonical form: ${JSON.stringify(text)}`);
+    if (Prefix.parse(text).toString() !== text) fail(path, `is not in canonical form: ${show(text)}`);
   } catch (error) {
     if (error instanceof AddressError) fail(path, `is not a valid entry: ${error.message}`);
     throw error;

@@ -3,11 +3,11 @@
  * atomic write (temporary file, fsync, rename, fsync of the folder). A store
  * that cannot be read, is corrupt or is newer is never overwritten.
  */
-import {constants as fsConstants, promises as fs} from 'node:fs';
+import callbackFs, {constants as fsConstants, promises as fs} from 'node:fs';
 import path from 'node:path';
 import {Low} from 'lowdb';
 import lockfile from 'proper-lockfile';
-import {KeywardError} from '../core/errors.js';
+import {KeywardError, show} from '../core/errors.js';
 import {emptyStore, SCHEMA_VERSION, StoreData} from '../core/model.js';
 import {canonicalize, ShapeError, validate, versionOf} from './schema.js';
 
@@ -32,6 +32,18 @@ function describe(error: unknown): string {
   return e.code ? `${e.code}: ${e.message}` : String(error);
 }
 
+/**
+ * Why JSON.parse refused a store, without the piece of the file V8 quotes in
+ * its message: raw bytes of a broken file (newlines, control characters)
+ * do not belong on a terminal.
+ */
+function jsonProblem(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const quoted = /^Unexpected token '([\s\S]*?)', "[\s\S]*" is not valid JSON$/.exec(message);
+  if (quoted) return `unexpected character ${show(quoted[1])}`;
+  return message.replace(/[^\x20-\x7e]/g, '?').slice(0, 200);
+}
+
 /** Reads and checks the document at `file`; null when there is no file yet. */
 async function readDocument(file: string): Promise<StoreData | null> {
   let text: string;
@@ -46,7 +58,7 @@ async function readDocument(file: string): Promise<StoreData | null> {
   try {
     document = JSON.parse(text);
   } catch (error) {
-    const why = text.trim().length === 0 ? 'it is empty' : `it is not valid JSON (${(error as Error).message})`;
+    const why = text.trim().length === 0 ? 'it is empty' : `it is not valid JSON (${jsonProblem(error)})`;
     throw new StoreError(`the store ${file} is corrupt: ${why}`, repair);
   }
   const version = versionOf(document);
@@ -65,12 +77,25 @@ async function readDocument(file: string): Promise<StoreData | null> {
 }
 
 /**
+ * Removes temporary files that writers killed mid-write left beside the store.
+ * Only the lock holder writes one, so under the lock any other is garbage.
+ */
+async function removeLeftovers(file: string): Promise<void> {
+  const prefix = `.${path.basename(file)}.`;
+  const names = await fs.readdir(path.dirname(file)).catch(() => [] as string[]);
+  const leftovers = names.filter((n) => n.startsWith(prefix) && /^\d+\.\d+\.tmp$/.test(n.slice(prefix.length)));
+  await Promise.all(leftovers.map((n) => fs.rm(path.join(path.dirname(file), n), {force: true}).catch(() => undefined)));
+}
+
+/**
  * Writes the document atomically: a temporary file created 0600 beside the
- * store, flushed, renamed over it, and the folder flushed.
+ * store, flushed, renamed over it, and the folder flushed. Called only under
+ * the store's lock.
  */
 async function writeDocument(file: string, data: StoreData): Promise<void> {
   const text = `${JSON.stringify(canonicalize(data), null, 2)}\n`;
   const dir = path.dirname(file);
+  await removeLeftovers(file);
   const temporary = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
   let handle: fs.FileHandle | undefined;
   try {
@@ -113,6 +138,62 @@ export async function readStore(file: string, now: Date): Promise<StoreData> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+type Done = (error: NodeJS.ErrnoException | null) => void;
+
+/** Lock folders this process holds: removing one is a release; removing any other is a stale takeover. */
+const held = new Set<string>();
+
+const busy = () => Object.assign(new Error('Lock file is already being held'), {code: 'ELOCKED'});
+
+/**
+ * Removes a stale lock folder (left by a process that died) without the race
+ * in proper-lockfile's own removal: two waiters that both judged the old lock
+ * stale would both remove "the lock", the second one removing the fresh lock
+ * the first had just taken, and both would write. Takeovers go one at a time
+ * through a guard folder, and each checks again, inside it, that the lock is
+ * still the stale one.
+ */
+async function takeOver(lock: string): Promise<void> {
+  const guard = `${lock}.takeover`;
+  try {
+    await fs.mkdir(guard, {mode: 0o700});
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    // A guard left by a process killed while taking over: once old, it is removed for the next try.
+    const stat = await fs.stat(guard).catch(() => null);
+    if (stat && stat.mtimeMs < Date.now() - STALE_LOCK_MS) await fs.rmdir(guard).catch(() => undefined);
+    throw busy();
+  }
+  try {
+    const stat = await fs.stat(lock).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return null;
+      throw error;
+    });
+    if (stat === null) return;
+    if (stat.mtimeMs >= Date.now() - STALE_LOCK_MS) throw busy();
+    await fs.rmdir(lock).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+    });
+  } finally {
+    await fs.rmdir(guard).catch(() => undefined);
+  }
+}
+
+/**
+ * The file system proper-lockfile uses: the lock folder made 0700 (by default
+ * it gets 0777 less the umask, world-writable under umask 000, and a file
+ * another user put in it would stop the lock from being removed), and a
+ * stale lock removed through `takeOver`.
+ */
+const lockFs = {
+  ...callbackFs,
+  mkdir: (dir: string, done: Done) => callbackFs.mkdir(dir, 0o700, done),
+  rmdir: (dir: string, done: Done) => {
+    if (held.has(dir)) return callbackFs.rmdir(dir, done);
+    takeOver(dir).then(() => done(null), (error: NodeJS.ErrnoException) => done(error));
+  },
+};
+
 async function acquireLock(file: string): Promise<() => Promise<void>> {
   const deadline = Date.now() + lockTimeoutMs();
   let compromised: Error | undefined;
@@ -120,14 +201,18 @@ async function acquireLock(file: string): Promise<() => Promise<void>> {
     try {
       const release = await lockfile.lock(file, {
         realpath: false,
+        fs: lockFs,
         stale: STALE_LOCK_MS,
         retries: 0,
         onCompromised: (error) => {
           compromised = error;
         },
       });
+      const lock = `${path.resolve(file)}.lock`;
+      held.add(lock);
       return async () => {
         await release().catch(() => undefined);
+        held.delete(lock);
         if (compromised) throw new StoreError(`the lock on ${file} was lost while writing (${compromised.message})`);
       };
     } catch (error) {

@@ -1,0 +1,123 @@
+import {writeFileSync} from 'node:fs';
+
+import {expect} from 'chai';
+
+import {daysAfter, NOW, Workspace} from './harness.js';
+
+/** A workspace with an API key `app` and an SMTP key `mail`, and nothing authorized. */
+function withKeys(): Workspace {
+  const ws = Workspace.create();
+  expect(ws.run(['keys', 'create', 'app', '--type', 'api'], {now: NOW}).code).to.equal(0);
+  expect(ws.run(['keys', 'create', 'mail', '--type', 'smtp'], {now: NOW}).code).to.equal(0);
+  return ws;
+}
+
+describe('keyward activate and deactivate', () => {
+  it('a new store has API keys learning and SMTP blocking off', async () => {
+    const ws = withKeys();
+    expect(ws.storeJson().blocking).to.deep.include({smtp: {state: 'inactive', changedAt: NOW}});
+    expect(ws.storeJson().blocking.api.state).to.equal('learning');
+    const [api, smtp] = await ws.runAll([['check', 'app', '192.0.2.1', '--json'], ['check', 'mail', '192.0.2.1', '--json']]);
+    expect(api.json()).to.include({decision: 'allow', reason: 'learning'});
+    expect(smtp.json()).to.include({decision: 'allow', reason: 'blocking-inactive'});
+  });
+
+  it('activate --smtp with an empty account list is refused with exit 4 unless --force', () => {
+    const ws = withKeys();
+    const before = ws.storeBytes();
+    const refused = ws.run(['activate', '--smtp', '--json']);
+    expect(refused.code).to.equal(4);
+    expect(refused.stdout).to.equal('');
+    expect(refused.stderr).to.contain('account list is empty').and.contain('--force');
+    expect(ws.storeBytes(), 'nothing written').to.deep.equal(before);
+
+    const later = daysAfter(NOW, 1);
+    const forced = ws.run(['activate', '--smtp', '--force', '--json'], {now: later});
+    expect(forced.code, forced.stderr).to.equal(0);
+    expect(forced.json()).to.deep.equal({channel: 'smtp', state: 'active', changed: true, refused: []});
+    expect(ws.storeJson().blocking.smtp).to.deep.equal({state: 'active', changedAt: later});
+    const check = ws.run(['check', 'mail', '192.0.2.1', '--json']);
+    expect(check.code).to.equal(1);
+    expect(check.json()).to.include({decision: 'deny', reason: 'not-authorized'});
+
+    const again = ws.run(['activate', '--smtp', '--force', '--json']);
+    expect(again.code, again.stderr).to.equal(0);
+    expect(again.json()).to.include({changed: false});
+  });
+
+  it('activate --api refuses with exit 4 when recently seen traffic would be refused, and goes ahead once it is authorized', () => {
+    const ws = withKeys();
+    const store = ws.storeJson();
+    store.seen = [{ip: '203.0.113.5', channel: 'api', keys: ['app'], firstSeen: NOW, lastSeen: NOW, count: 3}];
+    writeFileSync(ws.store, `${JSON.stringify(store, null, 2)}\n`);
+    const before = ws.storeBytes();
+
+    const later = daysAfter(NOW, 1);
+    const refused = ws.run(['activate', '--api'], {now: later});
+    expect(refused.code).to.equal(4);
+    expect(refused.stderr).to.contain('203.0.113.5').and.contain('--force');
+    expect(ws.storeBytes()).to.deep.equal(before);
+
+    expect(ws.run(['authorize', '203.0.113.0/24'], {now: later}).code).to.equal(0);
+    const activated = ws.run(['activate', '--api', '--json'], {now: later});
+    expect(activated.code, activated.stderr).to.equal(0);
+    expect(activated.json()).to.deep.equal({channel: 'api', state: 'active', changed: true, refused: []});
+    const check = ws.run(['check', 'app', '203.0.113.5', '198.51.100.1', '--json'], {now: later});
+    expect(check.json<any[]>().map((d) => d.reason)).to.deep.equal(['authorized', 'not-authorized']);
+  });
+
+  it('deactivate asks first: without a terminal or --yes it is refused with exit 4', () => {
+    const ws = withKeys();
+    const before = ws.storeBytes();
+    const refused = ws.run(['deactivate', '--api', '--json']);
+    expect(refused.code, 'learning is blocking of a kind: turning it off is confirmed').to.equal(4);
+    expect(refused.stdout).to.equal('');
+    expect(refused.stderr).to.contain('--yes');
+    expect(ws.storeBytes()).to.deep.equal(before);
+
+    const yes = ws.run(['deactivate', '--api', '--yes', '--json']);
+    expect(yes.code, yes.stderr).to.equal(0);
+    expect(yes.json()).to.deep.equal({channel: 'api', state: 'inactive', changed: true});
+    expect(ws.run(['check', 'app', '192.0.2.1', '--json']).json()).to.include({decision: 'allow', reason: 'blocking-inactive'});
+
+    const already = ws.run(['deactivate', '--smtp', '--json']);
+    expect(already.code, 'already off: nothing to confirm').to.equal(0);
+    expect(already.json()).to.deep.equal({channel: 'smtp', state: 'inactive', changed: false});
+  });
+
+  it('takes exactly one of --api and --smtp: both or neither is exit 2', async () => {
+    const ws = Workspace.create();
+    const cases = [
+      ['activate', '--force'],
+      ['activate', '--api', '--smtp', '--force'],
+      ['deactivate', '--yes'],
+      ['deactivate', '--api', '--smtp', '--yes'],
+    ];
+    const runs = await ws.runAll(cases.map((args) => [...args, '--json']));
+    for (const [i, out] of runs.entries()) {
+      expect(out.code, cases[i].join(' ')).to.equal(2);
+      expect(out.stdout, cases[i].join(' ')).to.equal('');
+    }
+    expect(ws.storeBytes()).to.equal(null);
+  });
+
+  it('when the learning window has passed, check denies at once without writing, and the next change records and says it', () => {
+    const ws = withKeys();
+    const store = ws.storeJson();
+    store.blocking.api.firstEventAt = NOW;
+    writeFileSync(ws.store, `${JSON.stringify(store, null, 2)}\n`);
+    const before = ws.storeBytes();
+
+    const later = daysAfter(NOW, 31);
+    const check = ws.run(['check', 'app', '192.0.2.1', '--json'], {now: later});
+    expect(check.code).to.equal(1);
+    expect(check.json()).to.include({decision: 'deny', reason: 'not-authorized'});
+    expect(ws.storeBytes(), 'check never writes').to.deep.equal(before);
+
+    const change = ws.run(['authorize', '198.51.100.1', '--json'], {now: later});
+    expect(change.code, change.stderr).to.equal(0);
+    expect(change.json().added, 'stdout holds the JSON alone').to.deep.equal(['198.51.100.1']);
+    expect(change.stderr).to.match(/API blocking turned itself on/);
+    expect(ws.storeJson().blocking.api).to.include({state: 'active', changedAt: daysAfter(NOW, 30)});
+  });
+});

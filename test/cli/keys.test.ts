@@ -1,0 +1,143 @@
+import {expect} from 'chai';
+
+import {daysAfter, NOW, Workspace} from './harness.js';
+
+const SECRET = /^[0-9a-f]{40}$/;
+const hintOf = (secret: string) => `${secret.slice(0, 4)}…${secret.slice(-4)}`;
+
+describe('keyward keys', () => {
+  it('create prints a new 40-hex secret once, as {name, type, secret, hint} under --json and alone on stdout otherwise', () => {
+    const ws = Workspace.create();
+    const json = ws.run(['keys', 'create', 'billing', '--type', 'api', '--json'], {now: NOW});
+    expect(json.code, json.stderr).to.equal(0);
+    const created = json.json();
+    expect(created).to.have.all.keys('name', 'type', 'secret', 'hint');
+    expect(created).to.include({name: 'billing', type: 'api'});
+    expect(created.secret).to.match(SECRET);
+    expect(created.hint).to.equal(hintOf(created.secret));
+
+    const human = ws.run(['keys', 'create', 'relay', '--type', 'smtp'], {now: NOW});
+    expect(human.code, human.stderr).to.equal(0);
+    expect(human.stdout).to.match(/^[0-9a-f]{40}\n$/);
+    expect(human.stdout.trim()).not.to.equal(created.secret);
+    expect(human.stderr).to.contain('relay').and.contain('shown this once');
+    expect(human.stderr, 'the secret goes to stdout only').not.to.contain(human.stdout.trim());
+
+    const list = ws.run(['keys', 'list', '--json']);
+    expect(list.code, list.stderr).to.equal(0);
+    expect(list.json()).to.deep.equal([
+      {name: 'billing', type: 'api', hint: created.hint, status: 'active', createdAt: NOW, rotatedAt: null, allow: []},
+      {name: 'relay', type: 'smtp', hint: hintOf(human.stdout.trim()), status: 'active', createdAt: NOW, rotatedAt: null, allow: []},
+    ]);
+    expect(list.stdout).not.to.contain(created.secret);
+  });
+
+  it('create refuses a taken name, a bad name, a secret-shaped name, a bad --allow and a missing --type with exit 2, writing nothing', async () => {
+    const ws = Workspace.create();
+    expect(ws.run(['keys', 'create', 'billing', '--type', 'api']).code).to.equal(0);
+    const before = ws.storeBytes();
+    const cases: Array<[string[], string]> = [
+      [['keys', 'create', 'billing', '--type', 'smtp'], 'exists already'],
+      [['keys', 'create', 'no spaces', '--type', 'api'], 'is not a key name'],
+      [['keys', 'create', 'a'.repeat(40), '--type', 'api'], 'looks like a key secret'],
+      [['keys', 'create', 'narrow', '--type', 'api', '--allow', '198.51.100.7/24'], 'the network is 198.51.100.0/24'],
+      [['keys', 'create', 'narrow', '--type', 'api', '--allow', '0.0.0.0/0'], 'whole internet'],
+      [['keys', 'create', 'narrow'], 'type'],
+      [['keys', 'create', 'narrow', '--type', 'ftp'], 'ftp'],
+    ];
+    const runs = await ws.runAll(cases.map(([args]) => [...args, '--json']));
+    for (const [i, [args, message]] of cases.entries()) {
+      const out = runs[i];
+      expect(out.code, args.join(' ')).to.equal(2);
+      expect(out.stdout, args.join(' ')).to.equal('');
+      expect(out.stderr, args.join(' ')).to.contain(message);
+    }
+    expect(ws.storeBytes()).to.deep.equal(before);
+  });
+
+  it('create --allow starts the key\'s own list: an address outside it is denied not-in-key-allowlist', () => {
+    const ws = Workspace.create();
+    const made = ws.run(['keys', 'create', 'narrow', '--type', 'api', '--allow', '198.51.100.0/24', '--allow', '2001:DB8::25', '--json'], {now: NOW});
+    expect(made.code, made.stderr).to.equal(0);
+    const out = ws.run(['check', 'narrow', '192.0.2.1', '198.51.100.7', '2001:db8::25', '--json']);
+    expect(out.code).to.equal(1);
+    expect(out.json()).to.deep.equal([
+      {key: 'narrow', ip: '192.0.2.1', decision: 'deny', reason: 'not-in-key-allowlist', matched: []},
+      {key: 'narrow', ip: '198.51.100.7', decision: 'allow', reason: 'learning', matched: ['198.51.100.0/24']},
+      {key: 'narrow', ip: '2001:db8::25', decision: 'allow', reason: 'learning', matched: ['2001:db8::25']},
+    ]);
+    expect(ws.run(['keys', 'list', '--json']).json()[0].allow).to.deep.equal(['198.51.100.0/24', '2001:db8::25']);
+  });
+
+  it('rotate gives a new secret and the old one stops working at once; without a terminal it needs --yes', () => {
+    const ws = Workspace.create();
+    const old = ws.run(['keys', 'create', 'billing', '--type', 'api', '--json'], {now: NOW}).json().secret;
+    const before = ws.storeBytes();
+
+    const refused = ws.run(['keys', 'rotate', 'billing', '--json']);
+    expect(refused.code).to.equal(4);
+    expect(refused.stdout).to.equal('');
+    expect(refused.stderr).to.contain('--yes');
+    expect(ws.storeBytes(), 'nothing changed').to.deep.equal(before);
+
+    const later = daysAfter(NOW, 1);
+    const rotated = ws.run(['keys', 'rotate', 'billing', '--yes', '--json'], {now: later});
+    expect(rotated.code, rotated.stderr).to.equal(0);
+    const fresh = rotated.json();
+    expect(fresh).to.have.all.keys('name', 'type', 'secret', 'hint');
+    expect(fresh).to.include({name: 'billing', type: 'api', hint: hintOf(fresh.secret)});
+    expect(fresh.secret).to.match(SECRET).and.not.equal(old);
+
+    const byOld = ws.run(['check', old, '192.0.2.1', '--json']);
+    expect(byOld.code, 'the old secret names no key').to.equal(2);
+    expect(byOld.stdout).to.equal('');
+    expect(byOld.stderr).to.contain('unknown key').and.not.contain(old);
+    const byNew = ws.run(['check', fresh.secret, '192.0.2.1', '--json']);
+    expect(byNew.code, byNew.stderr).to.equal(0);
+    expect(byNew.json()).to.include({key: 'billing', decision: 'allow'});
+
+    const listed = ws.run(['keys', 'list', '--json']).json()[0];
+    expect(listed).to.include({hint: fresh.hint, rotatedAt: later, createdAt: NOW, status: 'active'});
+
+    const human = ws.run(['keys', 'rotate', 'billing', '--yes']);
+    expect(human.code, human.stderr).to.equal(0);
+    expect(human.stdout).to.match(/^[0-9a-f]{40}\n$/);
+    expect(human.stderr).to.contain('rotated');
+  });
+
+  it('revoke retires a key (denied key-revoked, listed as revoked); without a terminal it needs --yes', () => {
+    const ws = Workspace.create();
+    const secret = ws.run(['keys', 'create', 'old', '--type', 'smtp', '--json'], {now: NOW}).json().secret;
+    const before = ws.storeBytes();
+
+    const refused = ws.run(['keys', 'revoke', 'old']);
+    expect(refused.code).to.equal(4);
+    expect(refused.stderr).to.contain('--yes');
+    expect(ws.storeBytes()).to.deep.equal(before);
+
+    const revoked = ws.run(['keys', 'revoke', 'old', '--yes', '--json'], {now: NOW});
+    expect(revoked.code, revoked.stderr).to.equal(0);
+    expect(revoked.json()).to.deep.equal({name: 'old', type: 'smtp', hint: hintOf(secret), status: 'revoked', createdAt: NOW, rotatedAt: null, allow: []});
+
+    const check = ws.run(['check', secret, '192.0.2.1', '--json']);
+    expect(check.code).to.equal(1);
+    expect(check.json()).to.deep.equal({key: 'old', ip: '192.0.2.1', decision: 'deny', reason: 'key-revoked', matched: []});
+    expect(ws.run(['keys', 'list', '--json']).json()[0].status).to.equal('revoked');
+
+    const rotate = ws.run(['keys', 'rotate', 'old', '--yes']);
+    expect(rotate.code, 'a revoked key cannot be rotated').to.equal(2);
+    expect(rotate.stderr).to.contain('revoked');
+    const again = ws.run(['keys', 'revoke', 'old', '--json']);
+    expect(again.code, 'revoking again needs no confirmation').to.equal(0);
+    expect(again.json().status).to.equal('revoked');
+  });
+
+  it('rotate and revoke refuse an unknown key with exit 2', async () => {
+    const ws = Workspace.create();
+    for (const out of await ws.runAll([['keys', 'rotate', 'nosuch', '--yes'], ['keys', 'revoke', 'nosuch', '--yes']])) {
+      expect(out.code).to.equal(2);
+      expect(out.stderr).to.contain('unknown key');
+    }
+    expect(ws.storeBytes()).to.equal(null);
+  });
+});

@@ -1,0 +1,127 @@
+import {chmodSync, mkdirSync, readdirSync, statSync} from 'node:fs';
+import path from 'node:path';
+
+import {expect} from 'chai';
+
+import {NOW, runKeyward, startKeyward, Workspace} from './harness.js';
+
+/** A valid store with one entry, as keyward writes it, to break in different ways. */
+function validStoreText(): string {
+  const ws = Workspace.create();
+  expect(ws.run(['authorize', '192.0.2.1'], {now: NOW}).code).to.equal(0);
+  return ws.storeBytes()!.toString('utf8');
+}
+
+describe('keyward store', () => {
+  describe('a store it cannot use is never overwritten: exit 3, the file byte for byte as it was', () => {
+    const valid = validStoreText();
+    const broken = valid.replace('"version": 1', '"version": 99');
+    const cases: Array<[string, string, string]> = [
+      ['truncated JSON', valid.slice(0, valid.length / 2), 'is corrupt: it is not valid JSON'],
+      ['an empty file', '', 'is corrupt: it is empty'],
+      ['JSON of the wrong shape', '{"version": 1, "account": "everyone"}', 'is not a keyward store'],
+      ['an entry that is not an address', valid.replace('"entry": "192.0.2.1"', '"entry": "192.0.2.300"'), 'account[0].entry is not a valid entry'],
+      ['a newer schema version', broken, 'schema version 99, newer than this keyward reads'],
+    ];
+    for (const [what, text, message] of cases) {
+      it(`refuses ${what}`, async () => {
+        const ws = Workspace.create();
+        ws.file('store.json', text);
+        const before = ws.storeBytes();
+        const [write, read] = await ws.runAll([['authorize', '198.51.100.1', '--json'], ['check', 'ci', '198.51.100.1']]);
+        expect(write.code).to.equal(3);
+        expect(write.stdout).to.equal('');
+        expect(write.stderr).to.contain(ws.store).and.contain(message);
+        expect(read.code, 'reading commands stop too').to.equal(3);
+        expect(ws.storeBytes()).to.deep.equal(before);
+        expect(readdirSync(ws.dir), 'no lock or temporary file is left').to.deep.equal(['store.json']);
+      });
+    }
+  });
+
+  it('is created with mode 0600, in a folder made for it, and stays 0600 when rewritten', () => {
+    const ws = Workspace.create();
+    const store = path.join(ws.dir, 'nested', 'deeper', 'store.json');
+    expect(ws.run(['authorize', '192.0.2.1', '--store', store]).code).to.equal(0);
+    expect(statSync(store).mode & 0o777).to.equal(0o600);
+    expect(statSync(path.dirname(store)).mode & 0o077, 'the new folder is private').to.equal(0);
+    expect(ws.storeBytes(), '--store wins over KEYWARD_STORE').to.equal(null);
+
+    chmodSync(store, 0o644);
+    expect(runKeyward(store, ['authorize', '192.0.2.2']).code).to.equal(0);
+    expect(statSync(store).mode & 0o777).to.equal(0o600);
+  });
+
+  it('never holds a secret: no file under the store\'s folder contains a created or rotated secret', () => {
+    const ws = Workspace.create();
+    const created = ws.run(['keys', 'create', 'billing', '--type', 'api', '--json']).json().secret;
+    const human = ws.run(['keys', 'create', 'relay', '--type', 'smtp']).stdout.trim();
+    const rotated = ws.run(['keys', 'rotate', 'billing', '--yes', '--json']).json().secret;
+    const secrets = [created, human, rotated];
+    for (const secret of secrets) expect(secret).to.match(/^[0-9a-f]{40}$/);
+    const files = ws.allFiles();
+    expect(files.map((f) => f.file)).to.deep.equal([ws.store]);
+    for (const {file, bytes} of files) {
+      for (const secret of secrets) expect(bytes.includes(secret), `${file} holds a secret`).to.equal(false);
+    }
+    expect(ws.storeJson().keys.map((k: any) => k.hint)).to.deep.equal([`${rotated.slice(0, 4)}…${rotated.slice(-4)}`, `${human.slice(0, 4)}…${human.slice(-4)}`]);
+  });
+
+  it('loses nothing when 10 processes authorize at the same time', async () => {
+    const ws = Workspace.create();
+    const addresses = Array.from({length: 10}, (_, i) => `198.51.100.${i + 1}`);
+    const runs = await Promise.all(addresses.map((ip) => ws.start(['authorize', ip, '--json'])));
+    for (const [i, run] of runs.entries()) {
+      expect(run.code, run.stderr).to.equal(0);
+      expect(run.json().added).to.deep.equal([addresses[i]]);
+    }
+    const list = ws.run(['list', '--json']);
+    expect(list.json<any[]>().map((r) => r.entry)).to.deep.equal(addresses);
+    expect(readdirSync(ws.dir), 'no lock or temporary file is left').to.deep.equal(['store.json']);
+  });
+
+  it('gives up with exit 3 when another process holds the lock, writing nothing', () => {
+    const ws = Workspace.create();
+    expect(ws.run(['authorize', '192.0.2.1']).code).to.equal(0);
+    const before = ws.storeBytes();
+    mkdirSync(`${ws.store}.lock`);
+    const out = ws.run(['authorize', '192.0.2.2', '--json'], {env: {KEYWARD_LOCK_TIMEOUT_MS: '300'}});
+    expect(out.code).to.equal(3);
+    expect(out.stdout).to.equal('');
+    expect(out.stderr).to.contain('locked by another keyward process');
+    expect(ws.storeBytes()).to.deep.equal(before);
+  });
+
+  it('stops with exit 3 when the store cannot be read or its folder cannot be made', async () => {
+    const ws = Workspace.create();
+    const notAFolder = ws.file('plain-file', 'x');
+    const store = path.join(notAFolder, 'store.json');
+    const [write, read] = await Promise.all([startKeyward(store, ['authorize', '192.0.2.1']), startKeyward(store, ['list', '--json'])]);
+    expect(write.code).to.equal(3);
+    expect(write.stderr).to.contain(store);
+    expect(read.code).to.equal(3);
+    expect(read.stdout).to.equal('');
+    expect(read.stderr).to.contain('cannot read the store');
+  });
+});
+
+describe('KEYWARD_NOW', () => {
+  it('sets the time of every change, as an ISO 8601 date or time', () => {
+    const ws = Workspace.create();
+    expect(ws.run(['authorize', '192.0.2.1'], {now: '2026-02-03'}).code).to.equal(0);
+    expect(ws.run(['list', '--json']).json()[0].addedAt).to.equal('2026-02-03T00:00:00.000Z');
+  });
+
+  it('refuses a value that is not an ISO 8601 time with exit 2, writing nothing', async () => {
+    const ws = Workspace.create();
+    const values = ['yesterday', '2026-13-01', '1767225600'];
+    const writes = await Promise.all(values.map((now) => ws.start(['authorize', '192.0.2.1', '--json'], {now})));
+    for (const [i, write] of writes.entries()) {
+      expect(write.code, values[i]).to.equal(2);
+      expect(write.stdout).to.equal('');
+      expect(write.stderr).to.contain('KEYWARD_NOW').and.contain(values[i]);
+    }
+    expect(ws.run(['check', 'ci', '192.0.2.1'], {now: 'yesterday'}).code).to.equal(2);
+    expect(ws.storeBytes()).to.equal(null);
+  });
+});

@@ -1,0 +1,309 @@
+import {expect} from 'chai';
+
+import {scanDecisionAddress} from '../../src/core/address.js';
+import {activatesAt} from '../../src/core/decision.js';
+import {InputError} from '../../src/core/errors.js';
+import {parseEventLine} from '../../src/core/events.js';
+import {newKeyRecord} from '../../src/core/keys.js';
+import {applyEvents, EventLog} from '../../src/core/learning.js';
+import {Channel, emptyStore, StoreData} from '../../src/core/model.js';
+import {hintOf, newSecret} from '../../src/core/secret.js';
+
+const DAY = 86_400_000;
+const T0 = Date.parse('2026-01-01T00:00:00.000Z');
+/** Milliseconds of day `n` after T0. */
+const day = (n: number) => T0 + n * DAY;
+const iso = (n: number) => new Date(day(n)).toISOString();
+
+/** A fresh store made at day 0 with the given keys (name → type); returns the secrets too. */
+function storeWith(keys: Record<string, Channel>): {data: StoreData; secrets: Record<string, string>} {
+  const data = emptyStore(new Date(day(0)));
+  const secrets: Record<string, string> = {};
+  for (const [name, type] of Object.entries(keys)) {
+    secrets[name] = newSecret();
+    data.keys.push(newKeyRecord(name, type, secrets[name], new Date(day(0))));
+  }
+  return {data, secrets};
+}
+
+/** An event log from [key, address, day] triples, in the order given. */
+function logOf(events: [string, string, number][]): EventLog {
+  const log = new EventLog();
+  const words = new Uint32Array(4);
+  for (const [key, ip, at] of events) log.add(key, scanDecisionAddress(ip, words), words, day(at));
+  return log;
+}
+
+describe('core/events: parseEventLine', () => {
+  it('reads KEY ADDRESS and KEY ADDRESS TIME separated by spaces or tabs, with a trailing # comment', () => {
+    expect(parseEventLine('billing 192.0.2.1')).to.deep.include({key: 'billing', ip: '192.0.2.1'});
+    expect(Number.isNaN(parseEventLine('billing 192.0.2.1')!.at)).to.equal(true);
+    expect(parseEventLine('billing\t2001:db8::1   2026-01-02T03:04:05Z # from the proxy log')).to.deep.equal({
+      key: 'billing',
+      ip: '2001:db8::1',
+      at: Date.parse('2026-01-02T03:04:05Z'),
+    });
+    expect(parseEventLine('billing 192.0.2.1 2026-01-02')!.at).to.equal(Date.parse('2026-01-02T00:00:00Z'));
+  });
+
+  it('skips blank lines and comment lines', () => {
+    expect(parseEventLine('')).to.equal(null);
+    expect(parseEventLine('# key address time')).to.equal(null);
+    expect(parseEventLine('   # indented comment'.trim())).to.equal(null);
+  });
+
+  it('reads NDJSON objects {key, ip, at}, `at` optional', () => {
+    expect(parseEventLine('{"key":"billing","ip":"192.0.2.1","at":"2026-01-02T00:00:00Z"}')).to.deep.equal({
+      key: 'billing',
+      ip: '192.0.2.1',
+      at: Date.parse('2026-01-02T00:00:00Z'),
+    });
+    const untimed = parseEventLine('{"ip":"192.0.2.1","key":"billing","extra":1}')!;
+    expect(untimed.key).to.equal('billing');
+    expect(Number.isNaN(untimed.at)).to.equal(true);
+  });
+
+  it('refuses bad lines with an InputError that says why', () => {
+    const refused = (line: string) => {
+      try {
+        parseEventLine(line);
+      } catch (error) {
+        expect(error).to.be.instanceOf(InputError);
+        return (error as Error).message;
+      }
+      throw new Error(`accepted ${JSON.stringify(line)}`);
+    };
+    expect(refused('billing')).to.match(/found 1 field/);
+    expect(refused('billing 192.0.2.1 2026-01-01 extra')).to.match(/found 4 fields/);
+    expect(refused('billing 192.0.2.1 yesterday')).to.match(/not an ISO 8601 time/);
+    expect(refused('{"key":"billing",')).to.match(/not valid JSON/);
+    expect(refused('{"ip":"192.0.2.1"}')).to.match(/"key"/);
+    expect(refused('{"key":"billing"}')).to.match(/"ip"/);
+    expect(refused('{"key":"billing","ip":"192.0.2.1","at":12}')).to.match(/"at"/);
+  });
+
+  it('shows a secret standing where the time goes only by its hint', () => {
+    const secret = newSecret();
+    let message = '';
+    try {
+      parseEventLine(`billing 192.0.2.1 ${secret}`);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).to.contain(hintOf(secret)).and.not.contain(secret);
+  });
+});
+
+describe('core/learning: EventLog', () => {
+  it('keeps events past its first capacity and gives time order only when the input was out of order', () => {
+    const log = new EventLog();
+    const words = new Uint32Array(4);
+    for (let i = 0; i < 3000; i++) log.add(`k${i % 3}`, scanDecisionAddress(`10.0.${i % 256}.1`, words), words, i);
+    expect(log.count).to.equal(3000);
+    expect(log.keys).to.deep.equal(['k0', 'k1', 'k2']);
+    expect(log.order()).to.equal(null);
+
+    const unordered = logOf([
+      ['a', '192.0.2.1', 5],
+      ['a', '192.0.2.2', 1],
+      ['a', '192.0.2.3', 5],
+      ['a', '2001:db8::1', 0],
+    ]);
+    expect(Array.from(unordered.order()!)).to.deep.equal([3, 1, 0, 2]);
+    expect(unordered.families[3]).to.equal(6);
+  });
+});
+
+describe('core/learning: applyEvents', () => {
+  it('learns the /24 of an IPv4 caller and the /64 of an IPv6 caller once each, marked learned', () => {
+    const {data} = storeWith({billing: 'api'});
+    const outcome = applyEvents(
+      data,
+      logOf([
+        ['billing', '192.0.2.10', 0],
+        ['billing', '192.0.2.200', 1],
+        ['billing', '2001:db8:1:2:3:4:5:6', 2],
+        ['billing', '2001:db8:1:2::9', 3],
+        ['billing', '::ffff:198.51.100.7', 4],
+      ]),
+      new Date(day(5)),
+    );
+    expect(outcome.events).to.equal(5);
+    expect(outcome.learned).to.deep.equal(['192.0.2.0/24', '2001:db8:1:2::/64', '198.51.100.0/24']);
+    const learned = data.account.find((r) => r.entry === '192.0.2.0/24')!;
+    expect(learned).to.deep.equal({entry: '192.0.2.0/24', source: 'learned', label: 'learned from billing', addedAt: iso(0), expiresAt: null});
+    expect(data.blocking.api).to.include({state: 'learning', firstEventAt: iso(0), lastNewAddressAt: iso(4)});
+    expect(activatesAt(data.blocking.api, data.settings)!.toISOString()).to.equal(iso(34));
+  });
+
+  it('does not learn addresses the account list already covers, and still starts the window', () => {
+    const {data} = storeWith({billing: 'api'});
+    data.account.push({entry: '192.0.2.0/24', source: 'manual', label: null, addedAt: iso(0), expiresAt: null});
+    const outcome = applyEvents(data, logOf([['billing', '192.0.2.1', 2]]), new Date(day(3)));
+    expect(outcome.learned).to.deep.equal([]);
+    expect(data.blocking.api.firstEventAt).to.equal(iso(2));
+    expect(data.blocking.api.lastNewAddressAt).to.equal(null);
+    expect(activatesAt(data.blocking.api, data.settings)!.toISOString()).to.equal(iso(32));
+  });
+
+  it('applies events in time order: learning ends at the window, later unknown callers are blocked', () => {
+    const {data} = storeWith({billing: 'api'});
+    // Input order puts day 50 first; applied in time order, day 5 is learned and activates blocking at day 35.
+    const outcome = applyEvents(
+      data,
+      logOf([
+        ['billing', '198.51.100.7', 50],
+        ['billing', '192.0.2.99', 50],
+        ['billing', '192.0.2.1', 5],
+      ]),
+      new Date(day(50)),
+    );
+    expect(outcome.learned).to.deep.equal(['192.0.2.0/24']);
+    expect(outcome.transitions).to.deep.equal([{channel: 'api', from: 'learning', to: 'active', at: iso(35), automatic: true}]);
+    expect(outcome.blocked).to.deep.equal([{ip: '198.51.100.7', key: 'billing', channel: 'api', firstSeen: iso(50), lastSeen: iso(50), count: 1}]);
+    expect(data.blocking.api).to.include({state: 'active', changedAt: iso(35)});
+  });
+
+  it('settles learning at `now` even when the last event is older than the window', () => {
+    const {data} = storeWith({billing: 'api'});
+    const outcome = applyEvents(data, logOf([['billing', '192.0.2.1', 0]]), new Date(day(31)));
+    expect(outcome.transitions.map((t) => t.at)).to.deep.equal([iso(30)]);
+    expect(data.blocking.api.state).to.equal('active');
+  });
+
+  it('counts repeated refusals on one blocked record per address and key', () => {
+    const {data} = storeWith({billing: 'api', reports: 'api'});
+    data.blocking.api.state = 'active';
+    const outcome = applyEvents(
+      data,
+      logOf([
+        ['billing', '203.0.113.9', 3],
+        ['billing', '203.0.113.9', 1],
+        ['reports', '203.0.113.9', 2],
+        ['billing', '203.0.113.9', 2],
+      ]),
+      new Date(day(4)),
+    );
+    expect(outcome.blocked.map((b) => `${b.ip} ${b.key}`)).to.deep.equal(['203.0.113.9 billing', '203.0.113.9 reports']);
+    expect(data.blocked.find((b) => b.key === 'billing')).to.deep.equal({
+      ip: '203.0.113.9',
+      key: 'billing',
+      channel: 'api',
+      firstSeen: iso(1),
+      lastSeen: iso(3),
+      count: 3,
+    });
+
+    // A later run adds to the same record and reports nothing new.
+    const again = applyEvents(data, logOf([['billing', '203.0.113.9', 5]]), new Date(day(5)));
+    expect(again.blocked).to.deep.equal([]);
+    expect(data.blocked.find((b) => b.key === 'billing')).to.include({count: 4, lastSeen: iso(5), firstSeen: iso(1)});
+  });
+
+  it('never learns for SMTP keys, and SMTP events do not start API learning', () => {
+    const {data} = storeWith({relay: 'smtp'});
+    const outcome = applyEvents(data, logOf([['relay', '198.51.100.20', 0]]), new Date(day(1)));
+    expect(outcome.learned).to.deep.equal([]);
+    expect(data.account).to.deep.equal([]);
+    expect(data.blocking.api.firstEventAt).to.equal(null);
+    expect(data.seen).to.deep.equal([{ip: '198.51.100.20', channel: 'smtp', keys: ['relay'], firstSeen: iso(0), lastSeen: iso(0), count: 1}]);
+  });
+
+  it('blocks SMTP callers the account list does not cover once SMTP blocking is active', () => {
+    const {data} = storeWith({relay: 'smtp'});
+    data.blocking.smtp.state = 'active';
+    data.account.push({entry: '203.0.113.0/24', source: 'manual', label: null, addedAt: iso(0), expiresAt: null});
+    const outcome = applyEvents(
+      data,
+      logOf([
+        ['relay', '203.0.113.5', 1],
+        ['relay', '198.51.100.20', 1],
+      ]),
+      new Date(day(2)),
+    );
+    expect(outcome.blocked).to.deep.equal([{ip: '198.51.100.20', key: 'relay', channel: 'smtp', firstSeen: iso(1), lastSeen: iso(1), count: 1}]);
+  });
+
+  it('does not learn for a revoked key, and blocks it once blocking is active', () => {
+    const {data} = storeWith({old: 'api'});
+    data.keys[0].status = 'revoked';
+    expect(applyEvents(data, logOf([['old', '192.0.2.1', 0]]), new Date(day(1))).learned).to.deep.equal([]);
+    data.blocking.api.state = 'active';
+    expect(applyEvents(data, logOf([['old', '192.0.2.1', 2]]), new Date(day(2))).blocked.map((b) => b.ip)).to.deep.equal(['192.0.2.1']);
+  });
+
+  it('blocks, under active blocking, an address its key list refuses even when the account list covers it', () => {
+    const {data} = storeWith({billing: 'api'});
+    data.blocking.api.state = 'active';
+    data.account.push({entry: '192.0.2.0/24', source: 'manual', label: null, addedAt: iso(0), expiresAt: null});
+    data.keys[0].allow.push({entry: '198.51.100.0/24', source: 'manual', label: null, addedAt: iso(0), expiresAt: null});
+    const outcome = applyEvents(data, logOf([['billing', '192.0.2.1', 1]]), new Date(day(1)));
+    expect(outcome.blocked.map((b) => b.ip)).to.deep.equal(['192.0.2.1']);
+  });
+
+  it('takes a key by its secret, and reports an unknown secret by its hint only', () => {
+    const {data, secrets} = storeWith({billing: 'api'});
+    const stranger = newSecret();
+    const outcome = applyEvents(
+      data,
+      logOf([
+        [secrets.billing, '192.0.2.1', 0],
+        [stranger, '192.0.2.2', 0],
+        [stranger, '192.0.2.3', 0],
+        ['nobody', '192.0.2.4', 0],
+      ]),
+      new Date(day(1)),
+    );
+    expect(outcome.events).to.equal(1);
+    expect(outcome.learned).to.deep.equal(['192.0.2.0/24']);
+    expect(data.account[0].label).to.equal('learned from billing');
+    expect(outcome.unknownKeys).to.deep.equal([
+      {key: hintOf(stranger), events: 2},
+      {key: 'nobody', events: 1},
+    ]);
+    expect(JSON.stringify(outcome)).not.to.contain(stranger);
+  });
+
+  it('follows the store settings: learning prefix lengths and window', () => {
+    const {data} = storeWith({billing: 'api'});
+    data.settings.learnPrefixV4 = 32;
+    data.settings.learnPrefixV6 = 48;
+    data.settings.learningWindowDays = 45;
+    const outcome = applyEvents(
+      data,
+      logOf([
+        ['billing', '192.0.2.7', 0],
+        ['billing', '2001:db8:1:2::1', 0],
+      ]),
+      new Date(day(1)),
+    );
+    expect(outcome.learned).to.deep.equal(['192.0.2.7', '2001:db8:1::/48']);
+    expect(activatesAt(data.blocking.api, data.settings)!.toISOString()).to.equal(iso(45));
+  });
+
+  it('remembers seen addresses per channel, and forgets those older than the retention window', () => {
+    const {data} = storeWith({billing: 'api', reports: 'api'});
+    applyEvents(
+      data,
+      logOf([
+        ['billing', '192.0.2.1', 0],
+        ['reports', '192.0.2.1', 3],
+        ['billing', '198.51.100.1', 100],
+      ]),
+      new Date(day(100)),
+    );
+    // 192.0.2.1 was last seen at day 3: more than 90 days before day 100.
+    expect(data.seen.map((s) => s.ip)).to.deep.equal(['198.51.100.1']);
+
+    const fresh = storeWith({billing: 'api', reports: 'api'}).data;
+    applyEvents(
+      fresh,
+      logOf([
+        ['reports', '192.0.2.1', 3],
+        ['billing', '192.0.2.1', 0],
+      ]),
+      new Date(day(4)),
+    );
+    expect(fresh.seen).to.deep.equal([{ip: '192.0.2.1', channel: 'api', keys: ['billing', 'reports'], firstSeen: iso(0), lastSeen: iso(3), count: 2}]);
+  });
+});
