@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import {prng} from './data.js';
 /**
  * A seeded generator of `keyward learn` input, for measuring learn on large logs.
  *
@@ -62,17 +63,8 @@ function parseArgs(argv) {
   return options;
 }
 
-/** mulberry32: a small, fast, seeded PRNG; uniform in [0, 1). */
-function random(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded PRNG shared by the benchmark's generators. */
+const random = prng;
 
 const keyName = (i) => `key-${String(i + 1).padStart(2, '0')}`;
 const keyType = (i) => (i + 1 >= SMTP_FROM ? 'smtp' : 'api');

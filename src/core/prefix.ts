@@ -2,7 +2,7 @@
  * Entries: an address or a CIDR range, as an immutable Prefix value with an
  * explicit `masked()`, and the one parser every command uses for entries.
  */
-import {Address, Family, scanAddress} from './address.js';
+import {Address, Family, formatIPv4, formatIPv6, isMappedWords, scanAddress} from './address.js';
 import {AddressError, excerpt} from './errors.js';
 
 export class Prefix {
@@ -131,6 +131,27 @@ function scanPrefixLength(text: string, start: number, max: number, family: stri
   if (digits.length > 3 || Number(digits) > max) refuse(`the prefix length ${excerpt(digits)} > ${max}`);
   return Number(digits);
 }
+
+/**
+ * Whether `text` is an entry exactly as keyward writes it: strict grammar,
+ * host bits clear, 4-in-6 unmapped, canonical text. Works on words without
+ * allocating values, for checking large stores quickly.
+ */
+export function isCanonicalEntry(text: string): boolean {
+  const p = scanPrefix(text, {family: 4, bits: 0, words: scratchWords});
+  const width = p.family === 4 ? 1 : 4;
+  for (let w = 0; w < width; w++) {
+    const keep = Math.max(0, Math.min(32, p.bits - w * 32));
+    const mask = keep === 0 ? 0 : keep === 32 ? 0xffffffff : (0xffffffff << (32 - keep)) >>> 0;
+    if (((p.words[w] & ~mask) >>> 0) !== 0) return false;
+  }
+  if (p.family === 6 && p.bits >= 96 && isMappedWords(p.words)) return false;
+  const address = p.family === 4 ? formatIPv4(p.words[0]) : formatIPv6(p.words);
+  const full = p.family === 4 ? 32 : 128;
+  return text === (p.bits === full ? address : `${address}/${p.bits}`);
+}
+
+const scratchWords = new Uint32Array(4);
 
 export interface EntryOptions {
   /** Accept a range with host bits set and clear them (192.168.1.25/24 → 192.168.1.0/24). */

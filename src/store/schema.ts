@@ -16,7 +16,7 @@ import {
   SmtpBlocking,
   StoreData,
 } from '../core/model.js';
-import {Prefix} from '../core/prefix.js';
+import {isCanonicalEntry, Prefix} from '../core/prefix.js';
 
 /** A document that is not a keyward store of a version this build reads. */
 export class ShapeError extends Error {}
@@ -69,7 +69,7 @@ function oneOf<T extends string>(value: unknown, options: readonly T[], path: st
 function entry(value: unknown, path: string): string {
   const text = string(value, path);
   try {
-    if (Prefix.parse(text).toString() !== text) fail(path, `is not in canonical form: ${show(text)}`);
+    if (!isCanonicalEntry(text)) fail(path, `is not in canonical form: ${show(text)}`);
   } catch (error) {
     if (error instanceof AddressError) fail(path, `is not a valid entry: ${error.message}`);
     throw error;
