@@ -85,6 +85,11 @@ export function stdinIsPiped(): boolean {
   return !process.stdin.isTTY;
 }
 
+/** Entries given as arguments, each named by its position. */
+export function argumentInputs(args: readonly string[]): EntryInput[] {
+  return args.flatMap((text, i) => (text === '-' ? [] : [{text, label: null, where: `argument ${i + 1}`, source: 'manual' as const}]));
+}
+
 export interface EntrySources {
   args: string[];
   file?: string;
@@ -104,9 +109,7 @@ export async function readEntryInputs(sources: EntrySources): Promise<EntryInput
     });
   };
   const readStdin = sources.args.includes('-') || (sources.args.length === 0 && !sources.file && stdinIsPiped());
-  sources.args.forEach((arg, i) => {
-    if (arg !== '-') inputs.push({text: arg, label: null, where: `argument ${i + 1}`, source: 'manual'});
-  });
+  inputs.push(...argumentInputs(sources.args));
   if (sources.file) {
     try {
       await fromStream(openFile(sources.file), sources.file);

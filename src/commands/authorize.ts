@@ -4,12 +4,10 @@ import {decide, Policy} from '../core/decision.js';
 import {InputError} from '../core/errors.js';
 import {findKey} from '../core/keys.js';
 import {BlockedRecord} from '../core/model.js';
-import {Prefix} from '../core/prefix.js';
-import {PrefixIndex} from '../core/prefix-index.js';
 import {parseExpiry} from '../core/time.js';
 import {KeywardCommand} from '../cli/base.js';
 import {dryRunFlag, fileFlag, keyFlag} from '../cli/flags.js';
-import {readEntryInputs} from '../cli/input.js';
+import {argumentInputs, readEntryInputs} from '../cli/input.js';
 import {canAsk} from '../cli/prompt.js';
 import {renderChange} from '../cli/views.js';
 
@@ -88,8 +86,7 @@ export default class Authorize extends KeywardCommand {
     if (all) {
       chosen = candidates;
     } else if (args.length > 0) {
-      const wanted = new PrefixIndex(parseEntries(args.map((text, i) => ({text, label: null, where: `argument ${i + 1}`, source: 'manual' as const})), {force: true}));
-      chosen = candidates.filter((b) => wanted.covering(Prefix.parse(b.ip)).length > 0);
+      chosen = blockedCoveredBy(candidates, parseEntries(argumentInputs(args), {force: true}));
       if (chosen.length === 0) throw new InputError('none of the given addresses is on the blocked list', 'see `keyward blocked`');
     } else if (canAsk()) {
       const {checkbox} = await import('@inquirer/prompts');

@@ -1,12 +1,11 @@
 import {Args, Flags} from '@oclif/core';
-import {parseEntries} from '../core/allowlist.js';
+import {blockedCoveredBy, parseEntries} from '../core/allowlist.js';
 import {InputError} from '../core/errors.js';
 import {findKey} from '../core/keys.js';
 import {BlockedRecord, CHANNELS} from '../core/model.js';
-import {Prefix} from '../core/prefix.js';
-import {PrefixIndex} from '../core/prefix-index.js';
 import {parseDuration, parseTime} from '../core/time.js';
 import {KeywardCommand} from '../cli/base.js';
+import {argumentInputs} from '../cli/input.js';
 import {keyFlag} from '../cli/flags.js';
 import {table} from '../cli/render.js';
 
@@ -38,9 +37,9 @@ export default class Blocked extends KeywardCommand {
     if (flags.dismiss) {
       const args = argv as string[];
       if (args.length === 0) throw new InputError('--dismiss needs the addresses to dismiss');
-      const index = new PrefixIndex(parseEntries(args.map((text, i) => ({text, label: null, where: `argument ${i + 1}`, source: 'manual' as const})), {force: true}));
+      const wanted = parseEntries(argumentInputs(args), {force: true});
       const dismissed = await this.updateStore((data) => {
-        const gone = data.blocked.filter((b) => selected(b) && index.covering(Prefix.parse(b.ip)).length > 0);
+        const gone = blockedCoveredBy(data.blocked.filter(selected), wanted);
         if (gone.length === 0) throw new InputError('none of the given addresses is on the blocked list', 'see `keyward blocked`');
         data.blocked = data.blocked.filter((b) => !gone.includes(b));
         return gone.map((b) => ({ip: b.ip, key: b.key}));

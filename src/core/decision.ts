@@ -3,7 +3,8 @@
  * store's data and the time (SPEC "Decisions"), built once per process into
  * indexes so that a stream of addresses costs a binary search each.
  */
-import {Family, scanDecisionAddress, formatIPv4, formatIPv6} from './address.js';
+import {Family, formatIPv4, formatIPv6, scanDecisionAddress} from './address.js';
+import {scanPrefix} from './prefix.js';
 import {InputError, show} from './errors.js';
 import {findKey} from './keys.js';
 import {ApiBlocking, BlockingState, Channel, EntryRecord, KeyRecord, Settings, StoreData} from './model.js';
@@ -145,18 +146,23 @@ export function decideWords(policy: KeyPolicy, ip: string, family: Family, words
 
 const scratch = new Uint32Array(4);
 
-/** The canonical text of the address just scanned into `words` (before unmapping). */
-function canonicalText(text: string, family: Family, words: Uint32Array): string {
-  // Accepted IPv4 text is already canonical; IPv6 text may not be.
-  return family === 4 ? text : formatIPv6(words);
-}
-
 /** Parses `text` strictly and decides; throws InputError for a bad address. */
 export function decide(policy: KeyPolicy, text: string): Decision {
-  if (text.includes('/')) {
+  if (text.includes('/') && isRange(text)) {
     throw new InputError(`${show(text)} is a range; check takes single addresses`);
   }
   const family = scanDecisionAddress(text, scratch);
-  const ip = family === 4 && text.includes(':') ? `::ffff:${formatIPv4(scratch[0])}` : canonicalText(text, family, scratch);
+  // Accepted IPv4 text is already canonical; IPv6 text may not be (and 4-in-6 is reported as written).
+  const ip = family === 6 ? formatIPv6(scratch) : text.includes(':') ? `::ffff:${formatIPv4(scratch[0])}` : text;
   return decideWords(policy, ip, family, scratch);
+}
+
+/** Whether `text` is a well-formed range (so that "is a range" is only said of ranges). */
+function isRange(text: string): boolean {
+  try {
+    scanPrefix(text, {family: 4, bits: 0, words: new Uint32Array(4)});
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -227,6 +227,12 @@ describe('core/decision', () => {
       expect(() => decide(policy, 'fe80::1%eth0')).to.throw(AddressError, 'zone');
     });
 
+    it('says "is a range" only of real ranges: other text with a slash gets the grammar\'s reason', () => {
+      expect(() => decide(policy, 'http://1.2.3.4')).to.throw(AddressError).that.satisfies((e: Error) => !e.message.includes('is a range'));
+      expect(() => decide(policy, '/24')).to.throw(AddressError).that.satisfies((e: Error) => !e.message.includes('is a range'));
+      expect(() => decide(policy, '2001:db8::/32')).to.throw(InputError, 'is a range');
+    });
+
     it('keeps the message about a range bounded and escaped', () => {
       const input = `10.0.0.0/8\n${'x'.repeat(100_000)}`;
       try {
