@@ -12,6 +12,9 @@ import {readStore, updateStore} from '../store/store.js';
 import {now} from './clock.js';
 import {EXIT, exitCodeOf} from './exit-codes.js';
 import {paint} from './render.js';
+import {write} from './write.js';
+
+export {write} from './write.js';
 
 export abstract class KeywardCommand extends Command {
   static baseFlags = {
@@ -92,10 +95,4 @@ export abstract class KeywardCommand extends Command {
     if (process.env.KEYWARD_DEBUG) process.stderr.write(`${error.stack}\n`);
     process.exitCode = EXIT.internal;
   }
-}
-
-/** Writes to a stream, waiting for it to drain when its buffer is full. */
-export function write(stream: NodeJS.WritableStream, text: string): Promise<void> | void {
-  if (!stream.write(text)) return new Promise((resolve) => stream.once('drain', () => resolve()));
-  return undefined;
 }

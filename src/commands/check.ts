@@ -1,13 +1,11 @@
 import {Args, Flags} from '@oclif/core';
-import {Decision, decide, Policy, Verdict} from '../core/decision.js';
+import {Policy, Verdict} from '../core/decision.js';
 import {InputError} from '../core/errors.js';
-import {KeywardCommand, write} from '../cli/base.js';
+import {KeywardCommand} from '../cli/base.js';
+import {writeDecisions} from '../cli/check-stream.js';
 import {EXIT} from '../cli/exit-codes.js';
-import {eachLine, stdinIsPiped} from '../cli/input.js';
+import {stdinIsPiped} from '../cli/input.js';
 import {paint} from '../cli/render.js';
-
-/** Output is flushed in blocks of about this many characters. */
-const FLUSH_AT = 1 << 16;
 
 export default class Check extends KeywardCommand {
   static summary = 'Decide whether KEY may be used from each ADDRESS.';
@@ -38,55 +36,19 @@ export default class Check extends KeywardCommand {
       throw new InputError('no address given', 'give addresses as arguments, or - to read them from stdin');
     }
     const policy = new Policy(await this.readStore(), this.now);
-    const keyPolicy = policy.forKey(policy.findKey(args.key));
     const wanted: Verdict = flags.expect ?? 'allow';
-    const c = await paint();
-    const format = flags.ndjson
-      ? (d: Decision) => `${JSON.stringify(d)}\n`
-      : this.json
-        ? (d: Decision) => JSON.stringify(d)
-        : (d: Decision) => {
-            const verdict = d.decision === 'allow' ? c.green('allow') : c.red('deny ');
-            const matched = d.matched.length > 0 ? `  ${c.dim(d.matched.join(', '))}` : '';
-            return `${verdict}  ${d.ip}  ${d.reason}${matched}\n`;
-          };
-    const single = this.json && !fromStdin && addresses.length === 1;
-    const jsonArray = this.json && !single;
-
-    let misses = 0;
-    let count = 0;
-    let buffer = jsonArray ? '[' : '';
-    const add = (text: string, where: string): Promise<void> | void => {
-      let d: Decision;
-      try {
-        d = decide(keyPolicy, text);
-      } catch (error) {
-        if (error instanceof InputError) throw new InputError(`${where}: ${error.message}`, error.hint);
-        throw error;
-      }
-      if (d.decision !== wanted) misses++;
-      buffer += jsonArray ? `${count === 0 ? '\n' : ',\n'}${format(d)}` : format(d);
-      count++;
-      if (buffer.length >= FLUSH_AT) {
-        const out = buffer;
-        buffer = '';
-        return write(process.stdout, out);
-      }
-      return undefined;
-    };
-
-    for (const [i, a] of addresses.entries()) if (a !== '-') await add(a, `argument ${i + 2}`);
-    if (fromStdin) {
-      await eachLine(process.stdin, (text, line) => {
-        if (text.length === 0 || text.startsWith('#')) return undefined;
-        return add(text, `line ${line}`);
-      });
-    }
+    const {count, misses} = await writeDecisions({
+      policy: policy.forKey(policy.findKey(args.key)),
+      addresses: addresses.flatMap((text, i) => (text === '-' ? [] : [{text, where: `argument ${i + 2}`}])),
+      stream: fromStdin ? process.stdin : null,
+      out: process.stdout,
+      format: flags.ndjson ? 'ndjson' : this.json ? 'json' : 'human',
+      single: this.json && !fromStdin && addresses.length === 1,
+      wanted,
+      colour: await paint(),
+    });
     // An empty stdin (a CI job's /dev/null, an unset $IP) must not pass as "every address allowed".
     if (count === 0) throw new InputError('no address given: stdin had none', 'give addresses as arguments, or one a line on stdin');
-    if (jsonArray) buffer += '\n]\n';
-    if (single) buffer += '\n';
-    await write(process.stdout, buffer);
     if (misses > 0) {
       if (!this.json && !flags.ndjson) {
         await this.tell(`${misses} of ${count} ${count === 1 ? 'address' : 'addresses'} ${flags.expect ? `did not get "${wanted}"` : 'denied'}`, 'warn');

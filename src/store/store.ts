@@ -3,12 +3,13 @@
  * atomic write (temporary file, fsync, rename, fsync of the folder). A store
  * that cannot be read, is corrupt or is newer is never overwritten.
  */
-import callbackFs, {constants as fsConstants, promises as fs} from 'node:fs';
+import callbackFs, {promises as fs} from 'node:fs';
 import path from 'node:path';
 import {Low} from 'lowdb';
 import lockfile from 'proper-lockfile';
 import {KeywardError, show} from '../core/errors.js';
 import {emptyStore, SCHEMA_VERSION, StoreData} from '../core/model.js';
+import {removeLeftovers, writeFileAtomic} from './atomic.js';
 import {canonicalize, ShapeError, validate, versionOf} from './schema.js';
 
 /** The store cannot be used: unreadable, corrupt, newer, locked or not writable. */
@@ -77,44 +78,16 @@ async function readDocument(file: string): Promise<StoreData | null> {
 }
 
 /**
- * Removes temporary files that writers killed mid-write left beside the store.
- * Only the lock holder writes one, so under the lock any other is garbage.
- */
-async function removeLeftovers(file: string): Promise<void> {
-  const prefix = `.${path.basename(file)}.`;
-  const names = await fs.readdir(path.dirname(file)).catch(() => [] as string[]);
-  const leftovers = names.filter((n) => n.startsWith(prefix) && /^\d+\.\d+\.tmp$/.test(n.slice(prefix.length)));
-  await Promise.all(leftovers.map((n) => fs.rm(path.join(path.dirname(file), n), {force: true}).catch(() => undefined)));
-}
-
-/**
- * Writes the document atomically: a temporary file created 0600 beside the
- * store, flushed, renamed over it, and the folder flushed. Called only under
- * the store's lock.
+ * Writes the document atomically (see atomic.ts). Called only under the
+ * store's lock, so temporary files other writers left are garbage.
  */
 async function writeDocument(file: string, data: StoreData): Promise<void> {
   const text = `${JSON.stringify(canonicalize(data), null, 2)}\n`;
-  const dir = path.dirname(file);
   await removeLeftovers(file);
-  const temporary = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
-  let handle: fs.FileHandle | undefined;
   try {
-    handle = await fs.open(temporary, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY, 0o600);
-    await handle.writeFile(text, 'utf8');
-    await handle.sync();
-    await handle.close();
-    handle = undefined;
-    await fs.rename(temporary, file);
+    await writeFileAtomic(file, text, 0o600);
   } catch (error) {
-    await handle?.close().catch(() => undefined);
-    await fs.rm(temporary, {force: true}).catch(() => undefined);
     throw new StoreError(`cannot write the store ${file} (${describe(error)})`, 'the store was left as it was; check free space and permissions');
-  }
-  try {
-    const dirHandle = await fs.open(dir, 'r');
-    await dirHandle.sync().finally(() => dirHandle.close());
-  } catch {
-    // Some file systems cannot flush a folder; the rename is done either way.
   }
 }
 
