@@ -3,15 +3,16 @@
  * output (machine output alone on stdout, messages on stderr) and the single
  * place where errors become messages and exit codes.
  */
-import path from 'node:path';
+import os from 'node:os';
 import {Command, Flags} from '@oclif/core';
 import {settle, Transition} from '../core/blocking.js';
 import {KeywardError} from '../core/errors.js';
-import {StoreData} from '../core/model.js';
+import {appendHistory, diffStore, noChanges, snapshot, StoreSnapshot} from '../core/history.js';
+import {HistoryRecord, StoreData} from '../core/model.js';
 import {readStore, updateStore} from '../store/store.js';
 import {now} from './clock.js';
-import {EXIT, exitCodeOf} from './exit-codes.js';
-import {paint} from './render.js';
+import {reportFailure, tell} from './messages.js';
+import {storeFileOf} from './store-path.js';
 import {write} from './write.js';
 
 export {write} from './write.js';
@@ -29,13 +30,15 @@ export abstract class KeywardCommand extends Command {
   protected json = false;
   protected storeFile = '';
   protected now = new Date(0);
+  /** Names of the flags given, for history (never their values: `check` and `--key` can be given a secret). */
+  private flagsGiven: string[] = [];
 
   /** Reads the shared flags. Every command calls it first with its parsed flags. */
   protected setup(flags: {store?: string; json?: boolean}): void {
     this.json = Boolean(flags.json);
-    const fromEnv = process.env.KEYWARD_STORE;
-    this.storeFile = path.resolve(flags.store ?? (fromEnv ? fromEnv : path.join(this.config.dataDir, 'store.json')));
+    this.storeFile = storeFileOf(flags.store, () => this.config.dataDir);
     this.now = now();
+    this.flagsGiven = givenFlags(flags, this.constructor as typeof KeywardCommand);
   }
 
   protected readStore(): Promise<StoreData> {
@@ -44,7 +47,9 @@ export abstract class KeywardCommand extends Command {
 
   /**
    * Changes the store under its lock. A switch that time has made (learning
-   * past its window) is recorded first, and said.
+   * past its window) is recorded first, and said. What the change did is
+   * appended to the store's history in the same write (nothing for a dry run
+   * or a change that changed nothing), so no writing command can forget it.
    */
   protected async updateStore<T>(
     change: (data: StoreData) => T | Promise<T>,
@@ -54,14 +59,33 @@ export abstract class KeywardCommand extends Command {
     const result = await updateStore(
       this.storeFile,
       this.now,
-      (data) => {
+      async (data) => {
         if (options.settle !== false) settled = settle(data, this.now);
-        return change(data);
+        if (options.dryRun) return change(data);
+        const before = snapshot(data);
+        const outcome = await change(data);
+        this.recordHistory(data, before, settled);
+        return outcome;
       },
       options,
     );
     if (settled !== null && !options.dryRun) await this.tellTransition(settled);
     return result;
+  }
+
+  /** Appends to `data.history` what changed since `before`, and learning's own switch if `settle` made one. */
+  private recordHistory(data: StoreData, before: StoreSnapshot, settled: Transition | null): void {
+    const command = (this.id ?? 'unknown').replaceAll(':', ' ');
+    const who = () => ({command, flags: [...this.flagsGiven], user: userName()});
+    const records: HistoryRecord[] = [];
+    if (settled !== null) {
+      const t: Transition = settled;
+      records.push({at: t.at, ...who(), changes: {...noChanges(), blocking: [{channel: t.channel, from: t.from, to: t.to, automatic: true}]}});
+    }
+    // Only activate and deactivate set a blocking state by hand; any other switch is learning's own.
+    const changes = diffStore(before, data, {operatorSetsBlocking: command === 'activate' || command === 'deactivate'});
+    if (changes !== null) records.push({at: this.now.toISOString(), ...who(), changes});
+    appendHistory(data, records);
   }
 
   protected async tellTransition(t: Transition): Promise<void> {
@@ -75,24 +99,37 @@ export abstract class KeywardCommand extends Command {
   }
 
   /** A message for the person at the terminal (stderr; never mixed into machine output). */
-  protected async tell(message: string, tone: 'info' | 'ok' | 'warn' = 'info'): Promise<void> {
-    const c = await paint(process.stderr);
-    const styled = tone === 'warn' ? c.yellow(message) : tone === 'ok' ? c.green(message) : message;
-    process.stderr.write(`${styled}\n`);
+  protected tell(message: string, tone: 'info' | 'ok' | 'warn' = 'info'): Promise<void> {
+    return tell(message, tone);
   }
 
   protected async catch(error: Error & {oclif?: {exit?: number}}): Promise<void> {
-    if (error instanceof KeywardError) {
-      const c = await paint(process.stderr);
-      process.stderr.write(`${c.red('keyward:')} ${error.message}\n`);
-      if (error.hint) process.stderr.write(`  ${error.hint}\n`);
-      process.exitCode = exitCodeOf(error.kind);
-      return;
-    }
     // oclif's own errors (bad flags, missing arguments, this.exit) carry their exit code.
-    if (error.oclif?.exit !== undefined) throw error;
-    process.stderr.write(`keyward: internal error: ${error.message}\n`);
-    if (process.env.KEYWARD_DEBUG) process.stderr.write(`${error.stack}\n`);
-    process.exitCode = EXIT.internal;
+    if (!(error instanceof KeywardError) && error.oclif?.exit !== undefined) throw error;
+    await reportFailure(error);
   }
+}
+
+/** Who ran the command: the login name, else $USER, else "unknown". */
+function userName(): string {
+  try {
+    const name = os.userInfo().username;
+    if (name) return name;
+  } catch {
+    // No passwd entry for this uid (containers): fall back to the environment.
+  }
+  return process.env.USER || 'unknown';
+}
+
+/** The flags given on the command line, by name: set, and not just their default. */
+function givenFlags(flags: object, command: typeof KeywardCommand): string[] {
+  const defined = {...command.baseFlags, ...command.flags} as Record<string, {default?: unknown} | undefined>;
+  return Object.entries(flags)
+    .filter(([name, value]) => {
+      if (value === undefined || value === false || (Array.isArray(value) && value.length === 0)) return false;
+      const fallback = defined[name]?.default;
+      return typeof fallback === 'function' || fallback !== value;
+    })
+    .map(([name]) => name)
+    .sort();
 }

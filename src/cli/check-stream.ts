@@ -2,16 +2,27 @@
  * The decisions `check` prints: addresses from arguments and from a stream,
  * decided by the core and written in the chosen format, in blocks, with
  * output backpressure. Shared by the oclif command and bin/run.js's fast path.
+ *
+ * The stream is read as bytes: a line that is a plain address is scanned in
+ * place (core/address-bytes.ts), decided by outcome (core/decision-table.ts)
+ * and written from pre-rendered pieces; every other line (blank, comment,
+ * BOM, non-ASCII, refused, too long) is decoded and goes the way of an
+ * argument, through `decide`, so that both ways print the same bytes.
  */
 import {Readable} from 'node:stream';
 import type {ChalkInstance} from 'chalk';
-import {Decision, decide, KeyPolicy, Verdict} from '../core/decision.js';
+import {MAX_IPV6_TEXT, NOT_ACCEPTED, scanAddressBytes, writeIPv6Bytes} from '../core/address-bytes.js';
+import {Decision, decide, KeyPolicy, Ruling, Verdict} from '../core/decision.js';
+import {DecisionTable} from '../core/decision-table.js';
 import {InputError} from '../core/errors.js';
+import {MAX_LINE_LENGTH} from './input.js';
 import {write} from './write.js';
-import {eachLine} from './input.js';
 
-/** Output is flushed in blocks of about this many characters. */
-const FLUSH_AT = 1 << 16;
+/** Output is written in blocks of about this many bytes (and, for line formats, whenever input pauses). */
+const BLOCK = 1 << 18;
+
+/** The rendered outcomes are kept in a buffer of this many bytes at first (it grows). */
+const ARENA = 1 << 20;
 
 export type DecisionFormat = 'human' | 'json' | 'ndjson';
 
@@ -36,54 +47,383 @@ export interface DecisionTally {
   misses: number;
 }
 
-/** Decides every address and writes the decisions; throws an InputError naming a bad address (output so far is flushed). */
+/**
+ * Decides every address and writes the decisions; throws an InputError naming
+ * a bad address. Under `ndjson` and `human` the decisions before the bad
+ * address are written first; under `json` nothing more is written (an array
+ * that cannot be closed is of no use).
+ */
 export async function writeDecisions(run: DecisionRun): Promise<DecisionTally> {
-  const {policy, out, format, wanted, colour: c} = run;
-  const jsonArray = format === 'json' && !run.single;
-  const render =
-    format === 'human'
-      ? (d: Decision) => {
-          const verdict = d.decision === 'allow' ? c.green('allow') : c.red('deny ');
-          const matched = d.matched.length > 0 ? `  ${c.dim(d.matched.join(', '))}` : '';
-          return `${verdict}  ${d.ip}  ${d.reason}${matched}\n`;
-        }
-      : format === 'ndjson'
-        ? (d: Decision) => `${JSON.stringify(d)}\n`
-        : (d: Decision) => JSON.stringify(d);
+  const writer = new DecisionWriter(run);
+  try {
+    for (const {text, where} of run.addresses) await writer.addText(text, where);
+    if (run.stream) await writer.readStream(run.stream);
+  } catch (error) {
+    if (error instanceof InputError && run.format !== 'json') await writer.flush();
+    throw error;
+  }
+  return writer.finish();
+}
 
-  let misses = 0;
-  let count = 0;
-  let buffer = jsonArray ? '[' : '';
-  const add = (text: string, where: string): Promise<void> | void => {
+/** How a decision is written: `before` its address, the address, `after` it (without the separators of a JSON array). */
+interface Layout {
+  /** Depends only on the key and the decision. */
+  before(d: Ruled): string;
+  after(d: Ruled): string;
+  /** For JSON, `after` is `open` + each matched entry as a JSON string, comma-separated + `close`. */
+  list: {open(d: Ruled): string; close: string} | null;
+}
+
+/** A decision apart from its address. */
+type Ruled = Omit<Decision, 'ip'>;
+
+function layout(format: DecisionFormat, c: ChalkInstance): Layout {
+  if (format === 'human') {
+    return {
+      before: (d) => `${d.decision === 'allow' ? c.green('allow') : c.red('deny ')}  `,
+      after: (d) => `  ${d.reason}${d.matched.length > 0 ? `  ${c.dim(d.matched.join(', '))}` : ''}\n`,
+      list: null,
+    };
+  }
+  // JSON.stringify(decision), field by field; an address text never needs escaping.
+  const open = (d: Ruled) => `","decision":${JSON.stringify(d.decision)},"reason":${JSON.stringify(d.reason)},"matched":[`;
+  const close = format === 'ndjson' ? ']}\n' : ']}';
+  return {
+    before: (d) => `{"key":${JSON.stringify(d.key)},"ip":"`,
+    after: (d) => `${open(d)}${d.matched.map((text) => JSON.stringify(text)).join(',')}${close}`,
+    list: {open, close},
+  };
+}
+
+/**
+ * Writes `text` as bytes at out[at] when every character is printable ASCII
+ * other than `"` and `\\` (so that it is its own JSON string content and its
+ * own UTF-8); returns the position after it, or -1 (nothing meaningful written).
+ */
+function putPlain(text: string, out: Buffer, at: number): number {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return -1;
+    out[at++] = c;
+  }
+  return at;
+}
+
+const LF = 10;
+const CR = 13;
+const HASH = 35;
+
+/** What String.prototype.trim removes, among ASCII bytes. */
+function isAsciiSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
+}
+
+function tooLong(line: number): InputError {
+  return new InputError(`line ${line} is longer than ${MAX_LINE_LENGTH} characters`);
+}
+
+/**
+ * A line over this many bytes is surely over MAX_LINE_LENGTH characters: no
+ * UTF-8 sequence (or invalid byte run) of more than 3 bytes decodes to one
+ * UTF-16 unit.
+ */
+const SURELY_TOO_LONG = 3 * MAX_LINE_LENGTH + 3;
+
+class DecisionWriter {
+  private readonly policy: KeyPolicy;
+  private readonly table: DecisionTable;
+  private readonly layout: Layout;
+  private readonly jsonArray: boolean;
+  private readonly lineFormat: boolean;
+  private readonly wanted: Verdict;
+  private readonly out: NodeJS.WritableStream;
+  /** The texts before an address, one for each decision. */
+  private readonly heads: Buffer[] = [];
+  private readonly headOf = new Map<Verdict, number>();
+  /**
+   * Each outcome as one record in one buffer, so that writing a decision reads
+   * one place: a byte with its head (bits 0-6) and whether it misses `wanted`
+   * (bit 7), three bytes of length, then the text after the address.
+   */
+  private arena = Buffer.allocUnsafe(ARENA);
+  private arenaUsed = 0;
+  /** The JSON text after the address and before the matched entries, by decision and reason. */
+  private readonly opens = new Map<string, Buffer>();
+  private readonly close: Buffer;
+  private buffer = Buffer.allocUnsafe(BLOCK);
+  private at = 0;
+  /** A write waiting for the output to drain, to be awaited before the next decision. */
+  private pending: Promise<void> | void = undefined;
+  private count = 0;
+  private missCount = 0;
+  /** Lines read so far from the stream. */
+  private line = 0;
+  private readonly words = new Uint32Array(4);
+  private readonly unmapped = new Uint32Array(4);
+
+  constructor(private readonly run: DecisionRun) {
+    this.policy = run.policy;
+    this.table = new DecisionTable(run.policy, (ruling) => this.prepare(ruling));
+    this.layout = layout(run.format, run.colour);
+    this.close = Buffer.from(this.layout.list?.close ?? '');
+    this.jsonArray = run.format === 'json' && !run.single;
+    this.lineFormat = run.format !== 'json';
+    this.wanted = run.wanted;
+    this.out = run.out;
+  }
+
+  /** Decides an address given as text (an argument, or a line that is not a plain address). */
+  async addText(text: string, where: string): Promise<void> {
+    this.decideText(text, where);
+    await this.settle();
+  }
+
+  private decideText(text: string, where: string): void {
     let d: Decision;
     try {
-      d = decide(policy, text);
+      d = decide(this.policy, text);
     } catch (error) {
       if (error instanceof InputError) throw new InputError(`${where}: ${error.message}`, error.hint);
       throw error;
     }
-    if (d.decision !== wanted) misses++;
-    buffer += jsonArray ? `${count === 0 ? '\n' : ',\n'}${render(d)}` : render(d);
-    count++;
-    if (buffer.length >= FLUSH_AT) {
-      const block = buffer;
-      buffer = '';
-      return write(out, block);
-    }
-    return undefined;
-  };
-
-  for (const {text, where} of run.addresses) await add(text, where);
-  if (run.stream) {
-    await eachLine(run.stream, (text, line) => {
-      if (text.length === 0 || text.startsWith('#')) return undefined;
-      return add(text, `line ${line}`);
-    });
+    if (d.decision !== this.wanted) this.missCount++;
+    const rendered = `${this.jsonArray ? (this.count === 0 ? '[\n' : ',\n') : ''}${this.layout.before(d)}${d.ip}${this.layout.after(d)}`;
+    this.count++;
+    const length = Buffer.byteLength(rendered);
+    this.room(length);
+    this.at += this.buffer.write(rendered, this.at);
   }
-  // Nothing at all is written when there was no address: the caller refuses that.
-  if (count === 0) return {count, misses};
-  if (jsonArray) buffer += '\n]\n';
-  if (run.single) buffer += '\n';
-  await write(out, buffer);
-  return {count, misses};
+
+  /** Reads the stream line by line (see eachLine in input.ts for the rules this keeps). */
+  async readStream(stream: Readable): Promise<void> {
+    let carry: Buffer | null = null;
+    for await (const piece of stream) {
+      const chunk: Buffer = typeof piece === 'string' ? Buffer.from(piece) : (piece as Buffer);
+      let from = 0;
+      if (carry !== null) {
+        const newline = chunk.indexOf(LF);
+        if (newline < 0) {
+          carry = Buffer.concat([carry, chunk]);
+          if (carry.length > SURELY_TOO_LONG) throw tooLong(this.line + 1);
+          continue;
+        }
+        const whole: Buffer = Buffer.concat([carry, chunk.subarray(0, newline)]);
+        carry = null;
+        this.line++;
+        this.oneLine(whole, 0, whole.length);
+        await this.settle();
+        from = newline + 1;
+      }
+      for (;;) {
+        from = this.lines(chunk, from);
+        if (this.pending === undefined) break;
+        await this.settle();
+      }
+      if (from < chunk.length) {
+        carry = Buffer.from(chunk.subarray(from));
+        if (carry.length > SURELY_TOO_LONG) throw tooLong(this.line + 1);
+      }
+      // Answer as lines come: a pause in the input is a moment to pass the decisions on.
+      if (this.lineFormat && stream.readableLength === 0) await this.flush();
+    }
+    if (carry !== null) {
+      this.line++;
+      this.oneLine(carry, 0, carry.length);
+      await this.settle();
+    }
+  }
+
+  /** Decides the whole lines of chunk[from, …); returns where the first unfinished line starts, or stops early when a write must be awaited. */
+  private lines(chunk: Buffer, from: number): number {
+    const end = chunk.length;
+    let start = from;
+    while (start < end) {
+      let newline = start;
+      while (newline < end && chunk[newline] !== LF) newline++;
+      if (newline === end) return start;
+      this.line++;
+      this.oneLine(chunk, start, newline);
+      start = newline + 1;
+      if (this.pending !== undefined) return start;
+    }
+    return start;
+  }
+
+  /** One line: chunk[start, newline), without its LF. */
+  private oneLine(chunk: Buffer, start: number, newline: number): void {
+    let end = newline;
+    if (end > start && chunk[end - 1] === CR) end--;
+    // (A BOM on line 1 is never part of an address: such a line goes the other way.)
+    const family = scanAddressBytes(chunk, start, end, this.words);
+    if (family !== NOT_ACCEPTED) this.decideBytes(chunk, start, end, family);
+    else this.otherLine(chunk, start, newline);
+  }
+
+  /** A line that is not a plain address: the rules of eachLine, then a plain address again, or decide() on its text. */
+  private otherLine(chunk: Buffer, start: number, end: number): void {
+    if (this.line === 1 && end - start >= 3 && chunk[start] === 0xef && chunk[start + 1] === 0xbb && chunk[start + 2] === 0xbf) start += 3;
+    if (end - start > MAX_LINE_LENGTH) {
+      const text = chunk.toString('utf8', start, end);
+      if (text.length > MAX_LINE_LENGTH) throw tooLong(this.line);
+      this.decodedLine(text);
+      return;
+    }
+    for (let i = start; i < end; i++) {
+      if (chunk[i] >= 0x80) {
+        this.decodedLine(chunk.toString('utf8', start, end));
+        return;
+      }
+    }
+    while (start < end && isAsciiSpace(chunk[start])) start++;
+    while (end > start && isAsciiSpace(chunk[end - 1])) end--;
+    if (start === end || chunk[start] === HASH) return;
+    const family = scanAddressBytes(chunk, start, end, this.words);
+    if (family !== NOT_ACCEPTED) this.decideBytes(chunk, start, end, family);
+    else this.decideText(chunk.toString('latin1', start, end), `line ${this.line}`);
+  }
+
+  private decodedLine(raw: string): void {
+    const text = raw.trim();
+    if (text.length === 0 || text.startsWith('#')) return;
+    this.decideText(text, `line ${this.line}`);
+  }
+
+  /** Writes the decision for the address scanned from chunk[start, end). */
+  private decideBytes(chunk: Buffer, start: number, end: number, family: 4 | 6): void {
+    const words = this.words;
+    let record: number;
+    if (family === 6 && words[0] === 0 && words[1] === 0 && words[2] === 0xffff) {
+      // 4-in-6 is decided as its IPv4 address and reported in the canonical mapped form.
+      this.unmapped[0] = words[3];
+      record = this.table.lookup(4, this.unmapped);
+    } else record = this.table.lookup(family, words);
+    let arena = this.arena;
+    const flags = arena[record];
+    const length = arena[record + 1] | (arena[record + 2] << 8) | (arena[record + 3] << 16);
+    const before = this.heads[flags & 0x7f];
+    this.room(2 + before.length + MAX_IPV6_TEXT + length);
+    arena = this.arena;
+    const out = this.buffer;
+    let at = this.at;
+    if (this.jsonArray) {
+      if (this.count > 0) out[at++] = 44; // ,
+      else out[at++] = 91; // [
+      out[at++] = LF;
+    }
+    out.set(before, at);
+    at += before.length;
+    if (family === 4) {
+      for (let i = start; i < end; i++) out[at++] = chunk[i];
+    } else at = writeIPv6Bytes(words, out, at);
+    const from = record + 4;
+    const to = from + length;
+    for (let i = from; i < to; i++) out[at++] = arena[i];
+    this.at = at;
+    this.count++;
+    if (flags & 0x80) this.missCount++;
+  }
+
+  /** Renders a new outcome around the address, once. */
+  private prepare(ruling: Ruling<string>): number {
+    const d: Ruled = {key: this.policy.key.name, ...ruling};
+    let head = this.headOf.get(d.decision);
+    if (head === undefined) {
+      head = this.heads.push(Buffer.from(this.layout.before(d))) - 1;
+      this.headOf.set(d.decision, head);
+    }
+    const record = this.putAfter(d);
+    const length = this.arenaUsed - record - 4;
+    if (length >= 1 << 24) throw new RangeError('internal error: a decision too long to keep');
+    const arena = this.arena;
+    arena[record] = head | (d.decision !== this.wanted ? 0x80 : 0);
+    arena[record + 1] = length & 255;
+    arena[record + 2] = (length >>> 8) & 255;
+    arena[record + 3] = length >>> 16;
+    return record;
+  }
+
+  /** Writes a record for the text after the address into the arena (its first four bytes left to the caller); returns where it starts. */
+  private putAfter(d: Ruled): number {
+    const list = this.layout.list;
+    if (list !== null) {
+      const key = `${d.decision} ${d.reason}`;
+      let open = this.opens.get(key);
+      if (open === undefined) {
+        open = Buffer.from(list.open(d));
+        this.opens.set(key, open);
+      }
+      let size = 4 + open.length + this.close.length;
+      for (const text of d.matched) size += text.length + 3;
+      this.arenaRoom(size);
+      const arena = this.arena;
+      const record = this.arenaUsed;
+      arena.set(open, record + 4);
+      let at = record + 4 + open.length;
+      for (let i = 0; i < d.matched.length && at >= 0; i++) {
+        if (i > 0) arena[at++] = 44; // ,
+        arena[at++] = 34; // "
+        at = putPlain(d.matched[i], arena, at);
+        if (at >= 0) arena[at++] = 34;
+      }
+      if (at >= 0) {
+        arena.set(this.close, at);
+        this.arenaUsed = at + this.close.length;
+        return record;
+      }
+    }
+    // Anything else (human text, colours, texts JSON must escape) as a string.
+    const text = this.layout.after(d);
+    this.arenaRoom(4 + Buffer.byteLength(text));
+    const record = this.arenaUsed;
+    this.arenaUsed += 4 + this.arena.write(text, record + 4);
+    return record;
+  }
+
+  /** Makes room for `length` more bytes in the arena, growing it when it is full (records keep their offsets). */
+  private arenaRoom(length: number): void {
+    if (this.arenaUsed + length <= this.arena.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(2 * this.arena.length, this.arenaUsed + length));
+    this.arena.copy(grown, 0, 0, this.arenaUsed);
+    this.arena = grown;
+  }
+
+  /** Makes room for `length` more bytes, passing the block on when it is full. */
+  private room(length: number): void {
+    if (this.at + length <= this.buffer.length) return;
+    const block = this.buffer.subarray(0, this.at);
+    this.buffer = Buffer.allocUnsafe(Math.max(BLOCK, length));
+    this.at = 0;
+    if (block.length === 0) return;
+    const written = write(this.out, block);
+    if (written !== undefined) this.pending = this.pending === undefined ? written : Promise.all([this.pending, written]).then(() => undefined);
+  }
+
+  private async settle(): Promise<void> {
+    if (this.pending !== undefined) {
+      const waiting = this.pending;
+      this.pending = undefined;
+      await waiting;
+    }
+  }
+
+  /** Writes what is decided so far. */
+  async flush(): Promise<void> {
+    await this.settle();
+    if (this.at === 0) return;
+    const block = this.buffer.subarray(0, this.at);
+    this.buffer = Buffer.allocUnsafe(BLOCK);
+    this.at = 0;
+    await write(this.out, block);
+  }
+
+  async finish(): Promise<DecisionTally> {
+    const tally = {count: this.count, misses: this.missCount};
+    // Nothing at all is written when there was no address: the caller refuses that.
+    if (this.count === 0) return tally;
+    const end = this.jsonArray ? '\n]\n' : this.run.single ? '\n' : '';
+    this.room(end.length);
+    this.at += this.buffer.write(end, this.at);
+    await this.flush();
+    return tally;
+  }
 }

@@ -5,6 +5,8 @@ export const EXIT = {
   ok: 0,
   /** check: at least one address denied, or differing from --expect. */
   denied: 1,
+  /** sync --dry-run: the store differs from the file (like `git diff --exit-code`). */
+  pending: 1,
   usage: 2,
   store: 3,
   safety: 4,

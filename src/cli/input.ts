@@ -9,6 +9,7 @@ import {Readable} from 'node:stream';
 import {StringDecoder} from 'node:string_decoder';
 import {EntryInput, splitEntryLine} from '../core/allowlist.js';
 import {InputError} from '../core/errors.js';
+import {ProgressSink, startProgress} from './progress.js';
 
 /** Lines longer than this are refused (or skipped, where a command tolerates bad lines). */
 export const MAX_LINE_LENGTH = 4096;
@@ -16,6 +17,8 @@ export const MAX_LINE_LENGTH = 4096;
 export interface LineOptions {
   /** Called for a line over MAX_LINE_LENGTH instead of throwing; the line is skipped. */
   onTooLong?: (line: number) => void;
+  /** Told the bytes and lines read after each chunk, and `done` at the end (see startProgress). */
+  progress?: ProgressSink;
 }
 
 /**
@@ -28,6 +31,21 @@ export async function eachLine(
   onLine: (text: string, line: number) => void | Promise<void>,
   options: LineOptions = {},
 ): Promise<void> {
+  if (options.progress === undefined) return readLines(stream, onLine, options);
+  try {
+    return await readLines(stream, onLine, options);
+  } finally {
+    // Erased before any message (an error included) is written after it.
+    options.progress.done();
+  }
+}
+
+async function readLines(
+  stream: Readable,
+  onLine: (text: string, line: number) => void | Promise<void>,
+  options: LineOptions,
+): Promise<void> {
+  let bytes = 0;
   const decoder = new StringDecoder('utf8');
   let rest = '';
   let line = 0;
@@ -68,6 +86,10 @@ export async function eachLine(
       skipping = true;
     }
     if (skipping) rest = '';
+    if (options.progress) {
+      bytes += (chunk as {length: number}).length;
+      options.progress.update(bytes, line);
+    }
   }
   rest += decoder.end();
   if (rest.length > 0 || skipping) {
@@ -90,9 +112,27 @@ export function argumentInputs(args: readonly string[]): EntryInput[] {
   return args.flatMap((text, i) => (text === '-' ? [] : [{text, label: null, where: `argument ${i + 1}`, source: 'manual' as const}]));
 }
 
+/** An entry read from a line of --file or stdin; its `where` is written only when a message needs it. */
+class LineInput implements EntryInput {
+  readonly source = 'import' as const;
+  constructor(
+    readonly text: string,
+    readonly label: string | null,
+    private readonly line: number,
+    /** The file's name, or '' for stdin. */
+    private readonly name: string,
+  ) {}
+
+  get where(): string {
+    return this.name ? `line ${this.line} of ${this.name}` : `line ${this.line}`;
+  }
+}
+
 export interface EntrySources {
   args: string[];
   file?: string;
+  /** Show a progress line on stderr (when it is a terminal) while --file or stdin is read. */
+  progress?: boolean;
 }
 
 /**
@@ -105,8 +145,8 @@ export async function readEntryInputs(sources: EntrySources): Promise<EntryInput
   const fromStream = async (stream: Readable, name: string) => {
     await eachLine(stream, (text, line) => {
       const parsed = splitEntryLine(text);
-      if (parsed) inputs.push({...parsed, where: name ? `line ${line} of ${name}` : `line ${line}`, source: 'import'});
-    });
+      if (parsed) inputs.push(new LineInput(parsed.text, parsed.label, line, name));
+    }, {progress: sources.progress ? startProgress(`reading ${name || 'stdin'}`, stream) : undefined});
   };
   const readStdin = sources.args.includes('-') || (sources.args.length === 0 && !sources.file && stdinIsPiped());
   inputs.push(...argumentInputs(sources.args));

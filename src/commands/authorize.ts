@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core';
-import {addEntries, blockedCoveredBy, EntryInput, parseEntries} from '../core/allowlist.js';
+import {addEntries, blockedCoveredBy, EntryInput, parseEntries, parseEntryBatch} from '../core/allowlist.js';
 import {decide, Policy} from '../core/decision.js';
 import {InputError} from '../core/errors.js';
 import {findKey} from '../core/keys.js';
@@ -40,14 +40,13 @@ export default class Authorize extends KeywardCommand {
     const expiresAt = flags.expires ? parseExpiry(flags.expires, this.now).toISOString() : null;
     const inputs = flags['from-blocked']
       ? await this.fromBlocked(argv as string[], flags.all, flags.key)
-      : await readEntryInputs({args: argv as string[], file: flags.file});
-    const prefixes = parseEntries(inputs, {normalize: flags.normalize, force: flags.force});
-    const entries = prefixes.map((prefix, i) => ({
-      prefix,
-      label: inputs[i].label ?? flags.label ?? null,
-      source: inputs[i].source,
-      expiresAt,
-    }));
+      : await readEntryInputs({args: argv as string[], file: flags.file, progress: true});
+    const entries = parseEntryBatch(inputs, {normalize: flags.normalize, force: flags.force});
+    const defaultLabel = flags.label ?? null;
+    for (let i = 0; i < entries.count; i++) {
+      entries.labels[i] ??= defaultLabel;
+      entries.expiresAt[i] = expiresAt;
+    }
     const dryRun = flags['dry-run'];
     const result = await this.updateStore(
       (data) => {
@@ -55,15 +54,16 @@ export default class Authorize extends KeywardCommand {
         const change = addEntries(key ? key.allow : data.account, entries, this.now);
         // Only what the change lets in leaves the blocked list: an address added to a key list
         // that the account list does not cover (or the reverse) is still refused, and stays listed.
-        const policy = new Policy(data, this.now);
-        const covered = blockedCoveredBy(data.blocked, prefixes, key?.name);
+        const covered = blockedCoveredBy(data.blocked, entries, key?.name);
+        // Built only when a blocked record is covered: it indexes the whole list.
+        let policy: Policy | undefined;
         const unblocked = new Set(
           covered.filter((b) => {
             const owner = data.keys.find((k) => k.name === b.key);
-            return owner === undefined || decide(policy.forKey(owner), b.ip).decision === 'allow';
+            return owner === undefined || decide((policy ??= new Policy(data, this.now)).forKey(owner), b.ip).decision === 'allow';
           }),
         );
-        data.blocked = data.blocked.filter((b) => !unblocked.has(b));
+        if (unblocked.size > 0) data.blocked = data.blocked.filter((b) => !unblocked.has(b));
         const stillRefused = covered.filter((b) => !unblocked.has(b)).map((b) => `${b.ip} (key ${b.key})`);
         return {...change, unblocked: unblocked.size, stillRefused};
       },

@@ -1,11 +1,6 @@
 import {Args, Flags} from '@oclif/core';
-import {Policy, Verdict} from '../core/decision.js';
-import {InputError} from '../core/errors.js';
 import {KeywardCommand} from '../cli/base.js';
-import {writeDecisions} from '../cli/check-stream.js';
-import {EXIT} from '../cli/exit-codes.js';
-import {stdinIsPiped} from '../cli/input.js';
-import {paint} from '../cli/render.js';
+import {runCheck} from '../cli/check-run.js';
 
 export default class Check extends KeywardCommand {
   static summary = 'Decide whether KEY may be used from each ADDRESS.';
@@ -29,31 +24,15 @@ export default class Check extends KeywardCommand {
 
   async run(): Promise<void> {
     const {args, argv, flags} = await this.parse(Check);
-    this.setup(flags);
-    const addresses = (argv as string[]).slice(1);
-    const fromStdin = addresses.includes('-') || (addresses.length === 0 && stdinIsPiped());
-    if (addresses.length === 0 && !fromStdin) {
-      throw new InputError('no address given', 'give addresses as arguments, or - to read them from stdin');
-    }
-    const policy = new Policy(await this.readStore(), this.now);
-    const wanted: Verdict = flags.expect ?? 'allow';
-    const {count, misses} = await writeDecisions({
-      policy: policy.forKey(policy.findKey(args.key)),
-      addresses: addresses.flatMap((text, i) => (text === '-' ? [] : [{text, where: `argument ${i + 2}`}])),
-      stream: fromStdin ? process.stdin : null,
-      out: process.stdout,
-      format: flags.ndjson ? 'ndjson' : this.json ? 'json' : 'human',
-      single: this.json && !fromStdin && addresses.length === 1,
-      wanted,
-      colour: await paint(),
+    // The same runner as bin/run.js's fast path (src/cli/check-run.ts), so both print the same.
+    await runCheck({
+      key: args.key,
+      addresses: (argv as string[]).slice(1),
+      store: flags.store,
+      json: Boolean(flags.json),
+      ndjson: Boolean(flags.ndjson),
+      expect: flags.expect,
+      dataDir: () => this.config.dataDir,
     });
-    // An empty stdin (a CI job's /dev/null, an unset $IP) must not pass as "every address allowed".
-    if (count === 0) throw new InputError('no address given: stdin had none', 'give addresses as arguments, or one a line on stdin');
-    if (misses > 0) {
-      if (!this.json && !flags.ndjson) {
-        await this.tell(`${misses} of ${count} ${count === 1 ? 'address' : 'addresses'} ${flags.expect ? `did not get "${wanted}"` : 'denied'}`, 'warn');
-      }
-      process.exitCode = EXIT.denied;
-    }
   }
 }

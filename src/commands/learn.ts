@@ -10,6 +10,7 @@ import {DAY_MS, parseDuration} from '../core/time.js';
 import {KeywardCommand} from '../cli/base.js';
 import {dryRunFlag} from '../cli/flags.js';
 import {eachLine, openFile, stdinIsPiped} from '../cli/input.js';
+import {startProgress} from '../cli/progress.js';
 import {notificationPayload, runNotify, waysOut} from '../cli/notify.js';
 
 /** How many bad lines and unknown keys a report shows. */
@@ -97,8 +98,9 @@ export default class Learn extends KeywardCommand {
         if (bad.length < SAMPLES) bad.push(message);
       };
       try {
+        const stream = source.open();
         await eachLine(
-          source.open(),
+          stream,
           (text, line) => {
             try {
               const event = parseEventLine(text);
@@ -110,7 +112,7 @@ export default class Learn extends KeywardCommand {
               refuse(`${where(line)}: ${error.message}`, error.hint);
             }
           },
-          {onTooLong: (line) => refuse(`${where(line)}: longer than the limit, skipped`)},
+          {onTooLong: (line) => refuse(`${where(line)}: longer than the limit, skipped`), progress: startProgress(`reading ${source.name}`, stream)},
         );
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;

@@ -8,7 +8,12 @@ const LATEST = 5;
 
 export default class Status extends KeywardCommand {
   static summary = 'Show blocking per channel, learning progress, counts and the latest blocked addresses.';
-  static examples = ['<%= config.bin %> status', '<%= config.bin %> status --json'];
+  static description = `For each channel: whether unknown addresses are refused (active), authorized as they come (learning, API keys only) or allowed (inactive); while learning, the last new address and when blocking turns itself on. Then counts of entries, keys, seen and blocked addresses, and the latest blocked. status never writes to the store.`;
+  static examples = [
+    '<%= config.bin %> status',
+    '<%= config.bin %> status --json',
+    '<%= config.bin %> status --json | jq -r .api.activatesAt',
+  ];
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Status);

@@ -4,10 +4,12 @@
  * line format `ENTRY [# label]`.
  */
 import {InputError} from './errors.js';
-import {isLive} from './decision.js';
-import {BlockedRecord, EntryRecord, EntrySource} from './model.js';
-import {EntryOptions, parseEntry, Prefix} from './prefix.js';
-import {PrefixIndex} from './prefix-index.js';
+import {decide, isLive, Policy} from './decision.js';
+import {BlockedRecord, EntryRecord, EntrySource, StoreData} from './model.js';
+import {Family} from './address.js';
+import {containsEntry, EntryWordsBuilder, listOrder} from './entry-order.js';
+import {EntryOptions, maskScanned, parseEntry, Prefix, scanEntry, ScannedPrefix, scanPrefix} from './prefix.js';
+import {CompiledIndex, PrefixIndex} from './prefix-index.js';
 
 /** Replaces a list's contents in place (no spread: lists can hold a million entries). */
 function replaceContents<T>(list: T[], kept: T[]): void {
@@ -70,32 +72,90 @@ export interface NewEntry {
 }
 
 /**
+ * Entries parsed for adding, as columns (see EntryWords) with their canonical
+ * texts, labels, sources and expiry: a large import costs no object and no
+ * BigInt per entry.
+ */
+export class EntryBatch extends EntryWordsBuilder {
+  readonly texts: string[] = [];
+  readonly labels: (string | null)[] = [];
+  readonly sources: EntrySource[] = [];
+  readonly expiresAt: (string | null)[] = [];
+
+  add(text: string, family: Family, bits: number, words: ArrayLike<number>, label: string | null, source: EntrySource, expiresAt: string | null): void {
+    this.push(family, bits, words);
+    this.texts.push(text);
+    this.labels.push(label);
+    this.sources.push(source);
+    this.expiresAt.push(expiresAt);
+  }
+
+  static fromEntries(entries: readonly NewEntry[]): EntryBatch {
+    const batch = new EntryBatch(Math.max(16, entries.length));
+    for (const e of entries) batch.add(e.prefix.toString(), e.prefix.family, e.prefix.bits, e.prefix.address.words(), e.label, e.source, e.expiresAt);
+    return batch;
+  }
+}
+
+/**
+ * `parseEntries` into an EntryBatch, for imports: the same rules and the same
+ * errors, all or nothing. Labels and sources come from the inputs; no entry
+ * expires.
+ */
+export function parseEntryBatch(inputs: readonly EntryInput[], options: EntryOptions): EntryBatch {
+  const batch = new EntryBatch(Math.max(16, inputs.length));
+  const scanned: ScannedPrefix = {family: 4, bits: 0, words: new Uint32Array(4)};
+  for (const input of inputs) {
+    let text: string;
+    try {
+      text = scanEntry(input.text, options, scanned);
+    } catch (error) {
+      if (error instanceof InputError) throw new InputError(`${input.where}: ${error.message}`, error.hint);
+      throw error;
+    }
+    batch.add(text, scanned.family, scanned.bits, scanned.words, input.label, input.source, null);
+  }
+  return batch;
+}
+
+/**
  * Adds entries to `list` in place. An entry already covered by a live entry,
  * or by a wider one of the same batch, is reported as unchanged; an expired
  * copy of the same entry is replaced. Reports are in list order.
  */
-export function addEntries(list: EntryRecord[], entries: readonly NewEntry[], now: Date): AddResult {
-  const existing = new PrefixIndex(list.filter((r) => isLive(r, now)).map((r) => Prefix.parse(r.entry)));
-  const expired = new Set(list.filter((r) => !isLive(r, now)).map((r) => r.entry));
-  const sorted = [...entries].sort((a, b) => Prefix.compare(a.prefix, b.prefix));
+export function addEntries(list: EntryRecord[], entries: readonly NewEntry[] | EntryBatch, now: Date): AddResult {
+  const batch = entries instanceof EntryBatch ? entries : EntryBatch.fromEntries(entries);
+  const liveTexts: string[] = [];
+  const expired = new Set<string>();
+  for (const r of list) {
+    if (isLive(r, now)) liveTexts.push(r.entry);
+    else expired.add(r.entry);
+  }
+  const existing = CompiledIndex.fromTexts(liveTexts);
+  const order = listOrder(batch);
   // Wider entries sort first, so the batch entries containing this one are the open ones on the stack.
-  const open: Prefix[] = [];
+  const open: number[] = [];
   const added: string[] = [];
   const unchanged: Covered[] = [];
   const replaced = new Set<string>();
   const at = now.toISOString();
-  for (const e of sorted) {
-    const p = e.prefix;
-    while (open.length > 0 && (open[open.length - 1].family !== p.family || open[open.length - 1].last < p.first)) open.pop();
-    const coveredBy = [...existing.covering(p), ...open].map(String);
-    if (coveredBy.length > 0) {
-      unchanged.push({entry: p.toString(), coveredBy});
+  const network = new Uint32Array(4);
+  for (let n = 0; n < order.length; n++) {
+    const i = order[n];
+    while (open.length > 0 && !containsEntry(batch, open[open.length - 1], i)) open.pop();
+    const family = batch.family[i] as Family;
+    network.set(batch.words.subarray(i * 4, i * 4 + 4));
+    const covering = existing.size === 0 ? [] : existing.covering(family, network, batch.bits[i]);
+    const text = batch.texts[i];
+    if (covering.length > 0 || open.length > 0) {
+      const coveredBy = covering.map((position) => liveTexts[position]);
+      for (const o of open) coveredBy.push(batch.texts[o]);
+      unchanged.push({entry: text, coveredBy});
       continue;
     }
-    const text = p.toString();
-    if (expired.has(text)) replaced.add(text);
-    list.push({entry: text, source: e.source, label: e.label, addedAt: at, expiresAt: e.expiresAt});
-    open.push(p);
+    if (expired.size > 0 && expired.has(text)) replaced.add(text);
+    list.push({entry: text, source: batch.sources[i], label: batch.labels[i], addedAt: at, expiresAt: batch.expiresAt[i]});
+    open.push(i);
     added.push(text);
   }
   if (replaced.size > 0) {
@@ -130,7 +190,30 @@ export function removeEntries(list: EntryRecord[], prefixes: readonly Prefix[]):
  * Blocked records that the given entries now authorize, for the account list
  * (any key) or for one key's list.
  */
-export function blockedCoveredBy(blocked: readonly BlockedRecord[], entries: readonly Prefix[], key?: string): BlockedRecord[] {
-  const index = new PrefixIndex(entries);
-  return blocked.filter((b) => (key === undefined || b.key === key) && index.covering(Prefix.parse(b.ip)).length > 0);
+export function blockedCoveredBy(blocked: readonly BlockedRecord[], entries: readonly Prefix[] | EntryBatch, key?: string): BlockedRecord[] {
+  const candidates = blocked.filter((b) => key === undefined || b.key === key);
+  // Nothing blocked (the usual case of a large import): no index over the entries is needed.
+  if (candidates.length === 0) return [];
+  const index = CompiledIndex.fromTexts(entries instanceof EntryBatch ? entries.texts : entries.map(String));
+  const scanned: ScannedPrefix = {family: 4, bits: 0, words: new Uint32Array(4)};
+  return candidates.filter((b) => {
+    const p = scanPrefix(b.ip, scanned);
+    maskScanned(p);
+    return index.covering(p.family, p.words, p.bits).length > 0;
+  });
+}
+
+/**
+ * Blocked records that `entries`, just added to the account list (or to key
+ * `key`'s list), now let through: covered by them and allowed by the store's
+ * policy at `now`. A record still refused (by another list) is not among them.
+ */
+export function blockedReleasedBy(data: StoreData, entries: readonly Prefix[], now: Date, key?: string): BlockedRecord[] {
+  const covered = blockedCoveredBy(data.blocked, entries, key);
+  if (covered.length === 0) return [];
+  const policy = new Policy(data, now);
+  return covered.filter((b) => {
+    const owner = data.keys.find((k) => k.name === b.key);
+    return owner === undefined || decide(policy.forKey(owner), b.ip).decision === 'allow';
+  });
 }

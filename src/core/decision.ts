@@ -71,6 +71,11 @@ export class EntryIndex {
   matchedTexts(family: Family, words: Uint32Array, nowMs: number): string[] {
     return this.compiled.matches(family, words, nowMs).map(this.text);
   }
+
+  /** The canonical text of the entry at a position of the original list (see CompiledIndex.matches). */
+  textAt(position: number): string {
+    return this.text(position);
+  }
 }
 
 /** Everything a decision needs for one key, fixed at one moment. */
@@ -125,22 +130,36 @@ export class Policy {
  * (see `scanDecisionAddress`). `ip` is the text reported back.
  */
 export function decideWords(policy: KeyPolicy, ip: string, family: Family, words: Uint32Array): Decision {
-  const name = policy.key.name;
-  if (policy.key.status === 'revoked') return {key: name, ip, decision: 'deny', reason: 'key-revoked', matched: []};
-  let matched: string[] = [];
-  if (policy.allow !== null) {
-    matched = policy.allow.matchedTexts(family, words, policy.nowMs);
-    if (matched.length === 0) return {key: name, ip, decision: 'deny', reason: 'not-in-key-allowlist', matched};
-  }
-  const account = policy.account.matchedTexts(family, words, policy.nowMs);
-  if (account.length > 0) return {key: name, ip, decision: 'allow', reason: 'authorized', matched: [...matched, ...account]};
+  const own = policy.allow === null ? null : policy.allow.matchedTexts(family, words, policy.nowMs);
+  const {decision, reason, matched} = ruling(policy, own, () => policy.account.matchedTexts(family, words, policy.nowMs));
+  return {key: policy.key.name, ip, decision, reason, matched};
+}
+
+/** A decision without its key and address; `matched` holds whatever the caller names entries by. */
+export interface Ruling<T> {
+  decision: Verdict;
+  reason: Reason;
+  matched: T[];
+}
+
+/**
+ * The rules of SPEC "Decisions" for one address, given the live entries that
+ * contain it, outermost first: `own` in the key's list (null when the key has
+ * none) and `account` in the account list (asked only when it matters).
+ */
+export function ruling<T>(policy: KeyPolicy, own: T[] | null, account: () => T[]): Ruling<T> {
+  if (policy.key.status === 'revoked') return {decision: 'deny', reason: 'key-revoked', matched: []};
+  const matched = own ?? [];
+  if (own !== null && own.length === 0) return {decision: 'deny', reason: 'not-in-key-allowlist', matched};
+  const inAccount = account();
+  if (inAccount.length > 0) return {decision: 'allow', reason: 'authorized', matched: [...matched, ...inAccount]};
   switch (policy.state) {
     case 'active':
-      return {key: name, ip, decision: 'deny', reason: 'not-authorized', matched};
+      return {decision: 'deny', reason: 'not-authorized', matched};
     case 'learning':
-      return {key: name, ip, decision: 'allow', reason: 'learning', matched};
+      return {decision: 'allow', reason: 'learning', matched};
     case 'inactive':
-      return {key: name, ip, decision: 'allow', reason: 'blocking-inactive', matched};
+      return {decision: 'allow', reason: 'blocking-inactive', matched};
   }
 }
 

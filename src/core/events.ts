@@ -18,15 +18,78 @@ export function parseEventLine(text: string): RawEvent | null {
   if (text.length === 0 || text.charCodeAt(0) === 35 /* # */) return null;
   if (text.charCodeAt(0) === 123 /* { */) return parseJsonEvent(text);
   const hash = text.indexOf('#');
-  const fields = (hash >= 0 ? text.slice(0, hash) : text).trim().split(/[ \t]+/);
-  if (fields.length === 1 && fields[0] === '') return null;
-  if (fields.length < 2 || fields.length > 3) {
-    throw new InputError(`expected KEY ADDRESS [TIME], found ${fields.length} field${fields.length === 1 ? '' : 's'}`);
+  const body = (hash >= 0 ? text.slice(0, hash) : text).trim();
+  if (body.length === 0) return null;
+  // Fields are separated by runs of spaces and tabs (what split(/[ \t]+/) gives), found without an array.
+  const bounds = fieldBounds;
+  let fields = 0;
+  for (let i = 0; i < body.length; ) {
+    const start = i;
+    while (i < body.length && !isBlank(body.charCodeAt(i))) i++;
+    if (fields < 3) {
+      bounds[fields * 2] = start;
+      bounds[fields * 2 + 1] = i;
+    }
+    fields++;
+    while (i < body.length && isBlank(body.charCodeAt(i))) i++;
   }
-  return {key: fields[0], ip: fields[1], at: fields.length === 3 ? time(fields[2]) : Number.NaN};
+  if (fields < 2 || fields > 3) {
+    throw new InputError(`expected KEY ADDRESS [TIME], found ${fields} field${fields === 1 ? '' : 's'}`);
+  }
+  return {
+    key: body.slice(bounds[0], bounds[1]),
+    ip: body.slice(bounds[2], bounds[3]),
+    at: fields === 3 ? time(body.slice(bounds[4], bounds[5])) : Number.NaN,
+  };
+}
+
+const fieldBounds = new Int32Array(6);
+
+const isBlank = (c: number) => c === 32 || c === 9;
+
+/** Days in each month of a common year. */
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * Milliseconds of `YYYY-MM-DDTHH:MM:SSZ` or `YYYY-MM-DDTHH:MM:SS.sssZ` (what
+ * logs write, and toISOString) read without a regular expression, or NaN for
+ * any other text. Only years from 1970 and fields in their plain ranges are
+ * read here; everything else is left to parseTime.
+ */
+function quickUtcMs(text: string): number {
+  const n = text.length;
+  if ((n !== 20 && n !== 24) || text.charCodeAt(n - 1) !== 90 /* Z */) return Number.NaN;
+  if (text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || text.charCodeAt(10) !== 84 || text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58) {
+    return Number.NaN;
+  }
+  if (n === 24 && text.charCodeAt(19) !== 46) return Number.NaN;
+  const digits = (from: number, count: number) => {
+    let value = 0;
+    for (let i = from; i < from + count; i++) {
+      const d = text.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) return -1;
+      value = value * 10 + d;
+    }
+    return value;
+  };
+  const year = digits(0, 4);
+  const month = digits(5, 2);
+  const day = digits(8, 2);
+  const hour = digits(11, 2);
+  const minute = digits(14, 2);
+  const second = digits(17, 2);
+  const ms = n === 24 ? digits(20, 3) : 0;
+  if (year < 1970 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59 || ms < 0) {
+    return Number.NaN;
+  }
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  if (day > (month === 2 && leap ? 29 : MONTH_DAYS[month - 1])) return Number.NaN;
+  return Date.UTC(year, month - 1, day, hour, minute, second, ms);
 }
 
 function time(text: string): number {
+  const quick = quickUtcMs(text);
+  if (!Number.isNaN(quick)) return quick;
   const at = parseTime(text);
   if (at === null) throw new InputError(`${show(text)} is not an ISO 8601 time`);
   return at.getTime();

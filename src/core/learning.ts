@@ -6,7 +6,9 @@
  */
 import {Family, formatIPv4, formatIPv6} from './address.js';
 import {Transition} from './blocking.js';
-import {activatesAt, decideWords, Policy} from './decision.js';
+import {activatesAt, decideWords, KeyPolicy, Policy} from './decision.js';
+import {isCanonicalEntry, ScannedPrefix, scanPrefix} from './prefix.js';
+import {sortByDigits} from './radix.js';
 import {KeywardError, visible} from './errors.js';
 import {findKey} from './keys.js';
 import {BlockedRecord, Channel, KeyRecord, SeenRecord, StoreData} from './model.js';
@@ -51,9 +53,34 @@ export class EventLog {
   /** Event positions in time order (stable: equal times keep their order in the input). */
   order(): Uint32Array | null {
     if (this.sorted) return null;
-    const order = Uint32Array.from({length: this.count}, (_, i) => i);
+    const n = this.count;
     const times = this.times;
-    return order.sort((a, b) => times[a] - times[b] || a - b);
+    const order = new Uint32Array(n);
+    for (let i = 0; i < n; i++) order[i] = i;
+    let min = Number.POSITIVE_INFINITY;
+    let max = Number.NEGATIVE_INFINITY;
+    let whole = true;
+    for (let i = 0; i < n; i++) {
+      const t = times[i];
+      if (t < min) min = t;
+      if (t > max) max = t;
+      if (!Number.isInteger(t)) whole = false;
+    }
+    if (!whole || max - min > Number.MAX_SAFE_INTEGER) return order.sort((a, b) => times[a] - times[b] || a - b);
+    // Times are whole milliseconds: a radix sort on their offsets from the earliest, as two 32-bit words.
+    const keys = new Uint32Array(n * 2);
+    for (let i = 0; i < n; i++) {
+      const offset = times[i] - min;
+      keys[i * 2] = offset % 0x1_0000_0000;
+      keys[i * 2 + 1] = Math.floor(offset / 0x1_0000_0000);
+    }
+    sortByDigits(order, [
+      {keys, stride: 2, offset: 0, shift: 0},
+      {keys, stride: 2, offset: 0, shift: 16},
+      {keys, stride: 2, offset: 1, shift: 0},
+      {keys, stride: 2, offset: 1, shift: 16},
+    ]);
+    return order;
   }
 
   private grow(): void {
@@ -97,14 +124,108 @@ export function applyEvents(data: StoreData, log: EventLog, now: Date): LearnOut
   return new Learner(data, now).run(log);
 }
 
+/**
+ * Distinct addresses (or networks) of a run, numbered from 0 in an
+ * open-addressing table over their words, each with its text written once:
+ * a million events from twenty thousand addresses cost twenty thousand texts.
+ */
+class AddressIds {
+  private slots = new Int32Array(1 << 12).fill(-1);
+  private families = new Uint8Array(1 << 11);
+  private words = new Uint32Array(1 << 13);
+  private readonly texts: (string | undefined)[] = [];
+  private count = 0;
+
+  /** The number of the address in `words` (IPv4 in words[0]), given one the first time it is seen. */
+  id(family: Family, words: Uint32Array): number {
+    const w0 = words[0];
+    const w1 = family === 6 ? words[1] : 0;
+    const w2 = family === 6 ? words[2] : 0;
+    const w3 = family === 6 ? words[3] : 0;
+    const mask = this.slots.length - 1;
+    let h = hashWords(family, w0, w1, w2, w3) & mask;
+    for (;;) {
+      const id = this.slots[h];
+      if (id < 0) break;
+      const at = id * 4;
+      if (this.families[id] === family && this.words[at] === w0 && this.words[at + 1] === w1 && this.words[at + 2] === w2 && this.words[at + 3] === w3) return id;
+      h = (h + 1) & mask;
+    }
+    const id = this.count++;
+    if (id === this.families.length) this.growEntries();
+    this.families[id] = family;
+    this.words[id * 4] = w0;
+    this.words[id * 4 + 1] = w1;
+    this.words[id * 4 + 2] = w2;
+    this.words[id * 4 + 3] = w3;
+    this.slots[h] = id;
+    if (this.count * 2 > this.slots.length) this.rehash();
+    return id;
+  }
+
+  /** The canonical text of address `id`. */
+  text(id: number): string {
+    let text = this.texts[id];
+    if (text === undefined) {
+      text = this.families[id] === 4 ? formatIPv4(this.words[id * 4]) : formatIPv6(this.words.subarray(id * 4, id * 4 + 4));
+      this.texts[id] = text;
+    }
+    return text;
+  }
+
+  private growEntries(): void {
+    const families = new Uint8Array(this.families.length * 2);
+    families.set(this.families);
+    const words = new Uint32Array(this.words.length * 2);
+    words.set(this.words);
+    this.families = families;
+    this.words = words;
+  }
+
+  private rehash(): void {
+    const slots = new Int32Array(this.slots.length * 2).fill(-1);
+    const mask = slots.length - 1;
+    for (let id = 0; id < this.count; id++) {
+      const at = id * 4;
+      let h = hashWords(this.families[id], this.words[at], this.words[at + 1], this.words[at + 2], this.words[at + 3]) & mask;
+      while (slots[h] >= 0) h = (h + 1) & mask;
+      slots[h] = id;
+    }
+    this.slots = slots;
+  }
+}
+
+function hashWords(family: number, w0: number, w1: number, w2: number, w3: number): number {
+  let h = Math.imul(family ^ 0x2545f491, 0x9e3779b1);
+  h = Math.imul(h ^ w0, 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13) ^ w1, 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13) ^ w2, 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13) ^ w3, 0x85ebca6b);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+const isoOf = (ms: number) => new Date(ms).toISOString();
+
+/** A seen record and the times of this run's events on it (ms; none yet: first Infinity, last -Infinity). */
+interface SeenTrack {
+  record: SeenRecord;
+  first: number;
+  last: number;
+}
+
 class Learner {
   private policy: Policy;
   private policyStale = false;
-  private readonly learnedV4 = new Set<number>();
-  private readonly learnedV6 = new Set<string>();
+  /** Per key, its policy with the channel's state read as active (see apply). */
+  private readonly activePolicies = new Map<KeyRecord, KeyPolicy>();
+  private readonly addresses = new AddressIds();
+  private readonly networks = new AddressIds();
+  private readonly learned = new Set<number>();
   private readonly blockedIndex = new Map<string, BlockedRecord>();
-  private readonly seenIndex = new Map<string, SeenRecord>();
+  /** By address id and channel: id * 2 (api) or id * 2 + 1 (smtp). */
+  private readonly seenTracks: (SeenTrack | undefined)[] = [];
   private activationMs: number;
+  private readonly nowMs: number;
   private readonly outcome: LearnOutcome = {events: 0, learned: [], blocked: [], unknownKeys: [], transitions: []};
   private readonly scratch = new Uint32Array(4);
   private readonly scratchNetwork = new Uint32Array(4);
@@ -113,9 +234,16 @@ class Learner {
     private readonly data: StoreData,
     private readonly now: Date,
   ) {
+    this.nowMs = now.getTime();
     this.policy = new Policy(data, now);
     for (const b of data.blocked) this.blockedIndex.set(`${b.ip} ${b.key}`, b);
-    for (const s of data.seen) this.seenIndex.set(`${s.channel} ${s.ip}`, s);
+    const scanned: ScannedPrefix = {family: 4, bits: 0, words: new Uint32Array(4)};
+    for (const s of data.seen) {
+      // Events are addresses in canonical text; a record of anything else is never matched, as by text.
+      if (!isSingleCanonicalAddress(s.ip, scanned)) continue;
+      const id = this.addresses.id(scanned.family, scanned.words);
+      this.seenTracks[id * 2 + (s.channel === 'api' ? 0 : 1)] = {record: s, first: Number.POSITIVE_INFINITY, last: Number.NEGATIVE_INFINITY};
+    }
     this.activationMs = this.nextActivation();
   }
 
@@ -141,7 +269,8 @@ class Learner {
       }
       this.apply(key, family, words, log.times[i]);
     }
-    this.settleAt(this.now.getTime());
+    this.settleAt(this.nowMs);
+    this.writeSeenTimes();
     this.pruneSeen();
     for (const [id, events] of unknown) this.outcome.unknownKeys.push({key: displayKey(log.keys[id]), events});
     return this.outcome;
@@ -156,24 +285,29 @@ class Learner {
     }
   }
 
+  // Texts and ISO times are made only where a record needs them, not per event.
   private apply(key: KeyRecord, family: Family, words: Uint32Array, at: number): void {
     this.outcome.events++;
     this.settleAt(at);
     const channel = key.type;
     const state = channel === 'api' ? this.data.blocking.api.state : this.data.blocking.smtp.state;
-    const ip = family === 4 ? formatIPv4(words[0]) : formatIPv6(words);
-    const iso = new Date(at).toISOString();
+    const id = this.addresses.id(family, words);
     if (state === 'learning') {
-      if (key.status === 'active') this.learn(key, family, words, at, iso);
+      if (key.status === 'active') this.learn(key, family, words, at);
     } else if (state === 'active') {
       if (this.policyStale) {
         this.policy = new Policy(this.data, this.now);
+        this.activePolicies.clear();
         this.policyStale = false;
       }
-      const policy = {...this.policy.forKey(key), state};
-      if (decideWords(policy, ip, family, words).decision === 'deny') this.block(ip, key, channel, iso);
+      let policy = this.activePolicies.get(key);
+      if (policy === undefined) {
+        policy = {...this.policy.forKey(key), state};
+        this.activePolicies.set(key, policy);
+      }
+      if (decideWords(policy, this.addresses.text(id), family, words).decision === 'deny') this.block(id, key, channel, at);
     }
-    this.see(ip, key, channel, iso);
+    this.see(id, key, channel, at);
   }
 
   /** Records learning's own switch to active once an event (or now) passes the window. */
@@ -189,24 +323,20 @@ class Learner {
     return activatesAt(this.data.blocking.api, this.data.settings)?.getTime() ?? Number.POSITIVE_INFINITY;
   }
 
-  private learn(key: KeyRecord, family: Family, words: Uint32Array, at: number, iso: string): void {
+  private learn(key: KeyRecord, family: Family, words: Uint32Array, at: number): void {
     const api = this.data.blocking.api;
     if (api.firstEventAt === null) {
-      api.firstEventAt = iso;
+      api.firstEventAt = isoOf(at);
       this.activationMs = this.nextActivation();
     }
-    if (this.policy.account.has(family, words, this.now.getTime())) return;
+    if (this.policy.account.has(family, words, this.nowMs)) return;
     const bits = family === 4 ? this.data.settings.learnPrefixV4 : this.data.settings.learnPrefixV6;
-    const network = maskWords(family, words, bits, this.scratchNetwork);
-    const entry = family === 4 ? formatIPv4(network[0]) : formatIPv6(network);
-    if (family === 4) {
-      if (this.learnedV4.has(network[0])) return;
-      this.learnedV4.add(network[0]);
-    } else {
-      if (this.learnedV6.has(entry)) return;
-      this.learnedV6.add(entry);
-    }
+    const network = this.networks.id(family, maskWords(family, words, bits, this.scratchNetwork));
+    if (this.learned.has(network)) return;
+    this.learned.add(network);
+    const entry = this.networks.text(network);
     const text = bits === (family === 4 ? 32 : 128) ? entry : `${entry}/${bits}`;
+    const iso = isoOf(at);
     this.data.account.push({entry: text, source: 'learned', label: `learned from ${key.name}`, addedAt: iso, expiresAt: null});
     this.outcome.learned.push(text);
     this.policyStale = true;
@@ -214,7 +344,9 @@ class Learner {
     this.activationMs = this.nextActivation();
   }
 
-  private block(ip: string, key: KeyRecord, channel: Channel, iso: string): void {
+  private block(address: number, key: KeyRecord, channel: Channel, at: number): void {
+    const ip = this.addresses.text(address);
+    const iso = isoOf(at);
     const id = `${ip} ${key.name}`;
     const known = this.blockedIndex.get(id);
     if (known) {
@@ -228,19 +360,36 @@ class Learner {
     this.outcome.blocked.push(record);
   }
 
-  private see(ip: string, key: KeyRecord, channel: Channel, iso: string): void {
-    const id = `${channel} ${ip}`;
-    const known = this.seenIndex.get(id);
-    if (!known) {
-      const record: SeenRecord = {ip, channel, keys: [key.name], firstSeen: iso, lastSeen: iso, count: 1};
-      this.seenIndex.set(id, record);
+  private see(address: number, key: KeyRecord, channel: Channel, at: number): void {
+    const slot = address * 2 + (channel === 'api' ? 0 : 1);
+    const track = this.seenTracks[slot];
+    if (track === undefined) {
+      const iso = isoOf(at);
+      const record: SeenRecord = {ip: this.addresses.text(address), channel, keys: [key.name], firstSeen: iso, lastSeen: iso, count: 1};
+      this.seenTracks[slot] = {record, first: at, last: at};
       this.data.seen.push(record);
       return;
     }
+    const known = track.record;
     known.count++;
-    if (iso > known.lastSeen) known.lastSeen = iso;
-    if (iso < known.firstSeen) known.firstSeen = iso;
+    if (at > track.last) track.last = at;
+    if (at < track.first) track.first = at;
     if (known.keys.length < SEEN_KEYS_KEPT && !known.keys.includes(key.name)) known.keys.push(key.name);
+  }
+
+  /**
+   * Writes this run's first and last times into the seen records. ISO texts
+   * of one form order as their times do, so the latest text is the text of
+   * the latest time: the same result as comparing every event's text.
+   */
+  private writeSeenTimes(): void {
+    for (const track of this.seenTracks) {
+      if (track === undefined || track.last < track.first) continue;
+      const last = isoOf(track.last);
+      if (last > track.record.lastSeen) track.record.lastSeen = last;
+      const first = isoOf(track.first);
+      if (first < track.record.firstSeen) track.record.firstSeen = first;
+    }
   }
 
   /** Forgets traffic not seen within the retention window, so the store does not grow without bound. */
@@ -248,6 +397,17 @@ class Learner {
     const since = new Date(this.now.getTime() - this.data.settings.seenRetentionDays * DAY_MS).toISOString();
     this.data.seen = this.data.seen.filter((s) => s.lastSeen >= since);
   }
+}
+
+/** Whether `text` is one address (not a range) in canonical form; its words go into `into`. */
+function isSingleCanonicalAddress(text: string, into: ScannedPrefix): boolean {
+  try {
+    if (!isCanonicalEntry(text)) return false;
+  } catch {
+    return false;
+  }
+  scanPrefix(text, into);
+  return into.bits === (into.family === 4 ? 32 : 128);
 }
 
 /** The address in `words` with every bit past `bits` cleared, into `out`. */

@@ -93,6 +93,68 @@ export interface SeenRecord {
   count: number;
 }
 
+/** What one scope's list (the account list, or a key's list) gained and lost in one change. */
+export interface HistoryEntries {
+  /** "account", or the key's name. */
+  scope: string;
+  /** Entries new to the list; the first few in list order. */
+  added: string[];
+  /** Entries taken out; the first few in list order. */
+  removed: string[];
+  /** Entries kept whose record changed: a new label, or an expired copy authorized again. */
+  updated: string[];
+  /** Exact numbers, however many entries the lists above leave out. */
+  counts: {added: number; removed: number; updated: number};
+}
+
+export type HistoryKeyAction = 'created' | 'rotated' | 'revoked' | 'restored' | 'deleted';
+
+export interface HistoryKeyChange {
+  name: string;
+  type: Channel;
+  action: HistoryKeyAction;
+  /** The key's hint after the change (a1b2…9f0e); never its secret or hash. */
+  hint: string;
+}
+
+export interface HistoryBlockingChange {
+  channel: Channel;
+  from: StoredState;
+  to: StoredState;
+  /** True when learning turned blocking on by itself, false when the operator did. */
+  automatic: boolean;
+}
+
+export interface HistorySettingChange {
+  name: keyof Settings;
+  from: number;
+  to: number;
+}
+
+/** What one command changed in the store. Lists are bounded; counts are exact. */
+export interface HistoryChanges {
+  /** Entries added, removed and updated over every scope, exact. */
+  counts: {added: number; removed: number; updated: number};
+  entries: HistoryEntries[];
+  keys: HistoryKeyChange[];
+  blocking: HistoryBlockingChange[];
+  /** Addresses that went onto and came off the blocked list (updates of a listed address's count are not changes). */
+  blocked: {added: number; removed: number};
+  settings: HistorySettingChange[];
+}
+
+/** One change to the store: when, by which command and user, and what changed. Never a secret. */
+export interface HistoryRecord {
+  /** The command's "now" (KEYWARD_NOW honoured); for learning's own switch, when its window ended. */
+  at: string;
+  /** The command id with spaces: "authorize", "keys rotate". */
+  command: string;
+  /** Names of the flags given (no values: a value can be a secret). */
+  flags: string[];
+  user: string;
+  changes: HistoryChanges;
+}
+
 export const SCHEMA_VERSION = 1;
 
 export interface StoreData {
@@ -103,6 +165,8 @@ export interface StoreData {
   keys: KeyRecord[];
   blocked: BlockedRecord[];
   seen: SeenRecord[];
+  /** The audit record, oldest first, bounded (see core/history.ts). Absent in a store that has none yet. */
+  history?: HistoryRecord[];
 }
 
 /** A new store: API keys learning, SMTP blocking off, nothing authorized. */

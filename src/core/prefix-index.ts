@@ -128,6 +128,29 @@ function innermost(f: FamilyArrays, width: 1 | 4, words: Uint32Array): number {
   return found;
 }
 
+/**
+ * Whether arrays read back from outside (the index cache) keep what lookups
+ * rely on: consistent lengths, starts in order, each parent before its child,
+ * origins inside a list of `entries`, prefix lengths of the family and real
+ * expiry times. Arrays that fail would give wrong answers or never end a walk.
+ */
+export function arraysAreSound(arrays: IndexArrays, entries: number): boolean {
+  for (const [f, width] of [
+    [arrays.v4, 1],
+    [arrays.v6, 4],
+  ] as const) {
+    const n = f.parents.length;
+    if (f.starts.length !== n * width || f.ends.length !== n * width) return false;
+    if (f.bits.length !== n || f.origin.length !== n || f.expires.length !== n) return false;
+    for (let i = 0; i < n; i++) {
+      if (f.bits[i] > width * 32 || f.parents[i] < -1 || f.parents[i] >= i) return false;
+      if (f.origin[i] < 0 || f.origin[i] >= entries || Number.isNaN(f.expires[i])) return false;
+      if (i > 0 && compareAt(f.starts, (i - 1) * width, f.starts, i * width, width) > 0) return false;
+    }
+  }
+  return true;
+}
+
 export class CompiledIndex {
   private constructor(readonly arrays: IndexArrays) {}
 

@@ -120,6 +120,19 @@ export function scanPrefix(text: string, into: ScannedPrefix): ScannedPrefix {
 }
 
 function scanPrefixLength(text: string, start: number, max: number, family: string): number {
+  // The common case without slicing or a regular expression: one to three digits, no leading zero.
+  const length = text.length - start;
+  if (length >= 1 && length <= 3 && (length === 1 || text.charCodeAt(start) !== ZERO)) {
+    let value = 0;
+    let i = start;
+    for (; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c < ZERO || c > ZERO + 9) break;
+      value = value * 10 + (c - ZERO);
+    }
+    if (i === text.length && value <= max) return value;
+  }
+  // Anything else is refused below, with the reason.
   const digits = text.slice(start);
   const refuse = (reason: string): never => {
     throw new AddressError(text, `is not an ${family} range: ${reason}`);
@@ -133,25 +146,47 @@ function scanPrefixLength(text: string, start: number, max: number, family: stri
 }
 
 /**
+ * Clears the host bits of a scanned prefix in place; returns whether any was
+ * set. Words past the family's width are left alone.
+ */
+export function maskScanned(p: ScannedPrefix): boolean {
+  const width = p.family === 4 ? 1 : 4;
+  let hadHostBits = false;
+  for (let w = 0; w < width; w++) {
+    const keep = Math.max(0, Math.min(32, p.bits - w * 32));
+    const mask = keep === 0 ? 0 : keep === 32 ? 0xffffffff : (0xffffffff << (32 - keep)) >>> 0;
+    const masked = (p.words[w] & mask) >>> 0;
+    if (masked !== p.words[w]) {
+      hadHostBits = true;
+      p.words[w] = masked;
+    }
+  }
+  return hadHostBits;
+}
+
+/** The canonical text of a scanned prefix (a single address without its length); host bits as they are. */
+export function formatScanned(p: ScannedPrefix): string {
+  const address = p.family === 4 ? formatIPv4(p.words[0]) : formatIPv6(p.words);
+  return p.bits === (p.family === 4 ? 32 : 128) ? address : `${address}/${p.bits}`;
+}
+
+/**
  * Whether `text` is an entry exactly as keyward writes it: strict grammar,
  * host bits clear, 4-in-6 unmapped, canonical text. Works on words without
  * allocating values, for checking large stores quickly.
  */
 export function isCanonicalEntry(text: string): boolean {
   const p = scanPrefix(text, {family: 4, bits: 0, words: scratchWords});
-  const width = p.family === 4 ? 1 : 4;
-  for (let w = 0; w < width; w++) {
-    const keep = Math.max(0, Math.min(32, p.bits - w * 32));
-    const mask = keep === 0 ? 0 : keep === 32 ? 0xffffffff : (0xffffffff << (32 - keep)) >>> 0;
-    if (((p.words[w] & ~mask) >>> 0) !== 0) return false;
-  }
+  if (maskScanned(p)) return false;
   if (p.family === 6 && p.bits >= 96 && isMappedWords(p.words)) return false;
-  const address = p.family === 4 ? formatIPv4(p.words[0]) : formatIPv6(p.words);
-  const full = p.family === 4 ? 32 : 128;
-  return text === (p.bits === full ? address : `${address}/${p.bits}`);
+  // The IPv4 grammar admits one text per address (no leading zeros, no other forms), and
+  // so does the prefix length: an accepted IPv4 entry is canonical unless it spells /32.
+  if (p.family === 4) return p.bits !== 32 || text.indexOf('/') < 0;
+  return text === formatScanned(p);
 }
 
 const scratchWords = new Uint32Array(4);
+const ZERO = 48;
 
 export interface EntryOptions {
   /** Accept a range with host bits set and clear them (192.168.1.25/24 → 192.168.1.0/24). */
@@ -183,4 +218,37 @@ export function parseEntry(text: string, options: EntryOptions = {}): Prefix {
     throw new AddressError(text, 'authorizes the whole internet', 'pass --force if that is really meant');
   }
   return entry;
+}
+
+/**
+ * `parseEntry` without a Prefix value, for large imports: scans `text` into
+ * `into` (the network's words, masked and 4-in-6 unmapped; IPv4 in words[0]
+ * and zeros after it) and returns the canonical text. The same rules and the
+ * same errors as `parseEntry`.
+ */
+export function scanEntry(text: string, options: EntryOptions, into: ScannedPrefix): string {
+  const p = scanPrefix(text, into);
+  // An accepted IPv4 text is canonical as written (see isCanonicalEntry) unless it changes below.
+  let asWritten = p.family === 4 && (p.bits !== 32 || text.indexOf('/') < 0);
+  if (p.family === 6 && p.bits >= 96 && isMappedWords(p.words)) {
+    p.family = 4;
+    p.words[0] = p.words[3];
+    p.bits -= 96;
+  }
+  if (p.family === 4) {
+    p.words[1] = 0;
+    p.words[2] = 0;
+    p.words[3] = 0;
+  }
+  if (maskScanned(p)) {
+    const network = formatScanned(p);
+    if (!options.normalize) {
+      throw new AddressError(text, `has host bits set: the network is ${network}`, `write ${network}, or pass --normalize to accept it as that`);
+    }
+    asWritten = false;
+  }
+  if (p.bits === 0 && !options.force) {
+    throw new AddressError(text, 'authorizes the whole internet', 'pass --force if that is really meant');
+  }
+  return asWritten ? text : formatScanned(p);
 }

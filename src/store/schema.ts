@@ -8,7 +8,10 @@ import {
   ApiBlocking,
   BlockedRecord,
   CHANNELS,
+  DEFAULT_SETTINGS,
   EntryRecord,
+  HistoryChanges,
+  HistoryRecord,
   KeyRecord,
   SCHEMA_VERSION,
   SeenRecord,
@@ -16,7 +19,8 @@ import {
   SmtpBlocking,
   StoreData,
 } from '../core/model.js';
-import {isCanonicalEntry, Prefix} from '../core/prefix.js';
+import {entryWordsOf, listOrder, sameEntry} from '../core/entry-order.js';
+import {isCanonicalEntry} from '../core/prefix.js';
 
 /** A document that is not a keyward store of a version this build reads. */
 export class ShapeError extends Error {}
@@ -46,9 +50,14 @@ function nullableString(value: unknown, path: string): string | null {
   return value === null ? null : string(value, path);
 }
 
+/** The last text `time` accepted: the records of one import share their times, and Date.parse is not free. */
+let lastTime = '';
+
 function time(value: unknown, path: string): string {
   const text = string(value, path);
+  if (text === lastTime) return text;
   if (Number.isNaN(Date.parse(text))) fail(path, `is not a time: ${show(text)}`);
+  lastTime = text;
   return text;
 }
 
@@ -81,11 +90,59 @@ function entryRecord(value: unknown, path: string): EntryRecord {
   const o = object(value, path);
   return {
     entry: entry(o.entry, `${path}.entry`),
-    source: oneOf(o.source, ['manual', 'learned', 'import', 'blocked'] as const, `${path}.source`),
+    source: oneOf(o.source, SOURCES, `${path}.source`),
     label: nullableString(o.label, `${path}.label`),
     addedAt: time(o.addedAt, `${path}.addedAt`),
     expiresAt: nullableTime(o.expiresAt, `${path}.expiresAt`),
   };
+}
+
+const SOURCES = ['manual', 'learned', 'import', 'blocked'] as const;
+
+function isTime(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  if (value === lastTime) return true;
+  if (Number.isNaN(Date.parse(value))) return false;
+  lastTime = value;
+  return true;
+}
+
+/**
+ * A list of entry records: `entryRecord` for each, without building the six
+ * path strings per record that it needs only to name a fault (a million
+ * records are common). A record the quick check doubts goes through
+ * `entryRecord`, which names the fault as always.
+ */
+function entryRecords(value: unknown, path: string): EntryRecord[] {
+  const list = array(value, path);
+  const records: EntryRecord[] = new Array(list.length);
+  for (let i = 0; i < list.length; i++) {
+    const o = list[i] as Json;
+    if (typeof o === 'object' && o !== null && !Array.isArray(o)) {
+      const {entry, source, label, addedAt, expiresAt} = o;
+      if (
+        typeof entry === 'string' &&
+        SOURCES.includes(source as EntryRecord['source']) &&
+        (label === null || typeof label === 'string') &&
+        isTime(addedAt) &&
+        (expiresAt === null || isTime(expiresAt)) &&
+        isCanonicalQuietly(entry)
+      ) {
+        records[i] = {entry, source: source as EntryRecord['source'], label: label as string | null, addedAt: addedAt as string, expiresAt: expiresAt as string | null};
+        continue;
+      }
+    }
+    records[i] = entryRecord(o, `${path}[${i}]`);
+  }
+  return records;
+}
+
+function isCanonicalQuietly(text: string): boolean {
+  try {
+    return isCanonicalEntry(text);
+  } catch {
+    return false;
+  }
 }
 
 function keyRecord(value: unknown, path: string): KeyRecord {
@@ -101,7 +158,7 @@ function keyRecord(value: unknown, path: string): KeyRecord {
     createdAt: time(o.createdAt, `${path}.createdAt`),
     rotatedAt: nullableTime(o.rotatedAt, `${path}.rotatedAt`),
     revokedAt: nullableTime(o.revokedAt, `${path}.revokedAt`),
-    allow: array(o.allow, `${path}.allow`).map((r, i) => entryRecord(r, `${path}.allow[${i}]`)),
+    allow: entryRecords(o.allow, `${path}.allow`),
   };
 }
 
@@ -163,6 +220,83 @@ function seenRecord(value: unknown, path: string): SeenRecord {
   };
 }
 
+function boolean(value: unknown, path: string): boolean {
+  if (typeof value !== 'boolean') fail(path, 'is not true or false');
+  return value;
+}
+
+function strings(value: unknown, path: string): string[] {
+  return array(value, path).map((v, i) => string(v, `${path}[${i}]`));
+}
+
+function addedRemoved(value: unknown, path: string): {added: number; removed: number} {
+  const o = object(value, path);
+  return {added: count(o.added, `${path}.added`), removed: count(o.removed, `${path}.removed`)};
+}
+
+function addedRemovedUpdated(value: unknown, path: string): {added: number; removed: number; updated: number} {
+  return {...addedRemoved(value, path), updated: count((value as Json).updated, `${path}.updated`)};
+}
+
+const STATES = ['learning', 'active', 'inactive'] as const;
+const SETTING_NAMES = Object.keys(DEFAULT_SETTINGS) as (keyof Settings)[];
+
+// History is checked for shape only (entries as strings, not parsed): it is a record of the past, read by people.
+function historyChanges(value: unknown, path: string): HistoryChanges {
+  const o = object(value, path);
+  return {
+    counts: addedRemovedUpdated(o.counts, `${path}.counts`),
+    entries: array(o.entries, `${path}.entries`).map((v, i) => {
+      const p = `${path}.entries[${i}]`;
+      const e = object(v, p);
+      return {
+        scope: string(e.scope, `${p}.scope`),
+        added: strings(e.added, `${p}.added`),
+        removed: strings(e.removed, `${p}.removed`),
+        updated: strings(e.updated, `${p}.updated`),
+        counts: addedRemovedUpdated(e.counts, `${p}.counts`),
+      };
+    }),
+    keys: array(o.keys, `${path}.keys`).map((v, i) => {
+      const p = `${path}.keys[${i}]`;
+      const k = object(v, p);
+      return {
+        name: string(k.name, `${p}.name`),
+        type: oneOf(k.type, CHANNELS, `${p}.type`),
+        action: oneOf(k.action, ['created', 'rotated', 'revoked', 'restored', 'deleted'] as const, `${p}.action`),
+        hint: string(k.hint, `${p}.hint`),
+      };
+    }),
+    blocking: array(o.blocking, `${path}.blocking`).map((v, i) => {
+      const p = `${path}.blocking[${i}]`;
+      const b = object(v, p);
+      return {
+        channel: oneOf(b.channel, CHANNELS, `${p}.channel`),
+        from: oneOf(b.from, STATES, `${p}.from`),
+        to: oneOf(b.to, STATES, `${p}.to`),
+        automatic: boolean(b.automatic, `${p}.automatic`),
+      };
+    }),
+    blocked: addedRemoved(o.blocked, `${path}.blocked`),
+    settings: array(o.settings, `${path}.settings`).map((v, i) => {
+      const p = `${path}.settings[${i}]`;
+      const s = object(v, p);
+      return {name: oneOf(s.name, SETTING_NAMES, `${p}.name`), from: count(s.from, `${p}.from`), to: count(s.to, `${p}.to`)};
+    }),
+  };
+}
+
+function historyRecord(value: unknown, path: string): HistoryRecord {
+  const o = object(value, path);
+  return {
+    at: time(o.at, `${path}.at`),
+    command: string(o.command, `${path}.command`),
+    flags: strings(o.flags, `${path}.flags`),
+    user: string(o.user, `${path}.user`),
+    changes: historyChanges(o.changes, `${path}.changes`),
+  };
+}
+
 /** The version a document claims, or undefined when it has none. */
 export function versionOf(document: unknown): number | undefined {
   if (typeof document !== 'object' || document === null) return undefined;
@@ -183,24 +317,41 @@ export function validate(document: unknown): StoreData {
     version: SCHEMA_VERSION,
     settings: settings(o.settings, 'settings'),
     blocking: {api: apiBlocking(blocking.api, 'blocking.api'), smtp: smtpBlocking(blocking.smtp, 'blocking.smtp')},
-    account: array(o.account, 'account').map((r, i) => entryRecord(r, `account[${i}]`)),
+    account: entryRecords(o.account, 'account'),
     keys: array(o.keys, 'keys').map((r, i) => keyRecord(r, `keys[${i}]`)),
     blocked: array(o.blocked, 'blocked').map((r, i) => blockedRecord(r, `blocked[${i}]`)),
     seen: array(o.seen, 'seen').map((r, i) => seenRecord(r, `seen[${i}]`)),
+    // Optional: a store written before history (or with none yet) has no field; it is written only when it holds a record.
+    ...(o.history === undefined ? {} : nonEmpty(array(o.history, 'history').map((r, i) => historyRecord(r, `history[${i}]`)))),
   };
 }
 
-/** Entry records in list order: by family, network, then wider first. */
-export function sortEntryRecords(records: EntryRecord[]): EntryRecord[] {
-  const keyed = records.map((r) => ({r, p: Prefix.parse(r.entry)}));
-  keyed.sort((a, b) => Prefix.compare(a.p, b.p));
-  return keyed.map((k) => k.r);
+function nonEmpty(history: HistoryRecord[]): {history?: HistoryRecord[]} {
+  return history.length > 0 ? {history} : {};
 }
 
+/** Entry records in list order: by family, network, then wider first (stable). */
+export function sortEntryRecords(records: EntryRecord[]): EntryRecord[] {
+  const order = listOrder(entryWordsOf(records.map((r) => r.entry)));
+  const sorted: EntryRecord[] = new Array(records.length);
+  for (let i = 0; i < order.length; i++) sorted[i] = records[order[i]];
+  return sorted;
+}
+
+/** Records in list order of their address, records with the same address by `tie` (stable). */
 function byAddressThen<T extends {ip: string}>(records: T[], tie: (a: T, b: T) => number): T[] {
-  const keyed = records.map((r) => ({r, p: Prefix.parse(r.ip)}));
-  keyed.sort((a, b) => Prefix.compare(a.p, b.p) || tie(a.r, b.r));
-  return keyed.map((k) => k.r);
+  const keys = entryWordsOf(records.map((r) => r.ip));
+  const order = listOrder(keys);
+  const sorted: T[] = [];
+  for (let start = 0; start < order.length; ) {
+    let end = start + 1;
+    while (end < order.length && sameEntry(keys, order[start], order[end])) end++;
+    const run = Array.from(order.subarray(start, end), (i) => records[i]);
+    if (run.length > 1) run.sort(tie);
+    for (const r of run) sorted.push(r);
+    start = end;
+  }
+  return sorted;
 }
 
 const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -210,12 +361,55 @@ const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
  * (validate builds them so) and every list sorted.
  */
 export function canonicalize(data: StoreData): StoreData {
-  const fresh = validate(JSON.parse(JSON.stringify(data)));
+  // validate builds every object afresh (no JSON round trip needed): sorting below leaves `data` as it was.
+  const fresh = validate(data);
   fresh.account = sortEntryRecords(fresh.account);
   fresh.keys.sort((a, b) => compareText(a.name, b.name));
   for (const key of fresh.keys) key.allow = sortEntryRecords(key.allow);
   fresh.blocked = byAddressThen(fresh.blocked, (a, b) => compareText(a.key, b.key) || compareText(a.channel, b.channel));
   fresh.seen = byAddressThen(fresh.seen, (a, b) => compareText(a.channel, b.channel));
   for (const s of fresh.seen) s.keys.sort(compareText);
+  // history is not sorted: it is a log, oldest first, and appends at the end read well in git.
   return fresh;
+}
+
+/** Records per piece of a long list when the document is written: each piece is one JSON.stringify. */
+const PIECE_RECORDS = 20_000;
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * The text of a document as written, `JSON.stringify(document, null, 2)` and a
+ * newline, in pieces to write one after another. A long top-level list is
+ * stringified a piece at a time, with a turn of the event loop between pieces
+ * (the store lock is kept fresh by a timer), and no single string holds a
+ * large store whole.
+ */
+export async function documentText(document: StoreData): Promise<string[]> {
+  const members = Object.entries(document).filter(([, value]) => value !== undefined);
+  const parts: string[] = ['{\n'];
+  for (const [m, [name, value]] of members.entries()) {
+    if (Array.isArray(value) && value.length > PIECE_RECORDS) {
+      // Each piece is the member alone, `{\n  "name": [\n` … `\n  ]\n}`: its items are indented as in the document.
+      const head = `{\n  ${JSON.stringify(name)}: [\n`;
+      const tail = '\n  ]\n}';
+      parts.push(head.slice(2));
+      for (let start = 0; start < value.length; start += PIECE_RECORDS) {
+        if (start > 0) {
+          parts.push(',\n');
+          await nextTurn();
+        }
+        const piece = JSON.stringify({[name]: value.slice(start, start + PIECE_RECORDS)}, null, 2);
+        parts.push(piece.slice(head.length, piece.length - tail.length));
+      }
+      parts.push(tail.slice(0, -2));
+    } else {
+      // `{\n` + the member as the document writes it + `\n}`.
+      const member = JSON.stringify({[name]: value}, null, 2);
+      parts.push(member.slice(2, -2));
+    }
+    parts.push(m < members.length - 1 ? ',\n' : '\n');
+  }
+  parts.push('}\n');
+  return parts;
 }

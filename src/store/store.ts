@@ -7,18 +7,13 @@ import callbackFs, {promises as fs} from 'node:fs';
 import path from 'node:path';
 import {Low} from 'lowdb';
 import lockfile from 'proper-lockfile';
-import {KeywardError, show} from '../core/errors.js';
-import {emptyStore, SCHEMA_VERSION, StoreData} from '../core/model.js';
+import {emptyStore, StoreData} from '../core/model.js';
 import {removeLeftovers, writeFileAtomic} from './atomic.js';
-import {canonicalize, ShapeError, validate, versionOf} from './schema.js';
+import {writeIndexCache} from './index-cache.js';
+import {describe, readDocument, StoreError} from './read.js';
+import {canonicalize, documentText} from './schema.js';
 
-/** The store cannot be used: unreadable, corrupt, newer, locked or not writable. */
-export class StoreError extends KeywardError {
-  constructor(message: string, hint?: string) {
-    super('store', message, hint);
-    this.name = 'StoreError';
-  }
-}
+export {readStore, StoreError} from './read.js';
 
 const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
 const STALE_LOCK_MS = 10_000;
@@ -28,67 +23,20 @@ function lockTimeoutMs(): number {
   return Number.isFinite(configured) && configured >= 0 ? configured : DEFAULT_LOCK_TIMEOUT_MS;
 }
 
-function describe(error: unknown): string {
-  const e = error as NodeJS.ErrnoException;
-  return e.code ? `${e.code}: ${e.message}` : String(error);
-}
-
-/**
- * Why JSON.parse refused a store, without the piece of the file V8 quotes in
- * its message: raw bytes of a broken file (newlines, control characters)
- * do not belong on a terminal.
- */
-function jsonProblem(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  const quoted = /^Unexpected token '([\s\S]*?)', "[\s\S]*" is not valid JSON$/.exec(message);
-  if (quoted) return `unexpected character ${show(quoted[1])}`;
-  return message.replace(/[^\x20-\x7e]/g, '?').slice(0, 200);
-}
-
-/** Reads and checks the document at `file`; null when there is no file yet. */
-async function readDocument(file: string): Promise<StoreData | null> {
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new StoreError(`cannot read the store ${file} (${describe(error)})`, 'check the path and its permissions');
-  }
-  const repair = `the file was left as it is: restore it from a backup or git, or point --store elsewhere`;
-  let document: unknown;
-  try {
-    document = JSON.parse(text);
-  } catch (error) {
-    const why = text.trim().length === 0 ? 'it is empty' : `it is not valid JSON (${jsonProblem(error)})`;
-    throw new StoreError(`the store ${file} is corrupt: ${why}`, repair);
-  }
-  const version = versionOf(document);
-  if (version !== undefined && version > SCHEMA_VERSION) {
-    throw new StoreError(
-      `the store ${file} has schema version ${version}, newer than this keyward reads (${SCHEMA_VERSION})`,
-      'upgrade keyward; the file was left as it is',
-    );
-  }
-  try {
-    return validate(document);
-  } catch (error) {
-    if (error instanceof ShapeError) throw new StoreError(`the store ${file} is not a keyward store: ${error.message}`, repair);
-    throw error;
-  }
-}
-
 /**
  * Writes the document atomically (see atomic.ts). Called only under the
  * store's lock, so temporary files other writers left are garbage.
  */
 async function writeDocument(file: string, data: StoreData): Promise<void> {
-  const text = `${JSON.stringify(canonicalize(data), null, 2)}\n`;
+  const pieces = await documentText(canonicalize(data));
   await removeLeftovers(file);
   try {
-    await writeFileAtomic(file, text, 0o600);
+    await writeFileAtomic(file, pieces, 0o600);
   } catch (error) {
     throw new StoreError(`cannot write the store ${file} (${describe(error)})`, 'the store was left as it was; check free space and permissions');
   }
+  // Still under the lock: the index cache (see index-cache.ts) follows the store, or is removed.
+  await writeIndexCache(file, data);
 }
 
 /** lowdb's adapter for the store file. */
@@ -100,13 +48,6 @@ class StoreFile {
   write(data: StoreData): Promise<void> {
     return writeDocument(this.file, data);
   }
-}
-
-/** The store as it is now, or a new empty one when there is no file (nothing is created). */
-export async function readStore(file: string, now: Date): Promise<StoreData> {
-  const db = new Low<StoreData>(new StoreFile(file), emptyStore(now));
-  await db.read();
-  return db.data;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

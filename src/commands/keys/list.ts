@@ -4,7 +4,12 @@ import {paint, table} from '../../cli/render.js';
 
 export default class KeysList extends KeywardCommand {
   static summary = 'List keys: name, type, hint, status and own allowlist.';
-  static examples = ['<%= config.bin %> keys list', '<%= config.bin %> keys list --json'];
+  static description = `Secrets are never shown, only their hint (a1b2…9f0e). A key with no list of its own is bound by the account list alone; a revoked key stays listed, and every use of it is denied.`;
+  static examples = [
+    '<%= config.bin %> keys list',
+    '<%= config.bin %> keys list --json',
+    '<%= config.bin %> keys list --json | jq -r \'.[] | select(.status == "active") | .name\'',
+  ];
 
   async run(): Promise<void> {
     const {flags} = await this.parse(KeysList);

@@ -1,0 +1,133 @@
+/**
+ * `check`, run: the one runner behind both the oclif command
+ * (src/commands/check.ts) and bin/run.js's fast path, which answers a plain
+ * `keyward check ...` without loading oclif, lowdb, the lock or chalk. The
+ * fast path takes only command lines whose meaning is certain
+ * (`parseCheckArgv`); anything else goes to oclif, so that help, flag errors
+ * and their exit codes stay oclif's.
+ */
+import {Policy, Verdict} from '../core/decision.js';
+import {InputError} from '../core/errors.js';
+import {readIndexCache} from '../store/index-cache.js';
+import {writeDecisions} from './check-stream.js';
+import {now} from './clock.js';
+import {EXIT} from './exit-codes.js';
+import {stdinIsPiped} from './input.js';
+import {palette, reportFailure, tell} from './messages.js';
+import {dataDir, storeFileOf} from './store-path.js';
+
+export interface CheckRequest {
+  /** KEY: a key's name or secret. */
+  key: string;
+  /** The addresses given after KEY, `-` among them when given. */
+  addresses: string[];
+  /** --store, when given. */
+  store?: string;
+  json: boolean;
+  ndjson: boolean;
+  expect?: Verdict;
+  /** The data directory, where the default store is (oclif's config.dataDir). */
+  dataDir: () => string;
+}
+
+/**
+ * Decides and prints; sets the exit code for denials. Throws KeywardErrors
+ * (bad address, unknown key, unreadable store) for the caller to report.
+ */
+export async function runCheck(request: CheckRequest): Promise<void> {
+  const storeFile = storeFileOf(request.store, request.dataDir);
+  const at = now();
+  const {addresses, json, ndjson} = request;
+  const fromStdin = addresses.includes('-') || (addresses.length === 0 && stdinIsPiped());
+  if (addresses.length === 0 && !fromStdin) {
+    throw new InputError('no address given', 'give addresses as arguments, or - to read them from stdin');
+  }
+  // The index cache beside a large store, when it is the store's; else the store itself.
+  const cached = readIndexCache(storeFile, at);
+  // The JSON reader (and the schema) is loaded only when it is needed.
+  const policy = cached ? new Policy(cached.data, at, cached.account) : new Policy(await (await import('../store/read.js')).readStore(storeFile, at), at);
+  const wanted: Verdict = request.expect ?? 'allow';
+  const {count, misses} = await writeDecisions({
+    policy: policy.forKey(policy.findKey(request.key)),
+    addresses: addresses.flatMap((text, i) => (text === '-' ? [] : [{text, where: `argument ${i + 2}`}])),
+    stream: fromStdin ? process.stdin : null,
+    out: process.stdout,
+    format: ndjson ? 'ndjson' : json ? 'json' : 'human',
+    single: json && !fromStdin && addresses.length === 1,
+    wanted,
+    colour: await palette(process.stdout),
+  });
+  // An empty stdin (a CI job's /dev/null, an unset $IP) must not pass as "every address allowed".
+  if (count === 0) throw new InputError('no address given: stdin had none', 'give addresses as arguments, or one a line on stdin');
+  if (misses > 0) {
+    if (!json && !ndjson) {
+      await tell(`${misses} of ${count} ${count === 1 ? 'address' : 'addresses'} ${request.expect ? `did not get "${wanted}"` : 'denied'}`, 'warn');
+    }
+    process.exitCode = EXIT.denied;
+  }
+}
+
+/**
+ * The request of a `check` command line (the words after `check`), or null
+ * when oclif must handle it: help, an unknown or repeated flag, a flag
+ * without its value, `--json` with `--ndjson`, an --expect value other than
+ * allow or deny, no KEY, `--`, an empty word or any other word starting
+ * with `-` (but `-` itself). Flags may come anywhere, as oclif allows.
+ */
+export function parseCheckArgv(argv: readonly string[]): Omit<CheckRequest, 'dataDir'> | null {
+  const positional: string[] = [];
+  const seen = new Set<string>();
+  let store: string | undefined;
+  let expect: Verdict | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i];
+    if (word === '-') {
+      positional.push(word);
+      continue;
+    }
+    if (word.length === 0 || word === '--') return null;
+    if (!word.startsWith('--')) {
+      if (word.startsWith('-')) return null;
+      positional.push(word);
+      continue;
+    }
+    const eq = word.indexOf('=');
+    const name = word.slice(2, eq < 0 ? undefined : eq);
+    if (seen.has(name)) return null;
+    seen.add(name);
+    if (name === 'json' || name === 'ndjson') {
+      if (eq >= 0) return null;
+      continue;
+    }
+    if (name !== 'store' && name !== 'expect') return null;
+    let value: string | undefined;
+    if (eq >= 0) value = word.slice(eq + 1);
+    else value = argv[++i];
+    if (value === undefined || value.length === 0 || value.startsWith('-')) return null;
+    if (name === 'store') store = value;
+    else if (value === 'allow' || value === 'deny') expect = value;
+    else return null;
+  }
+  if (positional.length === 0 || (seen.has('json') && seen.has('ndjson'))) return null;
+  return {key: positional[0], addresses: positional.slice(1), store, json: seen.has('json'), ndjson: seen.has('ndjson'), expect};
+}
+
+/**
+ * bin/run.js's fast path: runs `check` for `argv` (the words after `check`)
+ * and returns true, or returns false, having done nothing, when oclif must
+ * run it. Errors are reported as the oclif command reports them.
+ */
+export async function runFast(argv: readonly string[]): Promise<boolean> {
+  const request = parseCheckArgv(argv);
+  if (request === null) return false;
+  // As oclif does: a reader that went away (`| head`) is not an error.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+  try {
+    await runCheck({...request, dataDir: () => dataDir()});
+  } catch (error) {
+    await reportFailure(error);
+  }
+  return true;
+}

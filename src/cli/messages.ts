@@ -1,0 +1,61 @@
+/**
+ * Messages for the person at the terminal (stderr) and the one place where
+ * an error becomes a message and an exit code: shared by the oclif commands
+ * (base.ts) and check's fast path, which must print the same bytes.
+ */
+import type {ChalkInstance} from 'chalk';
+import {KeywardError} from '../core/errors.js';
+import {EXIT, exitCodeOf} from './exit-codes.js';
+import {colourWanted, paint} from './render.js';
+
+/** chalk at level 0 (no colour): every style gives its text back as chalk would. */
+function plainStyle(...text: unknown[]): string {
+  return text.length === 1 ? `${text[0]}` : text.join(' ');
+}
+
+const MODEL_STYLES = new Set(['rgb', 'hex', 'ansi256', 'bgRgb', 'bgHex', 'bgAnsi256']);
+
+const plain: ChalkInstance = new Proxy(plainStyle, {
+  get: (_target, name) => {
+    // Not a promise: `await` must not take it for one.
+    if (typeof name !== 'string' || name === 'then') return undefined;
+    if (name === 'level') return 0;
+    if (name === 'visible') return () => '';
+    return MODEL_STYLES.has(name) ? () => plain : plain;
+  },
+}) as unknown as ChalkInstance;
+
+/**
+ * Styles for `stream`: chalk when colour is wanted, else plain text without
+ * loading chalk (loading it costs about 15 ms, most of what `check` costs
+ * beyond Node's own start).
+ */
+export async function palette(stream: NodeJS.WriteStream = process.stdout): Promise<ChalkInstance> {
+  return colourWanted(stream) ? paint(stream) : plain;
+}
+
+/** A message for the person at the terminal (stderr; never mixed into machine output). */
+export async function tell(message: string, tone: 'info' | 'ok' | 'warn' = 'info'): Promise<void> {
+  const c = await palette(process.stderr);
+  const styled = tone === 'warn' ? c.yellow(message) : tone === 'ok' ? c.green(message) : message;
+  process.stderr.write(`${styled}\n`);
+}
+
+/**
+ * Says what went wrong on stderr and sets the exit code: a KeywardError by
+ * its message, hint and kind (src/cli/exit-codes.ts); anything else is a
+ * defect in keyward (exit 70, the stack under KEYWARD_DEBUG).
+ */
+export async function reportFailure(error: unknown): Promise<void> {
+  if (error instanceof KeywardError) {
+    const c = await palette(process.stderr);
+    process.stderr.write(`${c.red('keyward:')} ${error.message}\n`);
+    if (error.hint) process.stderr.write(`  ${error.hint}\n`);
+    process.exitCode = exitCodeOf(error.kind);
+    return;
+  }
+  const e = error instanceof Error ? error : new Error(String(error));
+  process.stderr.write(`keyward: internal error: ${e.message}\n`);
+  if (process.env.KEYWARD_DEBUG) process.stderr.write(`${e.stack}\n`);
+  process.exitCode = EXIT.internal;
+}

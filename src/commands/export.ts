@@ -1,0 +1,140 @@
+import path from 'node:path';
+import {Flags} from '@oclif/core';
+import {effectiveState} from '../core/decision.js';
+import {InputError} from '../core/errors.js';
+import {StoreData} from '../core/model.js';
+import {
+  aggregateRows,
+  checkFirewallName,
+  DEFAULT_NAMES,
+  EffectiveList,
+  effectiveList,
+  EXPORT_FORMATS,
+  ExportFormat,
+  ExportRow,
+  firstExpiry,
+  formatCarriesExpiry,
+  headerLines,
+  MAX_SET_NAME,
+  renderExport,
+} from '../core/export.js';
+import {KeywardCommand, write} from '../cli/base.js';
+import {writeFileAtomic} from '../store/atomic.js';
+
+export default class Export extends KeywardCommand {
+  static summary = 'Write the effective allowlist in a format a gateway loads (nginx, HAProxy, nftables, ipset, CrowdSec) or as plain, CSV or JSON.';
+  static description = `Without --key: the account list. With --key NAME: what that key may be used from, by the rules of \`check\` — its own list intersected with the account list when its channel's blocking is active, the account list when it has no list, its own list while blocking is learning or inactive. A key nothing restricts (no list, blocking not active) is refused with exit 4: "every address" is not an allowlist. A revoked key is refused with exit 2.
+
+Expired entries are left out; learned entries are kept. Output is sorted and stable; formats that take comments start with a header naming keyward, the scope and the time (--no-timestamp leaves the time out). Labels appear only in comments or quoted data fields, with line breaks and control characters removed.
+
+Formats: plain (one entry a line), csv, json (the fields of \`list --json\`), nginx (allow …; lines then deny all;), haproxy (a pattern file for \`acl NAME src -f FILE\`), nftables (table inet TABLE with interval sets SET_v4 and SET_v6, flushed and refilled in one \`nft -f\` transaction), ipset (\`ipset restore\` script: hash:net sets SET_v4 and SET_v6, filled through a temporary set and swapped in), crowdsec (the CSV \`cscli allowlists import\` reads: value,expiration,comment).
+
+--output FILE replaces FILE atomically (mode 0644, less the umask). --json prints the JSON array when writing to stdout, or a summary {file, format, scope, entries, aggregated} with --output.`;
+  static examples = [
+    {
+      description: 'An nginx include for the API gateway, reloaded only when valid',
+      command: '<%= config.bin %> export --key billing --format nginx --output /etc/nginx/keyward/billing.conf && nginx -t && nginx -s reload',
+    },
+    {
+      description: 'Fill nftables sets (rules use @keyward_allow_v4 / @keyward_allow_v6)',
+      command: '<%= config.bin %> export --format nftables --aggregate | nft -f -',
+    },
+    {
+      description: 'Swap a key\'s list into ipset sets atomically',
+      command: '<%= config.bin %> export --key relay --format ipset --set relay_allow | ipset restore',
+    },
+    {
+      description: 'An HAProxy ACL file, byte-identical while the list does not change',
+      command: '<%= config.bin %> export --format haproxy --no-timestamp --output /etc/haproxy/keyward.acl',
+    },
+    {
+      description: 'Import into a CrowdSec allowlist',
+      command: '<%= config.bin %> export --format crowdsec | cscli allowlists import keyward -i -',
+    },
+    {
+      description: 'The effective list as JSON, for a CI check',
+      command: '<%= config.bin %> export --key billing --json | jq -r \'.[].entry\'',
+    },
+  ];
+  static flags = {
+    key: Flags.string({char: 'k', description: 'export this key\'s effective allowlist (name or secret) instead of the account list'}),
+    format: Flags.option({options: EXPORT_FORMATS, description: 'output format [default: plain]'})(),
+    aggregate: Flags.boolean({char: 'a', description: 'write the fewest CIDR ranges covering the same addresses (labels are dropped)'}),
+    output: Flags.string({char: 'o', description: 'write to FILE atomically instead of stdout ("-": stdout)'}),
+    timestamp: Flags.boolean({description: 'put the time of export in the header comment (--no-timestamp: reproducible output)', default: true, allowNo: true}),
+    table: Flags.string({description: `nftables: the table (family inet) holding the sets [default: ${DEFAULT_NAMES.table}]`}),
+    set: Flags.string({description: `nftables, ipset: base name of the sets, NAME_v4 and NAME_v6 (at most ${MAX_SET_NAME} characters) [default: ${DEFAULT_NAMES.set}]`}),
+  };
+
+  async run(): Promise<void> {
+    const {flags} = await this.parse(Export);
+    this.setup(flags);
+    const toFile = flags.output !== undefined && flags.output !== '-';
+    if (this.json && !toFile && flags.format !== undefined && flags.format !== 'json') {
+      throw new InputError(`--json prints the JSON array, not ${flags.format}`, `drop --json, use --format json, or write the ${flags.format} file with --output FILE (then --json prints a summary)`);
+    }
+    const format: ExportFormat = flags.format ?? (this.json ? 'json' : 'plain');
+    for (const [what, name] of [['table', flags.table], ['set', flags.set]] as const) {
+      if (name === undefined) continue;
+      if (format !== 'nftables' && (what === 'table' || format !== 'ipset')) {
+        throw new InputError(`--${what} is for ${what === 'table' ? 'the nftables format' : 'the nftables and ipset formats'}, not ${format}`);
+      }
+      checkFirewallName(what, name);
+    }
+
+    const data = await this.readStore();
+    const list = effectiveList(data, flags.key, this.now);
+    const rows = flags.aggregate ? aggregateRows(list.rows, list.scope) : list.rows;
+    const header = headerLines({
+      format,
+      description: list.description,
+      count: rows.length,
+      aggregated: Boolean(flags.aggregate),
+      generatedAt: flags.timestamp ? this.now : null,
+      rows,
+    });
+    const text = renderExport(rows, {
+      format,
+      header,
+      now: this.now,
+      names: {table: flags.table ?? DEFAULT_NAMES.table, set: flags.set ?? DEFAULT_NAMES.set},
+    });
+
+    if (toFile) {
+      const file = path.resolve(flags.output!);
+      if (file === this.storeFile) throw new InputError(`--output ${JSON.stringify(flags.output)} is the store itself; nothing was written`, 'write the export to another file');
+      try {
+        await writeFileAtomic(file, text, 0o644);
+      } catch (error) {
+        const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+        throw new InputError(`cannot write --output ${JSON.stringify(flags.output)} (${reason}); nothing was written`, 'check that the folder exists and is writable');
+      }
+    } else {
+      await write(process.stdout, text);
+    }
+    await this.warnings(data, list, rows, format);
+    if (toFile) {
+      const summary = {file: path.resolve(flags.output!), format, scope: list.scope, entries: rows.length, aggregated: Boolean(flags.aggregate)};
+      if (this.json) await write(process.stdout, `${JSON.stringify(summary, null, 2)}\n`);
+      else await this.tell(`wrote ${rows.length} ${rows.length === 1 ? 'entry' : 'entries'} (${format}) to ${summary.file}`, 'ok');
+    }
+  }
+
+  /** What a person should know about the file: it refuses everything, or it will outlive an entry. */
+  private async warnings(data: StoreData, list: EffectiveList, rows: readonly ExportRow[], format: ExportFormat): Promise<void> {
+    if (list.channel === null) {
+      const api = effectiveState(data, 'api', this.now);
+      const smtp = effectiveState(data, 'smtp', this.now);
+      if (api !== 'active' && smtp !== 'active') {
+        await this.tell(`note: blocking is not active (api ${api}, smtp ${smtp}): keyward allows keys without a list of their own from any address, a gateway loading this file only the account list`, 'warn');
+      }
+    }
+    if (rows.length === 0) {
+      await this.tell(`${list.description} is empty: a gateway loading this allowlist refuses every address`, 'warn');
+    }
+    const first = firstExpiry(rows);
+    if (first !== null && !formatCarriesExpiry(format)) {
+      await this.tell(`an exported entry expires at ${first}; the ${format} output keeps it until you export again`, 'warn');
+    }
+  }
+}

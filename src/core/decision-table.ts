@@ -1,0 +1,181 @@
+/**
+ * A key's decisions by outcome, for streams: the decision for an address
+ * depends only on the innermost entry containing it in the key's list and in
+ * the account list, so each such pair is ruled once (by `ruling`, the rules
+ * decideWords applies) and every later address with the same pair costs one
+ * search per list. Callers render each outcome once.
+ */
+import {Family} from './address.js';
+import {EntryIndex, KeyPolicy, ruling, Ruling} from './decision.js';
+import {FamilyArrays} from './prefix-index.js';
+
+/**
+ * Finds the innermost IPv4 entry containing an address in one step or two:
+ * entries are bucketed by the top 16 bits of their start, and the binary
+ * search runs only within the address's bucket. Each entry's start, end,
+ * parent and a slot for the caller sit side by side in `cells`, so that a
+ * lookup touches few cache lines.
+ */
+class IPv4Locator {
+  /** firstAt[h]: the first sorted position whose start has top 16 bits >= h; firstAt[65536] = n. */
+  private readonly firstAt = new Int32Array(65537);
+  /** Per sorted position i: start at 4i, end at 4i+1, parent + 1 at 4i+2, slot at 4i+3. */
+  readonly cells: Uint32Array;
+
+  constructor(f: FamilyArrays) {
+    const n = f.parents.length;
+    this.cells = new Uint32Array(4 * n);
+    let h = 0;
+    for (let i = 0; i < n; i++) {
+      this.cells[4 * i] = f.starts[i];
+      this.cells[4 * i + 1] = f.ends[i];
+      this.cells[4 * i + 2] = f.parents[i] + 1;
+      const top = f.starts[i] >>> 16;
+      while (h <= top) this.firstAt[h++] = i;
+    }
+    while (h <= 65536) this.firstAt[h++] = n;
+  }
+
+  /** The sorted position of the innermost entry containing words[0] (live or not), or -1. */
+  innermost(words: Uint32Array): number {
+    const a = words[0];
+    const cells = this.cells;
+    const h = a >>> 16;
+    let lo = this.firstAt[h];
+    let hi = this.firstAt[h + 1] - 1;
+    // Every start before the bucket is below `a`.
+    let found = lo - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (cells[4 * mid] <= a) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    while (found >= 0 && cells[4 * found + 1] < a) found = cells[4 * found + 2] - 1;
+    return found;
+  }
+}
+
+/** -1, 0 or 1 as array[at..at+3] is below, equal to or above words[0..3]. */
+function compare6(array: Uint32Array, at: number, words: Uint32Array): number {
+  for (let w = 0; w < 4; w++) {
+    const x = array[at + w];
+    const y = words[w];
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+/** The sorted position of the innermost IPv6 entry containing `words` (live or not), or -1. */
+function innermost6(f: FamilyArrays, words: Uint32Array): number {
+  let lo = 0;
+  let hi = f.parents.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compare6(f.starts, mid * 4, words) <= 0) {
+      found = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  while (found >= 0 && compare6(f.ends, found * 4, words) < 0) found = f.parents[found];
+  return found;
+}
+
+/** Where addresses fall in one index: the innermost containing entry's sorted position, or -1. */
+class Locator {
+  private readonly v4: IPv4Locator;
+
+  constructor(private readonly index: EntryIndex) {
+    this.v4 = new IPv4Locator(index.compiled.arrays.v4);
+  }
+
+  /** Where an IPv4 address falls, with a slot per entry for the caller. */
+  get ipv4(): IPv4Locator {
+    return this.v4;
+  }
+
+  /** For an address scanned and unmapped into `words`. */
+  innermost(family: Family, words: Uint32Array): number {
+    return family === 4 ? this.v4.innermost(words) : innermost6(this.index.compiled.arrays.v6, words);
+  }
+
+  /** The texts of the entries live at `nowMs` from sorted position `at` outwards, outermost first (as EntryIndex.matchedTexts). */
+  texts(family: Family, at: number, nowMs: number): string[] {
+    const f = family === 4 ? this.index.compiled.arrays.v4 : this.index.compiled.arrays.v6;
+    const texts: string[] = [];
+    for (let i = at; i >= 0; i = f.parents[i]) if (f.expires[i] > nowMs) texts.push(this.index.textAt(f.origin[i]));
+    return texts.reverse();
+  }
+}
+
+/**
+ * The outcomes of one key's policy, each prepared once: the decision for an
+ * address depends only on the innermost entries containing it (in the key's
+ * list and in the account list), so it is ruled once for each such pair,
+ * handed to `prepare`, and the number `prepare` returns (say, where the
+ * caller keeps its rendering) is what `lookup` answers for every address with
+ * that outcome, without the caller keeping a table of its own.
+ */
+export class DecisionTable {
+  /** How many outcomes have been ruled. */
+  size = 0;
+  private readonly account: Locator;
+  private readonly own: Locator | null;
+  /** Prepared number + 1 by innermost account position + 1 (0: not ruled yet). */
+  private readonly byAccount: Record<Family, Int32Array>;
+  /** Prepared number by (key-list position, account position, family), for keys with a list. */
+  private readonly byPair = new Map<number, number>();
+
+  constructor(
+    readonly policy: KeyPolicy,
+    /** Returns a number from 0 to 2^31 - 2 for the caller to get back. */
+    private readonly prepare: (ruling: Ruling<string>) => number,
+  ) {
+    this.account = new Locator(policy.account);
+    this.own = policy.allow === null ? null : new Locator(policy.allow);
+    const arrays = policy.account.compiled.arrays;
+    // IPv4 outcomes are kept in the locator's cells; slot 0 here is for addresses in no entry.
+    this.byAccount = {4: new Int32Array(1), 6: new Int32Array(arrays.v6.parents.length + 1)};
+  }
+
+  /** The prepared number of the outcome for an address scanned and unmapped into `words` (see `scanDecisionAddress`). */
+  lookup(family: Family, words: Uint32Array): number {
+    if (family === 4 && this.own === null) {
+      // The common case, with the prepared number + 1 kept beside the entry's bounds.
+      const v4 = this.account.ipv4;
+      const at = v4.innermost(words);
+      const cell = 4 * at + 2;
+      const known = at < 0 ? this.byAccount[4][0] : v4.cells[cell];
+      if (known > 0) return known - 1;
+      const prepared = this.add(null, 4, at);
+      if (at < 0) this.byAccount[4][0] = prepared + 1;
+      else v4.cells[cell] = prepared + 1;
+      return prepared;
+    }
+    const account = this.account.innermost(family, words);
+    if (this.own === null) {
+      const slots = this.byAccount[family];
+      const known = slots[account + 1];
+      if (known > 0) return known - 1;
+      const prepared = this.add(null, family, account);
+      slots[account + 1] = prepared + 1;
+      return prepared;
+    }
+    const own = this.own.innermost(family, words);
+    const pair = ((own + 1) * (this.policy.account.size + 1) + account + 1) * 2 + (family === 4 ? 0 : 1);
+    const known = this.byPair.get(pair);
+    if (known !== undefined) return known;
+    const prepared = this.add(this.own.texts(family, own, this.policy.nowMs), family, account);
+    this.byPair.set(pair, prepared);
+    return prepared;
+  }
+
+  private add(own: string[] | null, family: Family, account: number): number {
+    this.size++;
+    const prepared = this.prepare(ruling(this.policy, own, () => this.account.texts(family, account, this.policy.nowMs)));
+    if (!(prepared >= 0 && prepared < 0x7fffffff)) throw new RangeError(`prepared number out of range: ${prepared}`);
+    return prepared;
+  }
+}

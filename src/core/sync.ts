@@ -1,0 +1,146 @@
+/**
+ * Declarative sync of one allowlist (the account list or a key list) with a
+ * desired set of entries, as kept in a file under version control: the plan
+ * of what to add, remove and relabel, and the list that results from it.
+ */
+import {isLive} from './decision.js';
+import {EntryRecord, EntrySource} from './model.js';
+import {Prefix} from './prefix.js';
+
+/** One entry of the desired list, already parsed (see parseEntries). */
+export interface DesiredEntry {
+  prefix: Prefix;
+  label: string | null;
+  /** Where it came from, for messages: "line 3 of allowlist.txt". */
+  where: string;
+  source: EntrySource;
+}
+
+export interface SyncOptions {
+  /** Entries are judged live (not expired) at this moment. */
+  now: Date;
+  /** Remove learned entries that the desired list does not name; by default they are kept. */
+  pruneLearned: boolean;
+}
+
+/** An entry that stays, with a new label. */
+export interface Relabel {
+  entry: string;
+  label: string | null;
+  previousLabel: string | null;
+}
+
+/** A line that names an entry an earlier line already named. */
+export interface Repeat {
+  entry: string;
+  where: string;
+  /** Where the entry was first named. */
+  first: string;
+}
+
+export interface SyncPlan {
+  /** Entries to add (an expired copy in the list is replaced), in list order. */
+  added: string[];
+  /** Entries to remove, in the order of the current list. */
+  removed: string[];
+  /** Entries in both, with the same label, in list order. */
+  unchanged: string[];
+  /** Entries in both whose label changes to the desired one, in list order. */
+  relabeled: Relabel[];
+  /** Learned entries the desired list does not name, kept because pruneLearned is off. */
+  keptLearned: string[];
+  /** Lines that repeat an entry; the repeat adds nothing (the first label given wins). */
+  repeats: Repeat[];
+  /** What to add, with labels and sources, in the order of `added`. */
+  additions: DesiredEntry[];
+}
+
+/** Whether applying the plan would change the list. */
+export function hasChanges(plan: SyncPlan): boolean {
+  return plan.added.length > 0 || plan.removed.length > 0 || plan.relabeled.length > 0;
+}
+
+/** Whether two plans make the same change (what was confirmed is what is applied). */
+export function sameChanges(a: SyncPlan, b: SyncPlan): boolean {
+  const same = (x: readonly string[], y: readonly string[]) => x.length === y.length && x.every((v, i) => v === y[i]);
+  const relabels = (p: SyncPlan) => p.relabeled.map((r) => `${r.entry}\u0000${r.label ?? '\u0001'}`);
+  return same(a.added, b.added) && same(a.removed, b.removed) && same(relabels(a), relabels(b));
+}
+
+/**
+ * Plans making `current` hold exactly the entries of `desired`: the same set
+ * of canonical entries, each with the label the desired list gives it (no
+ * label is a label too: it clears the stored one). A repeated entry counts
+ * once. An entry inside another desired entry is kept as written: the list
+ * equals the file, not its aggregate. A live entry in both stays as it is
+ * (source, added time and expiry kept); an expired one counts as absent and
+ * is added again. Learned entries the desired list does not name stay unless
+ * `pruneLearned`. Linear in the sizes of both lists, apart from one sort.
+ */
+export function planSync(current: readonly EntryRecord[], desired: readonly DesiredEntry[], options: SyncOptions): SyncPlan {
+  const wanted = new Map<string, DesiredEntry>();
+  const repeats: Repeat[] = [];
+  for (const d of desired) {
+    const text = d.prefix.toString();
+    const earlier = wanted.get(text);
+    if (earlier === undefined) {
+      wanted.set(text, d);
+      continue;
+    }
+    repeats.push({entry: text, where: d.where, first: earlier.where});
+    // The first label given wins; a repeat may supply one the first line lacked.
+    if (earlier.label === null && d.label !== null) wanted.set(text, {...earlier, label: d.label});
+  }
+
+  // The live record of each entry (the first, should a list hold copies).
+  const live = new Map<string, EntryRecord>();
+  for (const r of current) if (!live.has(r.entry) && isLive(r, options.now)) live.set(r.entry, r);
+
+  const plan: SyncPlan = {added: [], removed: [], unchanged: [], relabeled: [], keptLearned: [], repeats, additions: []};
+  // List order (Prefix.compare), with each range's numbers computed once rather than at every comparison.
+  const ordered = [...wanted].map(([text, d]) => ({text, d, family: d.prefix.family, first: d.prefix.first, bits: d.prefix.bits}));
+  ordered.sort((a, b) => a.family - b.family || (a.first < b.first ? -1 : a.first > b.first ? 1 : a.bits - b.bits));
+  for (const {text, d} of ordered) {
+    const record = live.get(text);
+    if (record === undefined) {
+      plan.added.push(text);
+      plan.additions.push(d);
+    } else if (record.label === d.label) {
+      plan.unchanged.push(text);
+    } else {
+      plan.relabeled.push({entry: text, label: d.label, previousLabel: record.label});
+    }
+  }
+
+  const reported = new Set<string>();
+  for (const r of current) {
+    if (wanted.has(r.entry) || reported.has(r.entry)) continue;
+    reported.add(r.entry);
+    if (r.source === 'learned' && !options.pruneLearned) plan.keptLearned.push(r.entry);
+    else plan.removed.push(r.entry);
+  }
+  return plan;
+}
+
+/**
+ * The list after the plan: `current` without removed entries and without
+ * expired copies of re-added ones, relabeled records replaced by relabeled
+ * copies, and the additions appended (added at `now`, no expiry). `current`
+ * and its records are left as they are.
+ */
+export function syncedList(current: readonly EntryRecord[], plan: SyncPlan, now: Date): EntryRecord[] {
+  const dropped = new Set([...plan.removed, ...plan.added]);
+  const relabel = new Map(plan.relabeled.map((r) => [r.entry, r.label]));
+  const result: EntryRecord[] = [];
+  for (const r of current) {
+    // Added entries have no live record here: any record of theirs is an expired copy.
+    if (dropped.has(r.entry)) continue;
+    const label = relabel.get(r.entry);
+    result.push(label === undefined || !isLive(r, now) ? r : {...r, label});
+  }
+  const at = now.toISOString();
+  for (const d of plan.additions) {
+    result.push({entry: d.prefix.toString(), source: d.source, label: d.label, addedAt: at, expiresAt: null});
+  }
+  return result;
+}

@@ -1,0 +1,259 @@
+/**
+ * The index cache: a derived, rebuildable binary file beside a large store
+ * (`STORE.cache`) holding what a decision needs, so that `check` does not
+ * parse and validate megabytes of JSON to answer one address. The JSON store
+ * stays the only source of truth: the cache is written by the store's writer
+ * after each write (under the store's lock), and a reader uses it only when
+ * it provably belongs to the store file as it is now; anything else (no
+ * cache, another store, a changed store, a broken or foreign file) reads the
+ * JSON as before.
+ *
+ * Layout (little-endian; every section starts on a multiple of 8):
+ *
+ *   0   "KEYWARDX"                       magic
+ *   8   u32 format                       CACHE_FORMAT
+ *   12  u32 H                            header length
+ *   16  32 bytes                         sha256 of every byte from 48 on
+ *   48  H bytes of JSON                  Header: the store's identity, schema
+ *                                        version, counts, and the small part
+ *                                        of the store (settings, blocking, keys)
+ *   then, for IPv4 then IPv6: starts, ends (u32), parents, origin (i32),
+ *   expires (f64), bits (u8) of the account list's CompiledIndex; then the
+ *   account entries' texts: offsets (u32, entries + 1) and latin1 bytes.
+ */
+import {createHash} from 'node:crypto';
+import {BigIntStats, promises as fs, readFileSync, statSync} from 'node:fs';
+import {EntryIndex} from '../core/decision.js';
+import {emptyStore, KeyRecord, SCHEMA_VERSION, StoreData} from '../core/model.js';
+import {arraysAreSound, CompiledIndex, FamilyArrays, IndexArrays} from '../core/prefix-index.js';
+
+const MAGIC = 'KEYWARDX';
+/** Changed whenever the layout or the header changes: a cache of another format is ignored. */
+export const CACHE_FORMAT = 1;
+const PREFIX_BYTES = 48;
+
+/**
+ * Stores smaller than this get no cache: reading their JSON costs a few
+ * milliseconds, and a store in git is better without a file beside it.
+ */
+export const MIN_STORE_BYTES = 1 << 20;
+
+/** The cache file of a store. */
+export function indexCacheFile(store: string): string {
+  return `${store}.cache`;
+}
+
+/**
+ * What identifies one version of the store file: a rewrite (rename of a new
+ * file), an edit in place, `git checkout` or a copy changes the inode, the
+ * size or the change time (which no program can set back), even when the
+ * size and the modification time are kept. Nanoseconds, as decimal strings.
+ */
+export interface StoreIdentity {
+  dev: string;
+  ino: string;
+  size: string;
+  mtimeNs: string;
+  ctimeNs: string;
+}
+
+export function identityOf(stat: BigIntStats): StoreIdentity {
+  return {dev: String(stat.dev), ino: String(stat.ino), size: String(stat.size), mtimeNs: String(stat.mtimeNs), ctimeNs: String(stat.ctimeNs)};
+}
+
+/**
+ * Whether the file system keeps times only to the second (or coarser): there
+ * an edit in the same second as a write keeps both times, so no cache is
+ * trusted. (On a file system with finer times, both being whole seconds is
+ * a one-in-10^18 coincidence, which costs only a JSON read.)
+ */
+function coarseTimes(stat: BigIntStats): boolean {
+  return stat.mtimeNs % 1_000_000_000n === 0n && stat.ctimeNs % 1_000_000_000n === 0n;
+}
+
+/** What the cache keeps of the store besides the account list. */
+interface Head {
+  settings: StoreData['settings'];
+  blocking: StoreData['blocking'];
+  keys: KeyRecord[];
+}
+
+interface Header {
+  store: StoreIdentity;
+  schema: number;
+  entries: number;
+  v4: number;
+  v6: number;
+  textBytes: number;
+  head: Head;
+}
+
+const align8 = (n: number) => (n + 7) & ~7;
+
+/** Byte lengths of the sections after the header, in order. */
+function sectionLengths(h: Pick<Header, 'entries' | 'v4' | 'v6' | 'textBytes'>): number[] {
+  const family = (n: number, width: number) => [n * width * 4, n * width * 4, n * 4, n * 4, n * 8, n];
+  return [...family(h.v4, 1), ...family(h.v6, 4), (h.entries + 1) * 4, h.textBytes];
+}
+
+/** The cache's bytes for `data` (the store as written), identified by `store`. */
+export function encodeIndexCache(data: StoreData, store: StoreIdentity): Buffer {
+  const texts = data.account.map((r) => r.entry);
+  const expires = data.account.map((r) => (r.expiresAt === null ? Number.POSITIVE_INFINITY : Date.parse(r.expiresAt)));
+  const {arrays} = CompiledIndex.fromTexts(texts, expires);
+  const textBytes = Buffer.from(texts.join(''), 'latin1');
+  const offsets = new Uint32Array(texts.length + 1);
+  for (let i = 0; i < texts.length; i++) offsets[i + 1] = offsets[i] + texts[i].length;
+  // Keys in the store's order (sorted by name, as the writer sorts them), so that a lookup finds the same key.
+  const keys = [...data.keys].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const header: Header = {
+    store,
+    schema: SCHEMA_VERSION,
+    entries: texts.length,
+    v4: arrays.v4.parents.length,
+    v6: arrays.v6.parents.length,
+    textBytes: textBytes.length,
+    head: {settings: data.settings, blocking: data.blocking, keys},
+  };
+  const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
+  const parts: Uint8Array[] = [headerBytes];
+  const pad = (length: number) => {
+    if (length % 8 !== 0) parts.push(new Uint8Array(8 - (length % 8)));
+  };
+  pad(headerBytes.length);
+  for (const f of [arrays.v4, arrays.v6]) {
+    for (const a of [f.starts, f.ends, f.parents, f.origin, f.expires, f.bits]) {
+      parts.push(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+      pad(a.byteLength);
+    }
+  }
+  parts.push(new Uint8Array(offsets.buffer));
+  pad(offsets.byteLength);
+  parts.push(textBytes);
+  const body = Buffer.concat(parts);
+  const prefix = Buffer.alloc(PREFIX_BYTES);
+  prefix.write(MAGIC, 0, 'latin1');
+  prefix.writeUInt32LE(CACHE_FORMAT, 8);
+  prefix.writeUInt32LE(headerBytes.length, 12);
+  createHash('sha256').update(body).digest().copy(prefix, 16);
+  return Buffer.concat([prefix, body]);
+}
+
+/** What a decision needs, read from the cache. */
+export interface CachedPolicyData {
+  /** The store's settings, blocking states and keys; its lists are empty (the account list is `account`). */
+  data: StoreData;
+  account: EntryIndex;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A light check of the head: the digest already vouches for the bytes; this keeps a foreign file from crashing a decision. */
+function soundHead(head: unknown): head is Head {
+  if (!isObject(head) || !isObject(head.settings) || !isObject(head.blocking) || !Array.isArray(head.keys)) return false;
+  const {api, smtp} = head.blocking;
+  if (!isObject(api) || !isObject(smtp) || typeof head.settings.learningWindowDays !== 'number') return false;
+  if (typeof api.state !== 'string' || typeof smtp.state !== 'string') return false;
+  return head.keys.every(
+    (k) =>
+      isObject(k) &&
+      typeof k.name === 'string' &&
+      typeof k.hash === 'string' &&
+      typeof k.type === 'string' &&
+      typeof k.status === 'string' &&
+      Array.isArray(k.allow) &&
+      k.allow.every((r) => isObject(r) && typeof r.entry === 'string' && (r.expiresAt === null || typeof r.expiresAt === 'string')),
+  );
+}
+
+const sameIdentity = (a: unknown, b: StoreIdentity) =>
+  isObject(a) && a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
+
+/**
+ * Reads cache bytes; null unless they are a whole cache of this format and
+ * schema, for the store file `store`, with their digest and their index sound.
+ */
+export function decodeIndexCache(bytes: Buffer, store: StoreIdentity, now: Date): CachedPolicyData | null {
+  if (bytes.length < PREFIX_BYTES || bytes.toString('latin1', 0, 8) !== MAGIC || bytes.readUInt32LE(8) !== CACHE_FORMAT) return null;
+  const headerLength = bytes.readUInt32LE(12);
+  if (PREFIX_BYTES + headerLength > bytes.length) return null;
+  const digest = createHash('sha256').update(bytes.subarray(PREFIX_BYTES)).digest();
+  if (!digest.equals(bytes.subarray(16, PREFIX_BYTES))) return null;
+  let header: Header;
+  try {
+    header = JSON.parse(bytes.toString('utf8', PREFIX_BYTES, PREFIX_BYTES + headerLength));
+  } catch {
+    return null;
+  }
+  if (!isObject(header) || !sameIdentity(header.store, store) || header.schema !== SCHEMA_VERSION || !soundHead(header.head)) return null;
+  const counts = [header.entries, header.v4, header.v6, header.textBytes];
+  if (!counts.every((n) => Number.isSafeInteger(n) && n >= 0) || header.v4 + header.v6 !== header.entries) return null;
+  const lengths = sectionLengths(header);
+  let at = PREFIX_BYTES + align8(headerLength);
+  const total = lengths.reduce((sum, length, i) => sum + (i === lengths.length - 1 ? length : align8(length)), at);
+  if (total !== bytes.length) return null;
+  // Typed arrays need aligned offsets: a buffer from a pool may start anywhere.
+  const buffer = bytes.byteOffset % 8 === 0 ? bytes : Buffer.from(new Uint8Array(bytes).buffer);
+  const sections = lengths.map((length) => {
+    const section = {offset: buffer.byteOffset + at, length};
+    at += align8(length);
+    return section;
+  });
+  const view = <T>(i: number, Type: {new (b: ArrayBufferLike, o: number, n: number): T; BYTES_PER_ELEMENT: number}) =>
+    new Type(buffer.buffer, sections[i].offset, sections[i].length / Type.BYTES_PER_ELEMENT);
+  const family = (first: number): FamilyArrays => ({
+    starts: view(first, Uint32Array),
+    ends: view(first + 1, Uint32Array),
+    parents: view(first + 2, Int32Array),
+    origin: view(first + 3, Int32Array),
+    expires: view(first + 4, Float64Array),
+    bits: view(first + 5, Uint8Array),
+  });
+  const arrays: IndexArrays = {v4: family(0), v6: family(6)};
+  const offsets = view(12, Uint32Array);
+  const textStart = sections[13].offset - buffer.byteOffset;
+  if (offsets[0] !== 0 || offsets[header.entries] !== header.textBytes) return null;
+  for (let i = 0; i < header.entries; i++) if (offsets[i] > offsets[i + 1]) return null;
+  if (!arraysAreSound(arrays, header.entries)) return null;
+  const text = (position: number) => buffer.toString('latin1', textStart + offsets[position], textStart + offsets[position + 1]);
+  const {settings, blocking, keys} = header.head;
+  return {data: {...emptyStore(now), settings, blocking, keys}, account: new EntryIndex(CompiledIndex.fromArrays(arrays), text)};
+}
+
+/**
+ * What a decision needs from the cache of `store`, or null when there is no
+ * cache that provably belongs to the store file as it is now. Never throws.
+ */
+export function readIndexCache(store: string, now: Date): CachedPolicyData | null {
+  try {
+    const stat = statSync(store, {bigint: true, throwIfNoEntry: false});
+    if (stat === undefined || !stat.isFile() || stat.size < MIN_STORE_BYTES || coarseTimes(stat)) return null;
+    return decodeIndexCache(readFileSync(indexCacheFile(store)), identityOf(stat), now);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Brings the cache in line with the store file just written from `data`:
+ * written (atomically, 0600) for a large store, removed for a small one.
+ * Called under the store's lock. Never fails the write it follows: on any
+ * error the cache is removed, and a cache that could not be removed does
+ * not match the new store file, so no reader uses it.
+ */
+export async function writeIndexCache(store: string, data: StoreData): Promise<void> {
+  const file = indexCacheFile(store);
+  try {
+    const stat = await fs.stat(store, {bigint: true});
+    if (stat.size < MIN_STORE_BYTES || coarseTimes(stat)) {
+      await fs.rm(file, {force: true});
+      return;
+    }
+    // Loaded here: readers (check's fast path) never write.
+    const {removeLeftovers, writeFileAtomic} = await import('./atomic.js');
+    await removeLeftovers(file);
+    await writeFileAtomic(file, encodeIndexCache(data, identityOf(stat)), 0o600);
+  } catch {
+    await fs.rm(file, {force: true}).catch(() => undefined);
+  }
+}

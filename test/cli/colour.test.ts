@@ -1,0 +1,270 @@
+/**
+ * Colour: allow green, deny red, warnings yellow, the same in every command;
+ * none under NO_COLOR or off a terminal, some under FORCE_COLOR, never in
+ * machine output. Tables fit a given width, their cells wrapped, nothing lost.
+ */
+import {expect} from 'chai';
+import fc from 'fast-check';
+import {colourWanted, fitColumns, table, visibleLength, wrapCell} from '../../src/cli/render.js';
+import {NOW, RunResult, Workspace} from './harness.js';
+
+const ESC = '\u001b[';
+const GREEN = '\u001b[32m';
+const RED = '\u001b[31m';
+const YELLOW = '\u001b[33m';
+
+/** Runs `body` with the environment changed, and puts it back. */
+function withEnv<T>(env: Record<string, string | undefined>, body: () => T): T {
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  for (const [k, v] of Object.entries(env)) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+  try {
+    return body();
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
+
+describe('colour', () => {
+  describe('colourWanted', () => {
+    const tty = {isTTY: true} as NodeJS.WriteStream;
+    const pipe = {isTTY: false} as NodeJS.WriteStream;
+    const cases: [Record<string, string | undefined>, NodeJS.WriteStream, boolean][] = [
+      [{NO_COLOR: undefined, FORCE_COLOR: undefined}, tty, true],
+      [{NO_COLOR: undefined, FORCE_COLOR: undefined}, pipe, false],
+      [{NO_COLOR: '1', FORCE_COLOR: undefined}, tty, false],
+      [{NO_COLOR: '', FORCE_COLOR: undefined}, tty, true],
+      [{NO_COLOR: undefined, FORCE_COLOR: '1'}, pipe, true],
+      [{NO_COLOR: undefined, FORCE_COLOR: ''}, pipe, true],
+      [{NO_COLOR: undefined, FORCE_COLOR: '0'}, tty, false],
+      [{NO_COLOR: undefined, FORCE_COLOR: 'false'}, tty, false],
+      [{NO_COLOR: '1', FORCE_COLOR: '1'}, pipe, false],
+    ];
+    for (const [env, stream, wanted] of cases) {
+      it(`${JSON.stringify(env)} on ${stream.isTTY ? 'a terminal' : 'a pipe'}: ${wanted ? 'colour' : 'none'}`, () => {
+        expect(withEnv(env, () => colourWanted(stream))).to.equal(wanted);
+      });
+    }
+  });
+
+  describe('every command', function () {
+    this.timeout(240_000);
+    /** The state every case starts from: two keys, an office range, a learned network, API blocking on, one blocked address. */
+    const setup: string[][] = [
+      ['keys', 'create', 'billing', '--type', 'api'],
+      ['keys', 'create', 'relay', '--type', 'smtp', '--allow', '198.51.100.0/24'],
+      ['authorize', '203.0.113.0/24', '--label', 'office'],
+      ['learn', 'events.log'],
+      ['activate', '--api', '--force'],
+      ['learn', 'refused.log'],
+    ];
+    /** One use of every command, each on its own copy of that state. */
+    const script: string[][] = [
+      ['keys', 'create', 'ci', '--type', 'api'],
+      ['authorize', '100.64.0.0/10', '--label', 'office'],
+      ['learn', 'refused-again.log'],
+      ['activate', '--smtp', '--force'],
+      ['check', 'billing', '203.0.113.7', '198.18.0.5'],
+      ['status'],
+      ['list'],
+      ['keys', 'list'],
+      ['blocked'],
+      ['sync', 'allowlist.txt', '--yes'],
+      ['export', '--format', 'json'],
+      ['history'],
+      ['revoke', '203.0.113.0/24', '--yes'],
+      ['deactivate', '--api', '--yes'],
+      ['prune'],
+      ['keys', 'rotate', 'billing', '--yes'],
+      ['keys', 'revoke', 'relay', '--yes'],
+      ['check', 'nosuchkey', '192.0.2.1'],
+    ];
+    type Mode = 'NO_COLOR' | 'FORCE_COLOR' | 'FORCE_COLOR --json';
+    const modes: Mode[] = ['NO_COLOR', 'FORCE_COLOR', 'FORCE_COLOR --json'];
+    const results = new Map<Mode, RunResult[]>(modes.map((m) => [m, []]));
+
+    before(async () => {
+      const base = Workspace.create();
+      const files = {
+        'events.log': 'billing 192.0.2.10 2026-01-01T00:00:00Z\n',
+        'refused.log': 'billing 198.18.0.5\n',
+        'refused-again.log': 'billing 198.18.0.6\n',
+        'allowlist.txt': '203.0.113.0/24 # office\n198.51.100.0/24\n',
+      };
+      for (const [name, text] of Object.entries(files)) base.file(name, text);
+      for (const args of setup) {
+        const r = base.run(args, {now: NOW});
+        expect(r.code, `set-up: keyward ${args.join(' ')}\n${r.stderr}`).to.equal(0);
+      }
+      const store = base.storeBytes()!;
+      const jobs = modes.flatMap((mode) => script.map((args, i) => ({mode, args, i})));
+      // A few at a time: every run is a process of its own.
+      let next = 0;
+      const worker = async () => {
+        while (next < jobs.length) {
+          const {mode, args, i} = jobs[next++];
+          const ws = Workspace.create();
+          ws.file('store.json', store);
+          for (const [name, text] of Object.entries(files)) ws.file(name, text);
+          const env = mode === 'NO_COLOR' ? {} : {NO_COLOR: undefined, FORCE_COLOR: '1'};
+          results.get(mode)![i] = await ws.start(mode === 'FORCE_COLOR --json' ? [...args, '--json'] : args, {now: NOW, env});
+        }
+      };
+      await Promise.all([worker(), worker(), worker(), worker()]);
+    });
+
+    const run = (mode: Mode, args: string[]): RunResult => results.get(mode)![script.findIndex((a) => a.join(' ') === args.join(' '))];
+
+    it('covers every command keyward has', async () => {
+      const {Config} = await import('@oclif/core');
+      const {fileURLToPath} = await import('node:url');
+      const config = await Config.load({root: fileURLToPath(new URL('../..', import.meta.url)), devPlugins: false, userPlugins: false});
+      const own = config.commands.filter((c) => !c.hidden && c.pluginName === config.name).map((c) => c.id);
+      const covered = new Set(script.map((args) => (args[0] === 'keys' ? `keys:${args[1]}` : args[0])));
+      expect(own.filter((id) => !covered.has(id)), 'commands with no colour case here').to.deep.equal([]);
+    });
+
+    it('ran as expected (exit codes)', () => {
+      for (const mode of results.keys()) {
+        script.forEach((args, i) => {
+          const r = results.get(mode)![i];
+          const expected = args[0] === 'check' ? (args[1] === 'billing' ? 1 : 2) : 0;
+          expect(r.code, `${mode}: keyward ${args.join(' ')}\n${r.stdout}\n${r.stderr}`).to.equal(expected);
+        });
+      }
+    });
+
+    it('prints no colour code under NO_COLOR, on stdout or stderr', () => {
+      script.forEach((args, i) => {
+        const r = results.get('NO_COLOR')![i];
+        expect(r.stdout + r.stderr, `keyward ${args.join(' ')}`).not.to.contain(ESC);
+      });
+    });
+
+    it('never colours machine output, even under FORCE_COLOR', () => {
+      script.forEach((args, i) => {
+        const r = results.get('FORCE_COLOR --json')![i];
+        expect(r.stdout, `keyward ${args.join(' ')} --json`).not.to.contain(ESC);
+        if (r.stdout.length > 0) expect(() => JSON.parse(r.stdout), `keyward ${args.join(' ')} --json`).not.to.throw();
+      });
+    });
+
+    it('under FORCE_COLOR: allow green, deny red, warnings yellow, errors red', () => {
+      const check = run('FORCE_COLOR', ['check', 'billing', '203.0.113.7', '198.18.0.5']);
+      expect(check.stdout).to.contain(`${GREEN}allow`);
+      expect(check.stdout).to.contain(`${RED}deny`);
+      expect(check.stderr, 'the "denied" warning').to.contain(`${YELLOW}1 of 2 addresses denied`);
+      const learn = run('FORCE_COLOR', ['learn', 'refused-again.log']);
+      expect(learn.stderr, 'a newly blocked address is a warning').to.contain(`${YELLOW}blocked 198.18.0.6`);
+      const status = run('FORCE_COLOR', ['status']);
+      expect(status.stdout).to.contain(`${GREEN}`).and.to.contain('active');
+      expect(status.stdout, 'latest blocked, refused').to.contain(`${RED}latest blocked`);
+      const keys = run('FORCE_COLOR', ['keys', 'list']);
+      expect(keys.stdout).to.contain(`${GREEN}active`);
+      const authorize = run('FORCE_COLOR', ['authorize', '100.64.0.0/10', '--label', 'office']);
+      expect(authorize.stdout, 'what is let in is green').to.contain(`${GREEN}  100.64.0.0/10`);
+      const revoke = run('FORCE_COLOR', ['revoke', '203.0.113.0/24', '--yes']);
+      expect(revoke.stderr, 'revoke while blocking is active warns').to.contain(YELLOW);
+      expect(revoke.stdout, 'what is taken away is red').to.contain(`${RED}  203.0.113.0/24`);
+      const error = run('FORCE_COLOR', ['check', 'nosuchkey', '192.0.2.1']);
+      expect(error.stderr.startsWith(`${RED}keyward:`), error.stderr).to.equal(true);
+    });
+
+    it('has no colour off a terminal when neither variable is set', () => {
+      const ws = Workspace.create();
+      const out = ws.run(['check', 'nosuchkey', '192.0.2.1'], {env: {NO_COLOR: undefined}});
+      expect(out.code).to.equal(2);
+      expect(out.stderr).not.to.contain(ESC);
+    });
+  });
+});
+
+describe('tables', () => {
+  /** The cells of a rendered table, each the concatenation of its lines, spaces removed. */
+  function cellsOf(text: string): string[][] {
+    const rows: string[][] = [];
+    let current: string[] | null = null;
+    for (const line of text.replace(/\u001b\[[0-9;]*m/g, '').split('\n')) {
+      if (/^[┌├└]/.test(line)) {
+        if (current) rows.push(current);
+        current = null;
+        continue;
+      }
+      const parts = line.split('│').slice(1, -1).map((p) => p.replace(/\s+/g, ''));
+      current = current ? current.map((c, i) => c + parts[i]) : parts;
+    }
+    return rows;
+  }
+
+  const head = ['entry', 'scope', 'source', 'label', 'added', 'expires'];
+  const rows: (string | null)[][] = [
+    ['2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff/128', 'account', 'manual', 'office in the north building, third floor', '2026-01-01T00:00:00.000Z', 'expired 2026-02-01T00:00:00.000Z'],
+    ['10.0.0.0/8', 'billing', 'learned', null, '2026-01-01T00:00:00.000Z', null],
+  ];
+  const squeeze = (s: string | null) => (s ?? '').replace(/\s+/g, '');
+
+  it('fits a given width, wrapping cells and losing nothing', async () => {
+    for (const width of [44, 60, 80, 100, 120]) {
+      const text = await withEnv({NO_COLOR: '1'}, () => table(head, rows, {width}));
+      const widest = Math.max(...text.split('\n').map(visibleLength));
+      expect(widest, `${width} columns:\n${text}`).to.be.at.most(width);
+      expect(cellsOf(text), `${width} columns`).to.deep.equal([head, ...rows].map((r) => r.map(squeeze)));
+    }
+  });
+
+  it('keeps its natural size when it fits, and in a pipe (no width)', async () => {
+    const natural = await withEnv({NO_COLOR: '1'}, () => table(head, rows));
+    const wide = await withEnv({NO_COLOR: '1'}, () => table(head, rows, {width: 300}));
+    expect(wide).to.equal(natural);
+    expect(natural.split('\n')[3]).to.contain('2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff/128');
+  });
+
+  it('draws a long table in blocks of rows (cli-table3 takes all rows as the arguments of one call), joined at their borders', async () => {
+    const many = Array.from({length: 23}, (_, i) => [`10.0.${i}.0/24`, i % 2 ? 'account' : 'billing office']);
+    for (const width of [undefined, 22]) {
+      const whole = await withEnv({NO_COLOR: '1'}, () => table(['entry', 'scope'], many, {width, blockRows: 1000}));
+      const blocks = await withEnv({NO_COLOR: '1'}, () => table(['entry', 'scope'], many, {width, blockRows: 5}));
+      expect(blocks, `width ${width}`).to.equal(whole);
+      expect(cellsOf(blocks)).to.deep.equal([['entry', 'scope'], ...many.map((r) => r.map(squeeze))]);
+    }
+  });
+
+  it('keeps the colour of a coloured cell on every wrapped line', async () => {
+    const {Chalk} = await import('chalk');
+    const red = new Chalk({level: 1}).red;
+    const cell = wrapCell(red('expired 2026-02-01T00:00:00.000Z'), 12);
+    const lines = cell.split('\n');
+    expect(lines.length).to.be.at.least(3);
+    for (const line of lines) {
+      expect(line.startsWith(RED) && line.endsWith('\u001b[39m'), JSON.stringify(line)).to.equal(true);
+      expect(visibleLength(line)).to.be.at.most(12);
+    }
+  });
+
+  it('cuts long words after a separator where it can', () => {
+    expect(wrapCell('2001:db8:aaaa:bbbb::/64', 10).split('\n')).to.deep.equal(['2001:db8:', 'aaaa:bbbb:', ':/64']);
+    expect(wrapCell('2026-01-01T00:00:00.000Z', 12).split('\n')).to.deep.equal(['2026-01-01T', '00:00:00.', '000Z']);
+    expect(wrapCell('192.168.100.0/24', 15).split('\n')).to.deep.equal(['192.168.100.0', '/24']);
+    expect(wrapCell('key1, key2, key3', 11).split('\n')).to.deep.equal(['key1, key2,', 'key3']);
+  });
+
+  it('fitColumns: the widest column gives first, to 8 columns before any goes below; the sum fits when it can', () => {
+    expect(fitColumns([10, 20, 30], 100)).to.deep.equal([10, 20, 30]);
+    expect(fitColumns([10, 20, 30], 50)).to.deep.equal([10, 15, 15]);
+    expect(fitColumns([3, 40], 20)).to.deep.equal([3, 10]);
+    fc.assert(
+      fc.property(fc.array(fc.nat({max: 60}), {minLength: 1, maxLength: 8}), fc.integer({min: 10, max: 200}), (natural, width) => {
+        const widths = fitColumns(natural, width);
+        const total = widths.reduce((a, b) => a + b, 0) + 3 * widths.length + 1;
+        const atFloor = widths.every((w, i) => w === Math.min(4, natural[i]));
+        const narrowedFirst = widths.every((w, i) => w >= Math.min(8, natural[i])) || widths.every((w, i) => w <= Math.max(8, Math.min(8, natural[i])));
+        return widths.every((w, i) => w <= natural[i] && w >= Math.min(4, natural[i])) && narrowedFirst && (total <= width || atFloor);
+      }),
+    );
+  });
+});

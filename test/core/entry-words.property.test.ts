@@ -1,0 +1,329 @@
+/**
+ * Property tests for the word-based import path (issue 5) against the
+ * BigInt-based implementation it replaced, kept here as the oracle: scanning
+ * entries (scanEntry vs parseEntry), the canonical-form check, list order,
+ * adding entries, the store's canonical form and its text. Runs per
+ * property: 300, or KEYWARD_PROPERTY_RUNS.
+ */
+import {expect} from 'chai';
+import fc from 'fast-check';
+
+import {formatIPv4, formatIPv6, isMappedWords} from '../../src/core/address.js';
+import {addEntries, EntryBatch, EntryInput, NewEntry, parseEntries, parseEntryBatch} from '../../src/core/allowlist.js';
+import {isLive} from '../../src/core/decision.js';
+import {listOrder, EntryWordsBuilder} from '../../src/core/entry-order.js';
+import {EntryRecord, emptyStore, StoreData} from '../../src/core/model.js';
+import {EntryOptions, isCanonicalEntry, parseEntry, Prefix, scanEntry, ScannedPrefix, scanPrefix} from '../../src/core/prefix.js';
+import {PrefixIndex} from '../../src/core/prefix-index.js';
+import {canonicalize, documentText, validate} from '../../src/store/schema.js';
+
+const RUNS = Number(process.env.KEYWARD_PROPERTY_RUNS || 300);
+
+function check<T extends [unknown, ...unknown[]]>(property: fc.IPropertyWithHooks<T>, runs = RUNS): void {
+  fc.assert(property, {numRuns: runs});
+}
+
+// ---- The oracles: the BigInt implementations as they were before the word-based path ----
+
+/** isCanonicalEntry as it was: format the scanned words and compare the text. */
+function referenceIsCanonical(text: string): boolean {
+  const p = scanPrefix(text, {family: 4, bits: 0, words: new Uint32Array(4)});
+  const width = p.family === 4 ? 1 : 4;
+  for (let w = 0; w < width; w++) {
+    const keep = Math.max(0, Math.min(32, p.bits - w * 32));
+    const mask = keep === 0 ? 0 : keep === 32 ? 0xffffffff : (0xffffffff << (32 - keep)) >>> 0;
+    if (((p.words[w] & ~mask) >>> 0) !== 0) return false;
+  }
+  if (p.family === 6 && p.bits >= 96 && isMappedWords(p.words)) return false;
+  const address = p.family === 4 ? formatIPv4(p.words[0]) : formatIPv6(p.words);
+  return text === (p.bits === (p.family === 4 ? 32 : 128) ? address : `${address}/${p.bits}`);
+}
+
+/** addEntries as it was, over Prefix values (BigInt) and a comparator sort. */
+function referenceAddEntries(list: EntryRecord[], entries: readonly NewEntry[], now: Date): {added: string[]; unchanged: {entry: string; coveredBy: string[]}[]} {
+  const existing = new PrefixIndex(list.filter((r) => isLive(r, now)).map((r) => Prefix.parse(r.entry)));
+  const expired = new Set(list.filter((r) => !isLive(r, now)).map((r) => r.entry));
+  const sorted = [...entries].sort((a, b) => Prefix.compare(a.prefix, b.prefix));
+  const open: Prefix[] = [];
+  const added: string[] = [];
+  const unchanged: {entry: string; coveredBy: string[]}[] = [];
+  const replaced = new Set<string>();
+  const at = now.toISOString();
+  for (const e of sorted) {
+    const p = e.prefix;
+    while (open.length > 0 && (open[open.length - 1].family !== p.family || open[open.length - 1].last < p.first)) open.pop();
+    const coveredBy = [...existing.covering(p), ...open].map(String);
+    if (coveredBy.length > 0) {
+      unchanged.push({entry: p.toString(), coveredBy});
+      continue;
+    }
+    const text = p.toString();
+    if (expired.has(text)) replaced.add(text);
+    list.push({entry: text, source: e.source, label: e.label, addedAt: at, expiresAt: e.expiresAt});
+    open.push(p);
+    added.push(text);
+  }
+  if (replaced.size > 0) {
+    const kept = list.filter((r) => !(replaced.has(r.entry) && !isLive(r, now)));
+    list.length = 0;
+    list.push(...kept);
+  }
+  return {added, unchanged};
+}
+
+/** canonicalize as it was: a JSON round trip through validate, and sorts over Prefix values. */
+function referenceCanonicalize(data: StoreData): StoreData {
+  const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  const byEntry = (records: EntryRecord[]) =>
+    records
+      .map((r) => ({r, p: Prefix.parse(r.entry)}))
+      .sort((a, b) => Prefix.compare(a.p, b.p))
+      .map((k) => k.r);
+  const byAddressThen = <T extends {ip: string}>(records: T[], tie: (a: T, b: T) => number) =>
+    records
+      .map((r) => ({r, p: Prefix.parse(r.ip)}))
+      .sort((a, b) => Prefix.compare(a.p, b.p) || tie(a.r, b.r))
+      .map((k) => k.r);
+  const fresh = validate(JSON.parse(JSON.stringify(data)));
+  fresh.account = byEntry(fresh.account);
+  fresh.keys.sort((a, b) => compareText(a.name, b.name));
+  for (const key of fresh.keys) key.allow = byEntry(key.allow);
+  fresh.blocked = byAddressThen(fresh.blocked, (a, b) => compareText(a.key, b.key) || compareText(a.channel, b.channel));
+  fresh.seen = byAddressThen(fresh.seen, (a, b) => compareText(a.channel, b.channel));
+  for (const s of fresh.seen) s.keys.sort(compareText);
+  return fresh;
+}
+
+// ---- Texts: entries that nest, touch and repeat, in many spellings, and broken ones ----
+
+const MASK32 = 0xffffffffn;
+
+function groupsOf(value: bigint): number[] {
+  return Array.from({length: 8}, (_, k) => Number((value >> BigInt(112 - 16 * k)) & 0xffffn));
+}
+
+function dotted(value: bigint): string {
+  return [24n, 16n, 8n, 0n].map((shift) => String((value >> shift) & 255n)).join('.');
+}
+
+/** Bases close together, so that entries nest and touch; one is the IPv4-mapped block. */
+const BASES: ReadonlyArray<{family: 4 | 6; base: bigint}> = [
+  {family: 4, base: 0x0a000000n},
+  {family: 4, base: 0xc0a80000n},
+  {family: 4, base: 0xfffff000n},
+  {family: 6, base: 0x20010db8n << 96n},
+  {family: 6, base: 0n},
+  {family: 6, base: (0xffffn << 32n) | 0x0a000000n},
+  {family: 6, base: ((1n << 128n) - 1n) ^ 0xfffn},
+];
+
+const entryText: fc.Arbitrary<string> = fc
+  .record({
+    base: fc.nat(BASES.length - 1),
+    offset: fc.oneof(fc.bigInt(0n, 0xfffn), fc.constantFrom(0n, 0x100n, 0x7ffn, 0x800n, 0xfffn)),
+    narrow: fc.integer({min: 0, max: 14}),
+    wide: fc.integer({min: 0, max: 128}),
+    useWide: fc.integer({min: 0, max: 6}),
+    spelling: fc.integer({min: 0, max: 5}),
+    slash: fc.boolean(),
+  })
+  .map(({base, offset, narrow, wide, useWide, spelling, slash}) => {
+    const {family, base: start} = BASES[base];
+    const value = start + offset;
+    const width = family === 4 ? 32 : 128;
+    const bits = useWide === 0 ? wide % (width + 1) : width - narrow;
+    let address: string;
+    if (family === 4) address = dotted(value);
+    else {
+      const groups = groupsOf(value);
+      address = [
+        () => formatIPv6(Uint32Array.of(...[0, 1, 2, 3].map((w) => Number((value >> BigInt(96 - 32 * w)) & MASK32)))),
+        () => groups.map((g) => g.toString(16)).join(':'),
+        () => groups.map((g) => g.toString(16).toUpperCase().padStart(4, '0')).join(':'),
+        () => `${groups.slice(0, 6).map((g) => g.toString(16)).join(':')}:${dotted(value & MASK32)}`,
+        () => groups.map((g) => g.toString(16)).join(':').replace(/^0:0:/, '::'),
+        () => groups.map((g) => g.toString(16)).join(':'),
+      ][spelling]();
+    }
+    return bits === width && !slash ? address : `${address}/${bits}`;
+  });
+
+/** Broken texts: a good entry with a character changed, dropped or added, or any string. */
+const brokenText: fc.Arbitrary<string> = fc.oneof(
+  fc.record({text: entryText, at: fc.nat(), c: fc.constantFrom('0', '9', '.', ':', '/', 'a', 'G', ' ', '%', '00', '')}).map(({text, at, c}) => {
+    const i = at % (text.length + 1);
+    return text.slice(0, i) + c + text.slice(i + 1);
+  }),
+  fc.string({maxLength: 12}),
+);
+
+const anyText = fc.oneof({arbitrary: entryText, weight: 3}, {arbitrary: brokenText, weight: 1});
+
+const entryOptions: fc.Arbitrary<EntryOptions> = fc.record({normalize: fc.boolean(), force: fc.boolean()});
+
+function outcome<T>(run: () => T): {ok: T} | {error: string; hint?: string; kind: string} {
+  try {
+    return {ok: run()};
+  } catch (error) {
+    const e = error as Error & {hint?: string};
+    return {error: e.message, hint: e.hint, kind: e.constructor.name};
+  }
+}
+
+function wordsOf(p: Prefix): number[] {
+  const words = Array.from(p.address.words());
+  while (words.length < 4) words.push(0);
+  return words;
+}
+
+describe('core: the word-based import path against the BigInt one', function () {
+  this.timeout(120_000);
+
+  it('scanEntry accepts, refuses and writes exactly as parseEntry', () => {
+    check(
+      fc.property(anyText, entryOptions, (text, options) => {
+        const scanned: ScannedPrefix = {family: 4, bits: 0, words: new Uint32Array(4)};
+        const ours = outcome(() => scanEntry(text, options, scanned));
+        const theirs = outcome(() => parseEntry(text, options));
+        if ('error' in theirs) {
+          expect(ours, text).to.deep.equal(theirs);
+          return;
+        }
+        expect(ours, text).to.deep.equal({ok: theirs.ok.toString()});
+        expect([scanned.family, scanned.bits, ...scanned.words], text).to.deep.equal([theirs.ok.family, theirs.ok.bits, ...wordsOf(theirs.ok)]);
+      }),
+      RUNS * 10,
+    );
+  });
+
+  it('isCanonicalEntry answers (and refuses) as the formatting check did', () => {
+    check(
+      fc.property(anyText, (text) => {
+        expect(outcome(() => isCanonicalEntry(text)), text).to.deep.equal(outcome(() => referenceIsCanonical(text)));
+      }),
+      RUNS * 10,
+    );
+  });
+
+  it('listOrder is a stable sort by Prefix.compare', () => {
+    check(
+      fc.property(fc.array(entryText, {maxLength: 60}), (texts) => {
+        const prefixes = texts.map((t) => parseEntry(t, {normalize: true, force: true}));
+        const words = new EntryWordsBuilder(2);
+        for (const p of prefixes) words.push(p.family, p.bits, p.address.words());
+        const expected = prefixes.map((p, i) => ({p, i})).sort((a, b) => Prefix.compare(a.p, b.p)).map(({i}) => i);
+        expect(Array.from(listOrder(words))).to.deep.equal(expected);
+      }),
+    );
+  });
+
+  it('parseEntryBatch refuses the first bad input as parseEntries does, naming where it was', () => {
+    check(
+      fc.property(fc.array(anyText, {maxLength: 20}), entryOptions, (texts, options) => {
+        const inputs: EntryInput[] = texts.map((text, i) => ({text, label: null, where: `line ${i + 1}`, source: 'import'}));
+        const ours = outcome(() => parseEntryBatch(inputs, options).texts);
+        const theirs = outcome(() => parseEntries(inputs, options).map(String));
+        expect(ours).to.deep.equal(theirs);
+      }),
+    );
+  });
+
+  /** A list as a store holds it: canonical entries, some expired, some labelled. */
+  const storedList = fc.array(fc.record({text: entryText, expired: fc.boolean(), label: fc.option(fc.constantFrom('a', 'b'), {nil: null})}), {maxLength: 25}).map((items) =>
+    items.map(
+      ({text, expired, label}): EntryRecord => ({
+        entry: parseEntry(text, {normalize: true, force: true}).toString(),
+        source: 'manual',
+        label,
+        addedAt: '2026-01-01T00:00:00.000Z',
+        expiresAt: expired ? '2026-01-02T00:00:00.000Z' : null,
+      }),
+    ),
+  );
+
+  const newEntries = fc.array(fc.record({text: entryText, label: fc.option(fc.constantFrom('x', 'y', 'z'), {nil: null}), source: fc.constantFrom('import' as const, 'manual' as const)}), {maxLength: 40});
+
+  it('addEntries reports and writes what the BigInt implementation did', () => {
+    const now = new Date('2026-06-01T00:00:00Z');
+    check(
+      fc.property(storedList, newEntries, fc.boolean(), (list, items, asBatch) => {
+        const entries: NewEntry[] = items.map((e) => ({prefix: parseEntry(e.text, {normalize: true, force: true}), label: e.label, source: e.source, expiresAt: null}));
+        const ours = structuredClone(list);
+        const theirs = structuredClone(list);
+        let batch: NewEntry[] | EntryBatch = entries;
+        if (asBatch) {
+          const inputs: EntryInput[] = items.map((e, i) => ({text: e.text, label: e.label, where: `line ${i + 1}`, source: e.source}));
+          batch = parseEntryBatch(inputs, {normalize: true, force: true});
+        }
+        expect(addEntries(ours, batch, now)).to.deep.equal(referenceAddEntries(theirs, entries, now));
+        expect(ours).to.deep.equal(theirs);
+      }),
+    );
+  });
+
+  /** A store with entries in every list, duplicates, and blocked and seen records that share addresses. */
+  const store = fc
+    .record({
+      account: storedList,
+      keys: fc.array(fc.record({name: fc.constantFrom('k1', 'k2', 'k3', 'a', 'B'), allow: storedList}), {maxLength: 3}),
+      addresses: fc.array(entryText.map((t) => parseEntry(t, {normalize: true, force: true})).filter((p) => p.isSingleAddress()).map(String), {minLength: 1, maxLength: 6}),
+      blocked: fc.array(fc.record({ip: fc.nat(), key: fc.constantFrom('k1', 'k2', 'k3'), channel: fc.constantFrom('api' as const, 'smtp' as const), count: fc.nat(5)}), {maxLength: 12}),
+      seen: fc.array(fc.record({ip: fc.nat(), channel: fc.constantFrom('api' as const, 'smtp' as const), keys: fc.array(fc.constantFrom('k2', 'k1', 'k3'), {maxLength: 3})}), {maxLength: 12}),
+    })
+    .map(({account, keys, addresses, blocked, seen}) => {
+      const data = emptyStore(new Date('2026-01-01T00:00:00Z'));
+      const at = '2026-01-01T00:00:00.000Z';
+      data.account = account;
+      data.keys = keys.map((k, i) => ({name: k.name, type: 'api', hash: `${i}`.repeat(64).slice(0, 64), hint: 'h', status: 'active', createdAt: at, rotatedAt: null, revokedAt: null, allow: k.allow}));
+      data.blocked = blocked.map((b) => ({ip: addresses[b.ip % addresses.length], key: b.key, channel: b.channel, firstSeen: at, lastSeen: at, count: b.count}));
+      data.seen = seen.map((s) => ({ip: addresses[s.ip % addresses.length], channel: s.channel, keys: s.keys, firstSeen: at, lastSeen: at, count: 1}));
+      return data;
+    });
+
+  it('canonicalize writes what the JSON round trip and BigInt sorts did, and leaves its input alone', () => {
+    check(
+      fc.property(store, (data) => {
+        const before = JSON.stringify(data);
+        const expected = JSON.stringify(referenceCanonicalize(data), null, 2);
+        expect(JSON.stringify(canonicalize(data), null, 2)).to.equal(expected);
+        expect(JSON.stringify(data), 'the input is unchanged').to.equal(before);
+      }),
+    );
+  });
+
+  it('canonicalize refuses what the round trip refused, with the same message', () => {
+    const broken: Array<(d: StoreData) => void> = [
+      (d) => ((d.account[0] as {entry: string}).entry = '10.0.0.1/32'),
+      (d) => ((d.account[0] as {entry: string}).entry = '10.0.0.1/24'),
+      (d) => ((d.account[0] as {entry: string}).entry = '010.0.0.1'),
+      (d) => ((d.account[0] as {entry: unknown}).entry = 7),
+      (d) => ((d.account[0] as {addedAt: string}).addedAt = 'yesterday'),
+      (d) => ((d.account[0] as {source: string}).source = 'other'),
+      (d) => ((d.account[0] as {label: unknown}).label = undefined),
+      (d) => ((d.keys[0].allow[0] as {entry: string}).entry = '2001:DB8::1'),
+    ];
+    for (const [i, breakIt] of broken.entries()) {
+      const data = emptyStore(new Date('2026-01-01T00:00:00Z'));
+      const at = '2026-01-01T00:00:00.000Z';
+      data.account = [{entry: '10.0.0.0/8', source: 'manual', label: null, addedAt: at, expiresAt: null}, {entry: '10.0.0.1', source: 'manual', label: null, addedAt: at, expiresAt: null}];
+      data.keys = [{name: 'k', type: 'api', hash: '0'.repeat(64), hint: 'h', status: 'active', createdAt: at, rotatedAt: null, revokedAt: null, allow: [{entry: '2001:db8::1', source: 'manual', label: null, addedAt: at, expiresAt: null}]}];
+      breakIt(data);
+      const ours = outcome(() => canonicalize(data));
+      expect(ours, `case ${i}`).to.have.property('error');
+      expect(ours, `case ${i}`).to.deep.equal(outcome(() => referenceCanonicalize(data)));
+    }
+  });
+
+  it('documentText is JSON.stringify(document, null, 2) and a newline, for small and long lists', async () => {
+    const samples = fc.sample(store, 50);
+    const big = emptyStore(new Date('2026-01-01T00:00:00Z'));
+    const at = '2026-01-01T00:00:00.000Z';
+    for (let i = 0; i < 45_001; i++) big.account.push({entry: formatIPv4(0x0a000000 + i), source: 'import', label: i % 7 === 0 ? `label "${i}"` : null, addedAt: at, expiresAt: null});
+    big.seen = Array.from({length: 20_001}, (_, i) => ({ip: formatIPv4(i), channel: 'api' as const, keys: ['k'], firstSeen: at, lastSeen: at, count: 1}));
+    const exactly20k = emptyStore(new Date(0));
+    exactly20k.account = big.account.slice(0, 20_000);
+    for (const data of [...samples, big, exactly20k, emptyStore(new Date(0)), {...emptyStore(new Date(0)), history: undefined}]) {
+      expect((await documentText(data)).join('')).to.equal(`${JSON.stringify(data, null, 2)}\n`);
+    }
+  });
+});

@@ -1,0 +1,380 @@
+/**
+ * A property test for learning (issue 5): the Learner that keys its maps by
+ * number and writes texts and times lazily against the one it replaced,
+ * which formatted every event's address and time. The old one is kept below,
+ * as it was, as the oracle. Runs: 200, or KEYWARD_PROPERTY_RUNS.
+ */
+import {expect} from 'chai';
+import fc from 'fast-check';
+
+import {Family, formatIPv4, formatIPv6, scanDecisionAddress} from '../../src/core/address.js';
+import {activatesAt, decideWords, Policy} from '../../src/core/decision.js';
+import {KeywardError, visible} from '../../src/core/errors.js';
+import {findKey, newKeyRecord} from '../../src/core/keys.js';
+import {parseEventLine, RawEvent} from '../../src/core/events.js';
+import {InputError, show} from '../../src/core/errors.js';
+import {applyEvents, EventLog, LearnOutcome} from '../../src/core/learning.js';
+import {parseTime} from '../../src/core/time.js';
+import {BlockedRecord, Channel, emptyStore, KeyRecord, SeenRecord, StoreData} from '../../src/core/model.js';
+import {hintOf, looksLikeSecret} from '../../src/core/secret.js';
+import {DAY_MS} from '../../src/core/time.js';
+
+const RUNS = Number(process.env.KEYWARD_PROPERTY_RUNS || 200);
+
+// ---- The oracle: learning.ts's Learner before issue 5, unchanged ----
+
+const SEEN_KEYS_KEPT = 8;
+
+function referenceApplyEvents(data: StoreData, log: EventLog, now: Date): LearnOutcome {
+  return new Learner(data, now).run(log);
+}
+
+class Learner {
+  private policy: Policy;
+  private policyStale = false;
+  private readonly learnedV4 = new Set<number>();
+  private readonly learnedV6 = new Set<string>();
+  private readonly blockedIndex = new Map<string, BlockedRecord>();
+  private readonly seenIndex = new Map<string, SeenRecord>();
+  private activationMs: number;
+  private readonly outcome: LearnOutcome = {events: 0, learned: [], blocked: [], unknownKeys: [], transitions: []};
+  private readonly scratch = new Uint32Array(4);
+  private readonly scratchNetwork = new Uint32Array(4);
+
+  constructor(
+    private readonly data: StoreData,
+    private readonly now: Date,
+  ) {
+    this.policy = new Policy(data, now);
+    for (const b of data.blocked) this.blockedIndex.set(`${b.ip} ${b.key}`, b);
+    for (const s of data.seen) this.seenIndex.set(`${s.channel} ${s.ip}`, s);
+    this.activationMs = this.nextActivation();
+  }
+
+  run(log: EventLog): LearnOutcome {
+    const keys = log.keys.map((given) => this.resolve(given));
+    const unknown = new Map<number, number>();
+    const order = log.order();
+    const words = this.scratch;
+    for (let n = 0; n < log.count; n++) {
+      const i = order === null ? n : order[n];
+      const id = log.keyIds[i];
+      const key = keys[id];
+      if (key === null) {
+        unknown.set(id, (unknown.get(id) ?? 0) + 1);
+        continue;
+      }
+      const family = log.families[i] as Family;
+      words[0] = log.words[i * 4];
+      if (family === 6) {
+        words[1] = log.words[i * 4 + 1];
+        words[2] = log.words[i * 4 + 2];
+        words[3] = log.words[i * 4 + 3];
+      }
+      this.apply(key, family, words, log.times[i]);
+    }
+    this.settleAt(this.now.getTime());
+    this.pruneSeen();
+    for (const [id, events] of unknown) this.outcome.unknownKeys.push({key: displayKey(log.keys[id]), events});
+    return this.outcome;
+  }
+
+  private resolve(given: string): KeyRecord | null {
+    try {
+      return findKey(this.data.keys, given);
+    } catch (error) {
+      if (error instanceof KeywardError) return null;
+      throw error;
+    }
+  }
+
+  private apply(key: KeyRecord, family: Family, words: Uint32Array, at: number): void {
+    this.outcome.events++;
+    this.settleAt(at);
+    const channel = key.type;
+    const state = channel === 'api' ? this.data.blocking.api.state : this.data.blocking.smtp.state;
+    const ip = family === 4 ? formatIPv4(words[0]) : formatIPv6(words);
+    const iso = new Date(at).toISOString();
+    if (state === 'learning') {
+      if (key.status === 'active') this.learn(key, family, words, at, iso);
+    } else if (state === 'active') {
+      if (this.policyStale) {
+        this.policy = new Policy(this.data, this.now);
+        this.policyStale = false;
+      }
+      const policy = {...this.policy.forKey(key), state};
+      if (decideWords(policy, ip, family, words).decision === 'deny') this.block(ip, key, channel, iso);
+    }
+    this.see(ip, key, channel, iso);
+  }
+
+  /** Records learning's own switch to active once an event (or now) passes the window. */
+  private settleAt(at: number): void {
+    if (this.data.blocking.api.state !== 'learning' || at < this.activationMs) return;
+    const when = new Date(this.activationMs).toISOString();
+    this.data.blocking.api.state = 'active';
+    this.data.blocking.api.changedAt = when;
+    this.outcome.transitions.push({channel: 'api', from: 'learning', to: 'active', at: when, automatic: true});
+  }
+
+  private nextActivation(): number {
+    return activatesAt(this.data.blocking.api, this.data.settings)?.getTime() ?? Number.POSITIVE_INFINITY;
+  }
+
+  private learn(key: KeyRecord, family: Family, words: Uint32Array, at: number, iso: string): void {
+    const api = this.data.blocking.api;
+    if (api.firstEventAt === null) {
+      api.firstEventAt = iso;
+      this.activationMs = this.nextActivation();
+    }
+    if (this.policy.account.has(family, words, this.now.getTime())) return;
+    const bits = family === 4 ? this.data.settings.learnPrefixV4 : this.data.settings.learnPrefixV6;
+    const network = maskWords(family, words, bits, this.scratchNetwork);
+    const entry = family === 4 ? formatIPv4(network[0]) : formatIPv6(network);
+    if (family === 4) {
+      if (this.learnedV4.has(network[0])) return;
+      this.learnedV4.add(network[0]);
+    } else {
+      if (this.learnedV6.has(entry)) return;
+      this.learnedV6.add(entry);
+    }
+    const text = bits === (family === 4 ? 32 : 128) ? entry : `${entry}/${bits}`;
+    this.data.account.push({entry: text, source: 'learned', label: `learned from ${key.name}`, addedAt: iso, expiresAt: null});
+    this.outcome.learned.push(text);
+    this.policyStale = true;
+    if (api.lastNewAddressAt === null || Date.parse(api.lastNewAddressAt) < at) api.lastNewAddressAt = iso;
+    this.activationMs = this.nextActivation();
+  }
+
+  private block(ip: string, key: KeyRecord, channel: Channel, iso: string): void {
+    const id = `${ip} ${key.name}`;
+    const known = this.blockedIndex.get(id);
+    if (known) {
+      if (iso > known.lastSeen) known.lastSeen = iso;
+      known.count++;
+      return;
+    }
+    const record: BlockedRecord = {ip, key: key.name, channel, firstSeen: iso, lastSeen: iso, count: 1};
+    this.blockedIndex.set(id, record);
+    this.data.blocked.push(record);
+    this.outcome.blocked.push(record);
+  }
+
+  private see(ip: string, key: KeyRecord, channel: Channel, iso: string): void {
+    const id = `${channel} ${ip}`;
+    const known = this.seenIndex.get(id);
+    if (!known) {
+      const record: SeenRecord = {ip, channel, keys: [key.name], firstSeen: iso, lastSeen: iso, count: 1};
+      this.seenIndex.set(id, record);
+      this.data.seen.push(record);
+      return;
+    }
+    known.count++;
+    if (iso > known.lastSeen) known.lastSeen = iso;
+    if (iso < known.firstSeen) known.firstSeen = iso;
+    if (known.keys.length < SEEN_KEYS_KEPT && !known.keys.includes(key.name)) known.keys.push(key.name);
+  }
+
+  /** Forgets traffic not seen within the retention window, so the store does not grow without bound. */
+  private pruneSeen(): void {
+    const since = new Date(this.now.getTime() - this.data.settings.seenRetentionDays * DAY_MS).toISOString();
+    this.data.seen = this.data.seen.filter((s) => s.lastSeen >= since);
+  }
+}
+
+/** The address in `words` with every bit past `bits` cleared, into `out`. */
+function maskWords(family: Family, words: Uint32Array, bits: number, out: Uint32Array): Uint32Array {
+  const count = family === 4 ? 1 : 4;
+  for (let w = 0; w < count; w++) {
+    const keep = Math.max(0, Math.min(32, bits - w * 32));
+    out[w] = keep === 0 ? 0 : keep === 32 ? words[w] : (words[w] & (0xffffffff << (32 - keep))) >>> 0;
+  }
+  return out;
+}
+
+function displayKey(given: string): string {
+  return looksLikeSecret(given) ? hintOf(given) : visible(given);
+}
+
+/** parseEventLine before issue 5: split by a regular expression, every time through parseTime. */
+function referenceParseEventLine(text: string): RawEvent | null {
+  if (text.length === 0 || text.charCodeAt(0) === 35) return null;
+  if (text.charCodeAt(0) === 123) return parseEventLine(text);
+  const hash = text.indexOf('#');
+  const fields = (hash >= 0 ? text.slice(0, hash) : text).trim().split(/[ \t]+/);
+  if (fields.length === 1 && fields[0] === '') return null;
+  if (fields.length < 2 || fields.length > 3) {
+    throw new InputError(`expected KEY ADDRESS [TIME], found ${fields.length} field${fields.length === 1 ? '' : 's'}`);
+  }
+  const time = (t: string) => {
+    const at = parseTime(t);
+    if (at === null) throw new InputError(`${show(t)} is not an ISO 8601 time`);
+    return at.getTime();
+  };
+  return {key: fields[0], ip: fields[1], at: fields.length === 3 ? time(fields[2]) : Number.NaN};
+}
+
+function outcome<T>(run: () => T): {ok: T} | {error: string} {
+  try {
+    return {ok: run()};
+  } catch (error) {
+    return {error: (error as Error).message};
+  }
+}
+
+// ---- Stores and logs ----
+
+const DAY = DAY_MS;
+const T0 = Date.parse('2026-01-01T00:00:00.000Z');
+
+/** A few addresses in few networks, so that events repeat, learning covers later ones, and 4-in-6 meets IPv4. */
+const ADDRESSES = [
+  '10.0.0.1', '10.0.0.2', '10.0.1.7', '192.0.2.1', '192.0.2.200', '::ffff:10.0.0.3', '::ffff:192.0.2.9',
+  '2001:db8::1', '2001:db8::2', '2001:db8:0:1::5', '2001:DB8:0:0:0:0:0:1', '::1', '0.0.0.0', '255.255.255.255',
+];
+const KEYS: Array<[string, Channel]> = [['a1', 'api'], ['a2', 'api'], ['s1', 'smtp'], ['gone', 'api']];
+
+interface Scenario {
+  api: 'learning' | 'active' | 'inactive';
+  smtp: 'active' | 'inactive';
+  firstEventDay: number | null;
+  account: string[];
+  keyAllow: string[];
+  seen: Array<{ip: number; channel: Channel; day: number; keys: string[]}>;
+  blocked: Array<{ip: number; key: string; day: number}>;
+  events: Array<{key: number; ip: number; at: number}>;
+  window: number;
+}
+
+const scenario: fc.Arbitrary<Scenario> = fc.record({
+  api: fc.constantFrom('learning' as const, 'active' as const, 'inactive' as const),
+  smtp: fc.constantFrom('active' as const, 'inactive' as const),
+  firstEventDay: fc.option(fc.integer({min: 0, max: 40}), {nil: null}),
+  account: fc.array(fc.constantFrom('10.0.0.0/24', '192.0.2.0/25', '2001:db8::/64', '10.0.0.1', '0.0.0.0/1'), {maxLength: 2}),
+  keyAllow: fc.array(fc.constantFrom('10.0.0.0/16', '2001:db8::/48', '192.0.2.1'), {maxLength: 2}),
+  seen: fc.array(fc.record({ip: fc.nat(ADDRESSES.length - 1), channel: fc.constantFrom('api' as const, 'smtp' as const), day: fc.integer({min: 0, max: 90}), keys: fc.array(fc.constantFrom('a1', 'a2', 's1'), {maxLength: 2})}), {maxLength: 5}),
+  blocked: fc.array(fc.record({ip: fc.nat(ADDRESSES.length - 1), key: fc.constantFrom('a1', 'a2', 's1'), day: fc.integer({min: 0, max: 90})}), {maxLength: 4}),
+  // Times in hours over 80 days, out of order, with repeats; some events on unknown keys or given by secret.
+  events: fc.array(fc.record({key: fc.nat(KEYS.length + 1), ip: fc.nat(ADDRESSES.length - 1), at: fc.integer({min: 0, max: 80 * 24})}), {maxLength: 120}),
+  window: fc.constantFrom(1, 5, 30),
+});
+
+function build(s: Scenario): {data: StoreData; log: EventLog; now: Date} {
+  const data = emptyStore(new Date(T0));
+  const at = (d: number) => new Date(T0 + d * DAY).toISOString();
+  data.settings.learningWindowDays = s.window;
+  data.blocking.api.state = s.api;
+  data.blocking.api.firstEventAt = s.api === 'learning' && s.firstEventDay !== null ? at(s.firstEventDay) : null;
+  data.blocking.smtp.state = s.smtp;
+  const secrets: string[] = [];
+  for (const [i, [name, type]] of KEYS.entries()) {
+    const secret = `${i}`.repeat(40);
+    secrets.push(secret);
+    const key = newKeyRecord(name, type, secret, new Date(T0));
+    if (name === 'gone') key.status = 'revoked';
+    if (name === 'a2') key.allow = s.keyAllow.map((entry) => ({entry, source: 'manual', label: null, addedAt: at(0), expiresAt: null}));
+    data.keys.push(key);
+  }
+  data.account = s.account.map((entry) => ({entry, source: 'manual', label: null, addedAt: at(0), expiresAt: null}));
+  const canonical = (i: number) => {
+    const words = new Uint32Array(4);
+    const family = scanDecisionAddress(ADDRESSES[i], words);
+    return family === 4 ? formatIPv4(words[0]) : formatIPv6(words);
+  };
+  data.seen = s.seen.map((r) => ({ip: canonical(r.ip), channel: r.channel, keys: r.keys, firstSeen: at(r.day), lastSeen: at(r.day + 1), count: 3}));
+  data.blocked = s.blocked.map((r) => ({ip: canonical(r.ip), key: r.key, channel: r.key === 's1' ? 'smtp' : 'api', firstSeen: at(r.day), lastSeen: at(r.day), count: 2}));
+  const log = new EventLog();
+  const words = new Uint32Array(4);
+  for (const e of s.events) {
+    const key = e.key < KEYS.length ? KEYS[e.key][0] : e.key === KEYS.length ? secrets[0] : 'nobody';
+    log.add(key, scanDecisionAddress(ADDRESSES[e.ip], words), words, T0 + e.at * 3_600_000);
+  }
+  return {data, log, now: new Date(T0 + 85 * DAY)};
+}
+
+describe('core/learning: the number-keyed Learner against the one it replaced', function () {
+  this.timeout(120_000);
+
+  it('changes the store and reports exactly as before', () => {
+    fc.assert(
+      fc.property(scenario, (s) => {
+        const ours = build(s);
+        const theirs = build(s);
+        const outcome = applyEvents(ours.data, ours.log, ours.now);
+        const expected = referenceApplyEvents(theirs.data, theirs.log, theirs.now);
+        expect(outcome).to.deep.equal(expected);
+        expect(ours.data).to.deep.equal(theirs.data);
+      }),
+      // No shrinking: a failing log shrinks slowly, and the first counterexample is readable enough.
+      {numRuns: RUNS, endOnFailure: true},
+    );
+  });
+
+  /** Times near the forms logs write, with every field sometimes out of range or misspelt. */
+  const timeText = fc.oneof(
+    fc.date({min: new Date(Date.UTC(1, 0, 1)), max: new Date(Date.UTC(9999, 11, 31)), noInvalidDate: true}).map((d) => d.toISOString()),
+    fc.date({min: new Date(Date.UTC(1960, 0, 1)), max: new Date(Date.UTC(2100, 0, 1)), noInvalidDate: true}).map((d) => d.toISOString().replace(/\.\d{3}Z$/, 'Z')),
+    // A good time with one field given an edge value: out of range, misspelt, another form.
+    fc
+      .record({
+        date: fc.date({min: new Date(Date.UTC(1960, 0, 1)), max: new Date(Date.UTC(2100, 0, 1)), noInvalidDate: true}),
+        field: fc.nat(8),
+        value: fc.constantFrom('00', '0', '1x', '12', '13', '23', '24', '28', '29', '30', '31', '32', '59', '60', '61', '99', '1969', '0099', ''),
+        frac: fc.constantFrom('.000', '', '.5', '.123', '.1234', '.x23', '.123456789', ',123', '1234'),
+        zone: fc.constantFrom('Z', 'Z', 'Z', 'z', '', '+00:00', '+0100', '-05:30'),
+        sep: fc.constantFrom('T', 'T', 'T', ' ', 't', '-'),
+      })
+      .map(({date, field, value, frac, zone, sep}) => {
+        const iso = date.toISOString();
+        const parts = [iso.slice(0, 4), iso.slice(5, 7), iso.slice(8, 10), iso.slice(11, 13), iso.slice(14, 16), iso.slice(17, 19)];
+        if (field < parts.length) parts[field] = value;
+        const [y, m, d, h, mi, sec] = parts;
+        return `${y}-${m}-${d}${field === 6 ? sep : 'T'}${h}:${mi}:${sec}${field === 7 ? frac : iso.slice(19, 23)}${field === 8 ? zone : 'Z'}`;
+      }),
+    fc.constantFrom('2026-01-01', '2026-02-29', '2024-02-29', '2026-01-01T00:00', '2026-01-01T00:00:00.000ZZ', ''),
+  );
+
+  it('reads event lines, and their times, exactly as before', () => {
+    const line = fc
+      .record({
+        lead: fc.constantFrom('', ' ', '\t', ' \t '),
+        key: fc.constantFrom('k', 'key-01', 'a#b', '{', '\u00a0k'),
+        gap: fc.constantFrom(' ', '\t', '  \t ', '\u00a0', ''),
+        ip: fc.constantFrom('10.0.0.1', '2001:db8::1', 'x'),
+        gap2: fc.constantFrom(' ', '\t\t', ''),
+        time: timeText,
+        extra: fc.constantFrom('', ' extra', ' # comment', '#', ' \u3000'),
+      })
+      .map((l) => `${l.lead}${l.key}${l.gap}${l.ip}${l.gap2}${l.time}${l.extra}`);
+    fc.assert(
+      fc.property(fc.oneof(line, fc.string({maxLength: 30})), (text) => {
+        expect(outcome(() => parseEventLine(text)), JSON.stringify(text)).to.deep.equal(outcome(() => referenceParseEventLine(text)));
+      }),
+      {numRuns: RUNS * 20},
+    );
+  });
+
+  it('orders a log by time, stably, as a comparator sort does', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.integer({min: -5, max: 5}),
+            fc.integer({min: -(2 ** 52), max: 2 ** 52}),
+            fc.constantFrom(2 ** 32, 2 ** 32 + 1, 2 ** 48, 2 ** 48 - 1, 2 ** 48 + 1, -(2 ** 48), 2 ** 52, 0.5, 1.25),
+          ),
+          {minLength: 2, maxLength: 80},
+        ),
+        (times) => {
+          const log = new EventLog();
+          const words = new Uint32Array(4);
+          for (const t of times) log.add('k', 4, words, T0 + t);
+          const expected = times.map((_, i) => i).sort((a, b) => log.times[a] - log.times[b] || a - b);
+          const order = log.order();
+          expect(order === null ? times.map((_, i) => i) : Array.from(order)).to.deep.equal(expected);
+        },
+      ),
+      {numRuns: RUNS * 5},
+    );
+  });
+});
