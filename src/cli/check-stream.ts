@@ -21,8 +21,9 @@ import {write} from './write.js';
 /** Output is written in blocks of about this many bytes (and, for line formats, whenever input pauses). */
 const BLOCK = 1 << 18;
 
-/** The rendered outcomes are kept in a buffer of this many bytes at first (it grows). */
-const ARENA = 1 << 20;
+/** The rendered outcomes are kept in one buffer, sized to the lists at first, that grows. */
+const ARENA_MIN = 1 << 16;
+const ARENA_MAX = 1 << 23;
 
 export type DecisionFormat = 'human' | 'json' | 'ndjson';
 
@@ -145,7 +146,7 @@ class DecisionWriter {
    * one place: a byte with its head (bits 0-6) and whether it misses `wanted`
    * (bit 7), three bytes of length, then the text after the address.
    */
-  private arena = Buffer.allocUnsafe(ARENA);
+  private arena: Buffer;
   private arenaUsed = 0;
   /** The JSON text after the address and before the matched entries, by decision and reason. */
   private readonly opens = new Map<string, Buffer>();
@@ -163,6 +164,9 @@ class DecisionWriter {
 
   constructor(private readonly run: DecisionRun) {
     this.policy = run.policy;
+    // About one record for each entry that addresses fall in, at most, for a start.
+    const entries = run.policy.account.size + (run.policy.allow?.size ?? 0);
+    this.arena = Buffer.allocUnsafe(Math.min(ARENA_MAX, Math.max(ARENA_MIN, 64 * entries)));
     this.table = new DecisionTable(run.policy, (ruling) => this.prepare(ruling));
     this.layout = layout(run.format, run.colour);
     this.close = Buffer.from(this.layout.list?.close ?? '');

@@ -3,11 +3,11 @@ import {blockedCoveredBy, parseEntries} from '../core/allowlist.js';
 import {InputError} from '../core/errors.js';
 import {findKey} from '../core/keys.js';
 import {BlockedRecord, CHANNELS} from '../core/model.js';
-import {parseDuration, parseTime} from '../core/time.js';
+import {parseSince} from '../core/time.js';
 import {KeywardCommand} from '../cli/base.js';
 import {argumentInputs} from '../cli/input.js';
 import {keyFlag} from '../cli/flags.js';
-import {table} from '../cli/render.js';
+import {paint, table} from '../cli/render.js';
 
 export default class Blocked extends KeywardCommand {
   static summary = 'Show the blocked list: addresses refused while blocking was active, newest first.';
@@ -29,7 +29,7 @@ export default class Blocked extends KeywardCommand {
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(Blocked);
     this.setup(flags);
-    const since = flags.since === undefined ? undefined : this.since(flags.since);
+    const since = flags.since === undefined ? undefined : parseSince(flags.since, this.now).toISOString();
     const keyName = flags.key === undefined ? undefined : findKey((await this.readStore()).keys, flags.key).name;
     const selected = (b: BlockedRecord) =>
       (keyName === undefined || b.key === keyName) && (flags.channel === undefined || b.channel === flags.channel) && (since === undefined || b.lastSeen >= since);
@@ -50,17 +50,10 @@ export default class Blocked extends KeywardCommand {
 
     const data = await this.readStore();
     const rows = data.blocked.filter(selected).sort((a, b) => (a.lastSeen < b.lastSeen ? 1 : a.lastSeen > b.lastSeen ? -1 : 0));
-    await this.report(rows, () =>
-      rows.length === 0
-        ? 'the blocked list is empty'
-        : table(['address', 'key', 'channel', 'first seen', 'last seen', 'count'], rows.map((b) => [b.ip, b.key, b.channel, b.firstSeen, b.lastSeen, b.count])),
-    );
-  }
-
-  private since(text: string): string {
-    const duration = parseDuration(text);
-    const at = duration !== null ? new Date(this.now.getTime() - duration) : parseTime(text);
-    if (at === null) throw new InputError(`--since ${JSON.stringify(text)} is neither a duration (7d, 12h) nor an ISO 8601 time`);
-    return at.toISOString();
+    await this.report(rows, async () => {
+      if (rows.length === 0) return 'the blocked list is empty';
+      const c = await paint();
+      return table(['address', 'key', 'channel', 'first seen', 'last seen', 'count'], rows.map((b) => [c.red(b.ip), b.key, b.channel, b.firstSeen, b.lastSeen, b.count]));
+    });
   }
 }

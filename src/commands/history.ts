@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core';
 import {visible} from '../core/errors.js';
-import {parseSince, selectHistory} from '../core/history.js';
+import {selectHistory} from '../core/history.js';
+import {parseSince} from '../core/time.js';
 import {HistoryChanges, HistoryRecord} from '../core/model.js';
 import {KeywardCommand} from '../cli/base.js';
 import {table} from '../cli/render.js';

@@ -146,7 +146,7 @@ export class DecisionTable {
       // The common case, with the prepared number + 1 kept beside the entry's bounds.
       const v4 = this.account.ipv4;
       const at = v4.innermost(words);
-      const cell = 4 * at + 2;
+      const cell = 4 * at + 3;
       const known = at < 0 ? this.byAccount[4][0] : v4.cells[cell];
       if (known > 0) return known - 1;
       const prepared = this.add(null, 4, at);

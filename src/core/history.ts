@@ -3,7 +3,6 @@
  * the store before and after the change, and kept small (a bounded number of
  * records, a bounded number of entries named in each, exact counts).
  */
-import {InputError} from './errors.js';
 import {
   BlockedRecord,
   Channel,
@@ -20,7 +19,6 @@ import {
   StoreData,
   StoredState,
 } from './model.js';
-import {parseDuration, parseTime} from './time.js';
 
 /** How many records the store keeps: the newest. */
 export const HISTORY_RECORDS = 500;
@@ -281,14 +279,6 @@ export function appendHistory(data: StoreData, records: readonly HistoryRecord[]
   history.push(...records);
   if (history.length > limit) history.splice(0, history.length - limit);
   data.history = history;
-}
-
-/** `--since 7d|ISO`: a time `now` minus a duration, or an ISO 8601 time; an InputError otherwise. */
-export function parseSince(text: string, now: Date): Date {
-  const duration = parseDuration(text);
-  const at = duration !== null ? new Date(now.getTime() - duration) : parseTime(text);
-  if (at === null) throw new InputError(`--since ${JSON.stringify(text)} is neither a duration (7d, 12h) nor an ISO 8601 time`);
-  return at;
 }
 
 /** Records at or after `since`, then the newest `limit` of them, oldest first. */

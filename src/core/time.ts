@@ -29,3 +29,11 @@ export function parseExpiry(text: string, from: Date): Date {
   if (at.getTime() <= from.getTime()) throw new InputError(`--expires ${text} is not in the future`);
   return at;
 }
+
+/** `--since 7d|ISO`: a time `now` minus a duration, or an ISO 8601 time; an InputError otherwise. */
+export function parseSince(text: string, now: Date): Date {
+  const duration = parseDuration(text);
+  const at = duration !== null ? new Date(now.getTime() - duration) : parseTime(text);
+  if (at === null) throw new InputError(`--since ${JSON.stringify(text)} is neither a duration (7d, 12h) nor an ISO 8601 time`);
+  return at;
+}

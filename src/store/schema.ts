@@ -376,16 +376,21 @@ export function canonicalize(data: StoreData): StoreData {
 /** Records per piece of a long list when the document is written: each piece is one JSON.stringify. */
 const PIECE_RECORDS = 20_000;
 
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+// A timer, not setImmediate: from the poll phase setImmediate runs before the loop reaches its timers again.
+const nextTurn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /**
- * The text of a document as written, `JSON.stringify(document, null, 2)` and a
- * newline, in pieces to write one after another. A long top-level list is
- * stringified a piece at a time, with a turn of the event loop between pieces
- * (the store lock is kept fresh by a timer), and no single string holds a
- * large store whole.
+ * The text of the store as written, `JSON.stringify(canonicalize(data), null,
+ * 2)` and a newline, in pieces to write one after another. The event loop
+ * gets a turn before and after canonicalizing and between pieces (the store
+ * lock is kept fresh by a timer, and a lock not refreshed for 10 s is taken
+ * over): a long top-level list is stringified a piece at a time, so no single
+ * string holds a large store whole either.
  */
-export async function documentText(document: StoreData): Promise<string[]> {
+export async function documentText(data: StoreData): Promise<string[]> {
+  await nextTurn();
+  const document = canonicalize(data);
+  await nextTurn();
   const members = Object.entries(document).filter(([, value]) => value !== undefined);
   const parts: string[] = ['{\n'];
   for (const [m, [name, value]] of members.entries()) {

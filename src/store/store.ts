@@ -11,7 +11,7 @@ import {emptyStore, StoreData} from '../core/model.js';
 import {removeLeftovers, writeFileAtomic} from './atomic.js';
 import {writeIndexCache} from './index-cache.js';
 import {describe, readDocument, StoreError} from './read.js';
-import {canonicalize, documentText} from './schema.js';
+import {documentText} from './schema.js';
 
 export {readStore, StoreError} from './read.js';
 
@@ -28,7 +28,7 @@ function lockTimeoutMs(): number {
  * store's lock, so temporary files other writers left are garbage.
  */
 async function writeDocument(file: string, data: StoreData): Promise<void> {
-  const pieces = await documentText(canonicalize(data));
+  const pieces = await documentText(data);
   await removeLeftovers(file);
   try {
     await writeFileAtomic(file, pieces, 0o600);

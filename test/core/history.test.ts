@@ -16,13 +16,13 @@ import {
   HISTORY_RECORDS,
   HISTORY_SAMPLES,
   noChanges,
-  parseSince,
   selectHistory,
   snapshot,
 } from '../../src/core/history.js';
 import {newKeyRecord} from '../../src/core/keys.js';
 import {emptyStore, EntryRecord, HistoryRecord, StoreData} from '../../src/core/model.js';
 import {hashSecret, hintOf, newSecret} from '../../src/core/secret.js';
+import {parseSince} from '../../src/core/time.js';
 import {canonicalize, ShapeError, validate} from '../../src/store/schema.js';
 
 const T0 = new Date('2026-01-01T00:00:00.000Z');
