@@ -1,6 +1,5 @@
 import {Args, Flags} from '@oclif/core';
-import {addEntries, blockedCoveredBy, EntryInput, parseEntries, parseEntryBatch} from '../core/allowlist.js';
-import {decide, Policy} from '../core/decision.js';
+import {addEntries, blockedCoveredBy, blockedReleasedBy, EntryInput, parseEntries, parseEntryBatch} from '../core/allowlist.js';
 import {InputError} from '../core/errors.js';
 import {findKey} from '../core/keys.js';
 import {BlockedRecord} from '../core/model.js';
@@ -54,18 +53,10 @@ export default class Authorize extends KeywardCommand {
         const change = addEntries(key ? key.allow : data.account, entries, this.now);
         // Only what the change lets in leaves the blocked list: an address added to a key list
         // that the account list does not cover (or the reverse) is still refused, and stays listed.
-        const covered = blockedCoveredBy(data.blocked, entries, key?.name);
-        // Built only when a blocked record is covered: it indexes the whole list.
-        let policy: Policy | undefined;
-        const unblocked = new Set(
-          covered.filter((b) => {
-            const owner = data.keys.find((k) => k.name === b.key);
-            return owner === undefined || decide((policy ??= new Policy(data, this.now)).forKey(owner), b.ip).decision === 'allow';
-          }),
-        );
+        const {released, stillRefused} = blockedReleasedBy(data, entries, this.now, key?.name);
+        const unblocked = new Set(released);
         if (unblocked.size > 0) data.blocked = data.blocked.filter((b) => !unblocked.has(b));
-        const stillRefused = covered.filter((b) => !unblocked.has(b)).map((b) => `${b.ip} (key ${b.key})`);
-        return {...change, unblocked: unblocked.size, stillRefused};
+        return {...change, unblocked: unblocked.size, stillRefused: stillRefused.map((b) => `${b.ip} (key ${b.key})`)};
       },
       {dryRun},
     );

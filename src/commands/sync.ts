@@ -103,7 +103,7 @@ Exit codes: 0 nothing to do, or applied; 1 --dry-run and the list differs from t
         if (keyName === undefined) data.account = locked.synced;
         else findKey(data.keys, keyName).allow = locked.synced;
         // Authorizing takes an address off the blocked list, as authorize does.
-        const gone = new Set(blockedReleasedBy(data, locked.plan.additions.map((d) => d.prefix), this.now, keyName));
+        const gone = new Set(blockedReleasedBy(data, locked.plan.additions.map((d) => d.prefix), this.now, keyName).released);
         if (gone.size > 0) data.blocked = data.blocked.filter((b) => !gone.has(b));
         return {applied: locked, released: gone.size};
       });

@@ -5,7 +5,7 @@
  * straight into a byte buffer. Both must agree with address.ts exactly; the
  * property tests in test/core/address-bytes.test.ts hold them to it.
  */
-import {Family} from './address.js';
+import {Family, longestZeroRun} from './address.js';
 
 const DOT = 46;
 const COLON = 58;
@@ -183,22 +183,7 @@ export function writeIPv6Bytes(words: ArrayLike<number>, out: Uint8Array, at: nu
   groups[5] = w2 & 0xffff;
   groups[6] = w3 >>> 16;
   groups[7] = w3 & 0xffff;
-  // The first longest run of two or more zero groups is written as "::".
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) {
-      bestStart = i;
-      bestLength = j - i;
-    }
-    i = j;
-  }
+  const [bestStart, bestLength] = longestZeroRun(groups);
   if (bestStart < 0) {
     for (let g = 0; g < 8; g++) {
       if (g > 0) out[at++] = COLON;

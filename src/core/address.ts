@@ -217,6 +217,29 @@ export function formatIPv4(value: number): string {
   return `${value >>> 24}.${(value >>> 16) & 255}.${(value >>> 8) & 255}.${value & 255}`;
 }
 
+/**
+ * RFC 5952's "::": the first longest run of two or more zero groups among the
+ * eight, as [start, length]; start is -1 when there is no such run.
+ */
+export function longestZeroRun(groups: ArrayLike<number>): [number, number] {
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLength) {
+      bestStart = i;
+      bestLength = j - i;
+    }
+    i = j;
+  }
+  return [bestStart, bestLength];
+}
+
 /** RFC 5952: lower case, no leading zeros, the longest run of two or more zero groups as "::". */
 export function formatIPv6(words: ArrayLike<number>): string {
   const g = [
@@ -224,21 +247,7 @@ export function formatIPv6(words: ArrayLike<number>): string {
     words[2] >>> 16, words[2] & 0xffff, words[3] >>> 16, words[3] & 0xffff,
   ];
   if (words[0] === 0 && words[1] === 0 && words[2] === 0xffff) return `::ffff:${formatIPv4(words[3])}`;
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLength) {
-      bestStart = i;
-      bestLength = j - i;
-    }
-    i = j;
-  }
+  const [bestStart, bestLength] = longestZeroRun(g);
   const hex = (list: number[]) => list.map((n) => n.toString(16)).join(':');
   if (bestStart < 0) return hex(g);
   return `${hex(g.slice(0, bestStart))}::${hex(g.slice(bestStart + bestLength))}`;

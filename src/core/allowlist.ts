@@ -208,12 +208,22 @@ export function blockedCoveredBy(blocked: readonly BlockedRecord[], entries: rea
  * `key`'s list), now let through: covered by them and allowed by the store's
  * policy at `now`. A record still refused (by another list) is not among them.
  */
-export function blockedReleasedBy(data: StoreData, entries: readonly Prefix[], now: Date, key?: string): BlockedRecord[] {
+export function blockedReleasedBy(
+  data: StoreData,
+  entries: readonly Prefix[] | EntryBatch,
+  now: Date,
+  key?: string,
+): {released: BlockedRecord[]; stillRefused: BlockedRecord[]} {
   const covered = blockedCoveredBy(data.blocked, entries, key);
-  if (covered.length === 0) return [];
+  if (covered.length === 0) return {released: [], stillRefused: []};
+  // Built only when a blocked record is covered: it indexes the whole list.
   const policy = new Policy(data, now);
-  return covered.filter((b) => {
+  const released: BlockedRecord[] = [];
+  const stillRefused: BlockedRecord[] = [];
+  for (const b of covered) {
     const owner = data.keys.find((k) => k.name === b.key);
-    return owner === undefined || decide(policy.forKey(owner), b.ip).decision === 'allow';
-  });
+    const allowed = owner === undefined || decide(policy.forKey(owner), b.ip).decision === 'allow';
+    (allowed ? released : stillRefused).push(b);
+  }
+  return {released, stillRefused};
 }

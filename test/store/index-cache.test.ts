@@ -27,22 +27,11 @@ import {
 } from '../../src/store/index-cache.js';
 import {readStore} from '../../src/store/read.js';
 import {updateStore} from '../../src/store/store.js';
+import {seeded} from '../reliability/helpers.js';
 
 const NOW = new Date('2026-01-01T00:00:00.000Z');
 const DAY = 86_400_000;
 const at = (days: number) => new Date(NOW.getTime() + days * DAY);
-
-/** mulberry32, so that a failure repeats. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const int = (random: () => number, n: number) => Math.floor(random() * n);
 
