@@ -1,9 +1,9 @@
 // keyward's benchmark: generates seeded data in a temporary folder, times each
 // scenario as a whole process several times, prints medians and peak memory.
-// Usage: npm run bench   (RUNS=5 to change the repetitions)
+// Usage: npm run bench   (RUNS=N to change the repetitions; default 5)
 
 import {execFileSync, spawnSync} from 'node:child_process';
-import {mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync, existsSync} from 'node:fs';
+import {closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
@@ -11,7 +11,7 @@ import {makeEntries, makeProbes} from './data.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = path.join(root, 'bin', 'run.js');
-const runs = Number(process.env.RUNS ?? 3);
+const runs = Number(process.env.RUNS ?? 5);
 const dir = mkdtempSync(path.join(tmpdir(), 'keyward-bench-'));
 const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 
@@ -19,18 +19,24 @@ function log(message) {
   process.stderr.write(`${message}\n`);
 }
 
-/** Runs a command once; returns wall seconds and peak RSS in MiB (when /usr/bin/time is there). */
+/**
+ * Runs a command once; returns wall seconds and peak RSS in MiB (when /usr/bin/time is there).
+ * stdin and stdout, when given, are files opened for the command itself (a shell's `< in > out`),
+ * so no pipe through this process is timed; otherwise stdout goes to /dev/null.
+ */
 function once(command, args, {env = {}, stdin, stdout} = {}) {
   const full = TIME ? [TIME, ['-f', '%M', command, ...args]] : [command, args];
+  const input = stdin ? openSync(stdin, 'r') : 'ignore';
+  const output = openSync(stdout ?? '/dev/null', 'w');
   const start = process.hrtime.bigint();
   const result = spawnSync(full[0], full[1], {
     env: {...process.env, NO_COLOR: '1', ...env},
-    stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
-    input: stdin ? readFileSync(stdin) : undefined,
+    stdio: [input, output, 'pipe'],
     maxBuffer: 1 << 30,
   });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  if (stdout) writeFileSync(stdout, result.stdout);
+  if (typeof input === 'number') closeSync(input);
+  closeSync(output);
   const lines = result.stderr.toString().trim().split('\n');
   const rss = TIME ? Number(lines[lines.length - 1]) / 1024 : Number.NaN;
   return {seconds, rss, code: result.status};
@@ -91,8 +97,18 @@ rows.stream = measure('check KEY - over 1M probes, --ndjson', 'node', [bin, 'che
 });
 const grepcidr = spawnSync('sh', ['-c', 'command -v grepcidr']).status === 0;
 if (grepcidr) {
-  rows.grepcidr = measure('grepcidr, same probes and ranges', 'grepcidr', ['-f', path.join(dir, 'entries.txt'), path.join(dir, 'probes.txt')]);
+  rows.grepcidr = measure('grepcidr, same probes and ranges', 'grepcidr', ['-f', path.join(dir, 'entries.txt')], {
+    stdin: path.join(dir, 'probes.txt'),
+    stdout: path.join(dir, 'grepcidr.txt'),
+  });
 } else log('  grepcidr is not installed (apt-get install grepcidr): no ratio for the stream');
+if (rows.grepcidr) {
+  // The same question answered twice: every probe keyward allows is one grepcidr matched.
+  const count = (file, text) => readFileSync(file, 'latin1').split(text).length - 1;
+  const allowed = count(path.join(dir, 'decisions.ndjson'), '"decision":"allow"');
+  const matched = count(path.join(dir, 'grepcidr.txt'), '\n');
+  log(`  decisions: keyward allowed ${allowed}, grepcidr matched ${matched}: ${allowed === matched ? 'they agree' : 'THEY DISAGREE'}`);
+}
 const fresh = path.join(dir, 'import.json');
 const clear = () => rmSync(fresh, {force: true});
 rows.import100k = measure('authorize - of 100k entries', 'node', [bin, 'authorize', '-'], {env: {KEYWARD_STORE: fresh}, stdin: path.join(dir, 'entries.txt'), before: clear});

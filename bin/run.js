@@ -2,7 +2,7 @@
 // keyward's only entry point: runs the built commands in dist/.
 // Two answers skip oclif, whose start-up costs more than the answer:
 // `--version`, which scripts call to probe the tool, and a plain
-// `check KEY ADDRESS...` (dist/cli/check-run.js runs it with the oclif
+// `check KEY ADDRESS...` (dist/check-fast.js runs it with the oclif
 // command's own runner, and hands anything it is not sure of back to oclif).
 // KEYWARD_NO_FAST_PATH=1 sends `check` through oclif too; so does DEBUG,
 // which turns on oclif's own debug output.
@@ -18,10 +18,11 @@ if (argv.length === 1 && argv[0] === '--version') {
 }
 
 /**
- * dist/cli/check-run.js, loaded by require(): Node (>= 20.19) loads an ES
- * module graph that way synchronously, measurably faster than import() for
- * the two dozen small modules of a check.
+ * dist/check-fast.js: src/cli/check-run.ts and the modules it needs bundled
+ * into one file by the build (`npm run bundle`, esbuild), because resolving and
+ * loading two dozen small modules cost a third of a check's start-up. Loaded
+ * by require(): Node (>= 20.19) loads an ES module that way synchronously.
  */
 function fastPath() {
-  return process.getBuiltinModule('node:module').createRequire(import.meta.url)('../dist/cli/check-run.js');
+  return process.getBuiltinModule('node:module').createRequire(import.meta.url)('../dist/check-fast.js');
 }

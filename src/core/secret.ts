@@ -3,12 +3,19 @@
  * sha256 and a short hint are ever kept. A secret has 160 random bits, so a
  * fast unsalted hash is enough: there is nothing to brute-force.
  */
-import {createHash, randomBytes, timingSafeEqual} from 'node:crypto';
+
+/**
+ * node:crypto, loaded on first use: a `check` that names its key never needs
+ * it, and loading it is a tenth of such a check's start-up.
+ */
+function crypto(): typeof import('node:crypto') {
+  return process.getBuiltinModule('node:crypto');
+}
 
 const SECRET_PATTERN = /^[0-9a-f]{40}$/;
 
 export function newSecret(): string {
-  return randomBytes(20).toString('hex');
+  return crypto().randomBytes(20).toString('hex');
 }
 
 /** Whether a key argument has the shape of a secret (names of that shape are refused). */
@@ -17,14 +24,14 @@ export function looksLikeSecret(text: string): boolean {
 }
 
 export function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret, 'utf8').digest('hex');
+  return crypto().createHash('sha256').update(secret, 'utf8').digest('hex');
 }
 
 /** Constant-time comparison of two hex hashes. */
 export function secretMatches(hash: string, storedHash: string): boolean {
   const a = Buffer.from(hash, 'hex');
   const b = Buffer.from(storedHash, 'hex');
-  return a.length === b.length && timingSafeEqual(a, b);
+  return a.length === b.length && crypto().timingSafeEqual(a, b);
 }
 
 /** The hint that names a secret without revealing it: a1b2…9f0e. */

@@ -21,7 +21,6 @@
  *   expires (f64), bits (u8) of the account list's CompiledIndex; then the
  *   account entries' texts: offsets (u32, entries + 1) and latin1 bytes.
  */
-import {createHash} from 'node:crypto';
 import {BigIntStats, promises as fs, readFileSync, statSync} from 'node:fs';
 import {EntryIndex} from '../core/decision.js';
 import {emptyStore, KeyRecord, SCHEMA_VERSION, StoreData} from '../core/model.js';
@@ -36,6 +35,11 @@ const PREFIX_BYTES = 48;
  * Stores smaller than this get no cache: reading their JSON costs a few
  * milliseconds, and a store in git is better without a file beside it.
  */
+/** A SHA-256 hash; node:crypto is loaded only when a cache is read or written (not by a check of a small store). */
+function sha256() {
+  return process.getBuiltinModule('node:crypto').createHash('sha256');
+}
+
 export const MIN_STORE_BYTES = 1 << 20;
 
 /** The cache file of a store. */
@@ -135,7 +139,7 @@ export function encodeIndexCache(data: StoreData, store: StoreIdentity): Buffer 
   prefix.write(MAGIC, 0, 'latin1');
   prefix.writeUInt32LE(CACHE_FORMAT, 8);
   prefix.writeUInt32LE(headerBytes.length, 12);
-  createHash('sha256').update(body).digest().copy(prefix, 16);
+  sha256().update(body).digest().copy(prefix, 16);
   return Buffer.concat([prefix, body]);
 }
 
@@ -177,7 +181,7 @@ export function decodeIndexCache(bytes: Buffer, store: StoreIdentity, now: Date)
   if (bytes.length < PREFIX_BYTES || bytes.toString('latin1', 0, 8) !== MAGIC || bytes.readUInt32LE(8) !== CACHE_FORMAT) return null;
   const headerLength = bytes.readUInt32LE(12);
   if (PREFIX_BYTES + headerLength > bytes.length) return null;
-  const digest = createHash('sha256').update(bytes.subarray(PREFIX_BYTES)).digest();
+  const digest = sha256().update(bytes.subarray(PREFIX_BYTES)).digest();
   if (!digest.equals(bytes.subarray(16, PREFIX_BYTES))) return null;
   let header: Header;
   try {
