@@ -132,7 +132,8 @@ const SURELY_TOO_LONG = 3 * MAX_LINE_LENGTH + 3;
 
 class DecisionWriter {
   private readonly policy: KeyPolicy;
-  private readonly table: DecisionTable;
+  /** Built at the first streamed line: arguments are decided by decide(), and building it costs a single check more than the decision. */
+  private tableOrNull: DecisionTable | null = null;
   private readonly layout: Layout;
   private readonly jsonArray: boolean;
   private readonly lineFormat: boolean;
@@ -167,13 +168,17 @@ class DecisionWriter {
     // About one record for each entry that addresses fall in, at most, for a start.
     const entries = run.policy.account.size + (run.policy.allow?.size ?? 0);
     this.arena = Buffer.allocUnsafe(Math.min(ARENA_MAX, Math.max(ARENA_MIN, 64 * entries)));
-    this.table = new DecisionTable(run.policy, (ruling) => this.prepare(ruling));
     this.layout = layout(run.format, run.colour);
     this.close = Buffer.from(this.layout.list?.close ?? '');
     this.jsonArray = run.format === 'json' && !run.single;
     this.lineFormat = run.format !== 'json';
     this.wanted = run.wanted;
     this.out = run.out;
+  }
+
+  private get table(): DecisionTable {
+    this.tableOrNull ??= new DecisionTable(this.policy, (ruling) => this.prepare(ruling));
+    return this.tableOrNull;
   }
 
   /** Decides an address given as text (an argument, or a line that is not a plain address). */
