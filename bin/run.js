@@ -24,5 +24,11 @@ if (argv.length === 1 && argv[0] === '--version') {
  * by require(): Node (>= 20.19) loads an ES module that way synchronously.
  */
 function fastPath() {
-  return process.getBuiltinModule('node:module').createRequire(import.meta.url)('../dist/check-fast.js');
+  try {
+    return process.getBuiltinModule('node:module').createRequire(import.meta.url)('../dist/check-fast.js');
+  } catch (error) {
+    // A build without the bundle (tsc alone) still answers, through oclif.
+    if (error?.code === 'MODULE_NOT_FOUND') return {runFast: async () => false};
+    throw error;
+  }
 }
