@@ -5,7 +5,7 @@
  * straight into a byte buffer. Both must agree with address.ts exactly; the
  * property tests in test/core/address-bytes.test.ts hold them to it.
  */
-import {Family, longestZeroRun} from './address.js';
+import {Family, hexValue, longestZeroRun} from './address.js';
 
 const DOT = 46;
 const COLON = 58;
@@ -47,13 +47,6 @@ function scanIPv4Bytes(bytes: Uint8Array, start: number, end: number, out: Uint3
   if (octets !== 4) return false;
   out[at] = value;
   return true;
-}
-
-function hexValue(c: number): number {
-  if (c >= ZERO && c <= NINE) return c - ZERO;
-  const lower = c | 0x20;
-  if (lower >= 0x61 && lower <= 0x66) return lower - 0x61 + 10;
-  return -1;
 }
 
 const groups = new Uint16Array(8);

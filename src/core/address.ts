@@ -87,7 +87,8 @@ function scanIPv4(text: string, start: number, end: number): number {
   return value;
 }
 
-function hexValue(c: number): number {
+/** The value of an ASCII hex digit, or -1. */
+export function hexValue(c: number): number {
   if (c >= ZERO && c <= NINE) return c - ZERO;
   const lower = c | 0x20;
   if (lower >= 0x61 && lower <= 0x66) return lower - 0x61 + 10;
