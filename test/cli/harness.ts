@@ -26,6 +26,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** The working folder; the system's temporary folder unless given. */
   cwd?: string;
+  /** The entry point to run, when not this checkout's bin/run.js. */
+  bin?: string;
 }
 
 export interface RunResult {
@@ -101,7 +103,7 @@ function result(args: readonly string[], code: number | null, stdout: string, st
 export function runKeyward(store: string, args: readonly string[], options: RunOptions = {}): RunResult {
   assertBuilt();
   const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const child = spawnSync(process.execPath, [BIN, ...args], {
+  const child = spawnSync(process.execPath, [options.bin ?? BIN, ...args], {
     cwd: options.cwd ?? os.tmpdir(),
     env: environment(store, options),
     input: options.input,
@@ -122,7 +124,7 @@ export function startKeyward(store: string, args: readonly string[], options: Ru
   assertBuilt();
   const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(process.execPath, [options.bin ?? BIN, ...args], {
       cwd: options.cwd ?? os.tmpdir(),
       env: environment(store, options),
       stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],

@@ -1,0 +1,59 @@
+/**
+ * bin/run.js when the build has no check bundle (dist/check-fast.js), as
+ * after `tsc` alone: `check` must still answer, through oclif, with the
+ * same output and exit code, not fail on the missing file.
+ */
+import {copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {fileURLToPath} from 'node:url';
+
+import {expect} from 'chai';
+
+import {NOW, Workspace} from './harness.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** A copy of the installed tool whose dist/ lacks the check bundle; everything else is linked to this checkout. */
+function toolWithoutBundle(): {dir: string; bin: string} {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'keyward-nobundle-'));
+  for (const name of ['package.json', '.oclifrc', 'oclif.manifest.json', 'node_modules']) symlinkSync(path.join(ROOT, name), path.join(dir, name));
+  mkdirSync(path.join(dir, 'dist'));
+  for (const name of readdirSync(path.join(ROOT, 'dist'))) {
+    if (name !== 'check-fast.js') symlinkSync(path.join(ROOT, 'dist', name), path.join(dir, 'dist', name));
+  }
+  mkdirSync(path.join(dir, 'bin'));
+  copyFileSync(path.join(ROOT, 'bin', 'run.js'), path.join(dir, 'bin', 'run.js'));
+  return {dir, bin: path.join(dir, 'bin', 'run.js')};
+}
+
+describe('bin/run.js without the check bundle', () => {
+  it('answers check through oclif with the same output and exit codes', () => {
+    const tool = toolWithoutBundle();
+    try {
+      const ws = Workspace.create();
+      expect(ws.run(['keys', 'create', 'billing', '--type', 'api'], {now: NOW}).code).to.equal(0);
+      expect(ws.run(['authorize', '203.0.113.0/24'], {now: NOW}).code).to.equal(0);
+      expect(ws.run(['activate', '--api', '--force'], {now: NOW}).code).to.equal(0);
+      const cases: string[][] = [
+        ['check', 'billing', '203.0.113.7', '--json'],
+        ['check', 'billing', '198.51.100.1'],
+        ['check', 'nobody', '203.0.113.7'],
+        ['check', 'billing', '203.0.113.300'],
+      ];
+      for (const args of cases) {
+        const fast = ws.run(args, {now: NOW});
+        const fallback = ws.run(args, {now: NOW, bin: tool.bin});
+        expect({code: fallback.code, stdout: fallback.stdout, stderr: fallback.stderr}, args.join(' ')).to.deep.equal({
+          code: fast.code,
+          stdout: fast.stdout,
+          stderr: fast.stderr,
+        });
+      }
+      // The cases above cover every exit code a check has: allow, deny, bad input.
+      expect(cases.map((args) => ws.run(args, {now: NOW, bin: tool.bin}).code)).to.deep.equal([0, 1, 2, 2]);
+    } finally {
+      rmSync(tool.dir, {recursive: true, force: true});
+    }
+  });
+});
