@@ -12,7 +12,7 @@
 import {Readable} from 'node:stream';
 import type {ChalkInstance} from 'chalk';
 import {MAX_IPV6_TEXT, NOT_ACCEPTED, scanAddressBytes, writeIPv6Bytes} from '../core/address-bytes.js';
-import {Decision, decide, KeyPolicy, Ruling, Verdict} from '../core/decision.js';
+import {Decision, decide, KeyPolicy, Reason, Ruling, Verdict} from '../core/decision.js';
 import {DecisionTable} from '../core/decision-table.js';
 import {InputError} from '../core/errors.js';
 import {MAX_LINE_LENGTH} from './input.js';
@@ -143,16 +143,21 @@ class DecisionWriter {
   private readonly heads: Buffer[] = [];
   private readonly headOf = new Map<Verdict, number>();
   /**
-   * Each outcome as one record in one buffer, so that writing a decision reads
-   * one place: a byte with its head (bits 0-6) and whether it misses `wanted`
-   * (bit 7), three bytes of length, then the text after the address.
+   * Each outcome as one small record in one buffer, so that writing a
+   * decision reads little memory that is not already at hand: a byte with its
+   * head (bits 0-6) and whether it misses `wanted` (bit 7), a byte with the
+   * number + 1 of its opening (0: none), three bytes of length, then the rest
+   * of the text after the address.
    */
   private arena: Buffer;
   private arenaUsed = 0;
-  /** The JSON text after the address and before the matched entries, by decision and reason. */
-  private readonly opens = new Map<string, Buffer>();
+  /** The JSON texts after the address and before the matched entries, one for each decision and reason, and where each is. */
+  private readonly openings: Buffer[] = [];
+  private readonly openingOf = new Map<Reason, number>();
   private readonly close: Buffer;
-  private buffer = Buffer.allocUnsafe(BLOCK);
+  private buffer: Buffer = Buffer.allocUnsafe(BLOCK);
+  /** Blocks the output is done with, to be filled again. */
+  private readonly spare: Buffer[] = [];
   private at = 0;
   /** A write waiting for the output to drain, to be awaited before the next decision. */
   private pending: Promise<void> | void = undefined;
@@ -306,12 +311,13 @@ class DecisionWriter {
       this.unmapped[0] = words[3];
       record = this.table.lookup(4, this.unmapped);
     } else record = this.table.lookup(family, words);
-    let arena = this.arena;
+    const arena = this.arena;
     const flags = arena[record];
-    const length = arena[record + 1] | (arena[record + 2] << 8) | (arena[record + 3] << 16);
+    const opening = arena[record + 1];
+    const length = arena[record + 2] | (arena[record + 3] << 8) | (arena[record + 4] << 16);
     const before = this.heads[flags & 0x7f];
-    this.room(2 + before.length + MAX_IPV6_TEXT + length);
-    arena = this.arena;
+    const open = opening === 0 ? null : this.openings[opening - 1];
+    this.room(2 + before.length + MAX_IPV6_TEXT + (open === null ? 0 : open.length) + length);
     const out = this.buffer;
     let at = this.at;
     if (this.jsonArray) {
@@ -324,7 +330,11 @@ class DecisionWriter {
     if (family === 4) {
       for (let i = start; i < end; i++) out[at++] = chunk[i];
     } else at = writeIPv6Bytes(words, out, at);
-    const from = record + 4;
+    if (open !== null) {
+      out.set(open, at);
+      at += open.length;
+    }
+    const from = record + 5;
     const to = from + length;
     for (let i = from; i < to; i++) out[at++] = arena[i];
     this.at = at;
@@ -334,44 +344,59 @@ class DecisionWriter {
 
   /** Renders a new outcome around the address, once. */
   private prepare(ruling: Ruling<string>): number {
-    const d: Ruled = {key: this.policy.key.name, ...ruling};
-    let head = this.headOf.get(d.decision);
+    let head = this.headOf.get(ruling.decision);
     if (head === undefined) {
-      head = this.heads.push(Buffer.from(this.layout.before(d))) - 1;
-      this.headOf.set(d.decision, head);
+      head = this.heads.push(Buffer.from(this.layout.before(this.ruled(ruling)))) - 1;
+      this.headOf.set(ruling.decision, head);
     }
-    const record = this.putAfter(d);
-    const length = this.arenaUsed - record - 4;
+    const record = this.putAfter(ruling);
+    const length = this.arenaUsed - record - 5;
     if (length >= 1 << 24) throw new RangeError('internal error: a decision too long to keep');
     const arena = this.arena;
-    arena[record] = head | (d.decision !== this.wanted ? 0x80 : 0);
-    arena[record + 1] = length & 255;
-    arena[record + 2] = (length >>> 8) & 255;
-    arena[record + 3] = length >>> 16;
+    arena[record] = head | (ruling.decision !== this.wanted ? 0x80 : 0);
+    arena[record + 2] = length & 255;
+    arena[record + 3] = (length >>> 8) & 255;
+    arena[record + 4] = length >>> 16;
     return record;
   }
 
-  /** Writes a record for the text after the address into the arena (its first four bytes left to the caller); returns where it starts. */
-  private putAfter(d: Ruled): number {
+  /** The decision as the layout takes it. */
+  private ruled(ruling: Ruling<string>): Ruled {
+    return {key: this.policy.key.name, decision: ruling.decision, reason: ruling.reason, matched: ruling.matched};
+  }
+
+  /** The number + 1 of the opening for a ruling's reason (which names its decision), or 0 when there are too many to number in a byte. */
+  private opening(open: (d: Ruled) => string, ruling: Ruling<string>): number {
+    let at = this.openingOf.get(ruling.reason);
+    if (at === undefined) {
+      at = this.openings.length < 255 ? this.openings.push(Buffer.from(open(this.ruled(ruling)))) : 0;
+      this.openingOf.set(ruling.reason, at);
+    }
+    return at;
+  }
+
+  /** Writes a record for the text after the address into the arena (its bytes 0 and 2-4 left to the caller); returns where it starts. */
+  private putAfter(ruling: Ruling<string>): number {
     const list = this.layout.list;
+    const matched = ruling.matched;
     if (list !== null) {
-      const key = `${d.decision} ${d.reason}`;
-      let open = this.opens.get(key);
-      if (open === undefined) {
-        open = Buffer.from(list.open(d));
-        this.opens.set(key, open);
-      }
-      let size = 4 + open.length + this.close.length;
-      for (const text of d.matched) size += text.length + 3;
+      const opening = this.opening(list.open, ruling);
+      const inline = opening === 0 ? Buffer.from(list.open(this.ruled(ruling))) : null;
+      let size = 5 + (inline === null ? 0 : inline.length) + this.close.length;
+      for (const text of matched) size += text.length + 3;
       this.arenaRoom(size);
       const arena = this.arena;
       const record = this.arenaUsed;
-      arena.set(open, record + 4);
-      let at = record + 4 + open.length;
-      for (let i = 0; i < d.matched.length && at >= 0; i++) {
+      arena[record + 1] = opening;
+      let at = record + 5;
+      if (inline !== null) {
+        arena.set(inline, at);
+        at += inline.length;
+      }
+      for (let i = 0; i < matched.length && at >= 0; i++) {
         if (i > 0) arena[at++] = 44; // ,
         arena[at++] = 34; // "
-        at = putPlain(d.matched[i], arena, at);
+        at = putPlain(matched[i], arena, at);
         if (at >= 0) arena[at++] = 34;
       }
       if (at >= 0) {
@@ -381,10 +406,11 @@ class DecisionWriter {
       }
     }
     // Anything else (human text, colours, texts JSON must escape) as a string.
-    const text = this.layout.after(d);
-    this.arenaRoom(4 + Buffer.byteLength(text));
+    const text = this.layout.after(this.ruled(ruling));
+    this.arenaRoom(5 + Buffer.byteLength(text));
     const record = this.arenaUsed;
-    this.arenaUsed += 4 + this.arena.write(text, record + 4);
+    this.arena[record + 1] = 0;
+    this.arenaUsed += 5 + this.arena.write(text, record + 5);
     return record;
   }
 
@@ -399,12 +425,23 @@ class DecisionWriter {
   /** Makes room for `length` more bytes, passing the block on when it is full. */
   private room(length: number): void {
     if (this.at + length <= this.buffer.length) return;
-    const block = this.buffer.subarray(0, this.at);
-    this.buffer = Buffer.allocUnsafe(Math.max(BLOCK, length));
+    const full = this.buffer;
+    const block = full.subarray(0, this.at);
+    this.buffer = length <= BLOCK ? this.block() : Buffer.allocUnsafe(length);
     this.at = 0;
     if (block.length === 0) return;
-    const written = write(this.out, block);
+    const written = this.pass(full, block);
     if (written !== undefined) this.pending = this.pending === undefined ? written : Promise.all([this.pending, written]).then(() => undefined);
+  }
+
+  /** An empty block of BLOCK bytes, one the output is done with when there is one. */
+  private block(): Buffer {
+    return this.spare.pop() ?? Buffer.allocUnsafe(BLOCK);
+  }
+
+  /** Writes `block`, the start of `full`, and keeps `full` to fill again once the output is done with it. */
+  private pass(full: Buffer, block: Buffer): Promise<void> | void {
+    return write(this.out, block, full.length === BLOCK ? () => this.spare.push(full) : undefined);
   }
 
   private async settle(): Promise<void> {
@@ -419,10 +456,11 @@ class DecisionWriter {
   async flush(): Promise<void> {
     await this.settle();
     if (this.at === 0) return;
-    const block = this.buffer.subarray(0, this.at);
-    this.buffer = Buffer.allocUnsafe(BLOCK);
+    const full = this.buffer;
+    const block = full.subarray(0, this.at);
+    this.buffer = this.block();
     this.at = 0;
-    await write(this.out, block);
+    await this.pass(full, block);
   }
 
   async finish(): Promise<DecisionTally> {

@@ -152,7 +152,7 @@ export function ruling<T>(policy: KeyPolicy, own: T[] | null, account: () => T[]
   const matched = own ?? [];
   if (own !== null && own.length === 0) return {decision: 'deny', reason: 'not-in-key-allowlist', matched};
   const inAccount = account();
-  if (inAccount.length > 0) return {decision: 'allow', reason: 'authorized', matched: [...matched, ...inAccount]};
+  if (inAccount.length > 0) return {decision: 'allow', reason: 'authorized', matched: matched.length === 0 ? inAccount : [...matched, ...inAccount]};
   switch (policy.state) {
     case 'active':
       return {decision: 'deny', reason: 'not-authorized', matched};
