@@ -9,7 +9,9 @@
 import {Policy, Verdict} from '../core/decision.js';
 import {InputError} from '../core/errors.js';
 import {readIndexCache} from '../store/index-cache.js';
-import {writeDecisions} from './check-stream.js';
+import {fstatSync} from 'node:fs';
+import {Readable} from 'node:stream';
+import {DescriptorInput, writeDecisions} from './check-stream.js';
 import {now} from './clock.js';
 import {EXIT} from './exit-codes.js';
 import {stdinIsPiped} from './input.js';
@@ -50,7 +52,7 @@ export async function runCheck(request: CheckRequest): Promise<void> {
   const {count, misses} = await writeDecisions({
     policy: policy.forKey(policy.findKey(request.key)),
     addresses: addresses.flatMap((text, i) => (text === '-' ? [] : [{text, where: `argument ${i + 2}`}])),
-    stream: fromStdin ? process.stdin : null,
+    stream: fromStdin ? stdinInput() : null,
     out: process.stdout,
     format: ndjson ? 'ndjson' : json ? 'json' : 'human',
     single: json && !fromStdin && addresses.length === 1,
@@ -65,6 +67,23 @@ export async function runCheck(request: CheckRequest): Promise<void> {
     }
     process.exitCode = EXIT.denied;
   }
+}
+
+/**
+ * Stdin as check reads it: a file or a pipe straight from its descriptor
+ * (process.stdin, once made, would read it through another thread and set
+ * a pipe non-blocking), anything else (a terminal, a socket) as a stream.
+ */
+function stdinInput(): Readable | DescriptorInput {
+  if (process.platform !== 'win32') {
+    try {
+      const stats = fstatSync(0);
+      if (stats.isFile() || stats.isFIFO()) return {fd: 0, pipe: !stats.isFile(), stream: () => process.stdin};
+    } catch {
+      // (An unusual stdin: read as a stream, which reports its own errors.)
+    }
+  }
+  return process.stdin;
 }
 
 /**

@@ -9,6 +9,7 @@
  * BOM, non-ASCII, refused, too long) is decoded and goes the way of an
  * argument, through `decide`, so that both ways print the same bytes.
  */
+import {readSync} from 'node:fs';
 import {Readable} from 'node:stream';
 import type {ChalkInstance} from 'chalk';
 import {MAX_IPV6_TEXT, NOT_ACCEPTED, scanAddressBytes, writeIPv6Bytes} from '../core/address-bytes.js';
@@ -21,6 +22,9 @@ import {write} from './write.js';
 /** Output is written in blocks of about this many bytes (and, for line formats, whenever input pauses). */
 const BLOCK = 1 << 18;
 
+/** Plain addresses are decided this many at a time (see decideBatch). */
+const BATCH = 1024;
+
 /** The rendered outcomes are kept in one buffer, sized to the lists at first, that grows. */
 const ARENA_MIN = 1 << 16;
 const ARENA_MAX = 1 << 23;
@@ -31,8 +35,8 @@ export interface DecisionRun {
   policy: KeyPolicy;
   /** Addresses given as arguments, with `-` already removed; `where` names each for errors. */
   addresses: {text: string; where: string}[];
-  /** The stream to read addresses from, one a line (`#` comments and blank lines skipped), or null. */
-  stream: Readable | null;
+  /** Where to read addresses from, one a line (`#` comments and blank lines skipped): a stream, a file descriptor, or nothing. */
+  stream: Readable | DescriptorInput | null;
   out: NodeJS.WritableStream;
   format: DecisionFormat;
   /** Under `json`: one object (not an array), for exactly one argument address and no stream. */
@@ -40,6 +44,15 @@ export interface DecisionRun {
   wanted: Verdict;
   /** Colours for the human format. */
   colour: ChalkInstance;
+}
+
+/** A file or a pipe to read with blocking reads (see DecisionWriter.readDescriptor). */
+export interface DescriptorInput {
+  fd: number;
+  /** A pipe's reads may wait for its writer; a file's never do. */
+  pipe: boolean;
+  /** The same input as a stream, to read on with should the descriptor turn out to be non-blocking. */
+  stream: () => Readable;
 }
 
 export interface DecisionTally {
@@ -58,7 +71,8 @@ export async function writeDecisions(run: DecisionRun): Promise<DecisionTally> {
   const writer = new DecisionWriter(run);
   try {
     for (const {text, where} of run.addresses) await writer.addText(text, where);
-    if (run.stream) await writer.readStream(run.stream);
+    if (run.stream instanceof Readable) await writer.readStream(run.stream);
+    else if (run.stream !== null) await writer.readDescriptor(run.stream);
   } catch (error) {
     if (error instanceof InputError && run.format !== 'json') await writer.flush();
     throw error;
@@ -111,6 +125,7 @@ function putPlain(text: string, out: Buffer, at: number): number {
 }
 
 const LF = 10;
+const EMPTY = Buffer.alloc(0);
 const CR = 13;
 const HASH = 35;
 
@@ -129,6 +144,9 @@ function tooLong(line: number): InputError {
  * UTF-16 unit.
  */
 const SURELY_TOO_LONG = 3 * MAX_LINE_LENGTH + 3;
+
+/** Reads of a file descriptor are this large: a line that may yet be an address always fits, many times over. */
+const READ = Math.max(1 << 18, 4 * SURELY_TOO_LONG);
 
 class DecisionWriter {
   private readonly policy: KeyPolicy;
@@ -166,7 +184,18 @@ class DecisionWriter {
   /** Lines read so far from the stream. */
   private line = 0;
   private readonly words = new Uint32Array(4);
-  private readonly unmapped = new Uint32Array(4);
+  /** The batch of plain addresses being decided: family as scanned, where each is in its chunk, its words, its outcome. */
+  private readonly batchKinds = new Uint8Array(BATCH);
+  private readonly batchStarts = new Int32Array(BATCH);
+  private readonly batchEnds = new Int32Array(BATCH);
+  private readonly batchWords = new Uint32Array(4 * BATCH);
+  private readonly batchRecords = new Int32Array(BATCH);
+  /** The IPv4 addresses of the batch (4-in-6 unmapped), where each is in the batch, and their outcomes. */
+  private readonly batchIPv4 = new Uint32Array(BATCH);
+  private readonly batchIPv4Of = new Int32Array(BATCH);
+  private readonly batchIPv4Records = new Int32Array(BATCH);
+  /** Kept so that the reads of the records are not optimized away. */
+  touched = 0;
 
   constructor(private readonly run: DecisionRun) {
     this.policy = run.policy;
@@ -208,9 +237,48 @@ class DecisionWriter {
     this.at += this.buffer.write(rendered, this.at);
   }
 
-  /** Reads the stream line by line (see eachLine in input.ts for the rules this keeps). */
-  async readStream(stream: Readable): Promise<void> {
-    let carry: Buffer | null = null;
+  /**
+   * Reads a file or a pipe with blocking reads into one buffer: no hand-off
+   * to another thread and no new buffer for each read. Before each read of a
+   * pipe (which may wait for its writer) the decisions so far are passed on,
+   * as readStream does when its input pauses. A descriptor that turns out to
+   * be non-blocking (EAGAIN) is read on as a stream.
+   */
+  async readDescriptor(input: DescriptorInput): Promise<void> {
+    const buffer = Buffer.allocUnsafe(READ);
+    // The bytes of an unfinished line, at the start of the buffer.
+    let kept = 0;
+    for (;;) {
+      if (input.pipe && this.lineFormat) await this.flush();
+      let read: number;
+      try {
+        read = readSync(input.fd, buffer, kept, READ - kept, null);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+        await this.readStream(input.stream(), kept > 0 ? Buffer.from(buffer.subarray(0, kept)) : null);
+        return;
+      }
+      if (read === 0) break;
+      const chunk = buffer.subarray(0, kept + read);
+      let from = 0;
+      for (;;) {
+        from = this.lines(chunk, from);
+        if (this.pending === undefined) break;
+        await this.settle();
+      }
+      kept = chunk.length - from;
+      if (kept > SURELY_TOO_LONG) throw tooLong(this.line + 1);
+      buffer.copyWithin(0, from, chunk.length);
+    }
+    if (kept > 0) {
+      this.line++;
+      this.oneLine(buffer, 0, kept);
+      await this.settle();
+    }
+  }
+
+  /** Reads the stream line by line (see eachLine in input.ts for the rules this keeps), after the unfinished line `carry` when there is one. */
+  async readStream(stream: Readable, carry: Buffer | null = null): Promise<void> {
     for await (const piece of stream) {
       const chunk: Buffer = typeof piece === 'string' ? Buffer.from(piece) : (piece as Buffer);
       let from = 0;
@@ -247,20 +315,135 @@ class DecisionWriter {
     }
   }
 
-  /** Decides the whole lines of chunk[from, …); returns where the first unfinished line starts, or stops early when a write must be awaited. */
+  /**
+   * Decides the whole lines of chunk[from, …); returns where the first
+   * unfinished line starts, or stops early when a write must be awaited.
+   * Plain addresses are decided in batches (see BATCH); any other line is
+   * taken alone, after the batch before it.
+   */
   private lines(chunk: Buffer, from: number): number {
     const end = chunk.length;
+    const words = this.words;
+    const kinds = this.batchKinds;
+    const starts = this.batchStarts;
+    const ends = this.batchEnds;
+    const batchWords = this.batchWords;
     let start = from;
+    let n = 0;
     while (start < end) {
       let newline = start;
       while (newline < end && chunk[newline] !== LF) newline++;
-      if (newline === end) return start;
+      if (newline === end) break;
       this.line++;
-      this.oneLine(chunk, start, newline);
-      start = newline + 1;
+      let stop = newline;
+      if (stop > start && chunk[stop - 1] === CR) stop--;
+      // (A BOM on line 1 is never part of an address: such a line goes the other way.)
+      const family = scanAddressBytes(chunk, start, stop, words);
+      if (family !== NOT_ACCEPTED) {
+        kinds[n] = family;
+        starts[n] = start;
+        ends[n] = stop;
+        const w = 4 * n;
+        batchWords[w] = words[0];
+        batchWords[w + 1] = words[1];
+        batchWords[w + 2] = words[2];
+        batchWords[w + 3] = words[3];
+        start = newline + 1;
+        if (++n < BATCH) continue;
+        this.decideBatch(chunk, n);
+        n = 0;
+      } else {
+        if (n > 0) this.decideBatch(chunk, n);
+        n = 0;
+        this.otherLine(chunk, start, newline);
+        start = newline + 1;
+      }
       if (this.pending !== undefined) return start;
     }
+    if (n > 0) this.decideBatch(chunk, n);
     return start;
+  }
+
+  /**
+   * Decides the first n plain addresses of the batch, scanned from `chunk`:
+   * all their lookups first, then all their writing, so that each loop keeps
+   * to its own memory (the index, then the output).
+   */
+  private decideBatch(chunk: Buffer, n: number): void {
+    const table = this.table;
+    const kinds = this.batchKinds;
+    const batchWords = this.batchWords;
+    const records = this.batchRecords;
+    const words = this.words;
+    const v4 = this.batchIPv4;
+    const v4Of = this.batchIPv4Of;
+    let m = 0;
+    for (let i = 0; i < n; i++) {
+      const w = 4 * i;
+      if (kinds[i] === 4) {
+        v4[m] = batchWords[w];
+        v4Of[m++] = i;
+      } else if (batchWords[w] === 0 && batchWords[w + 1] === 0 && batchWords[w + 2] === 0xffff) {
+        // 4-in-6 is decided as its IPv4 address and reported in the canonical mapped form.
+        v4[m] = batchWords[w + 3];
+        v4Of[m++] = i;
+      } else {
+        words[0] = batchWords[w];
+        words[1] = batchWords[w + 1];
+        words[2] = batchWords[w + 2];
+        words[3] = batchWords[w + 3];
+        records[i] = table.lookup(6, words);
+      }
+    }
+    const v4Records = this.batchIPv4Records;
+    table.lookupIPv4Many(v4, m, v4Records);
+    for (let j = 0; j < m; j++) records[v4Of[j]] = v4Records[j];
+    // Read each outcome's record once here, where the reads overlap, so that the writing below finds them at hand.
+    const arena = this.arena;
+    let seen = 0;
+    for (let i = 0; i < n; i++) seen |= arena[records[i]];
+    this.touched = seen;
+    const starts = this.batchStarts;
+    const ends = this.batchEnds;
+    const heads = this.heads;
+    const openings = this.openings;
+    const jsonArray = this.jsonArray;
+    let out = this.buffer;
+    let at = this.at;
+    let misses = 0;
+    for (let i = 0; i < n; i++) {
+      const record = records[i];
+      const flags = arena[record];
+      const opening = arena[record + 1];
+      const length = arena[record + 2] | (arena[record + 3] << 8) | (arena[record + 4] << 16);
+      const before = heads[flags & 0x7f];
+      const open = opening === 0 ? EMPTY : openings[opening - 1];
+      const most = 2 + before.length + MAX_IPV6_TEXT + open.length + length;
+      if (at + most > out.length) {
+        this.at = at;
+        this.room(most);
+        out = this.buffer;
+        at = this.at;
+      }
+      if (jsonArray) {
+        out[at++] = this.count + i > 0 ? 44 : 91; // , or [
+        out[at++] = LF;
+      }
+      out.set(before, at);
+      at += before.length;
+      if (kinds[i] === 4) {
+        const end = ends[i];
+        for (let c = starts[i]; c < end; c++) out[at++] = chunk[c];
+      } else at = writeIPv6Bytes(batchWords, out, at, 4 * i);
+      out.set(open, at);
+      at += open.length;
+      const to = record + 5 + length;
+      for (let c = record + 5; c < to; c++) out[at++] = arena[c];
+      misses += flags >>> 7;
+    }
+    this.at = at;
+    this.count += n;
+    this.missCount += misses;
   }
 
   /** One line: chunk[start, newline), without its LF. */
@@ -302,44 +485,13 @@ class DecisionWriter {
     this.decideText(text, `line ${this.line}`);
   }
 
-  /** Writes the decision for the address scanned from chunk[start, end). */
+  /** Writes the decision for the address scanned from chunk[start, end) into this.words. */
   private decideBytes(chunk: Buffer, start: number, end: number, family: 4 | 6): void {
-    const words = this.words;
-    let record: number;
-    if (family === 6 && words[0] === 0 && words[1] === 0 && words[2] === 0xffff) {
-      // 4-in-6 is decided as its IPv4 address and reported in the canonical mapped form.
-      this.unmapped[0] = words[3];
-      record = this.table.lookup(4, this.unmapped);
-    } else record = this.table.lookup(family, words);
-    const arena = this.arena;
-    const flags = arena[record];
-    const opening = arena[record + 1];
-    const length = arena[record + 2] | (arena[record + 3] << 8) | (arena[record + 4] << 16);
-    const before = this.heads[flags & 0x7f];
-    const open = opening === 0 ? null : this.openings[opening - 1];
-    this.room(2 + before.length + MAX_IPV6_TEXT + (open === null ? 0 : open.length) + length);
-    const out = this.buffer;
-    let at = this.at;
-    if (this.jsonArray) {
-      if (this.count > 0) out[at++] = 44; // ,
-      else out[at++] = 91; // [
-      out[at++] = LF;
-    }
-    out.set(before, at);
-    at += before.length;
-    if (family === 4) {
-      for (let i = start; i < end; i++) out[at++] = chunk[i];
-    } else at = writeIPv6Bytes(words, out, at);
-    if (open !== null) {
-      out.set(open, at);
-      at += open.length;
-    }
-    const from = record + 5;
-    const to = from + length;
-    for (let i = from; i < to; i++) out[at++] = arena[i];
-    this.at = at;
-    this.count++;
-    if (flags & 0x80) this.missCount++;
+    this.batchKinds[0] = family;
+    this.batchStarts[0] = start;
+    this.batchEnds[0] = end;
+    this.batchWords.set(this.words);
+    this.decideBatch(chunk, 1);
   }
 
   /** Renders a new outcome around the address, once. */
@@ -439,9 +591,21 @@ class DecisionWriter {
     return this.spare.pop() ?? Buffer.allocUnsafe(BLOCK);
   }
 
-  /** Writes `block`, the start of `full`, and keeps `full` to fill again once the output is done with it. */
+  /**
+   * Writes `block`, the start of `full`, and keeps `full` to fill again once
+   * the output is done with it: at once when the output holds nothing after
+   * the write (a file, or a pipe that took it all), else at its callback.
+   */
   private pass(full: Buffer, block: Buffer): Promise<void> | void {
-    return write(this.out, block, full.length === BLOCK ? () => this.spare.push(full) : undefined);
+    if (full.length !== BLOCK) return write(this.out, block);
+    let kept = false;
+    const keep = () => {
+      if (!kept) this.spare.push(full);
+      kept = true;
+    };
+    const written = write(this.out, block, keep);
+    if ((this.out as {writableLength?: number}).writableLength === 0) keep();
+    return written;
   }
 
   private async settle(): Promise<void> {

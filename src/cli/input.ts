@@ -5,6 +5,7 @@
  * length so that no input can exhaust memory.
  */
 import {createReadStream} from 'node:fs';
+import {isatty} from 'node:tty';
 import {Readable} from 'node:stream';
 import {StringDecoder} from 'node:string_decoder';
 import {EntryInput, splitEntryLine} from '../core/allowlist.js';
@@ -102,9 +103,9 @@ export function openFile(file: string): Readable {
   return createReadStream(file, {highWaterMark: 1 << 20});
 }
 
-/** Whether stdin is piped or redirected, rather than a terminal. */
+/** Whether stdin is piped or redirected, rather than a terminal (asked of the descriptor: process.stdin is not made for it). */
 export function stdinIsPiped(): boolean {
-  return !process.stdin.isTTY;
+  return !isatty(0);
 }
 
 /** Entries given as arguments, each named by its position. */

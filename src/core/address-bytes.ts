@@ -156,14 +156,15 @@ export function writeIPv4Bytes(value: number, out: Uint8Array, at: number): numb
 const MAPPED_PREFIX = Uint8Array.from('::ffff:', (c) => c.charCodeAt(0));
 
 /**
- * Writes formatIPv6(words) into out at `at` (RFC 5952; mapped addresses with
- * a dotted tail) and returns the position after it. Needs MAX_IPV6_TEXT bytes.
+ * Writes formatIPv6(words[from..from+3]) into out at `at` (RFC 5952; mapped
+ * addresses with a dotted tail) and returns the position after it. Needs
+ * MAX_IPV6_TEXT bytes.
  */
-export function writeIPv6Bytes(words: ArrayLike<number>, out: Uint8Array, at: number): number {
-  const w0 = words[0];
-  const w1 = words[1];
-  const w2 = words[2];
-  const w3 = words[3];
+export function writeIPv6Bytes(words: ArrayLike<number>, out: Uint8Array, at: number, from = 0): number {
+  const w0 = words[from];
+  const w1 = words[from + 1];
+  const w2 = words[from + 2];
+  const w3 = words[from + 3];
   if (w0 === 0 && w1 === 0 && w2 === 0xffff) {
     out.set(MAPPED_PREFIX, at);
     return writeIPv4Bytes(w3, out, at + MAPPED_PREFIX.length);

@@ -36,9 +36,8 @@ class IPv4Locator {
     while (h <= 65536) this.firstAt[h++] = n;
   }
 
-  /** The sorted position of the innermost entry containing words[0] (live or not), or -1. */
-  innermost(words: Uint32Array): number {
-    const a = words[0];
+  /** The sorted position of the innermost entry containing the address `a` (live or not), or -1. */
+  innermost(a: number): number {
     const cells = this.cells;
     const h = a >>> 16;
     let lo = this.firstAt[h];
@@ -54,6 +53,32 @@ class IPv4Locator {
     }
     while (found >= 0 && cells[4 * found + 1] < a) found = cells[4 * found + 2] - 1;
     return found;
+  }
+
+  /**
+   * innermost(values[i]) into found[i] for every i below count, in two
+   * passes (every bucket first, then every search) so that the memory reads
+   * for different addresses overlap instead of waiting on one another.
+   */
+  innermostMany(values: Uint32Array, count: number, found: Int32Array): void {
+    const firstAt = this.firstAt;
+    for (let i = 0; i < count; i++) found[i] = firstAt[values[i] >>> 16];
+    const cells = this.cells;
+    for (let i = 0; i < count; i++) {
+      const a = values[i];
+      let lo = found[i];
+      let hi = firstAt[(a >>> 16) + 1] - 1;
+      let at = lo - 1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >>> 1;
+        if (cells[4 * mid] <= a) {
+          at = mid;
+          lo = mid + 1;
+        } else hi = mid - 1;
+      }
+      while (at >= 0 && cells[4 * at + 1] < a) at = cells[4 * at + 2] - 1;
+      found[i] = at;
+    }
   }
 }
 
@@ -98,7 +123,7 @@ class Locator {
 
   /** For an address scanned and unmapped into `words`. */
   innermost(family: Family, words: Uint32Array): number {
-    return family === 4 ? this.v4.innermost(words) : innermost6(this.index.compiled.arrays.v6, words);
+    return family === 4 ? this.v4.innermost(words[0]) : innermost6(this.index.compiled.arrays.v6, words);
   }
 
   /** The texts of the entries live at `nowMs` from sorted position `at` outwards, outermost first (as EntryIndex.matchedTexts). */
@@ -127,6 +152,7 @@ export class DecisionTable {
   private readonly byAccount: Record<Family, Int32Array>;
   /** Prepared number by (key-list position, account position, family), for keys with a list. */
   private readonly byPair = new Map<number, number>();
+  private readonly scratch = new Uint32Array(4);
 
   constructor(
     readonly policy: KeyPolicy,
@@ -142,18 +168,43 @@ export class DecisionTable {
 
   /** The prepared number of the outcome for an address scanned and unmapped into `words` (see `scanDecisionAddress`). */
   lookup(family: Family, words: Uint32Array): number {
-    if (family === 4 && this.own === null) {
-      // The common case, with the prepared number + 1 kept beside the entry's bounds.
-      const v4 = this.account.ipv4;
-      const at = v4.innermost(words);
-      const cell = 4 * at + 3;
-      const known = at < 0 ? this.byAccount[4][0] : v4.cells[cell];
-      if (known > 0) return known - 1;
-      const prepared = this.add(null, 4, at);
-      if (at < 0) this.byAccount[4][0] = prepared + 1;
-      else v4.cells[cell] = prepared + 1;
-      return prepared;
+    return family === 4 ? this.lookupIPv4(words[0]) : this.lookupAny(6, words);
+  }
+
+  /** lookup(4, [a]), without the array. */
+  lookupIPv4(a: number): number {
+    if (this.own !== null) {
+      this.scratch[0] = a;
+      return this.lookupAny(4, this.scratch);
     }
+    // The common case, with the prepared number + 1 kept beside the entry's bounds.
+    const v4 = this.account.ipv4;
+    const at = v4.innermost(a);
+    const cell = 4 * at + 3;
+    const known = at < 0 ? this.byAccount[4][0] : v4.cells[cell];
+    if (known > 0) return known - 1;
+    const prepared = this.add(null, 4, at);
+    if (at < 0) this.byAccount[4][0] = prepared + 1;
+    else v4.cells[cell] = prepared + 1;
+    return prepared;
+  }
+
+  /** lookupIPv4(values[i]) into out[i] for every i below count; faster than one at a time. */
+  lookupIPv4Many(values: Uint32Array, count: number, out: Int32Array): void {
+    if (this.own === null) {
+      const v4 = this.account.ipv4;
+      v4.innermostMany(values, count, out);
+      const cells = v4.cells;
+      const outside = this.byAccount[4][0];
+      // The prepared number + 1, or 0 for an outcome not ruled yet.
+      for (let i = 0; i < count; i++) out[i] = out[i] < 0 ? outside : cells[4 * out[i] + 3];
+      for (let i = 0; i < count; i++) out[i] = out[i] > 0 ? out[i] - 1 : this.lookupIPv4(values[i]);
+      return;
+    }
+    for (let i = 0; i < count; i++) out[i] = this.lookupIPv4(values[i]);
+  }
+
+  private lookupAny(family: Family, words: Uint32Array): number {
     const account = this.account.innermost(family, words);
     if (this.own === null) {
       const slots = this.byAccount[family];

@@ -140,11 +140,18 @@ async function fast(c: Case, chunks: Buffer[], slow: boolean): Promise<Outcome> 
       wanted: c.wanted,
       colour: c.colour,
     });
+    await ended(stream);
     return {stdout: bytes(), tally, error: null};
   } catch (error) {
     if (!(error instanceof InputError)) throw error;
+    await ended(stream);
     return {stdout: bytes(), tally: null, error: error.message};
   }
+}
+
+/** Once the sink has taken every write (a slow sink may still hold some when writeDecisions resolves, as a pipe would). */
+async function ended(stream: Writable): Promise<void> {
+  await new Promise<void>((resolve) => stream.end(() => resolve()));
 }
 
 /** Cuts `bytes` at the given points (taken modulo its length). */

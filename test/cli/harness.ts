@@ -11,7 +11,7 @@ import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = path.join(ROOT, 'bin', 'run.js');
+export const BIN = path.join(ROOT, 'bin', 'run.js');
 
 /** A subprocess that has not finished by then is killed and the test fails. */
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -52,7 +52,7 @@ function assertBuilt(): void {
 }
 
 /** The environment of a run: the test's own, minus anything that would change keyward's behaviour. */
-function environment(store: string, options: RunOptions): NodeJS.ProcessEnv {
+export function environment(store: string, options: RunOptions = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) {
     // KEYWARD_* would leak the developer's store or clock; colour and the test runner's loaders do not belong to a user's shell.
