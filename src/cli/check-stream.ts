@@ -22,6 +22,13 @@ import {write} from './write.js';
 /** Output is written in blocks of about this many bytes (and, for line formats, whenever input pauses). */
 const BLOCK = 1 << 18;
 
+/**
+ * After this many decisions, a stream that has met a new outcome at least
+ * once in SPREAD_RATIO decisions has every IPv4 outcome ruled at once.
+ */
+const SPREAD_AFTER = 16384;
+const SPREAD_RATIO = 8;
+
 /** Plain addresses are decided this many at a time (see decideBatch). */
 const BATCH = 1024;
 
@@ -196,6 +203,8 @@ class DecisionWriter {
   private readonly batchIPv4Records = new Int32Array(BATCH);
   /** Kept so that the reads of the records are not optimized away. */
   touched = 0;
+  /** Whether every IPv4 outcome has been ruled at once (see decideBatch). */
+  private ruledAll = false;
 
   constructor(private readonly run: DecisionRun) {
     this.policy = run.policy;
@@ -371,6 +380,11 @@ class DecisionWriter {
    */
   private decideBatch(chunk: Buffer, n: number): void {
     const table = this.table;
+    if (this.count >= SPREAD_AFTER && !this.ruledAll && table.size * SPREAD_RATIO >= this.count) {
+      // A stream spread over the list: rule every IPv4 outcome now, in one loop (see ruleIPv4Entries).
+      this.ruledAll = true;
+      table.ruleIPv4Entries();
+    }
     const kinds = this.batchKinds;
     const batchWords = this.batchWords;
     const records = this.batchRecords;

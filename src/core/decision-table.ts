@@ -129,9 +129,11 @@ class Locator {
   /** The texts of the entries live at `nowMs` from sorted position `at` outwards, outermost first (as EntryIndex.matchedTexts). */
   texts(family: Family, at: number, nowMs: number): string[] {
     const f = family === 4 ? this.index.compiled.arrays.v4 : this.index.compiled.arrays.v6;
-    const texts: string[] = [];
-    for (let i = at; i >= 0; i = f.parents[i]) if (f.expires[i] > nowMs) texts.push(this.index.textAt(f.origin[i]));
-    return texts.reverse();
+    let live = 0;
+    for (let i = at; i >= 0; i = f.parents[i]) if (f.expires[i] > nowMs) live++;
+    const texts = new Array<string>(live);
+    for (let i = at; i >= 0; i = f.parents[i]) if (f.expires[i] > nowMs) texts[--live] = this.index.textAt(f.origin[i]);
+    return texts;
   }
 }
 
@@ -177,15 +179,18 @@ export class DecisionTable {
       this.scratch[0] = a;
       return this.lookupAny(4, this.scratch);
     }
-    // The common case, with the prepared number + 1 kept beside the entry's bounds.
-    const v4 = this.account.ipv4;
-    const at = v4.innermost(a);
+    return this.atIPv4(this.account.ipv4.innermost(a));
+  }
+
+  /** The common case (no key list): the outcome for the innermost IPv4 account entry at `at` (or -1), kept + 1 beside the entry's bounds. */
+  private atIPv4(at: number): number {
+    const cells = this.account.ipv4.cells;
     const cell = 4 * at + 3;
-    const known = at < 0 ? this.byAccount[4][0] : v4.cells[cell];
+    const known = at < 0 ? this.byAccount[4][0] : cells[cell];
     if (known > 0) return known - 1;
     const prepared = this.add(null, 4, at);
     if (at < 0) this.byAccount[4][0] = prepared + 1;
-    else v4.cells[cell] = prepared + 1;
+    else cells[cell] = prepared + 1;
     return prepared;
   }
 
@@ -196,12 +201,27 @@ export class DecisionTable {
       v4.innermostMany(values, count, out);
       const cells = v4.cells;
       const outside = this.byAccount[4][0];
-      // The prepared number + 1, or 0 for an outcome not ruled yet.
-      for (let i = 0; i < count; i++) out[i] = out[i] < 0 ? outside : cells[4 * out[i] + 3];
-      for (let i = 0; i < count; i++) out[i] = out[i] > 0 ? out[i] - 1 : this.lookupIPv4(values[i]);
+      for (let i = 0; i < count; i++) {
+        // The prepared number + 1, or 0 for an outcome not ruled yet.
+        const known = out[i] < 0 ? outside : cells[4 * out[i] + 3];
+        out[i] = known > 0 ? known - 1 : this.atIPv4(out[i]);
+      }
       return;
     }
     for (let i = 0; i < count; i++) out[i] = this.lookupIPv4(values[i]);
+  }
+
+  /**
+   * For a key without a list of its own, rules at once the outcome of every
+   * IPv4 account entry not ruled yet (handing each to `prepare`, as lookups
+   * do). A long stream over a large list meets most entries: one loop over
+   * them costs less than ruling each as it comes. False, and nothing done,
+   * for a key with a list.
+   */
+  ruleIPv4Entries(): boolean {
+    if (this.own !== null) return false;
+    for (let at = 0, n = this.account.ipv4.cells.length >> 2; at < n; at++) this.atIPv4(at);
+    return true;
   }
 
   private lookupAny(family: Family, words: Uint32Array): number {

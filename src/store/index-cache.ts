@@ -24,7 +24,7 @@
 import {BigIntStats, promises as fs, readFileSync, statSync} from 'node:fs';
 import {EntryIndex} from '../core/decision.js';
 import {emptyStore, KeyRecord, SCHEMA_VERSION, StoreData} from '../core/model.js';
-import {arraysAreSound, CompiledIndex, FamilyArrays, IndexArrays} from '../core/prefix-index.js';
+import {arraysAreSound, CompiledIndex, FamilyArrays, IndexArrays, nonDecreasing} from '../core/prefix-index.js';
 
 const MAGIC = 'KEYWARDX';
 /** Changed whenever the layout or the header changes: a cache of another format is ignored. */
@@ -35,6 +35,21 @@ const PREFIX_BYTES = 48;
  * Stores smaller than this get no cache: reading their JSON costs a few
  * milliseconds, and a store in git is better without a file beside it.
  */
+/**
+ * The text of an entry by position: decoded one at a time for the first few
+ * (a single check wants one or two), then cut from the whole text decoded at
+ * once (a stream may want every one; a cut costs no copy).
+ */
+function entryTexts(buffer: Buffer, start: number, length: number, offsets: Uint32Array): (position: number) => string {
+  let asked = 0;
+  let whole: string | null = null;
+  return (position) => {
+    if (whole === null && ++asked > 64) whole = buffer.toString('latin1', start, start + length);
+    if (whole !== null) return whole.substring(offsets[position], offsets[position + 1]);
+    return buffer.toString('latin1', start + offsets[position], start + offsets[position + 1]);
+  };
+}
+
 /** A SHA-256 hash; node:crypto is loaded only when a cache is read or written (not by a check of a small store). */
 function sha256() {
   return process.getBuiltinModule('node:crypto').createHash('sha256');
@@ -217,9 +232,9 @@ export function decodeIndexCache(bytes: Buffer, store: StoreIdentity, now: Date)
   const offsets = view(12, Uint32Array);
   const textStart = sections[13].offset - buffer.byteOffset;
   if (offsets[0] !== 0 || offsets[header.entries] !== header.textBytes) return null;
-  for (let i = 0; i < header.entries; i++) if (offsets[i] > offsets[i + 1]) return null;
+  if (!nonDecreasing(offsets)) return null;
   if (!arraysAreSound(arrays, header.entries)) return null;
-  const text = (position: number) => buffer.toString('latin1', textStart + offsets[position], textStart + offsets[position + 1]);
+  const text = entryTexts(buffer, textStart, header.textBytes, offsets);
   const {settings, blocking, keys} = header.head;
   return {data: {...emptyStore(now), settings, blocking, keys}, account: new EntryIndex(CompiledIndex.fromArrays(arrays), text)};
 }

@@ -340,6 +340,36 @@ describe('check decisions: the byte stream path against decide() line by line', 
     }
   });
 
+  it('writes the same bytes when a long stream over a large list has every outcome ruled at once (nested, expired and adjacent entries)', async () => {
+    // 3,000 entries in 10.0.0.0/12: /24s, some split into /26s inside them, some expired, and 2001:db8::/32 below /48s.
+    const list: EntryRecord[] = [record('2001:db8::/32')];
+    for (let i = 0; i < 2500; i++) {
+      list.push(record(`10.${i >> 8}.${i & 255}.0/24`, i % 7 === 0 ? NOW - 1 : i % 11 === 0 ? NOW + 1 : null));
+      if (i % 5 === 0) list.push(record(`10.${i >> 8}.${i & 255}.64/26`, i % 3 === 0 ? NOW - 1 : null));
+    }
+    for (let i = 0; i < 400; i++) list.push(record(`2001:db8:${i.toString(16)}::/48`));
+    const policy: KeyPolicy = {key: keyRecord('ci', 'active', []), state: 'active', allow: null, account: EntryIndex.fromRecords(list), nowMs: NOW};
+    const lines = fc.sample(
+      fc.oneof(
+        {arbitrary: fc.tuple(fc.nat(10), fc.nat(255), fc.nat(255)).map(([b, c, d]) => `10.${b}.${c}.${d}`), weight: 8},
+        {arbitrary: fc.tuple(fc.nat(500), fc.nat(0xffff)).map(([g, h]) => `2001:db8:${g.toString(16)}::${h.toString(16)}`), weight: 2},
+        {arbitrary: fc.nat(255).map((d) => `::ffff:10.1.2.${d}`), weight: 1},
+        {arbitrary: skipped, weight: 1},
+      ),
+      {numRuns: 60_000, seed: 11},
+    );
+    const bytes = Buffer.from(`${lines.join('\n')}\n`);
+    const points = fc.sample(fc.nat(), {numRuns: 50, seed: 3});
+    for (const format of ['ndjson', 'human'] as const) {
+      const c: Case = {policy, args: [], input: bytes, format, wanted: 'allow', colour: new Chalk({level: 0})};
+      const chunks = cut(bytes, points);
+      const expected = await reference(c, chunks);
+      const actual = await fast(c, chunks, false);
+      expect(actual.tally).to.deep.equal(expected.tally);
+      expect(actual.stdout.equals(expected.stdout), `${format}: stdout differs`).to.equal(true);
+    }
+  });
+
   it('stops at a bad line after writing every decision before it (ndjson), and names the line', async () => {
     const lines = [...Array.from({length: 5000}, (_, i) => formatIPv4(0x0a000000 + i)), '10.0.0.300', '10.0.0.1'];
     const c: Case = {policy: policyOf({state: 'active', status: 'active', own: [], name: 'ci'}), args: [], input: Buffer.from(lines.join('\n')), format: 'ndjson', wanted: 'allow', colour: new Chalk({level: 0})};

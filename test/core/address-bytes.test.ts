@@ -282,4 +282,33 @@ describe('core/decision-table: IPv4 lookups in batches', function () {
       ),
     );
   });
+
+  it('rules every IPv4 entry at once as lookups would rule them one at a time (keys without a list of their own)', () => {
+    check(
+      fc.property(
+        fc.array(entry, {maxLength: 25}),
+        fc.boolean(),
+        fc.constantFrom<BlockingState>('active', 'learning', 'inactive'),
+        fc.array(probe, {minLength: 1, maxLength: 40}),
+        (account, withList, state, probes) => {
+          const own = withList ? [record('10.0.0.0/8', null)] : [];
+          const policy: KeyPolicy = {key: key('active', own), state, allow: withList ? EntryIndex.fromRecords(own) : null, account: EntryIndex.fromRecords(account), nowMs: NOW};
+          const rulings: Ruling<string>[] = [];
+          const table = new DecisionTable(policy, (ruling) => rulings.push(ruling) - 1);
+          expect(table.ruleIPv4Entries()).to.equal(!withList);
+          const ruled = rulings.length;
+          if (!withList) expect(ruled, 'one outcome for each IPv4 entry').to.equal(policy.account.compiled.arrays.v4.parents.length);
+          const words = new Uint32Array(4);
+          for (const text of probes) {
+            const family = scanDecisionAddress(text, words);
+            const outcome = table.lookup(family, words);
+            const {decision, reason, matched} = decideWords(policy, text, family, words);
+            expect(rulings[outcome], text).to.deep.equal({decision, reason, matched});
+            // Only addresses in no IPv4 entry (and IPv6 ones) are still ruled as they come.
+            if (!withList && family === 4 && outcome >= ruled) expect(policy.account.has(4, words, -Infinity), `${text} is in no entry`).to.equal(false);
+          }
+        },
+      ),
+    );
+  });
 });
