@@ -13,7 +13,7 @@
  *   0   "KEYWARDX"                       magic
  *   8   u32 format                       CACHE_FORMAT
  *   12  u32 H                            header length
- *   16  32 bytes                         sha256 of every byte from 48 on
+ *   16  u32 CRC-32 of every other byte (bytes 20-47 zero)
  *   48  H bytes of JSON                  Header: the store's identity, schema
  *                                        version, counts, and the small part
  *                                        of the store (settings, blocking, keys)
@@ -28,13 +28,26 @@ import {arraysAreSound, CompiledIndex, FamilyArrays, IndexArrays, nonDecreasing}
 
 const MAGIC = 'KEYWARDX';
 /** Changed whenever the layout or the header changes: a cache of another format is ignored. */
-export const CACHE_FORMAT = 1;
+export const CACHE_FORMAT = 2;
 const PREFIX_BYTES = 48;
 
 /**
  * Stores smaller than this get no cache: reading their JSON costs a few
  * milliseconds, and a store in git is better without a file beside it.
  */
+export const MIN_STORE_BYTES = 1 << 20;
+
+/**
+ * The CRC-32 of the cache's bytes: it catches a file damaged on disk or cut
+ * short (the cache is no defence against someone who can write beside the
+ * store, and neither would a hash be). node:zlib is loaded only when a cache
+ * is read or written; it costs a check less than node:crypto's SHA-256.
+ */
+function checksum(bytes: Uint8Array): number {
+  const {crc32} = process.getBuiltinModule('node:zlib');
+  return crc32(bytes.subarray(20), crc32(bytes.subarray(0, 16)));
+}
+
 /**
  * The text of an entry by position: decoded one at a time for the first few
  * (a single check wants one or two), then cut from the whole text decoded at
@@ -50,12 +63,6 @@ function entryTexts(buffer: Buffer, start: number, length: number, offsets: Uint
   };
 }
 
-/** A SHA-256 hash; node:crypto is loaded only when a cache is read or written (not by a check of a small store). */
-function sha256() {
-  return process.getBuiltinModule('node:crypto').createHash('sha256');
-}
-
-export const MIN_STORE_BYTES = 1 << 20;
 
 /** The cache file of a store. */
 export function indexCacheFile(store: string): string {
@@ -154,8 +161,9 @@ export function encodeIndexCache(data: StoreData, store: StoreIdentity): Buffer 
   prefix.write(MAGIC, 0, 'latin1');
   prefix.writeUInt32LE(CACHE_FORMAT, 8);
   prefix.writeUInt32LE(headerBytes.length, 12);
-  sha256().update(body).digest().copy(prefix, 16);
-  return Buffer.concat([prefix, body]);
+  const bytes = Buffer.concat([prefix, body]);
+  bytes.writeUInt32LE(checksum(bytes), 16);
+  return bytes;
 }
 
 /** What a decision needs, read from the cache. */
@@ -167,7 +175,7 @@ export interface CachedPolicyData {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** A light check of the head: the digest already vouches for the bytes; this keeps a foreign file from crashing a decision. */
+/** A light check of the head: the checksum already vouches for the bytes; this keeps a foreign file from crashing a decision. */
 function soundHead(head: unknown): head is Head {
   if (!isObject(head) || !isObject(head.settings) || !isObject(head.blocking) || !Array.isArray(head.keys)) return false;
   const {api, smtp} = head.blocking;
@@ -190,14 +198,13 @@ const sameIdentity = (a: unknown, b: StoreIdentity) =>
 
 /**
  * Reads cache bytes; null unless they are a whole cache of this format and
- * schema, for the store file `store`, with their digest and their index sound.
+ * schema, for the store file `store`, with their checksum and their index sound.
  */
 export function decodeIndexCache(bytes: Buffer, store: StoreIdentity, now: Date): CachedPolicyData | null {
   if (bytes.length < PREFIX_BYTES || bytes.toString('latin1', 0, 8) !== MAGIC || bytes.readUInt32LE(8) !== CACHE_FORMAT) return null;
   const headerLength = bytes.readUInt32LE(12);
   if (PREFIX_BYTES + headerLength > bytes.length) return null;
-  const digest = sha256().update(bytes.subarray(PREFIX_BYTES)).digest();
-  if (!digest.equals(bytes.subarray(16, PREFIX_BYTES))) return null;
+  if (checksum(bytes) !== bytes.readUInt32LE(16)) return null;
   let header: Header;
   try {
     header = JSON.parse(bytes.toString('utf8', PREFIX_BYTES, PREFIX_BYTES + headerLength));
