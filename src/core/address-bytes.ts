@@ -11,45 +11,66 @@ const DOT = 46;
 const COLON = 58;
 const ZERO = 48;
 const NINE = 57;
+const LF = 10;
+const CR = 13;
 
 /** Returned by the scanners for text the grammar refuses. */
 export const NOT_ACCEPTED = 0;
 
 /**
- * Dotted-quad IPv4 in bytes[start, end) into out[at] (same rules as scanIPv4
- * in address.ts); false when refused. The value goes through `out` rather
- * than the return value so that it is never boxed as a heap number.
+ * A dotted quad starting at bytes[start], read no further than `limit`,
+ * into out[at] (same rules as scanIPv4 in address.ts); returns where it
+ * ends (the byte after its last digit), or -1 when none starts there. What
+ * may follow it is the caller's to judge. The value goes through `out`
+ * rather than the return value so that it is never boxed as a heap number.
  */
-function scanIPv4Bytes(bytes: Uint8Array, start: number, end: number, out: Uint32Array, at: number): boolean {
-  if (start === end) return false;
+function scanIPv4At(bytes: Uint8Array, start: number, limit: number, out: Uint32Array, at: number): number {
   let value = 0;
   let octets = 0;
   let i = start;
   for (;;) {
     const octetStart = i;
     let octet = 0;
-    while (i < end) {
+    while (i < limit) {
       const c = bytes[i];
       if (c < ZERO || c > NINE) break;
       octet = octet * 10 + (c - ZERO);
       i++;
     }
     const length = i - octetStart;
-    if (length === 0 || length > 3 || octet > 255) return false;
-    if (length > 1 && bytes[octetStart] === ZERO) return false;
+    if (length === 0 || length > 3 || octet > 255) return -1;
+    if (length > 1 && bytes[octetStart] === ZERO) return -1;
     value = ((value << 8) | octet) >>> 0;
-    octets++;
-    if (i === end) break;
-    if (bytes[i] !== DOT || octets === 4) return false;
+    if (++octets === 4 || i === limit || bytes[i] !== DOT) break;
     i++;
-    if (i === end) return false;
   }
-  if (octets !== 4) return false;
+  if (octets !== 4) return -1;
   out[at] = value;
-  return true;
+  return i;
+}
+
+/** Dotted-quad IPv4 in exactly bytes[start, end) into out[at]; false when refused. */
+function scanIPv4Bytes(bytes: Uint8Array, start: number, end: number, out: Uint32Array, at: number): boolean {
+  return start < end && scanIPv4At(bytes, start, end, out, at) === end;
+}
+
+/**
+ * When the line at bytes[start] (before `limit`) is a dotted quad and its
+ * line end (LF or CR LF) and nothing else, scans it into out[0] and returns
+ * where its LF is; else -1, and the line is the caller's to split and scan.
+ * One pass over the bytes of the commonest line of a stream.
+ */
+export function scanIPv4Line(bytes: Uint8Array, start: number, limit: number, out: Uint32Array): number {
+  const end = scanIPv4At(bytes, start, limit, out, 0);
+  if (end < 0 || end === limit) return -1;
+  if (bytes[end] === LF) return end;
+  return bytes[end] === CR && end + 1 < limit && bytes[end + 1] === LF ? end + 1 : -1;
 }
 
 const groups = new Uint16Array(8);
+
+/** hexValue of every byte, as a table (the scanner's hottest step). */
+const HEX_VALUE = Int8Array.from({length: 256}, (_, c) => hexValue(c));
 const tail = new Uint32Array(1);
 
 /** An RFC 4291 IPv6 text form in bytes[start, end) into out[0..3]; false when refused (same rules as scanIPv6 in address.ts). */
@@ -68,7 +89,7 @@ function scanIPv6Bytes(bytes: Uint8Array, start: number, end: number, out: Uint3
     const groupStart = i;
     let value = 0;
     while (i < end) {
-      const h = hexValue(bytes[i]);
+      const h = HEX_VALUE[bytes[i]];
       if (h < 0) break;
       value = value * 16 + h;
       i++;

@@ -8,7 +8,7 @@ import {expect} from 'chai';
 import fc from 'fast-check';
 
 import {Family, formatIPv4, formatIPv6, scanAddress, scanDecisionAddress} from '../../src/core/address.js';
-import {MAX_IPV6_TEXT, NOT_ACCEPTED, scanAddressBytes, writeIPv4Bytes, writeIPv6Bytes} from '../../src/core/address-bytes.js';
+import {MAX_IPV6_TEXT, NOT_ACCEPTED, scanAddressBytes, scanIPv4Line, writeIPv4Bytes, writeIPv6Bytes} from '../../src/core/address-bytes.js';
 import {decideWords, EntryIndex, KeyPolicy, Ruling} from '../../src/core/decision.js';
 import {DecisionTable} from '../../src/core/decision-table.js';
 import {AddressError} from '../../src/core/errors.js';
@@ -101,6 +101,29 @@ const addressish = fc.oneof(
 
 describe('core/address-bytes', function () {
   this.timeout(0);
+
+  it('takes a line in one pass exactly when it is a dotted quad and its line end (LF or CR LF), as splitting it and scanning it would', () => {
+    const ending = fc.constantFrom('\n', '\r\n', '\r\r\n', '\r', '', ' \n', '.\n', '0\n', '\n\n');
+    check(
+      fc.property(fc.oneof(fc.ipV4(), fc.ipV4Extended(), mutated(fc.ipV4()), addressish), ending, fc.string({maxLength: 4}), padding, (text, end, rest, pad) => {
+        const before = Buffer.from(pad);
+        const bytes = Buffer.concat([before, Buffer.from(`${text}${end}${rest}`)]);
+        const start = before.length;
+        const words = new Uint32Array(4);
+        const found = scanIPv4Line(bytes, start, bytes.length, words);
+        // The way it replaces: find the LF, drop one CR before it, scan exactly what is left.
+        const newline = bytes.indexOf(0x0a, start);
+        let stop = newline;
+        if (newline > start && bytes[newline - 1] === 0x0d) stop--;
+        const expected = new Uint32Array(4);
+        const family = newline < 0 ? NOT_ACCEPTED : scanAddressBytes(bytes, start, stop, expected);
+        if (family === 4) {
+          expect(found, JSON.stringify(text + end)).to.equal(newline);
+          expect(words[0]).to.equal(expected[0]);
+        } else expect(found, JSON.stringify(text + end)).to.equal(-1);
+      }),
+    );
+  });
 
   it('accepts exactly what scanAddress accepts, as the same family and words, reading only its range', () => {
     check(
