@@ -1,5 +1,5 @@
 /**
- * bin/run.js when the build has no check bundle (dist/check-fast.js), as
+ * bin/run.js when the build has no check bundle (dist/check-fast.cjs), as
  * after `tsc` alone: `check` must still answer, through oclif, with the
  * same output and exit code, not fail on the missing file.
  */
@@ -20,7 +20,7 @@ function toolWithoutBundle(): {dir: string; bin: string} {
   for (const name of ['package.json', '.oclifrc', 'oclif.manifest.json', 'node_modules']) symlinkSync(path.join(ROOT, name), path.join(dir, name));
   mkdirSync(path.join(dir, 'dist'));
   for (const name of readdirSync(path.join(ROOT, 'dist'))) {
-    if (name !== 'check-fast.js') symlinkSync(path.join(ROOT, 'dist', name), path.join(dir, 'dist', name));
+    if (name !== 'check-fast.cjs') symlinkSync(path.join(ROOT, 'dist', name), path.join(dir, 'dist', name));
   }
   mkdirSync(path.join(dir, 'bin'));
   copyFileSync(path.join(ROOT, 'bin', 'run.js'), path.join(dir, 'bin', 'run.js'));
