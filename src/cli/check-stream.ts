@@ -132,7 +132,36 @@ function putPlain(text: string, out: Buffer, at: number): number {
 }
 
 const LF = 10;
-const EMPTY = Buffer.alloc(0);
+
+/** A piece of text written whole into every decision of an outcome, with room to be copied four bytes at a time. */
+interface Piece {
+  view: DataView;
+  length: number;
+}
+
+/** Bytes to spare past the end of what copy4 reads and writes. */
+const SLACK = 3;
+
+function piece(text: string): Piece {
+  const bytes = Buffer.alloc(Buffer.byteLength(text) + SLACK);
+  return {view: viewOf(bytes), length: bytes.write(text)};
+}
+
+const NO_PIECE = piece('');
+
+function viewOf(bytes: Buffer): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+}
+
+/**
+ * Copies n bytes from src[from] to dst[at] four at a time (a decision is
+ * mostly such copies): both must have SLACK bytes to spare past them, where
+ * the last read and write may reach (what is written there is written over
+ * next, or never passed on).
+ */
+function copy4(dst: DataView, at: number, src: DataView, from: number, n: number): void {
+  for (let k = 0; k < n; k += 4) dst.setUint32(at + k, src.getUint32(from + k, true), true);
+}
 const CR = 13;
 const HASH = 35;
 
@@ -165,7 +194,7 @@ class DecisionWriter {
   private readonly wanted: Verdict;
   private readonly out: NodeJS.WritableStream;
   /** The texts before an address, one for each decision. */
-  private readonly heads: Buffer[] = [];
+  private readonly heads: Piece[] = [];
   private readonly headOf = new Map<Verdict, number>();
   /**
    * Each outcome as one small record in one buffer, so that writing a
@@ -175,12 +204,14 @@ class DecisionWriter {
    * of the text after the address.
    */
   private arena: Buffer;
+  private arenaView: DataView;
   private arenaUsed = 0;
   /** The JSON texts after the address and before the matched entries, one for each decision and reason, and where each is. */
-  private readonly openings: Buffer[] = [];
+  private readonly openings: Piece[] = [];
   private readonly openingOf = new Map<Reason, number>();
   private readonly close: Buffer;
   private buffer: Buffer = Buffer.allocUnsafe(BLOCK);
+  private view = viewOf(this.buffer);
   /** Blocks the output is done with, to be filled again. */
   private readonly spare: Buffer[] = [];
   private at = 0;
@@ -211,6 +242,7 @@ class DecisionWriter {
     // About one record for each entry that addresses fall in, at most, for a start.
     const entries = run.policy.account.size + (run.policy.allow?.size ?? 0);
     this.arena = Buffer.allocUnsafe(Math.min(ARENA_MAX, Math.max(ARENA_MIN, 64 * entries)));
+    this.arenaView = viewOf(this.arena);
     this.layout = layout(run.format, run.colour);
     this.close = Buffer.from(this.layout.list?.close ?? '');
     this.jsonArray = run.format === 'json' && !run.single;
@@ -423,6 +455,7 @@ class DecisionWriter {
     for (let j = 0; j < m; j++) records[v4Of[j]] = v4Records[j];
     // Read each outcome's record once here, where the reads overlap, so that the writing below finds them at hand.
     const arena = this.arena;
+    const arenaView = this.arenaView;
     let seen = 0;
     for (let i = 0; i < n; i++) seen |= arena[records[i]];
     this.touched = seen;
@@ -432,6 +465,7 @@ class DecisionWriter {
     const openings = this.openings;
     const jsonArray = this.jsonArray;
     let out = this.buffer;
+    let view = this.view;
     let at = this.at;
     let misses = 0;
     for (let i = 0; i < n; i++) {
@@ -440,28 +474,29 @@ class DecisionWriter {
       const opening = arena[record + 1];
       const length = arena[record + 2] | (arena[record + 3] << 8) | (arena[record + 4] << 16);
       const before = heads[flags & 0x7f];
-      const open = opening === 0 ? EMPTY : openings[opening - 1];
-      const most = 2 + before.length + MAX_IPV6_TEXT + open.length + length;
+      const open = opening === 0 ? NO_PIECE : openings[opening - 1];
+      const most = 2 + before.length + MAX_IPV6_TEXT + open.length + length + SLACK;
       if (at + most > out.length) {
         this.at = at;
         this.room(most);
         out = this.buffer;
+        view = this.view;
         at = this.at;
       }
       if (jsonArray) {
         out[at++] = this.count + i > 0 ? 44 : 91; // , or [
         out[at++] = LF;
       }
-      out.set(before, at);
+      copy4(view, at, before.view, 0, before.length);
       at += before.length;
       if (kinds[i] === 4) {
         const end = ends[i];
         for (let c = starts[i]; c < end; c++) out[at++] = chunk[c];
       } else at = writeIPv6Bytes(batchWords, out, at, 4 * i);
-      out.set(open, at);
+      copy4(view, at, open.view, 0, open.length);
       at += open.length;
-      const to = record + 5 + length;
-      for (let c = record + 5; c < to; c++) out[at++] = arena[c];
+      copy4(view, at, arenaView, record + 5, length);
+      at += length;
       misses += flags >>> 7;
     }
     this.at = at;
@@ -521,7 +556,7 @@ class DecisionWriter {
   private prepare(ruling: Ruling<string>): number {
     let head = this.headOf.get(ruling.decision);
     if (head === undefined) {
-      head = this.heads.push(Buffer.from(this.layout.before(this.ruled(ruling)))) - 1;
+      head = this.heads.push(piece(this.layout.before(this.ruled(ruling)))) - 1;
       this.headOf.set(ruling.decision, head);
     }
     const record = this.putAfter(ruling);
@@ -544,7 +579,7 @@ class DecisionWriter {
   private opening(open: (d: Ruled) => string, ruling: Ruling<string>): number {
     let at = this.openingOf.get(ruling.reason);
     if (at === undefined) {
-      at = this.openings.length < 255 ? this.openings.push(Buffer.from(open(this.ruled(ruling)))) : 0;
+      at = this.openings.length < 255 ? this.openings.push(piece(open(this.ruled(ruling)))) : 0;
       this.openingOf.set(ruling.reason, at);
     }
     return at;
@@ -591,10 +626,12 @@ class DecisionWriter {
 
   /** Makes room for `length` more bytes in the arena, growing it when it is full (records keep their offsets). */
   private arenaRoom(length: number): void {
-    if (this.arenaUsed + length <= this.arena.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(2 * this.arena.length, this.arenaUsed + length));
+    // (With SLACK bytes to spare after the record: see copy4.)
+    if (this.arenaUsed + length + SLACK <= this.arena.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(2 * this.arena.length, this.arenaUsed + length + SLACK));
     this.arena.copy(grown, 0, 0, this.arenaUsed);
     this.arena = grown;
+    this.arenaView = viewOf(grown);
   }
 
   /** Makes room for `length` more bytes, passing the block on when it is full. */
@@ -603,6 +640,7 @@ class DecisionWriter {
     const full = this.buffer;
     const block = full.subarray(0, this.at);
     this.buffer = length <= BLOCK ? this.block() : Buffer.allocUnsafe(length);
+    this.view = viewOf(this.buffer);
     this.at = 0;
     if (block.length === 0) return;
     const written = this.pass(full, block);
@@ -646,6 +684,7 @@ class DecisionWriter {
     const full = this.buffer;
     const block = full.subarray(0, this.at);
     this.buffer = this.block();
+    this.view = viewOf(this.buffer);
     this.at = 0;
     await this.pass(full, block);
   }
