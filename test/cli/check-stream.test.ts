@@ -370,6 +370,34 @@ describe('check decisions: the byte stream path against decide() line by line', 
     }
   });
 
+  it('writes the same bytes when outcomes outgrow their first buffer (deep nests of long IPv6 entries)', async () => {
+    // 1,000 chains of 8 nested IPv6 prefixes: matched lists of up to 8 long texts, more than the 64 bytes an outcome is first given.
+    const list: EntryRecord[] = [];
+    for (let i = 0; i < 1000; i++) {
+      const base = `2001:db8:${(i + 0x1000).toString(16)}:a000`;
+      for (const bits of [64, 72, 80, 88, 96, 104, 112, 120]) list.push(record(`${base}::/${bits}`, bits === 88 && i % 3 === 0 ? NOW - 1 : null));
+    }
+    const policy: KeyPolicy = {key: keyRecord('ci', 'active', []), state: 'active', allow: null, account: EntryIndex.fromRecords(list), nowMs: NOW};
+    const lines = fc.sample(
+      fc.tuple(fc.nat(1100), fc.nat(8), fc.nat(0xffff)).map(([i, depth, h]) => {
+        const groups = ['2001', 'db8', (i + 0x1000).toString(16), 'a000', '0', '0', '0', (h & 0x1ff).toString(16)];
+        // Addresses at every depth of a chain: one of groups 4-6 set to leave the deeper prefixes, or none.
+        if (depth > 0) groups[4 + (depth % 3)] = (depth * 0x1111).toString(16);
+        return groups.join(':');
+      }),
+      {numRuns: 30_000, seed: 5},
+    );
+    const bytes = Buffer.from(`${lines.join('\n')}\n`);
+    const c: Case = {policy, args: [], input: bytes, format: 'ndjson', wanted: 'allow', colour: new Chalk({level: 0})};
+    const chunks = cut(bytes, fc.sample(fc.nat(), {numRuns: 20, seed: 4}));
+    const expected = await reference(c, chunks);
+    const actual = await fast(c, chunks, false);
+    expect(actual.tally).to.deep.equal(expected.tally);
+    expect(actual.stdout.equals(expected.stdout), 'stdout differs').to.equal(true);
+    const longest = Math.max(...expected.stdout.toString().split('\n').map((line) => line.length));
+    expect(longest, 'some outcome lists several long entries').to.be.above(200);
+  });
+
   it('stops at a bad line after writing every decision before it (ndjson), and names the line', async () => {
     const lines = [...Array.from({length: 5000}, (_, i) => formatIPv4(0x0a000000 + i)), '10.0.0.300', '10.0.0.1'];
     const c: Case = {policy: policyOf({state: 'active', status: 'active', own: [], name: 'ci'}), args: [], input: Buffer.from(lines.join('\n')), format: 'ndjson', wanted: 'allow', colour: new Chalk({level: 0})};
