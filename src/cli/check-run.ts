@@ -139,9 +139,12 @@ export function parseCheckArgv(argv: readonly string[]): Omit<CheckRequest, 'dat
 export async function runFast(argv: readonly string[]): Promise<boolean> {
   const request = parseCheckArgv(argv);
   if (request === null) return false;
-  // As oclif does: a reader that went away (`| head`) is not an error.
+  // As under oclif: a reader that went away (`| head`) is not an error, and
+  // there is no one left to answer, so stop (rather than wait for the output
+  // to drain, which it never will: Node would exit 13 for the unsettled wait).
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code !== 'EPIPE') throw error;
+    process.exit(process.exitCode ?? 0);
   });
   try {
     await runCheck({...request, dataDir: () => dataDir()});

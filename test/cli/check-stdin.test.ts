@@ -109,6 +109,16 @@ describe('keyward check: stdin as a file or a pipe', function () {
     expectSame(shell(`cat "${badFile}" | "$1" "$2" check ci - --ndjson`), socket);
   });
 
+  it('stops, exit 0 as under oclif, when its reader goes away (| head -1)', function () {
+    const script = 'set -o pipefail; "$1" "$2" check ci - --ndjson < "$3" | head -n 1';
+    for (const env of [{}, {KEYWARD_NO_FAST_PATH: '1'}]) {
+      const run = spawnSync('bash', ['-c', script, 'bash', process.execPath, BIN, file], {cwd: ws.dir, env: {...environment(ws.store), ...env}, encoding: 'utf8'});
+      expect(run.stdout.split('\n').length, JSON.stringify(env)).to.equal(2);
+      expect(run.stderr, JSON.stringify(env)).to.equal('');
+      expect(run.status, JSON.stringify(env)).to.equal(0);
+    }
+  });
+
   it('reads on as a stream when the pipe was left non-blocking by its writer', function () {
     if (!hasPython) this.skip();
     // The writer waits before each half, so that the first reads find the pipe empty (EAGAIN).
