@@ -222,6 +222,17 @@ const probe = fc
     return formatIPv6(words);
   });
 
+/** A key's policy over an account list; `own` null or empty: no list of its own. */
+function policyOf(account: EntryRecord[], own: EntryRecord[] | null, state: BlockingState, status: 'active' | 'revoked'): KeyPolicy {
+  return {
+    key: key(status, own ?? []),
+    state,
+    allow: own === null || own.length === 0 ? null : EntryIndex.fromRecords(own),
+    account: EntryIndex.fromRecords(account),
+    nowMs: NOW,
+  };
+}
+
 describe('core/decision-table', function () {
   this.timeout(0);
 
@@ -234,13 +245,7 @@ describe('core/decision-table', function () {
         fc.constantFrom<'active' | 'revoked'>('active', 'active', 'active', 'revoked'),
         fc.array(probe, {minLength: 1, maxLength: 40}),
         (account, own, state, status, probes) => {
-          const policy: KeyPolicy = {
-            key: key(status, own ?? []),
-            state,
-            allow: own === null || own.length === 0 ? null : EntryIndex.fromRecords(own),
-            account: EntryIndex.fromRecords(account),
-            nowMs: NOW,
-          };
+          const policy = policyOf(account, own, state, status);
           const rulings: Ruling<string>[] = [];
           const table = new DecisionTable(policy, (ruling) => rulings.push(ruling) - 1);
           const words = new Uint32Array(4);
@@ -269,13 +274,7 @@ describe('core/decision-table: IPv4 lookups in batches', function () {
         fc.array(probe, {minLength: 1, maxLength: 60}),
         fc.integer({min: 1, max: 64}),
         (account, own, state, probes, size) => {
-          const policy: KeyPolicy = {
-            key: key('active', own ?? []),
-            state,
-            allow: own === null || own.length === 0 ? null : EntryIndex.fromRecords(own),
-            account: EntryIndex.fromRecords(account),
-            nowMs: NOW,
-          };
+          const policy = policyOf(account, own, state, 'active');
           // IPv4 addresses only (4-in-6 unmapped, as the stream does), repeated so that a batch meets an outcome twice before it is ruled.
           const words = new Uint32Array(4);
           const values: number[] = [];
@@ -314,8 +313,7 @@ describe('core/decision-table: IPv4 lookups in batches', function () {
         fc.constantFrom<BlockingState>('active', 'learning', 'inactive'),
         fc.array(probe, {minLength: 1, maxLength: 40}),
         (account, withList, state, probes) => {
-          const own = withList ? [record('10.0.0.0/8', null)] : [];
-          const policy: KeyPolicy = {key: key('active', own), state, allow: withList ? EntryIndex.fromRecords(own) : null, account: EntryIndex.fromRecords(account), nowMs: NOW};
+          const policy = policyOf(account, withList ? [record('10.0.0.0/8', null)] : null, state, 'active');
           const rulings: Ruling<string>[] = [];
           const table = new DecisionTable(policy, (ruling) => rulings.push(ruling) - 1);
           expect(table.ruleIPv4Entries()).to.equal(!withList);
