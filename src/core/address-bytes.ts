@@ -68,10 +68,10 @@ export function scanIPv4Line(bytes: Uint8Array, start: number, limit: number, ou
 }
 
 const groups = new Uint16Array(8);
+const tail = new Uint32Array(1);
 
 /** hexValue of every byte, as a table (the scanner's hottest step). */
 const HEX_VALUE = Int8Array.from({length: 256}, (_, c) => hexValue(c));
-const tail = new Uint32Array(1);
 
 /** An RFC 4291 IPv6 text form in bytes[start, end) into out[0..3]; false when refused (same rules as scanIPv6 in address.ts). */
 function scanIPv6Bytes(bytes: Uint8Array, start: number, end: number, out: Uint32Array): boolean {

@@ -159,6 +159,7 @@ function entriesAreSound(f: FamilyArrays, most: number, entries: number): boolea
   return true;
 }
 
+/** Whether values never decrease. */
 export function nonDecreasing(values: Uint32Array): boolean {
   for (let i = 1; i < values.length; i++) if (values[i - 1] > values[i]) return false;
   return true;
