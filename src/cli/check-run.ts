@@ -6,11 +6,11 @@
  * (`parseCheckArgv`); anything else goes to oclif, so that help, flag errors
  * and their exit codes stay oclif's.
  */
+import {fstatSync} from 'node:fs';
+import type {Readable} from 'node:stream';
 import {Policy, Verdict} from '../core/decision.js';
 import {InputError} from '../core/errors.js';
 import {readIndexCache} from '../store/index-cache.js';
-import {fstatSync} from 'node:fs';
-import {Readable} from 'node:stream';
 import {DescriptorInput, writeDecisions} from './check-stream.js';
 import {now} from './clock.js';
 import {EXIT} from './exit-codes.js';
