@@ -14,7 +14,8 @@
  * is the same over Prefix values, for code that works with those.
  */
 import {Family} from './address.js';
-import {Prefix, scanPrefix, ScannedPrefix} from './prefix.js';
+import {entryWordsOf, EntryWords, listOrder} from './entry-order.js';
+import {Prefix} from './prefix.js';
 
 /** One family's entries, sorted by start then wider first. Words per bound: 1 for IPv4, 4 for IPv6. */
 export interface FamilyArrays {
@@ -53,27 +54,13 @@ function compareAt(a: Uint32Array, ai: number, b: Uint32Array, bi: number, width
   return 0;
 }
 
-/** First and last address of a scanned prefix, into starts/ends at `at`. */
-function writeBounds(p: ScannedPrefix, width: 1 | 4, starts: Uint32Array, ends: Uint32Array, at: number): void {
-  for (let w = 0; w < width; w++) {
-    const keep = Math.max(0, Math.min(32, p.bits - w * 32));
-    const mask = keep === 0 ? 0 : keep === 32 ? 0xffffffff : (0xffffffff << (32 - keep)) >>> 0;
-    starts[at + w] = (p.words[w] & mask) >>> 0;
-    ends[at + w] = (p.words[w] | ~mask) >>> 0;
-  }
-}
-
-/** Sorts one family's scanned entries into arrays and links each to its parent. */
-function buildFamily(width: 1 | 4, items: {p: ScannedPrefix; origin: number; expires: number}[]): FamilyArrays {
-  const n = items.length;
-  const rawStarts = new Uint32Array(n * width);
-  const rawEnds = new Uint32Array(n * width);
-  items.forEach((item, i) => writeBounds(item.p, width, rawStarts, rawEnds, i * width));
-  const bitsOf = new Uint8Array(n);
-  for (let i = 0; i < n; i++) bitsOf[i] = items[i].p.bits;
-  const order = Uint32Array.from({length: n}, (_, i) => i);
-  if (width === 1) order.sort((a, b) => rawStarts[a] - rawStarts[b] || bitsOf[a] - bitsOf[b] || a - b);
-  else order.sort((a, b) => compareAt(rawStarts, a * 4, rawStarts, b * 4, 4) || bitsOf[a] - bitsOf[b] || a - b);
+/**
+ * One family's entries, from their positions in list order (see
+ * entry-order.ts: by network, then wider first, stably), with each entry's
+ * bounds, and its parent: the nearest earlier entry that contains it.
+ */
+function buildFamily(entries: EntryWords, order: Uint32Array, width: 1 | 4, expires: ArrayLike<number> | undefined): FamilyArrays {
+  const n = order.length;
   const arrays: FamilyArrays = {
     starts: new Uint32Array(n * width),
     ends: new Uint32Array(n * width),
@@ -82,17 +69,24 @@ function buildFamily(width: 1 | 4, items: {p: ScannedPrefix; origin: number; exp
     origin: new Int32Array(n),
     expires: new Float64Array(n),
   };
+  const {starts, ends} = arrays;
   for (let i = 0; i < n; i++) {
     const from = order[i];
-    arrays.starts.set(rawStarts.subarray(from * width, from * width + width), i * width);
-    arrays.ends.set(rawEnds.subarray(from * width, from * width + width), i * width);
-    arrays.bits[i] = items[from].p.bits;
-    arrays.origin[i] = items[from].origin;
-    arrays.expires[i] = items[from].expires;
+    const bits = entries.bits[from];
+    for (let w = 0; w < width; w++) {
+      const keep = Math.max(0, Math.min(32, bits - w * 32));
+      const mask = keep === 0 ? 0 : keep === 32 ? 0xffffffff : (0xffffffff << (32 - keep)) >>> 0;
+      // (The network's words are masked already.)
+      starts[i * width + w] = entries.words[from * 4 + w];
+      ends[i * width + w] = (entries.words[from * 4 + w] | ~mask) >>> 0;
+    }
+    arrays.bits[i] = bits;
+    arrays.origin[i] = from;
+    arrays.expires[i] = expires?.[from] ?? Number.POSITIVE_INFINITY;
   }
   const stack: number[] = [];
   for (let i = 0; i < n; i++) {
-    while (stack.length > 0 && compareAt(arrays.ends, stack[stack.length - 1] * width, arrays.starts, i * width, width) < 0) stack.pop();
+    while (stack.length > 0 && compareAt(ends, stack[stack.length - 1] * width, starts, i * width, width) < 0) stack.pop();
     arrays.parents[i] = stack.length > 0 ? stack[stack.length - 1] : -1;
     stack.push(i);
   }
@@ -179,13 +173,13 @@ export class CompiledIndex {
    * a bad one) and their expiry times in ms (omitted: none expire).
    */
   static fromTexts(texts: readonly string[], expires?: ArrayLike<number>): CompiledIndex {
-    const v4: {p: ScannedPrefix; origin: number; expires: number}[] = [];
-    const v6: {p: ScannedPrefix; origin: number; expires: number}[] = [];
-    texts.forEach((text, i) => {
-      const p = scanPrefix(text, {family: 4, bits: 0, words: new Uint32Array(4)});
-      (p.family === 4 ? v4 : v6).push({p, origin: i, expires: expires?.[i] ?? Number.POSITIVE_INFINITY});
-    });
-    return new CompiledIndex({v4: buildFamily(1, v4), v6: buildFamily(4, v6)});
+    // As columns of words in list order (no object per entry, no comparator): a 1M-entry list is indexed
+    // each time a store that large is written (its index cache), under the store's lock.
+    const entries = entryWordsOf(texts);
+    const order = listOrder(entries);
+    let v4 = 0;
+    while (v4 < order.length && entries.family[order[v4]] === 4) v4++;
+    return new CompiledIndex({v4: buildFamily(entries, order.subarray(0, v4), 1, expires), v6: buildFamily(entries, order.subarray(v4), 4, expires)});
   }
 
   static fromArrays(arrays: IndexArrays): CompiledIndex {
