@@ -222,6 +222,10 @@ const probe = fc
     return formatIPv6(words);
   });
 
+const accountList = fc.array(entry, {maxLength: 25});
+const keyList = fc.option(fc.array(entry, {maxLength: 6}), {nil: null});
+const blockingState = fc.constantFrom<BlockingState>('active', 'learning', 'inactive');
+
 /** A key's policy over an account list; `own` null or empty: no list of its own. */
 function policyOf(account: EntryRecord[], own: EntryRecord[] | null, state: BlockingState, status: 'active' | 'revoked'): KeyPolicy {
   return {
@@ -239,9 +243,9 @@ describe('core/decision-table', function () {
   it('gives addresses the same outcome only when decideWords gives them the same decision, and rules each outcome as decideWords does', () => {
     check(
       fc.property(
-        fc.array(entry, {maxLength: 25}),
-        fc.option(fc.array(entry, {maxLength: 6}), {nil: null}),
-        fc.constantFrom<BlockingState>('active', 'learning', 'inactive'),
+        accountList,
+        keyList,
+        blockingState,
         fc.constantFrom<'active' | 'revoked'>('active', 'active', 'active', 'revoked'),
         fc.array(probe, {minLength: 1, maxLength: 40}),
         (account, own, state, status, probes) => {
@@ -260,17 +264,13 @@ describe('core/decision-table', function () {
       ),
     );
   });
-});
-
-describe('core/decision-table: IPv4 lookups in batches', function () {
-  this.timeout(0);
 
   it('gives every address of a batch the outcome lookup() gives it one at a time, preparing outcomes in the same order', () => {
     check(
       fc.property(
-        fc.array(entry, {maxLength: 25}),
-        fc.option(fc.array(entry, {maxLength: 6}), {nil: null}),
-        fc.constantFrom<BlockingState>('active', 'learning', 'inactive'),
+        accountList,
+        keyList,
+        blockingState,
         fc.array(probe, {minLength: 1, maxLength: 60}),
         fc.integer({min: 1, max: 64}),
         (account, own, state, probes, size) => {
@@ -308,9 +308,9 @@ describe('core/decision-table: IPv4 lookups in batches', function () {
   it('rules every IPv4 entry at once as lookups would rule them one at a time (keys without a list of their own)', () => {
     check(
       fc.property(
-        fc.array(entry, {maxLength: 25}),
+        accountList,
         fc.boolean(),
-        fc.constantFrom<BlockingState>('active', 'learning', 'inactive'),
+        blockingState,
         fc.array(probe, {minLength: 1, maxLength: 40}),
         (account, withList, state, probes) => {
           const policy = policyOf(account, withList ? [record('10.0.0.0/8', null)] : null, state, 'active');
