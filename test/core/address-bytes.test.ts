@@ -222,6 +222,27 @@ const probe = fc
     return formatIPv6(words);
   });
 
+/**
+ * Looks every probe up in `table` and expects the ruling it was prepared with
+ * (`rulings`, by prepared number) to be decideWords' decision; `also` checks more.
+ */
+function expectRuledAsDecideWords(
+  policy: KeyPolicy,
+  table: DecisionTable,
+  rulings: Ruling<string>[],
+  probes: string[],
+  also?: (text: string, family: Family, words: Uint32Array, outcome: number) => void,
+): void {
+  const words = new Uint32Array(4);
+  for (const text of probes) {
+    const family = scanDecisionAddress(text, words);
+    const outcome = table.lookup(family, words);
+    const {decision, reason, matched} = decideWords(policy, text, family, words);
+    expect(rulings[outcome], text).to.deep.equal({decision, reason, matched});
+    also?.(text, family, words, outcome);
+  }
+}
+
 const accountList = fc.array(entry, {maxLength: 25});
 const keyList = fc.option(fc.array(entry, {maxLength: 6}), {nil: null});
 const blockingState = fc.constantFrom<BlockingState>('active', 'learning', 'inactive');
@@ -252,13 +273,7 @@ describe('core/decision-table', function () {
           const policy = policyOf(account, own, state, status);
           const rulings: Ruling<string>[] = [];
           const table = new DecisionTable(policy, (ruling) => rulings.push(ruling) - 1);
-          const words = new Uint32Array(4);
-          for (const text of probes) {
-            const family = scanDecisionAddress(text, words);
-            const outcome = table.lookup(family, words);
-            const {decision, reason, matched} = decideWords(policy, text, family, words);
-            expect(rulings[outcome], text).to.deep.equal({decision, reason, matched});
-          }
+          expectRuledAsDecideWords(policy, table, rulings, probes);
           expect(table.size).to.equal(rulings.length);
         },
       ),
@@ -319,15 +334,10 @@ describe('core/decision-table', function () {
           expect(table.ruleIPv4Entries()).to.equal(!withList);
           const ruled = rulings.length;
           if (!withList) expect(ruled, 'one outcome for each IPv4 entry').to.equal(policy.account.compiled.arrays.v4.parents.length);
-          const words = new Uint32Array(4);
-          for (const text of probes) {
-            const family = scanDecisionAddress(text, words);
-            const outcome = table.lookup(family, words);
-            const {decision, reason, matched} = decideWords(policy, text, family, words);
-            expect(rulings[outcome], text).to.deep.equal({decision, reason, matched});
+          expectRuledAsDecideWords(policy, table, rulings, probes, (text, family, words, outcome) => {
             // Only addresses in no IPv4 entry (and IPv6 ones) are still ruled as they come.
             if (!withList && family === 4 && outcome >= ruled) expect(policy.account.has(4, words, -Infinity), `${text} is in no entry`).to.equal(false);
-          }
+          });
         },
       ),
     );
