@@ -112,22 +112,34 @@ async function reference(c: Case, chunks: Buffer[]): Promise<Outcome> {
   return {stdout: Buffer.from(out), tally: {count, misses}, error: null};
 }
 
-/** A sink that takes its time now and then, so that the writer must wait for it. */
-function sink(slow: boolean): {stream: Writable; bytes: () => Buffer} {
+/**
+ * A sink that takes its time now and then, so that the writer must wait for
+ * it ('slow'), or one that never makes the writer wait but holds each chunk
+ * until a later turn, as a pipe the kernel has not taken yet ('late'): a
+ * block reused before its write's callback would show in what it takes.
+ */
+function sink(pace: boolean | 'late'): {stream: Writable; bytes: () => Buffer} {
   const parts: Buffer[] = [];
   let calls = 0;
   const stream = new Writable({
-    highWaterMark: slow ? 64 : 16384,
+    highWaterMark: pace === 'late' ? 1 << 30 : pace ? 64 : 16384,
     write(chunk: Buffer, _encoding, done) {
+      if (pace === 'late') {
+        setImmediate(() => {
+          parts.push(Buffer.from(chunk));
+          done();
+        });
+        return;
+      }
       parts.push(Buffer.from(chunk));
-      if (slow && ++calls % 3 === 0) setImmediate(done);
+      if (pace && ++calls % 3 === 0) setImmediate(done);
       else done();
     },
   });
   return {stream, bytes: () => Buffer.concat(parts)};
 }
 
-async function fast(c: Case, chunks: Buffer[], slow: boolean): Promise<Outcome> {
+async function fast(c: Case, chunks: Buffer[], slow: boolean | 'late'): Promise<Outcome> {
   const {stream, bytes} = sink(slow);
   try {
     const tally = await writeDecisions({
@@ -396,6 +408,18 @@ describe('check decisions: the byte stream path against decide() line by line', 
     expect(actual.stdout.equals(expected.stdout), 'stdout differs').to.equal(true);
     const longest = Math.max(...expected.stdout.toString().split('\n').map((line) => line.length));
     expect(longest, 'some outcome lists several long entries').to.be.above(200);
+  });
+
+  it('never fills a block again while the output still holds it (an output that takes each write on a later turn)', async () => {
+    const lines = fc.sample(fc.oneof({arbitrary: dressed, weight: 50}, {arbitrary: skipped, weight: 2}), {numRuns: 30_000, seed: 13});
+    const bytes = Buffer.from(`${lines.join('\n')}\n`);
+    const c: Case = {policy: policyOf({state: 'active', status: 'active', own: [], name: 'ci'}), args: [], input: bytes, format: 'ndjson', wanted: 'allow', colour: new Chalk({level: 0})};
+    const chunks = cut(bytes, fc.sample(fc.nat(), {numRuns: 30, seed: 8}));
+    const expected = await reference(c, chunks);
+    expect(expected.stdout.length, 'several output blocks').to.be.above(4 * 256 * 1024);
+    const actual = await fast(c, chunks, 'late');
+    expect(actual.tally).to.deep.equal(expected.tally);
+    expect(actual.stdout.equals(expected.stdout), 'stdout differs').to.equal(true);
   });
 
   it('stops at a bad line after writing every decision before it (ndjson), and names the line', async () => {
