@@ -4,8 +4,9 @@
  * what the harness's `input` gives, goes the stream way. Both ways must
  * print the same bytes and exit the same: here stdin is a file (also one
  * partly read already), a shell pipe, a pipe left non-blocking by its
- * writer (the descriptor way gives up and reads on as a stream), and a pipe
- * fed one line at a time, where each answer must come before the next line.
+ * writer (the descriptor way gives up and reads on as a stream), a pipe
+ * fed one line at a time, where each answer must come before the next line,
+ * and a terminal (asked of the descriptor, never waited on without `-`).
  */
 import {expect} from 'chai';
 import {spawnSync} from 'node:child_process';
@@ -172,5 +173,51 @@ sys.exit(p.wait())
     const run = spawnSync('python3', ['-c', script, process.execPath, BIN], {cwd: ws.dir, env: environment(ws.store), encoding: 'utf8'});
     expect(run.stdout.split('\n').map((line) => (line === '' ? null : JSON.parse(line)?.ip))).to.deep.equal(['10.0.0.1', '192.0.2.1', '2001:db8::1', '::ffff:10.1.2.3', null]);
     expect(run.status, run.stderr).to.equal(1);
+  });
+
+  it('on a terminal: without addresses it says so at once (exit 2); with - it answers each typed line, and Ctrl-D ends it', function () {
+    if (!hasPython) this.skip();
+    // Runs the command on a pseudo-terminal, types each line once the answer to the one before has come, then Ctrl-D.
+    const driver = `
+import os, pty, select, sys, time
+lines, args = sys.argv[1].split(',') if sys.argv[1] else [], sys.argv[2:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(args[0], args)
+out, deadline = b'', time.time() + 30
+def read_until(test):
+    global out
+    while time.time() < deadline and not test(out):
+        if select.select([fd], [], [], 0.2)[0]:
+            try:
+                data = os.read(fd, 4096)
+            except OSError:
+                return
+            if not data:
+                return
+            out += data
+time.sleep(0.5)
+for line in lines:
+    os.write(fd, line.encode() + b'\\n')
+    read_until(lambda o: ('"ip":"' + line + '"').encode() in o)
+if lines:
+    os.write(fd, b'\\x04')
+read_until(lambda o: False)
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors='replace'))
+sys.exit(os.waitstatus_to_exitcode(status))
+`;
+    const run = (lines: string[], args: string[]) => {
+      const started = Date.now();
+      const result = spawnSync('python3', ['-c', driver, lines.join(','), process.execPath, BIN, ...args], {cwd: ws.dir, env: environment(ws.store), encoding: 'utf8', timeout: 60_000});
+      return {code: result.status, output: result.stdout, seconds: (Date.now() - started) / 1000};
+    };
+    const none = run([], ['check', 'ci']);
+    expect(none.code, none.output).to.equal(2);
+    expect(none.output).to.contain('no address given');
+    expect(none.seconds, 'it does not wait for the terminal').to.be.below(20);
+    const typed = run(['10.0.0.1', '192.0.2.1'], ['check', 'ci', '-', '--ndjson']);
+    expect(typed.output).to.contain('"ip":"10.0.0.1","decision":"allow"').and.contain('"ip":"192.0.2.1","decision":"deny"');
+    expect(typed.code, typed.output).to.equal(1);
   });
 });
