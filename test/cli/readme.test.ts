@@ -1,6 +1,6 @@
 /**
- * The README's command reference is generated from the commands (`npm run
- * readme`, i.e. `oclif readme`): this regenerates it into a copy of the README
+ * The command reference (docs/commands.md) is generated from the commands (`npm run
+ * readme`, i.e. `oclif readme`): this regenerates it into a copy of it
  * with the same flags and fails, saying what to run, when the two differ.
  */
 import {spawnSync} from 'node:child_process';
@@ -13,8 +13,8 @@ import {expect} from 'chai';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const OCLIF = path.join(ROOT, 'node_modules', 'oclif', 'bin', 'run.js');
 
-/** The environment assignments and flags of the `oclif readme` step of package.json's `readme` script. */
-function readmeScript(): {env: Record<string, string>; flags: string[]} {
+/** The environment assignments, flags and target file of the `oclif readme` step of package.json's `readme` script. */
+function readmeScript(): {env: Record<string, string>; flags: string[]; target: string} {
   const script: string = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts.readme;
   const step = script.split('&&').map((s) => s.trim()).find((s) => /(^|\s)oclif readme(\s|$)/.test(s));
   if (step === undefined) throw new Error(`package.json scripts.readme does not run \`oclif readme\`: ${script}`);
@@ -25,7 +25,11 @@ function readmeScript(): {env: Record<string, string>; flags: string[]} {
     env[name] = value;
   }
   expect(words.slice(0, 2), 'the readme step').to.deep.equal(['oclif', 'readme']);
-  return {env, flags: words.slice(2)};
+  const flags = words.slice(2);
+  const at = flags.indexOf('--readme-path');
+  expect(at, 'the reference is written to a file of docs/ (--readme-path)').to.be.greaterThan(-1);
+  const [, target] = flags.splice(at, 2);
+  return {env, flags, target};
 }
 
 /** The first line where two texts differ, for a message a person can act on. */
@@ -33,21 +37,21 @@ function firstDifference(expected: string, actual: string): string {
   const a = expected.split('\n');
   const b = actual.split('\n');
   for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    if (a[i] !== b[i]) return `line ${i + 1}:\n  generated: ${JSON.stringify(a[i] ?? '(end)')}\n  README.md: ${JSON.stringify(b[i] ?? '(end)')}`;
+    if (a[i] !== b[i]) return `line ${i + 1}:\n  generated: ${JSON.stringify(a[i] ?? '(end)')}\n  committed: ${JSON.stringify(b[i] ?? '(end)')}`;
   }
   return 'no line differs';
 }
 
-describe('README command reference', () => {
+describe('command reference', () => {
   it('matches the commands (run `npm run readme` when it does not)', function () {
     this.timeout(60_000);
-    const {env, flags} = readmeScript();
+    const {env, flags, target} = readmeScript();
     expect(flags, 'no source links: they would name a version and a repository path').to.include('--no-source-links');
     expect(env.COLUMNS, 'a fixed width, so the text does not depend on the terminal').to.match(/^\d+$/);
     const dir = mkdtempSync(path.join(os.tmpdir(), 'keyward-readme-'));
     try {
-      const copy = path.join(dir, 'README.md');
-      copyFileSync(path.join(ROOT, 'README.md'), copy);
+      const copy = path.join(dir, path.basename(target));
+      copyFileSync(path.join(ROOT, target), copy);
       const run = spawnSync(process.execPath, [OCLIF, 'readme', ...flags, '--readme-path', copy], {
         cwd: ROOT,
         env: {...process.env, NODE_OPTIONS: '', ...env},
@@ -56,10 +60,10 @@ describe('README command reference', () => {
       });
       expect(run.status, `oclif readme failed\n${run.stdout}\n${run.stderr}`).to.equal(0);
       const generated = readFileSync(copy, 'utf8');
-      const current = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-      expect(current, 'README.md has the <!-- commands --> markers').to.contain('<!-- commands -->').and.to.contain('<!-- commandsstop -->');
+      const current = readFileSync(path.join(ROOT, target), 'utf8');
+      expect(current, `${target} has the <!-- commands --> markers`).to.contain('<!-- commands -->').and.to.contain('<!-- commandsstop -->');
       if (generated !== current) {
-        expect.fail(`README.md's command reference is out of date: run \`npm run readme\` and commit README.md\nfirst difference at ${firstDifference(generated, current)}`);
+        expect.fail(`${target} is out of date: run \`npm run readme\` and commit it\nfirst difference at ${firstDifference(generated, current)}`);
       }
       // Nothing that differs between machines: no paths, platform or Node version.
       const reference = current.slice(current.indexOf('<!-- commands -->'), current.indexOf('<!-- commandsstop -->'));
