@@ -9,10 +9,10 @@ import {settle, Transition} from '../core/blocking.js';
 import {KeywardError} from '../core/errors.js';
 import {appendHistory, diffStore, noChanges, snapshot, StoreSnapshot} from '../core/history.js';
 import {HistoryRecord, StoreData} from '../core/model.js';
-import {readStore, updateStore} from '../store/store.js';
+import {readStore, readStoreOrEmpty, updateStore} from '../store/store.js';
 import {now} from './clock.js';
 import {reportFailure, tell} from './messages.js';
-import {storeFileOf} from './store-path.js';
+import {storeFileOf, storePathGiven} from './store-path.js';
 import {write} from './write.js';
 
 export {write} from './write.js';
@@ -29,6 +29,8 @@ export abstract class KeywardCommand extends Command {
   /** Set from --json by `setup`; decides where output goes. */
   protected json = false;
   protected storeFile = '';
+  /** Whether --store or $KEYWARD_STORE named the store: its folder must then exist. */
+  private storeGiven = false;
   protected now = new Date(0);
   /** Names of the flags given, for history (never their values: `check` and `--key` can be given a secret). */
   private flagsGiven: string[] = [];
@@ -37,16 +39,24 @@ export abstract class KeywardCommand extends Command {
   protected setup(flags: {store?: string; json?: boolean}): void {
     this.json = Boolean(flags.json);
     this.storeFile = storeFileOf(flags.store, () => this.config.dataDir);
+    this.storeGiven = storePathGiven(flags.store);
     this.now = now();
     this.flagsGiven = givenFlags(flags, this.constructor as typeof KeywardCommand);
   }
 
+  /** The store, for a command that only reads: a missing store is an error (exit 3), never an empty one. */
   protected readStore(): Promise<StoreData> {
-    return readStore(this.storeFile, this.now);
+    return readStore(this.storeFile);
+  }
+
+  /** The store a writing command looks at before it takes the lock: empty when there is none yet (its write creates it). */
+  protected readStoreOrEmpty(): Promise<StoreData> {
+    return readStoreOrEmpty(this.storeFile, this.now);
   }
 
   /**
-   * Changes the store under its lock. A switch that time has made (learning
+   * Changes the store under its lock (a dry run takes no lock and writes
+   * nothing; see store.ts updateStore). A switch that time has made (learning
    * past its window) is recorded first, and said. What the change did is
    * appended to the store's history in the same write (nothing for a dry run
    * or a change that changed nothing), so no writing command can forget it.
@@ -67,7 +77,7 @@ export abstract class KeywardCommand extends Command {
         this.recordHistory(data, before, settled);
         return outcome;
       },
-      options,
+      {dryRun: options.dryRun, createFolder: !this.storeGiven},
     );
     if (settled !== null && !options.dryRun) await this.tellTransition(settled);
     return result;

@@ -47,7 +47,7 @@ export async function runCheck(request: CheckRequest): Promise<void> {
   // The index cache beside a large store, when it is the store's; else the store itself.
   const cached = readIndexCache(storeFile, at);
   // The JSON reader (and the schema) is loaded only when it is needed.
-  const policy = cached ? new Policy(cached.data, at, cached.account) : new Policy(await (await import('../store/read.js')).readStore(storeFile, at), at);
+  const policy = cached ? new Policy(cached.data, at, cached.account) : new Policy(await (await import('../store/read.js')).readStore(storeFile), at);
   const wanted: Verdict = request.expect ?? 'allow';
   const {count, misses} = await writeDecisions({
     policy: policy.forKey(policy.findKey(request.key)),

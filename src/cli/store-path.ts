@@ -29,3 +29,8 @@ export function storeFileOf(flag: string | undefined, dataDirectory: () => strin
   const fromEnv = process.env.KEYWARD_STORE;
   return path.resolve(flag ?? (fromEnv ? fromEnv : path.join(dataDirectory(), 'store.json')));
 }
+
+/** Whether the operator named the store (`--store` or $KEYWARD_STORE): keyward then creates no folder for it. */
+export function storePathGiven(flag: string | undefined): boolean {
+  return flag !== undefined || Boolean(process.env.KEYWARD_STORE);
+}

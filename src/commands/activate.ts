@@ -24,7 +24,7 @@ export default class Activate extends KeywardCommand {
     const {flags} = await this.parse(Activate);
     this.setup(flags);
     const channel: Channel = flags.api ? 'api' : 'smtp';
-    const before = await this.readStore();
+    const before = await this.readStoreOrEmpty();
     const after = structuredClone(before);
     setBlocking(after, channel, 'active', this.now);
     const refused = cutOff(before, after, this.now, [channel]);

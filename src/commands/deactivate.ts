@@ -15,7 +15,7 @@ export default class Deactivate extends KeywardCommand {
     const {flags} = await this.parse(Deactivate);
     this.setup(flags);
     const channel: Channel = flags.api ? 'api' : 'smtp';
-    const current = effectiveState(await this.readStore(), channel, this.now);
+    const current = effectiveState(await this.readStoreOrEmpty(), channel, this.now);
     if (current !== 'inactive') {
       await confirmOrRefuse(`Deactivate ${channel} blocking? Every address will be allowed for ${channel} keys.`, flags.yes, '--yes');
     }

@@ -32,7 +32,7 @@ export default class Revoke extends KeywardCommand {
     const dryRun = flags['dry-run'];
 
     // Check and warn before taking the lock: a prompt must never hold it.
-    const before = await this.readStore();
+    const before = await (dryRun ? this.readStore() : this.readStoreOrEmpty());
     const key = flags.key === undefined ? undefined : findKey(before.keys, flags.key);
     const after = structuredClone(before);
     removeEntries(key ? findKey(after.keys, key.name).allow : after.account, prefixes);

@@ -8,7 +8,7 @@ const LATEST = 5;
 
 export default class Status extends KeywardCommand {
   static summary = 'Show blocking per channel, learning progress, counts and the latest blocked addresses.';
-  static description = `For each channel: whether unknown addresses are refused (active), authorized as they come (learning, API keys only) or allowed (inactive); while learning, the last new address and when blocking turns itself on. Then counts of entries, keys, seen and blocked addresses, and the latest blocked. status never writes to the store.`;
+  static description = `The store read (its path), then for each channel: whether unknown addresses are refused (active), authorized as they come (learning, API keys only) or allowed (inactive); while learning, the last new address and when blocking turns itself on. Then counts of entries, keys, seen and blocked addresses, and the latest blocked. status never writes to the store.`;
   static examples = [
     '<%= config.bin %> status',
     '<%= config.bin %> status --json',
@@ -25,6 +25,8 @@ export default class Status extends KeywardCommand {
     const entries = [data.account, ...data.keys.map((k) => k.allow)].flat();
     const latestBlocked = [...data.blocked].sort((a, b) => (a.lastSeen < b.lastSeen ? 1 : -1)).slice(0, LATEST);
     const status = {
+      // Which store was read: a mistyped --store is an error, and this says which file the answer is about.
+      store: this.storeFile,
       api: {
         state: apiState,
         learningSince: apiState === 'learning' ? api.learningSince : null,
@@ -48,7 +50,7 @@ export default class Status extends KeywardCommand {
     await this.report(status, async () => {
       const c = await paint();
       const show = (state: string) => (state === 'active' ? c.green.bold('active: unknown addresses are refused') : state === 'learning' ? c.cyan('learning: callers are authorized as they come') : c.yellow('inactive: every address is allowed'));
-      const lines = [`${c.bold('api ')}  ${show(apiState)}`];
+      const lines = [`${c.bold('store')} ${this.storeFile}`, `${c.bold('api ')}  ${show(apiState)}`];
       if (apiState === 'learning') {
         if (activation) {
           const left = Math.max(0, (activation.getTime() - this.now.getTime()) / DAY_MS);

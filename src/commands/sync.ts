@@ -71,7 +71,7 @@ Exit codes: 0 nothing to do, or applied; 1 --dry-run and the list differs from t
     // Without --yes the plan is shown (and confirmed) before taking the lock: a prompt must never hold it.
     let shown: Assessment | undefined;
     if (dryRun || !flags.yes) {
-      shown = this.assess(await this.readStore(), desired, flags.key, pruneLearned);
+      shown = this.assess(await (dryRun ? this.readStore() : this.readStoreOrEmpty()), desired, flags.key, pruneLearned);
       await repeats(shown);
       if (!hasChanges(shown.plan)) return nothingToDo(shown);
       await warnCutOff(shown, true);

@@ -4,7 +4,7 @@
  * flushed, renamed over it, and the folder flushed. A reader sees the old
  * file or the new one, never a half-written one.
  */
-import {constants as fsConstants, promises as fs} from 'node:fs';
+import {BigIntStats, constants as fsConstants, promises as fs} from 'node:fs';
 import path from 'node:path';
 
 /** The temporary name a writer uses for `file`; `removeLeftovers` recognises it. */
@@ -23,24 +23,57 @@ export async function removeLeftovers(file: string): Promise<void> {
   await Promise.all(leftovers.map((n) => fs.rm(path.join(path.dirname(file), n), {force: true}).catch(() => undefined)));
 }
 
+/** What a writer may do between its rename and its look at the file it wrote (a test's pause). */
+export interface AtomicWriteHooks {
+  afterRename?: () => Promise<void>;
+}
+
 /**
  * Replaces `file` with `content` atomically. On failure the temporary file is
  * removed, `file` is as it was, and the error is rethrown for the caller to name.
+ *
+ * Returns the status of the file written, taken through the writer's own
+ * descriptor after the rename (see index-cache.ts for why after), or null
+ * when that file no longer holds exactly what was written: someone wrote
+ * into it between the write and that look (its size or modification time
+ * moved). A later look at the path could see another file that took its
+ * place; the descriptor can only see the file this writer made.
  */
-export async function writeFileAtomic(file: string, content: string | Uint8Array | (string | Uint8Array)[], mode = 0o600): Promise<void> {
+export async function writeFileAtomic(
+  file: string,
+  content: string | Uint8Array | (string | Uint8Array)[],
+  mode = 0o600,
+  hooks: AtomicWriteHooks = {},
+): Promise<BigIntStats | null> {
   const temporary = temporaryName(file);
   let handle: fs.FileHandle | undefined;
+  let written: BigIntStats;
   try {
     handle = await fs.open(temporary, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY, mode);
-    for (const part of Array.isArray(content) ? content : [content]) await handle.writeFile(part);
+    let bytes = 0;
+    for (const part of Array.isArray(content) ? content : [content]) {
+      await handle.writeFile(part);
+      bytes += typeof part === 'string' ? Buffer.byteLength(part) : part.byteLength;
+    }
     await handle.sync();
-    await handle.close();
-    handle = undefined;
+    written = await handle.stat({bigint: true});
+    if (written.size !== BigInt(bytes)) throw new Error(`wrote ${bytes} bytes but the file holds ${written.size}`);
+    // The descriptor stays open across the rename: it is how the file written is looked at afterwards.
     await fs.rename(temporary, file);
   } catch (error) {
     await handle?.close().catch(() => undefined);
     await fs.rm(temporary, {force: true}).catch(() => undefined);
     throw error;
+  }
+  let identity: BigIntStats | null = null;
+  try {
+    await hooks.afterRename?.();
+    const after = await handle!.stat({bigint: true});
+    if (after.ino === written.ino && after.size === written.size && after.mtimeNs === written.mtimeNs) identity = after;
+  } catch {
+    // The file is written; only its identity is unknown, which costs a derived file at most.
+  } finally {
+    await handle!.close().catch(() => undefined);
   }
   try {
     const dirHandle = await fs.open(path.dirname(file), 'r');
@@ -48,4 +81,5 @@ export async function writeFileAtomic(file: string, content: string | Uint8Array
   } catch {
     // Some file systems cannot flush a folder; the rename is done either way.
   }
+  return identity;
 }

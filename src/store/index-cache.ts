@@ -21,7 +21,7 @@
  *   expires (f64), bits (u8) of the account list's CompiledIndex; then the
  *   account entries' texts: offsets (u32, entries + 1) and latin1 bytes.
  */
-import {BigIntStats, promises as fs, readFileSync, statSync} from 'node:fs';
+import {BigIntStats, closeSync, constants as fsConstants, fstatSync, promises as fs, openSync, readSync, realpathSync, statSync} from 'node:fs';
 import {EntryIndex} from '../core/decision.js';
 import {emptyStore, KeyRecord, SCHEMA_VERSION, StoreData} from '../core/model.js';
 import {arraysAreSound, CompiledIndex, FamilyArrays, IndexArrays, nonDecreasing} from '../core/prefix-index.js';
@@ -247,14 +247,64 @@ export function decodeIndexCache(bytes: Buffer, store: StoreIdentity, now: Date)
 }
 
 /**
+ * The largest cache a store of `storeBytes` can have: a cache holds less per
+ * entry than the JSON does (at most about 90 bytes against at least 80 of
+ * JSON), and its header is the store's head as compact JSON. Anything
+ * larger is not keyward's (a link to /dev/zero, a huge file) and is not read.
+ */
+function maxCacheBytes(storeBytes: bigint): number {
+  return 2 * Number(storeBytes) + (1 << 20);
+}
+
+/**
+ * The bytes of the cache file, or null unless it is a regular file of at
+ * most `limit` bytes. Opened without following a link and without blocking
+ * (a FIFO put there must not hang `check`), then judged by its descriptor,
+ * so what is judged is what is read.
+ */
+function readCacheFile(file: string, limit: number): Buffer | null {
+  let fd: number;
+  try {
+    fd = openSync(file, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
+  } catch {
+    return null;
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile() || stat.size > limit) return null;
+    const bytes = Buffer.allocUnsafe(stat.size);
+    let filled = 0;
+    while (filled < bytes.length) {
+      const n = readSync(fd, bytes, filled, bytes.length - filled, filled);
+      if (n === 0) return null;
+      filled += n;
+    }
+    return bytes;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The file a store path stands for: a symbolic link's target (links
+ * followed, as the writer writes through them), so that the cache is found
+ * beside the file the writer wrote. Throws when there is no file.
+ */
+export function realStoreFile(store: string): string {
+  return realpathSync.native(store);
+}
+
+/**
  * What a decision needs from the cache of `store`, or null when there is no
  * cache that provably belongs to the store file as it is now. Never throws.
  */
 export function readIndexCache(store: string, now: Date): CachedPolicyData | null {
   try {
-    const stat = statSync(store, {bigint: true, throwIfNoEntry: false});
+    const real = realStoreFile(store);
+    const stat = statSync(real, {bigint: true, throwIfNoEntry: false});
     if (stat === undefined || !stat.isFile() || stat.size < MIN_STORE_BYTES || coarseTimes(stat)) return null;
-    return decodeIndexCache(readFileSync(indexCacheFile(store)), identityOf(stat), now);
+    const bytes = readCacheFile(indexCacheFile(real), maxCacheBytes(stat.size));
+    return bytes === null ? null : decodeIndexCache(bytes, identityOf(stat), now);
   } catch {
     return null;
   }
@@ -263,22 +313,36 @@ export function readIndexCache(store: string, now: Date): CachedPolicyData | nul
 /**
  * Brings the cache in line with the store file just written from `data`:
  * written (atomically, 0600) for a large store, removed for a small one.
- * Called under the store's lock. Never fails the write it follows: on any
- * error the cache is removed, and a cache that could not be removed does
- * not match the new store file, so no reader uses it.
+ * Called under the store's lock, with `written`: the store file's status
+ * as its writer took it through its own descriptor after the rename, or
+ * null when the writer could not vouch for it (see writeFileAtomic).
+ *
+ * Why the identity comes from the writer's descriptor: a look at the path
+ * after the rename may see a file that replaced ours in the meantime (an
+ * editor's save, `git checkout`), and a cache naming that file with our
+ * data would be trusted until the next write. The descriptor sees only our
+ * file. It is looked at after the rename, not before, because a rename sets
+ * the file's change time, which readers compare; and the writer refuses to
+ * vouch (null) when the size or modification time moved since it wrote,
+ * which is what a write into our file in that gap does. What remains is a
+ * same-size write into our file within the same clock tick as our own
+ * write, the limit every comparison of times has, readers' included.
+ *
+ * Never fails the write it follows: on any error the cache is removed, and
+ * a cache that could not be removed does not match the new store file, so
+ * no reader uses it.
  */
-export async function writeIndexCache(store: string, data: StoreData): Promise<void> {
+export async function writeIndexCache(store: string, data: StoreData, written: BigIntStats | null): Promise<void> {
   const file = indexCacheFile(store);
   try {
-    const stat = await fs.stat(store, {bigint: true});
-    if (stat.size < MIN_STORE_BYTES || coarseTimes(stat)) {
+    if (written === null || written.size < MIN_STORE_BYTES || coarseTimes(written)) {
       await fs.rm(file, {force: true});
       return;
     }
     // Loaded here: readers (check's fast path) never write.
     const {removeLeftovers, writeFileAtomic} = await import('./atomic.js');
     await removeLeftovers(file);
-    await writeFileAtomic(file, encodeIndexCache(data, identityOf(stat)), 0o600);
+    await writeFileAtomic(file, encodeIndexCache(data, identityOf(written)), 0o600);
   } catch {
     await fs.rm(file, {force: true}).catch(() => undefined);
   }

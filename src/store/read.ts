@@ -3,7 +3,7 @@
  * with the store errors (exit 3) that say what is wrong. Split from store.ts
  * so that a reader (check's fast path) loads neither lowdb nor the lock.
  */
-import {promises as fs} from 'node:fs';
+import {constants as fsConstants, promises as fs} from 'node:fs';
 import {KeywardError, show} from '../core/errors.js';
 import {emptyStore, SCHEMA_VERSION, StoreData} from '../core/model.js';
 import {ShapeError, validate, versionOf} from './schema.js';
@@ -16,9 +16,19 @@ export class StoreError extends KeywardError {
   }
 }
 
+/** A system error as a person reads it: its code once ("ENOSPC: no space left on device, write"; Node's own message already starts with the code). */
 export function describe(error: unknown): string {
   const e = error as NodeJS.ErrnoException;
-  return e.code ? `${e.code}: ${e.message}` : String(error);
+  if (!(error instanceof Error)) return String(error);
+  return e.code && !e.message.startsWith(`${e.code}:`) ? `${e.code}: ${e.message}` : e.message;
+}
+
+/** The error of a reading command pointed at a store that does not exist (a mistyped --store must not read as an empty store). */
+export function missingStore(file: string): StoreError {
+  return new StoreError(
+    `no store at ${file}`,
+    'check --store and KEYWARD_STORE; a store is created by the first command that writes one (keyward authorize ENTRY, keyward keys create NAME --type api)',
+  );
 }
 
 /**
@@ -33,15 +43,34 @@ function jsonProblem(error: unknown): string {
   return message.replace(/[^\x20-\x7e]/g, '?').slice(0, 200);
 }
 
-/** Reads and checks the document at `file`; null when there is no file yet. */
-export async function readDocument(file: string): Promise<StoreData | null> {
-  let text: string;
+/**
+ * The store file's text. Opened without blocking (a FIFO put at the path
+ * must not hang the command) and read only when it is a regular file; a
+ * symbolic link is followed (a linked store is the operator's choice).
+ */
+async function storeText(file: string): Promise<string | null> {
+  let handle: fs.FileHandle;
   try {
-    text = await fs.readFile(file, 'utf8');
+    handle = await fs.open(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw new StoreError(`cannot read the store ${file} (${describe(error)})`, 'check the path and its permissions');
   }
+  try {
+    if (!(await handle.stat()).isFile()) throw new StoreError(`the store ${file} is not a regular file`, 'point --store at a keyward store file');
+    return await handle.readFile('utf8');
+  } catch (error) {
+    if (error instanceof StoreError) throw error;
+    throw new StoreError(`cannot read the store ${file} (${describe(error)})`, 'check the path and its permissions');
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
+
+/** Reads and checks the document at `file`; null when there is no file yet. */
+export async function readDocument(file: string): Promise<StoreData | null> {
+  const text = await storeText(file);
+  if (text === null) return null;
   const repair = `the file was left as it is: restore it from a backup or git, or point --store elsewhere`;
   let document: unknown;
   try {
@@ -65,7 +94,17 @@ export async function readDocument(file: string): Promise<StoreData | null> {
   }
 }
 
-/** The store as it is now, or a new empty one when there is no file (nothing is created). */
-export async function readStore(file: string, now: Date): Promise<StoreData> {
+/** The store as it is now, for a command that only reads: a store that does not exist is an error (exit 3). */
+export async function readStore(file: string): Promise<StoreData> {
+  const data = await readDocument(file);
+  if (data === null) throw missingStore(file);
+  return data;
+}
+
+/**
+ * The store as it is now, or a new empty one when there is no file (nothing
+ * is created): what a writing command looks at before it changes the store.
+ */
+export async function readStoreOrEmpty(file: string, now: Date): Promise<StoreData> {
   return (await readDocument(file)) ?? emptyStore(now);
 }

@@ -53,12 +53,28 @@ function nullableString(value: unknown, path: string): string | null {
 /** The last text `time` accepted: the records of one import share their times, and Date.parse is not free. */
 let lastTime = '';
 
+/**
+ * An ISO 8601 time with its offset (`Z` or `±HH:MM`): one without would be
+ * read in the local time zone of whoever runs keyward, so the same store
+ * would decide differently under another TZ. A date alone has no offset either.
+ */
+const TIME_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:[Zz]|[+-]\d{2}:?\d{2})$/;
+
+function isTime(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  if (value === lastTime) return true;
+  if (!TIME_WITH_OFFSET.test(value) || Number.isNaN(Date.parse(value))) return false;
+  lastTime = value;
+  return true;
+}
+
 function time(value: unknown, path: string): string {
   const text = string(value, path);
-  if (text === lastTime) return text;
-  if (Number.isNaN(Date.parse(text))) fail(path, `is not a time: ${show(text)}`);
-  lastTime = text;
-  return text;
+  if (isTime(text)) return text;
+  if (!Number.isNaN(Date.parse(text)) && /^\d{4}-\d{2}-\d{2}(?:[Tt ][\d:.]+)?$/.test(text)) {
+    fail(path, `has no time zone offset: ${show(text)} (write it with Z for UTC, or an offset such as +02:00)`);
+  }
+  fail(path, `is not an ISO 8601 time with an offset: ${show(text)}`);
 }
 
 function nullableTime(value: unknown, path: string): string | null {
@@ -98,14 +114,6 @@ function entryRecord(value: unknown, path: string): EntryRecord {
 }
 
 const SOURCES = ['manual', 'learned', 'import', 'blocked'] as const;
-
-function isTime(value: unknown): boolean {
-  if (typeof value !== 'string') return false;
-  if (value === lastTime) return true;
-  if (Number.isNaN(Date.parse(value))) return false;
-  lastTime = value;
-  return true;
-}
 
 /**
  * A list of entry records: `entryRecord` for each, without building the six

@@ -1,19 +1,19 @@
 /**
  * The JSON store on disk: read, and change under a cross-process lock with an
  * atomic write (temporary file, fsync, rename, fsync of the folder). A store
- * that cannot be read, is corrupt or is newer is never overwritten.
+ * that cannot be read, is corrupt or is newer is never overwritten; a store
+ * that a change left as it was is not written at all.
  */
 import callbackFs, {promises as fs} from 'node:fs';
 import path from 'node:path';
-import {Low} from 'lowdb';
 import lockfile from 'proper-lockfile';
 import {emptyStore, StoreData} from '../core/model.js';
 import {removeLeftovers, writeFileAtomic} from './atomic.js';
 import {writeIndexCache} from './index-cache.js';
-import {describe, readDocument, StoreError} from './read.js';
+import {describe, readDocument, readStore, StoreError} from './read.js';
 import {documentText} from './schema.js';
 
-export {readStore, StoreError} from './read.js';
+export {readStore, readStoreOrEmpty, StoreError} from './read.js';
 
 const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
 const STALE_LOCK_MS = 10_000;
@@ -23,34 +23,90 @@ function lockTimeoutMs(): number {
   return Number.isFinite(configured) && configured >= 0 ? configured : DEFAULT_LOCK_TIMEOUT_MS;
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /**
- * Writes the document atomically (see atomic.ts). Called only under the
- * store's lock, so temporary files other writers left are garbage.
+ * Test-only: with KEYWARD_TEST_PAUSE_AFTER_RENAME=DIR, a store write stops
+ * right after its rename, creates DIR/renamed and waits (at most 30 s) for
+ * DIR/resume, so that a test can replace the store in exactly the gap
+ * between the rename and the writer's look at what it wrote. It only
+ * delays a write; nothing else reads the variable.
  */
-async function writeDocument(file: string, data: StoreData): Promise<void> {
-  const pieces = await documentText(data);
+async function testPauseAfterRename(): Promise<void> {
+  const dir = process.env.KEYWARD_TEST_PAUSE_AFTER_RENAME;
+  if (!dir) return;
+  await fs.writeFile(path.join(dir, 'renamed'), '');
+  for (const end = Date.now() + 30_000; Date.now() < end; await sleep(5)) {
+    if (await fs.stat(path.join(dir, 'resume')).then(() => true, () => false)) return;
+  }
+}
+
+/**
+ * Writes the document's pieces atomically (see atomic.ts) to `file`, the
+ * store's real file (a link's target). Called only under the store's lock,
+ * so temporary files other writers left are garbage.
+ */
+async function writeDocument(file: string, data: StoreData, pieces: string[]): Promise<void> {
   await removeLeftovers(file);
+  let written;
   try {
-    await writeFileAtomic(file, pieces, 0o600);
+    written = await writeFileAtomic(file, pieces, 0o600, {afterRename: testPauseAfterRename});
   } catch (error) {
     throw new StoreError(`cannot write the store ${file} (${describe(error)})`, 'the store was left as it was; check free space and permissions');
   }
   // Still under the lock: the index cache (see index-cache.ts) follows the store, or is removed.
-  await writeIndexCache(file, data);
+  await writeIndexCache(file, data, written);
 }
 
-/** lowdb's adapter for the store file. */
-class StoreFile {
-  constructor(readonly file: string) {}
-  read(): Promise<StoreData | null> {
-    return readDocument(this.file);
+/**
+ * The file a write of `file` replaces: where its symbolic links lead (the
+ * link stays a link, the store it names gets the change, and every link to
+ * one store shares its lock), or, with no file there yet, the file a
+ * dangling link names, else `file` in its folder's real place.
+ */
+async function writeTarget(file: string): Promise<string> {
+  const fail = (error: unknown) => new StoreError(`cannot resolve the store path ${file} (${describe(error)})`, 'check the path and its links');
+  try {
+    return await fs.realpath(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw fail(error);
   }
-  write(data: StoreData): Promise<void> {
-    return writeDocument(this.file, data);
+  let current = file;
+  for (let hops = 0; ; hops++) {
+    let link: string;
+    try {
+      link = await fs.readlink(current);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EINVAL' || code === 'ENOENT') break;
+      throw fail(error);
+    }
+    if (hops >= 40) throw fail(Object.assign(new Error('too many symbolic links'), {code: 'ELOOP'}));
+    current = path.resolve(path.dirname(current), link);
+  }
+  const folder = await fs.realpath(path.dirname(current)).catch(() => path.dirname(current));
+  return path.join(folder, path.basename(current));
+}
+
+/** Creates the store's folder when keyward chose it (the data directory); a folder the operator named must exist. */
+async function ensureFolder(file: string, target: string, create: boolean): Promise<void> {
+  const folder = path.dirname(target);
+  if (create) {
+    await fs.mkdir(folder, {recursive: true, mode: 0o700}).catch((error) => {
+      throw new StoreError(`cannot create the folder of the store ${file} (${describe(error)})`);
+    });
+    return;
+  }
+  const stat = await fs.stat(folder).catch(() => null);
+  if (stat === null || !stat.isDirectory()) {
+    throw new StoreError(
+      `no folder ${folder} for the store ${file}`,
+      'check --store and KEYWARD_STORE for a typo; keyward creates a store file, never the folders of a path you give (create them first)',
+    );
   }
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const sameText = (a: string[], b: string[]) => a.length === b.length && a.every((piece, i) => piece === b[i]);
 
 type Done = (error: NodeJS.ErrnoException | null) => void;
 
@@ -144,22 +200,33 @@ async function acquireLock(file: string): Promise<() => Promise<void>> {
   }
 }
 
+export interface UpdateOptions {
+  /** Read the store and run the change on it, take no lock and write nothing (works on a read-only store); the store must exist. */
+  dryRun?: boolean;
+  /** Create the store's folder when it is missing: only for the data directory, never for a path the operator gave. */
+  createFolder?: boolean;
+}
+
 /**
  * Reads, changes and writes the store under its lock. `change` mutates the
  * data in place and returns a result; it may throw to abandon the change
- * (nothing is written). Returns what `change` returned.
+ * (nothing is written). Returns what `change` returned. A change that
+ * leaves the document as it was writes nothing: not the store (its bytes
+ * and times stay), not its cache; a missing store is then not created.
  */
-export async function updateStore<T>(file: string, now: Date, change: (data: StoreData) => T | Promise<T>, options: {dryRun?: boolean} = {}): Promise<T> {
-  await fs.mkdir(path.dirname(file), {recursive: true, mode: 0o700}).catch((error) => {
-    throw new StoreError(`cannot create the folder of the store ${file} (${describe(error)})`);
-  });
-  const release = await acquireLock(file);
+export async function updateStore<T>(file: string, now: Date, change: (data: StoreData) => T | Promise<T>, options: UpdateOptions = {}): Promise<T> {
+  if (options.dryRun) return change(await readStore(file));
+  const target = await writeTarget(file);
+  await ensureFolder(file, target, options.createFolder === true);
+  const release = await acquireLock(target);
   let result: T;
   try {
-    const db = new Low<StoreData>(new StoreFile(file), emptyStore(now));
-    await db.read();
-    result = await change(db.data);
-    if (!options.dryRun) await db.write();
+    const data = (await readDocument(target)) ?? emptyStore(now);
+    // The document as it would be written now, to compare with after the change (the file's own bytes may be a hand edit's).
+    const before = await documentText(data);
+    result = await change(data);
+    const after = await documentText(data);
+    if (!sameText(before, after)) await writeDocument(target, data, after);
   } finally {
     await release();
   }

@@ -210,7 +210,7 @@ describe('store: the index cache', () => {
       expect(readIndexCache(store, NOW), 'the cache belongs to the store just written').to.not.equal(null);
       const keys = data.keys.map((k) => k.name);
       const sample = probes(13, 300);
-      const fromJson = decisionsOf(new Policy(await readStore(store, NOW), NOW), keys, sample);
+      const fromJson = decisionsOf(new Policy(await readStore(store), NOW), keys, sample);
       expect(decisionsOf(cachedPolicy(readIndexCache(store, NOW), NOW), keys, sample)).to.deep.equal(fromJson);
 
       await updateStore(store, NOW, (current) => {

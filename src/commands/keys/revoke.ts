@@ -15,7 +15,7 @@ export default class KeysRevoke extends KeywardCommand {
   async run(): Promise<void> {
     const {args, flags} = await this.parse(KeysRevoke);
     this.setup(flags);
-    const before = findKey((await this.readStore()).keys, args.name);
+    const before = findKey((await this.readStoreOrEmpty()).keys, args.name);
     if (before.status !== 'revoked') {
       await confirmOrRefuse(`Revoke key ${before.name}? Every use of it will be denied.`, flags.yes, '--yes');
     }

@@ -17,7 +17,7 @@ export default class KeysRotate extends KeywardCommand {
   async run(): Promise<void> {
     const {args, flags} = await this.parse(KeysRotate);
     this.setup(flags);
-    const before = findKey((await this.readStore()).keys, args.name);
+    const before = findKey((await this.readStoreOrEmpty()).keys, args.name);
     if (before.status === 'revoked') throw new InputError(`key ${before.name} is revoked and cannot be rotated`, 'create a new key instead');
     await confirmOrRefuse(`Rotate key ${before.name}? Its current secret (${before.hint}) stops working at once.`, flags.yes, '--yes');
     const secret = newSecret();
