@@ -187,12 +187,17 @@ describe('keyward authorize --expires and prune', () => {
 describe('keyward status', () => {
   it('says what a new store does, how many learning days are left, and counts', () => {
     const ws = Workspace.create();
+    // v2: a store that does not exist is an error for a reading command, never an empty store.
+    const missing = ws.run(['status', '--json'], {now: day(0)});
+    expect(missing.code).to.equal(3);
+    expect(missing.stderr).to.contain(`no store at ${ws.store}`);
+
+    createKey(ws, 'billing');
     const fresh = ok(ws.run(['status', '--json'], {now: day(0)})).json();
     expect(fresh.api).to.deep.equal({state: 'learning', learningSince: day(0), lastNewAddressAt: null, activatesAt: null});
     expect(fresh.smtp).to.deep.equal({state: 'inactive'});
     expect(ok(ws.run(['status'], {now: day(0)})).stdout).to.match(/no event seen yet/);
 
-    createKey(ws, 'billing');
     createKey(ws, 'relay', 'smtp');
     ok(ws.run(['learn'], {now: day(5), input: `billing 192.0.2.1 ${day(5)}\nbilling 2001:db8::1 ${day(5)}\nrelay 198.51.100.1 ${day(5)}\n`}));
 

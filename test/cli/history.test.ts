@@ -173,9 +173,14 @@ describe('keyward history: a sequence of changes, recorded in order', () => {
 describe('keyward history: what is and is not recorded', () => {
   it('a store with no history shows none; a dry run and a change that changes nothing add nothing', () => {
     const ws = Workspace.create();
+    expect(ws.run(['history']).code, 'v2: no store is an error, not an empty history').to.equal(3);
+    ok(ws.run(['authorize', '10.0.0.0/8'], {now: day(0)}));
+    const {history, ...withoutHistory} = ws.storeJson();
+    expect(history).to.have.length(1);
+    ws.file('store.json', JSON.stringify(withoutHistory, null, 2) + '\n');
     expect(ok(ws.run(['history', '--json'])).json()).to.deep.equal([]);
     expect(ok(ws.run(['history'])).stdout).to.equal('no changes recorded\n');
-    ok(ws.run(['authorize', '10.0.0.0/8'], {now: day(0)}));
+    ok(ws.run(['authorize', '192.0.2.0/24'], {now: day(0)}));
     const before = ws.storeBytes();
     ok(ws.run(['authorize', '10.0.0.0/8', '10.2.0.0/16'], {now: day(1)}));
     ok(ws.run(['authorize', '192.0.2.1', '--dry-run'], {now: day(1)}));

@@ -3,11 +3,11 @@ import {expect} from 'chai';
 import {daysAfter, NOW, Workspace} from './harness.js';
 
 describe('keyward list', () => {
-  it('on a store that does not exist yet prints an empty list and creates nothing', () => {
+  it('on a store that does not exist refuses with exit 3 (no store at PATH) and creates nothing', () => {
     const ws = Workspace.create();
     const out = ws.run(['list', '--json']);
-    expect(out.code, out.stderr).to.equal(0);
-    expect(out.json()).to.deep.equal([]);
+    expect(out.code, out.stderr).to.equal(3);
+    expect(out.stderr).to.contain(`no store at ${ws.store}`);
     expect(ws.storeBytes()).to.equal(null);
   });
 

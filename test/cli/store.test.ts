@@ -39,12 +39,15 @@ describe('keyward store', () => {
     }
   });
 
-  it('is created with mode 0600, in a folder made for it, and stays 0600 when rewritten', () => {
+  it('is created with mode 0600, in a data directory made for it, and stays 0600 when rewritten', () => {
     const ws = Workspace.create();
-    const store = path.join(ws.dir, 'nested', 'deeper', 'store.json');
-    expect(ws.run(['authorize', '192.0.2.1', '--store', store]).code).to.equal(0);
+    // v2: keyward makes its own data directory; the folders of a path the operator gives must exist (issue 11 item 7).
+    const dataDir = path.join(ws.dir, 'nested', 'deeper');
+    expect(ws.run(['authorize', '192.0.2.1'], {env: {KEYWARD_STORE: undefined, KEYWARD_DATA_DIR: dataDir}}).code).to.equal(0);
+    const store = path.join(dataDir, 'store.json');
     expect(statSync(store).mode & 0o777).to.equal(0o600);
     expect(statSync(path.dirname(store)).mode & 0o077, 'the new folder is private').to.equal(0);
+    expect(ws.run(['authorize', '192.0.2.1', '--store', path.join(ws.dir, 'given.json')]).code).to.equal(0);
     expect(ws.storeBytes(), '--store wins over KEYWARD_STORE').to.equal(null);
 
     chmodSync(store, 0o644);

@@ -73,15 +73,15 @@ function cases(valid: string): Case[] {
     {what: 'an entry not in canonical form', bytes: variant((d) => (d.account[1].entry = '2001:DB8::/32')), says: /is not in canonical form/, hint: RESTORE},
     {what: 'a key hash that is not sha256', bytes: variant((d) => (d.keys[0].hash = 'secret')), says: /keys\[0\]\.hash is not a sha256 hash/, hint: RESTORE},
     {what: 'an unknown blocking state', bytes: variant((d) => (d.blocking.api.state = 'maybe')), says: /blocking\.api\.state is not one of/, hint: RESTORE},
-    {what: 'a time that is not a time', bytes: variant((d) => (d.account[0].addedAt = 'yesterday')), says: /account\[0\]\.addedAt is not a time/, hint: RESTORE},
+    {what: 'a time that is not a time', bytes: variant((d) => (d.account[0].addedAt = 'yesterday')), says: /account\[0\]\.addedAt is not an ISO 8601 time/, hint: RESTORE},
     {what: 'a negative count', bytes: variant((d) => (d.seen[0].count = -1)), says: /seen\[0\]\.count is not a count/, hint: RESTORE},
     {what: 'schema version 2', bytes: variant((d) => (d.version = 2)), says: /has schema version 2, newer than this keyward reads \(1\)/, hint: 'upgrade keyward; the file was left as it is'},
     {what: 'schema version 999 with another shape', bytes: text('{"version": 999, "lists": {}}'), says: /has schema version 999, newer than this keyward reads/, hint: 'upgrade keyward'},
     {
       what: 'a folder where the file should be',
       make: (ws) => mkdirSync(ws.store),
-      says: /cannot read the store .*\(EISDIR/,
-      hint: 'check the path and its permissions',
+      says: /the store .* is not a regular file/,
+      hint: 'point --store at a keyward store file',
     },
   ];
 }
