@@ -146,9 +146,10 @@ describe('keyward authorize', () => {
 
   it('with --dry-run reports what would be added and writes nothing', () => {
     const ws = Workspace.create();
+    // v2: a dry run reads like any reader: no store is an error (exit 3), and none is created.
     const fresh = ws.run(['authorize', '10.0.0.0/8', '--dry-run', '--json']);
-    expect(fresh.code, fresh.stderr).to.equal(0);
-    expect(fresh.json()).to.deep.equal({added: ['10.0.0.0/8'], unchanged: [], dryRun: true});
+    expect(fresh.code, fresh.stderr).to.equal(3);
+    expect(fresh.stderr).to.contain(`no store at ${ws.store}`);
     expect(ws.storeBytes(), 'no store is created').to.equal(null);
 
     expect(ws.run(['authorize', '10.0.0.0/8']).code).to.equal(0);

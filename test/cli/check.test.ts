@@ -143,7 +143,9 @@ describe('keyward check', () => {
   it('creates no store when there is none', () => {
     const empty = Workspace.create();
     const out = empty.run(['check', 'ci', '10.0.0.1']);
-    expect(out.code).to.equal(2);
+    // v2: no store is a store error (exit 3), never an empty store.
+    expect(out.code).to.equal(3);
+    expect(out.stderr).to.contain(`no store at ${empty.store}`);
     expect(empty.storeBytes()).to.equal(null);
   });
 });

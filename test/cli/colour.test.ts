@@ -177,6 +177,7 @@ describe('colour', () => {
 
     it('has no colour off a terminal when neither variable is set', () => {
       const ws = Workspace.create();
+      expect(ws.run(['authorize', '192.0.2.1']).code).to.equal(0);
       const out = ws.run(['check', 'nosuchkey', '192.0.2.1'], {env: {NO_COLOR: undefined}});
       expect(out.code).to.equal(2);
       expect(out.stderr).not.to.contain(ESC);

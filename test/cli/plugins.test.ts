@@ -134,6 +134,8 @@ describe('mistyped commands', () => {
     });
 
     it('ask "Did you mean …?" and run the suggestion when the answer is yes', async () => {
+      // v2: status reads an existing store (a missing one is exit 3).
+      expect(ws.run(['authorize', '192.0.2.1']).code).to.equal(0);
       const yes = await onTerminal('stauts', 'y\r');
       expect(yes.output).to.contain('Did you mean status?');
       expect(yes.output, 'status ran').to.match(/smtp\s+inactive/);

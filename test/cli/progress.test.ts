@@ -181,6 +181,8 @@ describe('progress line', () => {
     const hasScript = spawnSync('script', ['--version']).status === 0;
     const ws = Workspace.create();
     const events = ws.file('events.log', Array.from({length: 20_000}, (_, i) => `nokey 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}\n`).join(''));
+    // v2: a dry run reads an existing store (a missing one is exit 3).
+    before(() => expect(ws.run(['authorize', '192.0.2.1']).code).to.equal(0));
 
     /**
      * Runs `keyward learn -` under script(1) (a pseudo-terminal for stdin,

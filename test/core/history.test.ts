@@ -321,7 +321,7 @@ describe('history: the store schema', () => {
   it('refuses a history of the wrong shape, naming the field', () => {
     const cases: [string, (doc: any) => void, string][] = [
       ['not a list', (doc) => (doc.history = {}), 'history is not a list'],
-      ['a bad time', (doc) => (doc.history[0].at = 'yesterday'), 'history[0].at is not a time'],
+      ['a bad time', (doc) => (doc.history[0].at = 'yesterday'), 'history[0].at is not an ISO 8601 time with an offset: `yesterday`'],
       ['a negative count', (doc) => (doc.history[0].changes.counts.added = -1), 'history[0].changes.counts.added is not a count'],
       ['an unknown key action', (doc) => (doc.history[1].changes.keys = [{name: 'k', type: 'api', action: 'stolen', hint: 'x'}]), 'history[1].changes.keys[0].action'],
       ['a missing list', (doc) => delete doc.history[0].changes.entries[0].updated, 'history[0].changes.entries[0].updated is not a list'],

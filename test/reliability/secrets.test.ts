@@ -202,10 +202,10 @@ describe('reliability: secrets stay secret', function () {
 
   describe('file modes', () => {
     /** Runs keyward under umask 000, the worst a careless shell can give it. */
-    function underUmask000(store: string, args: string[], input: string, watch?: (dir: string) => void) {
+    function underUmask000(store: string, args: string[], input: string, watch?: (dir: string) => void, env: Record<string, string | undefined> = {}) {
       return runStreamed(store, args, {
         umask000: true,
-        env: {KEYWARD_NOW: NOW},
+        env: {KEYWARD_NOW: NOW, ...env},
         drive: async (child) => {
           const timer = watch ? setInterval(() => watch(path.dirname(store)), 1) : undefined;
           whenGone(child, () => clearInterval(timer));
@@ -232,7 +232,8 @@ describe('reliability: secrets stay secret', function () {
       };
       let input = '';
       for (let i = 0; i < 30_000; i++) input += `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}\n`;
-      const result = await underUmask000(store, ['authorize', '-'], input, seen);
+      // v2: keyward makes its data directory (not a folder of a path given with --store or KEYWARD_STORE).
+      const result = await underUmask000(store, ['authorize', '-'], input, seen, {KEYWARD_STORE: undefined, KEYWARD_DATA_DIR: path.dirname(store)});
       expect(result.code, result.stderr).to.equal(0);
       expect(statSync(store).mode & 0o777, 'the store').to.equal(0o600);
       expect(statSync(path.dirname(store)).mode & 0o777, 'the folder made for it').to.equal(0o700);
