@@ -40,7 +40,7 @@ export default class Learn extends KeywardCommand {
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(Learn);
     this.setup(flags);
-    const windowDays = flags.window === undefined ? undefined : parseWholeDays(flags.window, '--window', MAX_SETTING_DAYS);
+    const windowDays = flags.window === undefined ? undefined : parseWholeDays(flags.window, '--window', MAX_SETTING_DAYS, 'to turn API blocking on now, run keyward activate --api');
     const retentionDays = flags.retention === undefined ? undefined : parseWholeDays(flags.retention, '--retention', MAX_SETTING_DAYS);
     const {log, bad, badLines, untimed} = await this.readEvents(argv as string[], flags.strict);
 
