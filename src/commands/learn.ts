@@ -156,7 +156,7 @@ export default class Learn extends KeywardCommand {
     if (outcome.activation) {
       const {at, quietSince} = outcome.activation;
       await this.tell(
-        `API blocking turned itself on${dryRun ? ' (dry run: it would)' : ''} at ${at}: traffic was observed from ${quietSince} for the whole ${data.settings.learningWindowDays}-day window with no new address`,
+        `API blocking ${dryRun ? 'would turn' : 'turned'} itself on at ${at}: traffic was observed from ${quietSince} for the whole ${data.settings.learningWindowDays}-day window with no new address`,
         'warn',
       );
     }
