@@ -5,9 +5,8 @@
  */
 import os from 'node:os';
 import {Command, Flags} from '@oclif/core';
-import {settle, Transition} from '../core/blocking.js';
 import {KeywardError} from '../core/errors.js';
-import {appendHistory, diffStore, noChanges, snapshot, StoreSnapshot} from '../core/history.js';
+import {appendHistory, diffStore, snapshot, StoreSnapshot} from '../core/history.js';
 import {HistoryRecord, StoreData} from '../core/model.js';
 import {readStore, readStoreOrEmpty, updateStore} from '../store/store.js';
 import {now} from './clock.js';
@@ -56,50 +55,33 @@ export abstract class KeywardCommand extends Command {
 
   /**
    * Changes the store under its lock (a dry run takes no lock and writes
-   * nothing; see store.ts updateStore). A switch that time has made (learning
-   * past its window) is recorded first, and said. What the change did is
-   * appended to the store's history in the same write (nothing for a dry run
-   * or a change that changed nothing), so no writing command can forget it.
+   * nothing; see store.ts updateStore). What the change did is appended to
+   * the store's history in the same write (nothing for a dry run or a change
+   * that changed nothing), so no writing command can forget it.
    */
-  protected async updateStore<T>(
-    change: (data: StoreData) => T | Promise<T>,
-    options: {dryRun?: boolean; settle?: boolean} = {},
-  ): Promise<T> {
-    let settled: Transition | null = null;
-    const result = await updateStore(
+  protected async updateStore<T>(change: (data: StoreData) => T | Promise<T>, options: {dryRun?: boolean} = {}): Promise<T> {
+    return updateStore(
       this.storeFile,
       this.now,
       async (data) => {
-        if (options.settle !== false) settled = settle(data, this.now);
         if (options.dryRun) return change(data);
         const before = snapshot(data);
         const outcome = await change(data);
-        this.recordHistory(data, before, settled);
+        this.recordHistory(data, before);
         return outcome;
       },
       {dryRun: options.dryRun, createFolder: !this.storeGiven},
     );
-    if (settled !== null && !options.dryRun) await this.tellTransition(settled);
-    return result;
   }
 
-  /** Appends to `data.history` what changed since `before`, and learning's own switch if `settle` made one. */
-  private recordHistory(data: StoreData, before: StoreSnapshot, settled: Transition | null): void {
+  /** Appends to `data.history` what changed since `before`. */
+  private recordHistory(data: StoreData, before: StoreSnapshot): void {
     const command = (this.id ?? 'unknown').replaceAll(':', ' ');
-    const who = () => ({command, flags: [...this.flagsGiven], user: userName()});
-    const records: HistoryRecord[] = [];
-    if (settled !== null) {
-      const t: Transition = settled;
-      records.push({at: t.at, ...who(), changes: {...noChanges(), blocking: [{channel: t.channel, from: t.from, to: t.to, automatic: true}]}});
-    }
     // Only activate and deactivate set a blocking state by hand; any other switch is learning's own.
     const changes = diffStore(before, data, {operatorSetsBlocking: command === 'activate' || command === 'deactivate'});
-    if (changes !== null) records.push({at: this.now.toISOString(), ...who(), changes});
-    appendHistory(data, records);
-  }
-
-  protected async tellTransition(t: Transition): Promise<void> {
-    await this.tell(`API blocking turned itself on at ${t.at}: the learning window passed with no new address`, 'warn');
+    if (changes === null) return;
+    const record: HistoryRecord = {at: this.now.toISOString(), command, flags: [...this.flagsGiven], user: userName(), changes};
+    appendHistory(data, [record]);
   }
 
   /** The command's result: JSON on stdout under --json, else the human rendering on stdout. */

@@ -1,7 +1,9 @@
 /** Human renderings of results that several commands share. */
 import {Covered} from '../core/allowlist.js';
 import {CutOff} from '../core/impact.js';
+import {LearningProgress} from '../core/learning.js';
 import {SyncPlan} from '../core/sync.js';
+import {DAY_MS} from '../core/time.js';
 import {paint, table} from './render.js';
 
 /** How many items a human summary lists before it says "and N more". */
@@ -80,4 +82,24 @@ export async function renderSyncPlan(plan: SyncPlan, cutOffCount: number, title:
   }
   if (cutOffCount > 0) lines.push(c.yellow(`${cutOffCount} recently seen address(es) would be cut off (listed on stderr)`));
   return lines.join('\n');
+}
+
+/** Whole days of quiet time a learning phase has observed. */
+export function quietDays(progress: LearningProgress): number {
+  return Math.floor(progress.quietMs / DAY_MS);
+}
+
+/** What API learning has observed and what it waits for (status, learn): lines without indentation. */
+export function describeLearning(progress: LearningProgress, windowDays: number, now: Date): string[] {
+  const since = progress.quietSince.toISOString();
+  const at = progress.activatesAt.toISOString();
+  const seen = progress.lastEventAt === null ? 'no API event seen yet' : `API traffic seen up to ${progress.lastEventAt.toISOString()}`;
+  const lines = [`${quietDays(progress)} of ${windowDays} quiet days observed since ${since} (${seen})`];
+  const left = (progress.activatesAt.getTime() - now.getTime()) / DAY_MS;
+  if (left > 0) {
+    lines.push(`blocking turns on with the first event dated at or after ${at} (${left.toFixed(1)} days from now), unless a new address comes first`);
+  } else {
+    lines.push(`the window ended at ${at}, but blocking waits for traffic: it turns on with the first event dated at or after then (is the log still fed to keyward learn?)`);
+  }
+  return lines;
 }

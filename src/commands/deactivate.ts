@@ -1,5 +1,4 @@
 import {setBlocking} from '../core/blocking.js';
-import {effectiveState} from '../core/decision.js';
 import {Channel} from '../core/model.js';
 import {KeywardCommand} from '../cli/base.js';
 import {channelFlags, yesFlag} from '../cli/flags.js';
@@ -15,7 +14,7 @@ export default class Deactivate extends KeywardCommand {
     const {flags} = await this.parse(Deactivate);
     this.setup(flags);
     const channel: Channel = flags.api ? 'api' : 'smtp';
-    const current = effectiveState(await this.readStoreOrEmpty(), channel, this.now);
+    const current = (await this.readStoreOrEmpty()).blocking[channel].state;
     if (current !== 'inactive') {
       await confirmOrRefuse(`Deactivate ${channel} blocking? Every address will be allowed for ${channel} keys.`, flags.yes, '--yes');
     }

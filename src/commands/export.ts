@@ -1,6 +1,5 @@
 import path from 'node:path';
 import {Flags} from '@oclif/core';
-import {effectiveState} from '../core/decision.js';
 import {InputError} from '../core/errors.js';
 import {StoreData} from '../core/model.js';
 import {
@@ -123,8 +122,8 @@ Formats: plain (one entry a line), csv, json (the fields of \`list --json\`), ng
   /** What a person should know about the file: it refuses everything, or it will outlive an entry. */
   private async warnings(data: StoreData, list: EffectiveList, rows: readonly ExportRow[], format: ExportFormat): Promise<void> {
     if (list.channel === null) {
-      const api = effectiveState(data, 'api', this.now);
-      const smtp = effectiveState(data, 'smtp', this.now);
+      const api = data.blocking.api.state;
+      const smtp = data.blocking.smtp.state;
       if (api !== 'active' && smtp !== 'active') {
         await this.tell(`note: blocking is not active (api ${api}, smtp ${smtp}): keyward allows keys without a list of their own from any address, a gateway loading this file only the account list`, 'warn');
       }

@@ -1,24 +1,24 @@
 import {Readable} from 'node:stream';
 import {Args, Flags} from '@oclif/core';
 import {scanDecisionAddress} from '../core/address.js';
-import {activatesAt, effectiveState} from '../core/decision.js';
 import {InputError} from '../core/errors.js';
 import {parseEventLine} from '../core/events.js';
-import {applyEvents, EventLog, LearnOutcome} from '../core/learning.js';
-import {StoreData} from '../core/model.js';
-import {DAY_MS, parseDuration} from '../core/time.js';
+import {activatesAt, applyEvents, checkEventTime, EventLog, LearnOutcome, learningProgress} from '../core/learning.js';
+import {MAX_SETTING_DAYS, StoreData} from '../core/model.js';
+import {parseWholeDays} from '../core/time.js';
 import {KeywardCommand} from '../cli/base.js';
 import {dryRunFlag} from '../cli/flags.js';
 import {eachLine, openFile, stdinIsPiped} from '../cli/input.js';
 import {startProgress} from '../cli/progress.js';
 import {notificationPayload, runNotify, waysOut} from '../cli/notify.js';
+import {describeLearning} from '../cli/views.js';
 
 /** How many bad lines and unknown keys a report shows. */
 const SAMPLES = 5;
 
 export default class Learn extends KeywardCommand {
   static summary = 'Apply a log of key uses: learn API callers\' networks, block refused addresses.';
-  static description = `Events are lines \`KEY ADDRESS [ISO-8601 TIME]\` (# comments) or NDJSON objects {"key","ip","at"}, from files, - or piped stdin, applied in time order; an event without a time happens now. While API keys are learning, a caller no account entry covers has its /24 (IPv4) or /64 (IPv6) authorized; after the learning window (30 days) without a new address, API blocking turns itself on. While a channel is active, refused addresses go on the blocked list, each reported with the ways out. Bad lines and unknown keys are counted and reported; --strict makes them fatal with nothing written.`;
+  static description = `Events are lines \`KEY ADDRESS [ISO-8601 TIME]\` (# comments) or NDJSON objects {"key","ip","at"}, from files, - or piped stdin, applied in time order; an event without a time happens now (the summary counts them; --strict refuses them), and one dated more than 5 minutes after now is a bad line. While API keys are learning, a caller no account entry covers has its /24 (IPv4) or /64 (IPv6) authorized; API blocking turns itself on only when an event dated at or after the end of the learning window (30 days after learning began or the last new address, whichever is later) is applied: traffic observed for the whole window without a new address. A replayed old log, or a log that stops, never turns it on. While a channel is active, refused addresses go on the blocked list, each reported with the ways out. Bad lines and unknown keys are counted and reported; --strict makes them fatal with nothing written.`;
   static examples = [
     '<%= config.bin %> learn access.log',
     'zcat api-*.log.gz | <%= config.bin %> learn - --json',
@@ -29,20 +29,20 @@ export default class Learn extends KeywardCommand {
   static args = {files: Args.string({description: 'event files; - reads stdin', ignoreStdin: true})};
   static flags = {
     'dry-run': dryRunFlag,
-    strict: Flags.boolean({description: 'a bad line or an unknown key is an error, and nothing is written'}),
-    window: Flags.string({description: 'learning window: days without a new address before API blocking turns on (e.g. 30d, 6w); kept in the store'}),
+    strict: Flags.boolean({description: 'a bad line, an unknown key or an event without a time is an error, and nothing is written'}),
+    window: Flags.string({description: `learning window: days of observed traffic without a new address before API blocking turns on (1 to ${MAX_SETTING_DAYS} days, e.g. 30d, 6w); kept in the store`}),
     'prefix-v4': Flags.integer({description: 'prefix length learning authorizes for IPv4 callers; kept in the store', min: 8, max: 32}),
     'prefix-v6': Flags.integer({description: 'prefix length learning authorizes for IPv6 callers; kept in the store', min: 16, max: 128}),
-    retention: Flags.string({description: 'how long seen addresses are remembered (e.g. 90d); kept in the store'}),
+    retention: Flags.string({description: `how long seen addresses are remembered (1 to ${MAX_SETTING_DAYS} days, e.g. 90d); kept in the store`}),
     'notify-command': Flags.string({description: 'run CMD once per newly blocked address, with a JSON payload on its stdin'}),
   };
 
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(Learn);
     this.setup(flags);
-    const windowDays = flags.window === undefined ? undefined : days(flags.window, '--window');
-    const retentionDays = flags.retention === undefined ? undefined : days(flags.retention, '--retention');
-    const {log, bad, badLines} = await this.readEvents(argv as string[], flags.strict);
+    const windowDays = flags.window === undefined ? undefined : parseWholeDays(flags.window, '--window', MAX_SETTING_DAYS, 'to turn API blocking on now, run keyward activate --api');
+    const retentionDays = flags.retention === undefined ? undefined : parseWholeDays(flags.retention, '--retention', MAX_SETTING_DAYS);
+    const {log, bad, badLines, untimed} = await this.readEvents(argv as string[], flags.strict);
 
     const dryRun = flags['dry-run'];
     const {outcome, data} = await this.updateStore(
@@ -57,27 +57,26 @@ export default class Learn extends KeywardCommand {
         }
         return {outcome: result, data: store};
       },
-      {dryRun, settle: false},
+      {dryRun},
     );
 
     const failures = dryRun || !flags['notify-command'] ? [] : await this.notify(flags['notify-command'], outcome);
-    const state = effectiveState(data, 'api', this.now);
-    const activation = activatesAt(data.blocking.api, data.settings);
     const result = {
       events: outcome.events,
       learned: outcome.learned,
       blocked: outcome.blocked.map((b) => ({ip: b.ip, key: b.key})),
       unknownKeys: outcome.unknownKeys.reduce((n, u) => n + u.events, 0),
       badLines,
-      api: {state, activatesAt: state === 'learning' && activation ? activation.toISOString() : null},
+      untimed,
+      api: {state: data.blocking.api.state, activatesAt: activatesAt(data.blocking.api, data.settings)?.toISOString() ?? null},
       dryRun,
     };
-    await this.summarize(outcome, data, bad, badLines, failures, dryRun);
+    await this.summarize(outcome, data, {bad, badLines, untimed}, failures, dryRun);
     if (this.json) await this.report(result, () => '');
   }
 
   /** Reads every source into a compact event log, counting (or, strict, refusing) bad lines. */
-  private async readEvents(args: string[], strict: boolean): Promise<{log: EventLog; bad: string[]; badLines: number}> {
+  private async readEvents(args: string[], strict: boolean): Promise<{log: EventLog; bad: string[]; badLines: number; untimed: number}> {
     const sources: {name: string; open: () => Readable}[] = args.map((a) =>
       a === '-' ? {name: 'stdin', open: () => process.stdin} : {name: a, open: () => openFile(a)},
     );
@@ -90,6 +89,7 @@ export default class Learn extends KeywardCommand {
     const nowMs = this.now.getTime();
     const bad: string[] = [];
     let badLines = 0;
+    let untimed = 0;
     for (const source of sources) {
       const where = (line: number) => (sources.length > 1 || source.name !== 'stdin' ? `line ${line} of ${source.name}` : `line ${line}`);
       const refuse = (message: string, hint?: string) => {
@@ -106,7 +106,15 @@ export default class Learn extends KeywardCommand {
               const event = parseEventLine(text);
               if (event === null) return;
               const family = scanDecisionAddress(event.ip, words);
-              log.add(event.key, family, words, Number.isNaN(event.at) ? nowMs : event.at);
+              let at = event.at;
+              if (Number.isNaN(at)) {
+                if (strict) throw new InputError('the event has no time (--strict refuses events without one: a replayed log without times would count as traffic now)');
+                untimed++;
+                at = nowMs;
+              } else {
+                checkEventTime(at, this.now);
+              }
+              log.add(event.key, family, words, at);
             } catch (error) {
               if (!(error instanceof InputError)) throw error;
               refuse(`${where(line)}: ${error.message}`, error.hint);
@@ -120,7 +128,7 @@ export default class Learn extends KeywardCommand {
         throw error;
       }
     }
-    return {log, bad, badLines};
+    return {log, bad, badLines, untimed};
   }
 
   private async notify(command: string, outcome: LearnOutcome): Promise<string[]> {
@@ -133,10 +141,25 @@ export default class Learn extends KeywardCommand {
   }
 
   /** The human summary, on stderr: events, learned, blocked with ways out, problems, phase. */
-  private async summarize(outcome: LearnOutcome, data: StoreData, bad: string[], badLines: number, failures: string[], dryRun: boolean): Promise<void> {
+  private async summarize(
+    outcome: LearnOutcome,
+    data: StoreData,
+    {bad, badLines, untimed}: {bad: string[]; badLines: number; untimed: number},
+    failures: string[],
+    dryRun: boolean,
+  ): Promise<void> {
     const would = dryRun ? ' (dry run: nothing was written)' : '';
     await this.tell(`${outcome.events} events applied, ${outcome.learned.length} entries learned, ${outcome.blocked.length} addresses newly blocked${would}`);
-    for (const t of outcome.transitions) await this.tellTransition(t);
+    if (untimed > 0) {
+      await this.tell(`${untimed} ${untimed === 1 ? 'event had' : 'events had'} no time and ${untimed === 1 ? 'was' : 'were'} taken as happening now (${this.now.toISOString()}); --strict refuses such events`, 'warn');
+    }
+    if (outcome.activation) {
+      const {at, quietSince} = outcome.activation;
+      await this.tell(
+        `API blocking ${dryRun ? 'would turn' : 'turned'} itself on at ${at}: traffic was observed from ${quietSince} for the whole ${data.settings.learningWindowDays}-day window with no new address`,
+        'warn',
+      );
+    }
     for (const b of outcome.blocked.slice(0, 20)) {
       await this.tell(`blocked ${b.ip}: key ${b.key} (${b.channel}) was refused. Ways out:\n${waysOut(b).map((w) => `  ${w}`).join('\n')}`, 'warn');
     }
@@ -147,20 +170,11 @@ export default class Learn extends KeywardCommand {
     }
     if (badLines > 0) await this.tell(`${badLines} bad lines skipped:\n${bad.map((b) => `  ${b}`).join('\n')}${badLines > bad.length ? '\n  …' : ''}`, 'warn');
     for (const f of failures) await this.tell(`--notify-command failed for ${f}`, 'warn');
-    const state = effectiveState(data, 'api', this.now);
-    const activation = activatesAt(data.blocking.api, data.settings);
-    if (state === 'learning') {
-      const left = activation ? `${Math.max(0, Math.ceil((activation.getTime() - this.now.getTime()) / DAY_MS))} days left, activates at ${activation.toISOString()}` : 'no event seen yet: it will not activate by itself';
-      await this.tell(`api: learning (${left})`);
+    const progress = learningProgress(data.blocking.api, data.settings);
+    if (progress === null) {
+      await this.tell(`api: ${data.blocking.api.state}`);
     } else {
-      await this.tell(`api: ${state}`);
+      await this.tell(`api: learning\n${describeLearning(progress, data.settings.learningWindowDays, this.now).map((l) => `  ${l}`).join('\n')}`);
     }
   }
-}
-
-/** A whole number of days from a duration flag (30d, 6w). */
-function days(text: string, flag: string): number {
-  const ms = parseDuration(text);
-  if (ms === null || ms % DAY_MS !== 0 || ms === 0) throw new InputError(`${flag} ${JSON.stringify(text)} is not a whole number of days (e.g. 30d, 6w)`);
-  return ms / DAY_MS;
 }

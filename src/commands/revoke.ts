@@ -1,6 +1,5 @@
 import {Args} from '@oclif/core';
 import {parseEntries, removeEntries} from '../core/allowlist.js';
-import {effectiveState} from '../core/decision.js';
 import {cutOff} from '../core/impact.js';
 import {findKey} from '../core/keys.js';
 import {CHANNELS} from '../core/model.js';
@@ -37,7 +36,7 @@ export default class Revoke extends KeywardCommand {
     const after = structuredClone(before);
     removeEntries(key ? findKey(after.keys, key.name).allow : after.account, prefixes);
     const channels = key ? [key.type] : CHANNELS;
-    const blocking = channels.filter((ch) => effectiveState(before, ch, this.now) === 'active');
+    const blocking = channels.filter((ch) => before.blocking[ch].state === 'active');
     if (blocking.length > 0 && !dryRun) {
       await this.tell(`blocking is active for ${blocking.join(' and ')} keys: these addresses will be refused from now on`, 'warn');
       const refused = cutOff(before, after, this.now, channels);

@@ -1,14 +1,15 @@
-import {activatesAt, effectiveState, isLive} from '../core/decision.js';
-import {DAY_MS} from '../core/time.js';
+import {isLive} from '../core/decision.js';
+import {learningProgress} from '../core/learning.js';
 import {KeywardCommand} from '../cli/base.js';
 import {paint} from '../cli/render.js';
+import {describeLearning, quietDays} from '../cli/views.js';
 
 /** How many of the latest blocked addresses status shows. */
 const LATEST = 5;
 
 export default class Status extends KeywardCommand {
   static summary = 'Show blocking per channel, learning progress, counts and the latest blocked addresses.';
-  static description = `The store read (its path), then for each channel: whether unknown addresses are refused (active), authorized as they come (learning, API keys only) or allowed (inactive); while learning, the last new address and when blocking turns itself on. Then counts of entries, keys, seen and blocked addresses, and the latest blocked. status never writes to the store.`;
+  static description = `The store read (its path), then for each channel: whether unknown addresses are refused (active), authorized as they come (learning, API keys only) or allowed (inactive); while learning, the last new address, how many quiet days of traffic were observed and from when an event turns blocking on (time alone never does: it waits for traffic). Then counts of entries, keys, seen and blocked addresses, and the latest blocked. status never writes to the store.`;
   static examples = [
     '<%= config.bin %> status',
     '<%= config.bin %> status --json',
@@ -20,8 +21,8 @@ export default class Status extends KeywardCommand {
     this.setup(flags);
     const data = await this.readStore();
     const api = data.blocking.api;
-    const apiState = effectiveState(data, 'api', this.now);
-    const activation = apiState === 'learning' ? activatesAt(api, data.settings) : null;
+    const apiState = api.state;
+    const progress = learningProgress(api, data.settings);
     const entries = [data.account, ...data.keys.map((k) => k.allow)].flat();
     const latestBlocked = [...data.blocked].sort((a, b) => (a.lastSeen < b.lastSeen ? 1 : -1)).slice(0, LATEST);
     const status = {
@@ -31,9 +32,12 @@ export default class Status extends KeywardCommand {
         state: apiState,
         learningSince: apiState === 'learning' ? api.learningSince : null,
         lastNewAddressAt: api.lastNewAddressAt,
-        activatesAt: activation?.toISOString() ?? null,
+        activatesAt: progress?.activatesAt.toISOString() ?? null,
+        // Quiet time observed (whole days from the window's start to the latest API event) and that latest event.
+        quietDays: progress === null ? null : quietDays(progress),
+        lastEventAt: progress?.lastEventAt?.toISOString() ?? null,
       },
-      smtp: {state: effectiveState(data, 'smtp', this.now)},
+      smtp: {state: data.blocking.smtp.state},
       counts: {
         accountEntries: data.account.length,
         learnedEntries: data.account.filter((r) => r.source === 'learned').length,
@@ -51,13 +55,9 @@ export default class Status extends KeywardCommand {
       const c = await paint();
       const show = (state: string) => (state === 'active' ? c.green.bold('active: unknown addresses are refused') : state === 'learning' ? c.cyan('learning: callers are authorized as they come') : c.yellow('inactive: every address is allowed'));
       const lines = [`${c.bold('store')} ${this.storeFile}`, `${c.bold('api ')}  ${show(apiState)}`];
-      if (apiState === 'learning') {
-        if (activation) {
-          const left = Math.max(0, (activation.getTime() - this.now.getTime()) / DAY_MS);
-          lines.push(`      last new address ${api.lastNewAddressAt ?? 'none yet'}; blocking turns on at ${activation.toISOString()} (${left.toFixed(1)} days left, window ${data.settings.learningWindowDays} days)`);
-        } else {
-          lines.push('      no event seen yet: learning will not turn blocking on by itself until keys are used');
-        }
+      if (progress !== null) {
+        lines.push(`      learning since ${api.learningSince ?? api.changedAt}; last new address ${api.lastNewAddressAt ?? 'none yet'}`);
+        for (const line of describeLearning(progress, data.settings.learningWindowDays, this.now)) lines.push(`      ${line}`);
       }
       lines.push(`${c.bold('smtp')}  ${show(status.smtp.state)}`);
       const n = status.counts;

@@ -7,26 +7,8 @@ import {Family, formatIPv4, formatIPv6, scanDecisionAddress} from './address.js'
 import {scanPrefix} from './prefix.js';
 import {InputError, show} from './errors.js';
 import {findKey} from './keys.js';
-import {ApiBlocking, BlockingState, Channel, EntryRecord, KeyRecord, Settings, StoreData} from './model.js';
+import {BlockingState, Channel, EntryRecord, KeyRecord, StoreData} from './model.js';
 import {CompiledIndex} from './prefix-index.js';
-
-import {DAY_MS} from './time.js';
-
-/** When learning turns API blocking on by itself, or null while it cannot yet (no event seen). */
-export function activatesAt(api: ApiBlocking, settings: Settings): Date | null {
-  if (api.state !== 'learning') return null;
-  const from = api.lastNewAddressAt ?? api.firstEventAt;
-  if (from === null) return null;
-  return new Date(Date.parse(from) + settings.learningWindowDays * DAY_MS);
-}
-
-/** The blocking state in force at `now`: learning past its window is active. */
-export function effectiveState(data: StoreData, channel: Channel, now: Date): BlockingState {
-  if (channel === 'smtp') return data.blocking.smtp.state;
-  const at = activatesAt(data.blocking.api, data.settings);
-  if (at !== null && now.getTime() >= at.getTime()) return 'active';
-  return data.blocking.api.state;
-}
 
 /** Whether an entry record is in force at `now` (expired entries never match). */
 export function isLive(record: EntryRecord, now: Date): boolean {
@@ -90,8 +72,8 @@ export interface KeyPolicy {
 }
 
 /**
- * The policy of the store at `now`: entries indexed, blocking states
- * resolved. Key lists are indexed on first use. The account index may be
+ * The policy of the store at `now`: entries indexed, blocking states as
+ * stored (time alone never changes one; see learning.ts). Key lists are indexed on first use. The account index may be
  * given ready-made (from the index cache), else it is built from the data.
  */
 export class Policy {
@@ -105,7 +87,7 @@ export class Policy {
     account?: EntryIndex,
   ) {
     this.account = account ?? EntryIndex.fromRecords(data.account);
-    this.states = {api: effectiveState(data, 'api', now), smtp: effectiveState(data, 'smtp', now)};
+    this.states = {api: data.blocking.api.state, smtp: data.blocking.smtp.state};
   }
 
   /** The key named by its name or its secret (see keys.ts). */

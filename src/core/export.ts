@@ -5,7 +5,7 @@
  * the command reads the store and writes the text.
  */
 import {aggregate} from './aggregate.js';
-import {effectiveState, isLive} from './decision.js';
+import {isLive} from './decision.js';
 import {InputError, SafetyError} from './errors.js';
 import {findKey} from './keys.js';
 import {BlockingState, Channel, EntryRecord, EntrySource, StoreData} from './model.js';
@@ -97,7 +97,7 @@ export function effectiveList(data: StoreData, keyName: string | undefined, now:
       'remove its rule from the gateway, or export another key; `keyward keys list` shows the keys',
     );
   }
-  const state = effectiveState(data, key.type, now);
+  const state = data.blocking[key.type].state;
   // A key whose list holds only expired entries still has a list: it allows nothing (as in `check`).
   const hasList = key.allow.length > 0;
   const own = key.allow.filter((r) => isLive(r, now));

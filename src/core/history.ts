@@ -5,6 +5,7 @@
  */
 import {
   BlockedRecord,
+  BlockingState,
   Channel,
   CHANNELS,
   EntryRecord,
@@ -17,7 +18,6 @@ import {
   KeyRecord,
   Settings,
   StoreData,
-  StoredState,
 } from './model.js';
 
 /** How many records the store keeps: the newest. */
@@ -43,7 +43,7 @@ interface KeySnapshot {
  */
 export interface StoreSnapshot {
   settings: Settings;
-  blocking: Record<Channel, StoredState>;
+  blocking: Record<Channel, BlockingState>;
   account: readonly EntryRecord[];
   keys: readonly KeySnapshot[];
   blocked: readonly BlockedRecord[];

@@ -5,15 +5,63 @@
  * compact record of recently seen traffic.
  */
 import {Family, formatIPv4, formatIPv6} from './address.js';
-import {Transition} from './blocking.js';
-import {activatesAt, decideWords, KeyPolicy, Policy} from './decision.js';
+import {decideWords, KeyPolicy, Policy} from './decision.js';
 import {isCanonicalEntry, ScannedPrefix, scanPrefix} from './prefix.js';
 import {sortByDigits} from './radix.js';
-import {KeywardError, visible} from './errors.js';
+import {InputError, KeywardError, visible} from './errors.js';
 import {findKey} from './keys.js';
-import {BlockedRecord, Channel, KeyRecord, SeenRecord, StoreData} from './model.js';
+import {ApiBlocking, BlockedRecord, Channel, KeyRecord, SeenRecord, Settings, StoreData} from './model.js';
 import {hintOf, looksLikeSecret} from './secret.js';
 import {DAY_MS} from './time.js';
+
+/**
+ * How far after now an event may be dated (clocks of hosts disagree a
+ * little); one dated later would pass any quiet window at once.
+ */
+export const FUTURE_SLACK_MS = 5 * 60_000;
+
+/** Refuses (InputError) an event dated more than FUTURE_SLACK_MS after `now`: a bad line. */
+export function checkEventTime(at: number, now: Date): void {
+  if (at > now.getTime() + FUTURE_SLACK_MS) {
+    const when = Math.abs(at) <= 8.64e15 ? new Date(at).toISOString() : String(at);
+    throw new InputError(`dated in the future (${when}, more than 5 minutes after now)`);
+  }
+}
+
+/** Where a learning phase stands: its quiet window, and how much of it traffic was observed for. */
+export interface LearningProgress {
+  /** Where the quiet window starts: the later of the start of learning and the last new address. */
+  quietSince: Date;
+  /** The end of the window: the first event dated at or after it turns blocking on. */
+  activatesAt: Date;
+  /** The latest API event applied in this phase, or null when none was. */
+  lastEventAt: Date | null;
+  /** Quiet time observed, in ms: from quietSince to the latest event (0 when no event is later). */
+  quietMs: number;
+}
+
+/**
+ * The progress of API learning, or null when the API is not learning.
+ * activatesAt = max(learningSince, lastNewAddressAt) + window: the window
+ * never starts before learning did, however old the events.
+ */
+export function learningProgress(api: ApiBlocking, settings: Settings): LearningProgress | null {
+  if (api.state !== 'learning') return null;
+  const since = Date.parse(api.learningSince ?? api.changedAt);
+  const start = api.lastNewAddressAt === null ? since : Math.max(since, Date.parse(api.lastNewAddressAt));
+  const last = api.lastEventAt === null ? null : Date.parse(api.lastEventAt);
+  return {
+    quietSince: new Date(start),
+    activatesAt: new Date(start + settings.learningWindowDays * DAY_MS),
+    lastEventAt: last === null ? null : new Date(last),
+    quietMs: last === null ? 0 : Math.max(0, last - start),
+  };
+}
+
+/** When an event can turn API blocking on (see learningProgress), or null when the API is not learning. */
+export function activatesAt(api: ApiBlocking, settings: Settings): Date | null {
+  return learningProgress(api, settings)?.activatesAt ?? null;
+}
 
 /** Events held compactly (no text) so that millions fit: key id, address words, time. */
 export class EventLog {
@@ -103,6 +151,14 @@ export interface UnknownKey {
   events: number;
 }
 
+/** Learning's own switch of API blocking to active. */
+export interface Activation {
+  /** The time of the event that showed the quiet window over: the switch is dated so. */
+  at: string;
+  /** Where the quiet window started (see learningProgress). */
+  quietSince: string;
+}
+
 export interface LearnOutcome {
   events: number;
   /** Entries learning authorized, in the order learned. */
@@ -110,7 +166,8 @@ export interface LearnOutcome {
   /** Addresses newly put on the blocked list. */
   blocked: BlockedRecord[];
   unknownKeys: UnknownKey[];
-  transitions: Transition[];
+  /** Set when an event of this run turned API blocking on. */
+  activation: Activation | null;
 }
 
 /** How many key names a seen record keeps. */
@@ -118,7 +175,9 @@ const SEEN_KEYS_KEPT = 8;
 
 /**
  * Applies an event log to the store data in place. `now` is the time for
- * entry expiry and for events without a time of their own.
+ * entry expiry (events without a time of their own are given it by the
+ * reader). Time alone never turns blocking on: only an applied API event
+ * dated at or after activatesAt does, while learning.
  */
 export function applyEvents(data: StoreData, log: EventLog, now: Date): LearnOutcome {
   return new Learner(data, now).run(log);
@@ -225,8 +284,10 @@ class Learner {
   /** By address id and channel: id * 2 (api) or id * 2 + 1 (smtp). */
   private readonly seenTracks: (SeenTrack | undefined)[] = [];
   private activationMs: number;
+  /** The latest API event applied while learning (ms), or -Infinity. */
+  private lastEventMs = Number.NEGATIVE_INFINITY;
   private readonly nowMs: number;
-  private readonly outcome: LearnOutcome = {events: 0, learned: [], blocked: [], unknownKeys: [], transitions: []};
+  private readonly outcome: LearnOutcome = {events: 0, learned: [], blocked: [], unknownKeys: [], activation: null};
   private readonly scratch = new Uint32Array(4);
   private readonly scratchNetwork = new Uint32Array(4);
 
@@ -269,7 +330,7 @@ class Learner {
       }
       this.apply(key, family, words, log.times[i]);
     }
-    this.settleAt(this.nowMs);
+    this.writeLastEvent();
     this.writeSeenTimes();
     this.pruneSeen();
     for (const [id, events] of unknown) this.outcome.unknownKeys.push({key: displayKey(log.keys[id]), events});
@@ -288,8 +349,8 @@ class Learner {
   // Texts and ISO times are made only where a record needs them, not per event.
   private apply(key: KeyRecord, family: Family, words: Uint32Array, at: number): void {
     this.outcome.events++;
-    this.settleAt(at);
     const channel = key.type;
+    if (channel === 'api') this.observe(at);
     const state = channel === 'api' ? this.data.blocking.api.state : this.data.blocking.smtp.state;
     const id = this.addresses.id(family, words);
     if (state === 'learning') {
@@ -310,25 +371,36 @@ class Learner {
     this.see(id, key, channel, at);
   }
 
-  /** Records learning's own switch to active once an event (or now) passes the window. */
-  private settleAt(at: number): void {
-    if (this.data.blocking.api.state !== 'learning' || at < this.activationMs) return;
-    const when = new Date(this.activationMs).toISOString();
-    this.data.blocking.api.state = 'active';
-    this.data.blocking.api.changedAt = when;
-    this.outcome.transitions.push({channel: 'api', from: 'learning', to: 'active', at: when, automatic: true});
+  /**
+   * An API event observed while learning: it extends the observed quiet
+   * time, and one dated at or after activatesAt (traffic kept flowing for the
+   * whole window without a new address) turns blocking on, dated so. The
+   * event itself is then judged as active blocking judges it.
+   */
+  private observe(at: number): void {
+    const api = this.data.blocking.api;
+    if (api.state !== 'learning') return;
+    if (at > this.lastEventMs) this.lastEventMs = at;
+    if (at < this.activationMs) return;
+    const when = isoOf(at);
+    this.outcome.activation = {at: when, quietSince: isoOf(this.activationMs - this.data.settings.learningWindowDays * DAY_MS)};
+    api.state = 'active';
+    api.changedAt = when;
   }
 
   private nextActivation(): number {
     return activatesAt(this.data.blocking.api, this.data.settings)?.getTime() ?? Number.POSITIVE_INFINITY;
   }
 
+  /** Keeps the latest event time of the learning phase, for the quiet time status reports. */
+  private writeLastEvent(): void {
+    if (this.lastEventMs === Number.NEGATIVE_INFINITY) return;
+    const api = this.data.blocking.api;
+    if (api.lastEventAt === null || Date.parse(api.lastEventAt) < this.lastEventMs) api.lastEventAt = isoOf(this.lastEventMs);
+  }
+
   private learn(key: KeyRecord, family: Family, words: Uint32Array, at: number): void {
     const api = this.data.blocking.api;
-    if (api.firstEventAt === null) {
-      api.firstEventAt = isoOf(at);
-      this.activationMs = this.nextActivation();
-    }
     if (this.policy.account.has(family, words, this.nowMs)) return;
     const bits = family === 4 ? this.data.settings.learnPrefixV4 : this.data.settings.learnPrefixV6;
     const network = this.networks.id(family, maskWords(family, words, bits, this.scratchNetwork));

@@ -7,10 +7,11 @@
 export type Channel = 'api' | 'smtp';
 export const CHANNELS: readonly Channel[] = ['api', 'smtp'];
 
-/** What the operator (or learning) last set. */
-export type StoredState = 'learning' | 'active' | 'inactive';
-/** What is in force now: the stored state, with learning that has run its window read as active. */
-export type BlockingState = StoredState;
+/**
+ * What the operator (or learning, on an event past its quiet window) last
+ * set: the stored state is the state in force; time alone never changes it.
+ */
+export type BlockingState = 'learning' | 'active' | 'inactive';
 
 export type EntrySource = 'manual' | 'learned' | 'import' | 'blocked';
 
@@ -41,18 +42,22 @@ export interface KeyRecord {
 }
 
 export interface ApiBlocking {
-  state: StoredState;
+  state: BlockingState;
   changedAt: string;
   /** When the current learning phase began. */
   learningSince: string | null;
-  /** The first event seen in this learning phase: the window runs from here until a new address is learned. */
-  firstEventAt: string | null;
   /** The last time learning authorized a new address. */
   lastNewAddressAt: string | null;
+  /**
+   * The latest API event applied in this learning phase: how far the quiet
+   * window has been observed. Absent in stores written before version 2 of
+   * the spec (read as null).
+   */
+  lastEventAt: string | null;
 }
 
 export interface SmtpBlocking {
-  state: Exclude<StoredState, 'learning'>;
+  state: Exclude<BlockingState, 'learning'>;
   changedAt: string;
 }
 
@@ -65,6 +70,9 @@ export interface Settings {
   /** Days a seen address is remembered after it was last seen. */
   seenRetentionDays: number;
 }
+
+/** The longest learning window and seen retention a store holds, in days (100 years). */
+export const MAX_SETTING_DAYS = 36_500;
 
 export const DEFAULT_SETTINGS: Settings = {
   learningWindowDays: 30,
@@ -119,8 +127,8 @@ export interface HistoryKeyChange {
 
 export interface HistoryBlockingChange {
   channel: Channel;
-  from: StoredState;
-  to: StoredState;
+  from: BlockingState;
+  to: BlockingState;
   /** True when learning turned blocking on by itself, false when the operator did. */
   automatic: boolean;
 }
@@ -176,7 +184,7 @@ export function emptyStore(now: Date): StoreData {
     version: SCHEMA_VERSION,
     settings: {...DEFAULT_SETTINGS},
     blocking: {
-      api: {state: 'learning', changedAt: at, learningSince: at, firstEventAt: null, lastNewAddressAt: null},
+      api: {state: 'learning', changedAt: at, learningSince: at, lastNewAddressAt: null, lastEventAt: null},
       smtp: {state: 'inactive', changedAt: at},
     },
     account: [],

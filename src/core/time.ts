@@ -21,6 +21,21 @@ export function parseDuration(text: string): number | null {
   return m ? Number(m[1]) * UNIT_MS[m[2]] : null;
 }
 
+/**
+ * A duration flag that counts whole days (`--window 30d`, `--retention 6w`)
+ * from 1 to `max`; an InputError naming the flag and the allowed range
+ * otherwise.
+ */
+export function parseWholeDays(text: string, flag: string, max: number, tooShortHint?: string): number {
+  const range = `give 1 to ${max} days (e.g. 30d, 6w)`;
+  const ms = parseDuration(text);
+  if (ms === null) throw new InputError(`${flag} ${JSON.stringify(text)} is not a duration: ${range}`);
+  if (ms === 0) throw new InputError(`${flag} ${text} is too short: ${range}`, tooShortHint);
+  if (ms % DAY_MS !== 0) throw new InputError(`${flag} ${text} is not a whole number of days: ${range}`);
+  if (ms / DAY_MS > max) throw new InputError(`${flag} ${text} is too long (${ms / DAY_MS} days): ${range}`);
+  return ms / DAY_MS;
+}
+
 /** `--expires 30d|ISO`: a time after `from`, or an InputError. */
 export function parseExpiry(text: string, from: Date): Date {
   const duration = parseDuration(text);

@@ -13,6 +13,7 @@ import {
   HistoryChanges,
   HistoryRecord,
   KeyRecord,
+  MAX_SETTING_DAYS,
   SCHEMA_VERSION,
   SeenRecord,
   Settings,
@@ -178,10 +179,10 @@ function settings(value: unknown, path: string): Settings {
     return n;
   };
   return {
-    learningWindowDays: positive(o.learningWindowDays, `${path}.learningWindowDays`, 36_500),
+    learningWindowDays: positive(o.learningWindowDays, `${path}.learningWindowDays`, MAX_SETTING_DAYS),
     learnPrefixV4: positive(o.learnPrefixV4, `${path}.learnPrefixV4`, 32),
     learnPrefixV6: positive(o.learnPrefixV6, `${path}.learnPrefixV6`, 128),
-    seenRetentionDays: positive(o.seenRetentionDays, `${path}.seenRetentionDays`, 36_500),
+    seenRetentionDays: positive(o.seenRetentionDays, `${path}.seenRetentionDays`, MAX_SETTING_DAYS),
   };
 }
 
@@ -191,8 +192,9 @@ function apiBlocking(value: unknown, path: string): ApiBlocking {
     state: oneOf(o.state, ['learning', 'active', 'inactive'] as const, `${path}.state`),
     changedAt: time(o.changedAt, `${path}.changedAt`),
     learningSince: nullableTime(o.learningSince, `${path}.learningSince`),
-    firstEventAt: nullableTime(o.firstEventAt, `${path}.firstEventAt`),
     lastNewAddressAt: nullableTime(o.lastNewAddressAt, `${path}.lastNewAddressAt`),
+    // Optional: stores written before it have none (and may have firstEventAt, which no rule reads any more: dropped).
+    lastEventAt: o.lastEventAt === undefined ? null : nullableTime(o.lastEventAt, `${path}.lastEventAt`),
   };
 }
 

@@ -126,7 +126,14 @@ describe('keyward activate and revoke against seen traffic', () => {
 
     ok(ws.run(['authorize', '192.0.2.10'], {now: day(3)}));
     ok(ws.run(['activate', '--api'], {now: day(3)}));
-    expect(ok(ws.run(['status', '--json'], {now: day(3)})).json().api).to.deep.equal({state: 'active', learningSince: null, lastNewAddressAt: day(1), activatesAt: null});
+    expect(ok(ws.run(['status', '--json'], {now: day(3)})).json().api).to.deep.equal({
+      state: 'active',
+      learningSince: null,
+      lastNewAddressAt: day(1),
+      activatesAt: null,
+      quietDays: null,
+      lastEventAt: null,
+    });
   });
 
   it('revoke under active blocking names the seen addresses it would cut off, and needs --yes (exit 4)', () => {
@@ -135,7 +142,9 @@ describe('keyward activate and revoke against seen traffic', () => {
     ok(ws.run(['learn'], {now: day(1), input: `billing 192.0.2.10 ${day(1)}\n`}));
     ok(ws.run(['authorize', '198.51.100.0/24'], {now: day(1)}));
 
-    // Day 40: learning has turned blocking on by itself.
+    // Day 40: an event past the window turns blocking on by itself.
+    ok(ws.run(['learn'], {now: day(40), input: `billing 198.51.100.9 ${day(40)}\n`}));
+    expect(ws.storeJson().blocking.api.state).to.equal('active');
     const before = ws.storeBytes()!;
     const refused = ws.run(['revoke', '192.0.2.0/24'], {now: day(40)});
     expect(refused.code, refused.stderr).to.equal(4);
@@ -194,20 +203,20 @@ describe('keyward status', () => {
 
     createKey(ws, 'billing');
     const fresh = ok(ws.run(['status', '--json'], {now: day(0)})).json();
-    expect(fresh.api).to.deep.equal({state: 'learning', learningSince: day(0), lastNewAddressAt: null, activatesAt: null});
+    expect(fresh.api).to.deep.equal({state: 'learning', learningSince: day(0), lastNewAddressAt: null, activatesAt: day(30), quietDays: 0, lastEventAt: null});
     expect(fresh.smtp).to.deep.equal({state: 'inactive'});
-    expect(ok(ws.run(['status'], {now: day(0)})).stdout).to.match(/no event seen yet/);
+    expect(ok(ws.run(['status'], {now: day(0)})).stdout).to.match(/no API event seen yet/);
 
     createKey(ws, 'relay', 'smtp');
     ok(ws.run(['learn'], {now: day(5), input: `billing 192.0.2.1 ${day(5)}\nbilling 2001:db8::1 ${day(5)}\nrelay 198.51.100.1 ${day(5)}\n`}));
 
     const human = ok(ws.run(['status'], {now: day(20)})).stdout;
     expect(human).to.match(/api\s+learning/);
-    expect(human).to.contain('15.0 days left').and.contain(day(35));
+    expect(human).to.contain(`0 of 30 quiet days observed since ${day(5)}`).and.contain(`at or after ${day(35)} (15.0 days from now)`);
     expect(human).to.match(/smtp\s+inactive/);
 
     const status = ok(ws.run(['status', '--json'], {now: day(20)})).json();
-    expect(status.api).to.deep.equal({state: 'learning', learningSince: day(0), lastNewAddressAt: day(5), activatesAt: day(35)});
+    expect(status.api).to.deep.equal({state: 'learning', learningSince: day(0), lastNewAddressAt: day(5), activatesAt: day(35), quietDays: 0, lastEventAt: day(5)});
     expect(status.counts).to.deep.include({accountEntries: 2, learnedEntries: 2, keys: 2, activeKeys: 2, blocked: 0, seen: 3});
 
     ok(ws.run(['learn'], {now: day(36), input: `billing 203.0.113.77 ${day(36)}\n`}));
@@ -215,7 +224,7 @@ describe('keyward status', () => {
     expect(active).to.match(/api\s+active/);
     expect(active).to.contain('203.0.113.77');
     const json = ok(ws.run(['status', '--json'], {now: day(36)})).json();
-    expect(json.api).to.deep.equal({state: 'active', learningSince: null, lastNewAddressAt: day(5), activatesAt: null});
+    expect(json.api).to.deep.equal({state: 'active', learningSince: null, lastNewAddressAt: day(5), activatesAt: null, quietDays: null, lastEventAt: null});
     expect(json.counts.blocked).to.equal(1);
   });
 });

@@ -101,23 +101,21 @@ describe('keyward activate and deactivate', () => {
     expect(ws.storeBytes()).to.equal(null);
   });
 
-  it('when the learning window has passed, check denies at once without writing, and the next change records and says it', () => {
+  it('when the learning window has passed with no event, check still allows (learning) and no writing command switches blocking on', () => {
     const ws = withKeys();
     const store = ws.storeJson();
-    store.blocking.api.firstEventAt = NOW;
+    store.blocking.api.lastNewAddressAt = NOW;
     writeFileSync(ws.store, `${JSON.stringify(store, null, 2)}\n`);
-    const before = ws.storeBytes();
 
     const later = daysAfter(NOW, 31);
     const check = ws.run(['check', 'app', '192.0.2.1', '--json'], {now: later});
-    expect(check.code).to.equal(1);
-    expect(check.json()).to.include({decision: 'deny', reason: 'not-authorized'});
-    expect(ws.storeBytes(), 'check never writes').to.deep.equal(before);
+    expect(check.code, check.stderr).to.equal(0);
+    expect(check.json()).to.include({decision: 'allow', reason: 'learning'});
 
     const change = ws.run(['authorize', '198.51.100.1', '--json'], {now: later});
     expect(change.code, change.stderr).to.equal(0);
     expect(change.json().added, 'stdout holds the JSON alone').to.deep.equal(['198.51.100.1']);
-    expect(change.stderr).to.match(/API blocking turned itself on/);
-    expect(ws.storeJson().blocking.api).to.include({state: 'active', changedAt: daysAfter(NOW, 30)});
+    expect(change.stderr).not.to.match(/turned itself on/);
+    expect(ws.storeJson().blocking.api).to.include({state: 'learning', changedAt: NOW});
   });
 });

@@ -173,7 +173,7 @@ describe('keyward check: the fast path', function () {
       await matrix(ws, [{args: ['check', 'ci', '10.1.2.3', '--store', corrupt]}, {args: ['check', 'ci', '10.1.2.3', '--store', folder]}]);
     });
 
-    it('for learning, before and after its window passed, without writing anything', async () => {
+    it('for learning, before and after its window passed (still learning: only an event turns it on), and once active, without writing anything', async () => {
       const learner = Workspace.create();
       expect(learner.run(['keys', 'create', 'billing', '--type', 'api'], {now: NOW}).code).to.equal(0);
       expect(learner.run(['learn'], {now: NOW, input: `billing 192.0.2.10 ${NOW}\n`}).code).to.equal(0);
@@ -183,8 +183,12 @@ describe('keyward check: the fast path', function () {
         {args: ['check', 'billing', '192.0.2.99', '203.0.113.5', '--json'], options: {now: daysAfter(NOW, 31)}},
       ]);
       expect(runs[0].json<any[]>().map((d) => d.reason)).to.deep.equal(['authorized', 'learning']);
-      expect(runs[1].json<any[]>().map((d) => d.reason)).to.deep.equal(['authorized', 'not-authorized']);
+      expect(runs[1].json<any[]>().map((d) => d.reason)).to.deep.equal(['authorized', 'learning']);
       expect(learner.storeBytes()).to.deep.equal(bytes);
+      // An event past the window turns blocking on; both paths then refuse the unknown address.
+      expect(learner.run(['learn'], {now: daysAfter(NOW, 31), input: `billing 192.0.2.10 ${daysAfter(NOW, 31)}\n`}).code).to.equal(0);
+      const active = await matrix(learner, [{args: ['check', 'billing', '192.0.2.99', '203.0.113.5', '--json'], options: {now: daysAfter(NOW, 31)}}]);
+      expect(active[0].json<any[]>().map((d) => d.reason)).to.deep.equal(['authorized', 'not-authorized']);
     });
 
     it('hands help, unknown or repeated flags, bad values, flag clashes, a missing KEY and `--` to oclif', async () => {

@@ -191,20 +191,22 @@ describe('keyward history: what is and is not recorded', () => {
     expect(ws.storeJson().history).to.have.length(1);
   });
 
-  it('learning\'s own switch, noticed by a later command, is a record of its own dated when the window ended', () => {
+  it('learning\'s own switch is recorded by the learn that applies an event past the window, never by a later command by time alone', () => {
     const ws = Workspace.create();
     ok(ws.run(['keys', 'create', 'billing', '--type', 'api'], {now: day(0)}));
     ok(ws.run(['learn', '-'], {now: day(0), input: `billing 192.0.2.10 ${day(0)}\n`}));
     ok(ws.run(['authorize', '198.51.100.1'], {now: day(35)}));
-    const records = ok(ws.run(['history', '--json'], {now: day(35)})).json();
+    ok(ws.run(['learn', '-'], {now: day(36), input: `billing 192.0.2.10 ${day(36)}\n`}));
+    const records = ok(ws.run(['history', '--json'], {now: day(36)})).json();
     expect(records.map((r: any) => [r.at, r.command])).to.deep.equal([
       [day(0), 'keys create'],
       [day(0), 'learn'],
-      [day(30), 'authorize'],
       [day(35), 'authorize'],
+      [day(36), 'learn'],
     ]);
-    expect(records[2].changes).to.deep.equal(changes({blocking: [{channel: 'api', from: 'learning', to: 'active', automatic: true}]}));
-    expect(records[3].changes.entries).to.deep.equal([scope('account', ['198.51.100.1'])]);
+    expect(records[2].changes.entries).to.deep.equal([scope('account', ['198.51.100.1'])]);
+    expect(records[2].changes.blocking).to.deep.equal([]);
+    expect(records[3].changes).to.deep.equal(changes({blocking: [{channel: 'api', from: 'learning', to: 'active', automatic: true}]}));
   });
 
   it('a large import is one small record: 50 entries named, the exact count', () => {

@@ -208,7 +208,8 @@ describe('keyward sync', () => {
 describe('keyward sync under blocking, with learned entries', () => {
   /**
    * billing learned 192.0.2.0/24 on day 1; 198.51.100.0/24 authorized by hand;
-   * API blocking turned itself on at day 31; 203.0.113.5 blocked on day 41.
+   * the window ended at day 31 and a day-41 event turned API blocking on by
+   * itself, then was blocked: 203.0.113.5.
    */
   function learnedAndBlocking(): Workspace {
     const ws = Workspace.create();

@@ -1,7 +1,7 @@
 import {expect} from 'chai';
 
 import {scanDecisionAddress} from '../../src/core/address.js';
-import {activatesAt, decide, decideWords, effectiveState, isLive, Policy} from '../../src/core/decision.js';
+import {decide, decideWords, isLive, Policy} from '../../src/core/decision.js';
 import {AddressError, InputError} from '../../src/core/errors.js';
 import {Channel, EntryRecord, KeyRecord, StoreData, emptyStore} from '../../src/core/model.js';
 import {hashSecret, hintOf, newSecret} from '../../src/core/secret.js';
@@ -255,57 +255,27 @@ describe('core/decision', () => {
     });
   });
 
-  describe('blocking state over time', () => {
+  describe('blocking state: the stored state is the state in force', () => {
     it('starts a new store with api learning and smtp inactive', () => {
       const data = emptyStore(NOW);
-      expect(effectiveState(data, 'api', NOW)).to.equal('learning');
-      expect(effectiveState(data, 'smtp', NOW)).to.equal('inactive');
+      expect(new Policy(data, NOW).states).to.deep.equal({api: 'learning', smtp: 'inactive'});
       expect(data.settings.learningWindowDays).to.equal(30);
     });
 
-    it('never activates learning that has seen no event', () => {
-      const data = emptyStore(new Date(daysBefore(10_000)));
-      expect(activatesAt(data.blocking.api, data.settings)).to.equal(null);
-      expect(effectiveState(data, 'api', NOW)).to.equal('learning');
-    });
-
-    it('activates 30 days after the first event when no new address was learned', () => {
-      const data = emptyStore(new Date(daysBefore(60)));
-      data.blocking.api.firstEventAt = daysBefore(30);
-      expect(activatesAt(data.blocking.api, data.settings)?.toISOString()).to.equal(NOW.toISOString());
-      expect(effectiveState(data, 'api', new Date(NOW.getTime() - 1))).to.equal('learning');
-      expect(effectiveState(data, 'api', NOW)).to.equal('active');
-    });
-
-    it('counts the window from the last new address', () => {
-      const data = emptyStore(new Date(daysBefore(60)));
-      data.blocking.api.firstEventAt = daysBefore(50);
-      data.blocking.api.lastNewAddressAt = daysBefore(29);
-      expect(effectiveState(data, 'api', NOW)).to.equal('learning');
-      expect(activatesAt(data.blocking.api, data.settings)?.toISOString()).to.equal(daysAfter(1).toISOString());
-      expect(effectiveState(data, 'api', daysAfter(1))).to.equal('active');
-    });
-
-    it('uses the configured learning window', () => {
-      const data = emptyStore(new Date(daysBefore(60)));
-      data.settings.learningWindowDays = 7;
-      data.blocking.api.lastNewAddressAt = daysBefore(7);
-      expect(effectiveState(data, 'api', NOW)).to.equal('active');
-      expect(effectiveState(data, 'api', new Date(NOW.getTime() - 1))).to.equal('learning');
-    });
-
-    it('has no activation time unless learning', () => {
-      const data = emptyStore(new Date(daysBefore(60)));
-      data.blocking.api.firstEventAt = daysBefore(50);
-      data.blocking.api.state = 'inactive';
-      expect(activatesAt(data.blocking.api, data.settings)).to.equal(null);
-      expect(effectiveState(data, 'api', NOW)).to.equal('inactive');
-    });
-
-    it('denies unknown addresses once learning has run its window', () => {
+    it('keeps learning past its window until an event turns it on (time alone never does)', () => {
       const api = makeKey('web', 'api').key;
       const data = storeWith({api: 'learning', account: [record('10.0.0.0/24')], keys: [api]});
+      data.blocking.api.learningSince = daysBefore(100);
       data.blocking.api.lastNewAddressAt = daysBefore(31);
+      data.blocking.api.lastEventAt = daysBefore(1);
+      const policy = new Policy(data, daysAfter(1000));
+      expect(policy.states).to.deep.equal({api: 'learning', smtp: 'inactive'});
+      expect(decide(policy.forKey(api), '192.0.2.1')).to.include({decision: 'allow', reason: 'learning'});
+    });
+
+    it('denies unknown addresses once blocking is active', () => {
+      const api = makeKey('web', 'api').key;
+      const data = storeWith({api: 'active', account: [record('10.0.0.0/24')], keys: [api]});
       const policy = new Policy(data, NOW);
       expect(policy.states).to.deep.equal({api: 'active', smtp: 'inactive'});
       expect(decide(policy.forKey(api), '192.0.2.1')).to.include({decision: 'deny', reason: 'not-authorized'});

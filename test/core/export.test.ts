@@ -336,11 +336,10 @@ describe('effective list of a key', () => {
     }
   });
 
-  it('learning past its window counts as active', () => {
+  it('learning past its window stays learning until an event turns it on: the open key is still refused', () => {
     const data = store('learning', 'inactive');
-    data.blocking.api.firstEventAt = '2025-10-01T00:00:00.000Z';
-    expect(() => effectiveList(data, 'open', NOW)).not.to.throw();
-    expect(effectiveList(data, 'open', NOW).state).to.equal('active');
+    data.blocking.api.lastNewAddressAt = '2025-10-01T00:00:00.000Z';
+    expect(() => effectiveList(data, 'open', NOW)).to.throw(SafetyError, 'api blocking is learning');
   });
 
   it('a key whose list has only expired entries allows nothing; a revoked key and an unknown key are refused', () => {

@@ -1,19 +1,21 @@
 /**
- * A property test for learning (issue 5): the Learner that keys its maps by
+ * Property tests for learning. Issue 5: the Learner that keys its maps by
  * number and writes texts and times lazily against the one it replaced,
- * which formatted every event's address and time. The old one is kept below,
- * as it was, as the oracle. Runs: 200, or KEYWARD_PROPERTY_RUNS.
+ * which formatted every event's address and time (kept below as the oracle,
+ * with the activation rule of spec version 2 applied to it as to learning.ts).
+ * Issue 11: the state after learning against an independent model of the
+ * observed-quiet-time rule. Runs: 200, or KEYWARD_PROPERTY_RUNS.
  */
 import {expect} from 'chai';
 import fc from 'fast-check';
 
 import {Family, formatIPv4, formatIPv6, scanDecisionAddress} from '../../src/core/address.js';
-import {activatesAt, decideWords, Policy} from '../../src/core/decision.js';
+import {decideWords, Policy} from '../../src/core/decision.js';
 import {KeywardError, visible} from '../../src/core/errors.js';
 import {findKey, newKeyRecord} from '../../src/core/keys.js';
 import {parseEventLine, RawEvent} from '../../src/core/events.js';
 import {InputError, show} from '../../src/core/errors.js';
-import {applyEvents, EventLog, LearnOutcome} from '../../src/core/learning.js';
+import {activatesAt, applyEvents, checkEventTime, EventLog, LearnOutcome} from '../../src/core/learning.js';
 import {parseTime} from '../../src/core/time.js';
 import {BlockedRecord, Channel, emptyStore, KeyRecord, SeenRecord, StoreData} from '../../src/core/model.js';
 import {hintOf, looksLikeSecret} from '../../src/core/secret.js';
@@ -21,7 +23,7 @@ import {DAY_MS} from '../../src/core/time.js';
 
 const RUNS = Number(process.env.KEYWARD_PROPERTY_RUNS || 200);
 
-// ---- The oracle: learning.ts's Learner before issue 5, unchanged ----
+// ---- The oracle: learning.ts's Learner before issue 5 (with spec version 2's activation rule) ----
 
 const SEEN_KEYS_KEPT = 8;
 
@@ -37,7 +39,8 @@ class Learner {
   private readonly blockedIndex = new Map<string, BlockedRecord>();
   private readonly seenIndex = new Map<string, SeenRecord>();
   private activationMs: number;
-  private readonly outcome: LearnOutcome = {events: 0, learned: [], blocked: [], unknownKeys: [], transitions: []};
+  private lastEventMs = Number.NEGATIVE_INFINITY;
+  private readonly outcome: LearnOutcome = {events: 0, learned: [], blocked: [], unknownKeys: [], activation: null};
   private readonly scratch = new Uint32Array(4);
   private readonly scratchNetwork = new Uint32Array(4);
 
@@ -73,7 +76,10 @@ class Learner {
       }
       this.apply(key, family, words, log.times[i]);
     }
-    this.settleAt(this.now.getTime());
+    if (this.lastEventMs > Number.NEGATIVE_INFINITY) {
+      const api = this.data.blocking.api;
+      if (api.lastEventAt === null || Date.parse(api.lastEventAt) < this.lastEventMs) api.lastEventAt = new Date(this.lastEventMs).toISOString();
+    }
     this.pruneSeen();
     for (const [id, events] of unknown) this.outcome.unknownKeys.push({key: displayKey(log.keys[id]), events});
     return this.outcome;
@@ -90,8 +96,8 @@ class Learner {
 
   private apply(key: KeyRecord, family: Family, words: Uint32Array, at: number): void {
     this.outcome.events++;
-    this.settleAt(at);
     const channel = key.type;
+    if (channel === 'api') this.observe(at);
     const state = channel === 'api' ? this.data.blocking.api.state : this.data.blocking.smtp.state;
     const ip = family === 4 ? formatIPv4(words[0]) : formatIPv6(words);
     const iso = new Date(at).toISOString();
@@ -108,13 +114,16 @@ class Learner {
     this.see(ip, key, channel, iso);
   }
 
-  /** Records learning's own switch to active once an event (or now) passes the window. */
-  private settleAt(at: number): void {
-    if (this.data.blocking.api.state !== 'learning' || at < this.activationMs) return;
-    const when = new Date(this.activationMs).toISOString();
-    this.data.blocking.api.state = 'active';
-    this.data.blocking.api.changedAt = when;
-    this.outcome.transitions.push({channel: 'api', from: 'learning', to: 'active', at: when, automatic: true});
+  /** An API event while learning: observed, and one at or after the window's end turns blocking on. */
+  private observe(at: number): void {
+    const api = this.data.blocking.api;
+    if (api.state !== 'learning') return;
+    if (at > this.lastEventMs) this.lastEventMs = at;
+    if (at < this.activationMs) return;
+    const when = new Date(at).toISOString();
+    this.outcome.activation = {at: when, quietSince: new Date(this.activationMs - this.data.settings.learningWindowDays * DAY_MS).toISOString()};
+    api.state = 'active';
+    api.changedAt = when;
   }
 
   private nextActivation(): number {
@@ -123,10 +132,6 @@ class Learner {
 
   private learn(key: KeyRecord, family: Family, words: Uint32Array, at: number, iso: string): void {
     const api = this.data.blocking.api;
-    if (api.firstEventAt === null) {
-      api.firstEventAt = iso;
-      this.activationMs = this.nextActivation();
-    }
     if (this.policy.account.has(family, words, this.now.getTime())) return;
     const bits = family === 4 ? this.data.settings.learnPrefixV4 : this.data.settings.learnPrefixV6;
     const network = maskWords(family, words, bits, this.scratchNetwork);
@@ -237,7 +242,9 @@ const KEYS: Array<[string, Channel]> = [['a1', 'api'], ['a2', 'api'], ['s1', 'sm
 interface Scenario {
   api: 'learning' | 'active' | 'inactive';
   smtp: 'active' | 'inactive';
-  firstEventDay: number | null;
+  learningSinceDay: number;
+  lastNewDay: number | null;
+  lastEventDay: number | null;
   account: string[];
   keyAllow: string[];
   seen: Array<{ip: number; channel: Channel; day: number; keys: string[]}>;
@@ -249,7 +256,9 @@ interface Scenario {
 const scenario: fc.Arbitrary<Scenario> = fc.record({
   api: fc.constantFrom('learning' as const, 'active' as const, 'inactive' as const),
   smtp: fc.constantFrom('active' as const, 'inactive' as const),
-  firstEventDay: fc.option(fc.integer({min: 0, max: 40}), {nil: null}),
+  learningSinceDay: fc.integer({min: -10, max: 60}),
+  lastNewDay: fc.option(fc.integer({min: -20, max: 40}), {nil: null}),
+  lastEventDay: fc.option(fc.integer({min: -20, max: 40}), {nil: null}),
   account: fc.array(fc.constantFrom('10.0.0.0/24', '192.0.2.0/25', '2001:db8::/64', '10.0.0.1', '0.0.0.0/1'), {maxLength: 2}),
   keyAllow: fc.array(fc.constantFrom('10.0.0.0/16', '2001:db8::/48', '192.0.2.1'), {maxLength: 2}),
   seen: fc.array(fc.record({ip: fc.nat(ADDRESSES.length - 1), channel: fc.constantFrom('api' as const, 'smtp' as const), day: fc.integer({min: 0, max: 90}), keys: fc.array(fc.constantFrom('a1', 'a2', 's1'), {maxLength: 2})}), {maxLength: 5}),
@@ -264,7 +273,9 @@ function build(s: Scenario): {data: StoreData; log: EventLog; now: Date} {
   const at = (d: number) => new Date(T0 + d * DAY).toISOString();
   data.settings.learningWindowDays = s.window;
   data.blocking.api.state = s.api;
-  data.blocking.api.firstEventAt = s.api === 'learning' && s.firstEventDay !== null ? at(s.firstEventDay) : null;
+  data.blocking.api.learningSince = at(s.learningSinceDay);
+  data.blocking.api.lastNewAddressAt = s.lastNewDay === null ? null : at(s.lastNewDay);
+  data.blocking.api.lastEventAt = s.lastEventDay === null ? null : at(s.lastEventDay);
   data.blocking.smtp.state = s.smtp;
   const secrets: string[] = [];
   for (const [i, [name, type]] of KEYS.entries()) {
@@ -374,6 +385,129 @@ describe('core/learning: the number-keyed Learner against the one it replaced', 
           expect(order === null ? times.map((_, i) => i) : Array.from(order)).to.deep.equal(expected);
         },
       ),
+      {numRuns: RUNS * 5},
+    );
+  });
+});
+
+// ---- Issue 11: the state after learning against an independent model of the rule ----
+
+/**
+ * The rule of SPEC "Learning and blocking", written plainly over /24 texts:
+ * an event dated more than 5 minutes after now is refused; one without a
+ * time happens now; in time order (stable), an API-key event dated at or
+ * after max(learningSince, lastNewAddressAt) + window turns blocking on;
+ * before that, an active key's event from a /24 not yet covered learns it.
+ */
+function modelOfActivation(m: ActivationCase): {state: 'learning' | 'active'; lastNewAddressAt: number | null; activatedAt: number | null} {
+  const now = T0 + m.nowDay * DAY;
+  const window = m.window * DAY;
+  const learningSince = T0 + m.learningSinceDay * DAY;
+  const timed = m.events
+    .map((e, i) => ({...e, i, t: e.at === null ? now : e.at}))
+    .filter((e) => e.t <= now + 5 * 60_000)
+    .sort((a, b) => a.t - b.t || a.i - b.i);
+  const known = new Set(m.covered.map((net) => `10.0.${net}`));
+  let lastNew: number | null = null;
+  for (const e of timed) {
+    const key = ACTIVATION_KEYS[e.key];
+    if (key.type !== 'api') continue;
+    const start = lastNew === null ? learningSince : Math.max(learningSince, lastNew);
+    if (e.t >= start + window) return {state: 'active', lastNewAddressAt: lastNew, activatedAt: e.t};
+    const net = `10.0.${e.net}`;
+    if (key.revoked || known.has(net)) continue;
+    known.add(net);
+    if (lastNew === null || e.t > lastNew) lastNew = e.t;
+  }
+  return {state: 'learning', lastNewAddressAt: lastNew, activatedAt: null};
+}
+
+const ACTIVATION_KEYS = [
+  {name: 'a1', type: 'api' as const, revoked: false},
+  {name: 'a2', type: 'api' as const, revoked: false},
+  {name: 'gone', type: 'api' as const, revoked: true},
+  {name: 's1', type: 'smtp' as const, revoked: false},
+];
+
+interface ActivationCase {
+  learningSinceDay: number;
+  nowDay: number;
+  window: number;
+  /** Third octets of the 10.0.N.0/24 networks the account list covers. */
+  covered: number[];
+  /** Events: a key, the third octet of 10.0.N.1, and a time in ms (null: none). */
+  events: Array<{key: number; net: number; at: number | null}>;
+}
+
+const activationCase: fc.Arbitrary<ActivationCase> = fc
+  .record({
+    learningSinceDay: fc.integer({min: 0, max: 60}),
+    nowDelta: fc.integer({min: 0, max: 90}),
+    window: fc.constantFrom(1, 3, 30),
+    covered: fc.array(fc.nat(5), {maxLength: 2}),
+    events: fc.array(
+      fc.record({
+        key: fc.nat(ACTIVATION_KEYS.length - 1),
+        net: fc.nat(5),
+        // Whole days (window edges fall on them) nudged by a millisecond, the future past now's slack, or no time.
+        when: fc.oneof(
+          {weight: 6, arbitrary: fc.record({day: fc.integer({min: -40, max: 160}), nudge: fc.constantFrom(-1, 0, 0, 0, 1)}).map(({day, nudge}) => ({day, nudge}))},
+          {weight: 1, arbitrary: fc.constantFrom('future-edge' as const, 'future-just' as const, 'future-far' as const, 'epoch' as const)},
+          {weight: 1, arbitrary: fc.constant(null)},
+        ),
+      }),
+      {maxLength: 40},
+    ),
+  })
+  .map((r) => {
+    const nowDay = r.learningSinceDay + r.nowDelta;
+    const now = T0 + nowDay * DAY;
+    const events = r.events.map(({key, net, when}) => {
+      let at: number | null;
+      if (when === null) at = null;
+      else if (when === 'future-edge') at = now + 5 * 60_000;
+      else if (when === 'future-just') at = now + 5 * 60_000 + 1;
+      else if (when === 'future-far') at = Date.parse('2036-01-01T00:00:00Z');
+      else if (when === 'epoch') at = 0;
+      else at = T0 + when.day * DAY + when.nudge;
+      return {key, net, at};
+    });
+    return {learningSinceDay: r.learningSinceDay, nowDay, window: r.window, covered: r.covered, events};
+  });
+
+describe('core/learning: activation against an independent model of the observed-quiet-time rule', function () {
+  this.timeout(120_000);
+
+  it('leaves API blocking in the state, and with the last new address and activation time, that the model gives', () => {
+    fc.assert(
+      fc.property(activationCase, (m) => {
+        const now = new Date(T0 + m.nowDay * DAY);
+        const data = emptyStore(new Date(T0 + m.learningSinceDay * DAY));
+        data.settings.learningWindowDays = m.window;
+        data.account = m.covered.map((n) => ({entry: `10.0.${n}.0/24`, source: 'manual' as const, label: null, addedAt: now.toISOString(), expiresAt: null}));
+        for (const k of ACTIVATION_KEYS) {
+          const key = newKeyRecord(k.name, k.type, `${ACTIVATION_KEYS.indexOf(k)}`.repeat(40), new Date(T0));
+          if (k.revoked) key.status = 'revoked';
+          data.keys.push(key);
+        }
+        // As `learn` reads them: no time is now, and a time past now's slack is a bad line.
+        const log = new EventLog();
+        const words = new Uint32Array(4);
+        for (const e of m.events) {
+          const at = e.at ?? now.getTime();
+          try {
+            checkEventTime(at, now);
+          } catch {
+            continue;
+          }
+          log.add(ACTIVATION_KEYS[e.key].name, scanDecisionAddress(`10.0.${e.net}.1`, words), words, at);
+        }
+        const outcome = applyEvents(data, log, now);
+        const expected = modelOfActivation(m);
+        expect(data.blocking.api.state).to.equal(expected.state);
+        expect(data.blocking.api.lastNewAddressAt).to.equal(expected.lastNewAddressAt === null ? null : new Date(expected.lastNewAddressAt).toISOString());
+        expect(outcome.activation?.at ?? null).to.equal(expected.activatedAt === null ? null : new Date(expected.activatedAt).toISOString());
+      }),
       {numRuns: RUNS * 5},
     );
   });

@@ -1,11 +1,10 @@
 import {expect} from 'chai';
 
 import {scanDecisionAddress} from '../../src/core/address.js';
-import {activatesAt} from '../../src/core/decision.js';
 import {InputError} from '../../src/core/errors.js';
 import {parseEventLine} from '../../src/core/events.js';
 import {newKeyRecord} from '../../src/core/keys.js';
-import {applyEvents, EventLog} from '../../src/core/learning.js';
+import {activatesAt, applyEvents, checkEventTime, EventLog, learningProgress} from '../../src/core/learning.js';
 import {Channel, emptyStore, StoreData} from '../../src/core/model.js';
 import {hintOf, newSecret} from '../../src/core/secret.js';
 
@@ -132,23 +131,29 @@ describe('core/learning: applyEvents', () => {
     expect(outcome.learned).to.deep.equal(['192.0.2.0/24', '2001:db8:1:2::/64', '198.51.100.0/24']);
     const learned = data.account.find((r) => r.entry === '192.0.2.0/24')!;
     expect(learned).to.deep.equal({entry: '192.0.2.0/24', source: 'learned', label: 'learned from billing', addedAt: iso(0), expiresAt: null});
-    expect(data.blocking.api).to.include({state: 'learning', firstEventAt: iso(0), lastNewAddressAt: iso(4)});
+    expect(data.blocking.api).to.include({state: 'learning', lastEventAt: iso(4), lastNewAddressAt: iso(4)});
     expect(activatesAt(data.blocking.api, data.settings)!.toISOString()).to.equal(iso(34));
   });
 
-  it('does not learn addresses the account list already covers, and still starts the window', () => {
+  it('does not learn addresses the account list already covers; the window runs from the start of learning and the event is observed', () => {
     const {data} = storeWith({billing: 'api'});
     data.account.push({entry: '192.0.2.0/24', source: 'manual', label: null, addedAt: iso(0), expiresAt: null});
     const outcome = applyEvents(data, logOf([['billing', '192.0.2.1', 2]]), new Date(day(3)));
     expect(outcome.learned).to.deep.equal([]);
-    expect(data.blocking.api.firstEventAt).to.equal(iso(2));
+    expect(data.blocking.api.lastEventAt).to.equal(iso(2));
     expect(data.blocking.api.lastNewAddressAt).to.equal(null);
-    expect(activatesAt(data.blocking.api, data.settings)!.toISOString()).to.equal(iso(32));
+    expect(activatesAt(data.blocking.api, data.settings)!.toISOString()).to.equal(iso(30));
+    expect(learningProgress(data.blocking.api, data.settings)).to.deep.equal({
+      quietSince: new Date(day(0)),
+      activatesAt: new Date(day(30)),
+      lastEventAt: new Date(day(2)),
+      quietMs: 2 * DAY,
+    });
   });
 
-  it('applies events in time order: learning ends at the window, later unknown callers are blocked', () => {
+  it('applies events in time order: the first event at or after the window turns blocking on, later unknown callers are blocked', () => {
     const {data} = storeWith({billing: 'api'});
-    // Input order puts day 50 first; applied in time order, day 5 is learned and activates blocking at day 35.
+    // Input order puts day 50 first; applied in time order, day 5 is learned (window to day 35) and the day-50 events activate blocking.
     const outcome = applyEvents(
       data,
       logOf([
@@ -159,16 +164,35 @@ describe('core/learning: applyEvents', () => {
       new Date(day(50)),
     );
     expect(outcome.learned).to.deep.equal(['192.0.2.0/24']);
-    expect(outcome.transitions).to.deep.equal([{channel: 'api', from: 'learning', to: 'active', at: iso(35), automatic: true}]);
+    expect(outcome.activation).to.deep.equal({at: iso(50), quietSince: iso(5)});
     expect(outcome.blocked).to.deep.equal([{ip: '198.51.100.7', key: 'billing', channel: 'api', firstSeen: iso(50), lastSeen: iso(50), count: 1}]);
-    expect(data.blocking.api).to.include({state: 'active', changedAt: iso(35)});
+    expect(data.blocking.api).to.include({state: 'active', changedAt: iso(50)});
   });
 
-  it('settles learning at `now` even when the last event is older than the window', () => {
+  it('never turns blocking on by time alone: a log that stops before the window ends stays learning, however late now is', () => {
     const {data} = storeWith({billing: 'api'});
-    const outcome = applyEvents(data, logOf([['billing', '192.0.2.1', 0]]), new Date(day(31)));
-    expect(outcome.transitions.map((t) => t.at)).to.deep.equal([iso(30)]);
-    expect(data.blocking.api.state).to.equal('active');
+    const outcome = applyEvents(data, logOf([['billing', '192.0.2.1', 0], ['billing', '192.0.2.2', 29]]), new Date(day(400)));
+    expect(outcome.activation).to.equal(null);
+    expect(data.blocking.api).to.include({state: 'learning', lastEventAt: iso(29)});
+    expect(Math.floor(learningProgress(data.blocking.api, data.settings)!.quietMs / DAY)).to.equal(29);
+  });
+
+  it('does not start the window before learningSince: old events learn their networks and are observed, but do not activate', () => {
+    const {data} = storeWith({billing: 'api'});
+    data.blocking.api.learningSince = iso(100);
+    const outcome = applyEvents(data, logOf([['billing', '192.0.2.1', 0], ['billing', '192.0.2.2', 60], ['billing', '198.51.100.1', 99]]), new Date(day(101)));
+    expect(outcome.learned).to.deep.equal(['192.0.2.0/24', '198.51.100.0/24']);
+    expect(outcome.activation).to.equal(null);
+    expect(data.blocking.api).to.include({state: 'learning', lastNewAddressAt: iso(99), lastEventAt: iso(99)});
+    expect(activatesAt(data.blocking.api, data.settings)!.toISOString()).to.equal(iso(130));
+  });
+
+  it('refuses an event dated more than 5 minutes after now', () => {
+    const now = new Date(day(1));
+    expect(() => checkEventTime(day(1) + 5 * 60_000, now)).not.to.throw();
+    expect(() => checkEventTime(day(1) + 5 * 60_000 + 1, now)).to.throw(InputError, 'dated in the future');
+    expect(() => checkEventTime(Date.parse('2036-01-01T00:00:00Z'), now)).to.throw(InputError, '2036-01-01T00:00:00.000Z');
+    expect(() => checkEventTime(0, now)).not.to.throw();
   });
 
   it('counts repeated refusals on one blocked record per address and key', () => {
@@ -205,7 +229,7 @@ describe('core/learning: applyEvents', () => {
     const outcome = applyEvents(data, logOf([['relay', '198.51.100.20', 0]]), new Date(day(1)));
     expect(outcome.learned).to.deep.equal([]);
     expect(data.account).to.deep.equal([]);
-    expect(data.blocking.api.firstEventAt).to.equal(null);
+    expect(data.blocking.api.lastEventAt).to.equal(null);
     expect(data.seen).to.deep.equal([{ip: '198.51.100.20', channel: 'smtp', keys: ['relay'], firstSeen: iso(0), lastSeen: iso(0), count: 1}]);
   });
 

@@ -201,7 +201,7 @@ describe('reliability: no ambiguous address is ever accepted', function () {
       const check = ws.run(['check', 'ci', '-', '--ndjson'], {now: NOW, input: `${BOM}10.1.2.3 \r\n\r\n2001:DB8::1\t\r\n`});
       expect(check.code, check.stderr).to.equal(0);
       expect(check.ndjson().map((d) => [d.ip, d.reason])).to.deep.equal([['10.1.2.3', 'authorized'], ['2001:db8::1', 'learning']]);
-      const learn = ws.run(['learn', '--strict', '--json', '-'], {now: NOW, input: `${BOM}ci 203.0.113.9 ${NOW} \r\nci 198.51.100.20\t\r\n# done\r\n`});
+      const learn = ws.run(['learn', '--strict', '--json', '-'], {now: NOW, input: `${BOM}ci 203.0.113.9 ${NOW} \r\nci 198.51.100.20 ${NOW}\t\r\n# done\r\n`});
       expect(learn.code, learn.stderr).to.equal(0);
       expect(learn.json()).to.include({events: 2, badLines: 0});
       expect([...learn.json().learned].sort()).to.deep.equal(['198.51.100.0/24', '203.0.113.0/24']);

@@ -79,8 +79,9 @@ function randomStore(seed: number, entries: number): {data: StoreData; secrets: 
   data.keys = keys.map((k) => k.record);
   const api = ['learning', 'active', 'inactive'] as const;
   data.blocking.api.state = api[seed % 3];
-  // Learning that passes its 30-day window 10 days from NOW: decisions before and after differ.
-  data.blocking.api.firstEventAt = at(-20).toISOString();
+  // Learning whose 30-day window is over: it stays learning until an event turns it on, on every path.
+  data.blocking.api.lastNewAddressAt = at(-40).toISOString();
+  data.blocking.api.lastEventAt = at(-20).toISOString();
   data.blocking.smtp.state = seed % 2 === 0 ? 'active' : 'inactive';
   return {data, secrets: keys.map((k) => k.secret)};
 }

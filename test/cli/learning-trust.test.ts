@@ -1,0 +1,177 @@
+/**
+ * Issue 11, items 2 and 14, end to end: learning turns API blocking on only
+ * on observed quiet time (SPEC "Learning and blocking"), and the duration
+ * flags of `learn` are refused as usage errors naming their range.
+ */
+import {expect} from 'chai';
+
+import {daysAfter, RunResult, Workspace} from './harness.js';
+
+const DAY0 = '2026-01-01T00:00:00.000Z';
+const day = (n: number) => daysAfter(DAY0, n);
+const minutes = (iso: string, n: number) => new Date(Date.parse(iso) + n * 60_000).toISOString();
+
+function ok(result: RunResult): RunResult {
+  expect(result.code, `exit ${result.code}\n--- stdout ---\n${result.stdout}\n--- stderr ---\n${result.stderr}`).to.equal(0);
+  return result;
+}
+
+/** A store made at day 0 (learning since day 0) with one API key, billing. */
+function learningStore(): Workspace {
+  const ws = Workspace.create();
+  ok(ws.run(['keys', 'create', 'billing', '--type', 'api', '--json'], {now: day(0)}));
+  return ws;
+}
+
+const lines = (events: [string, string | null][]) => events.map(([ip, at]) => `billing ${ip}${at === null ? '' : ` ${at}`}\n`).join('');
+
+describe('issue 11: learning activates only on observed quiet time', () => {
+  it('item 2: replaying a two-month-old log learns its callers but leaves API blocking learning; check still allows a new caller', () => {
+    // Learning began at day 60; the log is of days 0 to 20.
+    const fresh = Workspace.create();
+    ok(fresh.run(['keys', 'create', 'billing', '--type', 'api'], {now: day(60)}));
+    const log = fresh.file('old.log', lines([['192.0.2.10', day(0)], ['198.51.100.7', day(5)], ['192.0.2.11', day(20)]]));
+    const learn = ok(fresh.run(['learn', log, '--json'], {now: day(61)}));
+    expect(learn.json()).to.deep.include({events: 3, learned: ['192.0.2.0/24', '198.51.100.0/24'], untimed: 0});
+    expect(learn.json().api).to.deep.equal({state: 'learning', activatesAt: day(90)});
+    expect(learn.stderr).not.to.match(/turned itself on/);
+
+    const check = fresh.run(['check', 'billing', '203.0.113.5', '--json'], {now: day(61)});
+    expect(check.code, check.stderr).to.equal(0);
+    expect(check.json()[0] ?? check.json()).to.include({decision: 'allow', reason: 'learning'});
+
+    const status = ok(fresh.run(['status', '--json'], {now: day(61)})).json();
+    expect(status.api).to.deep.equal({
+      state: 'learning',
+      learningSince: day(60),
+      lastNewAddressAt: day(5),
+      activatesAt: day(90),
+      quietDays: 0,
+      lastEventAt: day(20),
+    });
+    const human = ok(fresh.run(['status'], {now: day(61)})).stdout;
+    expect(human).to.contain(`0 of 30 quiet days observed since ${day(60)}`);
+    expect(human).to.contain(`first event dated at or after ${day(90)}`);
+  });
+
+  it('item 2: one line dated 2036 is a bad line ("dated in the future"): the real caller is learned and blocking stays learning', () => {
+    const ws = learningStore();
+    const now = day(1);
+    const input = lines([['192.0.2.10', now], ['198.51.100.7', '2036-01-01T00:00:00Z'], ['203.0.113.9', minutes(now, 4)]]);
+    const learn = ok(ws.run(['learn', '-', '--json'], {now, input}));
+    expect(learn.json()).to.deep.include({events: 2, learned: ['192.0.2.0/24', '203.0.113.0/24'], badLines: 1});
+    // Within 5 minutes of now is a clock's skew, not the future: learned, and the window runs from it.
+    expect(learn.json().api).to.deep.equal({state: 'learning', activatesAt: minutes(day(31), 4)});
+    expect(learn.stderr).to.match(/line 2: dated in the future \(2036-01-01T00:00:00\.000Z/);
+
+    // The real 2026 caller is allowed (learned), an unknown one too: blocking is not on.
+    ok(ws.run(['check', 'billing', '198.51.100.8', '192.0.2.99', '--expect', 'allow'], {now: day(2)}));
+    const status = ok(ws.run(['status', '--json'], {now: day(2)})).json();
+    expect(status.api).to.include({state: 'learning', activatesAt: minutes(day(31), 4), quietDays: 0});
+
+    const strict = ws.run(['learn', '-', '--strict'], {now, input: lines([['198.51.100.7', '2036-01-01T00:00:00Z']])});
+    expect(strict.code, strict.stderr).to.equal(2);
+    expect(strict.stderr).to.contain('dated in the future').and.contain('nothing was written');
+  });
+
+  it('item 2: one line dated 1970 (a device without a clock) learns its network, but the window starts at learningSince', () => {
+    const ws = learningStore();
+    const learn = ok(ws.run(['learn', '-', '--json'], {now: day(3), input: lines([['192.0.2.10', '1970-01-01T00:00:00Z']])}));
+    expect(learn.json()).to.deep.include({events: 1, learned: ['192.0.2.0/24']});
+    expect(learn.json().api).to.deep.equal({state: 'learning', activatesAt: day(30)});
+    expect(learn.stderr).not.to.match(/turned itself on/);
+
+    ok(ws.run(['check', 'billing', '203.0.113.5', '--expect', 'allow'], {now: day(3)}));
+    const status = ok(ws.run(['status', '--json'], {now: day(3)})).json();
+    expect(status.api).to.deep.equal({
+      state: 'learning',
+      learningSince: day(0),
+      lastNewAddressAt: '1970-01-01T00:00:00.000Z',
+      activatesAt: day(30),
+      quietDays: 0,
+      lastEventAt: '1970-01-01T00:00:00.000Z',
+    });
+  });
+
+  it('item 2: a log that stops before the window is over stays learning past activatesAt; status says the quiet days observed and that it waits for traffic', () => {
+    const ws = learningStore();
+    ok(ws.run(['learn', '-'], {now: day(0), input: lines([['192.0.2.10', day(0)]])}));
+    ok(ws.run(['learn', '-'], {now: day(20), input: lines([['192.0.2.10', day(20)]])}));
+
+    // Day 45: no event since day 20. check allows, and a writing command does not switch blocking on either.
+    ok(ws.run(['check', 'billing', '203.0.113.5', '--expect', 'allow'], {now: day(45)}));
+    const authorize = ok(ws.run(['authorize', '198.51.100.1'], {now: day(45)}));
+    expect(authorize.stderr).not.to.match(/turned itself on/);
+    expect(ws.storeJson().blocking.api.state).to.equal('learning');
+
+    const status = ok(ws.run(['status', '--json'], {now: day(45)})).json();
+    expect(status.api).to.deep.equal({state: 'learning', learningSince: day(0), lastNewAddressAt: day(0), activatesAt: day(30), quietDays: 20, lastEventAt: day(20)});
+    const human = ok(ws.run(['status'], {now: day(45)})).stdout;
+    expect(human).to.contain(`20 of 30 quiet days observed since ${day(0)} (API traffic seen up to ${day(20)})`);
+    expect(human).to.contain(`the window ended at ${day(30)}, but blocking waits for traffic`);
+  });
+
+  it('item 2: a log that keeps flowing past activatesAt switches blocking on with the first event at or after it, recorded and reported by that learn', () => {
+    const ws = learningStore();
+    ok(ws.run(['learn', '-'], {now: day(0), input: lines([['192.0.2.10', day(0)]])}));
+    ok(ws.run(['learn', '-'], {now: day(29), input: lines([['192.0.2.10', day(29)]])}));
+    expect(ok(ws.run(['status', '--json'], {now: day(29)})).json().api).to.include({state: 'learning', quietDays: 29});
+    // Day 35, nothing applied since day 29: still learning.
+    ok(ws.run(['check', 'billing', '203.0.113.5', '--expect', 'allow'], {now: day(35)}));
+
+    // Events of day 35: the known caller first (it activates), then a new one (now refused).
+    const input = lines([['192.0.2.10', day(35)], ['203.0.113.5', minutes(day(35), 1)]]);
+    const learn = ok(ws.run(['learn', '-', '--json'], {now: day(35), input}));
+    expect(learn.json()).to.deep.include({learned: [], blocked: [{ip: '203.0.113.5', key: 'billing'}]});
+    expect(learn.json().api).to.deep.equal({state: 'active', activatesAt: null});
+    expect(learn.stderr).to.contain(`API blocking turned itself on at ${day(35)}: traffic was observed from ${day(0)} for the whole 30-day window with no new address`);
+    expect(ws.storeJson().blocking.api).to.include({state: 'active', changedAt: day(35)});
+
+    const check = ws.run(['check', 'billing', '203.0.113.5'], {now: day(35)});
+    expect(check.code).to.equal(1);
+    const history = ok(ws.run(['history', '--json'], {now: day(35)})).json();
+    const switches = history.filter((r: any) => r.changes.blocking.length > 0);
+    expect(switches.map((r: any) => [r.at, r.command, r.changes.blocking])).to.deep.equal([
+      [day(35), 'learn', [{channel: 'api', from: 'learning', to: 'active', automatic: true}]],
+    ]);
+  });
+
+  it('item 2: events without a time take now and are counted in the summary and --json; learn --strict refuses them', () => {
+    const ws = learningStore();
+    const input = `billing 192.0.2.10\n{"key":"billing","ip":"198.51.100.7"}\nbilling 203.0.113.9 ${day(1)}\n`;
+    const strict = ws.run(['learn', '-', '--strict'], {now: day(2), input});
+    expect(strict.code, strict.stderr).to.equal(2);
+    expect(strict.stderr).to.contain('line 1').and.contain('no time').and.contain('nothing was written');
+
+    const learn = ok(ws.run(['learn', '-', '--json'], {now: day(2), input}));
+    expect(learn.json()).to.deep.include({events: 3, untimed: 2, badLines: 0});
+    const rows = ok(ws.run(['list', '--account', '--json'], {now: day(2)})).json();
+    expect(rows.find((r: any) => r.entry === '192.0.2.0/24').addedAt).to.equal(day(2));
+    const human = ok(ws.run(['learn', '-'], {now: day(2), input: 'billing 192.0.2.10\n'}));
+    expect(human.stderr).to.contain(`1 event had no time and was taken as happening now (${day(2)}); --strict refuses such events`);
+  });
+});
+
+describe('issue 11: learn duration flags', () => {
+  it('item 14: learn --window 99999d and --retention 999999d are exit 2 naming the allowed range, with nothing written', () => {
+    const ws = learningStore();
+    const before = ws.storeBytes()!;
+    for (const [flag, value] of [['--window', '99999d'], ['--retention', '999999d']]) {
+      const run = ws.run(['learn', '-', flag, value], {now: day(1), input: lines([['192.0.2.10', day(1)]])});
+      expect(run.code, run.stderr).to.equal(2);
+      expect(run.stderr).to.contain(`${flag} ${value} is too long`).and.contain('give 1 to 36500 days');
+      expect(ws.storeBytes()!.equals(before)).to.equal(true);
+    }
+    // The longest allowed is kept.
+    ok(ws.run(['learn', '-', '--window', '36500d'], {now: day(1), input: lines([['192.0.2.10', day(1)]])}));
+    expect(ws.storeJson().settings.learningWindowDays).to.equal(36_500);
+  });
+
+  it('item 14: learn --window 0d is refused as too short (not "not a whole number of days"), naming the range and activate --api', () => {
+    const ws = learningStore();
+    const run = ws.run(['learn', '-', '--window', '0d'], {now: day(1), input: lines([['192.0.2.10', day(1)]])});
+    expect(run.code, run.stderr).to.equal(2);
+    expect(run.stderr).to.contain('--window 0d is too short: give 1 to 36500 days').and.contain('keyward activate --api');
+    expect(run.stderr).not.to.contain('whole number');
+  });
+});
