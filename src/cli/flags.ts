@@ -5,6 +5,8 @@ export const keyFlag = Flags.string({char: 'k', description: 'work on this key\'
 export const fileFlag = Flags.string({char: 'f', description: 'read entries from FILE, one a line (ENTRY [# label])'});
 // default false: --json reports dryRun as a boolean always (SPEC "Machine output").
 export const dryRunFlag = Flags.boolean({description: 'show what would change, change nothing', default: false});
+/** The safety override of the broad-entry rule (SPEC "Addresses"), for every command that adds entries. */
+export const broadFlag = Flags.boolean({description: 'accept entries broader than /8 (IPv4) or /16 (IPv6), 0.0.0.0/0 and ::/0 included'});
 export const yesFlag = Flags.boolean({char: 'y', description: 'do not ask for confirmation'});
 
 /** --api / --smtp, exactly one. */

@@ -1,5 +1,6 @@
 /** Human renderings of results that several commands share. */
-import {Covered} from '../core/allowlist.js';
+import {AddResult} from '../core/allowlist.js';
+import {visible} from '../core/errors.js';
 import {CutOff} from '../core/impact.js';
 import {LearningProgress} from '../core/learning.js';
 import {SyncPlan} from '../core/sync.js';
@@ -15,24 +16,36 @@ function listed(items: string[]): string {
   return shown.join('\n');
 }
 
-/** The report of authorize or revoke. */
-export async function renderChange(
-  verb: 'added' | 'removed',
-  result: {added?: string[]; removed?: string[]; unchanged: Covered[]},
-  dryRun: boolean,
-): Promise<string> {
+const count = (n: number) => `${n} ${n === 1 ? 'entry' : 'entries'}`;
+
+/** The report of authorize: added (and which of them other entries cover), updated, unchanged. */
+export async function renderAdded(result: AddResult, dryRun: boolean): Promise<string> {
   const c = await paint();
-  const changed = (verb === 'added' ? result.added : result.removed) ?? [];
   const would = dryRun ? 'would be ' : '';
-  const lines: string[] = [];
-  const count = (n: number) => `${n} ${n === 1 ? 'entry' : 'entries'}`;
-  lines.push(c.bold(`${count(changed.length)} ${would}${verb}${dryRun ? ' (dry run: nothing was written)' : ''}`));
+  const lines: string[] = [c.bold(`${count(result.added.length)} ${would}added${dryRun ? ' (dry run: nothing was written)' : ''}`)];
   // As everywhere: what is let in green, what is taken away red.
-  if (changed.length > 0) lines.push((verb === 'added' ? c.green : c.red)(listed(changed)));
-  if (result.unchanged.length > 0) {
-    lines.push(c.yellow(`${count(result.unchanged.length)} already covered, not added:`));
-    lines.push(listed(result.unchanged.map((u) => `${u.entry} (covered by ${u.coveredBy.join(', ')})`)));
+  if (result.added.length > 0) lines.push(c.green(listed(result.added)));
+  if (result.covered.length > 0) {
+    const n = result.covered.length;
+    lines.push(`${n} of them ${n === 1 ? 'is' : 'are'} covered by other entries, and ${would}stored all the same (they stay when a cover expires or is revoked):`);
+    lines.push(listed(result.covered.map((u) => `${u.entry} (covered by ${u.coveredBy.join(', ')})`)));
   }
+  if (result.updated.length > 0) {
+    lines.push(c.bold(`${count(result.updated.length)} ${would}updated:`));
+    lines.push(listed(result.updated.map((u) => `${u.entry}: label ${u.label === null ? 'none' : `"${visible(u.label)}"`}, ${u.expiresAt === null ? 'no expiry' : `expires ${u.expiresAt}`}`)));
+  }
+  if (result.unchanged.length > 0) {
+    lines.push(c.yellow(`${count(result.unchanged.length)} already in the list, unchanged:`));
+    lines.push(listed(result.unchanged));
+  }
+  return lines.join('\n');
+}
+
+/** The report of revoke. */
+export async function renderRemoved(removed: string[], dryRun: boolean): Promise<string> {
+  const c = await paint();
+  const lines = [c.bold(`${count(removed.length)} ${dryRun ? 'would be ' : ''}removed${dryRun ? ' (dry run: nothing was written)' : ''}`)];
+  if (removed.length > 0) lines.push(c.red(listed(removed)));
   return lines.join('\n');
 }
 

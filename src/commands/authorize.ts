@@ -5,14 +5,14 @@ import {findKey} from '../core/keys.js';
 import {BlockedRecord} from '../core/model.js';
 import {parseExpiry} from '../core/time.js';
 import {KeywardCommand} from '../cli/base.js';
-import {dryRunFlag, fileFlag, keyFlag} from '../cli/flags.js';
+import {broadFlag, dryRunFlag, fileFlag, keyFlag} from '../cli/flags.js';
 import {argumentInputs, readEntryInputs} from '../cli/input.js';
 import {canAsk} from '../cli/prompt.js';
-import {renderChange} from '../cli/views.js';
+import {renderAdded} from '../cli/views.js';
 
 export default class Authorize extends KeywardCommand {
   static summary = 'Add entries to the account list, or to a key list with --key.';
-  static description = `Entries are IPv4 or IPv6 addresses or CIDR ranges. Give them as arguments, with - or piped stdin, or with --file, one a line (ENTRY [# label]). An import is all or nothing: one bad line and nothing is written. Entries already covered by the list are reported, not added; authorizing a blocked address takes it off the blocked list.`;
+  static description = `Entries are IPv4 or IPv6 addresses or CIDR ranges. Give them as arguments, with - or piped stdin, or with --file, one a line (ENTRY [# label]). An import is all or nothing: one bad line, or an entry broader than /8 (IPv4) or /16 (IPv6) without --force, and nothing is written. Every entry is stored, also one that another entry already covers (it is reported as covered, and stays when its cover expires or is revoked). An entry already in the list is left as it is, or given the new --label or --expires; an expired one is renewed. Authorizing a blocked address takes it off the blocked list.`;
   static examples = [
     '<%= config.bin %> authorize 203.0.113.7 2001:db8::/48 --label "office"',
     '<%= config.bin %> authorize --file allowlist.txt --dry-run',
@@ -24,10 +24,10 @@ export default class Authorize extends KeywardCommand {
   static flags = {
     key: keyFlag,
     file: fileFlag,
-    label: Flags.string({char: 'l', description: 'label for entries that have none of their own'}),
-    expires: Flags.string({description: 'expiry: a duration (30d, 12h, 2w) or an ISO 8601 time'}),
+    label: Flags.string({char: 'l', description: 'label for entries that have none of their own (replaces the label of an entry already in the list)'}),
+    expires: Flags.string({description: 'expiry: a duration (30d, 12h, 2w) or an ISO 8601 time (replaces the expiry of an entry already in the list)'}),
     normalize: Flags.boolean({description: 'accept ranges with host bits set as their network (192.168.1.25/24 → 192.168.1.0/24)'}),
-    force: Flags.boolean({description: 'accept 0.0.0.0/0 and ::/0 (the whole internet)'}),
+    force: broadFlag,
     'dry-run': dryRunFlag,
     'from-blocked': Flags.boolean({description: 'authorize addresses from the blocked list: those the arguments cover, --all, or chosen on a terminal', exclusive: ['file']}),
     all: Flags.boolean({description: 'with --from-blocked: every blocked address', dependsOn: ['from-blocked']}),
@@ -64,7 +64,9 @@ export default class Authorize extends KeywardCommand {
     if (result.stillRefused.length > 0) {
       await this.tell(`still refused, so kept on the blocked list: ${result.stillRefused.join(', ')} (see \`keyward check KEY ADDRESS\`)`, 'warn');
     }
-    await this.report({added: result.added, unchanged: result.unchanged, dryRun}, () => renderChange('added', result, dryRun));
+    // Groups are not in the store yet: every entry's group is null.
+    const updated = result.updated.map((u) => ({entry: u.entry, label: u.label, group: null, expiresAt: u.expiresAt}));
+    await this.report({added: result.added, covered: result.covered, updated, unchanged: result.unchanged, dryRun}, () => renderAdded(result, dryRun));
   }
 
   /** Blocked addresses to authorize: covered by the arguments, all of them, or picked on a terminal. */

@@ -7,7 +7,7 @@ import {KeywardCommand} from '../cli/base.js';
 import {dryRunFlag, fileFlag, keyFlag, yesFlag} from '../cli/flags.js';
 import {readEntryInputs} from '../cli/input.js';
 import {confirmOrRefuse} from '../cli/prompt.js';
-import {renderChange, renderCutOff} from '../cli/views.js';
+import {renderCutOff, renderRemoved} from '../cli/views.js';
 
 export default class Revoke extends KeywardCommand {
   static summary = 'Remove entries (exact match) from the account list, or from a key list with --key.';
@@ -51,6 +51,6 @@ export default class Revoke extends KeywardCommand {
       (data) => removeEntries(key ? findKey(data.keys, key.name).allow : data.account, prefixes),
       {dryRun},
     );
-    await this.report({removed, unchanged: [], dryRun}, () => renderChange('removed', {removed, unchanged: []}, dryRun));
+    await this.report({removed, dryRun}, () => renderRemoved(removed, dryRun));
   }
 }

@@ -7,7 +7,7 @@ import {Channel, CHANNELS, EntryRecord, StoreData} from '../core/model.js';
 import {DesiredEntry, hasChanges, planSync, sameChanges, SyncPlan, syncedList} from '../core/sync.js';
 import {KeywardCommand, write} from '../cli/base.js';
 import {EXIT} from '../cli/exit-codes.js';
-import {dryRunFlag, keyFlag, yesFlag} from '../cli/flags.js';
+import {broadFlag, dryRunFlag, keyFlag, yesFlag} from '../cli/flags.js';
 import {readEntryInputs} from '../cli/input.js';
 import {canAsk, confirmOrRefuse} from '../cli/prompt.js';
 import {renderCutOff, renderSyncPlan} from '../cli/views.js';
@@ -24,9 +24,9 @@ interface Assessment {
 
 export default class Sync extends KeywardCommand {
   static summary = 'Make the account list, or a key list with --key, equal to a file of entries (allowlists kept in git).';
-  static description = `FILE holds one entry a line (ENTRY [# label]; - reads stdin), with the grammar of authorize --file: one bad line and nothing is written, and a file with no entries is refused. sync prints the plan — entries to add, to remove, to relabel, unchanged, and the recently seen addresses the change would cut off — and applies it only with --yes or a confirmation on a terminal. Learned entries that the file does not name are kept unless --prune-learned; other lists are never touched.
+  static description = `FILE holds one entry a line (ENTRY [# label]; - reads stdin), with the grammar of authorize --file: one bad line, or an entry broader than /8 (IPv4) or /16 (IPv6) without --force, and nothing is written; a file with no entries is refused. An entry inside another one of the file is kept as written, as authorize --file keeps it. sync prints the plan — entries to add, to remove, to relabel, unchanged, and the recently seen addresses the change would cut off — and applies it only with --yes or a confirmation on a terminal. Learned entries that the file does not name are kept unless --prune-learned; other lists are never touched.
 
-Exit codes: 0 nothing to do, or applied; 1 --dry-run and the list differs from the file (like git diff --exit-code); 2 bad input; 3 store problem; 4 changes pending but neither --yes nor a terminal to confirm on (nothing written).`;
+Exit codes: 0 nothing to do, or applied; 1 --dry-run and the list differs from the file (like git diff --exit-code); 2 bad input; 3 store problem; 4 a broad entry without --force, or changes pending but neither --yes nor a terminal to confirm on (nothing written).`;
   static examples = [
     {description: 'Review a pull request in CI: print the plan, exit 1 when the store would change', command: '<%= config.bin %> sync allowlist.txt --dry-run'},
     {description: 'Apply after merge, without a prompt', command: '<%= config.bin %> sync allowlist.txt --yes'},
@@ -38,7 +38,7 @@ Exit codes: 0 nothing to do, or applied; 1 --dry-run and the list differs from t
   static flags = {
     key: keyFlag,
     normalize: Flags.boolean({description: 'accept ranges with host bits set as their network (192.168.1.25/24 → 192.168.1.0/24)'}),
-    force: Flags.boolean({description: 'accept 0.0.0.0/0 and ::/0 (the whole internet)'}),
+    force: broadFlag,
     'prune-learned': Flags.boolean({description: 'also remove learned entries that the file does not name'}),
     'dry-run': dryRunFlag,
     yes: yesFlag,

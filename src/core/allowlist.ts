@@ -3,11 +3,11 @@
  * reporting those already covered, removing exact entries, and the import
  * line format `ENTRY [# label]`.
  */
-import {InputError} from './errors.js';
+import {InputError, SafetyError} from './errors.js';
 import {decide, isLive, Policy} from './decision.js';
 import {BlockedRecord, EntryRecord, EntrySource, StoreData} from './model.js';
 import {Family} from './address.js';
-import {containsEntry, EntryWordsBuilder, listOrder} from './entry-order.js';
+import {containsEntry, EntryWordsBuilder, listOrder, sameEntry} from './entry-order.js';
 import {EntryOptions, maskScanned, parseEntry, Prefix, scanEntry, ScannedPrefix, scanPrefix} from './prefix.js';
 import {CompiledIndex, PrefixIndex} from './prefix-index.js';
 
@@ -39,29 +39,66 @@ export function splitEntryLine(line: string): {text: string; label: string | nul
 }
 
 /**
- * Parses every input, all or nothing: the first bad one throws an InputError
- * naming where it was, the input, and why.
+ * Where an input was, before the error it caused. A bad input (an InputError)
+ * is thrown at once; a broad one (a SafetyError) is kept in `broad` and the
+ * reading goes on, so that a bad line anywhere is a usage error (exit 2)
+ * before a broad one is a safety refusal (exit 4).
+ */
+function located(error: unknown, input: EntryInput, broad: {first: SafetyError | null; count: number}): void {
+  if (error instanceof InputError) throw new InputError(`${input.where}: ${error.message}`, error.hint);
+  if (!(error instanceof SafetyError)) throw error;
+  if (broad.count++ === 0) broad.first = new SafetyError(`${input.where}: ${error.message}`, error.hint);
+}
+
+/** Throws the first broad entry an input held, saying how many more there were. */
+function refuseBroad(broad: {first: SafetyError | null; count: number}): void {
+  if (broad.first === null) return;
+  const others = broad.count - 1;
+  const more = others > 0 ? `; ${others} more ${others === 1 ? 'entry is' : 'entries are'} broad too` : '';
+  throw new SafetyError(`${broad.first.message}${more}; nothing was written`, broad.first.hint);
+}
+
+/**
+ * Parses every input, all or nothing: a bad one throws an InputError naming
+ * where it was, the input, and why; otherwise an entry broader than the
+ * options allow throws a SafetyError (see parseEntry).
  */
 export function parseEntries(inputs: readonly EntryInput[], options: EntryOptions): Prefix[] {
-  return inputs.map((input) => {
+  const broad = {first: null as SafetyError | null, count: 0};
+  const prefixes: Prefix[] = [];
+  for (const input of inputs) {
     try {
-      return parseEntry(input.text, options);
+      prefixes.push(parseEntry(input.text, options));
     } catch (error) {
-      if (error instanceof InputError) throw new InputError(`${input.where}: ${error.message}`, error.hint);
-      throw error;
+      located(error, input, broad);
     }
-  });
+  }
+  refuseBroad(broad);
+  return prefixes;
 }
 
 export interface Covered {
   entry: string;
-  /** The live entries that already contain it, outermost first. */
+  /** The live entries that already contain it (of the list, or wider ones of the same change), outermost first. */
   coveredBy: string[];
 }
 
+/** An exact entry already in the list that the change gave a new label or expiry (or renewed, when it had expired). */
+export interface Updated {
+  entry: string;
+  label: string | null;
+  expiresAt: string | null;
+}
+
+/** What `addEntries` did, each part in list order (SPEC "Machine output", `authorize`). */
 export interface AddResult {
+  /** Entries new to the list, covered ones included. */
   added: string[];
-  unchanged: Covered[];
+  /** Added entries that other live entries already contain: stored all the same. */
+  covered: Covered[];
+  updated: Updated[];
+  /** Exact entries already in the list with the same label and expiry. */
+  unchanged: string[];
 }
 
 export interface NewEntry {
@@ -105,64 +142,123 @@ export class EntryBatch extends EntryWordsBuilder {
 export function parseEntryBatch(inputs: readonly EntryInput[], options: EntryOptions): EntryBatch {
   const batch = new EntryBatch(Math.max(16, inputs.length));
   const scanned: ScannedPrefix = {family: 4, bits: 0, words: new Uint32Array(4)};
+  const broad = {first: null as SafetyError | null, count: 0};
   for (const input of inputs) {
     let text: string;
     try {
       text = scanEntry(input.text, options, scanned);
     } catch (error) {
-      if (error instanceof InputError) throw new InputError(`${input.where}: ${error.message}`, error.hint);
-      throw error;
+      located(error, input, broad);
+      continue;
     }
     batch.add(text, scanned.family, scanned.bits, scanned.words, input.label, input.source, null);
   }
+  refuseBroad(broad);
   return batch;
 }
 
 /**
- * Adds entries to `list` in place. An entry already covered by a live entry,
- * or by a wider one of the same batch, is reported as unchanged; an expired
- * copy of the same entry is replaced. Reports are in list order.
+ * Adds entries to `list` in place. Every entry is stored, also one that a
+ * live entry (or a wider one of the same batch) already contains: a cover
+ * that expires or is revoked must never take a permanent entry with it. Such
+ * an entry is added and reported as covered, with its covers.
+ *
+ * An exact entry already live in the list keeps its record; the batch's label
+ * and expiry, where given (not null), replace the record's, and it is reported
+ * updated, else unchanged. An expired exact copy is renewed: its expiry
+ * becomes the batch's (none, unless given), its label the batch's if given.
+ * An entry the batch repeats counts once, with the first label given.
+ *
+ * Linear apart from sorting the batch (a radix sort) and one index over the
+ * list's live entries.
  */
 export function addEntries(list: EntryRecord[], entries: readonly NewEntry[] | EntryBatch, now: Date): AddResult {
   const batch = entries instanceof EntryBatch ? entries : EntryBatch.fromEntries(entries);
+  // The list's live entries (texts, and where each record is), and the first expired copy of each other entry.
   const liveTexts: string[] = [];
-  const expired = new Set<string>();
-  for (const r of list) {
-    if (isLive(r, now)) liveTexts.push(r.entry);
-    else expired.add(r.entry);
+  const livePositions: number[] = [];
+  const expired = new Map<string, number>();
+  let expiredCopies = false;
+  for (let p = 0; p < list.length; p++) {
+    const r = list[p];
+    if (isLive(r, now)) {
+      liveTexts.push(r.entry);
+      livePositions.push(p);
+    } else if (expired.has(r.entry)) {
+      expiredCopies = true;
+    } else {
+      expired.set(r.entry, p);
+    }
   }
   const existing = CompiledIndex.fromTexts(liveTexts);
   const order = listOrder(batch);
   // Wider entries sort first, so the batch entries containing this one are the open ones on the stack.
   const open: number[] = [];
-  const added: string[] = [];
-  const unchanged: Covered[] = [];
-  const replaced = new Set<string>();
+  const result: AddResult = {added: [], covered: [], updated: [], unchanged: []};
+  const renewed = new Set<string>();
   const at = now.toISOString();
   const network = new Uint32Array(4);
-  for (let n = 0; n < order.length; n++) {
+  for (let n = 0; n < order.length; ) {
     const i = order[n];
+    // Copies of one entry sort together, in input order: the first label given wins.
+    let label = batch.labels[i];
+    for (n++; n < order.length && sameEntry(batch, i, order[n]); n++) label ??= batch.labels[order[n]];
     while (open.length > 0 && !containsEntry(batch, open[open.length - 1], i)) open.pop();
     const family = batch.family[i] as Family;
-    network.set(batch.words.subarray(i * 4, i * 4 + 4));
-    const covering = existing.size === 0 ? [] : existing.covering(family, network, batch.bits[i]);
+    const bits = batch.bits[i];
     const text = batch.texts[i];
-    if (covering.length > 0 || open.length > 0) {
-      const coveredBy = covering.map((position) => liveTexts[position]);
-      for (const o of open) coveredBy.push(batch.texts[o]);
-      unchanged.push({entry: text, coveredBy});
+    const expiresAt = batch.expiresAt[i];
+    network.set(batch.words.subarray(i * 4, i * 4 + 4));
+    const covering = existing.size === 0 ? [] : existing.covering(family, network, bits);
+    // The exact entry, if live in the list, is innermost among its covers (with its copies, should the list hold any).
+    let position = -1;
+    for (let c = covering.length - 1; c >= 0 && liveTexts[covering[c]] === text; c--) {
+      if (position < 0 || livePositions[covering[c]] < position) position = livePositions[covering[c]];
+    }
+    if (position >= 0) {
+      // Already there: only what the batch gives replaces what the record (its first live copy) has.
+      const r = list[position];
+      const next = {label: label ?? r.label, expiresAt: expiresAt ?? r.expiresAt};
+      if (next.label === r.label && next.expiresAt === r.expiresAt) {
+        result.unchanged.push(text);
+      } else {
+        // A new record, not an edit of the old one: snapshots of the list (history) hold the old one.
+        list[position] = {...r, ...next};
+        result.updated.push({entry: text, ...next});
+      }
       continue;
     }
-    if (expired.size > 0 && expired.has(text)) replaced.add(text);
-    list.push({entry: text, source: batch.sources[i], label: batch.labels[i], addedAt: at, expiresAt: batch.expiresAt[i]});
     open.push(i);
-    added.push(text);
+    const stale = expired.size > 0 ? expired.get(text) : undefined;
+    if (stale !== undefined) {
+      const r = list[stale];
+      const next = {label: label ?? r.label, expiresAt};
+      list[stale] = {...r, ...next};
+      renewed.add(text);
+      result.updated.push({entry: text, ...next});
+      continue;
+    }
+    list.push({entry: text, source: batch.sources[i], label, addedAt: at, expiresAt});
+    result.added.push(text);
+    if (covering.length > 0 || open.length > 1) {
+      const coveredBy = covering.map((c) => liveTexts[c]);
+      for (let o = 0; o < open.length - 1; o++) coveredBy.push(batch.texts[open[o]]);
+      // Both kinds of cover: outermost (shortest prefix) first.
+      if (covering.length > 0 && open.length > 1) coveredBy.sort((x, y) => prefixLength(x) - prefixLength(y));
+      result.covered.push({entry: text, coveredBy});
+    }
   }
-  if (replaced.size > 0) {
-    const kept = list.filter((r) => !(replaced.has(r.entry) && !isLive(r, now)));
-    replaceContents(list, kept);
+  if (expiredCopies && renewed.size > 0) {
+    // The list held more than one expired copy of a renewed entry: the renewed record stands for them all.
+    replaceContents(list, list.filter((r, p) => !(renewed.has(r.entry) && !isLive(r, now) && p !== expired.get(r.entry))));
   }
-  return {added, unchanged};
+  return result;
+}
+
+/** The prefix length of a canonical entry text. */
+function prefixLength(text: string): number {
+  const slash = text.lastIndexOf('/');
+  return slash >= 0 ? Number(text.slice(slash + 1)) : text.includes(':') ? 128 : 32;
 }
 
 /**

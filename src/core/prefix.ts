@@ -3,7 +3,7 @@
  * explicit `masked()`, and the one parser every command uses for entries.
  */
 import {Address, Family, formatIPv4, formatIPv6, isMappedWords, scanAddress} from './address.js';
-import {AddressError, excerpt} from './errors.js';
+import {AddressError, excerpt, SafetyError, show} from './errors.js';
 
 export class Prefix {
   private constructor(
@@ -50,11 +50,6 @@ export class Prefix {
 
   isSingleAddress(): boolean {
     return this.bits === this.address.bitLength;
-  }
-
-  /** 0.0.0.0/0 or ::/0: every address of the family. */
-  isWholeInternet(): boolean {
-    return this.bits === 0;
   }
 
   contains(address: Address): boolean {
@@ -191,14 +186,44 @@ const ZERO = 48;
 export interface EntryOptions {
   /** Accept a range with host bits set and clear them (192.168.1.25/24 → 192.168.1.0/24). */
   normalize?: boolean;
-  /** Accept 0.0.0.0/0 and ::/0, which authorize the whole internet. */
+  /** Accept an entry broader than BROADEST allows (0.0.0.0/1, ::/0): a safety override. */
   force?: boolean;
 }
 
 /**
+ * The broadest entry accepted without --force, per family: /8 for IPv4, /16
+ * for IPv6 (SPEC "Addresses"). Anything broader opens a large part of the
+ * internet.
+ */
+export const BROADEST: Readonly<Record<Family, number>> = {4: 8, 6: 16};
+
+/** How many addresses a prefix of `bits` opens, in words: "2,147,483,648 addresses (1/2 of IPv4)". */
+export function addressesOpened(family: Family, bits: number): string {
+  const width = family === 4 ? 32 : 128;
+  const count = family === 4 ? (2 ** (width - bits)).toLocaleString('en-US') : `2^${width - bits}`;
+  const share = bits === 0 ? 'all' : `1/${(2 ** bits).toLocaleString('en-US')}`;
+  return `${count} addresses (${share} of IPv${family})`;
+}
+
+/**
+ * Refuses an entry broader than BROADEST unless forced: a SafetyError (exit 4)
+ * that says how many addresses it opens. `text` is the input as given.
+ */
+function checkBreadth(text: string, family: Family, bits: number, entry: () => string, options: EntryOptions): void {
+  if (bits >= BROADEST[family] || options.force) return;
+  const canonical = entry();
+  const named = canonical === text ? show(text) : `${show(text)} (${canonical})`;
+  throw new SafetyError(
+    `${named} opens ${addressesOpened(family, bits)}: an entry broader than /${BROADEST[family]} needs --force`,
+    'pass --force if that is really meant, or give narrower ranges',
+  );
+}
+
+/**
  * Parses one entry of an allowlist by the spec's rules: strict grammar,
- * 4-in-6 unmapped, host bits refused unless normalized, the whole internet
- * refused unless forced. The result is masked and canonical.
+ * 4-in-6 unmapped, host bits refused unless normalized (an AddressError), an
+ * entry broader than BROADEST refused unless forced (a SafetyError). The
+ * result is masked and canonical.
  */
 export function parseEntry(text: string, options: EntryOptions = {}): Prefix {
   const prefix = Prefix.parse(text).unmap();
@@ -214,9 +239,7 @@ export function parseEntry(text: string, options: EntryOptions = {}): Prefix {
     }
     entry = network;
   }
-  if (entry.isWholeInternet() && !options.force) {
-    throw new AddressError(text, 'authorizes the whole internet', 'pass --force if that is really meant');
-  }
+  checkBreadth(text, entry.family, entry.bits, () => entry.toString(), options);
   return entry;
 }
 
@@ -247,8 +270,6 @@ export function scanEntry(text: string, options: EntryOptions, into: ScannedPref
     }
     asWritten = false;
   }
-  if (p.bits === 0 && !options.force) {
-    throw new AddressError(text, 'authorizes the whole internet', 'pass --force if that is really meant');
-  }
+  checkBreadth(text, p.family, p.bits, () => (asWritten ? text : formatScanned(p)), options);
   return asWritten ? text : formatScanned(p);
 }

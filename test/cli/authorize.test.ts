@@ -10,35 +10,37 @@ function listed(ws: Workspace, args: string[] = [], now = NOW): Record<string, a
 }
 
 describe('keyward authorize', () => {
-  it('adds arguments in canonical form and reports entries already covered, with what covers them', () => {
+  it('adds arguments in canonical form, and stores entries other entries cover, reporting them with their covers', () => {
     const ws = Workspace.create();
     const first = ws.run(['authorize', '10.0.0.0/8', '2001:DB8:0:0:0:0:0:1', '192.0.2.7/32', '--json'], {now: NOW});
     expect(first.code, first.stderr).to.equal(0);
-    expect(first.json()).to.deep.equal({added: ['10.0.0.0/8', '192.0.2.7', '2001:db8::1'], unchanged: [], dryRun: false});
+    expect(first.json()).to.deep.equal({added: ['10.0.0.0/8', '192.0.2.7', '2001:db8::1'], covered: [], updated: [], unchanged: [], dryRun: false});
 
     const second = ws.run(['authorize', '10.1.2.0/24', '192.0.2.7', '198.51.100.1', '::ffff:10.9.9.9', '--json'], {now: NOW});
     expect(second.code, second.stderr).to.equal(0);
+    // v2: a covered entry is stored too (added and covered); an exact entry already there is unchanged.
     expect(second.json()).to.deep.equal({
-      added: ['198.51.100.1'],
-      unchanged: [
+      added: ['10.1.2.0/24', '10.9.9.9', '198.51.100.1'],
+      covered: [
         {entry: '10.1.2.0/24', coveredBy: ['10.0.0.0/8']},
         {entry: '10.9.9.9', coveredBy: ['10.0.0.0/8']},
-        {entry: '192.0.2.7', coveredBy: ['192.0.2.7']},
       ],
+      updated: [],
+      unchanged: ['192.0.2.7'],
       dryRun: false,
     });
 
     const rows = listed(ws);
-    expect(Object.keys(rows)).to.deep.equal(['10.0.0.0/8', '192.0.2.7', '198.51.100.1', '2001:db8::1']);
+    expect(Object.keys(rows)).to.deep.equal(['10.0.0.0/8', '10.1.2.0/24', '10.9.9.9', '192.0.2.7', '198.51.100.1', '2001:db8::1']);
     expect(rows['10.0.0.0/8']).to.deep.equal({entry: '10.0.0.0/8', scope: 'account', source: 'manual', label: null, addedAt: NOW, expiresAt: null});
   });
 
-  it('says what it added and what was already covered, in words on stdout without --json', () => {
+  it('says what it added and which of them other entries cover, in words on stdout without --json', () => {
     const ws = Workspace.create();
     const out = ws.run(['authorize', '10.0.0.0/8', '10.1.0.0/16']);
     expect(out.code, out.stderr).to.equal(0);
-    expect(out.stdout).to.contain('1 entry added').and.contain('10.0.0.0/8');
-    expect(out.stdout).to.contain('already covered').and.contain('10.1.0.0/16 (covered by 10.0.0.0/8)');
+    expect(out.stdout).to.contain('2 entries added').and.contain('10.0.0.0/8');
+    expect(out.stdout).to.contain('covered by other entries').and.contain('10.1.0.0/16 (covered by 10.0.0.0/8)');
   });
 
   it('reads --file, `-` and piped stdin one entry a line, with `# label` on a line and --label for the rest', () => {
@@ -112,13 +114,13 @@ describe('keyward authorize', () => {
     expect(normalized.json().added).to.deep.equal(['192.168.1.0/24', '2001:db8::/32']);
   });
 
-  it('refuses 0.0.0.0/0 and ::/0 (the whole internet) without --force, and adds them with it', async () => {
+  it('refuses 0.0.0.0/0 and ::/0 (the whole internet) without --force (exit 4), and adds them with it', async () => {
     const ws = Workspace.create();
     const entries = ['0.0.0.0/0', '::/0'];
     for (const [i, refused] of (await ws.runAll(entries.map((entry) => ['authorize', entry]))).entries()) {
-      // Exit 2 as a bad entry (core raises it as AddressError); see the report on whether 4 (needs --force) fits the contract better.
-      expect(refused.code, entries[i]).to.equal(2);
-      expect(refused.stderr).to.contain('whole internet').and.contain('--force');
+      // v2: a safety refusal (exit 4), no longer a bad entry (exit 2).
+      expect(refused.code, entries[i]).to.equal(4);
+      expect(refused.stderr).to.contain('opens').and.contain('--force');
     }
     expect(ws.storeBytes()).to.equal(null);
     const forced = ws.run(['authorize', '0.0.0.0/0', '::/0', '--force', '--json']);
@@ -158,6 +160,9 @@ describe('keyward authorize', () => {
     expect(human.code, human.stderr).to.equal(0);
     expect(human.stdout).to.contain('would be added').and.contain('nothing was written');
     expect(ws.storeBytes()).to.deep.equal(before);
+    const json = ws.run(['authorize', '10.1.0.0/16', '--dry-run', '--json']);
+    expect(json.json()).to.deep.equal({added: ['10.1.0.0/16'], covered: [{entry: '10.1.0.0/16', coveredBy: ['10.0.0.0/8']}], updated: [], unchanged: [], dryRun: true});
+    expect(ws.storeBytes()).to.deep.equal(before);
   });
 
   it('with --key adds to that key\'s own list, and refuses an unknown key with exit 2', () => {
@@ -183,16 +188,17 @@ describe('keyward authorize', () => {
     expect(ws.storeBytes()).to.deep.equal(before);
   });
 
-  it('replaces an expired copy of an entry instead of calling it covered', () => {
+  it('renews an expired copy of an entry (reported as updated) instead of calling it covered', () => {
     const ws = Workspace.create();
-    expect(ws.run(['authorize', '192.0.2.1', '--expires', '1d'], {now: NOW}).code).to.equal(0);
+    expect(ws.run(['authorize', '192.0.2.1', '--expires', '1d', '--label', 'temp'], {now: NOW}).code).to.equal(0);
     const later = daysAfter(NOW, 2);
     const again = ws.run(['authorize', '192.0.2.1', '--json'], {now: later});
     expect(again.code, again.stderr).to.equal(0);
-    expect(again.json().added).to.deep.equal(['192.0.2.1']);
+    // v2: the exact entry was there (expired): renewed without an expiry, its label kept.
+    expect(again.json()).to.deep.include({added: [], updated: [{entry: '192.0.2.1', label: 'temp', group: null, expiresAt: null}]});
     const rows = ws.run(['list', '--json'], {now: later}).json<any[]>();
     expect(rows).to.have.length(1);
-    expect(rows[0]).to.include({entry: '192.0.2.1', expiresAt: null, addedAt: later});
+    expect(rows[0]).to.include({entry: '192.0.2.1', expiresAt: null, addedAt: NOW, label: 'temp'});
   });
 });
 
@@ -203,7 +209,7 @@ describe('keyward revoke', () => {
 
     const args = ws.run(['revoke', '10.0.0.0/8', '2001:DB8::/32', '--json']);
     expect(args.code, args.stderr).to.equal(0);
-    expect(args.json()).to.deep.equal({removed: ['10.0.0.0/8', '2001:db8::/32'], unchanged: [], dryRun: false});
+    expect(args.json()).to.deep.equal({removed: ['10.0.0.0/8', '2001:db8::/32'], dryRun: false});
 
     const file = ws.file('retired.txt', '192.0.2.1 # old runner\n');
     const fromFile = ws.run(['revoke', '--file', file, '--json']);
@@ -240,7 +246,7 @@ describe('keyward revoke', () => {
     const before = ws.storeBytes();
     const dry = ws.run(['revoke', '192.0.2.1', '--dry-run', '--json']);
     expect(dry.code, dry.stderr).to.equal(0);
-    expect(dry.json()).to.deep.equal({removed: ['192.0.2.1'], unchanged: [], dryRun: true});
+    expect(dry.json()).to.deep.equal({removed: ['192.0.2.1'], dryRun: true});
     expect(ws.storeBytes()).to.deep.equal(before);
   });
 

@@ -153,8 +153,9 @@ describe('keyward sync', () => {
     expect(badLine.stderr).to.contain('line 2 of').and.contain('10.300.0.0/16');
     exits(hostBitsRun, 2);
     expect(hostBitsRun.stderr).to.contain('192.168.1.0/24').and.contain('--normalize');
-    exits(everythingRun, 2);
-    expect(everythingRun.stderr).to.contain('--force');
+    // v2: a broad entry is a safety refusal (exit 4), no longer a bad line.
+    exits(everythingRun, 4);
+    expect(everythingRun.stderr).to.contain('line 1 of').and.contain('--force');
     exits(emptyRun, 2);
     expect(emptyRun.stderr).to.contain('no entries');
     exits(missing, 2);

@@ -9,12 +9,11 @@ import {expect} from 'chai';
 import fc from 'fast-check';
 
 import {formatIPv4, formatIPv6, isMappedWords} from '../../src/core/address.js';
-import {addEntries, EntryBatch, EntryInput, NewEntry, parseEntries, parseEntryBatch} from '../../src/core/allowlist.js';
+import {AddResult, addEntries, EntryBatch, EntryInput, NewEntry, parseEntries, parseEntryBatch} from '../../src/core/allowlist.js';
 import {isLive} from '../../src/core/decision.js';
 import {listOrder, EntryWordsBuilder} from '../../src/core/entry-order.js';
 import {EntryRecord, emptyStore, StoreData} from '../../src/core/model.js';
 import {EntryOptions, isCanonicalEntry, parseEntry, Prefix, scanEntry, ScannedPrefix, scanPrefix} from '../../src/core/prefix.js';
-import {PrefixIndex} from '../../src/core/prefix-index.js';
 import {canonicalize, documentText, validate} from '../../src/store/schema.js';
 
 const RUNS = Number(process.env.KEYWARD_PROPERTY_RUNS || 300);
@@ -39,36 +38,58 @@ function referenceIsCanonical(text: string): boolean {
   return text === (p.bits === (p.family === 4 ? 32 : 128) ? address : `${address}/${p.bits}`);
 }
 
-/** addEntries as it was, over Prefix values (BigInt) and a comparator sort. */
-function referenceAddEntries(list: EntryRecord[], entries: readonly NewEntry[], now: Date): {added: string[]; unchanged: {entry: string; coveredBy: string[]}[]} {
-  const existing = new PrefixIndex(list.filter((r) => isLive(r, now)).map((r) => Prefix.parse(r.entry)));
-  const expired = new Set(list.filter((r) => !isLive(r, now)).map((r) => r.entry));
-  const sorted = [...entries].sort((a, b) => Prefix.compare(a.prefix, b.prefix));
-  const open: Prefix[] = [];
-  const added: string[] = [];
-  const unchanged: {entry: string; coveredBy: string[]}[] = [];
-  const replaced = new Set<string>();
+/**
+ * addEntries by the rules of SPEC version 2, over Prefix values (BigInt),
+ * a comparator sort and linear scans: every entry stored, covered ones
+ * reported with their covers; an exact live entry updated where the batch
+ * gives a new label or expiry, else unchanged; an expired exact copy renewed.
+ */
+function referenceAddEntries(list: EntryRecord[], entries: readonly NewEntry[], now: Date): AddResult {
+  const before = list.slice();
+  const unique = new Map<string, NewEntry>();
+  for (const e of entries) {
+    const text = e.prefix.toString();
+    const first = unique.get(text);
+    if (first === undefined) unique.set(text, e);
+    else if (first.label === null && e.label !== null) unique.set(text, {...first, label: e.label});
+  }
+  const sorted = [...unique].sort((a, b) => Prefix.compare(a[1].prefix, b[1].prefix));
+  const live = before.map((r, position) => ({r, position, prefix: Prefix.parse(r.entry)})).filter((x) => isLive(x.r, now));
+  const stored: Prefix[] = [];
+  const result: AddResult = {added: [], covered: [], updated: [], unchanged: []};
+  const renewed = new Set<string>();
   const at = now.toISOString();
-  for (const e of sorted) {
-    const p = e.prefix;
-    while (open.length > 0 && (open[open.length - 1].family !== p.family || open[open.length - 1].last < p.first)) open.pop();
-    const coveredBy = [...existing.covering(p), ...open].map(String);
-    if (coveredBy.length > 0) {
-      unchanged.push({entry: p.toString(), coveredBy});
+  for (const [text, e] of sorted) {
+    const exact = live.find((x) => x.r.entry === text);
+    if (exact !== undefined) {
+      const next = {label: e.label ?? exact.r.label, expiresAt: e.expiresAt ?? exact.r.expiresAt};
+      if (next.label === exact.r.label && next.expiresAt === exact.r.expiresAt) {
+        result.unchanged.push(text);
+      } else {
+        list[exact.position] = {...exact.r, ...next};
+        result.updated.push({entry: text, ...next});
+      }
       continue;
     }
-    const text = p.toString();
-    if (expired.has(text)) replaced.add(text);
+    stored.push(e.prefix);
+    const stale = before.findIndex((r) => r.entry === text && !isLive(r, now));
+    if (stale >= 0) {
+      const next = {label: e.label ?? before[stale].label, expiresAt: e.expiresAt};
+      list[stale] = {...before[stale], ...next};
+      renewed.add(text);
+      result.updated.push({entry: text, ...next});
+      continue;
+    }
     list.push({entry: text, source: e.source, label: e.label, addedAt: at, expiresAt: e.expiresAt});
-    open.push(p);
-    added.push(text);
+    result.added.push(text);
+    const covers = [...live.map((x) => x.prefix), ...stored.filter((p) => !p.equals(e.prefix))].filter((p) => p.covers(e.prefix));
+    if (covers.length > 0) result.covered.push({entry: text, coveredBy: covers.sort((a, b) => a.bits - b.bits).map(String)});
   }
-  if (replaced.size > 0) {
-    const kept = list.filter((r) => !(replaced.has(r.entry) && !isLive(r, now)));
-    list.length = 0;
-    list.push(...kept);
-  }
-  return {added, unchanged};
+  const firstExpired = (text: string) => before.findIndex((r) => r.entry === text && !isLive(r, now));
+  const kept = list.filter((r, position) => !(renewed.has(r.entry) && !isLive(r, now) && position !== firstExpired(r.entry)));
+  list.length = 0;
+  list.push(...kept);
+  return result;
 }
 
 /** canonicalize as it was: a JSON round trip through validate, and sorts over Prefix values. */
@@ -228,32 +249,35 @@ describe('core: the word-based import path against the BigInt one', function () 
     );
   });
 
-  /** A list as a store holds it: canonical entries, some expired, some labelled. */
-  const storedList = fc.array(fc.record({text: entryText, expired: fc.boolean(), label: fc.option(fc.constantFrom('a', 'b'), {nil: null})}), {maxLength: 25}).map((items) =>
-    items.map(
-      ({text, expired, label}): EntryRecord => ({
-        entry: parseEntry(text, {normalize: true, force: true}).toString(),
-        source: 'manual',
-        label,
-        addedAt: '2026-01-01T00:00:00.000Z',
-        expiresAt: expired ? '2026-01-02T00:00:00.000Z' : null,
-      }),
-    ),
-  );
+  /** A list as a store holds it: canonical entries, some expired, some expiring later, some labelled. */
+  const storedList = fc
+    .array(fc.record({text: entryText, expiresAt: fc.constantFrom(null, '2026-01-02T00:00:00.000Z', '2026-07-01T00:00:00.000Z'), label: fc.option(fc.constantFrom('a', 'b'), {nil: null})}), {maxLength: 25})
+    .map((items) =>
+      items.map(
+        ({text, expiresAt, label}): EntryRecord => ({
+          entry: parseEntry(text, {normalize: true, force: true}).toString(),
+          source: 'manual',
+          label,
+          addedAt: '2026-01-01T00:00:00.000Z',
+          expiresAt,
+        }),
+      ),
+    );
 
-  const newEntries = fc.array(fc.record({text: entryText, label: fc.option(fc.constantFrom('x', 'y', 'z'), {nil: null}), source: fc.constantFrom('import' as const, 'manual' as const)}), {maxLength: 40});
+  const newEntries = fc.array(fc.record({text: entryText, label: fc.option(fc.constantFrom('x', 'y', 'a'), {nil: null}), source: fc.constantFrom('import' as const, 'manual' as const)}), {maxLength: 40});
 
-  it('addEntries reports and writes what the BigInt implementation did', () => {
+  it('addEntries reports and writes what the BigInt implementation of the v2 rules does', () => {
     const now = new Date('2026-06-01T00:00:00Z');
     check(
-      fc.property(storedList, newEntries, fc.boolean(), (list, items, asBatch) => {
-        const entries: NewEntry[] = items.map((e) => ({prefix: parseEntry(e.text, {normalize: true, force: true}), label: e.label, source: e.source, expiresAt: null}));
+      fc.property(storedList, newEntries, fc.constantFrom(null, '2026-06-15T00:00:00.000Z', '2026-07-01T00:00:00.000Z'), fc.boolean(), (list, items, expiresAt, asBatch) => {
+        const entries: NewEntry[] = items.map((e) => ({prefix: parseEntry(e.text, {normalize: true, force: true}), label: e.label, source: e.source, expiresAt}));
         const ours = structuredClone(list);
         const theirs = structuredClone(list);
         let batch: NewEntry[] | EntryBatch = entries;
         if (asBatch) {
           const inputs: EntryInput[] = items.map((e, i) => ({text: e.text, label: e.label, where: `line ${i + 1}`, source: e.source}));
           batch = parseEntryBatch(inputs, {normalize: true, force: true});
+          for (let i = 0; i < batch.count; i++) batch.expiresAt[i] = expiresAt;
         }
         expect(addEntries(ours, batch, now)).to.deep.equal(referenceAddEntries(theirs, entries, now));
         expect(ours).to.deep.equal(theirs);

@@ -1,7 +1,7 @@
 import {expect} from 'chai';
 
 import {Address} from '../../src/core/address.js';
-import {AddressError, show} from '../../src/core/errors.js';
+import {AddressError, SafetyError, show} from '../../src/core/errors.js';
 import {EntryOptions, parseEntry, Prefix} from '../../src/core/prefix.js';
 
 function refusal(input: string, options: EntryOptions = {}): AddressError {
@@ -92,12 +92,35 @@ describe('core/prefix', () => {
     });
   });
 
-  describe('the whole internet', () => {
-    for (const input of ['0.0.0.0/0', '::/0', '::ffff:0.0.0.0/96']) {
-      it(`refuses ${input} unless forced`, () => {
-        const refused = refusal(input);
-        expect(refused.message).to.contain('authorizes the whole internet');
+  describe('broad entries (broader than /8 for IPv4, /16 for IPv6): a safety refusal unless forced', () => {
+    function broadRefusal(input: string, options: EntryOptions = {}): SafetyError {
+      try {
+        parseEntry(input, options);
+      } catch (error) {
+        expect(error).to.be.instanceOf(SafetyError);
+        const refused = error as SafetyError;
+        expect(refused.kind).to.equal('safety');
+        expect(refused.message, 'the message names the input').to.contain(show(input));
         expect(refused.hint).to.contain('--force');
+        return refused;
+      }
+      expect.fail(`${input} was accepted`);
+    }
+
+    const cases: Array<[string, string]> = [
+      ['0.0.0.0/0', '4,294,967,296 addresses (all of IPv4)'],
+      ['0.0.0.0/1', '2,147,483,648 addresses (1/2 of IPv4)'],
+      ['128.0.0.0/7', '33,554,432 addresses (1/128 of IPv4)'],
+      ['::/0', '2^128 addresses (all of IPv6)'],
+      ['2000::/3', '2^125 addresses (1/8 of IPv6)'],
+      ['2000::/15', '2^113 addresses (1/32,768 of IPv6)'],
+      ['::ffff:0.0.0.0/96', '4,294,967,296 addresses (all of IPv4)'],
+    ];
+    for (const [input, opens] of cases) {
+      it(`refuses ${input}, saying it opens ${opens}, unless forced`, () => {
+        expect(broadRefusal(input).message).to.contain(`opens ${opens}`);
+        expect(broadRefusal(input, {normalize: true}).message).to.contain(`opens ${opens}`);
+        expect(entry(input, {force: true})).to.equal(parseEntry(input, {force: true}).toString());
       });
     }
 
@@ -106,14 +129,18 @@ describe('core/prefix', () => {
       expect(entry('::/0', {force: true})).to.equal('::/0');
     });
 
-    it('refuses a range that normalizes to the whole internet unless also forced', () => {
-      expect(refusal('10.0.0.0/0', {normalize: true}).message).to.contain('authorizes the whole internet');
+    it('judges a normalized range by its network, naming both', () => {
+      const refused = broadRefusal('10.0.0.0/0', {normalize: true});
+      expect(refused.message).to.contain('(0.0.0.0/0)');
       expect(entry('10.0.0.0/0', {normalize: true, force: true})).to.equal('0.0.0.0/0');
+      // Host bits are a bad entry before they are a broad one.
+      expect(refusal('10.0.0.0/0').message).to.contain('the network is 0.0.0.0/0');
     });
 
-    it('accepts a /1 without force', () => {
-      expect(entry('128.0.0.0/1')).to.equal('128.0.0.0/1');
-      expect(entry('8000::/1')).to.equal('8000::/1');
+    it('accepts a /8 (IPv4) and a /16 (IPv6) without force: the broadest that need none', () => {
+      expect(entry('10.0.0.0/8')).to.equal('10.0.0.0/8');
+      expect(entry('2001::/16')).to.equal('2001::/16');
+      expect(entry('::ffff:10.0.0.0/104')).to.equal('10.0.0.0/8');
     });
   });
 
@@ -131,7 +158,8 @@ describe('core/prefix', () => {
     ];
     for (const [input, canonical] of cases) {
       it(`writes ${input} as ${canonical}`, () => {
-        expect(entry(input)).to.equal(canonical);
+        // force: fe80::/10 is broader than /16 (see "broad entries").
+        expect(entry(input, {force: true})).to.equal(canonical);
       });
     }
   });

@@ -11,6 +11,9 @@ import ipaddr from 'ipaddr.js';
 import {Address, formatIPv4, scanDecisionAddress} from '../../src/core/address.js';
 import {aggregate} from '../../src/core/aggregate.js';
 import {AddressError} from '../../src/core/errors.js';
+import {addEntries, removeEntries} from '../../src/core/allowlist.js';
+import {isLive} from '../../src/core/decision.js';
+import {EntryRecord} from '../../src/core/model.js';
 import {parseEntry, Prefix} from '../../src/core/prefix.js';
 import {CompiledIndex, PrefixIndex} from '../../src/core/prefix-index.js';
 
@@ -24,8 +27,8 @@ function runsFromEnvironment(): number {
   return runs;
 }
 
-function check<T extends [unknown, ...unknown[]]>(property: fc.IPropertyWithHooks<T>): void {
-  fc.assert(property, {numRuns: RUNS});
+function check<T extends [unknown, ...unknown[]]>(property: fc.IPropertyWithHooks<T>, options: {numRuns?: number} = {}): void {
+  fc.assert(property, {numRuns: options.numRuns ?? RUNS});
 }
 
 type Family = 4 | 6;
@@ -475,6 +478,95 @@ describe('core properties', function () {
           const once = aggregate(parsed(refs));
           expect(aggregate(once).map(String)).to.deep.equal(once.map(String));
         }),
+      );
+    });
+  });
+
+  // ---- (d) allowlist changes: what the operator authorized stays until its own expiry -------
+
+  describe('allowlist changes', () => {
+    /** Entries that nest, touch and repeat: an expiring or learned cover over permanent entries. */
+    const POOL = ['10.0.0.0/8', '10.1.0.0/16', '10.1.0.0/17', '10.1.2.0/24', '10.1.2.3', '10.2.0.0/16', '192.0.2.0/24', '192.0.2.7', '2001:db8::/32', '2001:db8:1::/48', '2001:db8:1::1'];
+    const HOUR = 3_600_000;
+    const START = Date.parse('2026-06-01T00:00:00Z');
+
+    type Step =
+      | {kind: 'authorize'; picks: {entry: number; label: string | null}[]; expiresInHours: number | null; source: 'manual' | 'learned'; afterHours: number}
+      | {kind: 'revoke'; pick: number; afterHours: number}
+      | {kind: 'prune'; afterHours: number};
+
+    const step: fc.Arbitrary<Step> = fc.oneof(
+      {
+        weight: 4,
+        arbitrary: fc.record({
+          kind: fc.constant('authorize' as const),
+          picks: fc.array(fc.record({entry: fc.nat(POOL.length - 1), label: fc.option(fc.constantFrom('office', 'contractor', 'vpn'), {nil: null})}), {minLength: 1, maxLength: 5}),
+          expiresInHours: fc.option(fc.integer({min: 1, max: 72}), {nil: null}),
+          source: fc.constantFrom('manual' as const, 'learned' as const),
+          afterHours: fc.integer({min: 0, max: 48}),
+        }),
+      },
+      {weight: 2, arbitrary: fc.record({kind: fc.constant('revoke' as const), pick: fc.nat(), afterHours: fc.integer({min: 0, max: 48})})},
+      {weight: 1, arbitrary: fc.record({kind: fc.constant('prune' as const), afterHours: fc.integer({min: 0, max: 48})})},
+    );
+
+    /** The oracle: what the operator asked for, one plain record per entry text (expiry in ms, or null). */
+    interface Asked {
+      label: string | null;
+      expires: number | null;
+    }
+    const liveAt = (a: Asked, t: number) => a.expires === null || a.expires > t;
+
+    it('keeps every entry authorized and not revoked in the list, live, with its label, until its own expiry', () => {
+      check(
+        fc.property(fc.array(step, {minLength: 1, maxLength: 25}), (steps) => {
+          const list: EntryRecord[] = [];
+          const asked = new Map<string, Asked>();
+          let t = START;
+          for (const s of steps) {
+            t += s.afterHours * HOUR;
+            const now = new Date(t);
+            if (s.kind === 'authorize') {
+              const expires = s.expiresInHours === null ? null : t + s.expiresInHours * HOUR;
+              const expiresAt = expires === null ? null : new Date(expires).toISOString();
+              addEntries(list, s.picks.map((p) => ({prefix: Prefix.parse(POOL[p.entry]), label: p.label, source: s.source, expiresAt})), now);
+              // The first label given for an entry counts; what is given replaces, what is not is kept (an expired entry loses its expiry).
+              const labels = new Map<string, string | null>();
+              for (const p of s.picks) if (!labels.has(POOL[p.entry]) || labels.get(POOL[p.entry]) === null) labels.set(POOL[p.entry], p.label);
+              for (const [text, label] of labels) {
+                const was = asked.get(text);
+                const live = was !== undefined && liveAt(was, t);
+                asked.set(text, {label: label ?? was?.label ?? null, expires: expires ?? (live ? was.expires : null)});
+              }
+            } else if (s.kind === 'revoke') {
+              const present = [...asked.keys()];
+              if (present.length === 0) continue;
+              const text = present[s.pick % present.length];
+              removeEntries(list, [Prefix.parse(text)]);
+              asked.delete(text);
+            } else {
+              const kept = list.filter((r) => isLive(r, now));
+              list.length = 0;
+              list.push(...kept);
+              for (const [text, a] of asked) if (!liveAt(a, t)) asked.delete(text);
+            }
+            // Now, and at later moments: exactly the entries asked for and still live are live in the list, and match.
+            for (const later of [t, t + HOUR, t + 24 * HOUR, t + 100 * HOUR]) {
+              const at = new Date(later);
+              const expected = [...asked].filter(([, a]) => liveAt(a, later)).map(([text, a]) => ({text, label: a.label, expires: a.expires}));
+              const actual = list.filter((r) => isLive(r, at)).map((r) => ({text: r.entry, label: r.label, expires: r.expiresAt === null ? null : Date.parse(r.expiresAt)}));
+              const byText = (a: {text: string}, b: {text: string}) => (a.text < b.text ? -1 : a.text > b.text ? 1 : 0);
+              expect(actual.sort(byText), `at +${(later - START) / HOUR} h`).to.deep.equal(expected.sort(byText));
+              const index = CompiledIndex.fromTexts(list.map((r) => r.entry), list.map((r) => (r.expiresAt === null ? Number.POSITIVE_INFINITY : Date.parse(r.expiresAt))));
+              for (const {text} of expected) {
+                const p = Prefix.parse(text);
+                expect(index.has(p.family, Uint32Array.from(p.address.words()), later), `${text} matches at +${(later - START) / HOUR} h`).to.equal(true);
+              }
+            }
+            expect(new Set(list.map((r) => r.entry)).size, 'one record per entry').to.equal(list.length);
+          }
+        }),
+        {numRuns: Math.max(50, Math.round(RUNS / 5))},
       );
     });
   });

@@ -4,6 +4,7 @@ import {InputError} from '../../core/errors.js';
 import {checkKeyName, newKeyRecord} from '../../core/keys.js';
 import {newSecret} from '../../core/secret.js';
 import {KeywardCommand} from '../../cli/base.js';
+import {broadFlag} from '../../cli/flags.js';
 import {renderSecret} from '../../cli/keys-view.js';
 
 export default class KeysCreate extends KeywardCommand {
@@ -18,13 +19,14 @@ export default class KeysCreate extends KeywardCommand {
   static flags = {
     type: Flags.option({options: ['api', 'smtp'] as const, description: 'key type', required: true})(),
     allow: Flags.string({description: 'an entry of the key\'s own allowlist (repeatable)', multiple: true}),
+    force: broadFlag,
   };
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(KeysCreate);
     this.setup(flags);
     checkKeyName(args.name);
-    const allow = parseEntries((flags.allow ?? []).map((text, i) => ({text, label: null, where: `--allow ${i + 1}`, source: 'manual' as const})), {});
+    const allow = parseEntries((flags.allow ?? []).map((text, i) => ({text, label: null, where: `--allow ${i + 1}`, source: 'manual' as const})), {force: flags.force});
     const secret = newSecret();
     const key = await this.updateStore((data) => {
       if (data.keys.some((k) => k.name === args.name)) throw new InputError(`a key named ${args.name} exists already`);
