@@ -6,17 +6,17 @@ import {BlockedRecord} from '../core/model.js';
 import {parseExpiry} from '../core/time.js';
 import {KeywardCommand} from '../cli/base.js';
 import {dryRunFlag, fileFlag, keyFlag} from '../cli/flags.js';
-import {argumentInputs, readEntryInputs} from '../cli/input.js';
+import {argumentInputs, argumentsInOrder, readEntryInputs} from '../cli/input.js';
 import {canAsk} from '../cli/prompt.js';
 import {renderChange} from '../cli/views.js';
 
 export default class Authorize extends KeywardCommand {
   static summary = 'Add entries to the account list, or to a key list with --key.';
-  static description = `Entries are IPv4 or IPv6 addresses or CIDR ranges. Give them as arguments, with - or piped stdin, or with --file, one a line (ENTRY [# label]). An import is all or nothing: one bad line and nothing is written. Entries already covered by the list are reported, not added; authorizing a blocked address takes it off the blocked list.`;
+  static description = `Entries are IPv4 or IPv6 addresses or CIDR ranges. Give them as arguments, or with --file or - (stdin, read only when - is given), one a line (ENTRY [# label]). An import is all or nothing: one bad line and nothing is written. Entries already covered by the list are reported, not added; authorizing a blocked address takes it off the blocked list.`;
   static examples = [
     '<%= config.bin %> authorize 203.0.113.7 2001:db8::/48 --label "office"',
     '<%= config.bin %> authorize --file allowlist.txt --dry-run',
-    'cat ranges.txt | <%= config.bin %> authorize --key billing --expires 30d',
+    'cat ranges.txt | <%= config.bin %> authorize - --key billing --expires 30d',
   ];
   static strict = false;
   // ignoreStdin: oclif would read piped stdin into a missing argument as one string; readEntryInputs reads it by line.
@@ -34,7 +34,8 @@ export default class Authorize extends KeywardCommand {
   };
 
   async run(): Promise<void> {
-    const {argv, flags} = await this.parse(Authorize);
+    const {flags, raw} = await this.parse(Authorize);
+    const argv = argumentsInOrder(raw);
     this.setup(flags);
     const expiresAt = flags.expires ? parseExpiry(flags.expires, this.now).toISOString() : null;
     const inputs = flags['from-blocked']

@@ -2,14 +2,14 @@ import {Readable} from 'node:stream';
 import {Args, Flags} from '@oclif/core';
 import {scanDecisionAddress} from '../core/address.js';
 import {activatesAt, effectiveState} from '../core/decision.js';
-import {InputError} from '../core/errors.js';
+import {InputError, untrusted} from '../core/errors.js';
 import {parseEventLine} from '../core/events.js';
 import {applyEvents, EventLog, LearnOutcome} from '../core/learning.js';
 import {StoreData} from '../core/model.js';
 import {DAY_MS, parseDuration} from '../core/time.js';
 import {KeywardCommand} from '../cli/base.js';
 import {dryRunFlag} from '../cli/flags.js';
-import {eachLine, openFile, stdinIsPiped} from '../cli/input.js';
+import {argumentsInOrder, eachLine, openFile} from '../cli/input.js';
 import {startProgress} from '../cli/progress.js';
 import {notificationPayload, runNotify, waysOut} from '../cli/notify.js';
 
@@ -18,7 +18,7 @@ const SAMPLES = 5;
 
 export default class Learn extends KeywardCommand {
   static summary = 'Apply a log of key uses: learn API callers\' networks, block refused addresses.';
-  static description = `Events are lines \`KEY ADDRESS [ISO-8601 TIME]\` (# comments) or NDJSON objects {"key","ip","at"}, from files, - or piped stdin, applied in time order; an event without a time happens now. While API keys are learning, a caller no account entry covers has its /24 (IPv4) or /64 (IPv6) authorized; after the learning window (30 days) without a new address, API blocking turns itself on. While a channel is active, refused addresses go on the blocked list, each reported with the ways out. Bad lines and unknown keys are counted and reported; --strict makes them fatal with nothing written.`;
+  static description = `Events are lines \`KEY ADDRESS [ISO-8601 TIME]\` (# comments) or NDJSON objects {"key","ip","at"}, from files or - (stdin; read only when - is given), applied in time order; an event without a time happens now. While API keys are learning, a caller no account entry covers has its /24 (IPv4) or /64 (IPv6) authorized; after the learning window (30 days) without a new address, API blocking turns itself on. While a channel is active, refused addresses go on the blocked list, each reported with the ways out. Bad lines and unknown keys are counted and reported; --strict makes them fatal with nothing written.`;
   static examples = [
     '<%= config.bin %> learn access.log',
     'zcat api-*.log.gz | <%= config.bin %> learn - --json',
@@ -38,7 +38,8 @@ export default class Learn extends KeywardCommand {
   };
 
   async run(): Promise<void> {
-    const {argv, flags} = await this.parse(Learn);
+    const {flags, raw} = await this.parse(Learn);
+    const argv = argumentsInOrder(raw);
     this.setup(flags);
     const windowDays = flags.window === undefined ? undefined : days(flags.window, '--window');
     const retentionDays = flags.retention === undefined ? undefined : days(flags.retention, '--retention');
@@ -79,12 +80,10 @@ export default class Learn extends KeywardCommand {
   /** Reads every source into a compact event log, counting (or, strict, refusing) bad lines. */
   private async readEvents(args: string[], strict: boolean): Promise<{log: EventLog; bad: string[]; badLines: number}> {
     const sources: {name: string; open: () => Readable}[] = args.map((a) =>
-      a === '-' ? {name: 'stdin', open: () => process.stdin} : {name: a, open: () => openFile(a)},
+      a === '-' ? {name: 'stdin', open: () => process.stdin} : {name: untrusted(a), open: () => openFile(a)},
     );
-    if (sources.length === 0) {
-      if (!stdinIsPiped()) throw new InputError('no events given', 'give event files, or - to read stdin');
-      sources.push({name: 'stdin', open: () => process.stdin});
-    }
+    // Stdin only for `-`, never because it is a pipe (an empty $LOG in a script must not read the script's input).
+    if (sources.length === 0) throw new InputError('no events given', 'give event files, or - to read them from stdin');
     const log = new EventLog();
     const words = new Uint32Array(4);
     const nowMs = this.now.getTime();
