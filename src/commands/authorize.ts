@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core';
 import {addEntries, blockedCoveredBy, blockedReleasedBy, EntryInput, parseEntries, parseEntryBatch} from '../core/allowlist.js';
-import {InputError} from '../core/errors.js';
+import {InputError, untrusted} from '../core/errors.js';
 import {findKey} from '../core/keys.js';
 import {BlockedRecord} from '../core/model.js';
 import {parseExpiry} from '../core/time.js';
@@ -57,7 +57,7 @@ export default class Authorize extends KeywardCommand {
         const {released, stillRefused} = blockedReleasedBy(data, entries, this.now, key?.name);
         const unblocked = new Set(released);
         if (unblocked.size > 0) data.blocked = data.blocked.filter((b) => !unblocked.has(b));
-        return {...change, unblocked: unblocked.size, stillRefused: stillRefused.map((b) => `${b.ip} (key ${b.key})`)};
+        return {...change, unblocked: unblocked.size, stillRefused: stillRefused.map((b) => `${b.ip} (key ${untrusted(b.key)})`)};
       },
       {dryRun},
     );

@@ -137,7 +137,7 @@ export default class Learn extends KeywardCommand {
     await this.tell(`${outcome.events} events applied, ${outcome.learned.length} entries learned, ${outcome.blocked.length} addresses newly blocked${would}`);
     for (const t of outcome.transitions) await this.tellTransition(t);
     for (const b of outcome.blocked.slice(0, 20)) {
-      await this.tell(`blocked ${b.ip}: key ${b.key} (${b.channel}) was refused. Ways out:\n${waysOut(b).map((w) => `  ${w}`).join('\n')}`, 'warn');
+      await this.tell(`blocked ${b.ip}: key ${untrusted(b.key)} (${b.channel}) was refused. Ways out:\n${waysOut(b).map((w) => `  ${untrusted(w)}`).join('\n')}`, 'warn');
     }
     if (outcome.blocked.length > 20) await this.tell(`… and ${outcome.blocked.length - 20} more newly blocked (see \`keyward blocked\`)`, 'warn');
     if (outcome.unknownKeys.length > 0) {
