@@ -125,6 +125,7 @@ export function show(input: string): string {
   const text = maskSecrets(input);
   const cut = text.length > SHOWN_INPUT_LIMIT ? text.slice(0, SHOWN_INPUT_LIMIT) : text;
   const escaped = escape(cut);
-  const more = text.length > SHOWN_INPUT_LIMIT ? `… (${input.length} characters)` : '';
+  // Said of the input as given: a long hex run masked to its hint is still a long input.
+  const more = text.length > SHOWN_INPUT_LIMIT ? `… (${input.length} characters)` : input.length > SHOWN_INPUT_LIMIT ? ` (${input.length} characters)` : '';
   return `\`${escaped}\`${more}`;
 }
