@@ -10,7 +10,7 @@ import {appendHistory, diffStore, snapshot, StoreSnapshot} from '../core/history
 import {HistoryRecord, StoreData} from '../core/model.js';
 import {readStore, readStoreOrEmpty, updateStore} from '../store/store.js';
 import {now} from './clock.js';
-import {reportFailure, tell} from './messages.js';
+import {maskedOclifError, reportFailure, tell} from './messages.js';
 import {storeFileOf, storePathGiven} from './store-path.js';
 import {write} from './write.js';
 
@@ -96,8 +96,9 @@ export abstract class KeywardCommand extends Command {
   }
 
   protected async catch(error: Error & {oclif?: {exit?: number}}): Promise<void> {
-    // oclif's own errors (bad flags, missing arguments, this.exit) carry their exit code.
-    if (!(error instanceof KeywardError) && error.oclif?.exit !== undefined) throw error;
+    // oclif's own errors (bad flags, missing arguments, this.exit) carry their exit code; oclif prints
+    // them (errors/handle.js) after this, quoting what was typed: a secret is masked first.
+    if (!(error instanceof KeywardError) && error.oclif?.exit !== undefined) throw maskedOclifError(error);
     await reportFailure(error);
   }
 }

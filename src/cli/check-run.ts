@@ -14,7 +14,6 @@ import {readIndexCache} from '../store/index-cache.js';
 import {DescriptorInput, writeDecisions} from './check-stream.js';
 import {now} from './clock.js';
 import {EXIT} from './exit-codes.js';
-import {stdinIsPiped} from './input.js';
 import {palette, reportFailure, tell} from './messages.js';
 import {dataDir, storeFileOf} from './store-path.js';
 
@@ -40,8 +39,10 @@ export async function runCheck(request: CheckRequest): Promise<void> {
   const storeFile = storeFileOf(request.store, request.dataDir);
   const at = now();
   const {addresses, json, ndjson} = request;
-  const fromStdin = addresses.includes('-') || (addresses.length === 0 && stdinIsPiped());
-  if (addresses.length === 0 && !fromStdin) {
+  // Stdin only for `-`, never because it is a pipe: in `while read ip; do keyward check bot $ip; done`
+  // an empty $ip must not swallow the loop's remaining lines.
+  const fromStdin = addresses.includes('-');
+  if (addresses.length === 0) {
     throw new InputError('no address given', 'give addresses as arguments, or - to read them from stdin');
   }
   // The index cache beside a large store, when it is the store's; else the store itself.

@@ -2,7 +2,7 @@
 import {Flags} from '@oclif/core';
 
 export const keyFlag = Flags.string({char: 'k', description: 'work on this key\'s own list instead of the account list'});
-export const fileFlag = Flags.string({char: 'f', description: 'read entries from FILE, one a line (ENTRY [# label])'});
+export const fileFlag = Flags.string({char: 'f', description: 'read entries from FILE, one a line (ENTRY [# label]); --file - reads stdin'});
 // default false: --json reports dryRun as a boolean always (SPEC "Machine output").
 export const dryRunFlag = Flags.boolean({description: 'show what would change, change nothing', default: false});
 /** The safety override of the broad-entry rule (SPEC "Addresses"), for every command that adds entries. */

@@ -1,6 +1,6 @@
 /**
- * Reading input the way every command does: arguments, `-`, `--file` and
- * piped stdin, streamed in large chunks and split into numbered lines, with a
+ * Reading input the way every command does: arguments, `-` and `--file`
+ * (stdin only when `-` is given: as an argument or `--file -`), streamed in large chunks and split into numbered lines, with a
  * byte order mark, CRLF and trailing spaces tolerated and a bound on line
  * length so that no input can exhaust memory.
  */
@@ -8,7 +8,7 @@ import {createReadStream} from 'node:fs';
 import {Readable} from 'node:stream';
 import {StringDecoder} from 'node:string_decoder';
 import {EntryInput, splitEntryLine} from '../core/allowlist.js';
-import {InputError} from '../core/errors.js';
+import {InputError, show, untrusted} from '../core/errors.js';
 import {ProgressSink, startProgress} from './progress.js';
 
 /** Lines longer than this are refused (or skipped, where a command tolerates bad lines). */
@@ -103,12 +103,13 @@ export function openFile(file: string): Readable {
 }
 
 /**
- * Whether stdin is piped or redirected, rather than a terminal: asked of the
- * descriptor (making process.stdin would set a pipe non-blocking), with
- * node:tty loaded only when asked (it costs a check of one address 4 ms).
+ * The arguments of a command line as given, in order and with repeats, from
+ * oclif's parse (its `raw` tokens): oclif's own `argv` is sorted by where each
+ * value first appears, which moves a repeated value up next to its first
+ * (`check K a b a` would answer a, a, b).
  */
-export function stdinIsPiped(): boolean {
-  return !process.getBuiltinModule('node:tty').isatty(0);
+export function argumentsInOrder(raw: ReadonlyArray<{type: string; input: string}>): string[] {
+  return raw.filter((token) => token.type === 'arg').map((token) => token.input);
 }
 
 /** Entries given as arguments, each named by its position. */
@@ -140,32 +141,36 @@ export interface EntrySources {
 }
 
 /**
- * Entries from arguments, `-` (stdin), `--file` and piped stdin (when no
- * argument is given), each with where it came from. Throws an InputError when
- * there is no input at all.
+ * Entries from arguments, `-` (stdin) and `--file` (`--file -` is stdin too),
+ * each with where it came from. Stdin is read only for `-`, never because it
+ * is a pipe: in `while read ip; do keyward authorize $ip; done < list.txt` an
+ * empty $ip must not take the loop's remaining lines. Throws an InputError
+ * when there is no input at all.
  */
 export async function readEntryInputs(sources: EntrySources): Promise<EntryInput[]> {
   const inputs: EntryInput[] = [];
   const fromStream = async (stream: Readable, name: string) => {
+    const shown = untrusted(name);
     await eachLine(stream, (text, line) => {
       const parsed = splitEntryLine(text);
-      if (parsed) inputs.push(new LineInput(parsed.text, parsed.label, line, name));
-    }, {progress: sources.progress ? startProgress(`reading ${name || 'stdin'}`, stream) : undefined});
+      if (parsed) inputs.push(new LineInput(parsed.text, parsed.label, line, shown));
+    }, {progress: sources.progress ? startProgress(`reading ${shown || 'stdin'}`, stream) : undefined});
   };
-  const readStdin = sources.args.includes('-') || (sources.args.length === 0 && !sources.file && stdinIsPiped());
+  const file = sources.file === '-' ? undefined : sources.file;
+  const readStdin = sources.args.includes('-') || sources.file === '-';
   inputs.push(...argumentInputs(sources.args));
-  if (sources.file) {
+  if (file) {
     try {
-      await fromStream(openFile(sources.file), sources.file);
+      await fromStream(openFile(file), file);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code) throw new InputError(`cannot read ${sources.file} (${code})`);
+      if (code) throw new InputError(`cannot read ${show(file)} (${code})`);
       throw error;
     }
   }
   if (readStdin) await fromStream(process.stdin, '');
   if (inputs.length === 0) {
-    throw new InputError('no entries given', 'give entries as arguments, `-` or piped stdin, or --file FILE');
+    throw new InputError('no entries given', 'give entries as arguments, --file FILE, or - (or --file -) to read them from stdin');
   }
   return inputs;
 }

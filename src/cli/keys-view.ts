@@ -1,6 +1,8 @@
 /** How keys are shown: the JSON of `keys list` and the once-only secret of create and rotate. */
+import {KeywardError} from '../core/errors.js';
 import {KeyRecord} from '../core/model.js';
 import {paint} from './render.js';
+import {deliver} from './write.js';
 
 export function keyJson(k: KeyRecord) {
   return {
@@ -14,9 +16,39 @@ export function keyJson(k: KeyRecord) {
   };
 }
 
-/** The only place a secret is ever printed: stdout, once, with a warning on stderr. */
-export async function renderSecret(k: KeyRecord, secret: string, verb: 'created' | 'rotated'): Promise<string> {
-  const c = await paint(process.stderr);
-  process.stderr.write(`${c.green(`key ${k.name} (${k.type}) ${verb}`)}; its secret is shown this once and cannot be recovered:\n`);
-  return secret;
+/**
+ * The only place a secret is ever printed: stdout, once (as JSON under
+ * --json), with a note on stderr. Called under the store's lock before the
+ * change is committed: when stdout does not take the secret (a full disk, a
+ * closed pipe) it throws a store error (exit 3) and the change is dropped, so
+ * a secret nobody received never becomes the key's secret.
+ */
+export async function deliverSecret(k: KeyRecord, secret: string, verb: 'created' | 'rotated', json: boolean): Promise<void> {
+  const text = json ? JSON.stringify({name: k.name, type: k.type, secret, hint: k.hint}, null, 2) : secret;
+  try {
+    await deliver(process.stdout, `${text}\n`);
+  } catch (error) {
+    const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    const kept = verb === 'created' ? `key ${k.name} was not created` : `key ${k.name} keeps its current secret`;
+    throw new KeywardError('store', `the new secret could not be printed (${why}): nothing was changed, ${kept}`, 'print it somewhere that can take it (a file with free space, a pipe that is read) and run the command again');
+  }
+  delivered.add(secret);
+  if (!json) {
+    const c = await paint(process.stderr);
+    process.stderr.write(`${c.green(`key ${k.name} (${k.type}) ${verb}`)}; its secret, on stdout, is shown this once and cannot be recovered\n`);
+  }
+}
+
+/** Secrets printed by deliverSecret in this process, for notInEffect. */
+const delivered = new Set<string>();
+
+/**
+ * For the commit after deliverSecret: when it fails (the store could not be
+ * written), the secret already printed must not be mistaken for the key's.
+ */
+export function notInEffect(error: unknown): never {
+  if (delivered.size > 0 && error instanceof KeywardError) {
+    throw new KeywardError(error.kind, `${error.message}; the secret printed above is NOT in effect`, error.hint);
+  }
+  throw error;
 }

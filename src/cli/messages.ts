@@ -4,7 +4,7 @@
  * (base.ts) and check's fast path, which must print the same bytes.
  */
 import type {ChalkInstance} from 'chalk';
-import {KeywardError} from '../core/errors.js';
+import {KeywardError, maskSecrets} from '../core/errors.js';
 import {EXIT, exitCodeOf} from './exit-codes.js';
 import {colourWanted, paint} from './render.js';
 
@@ -34,10 +34,14 @@ export async function palette(stream: NodeJS.WriteStream = process.stdout): Prom
   return colourWanted(stream) ? paint(stream) : plain;
 }
 
-/** A message for the person at the terminal (stderr; never mixed into machine output). */
+/**
+ * A message for the person at the terminal (stderr; never mixed into machine
+ * output). Anything secret-shaped in it is shown by its hint, whatever built it.
+ */
 export async function tell(message: string, tone: 'info' | 'ok' | 'warn' = 'info'): Promise<void> {
   const c = await palette(process.stderr);
-  const styled = tone === 'warn' ? c.yellow(message) : tone === 'ok' ? c.green(message) : message;
+  const text = maskSecrets(message);
+  const styled = tone === 'warn' ? c.yellow(text) : tone === 'ok' ? c.green(text) : text;
   process.stderr.write(`${styled}\n`);
 }
 
@@ -49,13 +53,32 @@ export async function tell(message: string, tone: 'info' | 'ok' | 'warn' = 'info
 export async function reportFailure(error: unknown): Promise<void> {
   if (error instanceof KeywardError) {
     const c = await palette(process.stderr);
-    process.stderr.write(`${c.red('keyward:')} ${error.message}\n`);
-    if (error.hint) process.stderr.write(`  ${error.hint}\n`);
+    process.stderr.write(`${c.red('keyward:')} ${maskSecrets(error.message)}\n`);
+    if (error.hint) process.stderr.write(`  ${maskSecrets(error.hint)}\n`);
     process.exitCode = exitCodeOf(error.kind);
     return;
   }
   const e = error instanceof Error ? error : new Error(String(error));
-  process.stderr.write(`keyward: internal error: ${e.message}\n`);
-  if (process.env.KEYWARD_DEBUG) process.stderr.write(`${e.stack}\n`);
+  process.stderr.write(`keyward: internal error: ${maskSecrets(e.message)}\n`);
+  if (process.env.KEYWARD_DEBUG) process.stderr.write(`${maskSecrets(e.stack ?? '')}\n`);
   process.exitCode = EXIT.internal;
+}
+
+/**
+ * An error of oclif's own (a bad flag, an unexpected argument, a flag value
+ * not among its options) with every secret-shaped run in what oclif prints of
+ * it (message, suggestions, stack, causes) replaced by its hint: oclif quotes
+ * the argument as typed, and a secret is typed where a name or a flag should be.
+ */
+export function maskedOclifError<E extends Error>(error: E): E {
+  const seen = new Set<unknown>();
+  for (let e: unknown = error; e instanceof Error && !seen.has(e); e = (e as {cause?: unknown}).cause) {
+    seen.add(e);
+    const fields = e as unknown as Record<string, unknown>;
+    for (const field of ['message', 'stack', 'code', 'ref']) {
+      if (typeof fields[field] === 'string') fields[field] = maskSecrets(fields[field] as string);
+    }
+    if (Array.isArray(fields.suggestions)) fields.suggestions = fields.suggestions.map((s) => (typeof s === 'string' ? maskSecrets(s) : s));
+  }
+  return error;
 }

@@ -1,6 +1,6 @@
 /** Human renderings of results that several commands share. */
 import {AddResult} from '../core/allowlist.js';
-import {visible} from '../core/errors.js';
+import {untrusted} from '../core/errors.js';
 import {CutOff} from '../core/impact.js';
 import {LearningProgress} from '../core/learning.js';
 import {SyncPlan} from '../core/sync.js';
@@ -32,7 +32,7 @@ export async function renderAdded(result: AddResult, dryRun: boolean): Promise<s
   }
   if (result.updated.length > 0) {
     lines.push(c.bold(`${count(result.updated.length)} ${would}updated:`));
-    lines.push(listed(result.updated.map((u) => `${u.entry}: label ${u.label === null ? 'none' : `"${visible(u.label)}"`}, ${u.expiresAt === null ? 'no expiry' : `expires ${u.expiresAt}`}`)));
+    lines.push(listed(result.updated.map((u) => `${u.entry}: label ${u.label === null ? 'none' : `"${untrusted(u.label)}"`}, ${u.expiresAt === null ? 'no expiry' : `expires ${u.expiresAt}`}`)));
   }
   if (result.unchanged.length > 0) {
     lines.push(c.yellow(`${count(result.unchanged.length)} already in the list, unchanged:`));
@@ -55,7 +55,7 @@ export async function renderCutOff(refused: CutOff[]): Promise<string> {
   const c = await paint(process.stderr);
   const text = await table(
     ['address', 'channel', 'keys', 'last seen'],
-    shown.map((r) => [c.red(r.ip), r.channel, r.keys.join(', '), r.lastSeen]),
+    shown.map((r) => [c.red(r.ip), r.channel, r.keys.map(untrusted).join(', '), r.lastSeen]),
     {stream: process.stderr},
   );
   return refused.length > SHOWN ? `${text}\n… and ${refused.length - SHOWN} more` : text;
@@ -63,7 +63,7 @@ export async function renderCutOff(refused: CutOff[]): Promise<string> {
 
 /** A label as an import line writes it: `  # office`, or nothing. */
 function labelled(entry: string, label: string | null): string {
-  return label === null ? entry : `${entry}  # ${label}`;
+  return label === null ? entry : `${entry}  # ${untrusted(label)}`;
 }
 
 /**
@@ -80,12 +80,12 @@ export async function renderSyncPlan(plan: SyncPlan, cutOffCount: number, title:
     ...(plan.relabeled.length > 0 ? [n(plan.relabeled.length, 'to relabel')] : []),
     n(plan.unchanged.length, 'unchanged'),
   ];
-  const lines = [c.bold(`${title}: ${counts.join(', ')}`)];
+  const lines = [c.bold(`${untrusted(title)}: ${counts.join(', ')}`)];
   // plan.additions is in the order of plan.added.
   if (plan.added.length > 0) lines.push(c.green(listed(plan.added.map((e, i) => `+ ${labelled(e, plan.additions[i].label)}`))));
   if (plan.removed.length > 0) lines.push(c.red(listed(plan.removed.map((e) => `- ${e}`))));
   if (plan.relabeled.length > 0) {
-    const quoted = (label: string | null) => (label === null ? '(none)' : JSON.stringify(label));
+    const quoted = (label: string | null) => (label === null ? '(none)' : `"${untrusted(label)}"`);
     lines.push(c.yellow(listed(plan.relabeled.map((r) => `~ ${r.entry}  label ${quoted(r.previousLabel)} → ${quoted(r.label)}`))));
   }
   if (plan.keptLearned.length > 0) {

@@ -1,22 +1,22 @@
 import {Args, Flags} from '@oclif/core';
 import {addEntries, blockedCoveredBy, blockedReleasedBy, EntryInput, parseEntries, parseEntryBatch} from '../core/allowlist.js';
-import {InputError} from '../core/errors.js';
+import {InputError, untrusted} from '../core/errors.js';
 import {findKey} from '../core/keys.js';
 import {BlockedRecord} from '../core/model.js';
 import {parseExpiry} from '../core/time.js';
 import {KeywardCommand} from '../cli/base.js';
 import {broadFlag, dryRunFlag, fileFlag, keyFlag} from '../cli/flags.js';
-import {argumentInputs, readEntryInputs} from '../cli/input.js';
+import {argumentInputs, argumentsInOrder, readEntryInputs} from '../cli/input.js';
 import {canAsk} from '../cli/prompt.js';
 import {renderAdded} from '../cli/views.js';
 
 export default class Authorize extends KeywardCommand {
   static summary = 'Add entries to the account list, or to a key list with --key.';
-  static description = `Entries are IPv4 or IPv6 addresses or CIDR ranges. Give them as arguments, with - or piped stdin, or with --file, one a line (ENTRY [# label]). An import is all or nothing: one bad line, or an entry broader than /8 (IPv4) or /16 (IPv6) without --force, and nothing is written. Every entry is stored, also one that another entry already covers (it is reported as covered, and stays when its cover expires or is revoked). An entry already in the list is left as it is, or given the new --label or --expires; an expired one is renewed. Authorizing a blocked address takes it off the blocked list.`;
+  static description = `Entries are IPv4 or IPv6 addresses or CIDR ranges. Give them as arguments, or with --file or - (stdin, read only when - is given), one a line (ENTRY [# label]). An import is all or nothing: one bad line, or an entry broader than /8 (IPv4) or /16 (IPv6) without --force, and nothing is written. Every entry is stored, also one that another entry already covers (it is reported as covered, and stays when its cover expires or is revoked). An entry already in the list is left as it is, or given the new --label or --expires; an expired one is renewed. Authorizing a blocked address takes it off the blocked list.`;
   static examples = [
     '<%= config.bin %> authorize 203.0.113.7 2001:db8::/48 --label "office"',
     '<%= config.bin %> authorize --file allowlist.txt --dry-run',
-    'cat ranges.txt | <%= config.bin %> authorize --key billing --expires 30d',
+    'cat ranges.txt | <%= config.bin %> authorize - --key billing --expires 30d',
   ];
   static strict = false;
   // ignoreStdin: oclif would read piped stdin into a missing argument as one string; readEntryInputs reads it by line.
@@ -34,7 +34,8 @@ export default class Authorize extends KeywardCommand {
   };
 
   async run(): Promise<void> {
-    const {argv, flags} = await this.parse(Authorize);
+    const {flags, raw} = await this.parse(Authorize);
+    const argv = argumentsInOrder(raw);
     this.setup(flags);
     const expiresAt = flags.expires ? parseExpiry(flags.expires, this.now).toISOString() : null;
     const inputs = flags['from-blocked']
@@ -56,7 +57,7 @@ export default class Authorize extends KeywardCommand {
         const {released, stillRefused} = blockedReleasedBy(data, entries, this.now, key?.name);
         const unblocked = new Set(released);
         if (unblocked.size > 0) data.blocked = data.blocked.filter((b) => !unblocked.has(b));
-        return {...change, unblocked: unblocked.size, stillRefused: stillRefused.map((b) => `${b.ip} (key ${b.key})`)};
+        return {...change, unblocked: unblocked.size, stillRefused: stillRefused.map((b) => `${b.ip} (key ${untrusted(b.key)})`)};
       },
       {dryRun},
     );

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core';
 import {blockedCoveredBy, parseEntries} from '../core/allowlist.js';
-import {InputError} from '../core/errors.js';
+import {InputError, untrusted} from '../core/errors.js';
 import {findKey} from '../core/keys.js';
 import {BlockedRecord, CHANNELS} from '../core/model.js';
 import {parseSince} from '../core/time.js';
@@ -44,7 +44,7 @@ export default class Blocked extends KeywardCommand {
         data.blocked = data.blocked.filter((b) => !gone.includes(b));
         return gone.map((b) => ({ip: b.ip, key: b.key}));
       });
-      await this.report({dismissed}, () => `${dismissed.length} dismissed from the blocked list: ${dismissed.map((d) => `${d.ip} (${d.key})`).join(', ')}`);
+      await this.report({dismissed}, () => `${dismissed.length} dismissed from the blocked list: ${dismissed.map((d) => `${d.ip} (${untrusted(d.key)})`).join(', ')}`);
       return;
     }
 
@@ -53,7 +53,7 @@ export default class Blocked extends KeywardCommand {
     await this.report(rows, async () => {
       if (rows.length === 0) return 'the blocked list is empty';
       const c = await paint();
-      return table(['address', 'key', 'channel', 'first seen', 'last seen', 'count'], rows.map((b) => [c.red(b.ip), b.key, b.channel, b.firstSeen, b.lastSeen, b.count]));
+      return table(['address', 'key', 'channel', 'first seen', 'last seen', 'count'], rows.map((b) => [c.red(b.ip), untrusted(b.key), b.channel, b.firstSeen, b.lastSeen, b.count]));
     });
   }
 }

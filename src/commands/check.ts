@@ -1,10 +1,11 @@
 import {Args, Flags} from '@oclif/core';
 import {KeywardCommand} from '../cli/base.js';
 import {runCheck} from '../cli/check-run.js';
+import {argumentsInOrder} from '../cli/input.js';
 
 export default class Check extends KeywardCommand {
   static summary = 'Decide whether KEY may be used from each ADDRESS.';
-  static description = `KEY is a key's name or its secret (never printed). Addresses come as arguments, or one a line from - or piped stdin. Exit 0 when every address is allowed (or matches --expect), 1 when any is not, 2 for a bad address or an unknown key. check never writes to the store.`;
+  static description = `KEY is a key's name or its secret (never printed). Addresses come as arguments, or one a line from stdin with - (stdin is read only when - is given). Exit 0 when every address is allowed (or matches --expect), 1 when any is not, 2 for a bad address or an unknown key. check never writes to the store.`;
   static examples = [
     '<%= config.bin %> check billing 203.0.113.7',
     '<%= config.bin %> check billing 203.0.113.7 198.51.100.9 --json',
@@ -12,7 +13,7 @@ export default class Check extends KeywardCommand {
     '<%= config.bin %> check billing 192.0.2.66 --expect deny',
   ];
   static strict = false;
-  // ignoreStdin: oclif would read piped stdin into a missing argument as one string; stdin is streamed by line below.
+  // ignoreStdin: oclif would read piped stdin into a missing argument as one string; stdin is streamed by line, and only for -.
   static args = {
     key: Args.string({description: 'key name or secret', required: true, ignoreStdin: true}),
     addresses: Args.string({description: 'addresses to check; - reads stdin', ignoreStdin: true}),
@@ -23,11 +24,12 @@ export default class Check extends KeywardCommand {
   };
 
   async run(): Promise<void> {
-    const {args, argv, flags} = await this.parse(Check);
+    const {args, flags, raw} = await this.parse(Check);
     // The same runner as bin/run.js's fast path (src/cli/check-run.ts), so both print the same.
     await runCheck({
       key: args.key,
-      addresses: (argv as string[]).slice(1),
+      // In the order given, repeats included, as the fast path reads them.
+      addresses: argumentsInOrder(raw).slice(1),
       store: flags.store,
       json: Boolean(flags.json),
       ndjson: Boolean(flags.ndjson),

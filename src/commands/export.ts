@@ -1,6 +1,6 @@
 import path from 'node:path';
 import {Flags} from '@oclif/core';
-import {InputError} from '../core/errors.js';
+import {InputError, maskSecrets, show, untrusted} from '../core/errors.js';
 import {StoreData} from '../core/model.js';
 import {
   aggregateRows,
@@ -101,21 +101,22 @@ Formats: plain (one entry a line), csv, json (the fields of \`list --json\`), ng
 
     if (toFile) {
       const file = path.resolve(flags.output!);
-      if (file === this.storeFile) throw new InputError(`--output ${JSON.stringify(flags.output)} is the store itself; nothing was written`, 'write the export to another file');
+      if (file === this.storeFile) throw new InputError(`--output ${show(flags.output!)} is the store itself; nothing was written`, 'write the export to another file');
       try {
         await writeFileAtomic(file, text, 0o644);
       } catch (error) {
         const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-        throw new InputError(`cannot write --output ${JSON.stringify(flags.output)} (${reason}); nothing was written`, 'check that the folder exists and is writable');
+        throw new InputError(`cannot write --output ${show(flags.output!)} (${reason}); nothing was written`, 'check that the folder exists and is writable');
       }
     } else {
       await write(process.stdout, text);
     }
     await this.warnings(data, list, rows, format);
     if (toFile) {
-      const summary = {file: path.resolve(flags.output!), format, scope: list.scope, entries: rows.length, aggregated: Boolean(flags.aggregate)};
+      // The path as given may hold a secret-shaped run (40 hex digits): shown by its hint, like every echo of an input.
+      const summary = {file: maskSecrets(path.resolve(flags.output!)), format, scope: list.scope, entries: rows.length, aggregated: Boolean(flags.aggregate)};
       if (this.json) await write(process.stdout, `${JSON.stringify(summary, null, 2)}\n`);
-      else await this.tell(`wrote ${rows.length} ${rows.length === 1 ? 'entry' : 'entries'} (${format}) to ${summary.file}`, 'ok');
+      else await this.tell(`wrote ${rows.length} ${rows.length === 1 ? 'entry' : 'entries'} (${format}) to ${untrusted(summary.file)}`, 'ok');
     }
   }
 

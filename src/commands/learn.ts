@@ -1,14 +1,14 @@
 import {Readable} from 'node:stream';
 import {Args, Flags} from '@oclif/core';
 import {scanDecisionAddress} from '../core/address.js';
-import {InputError} from '../core/errors.js';
+import {InputError, untrusted} from '../core/errors.js';
 import {parseEventLine} from '../core/events.js';
 import {activatesAt, applyEvents, checkEventTime, EventLog, LearnOutcome, learningProgress} from '../core/learning.js';
 import {MAX_SETTING_DAYS, StoreData} from '../core/model.js';
 import {parseWholeDays} from '../core/time.js';
 import {KeywardCommand} from '../cli/base.js';
 import {dryRunFlag} from '../cli/flags.js';
-import {eachLine, openFile, stdinIsPiped} from '../cli/input.js';
+import {argumentsInOrder, eachLine, openFile} from '../cli/input.js';
 import {startProgress} from '../cli/progress.js';
 import {notificationPayload, runNotify, waysOut} from '../cli/notify.js';
 import {describeLearning} from '../cli/views.js';
@@ -18,7 +18,7 @@ const SAMPLES = 5;
 
 export default class Learn extends KeywardCommand {
   static summary = 'Apply a log of key uses: learn API callers\' networks, block refused addresses.';
-  static description = `Events are lines \`KEY ADDRESS [ISO-8601 TIME]\` (# comments) or NDJSON objects {"key","ip","at"}, from files, - or piped stdin, applied in time order; an event without a time happens now (the summary counts them; --strict refuses them), and one dated more than 5 minutes after now is a bad line. While API keys are learning, a caller no account entry covers has its /24 (IPv4) or /64 (IPv6) authorized; API blocking turns itself on only when an event dated at or after the end of the learning window (30 days after learning began or the last new address, whichever is later) is applied: traffic observed for the whole window without a new address. A replayed old log, or a log that stops, never turns it on. While a channel is active, refused addresses go on the blocked list, each reported with the ways out. Bad lines and unknown keys are counted and reported; --strict makes them fatal with nothing written.`;
+  static description = `Events are lines \`KEY ADDRESS [ISO-8601 TIME]\` (# comments) or NDJSON objects {"key","ip","at"}, from files or - (stdin; read only when - is given), applied in time order; an event without a time happens now (the summary counts them; --strict refuses them), and one dated more than 5 minutes after now is a bad line. While API keys are learning, a caller no account entry covers has its /24 (IPv4) or /64 (IPv6) authorized; API blocking turns itself on only when an event dated at or after the end of the learning window (30 days after learning began or the last new address, whichever is later) is applied: traffic observed for the whole window without a new address. A replayed old log, or a log that stops, never turns it on. While a channel is active, refused addresses go on the blocked list, each reported with the ways out. Bad lines and unknown keys are counted and reported; --strict makes them fatal with nothing written.`;
   static examples = [
     '<%= config.bin %> learn access.log',
     'zcat api-*.log.gz | <%= config.bin %> learn - --json',
@@ -38,7 +38,8 @@ export default class Learn extends KeywardCommand {
   };
 
   async run(): Promise<void> {
-    const {argv, flags} = await this.parse(Learn);
+    const {flags, raw} = await this.parse(Learn);
+    const argv = argumentsInOrder(raw);
     this.setup(flags);
     const windowDays = flags.window === undefined ? undefined : parseWholeDays(flags.window, '--window', MAX_SETTING_DAYS, 'to turn API blocking on now, run keyward activate --api');
     const retentionDays = flags.retention === undefined ? undefined : parseWholeDays(flags.retention, '--retention', MAX_SETTING_DAYS);
@@ -78,12 +79,10 @@ export default class Learn extends KeywardCommand {
   /** Reads every source into a compact event log, counting (or, strict, refusing) bad lines. */
   private async readEvents(args: string[], strict: boolean): Promise<{log: EventLog; bad: string[]; badLines: number; untimed: number}> {
     const sources: {name: string; open: () => Readable}[] = args.map((a) =>
-      a === '-' ? {name: 'stdin', open: () => process.stdin} : {name: a, open: () => openFile(a)},
+      a === '-' ? {name: 'stdin', open: () => process.stdin} : {name: untrusted(a), open: () => openFile(a)},
     );
-    if (sources.length === 0) {
-      if (!stdinIsPiped()) throw new InputError('no events given', 'give event files, or - to read stdin');
-      sources.push({name: 'stdin', open: () => process.stdin});
-    }
+    // Stdin only for `-`, never because it is a pipe (an empty $LOG in a script must not read the script's input).
+    if (sources.length === 0) throw new InputError('no events given', 'give event files, or - to read them from stdin');
     const log = new EventLog();
     const words = new Uint32Array(4);
     const nowMs = this.now.getTime();
@@ -161,7 +160,7 @@ export default class Learn extends KeywardCommand {
       );
     }
     for (const b of outcome.blocked.slice(0, 20)) {
-      await this.tell(`blocked ${b.ip}: key ${b.key} (${b.channel}) was refused. Ways out:\n${waysOut(b).map((w) => `  ${w}`).join('\n')}`, 'warn');
+      await this.tell(`blocked ${b.ip}: key ${untrusted(b.key)} (${b.channel}) was refused. Ways out:\n${waysOut(b).map((w) => `  ${untrusted(w)}`).join('\n')}`, 'warn');
     }
     if (outcome.blocked.length > 20) await this.tell(`… and ${outcome.blocked.length - 20} more newly blocked (see \`keyward blocked\`)`, 'warn');
     if (outcome.unknownKeys.length > 0) {

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core';
 import {aggregate} from '../core/aggregate.js';
 import {isLive} from '../core/decision.js';
+import {untrusted} from '../core/errors.js';
 import {findKey} from '../core/keys.js';
 import {EntryRecord} from '../core/model.js';
 import {Prefix} from '../core/prefix.js';
@@ -43,7 +44,7 @@ export default class List extends KeywardCommand {
       const rows = scopes.flatMap(({scope, records}) =>
         aggregate(records.filter((r) => isLive(r, this.now)).map((r) => Prefix.parse(r.entry))).map((p) => ({entry: p.toString(), scope})),
       );
-      await this.report(rows, () => (rows.length === 0 ? 'no live entries' : rows.map((r) => (flags.key || scopes.length === 1 ? r.entry : `${r.entry}\t${r.scope}`)).join('\n')));
+      await this.report(rows, () => (rows.length === 0 ? 'no live entries' : rows.map((r) => (flags.key || scopes.length === 1 ? r.entry : `${r.entry}\t${untrusted(r.scope)}`)).join('\n')));
       return;
     }
 
@@ -56,9 +57,10 @@ export default class List extends KeywardCommand {
         ['entry', 'scope', 'source', 'label', 'added', 'expires'],
         rows.map((r) => [
           isLive(r, this.now) ? r.entry : c.dim(r.entry),
-          r.scope,
+          // Labels and key names are untrusted (an import, a hand-edited store): shown escaped.
+          untrusted(r.scope),
           r.source,
-          r.label,
+          r.label === null ? null : untrusted(r.label),
           r.addedAt,
           r.expiresAt === null ? null : isLive(r, this.now) ? r.expiresAt : c.red(`expired ${r.expiresAt}`),
         ]),

@@ -5,7 +5,7 @@ import {findKey} from '../core/keys.js';
 import {CHANNELS} from '../core/model.js';
 import {KeywardCommand} from '../cli/base.js';
 import {dryRunFlag, fileFlag, keyFlag, yesFlag} from '../cli/flags.js';
-import {readEntryInputs} from '../cli/input.js';
+import {argumentsInOrder, readEntryInputs} from '../cli/input.js';
 import {confirmOrRefuse} from '../cli/prompt.js';
 import {renderCutOff, renderRemoved} from '../cli/views.js';
 
@@ -23,7 +23,8 @@ export default class Revoke extends KeywardCommand {
   static flags = {key: keyFlag, file: fileFlag, 'dry-run': dryRunFlag, yes: yesFlag};
 
   async run(): Promise<void> {
-    const {argv, flags} = await this.parse(Revoke);
+    const {flags, raw} = await this.parse(Revoke);
+    const argv = argumentsInOrder(raw);
     this.setup(flags);
     const inputs = await readEntryInputs({args: argv as string[], file: flags.file});
     // Revoke takes entries as they are listed: host bits and /0 need no extra flag to be removed.

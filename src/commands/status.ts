@@ -1,4 +1,5 @@
 import {isLive} from '../core/decision.js';
+import {untrusted} from '../core/errors.js';
 import {learningProgress} from '../core/learning.js';
 import {KeywardCommand} from '../cli/base.js';
 import {paint} from '../cli/render.js';
@@ -65,7 +66,7 @@ export default class Status extends KeywardCommand {
       lines.push(`keys: ${n.keys} (${n.activeKeys} active); seen addresses: ${n.seen}; blocked: ${n.blocked}`);
       if (latestBlocked.length > 0) {
         lines.push(c.red('latest blocked:'));
-        for (const b of latestBlocked) lines.push(`  ${b.ip}  key ${b.key} (${b.channel})  last seen ${b.lastSeen}  ×${b.count}`);
+        for (const b of latestBlocked) lines.push(`  ${b.ip}  key ${untrusted(b.key)} (${b.channel})  last seen ${b.lastSeen}  ×${b.count}`);
       }
       return lines.join('\n');
     });

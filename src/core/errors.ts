@@ -75,8 +75,34 @@ export function excerpt(fragment: string): string {
   return escape(cut) + (fragment.length > EXCERPT_LIMIT ? '…' : '');
 }
 
-/** A run of 40 hex digits: the shape of a key secret, wherever it stands in an input. */
-const SECRET_RUN = /(?<![0-9a-f])[0-9a-f]{40}(?![0-9a-f])/g;
+/**
+ * A run of 40 or more hex digits, in any case: the shape of a key secret
+ * (with whatever surrounds it: spaces, quotes, a comma, `Bearer `), wherever
+ * it stands in an input. Longer runs are masked too: a secret with a stray
+ * hex digit typed next to it is still a secret.
+ */
+const SECRET_RUN = /(?<![0-9a-f])[0-9a-f]{40,}(?![0-9a-f])/gi;
+
+/** Every secret-shaped run in `text` replaced by its hint (a1b2…9f0e), in lower case as `keys list` shows hints. */
+export function maskSecrets(text: string): string {
+  return text.replace(SECRET_RUN, (run) => hintOf(run.toLowerCase()));
+}
+
+/** C0 controls (ESC, BEL, CR, NUL…) and the characters in UNSAFE. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]/g;
+
+const NAMED: Record<string, string> = {'\n': '\\n', '\r': '\\r', '\t': '\\t'};
+
+/**
+ * Untrusted text (a label, a key name, a file name, a log field) for human
+ * output: every control or invisible character escaped (\u001b, \n), so
+ * that it cannot move the cursor, retitle the window or hide itself, and a
+ * secret in it shown by its hint. Printable text, quotes and backslashes
+ * are left as they are: a label reads as it was written.
+ */
+export function untrusted(text: string): string {
+  return maskSecrets(text).replace(CONTROL, (c) => NAMED[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
 
 const VISIBLE_LIMIT = 64;
 
@@ -85,7 +111,7 @@ const VISIBLE_LIMIT = 64;
  * report): escaped like `show`, a secret by its hint, cut short.
  */
 export function visible(text: string): string {
-  const redacted = text.replace(SECRET_RUN, hintOf);
+  const redacted = maskSecrets(text);
   const cut = redacted.length > VISIBLE_LIMIT ? redacted.slice(0, VISIBLE_LIMIT) : redacted;
   return escape(cut) + (redacted.length > VISIBLE_LIMIT ? '…' : '');
 }
@@ -96,9 +122,10 @@ export function visible(text: string): string {
  * line with its columns swapped) is shown only by its hint.
  */
 export function show(input: string): string {
-  const text = input.replace(SECRET_RUN, hintOf);
+  const text = maskSecrets(input);
   const cut = text.length > SHOWN_INPUT_LIMIT ? text.slice(0, SHOWN_INPUT_LIMIT) : text;
   const escaped = escape(cut);
-  const more = text.length > SHOWN_INPUT_LIMIT ? `… (${input.length} characters)` : '';
+  // Said of the input as given: a long hex run masked to its hint is still a long input.
+  const more = text.length > SHOWN_INPUT_LIMIT ? `… (${input.length} characters)` : input.length > SHOWN_INPUT_LIMIT ? ` (${input.length} characters)` : '';
   return `\`${escaped}\`${more}`;
 }

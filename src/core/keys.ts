@@ -15,20 +15,24 @@ export function checkKeyName(name: string): void {
 
 /**
  * The key named by `nameOrSecret`: its name, or its secret (looked up by
- * hash, compared in constant time, never echoed in a message).
+ * hash, compared in constant time, never echoed in a message). A secret is
+ * recognised with surrounding whitespace (a pasted line's space or CR) and
+ * in any case: hex is the same number in upper case.
  */
 export function findKey(keys: readonly KeyRecord[], nameOrSecret: string): KeyRecord {
   const byName = keys.find((k) => k.name === nameOrSecret);
   if (byName) return byName;
-  if (looksLikeSecret(nameOrSecret)) {
-    const hash = hashSecret(nameOrSecret);
+  const secret = nameOrSecret.trim().toLowerCase();
+  if (looksLikeSecret(secret)) {
+    const hash = hashSecret(secret);
     let found: KeyRecord | undefined;
     // Compare against every key so that the time taken does not depend on which one matches.
     for (const k of keys) if (secretMatches(hash, k.hash)) found = k;
     if (found) return found;
-    throw new InputError(`unknown key: the secret ${hintOf(nameOrSecret)} matches no key (it may have been rotated)`, 'see `keyward keys list`');
+    throw new InputError(`unknown key: the secret ${hintOf(secret)} matches no key (it may have been rotated)`, 'see `keyward keys list`');
   }
-  throw new InputError(`unknown key ${JSON.stringify(nameOrSecret)}`, 'see `keyward keys list`');
+  // show(): the text may hold a secret in another spelling (`Bearer …`, a comma) or control characters.
+  throw new InputError(`unknown key ${show(nameOrSecret)}`, 'see `keyward keys list`');
 }
 
 /** A new key record for `secret`; only its hash and hint are kept. */

@@ -60,6 +60,16 @@ export function suggest(id: string, ids: readonly string[], isTopic: (word: stri
   return {typed: words.slice(0, words.length > 1 && isTopic(words[0]) ? 2 : 1).join(':'), meant: null};
 }
 
+/**
+ * How many leading words of `argv` name an existing command (`keys list extra` → 2),
+ * or 0: the longest run that does, among the words before the first flag.
+ */
+export function commandWords(argv: readonly string[], isCommand: (id: string) => boolean): number {
+  const end = argv.findIndex((word) => word.startsWith('-'));
+  for (let n = end < 0 ? argv.length : end; n >= 1; n--) if (isCommand(argv.slice(0, n).join(':'))) return n;
+  return 0;
+}
+
 const hook: Hook.CommandNotFound = async function (options) {
   const {config, id} = options;
   if (id === 'help' || id.startsWith('help:')) {
@@ -68,6 +78,19 @@ const hook: Hook.CommandNotFound = async function (options) {
     return new Help(config).showHelp(id.split(':').slice(1));
   }
   const ids = config.commands.filter((c) => !c.hidden).flatMap((c) => [c.id, ...c.aliases]);
+  // `list extra`: oclif joined a command and an argument it does not take into one id. The command
+  // exists: it runs, and reports the argument it does not expect (exit 2) as it would any other.
+  const given = process.argv.slice(2);
+  const exact = commandWords(given, (words) => config.findCommand(words) !== undefined);
+  if (exact > 0 && exact < given.length) {
+    try {
+      return await config.runCommand(given.slice(0, exact).join(':'), given.slice(exact));
+    } catch (error) {
+      // oclif would look up the help of the whole command line (`list extra`), find none and exit 1.
+      if (error && typeof error === 'object' && 'showHelp' in error) error.showHelp = false;
+      throw error;
+    }
+  }
   const {typed, meant} = suggest(id, ids, (word) => config.findTopic(word) !== undefined);
   // plugin-not-found draws its question on stdout: it asks only when stdout is a terminal too (not `| jq`).
   if (canAsk() && process.stdout.isTTY) {

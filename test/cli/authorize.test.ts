@@ -43,14 +43,14 @@ describe('keyward authorize', () => {
     expect(out.stdout).to.contain('covered by other entries').and.contain('10.1.0.0/16 (covered by 10.0.0.0/8)');
   });
 
-  it('reads --file, `-` and piped stdin one entry a line, with `# label` on a line and --label for the rest', () => {
+  it('reads --file, `-` and `--file -` (stdin) one entry a line, with `# label` on a line and --label for the rest', () => {
     const ws = Workspace.create();
     const file = ws.file('allow.txt', '\uFEFF203.0.113.0/24   # office VPN\r\n\n# a comment line\n  198.51.100.7  \n2001:db8:1::/48#lab\n');
     const fromFile = ws.run(['authorize', '--file', file, '--label', 'imported', '--json'], {now: NOW});
     expect(fromFile.code, fromFile.stderr).to.equal(0);
     expect(fromFile.json().added).to.deep.equal(['198.51.100.7', '203.0.113.0/24', '2001:db8:1::/48']);
 
-    const piped = ws.run(['authorize', '--json'], {now: NOW, input: '192.0.2.1 # ci runner\n192.0.2.2\n'});
+    const piped = ws.run(['authorize', '--file', '-', '--json'], {now: NOW, input: '192.0.2.1 # ci runner\n192.0.2.2\n'});
     expect(piped.code, piped.stderr).to.equal(0);
     expect(piped.json().added).to.deep.equal(['192.0.2.1', '192.0.2.2']);
 
@@ -203,7 +203,7 @@ describe('keyward authorize', () => {
 });
 
 describe('keyward revoke', () => {
-  it('removes exact entries given as arguments, `-`, --file or piped stdin', () => {
+  it('removes exact entries given as arguments, `-`, --file or `--file -`', () => {
     const ws = Workspace.create();
     expect(ws.run(['authorize', '10.0.0.0/8', '192.0.2.1', '192.0.2.2', '192.0.2.3', '2001:db8::/32']).code).to.equal(0);
 
@@ -216,7 +216,7 @@ describe('keyward revoke', () => {
     expect(fromFile.code, fromFile.stderr).to.equal(0);
     expect(fromFile.json().removed).to.deep.equal(['192.0.2.1']);
 
-    const piped = ws.run(['revoke', '--json'], {input: '192.0.2.2\n'});
+    const piped = ws.run(['revoke', '--file', '-', '--json'], {input: '192.0.2.2\n'});
     expect(piped.code, piped.stderr).to.equal(0);
     expect(piped.json().removed).to.deep.equal(['192.0.2.2']);
 
@@ -258,7 +258,7 @@ describe('keyward revoke', () => {
     const before = ws.storeBytes();
 
     // Piped stdin is no terminal either: the entries come from it, the answer cannot.
-    const [refused, piped] = await Promise.all([ws.start(['revoke', '192.0.2.1', '--json']), ws.start(['revoke'], {input: '192.0.2.1\n'})]);
+    const [refused, piped] = await Promise.all([ws.start(['revoke', '192.0.2.1', '--json']), ws.start(['revoke', '-'], {input: '192.0.2.1\n'})]);
     expect(refused.code).to.equal(4);
     expect(refused.stdout).to.equal('');
     expect(refused.stderr).to.contain('blocking is active').and.contain('--yes');

@@ -28,7 +28,7 @@ describe('keyward blocked and authorize --from-blocked', () => {
     createKey(ws, 'billing');
     ok(ws.run(['activate', '--api'], {now: day(0)}));
     const events = [`billing 198.51.100.7 ${day(1)}`, `billing 198.51.100.8 ${day(2)}`, `billing 2001:db8::66 ${day(1)}`, `billing 203.0.113.9 ${day(3)}`].join('\n');
-    ok(ws.run(['learn'], {now: day(3), input: events}));
+    ok(ws.run(['learn', '-'], {now: day(3), input: events}));
     return ws;
   }
 
@@ -47,7 +47,7 @@ describe('keyward blocked and authorize --from-blocked', () => {
     const noChoice = ws.run(['authorize', '--from-blocked'], {now: day(4)});
     expect(noChoice.code, noChoice.stderr).to.equal(2);
     expect(noChoice.stderr).to.contain('--all');
-    const piped = ws.run(['authorize', '--from-blocked'], {now: day(4), input: ''});
+    const piped = ws.run(['authorize', '-', '--from-blocked'], {now: day(4), input: ''});
     expect(piped.code, piped.stderr).to.equal(2);
     expect(ws.storeBytes()!.equals(before)).to.equal(true);
 
@@ -79,7 +79,7 @@ describe('keyward blocked and authorize --from-blocked', () => {
     ok(ws.run(['authorize', '--key', 'billing', '198.51.100.0/24'], {now: day(0)}));
     ok(ws.run(['activate', '--api'], {now: day(0)}));
     // 192.0.2.7: in the account list, not in the key list. 203.0.113.9: in neither.
-    ok(ws.run(['learn'], {now: day(1), input: `billing 192.0.2.7 ${day(1)}\nbilling 203.0.113.9 ${day(1)}\n`}));
+    ok(ws.run(['learn', '-'], {now: day(1), input: `billing 192.0.2.7 ${day(1)}\nbilling 203.0.113.9 ${day(1)}\n`}));
     expect(blockedIps(ws, day(1)).sort()).to.deep.equal(['192.0.2.7 billing', '203.0.113.9 billing']);
 
     const keyOnly = ok(ws.run(['authorize', '--key', 'billing', '203.0.113.9'], {now: day(2)}));
@@ -112,7 +112,7 @@ describe('keyward activate and revoke against seen traffic', () => {
   it('activate --api during learning refuses (exit 4) while seen traffic is not covered, listing it; then works', () => {
     const ws = Workspace.create();
     createKey(ws, 'billing');
-    ok(ws.run(['learn'], {now: day(1), input: `billing 192.0.2.10 ${day(1)}\nbilling 198.51.100.4 ${day(1)}\n`}));
+    ok(ws.run(['learn', '-'], {now: day(1), input: `billing 192.0.2.10 ${day(1)}\nbilling 198.51.100.4 ${day(1)}\n`}));
     // Take one learned network away so that its traffic would be refused.
     ok(ws.run(['revoke', '192.0.2.0/24', '--yes'], {now: day(2)}));
 
@@ -139,7 +139,7 @@ describe('keyward activate and revoke against seen traffic', () => {
   it('revoke under active blocking names the seen addresses it would cut off, and needs --yes (exit 4)', () => {
     const ws = Workspace.create();
     createKey(ws, 'billing');
-    ok(ws.run(['learn'], {now: day(1), input: `billing 192.0.2.10 ${day(1)}\n`}));
+    ok(ws.run(['learn', '-'], {now: day(1), input: `billing 192.0.2.10 ${day(1)}\n`}));
     ok(ws.run(['authorize', '198.51.100.0/24'], {now: day(1)}));
 
     // Day 40: an event past the window turns blocking on by itself.
@@ -208,7 +208,7 @@ describe('keyward status', () => {
     expect(ok(ws.run(['status'], {now: day(0)})).stdout).to.match(/no API event seen yet/);
 
     createKey(ws, 'relay', 'smtp');
-    ok(ws.run(['learn'], {now: day(5), input: `billing 192.0.2.1 ${day(5)}\nbilling 2001:db8::1 ${day(5)}\nrelay 198.51.100.1 ${day(5)}\n`}));
+    ok(ws.run(['learn', '-'], {now: day(5), input: `billing 192.0.2.1 ${day(5)}\nbilling 2001:db8::1 ${day(5)}\nrelay 198.51.100.1 ${day(5)}\n`}));
 
     const human = ok(ws.run(['status'], {now: day(20)})).stdout;
     expect(human).to.match(/api\s+learning/);
@@ -219,7 +219,7 @@ describe('keyward status', () => {
     expect(status.api).to.deep.equal({state: 'learning', learningSince: day(0), lastNewAddressAt: day(5), activatesAt: day(35), quietDays: 0, lastEventAt: day(5)});
     expect(status.counts).to.deep.include({accountEntries: 2, learnedEntries: 2, keys: 2, activeKeys: 2, blocked: 0, seen: 3});
 
-    ok(ws.run(['learn'], {now: day(36), input: `billing 203.0.113.77 ${day(36)}\n`}));
+    ok(ws.run(['learn', '-'], {now: day(36), input: `billing 203.0.113.77 ${day(36)}\n`}));
     const active = ok(ws.run(['status'], {now: day(36)})).stdout;
     expect(active).to.match(/api\s+active/);
     expect(active).to.contain('203.0.113.77');

@@ -91,8 +91,8 @@ describe('keyward check: stdin as a file or a pipe', function () {
 
   it('prints the same bytes and exit code from a shell pipe, in JSON too', () => {
     expectSame(shell('cat "$3" | "$1" "$2" check ci - --ndjson'), expected);
-    const json = ws.run(['check', 'ci', '--json'], {input});
-    expectSame(shell('cat "$3" | "$1" "$2" check ci --json'), json);
+    const json = ws.run(['check', 'ci', '-', '--json'], {input});
+    expectSame(shell('cat "$3" | "$1" "$2" check ci - --json'), json);
   });
 
   it('stops at a bad line the same way: the decisions before it, its line named, exit 2', () => {
@@ -158,7 +158,7 @@ sys.exit(p.returncode)
     const script = `
 import select, subprocess, sys
 node, bin = sys.argv[1:3]
-p = subprocess.Popen([node, bin, 'check', 'ci', '--ndjson'], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+p = subprocess.Popen([node, bin, 'check', 'ci', '-', '--ndjson'], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
 for ip in ['10.0.0.1', '192.0.2.1', '2001:db8::1', '::ffff:10.1.2.3']:
     p.stdin.write((ip + '\\n').encode())
     p.stdin.flush()

@@ -32,8 +32,8 @@ describe('keyward check', () => {
     expect(out.json()).to.deep.equal([allow('10.0.0.1', ['10.0.0.0/8']), allow('2001:db8::1', ['2001:db8::/32']), deny('192.0.2.1')]);
   });
 
-  it('reads piped stdin and `-` one address a line and prints an array (even of one), skipping blanks and comments', () => {
-    const piped = ws.run(['check', 'ci', '--json'], {input: '# from the access log\n10.0.0.1\n\n'});
+  it('reads stdin for `-` one address a line and prints an array (even of one), skipping blanks and comments', () => {
+    const piped = ws.run(['check', 'ci', '-', '--json'], {input: '# from the access log\n10.0.0.1\n\n'});
     expect(piped.code, piped.stderr).to.equal(0);
     expect(piped.json()).to.deep.equal([allow('10.0.0.1', ['10.0.0.0/8'])]);
 
@@ -47,7 +47,7 @@ describe('keyward check', () => {
   });
 
   it('with --ndjson prints one object a line', () => {
-    const out = ws.run(['check', 'ci', '--ndjson'], {input: '10.0.0.1\n192.0.2.1\n2001:db8::9\n'});
+    const out = ws.run(['check', 'ci', '-', '--ndjson'], {input: '10.0.0.1\n192.0.2.1\n2001:db8::9\n'});
     expect(out.code).to.equal(1);
     expect(out.stdout.split('\n')).to.have.length(4);
     expect(out.ndjson()).to.deep.equal([allow('10.0.0.1', ['10.0.0.0/8']), deny('192.0.2.1'), allow('2001:db8::9', ['2001:db8::/32'])]);
@@ -84,7 +84,7 @@ describe('keyward check', () => {
   it('refuses a bad address, a range or no address at all with exit 2, naming where it was', async () => {
     const [arg, line, range, none, emptyPipe] = await Promise.all([
       ws.start(['check', 'ci', '10.0.0.1', '10.0.0.256', '--json']),
-      ws.start(['check', 'ci', '--ndjson'], {input: '10.0.0.1\nfe80::1%eth0\n'}),
+      ws.start(['check', 'ci', '-', '--ndjson'], {input: '10.0.0.1\nfe80::1%eth0\n'}),
       ws.start(['check', 'ci', '10.0.0.0/8']),
       ws.start(['check', 'ci', '--expect', 'allow']),
       ws.start(['check', 'ci', '-', '--json'], {input: '# nothing but a comment\n'}),

@@ -38,7 +38,7 @@ describe('keyward authorize: importing a list is all or nothing', () => {
     expect(ws.run(['authorize', '192.0.2.1'], {now: NOW}).code).to.equal(0);
     const before = ws.storeBytes();
 
-    const out = ws.run(['authorize', '--json'], {now: NOW, input: hundredLines()});
+    const out = ws.run(['authorize', '-', '--json'], {now: NOW, input: hundredLines()});
     expect(out.code).to.equal(2);
     expect(out.stdout).to.equal('');
     expect(out.stderr).to.contain(`line 58: ${REASON}`);
@@ -49,7 +49,7 @@ describe('keyward authorize: importing a list is all or nothing', () => {
     expect(dash.stderr).to.contain(`line 58: ${REASON}`);
     expect(ws.storeBytes()).to.deep.equal(before);
 
-    const good = ws.run(['authorize', '--json'], {now: NOW, input: hundredLines(false)});
+    const good = ws.run(['authorize', '-', '--json'], {now: NOW, input: hundredLines(false)});
     expect(good.code, good.stderr).to.equal(0);
     const {added, unchanged} = good.json();
     expect(added, '100 lines less a comment and a blank').to.have.length(98);

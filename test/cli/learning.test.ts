@@ -39,11 +39,11 @@ describe('keyward learn: the learning timeline', () => {
   const {ws} = workspaceWith({billing: 'api'});
 
   it('day 0 and day 10: learns the /24 and the /64 of two callers, marked learned', () => {
-    const d0 = ok(ws.run(['learn', '--json'], {now: day(0), input: `billing 192.0.2.10 ${day(0)}\n`})).json();
+    const d0 = ok(ws.run(['learn', '-', '--json'], {now: day(0), input: `billing 192.0.2.10 ${day(0)}\n`})).json();
     expect(d0).to.deep.include({events: 1, learned: ['192.0.2.0/24'], blocked: [], unknownKeys: 0});
     expect(d0.api).to.deep.equal({state: 'learning', activatesAt: day(30)});
 
-    const d10 = ok(ws.run(['learn', '--json'], {now: day(10), input: `billing 2001:db8:1:2::5 ${day(10)}\nbilling 192.0.2.77 ${day(10)}\n`})).json();
+    const d10 = ok(ws.run(['learn', '-', '--json'], {now: day(10), input: `billing 2001:db8:1:2::5 ${day(10)}\nbilling 192.0.2.77 ${day(10)}\n`})).json();
     expect(d10).to.deep.equal({
       events: 2,
       learned: ['2001:db8:1:2::/64'],
@@ -78,7 +78,7 @@ describe('keyward learn: the learning timeline', () => {
   });
 
   it('day 42: an event past the window turns blocking on; one from a new address lands on the blocked list, with the three ways out', () => {
-    const learn = ok(ws.run(['learn', '--json'], {now: day(42), input: `billing 203.0.113.5 ${day(42)}\n`}));
+    const learn = ok(ws.run(['learn', '-', '--json'], {now: day(42), input: `billing 203.0.113.5 ${day(42)}\n`}));
     expect(learn.json()).to.deep.include({events: 1, learned: [], blocked: [{ip: '203.0.113.5', key: 'billing'}], unknownKeys: 0});
     expect(learn.json().api).to.deep.equal({state: 'active', activatesAt: null});
     expect(learn.stderr).to.contain('203.0.113.5');
@@ -93,7 +93,7 @@ describe('keyward learn: the learning timeline', () => {
   });
 
   it('a second event from the same address counts on the same record and is not reported as new', () => {
-    const learn = ok(ws.run(['learn', '--json'], {now: day(43), input: `billing 203.0.113.5 ${day(43)}\n`}));
+    const learn = ok(ws.run(['learn', '-', '--json'], {now: day(43), input: `billing 203.0.113.5 ${day(43)}\n`}));
     expect(learn.json().blocked).to.deep.equal([]);
     expect(ok(ws.run(['blocked', '--json'], {now: day(43)})).json()).to.deep.equal([
       {ip: '203.0.113.5', key: 'billing', channel: 'api', firstSeen: day(42), lastSeen: day(43), count: 2},
@@ -113,7 +113,7 @@ describe('keyward learn: the learning timeline', () => {
 describe('keyward learn: SMTP keys', () => {
   it('never learns for SMTP keys; activate --smtp refuses while seen SMTP traffic is unauthorized, then blocks', () => {
     const {ws} = workspaceWith({relay: 'smtp'});
-    const learn = ok(ws.run(['learn', '--json'], {now: day(1), input: `relay 198.51.100.20 ${day(1)}\nrelay 2001:db8:5::1 ${day(1)}\n`})).json();
+    const learn = ok(ws.run(['learn', '-', '--json'], {now: day(1), input: `relay 198.51.100.20 ${day(1)}\nrelay 2001:db8:5::1 ${day(1)}\n`})).json();
     expect(learn).to.deep.include({events: 2, learned: [], blocked: []});
     expect(accountList(ws, day(1))).to.deep.equal([]);
     // SMTP traffic does not start the API learning window.
@@ -131,7 +131,7 @@ describe('keyward learn: SMTP keys', () => {
     ok(ws.run(['activate', '--smtp', '--force'], {now: day(2)}));
     expect(ok(ws.run(['status', '--json'], {now: day(2)})).json().smtp).to.deep.equal({state: 'active'});
 
-    const blocked = ok(ws.run(['learn', '--json'], {now: day(3), input: `relay 198.51.100.99 ${day(3)}\nrelay 203.0.113.5 ${day(3)}\n`}));
+    const blocked = ok(ws.run(['learn', '-', '--json'], {now: day(3), input: `relay 198.51.100.99 ${day(3)}\nrelay 203.0.113.5 ${day(3)}\n`}));
     expect(blocked.json()).to.deep.include({learned: [], blocked: [{ip: '198.51.100.99', key: 'relay'}]});
     expect(blocked.stderr).to.contain('keyward deactivate --smtp').and.contain('keyward keys rotate relay');
     expect(ok(ws.run(['blocked', '--json'], {now: day(3)})).json()).to.deep.equal([
@@ -148,7 +148,7 @@ describe('keyward learn: SMTP keys', () => {
 });
 
 describe('keyward learn: input', () => {
-  it('reads whitespace lines with and without times, comments, CRLF and NDJSON from files, `-` and piped stdin', () => {
+  it('reads whitespace lines with and without times, comments, CRLF and NDJSON from files and `-`', () => {
     const {ws} = workspaceWith({billing: 'api', reports: 'api'});
     const file = ws.file(
       'events.log',
@@ -174,7 +174,7 @@ describe('keyward learn: input', () => {
     const dash = ok(ws.run(['learn', other, '-', '--json'], {now: day(5), input: `{"key":"billing","ip":"192.0.4.1","at":"${day(5)}"}\n`})).json();
     expect(dash).to.deep.include({events: 2, learned: ['192.0.3.0/24', '192.0.4.0/24']});
 
-    const piped = ok(ws.run(['learn', '--json'], {now: day(6), input: `billing 192.0.5.1 ${day(6)}\r\n`})).json();
+    const piped = ok(ws.run(['learn', '-', '--json'], {now: day(6), input: `billing 192.0.5.1 ${day(6)}\r\n`})).json();
     expect(piped).to.deep.include({events: 1, learned: ['192.0.5.0/24']});
   });
 
@@ -211,21 +211,21 @@ describe('keyward learn: input', () => {
     expect(learn.stderr).to.contain(`line 7 of ${file}`);
     expect(learn.stderr).to.match(/unknown key.*ghost \(2 events\)/);
 
-    const piped = ok(ws.run(['learn'], {now: day(2), input: 'billing 192.0.2.1\nbilling 010.0.0.1\n'}));
+    const piped = ok(ws.run(['learn', '-'], {now: day(2), input: 'billing 192.0.2.1\nbilling 010.0.0.1\n'}));
     expect(piped.stderr).to.match(/line 2: .*010\.0\.0\.1/);
   });
 
   it('--strict: a bad line or an unknown key is exit 2 with the store byte for byte unchanged', () => {
     const {ws} = workspaceWith({billing: 'api'});
-    ok(ws.run(['learn'], {now: day(1), input: `billing 192.0.2.1 ${day(1)}\n`}));
+    ok(ws.run(['learn', '-'], {now: day(1), input: `billing 192.0.2.1 ${day(1)}\n`}));
     const before = ws.storeBytes()!;
 
-    const bad = ws.run(['learn', '--strict'], {now: day(2), input: `billing 198.51.100.1 ${day(2)}\nbilling 198.51.100.300\n`});
+    const bad = ws.run(['learn', '-', '--strict'], {now: day(2), input: `billing 198.51.100.1 ${day(2)}\nbilling 198.51.100.300\n`});
     expect(bad.code, bad.stderr).to.equal(2);
     expect(bad.stderr).to.contain('line 2').and.contain('nothing was written');
     expect(ws.storeBytes()!.equals(before)).to.equal(true);
 
-    const unknown = ws.run(['learn', '--strict', '--json'], {now: day(2), input: `billing 198.51.100.1 ${day(2)}\nghost 198.51.100.2 ${day(2)}\n`});
+    const unknown = ws.run(['learn', '-', '--strict', '--json'], {now: day(2), input: `billing 198.51.100.1 ${day(2)}\nghost 198.51.100.2 ${day(2)}\n`});
     expect(unknown.code, unknown.stderr).to.equal(2);
     expect(unknown.stdout).to.equal('');
     expect(unknown.stderr).to.contain('ghost');
@@ -235,7 +235,7 @@ describe('keyward learn: input', () => {
   it('--dry-run reports what it would learn and block and writes nothing', () => {
     const {ws} = workspaceWith({billing: 'api'});
     const before = ws.storeBytes()!;
-    const dry = ok(ws.run(['learn', '--dry-run', '--json', '--window', '45d'], {now: day(1), input: `billing 192.0.2.1 ${day(1)}\n`}));
+    const dry = ok(ws.run(['learn', '-', '--dry-run', '--json', '--window', '45d'], {now: day(1), input: `billing 192.0.2.1 ${day(1)}\n`}));
     expect(dry.json()).to.deep.include({learned: ['192.0.2.0/24'], dryRun: true});
     expect(dry.stderr).to.contain('dry run');
     expect(ws.storeBytes()!.equals(before)).to.equal(true);
@@ -243,13 +243,13 @@ describe('keyward learn: input', () => {
 
   it('--window 45d is kept in the store and moves the activation', () => {
     const {ws} = workspaceWith({billing: 'api'});
-    const learn = ok(ws.run(['learn', '--window', '45d', '--json'], {now: day(2), input: `billing 192.0.2.1 ${day(2)}\n`})).json();
+    const learn = ok(ws.run(['learn', '-', '--window', '45d', '--json'], {now: day(2), input: `billing 192.0.2.1 ${day(2)}\n`})).json();
     expect(learn.api).to.deep.equal({state: 'learning', activatesAt: day(47)});
     const status = ok(ws.run(['status', '--json'], {now: day(46)})).json();
     expect(status.settings.learningWindowDays).to.equal(45);
     expect(status.api).to.include({state: 'learning', activatesAt: day(47)});
     // A later run without --window keeps it: a new network at day 10 moves the activation to day 55.
-    const later = ok(ws.run(['learn', '--json'], {now: day(10), input: `billing 198.51.100.2 ${day(10)}\n`})).json();
+    const later = ok(ws.run(['learn', '-', '--json'], {now: day(10), input: `billing 198.51.100.2 ${day(10)}\n`})).json();
     expect(later.api).to.deep.equal({state: 'learning', activatesAt: day(55)});
     expect(ws.run(['check', 'billing', '203.0.113.1'], {now: day(55)}).code).to.equal(0);
     // An event at day 54 is inside the window; one at day 55 turns blocking on.
@@ -257,14 +257,14 @@ describe('keyward learn: input', () => {
     expect(ok(ws.run(['learn', '--json'], {now: day(55), input: `billing 198.51.100.2 ${day(55)}\n`})).json().api.state).to.equal('active');
     expect(ws.run(['check', 'billing', '203.0.113.1'], {now: day(55)}).code).to.equal(1);
 
-    const bad = ws.run(['learn', '--window', 'soon'], {now: day(48), input: ''});
+    const bad = ws.run(['learn', '-', '--window', 'soon'], {now: day(48), input: ''});
     expect(bad.code).to.equal(2);
   });
 
   it('takes a key given as its secret, and names an unknown secret by its hint only', () => {
     const {ws, secrets} = workspaceWith({billing: 'api'});
     const stranger = 'f00dfeedf00dfeedf00dfeedf00dfeedf00dbeef';
-    const learn = ok(ws.run(['learn', '--json'], {now: day(1), input: `${secrets.billing} 192.0.2.1 ${day(1)}\n${stranger} 192.0.2.2 ${day(1)}\n`}));
+    const learn = ok(ws.run(['learn', '-', '--json'], {now: day(1), input: `${secrets.billing} 192.0.2.1 ${day(1)}\n${stranger} 192.0.2.2 ${day(1)}\n`}));
     expect(learn.json()).to.deep.include({events: 1, learned: ['192.0.2.0/24'], unknownKeys: 1});
     expect(learn.stderr).to.contain('f00d…beef');
     for (const secret of [secrets.billing, stranger]) {
@@ -274,11 +274,11 @@ describe('keyward learn: input', () => {
     expect(accountList(ws, day(1))[0].label).to.equal('learned from billing');
 
     // A log with its columns out of place puts a secret where an address or a time goes: still only its hint is shown.
-    const swapped = ok(ws.run(['learn'], {now: day(1), input: `192.0.2.1 ${secrets.billing}\nbilling 192.0.2.1 ${stranger}\n{"key":"billing","ip":"${stranger}"}\n`}));
+    const swapped = ok(ws.run(['learn', '-'], {now: day(1), input: `192.0.2.1 ${secrets.billing}\nbilling 192.0.2.1 ${stranger}\n{"key":"billing","ip":"${stranger}"}\n`}));
     expect(swapped.stderr).to.contain('3 bad lines').and.contain('f00d…beef').and.contain(`${secrets.billing.slice(0, 4)}…`);
     expect(swapped.stderr).not.to.contain(stranger).and.not.contain(secrets.billing);
 
-    const strict = ws.run(['learn', '--strict'], {now: day(1), input: `${stranger} 192.0.2.2 ${day(1)}\n`});
+    const strict = ws.run(['learn', '-', '--strict'], {now: day(1), input: `${stranger} 192.0.2.2 ${day(1)}\n`});
     expect(strict.code).to.equal(2);
     expect(strict.stderr).to.contain('f00d…beef').and.not.contain(stranger);
     expect(ws.storeBytes()!.toString()).not.to.contain(stranger).and.not.contain(secrets.billing);
@@ -297,7 +297,7 @@ describe('keyward learn --notify-command', () => {
     const ws = active();
     const out = path.join(ws.dir, 'notified.ndjson');
     const events = `billing 203.0.113.5 ${day(1)}\nbilling 203.0.113.5 ${day(1)}\nbilling 2001:db8::66 ${day(1)}\n`;
-    ok(ws.run(['learn', '--notify-command', `sh '${RECORDER}' '${out}'`], {now: day(1), input: events}));
+    ok(ws.run(['learn', '-', '--notify-command', `sh '${RECORDER}' '${out}'`], {now: day(1), input: events}));
     const payloads = readFileSync(out, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
     expect(payloads).to.have.length(2);
     expect(payloads.map((p) => p.ip).sort()).to.deep.equal(['2001:db8::66', '203.0.113.5']);
@@ -306,14 +306,14 @@ describe('keyward learn --notify-command', () => {
     expect(first.waysOut).to.deep.equal(['keyward authorize 203.0.113.5', 'keyward keys rotate billing', 'keyward deactivate --api']);
 
     // Already blocked: no second notification.
-    ok(ws.run(['learn', '--notify-command', `sh '${RECORDER}' '${out}'`], {now: day(2), input: `billing 203.0.113.5 ${day(2)}\n`}));
+    ok(ws.run(['learn', '-', '--notify-command', `sh '${RECORDER}' '${out}'`], {now: day(2), input: `billing 203.0.113.5 ${day(2)}\n`}));
     expect(readFileSync(out, 'utf8').trim().split('\n')).to.have.length(2);
   });
 
   it('reports a failing command on stderr, exits 0 and keeps the blocked record', () => {
     const ws = active();
     const out = path.join(ws.dir, 'notified.ndjson');
-    const learn = ok(ws.run(['learn', '--notify-command', `sh '${RECORDER}' '${out}' fail`], {now: day(1), input: `billing 203.0.113.5 ${day(1)}\n`}));
+    const learn = ok(ws.run(['learn', '-', '--notify-command', `sh '${RECORDER}' '${out}' fail`], {now: day(1), input: `billing 203.0.113.5 ${day(1)}\n`}));
     expect(learn.stderr).to.match(/notify-command failed for 203\.0\.113\.5/).and.contain('exit 1');
     expect(existsSync(out)).to.equal(true);
     expect(ok(ws.run(['blocked', '--json'], {now: day(1)})).json().map((b: any) => b.ip)).to.deep.equal(['203.0.113.5']);
@@ -322,7 +322,7 @@ describe('keyward learn --notify-command', () => {
   it('does not run under --dry-run', () => {
     const ws = active();
     const out = path.join(ws.dir, 'notified.ndjson');
-    ok(ws.run(['learn', '--dry-run', '--notify-command', `sh '${RECORDER}' '${out}'`], {now: day(1), input: `billing 203.0.113.5 ${day(1)}\n`}));
+    ok(ws.run(['learn', '-', '--dry-run', '--notify-command', `sh '${RECORDER}' '${out}'`], {now: day(1), input: `billing 203.0.113.5 ${day(1)}\n`}));
     expect(existsSync(out)).to.equal(false);
   });
 });

@@ -198,7 +198,7 @@ describe('keyward sync', () => {
   it('a key list narrows its key in every blocking state: sync --key names the seen traffic it cuts off', () => {
     const ws = Workspace.create();
     ok(ws.run(['keys', 'create', 'relay', '--type', 'smtp', '--allow', '10.0.0.0/8'], {now: NOW}));
-    ok(ws.run(['learn'], {now: day(1), input: `relay 10.1.2.3 ${day(1)}\nrelay 10.9.9.9 ${day(1)}\n`}));
+    ok(ws.run(['learn', '-'], {now: day(1), input: `relay 10.1.2.3 ${day(1)}\nrelay 10.9.9.9 ${day(1)}\n`}));
     const file = ws.file('relay.txt', '10.9.0.0/16\n');
 
     const dry = exits(ws.run(['sync', file, '--key', 'relay', '--dry-run', '--json'], {now: day(2)}), 1).json();
@@ -215,9 +215,9 @@ describe('keyward sync under blocking, with learned entries', () => {
   function learnedAndBlocking(): Workspace {
     const ws = Workspace.create();
     ok(ws.run(['keys', 'create', 'billing', '--type', 'api'], {now: NOW}));
-    ok(ws.run(['learn'], {now: day(1), input: `billing 192.0.2.10 ${day(1)}\n`}));
+    ok(ws.run(['learn', '-'], {now: day(1), input: `billing 192.0.2.10 ${day(1)}\n`}));
     ok(ws.run(['authorize', '198.51.100.0/24'], {now: day(1)}));
-    ok(ws.run(['learn'], {now: day(41), input: `billing 203.0.113.5 ${day(41)}\n`}));
+    ok(ws.run(['learn', '-'], {now: day(41), input: `billing 203.0.113.5 ${day(41)}\n`}));
     expect(ok(ws.run(['blocked', '--json'], {now: day(41)})).json().map((b: any) => b.ip)).to.deep.equal(['203.0.113.5']);
     return ws;
   }

@@ -299,7 +299,7 @@ describe('core/decision', () => {
     });
 
     it('refuses an unknown name as a usage error naming it', () => {
-      expect(() => policy.findKey('nope')).to.throw(InputError, 'unknown key "nope"');
+      expect(() => policy.findKey('nope')).to.throw(InputError, 'unknown key `nope`');
       try {
         policy.findKey('nope');
       } catch (error) {
@@ -329,9 +329,11 @@ describe('core/decision', () => {
       expect(() => after.findKey(web.secret)).to.throw(InputError, 'may have been rotated');
     });
 
-    it('does not find a key from a secret in capitals or with spaces', () => {
-      expect(() => policy.findKey(web.secret.toUpperCase())).to.throw(InputError);
-      expect(() => policy.findKey(` ${web.secret}`)).to.throw(InputError);
+    it('finds a key from its secret in capitals or with surrounding whitespace (hex is one number in any case), not from a name so spelled', () => {
+      expect(policy.findKey(web.secret.toUpperCase())).to.equal(web.key);
+      expect(policy.findKey(` ${web.secret}\r`)).to.equal(web.key);
+      expect(() => policy.findKey(`Bearer ${web.secret}`)).to.throw(InputError, hintOf(web.secret));
+      expect(() => policy.findKey(` ${web.key.name}`)).to.throw(InputError);
     });
   });
 });

@@ -5,11 +5,11 @@ import {checkKeyName, newKeyRecord} from '../../core/keys.js';
 import {newSecret} from '../../core/secret.js';
 import {KeywardCommand} from '../../cli/base.js';
 import {broadFlag} from '../../cli/flags.js';
-import {renderSecret} from '../../cli/keys-view.js';
+import {deliverSecret, notInEffect} from '../../cli/keys-view.js';
 
 export default class KeysCreate extends KeywardCommand {
   static summary = 'Create a key and print its secret, once.';
-  static description = `The secret is 40 hex characters from a CSPRNG. Only its sha256 and a hint (a1b2…9f0e) are stored: save the secret now. --allow starts the key's own allowlist.`;
+  static description = `The secret is 40 hex characters from a CSPRNG. Only its sha256 and a hint (a1b2…9f0e) are stored: save the secret now. It is printed before the key is stored: when it cannot be printed (a full disk, a closed pipe) no key is made and the command exits 3. --allow starts the key's own allowlist.`;
   static examples = [
     '<%= config.bin %> keys create billing --type api',
     '<%= config.bin %> keys create relay --type smtp --allow 198.51.100.0/24 --allow 2001:db8::25',
@@ -28,13 +28,13 @@ export default class KeysCreate extends KeywardCommand {
     checkKeyName(args.name);
     const allow = parseEntries((flags.allow ?? []).map((text, i) => ({text, label: null, where: `--allow ${i + 1}`, source: 'manual' as const})), {force: flags.force});
     const secret = newSecret();
-    const key = await this.updateStore((data) => {
+    // The secret is printed under the lock, before the commit: a secret that cannot be printed is never a key's.
+    await this.updateStore(async (data) => {
       if (data.keys.some((k) => k.name === args.name)) throw new InputError(`a key named ${args.name} exists already`);
       const record = newKeyRecord(args.name, flags.type, secret, this.now);
       addEntries(record.allow, allow.map((prefix) => ({prefix, label: null, source: 'manual', expiresAt: null})), this.now);
       data.keys.push(record);
-      return record;
-    });
-    await this.report({name: key.name, type: key.type, secret, hint: key.hint}, () => renderSecret(key, secret, 'created'));
+      await deliverSecret(record, secret, 'created', this.json);
+    }).catch(notInEffect);
   }
 }

@@ -1,3 +1,4 @@
+import {untrusted} from '../../core/errors.js';
 import {KeywardCommand} from '../../cli/base.js';
 import {keyJson} from '../../cli/keys-view.js';
 import {paint, table} from '../../cli/render.js';
@@ -21,7 +22,7 @@ export default class KeysList extends KeywardCommand {
       const c = await paint();
       return table(
         ['name', 'type', 'hint', 'status', 'created', 'rotated', 'allow'],
-        keys.map((k) => [k.name, k.type, k.hint, k.status === 'active' ? c.green(k.status) : c.red(k.status), k.createdAt, k.rotatedAt, k.allow.join('\n') || '(account list)']),
+        keys.map((k) => [untrusted(k.name), k.type, untrusted(k.hint), k.status === 'active' ? c.green(k.status) : c.red(k.status), k.createdAt, k.rotatedAt, k.allow.join('\n') || '(account list)']),
       );
     });
   }

@@ -1,0 +1,255 @@
+/**
+ * Issue 11, input and output that must be trusted: stdin is read only for
+ * `-` (a shell loop's input is never swallowed), a new secret is printed
+ * before it is committed, secrets are never echoed in any spelling, untrusted
+ * text cannot drive the terminal, `check` answers in input order on every
+ * path, and an extra argument is the command's own usage error.
+ */
+import {spawnSync} from 'node:child_process';
+
+import {expect} from 'chai';
+
+import {hintOf} from '../../src/core/secret.js';
+import {BIN, environment, NOW, RunResult, Workspace} from './harness.js';
+
+function ok(run: RunResult): RunResult {
+  expect(run.code, run.stderr).to.equal(0);
+  return run;
+}
+
+/** Runs a shell script with $1 = node, $2 = bin/run.js, in the workspace, stdin /dev/null. */
+function shell(ws: Workspace, script: string, env: Record<string, string | undefined> = {}) {
+  const run = spawnSync('sh', ['-c', script, 'sh', process.execPath, BIN], {cwd: ws.dir, env: environment(ws.store, {now: NOW, env}), stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 60_000});
+  return {code: run.status, stdout: run.stdout, stderr: run.stderr};
+}
+
+/** Neither stream holds the secret, in any case. */
+function expectNoSecret(run: {stdout: string; stderr: string}, secret: string, what: string): void {
+  expect(run.stdout.toLowerCase(), `${what}: stdout`).not.to.contain(secret);
+  expect(run.stderr.toLowerCase(), `${what}: stderr`).not.to.contain(secret);
+}
+
+/** Escape, BEL and OSC: what a hostile label would write to the terminal. */
+const HOSTILE = 'evil\u001b[2J\u001b]0;pwn\u0007';
+
+describe('issue 11: input and output you can trust', function () {
+  this.timeout(120_000);
+
+  describe('item 6: stdin is read only for -', () => {
+    it('item 6: check in a `while read` loop: a blank line is exit 2 and the loop goes on to its last line', () => {
+      const ws = Workspace.create();
+      ok(ws.run(['keys', 'create', 'bot', '--type', 'api'], {now: NOW}));
+      ok(ws.run(['authorize', '10.0.0.0/8'], {now: NOW}));
+      ws.file('list.txt', '10.0.0.1\n\n10.0.0.2\n10.0.0.3\n');
+      const loop = shell(ws, 'while read ip; do "$1" "$2" check bot $ip; echo "exit $?"; done < list.txt');
+      expect(loop.stdout.split('\n').filter((l) => l.length > 0)).to.deep.equal([
+        'allow  10.0.0.1  authorized  10.0.0.0/8',
+        'exit 0',
+        'exit 2',
+        'allow  10.0.0.2  authorized  10.0.0.0/8',
+        'exit 0',
+        'allow  10.0.0.3  authorized  10.0.0.0/8',
+        'exit 0',
+      ]);
+      expect(loop.stderr).to.contain('no address given').and.contain(' - ');
+    });
+
+    it('item 6: the oclif path of check does not read stdin without - either', () => {
+      const ws = Workspace.create();
+      ok(ws.run(['keys', 'create', 'bot', '--type', 'api'], {now: NOW}));
+      const slow = ws.run(['check', 'bot', '--json'], {now: NOW, input: '10.0.0.1\n', env: {KEYWARD_NO_FAST_PATH: '1'}});
+      expect(slow.code).to.equal(2);
+      expect(slow.stdout).to.equal('');
+      expect(slow.stderr).to.contain('- to read them from stdin');
+    });
+
+    it('item 6: authorize with an empty $IP in a loop is exit 2 and authorizes none of the loop\'s lines', () => {
+      const ws = Workspace.create();
+      ok(ws.run(['authorize', '192.0.2.200'], {now: NOW}));
+      ws.file('ips.txt', '\n198.51.100.1\n198.51.100.2\n');
+      const loop = shell(ws, 'while read ip; do "$1" "$2" authorize $IP; echo "exit $?"; done < ips.txt', {IP: ''});
+      expect(loop.stdout.split('\n').filter((l) => l.length > 0)).to.deep.equal(['exit 2', 'exit 2', 'exit 2']);
+      expect(loop.stderr).to.contain('no entries given').and.contain('- (or --file -) to read them from stdin');
+      expect(ok(ws.run(['list', '--json'], {now: NOW})).json().map((r: {entry: string}) => r.entry)).to.deep.equal(['192.0.2.200']);
+    });
+
+    it('item 6: revoke and learn with piped stdin and no - are exit 2; `--file -` and `-` read it', () => {
+      const ws = Workspace.create();
+      ok(ws.run(['keys', 'create', 'bot', '--type', 'api'], {now: NOW}));
+      ok(ws.run(['authorize', '192.0.2.1', '192.0.2.2'], {now: NOW}));
+      const before = ws.storeBytes();
+      const revoke = ws.run(['revoke', '--yes'], {now: NOW, input: '192.0.2.1\n'});
+      const learn = ws.run(['learn'], {now: NOW, input: `bot 203.0.113.9 ${NOW}\n`});
+      for (const [what, run] of [['revoke', revoke], ['learn', learn]] as const) {
+        expect(run.code, `${what}: ${run.stderr}`).to.equal(2);
+        expect(run.stderr, what).to.match(/- .*stdin|stdin.* -/);
+      }
+      expect(ws.storeBytes(), 'nothing written').to.deep.equal(before);
+      expect(ok(ws.run(['authorize', '--file', '-', '--json'], {now: NOW, input: '192.0.2.3\n'})).json().added).to.deep.equal(['192.0.2.3']);
+      expect(ok(ws.run(['revoke', '--file', '-', '--yes', '--json'], {now: NOW, input: '192.0.2.3\n'})).json().removed).to.deep.equal(['192.0.2.3']);
+      expect(ok(ws.run(['learn', '-', '--json'], {now: NOW, input: `bot 203.0.113.9 ${NOW}\n`})).json().events).to.equal(1);
+    });
+  });
+
+  describe('item 9: a secret that cannot be printed never becomes the key\'s', () => {
+    it('item 9: keys rotate --yes --json > /dev/full is exit 3, says nothing changed, and the old secret still works', () => {
+      const ws = Workspace.create();
+      const old = ok(ws.run(['keys', 'create', 'bill', '--type', 'api', '--json'], {now: NOW})).json().secret;
+      const before = ws.storeBytes();
+      for (const json of ['--json', '']) {
+        const full = shell(ws, `"$1" "$2" keys rotate bill --yes ${json} > /dev/full`);
+        expect(full.code, full.stderr).to.equal(3);
+        expect(full.stderr).to.contain('could not be printed').and.contain('ENOSPC').and.contain('nothing was changed');
+        expect(full.stderr).not.to.match(/\n\s+at /);
+      }
+      expect(ws.storeBytes(), 'the store is as it was').to.deep.equal(before);
+      expect(ok(ws.run(['check', old, '10.0.0.1'], {now: NOW})).stdout).to.contain('allow');
+      // A reader that went away (| true) is the same: EPIPE, exit 3, the old secret kept.
+      const closed = shell(ws, '{ "$1" "$2" keys rotate bill --yes --json; echo $? > rc; } | true; exit $(cat rc)');
+      expect(closed.code, closed.stderr).to.equal(3);
+      expect(closed.stderr).to.contain('EPIPE').and.not.contain('internal error');
+      expect(ok(ws.run(['check', old, '10.0.0.1'], {now: NOW})).stdout).to.contain('allow');
+    });
+
+    it('item 9: keys create > /dev/full is exit 3 and makes no key', () => {
+      const ws = Workspace.create();
+      ok(ws.run(['keys', 'create', 'first', '--type', 'api'], {now: NOW}));
+      const full = shell(ws, '"$1" "$2" keys create second --type smtp > /dev/full');
+      expect(full.code, full.stderr).to.equal(3);
+      expect(full.stderr).to.contain('could not be printed').and.contain('key second was not created');
+      expect(ok(ws.run(['keys', 'list', '--json'], {now: NOW})).json().map((k: {name: string}) => k.name)).to.deep.equal(['first']);
+    });
+  });
+
+  describe('item 10: secrets are never echoed, in any spelling', () => {
+    const ws = Workspace.create();
+    let secret = '';
+    before(() => {
+      secret = ok(ws.run(['keys', 'create', 'bill', '--type', 'api', '--json'], {now: NOW})).json().secret;
+    });
+
+    it('item 10: check with the secret padded, with CR, upper case, `Bearer `, a trailing comma or quotes', async () => {
+      const spellings = [`${secret} `, ` ${secret} `, `${secret}\r`, `${secret}\t`, secret.toUpperCase(), `Bearer ${secret}`, `${secret},`, `"${secret}"`, `'${secret.toUpperCase()}'`];
+      const runs = await ws.runAll(spellings.map((key) => ['check', key, '192.0.2.1']), {now: NOW});
+      runs.forEach((run, i) => {
+        expectNoSecret(run, secret, JSON.stringify(spellings[i]));
+        expect(`${run.stdout}${run.stderr}`, JSON.stringify(spellings[i])).to.satisfy((out: string) => out.includes('allow') || out.includes(hintOf(secret)));
+      });
+      // Surrounding whitespace and case do not change which key a secret is: it is found.
+      for (const i of [0, 1, 2, 3, 4]) expect(runs[i].code, JSON.stringify(spellings[i])).to.equal(0);
+      for (const i of [5, 6, 7, 8]) expect(runs[i].code, JSON.stringify(spellings[i])).to.equal(2);
+    });
+
+    it('item 10: authorize --key, keys rotate and list --key with an upper-case or padded secret', async () => {
+      const upper = secret.toUpperCase();
+      const runs = await ws.runAll(
+        [
+          ['authorize', '--key', `Bearer ${upper}`, '192.0.2.1', '--dry-run'],
+          ['keys', 'rotate', `${upper},`, '--yes'],
+          ['keys', 'revoke', `Bearer ${secret}`, '--yes'],
+          ['list', '--key', `"${upper}"`],
+        ],
+        {now: NOW},
+      );
+      for (const run of runs) {
+        expect(run.code, run.stderr).to.equal(2);
+        expect(run.stderr).to.contain(hintOf(secret));
+        expectNoSecret(run, secret, run.stderr);
+      }
+    });
+
+    it('item 10: learn with an upper-case secret, with and without --strict', async () => {
+      const other = 'ab'.repeat(20).toUpperCase();
+      const log = `${other} 203.0.113.9 ${NOW}\nBearer ${other.toLowerCase()} 203.0.113.9 ${NOW}\n${other}, 203.0.113.9\n`;
+      const runs = await ws.runAll([['learn', '-', '--dry-run'], ['learn', '-', '--strict', '--dry-run'], ['learn', '-', '--json', '--dry-run']], {now: NOW, input: log});
+      for (const run of runs) expectNoSecret(run, other.toLowerCase(), run.stderr);
+      expect(runs[1].code).to.equal(2);
+      expect(`${runs[0].stderr}${runs[1].stderr}`).to.contain(hintOf(other.toLowerCase()));
+    });
+
+    it('item 10: oclif\'s own usage errors: an unexpected argument, --expect=SECRET, --SECRET, and as a command', async () => {
+      const upper = secret.toUpperCase();
+      const lines = [
+        ['keys', 'rotate', 'bill', secret, '--yes'],
+        ['keys', 'rotate', 'bill', '--yes', `--expect=${secret}`],
+        ['keys', 'rotate', 'bill', `--${secret}`],
+        ['check', 'bill', `--expect=${upper}`, '192.0.2.1'],
+        ['check', 'bill', '192.0.2.1', `--${upper}`],
+        ['list', secret],
+        [upper],
+        ['keys', secret],
+        [`--${secret}`],
+      ];
+      const runs = await ws.runAll(lines, {now: NOW});
+      runs.forEach((run, i) => {
+        expect(run.code, `${lines[i].join(' ')}: ${run.stderr}`).to.equal(2);
+        expectNoSecret(run, secret, lines[i].join(' '));
+        expect(run.stderr, lines[i].join(' ')).to.contain(hintOf(secret));
+      });
+      expect(runs[0].stderr).to.contain(`Unexpected argument: ${hintOf(secret)}`);
+    });
+  });
+
+  describe('item 11: untrusted text cannot drive the terminal', () => {
+    it('item 11: list shows a label with escape, OSC and BEL escaped', () => {
+      const ws = Workspace.create();
+      ok(ws.run(['authorize', '10.0.0.1', '--label', HOSTILE], {now: NOW}));
+      const list = ok(ws.run(['list'], {now: NOW}));
+      expect(list.stdout).not.to.match(/[\u0000-\u0009\u000b-\u001f\u007f]/);
+      expect(list.stdout).to.contain('evil\\u001b[2J\\u001b]0;pwn\\u0007');
+      // Machine output keeps the label as it is.
+      expect(ok(ws.run(['list', '--json'], {now: NOW})).json()[0].label).to.equal(HOSTILE);
+    });
+
+    it('item 11: sync FILE --dry-run shows the file\'s labels and name escaped', () => {
+      const ws = Workspace.create();
+      ok(ws.run(['authorize', '10.0.0.1', '--label', 'old'], {now: NOW}));
+      const file = ws.file('pr\u001b]0;t\u0007.txt', `10.0.0.1 # ${HOSTILE}\n10.9.0.0/16 # x\u001b[31mred\n`);
+      const dry = ws.run(['sync', file, '--dry-run'], {now: NOW});
+      expect(dry.code, dry.stderr).to.equal(1);
+      expect(`${dry.stdout}${dry.stderr}`).not.to.match(/[\u0000-\u0009\u000b-\u001f\u007f]/);
+      expect(dry.stdout).to.contain('x\\u001b[31mred').and.contain('pr\\u001b]0;t\\u0007.txt');
+    });
+
+    it('item 11: authorize --file with a hostile file name: the name escaped in messages', () => {
+      const ws = Workspace.create();
+      const missing = ws.run(['authorize', '--file', '/x/\u001b]0;t\u0007'], {now: NOW});
+      expect(missing.code).to.equal(2);
+      expect(missing.stderr).not.to.match(/[\u0000-\u0009\u000b-\u001f\u007f]/);
+      expect(missing.stderr).to.contain('/x/\\u001b]0;t\\u0007');
+      const bad = ws.file('bad\u001b[2J.txt', '10.0.0.1\n10.300.0.0/16\n');
+      const refused = ws.run(['authorize', '--file', bad], {now: NOW});
+      expect(refused.code).to.equal(2);
+      expect(refused.stderr).not.to.match(/[\u0000-\u0009\u000b-\u001f\u007f]/);
+      expect(refused.stderr).to.contain('line 2 of').and.contain('bad\\u001b[2J.txt');
+    });
+  });
+
+  describe('item 13: check answers in input order on every path, duplicates included', () => {
+    it('item 13: KEYWARD_NO_FAST_PATH=1 and DEBUG print the same order as the fast path', async () => {
+      const ws = Workspace.create();
+      ok(ws.run(['keys', 'create', 'k', '--type', 'api'], {now: NOW}));
+      const args = ['check', 'k', '192.0.2.1', '203.0.113.5', '192.0.2.1', '203.0.113.5', '203.0.113.5', '--json'];
+      const [fast, slow, debug] = await Promise.all([
+        ws.start(args, {now: NOW}),
+        ws.start(args, {now: NOW, env: {KEYWARD_NO_FAST_PATH: '1'}}),
+        ws.start(args, {now: NOW, env: {DEBUG: 'nothing-matches'}}),
+      ]);
+      const order = ['192.0.2.1', '203.0.113.5', '192.0.2.1', '203.0.113.5', '203.0.113.5'];
+      for (const run of [fast, slow, debug]) expect(run.json().map((d: {ip: string}) => d.ip)).to.deep.equal(order);
+    });
+  });
+
+  describe('item 14: an extra argument is the command\'s own usage error', () => {
+    it('item 14: `list extra` and `keys list extra` say "Unexpected argument: extra", exit 2', async () => {
+      const ws = Workspace.create();
+      ok(ws.run(['authorize', '10.0.0.1'], {now: NOW}));
+      const [list, keys] = await ws.runAll([['list', 'extra'], ['keys', 'list', 'extra']], {now: NOW});
+      for (const run of [list, keys]) {
+        expect(run.code, run.stderr).to.equal(2);
+        expect(run.stderr).to.contain('Unexpected argument: extra').and.not.contain('is not a keyward command');
+        expect(run.stdout).to.equal('');
+      }
+    });
+  });
+});

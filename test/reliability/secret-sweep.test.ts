@@ -1,0 +1,149 @@
+/**
+ * The secret-echo sweep (issue 11, "must show"): a real key's real secret is
+ * fed, in every spelling an operator or a log might give it, to every command
+ * and every flag of the built CLI (read from oclif.manifest.json, so a new
+ * command or flag is swept without touching this file): as an argument, as a
+ * flag's value, as a flag's name, as the command name, in a file line, on
+ * stdin and in a learn log line, with and without --json. Neither stdout nor
+ * stderr may hold the secret's 40 hex digits, in any case. (`keys create`
+ * and `keys rotate` print a new secret; never the old one, which is what is
+ * looked for.)
+ *
+ * Each run gets its own copy of the store, so that runs are independent and
+ * go side by side in a small pool; the spellings rotate over the positions so
+ * that every spelling meets every kind of position while the sweep stays
+ * bounded (about half a minute on two cores).
+ */
+import {copyFileSync, readFileSync} from 'node:fs';
+import path from 'node:path';
+
+import {expect} from 'chai';
+
+import {hintOf} from '../../src/core/secret.js';
+import {NOW, RunResult, Workspace} from '../cli/harness.js';
+import {expectNoStackTrace, pool, ROOT} from './helpers.js';
+
+interface ManifestFlag {
+  type: 'option' | 'boolean';
+  options?: string[];
+}
+
+interface ManifestCommand {
+  id: string;
+  flags: Record<string, ManifestFlag>;
+  args: Record<string, unknown>;
+}
+
+function manifest(): ManifestCommand[] {
+  const text = readFileSync(path.join(ROOT, 'oclif.manifest.json'), 'utf8');
+  return Object.values(JSON.parse(text).commands as Record<string, ManifestCommand>);
+}
+
+/** Every spelling of `secret` the issue names. */
+function spellings(secret: string): string[] {
+  const mixed = [...secret].map((c, i) => (i % 2 === 0 ? c.toUpperCase() : c)).join('');
+  return [
+    secret,
+    secret.toUpperCase(),
+    mixed,
+    ` ${secret} `,
+    `${secret}\r`,
+    `\t${secret}`,
+    `"${secret}"`,
+    `'${secret}'`,
+    `${secret},`,
+    `Bearer ${secret}`,
+    `Bearer ${secret.toUpperCase()}`,
+  ];
+}
+
+interface Sweep {
+  what: string;
+  args: string[];
+  input?: string;
+}
+
+describe('reliability: the secret-echo sweep', function () {
+  this.timeout(240_000);
+
+  it('no command, flag or input position ever echoes a real secret, in any spelling, with or without --json', async () => {
+    const ws = Workspace.create();
+    const secret: string = ws.run(['keys', 'create', 'bill', '--type', 'api', '--json'], {now: NOW}).json().secret;
+    expect(secret).to.match(/^[0-9a-f]{40}$/);
+    expect(ws.run(['keys', 'create', 'relay', '--type', 'smtp', '--allow', '198.51.100.0/24'], {now: NOW}).code).to.equal(0);
+    expect(ws.run(['authorize', '192.0.2.0/24', '--label', 'office'], {now: NOW}).code).to.equal(0);
+    const forms = spellings(secret);
+    let turn = 0;
+    const next = () => forms[turn++ % forms.length];
+
+    const sweeps: Sweep[] = [];
+    const commands = manifest();
+    expect(commands.map((c) => c.id)).to.include.members(['check', 'authorize', 'learn', 'keys:rotate', 'sync']);
+    for (const command of commands) {
+      const words = command.id.split(':');
+      const hasArgs = Object.keys(command.args).length > 0;
+      // As its first argument (a key, an entry, a file, a name) or as an argument it does not take.
+      for (let i = 0; i < (hasArgs ? 2 : 1); i++) sweeps.push({what: `${command.id} ARG`, args: [...words, next(), '192.0.2.9']});
+      if (command.id === 'check') sweeps.push({what: 'check bill ADDRESS…', args: ['check', 'bill', '192.0.2.9', next()]});
+      // As the value of every flag that takes one, and as a flag's name.
+      for (const [name, flag] of Object.entries(command.flags)) {
+        if (flag.type !== 'option') continue;
+        // Alternately `--flag=SECRET` alone and `ARG --flag SECRET`.
+        sweeps.push(
+          turn % 2 === 0
+            ? {what: `${command.id} --${name}=SECRET`, args: [...words, `--${name}=${next()}`]}
+            : {what: `${command.id} --${name} SECRET`, args: [...words, ...(hasArgs ? ['bill'] : []), `--${name}`, next()]},
+        );
+      }
+      sweeps.push({what: `${command.id} --SECRET`, args: [...words, `--${turn % 2 === 0 ? secret : secret.toUpperCase()}`, '--yes']});
+    }
+    // As the command itself, and under a topic.
+    for (const form of [secret, secret.toUpperCase()]) sweeps.push({what: 'SECRET as a command', args: [form]}, {what: 'keys SECRET', args: ['keys', form]});
+    // In a file line, on stdin and in a learn log line.
+    const entryFile = ws.file('entries.txt', `192.0.2.7 # ok\n${secret}\n`);
+    const labelFile = ws.file('labelled.txt', `192.0.2.8 # deploy key ${secret.toUpperCase()}\n`);
+    const log = ws.file('events.log', forms.map((f) => `${f.trim()} 203.0.113.9 ${NOW}\n`).join('') + `bill ${secret} ${NOW}\n`);
+    sweeps.push(
+      {what: 'authorize --file (secret line)', args: ['authorize', '--file', entryFile]},
+      {what: 'authorize --file (secret label)', args: ['authorize', '--file', labelFile]},
+      {what: 'sync FILE --dry-run', args: ['sync', entryFile, '--dry-run']},
+      {what: 'sync FILE --dry-run (label)', args: ['sync', labelFile, '--dry-run']},
+      {what: 'revoke --file', args: ['revoke', '--file', entryFile, '--yes']},
+      {what: 'authorize - (stdin)', args: ['authorize', '-'], input: forms.map((f) => `${f}\n`).join('')},
+      {what: 'check bill - (stdin)', args: ['check', 'bill', '-'], input: `192.0.2.1\n${secret.toUpperCase()}\n`},
+      {what: 'check SECRET - (stdin)', args: ['check', ` ${secret.toUpperCase()} `, '-'], input: `192.0.2.1\n`},
+      {what: 'learn FILE', args: ['learn', log, '--dry-run']},
+      {what: 'learn FILE --strict', args: ['learn', log, '--strict', '--dry-run']},
+      {what: 'learn - (stdin)', args: ['learn', '-'], input: forms.map((f) => `${f} 203.0.113.9 ${NOW}\n`).join('')},
+      {what: 'learn - NDJSON', args: ['learn', '-', '--strict'], input: `{"key":"Bearer ${secret.toUpperCase()}","ip":"203.0.113.9","at":"${NOW}"}\n`},
+      {what: 'keys rotate bill (new secret on stdout)', args: ['keys', 'rotate', 'bill', '--yes']},
+      {what: 'keys create (new secret on stdout)', args: ['keys', 'create', 'fresh', '--type', 'api', '--allow', secret]},
+    );
+    // With and without --json: every other run gets it.
+    const runs = sweeps.flatMap((s, i) => (i % 2 === 0 ? [s] : [s, {...s, what: `${s.what} --json`, args: [...s.args, '--json']}]));
+
+    let copies = 0;
+    const results = await pool(
+      3,
+      runs.map((sweep) => async (): Promise<[Sweep, RunResult]> => {
+        // Each run its own copy of the store: what one run writes (a label, a rotation) is not the next one's input.
+        const store = path.join(ws.dir, `store-${copies++}.json`);
+        copyFileSync(ws.store, store);
+        const result = await ws.start(sweep.args, {now: NOW, input: sweep.input, env: {KEYWARD_STORE: store}});
+        return [sweep, result];
+      }),
+    );
+
+    const leaks: string[] = [];
+    for (const [sweep, run] of results) {
+      const what = `${sweep.what}: keyward ${JSON.stringify(sweep.args).replaceAll(secret, hintOf(secret))}`;
+      expectNoStackTrace(run.stderr.replaceAll(secret, ''), what);
+      for (const [stream, text] of [['stdout', run.stdout], ['stderr', run.stderr]] as const) {
+        if (text.toLowerCase().includes(secret)) leaks.push(`${what} (exit ${run.code}): ${stream} holds the secret`);
+      }
+      expect(run.code, `${what}: exit`).to.be.oneOf([0, 1, 2, 3, 4]);
+    }
+    expect(leaks, leaks.join('\n')).to.deep.equal([]);
+    expect(results.length).to.be.greaterThan(100);
+  });
+});
