@@ -6,6 +6,7 @@
  */
 import callbackFs, {promises as fs} from 'node:fs';
 import path from 'node:path';
+import {Adapter, Low} from 'lowdb';
 import lockfile from 'proper-lockfile';
 import {emptyStore, StoreData} from '../core/model.js';
 import {removeLeftovers, writeFileAtomic} from './atomic.js';
@@ -56,6 +57,23 @@ async function writeDocument(file: string, data: StoreData, pieces: string[]): P
   }
   // Still under the lock: the index cache (see index-cache.ts) follows the store, or is removed.
   await writeIndexCache(file, data, written);
+}
+
+/**
+ * lowdb's adapter for the store file: reads the document checked against the
+ * schema, and writes the text `updateStore` computed (it needs that text
+ * anyway, to tell a change from a no-op).
+ */
+class StoreFile implements Adapter<StoreData> {
+  /** The document text the next write puts on disk. */
+  pending: string[] = [];
+  constructor(readonly file: string) {}
+  read(): Promise<StoreData | null> {
+    return readDocument(this.file);
+  }
+  write(data: StoreData): Promise<void> {
+    return writeDocument(this.file, data, this.pending);
+  }
 }
 
 /**
@@ -221,12 +239,14 @@ export async function updateStore<T>(file: string, now: Date, change: (data: Sto
   const release = await acquireLock(target);
   let result: T;
   try {
-    const data = (await readDocument(target)) ?? emptyStore(now);
+    const file = new StoreFile(target);
+    const db = new Low<StoreData>(file, emptyStore(now));
+    await db.read();
     // The document as it would be written now, to compare with after the change (the file's own bytes may be a hand edit's).
-    const before = await documentText(data);
-    result = await change(data);
-    const after = await documentText(data);
-    if (!sameText(before, after)) await writeDocument(target, data, after);
+    const before = await documentText(db.data);
+    result = await change(db.data);
+    file.pending = await documentText(db.data);
+    if (!sameText(before, file.pending)) await db.write();
   } finally {
     await release();
   }

@@ -143,7 +143,7 @@ describe('keyward activate and revoke against seen traffic', () => {
     ok(ws.run(['authorize', '198.51.100.0/24'], {now: day(1)}));
 
     // Day 40: an event past the window turns blocking on by itself.
-    ok(ws.run(['learn'], {now: day(40), input: `billing 198.51.100.9 ${day(40)}\n`}));
+    ok(ws.run(['learn', '-'], {now: day(40), input: `billing 198.51.100.9 ${day(40)}\n`}));
     expect(ws.storeJson().blocking.api.state).to.equal('active');
     const before = ws.storeBytes()!;
     const refused = ws.run(['revoke', '192.0.2.0/24'], {now: day(40)});

@@ -198,7 +198,7 @@ describe('keyward check: the fast path', function () {
       expect(runs[1].json<any[]>().map((d) => d.reason)).to.deep.equal(['authorized', 'learning']);
       expect(learner.storeBytes()).to.deep.equal(bytes);
       // An event past the window turns blocking on; both paths then refuse the unknown address.
-      expect(learner.run(['learn'], {now: daysAfter(NOW, 31), input: `billing 192.0.2.10 ${daysAfter(NOW, 31)}\n`}).code).to.equal(0);
+      expect(learner.run(['learn', '-'], {now: daysAfter(NOW, 31), input: `billing 192.0.2.10 ${daysAfter(NOW, 31)}\n`}).code).to.equal(0);
       const active = await matrix(learner, [{args: ['check', 'billing', '192.0.2.99', '203.0.113.5', '--json'], options: {now: daysAfter(NOW, 31)}}]);
       expect(active[0].json<any[]>().map((d) => d.reason)).to.deep.equal(['authorized', 'not-authorized']);
     });

@@ -253,8 +253,8 @@ describe('keyward learn: input', () => {
     expect(later.api).to.deep.equal({state: 'learning', activatesAt: day(55)});
     expect(ws.run(['check', 'billing', '203.0.113.1'], {now: day(55)}).code).to.equal(0);
     // An event at day 54 is inside the window; one at day 55 turns blocking on.
-    expect(ok(ws.run(['learn', '--json'], {now: day(54), input: `billing 198.51.100.2 ${day(54)}\n`})).json().api.state).to.equal('learning');
-    expect(ok(ws.run(['learn', '--json'], {now: day(55), input: `billing 198.51.100.2 ${day(55)}\n`})).json().api.state).to.equal('active');
+    expect(ok(ws.run(['learn', '-', '--json'], {now: day(54), input: `billing 198.51.100.2 ${day(54)}\n`})).json().api.state).to.equal('learning');
+    expect(ok(ws.run(['learn', '-', '--json'], {now: day(55), input: `billing 198.51.100.2 ${day(55)}\n`})).json().api.state).to.equal('active');
     expect(ws.run(['check', 'billing', '203.0.113.1'], {now: day(55)}).code).to.equal(1);
 
     const bad = ws.run(['learn', '-', '--window', 'soon'], {now: day(48), input: ''});
