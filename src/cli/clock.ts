@@ -1,11 +1,11 @@
 /** "Now" for every command: KEYWARD_NOW (ISO 8601) when set, else the clock. */
 import {InputError} from '../core/errors.js';
-import {parseTime} from '../core/time.js';
+import {parseTime, TIME_FORM} from '../core/time.js';
 
 export function now(): Date {
   const fixed = process.env.KEYWARD_NOW;
   if (fixed === undefined || fixed === '') return new Date();
   const at = parseTime(fixed);
-  if (at === null) throw new InputError(`KEYWARD_NOW=${JSON.stringify(fixed)} is not an ISO 8601 time`, 'use a form like 2026-01-31T12:00:00Z');
+  if (at === null) throw new InputError(`KEYWARD_NOW=${JSON.stringify(fixed)} is not ${TIME_FORM}`);
   return at;
 }

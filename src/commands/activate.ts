@@ -4,13 +4,13 @@ import {SafetyError} from '../core/errors.js';
 import {cutOff} from '../core/impact.js';
 import {Channel} from '../core/model.js';
 import {KeywardCommand} from '../cli/base.js';
-import {channelFlags} from '../cli/flags.js';
+import {channelFlags, yesFlag} from '../cli/flags.js';
 import {canAsk, confirmOrRefuse} from '../cli/prompt.js';
 import {renderCutOff} from '../cli/views.js';
 
 export default class Activate extends KeywardCommand {
   static summary = 'Turn blocking on for API keys (--api) or SMTP keys (--smtp).';
-  static description = `Before it does, lists the recently seen addresses that would now be refused. If there are any, or (SMTP) the account list is empty, it asks on a terminal and otherwise refuses with exit 4 unless --force.`;
+  static description = `Before it does, lists the recently seen addresses that would now be refused. If there are any, or (SMTP) the account list is empty, it asks on a terminal (--yes answers yes) and otherwise refuses with exit 4 unless --force or --yes.`;
   static examples = [
     '<%= config.bin %> activate --api',
     '<%= config.bin %> activate --smtp --force',
@@ -18,6 +18,7 @@ export default class Activate extends KeywardCommand {
   static flags = {
     ...channelFlags,
     force: Flags.boolean({description: 'activate even if seen traffic would be refused or the account list is empty'}),
+    yes: yesFlag,
   };
 
   async run(): Promise<void> {
@@ -39,10 +40,11 @@ export default class Activate extends KeywardCommand {
       reasons.push('the account list is empty');
     }
     if (reasons.length > 0) {
-      if (!flags.force && !canAsk()) {
+      const confirmed = flags.force || flags.yes;
+      if (!confirmed && !canAsk()) {
         throw new SafetyError(`not activating ${channel} blocking: ${reasons.join(' and ')}`, `authorize the addresses first (keyward authorize ADDRESS), or pass --force`);
       }
-      await confirmOrRefuse(`Activate ${channel} blocking anyway?`, flags.force, '--force');
+      await confirmOrRefuse(`Activate ${channel} blocking anyway?`, confirmed, '--force');
     }
     const transition = await this.updateStore((data) => setBlocking(data, channel, 'active', this.now));
     const result = {channel, state: 'active', changed: transition !== null, refused};

@@ -1,5 +1,5 @@
-import {Args} from '@oclif/core';
-import {parseEntries, removeEntries} from '../core/allowlist.js';
+import {Args, Flags} from '@oclif/core';
+import {parseEntries, refuseOpeningKeyList, removeEntries} from '../core/allowlist.js';
 import {cutOff} from '../core/impact.js';
 import {findKey} from '../core/keys.js';
 import {CHANNELS} from '../core/model.js';
@@ -11,7 +11,7 @@ import {renderCutOff, renderRemoved} from '../cli/views.js';
 
 export default class Revoke extends KeywardCommand {
   static summary = 'Remove entries (exact match) from the account list, or from a key list with --key.';
-  static description = `Takes the same inputs as authorize. An entry that is not in the list is an error that names the entries covering it, and nothing is removed. While blocking is active the removed addresses will be refused: revoke says so and asks on a terminal; without one it needs --yes.`;
+  static description = `Takes the same inputs as authorize. An entry that is not in the list is an error that names the entries covering it, and nothing is removed. While blocking is active the removed addresses will be refused: revoke says so and asks on a terminal; without one it needs --yes. Removing the last entry of a key's list would leave the key restricted by nothing: that is refused (exit 4) unless --force.`;
   static examples = [
     '<%= config.bin %> revoke 203.0.113.7',
     '<%= config.bin %> revoke --key billing 198.51.100.0/24 --yes',
@@ -20,7 +20,13 @@ export default class Revoke extends KeywardCommand {
   static strict = false;
   // ignoreStdin: as in authorize, stdin is read by line, never by oclif.
   static args = {entries: Args.string({description: 'entries to remove; - reads stdin', ignoreStdin: true})};
-  static flags = {key: keyFlag, file: fileFlag, 'dry-run': dryRunFlag, yes: yesFlag};
+  static flags = {
+    key: keyFlag,
+    file: fileFlag,
+    'dry-run': dryRunFlag,
+    yes: yesFlag,
+    force: Flags.boolean({description: 'remove the last entry of a key list: the key is then restricted by nothing'}),
+  };
 
   async run(): Promise<void> {
     const {flags, raw} = await this.parse(Revoke);
@@ -36,6 +42,7 @@ export default class Revoke extends KeywardCommand {
     const key = flags.key === undefined ? undefined : findKey(before.keys, flags.key);
     const after = structuredClone(before);
     removeEntries(key ? findKey(after.keys, key.name).allow : after.account, prefixes);
+    if (key) refuseOpeningKeyList(key.name, key.allow.length, findKey(after.keys, key.name).allow.length, flags.force);
     const channels = key ? [key.type] : CHANNELS;
     const blocking = channels.filter((ch) => before.blocking[ch].state === 'active');
     if (blocking.length > 0 && !dryRun) {
@@ -49,7 +56,15 @@ export default class Revoke extends KeywardCommand {
     }
 
     const removed = await this.updateStore(
-      (data) => removeEntries(key ? findKey(data.keys, key.name).allow : data.account, prefixes),
+      (data) => {
+        if (!key) return removeEntries(data.account, prefixes);
+        // Again under the lock: the list may have changed since it was read.
+        const list = findKey(data.keys, key.name).allow;
+        const had = list.length;
+        const removed = removeEntries(list, prefixes);
+        refuseOpeningKeyList(key.name, had, list.length, flags.force);
+        return removed;
+      },
       {dryRun},
     );
     await this.report({removed, dryRun}, () => renderRemoved(removed, dryRun));

@@ -283,6 +283,20 @@ export function removeEntries(list: EntryRecord[], prefixes: readonly Prefix[]):
 }
 
 /**
+ * Refuses (SafetyError, exit 4) a removal that leaves key `key`'s list empty
+ * when it had entries: a key without a list is restricted by nothing (SPEC
+ * "Decisions", step 3), so its last entry going would open it to every
+ * address its channel lets through. `force` takes it anyway.
+ */
+export function refuseOpeningKeyList(key: string, had: number, left: number, force: boolean): void {
+  if (force || had === 0 || left > 0) return;
+  throw new SafetyError(
+    `removing the last ${had === 1 ? 'entry' : `${had} entries`} of key ${key}'s list would leave the key restricted by nothing: it would be allowed from every address; nothing was removed`,
+    `pass --force to do it anyway, or retire the key with \`keyward keys revoke ${key}\``,
+  );
+}
+
+/**
  * Blocked records that the given entries now authorize, for the account list
  * (any key) or for one key's list.
  */

@@ -4,7 +4,7 @@
  * detected per line.
  */
 import {InputError, show} from './errors.js';
-import {parseTime} from './time.js';
+import {parseTime, TIME_FORM} from './time.js';
 
 export interface RawEvent {
   key: string;
@@ -91,7 +91,7 @@ function time(text: string): number {
   const quick = quickUtcMs(text);
   if (!Number.isNaN(quick)) return quick;
   const at = parseTime(text);
-  if (at === null) throw new InputError(`${show(text)} is not an ISO 8601 time`);
+  if (at === null) throw new InputError(`${show(text)} is not ${TIME_FORM}`);
   return at.getTime();
 }
 

@@ -177,7 +177,8 @@ const SEEN_KEYS_KEPT = 8;
  * Applies an event log to the store data in place. `now` is the time for
  * entry expiry (events without a time of their own are given it by the
  * reader). Time alone never turns blocking on: only an applied API event
- * dated at or after activatesAt does, while learning.
+ * that `check` allows (an active key, its own list passed) from an address
+ * already covered, dated at or after activatesAt, does, while learning.
  */
 export function applyEvents(data: StoreData, log: EventLog, now: Date): LearnOutcome {
   return new Learner(data, now).run(log);
@@ -350,12 +351,16 @@ class Learner {
   private apply(key: KeyRecord, family: Family, words: Uint32Array, at: number): void {
     this.outcome.events++;
     const channel = key.type;
-    if (channel === 'api') this.observe(at);
-    const state = channel === 'api' ? this.data.blocking.api.state : this.data.blocking.smtp.state;
     const id = this.addresses.id(family, words);
-    if (state === 'learning') {
-      if (key.status === 'active') this.learn(key, family, words, at);
-    } else if (state === 'active') {
+    // Only traffic that `check` lets through while learning is observed: a revoked key's, or one its own
+    // list refuses (a stolen key), neither learns nor counts as quiet time; a new address is learned first,
+    // and learning it restarts the window, so the event that turns blocking on is always a known caller's.
+    if (channel === 'api' && this.data.blocking.api.state === 'learning' && key.status === 'active' && this.keyListAllows(key, family, words)) {
+      this.learn(key, family, words, at);
+      this.observe(at);
+    }
+    const state = channel === 'api' ? this.data.blocking.api.state : this.data.blocking.smtp.state;
+    if (state === 'active') {
       if (this.policyStale) {
         this.policy = new Policy(this.data, this.now);
         this.activePolicies.clear();
@@ -371,15 +376,20 @@ class Learner {
     this.see(id, key, channel, at);
   }
 
+  /** Whether the key has no list of its own, or its list (live entries) holds the address. */
+  private keyListAllows(key: KeyRecord, family: Family, words: Uint32Array): boolean {
+    const allow = this.policy.forKey(key).allow;
+    return allow === null || allow.has(family, words, this.nowMs);
+  }
+
   /**
-   * An API event observed while learning: it extends the observed quiet
-   * time, and one dated at or after activatesAt (traffic kept flowing for the
-   * whole window without a new address) turns blocking on, dated so. The
-   * event itself is then judged as active blocking judges it.
+   * An allowed API event observed while learning, after `learn`: it extends
+   * the observed quiet time, and one dated at or after activatesAt (traffic
+   * kept flowing for the whole window without a new address) turns blocking
+   * on, dated so. A new address has just moved activatesAt past the event.
    */
   private observe(at: number): void {
     const api = this.data.blocking.api;
-    if (api.state !== 'learning') return;
     if (at > this.lastEventMs) this.lastEventMs = at;
     if (at < this.activationMs) return;
     const when = isoOf(at);

@@ -3,9 +3,17 @@ import {InputError} from './errors.js';
 
 export const DAY_MS = 86_400_000;
 
-const ISO = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+// A time of day needs its offset: without one it would be read in the local time zone, and a log
+// replayed (or a flag given) on a machine in another zone would mean another instant.
+const ISO = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2}))?$/;
 
-/** Parses an ISO 8601 date or time (a date alone is midnight UTC); null when it is not one. */
+/** How a time must be written, for messages. */
+export const TIME_FORM = 'an ISO 8601 time with Z or an offset (2026-01-31T12:00:00Z)';
+
+/**
+ * Parses an ISO 8601 date (midnight UTC) or a time with `Z` or an offset;
+ * null when it is not one, a time without an offset included.
+ */
 export function parseTime(text: string): Date | null {
   if (!ISO.test(text)) return null;
   const ms = Date.parse(text);
@@ -40,7 +48,7 @@ export function parseWholeDays(text: string, flag: string, max: number, tooShort
 export function parseExpiry(text: string, from: Date): Date {
   const duration = parseDuration(text);
   const at = duration !== null ? new Date(from.getTime() + duration) : parseTime(text);
-  if (at === null) throw new InputError(`--expires ${JSON.stringify(text)} is neither a duration (30d, 12h, 2w) nor an ISO 8601 time`);
+  if (at === null) throw new InputError(`--expires ${JSON.stringify(text)} is neither a duration (30d, 12h, 2w) nor ${TIME_FORM}`);
   if (at.getTime() <= from.getTime()) throw new InputError(`--expires ${text} is not in the future`);
   return at;
 }
@@ -49,6 +57,6 @@ export function parseExpiry(text: string, from: Date): Date {
 export function parseSince(text: string, now: Date): Date {
   const duration = parseDuration(text);
   const at = duration !== null ? new Date(now.getTime() - duration) : parseTime(text);
-  if (at === null) throw new InputError(`--since ${JSON.stringify(text)} is neither a duration (7d, 12h) nor an ISO 8601 time`);
+  if (at === null) throw new InputError(`--since ${JSON.stringify(text)} is neither a duration (7d, 12h) nor ${TIME_FORM}`);
   return at;
 }

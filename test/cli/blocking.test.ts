@@ -66,6 +66,13 @@ describe('keyward activate and deactivate', () => {
     expect(check.json<any[]>().map((d) => d.reason)).to.deep.equal(['authorized', 'not-authorized']);
   });
 
+  it('activate takes --yes as the answer to its question, as every command that asks does', () => {
+    const ws = withKeys();
+    const confirmed = ws.run(['activate', '--smtp', '--yes', '--json']);
+    expect(confirmed.code, confirmed.stderr).to.equal(0);
+    expect(confirmed.json()).to.include({channel: 'smtp', state: 'active', changed: true});
+  });
+
   it('deactivate asks first: without a terminal or --yes it is refused with exit 4', () => {
     const ws = withKeys();
     const before = ws.storeBytes();

@@ -204,4 +204,25 @@ describe('issue 11: entries are never swallowed by a cover; broad entries need -
     expect(fromBlocked.added).to.deep.equal(['203.0.113.5']);
     exits(ws.run(['check', 'bill', '203.0.113.5'], {now: day(1)}), 0);
   });
+
+  it('a key list is never emptied by surprise: revoking its last entry is exit 4 unless --force, and prune keeps a list whose entries all expired', () => {
+    const ws = blockingStore();
+    ok(ws.run(['keys', 'create', 'k', '--type', 'api', '--allow', '10.1.1.0/24'], {now: NOW}));
+    ok(ws.run(['authorize', '203.0.113.0/24'], {now: NOW}));
+    const refused = exits(ws.run(['revoke', '--key', 'k', '10.1.1.0/24', '--yes'], {now: NOW}), 4);
+    expect(refused.stderr).to.contain('restricted by nothing').and.contain('--force');
+    expect(ws.run(['check', 'k', '203.0.113.9'], {now: NOW}).code, 'still refused').to.equal(1);
+    ok(ws.run(['revoke', '--key', 'k', '10.1.1.0/24', '--yes', '--force'], {now: NOW}));
+    expect(ws.run(['check', 'k', '203.0.113.9'], {now: NOW}).code, 'opened, as asked').to.equal(0);
+
+    ok(ws.run(['authorize', '--key', 'k', '10.1.1.0/24', '--expires', '1d'], {now: NOW}));
+    const later = day(2);
+    expect(ws.run(['check', 'k', '203.0.113.9', '10.1.1.5'], {now: later}).code).to.equal(1);
+    const prune = ok(ws.run(['prune', '--json'], {now: later}));
+    expect(prune.json()).to.deep.include({keptKeyLists: ['k']});
+    expect(prune.stderr).to.contain('key k');
+    const after = ws.run(['check', 'k', '203.0.113.9', '10.1.1.5', '--json'], {now: later});
+    expect(after.code, 'prune changes no decision').to.equal(1);
+    expect(after.json().map((d: {reason: string}) => d.reason)).to.deep.equal(['not-in-key-allowlist', 'not-in-key-allowlist']);
+  });
 });

@@ -175,3 +175,44 @@ describe('issue 11: learn duration flags', () => {
     expect(run.stderr).not.to.contain('whole number');
   });
 });
+
+describe('issue 11: what an outside tester found after the first fix', () => {
+  it('first callers that arrive after the window are learned, not blocked: blocking needs a known caller\'s event (zero quiet days observed never switch it on)', () => {
+    const ws = learningStore();
+    const log = ws.file('first.log', lines([['203.0.113.5', day(35)], ['198.51.100.7', day(35)], ['192.0.2.9', minutes(day(35), 2)]]));
+    const learn = ok(ws.run(['learn', log, '--json'], {now: day(36)})).json();
+    expect(learn).to.deep.include({learned: ['203.0.113.0/24', '198.51.100.0/24', '192.0.2.0/24'], blocked: []});
+    expect(learn.api.state).to.equal('learning');
+    expect(ok(ws.run(['check', 'billing', '203.0.113.5', '198.51.100.7', '192.0.2.9'], {now: day(36)})).stdout).not.to.contain('deny');
+    // A log that resumes after a gap with a new caller: learned too.
+    const resumed = ok(ws.run(['learn', '-', '--json'], {now: day(90), input: lines([['10.9.9.9', day(90)]])})).json();
+    expect(resumed).to.deep.include({learned: ['10.9.9.0/24'], blocked: []});
+    expect(resumed.api.state).to.equal('learning');
+  });
+
+  it('a revoked key\'s traffic and a key whose own list refuses the caller neither learn nor switch blocking on', () => {
+    const ws = learningStore();
+    ok(ws.run(['keys', 'create', 'gone', '--type', 'api'], {now: day(0)}));
+    ok(ws.run(['keys', 'revoke', 'gone', '--yes'], {now: day(0)}));
+    ok(ws.run(['keys', 'create', 'narrow', '--type', 'api', '--allow', '10.1.0.0/16'], {now: day(0)}));
+    ok(ws.run(['learn', '-'], {now: day(1), input: lines([['192.0.2.1', day(1)]])}));
+    const input = `gone 192.0.2.1 ${day(40)}\nnarrow 203.0.113.5 ${day(41)}\nnarrow ::ffff:198.51.100.7 ${day(41)}\n`;
+    const learn = ok(ws.run(['learn', '-', '--json'], {now: day(42), input})).json();
+    expect(learn.learned, 'a stolen, list-restricted key widens nothing').to.deep.equal([]);
+    expect(learn.api.state).to.equal('learning');
+    ok(ws.run(['keys', 'create', 'other', '--type', 'api'], {now: day(42)}));
+    ok(ws.run(['activate', '--api', '--force'], {now: day(42)}));
+    expect(ws.run(['check', 'other', '203.0.113.5'], {now: day(42)}).code, 'not authorized for other keys').to.equal(1);
+  });
+
+  it('an event time without Z or an offset is a bad line, the same under every TZ (never read in the local zone)', () => {
+    for (const tz of ['UTC', 'Asia/Tokyo', 'America/Los_Angeles']) {
+      const ws = learningStore();
+      const input = `billing 192.0.2.1 ${day(1).slice(0, 19)}\n{"key":"billing","ip":"198.51.100.7","at":"2026-01-02 00:04"}\n`;
+      const learn = ok(ws.run(['learn', '-', '--json'], {now: day(2), input, env: {TZ: tz}}));
+      expect(learn.json(), tz).to.deep.include({events: 0, badLines: 2});
+      expect(learn.stderr, tz).to.contain('with Z or an offset');
+      expect(ws.run(['learn', '-', '--strict'], {now: day(2), input, env: {TZ: tz}}).code, tz).to.equal(2);
+    }
+  });
+});

@@ -97,13 +97,17 @@ class Learner {
   private apply(key: KeyRecord, family: Family, words: Uint32Array, at: number): void {
     this.outcome.events++;
     const channel = key.type;
-    if (channel === 'api') this.observe(at);
-    const state = channel === 'api' ? this.data.blocking.api.state : this.data.blocking.smtp.state;
     const ip = family === 4 ? formatIPv4(words[0]) : formatIPv6(words);
     const iso = new Date(at).toISOString();
-    if (state === 'learning') {
-      if (key.status === 'active') this.learn(key, family, words, at, iso);
-    } else if (state === 'active') {
+    if (channel === 'api' && this.data.blocking.api.state === 'learning' && key.status === 'active') {
+      const own = this.policy.forKey(key).allow;
+      if (own === null || own.has(family, words, this.now.getTime())) {
+        this.learn(key, family, words, at, iso);
+        this.observe(at);
+      }
+    }
+    const state = channel === 'api' ? this.data.blocking.api.state : this.data.blocking.smtp.state;
+    if (state === 'active') {
       if (this.policyStale) {
         this.policy = new Policy(this.data, this.now);
         this.policyStale = false;
@@ -114,10 +118,9 @@ class Learner {
     this.see(ip, key, channel, iso);
   }
 
-  /** An API event while learning: observed, and one at or after the window's end turns blocking on. */
+  /** An allowed API event while learning, after learn: observed, and one at or after the window's end turns blocking on. */
   private observe(at: number): void {
     const api = this.data.blocking.api;
-    if (api.state !== 'learning') return;
     if (at > this.lastEventMs) this.lastEventMs = at;
     if (at < this.activationMs) return;
     const when = new Date(at).toISOString();
@@ -395,9 +398,10 @@ describe('core/learning: the number-keyed Learner against the one it replaced', 
 /**
  * The rule of SPEC "Learning and blocking", written plainly over /24 texts:
  * an event dated more than 5 minutes after now is refused; one without a
- * time happens now; in time order (stable), an API-key event dated at or
- * after max(learningSince, lastNewAddressAt) + window turns blocking on;
- * before that, an active key's event from a /24 not yet covered learns it.
+ * time happens now; in time order (stable), an active API key's event from
+ * a /24 not yet covered learns it (and restarts the window); one from a
+ * covered /24 dated at or after max(learningSince, lastNewAddressAt) + window
+ * turns blocking on. A revoked key's events count for nothing.
  */
 function modelOfActivation(m: ActivationCase): {state: 'learning' | 'active'; lastNewAddressAt: number | null; activatedAt: number | null} {
   const now = T0 + m.nowDay * DAY;
@@ -411,13 +415,17 @@ function modelOfActivation(m: ActivationCase): {state: 'learning' | 'active'; la
   let lastNew: number | null = null;
   for (const e of timed) {
     const key = ACTIVATION_KEYS[e.key];
-    if (key.type !== 'api') continue;
+    // A revoked key's event is refused: it neither learns nor counts as observed traffic.
+    if (key.type !== 'api' || key.revoked) continue;
+    const net = `10.0.${e.net}`;
+    if (!known.has(net)) {
+      // A new address is learned, and restarts the window: it is never the event that turns blocking on.
+      known.add(net);
+      if (lastNew === null || e.t > lastNew) lastNew = e.t;
+      continue;
+    }
     const start = lastNew === null ? learningSince : Math.max(learningSince, lastNew);
     if (e.t >= start + window) return {state: 'active', lastNewAddressAt: lastNew, activatedAt: e.t};
-    const net = `10.0.${e.net}`;
-    if (key.revoked || known.has(net)) continue;
-    known.add(net);
-    if (lastNew === null || e.t > lastNew) lastNew = e.t;
   }
   return {state: 'learning', lastNewAddressAt: lastNew, activatedAt: null};
 }

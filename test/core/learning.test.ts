@@ -151,14 +151,14 @@ describe('core/learning: applyEvents', () => {
     });
   });
 
-  it('applies events in time order: the first event at or after the window turns blocking on, later unknown callers are blocked', () => {
+  it('applies events in time order: the first known caller\'s event at or after the window turns blocking on, later unknown callers are blocked', () => {
     const {data} = storeWith({billing: 'api'});
-    // Input order puts day 50 first; applied in time order, day 5 is learned (window to day 35) and the day-50 events activate blocking.
+    // Input order puts day 50 first; applied in time order, day 5 is learned (window to day 35), the known caller at day 50 activates blocking.
     const outcome = applyEvents(
       data,
       logOf([
-        ['billing', '198.51.100.7', 50],
         ['billing', '192.0.2.99', 50],
+        ['billing', '198.51.100.7', 50],
         ['billing', '192.0.2.1', 5],
       ]),
       new Date(day(50)),
@@ -167,6 +167,26 @@ describe('core/learning: applyEvents', () => {
     expect(outcome.activation).to.deep.equal({at: iso(50), quietSince: iso(5)});
     expect(outcome.blocked).to.deep.equal([{ip: '198.51.100.7', key: 'billing', channel: 'api', firstSeen: iso(50), lastSeen: iso(50), count: 1}]);
     expect(data.blocking.api).to.include({state: 'active', changedAt: iso(50)});
+  });
+
+  it('learns a new caller that comes after the window, restarting it, instead of blocking it: only a known caller\'s event turns blocking on', () => {
+    const {data} = storeWith({billing: 'api'});
+    // Nothing seen for 50 days, then three new callers: each is learned; none is blocked.
+    const outcome = applyEvents(data, logOf([['billing', '203.0.113.5', 50], ['billing', '198.51.100.7', 50], ['billing', '192.0.2.9', 51]]), new Date(day(52)));
+    expect(outcome.learned).to.deep.equal(['203.0.113.0/24', '198.51.100.0/24', '192.0.2.0/24']);
+    expect(outcome.activation).to.equal(null);
+    expect(outcome.blocked).to.deep.equal([]);
+    expect(data.blocking.api).to.include({state: 'learning', lastNewAddressAt: iso(51)});
+  });
+
+  it('counts neither a revoked key\'s events nor those its own list refuses: they do not learn and do not turn blocking on', () => {
+    const {data} = storeWith({billing: 'api', gone: 'api', narrow: 'api'});
+    data.keys.find((k) => k.name === 'gone')!.status = 'revoked';
+    data.keys.find((k) => k.name === 'narrow')!.allow = [{entry: '10.1.0.0/16', source: 'manual', label: null, addedAt: iso(0), expiresAt: null}];
+    const outcome = applyEvents(data, logOf([['billing', '192.0.2.1', 1], ['gone', '192.0.2.1', 40], ['narrow', '192.0.2.1', 41], ['narrow', '203.0.113.5', 42]]), new Date(day(43)));
+    expect(outcome.learned).to.deep.equal(['192.0.2.0/24']);
+    expect(outcome.activation).to.equal(null);
+    expect(data.blocking.api).to.include({state: 'learning', lastEventAt: iso(1)});
   });
 
   it('never turns blocking on by time alone: a log that stops before the window ends stays learning, however late now is', () => {
