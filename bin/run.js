@@ -7,14 +7,31 @@
 // KEYWARD_NO_FAST_PATH=1 sends `check` through oclif too; so does DEBUG,
 // which turns on oclif's own debug output.
 const argv = process.argv.slice(2);
+// Output that cannot be written (a full disk) is said and exits 3 at once: never a stack trace,
+// and never exit 1, which `check` uses for "denied". A reader that went away (EPIPE) is left to
+// the commands, which stop quietly. Messages on stderr are best effort: a broken stderr stops nothing.
+process.stdout.on('error', (error) => {
+  if (error?.code === 'EPIPE') return;
+  process.stderr.write(`keyward: cannot write the output (${error?.code ?? error}); what was printed may be incomplete\n`);
+  process.exit(3);
+});
+process.stderr.on('error', () => {});
 const fastCheck = argv[0] === 'check' && !process.env.KEYWARD_NO_FAST_PATH && !process.env.DEBUG;
 if (argv.length === 1 && argv[0] === '--version') {
   const {readFileSync} = await import('node:fs');
   const {version} = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
   process.stdout.write(`keyward/${version} ${process.platform}-${process.arch} node-${process.version}\n`);
 } else if (!fastCheck || !(await fastPath().runFast(argv.slice(1)))) {
-  const {execute} = await import('@oclif/core');
-  await execute({dir: import.meta.url});
+  const {flush, handle, run} = await import('@oclif/core');
+  try {
+    await run(argv, import.meta.url);
+    await flush();
+  } catch (error) {
+    // oclif prints its own errors (help's "Command … not found" among them) quoting what was typed:
+    // a secret or a control character typed there is masked and escaped first.
+    const {maskedOclifError} = await import('../dist/cli/messages.js');
+    await handle(maskedOclifError(error));
+  }
 }
 
 /**

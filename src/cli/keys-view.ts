@@ -25,17 +25,36 @@ export function keyJson(k: KeyRecord) {
  */
 export async function deliverSecret(k: KeyRecord, secret: string, verb: 'created' | 'rotated', json: boolean): Promise<void> {
   const text = json ? JSON.stringify({name: k.name, type: k.type, secret, hint: k.hint}, null, 2) : secret;
+  const kept = verb === 'created' ? `key ${k.name} was not created` : `key ${k.name} keeps its current secret`;
+  // Written there, the secret would be delivered to nobody (a closed stdout is reopened as /dev/null by Node).
+  if (stdoutIsNull()) {
+    throw new KeywardError('store', `stdout is /dev/null (or was closed): the new secret would be lost; nothing was changed, ${kept}`, 'print it to a terminal, a file or a pipe that is read');
+  }
   try {
     await deliver(process.stdout, `${text}\n`);
   } catch (error) {
     const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    const kept = verb === 'created' ? `key ${k.name} was not created` : `key ${k.name} keeps its current secret`;
     throw new KeywardError('store', `the new secret could not be printed (${why}): nothing was changed, ${kept}`, 'print it somewhere that can take it (a file with free space, a pipe that is read) and run the command again');
   }
   delivered.add(secret);
-  if (!json) {
-    const c = await paint(process.stderr);
-    process.stderr.write(`${c.green(`key ${k.name} (${k.type}) ${verb}`)}; its secret, on stdout, is shown this once and cannot be recovered\n`);
+}
+
+/** Said on stderr once the change holding the secret is committed (never before: the commit may fail). */
+export async function secretCommitted(k: {name: string; type: string}, verb: 'created' | 'rotated', json: boolean): Promise<void> {
+  if (json) return;
+  const c = await paint(process.stderr);
+  process.stderr.write(`${c.green(`key ${k.name} (${k.type}) ${verb}`)}; its secret, on stdout, is shown this once and cannot be recovered\n`);
+}
+
+/** Whether stdout is the null device. */
+function stdoutIsNull(): boolean {
+  const fs = process.getBuiltinModule('node:fs');
+  try {
+    const out = fs.fstatSync(1);
+    const nul = fs.statSync('/dev/null');
+    return out.isCharacterDevice() && out.rdev === nul.rdev;
+  } catch {
+    return false;
   }
 }
 

@@ -4,7 +4,7 @@
  * (base.ts) and check's fast path, which must print the same bytes.
  */
 import type {ChalkInstance} from 'chalk';
-import {KeywardError, maskSecrets} from '../core/errors.js';
+import {KeywardError, maskSecrets, untrusted} from '../core/errors.js';
 import {EXIT, exitCodeOf} from './exit-codes.js';
 import {colourWanted, paint} from './render.js';
 
@@ -64,11 +64,17 @@ export async function reportFailure(error: unknown): Promise<void> {
   process.exitCode = EXIT.internal;
 }
 
+/** `untrusted` for a message of several lines: each line escaped, the line breaks kept. */
+function untrustedLines(text: string): string {
+  return text.split('\n').map(untrusted).join('\n');
+}
+
 /**
  * An error of oclif's own (a bad flag, an unexpected argument, a flag value
  * not among its options) with every secret-shaped run in what oclif prints of
- * it (message, suggestions, stack, causes) replaced by its hint: oclif quotes
- * the argument as typed, and a secret is typed where a name or a flag should be.
+ * it (message, suggestions, stack, causes) replaced by its hint, and control
+ * characters escaped: oclif quotes the argument as typed, and a secret (or an
+ * escape sequence) is typed where a name or a flag should be.
  */
 export function maskedOclifError<E extends Error>(error: E): E {
   const seen = new Set<unknown>();
@@ -76,9 +82,9 @@ export function maskedOclifError<E extends Error>(error: E): E {
     seen.add(e);
     const fields = e as unknown as Record<string, unknown>;
     for (const field of ['message', 'stack', 'code', 'ref']) {
-      if (typeof fields[field] === 'string') fields[field] = maskSecrets(fields[field] as string);
+      if (typeof fields[field] === 'string') fields[field] = untrustedLines(fields[field] as string);
     }
-    if (Array.isArray(fields.suggestions)) fields.suggestions = fields.suggestions.map((s) => (typeof s === 'string' ? maskSecrets(s) : s));
+    if (Array.isArray(fields.suggestions)) fields.suggestions = fields.suggestions.map((s) => (typeof s === 'string' ? untrustedLines(s) : s));
   }
   return error;
 }

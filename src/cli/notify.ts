@@ -4,6 +4,7 @@
  * its stdin. A failing command is reported, never fatal.
  */
 import {spawn} from 'node:child_process';
+import {untrusted} from '../core/errors.js';
 import {BlockedRecord} from '../core/model.js';
 
 const NOTIFY_TIMEOUT_MS = 30_000;
@@ -33,7 +34,7 @@ export function runNotify(command: string, payload: unknown): Promise<string | n
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       if (code === 0) resolve(null);
-      else resolve(`${signal ? `killed by ${signal}` : `exit ${code}`}${stderr.trim() ? `: ${stderr.trim().split('\n')[0]}` : ''}`);
+      else resolve(`${signal ? `killed by ${signal}` : `exit ${code}`}${stderr.trim() ? `: ${untrusted(stderr.trim().split('\n')[0])}` : ''}`);
     });
     child.stdin.on('error', () => undefined);
     child.stdin.end(`${JSON.stringify(payload)}\n`);

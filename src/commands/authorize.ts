@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core';
 import {addEntries, blockedCoveredBy, blockedReleasedBy, EntryInput, parseEntries, parseEntryBatch} from '../core/allowlist.js';
-import {InputError, untrusted} from '../core/errors.js';
+import {InputError, maskSecrets, untrusted} from '../core/errors.js';
 import {findKey} from '../core/keys.js';
 import {BlockedRecord} from '../core/model.js';
 import {parseExpiry} from '../core/time.js';
@@ -42,7 +42,7 @@ export default class Authorize extends KeywardCommand {
       ? await this.fromBlocked(argv as string[], flags.all, flags.key)
       : await readEntryInputs({args: argv as string[], file: flags.file, progress: true});
     const entries = parseEntryBatch(inputs, {normalize: flags.normalize, force: flags.force});
-    const defaultLabel = flags.label ?? null;
+    const defaultLabel = flags.label === undefined ? null : maskSecrets(flags.label);
     for (let i = 0; i < entries.count; i++) {
       entries.labels[i] ??= defaultLabel;
       entries.expiresAt[i] = expiresAt;

@@ -1,6 +1,7 @@
+import {realpath} from 'node:fs/promises';
 import path from 'node:path';
 import {Flags} from '@oclif/core';
-import {InputError, maskSecrets, show, untrusted} from '../core/errors.js';
+import {InputError, KeywardError, maskSecrets, show, untrusted} from '../core/errors.js';
 import {StoreData} from '../core/model.js';
 import {
   aggregateRows,
@@ -18,7 +19,7 @@ import {
   renderExport,
 } from '../core/export.js';
 import {KeywardCommand, write} from '../cli/base.js';
-import {writeFileAtomic} from '../store/atomic.js';
+import {writeOutputFile} from '../store/atomic.js';
 
 export default class Export extends KeywardCommand {
   static summary = 'Write the effective allowlist in a format a gateway loads (nginx, HAProxy, nftables, ipset, CrowdSec) or as plain, CSV or JSON.';
@@ -101,12 +102,18 @@ Formats: plain (one entry a line), csv, json (the fields of \`list --json\`), ng
 
     if (toFile) {
       const file = path.resolve(flags.output!);
-      if (file === this.storeFile) throw new InputError(`--output ${show(flags.output!)} is the store itself; nothing was written`, 'write the export to another file');
+      const real = async (p: string) => realpath(p).catch(() => p);
+      if ((await real(file)) === (await real(this.storeFile))) {
+        throw new InputError(`--output ${show(flags.output!)} is the store itself; nothing was written`, 'write the export to another file');
+      }
       try {
-        await writeFileAtomic(file, text, 0o644);
+        await writeOutputFile(file, text, 0o644);
       } catch (error) {
         const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-        throw new InputError(`cannot write --output ${show(flags.output!)} (${reason}); nothing was written`, 'check that the folder exists and is writable');
+        const message = `cannot write --output ${show(flags.output!)} (${reason}); nothing was written`;
+        // A path that cannot be a file is the operator's to fix (2); a full disk or an I/O error is not (3).
+        if (['ENOENT', 'ENOTDIR', 'EISDIR', 'EACCES', 'EPERM', 'EROFS'].includes(reason)) throw new InputError(message, 'check that the folder exists and is writable');
+        throw new KeywardError('store', message, 'check free space on that file system');
       }
     } else {
       await write(process.stdout, text);

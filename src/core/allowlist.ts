@@ -3,7 +3,7 @@
  * reporting those already covered, removing exact entries, and the import
  * line format `ENTRY [# label]`.
  */
-import {InputError, SafetyError} from './errors.js';
+import {InputError, maskSecrets, SafetyError} from './errors.js';
 import {decide, isLive, Policy} from './decision.js';
 import {BlockedRecord, EntryRecord, EntrySource, StoreData} from './model.js';
 import {Family} from './address.js';
@@ -33,7 +33,8 @@ export interface EntryInput {
 export function splitEntryLine(line: string): {text: string; label: string | null} | null {
   const hash = line.indexOf('#');
   const text = (hash >= 0 ? line.slice(0, hash) : line).trim();
-  const label = hash >= 0 ? line.slice(hash + 1).trim() || null : null;
+  // A secret pasted into a label is kept by its hint only: labels are stored, listed and exported.
+  const label = hash >= 0 ? maskSecrets(line.slice(hash + 1).trim()) || null : null;
   if (text.length === 0) return null;
   return {text, label};
 }

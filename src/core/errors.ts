@@ -71,17 +71,28 @@ function escape(text: string): string {
  * repeats a long or invisible part of the input in full.
  */
 export function excerpt(fragment: string): string {
-  const cut = fragment.length > EXCERPT_LIMIT ? fragment.slice(0, EXCERPT_LIMIT) : fragment;
-  return escape(cut) + (fragment.length > EXCERPT_LIMIT ? '…' : '');
+  // Masked before it is cut: the first 16 digits of a secret are too much of it.
+  const masked = maskSecrets(fragment);
+  const cut = masked.length > EXCERPT_LIMIT ? masked.slice(0, EXCERPT_LIMIT) : masked;
+  return escape(cut) + (masked.length > EXCERPT_LIMIT ? '…' : '');
 }
 
 /**
- * A run of 40 or more hex digits, in any case: the shape of a key secret
+ * A run of 32 or more hex digits, in any case: the shape of a key secret
  * (with whatever surrounds it: spaces, quotes, a comma, `Bearer `), wherever
- * it stands in an input. Longer runs are masked too: a secret with a stray
- * hex digit typed next to it is still a secret.
+ * it stands in an input. Longer runs are masked (a stray hex digit typed
+ * next to a secret) and shorter ones down to 32 (a secret with a few digits
+ * lost in a paste is still most of one); no address or name has such a run.
  */
-const SECRET_RUN = /(?<![0-9a-f])[0-9a-f]{40,}(?![0-9a-f])/gi;
+const SECRET_RUN = /(?<![0-9a-f])[0-9a-f]{32,}(?![0-9a-f])/gi;
+
+/** Whether `text` holds a secret-shaped run (see SECRET_RUN). */
+export function holdsSecret(text: string): boolean {
+  SECRET_RUN.lastIndex = 0;
+  const found = SECRET_RUN.test(text);
+  SECRET_RUN.lastIndex = 0;
+  return found;
+}
 
 /** Every secret-shaped run in `text` replaced by its hint (a1b2…9f0e), in lower case as `keys list` shows hints. */
 export function maskSecrets(text: string): string {

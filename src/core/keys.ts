@@ -1,16 +1,22 @@
 /** Keys: finding one by name or secret, naming rules, and key records. */
-import {InputError, show} from './errors.js';
+import {holdsSecret, InputError, show} from './errors.js';
 import {Channel, KeyRecord} from './model.js';
 import {hashSecret, hintOf, looksLikeSecret, secretMatches} from './secret.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** Whether `name` has the grammar of a key name (a store's names are held to it on load). */
+export function isKeyName(name: string): boolean {
+  return NAME.test(name);
+}
 
 /** Checks a new key's name: 1–64 of A–Z a–z 0–9 . _ -, not shaped like a secret. */
 export function checkKeyName(name: string): void {
   if (!NAME.test(name)) {
     throw new InputError(`${show(name)} is not a key name: use 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit`);
   }
-  if (looksLikeSecret(name)) throw new InputError(`${show(name)} looks like a key secret and cannot be a name`);
+  // In any case and anywhere in the name: a name is printed everywhere, a secret nowhere.
+  if (holdsSecret(name)) throw new InputError(`${show(name)} looks like a key secret and cannot be a name`);
 }
 
 /**

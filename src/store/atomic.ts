@@ -83,3 +83,35 @@ export async function writeFileAtomic(
   }
   return identity;
 }
+
+/**
+ * Writes an output file the operator named (`export --output`): a regular
+ * file, or a new one, is replaced atomically where its links lead (the links
+ * stay links); anything else that is there (a terminal, `/dev/stdout`, a
+ * FIFO, a device) is written into, as a shell's `> FILE` would, and never
+ * replaced: renaming over `/dev/full` as root would put a file in its place.
+ * Returns the file that was written. Errors are rethrown for the caller to name.
+ */
+export async function writeOutputFile(file: string, content: string, mode = 0o644): Promise<string> {
+  const stat = await fs.stat(file).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return null;
+    throw error;
+  });
+  if (stat === null) {
+    await writeFileAtomic(file, content, mode);
+    return file;
+  }
+  if (stat.isDirectory()) throw Object.assign(new Error(`${file} is a folder`), {code: 'EISDIR'});
+  if (!stat.isFile()) {
+    const handle = await fs.open(file, 'w');
+    try {
+      await handle.writeFile(content);
+    } finally {
+      await handle.close();
+    }
+    return file;
+  }
+  const target = await fs.realpath(file);
+  await writeFileAtomic(target, content, mode);
+  return target;
+}

@@ -22,6 +22,7 @@ import {
 } from '../core/model.js';
 import {entryWordsOf, listOrder, sameEntry} from '../core/entry-order.js';
 import {isCanonicalEntry} from '../core/prefix.js';
+import {isKeyName} from '../core/keys.js';
 
 /** A document that is not a keyward store of a version this build reads. */
 export class ShapeError extends Error {}
@@ -154,12 +155,19 @@ function isCanonicalQuietly(text: string): boolean {
   }
 }
 
+/** A key name is printed by every command: one a hand edit filled with control characters is refused on load. */
+function keyName(value: unknown, path: string): string {
+  const name = string(value, path);
+  if (!isKeyName(name)) fail(path, `is not a key name (1 to 64 letters, digits, ".", "_" or "-"): ${show(name)}`);
+  return name;
+}
+
 function keyRecord(value: unknown, path: string): KeyRecord {
   const o = object(value, path);
   const hash = string(o.hash, `${path}.hash`);
   if (!/^[0-9a-f]{64}$/.test(hash)) fail(`${path}.hash`, 'is not a sha256 hash');
   return {
-    name: string(o.name, `${path}.name`),
+    name: keyName(o.name, `${path}.name`),
     type: oneOf(o.type, CHANNELS, `${path}.type`),
     hash,
     hint: string(o.hint, `${path}.hint`),

@@ -6,6 +6,8 @@
  * path, and an extra argument is the command's own usage error.
  */
 import {spawnSync} from 'node:child_process';
+import {lstatSync, readFileSync, statSync, symlinkSync, writeFileSync} from 'node:fs';
+import path from 'node:path';
 
 import {expect} from 'chai';
 
@@ -251,5 +253,102 @@ describe('issue 11: input and output you can trust', function () {
         expect(run.stdout).to.equal('');
       }
     });
+  });
+});
+
+describe('issue 11: what an outside tester found after the first fix', function () {
+  this.timeout(120_000);
+
+  function keyed(): {ws: Workspace; secret: string} {
+    const ws = Workspace.create();
+    const created = ok(ws.run(['keys', 'create', 'k', '--type', 'api'], {now: NOW}));
+    return {ws, secret: created.stdout.trim()};
+  }
+
+  it('a name holding a secret-shaped run, in any case, is refused: it would be printed and stored', () => {
+    const {ws, secret} = keyed();
+    for (const name of [secret.toUpperCase(), `k-${secret}`, `${secret.slice(0, 36)}`]) {
+      const run = ws.run(['keys', 'create', name, '--type', 'api'], {now: NOW});
+      expect(run.code, name).to.equal(2);
+      expectNoSecret(run, secret.slice(0, 32), name);
+    }
+    expect(ws.storeBytes()!.toString('utf8').toLowerCase()).not.to.contain(secret.slice(0, 32));
+  });
+
+  it('oclif\'s help and flag-option errors, address reasons and near-secrets never show a long part of the secret', () => {
+    const {ws, secret} = keyed();
+    const runs: string[][] = [
+      ['help', secret], [secret, '--help'], ['keys', secret, '--help'], ['autocomplete', secret],
+      ['check', 'k', `${secret}:443`], ['check', 'k', `::ffff:${secret}`], ['check', 'k', `fe80::1%${secret}`],
+      ['check', secret.slice(1), '192.0.2.1'], ['check', secret.slice(0, 35), '192.0.2.1'],
+    ];
+    for (const args of runs) {
+      const run = ws.run(args, {now: NOW});
+      expect(run.code, args.join(' ')).to.equal(2);
+      // 16 digits is what an excerpt used to quote: no run of them may appear.
+      for (const piece of [secret.slice(0, 16), secret.slice(1, 17), secret.slice(24)]) expectNoSecret(run, piece, args.join(' '));
+    }
+  });
+
+  it('a secret in a label is stored and exported by its hint only', () => {
+    const {ws, secret} = keyed();
+    ok(ws.run(['authorize', '192.0.2.1', '--label', `token ${secret}`], {now: NOW}));
+    const file = ws.file('list.txt', `192.0.2.2 # ${secret.toUpperCase()}\n`);
+    ok(ws.run(['authorize', '--file', file], {now: NOW}));
+    expect(ws.storeBytes()!.toString('utf8').toLowerCase()).not.to.contain(secret.slice(0, 32));
+    for (const format of ['csv', 'json', 'nginx']) expectNoSecret(ok(ws.run(['export', '--format', format], {now: NOW})), secret.slice(0, 32), format);
+    expect(ok(ws.run(['list', '--json'], {now: NOW})).json<any[]>().map((r) => r.label)).to.deep.equal([`token ${hintOf(secret)}`, hintOf(secret)]);
+  });
+
+  it('keys rotate with stdout closed or /dev/null is exit 3 and the old secret keeps working; a broken stderr stops nothing', () => {
+    const {ws, secret} = keyed();
+    for (const redirect of ['>&-', '> /dev/null']) {
+      const run = shell(ws, `"$1" "$2" keys rotate k --yes ${redirect}`);
+      expect(run.code, redirect).to.equal(3);
+      expect(run.stderr, redirect).to.contain('would be lost');
+      expect(ok(ws.run(['check', secret, '192.0.2.1'], {now: NOW})).code, redirect).to.equal(0);
+    }
+    const rotated = shell(ws, '"$1" "$2" keys rotate k --yes > new.txt 2> /dev/full; echo "exit $?" >&2');
+    expect(rotated.stderr).to.contain('exit 0');
+    const fresh = readFileSync(path.join(ws.dir, 'new.txt'), 'utf8').trim();
+    expect(ok(ws.run(['check', fresh, '192.0.2.1'], {now: NOW})).code, 'the new secret is the key\'s').to.equal(0);
+    expect(ws.run(['check', secret, '192.0.2.1'], {now: NOW}).code, 'the old one is dead').to.equal(2);
+  });
+
+  it('output that cannot be written is exit 3 with a message, never exit 1 ("denied") and a stack trace, on every path', () => {
+    const {ws} = keyed();
+    for (const env of [{}, {KEYWARD_NO_FAST_PATH: '1'}]) {
+      const run = shell(ws, '"$1" "$2" check k 192.0.2.1 > /dev/full', env);
+      expect(run.code, JSON.stringify(env)).to.equal(3);
+      expect(run.stderr).to.contain('cannot write the output (ENOSPC)').and.not.contain('    at ');
+    }
+    const list = shell(ws, '"$1" "$2" list > /dev/full');
+    expect(list.code).to.equal(3);
+    // Through a link of the workspace's own: were the device replaced, only the link would be.
+    symlinkSync('/dev/full', path.join(ws.dir, 'full'));
+    ok(ws.run(['authorize', '192.0.2.1'], {now: NOW}));
+    const exported = shell(ws, '"$1" "$2" export --output full');
+    expect(exported.code, exported.stderr).to.equal(3);
+    expect(lstatSync(path.join(ws.dir, 'full')).isSymbolicLink(), 'a device named by --output is written into, never replaced').to.equal(true);
+    expect(statSync('/dev/full').isCharacterDevice()).to.equal(true);
+  });
+
+  it('control characters typed into oclif\'s own usage errors are escaped', () => {
+    const {ws} = keyed();
+    for (const args of [['list', HOSTILE], ['list', `--${HOSTILE}`], ['export', '--format', HOSTILE], ['help', HOSTILE]]) {
+      const run = ws.run(args, {now: NOW});
+      expect(run.code, args.join(' ')).to.equal(2);
+      expect(run.stderr, args.join(' ')).not.to.match(/[\u0007\u001b]/);
+    }
+  });
+
+  it('a store whose key name holds control characters is refused on load (exit 3), naming the field', () => {
+    const {ws} = keyed();
+    const store = ws.storeJson();
+    store.keys[0].name = HOSTILE;
+    writeFileSync(ws.store, JSON.stringify(store));
+    const run = ws.run(['keys', 'list'], {now: NOW});
+    expect(run.code).to.equal(3);
+    expect(run.stderr).to.contain('keys[0].name').and.not.match(/[\u0007\u001b]/);
   });
 });

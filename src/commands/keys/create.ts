@@ -5,7 +5,7 @@ import {checkKeyName, newKeyRecord} from '../../core/keys.js';
 import {newSecret} from '../../core/secret.js';
 import {KeywardCommand} from '../../cli/base.js';
 import {broadFlag} from '../../cli/flags.js';
-import {deliverSecret, notInEffect} from '../../cli/keys-view.js';
+import {deliverSecret, notInEffect, secretCommitted} from '../../cli/keys-view.js';
 
 export default class KeysCreate extends KeywardCommand {
   static summary = 'Create a key and print its secret, once.';
@@ -29,12 +29,14 @@ export default class KeysCreate extends KeywardCommand {
     const allow = parseEntries((flags.allow ?? []).map((text, i) => ({text, label: null, where: `--allow ${i + 1}`, source: 'manual' as const})), {force: flags.force});
     const secret = newSecret();
     // The secret is printed under the lock, before the commit: a secret that cannot be printed is never a key's.
-    await this.updateStore(async (data) => {
+    const created = await this.updateStore(async (data) => {
       if (data.keys.some((k) => k.name === args.name)) throw new InputError(`a key named ${args.name} exists already`);
       const record = newKeyRecord(args.name, flags.type, secret, this.now);
       addEntries(record.allow, allow.map((prefix) => ({prefix, label: null, source: 'manual', expiresAt: null})), this.now);
       data.keys.push(record);
       await deliverSecret(record, secret, 'created', this.json);
+      return {name: record.name, type: record.type};
     }).catch(notInEffect);
+    await secretCommitted(created, 'created', this.json);
   }
 }

@@ -4,7 +4,7 @@ import {findKey} from '../../core/keys.js';
 import {hashSecret, hintOf, newSecret} from '../../core/secret.js';
 import {KeywardCommand} from '../../cli/base.js';
 import {yesFlag} from '../../cli/flags.js';
-import {deliverSecret, notInEffect} from '../../cli/keys-view.js';
+import {deliverSecret, notInEffect, secretCommitted} from '../../cli/keys-view.js';
 import {confirmOrRefuse} from '../../cli/prompt.js';
 
 export default class KeysRotate extends KeywardCommand {
@@ -22,13 +22,15 @@ export default class KeysRotate extends KeywardCommand {
     await confirmOrRefuse(`Rotate key ${before.name}? Its current secret (${before.hint}) stops working at once.`, flags.yes, '--yes');
     const secret = newSecret();
     // The secret is printed under the lock, before the commit: when it cannot be printed the old one stays.
-    await this.updateStore(async (data) => {
+    const rotated = await this.updateStore(async (data) => {
       const k = findKey(data.keys, before.name);
       if (k.status === 'revoked') throw new InputError(`key ${k.name} is revoked and cannot be rotated`);
       k.hash = hashSecret(secret);
       k.hint = hintOf(secret);
       k.rotatedAt = this.now.toISOString();
       await deliverSecret(k, secret, 'rotated', this.json);
+      return {name: k.name, type: k.type};
     }).catch(notInEffect);
+    await secretCommitted(rotated, 'rotated', this.json);
   }
 }
