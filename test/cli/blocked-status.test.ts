@@ -219,7 +219,8 @@ describe('keyward status', () => {
     expect(status.api).to.deep.equal({state: 'learning', learningSince: day(0), lastNewAddressAt: day(5), activatesAt: day(35), quietDays: 0, lastEventAt: day(5)});
     expect(status.counts).to.deep.include({accountEntries: 2, learnedEntries: 2, keys: 2, activeKeys: 2, blocked: 0, seen: 3});
 
-    ok(ws.run(['learn', '-'], {now: day(36), input: `billing 203.0.113.77 ${day(36)}\n`}));
+    // A known caller's event past the window turns blocking on; the new address after it is blocked.
+    ok(ws.run(['learn', '-'], {now: day(36), input: `billing 192.0.2.1 ${day(36)}\nbilling 203.0.113.77 ${day(36)}\n`}));
     const active = ok(ws.run(['status'], {now: day(36)})).stdout;
     expect(active).to.match(/api\s+active/);
     expect(active).to.contain('203.0.113.77');

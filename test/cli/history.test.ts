@@ -55,8 +55,8 @@ describe('keyward history: a sequence of changes, recorded in order', () => {
     ok(ws.run(['revoke', '10.0.0.0/8', '--dry-run'], {now: day(1)}));
     // 4: revoke.
     ok(ws.run(['revoke', '192.0.2.7'], {now: day(2)}));
-    // 5: one log that learns (day 2) and, 30 days later, sees blocking turn itself on and blocks a caller (day 40).
-    ok(ws.run(['learn', '-'], {now: day(40), input: `billing 198.18.0.9 ${day(2)}\nbilling 203.0.113.9 ${day(40)}\n`}));
+    // 5: one log that learns (day 2) and, 30 days later, sees a known caller turn blocking on and blocks a new one (day 40).
+    ok(ws.run(['learn', '-'], {now: day(40), input: `billing 198.18.0.9 ${day(2)}\nbilling 198.18.0.9 ${day(40)}\nbilling 203.0.113.9 ${day(40)}\n`}));
     // 6, 7: the operator switches blocking.
     ok(ws.run(['activate', '--smtp'], {now: day(41)}));
     ok(ws.run(['deactivate', '--api', '--yes'], {now: day(42)}));

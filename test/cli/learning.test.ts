@@ -77,9 +77,9 @@ describe('keyward learn: the learning timeline', () => {
     expect(ok(ws.run(['status'], {now: day(41)})).stdout).to.contain('blocking waits for traffic');
   });
 
-  it('day 42: an event past the window turns blocking on; one from a new address lands on the blocked list, with the three ways out', () => {
-    const learn = ok(ws.run(['learn', '-', '--json'], {now: day(42), input: `billing 203.0.113.5 ${day(42)}\n`}));
-    expect(learn.json()).to.deep.include({events: 1, learned: [], blocked: [{ip: '203.0.113.5', key: 'billing'}], unknownKeys: 0});
+  it('day 42: a known caller\'s event past the window turns blocking on; one from a new address lands on the blocked list, with the three ways out', () => {
+    const learn = ok(ws.run(['learn', '-', '--json'], {now: day(42), input: `billing 192.0.2.10 ${day(42)}\nbilling 203.0.113.5 ${day(42)}\n`}));
+    expect(learn.json()).to.deep.include({events: 2, learned: [], blocked: [{ip: '203.0.113.5', key: 'billing'}], unknownKeys: 0});
     expect(learn.json().api).to.deep.equal({state: 'active', activatesAt: null});
     expect(learn.stderr).to.contain('203.0.113.5');
     expect(learn.stderr).to.contain('keyward authorize 203.0.113.5');
@@ -180,8 +180,8 @@ describe('keyward learn: input', () => {
 
   it('applies events in time order, not input order: a day-5 line after a day-50 line is learned first', () => {
     const {ws} = workspaceWith({billing: 'api'});
-    // 192.0.2.99 at day 50 is in the network learned at day 5 in the same run: allowed, not blocked.
-    const file = ws.file('late-first.log', `billing 198.51.100.7 ${day(50)}\nbilling 192.0.2.99 ${day(50)}\nbilling 192.0.2.1 ${day(5)}\n`);
+    // 192.0.2.99 at day 50 is in the network learned at day 5 in the same run: a known caller, it turns blocking on; 198.51.100.7 after it is blocked.
+    const file = ws.file('late-first.log', `billing 192.0.2.99 ${day(50)}\nbilling 198.51.100.7 ${day(50)}\nbilling 192.0.2.1 ${day(5)}\n`);
     const learn = ok(ws.run(['learn', file, '--json'], {now: day(50)}));
     expect(learn.json()).to.deep.include({learned: ['192.0.2.0/24'], blocked: [{ip: '198.51.100.7', key: 'billing'}]});
     expect(learn.json().api.state).to.equal('active');

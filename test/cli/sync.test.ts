@@ -217,7 +217,8 @@ describe('keyward sync under blocking, with learned entries', () => {
     ok(ws.run(['keys', 'create', 'billing', '--type', 'api'], {now: NOW}));
     ok(ws.run(['learn', '-'], {now: day(1), input: `billing 192.0.2.10 ${day(1)}\n`}));
     ok(ws.run(['authorize', '198.51.100.0/24'], {now: day(1)}));
-    ok(ws.run(['learn', '-'], {now: day(41), input: `billing 203.0.113.5 ${day(41)}\n`}));
+    // A known caller's event past the window turns blocking on; the new address after it is blocked.
+    ok(ws.run(['learn', '-'], {now: day(41), input: `billing 192.0.2.10 ${day(41)}\nbilling 203.0.113.5 ${day(41)}\n`}));
     expect(ok(ws.run(['blocked', '--json'], {now: day(41)})).json().map((b: any) => b.ip)).to.deep.equal(['203.0.113.5']);
     return ws;
   }
@@ -251,7 +252,7 @@ describe('keyward sync under blocking, with learned entries', () => {
     const dry = exits(ws.run(['sync', file, '--prune-learned', '--dry-run', '--json'], {now: day(42)}), 1).json();
     expect(dry.removed).to.deep.equal(['192.0.2.0/24']);
     expect(dry.keptLearned).to.deep.equal([]);
-    expect(dry.cutOff).to.deep.equal([{ip: '192.0.2.10', key: 'billing', channel: 'api', lastSeen: day(1)}]);
+    expect(dry.cutOff).to.deep.equal([{ip: '192.0.2.10', key: 'billing', channel: 'api', lastSeen: day(41)}]);
 
     const refused = exits(ws.run(['sync', file, '--prune-learned'], {now: day(42)}), 4);
     expect(refused.stdout).to.contain('1 recently seen address(es) would be cut off (listed on stderr)');

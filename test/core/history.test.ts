@@ -248,9 +248,10 @@ describe('history: what a change records', () => {
 
   it('marks a switch of blocking as learning\'s own unless the command sets blocking by hand', () => {
     const data = store();
+    data.account.push(record(7));
     const before = snapshot(data);
-    // Learning turns blocking on by itself when an event is dated past its window.
-    applyEvents(data, logOf('billing', '192.0.2.1', at(31)), at(31));
+    // Learning turns blocking on by itself when a known caller's event (one its key's own list allows) is dated past its window.
+    applyEvents(data, logOf('billing', '10.0.0.7', at(31)), at(31));
     expect(data.blocking.api.state).to.equal('active');
     expect(diffStore(before, data)!.blocking).to.deep.equal([{channel: 'api', from: 'learning', to: 'active', automatic: true}]);
   });

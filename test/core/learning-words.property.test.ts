@@ -16,7 +16,7 @@ import {findKey, newKeyRecord} from '../../src/core/keys.js';
 import {parseEventLine, RawEvent} from '../../src/core/events.js';
 import {InputError, show} from '../../src/core/errors.js';
 import {activatesAt, applyEvents, checkEventTime, EventLog, LearnOutcome} from '../../src/core/learning.js';
-import {parseTime} from '../../src/core/time.js';
+import {parseTime, TIME_FORM} from '../../src/core/time.js';
 import {BlockedRecord, Channel, emptyStore, KeyRecord, SeenRecord, StoreData} from '../../src/core/model.js';
 import {hintOf, looksLikeSecret} from '../../src/core/secret.js';
 import {DAY_MS} from '../../src/core/time.js';
@@ -216,7 +216,7 @@ function referenceParseEventLine(text: string): RawEvent | null {
   }
   const time = (t: string) => {
     const at = parseTime(t);
-    if (at === null) throw new InputError(`${show(t)} is not an ISO 8601 time`);
+    if (at === null) throw new InputError(`${show(t)} is not ${TIME_FORM}`);
     return at.getTime();
   };
   return {key: fields[0], ip: fields[1], at: fields.length === 3 ? time(fields[2]) : Number.NaN};

@@ -99,7 +99,7 @@ describe('reliability: secrets stay secret', function () {
     it('authorize, revoke and keys revoke take --key as a secret', () => {
       expect(run('authorize --key SECRET', ['authorize', '--key', billing, '192.0.2.0/24', '--json']).code).to.equal(0);
       expect(run('list --key SECRET', ['list', '--key', billing, '--json']).json().map((r: {entry: string}) => r.entry)).to.deep.equal(['192.0.2.0/24']);
-      expect(run('revoke --key SECRET', ['revoke', '--key', billing, '192.0.2.0/24', '--yes', '--json']).code).to.equal(0);
+      expect(run('revoke --key SECRET', ['revoke', '--key', billing, '192.0.2.0/24', '--yes', '--force', '--json']).code).to.equal(0);
     });
 
     it('learn reports a key given as a secret by its hint: events, unknown keys, bad lines, strict errors, notifications', () => {
