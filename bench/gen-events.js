@@ -21,7 +21,7 @@ import {prng} from './data.js';
  *   export KEYWARD_STORE=/tmp/keyward-bench/store.json KEYWARD_NOW=2026-03-02T00:00:00Z
  *   node bench/gen-events.js 1000000 > /tmp/keyward-bench/events.log
  *   node bench/gen-events.js --keys | while read -r name type; do
- *     node bin/run.js keys create "$name" --type "$type" > /dev/null 2>&1
+ *     node bin/run.js keys create "$name" --type "$type" > "/tmp/keyward-bench/$name.secret"
  *   done
  *   /usr/bin/time -v node bin/run.js learn /tmp/keyward-bench/events.log
  *
