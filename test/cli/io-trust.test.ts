@@ -103,6 +103,7 @@ describe('issue 11: input and output you can trust', function () {
         expect(full.code, full.stderr).to.equal(3);
         expect(full.stderr).to.contain('could not be printed').and.contain('ENOSPC').and.contain('nothing was changed');
         expect(full.stderr).not.to.match(/\n\s+at /);
+        expect(full.stderr, 'no "rotated" before a commit that did not happen').not.to.contain('rotated;');
       }
       expect(ws.storeBytes(), 'the store is as it was').to.deep.equal(before);
       expect(ok(ws.run(['check', old, '10.0.0.1'], {now: NOW})).stdout).to.contain('allow');
@@ -340,6 +341,16 @@ describe('issue 11: what an outside tester found after the first fix', function 
       expect(run.code, args.join(' ')).to.equal(2);
       expect(run.stderr, args.join(' ')).not.to.match(/[\u0007\u001b]/);
     }
+  });
+
+  it('--notify-command\'s failure is reported with its stderr escaped', () => {
+    const {ws} = keyed();
+    ok(ws.run(['authorize', '192.0.2.0/24'], {now: NOW}));
+    ok(ws.run(['activate', '--api', '--force'], {now: NOW}));
+    const notify = `printf '${HOSTILE.replace(/\u001b/g, '\\033').replace(/\u0007/g, '\\007')}' >&2; exit 1`;
+    const learn = ws.run(['learn', '-', '--notify-command', notify], {now: NOW, input: `k 203.0.113.5 ${NOW}\n`});
+    expect(learn.code, learn.stderr).to.equal(0);
+    expect(learn.stderr).to.contain('exit 1').and.contain('evil').and.not.match(/[\u0007\u001b]/);
   });
 
   it('a store whose key name holds control characters is refused on load (exit 3), naming the field', () => {
