@@ -1,5 +1,4 @@
-import {isLive} from '../core/decision.js';
-import {EntryRecord} from '../core/model.js';
+import {pruneExpired} from '../core/allowlist.js';
 import {KeywardCommand} from '../cli/base.js';
 import {dryRunFlag} from '../cli/flags.js';
 
@@ -13,27 +12,7 @@ export default class Prune extends KeywardCommand {
     const {flags} = await this.parse(Prune);
     this.setup(flags);
     const dryRun = flags['dry-run'];
-    const outcome = await this.updateStore(
-      (data) => {
-        const gone: {entry: string; scope: string; expiresAt: string | null}[] = [];
-        const sweep = (records: EntryRecord[], scope: string) =>
-          records.filter((r) => {
-            if (isLive(r, this.now)) return true;
-            gone.push({entry: r.entry, scope, expiresAt: r.expiresAt});
-            return false;
-          });
-        data.account = sweep(data.account, 'account');
-        const kept: string[] = [];
-        for (const key of data.keys) {
-          // A list of only expired entries refuses every address; an empty list would allow every one.
-          if (key.allow.length > 0 && !key.allow.some((r) => isLive(r, this.now))) kept.push(key.name);
-          else key.allow = sweep(key.allow, key.name);
-        }
-        return {gone, kept};
-      },
-      {dryRun},
-    );
-    const {gone: removed, kept} = outcome;
+    const {removed, keptKeyLists: kept} = await this.updateStore((data) => pruneExpired(data, this.now), {dryRun});
     for (const name of kept) {
       await this.tell(`key ${name}: every entry of its list has expired; kept, so that the key stays refused everywhere (authorize new entries with --key ${name}, or retire it with keyward keys revoke ${name})`, 'warn');
     }

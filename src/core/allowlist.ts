@@ -283,6 +283,36 @@ export function removeEntries(list: EntryRecord[], prefixes: readonly Prefix[]):
   return [...removing];
 }
 
+/** An expired entry `pruneExpired` took out, and the list it was in ("account" or a key's name). */
+export interface PrunedEntry {
+  entry: string;
+  scope: string;
+  expiresAt: string | null;
+}
+
+/**
+ * Takes expired entries out of the account list and every key list, in
+ * place, changing no decision: a key list whose entries have all expired is
+ * kept whole (it refuses every address; emptied, the key would be restricted
+ * by nothing) and named in `keptKeyLists`.
+ */
+export function pruneExpired(data: StoreData, now: Date): {removed: PrunedEntry[]; keptKeyLists: string[]} {
+  const removed: PrunedEntry[] = [];
+  const sweep = (records: EntryRecord[], scope: string) =>
+    records.filter((r) => {
+      if (isLive(r, now)) return true;
+      removed.push({entry: r.entry, scope, expiresAt: r.expiresAt});
+      return false;
+    });
+  data.account = sweep(data.account, 'account');
+  const keptKeyLists: string[] = [];
+  for (const key of data.keys) {
+    if (key.allow.length > 0 && !key.allow.some((r) => isLive(r, now))) keptKeyLists.push(key.name);
+    else key.allow = sweep(key.allow, key.name);
+  }
+  return {removed, keptKeyLists};
+}
+
 /**
  * Refuses (SafetyError, exit 4) a removal that leaves key `key`'s list empty
  * when it had entries: a key without a list is restricted by nothing (SPEC
