@@ -1,9 +1,10 @@
 // keyward's benchmark: generates seeded data in a temporary folder, times each
 // scenario as a whole process several times, prints medians and peak memory.
-// Usage: npm run bench   (RUNS=N to change the repetitions; default 5)
+// Usage: npm run bench   (RUNS=N to change the repetitions; default 5;
+// BASELINE=PATH also times another built checkout, side by side)
 
 import {execFileSync, spawnSync} from 'node:child_process';
-import {closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
@@ -52,10 +53,14 @@ function median(values) {
  * of each per round (at least 11 rounds), so that a slow spell of the machine
  * falls on all of them rather than on one.
  */
-function measureInterleaved(list) {
-  const rounds = Math.max(runs, 11);
+function measureInterleaved(list, rounds = Math.max(runs, 11)) {
   const samples = list.map(() => []);
-  for (let r = 0; r < rounds; r++) list.forEach(([, command, args, options = {}], i) => samples[i].push(once(command, args, options)));
+  for (let r = 0; r < rounds; r++) {
+    list.forEach(([, command, args, options = {}], i) => {
+      options.before?.();
+      samples[i].push(once(command, args, options));
+    });
+  }
   return list.map(([name], i) => {
     const row = {name, seconds: median(samples[i].map((s) => s.seconds)), rss: Math.max(...samples[i].map((s) => s.rss)), code: samples[i][0].code};
     log(`  ${name}: ${row.seconds.toFixed(3)} s, ${row.rss.toFixed(0)} MiB (exit ${row.code}; ${rounds} interleaved rounds)`);
@@ -63,18 +68,12 @@ function measureInterleaved(list) {
   });
 }
 
-function measure(name, command, args, options = {}) {
-  const samples = [];
-  for (let i = 0; i < runs; i++) {
-    options.before?.();
-    samples.push(once(command, args, options));
-  }
-  const row = {name, seconds: median(samples.map((s) => s.seconds)), rss: Math.max(...samples.map((s) => s.rss)), code: samples[0].code};
-  log(`  ${name}: ${row.seconds.toFixed(3)} s, ${row.rss.toFixed(0)} MiB (exit ${row.code})`);
-  return row;
-}
+const kw = (bin, store, ...args) => execFileSync('node', [bin, ...args], {env: {...process.env, KEYWARD_STORE: store}, stdio: ['ignore', 'pipe', 'pipe']});
 
-const kw = (store, ...args) => execFileSync('node', [bin, ...args], {env: {...process.env, KEYWARD_STORE: store}, stdio: ['ignore', 'pipe', 'pipe']});
+// BASELINE=PATH (another built checkout of keyward) runs every scenario also with that
+// build, interleaved with this one, so a change is judged against its parent in the same run.
+const builds = [{label: '', bin}];
+if (process.env.BASELINE) builds.push({label: ' [baseline]', bin: path.join(path.resolve(process.env.BASELINE), 'bin', 'run.js')});
 
 log(`data in ${dir}`);
 const entries = makeEntries(100_000);
@@ -84,61 +83,76 @@ writeFileSync(path.join(dir, 'entries-1m.txt'), `${makeEntries(1_000_000, 7).joi
 writeFileSync(path.join(dir, 'events.log'), execFileSync('node', [path.join(root, 'bench', 'gen-events.js'), '1000000'], {maxBuffer: 1 << 30}));
 const eventKeys = execFileSync('node', [path.join(root, 'bench', 'gen-events.js'), '--keys']).toString().trim().split('\n');
 
-// Stores: 100k entries with blocking active, and 10 entries.
-const big = path.join(dir, 'big.json');
-execFileSync('node', [bin, 'authorize', '--file', path.join(dir, 'entries.txt')], {env: {...process.env, KEYWARD_STORE: big}, stdio: 'ignore'});
-kw(big, 'keys', 'create', 'bench', '--type', 'api');
-kw(big, 'activate', '--api', '--force');
-const small = path.join(dir, 'small.json');
-execFileSync('node', [bin, 'authorize', ...entries.slice(0, 10)], {env: {...process.env, KEYWARD_STORE: small}, stdio: 'ignore'});
-kw(small, 'keys', 'create', 'bench', '--type', 'api');
-const eventsStore = path.join(dir, 'events.json');
-for (const line of eventKeys) {
-  const [name, type] = line.split(/\s+/);
-  kw(eventsStore, 'keys', 'create', name, '--type', type);
+// Each build gets its own stores (its own derived files): 100k entries with blocking active, 10 entries, and the keys of the event log.
+for (const [i, build] of builds.entries()) {
+  const own = path.join(dir, `build${i}`);
+  mkdirSync(own);
+  build.big = path.join(own, 'big.json');
+  execFileSync('node', [build.bin, 'authorize', '--file', path.join(dir, 'entries.txt')], {env: {...process.env, KEYWARD_STORE: build.big}, stdio: 'ignore'});
+  kw(build.bin, build.big, 'keys', 'create', 'bench', '--type', 'api');
+  kw(build.bin, build.big, 'activate', '--api', '--force');
+  build.small = path.join(own, 'small.json');
+  execFileSync('node', [build.bin, 'authorize', ...entries.slice(0, 10)], {env: {...process.env, KEYWARD_STORE: build.small}, stdio: 'ignore'});
+  kw(build.bin, build.small, 'keys', 'create', 'bench', '--type', 'api');
+  build.events = path.join(own, 'events.json');
+  for (const line of eventKeys) {
+    const [name, type] = line.split(/\s+/);
+    kw(build.bin, build.events, 'keys', 'create', name, '--type', type);
+  }
+  build.eventsTemplate = path.join(own, 'events-template.json');
+  copyFileSync(build.events, build.eventsTemplate);
+  build.fresh = path.join(own, 'import.json');
+  build.decisions = path.join(own, 'decisions.ndjson');
 }
-const eventsTemplate = path.join(dir, 'events-template.json');
-copyFileSync(eventsStore, eventsTemplate);
+
+/** One scenario for every build: [name, command, args, options] rows, this build first. */
+const each = (name, make) => builds.map((b) => [`${name}${b.label}`, ...make(b)]);
 
 log(`timing, medians of ${runs} runs each (commands compared with each other: interleaved rounds):`);
 const rows = {};
-[rows.node, rows.version, rows.checkSmall, rows.checkBig] = measureInterleaved([
+const base = {};
+const [node, ...quick] = measureInterleaved([
   ['node -e 0', 'node', ['-e', '0']],
-  ['keyward --version', 'node', [bin, '--version']],
-  ['check KEY ADDRESS, 10 entries', 'node', [bin, 'check', 'bench', '192.0.2.1'], {env: {KEYWARD_STORE: small}}],
-  ['check KEY ADDRESS, 100k entries', 'node', [bin, 'check', 'bench', '192.0.2.1'], {env: {KEYWARD_STORE: big}}],
+  ...each('keyward --version', (b) => ['node', [b.bin, '--version']]),
+  ...each('check KEY ADDRESS, 10 entries', (b) => ['node', [b.bin, 'check', 'bench', '192.0.2.1'], {env: {KEYWARD_STORE: b.small}}]),
+  ...each('check KEY ADDRESS, 100k entries', (b) => ['node', [b.bin, 'check', 'bench', '192.0.2.1'], {env: {KEYWARD_STORE: b.big}}]),
 ]);
-const streamRun = ['check KEY - over 1M probes, --ndjson', 'node', [bin, 'check', 'bench', '-', '--ndjson'], {
-  env: {KEYWARD_STORE: big},
+rows.node = node;
+const n = builds.length;
+[rows.version, rows.checkSmall, rows.checkBig] = [0, 1, 2].map((k) => quick[k * n]);
+if (n > 1) [base.version, base.checkSmall, base.checkBig] = [0, 1, 2].map((k) => quick[k * n + 1]);
+const streamRuns = each('check KEY - over 1M probes, --ndjson', (b) => ['node', [b.bin, 'check', 'bench', '-', '--ndjson'], {
+  env: {KEYWARD_STORE: b.big},
   stdin: path.join(dir, 'probes.txt'),
-  stdout: path.join(dir, 'decisions.ndjson'),
-}];
+  stdout: b.decisions,
+}]);
 const grepcidr = spawnSync('sh', ['-c', 'command -v grepcidr']).status === 0;
-if (grepcidr) {
-  // The ratio is what counts: keyward and grepcidr take turns.
-  [rows.stream, rows.grepcidr] = measureInterleaved([
-    streamRun,
-    ['grepcidr, same probes and ranges', 'grepcidr', ['-f', path.join(dir, 'entries.txt')], {stdin: path.join(dir, 'probes.txt'), stdout: path.join(dir, 'grepcidr.txt')}],
-  ]);
-} else {
-  rows.stream = measure(...streamRun);
-  log('  grepcidr is not installed (apt-get install grepcidr): no ratio for the stream');
-}
+// The ratio is what counts: keyward and grepcidr take turns.
+const streamRows = measureInterleaved([
+  ...streamRuns,
+  ...(grepcidr ? [['grepcidr, same probes and ranges', 'grepcidr', ['-f', path.join(dir, 'entries.txt')], {stdin: path.join(dir, 'probes.txt'), stdout: path.join(dir, 'grepcidr.txt')}]] : []),
+]);
+rows.stream = streamRows[0];
+if (n > 1) base.stream = streamRows[1];
+if (grepcidr) rows.grepcidr = streamRows[n];
+else log('  grepcidr is not installed (apt-get install grepcidr): no ratio for the stream');
 if (rows.grepcidr) {
   // The same question answered twice: every probe keyward allows is one grepcidr matched.
   const count = (file, text) => readFileSync(file, 'latin1').split(text).length - 1;
-  const allowed = count(path.join(dir, 'decisions.ndjson'), '"decision":"allow"');
   const matched = count(path.join(dir, 'grepcidr.txt'), '\n');
-  log(`  decisions: keyward allowed ${allowed}, grepcidr matched ${matched}: ${allowed === matched ? 'they agree' : 'THEY DISAGREE'}`);
+  for (const b of builds) {
+    const allowed = count(b.decisions, '"decision":"allow"');
+    log(`  decisions${b.label}: keyward allowed ${allowed}, grepcidr matched ${matched}: ${allowed === matched ? 'they agree' : 'THEY DISAGREE'}`);
+  }
 }
-const fresh = path.join(dir, 'import.json');
-const clear = () => rmSync(fresh, {force: true});
-rows.import100k = measure('authorize - of 100k entries', 'node', [bin, 'authorize', '-'], {env: {KEYWARD_STORE: fresh}, stdin: path.join(dir, 'entries.txt'), before: clear});
-rows.import1m = measure('authorize - of 1M entries', 'node', [bin, 'authorize', '-', '--normalize'], {env: {KEYWARD_STORE: fresh}, stdin: path.join(dir, 'entries-1m.txt'), before: clear});
-rows.learn = measure('learn of the 1M-event log', 'node', [bin, 'learn', path.join(dir, 'events.log')], {
-  env: {KEYWARD_STORE: eventsStore, KEYWARD_NOW: '2026-03-02T00:00:00Z'},
-  before: () => copyFileSync(eventsTemplate, eventsStore),
-});
+if (n > 1) log(`  outputs of the two builds: ${readFileSync(builds[0].decisions).equals(readFileSync(builds[1].decisions)) ? 'byte for byte the same' : 'DIFFERENT'}`);
+const clear = (b) => () => rmSync(b.fresh, {force: true});
+[rows.import100k, base.import100k] = measureInterleaved(each('authorize - of 100k entries', (b) => ['node', [b.bin, 'authorize', '-'], {env: {KEYWARD_STORE: b.fresh}, stdin: path.join(dir, 'entries.txt'), before: clear(b)}]), runs);
+[rows.import1m, base.import1m] = measureInterleaved(each('authorize - of 1M entries', (b) => ['node', [b.bin, 'authorize', '-', '--normalize'], {env: {KEYWARD_STORE: b.fresh}, stdin: path.join(dir, 'entries-1m.txt'), before: clear(b)}]), runs);
+[rows.learn, base.learn] = measureInterleaved(each('learn of the 1M-event log', (b) => ['node', [b.bin, 'learn', path.join(dir, 'events.log')], {
+  env: {KEYWARD_STORE: b.events, KEYWARD_NOW: '2026-03-02T00:00:00Z'},
+  before: () => copyFileSync(b.eventsTemplate, b.events),
+}]), runs);
 
 const verdict = (ok) => (ok ? 'met' : 'NOT met');
 const summary = [
@@ -151,7 +165,11 @@ const summary = [
   ['keyward --version', `${(rows.version.seconds / rows.node.seconds).toFixed(2)}x node -e 0`, '<= 2.5x', verdict(rows.version.seconds <= 2.5 * rows.node.seconds)],
 ];
 console.log('\n| scenario | median s | peak MiB |\n| --- | --- | --- |');
-for (const r of Object.values(rows)) console.log(`| ${r.name} | ${r.seconds.toFixed(3)} | ${Number.isNaN(r.rss) ? '-' : r.rss.toFixed(0)} |`);
+for (const r of [...Object.values(rows), ...Object.values(base).filter(Boolean)]) console.log(`| ${r.name} | ${r.seconds.toFixed(3)} | ${Number.isNaN(r.rss) ? '-' : r.rss.toFixed(0)} |`);
 console.log('');
 for (const [name, measured, target, result] of summary) console.log(`${name}: ${measured} (target ${target}): ${result}`);
+if (n > 1) {
+  console.log('\nthis build against the baseline, same run:');
+  for (const [name, row] of Object.entries(base)) console.log(`${rows[name].name}: ${rows[name].seconds.toFixed(3)} s, ${rows[name].rss.toFixed(0)} MiB; baseline ${row.seconds.toFixed(3)} s, ${row.rss.toFixed(0)} MiB (${(rows[name].seconds / row.seconds).toFixed(2)}x)`);
+}
 rmSync(dir, {recursive: true, force: true});
