@@ -17,7 +17,7 @@ import {fileURLToPath} from 'node:url';
 import {Config} from '@oclif/core';
 import {expect} from 'chai';
 
-import {parseCheckArgv} from '../../src/cli/check-run.js';
+import {parseCheckArgv} from '../../src/cli/check/run.js';
 import {dataDir} from '../../src/cli/store-path.js';
 import {emptyStore} from '../../src/core/model.js';
 import {encodeIndexCache, identityOf, indexCacheFile} from '../../src/store/index-cache.js';

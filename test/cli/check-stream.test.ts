@@ -16,7 +16,7 @@ import {formatIPv4, formatIPv6} from '../../src/core/address.js';
 import {Decision, decide, EntryIndex, KeyPolicy, Verdict} from '../../src/core/decision.js';
 import {InputError} from '../../src/core/errors.js';
 import {BlockingState, EntryRecord, KeyRecord} from '../../src/core/model.js';
-import {DecisionFormat, writeDecisions} from '../../src/cli/check-stream.js';
+import {DecisionFormat, writeDecisions} from '../../src/cli/check/decisions.js';
 import {eachLine, MAX_LINE_LENGTH} from '../../src/cli/input.js';
 
 const RUNS = Number(process.env.KEYWARD_PROPERTY_RUNS || 200);
