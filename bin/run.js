@@ -35,12 +35,12 @@ if (argv.length === 1 && argv[0] === '--version') {
 }
 
 /**
- * dist/check-fast.cjs: src/cli/check-run.ts and the modules it needs bundled
+ * dist/check-fast.cjs: src/cli/check/run.ts and the modules it needs bundled
  * into one CommonJS file by the build (`npm run bundle`, esbuild), because
- * resolving and loading two dozen small modules cost a third of a check's
+ * resolving and loading two dozen small modules was a large part of a check's
  * start-up, and loading the bundle as an ES module (require() can, since Node
- * 20.19) cost 7 ms more than as CommonJS. The packages it leaves out (chalk,
- * loaded only for colour) are ES modules it require()s.
+ * 20.19) is slower than as CommonJS (docs/performance.md). The packages it
+ * leaves out (chalk, loaded only for colour) are ES modules it require()s.
  */
 function fastPath() {
   try {

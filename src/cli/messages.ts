@@ -27,8 +27,8 @@ const plain: ChalkInstance = new Proxy(plainStyle, {
 
 /**
  * Styles for `stream`: chalk when colour is wanted, else plain text without
- * loading chalk (loading it costs about 15 ms, most of what `check` costs
- * beyond Node's own start).
+ * loading chalk (loading it would be most of what `check` costs beyond
+ * Node's own start).
  */
 export async function palette(stream: NodeJS.WriteStream = process.stdout): Promise<ChalkInstance> {
   return colourWanted(stream) ? paint(stream) : plain;

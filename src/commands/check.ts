@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core';
 import {KeywardCommand} from '../cli/base.js';
-import {runCheck} from '../cli/check-run.js';
+import {runCheck} from '../cli/check/run.js';
 import {argumentsInOrder} from '../cli/input.js';
 
 export default class Check extends KeywardCommand {
@@ -25,7 +25,7 @@ export default class Check extends KeywardCommand {
 
   async run(): Promise<void> {
     const {args, flags, raw} = await this.parse(Check);
-    // The same runner as bin/run.js's fast path (src/cli/check-run.ts), so both print the same.
+    // The same runner as bin/run.js's fast path (src/cli/check/run.ts), so both print the same.
     await runCheck({
       key: args.key,
       // In the order given, repeats included, as the fast path reads them.

@@ -1,12 +1,12 @@
 /**
  * A key's decisions by outcome, for streams: the decision for an address
  * depends only on the innermost entry containing it in the key's list and in
- * the account list, so each such pair is ruled once (by `ruling`, the rules
+ * the account list, so each such pair is ruled once (by `decideOutcome`, the rules
  * decideWords applies) and every later address with the same pair costs one
  * search per list. Callers render each outcome once.
  */
 import {Family} from './address.js';
-import {EntryIndex, KeyPolicy, ruling, Ruling} from './decision.js';
+import {decideOutcome, EntryIndex, KeyPolicy, Outcome} from './decision.js';
 import {FamilyArrays} from './prefix-index.js';
 
 /**
@@ -159,7 +159,7 @@ export class DecisionTable {
   constructor(
     readonly policy: KeyPolicy,
     /** Returns a number from 0 to 2^31 - 2 for the caller to get back. */
-    private readonly prepare: (ruling: Ruling<string>) => number,
+    private readonly prepare: (outcome: Outcome<string>) => number,
   ) {
     this.account = new Locator(policy.account);
     this.own = policy.allow === null ? null : new Locator(policy.allow);
@@ -245,7 +245,7 @@ export class DecisionTable {
 
   private add(own: string[] | null, family: Family, account: number): number {
     this.size++;
-    const prepared = this.prepare(ruling(this.policy, own, () => this.account.texts(family, account, this.policy.nowMs)));
+    const prepared = this.prepare(decideOutcome(this.policy, own, () => this.account.texts(family, account, this.policy.nowMs)));
     if (!(prepared >= 0 && prepared < 0x7fffffff)) throw new RangeError(`prepared number out of range: ${prepared}`);
     return prepared;
   }

@@ -113,12 +113,12 @@ export class Policy {
  */
 export function decideWords(policy: KeyPolicy, ip: string, family: Family, words: Uint32Array): Decision {
   const own = policy.allow === null ? null : policy.allow.matchedTexts(family, words, policy.nowMs);
-  const {decision, reason, matched} = ruling(policy, own, () => policy.account.matchedTexts(family, words, policy.nowMs));
+  const {decision, reason, matched} = decideOutcome(policy, own, () => policy.account.matchedTexts(family, words, policy.nowMs));
   return {key: policy.key.name, ip, decision, reason, matched};
 }
 
 /** A decision without its key and address; `matched` holds whatever the caller names entries by. */
-export interface Ruling<T> {
+export interface Outcome<T> {
   decision: Verdict;
   reason: Reason;
   matched: T[];
@@ -129,7 +129,7 @@ export interface Ruling<T> {
  * contain it, outermost first: `own` in the key's list (null when the key has
  * none) and `account` in the account list (asked only when it matters).
  */
-export function ruling<T>(policy: KeyPolicy, own: T[] | null, account: () => T[]): Ruling<T> {
+export function decideOutcome<T>(policy: KeyPolicy, own: T[] | null, account: () => T[]): Outcome<T> {
   if (policy.key.status === 'revoked') return {decision: 'deny', reason: 'key-revoked', matched: []};
   const matched = own ?? [];
   if (own !== null && own.length === 0) return {decision: 'deny', reason: 'not-in-key-allowlist', matched};

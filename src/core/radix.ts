@@ -37,7 +37,7 @@ function pass(from: Uint32Array, to: Uint32Array, digit: Digit, counts: Uint32Ar
 /**
  * Below this many positions a comparison sort costs less than the counting
  * passes, each of which walks 65,536 counts whatever the number of positions
- * (a check of a 10-entry store spent milliseconds there).
+ * (which showed in the start-up of a check of a 10-entry store).
  */
 const FEW = 1024;
 

@@ -32,8 +32,8 @@ export const CACHE_FORMAT = 2;
 const PREFIX_BYTES = 48;
 
 /**
- * Stores smaller than this get no cache: reading their JSON costs a few
- * milliseconds, and a store in git is better without a file beside it.
+ * Stores smaller than this get no cache: their JSON is quick to read, and a
+ * store in git is better without a file beside it.
  */
 export const MIN_STORE_BYTES = 1 << 20;
 
@@ -41,8 +41,8 @@ export const MIN_STORE_BYTES = 1 << 20;
  * The CRC-32 of the cache's bytes: it catches a file damaged on disk or cut
  * short (the cache is no defence against someone who can write beside the
  * store, and neither would a hash be). node:zlib is loaded only when a cache
- * is read or written: a check of a large store spends about 7 ms on it, where
- * node:crypto's SHA-256 took 12.
+ * is read or written; it loads and sums faster than node:crypto's SHA-256
+ * (docs/performance.md).
  */
 function checksum(bytes: Uint8Array): number {
   const {crc32} = process.getBuiltinModule('node:zlib');

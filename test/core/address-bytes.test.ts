@@ -9,7 +9,7 @@ import fc from 'fast-check';
 
 import {Family, formatIPv4, formatIPv6, scanAddress, scanDecisionAddress} from '../../src/core/address.js';
 import {MAX_IPV6_TEXT, NOT_ACCEPTED, scanAddressBytes, scanIPv4Line, writeIPv4Bytes, writeIPv6Bytes} from '../../src/core/address-bytes.js';
-import {decideWords, EntryIndex, KeyPolicy, Ruling} from '../../src/core/decision.js';
+import {decideWords, EntryIndex, KeyPolicy, Outcome} from '../../src/core/decision.js';
 import {DecisionTable} from '../../src/core/decision-table.js';
 import {AddressError} from '../../src/core/errors.js';
 import {BlockingState, EntryRecord, KeyRecord} from '../../src/core/model.js';
@@ -229,7 +229,7 @@ const probe = fc
 function expectRuledAsDecideWords(
   policy: KeyPolicy,
   table: DecisionTable,
-  rulings: Ruling<string>[],
+  rulings: Outcome<string>[],
   probes: string[],
   also?: (text: string, family: Family, words: Uint32Array, outcome: number) => void,
 ): void {
@@ -271,7 +271,7 @@ describe('core/decision-table', function () {
         fc.array(probe, {minLength: 1, maxLength: 40}),
         (account, own, state, status, probes) => {
           const policy = policyOf(account, own, state, status);
-          const rulings: Ruling<string>[] = [];
+          const rulings: Outcome<string>[] = [];
           const table = new DecisionTable(policy, (ruling) => rulings.push(ruling) - 1);
           expectRuledAsDecideWords(policy, table, rulings, probes);
           expect(table.size).to.equal(rulings.length);
@@ -299,9 +299,9 @@ describe('core/decision-table', function () {
             else if (words[0] === 0 && words[1] === 0 && words[2] === 0xffff) values.push(words[3]);
           }
           values.push(...values);
-          const oneRulings: Ruling<string>[] = [];
+          const oneRulings: Outcome<string>[] = [];
           const one = new DecisionTable(policy, (ruling) => oneRulings.push(ruling) - 1);
-          const manyRulings: Ruling<string>[] = [];
+          const manyRulings: Outcome<string>[] = [];
           const many = new DecisionTable(policy, (ruling) => manyRulings.push(ruling) - 1);
           const batch = new Uint32Array(size);
           const out = new Int32Array(size);
@@ -329,7 +329,7 @@ describe('core/decision-table', function () {
         fc.array(probe, {minLength: 1, maxLength: 40}),
         (account, withList, state, probes) => {
           const policy = policyOf(account, withList ? [record('10.0.0.0/8', null)] : null, state, 'active');
-          const rulings: Ruling<string>[] = [];
+          const rulings: Outcome<string>[] = [];
           const table = new DecisionTable(policy, (ruling) => rulings.push(ruling) - 1);
           expect(table.ruleIPv4Entries()).to.equal(!withList);
           const ruled = rulings.length;

@@ -1,6 +1,6 @@
 /**
  * `check KEY -` reads a stdin that is a file or a pipe straight from its
- * descriptor (src/cli/check-stream.ts readDescriptor); a socket, which is
+ * descriptor (src/cli/check/lines.ts, LineReader.readDescriptor); a socket, which is
  * what the harness's `input` gives, goes the stream way. Both ways must
  * print the same bytes and exit the same: here stdin is a file (also one
  * partly read already), a shell pipe, a pipe left non-blocking by its
@@ -12,7 +12,7 @@ import {expect} from 'chai';
 import {spawnSync} from 'node:child_process';
 import {closeSync, openSync} from 'node:fs';
 
-import {BIN, environment, NOW, Workspace} from './harness.js';
+import {BIN, environment, NOW, Workspace} from '../harness.js';
 
 /** A deterministic mix of every kind of line, over several reads of the descriptor (which reads 256 KiB at a time). */
 function mixedInput(lines: number): string {

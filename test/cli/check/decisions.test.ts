@@ -1,5 +1,5 @@
 /**
- * The decision writer (src/cli/check-stream.ts) against the plain path it
+ * The decision writer (src/cli/check/decisions.ts) against the plain path it
  * replaces: lines read by eachLine, each decided by decide() and rendered by
  * JSON.stringify or the human line. Randomized inputs (valid and refused
  * lines, IPv4, IPv6 in any style, 4-in-6, comments, blanks, CRLF, BOM,
@@ -12,12 +12,12 @@ import {Chalk, type ChalkInstance} from 'chalk';
 import fc from 'fast-check';
 import {Readable, Writable} from 'node:stream';
 
-import {formatIPv4, formatIPv6} from '../../src/core/address.js';
-import {Decision, decide, EntryIndex, KeyPolicy, Verdict} from '../../src/core/decision.js';
-import {InputError} from '../../src/core/errors.js';
-import {BlockingState, EntryRecord, KeyRecord} from '../../src/core/model.js';
-import {DecisionFormat, writeDecisions} from '../../src/cli/check-stream.js';
-import {eachLine, MAX_LINE_LENGTH} from '../../src/cli/input.js';
+import {formatIPv4, formatIPv6} from '../../../src/core/address.js';
+import {Decision, decide, EntryIndex, KeyPolicy, Verdict} from '../../../src/core/decision.js';
+import {InputError} from '../../../src/core/errors.js';
+import {BlockingState, EntryRecord, KeyRecord} from '../../../src/core/model.js';
+import {DecisionFormat, writeDecisions} from '../../../src/cli/check/decisions.js';
+import {eachLine, MAX_LINE_LENGTH} from '../../../src/cli/input.js';
 
 const RUNS = Number(process.env.KEYWARD_PROPERTY_RUNS || 200);
 const NOW = Date.parse('2025-06-01T00:00:00.000Z');

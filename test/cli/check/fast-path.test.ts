@@ -1,6 +1,6 @@
 /**
- * `check`'s fast path (bin/run.js → dist/cli/check-run.js, without oclif)
- * against the oclif command (KEYWARD_NO_FAST_PATH=1): the same stdout,
+ * `check`'s fast path (bin/run.js → dist/check-fast.cjs, the bundle of
+ * src/cli/check/run.ts, without oclif) against the oclif command (KEYWARD_NO_FAST_PATH=1): the same stdout,
  * stderr and exit code over a matrix of command lines, stores, clocks and
  * colour settings; command lines it is not sure of go to oclif; the default
  * store is the one oclif's data directory gives; and the index cache beside
@@ -17,13 +17,13 @@ import {fileURLToPath} from 'node:url';
 import {Config} from '@oclif/core';
 import {expect} from 'chai';
 
-import {parseCheckArgv} from '../../src/cli/check-run.js';
-import {dataDir} from '../../src/cli/store-path.js';
-import {emptyStore} from '../../src/core/model.js';
-import {encodeIndexCache, identityOf, indexCacheFile} from '../../src/store/index-cache.js';
-import {daysAfter, NOW, RunOptions, RunResult, Workspace} from './harness.js';
+import {parseCheckArgv} from '../../../src/cli/check/run.js';
+import {dataDir} from '../../../src/cli/store-path.js';
+import {emptyStore} from '../../../src/core/model.js';
+import {encodeIndexCache, identityOf, indexCacheFile} from '../../../src/store/index-cache.js';
+import {daysAfter, NOW, RunOptions, RunResult, Workspace} from '../harness.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
 /** Records, at exit, which heavy modules the process loaded (into the file $KEYWARD_TEST_MARK). */
 const PRELOAD = `

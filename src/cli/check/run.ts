@@ -8,14 +8,14 @@
  */
 import {fstatSync} from 'node:fs';
 import type {Readable} from 'node:stream';
-import {Policy, Verdict} from '../core/decision.js';
-import {InputError} from '../core/errors.js';
-import {readIndexCache} from '../store/index-cache.js';
-import {DescriptorInput, writeDecisions} from './check-stream.js';
-import {now} from './clock.js';
-import {EXIT} from './exit-codes.js';
-import {palette, reportFailure, tell} from './messages.js';
-import {dataDir, storeFileOf} from './store-path.js';
+import {Policy, Verdict} from '../../core/decision.js';
+import {InputError} from '../../core/errors.js';
+import {readIndexCache} from '../../store/index-cache.js';
+import {now} from '../clock.js';
+import {EXIT} from '../exit-codes.js';
+import {palette, reportFailure, tell} from '../messages.js';
+import {dataDir, storeFileOf} from '../store-path.js';
+import {DescriptorInput, writeDecisions} from './decisions.js';
 
 export interface CheckRequest {
   /** KEY: a key's name or secret. */
@@ -48,7 +48,7 @@ export async function runCheck(request: CheckRequest): Promise<void> {
   // The index cache beside a large store, when it is the store's; else the store itself.
   const cached = readIndexCache(storeFile, at);
   // The JSON reader (and the schema) is loaded only when it is needed.
-  const policy = cached ? new Policy(cached.data, at, cached.account) : new Policy(await (await import('../store/read.js')).readStore(storeFile), at);
+  const policy = cached ? new Policy(cached.data, at, cached.account) : new Policy(await (await import('../../store/read.js')).readStore(storeFile), at);
   const wanted: Verdict = request.expect ?? 'allow';
   const {count, misses} = await writeDecisions({
     policy: policy.forKey(policy.findKey(request.key)),

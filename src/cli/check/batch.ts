@@ -1,0 +1,165 @@
+/**
+ * Plain addresses scanned from a stream, decided a batch at a time: all
+ * their lookups first (core/decision-table.ts), then all their writing from
+ * the outcome records, so that each loop keeps to its own memory (the index,
+ * then the output).
+ */
+import {MAX_IPV6_TEXT, writeIPv6Bytes} from '../../core/address-bytes.js';
+import {KeyPolicy} from '../../core/decision.js';
+import {DecisionTable} from '../../core/decision-table.js';
+import {copyInWords, NO_TEXT, OutcomeRecords, SLACK} from './outcomes.js';
+import {OutputBlocks} from './output.js';
+
+/** Plain addresses are decided this many at a time. */
+export const BATCH_SIZE = 1024;
+
+/**
+ * After this many decisions, a stream that has met a new outcome at least
+ * once in SPREAD_RATIO decisions has every IPv4 outcome rendered at once.
+ */
+const SPREAD_AFTER = 16384;
+const SPREAD_RATIO = 8;
+
+const LF = 10;
+
+/** How many decisions were written, and how many differed from the decision wanted. */
+export interface DecisionTally {
+  count: number;
+  misses: number;
+}
+
+export class AddressBatch {
+  /** Filled by the line scanner: each address's family as scanned (4 or 6), where it is in its chunk, its words (4 each). */
+  readonly families = new Uint8Array(BATCH_SIZE);
+  readonly starts = new Int32Array(BATCH_SIZE);
+  readonly ends = new Int32Array(BATCH_SIZE);
+  readonly words = new Uint32Array(4 * BATCH_SIZE);
+  /** Where each address's outcome record starts. */
+  private readonly records = new Int32Array(BATCH_SIZE);
+  /** The IPv4 addresses of the batch (4-in-6 unmapped), where each is in the batch, and their records. */
+  private readonly ipv4 = new Uint32Array(BATCH_SIZE);
+  private readonly ipv4At = new Int32Array(BATCH_SIZE);
+  private readonly ipv4Records = new Int32Array(BATCH_SIZE);
+  private readonly scratch = new Uint32Array(4);
+  /** Built at the first streamed line: arguments are decided by decide(), and building it costs a single check more than the decision. */
+  private tableOrNull: DecisionTable | null = null;
+  /** Whether every IPv4 outcome has been rendered at once (see decide). */
+  private everyIPv4Outcome = false;
+  /** Kept so that the reads of the records are not optimized away. */
+  recordsRead = 0;
+
+  constructor(
+    private readonly policy: KeyPolicy,
+    private readonly outcomes: OutcomeRecords,
+    private readonly output: OutputBlocks,
+    private readonly tally: DecisionTally,
+    /** Under `json` with more than one decision: each decision is preceded by `[` or `,` and a newline. */
+    private readonly jsonArray: boolean,
+  ) {}
+
+  private get table(): DecisionTable {
+    this.tableOrNull ??= new DecisionTable(this.policy, (outcome) => this.outcomes.add(outcome));
+    return this.tableOrNull;
+  }
+
+  /** Decides and writes the one address scanned from chunk[start, end) into `words`. */
+  decideOne(chunk: Buffer, start: number, end: number, family: 4 | 6, words: Uint32Array): void {
+    this.families[0] = family;
+    this.starts[0] = start;
+    this.ends[0] = end;
+    this.words.set(words);
+    this.decide(chunk, 1);
+  }
+
+  /** Decides and writes the first n addresses of the batch, scanned from `chunk`. */
+  decide(chunk: Buffer, n: number): void {
+    const table = this.table;
+    if (this.tally.count >= SPREAD_AFTER && !this.everyIPv4Outcome && table.size * SPREAD_RATIO >= this.tally.count) {
+      // A stream spread over the list: render every IPv4 outcome now, in one loop (see ruleIPv4Entries).
+      this.everyIPv4Outcome = true;
+      table.ruleIPv4Entries();
+    }
+    const families = this.families;
+    const batchWords = this.words;
+    const records = this.records;
+    const words = this.scratch;
+    const v4 = this.ipv4;
+    const v4At = this.ipv4At;
+    let m = 0;
+    for (let i = 0; i < n; i++) {
+      const w = 4 * i;
+      if (families[i] === 4) {
+        v4[m] = batchWords[w];
+        v4At[m++] = i;
+      } else if (batchWords[w] === 0 && batchWords[w + 1] === 0 && batchWords[w + 2] === 0xffff) {
+        // 4-in-6 is decided as its IPv4 address and reported in the canonical mapped form.
+        v4[m] = batchWords[w + 3];
+        v4At[m++] = i;
+      } else {
+        words[0] = batchWords[w];
+        words[1] = batchWords[w + 1];
+        words[2] = batchWords[w + 2];
+        words[3] = batchWords[w + 3];
+        records[i] = table.lookup(6, words);
+      }
+    }
+    const v4Records = this.ipv4Records;
+    table.lookupIPv4Many(v4, m, v4Records);
+    for (let j = 0; j < m; j++) records[v4At[j]] = v4Records[j];
+    // The lookups may have added records (and grown their buffer): read the buffer only now.
+    const outcomes = this.outcomes;
+    const recordBytes = outcomes.bytes;
+    const recordView = outcomes.view;
+    // Read each outcome's record once here, where the reads overlap, so that the writing below finds them at hand.
+    let seen = 0;
+    for (let i = 0; i < n; i++) seen |= recordBytes[records[i]];
+    this.recordsRead = seen;
+    const starts = this.starts;
+    const ends = this.ends;
+    const heads = outcomes.heads;
+    const openings = outcomes.openings;
+    const jsonArray = this.jsonArray;
+    const output = this.output;
+    const count = this.tally.count;
+    let out = output.buffer;
+    let view = output.view;
+    let at = output.at;
+    let misses = 0;
+    for (let i = 0; i < n; i++) {
+      // The record: byte 0 the head's number (bits 0-6) and whether it misses `wanted` (bit 7),
+      // byte 1 the opening's number + 1 (0: none), bytes 2-4 the length of the text from byte 5.
+      const record = records[i];
+      const flags = recordBytes[record];
+      const opening = recordBytes[record + 1];
+      const length = recordBytes[record + 2] | (recordBytes[record + 3] << 8) | (recordBytes[record + 4] << 16);
+      const before = heads[flags & 0x7f];
+      const open = opening === 0 ? NO_TEXT : openings[opening - 1];
+      const most = 2 + before.length + MAX_IPV6_TEXT + open.length + length + SLACK;
+      if (at + most > out.length) {
+        output.at = at;
+        output.reserve(most);
+        out = output.buffer;
+        view = output.view;
+        at = output.at;
+      }
+      if (jsonArray) {
+        out[at++] = count + i > 0 ? 44 : 91; // , or [
+        out[at++] = LF;
+      }
+      copyInWords(view, at, before.view, 0, before.length);
+      at += before.length;
+      if (families[i] === 4) {
+        const end = ends[i];
+        for (let c = starts[i]; c < end; c++) out[at++] = chunk[c];
+      } else at = writeIPv6Bytes(batchWords, out, at, 4 * i);
+      copyInWords(view, at, open.view, 0, open.length);
+      at += open.length;
+      copyInWords(view, at, recordView, record + 5, length);
+      at += length;
+      misses += flags >>> 7;
+    }
+    output.at = at;
+    this.tally.count = count + n;
+    this.tally.misses += misses;
+  }
+}
