@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core';
-import {selectHistory} from '../core/history.js';
+import {historyOf} from '../core/history.js';
 import {parseSince} from '../core/time.js';
 import {KeywardCommand} from '../cli/base.js';
 import {renderHistory} from '../cli/views.js';
@@ -20,7 +20,7 @@ export default class History extends KeywardCommand {
   async run() {
     const {flags} = await this.parse(History);
     const since = flags.since === undefined ? undefined : parseSince(flags.since, this.now);
-    const records = selectHistory((await this.readStore()).history ?? [], {since, limit: flags.limit});
+    const records = historyOf(await this.readStore(), {since, limit: flags.limit});
     await this.printHuman(() => renderHistory(records, since));
     return records;
   }

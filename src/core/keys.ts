@@ -56,7 +56,12 @@ export function newKeyRecord(name: string, type: Channel, secret: string, now: D
   };
 }
 
-/** `keys list --json`, and what keys revoke prints: a key without its hash. */
+/** `keys list --json`: every key, without its hash. */
+export function keysJson(data: {keys: readonly KeyRecord[]}) {
+  return data.keys.map(keyJson);
+}
+
+/** A key without its hash (`keys list`, `keys revoke`). */
 export function keyJson(k: KeyRecord) {
   return {
     name: k.name,
@@ -69,18 +74,18 @@ export function keyJson(k: KeyRecord) {
   };
 }
 
-/** Adds a new key to `keys` in place (see newKeyRecord); an InputError when the name is taken. The caller fills its list. */
-export function createKey(keys: KeyRecord[], name: string, type: Channel, secret: string, now: Date): KeyRecord {
+/** Adds a new key to the store in place (see newKeyRecord); an InputError when the name is taken. The caller fills its list. */
+export function createKey(data: {keys: KeyRecord[]}, name: string, type: Channel, secret: string, now: Date): KeyRecord {
   checkKeyName(name);
-  if (keys.some((k) => k.name === name)) throw new InputError(`a key named ${name} exists already`);
+  if (data.keys.some((k) => k.name === name)) throw new InputError(`a key named ${name} exists already`);
   const record = newKeyRecord(name, type, secret, now);
-  keys.push(record);
+  data.keys.push(record);
   return record;
 }
 
 /** The key `keys rotate` would rotate, and the question; an InputError for a revoked key. */
-export function planRotate(keys: readonly KeyRecord[], nameOrSecret: string): {key: KeyRecord; question: {text: string}} {
-  const key = findKey(keys, nameOrSecret);
+export function planRotate(data: {keys: readonly KeyRecord[]}, nameOrSecret: string): {key: KeyRecord; question: {text: string}} {
+  const key = findKey(data.keys, nameOrSecret);
   if (key.status === 'revoked') throw new InputError(`key ${key.name} is revoked and cannot be rotated`, 'create a new key instead');
   return {key, question: {text: `Rotate key ${key.name}? Its current secret (${key.hint}) stops working at once.`}};
 }
@@ -93,8 +98,8 @@ export function rotateKey(key: KeyRecord, secret: string, now: Date): void {
 }
 
 /** The key `keys revoke` would retire, and the question (none when it is already revoked). */
-export function planKeyRevoke(keys: readonly KeyRecord[], nameOrSecret: string): {key: KeyRecord; question: {text: string} | null} {
-  const key = findKey(keys, nameOrSecret);
+export function planKeyRevoke(data: {keys: readonly KeyRecord[]}, nameOrSecret: string): {key: KeyRecord; question: {text: string} | null} {
+  const key = findKey(data.keys, nameOrSecret);
   return {key, question: key.status === 'revoked' ? null : {text: `Revoke key ${key.name}? Every use of it will be denied.`}};
 }
 

@@ -10,29 +10,29 @@ describe('core/keys: key workflows', () => {
   it('creates a key holding only the hash and hint of its secret, and refuses a name taken or shaped like a secret', () => {
     const data = store([]);
     const secret = 'a'.repeat(40);
-    const key = createKey(data.keys, 'billing', 'api', secret, NOW);
+    const key = createKey(data, 'billing', 'api', secret, NOW);
     expect(key).to.include({name: 'billing', type: 'api', hash: hashSecret(secret), hint: hintOf(secret), status: 'active'});
     expect(JSON.stringify(data)).not.to.include(secret);
-    expect(() => createKey(data.keys, 'billing', 'smtp', 'b'.repeat(40), NOW)).to.throw(InputError, 'exists already');
-    expect(() => createKey(data.keys, 'c'.repeat(40), 'api', 'b'.repeat(40), NOW)).to.throw(InputError, 'looks like a key secret');
+    expect(() => createKey(data, 'billing', 'smtp', 'b'.repeat(40), NOW)).to.throw(InputError, 'exists already');
+    expect(() => createKey(data, 'c'.repeat(40), 'api', 'b'.repeat(40), NOW)).to.throw(InputError, 'looks like a key secret');
   });
 
   it('rotating asks, naming the current hint; a revoked key is refused', () => {
     const data = store([], {billing: []});
-    const {key, question} = planRotate(data.keys, secretOf(1));
+    const {key, question} = planRotate(data, secretOf(1));
     expect(question.text).to.equal(`Rotate key billing? Its current secret (${hintOf(secretOf(1))}) stops working at once.`);
     rotateKey(key, 'd'.repeat(40), NOW);
     expect(data.keys[0]).to.include({hash: hashSecret('d'.repeat(40)), rotatedAt: NOW.toISOString()});
     revokeKey(data.keys[0], NOW);
-    expect(() => planRotate(data.keys, 'billing')).to.throw(InputError, 'revoked and cannot be rotated');
+    expect(() => planRotate(data, 'billing')).to.throw(InputError, 'revoked and cannot be rotated');
   });
 
   it('revoking asks once: a revoked key asks nothing and keeps its date', () => {
     const data = store([], {billing: ['192.0.2.0/24']});
-    expect(planKeyRevoke(data.keys, 'billing').question?.text).to.equal('Revoke key billing? Every use of it will be denied.');
+    expect(planKeyRevoke(data, 'billing').question?.text).to.equal('Revoke key billing? Every use of it will be denied.');
     revokeKey(data.keys[0], NOW);
     revokeKey(data.keys[0], new Date(NOW.getTime() + 1000));
-    expect(planKeyRevoke(data.keys, 'billing').question).to.equal(null);
+    expect(planKeyRevoke(data, 'billing').question).to.equal(null);
     expect(keyJson(data.keys[0])).to.deep.equal({
       name: 'billing',
       type: 'api',

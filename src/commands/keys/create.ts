@@ -28,7 +28,7 @@ export default class KeysCreate extends KeywardCommand {
     const secret = newSecret();
     // The secret is printed under the lock, before the commit: a secret that cannot be printed is never a key's.
     const created = await this.updateStore(async (data) => {
-      const record = createKey(data.keys, args.name, flags.type, secret, this.now);
+      const record = createKey(data, args.name, flags.type, secret, this.now);
       addEntries(record.allow, allow.map((prefix) => ({prefix, label: null, source: 'manual', expiresAt: null})), this.now);
       await deliverSecret(record, secret, 'created', this.json);
       return record;

@@ -1,4 +1,4 @@
-import {keyJson} from '../../core/keys.js';
+import {keysJson} from '../../core/keys.js';
 import {KeywardCommand} from '../../cli/base.js';
 import {renderKeys} from '../../cli/views.js';
 
@@ -13,7 +13,7 @@ export default class KeysList extends KeywardCommand {
 
   async run() {
     await this.parse(KeysList);
-    const keys = (await this.readStore()).keys.map(keyJson);
+    const keys = keysJson(await this.readStore());
     await this.printHuman(() => renderKeys(keys));
     return keys;
   }

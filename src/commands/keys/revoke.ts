@@ -13,7 +13,7 @@ export default class KeysRevoke extends KeywardCommand {
   async run() {
     const {args, flags} = await this.parse(KeysRevoke);
     const {plan} = await this.planAndApply({
-      plan: (data) => planKeyRevoke(data.keys, args.name),
+      plan: (data) => planKeyRevoke(data, args.name),
       apply: (_data, p) => revokeKey(p.key, this.now),
       skip: flags.yes,
       skipFlag: '--yes',

@@ -17,7 +17,7 @@ export default class KeysRotate extends KeywardCommand {
     const secret = newSecret();
     // The secret is printed under the lock, before the commit: when it cannot be printed the old one stays.
     const {plan} = await this.planAndApply({
-      plan: (data) => planRotate(data.keys, args.name),
+      plan: (data) => planRotate(data, args.name),
       apply: async (_data, p) => {
         rotateKey(p.key, secret, this.now);
         await deliverSecret(p.key, secret, 'rotated', this.json);
