@@ -1,4 +1,4 @@
-/** Human renderings of results that several commands share. */
+/** Human renderings of the commands' results: tables, plans and summaries (the JSON is the result itself). */
 import {AddResult} from '../core/allowlist.js';
 import {untrusted, visible} from '../core/errors.js';
 import {BlockedRecord, HistoryChanges, HistoryRecord, StoreData} from '../core/model.js';

@@ -53,7 +53,7 @@ Exit codes: 0 nothing to do, or applied; 1 --dry-run and the list differs from t
       },
       same: (confirmed, locked) => sameChanges(confirmed.plan, locked.plan),
       apply: (data, p) => applySync(data, p, this.now),
-      skip: flags.yes && !dryRun,
+      skip: flags.yes,
       skipFlag: '--yes',
       dryRun,
       planFirst: shown,
@@ -75,16 +75,14 @@ Exit codes: 0 nothing to do, or applied; 1 --dry-run and the list differs from t
     await this.tell(await renderCutOff(a.cutOff));
   }
 
-  /** A dry run's plan (exit 1 when it has changes), or nothing to do. */
+  /** Nothing to do, or a dry run's plan (exit 1: the list differs from the file). */
   private async notApplied(a: Assessment, title: string, dryRun: boolean) {
-    if (!hasChanges(a.plan)) {
-      for (const r of a.plan.repeats) await this.tell(`${r.where}: ${r.entry} repeats ${r.first}; counted once`, 'warn');
-      await this.printHuman(async () => `${await renderSyncPlan(a.plan, 0, title)}\nnothing to do: the list already equals the file`);
-      return syncJson(a, false, dryRun);
-    }
+    // A plan without changes cuts nothing off: only its repeats are said.
     await this.warnPlan(a, true);
-    await this.printHuman(async () => `${await renderSyncPlan(a.plan, a.cutOff.length, title)}\ndry run: nothing was written; exit 1 because the list differs from the file`);
-    process.exitCode = EXIT.pending;
+    const pending = hasChanges(a.plan);
+    const outcome = pending ? 'dry run: nothing was written; exit 1 because the list differs from the file' : 'nothing to do: the list already equals the file';
+    await this.printHuman(async () => `${await renderSyncPlan(a.plan, a.cutOff.length, title)}\n${outcome}`);
+    if (pending) process.exitCode = EXIT.pending;
     return syncJson(a, false, dryRun);
   }
 }
