@@ -3,7 +3,7 @@ import {AddResult} from '../core/allowlist.js';
 import {untrusted, visible} from '../core/errors.js';
 import {BlockedRecord, HistoryChanges, HistoryRecord, StoreData} from '../core/model.js';
 import {CutOff} from '../core/impact.js';
-import {keyJson} from '../core/keys.js';
+import {keyJson} from '../core/key-actions.js';
 import {isLive} from '../core/decision.js';
 import {LearnOutcome, learningProgress, LearningProgress, quietDays} from '../core/learning.js';
 import {ListScope, StatusJson} from '../core/reports.js';

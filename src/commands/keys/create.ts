@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core';
-import {addEntries, parseEntries} from '../../core/allowlist.js';
-import {checkKeyName, createKey} from '../../core/keys.js';
+import {parseEntries} from '../../core/allowlist.js';
+import {createKey} from '../../core/key-actions.js';
+import {checkKeyName} from '../../core/keys.js';
 import {newSecret} from '../../core/secret.js';
 import {KeywardCommand} from '../../cli/base.js';
 import {broadFlag} from '../../cli/flags.js';
@@ -28,8 +29,7 @@ export default class KeysCreate extends KeywardCommand {
     const secret = newSecret();
     // The secret is printed under the lock, before the commit: a secret that cannot be printed is never a key's.
     const created = await this.updateStore(async (data) => {
-      const record = createKey(data, args.name, flags.type, secret, this.now);
-      addEntries(record.allow, allow.map((prefix) => ({prefix, label: null, source: 'manual', expiresAt: null})), this.now);
+      const record = createKey(data, {name: args.name, type: flags.type, allow}, secret, this.now);
       await deliverSecret(record, secret, 'created', this.json);
       return record;
     }).catch(notInEffect);

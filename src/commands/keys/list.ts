@@ -1,4 +1,4 @@
-import {keysJson} from '../../core/keys.js';
+import {keysJson} from '../../core/key-actions.js';
 import {KeywardCommand} from '../../cli/base.js';
 import {renderKeys} from '../../cli/views.js';
 

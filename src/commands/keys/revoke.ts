@@ -1,5 +1,5 @@
 import {Args} from '@oclif/core';
-import {keyJson, planKeyRevoke, revokeKey} from '../../core/keys.js';
+import {keyJson, planKeyRevoke, revokeKey} from '../../core/key-actions.js';
 import {KeywardCommand} from '../../cli/base.js';
 import {yesFlag} from '../../cli/flags.js';
 

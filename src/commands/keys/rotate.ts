@@ -1,5 +1,5 @@
 import {Args} from '@oclif/core';
-import {planRotate, rotateKey} from '../../core/keys.js';
+import {planRotate, rotateKey} from '../../core/key-actions.js';
 import {newSecret} from '../../core/secret.js';
 import {KeywardCommand} from '../../cli/base.js';
 import {yesFlag} from '../../cli/flags.js';

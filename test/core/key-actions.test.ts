@@ -1,8 +1,9 @@
-/** Key workflows (core/keys.ts): create, rotate and revoke, and the JSON of a key. */
+/** Key workflows (core/key-actions.ts): create, rotate and revoke, and the JSON of a key. */
 import {expect} from 'chai';
 
 import {InputError} from '../../src/core/errors.js';
-import {createKey, keyJson, planKeyRevoke, planRotate, revokeKey, rotateKey} from '../../src/core/keys.js';
+import {createKey, keyJson, planKeyRevoke, planRotate, revokeKey, rotateKey} from '../../src/core/key-actions.js';
+import {parseEntry} from '../../src/core/prefix.js';
 import {hashSecret, hintOf} from '../../src/core/secret.js';
 import {NOW, secretOf, store} from './workflow-fixtures.js';
 
@@ -10,11 +11,12 @@ describe('core/keys: key workflows', () => {
   it('creates a key holding only the hash and hint of its secret, and refuses a name taken or shaped like a secret', () => {
     const data = store([]);
     const secret = 'a'.repeat(40);
-    const key = createKey(data, 'billing', 'api', secret, NOW);
+    const key = createKey(data, {name: 'billing', type: 'api', allow: [parseEntry('192.0.2.0/24')]}, secret, NOW);
     expect(key).to.include({name: 'billing', type: 'api', hash: hashSecret(secret), hint: hintOf(secret), status: 'active'});
+    expect(key.allow.map((r) => r.entry)).to.deep.equal(['192.0.2.0/24']);
     expect(JSON.stringify(data)).not.to.include(secret);
-    expect(() => createKey(data, 'billing', 'smtp', 'b'.repeat(40), NOW)).to.throw(InputError, 'exists already');
-    expect(() => createKey(data, 'c'.repeat(40), 'api', 'b'.repeat(40), NOW)).to.throw(InputError, 'looks like a key secret');
+    expect(() => createKey(data, {name: 'billing', type: 'smtp', allow: []}, 'b'.repeat(40), NOW)).to.throw(InputError, 'exists already');
+    expect(() => createKey(data, {name: 'c'.repeat(40), type: 'api', allow: []}, 'b'.repeat(40), NOW)).to.throw(InputError, 'looks like a key secret');
   });
 
   it('rotating asks, naming the current hint; a revoked key is refused', () => {
