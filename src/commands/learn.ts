@@ -7,6 +7,7 @@ import {dryRunFlag} from '../cli/flags.js';
 import {argumentsInOrder, readEvents} from '../cli/input.js';
 import {notifyBlocked} from '../cli/notify.js';
 import {learnSummary} from '../cli/views.js';
+
 export default class Learn extends KeywardCommand {
   static summary = 'Apply a log of key uses: learn API callers\' networks, block refused addresses.';
   static description = `Events are lines \`KEY ADDRESS [ISO-8601 TIME]\` (# comments) or NDJSON objects {"key","ip","at"}, from files or - (stdin; read only when - is given), applied in time order; an event without a time happens now (the summary counts them; --strict refuses them), and one dated more than 5 minutes after now is a bad line. While API keys are learning, a caller no account entry covers has its /24 (IPv4) or /64 (IPv6) authorized; API blocking turns itself on only when an event dated at or after the end of the learning window (30 days after learning began or the last new address, whichever is later) is applied: traffic observed for the whole window without a new address. A replayed old log, or a log that stops, never turns it on. While a channel is active, refused addresses go on the blocked list, each reported with the ways out. Bad lines and unknown keys are counted and reported; --strict makes them fatal with nothing written.`;
