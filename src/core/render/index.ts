@@ -13,7 +13,8 @@ import {renderHaproxy, renderNginx} from './proxies.js';
 import {flattenText} from './text.js';
 
 export {crowdsecDuration} from './crowdsec.js';
-export {checkFirewallName, DEFAULT_NAMES, FirewallNames, MAX_SET_NAME} from './firewalls.js';
+export {checkFirewallName, DEFAULT_NAMES, MAX_SET_NAME} from './firewalls.js';
+export type {FirewallNames} from './firewalls.js';
 export {flattenText} from './text.js';
 
 export const EXPORT_FORMATS = ['plain', 'csv', 'json', 'nginx', 'haproxy', 'nftables', 'ipset', 'crowdsec'] as const;
