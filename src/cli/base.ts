@@ -3,18 +3,27 @@
  * output (machine output alone on stdout, messages on stderr) and the single
  * place where errors become messages and exit codes.
  */
+import {realpath} from 'node:fs/promises';
 import os from 'node:os';
-import {Command, Flags} from '@oclif/core';
-import {KeywardError} from '../core/errors.js';
+import path from 'node:path';
+import {Command, Flags, Interfaces} from '@oclif/core';
+import {InputError, KeywardError, SafetyError, show} from '../core/errors.js';
 import {appendHistory, diffStore, snapshot, StoreSnapshot} from '../core/history.js';
 import {HistoryRecord, StoreData} from '../core/model.js';
+import {Question} from '../core/question.js';
+import {writeOutputFile} from '../store/atomic.js';
 import {readStore, readStoreOrEmpty, updateStore} from '../store/store.js';
 import {now} from './clock.js';
 import {maskedOclifError, reportFailure, tell} from './messages.js';
+import {confirmOrRefuse} from './prompt.js';
 import {storeFileOf, storePathGiven} from './store-path.js';
 import {write} from './write.js';
 
 export {write} from './write.js';
+
+// oclif's own bounds of parse's type parameters (not exported by @oclif/core).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Output = {[name: string]: any};
 
 export abstract class KeywardCommand extends Command {
   static baseFlags = {
@@ -25,7 +34,7 @@ export abstract class KeywardCommand extends Command {
     json: Flags.boolean({description: 'print machine output (JSON) on stdout', helpGroup: 'GLOBAL'}),
   };
 
-  /** Set from --json by `setup`; decides where output goes. */
+  /** Set from --json by `init`; decides where output goes. */
   protected json = false;
   protected storeFile = '';
   /** Whether --store or $KEYWARD_STORE named the store: its folder must then exist. */
@@ -33,14 +42,42 @@ export abstract class KeywardCommand extends Command {
   protected now = new Date(0);
   /** Names of the flags given, for history (never their values: `check` and `--key` can be given a secret). */
   private flagsGiven: string[] = [];
+  /** The command line parsed once: by `init` for the shared flags, and handed to `run` as its own command's flags. */
+  private parsing?: Promise<unknown>;
 
-  /** Reads the shared flags. Every command calls it first with its parsed flags. */
-  protected setup(flags: {store?: string; json?: boolean}): void {
-    this.json = Boolean(flags.json);
-    this.storeFile = storeFileOf(flags.store, () => this.config.dataDir);
-    this.storeGiven = storePathGiven(flags.store);
+  /** oclif's parse, done once a run: `init` and `run` get the same result. */
+  protected parse<F extends Output, B extends Output, A extends Output>(options?: Interfaces.Input<F, B, A>, argv?: string[]): Promise<Interfaces.ParserOutput<F, B, A>> {
+    this.parsing ??= super.parse(options, argv);
+    return this.parsing as Promise<Interfaces.ParserOutput<F, B, A>>;
+  }
+
+  /** Reads the shared flags before `run`: the store, the clock, --json, and the flags to record in history. */
+  async init(): Promise<void> {
+    await super.init();
+    const {flags} = await this.parse(this.ctor);
+    const shared = flags as {store?: string; json?: boolean};
+    this.json = Boolean(shared.json);
+    this.storeFile = storeFileOf(shared.store, () => this.config.dataDir);
+    this.storeGiven = storePathGiven(shared.store);
     this.now = now();
-    this.flagsGiven = givenFlags(flags, this.constructor as typeof KeywardCommand);
+    this.flagsGiven = givenFlags(flags, this.ctor as typeof KeywardCommand);
+  }
+
+  /** oclif prints what `run` returns when this is true (Command._run): under --json. */
+  jsonEnabled(): boolean {
+    return this.json;
+  }
+
+  /** The one place machine output is printed: `run`'s result under --json, as indented JSON on stdout. */
+  logJson(json: unknown): void {
+    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+  }
+
+  /** The human rendering of the result on stdout; under --json the result itself is printed instead (logJson). */
+  protected async printHuman(human: () => string | Promise<string>): Promise<void> {
+    if (this.json) return;
+    const text = await human();
+    if (text.length > 0) await write(process.stdout, `${text}\n`);
   }
 
   /** The store, for a command that only reads: a missing store is an error (exit 3), never an empty one. */
@@ -74,20 +111,74 @@ export abstract class KeywardCommand extends Command {
     );
   }
 
+  /**
+   * Plan → confirm → plan again under the lock → apply, for every command
+   * that asks. The plan is made from the store as it is (a prompt must never
+   * hold the lock), presented, and its question asked (a terminal, else the
+   * skip flag, else exit 4: see confirmOrRefuse). Under the lock it is made
+   * again: when it is no longer the plan that was confirmed, nothing is
+   * changed (exit 4). A dry run, or a plan with nothing to apply, stops after
+   * the first plan and returns it without `applied`.
+   */
+  protected async planAndApply<P extends Plan, R>(steps: PlanSteps<P, R>): Promise<{plan: P; applied?: R}> {
+    const ready = (plan: P) => steps.ready?.(plan) ?? true;
+    let confirmed: P | undefined;
+    if (steps.planFirst ?? true) {
+      const first = steps.plan(await (steps.dryRun ? this.readStore() : this.readStoreOrEmpty()));
+      if (steps.dryRun || !ready(first)) return {plan: first};
+      await steps.present?.(first);
+      if (first.question !== null) await confirmOrRefuse(first.question.text, steps.skip, steps.skipFlag, first.question.refusal);
+      confirmed = first;
+    }
+    let locked: P | undefined;
+    const applied = await this.updateStore((data) => {
+      locked = steps.plan(data);
+      const same = steps.same ?? asksNoMore;
+      if (confirmed !== undefined && !steps.skip && !same(confirmed, locked)) {
+        throw new SafetyError('the store changed while the plan was being confirmed; nothing was changed', `run keyward ${this.commandName()} again to see the new plan`);
+      }
+      return ready(locked) ? steps.apply(data, locked) : undefined;
+    });
+    return applied === undefined ? {plan: locked!} : {plan: locked!, applied};
+  }
+
+  /**
+   * Writes `text` to the file the operator named (export --output), never
+   * the store itself: replaced atomically when it is a regular file (mode
+   * 0644, less the umask), written into when it is a device or a FIFO (see
+   * writeOutputFile). A path that cannot be a file is exit 2, a full disk or
+   * an I/O error exit 3; nothing is written either way.
+   */
+  protected async writeOutput(given: string, text: string): Promise<void> {
+    const file = path.resolve(given);
+    const real = async (p: string) => realpath(p).catch(() => p);
+    if ((await real(file)) === (await real(this.storeFile))) {
+      throw new InputError(`--output ${show(given)} is the store itself; nothing was written`, 'write the export to another file');
+    }
+    try {
+      await writeOutputFile(file, text, 0o644);
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      const message = `cannot write --output ${show(given)} (${reason}); nothing was written`;
+      // A path that cannot be a file is the operator's to fix (2); a full disk or an I/O error is not (3).
+      if (['ENOENT', 'ENOTDIR', 'EISDIR', 'EACCES', 'EPERM', 'EROFS'].includes(reason)) throw new InputError(message, 'check that the folder exists and is writable');
+      throw new KeywardError('store', message, 'check free space on that file system');
+    }
+  }
+
+  /** The command as typed: "keys rotate". */
+  private commandName(): string {
+    return (this.id ?? 'unknown').replaceAll(':', ' ');
+  }
+
   /** Appends to `data.history` what changed since `before`. */
   private recordHistory(data: StoreData, before: StoreSnapshot): void {
-    const command = (this.id ?? 'unknown').replaceAll(':', ' ');
+    const command = this.commandName();
     // Only activate and deactivate set a blocking state by hand; any other switch is learning's own.
     const changes = diffStore(before, data, {operatorSetsBlocking: command === 'activate' || command === 'deactivate'});
     if (changes === null) return;
     const record: HistoryRecord = {at: this.now.toISOString(), command, flags: [...this.flagsGiven], user: userName(), changes};
     appendHistory(data, [record]);
-  }
-
-  /** The command's result: JSON on stdout under --json, else the human rendering on stdout. */
-  protected async report(value: unknown, human: () => string | Promise<string>): Promise<void> {
-    const text = this.json ? JSON.stringify(value, null, 2) : await human();
-    if (text.length > 0) await write(process.stdout, `${text}\n`);
   }
 
   /** A message for the person at the terminal (stderr; never mixed into machine output). */
@@ -101,6 +192,36 @@ export abstract class KeywardCommand extends Command {
     if (!(error instanceof KeywardError) && error.oclif?.exit !== undefined) throw maskedOclifError(error);
     await reportFailure(error);
   }
+}
+
+/** What a plan asks before it is applied: its question, and the refusal when no one can answer. */
+export interface Plan {
+  question: Question | null;
+}
+
+export interface PlanSteps<P extends Plan, R> {
+  /** What the command would do to `data`; throws what makes it impossible. */
+  plan(data: StoreData): P;
+  /** Applies `plan` (made from `data` under the lock) and returns what it did. */
+  apply(data: StoreData, plan: P): R | Promise<R>;
+  /** Said before the question (warnings on stderr, the plan itself). */
+  present?(plan: P): Promise<void>;
+  /** Whether the plan has something to apply (default: yes). */
+  ready?(plan: P): boolean;
+  /** Whether the plan made under the lock is still the one confirmed (default: it asks no other question). */
+  same?(confirmed: P, locked: P): boolean;
+  /** The flag that answers the question (--yes, or --force for a safety override) was given. */
+  skip: boolean;
+  skipFlag: '--yes' | '--force';
+  /** Plan, present and stop: reads the store without creating it. */
+  dryRun?: boolean;
+  /** Whether to plan and ask before taking the lock (default: yes). */
+  planFirst?: boolean;
+}
+
+/** The plan under the lock needs no confirmation other than the one given. */
+function asksNoMore(confirmed: Plan, locked: Plan): boolean {
+  return locked.question === null || locked.question.text === confirmed.question?.text;
 }
 
 /** Who ran the command: the login name, else $USER, else "unknown". */

@@ -7,8 +7,11 @@
 import {createReadStream} from 'node:fs';
 import {Readable} from 'node:stream';
 import {StringDecoder} from 'node:string_decoder';
+import {scanDecisionAddress} from '../core/address.js';
 import {EntryInput, splitEntryLine} from '../core/allowlist.js';
 import {InputError, show, untrusted} from '../core/errors.js';
+import {parseEventLine} from '../core/events.js';
+import {checkEventTime, EventLog} from '../core/learning.js';
 import {ProgressSink, startProgress} from './progress.js';
 
 /** Lines longer than this are refused (or skipped, where a command tolerates bad lines). */
@@ -173,4 +176,75 @@ export async function readEntryInputs(sources: EntrySources): Promise<EntryInput
     throw new InputError('no entries given', 'give entries as arguments, --file FILE, or - (or --file -) to read them from stdin');
   }
   return inputs;
+}
+
+/** How many bad lines an event read keeps as samples for its report. */
+const SAMPLES = 5;
+
+/** What `learn` read: the events, and what it could not use. */
+export interface EventsRead {
+  log: EventLog;
+  /** The first bad lines' messages (at most SAMPLES). */
+  bad: string[];
+  badLines: number;
+  /** Events without a time, taken as happening at `now`. */
+  untimed: number;
+}
+
+/**
+ * Reads event files and `-` (stdin) into a compact event log, counting (or,
+ * `strict`, refusing) bad lines: an event without a time happens `now`, one
+ * dated past `now` is a bad line.
+ */
+export async function readEvents(args: string[], {strict, now}: {strict: boolean; now: Date}): Promise<EventsRead> {
+  const sources: {name: string; open: () => Readable}[] = args.map((a) =>
+    a === '-' ? {name: 'stdin', open: () => process.stdin} : {name: untrusted(a), open: () => openFile(a)},
+  );
+  // Stdin only for `-`, never because it is a pipe (an empty $LOG in a script must not read the script's input).
+  if (sources.length === 0) throw new InputError('no events given', 'give event files, or - to read them from stdin');
+  const log = new EventLog();
+  const words = new Uint32Array(4);
+  const nowMs = now.getTime();
+  const bad: string[] = [];
+  let badLines = 0;
+  let untimed = 0;
+  for (const source of sources) {
+    const where = (line: number) => (sources.length > 1 || source.name !== 'stdin' ? `line ${line} of ${source.name}` : `line ${line}`);
+    const refuse = (message: string, hint?: string) => {
+      if (strict) throw new InputError(`${message}; nothing was written`, hint);
+      badLines++;
+      if (bad.length < SAMPLES) bad.push(message);
+    };
+    try {
+      const stream = source.open();
+      await eachLine(
+        stream,
+        (text, line) => {
+          try {
+            const event = parseEventLine(text);
+            if (event === null) return;
+            const family = scanDecisionAddress(event.ip, words);
+            let at = event.at;
+            if (Number.isNaN(at)) {
+              if (strict) throw new InputError('the event has no time (--strict refuses events without one: a replayed log without times would count as traffic now)');
+              untimed++;
+              at = nowMs;
+            } else {
+              checkEventTime(at, now);
+            }
+            log.add(event.key, family, words, at);
+          } catch (error) {
+            if (!(error instanceof InputError)) throw error;
+            refuse(`${where(line)}: ${error.message}`, error.hint);
+          }
+        },
+        {onTooLong: (line) => refuse(`${where(line)}: longer than the limit, skipped`), progress: startProgress(`reading ${source.name}`, stream)},
+      );
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code && !(error instanceof InputError)) throw new InputError(`cannot read ${source.name} (${code})`);
+      throw error;
+    }
+  }
+  return {log, bad, badLines, untimed};
 }

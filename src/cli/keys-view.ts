@@ -1,20 +1,8 @@
-/** How keys are shown: the JSON of `keys list` and the once-only secret of create and rotate. */
+/** How a new secret is shown: once, by keys create and keys rotate. */
 import {KeywardError} from '../core/errors.js';
 import {KeyRecord} from '../core/model.js';
 import {paint} from './render.js';
 import {deliver} from './write.js';
-
-export function keyJson(k: KeyRecord) {
-  return {
-    name: k.name,
-    type: k.type,
-    hint: k.hint,
-    status: k.status,
-    createdAt: k.createdAt,
-    rotatedAt: k.rotatedAt,
-    allow: k.allow.map((r) => r.entry),
-  };
-}
 
 /**
  * The only place a secret is ever printed: stdout, once (as JSON under

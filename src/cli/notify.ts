@@ -40,3 +40,13 @@ export function runNotify(command: string, payload: unknown): Promise<string | n
     child.stdin.end(`${JSON.stringify(payload)}\n`);
   });
 }
+
+/** Runs `command` for each newly blocked address; returns the failures, "ADDRESS (KEY): why". */
+export async function notifyBlocked(command: string, blocked: readonly BlockedRecord[]): Promise<string[]> {
+  const failures: string[] = [];
+  for (const b of blocked) {
+    const failure = await runNotify(command, notificationPayload(b));
+    if (failure !== null) failures.push(`${b.ip} (${b.key}): ${failure}`);
+  }
+  return failures;
+}

@@ -4,19 +4,23 @@
  * given, so no prompt ever waits on a pipe or a CI job.
  */
 import {SafetyError} from '../core/errors.js';
+import {Question} from '../core/question.js';
 
 /** Whether a person can answer: stdin and stderr (where prompts are drawn) are terminals. */
 export function canAsk(): boolean {
   return Boolean(process.stdin.isTTY && process.stderr.isTTY);
 }
 
+
 /**
  * Resolves when the action may go ahead: `skip` (--yes or --force) was given,
- * or a person said yes. Throws SafetyError otherwise.
+ * or a person said yes. Throws SafetyError otherwise (`refusal`, when there
+ * is no terminal and it is given).
  */
-export async function confirmOrRefuse(question: string, skip: boolean, skipFlag: '--yes' | '--force'): Promise<void> {
+export async function confirmOrRefuse(question: string, skip: boolean, skipFlag: '--yes' | '--force', refusal?: Question['refusal']): Promise<void> {
   if (skip) return;
   if (!canAsk()) {
+    if (refusal) throw new SafetyError(refusal.message, refusal.hint);
     throw new SafetyError(`${question} — refused: there is no terminal to confirm on`, `pass ${skipFlag} to go ahead`);
   }
   const {confirm} = await import('@inquirer/prompts');

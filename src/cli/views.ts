@@ -1,10 +1,15 @@
-/** Human renderings of results that several commands share. */
+/** Human renderings of the commands' results: tables, plans and summaries (the JSON is the result itself). */
 import {AddResult} from '../core/allowlist.js';
-import {untrusted} from '../core/errors.js';
+import {untrusted, visible} from '../core/errors.js';
+import {BlockedRecord, HistoryChanges, HistoryRecord, StoreData} from '../core/model.js';
 import {CutOff} from '../core/impact.js';
-import {LearningProgress} from '../core/learning.js';
+import {keyJson} from '../core/key-actions.js';
+import {isLive} from '../core/decision.js';
+import {LearnOutcome, learningProgress, LearningProgress, quietDays} from '../core/learning.js';
+import {ListScope, StatusJson} from '../core/reports.js';
 import {SyncPlan} from '../core/sync.js';
 import {DAY_MS} from '../core/time.js';
+import {waysOut} from './notify.js';
 import {paint, table} from './render.js';
 
 /** How many items a human summary lists before it says "and N more". */
@@ -97,10 +102,6 @@ export async function renderSyncPlan(plan: SyncPlan, cutOffCount: number, title:
   return lines.join('\n');
 }
 
-/** Whole days of quiet time a learning phase has observed. */
-export function quietDays(progress: LearningProgress): number {
-  return Math.floor(progress.quietMs / DAY_MS);
-}
 
 /** What API learning has observed and what it waits for (status, learn): lines without indentation. */
 export function describeLearning(progress: LearningProgress, windowDays: number, now: Date): string[] {
@@ -115,4 +116,139 @@ export function describeLearning(progress: LearningProgress, windowDays: number,
     lines.push(`the window ended at ${at}, but blocking waits for traffic: it turns on with the first event dated at or after then (is the log still fed to keyward learn?)`);
   }
   return lines;
+}
+
+/** The table of `keys list`. */
+export async function renderKeys(keys: ReturnType<typeof keyJson>[]): Promise<string> {
+  if (keys.length === 0) return 'no keys (create one with `keyward keys create NAME --type api`)';
+  const c = await paint();
+  return table(
+    ['name', 'type', 'hint', 'status', 'created', 'rotated', 'allow'],
+    keys.map((k) => [untrusted(k.name), k.type, untrusted(k.hint), k.status === 'active' ? c.green(k.status) : c.red(k.status), k.createdAt, k.rotatedAt, k.allow.join('\n') || '(account list)']),
+  );
+}
+
+/** How many entries of a list the history table names; --json has all the record holds. */
+const HISTORY_SHOWN = 3;
+
+/** The table of `history`. */
+export async function renderHistory(records: readonly HistoryRecord[], since: Date | undefined): Promise<string> {
+  if (records.length === 0) return `no changes recorded${since === undefined ? '' : ` since ${since.toISOString()}`}`;
+  return table(['time', 'user', 'command', 'changes'], records.map((r) => [r.at, visible(r.user), commandLine(r), describe(r.changes).join('\n')]));
+}
+
+function commandLine(r: HistoryRecord): string {
+  return visible([r.command, ...r.flags.map((f) => `--${f}`)].join(' '));
+}
+
+function some(texts: readonly string[], total: number): string {
+  const shown = texts.slice(0, HISTORY_SHOWN).map(visible).join(', ');
+  return total > HISTORY_SHOWN ? `${shown}, … (${total})` : shown;
+}
+
+/** One line per kind of change, for the table. */
+function describe(c: HistoryChanges): string[] {
+  const lines: string[] = [];
+  for (const e of c.entries) {
+    if (e.counts.added > 0) lines.push(`+${e.counts.added} ${visible(e.scope)}: ${some(e.added, e.counts.added)}`);
+    if (e.counts.removed > 0) lines.push(`-${e.counts.removed} ${visible(e.scope)}: ${some(e.removed, e.counts.removed)}`);
+    if (e.counts.updated > 0) lines.push(`~${e.counts.updated} ${visible(e.scope)}: ${some(e.updated, e.counts.updated)}`);
+  }
+  const listed = c.entries.reduce((n, e) => n + e.counts.added + e.counts.removed + e.counts.updated, 0);
+  if (listed < c.counts.added + c.counts.removed + c.counts.updated) {
+    lines.push(`(${c.counts.added} added, ${c.counts.removed} removed, ${c.counts.updated} updated in all)`);
+  }
+  for (const k of c.keys) lines.push(`key ${visible(k.name)} (${k.type}) ${k.action}, ${visible(k.hint)}`);
+  for (const b of c.blocking) lines.push(`${b.channel} blocking: ${b.from} → ${b.to}${b.automatic ? ' (by itself)' : ''}`);
+  if (c.blocked.added > 0 || c.blocked.removed > 0) lines.push(`blocked list: +${c.blocked.added} -${c.blocked.removed}`);
+  for (const s of c.settings) lines.push(`${s.name}: ${s.from} → ${s.to}`);
+  return lines;
+}
+
+/** The table of `blocked`. */
+export async function renderBlocked(rows: readonly BlockedRecord[]): Promise<string> {
+  if (rows.length === 0) return 'the blocked list is empty';
+  const c = await paint();
+  return table(['address', 'key', 'channel', 'first seen', 'last seen', 'count'], rows.map((b) => [c.red(b.ip), untrusted(b.key), b.channel, b.firstSeen, b.lastSeen, b.count]));
+}
+
+/** The table of `list`: expired entries dimmed, labels and key names escaped (an import, a hand-edited store). */
+export async function renderList(scopes: readonly ListScope[], now: Date): Promise<string> {
+  const rows = scopes.flatMap(({scope, records}) => records.map((r) => ({...r, scope})));
+  if (rows.length === 0) return 'no entries (add some with `keyward authorize`)';
+  const c = await paint();
+  return table(
+    ['entry', 'scope', 'source', 'label', 'added', 'expires'],
+    rows.map((r) => [
+      isLive(r, now) ? r.entry : c.dim(r.entry),
+      untrusted(r.scope),
+      r.source,
+      r.label === null ? null : untrusted(r.label),
+      r.addedAt,
+      r.expiresAt === null ? null : isLive(r, now) ? r.expiresAt : c.red(`expired ${r.expiresAt}`),
+    ]),
+  );
+}
+
+/** What `status` prints: the store, each channel in words, learning progress, counts, the latest blocked. */
+export async function renderStatus(status: StatusJson, data: StoreData, now: Date): Promise<string> {
+  const c = await paint();
+  const api = data.blocking.api;
+  const progress = learningProgress(api, data.settings);
+  const show = (state: string) =>
+    state === 'active' ? c.green.bold('active: unknown addresses are refused') : state === 'learning' ? c.cyan('learning: callers are authorized as they come') : c.yellow('inactive: every address is allowed');
+  const lines = [`${c.bold('store')} ${status.store}`, `${c.bold('api ')}  ${show(status.api.state)}`];
+  if (progress !== null) {
+    lines.push(`      learning since ${api.learningSince ?? api.changedAt}; last new address ${api.lastNewAddressAt ?? 'none yet'}`);
+    for (const line of describeLearning(progress, data.settings.learningWindowDays, now)) lines.push(`      ${line}`);
+  }
+  lines.push(`${c.bold('smtp')}  ${show(status.smtp.state)}`);
+  const n = status.counts;
+  lines.push(`entries: ${n.accountEntries} in the account list (${n.learnedEntries} learned), ${n.keyEntries} in key lists, ${n.expiredEntries} expired`);
+  lines.push(`keys: ${n.keys} (${n.activeKeys} active); seen addresses: ${n.seen}; blocked: ${n.blocked}`);
+  if (status.latestBlocked.length > 0) {
+    lines.push(c.red('latest blocked:'));
+    for (const b of status.latestBlocked) lines.push(`  ${b.ip}  key ${untrusted(b.key)} (${b.channel})  last seen ${b.lastSeen}  ×${b.count}`);
+  }
+  return lines.join('\n');
+}
+
+/** How many unknown keys the learn summary names. */
+const UNKNOWN_SHOWN = 5;
+
+/** The summary of `learn`, as messages for stderr: events, learned, blocked with ways out, problems, phase. */
+export function learnSummary(
+  outcome: LearnOutcome,
+  data: StoreData,
+  {bad, badLines, untimed}: {bad: string[]; badLines: number; untimed: number},
+  failures: string[],
+  {dryRun, now}: {dryRun: boolean; now: Date},
+): [string, 'info' | 'warn'][] {
+  const said: [string, 'info' | 'warn'][] = [];
+  const would = dryRun ? ' (dry run: nothing was written)' : '';
+  said.push([`${outcome.events} events applied, ${outcome.learned.length} entries learned, ${outcome.blocked.length} addresses newly blocked${would}`, 'info']);
+  if (untimed > 0) {
+    said.push([`${untimed} ${untimed === 1 ? 'event had' : 'events had'} no time and ${untimed === 1 ? 'was' : 'were'} taken as happening now (${now.toISOString()}); --strict refuses such events`, 'warn']);
+  }
+  if (outcome.activation) {
+    const {at, quietSince} = outcome.activation;
+    said.push([
+      `API blocking ${dryRun ? 'would turn' : 'turned'} itself on at ${at}: traffic was observed from ${quietSince} for the whole ${data.settings.learningWindowDays}-day window with no new address`,
+      'warn',
+    ]);
+  }
+  for (const b of outcome.blocked.slice(0, SHOWN)) {
+    said.push([`blocked ${b.ip}: key ${untrusted(b.key)} (${b.channel}) was refused. Ways out:\n${waysOut(b).map((w) => `  ${untrusted(w)}`).join('\n')}`, 'warn']);
+  }
+  if (outcome.blocked.length > SHOWN) said.push([`… and ${outcome.blocked.length - SHOWN} more newly blocked (see \`keyward blocked\`)`, 'warn']);
+  if (outcome.unknownKeys.length > 0) {
+    const shown = outcome.unknownKeys.slice(0, UNKNOWN_SHOWN).map((u) => `${u.key} (${u.events} events)`).join(', ');
+    said.push([`${outcome.unknownKeys.length} unknown keys, skipped: ${shown}${outcome.unknownKeys.length > UNKNOWN_SHOWN ? ', …' : ''}`, 'warn']);
+  }
+  if (badLines > 0) said.push([`${badLines} bad lines skipped:\n${bad.map((b) => `  ${b}`).join('\n')}${badLines > bad.length ? '\n  …' : ''}`, 'warn']);
+  for (const f of failures) said.push([`--notify-command failed for ${f}`, 'warn']);
+  const progress = learningProgress(data.blocking.api, data.settings);
+  if (progress === null) said.push([`api: ${data.blocking.api.state}`, 'info']);
+  else said.push([`api: learning\n${describeLearning(progress, data.settings.learningWindowDays, now).map((l) => `  ${l}`).join('\n')}`, 'info']);
+  return said;
 }

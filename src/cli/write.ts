@@ -24,7 +24,7 @@ export function deliver(stream: NodeJS.WritableStream, text: string): Promise<vo
     const onError = (error: Error) => (failed ??= error);
     stream.removeAllListeners('error');
     stream.on('error', onError);
-    const settle = (error: Error | null) => {
+    const afterWrite = (error: Error | null) => {
       if (error) {
         // The stream is broken: its error event (emitted after this callback) and any later one are
         // this failure, already reported; oclif's listeners stay off.
@@ -36,9 +36,9 @@ export function deliver(stream: NodeJS.WritableStream, text: string): Promise<vo
       resolve();
     };
     try {
-      stream.write(text, (error?: Error | null) => settle(error ?? failed));
+      stream.write(text, (error?: Error | null) => afterWrite(error ?? failed));
     } catch (error) {
-      settle(error as Error);
+      afterWrite(error as Error);
     }
   });
 }

@@ -1,8 +1,8 @@
 import {Args, Flags} from '@oclif/core';
-import {addEntries, blockedCoveredBy, blockedReleasedBy, EntryInput, parseEntries, parseEntryBatch} from '../core/allowlist.js';
-import {InputError, maskSecrets, untrusted} from '../core/errors.js';
-import {findKey} from '../core/keys.js';
-import {BlockedRecord} from '../core/model.js';
+import {EntryInput, parseEntries, parseEntryBatch} from '../core/allowlist.js';
+import {authorize, AuthorizeJson, authorizeJson} from '../core/authorize.js';
+import {blockedCandidates, blockedChosen, blockedInputs} from '../core/blocked-list.js';
+import {InputError, maskSecrets} from '../core/errors.js';
 import {parseExpiry} from '../core/time.js';
 import {KeywardCommand} from '../cli/base.js';
 import {broadFlag, dryRunFlag, fileFlag, keyFlag} from '../cli/flags.js';
@@ -33,71 +33,40 @@ export default class Authorize extends KeywardCommand {
     all: Flags.boolean({description: 'with --from-blocked: every blocked address', dependsOn: ['from-blocked']}),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<AuthorizeJson> {
     const {flags, raw} = await this.parse(Authorize);
     const argv = argumentsInOrder(raw);
-    this.setup(flags);
     const expiresAt = flags.expires ? parseExpiry(flags.expires, this.now).toISOString() : null;
     const inputs = flags['from-blocked']
-      ? await this.fromBlocked(argv as string[], flags.all, flags.key)
-      : await readEntryInputs({args: argv as string[], file: flags.file, progress: true});
+      ? await this.fromBlocked(argv, flags.all, flags.key)
+      : await readEntryInputs({args: argv, file: flags.file, progress: true});
     const entries = parseEntryBatch(inputs, {normalize: flags.normalize, force: flags.force});
-    const defaultLabel = flags.label === undefined ? null : maskSecrets(flags.label);
-    for (let i = 0; i < entries.count; i++) {
-      entries.labels[i] ??= defaultLabel;
-      entries.expiresAt[i] = expiresAt;
-    }
+    const label = flags.label === undefined ? null : maskSecrets(flags.label);
     const dryRun = flags['dry-run'];
-    const result = await this.updateStore(
-      (data) => {
-        const key = flags.key === undefined ? undefined : findKey(data.keys, flags.key);
-        const change = addEntries(key ? key.allow : data.account, entries, this.now);
-        // Only what the change lets in leaves the blocked list: an address added to a key list
-        // that the account list does not cover (or the reverse) is still refused, and stays listed.
-        const {released, stillRefused} = blockedReleasedBy(data, entries, this.now, key?.name);
-        const unblocked = new Set(released);
-        if (unblocked.size > 0) data.blocked = data.blocked.filter((b) => !unblocked.has(b));
-        return {...change, unblocked: unblocked.size, stillRefused: stillRefused.map((b) => `${b.ip} (key ${untrusted(b.key)})`)};
-      },
-      {dryRun},
-    );
+    const result = await this.updateStore((data) => authorize(data, entries, {key: flags.key, label, expiresAt, now: this.now}), {dryRun});
     if (result.unblocked > 0 && !this.json) await this.tell(`${result.unblocked} address(es) left the blocked list`);
     if (result.stillRefused.length > 0) {
       await this.tell(`still refused, so kept on the blocked list: ${result.stillRefused.join(', ')} (see \`keyward check KEY ADDRESS\`)`, 'warn');
     }
-    // Groups are not in the store yet: every entry's group is null.
-    const updated = result.updated.map((u) => ({entry: u.entry, label: u.label, group: null, expiresAt: u.expiresAt}));
-    await this.report({added: result.added, covered: result.covered, updated, unchanged: result.unchanged, dryRun}, () => renderAdded(result, dryRun));
+    await this.printHuman(() => renderAdded(result, dryRun));
+    return authorizeJson(result, dryRun);
   }
 
   /** Blocked addresses to authorize: covered by the arguments, all of them, or picked on a terminal. */
-  private async fromBlocked(args: string[], all: boolean, keyGiven: string | undefined): Promise<EntryInput[]> {
-    const data = await this.readStore();
-    const keyName = keyGiven === undefined ? undefined : findKey(data.keys, keyGiven).name;
-    const candidates = data.blocked.filter((b) => keyName === undefined || b.key === keyName);
-    if (candidates.length === 0) throw new InputError('the blocked list has nothing to authorize', 'see `keyward blocked`');
-    let chosen: BlockedRecord[];
-    if (all) {
-      chosen = candidates;
-    } else if (args.length > 0) {
-      chosen = blockedCoveredBy(candidates, parseEntries(argumentInputs(args), {force: true}));
-      if (chosen.length === 0) throw new InputError('none of the given addresses is on the blocked list', 'see `keyward blocked`');
-    } else if (canAsk()) {
-      const {checkbox} = await import('@inquirer/prompts');
-      chosen = await checkbox(
-        {
-          message: 'Authorize which blocked addresses?',
-          choices: candidates.map((b) => ({name: `${b.ip}  key ${b.key} (${b.channel}), seen ${b.count}× until ${b.lastSeen}`, value: b})),
-        },
-        {output: process.stderr},
-      );
-      if (chosen.length === 0) throw new InputError('nothing chosen; nothing was changed');
-    } else {
-      throw new InputError('--from-blocked needs addresses or --all when there is no terminal to choose on');
-    }
-    const seen = new Set<string>();
-    return chosen
-      .filter((b) => !seen.has(b.ip) && seen.add(b.ip))
-      .map((b) => ({text: b.ip, label: `blocked: key ${b.key}`, where: `blocked ${b.ip}`, source: 'blocked' as const}));
+  private async fromBlocked(args: string[], all: boolean, key: string | undefined): Promise<EntryInput[]> {
+    const candidates = blockedCandidates(await this.readStore(), key);
+    if (all) return blockedInputs(candidates);
+    if (args.length > 0) return blockedInputs(blockedChosen(candidates, parseEntries(argumentInputs(args), {force: true})));
+    if (!canAsk()) throw new InputError('--from-blocked needs addresses or --all when there is no terminal to choose on');
+    const {checkbox} = await import('@inquirer/prompts');
+    const chosen = await checkbox(
+      {
+        message: 'Authorize which blocked addresses?',
+        choices: candidates.map((b) => ({name: `${b.ip}  key ${b.key} (${b.channel}), seen ${b.count}× until ${b.lastSeen}`, value: b})),
+      },
+      {output: process.stderr},
+    );
+    if (chosen.length === 0) throw new InputError('nothing chosen; nothing was changed');
+    return blockedInputs(chosen);
   }
 }

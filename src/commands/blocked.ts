@@ -1,13 +1,14 @@
 import {Args, Flags} from '@oclif/core';
-import {blockedCoveredBy, parseEntries} from '../core/allowlist.js';
+import {parseEntries} from '../core/allowlist.js';
+import {dismissBlocked, selectBlocked} from '../core/blocked-list.js';
 import {InputError, untrusted} from '../core/errors.js';
-import {findKey} from '../core/keys.js';
-import {BlockedRecord, CHANNELS} from '../core/model.js';
+import {keyNamed} from '../core/keys.js';
+import {CHANNELS} from '../core/model.js';
 import {parseSince} from '../core/time.js';
 import {KeywardCommand} from '../cli/base.js';
 import {argumentInputs} from '../cli/input.js';
 import {keyFlag} from '../cli/flags.js';
-import {paint, table} from '../cli/render.js';
+import {renderBlocked} from '../cli/views.js';
 
 export default class Blocked extends KeywardCommand {
   static summary = 'Show the blocked list: addresses refused while blocking was active, newest first.';
@@ -26,34 +27,22 @@ export default class Blocked extends KeywardCommand {
     dismiss: Flags.boolean({description: 'remove the given addresses from the blocked list without authorizing them'}),
   };
 
-  async run(): Promise<void> {
+  async run() {
     const {argv, flags} = await this.parse(Blocked);
-    this.setup(flags);
     const since = flags.since === undefined ? undefined : parseSince(flags.since, this.now).toISOString();
-    const keyName = flags.key === undefined ? undefined : findKey((await this.readStore()).keys, flags.key).name;
-    const selected = (b: BlockedRecord) =>
-      (keyName === undefined || b.key === keyName) && (flags.channel === undefined || b.channel === flags.channel) && (since === undefined || b.lastSeen >= since);
-
-    if (flags.dismiss) {
-      const args = argv as string[];
-      if (args.length === 0) throw new InputError('--dismiss needs the addresses to dismiss');
-      const wanted = parseEntries(argumentInputs(args), {force: true});
-      const dismissed = await this.updateStore((data) => {
-        const gone = blockedCoveredBy(data.blocked.filter(selected), wanted);
-        if (gone.length === 0) throw new InputError('none of the given addresses is on the blocked list', 'see `keyward blocked`');
-        data.blocked = data.blocked.filter((b) => !gone.includes(b));
-        return gone.map((b) => ({ip: b.ip, key: b.key}));
-      });
-      await this.report({dismissed}, () => `${dismissed.length} dismissed from the blocked list: ${dismissed.map((d) => `${d.ip} (${untrusted(d.key)})`).join(', ')}`);
-      return;
+    // The key is named from the store as it is: a missing store is exit 3 here, as for every read.
+    const key = flags.key === undefined ? undefined : keyNamed(await this.readStore(), flags.key);
+    const filter = {key, channel: flags.channel, since};
+    if (!flags.dismiss) {
+      const rows = selectBlocked(await this.readStore(), filter);
+      await this.printHuman(() => renderBlocked(rows));
+      return rows;
     }
-
-    const data = await this.readStore();
-    const rows = data.blocked.filter(selected).sort((a, b) => (a.lastSeen < b.lastSeen ? 1 : a.lastSeen > b.lastSeen ? -1 : 0));
-    await this.report(rows, async () => {
-      if (rows.length === 0) return 'the blocked list is empty';
-      const c = await paint();
-      return table(['address', 'key', 'channel', 'first seen', 'last seen', 'count'], rows.map((b) => [c.red(b.ip), untrusted(b.key), b.channel, b.firstSeen, b.lastSeen, b.count]));
-    });
+    const args = argv as string[];
+    if (args.length === 0) throw new InputError('--dismiss needs the addresses to dismiss');
+    const wanted = parseEntries(argumentInputs(args), {force: true});
+    const dismissed = await this.updateStore((data) => dismissBlocked(data, wanted, filter));
+    await this.printHuman(() => `${dismissed.length} dismissed from the blocked list: ${dismissed.map((d) => `${d.ip} (${untrusted(d.key)})`).join(', ')}`);
+    return {dismissed};
   }
 }

@@ -1,8 +1,7 @@
-import {setBlocking} from '../core/blocking.js';
+import {planDeactivate, setBlocking, switchJson} from '../core/blocking.js';
 import {Channel} from '../core/model.js';
 import {KeywardCommand} from '../cli/base.js';
 import {channelFlags, yesFlag} from '../cli/flags.js';
-import {confirmOrRefuse} from '../cli/prompt.js';
 
 export default class Deactivate extends KeywardCommand {
   static summary = 'Turn blocking off for API keys (--api) or SMTP keys (--smtp): every address is allowed again.';
@@ -10,16 +9,16 @@ export default class Deactivate extends KeywardCommand {
   static examples = ['<%= config.bin %> deactivate --smtp', '<%= config.bin %> deactivate --api --yes'];
   static flags = {...channelFlags, yes: yesFlag};
 
-  async run(): Promise<void> {
+  async run() {
     const {flags} = await this.parse(Deactivate);
-    this.setup(flags);
     const channel: Channel = flags.api ? 'api' : 'smtp';
-    const current = (await this.readStoreOrEmpty()).blocking[channel].state;
-    if (current !== 'inactive') {
-      await confirmOrRefuse(`Deactivate ${channel} blocking? Every address will be allowed for ${channel} keys.`, flags.yes, '--yes');
-    }
-    const transition = await this.updateStore((data) => setBlocking(data, channel, 'inactive', this.now));
-    const result = {channel, state: 'inactive', changed: transition !== null};
-    await this.report(result, () => (transition ? `${channel} blocking is now inactive` : `${channel} blocking was already inactive`));
+    const {applied: transition} = await this.planAndApply({
+      plan: (data) => planDeactivate(data, channel),
+      apply: (data) => setBlocking(data, channel, 'inactive', this.now),
+      skip: flags.yes,
+      skipFlag: '--yes',
+    });
+    await this.printHuman(() => (transition ? `${channel} blocking is now inactive` : `${channel} blocking was already inactive`));
+    return switchJson(transition ?? null, channel, 'inactive');
   }
 }

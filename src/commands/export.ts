@@ -1,25 +1,9 @@
-import {realpath} from 'node:fs/promises';
 import path from 'node:path';
 import {Flags} from '@oclif/core';
-import {InputError, KeywardError, maskSecrets, show, untrusted} from '../core/errors.js';
-import {StoreData} from '../core/model.js';
-import {
-  aggregateRows,
-  checkFirewallName,
-  DEFAULT_NAMES,
-  EffectiveList,
-  effectiveList,
-  EXPORT_FORMATS,
-  ExportFormat,
-  ExportRow,
-  firstExpiry,
-  formatCarriesExpiry,
-  headerLines,
-  MAX_SET_NAME,
-  renderExport,
-} from '../core/export.js';
+import {maskSecrets, untrusted} from '../core/errors.js';
+import {aggregateRows, effectiveList} from '../core/effective-list.js';
+import {DEFAULT_NAMES, EXPORT_FORMATS, exportFormat, exportWarnings, headerLines, MAX_SET_NAME, renderExport} from '../core/render/index.js';
 import {KeywardCommand, write} from '../cli/base.js';
-import {writeOutputFile} from '../store/atomic.js';
 
 export default class Export extends KeywardCommand {
   static summary = 'Write the effective allowlist in a format a gateway loads (nginx, HAProxy, nftables, ipset, CrowdSec) or as plain, CSV or JSON.';
@@ -66,82 +50,25 @@ Formats: plain (one entry a line), csv, json (the fields of \`list --json\`), ng
     set: Flags.string({description: `nftables, ipset: base name of the sets, NAME_v4 and NAME_v6 (at most ${MAX_SET_NAME} characters) [default: ${DEFAULT_NAMES.set}]`}),
   };
 
-  async run(): Promise<void> {
+  async run() {
     const {flags} = await this.parse(Export);
-    this.setup(flags);
     const toFile = flags.output !== undefined && flags.output !== '-';
-    if (this.json && !toFile && flags.format !== undefined && flags.format !== 'json') {
-      throw new InputError(`--json prints the JSON array, not ${flags.format}`, `drop --json, use --format json, or write the ${flags.format} file with --output FILE (then --json prints a summary)`);
-    }
-    const format: ExportFormat = flags.format ?? (this.json ? 'json' : 'plain');
-    for (const [what, name] of [['table', flags.table], ['set', flags.set]] as const) {
-      if (name === undefined) continue;
-      if (format !== 'nftables' && (what === 'table' || format !== 'ipset')) {
-        throw new InputError(`--${what} is for ${what === 'table' ? 'the nftables format' : 'the nftables and ipset formats'}, not ${format}`);
-      }
-      checkFirewallName(what, name);
-    }
-
+    const format = exportFormat({format: flags.format, json: this.json, toFile, table: flags.table, set: flags.set});
     const data = await this.readStore();
     const list = effectiveList(data, flags.key, this.now);
     const rows = flags.aggregate ? aggregateRows(list.rows, list.scope) : list.rows;
-    const header = headerLines({
-      format,
-      description: list.description,
-      count: rows.length,
-      aggregated: Boolean(flags.aggregate),
-      generatedAt: flags.timestamp ? this.now : null,
-      rows,
-    });
-    const text = renderExport(rows, {
-      format,
-      header,
-      now: this.now,
-      names: {table: flags.table ?? DEFAULT_NAMES.table, set: flags.set ?? DEFAULT_NAMES.set},
-    });
-
-    if (toFile) {
-      const file = path.resolve(flags.output!);
-      const real = async (p: string) => realpath(p).catch(() => p);
-      if ((await real(file)) === (await real(this.storeFile))) {
-        throw new InputError(`--output ${show(flags.output!)} is the store itself; nothing was written`, 'write the export to another file');
-      }
-      try {
-        await writeOutputFile(file, text, 0o644);
-      } catch (error) {
-        const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-        const message = `cannot write --output ${show(flags.output!)} (${reason}); nothing was written`;
-        // A path that cannot be a file is the operator's to fix (2); a full disk or an I/O error is not (3).
-        if (['ENOENT', 'ENOTDIR', 'EISDIR', 'EACCES', 'EPERM', 'EROFS'].includes(reason)) throw new InputError(message, 'check that the folder exists and is writable');
-        throw new KeywardError('store', message, 'check free space on that file system');
-      }
-    } else {
-      await write(process.stdout, text);
-    }
-    await this.warnings(data, list, rows, format);
-    if (toFile) {
-      // The path as given may hold a secret-shaped run (40 hex digits): shown by its hint, like every echo of an input.
-      const summary = {file: maskSecrets(path.resolve(flags.output!)), format, scope: list.scope, entries: rows.length, aggregated: Boolean(flags.aggregate)};
-      if (this.json) await write(process.stdout, `${JSON.stringify(summary, null, 2)}\n`);
-      else await this.tell(`wrote ${rows.length} ${rows.length === 1 ? 'entry' : 'entries'} (${format}) to ${untrusted(summary.file)}`, 'ok');
-    }
-  }
-
-  /** What a person should know about the file: it refuses everything, or it will outlive an entry. */
-  private async warnings(data: StoreData, list: EffectiveList, rows: readonly ExportRow[], format: ExportFormat): Promise<void> {
-    if (list.channel === null) {
-      const api = data.blocking.api.state;
-      const smtp = data.blocking.smtp.state;
-      if (api !== 'active' && smtp !== 'active') {
-        await this.tell(`note: blocking is not active (api ${api}, smtp ${smtp}): keyward allows keys without a list of their own from any address, a gateway loading this file only the account list`, 'warn');
-      }
-    }
-    if (rows.length === 0) {
-      await this.tell(`${list.description} is empty: a gateway loading this allowlist refuses every address`, 'warn');
-    }
-    const first = firstExpiry(rows);
-    if (first !== null && !formatCarriesExpiry(format)) {
-      await this.tell(`an exported entry expires at ${first}; the ${format} output keeps it until you export again`, 'warn');
-    }
+    const generatedAt = flags.timestamp ? this.now : null;
+    const header = headerLines({format, description: list.description, count: rows.length, aggregated: Boolean(flags.aggregate), generatedAt, rows});
+    const names = {table: flags.table ?? DEFAULT_NAMES.table, set: flags.set ?? DEFAULT_NAMES.set};
+    const text = renderExport(rows, {format, header, now: this.now, names});
+    if (toFile) await this.writeOutput(flags.output!, text);
+    else await write(process.stdout, text);
+    for (const warning of exportWarnings(data, list, rows, format)) await this.tell(warning, 'warn');
+    // To stdout the export is the output (--json: its JSON array); to a file, --json prints this summary.
+    if (!toFile) return undefined;
+    // The path as given may hold a secret-shaped run (40 hex digits): shown by its hint, like every echo of an input.
+    const summary = {file: maskSecrets(path.resolve(flags.output!)), format, scope: list.scope, entries: rows.length, aggregated: Boolean(flags.aggregate)};
+    if (!this.json) await this.tell(`wrote ${rows.length} ${rows.length === 1 ? 'entry' : 'entries'} (${format}) to ${untrusted(summary.file)}`, 'ok');
+    return summary;
   }
 }

@@ -1,13 +1,8 @@
 import {Flags} from '@oclif/core';
-import {visible} from '../core/errors.js';
-import {selectHistory} from '../core/history.js';
+import {historyOf} from '../core/history.js';
 import {parseSince} from '../core/time.js';
-import {HistoryChanges, HistoryRecord} from '../core/model.js';
 import {KeywardCommand} from '../cli/base.js';
-import {table} from '../cli/render.js';
-
-/** How many entries of a list the table names; --json has all the record holds. */
-const SHOWN = 3;
+import {renderHistory} from '../cli/views.js';
 
 export default class History extends KeywardCommand {
   static summary = 'Show the audit record: every change to the store, when, by whom, with which command.';
@@ -22,44 +17,11 @@ export default class History extends KeywardCommand {
     limit: Flags.integer({description: 'only the newest N changes', min: 1}),
   };
 
-  async run(): Promise<void> {
+  async run() {
     const {flags} = await this.parse(History);
-    this.setup(flags);
     const since = flags.since === undefined ? undefined : parseSince(flags.since, this.now);
-    const data = await this.readStore();
-    const records = selectHistory(data.history ?? [], {since, limit: flags.limit});
-    await this.report(records, () =>
-      records.length === 0
-        ? `no changes recorded${since === undefined ? '' : ` since ${since.toISOString()}`}`
-        : table(['time', 'user', 'command', 'changes'], records.map((r) => [r.at, visible(r.user), commandLine(r), describe(r.changes).join('\n')])),
-    );
+    const records = historyOf(await this.readStore(), {since, limit: flags.limit});
+    await this.printHuman(() => renderHistory(records, since));
+    return records;
   }
-}
-
-function commandLine(r: HistoryRecord): string {
-  return visible([r.command, ...r.flags.map((f) => `--${f}`)].join(' '));
-}
-
-function some(texts: readonly string[], total: number): string {
-  const shown = texts.slice(0, SHOWN).map(visible).join(', ');
-  return total > SHOWN ? `${shown}, … (${total})` : shown;
-}
-
-/** One line per kind of change, for the table. */
-function describe(c: HistoryChanges): string[] {
-  const lines: string[] = [];
-  for (const e of c.entries) {
-    if (e.counts.added > 0) lines.push(`+${e.counts.added} ${visible(e.scope)}: ${some(e.added, e.counts.added)}`);
-    if (e.counts.removed > 0) lines.push(`-${e.counts.removed} ${visible(e.scope)}: ${some(e.removed, e.counts.removed)}`);
-    if (e.counts.updated > 0) lines.push(`~${e.counts.updated} ${visible(e.scope)}: ${some(e.updated, e.counts.updated)}`);
-  }
-  const listed = c.entries.reduce((n, e) => n + e.counts.added + e.counts.removed + e.counts.updated, 0);
-  if (listed < c.counts.added + c.counts.removed + c.counts.updated) {
-    lines.push(`(${c.counts.added} added, ${c.counts.removed} removed, ${c.counts.updated} updated in all)`);
-  }
-  for (const k of c.keys) lines.push(`key ${visible(k.name)} (${k.type}) ${k.action}, ${visible(k.hint)}`);
-  for (const b of c.blocking) lines.push(`${b.channel} blocking: ${b.from} → ${b.to}${b.automatic ? ' (by itself)' : ''}`);
-  if (c.blocked.added > 0 || c.blocked.removed > 0) lines.push(`blocked list: +${c.blocked.added} -${c.blocked.removed}`);
-  for (const s of c.settings) lines.push(`${s.name}: ${s.from} → ${s.to}`);
-  return lines;
 }

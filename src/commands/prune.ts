@@ -8,18 +8,18 @@ export default class Prune extends KeywardCommand {
   static examples = ['<%= config.bin %> prune', '<%= config.bin %> prune --dry-run --json'];
   static flags = {'dry-run': dryRunFlag};
 
-  async run(): Promise<void> {
+  async run() {
     const {flags} = await this.parse(Prune);
-    this.setup(flags);
     const dryRun = flags['dry-run'];
     const {removed, keptKeyLists: kept} = await this.updateStore((data) => pruneExpired(data, this.now), {dryRun});
     for (const name of kept) {
       await this.tell(`key ${name}: every entry of its list has expired; kept, so that the key stays refused everywhere (authorize new entries with --key ${name}, or retire it with keyward keys revoke ${name})`, 'warn');
     }
-    await this.report({removed, keptKeyLists: kept, dryRun}, () =>
+    await this.printHuman(() =>
       removed.length === 0
         ? 'no expired entries'
         : `${removed.length} expired ${removed.length === 1 ? 'entry' : 'entries'} ${dryRun ? 'would be ' : ''}removed:\n${removed.map((r) => `  ${r.entry} (${r.scope}, expired ${r.expiresAt})`).join('\n')}`,
     );
+    return {removed, keptKeyLists: kept, dryRun};
   }
 }

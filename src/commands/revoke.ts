@@ -1,12 +1,9 @@
 import {Args, Flags} from '@oclif/core';
-import {parseEntries, refuseOpeningKeyList, removeEntries} from '../core/allowlist.js';
-import {cutOff} from '../core/impact.js';
-import {findKey} from '../core/keys.js';
-import {CHANNELS} from '../core/model.js';
+import {parseEntries} from '../core/allowlist.js';
+import {applyRevoke, planRevoke} from '../core/revoke.js';
 import {KeywardCommand} from '../cli/base.js';
 import {dryRunFlag, fileFlag, keyFlag, yesFlag} from '../cli/flags.js';
 import {argumentsInOrder, readEntryInputs} from '../cli/input.js';
-import {confirmOrRefuse} from '../cli/prompt.js';
 import {renderCutOff, renderRemoved} from '../cli/views.js';
 
 export default class Revoke extends KeywardCommand {
@@ -28,45 +25,29 @@ export default class Revoke extends KeywardCommand {
     force: Flags.boolean({description: 'remove the last entry of a key list: the key is then restricted by nothing'}),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<{removed: string[]; dryRun: boolean}> {
     const {flags, raw} = await this.parse(Revoke);
-    const argv = argumentsInOrder(raw);
-    this.setup(flags);
-    const inputs = await readEntryInputs({args: argv as string[], file: flags.file});
+    const inputs = await readEntryInputs({args: argumentsInOrder(raw), file: flags.file});
     // Revoke takes entries as they are listed: host bits and /0 need no extra flag to be removed.
     const prefixes = parseEntries(inputs, {normalize: false, force: true});
     const dryRun = flags['dry-run'];
-
-    // Check and warn before taking the lock: a prompt must never hold it.
-    const before = await (dryRun ? this.readStore() : this.readStoreOrEmpty());
-    const key = flags.key === undefined ? undefined : findKey(before.keys, flags.key);
-    const after = structuredClone(before);
-    removeEntries(key ? findKey(after.keys, key.name).allow : after.account, prefixes);
-    if (key) refuseOpeningKeyList(key.name, key.allow.length, findKey(after.keys, key.name).allow.length, flags.force);
-    const channels = key ? [key.type] : CHANNELS;
-    const blocking = channels.filter((ch) => before.blocking[ch].state === 'active');
-    if (blocking.length > 0 && !dryRun) {
-      await this.tell(`blocking is active for ${blocking.join(' and ')} keys: these addresses will be refused from now on`, 'warn');
-      const refused = cutOff(before, after, this.now, channels);
-      if (refused.length > 0) {
-        await this.tell(`${refused.length} recently seen address(es) would be cut off:`, 'warn');
-        await this.tell(await renderCutOff(refused));
-      }
-      await confirmOrRefuse(`Revoke ${prefixes.length} ${prefixes.length === 1 ? 'entry' : 'entries'}?`, flags.yes, '--yes');
-    }
-
-    const removed = await this.updateStore(
-      (data) => {
-        if (!key) return removeEntries(data.account, prefixes);
-        // Again under the lock: the list may have changed since it was read.
-        const list = findKey(data.keys, key.name).allow;
-        const had = list.length;
-        const removed = removeEntries(list, prefixes);
-        refuseOpeningKeyList(key.name, had, list.length, flags.force);
-        return removed;
+    const {plan, applied} = await this.planAndApply({
+      plan: (data) => planRevoke(data, prefixes, {key: flags.key, force: flags.force, now: this.now}),
+      present: async (p) => {
+        if (p.blocking.length === 0) return;
+        await this.tell(`blocking is active for ${p.blocking.join(' and ')} keys: these addresses will be refused from now on`, 'warn');
+        if (p.cutOff.length > 0) {
+          await this.tell(`${p.cutOff.length} recently seen address(es) would be cut off:`, 'warn');
+          await this.tell(await renderCutOff(p.cutOff));
+        }
       },
-      {dryRun},
-    );
-    await this.report({removed, dryRun}, () => renderRemoved(removed, dryRun));
+      apply: applyRevoke,
+      skip: flags.yes,
+      skipFlag: '--yes',
+      dryRun,
+    });
+    const removed = applied ?? plan.removed;
+    await this.printHuman(() => renderRemoved(removed, dryRun));
+    return {removed, dryRun};
   }
 }

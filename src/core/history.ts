@@ -287,3 +287,8 @@ export function selectHistory(records: readonly HistoryRecord[], options: {since
   const chosen = since === undefined ? records.slice() : records.filter((r) => Date.parse(r.at) >= since);
   return options.limit === undefined ? chosen : chosen.slice(Math.max(0, chosen.length - options.limit));
 }
+
+/** The store's history records `options` select (see selectHistory). */
+export function historyOf(data: StoreData, options: {since?: Date; limit?: number} = {}): HistoryRecord[] {
+  return selectHistory(data.history ?? [], options);
+}

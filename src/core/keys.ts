@@ -55,3 +55,8 @@ export function newKeyRecord(name: string, type: Channel, secret: string, now: D
     allow: [],
   };
 }
+
+/** The name of the key `nameOrSecret` names (see findKey). */
+export function keyNamed(data: {keys: readonly KeyRecord[]}, nameOrSecret: string): string {
+  return findKey(data.keys, nameOrSecret).name;
+}

@@ -506,3 +506,41 @@ function maskWords(family: Family, words: Uint32Array, bits: number, out: Uint32
 function displayKey(given: string): string {
   return looksLikeSecret(given) ? hintOf(given) : visible(given);
 }
+
+/** Settings a `learn` run may change (kept in the store). */
+export type LearnSettings = Partial<Pick<Settings, 'learningWindowDays' | 'seenRetentionDays' | 'learnPrefixV4' | 'learnPrefixV6'>>;
+
+/**
+ * One `learn` run on the store, in place: the settings given, then the
+ * events (see applyEvents). `strict` refuses (InputError) a run with events
+ * of unknown keys.
+ */
+export function learn(data: StoreData, log: EventLog, options: {settings: LearnSettings; strict: boolean; now: Date}): LearnOutcome {
+  for (const [name, value] of Object.entries(options.settings) as [keyof LearnSettings, number | undefined][]) {
+    if (value !== undefined) data.settings[name] = value;
+  }
+  const outcome = applyEvents(data, log, options.now);
+  if (options.strict && outcome.unknownKeys.length > 0) {
+    throw new InputError(`unknown key ${outcome.unknownKeys[0].key} (${outcome.unknownKeys.length} unknown in all); nothing was written`);
+  }
+  return outcome;
+}
+
+/** `learn --json`. */
+export function learnJson(outcome: LearnOutcome, data: StoreData, read: {badLines: number; untimed: number}, dryRun: boolean) {
+  return {
+    events: outcome.events,
+    learned: outcome.learned,
+    blocked: outcome.blocked.map((b) => ({ip: b.ip, key: b.key})),
+    unknownKeys: outcome.unknownKeys.reduce((n, u) => n + u.events, 0),
+    badLines: read.badLines,
+    untimed: read.untimed,
+    api: {state: data.blocking.api.state, activatesAt: activatesAt(data.blocking.api, data.settings)?.toISOString() ?? null},
+    dryRun,
+  };
+}
+
+/** Whole days of quiet time a learning phase has observed. */
+export function quietDays(progress: LearningProgress): number {
+  return Math.floor(progress.quietMs / DAY_MS);
+}

@@ -1,11 +1,16 @@
 /**
  * Declarative sync of one allowlist (the account list or a key list) with a
  * desired set of entries, as kept in a file under version control: the plan
- * of what to add, remove and relabel, and the list that results from it.
+ * of what to add, remove and relabel, the list that results from it, what it
+ * does to traffic, and applying it to the store.
  */
+import {releaseBlocked} from './blocked-list.js';
 import {isLive} from './decision.js';
-import {EntryRecord, EntrySource} from './model.js';
+import {cutOff, CutOff, recentSeen} from './impact.js';
+import {findKey} from './keys.js';
+import {Channel, CHANNELS, EntryRecord, EntrySource, StoreData} from './model.js';
 import {Prefix} from './prefix.js';
+import {Question} from './question.js';
 
 /** One entry of the desired list, already parsed (see parseEntries). */
 export interface DesiredEntry {
@@ -143,4 +148,64 @@ export function syncedList(current: readonly EntryRecord[], plan: SyncPlan, now:
     result.push({entry: d.prefix.toString(), source: d.source, label: d.label, addedAt: at, expiresAt: null});
   }
   return result;
+}
+
+/** The plan against one state of the store, and what it would do to traffic. */
+export interface Assessment {
+  /** "account", or the name of the key whose list it is. */
+  scope: string;
+  plan: SyncPlan;
+  /** The list as it will be. */
+  synced: EntryRecord[];
+  cutOff: CutOff[];
+  /** Asked when the plan changes the list. */
+  question: Question | null;
+}
+
+/**
+ * The plan for the list in scope (key `key`'s, a name or secret, else the
+ * account's), the list it leads to, and the seen traffic it would refuse.
+ */
+export function assessSync(data: StoreData, desired: readonly DesiredEntry[], options: SyncOptions & {key?: string}): Assessment {
+  const key = options.key === undefined ? undefined : findKey(data.keys, options.key);
+  const scope = key?.name ?? 'account';
+  const list = key ? key.allow : data.account;
+  const plan = planSync(list, desired, options);
+  if (!hasChanges(plan)) return {scope, plan, synced: list, cutOff: [], question: null};
+  const summary = [`${plan.added.length} to add`, `${plan.removed.length} to remove`, ...(plan.relabeled.length > 0 ? [`${plan.relabeled.length} to relabel`] : [])];
+  const question = {text: `Apply the sync (${summary.join(', ')})?`};
+  const synced = syncedList(list, plan, options.now);
+  // A key list restricts its key in every blocking state; the account list only where blocking is on (cutOff judges both).
+  const channels: readonly Channel[] = key ? [key.type] : CHANNELS;
+  // No recent traffic on these channels, nothing to cut off: spare indexing both lists.
+  if (!recentSeen(data, options.now).some((s) => channels.includes(s.channel))) return {scope, plan, synced, cutOff: [], question};
+  const after: StoreData = key ? {...data, keys: data.keys.map((k) => (k === key ? {...k, allow: synced} : k))} : {...data, account: synced};
+  return {scope, plan, synced, cutOff: cutOff(data, after, options.now, channels), question};
+}
+
+/**
+ * Applies an assessment made from `data`: the list in scope becomes the
+ * synced one, and what the additions authorize leaves the blocked list (as
+ * with authorize). Returns how many blocked records were released.
+ */
+export function applySync(data: StoreData, assessment: Assessment, now: Date): number {
+  const keyName = assessment.scope === 'account' ? undefined : assessment.scope;
+  if (keyName === undefined) data.account = assessment.synced;
+  else findKey(data.keys, keyName).allow = assessment.synced;
+  return releaseBlocked(data, assessment.plan.additions.map((d) => d.prefix), now, keyName).released;
+}
+
+/** `sync --json`: one object; entries in canonical form, cut-off traffic one record per address and key (as `blocked`). */
+export function syncJson(a: Assessment, applied: boolean, dryRun: boolean) {
+  return {
+    scope: a.scope,
+    added: a.plan.added,
+    removed: a.plan.removed,
+    unchanged: a.plan.unchanged,
+    relabeled: a.plan.relabeled,
+    keptLearned: a.plan.keptLearned,
+    cutOff: a.cutOff.flatMap((c) => c.keys.map((key) => ({ip: c.ip, key, channel: c.channel, lastSeen: c.lastSeen}))),
+    applied,
+    dryRun,
+  };
 }

@@ -2,17 +2,8 @@ import {expect} from 'chai';
 import fc from 'fast-check';
 
 import {SafetyError, InputError} from '../../src/core/errors.js';
-import {
-  aggregateRows,
-  crowdsecDuration,
-  effectiveList,
-  EXPORT_FORMATS,
-  ExportFormat,
-  ExportRow,
-  headerLines,
-  oneLine,
-  renderExport,
-} from '../../src/core/export.js';
+import {aggregateRows, effectiveList, ExportRow} from '../../src/core/effective-list.js';
+import {crowdsecDuration, EXPORT_FORMATS, ExportFormat, flattenText, headerLines, renderExport} from '../../src/core/render/index.js';
 import {emptyStore, EntryRecord, KeyRecord, StoreData} from '../../src/core/model.js';
 import {Prefix} from '../../src/core/prefix.js';
 
@@ -267,7 +258,7 @@ describe('export formats', () => {
   });
 
   it('makes free text one line: controls, line separators and bidi overrides become one space', () => {
-    expect(oneLine('a\r\nb\u2028c\u202ed\u0000\u0000e  f ')).to.equal('a b c d e f');
+    expect(flattenText('a\r\nb\u2028c\u202ed\u0000\u0000e  f ')).to.equal('a b c d e f');
   });
 
   it('writes CrowdSec expirations as cscli durations, rounded down to whole seconds', () => {

@@ -4,7 +4,7 @@ import {scanDecisionAddress} from '../../src/core/address.js';
 import {InputError} from '../../src/core/errors.js';
 import {parseEventLine} from '../../src/core/events.js';
 import {newKeyRecord} from '../../src/core/keys.js';
-import {activatesAt, applyEvents, checkEventTime, EventLog, learningProgress} from '../../src/core/learning.js';
+import {activatesAt, applyEvents, checkEventTime, EventLog, learn, learningProgress, learnJson} from '../../src/core/learning.js';
 import {Channel, emptyStore, StoreData} from '../../src/core/model.js';
 import {hintOf, newSecret} from '../../src/core/secret.js';
 
@@ -349,5 +349,31 @@ describe('core/learning: applyEvents', () => {
       new Date(day(4)),
     );
     expect(fresh.seen).to.deep.equal([{ip: '192.0.2.1', channel: 'api', keys: ['billing', 'reports'], firstSeen: iso(0), lastSeen: iso(3), count: 2}]);
+  });
+});
+
+describe('core/learning: learn (one `learn` run)', () => {
+  it('sets the settings given, then applies the events with them, and reports what learn --json prints', () => {
+    const {data} = storeWith({billing: 'api'});
+    const outcome = learn(data, logOf([['billing', '192.0.2.7', 1]]), {settings: {learningWindowDays: 10, learnPrefixV4: 28, seenRetentionDays: undefined}, strict: false, now: new Date(day(2))});
+    expect(data.settings).to.include({learningWindowDays: 10, learnPrefixV4: 28, seenRetentionDays: 90});
+    expect(outcome.learned).to.deep.equal(['192.0.2.0/28']);
+    expect(learnJson(outcome, data, {badLines: 1, untimed: 0}, false)).to.deep.equal({
+      events: 1,
+      learned: ['192.0.2.0/28'],
+      blocked: [],
+      unknownKeys: 0,
+      badLines: 1,
+      untimed: 0,
+      api: {state: 'learning', activatesAt: iso(11)},
+      dryRun: false,
+    });
+  });
+
+  it('strict: an event of an unknown key refuses the run', () => {
+    const {data} = storeWith({billing: 'api'});
+    const log = logOf([['nobody', '192.0.2.7', 1]]);
+    expect(learn(structuredClone(data), log, {settings: {}, strict: false, now: new Date(day(2))}).unknownKeys).to.deep.equal([{key: 'nobody', events: 1}]);
+    expect(() => learn(data, log, {settings: {}, strict: true, now: new Date(day(2))})).to.throw(InputError, 'unknown key nobody (1 unknown in all)');
   });
 });

@@ -2,9 +2,10 @@ import {expect} from 'chai';
 import fc from 'fast-check';
 
 import {parseEntries} from '../../src/core/allowlist.js';
-import {EntryRecord, EntrySource} from '../../src/core/model.js';
+import {newKeyRecord} from '../../src/core/keys.js';
+import {emptyStore, EntryRecord, EntrySource} from '../../src/core/model.js';
 import {parseEntry} from '../../src/core/prefix.js';
-import {DesiredEntry, hasChanges, planSync, sameChanges, syncedList} from '../../src/core/sync.js';
+import {applySync, assessSync, DesiredEntry, hasChanges, planSync, sameChanges, syncedList, syncJson} from '../../src/core/sync.js';
 
 const NOW = new Date('2026-01-01T00:00:00.000Z');
 const EARLIER = '2025-06-01T00:00:00.000Z';
@@ -187,5 +188,45 @@ describe('core/sync: properties', () => {
     expect(plan.unchanged.length).to.equal(n / 2);
     expect(list.length).to.equal(n);
     expect(ms).to.be.below(10_000);
+  });
+});
+
+describe('core/sync: assessSync and applySync', () => {
+  const store = (account: string[]) => {
+    const data = emptyStore(new Date(EARLIER));
+    data.account = account.map((e) => record(e));
+    return data;
+  };
+
+  it('assesses the account list against the file, asks with the counts, and applies it', () => {
+    const data = store(['10.0.0.0/8', '192.0.2.7']);
+    const a = assessSync(data, desired('10.0.0.0/8', '198.51.100.0/24'), {...options});
+    expect(a.scope).to.equal('account');
+    expect(a.question).to.deep.equal({text: 'Apply the sync (1 to add, 1 to remove)?'});
+    expect(data.account.map((r) => r.entry)).to.deep.equal(['10.0.0.0/8', '192.0.2.7']);
+    expect(applySync(data, a, NOW)).to.equal(0);
+    expect(data.account.map((r) => r.entry)).to.deep.equal(['10.0.0.0/8', '198.51.100.0/24']);
+    expect(syncJson(a, true, false)).to.deep.include({scope: 'account', added: ['198.51.100.0/24'], removed: ['192.0.2.7'], applied: true, dryRun: false});
+  });
+
+  it('asks nothing when the list already equals the file', () => {
+    const a = assessSync(store(['10.0.0.0/8']), desired('10.0.0.0/8'), options);
+    expect(hasChanges(a.plan)).to.equal(false);
+    expect(a.question).to.equal(null);
+  });
+
+  it('names the seen traffic a key list change cuts off, and takes what the additions authorize off the blocked list', () => {
+    const data = store(['0.0.0.0/1']);
+    const key = newKeyRecord('billing', 'api', 'e'.repeat(40), NOW);
+    key.allow = [record('192.0.2.0/24')];
+    data.keys.push(key);
+    data.seen = [{ip: '192.0.2.7', channel: 'api', keys: ['billing'], firstSeen: EARLIER, lastSeen: NOW.toISOString(), count: 3}];
+    data.blocked = [{ip: '10.9.9.9', key: 'billing', channel: 'api', firstSeen: EARLIER, lastSeen: EARLIER, count: 1}];
+    const a = assessSync(data, desired('10.0.0.0/8'), {...options, key: 'billing'});
+    expect(a.scope).to.equal('billing');
+    expect(a.cutOff.map((c) => [c.ip, c.keys])).to.deep.equal([['192.0.2.7', ['billing']]]);
+    expect(applySync(data, a, NOW)).to.equal(1);
+    expect(data.blocked).to.deep.equal([]);
+    expect(data.keys[0].allow.map((r) => r.entry)).to.deep.equal(['10.0.0.0/8']);
   });
 });

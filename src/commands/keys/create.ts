@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core';
-import {addEntries, parseEntries} from '../../core/allowlist.js';
-import {InputError} from '../../core/errors.js';
-import {checkKeyName, newKeyRecord} from '../../core/keys.js';
+import {parseEntries} from '../../core/allowlist.js';
+import {createKey} from '../../core/key-actions.js';
+import {checkKeyName} from '../../core/keys.js';
 import {newSecret} from '../../core/secret.js';
 import {KeywardCommand} from '../../cli/base.js';
 import {broadFlag} from '../../cli/flags.js';
@@ -24,18 +24,14 @@ export default class KeysCreate extends KeywardCommand {
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(KeysCreate);
-    this.setup(flags);
     checkKeyName(args.name);
     const allow = parseEntries((flags.allow ?? []).map((text, i) => ({text, label: null, where: `--allow ${i + 1}`, source: 'manual' as const})), {force: flags.force});
     const secret = newSecret();
     // The secret is printed under the lock, before the commit: a secret that cannot be printed is never a key's.
     const created = await this.updateStore(async (data) => {
-      if (data.keys.some((k) => k.name === args.name)) throw new InputError(`a key named ${args.name} exists already`);
-      const record = newKeyRecord(args.name, flags.type, secret, this.now);
-      addEntries(record.allow, allow.map((prefix) => ({prefix, label: null, source: 'manual', expiresAt: null})), this.now);
-      data.keys.push(record);
+      const record = createKey(data, {name: args.name, type: flags.type, allow}, secret, this.now);
       await deliverSecret(record, secret, 'created', this.json);
-      return {name: record.name, type: record.type};
+      return record;
     }).catch(notInEffect);
     await secretCommitted(created, 'created', this.json);
   }

@@ -1,7 +1,6 @@
-import {untrusted} from '../../core/errors.js';
+import {keysJson} from '../../core/key-actions.js';
 import {KeywardCommand} from '../../cli/base.js';
-import {keyJson} from '../../cli/keys-view.js';
-import {paint, table} from '../../cli/render.js';
+import {renderKeys} from '../../cli/views.js';
 
 export default class KeysList extends KeywardCommand {
   static summary = 'List keys: name, type, hint, status and own allowlist.';
@@ -12,18 +11,10 @@ export default class KeysList extends KeywardCommand {
     '<%= config.bin %> keys list --json | jq -r \'.[] | select(.status == "active") | .name\'',
   ];
 
-  async run(): Promise<void> {
-    const {flags} = await this.parse(KeysList);
-    this.setup(flags);
-    const data = await this.readStore();
-    const keys = data.keys.map(keyJson);
-    await this.report(keys, async () => {
-      if (keys.length === 0) return 'no keys (create one with `keyward keys create NAME --type api`)';
-      const c = await paint();
-      return table(
-        ['name', 'type', 'hint', 'status', 'created', 'rotated', 'allow'],
-        keys.map((k) => [untrusted(k.name), k.type, untrusted(k.hint), k.status === 'active' ? c.green(k.status) : c.red(k.status), k.createdAt, k.rotatedAt, k.allow.join('\n') || '(account list)']),
-      );
-    });
+  async run() {
+    await this.parse(KeysList);
+    const keys = keysJson(await this.readStore());
+    await this.printHuman(() => renderKeys(keys));
+    return keys;
   }
 }

@@ -1,9 +1,7 @@
 import {Args} from '@oclif/core';
-import {findKey} from '../../core/keys.js';
+import {keyJson, planKeyRevoke, revokeKey} from '../../core/key-actions.js';
 import {KeywardCommand} from '../../cli/base.js';
 import {yesFlag} from '../../cli/flags.js';
-import {keyJson} from '../../cli/keys-view.js';
-import {confirmOrRefuse} from '../../cli/prompt.js';
 
 export default class KeysRevoke extends KeywardCommand {
   static summary = 'Retire a key: every use of it is denied; it stays listed as revoked.';
@@ -12,21 +10,15 @@ export default class KeysRevoke extends KeywardCommand {
   static args = {name: Args.string({description: 'key name', required: true, ignoreStdin: true})};
   static flags = {yes: yesFlag};
 
-  async run(): Promise<void> {
+  async run() {
     const {args, flags} = await this.parse(KeysRevoke);
-    this.setup(flags);
-    const before = findKey((await this.readStoreOrEmpty()).keys, args.name);
-    if (before.status !== 'revoked') {
-      await confirmOrRefuse(`Revoke key ${before.name}? Every use of it will be denied.`, flags.yes, '--yes');
-    }
-    const key = await this.updateStore((data) => {
-      const k = findKey(data.keys, before.name);
-      if (k.status !== 'revoked') {
-        k.status = 'revoked';
-        k.revokedAt = this.now.toISOString();
-      }
-      return k;
+    const {plan} = await this.planAndApply({
+      plan: (data) => planKeyRevoke(data, args.name),
+      apply: (_data, p) => revokeKey(p.key, this.now),
+      skip: flags.yes,
+      skipFlag: '--yes',
     });
-    await this.report(keyJson(key), () => `key ${key.name} is revoked`);
+    await this.printHuman(() => `key ${plan.key.name} is revoked`);
+    return keyJson(plan.key);
   }
 }

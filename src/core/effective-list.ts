@@ -1,0 +1,159 @@
+/**
+ * The effective allowlist of the account or of one key at one moment (what
+ * `export` writes, by the rules of `check`), and its aggregate. The formats
+ * it is written in are in render/.
+ */
+import {aggregate} from './aggregate.js';
+import {isLive} from './decision.js';
+import {InputError, SafetyError} from './errors.js';
+import {findKey} from './keys.js';
+import {BlockingState, Channel, EntryRecord, EntrySource, StoreData} from './model.js';
+import {entryJson, EntryJson} from './reports.js';
+import {Prefix} from './prefix.js';
+import {intersect, sortByPrefix, TimedPrefix} from './set-ops.js';
+
+/** One exported entry, with the fields of `list --json`. Aggregated entries have no source, label or date. */
+export interface ExportRow {
+  prefix: Prefix;
+  /** "account", or the key's name for an entry of its own list. */
+  scope: string;
+  source: EntrySource | null;
+  label: string | null;
+  addedAt: string | null;
+  /** When the entry leaves the effective list (for a key: the earlier of its expiry and the account entries covering it). */
+  expiresAt: string | null;
+}
+
+/** What is exported and why. */
+export interface EffectiveList {
+  /** "account" or the key's name. */
+  scope: string;
+  /** The list in words, for header comments and messages: "the account list", "key billing (api): …". */
+  description: string;
+  rows: ExportRow[];
+  /** For a key: its channel and that channel's blocking state at the moment of export. */
+  channel: Channel | null;
+  state: BlockingState | null;
+}
+
+function expiresMs(record: EntryRecord): number {
+  return record.expiresAt === null ? Number.POSITIVE_INFINITY : Date.parse(record.expiresAt);
+}
+
+function isoOrNull(ms: number): string | null {
+  return ms === Number.POSITIVE_INFINITY ? null : new Date(ms).toISOString();
+}
+
+function rowOf(record: EntryRecord, scope: string, expires: number = expiresMs(record)): ExportRow {
+  return {
+    prefix: Prefix.parse(record.entry),
+    scope,
+    source: record.source,
+    label: record.label,
+    addedAt: record.addedAt,
+    expiresAt: isoOrNull(expires),
+  };
+}
+
+/** Rows in list order (Prefix.compare); no two rows have the same range. */
+function sortRows(rows: ExportRow[]): ExportRow[] {
+  return sortByPrefix(rows, (r) => r.prefix);
+}
+
+/**
+ * The allowlist in force at `now` for the account (no key) or for a key, by
+ * the rules of `check`: expired entries are left out, learned ones kept.
+ *
+ * - account: the account list.
+ * - a key whose channel blocks (`active`): its own list intersected with the
+ *   account list, or the account list when it has no list.
+ * - a key whose channel does not block (`learning`, `inactive`): its own list.
+ *
+ * A key that nothing restricts (no list of its own, blocking not active)
+ * allows every address, which no allowlist can say: a SafetyError (exit 4).
+ * A revoked key allows no use at all: an InputError (exit 2).
+ */
+export function effectiveList(data: StoreData, keyName: string | undefined, now: Date): EffectiveList {
+  const nowMs = now.getTime();
+  const account = data.account.filter((r) => isLive(r, now));
+  if (keyName === undefined) {
+    return {scope: 'account', description: 'the account list', rows: sortRows(account.map((r) => rowOf(r, 'account'))), channel: null, state: null};
+  }
+  const key = findKey(data.keys, keyName);
+  const who = `key ${key.name} (${key.type})`;
+  if (key.status === 'revoked') {
+    throw new InputError(
+      `${who} is revoked: it is refused from every address, so it has no allowlist to export`,
+      'remove its rule from the gateway, or export another key; `keyward keys list` shows the keys',
+    );
+  }
+  const state = data.blocking[key.type].state;
+  // A key whose list holds only expired entries still has a list: it allows nothing (as in `check`).
+  const hasList = key.allow.length > 0;
+  const own = key.allow.filter((r) => isLive(r, now));
+  const base = {scope: key.name, channel: key.type, state};
+  if (state !== 'active') {
+    if (!hasList) {
+      throw new SafetyError(
+        `${who} is not restricted: it has no list of its own and ${key.type} blocking is ${state}, so every address may use it; an allowlist cannot say "every address"`,
+        `give it a list (keyward authorize --key ${key.name} ENTRY), turn blocking on (keyward activate --${key.type}), or export the account list (keyward export)`,
+      );
+    }
+    return {...base, description: `${who}: its own list (${key.type} blocking ${state})`, rows: sortRows(own.map((r) => rowOf(r, key.name)))};
+  }
+  if (!hasList) {
+    return {
+      ...base,
+      description: `${who}: the account list (${key.type} blocking active; the key has no list of its own)`,
+      rows: sortRows(account.map((r) => rowOf(r, 'account'))),
+    };
+  }
+  const timed = (records: EntryRecord[]): TimedPrefix[] => records.map((r) => ({prefix: Prefix.parse(r.entry), expiresMs: expiresMs(r)}));
+  const pieces = intersect(timed(own), timed(account)).filter((p) => p.expiresMs > nowMs);
+  const rows = pieces.map((p) => (p.from.list === 'a' ? rowOf(own[p.from.index], key.name, p.expiresMs) : rowOf(account[p.from.index], 'account', p.expiresMs)));
+  return {...base, description: `${who}: its own list intersected with the account list (${key.type} blocking active)`, rows: sortRows(rows)};
+}
+
+/**
+ * The fewest CIDR ranges covering the rows' addresses. Each range expires
+ * with the earliest-expiring row inside it, so that no range outlives an
+ * entry it stands for (export again then to keep the rest).
+ */
+export function aggregateRows(rows: readonly ExportRow[], scope: string): ExportRow[] {
+  const ranges = aggregate(rows.map((r) => r.prefix));
+  const earliest = ranges.map(() => Number.POSITIVE_INFINITY);
+  // Ranges are sorted and disjoint; every row lies inside exactly one of them.
+  const byFamily = (family: 4 | 6) => ranges.map((p, i) => ({p, i})).filter(({p}) => p.family === family);
+  const families = {4: byFamily(4), 6: byFamily(6)};
+  for (const row of rows) {
+    if (row.expiresAt === null) continue;
+    const list = families[row.prefix.family];
+    let lo = 0;
+    let hi = list.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (list[mid].p.first <= row.prefix.first) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    const ms = Date.parse(row.expiresAt);
+    for (let k = Math.max(found, 0); k < list.length && list[k].p.first <= row.prefix.last; k++) {
+      if (list[k].p.last >= row.prefix.first && ms < earliest[list[k].i]) earliest[list[k].i] = ms;
+    }
+  }
+  return ranges.map((prefix, i) => ({prefix, scope, source: null, label: null, addedAt: null, expiresAt: isoOrNull(earliest[i])}));
+}
+
+/** The earliest expiry among rows (ISO), or null. */
+export function firstExpiry(rows: readonly ExportRow[]): string | null {
+  let first: string | null = null;
+  for (const r of rows) if (r.expiresAt !== null && (first === null || Date.parse(r.expiresAt) < Date.parse(first))) first = r.expiresAt;
+  return first;
+}
+
+/** The rows as `list --json` writes entries. */
+export function jsonRows(rows: readonly ExportRow[]): EntryJson[] {
+  return rows.map((r) => entryJson(r.prefix.toString(), r.scope, r));
+}

@@ -1,0 +1,118 @@
+/**
+ * The export formats: the effective list's rows (effective-list.ts) written
+ * as gateways load them (nginx, HAProxy, nftables, ipset, CrowdSec) or as
+ * data (plain, CSV, JSON). Pure text functions, one module per family.
+ */
+import {InputError} from '../errors.js';
+import {EffectiveList, ExportRow, firstExpiry} from '../effective-list.js';
+import {StoreData} from '../model.js';
+import {renderCrowdsec} from './crowdsec.js';
+import {renderCsv, renderJson, renderPlain} from './data.js';
+import {checkFirewallName, DEFAULT_NAMES, FirewallNames, renderIpset, renderNftables} from './firewalls.js';
+import {renderHaproxy, renderNginx} from './proxies.js';
+import {flattenText} from './text.js';
+
+export {crowdsecDuration} from './crowdsec.js';
+export {checkFirewallName, DEFAULT_NAMES, MAX_SET_NAME} from './firewalls.js';
+export type {FirewallNames} from './firewalls.js';
+export {flattenText} from './text.js';
+
+export const EXPORT_FORMATS = ['plain', 'csv', 'json', 'nginx', 'haproxy', 'nftables', 'ipset', 'crowdsec'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/** Formats with a way to carry an entry's expiry; the others keep an entry until the next export. */
+const EXPIRY_FORMATS: ReadonlySet<ExportFormat> = new Set(['csv', 'json', 'crowdsec']);
+
+export function formatCarriesExpiry(format: ExportFormat): boolean {
+  return EXPIRY_FORMATS.has(format);
+}
+
+export interface RenderOptions {
+  format: ExportFormat;
+  /** Header comment lines (no comment marker); written by the formats that allow comments. */
+  header: readonly string[];
+  /** The moment of export: CrowdSec's expirations are durations from it. */
+  now: Date;
+  names?: FirewallNames;
+}
+
+/** The header comment lines: what the list is, how many entries, when, and when it must be exported again. */
+export function headerLines(options: {
+  format: ExportFormat;
+  description: string;
+  count: number;
+  aggregated: boolean;
+  generatedAt: Date | null;
+  rows: readonly ExportRow[];
+}): string[] {
+  const lines = [`keyward export (${options.format}): ${options.description}`];
+  const count = `${options.count} ${options.count === 1 ? 'entry' : 'entries'}${options.aggregated ? ', aggregated to the fewest CIDR ranges' : ''}`;
+  lines.push(options.generatedAt === null ? count : `${count}; generated ${options.generatedAt.toISOString()}`);
+  const first = firstExpiry(options.rows);
+  if (first !== null && !formatCarriesExpiry(options.format)) {
+    lines.push(`an entry expires at ${first}: this file does not expire entries, export again before then`);
+  }
+  lines.push('do not edit: change the keyward store and export again');
+  return lines.map(flattenText);
+}
+
+/** The rows in `format`. Rows are expected sorted (as effectiveList and aggregateRows give them). */
+export function renderExport(rows: readonly ExportRow[], options: RenderOptions): string {
+  const names = options.names ?? DEFAULT_NAMES;
+  switch (options.format) {
+    case 'plain':
+      return renderPlain(rows);
+    case 'json':
+      return renderJson(rows);
+    case 'csv':
+      return renderCsv(rows);
+    case 'crowdsec':
+      return renderCrowdsec(rows, options.now);
+    case 'nginx':
+      return renderNginx(rows, options.header);
+    case 'haproxy':
+      return renderHaproxy(rows, options.header);
+    case 'nftables':
+      return renderNftables(rows, options.header, names);
+    case 'ipset':
+      return renderIpset(rows, options.header, names);
+  }
+}
+
+/**
+ * The format an export is written in: --format, else JSON under --json, else
+ * plain. --json to stdout prints the JSON array, so it takes no other format;
+ * --table and --set are checked and taken only by the formats that use them.
+ * Throws an InputError.
+ */
+export function exportFormat(options: {format?: ExportFormat; json: boolean; toFile: boolean; table?: string; set?: string}): ExportFormat {
+  const {json, toFile} = options;
+  if (json && !toFile && options.format !== undefined && options.format !== 'json') {
+    throw new InputError(`--json prints the JSON array, not ${options.format}`, `drop --json, use --format json, or write the ${options.format} file with --output FILE (then --json prints a summary)`);
+  }
+  const format: ExportFormat = options.format ?? (json ? 'json' : 'plain');
+  for (const [what, name] of [['table', options.table], ['set', options.set]] as const) {
+    if (name === undefined) continue;
+    if (format !== 'nftables' && (what === 'table' || format !== 'ipset')) {
+      throw new InputError(`--${what} is for ${what === 'table' ? 'the nftables format' : 'the nftables and ipset formats'}, not ${format}`);
+    }
+    checkFirewallName(what, name);
+  }
+  return format;
+}
+
+/** What a person should know about an exported file: it refuses everything, or it will outlive an entry. */
+export function exportWarnings(data: StoreData, list: EffectiveList, rows: readonly ExportRow[], format: ExportFormat): string[] {
+  const warnings: string[] = [];
+  if (list.channel === null) {
+    const api = data.blocking.api.state;
+    const smtp = data.blocking.smtp.state;
+    if (api !== 'active' && smtp !== 'active') {
+      warnings.push(`note: blocking is not active (api ${api}, smtp ${smtp}): keyward allows keys without a list of their own from any address, a gateway loading this file only the account list`);
+    }
+  }
+  if (rows.length === 0) warnings.push(`${list.description} is empty: a gateway loading this allowlist refuses every address`);
+  const first = firstExpiry(rows);
+  if (first !== null && !formatCarriesExpiry(format)) warnings.push(`an exported entry expires at ${first}; the ${format} output keeps it until you export again`);
+  return warnings;
+}

@@ -1,0 +1,34 @@
+/** Text every export format shares: free text made safe for one line, CSV fields, comment and line joins. */
+
+/**
+ * Characters that would end a comment or a line (C0 controls, CR, LF, DEL,
+ * C1, U+2028/9) or make text read differently from what it is (bidi
+ * overrides, zero-width and other invisible format characters).
+ */
+const UNSAFE_TEXT = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]+/g;
+
+/** What JSON.stringify leaves raw of UNSAFE_TEXT (it escapes C0 controls itself). */
+export const JSON_RAW = /[\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]/g;
+
+/** Free text (a label) made safe for one line of a file: unsafe characters become a space, spaces collapsed, trimmed. */
+export function flattenText(text: string): string {
+  return text.replace(UNSAFE_TEXT, ' ').replace(/ {2,}/g, ' ').trim();
+}
+
+/** A row's label as a comment holds it: flattened, or '' for none. */
+export function labelText(label: string | null): string {
+  return label === null ? '' : flattenText(label);
+}
+
+/** A CSV field (RFC 4180): quoted when it holds a comma, a quote or edge spaces; free text flattened first. */
+export function csvField(value: string | null): string {
+  if (value === null) return '';
+  const text = flattenText(value);
+  return /[",]|^ | $/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** Header lines as `#` comments. */
+export const comments = (header: readonly string[]) => header.map((line) => `# ${line}`);
+
+/** Lines joined, each ended by a newline ('' for none). */
+export const lines = (list: readonly string[]) => (list.length === 0 ? '' : `${list.join('\n')}\n`);

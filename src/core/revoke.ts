@@ -1,0 +1,56 @@
+/** `revoke`: the plan of removing exact entries from a list, what it does to traffic, and applying it. */
+import {refuseOpeningKeyList, removeEntries} from './allowlist.js';
+import {cutOff, CutOff} from './impact.js';
+import {findKey} from './keys.js';
+import {Channel, CHANNELS, EntryRecord, StoreData} from './model.js';
+import {Prefix} from './prefix.js';
+import {Question} from './question.js';
+
+export interface RevokePlan {
+  /** The key whose list it is (its name), or null for the account list. */
+  key: string | null;
+  /** The entries removed, as given (canonical). */
+  removed: string[];
+  /** The list as it will be. */
+  list: EntryRecord[];
+  /** Channels whose blocking is active: the removed addresses are refused there from now on. */
+  blocking: Channel[];
+  /** Recently seen traffic the removal refuses (computed only where blocking is active). */
+  cutOff: CutOff[];
+  /** Asked while blocking is active. */
+  question: Question | null;
+}
+
+/**
+ * Plans removing `prefixes` (exact entries) from key `key`'s list (a name or
+ * secret), else from the account list. Throws an InputError for an entry not
+ * in the list, and a SafetyError when the last entries of a key list would
+ * go without `force` (see refuseOpeningKeyList). `data` is left as it is.
+ */
+export function planRevoke(data: StoreData, prefixes: readonly Prefix[], options: {key?: string; force: boolean; now: Date}): RevokePlan {
+  const key = options.key === undefined ? undefined : findKey(data.keys, options.key);
+  const current = key ? key.allow : data.account;
+  const list = [...current];
+  const removed = removeEntries(list, prefixes);
+  if (key) refuseOpeningKeyList(key.name, current.length, list.length, options.force);
+  const channels = key ? [key.type] : CHANNELS;
+  const blocking = channels.filter((ch) => data.blocking[ch].state === 'active');
+  if (blocking.length === 0) return {key: key?.name ?? null, removed, list, blocking, cutOff: [], question: null};
+  const after: StoreData = key ? {...data, keys: data.keys.map((k) => (k === key ? {...k, allow: list} : k))} : {...data, account: list};
+  const n = prefixes.length;
+  return {
+    key: key?.name ?? null,
+    removed,
+    list,
+    blocking,
+    cutOff: cutOff(data, after, options.now, channels),
+    question: {text: `Revoke ${n} ${n === 1 ? 'entry' : 'entries'}?`},
+  };
+}
+
+/** Applies a plan made from `data` (see planRevoke). */
+export function applyRevoke(data: StoreData, plan: RevokePlan): string[] {
+  if (plan.key === null) data.account = plan.list;
+  else findKey(data.keys, plan.key).allow = plan.list;
+  return plan.removed;
+}

@@ -1,0 +1,43 @@
+/** planRevoke / applyRevoke (core/revoke.ts): what a revoke removes, refuses, asks and cuts off. */
+import {expect} from 'chai';
+
+import {InputError, SafetyError} from '../../src/core/errors.js';
+import {parseEntry} from '../../src/core/prefix.js';
+import {applyRevoke, planRevoke} from '../../src/core/revoke.js';
+import {NOW, seen, store} from './workflow-fixtures.js';
+
+const prefixes = (...texts: string[]) => texts.map((t) => parseEntry(t));
+
+describe('core/revoke: planRevoke and applyRevoke', () => {
+  it('plans removing exact entries without touching the store; applying it removes them', () => {
+    const data = store(['10.0.0.0/8', '192.0.2.1', '192.0.2.2']);
+    const plan = planRevoke(data, prefixes('192.0.2.1/32'), {force: false, now: NOW});
+    expect(plan).to.deep.include({key: null, removed: ['192.0.2.1'], blocking: [], cutOff: [], question: null});
+    expect(data.account).to.have.length(3);
+    expect(applyRevoke(data, plan)).to.deep.equal(['192.0.2.1']);
+    expect(data.account.map((r) => r.entry)).to.deep.equal(['10.0.0.0/8', '192.0.2.2']);
+  });
+
+  it('refuses an entry that is not in the list, naming what covers it', () => {
+    const data = store(['10.0.0.0/8']);
+    expect(() => planRevoke(data, prefixes('10.1.0.0/16'), {force: false, now: NOW})).to.throw(InputError, '10.1.0.0/16 is not in the list');
+  });
+
+  it('refuses removing the last entry of a key list (exit 4) unless forced', () => {
+    const data = store([], {billing: ['192.0.2.0/24']});
+    expect(() => planRevoke(data, prefixes('192.0.2.0/24'), {key: 'billing', force: false, now: NOW})).to.throw(SafetyError, 'restricted by nothing');
+    const plan = planRevoke(data, prefixes('192.0.2.0/24'), {key: 'billing', force: true, now: NOW});
+    applyRevoke(data, plan);
+    expect(data.keys[0].allow).to.deep.equal([]);
+  });
+
+  it('while blocking is active it asks, and names the recently seen traffic the removal cuts off', () => {
+    const data = store(['192.0.2.0/24', '198.51.100.0/24'], {billing: []});
+    data.blocking.api.state = 'active';
+    data.seen = [seen('192.0.2.7', ['billing']), seen('198.51.100.7', ['billing'])];
+    const plan = planRevoke(data, prefixes('192.0.2.0/24'), {force: false, now: NOW});
+    expect(plan.blocking).to.deep.equal(['api']);
+    expect(plan.question).to.deep.equal({text: 'Revoke 1 entry?'});
+    expect(plan.cutOff.map((c) => [c.ip, c.keys])).to.deep.equal([['192.0.2.7', ['billing']]]);
+  });
+});
