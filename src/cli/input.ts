@@ -7,7 +7,7 @@
 import {createReadStream} from 'node:fs';
 import {Readable} from 'node:stream';
 import {StringDecoder} from 'node:string_decoder';
-import {EntryInput, splitEntryLine} from '../core/allowlist.js';
+import {EntryInput, splitEntryLine} from '../core/entry-parse.js';
 import {InputError, show, untrusted} from '../core/errors.js';
 import {ProgressSink, startProgress} from './progress.js';
 

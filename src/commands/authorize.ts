@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core';
-import {addEntries, blockedCoveredBy, blockedReleasedBy, EntryInput, parseEntries, parseEntryBatch} from '../core/allowlist.js';
+import {addEntries, blockedCoveredBy, blockedReleasedBy} from '../core/allowlist.js';
+import {EntryInput, parseEntries} from '../core/entry-parse.js';
 import {InputError, maskSecrets, untrusted} from '../core/errors.js';
 import {findKey} from '../core/keys.js';
 import {BlockedRecord} from '../core/model.js';
@@ -41,7 +42,7 @@ export default class Authorize extends KeywardCommand {
     const inputs = flags['from-blocked']
       ? await this.fromBlocked(argv as string[], flags.all, flags.key)
       : await readEntryInputs({args: argv as string[], file: flags.file, progress: true});
-    const entries = parseEntryBatch(inputs, {normalize: flags.normalize, force: flags.force});
+    const entries = parseEntries(inputs, {normalize: flags.normalize, force: flags.force});
     const defaultLabel = flags.label === undefined ? null : maskSecrets(flags.label);
     for (let i = 0; i < entries.count; i++) {
       entries.labels[i] ??= defaultLabel;

@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core';
-import {blockedCoveredBy, parseEntries} from '../core/allowlist.js';
+import {blockedCoveredBy} from '../core/allowlist.js';
+import {parseEntries} from '../core/entry-parse.js';
 import {InputError, untrusted} from '../core/errors.js';
 import {findKey} from '../core/keys.js';
 import {BlockedRecord, CHANNELS} from '../core/model.js';

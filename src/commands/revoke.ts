@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core';
-import {parseEntries, refuseOpeningKeyList, removeEntries} from '../core/allowlist.js';
+import {refuseOpeningKeyList, removeEntries} from '../core/allowlist.js';
+import {parseEntries} from '../core/entry-parse.js';
 import {cutOff} from '../core/impact.js';
 import {findKey} from '../core/keys.js';
 import {CHANNELS} from '../core/model.js';
@@ -34,7 +35,7 @@ export default class Revoke extends KeywardCommand {
     this.setup(flags);
     const inputs = await readEntryInputs({args: argv as string[], file: flags.file});
     // Revoke takes entries as they are listed: host bits and /0 need no extra flag to be removed.
-    const prefixes = parseEntries(inputs, {normalize: false, force: true});
+    const prefixes = parseEntries(inputs, {normalize: false, force: true}).prefixes();
     const dryRun = flags['dry-run'];
 
     // Check and warn before taking the lock: a prompt must never hold it.

@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core';
-import {blockedReleasedBy, parseEntries} from '../core/allowlist.js';
+import {blockedReleasedBy} from '../core/allowlist.js';
+import {parseEntries} from '../core/entry-parse.js';
 import {SafetyError} from '../core/errors.js';
 import {cutOff, CutOff, recentSeen} from '../core/impact.js';
 import {findKey} from '../core/keys.js';
@@ -49,7 +50,7 @@ Exit codes: 0 nothing to do, or applied; 1 --dry-run and the list differs from t
     this.setup(flags);
     const fromStdin = args.file === '-';
     const inputs = await readEntryInputs(fromStdin ? {args: ['-'], progress: true} : {args: [], file: args.file, progress: true});
-    const prefixes = parseEntries(inputs, {normalize: flags.normalize, force: flags.force});
+    const prefixes = parseEntries(inputs, {normalize: flags.normalize, force: flags.force}).prefixes();
     const desired: DesiredEntry[] = prefixes.map((prefix, i) => ({prefix, label: inputs[i].label, where: inputs[i].where, source: inputs[i].source}));
     const dryRun = flags['dry-run'];
     const pruneLearned = flags['prune-learned'];

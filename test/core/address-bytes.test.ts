@@ -13,7 +13,7 @@ import {decideWords, EntryIndex, KeyPolicy, Ruling} from '../../src/core/decisio
 import {DecisionTable} from '../../src/core/decision-table.js';
 import {AddressError} from '../../src/core/errors.js';
 import {BlockingState, EntryRecord, KeyRecord} from '../../src/core/model.js';
-import {parseEntry} from '../../src/core/prefix.js';
+import {parseEntry} from '../../src/core/entry-parse.js';
 
 const RUNS = Number(process.env.KEYWARD_PROPERTY_RUNS || 1000);
 

@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core';
-import {addEntries, parseEntries} from '../../core/allowlist.js';
+import {addEntries} from '../../core/allowlist.js';
+import {parseEntries} from '../../core/entry-parse.js';
 import {InputError} from '../../core/errors.js';
 import {checkKeyName, newKeyRecord} from '../../core/keys.js';
 import {newSecret} from '../../core/secret.js';
@@ -26,7 +27,7 @@ export default class KeysCreate extends KeywardCommand {
     const {args, flags} = await this.parse(KeysCreate);
     this.setup(flags);
     checkKeyName(args.name);
-    const allow = parseEntries((flags.allow ?? []).map((text, i) => ({text, label: null, where: `--allow ${i + 1}`, source: 'manual' as const})), {force: flags.force});
+    const allow = parseEntries((flags.allow ?? []).map((text, i) => ({text, label: null, where: `--allow ${i + 1}`, source: 'manual' as const})), {force: flags.force}).prefixes();
     const secret = newSecret();
     // The secret is printed under the lock, before the commit: a secret that cannot be printed is never a key's.
     const created = await this.updateStore(async (data) => {
