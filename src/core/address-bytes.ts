@@ -278,26 +278,18 @@ function scanLength(bytes: Uint8Array, start: number, end: number, family: Famil
 
 /**
  * Scans `ADDRESS` or `ADDRESS/PREFIX` in bytes[start, end) into `into`
- * (host bits not checked); false when refused (scanFault says why: `into.bits`
- * is then -1 for a fault in the address before a "/", the position of the
- * "/" otherwise).
+ * (host bits not checked); false when refused (scanFault says why).
  */
 export function scanPrefixBytes(bytes: Uint8Array, start: number, end: number, into: ScannedPrefix): boolean {
   let slash = start;
   while (slash < end && bytes[slash] !== SLASH) slash++;
   const family = scanAddressBytes(bytes, start, slash, into.words);
-  if (family === NOT_ACCEPTED) {
-    into.bits = slash < end ? slash : -1;
-    return false;
-  }
+  if (family === NOT_ACCEPTED) return false;
+  const bits = slash === end ? (family === 4 ? 32 : 128) : scanLength(bytes, slash + 1, end, family);
+  if (bits < 0) return false;
   into.family = family;
-  if (slash === end) {
-    into.bits = family === 4 ? 32 : 128;
-    return true;
-  }
-  const bits = scanLength(bytes, slash + 1, end, family);
-  into.bits = bits < 0 ? slash : bits;
-  return bits >= 0;
+  into.bits = bits;
+  return true;
 }
 
 /**

@@ -40,8 +40,11 @@ function describeChar(text: string, index: number): string {
   return `"${String.fromCharCode(code)}"`;
 }
 
-/** The reason the grammar refused `text`, from scanFault (the one place its messages are written). */
-function faultReason(text: string): string {
+/**
+ * The reason the grammar refused `text`, from scanFault (the one place its
+ * messages are written); the address was text[0, end).
+ */
+function faultReason(text: string, end: number): string {
   const {code, at, from, to, count} = scanFault;
   const span = () => excerpt(text.slice(from, to));
   switch (code) {
@@ -69,10 +72,8 @@ function faultReason(text: string): string {
       return 'contains ":::"';
     case Fault.tailAfterSixGroups:
       return 'has an IPv4 tail after more than six groups';
-    case Fault.zone: {
-      const slash = text.indexOf('/');
-      return `has a zone index (${excerpt(text.slice(at, slash < 0 ? text.length : slash))}); zones are not accepted`;
-    }
+    case Fault.zone:
+      return `has a zone index (${excerpt(text.slice(at, end))}); zones are not accepted`;
     case Fault.groupTooLong:
       return `group ${span()} has more than four hex digits`;
     case Fault.moreThanEightGroups:
@@ -105,13 +106,13 @@ function unknownFault(code: never): never {
 
 /**
  * The AddressError for the scanner's last refusal of `text`: the whole input
- * named as an address, or as a range when it has a "/", and the reason.
+ * named as an address or a range (`what`), and the reason. The address was
+ * text[0, end): a range's address ends at its "/".
  */
-export function refusal(text: string): AddressError {
+export function refusal(text: string, what: 'address' | 'range' = 'address', end = text.length): AddressError {
   if (text.length === 0) return new AddressError(text, 'is empty: an IP address or range is needed');
   const family = scanFault.family === 4 ? 'IPv4' : 'IPv6';
-  const what = text.includes('/') ? 'range' : 'address';
-  const reason = faultReason(text);
+  const reason = faultReason(text, end);
   return new AddressError(text, `is not an ${family} ${what}: ${scanFault.tail ? `has a bad IPv4 tail: ${reason}` : reason}`);
 }
 

@@ -112,8 +112,9 @@ export class Prefix {
 
 /** Scans `ADDRESS` or `ADDRESS/PREFIX` strictly into `into` and returns it; host bits are not checked. */
 export function scanPrefix(text: string, into: ScannedPrefix): ScannedPrefix {
-  if (!scanPrefixBytes(bytesOfText(text), 0, text.length, into)) throw refusal(text);
-  return into;
+  if (scanPrefixBytes(bytesOfText(text), 0, text.length, into)) return into;
+  const slash = text.indexOf('/');
+  throw slash < 0 ? refusal(text) : refusal(text, 'range', slash);
 }
 
 /**
