@@ -241,12 +241,11 @@ function scanIPv6Bytes(bytes: Uint8Array, start: number, end: number, out: Uint3
  * NOT_ACCEPTED (scanFault says why). Never throws, never allocates.
  */
 export function scanAddressBytes(bytes: Uint8Array, start: number, end: number, out: Uint32Array): Family | typeof NOT_ACCEPTED {
-  // IPv4 first: text with a colon always fails it, and IPv6 is tried (and named in the fault) when there is one.
-  if (scanIPv4Bytes(bytes, start, end, out, 0)) return 4;
+  // Text with a colon is IPv6 (and its fault IPv6's); IPv4 has none.
   for (let i = start; i < end; i++) {
     if (bytes[i] === COLON) return scanIPv6Bytes(bytes, start, end, out) ? 6 : NOT_ACCEPTED;
   }
-  return NOT_ACCEPTED;
+  return scanIPv4Bytes(bytes, start, end, out, 0) ? 4 : NOT_ACCEPTED;
 }
 
 /** An address or range scanned into words: the scanner's view of an entry. */
