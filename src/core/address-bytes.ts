@@ -154,7 +154,7 @@ const groups = new Uint16Array(8);
 const tail = new Uint32Array(1);
 
 /** The value of an ASCII hex digit, or -1. */
-export function hexValue(c: number): number {
+function hexValue(c: number): number {
   if (c >= ZERO && c <= NINE) return c - ZERO;
   const lower = c | 0x20;
   if (lower >= 0x61 && lower <= 0x66) return lower - 0x61 + 10;

@@ -4,12 +4,11 @@
  * the one scanner in address-bytes.ts; this file reads text with it and turns
  * its refusals into messages, in one place.
  */
-import {Fault, hexValue, longestZeroRun, NOT_ACCEPTED, scanAddressBytes, scanFault} from './address-bytes.js';
+import {Fault, longestZeroRun, NOT_ACCEPTED, scanAddressBytes, scanFault} from './address-bytes.js';
 import {AddressError, excerpt} from './errors.js';
 import {compareWords, Family, widthOf} from './words.js';
 
 export type {Family};
-export {hexValue, longestZeroRun};
 
 /** Text as the scanner reads it: one byte per UTF-16 code unit, anything past U+00FF as 0xFF (refused like any non-ASCII byte). */
 let textBytes = new Uint8Array(64);
