@@ -8,7 +8,7 @@ import {createReadStream} from 'node:fs';
 import {Readable} from 'node:stream';
 import {StringDecoder} from 'node:string_decoder';
 import {scanDecisionAddress} from '../core/address.js';
-import {EntryInput, splitEntryLine} from '../core/allowlist.js';
+import {EntryInput, splitEntryLine} from '../core/entry-parse.js';
 import {InputError, show, untrusted} from '../core/errors.js';
 import {parseEventLine} from '../core/events.js';
 import {checkEventTime, EventLog} from '../core/learning.js';

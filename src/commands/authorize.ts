@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core';
-import {EntryInput, parseEntries, parseEntryBatch} from '../core/allowlist.js';
+import {EntryInput, parseEntries} from '../core/entry-parse.js';
 import {authorize, AuthorizeJson, authorizeJson} from '../core/authorize.js';
 import {blockedCandidates, blockedChosen, blockedInputs} from '../core/blocked-list.js';
 import {InputError, maskSecrets} from '../core/errors.js';
@@ -40,7 +40,7 @@ export default class Authorize extends KeywardCommand {
     const inputs = flags['from-blocked']
       ? await this.fromBlocked(argv, flags.all, flags.key)
       : await readEntryInputs({args: argv, file: flags.file, progress: true});
-    const entries = parseEntryBatch(inputs, {normalize: flags.normalize, force: flags.force});
+    const entries = parseEntries(inputs, {normalize: flags.normalize, force: flags.force});
     const label = flags.label === undefined ? null : maskSecrets(flags.label);
     const dryRun = flags['dry-run'];
     const result = await this.updateStore((data) => authorize(data, entries, {key: flags.key, label, expiresAt, now: this.now}), {dryRun});
@@ -56,7 +56,7 @@ export default class Authorize extends KeywardCommand {
   private async fromBlocked(args: string[], all: boolean, key: string | undefined): Promise<EntryInput[]> {
     const candidates = blockedCandidates(await this.readStore(), key);
     if (all) return blockedInputs(candidates);
-    if (args.length > 0) return blockedInputs(blockedChosen(candidates, parseEntries(argumentInputs(args), {force: true})));
+    if (args.length > 0) return blockedInputs(blockedChosen(candidates, parseEntries(argumentInputs(args), {force: true}).prefixes()));
     if (!canAsk()) throw new InputError('--from-blocked needs addresses or --all when there is no terminal to choose on');
     const {checkbox} = await import('@inquirer/prompts');
     const chosen = await checkbox(

@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core';
-import {parseEntries} from '../core/allowlist.js';
+import {parseEntries} from '../core/entry-parse.js';
 import {dismissBlocked, selectBlocked} from '../core/blocked-list.js';
 import {InputError, untrusted} from '../core/errors.js';
 import {keyNamed} from '../core/keys.js';
@@ -40,7 +40,7 @@ export default class Blocked extends KeywardCommand {
     }
     const args = argv as string[];
     if (args.length === 0) throw new InputError('--dismiss needs the addresses to dismiss');
-    const wanted = parseEntries(argumentInputs(args), {force: true});
+    const wanted = parseEntries(argumentInputs(args), {force: true}).prefixes();
     const dismissed = await this.updateStore((data) => dismissBlocked(data, wanted, filter));
     await this.printHuman(() => `${dismissed.length} dismissed from the blocked list: ${dismissed.map((d) => `${d.ip} (${untrusted(d.key)})`).join(', ')}`);
     return {dismissed};

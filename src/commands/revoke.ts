@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core';
-import {parseEntries} from '../core/allowlist.js';
+import {parseEntries} from '../core/entry-parse.js';
 import {applyRevoke, planRevoke} from '../core/revoke.js';
 import {KeywardCommand} from '../cli/base.js';
 import {dryRunFlag, fileFlag, keyFlag, yesFlag} from '../cli/flags.js';
@@ -29,7 +29,7 @@ export default class Revoke extends KeywardCommand {
     const {flags, raw} = await this.parse(Revoke);
     const inputs = await readEntryInputs({args: argumentsInOrder(raw), file: flags.file});
     // Revoke takes entries as they are listed: host bits and /0 need no extra flag to be removed.
-    const prefixes = parseEntries(inputs, {normalize: false, force: true});
+    const prefixes = parseEntries(inputs, {normalize: false, force: true}).prefixes();
     const dryRun = flags['dry-run'];
     const {plan, applied} = await this.planAndApply({
       plan: (data) => planRevoke(data, prefixes, {key: flags.key, force: flags.force, now: this.now}),

@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core';
-import {parseEntries} from '../core/allowlist.js';
+import {parseEntries} from '../core/entry-parse.js';
 import {applySync, Assessment, assessSync, DesiredEntry, hasChanges, sameChanges, syncJson} from '../core/sync.js';
 import {KeywardCommand, write} from '../cli/base.js';
 import {EXIT} from '../cli/exit-codes.js';
@@ -34,7 +34,7 @@ Exit codes: 0 nothing to do, or applied; 1 --dry-run and the list differs from t
     const {args, flags} = await this.parse(Sync);
     const fromStdin = args.file === '-';
     const inputs = await readEntryInputs(fromStdin ? {args: ['-'], progress: true} : {args: [], file: args.file, progress: true});
-    const prefixes = parseEntries(inputs, {normalize: flags.normalize, force: flags.force});
+    const prefixes = parseEntries(inputs, {normalize: flags.normalize, force: flags.force}).prefixes();
     const desired: DesiredEntry[] = prefixes.map((prefix, i) => ({prefix, label: inputs[i].label, where: inputs[i].where, source: inputs[i].source}));
     const dryRun = flags['dry-run'];
     const title = (a: Assessment) => `sync of ${a.scope === 'account' ? 'the account list' : `key ${a.scope}'s list`} with ${fromStdin ? 'stdin' : args.file}`;

@@ -1,32 +1,29 @@
 /**
- * IP addresses as immutable values with one strict grammar and one canonical
- * text form (after Go's net/netip). This file is the single source of truth
- * for what keyward accepts as an address.
- *
- * Two layers: `scanAddress` reads text into a caller-owned scratch array of
- * 32-bit words without allocating (the hot path of `check` and `learn`), and
- * `Address` is the value API built on it for everything else.
+ * IP addresses as immutable values over 32-bit words, with one strict
+ * grammar and one canonical text form (after Go's net/netip). The grammar is
+ * the one scanner in address-bytes.ts; this file reads text with it and turns
+ * its refusals into messages, in one place.
  */
+import {Fault, longestZeroRun, NOT_ACCEPTED, scanAddressBytes, scanFault} from './address-bytes.js';
 import {AddressError, excerpt} from './errors.js';
+import {compareWords, Family, widthOf} from './words.js';
 
-export type Family = 4 | 6;
+export type {Family};
 
-/** Raised inside the scanners; turned into an AddressError naming the whole input. */
-class GrammarFault {
-  constructor(
-    readonly reason: string,
-    readonly family: Family,
-  ) {}
+/** Text as the scanner reads it: one byte per UTF-16 code unit, anything past U+00FF as 0xFF (refused like any non-ASCII byte). */
+let textBytes = new Uint8Array(64);
+
+/** `text` in textBytes, so that a fault's position is the text's own index. */
+export function bytesOfText(text: string): Uint8Array {
+  const n = text.length;
+  if (n > textBytes.length) textBytes = new Uint8Array(Math.max(n, textBytes.length * 2));
+  const bytes = textBytes;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    bytes[i] = c > 0xff ? 0xff : c;
+  }
+  return bytes;
 }
-
-function fault(reason: string, family: Family): never {
-  throw new GrammarFault(reason, family);
-}
-
-const DOT = 46;
-const COLON = 58;
-const ZERO = 48;
-const NINE = 57;
 
 /** A readable name for the character that stopped the scan. */
 function describeChar(text: string, index: number): string {
@@ -43,154 +40,94 @@ function describeChar(text: string, index: number): string {
 }
 
 /**
- * Scans dotted-quad IPv4 in text[start, end): exactly four decimal octets,
- * 0–255, no leading zeros, nothing else. Returns the 32-bit value.
+ * The reason the grammar refused `text`, from scanFault (the one place its
+ * messages are written); the address was text[0, end).
  */
-function scanIPv4(text: string, start: number, end: number): number {
-  if (start === end) fault('is empty', 4);
-  if (text.charCodeAt(start) === ZERO && (text.charCodeAt(start + 1) | 0x20) === 0x78) {
-    fault('hex notation (0x…) is not accepted', 4);
+function faultReason(text: string, end: number): string {
+  const {code, at, from, to, count} = scanFault;
+  const span = () => excerpt(text.slice(from, to));
+  switch (code) {
+    case Fault.empty:
+      return 'is empty';
+    case Fault.hex:
+      return 'hex notation (0x…) is not accepted';
+    case Fault.emptyOctet:
+      return 'has an empty octet';
+    case Fault.character:
+      return `contains ${describeChar(text, at)}`;
+    case Fault.octetLeadingZero:
+      return `octet ${span()} has a leading zero (octal is ambiguous)`;
+    case Fault.octetTooLarge:
+      return `octet ${span()} > 255`;
+    case Fault.moreThanFourOctets:
+      return 'has more than four octets';
+    case Fault.endsWithDot:
+      return 'ends with "."';
+    case Fault.octetCount:
+      return `has ${count} octet${count === 1 ? '' : 's'}; exactly four are needed (short forms like 127.1 are ambiguous)`;
+    case Fault.singleColonFirst:
+      return 'starts with a single ":"';
+    case Fault.tripleColon:
+      return 'contains ":::"';
+    case Fault.tailAfterSixGroups:
+      return 'has an IPv4 tail after more than six groups';
+    case Fault.zone:
+      return `has a zone index (${excerpt(text.slice(at, end))}); zones are not accepted`;
+    case Fault.groupTooLong:
+      return `group ${span()} has more than four hex digits`;
+    case Fault.moreThanEightGroups:
+      return 'has more than eight groups';
+    case Fault.singleColonLast:
+      return 'ends with a single ":"';
+    case Fault.doubleColonTwice:
+      return 'has "::" more than once';
+    case Fault.groupCount:
+      return `has ${count} groups; eight are needed, or "::"`;
+    case Fault.doubleColonForNothing:
+      return 'has "::" standing for no group (eight groups are already given)';
+    case Fault.lengthEmpty:
+      return 'the prefix length after "/" is empty';
+    case Fault.slashTwice:
+      return 'has more than one "/"';
+    case Fault.lengthNotDecimal:
+      return `the prefix length "${span()}" is not a decimal number`;
+    case Fault.lengthLeadingZero:
+      return `the prefix length ${span()} has a leading zero`;
+    case Fault.lengthTooLarge:
+      return `the prefix length ${span()} > ${count}`;
   }
-  let value = 0;
-  let octets = 0;
-  let i = start;
-  for (;;) {
-    const octetStart = i;
-    let octet = 0;
-    while (i < end) {
-      const c = text.charCodeAt(i);
-      if (c < ZERO || c > NINE) break;
-      octet = octet * 10 + (c - ZERO);
-      i++;
-    }
-    const length = i - octetStart;
-    if (length === 0) {
-      if (i === end || text.charCodeAt(i) === DOT) fault(`has an empty octet`, 4);
-      fault(`contains ${describeChar(text, i)}`, 4);
-    }
-    if (length > 1 && text.charCodeAt(octetStart) === ZERO) {
-      fault(`octet ${excerpt(text.slice(octetStart, i))} has a leading zero (octal is ambiguous)`, 4);
-    }
-    if (length > 3 || octet > 255) fault(`octet ${excerpt(text.slice(octetStart, i))} > 255`, 4);
-    value = value * 256 + octet;
-    octets++;
-    if (i === end) break;
-    const c = text.charCodeAt(i);
-    if (c !== DOT) fault(`contains ${describeChar(text, i)}`, 4);
-    if (octets === 4) fault('has more than four octets', 4);
-    i++;
-    if (i === end) fault('ends with "."', 4);
-  }
-  if (octets !== 4) {
-    fault(`has ${octets} octet${octets === 1 ? '' : 's'}; exactly four are needed (short forms like 127.1 are ambiguous)`, 4);
-  }
-  return value;
+  return unknownFault(code);
 }
 
-/** The value of an ASCII hex digit, or -1. */
-export function hexValue(c: number): number {
-  if (c >= ZERO && c <= NINE) return c - ZERO;
-  const lower = c | 0x20;
-  if (lower >= 0x61 && lower <= 0x66) return lower - 0x61 + 10;
-  return -1;
-}
-
-const groups = new Uint16Array(8);
-
-/**
- * Scans an RFC 4291 IPv6 text form in text[start, end) into out[0..3]
- * (most significant word first). Zone indexes are refused.
- */
-function scanIPv6(text: string, start: number, end: number, out: Uint32Array): void {
-  let count = 0;
-  let gap = -1;
-  let i = start;
-  if (i === end) fault('is empty', 6);
-  if (text.charCodeAt(i) === COLON) {
-    if (text.charCodeAt(i + 1) !== COLON) fault('starts with a single ":"', 6);
-    gap = 0;
-    i += 2;
-    if (i < end && text.charCodeAt(i) === COLON) fault('contains ":::"', 6);
-  }
-  while (i < end) {
-    const groupStart = i;
-    let value = 0;
-    while (i < end) {
-      const h = hexValue(text.charCodeAt(i));
-      if (h < 0) break;
-      value = value * 16 + h;
-      i++;
-    }
-    const length = i - groupStart;
-    if (i < end && text.charCodeAt(i) === DOT) {
-      if (count > 6) fault('has an IPv4 tail after more than six groups', 6);
-      let tail: number;
-      try {
-        tail = scanIPv4(text, groupStart, end);
-      } catch (error) {
-        if (error instanceof GrammarFault) fault(`has a bad IPv4 tail: ${error.reason}`, 6);
-        throw error;
-      }
-      groups[count++] = Math.floor(tail / 65536);
-      groups[count++] = tail % 65536;
-      i = end;
-      break;
-    }
-    if (length === 0) {
-      const c = text.charCodeAt(i);
-      if (c === 0x25) fault(`has a zone index (${excerpt(text.slice(i, end))}); zones are not accepted`, 6);
-      fault(`contains ${describeChar(text, i)}`, 6);
-    }
-    if (length > 4) fault(`group ${excerpt(text.slice(groupStart, i))} has more than four hex digits`, 6);
-    if (count === 8) fault('has more than eight groups', 6);
-    groups[count++] = value;
-    if (i === end) break;
-    const c = text.charCodeAt(i);
-    if (c !== COLON) {
-      if (c === 0x25) fault(`has a zone index (${excerpt(text.slice(i, end))}); zones are not accepted`, 6);
-      fault(`contains ${describeChar(text, i)}`, 6);
-    }
-    i++;
-    if (i === end) fault('ends with a single ":"', 6);
-    if (text.charCodeAt(i) === COLON) {
-      if (gap >= 0) fault('has "::" more than once', 6);
-      gap = count;
-      i++;
-      if (i < end && text.charCodeAt(i) === COLON) fault('contains ":::"', 6);
-    }
-  }
-  if (gap < 0 && count !== 8) fault(`has ${count} groups; eight are needed, or "::"`, 6);
-  if (gap >= 0 && count > 7) fault('has "::" standing for no group (eight groups are already given)', 6);
-  // Expand "::" by moving the groups after the gap to the end.
-  if (gap >= 0) {
-    const after = count - gap;
-    for (let k = 0; k < after; k++) groups[7 - k] = groups[count - 1 - k];
-    for (let k = gap; k < 8 - after; k++) groups[k] = 0;
-  }
-  for (let w = 0; w < 4; w++) out[w] = groups[2 * w] * 65536 + groups[2 * w + 1];
+function unknownFault(code: never): never {
+  throw new Error(`unknown grammar fault ${String(code)}`);
 }
 
 /**
- * Scans one address in text[0, end) into `out`: IPv4 in out[0], IPv6 in
- * out[0..3]. Returns the family. Throws AddressError naming the whole input
- * (as an address, or as a range when `what` says so) and the reason.
+ * The AddressError for the scanner's last refusal of `text`: the whole input
+ * named as an address or a range (`what`), and the reason. The address was
+ * text[0, end): a range's address ends at its "/".
  */
-export function scanAddress(text: string, out: Uint32Array, end = text.length, what: 'address' | 'range' = 'address'): Family {
-  try {
-    const colon = text.indexOf(':');
-    if (colon >= 0 && colon < end) {
-      scanIPv6(text, 0, end, out);
-      return 6;
-    }
-    out[0] = scanIPv4(text, 0, end);
-    return 4;
-  } catch (error) {
-    throw explain(text, error, what);
-  }
+export function refusal(text: string, what: 'address' | 'range' = 'address', end = text.length): AddressError {
+  if (text.length === 0) return new AddressError(text, 'is empty: an IP address or range is needed');
+  const family = scanFault.family === 4 ? 'IPv4' : 'IPv6';
+  const reason = faultReason(text, end);
+  return new AddressError(text, `is not an ${family} ${what}: ${scanFault.tail ? `has a bad IPv4 tail: ${reason}` : reason}`);
+}
+
+/**
+ * Scans `text` (one address, no prefix) into `out`: IPv4 in out[0], IPv6 in
+ * out[0..3]. Returns the family; throws AddressError naming the input and
+ * the reason.
+ */
+export function scanAddress(text: string, out: Uint32Array): Family {
+  const family = scanAddressBytes(bytesOfText(text), 0, text.length, out);
+  if (family === NOT_ACCEPTED) throw refusal(text);
+  return family;
 }
 
 /** Whether out[0..3] holds an IPv4-mapped IPv6 address (::ffff:a.b.c.d). */
-export function isMappedWords(words: Uint32Array): boolean {
+export function isMappedWords(words: ArrayLike<number>): boolean {
   return words[0] === 0 && words[1] === 0 && words[2] === 0xffff;
 }
 
@@ -207,38 +144,8 @@ export function scanDecisionAddress(text: string, out: Uint32Array): Family {
   return family;
 }
 
-function explain(input: string, error: unknown, what: 'address' | 'range'): unknown {
-  if (!(error instanceof GrammarFault)) return error;
-  const family = error.family === 4 ? 'IPv4' : 'IPv6';
-  if (input.length === 0) return new AddressError(input, 'is empty: an IP address or range is needed');
-  return new AddressError(input, `is not an ${family} ${what}: ${error.reason}`);
-}
-
 export function formatIPv4(value: number): string {
   return `${value >>> 24}.${(value >>> 16) & 255}.${(value >>> 8) & 255}.${value & 255}`;
-}
-
-/**
- * RFC 5952's "::": the first longest run of two or more zero groups among the
- * eight, as [start, length]; start is -1 when there is no such run.
- */
-export function longestZeroRun(groups: ArrayLike<number>): [number, number] {
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) {
-      bestStart = i;
-      bestLength = j - i;
-    }
-    i = j;
-  }
-  return [bestStart, bestLength];
 }
 
 /** RFC 5952: lower case, no leading zeros, the longest run of two or more zero groups as "::". */
@@ -254,14 +161,12 @@ export function formatIPv6(words: ArrayLike<number>): string {
   return `${hex(g.slice(0, bestStart))}::${hex(g.slice(bestStart + bestLength))}`;
 }
 
-const MASK32 = 0xffffffffn;
-
-/** An IP address value: family and number. Immutable; compare with `equals`. */
+/** An IP address value: its family and its words. Immutable; compare with `equals`. */
 export class Address {
   private constructor(
     readonly family: Family,
-    /** The address as a number: 32 bits for IPv4, 128 for IPv6. */
-    readonly value: bigint,
+    /** Four words, most significant first; an IPv4 address is words[0] and zeros. */
+    private readonly w: Uint32Array,
   ) {}
 
   /** Strict parse of one address (no prefix). IPv4-mapped IPv6 stays IPv6: see `unmap`. */
@@ -271,51 +176,46 @@ export class Address {
     return Address.fromWords(family, words);
   }
 
+  /** The address of `family` whose words are words[0] (IPv4) or words[0..3] (IPv6). */
   static fromWords(family: Family, words: ArrayLike<number>): Address {
-    if (family === 4) return new Address(4, BigInt(words[0] >>> 0));
-    let value = 0n;
-    for (let w = 0; w < 4; w++) value = (value << 32n) | BigInt(words[w] >>> 0);
-    return new Address(6, value);
-  }
-
-  static fromValue(family: Family, value: bigint): Address {
-    const max = family === 4 ? MAX4 : MAX6;
-    if (value < 0n || value > max) throw new RangeError(`value out of range for IPv${family}`);
-    return new Address(family, value);
+    const w = new Uint32Array(4);
+    w[0] = words[0];
+    if (family === 6) {
+      w[1] = words[1];
+      w[2] = words[2];
+      w[3] = words[3];
+    }
+    return new Address(family, w);
   }
 
   get bitLength(): 32 | 128 {
     return this.family === 4 ? 32 : 128;
   }
 
-  /** The 32-bit words, most significant first (one for IPv4, four for IPv6). */
+  /** The 32-bit words, most significant first (one for IPv4, four for IPv6): a copy. */
   words(): Uint32Array {
-    if (this.family === 4) return Uint32Array.of(Number(this.value));
-    return Uint32Array.of(
-      Number((this.value >> 96n) & MASK32),
-      Number((this.value >> 64n) & MASK32),
-      Number((this.value >> 32n) & MASK32),
-      Number(this.value & MASK32),
-    );
+    return this.w.slice(0, widthOf(this.family));
   }
 
   isMapped(): boolean {
-    return this.family === 6 && this.value >> 32n === 0xffffn;
+    return this.family === 6 && isMappedWords(this.w);
   }
 
   /** The IPv4 address of an IPv4-mapped IPv6 address; any other address unchanged. */
   unmap(): Address {
-    return this.isMapped() ? new Address(4, this.value & MASK32) : this;
+    return this.isMapped() ? Address.fromWords(4, [this.w[3]]) : this;
   }
 
   equals(other: Address): boolean {
-    return this.family === other.family && this.value === other.value;
+    return this.family === other.family && compareWords(this.w, 0, other.w, 0, 4) === 0;
+  }
+
+  /** Order: IPv4 before IPv6, then by number. */
+  static compare(a: Address, b: Address): number {
+    return a.family - b.family || compareWords(a.w, 0, b.w, 0, 4);
   }
 
   toString(): string {
-    return this.family === 4 ? formatIPv4(Number(this.value)) : formatIPv6(this.words());
+    return this.family === 4 ? formatIPv4(this.w[0]) : formatIPv6(this.w);
   }
 }
-
-export const MAX4 = (1n << 32n) - 1n;
-export const MAX6 = (1n << 128n) - 1n;

@@ -1,11 +1,13 @@
 /** Aggregation: the minimal list of CIDR ranges covering exactly the addresses of a list. */
 import {Address, Family} from './address.js';
 import {Prefix} from './prefix.js';
+import {compareWords, lastOfPrefix, maskWords, next, widthOf} from './words.js';
 
+/** A run of consecutive addresses: its first and last address's words (one for IPv4, four for IPv6). */
 export interface Interval {
   family: Family;
-  first: bigint;
-  last: bigint;
+  first: Uint32Array;
+  last: Uint32Array;
 }
 
 /** Sorted, merged intervals (overlapping and adjacent ranges joined), IPv4 first. */
@@ -13,33 +15,48 @@ export function mergeIntervals(prefixes: readonly Prefix[]): Interval[] {
   const sorted = [...prefixes].sort(Prefix.compare);
   const merged: Interval[] = [];
   for (const p of sorted) {
+    const width = widthOf(p.family);
+    const first = p.first.words();
+    const last = p.last.words();
     const top = merged[merged.length - 1];
-    if (top && top.family === p.family && p.first <= top.last + 1n) {
-      if (p.last > top.last) top.last = p.last;
+    if (top && top.family === p.family && touches(top.last, first, width)) {
+      if (compareWords(last, 0, top.last, 0, width) > 0) top.last = last;
     } else {
-      merged.push({family: p.family, first: p.first, last: p.last});
+      merged.push({family: p.family, first, last});
     }
   }
   return merged;
 }
 
+/** Whether a run ending at `last` and one starting at `first` (not before the other's start) overlap or meet. */
+function touches(last: Uint32Array, first: Uint32Array, width: 1 | 4): boolean {
+  if (compareWords(first, 0, last, 0, width) <= 0) return true;
+  const after = last.slice();
+  return next(after, width) && compareWords(first, 0, after, 0, width) === 0;
+}
+
 /** The fewest CIDR ranges whose union is [first, last]. */
 export function intervalToPrefixes(interval: Interval): Prefix[] {
-  const width = interval.family === 4 ? 32 : 128;
+  const width = widthOf(interval.family);
+  const bitLength = width * 32;
   const result: Prefix[] = [];
-  let start = interval.first;
-  while (start <= interval.last) {
+  if (compareWords(interval.first, 0, interval.last, 0, width) > 0) return result;
+  const start = interval.first.slice();
+  const probe = new Uint32Array(width);
+  for (;;) {
     // The largest aligned block at `start` that does not pass `last`.
-    let hostBits = 0;
-    while (hostBits < width) {
-      const size = 1n << BigInt(hostBits + 1);
-      if (start % size !== 0n || start + size - 1n > interval.last) break;
-      hostBits++;
+    let bits = bitLength;
+    while (bits > 0) {
+      probe.set(start);
+      if (maskWords(probe, bits - 1, width)) break;
+      lastOfPrefix(start, bits - 1, width, probe);
+      if (compareWords(probe, 0, interval.last, 0, width) > 0) break;
+      bits--;
     }
-    result.push(Prefix.of(Address.fromValue(interval.family, start), width - hostBits));
-    start += 1n << BigInt(hostBits);
+    result.push(Prefix.of(Address.fromWords(interval.family, start), bits));
+    lastOfPrefix(start, bits, width, start);
+    if (compareWords(start, 0, interval.last, 0, width) >= 0 || !next(start, width)) return result;
   }
-  return result;
 }
 
 /** The minimal list of CIDR ranges covering the same addresses as `prefixes`, sorted. */

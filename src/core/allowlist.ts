@@ -1,81 +1,21 @@
 /**
  * Changes to an allowlist (the account list or a key list): adding entries,
- * reporting those already covered, removing exact entries, and the import
- * line format `ENTRY [# label]`.
+ * reporting those already covered, removing exact entries. Entries are read
+ * by entry-parse.ts.
  */
-import {InputError, maskSecrets, SafetyError} from './errors.js';
+import {InputError, SafetyError} from './errors.js';
 import {decide, isLive, Policy} from './decision.js';
-import {BlockedRecord, EntryRecord, EntrySource, StoreData} from './model.js';
+import {BlockedRecord, EntryRecord, StoreData} from './model.js';
 import {Family} from './address.js';
-import {containsEntry, EntryWordsBuilder, listOrder, sameEntry} from './entry-order.js';
-import {EntryOptions, maskScanned, parseEntry, Prefix, scanEntry, ScannedPrefix, scanPrefix} from './prefix.js';
+import {containsEntry, listOrder, sameEntry} from './entry-order.js';
+import {EntryBatch, NewEntry} from './entry-parse.js';
+import {maskScanned, Prefix, ScannedPrefix, scanPrefix} from './prefix.js';
 import {CompiledIndex, PrefixIndex} from './prefix-index.js';
 
 /** Replaces a list's contents in place (no spread: lists can hold a million entries). */
 function replaceContents<T>(list: T[], kept: T[]): void {
   list.length = 0;
   for (const item of kept) list.push(item);
-}
-
-/** One entry read from an argument or a line, before it is checked. */
-export interface EntryInput {
-  text: string;
-  label: string | null;
-  /** Where it came from, for messages: "argument 2", "line 58", "line 58 of list.txt". */
-  where: string;
-  source: EntrySource;
-}
-
-/**
- * Splits an import line into entry and label: `10.0.0.0/8  # office VPN`.
- * Returns null for blank lines and comment lines.
- */
-export function splitEntryLine(line: string): {text: string; label: string | null} | null {
-  const hash = line.indexOf('#');
-  const text = (hash >= 0 ? line.slice(0, hash) : line).trim();
-  // A secret pasted into a label is kept by its hint only: labels are stored, listed and exported.
-  const label = hash >= 0 ? maskSecrets(line.slice(hash + 1).trim()) || null : null;
-  if (text.length === 0) return null;
-  return {text, label};
-}
-
-/**
- * Where an input was, before the error it caused. A bad input (an InputError)
- * is thrown at once; a broad one (a SafetyError) is kept in `broad` and the
- * reading goes on, so that a bad line anywhere is a usage error (exit 2)
- * before a broad one is a safety refusal (exit 4).
- */
-function located(error: unknown, input: EntryInput, broad: {first: SafetyError | null; count: number}): void {
-  if (error instanceof InputError) throw new InputError(`${input.where}: ${error.message}`, error.hint);
-  if (!(error instanceof SafetyError)) throw error;
-  if (broad.count++ === 0) broad.first = new SafetyError(`${input.where}: ${error.message}`, error.hint);
-}
-
-/** Throws the first broad entry an input held, saying how many more there were. */
-function refuseBroad(broad: {first: SafetyError | null; count: number}): void {
-  if (broad.first === null) return;
-  const others = broad.count - 1;
-  const more = others > 0 ? `; ${others} more ${others === 1 ? 'entry is' : 'entries are'} broad too` : '';
-  throw new SafetyError(`${broad.first.message}${more}; nothing was written`, broad.first.hint);
-}
-
-/**
- * Parses every input, all or nothing: a bad one throws an InputError naming
- * where it was, the input, and why; otherwise an entry broader than the
- * options allow throws a SafetyError (see parseEntry).
- */
-export function parseEntries(inputs: readonly EntryInput[], options: EntryOptions): Prefix[] {
-  const broad = {first: null as SafetyError | null, count: 0};
-  const prefixes: Prefix[] = [];
-  for (const input of inputs) {
-    try {
-      prefixes.push(parseEntry(input.text, options));
-    } catch (error) {
-      located(error, input, broad);
-    }
-  }
-  refuseBroad(broad);
-  return prefixes;
 }
 
 export interface Covered {
@@ -100,62 +40,6 @@ export interface AddResult {
   updated: Updated[];
   /** Exact entries already in the list with the same label and expiry. */
   unchanged: string[];
-}
-
-export interface NewEntry {
-  prefix: Prefix;
-  label: string | null;
-  source: EntrySource;
-  expiresAt: string | null;
-}
-
-/**
- * Entries parsed for adding, as columns (see EntryWords) with their canonical
- * texts, labels, sources and expiry: a large import costs no object and no
- * BigInt per entry.
- */
-export class EntryBatch extends EntryWordsBuilder {
-  readonly texts: string[] = [];
-  readonly labels: (string | null)[] = [];
-  readonly sources: EntrySource[] = [];
-  readonly expiresAt: (string | null)[] = [];
-
-  add(text: string, family: Family, bits: number, words: ArrayLike<number>, label: string | null, source: EntrySource, expiresAt: string | null): void {
-    this.push(family, bits, words);
-    this.texts.push(text);
-    this.labels.push(label);
-    this.sources.push(source);
-    this.expiresAt.push(expiresAt);
-  }
-
-  static fromEntries(entries: readonly NewEntry[]): EntryBatch {
-    const batch = new EntryBatch(Math.max(16, entries.length));
-    for (const e of entries) batch.add(e.prefix.toString(), e.prefix.family, e.prefix.bits, e.prefix.address.words(), e.label, e.source, e.expiresAt);
-    return batch;
-  }
-}
-
-/**
- * `parseEntries` into an EntryBatch, for imports: the same rules and the same
- * errors, all or nothing. Labels and sources come from the inputs; no entry
- * expires.
- */
-export function parseEntryBatch(inputs: readonly EntryInput[], options: EntryOptions): EntryBatch {
-  const batch = new EntryBatch(Math.max(16, inputs.length));
-  const scanned: ScannedPrefix = {family: 4, bits: 0, words: new Uint32Array(4)};
-  const broad = {first: null as SafetyError | null, count: 0};
-  for (const input of inputs) {
-    let text: string;
-    try {
-      text = scanEntry(input.text, options, scanned);
-    } catch (error) {
-      located(error, input, broad);
-      continue;
-    }
-    batch.add(text, scanned.family, scanned.bits, scanned.words, input.label, input.source, null);
-  }
-  refuseBroad(broad);
-  return batch;
 }
 
 /**

@@ -3,7 +3,8 @@
  * selects, which ones authorizing entries releases, dismissing records, and
  * picking records to authorize.
  */
-import {blockedCoveredBy, blockedReleasedBy, EntryBatch, EntryInput} from './allowlist.js';
+import {blockedCoveredBy, blockedReleasedBy} from './allowlist.js';
+import {EntryBatch, EntryInput} from './entry-parse.js';
 import {InputError} from './errors.js';
 import {findKey} from './keys.js';
 import {BlockedRecord, Channel, StoreData} from './model.js';

@@ -7,7 +7,8 @@
  */
 import {Family} from './address.js';
 import {decideOutcome, EntryIndex, KeyPolicy, Outcome} from './decision.js';
-import {FamilyArrays} from './prefix-index.js';
+import {FamilyArrays, innermost} from './prefix-index.js';
+import {lastAtOrBelow} from './words.js';
 
 /**
  * Finds the innermost IPv4 entry containing an address in one step or two:
@@ -40,17 +41,8 @@ class IPv4Locator {
   innermost(a: number): number {
     const cells = this.cells;
     const h = a >>> 16;
-    let lo = this.firstAt[h];
-    let hi = this.firstAt[h + 1] - 1;
     // Every start before the bucket is below `a`.
-    let found = lo - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (cells[4 * mid] <= a) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
+    let found = lastAtOrBelow(cells, 4, this.firstAt[h], this.firstAt[h + 1] - 1, a);
     while (found >= 0 && cells[4 * found + 1] < a) found = cells[4 * found + 2] - 1;
     return found;
   }
@@ -66,46 +58,11 @@ class IPv4Locator {
     const cells = this.cells;
     for (let i = 0; i < count; i++) {
       const a = values[i];
-      let lo = found[i];
-      let hi = firstAt[(a >>> 16) + 1] - 1;
-      let at = lo - 1;
-      while (lo <= hi) {
-        const mid = (lo + hi) >>> 1;
-        if (cells[4 * mid] <= a) {
-          at = mid;
-          lo = mid + 1;
-        } else hi = mid - 1;
-      }
+      let at = lastAtOrBelow(cells, 4, found[i], firstAt[(a >>> 16) + 1] - 1, a);
       while (at >= 0 && cells[4 * at + 1] < a) at = cells[4 * at + 2] - 1;
       found[i] = at;
     }
   }
-}
-
-/** -1, 0 or 1 as array[at..at+3] is below, equal to or above words[0..3]. */
-function compare6(array: Uint32Array, at: number, words: Uint32Array): number {
-  for (let w = 0; w < 4; w++) {
-    const x = array[at + w];
-    const y = words[w];
-    if (x !== y) return x < y ? -1 : 1;
-  }
-  return 0;
-}
-
-/** The sorted position of the innermost IPv6 entry containing `words` (live or not), or -1. */
-function innermost6(f: FamilyArrays, words: Uint32Array): number {
-  let lo = 0;
-  let hi = f.parents.length - 1;
-  let found = -1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compare6(f.starts, mid * 4, words) <= 0) {
-      found = mid;
-      lo = mid + 1;
-    } else hi = mid - 1;
-  }
-  while (found >= 0 && compare6(f.ends, found * 4, words) < 0) found = f.parents[found];
-  return found;
 }
 
 /** Where addresses fall in one index: the innermost containing entry's sorted position, or -1. */
@@ -123,7 +80,7 @@ class Locator {
 
   /** For an address scanned and unmapped into `words`. */
   innermost(family: Family, words: Uint32Array): number {
-    return family === 4 ? this.v4.innermost(words[0]) : innermost6(this.index.compiled.arrays.v6, words);
+    return family === 4 ? this.v4.innermost(words[0]) : innermost(this.index.compiled.arrays.v6, 4, words);
   }
 
   /** The texts of the entries live at `nowMs` from sorted position `at` outwards, outermost first (as EntryIndex.matchedTexts). */

@@ -10,6 +10,7 @@ import {findKey} from './keys.js';
 import {BlockingState, Channel, EntryRecord, EntrySource, StoreData} from './model.js';
 import {entryJson, EntryJson} from './reports.js';
 import {Prefix} from './prefix.js';
+import {CompiledIndex} from './prefix-index.js';
 import {intersect, sortByPrefix, TimedPrefix} from './set-ops.js';
 
 /** One exported entry, with the fields of `list --json`. Aggregated entries have no source, label or date. */
@@ -122,26 +123,13 @@ export function effectiveList(data: StoreData, keyName: string | undefined, now:
 export function aggregateRows(rows: readonly ExportRow[], scope: string): ExportRow[] {
   const ranges = aggregate(rows.map((r) => r.prefix));
   const earliest = ranges.map(() => Number.POSITIVE_INFINITY);
-  // Ranges are sorted and disjoint; every row lies inside exactly one of them.
-  const byFamily = (family: 4 | 6) => ranges.map((p, i) => ({p, i})).filter(({p}) => p.family === family);
-  const families = {4: byFamily(4), 6: byFamily(6)};
+  // Every row lies inside exactly one of the ranges.
+  const index = CompiledIndex.fromTexts(ranges.map(String));
   for (const row of rows) {
     if (row.expiresAt === null) continue;
-    const list = families[row.prefix.family];
-    let lo = 0;
-    let hi = list.length - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (list[mid].p.first <= row.prefix.first) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
     const ms = Date.parse(row.expiresAt);
-    for (let k = Math.max(found, 0); k < list.length && list[k].p.first <= row.prefix.last; k++) {
-      if (list[k].p.last >= row.prefix.first && ms < earliest[list[k].i]) earliest[list[k].i] = ms;
-    }
+    const p = row.prefix.masked();
+    for (const i of index.covering(p.family, p.address.words(), p.bits)) if (ms < earliest[i]) earliest[i] = ms;
   }
   return ranges.map((prefix, i) => ({prefix, scope, source: null, label: null, addedAt: null, expiresAt: isoOrNull(earliest[i])}));
 }

@@ -1,11 +1,12 @@
 /**
  * List order (IPv4 before IPv6, then by network, then wider ranges first) over
- * entries held as 32-bit words, by a stable radix sort (radix.ts): no BigInt
- * and no comparator calls.
+ * entries held as 32-bit words, by a stable radix sort (radix.ts): no
+ * comparator calls.
  */
 import {Family} from './address.js';
 import {maskScanned, ScannedPrefix, scanPrefix} from './prefix.js';
 import {Digit, sortByDigits} from './radix.js';
+import {compareWords, sameNetwork} from './words.js';
 
 /**
  * Entries as columns: entry i is `family[i]`, `bits[i]` and its first address
@@ -99,15 +100,7 @@ export function containsEntry(entries: EntryWords, outer: number, inner: number)
   if (family !== entries.family[inner]) return false;
   const bits = entries.bits[outer];
   if (bits > entries.bits[inner]) return false;
-  const width = family === 4 ? 1 : 4;
-  const words = entries.words;
-  for (let w = 0; w < width; w++) {
-    const keep = Math.max(0, Math.min(32, bits - w * 32));
-    if (keep === 0) break;
-    const mask = keep === 32 ? 0xffffffff : (0xffffffff << (32 - keep)) >>> 0;
-    if (((words[outer * 4 + w] ^ words[inner * 4 + w]) & mask) !== 0) return false;
-  }
-  return true;
+  return sameNetwork(entries.words, outer * 4, entries.words, inner * 4, bits, family === 4 ? 1 : 4);
 }
 
 /** Entry (or address) texts as EntryWords, networks masked; throws AddressError for a text that is not one. */
@@ -125,7 +118,5 @@ export function entryWordsOf(texts: readonly string[]): EntryWords {
 /** Whether entries a and b are the same network and length. */
 export function sameEntry(entries: EntryWords, a: number, b: number): boolean {
   if (entries.family[a] !== entries.family[b] || entries.bits[a] !== entries.bits[b]) return false;
-  const width = entries.family[a] === 4 ? 1 : 4;
-  for (let w = 0; w < width; w++) if (entries.words[a * 4 + w] !== entries.words[b * 4 + w]) return false;
-  return true;
+  return compareWords(entries.words, a * 4, entries.words, b * 4, entries.family[a] === 4 ? 1 : 4) === 0;
 }

@@ -8,6 +8,7 @@ import {Family, formatIPv4, formatIPv6} from './address.js';
 import {decideWords, KeyPolicy, Policy} from './decision.js';
 import {isCanonicalEntry, ScannedPrefix, scanPrefix} from './prefix.js';
 import {sortByDigits} from './radix.js';
+import {networkOf} from './words.js';
 import {InputError, KeywardError, visible} from './errors.js';
 import {findKey} from './keys.js';
 import {ApiBlocking, BlockedRecord, Channel, KeyRecord, SeenRecord, Settings, StoreData} from './model.js';
@@ -413,7 +414,7 @@ class Learner {
     const api = this.data.blocking.api;
     if (this.policy.account.has(family, words, this.nowMs)) return;
     const bits = family === 4 ? this.data.settings.learnPrefixV4 : this.data.settings.learnPrefixV6;
-    const network = this.networks.id(family, maskWords(family, words, bits, this.scratchNetwork));
+    const network = this.networks.id(family, networkOf(family, words, bits, this.scratchNetwork));
     if (this.learned.has(network)) return;
     this.learned.add(network);
     const entry = this.networks.text(network);
@@ -490,16 +491,6 @@ function isSingleCanonicalAddress(text: string, into: ScannedPrefix): boolean {
   }
   scanPrefix(text, into);
   return into.bits === (into.family === 4 ? 32 : 128);
-}
-
-/** The address in `words` with every bit past `bits` cleared, into `out`. */
-function maskWords(family: Family, words: Uint32Array, bits: number, out: Uint32Array): Uint32Array {
-  const count = family === 4 ? 1 : 4;
-  for (let w = 0; w < count; w++) {
-    const keep = Math.max(0, Math.min(32, bits - w * 32));
-    out[w] = keep === 0 ? 0 : keep === 32 ? words[w] : (words[w] & (0xffffffff << (32 - keep))) >>> 0;
-  }
-  return out;
 }
 
 /** A key as reports show it: a secret only by its hint. */

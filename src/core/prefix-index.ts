@@ -16,6 +16,7 @@
 import {Family} from './address.js';
 import {entryWordsOf, EntryWords, listOrder} from './entry-order.js';
 import {Prefix} from './prefix.js';
+import {compareWords, lastAtOrBelow, lastAtOrBelow128, lastOfPrefix} from './words.js';
 
 /** One family's entries, sorted by start then wider first. Words per bound: 1 for IPv4, 4 for IPv6. */
 export interface FamilyArrays {
@@ -34,24 +35,6 @@ export interface FamilyArrays {
 export interface IndexArrays {
   v4: FamilyArrays;
   v6: FamilyArrays;
-}
-
-function compareWords(array: Uint32Array, at: number, words: Uint32Array): number {
-  for (let w = 0; w < 4; w++) {
-    const x = array[at + w];
-    const y = words[w];
-    if (x !== y) return x < y ? -1 : 1;
-  }
-  return 0;
-}
-
-function compareAt(a: Uint32Array, ai: number, b: Uint32Array, bi: number, width: number): number {
-  for (let w = 0; w < width; w++) {
-    const x = a[ai + w];
-    const y = b[bi + w];
-    if (x !== y) return x < y ? -1 : 1;
-  }
-  return 0;
 }
 
 /**
@@ -73,20 +56,16 @@ function buildFamily(entries: EntryWords, order: Uint32Array, width: 1 | 4, expi
   for (let i = 0; i < n; i++) {
     const from = order[i];
     const bits = entries.bits[from];
-    for (let w = 0; w < width; w++) {
-      const keep = Math.max(0, Math.min(32, bits - w * 32));
-      const mask = keep === 0 ? 0 : keep === 32 ? 0xffffffff : (0xffffffff << (32 - keep)) >>> 0;
-      // (The network's words are masked already.)
-      starts[i * width + w] = entries.words[from * 4 + w];
-      ends[i * width + w] = (entries.words[from * 4 + w] | ~mask) >>> 0;
-    }
+    // (The network's words are masked already.)
+    for (let w = 0; w < width; w++) starts[i * width + w] = entries.words[from * 4 + w];
+    lastOfPrefix(entries.words, bits, width, ends, i * width, from * 4);
     arrays.bits[i] = bits;
     arrays.origin[i] = from;
     arrays.expires[i] = expires?.[from] ?? Number.POSITIVE_INFINITY;
   }
   const stack: number[] = [];
   for (let i = 0; i < n; i++) {
-    while (stack.length > 0 && compareAt(ends, stack[stack.length - 1] * width, starts, i * width, width) < 0) stack.pop();
+    while (stack.length > 0 && compareWords(ends, stack[stack.length - 1] * width, starts, i * width, width) < 0) stack.pop();
     arrays.parents[i] = stack.length > 0 ? stack[stack.length - 1] : -1;
     stack.push(i);
   }
@@ -94,31 +73,16 @@ function buildFamily(entries: EntryWords, order: Uint32Array, width: 1 | 4, expi
 }
 
 /** The sorted position of the innermost entry containing `words` (live or not), or -1. */
-function innermost(f: FamilyArrays, width: 1 | 4, words: Uint32Array): number {
-  let lo = 0;
-  let hi = f.parents.length - 1;
-  let found = -1;
+export function innermost(f: FamilyArrays, width: 1 | 4, words: Uint32Array): number {
+  const last = f.parents.length - 1;
   if (width === 1) {
     const a = words[0];
-    const starts = f.starts;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (starts[mid] <= a) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
+    let found = lastAtOrBelow(f.starts, 1, 0, last, a);
     while (found >= 0 && f.ends[found] < a) found = f.parents[found];
     return found;
   }
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compareWords(f.starts, mid * 4, words) <= 0) {
-      found = mid;
-      lo = mid + 1;
-    } else hi = mid - 1;
-  }
-  while (found >= 0 && compareWords(f.ends, found * 4, words) < 0) found = f.parents[found];
+  let found = lastAtOrBelow128(f.starts, 0, last, words);
+  while (found >= 0 && compareWords(f.ends, found * 4, words, 0, 4) < 0) found = f.parents[found];
   return found;
 }
 
@@ -161,7 +125,7 @@ export function nonDecreasing(values: Uint32Array): boolean {
 
 /** Whether 128-bit values (four words each) never decrease. */
 function nonDecreasing4(values: Uint32Array): boolean {
-  for (let i = 4; i < values.length; i += 4) if (compareAt(values, i - 4, values, i, 4) > 0) return false;
+  for (let i = 4; i < values.length; i += 4) if (compareWords(values, i - 4, values, i, 4) > 0) return false;
   return true;
 }
 

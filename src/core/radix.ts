@@ -16,7 +16,7 @@ export interface Digit {
  * One counting pass: `from` reordered into `to` by a digit, stably. Returns
  * false, having written nothing, when every position has the same digit.
  */
-function pass(from: Uint32Array, to: Uint32Array, digit: Digit, counts: Uint32Array): boolean {
+function reorderByDigit(from: Uint32Array, to: Uint32Array, digit: Digit, counts: Uint32Array): boolean {
   const n = from.length;
   const {keys, stride, offset, shift} = digit;
   counts.fill(0);
@@ -55,7 +55,7 @@ export function sortByDigits(order: Uint32Array, digits: readonly Digit[]): void
   let from: Uint32Array = order;
   let to: Uint32Array = new Uint32Array(order.length);
   for (const digit of digits) {
-    if (pass(from, to, digit, counts)) [from, to] = [to, from];
+    if (reorderByDigit(from, to, digit, counts)) [from, to] = [to, from];
   }
   if (from !== order) order.set(from);
 }

@@ -7,7 +7,7 @@
  * intersection of two ranges is empty or one of them, and the intersection of
  * two lists is made of their own entries: every entry of one list that some
  * entry of the other list contains. No range arithmetic is needed, and each
- * piece keeps the entry (label, source, dates) it came from.
+ * shared range keeps the entry (label, source, dates) it came from.
  */
 import {CompiledIndex} from './prefix-index.js';
 import {Prefix, scanPrefix, ScannedPrefix} from './prefix.js';
@@ -19,38 +19,35 @@ export interface TimedPrefix {
   readonly expiresMs: number;
 }
 
-/** One piece of an intersection: an entry of one of the two lists. */
-export interface IntersectionPiece {
+/** A range of an intersection: an entry of one of the two lists. */
+export interface SharedRange {
   /** The range, masked. */
   prefix: Prefix;
   /**
-   * Until when every address of the piece is in both lists: the earlier of
-   * the piece's own expiry and the latest expiry of the entries of the other
+   * Until when every address of the range is in both lists: the earlier of
+   * the range's own expiry and the latest expiry of the entries of the other
    * list that contain it.
    */
   expiresMs: number;
-  /** The entry the piece is: which list, and its position there. */
+  /** The entry the range is: which list, and its position there. */
   from: {list: 'a' | 'b'; index: number};
 }
 
-/** Sorts values by their prefixes (Prefix.compare, then position), computing each sort key once. */
+/** Sorts values by their prefixes (Prefix.compare, then position), asking each value's prefix once. */
 export function sortByPrefix<T>(items: readonly T[], prefixOf: (item: T) => Prefix): T[] {
-  const keyed = items.map((item, i) => {
-    const p = prefixOf(item);
-    return {item, i, family: p.family, first: p.first, bits: p.bits};
-  });
-  keyed.sort((x, y) => x.family - y.family || (x.first < y.first ? -1 : x.first > y.first ? 1 : 0) || x.bits - y.bits || x.i - y.i);
+  const keyed = items.map((item, i) => ({item, i, prefix: prefixOf(item)}));
+  keyed.sort((x, y) => Prefix.compare(x.prefix, y.prefix) || x.i - y.i);
   return keyed.map((k) => k.item);
 }
 
 /**
- * The intersection of lists `a` and `b`: sorted (Prefix.compare), one piece
- * per distinct range. At any moment t, the addresses of the pieces with
+ * The intersection of lists `a` and `b`: sorted (Prefix.compare), one shared range
+ * per distinct range. At any moment t, the addresses of the ranges with
  * expiresMs > t are exactly those in a live entry of `a` and a live entry of
  * `b` (live: expiresMs > t). When a range is in both lists, or twice in one,
- * the piece is the entry that keeps it longest, `a` first on a tie.
+ * the shared range is the entry that keeps it longest, `a` first on a tie.
  */
-export function intersect(a: readonly TimedPrefix[], b: readonly TimedPrefix[]): IntersectionPiece[] {
+export function intersect(a: readonly TimedPrefix[], b: readonly TimedPrefix[]): SharedRange[] {
   const masked = (list: readonly TimedPrefix[]) => list.map((e) => e.prefix.masked());
   const prefixes = {a: masked(a), b: masked(b)};
   const texts = {a: prefixes.a.map(String), b: prefixes.b.map(String)};
@@ -58,7 +55,7 @@ export function intersect(a: readonly TimedPrefix[], b: readonly TimedPrefix[]):
     a: CompiledIndex.fromTexts(texts.a, a.map((e) => e.expiresMs)),
     b: CompiledIndex.fromTexts(texts.b, b.map((e) => e.expiresMs)),
   };
-  const pieces = new Map<string, IntersectionPiece>();
+  const shared = new Map<string, SharedRange>();
   const scratch: ScannedPrefix = {family: 4, bits: 0, words: new Uint32Array(4)};
   const visit = (list: 'a' | 'b', own: readonly TimedPrefix[], other: readonly TimedPrefix[], otherIndex: CompiledIndex) => {
     own.forEach((entry, i) => {
@@ -69,13 +66,13 @@ export function intersect(a: readonly TimedPrefix[], b: readonly TimedPrefix[]):
       let cover = Number.NEGATIVE_INFINITY;
       for (const j of covering) if (other[j].expiresMs > cover) cover = other[j].expiresMs;
       const expiresMs = Math.min(entry.expiresMs, cover);
-      const known = pieces.get(text);
-      if (known === undefined || expiresMs > known.expiresMs) pieces.set(text, {prefix: prefixes[list][i], expiresMs, from: {list, index: i}});
+      const known = shared.get(text);
+      if (known === undefined || expiresMs > known.expiresMs) shared.set(text, {prefix: prefixes[list][i], expiresMs, from: {list, index: i}});
     });
   };
   visit('a', a, b, index.b);
   visit('b', b, a, index.a);
-  return sortByPrefix([...pieces.values()], (piece) => piece.prefix);
+  return sortByPrefix([...shared.values()], (range) => range.prefix);
 }
 
 /**

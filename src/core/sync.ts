@@ -102,9 +102,9 @@ export function planSync(current: readonly EntryRecord[], desired: readonly Desi
   for (const r of current) if (!live.has(r.entry) && isLive(r, options.now)) live.set(r.entry, r);
 
   const plan: SyncPlan = {added: [], removed: [], unchanged: [], relabeled: [], keptLearned: [], repeats, additions: []};
-  // List order (Prefix.compare), with each range's numbers computed once rather than at every comparison.
-  const ordered = [...wanted].map(([text, d]) => ({text, d, family: d.prefix.family, first: d.prefix.first, bits: d.prefix.bits}));
-  ordered.sort((a, b) => a.family - b.family || (a.first < b.first ? -1 : a.first > b.first ? 1 : a.bits - b.bits));
+  // List order (Prefix.compare).
+  const ordered = [...wanted].map(([text, d]) => ({text, d}));
+  ordered.sort((a, b) => Prefix.compare(a.d.prefix, b.d.prefix));
   for (const {text, d} of ordered) {
     const record = live.get(text);
     if (record === undefined) {

@@ -4,7 +4,7 @@
  * flushed, renamed over it, and the folder flushed. A reader sees the old
  * file or the new one, never a half-written one.
  */
-import {BigIntStats, constants as fsConstants, promises as fs} from 'node:fs';
+import {constants as fsConstants, promises as fs, Stats} from 'node:fs';
 import path from 'node:path';
 
 /** The temporary name a writer uses for `file`; `removeLeftovers` recognises it. */
@@ -44,10 +44,10 @@ export async function writeFileAtomic(
   content: string | Uint8Array | (string | Uint8Array)[],
   mode = 0o600,
   hooks: AtomicWriteHooks = {},
-): Promise<BigIntStats | null> {
+): Promise<Stats | null> {
   const temporary = temporaryName(file);
   let handle: fs.FileHandle | undefined;
-  let written: BigIntStats;
+  let written: Stats;
   try {
     handle = await fs.open(temporary, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY, mode);
     let bytes = 0;
@@ -56,8 +56,8 @@ export async function writeFileAtomic(
       bytes += typeof part === 'string' ? Buffer.byteLength(part) : part.byteLength;
     }
     await handle.sync();
-    written = await handle.stat({bigint: true});
-    if (written.size !== BigInt(bytes)) throw new Error(`wrote ${bytes} bytes but the file holds ${written.size}`);
+    written = await handle.stat();
+    if (written.size !== bytes) throw new Error(`wrote ${bytes} bytes but the file holds ${written.size}`);
     // The descriptor stays open across the rename: it is how the file written is looked at afterwards.
     await fs.rename(temporary, file);
   } catch (error) {
@@ -65,11 +65,11 @@ export async function writeFileAtomic(
     await fs.rm(temporary, {force: true}).catch(() => undefined);
     throw error;
   }
-  let identity: BigIntStats | null = null;
+  let identity: Stats | null = null;
   try {
     await hooks.afterRename?.();
-    const after = await handle!.stat({bigint: true});
-    if (after.ino === written.ino && after.size === written.size && after.mtimeNs === written.mtimeNs) identity = after;
+    const after = await handle!.stat();
+    if (after.ino === written.ino && after.size === written.size && after.mtimeMs === written.mtimeMs) identity = after;
   } catch {
     // The file is written; only its identity is unknown, which costs a derived file at most.
   } finally {

@@ -21,7 +21,7 @@
  *   expires (f64), bits (u8) of the account list's CompiledIndex; then the
  *   account entries' texts: offsets (u32, entries + 1) and latin1 bytes.
  */
-import {BigIntStats, closeSync, constants as fsConstants, fstatSync, promises as fs, openSync, readSync, realpathSync, statSync} from 'node:fs';
+import {closeSync, constants as fsConstants, fstatSync, promises as fs, openSync, readSync, realpathSync, statSync, Stats} from 'node:fs';
 import {EntryIndex} from '../core/decision.js';
 import {emptyStore, KeyRecord, SCHEMA_VERSION, StoreData} from '../core/model.js';
 import {arraysAreSound, CompiledIndex, FamilyArrays, IndexArrays, nonDecreasing} from '../core/prefix-index.js';
@@ -73,18 +73,20 @@ export function indexCacheFile(store: string): string {
  * What identifies one version of the store file: a rewrite (rename of a new
  * file), an edit in place, `git checkout` or a copy changes the inode, the
  * size or the change time (which no program can set back), even when the
- * size and the modification time are kept. Nanoseconds, as decimal strings.
+ * size and the modification time are kept. Times in milliseconds with their
+ * fraction (what the file system keeps, to a fraction of a microsecond), all
+ * as decimal strings.
  */
 export interface StoreIdentity {
   dev: string;
   ino: string;
   size: string;
-  mtimeNs: string;
-  ctimeNs: string;
+  mtimeMs: string;
+  ctimeMs: string;
 }
 
-export function identityOf(stat: BigIntStats): StoreIdentity {
-  return {dev: String(stat.dev), ino: String(stat.ino), size: String(stat.size), mtimeNs: String(stat.mtimeNs), ctimeNs: String(stat.ctimeNs)};
+export function identityOf(stat: Stats): StoreIdentity {
+  return {dev: String(stat.dev), ino: String(stat.ino), size: String(stat.size), mtimeMs: String(stat.mtimeMs), ctimeMs: String(stat.ctimeMs)};
 }
 
 /**
@@ -93,8 +95,8 @@ export function identityOf(stat: BigIntStats): StoreIdentity {
  * trusted. (On a file system with finer times, both being whole seconds is
  * a one-in-10^18 coincidence, which costs only a JSON read.)
  */
-function coarseTimes(stat: BigIntStats): boolean {
-  return stat.mtimeNs % 1_000_000_000n === 0n && stat.ctimeNs % 1_000_000_000n === 0n;
+function coarseTimes(stat: Stats): boolean {
+  return stat.mtimeMs % 1000 === 0 && stat.ctimeMs % 1000 === 0;
 }
 
 /** What the cache keeps of the store besides the account list. */
@@ -194,7 +196,7 @@ function soundHead(head: unknown): head is Head {
 }
 
 const sameIdentity = (a: unknown, b: StoreIdentity) =>
-  isObject(a) && a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
+  isObject(a) && a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
 
 /**
  * Reads cache bytes; null unless they are a whole cache of this format and
@@ -252,8 +254,8 @@ export function decodeIndexCache(bytes: Buffer, store: StoreIdentity, now: Date)
  * JSON), and its header is the store's head as compact JSON. Anything
  * larger is not keyward's (a link to /dev/zero, a huge file) and is not read.
  */
-function maxCacheBytes(storeBytes: bigint): number {
-  return 2 * Number(storeBytes) + (1 << 20);
+function maxCacheBytes(storeBytes: number): number {
+  return 2 * storeBytes + (1 << 20);
 }
 
 /**
@@ -301,7 +303,7 @@ export function realStoreFile(store: string): string {
 export function readIndexCache(store: string, now: Date): CachedPolicyData | null {
   try {
     const real = realStoreFile(store);
-    const stat = statSync(real, {bigint: true, throwIfNoEntry: false});
+    const stat = statSync(real, {throwIfNoEntry: false});
     if (stat === undefined || !stat.isFile() || stat.size < MIN_STORE_BYTES || coarseTimes(stat)) return null;
     const bytes = readCacheFile(indexCacheFile(real), maxCacheBytes(stat.size));
     return bytes === null ? null : decodeIndexCache(bytes, identityOf(stat), now);
@@ -332,7 +334,7 @@ export function readIndexCache(store: string, now: Date): CachedPolicyData | nul
  * a cache that could not be removed does not match the new store file, so
  * no reader uses it.
  */
-export async function writeIndexCache(store: string, data: StoreData, written: BigIntStats | null): Promise<void> {
+export async function writeIndexCache(store: string, data: StoreData, written: Stats | null): Promise<void> {
   const file = indexCacheFile(store);
   try {
     if (written === null || written.size < MIN_STORE_BYTES || coarseTimes(written)) {

@@ -1,19 +1,18 @@
 /**
- * Property tests for the byte-level grammar and writers (core/address-bytes.ts)
- * and the outcome table (core/decision-table.ts) against the string scanner,
- * the string writers and decideWords, which the core's own property tests
- * hold to their oracles. Runs per property: 1000, or KEYWARD_PROPERTY_RUNS.
+ * Property tests for the one address scanner and the byte writers
+ * (core/address-bytes.ts) against the slow string parser kept as the oracle
+ * (test/oracle/slow-parse.ts) and the string writers: the same texts
+ * accepted as the same words, and the same messages for the texts refused.
+ * Runs per property: 1000, or KEYWARD_PROPERTY_RUNS.
  */
 import {expect} from 'chai';
 import fc from 'fast-check';
 
-import {Family, formatIPv4, formatIPv6, scanAddress, scanDecisionAddress} from '../../src/core/address.js';
+import {Family, formatIPv4, formatIPv6, scanAddress} from '../../src/core/address.js';
 import {MAX_IPV6_TEXT, NOT_ACCEPTED, scanAddressBytes, scanIPv4Line, writeIPv4Bytes, writeIPv6Bytes} from '../../src/core/address-bytes.js';
-import {decideWords, EntryIndex, KeyPolicy, Outcome} from '../../src/core/decision.js';
-import {DecisionTable} from '../../src/core/decision-table.js';
 import {AddressError} from '../../src/core/errors.js';
-import {BlockingState, EntryRecord, KeyRecord} from '../../src/core/model.js';
-import {parseEntry} from '../../src/core/prefix.js';
+import {scanPrefix} from '../../src/core/prefix.js';
+import {slowScanAddress, slowScanPrefix} from '../oracle/slow-parse.js';
 
 const RUNS = Number(process.env.KEYWARD_PROPERTY_RUNS || 1000);
 
@@ -21,11 +20,11 @@ function check<T extends [unknown, ...unknown[]]>(property: fc.IPropertyWithHook
   fc.assert(property, {numRuns: RUNS});
 }
 
-/** What the string scanner says of `text`: the family and words, or null when it refuses. */
+/** What the slow parser says of `text`: the family and words, or null when it refuses. */
 function byString(text: string): {family: Family; words: number[]} | null {
   const words = new Uint32Array(4);
   try {
-    const family = scanAddress(text, words);
+    const family = slowScanAddress(text, words);
     return {family, words: family === 4 ? [words[0]] : [...words]};
   } catch (error) {
     expect(error).to.be.instanceOf(AddressError);
@@ -41,6 +40,22 @@ function byBytes(text: string, padding: number[]): {family: Family; words: numbe
   const family = scanAddressBytes(bytes, padding.length, padding.length + inner.length, words);
   if (family === NOT_ACCEPTED) return null;
   return {family, words: family === 4 ? [words[0]] : [...words]};
+}
+
+/** An address scanned by `scan`, as family and words. */
+function scanned(scan: (text: string, out: Uint32Array) => Family, text: string): number[] {
+  const words = new Uint32Array(4);
+  const family = scan(text, words);
+  return [family, ...(family === 4 ? [words[0]] : words)];
+}
+
+/** What a call gives: its value, or the error's class and message. */
+function outcome<T>(run: () => T): {ok: T} | {error: string; kind: string} {
+  try {
+    return {ok: run()};
+  } catch (error) {
+    return {error: (error as Error).message, kind: (error as Error).constructor.name};
+  }
 }
 
 // Bytes around the scanned range must never be read: digits, colons and dots there would change the answer.
@@ -99,7 +114,7 @@ const addressish = fc.oneof(
   fc.string({maxLength: 12}),
 );
 
-describe('core/address-bytes', function () {
+describe('core/address-bytes: the one scanner', function () {
   this.timeout(0);
 
   it('takes a line in one pass exactly when it is a dotted quad and its line end (LF or CR LF), as splitting it and scanning it would', () => {
@@ -125,7 +140,7 @@ describe('core/address-bytes', function () {
     );
   });
 
-  it('accepts exactly what scanAddress accepts, as the same family and words, reading only its range', () => {
+  it('accepts exactly what the slow parser accepts, as the same family and words, reading only its range', () => {
     check(
       fc.property(addressish, padding, (text, pad) => {
         expect(byBytes(text, pad), JSON.stringify(text)).to.deep.equal(byString(text));
@@ -133,7 +148,7 @@ describe('core/address-bytes', function () {
     );
   });
 
-  it('accepts every IPv4 and IPv6 text style the string scanner reads', () => {
+  it('accepts every IPv4 and IPv6 text style the slow parser reads', () => {
     let accepted = 0;
     check(
       fc.property(fc.oneof(fc.ipV4(), ipv6Text, fc.ipV6()), (text) => {
@@ -157,6 +172,44 @@ describe('core/address-bytes', function () {
     }
   });
 
+  it('refuses an address with the message the slow parser gives, and accepts it as the same words', () => {
+    check(
+      fc.property(addressish, (text) => {
+        expect(outcome(() => scanned(scanAddress, text)), JSON.stringify(text)).to.deep.equal(outcome(() => scanned(slowScanAddress, text)));
+      }),
+    );
+  });
+
+  it('refuses a range with the message the slow parser gives, and accepts it as the same words and length', () => {
+    const length = fc.oneof(fc.nat(140).map(String), fc.constantFrom('', '0', '00', '032', '/8', '8/', 'x', '1e1', '٣', ' 8', '+8', '-1', '4294967296'));
+    check(
+      fc.property(addressish, length, fc.boolean(), (address, bits, slash) => {
+        const text = slash ? `${address}/${bits}` : address;
+        const ours = outcome(() => {
+          const p = scanPrefix(text, {family: 4, bits: 0, words: new Uint32Array(4)});
+          return [p.family, p.bits, ...(p.family === 4 ? [p.words[0]] : p.words)];
+        });
+        const theirs = outcome(() => {
+          const p = slowScanPrefix(text, {family: 4, bits: 0, words: new Uint32Array(4)});
+          return [p.family, p.bits, ...(p.family === 4 ? [p.words[0]] : p.words)];
+        });
+        expect(ours, JSON.stringify(text)).to.deep.equal(theirs);
+      }),
+    );
+  });
+
+  it('gives the slow parser message for each fault it names', () => {
+    const texts = ['', '1.2.3', '1.2.3.4.', '1.2.3.4.5', '01.2.3.4', '1.2.3.256', '1.2.3.1234', '0x7f.0.0.1', '0X1', '1..2.3', '.1.2.3', '1.2.3.4 ', ' 1.2.3.4', '1.2.3.٣',
+      ':', ':1', ':::', '1:::2', '1::2::3', '::1%eth0', '::1%', '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7:8::', '::ffff:1.2.3', '::ffff:01.2.3.4', '1:2:3:4:5:6:7:1.2.3.4',
+      '12345::', '1:', '1:2', 'g::', '::1.2.3.4.5', '1.2.3.4/', '1.2.3.4/33', '1.2.3.4/08', '1.2.3.4/1/2', '1.2.3.4/x', '::/129', '::/0001', 'fe80::1%eth0/64', '1.2.3/8', '\u00a01.2.3.4'];
+    for (const text of texts) {
+      const ours = outcome(() => scanPrefix(text, {family: 4, bits: 0, words: new Uint32Array(4)}));
+      const theirs = outcome(() => slowScanPrefix(text, {family: 4, bits: 0, words: new Uint32Array(4)}));
+      expect('error' in theirs, text).to.equal(true);
+      expect(ours, JSON.stringify(text)).to.deep.equal(theirs);
+    }
+  });
+
   it('writes every address as formatIPv6 and formatIPv4 do', () => {
     const word = fc.oneof(fc.constantFrom(0, 0xffff, 0xffff0000, 0xffffffff, 1), fc.integer({min: 0, max: 0xffffffff}));
     const words = fc.oneof(
@@ -174,172 +227,6 @@ describe('core/address-bytes', function () {
         const v4 = Buffer.alloc(at + 15);
         expect(v4.toString('latin1', at, writeIPv4Bytes(value[3], v4, at))).to.equal(formatIPv4(value[3]));
       }),
-    );
-  });
-});
-
-// ---- the outcome table against decideWords ------------------------------------------------
-
-function record(entry: string, expiresAt: number | null): EntryRecord {
-  return {entry, source: 'manual', label: null, addedAt: '2025-01-01T00:00:00.000Z', expiresAt: expiresAt === null ? null : new Date(expiresAt).toISOString()};
-}
-
-const NOW = Date.parse('2025-06-01T00:00:00.000Z');
-
-/** Entries clustered in a few regions (so that they nest and touch), some expired, some mapped. */
-const entry = fc
-  .record({
-    region: fc.constantFrom('10.0.0.0', '10.0.255.0', '192.0.2.0', '2001:db8::', '2001:db8:0:1::', '::ffff:10.0.0.0', '0.0.0.0', '255.255.255.0'),
-    offset: fc.nat(511),
-    bits: fc.integer({min: 0, max: 128}),
-    expires: fc.option(fc.constantFrom(NOW - 1, NOW, NOW + 1), {freq: 4}),
-  })
-  .map(({region, offset, bits, expires}) => {
-    const base = parseEntry(region, {force: true});
-    const words = base.address.words();
-    words[words.length - 1] += offset;
-    const family: Family = base.family;
-    const width = family === 4 ? 32 : 128;
-    const text = family === 4 ? formatIPv4(words[0]) : formatIPv6(words);
-    const prefix = parseEntry(`${text}/${bits % (width + 1)}`, {normalize: true, force: true});
-    return record(prefix.toString(), expires);
-  });
-
-function key(status: 'active' | 'revoked', allow: EntryRecord[]): KeyRecord {
-  return {name: 'k"ey', type: 'api', hash: '0'.repeat(64), hint: '0000…0000', status, createdAt: '2025-01-01T00:00:00.000Z', rotatedAt: null, revokedAt: null, allow};
-}
-
-const probe = fc
-  .record({
-    region: fc.constantFrom('10.0.0.0', '10.0.255.0', '192.0.2.0', '2001:db8::', '2001:db8:0:1::', '::ffff:10.0.0.0', '0.0.0.0', '255.255.255.0'),
-    offset: fc.nat(1023),
-  })
-  .map(({region, offset}) => {
-    const words = new Uint32Array(4);
-    const family = scanAddress(region, words);
-    if (family === 4) return formatIPv4((words[0] + offset) >>> 0);
-    words[3] += offset;
-    return formatIPv6(words);
-  });
-
-/**
- * Looks every probe up in `table` and expects the ruling it was prepared with
- * (`rulings`, by prepared number) to be decideWords' decision; `also` checks more.
- */
-function expectRuledAsDecideWords(
-  policy: KeyPolicy,
-  table: DecisionTable,
-  rulings: Outcome<string>[],
-  probes: string[],
-  also?: (text: string, family: Family, words: Uint32Array, outcome: number) => void,
-): void {
-  const words = new Uint32Array(4);
-  for (const text of probes) {
-    const family = scanDecisionAddress(text, words);
-    const outcome = table.lookup(family, words);
-    const {decision, reason, matched} = decideWords(policy, text, family, words);
-    expect(rulings[outcome], text).to.deep.equal({decision, reason, matched});
-    also?.(text, family, words, outcome);
-  }
-}
-
-const accountList = fc.array(entry, {maxLength: 25});
-const keyList = fc.option(fc.array(entry, {maxLength: 6}), {nil: null});
-const blockingState = fc.constantFrom<BlockingState>('active', 'learning', 'inactive');
-
-/** A key's policy over an account list; `own` null or empty: no list of its own. */
-function policyOf(account: EntryRecord[], own: EntryRecord[] | null, state: BlockingState, status: 'active' | 'revoked'): KeyPolicy {
-  return {
-    key: key(status, own ?? []),
-    state,
-    allow: own === null || own.length === 0 ? null : EntryIndex.fromRecords(own),
-    account: EntryIndex.fromRecords(account),
-    nowMs: NOW,
-  };
-}
-
-describe('core/decision-table', function () {
-  this.timeout(0);
-
-  it('gives addresses the same outcome only when decideWords gives them the same decision, and rules each outcome as decideWords does', () => {
-    check(
-      fc.property(
-        accountList,
-        keyList,
-        blockingState,
-        fc.constantFrom<'active' | 'revoked'>('active', 'active', 'active', 'revoked'),
-        fc.array(probe, {minLength: 1, maxLength: 40}),
-        (account, own, state, status, probes) => {
-          const policy = policyOf(account, own, state, status);
-          const rulings: Outcome<string>[] = [];
-          const table = new DecisionTable(policy, (ruling) => rulings.push(ruling) - 1);
-          expectRuledAsDecideWords(policy, table, rulings, probes);
-          expect(table.size).to.equal(rulings.length);
-        },
-      ),
-    );
-  });
-
-  it('gives every address of a batch the outcome lookup() gives it one at a time, preparing outcomes in the same order', () => {
-    check(
-      fc.property(
-        accountList,
-        keyList,
-        blockingState,
-        fc.array(probe, {minLength: 1, maxLength: 60}),
-        fc.integer({min: 1, max: 64}),
-        (account, own, state, probes, size) => {
-          const policy = policyOf(account, own, state, 'active');
-          // IPv4 addresses only (4-in-6 unmapped, as the stream does), repeated so that a batch meets an outcome twice before it is ruled.
-          const words = new Uint32Array(4);
-          const values: number[] = [];
-          for (const text of probes) {
-            const family = scanDecisionAddress(text, words);
-            if (family === 4) values.push(words[0]);
-            else if (words[0] === 0 && words[1] === 0 && words[2] === 0xffff) values.push(words[3]);
-          }
-          values.push(...values);
-          const oneRulings: Outcome<string>[] = [];
-          const one = new DecisionTable(policy, (ruling) => oneRulings.push(ruling) - 1);
-          const manyRulings: Outcome<string>[] = [];
-          const many = new DecisionTable(policy, (ruling) => manyRulings.push(ruling) - 1);
-          const batch = new Uint32Array(size);
-          const out = new Int32Array(size);
-          for (let from = 0; from < values.length; from += size) {
-            const count = Math.min(size, values.length - from);
-            for (let i = 0; i < count; i++) batch[i] = values[from + i];
-            many.lookupIPv4Many(batch, count, out);
-            for (let i = 0; i < count; i++) {
-              words[0] = values[from + i];
-              expect(out[i], formatIPv4(values[from + i])).to.equal(one.lookup(4, words));
-            }
-          }
-          expect(manyRulings).to.deep.equal(oneRulings);
-        },
-      ),
-    );
-  });
-
-  it('rules every IPv4 entry at once as lookups would rule them one at a time (keys without a list of their own)', () => {
-    check(
-      fc.property(
-        accountList,
-        fc.boolean(),
-        blockingState,
-        fc.array(probe, {minLength: 1, maxLength: 40}),
-        (account, withList, state, probes) => {
-          const policy = policyOf(account, withList ? [record('10.0.0.0/8', null)] : null, state, 'active');
-          const rulings: Outcome<string>[] = [];
-          const table = new DecisionTable(policy, (ruling) => rulings.push(ruling) - 1);
-          expect(table.ruleIPv4Entries()).to.equal(!withList);
-          const ruled = rulings.length;
-          if (!withList) expect(ruled, 'one outcome for each IPv4 entry').to.equal(policy.account.compiled.arrays.v4.parents.length);
-          expectRuledAsDecideWords(policy, table, rulings, probes, (text, family, words, outcome) => {
-            // Only addresses in no IPv4 entry (and IPv6 ones) are still ruled as they come.
-            if (!withList && family === 4 && outcome >= ruled) expect(policy.account.has(4, words, -Infinity), `${text} is in no entry`).to.equal(false);
-          });
-        },
-      ),
     );
   });
 });

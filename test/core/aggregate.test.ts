@@ -1,7 +1,7 @@
 import {expect} from 'chai';
 
 import {aggregate, intervalToPrefixes, mergeIntervals} from '../../src/core/aggregate.js';
-import {parseEntry} from '../../src/core/prefix.js';
+import {parseEntry} from '../../src/core/entry-parse.js';
 
 const aggregated = (...texts: string[]) => aggregate(texts.map((t) => parseEntry(t, {force: true}))).map(String);
 
@@ -61,14 +61,17 @@ describe('core/aggregate', () => {
   it('overlapping ranges merge into one interval', () => {
     const intervals = mergeIntervals(['10.0.0.0/24', '10.0.0.128/25', '10.0.1.0/24', '10.0.3.0/24'].map((t) => parseEntry(t)));
     expect(intervals).to.deep.equal([
-      {family: 4, first: 0x0a000000n, last: 0x0a0001ffn},
-      {family: 4, first: 0x0a000300n, last: 0x0a0003ffn},
+      {family: 4, first: Uint32Array.of(0x0a000000), last: Uint32Array.of(0x0a0001ff)},
+      {family: 4, first: Uint32Array.of(0x0a000300), last: Uint32Array.of(0x0a0003ff)},
     ]);
   });
 
   it('splits an interval into the fewest CIDRs', () => {
-    expect(intervalToPrefixes({family: 4, first: 0n, last: 0xffffffffn}).map(String)).to.deep.equal(['0.0.0.0/0']);
-    expect(intervalToPrefixes({family: 4, first: 1n, last: 0xfffffffen}).length).to.equal(62);
-    expect(intervalToPrefixes({family: 6, first: 1n, last: (1n << 128n) - 2n}).length).to.equal(254);
+    const all = 0xffffffff;
+    expect(intervalToPrefixes({family: 4, first: Uint32Array.of(0), last: Uint32Array.of(all)}).map(String)).to.deep.equal(['0.0.0.0/0']);
+    expect(intervalToPrefixes({family: 4, first: Uint32Array.of(1), last: Uint32Array.of(all - 1)}).length).to.equal(62);
+    expect(intervalToPrefixes({family: 6, first: Uint32Array.of(0, 0, 0, 1), last: Uint32Array.of(all, all, all, all - 1)}).length).to.equal(254);
+    expect(intervalToPrefixes({family: 6, first: Uint32Array.of(0, 0, 0, 0), last: Uint32Array.of(all, all, all, all)}).map(String)).to.deep.equal(['::/0']);
+    expect(intervalToPrefixes({family: 4, first: Uint32Array.of(all), last: Uint32Array.of(all)}).map(String)).to.deep.equal(['255.255.255.255']);
   });
 });

@@ -1,13 +1,13 @@
 /** authorize (core/authorize.ts): what an `authorize` adds, covers, updates, and releases from the blocked list. */
 import {expect} from 'chai';
 
-import {parseEntryBatch} from '../../src/core/allowlist.js';
+import {parseEntries} from '../../src/core/entry-parse.js';
 import {authorize, authorizeJson} from '../../src/core/authorize.js';
 import {InputError} from '../../src/core/errors.js';
 import {blocked, NOW, secretOf, store} from './workflow-fixtures.js';
 
 const batch = (...texts: string[]) =>
-  parseEntryBatch(
+  parseEntries(
     texts.map((line, i) => {
       const [text, label] = line.split('#').map((s) => s.trim());
       return {text, label: label || null, where: `argument ${i + 1}`, source: 'manual' as const};

@@ -3,7 +3,7 @@ import {expect} from 'chai';
 
 import {blockedCandidates, blockedChosen, blockedInputs, dismissBlocked, latestBlocked, selectBlocked} from '../../src/core/blocked-list.js';
 import {InputError} from '../../src/core/errors.js';
-import {parseEntry} from '../../src/core/prefix.js';
+import {parseEntry} from '../../src/core/entry-parse.js';
 import {blocked, store} from './workflow-fixtures.js';
 
 const at = (day: number) => new Date(Date.UTC(2026, 0, day)).toISOString();

@@ -9,11 +9,15 @@ import {expect} from 'chai';
 import fc from 'fast-check';
 
 import {formatIPv4, formatIPv6, isMappedWords} from '../../src/core/address.js';
-import {AddResult, addEntries, EntryBatch, EntryInput, NewEntry, parseEntries, parseEntryBatch} from '../../src/core/allowlist.js';
+import {AddResult, addEntries} from '../../src/core/allowlist.js';
+import {EntryBatch, EntryInput, NewEntry, parseEntries} from '../../src/core/entry-parse.js';
 import {isLive} from '../../src/core/decision.js';
 import {listOrder, EntryWordsBuilder} from '../../src/core/entry-order.js';
 import {EntryRecord, emptyStore, StoreData} from '../../src/core/model.js';
-import {EntryOptions, isCanonicalEntry, parseEntry, Prefix, scanEntry, ScannedPrefix, scanPrefix} from '../../src/core/prefix.js';
+import {isCanonicalEntry, Prefix, scanPrefix} from '../../src/core/prefix.js';
+import {EntryOptions, parseEntry} from '../../src/core/entry-parse.js';
+import {InputError, SafetyError} from '../../src/core/errors.js';
+import {slowParseEntry} from '../oracle/slow-parse.js';
 import {canonicalize, documentText, validate} from '../../src/store/schema.js';
 
 const RUNS = Number(process.env.KEYWARD_PROPERTY_RUNS || 300);
@@ -191,27 +195,47 @@ function outcome<T>(run: () => T): {ok: T} | {error: string; hint?: string; kind
   }
 }
 
+/** parseEntries by hand over the slow parser: all or nothing, a bad input before a broad one. */
+function referenceParseEntries(inputs: readonly EntryInput[], options: EntryOptions): string[] {
+  const texts: string[] = [];
+  const broad: {where: string; error: SafetyError}[] = [];
+  for (const input of inputs) {
+    try {
+      texts.push(slowParseEntry(input.text, options).text);
+    } catch (error) {
+      if (error instanceof SafetyError) broad.push({where: input.where, error});
+      else throw new InputError(`${input.where}: ${(error as InputError).message}`, (error as InputError).hint);
+    }
+  }
+  if (broad.length > 0) {
+    const others = broad.length - 1;
+    const more = others > 0 ? `; ${others} more ${others === 1 ? 'entry is' : 'entries are'} broad too` : '';
+    throw new SafetyError(`${broad[0].where}: ${broad[0].error.message}${more}; nothing was written`, broad[0].error.hint);
+  }
+  return texts;
+}
+
 function wordsOf(p: Prefix): number[] {
   const words = Array.from(p.address.words());
   while (words.length < 4) words.push(0);
   return words;
 }
 
-describe('core: the word-based import path against the BigInt one', function () {
+describe('core: the word-based entry path against the BigInt one', function () {
   this.timeout(120_000);
 
-  it('scanEntry accepts, refuses and writes exactly as parseEntry', () => {
+  it('parseEntry accepts, refuses and writes exactly as the BigInt parser over the slow grammar', () => {
     check(
       fc.property(anyText, entryOptions, (text, options) => {
-        const scanned: ScannedPrefix = {family: 4, bits: 0, words: new Uint32Array(4)};
-        const ours = outcome(() => scanEntry(text, options, scanned));
-        const theirs = outcome(() => parseEntry(text, options));
+        const ours = outcome(() => parseEntry(text, options));
+        const theirs = outcome(() => slowParseEntry(text, options));
         if ('error' in theirs) {
           expect(ours, text).to.deep.equal(theirs);
           return;
         }
-        expect(ours, text).to.deep.equal({ok: theirs.ok.toString()});
-        expect([scanned.family, scanned.bits, ...scanned.words], text).to.deep.equal([theirs.ok.family, theirs.ok.bits, ...wordsOf(theirs.ok)]);
+        if (!('ok' in ours)) expect.fail(`${text}: ${ours.error}`);
+        const network = wordsOf(ours.ok).reduce((v, w) => (v << 32n) | BigInt(w), 0n) >> (ours.ok.family === 4 ? 96n : 0n);
+        expect({text: ours.ok.toString(), family: ours.ok.family, bits: ours.ok.bits, network}, text).to.deep.equal(theirs.ok);
       }),
       RUNS * 10,
     );
@@ -238,13 +262,15 @@ describe('core: the word-based import path against the BigInt one', function () 
     );
   });
 
-  it('parseEntryBatch refuses the first bad input as parseEntries does, naming where it was', () => {
+  it('parseEntries refuses the first bad input, else the first broad one with how many more, naming where it was', () => {
     check(
       fc.property(fc.array(anyText, {maxLength: 20}), entryOptions, (texts, options) => {
         const inputs: EntryInput[] = texts.map((text, i) => ({text, label: null, where: `line ${i + 1}`, source: 'import'}));
-        const ours = outcome(() => parseEntryBatch(inputs, options).texts);
-        const theirs = outcome(() => parseEntries(inputs, options).map(String));
+        const batch = outcome(() => parseEntries(inputs, options));
+        const ours = 'ok' in batch ? {ok: batch.ok.texts} : batch;
+        const theirs = outcome(() => referenceParseEntries(inputs, options));
         expect(ours).to.deep.equal(theirs);
+        if ('ok' in batch) expect(batch.ok.prefixes().map(String)).to.deep.equal(batch.ok.texts);
       }),
     );
   });
@@ -276,7 +302,7 @@ describe('core: the word-based import path against the BigInt one', function () 
         let batch: NewEntry[] | EntryBatch = entries;
         if (asBatch) {
           const inputs: EntryInput[] = items.map((e, i) => ({text: e.text, label: e.label, where: `line ${i + 1}`, source: e.source}));
-          batch = parseEntryBatch(inputs, {normalize: true, force: true});
+          batch = parseEntries(inputs, {normalize: true, force: true});
           for (let i = 0; i < batch.count; i++) batch.expiresAt[i] = expiresAt;
         }
         expect(addEntries(ours, batch, now)).to.deep.equal(referenceAddEntries(theirs, entries, now));

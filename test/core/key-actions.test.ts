@@ -3,7 +3,7 @@ import {expect} from 'chai';
 
 import {InputError} from '../../src/core/errors.js';
 import {createKey, keyJson, planKeyRevoke, planRotate, revokeKey, rotateKey} from '../../src/core/key-actions.js';
-import {parseEntry} from '../../src/core/prefix.js';
+import {parseEntry} from '../../src/core/entry-parse.js';
 import {hashSecret, hintOf} from '../../src/core/secret.js';
 import {NOW, secretOf, store} from './workflow-fixtures.js';
 

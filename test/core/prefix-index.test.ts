@@ -1,7 +1,7 @@
 import {expect} from 'chai';
 
 import {scanDecisionAddress} from '../../src/core/address.js';
-import {parseEntry} from '../../src/core/prefix.js';
+import {parseEntry} from '../../src/core/entry-parse.js';
 import {PrefixIndex} from '../../src/core/prefix-index.js';
 
 function indexOf(...texts: string[]): PrefixIndex {

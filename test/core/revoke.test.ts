@@ -2,7 +2,7 @@
 import {expect} from 'chai';
 
 import {InputError, SafetyError} from '../../src/core/errors.js';
-import {parseEntry} from '../../src/core/prefix.js';
+import {parseEntry} from '../../src/core/entry-parse.js';
 import {applyRevoke, planRevoke} from '../../src/core/revoke.js';
 import {NOW, seen, store} from './workflow-fixtures.js';
 

@@ -8,6 +8,7 @@ import {expect} from 'chai';
 import fc from 'fast-check';
 
 import {Address} from '../../src/core/address.js';
+import {addressOfValue, valueOf} from '../oracle/bigint.js';
 import {intersect, outermost, TimedPrefix} from '../../src/core/set-ops.js';
 import {Prefix} from '../../src/core/prefix.js';
 
@@ -26,7 +27,7 @@ interface Interval {
 function rangeOf(p: Prefix): Interval {
   const text = p.toString();
   const [address, bits] = text.includes('/') ? [text.slice(0, text.indexOf('/')), Number(text.slice(text.indexOf('/') + 1))] : [text, WIDTH[p.family]];
-  const value = Address.parse(address).value;
+  const value = valueOf(Address.parse(address));
   const size = 1n << BigInt(WIDTH[p.family] - bits);
   const first = value - (value % size);
   return {family: p.family, first, last: first + size - 1n};
@@ -78,7 +79,7 @@ const prefix: fc.Arbitrary<Prefix> = fc
     const {family, base} = REGIONS[region];
     const width = WIDTH[family];
     const bits = useWide === 0 ? wide % (width + 1) : width - narrow;
-    return Prefix.of(Address.fromValue(family, base + offset), bits).masked();
+    return Prefix.of(addressOfValue(family, base + offset), bits).masked();
   });
 
 /** Expiry at moments 1..5, or never. */

@@ -22,7 +22,8 @@ import fc from 'fast-check';
 import {scanDecisionAddress, Address} from '../../src/core/address.js';
 import {aggregate} from '../../src/core/aggregate.js';
 import {InputError} from '../../src/core/errors.js';
-import {parseEntry, Prefix} from '../../src/core/prefix.js';
+import {Prefix} from '../../src/core/prefix.js';
+import {parseEntry} from '../../src/core/entry-parse.js';
 import {PrefixIndex} from '../../src/core/prefix-index.js';
 import {runSeed, scale} from './helpers.js';
 

@@ -13,7 +13,7 @@ import {expect} from 'chai';
 
 import {decide, Policy} from '../../src/core/decision.js';
 import {Channel, EntryRecord, emptyStore, KeyRecord, StoreData} from '../../src/core/model.js';
-import {parseEntry} from '../../src/core/prefix.js';
+import {parseEntry} from '../../src/core/entry-parse.js';
 import {hashSecret, hintOf, newSecret} from '../../src/core/secret.js';
 import {
   CACHE_FORMAT,
@@ -86,7 +86,7 @@ function randomStore(seed: number, entries: number): {data: StoreData; secrets: 
   return {data, secrets: keys.map((k) => k.secret)};
 }
 
-const identity: StoreIdentity = {dev: '1', ino: '2', size: '3', mtimeNs: '1767225600123456789', ctimeNs: '1767225600123456789'};
+const identity: StoreIdentity = {dev: '1', ino: '2', size: '3', mtimeMs: '1767225600123.4568', ctimeMs: '1767225600123.4568'};
 
 function decisionsOf(policy: Policy, keys: string[], probes: string[]): string[] {
   return keys.flatMap((k) => {
@@ -313,15 +313,17 @@ describe('store: the index cache', () => {
 
 // Keep the identity helper honest: it reads nanosecond times as decimal strings.
 describe('store: the index cache identity', () => {
-  it('takes device, inode, size and nanosecond times from a stat', () => {
+  it('takes device, inode, size and times with their fraction of a millisecond from a stat', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'keyward-cache-'));
     try {
       const file = path.join(dir, 'f');
       writeFileSync(file, 'x');
-      const id = identityOf(statSync(file, {bigint: true}));
+      const stat = statSync(file);
+      const id = identityOf(stat);
       expect(id.size).to.equal('1');
-      expect(id.mtimeNs).to.match(/^\d+$/);
-      expect(id.ino).to.equal(String(statSync(file, {bigint: true}).ino));
+      expect(id.mtimeMs).to.match(/^\d+(\.\d+)?$/);
+      expect(Number(id.mtimeMs)).to.equal(stat.mtimeMs);
+      expect(id.ino).to.equal(String(stat.ino));
     } finally {
       rmSync(dir, {recursive: true, force: true});
     }

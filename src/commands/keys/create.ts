@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core';
-import {parseEntries} from '../../core/allowlist.js';
+import {parseEntries} from '../../core/entry-parse.js';
 import {createKey} from '../../core/key-actions.js';
 import {checkKeyName} from '../../core/keys.js';
 import {newSecret} from '../../core/secret.js';
@@ -25,7 +25,7 @@ export default class KeysCreate extends KeywardCommand {
   async run(): Promise<void> {
     const {args, flags} = await this.parse(KeysCreate);
     checkKeyName(args.name);
-    const allow = parseEntries((flags.allow ?? []).map((text, i) => ({text, label: null, where: `--allow ${i + 1}`, source: 'manual' as const})), {force: flags.force});
+    const allow = parseEntries((flags.allow ?? []).map((text, i) => ({text, label: null, where: `--allow ${i + 1}`, source: 'manual' as const})), {force: flags.force}).prefixes();
     const secret = newSecret();
     // The secret is printed under the lock, before the commit: a secret that cannot be printed is never a key's.
     const created = await this.updateStore(async (data) => {

@@ -290,7 +290,7 @@ describe('keyward check: the fast path', function () {
         const data = emptyStore(new Date(NOW));
         data.keys = JSON.parse(readFileSync(ws.store, 'utf8')).keys;
         data.blocking.api.state = 'inactive';
-        writeFileSync(cache(), encodeIndexCache(data, identityOf(statSync(ws.store, {bigint: true}))));
+        writeFileSync(cache(), encodeIndexCache(data, identityOf(statSync(ws.store))));
       };
       const reason = async () => {
         const [fast] = await bothWays(ws, ['check', 'ci', '10.1.2.3', '--json']);

@@ -1,0 +1,201 @@
+/**
+ * Reading entries: the import line format `ENTRY [# label]`, and the one
+ * parser of entries, by the spec's rules (grammar, host bits, breadth), for
+ * one entry (`parseEntry`) or a list read from arguments or lines
+ * (`parseEntries`, all or nothing).
+ */
+import {Family, isMappedWords} from './address.js';
+import {EntryWordsBuilder} from './entry-order.js';
+import {AddressError, InputError, maskSecrets, SafetyError, show} from './errors.js';
+import {EntrySource} from './model.js';
+import {formatScanned, Prefix, ScannedPrefix, scanPrefix} from './prefix.js';
+import {maskWords, widthOf} from './words.js';
+
+export interface EntryOptions {
+  /** Accept a range with host bits set and clear them (192.168.1.25/24 → 192.168.1.0/24). */
+  normalize?: boolean;
+  /** Accept an entry broader than BROADEST allows (0.0.0.0/1, ::/0): a safety override. */
+  force?: boolean;
+}
+
+/**
+ * The broadest entry accepted without --force, per family: /8 for IPv4, /16
+ * for IPv6 (SPEC "Addresses"). Anything broader opens a large part of the
+ * internet.
+ */
+export const BROADEST: Readonly<Record<Family, number>> = {4: 8, 6: 16};
+
+/** How many addresses a prefix of `bits` opens, in words: "2,147,483,648 addresses (1/2 of IPv4)". */
+export function addressesOpened(family: Family, bits: number): string {
+  const width = family === 4 ? 32 : 128;
+  const count = family === 4 ? (2 ** (width - bits)).toLocaleString('en-US') : `2^${width - bits}`;
+  const share = bits === 0 ? 'all' : `1/${(2 ** bits).toLocaleString('en-US')}`;
+  return `${count} addresses (${share} of IPv${family})`;
+}
+
+/**
+ * Refuses an entry broader than BROADEST unless forced: a SafetyError (exit 4)
+ * that says how many addresses it opens. `text` is the input as given.
+ */
+function checkBreadth(text: string, family: Family, bits: number, entry: () => string, options: EntryOptions): void {
+  if (bits >= BROADEST[family] || options.force) return;
+  const canonical = entry();
+  const named = canonical === text ? show(text) : `${show(text)} (${canonical})`;
+  throw new SafetyError(
+    `${named} opens ${addressesOpened(family, bits)}: an entry broader than /${BROADEST[family]} needs --force`,
+    'pass --force if that is really meant, or give narrower ranges',
+  );
+}
+
+/**
+ * Parses one entry of an allowlist by the spec's rules: strict grammar,
+ * 4-in-6 unmapped, host bits refused unless normalized (an AddressError), an
+ * entry broader than BROADEST refused unless forced (a SafetyError). Writes
+ * the network into `into` (masked; IPv4 in words[0] and zeros after it) and
+ * returns the canonical text, without allocating a value: large imports
+ * parse a million entries.
+ */
+function scanEntry(text: string, options: EntryOptions, into: ScannedPrefix): string {
+  const p = scanPrefix(text, into);
+  // An accepted IPv4 text is canonical as written (see isCanonicalEntry) unless it changes below.
+  let asWritten = p.family === 4 && (p.bits !== 32 || text.indexOf('/') < 0);
+  if (p.family === 6 && p.bits >= 96 && isMappedWords(p.words)) {
+    p.family = 4;
+    p.words[0] = p.words[3];
+    p.bits -= 96;
+  }
+  if (p.family === 4) {
+    p.words[1] = 0;
+    p.words[2] = 0;
+    p.words[3] = 0;
+  }
+  if (maskWords(p.words, p.bits, widthOf(p.family))) {
+    const network = formatScanned(p);
+    if (!options.normalize) {
+      throw new AddressError(text, `has host bits set: the network is ${network}`, `write ${network}, or pass --normalize to accept it as that`);
+    }
+    asWritten = false;
+  }
+  checkBreadth(text, p.family, p.bits, () => (asWritten ? text : formatScanned(p)), options);
+  return asWritten ? text : formatScanned(p);
+}
+
+/**
+ * Parses one entry of an allowlist: see scanEntry for the rules. The result
+ * is masked and canonical.
+ */
+export function parseEntry(text: string, options: EntryOptions = {}): Prefix {
+  const into: ScannedPrefix = {family: 4, bits: 0, words: new Uint32Array(4)};
+  scanEntry(text, options, into);
+  return Prefix.fromScanned(into);
+}
+
+/** One entry read from an argument or a line, before it is checked. */
+export interface EntryInput {
+  text: string;
+  label: string | null;
+  /** Where it came from, for messages: "argument 2", "line 58", "line 58 of list.txt". */
+  where: string;
+  source: EntrySource;
+}
+
+/**
+ * Splits an import line into entry and label: `10.0.0.0/8  # office VPN`.
+ * Returns null for blank lines and comment lines.
+ */
+export function splitEntryLine(line: string): {text: string; label: string | null} | null {
+  const hash = line.indexOf('#');
+  const text = (hash >= 0 ? line.slice(0, hash) : line).trim();
+  // A secret pasted into a label is kept by its hint only: labels are stored, listed and exported.
+  const label = hash >= 0 ? maskSecrets(line.slice(hash + 1).trim()) || null : null;
+  if (text.length === 0) return null;
+  return {text, label};
+}
+
+/**
+ * Where an input was, before the error it caused. A bad input (an InputError)
+ * is thrown at once; a broad one (a SafetyError) is kept in `broad` and the
+ * reading goes on, so that a bad line anywhere is a usage error (exit 2)
+ * before a broad one is a safety refusal (exit 4).
+ */
+function located(error: unknown, input: EntryInput, broad: {first: SafetyError | null; count: number}): void {
+  if (error instanceof InputError) throw new InputError(`${input.where}: ${error.message}`, error.hint);
+  if (!(error instanceof SafetyError)) throw error;
+  if (broad.count++ === 0) broad.first = new SafetyError(`${input.where}: ${error.message}`, error.hint);
+}
+
+/** Throws the first broad entry an input held, saying how many more there were. */
+function refuseBroad(broad: {first: SafetyError | null; count: number}): void {
+  if (broad.first === null) return;
+  const others = broad.count - 1;
+  const more = others > 0 ? `; ${others} more ${others === 1 ? 'entry is' : 'entries are'} broad too` : '';
+  throw new SafetyError(`${broad.first.message}${more}; nothing was written`, broad.first.hint);
+}
+
+export interface NewEntry {
+  prefix: Prefix;
+  label: string | null;
+  source: EntrySource;
+  expiresAt: string | null;
+}
+
+/**
+ * Entries parsed for adding, as columns (see EntryWords) with their canonical
+ * texts, labels, sources and expiry: a large import costs no object per
+ * entry (`prefixAt` makes a value where one is needed).
+ */
+export class EntryBatch extends EntryWordsBuilder {
+  readonly texts: string[] = [];
+  readonly labels: (string | null)[] = [];
+  readonly sources: EntrySource[] = [];
+  readonly expiresAt: (string | null)[] = [];
+
+  add(text: string, family: Family, bits: number, words: ArrayLike<number>, label: string | null, source: EntrySource, expiresAt: string | null): void {
+    this.push(family, bits, words);
+    this.texts.push(text);
+    this.labels.push(label);
+    this.sources.push(source);
+    this.expiresAt.push(expiresAt);
+  }
+
+  /** Entry i as a Prefix value. */
+  prefixAt(i: number): Prefix {
+    const w = i * 4;
+    return Prefix.fromScanned({family: this.family[i] as Family, bits: this.bits[i], words: this.words.subarray(w, w + 4)});
+  }
+
+  /** Every entry as a Prefix value, in input order. */
+  prefixes(): Prefix[] {
+    return Array.from({length: this.count}, (_, i) => this.prefixAt(i));
+  }
+
+  static fromEntries(entries: readonly NewEntry[]): EntryBatch {
+    const batch = new EntryBatch(Math.max(16, entries.length));
+    for (const e of entries) batch.add(e.prefix.toString(), e.prefix.family, e.prefix.bits, e.prefix.address.words(), e.label, e.source, e.expiresAt);
+    return batch;
+  }
+}
+
+/**
+ * Parses every input, all or nothing: a bad one throws an InputError naming
+ * where it was, the input, and why; otherwise an entry broader than the
+ * options allow throws a SafetyError (see parseEntry). Labels and sources
+ * come from the inputs; no entry expires.
+ */
+export function parseEntries(inputs: readonly EntryInput[], options: EntryOptions): EntryBatch {
+  const batch = new EntryBatch(Math.max(16, inputs.length));
+  const scanned: ScannedPrefix = {family: 4, bits: 0, words: new Uint32Array(4)};
+  const broad = {first: null as SafetyError | null, count: 0};
+  for (const input of inputs) {
+    let text: string;
+    try {
+      text = scanEntry(input.text, options, scanned);
+    } catch (error) {
+      located(error, input, broad);
+      continue;
+    }
+    batch.add(text, scanned.family, scanned.bits, scanned.words, input.label, input.source, null);
+  }
+  refuseBroad(broad);
+  return batch;
+}

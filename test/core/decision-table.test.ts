@@ -1,0 +1,185 @@
+/**
+ * Property tests for the outcome table (core/decision-table.ts) against
+ * decideWords, which the core's own property tests hold to their oracles.
+ * Runs per property: 1000, or KEYWARD_PROPERTY_RUNS.
+ */
+import {expect} from 'chai';
+import fc from 'fast-check';
+
+import {Family, formatIPv4, formatIPv6, scanAddress, scanDecisionAddress} from '../../src/core/address.js';
+import {decideWords, EntryIndex, KeyPolicy, Outcome} from '../../src/core/decision.js';
+import {DecisionTable} from '../../src/core/decision-table.js';
+import {parseEntry} from '../../src/core/entry-parse.js';
+import {BlockingState, EntryRecord, KeyRecord} from '../../src/core/model.js';
+
+const RUNS = Number(process.env.KEYWARD_PROPERTY_RUNS || 1000);
+
+function check<T extends [unknown, ...unknown[]]>(property: fc.IPropertyWithHooks<T>): void {
+  fc.assert(property, {numRuns: RUNS});
+}
+
+// ---- the outcome table against decideWords ------------------------------------------------
+
+function record(entry: string, expiresAt: number | null): EntryRecord {
+  return {entry, source: 'manual', label: null, addedAt: '2025-01-01T00:00:00.000Z', expiresAt: expiresAt === null ? null : new Date(expiresAt).toISOString()};
+}
+
+const NOW = Date.parse('2025-06-01T00:00:00.000Z');
+
+/** Entries clustered in a few regions (so that they nest and touch), some expired, some mapped. */
+const entry = fc
+  .record({
+    region: fc.constantFrom('10.0.0.0', '10.0.255.0', '192.0.2.0', '2001:db8::', '2001:db8:0:1::', '::ffff:10.0.0.0', '0.0.0.0', '255.255.255.0'),
+    offset: fc.nat(511),
+    bits: fc.integer({min: 0, max: 128}),
+    expires: fc.option(fc.constantFrom(NOW - 1, NOW, NOW + 1), {freq: 4}),
+  })
+  .map(({region, offset, bits, expires}) => {
+    const base = parseEntry(region, {force: true});
+    const words = base.address.words();
+    words[words.length - 1] += offset;
+    const family: Family = base.family;
+    const width = family === 4 ? 32 : 128;
+    const text = family === 4 ? formatIPv4(words[0]) : formatIPv6(words);
+    const prefix = parseEntry(`${text}/${bits % (width + 1)}`, {normalize: true, force: true});
+    return record(prefix.toString(), expires);
+  });
+
+function key(status: 'active' | 'revoked', allow: EntryRecord[]): KeyRecord {
+  return {name: 'k"ey', type: 'api', hash: '0'.repeat(64), hint: '0000…0000', status, createdAt: '2025-01-01T00:00:00.000Z', rotatedAt: null, revokedAt: null, allow};
+}
+
+const probe = fc
+  .record({
+    region: fc.constantFrom('10.0.0.0', '10.0.255.0', '192.0.2.0', '2001:db8::', '2001:db8:0:1::', '::ffff:10.0.0.0', '0.0.0.0', '255.255.255.0'),
+    offset: fc.nat(1023),
+  })
+  .map(({region, offset}) => {
+    const words = new Uint32Array(4);
+    const family = scanAddress(region, words);
+    if (family === 4) return formatIPv4((words[0] + offset) >>> 0);
+    words[3] += offset;
+    return formatIPv6(words);
+  });
+
+/**
+ * Looks every probe up in `table` and expects the outcome it was prepared with
+ * (`outcomes`, by prepared number) to be decideWords' decision; `also` checks more.
+ */
+function expectRuledAsDecideWords(
+  policy: KeyPolicy,
+  table: DecisionTable,
+  outcomes: Outcome<string>[],
+  probes: string[],
+  also?: (text: string, family: Family, words: Uint32Array, outcome: number) => void,
+): void {
+  const words = new Uint32Array(4);
+  for (const text of probes) {
+    const family = scanDecisionAddress(text, words);
+    const outcome = table.lookup(family, words);
+    const {decision, reason, matched} = decideWords(policy, text, family, words);
+    expect(outcomes[outcome], text).to.deep.equal({decision, reason, matched});
+    also?.(text, family, words, outcome);
+  }
+}
+
+const accountList = fc.array(entry, {maxLength: 25});
+const keyList = fc.option(fc.array(entry, {maxLength: 6}), {nil: null});
+const blockingState = fc.constantFrom<BlockingState>('active', 'learning', 'inactive');
+
+/** A key's policy over an account list; `own` null or empty: no list of its own. */
+function policyOf(account: EntryRecord[], own: EntryRecord[] | null, state: BlockingState, status: 'active' | 'revoked'): KeyPolicy {
+  return {
+    key: key(status, own ?? []),
+    state,
+    allow: own === null || own.length === 0 ? null : EntryIndex.fromRecords(own),
+    account: EntryIndex.fromRecords(account),
+    nowMs: NOW,
+  };
+}
+
+describe('core/decision-table', function () {
+  this.timeout(0);
+
+  it('gives addresses the same outcome only when decideWords gives them the same decision, and rules each outcome as decideWords does', () => {
+    check(
+      fc.property(
+        accountList,
+        keyList,
+        blockingState,
+        fc.constantFrom<'active' | 'revoked'>('active', 'active', 'active', 'revoked'),
+        fc.array(probe, {minLength: 1, maxLength: 40}),
+        (account, own, state, status, probes) => {
+          const policy = policyOf(account, own, state, status);
+          const outcomes: Outcome<string>[] = [];
+          const table = new DecisionTable(policy, (outcome) => outcomes.push(outcome) - 1);
+          expectRuledAsDecideWords(policy, table, outcomes, probes);
+          expect(table.size).to.equal(outcomes.length);
+        },
+      ),
+    );
+  });
+
+  it('gives every address of a batch the outcome lookup() gives it one at a time, preparing outcomes in the same order', () => {
+    check(
+      fc.property(
+        accountList,
+        keyList,
+        blockingState,
+        fc.array(probe, {minLength: 1, maxLength: 60}),
+        fc.integer({min: 1, max: 64}),
+        (account, own, state, probes, size) => {
+          const policy = policyOf(account, own, state, 'active');
+          // IPv4 addresses only (4-in-6 unmapped, as the stream does), repeated so that a batch meets an outcome twice before it is ruled.
+          const words = new Uint32Array(4);
+          const values: number[] = [];
+          for (const text of probes) {
+            const family = scanDecisionAddress(text, words);
+            if (family === 4) values.push(words[0]);
+            else if (words[0] === 0 && words[1] === 0 && words[2] === 0xffff) values.push(words[3]);
+          }
+          values.push(...values);
+          const oneOutcomes: Outcome<string>[] = [];
+          const one = new DecisionTable(policy, (outcome) => oneOutcomes.push(outcome) - 1);
+          const manyOutcomes: Outcome<string>[] = [];
+          const many = new DecisionTable(policy, (outcome) => manyOutcomes.push(outcome) - 1);
+          const batch = new Uint32Array(size);
+          const out = new Int32Array(size);
+          for (let from = 0; from < values.length; from += size) {
+            const count = Math.min(size, values.length - from);
+            for (let i = 0; i < count; i++) batch[i] = values[from + i];
+            many.lookupIPv4Many(batch, count, out);
+            for (let i = 0; i < count; i++) {
+              words[0] = values[from + i];
+              expect(out[i], formatIPv4(values[from + i])).to.equal(one.lookup(4, words));
+            }
+          }
+          expect(manyOutcomes).to.deep.equal(oneOutcomes);
+        },
+      ),
+    );
+  });
+
+  it('rules every IPv4 entry at once as lookups would rule them one at a time (keys without a list of their own)', () => {
+    check(
+      fc.property(
+        accountList,
+        fc.boolean(),
+        blockingState,
+        fc.array(probe, {minLength: 1, maxLength: 40}),
+        (account, withList, state, probes) => {
+          const policy = policyOf(account, withList ? [record('10.0.0.0/8', null)] : null, state, 'active');
+          const outcomes: Outcome<string>[] = [];
+          const table = new DecisionTable(policy, (outcome) => outcomes.push(outcome) - 1);
+          expect(table.ruleIPv4Entries()).to.equal(!withList);
+          const ruled = outcomes.length;
+          if (!withList) expect(ruled, 'one outcome for each IPv4 entry').to.equal(policy.account.compiled.arrays.v4.parents.length);
+          expectRuledAsDecideWords(policy, table, outcomes, probes, (text, family, words, outcome) => {
+            // Only addresses in no IPv4 entry (and IPv6 ones) are still ruled as they come.
+            if (!withList && family === 4 && outcome >= ruled) expect(policy.account.has(4, words, -Infinity), `${text} is in no entry`).to.equal(false);
+          });
+        },
+      ),
+    );
+  });
+});
