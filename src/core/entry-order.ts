@@ -6,7 +6,7 @@
 import {Family} from './address.js';
 import {maskScanned, ScannedPrefix, scanPrefix} from './prefix.js';
 import {Digit, sortByDigits} from './radix.js';
-import {compareWords, sameNetwork} from './words.js';
+import {compareWords, putWords, sameNetwork} from './words.js';
 
 /**
  * Entries as columns: entry i is `family[i]`, `bits[i]` and its first address
@@ -39,13 +39,7 @@ export class EntryWordsBuilder implements EntryWords {
     const i = this.count++;
     this.family[i] = family;
     this.bits[i] = bits;
-    const w = i * 4;
-    this.words[w] = words[0];
-    if (family === 6) {
-      this.words[w + 1] = words[1];
-      this.words[w + 2] = words[2];
-      this.words[w + 3] = words[3];
-    }
+    putWords(this.words, i, family, words);
     return i;
   }
 

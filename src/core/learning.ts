@@ -8,7 +8,7 @@ import {Family, formatIPv4, formatIPv6} from './address.js';
 import {decideWords, KeyPolicy, Policy} from './decision.js';
 import {isCanonicalEntry, ScannedPrefix, scanPrefix} from './prefix.js';
 import {sortByDigits} from './radix.js';
-import {networkOf} from './words.js';
+import {networkOf, putWords} from './words.js';
 import {InputError, KeywardError, visible} from './errors.js';
 import {findKey} from './keys.js';
 import {ApiBlocking, BlockedRecord, Channel, KeyRecord, SeenRecord, Settings, StoreData} from './model.js';
@@ -88,13 +88,7 @@ export class EventLog {
     const i = this.count++;
     this.keyIds[i] = id;
     this.families[i] = family;
-    const w = i * 4;
-    this.words[w] = words[0];
-    if (family === 6) {
-      this.words[w + 1] = words[1];
-      this.words[w + 2] = words[2];
-      this.words[w + 3] = words[3];
-    }
+    putWords(this.words, i, family, words);
     if (i > 0 && at < this.times[i - 1]) this.sorted = false;
     this.times[i] = at;
   }

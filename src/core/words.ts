@@ -15,6 +15,17 @@ export function widthOf(family: Family): Width {
 }
 
 /** The mask of word `w` of a prefix `bits` long: its network bits set, its host bits clear. */
+/** Copies an address's words into a column of four words a row (IPv4 takes the first word of its row). */
+export function putWords(column: Uint32Array, row: number, family: Family, words: ArrayLike<number>): void {
+  const w = row * 4;
+  column[w] = words[0];
+  if (family === 6) {
+    column[w + 1] = words[1];
+    column[w + 2] = words[2];
+    column[w + 3] = words[3];
+  }
+}
+
 export function maskOfWord(bits: number, w: number): number {
   const keep = bits - w * 32;
   if (keep <= 0) return 0;
