@@ -1,0 +1,122 @@
+/**
+ * The worker thread behind the harness's in-process runs: it loads the built
+ * keyward's oclif configuration once, then runs each command the way
+ * bin/run.js does (`run(argv, config)`, `flush()`, and oclif's `handle` for
+ * oclif's errors, after the same masking), with stdout and stderr captured,
+ * stdin given by the test (empty otherwise) and the environment the
+ * subprocess would have had. The exit code is the one the process would have
+ * exited with: `handle`'s, else `process.exitCode`.
+ *
+ * A thread, not the test's own process, so that a run cannot change the
+ * test's environment, exit code, streams or console, and so that the harness
+ * can stay synchronous: the test's thread waits on a shared word and takes
+ * the result with receiveMessageOnPort.
+ */
+import {Console} from 'node:console';
+import {createRequire} from 'node:module';
+import path from 'node:path';
+import {Readable, Writable} from 'node:stream';
+import {pathToFileURL} from 'node:url';
+import {MessagePort, workerData} from 'node:worker_threads';
+
+export interface Job {
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  input?: string;
+}
+
+export interface Outcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+const {root, port, signal} = workerData as {root: string; port: MessagePort; signal: Int32Array};
+
+/** A stream that keeps what is written to it: not a terminal, like the subprocess's pipes. */
+class Capture extends Writable {
+  text = '';
+
+  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
+    this.text += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+    done();
+  }
+}
+
+const stdout = new Capture({decodeStrings: false});
+const stderr = new Capture({decodeStrings: false});
+Object.defineProperty(process, 'stdout', {configurable: true, get: () => stdout});
+Object.defineProperty(process, 'stderr', {configurable: true, get: () => stderr});
+globalThis.console = new Console({stdout, stderr});
+
+let stdin: Readable = Readable.from([]);
+Object.defineProperty(process, 'stdin', {configurable: true, get: () => stdin});
+
+/** process.exit from within a run ends the run, not the thread. */
+class Exited extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+process.exit = ((code?: number | string | null) => {
+  throw new Exited(Number(code ?? process.exitCode ?? 0));
+}) as typeof process.exit;
+
+const fromRoot = createRequire(path.join(root, 'package.json'));
+const oclif = (await import(pathToFileURL(fromRoot.resolve('@oclif/core')).href)) as typeof import('@oclif/core');
+// oclif's `handle` ends the process through this object, so that tests can stub it; it catches
+// what this throws, so the code is noted instead and `handle` returns.
+const {Exit} = fromRoot('@oclif/core/handle') as {Exit: {exit(code?: number): void}};
+let handled: number | undefined;
+Exit.exit = (code = 0) => {
+  handled ??= code;
+};
+const {maskedOclifError} = (await import(pathToFileURL(path.join(root, 'dist', 'cli', 'messages.js')).href)) as {
+  maskedOclifError: <E extends Error>(error: E) => E;
+};
+const config = await oclif.Config.load(path.join(root, 'bin', 'run.js'));
+const bin = path.join(root, 'bin', 'run.js');
+
+async function runOnce(job: Job): Promise<number> {
+  try {
+    await oclif.run(job.args, config);
+    await oclif.flush();
+  } catch (error) {
+    if (error instanceof Exited) return error.code;
+    handled = undefined;
+    await oclif.handle(maskedOclifError(error as Error));
+    if (handled !== undefined) return handled;
+  }
+  return Number(process.exitCode ?? 0);
+}
+
+async function serve(job: Job): Promise<Outcome> {
+  for (const name of Object.keys(process.env)) delete process.env[name];
+  Object.assign(process.env, job.env);
+  process.argv = [process.execPath, bin, ...job.args];
+  process.exitCode = undefined;
+  stdout.text = '';
+  stderr.text = '';
+  stdin = Readable.from(job.input === undefined ? [] : [Buffer.from(job.input)]);
+  let code: number;
+  try {
+    code = await runOnce(job);
+  } catch (error) {
+    // What an uncaught error does to the process: its stack on stderr, exit 1.
+    stderr.write(`${(error as Error)?.stack ?? String(error)}\n`);
+    code = 1;
+  }
+  process.exitCode = undefined;
+  return {code, stdout: stdout.text, stderr: stderr.text};
+}
+
+// An error no run awaited (a stream's callback): said on the current run's stderr, as the process would print it.
+process.on('uncaughtException', (error) => stderr.write(`${error?.stack ?? String(error)}\n`));
+process.on('unhandledRejection', (error) => stderr.write(`${(error as Error)?.stack ?? String(error)}\n`));
+
+port.on('message', async (job: Job) => {
+  const outcome = await serve(job);
+  port.postMessage(outcome);
+  Atomics.store(signal, 0, 1);
+  Atomics.notify(signal, 0);
+});
