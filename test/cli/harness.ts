@@ -158,10 +158,10 @@ function inProcessWorker(): InProcess {
 function runInProcess(store: string, args: readonly string[], options: RunOptions): RunResult {
   const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const {worker, port, done} = inProcessWorker();
-  const job: Job = {args: [...args], env: environment(store, options), input: options.input};
+  const job: Job = {args: [...args], cwd: options.cwd ?? os.tmpdir(), env: environment(store, options), input: options.input};
   // The thread shares the process's working folder; this thread waits while the command runs.
   const cwd = process.cwd();
-  process.chdir(options.cwd ?? os.tmpdir());
+  process.chdir(job.cwd);
   try {
     Atomics.store(done, 0, 0);
     port.postMessage(job);

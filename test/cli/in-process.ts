@@ -21,6 +21,8 @@ import {MessagePort, workerData} from 'node:worker_threads';
 
 export interface Job {
   args: string[];
+  /** The working folder: the harness makes it the process's; this thread's `process.cwd()` is told it. */
+  cwd: string;
   env: NodeJS.ProcessEnv;
   input?: string;
 }
@@ -94,6 +96,8 @@ async function serve(job: Job): Promise<Outcome> {
   for (const name of Object.keys(process.env)) delete process.env[name];
   Object.assign(process.env, job.env);
   process.argv = [process.execPath, bin, ...job.args];
+  // A thread's process.cwd() is a copy that does not always follow the process's chdir.
+  process.cwd = () => job.cwd;
   process.exitCode = undefined;
   stdout.text = '';
   stderr.text = '';
