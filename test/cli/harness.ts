@@ -4,15 +4,16 @@
  * empty otherwise), so no command can wait on a prompt, and every run is
  * bounded by a timeout.
  *
- * `run` runs a command in-process (oclif's own `run`, in a worker thread: see
- * in-process.ts) when a subprocess would show nothing more, and as a
- * subprocess of bin/run.js for what only a process shows: `check` (the fast
- * path, stdin read from descriptor 0), `keys create` and `keys rotate` (a
- * secret delivered to descriptor 1), `--version` (answered by bin/run.js
- * alone), another entry point (`bin`), and any environment oclif or chalk
- * read once at start-up (colour, data folders, DEBUG). `start` and `runAll`
- * always start subprocesses: they run side by side. KEYWARD_TEST_SUBPROCESS=1
- * runs everything as a subprocess.
+ * `run` runs a command in-process when a subprocess would show nothing more:
+ * bin/run.js itself, in a worker thread (see in-process.ts), with the
+ * subprocess's argv, environment, working folder and stdin, its output
+ * captured. It runs as a subprocess for what only a process shows: `check`
+ * (the fast path, stdin read from descriptor 0), `keys create` and `keys
+ * rotate` (a secret delivered to descriptor 1, which must not be the null
+ * device), another entry point (`bin`), and any environment that oclif or
+ * chalk read once at start-up (colour, data folders, DEBUG). `start` and
+ * `runAll` always start subprocesses: they run side by side.
+ * KEYWARD_TEST_SUBPROCESS=1 runs everything as a subprocess.
  */
 import {spawn, spawnSync} from 'node:child_process';
 import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
@@ -121,7 +122,6 @@ export function inProcessShowsAll(args: readonly string[], options: RunOptions =
   const [first = '', second = ''] = args;
   const command = first.includes(':') ? first.split(':') : [first, second];
   if (command[0] === 'check' || (command[0] === 'keys' && (command[1] === 'create' || command[1] === 'rotate'))) return false;
-  if (args.includes('--version')) return false;
   return Object.keys(options.env ?? {}).every((name) => READ_PER_RUN.has(name));
 }
 

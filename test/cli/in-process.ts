@@ -1,11 +1,10 @@
 /**
- * The worker thread behind the harness's in-process runs: it loads the built
- * keyward's oclif configuration once, then runs each command the way
- * bin/run.js does (`run(argv, config)`, `flush()`, and oclif's `handle` for
- * oclif's errors, after the same masking), with stdout and stderr captured,
- * stdin given by the test (empty otherwise) and the environment the
- * subprocess would have had. The exit code is the one the process would have
- * exited with: `handle`'s, else `process.exitCode`.
+ * The worker thread behind the harness's in-process runs: it runs the built
+ * keyward's bin/run.js for each command, with stdout and stderr captured,
+ * stdin given by the test (empty otherwise), the argv and environment the
+ * subprocess would have had, and oclif loaded once. The exit code is the one
+ * the process would have exited with: the one given to oclif's `handle` or
+ * `process.exit`, else `process.exitCode`.
  *
  * A thread, not the test's own process, so that a run cannot change the
  * test's environment, exit code, streams or console, and so that the harness
@@ -65,7 +64,6 @@ process.exit = ((code?: number | string | null) => {
 }) as typeof process.exit;
 
 const fromRoot = createRequire(path.join(root, 'package.json'));
-const oclif = (await import(pathToFileURL(fromRoot.resolve('@oclif/core')).href)) as typeof import('@oclif/core');
 // oclif's `handle` ends the process through this object, so that tests can stub it; it catches
 // what this throws, so the code is noted instead and `handle` returns.
 const {Exit} = fromRoot('@oclif/core/handle') as {Exit: {exit(code?: number): void}};
@@ -73,23 +71,27 @@ let handled: number | undefined;
 Exit.exit = (code = 0) => {
   handled ??= code;
 };
-const {maskedOclifError} = (await import(pathToFileURL(path.join(root, 'dist', 'cli', 'messages.js')).href)) as {
-  maskedOclifError: <E extends Error>(error: E) => E;
-};
-const config = await oclif.Config.load(path.join(root, 'bin', 'run.js'));
 const bin = path.join(root, 'bin', 'run.js');
+const binUrl = pathToFileURL(bin).href;
+// Loaded once here, so that each run costs what the command costs.
+await import(pathToFileURL(fromRoot.resolve('@oclif/core')).href);
+let runs = 0;
 
-async function runOnce(job: Job): Promise<number> {
+/** Runs bin/run.js itself, evaluated afresh (a module runs once per URL): its argv, its error handling, its exit code. */
+async function runOnce(): Promise<number> {
+  handled = undefined;
+  const before = {stdout: stdout.listeners('error'), stderr: stderr.listeners('error')};
   try {
-    await oclif.run(job.args, config);
-    await oclif.flush();
+    await import(`${binUrl}?run=${++runs}`);
   } catch (error) {
     if (error instanceof Exited) return error.code;
-    handled = undefined;
-    await oclif.handle(maskedOclifError(error as Error));
-    if (handled !== undefined) return handled;
+    throw error;
+  } finally {
+    // bin/run.js listens for the errors of the streams it was given: each run's own.
+    for (const listener of stdout.listeners('error')) if (!before.stdout.includes(listener)) stdout.off('error', listener as () => void);
+    for (const listener of stderr.listeners('error')) if (!before.stderr.includes(listener)) stderr.off('error', listener as () => void);
   }
-  return Number(process.exitCode ?? 0);
+  return handled ?? Number(process.exitCode ?? 0);
 }
 
 async function serve(job: Job): Promise<Outcome> {
@@ -104,7 +106,7 @@ async function serve(job: Job): Promise<Outcome> {
   stdin = Readable.from(job.input === undefined ? [] : [Buffer.from(job.input)]);
   let code: number;
   try {
-    code = await runOnce(job);
+    code = await runOnce();
   } catch (error) {
     // What an uncaught error does to the process: its stack on stderr, exit 1.
     stderr.write(`${(error as Error)?.stack ?? String(error)}\n`);
