@@ -25,6 +25,11 @@ export default defineConfig(
     },
   },
   {
+    files: ['**/*.cjs'],
+    languageOptions: {sourceType: 'commonjs'},
+    rules: {'@typescript-eslint/no-require-imports': 'off'},
+  },
+  {
     files: ['test/**'],
     rules: {
       // Tests read keyward's JSON output, whose shape the test itself asserts.

@@ -48,7 +48,11 @@ describe('test harness: in-process runs', () => {
   });
 
   it('leave to a subprocess what only a process shows', () => {
-    for (const args of [['check', 'k', '192.0.2.1'], ['keys', 'create', 'k'], ['keys:rotate', 'k']]) {
+    for (const args of [
+      ['check', 'k', '192.0.2.1'],
+      ['keys', 'create', 'k'],
+      ['keys:rotate', 'k'],
+    ]) {
       expect(inProcessShowsAll(args), args.join(' ')).to.equal(false);
     }
     expect(inProcessShowsAll(['list'], {env: {FORCE_COLOR: '1'}})).to.equal(false);
