@@ -158,7 +158,10 @@ function inProcessWorker(): InProcess {
 function runInProcess(store: string, args: readonly string[], options: RunOptions): RunResult {
   const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const {worker, port, done} = inProcessWorker();
-  const job: Job = {args: [...args], cwd: options.cwd ?? os.tmpdir(), env: environment(store, options), input: options.input};
+  // As a process receives them: text through UTF-8 (a lone surrogate arrives as U+FFFD).
+  const received = (text: string) => Buffer.from(text, 'utf8').toString('utf8');
+  const env = Object.fromEntries(Object.entries(environment(store, options)).map(([name, value]) => [name, value === undefined ? value : received(value)]));
+  const job: Job = {args: args.map(received), cwd: options.cwd ?? os.tmpdir(), env, input: options.input};
   // The thread shares the process's working folder; this thread waits while the command runs.
   const cwd = process.cwd();
   process.chdir(job.cwd);
@@ -264,6 +267,15 @@ export class Workspace {
 
   start(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
     return startKeyward(this.store, args, {cwd: this.dir, ...options});
+  }
+
+  /**
+   * For many independent runs (through `pool`): in-process when that shows all
+   * a subprocess would (one at a time, at once), else a subprocess started.
+   */
+  runOrStart(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+    const all = {cwd: this.dir, ...options};
+    return inProcessShowsAll(args, all) ? Promise.resolve(runKeyward(this.store, args, all)) : startKeyward(this.store, args, all);
   }
 
   /**

@@ -44,8 +44,29 @@ class Capture extends Writable {
   }
 }
 
+/** The thread's own stderr (the test process's): for what belongs to no run. */
+const threadStderr = process.stderr;
+// Node's warnings about this thread (listeners on the captured streams, say) are not a run's output.
+process.removeAllListeners('warning');
+process.on('warning', (warning) => threadStderr.write(`in-process keyward: ${warning.name}: ${warning.message}\n`));
+
 const stdout = new Capture({decodeStrings: false});
 const stderr = new Capture({decodeStrings: false});
+// Node's worker machinery calls, through process.stdout and process.stderr, a method of the thread's own
+// streams (found by its symbol's description) when the test process has read what they wrote.
+for (const [capture, own] of [
+  [stdout, process.stdout],
+  [stderr, process.stderr],
+] as const) {
+  for (let proto: object | null = own; proto !== null; proto = Object.getPrototypeOf(proto)) {
+    for (const symbol of Object.getOwnPropertySymbols(proto)) {
+      const value = (own as unknown as Record<symbol, unknown>)[symbol];
+      if (symbol.description === 'kStdioWantsMoreDataCallback' && typeof value === 'function') {
+        (capture as unknown as Record<symbol, unknown>)[symbol] = (...args: unknown[]) => value.apply(own, args);
+      }
+    }
+  }
+}
 Object.defineProperty(process, 'stdout', {configurable: true, get: () => stdout});
 Object.defineProperty(process, 'stderr', {configurable: true, get: () => stderr});
 globalThis.console = new Console({stdout, stderr});
@@ -80,16 +101,21 @@ let runs = 0;
 /** Runs bin/run.js itself, evaluated afresh (a module runs once per URL): its argv, its error handling, its exit code. */
 async function runOnce(): Promise<number> {
   handled = undefined;
-  const before = {stdout: stdout.listeners('error'), stderr: stderr.listeners('error')};
+  const before = [stdout, stderr].map((stream) => new Map(stream.eventNames().map((name) => [name, stream.listeners(name)])));
   try {
     await import(`${binUrl}?run=${++runs}`);
   } catch (error) {
     if (error instanceof Exited) return error.code;
     throw error;
   } finally {
-    // bin/run.js listens for the errors of the streams it was given: each run's own.
-    for (const listener of stdout.listeners('error')) if (!before.stdout.includes(listener)) stdout.off('error', listener as () => void);
-    for (const listener of stderr.listeners('error')) if (!before.stderr.includes(listener)) stderr.off('error', listener as () => void);
+    // What a run listens for on the streams it was given (bin/run.js their errors, oclif's flush a drain
+    // that never comes) is that run's own: the process would have ended.
+    [stdout, stderr].forEach((stream, i) => {
+      for (const name of stream.eventNames()) {
+        const kept = before[i].get(name) ?? [];
+        for (const listener of stream.listeners(name)) if (!kept.includes(listener)) stream.off(name, listener as () => void);
+      }
+    });
   }
   return handled ?? Number(process.exitCode ?? 0);
 }
@@ -116,9 +142,15 @@ async function serve(job: Job): Promise<Outcome> {
   return {code, stdout: stdout.text, stderr: stderr.text};
 }
 
-// An error no run awaited (a stream's callback): said on the current run's stderr, as the process would print it.
-process.on('uncaughtException', (error) => stderr.write(`${error?.stack ?? String(error)}\n`));
-process.on('unhandledRejection', (error) => stderr.write(`${(error as Error)?.stack ?? String(error)}\n`));
+// An error no run awaited (a stream's callback): said on the current run's stderr, as the process would print
+// it, and on the test process's, in case it is a leftover of an earlier run.
+const unawaited = (error: unknown) => {
+  const text = `${(error as Error)?.stack ?? String(error)}\n`;
+  stderr.write(text);
+  threadStderr.write(`in-process keyward: not awaited: ${text}`);
+};
+process.on('uncaughtException', unawaited);
+process.on('unhandledRejection', unawaited);
 
 port.on('message', async (job: Job) => {
   const outcome = await serve(job);
