@@ -1,9 +1,39 @@
-// mocha's configuration. The whole suite runs when no test file is named;
-// `npx mocha test/cli/check.test.ts` runs that file alone (a `spec` here would
-// be added to the files named, and run everything).
-const named = process.argv.slice(2).some((arg) => /\.test\.ts$/.test(arg));
+// mocha's configuration. The whole suite runs when no test file or folder is
+// named, two files at a time (one per core: the command tests spend much of
+// their time waiting on subprocesses), the slowest files first so that both
+// jobs finish together; `npx mocha test/cli/check.test.ts` or
+// `npx mocha test/core` runs those alone, in order (a `spec` here would be
+// added to the files named, and run everything).
+// KEYWARD_TEST_JOBS=1 runs the whole suite in one process, in order.
+const fs = require('node:fs');
+const path = require('node:path');
+
+const named = process.argv.slice(2).some((arg) => /\.test\.ts$/.test(arg) || /^(\.\/)?test(\/|$)/.test(arg));
+const jobs = Number(process.env.KEYWARD_TEST_JOBS || 2);
+
+/** Files that take longest (measured), slowest first: a file missing here only loses its place. */
+const SLOW = ['check-fast', 'secret-sweep', 'grammar', 'crash', 'concurrency', 'differential', 'store-trust', 'bad-stores', 'colour', 'limits', 'check-stdin', 'check-stream'];
+
+function testFiles(dir) {
+  return fs.readdirSync(dir, {withFileTypes: true}).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) return testFiles(full);
+    return entry.name.endsWith('.test.ts') ? [full] : [];
+  });
+}
+
+function spec() {
+  const rank = (file) => {
+    const i = SLOW.indexOf(path.basename(file, '.test.ts'));
+    return i < 0 ? SLOW.length : i;
+  };
+  return testFiles('test').sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
 module.exports = {
-  ...(named ? {} : {spec: ['test/**/*.test.ts']}),
+  ...(named ? {} : {spec: spec()}),
+  ...(named || jobs < 2 ? {} : {parallel: true, jobs}),
+  extension: ['ts'],
   'node-option': ['import=tsx'],
   timeout: 60000,
   reporter: 'spec',

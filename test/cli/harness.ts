@@ -1,14 +1,28 @@
 /**
- * Runs the built keyward (bin/run.js → dist/) as a subprocess, the way an
- * operator's shell or a CI job does: stdin is never a terminal (a pipe when
- * the test gives input, /dev/null otherwise), so no command can wait on a
- * prompt, and every run is bounded by a timeout.
+ * Runs the built keyward (bin/run.js → dist/) the way an operator's shell or
+ * a CI job does: stdin is never a terminal (a pipe when the test gives input,
+ * empty otherwise), so no command can wait on a prompt, and every run is
+ * bounded by a timeout.
+ *
+ * `run` runs a command in-process when a subprocess would show nothing more:
+ * bin/run.js itself, in a worker thread (see in-process.ts), with the
+ * subprocess's argv, environment, working folder and stdin, its output
+ * captured. It runs as a subprocess for what only a process shows: `check`
+ * (the fast path, stdin read from descriptor 0), `keys create` and `keys
+ * rotate` (a secret delivered to descriptor 1, which must not be the null
+ * device), another entry point (`bin`), and any environment that oclif or
+ * chalk read once at start-up (colour, data folders, DEBUG). `start` and
+ * `runAll` always start subprocesses: they run side by side.
+ * KEYWARD_TEST_SUBPROCESS=1 runs everything as a subprocess.
  */
 import {spawn, spawnSync} from 'node:child_process';
 import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {fileURLToPath} from 'node:url';
+import {fileURLToPath, pathToFileURL} from 'node:url';
+import {createRequire} from 'node:module';
+import {MessageChannel, MessagePort, receiveMessageOnPort, Worker} from 'node:worker_threads';
+import type {Job, Outcome} from './in-process.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const BIN = path.join(ROOT, 'bin', 'run.js');
@@ -82,7 +96,7 @@ function result(args: readonly string[], code: number | null, stdout: string, st
       try {
         return JSON.parse(stdout);
       } catch (error) {
-        throw new Error(`stdout is not one JSON value (${(error as Error).message})\n${describeRun(args, stdout, stderr)}`);
+        throw new Error(`stdout is not one JSON value (${(error as Error).message})\n${describeRun(args, stdout, stderr)}`, {cause: error});
       }
     },
     ndjson() {
@@ -92,15 +106,88 @@ function result(args: readonly string[], code: number | null, stdout: string, st
         try {
           return JSON.parse(line);
         } catch (error) {
-          throw new Error(`line ${i + 1} of stdout is not JSON (${(error as Error).message})\n${describeRun(args, stdout, stderr)}`);
+          throw new Error(`line ${i + 1} of stdout is not JSON (${(error as Error).message})\n${describeRun(args, stdout, stderr)}`, {cause: error});
         }
       });
     },
   };
 }
 
-/** Runs keyward once against `store` and waits for it. */
+/** Variables keyward reads each time it runs, which an in-process run can therefore be given. */
+const READ_PER_RUN = new Set(['KEYWARD_STORE', 'KEYWARD_NOW', 'KEYWARD_LOCK_TIMEOUT_MS', 'KEYWARD_NO_FAST_PATH', 'KEYWARD_DEBUG']);
+
+/** Whether a run shows nothing more as a subprocess than in-process (see the top of this file). */
+export function inProcessShowsAll(args: readonly string[], options: RunOptions = {}): boolean {
+  if (process.env.KEYWARD_TEST_SUBPROCESS === '1' || options.bin !== undefined) return false;
+  const [first = '', second = ''] = args;
+  const command = first.includes(':') ? first.split(':') : [first, second];
+  if (command[0] === 'check' || (command[0] === 'keys' && (command[1] === 'create' || command[1] === 'rotate'))) return false;
+  return Object.keys(options.env ?? {}).every((name) => READ_PER_RUN.has(name));
+}
+
+interface InProcess {
+  worker: Worker;
+  port: MessagePort;
+  /** Set to 1 by the worker when the run's outcome is on the port. */
+  done: Int32Array;
+}
+
+let inProcess: InProcess | null = null;
+
+function inProcessWorker(): InProcess {
+  if (inProcess) return inProcess;
+  const {port1, port2} = new MessageChannel();
+  const done = new Int32Array(new SharedArrayBuffer(4));
+  // Loaded through tsx's API: a worker does not inherit the loader the tests run under.
+  // Its ES module entry: the CommonJS one waits on the thread that loaded it, which is waiting on this worker.
+  const tsxPackage = createRequire(import.meta.url).resolve('tsx/package.json');
+  const tsx = pathToFileURL(path.join(path.dirname(tsxPackage), 'dist', 'esm', 'api', 'index.mjs')).href;
+  const script = new URL('in-process.ts', import.meta.url).href;
+  const worker = new Worker(`import(${JSON.stringify(tsx)}).then((tsx) => tsx.tsImport(${JSON.stringify(script)}, ${JSON.stringify(script)}))`, {
+    eval: true,
+    workerData: {root: ROOT, port: port2, signal: done},
+    transferList: [port2],
+  });
+  // Neither keeps the test process alive once its tests are done.
+  worker.unref();
+  port1.unref();
+  inProcess = {worker, port: port1, done};
+  return inProcess;
+}
+
+function runInProcess(store: string, args: readonly string[], options: RunOptions): RunResult {
+  const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const {worker, port, done} = inProcessWorker();
+  // As a process receives them: text through UTF-8 (a lone surrogate arrives as U+FFFD).
+  const received = (text: string) => Buffer.from(text, 'utf8').toString('utf8');
+  const env = Object.fromEntries(Object.entries(environment(store, options)).map(([name, value]) => [name, value === undefined ? value : received(value)]));
+  const job: Job = {args: args.map(received), cwd: options.cwd ?? os.tmpdir(), env, input: options.input};
+  // The thread shares the process's working folder; this thread waits while the command runs.
+  const cwd = process.cwd();
+  process.chdir(job.cwd);
+  try {
+    Atomics.store(done, 0, 0);
+    port.postMessage(job);
+    if (Atomics.wait(done, 0, 0, timeout) === 'timed-out') {
+      inProcess = null;
+      void worker.terminate();
+      throw new Error(`keyward did not finish within ${timeout} ms (in-process)\n${describeRun(args, '', '')}`);
+    }
+    const outcome = receiveMessageOnPort(port)!.message as Outcome;
+    return result(args, outcome.code, outcome.stdout, outcome.stderr);
+  } finally {
+    process.chdir(cwd);
+  }
+}
+
+/** Runs keyward once against `store` and waits for it: in-process when that shows all a subprocess would. */
 export function runKeyward(store: string, args: readonly string[], options: RunOptions = {}): RunResult {
+  assertBuilt();
+  return inProcessShowsAll(args, options) ? runInProcess(store, args, options) : runProcess(store, args, options);
+}
+
+/** Runs keyward once against `store` as a subprocess of bin/run.js and waits for it. */
+export function runProcess(store: string, args: readonly string[], options: RunOptions = {}): RunResult {
   assertBuilt();
   const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const child = spawnSync(process.execPath, [options.bin ?? BIN, ...args], {
@@ -180,6 +267,15 @@ export class Workspace {
 
   start(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
     return startKeyward(this.store, args, {cwd: this.dir, ...options});
+  }
+
+  /**
+   * For many independent runs (through `pool`): in-process when that shows all
+   * a subprocess would (one at a time, at once), else a subprocess started.
+   */
+  runOrStart(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+    const all = {cwd: this.dir, ...options};
+    return inProcessShowsAll(args, all) ? Promise.resolve(runKeyward(this.store, args, all)) : startKeyward(this.store, args, all);
   }
 
   /**

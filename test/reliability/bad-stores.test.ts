@@ -115,7 +115,7 @@ function snapshot(ws: Workspace): Snapshot {
 const UNSAFE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/u;
 
 async function expectRefused(ws: Workspace, c: Case, command: (typeof commands)[number], before: Snapshot): Promise<void> {
-  const run = await ws.start(command.args, {now: NOW, input: command.input});
+  const run = await ws.runOrStart(command.args, {now: NOW, input: command.input});
   const where = `${command.name} on ${c.what}`;
   expect(run.code, `${where}: ${run.stderr}`).to.equal(3);
   expect(run.stdout, where).to.equal('');

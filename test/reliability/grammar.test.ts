@@ -134,7 +134,7 @@ describe('reliability: no ambiguous address is ever accepted', function () {
           parallel,
           inputs.map((input, i) => async () => {
             const {args, input: stdin} = deliver(input, i);
-            const run = stdin === undefined ? await ws.start(args, {now: NOW}) : await ws.start(args, {now: NOW, input: stdin});
+            const run = stdin === undefined ? await ws.runOrStart(args, {now: NOW}) : await ws.runOrStart(args, {now: NOW, input: stdin});
             const problems: string[] = [];
             if (run.code !== 2) problems.push(`exit ${run.code}`);
             if (run.stdout !== '') problems.push(`stdout ${JSON.stringify(run.stdout.slice(0, 100))}`);

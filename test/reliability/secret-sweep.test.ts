@@ -129,7 +129,7 @@ describe('reliability: the secret-echo sweep', function () {
         // Each run its own copy of the store: what one run writes (a label, a rotation) is not the next one's input.
         const store = path.join(ws.dir, `store-${copies++}.json`);
         copyFileSync(ws.store, store);
-        const result = await ws.start(sweep.args, {now: NOW, input: sweep.input, env: {KEYWARD_STORE: store}});
+        const result = await ws.runOrStart(sweep.args, {now: NOW, input: sweep.input, env: {KEYWARD_STORE: store}});
         return [sweep, result];
       }),
     );

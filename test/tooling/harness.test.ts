@@ -1,0 +1,61 @@
+/**
+ * The harness's in-process runs (bin/run.js in a worker thread: see
+ * test/cli/in-process.ts) answer as the subprocess does: the same exit code, stdout and stderr for successes,
+ * keyward's errors, oclif's own errors and help, with stdin, and relative
+ * paths taken from each run's own working folder.
+ */
+import path from 'node:path';
+import {expect} from 'chai';
+import {inProcessShowsAll, NOW, RunResult, runProcess, Workspace} from '../cli/harness.js';
+
+/** What a run showed, with its workspace's folder named DIR: two workspaces run the same commands. */
+const shown = (run: RunResult, ws: Workspace) => ({code: run.code, stdout: run.stdout.replaceAll(ws.dir, 'DIR'), stderr: run.stderr.replaceAll(ws.dir, 'DIR')});
+
+describe('test harness: in-process runs', () => {
+  it('answer as the subprocess does', () => {
+    const [a, b] = [Workspace.create(), Workspace.create()];
+    const runs: Array<[string[], string?]> = [
+      [['authorize', '192.0.2.0/24', '--label', 'office']],
+      [['authorize', '-', '--json'], '198.51.100.7\n203.0.113.0/24 # lab\n'],
+      [['list']],
+      [['list', '--json']],
+      [['status']],
+      [['revoke', '10.9.9.9']],
+      [['authorize', '192.0.2.300']],
+      [['lsit']],
+      [['list', 'extra']],
+      [['keys', 'list', '--bogus']],
+      [['authorize', '--help']],
+      [['history', '--json']],
+      [['--version']],
+      [['help', 'keys']],
+    ];
+    for (const [args, input] of runs) {
+      expect(inProcessShowsAll(args), args.join(' ')).to.equal(true);
+      const inProcess = a.run(args, {now: NOW, input});
+      const subprocess = runProcess(b.store, args, {now: NOW, input, cwd: b.dir});
+      expect(shown(inProcess, a), args.join(' ')).to.deep.equal(shown(subprocess, b));
+    }
+  });
+
+  it('take relative paths from their own working folder', () => {
+    for (let i = 0; i < 3; i++) {
+      const ws = Workspace.create();
+      ws.file('entries.txt', `10.0.0.${i}\n`);
+      expect(ws.run(['authorize', '--file', 'entries.txt', '--store', 'other.json', '--json'], {now: NOW}).json().added).to.deep.equal([`10.0.0.${i}`]);
+      expect(ws.run(['status', '--json', '--store', 'other.json'], {now: NOW}).json().store).to.equal(path.join(ws.dir, 'other.json'));
+    }
+  });
+
+  it('leave to a subprocess what only a process shows', () => {
+    for (const args of [
+      ['check', 'k', '192.0.2.1'],
+      ['keys', 'create', 'k'],
+      ['keys:rotate', 'k'],
+    ]) {
+      expect(inProcessShowsAll(args), args.join(' ')).to.equal(false);
+    }
+    expect(inProcessShowsAll(['list'], {env: {FORCE_COLOR: '1'}})).to.equal(false);
+    expect(inProcessShowsAll(['list'], {env: {KEYWARD_NOW: NOW}})).to.equal(true);
+  });
+});
