@@ -205,7 +205,6 @@ function scanIPv6Bytes(bytes: Uint8Array, start: number, end: number, out: Uint3
       }
       groups[count++] = tail[0] >>> 16;
       groups[count++] = tail[0] & 0xffff;
-      i = end;
       break;
     }
     if (length === 0) return refuseCharacter6(bytes, i);

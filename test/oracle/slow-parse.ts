@@ -140,7 +140,6 @@ function scanIPv6(text: string, start: number, end: number, out: Uint32Array): v
       }
       groups[count++] = Math.floor(tail / 65536);
       groups[count++] = tail % 65536;
-      i = end;
       break;
     }
     if (length === 0) {
