@@ -37,7 +37,9 @@ const DAY_MS = 86_400_000;
 const JITTER_MS = 5 * 60_000;
 
 function usage(message) {
-  process.stderr.write(`gen-events: ${message}\nusage: node bench/gen-events.js N [--seed S] [--start ISO] [--format mixed|text|ndjson]\n       node bench/gen-events.js --keys\n`);
+  process.stderr.write(
+    `gen-events: ${message}\nusage: node bench/gen-events.js N [--seed S] [--start ISO] [--format mixed|text|ndjson]\n       node bench/gen-events.js --keys\n`,
+  );
   process.exit(2);
 }
 

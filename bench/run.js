@@ -81,7 +81,10 @@ writeFileSync(path.join(dir, 'entries.txt'), `${entries.join('\n')}\n`);
 writeFileSync(path.join(dir, 'probes.txt'), `${makeProbes(1_000_000, entries).join('\n')}\n`);
 writeFileSync(path.join(dir, 'entries-1m.txt'), `${makeEntries(1_000_000, 7).join('\n')}\n`);
 writeFileSync(path.join(dir, 'events.log'), execFileSync('node', [path.join(root, 'bench', 'gen-events.js'), '1000000'], {maxBuffer: 1 << 30}));
-const eventKeys = execFileSync('node', [path.join(root, 'bench', 'gen-events.js'), '--keys']).toString().trim().split('\n');
+const eventKeys = execFileSync('node', [path.join(root, 'bench', 'gen-events.js'), '--keys'])
+  .toString()
+  .trim()
+  .split('\n');
 
 // Each build gets its own stores (its own derived files): 100k entries with blocking active, 10 entries, and the keys of the event log.
 for (const [i, build] of builds.entries()) {
@@ -121,16 +124,22 @@ rows.node = node;
 const n = builds.length;
 [rows.version, rows.checkSmall, rows.checkBig] = [0, 1, 2].map((k) => quick[k * n]);
 if (n > 1) [base.version, base.checkSmall, base.checkBig] = [0, 1, 2].map((k) => quick[k * n + 1]);
-const streamRuns = each('check KEY - over 1M probes, --ndjson', (b) => ['node', [b.bin, 'check', 'bench', '-', '--ndjson'], {
-  env: {KEYWARD_STORE: b.big},
-  stdin: path.join(dir, 'probes.txt'),
-  stdout: b.decisions,
-}]);
+const streamRuns = each('check KEY - over 1M probes, --ndjson', (b) => [
+  'node',
+  [b.bin, 'check', 'bench', '-', '--ndjson'],
+  {
+    env: {KEYWARD_STORE: b.big},
+    stdin: path.join(dir, 'probes.txt'),
+    stdout: b.decisions,
+  },
+]);
 const grepcidr = spawnSync('sh', ['-c', 'command -v grepcidr']).status === 0;
 // The ratio is what counts: keyward and grepcidr take turns.
 const streamRows = measureInterleaved([
   ...streamRuns,
-  ...(grepcidr ? [['grepcidr, same probes and ranges', 'grepcidr', ['-f', path.join(dir, 'entries.txt')], {stdin: path.join(dir, 'probes.txt'), stdout: path.join(dir, 'grepcidr.txt')}]] : []),
+  ...(grepcidr
+    ? [['grepcidr, same probes and ranges', 'grepcidr', ['-f', path.join(dir, 'entries.txt')], {stdin: path.join(dir, 'probes.txt'), stdout: path.join(dir, 'grepcidr.txt')}]]
+    : []),
 ]);
 rows.stream = streamRows[0];
 if (n > 1) base.stream = streamRows[1];
@@ -147,29 +156,72 @@ if (rows.grepcidr) {
 }
 if (n > 1) log(`  outputs of the two builds: ${readFileSync(builds[0].decisions).equals(readFileSync(builds[1].decisions)) ? 'byte for byte the same' : 'DIFFERENT'}`);
 const clear = (b) => () => rmSync(b.fresh, {force: true});
-[rows.import100k, base.import100k] = measureInterleaved(each('authorize - of 100k entries', (b) => ['node', [b.bin, 'authorize', '-'], {env: {KEYWARD_STORE: b.fresh}, stdin: path.join(dir, 'entries.txt'), before: clear(b)}]), runs);
-[rows.import1m, base.import1m] = measureInterleaved(each('authorize - of 1M entries', (b) => ['node', [b.bin, 'authorize', '-', '--normalize'], {env: {KEYWARD_STORE: b.fresh}, stdin: path.join(dir, 'entries-1m.txt'), before: clear(b)}]), runs);
-[rows.learn, base.learn] = measureInterleaved(each('learn of the 1M-event log', (b) => ['node', [b.bin, 'learn', path.join(dir, 'events.log')], {
-  env: {KEYWARD_STORE: b.events, KEYWARD_NOW: '2026-03-02T00:00:00Z'},
-  before: () => copyFileSync(b.eventsTemplate, b.events),
-}]), runs);
+[rows.import100k, base.import100k] = measureInterleaved(
+  each('authorize - of 100k entries', (b) => ['node', [b.bin, 'authorize', '-'], {env: {KEYWARD_STORE: b.fresh}, stdin: path.join(dir, 'entries.txt'), before: clear(b)}]),
+  runs,
+);
+[rows.import1m, base.import1m] = measureInterleaved(
+  each('authorize - of 1M entries', (b) => [
+    'node',
+    [b.bin, 'authorize', '-', '--normalize'],
+    {env: {KEYWARD_STORE: b.fresh}, stdin: path.join(dir, 'entries-1m.txt'), before: clear(b)},
+  ]),
+  runs,
+);
+[rows.learn, base.learn] = measureInterleaved(
+  each('learn of the 1M-event log', (b) => [
+    'node',
+    [b.bin, 'learn', path.join(dir, 'events.log')],
+    {
+      env: {KEYWARD_STORE: b.events, KEYWARD_NOW: '2026-03-02T00:00:00Z'},
+      before: () => copyFileSync(b.eventsTemplate, b.events),
+    },
+  ]),
+  runs,
+);
 
 const verdict = (ok) => (ok ? 'met' : 'NOT met');
 const summary = [
-  ['check KEY - over 1M probes', rows.grepcidr ? `${(rows.stream.seconds / rows.grepcidr.seconds).toFixed(2)}x grepcidr, ${rows.stream.rss.toFixed(0)} MiB` : `${rows.stream.seconds.toFixed(2)} s (no grepcidr)`, '<= 2.0x grepcidr, <= 300 MiB', rows.grepcidr ? verdict(rows.stream.seconds <= 2 * rows.grepcidr.seconds && rows.stream.rss <= 300) : 'no ratio'],
-  ['check once, 100k entries', `${(rows.checkBig.seconds / rows.version.seconds).toFixed(2)}x --version`, '<= 1.5x', verdict(rows.checkBig.seconds <= 1.5 * rows.version.seconds)],
-  ['check once, 10 entries', `${(rows.checkSmall.seconds / rows.version.seconds).toFixed(2)}x --version`, '<= 1.15x', verdict(rows.checkSmall.seconds <= 1.15 * rows.version.seconds)],
+  [
+    'check KEY - over 1M probes',
+    rows.grepcidr
+      ? `${(rows.stream.seconds / rows.grepcidr.seconds).toFixed(2)}x grepcidr, ${rows.stream.rss.toFixed(0)} MiB`
+      : `${rows.stream.seconds.toFixed(2)} s (no grepcidr)`,
+    '<= 2.0x grepcidr, <= 300 MiB',
+    rows.grepcidr ? verdict(rows.stream.seconds <= 2 * rows.grepcidr.seconds && rows.stream.rss <= 300) : 'no ratio',
+  ],
+  [
+    'check once, 100k entries',
+    `${(rows.checkBig.seconds / rows.version.seconds).toFixed(2)}x --version`,
+    '<= 1.5x',
+    verdict(rows.checkBig.seconds <= 1.5 * rows.version.seconds),
+  ],
+  [
+    'check once, 10 entries',
+    `${(rows.checkSmall.seconds / rows.version.seconds).toFixed(2)}x --version`,
+    '<= 1.15x',
+    verdict(rows.checkSmall.seconds <= 1.15 * rows.version.seconds),
+  ],
   ['authorize - of 100k', `${rows.import100k.seconds.toFixed(2)} s`, '<= 3 s', verdict(rows.import100k.seconds <= 3)],
-  ['authorize - of 1M', `${rows.import1m.seconds.toFixed(2)} s, ${rows.import1m.rss.toFixed(0)} MiB`, '<= 25 s, <= 1024 MiB', verdict(rows.import1m.seconds <= 25 && rows.import1m.rss <= 1024)],
+  [
+    'authorize - of 1M',
+    `${rows.import1m.seconds.toFixed(2)} s, ${rows.import1m.rss.toFixed(0)} MiB`,
+    '<= 25 s, <= 1024 MiB',
+    verdict(rows.import1m.seconds <= 25 && rows.import1m.rss <= 1024),
+  ],
   ['learn of 1M events', `${rows.learn.seconds.toFixed(2)} s`, '<= 6 s', verdict(rows.learn.seconds <= 6)],
   ['keyward --version', `${(rows.version.seconds / rows.node.seconds).toFixed(2)}x node -e 0`, '<= 2.5x', verdict(rows.version.seconds <= 2.5 * rows.node.seconds)],
 ];
 console.log('\n| scenario | median s | peak MiB |\n| --- | --- | --- |');
-for (const r of [...Object.values(rows), ...Object.values(base).filter(Boolean)]) console.log(`| ${r.name} | ${r.seconds.toFixed(3)} | ${Number.isNaN(r.rss) ? '-' : r.rss.toFixed(0)} |`);
+for (const r of [...Object.values(rows), ...Object.values(base).filter(Boolean)])
+  console.log(`| ${r.name} | ${r.seconds.toFixed(3)} | ${Number.isNaN(r.rss) ? '-' : r.rss.toFixed(0)} |`);
 console.log('');
 for (const [name, measured, target, result] of summary) console.log(`${name}: ${measured} (target ${target}): ${result}`);
 if (n > 1) {
   console.log('\nthis build against the baseline, same run:');
-  for (const [name, row] of Object.entries(base)) console.log(`${rows[name].name}: ${rows[name].seconds.toFixed(3)} s, ${rows[name].rss.toFixed(0)} MiB; baseline ${row.seconds.toFixed(3)} s, ${row.rss.toFixed(0)} MiB (${(rows[name].seconds / row.seconds).toFixed(2)}x)`);
+  for (const [name, row] of Object.entries(base))
+    console.log(
+      `${rows[name].name}: ${rows[name].seconds.toFixed(3)} s, ${rows[name].rss.toFixed(0)} MiB; baseline ${row.seconds.toFixed(3)} s, ${row.rss.toFixed(0)} MiB (${(rows[name].seconds / row.seconds).toFixed(2)}x)`,
+    );
 }
 rmSync(dir, {recursive: true, force: true});

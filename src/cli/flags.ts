@@ -1,7 +1,7 @@
 /** Flags that several commands share, declared once. */
 import {Flags} from '@oclif/core';
 
-export const keyFlag = Flags.string({char: 'k', description: 'work on this key\'s own list instead of the account list'});
+export const keyFlag = Flags.string({char: 'k', description: "work on this key's own list instead of the account list"});
 export const fileFlag = Flags.string({char: 'f', description: 'read entries from FILE, one a line (ENTRY [# label]); --file - reads stdin'});
 // default false: --json reports dryRun as a boolean always (SPEC "Machine output").
 export const dryRunFlag = Flags.boolean({description: 'show what would change, change nothing', default: false});

@@ -29,11 +29,7 @@ export interface LineOptions {
  * has its CR, a leading BOM and surrounding spaces removed. `onLine` may return
  * a promise (for output backpressure); it is awaited before the next line.
  */
-export async function eachLine(
-  stream: Readable,
-  onLine: (text: string, line: number) => void | Promise<void>,
-  options: LineOptions = {},
-): Promise<void> {
+export async function eachLine(stream: Readable, onLine: (text: string, line: number) => void | Promise<void>, options: LineOptions = {}): Promise<void> {
   if (options.progress === undefined) return readLines(stream, onLine, options);
   try {
     return await readLines(stream, onLine, options);
@@ -43,11 +39,7 @@ export async function eachLine(
   }
 }
 
-async function readLines(
-  stream: Readable,
-  onLine: (text: string, line: number) => void | Promise<void>,
-  options: LineOptions,
-): Promise<void> {
+async function readLines(stream: Readable, onLine: (text: string, line: number) => void | Promise<void>, options: LineOptions): Promise<void> {
   let bytes = 0;
   const decoder = new StringDecoder('utf8');
   let rest = '';
@@ -154,10 +146,14 @@ export async function readEntryInputs(sources: EntrySources): Promise<EntryInput
   const inputs: EntryInput[] = [];
   const fromStream = async (stream: Readable, name: string) => {
     const shown = untrusted(name);
-    await eachLine(stream, (text, line) => {
-      const parsed = splitEntryLine(text);
-      if (parsed) inputs.push(new LineInput(parsed.text, parsed.label, line, shown));
-    }, {progress: sources.progress ? startProgress(`reading ${shown || 'stdin'}`, stream) : undefined});
+    await eachLine(
+      stream,
+      (text, line) => {
+        const parsed = splitEntryLine(text);
+        if (parsed) inputs.push(new LineInput(parsed.text, parsed.label, line, shown));
+      },
+      {progress: sources.progress ? startProgress(`reading ${shown || 'stdin'}`, stream) : undefined},
+    );
   };
   const file = sources.file === '-' ? undefined : sources.file;
   const readStdin = sources.args.includes('-') || sources.file === '-';

@@ -16,13 +16,21 @@ export async function deliverSecret(k: KeyRecord, secret: string, verb: 'created
   const kept = verb === 'created' ? `key ${k.name} was not created` : `key ${k.name} keeps its current secret`;
   // Written there, the secret would be delivered to nobody (a closed stdout is reopened as /dev/null by Node).
   if (stdoutIsNull()) {
-    throw new KeywardError('store', `stdout is /dev/null (or was closed): the new secret would be lost; nothing was changed, ${kept}`, 'print it to a terminal, a file or a pipe that is read');
+    throw new KeywardError(
+      'store',
+      `stdout is /dev/null (or was closed): the new secret would be lost; nothing was changed, ${kept}`,
+      'print it to a terminal, a file or a pipe that is read',
+    );
   }
   try {
     await deliver(process.stdout, `${text}\n`);
   } catch (error) {
     const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new KeywardError('store', `the new secret could not be printed (${why}): nothing was changed, ${kept}`, 'print it somewhere that can take it (a file with free space, a pipe that is read) and run the command again');
+    throw new KeywardError(
+      'store',
+      `the new secret could not be printed (${why}): nothing was changed, ${kept}`,
+      'print it somewhere that can take it (a file with free space, a pipe that is read) and run the command again',
+    );
   }
   delivered.add(secret);
 }

@@ -11,7 +11,6 @@ export function canAsk(): boolean {
   return Boolean(process.stdin.isTTY && process.stderr.isTTY);
 }
 
-
 /**
  * Resolves when the action may go ahead: `skip` (--yes or --force) was given,
  * or a person said yes. Throws SafetyError otherwise (`refusal`, when there

@@ -37,7 +37,13 @@ export async function renderAdded(result: AddResult, dryRun: boolean): Promise<s
   }
   if (result.updated.length > 0) {
     lines.push(c.bold(`${count(result.updated.length)} ${would}updated:`));
-    lines.push(listed(result.updated.map((u) => `${u.entry}: label ${u.label === null ? 'none' : `"${untrusted(u.label)}"`}, ${u.expiresAt === null ? 'no expiry' : `expires ${u.expiresAt}`}`)));
+    lines.push(
+      listed(
+        result.updated.map(
+          (u) => `${u.entry}: label ${u.label === null ? 'none' : `"${untrusted(u.label)}"`}, ${u.expiresAt === null ? 'no expiry' : `expires ${u.expiresAt}`}`,
+        ),
+      ),
+    );
   }
   if (result.unchanged.length > 0) {
     lines.push(c.yellow(`${count(result.unchanged.length)} already in the list, unchanged:`));
@@ -102,7 +108,6 @@ export async function renderSyncPlan(plan: SyncPlan, cutOffCount: number, title:
   return lines.join('\n');
 }
 
-
 /** What API learning has observed and what it waits for (status, learn): lines without indentation. */
 export function describeLearning(progress: LearningProgress, windowDays: number, now: Date): string[] {
   const since = progress.quietSince.toISOString();
@@ -124,7 +129,15 @@ export async function renderKeys(keys: ReturnType<typeof keyJson>[]): Promise<st
   const c = await paint();
   return table(
     ['name', 'type', 'hint', 'status', 'created', 'rotated', 'allow'],
-    keys.map((k) => [untrusted(k.name), k.type, untrusted(k.hint), k.status === 'active' ? c.green(k.status) : c.red(k.status), k.createdAt, k.rotatedAt, k.allow.join('\n') || '(account list)']),
+    keys.map((k) => [
+      untrusted(k.name),
+      k.type,
+      untrusted(k.hint),
+      k.status === 'active' ? c.green(k.status) : c.red(k.status),
+      k.createdAt,
+      k.rotatedAt,
+      k.allow.join('\n') || '(account list)',
+    ]),
   );
 }
 
@@ -134,7 +147,10 @@ const HISTORY_SHOWN = 3;
 /** The table of `history`. */
 export async function renderHistory(records: readonly HistoryRecord[], since: Date | undefined): Promise<string> {
   if (records.length === 0) return `no changes recorded${since === undefined ? '' : ` since ${since.toISOString()}`}`;
-  return table(['time', 'user', 'command', 'changes'], records.map((r) => [r.at, visible(r.user), commandLine(r), describe(r.changes).join('\n')]));
+  return table(
+    ['time', 'user', 'command', 'changes'],
+    records.map((r) => [r.at, visible(r.user), commandLine(r), describe(r.changes).join('\n')]),
+  );
 }
 
 function commandLine(r: HistoryRecord): string {
@@ -169,7 +185,10 @@ function describe(c: HistoryChanges): string[] {
 export async function renderBlocked(rows: readonly BlockedRecord[]): Promise<string> {
   if (rows.length === 0) return 'the blocked list is empty';
   const c = await paint();
-  return table(['address', 'key', 'channel', 'first seen', 'last seen', 'count'], rows.map((b) => [c.red(b.ip), untrusted(b.key), b.channel, b.firstSeen, b.lastSeen, b.count]));
+  return table(
+    ['address', 'key', 'channel', 'first seen', 'last seen', 'count'],
+    rows.map((b) => [c.red(b.ip), untrusted(b.key), b.channel, b.firstSeen, b.lastSeen, b.count]),
+  );
 }
 
 /** The table of `list`: expired entries dimmed, labels and key names escaped (an import, a hand-edited store). */
@@ -196,7 +215,11 @@ export async function renderStatus(status: StatusJson, data: StoreData, now: Dat
   const api = data.blocking.api;
   const progress = learningProgress(api, data.settings);
   const show = (state: string) =>
-    state === 'active' ? c.green.bold('active: unknown addresses are refused') : state === 'learning' ? c.cyan('learning: callers are authorized as they come') : c.yellow('inactive: every address is allowed');
+    state === 'active'
+      ? c.green.bold('active: unknown addresses are refused')
+      : state === 'learning'
+        ? c.cyan('learning: callers are authorized as they come')
+        : c.yellow('inactive: every address is allowed');
   const lines = [`${c.bold('store')} ${status.store}`, `${c.bold('api ')}  ${show(status.api.state)}`];
   if (progress !== null) {
     lines.push(`      learning since ${api.learningSince ?? api.changedAt}; last new address ${api.lastNewAddressAt ?? 'none yet'}`);
@@ -228,7 +251,10 @@ export function learnSummary(
   const would = dryRun ? ' (dry run: nothing was written)' : '';
   said.push([`${outcome.events} events applied, ${outcome.learned.length} entries learned, ${outcome.blocked.length} addresses newly blocked${would}`, 'info']);
   if (untimed > 0) {
-    said.push([`${untimed} ${untimed === 1 ? 'event had' : 'events had'} no time and ${untimed === 1 ? 'was' : 'were'} taken as happening now (${now.toISOString()}); --strict refuses such events`, 'warn']);
+    said.push([
+      `${untimed} ${untimed === 1 ? 'event had' : 'events had'} no time and ${untimed === 1 ? 'was' : 'were'} taken as happening now (${now.toISOString()}); --strict refuses such events`,
+      'warn',
+    ]);
   }
   if (outcome.activation) {
     const {at, quietSince} = outcome.activation;
@@ -238,17 +264,31 @@ export function learnSummary(
     ]);
   }
   for (const b of outcome.blocked.slice(0, SHOWN)) {
-    said.push([`blocked ${b.ip}: key ${untrusted(b.key)} (${b.channel}) was refused. Ways out:\n${waysOut(b).map((w) => `  ${untrusted(w)}`).join('\n')}`, 'warn']);
+    said.push([
+      `blocked ${b.ip}: key ${untrusted(b.key)} (${b.channel}) was refused. Ways out:\n${waysOut(b)
+        .map((w) => `  ${untrusted(w)}`)
+        .join('\n')}`,
+      'warn',
+    ]);
   }
   if (outcome.blocked.length > SHOWN) said.push([`… and ${outcome.blocked.length - SHOWN} more newly blocked (see \`keyward blocked\`)`, 'warn']);
   if (outcome.unknownKeys.length > 0) {
-    const shown = outcome.unknownKeys.slice(0, UNKNOWN_SHOWN).map((u) => `${u.key} (${u.events} events)`).join(', ');
+    const shown = outcome.unknownKeys
+      .slice(0, UNKNOWN_SHOWN)
+      .map((u) => `${u.key} (${u.events} events)`)
+      .join(', ');
     said.push([`${outcome.unknownKeys.length} unknown keys, skipped: ${shown}${outcome.unknownKeys.length > UNKNOWN_SHOWN ? ', …' : ''}`, 'warn']);
   }
   if (badLines > 0) said.push([`${badLines} bad lines skipped:\n${bad.map((b) => `  ${b}`).join('\n')}${badLines > bad.length ? '\n  …' : ''}`, 'warn']);
   for (const f of failures) said.push([`--notify-command failed for ${f}`, 'warn']);
   const progress = learningProgress(data.blocking.api, data.settings);
   if (progress === null) said.push([`api: ${data.blocking.api.state}`, 'info']);
-  else said.push([`api: learning\n${describeLearning(progress, data.settings.learningWindowDays, now).map((l) => `  ${l}`).join('\n')}`, 'info']);
+  else
+    said.push([
+      `api: learning\n${describeLearning(progress, data.settings.learningWindowDays, now)
+        .map((l) => `  ${l}`)
+        .join('\n')}`,
+      'info',
+    ]);
   return said;
 }

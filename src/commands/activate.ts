@@ -8,10 +8,7 @@ import {renderCutOff} from '../cli/views.js';
 export default class Activate extends KeywardCommand {
   static summary = 'Turn blocking on for API keys (--api) or SMTP keys (--smtp).';
   static description = `Before it does, lists the recently seen addresses that would now be refused. If there are any, or (SMTP) the account list is empty, it asks on a terminal (--yes answers yes) and otherwise refuses with exit 4 unless --force or --yes.`;
-  static examples = [
-    '<%= config.bin %> activate --api',
-    '<%= config.bin %> activate --smtp --force',
-  ];
+  static examples = ['<%= config.bin %> activate --api', '<%= config.bin %> activate --smtp --force'];
   static flags = {
     ...channelFlags,
     force: Flags.boolean({description: 'activate even if seen traffic would be refused or the account list is empty'}),

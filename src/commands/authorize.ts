@@ -37,9 +37,7 @@ export default class Authorize extends KeywardCommand {
     const {flags, raw} = await this.parse(Authorize);
     const argv = argumentsInOrder(raw);
     const expiresAt = flags.expires ? parseExpiry(flags.expires, this.now).toISOString() : null;
-    const inputs = flags['from-blocked']
-      ? await this.fromBlocked(argv, flags.all, flags.key)
-      : await readEntryInputs({args: argv, file: flags.file, progress: true});
+    const inputs = flags['from-blocked'] ? await this.fromBlocked(argv, flags.all, flags.key) : await readEntryInputs({args: argv, file: flags.file, progress: true});
     const entries = parseEntries(inputs, {normalize: flags.normalize, force: flags.force});
     const label = flags.label === undefined ? null : maskSecrets(flags.label);
     const dryRun = flags['dry-run'];

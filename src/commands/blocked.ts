@@ -13,11 +13,7 @@ import {renderBlocked} from '../cli/views.js';
 export default class Blocked extends KeywardCommand {
   static summary = 'Show the blocked list: addresses refused while blocking was active, newest first.';
   static description = `Each address is listed per key with its channel, first and last time seen and count. Authorize one with \`keyward authorize ADDRESS\` or \`keyward authorize --from-blocked\`; --dismiss removes addresses from the list without authorizing them.`;
-  static examples = [
-    '<%= config.bin %> blocked',
-    '<%= config.bin %> blocked --key billing --since 7d --json',
-    '<%= config.bin %> blocked --dismiss 192.0.2.66',
-  ];
+  static examples = ['<%= config.bin %> blocked', '<%= config.bin %> blocked --key billing --since 7d --json', '<%= config.bin %> blocked --dismiss 192.0.2.66'];
   static strict = false;
   static args = {addresses: Args.string({description: 'with --dismiss: the addresses or ranges to take off the list', ignoreStdin: true})};
   static flags = {

@@ -24,7 +24,7 @@ Formats: plain (one entry a line), csv, json (the fields of \`list --json\`), ng
       command: '<%= config.bin %> export --format nftables --aggregate | nft -f -',
     },
     {
-      description: 'Swap a key\'s list into ipset sets atomically',
+      description: "Swap a key's list into ipset sets atomically",
       command: '<%= config.bin %> export --key relay --format ipset --set relay_allow | ipset restore',
     },
     {
@@ -37,11 +37,11 @@ Formats: plain (one entry a line), csv, json (the fields of \`list --json\`), ng
     },
     {
       description: 'The effective list as JSON, for a CI check',
-      command: '<%= config.bin %> export --key billing --json | jq -r \'.[].entry\'',
+      command: "<%= config.bin %> export --key billing --json | jq -r '.[].entry'",
     },
   ];
   static flags = {
-    key: Flags.string({char: 'k', description: 'export this key\'s effective allowlist (name or secret) instead of the account list'}),
+    key: Flags.string({char: 'k', description: "export this key's effective allowlist (name or secret) instead of the account list"}),
     format: Flags.option({options: EXPORT_FORMATS, description: 'output format [default: plain]'})(),
     aggregate: Flags.boolean({char: 'a', description: 'write the fewest CIDR ranges covering the same addresses (labels are dropped)'}),
     output: Flags.string({char: 'o', description: 'write to FILE atomically instead of stdout ("-": stdout)'}),

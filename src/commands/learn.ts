@@ -9,7 +9,7 @@ import {notifyBlocked} from '../cli/notify.js';
 import {learnSummary} from '../cli/views.js';
 
 export default class Learn extends KeywardCommand {
-  static summary = 'Apply a log of key uses: learn API callers\' networks, block refused addresses.';
+  static summary = "Apply a log of key uses: learn API callers' networks, block refused addresses.";
   static description = `Events are lines \`KEY ADDRESS [ISO-8601 TIME]\` (# comments) or NDJSON objects {"key","ip","at"}, from files or - (stdin; read only when - is given), applied in time order; an event without a time happens now (the summary counts them; --strict refuses them), and one dated more than 5 minutes after now is a bad line. While API keys are learning, a caller no account entry covers has its /24 (IPv4) or /64 (IPv6) authorized; API blocking turns itself on only when an event dated at or after the end of the learning window (30 days after learning began or the last new address, whichever is later) is applied: traffic observed for the whole window without a new address. A replayed old log, or a log that stops, never turns it on. While a channel is active, refused addresses go on the blocked list, each reported with the ways out. Bad lines and unknown keys are counted and reported; --strict makes them fatal with nothing written.`;
   static examples = [
     '<%= config.bin %> learn access.log',
@@ -22,7 +22,9 @@ export default class Learn extends KeywardCommand {
   static flags = {
     'dry-run': dryRunFlag,
     strict: Flags.boolean({description: 'a bad line, an unknown key or an event without a time is an error, and nothing is written'}),
-    window: Flags.string({description: `learning window: days of observed traffic without a new address before API blocking turns on (1 to ${MAX_SETTING_DAYS} days, e.g. 30d, 6w); kept in the store`}),
+    window: Flags.string({
+      description: `learning window: days of observed traffic without a new address before API blocking turns on (1 to ${MAX_SETTING_DAYS} days, e.g. 30d, 6w); kept in the store`,
+    }),
     'prefix-v4': Flags.integer({description: 'prefix length learning authorizes for IPv4 callers; kept in the store', min: 8, max: 32}),
     'prefix-v6': Flags.integer({description: 'prefix length learning authorizes for IPv6 callers; kept in the store', min: 16, max: 128}),
     retention: Flags.string({description: `how long seen addresses are remembered (1 to ${MAX_SETTING_DAYS} days, e.g. 90d); kept in the store`}),
@@ -31,7 +33,8 @@ export default class Learn extends KeywardCommand {
 
   async run() {
     const {flags, raw} = await this.parse(Learn);
-    const windowDays = flags.window === undefined ? undefined : parseWholeDays(flags.window, '--window', MAX_SETTING_DAYS, 'to turn API blocking on now, run keyward activate --api');
+    const windowDays =
+      flags.window === undefined ? undefined : parseWholeDays(flags.window, '--window', MAX_SETTING_DAYS, 'to turn API blocking on now, run keyward activate --api');
     const retentionDays = flags.retention === undefined ? undefined : parseWholeDays(flags.retention, '--retention', MAX_SETTING_DAYS);
     const read = await readEvents(argumentsInOrder(raw), {strict: flags.strict, now: this.now});
     const settings = {learningWindowDays: windowDays, seenRetentionDays: retentionDays, learnPrefixV4: flags['prefix-v4'], learnPrefixV6: flags['prefix-v6']};

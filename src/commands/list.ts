@@ -8,15 +8,11 @@ import {renderList} from '../cli/views.js';
 export default class List extends KeywardCommand {
   static summary = 'Show the account list and key lists, with source, label and expiry.';
   static description = `Expired entries are shown as such; they never match. --aggregate prints instead the fewest CIDR ranges covering the same live addresses, per list.`;
-  static examples = [
-    '<%= config.bin %> list',
-    '<%= config.bin %> list --key billing --json',
-    '<%= config.bin %> list --aggregate',
-  ];
+  static examples = ['<%= config.bin %> list', '<%= config.bin %> list --key billing --json', '<%= config.bin %> list --aggregate'];
   static flags = {
     key: keyFlag,
     account: Flags.boolean({description: 'only the account list', exclusive: ['key']}),
-    aggregate: Flags.boolean({char: 'a', description: 'print the minimal CIDR cover of each list\'s live entries'}),
+    aggregate: Flags.boolean({char: 'a', description: "print the minimal CIDR cover of each list's live entries"}),
   };
 
   async run() {
@@ -24,7 +20,9 @@ export default class List extends KeywardCommand {
     const scopes = listScopes(await this.readStore(), {key: flags.key, accountOnly: flags.account});
     if (flags.aggregate) {
       const rows = aggregatedListJson(scopes, this.now);
-      await this.printHuman(() => (rows.length === 0 ? 'no live entries' : rows.map((r) => (flags.key || scopes.length === 1 ? r.entry : `${r.entry}\t${untrusted(r.scope)}`)).join('\n')));
+      await this.printHuman(() =>
+        rows.length === 0 ? 'no live entries' : rows.map((r) => (flags.key || scopes.length === 1 ? r.entry : `${r.entry}\t${untrusted(r.scope)}`)).join('\n'),
+      );
       return rows;
     }
     await this.printHuman(() => renderList(scopes, this.now));

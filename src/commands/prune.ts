@@ -13,7 +13,10 @@ export default class Prune extends KeywardCommand {
     const dryRun = flags['dry-run'];
     const {removed, keptKeyLists: kept} = await this.updateStore((data) => pruneExpired(data, this.now), {dryRun});
     for (const name of kept) {
-      await this.tell(`key ${name}: every entry of its list has expired; kept, so that the key stays refused everywhere (authorize new entries with --key ${name}, or retire it with keyward keys revoke ${name})`, 'warn');
+      await this.tell(
+        `key ${name}: every entry of its list has expired; kept, so that the key stays refused everywhere (authorize new entries with --key ${name}, or retire it with keyward keys revoke ${name})`,
+        'warn',
+      );
     }
     await this.printHuman(() =>
       removed.length === 0

@@ -297,7 +297,7 @@ export function scanPrefixBytes(bytes: Uint8Array, start: number, end: number, i
 export function longestZeroRun(groups: ArrayLike<number>): [number, number] {
   let bestStart = -1;
   let bestLength = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;

@@ -150,10 +150,7 @@ export function formatIPv4(value: number): string {
 
 /** RFC 5952: lower case, no leading zeros, the longest run of two or more zero groups as "::". */
 export function formatIPv6(words: ArrayLike<number>): string {
-  const g = [
-    words[0] >>> 16, words[0] & 0xffff, words[1] >>> 16, words[1] & 0xffff,
-    words[2] >>> 16, words[2] & 0xffff, words[3] >>> 16, words[3] & 0xffff,
-  ];
+  const g = [words[0] >>> 16, words[0] & 0xffff, words[1] >>> 16, words[1] & 0xffff, words[2] >>> 16, words[2] & 0xffff, words[3] >>> 16, words[3] & 0xffff];
   if (words[0] === 0 && words[1] === 0 && words[2] === 0xffff) return `::ffff:${formatIPv4(words[3])}`;
   const [bestStart, bestLength] = longestZeroRun(g);
   const hex = (list: number[]) => list.map((n) => n.toString(16)).join(':');

@@ -83,7 +83,7 @@ export function addEntries(list: EntryRecord[], entries: readonly NewEntry[] | E
   const renewed = new Set<string>();
   const at = now.toISOString();
   const network = new Uint32Array(4);
-  for (let n = 0; n < order.length; ) {
+  for (let n = 0; n < order.length;) {
     const i = order[n];
     // Copies of one entry sort together, in input order: the first label given wins.
     let label = batch.labels[i];
@@ -135,7 +135,10 @@ export function addEntries(list: EntryRecord[], entries: readonly NewEntry[] | E
   }
   if (expiredCopies && renewed.size > 0) {
     // The list held more than one expired copy of a renewed entry: the renewed record stands for them all.
-    replaceContents(list, list.filter((r, p) => !(renewed.has(r.entry) && !isLive(r, now) && p !== expired.get(r.entry))));
+    replaceContents(
+      list,
+      list.filter((r, p) => !(renewed.has(r.entry) && !isLive(r, now) && p !== expired.get(r.entry))),
+    );
   }
   return result;
 }
@@ -157,13 +160,14 @@ export function removeEntries(list: EntryRecord[], prefixes: readonly Prefix[]):
   for (const [i, text] of texts.entries()) {
     if (present.has(text)) continue;
     const covering = index.covering(prefixes[i]).map(String);
-    const hint = covering.length > 0
-      ? `it is covered by ${covering.join(', ')}; revoke takes exact entries`
-      : 'see `keyward list`';
+    const hint = covering.length > 0 ? `it is covered by ${covering.join(', ')}; revoke takes exact entries` : 'see `keyward list`';
     throw new InputError(`${text} is not in the list; nothing was removed`, hint);
   }
   const removing = new Set(texts);
-  replaceContents(list, list.filter((r) => !removing.has(r.entry)));
+  replaceContents(
+    list,
+    list.filter((r) => !removing.has(r.entry)),
+  );
   return [...removing];
 }
 

@@ -22,7 +22,9 @@ export interface BlockedFilter {
 function selector(data: StoreData, filter: BlockedFilter): (b: BlockedRecord) => boolean {
   const keyName = filter.key === undefined ? undefined : findKey(data.keys, filter.key).name;
   return (b) =>
-    (keyName === undefined || b.key === keyName) && (filter.channel === undefined || b.channel === filter.channel) && (filter.since === undefined || b.lastSeen >= filter.since);
+    (keyName === undefined || b.key === keyName) &&
+    (filter.channel === undefined || b.channel === filter.channel) &&
+    (filter.since === undefined || b.lastSeen >= filter.since);
 }
 
 /** Newest first, by last seen. */
@@ -63,12 +65,7 @@ export function dismissBlocked(data: StoreData, wanted: readonly Prefix[], filte
  * account list, or to key `key`'s list) now let through, and returns what
  * was released and what is covered but still refused by another list.
  */
-export function releaseBlocked(
-  data: StoreData,
-  entries: readonly Prefix[] | EntryBatch,
-  now: Date,
-  key?: string,
-): {released: number; stillRefused: BlockedRecord[]} {
+export function releaseBlocked(data: StoreData, entries: readonly Prefix[] | EntryBatch, now: Date, key?: string): {released: number; stillRefused: BlockedRecord[]} {
   const {released, stillRefused} = blockedReleasedBy(data, entries, now, key);
   const gone = new Set(released);
   if (gone.size > 0) data.blocked = data.blocked.filter((b) => !gone.has(b));

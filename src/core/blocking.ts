@@ -52,7 +52,10 @@ export function planActivate(data: StoreData, channel: Channel, now: Date): Acti
       ? null
       : {
           text: `Activate ${channel} blocking anyway?`,
-          refusal: {message: `not activating ${channel} blocking: ${reasons.join(' and ')}`, hint: 'authorize the addresses first (keyward authorize ADDRESS), or pass --force'},
+          refusal: {
+            message: `not activating ${channel} blocking: ${reasons.join(' and ')}`,
+            hint: 'authorize the addresses first (keyward authorize ADDRESS), or pass --force',
+          },
         };
   return {channel, refused, emptyAccount, question};
 }

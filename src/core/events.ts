@@ -23,7 +23,7 @@ export function parseEventLine(text: string): RawEvent | null {
   // Fields are separated by runs of spaces and tabs (what split(/[ \t]+/) gives), found without an array.
   const bounds = fieldBounds;
   let fields = 0;
-  for (let i = 0; i < body.length; ) {
+  for (let i = 0; i < body.length;) {
     const start = i;
     while (i < body.length && !isBlank(body.charCodeAt(i))) i++;
     if (fields < 3) {

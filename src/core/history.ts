@@ -182,8 +182,7 @@ function match<T>(items: readonly T[], keyOf: (item: T) => string): {take(key: s
 }
 
 const sameEntry = (a: EntryRecord, b: EntryRecord) =>
-  a === b ||
-  (a.entry === b.entry && a.label === b.label && a.expiresAt === b.expiresAt && a.addedAt === b.addedAt && a.source === b.source);
+  a === b || (a.entry === b.entry && a.label === b.label && a.expiresAt === b.expiresAt && a.addedAt === b.addedAt && a.source === b.source);
 const entryText = (r: EntryRecord) => r.entry;
 
 const blockedKey = (b: BlockedRecord) => `${b.ip} ${b.key} ${b.channel}`;

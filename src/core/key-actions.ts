@@ -30,7 +30,11 @@ export function createKey(data: {keys: KeyRecord[]}, key: {name: string; type: C
   checkKeyName(key.name);
   if (data.keys.some((k) => k.name === key.name)) throw new InputError(`a key named ${key.name} exists already`);
   const record = newKeyRecord(key.name, key.type, secret, now);
-  addEntries(record.allow, key.allow.map((prefix) => ({prefix, label: null, source: 'manual', expiresAt: null})), now);
+  addEntries(
+    record.allow,
+    key.allow.map((prefix) => ({prefix, label: null, source: 'manual', expiresAt: null})),
+    now,
+  );
   data.keys.push(record);
   return record;
 }

@@ -50,9 +50,7 @@ export function listJson(scopes: readonly ListScope[]): EntryJson[] {
 
 /** `list --aggregate --json`: per scope, the fewest CIDR ranges covering its live entries. */
 export function aggregatedListJson(scopes: readonly ListScope[], now: Date): {entry: string; scope: string}[] {
-  return scopes.flatMap(({scope, records}) =>
-    aggregate(records.filter((r) => isLive(r, now)).map((r) => Prefix.parse(r.entry))).map((p) => ({entry: p.toString(), scope})),
-  );
+  return scopes.flatMap(({scope, records}) => aggregate(records.filter((r) => isLive(r, now)).map((r) => Prefix.parse(r.entry))).map((p) => ({entry: p.toString(), scope})));
 }
 
 /** How many of the latest blocked addresses status shows. */

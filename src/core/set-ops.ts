@@ -52,8 +52,14 @@ export function intersect(a: readonly TimedPrefix[], b: readonly TimedPrefix[]):
   const prefixes = {a: masked(a), b: masked(b)};
   const texts = {a: prefixes.a.map(String), b: prefixes.b.map(String)};
   const index = {
-    a: CompiledIndex.fromTexts(texts.a, a.map((e) => e.expiresMs)),
-    b: CompiledIndex.fromTexts(texts.b, b.map((e) => e.expiresMs)),
+    a: CompiledIndex.fromTexts(
+      texts.a,
+      a.map((e) => e.expiresMs),
+    ),
+    b: CompiledIndex.fromTexts(
+      texts.b,
+      b.map((e) => e.expiresMs),
+    ),
   };
   const shared = new Map<string, SharedRange>();
   const scratch: ScannedPrefix = {family: 4, bits: 0, words: new Uint32Array(4)};
@@ -83,7 +89,10 @@ export function intersect(a: readonly TimedPrefix[], b: readonly TimedPrefix[]):
  */
 export function outermost(prefixes: readonly Prefix[]): number[] {
   const masked = prefixes.map((p) => p.masked());
-  const order = sortByPrefix(masked.map((_, i) => i), (i) => masked[i]);
+  const order = sortByPrefix(
+    masked.map((_, i) => i),
+    (i) => masked[i],
+  );
   const kept: number[] = [];
   for (const i of order) {
     const last = kept.length > 0 ? masked[kept[kept.length - 1]] : undefined;

@@ -192,7 +192,12 @@ export function applySync(data: StoreData, assessment: Assessment, now: Date): n
   const keyName = assessment.scope === 'account' ? undefined : assessment.scope;
   if (keyName === undefined) data.account = assessment.synced;
   else findKey(data.keys, keyName).allow = assessment.synced;
-  return releaseBlocked(data, assessment.plan.additions.map((d) => d.prefix), now, keyName).released;
+  return releaseBlocked(
+    data,
+    assessment.plan.additions.map((d) => d.prefix),
+    now,
+    keyName,
+  ).released;
 }
 
 /** `sync --json`: one object; entries in canonical form, cut-off traffic one record per address and key (as `blocked`). */

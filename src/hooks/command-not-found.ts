@@ -54,7 +54,10 @@ export function suggest(id: string, ids: readonly string[], isTopic: (word: stri
   const words = id.split(':');
   for (let n = words.length; n >= 1; n--) {
     const typed = words.slice(0, n).join(':');
-    const meant = closestCommand(typed, ids.filter((c) => c.split(':').length === n));
+    const meant = closestCommand(
+      typed,
+      ids.filter((c) => c.split(':').length === n),
+    );
     if (meant !== null) return {typed, meant};
   }
   return {typed: words.slice(0, words.length > 1 && isTopic(words[0]) ? 2 : 1).join(':'), meant: null};

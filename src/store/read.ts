@@ -81,10 +81,7 @@ export async function readDocument(file: string): Promise<StoreData | null> {
   }
   const version = versionOf(document);
   if (version !== undefined && version > SCHEMA_VERSION) {
-    throw new StoreError(
-      `the store ${file} has schema version ${version}, newer than this keyward reads (${SCHEMA_VERSION})`,
-      'upgrade keyward; the file was left as it is',
-    );
+    throw new StoreError(`the store ${file} has schema version ${version}, newer than this keyward reads (${SCHEMA_VERSION})`, 'upgrade keyward; the file was left as it is');
   }
   try {
     return validate(document);

@@ -361,7 +361,7 @@ function byAddressThen<T extends {ip: string}>(records: T[], tie: (a: T, b: T) =
   const keys = entryWordsOf(records.map((r) => r.ip));
   const order = listOrder(keys);
   const sorted: T[] = [];
-  for (let start = 0; start < order.length; ) {
+  for (let start = 0; start < order.length;) {
     let end = start + 1;
     while (end < order.length && sameEntry(keys, order[start], order[end])) end++;
     const run = Array.from(order.subarray(start, end), (i) => records[i]);

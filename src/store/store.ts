@@ -38,7 +38,13 @@ async function testPauseAfterRename(): Promise<void> {
   if (!dir) return;
   await fs.writeFile(path.join(dir, 'renamed'), '');
   for (const end = Date.now() + 30_000; Date.now() < end; await sleep(5)) {
-    if (await fs.stat(path.join(dir, 'resume')).then(() => true, () => false)) return;
+    if (
+      await fs.stat(path.join(dir, 'resume')).then(
+        () => true,
+        () => false,
+      )
+    )
+      return;
   }
 }
 
@@ -178,7 +184,10 @@ const lockFs = {
   mkdir: (dir: string, done: Done) => callbackFs.mkdir(dir, 0o700, done),
   rmdir: (dir: string, done: Done) => {
     if (held.has(dir)) return callbackFs.rmdir(dir, done);
-    takeOver(dir).then(() => done(null), (error: NodeJS.ErrnoException) => done(error));
+    takeOver(dir).then(
+      () => done(null),
+      (error: NodeJS.ErrnoException) => done(error),
+    );
   },
 };
 

@@ -70,7 +70,10 @@ describe('keyward authorize', () => {
 
   it('refuses to run with no entries at all, and a --file it cannot read, with exit 2', async () => {
     const ws = Workspace.create();
-    const [none, missing] = await ws.runAll([['authorize', '--json'], ['authorize', '--file', `${ws.dir}/nope.txt`]]);
+    const [none, missing] = await ws.runAll([
+      ['authorize', '--json'],
+      ['authorize', '--file', `${ws.dir}/nope.txt`],
+    ]);
     expect(none.code).to.equal(2);
     expect(none.stdout).to.equal('');
     expect(none.stderr).to.contain('no entries given');
@@ -90,7 +93,10 @@ describe('keyward authorize', () => {
 
     const before = ws.storeBytes();
     const refusals = ['2025-12-31T00:00:00Z', 'soon'];
-    const runs = await ws.runAll(refusals.map((expires) => ['authorize', '192.0.2.3', '--expires', expires]), {now: NOW});
+    const runs = await ws.runAll(
+      refusals.map((expires) => ['authorize', '192.0.2.3', '--expires', expires]),
+      {now: NOW},
+    );
     for (const [i, refused] of runs.entries()) {
       expect(refused.code, refusals[i]).to.equal(2);
       expect(refused.stderr).to.contain('--expires').and.contain(refusals[i]);
@@ -100,7 +106,10 @@ describe('keyward authorize', () => {
 
   it('refuses a range with host bits set, naming its network, and accepts it as the network with --normalize', async () => {
     const ws = Workspace.create();
-    const [refused, v6] = await ws.runAll([['authorize', '192.168.1.25/24', '--json'], ['authorize', '2001:db8::1/32']]);
+    const [refused, v6] = await ws.runAll([
+      ['authorize', '192.168.1.25/24', '--json'],
+      ['authorize', '2001:db8::1/32'],
+    ]);
     expect(refused.code).to.equal(2);
     expect(refused.stdout).to.equal('');
     expect(refused.stderr).to.contain('192.168.1.25/24').and.contain('the network is 192.168.1.0/24').and.contain('--normalize');
@@ -165,7 +174,7 @@ describe('keyward authorize', () => {
     expect(ws.storeBytes()).to.deep.equal(before);
   });
 
-  it('with --key adds to that key\'s own list, and refuses an unknown key with exit 2', () => {
+  it("with --key adds to that key's own list, and refuses an unknown key with exit 2", () => {
     const ws = Workspace.create();
     expect(ws.run(['keys', 'create', 'billing', '--type', 'api'], {now: NOW}).code).to.equal(0);
     const added = ws.run(['authorize', '--key', 'billing', '198.51.100.0/24', '--label', 'billing host', '--json'], {now: NOW});
@@ -230,7 +239,10 @@ describe('keyward revoke', () => {
     const ws = Workspace.create();
     expect(ws.run(['authorize', '10.0.0.0/8', '192.0.2.1']).code).to.equal(0);
     const before = ws.storeBytes();
-    const [covered, absent] = await ws.runAll([['revoke', '192.0.2.1', '10.1.2.3', '--json'], ['revoke', '198.51.100.1']]);
+    const [covered, absent] = await ws.runAll([
+      ['revoke', '192.0.2.1', '10.1.2.3', '--json'],
+      ['revoke', '198.51.100.1'],
+    ]);
     expect(covered.code).to.equal(2);
     expect(covered.stdout).to.equal('');
     expect(covered.stderr).to.contain('10.1.2.3').and.contain('covered by 10.0.0.0/8').and.contain('nothing was removed');
@@ -272,7 +284,7 @@ describe('keyward revoke', () => {
     expect(Object.keys(listed(ws))).to.deep.equal(['192.0.2.2']);
   });
 
-  it('with --key removes from that key\'s list only, and refuses an unknown key with exit 2', () => {
+  it("with --key removes from that key's list only, and refuses an unknown key with exit 2", () => {
     const ws = Workspace.create();
     expect(ws.run(['keys', 'create', 'relay', '--type', 'smtp', '--allow', '198.51.100.0/24', '--allow', '2001:db8::25']).code).to.equal(0);
     expect(ws.run(['authorize', '198.51.100.0/24']).code).to.equal(0);

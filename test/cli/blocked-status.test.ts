@@ -19,7 +19,10 @@ function createKey(ws: Workspace, name: string, type: 'api' | 'smtp' = 'api'): v
   ok(ws.run(['keys', 'create', name, '--type', type], {now: day(0)}));
 }
 
-const blockedIps = (ws: Workspace, now: string) => ok(ws.run(['blocked', '--json'], {now})).json().map((b: any) => `${b.ip} ${b.key}`);
+const blockedIps = (ws: Workspace, now: string) =>
+  ok(ws.run(['blocked', '--json'], {now}))
+    .json()
+    .map((b: any) => `${b.ip} ${b.key}`);
 
 describe('keyward blocked and authorize --from-blocked', () => {
   /** API blocking active from day 0, three addresses blocked at day 1 on two keys. */
@@ -38,7 +41,12 @@ describe('keyward blocked and authorize --from-blocked', () => {
     expect(rows[0]).to.deep.equal({ip: '203.0.113.9', key: 'billing', channel: 'api', firstSeen: day(3), lastSeen: day(3), count: 1});
     // Newest first; the two seen last at day 1 in either order.
     expect(rows.map((r: any) => r.ip).slice(0, 2)).to.deep.equal(['203.0.113.9', '198.51.100.8']);
-    expect(rows.map((r: any) => r.ip).slice(2).sort()).to.deep.equal(['198.51.100.7', '2001:db8::66']);
+    expect(
+      rows
+        .map((r: any) => r.ip)
+        .slice(2)
+        .sort(),
+    ).to.deep.equal(['198.51.100.7', '2001:db8::66']);
     const human = ok(ws.run(['blocked'], {now: day(3)}));
     expect(human.stdout).to.contain('198.51.100.7').and.contain('billing');
 
@@ -188,7 +196,11 @@ describe('keyward authorize --expires and prune', () => {
 
     const pruned = ok(ws.run(['prune', '--json'], {now: day(2)})).json();
     expect(pruned.removed.map((r: any) => r.entry)).to.deep.equal(['192.0.2.5', '198.51.100.0/24']);
-    expect(ok(ws.run(['list', '--json'], {now: day(2)})).json().map((r: any) => r.entry)).to.deep.equal(['203.0.113.0/24']);
+    expect(
+      ok(ws.run(['list', '--json'], {now: day(2)}))
+        .json()
+        .map((r: any) => r.entry),
+    ).to.deep.equal(['203.0.113.0/24']);
     expect(ok(ws.run(['prune', '--json'], {now: day(2)})).json().removed).to.deep.equal([]);
   });
 });
@@ -212,7 +224,9 @@ describe('keyward status', () => {
 
     const human = ok(ws.run(['status'], {now: day(20)})).stdout;
     expect(human).to.match(/api\s+learning/);
-    expect(human).to.contain(`0 of 30 quiet days observed since ${day(5)}`).and.contain(`at or after ${day(35)} (15.0 days from now)`);
+    expect(human)
+      .to.contain(`0 of 30 quiet days observed since ${day(5)}`)
+      .and.contain(`at or after ${day(35)} (15.0 days from now)`);
     expect(human).to.match(/smtp\s+inactive/);
 
     const status = ok(ws.run(['status', '--json'], {now: day(20)})).json();

@@ -17,7 +17,10 @@ describe('keyward activate and deactivate', () => {
     const ws = withKeys();
     expect(ws.storeJson().blocking).to.deep.include({smtp: {state: 'inactive', changedAt: NOW}});
     expect(ws.storeJson().blocking.api.state).to.equal('learning');
-    const [api, smtp] = await ws.runAll([['check', 'app', '192.0.2.1', '--json'], ['check', 'mail', '192.0.2.1', '--json']]);
+    const [api, smtp] = await ws.runAll([
+      ['check', 'app', '192.0.2.1', '--json'],
+      ['check', 'mail', '192.0.2.1', '--json'],
+    ]);
     expect(api.json()).to.include({decision: 'allow', reason: 'learning'});
     expect(smtp.json()).to.include({decision: 'allow', reason: 'blocking-inactive'});
   });

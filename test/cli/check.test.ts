@@ -18,7 +18,10 @@ describe('keyward check', () => {
   });
 
   it('prints one JSON object for one address, exit 0 when allowed and 1 when denied', async () => {
-    const [allowed, denied] = await ws.runAll([['check', 'ci', '10.1.2.3', '--json'], ['check', 'ci', '192.0.2.1', '--json']]);
+    const [allowed, denied] = await ws.runAll([
+      ['check', 'ci', '10.1.2.3', '--json'],
+      ['check', 'ci', '192.0.2.1', '--json'],
+    ]);
     expect(allowed.code, allowed.stderr).to.equal(0);
     expect(allowed.json()).to.deep.equal(allow('10.1.2.3', ['10.0.0.0/8']));
 
@@ -107,7 +110,10 @@ describe('keyward check', () => {
   });
 
   it('takes a key by its secret and never prints the secret', async () => {
-    const [json, human] = await ws.runAll([['check', secret, '10.0.0.1', '192.0.2.1', '--json'], ['check', secret, '10.0.0.1', '192.0.2.1']]);
+    const [json, human] = await ws.runAll([
+      ['check', secret, '10.0.0.1', '192.0.2.1', '--json'],
+      ['check', secret, '10.0.0.1', '192.0.2.1'],
+    ]);
     expect(json.code).to.equal(1);
     expect(json.json<any[]>().map((d) => d.key)).to.deep.equal(['ci', 'ci']);
     expect(human.code).to.equal(1);
@@ -116,7 +122,10 @@ describe('keyward check', () => {
 
   it('refuses an unknown key with exit 2, by name or by secret, without echoing the secret', async () => {
     const stranger = 'f'.repeat(40);
-    const [byName, bySecret] = await ws.runAll([['check', 'nosuch', '10.0.0.1', '--json'], ['check', stranger, '10.0.0.1']]);
+    const [byName, bySecret] = await ws.runAll([
+      ['check', 'nosuch', '10.0.0.1', '--json'],
+      ['check', stranger, '10.0.0.1'],
+    ]);
     expect(byName.code).to.equal(2);
     expect(byName.stdout).to.equal('');
     expect(byName.stderr).to.contain('unknown key').and.contain('nosuch');
@@ -137,7 +146,10 @@ describe('keyward check', () => {
     expect(runs.map((r) => r.code)).to.deep.equal([0, 1, 2]);
     expect(ws.storeBytes()).to.deep.equal(bytes);
     expect(ws.storeMtimeMs()).to.equal(mtime);
-    expect(ws.allFiles().map((f) => f.file), 'no lock or temporary file').to.deep.equal([ws.store]);
+    expect(
+      ws.allFiles().map((f) => f.file),
+      'no lock or temporary file',
+    ).to.deep.equal([ws.store]);
   });
 
   it('creates no store when there is none', () => {

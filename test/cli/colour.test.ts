@@ -126,7 +126,10 @@ describe('colour', () => {
       const config = await Config.load({root: fileURLToPath(new URL('../..', import.meta.url)), devPlugins: false, userPlugins: false});
       const own = config.commands.filter((c) => !c.hidden && c.pluginName === config.name).map((c) => c.id);
       const covered = new Set(script.map((args) => (args[0] === 'keys' ? `keys:${args[1]}` : args[0])));
-      expect(own.filter((id) => !covered.has(id)), 'commands with no colour case here').to.deep.equal([]);
+      expect(
+        own.filter((id) => !covered.has(id)),
+        'commands with no colour case here',
+      ).to.deep.equal([]);
     });
 
     it('ran as expected (exit codes)', () => {
@@ -196,7 +199,10 @@ describe('tables', () => {
         current = null;
         continue;
       }
-      const parts = line.split('│').slice(1, -1).map((p) => p.replace(/\s+/g, ''));
+      const parts = line
+        .split('│')
+        .slice(1, -1)
+        .map((p) => p.replace(/\s+/g, ''));
       current = current ? current.map((c, i) => c + parts[i]) : parts;
     }
     return rows;
@@ -204,7 +210,14 @@ describe('tables', () => {
 
   const head = ['entry', 'scope', 'source', 'label', 'added', 'expires'];
   const rows: (string | null)[][] = [
-    ['2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff/128', 'account', 'manual', 'office in the north building, third floor', '2026-01-01T00:00:00.000Z', 'expired 2026-02-01T00:00:00.000Z'],
+    [
+      '2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff/128',
+      'account',
+      'manual',
+      'office in the north building, third floor',
+      '2026-01-01T00:00:00.000Z',
+      'expired 2026-02-01T00:00:00.000Z',
+    ],
     ['10.0.0.0/8', 'billing', 'learned', null, '2026-01-01T00:00:00.000Z', null],
   ];
   const squeeze = (s: string | null) => (s ?? '').replace(/\s+/g, '');

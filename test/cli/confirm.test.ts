@@ -80,7 +80,9 @@ describe('plan → confirm → plan again under the lock (in-process)', () => {
   });
 
   it('revoke: a change that asks nothing more goes ahead', async () => {
-    const {exit, said} = await racing(Revoke, ['192.0.2.0/24', '--store', store], () => write((data) => void data.account.push({entry: '203.0.113.0/24', source: 'manual', label: null, addedAt: NOW.toISOString(), expiresAt: null})));
+    const {exit, said} = await racing(Revoke, ['192.0.2.0/24', '--store', store], () =>
+      write((data) => void data.account.push({entry: '203.0.113.0/24', source: 'manual', label: null, addedAt: NOW.toISOString(), expiresAt: null})),
+    );
     expect(exit, said).to.equal(0);
     expect(JSON.parse(readFileSync(store, 'utf8')).account.map((r: {entry: string}) => r.entry)).to.deep.equal(['198.51.100.0/24', '203.0.113.0/24']);
   });

@@ -20,7 +20,11 @@ const ok = (result: RunResult) => exits(result, 0);
 
 /** entry → {label, expiresAt} of a list, as `list --json` shows it. */
 function listed(ws: Workspace, now: string, args: string[] = []): Record<string, {label: string | null; expiresAt: string | null}> {
-  return Object.fromEntries(ok(ws.run(['list', '--json', ...args], {now})).json<any[]>().map((r) => [r.entry, {label: r.label, expiresAt: r.expiresAt}]));
+  return Object.fromEntries(
+    ok(ws.run(['list', '--json', ...args], {now}))
+      .json<any[]>()
+      .map((r) => [r.entry, {label: r.label, expiresAt: r.expiresAt}]),
+  );
 }
 
 /** A store with API key `bill` and API blocking active, so that `check` answers from the account list. */
@@ -128,7 +132,10 @@ describe('issue 11: entries are never swallowed by a cover; broad entries need -
       [['192.0.2.1', '2000::/3'], 'argument 2: `2000::/3` opens 2^125 addresses (1/8 of IPv6)'],
       [['::ffff:0.0.0.0/97'], '(0.0.0.0/1) opens 2,147,483,648 addresses'],
     ];
-    const runs = await ws.runAll(cases.map(([entries]) => ['authorize', ...entries]), {now: NOW});
+    const runs = await ws.runAll(
+      cases.map(([entries]) => ['authorize', ...entries]),
+      {now: NOW},
+    );
     for (const [i, [entries, message]] of cases.entries()) {
       exits(runs[i], 4);
       expect(runs[i].stderr, entries.join(' ')).to.contain(message).and.contain('--force').and.contain('nothing was written');

@@ -39,7 +39,10 @@ describe('keyward export', () => {
 
   it('writes every format, each starting as that format does, with labels only in comments or quoted fields', async () => {
     const formats = ['csv', 'json', 'nginx', 'haproxy', 'nftables', 'ipset', 'crowdsec'];
-    const results = await ws.runAll(formats.map((f) => ['export', '--format', f, '--no-timestamp']), {now: NOW});
+    const results = await ws.runAll(
+      formats.map((f) => ['export', '--format', f, '--no-timestamp']),
+      {now: NOW},
+    );
     const by = Object.fromEntries(formats.map((f, i) => [f, results[i]]));
     for (const f of formats) expect(by[f].code, `${f}: ${by[f].stderr}`).to.equal(0);
     expect(by.csv.stdout.split('\n').slice(0, 3)).to.deep.equal([
@@ -47,7 +50,9 @@ describe('keyward export', () => {
       `10.0.0.0/8,account,manual,"office ""HQ"", main",${NOW},`,
       `192.0.2.1,account,manual,,${NOW},`,
     ]);
-    expect(by.json.json()).to.deep.equal(JSON.parse(ws.run(['list', '--account', '--json'], {now: NOW}).stdout).sort((a: any, b: any) => ACCOUNT.indexOf(a.entry) - ACCOUNT.indexOf(b.entry)));
+    expect(by.json.json()).to.deep.equal(
+      JSON.parse(ws.run(['list', '--account', '--json'], {now: NOW}).stdout).sort((a: any, b: any) => ACCOUNT.indexOf(a.entry) - ACCOUNT.indexOf(b.entry)),
+    );
     expect(by.nginx.stdout).to.equal(
       [
         '# keyward export (nginx): the account list',
@@ -67,7 +72,15 @@ describe('keyward export', () => {
     expect(by.nftables.stdout).to.contain('\t\t\t10.0.0.0/8, # office "HQ", main\n');
     expect(by.ipset.stdout).to.contain('add keyward_allow_v6_tmp 2001:db8::/32 -exist\n');
     expect(by.crowdsec.stdout).to.equal(
-      ['value,expiration,comment', '10.0.0.0/8,,"office ""HQ"", main"', '192.0.2.1,,', '198.51.100.0/24,,', '203.0.113.0/24,2d,contractor', '2001:db8::/32,,evil allow all; } # x', ''].join('\n'),
+      [
+        'value,expiration,comment',
+        '10.0.0.0/8,,"office ""HQ"", main"',
+        '192.0.2.1,,',
+        '198.51.100.0/24,,',
+        '203.0.113.0/24,2d,contractor',
+        '2001:db8::/32,,evil allow all; } # x',
+        '',
+      ].join('\n'),
     );
     // The formats without expiry say so on stderr too.
     expect(by.nginx.stderr).to.contain(`expires at ${daysAfter(NOW, 2)}`);
@@ -75,7 +88,14 @@ describe('keyward export', () => {
   });
 
   it('is byte for byte the same from one run to the next with --no-timestamp, and names the time without it', async () => {
-    const [a, b, c] = await ws.runAll([['export', '--format', 'nginx', '--no-timestamp'], ['export', '--format', 'nginx', '--no-timestamp'], ['export', '--format', 'nginx']], {now: NOW});
+    const [a, b, c] = await ws.runAll(
+      [
+        ['export', '--format', 'nginx', '--no-timestamp'],
+        ['export', '--format', 'nginx', '--no-timestamp'],
+        ['export', '--format', 'nginx'],
+      ],
+      {now: NOW},
+    );
     expect(a.stdout).to.equal(b.stdout);
     expect(c.stdout).to.contain(`# 5 entries; generated ${NOW}\n`);
   });
@@ -83,7 +103,11 @@ describe('keyward export', () => {
   it('leaves expired entries out once their time has passed (KEYWARD_NOW)', () => {
     const later = ws.run(['export'], {now: daysAfter(NOW, 3)});
     expect(later.code, later.stderr).to.equal(0);
-    expect(later.stdout).to.equal(ACCOUNT.filter((e) => e !== '203.0.113.0/24').map((e) => `${e}\n`).join(''));
+    expect(later.stdout).to.equal(
+      ACCOUNT.filter((e) => e !== '203.0.113.0/24')
+        .map((e) => `${e}\n`)
+        .join(''),
+    );
     const crowdsec = ws.run(['export', '--format', 'crowdsec'], {now: daysAfter(NOW, 1.5)});
     expect(crowdsec.stdout).to.contain('203.0.113.0/24,12h,contractor\n');
   });
@@ -233,7 +257,10 @@ describe('keyward export', () => {
         ['--format', 'ipset', '--table', 'ok'],
         ['--format', 'xml'],
       ];
-      const results = await ws.runAll(cases.map((args) => ['export', ...args]), {now: NOW});
+      const results = await ws.runAll(
+        cases.map((args) => ['export', ...args]),
+        {now: NOW},
+      );
       results.forEach((out, i) => {
         expect(out.code, cases[i].join(' ')).to.equal(2);
         expect(out.stdout).to.equal('');
@@ -375,11 +402,24 @@ describe('keyward export, loaded by the real tools', () => {
     const script = `"${ipset}" restore < "$1" && "${ipset}" restore < "$1" && "${ipset}" list keyward_allow_v4 && "${ipset}" list keyward_allow_v6 && ("${ipset}" list keyward_allow_v4_tmp && exit 9 || true) && "${ipset}" restore < "$2" && "${ipset}" list keyward_allow_v4`;
     const loaded = inPrivateNetns(script, file, wholeFile);
     if (loaded === null) {
-      skipBecause(this, 'ipset restore changes the kernel\'s sets and has no check-only mode; it runs only in a private network namespace, which is not permitted here (the exact-output tests cover the syntax)');
+      skipBecause(
+        this,
+        "ipset restore changes the kernel's sets and has no check-only mode; it runs only in a private network namespace, which is not permitted here (the exact-output tests cover the syntax)",
+      );
     }
     expect(loaded!.code, loaded!.out).to.equal(0);
     // Each listing ends its members at a blank line or at the next set's "Name:" line.
-    const members = (text: string) => text.split('Members:\n').slice(1).map((block) => block.split(/\n(?:\n|Name: )/)[0].split('\n').filter((l) => /^[0-9a-f.:]+(\/\d+)?$/.test(l)).sort());
+    const members = (text: string) =>
+      text
+        .split('Members:\n')
+        .slice(1)
+        .map((block) =>
+          block
+            .split(/\n(?:\n|Name: )/)[0]
+            .split('\n')
+            .filter((l) => /^[0-9a-f.:]+(\/\d+)?$/.test(l))
+            .sort(),
+        );
     const [v4, v6, afterWhole] = members(loaded!.out);
     expect(v4).to.deep.equal(['10.0.0.0/8', '10.1.0.0/16', '192.0.2.1', '198.51.100.0/24', '203.0.113.0/24']);
     expect(v6).to.deep.equal(['2001:db8::/32']);
@@ -389,7 +429,7 @@ describe('keyward export, loaded by the real tools', () => {
     expect(inPrivateNetns(`"${ipset}" restore < "$1"`, path.join(ws.dir, 'broken.ipset'))!.code, 'the load can fail').to.not.equal(0);
   });
 
-  it('csv and crowdsec read back field for field with Python\'s csv module (an independent RFC 4180 reader)', function () {
+  it("csv and crowdsec read back field for field with Python's csv module (an independent RFC 4180 reader)", function () {
     const python = findTool('python3');
     if (python === null) skipBecause(this, 'python3 is not installed');
     const read = (file: string) => {
@@ -398,7 +438,14 @@ describe('keyward export, loaded by the real tools', () => {
       return JSON.parse(r.stdout);
     };
     const csv = read(exportTo('allow.csv', ['--format', 'csv']));
-    expect(csv.find((r: any) => r.entry === '10.0.0.0/8')).to.deep.equal({entry: '10.0.0.0/8', scope: 'account', source: 'manual', label: 'office "HQ", main', addedAt: NOW, expiresAt: ''});
+    expect(csv.find((r: any) => r.entry === '10.0.0.0/8')).to.deep.equal({
+      entry: '10.0.0.0/8',
+      scope: 'account',
+      source: 'manual',
+      label: 'office "HQ", main',
+      addedAt: NOW,
+      expiresAt: '',
+    });
     expect(csv.map((r: any) => r.label)).to.include('evil allow all; } # x');
     const crowdsec = read(exportTo('allow.crowdsec.csv', ['--format', 'crowdsec']));
     expect(crowdsec.map((r: any) => Object.keys(r).join(','))).to.satisfy((keys: string[]) => keys.every((k) => k === 'value,expiration,comment'));

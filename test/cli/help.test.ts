@@ -21,7 +21,10 @@ const exampleText = (e: string | {command: string; description?: string}) => (ty
 describe('help', () => {
   it('every command has a description and at least two examples that run it', async () => {
     const {commands} = await visibleCommands();
-    expect(commands.map((c) => c.id), 'the command list').to.include.members(['authorize', 'check', 'learn', 'keys:create', 'autocomplete']);
+    expect(
+      commands.map((c) => c.id),
+      'the command list',
+    ).to.include.members(['authorize', 'check', 'learn', 'keys:create', 'autocomplete']);
     const problems: string[] = [];
     for (const c of commands) {
       const description = (c.description ?? '').trim();

@@ -141,8 +141,15 @@ describe('keyward history: a sequence of changes, recorded in order', () => {
   });
 
   it('refuses a --since or --limit it cannot read, with exit 2', async () => {
-    const cases = [['--since', 'last week'], ['--limit', '0'], ['--limit', 'ten']];
-    const runs = await ws.runAll(cases.map((args) => ['history', ...args, '--json']), {now: day(46)});
+    const cases = [
+      ['--since', 'last week'],
+      ['--limit', '0'],
+      ['--limit', 'ten'],
+    ];
+    const runs = await ws.runAll(
+      cases.map((args) => ['history', ...args, '--json']),
+      {now: day(46)},
+    );
     for (const [i, out] of runs.entries()) {
       expect(out.code, cases[i].join(' ')).to.equal(2);
       expect(out.stdout).to.equal('');
@@ -192,7 +199,7 @@ describe('keyward history: what is and is not recorded', () => {
     expect(ws.storeJson().history).to.have.length(1);
   });
 
-  it('learning\'s own switch is recorded by the learn that applies an event past the window, never by a later command by time alone', () => {
+  it("learning's own switch is recorded by the learn that applies an event past the window, never by a later command by time alone", () => {
     const ws = Workspace.create();
     ok(ws.run(['keys', 'create', 'billing', '--type', 'api'], {now: day(0)}));
     ok(ws.run(['learn', '-'], {now: day(0), input: `billing 192.0.2.10 ${day(0)}\n`}));
@@ -240,7 +247,10 @@ describe('keyward history: what is and is not recorded', () => {
   it('writers at the same time each leave their record: the record is written with the change, under the lock', async () => {
     const ws = Workspace.create();
     const addresses = Array.from({length: 6}, (_, i) => `198.51.100.${i + 1}`);
-    const runs = await ws.runAll(addresses.map((ip) => ['authorize', ip]), {now: day(0)});
+    const runs = await ws.runAll(
+      addresses.map((ip) => ['authorize', ip]),
+      {now: day(0)},
+    );
     for (const run of runs) ok(run);
     const records = ok(ws.run(['history', '--json'])).json();
     expect(records.flatMap((r: any) => r.changes.entries[0].added).sort()).to.deep.equal(addresses);

@@ -30,7 +30,10 @@ describe('keyward authorize: importing a list is all or nothing', () => {
     expect(out.stdout).to.equal('');
     expect(out.stderr).to.contain(`line 58 of ${file}: ${REASON}`);
     expect(ws.storeBytes()).to.equal(null);
-    expect(ws.allFiles().map((f) => f.file), 'no temporary or lock file is left').to.deep.equal([file]);
+    expect(
+      ws.allFiles().map((f) => f.file),
+      'no temporary or lock file is left',
+    ).to.deep.equal([file]);
   });
 
   it('refuses the same list on stdin with the store byte for byte unchanged, then imports it whole once line 58 is fixed', () => {

@@ -21,7 +21,13 @@ function ok(run: RunResult): RunResult {
 
 /** Runs a shell script with $1 = node, $2 = bin/run.js, in the workspace, stdin /dev/null. */
 function shell(ws: Workspace, script: string, env: Record<string, string | undefined> = {}) {
-  const run = spawnSync('sh', ['-c', script, 'sh', process.execPath, BIN], {cwd: ws.dir, env: environment(ws.store, {now: NOW, env}), stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 60_000});
+  const run = spawnSync('sh', ['-c', script, 'sh', process.execPath, BIN], {
+    cwd: ws.dir,
+    env: environment(ws.store, {now: NOW, env}),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   return {code: run.status, stdout: run.stdout, stderr: run.stderr};
 }
 
@@ -65,14 +71,18 @@ describe('issue 11: input and output you can trust', function () {
       expect(slow.stderr).to.contain('- to read them from stdin');
     });
 
-    it('item 6: authorize with an empty $IP in a loop is exit 2 and authorizes none of the loop\'s lines', () => {
+    it("item 6: authorize with an empty $IP in a loop is exit 2 and authorizes none of the loop's lines", () => {
       const ws = Workspace.create();
       ok(ws.run(['authorize', '192.0.2.200'], {now: NOW}));
       ws.file('ips.txt', '\n198.51.100.1\n198.51.100.2\n');
       const loop = shell(ws, 'while read ip; do "$1" "$2" authorize $IP; echo "exit $?"; done < ips.txt', {IP: ''});
       expect(loop.stdout.split('\n').filter((l) => l.length > 0)).to.deep.equal(['exit 2', 'exit 2', 'exit 2']);
       expect(loop.stderr).to.contain('no entries given').and.contain('- (or --file -) to read them from stdin');
-      expect(ok(ws.run(['list', '--json'], {now: NOW})).json().map((r: {entry: string}) => r.entry)).to.deep.equal(['192.0.2.200']);
+      expect(
+        ok(ws.run(['list', '--json'], {now: NOW}))
+          .json()
+          .map((r: {entry: string}) => r.entry),
+      ).to.deep.equal(['192.0.2.200']);
     });
 
     it('item 6: revoke and learn with piped stdin and no - are exit 2; `--file -` and `-` read it', () => {
@@ -82,7 +92,10 @@ describe('issue 11: input and output you can trust', function () {
       const before = ws.storeBytes();
       const revoke = ws.run(['revoke', '--yes'], {now: NOW, input: '192.0.2.1\n'});
       const learn = ws.run(['learn'], {now: NOW, input: `bot 203.0.113.9 ${NOW}\n`});
-      for (const [what, run] of [['revoke', revoke], ['learn', learn]] as const) {
+      for (const [what, run] of [
+        ['revoke', revoke],
+        ['learn', learn],
+      ] as const) {
         expect(run.code, `${what}: ${run.stderr}`).to.equal(2);
         expect(run.stderr, what).to.match(/- .*stdin|stdin.* -/);
       }
@@ -93,7 +106,7 @@ describe('issue 11: input and output you can trust', function () {
     });
   });
 
-  describe('item 9: a secret that cannot be printed never becomes the key\'s', () => {
+  describe("item 9: a secret that cannot be printed never becomes the key's", () => {
     it('item 9: keys rotate --yes --json > /dev/full is exit 3, says nothing changed, and the old secret still works', () => {
       const ws = Workspace.create();
       const old = ok(ws.run(['keys', 'create', 'bill', '--type', 'api', '--json'], {now: NOW})).json().secret;
@@ -120,7 +133,11 @@ describe('issue 11: input and output you can trust', function () {
       const full = shell(ws, '"$1" "$2" keys create second --type smtp > /dev/full');
       expect(full.code, full.stderr).to.equal(3);
       expect(full.stderr).to.contain('could not be printed').and.contain('key second was not created');
-      expect(ok(ws.run(['keys', 'list', '--json'], {now: NOW})).json().map((k: {name: string}) => k.name)).to.deep.equal(['first']);
+      expect(
+        ok(ws.run(['keys', 'list', '--json'], {now: NOW}))
+          .json()
+          .map((k: {name: string}) => k.name),
+      ).to.deep.equal(['first']);
     });
   });
 
@@ -132,8 +149,21 @@ describe('issue 11: input and output you can trust', function () {
     });
 
     it('item 10: check with the secret padded, with CR, upper case, `Bearer `, a trailing comma or quotes', async () => {
-      const spellings = [`${secret} `, ` ${secret} `, `${secret}\r`, `${secret}\t`, secret.toUpperCase(), `Bearer ${secret}`, `${secret},`, `"${secret}"`, `'${secret.toUpperCase()}'`];
-      const runs = await ws.runAll(spellings.map((key) => ['check', key, '192.0.2.1']), {now: NOW});
+      const spellings = [
+        `${secret} `,
+        ` ${secret} `,
+        `${secret}\r`,
+        `${secret}\t`,
+        secret.toUpperCase(),
+        `Bearer ${secret}`,
+        `${secret},`,
+        `"${secret}"`,
+        `'${secret.toUpperCase()}'`,
+      ];
+      const runs = await ws.runAll(
+        spellings.map((key) => ['check', key, '192.0.2.1']),
+        {now: NOW},
+      );
       runs.forEach((run, i) => {
         expectNoSecret(run, secret, JSON.stringify(spellings[i]));
         expect(`${run.stdout}${run.stderr}`, JSON.stringify(spellings[i])).to.satisfy((out: string) => out.includes('allow') || out.includes(hintOf(secret)));
@@ -164,13 +194,20 @@ describe('issue 11: input and output you can trust', function () {
     it('item 10: learn with an upper-case secret, with and without --strict', async () => {
       const other = 'ab'.repeat(20).toUpperCase();
       const log = `${other} 203.0.113.9 ${NOW}\nBearer ${other.toLowerCase()} 203.0.113.9 ${NOW}\n${other}, 203.0.113.9\n`;
-      const runs = await ws.runAll([['learn', '-', '--dry-run'], ['learn', '-', '--strict', '--dry-run'], ['learn', '-', '--json', '--dry-run']], {now: NOW, input: log});
+      const runs = await ws.runAll(
+        [
+          ['learn', '-', '--dry-run'],
+          ['learn', '-', '--strict', '--dry-run'],
+          ['learn', '-', '--json', '--dry-run'],
+        ],
+        {now: NOW, input: log},
+      );
       for (const run of runs) expectNoSecret(run, other.toLowerCase(), run.stderr);
       expect(runs[1].code).to.equal(2);
       expect(`${runs[0].stderr}${runs[1].stderr}`).to.contain(hintOf(other.toLowerCase()));
     });
 
-    it('item 10: oclif\'s own usage errors: an unexpected argument, --expect=SECRET, --SECRET, and as a command', async () => {
+    it("item 10: oclif's own usage errors: an unexpected argument, --expect=SECRET, --SECRET, and as a command", async () => {
       const upper = secret.toUpperCase();
       const lines = [
         ['keys', 'rotate', 'bill', secret, '--yes'],
@@ -204,7 +241,7 @@ describe('issue 11: input and output you can trust', function () {
       expect(ok(ws.run(['list', '--json'], {now: NOW})).json()[0].label).to.equal(HOSTILE);
     });
 
-    it('item 11: sync FILE --dry-run shows the file\'s labels and name escaped', () => {
+    it("item 11: sync FILE --dry-run shows the file's labels and name escaped", () => {
       const ws = Workspace.create();
       ok(ws.run(['authorize', '10.0.0.1', '--label', 'old'], {now: NOW}));
       const file = ws.file('pr\u001b]0;t\u0007.txt', `10.0.0.1 # ${HOSTILE}\n10.9.0.0/16 # x\u001b[31mred\n`);
@@ -243,11 +280,17 @@ describe('issue 11: input and output you can trust', function () {
     });
   });
 
-  describe('item 14: an extra argument is the command\'s own usage error', () => {
+  describe("item 14: an extra argument is the command's own usage error", () => {
     it('item 14: `list extra` and `keys list extra` say "Unexpected argument: extra", exit 2', async () => {
       const ws = Workspace.create();
       ok(ws.run(['authorize', '10.0.0.1'], {now: NOW}));
-      const [list, keys] = await ws.runAll([['list', 'extra'], ['keys', 'list', 'extra']], {now: NOW});
+      const [list, keys] = await ws.runAll(
+        [
+          ['list', 'extra'],
+          ['keys', 'list', 'extra'],
+        ],
+        {now: NOW},
+      );
       for (const run of [list, keys]) {
         expect(run.code, run.stderr).to.equal(2);
         expect(run.stderr).to.contain('Unexpected argument: extra').and.not.contain('is not a keyward command');
@@ -276,12 +319,18 @@ describe('issue 11: what an outside tester found after the first fix', function 
     expect(ws.storeBytes()!.toString('utf8').toLowerCase()).not.to.contain(secret.slice(0, 32));
   });
 
-  it('oclif\'s help and flag-option errors, address reasons and near-secrets never show a long part of the secret', () => {
+  it("oclif's help and flag-option errors, address reasons and near-secrets never show a long part of the secret", () => {
     const {ws, secret} = keyed();
     const runs: string[][] = [
-      ['help', secret], [secret, '--help'], ['keys', secret, '--help'], ['autocomplete', secret],
-      ['check', 'k', `${secret}:443`], ['check', 'k', `::ffff:${secret}`], ['check', 'k', `fe80::1%${secret}`],
-      ['check', secret.slice(1), '192.0.2.1'], ['check', secret.slice(0, 35), '192.0.2.1'],
+      ['help', secret],
+      [secret, '--help'],
+      ['keys', secret, '--help'],
+      ['autocomplete', secret],
+      ['check', 'k', `${secret}:443`],
+      ['check', 'k', `::ffff:${secret}`],
+      ['check', 'k', `fe80::1%${secret}`],
+      ['check', secret.slice(1), '192.0.2.1'],
+      ['check', secret.slice(0, 35), '192.0.2.1'],
     ];
     for (const args of runs) {
       const run = ws.run(args, {now: NOW});
@@ -298,7 +347,11 @@ describe('issue 11: what an outside tester found after the first fix', function 
     ok(ws.run(['authorize', '--file', file], {now: NOW}));
     expect(ws.storeBytes()!.toString('utf8').toLowerCase()).not.to.contain(secret.slice(0, 32));
     for (const format of ['csv', 'json', 'nginx']) expectNoSecret(ok(ws.run(['export', '--format', format], {now: NOW})), secret.slice(0, 32), format);
-    expect(ok(ws.run(['list', '--json'], {now: NOW})).json<any[]>().map((r) => r.label)).to.deep.equal([`token ${hintOf(secret)}`, hintOf(secret)]);
+    expect(
+      ok(ws.run(['list', '--json'], {now: NOW}))
+        .json<any[]>()
+        .map((r) => r.label),
+    ).to.deep.equal([`token ${hintOf(secret)}`, hintOf(secret)]);
   });
 
   it('keys rotate with stdout closed or /dev/null is exit 3 and the old secret keeps working; a broken stderr stops nothing', () => {
@@ -312,7 +365,7 @@ describe('issue 11: what an outside tester found after the first fix', function 
     const rotated = shell(ws, '"$1" "$2" keys rotate k --yes > new.txt 2> /dev/full; echo "exit $?" >&2');
     expect(rotated.stderr).to.contain('exit 0');
     const fresh = readFileSync(path.join(ws.dir, 'new.txt'), 'utf8').trim();
-    expect(ok(ws.run(['check', fresh, '192.0.2.1'], {now: NOW})).code, 'the new secret is the key\'s').to.equal(0);
+    expect(ok(ws.run(['check', fresh, '192.0.2.1'], {now: NOW})).code, "the new secret is the key's").to.equal(0);
     expect(ws.run(['check', secret, '192.0.2.1'], {now: NOW}).code, 'the old one is dead').to.equal(2);
   });
 
@@ -334,23 +387,31 @@ describe('issue 11: what an outside tester found after the first fix', function 
     expect(statSync('/dev/full').isCharacterDevice()).to.equal(true);
   });
 
-  it('control characters typed into oclif\'s own usage errors are escaped', () => {
+  it("control characters typed into oclif's own usage errors are escaped", () => {
     const {ws} = keyed();
-    for (const args of [['list', HOSTILE], ['list', `--${HOSTILE}`], ['export', '--format', HOSTILE], ['help', HOSTILE]]) {
+    for (const args of [
+      ['list', HOSTILE],
+      ['list', `--${HOSTILE}`],
+      ['export', '--format', HOSTILE],
+      ['help', HOSTILE],
+    ]) {
       const run = ws.run(args, {now: NOW});
       expect(run.code, args.join(' ')).to.equal(2);
       expect(run.stderr, args.join(' ')).not.to.match(/[\u0007\u001b]/);
     }
   });
 
-  it('--notify-command\'s failure is reported with its stderr escaped', () => {
+  it("--notify-command's failure is reported with its stderr escaped", () => {
     const {ws} = keyed();
     ok(ws.run(['authorize', '192.0.2.0/24'], {now: NOW}));
     ok(ws.run(['activate', '--api', '--force'], {now: NOW}));
     const notify = `printf '${HOSTILE.replace(/\u001b/g, '\\033').replace(/\u0007/g, '\\007')}' >&2; exit 1`;
     const learn = ws.run(['learn', '-', '--notify-command', notify], {now: NOW, input: `k 203.0.113.5 ${NOW}\n`});
     expect(learn.code, learn.stderr).to.equal(0);
-    expect(learn.stderr).to.contain('exit 1').and.contain('evil').and.not.match(/[\u0007\u001b]/);
+    expect(learn.stderr)
+      .to.contain('exit 1')
+      .and.contain('evil')
+      .and.not.match(/[\u0007\u001b]/);
   });
 
   it('a store whose key name holds control characters is refused on load (exit 3), naming the field', () => {
@@ -360,6 +421,8 @@ describe('issue 11: what an outside tester found after the first fix', function 
     writeFileSync(ws.store, JSON.stringify(store));
     const run = ws.run(['keys', 'list'], {now: NOW});
     expect(run.code).to.equal(3);
-    expect(run.stderr).to.contain('keys[0].name').and.not.match(/[\u0007\u001b]/);
+    expect(run.stderr)
+      .to.contain('keys[0].name')
+      .and.not.match(/[\u0007\u001b]/);
   });
 });

@@ -54,7 +54,7 @@ describe('keyward keys', () => {
     expect(ws.storeBytes()).to.deep.equal(before);
   });
 
-  it('create --allow starts the key\'s own list: an address outside it is denied not-in-key-allowlist', () => {
+  it("create --allow starts the key's own list: an address outside it is denied not-in-key-allowlist", () => {
     const ws = Workspace.create();
     const made = ws.run(['keys', 'create', 'narrow', '--type', 'api', '--allow', '198.51.100.0/24', '--allow', '2001:DB8::25', '--json'], {now: NOW});
     expect(made.code, made.stderr).to.equal(0);
@@ -133,7 +133,10 @@ describe('keyward keys', () => {
 
   it('rotate and revoke refuse an unknown key with exit 2', async () => {
     const ws = Workspace.create();
-    for (const out of await ws.runAll([['keys', 'rotate', 'nosuch', '--yes'], ['keys', 'revoke', 'nosuch', '--yes']])) {
+    for (const out of await ws.runAll([
+      ['keys', 'rotate', 'nosuch', '--yes'],
+      ['keys', 'revoke', 'nosuch', '--yes'],
+    ])) {
       expect(out.code).to.equal(2);
       expect(out.stderr).to.contain('unknown key');
     }

@@ -30,7 +30,14 @@ describe('issue 11: learning activates only on observed quiet time', () => {
     // Learning began at day 60; the log is of days 0 to 20.
     const fresh = Workspace.create();
     ok(fresh.run(['keys', 'create', 'billing', '--type', 'api'], {now: day(60)}));
-    const log = fresh.file('old.log', lines([['192.0.2.10', day(0)], ['198.51.100.7', day(5)], ['192.0.2.11', day(20)]]));
+    const log = fresh.file(
+      'old.log',
+      lines([
+        ['192.0.2.10', day(0)],
+        ['198.51.100.7', day(5)],
+        ['192.0.2.11', day(20)],
+      ]),
+    );
     const learn = ok(fresh.run(['learn', log, '--json'], {now: day(61)}));
     expect(learn.json()).to.deep.include({events: 3, learned: ['192.0.2.0/24', '198.51.100.0/24'], untimed: 0});
     expect(learn.json().api).to.deep.equal({state: 'learning', activatesAt: day(90)});
@@ -57,7 +64,11 @@ describe('issue 11: learning activates only on observed quiet time', () => {
   it('item 2: one line dated 2036 is a bad line ("dated in the future"): the real caller is learned and blocking stays learning', () => {
     const ws = learningStore();
     const now = day(1);
-    const input = lines([['192.0.2.10', now], ['198.51.100.7', '2036-01-01T00:00:00Z'], ['203.0.113.9', minutes(now, 4)]]);
+    const input = lines([
+      ['192.0.2.10', now],
+      ['198.51.100.7', '2036-01-01T00:00:00Z'],
+      ['203.0.113.9', minutes(now, 4)],
+    ]);
     const learn = ok(ws.run(['learn', '-', '--json'], {now, input}));
     expect(learn.json()).to.deep.include({events: 2, learned: ['192.0.2.0/24', '203.0.113.0/24'], badLines: 1});
     // Within 5 minutes of now is a clock's skew, not the future: learned, and the window runs from it.
@@ -120,7 +131,10 @@ describe('issue 11: learning activates only on observed quiet time', () => {
     ok(ws.run(['check', 'billing', '203.0.113.5', '--expect', 'allow'], {now: day(35)}));
 
     // Events of day 35: the known caller first (it activates), then a new one (now refused).
-    const input = lines([['192.0.2.10', day(35)], ['203.0.113.5', minutes(day(35), 1)]]);
+    const input = lines([
+      ['192.0.2.10', day(35)],
+      ['203.0.113.5', minutes(day(35), 1)],
+    ]);
     const learn = ok(ws.run(['learn', '-', '--json'], {now: day(35), input}));
     expect(learn.json()).to.deep.include({learned: [], blocked: [{ip: '203.0.113.5', key: 'billing'}]});
     expect(learn.json().api).to.deep.equal({state: 'active', activatesAt: null});
@@ -156,7 +170,10 @@ describe('issue 11: learn duration flags', () => {
   it('item 14: learn --window 99999d and --retention 999999d are exit 2 naming the allowed range, with nothing written', () => {
     const ws = learningStore();
     const before = ws.storeBytes()!;
-    for (const [flag, value] of [['--window', '99999d'], ['--retention', '999999d']]) {
+    for (const [flag, value] of [
+      ['--window', '99999d'],
+      ['--retention', '999999d'],
+    ]) {
       const run = ws.run(['learn', '-', flag, value], {now: day(1), input: lines([['192.0.2.10', day(1)]])});
       expect(run.code, run.stderr).to.equal(2);
       expect(run.stderr).to.contain(`${flag} ${value} is too long`).and.contain('give 1 to 36500 days');
@@ -177,9 +194,16 @@ describe('issue 11: learn duration flags', () => {
 });
 
 describe('issue 11: what an outside tester found after the first fix', () => {
-  it('first callers that arrive after the window are learned, not blocked: blocking needs a known caller\'s event (zero quiet days observed never switch it on)', () => {
+  it("first callers that arrive after the window are learned, not blocked: blocking needs a known caller's event (zero quiet days observed never switch it on)", () => {
     const ws = learningStore();
-    const log = ws.file('first.log', lines([['203.0.113.5', day(35)], ['198.51.100.7', day(35)], ['192.0.2.9', minutes(day(35), 2)]]));
+    const log = ws.file(
+      'first.log',
+      lines([
+        ['203.0.113.5', day(35)],
+        ['198.51.100.7', day(35)],
+        ['192.0.2.9', minutes(day(35), 2)],
+      ]),
+    );
     const learn = ok(ws.run(['learn', log, '--json'], {now: day(36)})).json();
     expect(learn).to.deep.include({learned: ['203.0.113.0/24', '198.51.100.0/24', '192.0.2.0/24'], blocked: []});
     expect(learn.api.state).to.equal('learning');
@@ -190,7 +214,7 @@ describe('issue 11: what an outside tester found after the first fix', () => {
     expect(resumed.api.state).to.equal('learning');
   });
 
-  it('a revoked key\'s traffic and a key whose own list refuses the caller neither learn nor switch blocking on', () => {
+  it("a revoked key's traffic and a key whose own list refuses the caller neither learn nor switch blocking on", () => {
     const ws = learningStore();
     ok(ws.run(['keys', 'create', 'gone', '--type', 'api'], {now: day(0)}));
     ok(ws.run(['keys', 'revoke', 'gone', '--yes'], {now: day(0)}));

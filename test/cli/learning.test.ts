@@ -77,7 +77,7 @@ describe('keyward learn: the learning timeline', () => {
     expect(ok(ws.run(['status'], {now: day(41)})).stdout).to.contain('blocking waits for traffic');
   });
 
-  it('day 42: a known caller\'s event past the window turns blocking on; one from a new address lands on the blocked list, with the three ways out', () => {
+  it("day 42: a known caller's event past the window turns blocking on; one from a new address lands on the blocked list, with the three ways out", () => {
     const learn = ok(ws.run(['learn', '-', '--json'], {now: day(42), input: `billing 192.0.2.10 ${day(42)}\nbilling 203.0.113.5 ${day(42)}\n`}));
     expect(learn.json()).to.deep.include({events: 2, learned: [], blocked: [{ip: '203.0.113.5', key: 'billing'}], unknownKeys: 0});
     expect(learn.json().api).to.deep.equal({state: 'active', activatesAt: null});
@@ -275,7 +275,10 @@ describe('keyward learn: input', () => {
 
     // A log with its columns out of place puts a secret where an address or a time goes: still only its hint is shown.
     const swapped = ok(ws.run(['learn', '-'], {now: day(1), input: `192.0.2.1 ${secrets.billing}\nbilling 192.0.2.1 ${stranger}\n{"key":"billing","ip":"${stranger}"}\n`}));
-    expect(swapped.stderr).to.contain('3 bad lines').and.contain('f00d…beef').and.contain(`${secrets.billing.slice(0, 4)}…`);
+    expect(swapped.stderr)
+      .to.contain('3 bad lines')
+      .and.contain('f00d…beef')
+      .and.contain(`${secrets.billing.slice(0, 4)}…`);
     expect(swapped.stderr).not.to.contain(stranger).and.not.contain(secrets.billing);
 
     const strict = ws.run(['learn', '-', '--strict'], {now: day(1), input: `${stranger} 192.0.2.2 ${day(1)}\n`});
@@ -298,7 +301,10 @@ describe('keyward learn --notify-command', () => {
     const out = path.join(ws.dir, 'notified.ndjson');
     const events = `billing 203.0.113.5 ${day(1)}\nbilling 203.0.113.5 ${day(1)}\nbilling 2001:db8::66 ${day(1)}\n`;
     ok(ws.run(['learn', '-', '--notify-command', `sh '${RECORDER}' '${out}'`], {now: day(1), input: events}));
-    const payloads = readFileSync(out, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    const payloads = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(payloads).to.have.length(2);
     expect(payloads.map((p) => p.ip).sort()).to.deep.equal(['2001:db8::66', '203.0.113.5']);
     const first = payloads.find((p) => p.ip === '203.0.113.5');
@@ -314,9 +320,15 @@ describe('keyward learn --notify-command', () => {
     const ws = active();
     const out = path.join(ws.dir, 'notified.ndjson');
     const learn = ok(ws.run(['learn', '-', '--notify-command', `sh '${RECORDER}' '${out}' fail`], {now: day(1), input: `billing 203.0.113.5 ${day(1)}\n`}));
-    expect(learn.stderr).to.match(/notify-command failed for 203\.0\.113\.5/).and.contain('exit 1');
+    expect(learn.stderr)
+      .to.match(/notify-command failed for 203\.0\.113\.5/)
+      .and.contain('exit 1');
     expect(existsSync(out)).to.equal(true);
-    expect(ok(ws.run(['blocked', '--json'], {now: day(1)})).json().map((b: any) => b.ip)).to.deep.equal(['203.0.113.5']);
+    expect(
+      ok(ws.run(['blocked', '--json'], {now: day(1)}))
+        .json()
+        .map((b: any) => b.ip),
+    ).to.deep.equal(['203.0.113.5']);
   });
 
   it('does not run under --dry-run', () => {

@@ -21,7 +21,7 @@ describe('keyward list', () => {
       expect(added.code, added.stderr).to.equal(0);
     });
 
-    it('prints the account list, then each key list, with the contract\'s fields', () => {
+    it("prints the account list, then each key list, with the contract's fields", () => {
       const out = ws.run(['list', '--json']);
       expect(out.code, out.stderr).to.equal(0);
       const rows = out.json<any[]>();
@@ -40,7 +40,7 @@ describe('keyward list', () => {
       expect(rows[6]).to.deep.equal({entry: '198.51.100.0/24', scope: 'relay', source: 'manual', label: null, addedAt: NOW, expiresAt: null});
     });
 
-    it('with --key prints that key\'s list only, and refuses an unknown key with exit 2', () => {
+    it("with --key prints that key's list only, and refuses an unknown key with exit 2", () => {
       const relay = ws.run(['list', '--key', 'relay', '--json']);
       expect(relay.code, relay.stderr).to.equal(0);
       expect(relay.json<any[]>().map((r) => [r.entry, r.scope])).to.deep.equal([

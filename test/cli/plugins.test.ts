@@ -79,7 +79,9 @@ describe('mistyped commands', () => {
   it('take `help [COMMAND]` as --help, which every command has', async () => {
     const [all, one] = await ws.runAll([['help'], ['help', 'keys', 'create']]);
     expect(all.code, all.stderr).to.equal(0);
-    expect(all.stdout).to.match(/^COMMANDS$/m).and.to.contain('authorize');
+    expect(all.stdout)
+      .to.match(/^COMMANDS$/m)
+      .and.to.contain('authorize');
     expect(one.code, one.stderr).to.equal(0);
     expect(one.stdout).to.contain('$ keyward keys create NAME');
   });
@@ -156,7 +158,13 @@ describe('shell completion', () => {
   const cache = path.join(ws.dir, 'cache');
 
   it('autocomplete explains itself and prints a bash set-up line', async () => {
-    const [help, script] = await ws.runAll([['autocomplete', '--help'], ['autocomplete', 'script', 'bash']], {env: {KEYWARD_CACHE_DIR: cache}});
+    const [help, script] = await ws.runAll(
+      [
+        ['autocomplete', '--help'],
+        ['autocomplete', 'script', 'bash'],
+      ],
+      {env: {KEYWARD_CACHE_DIR: cache}},
+    );
     expect(help.code, help.stderr).to.equal(0);
     expect(help.stdout).to.contain('$ keyward autocomplete bash');
     expect(script.code, script.stderr).to.equal(0);

@@ -99,7 +99,10 @@ describe('progress line', () => {
       bar.done();
       expect(tty.writes.at(-1)).to.equal('\r\u001b[2K');
       bar.done();
-      expect(tty.writes.filter((w) => w === '\r\u001b[2K'), 'erased once').to.have.length(1);
+      expect(
+        tty.writes.filter((w) => w === '\r\u001b[2K'),
+        'erased once',
+      ).to.have.length(1);
     });
 
     it('writes nothing at all when the reading ends before the delay', () => {
@@ -232,7 +235,13 @@ describe('progress line', () => {
 
     it('draws nothing in a pipe (authorize - and learn -)', async () => {
       const entries = Array.from({length: 100_000}, (_, i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`).join('\n');
-      const [authorize, learn] = await ws.runAll([['authorize', '-', '--dry-run'], ['learn', '-', '--dry-run']], {input: entries});
+      const [authorize, learn] = await ws.runAll(
+        [
+          ['authorize', '-', '--dry-run'],
+          ['learn', '-', '--dry-run'],
+        ],
+        {input: entries},
+      );
       expect(authorize.code, authorize.stderr).to.equal(0);
       expect(authorize.stderr).not.to.match(/[\r\u001b]|reading/);
       expect(learn.code, learn.stderr).to.equal(0);

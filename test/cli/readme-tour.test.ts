@@ -83,7 +83,10 @@ describe("README's tour", () => {
         .and.contain('deny   192.0.2.10  not-in-key-allowlist')
         .and.contain('deny   192.0.2.1  not-authorized');
       expect(tour.stdout, 'the commands expected to exit 1 said so').to.contain('exit 1: the store and the file differ').and.contain('exit 1: one address was denied');
-      const decisions = readFileSync(path.join(tour.dir, 'decisions.ndjson'), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+      const decisions = readFileSync(path.join(tour.dir, 'decisions.ndjson'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
       expect(decisions.map((d) => [d.ip, d.decision])).to.deep.equal([
         ['203.0.113.7', 'allow'],
         ['192.0.2.1', 'deny'],
@@ -92,8 +95,13 @@ describe("README's tour", () => {
 
     it('blocks the refused caller, then trusts it from the blocked list', () => {
       expect(tour.stderr, shown()).to.contain('blocked 192.0.2.66: key billing (api) was refused');
-      expect(tour.stdout, shown()).to.match(/192\.0\.2\.66 +│ billing/).and.to.contain('api   active');
-      expect(readFileSync(path.join(tour.dir, 'keyward.conf'), 'utf8'), 'the nginx export').to.contain('allow 192.0.2.66;').and.contain('allow 192.0.2.10;  # partner').and.contain('deny all;');
+      expect(tour.stdout, shown())
+        .to.match(/192\.0\.2\.66 +│ billing/)
+        .and.to.contain('api   active');
+      expect(readFileSync(path.join(tour.dir, 'keyward.conf'), 'utf8'), 'the nginx export')
+        .to.contain('allow 192.0.2.66;')
+        .and.contain('allow 192.0.2.10;  # partner')
+        .and.contain('deny all;');
     });
 
     it('keeps the rotated secret in its file and out of the store and both streams', () => {

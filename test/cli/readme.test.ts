@@ -16,7 +16,10 @@ const OCLIF = path.join(ROOT, 'node_modules', 'oclif', 'bin', 'run.js');
 /** The environment assignments, flags and target file of the `oclif readme` step of package.json's `readme` script. */
 function readmeScript(): {env: Record<string, string>; flags: string[]; target: string} {
   const script: string = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts.readme;
-  const step = script.split('&&').map((s) => s.trim()).find((s) => /(^|\s)oclif readme(\s|$)/.test(s));
+  const step = script
+    .split('&&')
+    .map((s) => s.trim())
+    .find((s) => /(^|\s)oclif readme(\s|$)/.test(s));
   if (step === undefined) throw new Error(`package.json scripts.readme does not run \`oclif readme\`: ${script}`);
   const words = step.split(/\s+/);
   const env: Record<string, string> = {};

@@ -28,7 +28,10 @@ describe('keyward store', () => {
         const ws = Workspace.create();
         ws.file('store.json', text);
         const before = ws.storeBytes();
-        const [write, read] = await ws.runAll([['authorize', '198.51.100.1', '--json'], ['check', 'ci', '198.51.100.1']]);
+        const [write, read] = await ws.runAll([
+          ['authorize', '198.51.100.1', '--json'],
+          ['check', 'ci', '198.51.100.1'],
+        ]);
         expect(write.code).to.equal(3);
         expect(write.stdout).to.equal('');
         expect(write.stderr).to.contain(ws.store).and.contain(message);
@@ -55,7 +58,7 @@ describe('keyward store', () => {
     expect(statSync(store).mode & 0o777).to.equal(0o600);
   });
 
-  it('never holds a secret: no file under the store\'s folder contains a created or rotated secret', () => {
+  it("never holds a secret: no file under the store's folder contains a created or rotated secret", () => {
     const ws = Workspace.create();
     const created = ws.run(['keys', 'create', 'billing', '--type', 'api', '--json']).json().secret;
     const human = ws.run(['keys', 'create', 'relay', '--type', 'smtp']).stdout.trim();

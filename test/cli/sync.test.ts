@@ -26,17 +26,14 @@ function exits(result: RunResult, code: number): RunResult {
 
 /** entry → label of a list, as `list --json` shows it. */
 function labels(ws: Workspace, args: string[], now = NOW): Record<string, string | null> {
-  return Object.fromEntries(ok(ws.run(['list', '--json', ...args], {now})).json<any[]>().map((r) => [r.entry, r.label]));
+  return Object.fromEntries(
+    ok(ws.run(['list', '--json', ...args], {now}))
+      .json<any[]>()
+      .map((r) => [r.entry, r.label]),
+  );
 }
 
-const FILE = [
-  '# allowlist kept in git',
-  '10.0.0.0/8        # vpn',
-  '203.0.113.0/24    # office',
-  '10.1.0.0/16',
-  '2001:DB8::/32     # v6 office',
-  '',
-].join('\n');
+const FILE = ['# allowlist kept in git', '10.0.0.0/8        # vpn', '203.0.113.0/24    # office', '10.1.0.0/16', '2001:DB8::/32     # v6 office', ''].join('\n');
 
 /** A store with an account list that differs from FILE: one entry to remove, one to relabel. */
 function storeToSync(): Workspace {
@@ -107,7 +104,10 @@ describe('keyward sync', () => {
     });
     const rows = ok(ws.run(['list', '--json'], {now: day(1)})).json<any[]>();
     expect(rows.find((r) => r.entry === '203.0.113.0/24')).to.deep.include({source: 'import', addedAt: day(1), expiresAt: null});
-    expect(rows.find((r) => r.entry === '10.0.0.0/8'), 'a relabeled entry keeps its history').to.deep.include({source: 'manual', addedAt: NOW});
+    expect(
+      rows.find((r) => r.entry === '10.0.0.0/8'),
+      'a relabeled entry keeps its history',
+    ).to.deep.include({source: 'manual', addedAt: NOW});
 
     const written = ws.storeBytes()!;
     for (const args of [[], ['--dry-run'], ['--yes']]) {
@@ -219,7 +219,11 @@ describe('keyward sync under blocking, with learned entries', () => {
     ok(ws.run(['authorize', '198.51.100.0/24'], {now: day(1)}));
     // A known caller's event past the window turns blocking on; the new address after it is blocked.
     ok(ws.run(['learn', '-'], {now: day(41), input: `billing 192.0.2.10 ${day(41)}\nbilling 203.0.113.5 ${day(41)}\n`}));
-    expect(ok(ws.run(['blocked', '--json'], {now: day(41)})).json().map((b: any) => b.ip)).to.deep.equal(['203.0.113.5']);
+    expect(
+      ok(ws.run(['blocked', '--json'], {now: day(41)}))
+        .json()
+        .map((b: any) => b.ip),
+    ).to.deep.equal(['203.0.113.5']);
     return ws;
   }
   const FILE_TEXT = '198.51.100.0/24 # partners\n203.0.113.0/24\n';

@@ -29,12 +29,7 @@ describe('core/aggregate', () => {
   });
 
   it('splits a non-aligned run of addresses into the fewest CIDRs', () => {
-    expect(aggregated('10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4', '10.0.0.5', '10.0.0.6')).to.deep.equal([
-      '10.0.0.1',
-      '10.0.0.2/31',
-      '10.0.0.4/31',
-      '10.0.0.6',
-    ]);
+    expect(aggregated('10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4', '10.0.0.5', '10.0.0.6')).to.deep.equal(['10.0.0.1', '10.0.0.2/31', '10.0.0.4/31', '10.0.0.6']);
   });
 
   it('merges a run that crosses a large boundary without widening it', () => {
@@ -48,9 +43,7 @@ describe('core/aggregate', () => {
 
   it('handles the last addresses of each family', () => {
     expect(aggregated('255.255.255.254', '255.255.255.255')).to.deep.equal(['255.255.255.254/31']);
-    expect(aggregated('ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe', 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff')).to.deep.equal([
-      'ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe/127',
-    ]);
+    expect(aggregated('ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe', 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff')).to.deep.equal(['ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe/127']);
     expect(aggregated('::/1', '8000::/1')).to.deep.equal(['::/0']);
   });
 

@@ -62,7 +62,7 @@ describe('core/authorize: authorize', () => {
     expect(data.blocked.map((b) => b.ip)).to.deep.equal(['203.0.113.7', '192.0.2.9']);
   });
 
-  it('a key list entry releases that key\'s record once the account list lets it in too', () => {
+  it("a key list entry releases that key's record once the account list lets it in too", () => {
     const data = store(['203.0.113.0/24'], {billing: ['198.51.100.0/24']});
     data.blocking.api.state = 'active';
     data.blocked = [blocked('203.0.113.7', 'billing')];

@@ -10,9 +10,13 @@ const at = (day: number) => new Date(Date.UTC(2026, 0, day)).toISOString();
 
 describe('core/blocked-list', () => {
   const data = () =>
-    store([], {billing: [], smtp1: []}, {
-      blocked: [blocked('192.0.2.1', 'billing', 'api', at(2)), blocked('192.0.2.2', 'smtp1', 'smtp', at(5)), blocked('198.51.100.1', 'billing', 'api', at(4))],
-    });
+    store(
+      [],
+      {billing: [], smtp1: []},
+      {
+        blocked: [blocked('192.0.2.1', 'billing', 'api', at(2)), blocked('192.0.2.2', 'smtp1', 'smtp', at(5)), blocked('198.51.100.1', 'billing', 'api', at(4))],
+      },
+    );
 
   it('selects by key (name or secret), channel and time seen, newest first', () => {
     expect(selectBlocked(data()).map((b) => b.ip)).to.deep.equal(['192.0.2.2', '198.51.100.1', '192.0.2.1']);

@@ -122,64 +122,51 @@ describe('core/decision-table', function () {
 
   it('gives every address of a batch the outcome lookup() gives it one at a time, preparing outcomes in the same order', () => {
     check(
-      fc.property(
-        accountList,
-        keyList,
-        blockingState,
-        fc.array(probe, {minLength: 1, maxLength: 60}),
-        fc.integer({min: 1, max: 64}),
-        (account, own, state, probes, size) => {
-          const policy = policyOf(account, own, state, 'active');
-          // IPv4 addresses only (4-in-6 unmapped, as the stream does), repeated so that a batch meets an outcome twice before it is ruled.
-          const words = new Uint32Array(4);
-          const values: number[] = [];
-          for (const text of probes) {
-            const family = scanDecisionAddress(text, words);
-            if (family === 4) values.push(words[0]);
-            else if (words[0] === 0 && words[1] === 0 && words[2] === 0xffff) values.push(words[3]);
+      fc.property(accountList, keyList, blockingState, fc.array(probe, {minLength: 1, maxLength: 60}), fc.integer({min: 1, max: 64}), (account, own, state, probes, size) => {
+        const policy = policyOf(account, own, state, 'active');
+        // IPv4 addresses only (4-in-6 unmapped, as the stream does), repeated so that a batch meets an outcome twice before it is ruled.
+        const words = new Uint32Array(4);
+        const values: number[] = [];
+        for (const text of probes) {
+          const family = scanDecisionAddress(text, words);
+          if (family === 4) values.push(words[0]);
+          else if (words[0] === 0 && words[1] === 0 && words[2] === 0xffff) values.push(words[3]);
+        }
+        values.push(...values);
+        const oneOutcomes: Outcome<string>[] = [];
+        const one = new DecisionTable(policy, (outcome) => oneOutcomes.push(outcome) - 1);
+        const manyOutcomes: Outcome<string>[] = [];
+        const many = new DecisionTable(policy, (outcome) => manyOutcomes.push(outcome) - 1);
+        const batch = new Uint32Array(size);
+        const out = new Int32Array(size);
+        for (let from = 0; from < values.length; from += size) {
+          const count = Math.min(size, values.length - from);
+          for (let i = 0; i < count; i++) batch[i] = values[from + i];
+          many.lookupIPv4Many(batch, count, out);
+          for (let i = 0; i < count; i++) {
+            words[0] = values[from + i];
+            expect(out[i], formatIPv4(values[from + i])).to.equal(one.lookup(4, words));
           }
-          values.push(...values);
-          const oneOutcomes: Outcome<string>[] = [];
-          const one = new DecisionTable(policy, (outcome) => oneOutcomes.push(outcome) - 1);
-          const manyOutcomes: Outcome<string>[] = [];
-          const many = new DecisionTable(policy, (outcome) => manyOutcomes.push(outcome) - 1);
-          const batch = new Uint32Array(size);
-          const out = new Int32Array(size);
-          for (let from = 0; from < values.length; from += size) {
-            const count = Math.min(size, values.length - from);
-            for (let i = 0; i < count; i++) batch[i] = values[from + i];
-            many.lookupIPv4Many(batch, count, out);
-            for (let i = 0; i < count; i++) {
-              words[0] = values[from + i];
-              expect(out[i], formatIPv4(values[from + i])).to.equal(one.lookup(4, words));
-            }
-          }
-          expect(manyOutcomes).to.deep.equal(oneOutcomes);
-        },
-      ),
+        }
+        expect(manyOutcomes).to.deep.equal(oneOutcomes);
+      }),
     );
   });
 
   it('rules every IPv4 entry at once as lookups would rule them one at a time (keys without a list of their own)', () => {
     check(
-      fc.property(
-        accountList,
-        fc.boolean(),
-        blockingState,
-        fc.array(probe, {minLength: 1, maxLength: 40}),
-        (account, withList, state, probes) => {
-          const policy = policyOf(account, withList ? [record('10.0.0.0/8', null)] : null, state, 'active');
-          const outcomes: Outcome<string>[] = [];
-          const table = new DecisionTable(policy, (outcome) => outcomes.push(outcome) - 1);
-          expect(table.ruleIPv4Entries()).to.equal(!withList);
-          const ruled = outcomes.length;
-          if (!withList) expect(ruled, 'one outcome for each IPv4 entry').to.equal(policy.account.compiled.arrays.v4.parents.length);
-          expectRuledAsDecideWords(policy, table, outcomes, probes, (text, family, words, outcome) => {
-            // Only addresses in no IPv4 entry (and IPv6 ones) are still ruled as they come.
-            if (!withList && family === 4 && outcome >= ruled) expect(policy.account.has(4, words, -Infinity), `${text} is in no entry`).to.equal(false);
-          });
-        },
-      ),
+      fc.property(accountList, fc.boolean(), blockingState, fc.array(probe, {minLength: 1, maxLength: 40}), (account, withList, state, probes) => {
+        const policy = policyOf(account, withList ? [record('10.0.0.0/8', null)] : null, state, 'active');
+        const outcomes: Outcome<string>[] = [];
+        const table = new DecisionTable(policy, (outcome) => outcomes.push(outcome) - 1);
+        expect(table.ruleIPv4Entries()).to.equal(!withList);
+        const ruled = outcomes.length;
+        if (!withList) expect(ruled, 'one outcome for each IPv4 entry').to.equal(policy.account.compiled.arrays.v4.parents.length);
+        expectRuledAsDecideWords(policy, table, outcomes, probes, (text, family, words, outcome) => {
+          // Only addresses in no IPv4 entry (and IPv6 ones) are still ruled as they come.
+          if (!withList && family === 4 && outcome >= ruled) expect(policy.account.has(4, words, -Infinity), `${text} is in no entry`).to.equal(false);
+        });
+      }),
     );
   });
 });

@@ -228,8 +228,12 @@ describe('core/decision', () => {
     });
 
     it('says "is a range" only of real ranges: other text with a slash gets the grammar\'s reason', () => {
-      expect(() => decide(policy, 'http://1.2.3.4')).to.throw(AddressError).that.satisfies((e: Error) => !e.message.includes('is a range'));
-      expect(() => decide(policy, '/24')).to.throw(AddressError).that.satisfies((e: Error) => !e.message.includes('is a range'));
+      expect(() => decide(policy, 'http://1.2.3.4'))
+        .to.throw(AddressError)
+        .that.satisfies((e: Error) => !e.message.includes('is a range'));
+      expect(() => decide(policy, '/24'))
+        .to.throw(AddressError)
+        .that.satisfies((e: Error) => !e.message.includes('is a range'));
       expect(() => decide(policy, '2001:db8::/32')).to.throw(InputError, 'is a range');
     });
 

@@ -35,7 +35,7 @@ function referenceIsCanonical(text: string): boolean {
   for (let w = 0; w < width; w++) {
     const keep = Math.max(0, Math.min(32, p.bits - w * 32));
     const mask = keep === 0 ? 0 : keep === 32 ? 0xffffffff : (0xffffffff << (32 - keep)) >>> 0;
-    if (((p.words[w] & ~mask) >>> 0) !== 0) return false;
+    if ((p.words[w] & ~mask) >>> 0 !== 0) return false;
   }
   if (p.family === 6 && p.bits >= 96 && isMappedWords(p.words)) return false;
   const address = p.family === 4 ? formatIPv4(p.words[0]) : formatIPv6(p.words);
@@ -165,8 +165,16 @@ const entryText: fc.Arbitrary<string> = fc
         () => formatIPv6(Uint32Array.of(...[0, 1, 2, 3].map((w) => Number((value >> BigInt(96 - 32 * w)) & MASK32)))),
         () => groups.map((g) => g.toString(16)).join(':'),
         () => groups.map((g) => g.toString(16).toUpperCase().padStart(4, '0')).join(':'),
-        () => `${groups.slice(0, 6).map((g) => g.toString(16)).join(':')}:${dotted(value & MASK32)}`,
-        () => groups.map((g) => g.toString(16)).join(':').replace(/^0:0:/, '::'),
+        () =>
+          `${groups
+            .slice(0, 6)
+            .map((g) => g.toString(16))
+            .join(':')}:${dotted(value & MASK32)}`,
+        () =>
+          groups
+            .map((g) => g.toString(16))
+            .join(':')
+            .replace(/^0:0:/, '::'),
         () => groups.map((g) => g.toString(16)).join(':'),
       ][spelling]();
     }
@@ -244,7 +252,10 @@ describe('core: the word-based entry path against the BigInt one', function () {
   it('isCanonicalEntry answers (and refuses) as the formatting check did', () => {
     check(
       fc.property(anyText, (text) => {
-        expect(outcome(() => isCanonicalEntry(text)), text).to.deep.equal(outcome(() => referenceIsCanonical(text)));
+        expect(
+          outcome(() => isCanonicalEntry(text)),
+          text,
+        ).to.deep.equal(outcome(() => referenceIsCanonical(text)));
       }),
       RUNS * 10,
     );
@@ -256,7 +267,10 @@ describe('core: the word-based entry path against the BigInt one', function () {
         const prefixes = texts.map((t) => parseEntry(t, {normalize: true, force: true}));
         const words = new EntryWordsBuilder(2);
         for (const p of prefixes) words.push(p.family, p.bits, p.address.words());
-        const expected = prefixes.map((p, i) => ({p, i})).sort((a, b) => Prefix.compare(a.p, b.p)).map(({i}) => i);
+        const expected = prefixes
+          .map((p, i) => ({p, i}))
+          .sort((a, b) => Prefix.compare(a.p, b.p))
+          .map(({i}) => i);
         expect(Array.from(listOrder(words))).to.deep.equal(expected);
       }),
     );
@@ -277,20 +291,28 @@ describe('core: the word-based entry path against the BigInt one', function () {
 
   /** A list as a store holds it: canonical entries, some expired, some expiring later, some labelled. */
   const storedList = fc
-    .array(fc.record({text: entryText, expiresAt: fc.constantFrom(null, '2026-01-02T00:00:00.000Z', '2026-07-01T00:00:00.000Z'), label: fc.option(fc.constantFrom('a', 'b'), {nil: null})}), {maxLength: 25})
+    .array(
+      fc.record({
+        text: entryText,
+        expiresAt: fc.constantFrom(null, '2026-01-02T00:00:00.000Z', '2026-07-01T00:00:00.000Z'),
+        label: fc.option(fc.constantFrom('a', 'b'), {nil: null}),
+      }),
+      {maxLength: 25},
+    )
     .map((items) =>
-      items.map(
-        ({text, expiresAt, label}): EntryRecord => ({
-          entry: parseEntry(text, {normalize: true, force: true}).toString(),
-          source: 'manual',
-          label,
-          addedAt: '2026-01-01T00:00:00.000Z',
-          expiresAt,
-        }),
-      ),
+      items.map(({text, expiresAt, label}): EntryRecord => ({
+        entry: parseEntry(text, {normalize: true, force: true}).toString(),
+        source: 'manual',
+        label,
+        addedAt: '2026-01-01T00:00:00.000Z',
+        expiresAt,
+      })),
     );
 
-  const newEntries = fc.array(fc.record({text: entryText, label: fc.option(fc.constantFrom('x', 'y', 'a'), {nil: null}), source: fc.constantFrom('import' as const, 'manual' as const)}), {maxLength: 40});
+  const newEntries = fc.array(
+    fc.record({text: entryText, label: fc.option(fc.constantFrom('x', 'y', 'a'), {nil: null}), source: fc.constantFrom('import' as const, 'manual' as const)}),
+    {maxLength: 40},
+  );
 
   it('addEntries reports and writes what the BigInt implementation of the v2 rules does', () => {
     const now = new Date('2026-06-01T00:00:00Z');
@@ -316,15 +338,35 @@ describe('core: the word-based entry path against the BigInt one', function () {
     .record({
       account: storedList,
       keys: fc.array(fc.record({name: fc.constantFrom('k1', 'k2', 'k3', 'a', 'B'), allow: storedList}), {maxLength: 3}),
-      addresses: fc.array(entryText.map((t) => parseEntry(t, {normalize: true, force: true})).filter((p) => p.isSingleAddress()).map(String), {minLength: 1, maxLength: 6}),
-      blocked: fc.array(fc.record({ip: fc.nat(), key: fc.constantFrom('k1', 'k2', 'k3'), channel: fc.constantFrom('api' as const, 'smtp' as const), count: fc.nat(5)}), {maxLength: 12}),
-      seen: fc.array(fc.record({ip: fc.nat(), channel: fc.constantFrom('api' as const, 'smtp' as const), keys: fc.array(fc.constantFrom('k2', 'k1', 'k3'), {maxLength: 3})}), {maxLength: 12}),
+      addresses: fc.array(
+        entryText
+          .map((t) => parseEntry(t, {normalize: true, force: true}))
+          .filter((p) => p.isSingleAddress())
+          .map(String),
+        {minLength: 1, maxLength: 6},
+      ),
+      blocked: fc.array(fc.record({ip: fc.nat(), key: fc.constantFrom('k1', 'k2', 'k3'), channel: fc.constantFrom('api' as const, 'smtp' as const), count: fc.nat(5)}), {
+        maxLength: 12,
+      }),
+      seen: fc.array(fc.record({ip: fc.nat(), channel: fc.constantFrom('api' as const, 'smtp' as const), keys: fc.array(fc.constantFrom('k2', 'k1', 'k3'), {maxLength: 3})}), {
+        maxLength: 12,
+      }),
     })
     .map(({account, keys, addresses, blocked, seen}) => {
       const data = emptyStore(new Date('2026-01-01T00:00:00Z'));
       const at = '2026-01-01T00:00:00.000Z';
       data.account = account;
-      data.keys = keys.map((k, i) => ({name: k.name, type: 'api', hash: `${i}`.repeat(64).slice(0, 64), hint: 'h', status: 'active', createdAt: at, rotatedAt: null, revokedAt: null, allow: k.allow}));
+      data.keys = keys.map((k, i) => ({
+        name: k.name,
+        type: 'api',
+        hash: `${i}`.repeat(64).slice(0, 64),
+        hint: 'h',
+        status: 'active',
+        createdAt: at,
+        rotatedAt: null,
+        revokedAt: null,
+        allow: k.allow,
+      }));
       data.blocked = blocked.map((b) => ({ip: addresses[b.ip % addresses.length], key: b.key, channel: b.channel, firstSeen: at, lastSeen: at, count: b.count}));
       data.seen = seen.map((s) => ({ip: addresses[s.ip % addresses.length], channel: s.channel, keys: s.keys, firstSeen: at, lastSeen: at, count: 1}));
       return data;
@@ -355,8 +397,23 @@ describe('core: the word-based entry path against the BigInt one', function () {
     for (const [i, breakIt] of broken.entries()) {
       const data = emptyStore(new Date('2026-01-01T00:00:00Z'));
       const at = '2026-01-01T00:00:00.000Z';
-      data.account = [{entry: '10.0.0.0/8', source: 'manual', label: null, addedAt: at, expiresAt: null}, {entry: '10.0.0.1', source: 'manual', label: null, addedAt: at, expiresAt: null}];
-      data.keys = [{name: 'k', type: 'api', hash: '0'.repeat(64), hint: 'h', status: 'active', createdAt: at, rotatedAt: null, revokedAt: null, allow: [{entry: '2001:db8::1', source: 'manual', label: null, addedAt: at, expiresAt: null}]}];
+      data.account = [
+        {entry: '10.0.0.0/8', source: 'manual', label: null, addedAt: at, expiresAt: null},
+        {entry: '10.0.0.1', source: 'manual', label: null, addedAt: at, expiresAt: null},
+      ];
+      data.keys = [
+        {
+          name: 'k',
+          type: 'api',
+          hash: '0'.repeat(64),
+          hint: 'h',
+          status: 'active',
+          createdAt: at,
+          rotatedAt: null,
+          revokedAt: null,
+          allow: [{entry: '2001:db8::1', source: 'manual', label: null, addedAt: at, expiresAt: null}],
+        },
+      ];
       breakIt(data);
       const ours = outcome(() => canonicalize(data));
       expect(ours, `case ${i}`).to.have.property('error');
@@ -368,7 +425,8 @@ describe('core: the word-based entry path against the BigInt one', function () {
     const samples = fc.sample(store, 50);
     const big = emptyStore(new Date('2026-01-01T00:00:00Z'));
     const at = '2026-01-01T00:00:00.000Z';
-    for (let i = 0; i < 45_001; i++) big.account.push({entry: formatIPv4(0x0a000000 + i), source: 'import', label: i % 7 === 0 ? `label "${i}"` : null, addedAt: at, expiresAt: null});
+    for (let i = 0; i < 45_001; i++)
+      big.account.push({entry: formatIPv4(0x0a000000 + i), source: 'import', label: i % 7 === 0 ? `label "${i}"` : null, addedAt: at, expiresAt: null});
     big.seen = Array.from({length: 20_001}, (_, i) => ({ip: formatIPv4(i), channel: 'api' as const, keys: ['k'], firstSeen: at, lastSeen: at, count: 1}));
     const exactly20k = emptyStore(new Date(0));
     exactly20k.account = big.account.slice(0, 20_000);

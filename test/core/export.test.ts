@@ -235,15 +235,27 @@ describe('export formats', () => {
       crowdsec: /^.*$/,
       nginx: /^(# [^\n]*|allow [0-9a-f.:/]+;( {2}# .*)?|deny all;)$/,
       haproxy: /^(# .*|[0-9a-f.:/]+)$/,
-      nftables: /^(# .*|\t\t\t[0-9a-f.:/]+,( # .*)?|table inet keyward \{|\tset keyward_allow_v[46] \{|\t\ttype ipv[46]_addr|\t\tflags interval|\t\telements = \{|\t*\}|flush set inet keyward keyward_allow_v[46])$/,
+      nftables:
+        /^(# .*|\t\t\t[0-9a-f.:/]+,( # .*)?|table inet keyward \{|\tset keyward_allow_v[46] \{|\t\ttype ipv[46]_addr|\t\tflags interval|\t\telements = \{|\t*\}|flush set inet keyward keyward_allow_v[46])$/,
       ipset: /^(# .*|(create|add|flush|swap|destroy) [^#]*)$/,
     };
     const label = fc.oneof(fc.string({unit: 'binary'}), fc.constantFrom(HOSTILE, '\n', '\r', '\u0085', '\u2028', '\u2029', '"\n,', ' # \u0000 ;'));
     fc.assert(
       fc.property(fc.array(label, {minLength: 1, maxLength: 4}), (labels) => {
-        const rows: ExportRow[] = labels.map((l, i) => ({prefix: Prefix.parse(`192.0.2.${i}`), scope: 'account', source: 'manual', label: l, addedAt: ADDED, expiresAt: null}));
+        const rows: ExportRow[] = labels.map((l, i) => ({
+          prefix: Prefix.parse(`192.0.2.${i}`),
+          scope: 'account',
+          source: 'manual',
+          label: l,
+          addedAt: ADDED,
+          expiresAt: null,
+        }));
         for (const format of EXPORT_FORMATS) {
-          const text = renderExport(rows, {format, header: headerLines({format, description: 'the account list', count: rows.length, aggregated: false, generatedAt: NOW, rows}), now: NOW});
+          const text = renderExport(rows, {
+            format,
+            header: headerLines({format, description: 'the account list', count: rows.length, aggregated: false, generatedAt: NOW, rows}),
+            now: NOW,
+          });
           const lines = text.split('\n');
           expect(lines.pop(), `${format} ends with a newline`).to.equal('');
           for (const l of lines) expect(l, format).to.match(line[format]);
@@ -311,10 +323,13 @@ describe('effective list of a key', () => {
     expect(list.description).to.equal('key open (api): the account list (api blocking active; the key has no list of its own)');
   });
 
-  it('blocking learning or inactive: the key\'s own list, account list or not', () => {
+  it("blocking learning or inactive: the key's own list, account list or not", () => {
     for (const state of ['learning', 'inactive'] as const) {
       const data = store(state, 'inactive');
-      expect(entries(data, 'billing').map((e) => e[0]), state).to.deep.equal(['10.1.0.0/16', '192.0.0.0/16', '198.18.0.0/15', '2001:db8:1::/48']);
+      expect(
+        entries(data, 'billing').map((e) => e[0]),
+        state,
+      ).to.deep.equal(['10.1.0.0/16', '192.0.0.0/16', '198.18.0.0/15', '2001:db8:1::/48']);
       expect(effectiveList(data, 'billing', NOW).description).to.equal(`key billing (api): its own list (api blocking ${state})`);
     }
     expect(entries(store('active', 'inactive'), 'relay')).to.deep.equal([['203.0.113.0/25', 'relay', 'relay', null]]);
@@ -322,8 +337,10 @@ describe('effective list of a key', () => {
 
   it('a key nothing restricts is refused: an allowlist cannot say "every address"', () => {
     for (const state of ['learning', 'inactive'] as const) {
-      expect(() => effectiveList(store(state, 'active'), 'open', NOW), state)
-        .to.throw(SafetyError, `key open (api) is not restricted: it has no list of its own and api blocking is ${state}`);
+      expect(() => effectiveList(store(state, 'active'), 'open', NOW), state).to.throw(
+        SafetyError,
+        `key open (api) is not restricted: it has no list of its own and api blocking is ${state}`,
+      );
     }
   });
 
@@ -343,8 +360,21 @@ describe('effective list of a key', () => {
 
 describe('aggregated export', () => {
   it('covers the same addresses in the fewest ranges, each expiring with the first entry inside it', () => {
-    const row = (entry: string, expiresAt: string | null = null): ExportRow => ({prefix: Prefix.parse(entry), scope: 'k', source: 'manual', label: 'x', addedAt: ADDED, expiresAt});
-    const rows = [row('10.0.0.0/25', '2026-02-01T00:00:00.000Z'), row('10.0.0.128/25', '2026-01-15T00:00:00.000Z'), row('10.0.1.0/24'), row('192.0.2.1'), row('2001:db8::/48', '2026-03-01T00:00:00.000Z')];
+    const row = (entry: string, expiresAt: string | null = null): ExportRow => ({
+      prefix: Prefix.parse(entry),
+      scope: 'k',
+      source: 'manual',
+      label: 'x',
+      addedAt: ADDED,
+      expiresAt,
+    });
+    const rows = [
+      row('10.0.0.0/25', '2026-02-01T00:00:00.000Z'),
+      row('10.0.0.128/25', '2026-01-15T00:00:00.000Z'),
+      row('10.0.1.0/24'),
+      row('192.0.2.1'),
+      row('2001:db8::/48', '2026-03-01T00:00:00.000Z'),
+    ];
     expect(aggregateRows(rows, 'k').map((r) => [r.prefix.toString(), r.scope, r.source, r.label, r.addedAt, r.expiresAt])).to.deep.equal([
       ['10.0.0.0/23', 'k', null, null, null, '2026-01-15T00:00:00.000Z'],
       ['192.0.2.1', 'k', null, null, null, null],

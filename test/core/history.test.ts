@@ -10,16 +10,7 @@ import fc from 'fast-check';
 import {scanDecisionAddress} from '../../src/core/address.js';
 import {setBlocking} from '../../src/core/blocking.js';
 import {InputError} from '../../src/core/errors.js';
-import {
-  appendHistory,
-  diffList,
-  diffStore,
-  HISTORY_RECORDS,
-  HISTORY_SAMPLES,
-  noChanges,
-  selectHistory,
-  snapshot,
-} from '../../src/core/history.js';
+import {appendHistory, diffList, diffStore, HISTORY_RECORDS, HISTORY_SAMPLES, noChanges, selectHistory, snapshot} from '../../src/core/history.js';
 import {newKeyRecord} from '../../src/core/keys.js';
 import {applyEvents, EventLog} from '../../src/core/learning.js';
 import {emptyStore, EntryRecord, HistoryRecord, StoreData} from '../../src/core/model.js';
@@ -74,7 +65,13 @@ describe('history: comparing two versions of a list', () => {
   it('sees no change in a list that is the same, or the same records in another order', () => {
     const before = [0, 1, 2, 3].map((i) => record(i));
     expect(diffEntries(before, before.slice()).counts).to.deep.equal({added: 0, removed: 0, updated: 0});
-    expect(diffEntries(before, before.map((r) => ({...r}))).counts, 'equal copies').to.deep.equal({added: 0, removed: 0, updated: 0});
+    expect(
+      diffEntries(
+        before,
+        before.map((r) => ({...r})),
+      ).counts,
+      'equal copies',
+    ).to.deep.equal({added: 0, removed: 0, updated: 0});
     expect(diffEntries(before, before.slice().reverse()).counts).to.deep.equal({added: 0, removed: 0, updated: 0});
   });
 
@@ -107,14 +104,27 @@ describe('history: comparing two versions of a list', () => {
           // A new id may be one that was dropped: an entry authorized again goes to the end, with a new date.
           for (const i of newIds) if (!present.has(record(i).entry)) after.push(record(i, {addedAt: at(2).toISOString()}));
           if (order === 'reverse') after.reverse();
-          if (order === 'shuffle') after = after.map((r, k) => ({r, w: (k * 7919 + seed) % 1009})).sort((a, b) => a.w - b.w).map((x) => x.r);
+          if (order === 'shuffle')
+            after = after
+              .map((r, k) => ({r, w: (k * 7919 + seed) % 1009}))
+              .sort((a, b) => a.w - b.w)
+              .map((x) => x.r);
 
           const was = new Map(before.map((r) => [r.entry, r]));
           const is = new Map(after.map((r) => [r.entry, r]));
           const expected = {
-            added: after.filter((r) => !was.has(r.entry)).map((r) => r.entry).sort(),
-            removed: before.filter((r) => !is.has(r.entry)).map((r) => r.entry).sort(),
-            updated: after.filter((r) => was.has(r.entry) && !sameEntry(was.get(r.entry)!, r)).map((r) => r.entry).sort(),
+            added: after
+              .filter((r) => !was.has(r.entry))
+              .map((r) => r.entry)
+              .sort(),
+            removed: before
+              .filter((r) => !is.has(r.entry))
+              .map((r) => r.entry)
+              .sort(),
+            updated: after
+              .filter((r) => was.has(r.entry) && !sameEntry(was.get(r.entry)!, r))
+              .map((r) => r.entry)
+              .sort(),
           };
           const d = diffEntries(before, after);
           expect({added: texts(d.added), removed: texts(d.removed), updated: texts(d.updated)}).to.deep.equal(expected);
@@ -246,7 +256,7 @@ describe('history: what a change records', () => {
     for (const never of [secret, relaySecret, oldHash, data.keys[0].hash, relay.hash]) expect(text).not.to.contain(never);
   });
 
-  it('marks a switch of blocking as learning\'s own unless the command sets blocking by hand', () => {
+  it("marks a switch of blocking as learning's own unless the command sets blocking by hand", () => {
     const data = store();
     data.account.push(record(7));
     const before = snapshot(data);

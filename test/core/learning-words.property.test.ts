@@ -237,10 +237,27 @@ const T0 = Date.parse('2026-01-01T00:00:00.000Z');
 
 /** A few addresses in few networks, so that events repeat, learning covers later ones, and 4-in-6 meets IPv4. */
 const ADDRESSES = [
-  '10.0.0.1', '10.0.0.2', '10.0.1.7', '192.0.2.1', '192.0.2.200', '::ffff:10.0.0.3', '::ffff:192.0.2.9',
-  '2001:db8::1', '2001:db8::2', '2001:db8:0:1::5', '2001:DB8:0:0:0:0:0:1', '::1', '0.0.0.0', '255.255.255.255',
+  '10.0.0.1',
+  '10.0.0.2',
+  '10.0.1.7',
+  '192.0.2.1',
+  '192.0.2.200',
+  '::ffff:10.0.0.3',
+  '::ffff:192.0.2.9',
+  '2001:db8::1',
+  '2001:db8::2',
+  '2001:db8:0:1::5',
+  '2001:DB8:0:0:0:0:0:1',
+  '::1',
+  '0.0.0.0',
+  '255.255.255.255',
 ];
-const KEYS: Array<[string, Channel]> = [['a1', 'api'], ['a2', 'api'], ['s1', 'smtp'], ['gone', 'api']];
+const KEYS: Array<[string, Channel]> = [
+  ['a1', 'api'],
+  ['a2', 'api'],
+  ['s1', 'smtp'],
+  ['gone', 'api'],
+];
 
 interface Scenario {
   api: 'learning' | 'active' | 'inactive';
@@ -264,7 +281,15 @@ const scenario: fc.Arbitrary<Scenario> = fc.record({
   lastEventDay: fc.option(fc.integer({min: -20, max: 40}), {nil: null}),
   account: fc.array(fc.constantFrom('10.0.0.0/24', '192.0.2.0/25', '2001:db8::/64', '10.0.0.1', '0.0.0.0/1'), {maxLength: 2}),
   keyAllow: fc.array(fc.constantFrom('10.0.0.0/16', '2001:db8::/48', '192.0.2.1'), {maxLength: 2}),
-  seen: fc.array(fc.record({ip: fc.nat(ADDRESSES.length - 1), channel: fc.constantFrom('api' as const, 'smtp' as const), day: fc.integer({min: 0, max: 90}), keys: fc.array(fc.constantFrom('a1', 'a2', 's1'), {maxLength: 2})}), {maxLength: 5}),
+  seen: fc.array(
+    fc.record({
+      ip: fc.nat(ADDRESSES.length - 1),
+      channel: fc.constantFrom('api' as const, 'smtp' as const),
+      day: fc.integer({min: 0, max: 90}),
+      keys: fc.array(fc.constantFrom('a1', 'a2', 's1'), {maxLength: 2}),
+    }),
+    {maxLength: 5},
+  ),
   blocked: fc.array(fc.record({ip: fc.nat(ADDRESSES.length - 1), key: fc.constantFrom('a1', 'a2', 's1'), day: fc.integer({min: 0, max: 90})}), {maxLength: 4}),
   // Times in hours over 80 days, out of order, with repeats; some events on unknown keys or given by secret.
   events: fc.array(fc.record({key: fc.nat(KEYS.length + 1), ip: fc.nat(ADDRESSES.length - 1), at: fc.integer({min: 0, max: 80 * 24})}), {maxLength: 120}),
@@ -362,7 +387,10 @@ describe('core/learning: the number-keyed Learner against the one it replaced', 
       .map((l) => `${l.lead}${l.key}${l.gap}${l.ip}${l.gap2}${l.time}${l.extra}`);
     fc.assert(
       fc.property(fc.oneof(line, fc.string({maxLength: 30})), (text) => {
-        expect(outcome(() => parseEventLine(text)), JSON.stringify(text)).to.deep.equal(outcome(() => referenceParseEventLine(text)));
+        expect(
+          outcome(() => parseEventLine(text)),
+          JSON.stringify(text),
+        ).to.deep.equal(outcome(() => referenceParseEventLine(text)));
       }),
       {numRuns: RUNS * 20},
     );

@@ -151,7 +151,7 @@ describe('core/learning: applyEvents', () => {
     });
   });
 
-  it('applies events in time order: the first known caller\'s event at or after the window turns blocking on, later unknown callers are blocked', () => {
+  it("applies events in time order: the first known caller's event at or after the window turns blocking on, later unknown callers are blocked", () => {
     const {data} = storeWith({billing: 'api'});
     // Input order puts day 50 first; applied in time order, day 5 is learned (window to day 35), the known caller at day 50 activates blocking.
     const outcome = applyEvents(
@@ -169,21 +169,38 @@ describe('core/learning: applyEvents', () => {
     expect(data.blocking.api).to.include({state: 'active', changedAt: iso(50)});
   });
 
-  it('learns a new caller that comes after the window, restarting it, instead of blocking it: only a known caller\'s event turns blocking on', () => {
+  it("learns a new caller that comes after the window, restarting it, instead of blocking it: only a known caller's event turns blocking on", () => {
     const {data} = storeWith({billing: 'api'});
     // Nothing seen for 50 days, then three new callers: each is learned; none is blocked.
-    const outcome = applyEvents(data, logOf([['billing', '203.0.113.5', 50], ['billing', '198.51.100.7', 50], ['billing', '192.0.2.9', 51]]), new Date(day(52)));
+    const outcome = applyEvents(
+      data,
+      logOf([
+        ['billing', '203.0.113.5', 50],
+        ['billing', '198.51.100.7', 50],
+        ['billing', '192.0.2.9', 51],
+      ]),
+      new Date(day(52)),
+    );
     expect(outcome.learned).to.deep.equal(['203.0.113.0/24', '198.51.100.0/24', '192.0.2.0/24']);
     expect(outcome.activation).to.equal(null);
     expect(outcome.blocked).to.deep.equal([]);
     expect(data.blocking.api).to.include({state: 'learning', lastNewAddressAt: iso(51)});
   });
 
-  it('counts neither a revoked key\'s events nor those its own list refuses: they do not learn and do not turn blocking on', () => {
+  it("counts neither a revoked key's events nor those its own list refuses: they do not learn and do not turn blocking on", () => {
     const {data} = storeWith({billing: 'api', gone: 'api', narrow: 'api'});
     data.keys.find((k) => k.name === 'gone')!.status = 'revoked';
     data.keys.find((k) => k.name === 'narrow')!.allow = [{entry: '10.1.0.0/16', source: 'manual', label: null, addedAt: iso(0), expiresAt: null}];
-    const outcome = applyEvents(data, logOf([['billing', '192.0.2.1', 1], ['gone', '192.0.2.1', 40], ['narrow', '192.0.2.1', 41], ['narrow', '203.0.113.5', 42]]), new Date(day(43)));
+    const outcome = applyEvents(
+      data,
+      logOf([
+        ['billing', '192.0.2.1', 1],
+        ['gone', '192.0.2.1', 40],
+        ['narrow', '192.0.2.1', 41],
+        ['narrow', '203.0.113.5', 42],
+      ]),
+      new Date(day(43)),
+    );
     expect(outcome.learned).to.deep.equal(['192.0.2.0/24']);
     expect(outcome.activation).to.equal(null);
     expect(data.blocking.api).to.include({state: 'learning', lastEventAt: iso(1)});
@@ -191,7 +208,14 @@ describe('core/learning: applyEvents', () => {
 
   it('never turns blocking on by time alone: a log that stops before the window ends stays learning, however late now is', () => {
     const {data} = storeWith({billing: 'api'});
-    const outcome = applyEvents(data, logOf([['billing', '192.0.2.1', 0], ['billing', '192.0.2.2', 29]]), new Date(day(400)));
+    const outcome = applyEvents(
+      data,
+      logOf([
+        ['billing', '192.0.2.1', 0],
+        ['billing', '192.0.2.2', 29],
+      ]),
+      new Date(day(400)),
+    );
     expect(outcome.activation).to.equal(null);
     expect(data.blocking.api).to.include({state: 'learning', lastEventAt: iso(29)});
     expect(Math.floor(learningProgress(data.blocking.api, data.settings)!.quietMs / DAY)).to.equal(29);
@@ -200,7 +224,15 @@ describe('core/learning: applyEvents', () => {
   it('does not start the window before learningSince: old events learn their networks and are observed, but do not activate', () => {
     const {data} = storeWith({billing: 'api'});
     data.blocking.api.learningSince = iso(100);
-    const outcome = applyEvents(data, logOf([['billing', '192.0.2.1', 0], ['billing', '192.0.2.2', 60], ['billing', '198.51.100.1', 99]]), new Date(day(101)));
+    const outcome = applyEvents(
+      data,
+      logOf([
+        ['billing', '192.0.2.1', 0],
+        ['billing', '192.0.2.2', 60],
+        ['billing', '198.51.100.1', 99],
+      ]),
+      new Date(day(101)),
+    );
     expect(outcome.learned).to.deep.equal(['192.0.2.0/24', '198.51.100.0/24']);
     expect(outcome.activation).to.equal(null);
     expect(data.blocking.api).to.include({state: 'learning', lastNewAddressAt: iso(99), lastEventAt: iso(99)});
@@ -355,7 +387,11 @@ describe('core/learning: applyEvents', () => {
 describe('core/learning: learn (one `learn` run)', () => {
   it('sets the settings given, then applies the events with them, and reports what learn --json prints', () => {
     const {data} = storeWith({billing: 'api'});
-    const outcome = learn(data, logOf([['billing', '192.0.2.7', 1]]), {settings: {learningWindowDays: 10, learnPrefixV4: 28, seenRetentionDays: undefined}, strict: false, now: new Date(day(2))});
+    const outcome = learn(data, logOf([['billing', '192.0.2.7', 1]]), {
+      settings: {learningWindowDays: 10, learnPrefixV4: 28, seenRetentionDays: undefined},
+      strict: false,
+      now: new Date(day(2)),
+    });
     expect(data.settings).to.include({learningWindowDays: 10, learnPrefixV4: 28, seenRetentionDays: 90});
     expect(outcome.learned).to.deep.equal(['192.0.2.0/28']);
     expect(learnJson(outcome, data, {badLines: 1, untimed: 0}, false)).to.deep.equal({

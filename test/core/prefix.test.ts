@@ -237,7 +237,10 @@ describe('core/prefix', () => {
 
     it('sorts IPv4 before IPv6, then by network, wider first', () => {
       const texts = ['2001:db8::/32', '10.1.0.0/16', '10.0.0.0/8', '9.0.0.0/8', '::1', '10.0.0.0/16'];
-      const sorted = texts.map((t) => parseEntry(t)).sort(Prefix.compare).map(String);
+      const sorted = texts
+        .map((t) => parseEntry(t))
+        .sort(Prefix.compare)
+        .map(String);
       expect(sorted).to.deep.equal(['9.0.0.0/8', '10.0.0.0/8', '10.0.0.0/16', '10.1.0.0/16', '::1', '2001:db8::/32']);
     });
   });

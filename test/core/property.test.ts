@@ -77,7 +77,8 @@ function expectedCanonicalIPv6(value: bigint): string {
 function ipaddrValue(text: string): bigint {
   const compatible = /^::(\d+\.\d+\.\d+\.\d+)$/.exec(text);
   if (compatible) return ipaddrValue(compatible[1]);
-  return ipaddr.parse(text)
+  return ipaddr
+    .parse(text)
     .toByteArray()
     .reduce((value, byte) => (value << 8n) | BigInt(byte), 0n);
 }
@@ -133,7 +134,7 @@ const ipv6Value: fc.Arbitrary<bigint> = fc.oneof(
   {arbitrary: fc.array(ipv6Group, {minLength: 8, maxLength: 8}).map(fromGroups), weight: 6},
   {arbitrary: fc.bigInt(0n, MAX[6]), weight: 2},
   {arbitrary: fc.bigInt(0n, MASK32).map((v) => (0xffffn << 32n) | v), weight: 1},
-  {arbitrary: fc.constantFrom(0n, 1n, MAX[6], 0xffffn << 32n, (0xffffn << 32n) - 1n, (0x10000n << 32n)), weight: 1},
+  {arbitrary: fc.constantFrom(0n, 1n, MAX[6], 0xffffn << 32n, (0xffffn << 32n) - 1n, 0x10000n << 32n), weight: 1},
 );
 
 // ---- (a) addresses: text round trips and the canonical form -----------------------------
@@ -188,11 +189,7 @@ describe('core properties', function () {
 
     it('accepts an IPv4 text exactly when it is four plain decimal octets 0-255', () => {
       const strict = /^(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})$/;
-      const ipv4ish = fc.oneof(
-        fc.ipV4Extended(),
-        fc.ipV4(),
-        fc.string({unit: fc.constantFrom('0', '1', '2', '5', '9', '.', 'x', ' ', '+'), maxLength: 18}),
-      );
+      const ipv4ish = fc.oneof(fc.ipV4Extended(), fc.ipV4(), fc.string({unit: fc.constantFrom('0', '1', '2', '5', '9', '.', 'x', ' ', '+'), maxLength: 18}));
       check(
         fc.property(ipv4ish, (text) => {
           const match = strict.exec(text);
@@ -218,20 +215,31 @@ describe('core properties', function () {
         char: fc.constantFrom('0', '1', 'f', 'F', ':', '.', '%', ' ', 'g', '9'),
       });
       check(
-        fc.property(fc.oneof(ipv6Value.map(fullIPv6), ipv6Value.map((v) => writeIPv6(v, {compress: 0, upper: false, pad: Array(8).fill(false), tail: true}))), mutation, (text, m) => {
-          const at = m.at % (text.length + 1);
-          const mutated =
-            m.op === 'insert' ? text.slice(0, at) + m.char + text.slice(at) : m.op === 'delete' ? text.slice(0, at) + text.slice(at + 1) : text.slice(0, at) + m.char + text.slice(at + 1);
-          let value: bigint;
-          try {
-            value = valueOf(Address.parse(mutated));
-          } catch (error) {
-            expect(error).to.be.instanceOf(AddressError);
-            return;
-          }
-          expect(ipaddr.isValid(mutated), `${JSON.stringify(mutated)} accepted by keyward, refused by ipaddr.js`).to.equal(true);
-          expect(ipaddrValue(mutated), mutated).to.equal(value);
-        }),
+        fc.property(
+          fc.oneof(
+            ipv6Value.map(fullIPv6),
+            ipv6Value.map((v) => writeIPv6(v, {compress: 0, upper: false, pad: Array(8).fill(false), tail: true})),
+          ),
+          mutation,
+          (text, m) => {
+            const at = m.at % (text.length + 1);
+            const mutated =
+              m.op === 'insert'
+                ? text.slice(0, at) + m.char + text.slice(at)
+                : m.op === 'delete'
+                  ? text.slice(0, at) + text.slice(at + 1)
+                  : text.slice(0, at) + m.char + text.slice(at + 1);
+            let value: bigint;
+            try {
+              value = valueOf(Address.parse(mutated));
+            } catch (error) {
+              expect(error).to.be.instanceOf(AddressError);
+              return;
+            }
+            expect(ipaddr.isValid(mutated), `${JSON.stringify(mutated)} accepted by keyward, refused by ipaddr.js`).to.equal(true);
+            expect(ipaddrValue(mutated), mutated).to.equal(value);
+          },
+        ),
       );
     });
   });
@@ -264,12 +272,10 @@ describe('core properties', function () {
   // ranges start, end and touch.
   const offset = fc.oneof(
     fc.bigInt(0n, SPAN),
-    fc
-      .record({k: fc.integer({min: 0, max: 15}), j: fc.integer({min: 0, max: 8}), minusOne: fc.boolean()})
-      .map(({k, j, minusOne}) => {
-        const at = (BigInt(k) << BigInt(j)) - (minusOne ? 1n : 0n);
-        return at < 0n ? 0n : at > SPAN ? SPAN : at;
-      }),
+    fc.record({k: fc.integer({min: 0, max: 15}), j: fc.integer({min: 0, max: 8}), minusOne: fc.boolean()}).map(({k, j, minusOne}) => {
+      const at = (BigInt(k) << BigInt(j)) - (minusOne ? 1n : 0n);
+      return at < 0n ? 0n : at > SPAN ? SPAN : at;
+    }),
   );
 
   const regionValue = fc.record({region: fc.nat(REGIONS.length - 1), offset}).map(({region, offset}) => ({
@@ -311,7 +317,11 @@ describe('core properties', function () {
   }
 
   function probeTexts(family: Family, value: bigint): Probe[] {
-    if (family === 4) return [{family, value, text: dotted(value)}, {family, value, text: `::ffff:${dotted(value)}`}];
+    if (family === 4)
+      return [
+        {family, value, text: dotted(value)},
+        {family, value, text: `::ffff:${dotted(value)}`},
+      ];
     if (isMappedValue(value)) return [{family: 4, value: value & MASK32, text: fullIPv6(value)}];
     return [{family, value, text: fullIPv6(value)}];
   }
@@ -329,7 +339,11 @@ describe('core properties', function () {
   }
 
   const randomProbes = fc.array(
-    fc.oneof(regionValue, fc.record({family: fc.constant(4 as Family), value: fc.bigInt(0n, MAX[4])}), fc.record({family: fc.constant(6 as Family), value: fc.bigInt(0n, MAX[6])})),
+    fc.oneof(
+      regionValue,
+      fc.record({family: fc.constant(4 as Family), value: fc.bigInt(0n, MAX[4])}),
+      fc.record({family: fc.constant(6 as Family), value: fc.bigInt(0n, MAX[6])}),
+    ),
     {maxLength: 20},
   );
 
@@ -337,8 +351,7 @@ describe('core properties', function () {
     return ref.map((r) => parseEntry(r.text, {normalize: true, force: true}));
   }
 
-  const inRange = (r: {family: Family; first: bigint; last: bigint}, p: {family: Family; value: bigint}) =>
-    r.family === p.family && r.first <= p.value && p.value <= r.last;
+  const inRange = (r: {family: Family; first: bigint; last: bigint}, p: {family: Family; value: bigint}) => r.family === p.family && r.first <= p.value && p.value <= r.last;
 
   describe('entries', () => {
     it('parses every written entry to the range the arithmetic gives', () => {
@@ -465,7 +478,11 @@ describe('core properties', function () {
             }
             expect(a.last < b.first, `${output[k - 1]} before and apart from ${output[k]}`).to.equal(true);
             // Sorted and disjoint, two CIDRs can only form one CIDR as neighbours: two halves of a parent.
-            const halves = a.bits === b.bits && a.bits > 0 && a.last + 1n === b.first && (a.first >> BigInt(WIDTH[a.family] - a.bits + 1)) === (b.first >> BigInt(WIDTH[a.family] - a.bits + 1));
+            const halves =
+              a.bits === b.bits &&
+              a.bits > 0 &&
+              a.last + 1n === b.first &&
+              a.first >> BigInt(WIDTH[a.family] - a.bits + 1) === b.first >> BigInt(WIDTH[a.family] - a.bits + 1);
             expect(halves, `${output[k - 1]} and ${output[k]} are one CIDR`).to.equal(false);
           }
           // Sorted and disjoint across families too: a second pass finds no IPv4 after IPv6.
@@ -488,7 +505,19 @@ describe('core properties', function () {
 
   describe('allowlist changes', () => {
     /** Entries that nest, touch and repeat: an expiring or learned cover over permanent entries. */
-    const POOL = ['10.0.0.0/8', '10.1.0.0/16', '10.1.0.0/17', '10.1.2.0/24', '10.1.2.3', '10.2.0.0/16', '192.0.2.0/24', '192.0.2.7', '2001:db8::/32', '2001:db8:1::/48', '2001:db8:1::1'];
+    const POOL = [
+      '10.0.0.0/8',
+      '10.1.0.0/16',
+      '10.1.0.0/17',
+      '10.1.2.0/24',
+      '10.1.2.3',
+      '10.2.0.0/16',
+      '192.0.2.0/24',
+      '192.0.2.7',
+      '2001:db8::/32',
+      '2001:db8:1::/48',
+      '2001:db8:1::1',
+    ];
     const HOUR = 3_600_000;
     const START = Date.parse('2026-06-01T00:00:00Z');
 
@@ -502,7 +531,10 @@ describe('core properties', function () {
         weight: 4,
         arbitrary: fc.record({
           kind: fc.constant('authorize' as const),
-          picks: fc.array(fc.record({entry: fc.nat(POOL.length - 1), label: fc.option(fc.constantFrom('office', 'contractor', 'vpn'), {nil: null})}), {minLength: 1, maxLength: 5}),
+          picks: fc.array(fc.record({entry: fc.nat(POOL.length - 1), label: fc.option(fc.constantFrom('office', 'contractor', 'vpn'), {nil: null})}), {
+            minLength: 1,
+            maxLength: 5,
+          }),
           expiresInHours: fc.option(fc.integer({min: 1, max: 72}), {nil: null}),
           source: fc.constantFrom('manual' as const, 'learned' as const),
           afterHours: fc.integer({min: 0, max: 48}),
@@ -531,7 +563,11 @@ describe('core properties', function () {
             if (s.kind === 'authorize') {
               const expires = s.expiresInHours === null ? null : t + s.expiresInHours * HOUR;
               const expiresAt = expires === null ? null : new Date(expires).toISOString();
-              addEntries(list, s.picks.map((p) => ({prefix: Prefix.parse(POOL[p.entry]), label: p.label, source: s.source, expiresAt})), now);
+              addEntries(
+                list,
+                s.picks.map((p) => ({prefix: Prefix.parse(POOL[p.entry]), label: p.label, source: s.source, expiresAt})),
+                now,
+              );
               // The first label given for an entry counts; what is given replaces, what is not is kept (an expired entry loses its expiry).
               const labels = new Map<string, string | null>();
               for (const p of s.picks) if (!labels.has(POOL[p.entry]) || labels.get(POOL[p.entry]) === null) labels.set(POOL[p.entry], p.label);
@@ -559,7 +595,10 @@ describe('core properties', function () {
               const actual = list.filter((r) => isLive(r, at)).map((r) => ({text: r.entry, label: r.label, expires: r.expiresAt === null ? null : Date.parse(r.expiresAt)}));
               const byText = (a: {text: string}, b: {text: string}) => (a.text < b.text ? -1 : a.text > b.text ? 1 : 0);
               expect(actual.sort(byText), `at +${(later - START) / HOUR} h`).to.deep.equal(expected.sort(byText));
-              const index = CompiledIndex.fromTexts(list.map((r) => r.entry), list.map((r) => (r.expiresAt === null ? Number.POSITIVE_INFINITY : Date.parse(r.expiresAt))));
+              const index = CompiledIndex.fromTexts(
+                list.map((r) => r.entry),
+                list.map((r) => (r.expiresAt === null ? Number.POSITIVE_INFINITY : Date.parse(r.expiresAt))),
+              );
               for (const {text} of expected) {
                 const p = Prefix.parse(text);
                 expect(index.has(p.family, Uint32Array.from(p.address.words()), later), `${text} matches at +${(later - START) / HOUR} h`).to.equal(true);

@@ -51,7 +51,11 @@ describe('core/allowlist: pruneExpired', () => {
   it('changes no decision, and leaves no expired entry but those of a key list that has only expired ones', () => {
     fc.assert(
       fc.property(fc.array(entry, {maxLength: 6}), fc.array(fc.array(entry, {maxLength: 3}), {minLength: 1, maxLength: 3}), fc.boolean(), (account, lists, active) => {
-        const data = storeOf(account.map(toRecord), lists.map((l) => l.map(toRecord)), active);
+        const data = storeOf(
+          account.map(toRecord),
+          lists.map((l) => l.map(toRecord)),
+          active,
+        );
         const before = decisions(data);
         const {keptKeyLists} = pruneExpired(data, NOW);
         expect(decisions(data)).to.deep.equal(before);

@@ -17,7 +17,7 @@ describe('core/reports', () => {
     ]);
   });
 
-  it('list --aggregate: the fewest ranges covering each list\'s live entries', () => {
+  it("list --aggregate: the fewest ranges covering each list's live entries", () => {
     const data = store(['192.0.2.0/25', '192.0.2.128/25']);
     data.account.push(record('198.51.100.0/24', {expiresAt: '2026-01-02T00:00:00.000Z'}));
     expect(aggregatedListJson(listScopes(data), NOW)).to.deep.equal([{entry: '192.0.2.0/24', scope: 'account'}]);

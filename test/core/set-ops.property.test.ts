@@ -126,13 +126,18 @@ describe('set operations (properties)', () => {
     fc.assert(
       fc.property(list, list, (a, b) => {
         const timed = (l: Prefix[]) => l.map((p) => ({prefix: p, expiresMs: Number.POSITIVE_INFINITY}));
-        const within = (p: Prefix, other: Prefix[]) => other.some((q) => {
-          const x = rangeOf(p);
-          const y = rangeOf(q);
-          return x.family === y.family && y.first <= x.first && x.last <= y.last;
-        });
+        const within = (p: Prefix, other: Prefix[]) =>
+          other.some((q) => {
+            const x = rangeOf(p);
+            const y = rangeOf(q);
+            return x.family === y.family && y.first <= x.first && x.last <= y.last;
+          });
         const expected = new Set([...a.filter((p) => within(p, b)), ...b.filter((p) => within(p, a))].map(String));
-        expect(intersect(timed(a), timed(b)).map((p) => p.prefix.toString()).sort()).to.deep.equal([...expected].sort());
+        expect(
+          intersect(timed(a), timed(b))
+            .map((p) => p.prefix.toString())
+            .sort(),
+        ).to.deep.equal([...expected].sort());
       }),
       {numRuns: RUNS},
     );

@@ -37,7 +37,9 @@ describe('core/sync: planSync', () => {
   it('compares canonical entries: /32, upper case, long IPv6 and 4-in-6 forms are the entry already listed', () => {
     const current = [record('10.0.0.1'), record('2001:db8::1'), record('192.0.2.0/24')];
     const inputs = ['10.0.0.1/32', '2001:DB8:0:0:0:0:0:1', '::ffff:192.0.2.0/120'].map((text, i) => ({text, label: null, where: `line ${i + 1}`, source: 'import' as const}));
-    const wanted = parseEntries(inputs, {}).prefixes().map((prefix, i) => ({prefix, label: null, where: inputs[i].where, source: 'import' as const}));
+    const wanted = parseEntries(inputs, {})
+      .prefixes()
+      .map((prefix, i) => ({prefix, label: null, where: inputs[i].where, source: 'import' as const}));
     const plan = planSync(current, wanted, options);
     expect(hasChanges(plan)).to.equal(false);
     expect(plan.unchanged).to.deep.equal(['10.0.0.1', '192.0.2.0/24', '2001:db8::1']);

@@ -259,8 +259,6 @@ function scanPrefixLength(text: string, start: number, max: number, family: stri
   return Number(digits);
 }
 
-
-
 /** An entry as the slow parser reads it: canonical text, family, length and the network's number. */
 export interface SlowEntry {
   text: string;

@@ -55,9 +55,14 @@ function cases(valid: string): Case[] {
     {what: 'truncated before its closing brace', bytes: text(valid.slice(0, valid.lastIndexOf('}'))), says: CORRUPT, hint: RESTORE},
     {what: 'truncated inside a string', bytes: text(valid.slice(0, valid.indexOf('10.0.0.0/8') + 4)), says: CORRUPT, hint: RESTORE},
     {what: 'random binary', bytes: noise(4096), says: CORRUPT, hint: RESTORE},
-    {what: 'NUL bytes (a file system\'s unwritten blocks after a crash)', bytes: Buffer.alloc(8192), says: CORRUPT, hint: RESTORE},
+    {what: "NUL bytes (a file system's unwritten blocks after a crash)", bytes: Buffer.alloc(8192), says: CORRUPT, hint: RESTORE},
     {what: 'gzip data', bytes: Buffer.concat([Buffer.from([0x1f, 0x8b, 0x08, 0x00]), noise(200)]), says: CORRUPT, hint: RESTORE},
-    {what: 'invalid UTF-8 inside a valid-looking document', bytes: Buffer.concat([text(valid.slice(0, 20)), Buffer.from([0xff, 0xfe, 0xc3]), text(valid.slice(20))]), says: /is (corrupt|not a keyward store)/, hint: RESTORE},
+    {
+      what: 'invalid UTF-8 inside a valid-looking document',
+      bytes: Buffer.concat([text(valid.slice(0, 20)), Buffer.from([0xff, 0xfe, 0xc3]), text(valid.slice(20))]),
+      says: /is (corrupt|not a keyward store)/,
+      hint: RESTORE,
+    },
     {what: 'a UTF-8 byte order mark before the JSON', bytes: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), text(valid)]), says: CORRUPT, hint: RESTORE},
     {what: 'two documents one after the other', bytes: text(valid + valid), says: CORRUPT, hint: RESTORE},
     {what: 'an empty file', bytes: Buffer.alloc(0), says: EMPTY, hint: RESTORE},
@@ -75,8 +80,18 @@ function cases(valid: string): Case[] {
     {what: 'an unknown blocking state', bytes: variant((d) => (d.blocking.api.state = 'maybe')), says: /blocking\.api\.state is not one of/, hint: RESTORE},
     {what: 'a time that is not a time', bytes: variant((d) => (d.account[0].addedAt = 'yesterday')), says: /account\[0\]\.addedAt is not an ISO 8601 time/, hint: RESTORE},
     {what: 'a negative count', bytes: variant((d) => (d.seen[0].count = -1)), says: /seen\[0\]\.count is not a count/, hint: RESTORE},
-    {what: 'schema version 2', bytes: variant((d) => (d.version = 2)), says: /has schema version 2, newer than this keyward reads \(1\)/, hint: 'upgrade keyward; the file was left as it is'},
-    {what: 'schema version 999 with another shape', bytes: text('{"version": 999, "lists": {}}'), says: /has schema version 999, newer than this keyward reads/, hint: 'upgrade keyward'},
+    {
+      what: 'schema version 2',
+      bytes: variant((d) => (d.version = 2)),
+      says: /has schema version 2, newer than this keyward reads \(1\)/,
+      hint: 'upgrade keyward; the file was left as it is',
+    },
+    {
+      what: 'schema version 999 with another shape',
+      bytes: text('{"version": 999, "lists": {}}'),
+      says: /has schema version 999, newer than this keyward reads/,
+      hint: 'upgrade keyward',
+    },
     {
       what: 'a folder where the file should be',
       make: (ws) => mkdirSync(ws.store),
@@ -123,7 +138,9 @@ async function expectRefused(ws: Workspace, c: Case, command: (typeof commands)[
   expect(rest, `${where}: two lines, a message and a hint`).to.deep.equal(['']);
   expect(UNSAFE.test(run.stderr), `${where}: raw control characters on stderr: ${JSON.stringify(run.stderr)}`).to.equal(false);
   expect(message, where).to.contain(`keyward: `).and.contain(ws.store).and.match(c.says);
-  expect(hint, `${where}: the second line says what to do`).to.match(/^ {2}\S/).and.contain(c.hint);
+  expect(hint, `${where}: the second line says what to do`)
+    .to.match(/^ {2}\S/)
+    .and.contain(c.hint);
   expectNoStackTrace(run.stderr, where);
   const after = snapshot(ws);
   expect(after.bytes === null ? null : after.bytes.equals(before.bytes!), `${where}: the bytes`).to.equal(before.bytes === null ? null : true);
@@ -174,7 +191,12 @@ describe('reliability: a store keyward cannot use is never touched', function ()
     try {
       const before = snapshot(ws);
       for (const command of commands.slice(0, 3)) {
-        await expectRefused(ws, {what: 'a store without read permission', says: /cannot read the store .*\(EACCES/, hint: 'check the path and its permissions'}, command, before);
+        await expectRefused(
+          ws,
+          {what: 'a store without read permission', says: /cannot read the store .*\(EACCES/, hint: 'check the path and its permissions'},
+          command,
+          before,
+        );
       }
     } finally {
       chmodSync(ws.store, 0o600);

@@ -51,7 +51,9 @@ async function round(ws: Workspace, round: number, lockTimeout: (i: number) => s
         break;
       case 2:
         kinds.push('learn');
-        runs.push(ws.start(['learn', '--json', '-'], {now: NOW, env, input: `base 100.64.${r}.7 ${NOW}\nbase 100.65.${r}.9 ${NOW}\nbase 2001:db8:9:${r.toString(16)}::1 ${NOW}\n`}));
+        runs.push(
+          ws.start(['learn', '--json', '-'], {now: NOW, env, input: `base 100.64.${r}.7 ${NOW}\nbase 100.65.${r}.9 ${NOW}\nbase 2001:db8:9:${r.toString(16)}::1 ${NOW}\n`}),
+        );
         break;
       default:
         kinds.push('keys create');

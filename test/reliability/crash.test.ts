@@ -52,7 +52,13 @@ interface Kill {
 }
 
 /** Runs `job` on a copy of `base` in `dir`, killing it `delay` ms after start (or after the lock appears). */
-async function runAndKill(dir: string, base: string, job: Job, delay: number, fromLock: boolean): Promise<{store: Buffer; lockLeft: boolean; exitedFirst: boolean; stderr: string}> {
+async function runAndKill(
+  dir: string,
+  base: string,
+  job: Job,
+  delay: number,
+  fromLock: boolean,
+): Promise<{store: Buffer; lockLeft: boolean; exitedFirst: boolean; stderr: string}> {
   const store = path.join(dir, 'store.json');
   for (const name of readdirSync(dir)) rmSync(path.join(dir, name), {recursive: true, force: true});
   copyFileSync(base, store);
@@ -183,7 +189,10 @@ describe('reliability: nothing half-written after a crash', function () {
         `${count((o) => o.lockLeft)} left a lock behind); ${outcomes.length - killed.length} runs ended before their kill`,
     );
     expect(killed.length, 'runs killed').to.be.at.least(kills);
-    expect(count((o) => o.lockLeft), 'some kills landed while the lock was held').to.be.at.least(1);
+    expect(
+      count((o) => o.lockLeft),
+      'some kills landed while the lock was held',
+    ).to.be.at.least(1);
   });
 
   (LONG ? it : it.skip)('(long) waits out a lock left by a killed writer: the next writer gets it after the 10 s stale time by itself', async () => {

@@ -130,17 +130,19 @@ const KEY_NAMES = ['alpha', 'bravo', 'relay', 'mail', 'old', 'x-1'];
 
 function randomStore(random: Random, now: number, large: boolean): any {
   const api = pick(random, ['learning', 'active', 'active', 'inactive']);
-  const keys = shuffle(random, [...KEY_NAMES]).slice(0, 4 + int(random, 3)).map((name, i) => ({
-    name,
-    type: random() < 0.65 ? 'api' : 'smtp',
-    hash: (i + 1 + int(random, 1 << 20)).toString(16).padStart(64, '0'),
-    hint: 'aaaa…aaaa',
-    status: random() < 0.15 ? 'revoked' : 'active',
-    createdAt: new Date(now - 5 * DAY).toISOString(),
-    rotatedAt: null,
-    revokedAt: null,
-    allow: random() < 0.5 ? randomEntries(random, 1 + int(random, 6), now) : [],
-  }));
+  const keys = shuffle(random, [...KEY_NAMES])
+    .slice(0, 4 + int(random, 3))
+    .map((name, i) => ({
+      name,
+      type: random() < 0.65 ? 'api' : 'smtp',
+      hash: (i + 1 + int(random, 1 << 20)).toString(16).padStart(64, '0'),
+      hint: 'aaaa…aaaa',
+      status: random() < 0.15 ? 'revoked' : 'active',
+      createdAt: new Date(now - 5 * DAY).toISOString(),
+      rotatedAt: null,
+      revokedAt: null,
+      allow: random() < 0.5 ? randomEntries(random, 1 + int(random, 6), now) : [],
+    }));
   return {
     version: 1,
     settings: {learningWindowDays: 30, learnPrefixV4: 24, learnPrefixV6: 64, seenRetentionDays: 90},
@@ -305,7 +307,10 @@ describe('differential: check through both paths and the index cache against an 
         }
         const document = JSON.parse(readFileSync(ws.store, 'utf8'));
         const probes = probesFor(random, document, 30);
-        const keys = shuffle(random, document.keys.map((k: any) => k.name)).slice(0, 2) as string[];
+        const keys = shuffle(
+          random,
+          document.keys.map((k: any) => k.name),
+        ).slice(0, 2) as string[];
         const runs: Array<[string, Record<string, string>]> = keys.flatMap((key) => [
           [key, {}],
           [key, {KEYWARD_NO_FAST_PATH: '1'}],

@@ -56,8 +56,20 @@ describe('reliability: no ambiguous address is ever accepted', function () {
   it(`has a corpus of at least 300 inputs in every kind the issue names (${corpus.length} inputs, ${kinds.size} kinds)`, () => {
     expect(corpus.length).to.be.at.least(300);
     expect([...kinds.keys()]).to.include.members([
-      'octal-ipv4', 'hex-ipv4', 'short-form-ipv4', 'leading-zero-prefix', 'out-of-range', 'zone-index', 'ipv6-compression',
-      'signs', 'whitespace-and-control', 'non-ascii-digits', 'empty-prefix', 'double-prefix', 'very-long', 'nul-bytes',
+      'octal-ipv4',
+      'hex-ipv4',
+      'short-form-ipv4',
+      'leading-zero-prefix',
+      'out-of-range',
+      'zone-index',
+      'ipv6-compression',
+      'signs',
+      'whitespace-and-control',
+      'non-ascii-digits',
+      'empty-prefix',
+      'double-prefix',
+      'very-long',
+      'nul-bytes',
     ]);
     for (const [kind, inputs] of kinds) expect(inputs.length, kind).to.be.at.least(10);
     expect(new Set(corpus.map((c) => c.text)).size, 'no input is listed twice').to.equal(corpus.length);
@@ -74,10 +86,13 @@ describe('reliability: no ambiguous address is ever accepted', function () {
           ['Prefix.parse', () => Prefix.parse(text)],
           ['Address.parse', () => Address.parse(text)],
           ['scanDecisionAddress', () => scanDecisionAddress(text, words)],
-          ['learn event', () => {
-            const event = parseEventLine(JSON.stringify({key: 'ci', ip: text}));
-            return scanDecisionAddress(event!.ip, words);
-          }],
+          [
+            'learn event',
+            () => {
+              const event = parseEventLine(JSON.stringify({key: 'ci', ip: text}));
+              return scanDecisionAddress(event!.ip, words);
+            },
+          ],
         ];
         for (const [what, parse] of checks) {
           const failure = refusedBy(what, parse);
@@ -147,7 +162,10 @@ describe('reliability: no ambiguous address is ever accepted', function () {
           }),
         );
         expect(ws.storeBytes()!.equals(original), 'the store is byte for byte as it was').to.equal(true);
-        expect(listing(ws.dir).filter((f) => !f.endsWith('.txt')), 'no lock or temporary file is left').to.deep.equal(files);
+        expect(
+          listing(ws.dir).filter((f) => !f.endsWith('.txt')),
+          'no lock or temporary file is left',
+        ).to.deep.equal(files);
         expect(failures.length, failures.slice(0, 15).join('\n')).to.equal(0);
       });
     });
@@ -201,7 +219,10 @@ describe('reliability: no ambiguous address is ever accepted', function () {
       expect(ws.run(['authorize', '10.1.0.0/16'], {now: NOW}).code).to.equal(0);
       const check = ws.run(['check', 'ci', '-', '--ndjson'], {now: NOW, input: `${BOM}10.1.2.3 \r\n\r\n2001:DB8::1\t\r\n`});
       expect(check.code, check.stderr).to.equal(0);
-      expect(check.ndjson().map((d) => [d.ip, d.reason])).to.deep.equal([['10.1.2.3', 'authorized'], ['2001:db8::1', 'learning']]);
+      expect(check.ndjson().map((d) => [d.ip, d.reason])).to.deep.equal([
+        ['10.1.2.3', 'authorized'],
+        ['2001:db8::1', 'learning'],
+      ]);
       const learn = ws.run(['learn', '--strict', '--json', '-'], {now: NOW, input: `${BOM}ci 203.0.113.9 ${NOW} \r\nci 198.51.100.20 ${NOW}\t\r\n# done\r\n`});
       expect(learn.code, learn.stderr).to.equal(0);
       expect(learn.json()).to.include({events: 2, badLines: 0});

@@ -123,9 +123,7 @@ export interface StreamOptions {
 export function runStreamed(store: string, args: readonly string[], options: StreamOptions = {}): Promise<Streamed> {
   const timeout = options.timeoutMs ?? 120_000;
   return new Promise((resolve, reject) => {
-    const [command, argv] = options.umask000
-      ? ['/bin/sh', ['-c', 'umask 000 && exec "$@"', 'sh', process.execPath, BIN, ...args]]
-      : [process.execPath, [BIN, ...args]];
+    const [command, argv] = options.umask000 ? ['/bin/sh', ['-c', 'umask 000 && exec "$@"', 'sh', process.execPath, BIN, ...args]] : [process.execPath, [BIN, ...args]];
     const child = spawn(command, argv, {
       cwd: existsSync(path.dirname(store)) ? path.dirname(store) : os.tmpdir(),
       env: keywardEnv(store, options.env),

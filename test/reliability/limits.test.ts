@@ -98,10 +98,12 @@ describe('reliability: resource limits', function () {
     });
 
     it('a line that never ends (no newline before end of input) is refused too', async () => {
-      const run = await runStreamed(ws.store, ['check', 'ci', '-'], {drive: async (child) => {
-        await feedLongLine(child, 10 * MB, 'f');
-        child.stdin!.end();
-      }});
+      const run = await runStreamed(ws.store, ['check', 'ci', '-'], {
+        drive: async (child) => {
+          await feedLongLine(child, 10 * MB, 'f');
+          child.stdin!.end();
+        },
+      });
       expect(run.code).to.equal(2);
       expect(run.stderr).to.contain(`line 1 is longer than ${MAX_LINE_LENGTH} characters`);
     });

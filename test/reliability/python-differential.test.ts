@@ -96,10 +96,9 @@ json.dump({
 
 const octet = fc.oneof(fc.integer({min: 0, max: 255}), fc.constantFrom(0, 1, 9, 10, 99, 100, 199, 200, 254, 255));
 /** IPv4 values in a few small neighbourhoods (so entries overlap), or anywhere. */
-const v4Value = fc.oneof(
-  fc.tuple(fc.constantFrom(10, 192, 198), fc.constantFrom(0, 1, 168), fc.integer({min: 0, max: 3}), octet),
-  fc.tuple(octet, octet, octet, octet),
-).map(([a, b, c, d]) => ((a << 24) | (b << 16) | (c << 8) | d) >>> 0);
+const v4Value = fc
+  .oneof(fc.tuple(fc.constantFrom(10, 192, 198), fc.constantFrom(0, 1, 168), fc.integer({min: 0, max: 3}), octet), fc.tuple(octet, octet, octet, octet))
+  .map(([a, b, c, d]) => ((a << 24) | (b << 16) | (c << 8) | d) >>> 0);
 
 const v4Text = (v: number) => [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join('.');
 
@@ -135,22 +134,24 @@ function v6Text(groups: number[], style: V6Style): string {
 }
 
 /** An address text, IPv4 or IPv6 in some style. */
-const addressText = fc.oneof(
-  {arbitrary: v4Value.map(v4Text), weight: 3},
-  {arbitrary: fc.tuple(v6Groups, v6Style).map(([g, s]) => v6Text(g, s)), weight: 3},
-);
+const addressText = fc.oneof({arbitrary: v4Value.map(v4Text), weight: 3}, {arbitrary: fc.tuple(v6Groups, v6Style).map(([g, s]) => v6Text(g, s)), weight: 3});
 
 /** An entry text: an address, or an address with a prefix length (host bits often set). */
 const entryText = fc.oneof(
   {arbitrary: addressText, weight: 1},
-  {arbitrary: fc.tuple(v4Value, fc.integer({min: 0, max: 32})).map(([v, b]) => `${v4Text(b === 0 ? 0 : (v >>> (32 - b)) << (32 - b) >>> 0)}/${b}`), weight: 2},
+  {arbitrary: fc.tuple(v4Value, fc.integer({min: 0, max: 32})).map(([v, b]) => `${v4Text(b === 0 ? 0 : ((v >>> (32 - b)) << (32 - b)) >>> 0)}/${b}`), weight: 2},
   {arbitrary: fc.tuple(v4Value, fc.integer({min: 8, max: 32})).map(([v, b]) => `${v4Text(v)}/${b}`), weight: 1},
   {arbitrary: fc.tuple(v6Groups, v6Style, fc.oneof(fc.integer({min: 0, max: 128}), fc.integer({min: 96, max: 128}))).map(([g, s, b]) => `${v6Text(g, s)}/${b}`), weight: 2},
 );
 
 /** Forms Python reads and the spec refuses, made from valid texts. */
 const ambiguousText = fc.oneof(
-  fc.tuple(fc.tuple(v6Groups, v6Style).map(([g, s]) => v6Text(g, s)), fc.constantFrom('%eth0', '%1', '%lo0')).map(([t, z]) => t + z),
+  fc
+    .tuple(
+      fc.tuple(v6Groups, v6Style).map(([g, s]) => v6Text(g, s)),
+      fc.constantFrom('%eth0', '%1', '%lo0'),
+    )
+    .map(([t, z]) => t + z),
   fc.tuple(v4Value, fc.integer({min: 0, max: 9})).map(([v, b]) => `${v4Text(v)}/0${b}`),
   fc.tuple(v4Value, fc.integer({min: 1, max: 32})).map(([v, b]) => `${v4Text(v)}/${v4Text(b === 32 ? 0xffffffff : ~(0xffffffff >>> b) >>> 0)}`),
   fc.tuple(v4Value, fc.integer({min: 0, max: 31})).map(([v, b]) => `${v4Text(v)}/${v4Text(0xffffffff >>> b)}`),
@@ -181,7 +182,7 @@ function python(job: unknown): any {
 
 const hasPython = spawnSync('python3', ['-c', 'import ipaddress'], {encoding: 'utf8'}).status === 0;
 
-describe('reliability: keyward agrees with Python\'s ipaddress', function () {
+describe("reliability: keyward agrees with Python's ipaddress", function () {
   this.timeout(0);
   const seed = runSeed();
   const counts = {parse: scale(4000, 100_000), members: scale(400, 10_000), collapse: scale(400, 10_000)};
@@ -211,7 +212,8 @@ describe('reliability: keyward agrees with Python\'s ipaddress', function () {
       const normalized = keyward(() => parseEntry(text, {force: true, normalize: true}).toString());
       const address = keyward(() => Address.parse(text).toString());
       const decisionFamily = keyward(() => scanDecisionAddress(text, words));
-      const fail = (what: string, ours: unknown, theirs: unknown) => failures.push(`${JSON.stringify(text)}: ${what}: keyward ${JSON.stringify(ours)}, python ${JSON.stringify(theirs)}`);
+      const fail = (what: string, ours: unknown, theirs: unknown) =>
+        failures.push(`${JSON.stringify(text)}: ${what}: keyward ${JSON.stringify(ours)}, python ${JSON.stringify(theirs)}`);
 
       const pythonAccepts = py.entry !== null || py.normalized !== null;
       if (normalized === null && pythonAccepts) {
@@ -237,10 +239,10 @@ describe('reliability: keyward agrees with Python\'s ipaddress', function () {
   });
 
   it(`on membership: which entries contain each probe, 4-in-6 probes as IPv4 (${counts.members} lists of 1-40 entries, 20 probes each)`, () => {
-    const cases = fc.sample(
-      fc.record({entries: fc.array(entryText, {minLength: 1, maxLength: 40}), probes: fc.array(addressText, {minLength: 20, maxLength: 20})}),
-      {seed: seed + 3, numRuns: counts.members},
-    );
+    const cases = fc.sample(fc.record({entries: fc.array(entryText, {minLength: 1, maxLength: 40}), probes: fc.array(addressText, {minLength: 20, maxLength: 20})}), {
+      seed: seed + 3,
+      numRuns: counts.members,
+    });
     const reference = python({parse: [], members: cases, collapse: []}).members;
     const failures: string[] = [];
     const words = new Uint32Array(4);
@@ -254,8 +256,10 @@ describe('reliability: keyward agrees with Python\'s ipaddress', function () {
         const ours = [...new Set(index.matches(family, words).map((m) => entries[m].toString()))].sort();
         const byContains = [...new Set(entries.filter((e) => e.contains(Address.parse(probe))).map(String))].sort();
         const theirs = reference[i][k];
-        if (JSON.stringify(ours) !== JSON.stringify(theirs)) failures.push(`${probe} in [${c.entries.join(', ')}]: index ${JSON.stringify(ours)}, python ${JSON.stringify(theirs)}`);
-        if (JSON.stringify(byContains) !== JSON.stringify(theirs)) failures.push(`${probe} in [${c.entries.join(', ')}]: Prefix.contains ${JSON.stringify(byContains)}, python ${JSON.stringify(theirs)}`);
+        if (JSON.stringify(ours) !== JSON.stringify(theirs))
+          failures.push(`${probe} in [${c.entries.join(', ')}]: index ${JSON.stringify(ours)}, python ${JSON.stringify(theirs)}`);
+        if (JSON.stringify(byContains) !== JSON.stringify(theirs))
+          failures.push(`${probe} in [${c.entries.join(', ')}]: Prefix.contains ${JSON.stringify(byContains)}, python ${JSON.stringify(theirs)}`);
       });
     });
     expect(probes).to.equal(counts.members * 20);
@@ -274,7 +278,23 @@ describe('reliability: keyward agrees with Python\'s ipaddress', function () {
   });
 
   it('agrees on the edges: the first and last address of each family, /0 and full-length prefixes', () => {
-    const texts = ['0.0.0.0', '255.255.255.255', '0.0.0.0/0', '255.255.255.255/32', '::', '::/0', 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', '::/128', '::ffff:0.0.0.0/96', '::ffff:255.255.255.255', '::1', '1::', '::ffff:0:0', '::fffe:ffff:ffff', '::1:0:0:0'];
+    const texts = [
+      '0.0.0.0',
+      '255.255.255.255',
+      '0.0.0.0/0',
+      '255.255.255.255/32',
+      '::',
+      '::/0',
+      'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff',
+      '::/128',
+      '::ffff:0.0.0.0/96',
+      '::ffff:255.255.255.255',
+      '::1',
+      '1::',
+      '::ffff:0:0',
+      '::fffe:ffff:ffff',
+      '::1:0:0:0',
+    ];
     const reference = python({parse: texts, members: [], collapse: []}).parse;
     texts.forEach((text, i) => {
       expect(parseEntry(text, {force: true}).toString(), text).to.equal(reference[i].entry);

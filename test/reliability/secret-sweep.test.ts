@@ -138,7 +138,10 @@ describe('reliability: the secret-echo sweep', function () {
     for (const [sweep, run] of results) {
       const what = `${sweep.what}: keyward ${JSON.stringify(sweep.args).replaceAll(secret, hintOf(secret))}`;
       expectNoStackTrace(run.stderr.replaceAll(secret, ''), what);
-      for (const [stream, text] of [['stdout', run.stdout], ['stderr', run.stderr]] as const) {
+      for (const [stream, text] of [
+        ['stdout', run.stdout],
+        ['stderr', run.stderr],
+      ] as const) {
         if (text.toLowerCase().includes(secret)) leaks.push(`${what} (exit ${run.code}): ${stream} holds the secret`);
       }
       expect(run.code, `${what}: exit`).to.be.oneOf([0, 1, 2, 3, 4]);

@@ -44,7 +44,11 @@ describe('reliability: secrets stay secret', function () {
       unknown = newSecret();
       secrets = [billing, relay, old, unknown];
       for (const s of secrets) expect(s).to.match(/^[0-9a-f]{40}$/);
-      for (const [what, run, secret] of [['keys create --json', created, old], ['keys create', human, relay], ['keys rotate --json', rotated, billing]] as const) {
+      for (const [what, run, secret] of [
+        ['keys create --json', created, old],
+        ['keys create', human, relay],
+        ['keys rotate --json', rotated, billing],
+      ] as const) {
         expect(run.code, what).to.equal(0);
         expect(run.stdout, `${what} prints the secret on stdout`).to.contain(secret);
         for (const s of secrets) expect(run.stderr, `${what} stderr`).not.to.contain(s);
@@ -60,7 +64,7 @@ describe('reliability: secrets stay secret', function () {
       return result;
     }
 
-    it('check takes a secret for a key and answers with the key\'s name', () => {
+    it("check takes a secret for a key and answers with the key's name", () => {
       const one = run('check SECRET ADDRESS --json', ['check', billing, '203.0.113.7', '--json']);
       expect(one.code).to.equal(0);
       expect(one.json().key).to.equal('billing');
@@ -70,7 +74,10 @@ describe('reliability: secrets stay secret', function () {
     });
 
     it('an old (rotated) or unknown secret is refused by its hint', () => {
-      for (const [what, secret] of [['rotated', old], ['unknown', unknown]] as const) {
+      for (const [what, secret] of [
+        ['rotated', old],
+        ['unknown', unknown],
+      ] as const) {
         const result = run(`check with a ${what} secret`, ['check', secret, '203.0.113.7']);
         expect(result.code).to.equal(2);
         expect(result.stderr).to.contain(hintOf(secret)).and.contain('matches no key');
@@ -98,7 +105,11 @@ describe('reliability: secrets stay secret', function () {
 
     it('authorize, revoke and keys revoke take --key as a secret', () => {
       expect(run('authorize --key SECRET', ['authorize', '--key', billing, '192.0.2.0/24', '--json']).code).to.equal(0);
-      expect(run('list --key SECRET', ['list', '--key', billing, '--json']).json().map((r: {entry: string}) => r.entry)).to.deep.equal(['192.0.2.0/24']);
+      expect(
+        run('list --key SECRET', ['list', '--key', billing, '--json'])
+          .json()
+          .map((r: {entry: string}) => r.entry),
+      ).to.deep.equal(['192.0.2.0/24']);
       expect(run('revoke --key SECRET', ['revoke', '--key', billing, '192.0.2.0/24', '--yes', '--force', '--json']).code).to.equal(0);
     });
 
@@ -127,7 +138,11 @@ describe('reliability: secrets stay secret', function () {
 
       // Blocked addresses: reports, the blocked list, and --notify-command payloads name the key, not the secret.
       expect(run('activate --smtp', ['activate', '--smtp', '--force']).code).to.equal(0);
-      const blocked = run('learn blocking a secret\'s traffic', ['learn', '--json', '--notify-command', `sh ${path.join(ROOT, 'test/fixtures/notify-recorder.sh')} ${payloads}`, '-'], `${relay} 192.0.2.200 ${NOW}\n`);
+      const blocked = run(
+        "learn blocking a secret's traffic",
+        ['learn', '--json', '--notify-command', `sh ${path.join(ROOT, 'test/fixtures/notify-recorder.sh')} ${payloads}`, '-'],
+        `${relay} 192.0.2.200 ${NOW}\n`,
+      );
       expect(blocked.code, blocked.stderr).to.equal(0);
       expect(blocked.json().blocked).to.deep.equal([{ip: '192.0.2.200', key: 'relay'}]);
       const payload = readFileSync(payloads, 'utf8');
@@ -151,7 +166,10 @@ describe('reliability: secrets stay secret', function () {
         expect(result.code, result.stderr).to.equal(0);
       }
       const keys = ws.run(['keys', 'list', '--json']).json<Array<{name: string; hint: string}>>();
-      expect(keys.map((k) => [k.name, k.hint])).to.deep.equal([['billing', hintOf(billing)], ['relay', hintOf(relay)]]);
+      expect(keys.map((k) => [k.name, k.hint])).to.deep.equal([
+        ['billing', hintOf(billing)],
+        ['relay', hintOf(relay)],
+      ]);
     });
 
     after(() => {
@@ -175,7 +193,7 @@ describe('reliability: secrets stay secret', function () {
   });
 
   describe('comparison', () => {
-    it('findKey compares a secret\'s hash with every key\'s through crypto.timingSafeEqual, with no early exit', () => {
+    it("findKey compares a secret's hash with every key's through crypto.timingSafeEqual, with no early exit", () => {
       const secretSource = readFileSync(path.join(ROOT, 'src/core/secret.ts'), 'utf8');
       const matches = /export function secretMatches\([^)]*\)[^{]*\{([\s\S]*?)\n\}/.exec(secretSource);
       expect(matches, 'secretMatches is defined in src/core/secret.ts').to.not.equal(null);
@@ -184,7 +202,9 @@ describe('reliability: secrets stay secret', function () {
       const keysSource = readFileSync(path.join(ROOT, 'src/core/keys.ts'), 'utf8');
       const loop = /for \(const (\w+) of keys\) ([^\n]*)/.exec(keysSource);
       expect(loop, 'findKey loops over every key').to.not.equal(null);
-      expect(loop![2]).to.contain('secretMatches(').and.not.to.match(/\b(return|break)\b/);
+      expect(loop![2])
+        .to.contain('secretMatches(')
+        .and.not.to.match(/\b(return|break)\b/);
     });
 
     it('finds the key a secret belongs to among many, and no key for a near miss', () => {
@@ -241,7 +261,9 @@ describe('reliability: secrets stay secret', function () {
       // The temporary file lives for milliseconds: when it was seen it was 0600; either way the store,
       // which is that file renamed, is 0600 under umask 000, so it was created so.
       for (const mode of modes.temporary) expect(mode, 'the temporary file').to.equal(0o600);
-      console.log(`      (lock folder seen ${modes.lock.size ? 'as 0700' : 'never'}; temporary file seen ${modes.temporary.size ? 'as 0600' : 'never: proved by the store\'s own mode'})`);
+      console.log(
+        `      (lock folder seen ${modes.lock.size ? 'as 0700' : 'never'}; temporary file seen ${modes.temporary.size ? 'as 0600' : "never: proved by the store's own mode"})`,
+      );
     });
   });
 });

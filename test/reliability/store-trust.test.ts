@@ -83,7 +83,10 @@ export function storeDocument(options: {api?: 'learning' | 'active' | 'inactive'
 
 /** `count` single addresses in 10.0.0.0/8 with a long label: enough of them make a store of more than 1 MiB (the index cache's threshold). */
 export function padding(count: number): EntrySpec[] {
-  return Array.from({length: count}, (_, i) => ({entry: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, label: `padding so that the store is large enough for an index cache ${i}`}));
+  return Array.from({length: count}, (_, i) => ({
+    entry: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+    label: `padding so that the store is large enough for an index cache ${i}`,
+  }));
 }
 
 const FAST = {};
@@ -121,20 +124,29 @@ describe('issue 11: the store keyward trusts', function () {
      * the authorize's data was trusted for the replacing file.
      */
     const replacements: Array<[string, (store: string, before: string) => void]> = [
-      ['a new file renamed over the path (an editor\'s save)', (store, before) => {
-        writeFileSync(`${store}.editor`, before);
-        renameSync(`${store}.editor`, store);
-      }],
-      ['the file rewritten in place with the same size', (store) => {
-        const now = readFileSync(store, 'utf8');
-        const edited = now.replaceAll('"192.0.2.0/24"', '"192.0.3.0/24"');
-        expect(edited.length).to.equal(now.length);
-        writeFileSync(store, edited);
-      }],
-      ['the file removed and written again (git checkout)', (store, before) => {
-        rmSync(store);
-        writeFileSync(store, before);
-      }],
+      [
+        "a new file renamed over the path (an editor's save)",
+        (store, before) => {
+          writeFileSync(`${store}.editor`, before);
+          renameSync(`${store}.editor`, store);
+        },
+      ],
+      [
+        'the file rewritten in place with the same size',
+        (store) => {
+          const now = readFileSync(store, 'utf8');
+          const edited = now.replaceAll('"192.0.2.0/24"', '"192.0.3.0/24"');
+          expect(edited.length).to.equal(now.length);
+          writeFileSync(store, edited);
+        },
+      ],
+      [
+        'the file removed and written again (git checkout)',
+        (store, before) => {
+          rmSync(store);
+          writeFileSync(store, before);
+        },
+      ],
     ];
     for (const [what, replace] of replacements) {
       it(`item 3: ${what} between the rename and the identity is never answered from the cache`, async () => {
@@ -166,15 +178,20 @@ describe('issue 11: the store keyward trusts', function () {
       expect(ws.run(['authorize', '192.0.2.0/24'], {now: NOW}).code).to.equal(0);
       expect(existsSync(`${ws.store}.cache`), 'a store over 1 MiB gets its cache').to.equal(true);
       const check = checkBothPaths(ws, ['bot', '192.0.2.1', '10.0.1.1', '10.0.99.1']);
-      expect(check.stdout.split('\n').filter(Boolean).map((l) => l.split(/\s+/)[0])).to.deep.equal(['allow', 'allow', 'deny']);
+      expect(
+        check.stdout
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => l.split(/\s+/)[0]),
+      ).to.deep.equal(['allow', 'allow', 'deny']);
     });
   });
 
   describe('item 4: a store timestamp without an offset is refused, not read in the local time zone', () => {
     const fields: Array<[string, (d: any) => void, RegExp]> = [
-      ['an entry\'s expiresAt', (d) => (d.account[0].expiresAt = '2026-06-15T12:00'), /account\[0\]\.expiresAt has no time zone offset/],
-      ['a key list entry\'s addedAt', (d) => (d.keys[0].allow[0].addedAt = '2026-01-01T00:00:00'), /keys\[0\]\.allow\[0\]\.addedAt has no time zone offset/],
-      ['the api channel\'s changedAt (a date alone)', (d) => (d.blocking.api.changedAt = '2025-12-31'), /blocking\.api\.changedAt has no time zone offset/],
+      ["an entry's expiresAt", (d) => (d.account[0].expiresAt = '2026-06-15T12:00'), /account\[0\]\.expiresAt has no time zone offset/],
+      ["a key list entry's addedAt", (d) => (d.keys[0].allow[0].addedAt = '2026-01-01T00:00:00'), /keys\[0\]\.allow\[0\]\.addedAt has no time zone offset/],
+      ["the api channel's changedAt (a date alone)", (d) => (d.blocking.api.changedAt = '2025-12-31'), /blocking\.api\.changedAt has no time zone offset/],
     ];
     for (const [what, edit, says] of fields) {
       it(`item 4: ${what} without Z or an offset: exit 3 naming the field, under every TZ, on every path`, () => {
@@ -205,7 +222,10 @@ describe('issue 11: the store keyward trusts', function () {
       const ws = Workspace.create();
       const document = storeDocument({
         api: 'active',
-        account: [{entry: '192.0.2.0/24', expiresAt: '2026-06-15T21:00:00+09:00'}, {entry: '198.51.100.0/24', expiresAt: '2026-06-15T12:00:00.000z'}],
+        account: [
+          {entry: '192.0.2.0/24', expiresAt: '2026-06-15T21:00:00+09:00'},
+          {entry: '198.51.100.0/24', expiresAt: '2026-06-15T12:00:00.000z'},
+        ],
         keys: [{name: 'bot', type: 'api'}],
       });
       ws.file('store.json', JSON.stringify(document));
@@ -244,7 +264,9 @@ describe('issue 11: the store keyward trusts', function () {
             const run = ws.run([...args, ...given], {now: NOW, input, env: {...env, KEYWARD_STORE: given.length > 0 ? undefined : typo}});
             const what = `${args.join(' ')} ${given.join(' ')} ${JSON.stringify(env)}`;
             expect(run.code, `${what}\n${run.stderr}`).to.equal(3);
-            expect(run.stderr, what).to.contain(`no store at ${typo}`).and.match(/created by the first command that writes one/);
+            expect(run.stderr, what)
+              .to.contain(`no store at ${typo}`)
+              .and.match(/created by the first command that writes one/);
           }
         }
       }
@@ -304,7 +326,12 @@ describe('issue 11: the store keyward trusts', function () {
       expect(readlinkSync(ws.store)).to.equal('real/store.json');
       expect(readFileSync(target, 'utf8')).to.contain('"198.51.100.0/24"');
       expect(statSync(target).mode & 0o777).to.equal(0o600);
-      expect(ws.run(['list', '--json', '--store', target], {now: NOW}).json().map((r: any) => r.entry)).to.deep.equal(['192.0.2.1', '198.51.100.0/24']);
+      expect(
+        ws
+          .run(['list', '--json', '--store', target], {now: NOW})
+          .json()
+          .map((r: any) => r.entry),
+      ).to.deep.equal(['192.0.2.1', '198.51.100.0/24']);
       expect(readdirSync(ws.dir).sort(), 'no lock or temporary file beside the link').to.deep.equal(['real', 'store.json']);
     });
 
@@ -333,7 +360,10 @@ describe('issue 11: the store keyward trusts', function () {
       rmSync(`${target}.lock`, {recursive: true});
       const writers = Array.from({length: 8}, (_, i) => ws.start(['authorize', `203.0.113.${i + 1}`, '--store', i % 2 === 0 ? 'a.json' : 'other/b.json'], {now: NOW}));
       for (const run of await Promise.all(writers)) expect(run.code, run.stderr).to.equal(0);
-      const entries = ws.run(['list', '--json', '--store', target], {now: NOW}).json().map((r: any) => r.entry);
+      const entries = ws
+        .run(['list', '--json', '--store', target], {now: NOW})
+        .json()
+        .map((r: any) => r.entry);
       expect(entries).to.have.length(9);
       expect(lstatSync(path.join(ws.dir, 'a.json')).isSymbolicLink() && lstatSync(path.join(ws.dir, 'other', 'b.json')).isSymbolicLink()).to.equal(true);
     });
@@ -345,10 +375,13 @@ describe('issue 11: the store keyward trusts', function () {
       ['a symbolic link to /dev/zero', (cache) => symlinkSync('/dev/zero', cache)],
       ['a symbolic link to a valid cache elsewhere', (cache) => symlinkSync(path.join(path.dirname(cache), 'elsewhere', 'store.json.cache'), cache)],
       ['a directory', (cache) => mkdirSync(cache)],
-      ['an absurdly large (sparse) file', (cache) => {
-        writeFileSync(cache, '');
-        truncateSync(cache, 3 * 2 ** 30);
-      }],
+      [
+        'an absurdly large (sparse) file',
+        (cache) => {
+          writeFileSync(cache, '');
+          truncateSync(cache, 3 * 2 ** 30);
+        },
+      ],
     ];
     for (const [what, plant] of traps) {
       it(`item 12: STORE.cache that is ${what}: check answers from the store at once, and a write replaces it`, async () => {
@@ -363,7 +396,12 @@ describe('issue 11: the store keyward trusts', function () {
         ws.file('store.json', JSON.stringify(document));
         plant(`${ws.store}.cache`);
         const check = checkBothPaths(ws, ['bot', '192.0.2.1', '10.0.0.1'], {env: {}});
-        expect(check.stdout.split('\n').filter(Boolean).map((l) => l.split(/\s+/)[0])).to.deep.equal(['deny', 'allow']);
+        expect(
+          check.stdout
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => l.split(/\s+/)[0]),
+        ).to.deep.equal(['deny', 'allow']);
         const write = await ws.start(['authorize', '198.51.100.1'], {now: NOW, timeoutMs: 20_000});
         expect(write.code, write.stderr).to.equal(0);
         expect(checkBothPaths(ws, ['bot', '198.51.100.1', '192.0.2.1']).code).to.equal(1);
@@ -450,7 +488,7 @@ describe('issue 11: the store keyward trusts', function () {
       }
     });
 
-    it('item 15: a no-op authorize leaves the store\'s bytes and modification time as they were, also on a hand-written store', async () => {
+    it("item 15: a no-op authorize leaves the store's bytes and modification time as they were, also on a hand-written store", async () => {
       const ws = seeded();
       const noOps: string[][] = [['authorize', '198.51.100.1'], ['authorize', '203.0.113.0/28'], ['prune'], ['deactivate', '--smtp', '--yes']];
       const check = async (what: string) => {

@@ -129,9 +129,7 @@ describe('store: the index cache', () => {
     bytes.copy(shifted, 3);
     const keys = data.keys.map((k) => k.name);
     const sample = probes(8, 200);
-    expect(decisionsOf(cachedPolicy(decodeIndexCache(shifted.subarray(3), identity, NOW), NOW), keys, sample)).to.deep.equal(
-      decisionsOf(new Policy(data, NOW), keys, sample),
-    );
+    expect(decisionsOf(cachedPolicy(decodeIndexCache(shifted.subarray(3), identity, NOW), NOW), keys, sample)).to.deep.equal(decisionsOf(new Policy(data, NOW), keys, sample));
   });
 
   it('is refused for any other store file: each part of the identity counts', () => {
@@ -179,12 +177,40 @@ describe('store: the index cache', () => {
       forged.writeUInt32LE(crc32(forged.subarray(20), crc32(forged.subarray(0, 16))), 16);
       return forged;
     };
-    expect(decodeIndexCache(forge(() => undefined), identity, NOW), 'the checksum alone is recomputed').to.not.equal(null);
+    expect(
+      decodeIndexCache(
+        forge(() => undefined),
+        identity,
+        NOW,
+      ),
+      'the checksum alone is recomputed',
+    ).to.not.equal(null);
     expect(header.v4).to.be.above(2);
-    expect(decodeIndexCache(forge((b) => b.writeInt32LE(2, parents + 4 * 2)), identity, NOW), 'a parent pointing to itself').to.equal(null);
-    expect(decodeIndexCache(forge((b) => b.writeInt32LE(-2, parents + 4 * 1)), identity, NOW), 'a parent out of range').to.equal(null);
+    expect(
+      decodeIndexCache(
+        forge((b) => b.writeInt32LE(2, parents + 4 * 2)),
+        identity,
+        NOW,
+      ),
+      'a parent pointing to itself',
+    ).to.equal(null);
+    expect(
+      decodeIndexCache(
+        forge((b) => b.writeInt32LE(-2, parents + 4 * 1)),
+        identity,
+        NOW,
+      ),
+      'a parent out of range',
+    ).to.equal(null);
     const origins = parents + pad(header.v4 * 4);
-    expect(decodeIndexCache(forge((b) => b.writeInt32LE(header.entries, origins)), identity, NOW), 'an origin out of range').to.equal(null);
+    expect(
+      decodeIndexCache(
+        forge((b) => b.writeInt32LE(header.entries, origins)),
+        identity,
+        NOW,
+      ),
+      'an origin out of range',
+    ).to.equal(null);
   });
 
   describe('beside a store on disk', () => {
@@ -290,7 +316,7 @@ describe('store: the index cache', () => {
       await updateStore(store, NOW, (current) => void current.account.pop(), {dryRun: true});
       expect(readFileSync(store).equals(storeBytes)).to.equal(true);
       expect(readFileSync(cache).equals(cacheBytes)).to.equal(true);
-      expect(readIndexCache(store, NOW), 'still the store\'s cache').to.not.equal(null);
+      expect(readIndexCache(store, NOW), "still the store's cache").to.not.equal(null);
 
       // The cache's place taken by a folder: the store is written all the same, and no cache answers for it.
       rmSync(cache);

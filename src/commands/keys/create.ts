@@ -18,14 +18,17 @@ export default class KeysCreate extends KeywardCommand {
   static args = {name: Args.string({description: 'key name (letters, digits, ".", "_", "-")', required: true, ignoreStdin: true})};
   static flags = {
     type: Flags.option({options: ['api', 'smtp'] as const, description: 'key type', required: true})(),
-    allow: Flags.string({description: 'an entry of the key\'s own allowlist (repeatable)', multiple: true}),
+    allow: Flags.string({description: "an entry of the key's own allowlist (repeatable)", multiple: true}),
     force: broadFlag,
   };
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(KeysCreate);
     checkKeyName(args.name);
-    const allow = parseEntries((flags.allow ?? []).map((text, i) => ({text, label: null, where: `--allow ${i + 1}`, source: 'manual' as const})), {force: flags.force}).prefixes();
+    const allow = parseEntries(
+      (flags.allow ?? []).map((text, i) => ({text, label: null, where: `--allow ${i + 1}`, source: 'manual' as const})),
+      {force: flags.force},
+    ).prefixes();
     const secret = newSecret();
     // The secret is printed under the lock, before the commit: a secret that cannot be printed is never a key's.
     const created = await this.updateStore(async (data) => {

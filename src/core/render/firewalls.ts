@@ -81,7 +81,10 @@ function ipsetMaxElem(count: number): number {
  */
 export function renderIpset(rows: readonly ExportRow[], header: readonly string[], names: FirewallNames): string {
   const out = [...comments(header)];
-  for (const [family, suffix, inet] of [[4, 'v4', 'inet'], [6, 'v6', 'inet6']] as const) {
+  for (const [family, suffix, inet] of [
+    [4, 'v4', 'inet'],
+    [6, 'v6', 'inet6'],
+  ] as const) {
     const set = `${names.set}_${suffix}`;
     const tmp = `${set}_tmp`;
     const mine = rows.filter((r) => r.prefix.family === family);

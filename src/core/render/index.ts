@@ -88,10 +88,16 @@ export function renderExport(rows: readonly ExportRow[], options: RenderOptions)
 export function exportFormat(options: {format?: ExportFormat; json: boolean; toFile: boolean; table?: string; set?: string}): ExportFormat {
   const {json, toFile} = options;
   if (json && !toFile && options.format !== undefined && options.format !== 'json') {
-    throw new InputError(`--json prints the JSON array, not ${options.format}`, `drop --json, use --format json, or write the ${options.format} file with --output FILE (then --json prints a summary)`);
+    throw new InputError(
+      `--json prints the JSON array, not ${options.format}`,
+      `drop --json, use --format json, or write the ${options.format} file with --output FILE (then --json prints a summary)`,
+    );
   }
   const format: ExportFormat = options.format ?? (json ? 'json' : 'plain');
-  for (const [what, name] of [['table', options.table], ['set', options.set]] as const) {
+  for (const [what, name] of [
+    ['table', options.table],
+    ['set', options.set],
+  ] as const) {
     if (name === undefined) continue;
     if (format !== 'nftables' && (what === 'table' || format !== 'ipset')) {
       throw new InputError(`--${what} is for ${what === 'table' ? 'the nftables format' : 'the nftables and ipset formats'}, not ${format}`);
@@ -108,7 +114,9 @@ export function exportWarnings(data: StoreData, list: EffectiveList, rows: reado
     const api = data.blocking.api.state;
     const smtp = data.blocking.smtp.state;
     if (api !== 'active' && smtp !== 'active') {
-      warnings.push(`note: blocking is not active (api ${api}, smtp ${smtp}): keyward allows keys without a list of their own from any address, a gateway loading this file only the account list`);
+      warnings.push(
+        `note: blocking is not active (api ${api}, smtp ${smtp}): keyward allows keys without a list of their own from any address, a gateway loading this file only the account list`,
+      );
     }
   }
   if (rows.length === 0) warnings.push(`${list.description} is empty: a gateway loading this allowlist refuses every address`);

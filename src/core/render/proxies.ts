@@ -3,11 +3,7 @@ import {ExportRow} from '../effective-list.js';
 import {comments, labelText, lines} from './text.js';
 
 export function renderNginx(rows: readonly ExportRow[], header: readonly string[]): string {
-  return lines([
-    ...comments(header),
-    ...rows.map((r) => `allow ${r.prefix.toString()};${labelText(r.label) === '' ? '' : `  # ${labelText(r.label)}`}`),
-    'deny all;',
-  ]);
+  return lines([...comments(header), ...rows.map((r) => `allow ${r.prefix.toString()};${labelText(r.label) === '' ? '' : `  # ${labelText(r.label)}`}`), 'deny all;']);
 }
 
 /** For `acl NAME src -f FILE`. HAProxy pattern files take comments only on lines of their own. */

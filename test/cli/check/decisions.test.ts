@@ -233,7 +233,22 @@ const skipped = fc.constantFrom('', '   ', '\r', '# a comment', '  # indented co
 
 /** Lines that stop the run, for one of many reasons. */
 const bad = fc.oneof(
-  fc.constantFrom('10.0.0.256', '010.0.0.1', '1.2.3', 'fe80::1%eth0', '10.0.0.0/8', '2001:db8::/32', '10.0.0.1/33', '1.2.3.4 5', 'x', '::ffff:1.2.3', '１.2.3.4', '1.2.3.4\u0000', '\u001b[31m1.2.3.4', '1.2.3.4\u202e'),
+  fc.constantFrom(
+    '10.0.0.256',
+    '010.0.0.1',
+    '1.2.3',
+    'fe80::1%eth0',
+    '10.0.0.0/8',
+    '2001:db8::/32',
+    '10.0.0.1/33',
+    '1.2.3.4 5',
+    'x',
+    '::ffff:1.2.3',
+    '１.2.3.4',
+    '1.2.3.4\u0000',
+    '\u001b[31m1.2.3.4',
+    '1.2.3.4\u202e',
+  ),
   fc.string({maxLength: 20}).filter((s) => !s.includes('\n')),
 );
 
@@ -249,9 +264,19 @@ const anyLine: fc.Arbitrary<LineSpec> = fc.oneof(
   {arbitrary: skipped.map((text) => ({kind: 'text' as const, text})), weight: 4},
   {arbitrary: bad.map((text) => ({kind: 'text' as const, text})), weight: 1},
   // Bytes that are not UTF-8 (or are, and are not addresses): shown escaped in the message.
-  {arbitrary: fc.array(fc.constantFrom(0x31, 0x2e, 0xff, 0xfe, 0xc3, 0xa9, 0xe2, 0x80, 0x20, 0x0d, 0x00), {minLength: 1, maxLength: 8}).map((bytes) => ({kind: 'bytes' as const, bytes})), weight: 1},
   {
-    arbitrary: fc.record({length: fc.constantFrom(MAX_LINE_LENGTH - 1, MAX_LINE_LENGTH, MAX_LINE_LENGTH + 1, 3 * MAX_LINE_LENGTH, 5 * MAX_LINE_LENGTH), fill: fc.constantFrom('#', ' ', '1', 'é', '€', '😀')}).map(({length, fill}) => ({kind: 'long' as const, length, fill})),
+    arbitrary: fc
+      .array(fc.constantFrom(0x31, 0x2e, 0xff, 0xfe, 0xc3, 0xa9, 0xe2, 0x80, 0x20, 0x0d, 0x00), {minLength: 1, maxLength: 8})
+      .map((bytes) => ({kind: 'bytes' as const, bytes})),
+    weight: 1,
+  },
+  {
+    arbitrary: fc
+      .record({
+        length: fc.constantFrom(MAX_LINE_LENGTH - 1, MAX_LINE_LENGTH, MAX_LINE_LENGTH + 1, 3 * MAX_LINE_LENGTH, 5 * MAX_LINE_LENGTH),
+        fill: fc.constantFrom('#', ' ', '1', 'é', '€', '😀'),
+      })
+      .map(({length, fill}) => ({kind: 'long' as const, length, fill})),
     weight: 1,
   },
 );
@@ -340,7 +365,14 @@ describe('check decisions: the byte stream path against decide() line by line', 
     const points = fc.sample(fc.nat(), {numRuns: 400, seed: 7});
     for (const format of ['ndjson', 'json', 'human'] as const) {
       for (const own of [[], [record('10.0.0.0/8'), record('2001:db8::/33')]]) {
-        const c: Case = {policy: policyOf({state: 'active', status: 'active', own, name: 'ci'}), args: [], input: bytes, format, wanted: 'allow', colour: new Chalk({level: 0})};
+        const c: Case = {
+          policy: policyOf({state: 'active', status: 'active', own, name: 'ci'}),
+          args: [],
+          input: bytes,
+          format,
+          wanted: 'allow',
+          colour: new Chalk({level: 0}),
+        };
         const chunks = cut(bytes, points);
         const expected = await reference(c, chunks);
         const actual = await fast(c, chunks, false);
@@ -406,14 +438,26 @@ describe('check decisions: the byte stream path against decide() line by line', 
     const actual = await fast(c, chunks, false);
     expect(actual.tally).to.deep.equal(expected.tally);
     expect(actual.stdout.equals(expected.stdout), 'stdout differs').to.equal(true);
-    const longest = Math.max(...expected.stdout.toString().split('\n').map((line) => line.length));
+    const longest = Math.max(
+      ...expected.stdout
+        .toString()
+        .split('\n')
+        .map((line) => line.length),
+    );
     expect(longest, 'some outcome lists several long entries').to.be.above(200);
   });
 
   it('never fills a block again while the output still holds it (an output that takes each write on a later turn)', async () => {
     const lines = fc.sample(fc.oneof({arbitrary: dressed, weight: 50}, {arbitrary: skipped, weight: 2}), {numRuns: 30_000, seed: 13});
     const bytes = Buffer.from(`${lines.join('\n')}\n`);
-    const c: Case = {policy: policyOf({state: 'active', status: 'active', own: [], name: 'ci'}), args: [], input: bytes, format: 'ndjson', wanted: 'allow', colour: new Chalk({level: 0})};
+    const c: Case = {
+      policy: policyOf({state: 'active', status: 'active', own: [], name: 'ci'}),
+      args: [],
+      input: bytes,
+      format: 'ndjson',
+      wanted: 'allow',
+      colour: new Chalk({level: 0}),
+    };
     const chunks = cut(bytes, fc.sample(fc.nat(), {numRuns: 30, seed: 8}));
     const expected = await reference(c, chunks);
     expect(expected.stdout.length, 'several output blocks').to.be.above(4 * 256 * 1024);
@@ -424,7 +468,14 @@ describe('check decisions: the byte stream path against decide() line by line', 
 
   it('stops at a bad line after writing every decision before it (ndjson), and names the line', async () => {
     const lines = [...Array.from({length: 5000}, (_, i) => formatIPv4(0x0a000000 + i)), '10.0.0.300', '10.0.0.1'];
-    const c: Case = {policy: policyOf({state: 'active', status: 'active', own: [], name: 'ci'}), args: [], input: Buffer.from(lines.join('\n')), format: 'ndjson', wanted: 'allow', colour: new Chalk({level: 0})};
+    const c: Case = {
+      policy: policyOf({state: 'active', status: 'active', own: [], name: 'ci'}),
+      args: [],
+      input: Buffer.from(lines.join('\n')),
+      format: 'ndjson',
+      wanted: 'allow',
+      colour: new Chalk({level: 0}),
+    };
     const actual = await fast(c, [c.input!], false);
     expect(actual.error).to.equal('line 5001: `10.0.0.300` is not an IPv4 address: octet 300 > 255');
     expect(actual.stdout.toString().split('\n')).to.have.length(5001);
@@ -439,7 +490,16 @@ describe('check decisions: the byte stream path against decide() line by line', 
       },
     });
     const {stream} = sink(false);
-    const run = writeDecisions({policy: policyOf({state: 'active', status: 'active', own: [], name: 'ci'}), addresses: [], stream: endless, out: stream, format: 'ndjson', single: false, wanted: 'allow', colour: new Chalk({level: 0})});
+    const run = writeDecisions({
+      policy: policyOf({state: 'active', status: 'active', own: [], name: 'ci'}),
+      addresses: [],
+      stream: endless,
+      out: stream,
+      format: 'ndjson',
+      single: false,
+      wanted: 'allow',
+      colour: new Chalk({level: 0}),
+    });
     let message = '';
     await run.catch((error: Error) => {
       message = error.message;

@@ -55,10 +55,7 @@ function observed(ws: Workspace, args: readonly string[], options: RunOptions = 
 
 /** Runs a command line both ways at once; returns [fast, oclif]. */
 async function bothWays(ws: Workspace, args: readonly string[], options: RunOptions = {}): Promise<[Run, Run]> {
-  const [fast, slow] = await Promise.all([
-    observed(ws, args, options),
-    observed(ws, args, {...options, env: {...options.env, KEYWARD_NO_FAST_PATH: '1'}}),
-  ]);
+  const [fast, slow] = await Promise.all([observed(ws, args, options), observed(ws, args, {...options, env: {...options.env, KEYWARD_NO_FAST_PATH: '1'}})]);
   expect(slow.oclif, 'KEYWARD_NO_FAST_PATH=1 runs oclif').to.equal(true);
   return [fast, slow];
 }
@@ -284,7 +281,7 @@ describe('keyward check: the fast path', function () {
       expect(readFileSync(cache()).equals(bytes), 'check leaves the cache alone').to.equal(true);
     });
 
-    it('is used when it is the store\'s, and never once the store changed, however the change was made', async () => {
+    it("is used when it is the store's, and never once the store changed, however the change was made", async () => {
       // A cache that lies (API blocking inactive, no entries) but names the store file as it is: check must believe it...
       const lie = () => {
         const data = emptyStore(new Date(NOW));
@@ -378,7 +375,7 @@ describe('keyward check: the fast path', function () {
       Object.assign(process.env, saved);
     });
 
-    it('is oclif\'s config.dataDir, whatever HOME, XDG_DATA_HOME and KEYWARD_DATA_DIR say', async () => {
+    it("is oclif's config.dataDir, whatever HOME, XDG_DATA_HOME and KEYWARD_DATA_DIR say", async () => {
       const settings: Record<string, string | undefined>[] = [
         {},
         {HOME: '/home/someone', XDG_DATA_HOME: undefined, KEYWARD_DATA_DIR: undefined},

@@ -70,7 +70,13 @@ describe('keyward check: stdin as a file or a pipe', function () {
 
   /** Runs `sh -c script` with the store's environment; $1 is node, $2 bin/run.js, $3 the input file. */
   function shell(script: string, stdin: number | 'ignore' = 'ignore') {
-    const run = spawnSync('sh', ['-c', script, 'sh', process.execPath, BIN, file], {cwd: ws.dir, env: environment(ws.store), stdio: [stdin, 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 30});
+    const run = spawnSync('sh', ['-c', script, 'sh', process.execPath, BIN, file], {
+      cwd: ws.dir,
+      env: environment(ws.store),
+      stdio: [stdin, 'pipe', 'pipe'],
+      encoding: 'utf8',
+      maxBuffer: 1 << 30,
+    });
     return {code: run.status, stdout: run.stdout, stderr: run.stderr};
   }
 
@@ -209,7 +215,12 @@ sys.exit(os.waitstatus_to_exitcode(status))
 `;
     const run = (lines: string[], args: string[]) => {
       const started = Date.now();
-      const result = spawnSync('python3', ['-c', driver, lines.join(','), process.execPath, BIN, ...args], {cwd: ws.dir, env: environment(ws.store), encoding: 'utf8', timeout: 60_000});
+      const result = spawnSync('python3', ['-c', driver, lines.join(','), process.execPath, BIN, ...args], {
+        cwd: ws.dir,
+        env: environment(ws.store),
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
       return {code: result.status, output: result.stdout, seconds: (Date.now() - started) / 1000};
     };
     const none = run([], ['check', 'ci']);
