@@ -135,6 +135,10 @@ export async function followAndLearn(setup: FollowSetup): Promise<FollowResult> 
     now: setup.now,
   };
 
+  await setup.say(
+    `following ${setup.input === '-' ? 'stdin' : show(setup.input)}: committing every ${setup.commitEveryMs} ms; SIGINT or SIGTERM commits what was read and stops`,
+    'info',
+  );
   let readError: unknown = null;
   let read: EventsRead | null = null;
   const reading = setup
@@ -271,7 +275,7 @@ async function* gated(source: AsyncGenerator<Buffer>, gate: () => Promise<void>)
 }
 
 /** Chunks of a stream until it ends or a stop is asked for (what was read so far is then committed). */
-async function* untilStopped(stream: NodeJS.ReadableStream, stop: Stop): AsyncGenerator<Buffer> {
+async function* untilStopped(stream: Readable, stop: Stop): AsyncGenerator<Buffer> {
   const chunks = stream[Symbol.asyncIterator]();
   try {
     for (;;) {
@@ -280,8 +284,9 @@ async function* untilStopped(stream: NodeJS.ReadableStream, stop: Stop): AsyncGe
       yield next.value as Buffer;
     }
   } finally {
-    // Leaves stdin: a chunk still on its way is dropped with it.
+    // Leaves stdin (an open pipe would keep the process alive): a chunk still on its way is dropped with it.
     void chunks.return?.();
+    stream.destroy();
   }
 }
 
