@@ -30,6 +30,9 @@ const MAX_POLL_MS = 250;
 /** Events waiting for a commit beyond this start one at once, and reading waits for it (a bound on memory). */
 const MAX_PENDING_EVENTS = 500_000;
 const CHUNK_BYTES = 1 << 16;
+/** After a rotation the old file is read until it has been quiet this long (but no longer than ROTATED_MAX_MS). */
+const ROTATED_QUIET_MS = 1000;
+const ROTATED_MAX_MS = 30_000;
 /** How many of the last bytes read are kept to tell a rewritten file from a grown one. */
 const TAIL_BYTES = 64;
 /** How many distinct unknown keys the final summary names; their events are all counted. */
@@ -298,7 +301,8 @@ const sameFile = (a: {dev: number; ino: number}, b: {dev: number; ino: number}) 
 /**
  * The bytes of `file` as `tail -F` follows it, from its start: at its end it
  * waits and looks again; a new file under the name (rename and create) is
- * read to its end in the old file first, then from the start of the new one;
+ * read in the old file until that has been quiet for a second (a writer may
+ * reopen its log only after the rename), then from the start of the new one;
  * a file shorter than what was read (truncated, logrotate's copytruncate) is
  * read again from its start; a name that does not exist (yet, or between a
  * rename and a create) is waited for, saying so. A stop reads what is already
@@ -393,7 +397,18 @@ async function* followFile(file: string, setup: Pick<FollowSetup, 'commitEveryMs
         if (!goneSaid) await say(`${name} is gone (moved or removed); reading the rest of it and waiting for a new ${name}`);
         goneSaid = true;
       } else if (!sameFile(named, current)) {
-        yield* drain();
+        // The old file is read until it has been quiet a while: a writer that reopens its log only after the
+        // rename (nginx between logrotate's rename and its USR1) still writes there, and loses nothing.
+        const detected = Date.now();
+        let quietSince = detected;
+        for (;;) {
+          const before = position;
+          yield* drain();
+          const now = Date.now();
+          if (position !== before) quietSince = now;
+          if (stop.requested || now - quietSince >= ROTATED_QUIET_MS || now - detected >= ROTATED_MAX_MS) break;
+          await sleep(pollMs, stop);
+        }
         yield* endLine();
         await handle!.close();
         handle = null;

@@ -99,10 +99,11 @@ describe('keyward learn FILE --follow', function () {
     appendFileSync(log, `billing 10.2.0.1 ${day(1)}\n`);
     await waitFor('10.2.0.0/24 committed', () => hasEntry(ws, '10.2.0.0/24'), WAIT_MS, f);
 
-    // Rotation: the old file renamed, a line still written to it, then a new file under the name.
+    // Rotation: the old file renamed, a new file under the name, and a line still written to the old file
+    // (a writer that reopens its log only after the rename, as nginx does on logrotate's USR1).
     renameSync(log, `${log}.1`);
-    appendFileSync(`${log}.1`, `billing 10.3.0.1 ${day(1)}\n`);
     writeFileSync(log, `billing 10.4.0.1 ${day(1)}\n`);
+    appendFileSync(`${log}.1`, `billing 10.3.0.1 ${day(1)}\n`);
     await waitFor('the new file read', () => hasEntry(ws, '10.4.0.0/24'), WAIT_MS, f);
     expect(entries(ws), 'the line written to the old file after the rename').to.include('10.3.0.0/24');
     expect(f.stderr()).to.contain('rotated');
