@@ -101,8 +101,10 @@ describe('keyward learn FILE --follow', function () {
 
     // Rotation: the old file renamed, a new file under the name, and a line still written to the old file
     // (a writer that reopens its log only after the rename, as nginx does on logrotate's USR1).
+    // The follower looks every 50 ms here: the late line comes after it has seen the new file.
     renameSync(log, `${log}.1`);
     writeFileSync(log, `billing 10.4.0.1 ${day(1)}\n`);
+    await new Promise((resolve) => setTimeout(resolve, 300));
     appendFileSync(`${log}.1`, `billing 10.3.0.1 ${day(1)}\n`);
     await waitFor('the new file read', () => hasEntry(ws, '10.4.0.0/24'), WAIT_MS, f);
     expect(entries(ws), 'the line written to the old file after the rename').to.include('10.3.0.0/24');
