@@ -15,7 +15,7 @@
 import {promises as fs} from 'node:fs';
 import type {FileHandle} from 'node:fs/promises';
 import {Readable} from 'node:stream';
-import {InputError, show} from '../core/errors.js';
+import {InputError, show, untrusted} from '../core/errors.js';
 import {EventLog, LearnOutcome, UnknownKey} from '../core/learning.js';
 import {BlockedRecord, StoreData} from '../core/model.js';
 import {EventFollowHooks, EventsRead} from './input.js';
@@ -188,7 +188,7 @@ async function tellCommit(setup: FollowSetup, outcome: LearnOutcome, data: Store
   if (outcome.learned.length === 0 && outcome.blocked.length === 0 && outcome.activation === null) return;
   const at = setup.now().toISOString();
   await setup.say(`${at} committed ${outcome.events} events: ${outcome.learned.length} entries learned, ${outcome.blocked.length} addresses newly blocked`, 'info');
-  for (const b of outcome.blocked.slice(0, 10)) await setup.say(`blocked ${b.ip}: key ${show(b.key)} (${b.channel}) was refused`, 'warn');
+  for (const b of outcome.blocked.slice(0, 10)) await setup.say(`blocked ${b.ip}: key ${untrusted(b.key)} (${b.channel}) was refused`, 'warn');
   if (outcome.activation) {
     await setup.say(
       `API blocking turned itself on at ${outcome.activation.at}: traffic was observed from ${outcome.activation.quietSince} for the whole ${data.settings.learningWindowDays}-day window with no new address`,

@@ -177,7 +177,7 @@ describe('keyward learn FILE --follow', function () {
     expect(done.stderr).to.match(/5 events applied, 1 entries learned, 2 addresses newly blocked/);
   });
 
-  it("keeps another process's authorize made between commits (each commit reads the store afresh under the lock)", async () => {
+  it("keeps another process's authorize and sync made between commits (each commit reads the store afresh under the lock)", async () => {
     const ws = workspace();
     const log = ws.file('access.log', '');
     const f = follow(ws, [log, '--commit-every', '200ms'], {now: day(1)});
@@ -185,6 +185,7 @@ describe('keyward learn FILE --follow', function () {
     await waitFor('the first commit', () => hasEntry(ws, '10.1.0.0/24'), WAIT_MS, f);
 
     ok(ws.run(['authorize', '198.51.100.0/24', '--label', 'by hand'], {now: day(1)}));
+    ok(ws.run(['sync', ws.file('list.txt', '198.51.100.0/24 # by hand\n192.0.2.0/24 # synced\n'), '--yes'], {now: day(1)}));
     ok(ws.run(['keys', 'create', 'mailer', '--type', 'smtp', '--json'], {now: day(1)}));
     appendFileSync(log, `billing 10.2.0.1 ${day(1)}\nmailer 10.9.0.1 ${day(1)}\n`);
     await waitFor('the next commit', () => hasEntry(ws, '10.2.0.0/24'), WAIT_MS, f);
@@ -196,6 +197,7 @@ describe('keyward learn FILE --follow', function () {
     const done = await stopWith(f, 'SIGINT');
     const store = ws.storeJson();
     expect(store.account.find((e: any) => e.entry === '198.51.100.0/24')).to.include({source: 'manual', label: 'by hand'});
+    expect(store.account.find((e: any) => e.entry === '192.0.2.0/24')).to.include({label: 'synced'});
     // The key made after the follower started was found by a later commit: its event is no unknown key.
     expect(store.keys.map((k: any) => k.name)).to.deep.equal(['billing', 'mailer']);
     expect(done.stderr).not.to.contain('unknown keys');
