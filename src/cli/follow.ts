@@ -84,7 +84,7 @@ export async function followAndLearn(setup: FollowSetup): Promise<FollowResult> 
       return;
     }
     // A second signal while the last commit waits (a held lock, a slow disk): leave now, as asked.
-    process.stderr.write(`keyward: second ${signal}: exiting without committing ${pending.count} events read since the last commit\n`);
+    process.stderr.write(`keyward: second ${signal}: exiting without committing ${pending.count + committing} events read since the last commit\n`);
     process.exit(signal === 'SIGINT' ? 130 : 143);
   };
   process.on('SIGINT', onSignal);
@@ -99,10 +99,14 @@ export async function followAndLearn(setup: FollowSetup): Promise<FollowResult> 
   /** Resolved by each commit: reading waits on it while too many events are pending. */
   let committed = deferred();
 
+  /** Events of the commit under way (a second signal drops them). */
+  let committing = 0;
   const commitPending = async () => {
     const log = pending;
     pending = new EventLog();
+    committing = log.count;
     const result = await setup.commit(log);
+    committing = 0;
     data = result.data;
     const done = committed;
     committed = deferred();
@@ -170,7 +174,7 @@ export async function followAndLearn(setup: FollowSetup): Promise<FollowResult> 
     // A commit that failed: stop reading, and report it (exit 3 for a store error) with what was lost.
     stop.request();
     await reading;
-    const lost = pending.count;
+    const lost = pending.count + committing;
     if (lost > 0) await setup.say(`${lost} events read since the last commit were not committed`, 'warn');
     throw error;
   } finally {

@@ -9,7 +9,7 @@
  * time limits (the machine is shared).
  */
 import {ChildProcess, spawn} from 'node:child_process';
-import {appendFileSync, existsSync, readFileSync, renameSync, truncateSync, writeFileSync} from 'node:fs';
+import {appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, truncateSync, utimesSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {expect} from 'chai';
@@ -34,10 +34,10 @@ interface Follower {
 }
 
 /** Starts `keyward learn ARGS --follow` on the workspace's store; stdin a pipe when `pipe`. */
-function follow(ws: Workspace, args: string[], options: {now: string; pipe?: boolean}): Follower {
+function follow(ws: Workspace, args: string[], options: {now: string; pipe?: boolean; env?: Record<string, string>}): Follower {
   const child = spawn(process.execPath, [BIN, 'learn', ...args, '--follow'], {
     cwd: ws.dir,
-    env: environment(ws.store, {now: options.now}),
+    env: environment(ws.store, {now: options.now, env: options.env}),
     stdio: [options.pipe ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -219,6 +219,87 @@ describe('keyward learn FILE --follow', function () {
       expect(entries(ws), signal).to.include.members(['10.1.0.0/24', '10.2.0.0/24']);
       expect(done.stderr, signal).to.contain('2 events applied, 2 entries learned');
     }
+  });
+});
+
+/** Holds the store's lock folder as another keyward would (kept fresh, so it is never taken as stale) until released. */
+async function holdLock(ws: Workspace): Promise<() => void> {
+  const lock = `${ws.store}.lock`;
+  // The follower takes the lock for each commit: wait for a moment it does not hold it.
+  await waitFor('the lock free', () => {
+    try {
+      mkdirSync(lock);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  const fresh = setInterval(() => utimesSync(lock, new Date(), new Date()), 1000);
+  return () => {
+    clearInterval(fresh);
+    rmSync(lock, {recursive: true, force: true});
+  };
+}
+
+describe('keyward learn --follow: when a commit cannot be made', function () {
+  this.timeout(90_000);
+
+  it('a commit that cannot take the lock stops the run with exit 3, saying how many events were not committed', async () => {
+    const ws = workspace();
+    const log = ws.file('access.log', '');
+    const f = follow(ws, [log, '--commit-every', '200ms'], {now: day(1), env: {KEYWARD_LOCK_TIMEOUT_MS: '1000'}});
+    appendFileSync(log, `billing 10.1.0.1 ${day(1)}\n`);
+    await waitFor('the first commit', () => hasEntry(ws, '10.1.0.0/24'), WAIT_MS, f);
+    const release = await holdLock(ws);
+    try {
+      appendFileSync(log, `billing 10.2.0.1 ${day(1)}\n`);
+      const done = await f.exited;
+      expect(done.code, done.stderr).to.equal(3);
+      expect(done.stderr).to.match(/lock/i).and.contain('1 events read since the last commit were not committed');
+      expect(entries(ws)).not.to.include('10.2.0.0/24');
+    } finally {
+      release();
+    }
+  });
+
+  it('a second signal while the last commit waits for the lock exits at once (143), without that commit', async () => {
+    const ws = workspace();
+    const log = ws.file('access.log', '');
+    const f = follow(ws, [log, '--commit-every', '60m'], {now: day(1)});
+    await waitFor('the follower started', () => f.stderr().includes('following'), WAIT_MS, f);
+    const release = await holdLock(ws);
+    try {
+      appendFileSync(log, `billing 10.1.0.1 ${day(1)}\n`);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      f.child.kill('SIGTERM');
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      f.child.kill('SIGTERM');
+      const done = await f.exited;
+      expect(done.code, done.stderr).to.equal(143);
+      expect(done.stderr).to.contain('second SIGTERM: exiting without committing 1 events');
+    } finally {
+      release();
+    }
+    expect(existsSync(ws.store) && entries(ws)).not.to.include('10.1.0.0/24');
+  });
+});
+
+describe('keyward learn --follow: hostile input', function () {
+  this.timeout(90_000);
+
+  it('shows a secret in a followed line only by its hint, and a file name with control characters escaped', async () => {
+    const ws = workspace();
+    const secret = 'f00d' + '1234567890abcdef1234567890abcdef' + 'beef';
+    const log = path.join(ws.dir, 'acc\u001b[31mess.log');
+    const f = follow(ws, [log, '--commit-every', '200ms'], {now: day(1)});
+    await waitFor('the waiting message', () => f.stderr().includes('waiting for'), WAIT_MS, f);
+    writeFileSync(log, `${secret} 10.1.0.1 ${day(1)}\nBearer\t${secret.toUpperCase()} 10.1.0.2 ${day(1)}\n${'x'.repeat(10_000)}\nbilling 10.3.0.1 ${day(1)}\n`);
+    await waitFor('the last line committed', () => hasEntry(ws, '10.3.0.0/24'), WAIT_MS, f);
+    const done = await stopWith(f, 'SIGTERM');
+    expect(done.stderr).to.contain('f00d…beef').and.not.contain(secret).and.not.contain(secret.toUpperCase());
+    expect(done.stderr).not.to.contain('\u001b[31m');
+    expect(done.stderr).to.match(/bad lines? skipped/);
+    expect(ws.storeBytes()!.toString()).not.to.contain(secret);
   });
 });
 
