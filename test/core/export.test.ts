@@ -229,7 +229,7 @@ describe('export formats', () => {
 
   it('no label can add a line or a directive to any format', () => {
     const line: Record<ExportFormat, RegExp> = {
-      plain: /^[0-9a-f.:/]+$/,
+      plain: /^[0-9a-f.:/]+( # .*)?$/,
       csv: /^.*$/,
       json: /^.*$/,
       crowdsec: /^.*$/,
