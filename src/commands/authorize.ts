@@ -55,7 +55,7 @@ export default class Authorize extends KeywardCommand {
       await this.tell(`already in another group, left there: ${named.join(', ')}${more} (revoke it from that group first to move it)`, 'warn');
     }
     await this.printHuman(() => renderAdded(result, dryRun));
-    return authorizeJson(result, dryRun);
+    return authorizeJson(result, dryRun, flags.group !== undefined);
   }
 
   /** Blocked addresses to authorize: covered by the arguments, all of them, or picked on a terminal. */

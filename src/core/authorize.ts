@@ -27,8 +27,8 @@ export interface AuthorizeJson {
   covered: AddResult['covered'];
   updated: {entry: string; label: string | null; group: string | null; expiresAt: string | null}[];
   unchanged: string[];
-  /** With --group: entries already in the list in another group, left there. */
-  elsewhere: {entry: string; group: string}[];
+  /** Only with --group: entries already in the list in another group, left there. */
+  elsewhere?: {entry: string; group: string}[];
   dryRun: boolean;
 }
 
@@ -114,7 +114,8 @@ function joinGroup(list: EntryRecord[], change: AddResult, batch: Set<string>, e
   change.unchanged = unchanged;
 }
 
-export function authorizeJson(result: AuthorizeResult, dryRun: boolean): AuthorizeJson {
+export function authorizeJson(result: AuthorizeResult, dryRun: boolean, grouped = false): AuthorizeJson {
   const updated = result.updated.map((u) => ({entry: u.entry, label: u.label, group: result.groups.get(u.entry) ?? null, expiresAt: u.expiresAt}));
-  return {added: result.added, covered: result.covered, updated, unchanged: result.unchanged, elsewhere: result.elsewhere, dryRun};
+  // `elsewhere` only with --group: the contract's shape stays as it was for every other authorize.
+  return {added: result.added, covered: result.covered, updated, unchanged: result.unchanged, ...(grouped ? {elsewhere: result.elsewhere} : {}), dryRun};
 }

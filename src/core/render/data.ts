@@ -21,5 +21,5 @@ export function renderJson(rows: readonly ExportRow[]): string {
 export const CSV_HEADER = 'entry,scope,source,label,addedAt,expiresAt,group';
 
 export function renderCsv(rows: readonly ExportRow[]): string {
-  return lines([CSV_HEADER, ...rows.map((r) => [r.prefix.toString(), r.scope, r.source, r.label, r.addedAt, r.expiresAt, r.group].map(csvField).join(','))]);
+  return lines([CSV_HEADER, ...rows.map((r) => [r.prefix.toString(), r.scope, r.source, r.label, r.addedAt, r.expiresAt, r.group ?? null].map(csvField).join(','))]);
 }
