@@ -23,8 +23,8 @@ export interface ExportRow {
   addedAt: string | null;
   /** When the entry leaves the effective list (for a key: the earlier of its expiry and the account entries covering it). */
   expiresAt: string | null;
-  /** The entry's group, null for none (and for aggregated ranges). */
-  group: string | null;
+  /** The entry's group, null (or absent) for none, and for aggregated ranges. */
+  group?: string | null;
 }
 
 /** What is exported and why. */
@@ -120,7 +120,7 @@ export function effectiveList(data: StoreData, keyName: string | undefined, now:
 
 /** The effective list with only the rows of group `group` (SPEC "Groups": `export --group`). */
 export function inGroup(list: EffectiveList, group: string): EffectiveList {
-  return {...list, description: `${list.description}, group ${group}`, rows: list.rows.filter((r) => r.group === group)};
+  return {...list, description: `${list.description}, group ${group}`, rows: list.rows.filter((r) => (r.group ?? null) === group)};
 }
 
 /**

@@ -231,7 +231,8 @@ export function syncedList(current: readonly EntryRecord[], plan: SyncPlan, now:
 
 /** `record` with group `group` (the field left out for none, as the store writes it). */
 function withGroup(record: EntryRecord, group: string | null): EntryRecord {
-  const {group: _old, ...rest} = record;
+  const rest: EntryRecord = {...record};
+  delete rest.group;
   return group === null ? rest : {...rest, group};
 }
 
