@@ -10,7 +10,7 @@ import {StringDecoder} from 'node:string_decoder';
 import {scanDecisionAddress} from '../core/address.js';
 import {EntryInput, splitEntryLine} from '../core/entry-parse.js';
 import {InputError, show, untrusted} from '../core/errors.js';
-import {parseEventLine} from '../core/events.js';
+import {LogFormat, LogOptions, LogReader, WallClock} from '../core/log-formats.js';
 import {checkEventTime, EventLog} from '../core/learning.js';
 import {ProgressSink, startProgress} from './progress.js';
 
@@ -177,6 +177,9 @@ export async function readEntryInputs(sources: EntrySources): Promise<EntryInput
 /** How many bad lines an event read keeps as samples for its report. */
 const SAMPLES = 5;
 
+/** While `auto` has chosen no format, how many lines no format reads before the log is refused. */
+const DETECT_LINES = 20;
+
 /** What `learn` read: the events, and what it could not use. */
 export interface EventsRead {
   log: EventLog;
@@ -185,25 +188,50 @@ export interface EventsRead {
   badLines: number;
   /** Events without a time, taken as happening at `now`. */
   untimed: number;
+  /** The format the log was read as (null: no line to tell it by), and how it was chosen. */
+  format: LogFormat | null;
+  chosenBy: string | null;
+  /** Where `auto` saw the line that chose the format. */
+  chosenAt: string | null;
+  /** Requests with an empty key field (not key uses), and log lines that hold no key use. */
+  keyless: number;
+  skipped: number;
 }
+
+/** How `learn` reads its log (see LogOptions); `now` comes from the command. */
+export type ReadingOptions = Omit<LogOptions, 'now' | 'wallClock'>;
+
+/** A traditional syslog stamp has no zone: it is read in this machine's, as syslog wrote it. */
+const localWallClock: WallClock = (y, mo, d, h, mi, s) => new Date(y, mo, d, h, mi, s).getTime();
 
 /**
  * Reads event files and `-` (stdin) into a compact event log, counting (or,
  * `strict`, refusing) bad lines: an event without a time happens `now`, one
- * dated past `now` is a bad line.
+ * dated past `now` is a bad line. A log none of whose lines is a line of
+ * its format (or, with `auto`, of any format), or none of whose lines holds
+ * a key, is an InputError naming its first lines.
  */
-export async function readEvents(args: string[], {strict, now}: {strict: boolean; now: Date}): Promise<EventsRead> {
+export async function readEvents(args: string[], {strict, now, reading = {format: 'auto'}}: {strict: boolean; now: Date; reading?: ReadingOptions}): Promise<EventsRead> {
   const sources: {name: string; open: () => Readable}[] = args.map((a) =>
     a === '-' ? {name: 'stdin', open: () => process.stdin} : {name: untrusted(a), open: () => openFile(a)},
   );
   // Stdin only for `-`, never because it is a pipe (an empty $LOG in a script must not read the script's input).
   if (sources.length === 0) throw new InputError('no events given', 'give event files, or - to read them from stdin');
+  const reader = new LogReader({...reading, now, wallClock: localWallClock});
   const log = new EventLog();
   const words = new Uint32Array(4);
   const nowMs = now.getTime();
   const bad: string[] = [];
+  const unreadable: string[] = [];
   let badLines = 0;
+  let unreadableLines = 0;
   let untimed = 0;
+  let keyless = 0;
+  let skipped = 0;
+  let chosenAt: string | null = null;
+  const refuseLog = (summary: string, samples: string[], hint?: string) => {
+    throw new InputError(`${summary}; nothing was written:\n${samples.map((s) => `  ${s}`).join('\n')}`, hint);
+  };
   for (const source of sources) {
     const where = (line: number) => (sources.length > 1 || source.name !== 'stdin' ? `line ${line} of ${source.name}` : `line ${line}`);
     const refuse = (message: string, hint?: string) => {
@@ -216,11 +244,31 @@ export async function readEvents(args: string[], {strict, now}: {strict: boolean
       await eachLine(
         stream,
         (text, line) => {
+          const before = reader.format;
+          const read = reader.read(text);
+          if (before === null && reader.format !== null) chosenAt = where(line);
+          switch (read.kind) {
+            case 'skip':
+              if (reader.format !== null) skipped++;
+              return;
+            case 'keyless':
+              keyless++;
+              return;
+            case 'unreadable':
+              unreadableLines++;
+              if (unreadable.length < SAMPLES) unreadable.push(`${where(line)}: ${read.message}`);
+              if (reader.format === null && unreadableLines >= DETECT_LINES) {
+                refuseLog(`cannot tell the format of the log: no line of the first ${DETECT_LINES} is a line of a format keyward reads`, unreadable, FORMAT_HINT);
+              }
+              refuse(`${where(line)}: ${read.message}`);
+              return;
+            case 'bad':
+              refuse(`${where(line)}: ${read.message}`);
+              return;
+          }
           try {
-            const event = parseEventLine(text);
-            if (event === null) return;
-            const family = scanDecisionAddress(event.ip, words);
-            let at = event.at;
+            const family = scanDecisionAddress(read.ip, words);
+            let at = read.at;
             if (Number.isNaN(at)) {
               if (strict) throw new InputError('the event has no time (--strict refuses events without one: a replayed log without times would count as traffic now)');
               untimed++;
@@ -228,7 +276,7 @@ export async function readEvents(args: string[], {strict, now}: {strict: boolean
             } else {
               checkEventTime(at, now);
             }
-            log.add(event.key, family, words, at);
+            log.add(read.key, family, words, at);
           } catch (error) {
             if (!(error instanceof InputError)) throw error;
             refuse(`${where(line)}: ${error.message}`, error.hint);
@@ -242,5 +290,19 @@ export async function readEvents(args: string[], {strict, now}: {strict: boolean
       throw error;
     }
   }
-  return {log, bad, badLines, untimed};
+  // Events, and lines of the format with a bad value (an address, a time), show the log was read.
+  const read = log.count + badLines - unreadableLines;
+  if (read === 0 && unreadableLines > 0) {
+    if (reader.format === null) refuseLog('cannot tell the format of the log: no line is a line of a format keyward reads', unreadable, FORMAT_HINT);
+    refuseLog(`cannot read the log as ${reader.format}: no line of it is one`, unreadable, FORMAT_HINT);
+  }
+  if (read === 0 && keyless > 0) {
+    throw new InputError(
+      `no line of the log holds a key in ${reader.keySource} (${keyless} line${keyless === 1 ? '' : 's'} without one); nothing was written`,
+      reader.format === 'combined' ? 'name the quoted field that holds the key with --key-field N' : 'name the field that holds the key with --field key=PATH',
+    );
+  }
+  return {log, bad, badLines, untimed, format: reader.format, chosenBy: reader.chosenBy, chosenAt, keyless, skipped};
 }
+
+const FORMAT_HINT = 'choose the format with --format keyward|ndjson|combined|postfix|regex (see docs/logs.md)';
