@@ -34,7 +34,12 @@ function workspace(): {ws: Workspace; secrets: Record<string, string>} {
 const GATEWAYS = [
   {name: 'nginx escape=json', file: 'nginx-json.log', format: 'ndjson', flags: ['--field', 'key=http_x_api_key', '--field', 'ip=remote_addr', '--field', 'at=time_iso8601']},
   {name: 'nginx combined + "$http_x_api_key"', file: 'nginx-combined.log', format: 'combined', flags: [] as string[]},
-  {name: 'Envoy JSON access log', file: 'envoy.log', format: 'ndjson', flags: ['--field', 'key=x-api-key', '--field', 'ip=downstream_remote_address', '--field', 'at=start_time']},
+  {
+    name: 'Envoy JSON access log',
+    file: 'envoy.log',
+    format: 'ndjson',
+    flags: ['--field', 'key=x-api-key', '--field', 'ip=downstream_remote_address', '--field', 'at=start_time'],
+  },
   {name: 'Caddy JSON log', file: 'caddy.log', format: 'ndjson', flags: ['--field', 'key=request.headers.X-Api-Key', '--field', 'ip=request.remote_ip', '--field', 'at=ts']},
 ];
 
@@ -67,7 +72,13 @@ describe('keyward learn --format: gateway logs end to end', () => {
       ok(ws.run(['authorize', '192.0.2.0/24'], {now: NOW}));
       ok(ws.run(['activate', '--api', '--force'], {now: NOW}));
       const learn = ok(ws.run(['learn', fixture(gateway.file), ...gateway.flags, '--json'], {now: NOW}));
-      expect(learn.json()).to.deep.include({learned: [], blocked: [{ip: '2001:db8:1:2::5', key: 'billing'}, {ip: '203.0.113.50', key: 'billing'}]});
+      expect(learn.json()).to.deep.include({
+        learned: [],
+        blocked: [
+          {ip: '2001:db8:1:2::5', key: 'billing'},
+          {ip: '203.0.113.50', key: 'billing'},
+        ],
+      });
       expect(learn.stderr).to.contain('keyward authorize 203.0.113.50');
     });
   }
@@ -86,7 +97,9 @@ describe('keyward learn --format: gateway logs end to end', () => {
     for (const file of ['nginx-json.log', 'envoy.log', 'caddy.log']) {
       const json = ws.run(['learn', fixture(file), '--dry-run'], {now: NOW});
       expect(json.code, json.stderr).to.equal(2);
-      expect(json.stderr).to.contain('cannot read the log as ndjson').and.contain(`line 1 of ${fixture(file)}: has no field \`ip\``);
+      expect(json.stderr)
+        .to.contain('cannot read the log as ndjson')
+        .and.contain(`line 1 of ${fixture(file)}: has no field \`ip\``);
     }
     expect(ws.run(['learn', fixture('nginx-json.log'), '--dry-run'], {now: NOW}).stderr).to.contain('remote_addr, request');
     // An explicit format is used as given and not announced.
@@ -111,7 +124,9 @@ describe('keyward learn --format: gateway logs end to end', () => {
     for (const secret of [secrets.billing, stranger, stranger.toLowerCase()]) {
       expect(learn.stdout + learn.stderr).not.to.contain(secret);
     }
-    const json = ok(ws.run(['learn', '-', '--json', '--field', 'key=auth', '--field', 'ip=addr'], {now: NOW, input: `{"auth":"Bearer ${secrets.billing}","addr":"192.0.2.99:443"}\n`}));
+    const json = ok(
+      ws.run(['learn', '-', '--json', '--field', 'key=auth', '--field', 'ip=addr'], {now: NOW, input: `{"auth":"Bearer ${secrets.billing}","addr":"192.0.2.99:443"}\n`}),
+    );
     expect(json.json()).to.deep.include({events: 1, untimed: 1});
   });
 });
@@ -144,9 +159,14 @@ describe('keyward learn --format postfix: SMTP key uses from the mail log', () =
   it("syslog times are this machine's wall clock (TZ), and a date later than now is last year's", () => {
     const {ws} = workspace();
     ok(ws.run(['activate', '--smtp', '--force'], {now: NOW}));
-    const log = 'Nov 30 10:00:00 mail postfix/smtpd[1]: 1A: client=a[192.0.2.1], sasl_method=PLAIN, sasl_username=relay\nDec 24 10:00:00 mail postfix/smtpd[1]: 2B: client=b[192.0.2.2], sasl_method=PLAIN, sasl_username=relay\n';
+    const log =
+      'Nov 30 10:00:00 mail postfix/smtpd[1]: 1A: client=a[192.0.2.1], sasl_method=PLAIN, sasl_username=relay\nDec 24 10:00:00 mail postfix/smtpd[1]: 2B: client=b[192.0.2.2], sasl_method=PLAIN, sasl_username=relay\n';
     ok(ws.run(['learn', '-'], {now: NOW, input: log, env: {TZ: 'Europe/Berlin'}}));
-    const blocked = Object.fromEntries(ok(ws.run(['blocked', '--json'], {now: NOW})).json().map((b: any) => [b.ip, b.firstSeen]));
+    const blocked = Object.fromEntries(
+      ok(ws.run(['blocked', '--json'], {now: NOW}))
+        .json()
+        .map((b: any) => [b.ip, b.firstSeen]),
+    );
     expect(blocked).to.deep.equal({'192.0.2.1': '2026-11-30T09:00:00.000Z', '192.0.2.2': '2025-12-24T09:00:00.000Z'});
   });
 });
@@ -217,7 +237,8 @@ describe('keyward learn: a log it cannot read', () => {
 describe('keyward learn --format regex', () => {
   it('reads key, ip and at from the named groups, the time in any form keyward reads', () => {
     const {ws} = workspace();
-    const input = 'ts=1796032800 user=billing from=192.0.2.10:5555\nts=1796032805 user=billing from=[2001:db8::7]:443\nts=1796032806 user=- from=198.51.100.1\nsomething else\n';
+    const input =
+      'ts=1796032800 user=billing from=192.0.2.10:5555\nts=1796032805 user=billing from=[2001:db8::7]:443\nts=1796032806 user=- from=198.51.100.1\nsomething else\n';
     const learn = ok(ws.run(['learn', '-', '--json', '--pattern', '^ts=(?<at>\\S+) user=(?<key>\\S+) from=(?<ip>\\S+)$'], {now: NOW, input}));
     expect(learn.json()).to.deep.include({events: 2, learned: ['192.0.2.0/24', '2001:db8::/64'], badLines: 1, format: 'regex'});
     expect(learn.stderr).to.contain('read as regex (--pattern given)').and.contain('line 4: does not match --pattern');
