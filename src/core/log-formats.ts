@@ -314,7 +314,10 @@ function isEmpty(v: unknown): boolean {
 
 /** A key as a log holds it: its name or secret, bare or after `Bearer `. */
 export function keyOf(text: string): string {
-  const trimmed = text.trim();
+  // Most keys are a bare name or secret: no copy, no expression.
+  const n = text.length;
+  const trimmed = n > 0 && (text.charCodeAt(0) <= 32 || text.charCodeAt(n - 1) <= 32) ? text.trim() : text;
+  if ((trimmed.charCodeAt(0) | 32) !== 98 /* b */) return trimmed;
   const m = /^bearer[ \t]+/i.exec(trimmed);
   return m === null ? trimmed : trimmed.slice(m[0].length).trim();
 }
