@@ -234,6 +234,29 @@ describe('keyward learn: a log it cannot read', () => {
   });
 });
 
+describe('keyward learn: hostile log fields', () => {
+  it('escape sequences in keys (nginx \\x1B, JSON \\u001b) and in --field paths are shown escaped; a secret in a bad line by its hint', () => {
+    const {ws} = workspace();
+    const secret = '0123456789abcdef0123456789abcdef01234567';
+    const combined = [
+      '192.0.2.1 - - [30/Nov/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "curl" "\\x1B]0;pwned\\x07\\x1B[2J"',
+      `192.0.2.2 - - [30/Nov/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "curl" "billing" but ${secret} [31/Nov/2026:10:00:00 +0000]`,
+      `${secret} - - [30/Nov/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "curl" "billing"`,
+    ].join('\n');
+    const learn = ok(ws.run(['learn', '-', '--json'], {now: NOW, input: combined}));
+    expect(learn.json()).to.deep.include({events: 1, unknownKeys: 1, badLines: 1});
+    expect(learn.stderr).to.contain('\\u001b]0;pwned\\u0007\\u001b[2J').and.contain('0123…4567');
+    expect(learn.stderr).not.to.contain('\x1b').and.not.contain('\x07').and.not.contain(secret);
+
+    const json = ok(ws.run(['learn', '-', '--field', 'key=k', '--field', 'ip=a'], {now: NOW, input: `{"k":"\\u001b[31mred","a":"192.0.2.1"}\n`}));
+    expect(json.stderr).to.contain('\\u001b[31mred').and.not.contain('\x1b');
+
+    const path = ws.run(['learn', '-', '--field', 'ip=\x1b[31m.x', '--field', 'key=k'], {now: NOW, input: '{"k":"billing","\\u001b[31m":{"y":1}}\n'});
+    expect(path.code).to.equal(2);
+    expect(path.stderr).to.contain('`\\u001b[31m.x`').and.contain('its fields: k, \\u001b[31m').and.not.contain('\x1b');
+  });
+});
+
 describe('keyward learn --format regex', () => {
   it('reads key, ip and at from the named groups, the time in any form keyward reads', () => {
     const {ws} = workspace();
