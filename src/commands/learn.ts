@@ -52,12 +52,13 @@ export default class Learn extends KeywardCommand {
       flags.window === undefined ? undefined : parseWholeDays(flags.window, '--window', MAX_SETTING_DAYS, 'to turn API blocking on now, run keyward activate --api');
     const retentionDays = flags.retention === undefined ? undefined : parseWholeDays(flags.retention, '--retention', MAX_SETTING_DAYS);
     const read = await readEvents(argumentsInOrder(raw), {strict: flags.strict, now: this.now, reading: readingOptions(flags)});
-    if (read.format !== null && read.chosenBy !== 'given') {
-      await this.tell(`read as ${read.format} (${read.chosenBy === 'detected' ? `detected from ${read.chosenAt}` : `${read.chosenBy} given`})`);
-    }
     const settings = {learningWindowDays: windowDays, seenRetentionDays: retentionDays, learnPrefixV4: flags['prefix-v4'], learnPrefixV6: flags['prefix-v6']};
     const dryRun = flags['dry-run'];
     const {outcome, data} = await this.updateStore((store) => ({outcome: learn(store, read.log, {settings, strict: flags.strict, now: this.now}), data: store}), {dryRun});
+    // Said with the summary, once the store took the events: a store error stays the only message.
+    if (read.format !== null && read.chosenBy !== 'given') {
+      await this.tell(`read as ${read.format} (${read.chosenBy === 'detected' ? `detected from ${read.chosenAt}` : `${read.chosenBy} given`})`);
+    }
     const failures = dryRun || !flags['notify-command'] ? [] : await notifyBlocked(flags['notify-command'], outcome.blocked);
     for (const [message, tone] of learnSummary(outcome, data, read, failures, {dryRun, now: this.now})) await this.tell(message, tone);
     return {...learnJson(outcome, data, read, dryRun), format: read.format};
