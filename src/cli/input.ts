@@ -12,6 +12,7 @@ import {EntryInput, splitEntryLine} from '../core/entry-parse.js';
 import {InputError, show, untrusted} from '../core/errors.js';
 import {LogFormat, LogOptions, LogReader, WallClock} from '../core/log-formats.js';
 import {checkEventTime, EventLog} from '../core/learning.js';
+import {parseSyncLines, SyncFileFormat, SyncInput, SyncLine} from '../core/sync-input.js';
 import {ProgressSink, startProgress} from './progress.js';
 
 /** Lines longer than this are refused (or skipped, where a command tolerates bad lines). */
@@ -172,6 +173,30 @@ export async function readEntryInputs(sources: EntrySources): Promise<EntryInput
     throw new InputError('no entries given', 'give entries as arguments, --file FILE, or - (or --file -) to read them from stdin');
   }
   return inputs;
+}
+
+/**
+ * The entries of a `sync` file (FILE, or stdin for `-`) in the format its
+ * content shows (core/sync-input.ts: keyward's plain, csv or json export).
+ * Throws an InputError when it holds no entries.
+ */
+export async function readSyncInputs(file: string, progress: boolean): Promise<{format: SyncFileFormat; inputs: SyncInput[]}> {
+  const lines: SyncLine[] = [];
+  const fromStdin = file === '-';
+  const shown = fromStdin ? '' : untrusted(file);
+  const stream = fromStdin ? process.stdin : openFile(file);
+  try {
+    await eachLine(stream, (text, line) => void lines.push({text, line}), {progress: progress ? startProgress(`reading ${shown || 'stdin'}`, stream) : undefined});
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code && !fromStdin) throw new InputError(`cannot read ${show(file)} (${code})`);
+    throw error;
+  }
+  const read = parseSyncLines(lines, shown);
+  if (read.inputs.length === 0) {
+    throw new InputError('no entries given', 'give entries as arguments, --file FILE, or - (or --file -) to read them from stdin');
+  }
+  return read;
 }
 
 /** How many bad lines an event read keeps as samples for its report. */

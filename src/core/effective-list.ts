@@ -7,7 +7,7 @@ import {aggregate} from './aggregate.js';
 import {isLive} from './decision.js';
 import {InputError, SafetyError} from './errors.js';
 import {findKey} from './keys.js';
-import {BlockingState, Channel, EntryRecord, EntrySource, StoreData} from './model.js';
+import {BlockingState, Channel, EntryRecord, EntrySource, groupOf, StoreData} from './model.js';
 import {entryJson, EntryJson} from './reports.js';
 import {Prefix} from './prefix.js';
 import {CompiledIndex} from './prefix-index.js';
@@ -23,6 +23,8 @@ export interface ExportRow {
   addedAt: string | null;
   /** When the entry leaves the effective list (for a key: the earlier of its expiry and the account entries covering it). */
   expiresAt: string | null;
+  /** The entry's group, null (or absent) for none, and for aggregated ranges. */
+  group?: string | null;
 }
 
 /** What is exported and why. */
@@ -53,6 +55,7 @@ function rowOf(record: EntryRecord, scope: string, expires: number = expiresMs(r
     label: record.label,
     addedAt: record.addedAt,
     expiresAt: isoOrNull(expires),
+    group: groupOf(record),
   };
 }
 
@@ -115,6 +118,11 @@ export function effectiveList(data: StoreData, keyName: string | undefined, now:
   return {...base, description: `${who}: its own list intersected with the account list (${key.type} blocking active)`, rows: sortRows(rows)};
 }
 
+/** The effective list with only the rows of group `group` (SPEC "Groups": `export --group`). */
+export function inGroup(list: EffectiveList, group: string): EffectiveList {
+  return {...list, description: `${list.description}, group ${group}`, rows: list.rows.filter((r) => (r.group ?? null) === group)};
+}
+
 /**
  * The fewest CIDR ranges covering the rows' addresses. Each range expires
  * with the earliest-expiring row inside it, so that no range outlives an
@@ -131,7 +139,7 @@ export function aggregateRows(rows: readonly ExportRow[], scope: string): Export
     const p = row.prefix.masked();
     for (const i of index.covering(p.family, p.address.words(), p.bits)) if (ms < earliest[i]) earliest[i] = ms;
   }
-  return ranges.map((prefix, i) => ({prefix, scope, source: null, label: null, addedAt: null, expiresAt: isoOrNull(earliest[i])}));
+  return ranges.map((prefix, i) => ({prefix, scope, source: null, label: null, addedAt: null, expiresAt: isoOrNull(earliest[i]), group: null}));
 }
 
 /** The earliest expiry among rows (ISO), or null. */

@@ -1,9 +1,15 @@
 /** The data formats, read back by `sync` and other tools: plain (one entry a line), CSV and JSON. */
 import {ExportRow, jsonRows} from '../effective-list.js';
-import {csvField, JSON_RAW, lines} from './text.js';
+import {csvField, JSON_RAW, labelText, lines} from './text.js';
 
+/** One entry a line, `ENTRY # label` when it has a label (the import line format, so that `sync` reads it back). */
 export function renderPlain(rows: readonly ExportRow[]): string {
-  return lines(rows.map((r) => r.prefix.toString()));
+  return lines(
+    rows.map((r) => {
+      const label = labelText(r.label);
+      return label === '' ? r.prefix.toString() : `${r.prefix.toString()} # ${label}`;
+    }),
+  );
 }
 
 /** The fields of `list --json`, with the characters JSON leaves raw that a terminal or a JavaScript parser would act on escaped. */
@@ -11,9 +17,9 @@ export function renderJson(rows: readonly ExportRow[]): string {
   return `${JSON.stringify(jsonRows(rows), null, 2).replace(JSON_RAW, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}\n`;
 }
 
+/** The CSV header line export writes (and `sync` recognises): the fields of `list --json`, group last. */
+export const CSV_HEADER = 'entry,scope,source,label,addedAt,expiresAt,group';
+
 export function renderCsv(rows: readonly ExportRow[]): string {
-  return lines([
-    'entry,scope,source,label,addedAt,expiresAt',
-    ...rows.map((r) => [r.prefix.toString(), r.scope, r.source, r.label, r.addedAt, r.expiresAt].map(csvField).join(',')),
-  ]);
+  return lines([CSV_HEADER, ...rows.map((r) => [r.prefix.toString(), r.scope, r.source, r.label, r.addedAt, r.expiresAt, r.group ?? null].map(csvField).join(','))]);
 }
