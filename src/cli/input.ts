@@ -10,7 +10,7 @@ import {StringDecoder} from 'node:string_decoder';
 import {scanDecisionAddress} from '../core/address.js';
 import {EntryInput, splitEntryLine} from '../core/entry-parse.js';
 import {InputError, show, untrusted} from '../core/errors.js';
-import {parseEventLine} from '../core/events.js';
+import {LogFormat, LogOptions, LogReader, WallClock} from '../core/log-formats.js';
 import {checkEventTime, EventLog} from '../core/learning.js';
 import {parseSyncLines, SyncFileFormat, SyncInput, SyncLine} from '../core/sync-input.js';
 import {ProgressSink, startProgress} from './progress.js';
@@ -202,6 +202,9 @@ export async function readSyncInputs(file: string, progress: boolean): Promise<{
 /** How many bad lines an event read keeps as samples for its report. */
 const SAMPLES = 5;
 
+/** While `auto` has chosen no format, how many lines no format reads before the log is refused. */
+const DETECT_LINES = 20;
+
 /** What `learn` read: the events, and what it could not use. */
 export interface EventsRead {
   log: EventLog;
@@ -210,6 +213,137 @@ export interface EventsRead {
   badLines: number;
   /** Events without a time, taken as happening at `now`. */
   untimed: number;
+  /** The format the log was read as (null: no line to tell it by), and how it was chosen. */
+  format: LogFormat | null;
+  chosenBy: string | null;
+  /** Where `auto` saw the line that chose the format. */
+  chosenAt: string | null;
+  /** Requests with an empty key field (not key uses), and log lines that hold no key use. */
+  keyless: number;
+  skipped: number;
+}
+
+/** How `learn` reads its log (see LogOptions); `now` comes from the command. */
+export type ReadingOptions = Omit<LogOptions, 'now' | 'wallClock'>;
+
+/** A traditional syslog stamp has no zone: it is read in this machine's, as syslog wrote it. */
+const localWallClock: WallClock = (y, mo, d, h, mi, s) => new Date(y, mo, d, h, mi, s).getTime();
+
+/**
+ * Events read line by line into an EventLog, with what could not be used
+ * counted: `learn` feeds it the lines of its files, a follower those of a
+ * live log (and takes `log` and starts a new one at each commit). An event
+ * without a time happens `now` (or, `strict`, is refused), one dated past
+ * `now` is a bad line; `strict` makes every bad line an InputError.
+ */
+export class EventReading {
+  readonly reader: LogReader;
+  log = new EventLog();
+  readonly bad: string[] = [];
+  /** The first lines no format (or not the chosen one) reads, for the message refusing the log. */
+  readonly unreadable: string[] = [];
+  badLines = 0;
+  unreadableLines = 0;
+  untimed = 0;
+  keyless = 0;
+  skipped = 0;
+  /** Where `auto` saw the line that chose the format. */
+  chosenAt: string | null = null;
+  private readonly words = new Uint32Array(4);
+  /** Where events go and what "now" is: this log and the command's now, or a follower's. */
+  private readonly add: EventLog['add'];
+  private readonly clock: () => Date;
+
+  constructor(
+    now: Date,
+    private readonly strict: boolean,
+    reading: ReadingOptions = {format: 'auto'},
+    sink?: {add: EventLog['add']; now(): Date},
+  ) {
+    this.reader = new LogReader({...reading, now, wallClock: localWallClock});
+    this.add = sink?.add ?? ((key, family, words, at) => this.log.add(key, family, words, at));
+    this.clock = sink?.now ?? (() => now);
+  }
+
+  /** Takes one line (see eachLine); `where` names it in messages (`line 12 of access.log`). */
+  line(text: string, where: () => string): void {
+    const reader = this.reader;
+    const before = reader.format;
+    const read = reader.read(text);
+    if (before === null && reader.format !== null) this.chosenAt = where();
+    switch (read.kind) {
+      case 'skip':
+        if (reader.format !== null) this.skipped++;
+        return;
+      case 'keyless':
+        this.keyless++;
+        return;
+      case 'unreadable':
+        this.unreadableLines++;
+        if (this.unreadable.length < SAMPLES) this.unreadable.push(`${where()}: ${read.message}`);
+        if (reader.format === null && this.unreadableLines >= DETECT_LINES) {
+          refuseLog(`cannot tell the format of the log: no line of the first ${DETECT_LINES} is a line of a format keyward reads`, this.unreadable, FORMAT_HINT);
+        }
+        this.refuse(`${where()}: ${read.message}`);
+        return;
+      case 'bad':
+        this.refuse(`${where()}: ${read.message}`);
+        return;
+    }
+    try {
+      const family = scanDecisionAddress(read.ip, this.words);
+      let at = read.at;
+      if (Number.isNaN(at)) {
+        if (this.strict) throw new InputError('the event has no time (--strict refuses events without one: a replayed log without times would count as traffic now)');
+        this.untimed++;
+        at = this.clock().getTime();
+      } else {
+        checkEventTime(at, this.clock());
+      }
+      this.add(read.key, family, this.words, at);
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error;
+      this.refuse(`${where()}: ${error.message}`, error.hint);
+    }
+  }
+
+  /** Counts a bad line (a line over the length limit, say); under `strict` an InputError. */
+  refuse(message: string, hint?: string): void {
+    if (this.strict) throw new InputError(`${message}; nothing was written`, hint);
+    this.badLines++;
+    if (this.bad.length < SAMPLES) this.bad.push(message);
+  }
+
+  /**
+   * The InputError for a log that could not be read, or nothing: no line was
+   * an event, or a line of the format with a bad value (an address, a time),
+   * and some line was unreadable or had no key.
+   */
+  checkReadable(): void {
+    const read = this.log.count + this.badLines - this.unreadableLines;
+    if (read > 0) return;
+    const format = this.reader.format;
+    if (this.unreadableLines > 0) {
+      if (format === null) refuseLog('cannot tell the format of the log: no line is a line of a format keyward reads', this.unreadable, FORMAT_HINT);
+      refuseLog(`cannot read the log as ${format}: no line of it is one`, this.unreadable, FORMAT_HINT);
+    }
+    if (this.keyless > 0) {
+      throw new InputError(
+        `no line of the log holds a key in ${this.reader.keySource} (${this.keyless} line${this.keyless === 1 ? '' : 's'} without one); nothing was written`,
+        format === 'combined' ? 'name the quoted field that holds the key with --key-field N' : 'name the field that holds the key with --field key=PATH',
+      );
+    }
+  }
+
+  /** What was read, for learn's summary and --json. */
+  result(): EventsRead {
+    const {log, bad, badLines, untimed, chosenAt, keyless, skipped} = this;
+    return {log, bad, badLines, untimed, format: this.reader.format, chosenBy: this.reader.chosenBy, chosenAt, keyless, skipped};
+  }
+}
+
+function refuseLog(summary: string, samples: string[], hint?: string): never {
+  throw new InputError(`${summary}; nothing was written:\n${samples.map((s) => `  ${s}`).join('\n')}`, hint);
 }
 
 /**
@@ -224,60 +358,38 @@ export interface EventFollowHooks {
 }
 
 /**
- * Reads event files and `-` (stdin) into a compact event log, counting (or,
- * `strict`, refusing) bad lines: an event without a time happens `now`, one
- * dated past `now` is a bad line.
+ * Reads event files and `-` (stdin) into a compact event log (see
+ * EventReading). A log none of whose lines is a line of its format (or, with
+ * `auto`, of any format), or none of whose lines holds a key, is an
+ * InputError naming its first lines (not for a followed log, which has no end
+ * to judge it by).
  */
-export async function readEvents(args: string[], {strict, now, follow}: {strict: boolean; now: Date; follow?: EventFollowHooks}): Promise<EventsRead> {
+export async function readEvents(
+  args: string[],
+  {strict, now, reading = {format: 'auto'}, follow}: {strict: boolean; now: Date; reading?: ReadingOptions; follow?: EventFollowHooks},
+): Promise<EventsRead> {
   const sources: {name: string; open: () => Readable}[] = args.map((a) =>
     a === '-' ? {name: 'stdin', open: () => follow?.open(a) ?? process.stdin} : {name: untrusted(a), open: () => follow?.open(a) ?? openFile(a)},
   );
   // Stdin only for `-`, never because it is a pipe (an empty $LOG in a script must not read the script's input).
   if (sources.length === 0) throw new InputError('no events given', 'give event files, or - to read them from stdin');
-  const log = new EventLog();
-  const add: EventLog['add'] = follow?.add ?? ((key, family, words, at) => log.add(key, family, words, at));
-  const clock = follow?.now ?? (() => now);
-  const words = new Uint32Array(4);
-  const bad: string[] = [];
-  let badLines = 0;
-  let untimed = 0;
+  const events = new EventReading(now, strict, reading, follow);
   for (const source of sources) {
     const where = (line: number) => (sources.length > 1 || source.name !== 'stdin' ? `line ${line} of ${source.name}` : `line ${line}`);
-    const refuse = (message: string, hint?: string) => {
-      if (strict) throw new InputError(`${message}; nothing was written`, hint);
-      badLines++;
-      if (bad.length < SAMPLES) bad.push(message);
-    };
     try {
       const stream = source.open();
-      await eachLine(
-        stream,
-        (text, line) => {
-          try {
-            const event = parseEventLine(text);
-            if (event === null) return;
-            const family = scanDecisionAddress(event.ip, words);
-            let at = event.at;
-            if (Number.isNaN(at)) {
-              if (strict) throw new InputError('the event has no time (--strict refuses events without one: a replayed log without times would count as traffic now)');
-              untimed++;
-              at = clock().getTime();
-            } else {
-              checkEventTime(at, clock());
-            }
-            add(event.key, family, words, at);
-          } catch (error) {
-            if (!(error instanceof InputError)) throw error;
-            refuse(`${where(line)}: ${error.message}`, error.hint);
-          }
-        },
-        {onTooLong: (line) => refuse(`${where(line)}: longer than the limit, skipped`), progress: follow ? undefined : startProgress(`reading ${source.name}`, stream)},
-      );
+      await eachLine(stream, (text, line) => events.line(text, () => where(line)), {
+        onTooLong: (line) => events.refuse(`${where(line)}: longer than the limit, skipped`),
+        progress: follow ? undefined : startProgress(`reading ${source.name}`, stream),
+      });
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code && !(error instanceof InputError)) throw new InputError(`cannot read ${source.name} (${code})`);
       throw error;
     }
   }
-  return {log, bad, badLines, untimed};
+  if (!follow) events.checkReadable();
+  return events.result();
 }
+
+const FORMAT_HINT = 'choose the format with --format keyward|ndjson|combined|postfix|regex (see docs/logs.md)';

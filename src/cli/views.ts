@@ -269,7 +269,7 @@ const UNKNOWN_SHOWN = 5;
 export function learnSummary(
   outcome: LearnOutcome,
   data: StoreData,
-  {bad, badLines, untimed}: {bad: string[]; badLines: number; untimed: number},
+  {bad, badLines, untimed, keyless = 0}: {bad: string[]; badLines: number; untimed: number; keyless?: number},
   failures: string[],
   {dryRun, now}: {dryRun: boolean; now: Date},
 ): [string, 'info' | 'warn'][] {
@@ -282,6 +282,7 @@ export function learnSummary(
       'warn',
     ]);
   }
+  if (keyless > 0) said.push([`${keyless} ${keyless === 1 ? 'request' : 'requests'} without a key skipped`, 'info']);
   if (outcome.activation) {
     const {at, quietSince} = outcome.activation;
     said.push([

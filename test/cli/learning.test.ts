@@ -53,6 +53,7 @@ describe('keyward learn: the learning timeline', () => {
       untimed: 0,
       api: {state: 'learning', activatesAt: day(40)},
       dryRun: false,
+      format: 'keyward',
     });
 
     const rows = accountList(ws, day(10));
