@@ -323,6 +323,28 @@ describe('keyward learn - --follow', function () {
     expect(JSON.parse(done.stdout)).to.deep.include({events: 3, learned: ['10.1.0.0/24', '10.2.0.0/24', '10.3.0.0/24'], badLines: 1, untimed: 1});
   });
 
+  it('reads a real log format while following: nginx combined lines with the key appended, auto-detected, and ndjson with --field', async () => {
+    const ws = workspace();
+    const f = follow(ws, ['-', '--commit-every', '200ms', '--json'], {now: day(1), pipe: true});
+    f.child.stdin!.write(`10.1.0.7 - - [01/Jan/2026:10:00:00 +0000] "GET /v1/orders HTTP/1.1" 200 512 "-" "curl/8.5.0" "billing"\n`);
+    await waitFor('the combined line committed', () => hasEntry(ws, '10.1.0.0/24'), WAIT_MS, f);
+    f.child.stdin!.write(`2001:db8:7::1 - - [01/Jan/2026:10:00:01 +0000] "GET / HTTP/2.0" 200 1 "-" "-" "Bearer billing"\n`);
+    await waitFor('the IPv6 caller committed', () => hasEntry(ws, '2001:db8:7::/64'), WAIT_MS, f);
+    f.child.stdin!.end();
+    const done = await f.exited;
+    expect(done.code, done.stderr).to.equal(0);
+    expect(JSON.parse(done.stdout)).to.deep.include({events: 2, format: 'combined'});
+
+    const g = follow(ws, ['-', '--commit-every', '200ms', '--format', 'ndjson', '--field', 'key=http_x_api_key', '--field', 'ip=remote_addr', '--field', 'at=time_iso8601'], {
+      now: day(1),
+      pipe: true,
+    });
+    g.child.stdin!.write(`${JSON.stringify({remote_addr: '10.9.0.1', http_x_api_key: 'billing', time_iso8601: '2026-01-01T11:00:00+00:00'})}\n`);
+    await waitFor('the ndjson line committed', () => hasEntry(ws, '10.9.0.0/24'), WAIT_MS, g);
+    g.child.stdin!.end();
+    expect((await g.exited).code).to.equal(0);
+  });
+
   it('SIGTERM with the pipe still open commits what was read', async () => {
     const ws = workspace();
     const f = follow(ws, ['-', '--commit-every', '60m'], {now: day(1), pipe: true});
