@@ -203,9 +203,12 @@ export function feed(child: ChildProcess, data: string | Buffer): Promise<boolea
   });
 }
 
-/** No stack frame ("    at f (file:1:2)") and no internal error in what keyward printed. */
+/**
+ * No stack frame ("    at f (file:1:2)", "    at file:1:2") and no internal error in what keyward printed.
+ * A frame ends in a line and column: help text that wraps to a line starting with "at (" is not one.
+ */
 export function expectNoStackTrace(output: string, what: string): void {
-  expect(output, `${what}: a stack trace was printed`).not.to.match(/^\s+at .+[(:]/m);
+  expect(output, `${what}: a stack trace was printed`).not.to.match(/^\s+at (?:.+ \(.+:\d+:\d+\)|\S+:\d+:\d+)$/m);
   expect(output, `${what}: an internal error`).not.to.contain('internal error');
 }
 
