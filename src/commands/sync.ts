@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core';
 import {parseEntries} from '../core/entry-parse.js';
-import {applySync, Assessment, assessSync, DesiredEntry, hasChanges, sameChanges, syncJson} from '../core/sync.js';
+import {applySync, Assessment, assessSync, DesiredEntry, hasChanges, sameChanges, splitDenyMarks, syncJson} from '../core/sync.js';
 import {KeywardCommand, write} from '../cli/base.js';
 import {EXIT} from '../cli/exit-codes.js';
 import {broadFlag, dryRunFlag, keyFlag, yesFlag} from '../cli/flags.js';
@@ -10,7 +10,7 @@ import {renderCutOff, renderSyncPlan} from '../cli/views.js';
 
 export default class Sync extends KeywardCommand {
   static summary = 'Make the account list, or a key list with --key, equal to a file of entries (allowlists kept in git).';
-  static description = `FILE holds one entry a line (ENTRY [# label]; - reads stdin), with the grammar of authorize --file: one bad line, or an entry broader than /8 (IPv4) or /16 (IPv6) without --force, and nothing is written; a file with no entries is refused. An entry inside another one of the file is kept as written, as authorize --file keeps it. sync prints the plan — entries to add, to remove, to relabel, unchanged, and the recently seen addresses the change would cut off — and applies it only with --yes or a confirmation on a terminal. Learned entries that the file does not name are kept unless --prune-learned; other lists are never touched.
+  static description = `FILE holds one entry a line (ENTRY [# label], or !ENTRY for a deny entry; - reads stdin), with the grammar of authorize --file: one bad line, or an entry broader than /8 (IPv4) or /16 (IPv6) without --force, and nothing is written; a file with no entries is refused. An entry inside another one of the file is kept as written, as authorize --file keeps it. sync prints the plan — entries to add, to remove, to relabel, unchanged, and the recently seen addresses the change would cut off — and applies it only with --yes or a confirmation on a terminal. Learned entries that the file does not name are kept unless --prune-learned; other lists are never touched.
 
 Exit codes: 0 nothing to do, or applied; 1 --dry-run and the list differs from the file (like git diff --exit-code); 2 bad input; 3 store problem; 4 a broad entry without --force, or changes pending but neither --yes nor a terminal to confirm on (nothing written).`;
   static examples = [
@@ -33,9 +33,9 @@ Exit codes: 0 nothing to do, or applied; 1 --dry-run and the list differs from t
   async run() {
     const {args, flags} = await this.parse(Sync);
     const fromStdin = args.file === '-';
-    const inputs = await readEntryInputs(fromStdin ? {args: ['-'], progress: true} : {args: [], file: args.file, progress: true});
+    const {inputs, effects} = splitDenyMarks(await readEntryInputs(fromStdin ? {args: ['-'], progress: true} : {args: [], file: args.file, progress: true}));
     const prefixes = parseEntries(inputs, {normalize: flags.normalize, force: flags.force}).prefixes();
-    const desired: DesiredEntry[] = prefixes.map((prefix, i) => ({prefix, label: inputs[i].label, where: inputs[i].where, source: inputs[i].source}));
+    const desired: DesiredEntry[] = prefixes.map((prefix, i) => ({prefix, label: inputs[i].label, where: inputs[i].where, source: inputs[i].source, effect: effects[i]}));
     const dryRun = flags['dry-run'];
     const title = (a: Assessment) => `sync of ${a.scope === 'account' ? 'the account list' : `key ${a.scope}'s list`} with ${fromStdin ? 'stdin' : args.file}`;
     // Without --yes the plan is shown (and confirmed) before taking the lock: a prompt must never hold it.

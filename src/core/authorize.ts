@@ -2,12 +2,13 @@
  * `authorize`: entries added to the account list or a key list, and the
  * blocked addresses they let through taken off the blocked list.
  */
-import {AddResult, addEntries} from './allowlist.js';
+import {AddResult, addEntries, switchEntries, SwitchResult} from './allowlist.js';
 import {EntryBatch} from './entry-parse.js';
 import {releaseBlocked} from './blocked-list.js';
 import {untrusted} from './errors.js';
 import {findKey} from './keys.js';
 import {StoreData} from './model.js';
+import {Prefix} from './prefix.js';
 
 export interface AuthorizeResult extends AddResult {
   /** How many blocked records the entries released. */
@@ -53,6 +54,27 @@ export function authorize(data: StoreData, entries: EntryBatch, options: Authori
   const change = addEntries(key ? key.allow : data.account, entries, options.now);
   const {released, stillRefused} = releaseBlocked(data, entries, options.now, key?.name);
   return {...change, unblocked: released, stillRefused: stillRefused.map((b) => `${b.ip} (key ${untrusted(b.key)})`)};
+}
+
+/**
+ * `deny`: deny entries added to the account list or a key list, as
+ * `authorize` adds allow entries (same labels, expiry, covers among deny
+ * entries, exact entries updated). An entry the list holds as an allow
+ * entry is refused (see addEntries). Nothing leaves the blocked list.
+ */
+export function deny(data: StoreData, entries: EntryBatch, options: AuthorizeOptions): AddResult {
+  for (let i = 0; i < entries.count; i++) {
+    entries.labels[i] ??= options.label;
+    entries.expiresAt[i] = options.expiresAt;
+  }
+  const key = options.key === undefined ? undefined : findKey(data.keys, options.key);
+  return addEntries(key ? key.allow : data.account, entries, options.now, 'deny');
+}
+
+/** `enable` / `disable`: exact entries (allow or deny) of the account list or a key list switched on or off. */
+export function switchListEntries(data: StoreData, prefixes: readonly Prefix[], options: {key?: string; enabled: boolean}): SwitchResult {
+  const key = options.key === undefined ? undefined : findKey(data.keys, options.key);
+  return switchEntries(key ? key.allow : data.account, prefixes, options.enabled);
 }
 
 export function authorizeJson(result: AddResult, dryRun: boolean): AuthorizeJson {

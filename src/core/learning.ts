@@ -5,7 +5,7 @@
  * compact record of recently seen traffic.
  */
 import {Family, formatIPv4, formatIPv6} from './address.js';
-import {decideWords, KeyPolicy, Policy} from './decision.js';
+import {decideWords, isDenied, KeyPolicy, Policy} from './decision.js';
 import {isCanonicalEntry, ScannedPrefix, scanPrefix} from './prefix.js';
 import {sortByDigits} from './radix.js';
 import {networkOf, putWords} from './words.js';
@@ -350,6 +350,13 @@ class Learner {
     // Only traffic that `check` lets through while learning is observed: a revoked key's, or one its own
     // list refuses (a stolen key), neither learns nor counts as quiet time; a new address is learned first,
     // and learning it restarts the window, so the event that turns blocking on is always a known caller's.
+    // An address a deny entry refuses is never learned, never quiet time, and never put on the blocked list:
+    // it is refused by the operator's choice, not for want of an entry (learning adds no deny entries, so
+    // the policy built at the start still knows them all).
+    if (isDenied(this.policy.forKey(key), family, words)) {
+      this.see(id, key, channel, at);
+      return;
+    }
     if (channel === 'api' && this.data.blocking.api.state === 'learning' && key.status === 'active' && this.keyListAllows(key, family, words)) {
       this.learn(key, family, words, at);
       this.observe(at);
@@ -373,8 +380,8 @@ class Learner {
 
   /** Whether the key has no list of its own, or its list (live entries) holds the address. */
   private keyListAllows(key: KeyRecord, family: Family, words: Uint32Array): boolean {
-    const allow = this.policy.forKey(key).allow;
-    return allow === null || allow.has(family, words, this.nowMs);
+    const policy = this.policy.forKey(key);
+    return !policy.restricted || (policy.own !== null && policy.own.has(family, words, this.nowMs));
   }
 
   /**

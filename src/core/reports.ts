@@ -7,7 +7,7 @@ import {latestBlocked} from './blocked-list.js';
 import {isLive} from './decision.js';
 import {findKey} from './keys.js';
 import {learningProgress, quietDays} from './learning.js';
-import {EntryRecord, EntrySource, StoreData} from './model.js';
+import {EntryRecord, EntrySource, isDeny, isEnabled, StoreData} from './model.js';
 import {Prefix} from './prefix.js';
 
 /** One entry of `list --json` and `export --format json` (SPEC "Machine output"). Aggregated entries have no source, label or date. */
@@ -19,11 +19,19 @@ export interface EntryJson {
   label: string | null;
   addedAt: string | null;
   expiresAt: string | null;
+  /** A deny entry refuses the addresses it contains, whatever allows them (SPEC "Deny entries"). */
+  effect: 'allow' | 'deny';
+  /** A disabled entry never matches (SPEC "Disabled entries"). */
+  enabled: boolean;
 }
 
 /** The one way an entry is written as JSON. */
-export function entryJson(entry: string, scope: string, r: {source: EntrySource | null; label: string | null; addedAt: string | null; expiresAt: string | null}): EntryJson {
-  return {entry, scope, source: r.source, label: r.label, addedAt: r.addedAt, expiresAt: r.expiresAt};
+export function entryJson(
+  entry: string,
+  scope: string,
+  r: {source: EntrySource | null; label: string | null; addedAt: string | null; expiresAt: string | null; effect?: 'allow' | 'deny'; enabled?: boolean},
+): EntryJson {
+  return {entry, scope, source: r.source, label: r.label, addedAt: r.addedAt, expiresAt: r.expiresAt, effect: r.effect ?? 'allow', enabled: r.enabled ?? true};
 }
 
 /** A list `list` shows: "account" or a key's name, and its records. */
@@ -45,12 +53,14 @@ export function listScopes(data: StoreData, options: {key?: string; accountOnly?
 
 /** `list --json`: every record of the scopes. */
 export function listJson(scopes: readonly ListScope[]): EntryJson[] {
-  return scopes.flatMap(({scope, records}) => records.map((r) => entryJson(r.entry, scope, r)));
+  return scopes.flatMap(({scope, records}) => records.map((r) => entryJson(r.entry, scope, {...r, effect: isDeny(r) ? 'deny' : 'allow', enabled: isEnabled(r)})));
 }
 
-/** `list --aggregate --json`: per scope, the fewest CIDR ranges covering its live entries. */
+/** `list --aggregate --json`: per scope, the fewest CIDR ranges covering its live, enabled allow entries. */
 export function aggregatedListJson(scopes: readonly ListScope[], now: Date): {entry: string; scope: string}[] {
-  return scopes.flatMap(({scope, records}) => aggregate(records.filter((r) => isLive(r, now)).map((r) => Prefix.parse(r.entry))).map((p) => ({entry: p.toString(), scope})));
+  return scopes.flatMap(({scope, records}) =>
+    aggregate(records.filter((r) => isLive(r, now) && isEnabled(r) && !isDeny(r)).map((r) => Prefix.parse(r.entry))).map((p) => ({entry: p.toString(), scope})),
+  );
 }
 
 /** How many of the latest blocked addresses status shows. */

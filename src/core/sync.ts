@@ -7,7 +7,10 @@
 import {releaseBlocked} from './blocked-list.js';
 import {isLive} from './decision.js';
 import {cutOff, CutOff, recentSeen} from './impact.js';
+import {InputError} from './errors.js';
 import {findKey} from './keys.js';
+import {Effect, effectOf} from './allowlist.js';
+import {EntryInput} from './entry-parse.js';
 import {Channel, CHANNELS, EntryRecord, EntrySource, StoreData} from './model.js';
 import {Prefix} from './prefix.js';
 import {Question} from './question.js';
@@ -19,7 +22,30 @@ export interface DesiredEntry {
   /** Where it came from, for messages: "line 3 of allowlist.txt". */
   where: string;
   source: EntrySource;
+  /** A deny entry (a `!ENTRY` line); absent or 'allow' for an allow entry. */
+  effect?: Effect;
 }
+
+/**
+ * Input lines with their `!` taken off: `!ENTRY` names a deny entry (as the
+ * plain and CSV exports write one). The texts are then parsed as any entry.
+ */
+export function splitDenyMarks(inputs: readonly EntryInput[]): {inputs: EntryInput[]; effects: Effect[]} {
+  const effects: Effect[] = [];
+  const plain = inputs.map((input) => {
+    const deny = input.text.startsWith('!');
+    effects.push(deny ? 'deny' : 'allow');
+    return deny ? {...input, text: input.text.slice(1).trimStart()} : input;
+  });
+  return {inputs: plain, effects};
+}
+
+/** How a plan names an entry: its text, with `!` before a deny entry's (allow and deny entries of one range are two entries). */
+export function planName(text: string, effect: Effect | undefined): string {
+  return effect === 'deny' ? `!${text}` : text;
+}
+
+const recordName = (r: EntryRecord) => planName(r.entry, effectOf(r));
 
 export interface SyncOptions {
   /** Entries are judged live (not expired) at this moment. */
@@ -86,7 +112,7 @@ export function planSync(current: readonly EntryRecord[], desired: readonly Desi
   const wanted = new Map<string, DesiredEntry>();
   const repeats: Repeat[] = [];
   for (const d of desired) {
-    const text = d.prefix.toString();
+    const text = planName(d.prefix.toString(), d.effect);
     const earlier = wanted.get(text);
     if (earlier === undefined) {
       wanted.set(text, d);
@@ -97,9 +123,13 @@ export function planSync(current: readonly EntryRecord[], desired: readonly Desi
     if (earlier.label === null && d.label !== null) wanted.set(text, {...earlier, label: d.label});
   }
 
+  for (const [name, d] of wanted) {
+    const other = wanted.get(planName(name, 'deny'));
+    if (other !== undefined) throw new InputError(`${other.where}: ${name} is both allowed (${d.where}) and denied; nothing was changed`, 'keep one of the two lines');
+  }
   // The live record of each entry (the first, should a list hold copies).
   const live = new Map<string, EntryRecord>();
-  for (const r of current) if (!live.has(r.entry) && isLive(r, options.now)) live.set(r.entry, r);
+  for (const r of current) if (!live.has(recordName(r)) && isLive(r, options.now)) live.set(recordName(r), r);
 
   const plan: SyncPlan = {added: [], removed: [], unchanged: [], relabeled: [], keptLearned: [], repeats, additions: []};
   // List order (Prefix.compare).
@@ -119,10 +149,12 @@ export function planSync(current: readonly EntryRecord[], desired: readonly Desi
 
   const reported = new Set<string>();
   for (const r of current) {
-    if (wanted.has(r.entry) || reported.has(r.entry)) continue;
-    reported.add(r.entry);
-    if (r.source === 'learned' && !options.pruneLearned) plan.keptLearned.push(r.entry);
-    else plan.removed.push(r.entry);
+    const name = recordName(r);
+    if (wanted.has(name) || reported.has(name)) continue;
+    reported.add(name);
+    // A learned entry is kept, unless the file makes it a deny entry: one range is never both.
+    if (r.source === 'learned' && !options.pruneLearned && !wanted.has(planName(r.entry, 'deny'))) plan.keptLearned.push(r.entry);
+    else plan.removed.push(name);
   }
   return plan;
 }
@@ -139,13 +171,15 @@ export function syncedList(current: readonly EntryRecord[], plan: SyncPlan, now:
   const result: EntryRecord[] = [];
   for (const r of current) {
     // Added entries have no live record here: any record of theirs is an expired copy.
-    if (dropped.has(r.entry)) continue;
-    const label = relabel.get(r.entry);
+    if (dropped.has(recordName(r))) continue;
+    const label = relabel.get(recordName(r));
     result.push(label === undefined || !isLive(r, now) ? r : {...r, label});
   }
   const at = now.toISOString();
   for (const d of plan.additions) {
-    result.push({entry: d.prefix.toString(), source: d.source, label: d.label, addedAt: at, expiresAt: null});
+    const record: EntryRecord = {entry: d.prefix.toString(), source: d.source, label: d.label, addedAt: at, expiresAt: null};
+    if (d.effect === 'deny') record.effect = 'deny';
+    result.push(record);
   }
   return result;
 }
@@ -194,7 +228,7 @@ export function applySync(data: StoreData, assessment: Assessment, now: Date): n
   else findKey(data.keys, keyName).allow = assessment.synced;
   return releaseBlocked(
     data,
-    assessment.plan.additions.map((d) => d.prefix),
+    assessment.plan.additions.filter((d) => d.effect !== 'deny').map((d) => d.prefix),
     now,
     keyName,
   ).released;

@@ -106,13 +106,31 @@ function entry(value: unknown, path: string): string {
 
 function entryRecord(value: unknown, path: string): EntryRecord {
   const o = object(value, path);
-  return {
+  const record: EntryRecord = {
     entry: entry(o.entry, `${path}.entry`),
     source: oneOf(o.source, SOURCES, `${path}.source`),
     label: nullableString(o.label, `${path}.label`),
     addedAt: time(o.addedAt, `${path}.addedAt`),
     expiresAt: nullableTime(o.expiresAt, `${path}.expiresAt`),
   };
+  return withSwitches(record, o, path);
+}
+
+/**
+ * The optional members of an entry record: `"effect": "deny"` (absent for an
+ * allow entry) and `"enabled": false` (absent when enabled). The other values
+ * are refused, so that one spelling means one thing in a diff.
+ */
+function withSwitches(record: EntryRecord, o: Json, path: string): EntryRecord {
+  if (o.effect !== undefined) {
+    if (o.effect !== 'deny') fail(`${path}.effect`, `is not "deny" (leave it out for an allow entry): ${show(JSON.stringify(o.effect) ?? String(o.effect))}`);
+    record.effect = 'deny';
+  }
+  if (o.enabled !== undefined) {
+    if (o.enabled !== false) fail(`${path}.enabled`, `is not false (leave it out for an enabled entry): ${show(JSON.stringify(o.enabled) ?? String(o.enabled))}`);
+    record.enabled = false;
+  }
+  return record;
 }
 
 const SOURCES = ['manual', 'learned', 'import', 'blocked'] as const;
@@ -131,6 +149,8 @@ function entryRecords(value: unknown, path: string): EntryRecord[] {
     if (typeof o === 'object' && o !== null && !Array.isArray(o)) {
       const {entry, source, label, addedAt, expiresAt} = o;
       if (
+        o.effect === undefined &&
+        o.enabled === undefined &&
         typeof entry === 'string' &&
         SOURCES.includes(source as EntryRecord['source']) &&
         (label === null || typeof label === 'string') &&
