@@ -167,6 +167,13 @@ describe('keyward disable / enable', () => {
     ]);
     ok(ws.run(['enable', '10.66.0.0/16'], {now: NOW}));
     expect(ws.storeJson().account).to.deep.equal(before);
+    // History records each switch as an update, and names a deny entry !ENTRY.
+    const history = ok(ws.run(['history', '--json'], {now: NOW})).json<any[]>();
+    expect(history.map((r) => [r.command, r.changes.entries[0]?.added, r.changes.entries[0]?.updated])).to.deep.include.members([
+      ['deny', ['!10.66.0.0/16'], []],
+      ['disable', [], ['10.0.0.0/8', '!10.66.0.0/16']],
+      ['enable', [], ['!10.66.0.0/16']],
+    ]);
   });
 
   it('refuses an entry that is not in the list, naming the entries that cover it, and changes nothing', () => {
