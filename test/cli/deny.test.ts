@@ -69,6 +69,7 @@ describe('keyward deny', () => {
       ['203.0.113.8', 'allow', 'blocking-inactive', []],
       ['10.66.1.1', 'deny', 'denied', ['10.66.1.0/24', '10.66.0.0/16']],
     ]);
+    expect(ok(ws.run(['keys', 'list', '--json'], {now: NOW})).json<any[]>()[0].allow, 'deny entries of a key list as !ENTRY').to.deep.equal(['!10.66.1.0/24', '!203.0.113.7']);
   });
 
   it('prints the JSON of authorize, updates labels, and keeps deny and allow entries of one range apart', () => {
