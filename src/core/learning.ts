@@ -276,6 +276,12 @@ class Learner {
   private readonly addresses = new AddressIds();
   private readonly networks = new AddressIds();
   private readonly learned = new Set<number>();
+  /**
+   * Ranges the account list holds as deny entries or disabled entries: never
+   * learned, so that learning neither switches a disabled entry back on (a
+   * second, enabled copy) nor puts an allow entry beside a deny entry.
+   */
+  private readonly held = new Set<string>();
   private readonly blockedIndex = new Map<string, BlockedRecord>();
   /** By address id and channel: id * 2 (api) or id * 2 + 1 (smtp). */
   private readonly seenTracks: (SeenTrack | undefined)[] = [];
@@ -293,6 +299,7 @@ class Learner {
   ) {
     this.nowMs = now.getTime();
     this.policy = new Policy(data, now);
+    for (const r of data.account) if (r.effect === 'deny' || r.enabled === false) this.held.add(r.entry);
     for (const b of data.blocked) this.blockedIndex.set(`${b.ip} ${b.key}`, b);
     const scanned: ScannedPrefix = {family: 4, bits: 0, words: new Uint32Array(4)};
     for (const s of data.seen) {
@@ -420,6 +427,7 @@ class Learner {
     this.learned.add(network);
     const entry = this.networks.text(network);
     const text = bits === (family === 4 ? 32 : 128) ? entry : `${entry}/${bits}`;
+    if (this.held.size > 0 && this.held.has(text)) return;
     const iso = isoOf(at);
     this.data.account.push({entry: text, source: 'learned', label: `learned from ${key.name}`, addedAt: iso, expiresAt: null});
     this.outcome.learned.push(text);

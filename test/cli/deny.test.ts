@@ -129,6 +129,17 @@ describe('keyward deny', () => {
   });
 });
 
+describe('learning and disabled entries', () => {
+  it('never learns again a range the operator disabled', () => {
+    const ws = store('learning');
+    ok(ws.run(['learn', '-'], {now: NOW, input: `billing 198.51.100.7 ${NOW}\n`}));
+    ok(ws.run(['disable', '198.51.100.0/24'], {now: NOW}));
+    const again = ok(ws.run(['learn', '-', '--json'], {now: NOW, input: `billing 198.51.100.8 ${NOW}\nbilling 203.0.113.9 ${NOW}\n`})).json();
+    expect(again.learned).to.deep.equal(['203.0.113.0/24']);
+    expect(ws.storeJson().account.filter((r: any) => r.entry === '198.51.100.0/24')).to.have.length(1);
+  });
+});
+
 describe('keyward revoke --deny', () => {
   it('removes deny entries; plain revoke removes allow entries only', () => {
     const ws = store('active');
