@@ -14,3 +14,6 @@ export const channelFlags = {
   api: Flags.boolean({description: 'API keys', exactlyOne: ['api', 'smtp']}),
   smtp: Flags.boolean({description: 'SMTP keys', exactlyOne: ['api', 'smtp']}),
 };
+
+/** --group NAME (SPEC "Groups"): `description` says what it selects or sets on each command. */
+export const groupFlag = (description: string) => Flags.string({char: 'g', description, helpValue: 'NAME'});

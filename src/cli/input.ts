@@ -12,6 +12,7 @@ import {EntryInput, splitEntryLine} from '../core/entry-parse.js';
 import {InputError, show, untrusted} from '../core/errors.js';
 import {parseEventLine} from '../core/events.js';
 import {checkEventTime, EventLog} from '../core/learning.js';
+import {parseSyncLines, SyncFileFormat, SyncInput, SyncLine} from '../core/sync-input.js';
 import {ProgressSink, startProgress} from './progress.js';
 
 /** Lines longer than this are refused (or skipped, where a command tolerates bad lines). */
@@ -174,6 +175,30 @@ export async function readEntryInputs(sources: EntrySources): Promise<EntryInput
   return inputs;
 }
 
+/**
+ * The entries of a `sync` file (FILE, or stdin for `-`) in the format its
+ * content shows (core/sync-input.ts: keyward's plain, csv or json export).
+ * Throws an InputError when it holds no entries.
+ */
+export async function readSyncInputs(file: string, progress: boolean): Promise<{format: SyncFileFormat; inputs: SyncInput[]}> {
+  const lines: SyncLine[] = [];
+  const fromStdin = file === '-';
+  const shown = fromStdin ? '' : untrusted(file);
+  const stream = fromStdin ? process.stdin : openFile(file);
+  try {
+    await eachLine(stream, (text, line) => void lines.push({text, line}), {progress: progress ? startProgress(`reading ${shown || 'stdin'}`, stream) : undefined});
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code && !fromStdin) throw new InputError(`cannot read ${show(file)} (${code})`);
+    throw error;
+  }
+  const read = parseSyncLines(lines, shown);
+  if (read.inputs.length === 0) {
+    throw new InputError('no entries given', 'give entries as arguments, --file FILE, or - (or --file -) to read them from stdin');
+  }
+  return read;
+}
+
 /** How many bad lines an event read keeps as samples for its report. */
 const SAMPLES = 5;
 
@@ -188,19 +213,31 @@ export interface EventsRead {
 }
 
 /**
+ * `learn --follow` (see follow.ts): each source opened as a followed stream,
+ * each event handed on as it is read (the follower commits and drops them),
+ * and "now" read afresh for each line of a run that lasts hours.
+ */
+export interface EventFollowHooks {
+  open(arg: string): Readable;
+  add: EventLog['add'];
+  now(): Date;
+}
+
+/**
  * Reads event files and `-` (stdin) into a compact event log, counting (or,
  * `strict`, refusing) bad lines: an event without a time happens `now`, one
  * dated past `now` is a bad line.
  */
-export async function readEvents(args: string[], {strict, now}: {strict: boolean; now: Date}): Promise<EventsRead> {
+export async function readEvents(args: string[], {strict, now, follow}: {strict: boolean; now: Date; follow?: EventFollowHooks}): Promise<EventsRead> {
   const sources: {name: string; open: () => Readable}[] = args.map((a) =>
-    a === '-' ? {name: 'stdin', open: () => process.stdin} : {name: untrusted(a), open: () => openFile(a)},
+    a === '-' ? {name: 'stdin', open: () => follow?.open(a) ?? process.stdin} : {name: untrusted(a), open: () => follow?.open(a) ?? openFile(a)},
   );
   // Stdin only for `-`, never because it is a pipe (an empty $LOG in a script must not read the script's input).
   if (sources.length === 0) throw new InputError('no events given', 'give event files, or - to read them from stdin');
   const log = new EventLog();
+  const add: EventLog['add'] = follow?.add ?? ((key, family, words, at) => log.add(key, family, words, at));
+  const clock = follow?.now ?? (() => now);
   const words = new Uint32Array(4);
-  const nowMs = now.getTime();
   const bad: string[] = [];
   let badLines = 0;
   let untimed = 0;
@@ -224,17 +261,17 @@ export async function readEvents(args: string[], {strict, now}: {strict: boolean
             if (Number.isNaN(at)) {
               if (strict) throw new InputError('the event has no time (--strict refuses events without one: a replayed log without times would count as traffic now)');
               untimed++;
-              at = nowMs;
+              at = clock().getTime();
             } else {
-              checkEventTime(at, now);
+              checkEventTime(at, clock());
             }
-            log.add(event.key, family, words, at);
+            add(event.key, family, words, at);
           } catch (error) {
             if (!(error instanceof InputError)) throw error;
             refuse(`${where(line)}: ${error.message}`, error.hint);
           }
         },
-        {onTooLong: (line) => refuse(`${where(line)}: longer than the limit, skipped`), progress: startProgress(`reading ${source.name}`, stream)},
+        {onTooLong: (line) => refuse(`${where(line)}: longer than the limit, skipped`), progress: follow ? undefined : startProgress(`reading ${source.name}`, stream)},
       );
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;

@@ -1,12 +1,12 @@
 /** Human renderings of the commands' results: tables, plans and summaries (the JSON is the result itself). */
 import {AddResult} from '../core/allowlist.js';
 import {untrusted, visible} from '../core/errors.js';
-import {BlockedRecord, EntryRecord, HistoryChanges, HistoryRecord, isDeny, isEnabled, StoreData} from '../core/model.js';
+import {BlockedRecord, EntryRecord, groupOf, HistoryChanges, HistoryRecord, isDeny, isEnabled, StoreData} from '../core/model.js';
 import {CutOff} from '../core/impact.js';
 import {keyJson} from '../core/key-actions.js';
 import {isLive} from '../core/decision.js';
 import {LearnOutcome, learningProgress, LearningProgress, quietDays} from '../core/learning.js';
-import {ListScope, StatusJson} from '../core/reports.js';
+import {ContainsRow, ListScope, StatusJson} from '../core/reports.js';
 import {SyncPlan} from '../core/sync.js';
 import {DAY_MS} from '../core/time.js';
 import {waysOut} from './notify.js';
@@ -100,6 +100,7 @@ export async function renderSyncPlan(plan: SyncPlan, cutOffCount: number, title:
     n(plan.added.length, 'to add'),
     n(plan.removed.length, 'to remove'),
     ...(plan.relabeled.length > 0 ? [n(plan.relabeled.length, 'to relabel')] : []),
+    ...(plan.updated.length > 0 ? [n(plan.updated.length, 'to regroup or re-date')] : []),
     n(plan.unchanged.length, 'unchanged'),
   ];
   const lines = [c.bold(`${untrusted(title)}: ${counts.join(', ')}`)];
@@ -109,6 +110,17 @@ export async function renderSyncPlan(plan: SyncPlan, cutOffCount: number, title:
   if (plan.relabeled.length > 0) {
     const quoted = (label: string | null) => (label === null ? '(none)' : `"${untrusted(label)}"`);
     lines.push(c.yellow(listed(plan.relabeled.map((r) => `~ ${r.entry}  label ${quoted(r.previousLabel)} → ${quoted(r.label)}`))));
+  }
+  if (plan.updated.length > 0) {
+    const shown = (value: string | null) => (value === null ? '(none)' : untrusted(value));
+    const change = (what: string, from: string | null, to: string | null) => (from === to ? [] : [`${what} ${shown(from)} → ${shown(to)}`]);
+    const rows = plan.updated.map((u) => `~ ${u.entry}  ${[...change('group', u.previousGroup, u.group), ...change('expires', u.previousExpiresAt, u.expiresAt)].join(', ')}`);
+    lines.push(c.yellow(listed(rows)));
+  }
+  if (plan.elsewhere.length > 0) {
+    const count = plan.elsewhere.length;
+    lines.push(`${count} ${count === 1 ? 'entry' : 'entries'} of the file already in the list outside the group, left there:`);
+    lines.push(listed(plan.elsewhere.map((e) => `${e.entry}  (${e.group === null ? 'no group' : `group ${untrusted(e.group)}`})`)));
   }
   if (plan.keptLearned.length > 0) {
     const count = plan.keptLearned.length;
@@ -206,26 +218,40 @@ export async function renderBlocked(rows: readonly BlockedRecord[]): Promise<str
  * The table of `list`: expired entries dimmed, labels and key names escaped (an import, a hand-edited store).
  * When a list holds deny or disabled entries, a column says so (deny in red, disabled dimmed).
  */
-export async function renderList(scopes: readonly ListScope[], now: Date): Promise<string> {
+export async function renderList(scopes: readonly ListScope[], now: Date, filtered = false): Promise<string> {
   const rows = scopes.flatMap(({scope, records}) => records.map((r) => ({...r, scope})));
-  if (rows.length === 0) return 'no entries (add some with `keyward authorize`)';
+  if (rows.length === 0) return filtered ? 'no entries match' : 'no entries (add some with `keyward authorize`)';
   const c = await paint();
   const marked = rows.some((r) => isDeny(r) || !isEnabled(r));
   const effect = (r: EntryRecord) => {
     const text = `${isDeny(r) ? c.red('deny') : 'allow'}${isEnabled(r) ? '' : ', disabled'}`;
     return isEnabled(r) ? text : c.dim(text);
   };
+  // The group column only when an entry shown has a group: lists from before groups print as they did.
+  const grouped = rows.some((r) => groupOf(r) !== null);
+  const head = [...(marked ? ['effect'] : []), 'entry', 'scope', 'source', 'label', ...(grouped ? ['group'] : []), 'added', 'expires'];
   return table(
-    [...(marked ? ['effect'] : []), 'entry', 'scope', 'source', 'label', 'added', 'expires'],
+    head,
     rows.map((r) => [
       ...(marked ? [effect(r)] : []),
       isLive(r, now) && isEnabled(r) ? r.entry : c.dim(r.entry),
       untrusted(r.scope),
       r.source,
       r.label === null ? null : untrusted(r.label),
+      ...(grouped ? [groupOf(r)] : []),
       r.addedAt,
       r.expiresAt === null ? null : isLive(r, now) ? r.expiresAt : c.red(`expired ${r.expiresAt}`),
     ]),
+  );
+}
+
+/** What `list --contains ADDRESS` prints: each entry holding the address, whether it applies and why. */
+export async function renderContains(rows: readonly ContainsRow[], address: string): Promise<string> {
+  if (rows.length === 0) return `no entry holds ${address}`;
+  const c = await paint();
+  return table(
+    ['entry', 'scope', 'group', 'applies', 'why'],
+    rows.map((r) => [r.entry, untrusted(r.scope), r.group, r.applies ? c.green('yes') : c.red('no'), untrusted(r.why)]),
   );
 }
 

@@ -2,17 +2,18 @@ import {Args, Flags} from '@oclif/core';
 import {EntryInput, parseEntries} from '../core/entry-parse.js';
 import {authorize, AuthorizeJson, authorizeJson} from '../core/authorize.js';
 import {blockedCandidates, blockedChosen, blockedInputs} from '../core/blocked-list.js';
-import {InputError, maskSecrets} from '../core/errors.js';
+import {InputError, maskSecrets, untrusted} from '../core/errors.js';
 import {parseExpiry} from '../core/time.js';
 import {KeywardCommand} from '../cli/base.js';
-import {broadFlag, dryRunFlag, fileFlag, keyFlag} from '../cli/flags.js';
+import {broadFlag, dryRunFlag, fileFlag, groupFlag, keyFlag} from '../cli/flags.js';
+import {checkGroupName} from '../core/keys.js';
 import {argumentInputs, argumentsInOrder, readEntryInputs} from '../cli/input.js';
 import {canAsk} from '../cli/prompt.js';
 import {renderAdded} from '../cli/views.js';
 
 export default class Authorize extends KeywardCommand {
   static summary = 'Add entries to the account list, or to a key list with --key.';
-  static description = `Entries are IPv4 or IPv6 addresses or CIDR ranges. Give them as arguments, or with --file or - (stdin, read only when - is given), one a line (ENTRY [# label]). An import is all or nothing: one bad line, or an entry broader than /8 (IPv4) or /16 (IPv6) without --force, and nothing is written. Every entry is stored, also one that another entry already covers (it is reported as covered, and stays when its cover expires or is revoked). An entry already in the list is left as it is, or given the new --label or --expires; an expired one is renewed. Authorizing a blocked address takes it off the blocked list.`;
+  static description = `Entries are IPv4 or IPv6 addresses or CIDR ranges. Give them as arguments, or with --file or - (stdin, read only when - is given), one a line (ENTRY [# label]). An import is all or nothing: one bad line, or an entry broader than /8 (IPv4) or /16 (IPv6) without --force, and nothing is written. Every entry is stored, also one that another entry already covers (it is reported as covered, and stays when its cover expires or is revoked). An entry already in the list is left as it is, or given the new --label, --expires or --group; an expired one is renewed. With --group an entry already in another group stays in that group and is reported (a warning; "elsewhere" in --json). Authorizing a blocked address takes it off the blocked list.`;
   static examples = [
     '<%= config.bin %> authorize 203.0.113.7 2001:db8::/48 --label "office"',
     '<%= config.bin %> authorize --file allowlist.txt --dry-run',
@@ -23,6 +24,7 @@ export default class Authorize extends KeywardCommand {
   static args = {entries: Args.string({description: 'entries to add; - reads stdin', ignoreStdin: true})};
   static flags = {
     key: keyFlag,
+    group: groupFlag('put the entries in group NAME (an entry already in another group stays there, with a warning)'),
     file: fileFlag,
     label: Flags.string({char: 'l', description: 'label for entries that have none of their own (replaces the label of an entry already in the list)'}),
     expires: Flags.string({description: 'expiry: a duration (30d, 12h, 2w) or an ISO 8601 time (replaces the expiry of an entry already in the list)'}),
@@ -37,17 +39,23 @@ export default class Authorize extends KeywardCommand {
     const {flags, raw} = await this.parse(Authorize);
     const argv = argumentsInOrder(raw);
     const expiresAt = flags.expires ? parseExpiry(flags.expires, this.now).toISOString() : null;
+    if (flags.group !== undefined) checkGroupName(flags.group);
     const inputs = flags['from-blocked'] ? await this.fromBlocked(argv, flags.all, flags.key) : await readEntryInputs({args: argv, file: flags.file, progress: true});
     const entries = parseEntries(inputs, {normalize: flags.normalize, force: flags.force});
     const label = flags.label === undefined ? null : maskSecrets(flags.label);
     const dryRun = flags['dry-run'];
-    const result = await this.updateStore((data) => authorize(data, entries, {key: flags.key, label, expiresAt, now: this.now}), {dryRun});
+    const result = await this.updateStore((data) => authorize(data, entries, {key: flags.key, label, expiresAt, group: flags.group ?? null, now: this.now}), {dryRun});
     if (result.unblocked > 0 && !this.json) await this.tell(`${result.unblocked} address(es) left the blocked list`);
     if (result.stillRefused.length > 0) {
       await this.tell(`still refused, so kept on the blocked list: ${result.stillRefused.join(', ')} (see \`keyward check KEY ADDRESS\`)`, 'warn');
     }
+    if (result.elsewhere.length > 0) {
+      const named = result.elsewhere.slice(0, 5).map((e) => `${e.entry} (group ${untrusted(e.group)})`);
+      const more = result.elsewhere.length > named.length ? ` and ${result.elsewhere.length - named.length} more` : '';
+      await this.tell(`already in another group, left there: ${named.join(', ')}${more} (revoke it from that group first to move it)`, 'warn');
+    }
     await this.printHuman(() => renderAdded(result, dryRun));
-    return authorizeJson(result, dryRun);
+    return authorizeJson(result, dryRun, flags.group !== undefined);
   }
 
   /** Blocked addresses to authorize: covered by the arguments, all of them, or picked on a terminal. */

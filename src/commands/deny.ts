@@ -4,7 +4,8 @@ import {AuthorizeJson, authorizeJson, deny} from '../core/authorize.js';
 import {maskSecrets} from '../core/errors.js';
 import {parseExpiry} from '../core/time.js';
 import {KeywardCommand} from '../cli/base.js';
-import {broadFlag, dryRunFlag, fileFlag, keyFlag} from '../cli/flags.js';
+import {broadFlag, dryRunFlag, fileFlag, groupFlag, keyFlag} from '../cli/flags.js';
+import {checkGroupName} from '../core/keys.js';
 import {argumentsInOrder, readEntryInputs} from '../cli/input.js';
 import {renderAdded} from '../cli/views.js';
 
@@ -25,19 +26,21 @@ export default class Deny extends KeywardCommand {
     label: Flags.string({char: 'l', description: 'label for entries that have none of their own (replaces the label of an entry already in the list)'}),
     expires: Flags.string({description: 'expiry: a duration (30d, 12h, 2w) or an ISO 8601 time (replaces the expiry of an entry already in the list)'}),
     normalize: Flags.boolean({description: 'accept ranges with host bits set as their network (192.168.1.25/24 → 192.168.1.0/24)'}),
+    group: groupFlag('put the deny entries in group NAME (an entry already in another group stays there)'),
     force: broadFlag,
     'dry-run': dryRunFlag,
   };
 
   async run(): Promise<AuthorizeJson> {
     const {flags, raw} = await this.parse(Deny);
+    if (flags.group !== undefined) checkGroupName(flags.group);
     const expiresAt = flags.expires ? parseExpiry(flags.expires, this.now).toISOString() : null;
     const inputs = await readEntryInputs({args: argumentsInOrder(raw), file: flags.file, progress: true});
     const entries = parseEntries(inputs, {normalize: flags.normalize, force: flags.force});
     const label = flags.label === undefined ? null : maskSecrets(flags.label);
     const dryRun = flags['dry-run'];
-    const result = await this.updateStore((data) => deny(data, entries, {key: flags.key, label, expiresAt, now: this.now}), {dryRun});
+    const result = await this.updateStore((data) => deny(data, entries, {key: flags.key, label, expiresAt, group: flags.group ?? null, now: this.now}), {dryRun});
     await this.printHuman(() => renderAdded(result, dryRun, 'deny'));
-    return authorizeJson(result, dryRun);
+    return authorizeJson(result, dryRun, flags.group !== undefined);
   }
 }

@@ -1,7 +1,9 @@
 import path from 'node:path';
 import {Flags} from '@oclif/core';
 import {maskSecrets, untrusted} from '../core/errors.js';
-import {aggregateRows, effectiveList} from '../core/effective-list.js';
+import {aggregateRows, effectiveList, inGroup} from '../core/effective-list.js';
+import {checkGroupName} from '../core/keys.js';
+import {groupFlag} from '../cli/flags.js';
 import {DEFAULT_NAMES, EXPORT_FORMATS, exportFormat, exportWarnings, headerLines, MAX_SET_NAME, renderExport, writtenRows} from '../core/render/index.js';
 import {KeywardCommand, write} from '../cli/base.js';
 
@@ -9,11 +11,11 @@ export default class Export extends KeywardCommand {
   static summary = 'Write the effective allowlist in a format a gateway loads (nginx, HAProxy, nftables, ipset, CrowdSec) or as plain, CSV or JSON.';
   static description = `Without --key: the account list. With --key NAME: what that key may be used from, by the rules of \`check\` — its own list intersected with the account list when its channel's blocking is active, the account list when it has no list, its own list while blocking is learning or inactive. A key nothing restricts (no list, blocking not active) is refused with exit 4: "every address" is not an allowlist. A revoked key is refused with exit 2.
 
-Expired entries are left out; learned entries are kept. Output is sorted and stable; formats that take comments start with a header naming keyward, the scope and the time (--no-timestamp leaves the time out). Labels appear only in comments or quoted data fields, with line breaks and control characters removed.
+Expired entries are left out; learned entries are kept. --group NAME keeps only the entries of that group. Output is sorted and stable; formats that take comments start with a header naming keyward, the scope and the time (--no-timestamp leaves the time out). Labels appear only in comments or quoted data fields, with line breaks and control characters removed.
 
 Deny entries are exported too and disabled entries left out: plain and csv write a deny entry as !ENTRY (as sync reads it), json with "effect": "deny", nginx as deny …; lines before the allow lines; haproxy, nftables, ipset and crowdsec, which have no deny rule here, get the set difference (the allowed ranges less the denied addresses).
 
-Formats: plain (one entry a line), csv, json (the fields of \`list --json\`), nginx (deny …; then allow …; lines, then deny all;), haproxy (a pattern file for \`acl NAME src -f FILE\`), nftables (table inet TABLE with interval sets SET_v4 and SET_v6, flushed and refilled in one \`nft -f\` transaction), ipset (\`ipset restore\` script: hash:net sets SET_v4 and SET_v6, filled through a temporary set and swapped in), crowdsec (the CSV \`cscli allowlists import\` reads: value,expiration,comment).
+Formats: plain (one entry a line, "ENTRY # label" when it has a label), csv (the fields of \`list --json\`, group last), json (the fields of \`list --json\`), nginx (deny …; then allow …; lines, then deny all;), haproxy (a pattern file for \`acl NAME src -f FILE\`), nftables (table inet TABLE with interval sets SET_v4 and SET_v6, flushed and refilled in one \`nft -f\` transaction), ipset (\`ipset restore\` script: hash:net sets SET_v4 and SET_v6, filled through a temporary set and swapped in), crowdsec (the CSV \`cscli allowlists import\` reads: value,expiration,comment). \`sync\` reads plain, csv and json back (labels; csv and json also group and expiry).
 
 --output FILE replaces FILE atomically (mode 0644, less the umask). --json prints the JSON array when writing to stdout, or a summary {file, format, scope, entries, aggregated} with --output.`;
   static examples = [
@@ -45,6 +47,7 @@ Formats: plain (one entry a line), csv, json (the fields of \`list --json\`), ng
   static flags = {
     key: Flags.string({char: 'k', description: "export this key's effective allowlist (name or secret) instead of the account list"}),
     format: Flags.option({options: EXPORT_FORMATS, description: 'output format [default: plain]'})(),
+    group: groupFlag('only the entries of group NAME (of the effective list: for a key, the pieces that come from entries of that group)'),
     aggregate: Flags.boolean({char: 'a', description: 'write the fewest CIDR ranges covering the same addresses (labels are dropped)'}),
     output: Flags.string({char: 'o', description: 'write to FILE atomically instead of stdout ("-": stdout)'}),
     timestamp: Flags.boolean({description: 'put the time of export in the header comment (--no-timestamp: reproducible output)', default: true, allowNo: true}),
@@ -57,7 +60,9 @@ Formats: plain (one entry a line), csv, json (the fields of \`list --json\`), ng
     const toFile = flags.output !== undefined && flags.output !== '-';
     const format = exportFormat({format: flags.format, json: this.json, toFile, table: flags.table, set: flags.set});
     const data = await this.readStore();
-    const list = effectiveList(data, flags.key, this.now);
+    if (flags.group !== undefined) checkGroupName(flags.group);
+    const effective = effectiveList(data, flags.key, this.now);
+    const list = flags.group === undefined ? effective : inGroup(effective, flags.group);
     const rows = flags.aggregate ? aggregateRows(list.rows, list.scope) : list.rows;
     const generatedAt = flags.timestamp ? this.now : null;
     const count = writtenRows(rows, format).length;

@@ -1,5 +1,7 @@
 import {Flags} from '@oclif/core';
 import {historyOf} from '../core/history.js';
+import {checkGroupName} from '../core/keys.js';
+import {groupFlag} from '../cli/flags.js';
 import {parseSince} from '../core/time.js';
 import {KeywardCommand} from '../cli/base.js';
 import {renderHistory} from '../cli/views.js';
@@ -15,12 +17,14 @@ export default class History extends KeywardCommand {
   static flags = {
     since: Flags.string({description: 'only changes since: a duration (7d, 12h) or an ISO 8601 time'}),
     limit: Flags.integer({description: 'only the newest N changes', min: 1}),
+    group: groupFlag('only changes that added, removed or updated an entry of group NAME (before or after the change)'),
   };
 
   async run() {
     const {flags} = await this.parse(History);
     const since = flags.since === undefined ? undefined : parseSince(flags.since, this.now);
-    const records = historyOf(await this.readStore(), {since, limit: flags.limit});
+    if (flags.group !== undefined) checkGroupName(flags.group);
+    const records = historyOf(await this.readStore(), {since, limit: flags.limit, group: flags.group});
     await this.printHuman(() => renderHistory(records, since));
     return records;
   }

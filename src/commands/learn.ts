@@ -1,11 +1,14 @@
 import {Args, Flags} from '@oclif/core';
-import {learn, learnJson} from '../core/learning.js';
+import {learn, learnJson, LearnSettings} from '../core/learning.js';
 import {MAX_SETTING_DAYS} from '../core/model.js';
 import {parseWholeDays} from '../core/time.js';
 import {KeywardCommand} from '../cli/base.js';
 import {dryRunFlag} from '../cli/flags.js';
 import {argumentsInOrder, readEvents} from '../cli/input.js';
 import {notifyBlocked} from '../cli/notify.js';
+import {now} from '../cli/clock.js';
+import {DEFAULT_COMMIT_EVERY, followAndLearn, parseCommitEvery} from '../cli/follow.js';
+import {InputError} from '../core/errors.js';
 import {learnSummary} from '../cli/views.js';
 
 export default class Learn extends KeywardCommand {
@@ -16,6 +19,8 @@ export default class Learn extends KeywardCommand {
     'zcat api-*.log.gz | <%= config.bin %> learn - --json',
     '<%= config.bin %> learn events.ndjson --notify-command "mail -s keyward ops@example.com"',
     '<%= config.bin %> learn --window 45d --dry-run events.log',
+    'tail -F /var/log/api/access.log | <%= config.bin %> learn - --follow',
+    '<%= config.bin %> learn /var/log/api/access.log --follow --commit-every 10s --notify-command /usr/local/bin/page-oncall',
   ];
   static strict = false;
   static args = {files: Args.string({description: 'event files; - reads stdin', ignoreStdin: true})};
@@ -29,6 +34,15 @@ export default class Learn extends KeywardCommand {
     'prefix-v6': Flags.integer({description: 'prefix length learning authorizes for IPv6 callers; kept in the store', min: 16, max: 128}),
     retention: Flags.string({description: `how long seen addresses are remembered (1 to ${MAX_SETTING_DAYS} days, e.g. 90d); kept in the store`}),
     'notify-command': Flags.string({description: 'run CMD once per newly blocked address, with a JSON payload on its stdin'}),
+    follow: Flags.boolean({
+      description:
+        'keep reading one input that does not end (- or a FILE followed through rotation and truncation, as tail -F does; read from its start) and commit every --commit-every; SIGINT/SIGTERM commit what was read and exit 0',
+      exclusive: ['dry-run', 'strict'],
+    }),
+    'commit-every': Flags.string({
+      description: `with --follow: how often what was read is committed (50ms to 60m, e.g. 500ms, 5s, 1m) [default: ${DEFAULT_COMMIT_EVERY}]`,
+      dependsOn: ['follow'],
+    }),
   };
 
   async run() {
@@ -36,12 +50,37 @@ export default class Learn extends KeywardCommand {
     const windowDays =
       flags.window === undefined ? undefined : parseWholeDays(flags.window, '--window', MAX_SETTING_DAYS, 'to turn API blocking on now, run keyward activate --api');
     const retentionDays = flags.retention === undefined ? undefined : parseWholeDays(flags.retention, '--retention', MAX_SETTING_DAYS);
-    const read = await readEvents(argumentsInOrder(raw), {strict: flags.strict, now: this.now});
     const settings = {learningWindowDays: windowDays, seenRetentionDays: retentionDays, learnPrefixV4: flags['prefix-v4'], learnPrefixV6: flags['prefix-v6']};
+    if (flags.follow) return this.follow(argumentsInOrder(raw), flags, settings);
+    const read = await readEvents(argumentsInOrder(raw), {strict: flags.strict, now: this.now});
     const dryRun = flags['dry-run'];
     const {outcome, data} = await this.updateStore((store) => ({outcome: learn(store, read.log, {settings, strict: flags.strict, now: this.now}), data: store}), {dryRun});
     const failures = dryRun || !flags['notify-command'] ? [] : await notifyBlocked(flags['notify-command'], outcome.blocked);
     for (const [message, tone] of learnSummary(outcome, data, read, failures, {dryRun, now: this.now})) await this.tell(message, tone);
     return learnJson(outcome, data, read, dryRun);
+  }
+
+  /** `--follow` (see src/cli/follow.ts): commits as it reads; "now" moves on with each commit. */
+  private async follow(inputs: string[], flags: {'commit-every'?: string; 'notify-command'?: string}, settings: LearnSettings) {
+    if (inputs.length !== 1)
+      throw new InputError(
+        '--follow follows one input: a FILE or -',
+        'run one keyward learn --follow per log, or merge them: tail -qF a.log b.log | keyward learn - --follow',
+      );
+    const {outcome, data, read, failures} = await followAndLearn({
+      input: inputs[0],
+      commitEveryMs: parseCommitEvery(flags['commit-every'] ?? DEFAULT_COMMIT_EVERY),
+      read: (hooks) => readEvents(inputs, {strict: false, now: this.now, follow: hooks}),
+      commit: (log) => {
+        this.now = now();
+        return this.updateStore((store) => ({outcome: learn(store, log, {settings, strict: false, now: this.now}), data: store}));
+      },
+      now,
+      notifyCommand: flags['notify-command'],
+      say: (message, tone) => this.tell(message, tone),
+    });
+    this.now = now();
+    for (const [message, tone] of learnSummary(outcome, data, read, failures, {dryRun: false, now: this.now})) await this.tell(message, tone);
+    return learnJson(outcome, data, read, false);
   }
 }

@@ -2,24 +2,27 @@ import {Args, Flags} from '@oclif/core';
 import {parseEntries} from '../core/entry-parse.js';
 import {applyRevoke, planRevoke} from '../core/revoke.js';
 import {KeywardCommand} from '../cli/base.js';
-import {dryRunFlag, fileFlag, keyFlag, yesFlag} from '../cli/flags.js';
+import {dryRunFlag, fileFlag, groupFlag, keyFlag, yesFlag} from '../cli/flags.js';
+import {checkGroupName} from '../core/keys.js';
 import {argumentsInOrder, readEntryInputs} from '../cli/input.js';
 import {renderCutOff, renderRemoved} from '../cli/views.js';
 
 export default class Revoke extends KeywardCommand {
   static summary = 'Remove entries (exact match) from the account list, or from a key list with --key.';
-  static description = `Takes the same inputs as authorize. Removes allow entries; --deny removes deny entries instead. An entry that is not in the list is an error that names the entries covering it, and nothing is removed. While blocking is active the removed addresses will be refused: revoke says so and asks on a terminal; without one it needs --yes. Removing the last entry of a key's list would leave the key restricted by nothing: that is refused (exit 4) unless --force.`;
+  static description = `Takes the same inputs as authorize. Removes allow entries; --deny removes deny entries instead. An entry that is not in the list is an error that names the entries covering it, and nothing is removed. While blocking is active the removed addresses will be refused: revoke says so and asks on a terminal; without one it needs --yes. With --group NAME only entries of that group are removed (without entries: all of them). Removing the last entry of a key's list would leave the key restricted by nothing: that is refused (exit 4) unless --force.`;
   static examples = [
     '<%= config.bin %> revoke 203.0.113.7',
     '<%= config.bin %> revoke --deny 10.66.0.0/16',
     '<%= config.bin %> revoke --key billing 198.51.100.0/24 --yes',
     '<%= config.bin %> revoke --file retired.txt --dry-run',
+    '<%= config.bin %> revoke --group github-actions --yes',
   ];
   static strict = false;
   // ignoreStdin: as in authorize, stdin is read by line, never by oclif.
   static args = {entries: Args.string({description: 'entries to remove; - reads stdin', ignoreStdin: true})};
   static flags = {
     key: keyFlag,
+    group: groupFlag('remove only entries of group NAME (an entry elsewhere is an error); without entries, every entry of the group'),
     file: fileFlag,
     'dry-run': dryRunFlag,
     yes: yesFlag,
@@ -29,12 +32,16 @@ export default class Revoke extends KeywardCommand {
 
   async run(): Promise<{removed: string[]; dryRun: boolean}> {
     const {flags, raw} = await this.parse(Revoke);
-    const inputs = await readEntryInputs({args: argumentsInOrder(raw), file: flags.file});
+    if (flags.group !== undefined) checkGroupName(flags.group);
+    const argv = argumentsInOrder(raw);
+    // --group without entries: the whole group.
+    const wholeGroup = flags.group !== undefined && argv.length === 0 && flags.file === undefined;
+    const inputs = wholeGroup ? [] : await readEntryInputs({args: argv, file: flags.file});
     // Revoke takes entries as they are listed: host bits and /0 need no extra flag to be removed.
-    const prefixes = parseEntries(inputs, {normalize: false, force: true}).prefixes();
+    const prefixes = wholeGroup ? [] : parseEntries(inputs, {normalize: false, force: true}).prefixes();
     const dryRun = flags['dry-run'];
     const {plan, applied} = await this.planAndApply({
-      plan: (data) => planRevoke(data, prefixes, {key: flags.key, force: flags.force, now: this.now, effect: flags.deny ? 'deny' : 'allow'}),
+      plan: (data) => planRevoke(data, prefixes, {key: flags.key, group: flags.group, force: flags.force, now: this.now, effect: flags.deny ? 'deny' : 'allow'}),
       present: async (p) => {
         if (p.blocking.length === 0) return;
         await this.tell(`blocking is active for ${p.blocking.join(' and ')} keys: these addresses will be refused from now on`, 'warn');

@@ -1,16 +1,20 @@
 import {Args, Flags} from '@oclif/core';
 import {parseEntries} from '../core/entry-parse.js';
+import {untrusted} from '../core/errors.js';
 import {applySync, Assessment, assessSync, DesiredEntry, hasChanges, sameChanges, splitDenyMarks, syncJson} from '../core/sync.js';
 import {KeywardCommand, write} from '../cli/base.js';
 import {EXIT} from '../cli/exit-codes.js';
-import {broadFlag, dryRunFlag, keyFlag, yesFlag} from '../cli/flags.js';
-import {readEntryInputs} from '../cli/input.js';
+import {broadFlag, dryRunFlag, groupFlag, keyFlag, yesFlag} from '../cli/flags.js';
+import {readSyncInputs} from '../cli/input.js';
+import {checkGroupName} from '../core/keys.js';
 import {canAsk} from '../cli/prompt.js';
 import {renderCutOff, renderSyncPlan} from '../cli/views.js';
 
 export default class Sync extends KeywardCommand {
-  static summary = 'Make the account list, or a key list with --key, equal to a file of entries (allowlists kept in git).';
-  static description = `FILE holds one entry a line (ENTRY [# label], or !ENTRY for a deny entry; - reads stdin), with the grammar of authorize --file: one bad line, or an entry broader than /8 (IPv4) or /16 (IPv6) without --force, and nothing is written; a file with no entries is refused. An entry inside another one of the file is kept as written, as authorize --file keeps it. sync prints the plan — entries to add, to remove, to relabel, unchanged, and the recently seen addresses the change would cut off — and applies it only with --yes or a confirmation on a terminal. Learned entries that the file does not name are kept unless --prune-learned; other lists are never touched.
+  static summary = 'Make the account list, a key list with --key, or one group of it with --group, equal to a file of entries (allowlists kept in git, provider ranges).';
+  static description = `FILE holds one entry a line (ENTRY [# label], or !ENTRY for a deny entry; - reads stdin), or is keyward's own csv or json export (told by its content: a JSON array, or a first line "entry,…" naming the columns), which also carries each entry's group and expiry. Entries follow the grammar of authorize --file: one bad line, or an entry broader than /8 (IPv4) or /16 (IPv6) without --force, and nothing is written; a file with no entries is refused. An entry inside another one of the file is kept as written, as authorize --file keeps it. sync prints the plan — entries to add, to remove, to relabel, unchanged, and the recently seen addresses the change would cut off — and applies it only with --yes or a confirmation on a terminal. Learned entries that the file does not name are kept unless --prune-learned; other lists are never touched.
+
+--group NAME syncs only that group's entries of the list: the file's entries all go into group NAME, entries outside the group are never touched, and an entry of the file already in the list outside the group is left there and reported. This is how a provider's published ranges are refreshed without disturbing hand-made entries.
 
 Exit codes: 0 nothing to do, or applied; 1 --dry-run and the list differs from the file (like git diff --exit-code); 2 bad input; 3 store problem; 4 a broad entry without --force, or changes pending but neither --yes nor a terminal to confirm on (nothing written).`;
   static examples = [
@@ -18,11 +22,20 @@ Exit codes: 0 nothing to do, or applied; 1 --dry-run and the list differs from t
     {description: 'Apply after merge, without a prompt', command: '<%= config.bin %> sync allowlist.txt --yes'},
     {description: "Keep one key's list in git, removing learned entries too", command: '<%= config.bin %> sync keys/billing.txt --key billing --prune-learned --yes'},
     {description: 'From a pipeline', command: 'git show main:allowlist.txt | <%= config.bin %> sync - --dry-run --json'},
+    {
+      description: "Refresh GitHub Actions' published ranges in their own group",
+      command: "curl -s https://api.github.com/meta | jq -r '.actions[]' | <%= config.bin %> sync - --group github-actions --yes",
+    },
+    {
+      description: 'Round trip: edit an export and read it back',
+      command: '<%= config.bin %> export --format json > list.json && $EDITOR list.json && <%= config.bin %> sync list.json --dry-run',
+    },
   ];
   // ignoreStdin: stdin is read by line for `-`, never by oclif.
   static args = {file: Args.string({description: 'file of entries, one a line; - reads stdin', required: true, ignoreStdin: true})};
   static flags = {
     key: keyFlag,
+    group: groupFlag("sync only the entries of group NAME; the file's entries go into it"),
     normalize: Flags.boolean({description: 'accept ranges with host bits set as their network (192.168.1.25/24 → 192.168.1.0/24)'}),
     force: broadFlag,
     'prune-learned': Flags.boolean({description: 'also remove learned entries that the file does not name'}),
@@ -33,15 +46,25 @@ Exit codes: 0 nothing to do, or applied; 1 --dry-run and the list differs from t
   async run() {
     const {args, flags} = await this.parse(Sync);
     const fromStdin = args.file === '-';
-    const {inputs, effects} = splitDenyMarks(await readEntryInputs(fromStdin ? {args: ['-'], progress: true} : {args: [], file: args.file, progress: true}));
+    if (flags.group !== undefined) checkGroupName(flags.group);
+    const {inputs, effects} = splitDenyMarks((await readSyncInputs(args.file, true)).inputs);
     const prefixes = parseEntries(inputs, {normalize: flags.normalize, force: flags.force}).prefixes();
-    const desired: DesiredEntry[] = prefixes.map((prefix, i) => ({prefix, label: inputs[i].label, where: inputs[i].where, source: inputs[i].source, effect: effects[i]}));
+    const desired: DesiredEntry[] = prefixes.map((prefix, i) => ({
+      prefix,
+      label: inputs[i].label,
+      where: inputs[i].where,
+      source: inputs[i].source,
+      effect: effects[i],
+      ...('group' in inputs[i] ? {group: inputs[i].group} : {}),
+      ...('expiresAt' in inputs[i] ? {expiresAt: inputs[i].expiresAt} : {}),
+    }));
     const dryRun = flags['dry-run'];
-    const title = (a: Assessment) => `sync of ${a.scope === 'account' ? 'the account list' : `key ${a.scope}'s list`} with ${fromStdin ? 'stdin' : args.file}`;
+    const title = (a: Assessment) =>
+      `sync of ${a.group === null ? '' : `group ${a.group} of `}${a.scope === 'account' ? 'the account list' : `key ${a.scope}'s list`} with ${fromStdin ? 'stdin' : args.file}`;
     // Without --yes the plan is shown (and confirmed) before taking the lock: a prompt must never hold it.
     const shown = dryRun || !flags.yes;
     const {plan: a, applied: released} = await this.planAndApply({
-      plan: (data) => assessSync(data, desired, {key: flags.key, pruneLearned: flags['prune-learned'], now: this.now}),
+      plan: (data) => assessSync(data, desired, {key: flags.key, group: flags.group, pruneLearned: flags['prune-learned'], now: this.now}),
       ready: (p) => hasChanges(p.plan),
       present: async (p) => {
         await this.warnPlan(p, true);
@@ -62,7 +85,7 @@ Exit codes: 0 nothing to do, or applied; 1 --dry-run and the list differs from t
     if (!shown) await this.warnPlan(a, false);
     if (released > 0) await this.tell(`${released} address(es) left the blocked list`);
     const p = a.plan;
-    const done = `applied: ${p.added.length} added, ${p.removed.length} removed${p.relabeled.length > 0 ? `, ${p.relabeled.length} relabeled` : ''}`;
+    const done = `applied: ${p.added.length} added, ${p.removed.length} removed${p.relabeled.length > 0 ? `, ${p.relabeled.length} relabeled` : ''}${p.updated.length > 0 ? `, ${p.updated.length} regrouped or re-dated` : ''}`;
     await this.printHuman(async () => (shown ? done : `${await renderSyncPlan(p, a.cutOff.length, title(a))}\n${done}`));
     return syncJson(a, true, dryRun);
   }
@@ -70,6 +93,15 @@ Exit codes: 0 nothing to do, or applied; 1 --dry-run and the list differs from t
   /** Repeated lines, and the traffic the change refuses (warnings, on stderr, as with revoke and activate). */
   private async warnPlan(a: Assessment, would: boolean): Promise<void> {
     for (const r of a.plan.repeats) await this.tell(`${r.where}: ${r.entry} repeats ${r.first}; counted once`, 'warn');
+    if (a.plan.elsewhere.length > 0) {
+      const all = a.plan.elsewhere;
+      const named = all.slice(0, 5).map((e) => `${e.entry} (${e.group === null ? 'no group' : `group ${untrusted(e.group)}`})`);
+      const more = all.length > named.length ? ` and ${all.length - named.length} more` : '';
+      await this.tell(
+        `${all.length} entr${all.length === 1 ? 'y' : 'ies'} of the file already in the list outside group ${a.group}, left there: ${named.join(', ')}${more}`,
+        'warn',
+      );
+    }
     if (a.cutOff.length === 0) return;
     await this.tell(`${a.cutOff.length} recently seen address(es) ${would ? 'would be' : 'are now'} cut off:`, 'warn');
     await this.tell(await renderCutOff(a.cutOff));

@@ -2,12 +2,13 @@
  * `authorize`: entries added to the account list or a key list, and the
  * blocked addresses they let through taken off the blocked list.
  */
-import {AddResult, addEntries, switchEntries, SwitchResult} from './allowlist.js';
+import {AddResult, addEntries, Effect, switchEntries, SwitchResult} from './allowlist.js';
 import {EntryBatch} from './entry-parse.js';
 import {releaseBlocked} from './blocked-list.js';
 import {untrusted} from './errors.js';
 import {findKey} from './keys.js';
-import {StoreData} from './model.js';
+import {isLive} from './decision.js';
+import {EntryRecord, groupOf, StoreData} from './model.js';
 import {Prefix} from './prefix.js';
 
 export interface AuthorizeResult extends AddResult {
@@ -15,14 +16,20 @@ export interface AuthorizeResult extends AddResult {
   unblocked: number;
   /** Blocked records the entries cover that another list still refuses ("ADDRESS (key NAME)"): they stay listed. */
   stillRefused: string[];
+  /** With a group: entries already live in the list in another group, left there (SPEC "Groups"). */
+  elsewhere: {entry: string; group: string}[];
+  /** The group of each updated entry after the change (by entry), for `updated[].group`. */
+  groups: Map<string, string | null>;
 }
 
 /** `authorize --json` (SPEC "Machine output"). */
 export interface AuthorizeJson {
   added: string[];
   covered: AddResult['covered'];
-  updated: {entry: string; label: string | null; group: null; expiresAt: string | null}[];
+  updated: {entry: string; label: string | null; group: string | null; expiresAt: string | null}[];
   unchanged: string[];
+  /** Only with --group: entries already in the list in another group, left there. */
+  elsewhere?: {entry: string; group: string}[];
   dryRun: boolean;
 }
 
@@ -34,6 +41,8 @@ export interface AuthorizeOptions {
   label: string | null;
   /** The expiry of every entry (--expires), or null. */
   expiresAt: string | null;
+  /** The group of every entry (--group), or null: an entry already live in another group stays there. */
+  group?: string | null;
   now: Date;
 }
 
@@ -45,30 +54,49 @@ export interface AuthorizeOptions {
  * a key list that the account list does not cover (or the reverse) is still
  * refused, and stays listed.
  */
-export function authorize(data: StoreData, entries: EntryBatch, options: AuthorizeOptions): AuthorizeResult {
+export function authorize(data: StoreData, entries: EntryBatch, options: AuthorizeOptions, effect: Effect = 'allow'): AuthorizeResult {
   for (let i = 0; i < entries.count; i++) {
     entries.labels[i] ??= options.label;
     entries.expiresAt[i] = options.expiresAt;
   }
   const key = options.key === undefined ? undefined : findKey(data.keys, options.key);
-  const change = addEntries(key ? key.allow : data.account, entries, options.now);
-  const {released, stillRefused} = releaseBlocked(data, entries, options.now, key?.name);
-  return {...change, unblocked: released, stillRefused: stillRefused.map((b) => `${b.ip} (key ${untrusted(b.key)})`)};
+  const list = key ? key.allow : data.account;
+  const group = options.group ?? null;
+  // Entries of the batch already live in another group: they stay there (checked before the batch joins the list).
+  const batchTexts = group === null ? null : new Set(entries.texts);
+  const elsewhere = new Map<string, string>();
+  if (batchTexts !== null) {
+    for (const r of list) {
+      const g = groupOf(r);
+      if (g !== null && g !== group && batchTexts.has(r.entry) && isLive(r, options.now) && !elsewhere.has(r.entry)) elsewhere.set(r.entry, g);
+    }
+  }
+  const change = addEntries(list, entries, options.now, effect);
+  if (batchTexts !== null) joinGroup(list, change, batchTexts, elsewhere, group!, options.now);
+  const groups = new Map<string, string | null>();
+  if (change.updated.length > 0) {
+    const updated = new Set(change.updated.map((u) => u.entry));
+    for (const r of list) if (updated.has(r.entry) && isLive(r, options.now) && !groups.has(r.entry)) groups.set(r.entry, groupOf(r));
+  }
+  // Deny entries let nothing in: nothing leaves the blocked list.
+  const {released, stillRefused} = effect === 'deny' ? {released: 0, stillRefused: []} : releaseBlocked(data, entries, options.now, key?.name);
+  return {
+    ...change,
+    unblocked: released,
+    stillRefused: stillRefused.map((b) => `${b.ip} (key ${untrusted(b.key)})`),
+    elsewhere: [...elsewhere].map(([entry, g]) => ({entry, group: g})),
+    groups,
+  };
 }
 
 /**
  * `deny`: deny entries added to the account list or a key list, as
- * `authorize` adds allow entries (same labels, expiry, covers among deny
- * entries, exact entries updated). An entry the list holds as an allow
+ * `authorize` adds allow entries (same labels, expiry, group, covers among
+ * deny entries, exact entries updated). An entry the list holds as an allow
  * entry is refused (see addEntries). Nothing leaves the blocked list.
  */
-export function deny(data: StoreData, entries: EntryBatch, options: AuthorizeOptions): AddResult {
-  for (let i = 0; i < entries.count; i++) {
-    entries.labels[i] ??= options.label;
-    entries.expiresAt[i] = options.expiresAt;
-  }
-  const key = options.key === undefined ? undefined : findKey(data.keys, options.key);
-  return addEntries(key ? key.allow : data.account, entries, options.now, 'deny');
+export function deny(data: StoreData, entries: EntryBatch, options: AuthorizeOptions): AuthorizeResult {
+  return authorize(data, entries, options, 'deny');
 }
 
 /** `enable` / `disable`: exact entries (allow or deny) of the account list or a key list switched on or off. */
@@ -77,8 +105,35 @@ export function switchListEntries(data: StoreData, prefixes: readonly Prefix[], 
   return switchEntries(key ? key.allow : data.account, prefixes, options.enabled);
 }
 
-export function authorizeJson(result: AddResult, dryRun: boolean): AuthorizeJson {
-  // Groups are not in the store yet: every entry's group is null.
-  const updated = result.updated.map((u) => ({entry: u.entry, label: u.label, group: null, expiresAt: u.expiresAt}));
-  return {added: result.added, covered: result.covered, updated, unchanged: result.unchanged, dryRun};
+/**
+ * Puts the batch's live records of `list` into `group`, in place, except
+ * those in another group (`elsewhere`): added ones, and exact entries already
+ * there without a group (these move from unchanged to updated).
+ */
+function joinGroup(list: EntryRecord[], change: AddResult, batch: Set<string>, elsewhere: Map<string, string>, group: string, now: Date): void {
+  const moved = new Map<string, EntryRecord>();
+  for (let p = 0; p < list.length; p++) {
+    const r = list[p];
+    if (!batch.has(r.entry) || elsewhere.has(r.entry) || groupOf(r) === group || !isLive(r, now)) continue;
+    list[p] = {...r, group};
+    if (!moved.has(r.entry)) moved.set(r.entry, list[p]);
+  }
+  if (moved.size === 0) return;
+  const updated = new Set(change.updated.map((u) => u.entry));
+  const unchanged: string[] = [];
+  for (const text of change.unchanged) {
+    if (!moved.has(text) || updated.has(text)) {
+      unchanged.push(text);
+      continue;
+    }
+    const r = moved.get(text)!;
+    change.updated.push({entry: text, label: r.label, expiresAt: r.expiresAt});
+  }
+  change.unchanged = unchanged;
+}
+
+export function authorizeJson(result: AuthorizeResult, dryRun: boolean, grouped = false): AuthorizeJson {
+  const updated = result.updated.map((u) => ({entry: u.entry, label: u.label, group: result.groups.get(u.entry) ?? null, expiresAt: u.expiresAt}));
+  // `elsewhere` only with --group: the contract's shape stays as it was for every other authorize.
+  return {added: result.added, covered: result.covered, updated, unchanged: result.unchanged, ...(grouped ? {elsewhere: result.elsewhere} : {}), dryRun};
 }

@@ -7,7 +7,7 @@ import {aggregate} from './aggregate.js';
 import {isLive} from './decision.js';
 import {InputError, SafetyError} from './errors.js';
 import {findKey} from './keys.js';
-import {BlockingState, Channel, EntryRecord, EntrySource, isDeny, isEnabled, StoreData} from './model.js';
+import {BlockingState, Channel, EntryRecord, EntrySource, groupOf, isDeny, isEnabled, StoreData} from './model.js';
 import {entryJson, EntryJson} from './reports.js';
 import {Prefix} from './prefix.js';
 import {CompiledIndex} from './prefix-index.js';
@@ -25,6 +25,8 @@ export interface ExportRow {
   expiresAt: string | null;
   /** A deny row refuses its addresses whatever the allow rows say (renderers put deny rules first, or subtract). */
   effect: 'allow' | 'deny';
+  /** The entry's group, null (or absent) for none, and for aggregated ranges. */
+  group?: string | null;
 }
 
 /** What is exported and why. */
@@ -56,6 +58,7 @@ function rowOf(record: EntryRecord, scope: string, expires: number = expiresMs(r
     addedAt: record.addedAt,
     expiresAt: isoOrNull(expires),
     effect: isDeny(record) ? 'deny' : 'allow',
+    group: groupOf(record),
   };
 }
 
@@ -141,6 +144,11 @@ export function allowedRows(rows: readonly ExportRow[]): ExportRow[] {
   return sortRows(allow.flatMap((row) => subtract(row.prefix, holes).map((prefix) => (prefix.equals(row.prefix.masked()) ? row : {...row, prefix}))));
 }
 
+/** The effective list with only the rows of group `group` (SPEC "Groups": `export --group`). */
+export function inGroup(list: EffectiveList, group: string): EffectiveList {
+  return {...list, description: `${list.description}, group ${group}`, rows: list.rows.filter((r) => (r.group ?? null) === group)};
+}
+
 /**
  * The fewest CIDR ranges covering the rows' addresses. Each range expires
  * with the earliest-expiring row inside it, so that no range outlives an
@@ -162,7 +170,7 @@ function aggregateOf(rows: readonly ExportRow[], scope: string, effect: 'allow' 
     const p = row.prefix.masked();
     for (const i of index.covering(p.family, p.address.words(), p.bits)) if (ms < earliest[i]) earliest[i] = ms;
   }
-  return ranges.map((prefix, i) => ({prefix, scope, source: null, label: null, addedAt: null, expiresAt: isoOrNull(earliest[i]), effect}));
+  return ranges.map((prefix, i) => ({prefix, scope, source: null, label: null, addedAt: null, expiresAt: isoOrNull(earliest[i]), group: null, effect}));
 }
 
 /** The earliest expiry among rows (ISO), or null. */

@@ -18,6 +18,7 @@ import {
   KeyRecord,
   Settings,
   StoreData,
+  groupOf,
 } from './model.js';
 
 /** How many records the store keeps: the newest. */
@@ -188,6 +189,7 @@ const sameEntry = (a: EntryRecord, b: EntryRecord) =>
     a.expiresAt === b.expiresAt &&
     a.addedAt === b.addedAt &&
     a.source === b.source &&
+    groupOf(a) === groupOf(b) &&
     a.effect === b.effect &&
     a.enabled === b.enabled);
 /** A deny entry is named `!ENTRY` (as sync and the plain export name it): it is another entry than the allow entry of its range. */
@@ -200,7 +202,35 @@ const sameBlocked = (a: BlockedRecord, b: BlockedRecord) => a === b || (a.ip ===
 function diffEntries(scope: string, before: readonly EntryRecord[], after: readonly EntryRecord[], samples: number): HistoryEntries | null {
   const d = diffList(before, after, entryText, sameEntry, samples);
   if (d.counts.added + d.counts.removed + d.counts.updated === 0) return null;
-  return {scope, added: d.added.map(entryText), removed: d.removed.map(entryText), updated: d.updated.map(entryText), counts: d.counts};
+  const result: HistoryEntries = {scope, added: d.added.map(entryText), removed: d.removed.map(entryText), updated: d.updated.map(entryText), counts: d.counts};
+  const groups = changedGroups(d.added, d.removed, d.updated, before, after);
+  if (groups.length > 0) result.groups = groups;
+  return result;
+}
+
+/**
+ * The groups of the named records (added, removed, updated), an updated one's
+ * group before the change included (an entry moved out of a group touched it).
+ */
+function changedGroups(
+  added: readonly EntryRecord[],
+  removed: readonly EntryRecord[],
+  updated: readonly EntryRecord[],
+  before: readonly EntryRecord[],
+  after: readonly EntryRecord[],
+): string[] {
+  const groups = new Set<string>();
+  const note = (r: EntryRecord | undefined) => {
+    const g = r === undefined ? null : groupOf(r);
+    if (g !== null) groups.add(g);
+  };
+  for (const r of [...added, ...removed, ...updated]) note(r);
+  if (updated.length > 0) {
+    const names = new Set(updated.map(entryText));
+    for (const r of before) if (names.has(r.entry)) note(r);
+    for (const r of after) if (names.has(r.entry)) note(r);
+  }
+  return [...groups].sort();
 }
 
 function keyActions(before: KeySnapshot | undefined, after: KeyRecord | undefined): HistoryKeyChange[] {
@@ -289,13 +319,16 @@ export function appendHistory(data: StoreData, records: readonly HistoryRecord[]
 }
 
 /** Records at or after `since`, then the newest `limit` of them, oldest first. */
-export function selectHistory(records: readonly HistoryRecord[], options: {since?: Date; limit?: number} = {}): HistoryRecord[] {
+export function selectHistory(records: readonly HistoryRecord[], options: {since?: Date; limit?: number; group?: string} = {}): HistoryRecord[] {
   const since = options.since?.getTime();
-  const chosen = since === undefined ? records.slice() : records.filter((r) => Date.parse(r.at) >= since);
+  let chosen = since === undefined ? records.slice() : records.filter((r) => Date.parse(r.at) >= since);
+  // A change touched a group when an entry it named was in that group, before or after it (HistoryEntries.groups).
+  const group = options.group;
+  if (group !== undefined) chosen = chosen.filter((r) => r.changes.entries.some((e) => e.groups?.includes(group)));
   return options.limit === undefined ? chosen : chosen.slice(Math.max(0, chosen.length - options.limit));
 }
 
 /** The store's history records `options` select (see selectHistory). */
-export function historyOf(data: StoreData, options: {since?: Date; limit?: number} = {}): HistoryRecord[] {
+export function historyOf(data: StoreData, options: {since?: Date; limit?: number; group?: string} = {}): HistoryRecord[] {
   return selectHistory(data.history ?? [], options);
 }

@@ -19,6 +19,14 @@ export function checkKeyName(name: string): void {
   if (holdsSecret(name)) throw new InputError(`${show(name)} looks like a key secret and cannot be a name`);
 }
 
+/** Checks a group name (SPEC "Groups"): the grammar of a key name, not shaped like a secret. */
+export function checkGroupName(name: string): void {
+  if (!NAME.test(name)) {
+    throw new InputError(`${show(name)} is not a group name: use 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit`);
+  }
+  if (holdsSecret(name)) throw new InputError(`${show(name)} looks like a key secret and cannot be a group name`);
+}
+
 /**
  * The key named by `nameOrSecret`: its name, or its secret (looked up by
  * hash, compared in constant time, never echoed in a message). A secret is

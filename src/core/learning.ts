@@ -11,7 +11,7 @@ import {sortByDigits} from './radix.js';
 import {networkOf, putWords} from './words.js';
 import {InputError, KeywardError, visible} from './errors.js';
 import {findKey} from './keys.js';
-import {ApiBlocking, BlockedRecord, Channel, KeyRecord, SeenRecord, Settings, StoreData} from './model.js';
+import {ApiBlocking, BlockedRecord, Channel, KeyRecord, LEARNED_GROUP, SeenRecord, Settings, StoreData} from './model.js';
 import {hintOf, looksLikeSecret} from './secret.js';
 import {DAY_MS} from './time.js';
 
@@ -429,7 +429,7 @@ class Learner {
     const text = bits === (family === 4 ? 32 : 128) ? entry : `${entry}/${bits}`;
     if (this.held.size > 0 && this.held.has(text)) return;
     const iso = isoOf(at);
-    this.data.account.push({entry: text, source: 'learned', label: `learned from ${key.name}`, addedAt: iso, expiresAt: null});
+    this.data.account.push({entry: text, source: 'learned', label: `learned from ${key.name}`, group: LEARNED_GROUP, addedAt: iso, expiresAt: null});
     this.outcome.learned.push(text);
     this.policyStale = true;
     if (api.lastNewAddressAt === null || Date.parse(api.lastNewAddressAt) < at) api.lastNewAddressAt = iso;

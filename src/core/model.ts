@@ -20,6 +20,12 @@ export interface EntryRecord {
   entry: string;
   source: EntrySource;
   label: string | null;
+  /**
+   * The group the entry belongs to (SPEC "Groups"): the unit `sync --group`
+   * replaces. Absent (or null) for none; written only when set, so stores
+   * from before groups load unchanged. Names follow the key-name grammar.
+   */
+  group?: string | null;
   addedAt: string;
   expiresAt: string | null;
   /**
@@ -36,6 +42,13 @@ export const isDeny = (record: EntryRecord): boolean => record.effect === 'deny'
 
 /** Whether a record is switched on (disabled entries never match). */
 export const isEnabled = (record: EntryRecord): boolean => record.enabled !== false;
+/** The group learning puts its entries in (SPEC "Groups"). */
+export const LEARNED_GROUP = 'learned';
+
+/** An entry record's group, null for none (absent and null are the same). */
+export function groupOf(record: {group?: string | null}): string | null {
+  return record.group ?? null;
+}
 
 export type KeyStatus = 'active' | 'revoked';
 
@@ -126,6 +139,12 @@ export interface HistoryEntries {
   updated: string[];
   /** Exact numbers, however many entries the lists above leave out. */
   counts: {added: number; removed: number; updated: number};
+  /**
+   * The groups of the entries named above (added, removed or updated, before
+   * or after the change), sorted; absent when none had a group. How
+   * `history --group` finds the changes that touched a group.
+   */
+  groups?: string[];
 }
 
 export type HistoryKeyAction = 'created' | 'rotated' | 'revoked' | 'restored' | 'deleted';

@@ -7,7 +7,8 @@ import {latestBlocked} from './blocked-list.js';
 import {isLive} from './decision.js';
 import {findKey} from './keys.js';
 import {learningProgress, quietDays} from './learning.js';
-import {EntryRecord, EntrySource, isDeny, isEnabled, StoreData} from './model.js';
+import {Address} from './address.js';
+import {CHANNELS, EntryRecord, EntrySource, groupOf, isDeny, isEnabled, KeyRecord, StoreData} from './model.js';
 import {Prefix} from './prefix.js';
 
 /** One entry of `list --json` and `export --format json` (SPEC "Machine output"). Aggregated entries have no source, label or date. */
@@ -19,6 +20,8 @@ export interface EntryJson {
   label: string | null;
   addedAt: string | null;
   expiresAt: string | null;
+  /** The entry's group (SPEC "Groups"), null for none. */
+  group: string | null;
   /** A deny entry refuses the addresses it contains, whatever allows them (SPEC "Deny entries"). */
   effect: 'allow' | 'deny';
   /** A disabled entry never matches (SPEC "Disabled entries"). */
@@ -29,9 +32,19 @@ export interface EntryJson {
 export function entryJson(
   entry: string,
   scope: string,
-  r: {source: EntrySource | null; label: string | null; addedAt: string | null; expiresAt: string | null; effect?: 'allow' | 'deny'; enabled?: boolean},
+  r: {source: EntrySource | null; label: string | null; addedAt: string | null; expiresAt: string | null; group?: string | null; effect?: 'allow' | 'deny'; enabled?: boolean},
 ): EntryJson {
-  return {entry, scope, source: r.source, label: r.label, addedAt: r.addedAt, expiresAt: r.expiresAt, effect: r.effect ?? 'allow', enabled: r.enabled ?? true};
+  return {
+    entry,
+    scope,
+    source: r.source,
+    label: r.label,
+    addedAt: r.addedAt,
+    expiresAt: r.expiresAt,
+    group: r.group ?? null,
+    effect: r.effect ?? 'allow',
+    enabled: r.enabled ?? true,
+  };
 }
 
 /** A list `list` shows: "account" or a key's name, and its records. */
@@ -100,3 +113,85 @@ export function statusJson(data: StoreData, store: string, now: Date) {
 }
 
 export type StatusJson = ReturnType<typeof statusJson>;
+
+/** What `list --group/--source/--label/--expired` keep (every given condition must hold). */
+export interface ListFilter {
+  group?: string;
+  source?: EntrySource;
+  /** A substring of the label, in any case. */
+  label?: string;
+  /** Only entries expired at `now`. */
+  expired?: boolean;
+}
+
+/** Whether a filter says anything. */
+export function filters(filter: ListFilter): boolean {
+  return filter.group !== undefined || filter.source !== undefined || filter.label !== undefined || filter.expired === true;
+}
+
+/** Whether record `r` passes `filter` at `now`. */
+export function passes(r: EntryRecord, filter: ListFilter, now: Date): boolean {
+  if (filter.group !== undefined && groupOf(r) !== filter.group) return false;
+  if (filter.source !== undefined && r.source !== filter.source) return false;
+  if (filter.label !== undefined && (r.label === null || !r.label.toLowerCase().includes(filter.label.toLowerCase()))) return false;
+  if (filter.expired === true && isLive(r, now)) return false;
+  return true;
+}
+
+/** The scopes with only the records that pass `filter`; a scope left empty is dropped. */
+export function filterScopes(scopes: readonly ListScope[], filter: ListFilter, now: Date): ListScope[] {
+  if (!filters(filter)) return [...scopes];
+  return scopes.map(({scope, records}) => ({scope, records: records.filter((r) => passes(r, filter, now))})).filter((s) => s.records.length > 0);
+}
+
+/** One row of `list --contains`: an entry holding the address, whether it applies, and why (or why not). */
+export interface ContainsRow extends EntryJson {
+  applies: boolean;
+  why: string;
+}
+
+/**
+ * Every entry of the account list and of every key list (the scopes given)
+ * that holds `address`, with whether it applies and why: an expired entry
+ * never matches; a revoked key's list applies to nothing; a key's own list
+ * applies to that key only; the account list applies to the keys whose
+ * channel blocks. With `forKey` (a key's name) the question is about that
+ * key: another key's list does not apply to it, and the account list applies
+ * only while its channel blocks.
+ */
+export function containsRows(data: StoreData, scopes: readonly ListScope[], address: Address, now: Date, forKey?: string): ContainsRow[] {
+  const key = forKey === undefined ? undefined : data.keys.find((k) => k.name === forKey);
+  const rows: ContainsRow[] = [];
+  for (const {scope, records} of scopes) {
+    const owner = scope === 'account' ? undefined : data.keys.find((k) => k.name === scope);
+    for (const r of records) {
+      if (!Prefix.parse(r.entry).contains(address)) continue;
+      rows.push({...entryJson(r.entry, scope, {...r, effect: isDeny(r) ? 'deny' : 'allow', enabled: isEnabled(r)}), ...whyApplies(data, r, owner, key, now)});
+    }
+  }
+  return rows;
+}
+
+function whyApplies(data: StoreData, r: EntryRecord, owner: KeyRecord | undefined, key: KeyRecord | undefined, now: Date): {applies: boolean; why: string} {
+  if (!isLive(r, now)) return {applies: false, why: `expired at ${r.expiresAt}: never matches`};
+  if (!isEnabled(r)) return {applies: false, why: 'disabled: never matches (keyward enable switches it back on)'};
+  if (isDeny(r)) {
+    const whose = owner === undefined ? 'every key' : `key ${owner.name}`;
+    if (owner !== undefined && key !== undefined && key.name !== owner.name) return {applies: false, why: `deny entry of key ${owner.name}'s own list: not for ${key.name}`};
+    return {applies: true, why: `deny entry: refuses ${whose} in every blocking state, whatever allows it`};
+  }
+  if (owner !== undefined) {
+    if (owner.status === 'revoked') return {applies: false, why: `key ${owner.name} is revoked: refused from every address`};
+    if (key !== undefined && key.name !== owner.name) return {applies: false, why: `key ${owner.name}'s own list: applies to that key only, not to ${key.name}`};
+    return {applies: true, why: `key ${owner.name}'s own list: applies to key ${owner.name} only`};
+  }
+  if (key !== undefined) {
+    if (key.status === 'revoked') return {applies: false, why: `key ${key.name} is revoked: refused from every address`};
+    const state = data.blocking[key.type].state;
+    return state === 'active'
+      ? {applies: true, why: `account list: checked for key ${key.name} (${key.type} blocking active)`}
+      : {applies: false, why: `account list: not checked for key ${key.name} while ${key.type} blocking is ${state}`};
+  }
+  const states = CHANNELS.map((ch) => `${ch} ${data.blocking[ch].state}`).join(', ');
+  return {applies: true, why: `account list: applies to every key whose channel blocks (${states})`};
+}

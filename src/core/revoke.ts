@@ -2,7 +2,8 @@
 import {Effect, refuseOpeningKeyList, removeEntries} from './allowlist.js';
 import {cutOff, CutOff} from './impact.js';
 import {findKey} from './keys.js';
-import {Channel, CHANNELS, EntryRecord, isDeny, StoreData} from './model.js';
+import {InputError} from './errors.js';
+import {Channel, CHANNELS, EntryRecord, groupOf, isDeny, StoreData} from './model.js';
 import {Prefix} from './prefix.js';
 import {Question} from './question.js';
 
@@ -27,11 +28,16 @@ export interface RevokePlan {
  * in the list, and a SafetyError when the last entries of a key list would
  * go without `force` (see refuseOpeningKeyList). `data` is left as it is.
  */
-export function planRevoke(data: StoreData, prefixes: readonly Prefix[], options: {key?: string; force: boolean; now: Date; effect?: Effect}): RevokePlan {
+export function planRevoke(data: StoreData, prefixes: readonly Prefix[], options: {key?: string; group?: string; force: boolean; now: Date; effect?: Effect}): RevokePlan {
   const key = options.key === undefined ? undefined : findKey(data.keys, options.key);
   const current = key ? key.allow : data.account;
-  const list = [...current];
-  const removed = removeEntries(list, prefixes, options.effect);
+  let list = [...current];
+  let removed: string[];
+  if (options.group === undefined) {
+    removed = removeEntries(list, prefixes, options.effect);
+  } else {
+    ({list, removed} = removeFromGroup(current, prefixes, options.group));
+  }
   // Removing deny entries lets addresses in: it never opens a key list nor cuts anyone off.
   if (options.effect === 'deny') return {key: key?.name ?? null, removed, list, blocking: [], cutOff: [], question: null};
   // Deny entries restrict nothing by themselves (see KeyPolicy.restricted): only allow entries are counted.
@@ -41,7 +47,7 @@ export function planRevoke(data: StoreData, prefixes: readonly Prefix[], options
   const blocking = channels.filter((ch) => data.blocking[ch].state === 'active');
   if (blocking.length === 0) return {key: key?.name ?? null, removed, list, blocking, cutOff: [], question: null};
   const after: StoreData = key ? {...data, keys: data.keys.map((k) => (k === key ? {...k, allow: list} : k))} : {...data, account: list};
-  const n = prefixes.length;
+  const n = removed.length;
   return {
     key: key?.name ?? null,
     removed,
@@ -50,6 +56,31 @@ export function planRevoke(data: StoreData, prefixes: readonly Prefix[], options
     cutOff: cutOff(data, after, options.now, channels),
     question: {text: `Revoke ${n} ${n === 1 ? 'entry' : 'entries'}?`},
   };
+}
+
+/**
+ * `current` without the given entries of group `group` (every entry of the
+ * group when none are given), all or nothing: an entry not in the group is an
+ * InputError that says where it is, and the entries outside the group are
+ * never touched (SPEC "Groups").
+ */
+export function removeFromGroup(current: readonly EntryRecord[], prefixes: readonly Prefix[], group: string): {list: EntryRecord[]; removed: string[]} {
+  const inGroup = current.filter((r) => groupOf(r) === group);
+  if (inGroup.length === 0) throw new InputError(`group ${group} has no entries in the list; nothing was removed`, 'see `keyward list --group NAME`');
+  const texts = prefixes.length === 0 ? inGroup.map((r) => r.entry) : prefixes.map(String);
+  const present = new Set(inGroup.map((r) => r.entry));
+  for (const text of texts) {
+    if (present.has(text)) continue;
+    const other = current.find((r) => r.entry === text);
+    if (other !== undefined) {
+      const where = groupOf(other) === null ? 'no group' : `group ${groupOf(other)}`;
+      throw new InputError(`${text} is in ${where}, not in group ${group}; nothing was removed`, 'revoke it without --group, or with its own group');
+    }
+    // Not in the list at all: the message of an exact revoke (with the entries covering it).
+    removeEntries([...current], [Prefix.parse(text)]);
+  }
+  const removing = new Set(texts);
+  return {list: current.filter((r) => !(groupOf(r) === group && removing.has(r.entry))), removed: [...removing]};
 }
 
 /** Applies a plan made from `data` (see planRevoke). */

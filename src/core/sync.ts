@@ -11,7 +11,7 @@ import {InputError} from './errors.js';
 import {findKey} from './keys.js';
 import {Effect, effectOf} from './allowlist.js';
 import {EntryInput} from './entry-parse.js';
-import {Channel, CHANNELS, EntryRecord, EntrySource, StoreData} from './model.js';
+import {Channel, CHANNELS, EntryRecord, EntrySource, groupOf, StoreData} from './model.js';
 import {Prefix} from './prefix.js';
 import {Question} from './question.js';
 
@@ -24,13 +24,17 @@ export interface DesiredEntry {
   source: EntrySource;
   /** A deny entry (a `!ENTRY` line); absent or 'allow' for an allow entry. */
   effect?: Effect;
+  /** The group the file gives it (csv and json exports); undefined when the file does not say (plain): the stored one stays. */
+  group?: string | null;
+  /** The expiry the file gives it (csv and json exports); undefined when the file does not say (plain): the stored one stays. */
+  expiresAt?: string | null;
 }
 
 /**
  * Input lines with their `!` taken off: `!ENTRY` names a deny entry (as the
  * plain and CSV exports write one). The texts are then parsed as any entry.
  */
-export function splitDenyMarks(inputs: readonly EntryInput[]): {inputs: EntryInput[]; effects: Effect[]} {
+export function splitDenyMarks<T extends EntryInput>(inputs: readonly T[]): {inputs: T[]; effects: Effect[]} {
   const effects: Effect[] = [];
   const plain = inputs.map((input) => {
     const deny = input.text.startsWith('!');
@@ -52,6 +56,28 @@ export interface SyncOptions {
   now: Date;
   /** Remove learned entries that the desired list does not name; by default they are kept. */
   pruneLearned: boolean;
+  /**
+   * Sync only this group's entries of the list (SPEC "Groups"): the desired
+   * entries all go into it, entries outside it are never touched, and a
+   * desired entry already live outside it is left there (`elsewhere`).
+   */
+  group?: string;
+}
+
+/** An entry that stays, with a new group or expiry (as a csv or json file gives them). */
+export interface Regroup {
+  entry: string;
+  group: string | null;
+  previousGroup: string | null;
+  expiresAt: string | null;
+  previousExpiresAt: string | null;
+}
+
+/** A desired entry already live in the list outside the group being synced: left where it is. */
+export interface Elsewhere {
+  entry: string;
+  /** Its group, null for none. */
+  group: string | null;
 }
 
 /** An entry that stays, with a new label. */
@@ -78,6 +104,10 @@ export interface SyncPlan {
   unchanged: string[];
   /** Entries in both whose label changes to the desired one, in list order. */
   relabeled: Relabel[];
+  /** Entries in both whose group or expiry changes to the desired one (files that carry them), in list order. */
+  updated: Regroup[];
+  /** Desired entries live in the list outside the group synced: left there, not added (only with a group). */
+  elsewhere: Elsewhere[];
   /** Learned entries the desired list does not name, kept because pruneLearned is off. */
   keptLearned: string[];
   /** Lines that repeat an entry; the repeat adds nothing (the first label given wins). */
@@ -88,34 +118,48 @@ export interface SyncPlan {
 
 /** Whether applying the plan would change the list. */
 export function hasChanges(plan: SyncPlan): boolean {
-  return plan.added.length > 0 || plan.removed.length > 0 || plan.relabeled.length > 0;
+  return plan.added.length > 0 || plan.removed.length > 0 || plan.relabeled.length > 0 || plan.updated.length > 0;
 }
 
 /** Whether two plans make the same change (what was confirmed is what is applied). */
 export function sameChanges(a: SyncPlan, b: SyncPlan): boolean {
   const same = (x: readonly string[], y: readonly string[]) => x.length === y.length && x.every((v, i) => v === y[i]);
   const relabels = (p: SyncPlan) => p.relabeled.map((r) => `${r.entry}\u0000${r.label ?? '\u0001'}`);
-  return same(a.added, b.added) && same(a.removed, b.removed) && same(relabels(a), relabels(b));
+  const updates = (p: SyncPlan) => p.updated.map((r) => `${r.entry}\u0000${r.group ?? '\u0001'}\u0000${r.expiresAt ?? '\u0001'}`);
+  return same(a.added, b.added) && same(a.removed, b.removed) && same(relabels(a), relabels(b)) && same(updates(a), updates(b));
 }
 
+/** Whether record `r` is in the part of the list a sync with `group` works on (the whole list without a group). */
+export function inSyncScope(r: EntryRecord, group: string | undefined): boolean {
+  return group === undefined || groupOf(r) === group;
+}
+
+const expiryMs = (at: string | null) => (at === null ? Number.POSITIVE_INFINITY : Date.parse(at));
+
 /**
- * Plans making `current` hold exactly the entries of `desired`: the same set
- * of canonical entries, each with the label the desired list gives it (no
- * label is a label too: it clears the stored one). A repeated entry counts
- * once. An entry inside another desired entry is kept as written: the list
- * equals the file, not its aggregate. A live entry in both stays as it is
- * (source, added time and expiry kept); an expired one counts as absent and
- * is added again. Learned entries the desired list does not name stay unless
- * `pruneLearned`. Linear in the sizes of both lists, apart from one sort.
+ * Plans making `current` (its part in scope: the entries of `options.group`,
+ * else all of it) hold exactly the entries of `desired`: the same set of
+ * canonical entries, each with the label the desired list gives it (no label
+ * is a label too: it clears the stored one), and the group and expiry it
+ * gives, where it gives them (csv and json files; with a group, every entry
+ * goes into it). A repeated entry counts once. An entry inside another
+ * desired entry is kept as written: the list equals the file, not its
+ * aggregate. A live entry in both stays as it is (source and added time
+ * kept); an expired one counts as absent and is added again. Learned entries
+ * the desired list does not name stay unless `pruneLearned`. With a group, a
+ * desired entry live in the list outside the group is left there and
+ * reported (`elsewhere`), and entries outside the group are never touched.
+ * Linear in the sizes of both lists, apart from one sort.
  */
 export function planSync(current: readonly EntryRecord[], desired: readonly DesiredEntry[], options: SyncOptions): SyncPlan {
+  const group = options.group;
   const wanted = new Map<string, DesiredEntry>();
   const repeats: Repeat[] = [];
   for (const d of desired) {
     const text = planName(d.prefix.toString(), d.effect);
     const earlier = wanted.get(text);
     if (earlier === undefined) {
-      wanted.set(text, d);
+      wanted.set(text, group === undefined ? d : {...d, group});
       continue;
     }
     repeats.push({entry: text, where: d.where, first: earlier.where});
@@ -127,30 +171,50 @@ export function planSync(current: readonly EntryRecord[], desired: readonly Desi
     const other = wanted.get(planName(name, 'deny'));
     if (other !== undefined) throw new InputError(`${other.where}: ${name} is both allowed (${d.where}) and denied; nothing was changed`, 'keep one of the two lines');
   }
-  // The live record of each entry (the first, should a list hold copies).
+  // The live record of each entry in scope (the first, should a list hold copies), and those outside it.
   const live = new Map<string, EntryRecord>();
-  for (const r of current) if (!live.has(recordName(r)) && isLive(r, options.now)) live.set(recordName(r), r);
+  const outside = new Map<string, EntryRecord>();
+  for (const r of current) {
+    if (!isLive(r, options.now)) continue;
+    const into = inSyncScope(r, group) ? live : outside;
+    if (!into.has(recordName(r))) into.set(recordName(r), r);
+  }
 
-  const plan: SyncPlan = {added: [], removed: [], unchanged: [], relabeled: [], keptLearned: [], repeats, additions: []};
+  const plan: SyncPlan = {added: [], removed: [], unchanged: [], relabeled: [], updated: [], elsewhere: [], keptLearned: [], repeats, additions: []};
   // List order (Prefix.compare).
   const ordered = [...wanted].map(([text, d]) => ({text, d}));
   ordered.sort((a, b) => Prefix.compare(a.d.prefix, b.d.prefix));
   for (const {text, d} of ordered) {
     const record = live.get(text);
     if (record === undefined) {
+      const other = outside.get(text);
+      if (other !== undefined) {
+        plan.elsewhere.push({entry: text, group: groupOf(other)});
+        continue;
+      }
       plan.added.push(text);
       plan.additions.push(d);
-    } else if (record.label === d.label) {
-      plan.unchanged.push(text);
-    } else {
-      plan.relabeled.push({entry: text, label: d.label, previousLabel: record.label});
+      continue;
     }
+    const regroup = d.group !== undefined && d.group !== groupOf(record);
+    const reexpire = d.expiresAt !== undefined && expiryMs(d.expiresAt) !== expiryMs(record.expiresAt);
+    if (record.label !== d.label) plan.relabeled.push({entry: text, label: d.label, previousLabel: record.label});
+    if (regroup || reexpire) {
+      plan.updated.push({
+        entry: text,
+        group: regroup ? d.group! : groupOf(record),
+        previousGroup: groupOf(record),
+        expiresAt: reexpire ? d.expiresAt! : record.expiresAt,
+        previousExpiresAt: record.expiresAt,
+      });
+    }
+    if (record.label === d.label && !regroup && !reexpire) plan.unchanged.push(text);
   }
 
   const reported = new Set<string>();
   for (const r of current) {
     const name = recordName(r);
-    if (wanted.has(name) || reported.has(name)) continue;
+    if (!inSyncScope(r, group) || wanted.has(name) || reported.has(name)) continue;
     reported.add(name);
     // A learned entry is kept, unless the file makes it a deny entry: one range is never both.
     if (r.source === 'learned' && !options.pruneLearned && !wanted.has(planName(r.entry, 'deny'))) plan.keptLearned.push(r.entry);
@@ -160,34 +224,57 @@ export function planSync(current: readonly EntryRecord[], desired: readonly Desi
 }
 
 /**
- * The list after the plan: `current` without removed entries and without
- * expired copies of re-added ones, relabeled records replaced by relabeled
- * copies, and the additions appended (added at `now`, no expiry). `current`
- * and its records are left as they are.
+ * The list after the plan: `current` without removed entries (of the scope)
+ * and without expired copies of re-added ones, relabeled and regrouped
+ * records replaced by changed copies, and the additions appended (added at
+ * `now`, with the group and expiry the file gave, else none). Records outside
+ * the scope (`group`) stay as they are. `current` and its records are left
+ * as they are.
  */
-export function syncedList(current: readonly EntryRecord[], plan: SyncPlan, now: Date): EntryRecord[] {
+export function syncedList(current: readonly EntryRecord[], plan: SyncPlan, now: Date, group?: string): EntryRecord[] {
   const dropped = new Set([...plan.removed, ...plan.added]);
   const relabel = new Map(plan.relabeled.map((r) => [r.entry, r.label]));
+  const regroup = new Map(plan.updated.map((r) => [r.entry, r]));
   const result: EntryRecord[] = [];
   for (const r of current) {
-    // Added entries have no live record here: any record of theirs is an expired copy.
+    if (!inSyncScope(r, group)) {
+      result.push(r);
+      continue;
+    }
+    // Added entries have no live record in scope: any record of theirs here is an expired copy.
     if (dropped.has(recordName(r))) continue;
     const label = relabel.get(recordName(r));
-    result.push(label === undefined || !isLive(r, now) ? r : {...r, label});
+    const update = regroup.get(recordName(r));
+    if ((label === undefined && update === undefined) || !isLive(r, now)) {
+      result.push(r);
+      continue;
+    }
+    let next: EntryRecord = label === undefined ? r : {...r, label};
+    if (update !== undefined) next = withGroup({...next, expiresAt: update.expiresAt}, update.group);
+    result.push(next);
   }
   const at = now.toISOString();
   for (const d of plan.additions) {
-    const record: EntryRecord = {entry: d.prefix.toString(), source: d.source, label: d.label, addedAt: at, expiresAt: null};
+    const record: EntryRecord = {entry: d.prefix.toString(), source: d.source, label: d.label, addedAt: at, expiresAt: d.expiresAt ?? null};
     if (d.effect === 'deny') record.effect = 'deny';
-    result.push(record);
+    result.push(withGroup(record, d.group ?? group ?? null));
   }
   return result;
+}
+
+/** `record` with group `group` (the field left out for none, as the store writes it). */
+function withGroup(record: EntryRecord, group: string | null): EntryRecord {
+  const rest: EntryRecord = {...record};
+  delete rest.group;
+  return group === null ? rest : {...rest, group};
 }
 
 /** The plan against one state of the store, and what it would do to traffic. */
 export interface Assessment {
   /** "account", or the name of the key whose list it is. */
   scope: string;
+  /** The group synced, or null for the whole list. */
+  group: string | null;
   plan: SyncPlan;
   /** The list as it will be. */
   synced: EntryRecord[];
@@ -205,16 +292,22 @@ export function assessSync(data: StoreData, desired: readonly DesiredEntry[], op
   const scope = key?.name ?? 'account';
   const list = key ? key.allow : data.account;
   const plan = planSync(list, desired, options);
-  if (!hasChanges(plan)) return {scope, plan, synced: list, cutOff: [], question: null};
-  const summary = [`${plan.added.length} to add`, `${plan.removed.length} to remove`, ...(plan.relabeled.length > 0 ? [`${plan.relabeled.length} to relabel`] : [])];
+  const group = options.group ?? null;
+  if (!hasChanges(plan)) return {scope, group, plan, synced: list, cutOff: [], question: null};
+  const summary = [
+    `${plan.added.length} to add`,
+    `${plan.removed.length} to remove`,
+    ...(plan.relabeled.length > 0 ? [`${plan.relabeled.length} to relabel`] : []),
+    ...(plan.updated.length > 0 ? [`${plan.updated.length} to regroup or re-date`] : []),
+  ];
   const question = {text: `Apply the sync (${summary.join(', ')})?`};
-  const synced = syncedList(list, plan, options.now);
+  const synced = syncedList(list, plan, options.now, options.group);
   // A key list restricts its key in every blocking state; the account list only where blocking is on (cutOff judges both).
   const channels: readonly Channel[] = key ? [key.type] : CHANNELS;
   // No recent traffic on these channels, nothing to cut off: spare indexing both lists.
-  if (!recentSeen(data, options.now).some((s) => channels.includes(s.channel))) return {scope, plan, synced, cutOff: [], question};
+  if (!recentSeen(data, options.now).some((s) => channels.includes(s.channel))) return {scope, group, plan, synced, cutOff: [], question};
   const after: StoreData = key ? {...data, keys: data.keys.map((k) => (k === key ? {...k, allow: synced} : k))} : {...data, account: synced};
-  return {scope, plan, synced, cutOff: cutOff(data, after, options.now, channels), question};
+  return {scope, group, plan, synced, cutOff: cutOff(data, after, options.now, channels), question};
 }
 
 /**
@@ -242,6 +335,9 @@ export function syncJson(a: Assessment, applied: boolean, dryRun: boolean) {
     removed: a.plan.removed,
     unchanged: a.plan.unchanged,
     relabeled: a.plan.relabeled,
+    updated: a.plan.updated,
+    group: a.group,
+    elsewhere: a.plan.elsewhere,
     keptLearned: a.plan.keptLearned,
     cutOff: a.cutOff.flatMap((c) => c.keys.map((key) => ({ip: c.ip, key, channel: c.channel, lastSeen: c.lastSeen}))),
     applied,

@@ -3,7 +3,7 @@
  * can use, and writing it with a stable key order and sorted lists so that it
  * diffs well in git.
  */
-import {AddressError, show} from '../core/errors.js';
+import {AddressError, holdsSecret, show} from '../core/errors.js';
 import {
   ApiBlocking,
   BlockedRecord,
@@ -104,16 +104,33 @@ function entry(value: unknown, path: string): string {
   return text;
 }
 
+/** Whether `value` is a group a store may hold: absent, null, or a name with the key-name grammar that holds no secret. */
+function isGroup(value: unknown): value is string | null | undefined {
+  return value === undefined || value === null || (typeof value === 'string' && isKeyName(value) && !holdsSecret(value));
+}
+
+/** A record's group: absent or null (none) or a group name (SPEC "Groups"); anything else names the field. */
+function group(value: unknown, path: string): string | null {
+  if (!isGroup(value)) fail(path, 'is not a group name (1 to 64 letters, digits, ".", "_" or "-", or null)');
+  return value ?? null;
+}
+
+/** A record as written: `group` only when the entry has one (stores from before groups stay byte for byte). */
+function record(entry: string, source: EntryRecord['source'], label: string | null, grouped: string | null, addedAt: string, expiresAt: string | null): EntryRecord {
+  return grouped === null ? {entry, source, label, addedAt, expiresAt} : {entry, source, label, group: grouped, addedAt, expiresAt};
+}
+
 function entryRecord(value: unknown, path: string): EntryRecord {
   const o = object(value, path);
-  const record: EntryRecord = {
-    entry: entry(o.entry, `${path}.entry`),
-    source: oneOf(o.source, SOURCES, `${path}.source`),
-    label: nullableString(o.label, `${path}.label`),
-    addedAt: time(o.addedAt, `${path}.addedAt`),
-    expiresAt: nullableTime(o.expiresAt, `${path}.expiresAt`),
-  };
-  return withSwitches(record, o, path);
+  const built = record(
+    entry(o.entry, `${path}.entry`),
+    oneOf(o.source, SOURCES, `${path}.source`),
+    nullableString(o.label, `${path}.label`),
+    group(o.group, `${path}.group`),
+    time(o.addedAt, `${path}.addedAt`),
+    nullableTime(o.expiresAt, `${path}.expiresAt`),
+  );
+  return withSwitches(built, o, path);
 }
 
 /**
@@ -148,17 +165,19 @@ function entryRecords(value: unknown, path: string): EntryRecord[] {
     const o = list[i] as Json;
     if (typeof o === 'object' && o !== null && !Array.isArray(o)) {
       const {entry, source, label, addedAt, expiresAt} = o;
+      const grouped = o.group;
       if (
         o.effect === undefined &&
         o.enabled === undefined &&
         typeof entry === 'string' &&
         SOURCES.includes(source as EntryRecord['source']) &&
         (label === null || typeof label === 'string') &&
+        isGroup(grouped) &&
         isTime(addedAt) &&
         (expiresAt === null || isTime(expiresAt)) &&
         isCanonicalQuietly(entry)
       ) {
-        records[i] = {entry, source: source as EntryRecord['source'], label: label as string | null, addedAt: addedAt as string, expiresAt: expiresAt as string | null};
+        records[i] = record(entry, source as EntryRecord['source'], label as string | null, grouped ?? null, addedAt as string, expiresAt as string | null);
         continue;
       }
     }
@@ -293,6 +312,7 @@ function historyChanges(value: unknown, path: string): HistoryChanges {
         removed: strings(e.removed, `${p}.removed`),
         updated: strings(e.updated, `${p}.updated`),
         counts: addedRemovedUpdated(e.counts, `${p}.counts`),
+        ...(e.groups === undefined ? {} : {groups: strings(e.groups, `${p}.groups`)}),
       };
     }),
     keys: array(o.keys, `${path}.keys`).map((v, i) => {

@@ -39,6 +39,7 @@ describe('keyward authorize', () => {
       label: null,
       addedAt: NOW,
       expiresAt: null,
+      group: null,
       effect: 'allow',
       enabled: true,
     });
@@ -196,6 +197,7 @@ describe('keyward authorize', () => {
       label: 'billing host',
       addedAt: NOW,
       expiresAt: null,
+      group: null,
       effect: 'allow',
       enabled: true,
     });

@@ -24,15 +24,22 @@ function setUp(ws: Workspace): void {
 }
 
 const ACCOUNT = ['10.0.0.0/8', '192.0.2.1', '198.51.100.0/24', '203.0.113.0/24', '2001:db8::/32'];
+/** The plain export's lines: `ENTRY # label` where the entry has one (the import line format, read back by sync). */
+const PLAIN: Record<string, string> = {
+  '10.0.0.0/8': '10.0.0.0/8 # office "HQ", main',
+  '203.0.113.0/24': '203.0.113.0/24 # contractor',
+  '2001:db8::/32': '2001:db8::/32 # evil allow all; } # x',
+};
+const plainLine = (e: string) => `${PLAIN[e] ?? e}\n`;
 
 describe('keyward export', () => {
   const ws = Workspace.create();
   before(() => setUp(ws));
 
-  it('writes the account list, one canonical entry a line, sorted, by default', () => {
+  it('writes the account list, one canonical entry a line with its label as a comment, sorted, by default', () => {
     const out = ws.run(['export'], {now: NOW});
     expect(out.code, out.stderr).to.equal(0);
-    expect(out.stdout).to.equal(ACCOUNT.map((e) => `${e}\n`).join(''));
+    expect(out.stdout).to.equal(ACCOUNT.map(plainLine).join(''));
     // API keys are learning and SMTP blocking is off: the operator is told what the file does not say.
     expect(out.stderr).to.contain('blocking is not active');
   });
@@ -46,9 +53,9 @@ describe('keyward export', () => {
     const by = Object.fromEntries(formats.map((f, i) => [f, results[i]]));
     for (const f of formats) expect(by[f].code, `${f}: ${by[f].stderr}`).to.equal(0);
     expect(by.csv.stdout.split('\n').slice(0, 3)).to.deep.equal([
-      'entry,scope,source,label,addedAt,expiresAt',
-      `10.0.0.0/8,account,manual,"office ""HQ"", main",${NOW},`,
-      `192.0.2.1,account,manual,,${NOW},`,
+      'entry,scope,source,label,addedAt,expiresAt,group',
+      `10.0.0.0/8,account,manual,"office ""HQ"", main",${NOW},,`,
+      `192.0.2.1,account,manual,,${NOW},,`,
     ]);
     expect(by.json.json()).to.deep.equal(
       JSON.parse(ws.run(['list', '--account', '--json'], {now: NOW}).stdout).sort((a: any, b: any) => ACCOUNT.indexOf(a.entry) - ACCOUNT.indexOf(b.entry)),
@@ -105,7 +112,7 @@ describe('keyward export', () => {
     expect(later.code, later.stderr).to.equal(0);
     expect(later.stdout).to.equal(
       ACCOUNT.filter((e) => e !== '203.0.113.0/24')
-        .map((e) => `${e}\n`)
+        .map(plainLine)
         .join(''),
     );
     const crowdsec = ws.run(['export', '--format', 'crowdsec'], {now: daysAfter(NOW, 1.5)});
@@ -120,8 +127,8 @@ describe('keyward export', () => {
     expect(out.stdout).to.equal('10.0.0.0/23\n2001:db8::/32\n');
     const json = other.run(['export', '--aggregate', '--json'], {now: NOW});
     expect(json.json()).to.deep.equal([
-      {entry: '10.0.0.0/23', scope: 'account', source: null, label: null, addedAt: null, expiresAt: null, effect: 'allow', enabled: true},
-      {entry: '2001:db8::/32', scope: 'account', source: null, label: null, addedAt: null, expiresAt: null, effect: 'allow', enabled: true},
+      {entry: '10.0.0.0/23', scope: 'account', source: null, label: null, addedAt: null, expiresAt: null, group: null, effect: 'allow', enabled: true},
+      {entry: '2001:db8::/32', scope: 'account', source: null, label: null, addedAt: null, expiresAt: null, group: null, effect: 'allow', enabled: true},
     ]);
   });
 
@@ -151,12 +158,12 @@ describe('keyward export', () => {
       const billing = keyed.run(['export', '--key', 'billing', '--json'], {now: NOW});
       expect(billing.code, billing.stderr).to.equal(0);
       expect(billing.json()).to.deep.equal([
-        {entry: '10.1.0.0/16', scope: 'billing', source: 'manual', label: null, addedAt: NOW, expiresAt: null, effect: 'allow', enabled: true},
-        {entry: '2001:db8:1::/48', scope: 'billing', source: 'manual', label: null, addedAt: NOW, expiresAt: null, effect: 'allow', enabled: true},
+        {entry: '10.1.0.0/16', scope: 'billing', source: 'manual', label: null, addedAt: NOW, expiresAt: null, group: null, effect: 'allow', enabled: true},
+        {entry: '2001:db8:1::/48', scope: 'billing', source: 'manual', label: null, addedAt: NOW, expiresAt: null, group: null, effect: 'allow', enabled: true},
       ]);
       const open = keyed.run(['export', '--key', 'open'], {now: NOW});
       expect(open.code, open.stderr).to.equal(0);
-      expect(open.stdout).to.equal(ACCOUNT.map((e) => `${e}\n`).join(''));
+      expect(open.stdout).to.equal(ACCOUNT.map(plainLine).join(''));
       const header = keyed.run(['export', '--key', 'billing', '--format', 'haproxy', '--no-timestamp'], {now: NOW});
       expect(header.stdout.split('\n')[0]).to.equal('# keyward export (haproxy): key billing (api): its own list intersected with the account list (api blocking active)');
     });
@@ -172,7 +179,7 @@ describe('keyward export', () => {
       expect(keyed.run(['activate', '--smtp', '--force'], {now: NOW}).code).to.equal(0);
       const relay = keyed.run(['export', '--key', 'relay', '--format', 'csv'], {now: NOW});
       expect(relay.code, relay.stderr).to.equal(0);
-      expect(relay.stdout).to.equal(`entry,scope,source,label,addedAt,expiresAt\n198.51.100.0/25,relay,manual,,${NOW},\n`);
+      expect(relay.stdout).to.equal(`entry,scope,source,label,addedAt,expiresAt,group\n198.51.100.0/25,relay,manual,,${NOW},,\n`);
       expect(keyed.run(['authorize', '--key', 'relay', '192.0.2.128/25'], {now: NOW}).code).to.equal(0);
       expect(keyed.run(['revoke', '--key', 'relay', '198.51.100.0/25', '--yes'], {now: NOW}).code).to.equal(0);
       const empty = keyed.run(['export', '--key', 'relay', '--format', 'nginx', '--no-timestamp'], {now: NOW});
@@ -445,6 +452,7 @@ describe('keyward export, loaded by the real tools', () => {
       label: 'office "HQ", main',
       addedAt: NOW,
       expiresAt: '',
+      group: '',
     });
     expect(csv.map((r: any) => r.label)).to.include('evil allow all; } # x');
     const crowdsec = read(exportTo('allow.crowdsec.csv', ['--format', 'crowdsec']));

@@ -97,7 +97,8 @@ describe('keyward history: a sequence of changes, recorded in order', () => {
       changes({counts: {added: 0, removed: 1, updated: 0}, entries: [scope('account', [], ['192.0.2.7'])]}),
       changes({
         counts: {added: 1, removed: 0, updated: 0},
-        entries: [scope('account', ['198.18.0.0/24'])],
+        // Learned entries are in group `learned`: history --group learned finds this change.
+        entries: [{...scope('account', ['198.18.0.0/24']), groups: ['learned']}],
         blocking: [{channel: 'api', from: 'learning', to: 'active', automatic: true}],
         blocked: {added: 1, removed: 0},
       }),

@@ -46,20 +46,31 @@ const HEADER = (format: string) => [
 ];
 
 const EXPECTED: Record<ExportFormat, string[]> = {
-  plain: ['10.0.0.0/8', '192.0.2.1', '203.0.113.0/24', '2001:db8::/32'],
+  // `ENTRY # label`: the import line format, so that sync reads labels back.
+  plain: ['10.0.0.0/8 # office "HQ", main', '192.0.2.1', '203.0.113.0/24 # spaced', '2001:db8::/32 # evil allow all; } # x'],
   csv: [
-    'entry,scope,source,label,addedAt,expiresAt',
-    '10.0.0.0/8,account,manual,"office ""HQ"", main",2025-12-01T00:00:00.000Z,',
-    '192.0.2.1,account,learned,,2025-12-01T00:00:00.000Z,',
-    '203.0.113.0/24,account,manual,spaced,2025-12-01T00:00:00.000Z,2026-01-02T02:03:04.500Z',
-    '2001:db8::/32,account,import,evil allow all; } # x,2025-12-01T00:00:00.000Z,',
+    'entry,scope,source,label,addedAt,expiresAt,group',
+    '10.0.0.0/8,account,manual,"office ""HQ"", main",2025-12-01T00:00:00.000Z,,',
+    '192.0.2.1,account,learned,,2025-12-01T00:00:00.000Z,,',
+    '203.0.113.0/24,account,manual,spaced,2025-12-01T00:00:00.000Z,2026-01-02T02:03:04.500Z,',
+    '2001:db8::/32,account,import,evil allow all; } # x,2025-12-01T00:00:00.000Z,,',
   ],
   json: JSON.stringify(
     [
-      {entry: '10.0.0.0/8', scope: 'account', source: 'manual', label: 'office "HQ", main', addedAt: ADDED, expiresAt: null, effect: 'allow', enabled: true},
-      {entry: '192.0.2.1', scope: 'account', source: 'learned', label: null, addedAt: ADDED, expiresAt: null, effect: 'allow', enabled: true},
-      {entry: '203.0.113.0/24', scope: 'account', source: 'manual', label: ' spaced ', addedAt: ADDED, expiresAt: '2026-01-02T02:03:04.500Z', effect: 'allow', enabled: true},
-      {entry: '2001:db8::/32', scope: 'account', source: 'import', label: HOSTILE, addedAt: ADDED, expiresAt: null, effect: 'allow', enabled: true},
+      {entry: '10.0.0.0/8', scope: 'account', source: 'manual', label: 'office "HQ", main', addedAt: ADDED, expiresAt: null, group: null, effect: 'allow', enabled: true},
+      {entry: '192.0.2.1', scope: 'account', source: 'learned', label: null, addedAt: ADDED, expiresAt: null, group: null, effect: 'allow', enabled: true},
+      {
+        entry: '203.0.113.0/24',
+        scope: 'account',
+        source: 'manual',
+        label: ' spaced ',
+        addedAt: ADDED,
+        expiresAt: '2026-01-02T02:03:04.500Z',
+        group: null,
+        effect: 'allow',
+        enabled: true,
+      },
+      {entry: '2001:db8::/32', scope: 'account', source: 'import', label: HOSTILE, addedAt: ADDED, expiresAt: null, group: null, effect: 'allow', enabled: true},
     ],
     null,
     2,
@@ -157,7 +168,7 @@ describe('export formats', () => {
   it('writes an empty list as a valid file that allows nothing (no timestamp with --no-timestamp)', () => {
     const empty: Record<ExportFormat, string> = {
       plain: '',
-      csv: 'entry,scope,source,label,addedAt,expiresAt\n',
+      csv: 'entry,scope,source,label,addedAt,expiresAt,group\n',
       json: '[]\n',
       nginx: '# keyward export (nginx): the account list\n# 0 entries\n# do not edit: change the keyward store and export again\ndeny all;\n',
       haproxy: '# keyward export (haproxy): the account list\n# 0 entries\n# do not edit: change the keyward store and export again\n',
@@ -230,7 +241,7 @@ describe('export formats', () => {
 
   it('no label can add a line or a directive to any format', () => {
     const line: Record<ExportFormat, RegExp> = {
-      plain: /^[0-9a-f.:/]+$/,
+      plain: /^[0-9a-f.:/]+( # .*)?$/,
       csv: /^.*$/,
       json: /^.*$/,
       crowdsec: /^.*$/,

@@ -147,7 +147,7 @@ class Learner {
       this.learnedV6.add(entry);
     }
     const text = bits === (family === 4 ? 32 : 128) ? entry : `${entry}/${bits}`;
-    this.data.account.push({entry: text, source: 'learned', label: `learned from ${key.name}`, addedAt: iso, expiresAt: null});
+    this.data.account.push({entry: text, source: 'learned', label: `learned from ${key.name}`, group: 'learned', addedAt: iso, expiresAt: null});
     this.outcome.learned.push(text);
     this.policyStale = true;
     if (api.lastNewAddressAt === null || Date.parse(api.lastNewAddressAt) < at) api.lastNewAddressAt = iso;

@@ -130,7 +130,7 @@ describe('core/learning: applyEvents', () => {
     expect(outcome.events).to.equal(5);
     expect(outcome.learned).to.deep.equal(['192.0.2.0/24', '2001:db8:1:2::/64', '198.51.100.0/24']);
     const learned = data.account.find((r) => r.entry === '192.0.2.0/24')!;
-    expect(learned).to.deep.equal({entry: '192.0.2.0/24', source: 'learned', label: 'learned from billing', addedAt: iso(0), expiresAt: null});
+    expect(learned).to.deep.equal({entry: '192.0.2.0/24', source: 'learned', label: 'learned from billing', group: 'learned', addedAt: iso(0), expiresAt: null});
     expect(data.blocking.api).to.include({state: 'learning', lastEventAt: iso(4), lastNewAddressAt: iso(4)});
     expect(activatesAt(data.blocking.api, data.settings)!.toISOString()).to.equal(iso(34));
   });

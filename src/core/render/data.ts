@@ -1,14 +1,19 @@
 /** The data formats, read back by `sync` and other tools: plain (one entry a line), CSV and JSON. */
 import {byEffect, ExportRow, jsonRows} from '../effective-list.js';
-import {csvField, JSON_RAW, lines} from './text.js';
+import {csvField, JSON_RAW, labelText, lines} from './text.js';
 
 /** An entry as the plain and CSV formats write it: a deny entry with `!` before it (as `sync` reads it). */
 const entryText = (r: ExportRow) => `${r.effect === 'deny' ? '!' : ''}${r.prefix.toString()}`;
 
-/** Deny entries first, as `!ENTRY`. */
+/** Deny entries first, as `!ENTRY`; one entry a line, `ENTRY # label` when it has a label (the import line format, so that `sync` reads it back). */
 export function renderPlain(rows: readonly ExportRow[]): string {
   const {deny, allow} = byEffect(rows);
-  return lines([...deny, ...allow].map(entryText));
+  return lines(
+    [...deny, ...allow].map((r) => {
+      const label = labelText(r.label);
+      return label === '' ? entryText(r) : `${entryText(r)} # ${label}`;
+    }),
+  );
 }
 
 /** The fields of `list --json`, with the characters JSON leaves raw that a terminal or a JavaScript parser would act on escaped. */
@@ -16,9 +21,10 @@ export function renderJson(rows: readonly ExportRow[]): string {
   return `${JSON.stringify(jsonRows(rows), null, 2).replace(JSON_RAW, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}\n`;
 }
 
+/** The CSV header line export writes (and `sync` recognises): the fields of `list --json`, group last. */
+export const CSV_HEADER = 'entry,scope,source,label,addedAt,expiresAt,group';
+
 export function renderCsv(rows: readonly ExportRow[]): string {
-  return lines([
-    'entry,scope,source,label,addedAt,expiresAt',
-    ...[...byEffect(rows).deny, ...byEffect(rows).allow].map((r) => [entryText(r), r.scope, r.source, r.label, r.addedAt, r.expiresAt].map(csvField).join(',')),
-  ]);
+  const {deny, allow} = byEffect(rows);
+  return lines([CSV_HEADER, ...[...deny, ...allow].map((r) => [entryText(r), r.scope, r.source, r.label, r.addedAt, r.expiresAt, r.group ?? null].map(csvField).join(','))]);
 }

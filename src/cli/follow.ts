@@ -1,0 +1,438 @@
+/**
+ * `learn --follow`: reads a never-ending input (stdin, or a file followed
+ * through rotation and truncation as `tail -F` does) and commits what it read
+ * every --commit-every under the store's lock, never holding the lock between
+ * commits, until the input ends or SIGINT/SIGTERM.
+ *
+ * Files are polled (a stat every 250 ms at most, while idle at the end of the
+ * file) rather than watched with fs.watch: a watch follows an inode, so it
+ * misses the new file a rotation creates under the old name unless the folder
+ * is watched too, it is missing or unreliable on network and some container
+ * file systems, and its events coalesce; a stat costs nothing measurable, and
+ * the delay it adds is far below the commit interval (GNU tail's own polling
+ * default is 1 s).
+ */
+import {promises as fs} from 'node:fs';
+import type {FileHandle} from 'node:fs/promises';
+import {Readable} from 'node:stream';
+import {InputError, show, untrusted} from '../core/errors.js';
+import {EventLog, LearnOutcome, UnknownKey} from '../core/learning.js';
+import {BlockedRecord, StoreData} from '../core/model.js';
+import {EventFollowHooks, EventsRead} from './input.js';
+import {notifyBlocked} from './notify.js';
+
+/** --commit-every's default. */
+export const DEFAULT_COMMIT_EVERY = '5s';
+const MIN_COMMIT_MS = 50;
+const MAX_COMMIT_MS = 3_600_000;
+/** The longest wait between two looks at an idle file. */
+const MAX_POLL_MS = 250;
+/** Events waiting for a commit beyond this start one at once, and reading waits for it (a bound on memory). */
+const MAX_PENDING_EVENTS = 500_000;
+const CHUNK_BYTES = 1 << 16;
+/** After a rotation the old file is read until it has been quiet this long (but no longer than ROTATED_MAX_MS). */
+const ROTATED_QUIET_MS = 1000;
+const ROTATED_MAX_MS = 30_000;
+/** How many of the last bytes read are kept to tell a rewritten file from a grown one. */
+const TAIL_BYTES = 64;
+/** How many distinct unknown keys the final summary names; their events are all counted. */
+const UNKNOWN_KEPT = 100;
+/** How many --notify-command failures the final summary repeats (each is said when it happens). */
+const FAILURES_KEPT = 20;
+
+/** `--commit-every 5s|500ms|2m`: milliseconds from 50 ms to 1 h, or an InputError. */
+export function parseCommitEvery(text: string): number {
+  const m = /^(\d{1,7})(ms|s|m)$/.exec(text);
+  const range = 'give 50ms to 60m (e.g. 500ms, 5s, 1m)';
+  if (m === null) throw new InputError(`--commit-every ${show(text)} is not a duration: ${range}`);
+  const ms = Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 's' ? 1000 : 60_000);
+  if (ms < MIN_COMMIT_MS || ms > MAX_COMMIT_MS) throw new InputError(`--commit-every ${text} is out of range: ${range}`);
+  return ms;
+}
+
+export type Tone = 'info' | 'ok' | 'warn';
+
+export interface FollowSetup {
+  /** The one input followed: a file, or '-' for stdin. */
+  input: string;
+  commitEveryMs: number;
+  /** Reads the input with these hooks until it ends (readEvents). */
+  read(hooks: EventFollowHooks): Promise<EventsRead>;
+  /** Applies `log` to the store under its lock (reading the store afresh) and returns what it did. */
+  commit(log: EventLog): Promise<{outcome: LearnOutcome; data: StoreData}>;
+  /** "Now", read afresh for each line and commit. */
+  now(): Date;
+  notifyCommand?: string;
+  /** A message on stderr. */
+  say(message: string, tone: Tone): Promise<void>;
+}
+
+/** What a follow run did in all, for learn's summary. */
+export interface FollowResult {
+  outcome: LearnOutcome;
+  data: StoreData;
+  read: EventsRead;
+  failures: string[];
+}
+
+/** Follows `setup.input` until it ends or a signal, committing as it goes (see the top of this file). */
+export async function followAndLearn(setup: FollowSetup): Promise<FollowResult> {
+  const stop = new Stop();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!stop.requested) {
+      stop.request();
+      return;
+    }
+    // A second signal while the last commit waits (a held lock, a slow disk): leave now, as asked.
+    process.stderr.write(`keyward: second ${signal}: exiting without committing ${pending.count + committing} events read since the last commit\n`);
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  let pending = new EventLog();
+  const totals = new Totals();
+  let data: StoreData | null = null;
+  let notifying = Promise.resolve();
+  const failures: string[] = [];
+  let failureCount = 0;
+  /** Resolved by each commit: reading waits on it while too many events are pending. */
+  let committed = deferred();
+
+  /** Events of the commit under way (a second signal drops them). */
+  let committing = 0;
+  const commitPending = async () => {
+    const log = pending;
+    pending = new EventLog();
+    committing = log.count;
+    const result = await setup.commit(log);
+    committing = 0;
+    data = result.data;
+    const done = committed;
+    committed = deferred();
+    done.resolve();
+    totals.add(result.outcome);
+    await tellCommit(setup, result.outcome, result.data);
+    const blocked = result.outcome.blocked;
+    if (setup.notifyCommand && blocked.length > 0) {
+      const command = setup.notifyCommand;
+      // Not awaited: a slow notification must not delay the next commit; the queue keeps them in order.
+      notifying = notifying.then(async () => {
+        for (const failure of await notifyBlocked(command, blocked)) {
+          failureCount++;
+          if (failures.length < FAILURES_KEPT) failures.push(failure);
+          await setup.say(`--notify-command failed for ${failure}`, 'warn');
+        }
+      });
+    }
+  };
+
+  const hooks: EventFollowHooks = {
+    open: (input) =>
+      Readable.from(
+        gated(input === '-' ? untilStopped(process.stdin, stop) : followFile(input, setup, stop), async () => {
+          while (pending.count >= MAX_PENDING_EVENTS && !stop.requested) {
+            stop.wake();
+            await Promise.race([committed.promise, stop.promise]);
+          }
+        }),
+        {objectMode: false},
+      ),
+    add: (key, family, words, at) => pending.add(key, family, words, at),
+    now: setup.now,
+  };
+
+  await setup.say(
+    `following ${setup.input === '-' ? 'stdin' : show(setup.input)}: committing every ${setup.commitEveryMs} ms; SIGINT or SIGTERM commits what was read and stops`,
+    'info',
+  );
+  let readError: unknown = null;
+  let read: EventsRead | null = null;
+  const reading = setup
+    .read(hooks)
+    .then(
+      (result) => {
+        read = result;
+      },
+      (error) => {
+        readError = error;
+      },
+    )
+    .finally(() => stop.request());
+
+  try {
+    // The first commit comes at once: it writes the settings given and shows the store can be written.
+    let first = true;
+    while (!stop.requested) {
+      if (!first && !(await stop.sleep(setup.commitEveryMs))) break;
+      if (first || pending.count > 0) await commitPending();
+      first = false;
+    }
+    await reading;
+    if (pending.count > 0 || data === null) await commitPending();
+  } catch (error) {
+    // A commit that failed: stop reading, and report it (exit 3 for a store error) with what was lost.
+    stop.request();
+    await reading;
+    const lost = pending.count + committing;
+    if (lost > 0) await setup.say(`${lost} events read since the last commit were not committed`, 'warn');
+    throw error;
+  } finally {
+    await notifying;
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if (readError !== null) throw readError;
+  if (failureCount > failures.length) failures.push(`… and ${failureCount - failures.length} more`);
+  return {outcome: totals.outcome(), data: data!, read: read!, failures};
+}
+
+/** A short line on stderr for a commit that changed something an operator cares about. */
+async function tellCommit(setup: FollowSetup, outcome: LearnOutcome, data: StoreData): Promise<void> {
+  if (outcome.learned.length === 0 && outcome.blocked.length === 0 && outcome.activation === null) return;
+  const at = setup.now().toISOString();
+  await setup.say(`${at} committed ${outcome.events} events: ${outcome.learned.length} entries learned, ${outcome.blocked.length} addresses newly blocked`, 'info');
+  for (const b of outcome.blocked.slice(0, 10)) await setup.say(`blocked ${b.ip}: key ${untrusted(b.key)} (${b.channel}) was refused`, 'warn');
+  if (outcome.activation) {
+    await setup.say(
+      `API blocking turned itself on at ${outcome.activation.at}: traffic was observed from ${outcome.activation.quietSince} for the whole ${data.settings.learningWindowDays}-day window with no new address`,
+      'warn',
+    );
+  }
+}
+
+/** The outcomes of every commit as one: what the final summary reports. */
+class Totals {
+  private events = 0;
+  private readonly learned: string[] = [];
+  private readonly blocked: BlockedRecord[] = [];
+  private readonly unknown = new Map<string, number>();
+  private unknownOther = 0;
+  private activation: LearnOutcome['activation'] = null;
+
+  add(outcome: LearnOutcome): void {
+    this.events += outcome.events;
+    // Each entry is learned, and each address blocked, once: these grow only as the store does.
+    this.learned.push(...outcome.learned);
+    this.blocked.push(...outcome.blocked);
+    this.activation ??= outcome.activation;
+    for (const u of outcome.unknownKeys) {
+      const known = this.unknown.get(u.key);
+      if (known !== undefined) this.unknown.set(u.key, known + u.events);
+      else if (this.unknown.size < UNKNOWN_KEPT) this.unknown.set(u.key, u.events);
+      else this.unknownOther += u.events;
+    }
+  }
+
+  outcome(): LearnOutcome {
+    const unknownKeys: UnknownKey[] = [...this.unknown].map(([key, events]) => ({key, events}));
+    if (this.unknownOther > 0) unknownKeys.push({key: '(other keys)', events: this.unknownOther});
+    return {events: this.events, learned: this.learned, blocked: this.blocked, unknownKeys, activation: this.activation};
+  }
+}
+
+/** The stop of a follow run: asked for by a signal or the end of the input; wakes the commit loop. */
+class Stop {
+  requested = false;
+  private wakeUp: (() => void) | null = null;
+  private readonly stopped = deferred();
+
+  request(): void {
+    this.requested = true;
+    this.stopped.resolve();
+    this.wake();
+  }
+
+  /** Ends the current sleep early (a commit is due). */
+  wake(): void {
+    this.wakeUp?.();
+  }
+
+  /** Waits `ms`, or less when woken; false when a stop was asked for. */
+  sleep(ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wakeUp = null;
+        resolve(!this.requested);
+      };
+      const timer = setTimeout(done, ms);
+      this.wakeUp = done;
+    });
+  }
+
+  /** Resolves when a stop is asked for. */
+  get promise(): Promise<void> {
+    return this.stopped.promise;
+  }
+}
+
+function deferred(): {promise: Promise<void>; resolve: () => void} {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return {promise, resolve};
+}
+
+/** Chunks of `source`, each after `gate` allowed it (reading waits while too much is pending). */
+async function* gated(source: AsyncGenerator<Buffer>, gate: () => Promise<void>): AsyncGenerator<Buffer> {
+  for await (const chunk of source) {
+    await gate();
+    yield chunk;
+  }
+}
+
+/** Chunks of a stream until it ends or a stop is asked for (what was read so far is then committed). */
+async function* untilStopped(stream: Readable, stop: Stop): AsyncGenerator<Buffer> {
+  const chunks = stream[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      const next = await Promise.race([chunks.next(), stop.promise.then(() => null)]);
+      if (next === null || next.done) return;
+      yield next.value as Buffer;
+    }
+  } finally {
+    // Leaves stdin (an open pipe would keep the process alive): a chunk still on its way is dropped with it.
+    void chunks.return?.();
+    stream.destroy();
+  }
+}
+
+const sleep = (ms: number, stop: Stop) => Promise.race([new Promise((resolve) => setTimeout(resolve, ms)), stop.promise]);
+
+/** Identity of a file: a rotation puts another file (another inode) under the name. */
+const sameFile = (a: {dev: number; ino: number}, b: {dev: number; ino: number}) => a.dev === b.dev && a.ino === b.ino;
+
+/**
+ * The bytes of `file` as `tail -F` follows it, from its start: at its end it
+ * waits and looks again; a new file under the name (rename and create) is
+ * read in the old file until that has been quiet for a second (a writer may
+ * reopen its log only after the rename), then from the start of the new one;
+ * a file shorter than what was read (truncated, logrotate's copytruncate) is
+ * read again from its start; a name that does not exist (yet, or between a
+ * rename and a create) is waited for, saying so. A stop reads what is already
+ * there and ends. A line cut by a rotation is ended there.
+ */
+async function* followFile(file: string, setup: Pick<FollowSetup, 'commitEveryMs' | 'say'>, stop: Stop): AsyncGenerator<Buffer> {
+  const pollMs = Math.max(20, Math.min(MAX_POLL_MS, Math.floor(setup.commitEveryMs / 4)));
+  const name = show(file);
+  let handle: FileHandle | null = null;
+  let opened = false;
+  let waitingSaid = false;
+  let position = 0;
+  let endsLine = true;
+  /** The last bytes read (ending at `position`) and the file's time when it was last checked: see rewritten. */
+  let last = Buffer.alloc(0);
+  let checkedMtime = -1;
+  const say = (message: string) => setup.say(message, 'warn');
+
+  const open = async (): Promise<boolean> => {
+    try {
+      handle = await fs.open(file, 'r');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      // A file that is not there yet is waited for; one that cannot be read when following starts is an error.
+      if (!opened && code !== 'ENOENT') throw error;
+      if (!waitingSaid) await say(code === 'ENOENT' ? `waiting for ${name} to appear` : `cannot open ${name} (${code}); trying again`);
+      waitingSaid = true;
+      return false;
+    }
+    if (waitingSaid) await say(`${name} has appeared; following it`);
+    waitingSaid = false;
+    opened = true;
+    position = 0;
+    last = Buffer.alloc(0);
+    return true;
+  };
+
+  /**
+   * Whether the file was truncated and written again up to or past where it
+   * was read (its size alone cannot show that): checked when its time
+   * changes, by reading again the last bytes read and comparing.
+   */
+  const rewritten = async (mtimeMs: number): Promise<boolean> => {
+    if (mtimeMs === checkedMtime || last.length === 0) return false;
+    checkedMtime = mtimeMs;
+    const again = Buffer.alloc(last.length);
+    const {bytesRead} = await handle!.read(again, 0, last.length, position - last.length);
+    return bytesRead !== last.length || !again.equals(last);
+  };
+
+  /** Reads from `position` to the end of the open file. */
+  async function* drain(): AsyncGenerator<Buffer> {
+    for (;;) {
+      const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+      const {bytesRead} = await handle!.read(buffer, 0, CHUNK_BYTES, position);
+      if (bytesRead === 0) return;
+      position += bytesRead;
+      endsLine = buffer[bytesRead - 1] === 10;
+      last = buffer.subarray(Math.max(0, bytesRead - TAIL_BYTES), bytesRead);
+      yield buffer.subarray(0, bytesRead);
+    }
+  }
+
+  const endLine = function* () {
+    if (!endsLine) yield Buffer.from('\n');
+    endsLine = true;
+  };
+
+  try {
+    while (!(await open())) {
+      await sleep(pollMs, stop);
+      if (stop.requested) return;
+    }
+    let goneSaid = false;
+    for (;;) {
+      yield* drain();
+      if (stop.requested) return;
+      let current: {dev: number; ino: number; size: number; mtimeMs: number};
+      let named: {dev: number; ino: number} | null;
+      try {
+        current = await handle!.stat();
+        named = await fs.stat(file).catch((error: NodeJS.ErrnoException) => {
+          if (error.code === 'ENOENT') return null;
+          throw error;
+        });
+      } catch {
+        named = null;
+        current = {dev: -1, ino: -1, size: position, mtimeMs: checkedMtime};
+      }
+      if (named === null) {
+        // Moved away and not created again yet: the old file may still be written to; keep reading it.
+        if (!goneSaid) await say(`${name} is gone (moved or removed); reading the rest of it and waiting for a new ${name}`);
+        goneSaid = true;
+      } else if (!sameFile(named, current)) {
+        // The old file is read until it has been quiet a while: a writer that reopens its log only after the
+        // rename (nginx between logrotate's rename and its USR1) still writes there, and loses nothing.
+        const detected = Date.now();
+        let quietSince = detected;
+        for (;;) {
+          const before = position;
+          yield* drain();
+          const now = Date.now();
+          if (position !== before) quietSince = now;
+          if (stop.requested || now - quietSince >= ROTATED_QUIET_MS || now - detected >= ROTATED_MAX_MS) break;
+          await sleep(pollMs, stop);
+        }
+        yield* endLine();
+        await handle!.close();
+        handle = null;
+        await say(`${name} was replaced (rotated); following the new file from its start`);
+        goneSaid = false;
+        while (!(await open())) {
+          await sleep(pollMs, stop);
+          if (stop.requested) return;
+        }
+        continue;
+      } else if (current.size < position || (await rewritten(current.mtimeMs))) {
+        yield* endLine();
+        await say(`${name} was truncated; reading it again from its start`);
+        position = 0;
+        last = Buffer.alloc(0);
+        continue;
+      }
+      await sleep(pollMs, stop);
+    }
+  } finally {
+    await (handle as FileHandle | null)?.close().catch(() => undefined);
+  }
+}

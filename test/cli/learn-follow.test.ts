@@ -1,0 +1,363 @@
+/**
+ * `keyward learn --follow` end to end, as subprocesses that run while the
+ * test writes to their input: a file appended to, rotated (rename + create)
+ * and truncated; a pipe that stays open; commits seen in the store while the
+ * follower runs, --notify-command run within an interval of the blocking,
+ * the learning phase's own switch to blocking happening live, another
+ * process's `authorize` between commits kept, and SIGTERM/SIGINT committing
+ * what was read and exiting 0. Every wait is on a condition, with generous
+ * time limits (the machine is shared).
+ */
+import {ChildProcess, spawn} from 'node:child_process';
+import {appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, truncateSync, utimesSync, writeFileSync} from 'node:fs';
+import path from 'node:path';
+import {fileURLToPath} from 'node:url';
+import {expect} from 'chai';
+
+import {BIN, daysAfter, environment, RunResult, Workspace} from './harness.js';
+
+const DAY0 = '2026-01-01T00:00:00.000Z';
+const day = (n: number) => daysAfter(DAY0, n);
+const RECORDER = fileURLToPath(new URL('../fixtures/notify-recorder.sh', import.meta.url));
+const WAIT_MS = 20_000;
+
+function ok(result: RunResult): RunResult {
+  expect(result.code, `exit ${result.code}\n--- stdout ---\n${result.stdout}\n--- stderr ---\n${result.stderr}`).to.equal(0);
+  return result;
+}
+
+interface Follower {
+  child: ChildProcess;
+  stderr(): string;
+  /** Resolves when the process has exited. */
+  exited: Promise<{code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string}>;
+}
+
+/** Starts `keyward learn ARGS --follow` on the workspace's store; stdin a pipe when `pipe`. */
+function follow(ws: Workspace, args: string[], options: {now: string; pipe?: boolean; env?: Record<string, string>}): Follower {
+  const child = spawn(process.execPath, [BIN, 'learn', ...args, '--follow'], {
+    cwd: ws.dir,
+    env: environment(ws.store, {now: options.now, env: options.env}),
+    stdio: [options.pipe ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (t: string) => (stdout += t));
+  child.stderr!.setEncoding('utf8').on('data', (t: string) => (stderr += t));
+  const exited = new Promise<{code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string}>((resolve) =>
+    child.on('close', (code, signal) => resolve({code, signal, stdout, stderr})),
+  );
+  const killer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+  void exited.then(() => clearTimeout(killer));
+  return {child, stderr: () => stderr, exited};
+}
+
+/** Waits until `condition` holds (polled), or fails naming `what`. */
+async function waitFor<T>(what: string, condition: () => T | null | undefined | false, timeoutMs = WAIT_MS, follower?: Follower): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    let value: T | null | undefined | false = null;
+    try {
+      value = condition();
+    } catch {
+      // The store is replaced by rename: a read never sees half a file, but it may not exist yet.
+    }
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${follower ? `\n--- follower stderr ---\n${follower.stderr()}` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+const entries = (ws: Workspace): string[] => (ws.storeJson().account as {entry: string}[]).map((e) => e.entry);
+const hasEntry = (ws: Workspace, entry: string) => existsSync(ws.store) && entries(ws).includes(entry);
+
+/** A workspace with API key `billing` made at day 0. */
+function workspace(): Workspace {
+  const ws = Workspace.create();
+  ok(ws.run(['keys', 'create', 'billing', '--type', 'api', '--json'], {now: day(0)}));
+  return ws;
+}
+
+async function stopWith(f: Follower, signal: NodeJS.Signals) {
+  f.child.kill(signal);
+  const done = await f.exited;
+  expect(done.code, `exit ${done.code} (${done.signal})\n--- stderr ---\n${done.stderr}`).to.equal(0);
+  return done;
+}
+
+describe('keyward learn FILE --follow', function () {
+  this.timeout(90_000);
+
+  it('waits for a file that does not exist yet, then applies appended lines, a rotation (rename + create) and a truncation, committing as it goes', async () => {
+    const ws = workspace();
+    const log = path.join(ws.dir, 'access.log');
+    const f = follow(ws, [log, '--commit-every', '200ms', '--json'], {now: day(1)});
+    await waitFor('the waiting message', () => f.stderr().includes('waiting for'), WAIT_MS, f);
+
+    writeFileSync(log, `billing 10.1.0.1 ${day(1)}\n`);
+    await waitFor('10.1.0.0/24 committed', () => hasEntry(ws, '10.1.0.0/24'), WAIT_MS, f);
+    appendFileSync(log, `billing 10.2.0.1 ${day(1)}\n`);
+    await waitFor('10.2.0.0/24 committed', () => hasEntry(ws, '10.2.0.0/24'), WAIT_MS, f);
+
+    // Rotation: the old file renamed, a new file under the name, and a line still written to the old file
+    // (a writer that reopens its log only after the rename, as nginx does on logrotate's USR1).
+    // The follower looks every 50 ms here: the late line comes after it has seen the new file.
+    renameSync(log, `${log}.1`);
+    writeFileSync(log, `billing 10.4.0.1 ${day(1)}\n`);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    appendFileSync(`${log}.1`, `billing 10.3.0.1 ${day(1)}\n`);
+    await waitFor('the new file read', () => hasEntry(ws, '10.4.0.0/24'), WAIT_MS, f);
+    expect(entries(ws), 'the line written to the old file after the rename').to.include('10.3.0.0/24');
+    expect(f.stderr()).to.contain('rotated');
+    appendFileSync(log, `billing 10.5.0.1 ${day(1)}\n`);
+    await waitFor('a line appended to the new file', () => hasEntry(ws, '10.5.0.0/24'), WAIT_MS, f);
+
+    // Truncation (logrotate's copytruncate), then a line shorter than what was read before.
+    truncateSync(log, 0);
+    appendFileSync(log, `billing 10.6.0.1 ${day(1)}\n`);
+    await waitFor('the line after the truncation', () => hasEntry(ws, '10.6.0.0/24'), WAIT_MS, f);
+    // Truncated and written again to exactly the length read before: the size alone cannot show it.
+    const again = `billing 10.7.0.1 ${day(1)}\n`;
+    expect(again.length).to.equal(`billing 10.6.0.1 ${day(1)}\n`.length);
+    writeFileSync(log, again);
+    await waitFor('a rewrite of the same length', () => hasEntry(ws, '10.7.0.0/24'), WAIT_MS, f);
+    expect(f.stderr()).to.contain('truncated');
+
+    const done = await stopWith(f, 'SIGTERM');
+    // --json: the final summary alone on stdout, over the whole run.
+    const summary = JSON.parse(done.stdout);
+    expect(summary).to.deep.include({events: 7, blocked: [], unknownKeys: 0, badLines: 0, dryRun: false});
+    expect(summary.learned).to.have.members(['10.1.0.0/24', '10.2.0.0/24', '10.3.0.0/24', '10.4.0.0/24', '10.5.0.0/24', '10.6.0.0/24', '10.7.0.0/24']);
+    // Each 10.x line was applied once: learned entries plus seen counts say so.
+    const seen = ws.storeJson().seen as {ip: string; count: number}[];
+    expect(seen.map((s) => s.count)).to.deep.equal([1, 1, 1, 1, 1, 1, 1]);
+  });
+
+  it('blocks live and runs --notify-command within a commit interval; the learning phase turns blocking on at the commit where it is due', async () => {
+    const ws = workspace();
+    const log = ws.file('access.log', '');
+    const out = path.join(ws.dir, 'notified.ndjson');
+    const every = 1000;
+    const f = follow(ws, [log, '--commit-every', `${every}ms`, '--notify-command', `sh '${RECORDER}' '${out}'`], {now: day(31)});
+
+    // Day 0: a caller learned, so the quiet window ends at day 30. Its event at day 31 shows the window over.
+    appendFileSync(log, `billing 192.0.2.10 ${day(0)}\n`);
+    await waitFor('192.0.2.0/24 learned', () => hasEntry(ws, '192.0.2.0/24'), WAIT_MS, f);
+    expect(ws.storeJson().blocking.api.state).to.equal('learning');
+    appendFileSync(log, `billing 192.0.2.11 ${day(31)}\n`);
+    await waitFor('API blocking active', () => ws.storeJson().blocking.api.state === 'active', WAIT_MS, f);
+    await waitFor('the activation said on stderr', () => f.stderr().includes('API blocking turned itself on'), WAIT_MS, f);
+
+    // Now a stranger is blocked, and the notification comes within an interval (plus the machine's slack).
+    const before = Date.now();
+    appendFileSync(log, `billing 203.0.113.5 ${day(31)}\n`);
+    const payload = await waitFor(
+      'the notification',
+      () => existsSync(out) && readFileSync(out, 'utf8').includes('\n') && JSON.parse(readFileSync(out, 'utf8').split('\n')[0]),
+      WAIT_MS,
+      f,
+    );
+    const latency = Date.now() - before;
+    expect(payload).to.include({event: 'blocked', ip: '203.0.113.5', key: 'billing', channel: 'api'});
+    expect(latency, 'ms from the append to the notification').to.be.below(every + 3000);
+    expect((ws.storeJson().blocked as {ip: string}[]).map((b) => b.ip)).to.deep.equal(['203.0.113.5']);
+    expect(f.child.exitCode, 'still following').to.equal(null);
+
+    // Each time: a second stranger later is notified too, the first is not notified again.
+    appendFileSync(log, `billing 203.0.113.5 ${day(31)}\nbilling 198.51.100.9 ${day(31)}\n`);
+    await waitFor('the second notification', () => readFileSync(out, 'utf8').trim().split('\n').length === 2, WAIT_MS, f);
+
+    const done = await stopWith(f, 'SIGTERM');
+    expect(
+      readFileSync(out, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).ip),
+    ).to.deep.equal(['203.0.113.5', '198.51.100.9']);
+    expect(done.stderr).to.match(/5 events applied, 1 entries learned, 2 addresses newly blocked/);
+  });
+
+  it("keeps another process's authorize and sync made between commits (each commit reads the store afresh under the lock)", async () => {
+    const ws = workspace();
+    const log = ws.file('access.log', '');
+    const f = follow(ws, [log, '--commit-every', '200ms'], {now: day(1)});
+    appendFileSync(log, `billing 10.1.0.1 ${day(1)}\n`);
+    await waitFor('the first commit', () => hasEntry(ws, '10.1.0.0/24'), WAIT_MS, f);
+
+    ok(ws.run(['authorize', '198.51.100.0/24', '--label', 'by hand'], {now: day(1)}));
+    ok(ws.run(['sync', ws.file('list.txt', '198.51.100.0/24 # by hand\n192.0.2.0/24 # synced\n'), '--yes'], {now: day(1)}));
+    ok(ws.run(['keys', 'create', 'mailer', '--type', 'smtp', '--json'], {now: day(1)}));
+    appendFileSync(log, `billing 10.2.0.1 ${day(1)}\nmailer 10.9.0.1 ${day(1)}\n`);
+    await waitFor('the next commit', () => hasEntry(ws, '10.2.0.0/24'), WAIT_MS, f);
+    // Several more commits after the authorize: none writes back the store as it was before it.
+    for (let i = 3; i <= 5; i++) {
+      appendFileSync(log, `billing 10.${i}.0.1 ${day(1)}\n`);
+      await waitFor(`commit ${i}`, () => hasEntry(ws, `10.${i}.0.0/24`), WAIT_MS, f);
+    }
+    const done = await stopWith(f, 'SIGINT');
+    const store = ws.storeJson();
+    expect(store.account.find((e: any) => e.entry === '198.51.100.0/24')).to.include({source: 'manual', label: 'by hand'});
+    expect(store.account.find((e: any) => e.entry === '192.0.2.0/24')).to.include({label: 'synced'});
+    // The key made after the follower started was found by a later commit: its event is no unknown key.
+    expect(store.keys.map((k: any) => k.name)).to.deep.equal(['billing', 'mailer']);
+    expect(done.stderr).not.to.contain('unknown keys');
+    expect(store.seen.map((s: any) => s.ip)).to.include('10.9.0.1');
+  });
+
+  it('SIGINT and SIGTERM commit what was read since the last commit and exit 0', async () => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      const ws = workspace();
+      const log = ws.file('access.log', '');
+      // An interval far longer than the test: only the signal can commit these lines.
+      const f = follow(ws, [log, '--commit-every', '60m'], {now: day(1)});
+      await waitFor('the follower started', () => f.stderr().includes('following'), WAIT_MS, f);
+      appendFileSync(log, `billing 10.1.0.1 ${day(1)}\nbilling 10.2.0.1 ${day(1)}\n`);
+      // Give the follower time to read the lines (it polls an idle file every 250 ms at most).
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(hasEntry(ws, '10.1.0.0/24'), 'nothing committed before the signal').to.equal(false);
+      const done = await stopWith(f, signal);
+      expect(entries(ws), signal).to.include.members(['10.1.0.0/24', '10.2.0.0/24']);
+      expect(done.stderr, signal).to.contain('2 events applied, 2 entries learned');
+    }
+  });
+});
+
+/** Holds the store's lock folder as another keyward would (kept fresh, so it is never taken as stale) until released. */
+async function holdLock(ws: Workspace): Promise<() => void> {
+  const lock = `${ws.store}.lock`;
+  // The follower takes the lock for each commit: wait for a moment it does not hold it.
+  await waitFor('the lock free', () => {
+    try {
+      mkdirSync(lock);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  const fresh = setInterval(() => utimesSync(lock, new Date(), new Date()), 1000);
+  return () => {
+    clearInterval(fresh);
+    rmSync(lock, {recursive: true, force: true});
+  };
+}
+
+describe('keyward learn --follow: when a commit cannot be made', function () {
+  this.timeout(90_000);
+
+  it('a commit that cannot take the lock stops the run with exit 3, saying how many events were not committed', async () => {
+    const ws = workspace();
+    const log = ws.file('access.log', '');
+    const f = follow(ws, [log, '--commit-every', '200ms'], {now: day(1), env: {KEYWARD_LOCK_TIMEOUT_MS: '1000'}});
+    appendFileSync(log, `billing 10.1.0.1 ${day(1)}\n`);
+    await waitFor('the first commit', () => hasEntry(ws, '10.1.0.0/24'), WAIT_MS, f);
+    const release = await holdLock(ws);
+    try {
+      appendFileSync(log, `billing 10.2.0.1 ${day(1)}\n`);
+      const done = await f.exited;
+      expect(done.code, done.stderr).to.equal(3);
+      expect(done.stderr).to.match(/lock/i).and.contain('1 events read since the last commit were not committed');
+      expect(entries(ws)).not.to.include('10.2.0.0/24');
+    } finally {
+      release();
+    }
+  });
+
+  it('a second signal while the last commit waits for the lock exits at once (143), without that commit', async () => {
+    const ws = workspace();
+    const log = ws.file('access.log', '');
+    const f = follow(ws, [log, '--commit-every', '60m'], {now: day(1)});
+    await waitFor('the follower started', () => f.stderr().includes('following'), WAIT_MS, f);
+    const release = await holdLock(ws);
+    try {
+      appendFileSync(log, `billing 10.1.0.1 ${day(1)}\n`);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      f.child.kill('SIGTERM');
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      f.child.kill('SIGTERM');
+      const done = await f.exited;
+      expect(done.code, done.stderr).to.equal(143);
+      expect(done.stderr).to.contain('second SIGTERM: exiting without committing 1 events');
+    } finally {
+      release();
+    }
+    expect(existsSync(ws.store) && entries(ws)).not.to.include('10.1.0.0/24');
+  });
+});
+
+describe('keyward learn --follow: hostile input', function () {
+  this.timeout(90_000);
+
+  it('shows a secret in a followed line only by its hint, and a file name with control characters escaped', async () => {
+    const ws = workspace();
+    const secret = 'f00d' + '1234567890abcdef1234567890abcdef' + 'beef';
+    const log = path.join(ws.dir, 'acc\u001b[31mess.log');
+    const f = follow(ws, [log, '--commit-every', '200ms'], {now: day(1)});
+    await waitFor('the waiting message', () => f.stderr().includes('waiting for'), WAIT_MS, f);
+    writeFileSync(log, `${secret} 10.1.0.1 ${day(1)}\nBearer\t${secret.toUpperCase()} 10.1.0.2 ${day(1)}\n${'x'.repeat(10_000)}\nbilling 10.3.0.1 ${day(1)}\n`);
+    await waitFor('the last line committed', () => hasEntry(ws, '10.3.0.0/24'), WAIT_MS, f);
+    const done = await stopWith(f, 'SIGTERM');
+    expect(done.stderr).to.contain('f00d…beef').and.not.contain(secret).and.not.contain(secret.toUpperCase());
+    expect(done.stderr).not.to.contain('\u001b[31m');
+    expect(done.stderr).to.match(/bad lines? skipped/);
+    expect(ws.storeBytes()!.toString()).not.to.contain(secret);
+  });
+});
+
+describe('keyward learn - --follow', function () {
+  this.timeout(90_000);
+
+  it('applies a pipe that stays open as lines arrive, and ends with the pipe', async () => {
+    const ws = workspace();
+    const f = follow(ws, ['-', '--commit-every', '200ms', '--json'], {now: day(1), pipe: true});
+    f.child.stdin!.write(`billing 10.1.0.1 ${day(1)}\n`);
+    await waitFor('the first line committed while stdin is open', () => hasEntry(ws, '10.1.0.0/24'), WAIT_MS, f);
+    // A line in two writes, and a line without a time (it happens "now").
+    f.child.stdin!.write(`billing 10.2`);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    f.child.stdin!.write(`.0.1 ${day(1)}\nbilling 10.3.0.1\nnot an event line at all\n`);
+    await waitFor('the later lines committed', () => hasEntry(ws, '10.2.0.0/24') && hasEntry(ws, '10.3.0.0/24'), WAIT_MS, f);
+    expect(f.child.exitCode, 'still reading').to.equal(null);
+    f.child.stdin!.end();
+    const done = await f.exited;
+    expect(done.code, done.stderr).to.equal(0);
+    expect(JSON.parse(done.stdout)).to.deep.include({events: 3, learned: ['10.1.0.0/24', '10.2.0.0/24', '10.3.0.0/24'], badLines: 1, untimed: 1});
+  });
+
+  it('SIGTERM with the pipe still open commits what was read', async () => {
+    const ws = workspace();
+    const f = follow(ws, ['-', '--commit-every', '60m'], {now: day(1), pipe: true});
+    await waitFor('the follower started', () => f.stderr().includes('following stdin'), WAIT_MS, f);
+    f.child.stdin!.write(`billing 10.1.0.1 ${day(1)}\n`);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(hasEntry(ws, '10.1.0.0/24')).to.equal(false);
+    await stopWith(f, 'SIGTERM');
+    expect(entries(ws)).to.include('10.1.0.0/24');
+  });
+});
+
+describe('keyward learn --follow: usage', () => {
+  it('refuses --dry-run, --strict, two inputs, no input, a bad --commit-every, and --commit-every without --follow (exit 2)', () => {
+    const ws = workspace();
+    const log = ws.file('access.log', '');
+    for (const args of [
+      ['learn', log, '--follow', '--dry-run'],
+      ['learn', log, '--follow', '--strict'],
+      ['learn', log, log, '--follow'],
+      ['learn', '--follow'],
+      ['learn', log, '--follow', '--commit-every', '10ms'],
+      ['learn', log, '--follow', '--commit-every', '5'],
+      ['learn', log, '--follow', '--commit-every', '2h'],
+      ['learn', log, '--commit-every', '5s'],
+    ]) {
+      const result = ws.run(args, {now: day(1)});
+      expect(result.code, `${args.join(' ')}\n${result.stderr}`).to.equal(2);
+    }
+  });
+
+  it('a file it cannot read when it starts is exit 2', () => {
+    const ws = workspace();
+    const result = ws.run(['learn', ws.dir, '--follow'], {now: day(1)});
+    expect(result.code, result.stderr).to.equal(2);
+    expect(result.stderr).to.contain('cannot read');
+  });
+});
