@@ -1,7 +1,7 @@
 /** Human renderings of the commands' results: tables, plans and summaries (the JSON is the result itself). */
 import {AddResult} from '../core/allowlist.js';
 import {untrusted, visible} from '../core/errors.js';
-import {BlockedRecord, groupOf, HistoryChanges, HistoryRecord, StoreData} from '../core/model.js';
+import {BlockedRecord, EntryRecord, groupOf, HistoryChanges, HistoryRecord, isDeny, isEnabled, StoreData} from '../core/model.js';
 import {CutOff} from '../core/impact.js';
 import {keyJson} from '../core/key-actions.js';
 import {isLive} from '../core/decision.js';
@@ -24,12 +24,13 @@ function listed(items: string[]): string {
 const count = (n: number) => `${n} ${n === 1 ? 'entry' : 'entries'}`;
 
 /** The report of authorize: added (and which of them other entries cover), updated, unchanged. */
-export async function renderAdded(result: AddResult, dryRun: boolean): Promise<string> {
+export async function renderAdded(result: AddResult, dryRun: boolean, effect: 'allow' | 'deny' = 'allow'): Promise<string> {
   const c = await paint();
   const would = dryRun ? 'would be ' : '';
-  const lines: string[] = [c.bold(`${count(result.added.length)} ${would}added${dryRun ? ' (dry run: nothing was written)' : ''}`)];
+  const kind = effect === 'deny' ? 'deny ' : '';
+  const lines: string[] = [c.bold(`${kind}${count(result.added.length)} ${would}added${dryRun ? ' (dry run: nothing was written)' : ''}`)];
   // As everywhere: what is let in green, what is taken away red.
-  if (result.added.length > 0) lines.push(c.green(listed(result.added)));
+  if (result.added.length > 0) lines.push(effect === 'deny' ? c.red(listed(result.added)) : c.green(listed(result.added)));
   if (result.covered.length > 0) {
     const n = result.covered.length;
     lines.push(`${n} of them ${n === 1 ? 'is' : 'are'} covered by other entries, and ${would}stored all the same (they stay when a cover expires or is revoked):`);
@@ -57,6 +58,16 @@ export async function renderRemoved(removed: string[], dryRun: boolean): Promise
   const c = await paint();
   const lines = [c.bold(`${count(removed.length)} ${dryRun ? 'would be ' : ''}removed${dryRun ? ' (dry run: nothing was written)' : ''}`)];
   if (removed.length > 0) lines.push(c.red(listed(removed)));
+  return lines.join('\n');
+}
+
+/** The report of enable / disable. */
+export async function renderSwitched(changed: string[], unchanged: string[], enabled: boolean, dryRun: boolean): Promise<string> {
+  const c = await paint();
+  const done = enabled ? 'enabled' : 'disabled';
+  const lines = [c.bold(`${count(changed.length)} ${dryRun ? 'would be ' : ''}${done}${dryRun ? ' (dry run: nothing was written)' : ''}`)];
+  if (changed.length > 0) lines.push(listed(changed));
+  if (unchanged.length > 0) lines.push(c.yellow(`${count(unchanged.length)} already ${done}:`), listed(unchanged));
   return lines.join('\n');
 }
 
@@ -203,18 +214,27 @@ export async function renderBlocked(rows: readonly BlockedRecord[]): Promise<str
   );
 }
 
-/** The table of `list`: expired entries dimmed, labels and key names escaped (an import, a hand-edited store). */
+/**
+ * The table of `list`: expired entries dimmed, labels and key names escaped (an import, a hand-edited store).
+ * When a list holds deny or disabled entries, a column says so (deny in red, disabled dimmed).
+ */
 export async function renderList(scopes: readonly ListScope[], now: Date, filtered = false): Promise<string> {
   const rows = scopes.flatMap(({scope, records}) => records.map((r) => ({...r, scope})));
   if (rows.length === 0) return filtered ? 'no entries match' : 'no entries (add some with `keyward authorize`)';
   const c = await paint();
+  const marked = rows.some((r) => isDeny(r) || !isEnabled(r));
+  const effect = (r: EntryRecord) => {
+    const text = `${isDeny(r) ? c.red('deny') : 'allow'}${isEnabled(r) ? '' : ', disabled'}`;
+    return isEnabled(r) ? text : c.dim(text);
+  };
   // The group column only when an entry shown has a group: lists from before groups print as they did.
   const grouped = rows.some((r) => groupOf(r) !== null);
-  const head = ['entry', 'scope', 'source', 'label', ...(grouped ? ['group'] : []), 'added', 'expires'];
+  const head = [...(marked ? ['effect'] : []), 'entry', 'scope', 'source', 'label', ...(grouped ? ['group'] : []), 'added', 'expires'];
   return table(
     head,
     rows.map((r) => [
-      isLive(r, now) ? r.entry : c.dim(r.entry),
+      ...(marked ? [effect(r)] : []),
+      isLive(r, now) && isEnabled(r) ? r.entry : c.dim(r.entry),
       untrusted(r.scope),
       r.source,
       r.label === null ? null : untrusted(r.label),

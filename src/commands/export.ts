@@ -4,7 +4,7 @@ import {maskSecrets, untrusted} from '../core/errors.js';
 import {aggregateRows, effectiveList, inGroup} from '../core/effective-list.js';
 import {checkGroupName} from '../core/keys.js';
 import {groupFlag} from '../cli/flags.js';
-import {DEFAULT_NAMES, EXPORT_FORMATS, exportFormat, exportWarnings, headerLines, MAX_SET_NAME, renderExport} from '../core/render/index.js';
+import {DEFAULT_NAMES, EXPORT_FORMATS, exportFormat, exportWarnings, headerLines, MAX_SET_NAME, renderExport, writtenRows} from '../core/render/index.js';
 import {KeywardCommand, write} from '../cli/base.js';
 
 export default class Export extends KeywardCommand {
@@ -13,7 +13,9 @@ export default class Export extends KeywardCommand {
 
 Expired entries are left out; learned entries are kept. --group NAME keeps only the entries of that group. Output is sorted and stable; formats that take comments start with a header naming keyward, the scope and the time (--no-timestamp leaves the time out). Labels appear only in comments or quoted data fields, with line breaks and control characters removed.
 
-Formats: plain (one entry a line, "ENTRY # label" when it has a label), csv (the fields of \`list --json\`, group last), json (the fields of \`list --json\`), nginx (allow …; lines then deny all;), haproxy (a pattern file for \`acl NAME src -f FILE\`), nftables (table inet TABLE with interval sets SET_v4 and SET_v6, flushed and refilled in one \`nft -f\` transaction), ipset (\`ipset restore\` script: hash:net sets SET_v4 and SET_v6, filled through a temporary set and swapped in), crowdsec (the CSV \`cscli allowlists import\` reads: value,expiration,comment). \`sync\` reads plain, csv and json back (labels; csv and json also group and expiry).
+Deny entries are exported too and disabled entries left out: plain and csv write a deny entry as !ENTRY (as sync reads it), json with "effect": "deny", nginx as deny …; lines before the allow lines; haproxy, nftables, ipset and crowdsec, which have no deny rule here, get the set difference (the allowed ranges less the denied addresses).
+
+Formats: plain (one entry a line, "ENTRY # label" when it has a label), csv (the fields of \`list --json\`, group last), json (the fields of \`list --json\`), nginx (deny …; then allow …; lines, then deny all;), haproxy (a pattern file for \`acl NAME src -f FILE\`), nftables (table inet TABLE with interval sets SET_v4 and SET_v6, flushed and refilled in one \`nft -f\` transaction), ipset (\`ipset restore\` script: hash:net sets SET_v4 and SET_v6, filled through a temporary set and swapped in), crowdsec (the CSV \`cscli allowlists import\` reads: value,expiration,comment). \`sync\` reads plain, csv and json back (labels; csv and json also group and expiry).
 
 --output FILE replaces FILE atomically (mode 0644, less the umask). --json prints the JSON array when writing to stdout, or a summary {file, format, scope, entries, aggregated} with --output.`;
   static examples = [
@@ -63,7 +65,8 @@ Formats: plain (one entry a line, "ENTRY # label" when it has a label), csv (the
     const list = flags.group === undefined ? effective : inGroup(effective, flags.group);
     const rows = flags.aggregate ? aggregateRows(list.rows, list.scope) : list.rows;
     const generatedAt = flags.timestamp ? this.now : null;
-    const header = headerLines({format, description: list.description, count: rows.length, aggregated: Boolean(flags.aggregate), generatedAt, rows});
+    const count = writtenRows(rows, format).length;
+    const header = headerLines({format, description: list.description, count, aggregated: Boolean(flags.aggregate), generatedAt, rows});
     const names = {table: flags.table ?? DEFAULT_NAMES.table, set: flags.set ?? DEFAULT_NAMES.set};
     const text = renderExport(rows, {format, header, now: this.now, names});
     if (toFile) await this.writeOutput(flags.output!, text);
@@ -72,8 +75,8 @@ Formats: plain (one entry a line, "ENTRY # label" when it has a label), csv (the
     // To stdout the export is the output (--json: its JSON array); to a file, --json prints this summary.
     if (!toFile) return undefined;
     // The path as given may hold a secret-shaped run (40 hex digits): shown by its hint, like every echo of an input.
-    const summary = {file: maskSecrets(path.resolve(flags.output!)), format, scope: list.scope, entries: rows.length, aggregated: Boolean(flags.aggregate)};
-    if (!this.json) await this.tell(`wrote ${rows.length} ${rows.length === 1 ? 'entry' : 'entries'} (${format}) to ${untrusted(summary.file)}`, 'ok');
+    const summary = {file: maskSecrets(path.resolve(flags.output!)), format, scope: list.scope, entries: count, aggregated: Boolean(flags.aggregate)};
+    if (!this.json) await this.tell(`wrote ${count} ${count === 1 ? 'entry' : 'entries'} (${format}) to ${untrusted(summary.file)}`, 'ok');
     return summary;
   }
 }

@@ -9,9 +9,10 @@ import {renderCutOff, renderRemoved} from '../cli/views.js';
 
 export default class Revoke extends KeywardCommand {
   static summary = 'Remove entries (exact match) from the account list, or from a key list with --key.';
-  static description = `Takes the same inputs as authorize. An entry that is not in the list is an error that names the entries covering it, and nothing is removed. While blocking is active the removed addresses will be refused: revoke says so and asks on a terminal; without one it needs --yes. With --group NAME only entries of that group are removed (without entries: all of them). Removing the last entry of a key's list would leave the key restricted by nothing: that is refused (exit 4) unless --force.`;
+  static description = `Takes the same inputs as authorize. Removes allow entries; --deny removes deny entries instead. An entry that is not in the list is an error that names the entries covering it, and nothing is removed. While blocking is active the removed addresses will be refused: revoke says so and asks on a terminal; without one it needs --yes. With --group NAME only entries of that group are removed (without entries: all of them). Removing the last entry of a key's list would leave the key restricted by nothing: that is refused (exit 4) unless --force.`;
   static examples = [
     '<%= config.bin %> revoke 203.0.113.7',
+    '<%= config.bin %> revoke --deny 10.66.0.0/16',
     '<%= config.bin %> revoke --key billing 198.51.100.0/24 --yes',
     '<%= config.bin %> revoke --file retired.txt --dry-run',
     '<%= config.bin %> revoke --group github-actions --yes',
@@ -26,6 +27,7 @@ export default class Revoke extends KeywardCommand {
     'dry-run': dryRunFlag,
     yes: yesFlag,
     force: Flags.boolean({description: 'remove the last entry of a key list: the key is then restricted by nothing'}),
+    deny: Flags.boolean({description: 'remove deny entries (without it, revoke removes allow entries only)'}),
   };
 
   async run(): Promise<{removed: string[]; dryRun: boolean}> {
@@ -39,7 +41,7 @@ export default class Revoke extends KeywardCommand {
     const prefixes = wholeGroup ? [] : parseEntries(inputs, {normalize: false, force: true}).prefixes();
     const dryRun = flags['dry-run'];
     const {plan, applied} = await this.planAndApply({
-      plan: (data) => planRevoke(data, prefixes, {key: flags.key, group: flags.group, force: flags.force, now: this.now}),
+      plan: (data) => planRevoke(data, prefixes, {key: flags.key, group: flags.group, force: flags.force, now: this.now, effect: flags.deny ? 'deny' : 'allow'}),
       present: async (p) => {
         if (p.blocking.length === 0) return;
         await this.tell(`blocking is active for ${p.blocking.join(' and ')} keys: these addresses will be refused from now on`, 'warn');

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core';
 import {parseEntries} from '../core/entry-parse.js';
 import {untrusted} from '../core/errors.js';
-import {applySync, Assessment, assessSync, DesiredEntry, hasChanges, sameChanges, syncJson} from '../core/sync.js';
+import {applySync, Assessment, assessSync, DesiredEntry, hasChanges, sameChanges, splitDenyMarks, syncJson} from '../core/sync.js';
 import {KeywardCommand, write} from '../cli/base.js';
 import {EXIT} from '../cli/exit-codes.js';
 import {broadFlag, dryRunFlag, groupFlag, keyFlag, yesFlag} from '../cli/flags.js';
@@ -12,7 +12,7 @@ import {renderCutOff, renderSyncPlan} from '../cli/views.js';
 
 export default class Sync extends KeywardCommand {
   static summary = 'Make the account list, a key list with --key, or one group of it with --group, equal to a file of entries (allowlists kept in git, provider ranges).';
-  static description = `FILE holds one entry a line (ENTRY [# label]; - reads stdin), or is keyward's own csv or json export (told by its content: a JSON array, or a first line "entry,…" naming the columns), which also carries each entry's group and expiry. Entries follow the grammar of authorize --file: one bad line, or an entry broader than /8 (IPv4) or /16 (IPv6) without --force, and nothing is written; a file with no entries is refused. An entry inside another one of the file is kept as written, as authorize --file keeps it. sync prints the plan — entries to add, to remove, to relabel, unchanged, and the recently seen addresses the change would cut off — and applies it only with --yes or a confirmation on a terminal. Learned entries that the file does not name are kept unless --prune-learned; other lists are never touched.
+  static description = `FILE holds one entry a line (ENTRY [# label], or !ENTRY for a deny entry; - reads stdin), or is keyward's own csv or json export (told by its content: a JSON array, or a first line "entry,…" naming the columns), which also carries each entry's group and expiry. Entries follow the grammar of authorize --file: one bad line, or an entry broader than /8 (IPv4) or /16 (IPv6) without --force, and nothing is written; a file with no entries is refused. An entry inside another one of the file is kept as written, as authorize --file keeps it. sync prints the plan — entries to add, to remove, to relabel, unchanged, and the recently seen addresses the change would cut off — and applies it only with --yes or a confirmation on a terminal. Learned entries that the file does not name are kept unless --prune-learned; other lists are never touched.
 
 --group NAME syncs only that group's entries of the list: the file's entries all go into group NAME, entries outside the group are never touched, and an entry of the file already in the list outside the group is left there and reported. This is how a provider's published ranges are refreshed without disturbing hand-made entries.
 
@@ -47,13 +47,14 @@ Exit codes: 0 nothing to do, or applied; 1 --dry-run and the list differs from t
     const {args, flags} = await this.parse(Sync);
     const fromStdin = args.file === '-';
     if (flags.group !== undefined) checkGroupName(flags.group);
-    const {inputs} = await readSyncInputs(args.file, true);
+    const {inputs, effects} = splitDenyMarks((await readSyncInputs(args.file, true)).inputs);
     const prefixes = parseEntries(inputs, {normalize: flags.normalize, force: flags.force}).prefixes();
     const desired: DesiredEntry[] = prefixes.map((prefix, i) => ({
       prefix,
       label: inputs[i].label,
       where: inputs[i].where,
       source: inputs[i].source,
+      effect: effects[i],
       ...('group' in inputs[i] ? {group: inputs[i].group} : {}),
       ...('expiresAt' in inputs[i] ? {expiresAt: inputs[i].expiresAt} : {}),
     }));

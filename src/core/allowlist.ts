@@ -5,7 +5,7 @@
  */
 import {InputError, SafetyError} from './errors.js';
 import {decide, isLive, Policy} from './decision.js';
-import {BlockedRecord, EntryRecord, StoreData} from './model.js';
+import {BlockedRecord, EntryRecord, isDeny, StoreData} from './model.js';
 import {Family} from './address.js';
 import {containsEntry, listOrder, sameEntry} from './entry-order.js';
 import {EntryBatch, NewEntry} from './entry-parse.js';
@@ -57,8 +57,11 @@ export interface AddResult {
  * Linear apart from sorting the batch (a radix sort) and one index over the
  * list's live entries.
  */
-export function addEntries(list: EntryRecord[], entries: readonly NewEntry[] | EntryBatch, now: Date): AddResult {
+export function addEntries(list: EntryRecord[], entries: readonly NewEntry[] | EntryBatch, now: Date, effect: Effect = 'allow'): AddResult {
   const batch = entries instanceof EntryBatch ? entries : EntryBatch.fromEntries(entries);
+  const deny = effect === 'deny';
+  const mixed = deny || list.some(isDeny);
+  if (mixed) refuseOtherEffect(list, batch.texts, effect);
   // The list's live entries (texts, and where each record is), and the first expired copy of each other entry.
   const liveTexts: string[] = [];
   const livePositions: number[] = [];
@@ -66,6 +69,8 @@ export function addEntries(list: EntryRecord[], entries: readonly NewEntry[] | E
   let expiredCopies = false;
   for (let p = 0; p < list.length; p++) {
     const r = list[p];
+    // Deny and allow entries are two lists in one: an entry is added to, and covered by, its own kind only.
+    if (mixed && isDeny(r) !== deny) continue;
     if (isLive(r, now)) {
       liveTexts.push(r.entry);
       livePositions.push(p);
@@ -123,7 +128,9 @@ export function addEntries(list: EntryRecord[], entries: readonly NewEntry[] | E
       result.updated.push({entry: text, ...next});
       continue;
     }
-    list.push({entry: text, source: batch.sources[i], label, addedAt: at, expiresAt});
+    list.push(
+      deny ? {entry: text, source: batch.sources[i], label, addedAt: at, expiresAt, effect: 'deny'} : {entry: text, source: batch.sources[i], label, addedAt: at, expiresAt},
+    );
     result.added.push(text);
     if (covering.length > 0 || open.length > 1) {
       const coveredBy = covering.map((c) => liveTexts[c]);
@@ -137,7 +144,7 @@ export function addEntries(list: EntryRecord[], entries: readonly NewEntry[] | E
     // The list held more than one expired copy of a renewed entry: the renewed record stands for them all.
     replaceContents(
       list,
-      list.filter((r, p) => !(renewed.has(r.entry) && !isLive(r, now) && p !== expired.get(r.entry))),
+      list.filter((r, p) => !(renewed.has(r.entry) && isDeny(r) === deny && !isLive(r, now) && p !== expired.get(r.entry))),
     );
   }
   return result;
@@ -149,26 +156,101 @@ function prefixLength(text: string): number {
   return slash >= 0 ? Number(text.slice(slash + 1)) : text.includes(':') ? 128 : 32;
 }
 
+/** An entry's effect: an allow entry lets an address in, a deny entry keeps it out whatever allows it. */
+export type Effect = 'allow' | 'deny';
+
+export const effectOf = (record: EntryRecord): Effect => (isDeny(record) ? 'deny' : 'allow');
+
 /**
- * Removes exact entries from `list` in place, all or nothing: an entry that is
- * not in the list throws an InputError naming the entries that cover it.
+ * Refuses (InputError, exit 2) entries that the list already holds with the
+ * other effect: one range both allowed and denied in one list would say two
+ * things; the operator revokes the one first.
  */
-export function removeEntries(list: EntryRecord[], prefixes: readonly Prefix[]): string[] {
+function refuseOtherEffect(list: readonly EntryRecord[], texts: readonly string[], effect: Effect): void {
+  const other = new Set<string>();
+  for (const r of list) if (effectOf(r) !== effect) other.add(r.entry);
+  if (other.size === 0) return;
+  for (const text of texts) {
+    if (!other.has(text)) continue;
+    const was = effect === 'deny' ? 'allow' : 'deny';
+    throw new InputError(
+      `${text} is already ${was === 'deny' ? 'a deny' : 'an allow'} entry of this list; nothing was changed`,
+      `revoke it first: keyward revoke${was === 'deny' ? ' --deny' : ''} ${text}`,
+    );
+  }
+}
+
+/**
+ * Removes exact entries of one effect from `list` in place, all or nothing:
+ * an entry that is not in the list (with that effect) throws an InputError
+ * naming the entries of that effect that cover it.
+ */
+export function removeEntries(list: EntryRecord[], prefixes: readonly Prefix[], effect: Effect = 'allow'): string[] {
   const texts = prefixes.map(String);
-  const index = new PrefixIndex(list.map((r) => Prefix.parse(r.entry)));
-  const present = new Set(list.map((r) => r.entry));
+  const mine = list.filter((r) => effectOf(r) === effect);
+  const index = new PrefixIndex(mine.map((r) => Prefix.parse(r.entry)));
+  const present = new Set(mine.map((r) => r.entry));
   for (const [i, text] of texts.entries()) {
     if (present.has(text)) continue;
+    if (list.some((r) => r.entry === text)) {
+      const flag = effect === 'deny' ? '' : ' --deny';
+      throw new InputError(
+        `${text} is ${effect === 'deny' ? 'an allow' : 'a deny'} entry, not ${effect === 'deny' ? 'a deny' : 'an allow'} entry; nothing was removed`,
+        `keyward revoke${flag} ${text}`,
+      );
+    }
     const covering = index.covering(prefixes[i]).map(String);
     const hint = covering.length > 0 ? `it is covered by ${covering.join(', ')}; revoke takes exact entries` : 'see `keyward list`';
-    throw new InputError(`${text} is not in the list; nothing was removed`, hint);
+    throw new InputError(`${text} is not in the list${effect === 'deny' ? ' of deny entries' : ''}; nothing was removed`, hint);
   }
   const removing = new Set(texts);
   replaceContents(
     list,
-    list.filter((r) => !removing.has(r.entry)),
+    list.filter((r) => !(removing.has(r.entry) && effectOf(r) === effect)),
   );
   return [...removing];
+}
+
+/** What switching entries on or off did, each in the order given. */
+export interface SwitchResult {
+  /** Entries whose state changed. */
+  changed: string[];
+  /** Entries already in that state. */
+  unchanged: string[];
+}
+
+/**
+ * Switches exact entries (allow or deny) of `list` on or off in place, keeping
+ * their label, source and dates; all or nothing: an entry not in the list
+ * throws an InputError naming the entries covering it. A switched record is
+ * a new object (history's snapshots hold the old one).
+ */
+export function switchEntries(list: EntryRecord[], prefixes: readonly Prefix[], enabled: boolean): SwitchResult {
+  const texts = [...new Set(prefixes.map(String))];
+  const at = new Map<string, number[]>();
+  list.forEach((r, p) => at.set(r.entry, [...(at.get(r.entry) ?? []), p]));
+  const index = new PrefixIndex(list.map((r) => Prefix.parse(r.entry)));
+  for (const text of texts) {
+    if (at.has(text)) continue;
+    const covering = index.covering(Prefix.parse(text)).map(String);
+    const hint = covering.length > 0 ? `it is covered by ${covering.join(', ')}; ${enabled ? 'enable' : 'disable'} takes exact entries` : 'see `keyward list`';
+    throw new InputError(`${text} is not in the list; nothing was changed`, hint);
+  }
+  const result: SwitchResult = {changed: [], unchanged: []};
+  for (const text of texts) {
+    let changed = false;
+    for (const p of at.get(text) ?? []) {
+      const r = list[p];
+      if ((r.enabled !== false) === enabled) continue;
+      const next: EntryRecord = {...r};
+      if (enabled) delete next.enabled;
+      else next.enabled = false;
+      list[p] = next;
+      changed = true;
+    }
+    (changed ? result.changed : result.unchanged).push(text);
+  }
+  return result;
 }
 
 /** An expired entry `pruneExpired` took out, and the list it was in ("account" or a key's name). */

@@ -2,13 +2,14 @@
  * `authorize`: entries added to the account list or a key list, and the
  * blocked addresses they let through taken off the blocked list.
  */
-import {AddResult, addEntries} from './allowlist.js';
+import {AddResult, addEntries, Effect, switchEntries, SwitchResult} from './allowlist.js';
 import {EntryBatch} from './entry-parse.js';
 import {releaseBlocked} from './blocked-list.js';
 import {untrusted} from './errors.js';
 import {findKey} from './keys.js';
 import {isLive} from './decision.js';
 import {EntryRecord, groupOf, StoreData} from './model.js';
+import {Prefix} from './prefix.js';
 
 export interface AuthorizeResult extends AddResult {
   /** How many blocked records the entries released. */
@@ -53,7 +54,7 @@ export interface AuthorizeOptions {
  * a key list that the account list does not cover (or the reverse) is still
  * refused, and stays listed.
  */
-export function authorize(data: StoreData, entries: EntryBatch, options: AuthorizeOptions): AuthorizeResult {
+export function authorize(data: StoreData, entries: EntryBatch, options: AuthorizeOptions, effect: Effect = 'allow'): AuthorizeResult {
   for (let i = 0; i < entries.count; i++) {
     entries.labels[i] ??= options.label;
     entries.expiresAt[i] = options.expiresAt;
@@ -70,14 +71,15 @@ export function authorize(data: StoreData, entries: EntryBatch, options: Authori
       if (g !== null && g !== group && batchTexts.has(r.entry) && isLive(r, options.now) && !elsewhere.has(r.entry)) elsewhere.set(r.entry, g);
     }
   }
-  const change = addEntries(list, entries, options.now);
+  const change = addEntries(list, entries, options.now, effect);
   if (batchTexts !== null) joinGroup(list, change, batchTexts, elsewhere, group!, options.now);
   const groups = new Map<string, string | null>();
   if (change.updated.length > 0) {
     const updated = new Set(change.updated.map((u) => u.entry));
     for (const r of list) if (updated.has(r.entry) && isLive(r, options.now) && !groups.has(r.entry)) groups.set(r.entry, groupOf(r));
   }
-  const {released, stillRefused} = releaseBlocked(data, entries, options.now, key?.name);
+  // Deny entries let nothing in: nothing leaves the blocked list.
+  const {released, stillRefused} = effect === 'deny' ? {released: 0, stillRefused: []} : releaseBlocked(data, entries, options.now, key?.name);
   return {
     ...change,
     unblocked: released,
@@ -85,6 +87,22 @@ export function authorize(data: StoreData, entries: EntryBatch, options: Authori
     elsewhere: [...elsewhere].map(([entry, g]) => ({entry, group: g})),
     groups,
   };
+}
+
+/**
+ * `deny`: deny entries added to the account list or a key list, as
+ * `authorize` adds allow entries (same labels, expiry, group, covers among
+ * deny entries, exact entries updated). An entry the list holds as an allow
+ * entry is refused (see addEntries). Nothing leaves the blocked list.
+ */
+export function deny(data: StoreData, entries: EntryBatch, options: AuthorizeOptions): AuthorizeResult {
+  return authorize(data, entries, options, 'deny');
+}
+
+/** `enable` / `disable`: exact entries (allow or deny) of the account list or a key list switched on or off. */
+export function switchListEntries(data: StoreData, prefixes: readonly Prefix[], options: {key?: string; enabled: boolean}): SwitchResult {
+  const key = options.key === undefined ? undefined : findKey(data.keys, options.key);
+  return switchEntries(key ? key.allow : data.account, prefixes, options.enabled);
 }
 
 /**

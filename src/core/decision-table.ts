@@ -6,7 +6,7 @@
  * search per list. Callers render each outcome once.
  */
 import {Family} from './address.js';
-import {decideOutcome, EntryIndex, KeyPolicy, Outcome} from './decision.js';
+import {decideOutcome, EntryIndex, KeyPolicy, Matches, Outcome} from './decision.js';
 import {FamilyArrays, innermost} from './prefix-index.js';
 import {lastAtOrBelow} from './words.js';
 
@@ -83,14 +83,12 @@ class Locator {
     return family === 4 ? this.v4.innermost(words[0]) : innermost(this.index.compiled.arrays.v6, 4, words);
   }
 
-  /** The texts of the entries live at `nowMs` from sorted position `at` outwards, outermost first (as EntryIndex.matchedTexts). */
-  texts(family: Family, at: number, nowMs: number): string[] {
+  /** The texts of the entries live at `nowMs` from sorted position `at` outwards, outermost first, by effect (as EntryIndex.matchedTexts). */
+  texts(family: Family, at: number, nowMs: number): Matches<string> {
     const f = family === 4 ? this.index.compiled.arrays.v4 : this.index.compiled.arrays.v6;
-    let live = 0;
-    for (let i = at; i >= 0; i = f.parents[i]) if (f.expires[i] > nowMs) live++;
-    const texts = new Array<string>(live);
-    for (let i = at; i >= 0; i = f.parents[i]) if (f.expires[i] > nowMs) texts[--live] = this.index.textAt(f.origin[i]);
-    return texts;
+    const positions: number[] = [];
+    for (let i = at; i >= 0; i = f.parents[i]) if (f.expires[i] > nowMs) positions.push(f.origin[i]);
+    return this.index.textsOf(positions.reverse());
   }
 }
 
@@ -119,7 +117,7 @@ export class DecisionTable {
     private readonly prepare: (outcome: Outcome<string>) => number,
   ) {
     this.account = new Locator(policy.account);
-    this.own = policy.allow === null ? null : new Locator(policy.allow);
+    this.own = policy.own === null ? null : new Locator(policy.own);
     const arrays = policy.account.compiled.arrays;
     // IPv4 outcomes are kept in the locator's cells; slot 0 here is for addresses in no entry.
     this.byAccount = {4: new Int32Array(1), 6: new Int32Array(arrays.v6.parents.length + 1)};
@@ -200,7 +198,7 @@ export class DecisionTable {
     return prepared;
   }
 
-  private add(own: string[] | null, family: Family, account: number): number {
+  private add(own: Matches<string> | null, family: Family, account: number): number {
     this.size++;
     const prepared = this.prepare(decideOutcome(this.policy, own, () => this.account.texts(family, account, this.policy.nowMs)));
     if (!(prepared >= 0 && prepared < 0x7fffffff)) throw new RangeError(`prepared number out of range: ${prepared}`);

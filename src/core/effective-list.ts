@@ -7,11 +7,11 @@ import {aggregate} from './aggregate.js';
 import {isLive} from './decision.js';
 import {InputError, SafetyError} from './errors.js';
 import {findKey} from './keys.js';
-import {BlockingState, Channel, EntryRecord, EntrySource, groupOf, StoreData} from './model.js';
+import {BlockingState, Channel, EntryRecord, EntrySource, groupOf, isDeny, isEnabled, StoreData} from './model.js';
 import {entryJson, EntryJson} from './reports.js';
 import {Prefix} from './prefix.js';
 import {CompiledIndex} from './prefix-index.js';
-import {intersect, sortByPrefix, TimedPrefix} from './set-ops.js';
+import {intersect, sortByPrefix, subtract, TimedPrefix} from './set-ops.js';
 
 /** One exported entry, with the fields of `list --json`. Aggregated entries have no source, label or date. */
 export interface ExportRow {
@@ -23,6 +23,8 @@ export interface ExportRow {
   addedAt: string | null;
   /** When the entry leaves the effective list (for a key: the earlier of its expiry and the account entries covering it). */
   expiresAt: string | null;
+  /** A deny row refuses its addresses whatever the allow rows say (renderers put deny rules first, or subtract). */
+  effect: 'allow' | 'deny';
   /** The entry's group, null (or absent) for none, and for aggregated ranges. */
   group?: string | null;
 }
@@ -55,6 +57,7 @@ function rowOf(record: EntryRecord, scope: string, expires: number = expiresMs(r
     label: record.label,
     addedAt: record.addedAt,
     expiresAt: isoOrNull(expires),
+    effect: isDeny(record) ? 'deny' : 'allow',
     group: groupOf(record),
   };
 }
@@ -79,9 +82,12 @@ function sortRows(rows: ExportRow[]): ExportRow[] {
  */
 export function effectiveList(data: StoreData, keyName: string | undefined, now: Date): EffectiveList {
   const nowMs = now.getTime();
-  const account = data.account.filter((r) => isLive(r, now));
+  // Disabled entries never match: they are left out, as expired ones are.
+  const inForce = (r: EntryRecord) => isLive(r, now) && isEnabled(r);
+  const account = data.account.filter((r) => inForce(r) && !isDeny(r));
+  const accountDeny = data.account.filter((r) => inForce(r) && isDeny(r)).map((r) => rowOf(r, 'account'));
   if (keyName === undefined) {
-    return {scope: 'account', description: 'the account list', rows: sortRows(account.map((r) => rowOf(r, 'account'))), channel: null, state: null};
+    return {scope: 'account', description: 'the account list', rows: sortRows([...accountDeny, ...account.map((r) => rowOf(r, 'account'))]), channel: null, state: null};
   }
   const key = findKey(data.keys, keyName);
   const who = `key ${key.name} (${key.type})`;
@@ -92,9 +98,11 @@ export function effectiveList(data: StoreData, keyName: string | undefined, now:
     );
   }
   const state = data.blocking[key.type].state;
-  // A key whose list holds only expired entries still has a list: it allows nothing (as in `check`).
-  const hasList = key.allow.length > 0;
-  const own = key.allow.filter((r) => isLive(r, now));
+  // A key whose list holds only expired (or disabled) allow entries still has a list: it allows nothing (as in `check`).
+  const hasList = key.allow.some((r) => !isDeny(r));
+  const own = key.allow.filter((r) => inForce(r) && !isDeny(r));
+  // Deny entries of the key's list and of the account list refuse in every state (SPEC "Decisions" step 2a).
+  const deny = [...key.allow.filter((r) => inForce(r) && isDeny(r)).map((r) => rowOf(r, key.name)), ...accountDeny];
   const base = {scope: key.name, channel: key.type, state};
   if (state !== 'active') {
     if (!hasList) {
@@ -103,19 +111,37 @@ export function effectiveList(data: StoreData, keyName: string | undefined, now:
         `give it a list (keyward authorize --key ${key.name} ENTRY), turn blocking on (keyward activate --${key.type}), or export the account list (keyward export)`,
       );
     }
-    return {...base, description: `${who}: its own list (${key.type} blocking ${state})`, rows: sortRows(own.map((r) => rowOf(r, key.name)))};
+    return {...base, description: `${who}: its own list (${key.type} blocking ${state})`, rows: sortRows([...deny, ...own.map((r) => rowOf(r, key.name))])};
   }
   if (!hasList) {
     return {
       ...base,
       description: `${who}: the account list (${key.type} blocking active; the key has no list of its own)`,
-      rows: sortRows(account.map((r) => rowOf(r, 'account'))),
+      rows: sortRows([...deny, ...account.map((r) => rowOf(r, 'account'))]),
     };
   }
   const timed = (records: EntryRecord[]): TimedPrefix[] => records.map((r) => ({prefix: Prefix.parse(r.entry), expiresMs: expiresMs(r)}));
   const pieces = intersect(timed(own), timed(account)).filter((p) => p.expiresMs > nowMs);
   const rows = pieces.map((p) => (p.from.list === 'a' ? rowOf(own[p.from.index], key.name, p.expiresMs) : rowOf(account[p.from.index], 'account', p.expiresMs)));
-  return {...base, description: `${who}: its own list intersected with the account list (${key.type} blocking active)`, rows: sortRows(rows)};
+  return {...base, description: `${who}: its own list intersected with the account list (${key.type} blocking active)`, rows: sortRows([...deny, ...rows])};
+}
+
+/** The deny rows and the allow rows, each in the order given. */
+export function byEffect(rows: readonly ExportRow[]): {deny: ExportRow[]; allow: ExportRow[]} {
+  return {deny: rows.filter((r) => r.effect === 'deny'), allow: rows.filter((r) => r.effect === 'allow')};
+}
+
+/**
+ * The allow rows without the addresses of the deny rows, for formats that
+ * have no deny rule: an allow row no deny row touches stays as it is; one a
+ * deny row cuts into becomes the ranges left around it (with the row's
+ * label and dates); one a deny row contains goes.
+ */
+export function allowedRows(rows: readonly ExportRow[]): ExportRow[] {
+  const {deny, allow} = byEffect(rows);
+  if (deny.length === 0) return allow;
+  const holes = deny.map((r) => r.prefix);
+  return sortRows(allow.flatMap((row) => subtract(row.prefix, holes).map((prefix) => (prefix.equals(row.prefix.masked()) ? row : {...row, prefix}))));
 }
 
 /** The effective list with only the rows of group `group` (SPEC "Groups": `export --group`). */
@@ -129,6 +155,11 @@ export function inGroup(list: EffectiveList, group: string): EffectiveList {
  * entry it stands for (export again then to keep the rest).
  */
 export function aggregateRows(rows: readonly ExportRow[], scope: string): ExportRow[] {
+  const {deny, allow} = byEffect(rows);
+  return [...aggregateOf(deny, scope, 'deny'), ...aggregateOf(allow, scope, 'allow')];
+}
+
+function aggregateOf(rows: readonly ExportRow[], scope: string, effect: 'allow' | 'deny'): ExportRow[] {
   const ranges = aggregate(rows.map((r) => r.prefix));
   const earliest = ranges.map(() => Number.POSITIVE_INFINITY);
   // Every row lies inside exactly one of the ranges.
@@ -139,7 +170,7 @@ export function aggregateRows(rows: readonly ExportRow[], scope: string): Export
     const p = row.prefix.masked();
     for (const i of index.covering(p.family, p.address.words(), p.bits)) if (ms < earliest[i]) earliest[i] = ms;
   }
-  return ranges.map((prefix, i) => ({prefix, scope, source: null, label: null, addedAt: null, expiresAt: isoOrNull(earliest[i]), group: null}));
+  return ranges.map((prefix, i) => ({prefix, scope, source: null, label: null, addedAt: null, expiresAt: isoOrNull(earliest[i]), group: null, effect}));
 }
 
 /** The earliest expiry among rows (ISO), or null. */
@@ -151,5 +182,5 @@ export function firstExpiry(rows: readonly ExportRow[]): string | null {
 
 /** The rows as `list --json` writes entries. */
 export function jsonRows(rows: readonly ExportRow[]): EntryJson[] {
-  return rows.map((r) => entryJson(r.prefix.toString(), r.scope, r));
+  return rows.map((r) => entryJson(r.prefix.toString(), r.scope, {...r, enabled: true}));
 }

@@ -183,8 +183,17 @@ function match<T>(items: readonly T[], keyOf: (item: T) => string): {take(key: s
 }
 
 const sameEntry = (a: EntryRecord, b: EntryRecord) =>
-  a === b || (a.entry === b.entry && a.label === b.label && a.expiresAt === b.expiresAt && a.addedAt === b.addedAt && a.source === b.source && groupOf(a) === groupOf(b));
-const entryText = (r: EntryRecord) => r.entry;
+  a === b ||
+  (a.entry === b.entry &&
+    a.label === b.label &&
+    a.expiresAt === b.expiresAt &&
+    a.addedAt === b.addedAt &&
+    a.source === b.source &&
+    groupOf(a) === groupOf(b) &&
+    a.effect === b.effect &&
+    a.enabled === b.enabled);
+/** A deny entry is named `!ENTRY` (as sync and the plain export name it): it is another entry than the allow entry of its range. */
+const entryText = (r: EntryRecord) => (r.effect === 'deny' ? `!${r.entry}` : r.entry);
 
 const blockedKey = (b: BlockedRecord) => `${b.ip} ${b.key} ${b.channel}`;
 // A listed address whose count or last-seen time moved is the same record: traffic, not a change.

@@ -21,7 +21,8 @@ export function keyJson(k: KeyRecord) {
     status: k.status,
     createdAt: k.createdAt,
     rotatedAt: k.rotatedAt,
-    allow: k.allow.map((r) => r.entry),
+    // A deny entry of the key's list is named `!ENTRY` (as sync and the plain export name it): it allows nothing.
+    allow: k.allow.map((r) => (r.effect === 'deny' ? `!${r.entry}` : r.entry)),
   };
 }
 

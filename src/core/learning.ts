@@ -5,7 +5,7 @@
  * compact record of recently seen traffic.
  */
 import {Family, formatIPv4, formatIPv6} from './address.js';
-import {decideWords, KeyPolicy, Policy} from './decision.js';
+import {decideWords, isDenied, KeyPolicy, Policy} from './decision.js';
 import {isCanonicalEntry, ScannedPrefix, scanPrefix} from './prefix.js';
 import {sortByDigits} from './radix.js';
 import {networkOf, putWords} from './words.js';
@@ -276,6 +276,12 @@ class Learner {
   private readonly addresses = new AddressIds();
   private readonly networks = new AddressIds();
   private readonly learned = new Set<number>();
+  /**
+   * Ranges the account list holds as deny entries or disabled entries: never
+   * learned, so that learning neither switches a disabled entry back on (a
+   * second, enabled copy) nor puts an allow entry beside a deny entry.
+   */
+  private readonly held = new Set<string>();
   private readonly blockedIndex = new Map<string, BlockedRecord>();
   /** By address id and channel: id * 2 (api) or id * 2 + 1 (smtp). */
   private readonly seenTracks: (SeenTrack | undefined)[] = [];
@@ -293,6 +299,7 @@ class Learner {
   ) {
     this.nowMs = now.getTime();
     this.policy = new Policy(data, now);
+    for (const r of data.account) if (r.effect === 'deny' || r.enabled === false) this.held.add(r.entry);
     for (const b of data.blocked) this.blockedIndex.set(`${b.ip} ${b.key}`, b);
     const scanned: ScannedPrefix = {family: 4, bits: 0, words: new Uint32Array(4)};
     for (const s of data.seen) {
@@ -350,6 +357,13 @@ class Learner {
     // Only traffic that `check` lets through while learning is observed: a revoked key's, or one its own
     // list refuses (a stolen key), neither learns nor counts as quiet time; a new address is learned first,
     // and learning it restarts the window, so the event that turns blocking on is always a known caller's.
+    // An address a deny entry refuses is never learned, never quiet time, and never put on the blocked list:
+    // it is refused by the operator's choice, not for want of an entry (learning adds no deny entries, so
+    // the policy built at the start still knows them all).
+    if (isDenied(this.policy.forKey(key), family, words)) {
+      this.see(id, key, channel, at);
+      return;
+    }
     if (channel === 'api' && this.data.blocking.api.state === 'learning' && key.status === 'active' && this.keyListAllows(key, family, words)) {
       this.learn(key, family, words, at);
       this.observe(at);
@@ -373,8 +387,8 @@ class Learner {
 
   /** Whether the key has no list of its own, or its list (live entries) holds the address. */
   private keyListAllows(key: KeyRecord, family: Family, words: Uint32Array): boolean {
-    const allow = this.policy.forKey(key).allow;
-    return allow === null || allow.has(family, words, this.nowMs);
+    const policy = this.policy.forKey(key);
+    return !policy.restricted || (policy.own !== null && policy.own.has(family, words, this.nowMs));
   }
 
   /**
@@ -413,6 +427,7 @@ class Learner {
     this.learned.add(network);
     const entry = this.networks.text(network);
     const text = bits === (family === 4 ? 32 : 128) ? entry : `${entry}/${bits}`;
+    if (this.held.size > 0 && this.held.has(text)) return;
     const iso = isoOf(at);
     this.data.account.push({entry: text, source: 'learned', label: `learned from ${key.name}`, group: LEARNED_GROUP, addedAt: iso, expiresAt: null});
     this.outcome.learned.push(text);

@@ -28,8 +28,20 @@ export interface EntryRecord {
   group?: string | null;
   addedAt: string;
   expiresAt: string | null;
+  /**
+   * `deny` for a deny entry (SPEC "Deny entries"); absent for an allow entry,
+   * so that stores written before deny entries existed stay valid as they are.
+   */
+  effect?: 'deny';
+  /** `false` for a disabled entry (it never matches); absent when enabled. */
+  enabled?: false;
 }
 
+/** Whether a record is a deny entry. */
+export const isDeny = (record: EntryRecord): boolean => record.effect === 'deny';
+
+/** Whether a record is switched on (disabled entries never match). */
+export const isEnabled = (record: EntryRecord): boolean => record.enabled !== false;
 /** The group learning puts its entries in (SPEC "Groups"). */
 export const LEARNED_GROUP = 'learned';
 

@@ -8,7 +8,7 @@ import {isLive} from './decision.js';
 import {findKey} from './keys.js';
 import {learningProgress, quietDays} from './learning.js';
 import {Address} from './address.js';
-import {CHANNELS, EntryRecord, EntrySource, groupOf, KeyRecord, StoreData} from './model.js';
+import {CHANNELS, EntryRecord, EntrySource, groupOf, isDeny, isEnabled, KeyRecord, StoreData} from './model.js';
 import {Prefix} from './prefix.js';
 
 /** One entry of `list --json` and `export --format json` (SPEC "Machine output"). Aggregated entries have no source, label or date. */
@@ -22,15 +22,29 @@ export interface EntryJson {
   expiresAt: string | null;
   /** The entry's group (SPEC "Groups"), null for none. */
   group: string | null;
+  /** A deny entry refuses the addresses it contains, whatever allows them (SPEC "Deny entries"). */
+  effect: 'allow' | 'deny';
+  /** A disabled entry never matches (SPEC "Disabled entries"). */
+  enabled: boolean;
 }
 
 /** The one way an entry is written as JSON. */
 export function entryJson(
   entry: string,
   scope: string,
-  r: {source: EntrySource | null; label: string | null; addedAt: string | null; expiresAt: string | null; group?: string | null},
+  r: {source: EntrySource | null; label: string | null; addedAt: string | null; expiresAt: string | null; group?: string | null; effect?: 'allow' | 'deny'; enabled?: boolean},
 ): EntryJson {
-  return {entry, scope, source: r.source, label: r.label, addedAt: r.addedAt, expiresAt: r.expiresAt, group: r.group ?? null};
+  return {
+    entry,
+    scope,
+    source: r.source,
+    label: r.label,
+    addedAt: r.addedAt,
+    expiresAt: r.expiresAt,
+    group: r.group ?? null,
+    effect: r.effect ?? 'allow',
+    enabled: r.enabled ?? true,
+  };
 }
 
 /** A list `list` shows: "account" or a key's name, and its records. */
@@ -52,12 +66,14 @@ export function listScopes(data: StoreData, options: {key?: string; accountOnly?
 
 /** `list --json`: every record of the scopes. */
 export function listJson(scopes: readonly ListScope[]): EntryJson[] {
-  return scopes.flatMap(({scope, records}) => records.map((r) => entryJson(r.entry, scope, r)));
+  return scopes.flatMap(({scope, records}) => records.map((r) => entryJson(r.entry, scope, {...r, effect: isDeny(r) ? 'deny' : 'allow', enabled: isEnabled(r)})));
 }
 
-/** `list --aggregate --json`: per scope, the fewest CIDR ranges covering its live entries. */
+/** `list --aggregate --json`: per scope, the fewest CIDR ranges covering its live, enabled allow entries. */
 export function aggregatedListJson(scopes: readonly ListScope[], now: Date): {entry: string; scope: string}[] {
-  return scopes.flatMap(({scope, records}) => aggregate(records.filter((r) => isLive(r, now)).map((r) => Prefix.parse(r.entry))).map((p) => ({entry: p.toString(), scope})));
+  return scopes.flatMap(({scope, records}) =>
+    aggregate(records.filter((r) => isLive(r, now) && isEnabled(r) && !isDeny(r)).map((r) => Prefix.parse(r.entry))).map((p) => ({entry: p.toString(), scope})),
+  );
 }
 
 /** How many of the latest blocked addresses status shows. */
@@ -150,7 +166,7 @@ export function containsRows(data: StoreData, scopes: readonly ListScope[], addr
     const owner = scope === 'account' ? undefined : data.keys.find((k) => k.name === scope);
     for (const r of records) {
       if (!Prefix.parse(r.entry).contains(address)) continue;
-      rows.push({...entryJson(r.entry, scope, r), ...whyApplies(data, r, owner, key, now)});
+      rows.push({...entryJson(r.entry, scope, {...r, effect: isDeny(r) ? 'deny' : 'allow', enabled: isEnabled(r)}), ...whyApplies(data, r, owner, key, now)});
     }
   }
   return rows;
@@ -158,6 +174,12 @@ export function containsRows(data: StoreData, scopes: readonly ListScope[], addr
 
 function whyApplies(data: StoreData, r: EntryRecord, owner: KeyRecord | undefined, key: KeyRecord | undefined, now: Date): {applies: boolean; why: string} {
   if (!isLive(r, now)) return {applies: false, why: `expired at ${r.expiresAt}: never matches`};
+  if (!isEnabled(r)) return {applies: false, why: 'disabled: never matches (keyward enable switches it back on)'};
+  if (isDeny(r)) {
+    const whose = owner === undefined ? 'every key' : `key ${owner.name}`;
+    if (owner !== undefined && key !== undefined && key.name !== owner.name) return {applies: false, why: `deny entry of key ${owner.name}'s own list: not for ${key.name}`};
+    return {applies: true, why: `deny entry: refuses ${whose} in every blocking state, whatever allows it`};
+  }
   if (owner !== undefined) {
     if (owner.status === 'revoked') return {applies: false, why: `key ${owner.name} is revoked: refused from every address`};
     if (key !== undefined && key.name !== owner.name) return {applies: false, why: `key ${owner.name}'s own list: applies to that key only, not to ${key.name}`};

@@ -1,9 +1,9 @@
 /** `revoke`: the plan of removing exact entries from a list, what it does to traffic, and applying it. */
-import {refuseOpeningKeyList, removeEntries} from './allowlist.js';
+import {Effect, refuseOpeningKeyList, removeEntries} from './allowlist.js';
 import {cutOff, CutOff} from './impact.js';
 import {findKey} from './keys.js';
 import {InputError} from './errors.js';
-import {Channel, CHANNELS, EntryRecord, groupOf, StoreData} from './model.js';
+import {Channel, CHANNELS, EntryRecord, groupOf, isDeny, StoreData} from './model.js';
 import {Prefix} from './prefix.js';
 import {Question} from './question.js';
 
@@ -28,17 +28,21 @@ export interface RevokePlan {
  * in the list, and a SafetyError when the last entries of a key list would
  * go without `force` (see refuseOpeningKeyList). `data` is left as it is.
  */
-export function planRevoke(data: StoreData, prefixes: readonly Prefix[], options: {key?: string; group?: string; force: boolean; now: Date}): RevokePlan {
+export function planRevoke(data: StoreData, prefixes: readonly Prefix[], options: {key?: string; group?: string; force: boolean; now: Date; effect?: Effect}): RevokePlan {
   const key = options.key === undefined ? undefined : findKey(data.keys, options.key);
   const current = key ? key.allow : data.account;
   let list = [...current];
   let removed: string[];
   if (options.group === undefined) {
-    removed = removeEntries(list, prefixes);
+    removed = removeEntries(list, prefixes, options.effect);
   } else {
     ({list, removed} = removeFromGroup(current, prefixes, options.group));
   }
-  if (key) refuseOpeningKeyList(key.name, current.length, list.length, options.force);
+  // Removing deny entries lets addresses in: it never opens a key list nor cuts anyone off.
+  if (options.effect === 'deny') return {key: key?.name ?? null, removed, list, blocking: [], cutOff: [], question: null};
+  // Deny entries restrict nothing by themselves (see KeyPolicy.restricted): only allow entries are counted.
+  const allowCount = (records: readonly EntryRecord[]) => records.filter((r) => !isDeny(r)).length;
+  if (key) refuseOpeningKeyList(key.name, allowCount(current), allowCount(list), options.force);
   const channels = key ? [key.type] : CHANNELS;
   const blocking = channels.filter((ch) => data.blocking[ch].state === 'active');
   if (blocking.length === 0) return {key: key?.name ?? null, removed, list, blocking, cutOff: [], question: null};

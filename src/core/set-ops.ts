@@ -9,6 +9,7 @@
  * entry of the other list contains. No range arithmetic is needed, and each
  * shared range keeps the entry (label, source, dates) it came from.
  */
+import {Address} from './address.js';
 import {CompiledIndex} from './prefix-index.js';
 import {Prefix, scanPrefix, ScannedPrefix} from './prefix.js';
 
@@ -101,4 +102,27 @@ export function outermost(prefixes: readonly Prefix[]): number[] {
     kept.push(i);
   }
   return kept;
+}
+
+/**
+ * The addresses of `range` that none of `holes` contains, as the fewest CIDR
+ * ranges that keep to the halves of `range` (ranges nest or are disjoint, so
+ * a range minus a hole is the siblings along the path down to the hole).
+ * What a format without deny rules exports for an allow entry that deny
+ * entries cut into.
+ */
+export function subtract(range: Prefix, holes: readonly Prefix[]): Prefix[] {
+  const inside = holes.filter((h) => h.covers(range) || range.covers(h));
+  if (inside.length === 0) return [range.masked()];
+  if (inside.some((h) => h.covers(range))) return [];
+  const [low, high] = halves(range);
+  return [...subtract(low, inside), ...subtract(high, inside)];
+}
+
+/** The two halves of a range one bit longer (never called on a single address: a hole inside it would be it). */
+function halves(range: Prefix): [Prefix, Prefix] {
+  const bits = range.bits + 1;
+  const words = range.first.words();
+  words[range.bits >>> 5] = (words[range.bits >>> 5] | (1 << (31 - (range.bits & 31)))) >>> 0;
+  return [Prefix.of(range.first, bits), Prefix.of(Address.fromWords(range.family, words), bits)];
 }

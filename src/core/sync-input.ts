@@ -74,14 +74,11 @@ function expiryField(value: unknown, where: string): string | null {
   return at.toISOString();
 }
 
-/** Refuses a row that is not a plain allow entry: sync does not read deny or disabled entries yet. */
+/** Refuses a row that is neither an allow nor a deny entry, or a disabled one (exports never write those). */
 function refuseOtherKinds(effect: unknown, enabled: unknown, where: string): void {
   const present = (v: unknown) => v !== undefined && v !== null && v !== '';
-  if (present(effect) && effect !== 'allow') {
-    throw new InputError(
-      `${where}: effect ${show(String(effect))}: sync reads allow entries only`,
-      'leave deny entries out of the file, or manage them with their own command',
-    );
+  if (present(effect) && effect !== 'allow' && effect !== 'deny') {
+    throw new InputError(`${where}: effect ${show(String(effect))} is neither "allow" nor "deny"`, 'write "allow", "deny", or leave it out');
   }
   if (present(enabled) && enabled !== true && enabled !== 'true') {
     throw new InputError(`${where}: a disabled entry: sync reads enabled entries only`, 'leave disabled entries out of the file');
@@ -107,7 +104,8 @@ function jsonInputs(lines: readonly SyncLine[], at: (where: string) => string): 
     if (o.label !== undefined && o.label !== null && typeof o.label !== 'string') throw new InputError(`${where}: label is not a string`);
     refuseOtherKinds(o.effect, o.enabled, where);
     const label = typeof o.label === 'string' ? maskSecrets(o.label) : null;
-    const input: SyncInput = {text: o.entry.trim(), label, where, source: 'import'};
+    // A deny row is read as the `!ENTRY` line the plain export writes for it (see splitDenyMarks).
+    const input: SyncInput = {text: `${o.effect === 'deny' ? '!' : ''}${o.entry.trim()}`, label, where, source: 'import'};
     // A field the object leaves out is not said: the stored value stays.
     if ('group' in o) input.group = groupField(o.group, where);
     if ('expiresAt' in o) input.expiresAt = expiryField(o.expiresAt, where);

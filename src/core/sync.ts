@@ -7,7 +7,10 @@
 import {releaseBlocked} from './blocked-list.js';
 import {isLive} from './decision.js';
 import {cutOff, CutOff, recentSeen} from './impact.js';
+import {InputError} from './errors.js';
 import {findKey} from './keys.js';
+import {Effect, effectOf} from './allowlist.js';
+import {EntryInput} from './entry-parse.js';
 import {Channel, CHANNELS, EntryRecord, EntrySource, groupOf, StoreData} from './model.js';
 import {Prefix} from './prefix.js';
 import {Question} from './question.js';
@@ -19,11 +22,34 @@ export interface DesiredEntry {
   /** Where it came from, for messages: "line 3 of allowlist.txt". */
   where: string;
   source: EntrySource;
+  /** A deny entry (a `!ENTRY` line); absent or 'allow' for an allow entry. */
+  effect?: Effect;
   /** The group the file gives it (csv and json exports); undefined when the file does not say (plain): the stored one stays. */
   group?: string | null;
   /** The expiry the file gives it (csv and json exports); undefined when the file does not say (plain): the stored one stays. */
   expiresAt?: string | null;
 }
+
+/**
+ * Input lines with their `!` taken off: `!ENTRY` names a deny entry (as the
+ * plain and CSV exports write one). The texts are then parsed as any entry.
+ */
+export function splitDenyMarks<T extends EntryInput>(inputs: readonly T[]): {inputs: T[]; effects: Effect[]} {
+  const effects: Effect[] = [];
+  const plain = inputs.map((input) => {
+    const deny = input.text.startsWith('!');
+    effects.push(deny ? 'deny' : 'allow');
+    return deny ? {...input, text: input.text.slice(1).trimStart()} : input;
+  });
+  return {inputs: plain, effects};
+}
+
+/** How a plan names an entry: its text, with `!` before a deny entry's (allow and deny entries of one range are two entries). */
+export function planName(text: string, effect: Effect | undefined): string {
+  return effect === 'deny' ? `!${text}` : text;
+}
+
+const recordName = (r: EntryRecord) => planName(r.entry, effectOf(r));
 
 export interface SyncOptions {
   /** Entries are judged live (not expired) at this moment. */
@@ -130,7 +156,7 @@ export function planSync(current: readonly EntryRecord[], desired: readonly Desi
   const wanted = new Map<string, DesiredEntry>();
   const repeats: Repeat[] = [];
   for (const d of desired) {
-    const text = d.prefix.toString();
+    const text = planName(d.prefix.toString(), d.effect);
     const earlier = wanted.get(text);
     if (earlier === undefined) {
       wanted.set(text, group === undefined ? d : {...d, group});
@@ -141,13 +167,17 @@ export function planSync(current: readonly EntryRecord[], desired: readonly Desi
     if (earlier.label === null && d.label !== null) wanted.set(text, {...earlier, label: d.label});
   }
 
+  for (const [name, d] of wanted) {
+    const other = wanted.get(planName(name, 'deny'));
+    if (other !== undefined) throw new InputError(`${other.where}: ${name} is both allowed (${d.where}) and denied; nothing was changed`, 'keep one of the two lines');
+  }
   // The live record of each entry in scope (the first, should a list hold copies), and those outside it.
   const live = new Map<string, EntryRecord>();
   const outside = new Map<string, EntryRecord>();
   for (const r of current) {
     if (!isLive(r, options.now)) continue;
     const into = inSyncScope(r, group) ? live : outside;
-    if (!into.has(r.entry)) into.set(r.entry, r);
+    if (!into.has(recordName(r))) into.set(recordName(r), r);
   }
 
   const plan: SyncPlan = {added: [], removed: [], unchanged: [], relabeled: [], updated: [], elsewhere: [], keptLearned: [], repeats, additions: []};
@@ -183,10 +213,12 @@ export function planSync(current: readonly EntryRecord[], desired: readonly Desi
 
   const reported = new Set<string>();
   for (const r of current) {
-    if (!inSyncScope(r, group) || wanted.has(r.entry) || reported.has(r.entry)) continue;
-    reported.add(r.entry);
-    if (r.source === 'learned' && !options.pruneLearned) plan.keptLearned.push(r.entry);
-    else plan.removed.push(r.entry);
+    const name = recordName(r);
+    if (!inSyncScope(r, group) || wanted.has(name) || reported.has(name)) continue;
+    reported.add(name);
+    // A learned entry is kept, unless the file makes it a deny entry: one range is never both.
+    if (r.source === 'learned' && !options.pruneLearned && !wanted.has(planName(r.entry, 'deny'))) plan.keptLearned.push(r.entry);
+    else plan.removed.push(name);
   }
   return plan;
 }
@@ -210,9 +242,9 @@ export function syncedList(current: readonly EntryRecord[], plan: SyncPlan, now:
       continue;
     }
     // Added entries have no live record in scope: any record of theirs here is an expired copy.
-    if (dropped.has(r.entry)) continue;
-    const label = relabel.get(r.entry);
-    const update = regroup.get(r.entry);
+    if (dropped.has(recordName(r))) continue;
+    const label = relabel.get(recordName(r));
+    const update = regroup.get(recordName(r));
     if ((label === undefined && update === undefined) || !isLive(r, now)) {
       result.push(r);
       continue;
@@ -224,6 +256,7 @@ export function syncedList(current: readonly EntryRecord[], plan: SyncPlan, now:
   const at = now.toISOString();
   for (const d of plan.additions) {
     const record: EntryRecord = {entry: d.prefix.toString(), source: d.source, label: d.label, addedAt: at, expiresAt: d.expiresAt ?? null};
+    if (d.effect === 'deny') record.effect = 'deny';
     result.push(withGroup(record, d.group ?? group ?? null));
   }
   return result;
@@ -288,7 +321,7 @@ export function applySync(data: StoreData, assessment: Assessment, now: Date): n
   else findKey(data.keys, keyName).allow = assessment.synced;
   return releaseBlocked(
     data,
-    assessment.plan.additions.map((d) => d.prefix),
+    assessment.plan.additions.filter((d) => d.effect !== 'deny').map((d) => d.prefix),
     now,
     keyName,
   ).released;

@@ -19,16 +19,20 @@
  *                                        of the store (settings, blocking, keys)
  *   then, for IPv4 then IPv6: starts, ends (u32), parents, origin (i32),
  *   expires (f64), bits (u8) of the account list's CompiledIndex; then the
- *   account entries' texts: offsets (u32, entries + 1) and latin1 bytes.
+ *   account entries' texts: offsets (u32, entries + 1) and latin1 bytes;
+ *   then one effect byte per entry (1: deny, 0: allow).
+ *
+ * Only enabled entries are in it (disabled entries never match): positions
+ * are those of the account list's enabled entries, in the store's order.
  */
 import {closeSync, constants as fsConstants, fstatSync, promises as fs, openSync, readSync, realpathSync, statSync, Stats} from 'node:fs';
-import {EntryIndex} from '../core/decision.js';
-import {emptyStore, KeyRecord, SCHEMA_VERSION, StoreData} from '../core/model.js';
+import {denyFlags, EntryIndex} from '../core/decision.js';
+import {emptyStore, isEnabled, KeyRecord, SCHEMA_VERSION, StoreData} from '../core/model.js';
 import {arraysAreSound, CompiledIndex, FamilyArrays, IndexArrays, nonDecreasing} from '../core/prefix-index.js';
 
 const MAGIC = 'KEYWARDX';
 /** Changed whenever the layout or the header changes: a cache of another format is ignored. */
-export const CACHE_FORMAT = 2;
+export const CACHE_FORMAT = 3;
 const PREFIX_BYTES = 48;
 
 /**
@@ -121,13 +125,15 @@ const align8 = (n: number) => (n + 7) & ~7;
 /** Byte lengths of the sections after the header, in order. */
 function sectionLengths(h: Pick<Header, 'entries' | 'v4' | 'v6' | 'textBytes'>): number[] {
   const family = (n: number, width: number) => [n * width * 4, n * width * 4, n * 4, n * 4, n * 8, n];
-  return [...family(h.v4, 1), ...family(h.v6, 4), (h.entries + 1) * 4, h.textBytes];
+  return [...family(h.v4, 1), ...family(h.v6, 4), (h.entries + 1) * 4, h.textBytes, h.entries];
 }
 
 /** The cache's bytes for `data` (the store as written), identified by `store`. */
 export function encodeIndexCache(data: StoreData, store: StoreIdentity): Buffer {
-  const texts = data.account.map((r) => r.entry);
-  const expires = data.account.map((r) => (r.expiresAt === null ? Number.POSITIVE_INFINITY : Date.parse(r.expiresAt)));
+  const enabled = data.account.filter(isEnabled);
+  const texts = enabled.map((r) => r.entry);
+  const expires = enabled.map((r) => (r.expiresAt === null ? Number.POSITIVE_INFINITY : Date.parse(r.expiresAt)));
+  const deny = denyFlags(enabled) ?? new Uint8Array(enabled.length);
   const {arrays} = CompiledIndex.fromTexts(texts, expires);
   const textBytes = Buffer.from(texts.join(''), 'latin1');
   const offsets = new Uint32Array(texts.length + 1);
@@ -158,6 +164,8 @@ export function encodeIndexCache(data: StoreData, store: StoreIdentity): Buffer 
   parts.push(new Uint8Array(offsets.buffer));
   pad(offsets.byteLength);
   parts.push(textBytes);
+  pad(textBytes.length);
+  parts.push(deny);
   const body = Buffer.concat(parts);
   const prefix = Buffer.alloc(PREFIX_BYTES);
   prefix.write(MAGIC, 0, 'latin1');
@@ -244,8 +252,14 @@ export function decodeIndexCache(bytes: Buffer, store: StoreIdentity, now: Date)
   if (!nonDecreasing(offsets)) return null;
   if (!arraysAreSound(arrays, header.entries)) return null;
   const text = entryTexts(buffer, textStart, header.textBytes, offsets);
+  const effects = view(14, Uint8Array);
+  let anyDeny = false;
+  for (let i = 0; i < effects.length; i++) {
+    if (effects[i] > 1) return null;
+    if (effects[i] === 1) anyDeny = true;
+  }
   const {settings, blocking, keys} = header.head;
-  return {data: {...emptyStore(now), settings, blocking, keys}, account: new EntryIndex(CompiledIndex.fromArrays(arrays), text)};
+  return {data: {...emptyStore(now), settings, blocking, keys}, account: new EntryIndex(CompiledIndex.fromArrays(arrays), text, anyDeny ? effects : null)};
 }
 
 /**

@@ -122,7 +122,7 @@ function record(entry: string, source: EntryRecord['source'], label: string | nu
 
 function entryRecord(value: unknown, path: string): EntryRecord {
   const o = object(value, path);
-  return record(
+  const built = record(
     entry(o.entry, `${path}.entry`),
     oneOf(o.source, SOURCES, `${path}.source`),
     nullableString(o.label, `${path}.label`),
@@ -130,6 +130,24 @@ function entryRecord(value: unknown, path: string): EntryRecord {
     time(o.addedAt, `${path}.addedAt`),
     nullableTime(o.expiresAt, `${path}.expiresAt`),
   );
+  return withSwitches(built, o, path);
+}
+
+/**
+ * The optional members of an entry record: `"effect": "deny"` (absent for an
+ * allow entry) and `"enabled": false` (absent when enabled). The other values
+ * are refused, so that one spelling means one thing in a diff.
+ */
+function withSwitches(record: EntryRecord, o: Json, path: string): EntryRecord {
+  if (o.effect !== undefined) {
+    if (o.effect !== 'deny') fail(`${path}.effect`, `is not "deny" (leave it out for an allow entry): ${show(JSON.stringify(o.effect) ?? String(o.effect))}`);
+    record.effect = 'deny';
+  }
+  if (o.enabled !== undefined) {
+    if (o.enabled !== false) fail(`${path}.enabled`, `is not false (leave it out for an enabled entry): ${show(JSON.stringify(o.enabled) ?? String(o.enabled))}`);
+    record.enabled = false;
+  }
+  return record;
 }
 
 const SOURCES = ['manual', 'learned', 'import', 'blocked'] as const;
@@ -149,6 +167,8 @@ function entryRecords(value: unknown, path: string): EntryRecord[] {
       const {entry, source, label, addedAt, expiresAt} = o;
       const grouped = o.group;
       if (
+        o.effect === undefined &&
+        o.enabled === undefined &&
         typeof entry === 'string' &&
         SOURCES.includes(source as EntryRecord['source']) &&
         (label === null || typeof label === 'string') &&

@@ -32,7 +32,17 @@ describe('keyward authorize', () => {
 
     const rows = listed(ws);
     expect(Object.keys(rows)).to.deep.equal(['10.0.0.0/8', '10.1.2.0/24', '10.9.9.9', '192.0.2.7', '198.51.100.1', '2001:db8::1']);
-    expect(rows['10.0.0.0/8']).to.deep.equal({entry: '10.0.0.0/8', scope: 'account', source: 'manual', label: null, addedAt: NOW, expiresAt: null, group: null});
+    expect(rows['10.0.0.0/8']).to.deep.equal({
+      entry: '10.0.0.0/8',
+      scope: 'account',
+      source: 'manual',
+      label: null,
+      addedAt: NOW,
+      expiresAt: null,
+      group: null,
+      effect: 'allow',
+      enabled: true,
+    });
   });
 
   it('says what it added and which of them other entries cover, in words on stdout without --json', () => {
@@ -188,6 +198,8 @@ describe('keyward authorize', () => {
       addedAt: NOW,
       expiresAt: null,
       group: null,
+      effect: 'allow',
+      enabled: true,
     });
     expect(listed(ws, ['--account']), 'the account list is untouched').to.deep.equal({});
 

@@ -127,8 +127,8 @@ describe('keyward export', () => {
     expect(out.stdout).to.equal('10.0.0.0/23\n2001:db8::/32\n');
     const json = other.run(['export', '--aggregate', '--json'], {now: NOW});
     expect(json.json()).to.deep.equal([
-      {entry: '10.0.0.0/23', scope: 'account', source: null, label: null, addedAt: null, expiresAt: null, group: null},
-      {entry: '2001:db8::/32', scope: 'account', source: null, label: null, addedAt: null, expiresAt: null, group: null},
+      {entry: '10.0.0.0/23', scope: 'account', source: null, label: null, addedAt: null, expiresAt: null, group: null, effect: 'allow', enabled: true},
+      {entry: '2001:db8::/32', scope: 'account', source: null, label: null, addedAt: null, expiresAt: null, group: null, effect: 'allow', enabled: true},
     ]);
   });
 
@@ -158,8 +158,8 @@ describe('keyward export', () => {
       const billing = keyed.run(['export', '--key', 'billing', '--json'], {now: NOW});
       expect(billing.code, billing.stderr).to.equal(0);
       expect(billing.json()).to.deep.equal([
-        {entry: '10.1.0.0/16', scope: 'billing', source: 'manual', label: null, addedAt: NOW, expiresAt: null, group: null},
-        {entry: '2001:db8:1::/48', scope: 'billing', source: 'manual', label: null, addedAt: NOW, expiresAt: null, group: null},
+        {entry: '10.1.0.0/16', scope: 'billing', source: 'manual', label: null, addedAt: NOW, expiresAt: null, group: null, effect: 'allow', enabled: true},
+        {entry: '2001:db8:1::/48', scope: 'billing', source: 'manual', label: null, addedAt: NOW, expiresAt: null, group: null, effect: 'allow', enabled: true},
       ]);
       const open = keyed.run(['export', '--key', 'open'], {now: NOW});
       expect(open.code, open.stderr).to.equal(0);

@@ -35,9 +35,29 @@ describe('keyward list', () => {
         ['198.51.100.0/24', 'relay'],
         ['2001:db8::25', 'relay'],
       ]);
-      for (const row of rows) expect(row).to.have.all.keys('entry', 'scope', 'source', 'label', 'addedAt', 'expiresAt', 'group');
-      expect(rows[0]).to.deep.equal({entry: '10.0.0.0/25', scope: 'account', source: 'manual', label: 'hq', addedAt: NOW, expiresAt: null, group: null});
-      expect(rows[6]).to.deep.equal({entry: '198.51.100.0/24', scope: 'relay', source: 'manual', label: null, addedAt: NOW, expiresAt: null, group: null});
+      for (const row of rows) expect(row).to.have.all.keys('entry', 'scope', 'source', 'label', 'addedAt', 'expiresAt', 'group', 'effect', 'enabled');
+      expect(rows[0]).to.deep.equal({
+        entry: '10.0.0.0/25',
+        scope: 'account',
+        source: 'manual',
+        label: 'hq',
+        addedAt: NOW,
+        expiresAt: null,
+        group: null,
+        effect: 'allow',
+        enabled: true,
+      });
+      expect(rows[6]).to.deep.equal({
+        entry: '198.51.100.0/24',
+        scope: 'relay',
+        source: 'manual',
+        label: null,
+        addedAt: NOW,
+        expiresAt: null,
+        group: null,
+        effect: 'allow',
+        enabled: true,
+      });
     });
 
     it("with --key prints that key's list only, and refuses an unknown key with exit 2", () => {
@@ -102,6 +122,8 @@ describe('keyward list', () => {
       addedAt: NOW,
       expiresAt: daysAfter(NOW, 1),
       group: null,
+      effect: 'allow',
+      enabled: true,
     });
     expect(human.stdout).to.contain(`expired ${daysAfter(NOW, 1)}`);
     expect(aggregate.json()).to.deep.equal([{entry: '198.51.100.0/24', scope: 'account'}]);

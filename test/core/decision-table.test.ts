@@ -20,21 +20,26 @@ function check<T extends [unknown, ...unknown[]]>(property: fc.IPropertyWithHook
 
 // ---- the outcome table against decideWords ------------------------------------------------
 
-function record(entry: string, expiresAt: number | null): EntryRecord {
-  return {entry, source: 'manual', label: null, addedAt: '2025-01-01T00:00:00.000Z', expiresAt: expiresAt === null ? null : new Date(expiresAt).toISOString()};
+function record(entry: string, expiresAt: number | null, effect: 'allow' | 'deny' = 'allow', enabled = true): EntryRecord {
+  const r: EntryRecord = {entry, source: 'manual', label: null, addedAt: '2025-01-01T00:00:00.000Z', expiresAt: expiresAt === null ? null : new Date(expiresAt).toISOString()};
+  if (effect === 'deny') r.effect = 'deny';
+  if (!enabled) r.enabled = false;
+  return r;
 }
 
 const NOW = Date.parse('2025-06-01T00:00:00.000Z');
 
-/** Entries clustered in a few regions (so that they nest and touch), some expired, some mapped. */
+/** Entries clustered in a few regions (so that they nest and touch), some expired, some mapped, some deny entries, some disabled. */
 const entry = fc
   .record({
     region: fc.constantFrom('10.0.0.0', '10.0.255.0', '192.0.2.0', '2001:db8::', '2001:db8:0:1::', '::ffff:10.0.0.0', '0.0.0.0', '255.255.255.0'),
     offset: fc.nat(511),
     bits: fc.integer({min: 0, max: 128}),
     expires: fc.option(fc.constantFrom(NOW - 1, NOW, NOW + 1), {freq: 4}),
+    effect: fc.constantFrom<'allow' | 'deny'>('allow', 'allow', 'allow', 'deny'),
+    enabled: fc.constantFrom(true, true, true, false),
   })
-  .map(({region, offset, bits, expires}) => {
+  .map(({region, offset, bits, expires, effect, enabled}) => {
     const base = parseEntry(region, {force: true});
     const words = base.address.words();
     words[words.length - 1] += offset;
@@ -42,7 +47,7 @@ const entry = fc
     const width = family === 4 ? 32 : 128;
     const text = family === 4 ? formatIPv4(words[0]) : formatIPv6(words);
     const prefix = parseEntry(`${text}/${bits % (width + 1)}`, {normalize: true, force: true});
-    return record(prefix.toString(), expires);
+    return record(prefix.toString(), expires, effect, enabled);
   });
 
 function key(status: 'active' | 'revoked', allow: EntryRecord[]): KeyRecord {
@@ -87,12 +92,13 @@ const accountList = fc.array(entry, {maxLength: 25});
 const keyList = fc.option(fc.array(entry, {maxLength: 6}), {nil: null});
 const blockingState = fc.constantFrom<BlockingState>('active', 'learning', 'inactive');
 
-/** A key's policy over an account list; `own` null or empty: no list of its own. */
+/** A key's policy over an account list (as Policy.forKey makes it); `own` null or empty: no list of its own. */
 function policyOf(account: EntryRecord[], own: EntryRecord[] | null, state: BlockingState, status: 'active' | 'revoked'): KeyPolicy {
   return {
     key: key(status, own ?? []),
     state,
-    allow: own === null || own.length === 0 ? null : EntryIndex.fromRecords(own),
+    own: own === null || own.length === 0 ? null : EntryIndex.fromRecords(own),
+    restricted: (own ?? []).some((r) => r.effect !== 'deny'),
     account: EntryIndex.fromRecords(account),
     nowMs: NOW,
   };
@@ -164,7 +170,7 @@ describe('core/decision-table', function () {
         if (!withList) expect(ruled, 'one outcome for each IPv4 entry').to.equal(policy.account.compiled.arrays.v4.parents.length);
         expectRuledAsDecideWords(policy, table, outcomes, probes, (text, family, words, outcome) => {
           // Only addresses in no IPv4 entry (and IPv6 ones) are still ruled as they come.
-          if (!withList && family === 4 && outcome >= ruled) expect(policy.account.has(4, words, -Infinity), `${text} is in no entry`).to.equal(false);
+          if (!withList && family === 4 && outcome >= ruled) expect(policy.account.compiled.has(4, words, -Infinity), `${text} is in no entry`).to.equal(false);
         });
       }),
     );

@@ -57,10 +57,20 @@ const EXPECTED: Record<ExportFormat, string[]> = {
   ],
   json: JSON.stringify(
     [
-      {entry: '10.0.0.0/8', scope: 'account', source: 'manual', label: 'office "HQ", main', addedAt: ADDED, expiresAt: null, group: null},
-      {entry: '192.0.2.1', scope: 'account', source: 'learned', label: null, addedAt: ADDED, expiresAt: null, group: null},
-      {entry: '203.0.113.0/24', scope: 'account', source: 'manual', label: ' spaced ', addedAt: ADDED, expiresAt: '2026-01-02T02:03:04.500Z', group: null},
-      {entry: '2001:db8::/32', scope: 'account', source: 'import', label: HOSTILE, addedAt: ADDED, expiresAt: null, group: null},
+      {entry: '10.0.0.0/8', scope: 'account', source: 'manual', label: 'office "HQ", main', addedAt: ADDED, expiresAt: null, group: null, effect: 'allow', enabled: true},
+      {entry: '192.0.2.1', scope: 'account', source: 'learned', label: null, addedAt: ADDED, expiresAt: null, group: null, effect: 'allow', enabled: true},
+      {
+        entry: '203.0.113.0/24',
+        scope: 'account',
+        source: 'manual',
+        label: ' spaced ',
+        addedAt: ADDED,
+        expiresAt: '2026-01-02T02:03:04.500Z',
+        group: null,
+        effect: 'allow',
+        enabled: true,
+      },
+      {entry: '2001:db8::/32', scope: 'account', source: 'import', label: HOSTILE, addedAt: ADDED, expiresAt: null, group: null, effect: 'allow', enabled: true},
     ],
     null,
     2,
@@ -211,6 +221,7 @@ describe('export formats', () => {
       label: null,
       addedAt: ADDED,
       expiresAt: null,
+      effect: 'allow',
     }));
     const nft = renderExport(rows, {format: 'nftables', header: [], now: NOW, names: {table: 'filter', set: 'api'}});
     expect(nft).to.contain('table inet filter {\n\tset api_v4 {');
@@ -250,6 +261,7 @@ describe('export formats', () => {
           label: l,
           addedAt: ADDED,
           expiresAt: null,
+          effect: 'allow',
         }));
         for (const format of EXPORT_FORMATS) {
           const text = renderExport(rows, {
@@ -368,6 +380,7 @@ describe('aggregated export', () => {
       label: 'x',
       addedAt: ADDED,
       expiresAt,
+      effect: 'allow',
     });
     const rows = [
       row('10.0.0.0/25', '2026-02-01T00:00:00.000Z'),

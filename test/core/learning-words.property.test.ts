@@ -100,8 +100,8 @@ class Learner {
     const ip = family === 4 ? formatIPv4(words[0]) : formatIPv6(words);
     const iso = new Date(at).toISOString();
     if (channel === 'api' && this.data.blocking.api.state === 'learning' && key.status === 'active') {
-      const own = this.policy.forKey(key).allow;
-      if (own === null || own.has(family, words, this.now.getTime())) {
+      const {own, restricted} = this.policy.forKey(key);
+      if (!restricted || (own !== null && own.has(family, words, this.now.getTime()))) {
         this.learn(key, family, words, at, iso);
         this.observe(at);
       }

@@ -12,8 +12,28 @@ describe('core/reports', () => {
     expect(listScopes(data, {accountOnly: true}).map((s) => s.scope)).to.deep.equal(['account']);
     expect(listScopes(data, {key: '1'.repeat(40)}).map((s) => s.scope)).to.deep.equal(['billing']);
     expect(listJson(listScopes(data))).to.deep.equal([
-      {entry: '10.0.0.0/8', scope: 'account', source: 'manual', label: null, addedAt: '2026-01-01T00:00:00.000Z', expiresAt: null, group: null},
-      {entry: '192.0.2.0/24', scope: 'billing', source: 'manual', label: null, addedAt: '2026-01-01T00:00:00.000Z', expiresAt: null, group: null},
+      {
+        entry: '10.0.0.0/8',
+        scope: 'account',
+        source: 'manual',
+        label: null,
+        addedAt: '2026-01-01T00:00:00.000Z',
+        expiresAt: null,
+        group: null,
+        effect: 'allow',
+        enabled: true,
+      },
+      {
+        entry: '192.0.2.0/24',
+        scope: 'billing',
+        source: 'manual',
+        label: null,
+        addedAt: '2026-01-01T00:00:00.000Z',
+        expiresAt: null,
+        group: null,
+        effect: 'allow',
+        enabled: true,
+      },
     ]);
   });
 

@@ -1,7 +1,8 @@
 /**
  * Differential test of decisions end to end: random stores (expiring
  * entries, some expired at KEYWARD_NOW or exactly at it, learned entries,
- * key lists, revoked keys, SMTP keys, IPv6, 4-in-6 probes) written by hand
+ * key lists, deny entries and disabled entries in both kinds of list, revoked
+ * keys, SMTP keys, IPv6, 4-in-6 probes) written by hand
  * in random formatting or by keyward itself, with random replacements of
  * the store file between commands (a new file renamed over the path, a
  * rewrite in place of the same size, removal and a fresh file as `git
@@ -84,6 +85,8 @@ interface Entry {
   label: string | null;
   addedAt: string;
   expiresAt: string | null;
+  effect?: 'deny';
+  enabled?: false;
 }
 
 /** An expiry around `now`: none, long past, long ahead, a millisecond either side, or exactly now. */
@@ -108,6 +111,8 @@ function randomEntries(random: Random, count: number, now: number): Entry[] {
       label: random() < 0.5 ? `label ${int(random, 1000)}` : null,
       addedAt: new Date(now - 3 * DAY).toISOString(),
       expiresAt: randomExpiry(random, now),
+      ...(random() < 0.2 ? {effect: 'deny' as const} : {}),
+      ...(random() < 0.15 ? {enabled: false as const} : {}),
     });
     if (learned) seen.add(entries[entries.length - 1].entry);
   }
@@ -186,9 +191,12 @@ interface Expected {
 }
 
 /**
- * SPEC "Decisions" for a known key: revoked → deny; a key list (one with
- * any entries, expired ones included: "expired entries never match") that
- * has no live entry holding the address → deny; an address in a live
+ * SPEC "Decisions" for a known key: revoked → deny; a live, enabled deny
+ * entry of the key's list or the account list holding the address → deny,
+ * denied (naming the key's deny matches, then the account's, outermost
+ * first); a key list (one with any allow entries, expired and disabled ones
+ * included: they never match) that has no live enabled allow entry holding
+ * the address → deny; an address in a live
  * account entry → allow, authorized (naming the key's and the account's
  * matches, outermost first); else by the stored state of the key's channel.
  * An entry that expires at T no longer matches at T.
@@ -196,15 +204,17 @@ interface Expected {
 function oracle(document: any, keyName: string, probe: string, now: number): Expected {
   const key = document.keys.find((k: any) => k.name === keyName);
   if (key.status === 'revoked') return {decision: 'deny', reason: 'key-revoked', matched: []};
-  const live = (e: Entry) => e.expiresAt === null || Date.parse(e.expiresAt) > now;
-  const matches = (list: Entry[]) =>
+  const live = (e: Entry) => (e.expiresAt === null || Date.parse(e.expiresAt) > now) && e.enabled !== false;
+  const matches = (list: Entry[], effect: 'allow' | 'deny') =>
     list
-      .filter((e) => live(e) && contains(e.entry, probe))
+      .filter((e) => live(e) && (e.effect === 'deny') === (effect === 'deny') && contains(e.entry, probe))
       .map((e) => e.entry)
       .sort((a, b) => bitsOf(a) - bitsOf(b));
-  const own = matches(key.allow);
-  if (key.allow.length > 0 && own.length === 0) return {decision: 'deny', reason: 'not-in-key-allowlist', matched: []};
-  const account = matches(document.account);
+  const denied = [...matches(key.allow, 'deny'), ...matches(document.account, 'deny')];
+  if (denied.length > 0) return {decision: 'deny', reason: 'denied', matched: denied};
+  const own = matches(key.allow, 'allow');
+  if (key.allow.some((e: Entry) => e.effect !== 'deny') && own.length === 0) return {decision: 'deny', reason: 'not-in-key-allowlist', matched: []};
+  const account = matches(document.account, 'allow');
   if (account.length > 0) return {decision: 'allow', reason: 'authorized', matched: [...own, ...account]};
   const state = key.type === 'api' ? document.blocking.api.state : document.blocking.smtp.state;
   if (state === 'active') return {decision: 'deny', reason: 'not-authorized', matched: own};
@@ -268,6 +278,7 @@ describe('differential: check through both paths and the index cache against an 
     let decisions = 0;
     let throughCache = 0;
     let paddingNext = 100_000;
+    const reasons = new Set<string>();
 
     /** A write by keyward (one padding entry authorized): its canonical store, and its cache when the store is large. */
     const keywardWrite = (now: string) => {
@@ -326,6 +337,7 @@ describe('differential: check through both paths and the index cache against an 
           for (const [p, probe] of probes.entries()) {
             const expected = oracle(document, key, probe, nowMs);
             denied ||= expected.decision === 'deny';
+            reasons.add(expected.reason);
             expect({decision: got[p].decision, reason: got[p].reason, matched: got[p].matched, key: got[p].key}, `${where}, probe ${probe}`).to.deep.equal({...expected, key});
             decisions++;
           }
@@ -335,6 +347,7 @@ describe('differential: check through both paths and the index cache against an 
       }
     }
     expect(throughCache, 'some checks were answered with a fresh cache beside the store').to.be.greaterThan(0);
+    expect(reasons.has('denied'), 'some probes were denied by a deny entry').to.equal(true);
     expect(decisions).to.equal(rounds * 3 * 4 * 30);
   });
 });

@@ -53,7 +53,11 @@ function records(random: () => number, n: number): EntryRecord[] {
   for (let i = 0; i < n; i++) {
     // Some expire before, some after the moments the decisions are taken at.
     const expiresAt = random() < 0.3 ? at(int(random, 60) - 30).toISOString() : null;
-    out.push({entry: entryText(random), source: 'manual', label: random() < 0.5 ? 'x' : null, addedAt: NOW.toISOString(), expiresAt});
+    const record: EntryRecord = {entry: entryText(random), source: 'manual', label: random() < 0.5 ? 'x' : null, addedAt: NOW.toISOString(), expiresAt};
+    // Some deny entries, some disabled entries (the cache leaves those out), of either effect.
+    if (random() < 0.2) record.effect = 'deny';
+    if (random() < 0.15) record.enabled = false;
+    out.push(record);
   }
   return out;
 }
@@ -202,6 +206,15 @@ describe('store: the index cache', () => {
       ),
       'a parent out of range',
     ).to.equal(null);
+    // The last byte is the last entry's effect: 0 (allow) or 1 (deny), nothing else.
+    expect(
+      decodeIndexCache(
+        forge((b) => (b[b.length - 1] = 2)),
+        identity,
+        NOW,
+      ),
+      'an effect byte that is neither allow nor deny',
+    ).to.equal(null);
     const origins = parents + pad(header.v4 * 4);
     expect(
       decodeIndexCache(
@@ -332,7 +345,8 @@ describe('store: the index cache', () => {
       await updateStore(store, NOW, (current) => void current.account.pop());
       const cached = readIndexCache(store, NOW);
       expect(cached).to.not.equal(null);
-      expect(cached!.account.size).to.equal(data.account.length - 2);
+      // (It indexes the enabled entries: disabled ones never match.)
+      expect(cached!.account.size).to.equal(JSON.parse(readFileSync(store, 'utf8')).account.filter((r: EntryRecord) => r.enabled !== false).length);
     });
   });
 });

@@ -70,7 +70,7 @@ class DecisionWriter {
     this.jsonArray = run.format === 'json' && !run.single;
     this.wanted = run.wanted;
     this.output = new OutputBlocks(run.out);
-    const entries = run.policy.account.size + (run.policy.allow?.size ?? 0);
+    const entries = run.policy.account.size + (run.policy.own?.size ?? 0);
     const outcomes = new OutcomeRecords(this.layout, run.policy.key.name, run.wanted, entries);
     const batch = new AddressBatch(run.policy, outcomes, this.output, this.tally, this.jsonArray);
     this.lines = new LineReader(batch, this.output, run.format !== 'json', (text, where) => this.decideText(text, where));

@@ -1,13 +1,17 @@
 /** The data formats, read back by `sync` and other tools: plain (one entry a line), CSV and JSON. */
-import {ExportRow, jsonRows} from '../effective-list.js';
+import {byEffect, ExportRow, jsonRows} from '../effective-list.js';
 import {csvField, JSON_RAW, labelText, lines} from './text.js';
 
-/** One entry a line, `ENTRY # label` when it has a label (the import line format, so that `sync` reads it back). */
+/** An entry as the plain and CSV formats write it: a deny entry with `!` before it (as `sync` reads it). */
+const entryText = (r: ExportRow) => `${r.effect === 'deny' ? '!' : ''}${r.prefix.toString()}`;
+
+/** Deny entries first, as `!ENTRY`; one entry a line, `ENTRY # label` when it has a label (the import line format, so that `sync` reads it back). */
 export function renderPlain(rows: readonly ExportRow[]): string {
+  const {deny, allow} = byEffect(rows);
   return lines(
-    rows.map((r) => {
+    [...deny, ...allow].map((r) => {
       const label = labelText(r.label);
-      return label === '' ? r.prefix.toString() : `${r.prefix.toString()} # ${label}`;
+      return label === '' ? entryText(r) : `${entryText(r)} # ${label}`;
     }),
   );
 }
@@ -21,5 +25,6 @@ export function renderJson(rows: readonly ExportRow[]): string {
 export const CSV_HEADER = 'entry,scope,source,label,addedAt,expiresAt,group';
 
 export function renderCsv(rows: readonly ExportRow[]): string {
-  return lines([CSV_HEADER, ...rows.map((r) => [r.prefix.toString(), r.scope, r.source, r.label, r.addedAt, r.expiresAt, r.group ?? null].map(csvField).join(','))]);
+  const {deny, allow} = byEffect(rows);
+  return lines([CSV_HEADER, ...[...deny, ...allow].map((r) => [entryText(r), r.scope, r.source, r.label, r.addedAt, r.expiresAt, r.group ?? null].map(csvField).join(','))]);
 }

@@ -4,7 +4,7 @@
  * data (plain, CSV, JSON). Pure text functions, one module per family.
  */
 import {InputError} from '../errors.js';
-import {EffectiveList, ExportRow, firstExpiry} from '../effective-list.js';
+import {allowedRows, EffectiveList, ExportRow, firstExpiry} from '../effective-list.js';
 import {StoreData} from '../model.js';
 import {renderCrowdsec} from './crowdsec.js';
 import {renderCsv, renderJson, renderPlain} from './data.js';
@@ -56,6 +56,14 @@ export function headerLines(options: {
   return lines.map(flattenText);
 }
 
+/** Formats without a deny rule: they are written the allow rows less the deny rows' addresses (allowedRows). */
+const SUBTRACTING: ReadonlySet<ExportFormat> = new Set(['haproxy', 'nftables', 'ipset', 'crowdsec']);
+
+/** The rows a format writes: every row, or for a format without deny rules the allowed addresses (allowedRows). */
+export function writtenRows(rows: readonly ExportRow[], format: ExportFormat): readonly ExportRow[] {
+  return SUBTRACTING.has(format) ? allowedRows(rows) : rows;
+}
+
 /** The rows in `format`. Rows are expected sorted (as effectiveList and aggregateRows give them). */
 export function renderExport(rows: readonly ExportRow[], options: RenderOptions): string {
   const names = options.names ?? DEFAULT_NAMES;
@@ -66,16 +74,17 @@ export function renderExport(rows: readonly ExportRow[], options: RenderOptions)
       return renderJson(rows);
     case 'csv':
       return renderCsv(rows);
-    case 'crowdsec':
-      return renderCrowdsec(rows, options.now);
     case 'nginx':
       return renderNginx(rows, options.header);
+    // Formats without a deny rule get the set difference: the allow rows without the deny rows' addresses.
+    case 'crowdsec':
+      return renderCrowdsec(writtenRows(rows, 'crowdsec'), options.now);
     case 'haproxy':
-      return renderHaproxy(rows, options.header);
+      return renderHaproxy(writtenRows(rows, 'haproxy'), options.header);
     case 'nftables':
-      return renderNftables(rows, options.header, names);
+      return renderNftables(writtenRows(rows, 'nftables'), options.header, names);
     case 'ipset':
-      return renderIpset(rows, options.header, names);
+      return renderIpset(writtenRows(rows, 'ipset'), options.header, names);
   }
 }
 
@@ -119,7 +128,7 @@ export function exportWarnings(data: StoreData, list: EffectiveList, rows: reado
       );
     }
   }
-  if (rows.length === 0) warnings.push(`${list.description} is empty: a gateway loading this allowlist refuses every address`);
+  if (allowedRows(rows).length === 0) warnings.push(`${list.description} is empty: a gateway loading this allowlist refuses every address`);
   const first = firstExpiry(rows);
   if (first !== null && !formatCarriesExpiry(format)) warnings.push(`an exported entry expires at ${first}; the ${format} output keeps it until you export again`);
   return warnings;

@@ -30,8 +30,19 @@ function keyRecord(name: string, status: 'active' | 'revoked', allow: EntryRecor
   return {name, type: 'api', hash: '0'.repeat(64), hint: '0000…0000', status, createdAt: '2025-01-01T00:00:00.000Z', rotatedAt: null, revokedAt: null, allow};
 }
 
+/** A deny entry, or (enabled false) a switched-off entry of either effect. */
+function switched(r: EntryRecord, effect: 'allow' | 'deny', enabled = true): EntryRecord {
+  return {...r, ...(effect === 'deny' ? {effect: 'deny' as const} : {}), ...(enabled ? {} : {enabled: false as const})};
+}
+
 const ACCOUNT = [
   record('10.0.0.0/8'),
+  switched(record('10.1.128.0/17'), 'deny'),
+  switched(record('10.0.5.0/24'), 'deny', false),
+  switched(record('192.0.2.64/26', NOW + 1), 'deny'),
+  switched(record('192.0.2.192/26', NOW - 1), 'deny'),
+  switched(record('198.51.100.0/24'), 'allow', false),
+  switched(record('2001:db8:1:5::/64'), 'deny'),
   record('10.1.0.0/16'),
   record('10.1.2.0/24', NOW - 1),
   record('10.1.2.3'),
@@ -47,7 +58,8 @@ function policyOf(options: {state: BlockingState; status: 'active' | 'revoked'; 
   return {
     key: keyRecord(options.name, options.status, options.own),
     state: options.state,
-    allow: options.own.length > 0 ? EntryIndex.fromRecords(options.own) : null,
+    own: options.own.length > 0 ? EntryIndex.fromRecords(options.own) : null,
+    restricted: options.own.some((r) => r.effect !== 'deny'),
     account: EntryIndex.fromRecords(ACCOUNT),
     nowMs: NOW,
   };
@@ -392,7 +404,7 @@ describe('check decisions: the byte stream path against decide() line by line', 
       if (i % 5 === 0) list.push(record(`10.${i >> 8}.${i & 255}.64/26`, i % 3 === 0 ? NOW - 1 : null));
     }
     for (let i = 0; i < 400; i++) list.push(record(`2001:db8:${i.toString(16)}::/48`));
-    const policy: KeyPolicy = {key: keyRecord('ci', 'active', []), state: 'active', allow: null, account: EntryIndex.fromRecords(list), nowMs: NOW};
+    const policy: KeyPolicy = {key: keyRecord('ci', 'active', []), state: 'active', own: null, restricted: false, account: EntryIndex.fromRecords(list), nowMs: NOW};
     const lines = fc.sample(
       fc.oneof(
         {arbitrary: fc.tuple(fc.nat(10), fc.nat(255), fc.nat(255)).map(([b, c, d]) => `10.${b}.${c}.${d}`), weight: 8},
@@ -421,7 +433,7 @@ describe('check decisions: the byte stream path against decide() line by line', 
       const base = `2001:db8:${(i + 0x1000).toString(16)}:a000`;
       for (const bits of [64, 72, 80, 88, 96, 104, 112, 120]) list.push(record(`${base}::/${bits}`, bits === 88 && i % 3 === 0 ? NOW - 1 : null));
     }
-    const policy: KeyPolicy = {key: keyRecord('ci', 'active', []), state: 'active', allow: null, account: EntryIndex.fromRecords(list), nowMs: NOW};
+    const policy: KeyPolicy = {key: keyRecord('ci', 'active', []), state: 'active', own: null, restricted: false, account: EntryIndex.fromRecords(list), nowMs: NOW};
     const lines = fc.sample(
       fc.tuple(fc.nat(1100), fc.nat(8), fc.nat(0xffff)).map(([i, depth, h]) => {
         const groups = ['2001', 'db8', (i + 0x1000).toString(16), 'a000', '0', '0', '0', (h & 0x1ff).toString(16)];
