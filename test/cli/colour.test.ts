@@ -78,6 +78,9 @@ describe('colour', () => {
       ['export', '--format', 'json'],
       ['history'],
       ['revoke', '203.0.113.0/24', '--yes'],
+      ['deny', '198.18.0.0/24', '--label', 'abuse'],
+      ['disable', '203.0.113.0/24'],
+      ['enable', '203.0.113.0/24'],
       ['deactivate', '--api', '--yes'],
       ['prune'],
       ['keys', 'rotate', 'billing', '--yes'],
@@ -173,6 +176,8 @@ describe('colour', () => {
       expect(authorize.stdout, 'what is let in is green').to.contain(`${GREEN}  100.64.0.0/10`);
       const revoke = run('FORCE_COLOR', ['revoke', '203.0.113.0/24', '--yes']);
       expect(revoke.stderr, 'revoke while blocking is active warns').to.contain(YELLOW);
+      const deny = run('FORCE_COLOR', ['deny', '198.18.0.0/24', '--label', 'abuse']);
+      expect(deny.stdout, 'what is refused is red').to.contain(`${RED}  198.18.0.0/24`);
       expect(revoke.stdout, 'what is taken away is red').to.contain(`${RED}  203.0.113.0/24`);
       const error = run('FORCE_COLOR', ['check', 'nosuchkey', '192.0.2.1']);
       expect(error.stderr.startsWith(`${RED}keyward:`), error.stderr).to.equal(true);
