@@ -11,7 +11,7 @@ export default class List extends KeywardCommand {
   static summary = 'Show the account list and key lists, with source, label, group and expiry.';
   static description = `Expired entries are shown as such; they never match. --aggregate prints instead the fewest CIDR ranges covering the same live addresses, per list.
 
-Finding entries: --group, --source, --label (a part of the label, in any case) and --expired keep only the entries that match them all. --contains ADDRESS lists every entry, of the account list and of every key list, that holds the address, and whether it applies and why not: expired, another key's list, a revoked key, the account list while blocking is off (with --key: for that key). (--disabled will come with disabled entries.)`;
+Finding entries: --group, --source, --label (a part of the label, in any case), --expired and --disabled keep only the entries that match them all. --contains ADDRESS lists every entry, of the account list and of every key list, that holds the address, and whether it applies and why not: expired, another key's list, a revoked key, the account list while blocking is off (with --key: for that key).`;
   static examples = [
     '<%= config.bin %> list',
     '<%= config.bin %> list --key billing --json',
@@ -28,6 +28,7 @@ Finding entries: --group, --source, --label (a part of the label, in any case) a
     source: Flags.option({options: ['manual', 'learned', 'import', 'blocked'] as const, description: 'only entries with this source'})(),
     label: Flags.string({description: 'only entries whose label holds TEXT (in any case)', helpValue: 'TEXT'}),
     expired: Flags.boolean({description: 'only expired entries'}),
+    disabled: Flags.boolean({description: 'only disabled entries'}),
     contains: Flags.string({description: 'every entry that holds ADDRESS, and whether it applies (and why not)', helpValue: 'ADDRESS'}),
   };
 
@@ -35,7 +36,7 @@ Finding entries: --group, --source, --label (a part of the label, in any case) a
     const {flags} = await this.parse(List);
     if (flags.group !== undefined) checkGroupName(flags.group);
     const address = flags.contains === undefined ? undefined : Address.parse(flags.contains.trim());
-    const filter: ListFilter = {group: flags.group, source: flags.source, label: flags.label, expired: flags.expired};
+    const filter: ListFilter = {group: flags.group, source: flags.source, label: flags.label, expired: flags.expired, disabled: flags.disabled};
     const data = await this.readStore();
     if (address !== undefined) {
       // Every list, so that entries of other keys' lists show why they do not apply to --key's key.

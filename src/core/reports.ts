@@ -114,7 +114,7 @@ export function statusJson(data: StoreData, store: string, now: Date) {
 
 export type StatusJson = ReturnType<typeof statusJson>;
 
-/** What `list --group/--source/--label/--expired` keep (every given condition must hold). */
+/** What `list --group/--source/--label/--expired/--disabled` keep (every given condition must hold). */
 export interface ListFilter {
   group?: string;
   source?: EntrySource;
@@ -122,11 +122,13 @@ export interface ListFilter {
   label?: string;
   /** Only entries expired at `now`. */
   expired?: boolean;
+  /** Only disabled entries. */
+  disabled?: boolean;
 }
 
 /** Whether a filter says anything. */
 export function filters(filter: ListFilter): boolean {
-  return filter.group !== undefined || filter.source !== undefined || filter.label !== undefined || filter.expired === true;
+  return filter.group !== undefined || filter.source !== undefined || filter.label !== undefined || filter.expired === true || filter.disabled === true;
 }
 
 /** Whether record `r` passes `filter` at `now`. */
@@ -135,6 +137,7 @@ export function passes(r: EntryRecord, filter: ListFilter, now: Date): boolean {
   if (filter.source !== undefined && r.source !== filter.source) return false;
   if (filter.label !== undefined && (r.label === null || !r.label.toLowerCase().includes(filter.label.toLowerCase()))) return false;
   if (filter.expired === true && isLive(r, now)) return false;
+  if (filter.disabled === true && isEnabled(r)) return false;
   return true;
 }
 

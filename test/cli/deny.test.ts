@@ -246,6 +246,20 @@ describe('keyward list with deny and disabled entries', () => {
     ]);
     for (const row of rows) expect(row).to.have.all.keys('entry', 'scope', 'source', 'label', 'addedAt', 'expiresAt', 'group', 'effect', 'enabled');
   });
+
+  it('--disabled keeps only the disabled entries, with the other filters', () => {
+    const ws = store('learning');
+    ok(ws.run(['authorize', '192.0.2.0/24', '--label', 'partner'], {now: NOW}));
+    ok(ws.run(['disable', '10.0.0.0/8', '192.0.2.0/24'], {now: NOW}));
+    const only = (extra: string[]) =>
+      ok(ws.run(['list', '--disabled', '--json', ...extra], {now: NOW}))
+        .json<any[]>()
+        .map((r) => r.entry);
+    expect(only([])).to.deep.equal(['10.0.0.0/8', '192.0.2.0/24']);
+    expect(only(['--label', 'PART'])).to.deep.equal(['192.0.2.0/24']);
+    ok(ws.run(['enable', '10.0.0.0/8'], {now: NOW}));
+    expect(only([])).to.deep.equal(['192.0.2.0/24']);
+  });
 });
 
 // ---- export, and the real tools --------------------------------------------------------------
