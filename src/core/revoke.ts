@@ -1,5 +1,5 @@
 /** `revoke`: the plan of removing exact entries from a list, what it does to traffic, and applying it. */
-import {Effect, refuseOpeningKeyList, removeEntries} from './allowlist.js';
+import {Effect, effectOf, refuseOpeningKeyList, removeEntries} from './allowlist.js';
 import {cutOff, CutOff} from './impact.js';
 import {findKey} from './keys.js';
 import {InputError} from './errors.js';
@@ -36,7 +36,7 @@ export function planRevoke(data: StoreData, prefixes: readonly Prefix[], options
   if (options.group === undefined) {
     removed = removeEntries(list, prefixes, options.effect);
   } else {
-    ({list, removed} = removeFromGroup(current, prefixes, options.group));
+    ({list, removed} = removeFromGroup(current, prefixes, options.group, options.effect));
   }
   // Removing deny entries lets addresses in: it never opens a key list nor cuts anyone off.
   if (options.effect === 'deny') return {key: key?.name ?? null, removed, list, blocking: [], cutOff: [], question: null};
@@ -64,23 +64,31 @@ export function planRevoke(data: StoreData, prefixes: readonly Prefix[], options
  * InputError that says where it is, and the entries outside the group are
  * never touched (SPEC "Groups").
  */
-export function removeFromGroup(current: readonly EntryRecord[], prefixes: readonly Prefix[], group: string): {list: EntryRecord[]; removed: string[]} {
-  const inGroup = current.filter((r) => groupOf(r) === group);
-  if (inGroup.length === 0) throw new InputError(`group ${group} has no entries in the list; nothing was removed`, 'see `keyward list --group NAME`');
+export function removeFromGroup(
+  current: readonly EntryRecord[],
+  prefixes: readonly Prefix[],
+  group: string,
+  effect: Effect = 'allow',
+): {list: EntryRecord[]; removed: string[]} {
+  // Allow and deny entries are removed apart, as without --group: `revoke --group` never lifts a deny entry.
+  const mine = (r: EntryRecord) => groupOf(r) === group && effectOf(r) === effect;
+  const inGroup = current.filter(mine);
+  const kind = effect === 'deny' ? 'deny entries' : 'entries';
+  if (inGroup.length === 0) throw new InputError(`group ${group} has no ${kind} in the list; nothing was removed`, 'see `keyward list --group NAME`');
   const texts = prefixes.length === 0 ? inGroup.map((r) => r.entry) : prefixes.map(String);
   const present = new Set(inGroup.map((r) => r.entry));
   for (const text of texts) {
     if (present.has(text)) continue;
-    const other = current.find((r) => r.entry === text);
+    const other = current.find((r) => r.entry === text && effectOf(r) === effect);
     if (other !== undefined) {
       const where = groupOf(other) === null ? 'no group' : `group ${groupOf(other)}`;
       throw new InputError(`${text} is in ${where}, not in group ${group}; nothing was removed`, 'revoke it without --group, or with its own group');
     }
-    // Not in the list at all: the message of an exact revoke (with the entries covering it).
-    removeEntries([...current], [Prefix.parse(text)]);
+    // Not in the list with this effect: the message of an exact revoke (the other effect, or the entries covering it).
+    removeEntries([...current], [Prefix.parse(text)], effect);
   }
   const removing = new Set(texts);
-  return {list: current.filter((r) => !(groupOf(r) === group && removing.has(r.entry))), removed: [...removing]};
+  return {list: current.filter((r) => !(mine(r) && removing.has(r.entry))), removed: [...removing]};
 }
 
 /** Applies a plan made from `data` (see planRevoke). */

@@ -143,6 +143,16 @@ describe('core/authorize: groups', () => {
     expect(() => removeFromGroup(records, [], 'other')).to.throw('group other has no entries');
   });
 
+  it('removeFromGroup: allow and deny entries apart, as revoke and revoke --deny without --group', () => {
+    const allow = {...record('192.0.2.0/24'), group: 'gh'};
+    const deny = {...record('192.0.2.66'), group: 'gh', effect: 'deny' as const};
+    const records = [allow, deny];
+    expect(removeFromGroup(records, [], 'gh')).to.deep.equal({list: [deny], removed: ['192.0.2.0/24']});
+    expect(removeFromGroup(records, [], 'gh', 'deny')).to.deep.equal({list: [allow], removed: ['192.0.2.66']});
+    expect(() => removeFromGroup(records, [Prefix.parse('192.0.2.66')], 'gh')).to.throw('192.0.2.66 is a deny entry, not an allow entry');
+    expect(() => removeFromGroup([deny], [], 'gh')).to.throw('group gh has no entries');
+  });
+
   it('history names the groups a change touched, the group an entry left included', () => {
     const data = store(['10.0.0.0/8']);
     data.account[0] = {...data.account[0], group: 'old'};
