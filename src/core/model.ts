@@ -195,7 +195,15 @@ export interface HistoryRecord {
   changes: HistoryChanges;
 }
 
-export const SCHEMA_VERSION = 1;
+/**
+ * The store's schema version. 2 (contract version 2): entries may carry
+ * `effect`, `enabled` and `group`. A version-1 store is read as it is and
+ * written as version 2 on its first change, so that a keyward that reads only
+ * version 1 refuses it (exit 3) rather than take a deny entry for an allow.
+ */
+export const SCHEMA_VERSION = 2;
+/** The oldest version read (and migrated on the first write). */
+export const OLDEST_SCHEMA_VERSION = 1;
 
 export interface StoreData {
   version: number;

@@ -14,6 +14,7 @@ import {
   HistoryRecord,
   KeyRecord,
   MAX_SETTING_DAYS,
+  OLDEST_SCHEMA_VERSION,
   SCHEMA_VERSION,
   SeenRecord,
   Settings,
@@ -369,7 +370,9 @@ export function versionOf(document: unknown): number | undefined {
  */
 export function validate(document: unknown): StoreData {
   const o = object(document, 'the store');
-  if (o.version !== SCHEMA_VERSION) fail('version', `is ${JSON.stringify(o.version)}, expected ${SCHEMA_VERSION}`);
+  if (typeof o.version !== 'number' || o.version < OLDEST_SCHEMA_VERSION || o.version > SCHEMA_VERSION) {
+    fail('version', `is ${JSON.stringify(o.version)}, expected ${OLDEST_SCHEMA_VERSION} to ${SCHEMA_VERSION}`);
+  }
   const blocking = object(o.blocking, 'blocking');
   return {
     version: SCHEMA_VERSION,

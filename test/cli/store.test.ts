@@ -1,4 +1,4 @@
-import {chmodSync, mkdirSync, readdirSync, statSync} from 'node:fs';
+import {chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 
 import {expect} from 'chai';
@@ -12,10 +12,24 @@ function validStoreText(): string {
   return ws.storeBytes()!.toString('utf8');
 }
 
+describe('keyward store: schema version 2', () => {
+  it('reads a version-1 store as it is, writes nothing for a no-op, and writes version 2 with the first change (an older keyward then refuses it, never reading a deny entry as an allow)', () => {
+    const ws = Workspace.create();
+    expect(ws.run(['authorize', '10.0.0.0/8'], {now: NOW}).code).to.equal(0);
+    expect(JSON.parse(readFileSync(ws.store, 'utf8')).version).to.equal(2);
+    writeFileSync(ws.store, readFileSync(ws.store, 'utf8').replace('"version": 2', '"version": 1'));
+    const v1 = readFileSync(ws.store);
+    expect(ws.run(['authorize', '10.0.0.0/8'], {now: NOW}).code, 'an entry already there').to.equal(0);
+    expect(readFileSync(ws.store).equals(v1), 'a no-op leaves the version-1 file as it was').to.equal(true);
+    expect(ws.run(['deny', '10.66.0.0/16'], {now: NOW}).code).to.equal(0);
+    expect(JSON.parse(readFileSync(ws.store, 'utf8')).version).to.equal(2);
+  });
+});
+
 describe('keyward store', () => {
   describe('a store it cannot use is never overwritten: exit 3, the file byte for byte as it was', () => {
     const valid = validStoreText();
-    const broken = valid.replace('"version": 1', '"version": 99');
+    const broken = valid.replace(/"version": \d+/, '"version": 99');
     const cases: Array<[string, string, string]> = [
       ['truncated JSON', valid.slice(0, valid.length / 2), 'is corrupt: it is not valid JSON'],
       ['an empty file', '', 'is corrupt: it is empty'],

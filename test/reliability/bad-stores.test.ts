@@ -81,9 +81,9 @@ function cases(valid: string): Case[] {
     {what: 'a time that is not a time', bytes: variant((d) => (d.account[0].addedAt = 'yesterday')), says: /account\[0\]\.addedAt is not an ISO 8601 time/, hint: RESTORE},
     {what: 'a negative count', bytes: variant((d) => (d.seen[0].count = -1)), says: /seen\[0\]\.count is not a count/, hint: RESTORE},
     {
-      what: 'schema version 2',
-      bytes: variant((d) => (d.version = 2)),
-      says: /has schema version 2, newer than this keyward reads \(1\)/,
+      what: 'schema version 3',
+      bytes: variant((d) => (d.version = 3)),
+      says: /has schema version 3, newer than this keyward reads \(2\)/,
       hint: 'upgrade keyward; the file was left as it is',
     },
     {
@@ -203,12 +203,12 @@ describe('reliability: a store keyward cannot use is never touched', function ()
     }
   });
 
-  it('an older schema: version 1 is the first, so there is nothing to migrate; a version below it is refused untouched', async () => {
+  it('an older schema: version 1 is the oldest read; a version below it is refused untouched', async () => {
     const ws = Workspace.create();
-    const old = valid.replace('"version": 1', '"version": 0');
+    const old = valid.replace(/"version": \d+/, '"version": 0');
     writeFileSync(ws.store, old);
     const before = snapshot(ws);
-    await expectRefused(ws, {what: 'schema version 0', says: /version is 0, expected 1/, hint: RESTORE}, commands[0], before);
+    await expectRefused(ws, {what: 'schema version 0', says: /version is 0, expected 1 to 2/, hint: RESTORE}, commands[0], before);
     rmSync(ws.store);
   });
 });
