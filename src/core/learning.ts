@@ -357,10 +357,11 @@ class Learner {
     // Only traffic that `check` lets through while learning is observed: a revoked key's, or one its own
     // list refuses (a stolen key), neither learns nor counts as quiet time; a new address is learned first,
     // and learning it restarts the window, so the event that turns blocking on is always a known caller's.
-    // An address a deny entry refuses is never learned, never quiet time, and never put on the blocked list:
-    // it is refused by the operator's choice, not for want of an entry (learning adds no deny entries, so
-    // the policy built at the start still knows them all).
+    // An address a deny entry refuses is never learned and never quiet time, and it goes on the blocked list
+    // in every state (the notification is how an operator hears of a stolen key's caller), as the contract
+    // says. Learning adds no deny entries, so the policy built at the start still knows them all.
     if (isDenied(this.policy.forKey(key), family, words)) {
+      this.block(id, key, channel, at);
       this.see(id, key, channel, at);
       return;
     }

@@ -118,14 +118,20 @@ describe('keyward deny', () => {
     expect(ws.storeJson().account.find((r: any) => r.entry === '10.0.0.0/8')).to.not.have.property('effect');
   });
 
-  it('is never learned: learning neither authorizes a denied address nor puts it on the blocked list', () => {
+  it('is never learned, and its events go on the blocked list in every state (learning, active, inactive)', () => {
     const ws = store('learning');
     const learned = ok(ws.run(['learn', '-', '--json'], {now: NOW, input: `billing 10.66.9.9 ${NOW}\nbilling 198.51.100.7 ${NOW}\n`})).json();
     expect(learned.learned).to.deep.equal(['198.51.100.0/24']);
-    expect(learned.blocked).to.deep.equal([]);
+    expect(learned.blocked).to.deep.equal([{ip: '10.66.9.9', key: 'billing'}]);
     ok(ws.run(['activate', '--api', '--force'], {now: NOW}));
-    const active = ok(ws.run(['learn', '-', '--json'], {now: NOW, input: `billing 10.66.9.9 ${NOW}\nbilling 203.0.113.1 ${NOW}\n`})).json();
-    expect(active.blocked).to.deep.equal([{ip: '203.0.113.1', key: 'billing'}]);
+    const active = ok(ws.run(['learn', '-', '--json'], {now: NOW, input: `billing 10.66.9.8 ${NOW}\nbilling 203.0.113.1 ${NOW}\n`})).json();
+    expect(active.blocked).to.deep.equal([
+      {ip: '10.66.9.8', key: 'billing'},
+      {ip: '203.0.113.1', key: 'billing'},
+    ]);
+    ok(ws.run(['deactivate', '--api', '--yes'], {now: NOW}));
+    const inactive = ok(ws.run(['learn', '-', '--json'], {now: NOW, input: `billing 10.66.9.7 ${NOW}\nbilling 203.0.113.2 ${NOW}\n`})).json();
+    expect(inactive.blocked).to.deep.equal([{ip: '10.66.9.7', key: 'billing'}]);
   });
 });
 
