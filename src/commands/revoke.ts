@@ -3,26 +3,28 @@ import {parseEntries} from '../core/entry-parse.js';
 import {applyRevoke, planRevoke} from '../core/revoke.js';
 import {KeywardCommand} from '../cli/base.js';
 import {dryRunFlag, fileFlag, groupFlag, keyFlag, yesFlag} from '../cli/flags.js';
+import {InputError} from '../core/errors.js';
 import {checkGroupName} from '../core/keys.js';
 import {argumentsInOrder, readEntryInputs} from '../cli/input.js';
 import {renderCutOff, renderRemoved} from '../cli/views.js';
 
 export default class Revoke extends KeywardCommand {
   static summary = 'Remove entries (exact match) from the account list, or from a key list with --key.';
-  static description = `Takes the same inputs as authorize. Removes allow entries; --deny removes deny entries instead. An entry that is not in the list is an error that names the entries covering it, and nothing is removed. While blocking is active the removed addresses will be refused: revoke says so and asks on a terminal; without one it needs --yes. With --group NAME only entries of that group are removed (without entries: all of them). Removing the last entry of a key's list would leave the key restricted by nothing: that is refused (exit 4) unless --force.`;
+  static description = `Takes the same inputs as authorize. Removes allow entries; --deny removes deny entries instead. An entry that is not in the list is an error that names the entries covering it, and nothing is removed. While blocking is active the removed addresses will be refused: revoke says so and asks on a terminal; without one it needs --yes. With --group NAME only entries of that group are removed; --group NAME --all removes every entry of the group (never without --all: an empty $IP in a loop must not empty a group). Removing the last entry of a key's list would leave the key restricted by nothing: that is refused (exit 4) unless --force.`;
   static examples = [
     '<%= config.bin %> revoke 203.0.113.7',
     '<%= config.bin %> revoke --deny 10.66.0.0/16',
     '<%= config.bin %> revoke --key billing 198.51.100.0/24 --yes',
     '<%= config.bin %> revoke --file retired.txt --dry-run',
-    '<%= config.bin %> revoke --group github-actions --yes',
+    '<%= config.bin %> revoke --group github-actions --all --yes',
   ];
   static strict = false;
   // ignoreStdin: as in authorize, stdin is read by line, never by oclif.
   static args = {entries: Args.string({description: 'entries to remove; - reads stdin', ignoreStdin: true})};
   static flags = {
     key: keyFlag,
-    group: groupFlag('remove only entries of group NAME (an entry elsewhere is an error); without entries, every entry of the group'),
+    group: groupFlag('remove only entries of group NAME (an entry elsewhere is an error)'),
+    all: Flags.boolean({description: 'with --group: every entry of the group (allow entries; with --deny, deny entries)', dependsOn: ['group']}),
     file: fileFlag,
     'dry-run': dryRunFlag,
     yes: yesFlag,
@@ -34,8 +36,9 @@ export default class Revoke extends KeywardCommand {
     const {flags, raw} = await this.parse(Revoke);
     if (flags.group !== undefined) checkGroupName(flags.group);
     const argv = argumentsInOrder(raw);
-    // --group without entries: the whole group.
-    const wholeGroup = flags.group !== undefined && argv.length === 0 && flags.file === undefined;
+    // The whole group only when asked by name: no entries at all is a usage error, as everywhere.
+    const wholeGroup = flags.all;
+    if (wholeGroup && (argv.length > 0 || flags.file !== undefined)) throw new InputError('--all removes the whole group: give no entries with it');
     const inputs = wholeGroup ? [] : await readEntryInputs({args: argv, file: flags.file});
     // Revoke takes entries as they are listed: host bits and /0 need no extra flag to be removed.
     const prefixes = wholeGroup ? [] : parseEntries(inputs, {normalize: false, force: true}).prefixes();

@@ -246,17 +246,22 @@ describe('groups: --group on authorize, revoke, list, export, history; learned e
     exits(ws.run(['authorize', '203.0.113.1', '--group', 'a'.repeat(40)], {now: day(1)}), 2);
   });
 
-  it('revoke --group removes only that group (all of it without entries), and refuses an entry of another group', () => {
+  it('revoke --group removes only that group (all of it with --all, never for no entries), and refuses an entry of another group', () => {
     const ws = Workspace.create();
     ok(ws.run(['authorize', '10.0.0.0/8'], {now: NOW}));
     ok(ws.run(['authorize', '192.0.2.0/24', '198.51.100.0/24', '--group', 'gh'], {now: NOW}));
     const before = ws.storeBytes()!;
     const wrong = exits(ws.run(['revoke', '10.0.0.0/8', '--group', 'gh'], {now: NOW}), 2);
     expect(wrong.stderr).to.contain('10.0.0.0/8 is in no group, not in group gh; nothing was removed');
-    exits(ws.run(['revoke', '--group', 'nope'], {now: NOW}), 2);
+    exits(ws.run(['revoke', '--group', 'nope', '--all'], {now: NOW}), 2);
+    // An empty $IP in a `while read` loop: no entries is a usage error, never the whole group.
+    const empty = exits(ws.run(['revoke', '', '--group', 'gh', '--yes'], {now: NOW}), 2);
+    expect(empty.stderr).to.contain('is empty');
+    exits(ws.run(['revoke', '--group', 'gh', '--yes'], {now: NOW}), 2);
+    exits(ws.run(['revoke', '192.0.2.0/24', '--group', 'gh', '--all'], {now: NOW}), 2);
     expect(ws.storeBytes()!.equals(before)).to.equal(true);
     expect(ok(ws.run(['revoke', '192.0.2.0/24', '--group', 'gh', '--json'], {now: NOW})).json()).to.deep.equal({removed: ['192.0.2.0/24'], dryRun: false});
-    expect(ok(ws.run(['revoke', '--group', 'gh', '--json'], {now: NOW})).json()).to.deep.equal({removed: ['198.51.100.0/24'], dryRun: false});
+    expect(ok(ws.run(['revoke', '--group', 'gh', '--all', '--json'], {now: NOW})).json()).to.deep.equal({removed: ['198.51.100.0/24'], dryRun: false});
     expect(Object.keys(rows(ws))).to.deep.equal(['10.0.0.0/8']);
   });
 
