@@ -5,7 +5,7 @@
  * its refusals into messages, in one place.
  */
 import {Fault, longestZeroRun, NOT_ACCEPTED, scanAddressBytes, scanFault} from './address-bytes.js';
-import {AddressError, excerpt} from './errors.js';
+import {AddressError, excerpt, holdsSecret} from './errors.js';
 import {compareWords, Family, widthOf} from './words.js';
 
 export type {Family};
@@ -111,6 +111,8 @@ function unknownFault(code: never): never {
 export function refusal(text: string, what: 'address' | 'range' = 'address', end = text.length): AddressError {
   if (text.length === 0) return new AddressError(text, 'is empty: an IP address or range is needed');
   const family = scanFault.family === 4 ? 'IPv4' : 'IPv6';
+  // A key secret where an address should be: no part of it is quoted (an octet or group of it is up to 16 of its digits).
+  if (holdsSecret(text)) return new AddressError(text, `is not an ${family} ${what}: it looks like a key secret (shown by its hint)`);
   const reason = faultReason(text, end);
   return new AddressError(text, `is not an ${family} ${what}: ${scanFault.tail ? `has a bad IPv4 tail: ${reason}` : reason}`);
 }

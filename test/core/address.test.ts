@@ -273,3 +273,23 @@ describe('core/address', () => {
     });
   });
 });
+
+describe('core/address: a key secret where an address should be', () => {
+  // Found by an outside tester: an octet or group excerpt quoted up to 16 digits of a secret that starts with decimals.
+  const secrets = ['12345678901234567890123456789abcdef01234', '01234567890123456789012345abcdef01234567', '0123456789ABCDEF0123456789abcdef01234567'];
+  for (const secret of secrets) {
+    for (const text of [secret, `${secret}/8`, `Bearer ${secret}`, `::${secret}`]) {
+      it(`quotes no run of its digits past the hint: ${text.slice(0, 12)}…`, () => {
+        let message = '';
+        try {
+          if (text.includes('/')) scanPrefix(text, {family: 6 as Family, bits: 0, words: new Uint32Array(4)});
+          else scanDecisionAddress(text, new Uint32Array(4));
+        } catch (error) {
+          message = (error as Error).message;
+        }
+        expect(message, 'refused').to.contain('is not an');
+        for (let i = 0; i + 9 <= secret.length; i++) expect(message.toLowerCase()).not.to.contain(secret.slice(i, i + 9).toLowerCase());
+      });
+    }
+  }
+});
