@@ -339,3 +339,11 @@ export function learnSummary(
     ]);
   return said;
 }
+
+/** The warning for entries an authorize or deny named that the list holds disabled (they stay off), or null. */
+export function stillDisabled(disabled: readonly string[]): string | null {
+  if (disabled.length === 0) return null;
+  const named = disabled.slice(0, 5).join(' ');
+  const more = disabled.length > 5 ? ` and ${disabled.length - 5} more` : '';
+  return `${disabled.length === 1 ? 'this entry is disabled and stays off (it never matches)' : 'these entries are disabled and stay off (they never match)'}: ${named}${more}; \`keyward enable ${disabled[0]}\` switches one on`;
+}

@@ -9,7 +9,7 @@ import {broadFlag, dryRunFlag, fileFlag, groupFlag, keyFlag} from '../cli/flags.
 import {checkGroupName} from '../core/keys.js';
 import {argumentInputs, argumentsInOrder, readEntryInputs} from '../cli/input.js';
 import {canAsk} from '../cli/prompt.js';
-import {renderAdded} from '../cli/views.js';
+import {renderAdded, stillDisabled} from '../cli/views.js';
 
 export default class Authorize extends KeywardCommand {
   static summary = 'Add entries to the account list, or to a key list with --key.';
@@ -54,6 +54,8 @@ export default class Authorize extends KeywardCommand {
       const more = result.elsewhere.length > named.length ? ` and ${result.elsewhere.length - named.length} more` : '';
       await this.tell(`already in another group, left there: ${named.join(', ')}${more} (revoke it from that group first to move it)`, 'warn');
     }
+    const disabled = stillDisabled(result.disabled);
+    if (disabled !== null) await this.tell(disabled, 'warn');
     await this.printHuman(() => renderAdded(result, dryRun));
     return authorizeJson(result, dryRun, flags.group !== undefined);
   }

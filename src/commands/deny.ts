@@ -7,7 +7,7 @@ import {KeywardCommand} from '../cli/base.js';
 import {broadFlag, dryRunFlag, fileFlag, groupFlag, keyFlag} from '../cli/flags.js';
 import {checkGroupName} from '../core/keys.js';
 import {argumentsInOrder, readEntryInputs} from '../cli/input.js';
-import {renderAdded} from '../cli/views.js';
+import {renderAdded, stillDisabled} from '../cli/views.js';
 
 export default class Deny extends KeywardCommand {
   static summary = 'Add deny entries to the account list, or to a key list with --key: addresses they contain are refused.';
@@ -40,6 +40,8 @@ export default class Deny extends KeywardCommand {
     const label = flags.label === undefined ? null : maskSecrets(flags.label);
     const dryRun = flags['dry-run'];
     const result = await this.updateStore((data) => deny(data, entries, {key: flags.key, label, expiresAt, group: flags.group ?? null, now: this.now}), {dryRun});
+    const disabled = stillDisabled(result.disabled);
+    if (disabled !== null) await this.tell(disabled, 'warn');
     await this.printHuman(() => renderAdded(result, dryRun, 'deny'));
     return authorizeJson(result, dryRun, flags.group !== undefined);
   }

@@ -2,13 +2,13 @@
  * `authorize`: entries added to the account list or a key list, and the
  * blocked addresses they let through taken off the blocked list.
  */
-import {AddResult, addEntries, Effect, switchEntries, SwitchResult} from './allowlist.js';
+import {AddResult, addEntries, Effect, effectOf, switchEntries, SwitchResult} from './allowlist.js';
 import {EntryBatch} from './entry-parse.js';
 import {releaseBlocked} from './blocked-list.js';
 import {untrusted} from './errors.js';
 import {findKey} from './keys.js';
 import {isLive} from './decision.js';
-import {EntryRecord, groupOf, StoreData} from './model.js';
+import {EntryRecord, groupOf, isEnabled, StoreData} from './model.js';
 import {Prefix} from './prefix.js';
 
 export interface AuthorizeResult extends AddResult {
@@ -20,6 +20,8 @@ export interface AuthorizeResult extends AddResult {
   elsewhere: {entry: string; group: string}[];
   /** The group of each updated entry after the change (by entry), for `updated[].group`. */
   groups: Map<string, string | null>;
+  /** Entries of the batch the list holds disabled: they stay off (only `enable` switches an entry on). */
+  disabled: string[];
 }
 
 /** `authorize --json` (SPEC "Machine output"). */
@@ -78,6 +80,8 @@ export function authorize(data: StoreData, entries: EntryBatch, options: Authori
     const updated = new Set(change.updated.map((u) => u.entry));
     for (const r of list) if (updated.has(r.entry) && isLive(r, options.now) && !groups.has(r.entry)) groups.set(r.entry, groupOf(r));
   }
+  const inBatch = new Set(entries.texts);
+  const disabled = [...new Set(list.filter((r) => inBatch.has(r.entry) && !isEnabled(r) && effectOf(r) === effect).map((r) => r.entry))];
   // Deny entries let nothing in: nothing leaves the blocked list.
   const {released, stillRefused} = effect === 'deny' ? {released: 0, stillRefused: []} : releaseBlocked(data, entries, options.now, key?.name);
   return {
@@ -86,6 +90,7 @@ export function authorize(data: StoreData, entries: EntryBatch, options: Authori
     stillRefused: stillRefused.map((b) => `${b.ip} (key ${untrusted(b.key)})`),
     elsewhere: [...elsewhere].map(([entry, g]) => ({entry, group: g})),
     groups,
+    disabled,
   };
 }
 

@@ -194,6 +194,15 @@ describe('keyward disable / enable', () => {
     ]);
   });
 
+  it('deny (or authorize) of an entry the list holds disabled warns that it stays off', () => {
+    const ws = store('learning');
+    ok(ws.run(['disable', '10.66.0.0/16'], {now: NOW}));
+    const again = ok(ws.run(['deny', '10.66.0.0/16', '--json'], {now: NOW}));
+    expect(again.json()).to.deep.include({unchanged: ['10.66.0.0/16']});
+    expect(again.stderr).to.contain('is disabled and stays off').and.contain('keyward enable 10.66.0.0/16');
+    expect(ok(ws.run(['authorize', '10.1.0.0/16'], {now: NOW})).stderr).not.to.contain('disabled');
+  });
+
   it('refuses an entry that is not in the list, naming the entries that cover it, and changes nothing', () => {
     const ws = store('learning');
     const before = ws.storeBytes()!;
