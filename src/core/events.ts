@@ -4,7 +4,7 @@
  * detected per line.
  */
 import {InputError, show} from './errors.js';
-import {parseTime, TIME_FORM} from './time.js';
+import {parseTime, TIME_FORM, unixSecondsMs} from './time.js';
 
 export interface RawEvent {
   key: string;
@@ -91,8 +91,11 @@ function time(text: string): number {
   const quick = quickUtcMs(text);
   if (!Number.isNaN(quick)) return quick;
   const at = parseTime(text);
-  if (at === null) throw new InputError(`${show(text)} is not ${TIME_FORM}`);
-  return at.getTime();
+  if (at !== null) return at.getTime();
+  // Unix seconds, as the other log formats read them.
+  const unix = unixSecondsMs(text);
+  if (!Number.isNaN(unix)) return unix;
+  throw new InputError(`${show(text)} is not ${TIME_FORM} or Unix seconds`);
 }
 
 function parseJsonEvent(text: string): RawEvent {
@@ -106,6 +109,11 @@ function parseJsonEvent(text: string): RawEvent {
   const o = value as Record<string, unknown>;
   if (typeof o.key !== 'string' || o.key.length === 0) throw new InputError('has no "key" string');
   if (typeof o.ip !== 'string') throw new InputError('has no "ip" string');
-  if (o.at !== undefined && o.at !== null && typeof o.at !== 'string') throw new InputError('"at" is not an ISO 8601 string');
+  if (typeof o.at === 'number') {
+    const at = unixSecondsMs(o.at);
+    if (Number.isNaN(at)) throw new InputError(`"at" ${o.at} is not a time in Unix seconds`);
+    return {key: o.key, ip: o.ip, at};
+  }
+  if (o.at !== undefined && o.at !== null && typeof o.at !== 'string') throw new InputError('"at" is not an ISO 8601 string or Unix seconds');
   return {key: o.key, ip: o.ip, at: typeof o.at === 'string' ? time(o.at) : Number.NaN};
 }

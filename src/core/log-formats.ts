@@ -8,7 +8,7 @@
 import {InputError, show, visible} from './errors.js';
 import {parseEventLine} from './events.js';
 import {FUTURE_SLACK_MS} from './learning.js';
-import {parseTime} from './time.js';
+import {parseTime, unixSecondsMs} from './time.js';
 
 export const LOG_FORMATS = ['keyward', 'ndjson', 'combined', 'postfix', 'regex'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
@@ -374,7 +374,6 @@ const SASL_LOGIN = /^[0-9A-Za-z]+: client=[^[\s]*\[([^\]]*)\](?::\d+)?, sasl_met
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const COMBINED_TIME = /^\[?(\d{2})\/([A-Z][a-z]{2})\/(\d{4}):(\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})\]?$/;
 const SYSLOG_TIME = /^([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d{2}):(\d{2}):(\d{2})$/;
-const UNIX_SECONDS = /^\d{1,12}(?:\.\d{1,9})?$/;
 
 /** Whether the fields make a real date and time of day (month from 0). */
 function validDate(y: number, mo: number, d: number, h: number, mi: number, s: number): boolean {
@@ -416,10 +415,7 @@ export function syslogTime(text: string, nowMs: number, wallClock: WallClock = u
 }
 
 /** Unix seconds (a fraction allowed) as ms, or NaN. */
-function unixSeconds(seconds: number): number {
-  if (!Number.isFinite(seconds) || seconds < 0 || seconds > 8.64e12) return Number.NaN;
-  return Math.round(seconds * 1000);
-}
+const unixSeconds = (seconds: number): number => unixSecondsMs(seconds);
 
 /**
  * A time as logs write it: ISO 8601 with Z or an offset, the combined form,
@@ -428,7 +424,8 @@ function unixSeconds(seconds: number): number {
 export function anyTime(text: string, nowMs: number, wallClock: WallClock = utcWallClock): number {
   const iso = parseTime(text);
   if (iso !== null) return iso.getTime();
-  if (UNIX_SECONDS.test(text)) return unixSeconds(Number(text));
+  const unix = unixSecondsMs(text);
+  if (!Number.isNaN(unix)) return unix;
   const combined = combinedTime(text);
   if (!Number.isNaN(combined)) return combined;
   return syslogTime(text, nowMs, wallClock);

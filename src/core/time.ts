@@ -14,6 +14,17 @@ export const TIME_FORM = 'an ISO 8601 time with Z or an offset (2026-01-31T12:00
  * Parses an ISO 8601 date (midnight UTC) or a time with `Z` or an offset;
  * null when it is not one, a time without an offset included.
  */
+/** Unix seconds as logs write them: digits, a fraction allowed. */
+const UNIX_SECONDS = /^\d{1,12}(?:\.\d{1,9})?$/;
+
+/** Milliseconds of a time in Unix seconds (text of digits, or a number), or NaN. */
+export function unixSecondsMs(value: string | number): number {
+  if (typeof value === 'string' && !UNIX_SECONDS.test(value)) return Number.NaN;
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds < 0 || seconds > 8.64e12) return Number.NaN;
+  return Math.round(seconds * 1000);
+}
+
 export function parseTime(text: string): Date | null {
   if (!ISO.test(text)) return null;
   const ms = Date.parse(text);

@@ -171,6 +171,20 @@ describe('keyward learn --format postfix: SMTP key uses from the mail log', () =
   });
 });
 
+describe("keyward learn: Unix seconds in keyward's own formats", () => {
+  // Found by an outside tester: `auto` takes NDJSON with the default fields key/ip/at as keyward's own format,
+  // which refused "at" in Unix seconds (0 events, exit 0) while --format ndjson read it.
+  it('reads a time in Unix seconds in KEY ADDRESS TIME lines and as a JSON number, as the other formats do', () => {
+    const {ws} = workspace();
+    const at = Date.parse('2026-11-30T10:00:00Z') / 1000;
+    const input = `billing 192.0.2.10 ${at}\n${JSON.stringify({key: 'billing', ip: '198.51.100.10', at})}\n${JSON.stringify({key: 'billing', ip: '203.0.113.10', at: at + 0.5})}\n`;
+    const learned = ok(ws.run(['learn', '-', '--json'], {now: NOW, input})).json<{events: number; badLines: number; learned: string[]; format: string}>();
+    expect(learned).to.deep.include({events: 3, badLines: 0, format: 'keyward'});
+    const seen = ws.storeJson().seen as {ip: string; lastSeen: string}[];
+    expect(seen.map((s) => s.lastSeen)).to.deep.equal(['2026-11-30T10:00:00.000Z', '2026-11-30T10:00:00.000Z', '2026-11-30T10:00:00.500Z']);
+  });
+});
+
 describe('keyward learn: a log it cannot read', () => {
   it('a plain combined log (no key field) is exit 2 naming its first lines and what to add, with nothing written', () => {
     const {ws} = workspace();

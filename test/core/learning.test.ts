@@ -78,7 +78,9 @@ describe('core/events: parseEventLine', () => {
     expect(refused('{"key":"billing",')).to.match(/not valid JSON/);
     expect(refused('{"ip":"192.0.2.1"}')).to.match(/"key"/);
     expect(refused('{"key":"billing"}')).to.match(/"ip"/);
-    expect(refused('{"key":"billing","ip":"192.0.2.1","at":12}')).to.match(/"at"/);
+    expect(refused('{"key":"billing","ip":"192.0.2.1","at":true}')).to.match(/"at"/);
+    // A number is Unix seconds (as in the other formats): a negative one is no time.
+    expect(refused('{"key":"billing","ip":"192.0.2.1","at":-5}')).to.match(/Unix seconds/);
   });
 
   it('shows a secret standing where the time goes only by its hint', () => {
