@@ -204,7 +204,7 @@ function displayKey(given: string): string {
   return looksLikeSecret(given) ? hintOf(given) : visible(given);
 }
 
-/** parseEventLine before issue 5: split by a regular expression, every time through parseTime. */
+/** parseEventLine before issue 5: split by a regular expression, every time through parseTime (and, since contract 2, Unix seconds). */
 function referenceParseEventLine(text: string): RawEvent | null {
   if (text.length === 0 || text.charCodeAt(0) === 35) return null;
   if (text.charCodeAt(0) === 123) return parseEventLine(text);
@@ -216,8 +216,9 @@ function referenceParseEventLine(text: string): RawEvent | null {
   }
   const time = (t: string) => {
     const at = parseTime(t);
-    if (at === null) throw new InputError(`${show(t)} is not ${TIME_FORM}`);
-    return at.getTime();
+    if (at !== null) return at.getTime();
+    if (/^[0-9]{1,12}(\.[0-9]{1,9})?$/.test(t) && Number(t) <= 8.64e12) return Math.round(Number(t) * 1000);
+    throw new InputError(`${show(t)} is not ${TIME_FORM} or Unix seconds`);
   };
   return {key: fields[0], ip: fields[1], at: fields.length === 3 ? time(fields[2]) : Number.NaN};
 }
@@ -371,6 +372,8 @@ describe('core/learning: the number-keyed Learner against the one it replaced', 
         return `${y}-${m}-${d}${field === 6 ? sep : 'T'}${h}:${mi}:${sec}${field === 7 ? frac : iso.slice(19, 23)}${field === 8 ? zone : 'Z'}`;
       }),
     fc.constantFrom('2026-01-01', '2026-02-29', '2024-02-29', '2026-01-01T00:00', '2026-01-01T00:00:00.000ZZ', ''),
+    // Unix seconds, and numbers that are not.
+    fc.constantFrom('1796000000', '1796000000.5', '0', '8640000000000', '8640000000001', '1796000000.', '.5', '-1', '1e9', '1234567890123'),
   );
 
   it('reads event lines, and their times, exactly as before', () => {
