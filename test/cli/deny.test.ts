@@ -5,13 +5,13 @@
  * index cache), `learn`, `list`, `export` (loaded by the real tools where
  * installed) and `sync` make of them.
  */
-import {spawnSync} from 'node:child_process';
 import {existsSync, readFileSync, statSync} from 'node:fs';
 import path from 'node:path';
 
 import {expect} from 'chai';
 
 import {NOW, RunResult, Workspace} from './harness.js';
+import {findTool, inPrivateNetns, runTool, skipBecause} from './real-tools.js';
 
 const ok = (r: RunResult, code = 0): RunResult => {
   expect(r.code, `${r.stdout}\n${r.stderr}`).to.equal(code);
@@ -279,30 +279,6 @@ describe('keyward list with deny and disabled entries', () => {
 
 // ---- export, and the real tools --------------------------------------------------------------
 
-function findTool(name: string): string | null {
-  for (const dir of [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin']) {
-    const file = path.join(dir, name);
-    if (dir !== '' && existsSync(file)) return file;
-  }
-  return null;
-}
-
-function run(command: string, args: string[]): {code: number | null; out: string} {
-  const r = spawnSync(command, args, {encoding: 'utf8', timeout: 30_000});
-  return {code: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? r.error.message : ''}`};
-}
-
-function inPrivateNetns(script: string, ...args: string[]): {code: number | null; out: string} | null {
-  const unshare = findTool('unshare');
-  if (unshare === null || run(unshare, ['--net', 'true']).code !== 0) return null;
-  return run(unshare, ['--net', 'sh', '-c', script, 'sh', ...args]);
-}
-
-function skipBecause(context: Mocha.Context, why: string): never {
-  console.log(`      (skipped: ${why})`);
-  context.skip();
-}
-
 /** 10.0.0.0/8 less 10.66.0.0/16: what the formats without a deny rule write. */
 const DIFFERENCE = ['10.0.0.0/10', '10.64.0.0/15', '10.67.0.0/16', '10.68.0.0/14', '10.72.0.0/13', '10.80.0.0/12', '10.96.0.0/11', '10.128.0.0/9'];
 
@@ -351,7 +327,7 @@ describe('keyward export with deny and disabled entries', () => {
         ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${d}/nginx-${t};\n`).join('') +
         `  server {\n    listen 127.0.0.1:18091;\n    location / {\n      include ${include};\n      return 204;\n    }\n  }\n}\n`,
     );
-    const good = run(nginx!, ['-t', '-q', '-c', conf, '-p', d]);
+    const good = runTool(nginx!, ['-t', '-q', '-c', conf, '-p', d]);
     expect(good.code, good.out).to.equal(0);
     expect(readFileSync(include, 'utf8')).to.contain('deny 10.66.0.0/16;');
   });
@@ -377,7 +353,7 @@ describe('keyward export with deny and disabled entries', () => {
         '',
       ].join('\n'),
     );
-    const good = run(haproxy!, ['-c', '-f', cfg]);
+    const good = runTool(haproxy!, ['-c', '-f', cfg]);
     expect(good.code, good.out).to.equal(0);
   });
 
@@ -388,7 +364,7 @@ describe('keyward export with deny and disabled entries', () => {
     ok(ws.run(['export', '--format', 'nftables', '--output', file], {now: NOW}));
     const loaded = inPrivateNetns(`"${nft}" -f "$1" && "${nft}" -j list set inet keyward keyward_allow_v4`, file);
     if (loaded === null) {
-      const check = run(nft!, ['-c', '-f', file]);
+      const check = runTool(nft!, ['-c', '-f', file]);
       if (/Operation not permitted|Permission denied/i.test(check.out)) skipBecause(this, 'nft -c needs CAP_NET_ADMIN');
       expect(check.code, check.out).to.equal(0);
       return;

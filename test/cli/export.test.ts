@@ -5,6 +5,7 @@ import path from 'node:path';
 import {expect} from 'chai';
 
 import {daysAfter, NOW, Workspace} from './harness.js';
+import {findTool, inPrivateNetns, runTool, skipBecause} from './real-tools.js';
 
 /** The account list every test starts from: IPv4 and IPv6, nested ranges, a learned-looking label, an expiring entry. */
 function setUp(ws: Workspace): void {
@@ -285,34 +286,6 @@ describe('keyward export', () => {
 
 // ---- The real tools: each file is loaded by the program it is for ---------------------------
 
-/** The path of a system tool, or null. */
-function findTool(name: string): string | null {
-  for (const dir of [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin']) {
-    const file = path.join(dir, name);
-    if (dir !== '' && existsSync(file)) return file;
-  }
-  return null;
-}
-
-function run(command: string, args: string[]): {code: number | null; out: string} {
-  const r = spawnSync(command, args, {encoding: 'utf8', timeout: 30_000});
-  return {code: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? r.error.message : ''}`};
-}
-
-function skipBecause(context: Mocha.Context, why: string): never {
-  console.log(`      (skipped: ${why})`);
-  context.skip();
-}
-
-/** Runs a shell script in a private network namespace (nothing it does reaches this machine's firewall), or null when that is not permitted. */
-function inPrivateNetns(script: string, ...args: string[]): {code: number | null; out: string} | null {
-  const unshare = findTool('unshare');
-  if (unshare === null) return null;
-  const probe = run(unshare, ['--net', 'true']);
-  if (probe.code !== 0) return null;
-  return run(unshare, ['--net', 'sh', '-c', script, 'sh', ...args]);
-}
-
 describe('keyward export, loaded by the real tools', () => {
   const ws = Workspace.create();
   before(() => {
@@ -341,10 +314,10 @@ describe('keyward export, loaded by the real tools', () => {
           `  server {\n    listen 127.0.0.1:18089;\n    location / {\n      include ${file};\n      return 204;\n    }\n  }\n}\n`,
       );
     };
-    const good = run(nginx!, ['-t', '-q', '-c', conf(include), '-p', ws.dir]);
+    const good = runTool(nginx!, ['-t', '-q', '-c', conf(include), '-p', ws.dir]);
     expect(good.code, good.out).to.equal(0);
     const broken = ws.file('broken.nginx.conf', readFileSync(include, 'utf8').replace('allow 10.0.0.0/8;', 'allow 10.0.0.0/33;'));
-    expect(run(nginx!, ['-t', '-q', '-c', conf(broken), '-p', ws.dir]).code, 'the check can fail').to.not.equal(0);
+    expect(runTool(nginx!, ['-t', '-q', '-c', conf(broken), '-p', ws.dir]).code, 'the check can fail').to.not.equal(0);
   });
 
   it('haproxy -c accepts the pattern file in `acl ok src -f FILE`, and refuses a broken one', function () {
@@ -368,10 +341,10 @@ describe('keyward export, loaded by the real tools', () => {
           '',
         ].join('\n'),
       );
-    const good = run(haproxy!, ['-c', '-f', cfg(acl)]);
+    const good = runTool(haproxy!, ['-c', '-f', cfg(acl)]);
     expect(good.code, good.out).to.equal(0);
     const broken = ws.file('broken.acl', readFileSync(acl, 'utf8').replace('10.0.0.0/8\n', '10.0.0.0/33\n'));
-    expect(run(haproxy!, ['-c', '-f', cfg(broken)]).code, 'the check can fail').to.not.equal(0);
+    expect(runTool(haproxy!, ['-c', '-f', cfg(broken)]).code, 'the check can fail').to.not.equal(0);
   });
 
   it('nft -f loads the sets (in a private network namespace), twice, with exactly the outermost entries', function () {
@@ -381,7 +354,7 @@ describe('keyward export, loaded by the real tools', () => {
     const loaded = inPrivateNetns(`"${nft}" -f "$1" && "${nft}" -f "$1" && "${nft}" -j list set inet gw api_v4 && "${nft}" -j list set inet gw api_v6`, file);
     if (loaded === null) {
       // No private namespace: a check-only run, which changes nothing.
-      const check = run(nft!, ['-c', '-f', file]);
+      const check = runTool(nft!, ['-c', '-f', file]);
       if (/Operation not permitted|Permission denied/i.test(check.out)) skipBecause(this, 'nft -c needs CAP_NET_ADMIN, which this test does not have');
       expect(check.code, check.out).to.equal(0);
       return;
