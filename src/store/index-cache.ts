@@ -363,3 +363,40 @@ export async function writeIndexCache(store: string, data: StoreData, written: S
     await fs.rm(file, {force: true}).catch(() => undefined);
   }
 }
+
+/**
+ * Whether the index cache beside `real` (the store's real file) names the
+ * store file of status `stat` — the file the caller read, stat taken through
+ * its own descriptor — as the file keyward wrote: then that file holds
+ * exactly the canonical document keyward wrote and checked, and a reader may
+ * skip checking it again. Only the cache's prefix and header are read (its
+ * arrays and checksum are `check`'s business); the identity is the proof, as
+ * for `check`: a hand edit, a copy, `git checkout` or a restore changes it.
+ * A cache of another format or schema vouches for nothing. Never throws.
+ */
+export function cacheVouchesFor(real: string, stat: Stats): boolean {
+  if (!stat.isFile() || stat.size < MIN_STORE_BYTES || coarseTimes(stat)) return false;
+  let fd: number;
+  try {
+    fd = openSync(indexCacheFile(real), fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
+  } catch {
+    return false;
+  }
+  try {
+    const cache = fstatSync(fd);
+    if (!cache.isFile() || cache.size < PREFIX_BYTES || cache.size > maxCacheBytes(stat.size)) return false;
+    const prefix = Buffer.alloc(PREFIX_BYTES);
+    if (readSync(fd, prefix, 0, PREFIX_BYTES, 0) !== PREFIX_BYTES) return false;
+    if (prefix.toString('latin1', 0, 8) !== MAGIC || prefix.readUInt32LE(8) !== CACHE_FORMAT) return false;
+    const length = prefix.readUInt32LE(12);
+    if (PREFIX_BYTES + length > cache.size) return false;
+    const header = Buffer.alloc(length);
+    if (readSync(fd, header, 0, length, PREFIX_BYTES) !== length) return false;
+    const parsed: unknown = JSON.parse(header.toString('utf8'));
+    return isObject(parsed) && parsed.schema === SCHEMA_VERSION && sameIdentity(parsed.store, identityOf(stat));
+  } catch {
+    return false;
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,11 +1,12 @@
 /**
  * Reading the JSON store: the file parsed and checked against the schema,
  * with the store errors (exit 3) that say what is wrong. Split from store.ts
- * so that a reader (check's fast path) loads neither lowdb nor the lock.
+ * so that a reader (check's fast path) does not load the lock.
  */
-import {constants as fsConstants, promises as fs} from 'node:fs';
+import {constants as fsConstants, promises as fs, Stats} from 'node:fs';
 import {KeywardError, show} from '../core/errors.js';
 import {emptyStore, SCHEMA_VERSION, StoreData} from '../core/model.js';
+import {cacheVouchesFor, MIN_STORE_BYTES} from './index-cache.js';
 import {ShapeError, validate, versionOf} from './schema.js';
 
 /** The store cannot be used: unreadable, corrupt, newer, locked or not writable. */
@@ -43,12 +44,25 @@ function jsonProblem(error: unknown): string {
   return message.replace(/[^\x20-\x7e]/g, '?').slice(0, 200);
 }
 
+/** The store file's text and its status, taken through the descriptor it was read from. */
+interface StoreText {
+  text: string;
+  /**
+   * The file's status after the read, or null when it moved while being read
+   * (another size, modification or change time than before the read): then
+   * nothing derived may name it.
+   */
+  stat: Stats | null;
+}
+
+const sameStat = (a: Stats, b: Stats) => a.ino === b.ino && a.dev === b.dev && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
+
 /**
  * The store file's text. Opened without blocking (a FIFO put at the path
  * must not hang the command) and read only when it is a regular file; a
  * symbolic link is followed (a linked store is the operator's choice).
  */
-async function storeText(file: string): Promise<string | null> {
+async function storeText(file: string): Promise<StoreText | null> {
   let handle: fs.FileHandle;
   try {
     handle = await fs.open(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
@@ -57,8 +71,11 @@ async function storeText(file: string): Promise<string | null> {
     throw new StoreError(`cannot read the store ${file} (${describe(error)})`, 'check the path and its permissions');
   }
   try {
-    if (!(await handle.stat()).isFile()) throw new StoreError(`the store ${file} is not a regular file`, 'point --store at a keyward store file');
-    return await handle.readFile('utf8');
+    const before = await handle.stat();
+    if (!before.isFile()) throw new StoreError(`the store ${file} is not a regular file`, 'point --store at a keyward store file');
+    const text = await handle.readFile('utf8');
+    const after = await handle.stat();
+    return {text, stat: sameStat(before, after) && Buffer.byteLength(text) === after.size ? after : null};
   } catch (error) {
     if (error instanceof StoreError) throw error;
     throw new StoreError(`cannot read the store ${file} (${describe(error)})`, 'check the path and its permissions');
@@ -67,10 +84,38 @@ async function storeText(file: string): Promise<string | null> {
   }
 }
 
-/** Reads and checks the document at `file`; null when there is no file yet. */
-export async function readDocument(file: string): Promise<StoreData | null> {
-  const text = await storeText(file);
-  if (text === null) return null;
+/** A store document as read: its data, its text, and whether keyward provably wrote that text. */
+export interface StoreDocument {
+  data: StoreData;
+  /** The file's text as read. */
+  text: string;
+  /** The file's status through the descriptor it was read from; null when it moved while being read. */
+  stat: Stats | null;
+  /**
+   * True when the index cache names this very file (its identity taken from
+   * the descriptor it was read from) as the one keyward wrote: the text is
+   * then the canonical document keyward checked and wrote, and was not
+   * checked again (see index-cache.ts cacheVouchesFor).
+   */
+  trusted: boolean;
+}
+
+/** Whether the index cache vouches for the file read (see StoreDocument.trusted). */
+async function vouched(file: string, stat: Stats | null): Promise<boolean> {
+  if (stat === null || stat.size < MIN_STORE_BYTES) return false;
+  const real = await fs.realpath(file).catch(() => null);
+  return real !== null && cacheVouchesFor(real, stat);
+}
+
+/**
+ * Reads the document at `file`: checked against the schema, unless keyward
+ * provably wrote the file as it is (then it is parsed only); null when there
+ * is no file yet.
+ */
+export async function readStoreDocument(file: string): Promise<StoreDocument | null> {
+  const read = await storeText(file);
+  if (read === null) return null;
+  const {text, stat} = read;
   const repair = `the file was left as it is: restore it from a backup or git, or point --store elsewhere`;
   let document: unknown;
   try {
@@ -83,12 +128,18 @@ export async function readDocument(file: string): Promise<StoreData | null> {
   if (version !== undefined && version > SCHEMA_VERSION) {
     throw new StoreError(`the store ${file} has schema version ${version}, newer than this keyward reads (${SCHEMA_VERSION})`, 'upgrade keyward; the file was left as it is');
   }
+  if (version === SCHEMA_VERSION && (await vouched(file, stat))) return {data: document as StoreData, text, stat, trusted: true};
   try {
-    return validate(document);
+    return {data: validate(document), text, stat, trusted: false};
   } catch (error) {
     if (error instanceof ShapeError) throw new StoreError(`the store ${file} is not a keyward store: ${error.message}`, repair);
     throw error;
   }
+}
+
+/** Reads and checks the document at `file`; null when there is no file yet. */
+export async function readDocument(file: string): Promise<StoreData | null> {
+  return (await readStoreDocument(file))?.data ?? null;
 }
 
 /** The store as it is now, for a command that only reads: a store that does not exist is an error (exit 3). */

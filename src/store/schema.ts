@@ -63,11 +63,49 @@ let lastTime = '';
  */
 const TIME_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:[Zz]|[+-]\d{2}:?\d{2})$/;
 
+/**
+ * Values already proven within one store change (see `withProvenValues`): a
+ * change checks its document twice or three times (as read, before and after
+ * the change, to write it), and a value once proven an entry in canonical
+ * form or a time with an offset stays one (strings do not change). Null
+ * outside a change, so a long-running process keeps nothing.
+ */
+let proven: {entries: Set<string>; times: Set<string>} | null = null;
+
+/**
+ * Runs `work` (one store change) with the values its checks prove
+ * remembered, so that the checks of the document after the change look only
+ * at what the change made. `trusted`, when given, is a document keyward
+ * provably wrote (see read.ts): its entries and times count as proven.
+ */
+export async function withProvenValues<T>(trusted: StoreData | null, work: () => Promise<T>): Promise<T> {
+  const outer = proven;
+  proven = {entries: new Set(), times: new Set()};
+  try {
+    if (trusted !== null) {
+      const {entries, times} = proven;
+      const mark = (records: EntryRecord[]) => {
+        for (const r of records) {
+          entries.add(r.entry);
+          times.add(r.addedAt);
+          if (r.expiresAt !== null) times.add(r.expiresAt);
+        }
+      };
+      mark(trusted.account);
+      for (const key of trusted.keys) mark(key.allow);
+    }
+    return await work();
+  } finally {
+    proven = outer;
+  }
+}
+
 function isTime(value: unknown): boolean {
   if (typeof value !== 'string') return false;
-  if (value === lastTime) return true;
+  if (value === lastTime || proven?.times.has(value)) return true;
   if (!TIME_WITH_OFFSET.test(value) || Number.isNaN(Date.parse(value))) return false;
   lastTime = value;
+  proven?.times.add(value);
   return true;
 }
 
@@ -188,11 +226,14 @@ function entryRecords(value: unknown, path: string): EntryRecord[] {
 }
 
 function isCanonicalQuietly(text: string): boolean {
+  if (proven?.entries.has(text)) return true;
   try {
-    return isCanonicalEntry(text);
+    if (!isCanonicalEntry(text)) return false;
   } catch {
     return false;
   }
+  proven?.entries.add(text);
+  return true;
 }
 
 /** A key name is printed by every command: one a hand edit filled with control characters is refused on load. */

@@ -6,13 +6,12 @@
  */
 import callbackFs, {promises as fs} from 'node:fs';
 import path from 'node:path';
-import {Adapter, Low} from 'lowdb';
 import lockfile from 'proper-lockfile';
 import {emptyStore, StoreData} from '../core/model.js';
 import {removeLeftovers, writeFileAtomic} from './atomic.js';
 import {writeIndexCache} from './index-cache.js';
-import {describe, readDocument, readStore, StoreError} from './read.js';
-import {documentText} from './schema.js';
+import {describe, readStore, readStoreDocument, StoreError} from './read.js';
+import {documentText, withProvenValues} from './schema.js';
 
 export {readStore, readStoreOrEmpty, StoreError} from './read.js';
 
@@ -66,23 +65,6 @@ async function writeDocument(file: string, data: StoreData, pieces: string[]): P
 }
 
 /**
- * lowdb's adapter for the store file: reads the document checked against the
- * schema, and writes the text `updateStore` computed (it needs that text
- * anyway, to tell a change from a no-op).
- */
-class StoreFile implements Adapter<StoreData> {
-  /** The document text the next write puts on disk. */
-  pending: string[] = [];
-  constructor(readonly file: string) {}
-  read(): Promise<StoreData | null> {
-    return readDocument(this.file);
-  }
-  write(data: StoreData): Promise<void> {
-    return writeDocument(this.file, data, this.pending);
-  }
-}
-
-/**
  * The file a write of `file` replaces: where its symbolic links lead (the
  * link stays a link, the store it names gets the change, and every link to
  * one store shares its lock), or, with no file there yet, the file a
@@ -130,7 +112,14 @@ async function ensureFolder(file: string, target: string, create: boolean): Prom
   }
 }
 
-const sameText = (a: string[], b: string[]) => a.length === b.length && a.every((piece, i) => piece === b[i]);
+/** Whether two texts in pieces are the same text (pieces may be cut differently). */
+function sameText(a: string[], b: string[]): boolean {
+  if (a.length === b.length && a.every((piece, i) => piece === b[i])) return true;
+  let length = 0;
+  for (const piece of a) length += piece.length;
+  for (const piece of b) length -= piece.length;
+  return length === 0 && a.join('') === b.join('');
+}
 
 type Done = (error: NodeJS.ErrnoException | null) => void;
 
@@ -248,14 +237,21 @@ export async function updateStore<T>(file: string, now: Date, change: (data: Sto
   const release = await acquireLock(target);
   let result: T;
   try {
-    const file = new StoreFile(target);
-    const db = new Low<StoreData>(file, emptyStore(now));
-    await db.read();
-    // The document as it would be written now, to compare with after the change (the file's own bytes may be a hand edit's).
-    const before = await documentText(db.data);
-    result = await change(db.data);
-    file.pending = await documentText(db.data);
-    if (!sameText(before, file.pending)) await db.write();
+    const read = await readStoreDocument(target);
+    const data = read?.data ?? emptyStore(now);
+    result = await withProvenValues(read?.trusted ? data : null, async () => {
+      // The document as it would be written now, to compare with after the change (the file's own bytes may be a hand edit's).
+      // A file keyward provably wrote is that document already: its text is the comparison.
+      const before = read?.trusted ? [read.text] : await documentText(data);
+      const outcome = await change(data);
+      const after = await documentText(data);
+      if (!sameText(before, after)) await writeDocument(target, data, after);
+      else if (read !== null && !read.trusted && read.stat !== null && sameText(before, [read.text])) {
+        // Nothing changed, and the file is the canonical document: a missing or stale cache (another format after an upgrade) is rebuilt, named by the descriptor the file was read from.
+        await writeIndexCache(target, data, read.stat);
+      }
+      return outcome;
+    });
   } finally {
     await release();
   }

@@ -1,0 +1,243 @@
+// keyward's store benchmark (issue 15, "15A store speed"): single writes, a
+// `learn --follow` commit and plain reads on realistic 10k and 100k stores,
+// timed as whole processes in interleaved rounds against `node -e 0` in the
+// same run. bench/run.js calls `benchStore`; `node bench/store.js` runs it alone
+// (RUNS=N rounds, at least 11).
+//
+// A realistic store: the account list (10% labelled, 5% in groups, a few deny
+// and disabled entries), 20 keys with lists of their own, a seen list and a
+// blocked list as learning leaves them, and a full history (500 records).
+
+import {execFileSync, spawnSync} from 'node:child_process';
+import {closeSync, copyFileSync, existsSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
+import {fileURLToPath} from 'node:url';
+import {makeEntries, prng} from './data.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+const NOW = '2026-03-02T00:00:00.000Z';
+
+const ipv4 = (n) => `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+
+/** An entry of bench/data.js in canonical form: its IPv6 groups as RFC 5952 writes them (the longest run of zeros compressed). */
+function canonical(entry) {
+  if (!entry.includes(':')) return entry;
+  const [address, bits] = entry.split('/');
+  const groups = address.split(':').map((g) => parseInt(g, 16).toString(16));
+  let best = [-1, 0];
+  for (let i = 0; i < 8; ) {
+    let j = i;
+    while (j < 8 && groups[j] === '0') j++;
+    if (j - i > best[1]) best = [i, j - i];
+    i = j === i ? i + 1 : j;
+  }
+  const text = best[1] >= 2 ? `${groups.slice(0, best[0]).join(':')}::${groups.slice(best[0] + best[1]).join(':')}` : groups.join(':');
+  return bits === undefined ? text : `${text}/${bits}`;
+}
+
+/** The time `days` before NOW, ISO. */
+const daysAgo = (days) => new Date(Date.parse(NOW) - days * 86_400_000).toISOString();
+
+/** One history record as keyward writes them (an authorize of a few entries). */
+function historyRecord(i, entries) {
+  const added = entries.slice(0, 3);
+  return {
+    at: daysAgo(60 - i / 10),
+    command: 'authorize',
+    flags: ['label'],
+    user: 'bench',
+    changes: {
+      counts: {added: added.length, removed: 0, updated: 0},
+      entries: [{scope: 'account', added, removed: [], updated: [], counts: {added: added.length, removed: 0, updated: 0}}],
+      keys: [],
+      blocking: [],
+      blocked: {added: 0, removed: 0},
+      settings: [],
+    },
+  };
+}
+
+/**
+ * A store document of `n` account entries (not yet in canonical order: the
+ * first keyward write puts it so). `seen` and `blocked` records, 500 history records.
+ */
+export function makeStoreDocument(n, {seen = 2_000, blocked = 500, seed = 11} = {}) {
+  const random = prng(seed);
+  const texts = [...new Set(makeEntries(n + n / 20 + 100, seed).map(canonical))].slice(0, n);
+  const account = texts.map((entry, i) => {
+    const record = {entry, source: i % 3 === 0 ? 'manual' : 'import', label: i % 10 === 0 ? `customer ${i}` : null};
+    if (i % 20 === 1) record.group = `group-${i % 7}`;
+    record.addedAt = daysAgo(60 - (i % 60));
+    record.expiresAt = i % 50 === 2 ? daysAgo(-30) : null;
+    if (i % 500 === 3) record.effect = 'deny';
+    if (i % 700 === 4) record.enabled = false;
+    return record;
+  });
+  const keyEntries = makeEntries(400, seed + 1).map(canonical);
+  const keys = Array.from({length: 20}, (_, k) => ({
+    name: `key-${String(k + 1).padStart(2, '0')}`,
+    type: k < 16 ? 'api' : 'smtp',
+    hash: (k + 1).toString(16).padStart(64, 'a'),
+    hint: `aaaa…${String(k).padStart(4, '0')}`,
+    status: 'active',
+    createdAt: daysAgo(90),
+    rotatedAt: null,
+    revokedAt: null,
+    allow: [...new Set(keyEntries.slice(k * 20, k * 20 + 20))].map((entry) => ({entry, source: 'manual', label: null, addedAt: daysAgo(80), expiresAt: null})),
+  }));
+  const address = () => ipv4(Math.floor(random() * 2 ** 32));
+  const seenRecords = Array.from({length: seen}, (_, i) => ({
+    ip: address(),
+    channel: i % 5 === 0 ? 'smtp' : 'api',
+    keys: [keys[i % 20].name],
+    firstSeen: daysAgo(50),
+    lastSeen: daysAgo(i % 40),
+    count: 1 + (i % 97),
+  }));
+  const blockedRecords = Array.from({length: blocked}, (_, i) => ({
+    ip: address(),
+    key: keys[i % 20].name,
+    channel: 'api',
+    firstSeen: daysAgo(10),
+    lastSeen: daysAgo(i % 10),
+    count: 1 + (i % 13),
+  }));
+  return {
+    version: 2,
+    settings: {learningWindowDays: 30, learnPrefixV4: 24, learnPrefixV6: 64, seenRetentionDays: 90},
+    blocking: {
+      api: {state: 'active', changedAt: daysAgo(20), learningSince: daysAgo(60), lastNewAddressAt: daysAgo(50), lastEventAt: daysAgo(0)},
+      smtp: {state: 'inactive', changedAt: daysAgo(90)},
+    },
+    account,
+    keys,
+    blocked: blockedRecords,
+    seen: seenRecords,
+    history: Array.from({length: 500}, (_, i) => historyRecord(i, texts.slice(i * 3, i * 3 + 3))),
+  };
+}
+
+/** Writes a store of `n` entries at `file`, in the canonical form keyward writes (with its cache). */
+export function writeStore(bin, file, n, options) {
+  writeFileSync(file, JSON.stringify(makeStoreDocument(n, options), null, 2));
+  // One real change puts it in canonical form and writes its cache, as a store keyward keeps is.
+  execFileSync('node', [bin, 'authorize', '198.51.100.1'], {env: {...process.env, KEYWARD_STORE: file, KEYWARD_NOW: NOW}, stdio: 'ignore'});
+}
+
+/** One process: wall seconds, user+system CPU seconds and peak RSS MiB (the last two with /usr/bin/time). */
+function once(command, args, {env = {}, stdin} = {}) {
+  const full = TIME ? [TIME, ['-f', '%U %S %M', command, ...args]] : [command, args];
+  const input = stdin ? openSync(stdin, 'r') : 'ignore';
+  const output = openSync('/dev/null', 'w');
+  const start = process.hrtime.bigint();
+  const result = spawnSync(full[0], full[1], {env: {...process.env, NO_COLOR: '1', ...env}, stdio: [input, output, 'pipe'], maxBuffer: 1 << 30});
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  if (typeof input === 'number') closeSync(input);
+  closeSync(output);
+  const lines = result.stderr.toString().trim().split('\n');
+  const [user, system, rss] = TIME ? lines[lines.length - 1].split(' ').map(Number) : [Number.NaN, Number.NaN, Number.NaN];
+  return {seconds, cpu: user + system, rss: rss / 1024, code: result.status, stderr: result.stderr.toString()};
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** Rows [name, command, args, options] run in rounds, one of each per round; medians. */
+function interleaved(list, rounds, log) {
+  const samples = list.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    list.forEach(([, command, args, options = {}], i) => {
+      options.before?.();
+      samples[i].push(once(command, args, options));
+    });
+  }
+  return list.map(([name], i) => {
+    const s = samples[i];
+    const row = {name, seconds: median(s.map((x) => x.seconds)), cpu: median(s.map((x) => x.cpu)), rss: Math.max(...s.map((x) => x.rss)), code: s[0].code};
+    if (row.code !== 0) log(`  ${name}: exit ${row.code}: ${s[0].stderr.trim().split('\n').slice(-3).join(' / ')}`);
+    log(`  ${name}: ${row.seconds.toFixed(3)} s wall, ${row.cpu.toFixed(2)} s CPU, ${row.rss.toFixed(0)} MiB (${rounds} interleaved rounds)`);
+    return row;
+  });
+}
+
+/**
+ * One `learn --follow` commit's CPU on a 100k store: a follow run that
+ * commits once at start (the settings) and once at the end (one event) less
+ * a follow run with no event at all (start, one commit, exit), so that what
+ * remains is one commit of one event (process start and the first commit cancel out).
+ */
+function followRows(bin, store, template, dir, rounds, log) {
+  const one = path.join(dir, 'one-event.log');
+  writeFileSync(one, `${NOW} key-01 203.0.113.77\n`);
+  const none = path.join(dir, 'no-event.log');
+  writeFileSync(none, '');
+  const restore = () => copyFileSync(template, store);
+  const env = {KEYWARD_STORE: store, KEYWARD_NOW: NOW};
+  return interleaved(
+    [
+      ['learn --follow, no event (100k)', 'node', [bin, 'learn', '--follow', '--commit-every', '50ms', '-'], {env, stdin: none, before: restore}],
+      ['learn --follow, one event (100k)', 'node', [bin, 'learn', '--follow', '--commit-every', '50ms', '-'], {env, stdin: one, before: restore}],
+    ],
+    rounds,
+    log,
+  );
+}
+
+/**
+ * The store scenarios of issue 15 for the build at `bin`; returns the summary
+ * lines (scenario, measured, target, met or not). `log` prints progress.
+ */
+export function benchStore({bin = path.join(root, 'bin', 'run.js'), runs = 5, log = (m) => process.stderr.write(`${m}\n`)} = {}) {
+  const rounds = Math.max(runs, 11);
+  const dir = mkdtempSync(path.join(tmpdir(), 'keyward-bench-store-'));
+  try {
+    const stores = {};
+    for (const n of [10_000, 100_000]) {
+      const file = path.join(dir, `store-${n}.json`);
+      writeStore(bin, file, n);
+      const template = path.join(dir, `template-${n}.json`);
+      copyFileSync(file, template);
+      stores[n] = {file, template, bytes: statSync(file).size};
+      log(`  store of ${n} entries: ${(stores[n].bytes / 1e6).toFixed(1)} MB`);
+    }
+    const env = (n) => ({KEYWARD_STORE: stores[n].file, KEYWARD_NOW: NOW});
+    // Each authorize adds an address no list holds; the store is put back before each run, so every run is the same one-entry change.
+    const restore = (n) => () => copyFileSync(stores[n].template, stores[n].file);
+    const [node, a10, a100, status, list, exp] = interleaved(
+      [
+        ['node -e 0', 'node', ['-e', '0']],
+        ['authorize ONE-ADDRESS, 10k', 'node', [bin, 'authorize', '192.0.2.77'], {env: env(10_000), before: restore(10_000)}],
+        ['authorize ONE-ADDRESS, 100k', 'node', [bin, 'authorize', '192.0.2.77'], {env: env(100_000), before: restore(100_000)}],
+        ['status, 100k', 'node', [bin, 'status'], {env: env(100_000)}],
+        ['list --json, 100k', 'node', [bin, 'list', '--json'], {env: env(100_000)}],
+        ['export --format plain --aggregate, 100k', 'node', [bin, 'export', '--format', 'plain', '--aggregate'], {env: env(100_000)}],
+      ],
+      rounds,
+      log,
+    );
+    const [followNone, followOne] = followRows(bin, stores[100_000].file, stores[100_000].template, dir, rounds, log);
+    const commitCpu = followOne.cpu - followNone.cpu;
+    const verdict = (ok) => (ok ? 'met' : 'NOT met');
+    const ratio = (row, max) => [row.name, `${row.seconds.toFixed(3)} s, ${(row.seconds / node.seconds).toFixed(2)}x node -e 0 (${node.seconds.toFixed(3)} s)`, `<= ${max.toFixed(1)}x`, verdict(row.seconds <= max * node.seconds)];
+    return [
+      ratio(a10, 2),
+      ratio(a100, 4),
+      ['one learn --follow commit, 100k (CPU)', `${commitCpu.toFixed(2)} s CPU (${followOne.cpu.toFixed(2)} - ${followNone.cpu.toFixed(2)})`, '<= 0.3 s CPU', verdict(commitCpu <= 0.3)],
+      ratio(status, 2),
+      ratio(list, 4),
+      ratio(exp, 4),
+    ];
+  } finally {
+    rmSync(dir, {recursive: true, force: true});
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const summary = benchStore({runs: Number(process.env.RUNS ?? 5)});
+  console.log('');
+  for (const [name, measured, target, result] of summary) console.log(`${name}: ${measured} (target ${target}): ${result}`);
+}
