@@ -27,7 +27,7 @@ function canonical(entry) {
   const [address, bits] = entry.split('/');
   const groups = address.split(':').map((g) => parseInt(g, 16).toString(16));
   let best = [-1, 0];
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     let j = i;
     while (j < 8 && groups[j] === '0') j++;
     if (j - i > best[1]) best = [i, j - i];
@@ -222,11 +222,21 @@ export function benchStore({bin = path.join(root, 'bin', 'run.js'), runs = 5, lo
     const [followNone, followOne] = followRows(bin, stores[100_000].file, stores[100_000].template, dir, rounds, log);
     const commitCpu = followOne.cpu - followNone.cpu;
     const verdict = (ok) => (ok ? 'met' : 'NOT met');
-    const ratio = (row, max) => [row.name, `${row.seconds.toFixed(3)} s, ${(row.seconds / node.seconds).toFixed(2)}x node -e 0 (${node.seconds.toFixed(3)} s)`, `<= ${max.toFixed(1)}x`, verdict(row.seconds <= max * node.seconds)];
+    const ratio = (row, max) => [
+      row.name,
+      `${row.seconds.toFixed(3)} s, ${(row.seconds / node.seconds).toFixed(2)}x node -e 0 (${node.seconds.toFixed(3)} s)`,
+      `<= ${max.toFixed(1)}x`,
+      verdict(row.seconds <= max * node.seconds),
+    ];
     return [
       ratio(a10, 2),
       ratio(a100, 4),
-      ['one learn --follow commit, 100k (CPU)', `${commitCpu.toFixed(2)} s CPU (${followOne.cpu.toFixed(2)} - ${followNone.cpu.toFixed(2)})`, '<= 0.3 s CPU', verdict(commitCpu <= 0.3)],
+      [
+        'one learn --follow commit, 100k (CPU)',
+        `${commitCpu.toFixed(2)} s CPU (${followOne.cpu.toFixed(2)} - ${followNone.cpu.toFixed(2)})`,
+        '<= 0.3 s CPU',
+        verdict(commitCpu <= 0.3),
+      ],
       ratio(status, 2),
       ratio(list, 4),
       ratio(exp, 4),

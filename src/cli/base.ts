@@ -12,7 +12,7 @@ import {appendHistory, diffStore, snapshot, StoreSnapshot} from '../core/history
 import {HistoryRecord, StoreData} from '../core/model.js';
 import {Question} from '../core/question.js';
 import {writeOutputFile} from '../store/atomic.js';
-import {readStore, readStoreOrEmpty, updateStore} from '../store/store.js';
+import {ChangeContext, readStore, readStoreOrEmpty, updateStore} from '../store/store.js';
 import {now} from './clock.js';
 import {maskedOclifError, reportFailure, tell} from './messages.js';
 import {confirmOrRefuse} from './prompt.js';
@@ -96,14 +96,14 @@ export abstract class KeywardCommand extends Command {
    * the store's history in the same write (nothing for a dry run or a change
    * that changed nothing), so no writing command can forget it.
    */
-  protected async updateStore<T>(change: (data: StoreData) => T | Promise<T>, options: {dryRun?: boolean} = {}): Promise<T> {
+  protected async updateStore<T>(change: (data: StoreData, context: ChangeContext) => T | Promise<T>, options: {dryRun?: boolean} = {}): Promise<T> {
     return updateStore(
       this.storeFile,
       this.now,
-      async (data) => {
-        if (options.dryRun) return change(data);
+      async (data, context) => {
+        if (options.dryRun) return change(data, context);
         const before = snapshot(data);
-        const outcome = await change(data);
+        const outcome = await change(data, context);
         this.recordHistory(data, before);
         return outcome;
       },

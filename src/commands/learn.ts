@@ -69,7 +69,10 @@ export default class Learn extends KeywardCommand {
     if (flags.follow) return this.follow(argumentsInOrder(raw), flags, settings, reading);
     const read = await readEvents(argumentsInOrder(raw), {strict: flags.strict, now: this.now, reading});
     const dryRun = flags['dry-run'];
-    const {outcome, data} = await this.updateStore((store) => ({outcome: learn(store, read.log, {settings, strict: flags.strict, now: this.now}), data: store}), {dryRun});
+    const {outcome, data} = await this.updateStore(
+      (store, context) => ({outcome: learn(store, read.log, {settings, strict: flags.strict, now: this.now, account: context.compiledAccount(this.now)}), data: store}),
+      {dryRun},
+    );
     // Said with the summary, once the store took the events: a store error stays the only message.
     if (read.format !== null && read.chosenBy !== 'given') {
       await this.tell(`read as ${read.format} (${read.chosenBy === 'detected' ? `detected from ${read.chosenAt}` : `${read.chosenBy} given`})`);
@@ -92,7 +95,11 @@ export default class Learn extends KeywardCommand {
       read: (hooks) => readEvents(inputs, {strict: false, now: this.now, reading, follow: hooks}),
       commit: (log) => {
         this.now = now();
-        return this.updateStore((store) => ({outcome: learn(store, log, {settings, strict: false, now: this.now}), data: store}));
+        // The account list compiled by the last write (the index cache), not compiled again at each commit.
+        return this.updateStore((store, context) => ({
+          outcome: learn(store, log, {settings, strict: false, now: this.now, account: context.compiledAccount(this.now)}),
+          data: store,
+        }));
       },
       now,
       notifyCommand: flags['notify-command'],

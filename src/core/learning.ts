@@ -5,7 +5,7 @@
  * compact record of recently seen traffic.
  */
 import {Family, formatIPv4, formatIPv6} from './address.js';
-import {decideWords, isDenied, KeyPolicy, Policy} from './decision.js';
+import {decideWords, EntryIndex, isDenied, KeyPolicy, Policy} from './decision.js';
 import {isCanonicalEntry, ScannedPrefix, scanPrefix} from './prefix.js';
 import {sortByDigits} from './radix.js';
 import {networkOf, putWords} from './words.js';
@@ -175,8 +175,8 @@ const SEEN_KEYS_KEPT = 8;
  * that `check` allows (an active key, its own list passed) from an address
  * already covered, dated at or after activatesAt, does, while learning.
  */
-export function applyEvents(data: StoreData, log: EventLog, now: Date): LearnOutcome {
-  return new Learner(data, now).run(log);
+export function applyEvents(data: StoreData, log: EventLog, now: Date, account?: EntryIndex): LearnOutcome {
+  return new Learner(data, now, account).run(log);
 }
 
 /**
@@ -296,9 +296,10 @@ class Learner {
   constructor(
     private readonly data: StoreData,
     private readonly now: Date,
+    account?: EntryIndex,
   ) {
     this.nowMs = now.getTime();
-    this.policy = new Policy(data, now);
+    this.policy = new Policy(data, now, account);
     for (const r of data.account) if (r.effect === 'deny' || r.enabled === false) this.held.add(r.entry);
     for (const b of data.blocked) this.blockedIndex.set(`${b.ip} ${b.key}`, b);
     const scanned: ScannedPrefix = {family: 4, bits: 0, words: new Uint32Array(4)};
@@ -516,11 +517,16 @@ export type LearnSettings = Partial<Pick<Settings, 'learningWindowDays' | 'seenR
  * events (see applyEvents). `strict` refuses (InputError) a run with events
  * of unknown keys.
  */
-export function learn(data: StoreData, log: EventLog, options: {settings: LearnSettings; strict: boolean; now: Date}): LearnOutcome {
+/**
+ * Applies `log` to the store. `account`, when given, is the store's account
+ * list as it is now, compiled (the store's index cache): learning then
+ * does not compile it again.
+ */
+export function learn(data: StoreData, log: EventLog, options: {settings: LearnSettings; strict: boolean; now: Date; account?: EntryIndex | null}): LearnOutcome {
   for (const [name, value] of Object.entries(options.settings) as [keyof LearnSettings, number | undefined][]) {
     if (value !== undefined) data.settings[name] = value;
   }
-  const outcome = applyEvents(data, log, options.now);
+  const outcome = applyEvents(data, log, options.now, options.account ?? undefined);
   if (options.strict && outcome.unknownKeys.length > 0) {
     throw new InputError(`unknown key ${outcome.unknownKeys[0].key} (${outcome.unknownKeys.length} unknown in all); nothing was written`);
   }

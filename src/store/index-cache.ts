@@ -176,6 +176,33 @@ export function encodeIndexCache(data: StoreData, store: StoreIdentity): Buffer 
   return bytes;
 }
 
+/**
+ * The cache for `data` and the store file `store`, made from the cache at
+ * `file` when that cache is whole and names the store file `previous` (the
+ * file the change read), and the change left the account list as it was:
+ * its compiled sections are the same, only its header (the identity,
+ * settings, blocking and keys) is new. Null when the old cache cannot lend
+ * them; the caller then encodes the cache whole.
+ */
+function reencodeIndexCache(file: string, previous: Stats, data: StoreData, store: StoreIdentity): Buffer | null {
+  const bytes = readCacheFile(file, maxCacheBytes(previous.size));
+  if (bytes === null || decodeIndexCache(bytes, identityOf(previous), new Date()) === null) return null;
+  const oldLength = bytes.readUInt32LE(12);
+  const old = JSON.parse(bytes.toString('utf8', PREFIX_BYTES, PREFIX_BYTES + oldLength)) as Header;
+  const keys = [...data.keys].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const header: Header = {...old, store, schema: SCHEMA_VERSION, head: {settings: data.settings, blocking: data.blocking, keys}};
+  const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
+  const body = bytes.subarray(PREFIX_BYTES + align8(oldLength));
+  const prefix = Buffer.alloc(PREFIX_BYTES);
+  prefix.write(MAGIC, 0, 'latin1');
+  prefix.writeUInt32LE(CACHE_FORMAT, 8);
+  prefix.writeUInt32LE(headerBytes.length, 12);
+  const padding = align8(headerBytes.length) - headerBytes.length;
+  const out = Buffer.concat([prefix, headerBytes, Buffer.alloc(padding), body]);
+  out.writeUInt32LE(checksum(out), 16);
+  return out;
+}
+
 /** What a decision needs, read from the cache. */
 export interface CachedPolicyData {
   /** The store's settings, blocking states and keys; its lists are empty (the account list is `account`). */
@@ -344,11 +371,15 @@ export function readIndexCache(store: string, now: Date): CachedPolicyData | nul
  * same-size write into our file within the same clock tick as our own
  * write, the limit every comparison of times has, readers' included.
  *
+ * With `previous` (the status of the store file the change read, when its
+ * account list came out of the change as it was), the cache that named
+ * that file lends its compiled sections: only its header is made anew.
+ *
  * Never fails the write it follows: on any error the cache is removed, and
  * a cache that could not be removed does not match the new store file, so
  * no reader uses it.
  */
-export async function writeIndexCache(store: string, data: StoreData, written: Stats | null): Promise<void> {
+export async function writeIndexCache(store: string, data: StoreData, written: Stats | null, previous: Stats | null = null): Promise<void> {
   const file = indexCacheFile(store);
   try {
     if (written === null || written.size < MIN_STORE_BYTES || coarseTimes(written)) {
@@ -357,10 +388,26 @@ export async function writeIndexCache(store: string, data: StoreData, written: S
     }
     // Loaded here: readers (check's fast path) never write.
     const {removeLeftovers, writeFileAtomic} = await import('./atomic.js');
+    const bytes = (previous && reencodeIndexCache(file, previous, data, identityOf(written))) ?? encodeIndexCache(data, identityOf(written));
     await removeLeftovers(file);
-    await writeFileAtomic(file, encodeIndexCache(data, identityOf(written)), 0o600);
+    await writeFileAtomic(file, bytes, 0o600);
   } catch {
     await fs.rm(file, {force: true}).catch(() => undefined);
+  }
+}
+
+/**
+ * The compiled account list from the cache beside `real` (the store's real
+ * file) when that cache is whole and names the store file of status `stat`
+ * (taken through the descriptor the store was read from); else null. Never throws.
+ */
+export function compiledAccountFor(real: string, stat: Stats, now: Date): EntryIndex | null {
+  try {
+    if (!stat.isFile() || stat.size < MIN_STORE_BYTES || coarseTimes(stat)) return null;
+    const bytes = readCacheFile(indexCacheFile(real), maxCacheBytes(stat.size));
+    return bytes === null ? null : (decodeIndexCache(bytes, identityOf(stat), now)?.account ?? null);
+  } catch {
+    return null;
   }
 }
 

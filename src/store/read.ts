@@ -73,9 +73,9 @@ async function storeText(file: string): Promise<StoreText | null> {
   try {
     const before = await handle.stat();
     if (!before.isFile()) throw new StoreError(`the store ${file} is not a regular file`, 'point --store at a keyward store file');
-    const text = await handle.readFile('utf8');
+    const bytes = await handle.readFile();
     const after = await handle.stat();
-    return {text, stat: sameStat(before, after) && Buffer.byteLength(text) === after.size ? after : null};
+    return {text: bytes.toString('utf8'), stat: sameStat(before, after) && bytes.length === after.size ? after : null};
   } catch (error) {
     if (error instanceof StoreError) throw error;
     throw new StoreError(`cannot read the store ${file} (${describe(error)})`, 'check the path and its permissions');

@@ -481,22 +481,113 @@ const PIECE_RECORDS = 20_000;
 // A timer, not setImmediate: from the poll phase setImmediate runs before the loop reaches its timers again.
 const nextTurn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
+/** The top-level members of a store document, in the order they are written. */
+const MEMBERS = ['version', 'settings', 'blocking', 'account', 'keys', 'blocked', 'seen', 'history'] as const;
+/** The members a document text may take from the file it was read from: the long lists. */
+const REUSABLE = ['account', 'keys', 'blocked', 'seen', 'history'] as const;
+type Reusable = (typeof REUSABLE)[number];
+
+/** A copy of plain JSON values (objects, lists, strings, numbers, booleans, null). */
+function copyJson(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    const out = new Array(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = copyJson(value[i]);
+    return out;
+  }
+  const out: Json = {};
+  for (const key in value as Json) out[key] = copyJson((value as Json)[key]);
+  return out;
+}
+
+/** Whether two plain JSON values are equal (member order aside; a member set to undefined is not absent). */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const key of ka) if (!Object.hasOwn(b, key) || !sameJson((a as Json)[key], (b as Json)[key])) return false;
+  return true;
+}
+
+/**
+ * What a document keyward provably wrote (see read.ts) lends to the text of
+ * the same store after a change: the text of each long list as the file
+ * holds it, and a copy of its value as read. A list the change left equal to
+ * its copy is written as the file's own text — the very text canonicalizing
+ * and stringifying it again would make — so a change to the seen list does
+ * not check, sort and stringify 100,000 account entries.
+ */
+export interface DocumentReuse {
+  texts: Map<Reusable, string>;
+  values: Map<Reusable, unknown>;
+}
+
+/**
+ * The reuse a canonical document `text` (as keyward writes it) and its
+ * parsed `data` offer, taken before the change. In that text a line that
+ * starts with exactly two spaces and a quote starts a top-level member:
+ * strings hold no raw line breaks, and every deeper line is indented more.
+ */
+export function documentReuse(text: string, data: StoreData): DocumentReuse | null {
+  if (!text.startsWith('{\n  "') || !text.endsWith('\n}\n')) return null;
+  const starts: number[] = [];
+  for (let at = text.indexOf('\n  "'); at !== -1; at = text.indexOf('\n  "', at + 1)) starts.push(at + 1);
+  const texts = new Map<Reusable, string>();
+  const values = new Map<Reusable, unknown>();
+  for (let i = 0; i < starts.length; i++) {
+    const line = starts[i];
+    const colon = text.indexOf('": ', line);
+    const name = text.slice(line + 3, colon) as Reusable;
+    if (!REUSABLE.includes(name)) continue;
+    const end = i + 1 < starts.length ? starts[i + 1] - 2 : text.length - 3;
+    if (text[end] !== (i + 1 < starts.length ? ',' : '\n')) return null;
+    const value = (data as unknown as Json)[name];
+    if (!Array.isArray(value)) return null;
+    texts.set(name, text.slice(colon + 3, end));
+    values.set(name, copyJson(value));
+  }
+  return texts.size > 0 ? {texts, values} : null;
+}
+
+/** Which members of `data` are as `reuse` copied them: their text is the file's. */
+function reusedMembers(data: StoreData, reuse: DocumentReuse | null): Set<Reusable> {
+  const same = new Set<Reusable>();
+  if (reuse === null) return same;
+  for (const [name, value] of reuse.values) if (sameJson((data as unknown as Json)[name], value)) same.add(name);
+  return same;
+}
+
 /**
  * The text of the store as written, `JSON.stringify(canonicalize(data), null,
  * 2)` and a newline, in pieces to write one after another. The event loop
  * gets a turn before and after canonicalizing and between pieces (the store
  * lock is kept fresh by a timer, and a lock not refreshed for 10 s is taken
  * over): a long top-level list is stringified a piece at a time, so no single
- * string holds a large store whole either.
+ * string holds a large store whole either. With `reuse` (see DocumentReuse),
+ * the lists a change left as they were are the file's own text; `reused`,
+ * when given, is told which.
  */
-export async function documentText(data: StoreData): Promise<string[]> {
+export async function documentText(data: StoreData, reuse: DocumentReuse | null = null, reused?: Set<string>): Promise<string[]> {
   await nextTurn();
-  const document = canonicalize(data);
+  const same = reusedMembers(data, reuse);
+  for (const name of same) reused?.add(name);
+  const partial = same.size === 0 ? data : ({...data, ...Object.fromEntries([...same].map((name) => [name, []]))} as StoreData);
+  const document = canonicalize(partial) as unknown as Json;
   await nextTurn();
-  const members = Object.entries(document).filter(([, value]) => value !== undefined);
+  const members = MEMBERS.filter((name) => same.has(name as Reusable) || document[name] !== undefined);
   const parts: string[] = ['{\n'];
-  for (const [m, [name, value]] of members.entries()) {
-    if (Array.isArray(value) && value.length > PIECE_RECORDS) {
+  for (const [m, name] of members.entries()) {
+    const value = document[name];
+    if (same.has(name as Reusable)) {
+      parts.push(`  ${JSON.stringify(name)}: `, reuse!.texts.get(name as Reusable)!);
+    } else if (Array.isArray(value) && value.length > PIECE_RECORDS) {
       // Each piece is the member alone, `{\n  "name": [\n` … `\n  ]\n}`: its items are indented as in the document.
       const head = `{\n  ${JSON.stringify(name)}: [\n`;
       const tail = '\n  ]\n}';

@@ -4,14 +4,15 @@
  * that cannot be read, is corrupt or is newer is never overwritten; a store
  * that a change left as it was is not written at all.
  */
-import callbackFs, {promises as fs} from 'node:fs';
+import callbackFs, {promises as fs, Stats} from 'node:fs';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import {emptyStore, StoreData} from '../core/model.js';
 import {removeLeftovers, writeFileAtomic} from './atomic.js';
-import {writeIndexCache} from './index-cache.js';
+import type {EntryIndex} from '../core/decision.js';
+import {compiledAccountFor, writeIndexCache} from './index-cache.js';
 import {describe, readStore, readStoreDocument, StoreError} from './read.js';
-import {documentText, withProvenValues} from './schema.js';
+import {documentReuse, documentText, withProvenValues} from './schema.js';
 
 export {readStore, readStoreOrEmpty, StoreError} from './read.js';
 
@@ -52,7 +53,7 @@ async function testPauseAfterRename(): Promise<void> {
  * store's real file (a link's target). Called only under the store's lock,
  * so temporary files other writers left are garbage.
  */
-async function writeDocument(file: string, data: StoreData, pieces: string[]): Promise<void> {
+async function writeDocument(file: string, data: StoreData, pieces: string[], previous: Stats | null = null): Promise<void> {
   await removeLeftovers(file);
   let written;
   try {
@@ -61,7 +62,7 @@ async function writeDocument(file: string, data: StoreData, pieces: string[]): P
     throw new StoreError(`cannot write the store ${file} (${describe(error)})`, 'the store was left as it was; check free space and permissions');
   }
   // Still under the lock: the index cache (see index-cache.ts) follows the store, or is removed.
-  await writeIndexCache(file, data, written);
+  await writeIndexCache(file, data, written, previous);
 }
 
 /**
@@ -216,6 +217,17 @@ async function acquireLock(file: string): Promise<() => Promise<void>> {
   }
 }
 
+/** What a change may ask of the store it changes, besides its data. */
+export interface ChangeContext {
+  /**
+   * The account list as read, compiled for decisions, when the store's index
+   * cache provably describes the file read (its identity taken from the
+   * descriptor the store was read from); else null. It describes the list as
+   * read: ask before changing the account list.
+   */
+  compiledAccount(now: Date): EntryIndex | null;
+}
+
 export interface UpdateOptions {
   /** Read the store and run the change on it, take no lock and write nothing (works on a read-only store); the store must exist. */
   dryRun?: boolean;
@@ -230,8 +242,8 @@ export interface UpdateOptions {
  * leaves the document as it was writes nothing: not the store (its bytes
  * and times stay), not its cache; a missing store is then not created.
  */
-export async function updateStore<T>(file: string, now: Date, change: (data: StoreData) => T | Promise<T>, options: UpdateOptions = {}): Promise<T> {
-  if (options.dryRun) return change(await readStore(file));
+export async function updateStore<T>(file: string, now: Date, change: (data: StoreData, context: ChangeContext) => T | Promise<T>, options: UpdateOptions = {}): Promise<T> {
+  if (options.dryRun) return change(await readStore(file), {compiledAccount: () => null});
   const target = await writeTarget(file);
   await ensureFolder(file, target, options.createFolder === true);
   const release = await acquireLock(target);
@@ -243,9 +255,14 @@ export async function updateStore<T>(file: string, now: Date, change: (data: Sto
       // The document as it would be written now, to compare with after the change (the file's own bytes may be a hand edit's).
       // A file keyward provably wrote is that document already: its text is the comparison.
       const before = read?.trusted ? [read.text] : await documentText(data);
-      const outcome = await change(data);
-      const after = await documentText(data);
-      if (!sameText(before, after)) await writeDocument(target, data, after);
+      // What the file lends the text after the change: the lists the change leaves as they were (see DocumentReuse).
+      const reuse = read?.trusted ? documentReuse(read.text, data) : null;
+      const stat = read?.stat ?? null;
+      const outcome = await change(data, {compiledAccount: (at) => (stat === null ? null : compiledAccountFor(target, stat, at))});
+      const reused = new Set<string>();
+      const after = await documentText(data, reuse, reused);
+      // The account list as it was: the index cache of the file read lends its compiled part.
+      if (!sameText(before, after)) await writeDocument(target, data, after, reused.has('account') ? read!.stat : null);
       else if (read !== null && !read.trusted && read.stat !== null && sameText(before, [read.text])) {
         // Nothing changed, and the file is the canonical document: a missing or stale cache (another format after an upgrade) is rebuilt, named by the descriptor the file was read from.
         await writeIndexCache(target, data, read.stat);
