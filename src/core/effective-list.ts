@@ -138,11 +138,27 @@ export function byEffect(rows: readonly ExportRow[]): {deny: ExportRow[]; allow:
  * label and dates); one a deny row contains goes.
  */
 export function allowedRows(rows: readonly ExportRow[]): ExportRow[] {
+  const known = allowedOf.get(rows);
+  if (known !== undefined) return known;
   const {deny, allow} = byEffect(rows);
-  if (deny.length === 0) return allow;
   const holes = deny.map((r) => r.prefix);
-  return sortRows(allow.flatMap((row) => subtract(row.prefix, holes).map((prefix) => (prefix.equals(row.prefix.masked()) ? row : {...row, prefix}))));
+  const allowed =
+    deny.length === 0 ? allow : sortRows(allow.flatMap((row) => subtract(row.prefix, holes).map((prefix) => (prefix.equals(row.prefix.masked()) ? row : {...row, prefix}))));
+  allowedOf.set(rows, allowed);
+  return allowed;
 }
+
+/** Whether `allowedRows(rows)` holds any row: found at the first allow row the deny rows leave an address of (not every row subtracted). */
+export function anyAllowed(rows: readonly ExportRow[]): boolean {
+  const known = allowedOf.get(rows);
+  if (known !== undefined) return known.length > 0;
+  const {deny, allow} = byEffect(rows);
+  const holes = deny.map((r) => r.prefix);
+  return allow.some((row) => deny.length === 0 || subtract(row.prefix, holes).length > 0);
+}
+
+/** `allowedRows` of a list of rows, kept while the list lives: an export asks it for the count, the output and its warnings. */
+const allowedOf = new WeakMap<readonly ExportRow[], ExportRow[]>();
 
 /** The effective list with only the rows of group `group` (SPEC "Groups": `export --group`). */
 export function inGroup(list: EffectiveList, group: string): EffectiveList {

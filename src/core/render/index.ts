@@ -4,7 +4,7 @@
  * data (plain, CSV, JSON). Pure text functions, one module per family.
  */
 import {InputError} from '../errors.js';
-import {allowedRows, EffectiveList, ExportRow, firstExpiry} from '../effective-list.js';
+import {allowedRows, anyAllowed, EffectiveList, ExportRow, firstExpiry} from '../effective-list.js';
 import {StoreData} from '../model.js';
 import {renderCrowdsec} from './crowdsec.js';
 import {renderCsv, renderJson, renderPlain} from './data.js';
@@ -128,7 +128,7 @@ export function exportWarnings(data: StoreData, list: EffectiveList, rows: reado
       );
     }
   }
-  if (allowedRows(rows).length === 0) warnings.push(`${list.description} is empty: a gateway loading this allowlist refuses every address`);
+  if (!anyAllowed(rows)) warnings.push(`${list.description} is empty: a gateway loading this allowlist refuses every address`);
   const first = firstExpiry(rows);
   if (first !== null && !formatCarriesExpiry(format)) warnings.push(`an exported entry expires at ${first}; the ${format} output keeps it until you export again`);
   return warnings;
