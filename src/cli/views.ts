@@ -5,7 +5,7 @@ import {BlockedRecord, EntryRecord, groupOf, HistoryChanges, HistoryRecord, isDe
 import {CutOff} from '../core/impact.js';
 import {keyJson} from '../core/key-actions.js';
 import {isLive} from '../core/decision.js';
-import {LearnOutcome, learningProgress, LearningProgress, quietDays} from '../core/learning.js';
+import {LearnOutcome, learningProgress, LearningProgress, MAX_BLOCKED, MAX_SEEN, quietDays} from '../core/learning.js';
 import {ContainsRow, ListScope, StatusJson} from '../core/reports.js';
 import {SyncPlan} from '../core/sync.js';
 import {DAY_MS} from '../core/time.js';
@@ -303,6 +303,14 @@ export function learnSummary(
     ]);
   }
   if (keyless > 0) said.push([`${keyless} ${keyless === 1 ? 'request' : 'requests'} without a key skipped`, 'info']);
+  if (outcome.dropped) {
+    const {seen, blocked} = outcome.dropped;
+    const parts = [
+      seen > 0 ? `${seen} seen ${seen === 1 ? 'address' : 'addresses'} (the store keeps the ${MAX_SEEN} most recent)` : null,
+      blocked > 0 ? `${blocked} blocked ${blocked === 1 ? 'record' : 'records'} (the store keeps the ${MAX_BLOCKED} most recent)` : null,
+    ];
+    said.push([`dropped the least recently seen: ${parts.filter(Boolean).join(' and ')}`, 'info']);
+  }
   if (outcome.activation) {
     const {at, quietSince} = outcome.activation;
     said.push([

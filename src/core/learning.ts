@@ -163,6 +163,37 @@ export interface LearnOutcome {
   unknownKeys: UnknownKey[];
   /** Set when an event of this run turned API blocking on. */
   activation: Activation | null;
+  /** Records dropped to keep the seen and blocked lists within their caps (MAX_SEEN, MAX_BLOCKED), least recently seen first. */
+  dropped?: {seen: number; blocked: number};
+}
+
+/**
+ * The most seen records a store keeps (one per address and channel): past
+ * it, the least recently seen are dropped, so that traffic from a million
+ * addresses cannot make a store that every command reads grow without bound
+ * (about 330 bytes each as written: about 3.3 MB at the cap). `activate`,
+ * `revoke` and `sync` name, from these, the recent callers a change would cut off.
+ */
+export const MAX_SEEN = 10_000;
+
+/**
+ * The most blocked records a store keeps (one per address, key and channel):
+ * past it, the least recently seen are dropped and counted (learn says how
+ * many; the history record counts them as removed).
+ */
+export const MAX_BLOCKED = 10_000;
+
+/**
+ * The `max` most recently seen of `records` (by `lastSeen`, ISO texts of one
+ * form order as their times; of equal times, the later in the list, the one
+ * added last), in their order; the list itself when it is within the cap.
+ */
+export function mostRecent<T extends {lastSeen: string}>(records: T[], max: number): T[] {
+  if (records.length <= max) return records;
+  const order = records.map((_, i) => i).sort((a, b) => (records[a].lastSeen > records[b].lastSeen ? -1 : records[a].lastSeen < records[b].lastSeen ? 1 : b - a));
+  const kept = new Uint8Array(records.length);
+  for (let i = 0; i < max; i++) kept[order[i]] = 1;
+  return records.filter((_, i) => kept[i] === 1);
 }
 
 /** How many key names a seen record keeps. */
@@ -486,10 +517,21 @@ class Learner {
     }
   }
 
-  /** Forgets traffic not seen within the retention window, so the store does not grow without bound. */
+  /**
+   * Forgets traffic not seen within the retention window, and past the caps
+   * (MAX_SEEN, MAX_BLOCKED) the least recently seen, so the store does not
+   * grow without bound.
+   */
   private pruneSeen(): void {
     const since = new Date(this.now.getTime() - this.data.settings.seenRetentionDays * DAY_MS).toISOString();
     this.data.seen = this.data.seen.filter((s) => s.lastSeen >= since);
+    const seen = this.data.seen.length;
+    const blocked = this.data.blocked.length;
+    this.data.seen = mostRecent(this.data.seen, MAX_SEEN);
+    this.data.blocked = mostRecent(this.data.blocked, MAX_BLOCKED);
+    if (seen > this.data.seen.length || blocked > this.data.blocked.length) {
+      this.outcome.dropped = {seen: seen - this.data.seen.length, blocked: blocked - this.data.blocked.length};
+    }
   }
 }
 

@@ -228,6 +228,13 @@ export interface ChangeContext {
   compiledAccount(now: Date): EntryIndex | null;
 }
 
+/**
+ * What the last change in this process took from the file as it was: whether
+ * it trusted the file (see read.ts) and which lists it wrote as the file's own
+ * text (see DocumentReuse). For tests and the benchmark: what a change did not redo.
+ */
+export const lastChange: {trusted: boolean; reused: string[]} = {trusted: false, reused: []};
+
 export interface UpdateOptions {
   /** Read the store and run the change on it, take no lock and write nothing (works on a read-only store); the store must exist. */
   dryRun?: boolean;
@@ -261,6 +268,8 @@ export async function updateStore<T>(file: string, now: Date, change: (data: Sto
       const outcome = await change(data, {compiledAccount: (at) => (stat === null ? null : compiledAccountFor(target, stat, at))});
       const reused = new Set<string>();
       const after = await documentText(data, reuse, reused);
+      lastChange.trusted = read?.trusted ?? false;
+      lastChange.reused = [...reused];
       // The account list as it was: the index cache of the file read lends its compiled part.
       if (!sameText(before, after)) await writeDocument(target, data, after, reused.has('account') ? read!.stat : null);
       else if (read !== null && !read.trusted && read.stat !== null && sameText(before, [read.text])) {
