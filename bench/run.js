@@ -9,6 +9,7 @@ import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {makeEntries, makeProbes} from './data.js';
+import {benchStore} from './store.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = path.join(root, 'bin', 'run.js');
@@ -224,4 +225,7 @@ if (n > 1) {
       `${rows[name].name}: ${rows[name].seconds.toFixed(3)} s, ${rows[name].rss.toFixed(0)} MiB; baseline ${row.seconds.toFixed(3)} s, ${row.rss.toFixed(0)} MiB (${(rows[name].seconds / row.seconds).toFixed(2)}x)`,
     );
 }
+// The store scenarios of issue 15 (single writes, a follow commit, plain reads): bench/store.js.
+console.log('\nstore scenarios (bench/store.js; ratios to node -e 0 in the same rounds):');
+for (const [name, measured, target, result] of benchStore({bin, runs, log})) console.log(`${name}: ${measured} (target ${target}): ${result}`);
 rmSync(dir, {recursive: true, force: true});

@@ -66,7 +66,15 @@ export function listScopes(data: StoreData, options: {key?: string; accountOnly?
 
 /** `list --json`: every record of the scopes. */
 export function listJson(scopes: readonly ListScope[]): EntryJson[] {
-  return scopes.flatMap(({scope, records}) => records.map((r) => entryJson(r.entry, scope, {...r, effect: isDeny(r) ? 'deny' : 'allow', enabled: isEnabled(r)})));
+  // entryJson's shape, built directly: no copy of each record on the way (a list may hold 100,000).
+  const rows: EntryJson[] = [];
+  for (const {scope, records} of scopes) {
+    for (const r of records) {
+      const {entry, source, label, addedAt, expiresAt} = r;
+      rows.push({entry, scope, source, label, addedAt, expiresAt, group: r.group ?? null, effect: isDeny(r) ? 'deny' : 'allow', enabled: isEnabled(r)});
+    }
+  }
+  return rows;
 }
 
 /** `list --aggregate --json`: per scope, the fewest CIDR ranges covering its live, enabled allow entries. */
