@@ -9,7 +9,7 @@ import {BlockedRecord, EntryRecord, isDeny, StoreData} from './model.js';
 import {Family} from './address.js';
 import {containsEntry, listOrder, sameEntry} from './entry-order.js';
 import {EntryBatch, NewEntry} from './entry-parse.js';
-import {maskScanned, Prefix, ScannedPrefix, scanPrefix} from './prefix.js';
+import {formatScanned, maskScanned, Prefix, ScannedPrefix, scanPrefix} from './prefix.js';
 import {CompiledIndex, PrefixIndex} from './prefix-index.js';
 
 /** Replaces a list's contents in place (no spread: lists can hold a million entries). */
@@ -80,7 +80,7 @@ export function addEntries(list: EntryRecord[], entries: readonly NewEntry[] | E
       expired.set(r.entry, p);
     }
   }
-  const existing = CompiledIndex.fromTexts(liveTexts);
+  const covers = coversOf(liveTexts, batch.count);
   const order = listOrder(batch);
   // Wider entries sort first, so the batch entries containing this one are the open ones on the stack.
   const open: number[] = [];
@@ -99,7 +99,7 @@ export function addEntries(list: EntryRecord[], entries: readonly NewEntry[] | E
     const text = batch.texts[i];
     const expiresAt = batch.expiresAt[i];
     network.set(batch.words.subarray(i * 4, i * 4 + 4));
-    const covering = existing.size === 0 ? [] : existing.covering(family, network, bits);
+    const covering = covers(family, network, bits);
     // The exact entry, if live in the list, is innermost among its covers (with its copies, should the list hold any).
     let position = -1;
     for (let c = covering.length - 1; c >= 0 && liveTexts[covering[c]] === text; c--) {
@@ -148,6 +148,45 @@ export function addEntries(list: EntryRecord[], entries: readonly NewEntry[] | E
     );
   }
   return result;
+}
+
+/** Below this many entries in a batch, its covers are looked up by text (see coversOf). */
+const FEW = 64;
+
+/**
+ * The positions in `texts` (canonical entries) of the entries that contain
+ * every address of a range, outermost first: `CompiledIndex.covering`. For a
+ * batch of a few entries, by text instead: the list's texts in a map, and
+ * each of the range's networks, from /0 to its own length, written as an
+ * entry is and looked up (33 lookups for an IPv4 range, at most 129 for
+ * IPv6), so that adding one address to 100,000 entries does not parse them
+ * all. A list holding an entry twice (a hand edit) is compiled as before.
+ */
+export function coversOf(texts: readonly string[], batchSize: number): (family: Family, network: Uint32Array, bits: number) => number[] {
+  if (texts.length === 0) return () => [];
+  const compiled = () => {
+    const index = CompiledIndex.fromTexts(texts);
+    return (family: Family, network: Uint32Array, bits: number) => index.covering(family, network, bits);
+  };
+  if (batchSize > FEW) return compiled();
+  const at = new Map<string, number>();
+  for (let i = 0; i < texts.length; i++) {
+    if (at.has(texts[i])) return compiled();
+    at.set(texts[i], i);
+  }
+  const scratch: ScannedPrefix = {family: 4, bits: 0, words: new Uint32Array(4)};
+  return (family, network, bits) => {
+    const found: number[] = [];
+    for (let b = 0; b <= bits; b++) {
+      scratch.family = family;
+      scratch.bits = b;
+      scratch.words.set(network);
+      maskScanned(scratch);
+      const i = at.get(formatScanned(scratch));
+      if (i !== undefined) found.push(i);
+    }
+    return found;
+  };
 }
 
 /** The prefix length of a canonical entry text. */
