@@ -230,9 +230,10 @@ export function benchStore({bin = path.join(root, 'bin', 'run.js'), runs = 5, lo
     const [followOne, followTwo] = followRows(bin, stores[100_000].file, Math.max(5, Math.min(runs, 11)), log);
     const commitCpu = followTwo.cpu - followOne.cpu;
     const verdict = (ok) => (ok ? 'met' : 'NOT met');
+    // The targets are wall-time ratios (medians); on a loaded machine the CPU ratio says more, so both are shown.
     const ratio = (row, max) => [
       row.name,
-      `${row.seconds.toFixed(3)} s, ${(row.seconds / node.seconds).toFixed(2)}x node -e 0 (${node.seconds.toFixed(3)} s)`,
+      `${row.seconds.toFixed(3)} s, ${(row.seconds / node.seconds).toFixed(2)}x node -e 0 (${node.seconds.toFixed(3)} s); CPU ${row.cpu.toFixed(2)} s, ${(row.cpu / node.cpu).toFixed(1)}x (${node.cpu.toFixed(2)} s)`,
       `<= ${max.toFixed(1)}x`,
       verdict(row.seconds <= max * node.seconds),
     ];
