@@ -52,8 +52,10 @@ export async function writeFileAtomic(
     handle = await fs.open(temporary, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY, mode);
     let bytes = 0;
     for (const part of Array.isArray(content) ? content : [content]) {
-      await handle.writeFile(part);
-      bytes += typeof part === 'string' ? Buffer.byteLength(part) : part.byteLength;
+      // Encoded once: counted and written from the same bytes (a 15 MB piece is not encoded twice).
+      const encoded = typeof part === 'string' ? Buffer.from(part, 'utf8') : part;
+      await handle.writeFile(encoded);
+      bytes += encoded.byteLength;
     }
     await handle.sync();
     written = await handle.stat();

@@ -70,34 +70,41 @@ const TIME_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9
  * form or a time with an offset stays one (strings do not change). Null
  * outside a change, so a long-running process keeps nothing.
  */
-let proven: {entries: Set<string>; times: Set<string>} | null = null;
+let proven: {entries: Set<string>; times: Set<string>; trusted: DocumentReuse | null} | null = null;
 
 /**
  * Runs `work` (one store change) with the values its checks prove
  * remembered, so that the checks of the document after the change look only
- * at what the change made. `trusted`, when given, is a document keyward
- * provably wrote (see read.ts): its entries and times count as proven.
+ * at what the change made. `trusted`, when given, holds copies of the lists
+ * of a document keyward provably wrote (see read.ts), taken before the
+ * change: their entries and times count as proven (taken in only when a list
+ * of entries is checked: a change whose lists are all written as the file's
+ * text needs none of them).
  */
-export async function withProvenValues<T>(trusted: StoreData | null, work: () => Promise<T>): Promise<T> {
+export async function withProvenValues<T>(trusted: DocumentReuse | null, work: () => Promise<T>): Promise<T> {
   const outer = proven;
-  proven = {entries: new Set(), times: new Set()};
+  proven = {entries: new Set(), times: new Set(), trusted};
   try {
-    if (trusted !== null) {
-      const {entries, times} = proven;
-      const mark = (records: EntryRecord[]) => {
-        for (const r of records) {
-          entries.add(r.entry);
-          times.add(r.addedAt);
-          if (r.expiresAt !== null) times.add(r.expiresAt);
-        }
-      };
-      mark(trusted.account);
-      for (const key of trusted.keys) mark(key.allow);
-    }
     return await work();
   } finally {
     proven = outer;
   }
+}
+
+/** Takes the trusted lists' entries and times into the proven values, once, before a list of entries is checked. */
+function takeInTrusted(): void {
+  if (proven?.trusted == null) return;
+  const {entries, times, trusted} = proven;
+  proven.trusted = null;
+  const mark = (records: EntryRecord[]) => {
+    for (const r of records) {
+      entries.add(r.entry);
+      times.add(r.addedAt);
+      if (r.expiresAt !== null) times.add(r.expiresAt);
+    }
+  };
+  mark((trusted.values.get('account') ?? []) as EntryRecord[]);
+  for (const key of (trusted.values.get('keys') ?? []) as KeyRecord[]) mark(key.allow);
 }
 
 function isTime(value: unknown): boolean {
@@ -198,6 +205,7 @@ const SOURCES = ['manual', 'learned', 'import', 'blocked'] as const;
  * `entryRecord`, which names the fault as always.
  */
 function entryRecords(value: unknown, path: string): EntryRecord[] {
+  takeInTrusted();
   const list = array(value, path);
   const records: EntryRecord[] = new Array(list.length);
   for (let i = 0; i < list.length; i++) {

@@ -258,12 +258,12 @@ export async function updateStore<T>(file: string, now: Date, change: (data: Sto
   try {
     const read = await readStoreDocument(target);
     const data = read?.data ?? emptyStore(now);
-    result = await withProvenValues(read?.trusted ? data : null, async () => {
+    // What a file keyward provably wrote lends the text after the change: the lists the change leaves as they were (see DocumentReuse).
+    const reuse = read?.trusted ? documentReuse(read.text, data) : null;
+    result = await withProvenValues(reuse, async () => {
       // The document as it would be written now, to compare with after the change (the file's own bytes may be a hand edit's).
       // A file keyward provably wrote is that document already: its text is the comparison.
       const before = read?.trusted ? [read.text] : await documentText(data);
-      // What the file lends the text after the change: the lists the change leaves as they were (see DocumentReuse).
-      const reuse = read?.trusted ? documentReuse(read.text, data) : null;
       const stat = read?.stat ?? null;
       const outcome = await change(data, {compiledAccount: (at) => (stat === null ? null : compiledAccountFor(target, stat, at))});
       const reused = new Set<string>();
