@@ -165,31 +165,58 @@ function interleaved(list, rounds, log) {
 }
 
 /**
- * One `learn --follow` commit's CPU on a 100k store: a follow run fed one
- * event, a pause, a second event and a pause (two commits of one event
- * each) less a run fed only the first event and the pauses (one commit), so
- * that what remains is one commit of one event, in the steady state of a
- * follow (process start, the first commit and the end cancel out). Each
- * event comes from an address never seen before, with API blocking active:
- * the commit puts it on the blocked list and records it as seen.
+ * One `learn --follow` commit's CPU on a 100k store: a follow run that
+ * commits two events one after the other less a run that commits the first
+ * only, so that what remains is one commit of one event in the steady state
+ * of a follow (process start, the first commit and the end cancel out). The
+ * driver (this file with --follow-driver, timed with its child) feeds an
+ * event and waits for the line that says it was committed before it feeds
+ * the next or closes the input, so a slow machine cannot merge two commits.
+ * Each event comes from an address never seen before, with API blocking
+ * active: the commit puts it on the blocked list and records it as seen.
  */
 function followRows(bin, store, rounds, log) {
   let n = 0;
   const event = () => `key-01 203.0.${113 + Math.floor(n / 250)}.${(n++ % 250) + 1} ${NOW}`;
   const env = {KEYWARD_STORE: store, KEYWARD_NOW: NOW};
-  const follow = `node ${JSON.stringify(bin)} learn --follow --commit-every 50ms -`;
-  const one = ['sh', ['-c', ''], {env}];
-  const two = ['sh', ['-c', ''], {env}];
-  one[2].before = () => (one[1][1] = `(sleep 3; echo '${event()}'; sleep 1.5; sleep 1.5) | ${follow}`);
-  two[2].before = () => (two[1][1] = `(sleep 3; echo '${event()}'; sleep 1.5; echo '${event()}'; sleep 1.5) | ${follow}`);
+  const driver = fileURLToPath(import.meta.url);
+  const row = (events) => {
+    const args = [driver, '--follow-driver', bin];
+    return ['node', args, {env, before: () => args.splice(3, args.length, ...Array.from({length: events}, event))}];
+  };
   return interleaved(
     [
-      ['learn --follow, one commit of an event (100k)', ...one],
-      ['learn --follow, two commits of an event (100k)', ...two],
+      ['learn --follow, one commit of an event (100k)', ...row(1)],
+      ['learn --follow, two commits of an event (100k)', ...row(2)],
     ],
     rounds,
     log,
   );
+}
+
+/** The driver of followRows: runs `learn --follow -` and feeds it each event once the one before was committed. */
+async function followDriver(bin, events) {
+  const {spawn} = await import('node:child_process');
+  const child = spawn('node', [bin, 'learn', '--follow', '--commit-every', '50ms', '-'], {stdio: ['pipe', 'ignore', 'pipe']});
+  let said = '';
+  let waiting = null;
+  child.stderr.on('data', (chunk) => {
+    said += chunk;
+    if (waiting && waiting.test()) waiting.done();
+  });
+  const committed = (count) =>
+    new Promise((done) => {
+      const test = () => (said.match(/committed 1 events/g) ?? []).length >= count;
+      if (test()) done();
+      else waiting = {test, done};
+    });
+  for (const [i, line] of events.entries()) {
+    child.stdin.write(`${line}\n`);
+    await committed(i + 1);
+  }
+  child.stdin.end();
+  const code = await new Promise((done) => child.on('close', done));
+  process.exitCode = code;
 }
 
 /**
@@ -255,7 +282,9 @@ export function benchStore({bin = path.join(root, 'bin', 'run.js'), runs = 5, lo
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (import.meta.url === `file://${process.argv[1]}` && process.argv[2] === '--follow-driver') {
+  await followDriver(process.argv[3], process.argv.slice(4));
+} else if (import.meta.url === `file://${process.argv[1]}`) {
   const summary = benchStore({runs: Number(process.env.RUNS ?? 5)});
   console.log('');
   for (const [name, measured, target, result] of summary) console.log(`${name}: ${measured} (target ${target}): ${result}`);
