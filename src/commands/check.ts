@@ -24,8 +24,7 @@ export default class Check extends KeywardCommand {
     expect: Flags.option({options: ['allow', 'deny'] as const, description: 'the decision every address must get'})(),
     print: Flags.option({
       options: PRINTED_DECISIONS,
-      description: 'print only the addresses with this decision, as given, one a line (a filter, like grepcidr); the exit code is unchanged',
-      exclusive: ['json', 'ndjson'],
+      description: 'print only the addresses with this decision, as given, one a line (a filter, like grepcidr; not with --json or --ndjson); the exit code is unchanged',
     })(),
   };
 
