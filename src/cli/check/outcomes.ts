@@ -135,6 +135,7 @@ export class OutcomeRecords {
 
   /** Renders a new outcome around the address, once; returns where its record starts. */
   add(outcome: Outcome<string>): number {
+    if (this.printed !== null) return this.addPrinted(outcome);
     let head = this.headOf.get(outcome.decision);
     if (head === undefined) {
       head = this.heads.push(rendered(this.layout.before(this.keyed(outcome)))) - 1;
@@ -148,6 +149,20 @@ export class OutcomeRecords {
     bytes[record + 2] = length & 255;
     bytes[record + 3] = (length >>> 8) & 255;
     bytes[record + 4] = length >>> 16;
+    return record;
+  }
+
+  /** Under `print`, a record is its flags alone: the address and its newline are all that is written. */
+  private addPrinted(outcome: Outcome<string>): number {
+    this.reserve(RECORD_HEADER);
+    const bytes = this.bytes;
+    const record = this.used;
+    bytes[record] = (outcome.decision !== this.wanted ? MISSES : 0) | (outcome.decision !== this.printed ? NOT_PRINTED : 0);
+    bytes[record + 1] = 0;
+    bytes[record + 2] = 0;
+    bytes[record + 3] = 0;
+    bytes[record + 4] = 0;
+    this.used = record + RECORD_HEADER;
     return record;
   }
 
