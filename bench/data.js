@@ -47,8 +47,16 @@ function entryText(e) {
   return e.bits === 128 ? ipv6(e.groups) : `${ipv6(e.groups)}/${e.bits}`;
 }
 
-/** N entries, ≈80% IPv4 and ≈20% IPv6, with duplicates, nested overlaps and adjacent ranges. */
-export function makeEntries(n, seed = 1) {
+/** N entries, ≈80% IPv4 and ≈20% IPv6, with duplicates, nested overlaps and adjacent ranges; `labelled` of them (a fraction) with a `# label`. */
+export function makeEntries(n, seed = 1, labelled = 0) {
+  const entries = makeBareEntries(n, seed);
+  if (labelled === 0) return entries;
+  // Its own stream of numbers, so that the entries are the same with or without labels.
+  const random = prng(seed + 1000);
+  return entries.map((e, i) => (random() < labelled ? `${e} # customer ${i % 997} office` : e));
+}
+
+function makeBareEntries(n, seed) {
   const random = prng(seed);
   const out = [];
   while (out.length < n) {

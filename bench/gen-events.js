@@ -3,11 +3,12 @@ import {prng} from './data.js';
 /**
  * A seeded generator of `keyward learn` input, for measuring learn on large logs.
  *
- *   node bench/gen-events.js N [--seed S] [--start ISO] [--format mixed|text|ndjson] > events.log
- *   node bench/gen-events.js --keys            # the 50 keys, one `NAME TYPE` a line
+ *   node bench/gen-events.js N [--seed S] [--start ISO] [--format mixed|text|ndjson] [--key-count K] [--address-count A] > events.log
+ *   node bench/gen-events.js --keys [--key-count K]   # the keys, one `NAME TYPE` a line
  *
- * N event lines over 50 keys (key-01 … key-40 API, key-41 … key-50 SMTP) and
- * 20,000 addresses (3 in 4 IPv4, 1 in 4 IPv6), with times spread over 60 days
+ * N event lines over 50 keys (key-01 … key-40 API, key-41 … key-50 SMTP; with
+ * --key-count K, the first 80% API) and 20,000 addresses (--address-count;
+ * 3 in 4 IPv4, 1 in 4 IPv6), with times spread over 60 days
  * from --start (default 2026-01-01T00:00:00Z). Like a real access log the
  * lines are nearly in time order, with a few minutes of jitter, so learn has
  * to sort. Most addresses are in use from the first days (learning finds
@@ -27,10 +28,10 @@ import {prng} from './data.js';
  *
  * Not part of `npm test`.
  */
-const KEYS = 50;
-const SMTP_FROM = 41;
-const ADDRESSES = 20_000;
-const LATE = 500;
+let KEYS = 50;
+let SMTP_FROM = 41;
+let ADDRESSES = 20_000;
+let LATE = 500;
 const DAYS = 60;
 const LATE_FROM_DAY = 45;
 const DAY_MS = 86_400_000;
@@ -44,7 +45,7 @@ function usage(message) {
 }
 
 function parseArgs(argv) {
-  const options = {count: undefined, seed: 1, start: '2026-01-01T00:00:00Z', format: 'mixed', keys: false};
+  const options = {count: undefined, seed: 1, start: '2026-01-01T00:00:00Z', format: 'mixed', keys: false, keyCount: 50, addressCount: 20_000};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -55,6 +56,8 @@ function parseArgs(argv) {
     else if (arg === '--seed') options.seed = Number(value());
     else if (arg === '--start') options.start = value();
     else if (arg === '--format') options.format = value();
+    else if (arg === '--key-count') options.keyCount = Number(value());
+    else if (arg === '--address-count') options.addressCount = Number(value());
     else if (/^\d+$/.test(arg) && options.count === undefined) options.count = Number(arg);
     else usage(`unexpected argument ${JSON.stringify(arg)}`);
   }
@@ -62,13 +65,15 @@ function parseArgs(argv) {
   if (!Number.isSafeInteger(options.seed)) usage('--seed must be an integer');
   if (Number.isNaN(Date.parse(options.start))) usage('--start must be an ISO 8601 time');
   if (!['mixed', 'text', 'ndjson'].includes(options.format)) usage('--format is mixed, text or ndjson');
+  if (!Number.isSafeInteger(options.keyCount) || options.keyCount < 1 || options.keyCount > 999) usage('--key-count is 1 to 999');
+  if (!Number.isSafeInteger(options.addressCount) || options.addressCount < 1000) usage('--address-count is at least 1000');
   return options;
 }
 
 /** The seeded PRNG shared by the benchmark's generators. */
 const random = prng;
 
-const keyName = (i) => `key-${String(i + 1).padStart(2, '0')}`;
+const keyName = (i) => `key-${String(i + 1).padStart(KEYS > 99 ? 3 : 2, '0')}`;
 const keyType = (i) => (i + 1 >= SMTP_FROM ? 'smtp' : 'api');
 
 /** 20,000 distinct addresses: IPv4 about ten to a /24, IPv6 about ten to a /64; each with the key that mostly uses it. */
@@ -101,6 +106,10 @@ function makeAddresses(rand) {
 
 async function main() {
   const options = parseArgs(process.argv.slice(2));
+  KEYS = options.keyCount;
+  SMTP_FROM = options.keyCount === 50 ? 41 : Math.floor(options.keyCount * 0.8) + 1;
+  ADDRESSES = options.addressCount;
+  LATE = Math.round(ADDRESSES / 40);
   if (options.keys) {
     for (let i = 0; i < KEYS; i++) process.stdout.write(`${keyName(i)} ${keyType(i)}\n`);
     return;
@@ -111,6 +120,7 @@ async function main() {
   const span = DAYS * DAY_MS;
   const early = ADDRESSES - LATE;
   const lateFrom = start + LATE_FROM_DAY * DAY_MS;
+  const wide = options.addressCount !== 20_000;
 
   let buffer = '';
   const flush = () =>
@@ -124,7 +134,9 @@ async function main() {
   for (let n = 0; n < options.count; n++) {
     const at = Math.max(start, Math.min(start + span - 1, start + Math.floor((n / options.count) * span + (rand() - 0.5) * 2 * JITTER_MS)));
     // Heavy use of a few addresses, a long tail of rare ones; after day 45 one event in 50 comes from a late address.
-    const index = at >= lateFrom && rand() < 0.02 ? early + Math.floor(rand() * LATE) : Math.floor(early * rand() ** 3);
+    let index = at >= lateFrom && rand() < 0.02 ? early + Math.floor(rand() * LATE) : Math.floor(early * rand() ** 3);
+    // A wide log (--address-count) visits its early addresses in turn every fifth event, so that nearly all of them are seen.
+    if (wide && n % 5 === 0) index = (n / 5) % early;
     const address = addresses[index];
     const key = keyName(rand() < 0.9 ? address.key : Math.floor(rand() * KEYS));
     const time = new Date(at).toISOString();

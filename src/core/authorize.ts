@@ -80,8 +80,10 @@ export function authorize(data: StoreData, entries: EntryBatch, options: Authori
     const updated = new Set(change.updated.map((u) => u.entry));
     for (const r of list) if (updated.has(r.entry) && isLive(r, options.now) && !groups.has(r.entry)) groups.set(r.entry, groupOf(r));
   }
-  const inBatch = new Set(entries.texts);
-  const disabled = [...new Set(list.filter((r) => inBatch.has(r.entry) && !isEnabled(r) && effectOf(r) === effect).map((r) => r.entry))];
+  // (The batch's texts as a set only when the list holds a disabled entry at all: a large import into a list without one skips it.)
+  const off = list.filter((r) => !isEnabled(r) && effectOf(r) === effect);
+  const inBatch = off.length === 0 ? null : new Set(entries.texts);
+  const disabled = inBatch === null ? [] : [...new Set(off.filter((r) => inBatch.has(r.entry)).map((r) => r.entry))];
   // Deny entries let nothing in: nothing leaves the blocked list.
   const {released, stillRefused} = effect === 'deny' ? {released: 0, stillRefused: []} : releaseBlocked(data, entries, options.now, key?.name);
   return {

@@ -63,28 +63,41 @@ function quickUtcMs(text: string): number {
     return Number.NaN;
   }
   if (n === 24 && text.charCodeAt(19) !== 46) return Number.NaN;
-  const digits = (from: number, count: number) => {
-    let value = 0;
-    for (let i = from; i < from + count; i++) {
-      const d = text.charCodeAt(i) - 48;
-      if (d < 0 || d > 9) return -1;
-      value = value * 10 + d;
-    }
-    return value;
-  };
-  const year = digits(0, 4);
-  const month = digits(5, 2);
-  const day = digits(8, 2);
-  const hour = digits(11, 2);
-  const minute = digits(14, 2);
-  const second = digits(17, 2);
-  const ms = n === 24 ? digits(20, 3) : 0;
-  if (year < 1970 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59 || ms < 0) {
-    return Number.NaN;
+  const hour = digitsOf(text, 11, 2);
+  const minute = digitsOf(text, 14, 2);
+  const second = digitsOf(text, 17, 2);
+  const ms = n === 24 ? digitsOf(text, 20, 3) : 0;
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59 || ms < 0) return Number.NaN;
+  // A log's times come day after day: the date is read once a day (the same ten characters, the same day).
+  let dayMs: number;
+  if (text.startsWith(quickDay)) dayMs = quickDayMs;
+  else {
+    const year = digitsOf(text, 0, 4);
+    const month = digitsOf(text, 5, 2);
+    const day = digitsOf(text, 8, 2);
+    if (year < 1970 || month < 1 || month > 12 || day < 1) return Number.NaN;
+    const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+    if (day > (month === 2 && leap ? 29 : MONTH_DAYS[month - 1])) return Number.NaN;
+    dayMs = Date.UTC(year, month - 1, day);
+    quickDay = text.slice(0, 10);
+    quickDayMs = dayMs;
   }
-  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  if (day > (month === 2 && leap ? 29 : MONTH_DAYS[month - 1])) return Number.NaN;
-  return Date.UTC(year, month - 1, day, hour, minute, second, ms);
+  return dayMs + ((hour * 60 + minute) * 60 + second) * 1000 + ms;
+}
+
+/** The date (`YYYY-MM-DD`) quickUtcMs read last, and its midnight in ms (at first a text no date starts with). */
+let quickDay = '\u0000';
+let quickDayMs = 0;
+
+/** The decimal number in text[from, from + count), or -1 when a character is not a digit. */
+function digitsOf(text: string, from: number, count: number): number {
+  let value = 0;
+  for (let i = from; i < from + count; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    value = value * 10 + d;
+  }
+  return value;
 }
 
 function time(text: string): number {

@@ -13,7 +13,7 @@ import {InputError, KeywardError, visible} from './errors.js';
 import {findKey} from './keys.js';
 import {ApiBlocking, BlockedRecord, Channel, KeyRecord, LEARNED_GROUP, SeenRecord, Settings, StoreData} from './model.js';
 import {hintOf, looksLikeSecret} from './secret.js';
-import {DAY_MS} from './time.js';
+import {DAY_MS, isoOf} from './time.js';
 
 /**
  * How far after now an event may be dated (clocks of hosts disagree a
@@ -290,8 +290,6 @@ function hashWords(family: number, w0: number, w1: number, w2: number, w3: numbe
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-const isoOf = (ms: number) => new Date(ms).toISOString();
-
 /** A seen record and the times of this run's events on it (ms; none yet: first Infinity, last -Infinity). */
 interface SeenTrack {
   record: SeenRecord;
@@ -489,8 +487,8 @@ class Learner {
     const slot = address * 2 + (channel === 'api' ? 0 : 1);
     const track = this.seenTracks[slot];
     if (track === undefined) {
-      const iso = isoOf(at);
-      const record: SeenRecord = {ip: this.addresses.text(address), channel, keys: [key.name], firstSeen: iso, lastSeen: iso, count: 1};
+      // Its times are written at the end (writeSeenTimes), from the run's first and last.
+      const record: SeenRecord = {ip: this.addresses.text(address), channel, keys: [key.name], firstSeen: '', lastSeen: '', count: 1};
       this.seenTracks[slot] = {record, first: at, last: at};
       this.data.seen.push(record);
       return;
@@ -510,10 +508,12 @@ class Learner {
   private writeSeenTimes(): void {
     for (const track of this.seenTracks) {
       if (track === undefined || track.last < track.first) continue;
+      const record = track.record;
       const last = isoOf(track.last);
-      if (last > track.record.lastSeen) track.record.lastSeen = last;
-      const first = isoOf(track.first);
-      if (first < track.record.firstSeen) track.record.firstSeen = first;
+      const first = track.first === track.last ? last : isoOf(track.first);
+      // ('': a record new in this run.)
+      if (last > record.lastSeen) record.lastSeen = last;
+      if (record.firstSeen === '' || first < record.firstSeen) record.firstSeen = first;
     }
   }
 

@@ -71,3 +71,8 @@ export function parseSince(text: string, now: Date): Date {
   if (at === null) throw new InputError(`--since ${JSON.stringify(text)} is neither a duration (7d, 12h) nor ${TIME_FORM}`);
   return at;
 }
+
+/** The ISO text of a time (in ms). */
+export function isoOf(ms: number): string {
+  return new Date(ms).toISOString();
+}

@@ -7,7 +7,7 @@
 import {MAX_IPV6_TEXT, writeIPv6Bytes} from '../../core/address-bytes.js';
 import {KeyPolicy} from '../../core/decision.js';
 import {DecisionTable} from '../../core/decision-table.js';
-import {copyInWords, NO_TEXT, OutcomeRecords, SLACK} from './outcomes.js';
+import {copyInWords, HEAD_BITS, NO_TEXT, NOT_PRINTED, OutcomeRecords, SLACK} from './outcomes.js';
 import {OutputBlocks} from './output.js';
 
 /** Plain addresses are decided this many at a time. */
@@ -55,6 +55,8 @@ export class AddressBatch {
     private readonly tally: DecisionTally,
     /** Under `json` with more than one decision: each decision is preceded by `[` or `,` and a newline. */
     private readonly jsonArray: boolean,
+    /** Under `print`: only the addresses of the printed decision, each as given, and a newline. */
+    private readonly print: boolean = false,
   ) {}
 
   private get table(): DecisionTable {
@@ -114,6 +116,10 @@ export class AddressBatch {
     let seen = 0;
     for (let i = 0; i < n; i++) seen |= recordBytes[records[i]];
     this.recordsRead = seen;
+    if (this.print) {
+      this.printAddresses(chunk, n);
+      return;
+    }
     const starts = this.starts;
     const ends = this.ends;
     const heads = outcomes.heads;
@@ -126,13 +132,13 @@ export class AddressBatch {
     let at = output.at;
     let misses = 0;
     for (let i = 0; i < n; i++) {
-      // The record: byte 0 the head's number (bits 0-6) and whether it misses `wanted` (bit 7),
+      // The record: byte 0 the head's number (HEAD_BITS) and whether it misses `wanted` (MISSES),
       // byte 1 the opening's number + 1 (0: none), bytes 2-4 the length of the text from byte 5.
       const record = records[i];
       const flags = recordBytes[record];
       const opening = recordBytes[record + 1];
       const length = recordBytes[record + 2] | (recordBytes[record + 3] << 8) | (recordBytes[record + 4] << 16);
-      const before = heads[flags & 0x7f];
+      const before = heads[flags & HEAD_BITS];
       const open = opening === 0 ? NO_TEXT : openings[opening - 1];
       const most = 2 + before.length + MAX_IPV6_TEXT + open.length + length + SLACK;
       if (at + most > out.length) {
@@ -160,6 +166,39 @@ export class AddressBatch {
     }
     output.at = at;
     this.tally.count = count + n;
+    this.tally.misses += misses;
+  }
+
+  /**
+   * Writes the addresses of the first n decisions (their records already in
+   * `records`) that `print` prints: each as the stream gave it, then a newline.
+   */
+  private printAddresses(chunk: Buffer, n: number): void {
+    const records = this.records;
+    const recordBytes = this.outcomes.bytes;
+    const starts = this.starts;
+    const ends = this.ends;
+    const output = this.output;
+    let out = output.buffer;
+    let at = output.at;
+    let misses = 0;
+    for (let i = 0; i < n; i++) {
+      const flags = recordBytes[records[i]];
+      misses += flags >>> 7;
+      if ((flags & NOT_PRINTED) !== 0) continue;
+      const start = starts[i];
+      const end = ends[i];
+      if (at + end - start + 1 > out.length) {
+        output.at = at;
+        output.reserve(end - start + 1);
+        out = output.buffer;
+        at = output.at;
+      }
+      for (let c = start; c < end; c++) out[at++] = chunk[c];
+      out[at++] = LF;
+    }
+    output.at = at;
+    this.tally.count += n;
     this.tally.misses += misses;
   }
 }

@@ -32,6 +32,8 @@ export interface DecisionRun {
   /** Under `json`: one object (not an array), for exactly one argument address and no stream. */
   single: boolean;
   wanted: Verdict;
+  /** Under `print`, the decision whose addresses are printed. */
+  printed?: Verdict;
   /** Colours for the human format. */
   colour: ChalkInstance;
 }
@@ -60,19 +62,22 @@ class DecisionWriter {
   private readonly layout: Layout;
   private readonly jsonArray: boolean;
   private readonly wanted: Verdict;
+  /** Under `print`, the decision whose addresses are printed; else null. */
+  private readonly printed: Verdict | null;
   readonly output: OutputBlocks;
   readonly lines: LineReader;
   private readonly tally: DecisionTally = {count: 0, misses: 0};
 
   constructor(private readonly run: DecisionRun) {
     this.policy = run.policy;
-    this.layout = layoutFor(run.format, run.colour);
+    this.printed = run.format === 'print' ? (run.printed ?? 'allow') : null;
+    this.layout = layoutFor(run.format, run.colour, this.printed ?? undefined);
     this.jsonArray = run.format === 'json' && !run.single;
     this.wanted = run.wanted;
     this.output = new OutputBlocks(run.out);
     const entries = run.policy.account.size + (run.policy.own?.size ?? 0);
-    const outcomes = new OutcomeRecords(this.layout, run.policy.key.name, run.wanted, entries);
-    const batch = new AddressBatch(run.policy, outcomes, this.output, this.tally, this.jsonArray);
+    const outcomes = new OutcomeRecords(this.layout, run.policy.key.name, run.wanted, entries, this.printed);
+    const batch = new AddressBatch(run.policy, outcomes, this.output, this.tally, this.jsonArray, this.printed !== null);
     this.lines = new LineReader(batch, this.output, run.format !== 'json', (text, where) => this.decideText(text, where));
   }
 
@@ -92,11 +97,21 @@ class DecisionWriter {
       throw error;
     }
     if (d.decision !== this.wanted) this.tally.misses++;
+    if (this.printed !== null) {
+      // A filter prints the address as it was given, as grepcidr prints the line.
+      this.tally.count++;
+      if (d.decision === this.printed) this.put(`${text}\n`);
+      return;
+    }
     const rendered = `${this.jsonArray ? (this.tally.count === 0 ? '[\n' : ',\n') : ''}${this.layout.before(d)}${d.ip}${this.layout.after(d)}`;
     this.tally.count++;
+    this.put(rendered);
+  }
+
+  private put(text: string): void {
     const output = this.output;
-    output.reserve(Buffer.byteLength(rendered));
-    output.at += output.buffer.write(rendered, output.at);
+    output.reserve(Buffer.byteLength(text));
+    output.at += output.buffer.write(text, output.at);
   }
 
   async finish(): Promise<DecisionTally> {

@@ -7,7 +7,8 @@
 import type {ChalkInstance} from 'chalk';
 import {Decision, Outcome, Reason, Verdict} from '../../core/decision.js';
 
-export type DecisionFormat = 'human' | 'json' | 'ndjson';
+/** `print`: only the addresses with one decision, each as given, one a line (`check --print`). */
+export type DecisionFormat = 'human' | 'json' | 'ndjson' | 'print';
 
 /** A decision apart from its address: the outcome and the key it is for. */
 export type KeyedOutcome = Omit<Decision, 'ip'>;
@@ -21,7 +22,12 @@ export interface Layout {
   list: {open(d: KeyedOutcome): string; close: string} | null;
 }
 
-export function layoutFor(format: DecisionFormat, c: ChalkInstance): Layout {
+/** `printed`: under `print`, the decision whose addresses are printed. */
+export function layoutFor(format: DecisionFormat, c: ChalkInstance, printed: Verdict = 'allow'): Layout {
+  if (format === 'print') {
+    // The address alone (as given: the writers print the given text, not `ip`), and only for one decision.
+    return {before: () => '', after: (d) => (d.decision === printed ? '\n' : ''), list: null};
+  }
   if (format === 'human') {
     return {
       before: (d) => `${d.decision === 'allow' ? c.green('allow') : c.red('deny ')}  `,
@@ -90,6 +96,11 @@ const RECORDS_MAX_BYTES = 1 << 23;
 /** The bytes of a record before its text (see README.md). */
 export const RECORD_HEADER = 5;
 
+/** A record's byte 0: the head's number (bits 0-5), whether the decision misses `wanted`, whether `print` leaves it out. */
+export const HEAD_BITS = 0x3f;
+export const MISSES = 0x80;
+export const NOT_PRINTED = 0x40;
+
 /** The outcomes met so far, each rendered once into a record. */
 export class OutcomeRecords {
   /**
@@ -114,6 +125,8 @@ export class OutcomeRecords {
     private readonly wanted: Verdict,
     /** How many entries addresses may fall in: about one record for each, at most, for a start. */
     entries: number,
+    /** Under `print`, the decision whose addresses are printed (the others' records have NOT_PRINTED). */
+    private readonly printed: Verdict | null = null,
   ) {
     this.bytes = Buffer.allocUnsafe(Math.min(RECORDS_MAX_BYTES, Math.max(RECORDS_MIN_BYTES, 64 * entries)));
     this.view = viewOf(this.bytes);
@@ -122,6 +135,7 @@ export class OutcomeRecords {
 
   /** Renders a new outcome around the address, once; returns where its record starts. */
   add(outcome: Outcome<string>): number {
+    if (this.printed !== null) return this.addPrinted(outcome);
     let head = this.headOf.get(outcome.decision);
     if (head === undefined) {
       head = this.heads.push(rendered(this.layout.before(this.keyed(outcome)))) - 1;
@@ -131,10 +145,24 @@ export class OutcomeRecords {
     const length = this.used - record - RECORD_HEADER;
     if (length >= 1 << 24) throw new RangeError('internal error: a decision too long to keep');
     const bytes = this.bytes;
-    bytes[record] = head | (outcome.decision !== this.wanted ? 0x80 : 0);
+    bytes[record] = head | (outcome.decision !== this.wanted ? MISSES : 0) | (this.printed !== null && outcome.decision !== this.printed ? NOT_PRINTED : 0);
     bytes[record + 2] = length & 255;
     bytes[record + 3] = (length >>> 8) & 255;
     bytes[record + 4] = length >>> 16;
+    return record;
+  }
+
+  /** Under `print`, a record is its flags alone: the address and its newline are all that is written. */
+  private addPrinted(outcome: Outcome<string>): number {
+    this.reserve(RECORD_HEADER);
+    const bytes = this.bytes;
+    const record = this.used;
+    bytes[record] = (outcome.decision !== this.wanted ? MISSES : 0) | (outcome.decision !== this.printed ? NOT_PRINTED : 0);
+    bytes[record + 1] = 0;
+    bytes[record + 2] = 0;
+    bytes[record + 3] = 0;
+    bytes[record + 4] = 0;
+    this.used = record + RECORD_HEADER;
     return record;
   }
 

@@ -17,6 +17,10 @@ import {palette, reportFailure, tell} from '../messages.js';
 import {dataDir, storeFileOf} from '../store-path.js';
 import {DescriptorInput, writeDecisions} from './decisions.js';
 
+/** The values of --print. */
+export const PRINTED_DECISIONS = ['allowed', 'denied'] as const;
+export type PrintedDecisions = (typeof PRINTED_DECISIONS)[number];
+
 export interface CheckRequest {
   /** KEY: a key's name or secret. */
   key: string;
@@ -27,6 +31,8 @@ export interface CheckRequest {
   json: boolean;
   ndjson: boolean;
   expect?: Verdict;
+  /** --print: only the addresses with this decision, each as given, one a line (a filter, like grepcidr). */
+  print?: PrintedDecisions;
   /** The data directory, where the default store is (oclif's config.dataDir). */
   dataDir: () => string;
 }
@@ -38,7 +44,8 @@ export interface CheckRequest {
 export async function runCheck(request: CheckRequest): Promise<void> {
   const storeFile = storeFileOf(request.store, request.dataDir);
   const at = now();
-  const {addresses, json, ndjson} = request;
+  const {addresses, json, ndjson, print} = request;
+  if (print !== undefined && (json || ndjson)) throw new InputError('--print cannot be used with --json or --ndjson', '--print writes addresses, one a line');
   // Stdin only for `-`, never because it is a pipe: in `while read ip; do keyward check bot $ip; done`
   // an empty $ip must not swallow the loop's remaining lines.
   const fromStdin = addresses.includes('-');
@@ -55,15 +62,17 @@ export async function runCheck(request: CheckRequest): Promise<void> {
     addresses: addresses.flatMap((text, i) => (text === '-' ? [] : [{text, where: `argument ${i + 2}`}])),
     stream: fromStdin ? stdinInput() : null,
     out: process.stdout,
-    format: ndjson ? 'ndjson' : json ? 'json' : 'human',
+    format: print ? 'print' : ndjson ? 'ndjson' : json ? 'json' : 'human',
     single: json && !fromStdin && addresses.length === 1,
     wanted,
+    printed: print === 'denied' ? 'deny' : 'allow',
     colour: await palette(process.stdout),
   });
   // An empty stdin (a CI job's /dev/null, an unset $IP) must not pass as "every address allowed".
   if (count === 0) throw new InputError('no address given: stdin had none', 'give addresses as arguments, or one a line on stdin');
   if (misses > 0) {
-    if (!json && !ndjson) {
+    // (A filter's output and exit code say it all: nothing more on stderr.)
+    if (!json && !ndjson && !print) {
       await tell(`${misses} of ${count} ${count === 1 ? 'address' : 'addresses'} ${request.expect ? `did not get "${wanted}"` : 'denied'}`, 'warn');
     }
     process.exitCode = EXIT.denied;
@@ -90,8 +99,9 @@ function stdinInput(): Readable | DescriptorInput {
 /**
  * The request of a `check` command line (the words after `check`), or null
  * when oclif must handle it: help, an unknown or repeated flag, a flag
- * without its value, `--json` with `--ndjson`, an --expect value other than
- * allow or deny, no KEY, `--`, an empty word or any other word starting
+ * without its value, `--json` with `--ndjson`, `--print` with either, an
+ * --expect value other than allow or deny, a --print value other than allowed
+ * or denied, no KEY, `--`, an empty word or any other word starting
  * with `-` (but `-` itself). Flags may come anywhere, as oclif allows.
  */
 export function parseCheckArgv(argv: readonly string[]): Omit<CheckRequest, 'dataDir'> | null {
@@ -99,6 +109,7 @@ export function parseCheckArgv(argv: readonly string[]): Omit<CheckRequest, 'dat
   const seen = new Set<string>();
   let store: string | undefined;
   let expect: Verdict | undefined;
+  let print: PrintedDecisions | undefined;
   for (let i = 0; i < argv.length; i++) {
     const word = argv[i];
     if (word === '-') {
@@ -119,17 +130,21 @@ export function parseCheckArgv(argv: readonly string[]): Omit<CheckRequest, 'dat
       if (eq >= 0) return null;
       continue;
     }
-    if (name !== 'store' && name !== 'expect') return null;
+    if (name !== 'store' && name !== 'expect' && name !== 'print') return null;
     let value: string | undefined;
     if (eq >= 0) value = word.slice(eq + 1);
     else value = argv[++i];
     if (value === undefined || value.length === 0 || value.startsWith('-')) return null;
     if (name === 'store') store = value;
-    else if (value === 'allow' || value === 'deny') expect = value;
+    else if (name === 'print') {
+      if (value === 'allowed' || value === 'denied') print = value;
+      else return null;
+    } else if (value === 'allow' || value === 'deny') expect = value;
     else return null;
   }
   if (positional.length === 0 || (seen.has('json') && seen.has('ndjson'))) return null;
-  return {key: positional[0], addresses: positional.slice(1), store, json: seen.has('json'), ndjson: seen.has('ndjson'), expect};
+  if (print !== undefined && (seen.has('json') || seen.has('ndjson'))) return null;
+  return {key: positional[0], addresses: positional.slice(1), store, json: seen.has('json'), ndjson: seen.has('ndjson'), expect, print};
 }
 
 /**

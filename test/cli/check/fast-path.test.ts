@@ -330,7 +330,7 @@ describe('keyward check: the fast path', function () {
 
   describe('its command line', () => {
     it('is read strictly, as oclif reads it, or handed back (null)', () => {
-      const base = {store: undefined, json: false, ndjson: false, expect: undefined};
+      const base = {store: undefined, json: false, ndjson: false, expect: undefined, print: undefined};
       expect(parseCheckArgv(['ci', '10.0.0.1'])).to.deep.equal({...base, key: 'ci', addresses: ['10.0.0.1']});
       expect(parseCheckArgv(['--json', 'ci', '-', '10.0.0.1'])).to.deep.equal({...base, json: true, key: 'ci', addresses: ['-', '10.0.0.1']});
       expect(parseCheckArgv(['ci', '--store', 's.json', '--expect', 'deny', '--ndjson'])).to.deep.equal({
@@ -342,6 +342,8 @@ describe('keyward check: the fast path', function () {
         addresses: [],
       });
       expect(parseCheckArgv(['ci', '--store=a=b', '--expect=allow'])).to.deep.equal({...base, store: 'a=b', expect: 'allow', key: 'ci', addresses: []});
+      expect(parseCheckArgv(['ci', '-', '--print', 'denied', '--expect', 'deny'])).to.deep.equal({...base, print: 'denied', expect: 'deny', key: 'ci', addresses: ['-']});
+      expect(parseCheckArgv(['--print=allowed', 'ci', '-'])).to.deep.equal({...base, print: 'allowed', key: 'ci', addresses: ['-']});
       for (const argv of [
         [],
         ['--json'],
@@ -353,6 +355,11 @@ describe('keyward check: the fast path', function () {
         ['ci', '--json', '--json'],
         ['ci', '--json=1'],
         ['ci', '--expect', 'maybe'],
+        ['ci', '--print', 'allow'],
+        ['ci', '--print'],
+        ['ci', '--print', 'allowed', '--json'],
+        ['ci', '--ndjson', '--print', 'denied'],
+        ['ci', '--print', 'allowed', '--print', 'denied'],
         ['ci', '--expect='],
         ['ci', '--expect'],
         ['ci', '--store'],

@@ -1,0 +1,57 @@
+/**
+ * The times of `KEY ADDRESS TIME` event lines (core/events.ts): the quick
+ * reader of `YYYY-MM-DDTHH:MM:SS[.sss]Z`, which reads a date once and keeps
+ * it for the lines of the same day, gives Date.parse's time for any time,
+ * in any order of days (what it keeps must never answer for another day),
+ * and refuses what is no time.
+ */
+import {expect} from 'chai';
+import fc from 'fast-check';
+
+import {parseEventLine} from '../../src/core/events.js';
+
+const runs = Number(process.env.KEYWARD_PROPERTY_RUNS ?? 300);
+const pad = (value: number, width: number) => String(value).padStart(width, '0');
+
+/** A time in the quick form; often on the day before or after the one before it (a log around midnight). */
+const isoText = fc
+  .record({
+    ms: fc.integer({min: Date.UTC(1970, 0, 1), max: Date.UTC(2199, 11, 31, 23, 59, 59, 999)}),
+    millis: fc.boolean(),
+  })
+  .map(({ms, millis}) => {
+    const d = new Date(ms);
+    const date = `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)}`;
+    const time = `${pad(d.getUTCHours(), 2)}:${pad(d.getUTCMinutes(), 2)}:${pad(d.getUTCSeconds(), 2)}`;
+    return `${date}T${time}${millis ? `.${pad(d.getUTCMilliseconds(), 3)}` : ''}Z`;
+  });
+
+/** Dates that are no dates (30 February, 31 April, 29 February of a common year, month 13 or 0, day 0). */
+const badDates = ['2026-02-30T10:00:00Z', '2026-04-31T10:00:00Z', '2025-02-29T10:00:00Z', '2026-13-01T10:00:00Z', '2026-00-10T10:00:00Z', '2026-01-00T10:00:00Z'];
+
+describe('event times', () => {
+  it('reads every time as Date.parse does, whatever the order of days', () => {
+    fc.assert(
+      fc.property(fc.array(isoText, {minLength: 1, maxLength: 30}), (texts) => {
+        for (const text of texts) {
+          // The same day again, at another hour: the kept date must answer for it.
+          const sameDay = `${text.slice(0, 11)}23${text.slice(13)}`;
+          for (const t of [text, sameDay]) expect(parseEventLine(`key 192.0.2.1 ${t}`)!.at, t).to.equal(Date.parse(t));
+        }
+      }),
+      {numRuns: runs},
+    );
+  });
+
+  it('reads a date that does not exist as the full reader does, also right after a good time of the same month', () => {
+    // (The full reader, parseTime, takes 30 February as 2 March, as Date.parse does: not the quick reader's to change.)
+    for (const bad of badDates) {
+      const month = Number(bad.slice(5, 7));
+      const good = `${bad.slice(0, 5)}${month >= 1 && month <= 12 ? bad.slice(5, 8) : '12-'}01T09:00:00Z`;
+      expect(parseEventLine(`key 192.0.2.1 ${good}`)!.at).to.equal(Date.parse(good));
+      const expected = Date.parse(bad);
+      if (Number.isNaN(expected)) expect(() => parseEventLine(`key 192.0.2.1 ${bad}`), bad).to.throw();
+      else expect(parseEventLine(`key 192.0.2.1 ${bad}`)!.at, bad).to.equal(expected);
+    }
+  });
+});
