@@ -80,6 +80,16 @@ export abstract class KeywardCommand extends Command {
     if (text.length > 0) await write(process.stdout, `${text}\n`);
   }
 
+  /**
+   * A table on stdout (the human rendering, as printHuman): through a pager
+   * on a terminal when it is taller than the screen, unless --no-pager (see pager.ts).
+   */
+  protected async printTable(human: () => Promise<string>, flags: {'no-pager'?: boolean}): Promise<void> {
+    if (this.json) return;
+    const {printPaged} = await import('./pager.js');
+    await printPaged(`${await human()}\n`, {pager: !flags['no-pager']});
+  }
+
   /** The store, for a command that only reads: a missing store is an error (exit 3), never an empty one. */
   protected readStore(): Promise<StoreData> {
     return readStore(this.storeFile);

@@ -17,3 +17,8 @@ export const channelFlags = {
 
 /** --group NAME (SPEC "Groups"): `description` says what it selects or sets on each command. */
 export const groupFlag = (description: string) => Flags.string({char: 'g', description, helpValue: 'NAME'});
+
+/** --no-pager, for the commands that print tables (list, blocked, keys list, history): see pager.ts. */
+export const pagerFlag = {
+  'no-pager': Flags.boolean({description: 'print the table straight to the terminal, even when it is taller than the screen'}),
+};

@@ -1,16 +1,15 @@
 /** Human renderings of the commands' results: tables, plans and summaries (the JSON is the result itself). */
 import {AddResult} from '../core/allowlist.js';
 import {untrusted, visible} from '../core/errors.js';
-import {BlockedRecord, EntryRecord, groupOf, HistoryChanges, HistoryRecord, isDeny, isEnabled, StoreData} from '../core/model.js';
+import {BlockedRecord, HistoryChanges, HistoryRecord, StoreData} from '../core/model.js';
 import {CutOff} from '../core/impact.js';
 import {keyJson} from '../core/key-actions.js';
-import {isLive} from '../core/decision.js';
 import {LearnOutcome, learningProgress, LearningProgress, quietDays} from '../core/learning.js';
-import {ContainsRow, ListScope, StatusJson} from '../core/reports.js';
+import {ContainsRow, EntryJson, StatusJson} from '../core/reports.js';
 import {SyncPlan} from '../core/sync.js';
 import {DAY_MS} from '../core/time.js';
 import {waysOut} from './notify.js';
-import {paint, table} from './render.js';
+import {Column, expiresIn, paint, shortTime, table} from './render.js';
 
 /** How many items a human summary lists before it says "and N more". */
 const SHOWN = 20;
@@ -74,11 +73,15 @@ export async function renderSwitched(changed: string[], unchanged: string[], ena
 /** Seen addresses a change would refuse, as a table for stderr (where warnings go). */
 export async function renderCutOff(refused: CutOff[]): Promise<string> {
   const shown = refused.slice(0, SHOWN);
-  const c = await paint(process.stderr);
-  const text = await table(
-    ['address', 'channel', 'keys', 'last seen'],
-    shown.map((r) => [c.red(r.ip), r.channel, r.keys.map(untrusted).join(', '), r.lastSeen]),
-    {stream: process.stderr},
+  const text = await table<CutOff>(
+    [
+      {head: 'address', field: 'ip', value: (r) => r.ip, tone: () => 'red'},
+      {head: 'channel', field: 'channel', value: (r) => r.channel},
+      {head: 'keys', field: 'keys', value: (r) => r.keys.map(untrusted).join(','), text: (r) => r.keys.map(untrusted).join(', ')},
+      {head: 'last seen (UTC)', field: 'lastSeen', value: (r) => r.lastSeen, text: (r) => shortTime(r.lastSeen)},
+    ],
+    shown,
+    {stream: process.stderr, empty: ''},
   );
   return refused.length > SHOWN ? `${text}\n… and ${refused.length - SHOWN} more` : text;
 }
@@ -146,33 +149,40 @@ export function describeLearning(progress: LearningProgress, windowDays: number,
   return lines;
 }
 
-/** The table of `keys list`. */
+/** The table of `keys list`: in a pipe the fields of `keys list --json`, the list joined with commas. */
 export async function renderKeys(keys: ReturnType<typeof keyJson>[]): Promise<string> {
-  if (keys.length === 0) return 'no keys (create one with `keyward keys create NAME --type api`)';
-  const c = await paint();
-  return table(
-    ['name', 'type', 'hint', 'status', 'created', 'rotated', 'allow'],
-    keys.map((k) => [
-      untrusted(k.name),
-      k.type,
-      untrusted(k.hint),
-      k.status === 'active' ? c.green(k.status) : c.red(k.status),
-      k.createdAt,
-      k.rotatedAt,
-      k.allow.join('\n') || '(account list)',
-    ]),
+  return table<ReturnType<typeof keyJson>>(
+    [
+      {head: 'name', field: 'name', value: (k) => untrusted(k.name)},
+      {head: 'type', field: 'type', value: (k) => k.type},
+      {head: 'hint', field: 'hint', value: (k) => untrusted(k.hint)},
+      {head: 'status', field: 'status', value: (k) => k.status, tone: (k) => (k.status === 'active' ? 'green' : 'red')},
+      {head: 'created (UTC)', field: 'createdAt', value: (k) => k.createdAt, text: (k) => shortTime(k.createdAt)},
+      {head: 'rotated (UTC)', field: 'rotatedAt', value: (k) => k.rotatedAt, text: (k) => shortTime(k.rotatedAt)},
+      {head: 'allow', field: 'allow', value: (k) => k.allow.join(','), text: (k) => k.allow.join('\n') || '(account list)'},
+    ],
+    keys,
+    {empty: 'no keys (create one with `keyward keys create NAME --type api`)'},
   );
 }
 
 /** How many entries of a list the history table names; --json has all the record holds. */
 const HISTORY_SHOWN = 3;
 
-/** The table of `history`. */
+/** The table of `history`: in a pipe the record's fields, its flags joined with commas and its changes with "; ". */
 export async function renderHistory(records: readonly HistoryRecord[], since: Date | undefined): Promise<string> {
-  if (records.length === 0) return `no changes recorded${since === undefined ? '' : ` since ${since.toISOString()}`}`;
-  return table(
-    ['time', 'user', 'command', 'changes'],
-    records.map((r) => [r.at, visible(r.user), commandLine(r), describe(r.changes).join('\n')]),
+  return table<HistoryRecord>(
+    [
+      {head: 'time (UTC)', field: 'at', value: (r) => r.at, text: (r) => shortTime(r.at)},
+      {head: 'user', text: (r) => visible(r.user)},
+      {head: 'command', text: commandLine},
+      {field: 'command', value: (r) => visible(r.command)},
+      {field: 'flags', value: (r) => r.flags.map(visible).join(',')},
+      {field: 'user', value: (r) => visible(r.user)},
+      {head: 'changes', field: 'changes', value: (r) => describe(r.changes).join('; '), text: (r) => describe(r.changes).join('\n')},
+    ],
+    records,
+    {empty: `no changes recorded${since === undefined ? '' : ` since ${since.toISOString()}`}`},
   );
 }
 
@@ -204,54 +214,89 @@ function describe(c: HistoryChanges): string[] {
   return lines;
 }
 
-/** The table of `blocked`. */
+/** The table of `blocked`: in a pipe the fields of `blocked --json`. */
 export async function renderBlocked(rows: readonly BlockedRecord[]): Promise<string> {
-  if (rows.length === 0) return 'the blocked list is empty';
-  const c = await paint();
-  return table(
-    ['address', 'key', 'channel', 'first seen', 'last seen', 'count'],
-    rows.map((b) => [c.red(b.ip), untrusted(b.key), b.channel, b.firstSeen, b.lastSeen, b.count]),
+  return table<BlockedRecord>(
+    [
+      {head: 'address', field: 'ip', value: (b) => b.ip, tone: () => 'red'},
+      {head: 'key', field: 'key', value: (b) => untrusted(b.key)},
+      {head: 'channel', field: 'channel', value: (b) => b.channel},
+      {head: 'first seen (UTC)', field: 'firstSeen', value: (b) => b.firstSeen, text: (b) => shortTime(b.firstSeen)},
+      {head: 'last seen (UTC)', field: 'lastSeen', value: (b) => b.lastSeen, text: (b) => shortTime(b.lastSeen)},
+      {head: 'count', field: 'count', value: (b) => b.count},
+    ],
+    rows,
+    {empty: 'the blocked list is empty'},
   );
 }
 
+/** An entry's effect on a terminal: nothing for an enabled allow entry, else deny and/or disabled. */
+function effectText(r: EntryJson): string {
+  return [...(r.effect === 'deny' ? ['deny'] : []), ...(r.enabled ? [] : ['disabled'])].join(' ');
+}
+
+/** The columns of an entry (`list`, `list --contains`): in a pipe the fields of `list --json`. */
+function entryColumns<R extends EntryJson>(now: Date): Column<R>[] {
+  const live = (r: R) => r.expiresAt === null || Date.parse(r.expiresAt) > now.getTime();
+  // Scopes and groups are few names over many rows: each escaped once.
+  const escaped = new Map<string, string>();
+  const name = (text: string) => escaped.get(text) ?? escaped.set(text, untrusted(text)).get(text)!;
+  return [
+    {head: 'entry', field: 'entry', value: (r) => r.entry, tone: (r) => (live(r) && r.enabled ? undefined : 'dim')},
+    {head: 'scope', field: 'scope', value: (r) => name(r.scope)},
+    {head: 'effect', text: effectText, tone: (r) => (r.effect === 'deny' ? 'red' : 'dim')},
+    {field: 'effect', value: (r) => r.effect},
+    {field: 'enabled', value: (r) => r.enabled},
+    {head: 'source', field: 'source', value: (r) => r.source},
+    {head: 'label', field: 'label', value: (r) => (r.label === null ? null : untrusted(r.label))},
+    {head: 'group', field: 'group', value: (r) => (r.group === null ? null : name(r.group))},
+    {head: 'added (UTC)', field: 'addedAt', value: (r) => r.addedAt, text: (r) => shortTime(r.addedAt)},
+    {
+      head: 'expires',
+      field: 'expiresAt',
+      value: (r) => r.expiresAt,
+      text: (r) => (r.expiresAt === null ? null : expiresIn(r.expiresAt, now)),
+      tone: (r) => (live(r) ? undefined : 'red'),
+    },
+  ];
+}
+
 /**
- * The table of `list`: expired entries dimmed, labels and key names escaped (an import, a hand-edited store).
- * When a list holds deny or disabled entries, a column says so (deny in red, disabled dimmed).
+ * The table of `list` (rows as `list --json` has them): expired entries
+ * dimmed, their expiry red; deny entries and disabled entries marked; labels,
+ * key and group names escaped (an import, a hand-edited store).
  */
-export async function renderList(scopes: readonly ListScope[], now: Date, filtered = false): Promise<string> {
-  const rows = scopes.flatMap(({scope, records}) => records.map((r) => ({...r, scope})));
-  if (rows.length === 0) return filtered ? 'no entries match' : 'no entries (add some with `keyward authorize`)';
-  const c = await paint();
-  const marked = rows.some((r) => isDeny(r) || !isEnabled(r));
-  const effect = (r: EntryRecord) => {
-    const text = `${isDeny(r) ? c.red('deny') : 'allow'}${isEnabled(r) ? '' : ', disabled'}`;
-    return isEnabled(r) ? text : c.dim(text);
-  };
-  // The group column only when an entry shown has a group: lists from before groups print as they did.
-  const grouped = rows.some((r) => groupOf(r) !== null);
-  const head = [...(marked ? ['effect'] : []), 'entry', 'scope', 'source', 'label', ...(grouped ? ['group'] : []), 'added', 'expires'];
-  return table(
-    head,
-    rows.map((r) => [
-      ...(marked ? [effect(r)] : []),
-      isLive(r, now) && isEnabled(r) ? r.entry : c.dim(r.entry),
-      untrusted(r.scope),
-      r.source,
-      r.label === null ? null : untrusted(r.label),
-      ...(grouped ? [groupOf(r)] : []),
-      r.addedAt,
-      r.expiresAt === null ? null : isLive(r, now) ? r.expiresAt : c.red(`expired ${r.expiresAt}`),
-    ]),
+export async function renderList(rows: readonly EntryJson[], now: Date, filtered = false): Promise<string> {
+  return table(entryColumns<EntryJson>(now), rows, {empty: filtered ? 'no entries match' : 'no entries (add some with `keyward authorize`)'});
+}
+
+/** The table of `list --aggregate`: entry and scope, always both. */
+export async function renderAggregated(rows: readonly {entry: string; scope: string}[]): Promise<string> {
+  return table<{entry: string; scope: string}>(
+    [
+      {head: 'entry', field: 'entry', value: (r) => r.entry},
+      {head: 'scope', field: 'scope', value: (r) => untrusted(r.scope)},
+    ],
+    rows,
+    {empty: 'no live entries'},
   );
 }
 
 /** What `list --contains ADDRESS` prints: each entry holding the address, whether it applies and why. */
-export async function renderContains(rows: readonly ContainsRow[], address: string): Promise<string> {
-  if (rows.length === 0) return `no entry holds ${address}`;
-  const c = await paint();
-  return table(
-    ['entry', 'scope', 'group', 'applies', 'why'],
-    rows.map((r) => [r.entry, untrusted(r.scope), r.group, r.applies ? c.green('yes') : c.red('no'), untrusted(r.why)]),
+export async function renderContains(rows: readonly ContainsRow[], address: string, now: Date): Promise<string> {
+  const columns = entryColumns<ContainsRow>(now).filter((c) => c.field !== undefined && ['entry', 'scope', 'group'].includes(c.field));
+  const pipeOnly = entryColumns<ContainsRow>(now)
+    .filter((c) => c.field !== undefined && !['entry', 'scope', 'group'].includes(c.field))
+    .map(({field, value}) => ({field, value}));
+  return table<ContainsRow>(
+    [
+      ...columns,
+      ...pipeOnly,
+      {head: 'applies', field: 'applies', value: (r) => r.applies, text: (r) => (r.applies ? 'yes' : 'no'), tone: (r) => (r.applies ? 'green' : 'red')},
+      {head: 'why', field: 'why', value: (r) => untrusted(r.why)},
+    ],
+    rows,
+    {empty: `no entry holds ${address}`},
   );
 }
 

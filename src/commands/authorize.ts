@@ -57,7 +57,7 @@ export default class Authorize extends KeywardCommand {
     const disabled = stillDisabled(result.disabled);
     if (disabled !== null) await this.tell(disabled, 'warn');
     await this.printHuman(() => renderAdded(result, dryRun));
-    return authorizeJson(result, dryRun, flags.group !== undefined);
+    return authorizeJson(result, dryRun);
   }
 
   /** Blocked addresses to authorize: covered by the arguments, all of them, or picked on a terminal. */

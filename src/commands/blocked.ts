@@ -7,7 +7,7 @@ import {CHANNELS} from '../core/model.js';
 import {parseSince} from '../core/time.js';
 import {KeywardCommand} from '../cli/base.js';
 import {argumentInputs} from '../cli/input.js';
-import {keyFlag} from '../cli/flags.js';
+import {keyFlag, pagerFlag} from '../cli/flags.js';
 import {renderBlocked} from '../cli/views.js';
 
 export default class Blocked extends KeywardCommand {
@@ -21,6 +21,7 @@ export default class Blocked extends KeywardCommand {
     channel: Flags.option({options: CHANNELS, description: 'only this channel'})(),
     since: Flags.string({description: 'only addresses seen since: a duration (7d, 12h) or an ISO 8601 time'}),
     dismiss: Flags.boolean({description: 'remove the given addresses from the blocked list without authorizing them'}),
+    ...pagerFlag,
   };
 
   async run() {
@@ -31,7 +32,7 @@ export default class Blocked extends KeywardCommand {
     const filter = {key, channel: flags.channel, since};
     if (!flags.dismiss) {
       const rows = selectBlocked(await this.readStore(), filter);
-      await this.printHuman(() => renderBlocked(rows));
+      await this.printTable(() => renderBlocked(rows), flags);
       return rows;
     }
     const args = argv as string[];

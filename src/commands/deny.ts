@@ -43,6 +43,6 @@ export default class Deny extends KeywardCommand {
     const disabled = stillDisabled(result.disabled);
     if (disabled !== null) await this.tell(disabled, 'warn');
     await this.printHuman(() => renderAdded(result, dryRun, 'deny'));
-    return authorizeJson(result, dryRun, flags.group !== undefined);
+    return authorizeJson(result, dryRun);
   }
 }

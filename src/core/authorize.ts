@@ -30,8 +30,8 @@ export interface AuthorizeJson {
   covered: AddResult['covered'];
   updated: {entry: string; label: string | null; group: string | null; expiresAt: string | null}[];
   unchanged: string[];
-  /** Only with --group: entries already in the list in another group, left there. */
-  elsewhere?: {entry: string; group: string}[];
+  /** With --group: entries already in the list in another group, left there (always empty without --group). */
+  elsewhere: {entry: string; group: string}[];
   dryRun: boolean;
 }
 
@@ -137,8 +137,8 @@ function joinGroup(list: EntryRecord[], change: AddResult, batch: Set<string>, e
   change.unchanged = unchanged;
 }
 
-export function authorizeJson(result: AuthorizeResult, dryRun: boolean, grouped = false): AuthorizeJson {
+/** `authorize --json` and `deny --json`: every field always there (docs/contract.md "Output shapes"). */
+export function authorizeJson(result: AuthorizeResult, dryRun: boolean): AuthorizeJson {
   const updated = result.updated.map((u) => ({entry: u.entry, label: u.label, group: result.groups.get(u.entry) ?? null, expiresAt: u.expiresAt}));
-  // `elsewhere` only with --group: the contract's shape stays as it was for every other authorize.
-  return {added: result.added, covered: result.covered, updated, unchanged: result.unchanged, ...(grouped ? {elsewhere: result.elsewhere} : {}), dryRun};
+  return {added: result.added, covered: result.covered, updated, unchanged: result.unchanged, elsewhere: result.elsewhere, dryRun};
 }

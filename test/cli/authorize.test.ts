@@ -27,6 +27,7 @@ describe('keyward authorize', () => {
       ],
       updated: [],
       unchanged: ['192.0.2.7'],
+      elsewhere: [],
       dryRun: false,
     });
 

@@ -80,6 +80,7 @@ describe('keyward deny', () => {
       covered: [{entry: '192.0.2.9', coveredBy: ['192.0.2.0/24']}],
       updated: [],
       unchanged: [],
+      elsewhere: [],
       dryRun: false,
     });
     const updated = ok(ws.run(['deny', '10.66.0.0/16', '--label', 'lab 2', '--json'], {now: NOW})).json();

@@ -45,6 +45,7 @@ describe('issue 11: entries are never swallowed by a cover; broad entries need -
       covered: [{entry: '10.1.0.0/16', coveredBy: ['10.0.0.0/8']}],
       updated: [],
       unchanged: [],
+      elsewhere: [],
       dryRun: false,
     });
     const human = ok(ws.run(['authorize', '10.2.0.0/16'], {now: NOW}));

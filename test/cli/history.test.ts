@@ -35,7 +35,7 @@ function changes(parts: Record<string, unknown>): Record<string, unknown> {
 }
 
 function scope(name: string, added: string[], removed: string[] = [], updated: string[] = []) {
-  return {scope: name, added, removed, updated, counts: {added: added.length, removed: removed.length, updated: updated.length}};
+  return {scope: name, added, removed, updated, counts: {added: added.length, removed: removed.length, updated: updated.length}, groups: [] as string[]};
 }
 
 describe('keyward history: a sequence of changes, recorded in order', () => {

@@ -29,8 +29,6 @@ export interface DecisionRun {
   stream: Readable | DescriptorInput | null;
   out: NodeJS.WritableStream;
   format: DecisionFormat;
-  /** Under `json`: one object (not an array), for exactly one argument address and no stream. */
-  single: boolean;
   wanted: Verdict;
   /** Colours for the human format. */
   colour: ChalkInstance;
@@ -64,10 +62,10 @@ class DecisionWriter {
   readonly lines: LineReader;
   private readonly tally: DecisionTally = {count: 0, misses: 0};
 
-  constructor(private readonly run: DecisionRun) {
+  constructor(run: DecisionRun) {
     this.policy = run.policy;
     this.layout = layoutFor(run.format, run.colour);
-    this.jsonArray = run.format === 'json' && !run.single;
+    this.jsonArray = run.format === 'json';
     this.wanted = run.wanted;
     this.output = new OutputBlocks(run.out);
     const entries = run.policy.account.size + (run.policy.own?.size ?? 0);
@@ -103,7 +101,7 @@ class DecisionWriter {
     const tally = {count: this.tally.count, misses: this.tally.misses};
     // Nothing at all is written when there was no address: the caller refuses that.
     if (tally.count === 0) return tally;
-    const end = this.jsonArray ? '\n]\n' : this.run.single ? '\n' : '';
+    const end = this.jsonArray ? '\n]\n' : '';
     const output = this.output;
     output.reserve(end.length);
     output.at += output.buffer.write(end, output.at);

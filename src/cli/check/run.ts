@@ -56,7 +56,6 @@ export async function runCheck(request: CheckRequest): Promise<void> {
     stream: fromStdin ? stdinInput() : null,
     out: process.stdout,
     format: ndjson ? 'ndjson' : json ? 'json' : 'human',
-    single: json && !fromStdin && addresses.length === 1,
     wanted,
     colour: await palette(process.stdout),
   });
