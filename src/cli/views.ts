@@ -284,14 +284,12 @@ export async function renderAggregated(rows: readonly {entry: string; scope: str
 
 /** What `list --contains ADDRESS` prints: each entry holding the address, whether it applies and why. */
 export async function renderContains(rows: readonly ContainsRow[], address: string, now: Date): Promise<string> {
-  const columns = entryColumns<ContainsRow>(now).filter((c) => c.field !== undefined && ['entry', 'scope', 'group'].includes(c.field));
-  const pipeOnly = entryColumns<ContainsRow>(now)
-    .filter((c) => c.field !== undefined && !['entry', 'scope', 'group'].includes(c.field))
-    .map(({field, value}) => ({field, value}));
+  // The fields of `list` in a pipe; on a terminal only the entry, its list, effect and group.
+  const terminal = new Set(['entry', 'scope', 'effect', 'group']);
+  const columns = entryColumns<ContainsRow>(now).map((c) => (c.head !== undefined && !terminal.has(c.head) ? {...c, head: undefined} : c));
   return table<ContainsRow>(
     [
       ...columns,
-      ...pipeOnly,
       {head: 'applies', field: 'applies', value: (r) => r.applies, text: (r) => (r.applies ? 'yes' : 'no'), tone: (r) => (r.applies ? 'green' : 'red')},
       {head: 'why', field: 'why', value: (r) => untrusted(r.why)},
     ],

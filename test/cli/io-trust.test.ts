@@ -235,7 +235,9 @@ describe('issue 11: input and output you can trust', function () {
       const ws = Workspace.create();
       ok(ws.run(['authorize', '10.0.0.1', '--label', HOSTILE], {now: NOW}));
       const list = ok(ws.run(['list'], {now: NOW}));
-      expect(list.stdout).not.to.match(/[\u0000-\u0009\u000b-\u001f\u007f]/);
+      // In a pipe: TSV, so tabs between fields and one row a line, nothing else below space.
+      expect(list.stdout).not.to.match(/[\u0000-\u0008\u000b-\u001f\u007f]/);
+      expect(list.stdout.split('\n').map((line) => line.split('\t').length)).to.deep.equal([9, 9, 1]);
       expect(list.stdout).to.contain('evil\\u001b[2J\\u001b]0;pwn\\u0007');
       // Machine output keeps the label as it is.
       expect(ok(ws.run(['list', '--json'], {now: NOW})).json()[0].label).to.equal(HOSTILE);
