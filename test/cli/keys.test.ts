@@ -93,7 +93,7 @@ describe('keyward keys', () => {
     expect(byOld.stderr).to.contain('unknown key').and.not.contain(old);
     const byNew = ws.run(['check', fresh.secret, '192.0.2.1', '--json']);
     expect(byNew.code, byNew.stderr).to.equal(0);
-    expect(byNew.json()).to.include({key: 'billing', decision: 'allow'});
+    expect(byNew.json()[0]).to.include({key: 'billing', decision: 'allow'});
 
     const listed = ws.run(['keys', 'list', '--json']).json()[0];
     expect(listed).to.include({hint: fresh.hint, rotatedAt: later, createdAt: NOW, status: 'active'});
@@ -120,7 +120,7 @@ describe('keyward keys', () => {
 
     const check = ws.run(['check', secret, '192.0.2.1', '--json']);
     expect(check.code).to.equal(1);
-    expect(check.json()).to.deep.equal({key: 'old', ip: '192.0.2.1', decision: 'deny', reason: 'key-revoked', matched: []});
+    expect(check.json()).to.deep.equal([{key: 'old', ip: '192.0.2.1', decision: 'deny', reason: 'key-revoked', matched: []}]);
     expect(ws.run(['keys', 'list', '--json']).json()[0].status).to.equal('revoked');
 
     const rotate = ws.run(['keys', 'rotate', 'old', '--yes']);
