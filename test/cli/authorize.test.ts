@@ -14,7 +14,7 @@ describe('keyward authorize', () => {
     const ws = Workspace.create();
     const first = ws.run(['authorize', '10.0.0.0/8', '2001:DB8:0:0:0:0:0:1', '192.0.2.7/32', '--json'], {now: NOW});
     expect(first.code, first.stderr).to.equal(0);
-    expect(first.json()).to.deep.equal({added: ['10.0.0.0/8', '192.0.2.7', '2001:db8::1'], covered: [], updated: [], unchanged: [], dryRun: false});
+    expect(first.json()).to.deep.equal({added: ['10.0.0.0/8', '192.0.2.7', '2001:db8::1'], covered: [], updated: [], unchanged: [], elsewhere: [], dryRun: false});
 
     const second = ws.run(['authorize', '10.1.2.0/24', '192.0.2.7', '198.51.100.1', '::ffff:10.9.9.9', '--json'], {now: NOW});
     expect(second.code, second.stderr).to.equal(0);
@@ -181,7 +181,14 @@ describe('keyward authorize', () => {
     expect(human.stdout).to.contain('would be added').and.contain('nothing was written');
     expect(ws.storeBytes()).to.deep.equal(before);
     const json = ws.run(['authorize', '10.1.0.0/16', '--dry-run', '--json']);
-    expect(json.json()).to.deep.equal({added: ['10.1.0.0/16'], covered: [{entry: '10.1.0.0/16', coveredBy: ['10.0.0.0/8']}], updated: [], unchanged: [], dryRun: true});
+    expect(json.json()).to.deep.equal({
+      added: ['10.1.0.0/16'],
+      covered: [{entry: '10.1.0.0/16', coveredBy: ['10.0.0.0/8']}],
+      updated: [],
+      unchanged: [],
+      elsewhere: [],
+      dryRun: true,
+    });
     expect(ws.storeBytes()).to.deep.equal(before);
   });
 

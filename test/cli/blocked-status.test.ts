@@ -165,7 +165,7 @@ describe('keyward activate and revoke against seen traffic', () => {
     expect(done.stderr).to.contain('192.0.2.10');
     const check = ws.run(['check', 'billing', '192.0.2.10', '--json'], {now: day(40)});
     expect(check.code).to.equal(1);
-    expect(check.json()).to.include({reason: 'not-authorized'});
+    expect(check.json()[0]).to.include({reason: 'not-authorized'});
   });
 });
 
@@ -177,10 +177,10 @@ describe('keyward authorize --expires and prune', () => {
     ok(ws.run(['authorize', '192.0.2.5', '198.51.100.0/24', '--expires', '1d'], {now: day(0)}));
     ok(ws.run(['authorize', '203.0.113.0/24'], {now: day(0)}));
 
-    expect(ok(ws.run(['check', 'billing', '192.0.2.5', '--json'], {now: daysAfter(day(0), 0.99)})).json()).to.include({decision: 'allow', reason: 'authorized'});
+    expect(ok(ws.run(['check', 'billing', '192.0.2.5', '--json'], {now: daysAfter(day(0), 0.99)})).json()[0]).to.include({decision: 'allow', reason: 'authorized'});
     const late = ws.run(['check', 'billing', '192.0.2.5', '--json'], {now: day(1)});
     expect(late.code).to.equal(1);
-    expect(late.json()).to.include({decision: 'deny', reason: 'not-authorized'});
+    expect(late.json()[0]).to.include({decision: 'deny', reason: 'not-authorized'});
 
     const rows = ok(ws.run(['list', '--json'], {now: day(2)})).json();
     expect(rows.find((r: any) => r.entry === '192.0.2.5').expiresAt).to.equal(day(1));

@@ -21,8 +21,8 @@ describe('keyward activate and deactivate', () => {
       ['check', 'app', '192.0.2.1', '--json'],
       ['check', 'mail', '192.0.2.1', '--json'],
     ]);
-    expect(api.json()).to.include({decision: 'allow', reason: 'learning'});
-    expect(smtp.json()).to.include({decision: 'allow', reason: 'blocking-inactive'});
+    expect(api.json()[0]).to.include({decision: 'allow', reason: 'learning'});
+    expect(smtp.json()[0]).to.include({decision: 'allow', reason: 'blocking-inactive'});
   });
 
   it('activate --smtp with an empty account list is refused with exit 4 unless --force', () => {
@@ -41,7 +41,7 @@ describe('keyward activate and deactivate', () => {
     expect(ws.storeJson().blocking.smtp).to.deep.equal({state: 'active', changedAt: later});
     const check = ws.run(['check', 'mail', '192.0.2.1', '--json']);
     expect(check.code).to.equal(1);
-    expect(check.json()).to.include({decision: 'deny', reason: 'not-authorized'});
+    expect(check.json()[0]).to.include({decision: 'deny', reason: 'not-authorized'});
 
     const again = ws.run(['activate', '--smtp', '--force', '--json']);
     expect(again.code, again.stderr).to.equal(0);
@@ -88,7 +88,7 @@ describe('keyward activate and deactivate', () => {
     const yes = ws.run(['deactivate', '--api', '--yes', '--json']);
     expect(yes.code, yes.stderr).to.equal(0);
     expect(yes.json()).to.deep.equal({channel: 'api', state: 'inactive', changed: true});
-    expect(ws.run(['check', 'app', '192.0.2.1', '--json']).json()).to.include({decision: 'allow', reason: 'blocking-inactive'});
+    expect(ws.run(['check', 'app', '192.0.2.1', '--json']).json()[0]).to.include({decision: 'allow', reason: 'blocking-inactive'});
 
     const already = ws.run(['deactivate', '--smtp', '--json']);
     expect(already.code, 'already off: nothing to confirm').to.equal(0);
@@ -120,7 +120,7 @@ describe('keyward activate and deactivate', () => {
     const later = daysAfter(NOW, 31);
     const check = ws.run(['check', 'app', '192.0.2.1', '--json'], {now: later});
     expect(check.code, check.stderr).to.equal(0);
-    expect(check.json()).to.include({decision: 'allow', reason: 'learning'});
+    expect(check.json()[0]).to.include({decision: 'allow', reason: 'learning'});
 
     const change = ws.run(['authorize', '198.51.100.1', '--json'], {now: later});
     expect(change.code, change.stderr).to.equal(0);

@@ -17,16 +17,16 @@ describe('keyward check', () => {
     expect(ws.run(['activate', '--api'], {now: NOW}).code).to.equal(0);
   });
 
-  it('prints one JSON object for one address, exit 0 when allowed and 1 when denied', async () => {
+  it('prints an array of one for one address (the shape never depends on the count), exit 0 when allowed and 1 when denied', async () => {
     const [allowed, denied] = await ws.runAll([
       ['check', 'ci', '10.1.2.3', '--json'],
       ['check', 'ci', '192.0.2.1', '--json'],
     ]);
     expect(allowed.code, allowed.stderr).to.equal(0);
-    expect(allowed.json()).to.deep.equal(allow('10.1.2.3', ['10.0.0.0/8']));
+    expect(allowed.json()).to.deep.equal([allow('10.1.2.3', ['10.0.0.0/8'])]);
 
     expect(denied.code).to.equal(1);
-    expect(denied.json()).to.deep.equal(deny('192.0.2.1'));
+    expect(denied.json()).to.deep.equal([deny('192.0.2.1')]);
   });
 
   it('prints a JSON array for several addresses, in order, exit 1 when any is denied', () => {

@@ -72,7 +72,7 @@ describe('keyward learn: the learning timeline', () => {
 
   it('day 41: with no event since day 10, time alone does not turn blocking on: check allows and status says it waits for traffic', () => {
     const check = ok(ws.run(['check', 'billing', '203.0.113.5', '--json'], {now: day(41)}));
-    expect(check.json()).to.deep.include({key: 'billing', ip: '203.0.113.5', decision: 'allow', reason: 'learning'});
+    expect(check.json()[0]).to.deep.include({key: 'billing', ip: '203.0.113.5', decision: 'allow', reason: 'learning'});
     const status = ok(ws.run(['status', '--json'], {now: day(41)})).json();
     expect(status.api).to.include({state: 'learning', activatesAt: day(40)});
     expect(ok(ws.run(['status'], {now: day(41)})).stdout).to.contain('blocking waits for traffic');
