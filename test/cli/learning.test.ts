@@ -64,7 +64,7 @@ describe('keyward learn: the learning timeline', () => {
   });
 
   it('day 39: check and status say learning, activating at day 40', () => {
-    const check = ok(ws.run(['check', 'billing', '203.0.113.5', '--json'], {now: day(39)})).json();
+    const check = ok(ws.run(['check', 'billing', '203.0.113.5', '--json'], {now: day(39)})).json()[0];
     expect(check).to.include({decision: 'allow', reason: 'learning'});
     const status = ok(ws.run(['status', '--json'], {now: day(39)})).json();
     expect(status.api).to.deep.equal({state: 'learning', learningSince: day(0), lastNewAddressAt: day(10), activatesAt: day(40), quietDays: 0, lastEventAt: day(10)});
@@ -105,7 +105,7 @@ describe('keyward learn: the learning timeline', () => {
     const authorize = ok(ws.run(['authorize', '203.0.113.5'], {now: day(44)}));
     expect(authorize.stderr).to.contain('left the blocked list');
     expect(ok(ws.run(['blocked', '--json'], {now: day(44)})).json()).to.deep.equal([]);
-    const check = ok(ws.run(['check', 'billing', '203.0.113.5', '--json'], {now: day(44)})).json();
+    const check = ok(ws.run(['check', 'billing', '203.0.113.5', '--json'], {now: day(44)})).json()[0];
     expect(check).to.include({decision: 'allow', reason: 'authorized'});
     expect(check.matched).to.deep.equal(['203.0.113.5']);
   });
