@@ -173,7 +173,7 @@ describe('keyward export', () => {
       const allowed = keyed.run(['check', 'billing', '10.1.0.1', '2001:db8:1::1', '--json'], {now: NOW});
       expect(allowed.json<any[]>().map((d) => d.decision)).to.deep.equal(['allow', 'allow']);
       const denied = keyed.run(['check', 'billing', '198.18.0.1', '--json'], {now: NOW});
-      expect(denied.json()).to.have.length(1).and.nested.include({'[0].decision': 'deny'});
+      expect(denied.json<any[]>().map((d) => d.decision)).to.deep.equal(['deny']);
     });
 
     it('smtp active: the relay list within the account list; a key whose list lies outside it exports an empty list and says so', () => {
