@@ -13,11 +13,11 @@ export default class Check extends KeywardCommand {
     '<%= config.bin %> check billing 192.0.2.66 --expect deny',
   ];
   static usage = ['check KEY ADDRESS... [--expect allow|deny] [--json | --ndjson] [--store PATH]', 'check KEY - [--expect allow|deny] [--json | --ndjson] [--store PATH]'];
-  static strict = false;
   // ignoreStdin: oclif would read piped stdin into a missing argument as one string; stdin is streamed by line, and only for -.
   static args = {
     key: Args.string({description: 'key name or secret', required: true, ignoreStdin: true}),
-    address: Args.string({description: 'addresses to check; - reads stdin', ignoreStdin: true}),
+    // multiple, not strict = false: the help then shows KEY as one argument and ADDRESS... as many.
+    address: Args.string({description: 'addresses to check; - reads stdin', ignoreStdin: true, multiple: true}),
   };
   static flags = {
     ndjson: Flags.boolean({description: 'one JSON object a line (for streams)', exclusive: ['json']}),

@@ -5,7 +5,7 @@ import {channelFlags, channelsOf, quietFlag, yesFlag} from '../cli/flags.js';
 export default class Deactivate extends KeywardCommand {
   static summary = 'Turn blocking off for API keys (--api), SMTP keys (--smtp) or both: every address is allowed again.';
   static description = `Asks on a terminal; without one it needs --yes. Key lists still apply.`;
-  static usage = ['deactivate --api [--smtp] [--yes] [--quiet] [--json] [--store <value>]', 'deactivate --smtp [--yes] [--quiet] [--json] [--store <value>]'];
+  static usage = ['deactivate --api [--smtp] [--yes] [--quiet] [--json] [--store PATH]', 'deactivate --smtp [--yes] [--quiet] [--json] [--store PATH]'];
   static examples = ['<%= config.bin %> deactivate --smtp --yes', '<%= config.bin %> deactivate --api --smtp --yes'];
   static flags = {...channelFlags, yes: yesFlag, quiet: quietFlag};
 

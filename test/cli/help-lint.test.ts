@@ -115,7 +115,7 @@ describe('help lint', function () {
     all = await commands();
     const ws = Workspace.create();
     for (const c of all) {
-      const help = ws.run([...c.id.split(':'), '--help'], {env: {COLUMNS: '200'}});
+      const help = ws.run([...c.id.split(':'), '--help']);
       if (help.code !== 0) throw new Error(`${c.id} --help exited ${help.code}: ${help.stderr}`);
       helps.set(c.id, help.stdout);
     }
