@@ -46,15 +46,18 @@ Formats: plain (one entry a line, "ENTRY # label" when it has a label), csv (the
     },
   ];
   static flags = {
-    key: Flags.string({char: 'k', description: "export this key's effective allowlist (name or secret) instead of the account list"}),
+    key: Flags.string({char: 'k', description: "export this key's effective allowlist (name or secret) instead of the account list", helpValue: 'NAME'}),
     format: Flags.option({options: EXPORT_FORMATS, description: 'output format [default: plain]'})(),
     group: groupFlag('only the entries of group NAME (of the effective list: for a key, the pieces that come from entries of that group)'),
     aggregate: Flags.boolean({char: 'a', description: 'write the fewest CIDR ranges covering the same addresses (labels are dropped)'}),
-    output: Flags.string({char: 'o', description: 'write to FILE atomically instead of stdout ("-": stdout)'}),
+    output: Flags.string({char: 'o', description: 'write to FILE atomically instead of stdout ("-": stdout)', helpValue: 'FILE'}),
     // One flag by the name the text uses (an allowNo flag showed --timestamp in usage and completion).
     'no-timestamp': Flags.boolean({description: 'leave the time of export out of the header comment: reproducible output'}),
-    table: Flags.string({description: `nftables: the table (family inet) holding the sets [default: ${DEFAULT_NAMES.table}]`}),
-    set: Flags.string({description: `nftables, ipset: base name of the sets, NAME_v4 and NAME_v6 (at most ${MAX_SET_NAME} characters) [default: ${DEFAULT_NAMES.set}]`}),
+    table: Flags.string({description: `nftables: the table (family inet) holding the sets [default: ${DEFAULT_NAMES.table}]`, helpValue: 'NAME'}),
+    set: Flags.string({
+      description: `nftables, ipset: base name of the sets, NAME_v4 and NAME_v6 (at most ${MAX_SET_NAME} characters) [default: ${DEFAULT_NAMES.set}]`,
+      helpValue: 'NAME',
+    }),
     quiet: quietFlag,
   };
 
