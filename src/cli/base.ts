@@ -55,6 +55,8 @@ export abstract class KeywardCommand extends Command {
 
   /** Reads the shared flags before `run`: the store, the clock, --json, and the flags to record in history. */
   async init(): Promise<void> {
+    // Reset first: an in-process run must not inherit the last run's --quiet when its parse fails.
+    setQuiet(false);
     await super.init();
     const {flags} = await this.parse(this.ctor);
     const shared = flags as {store?: string; json?: boolean};
