@@ -16,6 +16,7 @@ import {readStore, readStoreOrEmpty, updateStore} from '../store/store.js';
 import {now} from './clock.js';
 import {maskedOclifError, reportFailure, tell} from './messages.js';
 import {confirmOrRefuse} from './prompt.js';
+import {isQuiet, setQuiet} from './quiet.js';
 import {storeFileOf, storePathGiven} from './store-path.js';
 import {write} from './write.js';
 
@@ -29,6 +30,7 @@ export abstract class KeywardCommand extends Command {
   static baseFlags = {
     store: Flags.string({
       description: 'path of the store file [default: $KEYWARD_STORE, else store.json in the data directory]',
+      helpValue: 'PATH',
       helpGroup: 'GLOBAL',
     }),
     json: Flags.boolean({description: 'print machine output (JSON) on stdout', helpGroup: 'GLOBAL'}),
@@ -53,10 +55,13 @@ export abstract class KeywardCommand extends Command {
 
   /** Reads the shared flags before `run`: the store, the clock, --json, and the flags to record in history. */
   async init(): Promise<void> {
+    // Reset first: an in-process run must not inherit the last run's --quiet when its parse fails.
+    setQuiet(false);
     await super.init();
     const {flags} = await this.parse(this.ctor);
     const shared = flags as {store?: string; json?: boolean};
     this.json = Boolean(shared.json);
+    setQuiet(Boolean((flags as {quiet?: boolean}).quiet));
     this.storeFile = storeFileOf(shared.store, () => this.config.dataDir);
     this.storeGiven = storePathGiven(shared.store);
     this.now = now();
@@ -75,7 +80,7 @@ export abstract class KeywardCommand extends Command {
 
   /** The human rendering of the result on stdout; under --json the result itself is printed instead (logJson). */
   protected async printHuman(human: () => string | Promise<string>): Promise<void> {
-    if (this.json) return;
+    if (this.json || isQuiet()) return;
     const text = await human();
     if (text.length > 0) await write(process.stdout, `${text}\n`);
   }
@@ -191,8 +196,13 @@ export abstract class KeywardCommand extends Command {
     appendHistory(data, [record]);
   }
 
-  /** A message for the person at the terminal (stderr; never mixed into machine output). */
-  protected tell(message: string, tone: 'info' | 'ok' | 'warn' = 'info'): Promise<void> {
+  /**
+   * A message for the person at the terminal (stderr; never mixed into machine
+   * output). Under --quiet only warnings are said, and what `always` marks
+   * (the details of a warning).
+   */
+  protected async tell(message: string, tone: 'info' | 'ok' | 'warn' = 'info', always = false): Promise<void> {
+    if (isQuiet() && tone !== 'warn' && !always) return;
     return tell(message, tone);
   }
 

@@ -194,7 +194,11 @@ export async function readSyncInputs(file: string, progress: boolean): Promise<{
   }
   const read = parseSyncLines(lines, shown);
   if (read.inputs.length === 0) {
-    throw new InputError('no entries given', 'give entries as arguments, --file FILE, or - (or --file -) to read them from stdin');
+    // sync takes one FILE or -: the advice of authorize (arguments, --file) would name what sync has not.
+    throw new InputError(
+      `no entries in ${fromStdin ? 'stdin' : show(file)}: sync refuses to empty a list`,
+      'give a file of entries (one a line, or - for stdin); to remove entries use keyward revoke ENTRY..., a whole group keyward revoke --group NAME --all',
+    );
   }
   return read;
 }

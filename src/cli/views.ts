@@ -4,10 +4,10 @@ import {untrusted, visible} from '../core/errors.js';
 import {BlockedRecord, HistoryChanges, HistoryRecord, StoreData} from '../core/model.js';
 import {CutOff} from '../core/impact.js';
 import {keyJson} from '../core/key-actions.js';
-import {LearnOutcome, learningProgress, LearningProgress, quietDays} from '../core/learning.js';
+import {LearnOutcome, learningProgress, LearningProgress} from '../core/learning.js';
 import {ContainsRow, EntryJson, StatusJson} from '../core/reports.js';
 import {SyncPlan} from '../core/sync.js';
-import {DAY_MS} from '../core/time.js';
+import {count as counted, dayNumber, days, grouped} from '../core/count.js';
 import {waysOut} from './notify.js';
 import {Column, expiresIn, paint, shortTime, table} from './render.js';
 
@@ -16,11 +16,11 @@ const SHOWN = 20;
 
 function listed(items: string[]): string {
   const shown = items.slice(0, SHOWN).map((s) => `  ${s}`);
-  if (items.length > SHOWN) shown.push(`  … and ${items.length - SHOWN} more (--json lists all)`);
+  if (items.length > SHOWN) shown.push(`  … and ${grouped(items.length - SHOWN)} more (--json lists all)`);
   return shown.join('\n');
 }
 
-const count = (n: number) => `${n} ${n === 1 ? 'entry' : 'entries'}`;
+const count = (n: number) => counted(n, 'entry', 'entries');
 
 /** The report of authorize: added (and which of them other entries cover), updated, unchanged. */
 export async function renderAdded(result: AddResult, dryRun: boolean, effect: 'allow' | 'deny' = 'allow'): Promise<string> {
@@ -32,7 +32,7 @@ export async function renderAdded(result: AddResult, dryRun: boolean, effect: 'a
   if (result.added.length > 0) lines.push(effect === 'deny' ? c.red(listed(result.added)) : c.green(listed(result.added)));
   if (result.covered.length > 0) {
     const n = result.covered.length;
-    lines.push(`${n} of them ${n === 1 ? 'is' : 'are'} covered by other entries, and ${would}stored all the same (they stay when a cover expires or is revoked):`);
+    lines.push(`${grouped(n)} of them ${n === 1 ? 'is' : 'are'} covered by other entries, and ${would}stored all the same (they stay when a cover expires or is revoked):`);
     lines.push(listed(result.covered.map((u) => `${u.entry} (covered by ${u.coveredBy.join(', ')})`)));
   }
   if (result.updated.length > 0) {
@@ -98,7 +98,7 @@ function labelled(entry: string, label: string | null): string {
  */
 export async function renderSyncPlan(plan: SyncPlan, cutOffCount: number, title: string): Promise<string> {
   const c = await paint();
-  const n = (count: number, what: string) => `${count} ${what}`;
+  const n = (count: number, what: string) => `${grouped(count)} ${what}`;
   const counts = [
     n(plan.added.length, 'to add'),
     n(plan.removed.length, 'to remove'),
@@ -122,15 +122,15 @@ export async function renderSyncPlan(plan: SyncPlan, cutOffCount: number, title:
   }
   if (plan.elsewhere.length > 0) {
     const count = plan.elsewhere.length;
-    lines.push(`${count} ${count === 1 ? 'entry' : 'entries'} of the file already in the list outside the group, left there:`);
+    lines.push(`${counted(count, 'entry', 'entries')} of the file already in the list outside the group, left there:`);
     lines.push(listed(plan.elsewhere.map((e) => `${e.entry}  (${e.group === null ? 'no group' : `group ${untrusted(e.group)}`})`)));
   }
   if (plan.keptLearned.length > 0) {
     const count = plan.keptLearned.length;
-    lines.push(`${count} learned ${count === 1 ? 'entry' : 'entries'} not in the file kept (--prune-learned removes them):`);
+    lines.push(`${counted(count, 'learned entry', 'learned entries')} not in the file kept (--prune-learned removes them):`);
     lines.push(listed(plan.keptLearned));
   }
-  if (cutOffCount > 0) lines.push(c.yellow(`${cutOffCount} recently seen address(es) would be cut off (listed on stderr)`));
+  if (cutOffCount > 0) lines.push(c.yellow(`${counted(cutOffCount, 'recently seen address', 'recently seen addresses')} would be cut off (listed on stderr)`));
   return lines.join('\n');
 }
 
@@ -139,10 +139,10 @@ export function describeLearning(progress: LearningProgress, windowDays: number,
   const since = progress.quietSince.toISOString();
   const at = progress.activatesAt.toISOString();
   const seen = progress.lastEventAt === null ? 'no API event seen yet' : `API traffic seen up to ${progress.lastEventAt.toISOString()}`;
-  const lines = [`${quietDays(progress)} of ${windowDays} quiet days observed since ${since} (${seen})`];
-  const left = (progress.activatesAt.getTime() - now.getTime()) / DAY_MS;
+  const lines = [`${dayNumber(progress.quietMs)} of ${grouped(windowDays)} quiet days observed since ${since} (${seen})`];
+  const left = progress.activatesAt.getTime() - now.getTime();
   if (left > 0) {
-    lines.push(`blocking turns on with the first event dated at or after ${at} (${left.toFixed(1)} days from now), unless a new address comes first`);
+    lines.push(`blocking turns on with the first event dated at or after ${at} (${days(left)} from now), unless a new address comes first`);
   } else {
     lines.push(`the window ended at ${at}, but blocking waits for traffic: it turns on with the first event dated at or after then (is the log still fed to keyward learn?)`);
   }
@@ -205,7 +205,7 @@ function describe(c: HistoryChanges): string[] {
   }
   const listed = c.entries.reduce((n, e) => n + e.counts.added + e.counts.removed + e.counts.updated, 0);
   if (listed < c.counts.added + c.counts.removed + c.counts.updated) {
-    lines.push(`(${c.counts.added} added, ${c.counts.removed} removed, ${c.counts.updated} updated in all)`);
+    lines.push(`(${grouped(c.counts.added)} added, ${grouped(c.counts.removed)} removed, ${grouped(c.counts.updated)} updated in all)`);
   }
   for (const k of c.keys) lines.push(`key ${visible(k.name)} (${k.type}) ${k.action}, ${visible(k.hint)}`);
   for (const b of c.blocking) lines.push(`${b.channel} blocking: ${b.from} → ${b.to}${b.automatic ? ' (by itself)' : ''}`);
@@ -316,8 +316,9 @@ export async function renderStatus(status: StatusJson, data: StoreData, now: Dat
   }
   lines.push(`${c.bold('smtp')}  ${show(status.smtp.state)}`);
   const n = status.counts;
-  lines.push(`entries: ${n.accountEntries} in the account list (${n.learnedEntries} learned), ${n.keyEntries} in key lists, ${n.expiredEntries} expired`);
-  lines.push(`keys: ${n.keys} (${n.activeKeys} active); seen addresses: ${n.seen}; blocked: ${n.blocked}`);
+  const g = grouped;
+  lines.push(`entries: ${g(n.accountEntries)} in the account list (${g(n.learnedEntries)} learned), ${g(n.keyEntries)} in key lists, ${g(n.expiredEntries)} expired`);
+  lines.push(`keys: ${g(n.keys)} (${g(n.activeKeys)} active); seen addresses: ${g(n.seen)}; blocked: ${g(n.blocked)}`);
   if (status.latestBlocked.length > 0) {
     lines.push(c.red('latest blocked:'));
     for (const b of status.latestBlocked) lines.push(`  ${b.ip}  key ${untrusted(b.key)} (${b.channel})  last seen ${b.lastSeen}  ×${b.count}`);
@@ -338,14 +339,17 @@ export function learnSummary(
 ): [string, 'info' | 'warn'][] {
   const said: [string, 'info' | 'warn'][] = [];
   const would = dryRun ? ' (dry run: nothing was written)' : '';
-  said.push([`${outcome.events} events applied, ${outcome.learned.length} entries learned, ${outcome.blocked.length} addresses newly blocked${would}`, 'info']);
+  said.push([
+    `${counted(outcome.events, 'event')} applied, ${counted(outcome.learned.length, 'entry', 'entries')} learned, ${counted(outcome.blocked.length, 'address', 'addresses')} newly blocked${would}`,
+    'info',
+  ]);
   if (untimed > 0) {
     said.push([
-      `${untimed} ${untimed === 1 ? 'event had' : 'events had'} no time and ${untimed === 1 ? 'was' : 'were'} taken as happening now (${now.toISOString()}); --strict refuses such events`,
+      `${counted(untimed, 'event had', 'events had')} no time and ${untimed === 1 ? 'was' : 'were'} taken as happening now (${now.toISOString()}); --strict refuses such events`,
       'warn',
     ]);
   }
-  if (keyless > 0) said.push([`${keyless} ${keyless === 1 ? 'request' : 'requests'} without a key skipped`, 'info']);
+  if (keyless > 0) said.push([`${counted(keyless, 'request')} without a key skipped`, 'info']);
   if (outcome.activation) {
     const {at, quietSince} = outcome.activation;
     said.push([
@@ -361,15 +365,15 @@ export function learnSummary(
       'warn',
     ]);
   }
-  if (outcome.blocked.length > SHOWN) said.push([`… and ${outcome.blocked.length - SHOWN} more newly blocked (see \`keyward blocked\`)`, 'warn']);
+  if (outcome.blocked.length > SHOWN) said.push([`… and ${grouped(outcome.blocked.length - SHOWN)} more newly blocked (see \`keyward blocked\`)`, 'warn']);
   if (outcome.unknownKeys.length > 0) {
     const shown = outcome.unknownKeys
       .slice(0, UNKNOWN_SHOWN)
-      .map((u) => `${u.key} (${u.events} events)`)
+      .map((u) => `${u.key} (${counted(u.events, 'event')})`)
       .join(', ');
-    said.push([`${outcome.unknownKeys.length} unknown keys, skipped: ${shown}${outcome.unknownKeys.length > UNKNOWN_SHOWN ? ', …' : ''}`, 'warn']);
+    said.push([`${counted(outcome.unknownKeys.length, 'unknown key')}, skipped: ${shown}${outcome.unknownKeys.length > UNKNOWN_SHOWN ? ', …' : ''}`, 'warn']);
   }
-  if (badLines > 0) said.push([`${badLines} bad lines skipped:\n${bad.map((b) => `  ${b}`).join('\n')}${badLines > bad.length ? '\n  …' : ''}`, 'warn']);
+  if (badLines > 0) said.push([`${counted(badLines, 'bad line')} skipped:\n${bad.map((b) => `  ${b}`).join('\n')}${badLines > bad.length ? '\n  …' : ''}`, 'warn']);
   for (const f of failures) said.push([`--notify-command failed for ${f}`, 'warn']);
   const progress = learningProgress(data.blocking.api, data.settings);
   if (progress === null) said.push([`api: ${data.blocking.api.state}`, 'info']);
@@ -387,6 +391,6 @@ export function learnSummary(
 export function stillDisabled(disabled: readonly string[]): string | null {
   if (disabled.length === 0) return null;
   const named = disabled.slice(0, 5).join(' ');
-  const more = disabled.length > 5 ? ` and ${disabled.length - 5} more` : '';
+  const more = disabled.length > 5 ? ` and ${grouped(disabled.length - 5)} more` : '';
   return `${disabled.length === 1 ? 'this entry is disabled and stays off (it never matches)' : 'these entries are disabled and stay off (they never match)'}: ${named}${more}; \`keyward enable ${disabled[0]}\` switches one on`;
 }

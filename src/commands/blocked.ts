@@ -9,13 +9,14 @@ import {KeywardCommand} from '../cli/base.js';
 import {argumentInputs} from '../cli/input.js';
 import {keyFlag, pagerFlag} from '../cli/flags.js';
 import {renderBlocked} from '../cli/views.js';
+import {count} from '../core/count.js';
 
 export default class Blocked extends KeywardCommand {
   static summary = 'Show the blocked list: addresses refused while blocking was active, newest first.';
   static description = `Each address is listed per key with its channel, first and last time seen and count. Authorize one with \`keyward authorize ADDRESS\` or \`keyward authorize --from-blocked\`; --dismiss removes addresses from the list without authorizing them.`;
   static examples = ['<%= config.bin %> blocked', '<%= config.bin %> blocked --key billing --since 7d --json', '<%= config.bin %> blocked --dismiss 192.0.2.66'];
   static strict = false;
-  static args = {addresses: Args.string({description: 'with --dismiss: the addresses or ranges to take off the list', ignoreStdin: true})};
+  static args = {address: Args.string({description: 'with --dismiss: the addresses or ranges to take off the list', ignoreStdin: true})};
   static flags = {
     key: keyFlag,
     channel: Flags.option({options: CHANNELS, description: 'only this channel'})(),
@@ -39,7 +40,9 @@ export default class Blocked extends KeywardCommand {
     if (args.length === 0) throw new InputError('--dismiss needs the addresses to dismiss');
     const wanted = parseEntries(argumentInputs(args), {force: true}).prefixes();
     const dismissed = await this.updateStore((data) => dismissBlocked(data, wanted, filter));
-    await this.printHuman(() => `${dismissed.length} dismissed from the blocked list: ${dismissed.map((d) => `${d.ip} (${untrusted(d.key)})`).join(', ')}`);
+    await this.printHuman(
+      () => `${count(dismissed.length, 'address', 'addresses')} dismissed from the blocked list: ${dismissed.map((d) => `${d.ip} (${untrusted(d.key)})`).join(', ')}`,
+    );
     return {dismissed};
   }
 }

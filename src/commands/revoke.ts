@@ -2,25 +2,31 @@ import {Args, Flags} from '@oclif/core';
 import {parseEntries} from '../core/entry-parse.js';
 import {applyRevoke, planRevoke} from '../core/revoke.js';
 import {KeywardCommand} from '../cli/base.js';
-import {dryRunFlag, fileFlag, groupFlag, keyFlag, yesFlag} from '../cli/flags.js';
+import {dryRunFlag, fileFlag, groupFlag, keyFlag, quietFlag, yesFlag} from '../cli/flags.js';
 import {InputError} from '../core/errors.js';
 import {checkGroupName} from '../core/keys.js';
 import {argumentsInOrder, readEntryInputs} from '../cli/input.js';
 import {renderCutOff, renderRemoved} from '../cli/views.js';
+import {count} from '../core/count.js';
 
 export default class Revoke extends KeywardCommand {
   static summary = 'Remove entries (exact match) from the account list, or from a key list with --key.';
   static description = `Takes the same inputs as authorize. Removes allow entries; --deny removes deny entries instead. An entry that is not in the list is an error that names the entries covering it, and nothing is removed. While blocking is active the removed addresses will be refused: revoke says so and asks on a terminal; without one it needs --yes. With --group NAME only entries of that group are removed; --group NAME --all removes every entry of the group (never without --all: an empty $IP in a loop must not empty a group). Removing the last entry of a key's list would leave the key restricted by nothing: that is refused (exit 4) unless --force.`;
   static examples = [
-    '<%= config.bin %> revoke 203.0.113.7',
+    '<%= config.bin %> revoke 203.0.113.7  # while blocking is active it asks first: exit 4 without a terminal or --yes',
     '<%= config.bin %> revoke --deny 10.66.0.0/16',
     '<%= config.bin %> revoke --key billing 198.51.100.0/24 --yes',
     '<%= config.bin %> revoke --file retired.txt --dry-run',
     '<%= config.bin %> revoke --group github-actions --all --yes',
   ];
+  static usage = [
+    'revoke ENTRY... [-k NAME] [-g NAME] [--deny] [--dry-run] [-y] [--force] [-q] [--json] [--store PATH]',
+    'revoke (-f FILE | -) [-k NAME] [-g NAME] [--deny] [--dry-run] [-y] [--force] [-q] [--json] [--store PATH]',
+    'revoke -g NAME --all [-k NAME] [--deny] [--dry-run] [-y] [--force] [-q] [--json] [--store PATH]',
+  ];
   static strict = false;
   // ignoreStdin: as in authorize, stdin is read by line, never by oclif.
-  static args = {entries: Args.string({description: 'entries to remove; - reads stdin', ignoreStdin: true})};
+  static args = {entry: Args.string({description: 'entries to remove; - reads stdin', ignoreStdin: true})};
   static flags = {
     key: keyFlag,
     group: groupFlag('remove only entries of group NAME (an entry elsewhere is an error)'),
@@ -30,6 +36,7 @@ export default class Revoke extends KeywardCommand {
     yes: yesFlag,
     force: Flags.boolean({description: 'remove the last entry of a key list: the key is then restricted by nothing'}),
     deny: Flags.boolean({description: 'remove deny entries (without it, revoke removes allow entries only)'}),
+    quiet: quietFlag,
   };
 
   async run(): Promise<{removed: string[]; dryRun: boolean}> {
@@ -49,8 +56,8 @@ export default class Revoke extends KeywardCommand {
         if (p.blocking.length === 0) return;
         await this.tell(`blocking is active for ${p.blocking.join(' and ')} keys: these addresses will be refused from now on`, 'warn');
         if (p.cutOff.length > 0) {
-          await this.tell(`${p.cutOff.length} recently seen address(es) would be cut off:`, 'warn');
-          await this.tell(await renderCutOff(p.cutOff));
+          await this.tell(`${count(p.cutOff.length, 'recently seen address', 'recently seen addresses')} would be cut off:`, 'warn');
+          await this.tell(await renderCutOff(p.cutOff), 'info', true);
         }
       },
       apply: applyRevoke,

@@ -2,7 +2,7 @@
  * `authorize`: entries added to the account list or a key list, and the
  * blocked addresses they let through taken off the blocked list.
  */
-import {AddResult, addEntries, Effect, effectOf, switchEntries, SwitchResult} from './allowlist.js';
+import {AddResult, addEntries, Effect, effectOf, listName, switchEntries, SwitchResult} from './allowlist.js';
 import {EntryBatch} from './entry-parse.js';
 import {releaseBlocked} from './blocked-list.js';
 import {untrusted} from './errors.js';
@@ -107,7 +107,7 @@ export function deny(data: StoreData, entries: EntryBatch, options: AuthorizeOpt
 /** `enable` / `disable`: exact entries (allow or deny) of the account list or a key list switched on or off. */
 export function switchListEntries(data: StoreData, prefixes: readonly Prefix[], options: {key?: string; enabled: boolean}): SwitchResult {
   const key = options.key === undefined ? undefined : findKey(data.keys, options.key);
-  return switchEntries(key ? key.allow : data.account, prefixes, options.enabled);
+  return switchEntries(key ? key.allow : data.account, prefixes, options.enabled, listName(key?.name));
 }
 
 /**

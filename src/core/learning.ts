@@ -14,6 +14,7 @@ import {findKey} from './keys.js';
 import {ApiBlocking, BlockedRecord, Channel, KeyRecord, LEARNED_GROUP, SeenRecord, Settings, StoreData} from './model.js';
 import {hintOf, looksLikeSecret} from './secret.js';
 import {DAY_MS} from './time.js';
+import {grouped} from './count.js';
 
 /**
  * How far after now an event may be dated (clocks of hosts disagree a
@@ -522,7 +523,7 @@ export function learn(data: StoreData, log: EventLog, options: {settings: LearnS
   }
   const outcome = applyEvents(data, log, options.now);
   if (options.strict && outcome.unknownKeys.length > 0) {
-    throw new InputError(`unknown key ${outcome.unknownKeys[0].key} (${outcome.unknownKeys.length} unknown in all); nothing was written`);
+    throw new InputError(`unknown key ${outcome.unknownKeys[0].key} (${grouped(outcome.unknownKeys.length)} unknown in all); nothing was written`);
   }
   return outcome;
 }

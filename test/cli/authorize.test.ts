@@ -269,7 +269,7 @@ describe('keyward revoke', () => {
     expect(covered.stderr).to.contain('10.1.2.3').and.contain('covered by 10.0.0.0/8').and.contain('nothing was removed');
 
     expect(absent.code).to.equal(2);
-    expect(absent.stderr).to.contain('198.51.100.1 is not in the list');
+    expect(absent.stderr).to.contain('198.51.100.1 is not in the account list');
     expect(ws.storeBytes()).to.deep.equal(before);
   });
 

@@ -58,7 +58,7 @@ describe('keyward activate and deactivate', () => {
     const later = daysAfter(NOW, 1);
     const refused = ws.run(['activate', '--api'], {now: later});
     expect(refused.code).to.equal(4);
-    expect(refused.stderr).to.contain('203.0.113.5').and.contain('--force');
+    expect(refused.stderr).to.contain('203.0.113.5').and.contain('or pass --yes');
     expect(ws.storeBytes()).to.deep.equal(before);
 
     expect(ws.run(['authorize', '203.0.113.0/24'], {now: later}).code).to.equal(0);
@@ -69,11 +69,23 @@ describe('keyward activate and deactivate', () => {
     expect(check.json<any[]>().map((d) => d.reason)).to.deep.equal(['authorized', 'not-authorized']);
   });
 
-  it('activate takes --yes as the answer to its question, as every command that asks does', () => {
+  it('activate takes --yes as the answer to its question (seen traffic), but not as the override of an empty SMTP list (--force)', () => {
     const ws = withKeys();
-    const confirmed = ws.run(['activate', '--smtp', '--yes', '--json']);
+    const store = ws.storeJson();
+    store.seen = [{ip: '203.0.113.5', channel: 'smtp', keys: ['mail'], firstSeen: NOW, lastSeen: NOW, count: 3}];
+    writeFileSync(ws.store, `${JSON.stringify(store, null, 2)}\n`);
+    const empty = ws.run(['activate', '--smtp', '--yes', '--json'], {now: NOW});
+    expect(empty.code, empty.stderr).to.equal(4);
+    expect(empty.stderr).to.contain('the account list is empty, so every SMTP connection would be refused').and.contain('pass --force');
+
+    expect(ws.run(['authorize', '198.51.100.0/24'], {now: NOW}).code).to.equal(0);
+    const asked = ws.run(['activate', '--smtp', '--json'], {now: NOW});
+    expect(asked.code).to.equal(4);
+    expect(asked.stderr).to.contain('203.0.113.5').and.contain('not activating smtp blocking: seen traffic would be refused').and.contain('or pass --yes');
+    const confirmed = ws.run(['activate', '--smtp', '--yes', '--json'], {now: NOW});
     expect(confirmed.code, confirmed.stderr).to.equal(0);
-    expect(confirmed.json()).to.include({channel: 'smtp', state: 'active', changed: true});
+    expect(confirmed.json()).to.deep.include({channel: 'smtp', state: 'active', changed: true});
+    expect(confirmed.json().refused.map((r: {ip: string}) => r.ip)).to.deep.equal(['203.0.113.5']);
   });
 
   it('deactivate asks first: without a terminal or --yes it is refused with exit 4', () => {
@@ -95,13 +107,11 @@ describe('keyward activate and deactivate', () => {
     expect(already.json()).to.deep.equal({channel: 'smtp', state: 'inactive', changed: false});
   });
 
-  it('takes exactly one of --api and --smtp: both or neither is exit 2', async () => {
+  it('takes --api, --smtp or both: neither is exit 2', async () => {
     const ws = Workspace.create();
     const cases = [
       ['activate', '--force'],
-      ['activate', '--api', '--smtp', '--force'],
       ['deactivate', '--yes'],
-      ['deactivate', '--api', '--smtp', '--yes'],
     ];
     const runs = await ws.runAll(cases.map((args) => [...args, '--json']));
     for (const [i, out] of runs.entries()) {

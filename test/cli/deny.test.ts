@@ -209,7 +209,7 @@ describe('keyward disable / enable', () => {
     const before = ws.storeBytes()!;
     const r = ws.run(['disable', '10.0.0.0/8', '10.66.1.0/24'], {now: NOW});
     expect(r.code).to.equal(2);
-    expect(r.stderr).to.contain('10.66.1.0/24 is not in the list');
+    expect(r.stderr).to.contain('10.66.1.0/24 is not in the account list');
     expect(r.stderr).to.contain('covered by 10.0.0.0/8, 10.66.0.0/16');
     expect(ws.run(['enable', '--key', 'billing', '10.0.0.0/8'], {now: NOW}).code).to.equal(2);
     expect(ws.storeBytes()!.equals(before)).to.equal(true);

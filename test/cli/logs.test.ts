@@ -57,7 +57,7 @@ describe('keyward learn --format: gateway logs end to end', () => {
         untimed: 0,
         format: gateway.format,
       });
-      expect(learn.stderr).to.contain(`read as ${gateway.format}`).and.contain('1 request without a key skipped').and.contain('ghost (1 events)');
+      expect(learn.stderr).to.contain(`read as ${gateway.format}`).and.contain('1 request without a key skipped').and.contain('ghost (1 event)');
       const rows = ok(ws.run(['list', '--account', '--json'], {now: NOW})).json();
       // The times of the log, whatever their form: 10:00:00Z (11:00:05+01:00 is 10:00:05Z).
       expect(rows.map((r: any) => [r.entry, r.addedAt.slice(0, 19)])).to.deep.equal([

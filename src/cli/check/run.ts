@@ -16,6 +16,7 @@ import {EXIT} from '../exit-codes.js';
 import {palette, reportFailure, tell} from '../messages.js';
 import {dataDir, storeFileOf} from '../store-path.js';
 import {DescriptorInput, writeDecisions} from './decisions.js';
+import {count as counted, grouped} from '../../core/count.js';
 
 export interface CheckRequest {
   /** KEY: a key's name or secret. */
@@ -63,7 +64,7 @@ export async function runCheck(request: CheckRequest): Promise<void> {
   if (count === 0) throw new InputError('no address given: stdin had none', 'give addresses as arguments, or one a line on stdin');
   if (misses > 0) {
     if (!json && !ndjson) {
-      await tell(`${misses} of ${count} ${count === 1 ? 'address' : 'addresses'} ${request.expect ? `did not get "${wanted}"` : 'denied'}`, 'warn');
+      await tell(`${grouped(misses)} of ${counted(count, 'address', 'addresses')} ${request.expect ? `did not get "${wanted}"` : 'denied'}`, 'warn');
     }
     process.exitCode = EXIT.denied;
   }
