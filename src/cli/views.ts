@@ -209,8 +209,8 @@ export async function renderBlocked(rows: readonly BlockedRecord[]): Promise<str
   if (rows.length === 0) return 'the blocked list is empty';
   const c = await paint();
   return table(
-    ['address', 'key', 'channel', 'first seen', 'last seen', 'count'],
-    rows.map((b) => [c.red(b.ip), untrusted(b.key), b.channel, b.firstSeen, b.lastSeen, b.count]),
+    ['address', 'key', 'channel', 'reason', 'first seen', 'last seen', 'count'],
+    rows.map((b) => [c.red(b.ip), untrusted(b.key), b.channel, b.reason ?? '', b.firstSeen, b.lastSeen, b.count]),
   );
 }
 
@@ -312,7 +312,7 @@ export function learnSummary(
   }
   for (const b of outcome.blocked.slice(0, SHOWN)) {
     said.push([
-      `blocked ${b.ip}: key ${untrusted(b.key)} (${b.channel}) was refused. Ways out:\n${waysOut(b)
+      `blocked ${b.ip}: key ${untrusted(b.key)} (${b.channel}) was refused${b.reason === undefined ? '' : ` (${b.reason})`}. Ways out:\n${waysOut(b)
         .map((w) => `  ${untrusted(w)}`)
         .join('\n')}`,
       'warn',

@@ -109,7 +109,7 @@ function recognise(text: string): Mistake | null {
     }
     return {
       reason: 'is a name, not an IP address: host names are not accepted, give its addresses',
-      hint: 'a label goes after "#" on a line (`10.3.0.1 # office`) or in --label',
+      hint: `a label goes after "#": \`ADDRESS # ${name}\``,
     };
   }
   return null;
