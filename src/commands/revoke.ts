@@ -73,10 +73,16 @@ export default class Revoke extends KeywardCommand {
       return parseEntries(inputs, {normalize: false, force: true}).prefixes();
     } catch (error) {
       if (!(error instanceof InputError)) throw error;
-      const keys = await this.readStoreOrEmpty().then((data) => data.keys, () => []);
+      const keys = await this.readStoreOrEmpty().then(
+        (data) => data.keys,
+        () => [],
+      );
       const named = inputs.find((input) => input.where.startsWith('argument') && keys.some((k) => k.name === input.text));
       if (named === undefined) throw error;
-      const mistake = new InputError(`${named.where}: ${show(named.text)} is a key, not an entry`, `did you mean \`keyward keys revoke ${named.text}\`? (revoke removes entries from a list)`);
+      const mistake = new InputError(
+        `${named.where}: ${show(named.text)} is a key, not an entry`,
+        `did you mean \`keyward keys revoke ${named.text}\`? (revoke removes entries from a list)`,
+      );
       mistake.input = named.text;
       throw mistake;
     }

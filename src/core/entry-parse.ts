@@ -6,7 +6,7 @@
  */
 import {Family, isMappedWords} from './address.js';
 import {EntryWordsBuilder} from './entry-order.js';
-import {AddressError, BAD_INPUTS_SHOWN, BadInputs, InputError, lineOf, maskSecrets, SafetyError, show} from './errors.js';
+import {AddressError, BAD_INPUTS_SHOWN, BadInputs, InputError, lineOf, locatedInputError, maskSecrets, SafetyError, show} from './errors.js';
 import {EntrySource} from './model.js';
 import {formatScanned, Prefix, ScannedPrefix, scanPrefix} from './prefix.js';
 import {maskWords, widthOf} from './words.js';
@@ -110,14 +110,6 @@ export function splitEntryLine(line: string): {text: string; label: string | nul
   const label = hash >= 0 ? maskSecrets(line.slice(hash + 1).trim()) || null : null;
   if (text.length === 0) return null;
   return {text, label};
-}
-
-/** `error` (an InputError about `input`) said with where the input was, and carrying the input and its line for --json. */
-export function locatedInputError(error: InputError, input: {text: string; where: string}): InputError {
-  const located = new InputError(`${input.where}: ${error.message}`, error.hint);
-  located.input = input.text;
-  located.line = lineOf(input.where);
-  return located;
 }
 
 /** The bad inputs of a list read so far: the first BAD_INPUTS_SHOWN errors and how many in all. */

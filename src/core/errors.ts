@@ -78,6 +78,14 @@ export class AddressError extends InputError {
   }
 }
 
+/** `error` (an InputError about `input`) said with where the input was, and carrying the input and its line for --json. */
+export function locatedInputError(error: InputError, input: {text: string; where: string}): InputError {
+  const located = new InputError(`${input.where}: ${error.message}`, error.hint);
+  located.input = input.text;
+  located.line = lineOf(input.where);
+  return located;
+}
+
 /** The action would weaken protection and needs --force or a confirmation. */
 export class SafetyError extends KeywardError {
   constructor(message: string, hint?: string) {

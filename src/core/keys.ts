@@ -64,7 +64,12 @@ export function unknownKey(keys: readonly KeyRecord[], nameOrSecret: string): In
   if (looksLikeSecret(secret)) {
     return new InputError(`unknown key: the secret ${hintOf(secret)} matches no key (it may have been rotated)`, 'see `keyward keys list`');
   }
-  const meant = holdsSecret(nameOrSecret) ? null : nearest(nameOrSecret, keys.map((k) => k.name));
+  const meant = holdsSecret(nameOrSecret)
+    ? null
+    : nearest(
+        nameOrSecret,
+        keys.map((k) => k.name),
+      );
   // show(): the text may hold a secret in another spelling (`Bearer …`, a comma) or control characters.
   const error = new InputError(`unknown key ${show(nameOrSecret)}${meant === null ? '' : `; did you mean ${meant}?`}`, 'see `keyward keys list`');
   error.input = nameOrSecret;

@@ -72,10 +72,11 @@ function recognise(text: string): Mistake | null {
     }
     const label = trimmed.slice(words[0].length).trim();
     // A word after the entry is a label; `10.0.0.0 /8` or `2001:db8:: 1` is a space inside, the grammar's reason.
-    if (/^[a-z]/i.test(label)) return {
-      reason: 'has text after the entry: labels go after "#"',
-      hint: `write \`${words[0]} # ${shortLabel(label)}\`, or pass --label`,
-    };
+    if (/^[a-z]/i.test(label))
+      return {
+        reason: 'has text after the entry: labels go after "#"',
+        hint: `write \`${words[0]} # ${shortLabel(label)}\`, or pass --label`,
+      };
   }
   // A port: `10.20.30.1:443`, `[2001:db8::1]:443`; brackets alone: `[2001:db8::1]`.
   const v4port = IPV4_PORT.exec(trimmed);
@@ -188,7 +189,7 @@ function rangeCover(firstText: string, lastText: string): Mistake | null {
     return {reason: 'is a range written a-b, and its start is after its end', hint: 'give it as CIDR ranges, first address first'};
   }
   const cover = coverOf(family, first, last);
-  const shown = cover.slice(0, COVER_SHOWN).join(', ') + (cover.length > COVER_SHOWN ? `, … (${cover.length} in all)` : '');
+  const shown = cover.slice(0, COVER_SHOWN).join(', ') + (cover.length > COVER_SHOWN ? ', …' : '');
   const noun = cover.length === 1 ? 'range' : 'ranges';
   return {
     reason: 'is a range written a-b: entries are addresses or CIDR ranges',

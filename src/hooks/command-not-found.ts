@@ -56,7 +56,10 @@ const hook: Hook.CommandNotFound = async function (options) {
   const isTopic = (word: string) => config.findTopic(word) !== undefined;
   if (id === 'help' || id.startsWith('help:')) {
     // `keyward help [COMMAND]`, as many CLIs have it: the same as `keyward [COMMAND] --help`.
-    const words = id.split(':').slice(1).filter((w) => !w.startsWith('-'));
+    const words = id
+      .split(':')
+      .slice(1)
+      .filter((w) => !w.startsWith('-'));
     const asked = words.join(':');
     if (words.length > 0 && config.findCommand(asked) === undefined && !isTopic(asked)) {
       // `help chek`: no such command; say so as for `chek`, with the nearest one.
