@@ -79,8 +79,10 @@ export interface Failure {
  */
 export function failureOf(error: unknown): Failure {
   if (error instanceof KeywardError) {
-    const details: string[] = [];
-    const failure: Failure = {exit: exitCodeOf(error.kind), message: untrustedLines(error.message), details};
+    // A message of several lines (a log's first lines under the reason): its first line is the message.
+    const [first, ...rest] = untrustedLines(error.message).split('\n');
+    const details: string[] = rest.map((line) => line.trimStart());
+    const failure: Failure = {exit: exitCodeOf(error.kind), message: first, details};
     if (error instanceof BadInputs) {
       for (const e of error.errors) {
         details.push(untrustedLines(e.message));
