@@ -12,7 +12,7 @@ const argv = process.argv.slice(2);
 // the commands, which stop quietly. Messages on stderr are best effort: a broken stderr stops nothing.
 process.stdout.on('error', (error) => {
   if (error?.code === 'EPIPE') return;
-  process.stderr.write(`keyward: cannot write the output (${error?.code ?? error}); what was printed may be incomplete\n`);
+  process.stderr.write(`keyward: cannot write the output (${error?.code ?? error}); what was printed may be incomplete\n  store error (exit 3)\n`);
   process.exit(3);
 });
 process.stderr.on('error', () => {});

@@ -4,7 +4,8 @@
  * one entry (`parseEntry`) or a list read from arguments or lines
  * (`parseEntries`, all or nothing).
  */
-import {Family, isMappedWords} from './address.js';
+import {bytesOfText, Family, isMappedWords} from './address.js';
+import {scanPrefixBytes} from './address-bytes.js';
 import {EntryWordsBuilder} from './entry-order.js';
 import {AddressError, BAD_INPUTS_SHOWN, BadInputs, InputError, lineOf, locatedInputError, maskSecrets, SafetyError, show} from './errors.js';
 import {EntrySource} from './model.js';
@@ -78,6 +79,26 @@ function scanEntry(text: string, options: EntryOptions, into: ScannedPrefix): st
   }
   checkBreadth(text, p.family, p.bits, () => (asWritten ? text : formatScanned(p)), options);
   return asWritten ? text : formatScanned(p);
+}
+
+/**
+ * Whether scanEntry would accept `text` as far as a usage error goes (the
+ * grammar, host bits), without building a refusal: for counting the bad
+ * inputs past those a refusal names. Breadth is not judged: a bad input is
+ * refused before a broad one.
+ */
+function acceptable(text: string, options: EntryOptions, into: ScannedPrefix): boolean {
+  if (!scanPrefixBytes(bytesOfText(text), 0, text.length, into)) return false;
+  if (options.normalize) return true;
+  let family = into.family;
+  let bits = into.bits;
+  if (family === 6 && bits >= 96 && isMappedWords(into.words)) {
+    family = 4;
+    into.words[0] = into.words[3];
+    bits -= 96;
+  }
+  if (family === 4) into.words.fill(0, 1);
+  return !maskWords(into.words, bits, widthOf(family));
 }
 
 /**
@@ -212,6 +233,11 @@ export function parseEntries(inputs: readonly EntryInput[], options: EntryOption
   const broad = {first: null as SafetyError | null, count: 0};
   const bad: BadSoFar = {errors: [], count: 0};
   for (const input of inputs) {
+    // Past the bad inputs a refusal names, the others are only counted: no message is built for them.
+    if (bad.count >= BAD_INPUTS_SHOWN) {
+      if (!acceptable(input.text, options, scanned)) bad.count++;
+      continue;
+    }
     let text: string;
     try {
       text = scanEntry(input.text, options, scanned);

@@ -307,6 +307,16 @@ describe('core: the word-based entry path against the BigInt one', function () {
     );
   });
 
+  it('parseEntries counts every bad input past the 20 it names, as the slow parser judges them', () => {
+    const mostlyBad = fc.oneof({arbitrary: entryText, weight: 1}, {arbitrary: brokenText, weight: 3});
+    check(
+      fc.property(fc.array(mostlyBad, {minLength: 20, maxLength: 60}), entryOptions, (texts, options) => {
+        const inputs: EntryInput[] = texts.map((text, i) => ({text, label: null, where: `line ${i + 1}`, source: 'import'}));
+        expect(outcome(() => parseEntries(inputs, options).texts)).to.deep.equal(outcome(() => referenceParseEntries(inputs, options)));
+      }),
+    );
+  });
+
   /** A list as a store holds it: canonical entries, some expired, some expiring later, some labelled. */
   const storedList = fc
     .array(
