@@ -69,6 +69,8 @@ export interface Failure {
   line?: number;
   /** Every bad input of several (BadInputs), for --json. */
   errors?: {message: string; input?: string; line?: number}[];
+  /** More members of the error object (KeywardError.extra). */
+  extra?: Record<string, unknown>;
 }
 
 /**
@@ -92,6 +94,7 @@ export function failureOf(error: unknown): Failure {
       failure.errors = error.errors.map((e) => about<{message: string; input?: string; line?: number}>({message: untrustedLines(e.message)}, e));
     }
     if (error.hint) details.push(...untrustedLines(error.hint).split('\n'));
+    if (error.extra) failure.extra = error.extra;
     return about(failure, error);
   }
   const e = error instanceof Error ? error : new Error(String(error));
@@ -106,9 +109,11 @@ function about<T extends {input?: string; line?: number}>(target: T, error: Keyw
 }
 
 /** --json's error object for `failure`: `{"error": {exit, message, input?, line?, errors?}}`. */
-export function failureJson(failure: Failure): {error: Omit<Failure, 'details'>} {
-  const {exit, message, input, line, errors} = failure;
-  return {error: {exit, message, ...(input === undefined ? {} : {input}), ...(line === undefined ? {} : {line}), ...(errors === undefined ? {} : {errors})}};
+export function failureJson(failure: Failure): {error: Record<string, unknown>} {
+  const {exit, message, input, line, errors, extra} = failure;
+  return {
+    error: {exit, message, ...(input === undefined ? {} : {input}), ...(line === undefined ? {} : {line}), ...(errors === undefined ? {} : {errors}), ...extra},
+  };
 }
 
 /**

@@ -12,6 +12,8 @@ export class KeywardError extends Error {
   input?: string;
   /** Its line number, when it was read from a file or stdin: `line` of --json's error object. */
   line?: number;
+  /** Machine output that goes with the failure, as more members of --json's error object (sync's refused plan). */
+  extra?: Record<string, unknown>;
 
   constructor(
     readonly kind: ErrorKind,
