@@ -267,7 +267,19 @@ describe('issue 14 item 7: the ways out for the refusal, and the blocked record 
     expect((ws.run(['blocked', '--json'], {now: NOW}).json() as {ip: string}[]).map((r) => r.ip)).not.to.include('10.0.0.5');
   });
 
-  it("a store written before reasons were kept still loads, and its records get the account list's three ways out", () => {
+  it('learn --follow names the way out for the refusal as it commits', () => {
+    const ws = prepared();
+    ok(ws.run(['activate', '--api', '--force'], {now: NOW}));
+    const run = ok(ws.run(['learn', '-', '--follow', '--commit-every', '1s'], {now: NOW, input: `billing 10.0.0.77 ${NOW}\nweb-api 198.51.100.3 ${NOW}\n`}));
+    expect(run.stderr).to.contain(
+      [
+        'blocked 10.0.0.77: key billing (api) was refused (not-in-key-allowlist); let it in: keyward authorize 10.0.0.77 --key billing',
+        'blocked 198.51.100.3: key web-api (api) was refused (not-authorized); let it in: keyward authorize 198.51.100.3',
+      ].join('\n'),
+    );
+  });
+
+  it('a store written before reasons were kept still loads, its rows without a reason', () => {
     const ws = prepared();
     const store = ws.storeJson();
     store.blocked = [{ip: '192.0.2.7', key: 'web-api', channel: 'api', firstSeen: NOW, lastSeen: NOW, count: 2}];
