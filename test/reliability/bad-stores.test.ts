@@ -135,7 +135,7 @@ async function expectRefused(ws: Workspace, c: Case, command: (typeof commands)[
   expect(run.code, `${where}: ${run.stderr}`).to.equal(3);
   expect(run.stdout, where).to.equal('');
   const [message, hint, ...rest] = run.stderr.split('\n');
-  expect(rest, `${where}: two lines, a message and a hint`).to.deep.equal(['']);
+  expect(rest, `${where}: three lines, a message, a hint and the exit code's meaning`).to.deep.equal(['  store error (exit 3)', '']);
   expect(UNSAFE.test(run.stderr), `${where}: raw control characters on stderr: ${JSON.stringify(run.stderr)}`).to.equal(false);
   expect(message, where).to.contain(`keyward: `).and.contain(ws.store).and.match(c.says);
   expect(hint, `${where}: the second line says what to do`)
