@@ -106,7 +106,7 @@ describe('keyward check', () => {
     expect(none.code, 'stdin is /dev/null: no address').to.equal(2);
     expect(none.stderr).to.contain('no address');
     expect(emptyPipe.code).to.equal(2);
-    expect(emptyPipe.stdout).to.equal('');
+    expect(emptyPipe.json()).to.deep.equal({error: {exit: 2, message: 'no address given: stdin had none'}});
   });
 
   it('takes a key by its secret and never prints the secret', async () => {
