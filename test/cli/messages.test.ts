@@ -286,5 +286,11 @@ describe('issue 14 item 7: the ways out for the refusal, and the blocked record 
     ws.file('store.json', `${JSON.stringify(store, null, 2)}\n`);
     const rows = ok(ws.run(['blocked', '--json'], {now: NOW})).json();
     expect(rows).to.deep.equal([{ip: '192.0.2.7', key: 'web-api', channel: 'api', firstSeen: NOW, lastSeen: NOW, count: 2}]);
+    // A reason the schema does not know is a store error, as any bad field.
+    store.blocked[0].reason = 'bogus';
+    ws.file('store.json', `${JSON.stringify(store, null, 2)}\n`);
+    const bad = ws.run(['blocked', '--json'], {now: NOW});
+    expect(bad.code).to.equal(3);
+    expect(bad.json().error.message).to.contain('blocked[0].reason');
   });
 });
