@@ -159,6 +159,31 @@ describe('issue 14 item 1: messages that name the mistake', () => {
   });
 });
 
+describe('issue 14 item 1: learn --strict names every bad line of the log', () => {
+  it('each bad line with its number, then nothing written (exit 2)', () => {
+    const ws = prepared();
+    const before = ws.storeBytes();
+    const log = [`billing 10.9.0.1 ${NOW}`, `billing 10.0.0.300 ${NOW}`, 'billing 10.9.0.2', `billing example.com ${NOW}`].join('\n');
+    const run = ws.run(['learn', '-', '--strict', '--json'], {now: NOW, input: `${log}\n`});
+    expect(run.code).to.equal(2);
+    expect(run.stderr).to.equal(
+      said(
+        '3 bad lines; nothing was written',
+        [
+          'line 2: `10.0.0.300` is not an IPv4 address: octet 300 > 255',
+          'line 3: the event has no time (--strict refuses events without one: a replayed log without times would count as traffic now)',
+          'line 4: `example.com` is a host name: host names are not accepted, give its addresses',
+          '  look them up (dig +short example.com) and give each address',
+        ],
+        2,
+      ),
+    );
+    expect(run.json().error).to.include({exit: 2, message: '3 bad lines; nothing was written', line: 2});
+    expect(run.json().error.errors.map((e: {line: number}) => e.line)).to.deep.equal([2, 3, 4]);
+    expect(ws.storeBytes()).to.deep.equal(before);
+  });
+});
+
 describe('issue 14 item 2: one failure style, and the --json error object', () => {
   const ws = prepared();
 
