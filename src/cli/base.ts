@@ -6,7 +6,7 @@
 import {realpath} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import {Command, Flags, Interfaces} from '@oclif/core';
+import {Command, Errors, Flags, Interfaces} from '@oclif/core';
 import {InputError, KeywardError, SafetyError, show} from '../core/errors.js';
 import {appendHistory, diffStore, snapshot, StoreSnapshot} from '../core/history.js';
 import {HistoryRecord, StoreData} from '../core/model.js';
@@ -14,7 +14,7 @@ import {Question} from '../core/question.js';
 import {writeOutputFile} from '../store/atomic.js';
 import {readStore, readStoreOrEmpty, updateStore} from '../store/store.js';
 import {now} from './clock.js';
-import {maskedOclifError, reportFailure, tell} from './messages.js';
+import {jsonAsked, oclifFailure, reportFailure, sayFailure, tell} from './messages.js';
 import {confirmOrRefuse} from './prompt.js';
 import {isQuiet, setQuiet} from './quiet.js';
 import {storeFileOf, storePathGiven} from './store-path.js';
@@ -207,10 +207,17 @@ export abstract class KeywardCommand extends Command {
   }
 
   protected async catch(error: Error & {oclif?: {exit?: number}}): Promise<void> {
-    // oclif's own errors (bad flags, missing arguments, this.exit) carry their exit code; oclif prints
-    // them (errors/handle.js) after this, quoting what was typed: a secret is masked first.
-    if (!(error instanceof KeywardError) && error.oclif?.exit !== undefined) throw maskedOclifError(error);
-    await reportFailure(error);
+    // this.exit(): an exit code, not a failure to say.
+    if (error instanceof Errors.ExitError) throw error;
+    // --json is read from the command line itself: a parse error comes before init has read the flags.
+    const json = this.json || jsonAsked(this.argv);
+    // oclif's own errors (a bad flag, a missing argument, a value not among its options) in keyward's
+    // words and style, with the nearest flag and where to read more.
+    if (!(error instanceof KeywardError) && error.oclif?.exit !== undefined) {
+      await sayFailure(oclifFailure(error, {command: this.commandName(), flags: flagNames(this.ctor as typeof KeywardCommand)}), {json});
+      return;
+    }
+    await reportFailure(error, {json});
   }
 }
 
@@ -253,6 +260,12 @@ function userName(): string {
     // No passwd entry for this uid (containers): fall back to the environment.
   }
   return process.env.USER || 'unknown';
+}
+
+/** Every flag `command` takes, as typed: `--name`, and `-c` for a flag with a short form. */
+function flagNames(command: typeof KeywardCommand): string[] {
+  const defined = {...command.baseFlags, ...command.flags} as Record<string, {char?: string; allowNo?: boolean} | undefined>;
+  return Object.entries(defined).flatMap(([name, flag]) => [`--${name}`, ...(flag?.allowNo ? [`--no-${name}`] : []), ...(flag?.char ? [`-${flag.char}`] : [])]);
 }
 
 /** The flags given on the command line, by name: set, and not just their default. */

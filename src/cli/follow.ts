@@ -19,7 +19,7 @@ import {InputError, show, untrusted} from '../core/errors.js';
 import {EventLog, LearnOutcome, UnknownKey} from '../core/learning.js';
 import {BlockedRecord, StoreData} from '../core/model.js';
 import {EventFollowHooks, EventsRead} from './input.js';
-import {notifyBlocked} from './notify.js';
+import {notifyBlocked, waysOut} from './notify.js';
 import {count, grouped} from '../core/count.js';
 
 /** --commit-every's default. */
@@ -196,7 +196,11 @@ async function tellCommit(setup: FollowSetup, outcome: LearnOutcome, data: Store
     `${at} committed ${count(outcome.events, 'event')}: ${count(outcome.learned.length, 'entry', 'entries')} learned, ${count(outcome.blocked.length, 'address', 'addresses')} newly blocked`,
     'info',
   );
-  for (const b of outcome.blocked.slice(0, 10)) await setup.say(`blocked ${b.ip}: key ${untrusted(b.key)} (${b.channel}) was refused`, 'warn');
+  for (const b of outcome.blocked.slice(0, 10)) {
+    // The way out for this refusal (see notify.ts waysOut); the others are in the final summary and `keyward blocked`.
+    const why = b.reason === undefined ? '' : ` (${b.reason})`;
+    await setup.say(`blocked ${b.ip}: key ${untrusted(b.key)} (${b.channel}) was refused${why}; let it in: ${untrusted(waysOut(b)[0])}`, 'warn');
+  }
   if (outcome.activation) {
     await setup.say(
       `API blocking turned itself on at ${outcome.activation.at}: traffic was observed from ${outcome.activation.quietSince} for the whole ${data.settings.learningWindowDays}-day window with no new address`,

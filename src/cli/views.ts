@@ -221,6 +221,7 @@ export async function renderBlocked(rows: readonly BlockedRecord[]): Promise<str
       {head: 'address', field: 'ip', value: (b) => b.ip, tone: () => 'red'},
       {head: 'key', field: 'key', value: (b) => untrusted(b.key)},
       {head: 'channel', field: 'channel', value: (b) => b.channel},
+      {head: 'reason', field: 'reason', value: (b) => b.reason ?? null},
       {head: 'first seen (UTC)', field: 'firstSeen', value: (b) => b.firstSeen, text: (b) => shortTime(b.firstSeen)},
       {head: 'last seen (UTC)', field: 'lastSeen', value: (b) => b.lastSeen, text: (b) => shortTime(b.lastSeen)},
       {head: 'count', field: 'count', value: (b) => b.count},
@@ -359,7 +360,7 @@ export function learnSummary(
   }
   for (const b of outcome.blocked.slice(0, SHOWN)) {
     said.push([
-      `blocked ${b.ip}: key ${untrusted(b.key)} (${b.channel}) was refused. Ways out:\n${waysOut(b)
+      `blocked ${b.ip}: key ${untrusted(b.key)} (${b.channel}) was refused${b.reason === undefined ? '' : ` (${b.reason})`}. Ways out:\n${waysOut(b)
         .map((w) => `  ${untrusted(w)}`)
         .join('\n')}`,
       'warn',

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core';
 import {parseEntries} from '../core/entry-parse.js';
-import {dismissBlocked, selectBlocked} from '../core/blocked-list.js';
+import {blockedJson, dismissBlocked, selectBlocked} from '../core/blocked-list.js';
 import {InputError, untrusted} from '../core/errors.js';
 import {keyNamed} from '../core/keys.js';
 import {CHANNELS} from '../core/model.js';
@@ -34,7 +34,7 @@ export default class Blocked extends KeywardCommand {
     if (!flags.dismiss) {
       const rows = selectBlocked(await this.readStore(), filter);
       await this.printTable(() => renderBlocked(rows), flags);
-      return rows;
+      return rows.map(blockedJson);
     }
     const args = argv as string[];
     if (args.length === 0) throw new InputError('--dismiss needs the addresses to dismiss');

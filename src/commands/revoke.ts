@@ -1,9 +1,10 @@
 import {Args, Flags} from '@oclif/core';
-import {parseEntries} from '../core/entry-parse.js';
+import {EntryInput, parseEntries} from '../core/entry-parse.js';
 import {applyRevoke, planRevoke} from '../core/revoke.js';
 import {KeywardCommand} from '../cli/base.js';
 import {dryRunFlag, fileFlag, groupFlag, keyFlag, quietFlag, yesFlag} from '../cli/flags.js';
-import {InputError} from '../core/errors.js';
+import {InputError, show} from '../core/errors.js';
+import {Prefix} from '../core/prefix.js';
 import {checkGroupName} from '../core/keys.js';
 import {argumentsInOrder, readEntryInputs} from '../cli/input.js';
 import {renderCutOff, renderRemoved} from '../cli/views.js';
@@ -48,7 +49,7 @@ export default class Revoke extends KeywardCommand {
     if (wholeGroup && (argv.length > 0 || flags.file !== undefined)) throw new InputError('--all removes the whole group: give no entries with it');
     const inputs = wholeGroup ? [] : await readEntryInputs({args: argv, file: flags.file});
     // Revoke takes entries as they are listed: host bits and /0 need no extra flag to be removed.
-    const prefixes = wholeGroup ? [] : parseEntries(inputs, {normalize: false, force: true}).prefixes();
+    const prefixes = wholeGroup ? [] : await this.entriesToRevoke(inputs);
     const dryRun = flags['dry-run'];
     const {plan, applied} = await this.planAndApply({
       plan: (data) => planRevoke(data, prefixes, {key: flags.key, group: flags.group, force: flags.force, now: this.now, effect: flags.deny ? 'deny' : 'allow'}),
@@ -68,5 +69,29 @@ export default class Revoke extends KeywardCommand {
     const removed = applied ?? plan.removed;
     await this.printHuman(() => renderRemoved(removed, dryRun));
     return {removed, dryRun};
+  }
+
+  /**
+   * The entries to revoke; a key's name given as one (`keyward revoke web-api`) is
+   * said as the mistake it is: `keys revoke` retires a key.
+   */
+  private async entriesToRevoke(inputs: EntryInput[]): Promise<Prefix[]> {
+    try {
+      return parseEntries(inputs, {normalize: false, force: true}).prefixes();
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error;
+      const keys = await this.readStoreOrEmpty().then(
+        (data) => data.keys,
+        () => [],
+      );
+      const named = inputs.find((input) => input.where.startsWith('argument') && keys.some((k) => k.name === input.text));
+      if (named === undefined) throw error;
+      const mistake = new InputError(
+        `${named.where}: ${show(named.text)} is a key, not an entry`,
+        `did you mean \`keyward keys revoke ${named.text}\`? (revoke removes entries from a list)`,
+      );
+      mistake.input = named.text;
+      throw mistake;
+    }
   }
 }

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core';
 import {parseEntries} from '../core/entry-parse.js';
-import {untrusted} from '../core/errors.js';
+import {KeywardError, untrusted} from '../core/errors.js';
 import {applySync, Assessment, assessSync, DesiredEntry, hasChanges, sameChanges, splitDenyMarks, syncJson} from '../core/sync.js';
 import {KeywardCommand, write} from '../cli/base.js';
 import {EXIT} from '../cli/exit-codes.js';
@@ -68,6 +68,7 @@ Exit codes: 0 nothing to do, or applied; 1 --dry-run and the list differs from t
       `sync of ${a.group === null ? '' : `group ${a.group} of `}${a.scope === 'account' ? 'the account list' : `key ${a.scope}'s list`} with ${fromStdin ? 'stdin' : args.file}`;
     // Without --yes the plan is shown (and confirmed) before taking the lock: a prompt must never hold it.
     const shown = dryRun || !flags.yes;
+    let refusedPlan: ReturnType<typeof syncJson> | undefined;
     const {plan: a, applied: released} = await this.planAndApply({
       plan: (data) => assessSync(data, desired, {key: flags.key, group: flags.group, pruneLearned: flags['prune-learned'], now: this.now}),
       ready: (p) => hasChanges(p.plan),
@@ -77,7 +78,8 @@ Exit codes: 0 nothing to do, or applied; 1 --dry-run and the list differs from t
         const plan = await renderSyncPlan(p.plan, p.cutOff.length, title(p));
         if (!this.json) await write(process.stdout, `${plan}\n`);
         else if (canAsk()) await this.tell(plan);
-        else this.logJson(syncJson(p, false, dryRun));
+        // Under --json stdout holds one value: the plan goes into the error object of the refusal that follows.
+        else refusedPlan = syncJson(p, false, dryRun);
       },
       same: (confirmed, locked) => sameChanges(confirmed.plan, locked.plan),
       apply: (data, p) => applySync(data, p, this.now),
@@ -85,6 +87,9 @@ Exit codes: 0 nothing to do, or applied; 1 --dry-run and the list differs from t
       skipFlag: '--yes',
       dryRun,
       planFirst: shown,
+    }).catch((error: unknown) => {
+      if (error instanceof KeywardError && refusedPlan !== undefined) error.extra = {plan: refusedPlan};
+      throw error;
     });
     if (released === undefined) return this.notApplied(a, title(a), dryRun);
     if (!shown) await this.warnPlan(a, false);

@@ -5,13 +5,13 @@
  * compact record of recently seen traffic.
  */
 import {Family, formatIPv4, formatIPv6} from './address.js';
-import {decideWords, isDenied, KeyPolicy, Policy} from './decision.js';
+import {Decision, decideWords, isDenied, KeyPolicy, Policy} from './decision.js';
 import {isCanonicalEntry, ScannedPrefix, scanPrefix} from './prefix.js';
 import {sortByDigits} from './radix.js';
 import {networkOf, putWords} from './words.js';
-import {InputError, KeywardError, visible} from './errors.js';
-import {findKey} from './keys.js';
-import {ApiBlocking, BlockedRecord, Channel, KeyRecord, LEARNED_GROUP, SeenRecord, Settings, StoreData} from './model.js';
+import {InputError, visible} from './errors.js';
+import {lookupKey} from './keys.js';
+import {ApiBlocking, BlockedRecord, BlockReason, Channel, isDeny, KeyRecord, LEARNED_GROUP, SeenRecord, Settings, StoreData} from './model.js';
 import {hintOf, looksLikeSecret} from './secret.js';
 import {DAY_MS} from './time.js';
 import {grouped} from './count.js';
@@ -342,12 +342,7 @@ class Learner {
   }
 
   private resolve(given: string): KeyRecord | null {
-    try {
-      return findKey(this.data.keys, given);
-    } catch (error) {
-      if (error instanceof KeywardError) return null;
-      throw error;
-    }
+    return lookupKey(this.data.keys, given);
   }
 
   // Texts and ISO times are made only where a record needs them, not per event.
@@ -362,7 +357,7 @@ class Learner {
     // in every state (the notification is how an operator hears of a stolen key's caller), as the contract
     // says. Learning adds no deny entries, so the policy built at the start still knows them all.
     if (isDenied(this.policy.forKey(key), family, words)) {
-      this.block(id, key, channel, at);
+      this.block(id, key, channel, at, refusalOf(key, decideWords(this.policy.forKey(key), '', family, words)));
       this.see(id, key, channel, at);
       return;
     }
@@ -382,7 +377,8 @@ class Learner {
         policy = {...this.policy.forKey(key), state};
         this.activePolicies.set(key, policy);
       }
-      if (decideWords(policy, this.addresses.text(id), family, words).decision === 'deny') this.block(id, key, channel, at);
+      const decision = decideWords(policy, '', family, words);
+      if (decision.decision === 'deny') this.block(id, key, channel, at, refusalOf(key, decision));
     }
     this.see(id, key, channel, at);
   }
@@ -438,17 +434,23 @@ class Learner {
     this.activationMs = this.nextActivation();
   }
 
-  private block(address: number, key: KeyRecord, channel: Channel, at: number): void {
+  private block(address: number, key: KeyRecord, channel: Channel, at: number, why: Refusal): void {
     const ip = this.addresses.text(address);
     const iso = isoOf(at);
     const id = `${ip} ${key.name}`;
     const known = this.blockedIndex.get(id);
     if (known) {
-      if (iso > known.lastSeen) known.lastSeen = iso;
+      // The record says why the latest event was refused (a deny entry added since, a key list changed).
+      if (iso >= known.lastSeen) {
+        known.lastSeen = iso;
+        known.reason = why.reason;
+        if (why.deniedBy) known.deniedBy = why.deniedBy;
+        else delete known.deniedBy;
+      }
       known.count++;
       return;
     }
-    const record: BlockedRecord = {ip, key: key.name, channel, firstSeen: iso, lastSeen: iso, count: 1};
+    const record: BlockedRecord = {ip, key: key.name, channel, firstSeen: iso, lastSeen: iso, count: 1, ...why};
     this.blockedIndex.set(id, record);
     this.data.blocked.push(record);
     this.outcome.blocked.push(record);
@@ -545,4 +547,16 @@ export function learnJson(outcome: LearnOutcome, data: StoreData, read: {badLine
 /** Whole days of quiet time a learning phase has observed. */
 export function quietDays(progress: LearningProgress): number {
   return Math.floor(progress.quietMs / DAY_MS);
+}
+
+/** Why an address is put on the blocked list: the refusal's reason, and the deny entry for a deny. */
+type Refusal = Pick<BlockedRecord, 'reason' | 'deniedBy'>;
+
+/** The refusal `decision` (a deny) is, for the blocked record of `key`. */
+function refusalOf(key: KeyRecord, decision: Decision): Refusal {
+  const reason = decision.reason as BlockReason;
+  if (reason !== 'denied' || decision.matched.length === 0) return {reason};
+  const entry = decision.matched[0];
+  const inKeyList = key.allow.some((r) => r.entry === entry && isDeny(r));
+  return {reason, deniedBy: {entry, scope: inKeyList ? 'key' : 'account'}};
 }

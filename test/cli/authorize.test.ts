@@ -86,7 +86,7 @@ describe('keyward authorize', () => {
       ['authorize', '--file', `${ws.dir}/nope.txt`],
     ]);
     expect(none.code).to.equal(2);
-    expect(none.stdout).to.equal('');
+    expect(none.json().error, 'the error object alone on stdout').to.include({exit: 2});
     expect(none.stderr).to.contain('no entries given');
 
     expect(missing.code).to.equal(2);
@@ -122,7 +122,7 @@ describe('keyward authorize', () => {
       ['authorize', '2001:db8::1/32'],
     ]);
     expect(refused.code).to.equal(2);
-    expect(refused.stdout).to.equal('');
+    expect(refused.json().error, 'the error object alone on stdout').to.include({exit: 2});
     expect(refused.stderr).to.contain('192.168.1.25/24').and.contain('the network is 192.168.1.0/24').and.contain('--normalize');
     expect(ws.storeBytes(), 'nothing written').to.equal(null);
 
@@ -265,7 +265,7 @@ describe('keyward revoke', () => {
       ['revoke', '198.51.100.1'],
     ]);
     expect(covered.code).to.equal(2);
-    expect(covered.stdout).to.equal('');
+    expect(covered.json().error, 'the error object alone on stdout').to.include({exit: 2});
     expect(covered.stderr).to.contain('10.1.2.3').and.contain('covered by 10.0.0.0/8').and.contain('nothing was removed');
 
     expect(absent.code).to.equal(2);
@@ -293,7 +293,7 @@ describe('keyward revoke', () => {
     // Piped stdin is no terminal either: the entries come from it, the answer cannot.
     const [refused, piped] = await Promise.all([ws.start(['revoke', '192.0.2.1', '--json']), ws.start(['revoke', '-'], {input: '192.0.2.1\n'})]);
     expect(refused.code).to.equal(4);
-    expect(refused.stdout).to.equal('');
+    expect(refused.json().error, 'the error object alone on stdout').to.include({exit: 4});
     expect(refused.stderr).to.contain('blocking is active').and.contain('--yes');
     expect(ws.storeBytes(), 'nothing removed').to.deep.equal(before);
 

@@ -30,7 +30,7 @@ describe('keyward activate and deactivate', () => {
     const before = ws.storeBytes();
     const refused = ws.run(['activate', '--smtp', '--json']);
     expect(refused.code).to.equal(4);
-    expect(refused.stdout).to.equal('');
+    expect(refused.json().error, 'the error object alone on stdout').to.include({exit: 4});
     expect(refused.stderr).to.contain('account list is empty').and.contain('--force');
     expect(ws.storeBytes(), 'nothing written').to.deep.equal(before);
 
@@ -93,7 +93,7 @@ describe('keyward activate and deactivate', () => {
     const before = ws.storeBytes();
     const refused = ws.run(['deactivate', '--api', '--json']);
     expect(refused.code, 'learning is blocking of a kind: turning it off is confirmed').to.equal(4);
-    expect(refused.stdout).to.equal('');
+    expect(refused.json().error, 'the error object alone on stdout').to.include({exit: 4});
     expect(refused.stderr).to.contain('--yes');
     expect(ws.storeBytes()).to.deep.equal(before);
 
@@ -116,7 +116,7 @@ describe('keyward activate and deactivate', () => {
     const runs = await ws.runAll(cases.map((args) => [...args, '--json']));
     for (const [i, out] of runs.entries()) {
       expect(out.code, cases[i].join(' ')).to.equal(2);
-      expect(out.stdout, cases[i].join(' ')).to.equal('');
+      expect(out.json().error, cases[i].join(' ')).to.include({exit: 2});
     }
     expect(ws.storeBytes()).to.equal(null);
   });

@@ -93,7 +93,7 @@ describe('keyward check', () => {
       ws.start(['check', 'ci', '-', '--json'], {input: '# nothing but a comment\n'}),
     ]);
     expect(arg.code).to.equal(2);
-    expect(arg.stdout).to.equal('');
+    expect(arg.json().error, 'the error object alone on stdout').to.include({exit: 2});
     expect(arg.stderr).to.contain('argument 3').and.contain('10.0.0.256').and.contain('octet 256 > 255');
 
     expect(line.code).to.equal(2);
@@ -106,7 +106,7 @@ describe('keyward check', () => {
     expect(none.code, 'stdin is /dev/null: no address').to.equal(2);
     expect(none.stderr).to.contain('no address');
     expect(emptyPipe.code).to.equal(2);
-    expect(emptyPipe.stdout).to.equal('');
+    expect(emptyPipe.json()).to.deep.equal({error: {exit: 2, message: 'no address given: stdin had none'}});
   });
 
   it('takes a key by its secret and never prints the secret', async () => {
@@ -127,7 +127,7 @@ describe('keyward check', () => {
       ['check', stranger, '10.0.0.1'],
     ]);
     expect(byName.code).to.equal(2);
-    expect(byName.stdout).to.equal('');
+    expect(byName.json().error, 'the error object alone on stdout').to.include({exit: 2});
     expect(byName.stderr).to.contain('unknown key').and.contain('nosuch');
 
     expect(bySecret.code).to.equal(2);

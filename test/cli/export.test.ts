@@ -235,7 +235,7 @@ describe('keyward export', () => {
       expect(array.json<any[]>().map((r) => r.entry)).to.deep.equal(ACCOUNT);
       const conflict = ws.run(['export', '--json', '--format', 'nginx'], {now: NOW});
       expect(conflict.code).to.equal(2);
-      expect(conflict.stdout).to.equal('');
+      expect(conflict.json().error, 'the error object alone on stdout').to.include({exit: 2});
     });
 
     it('an output folder that does not exist is a usage error (exit 2), and an old file is left as it was on failure', () => {

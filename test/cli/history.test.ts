@@ -154,7 +154,7 @@ describe('keyward history: a sequence of changes, recorded in order', () => {
     );
     for (const [i, out] of runs.entries()) {
       expect(out.code, cases[i].join(' ')).to.equal(2);
-      expect(out.stdout).to.equal('');
+      expect(out.json().error, cases[i].join(' ')).to.include({exit: 2});
     }
   });
 

@@ -48,7 +48,7 @@ describe('keyward keys', () => {
     for (const [i, [args, message]] of cases.entries()) {
       const out = runs[i];
       expect(out.code, args.join(' ')).to.equal(2);
-      expect(out.stdout, args.join(' ')).to.equal('');
+      expect(out.json().error, args.join(' ')).to.include({exit: 2});
       expect(out.stderr, args.join(' ')).to.contain(message);
     }
     expect(ws.storeBytes()).to.deep.equal(before);
@@ -75,7 +75,7 @@ describe('keyward keys', () => {
 
     const refused = ws.run(['keys', 'rotate', 'billing', '--json']);
     expect(refused.code).to.equal(4);
-    expect(refused.stdout).to.equal('');
+    expect(refused.json().error, 'the error object alone on stdout').to.include({exit: 4});
     expect(refused.stderr).to.contain('--yes');
     expect(ws.storeBytes(), 'nothing changed').to.deep.equal(before);
 
@@ -89,7 +89,7 @@ describe('keyward keys', () => {
 
     const byOld = ws.run(['check', old, '192.0.2.1', '--json']);
     expect(byOld.code, 'the old secret names no key').to.equal(2);
-    expect(byOld.stdout).to.equal('');
+    expect(byOld.json().error, 'the error object alone on stdout').to.include({exit: 2});
     expect(byOld.stderr).to.contain('unknown key').and.not.contain(old);
     const byNew = ws.run(['check', fresh.secret, '192.0.2.1', '--json']);
     expect(byNew.code, byNew.stderr).to.equal(0);

@@ -69,7 +69,7 @@ describe('keyward list', () => {
       ]);
       const unknown = ws.run(['list', '--key', 'nosuch', '--json']);
       expect(unknown.code).to.equal(2);
-      expect(unknown.stdout).to.equal('');
+      expect(unknown.json().error, 'the error object alone on stdout').to.include({exit: 2});
       expect(unknown.stderr).to.contain('unknown key');
     });
 

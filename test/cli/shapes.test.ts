@@ -73,7 +73,16 @@ const entryFields = {
 const entryRow = obj(entryFields);
 /** export --format json: aggregated rows have no source, label or dates. */
 const exportRow = obj({...entryFields, source: or(entryFields.source, nul), addedAt: strOrNull});
-const blockedRow = obj({ip: str, key: str, channel, firstSeen: str, lastSeen: str, count: num});
+const blockedRow = obj({
+  ip: str,
+  key: str,
+  channel,
+  firstSeen: str,
+  lastSeen: str,
+  count: num,
+  reason: or(oneOf('not-authorized', 'not-in-key-allowlist', 'denied', 'key-revoked'), nul),
+  deniedBy: or(obj({entry: str, scope: oneOf('account', 'key')}), nul),
+});
 const keyRow = obj({name: str, type: channel, hint: str, status: oneOf('active', 'revoked'), createdAt: str, rotatedAt: strOrNull, allow: arr(str)});
 const counts3 = obj({added: num, removed: num, updated: num});
 const historyRow = obj({

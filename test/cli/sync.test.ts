@@ -84,9 +84,11 @@ describe('keyward sync', () => {
     expect(refused.stdout).to.contain('- 198.51.100.7');
     expect(refused.stderr).to.contain('no terminal').and.contain('--yes');
 
+    // Under --json stdout is one value: the refusal's error object, carrying the plan.
     const refusedJson = exits(ws.run(['sync', file, '--json'], {now: day(1)}), 4);
-    expect(refusedJson.json()).to.include({applied: false, dryRun: false});
-    expect(refusedJson.json().removed).to.deep.equal(['198.51.100.7']);
+    expect(refusedJson.json().error).to.include({exit: 4});
+    expect(refusedJson.json().error.plan).to.include({applied: false, dryRun: false});
+    expect(refusedJson.json().error.plan.removed).to.deep.equal(['198.51.100.7']);
     expect(ws.storeBytes()!.equals(before)).to.equal(true);
   });
 

@@ -11,7 +11,7 @@
 import {Readable} from 'node:stream';
 import type {ChalkInstance} from 'chalk';
 import {Decision, decide, KeyPolicy, Verdict} from '../../core/decision.js';
-import {InputError} from '../../core/errors.js';
+import {InputError, locatedInputError} from '../../core/errors.js';
 import {AddressBatch, DecisionTally} from './batch.js';
 import {DescriptorInput, LineReader} from './lines.js';
 import {DecisionFormat, Layout, layoutFor, OutcomeRecords} from './outcomes.js';
@@ -86,7 +86,7 @@ class DecisionWriter {
     try {
       d = decide(this.policy, text);
     } catch (error) {
-      if (error instanceof InputError) throw new InputError(`${where}: ${error.message}`, error.hint);
+      if (error instanceof InputError) throw locatedInputError(error, {text, where});
       throw error;
     }
     if (d.decision !== this.wanted) this.tally.misses++;

@@ -52,7 +52,7 @@ export async function runCheck(request: CheckRequest): Promise<void> {
   const policy = cached ? new Policy(cached.data, at, cached.account) : new Policy(await (await import('../../store/read.js')).readStore(storeFile), at);
   const wanted: Verdict = request.expect ?? 'allow';
   const {count, misses} = await writeDecisions({
-    policy: policy.forKey(policy.findKey(request.key)),
+    policy: policy.forKey(policy.findCheckKey(request.key, addresses)),
     addresses: addresses.flatMap((text, i) => (text === '-' ? [] : [{text, where: `argument ${i + 2}`}])),
     stream: fromStdin ? stdinInput() : null,
     out: process.stdout,
@@ -150,7 +150,7 @@ export async function runFast(argv: readonly string[]): Promise<boolean> {
   try {
     await runCheck({...request, dataDir: () => dataDir()});
   } catch (error) {
-    await reportFailure(error);
+    await reportFailure(error, {json: request.json});
   }
   return true;
 }
