@@ -117,8 +117,9 @@ function tsvField(value: FieldValue): string {
  * Aligned columns, two spaces apart, one line a row unless a cell must wrap:
  * columns that fit keep their width; otherwise the widest gives way first,
  * down to its longest word, never below. When the longest words of all
- * columns do not fit, no cell wraps and the rows run wider than `width`
- * (never a word cut). A column empty in every row is left out.
+ * columns do not fit side by side, each row is printed as a record, a line
+ * per field (never a word cut, never a line wider than `width`). A column
+ * empty in every row is left out.
  */
 export function terminalTable<R>(columns: readonly Column<R>[], rows: readonly R[], width: number, colour?: ChalkInstance): string {
   const shown = columns.filter((c) => c.head !== undefined);
@@ -135,11 +136,12 @@ export function terminalTable<R>(columns: readonly Column<R>[], rows: readonly R
       floor[i] = Math.max(floor[i], longestWord(text));
     }
   });
-  // When even the longest words do not fit, wrapping would only make each row taller and still too
-  // wide: the rows keep one line each and run wider than the terminal.
+  // When even the longest words do not fit side by side, each row becomes a record (a line per
+  // field), so that no word is cut and no line runs wider than the terminal (which would fold it).
   const gap = GAP;
   const available = width - gap.length * (cols.length - 1);
-  const widths = floor.reduce((total, w) => total + w, 0) > available ? natural : fitWidths(natural, floor, available);
+  if (floor.reduce((total, w) => total + w, 0) > available) return recordTable(cols, cells, rows, width, colour);
+  const widths = fitWidths(natural, floor, available);
   const tint = (text: string, tone: Tone | undefined) => (colour === undefined || tone === undefined ? text : colour[tone](text));
   const out: string[] = [];
   const head = cols.map((c, i) => wrap(c.head!, widths[i]));
@@ -148,6 +150,33 @@ export function terminalTable<R>(columns: readonly Column<R>[], rows: readonly R
     const wrapped = cells.map((column, i) => wrap(column[r], widths[i]));
     const tones = cols.map((c) => c.tone?.(rows[r]));
     out.push(...joinRow(wrapped, widths, gap, (t, i) => tint(t, tones[i])));
+  }
+  return out.join('\n');
+}
+
+/**
+ * The rows of a table too wide for the terminal, one record each: a line per
+ * non-empty field (`head  value`, the value wrapped at spaces beside its
+ * heading), a blank line between records.
+ */
+function recordTable<R>(cols: readonly Column<R>[], cells: readonly string[][], rows: readonly R[], width: number, colour?: ChalkInstance): string {
+  const headWidth = Math.max(...cols.map((c) => longestLine(c.head!.replace(/\n/g, ' '))));
+  const valueWidth = Math.max(1, width - headWidth - GAP.length);
+  const out: string[] = [];
+  for (let r = 0; r < rows.length; r++) {
+    if (r > 0) out.push('');
+    cols.forEach((c, i) => {
+      const text = cells[i][r];
+      if (text.length === 0) return;
+      const tone = c.tone?.(rows[r]);
+      const head = c.head!.replace(/\n/g, ' ');
+      wrap(text, valueWidth).forEach((piece, l) => {
+        const value = piece.replace(NBSP, ' ');
+        const styled = colour === undefined || tone === undefined ? value : colour[tone](value);
+        const label = l === 0 ? (colour === undefined ? head : colour.bold(head)) + ' '.repeat(headWidth - head.length) : ' '.repeat(headWidth);
+        out.push(`${label}${GAP}${styled}`.trimEnd());
+      });
+    });
   }
   return out.join('\n');
 }

@@ -38,7 +38,16 @@ describe('keyward blocked and authorize --from-blocked', () => {
   it('lists blocked addresses newest first with ip, key, channel, firstSeen, lastSeen, count and reason', () => {
     const ws = withBlocked();
     const rows = ok(ws.run(['blocked', '--json'], {now: day(3)})).json();
-    expect(rows[0]).to.deep.equal({ip: '203.0.113.9', key: 'billing', channel: 'api', firstSeen: day(3), lastSeen: day(3), count: 1, reason: 'not-authorized'});
+    expect(rows[0]).to.deep.equal({
+      ip: '203.0.113.9',
+      key: 'billing',
+      channel: 'api',
+      firstSeen: day(3),
+      lastSeen: day(3),
+      count: 1,
+      reason: 'not-authorized',
+      deniedBy: null,
+    });
     // Newest first; the two seen last at day 1 in either order.
     expect(rows.map((r: any) => r.ip).slice(0, 2)).to.deep.equal(['203.0.113.9', '198.51.100.8']);
     expect(

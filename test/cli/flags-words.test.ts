@@ -65,7 +65,8 @@ describe('flags that agree (issue 14 item 5)', () => {
     expect(yes.code).to.equal(4);
     expect(yes.stderr).to.equal(
       'keyward: not activating smtp blocking: the account list is empty, so every SMTP connection would be refused\n' +
-        '  authorize the addresses your SMTP clients use first (keyward authorize ADDRESS), or pass --force to refuse every SMTP connection\n',
+        '  authorize the addresses your SMTP clients use first (keyward authorize ADDRESS), or pass --force to refuse every SMTP connection\n' +
+        '  refused for safety (exit 4)\n',
     );
     expect(ws.storeBytes()).to.deep.equal(before);
     const forced = ok(ws.run(['activate', '--smtp', '--force'], {now: day(1)}));
@@ -90,7 +91,8 @@ describe('flags that agree (issue 14 item 5)', () => {
     expect(run.code).to.equal(2);
     expect(run.stderr).to.equal(
       `keyward: no entries in \`${empty}\`: sync refuses to empty a list\n` +
-        '  give a file of entries (one a line, or - for stdin); to remove entries use keyward revoke ENTRY..., a whole group keyward revoke --group NAME --all\n',
+        '  give a file of entries (one a line, or - for stdin); to remove entries use keyward revoke ENTRY..., a whole group keyward revoke --group NAME --all\n' +
+        '  usage error (exit 2)\n',
     );
     const stdin = ws.run(['sync', '-', '--yes'], {now: day(1), input: ''});
     expect(stdin.stderr).to.contain('keyward: no entries in stdin: sync refuses to empty a list').and.not.contain('--file');
@@ -217,7 +219,9 @@ describe('words that count (issue 14 item 6)', () => {
     const disable = ws.run(['disable', '--key', 'billing', '10.9.9.9'], {now: day(1)});
     expect(disable.stderr.split('\n')[0]).to.equal("keyward: 10.9.9.9 is not in key billing's list; nothing was changed");
     const inside = ws.run(['revoke', '--key', 'billing', '203.0.113.7'], {now: day(1)});
-    expect(inside.stderr).to.equal("keyward: 203.0.113.7 is not in key billing's list; nothing was removed\n  it is covered by 203.0.113.0/24; revoke takes exact entries\n");
+    expect(inside.stderr).to.equal(
+      "keyward: 203.0.113.7 is not in key billing's list; nothing was removed\n  it is covered by 203.0.113.0/24; revoke takes exact entries\n  usage error (exit 2)\n",
+    );
   });
 
   describe('--quiet', () => {

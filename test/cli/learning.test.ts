@@ -89,7 +89,7 @@ describe('keyward learn: the learning timeline', () => {
     expect(learn.stderr).to.contain(`turned itself on at ${day(42)}`);
 
     expect(ok(ws.run(['blocked', '--json'], {now: day(42)})).json()).to.deep.equal([
-      {ip: '203.0.113.5', key: 'billing', channel: 'api', firstSeen: day(42), lastSeen: day(42), count: 1, reason: 'not-authorized'},
+      {ip: '203.0.113.5', key: 'billing', channel: 'api', firstSeen: day(42), lastSeen: day(42), count: 1, reason: 'not-authorized', deniedBy: null},
     ]);
   });
 
@@ -97,7 +97,7 @@ describe('keyward learn: the learning timeline', () => {
     const learn = ok(ws.run(['learn', '-', '--json'], {now: day(43), input: `billing 203.0.113.5 ${day(43)}\n`}));
     expect(learn.json().blocked).to.deep.equal([]);
     expect(ok(ws.run(['blocked', '--json'], {now: day(43)})).json()).to.deep.equal([
-      {ip: '203.0.113.5', key: 'billing', channel: 'api', firstSeen: day(42), lastSeen: day(43), count: 2, reason: 'not-authorized'},
+      {ip: '203.0.113.5', key: 'billing', channel: 'api', firstSeen: day(42), lastSeen: day(43), count: 2, reason: 'not-authorized', deniedBy: null},
     ]);
   });
 
@@ -136,7 +136,7 @@ describe('keyward learn: SMTP keys', () => {
     expect(blocked.json()).to.deep.include({learned: [], blocked: [{ip: '198.51.100.99', key: 'relay'}]});
     expect(blocked.stderr).to.contain('keyward deactivate --smtp').and.contain('keyward keys rotate relay');
     expect(ok(ws.run(['blocked', '--json'], {now: day(3)})).json()).to.deep.equal([
-      {ip: '198.51.100.99', key: 'relay', channel: 'smtp', firstSeen: day(3), lastSeen: day(3), count: 1, reason: 'not-authorized'},
+      {ip: '198.51.100.99', key: 'relay', channel: 'smtp', firstSeen: day(3), lastSeen: day(3), count: 1, reason: 'not-authorized', deniedBy: null},
     ]);
   });
 

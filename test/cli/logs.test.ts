@@ -151,8 +151,26 @@ describe('keyward learn --format postfix: SMTP key uses from the mail log', () =
     expect(learn.stderr).to.contain('keyward deactivate --smtp');
     const blocked = ok(ws.run(['blocked', '--json'], {now: NOW})).json();
     expect(blocked.sort((a: any, b: any) => a.firstSeen.localeCompare(b.firstSeen))).to.deep.equal([
-      {ip: '2001:db8:5::1', key: 'relay', channel: 'smtp', firstSeen: '2026-11-30T10:05:00.000Z', lastSeen: '2026-11-30T10:05:00.000Z', count: 1, reason: 'not-authorized'},
-      {ip: '203.0.113.7', key: 'relay', channel: 'smtp', firstSeen: '2026-11-30T10:08:00.000Z', lastSeen: '2026-11-30T10:08:00.000Z', count: 1, reason: 'not-authorized'},
+      {
+        ip: '2001:db8:5::1',
+        key: 'relay',
+        channel: 'smtp',
+        firstSeen: '2026-11-30T10:05:00.000Z',
+        lastSeen: '2026-11-30T10:05:00.000Z',
+        count: 1,
+        reason: 'not-authorized',
+        deniedBy: null,
+      },
+      {
+        ip: '203.0.113.7',
+        key: 'relay',
+        channel: 'smtp',
+        firstSeen: '2026-11-30T10:08:00.000Z',
+        lastSeen: '2026-11-30T10:08:00.000Z',
+        count: 1,
+        reason: 'not-authorized',
+        deniedBy: null,
+      },
     ]);
   });
 

@@ -76,8 +76,25 @@ describe('tables on a terminal', function () {
     if (!hasScript) this.skip();
   });
 
-  it('at 60 columns: no address, key name or group is split, dates are short and UTC, no rules between rows', () => {
+  it('at 60 columns, too narrow for the columns side by side: a record a row, no word split, no line wider than 60', () => {
     const {code, out} = onTerminal(ws, ['list'], {KEYWARD_NOW: later});
+    expect(code, out).to.equal(0);
+    const lines = out.trimEnd().split('\n');
+    for (const word of WHOLE)
+      expect(
+        lines.some((l) => l.split(/\s+/).includes(word)),
+        `${word} whole on one line:\n${out}`,
+      ).to.equal(true);
+    for (const line of lines) expect(line.length, line).to.be.at.most(60);
+    // A record a row: each starts with its entry, records apart by one blank line.
+    expect(lines.filter((l) => /^entry\s/.test(l))).to.have.length(8);
+    expect(lines.filter((l) => l === '')).to.have.length(7);
+    expect(out).to.match(/^added \(UTC\)\s+2026-01-01 00:00$/m);
+    expect(out, 'no ISO timestamps on a terminal').not.to.match(/\d{2}:\d{2}:\d{2}|T\d{2}:|\.000Z/);
+  });
+
+  it('at 140 columns: one table, no address, key name or group is split, dates are short and UTC, no rules between rows', () => {
+    const {code, out} = onTerminal(ws, ['list'], {KEYWARD_NOW: later, COLUMNS: '140'});
     expect(code, out).to.equal(0);
     const lines = out.trimEnd().split('\n');
     for (const word of WHOLE)
@@ -134,7 +151,10 @@ describe('tables on a terminal', function () {
     const history = outs.get('history')!;
     expect(history).to.contain('time (UTC)');
     for (const flag of ['--expires', '--label', '--group', '--force']) expect(history.split(/\s+/), flag).to.include(flag);
-    expect(outs.get('blocked')).to.match(/^198\.18\.0\.66\s+billing-eu-west\s+api\s+2026-01-01 00:00/m);
+    // Seven columns do not fit side by side in 60: a record a row, a line a field.
+    const blocked = outs.get('blocked')!;
+    for (const line of [/^address\s+198\.18\.0\.66$/m, /^key\s+billing-eu-west$/m, /^reason\s+not-in-key-allowlist$/m, /^first seen \(UTC\)\s+\d{4}-\d\d-\d\d \d\d:\d\d$/m])
+      expect(blocked).to.match(line);
     expect(outs.get('list --contains 192.0.2.66')!.split('\n')[0]).to.match(/^entry\s+scope\s+applies\s+why$/);
   });
 
@@ -213,7 +233,7 @@ describe('tables in a pipe: TSV', () => {
   it('every table command: a header, then one row a line with as many fields', () => {
     for (const [args, header] of [
       [['keys', 'list'], 'name\ttype\thint\tstatus\tcreatedAt\trotatedAt\tallow'],
-      [['blocked'], 'ip\tkey\tchannel\tfirstSeen\tlastSeen\tcount'],
+      [['blocked'], 'ip\tkey\tchannel\treason\tfirstSeen\tlastSeen\tcount'],
       [['history'], 'at\tcommand\tflags\tuser\tchanges'],
       [['list', '--aggregate'], 'entry\tscope'],
       [['list', '--aggregate', '--key', 'relay'], 'entry\tscope'],
@@ -289,10 +309,10 @@ describe('the table renderer', () => {
         const text = terminalTable(columns, rows, width);
         const tokens = new Set(text.split(/\s+/));
         for (const r of rows) for (const w of `${r.a} ${r.b}`.split(' ').filter((x) => x.length > 0)) if (!tokens.has(w)) return false;
-        // The table is no wider than the terminal unless a column's longest word forbids it.
+        // No line is wider than the terminal unless one word beside its heading ("first column  WORD") is.
         const longest = Math.max(...rows.flatMap((r) => `${r.a} ${r.b}`.split(' ').map((x) => x.length)));
         const widest = Math.max(...text.split('\n').map((l) => l.length));
-        return widest <= width || longest * 2 + 20 > width || rows.every((r) => r.a === '' || r.b === '');
+        return widest <= width || 'first column'.length + 2 + longest > width;
       }),
       {numRuns: 300},
     );
