@@ -12,7 +12,7 @@ const argv = process.argv.slice(2);
 // the commands, which stop quietly. Messages on stderr are best effort: a broken stderr stops nothing.
 process.stdout.on('error', (error) => {
   if (error?.code === 'EPIPE') return;
-  process.stderr.write(`keyward: cannot write the output (${error?.code ?? error}); what was printed may be incomplete\n`);
+  process.stderr.write(`keyward: cannot write the output (${error?.code ?? error}); what was printed may be incomplete\n  store error (exit 3)\n`);
   process.exit(3);
 });
 process.stderr.on('error', () => {});
@@ -27,10 +27,17 @@ if (argv.length === 1 && argv[0] === '--version') {
     await run(argv, import.meta.url);
     await flush();
   } catch (error) {
-    // oclif prints its own errors (help's "Command … not found" among them) quoting what was typed:
-    // a secret or a control character typed there is masked and escaped first.
-    const {maskedOclifError} = await import('../dist/cli/messages.js');
-    await handle(maskedOclifError(error));
+    // An exit code (this.exit) is oclif's to carry out. Any other error that reached here (from a hook,
+    // from help) is said in keyward's one style, like every failure: masked, escaped, the error object
+    // on stdout under --json.
+    if (error?.oclif?.exit !== undefined && error.constructor?.name === 'ExitError') {
+      await handle(error);
+    } else {
+      const {jsonAsked, oclifFailure, reportFailure, sayFailure} = await import('../dist/cli/messages.js');
+      const json = jsonAsked(argv);
+      if (error?.oclif?.exit !== undefined) await sayFailure(oclifFailure(error), {json});
+      else await reportFailure(error, {json});
+    }
   }
 }
 

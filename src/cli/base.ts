@@ -6,7 +6,7 @@
 import {realpath} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import {Command, Flags, Interfaces} from '@oclif/core';
+import {Command, Errors, Flags, Interfaces} from '@oclif/core';
 import {InputError, KeywardError, SafetyError, show} from '../core/errors.js';
 import {appendHistory, diffStore, snapshot, StoreSnapshot} from '../core/history.js';
 import {HistoryRecord, StoreData} from '../core/model.js';
@@ -14,8 +14,9 @@ import {Question} from '../core/question.js';
 import {writeOutputFile} from '../store/atomic.js';
 import {ChangeContext, readStore, readStoreOrEmpty, updateStore} from '../store/store.js';
 import {now} from './clock.js';
-import {maskedOclifError, reportFailure, tell} from './messages.js';
+import {jsonAsked, oclifFailure, reportFailure, sayFailure, tell} from './messages.js';
 import {confirmOrRefuse} from './prompt.js';
+import {isQuiet, setQuiet} from './quiet.js';
 import {storeFileOf, storePathGiven} from './store-path.js';
 import {write} from './write.js';
 
@@ -29,6 +30,7 @@ export abstract class KeywardCommand extends Command {
   static baseFlags = {
     store: Flags.string({
       description: 'path of the store file [default: $KEYWARD_STORE, else store.json in the data directory]',
+      helpValue: 'PATH',
       helpGroup: 'GLOBAL',
     }),
     json: Flags.boolean({description: 'print machine output (JSON) on stdout', helpGroup: 'GLOBAL'}),
@@ -53,10 +55,13 @@ export abstract class KeywardCommand extends Command {
 
   /** Reads the shared flags before `run`: the store, the clock, --json, and the flags to record in history. */
   async init(): Promise<void> {
+    // Reset first: an in-process run must not inherit the last run's --quiet when its parse fails.
+    setQuiet(false);
     await super.init();
     const {flags} = await this.parse(this.ctor);
     const shared = flags as {store?: string; json?: boolean};
     this.json = Boolean(shared.json);
+    setQuiet(Boolean((flags as {quiet?: boolean}).quiet));
     this.storeFile = storeFileOf(shared.store, () => this.config.dataDir);
     this.storeGiven = storePathGiven(shared.store);
     this.now = now();
@@ -75,9 +80,19 @@ export abstract class KeywardCommand extends Command {
 
   /** The human rendering of the result on stdout; under --json the result itself is printed instead (logJson). */
   protected async printHuman(human: () => string | Promise<string>): Promise<void> {
-    if (this.json) return;
+    if (this.json || isQuiet()) return;
     const text = await human();
     if (text.length > 0) await write(process.stdout, `${text}\n`);
+  }
+
+  /**
+   * A table on stdout (the human rendering, as printHuman): through a pager
+   * on a terminal when it is taller than the screen, unless --no-pager (see pager.ts).
+   */
+  protected async printTable(human: () => Promise<string>, flags: {'no-pager'?: boolean}): Promise<void> {
+    if (this.json) return;
+    const {printPaged} = await import('./pager.js');
+    await printPaged(`${await human()}\n`, {pager: !flags['no-pager']});
   }
 
   /** The store, for a command that only reads: a missing store is an error (exit 3), never an empty one. */
@@ -181,16 +196,28 @@ export abstract class KeywardCommand extends Command {
     appendHistory(data, [record]);
   }
 
-  /** A message for the person at the terminal (stderr; never mixed into machine output). */
-  protected tell(message: string, tone: 'info' | 'ok' | 'warn' = 'info'): Promise<void> {
+  /**
+   * A message for the person at the terminal (stderr; never mixed into machine
+   * output). Under --quiet only warnings are said, and what `always` marks
+   * (the details of a warning).
+   */
+  protected async tell(message: string, tone: 'info' | 'ok' | 'warn' = 'info', always = false): Promise<void> {
+    if (isQuiet() && tone !== 'warn' && !always) return;
     return tell(message, tone);
   }
 
   protected async catch(error: Error & {oclif?: {exit?: number}}): Promise<void> {
-    // oclif's own errors (bad flags, missing arguments, this.exit) carry their exit code; oclif prints
-    // them (errors/handle.js) after this, quoting what was typed: a secret is masked first.
-    if (!(error instanceof KeywardError) && error.oclif?.exit !== undefined) throw maskedOclifError(error);
-    await reportFailure(error);
+    // this.exit(): an exit code, not a failure to say.
+    if (error instanceof Errors.ExitError) throw error;
+    // --json is read from the command line itself: a parse error comes before init has read the flags.
+    const json = this.json || jsonAsked(this.argv);
+    // oclif's own errors (a bad flag, a missing argument, a value not among its options) in keyward's
+    // words and style, with the nearest flag and where to read more.
+    if (!(error instanceof KeywardError) && error.oclif?.exit !== undefined) {
+      await sayFailure(oclifFailure(error, {command: this.commandName(), flags: flagNames(this.ctor as typeof KeywardCommand)}), {json});
+      return;
+    }
+    await reportFailure(error, {json});
   }
 }
 
@@ -233,6 +260,12 @@ function userName(): string {
     // No passwd entry for this uid (containers): fall back to the environment.
   }
   return process.env.USER || 'unknown';
+}
+
+/** Every flag `command` takes, as typed: `--name`, and `-c` for a flag with a short form. */
+function flagNames(command: typeof KeywardCommand): string[] {
+  const defined = {...command.baseFlags, ...command.flags} as Record<string, {char?: string; allowNo?: boolean} | undefined>;
+  return Object.entries(defined).flatMap(([name, flag]) => [`--${name}`, ...(flag?.allowNo ? [`--no-${name}`] : []), ...(flag?.char ? [`-${flag.char}`] : [])]);
 }
 
 /** The flags given on the command line, by name: set, and not just their default. */

@@ -19,7 +19,8 @@ import {InputError, show, untrusted} from '../core/errors.js';
 import {EventLog, LearnOutcome, UnknownKey} from '../core/learning.js';
 import {BlockedRecord, StoreData} from '../core/model.js';
 import {EventFollowHooks, EventsRead} from './input.js';
-import {notifyBlocked} from './notify.js';
+import {notifyBlocked, waysOut} from './notify.js';
+import {count, grouped} from '../core/count.js';
 
 /** --commit-every's default. */
 export const DEFAULT_COMMIT_EVERY = '5s';
@@ -84,7 +85,7 @@ export async function followAndLearn(setup: FollowSetup): Promise<FollowResult> 
       return;
     }
     // A second signal while the last commit waits (a held lock, a slow disk): leave now, as asked.
-    process.stderr.write(`keyward: second ${signal}: exiting without committing ${pending.count + committing} events read since the last commit\n`);
+    process.stderr.write(`keyward: second ${signal}: exiting without committing ${count(pending.count + committing, 'event')} read since the last commit\n`);
     process.exit(signal === 'SIGINT' ? 130 : 143);
   };
   process.on('SIGINT', onSignal);
@@ -183,7 +184,7 @@ export async function followAndLearn(setup: FollowSetup): Promise<FollowResult> 
     process.off('SIGTERM', onSignal);
   }
   if (readError !== null) throw readError;
-  if (failureCount > failures.length) failures.push(`… and ${failureCount - failures.length} more`);
+  if (failureCount > failures.length) failures.push(`… and ${grouped(failureCount - failures.length)} more`);
   return {outcome: totals.outcome(), data: data!, read: read!, failures};
 }
 
@@ -191,8 +192,15 @@ export async function followAndLearn(setup: FollowSetup): Promise<FollowResult> 
 async function tellCommit(setup: FollowSetup, outcome: LearnOutcome, data: StoreData): Promise<void> {
   if (outcome.learned.length === 0 && outcome.blocked.length === 0 && outcome.activation === null) return;
   const at = setup.now().toISOString();
-  await setup.say(`${at} committed ${outcome.events} events: ${outcome.learned.length} entries learned, ${outcome.blocked.length} addresses newly blocked`, 'info');
-  for (const b of outcome.blocked.slice(0, 10)) await setup.say(`blocked ${b.ip}: key ${untrusted(b.key)} (${b.channel}) was refused`, 'warn');
+  await setup.say(
+    `${at} committed ${count(outcome.events, 'event')}: ${count(outcome.learned.length, 'entry', 'entries')} learned, ${count(outcome.blocked.length, 'address', 'addresses')} newly blocked`,
+    'info',
+  );
+  for (const b of outcome.blocked.slice(0, 10)) {
+    // The way out for this refusal (see notify.ts waysOut); the others are in the final summary and `keyward blocked`.
+    const why = b.reason === undefined ? '' : ` (${b.reason})`;
+    await setup.say(`blocked ${b.ip}: key ${untrusted(b.key)} (${b.channel}) was refused${why}; let it in: ${untrusted(waysOut(b)[0])}`, 'warn');
+  }
   if (outcome.activation) {
     await setup.say(
       `API blocking turned itself on at ${outcome.activation.at}: traffic was observed from ${outcome.activation.quietSince} for the whole ${data.settings.learningWindowDays}-day window with no new address`,

@@ -9,7 +9,7 @@ import {Readable} from 'node:stream';
 import {StringDecoder} from 'node:string_decoder';
 import {scanDecisionAddress} from '../core/address.js';
 import {EntryInput, splitEntryLine} from '../core/entry-parse.js';
-import {InputError, show, untrusted} from '../core/errors.js';
+import {BAD_INPUTS_SHOWN, BadInputs, InputError, lineOf, show, untrusted} from '../core/errors.js';
 import {LogFormat, LogOptions, LogReader, WallClock} from '../core/log-formats.js';
 import {checkEventTime, EventLog} from '../core/learning.js';
 import {parseSyncLines, SyncFileFormat, SyncInput, SyncLine} from '../core/sync-input.js';
@@ -194,7 +194,11 @@ export async function readSyncInputs(file: string, progress: boolean): Promise<{
   }
   const read = parseSyncLines(lines, shown);
   if (read.inputs.length === 0) {
-    throw new InputError('no entries given', 'give entries as arguments, --file FILE, or - (or --file -) to read them from stdin');
+    // sync takes one FILE or -: the advice of authorize (arguments, --file) would name what sync has not.
+    throw new InputError(
+      `no entries in ${fromStdin ? 'stdin' : show(file)}: sync refuses to empty a list`,
+      'give a file of entries (one a line, or - for stdin); to remove entries use keyward revoke ENTRY..., a whole group keyward revoke --group NAME --all',
+    );
   }
   return read;
 }
@@ -263,7 +267,13 @@ export class EventReading {
     this.reader = new LogReader({...reading, now, wallClock: localWallClock});
     this.add = sink?.add ?? ((key, family, words, at) => this.log.add(key, family, words, at));
     this.clock = sink?.now ?? (() => now);
+    this.followed = sink !== undefined;
   }
+
+  /** Whether the log is followed (learn --follow): it has no end at which to refuse its bad lines together. */
+  private readonly followed: boolean;
+  /** Under `strict`, the bad lines read (the first BAD_INPUTS_SHOWN) and how many. */
+  private readonly strictBad = {errors: [] as InputError[], count: 0};
 
   /** Takes one line (see eachLine); `where` names it in messages (`line 12 of access.log`). */
   line(text: string, where: () => string): void {
@@ -307,9 +317,21 @@ export class EventReading {
     }
   }
 
-  /** Counts a bad line (a line over the length limit, say); under `strict` an InputError. */
+  /**
+   * Counts a bad line (a line over the length limit, say); under `strict` an
+   * InputError: at once for a followed log, which has no end; else at the end
+   * of the log, with every bad line (see checkReadable).
+   */
   refuse(message: string, hint?: string): void {
-    if (this.strict) throw new InputError(`${message}; nothing was written`, hint);
+    if (this.strict && this.followed) throw new InputError(`${message}; nothing was written`, hint);
+    if (this.strict) {
+      if (this.strictBad.count++ < BAD_INPUTS_SHOWN) {
+        const error = new InputError(message, hint);
+        error.line = lineOf(message);
+        this.strictBad.errors.push(error);
+      }
+      return;
+    }
     this.badLines++;
     if (this.bad.length < SAMPLES) this.bad.push(message);
   }
@@ -320,6 +342,13 @@ export class EventReading {
    * and some line was unreadable or had no key.
    */
   checkReadable(): void {
+    const {errors, count} = this.strictBad;
+    if (count === 1) {
+      const only = new InputError(`${errors[0].message}; nothing was written`, errors[0].hint);
+      only.line = errors[0].line;
+      throw only;
+    }
+    if (count > 1) throw new BadInputs(errors, count, 'lines');
     const read = this.log.count + this.badLines - this.unreadableLines;
     if (read > 0) return;
     const format = this.reader.format;

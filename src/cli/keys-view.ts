@@ -3,6 +3,7 @@ import {KeywardError} from '../core/errors.js';
 import {KeyRecord} from '../core/model.js';
 import {paint} from './render.js';
 import {deliver} from './write.js';
+import {isQuiet} from './quiet.js';
 
 /**
  * The only place a secret is ever printed: stdout, once (as JSON under
@@ -37,7 +38,7 @@ export async function deliverSecret(k: KeyRecord, secret: string, verb: 'created
 
 /** Said on stderr once the change holding the secret is committed (never before: the commit may fail). */
 export async function secretCommitted(k: {name: string; type: string}, verb: 'created' | 'rotated', json: boolean): Promise<void> {
-  if (json) return;
+  if (json || isQuiet()) return;
   const c = await paint(process.stderr);
   process.stderr.write(`${c.green(`key ${k.name} (${k.type}) ${verb}`)}; its secret, on stdout, is shown this once and cannot be recovered\n`);
 }

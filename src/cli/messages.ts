@@ -4,7 +4,8 @@
  * (base.ts) and check's fast path, which must print the same bytes.
  */
 import type {ChalkInstance} from 'chalk';
-import {KeywardError, maskSecrets, untrusted} from '../core/errors.js';
+import {BadInputs, KeywardError, maskSecrets, untrusted} from '../core/errors.js';
+import {nearest} from '../core/nearest.js';
 import {EXIT, exitCodeOf} from './exit-codes.js';
 import {colourWanted, paint} from './render.js';
 
@@ -45,23 +46,100 @@ export async function tell(message: string, tone: 'info' | 'ok' | 'warn' = 'info
   process.stderr.write(`${styled}\n`);
 }
 
+/** What each failing exit code means, said once after every failure's message (SPEC "Exit codes"). */
+export const EXIT_MEANING: Readonly<Record<number, string>> = {
+  [EXIT.usage]: 'usage error',
+  [EXIT.store]: 'store error',
+  [EXIT.safety]: 'refused for safety',
+  [EXIT.internal]: 'internal error in keyward: please report it',
+};
+
+/** The last line of every failure: the kind of failure and its exit code ("usage error (exit 2)"). */
+export function meaningLine(exit: number): string {
+  return `${EXIT_MEANING[exit] ?? 'failed'} (exit ${exit})`;
+}
+
+/** A failure as keyward says it: the message, the lines under it (indented), the exit code; and its --json object. */
+export interface Failure {
+  exit: number;
+  message: string;
+  /** Lines under the message: hints, each bad input of several. Indented by two spaces when printed. */
+  details: string[];
+  input?: string;
+  line?: number;
+  /** Every bad input of several (BadInputs), for --json. */
+  errors?: {message: string; input?: string; line?: number}[];
+  /** More members of the error object (KeywardError.extra). */
+  extra?: Record<string, unknown>;
+}
+
 /**
- * Says what went wrong on stderr and sets the exit code: a KeywardError by
- * its message, hint and kind (src/cli/exit-codes.ts); anything else is a
- * defect in keyward (exit 70, the stack under KEYWARD_DEBUG).
+ * The failure `error` is, in keyward's words: a KeywardError by its message,
+ * hint and kind (src/cli/exit-codes.ts; several bad inputs one by one, then
+ * "and N more"); anything else a defect in keyward (exit 70). Every text is
+ * masked (secrets by hint) and escaped (control characters).
  */
-export async function reportFailure(error: unknown): Promise<void> {
+export function failureOf(error: unknown): Failure {
   if (error instanceof KeywardError) {
-    const c = await palette(process.stderr);
-    process.stderr.write(`${c.red('keyward:')} ${maskSecrets(error.message)}\n`);
-    if (error.hint) process.stderr.write(`  ${maskSecrets(error.hint)}\n`);
-    process.exitCode = exitCodeOf(error.kind);
-    return;
+    // A message of several lines (a log's first lines under the reason): its first line is the message.
+    const [first, ...rest] = untrustedLines(error.message).split('\n');
+    const details: string[] = rest.map((line) => line.trimStart());
+    const failure: Failure = {exit: exitCodeOf(error.kind), message: first, details};
+    if (error instanceof BadInputs) {
+      for (const e of error.errors) {
+        details.push(untrustedLines(e.message));
+        if (e.hint) details.push(`  ${untrustedLines(e.hint)}`);
+      }
+      if (error.more > 0) details.push(`and ${error.more} more`);
+      failure.errors = error.errors.map((e) => about<{message: string; input?: string; line?: number}>({message: untrustedLines(e.message)}, e));
+    }
+    if (error.hint) details.push(...untrustedLines(error.hint).split('\n'));
+    if (error.extra) failure.extra = error.extra;
+    return about(failure, error);
   }
   const e = error instanceof Error ? error : new Error(String(error));
-  process.stderr.write(`keyward: internal error: ${maskSecrets(e.message)}\n`);
-  if (process.env.KEYWARD_DEBUG) process.stderr.write(`${maskSecrets(e.stack ?? '')}\n`);
-  process.exitCode = EXIT.internal;
+  return {exit: EXIT.internal, message: `internal error: ${untrustedLines(e.message)}`, details: []};
+}
+
+/** `target` with the input and line of `error`, when it has them (the input masked and escaped). */
+function about<T extends {input?: string; line?: number}>(target: T, error: KeywardError): T {
+  if (error.input !== undefined) target.input = untrusted(error.input);
+  if (error.line !== undefined) target.line = error.line;
+  return target;
+}
+
+/** --json's error object for `failure`: `{"error": {exit, message, input?, line?, errors?}}`. */
+export function failureJson(failure: Failure): {error: Record<string, unknown>} {
+  const {exit, message, input, line, errors, extra} = failure;
+  return {
+    error: {exit, message, ...(input === undefined ? {} : {input}), ...(line === undefined ? {} : {line}), ...(errors === undefined ? {} : {errors}), ...extra},
+  };
+}
+
+/**
+ * Says `failure` on stderr in keyward's one style, `keyward: MESSAGE`, the
+ * details indented under it, then what kind of failure it was
+ * (meaningLine); under --json it also writes the error object, alone, on
+ * stdout. Sets the exit code.
+ */
+export async function sayFailure(failure: Failure, options: {json?: boolean} = {}): Promise<void> {
+  const c = await palette(process.stderr);
+  const lines = [`${c.red('keyward:')} ${failure.message}`, ...failure.details.map((d) => `  ${d}`), `  ${c.dim(meaningLine(failure.exit))}`];
+  process.stderr.write(`${lines.join('\n')}\n`);
+  if (options.json) process.stdout.write(`${JSON.stringify(failureJson(failure))}\n`);
+  process.exitCode = failure.exit;
+}
+
+/**
+ * Says what went wrong on stderr (and under --json as an error object on
+ * stdout) and sets the exit code: see failureOf and sayFailure. A defect's
+ * stack is printed under KEYWARD_DEBUG.
+ */
+export async function reportFailure(error: unknown, options: {json?: boolean} = {}): Promise<void> {
+  await sayFailure(failureOf(error), options);
+  if (!(error instanceof KeywardError) && process.env.KEYWARD_DEBUG) {
+    process.stderr.write(`${maskSecrets((error instanceof Error ? error.stack : undefined) ?? String(error))}\n`);
+  }
 }
 
 /** `untrusted` for a message of several lines: each line escaped, the line breaks kept. */
@@ -87,4 +165,56 @@ export function maskedOclifError<E extends Error>(error: E): E {
     if (Array.isArray(fields.suggestions)) fields.suggestions = fields.suggestions.map((s) => (typeof s === 'string' ? untrustedLines(s) : s));
   }
   return error;
+}
+
+/** Whether a command line asks for --json (before a `--`, where arguments begin). */
+export function jsonAsked(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+const ANSI = /\u001b\[[0-9;]*m/g;
+
+/**
+ * An error of oclif's own (a parse error: a flag that does not exist, an
+ * argument too many or missing, a value not among a flag's options, flags
+ * that exclude each other; or any other error carrying an exit code) as
+ * keyward says a failure: its message in keyward's words, the nearest flag
+ * for a mistyped one, and where to read more (`see keyward list --help`).
+ * Secrets masked and control characters escaped, as in every failure.
+ */
+export function oclifFailure(error: Error & {oclif?: {exit?: number}}, context: {command?: string; flags?: readonly string[]} = {}): Failure {
+  const help = context.command ? `see \`keyward ${context.command} --help\`` : 'see `keyward --help`';
+  const lines = error.message
+    .replace(ANSI, '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0 && l !== 'See more help with --help');
+  const fields = error as unknown as {flags?: unknown; args?: unknown};
+  let message = lines[0] ?? 'failed';
+  let details = lines.slice(1);
+  const parseError = error.constructor.name;
+  if (parseError === 'NonExistentFlagsError' && Array.isArray(fields.flags)) {
+    const flags = fields.flags.map(String);
+    const meant = nearest(flags[0].replace(/=.*$/, ''), context.flags ?? []);
+    message = `unknown flag${flags.length === 1 ? '' : 's'} ${flags.join(', ')}${meant === null ? '' : `; did you mean ${meant}?`}`;
+    details = [];
+  } else if (parseError === 'RequiredArgsError' && Array.isArray(fields.args)) {
+    const names = (fields.args as {name?: string}[]).map((a) => (a.name ?? '').toUpperCase());
+    message = `missing ${names.join(' and ')}`;
+    details = [];
+  } else if (/^Unexpected arguments?: /.test(message)) {
+    message = message.replace(/^Unexpected (arguments?): /, 'unexpected $1: ');
+  } else if (/^The following errors? occurred:$/.test(message)) {
+    message = details.join('; ') || message;
+    details = [];
+  } else {
+    const option = /^Expected (--[^=\s]+)=(.*) to be one of: (.*)$/.exec(lines.join(' '));
+    if (option) {
+      message = `${option[1]} "${option[2]}" is not one of: ${option[3]}`;
+      details = [];
+    }
+  }
+  const exit = error.oclif?.exit ?? EXIT.usage;
+  return {exit, message: untrustedLines(message), details: [...details.map(untrustedLines), help]};
 }

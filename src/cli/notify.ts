@@ -9,13 +9,45 @@ import {BlockedRecord} from '../core/model.js';
 
 const NOTIFY_TIMEOUT_MS = 30_000;
 
-/** What an operator can do about a blocked address, as commands to paste. */
+/**
+ * What an operator can do about a blocked address, as commands to paste,
+ * for the refusal it was: let it in where it was refused (the account list,
+ * the key's own list, or the deny entry that refused it), rotate the key (a
+ * stolen one), and, for the account list only, turn blocking off. A key
+ * list or a deny entry refuses in every blocking state: deactivating would
+ * not let the address in, so it is not offered. A record from before
+ * reasons were kept gets the account list's three.
+ */
 export function waysOut(b: BlockedRecord): string[] {
-  return [`keyward authorize ${b.ip}`, `keyward keys rotate ${b.key}`, `keyward deactivate --${b.channel}`];
+  const rotate = `keyward keys rotate ${b.key}`;
+  switch (b.reason) {
+    case 'not-in-key-allowlist':
+      return [`keyward authorize ${b.ip} --key ${b.key}`, rotate];
+    case 'denied': {
+      const by = b.deniedBy;
+      const lift = by === undefined ? `keyward list --contains ${b.ip}` : `keyward revoke --deny ${by.entry}${by.scope === 'key' ? ` --key ${b.key}` : ''}`;
+      return [lift, rotate];
+    }
+    case 'key-revoked':
+      // The key is retired: its caller needs a key that is not.
+      return [`keyward keys create NAME --type ${b.channel}`];
+    default:
+      return [`keyward authorize ${b.ip}`, rotate, `keyward deactivate --${b.channel}`];
+  }
 }
 
 export function notificationPayload(b: BlockedRecord) {
-  return {event: 'blocked', ip: b.ip, key: b.key, channel: b.channel, firstSeen: b.firstSeen, lastSeen: b.lastSeen, count: b.count, waysOut: waysOut(b)};
+  return {
+    event: 'blocked',
+    ip: b.ip,
+    key: b.key,
+    channel: b.channel,
+    firstSeen: b.firstSeen,
+    lastSeen: b.lastSeen,
+    count: b.count,
+    ...(b.reason === undefined ? {} : {reason: b.reason}),
+    waysOut: waysOut(b),
+  };
 }
 
 /** Runs `command` through the shell with `payload` on stdin; resolves to an error message, or null on success. */

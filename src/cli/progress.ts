@@ -5,6 +5,7 @@
  * second, not before the reading has lasted a moment, and erased at the end.
  */
 import {fstatSync, statSync} from 'node:fs';
+import {isQuiet} from './quiet.js';
 
 /** Where a progress line is drawn: a terminal stream, or a fake one in tests. */
 export interface ProgressStream {
@@ -185,6 +186,6 @@ export function sizeOf(source: string | {path?: unknown; fd?: unknown} | NodeJS.
  */
 export function startProgress(label: string, source?: Parameters<typeof sizeOf>[0], options: ProgressOptions = {}): ProgressSink {
   const stream = options.stream ?? process.stderr;
-  if (!progressWanted(stream)) return NO_PROGRESS;
+  if (isQuiet() || !progressWanted(stream)) return NO_PROGRESS;
   return new ProgressBar(label, {total: source === undefined ? null : sizeOf(source), ...options, stream});
 }

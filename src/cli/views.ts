@@ -1,27 +1,26 @@
 /** Human renderings of the commands' results: tables, plans and summaries (the JSON is the result itself). */
 import {AddResult} from '../core/allowlist.js';
 import {untrusted, visible} from '../core/errors.js';
-import {BlockedRecord, EntryRecord, groupOf, HistoryChanges, HistoryRecord, isDeny, isEnabled, StoreData} from '../core/model.js';
+import {BlockedRecord, HistoryChanges, HistoryRecord, StoreData} from '../core/model.js';
 import {CutOff} from '../core/impact.js';
 import {keyJson} from '../core/key-actions.js';
-import {isLive} from '../core/decision.js';
-import {LearnOutcome, learningProgress, LearningProgress, MAX_BLOCKED, MAX_SEEN, quietDays} from '../core/learning.js';
-import {ContainsRow, ListScope, StatusJson} from '../core/reports.js';
+import {LearnOutcome, learningProgress, LearningProgress, MAX_BLOCKED, MAX_SEEN} from '../core/learning.js';
+import {ContainsRow, EntryJson, StatusJson} from '../core/reports.js';
 import {SyncPlan} from '../core/sync.js';
-import {DAY_MS} from '../core/time.js';
+import {count as counted, dayNumber, days, grouped} from '../core/count.js';
 import {waysOut} from './notify.js';
-import {paint, table} from './render.js';
+import {Column, expiresIn, paint, shortTime, table} from './render.js';
 
 /** How many items a human summary lists before it says "and N more". */
 const SHOWN = 20;
 
 function listed(items: string[]): string {
   const shown = items.slice(0, SHOWN).map((s) => `  ${s}`);
-  if (items.length > SHOWN) shown.push(`  … and ${items.length - SHOWN} more (--json lists all)`);
+  if (items.length > SHOWN) shown.push(`  … and ${grouped(items.length - SHOWN)} more (--json lists all)`);
   return shown.join('\n');
 }
 
-const count = (n: number) => `${n} ${n === 1 ? 'entry' : 'entries'}`;
+const count = (n: number) => counted(n, 'entry', 'entries');
 
 /** The report of authorize: added (and which of them other entries cover), updated, unchanged. */
 export async function renderAdded(result: AddResult, dryRun: boolean, effect: 'allow' | 'deny' = 'allow'): Promise<string> {
@@ -33,7 +32,7 @@ export async function renderAdded(result: AddResult, dryRun: boolean, effect: 'a
   if (result.added.length > 0) lines.push(effect === 'deny' ? c.red(listed(result.added)) : c.green(listed(result.added)));
   if (result.covered.length > 0) {
     const n = result.covered.length;
-    lines.push(`${n} of them ${n === 1 ? 'is' : 'are'} covered by other entries, and ${would}stored all the same (they stay when a cover expires or is revoked):`);
+    lines.push(`${grouped(n)} of them ${n === 1 ? 'is' : 'are'} covered by other entries, and ${would}stored all the same (they stay when a cover expires or is revoked):`);
     lines.push(listed(result.covered.map((u) => `${u.entry} (covered by ${u.coveredBy.join(', ')})`)));
   }
   if (result.updated.length > 0) {
@@ -74,11 +73,15 @@ export async function renderSwitched(changed: string[], unchanged: string[], ena
 /** Seen addresses a change would refuse, as a table for stderr (where warnings go). */
 export async function renderCutOff(refused: CutOff[]): Promise<string> {
   const shown = refused.slice(0, SHOWN);
-  const c = await paint(process.stderr);
-  const text = await table(
-    ['address', 'channel', 'keys', 'last seen'],
-    shown.map((r) => [c.red(r.ip), r.channel, r.keys.map(untrusted).join(', '), r.lastSeen]),
-    {stream: process.stderr},
+  const text = await table<CutOff>(
+    [
+      {head: 'address', field: 'ip', value: (r) => r.ip, tone: () => 'red'},
+      {head: 'channel', field: 'channel', value: (r) => r.channel},
+      {head: 'keys', field: 'keys', value: (r) => r.keys.map(untrusted).join(','), text: (r) => r.keys.map(untrusted).join(', ')},
+      {head: 'last seen (UTC)', field: 'lastSeen', value: (r) => r.lastSeen, text: (r) => shortTime(r.lastSeen)},
+    ],
+    shown,
+    {stream: process.stderr, empty: ''},
   );
   return refused.length > SHOWN ? `${text}\n… and ${refused.length - SHOWN} more` : text;
 }
@@ -95,7 +98,7 @@ function labelled(entry: string, label: string | null): string {
  */
 export async function renderSyncPlan(plan: SyncPlan, cutOffCount: number, title: string): Promise<string> {
   const c = await paint();
-  const n = (count: number, what: string) => `${count} ${what}`;
+  const n = (count: number, what: string) => `${grouped(count)} ${what}`;
   const counts = [
     n(plan.added.length, 'to add'),
     n(plan.removed.length, 'to remove'),
@@ -119,15 +122,15 @@ export async function renderSyncPlan(plan: SyncPlan, cutOffCount: number, title:
   }
   if (plan.elsewhere.length > 0) {
     const count = plan.elsewhere.length;
-    lines.push(`${count} ${count === 1 ? 'entry' : 'entries'} of the file already in the list outside the group, left there:`);
+    lines.push(`${counted(count, 'entry', 'entries')} of the file already in the list outside the group, left there:`);
     lines.push(listed(plan.elsewhere.map((e) => `${e.entry}  (${e.group === null ? 'no group' : `group ${untrusted(e.group)}`})`)));
   }
   if (plan.keptLearned.length > 0) {
     const count = plan.keptLearned.length;
-    lines.push(`${count} learned ${count === 1 ? 'entry' : 'entries'} not in the file kept (--prune-learned removes them):`);
+    lines.push(`${counted(count, 'learned entry', 'learned entries')} not in the file kept (--prune-learned removes them):`);
     lines.push(listed(plan.keptLearned));
   }
-  if (cutOffCount > 0) lines.push(c.yellow(`${cutOffCount} recently seen address(es) would be cut off (listed on stderr)`));
+  if (cutOffCount > 0) lines.push(c.yellow(`${counted(cutOffCount, 'recently seen address', 'recently seen addresses')} would be cut off (listed on stderr)`));
   return lines.join('\n');
 }
 
@@ -136,43 +139,50 @@ export function describeLearning(progress: LearningProgress, windowDays: number,
   const since = progress.quietSince.toISOString();
   const at = progress.activatesAt.toISOString();
   const seen = progress.lastEventAt === null ? 'no API event seen yet' : `API traffic seen up to ${progress.lastEventAt.toISOString()}`;
-  const lines = [`${quietDays(progress)} of ${windowDays} quiet days observed since ${since} (${seen})`];
-  const left = (progress.activatesAt.getTime() - now.getTime()) / DAY_MS;
+  const lines = [`${dayNumber(progress.quietMs)} of ${grouped(windowDays)} quiet days observed since ${since} (${seen})`];
+  const left = progress.activatesAt.getTime() - now.getTime();
   if (left > 0) {
-    lines.push(`blocking turns on with the first event dated at or after ${at} (${left.toFixed(1)} days from now), unless a new address comes first`);
+    lines.push(`blocking turns on with the first event dated at or after ${at} (${days(left)} from now), unless a new address comes first`);
   } else {
     lines.push(`the window ended at ${at}, but blocking waits for traffic: it turns on with the first event dated at or after then (is the log still fed to keyward learn?)`);
   }
   return lines;
 }
 
-/** The table of `keys list`. */
+/** The table of `keys list`: in a pipe the fields of `keys list --json`, the list joined with commas. */
 export async function renderKeys(keys: ReturnType<typeof keyJson>[]): Promise<string> {
-  if (keys.length === 0) return 'no keys (create one with `keyward keys create NAME --type api`)';
-  const c = await paint();
-  return table(
-    ['name', 'type', 'hint', 'status', 'created', 'rotated', 'allow'],
-    keys.map((k) => [
-      untrusted(k.name),
-      k.type,
-      untrusted(k.hint),
-      k.status === 'active' ? c.green(k.status) : c.red(k.status),
-      k.createdAt,
-      k.rotatedAt,
-      k.allow.join('\n') || '(account list)',
-    ]),
+  return table<ReturnType<typeof keyJson>>(
+    [
+      {head: 'name', field: 'name', value: (k) => untrusted(k.name)},
+      {head: 'type', field: 'type', value: (k) => k.type},
+      {head: 'hint', field: 'hint', value: (k) => untrusted(k.hint)},
+      {head: 'status', field: 'status', value: (k) => k.status, tone: (k) => (k.status === 'active' ? 'green' : 'red')},
+      {head: 'created (UTC)', field: 'createdAt', value: (k) => k.createdAt, text: (k) => shortTime(k.createdAt)},
+      {head: 'rotated (UTC)', field: 'rotatedAt', value: (k) => k.rotatedAt, text: (k) => shortTime(k.rotatedAt)},
+      {head: 'allow', field: 'allow', value: (k) => k.allow.join(','), text: (k) => k.allow.join('\n') || '(account list)'},
+    ],
+    keys,
+    {empty: 'no keys (create one with `keyward keys create NAME --type api`)'},
   );
 }
 
 /** How many entries of a list the history table names; --json has all the record holds. */
 const HISTORY_SHOWN = 3;
 
-/** The table of `history`. */
+/** The table of `history`: in a pipe the record's fields, its flags joined with commas and its changes with "; ". */
 export async function renderHistory(records: readonly HistoryRecord[], since: Date | undefined): Promise<string> {
-  if (records.length === 0) return `no changes recorded${since === undefined ? '' : ` since ${since.toISOString()}`}`;
-  return table(
-    ['time', 'user', 'command', 'changes'],
-    records.map((r) => [r.at, visible(r.user), commandLine(r), describe(r.changes).join('\n')]),
+  return table<HistoryRecord>(
+    [
+      {head: 'time (UTC)', field: 'at', value: (r) => r.at, text: (r) => shortTime(r.at)},
+      {head: 'user', text: (r) => visible(r.user)},
+      {head: 'command', text: commandLine},
+      {field: 'command', value: (r) => visible(r.command)},
+      {field: 'flags', value: (r) => r.flags.map(visible).join(',')},
+      {field: 'user', value: (r) => visible(r.user)},
+      {head: 'changes', field: 'changes', value: (r) => describe(r.changes).join('; '), text: (r) => describe(r.changes).join('\n')},
+    ],
+    records,
+    {empty: `no changes recorded${since === undefined ? '' : ` since ${since.toISOString()}`}`},
   );
 }
 
@@ -195,7 +205,7 @@ function describe(c: HistoryChanges): string[] {
   }
   const listed = c.entries.reduce((n, e) => n + e.counts.added + e.counts.removed + e.counts.updated, 0);
   if (listed < c.counts.added + c.counts.removed + c.counts.updated) {
-    lines.push(`(${c.counts.added} added, ${c.counts.removed} removed, ${c.counts.updated} updated in all)`);
+    lines.push(`(${grouped(c.counts.added)} added, ${grouped(c.counts.removed)} removed, ${grouped(c.counts.updated)} updated in all)`);
   }
   for (const k of c.keys) lines.push(`key ${visible(k.name)} (${k.type}) ${k.action}, ${visible(k.hint)}`);
   for (const b of c.blocking) lines.push(`${b.channel} blocking: ${b.from} → ${b.to}${b.automatic ? ' (by itself)' : ''}`);
@@ -204,54 +214,88 @@ function describe(c: HistoryChanges): string[] {
   return lines;
 }
 
-/** The table of `blocked`. */
+/** The table of `blocked`: in a pipe the fields of `blocked --json`. */
 export async function renderBlocked(rows: readonly BlockedRecord[]): Promise<string> {
-  if (rows.length === 0) return 'the blocked list is empty';
-  const c = await paint();
-  return table(
-    ['address', 'key', 'channel', 'first seen', 'last seen', 'count'],
-    rows.map((b) => [c.red(b.ip), untrusted(b.key), b.channel, b.firstSeen, b.lastSeen, b.count]),
+  return table<BlockedRecord>(
+    [
+      {head: 'address', field: 'ip', value: (b) => b.ip, tone: () => 'red'},
+      {head: 'key', field: 'key', value: (b) => untrusted(b.key)},
+      {head: 'channel', field: 'channel', value: (b) => b.channel},
+      {head: 'reason', field: 'reason', value: (b) => b.reason ?? null},
+      {head: 'first seen (UTC)', field: 'firstSeen', value: (b) => b.firstSeen, text: (b) => shortTime(b.firstSeen)},
+      {head: 'last seen (UTC)', field: 'lastSeen', value: (b) => b.lastSeen, text: (b) => shortTime(b.lastSeen)},
+      {head: 'count', field: 'count', value: (b) => b.count},
+    ],
+    rows,
+    {empty: 'the blocked list is empty'},
   );
 }
 
+/** An entry's effect on a terminal: nothing for an enabled allow entry, else deny and/or disabled. */
+function effectText(r: EntryJson): string {
+  return [...(r.effect === 'deny' ? ['deny'] : []), ...(r.enabled ? [] : ['disabled'])].join(' ');
+}
+
+/** The columns of an entry (`list`, `list --contains`): in a pipe the fields of `list --json`. */
+function entryColumns<R extends EntryJson>(now: Date): Column<R>[] {
+  const live = (r: R) => r.expiresAt === null || Date.parse(r.expiresAt) > now.getTime();
+  // Scopes and groups are few names over many rows: each escaped once.
+  const escaped = new Map<string, string>();
+  const name = (text: string) => escaped.get(text) ?? escaped.set(text, untrusted(text)).get(text)!;
+  return [
+    {head: 'entry', field: 'entry', value: (r) => r.entry, tone: (r) => (live(r) && r.enabled ? undefined : 'dim')},
+    {head: 'scope', field: 'scope', value: (r) => name(r.scope)},
+    {head: 'effect', text: effectText, tone: (r) => (r.effect === 'deny' ? 'red' : 'dim')},
+    {field: 'effect', value: (r) => r.effect},
+    {field: 'enabled', value: (r) => r.enabled},
+    {head: 'source', field: 'source', value: (r) => r.source},
+    {head: 'label', field: 'label', value: (r) => (r.label === null ? null : untrusted(r.label))},
+    {head: 'group', field: 'group', value: (r) => (r.group === null ? null : name(r.group))},
+    {head: 'added (UTC)', field: 'addedAt', value: (r) => r.addedAt, text: (r) => shortTime(r.addedAt)},
+    {
+      head: 'expires',
+      field: 'expiresAt',
+      value: (r) => r.expiresAt,
+      text: (r) => (r.expiresAt === null ? null : expiresIn(r.expiresAt, now)),
+      tone: (r) => (live(r) ? undefined : 'red'),
+    },
+  ];
+}
+
 /**
- * The table of `list`: expired entries dimmed, labels and key names escaped (an import, a hand-edited store).
- * When a list holds deny or disabled entries, a column says so (deny in red, disabled dimmed).
+ * The table of `list` (rows as `list --json` has them): expired entries
+ * dimmed, their expiry red; deny entries and disabled entries marked; labels,
+ * key and group names escaped (an import, a hand-edited store).
  */
-export async function renderList(scopes: readonly ListScope[], now: Date, filtered = false): Promise<string> {
-  const rows = scopes.flatMap(({scope, records}) => records.map((r) => ({...r, scope})));
-  if (rows.length === 0) return filtered ? 'no entries match' : 'no entries (add some with `keyward authorize`)';
-  const c = await paint();
-  const marked = rows.some((r) => isDeny(r) || !isEnabled(r));
-  const effect = (r: EntryRecord) => {
-    const text = `${isDeny(r) ? c.red('deny') : 'allow'}${isEnabled(r) ? '' : ', disabled'}`;
-    return isEnabled(r) ? text : c.dim(text);
-  };
-  // The group column only when an entry shown has a group: lists from before groups print as they did.
-  const grouped = rows.some((r) => groupOf(r) !== null);
-  const head = [...(marked ? ['effect'] : []), 'entry', 'scope', 'source', 'label', ...(grouped ? ['group'] : []), 'added', 'expires'];
-  return table(
-    head,
-    rows.map((r) => [
-      ...(marked ? [effect(r)] : []),
-      isLive(r, now) && isEnabled(r) ? r.entry : c.dim(r.entry),
-      untrusted(r.scope),
-      r.source,
-      r.label === null ? null : untrusted(r.label),
-      ...(grouped ? [groupOf(r)] : []),
-      r.addedAt,
-      r.expiresAt === null ? null : isLive(r, now) ? r.expiresAt : c.red(`expired ${r.expiresAt}`),
-    ]),
+export async function renderList(rows: readonly EntryJson[], now: Date, filtered = false): Promise<string> {
+  return table(entryColumns<EntryJson>(now), rows, {empty: filtered ? 'no entries match' : 'no entries (add some with `keyward authorize`)'});
+}
+
+/** The table of `list --aggregate`: entry and scope, always both. */
+export async function renderAggregated(rows: readonly {entry: string; scope: string}[]): Promise<string> {
+  return table<{entry: string; scope: string}>(
+    [
+      {head: 'entry', field: 'entry', value: (r) => r.entry},
+      {head: 'scope', field: 'scope', value: (r) => untrusted(r.scope)},
+    ],
+    rows,
+    {empty: 'no live entries'},
   );
 }
 
 /** What `list --contains ADDRESS` prints: each entry holding the address, whether it applies and why. */
-export async function renderContains(rows: readonly ContainsRow[], address: string): Promise<string> {
-  if (rows.length === 0) return `no entry holds ${address}`;
-  const c = await paint();
-  return table(
-    ['entry', 'scope', 'group', 'applies', 'why'],
-    rows.map((r) => [r.entry, untrusted(r.scope), r.group, r.applies ? c.green('yes') : c.red('no'), untrusted(r.why)]),
+export async function renderContains(rows: readonly ContainsRow[], address: string, now: Date): Promise<string> {
+  // The fields of `list` in a pipe; on a terminal only the entry, its list, effect and group.
+  const terminal = new Set(['entry', 'scope', 'effect', 'group']);
+  const columns = entryColumns<ContainsRow>(now).map((c) => (c.head !== undefined && !terminal.has(c.head) ? {...c, head: undefined} : c));
+  return table<ContainsRow>(
+    [
+      ...columns,
+      {head: 'applies', field: 'applies', value: (r) => r.applies, text: (r) => (r.applies ? 'yes' : 'no'), tone: (r) => (r.applies ? 'green' : 'red')},
+      {head: 'why', field: 'why', value: (r) => untrusted(r.why)},
+    ],
+    rows,
+    {empty: `no entry holds ${address}`},
   );
 }
 
@@ -273,8 +317,9 @@ export async function renderStatus(status: StatusJson, data: StoreData, now: Dat
   }
   lines.push(`${c.bold('smtp')}  ${show(status.smtp.state)}`);
   const n = status.counts;
-  lines.push(`entries: ${n.accountEntries} in the account list (${n.learnedEntries} learned), ${n.keyEntries} in key lists, ${n.expiredEntries} expired`);
-  lines.push(`keys: ${n.keys} (${n.activeKeys} active); seen addresses: ${n.seen}; blocked: ${n.blocked}`);
+  const g = grouped;
+  lines.push(`entries: ${g(n.accountEntries)} in the account list (${g(n.learnedEntries)} learned), ${g(n.keyEntries)} in key lists, ${g(n.expiredEntries)} expired`);
+  lines.push(`keys: ${g(n.keys)} (${g(n.activeKeys)} active); seen addresses: ${g(n.seen)}; blocked: ${g(n.blocked)}`);
   if (status.latestBlocked.length > 0) {
     lines.push(c.red('latest blocked:'));
     for (const b of status.latestBlocked) lines.push(`  ${b.ip}  key ${untrusted(b.key)} (${b.channel})  last seen ${b.lastSeen}  ×${b.count}`);
@@ -295,19 +340,22 @@ export function learnSummary(
 ): [string, 'info' | 'warn'][] {
   const said: [string, 'info' | 'warn'][] = [];
   const would = dryRun ? ' (dry run: nothing was written)' : '';
-  said.push([`${outcome.events} events applied, ${outcome.learned.length} entries learned, ${outcome.blocked.length} addresses newly blocked${would}`, 'info']);
+  said.push([
+    `${counted(outcome.events, 'event')} applied, ${counted(outcome.learned.length, 'entry', 'entries')} learned, ${counted(outcome.blocked.length, 'address', 'addresses')} newly blocked${would}`,
+    'info',
+  ]);
   if (untimed > 0) {
     said.push([
-      `${untimed} ${untimed === 1 ? 'event had' : 'events had'} no time and ${untimed === 1 ? 'was' : 'were'} taken as happening now (${now.toISOString()}); --strict refuses such events`,
+      `${counted(untimed, 'event had', 'events had')} no time and ${untimed === 1 ? 'was' : 'were'} taken as happening now (${now.toISOString()}); --strict refuses such events`,
       'warn',
     ]);
   }
-  if (keyless > 0) said.push([`${keyless} ${keyless === 1 ? 'request' : 'requests'} without a key skipped`, 'info']);
+  if (keyless > 0) said.push([`${counted(keyless, 'request')} without a key skipped`, 'info']);
   if (outcome.dropped) {
     const {seen, blocked} = outcome.dropped;
     const parts = [
-      seen > 0 ? `${seen} seen ${seen === 1 ? 'address' : 'addresses'} (the store keeps the ${MAX_SEEN} most recent)` : null,
-      blocked > 0 ? `${blocked} blocked ${blocked === 1 ? 'record' : 'records'} (the store keeps the ${MAX_BLOCKED} most recent)` : null,
+      seen > 0 ? `${counted(seen, 'seen address', 'seen addresses')} (the store keeps the ${grouped(MAX_SEEN)} most recent)` : null,
+      blocked > 0 ? `${counted(blocked, 'blocked record')} (the store keeps the ${grouped(MAX_BLOCKED)} most recent)` : null,
     ];
     said.push([`dropped the least recently seen: ${parts.filter(Boolean).join(' and ')}`, 'info']);
   }
@@ -320,21 +368,21 @@ export function learnSummary(
   }
   for (const b of outcome.blocked.slice(0, SHOWN)) {
     said.push([
-      `blocked ${b.ip}: key ${untrusted(b.key)} (${b.channel}) was refused. Ways out:\n${waysOut(b)
+      `blocked ${b.ip}: key ${untrusted(b.key)} (${b.channel}) was refused${b.reason === undefined ? '' : ` (${b.reason})`}. Ways out:\n${waysOut(b)
         .map((w) => `  ${untrusted(w)}`)
         .join('\n')}`,
       'warn',
     ]);
   }
-  if (outcome.blocked.length > SHOWN) said.push([`… and ${outcome.blocked.length - SHOWN} more newly blocked (see \`keyward blocked\`)`, 'warn']);
+  if (outcome.blocked.length > SHOWN) said.push([`… and ${grouped(outcome.blocked.length - SHOWN)} more newly blocked (see \`keyward blocked\`)`, 'warn']);
   if (outcome.unknownKeys.length > 0) {
     const shown = outcome.unknownKeys
       .slice(0, UNKNOWN_SHOWN)
-      .map((u) => `${u.key} (${u.events} events)`)
+      .map((u) => `${u.key} (${counted(u.events, 'event')})`)
       .join(', ');
-    said.push([`${outcome.unknownKeys.length} unknown keys, skipped: ${shown}${outcome.unknownKeys.length > UNKNOWN_SHOWN ? ', …' : ''}`, 'warn']);
+    said.push([`${counted(outcome.unknownKeys.length, 'unknown key')}, skipped: ${shown}${outcome.unknownKeys.length > UNKNOWN_SHOWN ? ', …' : ''}`, 'warn']);
   }
-  if (badLines > 0) said.push([`${badLines} bad lines skipped:\n${bad.map((b) => `  ${b}`).join('\n')}${badLines > bad.length ? '\n  …' : ''}`, 'warn']);
+  if (badLines > 0) said.push([`${counted(badLines, 'bad line')} skipped:\n${bad.map((b) => `  ${b}`).join('\n')}${badLines > bad.length ? '\n  …' : ''}`, 'warn']);
   for (const f of failures) said.push([`--notify-command failed for ${f}`, 'warn']);
   const progress = learningProgress(data.blocking.api, data.settings);
   if (progress === null) said.push([`api: ${data.blocking.api.state}`, 'info']);
@@ -352,6 +400,6 @@ export function learnSummary(
 export function stillDisabled(disabled: readonly string[]): string | null {
   if (disabled.length === 0) return null;
   const named = disabled.slice(0, 5).join(' ');
-  const more = disabled.length > 5 ? ` and ${disabled.length - 5} more` : '';
+  const more = disabled.length > 5 ? ` and ${grouped(disabled.length - 5)} more` : '';
   return `${disabled.length === 1 ? 'this entry is disabled and stays off (it never matches)' : 'these entries are disabled and stay off (they never match)'}: ${named}${more}; \`keyward enable ${disabled[0]}\` switches one on`;
 }

@@ -5,11 +5,12 @@ import {blockedCandidates, blockedChosen, blockedInputs} from '../core/blocked-l
 import {InputError, maskSecrets, untrusted} from '../core/errors.js';
 import {parseExpiry} from '../core/time.js';
 import {KeywardCommand} from '../cli/base.js';
-import {broadFlag, dryRunFlag, fileFlag, groupFlag, keyFlag} from '../cli/flags.js';
+import {broadFlag, dryRunFlag, fileFlag, groupFlag, keyFlag, quietFlag} from '../cli/flags.js';
 import {checkGroupName} from '../core/keys.js';
 import {argumentInputs, argumentsInOrder, readEntryInputs} from '../cli/input.js';
 import {canAsk} from '../cli/prompt.js';
 import {renderAdded, stillDisabled} from '../cli/views.js';
+import {count, grouped} from '../core/count.js';
 
 export default class Authorize extends KeywardCommand {
   static summary = 'Add entries to the account list, or to a key list with --key.';
@@ -17,22 +18,28 @@ export default class Authorize extends KeywardCommand {
   static examples = [
     '<%= config.bin %> authorize 203.0.113.7 2001:db8::/48 --label "office"',
     '<%= config.bin %> authorize --file allowlist.txt --dry-run',
-    'cat ranges.txt | <%= config.bin %> authorize - --key billing --expires 30d',
+    '$ cat ranges.txt | <%= config.bin %> authorize - --key billing --expires 30d',
+  ];
+  static usage = [
+    'authorize ENTRY... [-k NAME] [-g NAME] [-l TEXT] [--expires WHEN] [--normalize] [--force] [--dry-run] [-q] [--json] [--store PATH]',
+    'authorize (-f FILE | -) [-k NAME] [-g NAME] [-l TEXT] [--expires WHEN] [--normalize] [--force] [--dry-run] [-q] [--json] [--store PATH]',
+    'authorize --from-blocked [ENTRY... | --all] [-k NAME] [-g NAME] [-l TEXT] [--expires WHEN] [--dry-run] [-q] [--json] [--store PATH]',
   ];
   static strict = false;
   // ignoreStdin: oclif would read piped stdin into a missing argument as one string; readEntryInputs reads it by line.
-  static args = {entries: Args.string({description: 'entries to add; - reads stdin', ignoreStdin: true})};
+  static args = {entry: Args.string({description: 'entries to add; - reads stdin', ignoreStdin: true})};
   static flags = {
     key: keyFlag,
     group: groupFlag('put the entries in group NAME (an entry already in another group stays there, with a warning)'),
     file: fileFlag,
-    label: Flags.string({char: 'l', description: 'label for entries that have none of their own (replaces the label of an entry already in the list)'}),
-    expires: Flags.string({description: 'expiry: a duration (30d, 12h, 2w) or an ISO 8601 time (replaces the expiry of an entry already in the list)'}),
+    label: Flags.string({char: 'l', description: 'label for entries that have none of their own (replaces the label of an entry already in the list)', helpValue: 'TEXT'}),
+    expires: Flags.string({description: 'expiry: a duration (30d, 12h, 2w) or an ISO 8601 time (replaces the expiry of an entry already in the list)', helpValue: 'WHEN'}),
     normalize: Flags.boolean({description: 'accept ranges with host bits set as their network (192.168.1.25/24 → 192.168.1.0/24)'}),
     force: broadFlag,
     'dry-run': dryRunFlag,
     'from-blocked': Flags.boolean({description: 'authorize addresses from the blocked list: those the arguments cover, --all, or chosen on a terminal', exclusive: ['file']}),
     all: Flags.boolean({description: 'with --from-blocked: every blocked address', dependsOn: ['from-blocked']}),
+    quiet: quietFlag,
   };
 
   async run(): Promise<AuthorizeJson> {
@@ -45,19 +52,19 @@ export default class Authorize extends KeywardCommand {
     const label = flags.label === undefined ? null : maskSecrets(flags.label);
     const dryRun = flags['dry-run'];
     const result = await this.updateStore((data) => authorize(data, entries, {key: flags.key, label, expiresAt, group: flags.group ?? null, now: this.now}), {dryRun});
-    if (result.unblocked > 0 && !this.json) await this.tell(`${result.unblocked} address(es) left the blocked list`);
+    if (result.unblocked > 0 && !this.json) await this.tell(`${count(result.unblocked, 'address', 'addresses')} left the blocked list`);
     if (result.stillRefused.length > 0) {
       await this.tell(`still refused, so kept on the blocked list: ${result.stillRefused.join(', ')} (see \`keyward check KEY ADDRESS\`)`, 'warn');
     }
     if (result.elsewhere.length > 0) {
       const named = result.elsewhere.slice(0, 5).map((e) => `${e.entry} (group ${untrusted(e.group)})`);
-      const more = result.elsewhere.length > named.length ? ` and ${result.elsewhere.length - named.length} more` : '';
+      const more = result.elsewhere.length > named.length ? ` and ${grouped(result.elsewhere.length - named.length)} more` : '';
       await this.tell(`already in another group, left there: ${named.join(', ')}${more} (revoke it from that group first to move it)`, 'warn');
     }
     const disabled = stillDisabled(result.disabled);
     if (disabled !== null) await this.tell(disabled, 'warn');
     await this.printHuman(() => renderAdded(result, dryRun));
-    return authorizeJson(result, dryRun, flags.group !== undefined);
+    return authorizeJson(result, dryRun);
   }
 
   /** Blocked addresses to authorize: covered by the arguments, all of them, or picked on a terminal. */

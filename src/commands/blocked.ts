@@ -1,26 +1,28 @@
 import {Args, Flags} from '@oclif/core';
 import {parseEntries} from '../core/entry-parse.js';
-import {dismissBlocked, selectBlocked} from '../core/blocked-list.js';
+import {blockedJson, dismissBlocked, selectBlocked} from '../core/blocked-list.js';
 import {InputError, untrusted} from '../core/errors.js';
 import {keyNamed} from '../core/keys.js';
 import {CHANNELS} from '../core/model.js';
 import {parseSince} from '../core/time.js';
 import {KeywardCommand} from '../cli/base.js';
 import {argumentInputs} from '../cli/input.js';
-import {keyFlag} from '../cli/flags.js';
+import {keyFlag, pagerFlag} from '../cli/flags.js';
 import {renderBlocked} from '../cli/views.js';
+import {count} from '../core/count.js';
 
 export default class Blocked extends KeywardCommand {
   static summary = 'Show the blocked list: addresses refused while blocking was active, newest first.';
   static description = `Each address is listed per key with its channel, first and last time seen and count. Authorize one with \`keyward authorize ADDRESS\` or \`keyward authorize --from-blocked\`; --dismiss removes addresses from the list without authorizing them.`;
   static examples = ['<%= config.bin %> blocked', '<%= config.bin %> blocked --key billing --since 7d --json', '<%= config.bin %> blocked --dismiss 192.0.2.66'];
   static strict = false;
-  static args = {addresses: Args.string({description: 'with --dismiss: the addresses or ranges to take off the list', ignoreStdin: true})};
+  static args = {address: Args.string({description: 'with --dismiss: the addresses or ranges to take off the list', ignoreStdin: true})};
   static flags = {
     key: keyFlag,
     channel: Flags.option({options: CHANNELS, description: 'only this channel'})(),
     since: Flags.string({description: 'only addresses seen since: a duration (7d, 12h) or an ISO 8601 time'}),
     dismiss: Flags.boolean({description: 'remove the given addresses from the blocked list without authorizing them'}),
+    ...pagerFlag,
   };
 
   async run() {
@@ -31,14 +33,16 @@ export default class Blocked extends KeywardCommand {
     const filter = {key, channel: flags.channel, since};
     if (!flags.dismiss) {
       const rows = selectBlocked(await this.readStore(), filter);
-      await this.printHuman(() => renderBlocked(rows));
-      return rows;
+      await this.printTable(() => renderBlocked(rows), flags);
+      return rows.map(blockedJson);
     }
     const args = argv as string[];
     if (args.length === 0) throw new InputError('--dismiss needs the addresses to dismiss');
     const wanted = parseEntries(argumentInputs(args), {force: true}).prefixes();
     const dismissed = await this.updateStore((data) => dismissBlocked(data, wanted, filter));
-    await this.printHuman(() => `${dismissed.length} dismissed from the blocked list: ${dismissed.map((d) => `${d.ip} (${untrusted(d.key)})`).join(', ')}`);
+    await this.printHuman(
+      () => `${count(dismissed.length, 'address', 'addresses')} dismissed from the blocked list: ${dismissed.map((d) => `${d.ip} (${untrusted(d.key)})`).join(', ')}`,
+    );
     return {dismissed};
   }
 }

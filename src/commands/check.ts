@@ -8,16 +8,17 @@ export default class Check extends KeywardCommand {
   static description = `KEY is a key's name or its secret (never printed). Addresses come as arguments, or one a line from stdin with - (stdin is read only when - is given). Exit 0 when every address is allowed (or matches --expect), 1 when any is not, 2 for a bad address or an unknown key. --print allowed|denied makes check a filter: it prints only the addresses with that decision, each as given (a line without its blanks), one a line, and nothing else; the exit code stays the same, and a bad line still stops it with exit 2 after the lines before it. check never writes to the store.`;
   static examples = [
     '<%= config.bin %> check billing 203.0.113.7',
-    '<%= config.bin %> check billing 203.0.113.7 198.51.100.9 --json',
-    'cat addresses.txt | <%= config.bin %> check billing - --ndjson > decisions.ndjson',
+    '<%= config.bin %> check billing 203.0.113.7 198.51.100.9 --json  # exit 1 when any address is denied',
+    '$ cat addresses.txt | <%= config.bin %> check billing - --ndjson > decisions.ndjson',
     '<%= config.bin %> check billing 192.0.2.66 --expect deny',
     '<%= config.bin %> check billing - --print allowed < addresses.txt > allowed.txt',
   ];
-  static strict = false;
+  static usage = ['check KEY ADDRESS... [--expect allow|deny] [--json | --ndjson] [--store PATH]', 'check KEY - [--expect allow|deny] [--json | --ndjson] [--store PATH]'];
   // ignoreStdin: oclif would read piped stdin into a missing argument as one string; stdin is streamed by line, and only for -.
   static args = {
     key: Args.string({description: 'key name or secret', required: true, ignoreStdin: true}),
-    addresses: Args.string({description: 'addresses to check; - reads stdin', ignoreStdin: true}),
+    // multiple, not strict = false: the help then shows KEY as one argument and ADDRESS... as many.
+    address: Args.string({description: 'addresses to check; - reads stdin', ignoreStdin: true, multiple: true}),
   };
   static flags = {
     ndjson: Flags.boolean({description: 'one JSON object a line (for streams)', exclusive: ['json']}),

@@ -1,24 +1,25 @@
 import {planDeactivate, setBlocking, switchJson} from '../core/blocking.js';
-import {Channel} from '../core/model.js';
 import {KeywardCommand} from '../cli/base.js';
-import {channelFlags, yesFlag} from '../cli/flags.js';
+import {channelFlags, channelsOf, quietFlag, yesFlag} from '../cli/flags.js';
 
 export default class Deactivate extends KeywardCommand {
-  static summary = 'Turn blocking off for API keys (--api) or SMTP keys (--smtp): every address is allowed again.';
+  static summary = 'Turn blocking off for API keys (--api), SMTP keys (--smtp) or both: every address is allowed again.';
   static description = `Asks on a terminal; without one it needs --yes. Key lists still apply.`;
-  static examples = ['<%= config.bin %> deactivate --smtp', '<%= config.bin %> deactivate --api --yes'];
-  static flags = {...channelFlags, yes: yesFlag};
+  static usage = ['deactivate --api [--smtp] [--yes] [--quiet] [--json] [--store PATH]', 'deactivate --smtp [--yes] [--quiet] [--json] [--store PATH]'];
+  static examples = ['<%= config.bin %> deactivate --smtp --yes', '<%= config.bin %> deactivate --api --smtp --yes'];
+  static flags = {...channelFlags, yes: yesFlag, quiet: quietFlag};
 
   async run() {
     const {flags} = await this.parse(Deactivate);
-    const channel: Channel = flags.api ? 'api' : 'smtp';
-    const {applied: transition} = await this.planAndApply({
-      plan: (data) => planDeactivate(data, channel),
-      apply: (data) => setBlocking(data, channel, 'inactive', this.now),
+    const channels = channelsOf(flags);
+    const {applied: transitions} = await this.planAndApply({
+      plan: (data) => planDeactivate(data, channels),
+      apply: (data) => channels.map((channel) => setBlocking(data, channel, 'inactive', this.now)),
       skip: flags.yes,
       skipFlag: '--yes',
     });
-    await this.printHuman(() => (transition ? `${channel} blocking is now inactive` : `${channel} blocking was already inactive`));
-    return switchJson(transition ?? null, channel, 'inactive');
+    const done = transitions ?? channels.map(() => null);
+    await this.printHuman(() => channels.map((ch, i) => (done[i] ? `${ch} blocking is now inactive` : `${ch} blocking was already inactive`)).join('\n'));
+    return switchJson(done, channels, 'inactive');
   }
 }

@@ -4,7 +4,7 @@ import {AuthorizeJson, authorizeJson, deny} from '../core/authorize.js';
 import {maskSecrets} from '../core/errors.js';
 import {parseExpiry} from '../core/time.js';
 import {KeywardCommand} from '../cli/base.js';
-import {broadFlag, dryRunFlag, fileFlag, groupFlag, keyFlag} from '../cli/flags.js';
+import {broadFlag, dryRunFlag, fileFlag, groupFlag, keyFlag, quietFlag} from '../cli/flags.js';
 import {checkGroupName} from '../core/keys.js';
 import {argumentsInOrder, readEntryInputs} from '../cli/input.js';
 import {renderAdded, stillDisabled} from '../cli/views.js';
@@ -15,20 +15,21 @@ export default class Deny extends KeywardCommand {
   static examples = [
     '<%= config.bin %> deny 10.66.0.0/16 --label "lab network"',
     '<%= config.bin %> deny 198.51.100.23 --key billing --expires 7d',
-    'cat abusers.txt | <%= config.bin %> deny - --dry-run',
+    '$ cat abusers.txt | <%= config.bin %> deny - --dry-run',
   ];
   static strict = false;
   // ignoreStdin: as in authorize, stdin is read by line, never by oclif.
-  static args = {entries: Args.string({description: 'entries to deny; - reads stdin', ignoreStdin: true})};
+  static args = {entry: Args.string({description: 'entries to deny; - reads stdin', ignoreStdin: true})};
   static flags = {
     key: keyFlag,
     file: fileFlag,
-    label: Flags.string({char: 'l', description: 'label for entries that have none of their own (replaces the label of an entry already in the list)'}),
-    expires: Flags.string({description: 'expiry: a duration (30d, 12h, 2w) or an ISO 8601 time (replaces the expiry of an entry already in the list)'}),
+    label: Flags.string({char: 'l', description: 'label for entries that have none of their own (replaces the label of an entry already in the list)', helpValue: 'TEXT'}),
+    expires: Flags.string({description: 'expiry: a duration (30d, 12h, 2w) or an ISO 8601 time (replaces the expiry of an entry already in the list)', helpValue: 'WHEN'}),
     normalize: Flags.boolean({description: 'accept ranges with host bits set as their network (192.168.1.25/24 → 192.168.1.0/24)'}),
     group: groupFlag('put the deny entries in group NAME (an entry already in another group stays there)'),
     force: broadFlag,
     'dry-run': dryRunFlag,
+    quiet: quietFlag,
   };
 
   async run(): Promise<AuthorizeJson> {
@@ -43,6 +44,6 @@ export default class Deny extends KeywardCommand {
     const disabled = stillDisabled(result.disabled);
     if (disabled !== null) await this.tell(disabled, 'warn');
     await this.printHuman(() => renderAdded(result, dryRun, 'deny'));
-    return authorizeJson(result, dryRun, flags.group !== undefined);
+    return authorizeJson(result, dryRun);
   }
 }

@@ -2,7 +2,7 @@ import {Args} from '@oclif/core';
 import {parseEntries} from '../core/entry-parse.js';
 import {switchListEntries} from '../core/authorize.js';
 import {KeywardCommand} from '../cli/base.js';
-import {dryRunFlag, fileFlag, keyFlag} from '../cli/flags.js';
+import {dryRunFlag, fileFlag, keyFlag, quietFlag} from '../cli/flags.js';
 import {argumentsInOrder, readEntryInputs} from '../cli/input.js';
 import {renderSwitched} from '../cli/views.js';
 
@@ -12,11 +12,12 @@ export default class Enable extends KeywardCommand {
   static examples = ['<%= config.bin %> enable 203.0.113.0/24', '<%= config.bin %> enable --key billing 198.51.100.7 --dry-run'];
   static strict = false;
   // ignoreStdin: as in authorize, stdin is read by line, never by oclif.
-  static args = {entries: Args.string({description: 'entries to enable; - reads stdin', ignoreStdin: true})};
+  static args = {entry: Args.string({description: 'entries to enable; - reads stdin', ignoreStdin: true})};
   static flags = {
     key: keyFlag,
     file: fileFlag,
     'dry-run': dryRunFlag,
+    quiet: quietFlag,
   };
 
   async run(): Promise<{enabled: string[]; unchanged: string[]; dryRun: boolean}> {

@@ -3,9 +3,10 @@ import {Flags} from '@oclif/core';
 import {maskSecrets, untrusted} from '../core/errors.js';
 import {aggregateRows, effectiveList, inGroup} from '../core/effective-list.js';
 import {checkGroupName} from '../core/keys.js';
-import {groupFlag} from '../cli/flags.js';
+import {groupFlag, quietFlag} from '../cli/flags.js';
 import {DEFAULT_NAMES, EXPORT_FORMATS, exportFormat, exportWarnings, headerLines, MAX_SET_NAME, renderExport, writtenRows} from '../core/render/index.js';
 import {KeywardCommand, write} from '../cli/base.js';
+import {count as counted} from '../core/count.js';
 
 export default class Export extends KeywardCommand {
   static summary = 'Write the effective allowlist in a format a gateway loads (nginx, HAProxy, nftables, ipset, CrowdSec) or as plain, CSV or JSON.';
@@ -45,14 +46,19 @@ Formats: plain (one entry a line, "ENTRY # label" when it has a label), csv (the
     },
   ];
   static flags = {
-    key: Flags.string({char: 'k', description: "export this key's effective allowlist (name or secret) instead of the account list"}),
+    key: Flags.string({char: 'k', description: "export this key's effective allowlist (name or secret) instead of the account list", helpValue: 'NAME'}),
     format: Flags.option({options: EXPORT_FORMATS, description: 'output format [default: plain]'})(),
     group: groupFlag('only the entries of group NAME (of the effective list: for a key, the pieces that come from entries of that group)'),
     aggregate: Flags.boolean({char: 'a', description: 'write the fewest CIDR ranges covering the same addresses (labels are dropped)'}),
-    output: Flags.string({char: 'o', description: 'write to FILE atomically instead of stdout ("-": stdout)'}),
-    timestamp: Flags.boolean({description: 'put the time of export in the header comment (--no-timestamp: reproducible output)', default: true, allowNo: true}),
-    table: Flags.string({description: `nftables: the table (family inet) holding the sets [default: ${DEFAULT_NAMES.table}]`}),
-    set: Flags.string({description: `nftables, ipset: base name of the sets, NAME_v4 and NAME_v6 (at most ${MAX_SET_NAME} characters) [default: ${DEFAULT_NAMES.set}]`}),
+    output: Flags.string({char: 'o', description: 'write to FILE atomically instead of stdout ("-": stdout)', helpValue: 'FILE'}),
+    // One flag by the name the text uses (an allowNo flag showed --timestamp in usage and completion).
+    'no-timestamp': Flags.boolean({description: 'leave the time of export out of the header comment: reproducible output'}),
+    table: Flags.string({description: `nftables: the table (family inet) holding the sets [default: ${DEFAULT_NAMES.table}]`, helpValue: 'NAME'}),
+    set: Flags.string({
+      description: `nftables, ipset: base name of the sets, NAME_v4 and NAME_v6 (at most ${MAX_SET_NAME} characters) [default: ${DEFAULT_NAMES.set}]`,
+      helpValue: 'NAME',
+    }),
+    quiet: quietFlag,
   };
 
   async run() {
@@ -64,7 +70,7 @@ Formats: plain (one entry a line, "ENTRY # label" when it has a label), csv (the
     const effective = effectiveList(data, flags.key, this.now);
     const list = flags.group === undefined ? effective : inGroup(effective, flags.group);
     const rows = flags.aggregate ? aggregateRows(list.rows, list.scope) : list.rows;
-    const generatedAt = flags.timestamp ? this.now : null;
+    const generatedAt = flags['no-timestamp'] ? null : this.now;
     const count = writtenRows(rows, format).length;
     const header = headerLines({format, description: list.description, count, aggregated: Boolean(flags.aggregate), generatedAt, rows});
     const names = {table: flags.table ?? DEFAULT_NAMES.table, set: flags.set ?? DEFAULT_NAMES.set};
@@ -76,7 +82,7 @@ Formats: plain (one entry a line, "ENTRY # label" when it has a label), csv (the
     if (!toFile) return undefined;
     // The path as given may hold a secret-shaped run (40 hex digits): shown by its hint, like every echo of an input.
     const summary = {file: maskSecrets(path.resolve(flags.output!)), format, scope: list.scope, entries: count, aggregated: Boolean(flags.aggregate)};
-    if (!this.json) await this.tell(`wrote ${count} ${count === 1 ? 'entry' : 'entries'} (${format}) to ${untrusted(summary.file)}`, 'ok');
+    if (!this.json) await this.tell(`wrote ${counted(count, 'entry', 'entries')} (${format}) to ${untrusted(summary.file)}`, 'ok');
     return summary;
   }
 }

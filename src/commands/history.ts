@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core';
-import {historyOf} from '../core/history.js';
+import {historyJson, historyOf} from '../core/history.js';
 import {checkGroupName} from '../core/keys.js';
-import {groupFlag} from '../cli/flags.js';
+import {groupFlag, pagerFlag} from '../cli/flags.js';
 import {parseSince} from '../core/time.js';
 import {KeywardCommand} from '../cli/base.js';
 import {renderHistory} from '../cli/views.js';
@@ -18,6 +18,7 @@ export default class History extends KeywardCommand {
     since: Flags.string({description: 'only changes since: a duration (7d, 12h) or an ISO 8601 time'}),
     limit: Flags.integer({description: 'only the newest N changes', min: 1}),
     group: groupFlag('only changes that added, removed or updated an entry of group NAME (before or after the change)'),
+    ...pagerFlag,
   };
 
   async run() {
@@ -25,7 +26,7 @@ export default class History extends KeywardCommand {
     const since = flags.since === undefined ? undefined : parseSince(flags.since, this.now);
     if (flags.group !== undefined) checkGroupName(flags.group);
     const records = historyOf(await this.readStore(), {since, limit: flags.limit, group: flags.group});
-    await this.printHuman(() => renderHistory(records, since));
-    return records;
+    await this.printTable(() => renderHistory(records, since), flags);
+    return historyJson(records);
   }
 }

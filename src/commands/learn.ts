@@ -5,7 +5,7 @@ import {parseWholeDays} from '../core/time.js';
 import {InputError} from '../core/errors.js';
 import {compilePattern, DEFAULT_KEY_FIELD, LOG_FORMATS, parseFieldFlag} from '../core/log-formats.js';
 import {KeywardCommand} from '../cli/base.js';
-import {dryRunFlag} from '../cli/flags.js';
+import {dryRunFlag, quietFlag} from '../cli/flags.js';
 import {argumentsInOrder, ReadingOptions, readEvents} from '../cli/input.js';
 import {notifyBlocked} from '../cli/notify.js';
 import {now} from '../cli/clock.js';
@@ -19,14 +19,18 @@ export default class Learn extends KeywardCommand {
     '<%= config.bin %> learn access.log',
     '<%= config.bin %> learn /var/log/nginx/api.json --field key=http_x_api_key --field ip=remote_addr --field at=time_iso8601',
     '<%= config.bin %> learn /var/log/mail.log --format postfix',
-    'zcat api-*.log.gz | <%= config.bin %> learn - --json',
+    '$ zcat api-*.log.gz | <%= config.bin %> learn - --json',
     '<%= config.bin %> learn events.ndjson --notify-command "mail -s keyward ops@example.com"',
     '<%= config.bin %> learn --window 45d --dry-run events.log',
-    'tail -F /var/log/api/access.log | <%= config.bin %> learn - --follow',
-    '<%= config.bin %> learn /var/log/api/access.log --follow --commit-every 10s --notify-command /usr/local/bin/page-oncall',
+    '$ tail -F /var/log/api/access.log | <%= config.bin %> learn - --follow  # runs until stopped (Ctrl-C commits and exits 0)',
+    '<%= config.bin %> learn /var/log/api/access.log --follow --commit-every 10s --notify-command /usr/local/bin/page-oncall  # runs until stopped',
+  ];
+  static usage = [
+    'learn (FILE... | -) [--dry-run] [--strict] [--window DAYS] [--prefix-v4 BITS] [--prefix-v6 BITS] [--retention DAYS] [--notify-command CMD] [--format auto|keyward|ndjson|combined|postfix|regex] [--field NAME=PATH...] [--key-field N] [--pattern RE] [-q] [--json] [--store PATH]',
+    'learn (FILE | -) --follow [--commit-every TIME] [--window DAYS] [--prefix-v4 BITS] [--prefix-v6 BITS] [--retention DAYS] [--notify-command CMD] [--format auto|keyward|ndjson|combined|postfix|regex] [--field NAME=PATH...] [--key-field N] [--pattern RE] [-q] [--json] [--store PATH]',
   ];
   static strict = false;
-  static args = {files: Args.string({description: 'event files; - reads stdin', ignoreStdin: true})};
+  static args = {file: Args.string({description: 'event files; - reads stdin', ignoreStdin: true})};
   static flags = {
     'dry-run': dryRunFlag,
     strict: Flags.boolean({description: 'a bad line, an unknown key or an event without a time is an error, and nothing is written'}),
@@ -57,6 +61,7 @@ export default class Learn extends KeywardCommand {
     }),
     'key-field': Flags.integer({description: `combined: the quoted field that holds the key, counted from 1 ("$request"); ${DEFAULT_KEY_FIELD} by default`, min: 1, max: 64}),
     pattern: Flags.string({description: 'regex: a regular expression with the named groups key and ip, and optionally at'}),
+    quiet: quietFlag,
   };
 
   async run() {

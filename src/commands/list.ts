@@ -1,11 +1,10 @@
 import {Flags} from '@oclif/core';
 import {Address} from '../core/address.js';
-import {untrusted} from '../core/errors.js';
 import {checkGroupName, findKey} from '../core/keys.js';
 import {aggregatedListJson, containsRows, filters, filterScopes, ListFilter, listJson, listScopes} from '../core/reports.js';
 import {KeywardCommand} from '../cli/base.js';
-import {groupFlag, keyFlag} from '../cli/flags.js';
-import {renderContains, renderList} from '../cli/views.js';
+import {groupFlag, keyFlag, pagerFlag} from '../cli/flags.js';
+import {renderAggregated, renderContains, renderList} from '../cli/views.js';
 
 export default class List extends KeywardCommand {
   static summary = 'Show the account list and key lists, with source, label, group and expiry.';
@@ -30,6 +29,7 @@ Finding entries: --group, --source, --label (a part of the label, in any case), 
     expired: Flags.boolean({description: 'only expired entries'}),
     disabled: Flags.boolean({description: 'only disabled entries'}),
     contains: Flags.string({description: 'every entry that holds ADDRESS, and whether it applies (and why not)', helpValue: 'ADDRESS'}),
+    ...pagerFlag,
   };
 
   async run() {
@@ -43,18 +43,17 @@ Finding entries: --group, --source, --label (a part of the label, in any case), 
       const forKey = flags.key === undefined ? undefined : findKey(data.keys, flags.key).name;
       const scopes = filterScopes(listScopes(data, {accountOnly: flags.account}), filter, this.now);
       const rows = containsRows(data, scopes, address, this.now, forKey);
-      await this.printHuman(() => renderContains(rows, address.toString()));
+      await this.printTable(() => renderContains(rows, address.toString(), this.now), flags);
       return rows;
     }
     const scopes = filterScopes(listScopes(data, {key: flags.key, accountOnly: flags.account}), filter, this.now);
     if (flags.aggregate) {
       const rows = aggregatedListJson(scopes, this.now);
-      await this.printHuman(() =>
-        rows.length === 0 ? 'no live entries' : rows.map((r) => (flags.key || scopes.length === 1 ? r.entry : `${r.entry}\t${untrusted(r.scope)}`)).join('\n'),
-      );
+      await this.printTable(() => renderAggregated(rows), flags);
       return rows;
     }
-    await this.printHuman(() => renderList(scopes, this.now, filters(filter)));
-    return listJson(scopes);
+    const rows = listJson(scopes);
+    await this.printTable(() => renderList(rows, this.now, filters(filter)), flags);
+    return rows;
   }
 }

@@ -1,12 +1,13 @@
 import {pruneExpired} from '../core/allowlist.js';
 import {KeywardCommand} from '../cli/base.js';
-import {dryRunFlag} from '../cli/flags.js';
+import {dryRunFlag, quietFlag} from '../cli/flags.js';
+import {count} from '../core/count.js';
 
 export default class Prune extends KeywardCommand {
   static summary = 'Remove expired entries from the account list and every key list.';
   static description = `Expired entries already never match; prune takes them out of the store, and so changes no decision: a key list whose entries have all expired is kept as it is (without it the key would be restricted by nothing), and reported.`;
   static examples = ['<%= config.bin %> prune', '<%= config.bin %> prune --dry-run --json'];
-  static flags = {'dry-run': dryRunFlag};
+  static flags = {'dry-run': dryRunFlag, quiet: quietFlag};
 
   async run() {
     const {flags} = await this.parse(Prune);
@@ -21,7 +22,7 @@ export default class Prune extends KeywardCommand {
     await this.printHuman(() =>
       removed.length === 0
         ? 'no expired entries'
-        : `${removed.length} expired ${removed.length === 1 ? 'entry' : 'entries'} ${dryRun ? 'would be ' : ''}removed:\n${removed.map((r) => `  ${r.entry} (${r.scope}, expired ${r.expiresAt})`).join('\n')}`,
+        : `${count(removed.length, 'expired entry', 'expired entries')} ${dryRun ? 'would be ' : ''}removed:\n${removed.map((r) => `  ${r.entry} (${r.scope}, expired ${r.expiresAt})`).join('\n')}`,
     );
     return {removed, keptKeyLists: kept, dryRun};
   }

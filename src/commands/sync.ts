@@ -1,14 +1,15 @@
 import {Args, Flags} from '@oclif/core';
 import {parseEntries} from '../core/entry-parse.js';
-import {untrusted} from '../core/errors.js';
+import {KeywardError, untrusted} from '../core/errors.js';
 import {applySync, Assessment, assessSync, DesiredEntry, hasChanges, sameChanges, splitDenyMarks, syncJson} from '../core/sync.js';
 import {KeywardCommand, write} from '../cli/base.js';
 import {EXIT} from '../cli/exit-codes.js';
-import {broadFlag, dryRunFlag, groupFlag, keyFlag, yesFlag} from '../cli/flags.js';
+import {broadFlag, dryRunFlag, groupFlag, keyFlag, quietFlag, yesFlag} from '../cli/flags.js';
 import {readSyncInputs} from '../cli/input.js';
 import {checkGroupName} from '../core/keys.js';
 import {canAsk} from '../cli/prompt.js';
 import {renderCutOff, renderSyncPlan} from '../cli/views.js';
+import {count, grouped} from '../core/count.js';
 
 export default class Sync extends KeywardCommand {
   static summary = 'Make the account list, a key list with --key, or one group of it with --group, equal to a file of entries (allowlists kept in git, provider ranges).';
@@ -18,13 +19,16 @@ export default class Sync extends KeywardCommand {
 
 Exit codes: 0 nothing to do, or applied; 1 --dry-run and the list differs from the file (like git diff --exit-code); 2 bad input; 3 store problem; 4 a broad entry without --force, or changes pending but neither --yes nor a terminal to confirm on (nothing written).`;
   static examples = [
-    {description: 'Review a pull request in CI: print the plan, exit 1 when the store would change', command: '<%= config.bin %> sync allowlist.txt --dry-run'},
+    {
+      description: 'Review a pull request in CI: print the plan, exit 1 when the store would change',
+      command: '<%= config.bin %> sync allowlist.txt --dry-run  # exit 1 when the list differs from the file',
+    },
     {description: 'Apply after merge, without a prompt', command: '<%= config.bin %> sync allowlist.txt --yes'},
     {description: "Keep one key's list in git, removing learned entries too", command: '<%= config.bin %> sync keys/billing.txt --key billing --prune-learned --yes'},
-    {description: 'From a pipeline', command: 'git show main:allowlist.txt | <%= config.bin %> sync - --dry-run --json'},
+    {description: 'From a pipeline', command: '$ git show main:allowlist.txt | <%= config.bin %> sync - --dry-run --json  # exit 1 when the list differs'},
     {
       description: "Refresh GitHub Actions' published ranges in their own group",
-      command: "curl -s https://api.github.com/meta | jq -r '.actions[]' | <%= config.bin %> sync - --group github-actions --yes",
+      command: "$ curl -s https://api.github.com/meta | jq -r '.actions[]' | <%= config.bin %> sync - --group github-actions --yes",
     },
     {
       description: 'Round trip: edit an export and read it back',
@@ -41,6 +45,7 @@ Exit codes: 0 nothing to do, or applied; 1 --dry-run and the list differs from t
     'prune-learned': Flags.boolean({description: 'also remove learned entries that the file does not name'}),
     'dry-run': dryRunFlag,
     yes: yesFlag,
+    quiet: quietFlag,
   };
 
   async run() {
@@ -63,6 +68,7 @@ Exit codes: 0 nothing to do, or applied; 1 --dry-run and the list differs from t
       `sync of ${a.group === null ? '' : `group ${a.group} of `}${a.scope === 'account' ? 'the account list' : `key ${a.scope}'s list`} with ${fromStdin ? 'stdin' : args.file}`;
     // Without --yes the plan is shown (and confirmed) before taking the lock: a prompt must never hold it.
     const shown = dryRun || !flags.yes;
+    let refusedPlan: ReturnType<typeof syncJson> | undefined;
     const {plan: a, applied: released} = await this.planAndApply({
       plan: (data) => assessSync(data, desired, {key: flags.key, group: flags.group, pruneLearned: flags['prune-learned'], now: this.now}),
       ready: (p) => hasChanges(p.plan),
@@ -72,7 +78,8 @@ Exit codes: 0 nothing to do, or applied; 1 --dry-run and the list differs from t
         const plan = await renderSyncPlan(p.plan, p.cutOff.length, title(p));
         if (!this.json) await write(process.stdout, `${plan}\n`);
         else if (canAsk()) await this.tell(plan);
-        else this.logJson(syncJson(p, false, dryRun));
+        // Under --json stdout holds one value: the plan goes into the error object of the refusal that follows.
+        else refusedPlan = syncJson(p, false, dryRun);
       },
       same: (confirmed, locked) => sameChanges(confirmed.plan, locked.plan),
       apply: (data, p) => applySync(data, p, this.now),
@@ -80,12 +87,16 @@ Exit codes: 0 nothing to do, or applied; 1 --dry-run and the list differs from t
       skipFlag: '--yes',
       dryRun,
       planFirst: shown,
+    }).catch((error: unknown) => {
+      if (error instanceof KeywardError && refusedPlan !== undefined) error.extra = {plan: refusedPlan};
+      throw error;
     });
     if (released === undefined) return this.notApplied(a, title(a), dryRun);
     if (!shown) await this.warnPlan(a, false);
-    if (released > 0) await this.tell(`${released} address(es) left the blocked list`);
+    if (released > 0) await this.tell(`${count(released, 'address', 'addresses')} left the blocked list`);
     const p = a.plan;
-    const done = `applied: ${p.added.length} added, ${p.removed.length} removed${p.relabeled.length > 0 ? `, ${p.relabeled.length} relabeled` : ''}${p.updated.length > 0 ? `, ${p.updated.length} regrouped or re-dated` : ''}`;
+    const g = grouped;
+    const done = `applied: ${g(p.added.length)} added, ${g(p.removed.length)} removed${p.relabeled.length > 0 ? `, ${g(p.relabeled.length)} relabeled` : ''}${p.updated.length > 0 ? `, ${g(p.updated.length)} regrouped or re-dated` : ''}`;
     await this.printHuman(async () => (shown ? done : `${await renderSyncPlan(p, a.cutOff.length, title(a))}\n${done}`));
     return syncJson(a, true, dryRun);
   }
@@ -96,15 +107,12 @@ Exit codes: 0 nothing to do, or applied; 1 --dry-run and the list differs from t
     if (a.plan.elsewhere.length > 0) {
       const all = a.plan.elsewhere;
       const named = all.slice(0, 5).map((e) => `${e.entry} (${e.group === null ? 'no group' : `group ${untrusted(e.group)}`})`);
-      const more = all.length > named.length ? ` and ${all.length - named.length} more` : '';
-      await this.tell(
-        `${all.length} entr${all.length === 1 ? 'y' : 'ies'} of the file already in the list outside group ${a.group}, left there: ${named.join(', ')}${more}`,
-        'warn',
-      );
+      const more = all.length > named.length ? ` and ${grouped(all.length - named.length)} more` : '';
+      await this.tell(`${count(all.length, 'entry', 'entries')} of the file already in the list outside group ${a.group}, left there: ${named.join(', ')}${more}`, 'warn');
     }
     if (a.cutOff.length === 0) return;
-    await this.tell(`${a.cutOff.length} recently seen address(es) ${would ? 'would be' : 'are now'} cut off:`, 'warn');
-    await this.tell(await renderCutOff(a.cutOff));
+    await this.tell(`${count(a.cutOff.length, 'recently seen address', 'recently seen addresses')} ${would ? 'would be' : 'are now'} cut off:`, 'warn');
+    await this.tell(await renderCutOff(a.cutOff), 'info', true);
   }
 
   /** Nothing to do, or a dry run's plan (exit 1: the list differs from the file). */

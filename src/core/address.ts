@@ -6,6 +6,7 @@
  */
 import {Fault, longestZeroRun, NOT_ACCEPTED, scanAddressBytes, scanFault} from './address-bytes.js';
 import {AddressError, excerpt, holdsSecret} from './errors.js';
+import {commonMistake} from './mistakes.js';
 import {compareWords, Family, widthOf} from './words.js';
 
 export type {Family};
@@ -105,7 +106,8 @@ function unknownFault(code: never): never {
 
 /**
  * The AddressError for the scanner's last refusal of `text`: the whole input
- * named as an address or a range (`what`), and the reason. The address was
+ * named as an address or a range (`what`), and the reason: the common
+ * mistake it is (mistakes.ts), else the grammar's fault. The address was
  * text[0, end): a range's address ends at its "/".
  */
 export function refusal(text: string, what: 'address' | 'range' = 'address', end = text.length): AddressError {
@@ -113,8 +115,11 @@ export function refusal(text: string, what: 'address' | 'range' = 'address', end
   const family = scanFault.family === 4 ? 'IPv4' : 'IPv6';
   // A key secret where an address should be: no part of it is quoted (an octet or group of it is up to 16 of its digits).
   if (holdsSecret(text)) return new AddressError(text, `is not an ${family} ${what}: it looks like a key secret (shown by its hint)`);
+  // The mistake a person made, where it is a common one, before the grammar's own reason.
+  const mistake = commonMistake(text);
+  if (mistake?.reason !== undefined) return new AddressError(text, mistake.reason, mistake.hint);
   const reason = faultReason(text, end);
-  return new AddressError(text, `is not an ${family} ${what}: ${scanFault.tail ? `has a bad IPv4 tail: ${reason}` : reason}`);
+  return new AddressError(text, `is not an ${family} ${what}: ${scanFault.tail ? `has a bad IPv4 tail: ${reason}` : reason}`, mistake?.hint);
 }
 
 /**

@@ -219,12 +219,17 @@ function refuseOtherEffect(list: readonly EntryRecord[], texts: readonly string[
   }
 }
 
+/** How a message names a list: "key billing's list", "the account list". */
+export function listName(key: string | undefined): string {
+  return key === undefined ? 'the account list' : `key ${key}'s list`;
+}
+
 /**
  * Removes exact entries of one effect from `list` in place, all or nothing:
  * an entry that is not in the list (with that effect) throws an InputError
  * naming the entries of that effect that cover it.
  */
-export function removeEntries(list: EntryRecord[], prefixes: readonly Prefix[], effect: Effect = 'allow'): string[] {
+export function removeEntries(list: EntryRecord[], prefixes: readonly Prefix[], effect: Effect = 'allow', listName = 'the list'): string[] {
   const texts = prefixes.map(String);
   const mine = list.filter((r) => effectOf(r) === effect);
   const index = new PrefixIndex(mine.map((r) => Prefix.parse(r.entry)));
@@ -240,7 +245,7 @@ export function removeEntries(list: EntryRecord[], prefixes: readonly Prefix[], 
     }
     const covering = index.covering(prefixes[i]).map(String);
     const hint = covering.length > 0 ? `it is covered by ${covering.join(', ')}; revoke takes exact entries` : 'see `keyward list`';
-    throw new InputError(`${text} is not in the list${effect === 'deny' ? ' of deny entries' : ''}; nothing was removed`, hint);
+    throw new InputError(`${text} is not in ${listName}${effect === 'deny' ? ' of deny entries' : ''}; nothing was removed`, hint);
   }
   const removing = new Set(texts);
   replaceContents(
@@ -264,7 +269,7 @@ export interface SwitchResult {
  * throws an InputError naming the entries covering it. A switched record is
  * a new object (history's snapshots hold the old one).
  */
-export function switchEntries(list: EntryRecord[], prefixes: readonly Prefix[], enabled: boolean): SwitchResult {
+export function switchEntries(list: EntryRecord[], prefixes: readonly Prefix[], enabled: boolean, listName = 'the list'): SwitchResult {
   const texts = [...new Set(prefixes.map(String))];
   const at = new Map<string, number[]>();
   list.forEach((r, p) => at.set(r.entry, [...(at.get(r.entry) ?? []), p]));
@@ -273,7 +278,7 @@ export function switchEntries(list: EntryRecord[], prefixes: readonly Prefix[], 
     if (at.has(text)) continue;
     const covering = index.covering(Prefix.parse(text)).map(String);
     const hint = covering.length > 0 ? `it is covered by ${covering.join(', ')}; ${enabled ? 'enable' : 'disable'} takes exact entries` : 'see `keyward list`';
-    throw new InputError(`${text} is not in the list; nothing was changed`, hint);
+    throw new InputError(`${text} is not in ${listName}; nothing was changed`, hint);
   }
   const result: SwitchResult = {changed: [], unchanged: []};
   for (const text of texts) {

@@ -2,7 +2,7 @@
  * `authorize`: entries added to the account list or a key list, and the
  * blocked addresses they let through taken off the blocked list.
  */
-import {AddResult, addEntries, Effect, effectOf, switchEntries, SwitchResult} from './allowlist.js';
+import {AddResult, addEntries, Effect, effectOf, listName, switchEntries, SwitchResult} from './allowlist.js';
 import {EntryBatch} from './entry-parse.js';
 import {releaseBlocked} from './blocked-list.js';
 import {untrusted} from './errors.js';
@@ -30,8 +30,8 @@ export interface AuthorizeJson {
   covered: AddResult['covered'];
   updated: {entry: string; label: string | null; group: string | null; expiresAt: string | null}[];
   unchanged: string[];
-  /** Only with --group: entries already in the list in another group, left there. */
-  elsewhere?: {entry: string; group: string}[];
+  /** With --group: entries already in the list in another group, left there (always empty without --group). */
+  elsewhere: {entry: string; group: string}[];
   dryRun: boolean;
 }
 
@@ -109,7 +109,7 @@ export function deny(data: StoreData, entries: EntryBatch, options: AuthorizeOpt
 /** `enable` / `disable`: exact entries (allow or deny) of the account list or a key list switched on or off. */
 export function switchListEntries(data: StoreData, prefixes: readonly Prefix[], options: {key?: string; enabled: boolean}): SwitchResult {
   const key = options.key === undefined ? undefined : findKey(data.keys, options.key);
-  return switchEntries(key ? key.allow : data.account, prefixes, options.enabled);
+  return switchEntries(key ? key.allow : data.account, prefixes, options.enabled, listName(key?.name));
 }
 
 /**
@@ -139,8 +139,8 @@ function joinGroup(list: EntryRecord[], change: AddResult, batch: Set<string>, e
   change.unchanged = unchanged;
 }
 
-export function authorizeJson(result: AuthorizeResult, dryRun: boolean, grouped = false): AuthorizeJson {
+/** `authorize --json` and `deny --json`: every field always there (docs/contract.md "Output shapes"). */
+export function authorizeJson(result: AuthorizeResult, dryRun: boolean): AuthorizeJson {
   const updated = result.updated.map((u) => ({entry: u.entry, label: u.label, group: result.groups.get(u.entry) ?? null, expiresAt: u.expiresAt}));
-  // `elsewhere` only with --group: the contract's shape stays as it was for every other authorize.
-  return {added: result.added, covered: result.covered, updated, unchanged: result.unchanged, ...(grouped ? {elsewhere: result.elsewhere} : {}), dryRun};
+  return {added: result.added, covered: result.covered, updated, unchanged: result.unchanged, elsewhere: result.elsewhere, dryRun};
 }

@@ -38,8 +38,28 @@ export function selectBlocked(data: StoreData, filter: BlockedFilter = {}): Bloc
 }
 
 /** The `count` most recently seen records. */
-export function latestBlocked(data: StoreData, count: number): BlockedRecord[] {
-  return [...data.blocked].sort((a, b) => (a.lastSeen < b.lastSeen ? 1 : -1)).slice(0, count);
+export function latestBlocked(data: StoreData, count: number): BlockedJson[] {
+  return [...data.blocked]
+    .sort((a, b) => (a.lastSeen < b.lastSeen ? 1 : -1))
+    .slice(0, count)
+    .map(blockedJson);
+}
+
+/** A `blocked --json` row: every field always there (`reason` and `deniedBy` null where a record does not know them). */
+export interface BlockedJson {
+  ip: string;
+  key: string;
+  channel: BlockedRecord['channel'];
+  firstSeen: string;
+  lastSeen: string;
+  count: number;
+  reason: NonNullable<BlockedRecord['reason']> | null;
+  deniedBy: NonNullable<BlockedRecord['deniedBy']> | null;
+}
+
+/** The row of `blocked --json` for `b`, one shape whatever the record holds. */
+export function blockedJson(b: BlockedRecord): BlockedJson {
+  return {ip: b.ip, key: b.key, channel: b.channel, firstSeen: b.firstSeen, lastSeen: b.lastSeen, count: b.count, reason: b.reason ?? null, deniedBy: b.deniedBy ?? null};
 }
 
 /** A record `dismissBlocked` took off the list. */

@@ -2,6 +2,7 @@
 import {cutOff, CutOff} from './impact.js';
 import {BlockingState, Channel, StoreData} from './model.js';
 import {Question} from './question.js';
+import {SafetyError} from './errors.js';
 
 export interface Transition {
   channel: Channel;
@@ -31,42 +32,65 @@ export function setBlocking(data: StoreData, channel: Channel, to: 'active' | 'i
   return {channel, from, to, at};
 }
 
-/** `activate`: what turning a channel's blocking on would refuse, and the question that needs. */
+/** `activate`: what turning blocking on would refuse, and the question that needs. */
 export interface ActivatePlan {
-  channel: Channel;
+  channels: Channel[];
   /** Recently seen addresses that blocking would now refuse. */
   refused: CutOff[];
-  /** SMTP with an empty account list: every connection would be refused. */
+  /** SMTP with an empty account list (and SMTP blocking not yet on): every connection would be refused. Only --force goes ahead. */
   emptyAccount: boolean;
+  /** Asked when seen traffic would be refused: a terminal's yes or --yes answers it (--force too). */
   question: Question | null;
 }
 
-export function planActivate(data: StoreData, channel: Channel, now: Date): ActivatePlan {
+/** "api", "smtp", "api and smtp": the channels a message names. */
+export function channelNames(channels: readonly Channel[]): string {
+  return channels.join(' and ');
+}
+
+/**
+ * Plans turning blocking on for `channels` (one or both). Seen traffic it
+ * would refuse is a question (a terminal, --yes or --force answers it); an
+ * empty account list under SMTP blocking refuses every connection, so it is a
+ * refusal that is not a question (SPEC "Exit codes"): a SafetyError unless
+ * `force`, asked on no terminal and not answered by --yes.
+ */
+export function planActivate(data: StoreData, channels: readonly Channel[], now: Date, options: {force?: boolean} = {}): ActivatePlan {
   const after: StoreData = {...data, blocking: structuredClone(data.blocking)};
-  setBlocking(after, channel, 'active', now);
-  const refused = cutOff(data, after, now, [channel]);
-  const emptyAccount = channel === 'smtp' && data.account.length === 0;
-  const reasons = [...(refused.length > 0 ? ['seen traffic would be refused'] : []), ...(emptyAccount ? ['the account list is empty'] : [])];
+  for (const channel of channels) setBlocking(after, channel, 'active', now);
+  const refused = cutOff(data, after, now, [...channels]);
+  const emptyAccount = channels.includes('smtp') && data.blocking.smtp.state !== 'active' && data.account.length === 0;
+  const names = channelNames(channels);
+  if (emptyAccount && !options.force) {
+    throw new SafetyError(
+      `not activating ${names} blocking: the account list is empty, so every SMTP connection would be refused`,
+      'authorize the addresses your SMTP clients use first (keyward authorize ADDRESS), or pass --force to refuse every SMTP connection',
+    );
+  }
   const question =
-    reasons.length === 0
+    refused.length === 0
       ? null
       : {
-          text: `Activate ${channel} blocking anyway?`,
+          text: `Activate ${names} blocking anyway?`,
           refusal: {
-            message: `not activating ${channel} blocking: ${reasons.join(' and ')}`,
-            hint: 'authorize the addresses first (keyward authorize ADDRESS), or pass --force',
+            message: `not activating ${names} blocking: seen traffic would be refused`,
+            hint: 'authorize the addresses first (keyward authorize ADDRESS), or pass --yes',
           },
         };
-  return {channel, refused, emptyAccount, question};
+  return {channels: [...channels], refused, emptyAccount, question};
 }
 
-/** `deactivate`: asked unless the channel's blocking is already off. */
-export function planDeactivate(data: StoreData, channel: Channel): {channel: Channel; question: Question | null} {
-  const on = data.blocking[channel].state !== 'inactive';
-  return {channel, question: on ? {text: `Deactivate ${channel} blocking? Every address will be allowed for ${channel} keys.`} : null};
+/** `deactivate`: asked unless every channel's blocking is already off. */
+export function planDeactivate(data: StoreData, channels: readonly Channel[]): {channels: Channel[]; question: Question | null} {
+  const on = channels.filter((channel) => data.blocking[channel].state !== 'inactive');
+  const names = channelNames(on);
+  return {channels: [...channels], question: on.length > 0 ? {text: `Deactivate ${names} blocking? Every address will be allowed for ${names} keys.`} : null};
 }
 
-/** What `activate` and `deactivate` print under --json. */
-export function switchJson(transition: Transition | null, channel: Channel, state: 'active' | 'inactive') {
-  return {channel, state, changed: transition !== null};
+/**
+ * What `activate` and `deactivate` print under --json: `channel` is "api",
+ * "smtp" or "both"; `changed` whether any channel's state changed.
+ */
+export function switchJson(transitions: readonly (Transition | null)[], channels: readonly Channel[], state: 'active' | 'inactive') {
+  return {channel: channels.length === 1 ? channels[0] : 'both', state, changed: transitions.some((t) => t !== null)};
 }

@@ -6,7 +6,7 @@
 import {Family, formatIPv4, formatIPv6, scanDecisionAddress} from './address.js';
 import {scanPrefix} from './prefix.js';
 import {InputError, show} from './errors.js';
-import {findKey} from './keys.js';
+import {findCheckKey, findKey} from './keys.js';
 import {BlockingState, Channel, EntryRecord, isDeny, isEnabled, KeyRecord, StoreData} from './model.js';
 import {CompiledIndex} from './prefix-index.js';
 
@@ -140,6 +140,11 @@ export class Policy {
   /** The key named by its name or its secret (see keys.ts). */
   findKey(nameOrSecret: string): KeyRecord {
     return findKey(this.data.keys, nameOrSecret);
+  }
+
+  /** The KEY of `check KEY ADDRESS...`: as findKey, and arguments given the wrong way round said so (see keys.ts). */
+  findCheckKey(key: string, addresses: readonly string[]): KeyRecord {
+    return findCheckKey(this.data.keys, key, addresses);
   }
 
   forKey(key: KeyRecord): KeyPolicy {

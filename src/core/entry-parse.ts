@@ -4,9 +4,10 @@
  * one entry (`parseEntry`) or a list read from arguments or lines
  * (`parseEntries`, all or nothing).
  */
-import {Family, isMappedWords} from './address.js';
+import {bytesOfText, Family, isMappedWords} from './address.js';
+import {scanPrefixBytes} from './address-bytes.js';
 import {EntryWordsBuilder} from './entry-order.js';
-import {AddressError, InputError, maskSecrets, SafetyError, show} from './errors.js';
+import {AddressError, BAD_INPUTS_SHOWN, BadInputs, InputError, lineOf, locatedInputError, maskSecrets, SafetyError, show} from './errors.js';
 import {EntrySource} from './model.js';
 import {formatScanned, Prefix, ScannedPrefix, scanPrefix} from './prefix.js';
 import {maskWords, widthOf} from './words.js';
@@ -81,6 +82,26 @@ function scanEntry(text: string, options: EntryOptions, into: ScannedPrefix): st
 }
 
 /**
+ * Whether scanEntry would accept `text` as far as a usage error goes (the
+ * grammar, host bits), without building a refusal: for counting the bad
+ * inputs past those a refusal names. Breadth is not judged: a bad input is
+ * refused before a broad one.
+ */
+function acceptable(text: string, options: EntryOptions, into: ScannedPrefix): boolean {
+  if (!scanPrefixBytes(bytesOfText(text), 0, text.length, into)) return false;
+  if (options.normalize) return true;
+  let family = into.family;
+  let bits = into.bits;
+  if (family === 6 && bits >= 96 && isMappedWords(into.words)) {
+    family = 4;
+    into.words[0] = into.words[3];
+    bits -= 96;
+  }
+  if (family === 4) into.words.fill(0, 1);
+  return !maskWords(into.words, bits, widthOf(family));
+}
+
+/**
  * Parses one entry of an allowlist: see scanEntry for the rules. The result
  * is masked and canonical.
  */
@@ -112,16 +133,36 @@ export function splitEntryLine(line: string): {text: string; label: string | nul
   return {text, label};
 }
 
+/** The bad inputs of a list read so far: the first BAD_INPUTS_SHOWN errors and how many in all. */
+interface BadSoFar {
+  errors: InputError[];
+  count: number;
+}
+
 /**
  * Where an input was, before the error it caused. A bad input (an InputError)
- * is thrown at once; a broad one (a SafetyError) is kept in `broad` and the
- * reading goes on, so that a bad line anywhere is a usage error (exit 2)
- * before a broad one is a safety refusal (exit 4).
+ * is kept in `bad` (up to BAD_INPUTS_SHOWN, the rest counted) and the reading
+ * goes on, so that every bad line is reported at once; a broad one (a
+ * SafetyError) is kept in `broad`, so that a bad line anywhere is a usage
+ * error (exit 2) before a broad one is a safety refusal (exit 4).
  */
-function located(error: unknown, input: EntryInput, broad: {first: SafetyError | null; count: number}): void {
-  if (error instanceof InputError) throw new InputError(`${input.where}: ${error.message}`, error.hint);
+function located(error: unknown, input: EntryInput, bad: BadSoFar, broad: {first: SafetyError | null; count: number}): void {
+  if (error instanceof InputError) {
+    if (bad.count++ < BAD_INPUTS_SHOWN) bad.errors.push(locatedInputError(error, input));
+    return;
+  }
   if (!(error instanceof SafetyError)) throw error;
-  if (broad.count++ === 0) broad.first = new SafetyError(`${input.where}: ${error.message}`, error.hint);
+  if (broad.count++ === 0) {
+    broad.first = new SafetyError(`${input.where}: ${error.message}`, error.hint);
+    broad.first.input = input.text;
+    broad.first.line = lineOf(input.where);
+  }
+}
+
+/** Throws what the bad inputs of a list were: the one error, or all of them (BadInputs). */
+export function refuseBad(bad: BadSoFar, noun = 'entries'): void {
+  if (bad.count === 0) return;
+  throw bad.count === 1 ? bad.errors[0] : new BadInputs(bad.errors, bad.count, noun);
 }
 
 /** Throws the first broad entry an input held, saying how many more there were. */
@@ -129,7 +170,10 @@ function refuseBroad(broad: {first: SafetyError | null; count: number}): void {
   if (broad.first === null) return;
   const others = broad.count - 1;
   const more = others > 0 ? `; ${others} more ${others === 1 ? 'entry is' : 'entries are'} broad too` : '';
-  throw new SafetyError(`${broad.first.message}${more}; nothing was written`, broad.first.hint);
+  const refused = new SafetyError(`${broad.first.message}${more}; nothing was written`, broad.first.hint);
+  refused.input = broad.first.input;
+  refused.line = broad.first.line;
+  throw refused;
 }
 
 export interface NewEntry {
@@ -177,8 +221,9 @@ export class EntryBatch extends EntryWordsBuilder {
 }
 
 /**
- * Parses every input, all or nothing: a bad one throws an InputError naming
- * where it was, the input, and why; otherwise an entry broader than the
+ * Parses every input, all or nothing: bad ones throw an InputError naming
+ * where it was, the input, and why (BadInputs for several: every one of
+ * them, up to BAD_INPUTS_SHOWN, then a count); otherwise an entry broader than the
  * options allow throws a SafetyError (see parseEntry). Labels and sources
  * come from the inputs; no entry expires.
  */
@@ -186,16 +231,24 @@ export function parseEntries(inputs: readonly EntryInput[], options: EntryOption
   const batch = new EntryBatch(Math.max(16, inputs.length));
   const scanned: ScannedPrefix = {family: 4, bits: 0, words: new Uint32Array(4)};
   const broad = {first: null as SafetyError | null, count: 0};
+  const bad: BadSoFar = {errors: [], count: 0};
   for (const input of inputs) {
+    // Past the bad inputs a refusal names, the others are only counted: no message is built for them.
+    if (bad.count >= BAD_INPUTS_SHOWN) {
+      if (!acceptable(input.text, options, scanned)) bad.count++;
+      continue;
+    }
     let text: string;
     try {
       text = scanEntry(input.text, options, scanned);
     } catch (error) {
-      located(error, input, broad);
+      located(error, input, bad, broad);
       continue;
     }
-    batch.add(text, scanned.family, scanned.bits, scanned.words, input.label, input.source, null);
+    // After a bad input nothing will be added: the reading goes on only to find the others.
+    if (bad.count === 0) batch.add(text, scanned.family, scanned.bits, scanned.words, input.label, input.source, null);
   }
+  refuseBad(bad);
   refuseBroad(broad);
   return batch;
 }

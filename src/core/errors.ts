@@ -8,6 +8,13 @@ import {hintOf} from './secret.js';
 export type ErrorKind = 'usage' | 'store' | 'safety';
 
 export class KeywardError extends Error {
+  /** The input the failure is about, as given (the first bad one of several): `input` of --json's error object. */
+  input?: string;
+  /** Its line number, when it was read from a file or stdin: `line` of --json's error object. */
+  line?: number;
+  /** Machine output that goes with the failure, as more members of --json's error object (sync's refused plan). */
+  extra?: Record<string, unknown>;
+
   constructor(
     readonly kind: ErrorKind,
     message: string,
@@ -17,6 +24,40 @@ export class KeywardError extends Error {
     super(message);
     this.name = 'KeywardError';
   }
+}
+
+/** How many bad inputs of one list a refusal names, one by one; the rest are counted. */
+export const BAD_INPUTS_SHOWN = 20;
+
+/**
+ * Several bad inputs of one list (a file, stdin, the arguments), refused
+ * together: each one's own error (up to BAD_INPUTS_SHOWN, in input order)
+ * and how many there were in all. Nothing was written.
+ */
+export class BadInputs extends KeywardError {
+  constructor(
+    /** The errors of the first bad inputs, each naming where it was. */
+    readonly errors: readonly KeywardError[],
+    /** How many inputs were bad in all. */
+    readonly total: number,
+    noun = 'entries',
+  ) {
+    super('usage', `${total} bad ${noun}; nothing was written`);
+    this.name = 'BadInputs';
+    this.input = errors[0]?.input;
+    this.line = errors[0]?.line;
+  }
+
+  /** How many bad inputs are counted but not shown. */
+  get more(): number {
+    return this.total - this.errors.length;
+  }
+}
+
+/** The line number in `where` ("line 12", "line 12 of list.txt"), or undefined ("argument 2"). */
+export function lineOf(where: string): number | undefined {
+  const match = /^line (\d+)\b/.exec(where);
+  return match ? Number(match[1]) : undefined;
 }
 
 /** Bad input: an address, an entry, a line, a flag value, an unknown key. */
@@ -37,6 +78,14 @@ export class AddressError extends InputError {
     super(`${show(input)} ${reason}`, hint);
     this.name = 'AddressError';
   }
+}
+
+/** `error` (an InputError about `input`) said with where the input was, and carrying the input and its line for --json. */
+export function locatedInputError(error: InputError, input: {text: string; where: string}): InputError {
+  const located = new InputError(`${input.where}: ${error.message}`, error.hint);
+  located.input = input.text;
+  located.line = lineOf(input.where);
+  return located;
 }
 
 /** The action would weaken protection and needs --force or a confirmation. */

@@ -332,3 +332,12 @@ export function selectHistory(records: readonly HistoryRecord[], options: {since
 export function historyOf(data: StoreData, options: {since?: Date; limit?: number; group?: string} = {}): HistoryRecord[] {
   return selectHistory(data.history ?? [], options);
 }
+
+/**
+ * `history --json`: the records with every field always there (docs/contract.md
+ * "Output shapes"); `groups` of an entries change is [] when none of its entries
+ * had a group (the store leaves it out).
+ */
+export function historyJson(records: readonly HistoryRecord[]): HistoryRecord[] {
+  return records.map((r) => ({...r, changes: {...r.changes, entries: r.changes.entries.map((e) => ({...e, groups: e.groups ?? []}))}}));
+}

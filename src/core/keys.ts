@@ -1,5 +1,7 @@
 /** Keys: finding one by name or secret, naming rules, and key records. */
 import {holdsSecret, InputError, show} from './errors.js';
+import {nearest} from './nearest.js';
+import {scanPrefix} from './prefix.js';
 import {Channel, KeyRecord} from './model.js';
 import {hashSecret, hintOf, looksLikeSecret, secretMatches} from './secret.js';
 
@@ -34,19 +36,44 @@ export function checkGroupName(name: string): void {
  * in any case: hex is the same number in upper case.
  */
 export function findKey(keys: readonly KeyRecord[], nameOrSecret: string): KeyRecord {
+  const found = lookupKey(keys, nameOrSecret);
+  if (found) return found;
+  throw unknownKey(keys, nameOrSecret);
+}
+
+/** The key named by `nameOrSecret` (see findKey), or null when there is none. */
+export function lookupKey(keys: readonly KeyRecord[], nameOrSecret: string): KeyRecord | null {
   const byName = keys.find((k) => k.name === nameOrSecret);
   if (byName) return byName;
   const secret = nameOrSecret.trim().toLowerCase();
+  if (!looksLikeSecret(secret)) return null;
+  const hash = hashSecret(secret);
+  let found: KeyRecord | null = null;
+  // Compare against every key so that the time taken does not depend on which one matches.
+  for (const k of keys) if (secretMatches(hash, k.hash)) found = k;
+  return found;
+}
+
+/**
+ * The error for a key that is not there: a secret by its hint; a name with
+ * the nearest key name, when one is close (`biling` → billing). Nothing
+ * shaped like a secret is ever compared or repeated.
+ */
+export function unknownKey(keys: readonly KeyRecord[], nameOrSecret: string): InputError {
+  const secret = nameOrSecret.trim().toLowerCase();
   if (looksLikeSecret(secret)) {
-    const hash = hashSecret(secret);
-    let found: KeyRecord | undefined;
-    // Compare against every key so that the time taken does not depend on which one matches.
-    for (const k of keys) if (secretMatches(hash, k.hash)) found = k;
-    if (found) return found;
-    throw new InputError(`unknown key: the secret ${hintOf(secret)} matches no key (it may have been rotated)`, 'see `keyward keys list`');
+    return new InputError(`unknown key: the secret ${hintOf(secret)} matches no key (it may have been rotated)`, 'see `keyward keys list`');
   }
+  const meant = holdsSecret(nameOrSecret)
+    ? null
+    : nearest(
+        nameOrSecret,
+        keys.map((k) => k.name),
+      );
   // show(): the text may hold a secret in another spelling (`Bearer …`, a comma) or control characters.
-  throw new InputError(`unknown key ${show(nameOrSecret)}`, 'see `keyward keys list`');
+  const error = new InputError(`unknown key ${show(nameOrSecret)}${meant === null ? '' : `; did you mean ${meant}?`}`, 'see `keyward keys list`');
+  error.input = nameOrSecret;
+  return error;
 }
 
 /** A new key record for `secret`; only its hash and hint are kept. */
@@ -67,4 +94,33 @@ export function newKeyRecord(name: string, type: Channel, secret: string, now: D
 /** The name of the key `nameOrSecret` names (see findKey). */
 export function keyNamed(data: {keys: readonly KeyRecord[]}, nameOrSecret: string): string {
   return findKey(data.keys, nameOrSecret).name;
+}
+
+/**
+ * The key of `check KEY ADDRESS...` (see findKey), with the arguments
+ * swapped said as such: `check 10.20.30.1 web-api` is an unknown key
+ * "10.20.30.1" that is an address, and KEY comes first.
+ */
+export function findCheckKey(keys: readonly KeyRecord[], key: string, addresses: readonly string[]): KeyRecord {
+  const found = lookupKey(keys, key);
+  if (found) return found;
+  const error = unknownKey(keys, key);
+  if (!isEntryText(key)) throw error;
+  const named = addresses.find((a) => lookupKey(keys, a) !== null && !looksLikeSecret(a.trim().toLowerCase()));
+  const swapped = new InputError(
+    `unknown key ${show(key)}: it is an address, and KEY comes first`,
+    named === undefined ? `keyward check KEY ${key}` : `did you mean \`keyward check ${named} ${key}\`?`,
+  );
+  swapped.input = key;
+  throw swapped;
+}
+
+/** Whether `text` is an address or range by the grammar. */
+function isEntryText(text: string): boolean {
+  try {
+    scanPrefix(text, {family: 4, bits: 0, words: new Uint32Array(4)});
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -5,15 +5,16 @@
  * compact record of recently seen traffic.
  */
 import {Family, formatIPv4, formatIPv6} from './address.js';
-import {decideWords, EntryIndex, isDenied, KeyPolicy, Policy} from './decision.js';
+import {Decision, decideWords, EntryIndex, isDenied, KeyPolicy, Policy} from './decision.js';
 import {isCanonicalEntry, ScannedPrefix, scanPrefix} from './prefix.js';
 import {sortByDigits} from './radix.js';
 import {networkOf, putWords} from './words.js';
-import {InputError, KeywardError, visible} from './errors.js';
-import {findKey} from './keys.js';
-import {ApiBlocking, BlockedRecord, Channel, KeyRecord, LEARNED_GROUP, SeenRecord, Settings, StoreData} from './model.js';
+import {InputError, visible} from './errors.js';
+import {lookupKey} from './keys.js';
+import {ApiBlocking, BlockedRecord, BlockReason, Channel, isDeny, KeyRecord, LEARNED_GROUP, SeenRecord, Settings, StoreData} from './model.js';
 import {hintOf, looksLikeSecret} from './secret.js';
 import {DAY_MS, isoOf} from './time.js';
+import {grouped} from './count.js';
 
 /**
  * How far after now an event may be dated (clocks of hosts disagree a
@@ -371,12 +372,7 @@ class Learner {
   }
 
   private resolve(given: string): KeyRecord | null {
-    try {
-      return findKey(this.data.keys, given);
-    } catch (error) {
-      if (error instanceof KeywardError) return null;
-      throw error;
-    }
+    return lookupKey(this.data.keys, given);
   }
 
   // Texts and ISO times are made only where a record needs them, not per event.
@@ -391,7 +387,7 @@ class Learner {
     // in every state (the notification is how an operator hears of a stolen key's caller), as the contract
     // says. Learning adds no deny entries, so the policy built at the start still knows them all.
     if (isDenied(this.policy.forKey(key), family, words)) {
-      this.block(id, key, channel, at);
+      this.block(id, key, channel, at, refusalOf(key, decideWords(this.policy.forKey(key), '', family, words)));
       this.see(id, key, channel, at);
       return;
     }
@@ -411,7 +407,8 @@ class Learner {
         policy = {...this.policy.forKey(key), state};
         this.activePolicies.set(key, policy);
       }
-      if (decideWords(policy, this.addresses.text(id), family, words).decision === 'deny') this.block(id, key, channel, at);
+      const decision = decideWords(policy, '', family, words);
+      if (decision.decision === 'deny') this.block(id, key, channel, at, refusalOf(key, decision));
     }
     this.see(id, key, channel, at);
   }
@@ -467,17 +464,23 @@ class Learner {
     this.activationMs = this.nextActivation();
   }
 
-  private block(address: number, key: KeyRecord, channel: Channel, at: number): void {
+  private block(address: number, key: KeyRecord, channel: Channel, at: number, why: Refusal): void {
     const ip = this.addresses.text(address);
     const iso = isoOf(at);
     const id = `${ip} ${key.name}`;
     const known = this.blockedIndex.get(id);
     if (known) {
-      if (iso > known.lastSeen) known.lastSeen = iso;
+      // The record says why the latest event was refused (a deny entry added since, a key list changed).
+      if (iso >= known.lastSeen) {
+        known.lastSeen = iso;
+        known.reason = why.reason;
+        if (why.deniedBy) known.deniedBy = why.deniedBy;
+        else delete known.deniedBy;
+      }
       known.count++;
       return;
     }
-    const record: BlockedRecord = {ip, key: key.name, channel, firstSeen: iso, lastSeen: iso, count: 1};
+    const record: BlockedRecord = {ip, key: key.name, channel, firstSeen: iso, lastSeen: iso, count: 1, ...why};
     this.blockedIndex.set(id, record);
     this.data.blocked.push(record);
     this.outcome.blocked.push(record);
@@ -570,7 +573,7 @@ export function learn(data: StoreData, log: EventLog, options: {settings: LearnS
   }
   const outcome = applyEvents(data, log, options.now, options.account ?? undefined);
   if (options.strict && outcome.unknownKeys.length > 0) {
-    throw new InputError(`unknown key ${outcome.unknownKeys[0].key} (${outcome.unknownKeys.length} unknown in all); nothing was written`);
+    throw new InputError(`unknown key ${outcome.unknownKeys[0].key} (${grouped(outcome.unknownKeys.length)} unknown in all); nothing was written`);
   }
   return outcome;
 }
@@ -592,4 +595,16 @@ export function learnJson(outcome: LearnOutcome, data: StoreData, read: {badLine
 /** Whole days of quiet time a learning phase has observed. */
 export function quietDays(progress: LearningProgress): number {
   return Math.floor(progress.quietMs / DAY_MS);
+}
+
+/** Why an address is put on the blocked list: the refusal's reason, and the deny entry for a deny. */
+type Refusal = Pick<BlockedRecord, 'reason' | 'deniedBy'>;
+
+/** The refusal `decision` (a deny) is, for the blocked record of `key`. */
+function refusalOf(key: KeyRecord, decision: Decision): Refusal {
+  const reason = decision.reason as BlockReason;
+  if (reason !== 'denied' || decision.matched.length === 0) return {reason};
+  const entry = decision.matched[0];
+  const inKeyList = key.allow.some((r) => r.entry === entry && isDeny(r));
+  return {reason, deniedBy: {entry, scope: inKeyList ? 'key' : 'account'}};
 }

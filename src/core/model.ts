@@ -107,6 +107,11 @@ export const DEFAULT_SETTINGS: Settings = {
   seenRetentionDays: 90,
 };
 
+/** Why an address was put on the blocked list: the reason of `check`'s refusal (SPEC "Decisions"). */
+export type BlockReason = 'not-authorized' | 'not-in-key-allowlist' | 'denied' | 'key-revoked';
+
+export const BLOCK_REASONS: readonly BlockReason[] = ['not-authorized', 'not-in-key-allowlist', 'denied', 'key-revoked'];
+
 export interface BlockedRecord {
   ip: string;
   key: string;
@@ -114,6 +119,10 @@ export interface BlockedRecord {
   firstSeen: string;
   lastSeen: string;
   count: number;
+  /** Why it was refused, the last time (absent in records written before reasons were kept). */
+  reason?: BlockReason;
+  /** For reason `denied`: the deny entry that refused it, and whether it is in the account list or the key's. */
+  deniedBy?: {entry: string; scope: 'account' | 'key'};
 }
 
 /** Recently seen traffic, one record per address and channel, so that `activate` can warn. */

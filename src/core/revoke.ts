@@ -1,11 +1,12 @@
 /** `revoke`: the plan of removing exact entries from a list, what it does to traffic, and applying it. */
-import {Effect, effectOf, refuseOpeningKeyList, removeEntries} from './allowlist.js';
+import {Effect, effectOf, listName, refuseOpeningKeyList, removeEntries} from './allowlist.js';
 import {cutOff, CutOff} from './impact.js';
 import {findKey} from './keys.js';
 import {InputError} from './errors.js';
 import {Channel, CHANNELS, EntryRecord, groupOf, isDeny, StoreData} from './model.js';
 import {Prefix} from './prefix.js';
 import {Question} from './question.js';
+import {count} from './count.js';
 
 export interface RevokePlan {
   /** The key whose list it is (its name), or null for the account list. */
@@ -34,9 +35,9 @@ export function planRevoke(data: StoreData, prefixes: readonly Prefix[], options
   let list = [...current];
   let removed: string[];
   if (options.group === undefined) {
-    removed = removeEntries(list, prefixes, options.effect);
+    removed = removeEntries(list, prefixes, options.effect, listName(key?.name));
   } else {
-    ({list, removed} = removeFromGroup(current, prefixes, options.group, options.effect));
+    ({list, removed} = removeFromGroup(current, prefixes, options.group, options.effect, listName(key?.name)));
   }
   // Removing deny entries lets addresses in: it never opens a key list nor cuts anyone off.
   if (options.effect === 'deny') return {key: key?.name ?? null, removed, list, blocking: [], cutOff: [], question: null};
@@ -54,7 +55,7 @@ export function planRevoke(data: StoreData, prefixes: readonly Prefix[], options
     list,
     blocking,
     cutOff: cutOff(data, after, options.now, channels),
-    question: {text: `Revoke ${n} ${n === 1 ? 'entry' : 'entries'}?`},
+    question: {text: `Revoke ${count(n, 'entry', 'entries')}?`},
   };
 }
 
@@ -69,12 +70,13 @@ export function removeFromGroup(
   prefixes: readonly Prefix[],
   group: string,
   effect: Effect = 'allow',
+  where = 'the list',
 ): {list: EntryRecord[]; removed: string[]} {
   // Allow and deny entries are removed apart, as without --group: `revoke --group` never lifts a deny entry.
   const mine = (r: EntryRecord) => groupOf(r) === group && effectOf(r) === effect;
   const inGroup = current.filter(mine);
   const kind = effect === 'deny' ? 'deny entries' : 'entries';
-  if (inGroup.length === 0) throw new InputError(`group ${group} has no ${kind} in the list; nothing was removed`, 'see `keyward list --group NAME`');
+  if (inGroup.length === 0) throw new InputError(`group ${group} has no ${kind} in ${where}; nothing was removed`, 'see `keyward list --group NAME`');
   const texts = prefixes.length === 0 ? inGroup.map((r) => r.entry) : prefixes.map(String);
   const present = new Set(inGroup.map((r) => r.entry));
   for (const text of texts) {
@@ -85,7 +87,7 @@ export function removeFromGroup(
       throw new InputError(`${text} is in ${where}, not in group ${group}; nothing was removed`, 'revoke it without --group, or with its own group');
     }
     // Not in the list with this effect: the message of an exact revoke (the other effect, or the entries covering it).
-    removeEntries([...current], [Prefix.parse(text)], effect);
+    removeEntries([...current], [Prefix.parse(text)], effect, where);
   }
   const removing = new Set(texts);
   return {list: current.filter((r) => !(mine(r) && removing.has(r.entry))), removed: [...removing]};

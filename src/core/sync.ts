@@ -14,6 +14,7 @@ import {EntryInput} from './entry-parse.js';
 import {Channel, CHANNELS, EntryRecord, EntrySource, groupOf, StoreData} from './model.js';
 import {Prefix} from './prefix.js';
 import {Question} from './question.js';
+import {grouped} from './count.js';
 
 /** One entry of the desired list, already parsed (see parseEntries). */
 export interface DesiredEntry {
@@ -295,10 +296,10 @@ export function assessSync(data: StoreData, desired: readonly DesiredEntry[], op
   const group = options.group ?? null;
   if (!hasChanges(plan)) return {scope, group, plan, synced: list, cutOff: [], question: null};
   const summary = [
-    `${plan.added.length} to add`,
-    `${plan.removed.length} to remove`,
-    ...(plan.relabeled.length > 0 ? [`${plan.relabeled.length} to relabel`] : []),
-    ...(plan.updated.length > 0 ? [`${plan.updated.length} to regroup or re-date`] : []),
+    `${grouped(plan.added.length)} to add`,
+    `${grouped(plan.removed.length)} to remove`,
+    ...(plan.relabeled.length > 0 ? [`${grouped(plan.relabeled.length)} to relabel`] : []),
+    ...(plan.updated.length > 0 ? [`${grouped(plan.updated.length)} to regroup or re-date`] : []),
   ];
   const question = {text: `Apply the sync (${summary.join(', ')})?`};
   const synced = syncedList(list, plan, options.now, options.group);

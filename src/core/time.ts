@@ -34,6 +34,11 @@ export function parseTime(text: string): Date | null {
 const DURATION = /^(\d{1,6})([smhdw])$/;
 const UNIT_MS: Record<string, number> = {s: 1000, m: 60_000, h: 3_600_000, d: DAY_MS, w: 7 * DAY_MS};
 
+/** For a bare number where a duration is wanted (`--expires 30`): "did you mean 30d?" (a duration needs its unit). */
+function unitless(text: string, flag: string): string | undefined {
+  return /^\d{1,6}$/.test(text) ? `did you mean ${flag} ${text}d? a duration needs its unit (s, m, h, d or w)` : undefined;
+}
+
 /** Parses a duration like 30d, 12h, 2w into milliseconds; null when it is not one. */
 export function parseDuration(text: string): number | null {
   const m = DURATION.exec(text);
@@ -48,7 +53,7 @@ export function parseDuration(text: string): number | null {
 export function parseWholeDays(text: string, flag: string, max: number, tooShortHint?: string): number {
   const range = `give 1 to ${max} days (e.g. 30d, 6w)`;
   const ms = parseDuration(text);
-  if (ms === null) throw new InputError(`${flag} ${JSON.stringify(text)} is not a duration: ${range}`);
+  if (ms === null) throw new InputError(`${flag} ${JSON.stringify(text)} is not a duration: ${range}`, unitless(text, flag));
   if (ms === 0) throw new InputError(`${flag} ${text} is too short: ${range}`, tooShortHint);
   if (ms % DAY_MS !== 0) throw new InputError(`${flag} ${text} is not a whole number of days: ${range}`);
   if (ms / DAY_MS > max) throw new InputError(`${flag} ${text} is too long (${ms / DAY_MS} days): ${range}`);
@@ -59,7 +64,7 @@ export function parseWholeDays(text: string, flag: string, max: number, tooShort
 export function parseExpiry(text: string, from: Date): Date {
   const duration = parseDuration(text);
   const at = duration !== null ? new Date(from.getTime() + duration) : parseTime(text);
-  if (at === null) throw new InputError(`--expires ${JSON.stringify(text)} is neither a duration (30d, 12h, 2w) nor ${TIME_FORM}`);
+  if (at === null) throw new InputError(`--expires ${JSON.stringify(text)} is neither a duration (30d, 12h, 2w) nor ${TIME_FORM}`, unitless(text, '--expires'));
   if (at.getTime() <= from.getTime()) throw new InputError(`--expires ${text} is not in the future`);
   return at;
 }
@@ -68,7 +73,7 @@ export function parseExpiry(text: string, from: Date): Date {
 export function parseSince(text: string, now: Date): Date {
   const duration = parseDuration(text);
   const at = duration !== null ? new Date(now.getTime() - duration) : parseTime(text);
-  if (at === null) throw new InputError(`--since ${JSON.stringify(text)} is neither a duration (7d, 12h) nor ${TIME_FORM}`);
+  if (at === null) throw new InputError(`--since ${JSON.stringify(text)} is neither a duration (7d, 12h) nor ${TIME_FORM}`, unitless(text, '--since'));
   return at;
 }
 

@@ -4,44 +4,21 @@
  * (a CI job, a pipe, a cron line) it never asks: it names the closest command
  * on stderr and exits 2, a usage error, at once.
  */
-import {Hook, loadHelpClass, toConfiguredId} from '@oclif/core';
+import {Hook, Interfaces, loadHelpClass, toConfiguredId} from '@oclif/core';
 import {visible} from '../core/errors.js';
+import {nearest} from '../core/nearest.js';
 import {EXIT} from '../cli/exit-codes.js';
 import {canAsk} from '../cli/prompt.js';
-import {paint} from '../cli/render.js';
+import {jsonAsked, sayFailure} from '../cli/messages.js';
 
-/** Edit distance (insertions, deletions, substitutions) between two command ids. */
-export function distance(a: string, b: string): number {
-  let previous = Array.from({length: b.length + 1}, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length];
-}
+export {distance} from '../core/nearest.js';
 
 /**
  * The command a person most likely meant by `typed`, or null when none is
- * close: one the typed text begins (`auth` → `authorize`), else the nearest
- * within a third of its length (at least 2 edits: `chek`, `stat`, `lern`).
+ * close (see nearest): `auth` → `authorize`, `chek`, `stat`, `lern`.
  */
 export function closestCommand(typed: string, ids: readonly string[]): string | null {
-  const lower = typed.toLowerCase();
-  const prefixed = ids.filter((id) => id.startsWith(lower));
-  if (lower.length >= 2 && prefixed.length === 1) return prefixed[0];
-  let best: string | null = null;
-  let bestDistance = Math.max(2, Math.ceil(lower.length / 3)) + 1;
-  for (const id of [...ids].sort()) {
-    const d = distance(lower, id);
-    if (d < bestDistance) {
-      best = id;
-      bestDistance = d;
-    }
-  }
-  return best;
+  return nearest(typed, ids);
 }
 
 /**
@@ -75,12 +52,22 @@ export function commandWords(argv: readonly string[], isCommand: (id: string) =>
 
 const hook: Hook.CommandNotFound = async function (options) {
   const {config, id} = options;
+  const ids = config.commands.filter((c) => !c.hidden).flatMap((c) => [c.id, ...c.aliases]);
+  const isTopic = (word: string) => config.findTopic(word) !== undefined;
   if (id === 'help' || id.startsWith('help:')) {
     // `keyward help [COMMAND]`, as many CLIs have it: the same as `keyward [COMMAND] --help`.
+    const words = id
+      .split(':')
+      .slice(1)
+      .filter((w) => !w.startsWith('-'));
+    const asked = words.join(':');
+    if (words.length > 0 && config.findCommand(asked) === undefined && !isTopic(asked)) {
+      // `help chek`: no such command; say so as for `chek`, with the nearest one.
+      return notACommand(this, config, suggest(asked, ids, isTopic));
+    }
     const Help = await loadHelpClass(config);
     return new Help(config).showHelp(id.split(':').slice(1));
   }
-  const ids = config.commands.filter((c) => !c.hidden).flatMap((c) => [c.id, ...c.aliases]);
   // `list extra`: oclif joined a command and an argument it does not take into one id. The command
   // exists: it runs, and reports the argument it does not expect (exit 2) as it would any other.
   const given = process.argv.slice(2);
@@ -94,7 +81,7 @@ const hook: Hook.CommandNotFound = async function (options) {
       throw error;
     }
   }
-  const {typed, meant} = suggest(id, ids, (word) => config.findTopic(word) !== undefined);
+  const {typed, meant} = suggest(id, ids, isTopic);
   // plugin-not-found draws its question on stdout: it asks only when stdout is a terminal too (not `| jq`).
   if (canAsk() && process.stdout.isTTY) {
     // A person is there: plugin-not-found asks "Did you mean …?" and runs the answer. It is given the
@@ -113,18 +100,25 @@ const hook: Hook.CommandNotFound = async function (options) {
       throw error;
     }
   }
-  const c = await paint(process.stderr);
-  // visible(): what was typed may hold control characters, or a key secret given where the command goes.
-  const lines = [`${c.red(`${config.bin}:`)} ${c.yellow(visible(toConfiguredId(typed, config)))} is not a ${config.bin} command.`];
-  if (meant === null) {
-    lines.push(`  see \`${config.bin} --help\` for every command`);
-  } else {
-    const shown = toConfiguredId(meant, config);
-    lines[0] += ` Did you mean ${c.bold(shown)}?`;
-    lines.push(`  see \`${config.bin} ${shown} --help\`, or \`${config.bin} --help\` for every command`);
-  }
-  process.stderr.write(`${lines.join('\n')}\n`);
-  this.exit(EXIT.usage);
+  return notACommand(this, config, {typed, meant});
 };
+
+/**
+ * Says that `typed` is not a command, in keyward's one failure style (with
+ * the nearest command, and the error object on stdout under --json), and
+ * exits 2.
+ */
+async function notACommand(context: Hook.Context, config: Interfaces.Config, {typed, meant}: {typed: string; meant: string | null}): Promise<void> {
+  // visible(): what was typed may hold control characters, or a key secret given where the command goes.
+  let message = `${visible(toConfiguredId(typed, config))} is not a ${config.bin} command.`;
+  let hint = `see \`${config.bin} --help\` for every command`;
+  if (meant !== null) {
+    const shown = toConfiguredId(meant, config);
+    message += ` Did you mean ${shown}?`;
+    hint = `see \`${config.bin} ${shown} --help\`, or \`${config.bin} --help\` for every command`;
+  }
+  await sayFailure({exit: EXIT.usage, message, details: [hint]}, {json: jsonAsked(process.argv.slice(2))});
+  return context.exit(EXIT.usage);
+}
 
 export default hook;

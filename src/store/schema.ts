@@ -6,6 +6,7 @@
 import {AddressError, holdsSecret, show} from '../core/errors.js';
 import {
   ApiBlocking,
+  BLOCK_REASONS,
   BlockedRecord,
   CHANNELS,
   DEFAULT_SETTINGS,
@@ -312,7 +313,15 @@ function blockedRecord(value: unknown, path: string): BlockedRecord {
     firstSeen: time(o.firstSeen, `${path}.firstSeen`),
     lastSeen: time(o.lastSeen, `${path}.lastSeen`),
     count: count(o.count, `${path}.count`),
+    // Optional (records written before reasons were kept have none); written only when present.
+    ...(o.reason === undefined ? {} : {reason: oneOf(o.reason, BLOCK_REASONS, `${path}.reason`)}),
+    ...(o.deniedBy === undefined ? {} : {deniedBy: deniedBy(o.deniedBy, `${path}.deniedBy`)}),
   };
+}
+
+function deniedBy(value: unknown, path: string): {entry: string; scope: 'account' | 'key'} {
+  const o = object(value, path);
+  return {entry: entry(o.entry, `${path}.entry`), scope: oneOf(o.scope, ['account', 'key'] as const, `${path}.scope`)};
 }
 
 function seenRecord(value: unknown, path: string): SeenRecord {

@@ -14,7 +14,7 @@ describe('keyward authorize', () => {
     const ws = Workspace.create();
     const first = ws.run(['authorize', '10.0.0.0/8', '2001:DB8:0:0:0:0:0:1', '192.0.2.7/32', '--json'], {now: NOW});
     expect(first.code, first.stderr).to.equal(0);
-    expect(first.json()).to.deep.equal({added: ['10.0.0.0/8', '192.0.2.7', '2001:db8::1'], covered: [], updated: [], unchanged: [], dryRun: false});
+    expect(first.json()).to.deep.equal({added: ['10.0.0.0/8', '192.0.2.7', '2001:db8::1'], covered: [], updated: [], unchanged: [], elsewhere: [], dryRun: false});
 
     const second = ws.run(['authorize', '10.1.2.0/24', '192.0.2.7', '198.51.100.1', '::ffff:10.9.9.9', '--json'], {now: NOW});
     expect(second.code, second.stderr).to.equal(0);
@@ -27,6 +27,7 @@ describe('keyward authorize', () => {
       ],
       updated: [],
       unchanged: ['192.0.2.7'],
+      elsewhere: [],
       dryRun: false,
     });
 
@@ -85,7 +86,7 @@ describe('keyward authorize', () => {
       ['authorize', '--file', `${ws.dir}/nope.txt`],
     ]);
     expect(none.code).to.equal(2);
-    expect(none.stdout).to.equal('');
+    expect(none.json().error, 'the error object alone on stdout').to.include({exit: 2});
     expect(none.stderr).to.contain('no entries given');
 
     expect(missing.code).to.equal(2);
@@ -121,7 +122,7 @@ describe('keyward authorize', () => {
       ['authorize', '2001:db8::1/32'],
     ]);
     expect(refused.code).to.equal(2);
-    expect(refused.stdout).to.equal('');
+    expect(refused.json().error, 'the error object alone on stdout').to.include({exit: 2});
     expect(refused.stderr).to.contain('192.168.1.25/24').and.contain('the network is 192.168.1.0/24').and.contain('--normalize');
     expect(ws.storeBytes(), 'nothing written').to.equal(null);
 
@@ -180,7 +181,14 @@ describe('keyward authorize', () => {
     expect(human.stdout).to.contain('would be added').and.contain('nothing was written');
     expect(ws.storeBytes()).to.deep.equal(before);
     const json = ws.run(['authorize', '10.1.0.0/16', '--dry-run', '--json']);
-    expect(json.json()).to.deep.equal({added: ['10.1.0.0/16'], covered: [{entry: '10.1.0.0/16', coveredBy: ['10.0.0.0/8']}], updated: [], unchanged: [], dryRun: true});
+    expect(json.json()).to.deep.equal({
+      added: ['10.1.0.0/16'],
+      covered: [{entry: '10.1.0.0/16', coveredBy: ['10.0.0.0/8']}],
+      updated: [],
+      unchanged: [],
+      elsewhere: [],
+      dryRun: true,
+    });
     expect(ws.storeBytes()).to.deep.equal(before);
   });
 
@@ -257,11 +265,11 @@ describe('keyward revoke', () => {
       ['revoke', '198.51.100.1'],
     ]);
     expect(covered.code).to.equal(2);
-    expect(covered.stdout).to.equal('');
+    expect(covered.json().error, 'the error object alone on stdout').to.include({exit: 2});
     expect(covered.stderr).to.contain('10.1.2.3').and.contain('covered by 10.0.0.0/8').and.contain('nothing was removed');
 
     expect(absent.code).to.equal(2);
-    expect(absent.stderr).to.contain('198.51.100.1 is not in the list');
+    expect(absent.stderr).to.contain('198.51.100.1 is not in the account list');
     expect(ws.storeBytes()).to.deep.equal(before);
   });
 
@@ -285,7 +293,7 @@ describe('keyward revoke', () => {
     // Piped stdin is no terminal either: the entries come from it, the answer cannot.
     const [refused, piped] = await Promise.all([ws.start(['revoke', '192.0.2.1', '--json']), ws.start(['revoke', '-'], {input: '192.0.2.1\n'})]);
     expect(refused.code).to.equal(4);
-    expect(refused.stdout).to.equal('');
+    expect(refused.json().error, 'the error object alone on stdout').to.include({exit: 4});
     expect(refused.stderr).to.contain('blocking is active').and.contain('--yes');
     expect(ws.storeBytes(), 'nothing removed').to.deep.equal(before);
 

@@ -17,16 +17,16 @@ describe('keyward check', () => {
     expect(ws.run(['activate', '--api'], {now: NOW}).code).to.equal(0);
   });
 
-  it('prints one JSON object for one address, exit 0 when allowed and 1 when denied', async () => {
+  it('prints an array of one for one address (the shape never depends on the count), exit 0 when allowed and 1 when denied', async () => {
     const [allowed, denied] = await ws.runAll([
       ['check', 'ci', '10.1.2.3', '--json'],
       ['check', 'ci', '192.0.2.1', '--json'],
     ]);
     expect(allowed.code, allowed.stderr).to.equal(0);
-    expect(allowed.json()).to.deep.equal(allow('10.1.2.3', ['10.0.0.0/8']));
+    expect(allowed.json()).to.deep.equal([allow('10.1.2.3', ['10.0.0.0/8'])]);
 
     expect(denied.code).to.equal(1);
-    expect(denied.json()).to.deep.equal(deny('192.0.2.1'));
+    expect(denied.json()).to.deep.equal([deny('192.0.2.1')]);
   });
 
   it('prints a JSON array for several addresses, in order, exit 1 when any is denied', () => {
@@ -93,7 +93,7 @@ describe('keyward check', () => {
       ws.start(['check', 'ci', '-', '--json'], {input: '# nothing but a comment\n'}),
     ]);
     expect(arg.code).to.equal(2);
-    expect(arg.stdout).to.equal('');
+    expect(arg.json().error, 'the error object alone on stdout').to.include({exit: 2});
     expect(arg.stderr).to.contain('argument 3').and.contain('10.0.0.256').and.contain('octet 256 > 255');
 
     expect(line.code).to.equal(2);
@@ -106,7 +106,7 @@ describe('keyward check', () => {
     expect(none.code, 'stdin is /dev/null: no address').to.equal(2);
     expect(none.stderr).to.contain('no address');
     expect(emptyPipe.code).to.equal(2);
-    expect(emptyPipe.stdout).to.equal('');
+    expect(emptyPipe.json()).to.deep.equal({error: {exit: 2, message: 'no address given: stdin had none'}});
   });
 
   it('takes a key by its secret and never prints the secret', async () => {
@@ -127,7 +127,7 @@ describe('keyward check', () => {
       ['check', stranger, '10.0.0.1'],
     ]);
     expect(byName.code).to.equal(2);
-    expect(byName.stdout).to.equal('');
+    expect(byName.json().error, 'the error object alone on stdout').to.include({exit: 2});
     expect(byName.stderr).to.contain('unknown key').and.contain('nosuch');
 
     expect(bySecret.code).to.equal(2);

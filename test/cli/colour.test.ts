@@ -1,11 +1,10 @@
 /**
  * Colour: allow green, deny red, warnings yellow, the same in every command;
  * none under NO_COLOR or off a terminal, some under FORCE_COLOR, never in
- * machine output. Tables fit a given width, their cells wrapped, nothing lost.
+ * machine output. (Tables: tables.test.ts.)
  */
 import {expect} from 'chai';
-import fc from 'fast-check';
-import {colourWanted, fitColumns, table, visibleLength, wrapCell} from '../../src/cli/render.js';
+import {colourWanted} from '../../src/cli/render.js';
 import {NOW, RunResult, Workspace} from './harness.js';
 
 const ESC = '\u001b[';
@@ -170,8 +169,9 @@ describe('colour', () => {
       const status = run('FORCE_COLOR', ['status']);
       expect(status.stdout).to.contain(`${GREEN}`).and.to.contain('active');
       expect(status.stdout, 'latest blocked, refused').to.contain(`${RED}latest blocked`);
+      // A table in a pipe is TSV, data for the next program: never coloured (tables.test.ts has the terminal).
       const keys = run('FORCE_COLOR', ['keys', 'list']);
-      expect(keys.stdout).to.contain(`${GREEN}active`);
+      expect(keys.stdout).to.contain('\tactive\t').and.not.contain(ESC);
       const authorize = run('FORCE_COLOR', ['authorize', '100.64.0.0/10', '--label', 'office']);
       expect(authorize.stdout, 'what is let in is green').to.contain(`${GREEN}  100.64.0.0/10`);
       const revoke = run('FORCE_COLOR', ['revoke', '203.0.113.0/24', '--yes']);
@@ -190,100 +190,5 @@ describe('colour', () => {
       expect(out.code).to.equal(2);
       expect(out.stderr).not.to.contain(ESC);
     });
-  });
-});
-
-describe('tables', () => {
-  /** The cells of a rendered table, each the concatenation of its lines, spaces removed. */
-  function cellsOf(text: string): string[][] {
-    const rows: string[][] = [];
-    let current: string[] | null = null;
-    for (const line of text.replace(/\u001b\[[0-9;]*m/g, '').split('\n')) {
-      if (/^[┌├└]/.test(line)) {
-        if (current) rows.push(current);
-        current = null;
-        continue;
-      }
-      const parts = line
-        .split('│')
-        .slice(1, -1)
-        .map((p) => p.replace(/\s+/g, ''));
-      current = current ? current.map((c, i) => c + parts[i]) : parts;
-    }
-    return rows;
-  }
-
-  const head = ['entry', 'scope', 'source', 'label', 'added', 'expires'];
-  const rows: (string | null)[][] = [
-    [
-      '2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff/128',
-      'account',
-      'manual',
-      'office in the north building, third floor',
-      '2026-01-01T00:00:00.000Z',
-      'expired 2026-02-01T00:00:00.000Z',
-    ],
-    ['10.0.0.0/8', 'billing', 'learned', null, '2026-01-01T00:00:00.000Z', null],
-  ];
-  const squeeze = (s: string | null) => (s ?? '').replace(/\s+/g, '');
-
-  it('fits a given width, wrapping cells and losing nothing', async () => {
-    for (const width of [44, 60, 80, 100, 120]) {
-      const text = await withEnv({NO_COLOR: '1'}, () => table(head, rows, {width}));
-      const widest = Math.max(...text.split('\n').map(visibleLength));
-      expect(widest, `${width} columns:\n${text}`).to.be.at.most(width);
-      expect(cellsOf(text), `${width} columns`).to.deep.equal([head, ...rows].map((r) => r.map(squeeze)));
-    }
-  });
-
-  it('keeps its natural size when it fits, and in a pipe (no width)', async () => {
-    const natural = await withEnv({NO_COLOR: '1'}, () => table(head, rows));
-    const wide = await withEnv({NO_COLOR: '1'}, () => table(head, rows, {width: 300}));
-    expect(wide).to.equal(natural);
-    expect(natural.split('\n')[3]).to.contain('2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff/128');
-  });
-
-  it('draws a long table in blocks of rows (cli-table3 takes all rows as the arguments of one call), joined at their borders', async () => {
-    const many = Array.from({length: 23}, (_, i) => [`10.0.${i}.0/24`, i % 2 ? 'account' : 'billing office']);
-    for (const width of [undefined, 22]) {
-      const whole = await withEnv({NO_COLOR: '1'}, () => table(['entry', 'scope'], many, {width, blockRows: 1000}));
-      const blocks = await withEnv({NO_COLOR: '1'}, () => table(['entry', 'scope'], many, {width, blockRows: 5}));
-      expect(blocks, `width ${width}`).to.equal(whole);
-      expect(cellsOf(blocks)).to.deep.equal([['entry', 'scope'], ...many.map((r) => r.map(squeeze))]);
-    }
-  });
-
-  it('keeps the colour of a coloured cell on every wrapped line', async () => {
-    const {Chalk} = await import('chalk');
-    const red = new Chalk({level: 1}).red;
-    const cell = wrapCell(red('expired 2026-02-01T00:00:00.000Z'), 12);
-    const lines = cell.split('\n');
-    expect(lines.length).to.be.at.least(3);
-    for (const line of lines) {
-      expect(line.startsWith(RED) && line.endsWith('\u001b[39m'), JSON.stringify(line)).to.equal(true);
-      expect(visibleLength(line)).to.be.at.most(12);
-    }
-  });
-
-  it('cuts long words after a separator where it can', () => {
-    expect(wrapCell('2001:db8:aaaa:bbbb::/64', 10).split('\n')).to.deep.equal(['2001:db8:', 'aaaa:bbbb:', ':/64']);
-    expect(wrapCell('2026-01-01T00:00:00.000Z', 12).split('\n')).to.deep.equal(['2026-01-01T', '00:00:00.', '000Z']);
-    expect(wrapCell('192.168.100.0/24', 15).split('\n')).to.deep.equal(['192.168.100.0', '/24']);
-    expect(wrapCell('key1, key2, key3', 11).split('\n')).to.deep.equal(['key1, key2,', 'key3']);
-  });
-
-  it('fitColumns: the widest column gives first, to 8 columns before any goes below; the sum fits when it can', () => {
-    expect(fitColumns([10, 20, 30], 100)).to.deep.equal([10, 20, 30]);
-    expect(fitColumns([10, 20, 30], 50)).to.deep.equal([10, 15, 15]);
-    expect(fitColumns([3, 40], 20)).to.deep.equal([3, 10]);
-    fc.assert(
-      fc.property(fc.array(fc.nat({max: 60}), {minLength: 1, maxLength: 8}), fc.integer({min: 10, max: 200}), (natural, width) => {
-        const widths = fitColumns(natural, width);
-        const total = widths.reduce((a, b) => a + b, 0) + 3 * widths.length + 1;
-        const atFloor = widths.every((w, i) => w === Math.min(4, natural[i]));
-        const narrowedFirst = widths.every((w, i) => w >= Math.min(8, natural[i])) || widths.every((w, i) => w <= Math.max(8, Math.min(8, natural[i])));
-        return widths.every((w, i) => w <= natural[i] && w >= Math.min(4, natural[i])) && narrowedFirst && (total <= width || atFloor);
-      }),
-    );
   });
 });

@@ -45,6 +45,7 @@ describe('issue 11: entries are never swallowed by a cover; broad entries need -
       covered: [{entry: '10.1.0.0/16', coveredBy: ['10.0.0.0/8']}],
       updated: [],
       unchanged: [],
+      elsewhere: [],
       dryRun: false,
     });
     const human = ok(ws.run(['authorize', '10.2.0.0/16'], {now: NOW}));
@@ -82,13 +83,20 @@ describe('issue 11: entries are never swallowed by a cover; broad entries need -
     ok(ws.run(['authorize', '192.0.2.7', '--label', 'office'], {now: NOW}));
 
     const same = ok(ws.run(['authorize', '192.0.2.7', '--json'], {now: NOW})).json();
-    expect(same).to.deep.equal({added: [], covered: [], updated: [], unchanged: ['192.0.2.7'], dryRun: false});
+    expect(same).to.deep.equal({added: [], covered: [], updated: [], unchanged: ['192.0.2.7'], elsewhere: [], dryRun: false});
     const sameLabel = ok(ws.run(['authorize', '192.0.2.7', '--label', 'office', '--json'], {now: NOW})).json();
     expect(sameLabel.unchanged).to.deep.equal(['192.0.2.7']);
 
     const expiresAt = day(7);
     const edited = ok(ws.run(['authorize', '192.0.2.7', '--label', 'branch office', '--expires', '7d', '--json'], {now: NOW})).json();
-    expect(edited).to.deep.equal({added: [], covered: [], updated: [{entry: '192.0.2.7', label: 'branch office', group: null, expiresAt}], unchanged: [], dryRun: false});
+    expect(edited).to.deep.equal({
+      added: [],
+      covered: [],
+      updated: [{entry: '192.0.2.7', label: 'branch office', group: null, expiresAt}],
+      unchanged: [],
+      elsewhere: [],
+      dryRun: false,
+    });
     expect(listed(ws, NOW)).to.deep.equal({'192.0.2.7': {label: 'branch office', expiresAt}});
 
     const human = ok(ws.run(['authorize', '192.0.2.7', '--label', 'hq'], {now: NOW}));

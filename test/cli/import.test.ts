@@ -27,7 +27,7 @@ describe('keyward authorize: importing a list is all or nothing', () => {
     const file = ws.file('allow.txt', hundredLines());
     const out = ws.run(['authorize', '--file', file, '--json'], {now: NOW});
     expect(out.code).to.equal(2);
-    expect(out.stdout).to.equal('');
+    expect(JSON.parse(out.stdout)).to.deep.equal({error: {exit: 2, message: `line 58 of ${file}: ${REASON}`, input: '10.300.0.0/16', line: 58}});
     expect(out.stderr).to.contain(`line 58 of ${file}: ${REASON}`);
     expect(ws.storeBytes()).to.equal(null);
     expect(
@@ -43,7 +43,7 @@ describe('keyward authorize: importing a list is all or nothing', () => {
 
     const out = ws.run(['authorize', '-', '--json'], {now: NOW, input: hundredLines()});
     expect(out.code).to.equal(2);
-    expect(out.stdout).to.equal('');
+    expect(JSON.parse(out.stdout)).to.deep.equal({error: {exit: 2, message: `line 58: ${REASON}`, input: '10.300.0.0/16', line: 58}});
     expect(out.stderr).to.contain(`line 58: ${REASON}`);
     expect(ws.storeBytes()).to.deep.equal(before);
 

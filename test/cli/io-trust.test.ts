@@ -67,7 +67,8 @@ describe('issue 11: input and output you can trust', function () {
       ok(ws.run(['keys', 'create', 'bot', '--type', 'api'], {now: NOW}));
       const slow = ws.run(['check', 'bot', '--json'], {now: NOW, input: '10.0.0.1\n', env: {KEYWARD_NO_FAST_PATH: '1'}});
       expect(slow.code).to.equal(2);
-      expect(slow.stdout).to.equal('');
+      // Under --json the failure's error object is all of stdout (SPEC "Machine output").
+      expect(JSON.parse(slow.stdout)).to.deep.equal({error: {exit: 2, message: 'no address given'}});
       expect(slow.stderr).to.contain('- to read them from stdin');
     });
 
@@ -226,7 +227,7 @@ describe('issue 11: input and output you can trust', function () {
         expectNoSecret(run, secret, lines[i].join(' '));
         expect(run.stderr, lines[i].join(' ')).to.contain(hintOf(secret));
       });
-      expect(runs[0].stderr).to.contain(`Unexpected argument: ${hintOf(secret)}`);
+      expect(runs[0].stderr).to.contain(`keyward: unexpected argument: ${hintOf(secret)}`);
     });
   });
 
@@ -235,7 +236,9 @@ describe('issue 11: input and output you can trust', function () {
       const ws = Workspace.create();
       ok(ws.run(['authorize', '10.0.0.1', '--label', HOSTILE], {now: NOW}));
       const list = ok(ws.run(['list'], {now: NOW}));
-      expect(list.stdout).not.to.match(/[\u0000-\u0009\u000b-\u001f\u007f]/);
+      // In a pipe: TSV, so tabs between fields and one row a line, nothing else below space.
+      expect(list.stdout).not.to.match(/[\u0000-\u0008\u000b-\u001f\u007f]/);
+      expect(list.stdout.split('\n').map((line) => line.split('\t').length)).to.deep.equal([9, 9, 1]);
       expect(list.stdout).to.contain('evil\\u001b[2J\\u001b]0;pwn\\u0007');
       // Machine output keeps the label as it is.
       expect(ok(ws.run(['list', '--json'], {now: NOW})).json()[0].label).to.equal(HOSTILE);
@@ -281,7 +284,7 @@ describe('issue 11: input and output you can trust', function () {
   });
 
   describe("item 14: an extra argument is the command's own usage error", () => {
-    it('item 14: `list extra` and `keys list extra` say "Unexpected argument: extra", exit 2', async () => {
+    it('item 14: `list extra` and `keys list extra` say "unexpected argument: extra", exit 2', async () => {
       const ws = Workspace.create();
       ok(ws.run(['authorize', '10.0.0.1'], {now: NOW}));
       const [list, keys] = await ws.runAll(
@@ -293,7 +296,7 @@ describe('issue 11: input and output you can trust', function () {
       );
       for (const run of [list, keys]) {
         expect(run.code, run.stderr).to.equal(2);
-        expect(run.stderr).to.contain('Unexpected argument: extra').and.not.contain('is not a keyward command');
+        expect(run.stderr).to.contain('keyward: unexpected argument: extra').and.not.contain('is not a keyward command');
         expect(run.stdout).to.equal('');
       }
     });

@@ -48,7 +48,7 @@ describe('keyward keys', () => {
     for (const [i, [args, message]] of cases.entries()) {
       const out = runs[i];
       expect(out.code, args.join(' ')).to.equal(2);
-      expect(out.stdout, args.join(' ')).to.equal('');
+      expect(out.json().error, args.join(' ')).to.include({exit: 2});
       expect(out.stderr, args.join(' ')).to.contain(message);
     }
     expect(ws.storeBytes()).to.deep.equal(before);
@@ -75,7 +75,7 @@ describe('keyward keys', () => {
 
     const refused = ws.run(['keys', 'rotate', 'billing', '--json']);
     expect(refused.code).to.equal(4);
-    expect(refused.stdout).to.equal('');
+    expect(refused.json().error, 'the error object alone on stdout').to.include({exit: 4});
     expect(refused.stderr).to.contain('--yes');
     expect(ws.storeBytes(), 'nothing changed').to.deep.equal(before);
 
@@ -89,11 +89,11 @@ describe('keyward keys', () => {
 
     const byOld = ws.run(['check', old, '192.0.2.1', '--json']);
     expect(byOld.code, 'the old secret names no key').to.equal(2);
-    expect(byOld.stdout).to.equal('');
+    expect(byOld.json().error, 'the error object alone on stdout').to.include({exit: 2});
     expect(byOld.stderr).to.contain('unknown key').and.not.contain(old);
     const byNew = ws.run(['check', fresh.secret, '192.0.2.1', '--json']);
     expect(byNew.code, byNew.stderr).to.equal(0);
-    expect(byNew.json()).to.include({key: 'billing', decision: 'allow'});
+    expect(byNew.json()[0]).to.include({key: 'billing', decision: 'allow'});
 
     const listed = ws.run(['keys', 'list', '--json']).json()[0];
     expect(listed).to.include({hint: fresh.hint, rotatedAt: later, createdAt: NOW, status: 'active'});
@@ -120,7 +120,7 @@ describe('keyward keys', () => {
 
     const check = ws.run(['check', secret, '192.0.2.1', '--json']);
     expect(check.code).to.equal(1);
-    expect(check.json()).to.deep.equal({key: 'old', ip: '192.0.2.1', decision: 'deny', reason: 'key-revoked', matched: []});
+    expect(check.json()).to.deep.equal([{key: 'old', ip: '192.0.2.1', decision: 'deny', reason: 'key-revoked', matched: []}]);
     expect(ws.run(['keys', 'list', '--json']).json()[0].status).to.equal('revoked');
 
     const rotate = ws.run(['keys', 'rotate', 'old', '--yes']);

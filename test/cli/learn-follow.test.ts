@@ -174,7 +174,7 @@ describe('keyward learn FILE --follow', function () {
         .split('\n')
         .map((l) => JSON.parse(l).ip),
     ).to.deep.equal(['203.0.113.5', '198.51.100.9']);
-    expect(done.stderr).to.match(/5 events applied, 1 entries learned, 2 addresses newly blocked/);
+    expect(done.stderr).to.match(/5 events applied, 1 entry learned, 2 addresses newly blocked/);
   });
 
   it("keeps another process's authorize and sync made between commits (each commit reads the store afresh under the lock)", async () => {
@@ -276,7 +276,7 @@ describe('keyward learn --follow: when a commit cannot be made', function () {
       f.child.kill('SIGTERM');
       const done = await f.exited;
       expect(done.code, done.stderr).to.equal(143);
-      expect(done.stderr).to.contain('second SIGTERM: exiting without committing 1 events');
+      expect(done.stderr).to.contain('second SIGTERM: exiting without committing 1 event');
     } finally {
       release();
     }

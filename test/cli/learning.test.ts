@@ -64,7 +64,7 @@ describe('keyward learn: the learning timeline', () => {
   });
 
   it('day 39: check and status say learning, activating at day 40', () => {
-    const check = ok(ws.run(['check', 'billing', '203.0.113.5', '--json'], {now: day(39)})).json();
+    const check = ok(ws.run(['check', 'billing', '203.0.113.5', '--json'], {now: day(39)})).json()[0];
     expect(check).to.include({decision: 'allow', reason: 'learning'});
     const status = ok(ws.run(['status', '--json'], {now: day(39)})).json();
     expect(status.api).to.deep.equal({state: 'learning', learningSince: day(0), lastNewAddressAt: day(10), activatesAt: day(40), quietDays: 0, lastEventAt: day(10)});
@@ -72,7 +72,7 @@ describe('keyward learn: the learning timeline', () => {
 
   it('day 41: with no event since day 10, time alone does not turn blocking on: check allows and status says it waits for traffic', () => {
     const check = ok(ws.run(['check', 'billing', '203.0.113.5', '--json'], {now: day(41)}));
-    expect(check.json()).to.deep.include({key: 'billing', ip: '203.0.113.5', decision: 'allow', reason: 'learning'});
+    expect(check.json()[0]).to.deep.include({key: 'billing', ip: '203.0.113.5', decision: 'allow', reason: 'learning'});
     const status = ok(ws.run(['status', '--json'], {now: day(41)})).json();
     expect(status.api).to.include({state: 'learning', activatesAt: day(40)});
     expect(ok(ws.run(['status'], {now: day(41)})).stdout).to.contain('blocking waits for traffic');
@@ -89,7 +89,7 @@ describe('keyward learn: the learning timeline', () => {
     expect(learn.stderr).to.contain(`turned itself on at ${day(42)}`);
 
     expect(ok(ws.run(['blocked', '--json'], {now: day(42)})).json()).to.deep.equal([
-      {ip: '203.0.113.5', key: 'billing', channel: 'api', firstSeen: day(42), lastSeen: day(42), count: 1},
+      {ip: '203.0.113.5', key: 'billing', channel: 'api', firstSeen: day(42), lastSeen: day(42), count: 1, reason: 'not-authorized', deniedBy: null},
     ]);
   });
 
@@ -97,7 +97,7 @@ describe('keyward learn: the learning timeline', () => {
     const learn = ok(ws.run(['learn', '-', '--json'], {now: day(43), input: `billing 203.0.113.5 ${day(43)}\n`}));
     expect(learn.json().blocked).to.deep.equal([]);
     expect(ok(ws.run(['blocked', '--json'], {now: day(43)})).json()).to.deep.equal([
-      {ip: '203.0.113.5', key: 'billing', channel: 'api', firstSeen: day(42), lastSeen: day(43), count: 2},
+      {ip: '203.0.113.5', key: 'billing', channel: 'api', firstSeen: day(42), lastSeen: day(43), count: 2, reason: 'not-authorized', deniedBy: null},
     ]);
   });
 
@@ -105,7 +105,7 @@ describe('keyward learn: the learning timeline', () => {
     const authorize = ok(ws.run(['authorize', '203.0.113.5'], {now: day(44)}));
     expect(authorize.stderr).to.contain('left the blocked list');
     expect(ok(ws.run(['blocked', '--json'], {now: day(44)})).json()).to.deep.equal([]);
-    const check = ok(ws.run(['check', 'billing', '203.0.113.5', '--json'], {now: day(44)})).json();
+    const check = ok(ws.run(['check', 'billing', '203.0.113.5', '--json'], {now: day(44)})).json()[0];
     expect(check).to.include({decision: 'allow', reason: 'authorized'});
     expect(check.matched).to.deep.equal(['203.0.113.5']);
   });
@@ -136,7 +136,7 @@ describe('keyward learn: SMTP keys', () => {
     expect(blocked.json()).to.deep.include({learned: [], blocked: [{ip: '198.51.100.99', key: 'relay'}]});
     expect(blocked.stderr).to.contain('keyward deactivate --smtp').and.contain('keyward keys rotate relay');
     expect(ok(ws.run(['blocked', '--json'], {now: day(3)})).json()).to.deep.equal([
-      {ip: '198.51.100.99', key: 'relay', channel: 'smtp', firstSeen: day(3), lastSeen: day(3), count: 1},
+      {ip: '198.51.100.99', key: 'relay', channel: 'smtp', firstSeen: day(3), lastSeen: day(3), count: 1, reason: 'not-authorized', deniedBy: null},
     ]);
   });
 
@@ -228,7 +228,7 @@ describe('keyward learn: input', () => {
 
     const unknown = ws.run(['learn', '-', '--strict', '--json'], {now: day(2), input: `billing 198.51.100.1 ${day(2)}\nghost 198.51.100.2 ${day(2)}\n`});
     expect(unknown.code, unknown.stderr).to.equal(2);
-    expect(unknown.stdout).to.equal('');
+    expect(unknown.json().error, 'the error object alone on stdout').to.include({exit: 2});
     expect(unknown.stderr).to.contain('ghost');
     expect(ws.storeBytes()!.equals(before)).to.equal(true);
   });

@@ -57,7 +57,7 @@ describe('keyward learn --format: gateway logs end to end', () => {
         untimed: 0,
         format: gateway.format,
       });
-      expect(learn.stderr).to.contain(`read as ${gateway.format}`).and.contain('1 request without a key skipped').and.contain('ghost (1 events)');
+      expect(learn.stderr).to.contain(`read as ${gateway.format}`).and.contain('1 request without a key skipped').and.contain('ghost (1 event)');
       const rows = ok(ws.run(['list', '--account', '--json'], {now: NOW})).json();
       // The times of the log, whatever their form: 10:00:00Z (11:00:05+01:00 is 10:00:05Z).
       expect(rows.map((r: any) => [r.entry, r.addedAt.slice(0, 19)])).to.deep.equal([
@@ -151,8 +151,26 @@ describe('keyward learn --format postfix: SMTP key uses from the mail log', () =
     expect(learn.stderr).to.contain('keyward deactivate --smtp');
     const blocked = ok(ws.run(['blocked', '--json'], {now: NOW})).json();
     expect(blocked.sort((a: any, b: any) => a.firstSeen.localeCompare(b.firstSeen))).to.deep.equal([
-      {ip: '2001:db8:5::1', key: 'relay', channel: 'smtp', firstSeen: '2026-11-30T10:05:00.000Z', lastSeen: '2026-11-30T10:05:00.000Z', count: 1},
-      {ip: '203.0.113.7', key: 'relay', channel: 'smtp', firstSeen: '2026-11-30T10:08:00.000Z', lastSeen: '2026-11-30T10:08:00.000Z', count: 1},
+      {
+        ip: '2001:db8:5::1',
+        key: 'relay',
+        channel: 'smtp',
+        firstSeen: '2026-11-30T10:05:00.000Z',
+        lastSeen: '2026-11-30T10:05:00.000Z',
+        count: 1,
+        reason: 'not-authorized',
+        deniedBy: null,
+      },
+      {
+        ip: '203.0.113.7',
+        key: 'relay',
+        channel: 'smtp',
+        firstSeen: '2026-11-30T10:08:00.000Z',
+        lastSeen: '2026-11-30T10:08:00.000Z',
+        count: 1,
+        reason: 'not-authorized',
+        deniedBy: null,
+      },
     ]);
   });
 

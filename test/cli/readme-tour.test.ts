@@ -96,7 +96,7 @@ describe("README's tour", () => {
     it('blocks the refused caller, then trusts it from the blocked list', () => {
       expect(tour.stderr, shown()).to.contain('blocked 192.0.2.66: key billing (api) was refused');
       expect(tour.stdout, shown())
-        .to.match(/192\.0\.2\.66 +│ billing/)
+        .to.match(/^192\.0\.2\.66\tbilling\t/m)
         .and.to.contain('api   active');
       expect(readFileSync(path.join(tour.dir, 'keyward.conf'), 'utf8'), 'the nginx export')
         .to.contain('allow 192.0.2.66;')

@@ -47,7 +47,7 @@ describe('keyward store', () => {
           ['check', 'ci', '198.51.100.1'],
         ]);
         expect(write.code).to.equal(3);
-        expect(write.stdout).to.equal('');
+        expect(write.json().error, 'the error object alone on stdout').to.include({exit: 3});
         expect(write.stderr).to.contain(ws.store).and.contain(message);
         expect(read.code, 'reading commands stop too').to.equal(3);
         expect(ws.storeBytes()).to.deep.equal(before);
@@ -107,7 +107,7 @@ describe('keyward store', () => {
     mkdirSync(`${ws.store}.lock`);
     const out = ws.run(['authorize', '192.0.2.2', '--json'], {env: {KEYWARD_LOCK_TIMEOUT_MS: '300'}});
     expect(out.code).to.equal(3);
-    expect(out.stdout).to.equal('');
+    expect(out.json().error, 'the error object alone on stdout').to.include({exit: 3});
     expect(out.stderr).to.contain('locked by another keyward process');
     expect(ws.storeBytes()).to.deep.equal(before);
   });
@@ -120,7 +120,7 @@ describe('keyward store', () => {
     expect(write.code).to.equal(3);
     expect(write.stderr).to.contain(store);
     expect(read.code).to.equal(3);
-    expect(read.stdout).to.equal('');
+    expect(read.json().error, 'the error object alone on stdout').to.include({exit: 3});
     expect(read.stderr).to.contain('cannot read the store');
   });
 });
@@ -138,7 +138,7 @@ describe('KEYWARD_NOW', () => {
     const writes = await Promise.all(values.map((now) => ws.start(['authorize', '192.0.2.1', '--json'], {now})));
     for (const [i, write] of writes.entries()) {
       expect(write.code, values[i]).to.equal(2);
-      expect(write.stdout).to.equal('');
+      expect(write.json().error, 'the error object alone on stdout').to.include({exit: 2});
       expect(write.stderr).to.contain('KEYWARD_NOW').and.contain(values[i]);
     }
     expect(ws.run(['check', 'ci', '192.0.2.1'], {now: 'yesterday'}).code).to.equal(2);

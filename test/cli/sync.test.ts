@@ -84,9 +84,11 @@ describe('keyward sync', () => {
     expect(refused.stdout).to.contain('- 198.51.100.7');
     expect(refused.stderr).to.contain('no terminal').and.contain('--yes');
 
+    // Under --json stdout is one value: the refusal's error object, carrying the plan.
     const refusedJson = exits(ws.run(['sync', file, '--json'], {now: day(1)}), 4);
-    expect(refusedJson.json()).to.include({applied: false, dryRun: false});
-    expect(refusedJson.json().removed).to.deep.equal(['198.51.100.7']);
+    expect(refusedJson.json().error).to.include({exit: 4});
+    expect(refusedJson.json().error.plan).to.include({applied: false, dryRun: false});
+    expect(refusedJson.json().error.plan.removed).to.deep.equal(['198.51.100.7']);
     expect(ws.storeBytes()!.equals(before)).to.equal(true);
   });
 
@@ -262,7 +264,7 @@ describe('keyward sync under blocking, with learned entries', () => {
     expect(dry.cutOff).to.deep.equal([{ip: '192.0.2.10', key: 'billing', channel: 'api', lastSeen: day(41)}]);
 
     const refused = exits(ws.run(['sync', file, '--prune-learned'], {now: day(42)}), 4);
-    expect(refused.stdout).to.contain('1 recently seen address(es) would be cut off (listed on stderr)');
+    expect(refused.stdout).to.contain('1 recently seen address would be cut off (listed on stderr)');
     expect(refused.stderr).to.contain('would be cut off').and.contain('192.0.2.10').and.contain('billing').and.contain('--yes');
     expect(ws.storeBytes()!.equals(before)).to.equal(true);
     ok(ws.run(['check', 'billing', '192.0.2.10'], {now: day(42)}));
@@ -270,7 +272,7 @@ describe('keyward sync under blocking, with learned entries', () => {
     const applied = ok(ws.run(['sync', file, '--prune-learned', '--yes'], {now: day(42)}));
     expect(applied.stdout).to.contain('applied: 1 added, 1 removed, 1 relabeled');
     expect(applied.stderr).to.contain('are now cut off').and.contain('192.0.2.10');
-    expect(applied.stderr).to.contain('1 address(es) left the blocked list');
+    expect(applied.stderr).to.contain('1 address left the blocked list');
     expect(labels(ws, ['--account'], day(42))).to.deep.equal({'198.51.100.0/24': 'partners', '203.0.113.0/24': null});
     exits(ws.run(['check', 'billing', '192.0.2.10'], {now: day(42)}), 1);
     ok(ws.run(['check', 'billing', '203.0.113.5'], {now: day(42)}));

@@ -65,7 +65,7 @@ describe('core/address', () => {
       ['a trailing dot', '1.2.3.4.', 'has more than four octets'],
       ['a trailing dot after three octets', '1.2.3.', 'ends with "."'],
       ['a lone dot', '.', 'has an empty octet'],
-      ['letters', 'localhost', 'contains "l"'],
+      ['a letter', '127.0.0.l', 'contains "l"'],
       ['a zone index on IPv4', '10.0.0.1%eth0', 'contains "%"'],
     ];
     for (const [why, input, reason] of cases) {

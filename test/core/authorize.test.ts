@@ -39,6 +39,7 @@ describe('core/authorize: authorize', () => {
       covered: [],
       updated: [{entry: '192.0.2.1', label: 'new', group: null, expiresAt: null}],
       unchanged: ['192.0.2.2'],
+      elsewhere: [],
       dryRun: true,
     });
   });

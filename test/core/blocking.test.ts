@@ -2,37 +2,57 @@
 import {expect} from 'chai';
 
 import {planActivate, planDeactivate, setBlocking, switchJson} from '../../src/core/blocking.js';
+import {SafetyError} from '../../src/core/errors.js';
 import {NOW, seen, store} from './workflow-fixtures.js';
 
 describe('core/blocking: planActivate and planDeactivate', () => {
   it('activating asks nothing when no seen traffic would be refused', () => {
     const data = store(['192.0.2.0/24'], {billing: []});
     data.seen = [seen('192.0.2.7', ['billing'])];
-    expect(planActivate(data, 'api', NOW)).to.deep.equal({channel: 'api', refused: [], emptyAccount: false, question: null});
+    expect(planActivate(data, ['api'], NOW)).to.deep.equal({channels: ['api'], refused: [], emptyAccount: false, question: null});
     expect(data.blocking.api.state).to.equal('learning');
   });
 
-  it('activating names the seen addresses it would refuse, and refuses without a terminal in words that say why', () => {
+  it('activating names the seen addresses it would refuse, and refuses without a terminal in words that say why and name --yes', () => {
     const data = store(['192.0.2.0/24'], {billing: []});
     data.seen = [seen('203.0.113.9', ['billing'])];
-    const plan = planActivate(data, 'api', NOW);
+    const plan = planActivate(data, ['api'], NOW);
     expect(plan.refused.map((r) => r.ip)).to.deep.equal(['203.0.113.9']);
     expect(plan.question?.text).to.equal('Activate api blocking anyway?');
-    expect(plan.question?.refusal?.message).to.equal('not activating api blocking: seen traffic would be refused');
+    expect(plan.question?.refusal).to.deep.equal({
+      message: 'not activating api blocking: seen traffic would be refused',
+      hint: 'authorize the addresses first (keyward authorize ADDRESS), or pass --yes',
+    });
   });
 
-  it('activating SMTP with an empty account list asks, whatever the traffic', () => {
-    const plan = planActivate(store([]), 'smtp', NOW);
-    expect(plan.emptyAccount).to.equal(true);
-    expect(plan.question?.refusal?.message).to.equal('not activating smtp blocking: the account list is empty');
+  it('activating SMTP with an empty account list is a refusal, not a question: only force goes ahead', () => {
+    expect(() => planActivate(store([]), ['smtp'], NOW)).to.throw(
+      SafetyError,
+      'not activating smtp blocking: the account list is empty, so every SMTP connection would be refused',
+    );
+    expect(() => planActivate(store([]), ['api', 'smtp'], NOW)).to.throw(SafetyError, 'not activating api and smtp blocking');
+    const forced = planActivate(store([]), ['smtp'], NOW, {force: true});
+    expect(forced).to.include({emptyAccount: true, question: null});
+    // Already on: nothing to refuse.
+    const on = store([]);
+    setBlocking(on, 'smtp', 'active', NOW);
+    expect(planActivate(on, ['smtp'], NOW).emptyAccount).to.equal(false);
+  });
+
+  it('both channels at once: one plan, one question naming both', () => {
+    const data = store(['192.0.2.0/24'], {billing: []});
+    data.seen = [seen('203.0.113.9', ['billing'])];
+    expect(planActivate(data, ['api', 'smtp'], NOW).question?.text).to.equal('Activate api and smtp blocking anyway?');
+    expect(planDeactivate(data, ['api', 'smtp']).question?.text).to.equal('Deactivate api blocking? Every address will be allowed for api keys.');
   });
 
   it('deactivating asks unless blocking is already off; the JSON says whether anything changed', () => {
     const data = store([]);
-    expect(planDeactivate(data, 'smtp').question).to.equal(null);
-    expect(planDeactivate(data, 'api').question?.text).to.equal('Deactivate api blocking? Every address will be allowed for api keys.');
+    expect(planDeactivate(data, ['smtp']).question).to.equal(null);
+    expect(planDeactivate(data, ['api']).question?.text).to.equal('Deactivate api blocking? Every address will be allowed for api keys.');
     const transition = setBlocking(data, 'api', 'inactive', NOW);
-    expect(switchJson(transition, 'api', 'inactive')).to.deep.equal({channel: 'api', state: 'inactive', changed: true});
-    expect(switchJson(setBlocking(data, 'api', 'inactive', NOW), 'api', 'inactive').changed).to.equal(false);
+    expect(switchJson([transition], ['api'], 'inactive')).to.deep.equal({channel: 'api', state: 'inactive', changed: true});
+    expect(switchJson([setBlocking(data, 'api', 'inactive', NOW)], ['api'], 'inactive').changed).to.equal(false);
+    expect(switchJson([null, transition], ['api', 'smtp'], 'inactive')).to.deep.equal({channel: 'both', state: 'inactive', changed: true});
   });
 });

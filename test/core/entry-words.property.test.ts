@@ -194,27 +194,45 @@ const anyText = fc.oneof({arbitrary: entryText, weight: 3}, {arbitrary: brokenTe
 
 const entryOptions: fc.Arbitrary<EntryOptions> = fc.record({normalize: fc.boolean(), force: fc.boolean()});
 
-function outcome<T>(run: () => T): {ok: T} | {error: string; hint?: string; kind: string} {
+type Said = {error: string; hint?: string; kind: string; errors?: {error: string; hint?: string}[]};
+
+function outcome<T>(run: () => T): {ok: T} | Said {
   try {
     return {ok: run()};
   } catch (error) {
-    const e = error as Error & {hint?: string};
-    return {error: e.message, hint: e.hint, kind: e.constructor.name};
+    const e = error as Error & {hint?: string; errors?: (Error & {hint?: string})[]};
+    const said: Said = {error: e.message, hint: e.hint, kind: e.constructor.name};
+    if (e.errors) said.errors = e.errors.map((one) => ({error: one.message, hint: one.hint}));
+    return said;
   }
 }
 
-/** parseEntries by hand over the slow parser: all or nothing, a bad input before a broad one. */
+/** Several bad inputs, as parseEntries must say them: each one (up to 20), and how many in all. */
+class ReferenceBadInputs extends Error {
+  constructor(
+    readonly errors: InputError[],
+    total: number,
+  ) {
+    super(`${total} bad entries; nothing was written`);
+  }
+}
+Object.defineProperty(ReferenceBadInputs, 'name', {value: 'BadInputs'});
+
+/** parseEntries by hand over the slow parser: all or nothing, every bad input (up to 20) before a broad one. */
 function referenceParseEntries(inputs: readonly EntryInput[], options: EntryOptions): string[] {
   const texts: string[] = [];
   const broad: {where: string; error: SafetyError}[] = [];
+  const bad: InputError[] = [];
   for (const input of inputs) {
     try {
       texts.push(slowParseEntry(input.text, options).text);
     } catch (error) {
       if (error instanceof SafetyError) broad.push({where: input.where, error});
-      else throw new InputError(`${input.where}: ${(error as InputError).message}`, (error as InputError).hint);
+      else bad.push(new InputError(`${input.where}: ${(error as InputError).message}`, (error as InputError).hint));
     }
   }
+  if (bad.length === 1) throw bad[0];
+  if (bad.length > 1) throw new ReferenceBadInputs(bad.slice(0, 20), bad.length);
   if (broad.length > 0) {
     const others = broad.length - 1;
     const more = others > 0 ? `; ${others} more ${others === 1 ? 'entry is' : 'entries are'} broad too` : '';
@@ -276,15 +294,25 @@ describe('core: the word-based entry path against the BigInt one', function () {
     );
   });
 
-  it('parseEntries refuses the first bad input, else the first broad one with how many more, naming where it was', () => {
+  it('parseEntries refuses every bad input (up to 20, then a count), else the first broad one with how many more, naming where each was', () => {
     check(
-      fc.property(fc.array(anyText, {maxLength: 20}), entryOptions, (texts, options) => {
+      fc.property(fc.array(anyText, {maxLength: 30}), entryOptions, (texts, options) => {
         const inputs: EntryInput[] = texts.map((text, i) => ({text, label: null, where: `line ${i + 1}`, source: 'import'}));
         const batch = outcome(() => parseEntries(inputs, options));
         const ours = 'ok' in batch ? {ok: batch.ok.texts} : batch;
         const theirs = outcome(() => referenceParseEntries(inputs, options));
         expect(ours).to.deep.equal(theirs);
         if ('ok' in batch) expect(batch.ok.prefixes().map(String)).to.deep.equal(batch.ok.texts);
+      }),
+    );
+  });
+
+  it('parseEntries counts every bad input past the 20 it names, as the slow parser judges them', () => {
+    const mostlyBad = fc.oneof({arbitrary: entryText, weight: 1}, {arbitrary: brokenText, weight: 3});
+    check(
+      fc.property(fc.array(mostlyBad, {minLength: 20, maxLength: 60}), entryOptions, (texts, options) => {
+        const inputs: EntryInput[] = texts.map((text, i) => ({text, label: null, where: `line ${i + 1}`, source: 'import'}));
+        expect(outcome(() => parseEntries(inputs, options).texts)).to.deep.equal(outcome(() => referenceParseEntries(inputs, options)));
       }),
     );
   });

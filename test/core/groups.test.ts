@@ -121,7 +121,7 @@ describe('core/authorize: groups', () => {
       ['192.0.2.0/24', 'ci'],
       ['198.51.100.7', 'vpn'],
     ]);
-    expect(authorizeJson(result, false, true)).to.deep.equal({
+    expect(authorizeJson(result, false)).to.deep.equal({
       added: ['198.51.100.7'],
       covered: [],
       updated: [{entry: '10.0.0.0/8', label: null, group: 'vpn', expiresAt: null}],

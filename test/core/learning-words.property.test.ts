@@ -17,7 +17,7 @@ import {parseEventLine, RawEvent} from '../../src/core/events.js';
 import {InputError, show} from '../../src/core/errors.js';
 import {activatesAt, applyEvents, checkEventTime, EventLog, LearnOutcome} from '../../src/core/learning.js';
 import {parseTime, TIME_FORM} from '../../src/core/time.js';
-import {BlockedRecord, Channel, emptyStore, KeyRecord, SeenRecord, StoreData} from '../../src/core/model.js';
+import {BlockedRecord, BlockReason, Channel, emptyStore, KeyRecord, SeenRecord, StoreData} from '../../src/core/model.js';
 import {hintOf, looksLikeSecret} from '../../src/core/secret.js';
 import {DAY_MS} from '../../src/core/time.js';
 
@@ -113,7 +113,8 @@ class Learner {
         this.policyStale = false;
       }
       const policy = {...this.policy.forKey(key), state};
-      if (decideWords(policy, ip, family, words).decision === 'deny') this.block(ip, key, channel, iso);
+      const decision = decideWords(policy, ip, family, words);
+      if (decision.decision === 'deny') this.block(ip, key, channel, iso, decision.reason as BlockReason);
     }
     this.see(ip, key, channel, iso);
   }
@@ -154,15 +155,18 @@ class Learner {
     this.activationMs = this.nextActivation();
   }
 
-  private block(ip: string, key: KeyRecord, channel: Channel, iso: string): void {
+  private block(ip: string, key: KeyRecord, channel: Channel, iso: string, reason: BlockReason): void {
     const id = `${ip} ${key.name}`;
     const known = this.blockedIndex.get(id);
     if (known) {
-      if (iso > known.lastSeen) known.lastSeen = iso;
+      if (iso >= known.lastSeen) {
+        known.lastSeen = iso;
+        known.reason = reason;
+      }
       known.count++;
       return;
     }
-    const record: BlockedRecord = {ip, key: key.name, channel, firstSeen: iso, lastSeen: iso, count: 1};
+    const record: BlockedRecord = {ip, key: key.name, channel, firstSeen: iso, lastSeen: iso, count: 1, reason};
     this.blockedIndex.set(id, record);
     this.data.blocked.push(record);
     this.outcome.blocked.push(record);

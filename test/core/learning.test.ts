@@ -167,7 +167,7 @@ describe('core/learning: applyEvents', () => {
     );
     expect(outcome.learned).to.deep.equal(['192.0.2.0/24']);
     expect(outcome.activation).to.deep.equal({at: iso(50), quietSince: iso(5)});
-    expect(outcome.blocked).to.deep.equal([{ip: '198.51.100.7', key: 'billing', channel: 'api', firstSeen: iso(50), lastSeen: iso(50), count: 1}]);
+    expect(outcome.blocked).to.deep.equal([{ip: '198.51.100.7', key: 'billing', channel: 'api', firstSeen: iso(50), lastSeen: iso(50), count: 1, reason: 'not-authorized'}]);
     expect(data.blocking.api).to.include({state: 'active', changedAt: iso(50)});
   });
 
@@ -270,6 +270,7 @@ describe('core/learning: applyEvents', () => {
       firstSeen: iso(1),
       lastSeen: iso(3),
       count: 3,
+      reason: 'not-authorized',
     });
 
     // A later run adds to the same record and reports nothing new.
@@ -299,7 +300,7 @@ describe('core/learning: applyEvents', () => {
       ]),
       new Date(day(2)),
     );
-    expect(outcome.blocked).to.deep.equal([{ip: '198.51.100.20', key: 'relay', channel: 'smtp', firstSeen: iso(1), lastSeen: iso(1), count: 1}]);
+    expect(outcome.blocked).to.deep.equal([{ip: '198.51.100.20', key: 'relay', channel: 'smtp', firstSeen: iso(1), lastSeen: iso(1), count: 1, reason: 'not-authorized'}]);
   });
 
   it('does not learn for a revoked key, and blocks it once blocking is active', () => {

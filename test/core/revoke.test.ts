@@ -18,9 +18,17 @@ describe('core/revoke: planRevoke and applyRevoke', () => {
     expect(data.account.map((r) => r.entry)).to.deep.equal(['10.0.0.0/8', '192.0.2.2']);
   });
 
-  it('refuses an entry that is not in the list, naming what covers it', () => {
-    const data = store(['10.0.0.0/8']);
-    expect(() => planRevoke(data, prefixes('10.1.0.0/16'), {force: false, now: NOW})).to.throw(InputError, '10.1.0.0/16 is not in the list');
+  it('refuses an entry that is not in the list, naming the list and what covers it', () => {
+    const data = store(['10.0.0.0/8'], {billing: ['192.0.2.0/24', '192.0.2.9']});
+    expect(() => planRevoke(data, prefixes('10.1.0.0/16'), {force: false, now: NOW})).to.throw(InputError, '10.1.0.0/16 is not in the account list; nothing was removed');
+    expect(() => planRevoke(data, prefixes('10.1.0.0/16'), {key: 'billing', force: false, now: NOW})).to.throw(
+      InputError,
+      "10.1.0.0/16 is not in key billing's list; nothing was removed",
+    );
+    expect(() => planRevoke(data, prefixes('10.1.0.0/16'), {key: 'billing', group: 'gh', force: false, now: NOW})).to.throw(
+      InputError,
+      "group gh has no entries in key billing's list",
+    );
   });
 
   it('refuses removing the last entry of a key list (exit 4) unless forced', () => {

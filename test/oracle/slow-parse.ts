@@ -7,7 +7,8 @@
  */
 import {formatIPv4, formatIPv6} from '../../src/core/address.js';
 import {addressesOpened, BROADEST, EntryOptions} from '../../src/core/entry-parse.js';
-import {AddressError, excerpt, SafetyError, show} from '../../src/core/errors.js';
+import {AddressError, excerpt, holdsSecret, SafetyError, show} from '../../src/core/errors.js';
+import {commonMistake} from '../../src/core/mistakes.js';
 
 export type Family = 4 | 6;
 
@@ -217,7 +218,18 @@ function explain(input: string, error: unknown, what: 'address' | 'range'): unkn
   if (!(error instanceof GrammarFault)) return error;
   const family = error.family === 4 ? 'IPv4' : 'IPv6';
   if (input.length === 0) return new AddressError(input, 'is empty: an IP address or range is needed');
-  return new AddressError(input, `is not an ${family} ${what}: ${error.reason}`);
+  return refused(input, `is not an ${family} ${what}: ${error.reason}`);
+}
+
+/**
+ * The refusal of `input` for `reason`: the grammar's reason, unless the text
+ * is one of the common mistakes. That layer (src/core/mistakes.ts) sits on
+ * top of the grammar in production and is applied here the same way, so that
+ * the grammar is compared alone; test/core/mistakes.test.ts tests it.
+ */
+function refused(input: string, reason: string): AddressError {
+  const mistake = holdsSecret(input) ? null : commonMistake(input);
+  return new AddressError(input, mistake?.reason ?? reason, mistake?.hint);
 }
 
 /** Scans `ADDRESS` or `ADDRESS/PREFIX` strictly into `into` and returns it; host bits are not checked. */
@@ -249,7 +261,7 @@ function scanPrefixLength(text: string, start: number, max: number, family: stri
   // Anything else is refused below, with the reason.
   const digits = text.slice(start);
   const refuse = (reason: string): never => {
-    throw new AddressError(text, `is not an ${family} range: ${reason}`);
+    throw refused(text, `is not an ${family} range: ${reason}`);
   };
   if (digits.length === 0) refuse('the prefix length after "/" is empty');
   if (digits.includes('/')) refuse('has more than one "/"');

@@ -133,9 +133,9 @@ async function expectRefused(ws: Workspace, c: Case, command: (typeof commands)[
   const run = await ws.runOrStart(command.args, {now: NOW, input: command.input});
   const where = `${command.name} on ${c.what}`;
   expect(run.code, `${where}: ${run.stderr}`).to.equal(3);
-  expect(run.stdout, where).to.equal('');
+  if (run.stdout !== '') expect(run.json().error, `${where}: under --json, the error object alone`).to.include({exit: 3});
   const [message, hint, ...rest] = run.stderr.split('\n');
-  expect(rest, `${where}: two lines, a message and a hint`).to.deep.equal(['']);
+  expect(rest, `${where}: three lines, a message, a hint and the exit code's meaning`).to.deep.equal(['  store error (exit 3)', '']);
   expect(UNSAFE.test(run.stderr), `${where}: raw control characters on stderr: ${JSON.stringify(run.stderr)}`).to.equal(false);
   expect(message, where).to.contain(`keyward: `).and.contain(ws.store).and.match(c.says);
   expect(hint, `${where}: the second line says what to do`)

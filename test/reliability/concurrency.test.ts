@@ -72,7 +72,7 @@ function account(expected: Outcome, kinds: string[], results: RunResult[]): {ok:
     if (run.code === 3) {
       expect(run.stderr, `${kinds[i]} exit 3`).to.match(/is locked by another keyward process; gave up after \d+ ms/);
       expect(run.stderr).to.contain('nothing was written');
-      expect(run.stdout).to.equal('');
+      if (run.stdout !== '') expect(run.json().error, 'under --json: the error object alone').to.include({exit: 3});
       lockFailures++;
       return;
     }
@@ -160,7 +160,7 @@ describe('reliability: nothing lost under concurrency', function () {
       );
       for (const {name, run, took} of runs) {
         expect(run.code, `${name}: ${run.stderr}`).to.equal(3);
-        expect(run.stdout, name).to.equal('');
+        if (run.stdout !== '') expect(run.json().error, `${name}: under --json, the error object alone`).to.include({exit: 3});
         expect(run.stderr, name).to.contain(`the store ${ws.store} is locked by another keyward process; gave up after 300 ms`);
         expect(run.stderr, name).to.contain(`nothing was written; try again, or remove ${lock} if no keyward is running`);
         expectNoStackTrace(run.stderr, name);

@@ -31,7 +31,9 @@ const kinds = byKind(corpus);
 const UNSAFE_IN_MESSAGE = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]/u;
 
 /** What stderr says when the grammar (or the line-length bound) refused an input. */
-const REFUSED = /is not an IPv[46] (address|range)|is empty|is longer than \d+ characters|longer than the limit|check takes single addresses/;
+// The grammar's own reason, or a common mistake said in its words (src/core/mistakes.ts, docs/errors.md).
+const REFUSED =
+  /is not an IPv[46] (address|range)|is empty|is longer than \d+ characters|longer than the limit|check takes single addresses|is a host name|is a name, not an IP address|is a URL|has a port|is a comma-separated list|is several entries|has text after the entry|is in brackets|is a range written a-b/;
 
 function refusedBy(what: string, parse: () => unknown): string | null {
   try {

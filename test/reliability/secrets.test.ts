@@ -67,7 +67,7 @@ describe('reliability: secrets stay secret', function () {
     it("check takes a secret for a key and answers with the key's name", () => {
       const one = run('check SECRET ADDRESS --json', ['check', billing, '203.0.113.7', '--json']);
       expect(one.code).to.equal(0);
-      expect(one.json().key).to.equal('billing');
+      expect(one.json()[0].key).to.equal('billing');
       const stream = run('check SECRET - --ndjson', ['check', billing, '-', '--ndjson'], '203.0.113.7\n10.0.0.1\n');
       expect(stream.ndjson().map((d) => d.key)).to.deep.equal(['billing', 'billing']);
       run('check SECRET (human)', ['check', relay, '198.51.100.5', '203.0.113.9']);

@@ -11,7 +11,7 @@
 import {Readable} from 'node:stream';
 import type {ChalkInstance} from 'chalk';
 import {Decision, decide, KeyPolicy, Verdict} from '../../core/decision.js';
-import {InputError} from '../../core/errors.js';
+import {InputError, locatedInputError} from '../../core/errors.js';
 import {AddressBatch, DecisionTally} from './batch.js';
 import {DescriptorInput, LineReader} from './lines.js';
 import {DecisionFormat, Layout, layoutFor, OutcomeRecords} from './outcomes.js';
@@ -29,8 +29,6 @@ export interface DecisionRun {
   stream: Readable | DescriptorInput | null;
   out: NodeJS.WritableStream;
   format: DecisionFormat;
-  /** Under `json`: one object (not an array), for exactly one argument address and no stream. */
-  single: boolean;
   wanted: Verdict;
   /** Under `print`, the decision whose addresses are printed. */
   printed?: Verdict;
@@ -68,11 +66,11 @@ class DecisionWriter {
   readonly lines: LineReader;
   private readonly tally: DecisionTally = {count: 0, misses: 0};
 
-  constructor(private readonly run: DecisionRun) {
+  constructor(run: DecisionRun) {
     this.policy = run.policy;
     this.printed = run.format === 'print' ? (run.printed ?? 'allow') : null;
     this.layout = layoutFor(run.format, run.colour, this.printed ?? undefined);
-    this.jsonArray = run.format === 'json' && !run.single;
+    this.jsonArray = run.format === 'json';
     this.wanted = run.wanted;
     this.output = new OutputBlocks(run.out);
     const entries = run.policy.account.size + (run.policy.own?.size ?? 0);
@@ -93,7 +91,7 @@ class DecisionWriter {
     try {
       d = decide(this.policy, text);
     } catch (error) {
-      if (error instanceof InputError) throw new InputError(`${where}: ${error.message}`, error.hint);
+      if (error instanceof InputError) throw locatedInputError(error, {text, where});
       throw error;
     }
     if (d.decision !== this.wanted) this.tally.misses++;
@@ -118,7 +116,7 @@ class DecisionWriter {
     const tally = {count: this.tally.count, misses: this.tally.misses};
     // Nothing at all is written when there was no address: the caller refuses that.
     if (tally.count === 0) return tally;
-    const end = this.jsonArray ? '\n]\n' : this.run.single ? '\n' : '';
+    const end = this.jsonArray ? '\n]\n' : '';
     const output = this.output;
     output.reserve(end.length);
     output.at += output.buffer.write(end, output.at);

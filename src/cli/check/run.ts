@@ -16,6 +16,7 @@ import {EXIT} from '../exit-codes.js';
 import {palette, reportFailure, tell} from '../messages.js';
 import {dataDir, storeFileOf} from '../store-path.js';
 import {DescriptorInput, writeDecisions} from './decisions.js';
+import {count as counted, grouped} from '../../core/count.js';
 
 /** The values of --print. */
 export const PRINTED_DECISIONS = ['allowed', 'denied'] as const;
@@ -58,12 +59,11 @@ export async function runCheck(request: CheckRequest): Promise<void> {
   const policy = cached ? new Policy(cached.data, at, cached.account) : new Policy(await (await import('../../store/read.js')).readStore(storeFile), at);
   const wanted: Verdict = request.expect ?? 'allow';
   const {count, misses} = await writeDecisions({
-    policy: policy.forKey(policy.findKey(request.key)),
+    policy: policy.forKey(policy.findCheckKey(request.key, addresses)),
     addresses: addresses.flatMap((text, i) => (text === '-' ? [] : [{text, where: `argument ${i + 2}`}])),
     stream: fromStdin ? stdinInput() : null,
     out: process.stdout,
     format: print ? 'print' : ndjson ? 'ndjson' : json ? 'json' : 'human',
-    single: json && !fromStdin && addresses.length === 1,
     wanted,
     printed: print === 'denied' ? 'deny' : 'allow',
     colour: await palette(process.stdout),
@@ -73,7 +73,7 @@ export async function runCheck(request: CheckRequest): Promise<void> {
   if (misses > 0) {
     // (A filter's output and exit code say it all: nothing more on stderr.)
     if (!json && !ndjson && !print) {
-      await tell(`${misses} of ${count} ${count === 1 ? 'address' : 'addresses'} ${request.expect ? `did not get "${wanted}"` : 'denied'}`, 'warn');
+      await tell(`${grouped(misses)} of ${counted(count, 'address', 'addresses')} ${request.expect ? `did not get "${wanted}"` : 'denied'}`, 'warn');
     }
     process.exitCode = EXIT.denied;
   }
@@ -165,7 +165,7 @@ export async function runFast(argv: readonly string[]): Promise<boolean> {
   try {
     await runCheck({...request, dataDir: () => dataDir()});
   } catch (error) {
-    await reportFailure(error);
+    await reportFailure(error, {json: request.json});
   }
   return true;
 }

@@ -4,22 +4,23 @@ import {createKey} from '../../core/key-actions.js';
 import {checkKeyName} from '../../core/keys.js';
 import {newSecret} from '../../core/secret.js';
 import {KeywardCommand} from '../../cli/base.js';
-import {broadFlag} from '../../cli/flags.js';
+import {broadFlag, quietFlag} from '../../cli/flags.js';
 import {deliverSecret, notInEffect, secretCommitted} from '../../cli/keys-view.js';
 
 export default class KeysCreate extends KeywardCommand {
   static summary = 'Create a key and print its secret, once.';
   static description = `The secret is 40 hex characters from a CSPRNG. Only its sha256 and a hint (a1b2…9f0e) are stored: save the secret now. It is printed before the key is stored: when it cannot be printed (a full disk, a closed pipe) no key is made and the command exits 3. --allow starts the key's own allowlist.`;
   static examples = [
-    '<%= config.bin %> keys create billing --type api',
-    '<%= config.bin %> keys create relay --type smtp --allow 198.51.100.0/24 --allow 2001:db8::25',
-    'SECRET=$(<%= config.bin %> keys create ci --type api --json | jq -r .secret)',
+    '<%= config.bin %> keys create payments --type api > payments.secret',
+    '<%= config.bin %> keys create mailer --type smtp --allow 198.51.100.0/24 --allow 2001:db8::25',
+    '$ SECRET=$(<%= config.bin %> keys create ci --type api --json | jq -r .secret)',
   ];
   static args = {name: Args.string({description: 'key name (letters, digits, ".", "_", "-")', required: true, ignoreStdin: true})};
   static flags = {
     type: Flags.option({options: ['api', 'smtp'] as const, description: 'key type', required: true})(),
     allow: Flags.string({description: "an entry of the key's own allowlist (repeatable)", multiple: true}),
     force: broadFlag,
+    quiet: quietFlag,
   };
 
   async run(): Promise<void> {

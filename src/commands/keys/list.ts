@@ -1,5 +1,6 @@
 import {keysJson} from '../../core/key-actions.js';
 import {KeywardCommand} from '../../cli/base.js';
+import {pagerFlag} from '../../cli/flags.js';
 import {renderKeys} from '../../cli/views.js';
 
 export default class KeysList extends KeywardCommand {
@@ -11,10 +12,12 @@ export default class KeysList extends KeywardCommand {
     '<%= config.bin %> keys list --json | jq -r \'.[] | select(.status == "active") | .name\'',
   ];
 
+  static flags = {...pagerFlag};
+
   async run() {
-    await this.parse(KeysList);
+    const {flags} = await this.parse(KeysList);
     const keys = keysJson(await this.readStore());
-    await this.printHuman(() => renderKeys(keys));
+    await this.printTable(() => renderKeys(keys), flags);
     return keys;
   }
 }

@@ -2,15 +2,15 @@ import {Args} from '@oclif/core';
 import {planRotate, rotateKey} from '../../core/key-actions.js';
 import {newSecret} from '../../core/secret.js';
 import {KeywardCommand} from '../../cli/base.js';
-import {yesFlag} from '../../cli/flags.js';
+import {quietFlag, yesFlag} from '../../cli/flags.js';
 import {deliverSecret, notInEffect, secretCommitted} from '../../cli/keys-view.js';
 
 export default class KeysRotate extends KeywardCommand {
   static summary = 'Give a key a new secret; the old one stops working at once.';
   static description = `Asks on a terminal; without one it needs --yes. The new secret is printed once, before it takes effect: when it cannot be printed (a full disk, a closed pipe) nothing changes and the command exits 3.`;
-  static examples = ['<%= config.bin %> keys rotate billing', '<%= config.bin %> keys rotate billing --yes --json'];
+  static examples = ['<%= config.bin %> keys rotate billing  # asks first: exit 4 without a terminal or --yes', '<%= config.bin %> keys rotate billing --yes --json'];
   static args = {name: Args.string({description: 'key name', required: true, ignoreStdin: true})};
-  static flags = {yes: yesFlag};
+  static flags = {yes: yesFlag, quiet: quietFlag};
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(KeysRotate);

@@ -82,8 +82,8 @@ interface Case {
 
 /** The plain path: eachLine, decide() and JSON.stringify per line, everything before a bad address written. */
 async function reference(c: Case, chunks: Buffer[]): Promise<Outcome> {
-  const single = c.format === 'json' && c.input === null && c.args.length === 1;
-  const jsonArray = c.format === 'json' && !single;
+  // --json is always an array, one address too (SPEC "Machine output").
+  const jsonArray = c.format === 'json';
   const render = (d: Decision) => {
     if (c.format === 'human') {
       const verdict = d.decision === 'allow' ? c.colour.green('allow') : c.colour.red('deny ');
@@ -120,7 +120,7 @@ async function reference(c: Case, chunks: Buffer[]): Promise<Outcome> {
     // An array that cannot be closed is not written; line formats keep every decision before the bad line.
     return {stdout: Buffer.from(c.format === 'json' ? '' : out), tally: null, error: error.message};
   }
-  if (count > 0) out += jsonArray ? '\n]\n' : single ? '\n' : '';
+  if (count > 0) out += jsonArray ? '\n]\n' : '';
   return {stdout: Buffer.from(out), tally: {count, misses}, error: null};
 }
 
@@ -160,7 +160,6 @@ async function fast(c: Case, chunks: Buffer[], slow: boolean | 'late'): Promise<
       stream: c.input === null ? null : Readable.from(chunks),
       out: stream,
       format: c.format,
-      single: c.format === 'json' && c.input === null && c.args.length === 1,
       wanted: c.wanted,
       colour: c.colour,
     });
@@ -508,7 +507,6 @@ describe('check decisions: the byte stream path against decide() line by line', 
       stream: endless,
       out: stream,
       format: 'ndjson',
-      single: false,
       wanted: 'allow',
       colour: new Chalk({level: 0}),
     });

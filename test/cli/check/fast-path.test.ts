@@ -291,7 +291,7 @@ describe('keyward check: the fast path', function () {
       };
       const reason = async () => {
         const [fast] = await bothWays(ws, ['check', 'ci', '10.1.2.3', '--json']);
-        return fast.json().reason as string;
+        return fast.json()[0].reason as string;
       };
       const honest = readFileSync(cache());
       lie();
