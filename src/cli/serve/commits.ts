@@ -1,0 +1,80 @@
+/**
+ * The thread side of serve's commits: a worker (commit-worker.ts) runs them
+ * one at a time; this module sends it the events and turns its answer back
+ * into an outcome or an error.
+ */
+import {Worker} from 'node:worker_threads';
+import {KeywardError} from '../../core/errors.js';
+import {EventLog, LearnOutcome} from '../../core/learning.js';
+import {StoreData} from '../../core/model.js';
+
+/** A commit asked of the worker: the events as columns (copied, not shared). */
+export interface CommitJob {
+  file: string;
+  nowMs: number;
+  count: number;
+  keys: string[];
+  keyIds: Int32Array;
+  families: Uint8Array;
+  words: Uint32Array;
+  times: Float64Array;
+  /** For the store's history: the command's flags given and the user. */
+  flags: string[];
+  user: string;
+}
+
+export type CommitAnswer =
+  | {ok: true; outcome: LearnOutcome; settings: StoreData['settings']; blocking: StoreData['blocking']}
+  | {ok: false; message: string; kind: KeywardError['kind'] | null; hint?: string};
+
+/** The job of the events of `log`. */
+export function commitJob(log: EventLog, file: string, nowMs: number, flags: string[], user: string): CommitJob {
+  const n = log.count;
+  return {
+    file,
+    nowMs,
+    count: n,
+    keys: [...log.keys],
+    keyIds: log.keyIds.slice(0, n),
+    families: log.families.slice(0, n),
+    words: log.words.slice(0, n * 4),
+    times: log.times.slice(0, n),
+    flags,
+    user,
+  };
+}
+
+export class Committer {
+  private readonly worker: Worker;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor() {
+    // Not unref'd: a commit under way (the last one, after the server closed) keeps the process alive.
+    this.worker = new Worker(new URL('./commit-worker.js', import.meta.url));
+  }
+
+  /** Commits a job; resolves with the outcome, rejects with a KeywardError (kind as the store said). */
+  commit(job: CommitJob): Promise<{outcome: LearnOutcome; settings: StoreData['settings']; blocking: StoreData['blocking']}> {
+    const run = this.queue.then(
+      () =>
+        new Promise<CommitAnswer>((resolve, reject) => {
+          const onError = (error: Error) => reject(new KeywardError('store', `the commit thread failed: ${error.message}`));
+          this.worker.once('error', onError);
+          this.worker.once('message', (answer: CommitAnswer) => {
+            this.worker.off('error', onError);
+            resolve(answer);
+          });
+          this.worker.postMessage(job);
+        }),
+    );
+    this.queue = run.catch(() => undefined);
+    return run.then((answer) => {
+      if (!answer.ok) throw answer.kind === null ? new Error(answer.message) : new KeywardError(answer.kind, answer.message, answer.hint);
+      return answer;
+    });
+  }
+
+  stop(): Promise<number> {
+    return this.worker.terminate();
+  }
+}
