@@ -224,4 +224,6 @@ if (n > 1) {
       `${rows[name].name}: ${rows[name].seconds.toFixed(3)} s, ${rows[name].rss.toFixed(0)} MiB; baseline ${row.seconds.toFixed(3)} s, ${row.rss.toFixed(0)} MiB (${(rows[name].seconds / row.seconds).toFixed(2)}x)`,
     );
 }
+// keyward serve under load, against nginx with keyward's static export (bench/serve.js).
+await (await import('./serve.js')).printServeBench(log);
 rmSync(dir, {recursive: true, force: true});

@@ -226,12 +226,15 @@ end
   return rows;
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const rows = await benchServe();
+/** Runs benchServe and prints its rows and the verdict on stdout. */
+export async function printServeBench(log) {
+  const rows = await benchServe(log ? {log} : {});
   for (const r of rows) {
     const figures = `${r.rps.toFixed(0)}/s, p50 ${r.p50} ms, p99 ${r.p99} ms`;
     console.log(`${r.name}: ${figures}${r.rss ? `, RSS ${r.rss.map((s) => s.toFixed(0)).join(' ')} MiB` : ''}`);
   }
   const k = rows[0];
-  if (k) console.log(`target >= 25,000 decisions/s, p99 <= 5 ms: ${k.rps >= 25_000 && k.p99 <= 5 ? 'met' : 'NOT met'} (this run; load ${loadavg()})`);
+  if (k) console.log(`keyward serve: target >= 25,000 decisions/s and p99 <= 5 ms: ${k.rps >= 25_000 && k.p99 <= 5 ? 'met' : 'NOT met'} (this run; load ${loadavg()})`);
 }
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await printServeBench();
