@@ -8,7 +8,7 @@ import {KeywardCommand} from '../cli/base.js';
 import {now} from '../cli/clock.js';
 import {DEFAULT_COMMIT_EVERY, followAndLearn, parseCommitEvery} from '../cli/follow.js';
 import {EventsRead} from '../cli/input.js';
-import {commitJob, Committer} from '../cli/serve/commits.js';
+import {commitJob, Committer, replay} from '../cli/serve/commits.js';
 import {Metrics} from '../cli/serve/metrics.js';
 import {DEFAULT_KEY_HEADER, DEFAULT_LISTEN, parseKeyHeader, parseListen, TrustedProxies} from '../cli/serve/options.js';
 import {createServer} from '../cli/serve/server.js';
@@ -78,8 +78,13 @@ export default class Serve extends KeywardCommand {
     let waiting = 0;
     let inCommit = 0;
     let commitError: {message: string; since: string} | null = null;
+    /** Decisions made before the commit loop took its first event: handed to it when it starts. */
+    const early = new EventLog();
     const event = (key: KeyRecord, family: Family, words: Uint32Array, atMs: number) => {
-      if (add === null) return;
+      if (add === null) {
+        early.add(key.name, family, words, atMs);
+        return;
+      }
       if (waiting + inCommit >= MAX_WAITING_EVENTS) {
         metrics.eventsDropped++;
         return;
@@ -147,6 +152,8 @@ export default class Serve extends KeywardCommand {
         commitEveryMs,
         announce: `listening on ${url} (key in ${flags['key-header'] ?? DEFAULT_KEY_HEADER}${trusted.none ? '' : `; client address from X-Real-IP/X-Forwarded-For of ${trusted.entries.join(', ')}`}); store ${this.storeFile} (generation ${first.generation}); committing every ${commitEveryMs} ms; SIGTERM or SIGINT drains, commits and stops`,
         read: async (hooks) => {
+          replay(early, hooks.add);
+          waiting = early.count;
           add = hooks.add;
           await stopped;
           return read;
@@ -177,12 +184,8 @@ export default class Serve extends KeywardCommand {
             commitError ??= {message, since: new Date().toISOString()};
             commitError.message = message;
             // Back in line for the next commit (times keep their order: the log is sorted when applied).
-            const w = new Uint32Array(4);
-            for (let i = 0; i < log.count; i++) {
-              w.set(log.words.subarray(i * 4, i * 4 + 4));
-              waiting++;
-              add!(log.keys[log.keyIds[i]], log.families[i] as Family, w, log.times[i]);
-            }
+            waiting += log.count;
+            replay(log, add!);
             return {outcome: nothing, data: view.current.data};
           } finally {
             inCommit = 0;

@@ -4,6 +4,7 @@
  * into an outcome or an error.
  */
 import {Worker} from 'node:worker_threads';
+import {Family} from '../../core/address.js';
 import {KeywardError} from '../../core/errors.js';
 import {EventLog, LearnOutcome} from '../../core/learning.js';
 import {StoreData} from '../../core/model.js';
@@ -42,6 +43,15 @@ export function commitJob(log: EventLog, file: string, nowMs: number, flags: str
     flags,
     user,
   };
+}
+
+/** Calls `add` for each event of `log`, in its order (to hand events to another log). */
+export function replay(log: EventLog, add: (key: string, family: Family, words: Uint32Array, at: number) => void): void {
+  const w = new Uint32Array(4);
+  for (let i = 0; i < log.count; i++) {
+    w.set(log.words.subarray(i * 4, i * 4 + 4));
+    add(log.keys[log.keyIds[i]], log.families[i] as Family, w, log.times[i]);
+  }
 }
 
 export class Committer {
