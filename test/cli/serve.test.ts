@@ -152,6 +152,8 @@ describe('keyward serve', function () {
       expect(done.stdout, 'no --json: nothing on stdout').to.equal('');
       expect(done.stderr).to.match(/\d+ allowed, \d+ denied, 8 bad requests/);
       noSecrets(s, secret, mailerSecret, stranger);
+      // NO_COLOR (the harness sets it): no colour code in anything serve says.
+      expect(done.stderr).not.to.contain('\u001b');
     } finally {
       s.child.kill('SIGKILL');
     }
@@ -233,6 +235,9 @@ describe('keyward serve', function () {
       ['--trust-proxy', '10.0.0.1/8'],
       ['--key-header', 'X Api Key'],
       ['--commit-every', '5m'],
+      ['--key-header', 'ab'.repeat(20)],
+      // An address that is not this machine's: the store is read, then listening fails.
+      ['--listen', '192.0.2.1:9'],
     ]) {
       const r = ws.run(['serve', ...args], {timeoutMs: 20_000});
       expect(r.code, `${args.join(' ')}\n${r.stderr}`).to.equal(2);

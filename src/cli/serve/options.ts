@@ -4,7 +4,7 @@
  */
 import {Family, formatIPv4, formatIPv6, scanAddress} from '../../core/address.js';
 import {parseEntry} from '../../core/entry-parse.js';
-import {InputError, KeywardError, show} from '../../core/errors.js';
+import {holdsSecret, InputError, KeywardError, show} from '../../core/errors.js';
 import {CompiledIndex} from '../../core/prefix-index.js';
 
 export const DEFAULT_LISTEN = '127.0.0.1:8431';
@@ -77,6 +77,8 @@ const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/;
 
 /** --key-header NAME: an HTTP header name, as Node gives it (lower case). */
 export function parseKeyHeader(text: string): string {
+  if (holdsSecret(text))
+    throw new InputError(`--key-header ${show(text)} looks like a key's secret, not a header's name`, 'give the name of the header that holds the key, e.g. X-Api-Key');
   if (!TOKEN.test(text)) throw new InputError(`--key-header ${show(text)} is not an HTTP header name`, 'e.g. X-Api-Key, Authorization');
   return text.toLowerCase();
 }
