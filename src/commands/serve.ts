@@ -112,12 +112,32 @@ export default class Serve extends KeywardCommand {
         };
       },
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (error: NodeJS.ErrnoException) =>
-        reject(new InputError(`cannot listen on ${show(flags.listen ?? DEFAULT_LISTEN)} (${error.code ?? error.message})`, 'choose another --listen address or port')),
-      );
-      server.listen({host: listen.host, port: listen.port, exclusive: true}, () => resolve());
-    });
+    const committer = new Committer();
+    const flagsGiven = Object.entries(flags)
+      .filter(([, value]) => value !== undefined && !(Array.isArray(value) && value.length === 0))
+      .map(([name]) => name)
+      .sort();
+    // A first commit (of no event) before listening shows the store can be written, as learn --follow's first commit
+    // does: a store that cannot be is exit 3 here. Later commits that fail keep their events for the next.
+    try {
+      await committer.commit(commitJob(new EventLog(), this.storeFile, nowMs(), flagsGiven, userName()));
+    } catch (error) {
+      view.stop();
+      await committer.stop();
+      throw error;
+    }
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', (error: NodeJS.ErrnoException) =>
+          reject(new InputError(`cannot listen on ${show(flags.listen ?? DEFAULT_LISTEN)} (${error.code ?? error.message})`, 'choose another --listen address or port')),
+        );
+        server.listen({host: listen.host, port: listen.port, exclusive: true}, () => resolve());
+      });
+    } catch (error) {
+      view.stop();
+      await committer.stop();
+      throw error;
+    }
     server.on('error', (error) => say(`server error: ${error.message}`, 'warn'));
     const address = server.address() as {address: string; port: number};
     const url = `http://${listen.family === 6 ? `[${address.address}]` : address.address}:${address.port}`;
@@ -139,13 +159,7 @@ export default class Serve extends KeywardCommand {
     process.on('SIGINT', onSignal);
 
     const read: EventsRead = {log: new EventLog(), bad: [], badLines: 0, untimed: 0, format: null, chosenBy: null, chosenAt: null, keyless: 0, skipped: 0};
-    let firstCommit = true;
     const nothing: LearnOutcome = {events: 0, learned: [], blocked: [], unknownKeys: [], activation: null};
-    const committer = new Committer();
-    const flagsGiven = Object.entries(flags)
-      .filter(([, value]) => value !== undefined && !(Array.isArray(value) && value.length === 0))
-      .map(([name]) => name)
-      .sort();
     try {
       const {outcome, data, failures} = await followAndLearn({
         input: 'serve',
@@ -167,7 +181,6 @@ export default class Serve extends KeywardCommand {
             const result = {outcome: answer.outcome, data: {...view.current.data, settings: answer.settings, blocking: answer.blocking}};
             if (commitError !== null) say(`committed again: ${log.count} events, those kept from the failed commits included`, 'info');
             commitError = null;
-            firstCommit = false;
             metrics.commits++;
             metrics.lastCommitMs = Date.now();
             void view.look();
@@ -175,8 +188,8 @@ export default class Serve extends KeywardCommand {
           } catch (error) {
             metrics.commitFailures++;
             const message = error instanceof Error ? error.message : String(error);
-            // The first commit shows the store can be written (as learn --follow's does); the last has no next one.
-            if (firstCommit || stopRequested) {
+            // The last commit has no next one.
+            if (stopRequested) {
               stopServer();
               throw error;
             }

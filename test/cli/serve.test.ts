@@ -250,6 +250,24 @@ describe('keyward serve', function () {
     expect(other.run(['serve', '--listen', '127.0.0.1:0']).code).to.equal(3);
   });
 
+  it('refuses a store it cannot write (exit 3) before it listens: its first commit shows it can', function () {
+    const {ws} = workspace();
+    // A folder no one may create files in, root included (the lock is a folder beside the store).
+    const chattr = findTool('chattr');
+    if (chattr === null || spawnSync(chattr, ['+i', ws.dir]).status !== 0) {
+      console.log('      (skipped: chattr +i is not available on this file system or to this user)');
+      this.skip();
+    }
+    try {
+      const r = ws.run(['serve', '--listen', '127.0.0.1:0']);
+      expect(r.code, r.stderr).to.equal(3);
+      expect(r.stderr).to.contain('cannot lock the store');
+      expect(r.stderr).not.to.contain('listening');
+    } finally {
+      spawnSync(chattr!, ['-i', ws.dir]);
+    }
+  });
+
   it('reloads the store when keyward authorize changes it in another process, and keeps answering from the last good store while the file is corrupt', async () => {
     const {ws} = workspace();
     ok(ws.run(['activate', '--api', '--force']));

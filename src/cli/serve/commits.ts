@@ -60,7 +60,9 @@ export class Committer {
 
   constructor() {
     // Not unref'd: a commit under way (the last one, after the server closed) keeps the process alive.
-    this.worker = new Worker(new URL('./commit-worker.js', import.meta.url));
+    // Without the loaders of the thread that starts it (a test runner's): the worker is plain built JavaScript.
+    const execArgv = process.execArgv.filter((a) => !/^--(import|loader|experimental-loader|require)\b|^-r$/.test(a));
+    this.worker = new Worker(new URL('./commit-worker.js', import.meta.url), {execArgv});
   }
 
   /** Commits a job; resolves with the outcome, rejects with a KeywardError (kind as the store said). */
