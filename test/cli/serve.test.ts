@@ -446,6 +446,7 @@ describe('keyward serve', function () {
       }
       // The slow clients are cut off at the header timeout (5 s), not held forever.
       await waitFor('the slow clients to be timed out', () => closedCount >= 990, 20_000, s.stderr);
+      expect((await request(s.url, '/metrics')).body).to.match(/keyward_bad_requests_total\{why="timeout"\} (99\d|1000)\n/);
       await stop(s);
     } finally {
       sockets.forEach((x) => x.destroy());

@@ -189,7 +189,12 @@ export function createServer(options: ServeOptions): {server: http.Server; stopp
   server.maxConnections = options.maxConnections;
   // A malformed request (bad request line, headers too large, a timeout) is answered by Node and the connection closed.
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
-    metrics.refusedRequest(error.code === 'HPE_HEADER_OVERFLOW' ? 'headers-too-large' : 'malformed', 0);
+    // A client that went away is not a request.
+    if (error.code === 'ECONNRESET' || error.code === 'EPIPE') {
+      socket.destroy();
+      return;
+    }
+    metrics.refusedRequest(error.code === 'HPE_HEADER_OVERFLOW' ? 'headers-too-large' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'timeout' : 'malformed', 0);
     if (!socket.writable) {
       socket.destroy();
       return;
