@@ -230,6 +230,20 @@ describe('keyward serve', function () {
     }
   });
 
+  it('listens on IPv6 loopback with --listen [::1]:PORT and decides for the IPv6 client', async () => {
+    const {ws} = workspace();
+    ok(ws.run(['authorize', '::1']));
+    const s = await serve(ws, ['--listen', '[::1]:0', '--commit-every', '60s']);
+    try {
+      expect(s.url).to.match(/^http:\/\/\[::1\]:\d+$/);
+      const a = await request(s.url, '/auth', {'X-Api-Key': 'billing'});
+      expect(a.headers).to.include({'keyward-decision': 'allow', 'keyward-reason': 'authorized', 'keyward-address': '::1', 'keyward-matched': '::1'});
+      await stop(s);
+    } finally {
+      s.child.kill('SIGKILL');
+    }
+  });
+
   it('refuses bad flags (exit 2) and a store it cannot read (exit 3) before it listens', () => {
     const {ws} = workspace();
     for (const args of [
@@ -406,6 +420,32 @@ describe('keyward serve', function () {
       } finally {
         s.child.kill('SIGKILL');
       }
+    }
+  });
+
+  it('refuses connections beyond --max-connections, and takes them again when some close', async () => {
+    const {ws} = workspace();
+    const s = await serve(ws, ['--max-connections', '2', '--commit-every', '60s']);
+    const held: net.Socket[] = [];
+    try {
+      for (let i = 0; i < 2; i++) {
+        const socket = net.connect(s.port, '127.0.0.1');
+        socket.on('error', () => undefined);
+        await new Promise((resolve) => socket.on('connect', resolve));
+        held.push(socket);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const third = await request(s.url, '/auth', {'X-Api-Key': 'billing'}).then(
+        (a) => `answered ${a.status}`,
+        (error: Error) => `refused (${error.message})`,
+      );
+      expect(third).to.match(/^refused/);
+      held.forEach((x) => x.destroy());
+      await waitForAsync('a connection to be taken again', async () => (await request(s.url, '/auth', {'X-Api-Key': 'billing'})).status === 204);
+      await stop(s);
+    } finally {
+      held.forEach((x) => x.destroy());
+      s.child.kill('SIGKILL');
     }
   });
 
