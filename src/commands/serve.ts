@@ -93,6 +93,7 @@ export default class Serve extends KeywardCommand {
       add(key.name, family, words, atMs);
     };
 
+    metrics.eventsPending = () => waiting + inCommit;
     const {server, stopping} = createServer({
       view,
       metrics,
@@ -103,7 +104,6 @@ export default class Serve extends KeywardCommand {
       maxConnections: flags['max-connections'] ?? 4096,
       health: () => {
         const store = view.health();
-        metrics.eventsPending = waiting + inCommit;
         return {
           ...store,
           status: store.status === 'ok' && commitError === null ? 'ok' : 'degraded',

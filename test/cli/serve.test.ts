@@ -544,6 +544,7 @@ describe('keyward serve', function () {
       });
       expect(health.commit.error).to.match(/ENOSPC|no space/i);
       expect(health.eventsPending).to.be.at.least(5);
+      expect((await request(s.url, '/metrics')).body).to.match(/keyward_events_pending [5-9]\n/);
       expect(s.stderr()).to.contain('events are kept for the next commit');
       expect(learned()).to.have.length(1);
       // Decisions go on meanwhile.

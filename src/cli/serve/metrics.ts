@@ -23,7 +23,8 @@ export class Metrics {
   commits = 0;
   commitFailures = 0;
   lastCommitMs = 0;
-  eventsPending = 0;
+  /** Events waiting for a commit, asked when the metrics are read. */
+  eventsPending: () => number = () => 0;
   eventsDropped = 0;
   readonly startedMs = Date.now();
 
@@ -93,7 +94,7 @@ export class Metrics {
     family('keyward_commit_lag_seconds', 'gauge', 'Seconds since the last successful commit (since the start before the first).');
     lines.push(`keyward_commit_lag_seconds ${((nowMs - (this.lastCommitMs || this.startedMs)) / 1000).toFixed(3)}`);
     family('keyward_events_pending', 'gauge', 'Decision events waiting for a commit (kept from failed commits included).');
-    lines.push(`keyward_events_pending ${this.eventsPending}`);
+    lines.push(`keyward_events_pending ${this.eventsPending()}`);
     family('keyward_events_dropped_total', 'counter', 'Decision events dropped because too many were waiting for a commit that kept failing.');
     lines.push(`keyward_events_dropped_total ${this.eventsDropped}`);
     return `${lines.join('\n')}\n`;
