@@ -118,6 +118,8 @@ describe('keyward serve', function () {
         [asClient('10.1.2.3, 10.1.2.4', 'billing'), 'bad-address'],
         [asClient(`${secret}`, 'billing'), 'bad-address'],
         [{'X-Api-Key': 'billing', 'X-Forwarded-For': 'example.com'}, 'bad-address'],
+        // From a trusted proxy that names no client: never decided as the proxy's own address.
+        [{'X-Api-Key': 'billing'}, 'no-address'],
       ] as [Record<string, string>, string][]) {
         a = await request(s.url, '/auth', {...headers, Accept: 'application/json'});
         expect(a.status, JSON.stringify(headers)).to.equal(400);
@@ -156,7 +158,7 @@ describe('keyward serve', function () {
 
       const done = await stop(s);
       expect(done.stdout, 'no --json: nothing on stdout').to.equal('');
-      expect(done.stderr).to.match(/\d+ allowed, \d+ denied, 8 bad requests/);
+      expect(done.stderr).to.match(/\d+ allowed, \d+ denied, 9 bad requests/);
       noSecrets(s, secret, mailerSecret, stranger);
       // NO_COLOR (the harness sets it): no colour code in anything serve says.
       expect(done.stderr).not.to.contain('\u001b');

@@ -85,7 +85,9 @@ function clientAddress(req: IncomingMessage, trusted: TrustedProxies): {text: st
       if (i === 0 || !trusted.has(family, words)) return {text, family};
     }
   }
-  return {text: peer, family: scan(peer, words, 'connection')};
+  // A trusted proxy that names no client is misconfigured: deciding for the proxy's own address would let
+  // every client through as one (and learn the proxy's network).
+  throw new BadRequest('no-address', `the request comes from a --trust-proxy address but has neither X-Real-IP nor X-Forwarded-For`);
 }
 
 function scan(text: string, into: Uint32Array, where: string): Family {
