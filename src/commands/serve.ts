@@ -56,6 +56,8 @@ export default class Serve extends KeywardCommand {
     const say = (message: string, tone: 'info' | 'ok' | 'warn' = 'info') => void this.tell(message, tone);
 
     const metrics = new Metrics();
+    // The worker thread that commits, and reads a large store whose index cache cannot be used.
+    const committer = new Committer();
     const view = new StoreView(
       this.storeFile,
       () => new Date(nowMs()),
@@ -68,8 +70,15 @@ export default class Serve extends KeywardCommand {
           metrics.reloads++;
         } else if (health.status === 'degraded') metrics.reloadFailures++;
       },
+      (file) => committer.load(file),
     );
-    const first = await view.start();
+    let first;
+    try {
+      first = await view.start();
+    } catch (error) {
+      await committer.stop();
+      throw error;
+    }
     metrics.storeGeneration = first.generation;
     metrics.storeLoadedAtMs = Date.now();
 
@@ -112,7 +121,6 @@ export default class Serve extends KeywardCommand {
         };
       },
     });
-    const committer = new Committer();
     const flagsGiven = Object.entries(flags)
       .filter(([, value]) => value !== undefined && !(Array.isArray(value) && value.length === 0))
       .map(([name]) => name)

@@ -339,6 +339,36 @@ describe('keyward serve', function () {
     }
   });
 
+  it('reads a large store whose index cache cannot be used (rewritten by hand) in its worker, and answers from it', async () => {
+    const {ws} = workspace();
+    // Over 1 MiB: 20,000 entries, with an index cache written beside it.
+    const entries = Array.from({length: 20_000}, (_, i) => `100.${64 + (i >> 12)}.${(i >> 4) & 255}.${(i & 15) * 16}/28`);
+    ok(ws.run(['authorize', '-'], {input: `${entries.join('\n')}\n`}));
+    ok(ws.run(['activate', '--api', '--force']));
+    expect(existsSync(`${ws.store}.cache`)).to.equal(true);
+    const s = await serve(ws, ['--trust-proxy', '127.0.0.1', '--commit-every', '60s']);
+    try {
+      expect((await request(s.url, '/auth', asClient('100.64.0.1', 'billing'))).headers['keyward-matched']).to.equal('100.64.0.0/28');
+      expect((await request(s.url, '/auth', asClient('203.0.113.9', 'billing'))).status).to.equal(403);
+      // The same document with one more entry, written as a person would: no cache describes it.
+      const doc = ws.storeJson();
+      doc.account.push({...doc.account[0], entry: '203.0.113.0/24', label: 'by hand'});
+      writeFileSync(`${ws.store}.new`, JSON.stringify(doc, null, 2));
+      renameSync(`${ws.store}.new`, ws.store);
+      await waitForAsync(
+        'the hand-written store to answer',
+        async () => (await request(s.url, '/auth', asClient('203.0.113.9', 'billing'))).status === 204,
+        WAIT_MS,
+        s.stderr,
+      );
+      expect((await request(s.url, '/auth', asClient('100.64.0.1', 'billing'))).headers['keyward-matched']).to.equal('100.64.0.0/28');
+      expect((await request(s.url, '/healthz')).json()).to.deep.include({status: 'ok', generation: 2});
+      await stop(s);
+    } finally {
+      s.child.kill('SIGKILL');
+    }
+  });
+
   it("learns while API keys are learning: the caller's /24 is in the store after the next commit, beside other writers", async () => {
     const {ws} = workspace();
     const s = await serve(ws, ['--trust-proxy', '127.0.0.1', '--commit-every', '200ms']);

@@ -12,7 +12,10 @@ import {KeywardError} from '../../core/errors.js';
 import {appendHistory, diffStore, snapshot} from '../../core/history.js';
 import {EventLog, learn} from '../../core/learning.js';
 import {updateStore} from '../../store/store.js';
-import type {CommitAnswer, CommitJob} from './commits.js';
+import {statSync} from 'node:fs';
+import {encodeIndexCache, identityOf} from '../../store/index-cache.js';
+import {readDocument} from '../../store/read.js';
+import type {CommitAnswer, CommitJob, LoadAnswer, LoadJob} from './commits.js';
 
 async function commit(job: CommitJob): Promise<CommitAnswer> {
   const log = new EventLog();
@@ -36,6 +39,30 @@ async function commit(job: CommitJob): Promise<CommitAnswer> {
   }
 }
 
-parentPort?.on('message', (job: CommitJob) => {
+/**
+ * A large store whose index cache cannot be used (written by hand, or by a
+ * keyward that writes none), read here rather than on the thread that
+ * answers requests: parsed and checked, then encoded as an index cache whose
+ * bytes are handed over (transferred, not copied) and decoded there.
+ */
+async function load(job: LoadJob): Promise<LoadAnswer> {
+  try {
+    const before = statSync(job.file);
+    const data = await readDocument(job.file);
+    if (data === null) return {ok: false, message: `no store at ${job.file}`, kind: 'store'};
+    const identity = identityOf(before);
+    const bytes = encodeIndexCache(data, identity);
+    return {ok: true, bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), identity};
+  } catch (error) {
+    if (error instanceof KeywardError) return {ok: false, message: error.message, kind: error.kind, hint: error.hint};
+    return {ok: false, message: error instanceof Error ? error.message : String(error), kind: null};
+  }
+}
+
+parentPort?.on('message', (job: CommitJob | LoadJob) => {
+  if ('load' in job) {
+    void load(job).then((answer) => parentPort!.postMessage(answer, answer.ok ? [answer.bytes.buffer as ArrayBuffer] : []));
+    return;
+  }
   void commit(job).then((answer) => parentPort!.postMessage(answer));
 });

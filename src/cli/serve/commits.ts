@@ -8,6 +8,7 @@ import {Family} from '../../core/address.js';
 import {KeywardError} from '../../core/errors.js';
 import {EventLog, LearnOutcome} from '../../core/learning.js';
 import {StoreData} from '../../core/model.js';
+import type {StoreIdentity} from '../../store/index-cache.js';
 
 /** A commit asked of the worker: the events as columns (copied, not shared). */
 export interface CommitJob {
@@ -27,6 +28,14 @@ export interface CommitJob {
 export type CommitAnswer =
   | {ok: true; outcome: LearnOutcome; settings: StoreData['settings']; blocking: StoreData['blocking']}
   | {ok: false; message: string; kind: KeywardError['kind'] | null; hint?: string};
+
+/** A large store to read in the worker (see commit-worker.ts load). */
+export interface LoadJob {
+  load: true;
+  file: string;
+}
+
+export type LoadAnswer = {ok: true; bytes: Uint8Array; identity: StoreIdentity} | {ok: false; message: string; kind: KeywardError['kind'] | null; hint?: string};
 
 /** The job of the events of `log`. */
 export function commitJob(log: EventLog, file: string, nowMs: number, flags: string[], user: string): CommitJob {
@@ -67,12 +76,29 @@ export class Committer {
 
   /** Commits a job; resolves with the outcome, rejects with a KeywardError (kind as the store said). */
   commit(job: CommitJob): Promise<{outcome: LearnOutcome; settings: StoreData['settings']; blocking: StoreData['blocking']}> {
+    return this.ask<CommitAnswer>(job).then((answer) => {
+      if (!answer.ok) throw failure(answer);
+      return answer;
+    });
+  }
+
+  /** Reads a store in the worker: its index cache's bytes (see commit-worker.ts load), or a KeywardError. */
+  load(file: string): Promise<{bytes: Uint8Array; identity: StoreIdentity}> {
+    const job: LoadJob = {load: true, file};
+    return this.ask<LoadAnswer>(job).then((answer) => {
+      if (!answer.ok) throw failure(answer);
+      return answer;
+    });
+  }
+
+  /** One job at a time, in the order asked. */
+  private ask<A>(job: CommitJob | LoadJob): Promise<A> {
     const run = this.queue.then(
       () =>
-        new Promise<CommitAnswer>((resolve, reject) => {
+        new Promise<A>((resolve, reject) => {
           const onError = (error: Error) => reject(new KeywardError('store', `the commit thread failed: ${error.message}`));
           this.worker.once('error', onError);
-          this.worker.once('message', (answer: CommitAnswer) => {
+          this.worker.once('message', (answer: A) => {
             this.worker.off('error', onError);
             resolve(answer);
           });
@@ -80,13 +106,14 @@ export class Committer {
         }),
     );
     this.queue = run.catch(() => undefined);
-    return run.then((answer) => {
-      if (!answer.ok) throw answer.kind === null ? new Error(answer.message) : new KeywardError(answer.kind, answer.message, answer.hint);
-      return answer;
-    });
+    return run;
   }
 
   stop(): Promise<number> {
     return this.worker.terminate();
   }
+}
+
+function failure(answer: {message: string; kind: KeywardError['kind'] | null; hint?: string}): Error {
+  return answer.kind === null ? new Error(answer.message) : new KeywardError(answer.kind, answer.message, answer.hint);
 }

@@ -14,7 +14,7 @@ import path from 'node:path';
 import {Policy} from '../../core/decision.js';
 import {KeyRecord, StoreData} from '../../core/model.js';
 import {hashSecret} from '../../core/secret.js';
-import {MIN_STORE_BYTES, readIndexCache} from '../../store/index-cache.js';
+import {decodeIndexCache, MIN_STORE_BYTES, readIndexCache, StoreIdentity} from '../../store/index-cache.js';
 import {describe, missingStore, readDocument, StoreError} from '../../store/read.js';
 
 /** How often the store file is looked at besides the watch. */
@@ -51,7 +51,10 @@ export interface StoreHealth {
 const identityOf = (s: Stats) => `${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
 
 /** The store and its data as loaded: from the index cache when it provably matches, else from the JSON. */
-async function load(file: string, now: Date): Promise<{data: StoreData; policy: Policy; identity: string}> {
+/** Reads a large store elsewhere (the commit worker): its index cache's bytes and the identity they describe. */
+export type LargeLoader = (file: string) => Promise<{bytes: Uint8Array; identity: StoreIdentity}>;
+
+async function load(file: string, now: Date, loadLarge: LargeLoader | null): Promise<{data: StoreData; policy: Policy; identity: string}> {
   for (let attempt = 0; ; attempt++) {
     const before = await fs.stat(file).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') throw missingStore(file);
@@ -71,10 +74,19 @@ async function load(file: string, now: Date): Promise<{data: StoreData; policy: 
       data = cached.data;
       policy = new Policy(cached.data, now, cached.account);
     } else {
-      const read = await readDocument(file);
-      if (read === null) throw missingStore(file);
-      data = read;
-      policy = new Policy(data, now);
+      // A large store without a usable cache: read in the worker when there is one (parsing megabytes of JSON here
+      // would hold every request), handed over as index-cache bytes.
+      const handed = loadLarge && before.size >= MIN_STORE_BYTES ? await loadLarge(file) : null;
+      const decoded = handed === null ? null : decodeIndexCache(Buffer.from(handed.bytes.buffer, handed.bytes.byteOffset, handed.bytes.byteLength), handed.identity, now);
+      if (decoded !== null) {
+        data = decoded.data;
+        policy = new Policy(decoded.data, now, decoded.account);
+      } else {
+        const read = await readDocument(file);
+        if (read === null) throw missingStore(file);
+        data = read;
+        policy = new Policy(data, now);
+      }
     }
     const after = await fs.stat(file).catch(() => null);
     // Changed while it was read: read again (a writer's rename is atomic, so each read saw one whole file).
@@ -97,11 +109,12 @@ export class StoreView {
     private readonly now: () => Date,
     private readonly say: (message: string, tone: 'info' | 'warn') => void,
     private readonly onChange: (snapshot: StoreSnapshot | null, health: StoreHealth) => void = () => undefined,
+    private readonly loadLarge: LargeLoader | null = null,
   ) {}
 
   /** Loads the store (a StoreError when it cannot be read: serve does not start) and starts watching it. */
   async start(): Promise<StoreSnapshot> {
-    const {data, policy, identity} = await load(this.file, this.now());
+    const {data, policy, identity} = await load(this.file, this.now(), this.loadLarge);
     this.current = snapshotOf(data, policy, 1, identity, this.now());
     try {
       this.watcher = watch(path.dirname(path.resolve(this.file)), {persistent: false}, (_event, name) => {
@@ -177,7 +190,7 @@ export class StoreView {
     }
     if (this.degraded && this.degraded.identity === identity) return;
     try {
-      const loaded = await load(this.file, this.now());
+      const loaded = await load(this.file, this.now(), this.loadLarge);
       this.current = snapshotOf(loaded.data, loaded.policy, this.current.generation + 1, loaded.identity, this.now());
       if (this.degraded) this.recover(`the store is readable again (generation ${this.current.generation})`);
       this.onChange(this.current, this.health());
