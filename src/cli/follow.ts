@@ -66,6 +66,8 @@ export interface FollowSetup {
   notifyCommand?: string;
   /** A message on stderr. */
   say(message: string, tone: Tone): Promise<void>;
+  /** The message said when following starts, instead of "following INPUT: …" (keyward serve's). */
+  announce?: string;
 }
 
 /** What a follow run did in all, for learn's summary. */
@@ -144,7 +146,8 @@ export async function followAndLearn(setup: FollowSetup): Promise<FollowResult> 
   };
 
   await setup.say(
-    `following ${setup.input === '-' ? 'stdin' : show(setup.input)}: committing every ${setup.commitEveryMs} ms; SIGINT or SIGTERM commits what was read and stops`,
+    setup.announce ??
+      `following ${setup.input === '-' ? 'stdin' : show(setup.input)}: committing every ${setup.commitEveryMs} ms; SIGINT or SIGTERM commits what was read and stops`,
     'info',
   );
   let readError: unknown = null;

@@ -119,6 +119,9 @@ describe('reliability: the secret-echo sweep', function () {
       {what: 'keys rotate bill (new secret on stdout)', args: ['keys', 'rotate', 'bill', '--yes']},
       {what: 'keys create (new secret on stdout)', args: ['keys', 'create', 'fresh', '--type', 'api', '--allow', secret]},
     );
+    // serve runs until a signal: an address that is not this machine's makes it stop (exit 2) where it would listen,
+    // after reading every flag and the store.
+    for (const sweep of sweeps) if (sweep.args[0] === 'serve') sweep.args.push('--listen', '192.0.2.1:9');
     // With and without --json: every other run gets it.
     const runs = sweeps.flatMap((s, i) => (i % 2 === 0 ? [s] : [s, {...s, what: `${s.what} --json`, args: [...s.args, '--json']}]));
 

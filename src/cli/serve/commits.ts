@@ -1,0 +1,119 @@
+/**
+ * The thread side of serve's commits: a worker (commit-worker.ts) runs them
+ * one at a time; this module sends it the events and turns its answer back
+ * into an outcome or an error.
+ */
+import {Worker} from 'node:worker_threads';
+import {Family} from '../../core/address.js';
+import {KeywardError} from '../../core/errors.js';
+import {EventLog, LearnOutcome} from '../../core/learning.js';
+import {StoreData} from '../../core/model.js';
+import type {StoreIdentity} from '../../store/index-cache.js';
+
+/** A commit asked of the worker: the events as columns (copied, not shared). */
+export interface CommitJob {
+  file: string;
+  nowMs: number;
+  count: number;
+  keys: string[];
+  keyIds: Int32Array;
+  families: Uint8Array;
+  words: Uint32Array;
+  times: Float64Array;
+  /** For the store's history: the command's flags given and the user. */
+  flags: string[];
+  user: string;
+}
+
+export type CommitAnswer =
+  | {ok: true; outcome: LearnOutcome; settings: StoreData['settings']; blocking: StoreData['blocking']}
+  | {ok: false; message: string; kind: KeywardError['kind'] | null; hint?: string};
+
+/** A large store to read in the worker (see commit-worker.ts load). */
+export interface LoadJob {
+  load: true;
+  file: string;
+}
+
+export type LoadAnswer = {ok: true; bytes: Uint8Array; identity: StoreIdentity} | {ok: false; message: string; kind: KeywardError['kind'] | null; hint?: string};
+
+/** The job of the events of `log`. */
+export function commitJob(log: EventLog, file: string, nowMs: number, flags: string[], user: string): CommitJob {
+  const n = log.count;
+  return {
+    file,
+    nowMs,
+    count: n,
+    keys: [...log.keys],
+    keyIds: log.keyIds.slice(0, n),
+    families: log.families.slice(0, n),
+    words: log.words.slice(0, n * 4),
+    times: log.times.slice(0, n),
+    flags,
+    user,
+  };
+}
+
+/** Calls `add` for each event of `log`, in its order (to hand events to another log). */
+export function replay(log: EventLog, add: (key: string, family: Family, words: Uint32Array, at: number) => void): void {
+  const w = new Uint32Array(4);
+  for (let i = 0; i < log.count; i++) {
+    w.set(log.words.subarray(i * 4, i * 4 + 4));
+    add(log.keys[log.keyIds[i]], log.families[i] as Family, w, log.times[i]);
+  }
+}
+
+export class Committer {
+  private readonly worker: Worker;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor() {
+    // Not unref'd: a commit under way (the last one, after the server closed) keeps the process alive.
+    // Without the loaders of the thread that starts it (a test runner's): the worker is plain built JavaScript.
+    const execArgv = process.execArgv.filter((a) => !/^--(import|loader|experimental-loader|require)\b|^-r$/.test(a));
+    this.worker = new Worker(new URL('./commit-worker.js', import.meta.url), {execArgv});
+  }
+
+  /** Commits a job; resolves with the outcome, rejects with a KeywardError (kind as the store said). */
+  commit(job: CommitJob): Promise<{outcome: LearnOutcome; settings: StoreData['settings']; blocking: StoreData['blocking']}> {
+    return this.ask<CommitAnswer>(job).then((answer) => {
+      if (!answer.ok) throw failure(answer);
+      return answer;
+    });
+  }
+
+  /** Reads a store in the worker: its index cache's bytes (see commit-worker.ts load), or a KeywardError. */
+  load(file: string): Promise<{bytes: Uint8Array; identity: StoreIdentity}> {
+    const job: LoadJob = {load: true, file};
+    return this.ask<LoadAnswer>(job).then((answer) => {
+      if (!answer.ok) throw failure(answer);
+      return answer;
+    });
+  }
+
+  /** One job at a time, in the order asked. */
+  private ask<A>(job: CommitJob | LoadJob): Promise<A> {
+    const run = this.queue.then(
+      () =>
+        new Promise<A>((resolve, reject) => {
+          const onError = (error: Error) => reject(new KeywardError('store', `the commit thread failed: ${error.message}`));
+          this.worker.once('error', onError);
+          this.worker.once('message', (answer: A) => {
+            this.worker.off('error', onError);
+            resolve(answer);
+          });
+          this.worker.postMessage(job);
+        }),
+    );
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  stop(): Promise<number> {
+    return this.worker.terminate();
+  }
+}
+
+function failure(answer: {message: string; kind: KeywardError['kind'] | null; hint?: string}): Error {
+  return answer.kind === null ? new Error(answer.message) : new KeywardError(answer.kind, answer.message, answer.hint);
+}
