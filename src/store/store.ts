@@ -6,8 +6,7 @@
  */
 import callbackFs, {promises as fs} from 'node:fs';
 import path from 'node:path';
-import {Adapter, Low} from 'lowdb';
-import lockfile from 'proper-lockfile';
+import type {Adapter} from 'lowdb';
 import {emptyStore, StoreData} from '../core/model.js';
 import {removeLeftovers, writeFileAtomic} from './atomic.js';
 import {writeIndexCache} from './index-cache.js';
@@ -194,6 +193,8 @@ const lockFs = {
 async function acquireLock(file: string): Promise<() => Promise<void>> {
   const deadline = Date.now() + lockTimeoutMs();
   let compromised: Error | undefined;
+  // Loaded by the first write only: a read does not pay for it (docs/performance.md).
+  const {default: lockfile} = await import('proper-lockfile');
   for (;;) {
     try {
       const release = await lockfile.lock(file, {
@@ -249,6 +250,7 @@ export async function updateStore<T>(file: string, now: Date, change: (data: Sto
   let result: T;
   try {
     const file = new StoreFile(target);
+    const {Low} = await import('lowdb');
     const db = new Low<StoreData>(file, emptyStore(now));
     await db.read();
     // The document as it would be written now, to compare with after the change (the file's own bytes may be a hand edit's).
