@@ -16,21 +16,26 @@ process.stdout.on('error', (error) => {
   process.exit(3);
 });
 process.stderr.on('error', () => {});
+// require() of oclif's CommonJS files is cheaper than import() of them (docs/performance.md).
+const requireHere = process.getBuiltinModule('node:module').createRequire(import.meta.url);
 const fastCheck = argv[0] === 'check' && !process.env.KEYWARD_NO_FAST_PATH && !process.env.DEBUG;
 if (argv.length === 1 && argv[0] === '--version') {
   const {readFileSync} = await import('node:fs');
   const {version} = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
   process.stdout.write(`keyward/${version} ${process.platform}-${process.arch} node-${process.version}\n`);
 } else if (!fastCheck || !(await fastPath().runFast(argv.slice(1)))) {
-  const {flush, handle, run} = await import('@oclif/core');
+  // oclif's parts from their own entry points: '@oclif/core' itself loads all of oclif (docs/performance.md).
+  const {run} = requireHere('@oclif/core/run');
   try {
     await run(argv, import.meta.url);
+    const {flush} = requireHere('@oclif/core/flush');
     await flush();
   } catch (error) {
     // An exit code (this.exit) is oclif's to carry out. Any other error that reached here (from a hook,
     // from help) is said in keyward's one style, like every failure: masked, escaped, the error object
     // on stdout under --json.
     if (error?.oclif?.exit !== undefined && error.constructor?.name === 'ExitError') {
+      const {handle} = requireHere('@oclif/core/handle');
       await handle(error);
     } else {
       const {jsonAsked, oclifFailure, reportFailure, sayFailure} = await import('../dist/cli/messages.js');
@@ -51,7 +56,7 @@ if (argv.length === 1 && argv[0] === '--version') {
  */
 function fastPath() {
   try {
-    return process.getBuiltinModule('node:module').createRequire(import.meta.url)('../dist/check-fast.cjs');
+    return requireHere('../dist/check-fast.cjs');
   } catch (error) {
     // A build without the bundle (tsc alone) still answers, through oclif.
     if (error?.code === 'MODULE_NOT_FOUND') return {runFast: async () => false};

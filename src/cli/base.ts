@@ -6,7 +6,10 @@
 import {realpath} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import {Command, Errors, Flags, Interfaces} from '@oclif/core';
+import {Command} from '@oclif/core/command';
+import * as Errors from '@oclif/core/errors';
+import * as Flags from '@oclif/core/flags';
+import type * as Interfaces from '@oclif/core/interfaces';
 import {InputError, KeywardError, SafetyError, show} from '../core/errors.js';
 import {appendHistory, diffStore, snapshot, StoreSnapshot} from '../core/history.js';
 import {HistoryRecord, StoreData} from '../core/model.js';

@@ -1,5 +1,5 @@
 /** Flags that several commands share, declared once. */
-import {Flags} from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import {InputError} from '../core/errors.js';
 import {Channel} from '../core/model.js';
 

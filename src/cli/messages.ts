@@ -7,24 +7,7 @@ import type {ChalkInstance} from 'chalk';
 import {BadInputs, KeywardError, maskSecrets, untrusted} from '../core/errors.js';
 import {nearest} from '../core/nearest.js';
 import {EXIT, exitCodeOf} from './exit-codes.js';
-import {colourWanted, paint} from './render.js';
-
-/** chalk at level 0 (no colour): every style gives its text back as chalk would. */
-function plainStyle(...text: unknown[]): string {
-  return text.length === 1 ? `${text[0]}` : text.join(' ');
-}
-
-const MODEL_STYLES = new Set(['rgb', 'hex', 'ansi256', 'bgRgb', 'bgHex', 'bgAnsi256']);
-
-const plain: ChalkInstance = new Proxy(plainStyle, {
-  get: (_target, name) => {
-    // Not a promise: `await` must not take it for one.
-    if (typeof name !== 'string' || name === 'then') return undefined;
-    if (name === 'level') return 0;
-    if (name === 'visible') return () => '';
-    return MODEL_STYLES.has(name) ? () => plain : plain;
-  },
-}) as unknown as ChalkInstance;
+import {colourWanted, paint, plain} from './render.js';
 
 /**
  * Styles for `stream`: chalk when colour is wanted, else plain text without

@@ -14,10 +14,28 @@ export function colourWanted(stream: NodeJS.WriteStream): boolean {
   return Boolean(stream.isTTY);
 }
 
-/** A chalk for `stream`, with no colour when colour is not wanted. */
+/** chalk at level 0 (no colour): every style gives its text back as chalk would. */
+function plainStyle(...text: unknown[]): string {
+  return text.length === 1 ? `${text[0]}` : text.join(' ');
+}
+
+const MODEL_STYLES = new Set(['rgb', 'hex', 'ansi256', 'bgRgb', 'bgHex', 'bgAnsi256']);
+
+export const plain: ChalkInstance = new Proxy(plainStyle, {
+  get: (_target, name) => {
+    // Not a promise: `await` must not take it for one.
+    if (typeof name !== 'string' || name === 'then') return undefined;
+    if (name === 'level') return 0;
+    if (name === 'visible') return () => '';
+    return MODEL_STYLES.has(name) ? () => plain : plain;
+  },
+}) as unknown as ChalkInstance;
+
+/** A chalk for `stream`; when colour is not wanted, plain text without loading chalk (a start-up cost, docs/performance.md). */
 export async function paint(stream: NodeJS.WriteStream = process.stdout): Promise<ChalkInstance> {
+  if (!colourWanted(stream)) return plain;
   const {Chalk} = await import('chalk');
-  return new Chalk({level: colourWanted(stream) ? 1 : 0});
+  return new Chalk({level: 1});
 }
 
 /** Colour codes (SGR): they take no room on the screen. */

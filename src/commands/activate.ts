@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import {channelNames, planActivate, setBlocking, switchJson} from '../core/blocking.js';
 import {KeywardCommand} from '../cli/base.js';
 import {channelFlags, channelsOf, quietFlag, yesFlag} from '../cli/flags.js';

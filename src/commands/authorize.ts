@@ -1,4 +1,5 @@
-import {Args, Flags} from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import {EntryInput, parseEntries} from '../core/entry-parse.js';
 import {authorize, AuthorizeJson, authorizeJson} from '../core/authorize.js';
 import {blockedCandidates, blockedChosen, blockedInputs} from '../core/blocked-list.js';

@@ -1,4 +1,5 @@
-import {Args, Flags} from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import {parseEntries} from '../core/entry-parse.js';
 import {blockedJson, dismissBlocked, selectBlocked} from '../core/blocked-list.js';
 import {InputError, untrusted} from '../core/errors.js';

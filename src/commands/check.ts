@@ -1,4 +1,5 @@
-import {Args, Flags} from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import {KeywardCommand} from '../cli/base.js';
 import {PRINTED_DECISIONS, runCheck} from '../cli/check/run.js';
 import {argumentsInOrder} from '../cli/input.js';

@@ -1,4 +1,4 @@
-import {Args} from '@oclif/core';
+import * as Args from '@oclif/core/args';
 import {parseEntries} from '../core/entry-parse.js';
 import {switchListEntries} from '../core/authorize.js';
 import {KeywardCommand} from '../cli/base.js';

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import {Flags} from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import {maskSecrets, untrusted} from '../core/errors.js';
 import {aggregateRows, effectiveList, inGroup} from '../core/effective-list.js';
 import {checkGroupName} from '../core/keys.js';

@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import {historyJson, historyOf} from '../core/history.js';
 import {checkGroupName} from '../core/keys.js';
 import {groupFlag, pagerFlag} from '../cli/flags.js';

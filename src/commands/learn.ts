@@ -1,4 +1,5 @@
-import {Args, Flags} from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import {learn, learnJson, LearnSettings} from '../core/learning.js';
 import {MAX_SETTING_DAYS} from '../core/model.js';
 import {parseWholeDays} from '../core/time.js';

@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import {Address} from '../core/address.js';
 import {checkGroupName, findKey} from '../core/keys.js';
 import {aggregatedListJson, containsRows, filters, filterScopes, ListFilter, listJson, listScopes} from '../core/reports.js';

@@ -4,7 +4,10 @@
  * (a CI job, a pipe, a cron line) it never asks: it names the closest command
  * on stderr and exits 2, a usage error, at once.
  */
-import {Hook, Interfaces, loadHelpClass, toConfiguredId} from '@oclif/core';
+import type {Hook} from '@oclif/core/hooks';
+import type * as Interfaces from '@oclif/core/interfaces';
+import {loadHelpClass} from '@oclif/core/help';
+import {toConfiguredId} from '@oclif/core/util/ids';
 import {visible} from '../core/errors.js';
 import {nearest} from '../core/nearest.js';
 import {EXIT} from '../cli/exit-codes.js';

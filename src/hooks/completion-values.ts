@@ -10,7 +10,7 @@
  */
 import {appendFile, readFile} from 'node:fs/promises';
 import path from 'node:path';
-import {Command, Config, Hook} from '@oclif/core';
+import type {Command, Config, Hook} from '@oclif/core';
 
 /** Commands whose first argument is a key name. */
 const KEY_ARGUMENT = ['check', 'keys rotate', 'keys revoke'];

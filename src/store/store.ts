@@ -6,12 +6,12 @@
  */
 import callbackFs, {promises as fs, Stats} from 'node:fs';
 import path from 'node:path';
-import lockfile from 'proper-lockfile';
 import {emptyStore, StoreData} from '../core/model.js';
 import {removeLeftovers, writeFileAtomic} from './atomic.js';
 import type {EntryIndex} from '../core/decision.js';
 import {compiledAccountFor, writeIndexCache} from './index-cache.js';
-import {describe, readStore, readStoreDocument, StoreError} from './read.js';
+import type {Adapter} from 'lowdb';
+import {describe, readStore, readStoreDocument, StoreDocument, StoreError} from './read.js';
 import {documentReuse, documentText, withProvenValues} from './schema.js';
 
 export {readStore, readStoreOrEmpty, StoreError} from './read.js';
@@ -63,6 +63,28 @@ async function writeDocument(file: string, data: StoreData, pieces: string[], pr
   }
   // Still under the lock: the index cache (see index-cache.ts) follows the store, or is removed.
   await writeIndexCache(file, data, written, previous);
+}
+
+/**
+ * lowdb's adapter for one change under the lock: it reads the document
+ * already read (and checked, or trusted) and writes the text the change
+ * prepared, atomically, with the index cache.
+ */
+class StoreFile implements Adapter<StoreData> {
+  /** The document text the next write puts on disk. */
+  pending: string[] = [];
+  /** The status of the file read, when the account list is unchanged: its cache lends the compiled part. */
+  previous: Stats | null = null;
+  constructor(
+    readonly file: string,
+    readonly document: StoreDocument | null,
+  ) {}
+  async read(): Promise<StoreData | null> {
+    return this.document?.data ?? null;
+  }
+  write(data: StoreData): Promise<void> {
+    return writeDocument(this.file, data, this.pending, this.previous);
+  }
 }
 
 /**
@@ -184,6 +206,8 @@ const lockFs = {
 async function acquireLock(file: string): Promise<() => Promise<void>> {
   const deadline = Date.now() + lockTimeoutMs();
   let compromised: Error | undefined;
+  // Loaded by the first write only: a read does not pay for it (docs/performance.md).
+  const {default: lockfile} = await import('proper-lockfile');
   for (;;) {
     try {
       const release = await lockfile.lock(file, {
@@ -257,7 +281,11 @@ export async function updateStore<T>(file: string, now: Date, change: (data: Sto
   let result: T;
   try {
     const read = await readStoreDocument(target);
-    const data = read?.data ?? emptyStore(now);
+    const file = new StoreFile(target, read);
+    const {Low} = await import('lowdb');
+    const db = new Low<StoreData>(file, emptyStore(now));
+    await db.read();
+    const data = db.data;
     // What a file keyward provably wrote lends the text after the change: the lists the change leaves as they were (see DocumentReuse).
     const reuse = read?.trusted ? documentReuse(read.text, data) : null;
     result = await withProvenValues(reuse, async () => {
@@ -271,8 +299,11 @@ export async function updateStore<T>(file: string, now: Date, change: (data: Sto
       lastChange.trusted = read?.trusted ?? false;
       lastChange.reused = [...reused];
       // The account list as it was: the index cache of the file read lends its compiled part.
-      if (!sameText(before, after)) await writeDocument(target, data, after, reused.has('account') ? read!.stat : null);
-      else if (read !== null && !read.trusted && read.stat !== null && sameText(before, [read.text])) {
+      if (!sameText(before, after)) {
+        file.pending = after;
+        file.previous = reused.has('account') ? read!.stat : null;
+        await db.write();
+      } else if (read !== null && !read.trusted && read.stat !== null && sameText(before, [read.text])) {
         // Nothing changed, and the file is the canonical document: a missing or stale cache (another format after an upgrade) is rebuilt, named by the descriptor the file was read from.
         await writeIndexCache(target, data, read.stat);
       }

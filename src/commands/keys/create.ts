@@ -1,4 +1,5 @@
-import {Args, Flags} from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import {parseEntries} from '../../core/entry-parse.js';
 import {createKey} from '../../core/key-actions.js';
 import {checkKeyName} from '../../core/keys.js';

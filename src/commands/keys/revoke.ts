@@ -1,4 +1,4 @@
-import {Args} from '@oclif/core';
+import * as Args from '@oclif/core/args';
 import {keyJson, planKeyRevoke, revokeKey} from '../../core/key-actions.js';
 import {KeywardCommand} from '../../cli/base.js';
 import {quietFlag, yesFlag} from '../../cli/flags.js';
