@@ -12,9 +12,12 @@ export default class Check extends KeywardCommand {
     '<%= config.bin %> check billing 203.0.113.7 198.51.100.9 --json  # exit 1 when any address is denied',
     '$ cat addresses.txt | <%= config.bin %> check billing - --ndjson > decisions.ndjson',
     '<%= config.bin %> check billing 192.0.2.66 --expect deny',
-    '<%= config.bin %> check billing - --print allowed < addresses.txt > allowed.txt',
+    '$ cat addresses.txt | <%= config.bin %> check billing - --print allowed > allowed.txt',
   ];
-  static usage = ['check KEY ADDRESS... [--expect allow|deny] [--json | --ndjson] [--store PATH]', 'check KEY - [--expect allow|deny] [--json | --ndjson] [--store PATH]'];
+  static usage = [
+    'check KEY ADDRESS... [--expect allow|deny] [--json | --ndjson | --print allowed|denied] [--store PATH]',
+    'check KEY - [--expect allow|deny] [--json | --ndjson | --print allowed|denied] [--store PATH]',
+  ];
   // ignoreStdin: oclif would read piped stdin into a missing argument as one string; stdin is streamed by line, and only for -.
   static args = {
     key: Args.string({description: 'key name or secret', required: true, ignoreStdin: true}),
