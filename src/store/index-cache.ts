@@ -27,6 +27,7 @@
  */
 import {closeSync, constants as fsConstants, fstatSync, promises as fs, openSync, readSync, realpathSync, statSync, Stats} from 'node:fs';
 import {denyFlags, EntryIndex} from '../core/decision.js';
+import {entryWordsOfRecords} from '../core/entry-order.js';
 import {emptyStore, isEnabled, KeyRecord, SCHEMA_VERSION, StoreData} from '../core/model.js';
 import {arraysAreSound, CompiledIndex, FamilyArrays, IndexArrays, nonDecreasing} from '../core/prefix-index.js';
 
@@ -134,7 +135,8 @@ export function encodeIndexCache(data: StoreData, store: StoreIdentity): Buffer 
   const texts = enabled.map((r) => r.entry);
   const expires = enabled.map((r) => (r.expiresAt === null ? Number.POSITIVE_INFINITY : Date.parse(r.expiresAt)));
   const deny = denyFlags(enabled) ?? new Uint8Array(enabled.length);
-  const {arrays} = CompiledIndex.fromTexts(texts, expires);
+  // Every entry enabled: the list's own words, the part a change appended not parsed again (see KnownEntryWords).
+  const {arrays} = enabled.length === data.account.length ? CompiledIndex.fromWords(entryWordsOfRecords(data.account), expires) : CompiledIndex.fromTexts(texts, expires);
   const textBytes = Buffer.from(texts.join(''), 'latin1');
   const offsets = new Uint32Array(texts.length + 1);
   for (let i = 0; i < texts.length; i++) offsets[i + 1] = offsets[i] + texts[i].length;

@@ -21,7 +21,7 @@ import {
   SmtpBlocking,
   StoreData,
 } from '../core/model.js';
-import {entryWordsOf, listOrder, sameEntry} from '../core/entry-order.js';
+import {entryWordsOf, entryWordsOfRecords, inListOrder, knownEntryWords, listOrder, rememberEntryWords, sameEntry} from '../core/entry-order.js';
 import {isCanonicalEntry} from '../core/prefix.js';
 import {isKeyName} from '../core/keys.js';
 
@@ -208,6 +208,9 @@ function entryRecords(value: unknown, path: string): EntryRecord[] {
   takeInTrusted();
   const list = array(value, path);
   const records: EntryRecord[] = new Array(list.length);
+  // Entries a change appended from its own batch are canonical already (see KnownEntryWords): not parsed again.
+  const known = knownEntryWords(list);
+  const provenFrom = known === null ? list.length : known.from;
   for (let i = 0; i < list.length; i++) {
     const o = list[i] as Json;
     if (typeof o === 'object' && o !== null && !Array.isArray(o)) {
@@ -222,7 +225,7 @@ function entryRecords(value: unknown, path: string): EntryRecord[] {
         isGroup(grouped) &&
         isTime(addedAt) &&
         (expiresAt === null || isTime(expiresAt)) &&
-        isCanonicalQuietly(entry)
+        (i >= provenFrom || isCanonicalQuietly(entry))
       ) {
         records[i] = record(entry, source as EntryRecord['source'], label as string | null, grouped ?? null, addedAt as string, expiresAt as string | null);
         continue;
@@ -230,6 +233,8 @@ function entryRecords(value: unknown, path: string): EntryRecord[] {
     }
     records[i] = entryRecord(o, `${path}[${i}]`);
   }
+  // The checked copy holds the same texts at the same positions: what is known of them holds for it too.
+  if (known !== null) rememberEntryWords(records, known);
   return records;
 }
 
@@ -442,7 +447,10 @@ function nonEmpty(history: HistoryRecord[]): {history?: HistoryRecord[]} {
 
 /** Entry records in list order: by family, network, then wider first (stable). */
 export function sortEntryRecords(records: EntryRecord[]): EntryRecord[] {
-  const order = listOrder(entryWordsOf(records.map((r) => r.entry)));
+  // A list a change appended to knows its new entries' words (see KnownEntryWords); a fresh import is in list order already.
+  const words = entryWordsOfRecords(records);
+  if (inListOrder(words)) return records.slice();
+  const order = listOrder(words);
   const sorted: EntryRecord[] = new Array(records.length);
   for (let i = 0; i < order.length; i++) sorted[i] = records[order[i]];
   return sorted;
