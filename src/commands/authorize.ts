@@ -40,8 +40,11 @@ export default class Authorize extends KeywardCommand {
     const argv = argumentsInOrder(raw);
     const expiresAt = flags.expires ? parseExpiry(flags.expires, this.now).toISOString() : null;
     if (flags.group !== undefined) checkGroupName(flags.group);
-    const inputs = flags['from-blocked'] ? await this.fromBlocked(argv, flags.all, flags.key) : await readEntryInputs({args: argv, file: flags.file, progress: true});
-    const entries = parseEntries(inputs, {normalize: flags.normalize, force: flags.force});
+    // The inputs (an object and line per entry) are let go once parsed: a 1M-entry import need not hold them through its write.
+    const entries = parseEntries(
+      flags['from-blocked'] ? await this.fromBlocked(argv, flags.all, flags.key) : await readEntryInputs({args: argv, file: flags.file, progress: true}),
+      {normalize: flags.normalize, force: flags.force},
+    );
     const label = flags.label === undefined ? null : maskSecrets(flags.label);
     const dryRun = flags['dry-run'];
     const result = await this.updateStore((data) => authorize(data, entries, {key: flags.key, label, expiresAt, group: flags.group ?? null, now: this.now}), {dryRun});

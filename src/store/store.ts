@@ -61,6 +61,8 @@ async function writeDocument(file: string, data: StoreData, pieces: string[], pr
   } catch (error) {
     throw new StoreError(`cannot write the store ${file} (${describe(error)})`, 'the store was left as it was; check free space and permissions');
   }
+  // The text is written: let it go before the index cache is built (a 1M-entry store's text is 160 MB).
+  pieces.length = 0;
   // Still under the lock: the index cache (see index-cache.ts) follows the store, or is removed.
   await writeIndexCache(file, data, written, previous);
 }
