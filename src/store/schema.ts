@@ -591,6 +591,19 @@ function reusedMembers(data: StoreData, reuse: DocumentReuse | null): Set<Reusab
  * when given, is told which.
  */
 export async function documentText(data: StoreData, reuse: DocumentReuse | null = null, reused?: Set<string>): Promise<string[]> {
+  const parts: string[] = [];
+  for await (const part of documentPieces(data, reuse, reused)) parts.push(part);
+  return parts;
+}
+
+/**
+ * The pieces of `documentText`, made one at a time as they are asked for: a
+ * writer that writes each before asking for the next never holds the whole
+ * text (a 1M-entry store's is 160 MB). The document is checked and sorted
+ * when the first piece is asked for (a fault throws then); `reused` is told
+ * by then too.
+ */
+export async function* documentPieces(data: StoreData, reuse: DocumentReuse | null = null, reused?: Set<string>): AsyncGenerator<string> {
   await nextTurn();
   const same = reusedMembers(data, reuse);
   for (const name of same) reused?.add(name);
@@ -598,32 +611,32 @@ export async function documentText(data: StoreData, reuse: DocumentReuse | null 
   const document = canonicalize(partial) as unknown as Json;
   await nextTurn();
   const members = MEMBERS.filter((name) => same.has(name as Reusable) || document[name] !== undefined);
-  const parts: string[] = ['{\n'];
+  yield '{\n';
   for (const [m, name] of members.entries()) {
     const value = document[name];
     if (same.has(name as Reusable)) {
-      parts.push(`  ${JSON.stringify(name)}: `, reuse!.texts.get(name as Reusable)!);
+      yield `  ${JSON.stringify(name)}: `;
+      yield reuse!.texts.get(name as Reusable)!;
     } else if (Array.isArray(value) && value.length > PIECE_RECORDS) {
       // Each piece is the member alone, `{\n  "name": [\n` … `\n  ]\n}`: its items are indented as in the document.
       const head = `{\n  ${JSON.stringify(name)}: [\n`;
       const tail = '\n  ]\n}';
-      parts.push(head.slice(2));
+      yield head.slice(2);
       for (let start = 0; start < value.length; start += PIECE_RECORDS) {
         if (start > 0) {
-          parts.push(',\n');
+          yield ',\n';
           await nextTurn();
         }
         const piece = JSON.stringify({[name]: value.slice(start, start + PIECE_RECORDS)}, null, 2);
-        parts.push(piece.slice(head.length, piece.length - tail.length));
+        yield piece.slice(head.length, piece.length - tail.length);
       }
-      parts.push(tail.slice(0, -2));
+      yield tail.slice(0, -2);
     } else {
       // `{\n` + the member as the document writes it + `\n}`.
       const member = JSON.stringify({[name]: value}, null, 2);
-      parts.push(member.slice(2, -2));
+      yield member.slice(2, -2);
     }
-    parts.push(m < members.length - 1 ? ',\n' : '\n');
+    yield m < members.length - 1 ? ',\n' : '\n';
   }
-  parts.push('}\n');
-  return parts;
+  yield '}\n';
 }
