@@ -227,6 +227,11 @@ function entryRecords(value: unknown, path: string): EntryRecord[] {
         (expiresAt === null || isTime(expiresAt)) &&
         (i >= provenFrom || isCanonicalQuietly(entry))
       ) {
+        // A record the change appended, as the schema builds it (these members, in this order): kept, not copied.
+        if (i >= provenFrom && grouped === undefined && isBuiltRecord(o)) {
+          records[i] = o as unknown as EntryRecord;
+          continue;
+        }
         records[i] = record(entry, source as EntryRecord['source'], label as string | null, grouped ?? null, addedAt as string, expiresAt as string | null);
         continue;
       }
@@ -236,6 +241,16 @@ function entryRecords(value: unknown, path: string): EntryRecord[] {
   // The checked copy holds the same texts at the same positions: what is known of them holds for it too.
   if (known !== null) rememberEntryWords(records, known);
   return records;
+}
+
+/** The members of an entry record without group or switches, in the order `record` builds them. */
+const RECORD_MEMBERS = ['entry', 'source', 'label', 'addedAt', 'expiresAt'];
+
+/** Whether `o` has exactly the members `record` gives a record without group or switches, in its order. */
+function isBuiltRecord(o: Json): boolean {
+  let k = 0;
+  for (const name in o) if (name !== RECORD_MEMBERS[k++]) return false;
+  return k === RECORD_MEMBERS.length;
 }
 
 function isCanonicalQuietly(text: string): boolean {
