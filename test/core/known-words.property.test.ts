@@ -16,7 +16,7 @@ import {EntryInput, parseEntries} from '../../src/core/entry-parse.js';
 import {entryWordsOf, entryWordsOfRecords, EntryWordsBuilder, inListOrder, knownEntryWords, listOrder} from '../../src/core/entry-order.js';
 import {emptyStore, StoreData} from '../../src/core/model.js';
 import {documentText, sortEntryRecords, validate} from '../../src/store/schema.js';
-import {encodeIndexCache, StoreIdentity} from '../../src/store/index-cache.js';
+import {decodeIndexCache, encodeIndexCache, StoreIdentity} from '../../src/store/index-cache.js';
 
 const RUNS = Number(process.env.KEYWARD_PROPERTY_RUNS || 200);
 const NOW = new Date('2026-03-02T00:00:00Z');
@@ -83,6 +83,8 @@ describe('known entry words (the bulk write fast path) against parsing every tex
         expect(sortEntryRecords(data.account)).to.deep.equal(sortEntryRecords(slow.account));
         expect((await documentText(data)).join('')).to.equal((await documentText(slow)).join(''));
         expect(encodeIndexCache(data, IDENTITY).equals(encodeIndexCache(slow, IDENTITY))).to.equal(true);
+        // And the cache is whole (its checksum holds), whichever families are empty.
+        expect(decodeIndexCache(encodeIndexCache(data, IDENTITY), IDENTITY, NOW)).to.not.equal(null);
       }),
       {numRuns: RUNS},
     );
