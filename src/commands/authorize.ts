@@ -1,6 +1,6 @@
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
-import {EntryInput, parseEntries} from '../core/entry-parse.js';
+import {EntryBatch, EntryInput, parseEntries} from '../core/entry-parse.js';
 import {authorize, AuthorizeJson, authorizeJson} from '../core/authorize.js';
 import {blockedCandidates, blockedChosen, blockedInputs} from '../core/blocked-list.js';
 import {InputError, maskSecrets, untrusted} from '../core/errors.js';
@@ -48,11 +48,22 @@ export default class Authorize extends KeywardCommand {
     const argv = argumentsInOrder(raw);
     const expiresAt = flags.expires ? parseExpiry(flags.expires, this.now).toISOString() : null;
     if (flags.group !== undefined) checkGroupName(flags.group);
-    const inputs = flags['from-blocked'] ? await this.fromBlocked(argv, flags.all, flags.key) : await readEntryInputs({args: argv, file: flags.file, progress: true});
-    const entries = parseEntries(inputs, {normalize: flags.normalize, force: flags.force});
+    // The inputs (an object and line per entry) are let go once parsed: a 1M-entry import need not hold them through its write.
+    let entries: EntryBatch | null = parseEntries(
+      flags['from-blocked'] ? await this.fromBlocked(argv, flags.all, flags.key) : await readEntryInputs({args: argv, file: flags.file, progress: true}),
+      {normalize: flags.normalize, force: flags.force},
+    );
     const label = flags.label === undefined ? null : maskSecrets(flags.label);
     const dryRun = flags['dry-run'];
-    const result = await this.updateStore((data) => authorize(data, entries, {key: flags.key, label, expiresAt, group: flags.group ?? null, now: this.now}), {dryRun});
+    const result = await this.updateStore(
+      (data) => {
+        // Let go once applied: the batch's columns are not needed while the store is written.
+        const batch = entries!;
+        entries = null;
+        return authorize(data, batch, {key: flags.key, label, expiresAt, group: flags.group ?? null, now: this.now});
+      },
+      {dryRun},
+    );
     if (result.unblocked > 0 && !this.json) await this.tell(`${count(result.unblocked, 'address', 'addresses')} left the blocked list`);
     if (result.stillRefused.length > 0) {
       await this.tell(`still refused, so kept on the blocked list: ${result.stillRefused.join(', ')} (see \`keyward check KEY ADDRESS\`)`, 'warn');

@@ -7,7 +7,7 @@ import {InputError, SafetyError} from './errors.js';
 import {decide, isLive, Policy} from './decision.js';
 import {BlockedRecord, EntryRecord, isDeny, StoreData} from './model.js';
 import {Family} from './address.js';
-import {containsEntry, listOrder, sameEntry} from './entry-order.js';
+import {containsEntry, EntryWordsBuilder, listOrder, rememberEntryWords, sameEntry} from './entry-order.js';
 import {EntryBatch, NewEntry} from './entry-parse.js';
 import {formatScanned, maskScanned, Prefix, ScannedPrefix, scanPrefix} from './prefix.js';
 import {CompiledIndex, PrefixIndex} from './prefix-index.js';
@@ -88,6 +88,9 @@ export function addEntries(list: EntryRecord[], entries: readonly NewEntry[] | E
   const renewed = new Set<string>();
   const at = now.toISOString();
   const network = new Uint32Array(4);
+  // The appended records' networks, in list order, for the writer (see KnownEntryWords): it need not parse them again.
+  const from = list.length;
+  const appended = new EntryWordsBuilder(Math.max(16, Math.min(batch.count, 1 << 20)));
   for (let n = 0; n < order.length;) {
     const i = order[n];
     // Copies of one entry sort together, in input order: the first label given wins.
@@ -132,6 +135,7 @@ export function addEntries(list: EntryRecord[], entries: readonly NewEntry[] | E
       deny ? {entry: text, source: batch.sources[i], label, addedAt: at, expiresAt, effect: 'deny'} : {entry: text, source: batch.sources[i], label, addedAt: at, expiresAt},
     );
     result.added.push(text);
+    appended.push(family, bits, network);
     if (covering.length > 0 || open.length > 1) {
       const coveredBy = covering.map((c) => liveTexts[c]);
       for (let o = 0; o < open.length - 1; o++) coveredBy.push(batch.texts[open[o]]);
@@ -147,6 +151,7 @@ export function addEntries(list: EntryRecord[], entries: readonly NewEntry[] | E
       list.filter((r, p) => !(renewed.has(r.entry) && isDeny(r) === deny && !isLive(r, now) && p !== expired.get(r.entry))),
     );
   }
+  if (result.added.length > 0) rememberEntryWords(list, {from, texts: result.added, words: appended});
   return result;
 }
 

@@ -114,3 +114,73 @@ export function sameEntry(entries: EntryWords, a: number, b: number): boolean {
   if (entries.family[a] !== entries.family[b] || entries.bits[a] !== entries.bits[b]) return false;
   return compareWords(entries.words, a * 4, entries.words, b * 4, entries.family[a] === 4 ? 1 : 4) === 0;
 }
+
+/**
+ * What a change knows of a list's entries without parsing them again: the
+ * records from position `from` on hold `texts` in this order, canonical
+ * entries (an EntryBatch's texts, see entry-parse.ts), whose networks are
+ * `words`. Remembered per list (weakly) by the change that appended them
+ * (addEntries), and asked for by the writer (its check, sort and index
+ * cache, issue 15): valid only while the list still holds those very texts
+ * there, which `knownEntryWords` checks every time.
+ */
+export interface KnownEntryWords {
+  from: number;
+  texts: readonly string[];
+  words: EntryWords;
+}
+
+const known = new WeakMap<readonly unknown[], KnownEntryWords>();
+
+/** Remembers `known` for `list` (see KnownEntryWords). */
+export function rememberEntryWords(list: readonly unknown[], memo: KnownEntryWords): void {
+  known.set(list, memo);
+}
+
+/** What is known of `list`'s entries, if the list still holds the texts remembered (same positions, same texts); else null. */
+export function knownEntryWords(list: readonly unknown[]): KnownEntryWords | null {
+  const memo = known.get(list);
+  if (memo === undefined) return null;
+  const {from, texts} = memo;
+  if (list.length !== from + texts.length) return null;
+  for (let k = 0; k < texts.length; k++) {
+    const r = list[from + k] as {entry?: unknown} | null;
+    if (typeof r !== 'object' || r === null || r.entry !== texts[k]) return null;
+  }
+  return memo;
+}
+
+/** Whether entries 0 … count-1 are in list order already (then the stable `listOrder` is 0 … count-1). */
+export function inListOrder(entries: EntryWords): boolean {
+  const {family, bits, words} = entries;
+  for (let i = 1; i < entries.count; i++) {
+    const f = family[i - 1];
+    if (f !== family[i]) {
+      if (f > family[i]) return false;
+      continue;
+    }
+    const c = compareWords(words, (i - 1) * 4, words, i * 4, f === 4 ? 1 : 4);
+    if (c > 0 || (c === 0 && bits[i - 1] > bits[i])) return false;
+  }
+  return true;
+}
+
+/**
+ * The entries of `list` (records) as EntryWords, in list positions: the part
+ * a change remembered (see KnownEntryWords) taken as it is, the rest parsed.
+ */
+export function entryWordsOfRecords(list: readonly {entry: string}[]): EntryWords {
+  const memo = knownEntryWords(list);
+  if (memo === null) return entryWordsOf(list.map((r) => r.entry));
+  if (memo.from === 0) return memo.words;
+  const head = entryWordsOf(list.slice(0, memo.from).map((r) => r.entry));
+  const all = new EntryWordsBuilder(Math.max(16, list.length));
+  all.family.set(head.family.subarray(0, head.count));
+  all.bits.set(head.bits.subarray(0, head.count));
+  all.words.set(head.words.subarray(0, head.count * 4));
+  all.family.set(memo.words.family.subarray(0, memo.words.count), head.count);
+  all.bits.set(memo.words.bits.subarray(0, memo.words.count), head.count);
+  all.words.set(memo.words.words.subarray(0, memo.words.count * 4), head.count * 4);
+  all.count = list.length;
+  return all;
+}

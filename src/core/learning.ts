@@ -365,8 +365,9 @@ class Learner {
       this.apply(key, family, words, log.times[i]);
     }
     this.writeLastEvent();
-    this.writeSeenTimes();
+    this.writeLastSeen();
     this.pruneSeen();
+    this.writeFirstSeen();
     for (const [id, events] of unknown) this.outcome.unknownKeys.push({key: displayKey(log.keys[id]), events});
     return this.outcome;
   }
@@ -508,14 +509,26 @@ class Learner {
    * of one form order as their times do, so the latest text is the text of
    * the latest time: the same result as comparing every event's text.
    */
-  private writeSeenTimes(): void {
+  private writeLastSeen(): void {
     for (const track of this.seenTracks) {
       if (track === undefined || track.last < track.first) continue;
-      const record = track.record;
       const last = isoOf(track.last);
-      const first = track.first === track.last ? last : isoOf(track.first);
+      if (last > track.record.lastSeen) track.record.lastSeen = last;
+    }
+  }
+
+  /**
+   * The first times, after pruning (which goes by the last times alone):
+   * only for the records kept (a wide log's run drops most of the addresses
+   * it saw, past MAX_SEEN).
+   */
+  private writeFirstSeen(): void {
+    const kept = new Set<SeenRecord>(this.data.seen);
+    for (const track of this.seenTracks) {
+      if (track === undefined || track.last < track.first || !kept.has(track.record)) continue;
+      const record = track.record;
+      const first = isoOf(track.first);
       // ('': a record new in this run.)
-      if (last > record.lastSeen) record.lastSeen = last;
       if (record.firstSeen === '' || first < record.firstSeen) record.firstSeen = first;
     }
   }

@@ -14,7 +14,7 @@
  * is the same over Prefix values, for code that works with those.
  */
 import {Family} from './address.js';
-import {entryWordsOf, EntryWords, listOrder} from './entry-order.js';
+import {entryWordsOf, EntryWords, inListOrder, listOrder} from './entry-order.js';
 import {Prefix} from './prefix.js';
 import {compareWords, lastAtOrBelow, lastAtOrBelow128, lastOfPrefix} from './words.js';
 
@@ -129,6 +129,13 @@ function nonDecreasing4(values: Uint32Array): boolean {
   return true;
 }
 
+/** The positions 0 … n-1. */
+function identityOrder(n: number): Uint32Array {
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  return order;
+}
+
 export class CompiledIndex {
   private constructor(readonly arrays: IndexArrays) {}
 
@@ -139,8 +146,12 @@ export class CompiledIndex {
   static fromTexts(texts: readonly string[], expires?: ArrayLike<number>): CompiledIndex {
     // As columns of words in list order (no object per entry, no comparator): a 1M-entry list is indexed
     // each time a store that large is written (its index cache), under the store's lock.
-    const entries = entryWordsOf(texts);
-    const order = listOrder(entries);
+    return CompiledIndex.fromWords(entryWordsOf(texts), expires);
+  }
+
+  /** Builds the index from entries already scanned (networks masked), position i being entry i. */
+  static fromWords(entries: EntryWords, expires?: ArrayLike<number>): CompiledIndex {
+    const order = inListOrder(entries) ? identityOrder(entries.count) : listOrder(entries);
     let v4 = 0;
     while (v4 < order.length && entries.family[order[v4]] === 4) v4++;
     return new CompiledIndex({v4: buildFamily(entries, order.subarray(0, v4), 1, expires), v6: buildFamily(entries, order.subarray(v4), 4, expires)});

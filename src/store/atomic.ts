@@ -41,7 +41,7 @@ export interface AtomicWriteHooks {
  */
 export async function writeFileAtomic(
   file: string,
-  content: string | Uint8Array | (string | Uint8Array)[],
+  content: string | Uint8Array | (string | Uint8Array)[] | AsyncIterable<string | Uint8Array>,
   mode = 0o600,
   hooks: AtomicWriteHooks = {},
 ): Promise<Stats | null> {
@@ -51,7 +51,8 @@ export async function writeFileAtomic(
   try {
     handle = await fs.open(temporary, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY, mode);
     let bytes = 0;
-    for (const part of Array.isArray(content) ? content : [content]) {
+    // Pieces may be made as they are asked for (a store's text): each is written before the next is made.
+    for await (const part of typeof content === 'string' || content instanceof Uint8Array ? [content] : content) {
       // Encoded once: counted and written from the same bytes (a 15 MB piece is not encoded twice).
       const encoded = typeof part === 'string' ? Buffer.from(part, 'utf8') : part;
       await handle.writeFile(encoded);

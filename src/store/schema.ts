@@ -22,7 +22,7 @@ import {
   SmtpBlocking,
   StoreData,
 } from '../core/model.js';
-import {entryWordsOf, listOrder, sameEntry} from '../core/entry-order.js';
+import {entryWordsOf, entryWordsOfRecords, inListOrder, knownEntryWords, listOrder, rememberEntryWords, sameEntry} from '../core/entry-order.js';
 import {isCanonicalEntry} from '../core/prefix.js';
 import {isKeyName} from '../core/keys.js';
 
@@ -209,6 +209,9 @@ function entryRecords(value: unknown, path: string): EntryRecord[] {
   takeInTrusted();
   const list = array(value, path);
   const records: EntryRecord[] = new Array(list.length);
+  // Entries a change appended from its own batch are canonical already (see KnownEntryWords): not parsed again.
+  const known = knownEntryWords(list);
+  const provenFrom = known === null ? list.length : known.from;
   for (let i = 0; i < list.length; i++) {
     const o = list[i] as Json;
     if (typeof o === 'object' && o !== null && !Array.isArray(o)) {
@@ -223,15 +226,32 @@ function entryRecords(value: unknown, path: string): EntryRecord[] {
         isGroup(grouped) &&
         isTime(addedAt) &&
         (expiresAt === null || isTime(expiresAt)) &&
-        isCanonicalQuietly(entry)
+        (i >= provenFrom || isCanonicalQuietly(entry))
       ) {
+        // A record the change appended, as the schema builds it (these members, in this order): kept, not copied.
+        if (i >= provenFrom && grouped === undefined && isBuiltRecord(o)) {
+          records[i] = o as unknown as EntryRecord;
+          continue;
+        }
         records[i] = record(entry, source as EntryRecord['source'], label as string | null, grouped ?? null, addedAt as string, expiresAt as string | null);
         continue;
       }
     }
     records[i] = entryRecord(o, `${path}[${i}]`);
   }
+  // The checked copy holds the same texts at the same positions: what is known of them holds for it too.
+  if (known !== null) rememberEntryWords(records, known);
   return records;
+}
+
+/** The members of an entry record without group or switches, in the order `record` builds them. */
+const RECORD_MEMBERS = ['entry', 'source', 'label', 'addedAt', 'expiresAt'];
+
+/** Whether `o` has exactly the members `record` gives a record without group or switches, in its order. */
+function isBuiltRecord(o: Json): boolean {
+  let k = 0;
+  for (const name in o) if (name !== RECORD_MEMBERS[k++]) return false;
+  return k === RECORD_MEMBERS.length;
 }
 
 function isCanonicalQuietly(text: string): boolean {
@@ -451,7 +471,10 @@ function nonEmpty(history: HistoryRecord[]): {history?: HistoryRecord[]} {
 
 /** Entry records in list order: by family, network, then wider first (stable). */
 export function sortEntryRecords(records: EntryRecord[]): EntryRecord[] {
-  const order = listOrder(entryWordsOf(records.map((r) => r.entry)));
+  // A list a change appended to knows its new entries' words (see KnownEntryWords); a fresh import is in list order already.
+  const words = entryWordsOfRecords(records);
+  if (inListOrder(words)) return records.slice();
+  const order = listOrder(words);
   const sorted: EntryRecord[] = new Array(records.length);
   for (let i = 0; i < order.length; i++) sorted[i] = records[order[i]];
   return sorted;
@@ -592,6 +615,19 @@ function reusedMembers(data: StoreData, reuse: DocumentReuse | null): Set<Reusab
  * when given, is told which.
  */
 export async function documentText(data: StoreData, reuse: DocumentReuse | null = null, reused?: Set<string>): Promise<string[]> {
+  const parts: string[] = [];
+  for await (const part of documentPieces(data, reuse, reused)) parts.push(part);
+  return parts;
+}
+
+/**
+ * The pieces of `documentText`, made one at a time as they are asked for: a
+ * writer that writes each before asking for the next never holds the whole
+ * text (a 1M-entry store's is 160 MB). The document is checked and sorted
+ * when the first piece is asked for (a fault throws then); `reused` is told
+ * by then too.
+ */
+export async function* documentPieces(data: StoreData, reuse: DocumentReuse | null = null, reused?: Set<string>): AsyncGenerator<string> {
   await nextTurn();
   const same = reusedMembers(data, reuse);
   for (const name of same) reused?.add(name);
@@ -599,32 +635,32 @@ export async function documentText(data: StoreData, reuse: DocumentReuse | null 
   const document = canonicalize(partial) as unknown as Json;
   await nextTurn();
   const members = MEMBERS.filter((name) => same.has(name as Reusable) || document[name] !== undefined);
-  const parts: string[] = ['{\n'];
+  yield '{\n';
   for (const [m, name] of members.entries()) {
     const value = document[name];
     if (same.has(name as Reusable)) {
-      parts.push(`  ${JSON.stringify(name)}: `, reuse!.texts.get(name as Reusable)!);
+      yield `  ${JSON.stringify(name)}: `;
+      yield reuse!.texts.get(name as Reusable)!;
     } else if (Array.isArray(value) && value.length > PIECE_RECORDS) {
       // Each piece is the member alone, `{\n  "name": [\n` … `\n  ]\n}`: its items are indented as in the document.
       const head = `{\n  ${JSON.stringify(name)}: [\n`;
       const tail = '\n  ]\n}';
-      parts.push(head.slice(2));
+      yield head.slice(2);
       for (let start = 0; start < value.length; start += PIECE_RECORDS) {
         if (start > 0) {
-          parts.push(',\n');
+          yield ',\n';
           await nextTurn();
         }
         const piece = JSON.stringify({[name]: value.slice(start, start + PIECE_RECORDS)}, null, 2);
-        parts.push(piece.slice(head.length, piece.length - tail.length));
+        yield piece.slice(head.length, piece.length - tail.length);
       }
-      parts.push(tail.slice(0, -2));
+      yield tail.slice(0, -2);
     } else {
       // `{\n` + the member as the document writes it + `\n}`.
       const member = JSON.stringify({[name]: value}, null, 2);
-      parts.push(member.slice(2, -2));
+      yield member.slice(2, -2);
     }
-    parts.push(m < members.length - 1 ? ',\n' : '\n');
+    yield m < members.length - 1 ? ',\n' : '\n';
   }
-  parts.push('}\n');
-  return parts;
+  yield '}\n';
 }

@@ -12,7 +12,7 @@ import type {EntryIndex} from '../core/decision.js';
 import {compiledAccountFor, writeIndexCache} from './index-cache.js';
 import type {Adapter} from 'lowdb';
 import {describe, readStore, readStoreDocument, StoreDocument, StoreError} from './read.js';
-import {documentReuse, documentText, withProvenValues} from './schema.js';
+import {documentPieces, documentReuse, documentText, withProvenValues} from './schema.js';
 
 export {readStore, readStoreOrEmpty, StoreError} from './read.js';
 
@@ -53,7 +53,7 @@ async function testPauseAfterRename(): Promise<void> {
  * store's real file (a link's target). Called only under the store's lock,
  * so temporary files other writers left are garbage.
  */
-async function writeDocument(file: string, data: StoreData, pieces: string[], previous: Stats | null = null): Promise<void> {
+async function writeDocument(file: string, data: StoreData, pieces: AsyncIterable<string>, previous: Stats | null = null): Promise<void> {
   await removeLeftovers(file);
   let written;
   try {
@@ -71,8 +71,8 @@ async function writeDocument(file: string, data: StoreData, pieces: string[], pr
  * prepared, atomically, with the index cache.
  */
 class StoreFile implements Adapter<StoreData> {
-  /** The document text the next write puts on disk. */
-  pending: string[] = [];
+  /** The document text the next write puts on disk, piece by piece. */
+  pending: AsyncIterable<string> = (async function* () {})();
   /** The status of the file read, when the account list is unchanged: its cache lends the compiled part. */
   previous: Stats | null = null;
   constructor(
@@ -142,6 +142,57 @@ function sameText(a: string[], b: string[]): boolean {
   for (const piece of a) length += piece.length;
   for (const piece of b) length -= piece.length;
   return length === 0 && a.join('') === b.join('');
+}
+
+/** A place in a text held as pieces, moved along by pieces of another text that match it. */
+class TextCursor {
+  private piece = 0;
+  private at = 0;
+
+  constructor(private readonly pieces: readonly string[]) {}
+
+  /** Whether the text goes on with `text` from here: then the cursor moves past it; else it stays. */
+  take(text: string): boolean {
+    let piece = this.piece;
+    let at = this.at;
+    let done = 0;
+    while (done < text.length) {
+      if (piece >= this.pieces.length) return false;
+      const p = this.pieces[piece];
+      const n = Math.min(p.length - at, text.length - done);
+      if (!p.startsWith(n === text.length ? text : text.slice(done, done + n), at)) return false;
+      done += n;
+      at += n;
+      if (at === p.length) {
+        piece++;
+        at = 0;
+      }
+    }
+    this.piece = piece;
+    this.at = at;
+    return true;
+  }
+
+  /** Whether the text ends here. */
+  atEnd(): boolean {
+    for (let p = this.piece; p < this.pieces.length; p++) if (this.pieces[p].length > (p === this.piece ? this.at : 0)) return false;
+    return true;
+  }
+
+  /** The text up to here. */
+  taken(): string[] {
+    const whole = this.pieces.slice(0, this.piece);
+    if (this.at > 0) whole.push(this.pieces[this.piece].slice(0, this.at));
+    return whole;
+  }
+}
+
+/** `head`, then the piece `next` (unless the pieces were done), then the rest of `pieces`. */
+async function* joined(head: string[], next: IteratorResult<string>, pieces: AsyncGenerator<string>): AsyncGenerator<string> {
+  yield* head;
+  if (next.done) return;
+  yield next.value;
+  yield* pieces;
 }
 
 type Done = (error: NodeJS.ErrnoException | null) => void;
@@ -295,12 +346,18 @@ export async function updateStore<T>(file: string, now: Date, change: (data: Sto
       const stat = read?.stat ?? null;
       const outcome = await change(data, {compiledAccount: (at) => (stat === null ? null : compiledAccountFor(target, stat, at))});
       const reused = new Set<string>();
-      const after = await documentText(data, reuse, reused);
+      // The text after the change, piece by piece: compared with the text before as it is made, and written from
+      // the first difference on (with the text before up to there), so that a large store's text is never held whole.
+      const pieces = documentPieces(data, reuse, reused);
+      const cursor = new TextCursor(before);
+      let next = await pieces.next();
+      while (!next.done && cursor.take(next.value)) next = await pieces.next();
       lastChange.trusted = read?.trusted ?? false;
       lastChange.reused = [...reused];
+      const changed = !next.done || !cursor.atEnd();
       // The account list as it was: the index cache of the file read lends its compiled part.
-      if (!sameText(before, after)) {
-        file.pending = after;
+      if (changed) {
+        file.pending = joined(cursor.taken(), next, pieces);
         file.previous = reused.has('account') ? read!.stat : null;
         await db.write();
       } else if (read !== null && !read.trusted && read.stat !== null && sameText(before, [read.text])) {
