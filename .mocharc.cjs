@@ -12,7 +12,24 @@ const named = process.argv.slice(2).some((arg) => /\.test\.ts$/.test(arg) || /^(
 const jobs = Number(process.env.KEYWARD_TEST_JOBS || 2);
 
 /** Files that take longest (measured), slowest first: a file missing here only loses its place. */
-const SLOW = ['serve', 'serve-nginx', 'help-lint', 'bounded', 'fast-path', 'secret-sweep', 'grammar', 'crash', 'concurrency', 'differential', 'store-trust', 'bad-stores', 'colour', 'limits', 'stdin', 'decisions'];
+const SLOW = [
+  'serve',
+  'serve-nginx',
+  'help-lint',
+  'bounded',
+  'fast-path',
+  'secret-sweep',
+  'grammar',
+  'crash',
+  'concurrency',
+  'differential',
+  'store-trust',
+  'bad-stores',
+  'colour',
+  'limits',
+  'stdin',
+  'decisions',
+];
 
 function testFiles(dir) {
   return fs.readdirSync(dir, {withFileTypes: true}).flatMap((entry) => {
