@@ -3,10 +3,24 @@
 /**
  * Writes to a stream, waiting for it to drain when its buffer is full;
  * `done` is called once the stream is done with `text` (written, or failed).
+ * A stream that broke (its reader went away: `| head`) never drains: the wait
+ * ends then too, so that the command finishes instead of waiting forever
+ * (Node would exit 13 for the unsettled wait).
  */
 export function write(stream: NodeJS.WritableStream, text: string | Uint8Array, done?: () => void): Promise<void> | void {
-  if (!stream.write(text, done === undefined ? undefined : () => done())) return new Promise((resolve) => stream.once('drain', () => resolve()));
-  return undefined;
+  if (stream.write(text, done === undefined ? undefined : () => done())) return undefined;
+  if ((stream as {destroyed?: boolean}).destroyed) return undefined;
+  return new Promise((resolve) => {
+    const settle = () => {
+      stream.removeListener('drain', settle);
+      stream.removeListener('error', settle);
+      stream.removeListener('close', settle);
+      resolve();
+    };
+    stream.once('drain', settle);
+    stream.once('error', settle);
+    stream.once('close', settle);
+  });
 }
 
 /**

@@ -1,7 +1,7 @@
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
 import {KeywardCommand} from '../cli/base.js';
-import {PRINTED_DECISIONS, runCheck} from '../cli/check/run.js';
+import {PRINTED_DECISIONS, runCheck, stopWhenReaderGoes} from '../cli/check/run.js';
 import {argumentsInOrder} from '../cli/input.js';
 
 export default class Check extends KeywardCommand {
@@ -35,6 +35,7 @@ export default class Check extends KeywardCommand {
 
   async run(): Promise<void> {
     const {args, flags, raw} = await this.parse(Check);
+    stopWhenReaderGoes();
     // The same runner as bin/run.js's fast path (src/cli/check/run.ts), so both print the same.
     await runCheck({
       key: args.key,

@@ -102,7 +102,7 @@ describe('flags that agree (issue 14 item 5)', () => {
     const ws = Workspace.create();
     const oneLine = (text: string) => text.replaceAll(/\s+/g, ' ');
     const check = oneLine(ok(ws.run(['check', '--help'])).stdout);
-    expect(check).to.contain('$ keyward check KEY ADDRESS... [--expect allow|deny] [--json | --ndjson] [--store PATH]');
+    expect(check).to.contain('$ keyward check KEY ADDRESS... [--expect allow|deny] [--json | --ndjson | --print allowed|denied] [--store PATH]');
     expect(check).not.to.contain('KEY...');
     const authorize = oneLine(ok(ws.run(['authorize', '--help'])).stdout);
     expect(authorize).to.contain('$ keyward authorize --from-blocked [ENTRY... | --all]');

@@ -279,6 +279,21 @@ describe('tables in a pipe: TSV', () => {
   });
 });
 
+describe('a reader that goes away (| head -1)', () => {
+  it('list, list --json, export and history stop with exit 0, never 13 for a wait that cannot end', () => {
+    const ws = Workspace.create();
+    // More than a pipe's buffer of output: the writes block, then the reader goes.
+    const lines = Array.from({length: 20000}, (_, i) => `10.${(i >> 8) & 255}.${i & 255}.0/24 # row ${i}`).join('\n');
+    ok(ws.run(['authorize', '-', '--quiet'], {now: NOW, input: `${lines}\n`}));
+    for (const args of [['list'], ['list', '--json'], ['export', '--format', 'plain'], ['history', '--json']]) {
+      const script = 'set -o pipefail; "$1" "$2" "${@:3}" | head -n 1';
+      const run = spawnSync('bash', ['-c', script, 'bash', process.execPath, BIN, ...args], {cwd: ws.dir, env: environment(ws.store, {now: NOW}), encoding: 'utf8'});
+      expect(run.stdout.split('\n').length, args.join(' ')).to.equal(2);
+      expect(run.status, `${args.join(' ')}: ${run.stderr}`).to.equal(0);
+    }
+  });
+});
+
 describe('the table renderer', () => {
   type Row = {a: string; b: string | null; n: number};
   const columns: Column<Row>[] = [

@@ -148,6 +148,19 @@ export function parseCheckArgv(argv: readonly string[]): Omit<CheckRequest, 'dat
 }
 
 /**
+ * A reader that went away (`| head`) is not an error, and there is no one
+ * left to answer: stop with the exit code so far, rather than wait for the
+ * output to drain, which it never will (Node would exit 13 for the unsettled
+ * wait). For `check` on both paths.
+ */
+export function stopWhenReaderGoes(): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(process.exitCode ?? 0);
+  });
+}
+
+/**
  * bin/run.js's fast path: runs `check` for `argv` (the words after `check`)
  * and returns true, or returns false, having done nothing, when oclif must
  * run it. Errors are reported as the oclif command reports them.
@@ -155,13 +168,7 @@ export function parseCheckArgv(argv: readonly string[]): Omit<CheckRequest, 'dat
 export async function runFast(argv: readonly string[]): Promise<boolean> {
   const request = parseCheckArgv(argv);
   if (request === null) return false;
-  // As under oclif: a reader that went away (`| head`) is not an error, and
-  // there is no one left to answer, so stop (rather than wait for the output
-  // to drain, which it never will: Node would exit 13 for the unsettled wait).
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error;
-    process.exit(process.exitCode ?? 0);
-  });
+  stopWhenReaderGoes();
   try {
     await runCheck({...request, dataDir: () => dataDir()});
   } catch (error) {
