@@ -21,6 +21,7 @@ import {jsonAsked, oclifFailure, reportFailure, sayFailure, tell} from './messag
 import {confirmOrRefuse} from './prompt.js';
 import {isQuiet, setQuiet} from './quiet.js';
 import {storeFileOf, storePathGiven} from './store-path.js';
+import {nameStoreInWaysOut} from './notify.js';
 import {write} from './write.js';
 
 export {write} from './write.js';
@@ -66,6 +67,7 @@ export abstract class KeywardCommand extends Command {
     this.json = Boolean(shared.json);
     setQuiet(Boolean((flags as {quiet?: boolean}).quiet));
     this.storeFile = storeFileOf(shared.store, () => this.config.dataDir);
+    nameStoreInWaysOut(shared.store);
     this.storeGiven = storePathGiven(shared.store);
     this.now = now();
     this.flagsGiven = givenFlags(flags, this.ctor as typeof KeywardCommand);

@@ -18,7 +18,19 @@ const NOTIFY_TIMEOUT_MS = 30_000;
  * not let the address in, so it is not offered. A record from before
  * reasons were kept gets the account list's three.
  */
+/** ` --store PATH` when the command was given --store: the ways out it prints must change that store, not the default one. */
+let storeWords = '';
+
+/** Names the store given on the command line (--store) in every way out printed from now on. */
+export function nameStoreInWaysOut(store: string | undefined): void {
+  storeWords = store === undefined ? '' : ` --store ${/^[\w@%+=:,./-]+$/.test(store) ? store : `'${store.replaceAll("'", "'\\''")}'`}`;
+}
+
 export function waysOut(b: BlockedRecord): string[] {
+  return commandsOut(b).map((line) => line + storeWords);
+}
+
+function commandsOut(b: BlockedRecord): string[] {
   const rotate = `keyward keys rotate ${b.key}`;
   switch (b.reason) {
     case 'not-in-key-allowlist':

@@ -252,6 +252,18 @@ describe('issue 14 item 2: one failure style, and the --json error object', () =
 });
 
 describe('issue 14 item 7: the ways out for the refusal, and the blocked record keeps it', () => {
+  it('the ways out name the store given with --store, so that pasting one changes that store', () => {
+    const ws = prepared();
+    ok(ws.run(['activate', '--api', '--force'], {now: NOW}));
+    const learn = ok(ws.run(['learn', '-', '--store', ws.store], {now: NOW, input: `web-api 192.0.2.1 ${NOW}\n`}));
+    expect(learn.stderr).to.contain(
+      `  keyward authorize 192.0.2.1 --store ${ws.store}\n  keyward keys rotate web-api --store ${ws.store}\n  keyward deactivate --api --store ${ws.store}`,
+    );
+    // Pasted as printed, it lets the address in.
+    ok(ws.run(['authorize', '192.0.2.1', '--store', ws.store], {now: NOW}));
+    expect(ok(ws.run(['check', 'web-api', '192.0.2.1'], {now: NOW})).code).to.equal(0);
+  });
+
   it('learn names the command that lets each address in, and blocked shows the reason', () => {
     const ws = prepared();
     ok(ws.run(['deny', '10.0.66.0/24'], {now: NOW}));
