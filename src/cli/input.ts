@@ -349,9 +349,18 @@ export class EventReading {
       throw only;
     }
     if (count > 1) throw new BadInputs(errors, count, 'lines');
+    const format = this.reader.format;
+    // Lines of the format, every one with a bad value (`hello world` read as KEY ADDRESS): no event at all is
+    // a log that cannot be read, never "0 events applied" with exit 0.
+    if (this.log.count === 0 && this.badLines > this.unreadableLines) {
+      refuseLog(
+        `no line of the log is an event${format === null ? '' : ` (read as ${format})`}: ${this.badLines} bad line${this.badLines === 1 ? '' : 's'}`,
+        this.bad,
+        FORMAT_HINT,
+      );
+    }
     const read = this.log.count + this.badLines - this.unreadableLines;
     if (read > 0) return;
-    const format = this.reader.format;
     if (this.unreadableLines > 0) {
       if (format === null) refuseLog('cannot tell the format of the log: no line is a line of a format keyward reads', this.unreadable, FORMAT_HINT);
       refuseLog(`cannot read the log as ${format}: no line of it is one`, this.unreadable, FORMAT_HINT);

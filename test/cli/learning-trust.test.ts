@@ -233,9 +233,12 @@ describe('issue 11: what an outside tester found after the first fix', () => {
     for (const tz of ['UTC', 'Asia/Tokyo', 'America/Los_Angeles']) {
       const ws = learningStore();
       const input = `billing 192.0.2.1 ${day(1).slice(0, 19)}\n{"key":"billing","ip":"198.51.100.7","at":"2026-01-02 00:04"}\n`;
-      const learn = ok(ws.run(['learn', '-', '--json'], {now: day(2), input, env: {TZ: tz}}));
-      expect(learn.json(), tz).to.deep.include({events: 0, badLines: 2});
-      expect(learn.stderr, tz).to.contain('with Z or an offset');
+      // Every line bad: a log that cannot be read, exit 2 with nothing written (a good line beside them is applied, below).
+      const learn = ws.run(['learn', '-', '--json'], {now: day(2), input, env: {TZ: tz}});
+      expect(learn.code, tz).to.equal(2);
+      expect(learn.stderr, tz).to.contain('2 bad lines').and.contain('with Z or an offset');
+      const mixed = ok(ws.run(['learn', '-', '--json'], {now: day(2), input: `${input}billing 203.0.113.1 ${day(1)}\n`, env: {TZ: tz}}));
+      expect(mixed.json(), tz).to.deep.include({events: 1, badLines: 2});
       expect(ws.run(['learn', '-', '--strict'], {now: day(2), input, env: {TZ: tz}}).code, tz).to.equal(2);
     }
   });

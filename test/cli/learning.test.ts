@@ -275,7 +275,8 @@ describe('keyward learn: input', () => {
     expect(accountList(ws, day(1))[0].label).to.equal('learned from billing');
 
     // A log with its columns out of place puts a secret where an address or a time goes: still only its hint is shown.
-    const swapped = ok(ws.run(['learn', '-'], {now: day(1), input: `192.0.2.1 ${secrets.billing}\nbilling 192.0.2.1 ${stranger}\n{"key":"billing","ip":"${stranger}"}\n`}));
+    const swapped = ws.run(['learn', '-'], {now: day(1), input: `192.0.2.1 ${secrets.billing}\nbilling 192.0.2.1 ${stranger}\n{"key":"billing","ip":"${stranger}"}\n`});
+    expect(swapped.code, 'no line is an event: exit 2').to.equal(2);
     expect(swapped.stderr)
       .to.contain('3 bad lines')
       .and.contain('f00d…beef')

@@ -213,6 +213,16 @@ describe('keyward learn: a log it cannot read', () => {
     expect(ws.storeBytes()!.equals(before)).to.equal(true);
   });
 
+  it('a log whose every line is a bad event (hello world as KEY ADDRESS) is exit 2, never "0 events applied" with exit 0', () => {
+    const {ws} = workspace();
+    const before = ws.storeBytes();
+    const learn = ws.run(['learn', '-', '--json'], {now: NOW, input: 'hello world\nfoo bar\nbaz qux\n'});
+    expect(learn.code, learn.stderr).to.equal(2);
+    expect(learn.stderr).to.contain('no line of the log is an event (read as keyward): 3 bad lines; nothing was written');
+    expect(learn.json().error.exit).to.equal(2);
+    expect(ws.storeBytes()!.equals(before!)).to.equal(true);
+  });
+
   it('lines of no format are exit 2 naming the first bad line, its text escaped and a secret in it by hint', () => {
     const {ws} = workspace();
     const secret = 'abcdefabcdefabcdefabcdefabcdefabcdefabcd';
