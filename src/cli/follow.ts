@@ -179,7 +179,7 @@ export async function followAndLearn(setup: FollowSetup): Promise<FollowResult> 
     stop.request();
     await reading;
     const lost = pending.count + committing;
-    if (lost > 0) await setup.say(`${lost} events read since the last commit were not committed`, 'warn');
+    if (lost > 0) await setup.say(`${count(lost, 'event')} read since the last commit ${lost === 1 ? 'was' : 'were'} not committed`, 'warn');
     throw error;
   } finally {
     await notifying;

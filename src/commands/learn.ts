@@ -1,3 +1,4 @@
+import {existsSync} from 'node:fs';
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
 import {learn, learnJson, LearnSettings} from '../core/learning.js';
@@ -95,17 +96,24 @@ export default class Learn extends KeywardCommand {
         '--follow follows one input: a FILE or -',
         'run one keyward learn --follow per log, or merge them: tail -qF a.log b.log | keyward learn - --follow',
       );
+    let storeThere = existsSync(this.storeFile);
     const {outcome, data, read, failures} = await followAndLearn({
       input: inputs[0],
       commitEveryMs: parseCommitEvery(flags['commit-every'] ?? DEFAULT_COMMIT_EVERY),
       read: (hooks) => readEvents(inputs, {strict: false, now: this.now, reading, follow: hooks}),
-      commit: (log) => {
+      commit: async (log) => {
         this.now = now();
         // The account list compiled by the last write (the index cache), not compiled again at each commit.
-        return this.updateStore((store, context) => ({
-          outcome: learn(store, log, {settings, strict: false, now: this.now, account: context.compiledAccount(this.now)}),
-          data: store,
-        }));
+        // Once the store is there, a later commit never makes a new empty one: a store moved away keeps the events.
+        const committed = await this.updateStore(
+          (store, context) => ({
+            outcome: learn(store, log, {settings, strict: false, now: this.now, account: context.compiledAccount(this.now)}),
+            data: store,
+          }),
+          {mustExist: storeThere},
+        );
+        storeThere ||= existsSync(this.storeFile);
+        return committed;
       },
       now,
       notifyCommand: flags['notify-command'],

@@ -315,6 +315,11 @@ export interface UpdateOptions {
   dryRun?: boolean;
   /** Create the store's folder when it is missing: only for the data directory, never for a path the operator gave. */
   createFolder?: boolean;
+  /**
+   * The store must be there (a long-running follower's later commits): a store moved or deleted meanwhile
+   * is a StoreError, so that the events are kept for the next commit, never applied to a new empty store.
+   */
+  mustExist?: boolean;
 }
 
 /**
@@ -332,6 +337,9 @@ export async function updateStore<T>(file: string, now: Date, change: (data: Sto
   let result: T;
   try {
     const read = await readStoreDocument(target);
+    if (read === null && options.mustExist) {
+      throw new StoreError(`no store at ${target}: it was moved or deleted while keyward kept reading`, 'put it back (the events read are kept for the next commit)');
+    }
     const file = new StoreFile(target, read);
     const {Low} = await import('lowdb');
     const db = new Low<StoreData>(file, emptyStore(now));

@@ -255,11 +255,25 @@ describe('keyward learn --follow: when a commit cannot be made', function () {
       appendFileSync(log, `billing 10.2.0.1 ${day(1)}\n`);
       const done = await f.exited;
       expect(done.code, done.stderr).to.equal(3);
-      expect(done.stderr).to.match(/lock/i).and.contain('1 events read since the last commit were not committed');
+      expect(done.stderr).to.match(/lock/i).and.contain('1 event read since the last commit was not committed');
       expect(entries(ws)).not.to.include('10.2.0.0/24');
     } finally {
       release();
     }
+  });
+
+  it('a store moved away between commits is a failed commit (exit 3, the events counted), never a new empty store that swallows them', async () => {
+    const ws = workspace();
+    const log = ws.file('access.log', '');
+    const f = follow(ws, [log, '--commit-every', '200ms'], {now: day(1)});
+    appendFileSync(log, `billing 10.1.0.1 ${day(1)}\n`);
+    await waitFor('the first commit', () => hasEntry(ws, '10.1.0.0/24'), WAIT_MS, f);
+    renameSync(ws.store, `${ws.store}.moved`);
+    appendFileSync(log, `billing 10.2.0.1 ${day(1)}\n`);
+    const done = await f.exited;
+    expect(done.code, done.stderr).to.equal(3);
+    expect(done.stderr).to.contain('no store at').and.contain('1 event read since the last commit was not committed');
+    expect(existsSync(ws.store), 'no new store made').to.equal(false);
   });
 
   it('a second signal while the last commit waits for the lock exits at once (143), without that commit', async () => {

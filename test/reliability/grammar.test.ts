@@ -172,19 +172,20 @@ describe('reliability: no ambiguous address is ever accepted', function () {
       });
     });
 
-    it(`learn counts every corpus input as a bad line in one process (${corpus.length} NDJSON events), and applies none`, () => {
+    it(`learn counts every corpus input as a bad line in one process (${corpus.length} NDJSON events), applies none and exits 2`, () => {
       const ndjson = corpus.map((c) => JSON.stringify({key: 'ci', ip: c.text, at: NOW})).join('\n');
+      // No line is an event: a log that cannot be read, exit 2, every line counted as bad.
       const run = ws.run(['learn', '--json', '--dry-run', '-'], {now: NOW, input: `${ndjson}\n`});
-      expect(run.code, run.stderr).to.equal(0);
-      expect(run.json()).to.include({events: 0, badLines: corpus.length});
+      expect(run.code, run.stderr).to.equal(2);
+      expect(run.json().error.message).to.contain(`: ${corpus.length} bad lines`);
       expectNoStackTrace(run.stderr, 'learn');
       expect(ws.storeBytes()!.equals(original)).to.equal(true);
 
       // The same through the plain text form, for the inputs whose fields it can carry.
       const plain = corpus.filter((c) => !/[\s{]/u.test(c.text) && c.text.length < 4000);
       const text = ws.run(['learn', '--json', '--dry-run', '-'], {now: NOW, input: plain.map((c) => `ci ${c.text}\r\n`).join('')});
-      expect(text.code, text.stderr).to.equal(0);
-      expect(text.json()).to.include({events: 0, badLines: plain.length});
+      expect(text.code, text.stderr).to.equal(2);
+      expect(text.json().error.message).to.contain(`: ${plain.length} bad lines`);
       expect(plain.length).to.be.at.least(200);
     });
   });

@@ -26,13 +26,19 @@ async function commit(job: CommitJob): Promise<CommitAnswer> {
   }
   const now = new Date(job.nowMs);
   try {
-    return await updateStore(job.file, now, (data) => {
-      const before = snapshot(data);
-      const outcome = learn(data, log, {settings: {}, strict: false, now});
-      const changes = diffStore(before, data, {operatorSetsBlocking: false});
-      if (changes !== null) appendHistory(data, [{at: now.toISOString(), command: 'serve', flags: job.flags, user: job.user, changes}]);
-      return {ok: true as const, outcome, settings: data.settings, blocking: data.blocking};
-    });
+    return await updateStore(
+      job.file,
+      now,
+      (data) => {
+        const before = snapshot(data);
+        const outcome = learn(data, log, {settings: {}, strict: false, now});
+        const changes = diffStore(before, data, {operatorSetsBlocking: false});
+        if (changes !== null) appendHistory(data, [{at: now.toISOString(), command: 'serve', flags: job.flags, user: job.user, changes}]);
+        return {ok: true as const, outcome, settings: data.settings, blocking: data.blocking};
+        // serve answers from a store it read: one moved away meanwhile keeps the events (a failed commit), never a new empty store.
+      },
+      {mustExist: true},
+    );
   } catch (error) {
     if (error instanceof KeywardError) return {ok: false, message: error.message, kind: error.kind, hint: error.hint};
     return {ok: false, message: error instanceof Error ? error.message : String(error), kind: null};
