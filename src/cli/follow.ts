@@ -22,6 +22,9 @@ import {EventFollowHooks, EventsRead} from './input.js';
 import {notifyBlocked, waysOut} from './notify.js';
 import {count, grouped} from '../core/count.js';
 
+/** How long a stopping follower lets queued --notify-command runs go on. */
+const NOTIFY_GRACE_MS = 5000;
+
 /** --commit-every's default. */
 export const DEFAULT_COMMIT_EVERY = '5s';
 const MIN_COMMIT_MS = 50;
@@ -97,6 +100,9 @@ export async function followAndLearn(setup: FollowSetup): Promise<FollowResult> 
   const totals = new Totals();
   let data: StoreData | null = null;
   let notifying = Promise.resolve();
+  // After a signal, the notifications still queued get NOTIFY_GRACE_MS to run; the rest are skipped and counted,
+  // so that a slow --notify-command never keeps a stopped follower (or serve) alive past its service manager's timeout.
+  const skipNotify = {stopping: false, when: () => skipNotify.stopping, skipped: 0};
   const failures: string[] = [];
   let failureCount = 0;
   /** Resolved by each commit: reading waits on it while too many events are pending. */
@@ -121,7 +127,7 @@ export async function followAndLearn(setup: FollowSetup): Promise<FollowResult> 
       const command = setup.notifyCommand;
       // Not awaited: a slow notification must not delay the next commit; the queue keeps them in order.
       notifying = notifying.then(async () => {
-        for (const failure of await notifyBlocked(command, blocked)) {
+        for (const failure of await notifyBlocked(command, blocked, skipNotify)) {
           failureCount++;
           if (failures.length < FAILURES_KEPT) failures.push(failure);
           await setup.say(`--notify-command failed for ${failure}`, 'warn');
@@ -182,7 +188,19 @@ export async function followAndLearn(setup: FollowSetup): Promise<FollowResult> 
     if (lost > 0) await setup.say(`${count(lost, 'event')} read since the last commit ${lost === 1 ? 'was' : 'were'} not committed`, 'warn');
     throw error;
   } finally {
+    let graceOver: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => {
+      graceOver = setTimeout(() => {
+        skipNotify.stopping = true;
+        resolve();
+      }, NOTIFY_GRACE_MS);
+    });
+    await Promise.race([notifying, grace]);
+    // Past the grace time the one notification running finishes (it is not killed); the queued ones are skipped.
     await notifying;
+    clearTimeout(graceOver);
+    if (skipNotify.skipped > 0)
+      await setup.say(`--notify-command skipped for ${count(skipNotify.skipped, 'blocked address', 'blocked addresses')}: stopping (they are on the blocked list)`, 'warn');
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

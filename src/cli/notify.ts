@@ -86,9 +86,14 @@ export function runNotify(command: string, payload: unknown): Promise<string | n
 }
 
 /** Runs `command` for each newly blocked address; returns the failures, "ADDRESS (KEY): why". */
-export async function notifyBlocked(command: string, blocked: readonly BlockedRecord[]): Promise<string[]> {
+export async function notifyBlocked(command: string, blocked: readonly BlockedRecord[], skip?: {when: () => boolean; skipped: number}): Promise<string[]> {
   const failures: string[] = [];
   for (const b of blocked) {
+    // A follower told to stop runs no more notifications once its grace time is over (see follow.ts).
+    if (skip?.when()) {
+      skip.skipped++;
+      continue;
+    }
     const failure = await runNotify(command, notificationPayload(b));
     if (failure !== null) failures.push(`${b.ip} (${b.key}): ${failure}`);
   }

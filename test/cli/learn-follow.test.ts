@@ -276,6 +276,19 @@ describe('keyward learn --follow: when a commit cannot be made', function () {
     expect(existsSync(ws.store), 'no new store made').to.equal(false);
   });
 
+  it('SIGTERM lets queued --notify-command runs go on for 5 s, then skips the rest (counted) and exits 0', async () => {
+    const ws = workspace();
+    ok(ws.run(['activate', '--api', '--force'], {now: day(1)}));
+    const log = ws.file('access.log', Array.from({length: 20}, (_, i) => `billing 203.0.113.${i + 1} ${day(1)}`).join('\n') + '\n');
+    const f = follow(ws, [log, '--commit-every', '100ms', '--notify-command', 'sleep 2'], {now: day(1)});
+    await waitFor('20 addresses blocked', () => existsSync(ws.store) && (ws.storeJson().blocked as unknown[]).length === 20, WAIT_MS, f);
+    const started = Date.now();
+    const done = await stopWith(f, 'SIGTERM');
+    // 20 notifications of 2 s would take 40 s; the grace time is 5 s, and the one running finishes.
+    expect(Date.now() - started, 'ms from SIGTERM to exit').to.be.below(12_000);
+    expect(done.stderr).to.match(/--notify-command skipped for \d+ blocked addresses: stopping/);
+  });
+
   it('a second signal while the last commit waits for the lock exits at once (143), without that commit', async () => {
     const ws = workspace();
     const log = ws.file('access.log', '');
