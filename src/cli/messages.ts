@@ -6,6 +6,7 @@
 import type {ChalkInstance} from 'chalk';
 import {BadInputs, KeywardError, maskSecrets, untrusted} from '../core/errors.js';
 import {nearest} from '../core/nearest.js';
+import {grouped} from '../core/count.js';
 import {EXIT, exitCodeOf} from './exit-codes.js';
 import {colourWanted, paint, plain} from './render.js';
 
@@ -73,7 +74,7 @@ export function failureOf(error: unknown): Failure {
         details.push(untrustedLines(e.message));
         if (e.hint) details.push(`  ${untrustedLines(e.hint)}`);
       }
-      if (error.more > 0) details.push(`and ${error.more} more`);
+      if (error.more > 0) details.push(`and ${grouped(error.more)} more`);
       failure.errors = error.errors.map((e) => about<{message: string; input?: string; line?: number}>({message: untrustedLines(e.message)}, e));
     }
     if (error.hint) details.push(...untrustedLines(error.hint).split('\n'));

@@ -26,8 +26,8 @@ const count = (n: number) => counted(n, 'entry', 'entries');
 export async function renderAdded(result: AddResult, dryRun: boolean, effect: 'allow' | 'deny' = 'allow'): Promise<string> {
   const c = await paint();
   const would = dryRun ? 'would be ' : '';
-  const kind = effect === 'deny' ? 'deny ' : '';
-  const lines: string[] = [c.bold(`${kind}${count(result.added.length)} ${would}added${dryRun ? ' (dry run: nothing was written)' : ''}`)];
+  const what = effect === 'deny' ? counted(result.added.length, 'deny entry', 'deny entries') : count(result.added.length);
+  const lines: string[] = [c.bold(`${what} ${would}added${dryRun ? ' (dry run: nothing was written)' : ''}`)];
   // As everywhere: what is let in green, what is taken away red.
   if (result.added.length > 0) lines.push(effect === 'deny' ? c.red(listed(result.added)) : c.green(listed(result.added)));
   if (result.covered.length > 0) {

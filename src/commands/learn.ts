@@ -28,8 +28,8 @@ export default class Learn extends KeywardCommand {
     '<%= config.bin %> learn /var/log/api/access.log --follow --commit-every 10s --notify-command /usr/local/bin/page-oncall  # runs until stopped',
   ];
   static usage = [
-    'learn (FILE... | -) [--dry-run] [--strict] [--window DAYS] [--prefix-v4 BITS] [--prefix-v6 BITS] [--retention DAYS] [--notify-command CMD] [--format auto|keyward|ndjson|combined|postfix|regex] [--field NAME=PATH...] [--key-field N] [--pattern RE] [-q] [--json] [--store PATH]',
-    'learn (FILE | -) --follow [--commit-every TIME] [--window DAYS] [--prefix-v4 BITS] [--prefix-v6 BITS] [--retention DAYS] [--notify-command CMD] [--format auto|keyward|ndjson|combined|postfix|regex] [--field NAME=PATH...] [--key-field N] [--pattern RE] [-q] [--json] [--store PATH]',
+    'learn (FILE... | -) [--dry-run] [--strict] [--window 30d] [--prefix-v4 BITS] [--prefix-v6 BITS] [--retention 90d] [--notify-command CMD] [--format auto|keyward|ndjson|combined|postfix|regex] [--field NAME=PATH...] [--key-field N] [--pattern RE] [-q] [--json] [--store PATH]',
+    'learn (FILE | -) --follow [--commit-every TIME] [--window 30d] [--prefix-v4 BITS] [--prefix-v6 BITS] [--retention 90d] [--notify-command CMD] [--format auto|keyward|ndjson|combined|postfix|regex] [--field NAME=PATH...] [--key-field N] [--pattern RE] [-q] [--json] [--store PATH]',
   ];
   static strict = false;
   static args = {file: Args.string({description: 'event files; - reads stdin', ignoreStdin: true})};

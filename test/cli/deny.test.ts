@@ -293,15 +293,15 @@ describe('keyward export with deny and disabled entries', () => {
   const exportText = (format: string) => ok(ws.run(['export', '--format', format, '--no-timestamp'], {now: NOW})).stdout;
   const body = (text: string) => text.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
 
-  it('plain and csv write deny entries first as !ENTRY; json rows carry effect; disabled entries are left out', () => {
+  it('plain and csv write deny entries first as !ENTRY; json rows carry effect, deny rows first; disabled entries are left out', () => {
     expect(exportText('plain')).to.equal('!10.66.0.0/16 # lab\n!2001:db8:1::/48\n10.0.0.0/8 # corp\n2001:db8::/32\n');
     expect(body(exportText('csv')).map((l) => l.split(',')[0])).to.deep.equal(['entry', '!10.66.0.0/16', '!2001:db8:1::/48', '10.0.0.0/8', '2001:db8::/32']);
     const rows = JSON.parse(exportText('json'));
     expect(rows.map((r: any) => [r.entry, r.effect, r.enabled])).to.deep.equal([
-      ['10.0.0.0/8', 'allow', true],
       ['10.66.0.0/16', 'deny', true],
-      ['2001:db8::/32', 'allow', true],
       ['2001:db8:1::/48', 'deny', true],
+      ['10.0.0.0/8', 'allow', true],
+      ['2001:db8::/32', 'allow', true],
     ]);
   });
 

@@ -16,9 +16,11 @@ export function renderPlain(rows: readonly ExportRow[]): string {
   );
 }
 
-/** The fields of `list --json`, with the characters JSON leaves raw that a terminal or a JavaScript parser would act on escaped. */
+/** The fields of `list --json` (deny rows first), with the characters JSON leaves raw that a terminal or a JavaScript parser would act on escaped. */
 export function renderJson(rows: readonly ExportRow[]): string {
-  return `${JSON.stringify(jsonRows(rows), null, 2).replace(JSON_RAW, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}\n`;
+  // Deny rows first, as in every format.
+  const {deny, allow} = byEffect(rows);
+  return `${JSON.stringify(jsonRows([...deny, ...allow]), null, 2).replace(JSON_RAW, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}\n`;
 }
 
 /** The CSV header line export writes (and `sync` recognises): the fields of `list --json`, group last. */
