@@ -47,6 +47,12 @@ describe('keyward check', () => {
       ['10.0.0.3', 'allow'],
       ['192.0.2.1', 'deny'],
     ]);
+    // An address after - would be decided before the stream, out of the input's order: refused on both paths.
+    for (const env of [{}, {KEYWARD_NO_FAST_PATH: '1'}]) {
+      const after = ws.run(['check', 'ci', '10.0.0.2', '-', '10.0.0.4', '--json'], {input: '10.0.0.3\n', env});
+      expect(after.code, JSON.stringify(env)).to.equal(2);
+      expect(after.json().error.message).to.equal('- (stdin) must come last: addresses after it would be decided before the stream');
+    }
   });
 
   it('with --ndjson prints one object a line', () => {

@@ -53,6 +53,14 @@ export async function runCheck(request: CheckRequest): Promise<void> {
   if (addresses.length === 0) {
     throw new InputError('no address given', 'give addresses as arguments, or - to read them from stdin');
   }
+  // Decisions come in the order of the input: arguments before `-` are decided first, then the stream;
+  // an argument after `-` could only come out of order.
+  if (fromStdin && addresses.indexOf('-') < addresses.length - 1) {
+    throw new InputError(
+      '- (stdin) must come last: addresses after it would be decided before the stream',
+      'put them before -, or on stdin: (cat; echo ADDRESS) | keyward check KEY -',
+    );
+  }
   // The index cache beside a large store, when it is the store's; else the store itself.
   const cached = readIndexCache(storeFile, at);
   // The JSON reader (and the schema) is loaded only when it is needed.
