@@ -1,6 +1,5 @@
 /** Errors raised by keyward's core and store: values with a kind and a message a person can act on. */
 import {hintOf} from './secret.js';
-import {grouped} from './count.js';
 
 /**
  * What went wrong, in the terms the exit codes use. The CLI maps each kind to
@@ -43,7 +42,7 @@ export class BadInputs extends KeywardError {
     readonly total: number,
     noun = 'entries',
   ) {
-    super('usage', `${grouped(total)} bad ${noun}; nothing was written`);
+    super('usage', `${total.toLocaleString('en-US')} bad ${noun}; nothing was written`);
     this.name = 'BadInputs';
     this.input = errors[0]?.input;
     this.line = errors[0]?.line;

@@ -70,7 +70,7 @@ describe('command reference', () => {
       }
       // Nothing that differs between machines: no paths, platform or Node version.
       const reference = current.slice(current.indexOf('<!-- commands -->'), current.indexOf('<!-- commandsstop -->'));
-      expect(reference).to.contain('## `keyward check KEY ADDRESS... [--expect allow|deny] [--json | --ndjson] [--store PATH]`');
+      expect(reference).to.contain('## `keyward check KEY ADDRESS... [--expect allow|deny] [--json | --ndjson | --print allowed|denied] [--store PATH]`');
       for (const local of [ROOT, os.homedir(), `${process.platform}-${process.arch}`, process.version]) {
         expect(reference, `the reference names ${local}`).not.to.contain(local);
       }
