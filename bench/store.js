@@ -206,7 +206,7 @@ async function followDriver(bin, events) {
   });
   const committed = (count) =>
     new Promise((done) => {
-      const test = () => (said.match(/committed 1 events/g) ?? []).length >= count;
+      const test = () => (said.match(/committed 1 event\b/g) ?? []).length >= count;
       if (test()) done();
       else waiting = {test, done};
     });

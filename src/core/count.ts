@@ -6,11 +6,13 @@
  */
 import {DAY_MS} from './time.js';
 
-const GROUPED = new Intl.NumberFormat('en-US', {maximumFractionDigits: 0});
+/** Made at the first count said: building it costs milliseconds that `check`'s start must not pay. */
+let formatter: Intl.NumberFormat | undefined;
 
 /** A count as people read it: grouped by thousands, "200,000". */
 export function grouped(n: number): string {
-  return GROUPED.format(n);
+  formatter ??= new Intl.NumberFormat('en-US', {maximumFractionDigits: 0});
+  return formatter.format(n);
 }
 
 /** "1 entry", "2 entries", "50,778 addresses": the noun agrees with the count. */
