@@ -1,7 +1,7 @@
 /** Aggregation: the minimal list of CIDR ranges covering exactly the addresses of a list. */
 import {Address, Family} from './address.js';
 import {Prefix} from './prefix.js';
-import {compareWords, lastOfPrefix, maskWords, next, widthOf} from './words.js';
+import {compareWords, coverRange, next, widthOf} from './words.js';
 
 /** A run of consecutive addresses: its first and last address's words (one for IPv4, four for IPv6). */
 export interface Interval {
@@ -38,25 +38,10 @@ function touches(last: Uint32Array, first: Uint32Array, width: 1 | 4): boolean {
 /** The fewest CIDR ranges whose union is [first, last]. */
 export function intervalToPrefixes(interval: Interval): Prefix[] {
   const width = widthOf(interval.family);
-  const bitLength = width * 32;
   const result: Prefix[] = [];
   if (compareWords(interval.first, 0, interval.last, 0, width) > 0) return result;
-  const start = interval.first.slice();
-  const probe = new Uint32Array(width);
-  for (;;) {
-    // The largest aligned block at `start` that does not pass `last`.
-    let bits = bitLength;
-    while (bits > 0) {
-      probe.set(start);
-      if (maskWords(probe, bits - 1, width)) break;
-      lastOfPrefix(start, bits - 1, width, probe);
-      if (compareWords(probe, 0, interval.last, 0, width) > 0) break;
-      bits--;
-    }
-    result.push(Prefix.of(Address.fromWords(interval.family, start), bits));
-    lastOfPrefix(start, bits, width, start);
-    if (compareWords(start, 0, interval.last, 0, width) >= 0 || !next(start, width)) return result;
-  }
+  coverRange(interval.first, interval.last, width, (network, bits) => result.push(Prefix.of(Address.fromWords(interval.family, network), bits)));
+  return result;
 }
 
 /** The minimal list of CIDR ranges covering the same addresses as `prefixes`, sorted. */

@@ -6,7 +6,7 @@
  * path (address.ts `refusal`): the scanner itself stays as fast as it was.
  */
 import {NOT_ACCEPTED, scanAddressBytes, scanFault, scanPrefixBytes, ScannedPrefix, writeIPv4Bytes, writeIPv6Bytes} from './address-bytes.js';
-import {compareWords, lastOfPrefix, maskWords, next, widthOf} from './words.js';
+import {compareWords, coverRange, widthOf} from './words.js';
 import type {Family} from './words.js';
 
 /** A mistake recognised: the reason (after the quoted input; none keeps the grammar's own) and the fix. */
@@ -197,25 +197,13 @@ function rangeCover(firstText: string, lastText: string): Mistake | null {
   };
 }
 
-/** The fewest CIDR ranges whose union is [first, last], as text (the same walk as aggregate.ts intervalToPrefixes). */
+/** The fewest CIDR ranges whose union is [first, last], as text. */
 function coverOf(family: Family, first: Uint32Array, last: Uint32Array): string[] {
   const width = widthOf(family);
-  const bitLength = width * 32;
   const result: string[] = [];
-  const start = first.slice(0, width);
-  const probe = new Uint32Array(width);
-  for (;;) {
-    let bits = bitLength;
-    while (bits > 0) {
-      probe.set(start);
-      if (maskWords(probe, bits - 1, width)) break;
-      lastOfPrefix(start, bits - 1, width, probe);
-      if (compareWords(probe, 0, last, 0, width) > 0) break;
-      bits--;
-    }
-    const address = formatWords(family, start);
-    result.push(bits === bitLength ? address : `${address}/${bits}`);
-    lastOfPrefix(start, bits, width, start);
-    if (compareWords(start, 0, last, 0, width) >= 0 || !next(start, width)) return result;
-  }
+  coverRange(first, last, width, (network, bits) => {
+    const address = formatWords(family, network);
+    result.push(bits === width * 32 ? address : `${address}/${bits}`);
+  });
+  return result;
 }

@@ -115,3 +115,28 @@ export function lastAtOrBelow128(values: Uint32Array, lo: number, hi: number, ke
   }
   return found;
 }
+
+/**
+ * The fewest CIDR blocks whose union is [first, last] (first ≤ last), lowest
+ * first: calls `block(network, bits)` for each (`network` is reused: copy it
+ * to keep it). The one walk behind `aggregate` and the a-b range hint.
+ */
+export function coverRange(first: ArrayLike<number>, last: ArrayLike<number>, width: Width, block: (network: Uint32Array, bits: number) => void): void {
+  const bitLength = width * 32;
+  const start = Uint32Array.from({length: width}, (_, i) => first[i]);
+  const probe = new Uint32Array(width);
+  for (;;) {
+    // The largest aligned block at `start` that does not pass `last`.
+    let bits = bitLength;
+    while (bits > 0) {
+      probe.set(start);
+      if (maskWords(probe, bits - 1, width)) break;
+      lastOfPrefix(start, bits - 1, width, probe);
+      if (compareWords(probe, 0, last, 0, width) > 0) break;
+      bits--;
+    }
+    block(start, bits);
+    lastOfPrefix(start, bits, width, start);
+    if (compareWords(start, 0, last, 0, width) >= 0 || !next(start, width)) return;
+  }
+}
