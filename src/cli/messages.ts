@@ -132,6 +132,23 @@ function untrustedLines(text: string): string {
 }
 
 /**
+ * oclif's parser's own sentences (flag constraints), said as keyward says
+ * them; any other text is returned as it is.
+ */
+function inKeywardWords(text: string): string {
+  const flag = (name: string) => (name.startsWith('--') ? name : `--${name}`);
+  const list = (names: string) => names.split(', ').map(flag).join(' and ');
+  let m: RegExpExecArray | null;
+  if ((m = /^Missing required flag (\S+)$/.exec(text))) return `missing ${flag(m[1])}`;
+  if ((m = /^Flag (--\S+) can only be specified once$/.exec(text))) return `${m[1]} given more than once: give it once`;
+  if ((m = /^All of the following must be provided when using (--\S+): (.*)$/.exec(text))) return `${m[1]} needs ${list(m[2])}`;
+  if ((m = /^(--[^=\s]+)(?:=.*)? cannot also be provided when using (--\S+)$/.exec(text))) return `${m[1]} cannot be used with ${m[2]}`;
+  if ((m = /^(?:Exactly|At least) one of the following must be provided: (.*)$/.exec(text))) return `give ${m[1].split(', ').map(flag).join(' or ')}`;
+  if ((m = /^One of the following must be provided when using (--\S+): (.*)$/.exec(text))) return `${m[1]} needs ${m[2].split(', ').map(flag).join(' or ')}`;
+  return text;
+}
+
+/**
  * An error of oclif's own (a bad flag, an unexpected argument, a flag value
  * not among its options) with every secret-shaped run in what oclif prints of
  * it (message, suggestions, stack, causes) replaced by its hint, and control
@@ -180,7 +197,13 @@ export function oclifFailure(error: Error & {oclif?: {exit?: number}}, context: 
   const parseError = error.constructor.name;
   if (parseError === 'NonExistentFlagsError' && Array.isArray(fields.flags)) {
     const flags = fields.flags.map(String);
-    const meant = nearest(flags[0].replace(/=.*$/, ''), context.flags ?? []);
+    // Compared without the dashes, which every name shares (they would make `--scope` near `--store`).
+    const typed = flags[0].replace(/=.*$/, '').replace(/^-+/, '');
+    const named = nearest(
+      typed,
+      (context.flags ?? []).map((f) => f.replace(/^-+/, '')),
+    );
+    const meant = named === null ? null : (context.flags ?? []).find((f) => f.replace(/^-+/, '') === named)!;
     message = `unknown flag${flags.length === 1 ? '' : 's'} ${flags.join(', ')}${meant === null ? '' : `; did you mean ${meant}?`}`;
     details = [];
   } else if (parseError === 'RequiredArgsError' && Array.isArray(fields.args)) {
@@ -190,13 +213,24 @@ export function oclifFailure(error: Error & {oclif?: {exit?: number}}, context: 
   } else if (/^Unexpected arguments?: /.test(message)) {
     message = message.replace(/^Unexpected (arguments?): /, 'unexpected $1: ');
   } else if (/^The following errors? occurred:$/.test(message)) {
-    message = details.join('; ') || message;
+    message = details.map(inKeywardWords).join('; ') || message;
     details = [];
   } else {
     const option = /^Expected (--[^=\s]+)=(.*) to be one of: (.*)$/.exec(lines.join(' '));
+    const parsing = /^Parsing (--\S+)$/.exec(message);
     if (option) {
-      message = `${option[1]} "${option[2]}" is not one of: ${option[3]}`;
+      const meant = nearest(option[2], option[3].split(', '));
+      message = `${option[1]} "${option[2]}" is not one of: ${option[3]}${meant === null ? '' : `; did you mean ${meant}?`}`;
       details = [];
+    } else if (parsing && details.length > 0) {
+      // A flag's own parse refused its value ("Parsing --limit" / "Expected an integer but received: x").
+      const integer = /^Expected an integer (?:(greater|less) than or equal to (\S+) )?but received: (.*)$/.exec(details[0]);
+      message = integer
+        ? `${parsing[1]} "${integer[3]}" is not ${integer[1] === undefined ? 'an integer' : `an integer ${integer[1] === 'greater' ? '>=' : '<='} ${integer[2]}`}`
+        : `${parsing[1]}: ${details[0]}`;
+      details = details.slice(1);
+    } else {
+      message = inKeywardWords(message);
     }
   }
   const exit = error.oclif?.exit ?? EXIT.usage;

@@ -16,8 +16,9 @@ export function distance(a: string, b: string): number {
 /**
  * The name among `names` closest to `typed`, or null when none is close: the
  * only one the typed text begins (`auth` → `authorize`), else the nearest
- * within a third of its length (at least 2 edits: `chek`, `biling`,
- * `--acount`), compared without case; ties go to the first in sorted order.
+ * within a third of its length, rounded down, and at least one edit (`chek`,
+ * `lern`: 1; `biling`, `acount`: 2; a 5-letter `scope` is not `store`),
+ * compared without case; ties go to the first in sorted order.
  */
 export function nearest(typed: string, names: readonly string[]): string | null {
   const lower = typed.toLowerCase();
@@ -25,7 +26,7 @@ export function nearest(typed: string, names: readonly string[]): string | null 
   const prefixed = names.filter((n) => n.toLowerCase().startsWith(lower));
   if (lower.length >= 2 && prefixed.length === 1) return prefixed[0];
   let best: string | null = null;
-  let bestDistance = Math.max(2, Math.ceil(lower.length / 3)) + 1;
+  let bestDistance = Math.max(1, Math.floor(lower.length / 3)) + 1;
   for (const name of [...names].sort()) {
     // Names far longer or shorter than the typed one cannot be close: skip the arithmetic.
     if (Math.abs(name.length - lower.length) >= bestDistance) continue;

@@ -72,6 +72,18 @@ describe('issue 14 item 1: messages that name the mistake', () => {
     [['keys', 'rotate', 'biling', '--yes'], 'unknown key `biling`; did you mean billing?', ['see `keyward keys list`']],
     [['list', '--key', 'web_api'], 'unknown key `web_api`; did you mean web-api?', ['see `keyward keys list`']],
     [['list', '--acount'], 'unknown flag --acount; did you mean --account?', ['see `keyward list --help`']],
+    // oclif's parser's sentences, in keyward's words.
+    [['list', '--scope', 'x'], 'unknown flag --scope', ['see `keyward list --help`']],
+    [['keys', 'create', 'billing'], 'missing --type', ['see `keyward keys create --help`']],
+    [['history', '--limit', 'x'], '--limit "x" is not an integer', ['see `keyward history --help`']],
+    [['history', '--limit', '0'], '--limit "0" is not an integer >= 1', ['see `keyward history --help`']],
+    [['learn', '--commit-every', '5s', 'x.log'], '--commit-every needs --follow', ['see `keyward learn --help`']],
+    [['export', '--format', 'plain', '--format', 'csv'], '--format given more than once: give it once', ['see `keyward export --help`']],
+    [
+      ['export', '--format', 'nginz'],
+      '--format "nginz" is not one of: plain, csv, json, nginx, haproxy, nftables, ipset, crowdsec; did you mean nginx?',
+      ['see `keyward export --help`'],
+    ],
     [['help', 'chek'], 'chek is not a keyward command. Did you mean check?', ['see `keyward check --help`, or `keyward --help` for every command']],
     [['chek'], 'chek is not a keyward command. Did you mean check?', ['see `keyward check --help`, or `keyward --help` for every command']],
   ];
@@ -193,7 +205,7 @@ describe('issue 14 item 2: one failure style, and the --json error object', () =
     [['check', '--json'], 2, 'missing KEY'],
     [['keys', 'create', '--json'], 2, 'missing NAME'],
     [['export', '--format', 'foo', '--json'], 2, '--format "foo" is not one of: plain, csv, json, nginx, haproxy, nftables, ipset, crowdsec'],
-    [['list', '--account', '--key', 'billing', '--json'], 2, '--key=billing cannot also be provided when using --account'],
+    [['list', '--account', '--key', 'billing', '--json'], 2, '--key cannot be used with --account'],
     [['list', 'extra', '--json'], 2, 'unexpected argument: extra'],
     [['chek', '--json'], 2, 'chek is not a keyward command. Did you mean check?'],
     [['authorize', 'example.com', '--json'], 2, 'argument 1: `example.com` is a host name: host names are not accepted, give its addresses', {input: 'example.com'}],
