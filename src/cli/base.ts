@@ -3,7 +3,7 @@
  * output (machine output alone on stdout, messages on stderr) and the single
  * place where errors become messages and exit codes.
  */
-import {realpath} from 'node:fs/promises';
+import {realpath, stat as statPath} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {Command} from '@oclif/core/command';
@@ -15,7 +15,7 @@ import {appendHistory, diffStore, snapshot, StoreSnapshot} from '../core/history
 import {HistoryRecord, StoreData} from '../core/model.js';
 import {Question} from '../core/question.js';
 import {writeOutputFile} from '../store/atomic.js';
-import {ChangeContext, readStore, readStoreOrEmpty, updateStore} from '../store/store.js';
+import {ChangeContext, missingFolder, readStore, readStoreOrEmpty, updateStore} from '../store/store.js';
 import {now} from './clock.js';
 import {jsonAsked, oclifFailure, reportFailure, sayFailure, tell} from './messages.js';
 import {confirmOrRefuse} from './prompt.js';
@@ -143,6 +143,9 @@ export abstract class KeywardCommand extends Command {
   protected async planAndApply<P extends Plan, R>(steps: PlanSteps<P, R>): Promise<{plan: P; applied?: R}> {
     const ready = (plan: P) => steps.ready?.(plan) ?? true;
     let confirmed: P | undefined;
+    // A store path whose folder is missing is a store error (exit 3) before any plan: the plan of an empty
+    // store would otherwise refuse the change as a usage error ("not in the account list", "unknown key").
+    if (!steps.dryRun) await this.folderGiven();
     if (steps.planFirst ?? true) {
       const first = steps.plan(await (steps.dryRun ? this.readStore() : this.readStoreOrEmpty()));
       if (steps.dryRun || !ready(first)) return {plan: first};
@@ -160,6 +163,16 @@ export abstract class KeywardCommand extends Command {
       return ready(locked) ? steps.apply(data, locked) : undefined;
     });
     return applied === undefined ? {plan: locked!} : {plan: locked!, applied};
+  }
+
+  /** The folder of a store path the operator gave must exist: keyward never creates it (exit 3). */
+  private async folderGiven(): Promise<void> {
+    if (!this.storeGiven) return;
+    const folder = path.dirname(this.storeFile);
+    const stat = await statPath(folder).catch(() => null);
+    if (stat === null || !stat.isDirectory()) {
+      throw missingFolder(folder, this.storeFile);
+    }
   }
 
   /**

@@ -32,6 +32,14 @@ export function missingStore(file: string): StoreError {
   );
 }
 
+/** The error of a store path the operator gave whose folder does not exist (keyward never creates it). */
+export function missingFolder(folder: string, file: string): StoreError {
+  return new StoreError(
+    `no folder ${folder} for the store ${file}`,
+    'check --store and KEYWARD_STORE for a typo; keyward creates a store file, never the folders of a path you give (create them first)',
+  );
+}
+
 /**
  * Why JSON.parse refused a store, without the piece of the file V8 quotes in
  * its message: raw bytes of a broken file (newlines, control characters)

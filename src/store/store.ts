@@ -11,10 +11,10 @@ import {removeLeftovers, writeFileAtomic} from './atomic.js';
 import type {EntryIndex} from '../core/decision.js';
 import {compiledAccountFor, writeIndexCache} from './index-cache.js';
 import type {Adapter} from 'lowdb';
-import {describe, readStore, readStoreDocument, StoreDocument, StoreError} from './read.js';
+import {describe, missingFolder, readStore, readStoreDocument, StoreDocument, StoreError} from './read.js';
 import {documentPieces, documentReuse, documentText, withProvenValues} from './schema.js';
 
-export {readStore, readStoreOrEmpty, StoreError} from './read.js';
+export {missingFolder, readStore, readStoreOrEmpty, StoreError} from './read.js';
 
 const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
 const STALE_LOCK_MS = 10_000;
@@ -128,10 +128,7 @@ async function ensureFolder(file: string, target: string, create: boolean): Prom
   }
   const stat = await fs.stat(folder).catch(() => null);
   if (stat === null || !stat.isDirectory()) {
-    throw new StoreError(
-      `no folder ${folder} for the store ${file}`,
-      'check --store and KEYWARD_STORE for a typo; keyward creates a store file, never the folders of a path you give (create them first)',
-    );
+    throw missingFolder(folder, file);
   }
 }
 

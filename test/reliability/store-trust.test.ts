@@ -280,6 +280,11 @@ describe('issue 11: the store keyward trusts', function () {
         [['authorize', '192.0.2.1', '--store', nested], {}],
         [['authorize', '192.0.2.1'], {KEYWARD_STORE: nested}],
         [['keys', 'create', 'bot', '--type', 'api'], {KEYWARD_STORE: nested}],
+        // Commands that change what is there: before, the plan of an empty store refused with exit 2 ("not in the account list").
+        [['revoke', '192.0.2.1', '--store', nested], {}],
+        [['keys', 'rotate', 'bot', '--yes'], {KEYWARD_STORE: nested}],
+        [['keys', 'revoke', 'bot', '--yes', '--store', nested], {}],
+        [['enable', '192.0.2.1', '--store', nested], {}],
       ] as const) {
         const run = ws.run(args, {now: NOW, env});
         expect(run.code, run.stderr).to.equal(3);
