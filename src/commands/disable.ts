@@ -1,33 +1,20 @@
-import * as Args from '@oclif/core/args';
-import {parseEntries} from '../core/entry-parse.js';
-import {switchListEntries} from '../core/authorize.js';
-import {KeywardCommand} from '../cli/base.js';
-import {dryRunFlag, fileFlag, keyFlag, quietFlag} from '../cli/flags.js';
-import {argumentsInOrder, readEntryInputs} from '../cli/input.js';
-import {renderSwitched} from '../cli/views.js';
+import {SwitchCommand, switchArgs} from '../cli/switch-command.js';
 
-export default class Disable extends KeywardCommand {
+export default class Disable extends SwitchCommand {
   static summary = 'Switch entries off: a disabled entry never matches and is left out of exports, and keeps its label and dates.';
-  static description = `Exact entries (allow or deny) of the account list, or of a key list with --key. An entry that is not in the list is an error that names the entries covering it, and nothing is changed. keyward enable switches them back on.`;
-  static examples = ['<%= config.bin %> disable 203.0.113.0/24', '<%= config.bin %> disable --key billing 198.51.100.7 --dry-run'];
+  static description = `Exact entries (allow or deny) of the account list, or of a key list with --key. An entry that is not in the list is an error that names the entries covering it, and nothing is changed. Switching allow entries off refuses their addresses: when that cuts off recently seen traffic, disable lists it and asks on a terminal; without one it needs --yes (exit 4). keyward enable switches them back on.`;
+  static examples = [
+    '<%= config.bin %> disable 203.0.113.0/24',
+    '<%= config.bin %> disable --key billing 198.51.100.7 --dry-run',
+    '<%= config.bin %> disable 203.0.113.0/24 --yes  # also when recently seen callers would be cut off',
+  ];
+  // Set on each command: oclif's parse takes `strict` from the command's own properties only.
   static strict = false;
   // ignoreStdin: as in authorize, stdin is read by line, never by oclif.
-  static args = {entry: Args.string({description: 'entries to disable; - reads stdin', ignoreStdin: true})};
-  static flags = {
-    key: keyFlag,
-    file: fileFlag,
-    'dry-run': dryRunFlag,
-    quiet: quietFlag,
-  };
+  static args = switchArgs('disable');
 
   async run(): Promise<{disabled: string[]; unchanged: string[]; dryRun: boolean}> {
-    const {flags, raw} = await this.parse(Disable);
-    const inputs = await readEntryInputs({args: argumentsInOrder(raw), file: flags.file});
-    // Entries are taken as they are listed: host bits and /0 need no extra flag.
-    const prefixes = parseEntries(inputs, {normalize: false, force: true}).prefixes();
-    const dryRun = flags['dry-run'];
-    const result = await this.updateStore((data) => switchListEntries(data, prefixes, {key: flags.key, enabled: false}), {dryRun});
-    await this.printHuman(() => renderSwitched(result.changed, result.unchanged, false, dryRun));
-    return {disabled: result.changed, unchanged: result.unchanged, dryRun};
+    const {changed, unchanged, dryRun} = await this.switchEntries(false);
+    return {disabled: changed, unchanged, dryRun};
   }
 }

@@ -2,14 +2,13 @@
  * `authorize`: entries added to the account list or a key list, and the
  * blocked addresses they let through taken off the blocked list.
  */
-import {AddResult, addEntries, Effect, effectOf, listName, switchEntries, SwitchResult} from './allowlist.js';
+import {AddResult, addEntries, Effect, effectOf} from './allowlist.js';
 import {EntryBatch} from './entry-parse.js';
 import {releaseBlocked} from './blocked-list.js';
 import {untrusted} from './errors.js';
 import {findKey} from './keys.js';
 import {isLive} from './decision.js';
 import {EntryRecord, groupOf, isEnabled, StoreData} from './model.js';
-import {Prefix} from './prefix.js';
 
 export interface AuthorizeResult extends AddResult {
   /** How many blocked records the entries released. */
@@ -104,12 +103,6 @@ export function authorize(data: StoreData, entries: EntryBatch, options: Authori
  */
 export function deny(data: StoreData, entries: EntryBatch, options: AuthorizeOptions): AuthorizeResult {
   return authorize(data, entries, options, 'deny');
-}
-
-/** `enable` / `disable`: exact entries (allow or deny) of the account list or a key list switched on or off. */
-export function switchListEntries(data: StoreData, prefixes: readonly Prefix[], options: {key?: string; enabled: boolean}): SwitchResult {
-  const key = options.key === undefined ? undefined : findKey(data.keys, options.key);
-  return switchEntries(key ? key.allow : data.account, prefixes, options.enabled, listName(key?.name));
 }
 
 /**
