@@ -45,7 +45,13 @@ export function findKey(keys: readonly KeyRecord[], nameOrSecret: string): KeyRe
 export function lookupKey(keys: readonly KeyRecord[], nameOrSecret: string): KeyRecord | null {
   const byName = keys.find((k) => k.name === nameOrSecret);
   if (byName) return byName;
-  const secret = nameOrSecret.trim().toLowerCase();
+  // `Bearer SECRET` (an Authorization header pasted whole) names the key as learn and serve read it.
+  const bearer = /^\s*bearer[ \t]+(\S+)\s*$/i.exec(nameOrSecret);
+  if (bearer) {
+    const named = keys.find((k) => k.name === bearer[1]);
+    if (named) return named;
+  }
+  const secret = (bearer ? bearer[1] : nameOrSecret).trim().toLowerCase();
   if (!looksLikeSecret(secret)) return null;
   const hash = hashSecret(secret);
   let found: KeyRecord | null = null;

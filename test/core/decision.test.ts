@@ -302,6 +302,14 @@ describe('core/decision', () => {
       expect(policy.findKey(mail.secret)).to.equal(mail.key);
     });
 
+    it('finds a key given as `Bearer SECRET` (an Authorization header pasted whole), as learn and serve do', () => {
+      expect(policy.findKey(`Bearer ${web.secret}`)).to.equal(web.key);
+      expect(policy.findKey(`  bearer\t${mail.secret.toUpperCase()} `)).to.equal(mail.key);
+      expect(policy.findKey('Bearer web')).to.equal(web.key);
+      expect(() => policy.findKey(`Bearer ${newSecret()}`)).to.throw(InputError);
+      expect(() => policy.findKey(`Bearer ${web.secret} extra`)).to.throw(InputError);
+    });
+
     it('refuses an unknown name as a usage error naming it', () => {
       expect(() => policy.findKey('nope')).to.throw(InputError, 'unknown key `nope`');
       try {
@@ -336,7 +344,7 @@ describe('core/decision', () => {
     it('finds a key from its secret in capitals or with surrounding whitespace (hex is one number in any case), not from a name so spelled', () => {
       expect(policy.findKey(web.secret.toUpperCase())).to.equal(web.key);
       expect(policy.findKey(` ${web.secret}\r`)).to.equal(web.key);
-      expect(() => policy.findKey(`Bearer ${web.secret}`)).to.throw(InputError, hintOf(web.secret));
+      expect(() => policy.findKey(`Bearer ${web.secret}`.replace('Bearer', 'Basic'))).to.throw(InputError, hintOf(web.secret));
       expect(() => policy.findKey(` ${web.key.name}`)).to.throw(InputError);
     });
   });
