@@ -3,6 +3,7 @@
  * as gateways load them (nginx, HAProxy, nftables, ipset, CrowdSec) or as
  * data (plain, CSV, JSON). Pure text functions, one module per family.
  */
+import {anyOutside, earliestExpiry, RangeColumns, rangePrefixes, rangeTexts} from '../aggregate.js';
 import {InputError} from '../errors.js';
 import {allowedRows, anyAllowed, EffectiveList, ExportRow, firstExpiry} from '../effective-list.js';
 import {StoreData} from '../model.js';
@@ -10,7 +11,7 @@ import {renderCrowdsec} from './crowdsec.js';
 import {renderCsv, renderJson, renderPlain} from './data.js';
 import {checkFirewallName, DEFAULT_NAMES, FirewallNames, renderIpset, renderNftables} from './firewalls.js';
 import {renderHaproxy, renderNginx} from './proxies.js';
-import {flattenText} from './text.js';
+import {flattenText, lines} from './text.js';
 
 export {crowdsecDuration} from './crowdsec.js';
 export {checkFirewallName, DEFAULT_NAMES, MAX_SET_NAME} from './firewalls.js';
@@ -62,6 +63,30 @@ const SUBTRACTING: ReadonlySet<ExportFormat> = new Set(['haproxy', 'nftables', '
 /** The rows a format writes: every row, or for a format without deny rules the allowed addresses (allowedRows). */
 export function writtenRows(rows: readonly ExportRow[], format: ExportFormat): readonly ExportRow[] {
   return SUBTRACTING.has(format) ? allowedRows(rows) : rows;
+}
+
+/** Aggregated ranges (aggregateArrays' columns, deny and allow) in plain, as renderPlain writes aggregateRows' rows: deny ranges first as !ENTRY. */
+export function renderPlainRanges(deny: RangeColumns, allow: RangeColumns): string {
+  const out: string[] = [];
+  rangeTexts(deny, (text) => out.push(`!${text}`));
+  rangeTexts(allow, (text) => out.push(text));
+  return lines(out);
+}
+
+/** Aggregated ranges (columns) as the rows aggregateRows makes of the same entries: deny ranges, then allow ranges. */
+export function rangeRows(deny: RangeColumns, allow: RangeColumns, scope: string): ExportRow[] {
+  const rows = (c: RangeColumns, effect: 'allow' | 'deny'): ExportRow[] =>
+    rangePrefixes(c).map(({prefix, expiresMs}) => ({
+      prefix,
+      scope,
+      source: null,
+      label: null,
+      addedAt: null,
+      expiresAt: expiresMs === Number.POSITIVE_INFINITY ? null : new Date(expiresMs).toISOString(),
+      group: null,
+      effect,
+    }));
+  return [...rows(deny, 'deny'), ...rows(allow, 'allow')];
 }
 
 /** The rows in `format`. Rows are expected sorted (as effectiveList and aggregateRows give them). */
@@ -118,6 +143,25 @@ export function exportFormat(options: {format?: ExportFormat; json: boolean; toF
 
 /** What a person should know about an exported file: it refuses everything, or it will outlive an entry. */
 export function exportWarnings(data: StoreData, list: EffectiveList, rows: readonly ExportRow[], format: ExportFormat): string[] {
+  return warningsOf(data, list, format, () => anyAllowed(rows), firstExpiry(rows));
+}
+
+/**
+ * exportWarnings for aggregated ranges given as columns (aggregateArrays):
+ * `deny` and `allow` as aggregateRows makes them, of the list `list`.
+ */
+export function rangeWarnings(data: Pick<StoreData, 'blocking'>, list: Pick<EffectiveList, 'channel' | 'description'>, deny: RangeColumns, allow: RangeColumns, format: ExportFormat): string[] {
+  const first = Math.min(earliestExpiry(deny), earliestExpiry(allow));
+  return warningsOf(data, list, format, () => anyOutside(allow, deny), first === Number.POSITIVE_INFINITY ? null : new Date(first).toISOString());
+}
+
+function warningsOf(
+  data: Pick<StoreData, 'blocking'>,
+  list: Pick<EffectiveList, 'channel' | 'description'>,
+  format: ExportFormat,
+  anyAllowed: () => boolean,
+  first: string | null,
+): string[] {
   const warnings: string[] = [];
   if (list.channel === null) {
     const api = data.blocking.api.state;
@@ -128,8 +172,7 @@ export function exportWarnings(data: StoreData, list: EffectiveList, rows: reado
       );
     }
   }
-  if (!anyAllowed(rows)) warnings.push(`${list.description} is empty: a gateway loading this allowlist refuses every address`);
-  const first = firstExpiry(rows);
+  if (!anyAllowed()) warnings.push(`${list.description} is empty: a gateway loading this allowlist refuses every address`);
   if (first !== null && !formatCarriesExpiry(format)) warnings.push(`an exported entry expires at ${first}; the ${format} output keeps it until you export again`);
   return warnings;
 }
