@@ -84,7 +84,9 @@ Formats: plain (one entry a line, "ENTRY # label" when it has a label), csv (the
     const generatedAt = flags['no-timestamp'] ? null : this.now;
     const names = {table: flags.table ?? DEFAULT_NAMES.table, set: flags.set ?? DEFAULT_NAMES.set};
     const aggregated = Boolean(flags.aggregate);
-    const out = (aggregated && flags.key === undefined && flags.group === undefined && this.fromCache(format, generatedAt, names)) || (await this.fromStore(flags, format, generatedAt, names));
+    const out =
+      (aggregated && flags.key === undefined && flags.group === undefined && this.fromCache(format, generatedAt, names)) ||
+      (await this.fromStore(flags, format, generatedAt, names));
     const {scope, count, text, warnings} = out;
     if (toFile) await this.writeOutput(flags.output!, text);
     else await write(process.stdout, text);

@@ -150,7 +150,13 @@ export function exportWarnings(data: StoreData, list: EffectiveList, rows: reado
  * exportWarnings for aggregated ranges given as columns (aggregateArrays):
  * `deny` and `allow` as aggregateRows makes them, of the list `list`.
  */
-export function rangeWarnings(data: Pick<StoreData, 'blocking'>, list: Pick<EffectiveList, 'channel' | 'description'>, deny: RangeColumns, allow: RangeColumns, format: ExportFormat): string[] {
+export function rangeWarnings(
+  data: Pick<StoreData, 'blocking'>,
+  list: Pick<EffectiveList, 'channel' | 'description'>,
+  deny: RangeColumns,
+  allow: RangeColumns,
+  format: ExportFormat,
+): string[] {
   const first = Math.min(earliestExpiry(deny), earliestExpiry(allow));
   return warningsOf(data, list, format, () => anyOutside(allow, deny), first === Number.POSITIVE_INFINITY ? null : new Date(first).toISOString());
 }

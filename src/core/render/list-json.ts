@@ -1,54 +1,28 @@
 /**
  * `list --json` as text, in chunks: the text of `JSON.stringify(listJson(scopes), null, 2)`
- * written row by row from the records, with no object per row and no 25 MB
- * string for a 100,000-entry list.
+ * made a slice of the records at a time, so that a 100,000-entry list is
+ * never 100,000 row objects and one 24 MB string at once.
  */
-import {groupOf, isDeny, isEnabled} from '../model.js';
 import {ListScope, listJson} from '../reports.js';
 
-/** A string JSON.stringify writes as it is between quotes: no quote, backslash, control character or surrogate. */
-const PLAIN = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
-
-function text(value: string): string {
-  return PLAIN.test(value) ? `"${value}"` : JSON.stringify(value);
-}
-
-/** A field that is a string or null, as JSON.stringify writes it; undefined for any other value (then the row is written by JSON.stringify). */
-function field(value: unknown): string | undefined {
-  if (value === null) return 'null';
-  return typeof value === 'string' ? text(value) : undefined;
-}
-
-/** About this many characters a chunk. */
-const CHUNK = 1 << 20;
+/** Rows a chunk (about 480 kB of text). */
+const CHUNK_ROWS = 2000;
 
 /**
  * The text of `JSON.stringify(listJson(scopes), null, 2)` followed by a line
- * break (as logJson prints it), in chunks of about 1 MiB.
+ * break (as logJson prints it), in chunks. Each chunk is JSON.stringify's own
+ * text of a slice of the rows less its brackets: an array's items are
+ * written alike (two spaces in) whatever array holds them.
  */
 export function* listJsonChunks(scopes: readonly ListScope[]): Generator<string, void, undefined> {
-  let chunk = '';
-  let rows = 0;
+  let first = true;
   for (const {scope, records} of scopes) {
-    const scopeText = text(scope);
-    for (const r of records) {
-      const entry = field(r.entry);
-      const source = field(r.source);
-      const label = field(r.label);
-      const addedAt = field(r.addedAt);
-      const expiresAt = field(r.expiresAt);
-      const group = field(groupOf(r));
-      const row =
-        entry === undefined || source === undefined || label === undefined || addedAt === undefined || expiresAt === undefined || group === undefined
-          ? // Anything but a string or null (a field left out, say) is written as JSON.stringify writes it, one level in.
-            `  ${JSON.stringify(listJson([{scope, records: [r]}])[0], null, 2).replace(/\n/g, '\n  ')}`
-          : `  {\n    "entry": ${entry},\n    "scope": ${scopeText},\n    "source": ${source},\n    "label": ${label},\n    "addedAt": ${addedAt},\n    "expiresAt": ${expiresAt},\n    "group": ${group},\n    "effect": ${isDeny(r) ? '"deny"' : '"allow"'},\n    "enabled": ${isEnabled(r)}\n  }`;
-      chunk += rows++ === 0 ? `[\n${row}` : `,\n${row}`;
-      if (chunk.length >= CHUNK) {
-        yield chunk;
-        chunk = '';
-      }
+    for (let start = 0; start < records.length; start += CHUNK_ROWS) {
+      const text = JSON.stringify(listJson([{scope, records: records.slice(start, start + CHUNK_ROWS)}]), null, 2);
+      // "[\n" + items + "\n]": the items, after "[\n" or after the previous chunk's last item.
+      yield `${first ? '[\n' : ',\n'}${text.slice(2, -2)}`;
+      first = false;
     }
   }
-  yield rows === 0 ? '[]\n' : `${chunk}\n]\n`;
+  yield first ? '[]\n' : '\n]\n';
 }
