@@ -52,8 +52,8 @@ export function aggregate(prefixes: readonly Prefix[]): Prefix[] {
 
 /**
  * Aggregated ranges as columns, IPv4 first then IPv6, each family sorted: no
- * object per range. Range i of a family is its network (`v4[i]`, or words
- * `v6[4i .. 4i+3]`) and prefix length; `expires` is the earliest expiry (ms,
+ * object per range. Range i of a family is its network (`v4[i]`, or the
+ * four words `v6[i]`) and prefix length; `expires` is the earliest expiry (ms,
  * Infinity: none) of the entries inside it. `spans` are the merged runs the
  * ranges cover (first and last address), for set questions.
  */
