@@ -1,7 +1,7 @@
 import path from 'node:path';
 import * as Flags from '@oclif/core/flags';
 import {maskSecrets, untrusted} from '../core/errors.js';
-import {aggregateArrays, rangeCount} from '../core/aggregate.js';
+import {aggregateByEffect, rangeCount} from '../core/aggregate.js';
 import {aggregateRows, EffectiveList, effectiveList, ExportRow, inGroup} from '../core/effective-list.js';
 import {checkGroupName} from '../core/keys.js';
 import {groupFlag, quietFlag} from '../cli/flags.js';
@@ -120,9 +120,7 @@ Formats: plain (one entry a line, "ENTRY # label" when it has a label), csv (the
     const cached = readIndexCache(this.storeFile, this.now);
     if (cached === null) return null;
     const nowMs = this.now.getTime();
-    const {compiled, deny: denies} = cached.account;
-    const deny = aggregateArrays(compiled.arrays, nowMs, denies === null ? () => false : (i) => denies[i] === 1);
-    const allow = aggregateArrays(compiled.arrays, nowMs, denies === null ? () => true : (i) => denies[i] === 0);
+    const {deny, allow} = aggregateByEffect(cached.account.compiled.arrays, nowMs, cached.account.deny);
     const list = {scope: 'account', description: 'the account list', channel: null, state: null};
     if (format === 'plain') {
       const text = renderPlainRanges(deny, allow);

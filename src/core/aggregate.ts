@@ -52,29 +52,44 @@ export function aggregate(prefixes: readonly Prefix[]): Prefix[] {
 
 /**
  * Aggregated ranges as columns, IPv4 first then IPv6, each family sorted: no
- * object per range. Range i of a family is its network (`v4[i]`, or the
- * four words `v6[i]`) and prefix length; `expires` is the earliest expiry (ms,
- * Infinity: none) of the entries inside it. `spans` are the merged runs the
- * ranges cover (first and last address), for set questions.
+ * object per range. IPv4 range i (i < v4Count) is its network `v4[i]` and
+ * prefix length `v4Bits[i]`; IPv6 range i its four words `v6[i]` and
+ * `v6Bits[i]`; `…Expires` is the earliest expiry (ms, Infinity: none) of the
+ * entries inside it. `…Spans` are the merged runs the ranges cover (first and
+ * last address, in pairs), for set questions.
  */
 export interface RangeColumns {
-  v4: number[];
-  v4Bits: number[];
-  v4Expires: number[];
-  v4Spans: number[];
+  v4Count: number;
+  v4: Uint32Array;
+  v4Bits: Uint8Array;
+  v4Expires: Float64Array;
+  v4SpanCount: number;
+  v4Spans: Uint32Array;
   v6: Uint32Array[];
   v6Bits: number[];
   v6Expires: number[];
   v6Spans: Uint32Array[];
 }
 
-function emptyColumns(): RangeColumns {
-  return {v4: [], v4Bits: [], v4Expires: [], v4Spans: [], v6: [], v6Bits: [], v6Expires: [], v6Spans: []};
+/** Columns for at most `v4` IPv4 ranges (the fewest CIDR ranges covering n entries are at most n). */
+function emptyColumns(v4: number): RangeColumns {
+  return {
+    v4Count: 0,
+    v4: new Uint32Array(v4),
+    v4Bits: new Uint8Array(v4),
+    v4Expires: new Float64Array(v4),
+    v4SpanCount: 0,
+    v4Spans: new Uint32Array(2 * v4),
+    v6: [],
+    v6Bits: [],
+    v6Expires: [],
+    v6Spans: [],
+  };
 }
 
 /** How many ranges. */
 export function rangeCount(c: RangeColumns): number {
-  return c.v4Bits.length + c.v6Bits.length;
+  return c.v4Count + c.v6Bits.length;
 }
 
 /**
@@ -85,25 +100,57 @@ export function rangeCount(c: RangeColumns): number {
  * entries, from the index's sorted arrays, on numbers (IPv4) and words (IPv6).
  */
 export function aggregateArrays(arrays: IndexArrays, nowMs: number, wanted: (position: number) => boolean): RangeColumns {
-  const out = emptyColumns();
-  aggregateV4(arrays.v4, nowMs, wanted, out);
-  aggregateV6(arrays.v6, nowMs, wanted, out);
+  const picked = pick(arrays.v4, nowMs, (position) => (wanted(position) ? 1 : 0));
+  const out = emptyColumns(picked.counts[1]);
+  aggregateV4(arrays.v4, picked.sorted[1], picked.counts[1], out);
+  const picked6 = pick(arrays.v6, nowMs, (position) => (wanted(position) ? 1 : 0));
+  aggregateV6(arrays.v6, picked6.sorted[1], picked6.counts[1], out);
   return out;
+}
+
+/**
+ * aggregateArrays of the deny entries and of the allow entries of a
+ * compiled list (`deny`: 1 at a deny entry's position; null: none), in one
+ * walk of the IPv4 entries.
+ */
+export function aggregateByEffect(arrays: IndexArrays, nowMs: number, deny: Uint8Array | null): {deny: RangeColumns; allow: RangeColumns} {
+  const side = deny === null ? () => 0 as const : (position: number) => (deny[position] === 1 ? 1 : 0);
+  const picked = pick(arrays.v4, nowMs, side);
+  const result = {deny: emptyColumns(picked.counts[1]), allow: emptyColumns(picked.counts[0])};
+  aggregateV4(arrays.v4, picked.sorted[1], picked.counts[1], result.deny);
+  aggregateV4(arrays.v4, picked.sorted[0], picked.counts[0], result.allow);
+  const picked6 = pick(arrays.v6, nowMs, side);
+  aggregateV6(arrays.v6, picked6.sorted[1], picked6.counts[1], result.deny);
+  aggregateV6(arrays.v6, picked6.sorted[0], picked6.counts[0], result.allow);
+  return result;
+}
+
+/** The sorted positions of the entries live at `nowMs`, in two lists by `side(origin)` (0 or 1). */
+function pick(f: FamilyArrays, nowMs: number, side: (position: number) => 0 | 1): {sorted: [Int32Array, Int32Array]; counts: [number, number]} {
+  const {expires, origin} = f;
+  const n = origin.length;
+  const sorted: [Int32Array, Int32Array] = [new Int32Array(n), new Int32Array(n)];
+  const counts: [number, number] = [0, 0];
+  for (let i = 0; i < n; i++) {
+    if (!(expires[i] > nowMs)) continue;
+    const k = side(origin[i]);
+    sorted[k][counts[k]++] = i;
+  }
+  return {sorted, counts};
 }
 
 const TWO_32 = 2 ** 32;
 
-function aggregateV4(f: FamilyArrays, nowMs: number, wanted: (position: number) => boolean, out: RangeColumns): void {
-  const {starts, ends, expires, origin} = f;
-  const n = origin.length;
-  // The run being merged, and the live entries with an expiry inside it (start, expiry: `timed` pairs from `from`).
+/** The ranges of the IPv4 entries at sorted positions[0 .. count-1] (live, in order), into `out`. */
+function aggregateV4(f: FamilyArrays, positions: Int32Array, count: number, out: RangeColumns): void {
+  const {starts, ends, expires} = f;
+  // The run being merged, and the entries with an expiry inside it (start, expiry: `timed` pairs from `from`).
   let first = -1;
   let last = -1;
   const timed: number[] = [];
   let from = 0;
-  for (let i = 0; i < n; i++) {
-    const ms = expires[i];
-    if (!(ms > nowMs) || !wanted(origin[i])) continue;
+  for (let k = 0; k < count; k++) {
+    const i = positions[k];
     const s = starts[i];
     const e = ends[i];
     if (first >= 0 && s <= last + 1) {
@@ -114,6 +161,7 @@ function aggregateV4(f: FamilyArrays, nowMs: number, wanted: (position: number) 
       first = s;
       last = e;
     }
+    const ms = expires[i];
     if (ms !== Number.POSITIVE_INFINITY) timed.push(s, ms);
   }
   if (first >= 0) flushV4(first, last, timed, from, out);
@@ -121,8 +169,9 @@ function aggregateV4(f: FamilyArrays, nowMs: number, wanted: (position: number) 
 
 /** A merged IPv4 run [first, last] as its ranges, each with the earliest expiry of timed[from ..] inside it. */
 function flushV4(first: number, last: number, timed: readonly number[], from: number, out: RangeColumns): void {
-  out.v4Spans.push(first, last);
-  let r = out.v4.length;
+  out.v4Spans[out.v4SpanCount++] = first;
+  out.v4Spans[out.v4SpanCount++] = last;
+  let r = out.v4Count;
   coverV4(first, last, out);
   // Each timed entry lies inside exactly one of the run's ranges; both are in order of start.
   for (let t = from; t < timed.length; t += 2) {
@@ -138,22 +187,24 @@ function coverV4(first: number, last: number, out: RangeColumns): void {
     // The largest aligned block at `start`: its lowest set bit (the whole space at 0), halved until it ends by `last`.
     let size = start === 0 ? TWO_32 : (start & -start) >>> 0;
     while (start + size - 1 > last) size /= 2;
-    out.v4.push(start);
-    out.v4Bits.push(size === TWO_32 ? 0 : Math.clz32(size) + 1);
-    out.v4Expires.push(Number.POSITIVE_INFINITY);
+    const r = out.v4Count++;
+    out.v4[r] = start;
+    out.v4Bits[r] = size === TWO_32 ? 0 : Math.clz32(size) + 1;
+    out.v4Expires[r] = Number.POSITIVE_INFINITY;
     start += size;
   }
 }
 
-function aggregateV6(f: FamilyArrays, nowMs: number, wanted: (position: number) => boolean, out: RangeColumns): void {
-  const {starts, ends, expires, origin} = f;
-  const n = origin.length;
-  let first: Uint32Array | null = null;
-  let last = new Uint32Array(4);
+/** The ranges of the IPv6 entries at sorted positions[0 .. count-1] (live, in order), into `out`; words compared in place. */
+function aggregateV6(f: FamilyArrays, positions: Int32Array, count: number, out: RangeColumns): void {
+  const {starts, ends, expires} = f;
+  let open = false;
+  const first = new Uint32Array(4);
+  const last = new Uint32Array(4);
   const after = new Uint32Array(4);
   const timed: {start: Uint32Array; ms: number}[] = [];
-  const flush = (first: Uint32Array) => {
-    out.v6Spans.push(first, last.slice());
+  const flush = () => {
+    out.v6Spans.push(first.slice(), last.slice());
     const from = out.v6.length;
     coverRange(first, last, 4, (network, bits) => {
       out.v6.push(network.slice());
@@ -172,28 +223,33 @@ function aggregateV6(f: FamilyArrays, nowMs: number, wanted: (position: number) 
     }
     timed.length = 0;
   };
-  for (let i = 0; i < n; i++) {
-    const ms = expires[i];
-    if (!(ms > nowMs) || !wanted(origin[i])) continue;
-    const s = starts.subarray(i * 4, i * 4 + 4);
-    const e = ends.subarray(i * 4, i * 4 + 4);
-    after.set(last);
-    const touching = first !== null && (compareWords(s, 0, last, 0, 4) <= 0 || (next(after, 4) && compareWords(s, 0, after, 0, 4) === 0));
-    if (touching) {
-      if (compareWords(e, 0, last, 0, 4) > 0) last = e.slice();
-    } else {
-      if (first !== null) flush(first);
-      first = s.slice();
-      last = e.slice();
+  for (let k = 0; k < count; k++) {
+    const i = positions[k];
+    const at = i * 4;
+    let touching = false;
+    if (open) {
+      after.set(last);
+      touching = compareWords(starts, at, last, 0, 4) <= 0 || (next(after, 4) && compareWords(starts, at, after, 0, 4) === 0);
     }
-    if (ms !== Number.POSITIVE_INFINITY) timed.push({start: s.slice(), ms});
+    if (touching) {
+      if (compareWords(ends, at, last, 0, 4) > 0) for (let w = 0; w < 4; w++) last[w] = ends[at + w];
+    } else {
+      if (open) flush();
+      open = true;
+      for (let w = 0; w < 4; w++) {
+        first[w] = starts[at + w];
+        last[w] = ends[at + w];
+      }
+    }
+    const ms = expires[i];
+    if (ms !== Number.POSITIVE_INFINITY) timed.push({start: starts.slice(at, at + 4), ms});
   }
-  if (first !== null) flush(first);
+  if (open) flush();
 }
 
 /** The text of every range, as Prefix.toString writes it: "a.b.c.d" for one address, else "a.b.c.d/n". */
 export function rangeTexts(c: RangeColumns, each: (text: string, expiresMs: number) => void): void {
-  for (let i = 0; i < c.v4Bits.length; i++) {
+  for (let i = 0; i < c.v4Count; i++) {
     const bits = c.v4Bits[i];
     each(bits === 32 ? formatIPv4(c.v4[i]) : `${formatIPv4(c.v4[i])}/${bits}`, c.v4Expires[i]);
   }
@@ -206,7 +262,7 @@ export function rangeTexts(c: RangeColumns, each: (text: string, expiresMs: numb
 /** The ranges as Prefix values with their expiry, in order. */
 export function rangePrefixes(c: RangeColumns): {prefix: Prefix; expiresMs: number}[] {
   const result: {prefix: Prefix; expiresMs: number}[] = [];
-  for (let i = 0; i < c.v4Bits.length; i++) result.push({prefix: Prefix.of(Address.fromWords(4, [c.v4[i]]), c.v4Bits[i]), expiresMs: c.v4Expires[i]});
+  for (let i = 0; i < c.v4Count; i++) result.push({prefix: Prefix.of(Address.fromWords(4, [c.v4[i]]), c.v4Bits[i]), expiresMs: c.v4Expires[i]});
   for (let i = 0; i < c.v6Bits.length; i++) result.push({prefix: Prefix.of(Address.fromWords(6, c.v6[i]), c.v6Bits[i]), expiresMs: c.v6Expires[i]});
   return result;
 }
@@ -214,7 +270,7 @@ export function rangePrefixes(c: RangeColumns): {prefix: Prefix; expiresMs: numb
 /** The earliest expiry of the ranges (ms; Infinity: none expires). */
 export function earliestExpiry(c: RangeColumns): number {
   let first = Number.POSITIVE_INFINITY;
-  for (const ms of c.v4Expires) if (ms < first) first = ms;
+  for (let i = 0; i < c.v4Count; i++) if (c.v4Expires[i] < first) first = c.v4Expires[i];
   for (const ms of c.v6Expires) if (ms < first) first = ms;
   return first;
 }
@@ -223,10 +279,11 @@ export function earliestExpiry(c: RangeColumns): number {
 export function anyOutside(allow: RangeColumns, deny: RangeColumns): boolean {
   const a4 = allow.v4Spans;
   const d4 = deny.v4Spans;
+  const dn = deny.v4SpanCount;
   let j = 0;
-  for (let i = 0; i < a4.length; i += 2) {
-    while (j + 2 < d4.length && d4[j + 2] <= a4[i]) j += 2;
-    if (!(j < d4.length && d4[j] <= a4[i] && d4[j + 1] >= a4[i + 1])) return true;
+  for (let i = 0; i < allow.v4SpanCount; i += 2) {
+    while (j + 2 < dn && d4[j + 2] <= a4[i]) j += 2;
+    if (!(j < dn && d4[j] <= a4[i] && d4[j + 1] >= a4[i + 1])) return true;
   }
   const a6 = allow.v6Spans;
   const d6 = deny.v6Spans;

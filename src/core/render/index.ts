@@ -11,7 +11,7 @@ import {renderCrowdsec} from './crowdsec.js';
 import {renderCsv, renderJson, renderPlain} from './data.js';
 import {checkFirewallName, DEFAULT_NAMES, FirewallNames, renderIpset, renderNftables} from './firewalls.js';
 import {renderHaproxy, renderNginx} from './proxies.js';
-import {flattenText, lines} from './text.js';
+import {flattenText} from './text.js';
 
 export {crowdsecDuration} from './crowdsec.js';
 export {checkFirewallName, DEFAULT_NAMES, MAX_SET_NAME} from './firewalls.js';
@@ -65,12 +65,50 @@ export function writtenRows(rows: readonly ExportRow[], format: ExportFormat): r
   return SUBTRACTING.has(format) ? allowedRows(rows) : rows;
 }
 
-/** Aggregated ranges (aggregateArrays' columns, deny and allow) in plain, as renderPlain writes aggregateRows' rows: deny ranges first as !ENTRY. */
+/**
+ * Aggregated ranges (aggregateArrays' columns, deny and allow) in plain, as
+ * renderPlain writes aggregateRows' rows: deny ranges first as !ENTRY, one a
+ * line. IPv4 ranges are written as bytes (no string per range); the text is
+ * ASCII.
+ */
 export function renderPlainRanges(deny: RangeColumns, allow: RangeColumns): string {
-  const out: string[] = [];
-  rangeTexts(deny, (text) => out.push(`!${text}`));
-  rangeTexts(allow, (text) => out.push(text));
-  return lines(out);
+  // At most "!255.255.255.255/32\n" (20 bytes) an IPv4 range; IPv6 ranges are written as text.
+  let v6 = '';
+  const v6Lines = (c: RangeColumns, mark: string) => rangeTexts({...c, v4Count: 0}, (text) => (v6 += `${mark}${text}\n`));
+  const out = Buffer.allocUnsafe(20 * (deny.v4Count + allow.v4Count));
+  let at = 0;
+  const digits = (n: number) => {
+    if (n >= 100) out[at++] = 48 + ((n / 100) | 0);
+    if (n >= 10) out[at++] = 48 + (((n / 10) | 0) % 10);
+    out[at++] = 48 + (n % 10);
+  };
+  const v4Lines = (c: RangeColumns, deny: boolean) => {
+    for (let i = 0; i < c.v4Count; i++) {
+      const a = c.v4[i];
+      const bits = c.v4Bits[i];
+      if (deny) out[at++] = 33; // !
+      digits(a >>> 24);
+      out[at++] = 46;
+      digits((a >>> 16) & 255);
+      out[at++] = 46;
+      digits((a >>> 8) & 255);
+      out[at++] = 46;
+      digits(a & 255);
+      if (bits !== 32) {
+        out[at++] = 47; // /
+        digits(bits);
+      }
+      out[at++] = 10;
+    }
+  };
+  v4Lines(deny, true);
+  v6Lines(deny, '!');
+  const denyText = `${out.toString('latin1', 0, at)}${v6}`;
+  const denyEnd = at;
+  v6 = '';
+  v4Lines(allow, false);
+  v6Lines(allow, '');
+  return `${denyText}${out.toString('latin1', denyEnd, at)}${v6}`;
 }
 
 /** Aggregated ranges (columns) as the rows aggregateRows makes of the same entries: deny ranges, then allow ranges. */
