@@ -54,7 +54,7 @@ Finding entries: --group, --source, --label (a part of the label, in any case), 
       return rows;
     }
     if (this.json) {
-      // The JSON array written as it is made, row by row from the records (the text of logJson's JSON.stringify of listJson).
+      // The JSON array written as it is made, a slice of the records at a time: the text logJson would print for listJson(scopes).
       for (const chunk of listJsonChunks(scopes)) await write(process.stdout, chunk);
       return undefined;
     }
