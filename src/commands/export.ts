@@ -1,10 +1,26 @@
 import path from 'node:path';
 import * as Flags from '@oclif/core/flags';
 import {maskSecrets, untrusted} from '../core/errors.js';
-import {aggregateRows, effectiveList, inGroup} from '../core/effective-list.js';
+import {aggregateByEffect, rangeCount} from '../core/aggregate.js';
+import {aggregateRows, EffectiveList, effectiveList, ExportRow, inGroup} from '../core/effective-list.js';
 import {checkGroupName} from '../core/keys.js';
 import {groupFlag, quietFlag} from '../cli/flags.js';
-import {DEFAULT_NAMES, EXPORT_FORMATS, exportFormat, exportWarnings, headerLines, MAX_SET_NAME, renderExport, writtenRows} from '../core/render/index.js';
+import {
+  DEFAULT_NAMES,
+  EXPORT_FORMATS,
+  ExportFormat,
+  exportFormat,
+  exportWarnings,
+  FirewallNames,
+  headerLines,
+  MAX_SET_NAME,
+  rangeRows,
+  rangeWarnings,
+  renderExport,
+  renderPlainRanges,
+  writtenRows,
+} from '../core/render/index.js';
+import {readIndexCache} from '../store/index-cache.js';
 import {KeywardCommand, write} from '../cli/base.js';
 import {count as counted} from '../core/count.js';
 
@@ -65,24 +81,76 @@ Formats: plain (one entry a line, "ENTRY # label" when it has a label), csv (the
     const {flags} = await this.parse(Export);
     const toFile = flags.output !== undefined && flags.output !== '-';
     const format = exportFormat({format: flags.format, json: this.json, toFile, table: flags.table, set: flags.set});
+    const generatedAt = flags['no-timestamp'] ? null : this.now;
+    const names = {table: flags.table ?? DEFAULT_NAMES.table, set: flags.set ?? DEFAULT_NAMES.set};
+    const aggregated = Boolean(flags.aggregate);
+    const out =
+      (aggregated && flags.key === undefined && flags.group === undefined && this.fromCache(format, generatedAt, names)) ||
+      (await this.fromStore(flags, format, generatedAt, names));
+    const {scope, count, text, warnings} = out;
+    if (toFile) await this.writeOutput(flags.output!, text);
+    else await write(process.stdout, text);
+    for (const warning of warnings) await this.tell(warning, 'warn');
+    // To stdout the export is the output (--json: its JSON array); to a file, --json prints this summary.
+    if (!toFile) return undefined;
+    // The path as given may hold a secret-shaped run (40 hex digits): shown by its hint, like every echo of an input.
+    const summary = {file: maskSecrets(path.resolve(flags.output!)), format, scope, entries: count, aggregated};
+    if (!this.json) await this.tell(`wrote ${counted(count, 'entry', 'entries')} (${format}) to ${untrusted(summary.file)}`, 'ok');
+    return summary;
+  }
+
+  /** The export from the store: its effective list, aggregated when asked. */
+  private async fromStore(flags: {key?: string; group?: string; aggregate: boolean}, format: ExportFormat, generatedAt: Date | null, names: FirewallNames): Promise<Written> {
     const data = await this.readStore();
     if (flags.group !== undefined) checkGroupName(flags.group);
     const effective = effectiveList(data, flags.key, this.now);
     const list = flags.group === undefined ? effective : inGroup(effective, flags.group);
     const rows = flags.aggregate ? aggregateRows(list.rows, list.scope) : list.rows;
-    const generatedAt = flags['no-timestamp'] ? null : this.now;
-    const count = writtenRows(rows, format).length;
-    const header = headerLines({format, description: list.description, count, aggregated: Boolean(flags.aggregate), generatedAt, rows});
-    const names = {table: flags.table ?? DEFAULT_NAMES.table, set: flags.set ?? DEFAULT_NAMES.set};
-    const text = renderExport(rows, {format, header, now: this.now, names});
-    if (toFile) await this.writeOutput(flags.output!, text);
-    else await write(process.stdout, text);
-    for (const warning of exportWarnings(data, list, rows, format)) await this.tell(warning, 'warn');
-    // To stdout the export is the output (--json: its JSON array); to a file, --json prints this summary.
-    if (!toFile) return undefined;
-    // The path as given may hold a secret-shaped run (40 hex digits): shown by its hint, like every echo of an input.
-    const summary = {file: maskSecrets(path.resolve(flags.output!)), format, scope: list.scope, entries: count, aggregated: Boolean(flags.aggregate)};
-    if (!this.json) await this.tell(`wrote ${counted(count, 'entry', 'entries')} (${format}) to ${untrusted(summary.file)}`, 'ok');
-    return summary;
+    return written(list, rows, format, flags.aggregate, generatedAt, names, this.now, (r) => exportWarnings(data, list, r, format));
   }
+
+  /**
+   * `export --aggregate` of the account list from the index cache, when it
+   * provably belongs to the store file as it is now (see
+   * store/index-cache.ts): the account list's enabled entries, their expiry
+   * and effect, compiled and sorted, are all an aggregate needs, so the JSON
+   * is not read. Null when there is no such cache: the store is read.
+   */
+  private fromCache(format: ExportFormat, generatedAt: Date | null, names: FirewallNames): Written | null {
+    const cached = readIndexCache(this.storeFile, this.now);
+    if (cached === null) return null;
+    const nowMs = this.now.getTime();
+    const {deny, allow} = aggregateByEffect(cached.account.compiled.arrays, nowMs, cached.account.deny);
+    const list = {scope: 'account', description: 'the account list', channel: null, state: null};
+    if (format === 'plain') {
+      const text = renderPlainRanges(deny, allow);
+      return {scope: list.scope, count: rangeCount(deny) + rangeCount(allow), text, warnings: rangeWarnings(cached.data, list, deny, allow, format)};
+    }
+    const rows = rangeRows(deny, allow, list.scope);
+    return written({...list, rows}, rows, format, true, generatedAt, names, this.now, (r) => exportWarnings(cached.data, {...list, rows}, r, format));
+  }
+}
+
+/** An export made: its text, its count of entries and what to warn of. */
+interface Written {
+  scope: string;
+  count: number;
+  text: string;
+  warnings: string[];
+}
+
+function written(
+  list: EffectiveList,
+  rows: ExportRow[],
+  format: ExportFormat,
+  aggregated: boolean,
+  generatedAt: Date | null,
+  names: FirewallNames,
+  now: Date,
+  warn: (rows: ExportRow[]) => string[],
+): Written {
+  const count = writtenRows(rows, format).length;
+  const header = headerLines({format, description: list.description, count, aggregated, generatedAt, rows});
+  const text = renderExport(rows, {format, header, now, names});
+  return {scope: list.scope, count, text, warnings: warn(rows)};
 }

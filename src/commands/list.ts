@@ -2,7 +2,8 @@ import * as Flags from '@oclif/core/flags';
 import {Address} from '../core/address.js';
 import {checkGroupName, findKey} from '../core/keys.js';
 import {aggregatedListJson, containsRows, filters, filterScopes, ListFilter, listJson, listScopes} from '../core/reports.js';
-import {KeywardCommand} from '../cli/base.js';
+import {listJsonChunks} from '../core/render/list-json.js';
+import {KeywardCommand, write} from '../cli/base.js';
 import {groupFlag, keyFlag, pagerFlag} from '../cli/flags.js';
 import {renderAggregated, renderContains, renderList} from '../cli/views.js';
 
@@ -51,6 +52,11 @@ Finding entries: --group, --source, --label (a part of the label, in any case), 
       const rows = aggregatedListJson(scopes, this.now);
       await this.printTable(() => renderAggregated(rows), flags);
       return rows;
+    }
+    if (this.json) {
+      // The JSON array written as it is made, a slice of the records at a time: the text logJson would print for listJson(scopes).
+      for (const chunk of listJsonChunks(scopes)) await write(process.stdout, chunk);
+      return undefined;
     }
     const rows = listJson(scopes);
     await this.printTable(() => renderList(rows, this.now, filters(filter)), flags);

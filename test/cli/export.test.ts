@@ -4,6 +4,7 @@ import path from 'node:path';
 
 import {expect} from 'chai';
 
+import {Prefix} from '../../src/core/prefix.js';
 import {daysAfter, NOW, Workspace} from './harness.js';
 import {findTool, inPrivateNetns, runTool, skipBecause} from './real-tools.js';
 
@@ -439,5 +440,51 @@ describe('keyward export, loaded by the real tools', () => {
     if (cscli === null) skipBecause(this, 'cscli is not installed; the CSV follows `cscli allowlists import` (value,expiration,comment) and is checked by exact-output tests');
     // cscli needs a running CrowdSec local API and database to import into; a check of it is not attempted here.
     skipBecause(this, 'cscli is installed, but importing needs a CrowdSec local API; not attempted');
+  });
+});
+
+describe('keyward export --aggregate and list --json of a large store (the index cache)', () => {
+  const ws = Workspace.create();
+  // Over MIN_STORE_BYTES (1 MiB), so that keyward writes the index cache beside it: export --aggregate reads the cache.
+  const entries = Array.from({length: 9000}, (_, i) => {
+    const given = i % 9 === 0 ? `2001:db8:${(i >> 4).toString(16)}:${(i & 15).toString(16)}::/64` : `10.${(i >> 12) & 255}.${(i >> 4) & 255}.${(i & 15) * 16}/${28 + (i % 5)}`;
+    const entry = Prefix.parse(given).masked().toString();
+    const record: Record<string, unknown> = {entry, source: 'import', label: i % 10 === 0 ? `customer "${i}"` : null, addedAt: NOW, expiresAt: null};
+    if (i % 13 === 1) record.group = 'ops';
+    if (i % 17 === 2) record.expiresAt = daysAfter(NOW, i % 34 === 2 ? -1 : 3);
+    if (i % 23 === 3) record.effect = 'deny';
+    if (i % 29 === 4) record.enabled = false;
+    return record;
+  });
+  const runs = [
+    ['export', '--aggregate', '--no-timestamp'],
+    ['export', '--aggregate', '--json'],
+    ['list', '--json'],
+  ];
+  const outputs = () => runs.map((args) => ws.run(args, {now: NOW})).map(({code, stdout, stderr}) => ({code, stdout, stderr}));
+
+  before(() => {
+    // A store keyward made, given the entries by hand out of order; keyward's own write then puts it in canonical form and writes the cache.
+    expect(ws.run(['authorize', '198.51.100.1'], {now: NOW}).code).to.equal(0);
+    ws.file('store.json', JSON.stringify({...ws.storeJson(), account: entries}));
+    const out = ws.run(['authorize', '198.51.100.1'], {now: NOW});
+    expect(out.code, out.stderr).to.equal(0);
+    expect(existsSync(`${ws.store}.cache`), 'the cache is written').to.equal(true);
+  });
+
+  it('writes the same text, warnings and exit code whether the cache vouches for the store or not (cut short, a hand edit)', () => {
+    const cached = outputs();
+    expect(cached[0].code).to.equal(0);
+    expect(cached[0].stdout).to.match(/^!/);
+    expect(cached[0].stdout).to.include('2001:db8::/');
+    expect(cached[0].stderr).to.include('expires at');
+    // A cache cut short (the store untouched): not whole, so not used.
+    const cache = readFileSync(`${ws.store}.cache`);
+    writeFileSync(`${ws.store}.cache`, cache.subarray(0, cache.length - 8));
+    expect(outputs()).to.deep.equal(cached);
+    writeFileSync(`${ws.store}.cache`, cache);
+    // The same text written again by hand: a new change time, so the cache no longer belongs to the store.
+    ws.file('store.json', readFileSync(ws.store));
+    expect(outputs()).to.deep.equal(cached);
   });
 });

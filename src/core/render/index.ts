@@ -3,6 +3,7 @@
  * as gateways load them (nginx, HAProxy, nftables, ipset, CrowdSec) or as
  * data (plain, CSV, JSON). Pure text functions, one module per family.
  */
+import {anyOutside, earliestExpiry, RangeColumns, rangePrefixes, rangeTexts} from '../aggregate.js';
 import {InputError} from '../errors.js';
 import {allowedRows, anyAllowed, EffectiveList, ExportRow, firstExpiry} from '../effective-list.js';
 import {StoreData} from '../model.js';
@@ -64,6 +65,68 @@ export function writtenRows(rows: readonly ExportRow[], format: ExportFormat): r
   return SUBTRACTING.has(format) ? allowedRows(rows) : rows;
 }
 
+/**
+ * Aggregated ranges (aggregateArrays' columns, deny and allow) in plain, as
+ * renderPlain writes aggregateRows' rows: deny ranges first as !ENTRY, one a
+ * line. IPv4 ranges are written as bytes (no string per range); the text is
+ * ASCII.
+ */
+export function renderPlainRanges(deny: RangeColumns, allow: RangeColumns): string {
+  // At most "!255.255.255.255/32\n" (20 bytes) an IPv4 range; IPv6 ranges are written as text.
+  let v6 = '';
+  const v6Lines = (c: RangeColumns, mark: string) => rangeTexts({...c, v4Count: 0}, (text) => (v6 += `${mark}${text}\n`));
+  const out = Buffer.allocUnsafe(20 * (deny.v4Count + allow.v4Count));
+  let at = 0;
+  const digits = (n: number) => {
+    if (n >= 100) out[at++] = 48 + ((n / 100) | 0);
+    if (n >= 10) out[at++] = 48 + (((n / 10) | 0) % 10);
+    out[at++] = 48 + (n % 10);
+  };
+  const v4Lines = (c: RangeColumns, deny: boolean) => {
+    for (let i = 0; i < c.v4Count; i++) {
+      const a = c.v4[i];
+      const bits = c.v4Bits[i];
+      if (deny) out[at++] = 33; // !
+      digits(a >>> 24);
+      out[at++] = 46;
+      digits((a >>> 16) & 255);
+      out[at++] = 46;
+      digits((a >>> 8) & 255);
+      out[at++] = 46;
+      digits(a & 255);
+      if (bits !== 32) {
+        out[at++] = 47; // /
+        digits(bits);
+      }
+      out[at++] = 10;
+    }
+  };
+  v4Lines(deny, true);
+  v6Lines(deny, '!');
+  const denyText = `${out.toString('latin1', 0, at)}${v6}`;
+  const denyEnd = at;
+  v6 = '';
+  v4Lines(allow, false);
+  v6Lines(allow, '');
+  return `${denyText}${out.toString('latin1', denyEnd, at)}${v6}`;
+}
+
+/** Aggregated ranges (columns) as the rows aggregateRows makes of the same entries: deny ranges, then allow ranges. */
+export function rangeRows(deny: RangeColumns, allow: RangeColumns, scope: string): ExportRow[] {
+  const rows = (c: RangeColumns, effect: 'allow' | 'deny'): ExportRow[] =>
+    rangePrefixes(c).map(({prefix, expiresMs}) => ({
+      prefix,
+      scope,
+      source: null,
+      label: null,
+      addedAt: null,
+      expiresAt: expiresMs === Number.POSITIVE_INFINITY ? null : new Date(expiresMs).toISOString(),
+      group: null,
+      effect,
+    }));
+  return [...rows(deny, 'deny'), ...rows(allow, 'allow')];
+}
+
 /** The rows in `format`. Rows are expected sorted (as effectiveList and aggregateRows give them). */
 export function renderExport(rows: readonly ExportRow[], options: RenderOptions): string {
   const names = options.names ?? DEFAULT_NAMES;
@@ -118,6 +181,31 @@ export function exportFormat(options: {format?: ExportFormat; json: boolean; toF
 
 /** What a person should know about an exported file: it refuses everything, or it will outlive an entry. */
 export function exportWarnings(data: StoreData, list: EffectiveList, rows: readonly ExportRow[], format: ExportFormat): string[] {
+  return warningsOf(data, list, format, () => anyAllowed(rows), firstExpiry(rows));
+}
+
+/**
+ * exportWarnings for aggregated ranges given as columns (aggregateArrays):
+ * `deny` and `allow` as aggregateRows makes them, of the list `list`.
+ */
+export function rangeWarnings(
+  data: Pick<StoreData, 'blocking'>,
+  list: Pick<EffectiveList, 'channel' | 'description'>,
+  deny: RangeColumns,
+  allow: RangeColumns,
+  format: ExportFormat,
+): string[] {
+  const first = Math.min(earliestExpiry(deny), earliestExpiry(allow));
+  return warningsOf(data, list, format, () => anyOutside(allow, deny), first === Number.POSITIVE_INFINITY ? null : new Date(first).toISOString());
+}
+
+function warningsOf(
+  data: Pick<StoreData, 'blocking'>,
+  list: Pick<EffectiveList, 'channel' | 'description'>,
+  format: ExportFormat,
+  anyAllowed: () => boolean,
+  first: string | null,
+): string[] {
   const warnings: string[] = [];
   if (list.channel === null) {
     const api = data.blocking.api.state;
@@ -128,8 +216,7 @@ export function exportWarnings(data: StoreData, list: EffectiveList, rows: reado
       );
     }
   }
-  if (!anyAllowed(rows)) warnings.push(`${list.description} is empty: a gateway loading this allowlist refuses every address`);
-  const first = firstExpiry(rows);
+  if (!anyAllowed()) warnings.push(`${list.description} is empty: a gateway loading this allowlist refuses every address`);
   if (first !== null && !formatCarriesExpiry(format)) warnings.push(`an exported entry expires at ${first}; the ${format} output keeps it until you export again`);
   return warnings;
 }
