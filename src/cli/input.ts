@@ -8,7 +8,7 @@ import {createReadStream} from 'node:fs';
 import {Readable} from 'node:stream';
 import {StringDecoder} from 'node:string_decoder';
 import {scanDecisionAddress} from '../core/address.js';
-import {EntryInput, splitEntryLine} from '../core/entry-parse.js';
+import {EntryBatch, EntryInput, EntryOptions, EntryParser, splitEntryLine} from '../core/entry-parse.js';
 import {BAD_INPUTS_SHOWN, BadInputs, InputError, lineOf, show, untrusted} from '../core/errors.js';
 import {LogFormat, LogOptions, LogReader, WallClock} from '../core/log-formats.js';
 import {checkEventTime, EventLog} from '../core/learning.js';
@@ -145,20 +145,42 @@ export interface EntrySources {
  */
 export async function readEntryInputs(sources: EntrySources): Promise<EntryInput[]> {
   const inputs: EntryInput[] = [];
+  await eachEntryInput(sources, (input) => void inputs.push(input));
+  return inputs;
+}
+
+/**
+ * `readEntryInputs` parsed as it is read (see EntryParser): the batch, or the
+ * refusal parseEntries would make of the same inputs. A large import holds no
+ * object per line.
+ */
+export async function readEntryBatch(sources: EntrySources, options: EntryOptions): Promise<EntryBatch> {
+  const parser = new EntryParser(options);
+  await eachEntryInput(sources, (input) => parser.add(input));
+  return parser.finish();
+}
+
+/** Each entry input of `sources` in order (arguments, --file, stdin); an InputError when there is none. */
+async function eachEntryInput(sources: EntrySources, onInput: (input: EntryInput) => void): Promise<void> {
+  let inputs = 0;
+  const take = (input: EntryInput) => {
+    inputs++;
+    onInput(input);
+  };
   const fromStream = async (stream: Readable, name: string) => {
     const shown = untrusted(name);
     await eachLine(
       stream,
       (text, line) => {
         const parsed = splitEntryLine(text);
-        if (parsed) inputs.push(new LineInput(parsed.text, parsed.label, line, shown));
+        if (parsed) take(new LineInput(parsed.text, parsed.label, line, shown));
       },
       {progress: sources.progress ? startProgress(`reading ${shown || 'stdin'}`, stream) : undefined},
     );
   };
   const file = sources.file === '-' ? undefined : sources.file;
   const readStdin = sources.args.includes('-') || sources.file === '-';
-  inputs.push(...argumentInputs(sources.args));
+  for (const input of argumentInputs(sources.args)) take(input);
   if (file) {
     try {
       await fromStream(openFile(file), file);
@@ -169,10 +191,9 @@ export async function readEntryInputs(sources: EntrySources): Promise<EntryInput
     }
   }
   if (readStdin) await fromStream(process.stdin, '');
-  if (inputs.length === 0) {
+  if (inputs === 0) {
     throw new InputError('no entries given', 'give entries as arguments, --file FILE, or - (or --file -) to read them from stdin');
   }
-  return inputs;
 }
 
 /**

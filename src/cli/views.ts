@@ -1,5 +1,5 @@
 /** Human renderings of the commands' results: tables, plans and summaries (the JSON is the result itself). */
-import {AddResult} from '../core/allowlist.js';
+import {AddResult, coveredCount, coveredSlice} from '../core/allowlist.js';
 import {untrusted, visible} from '../core/errors.js';
 import {BlockedRecord, HistoryChanges, HistoryRecord, StoreData} from '../core/model.js';
 import {CutOff} from '../core/impact.js';
@@ -15,8 +15,13 @@ import {Column, expiresIn, paint, shortTime, table} from './render.js';
 const SHOWN = 20;
 
 function listed(items: string[]): string {
-  const shown = items.slice(0, SHOWN).map((s) => `  ${s}`);
-  if (items.length > SHOWN) shown.push(`  … and ${grouped(items.length - SHOWN)} more (--json lists all)`);
+  return listedOf(items.length, (start, end) => items.slice(start, end));
+}
+
+/** `listed` of `total` items, of which only those shown are made (`slice`). */
+function listedOf(total: number, slice: (start: number, end: number) => string[]): string {
+  const shown = slice(0, SHOWN).map((s) => `  ${s}`);
+  if (total > SHOWN) shown.push(`  … and ${grouped(total - SHOWN)} more (--json lists all)`);
   return shown.join('\n');
 }
 
@@ -30,10 +35,11 @@ export async function renderAdded(result: AddResult, dryRun: boolean, effect: 'a
   const lines: string[] = [c.bold(`${what} ${would}added${dryRun ? ' (dry run: nothing was written)' : ''}`)];
   // As everywhere: what is let in green, what is taken away red.
   if (result.added.length > 0) lines.push(effect === 'deny' ? c.red(listed(result.added)) : c.green(listed(result.added)));
-  if (result.covered.length > 0) {
-    const n = result.covered.length;
+  const n = coveredCount(result);
+  if (n > 0) {
     lines.push(`${grouped(n)} of them ${n === 1 ? 'is' : 'are'} covered by other entries, and ${would}stored all the same (they stay when a cover expires or is revoked):`);
-    lines.push(listed(result.covered.map((u) => `${u.entry} (covered by ${u.coveredBy.join(', ')})`)));
+    // Only the covered entries shown are made (a large import covers hundreds of thousands).
+    lines.push(listedOf(n, (start, end) => coveredSlice(result, start, end).map((u) => `${u.entry} (covered by ${u.coveredBy.join(', ')})`)));
   }
   if (result.updated.length > 0) {
     lines.push(c.bold(`${count(result.updated.length)} ${would}updated:`));

@@ -8,7 +8,7 @@ import {parseExpiry} from '../core/time.js';
 import {KeywardCommand} from '../cli/base.js';
 import {broadFlag, dryRunFlag, fileFlag, groupFlag, keyFlag, quietFlag} from '../cli/flags.js';
 import {checkGroupName} from '../core/keys.js';
-import {argumentInputs, argumentsInOrder, readEntryInputs} from '../cli/input.js';
+import {argumentInputs, argumentsInOrder, readEntryBatch} from '../cli/input.js';
 import {canAsk} from '../cli/prompt.js';
 import {renderAdded, stillDisabled} from '../cli/views.js';
 import {count, grouped} from '../core/count.js';
@@ -27,7 +27,7 @@ export default class Authorize extends KeywardCommand {
     'authorize --from-blocked [ENTRY... | --all] [-k NAME] [-g NAME] [-l TEXT] [--expires WHEN] [--dry-run] [-q] [--json] [--store PATH]',
   ];
   static strict = false;
-  // ignoreStdin: oclif would read piped stdin into a missing argument as one string; readEntryInputs reads it by line.
+  // ignoreStdin: oclif would read piped stdin into a missing argument as one string; readEntryBatch reads it by line.
   static args = {entry: Args.string({description: 'entries to add; - reads stdin', ignoreStdin: true})};
   static flags = {
     key: keyFlag,
@@ -48,11 +48,11 @@ export default class Authorize extends KeywardCommand {
     const argv = argumentsInOrder(raw);
     const expiresAt = flags.expires ? parseExpiry(flags.expires, this.now).toISOString() : null;
     if (flags.group !== undefined) checkGroupName(flags.group);
-    // The inputs (an object and line per entry) are let go once parsed: a 1M-entry import need not hold them through its write.
-    let entries: EntryBatch | null = parseEntries(
-      flags['from-blocked'] ? await this.fromBlocked(argv, flags.all, flags.key) : await readEntryInputs({args: argv, file: flags.file, progress: true}),
-      {normalize: flags.normalize, force: flags.force},
-    );
+    // Lines are parsed as they are read (no object per line is kept): a 1M-entry import need not hold them through its write.
+    const options = {normalize: flags.normalize, force: flags.force};
+    let entries: EntryBatch | null = flags['from-blocked']
+      ? parseEntries(await this.fromBlocked(argv, flags.all, flags.key), options)
+      : await readEntryBatch({args: argv, file: flags.file, progress: true}, options);
     const label = flags.label === undefined ? null : maskSecrets(flags.label);
     const dryRun = flags['dry-run'];
     const result = await this.updateStore(

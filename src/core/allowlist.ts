@@ -31,6 +31,92 @@ export interface Updated {
   expiresAt: string | null;
 }
 
+/**
+ * The covered entries of a change as numbers, not objects (a large import
+ * reports hundreds of thousands of them): for each, the batch index of the
+ * entry and its covers, a cover being `-1 - c` for the list's live entry `c`
+ * or a batch index. `Covered` values are made from it only where they are
+ * read: all of them for `--json` (the `covered` property), the first few for
+ * the human report (`coveredCount`, `coveredAt`).
+ */
+class CoveredReport {
+  readonly entries: number[] = [];
+  /** Where each entry's covers start in `covers`; one more than there are entries. */
+  readonly starts: number[] = [0];
+  readonly covers: number[] = [];
+  constructor(
+    private readonly liveTexts: readonly string[],
+    private readonly batchTexts: readonly string[],
+  ) {}
+
+  get count(): number {
+    return this.entries.length;
+  }
+
+  at(k: number): Covered {
+    const coveredBy: string[] = [];
+    let live = false;
+    let batch = false;
+    for (let c = this.starts[k]; c < this.starts[k + 1]; c++) {
+      const cover = this.covers[c];
+      if (cover < 0) live = true;
+      else batch = true;
+      coveredBy.push(cover < 0 ? this.liveTexts[-1 - cover] : this.batchTexts[cover]);
+    }
+    // Both kinds of cover: outermost (shortest prefix) first.
+    if (live && batch) coveredBy.sort((x, y) => prefixLength(x) - prefixLength(y));
+    return {entry: this.batchTexts[this.entries[k]], coveredBy};
+  }
+}
+
+/** The compact form behind a result's `covered`, until that is read (see lazyCovered). */
+const coveredReports = new WeakMap<object, CoveredReport>();
+
+/**
+ * Gives `result` a `covered` property made from `report` when first read
+ * (then an ordinary array, the report let go), and keeps the report for
+ * `coveredCount` / `coveredAt` meanwhile.
+ */
+function lazyCovered(result: object, report: CoveredReport): void {
+  coveredReports.set(result, report);
+  Object.defineProperty(result, 'covered', {
+    configurable: true,
+    enumerable: true,
+    get(): Covered[] {
+      const covered = Array.from({length: report.count}, (_, k) => report.at(k));
+      Object.defineProperty(result, 'covered', {configurable: true, enumerable: true, writable: true, value: covered});
+      coveredReports.delete(result);
+      return covered;
+    },
+    set(value: Covered[]) {
+      Object.defineProperty(result, 'covered', {configurable: true, enumerable: true, writable: true, value});
+      coveredReports.delete(result);
+    },
+  });
+}
+
+/** Gives `to` (which has a `covered` key) `from`'s covered entries as they are: still compact when they were not read. */
+export function carryCovered<T extends Pick<AddResult, 'covered'>>(from: AddResult, to: T): T {
+  const report = coveredReports.get(from);
+  if (report === undefined) to.covered = from.covered;
+  else lazyCovered(to, report);
+  return to;
+}
+
+/** How many covered entries a result reports, without making them all. */
+export function coveredCount(result: AddResult): number {
+  return coveredReports.get(result)?.count ?? result.covered.length;
+}
+
+/** A result's covered entries from `start` up to (not including) `end`, without making the others. */
+export function coveredSlice(result: AddResult, start: number, end: number): Covered[] {
+  const report = coveredReports.get(result);
+  if (report === undefined) return result.covered.slice(start, end);
+  const out: Covered[] = [];
+  for (let k = start; k < Math.min(end, report.count); k++) out.push(report.at(k));
+  return out;
+}
+
 /** What `addEntries` did, each part in list order (SPEC "Machine output", `authorize`). */
 export interface AddResult {
   /** Entries new to the list, covered ones included. */
@@ -84,7 +170,10 @@ export function addEntries(list: EntryRecord[], entries: readonly NewEntry[] | E
   const order = listOrder(batch);
   // Wider entries sort first, so the batch entries containing this one are the open ones on the stack.
   const open: number[] = [];
+  // (`covered` first made as the others, so that it keeps its place among the result's keys.)
   const result: AddResult = {added: [], covered: [], updated: [], unchanged: []};
+  const report = new CoveredReport(liveTexts, batch.texts);
+  lazyCovered(result, report);
   const renewed = new Set<string>();
   const at = now.toISOString();
   const network = new Uint32Array(4);
@@ -137,11 +226,10 @@ export function addEntries(list: EntryRecord[], entries: readonly NewEntry[] | E
     result.added.push(text);
     appended.push(family, bits, network);
     if (covering.length > 0 || open.length > 1) {
-      const coveredBy = covering.map((c) => liveTexts[c]);
-      for (let o = 0; o < open.length - 1; o++) coveredBy.push(batch.texts[open[o]]);
-      // Both kinds of cover: outermost (shortest prefix) first.
-      if (covering.length > 0 && open.length > 1) coveredBy.sort((x, y) => prefixLength(x) - prefixLength(y));
-      result.covered.push({entry: text, coveredBy});
+      report.entries.push(i);
+      for (const c of covering) report.covers.push(-1 - c);
+      for (let o = 0; o < open.length - 1; o++) report.covers.push(open[o]);
+      report.starts.push(report.covers.length);
     }
   }
   if (expiredCopies && renewed.size > 0) {

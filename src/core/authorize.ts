@@ -2,7 +2,7 @@
  * `authorize`: entries added to the account list or a key list, and the
  * blocked addresses they let through taken off the blocked list.
  */
-import {AddResult, addEntries, Effect, effectOf} from './allowlist.js';
+import {AddResult, addEntries, carryCovered, Effect, effectOf} from './allowlist.js';
 import {EntryBatch} from './entry-parse.js';
 import {releaseBlocked} from './blocked-list.js';
 import {untrusted} from './errors.js';
@@ -85,14 +85,18 @@ export function authorize(data: StoreData, entries: EntryBatch, options: Authori
   const disabled = inBatch === null ? [] : [...new Set(off.filter((r) => inBatch.has(r.entry)).map((r) => r.entry))];
   // Deny entries let nothing in: nothing leaves the blocked list.
   const {released, stillRefused} = effect === 'deny' ? {released: 0, stillRefused: []} : releaseBlocked(data, entries, options.now, key?.name);
-  return {
-    ...change,
+  // Not a spread of `change`: its covered entries stay compact until they are read (see carryCovered).
+  return carryCovered(change, {
+    added: change.added,
+    covered: [],
+    updated: change.updated,
+    unchanged: change.unchanged,
     unblocked: released,
     stillRefused: stillRefused.map((b) => `${b.ip} (key ${untrusted(b.key)})`),
     elsewhere: [...elsewhere].map(([entry, g]) => ({entry, group: g})),
     groups,
     disabled,
-  };
+  });
 }
 
 /**
@@ -135,5 +139,6 @@ function joinGroup(list: EntryRecord[], change: AddResult, batch: Set<string>, e
 /** `authorize --json` and `deny --json`: every field always there (docs/contract.md "Output shapes"). */
 export function authorizeJson(result: AuthorizeResult, dryRun: boolean): AuthorizeJson {
   const updated = result.updated.map((u) => ({entry: u.entry, label: u.label, group: result.groups.get(u.entry) ?? null, expiresAt: u.expiresAt}));
-  return {added: result.added, covered: result.covered, updated, unchanged: result.unchanged, elsewhere: result.elsewhere, dryRun};
+  // The covered entries are made only when the output is: printed under --json, never otherwise.
+  return carryCovered(result, {added: result.added, covered: [], updated, unchanged: result.unchanged, elsewhere: result.elsewhere, dryRun});
 }

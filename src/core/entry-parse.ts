@@ -221,6 +221,51 @@ export class EntryBatch extends EntryWordsBuilder {
 }
 
 /**
+ * Parses inputs one by one into a batch, all or nothing (see parseEntries):
+ * a large import is parsed as it is read, with no object kept per line.
+ */
+export class EntryParser {
+  /** How many inputs were given, bad ones included. */
+  inputs = 0;
+  private readonly batch: EntryBatch;
+  private readonly scanned: ScannedPrefix = {family: 4, bits: 0, words: new Uint32Array(4)};
+  private readonly broad = {first: null as SafetyError | null, count: 0};
+  private readonly bad: BadSoFar = {errors: [], count: 0};
+
+  constructor(
+    private readonly options: EntryOptions,
+    capacity = 1024,
+  ) {
+    this.batch = new EntryBatch(Math.max(16, capacity));
+  }
+
+  add(input: EntryInput): void {
+    this.inputs++;
+    // Past the bad inputs a refusal names, the others are only counted: no message is built for them.
+    if (this.bad.count >= BAD_INPUTS_SHOWN) {
+      if (!acceptable(input.text, this.options, this.scanned)) this.bad.count++;
+      return;
+    }
+    let text: string;
+    try {
+      text = scanEntry(input.text, this.options, this.scanned);
+    } catch (error) {
+      located(error, input, this.bad, this.broad);
+      return;
+    }
+    // After a bad input nothing will be added: the reading goes on only to find the others.
+    if (this.bad.count === 0) this.batch.add(text, this.scanned.family, this.scanned.bits, this.scanned.words, input.label, input.source, null);
+  }
+
+  /** The batch, or the refusal of the bad inputs (first) or of the broad ones. */
+  finish(): EntryBatch {
+    refuseBad(this.bad);
+    refuseBroad(this.broad);
+    return this.batch;
+  }
+}
+
+/**
  * Parses every input, all or nothing: bad ones throw an InputError naming
  * where it was, the input, and why (BadInputs for several: every one of
  * them, up to BAD_INPUTS_SHOWN, then a count); otherwise an entry broader than the
@@ -228,27 +273,7 @@ export class EntryBatch extends EntryWordsBuilder {
  * come from the inputs; no entry expires.
  */
 export function parseEntries(inputs: readonly EntryInput[], options: EntryOptions): EntryBatch {
-  const batch = new EntryBatch(Math.max(16, inputs.length));
-  const scanned: ScannedPrefix = {family: 4, bits: 0, words: new Uint32Array(4)};
-  const broad = {first: null as SafetyError | null, count: 0};
-  const bad: BadSoFar = {errors: [], count: 0};
-  for (const input of inputs) {
-    // Past the bad inputs a refusal names, the others are only counted: no message is built for them.
-    if (bad.count >= BAD_INPUTS_SHOWN) {
-      if (!acceptable(input.text, options, scanned)) bad.count++;
-      continue;
-    }
-    let text: string;
-    try {
-      text = scanEntry(input.text, options, scanned);
-    } catch (error) {
-      located(error, input, bad, broad);
-      continue;
-    }
-    // After a bad input nothing will be added: the reading goes on only to find the others.
-    if (bad.count === 0) batch.add(text, scanned.family, scanned.bits, scanned.words, input.label, input.source, null);
-  }
-  refuseBad(bad);
-  refuseBroad(broad);
-  return batch;
+  const parser = new EntryParser(options, inputs.length);
+  for (const input of inputs) parser.add(input);
+  return parser.finish();
 }

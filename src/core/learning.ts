@@ -291,12 +291,16 @@ function hashWords(family: number, w0: number, w1: number, w2: number, w3: numbe
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-/** A seen record and the times of this run's events on it (ms; none yet: first Infinity, last -Infinity). */
+/** A seen record, where it is in the seen list, and the times of this run's events on it (ms; none yet: first Infinity, last -Infinity). */
 interface SeenTrack {
   record: SeenRecord;
+  index: number;
   first: number;
   last: number;
 }
+
+/** The latest time (ms) whose ISO text has the plain form, year 9999: up to it, texts order as their times do. */
+const LAST_PLAIN_ISO_MS = 253_402_300_799_999;
 
 class Learner {
   private policy: Policy;
@@ -333,11 +337,11 @@ class Learner {
     for (const r of data.account) if (r.effect === 'deny' || r.enabled === false) this.held.add(r.entry);
     for (const b of data.blocked) this.blockedIndex.set(`${b.ip} ${b.key}`, b);
     const scanned: ScannedPrefix = {family: 4, bits: 0, words: new Uint32Array(4)};
-    for (const s of data.seen) {
+    for (const [index, s] of data.seen.entries()) {
       // Events are addresses in canonical text; a record of anything else is never matched, as by text.
       if (!isSingleCanonicalAddress(s.ip, scanned)) continue;
       const id = this.addresses.id(scanned.family, scanned.words);
-      this.seenTracks[id * 2 + (s.channel === 'api' ? 0 : 1)] = {record: s, first: Number.POSITIVE_INFINITY, last: Number.NEGATIVE_INFINITY};
+      this.seenTracks[id * 2 + (s.channel === 'api' ? 0 : 1)] = {record: s, index, first: Number.POSITIVE_INFINITY, last: Number.NEGATIVE_INFINITY};
     }
     this.activationMs = this.nextActivation();
   }
@@ -365,8 +369,11 @@ class Learner {
       this.apply(key, family, words, log.times[i]);
     }
     this.writeLastEvent();
-    this.writeLastSeen();
-    this.pruneSeen();
+    // A wide log's run sees far more addresses than the store keeps: which it keeps is chosen by time, and only
+    // those are given their ISO texts (the same records, see seenKeptByTime); else every record's text first.
+    const kept = this.seenKeptByTime();
+    this.writeLastSeen(kept);
+    this.pruneSeen(kept);
     this.writeFirstSeen();
     for (const [id, events] of unknown) this.outcome.unknownKeys.push({key: displayKey(log.keys[id]), events});
     return this.outcome;
@@ -493,7 +500,7 @@ class Learner {
     if (track === undefined) {
       // Its times are written at the end (writeSeenTimes), from the run's first and last.
       const record: SeenRecord = {ip: this.addresses.text(address), channel, keys: [key.name], firstSeen: '', lastSeen: '', count: 1};
-      this.seenTracks[slot] = {record, first: at, last: at};
+      this.seenTracks[slot] = {record, index: this.data.seen.length, first: at, last: at};
       this.data.seen.push(record);
       return;
     }
@@ -509,12 +516,70 @@ class Learner {
    * of one form order as their times do, so the latest text is the text of
    * the latest time: the same result as comparing every event's text.
    */
-  private writeLastSeen(): void {
+  private writeLastSeen(kept: Uint8Array | null): void {
     for (const track of this.seenTracks) {
-      if (track === undefined || track.last < track.first) continue;
+      if (track === undefined || track.last < track.first || (kept !== null && kept[track.index] !== 1)) continue;
       const last = isoOf(track.last);
       if (last > track.record.lastSeen) track.record.lastSeen = last;
     }
+  }
+
+  /**
+   * What pruneSeen keeps, chosen by the seen records' last times as numbers
+   * rather than by their ISO texts (which then need making only for the
+   * records kept): 1 kept, 2 within the retention window but past MAX_SEEN,
+   * 0 older, by position in the seen list. The same choice as the texts make
+   * (ISO texts of the plain form order as their times do; of equal times the
+   * later in the list is kept), so it is made only when every text involved
+   * has that form: the store's own texts, and every time up to year 9999.
+   * Null when the seen list is within the cap (nothing to save) or a text is
+   * of another form: then the texts decide, as before.
+   */
+  private seenKeptByTime(): Uint8Array | null {
+    const seen = this.data.seen;
+    if (seen.length <= MAX_SEEN) return null;
+    const last = new Float64Array(seen.length).fill(Number.NEGATIVE_INFINITY);
+    for (let i = 0; i < seen.length; i++) {
+      const text = seen[i].lastSeen;
+      // ('': a record new in this run, whose time is its track's.)
+      if (text === '') continue;
+      const ms = Date.parse(text);
+      if (!(ms >= 0 && ms <= LAST_PLAIN_ISO_MS) || isoOf(ms) !== text) return null;
+      last[i] = ms;
+    }
+    for (const track of this.seenTracks) {
+      if (track === undefined || track.last < track.first) continue;
+      if (!(track.last >= 0 && track.last <= LAST_PLAIN_ISO_MS)) return null;
+      if (track.last > last[track.index]) last[track.index] = track.last;
+    }
+    const since = this.now.getTime() - this.data.settings.seenRetentionDays * DAY_MS;
+    const sinceText = new Date(since).toISOString();
+    if (!(since >= 0 && since <= LAST_PLAIN_ISO_MS) || isoOf(since) !== sinceText) return null;
+    const kept = new Uint8Array(seen.length);
+    const within: number[] = [];
+    for (let i = 0; i < seen.length; i++) {
+      if (last[i] >= since) {
+        kept[i] = 2;
+        within.push(last[i]);
+      }
+    }
+    if (within.length <= MAX_SEEN) {
+      for (let i = 0; i < kept.length; i++) if (kept[i] === 2) kept[i] = 1;
+      return kept;
+    }
+    // The MAX_SEEN latest: every one later than the cut, and of those at the cut the last in the list.
+    const sorted = Float64Array.from(within).sort();
+    const cut = sorted[sorted.length - MAX_SEEN];
+    let atCut = 0;
+    for (let k = sorted.length - MAX_SEEN; k < sorted.length && sorted[k] === cut; k++) atCut++;
+    for (let i = 0; i < kept.length; i++) if (kept[i] === 2 && last[i] > cut) kept[i] = 1;
+    for (let i = kept.length - 1; i >= 0 && atCut > 0; i--) {
+      if (kept[i] === 2 && last[i] === cut) {
+        kept[i] = 1;
+        atCut--;
+      }
+    }
+    return kept;
   }
 
   /**
@@ -538,12 +603,20 @@ class Learner {
    * (MAX_SEEN, MAX_BLOCKED) the least recently seen, so the store does not
    * grow without bound.
    */
-  private pruneSeen(): void {
-    const since = new Date(this.now.getTime() - this.data.settings.seenRetentionDays * DAY_MS).toISOString();
-    this.data.seen = this.data.seen.filter((s) => s.lastSeen >= since);
-    const seen = this.data.seen.length;
+  private pruneSeen(kept: Uint8Array | null): void {
+    let seen: number;
+    if (kept === null) {
+      const since = new Date(this.now.getTime() - this.data.settings.seenRetentionDays * DAY_MS).toISOString();
+      this.data.seen = this.data.seen.filter((s) => s.lastSeen >= since);
+      seen = this.data.seen.length;
+      this.data.seen = mostRecent(this.data.seen, MAX_SEEN);
+    } else {
+      // (2: within the retention window but past the cap; 1: kept.)
+      seen = 0;
+      for (let i = 0; i < kept.length; i++) if (kept[i] !== 0) seen++;
+      this.data.seen = this.data.seen.filter((_, i) => kept[i] === 1);
+    }
     const blocked = this.data.blocked.length;
-    this.data.seen = mostRecent(this.data.seen, MAX_SEEN);
     this.data.blocked = mostRecent(this.data.blocked, MAX_BLOCKED);
     if (seen > this.data.seen.length || blocked > this.data.blocked.length) {
       this.outcome.dropped = {seen: seen - this.data.seen.length, blocked: blocked - this.data.blocked.length};

@@ -28,7 +28,7 @@
 import {closeSync, constants as fsConstants, fstatSync, promises as fs, openSync, readSync, realpathSync, statSync, Stats} from 'node:fs';
 import {denyFlags, EntryIndex} from '../core/decision.js';
 import {entryWordsOfRecords} from '../core/entry-order.js';
-import {emptyStore, isEnabled, KeyRecord, SCHEMA_VERSION, StoreData} from '../core/model.js';
+import {emptyStore, EntryRecord, isEnabled, KeyRecord, SCHEMA_VERSION, StoreData} from '../core/model.js';
 import {arraysAreSound, CompiledIndex, FamilyArrays, IndexArrays, nonDecreasing} from '../core/prefix-index.js';
 
 const MAGIC = 'KEYWARDX';
@@ -136,21 +136,29 @@ export function encodeIndexCache(data: StoreData, store: StoreIdentity): Buffer 
 
 /** `encodeIndexCache` as the parts it is made of, one after another, to be written without a copy (a 1M-entry cache is 50 MB). */
 export function encodeIndexCacheParts(data: StoreData, store: StoreIdentity): Uint8Array[] {
-  const enabled = data.account.filter(isEnabled);
-  const texts = enabled.map((r) => r.entry);
-  const expires = enabled.map((r) => (r.expiresAt === null ? Number.POSITIVE_INFINITY : Date.parse(r.expiresAt)));
+  // Every entry enabled (the usual case): the list itself, no copy of it (a 1M-entry list is written under the lock).
+  const everyEnabled = data.account.every(isEnabled);
+  const enabled = everyEnabled ? data.account : data.account.filter(isEnabled);
+  const expires = new Float64Array(enabled.length);
+  for (let i = 0; i < enabled.length; i++) {
+    const at = enabled[i].expiresAt;
+    expires[i] = at === null ? Number.POSITIVE_INFINITY : Date.parse(at);
+  }
   const deny = denyFlags(enabled) ?? new Uint8Array(enabled.length);
   // Every entry enabled: the list's own words, the part a change appended not parsed again (see KnownEntryWords).
-  const {arrays} = enabled.length === data.account.length ? CompiledIndex.fromWords(entryWordsOfRecords(data.account), expires) : CompiledIndex.fromTexts(texts, expires);
-  const textBytes = Buffer.from(texts.join(''), 'latin1');
-  const offsets = new Uint32Array(texts.length + 1);
-  for (let i = 0; i < texts.length; i++) offsets[i + 1] = offsets[i] + texts[i].length;
+  const {arrays} = everyEnabled
+    ? CompiledIndex.fromWords(entryWordsOfRecords(data.account), expires)
+    : CompiledIndex.fromTexts(
+        enabled.map((r) => r.entry),
+        expires,
+      );
+  const {textBytes, offsets} = encodeEntryTexts(enabled);
   // Keys in the store's order (sorted by name, as the writer sorts them), so that a lookup finds the same key.
   const keys = [...data.keys].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const header: Header = {
     store,
     schema: SCHEMA_VERSION,
-    entries: texts.length,
+    entries: enabled.length,
     v4: arrays.v4.parents.length,
     v6: arrays.v6.parents.length,
     textBytes: textBytes.length,
@@ -186,6 +194,28 @@ export function encodeIndexCacheParts(data: StoreData, store: StoreIdentity): Ui
   prefix.writeUInt32LE(crc, 16);
   return parts;
 }
+
+/**
+ * The entries' texts one after another (Latin-1: entries are ASCII) and
+ * where each starts, written straight into their buffer a few thousand at a
+ * time: no string of them all (a 1M-entry list has 16 MB of texts).
+ */
+function encodeEntryTexts(records: readonly EntryRecord[]): {textBytes: Buffer; offsets: Uint32Array} {
+  const offsets = new Uint32Array(records.length + 1);
+  for (let i = 0; i < records.length; i++) offsets[i + 1] = offsets[i] + records[i].entry.length;
+  const textBytes = Buffer.allocUnsafe(offsets[records.length]);
+  const run: string[] = [];
+  for (let i = 0; i < records.length; i += TEXTS_AT_ONCE) {
+    const end = Math.min(records.length, i + TEXTS_AT_ONCE);
+    run.length = 0;
+    for (let j = i; j < end; j++) run.push(records[j].entry);
+    textBytes.write(run.join(''), offsets[i], offsets[end] - offsets[i], 'latin1');
+  }
+  return {textBytes, offsets};
+}
+
+/** How many entry texts encodeEntryTexts joins before writing them into its buffer. */
+const TEXTS_AT_ONCE = 4096;
 
 /**
  * The cache for `data` and the store file `store`, made from the cache at
