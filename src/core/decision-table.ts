@@ -7,7 +7,7 @@
  */
 import {Family} from './address.js';
 import {decideOutcome, EntryIndex, KeyPolicy, Matches, Outcome} from './decision.js';
-import {FamilyArrays, innermost} from './prefix-index.js';
+import {FamilyArrays} from './prefix-index.js';
 import {lastAtOrBelow} from './words.js';
 
 /**
@@ -65,12 +65,116 @@ class IPv4Locator {
   }
 }
 
+/**
+ * Finds the innermost IPv6 entry containing an address as IPv4Locator does:
+ * entries are bucketed by 16 bits of their start, the 16 bits after the
+ * longest prefix every start shares (so that the buckets keep the starts'
+ * order), and the search runs only within the address's bucket, comparing
+ * 128-bit values word by word on this family's own arrays (a generic
+ * comparison over any array-like was most of an IPv6 decision).
+ */
+class IPv6Locator {
+  private readonly n: number;
+  /** firstAt[h]: the first sorted position whose bucket is >= h; firstAt[65536] = n. */
+  private readonly firstAt = new Int32Array(65537);
+  /** The bits every start shares, masked (`prefix`), and the mask; the bucket is the 16 bits after them. */
+  private readonly prefix = new Uint32Array(4);
+  private readonly mask = new Uint32Array(4);
+  private readonly shift: number;
+
+  constructor(private readonly f: FamilyArrays) {
+    const n = f.parents.length;
+    this.n = n;
+    const starts = f.starts;
+    // The common prefix of the first and the last start is every start's (they are sorted).
+    let shared = 0;
+    if (n > 0) {
+      const last = 4 * (n - 1);
+      while (shared < 112) {
+        const w = shared >>> 5;
+        const bit = 0x80000000 >>> (shared & 31);
+        if ((starts[w] & bit) !== (starts[last + w] & bit)) break;
+        shared++;
+      }
+    }
+    this.shift = shared;
+    for (let w = 0; w < 4; w++) {
+      const bits = Math.max(0, Math.min(32, shared - 32 * w));
+      this.mask[w] = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+      this.prefix[w] = n > 0 ? (starts[w] & this.mask[w]) >>> 0 : 0;
+    }
+    let h = 0;
+    for (let i = 0; i < n; i++) {
+      const top = this.bucket(starts, 4 * i);
+      while (h <= top) this.firstAt[h++] = i;
+    }
+    while (h <= 65536) this.firstAt[h++] = n;
+  }
+
+  /** The 16 bits of words[at..at+3] after the shared prefix. */
+  private bucket(words: Uint32Array, at: number): number {
+    const shift = this.shift;
+    const w = shift >>> 5;
+    const o = shift & 31;
+    if (o <= 16) return (words[at + w] >>> (16 - o)) & 0xffff;
+    return ((words[at + w] << (o - 16)) | (words[at + w + 1] >>> (48 - o))) & 0xffff;
+  }
+
+  /** The sorted position of the innermost entry containing words[at..at+3] (live or not), or -1. */
+  innermost(words: Uint32Array, at: number): number {
+    const n = this.n;
+    if (n === 0) return -1;
+    const a0 = words[at];
+    const a1 = words[at + 1];
+    const a2 = words[at + 2];
+    const a3 = words[at + 3];
+    const starts = this.f.starts;
+    let found: number;
+    // Against the shared prefix: below it, every start is above the address; above it, every start is below.
+    const order = compare4((a0 & this.mask[0]) >>> 0, (a1 & this.mask[1]) >>> 0, (a2 & this.mask[2]) >>> 0, (a3 & this.mask[3]) >>> 0, this.prefix, 0);
+    if (order < 0) return -1;
+    if (order > 0) found = n - 1;
+    else {
+      const h = this.bucket(words, at);
+      // Every start before the bucket is below the address.
+      let lo = this.firstAt[h];
+      let hi = this.firstAt[h + 1] - 1;
+      found = lo - 1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >>> 1;
+        if (compare4(a0, a1, a2, a3, starts, 4 * mid) >= 0) {
+          found = mid;
+          lo = mid + 1;
+        } else hi = mid - 1;
+      }
+    }
+    const ends = this.f.ends;
+    const parents = this.f.parents;
+    while (found >= 0 && compare4(a0, a1, a2, a3, ends, 4 * found) > 0) found = parents[found];
+    return found;
+  }
+}
+
+/** The order of the 128-bit value (a0, a1, a2, a3) against values[at..at+3]: -1, 0 or 1. */
+function compare4(a0: number, a1: number, a2: number, a3: number, values: Uint32Array, at: number): number {
+  let b = values[at];
+  if (a0 !== b) return a0 < b ? -1 : 1;
+  b = values[at + 1];
+  if (a1 !== b) return a1 < b ? -1 : 1;
+  b = values[at + 2];
+  if (a2 !== b) return a2 < b ? -1 : 1;
+  b = values[at + 3];
+  return a3 === b ? 0 : a3 < b ? -1 : 1;
+}
+
 /** Where addresses fall in one index: the innermost containing entry's sorted position, or -1. */
 class Locator {
   private readonly v4: IPv4Locator;
+  private readonly v6: IPv6Locator;
 
   constructor(private readonly index: EntryIndex) {
     this.v4 = new IPv4Locator(index.compiled.arrays.v4);
+    this.v6 = new IPv6Locator(index.compiled.arrays.v6);
   }
 
   /** Where an IPv4 address falls, with a slot per entry for the caller. */
@@ -80,15 +184,25 @@ class Locator {
 
   /** For an address scanned and unmapped into `words`. */
   innermost(family: Family, words: Uint32Array): number {
-    return family === 4 ? this.v4.innermost(words[0]) : innermost(this.index.compiled.arrays.v6, 4, words);
+    return family === 4 ? this.v4.innermost(words[0]) : this.v6.innermost(words, 0);
   }
 
   /** The texts of the entries live at `nowMs` from sorted position `at` outwards, outermost first, by effect (as EntryIndex.matchedTexts). */
   texts(family: Family, at: number, nowMs: number): Matches<string> {
+    return this.index.textsOf(this.positions(family, at, nowMs).reverse());
+  }
+
+  /** The list positions of those entries, by effect (in no particular order): what a decision needs when its texts are not wanted. */
+  live(family: Family, at: number, nowMs: number): Matches<number> {
+    return this.index.effectsOf(this.positions(family, at, nowMs));
+  }
+
+  /** The list positions of the entries live at `nowMs` from sorted position `at` outwards, innermost first. */
+  private positions(family: Family, at: number, nowMs: number): number[] {
     const f = family === 4 ? this.index.compiled.arrays.v4 : this.index.compiled.arrays.v6;
     const positions: number[] = [];
     for (let i = at; i >= 0; i = f.parents[i]) if (f.expires[i] > nowMs) positions.push(f.origin[i]);
-    return this.index.textsOf(positions.reverse());
+    return positions;
   }
 }
 
@@ -109,12 +223,21 @@ export class DecisionTable {
   private readonly byAccount: Record<Family, Int32Array>;
   /** Prepared number by (key-list position, account position, family), for keys with a list. */
   private readonly byPair = new Map<number, number>();
+  /** Without texts: the prepared number by decision and reason (all an outcome is then). */
+  private readonly byRuling = new Map<string, number>();
   private readonly scratch = new Uint32Array(4);
 
   constructor(
     readonly policy: KeyPolicy,
     /** Returns a number from 0 to 2^31 - 2 for the caller to get back. */
     private readonly prepare: (outcome: Outcome<string>) => number,
+    /**
+     * False when the caller wants only each outcome's decision and reason
+     * (`check --print`): outcomes are then ruled from the entries' positions,
+     * without their texts, handed to `prepare` with `matched` empty, and
+     * prepared once for each decision and reason.
+     */
+    private readonly withTexts = true,
   ) {
     this.account = new Locator(policy.account);
     this.own = policy.own === null ? null : new Locator(policy.own);
@@ -193,14 +316,27 @@ export class DecisionTable {
     const pair = ((own + 1) * (this.policy.account.size + 1) + account + 1) * 2 + (family === 4 ? 0 : 1);
     const known = this.byPair.get(pair);
     if (known !== undefined) return known;
-    const prepared = this.add(this.own.texts(family, own, this.policy.nowMs), family, account);
+    const prepared = this.add(own, family, account);
     this.byPair.set(pair, prepared);
     return prepared;
   }
 
-  private add(own: Matches<string> | null, family: Family, account: number): number {
+  /** Rules the outcome for the innermost entries at `own` in the key's list (null: the key has no list) and `account`, and prepares it. */
+  private add(own: number | null, family: Family, account: number): number {
     this.size++;
-    const prepared = this.prepare(decideOutcome(this.policy, own, () => this.account.texts(family, account, this.policy.nowMs)));
+    const nowMs = this.policy.nowMs;
+    let prepared: number;
+    if (this.withTexts) {
+      const ownTexts = own === null || this.own === null ? null : this.own.texts(family, own, nowMs);
+      prepared = this.prepare(decideOutcome(this.policy, ownTexts, () => this.account.texts(family, account, nowMs)));
+    } else {
+      const ownLive = own === null || this.own === null ? null : this.own.live(family, own, nowMs);
+      const {decision, reason} = decideOutcome(this.policy, ownLive, () => this.account.live(family, account, nowMs));
+      const ruling = `${decision} ${reason}`;
+      const known = this.byRuling.get(ruling);
+      prepared = known ?? this.prepare({decision, reason, matched: []});
+      if (known === undefined) this.byRuling.set(ruling, prepared);
+    }
     if (!(prepared >= 0 && prepared < 0x7fffffff)) throw new RangeError(`prepared number out of range: ${prepared}`);
     return prepared;
   }

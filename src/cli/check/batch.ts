@@ -60,7 +60,8 @@ export class AddressBatch {
   ) {}
 
   private get table(): DecisionTable {
-    this.tableOrNull ??= new DecisionTable(this.policy, (outcome) => this.outcomes.add(outcome));
+    // Under `print` an outcome is its decision alone: no entry texts.
+    this.tableOrNull ??= new DecisionTable(this.policy, (outcome) => this.outcomes.add(outcome), !this.print);
     return this.tableOrNull;
   }
 
