@@ -40,7 +40,9 @@ export class AddressBatch {
   private readonly ipv4 = new Uint32Array(BATCH_SIZE);
   private readonly ipv4At = new Int32Array(BATCH_SIZE);
   private readonly ipv4Records = new Int32Array(BATCH_SIZE);
-  private readonly scratch = new Uint32Array(4);
+  /** Where each IPv6 address of the batch (not 4-in-6) is in the batch, and their records. */
+  private readonly ipv6At = new Int32Array(BATCH_SIZE);
+  private readonly ipv6Records = new Int32Array(BATCH_SIZE);
   /** Built at the first streamed line: arguments are decided by decide(), and building it costs a single check more than the decision. */
   private tableOrNull: DecisionTable | null = null;
   /** Whether every IPv4 outcome has been rendered at once (see decide). */
@@ -60,8 +62,12 @@ export class AddressBatch {
   ) {}
 
   private get table(): DecisionTable {
-    // Under `print` an outcome is its decision alone: no entry texts.
-    this.tableOrNull ??= new DecisionTable(this.policy, (outcome) => this.outcomes.add(outcome), !this.print);
+    // Under `print` an outcome is its decision alone: no entry texts. Else the account list's entries are rendered from their positions.
+    const account = this.policy.account;
+    this.tableOrNull ??= new DecisionTable(this.policy, (outcome) => this.outcomes.add(outcome), {
+      decisionsOnly: this.print,
+      prepareAccount: (outcome) => this.outcomes.addFromAccount(outcome, account),
+    });
     return this.tableOrNull;
   }
 
@@ -85,10 +91,11 @@ export class AddressBatch {
     const families = this.families;
     const batchWords = this.words;
     const records = this.records;
-    const words = this.scratch;
     const v4 = this.ipv4;
     const v4At = this.ipv4At;
+    const v6At = this.ipv6At;
     let m = 0;
+    let k = 0;
     for (let i = 0; i < n; i++) {
       const w = 4 * i;
       if (families[i] === 4) {
@@ -98,17 +105,16 @@ export class AddressBatch {
         // 4-in-6 is decided as its IPv4 address and reported in the canonical mapped form.
         v4[m] = batchWords[w + 3];
         v4At[m++] = i;
-      } else {
-        words[0] = batchWords[w];
-        words[1] = batchWords[w + 1];
-        words[2] = batchWords[w + 2];
-        words[3] = batchWords[w + 3];
-        records[i] = table.lookup(6, words);
-      }
+      } else v6At[k++] = i;
     }
     const v4Records = this.ipv4Records;
     table.lookupIPv4Many(v4, m, v4Records);
     for (let j = 0; j < m; j++) records[v4At[j]] = v4Records[j];
+    if (k > 0) {
+      const v6Records = this.ipv6Records;
+      table.lookupIPv6Many(batchWords, v6At, k, v6Records);
+      for (let j = 0; j < k; j++) records[v6At[j]] = v6Records[j];
+    }
     // The lookups may have added records (and grown their buffer): read the buffer only now.
     const outcomes = this.outcomes;
     const recordBytes = outcomes.bytes;
