@@ -170,7 +170,13 @@ class IPv6Locator {
   private searchFrom(words: Uint32Array, at: number, lo: number): number {
     const mask = this.mask;
     const prefix = this.prefix;
-    if (this.n === 0 || ((words[at] & mask[0]) >>> 0 !== prefix[0] || (words[at + 1] & mask[1]) >>> 0 !== prefix[1] || (words[at + 2] & mask[2]) >>> 0 !== prefix[2] || (words[at + 3] & mask[3]) >>> 0 !== prefix[3])) {
+    if (
+      this.n === 0 ||
+      (words[at] & mask[0]) >>> 0 !== prefix[0] ||
+      (words[at + 1] & mask[1]) >>> 0 !== prefix[1] ||
+      (words[at + 2] & mask[2]) >>> 0 !== prefix[2] ||
+      (words[at + 3] & mask[3]) >>> 0 !== prefix[3]
+    ) {
       return this.innermost(words, at);
     }
     const a0 = words[at];
