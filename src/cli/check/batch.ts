@@ -7,7 +7,7 @@
 import {MAX_IPV6_TEXT, writeIPv6Bytes} from '../../core/address-bytes.js';
 import {KeyPolicy} from '../../core/decision.js';
 import {DecisionTable} from '../../core/decision-table.js';
-import {copyInWords, HEAD_BITS, NO_TEXT, NOT_PRINTED, OutcomeRecords, SLACK} from './outcomes.js';
+import {copyInWords, HEAD_BITS, NO_TEXT, NOT_PRINTED, OutcomeRecords, SLACK, viewOf} from './outcomes.js';
 import {OutputBlocks} from './output.js';
 
 /** Plain addresses are decided this many at a time. */
@@ -129,6 +129,9 @@ export class AddressBatch {
     }
     const starts = this.starts;
     const ends = this.ends;
+    // The address is copied four bytes at a time too, when the chunk has SLACK bytes after it.
+    const chunkView = viewOf(chunk);
+    const wordsUpTo = chunk.length - SLACK;
     const heads = outcomes.heads;
     const openings = outcomes.openings;
     const jsonArray = this.jsonArray;
@@ -162,8 +165,12 @@ export class AddressBatch {
       copyInWords(view, at, before.view, 0, before.length);
       at += before.length;
       if (families[i] === 4) {
+        const start = starts[i];
         const end = ends[i];
-        for (let c = starts[i]; c < end; c++) out[at++] = chunk[c];
+        if (end <= wordsUpTo) {
+          copyInWords(view, at, chunkView, start, end - start);
+          at += end - start;
+        } else for (let c = start; c < end; c++) out[at++] = chunk[c];
       } else at = writeIPv6Bytes(batchWords, out, at, 4 * i);
       copyInWords(view, at, open.view, 0, open.length);
       at += open.length;
@@ -187,21 +194,29 @@ export class AddressBatch {
     const ends = this.ends;
     const output = this.output;
     let out = output.buffer;
+    let view = output.view;
     let at = output.at;
     let misses = 0;
+    // Four bytes at a time, as decide copies (SLACK bytes to spare on both sides), else byte by byte.
+    const chunkView = viewOf(chunk);
+    const wordsUpTo = chunk.length - SLACK;
     for (let i = 0; i < n; i++) {
       const flags = recordBytes[records[i]];
       misses += flags >>> 7;
       if ((flags & NOT_PRINTED) !== 0) continue;
       const start = starts[i];
       const end = ends[i];
-      if (at + end - start + 1 > out.length) {
+      if (at + end - start + 1 + SLACK > out.length) {
         output.at = at;
-        output.reserve(end - start + 1);
+        output.reserve(end - start + 1 + SLACK);
         out = output.buffer;
+        view = output.view;
         at = output.at;
       }
-      for (let c = start; c < end; c++) out[at++] = chunk[c];
+      if (end <= wordsUpTo) {
+        copyInWords(view, at, chunkView, start, end - start);
+        at += end - start;
+      } else for (let c = start; c < end; c++) out[at++] = chunk[c];
       out[at++] = LF;
     }
     output.at = at;
