@@ -16,8 +16,11 @@ export const BATCH_SIZE = 1024;
 /**
  * After this many decisions, a stream that has met a new outcome at least
  * once in SPREAD_RATIO decisions has every IPv4 outcome rendered at once.
+ * One batch: outcomes ruled one by one, as they come, run mostly before the
+ * code is optimized (after 16,384 decisions, as before, they were most of
+ * the first 16,384 lines' time; docs/performance.md).
  */
-const SPREAD_AFTER = 16384;
+const SPREAD_AFTER = BATCH_SIZE;
 const SPREAD_RATIO = 8;
 
 const LF = 10;
@@ -119,14 +122,14 @@ export class AddressBatch {
     const outcomes = this.outcomes;
     const recordBytes = outcomes.bytes;
     const recordView = outcomes.view;
-    // Read each outcome's record once here, where the reads overlap, so that the writing below finds them at hand.
-    let seen = 0;
-    for (let i = 0; i < n; i++) seen |= recordBytes[records[i]];
-    this.recordsRead = seen;
     if (this.print) {
       this.printAddresses(chunk, n);
       return;
     }
+    // Read each outcome's record once here, where the reads overlap, so that the writing below finds them at hand.
+    let seen = 0;
+    for (let i = 0; i < n; i++) seen |= recordBytes[records[i]];
+    this.recordsRead = seen;
     const starts = this.starts;
     const ends = this.ends;
     // The address is copied four bytes at a time too, when the chunk has SLACK bytes after it.
