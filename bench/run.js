@@ -1,8 +1,9 @@
 // keyward's benchmark: generates seeded data in a temporary folder, times each
 // scenario as a whole process several times, prints medians and peak memory.
 // Usage: npm run bench   (RUNS=N to change the repetitions; default 5;
-// BASELINE=PATH also times another built checkout, side by side)
-// `node bench/run.js --only bulk`: only the two 1M rows (authorize - of 1M entries, learn of the wide log).
+// BASELINE=PATH also times another built checkout, side by side;
+// `node bench/run.js --only stream` runs only the stream rows, against grepcidr;
+// `node bench/run.js --only bulk` only the two 1M rows (authorize - of 1M entries, learn of the wide log))
 
 import {execFileSync, spawnSync} from 'node:child_process';
 import {closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
@@ -18,7 +19,8 @@ const runs = Number(process.env.RUNS ?? 5);
 const dir = mkdtempSync(path.join(tmpdir(), 'keyward-bench-'));
 const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : null;
-if (only !== null && only !== 'bulk') throw new Error(`--only takes bulk, not ${only}`);
+if (only !== null && only !== 'stream' && only !== 'bulk') throw new Error(`--only takes stream or bulk, not ${only}`);
+const onlyStream = only === 'stream';
 const bulkOnly = only === 'bulk';
 
 function log(message) {
@@ -92,30 +94,32 @@ const entries = makeEntries(100_000);
 writeFileSync(path.join(dir, 'entries.txt'), `${entries.join('\n')}\n`);
 if (!bulkOnly) writeFileSync(path.join(dir, 'probes.txt'), `${makeProbes(1_000_000, entries).join('\n')}\n`);
 // The large import: 1M entries, IPv4 and IPv6, one in ten with a label.
-writeFileSync(path.join(dir, 'entries-1m.txt'), `${makeEntries(1_000_000, 7, 0.1).join('\n')}\n`);
+if (!onlyStream) writeFileSync(path.join(dir, 'entries-1m.txt'), `${makeEntries(1_000_000, 7, 0.1).join('\n')}\n`);
 const genEvents = (...args) => execFileSync('node', [path.join(root, 'bench', 'gen-events.js'), ...args], {maxBuffer: 1 << 30});
-if (!bulkOnly) writeFileSync(path.join(dir, 'events.log'), genEvents('1000000'));
-const eventKeys = bulkOnly ? [] : genEvents('--keys').toString().trim().split('\n');
+if (!onlyStream && !bulkOnly) writeFileSync(path.join(dir, 'events.log'), genEvents('1000000'));
+const eventKeys = onlyStream || bulkOnly ? [] : genEvents('--keys').toString().trim().split('\n');
 // A wide log: 1M events over 100 keys and 200,000 addresses (nearly all of them seen).
 const WIDE = ['--key-count', '100', '--address-count', '200000'];
-writeFileSync(path.join(dir, 'events-wide.log'), genEvents('1000000', ...WIDE));
-const wideKeys = genEvents('--keys', ...WIDE)
-  .toString()
-  .trim()
-  .split('\n');
+if (!onlyStream) writeFileSync(path.join(dir, 'events-wide.log'), genEvents('1000000', ...WIDE));
+const wideKeys = onlyStream
+  ? []
+  : genEvents('--keys', ...WIDE)
+      .toString()
+      .trim()
+      .split('\n');
 
 // Each build gets its own stores (its own derived files): 100k entries with blocking active, 10 entries, and the keys of the event log.
 for (const [i, build] of builds.entries()) {
   const own = path.join(dir, `build${i}`);
   mkdirSync(own);
-  build.fresh = path.join(own, 'import.json');
   build.wide = path.join(own, 'wide.json');
   for (const line of wideKeys) {
     const [name, type] = line.split(/\s+/);
     kw(build.bin, build.wide, 'keys', 'create', name, '--type', type);
   }
   build.wideTemplate = path.join(own, 'wide-template.json');
-  copyFileSync(build.wide, build.wideTemplate);
+  if (!onlyStream) copyFileSync(build.wide, build.wideTemplate);
+  build.fresh = path.join(own, 'import.json');
   if (bulkOnly) continue;
   build.big = path.join(own, 'big.json');
   execFileSync('node', [build.bin, 'authorize', '--file', path.join(dir, 'entries.txt')], {env: {...process.env, KEYWARD_STORE: build.big}, stdio: 'ignore'});
@@ -130,13 +134,14 @@ for (const [i, build] of builds.entries()) {
     kw(build.bin, build.events, 'keys', 'create', name, '--type', type);
   }
   build.eventsTemplate = path.join(own, 'events-template.json');
-  copyFileSync(build.events, build.eventsTemplate);
+  if (!onlyStream) copyFileSync(build.events, build.eventsTemplate);
   build.decisions = path.join(own, 'decisions.ndjson');
   build.printed = path.join(own, 'allowed.txt');
 }
 
 /** One scenario for every build: [name, command, args, options] rows, this build first. */
 const each = (name, make) => builds.map((b) => [`${name}${b.label}`, ...make(b)]);
+
 const clear = (b) => () => rmSync(b.fresh, {force: true});
 /** The two 1M rows (issue 15's bulk targets), for every build. */
 const import1m = () =>
@@ -182,16 +187,18 @@ if (bulkOnly) {
 log(`timing, medians of ${runs} runs each (commands compared with each other: interleaved rounds):`);
 const rows = {};
 const base = {};
-const [node, ...quick] = measureInterleaved([
-  ['node -e 0', 'node', ['-e', '0']],
-  ...each('keyward --version', (b) => ['node', [b.bin, '--version']]),
-  ...each('check KEY ADDRESS, 10 entries', (b) => ['node', [b.bin, 'check', 'bench', '192.0.2.1'], {env: {KEYWARD_STORE: b.small}}]),
-  ...each('check KEY ADDRESS, 100k entries', (b) => ['node', [b.bin, 'check', 'bench', '192.0.2.1'], {env: {KEYWARD_STORE: b.big}}]),
-]);
-rows.node = node;
 const n = builds.length;
-[rows.version, rows.checkSmall, rows.checkBig] = [0, 1, 2].map((k) => quick[k * n]);
-if (n > 1) [base.version, base.checkSmall, base.checkBig] = [0, 1, 2].map((k) => quick[k * n + 1]);
+if (!onlyStream) {
+  const [node, ...quick] = measureInterleaved([
+    ['node -e 0', 'node', ['-e', '0']],
+    ...each('keyward --version', (b) => ['node', [b.bin, '--version']]),
+    ...each('check KEY ADDRESS, 10 entries', (b) => ['node', [b.bin, 'check', 'bench', '192.0.2.1'], {env: {KEYWARD_STORE: b.small}}]),
+    ...each('check KEY ADDRESS, 100k entries', (b) => ['node', [b.bin, 'check', 'bench', '192.0.2.1'], {env: {KEYWARD_STORE: b.big}}]),
+  ]);
+  rows.node = node;
+  [rows.version, rows.checkSmall, rows.checkBig] = [0, 1, 2].map((k) => quick[k * n]);
+  if (n > 1) [base.version, base.checkSmall, base.checkBig] = [0, 1, 2].map((k) => quick[k * n + 1]);
+}
 const streamRuns = each('check KEY - over 1M probes, --ndjson', (b) => [
   'node',
   [b.bin, 'check', 'bench', '-', '--ndjson'],
@@ -201,9 +208,9 @@ const streamRuns = each('check KEY - over 1M probes, --ndjson', (b) => [
     stdout: b.decisions,
   },
 ]);
-// The filter, for this build only (a baseline may be older than --print).
-const printRuns = [builds[0]].map((b) => [
-  'check KEY - over 1M probes, --print allowed',
+// The filter, for this build only (a baseline may be older than --print), but for both under --only stream.
+const printRuns = (onlyStream ? builds : [builds[0]]).map((b) => [
+  `check KEY - over 1M probes, --print allowed${b.label}`,
   'node',
   [b.bin, 'check', 'bench', '-', '--print', 'allowed'],
   {
@@ -224,7 +231,8 @@ const streamRows = measureInterleaved([
 rows.stream = streamRows[0];
 if (n > 1) base.stream = streamRows[1];
 rows.print = streamRows[n];
-if (grepcidr) rows.grepcidr = streamRows[n + 1];
+if (onlyStream && n > 1) base.print = streamRows[n + 1];
+if (grepcidr) rows.grepcidr = streamRows[streamRows.length - 1];
 else log('  grepcidr is not installed (apt-get install grepcidr): no ratio for the stream');
 /** Whether every build's decisions agree with grepcidr's matches (both output modes), when grepcidr ran. */
 let agree = true;
@@ -248,6 +256,19 @@ if (rows.grepcidr) {
   );
 }
 if (n > 1) log(`  outputs of the two builds: ${readFileSync(builds[0].decisions).equals(readFileSync(builds[1].decisions)) ? 'byte for byte the same' : 'DIFFERENT'}`);
+if (onlyStream) {
+  const line = (r) => `${r.name}: ${r.seconds.toFixed(3)} s, ${r.cpu.toFixed(3)} s CPU, ${r.rss.toFixed(0)} MiB`;
+  for (const r of streamRows) console.log(line(r));
+  if (rows.grepcidr) {
+    const ratio = (r) => `${(r.seconds / rows.grepcidr.seconds).toFixed(2)}x wall, ${(r.cpu / rows.grepcidr.cpu).toFixed(2)}x CPU`;
+    console.log(`--ndjson: ${ratio(rows.stream)} grepcidr (target <= 1.4x); --print allowed: ${ratio(rows.print)} grepcidr -f (target <= 1.15x)`);
+    if (n > 1) console.log(`[baseline] --ndjson: ${ratio(base.stream)} grepcidr; --print allowed: ${ratio(base.print)} grepcidr -f`);
+    console.log(`decisions agree with grepcidr, both modes: ${agree ? 'yes' : 'NO'}`);
+  }
+  rmSync(dir, {recursive: true, force: true});
+  if (!agree) process.exitCode = 1;
+  process.exit();
+}
 [rows.import100k, base.import100k] = measureInterleaved(
   each('authorize - of 100k entries', (b) => ['node', [b.bin, 'authorize', '-'], {env: {KEYWARD_STORE: b.fresh}, stdin: path.join(dir, 'entries.txt'), before: clear(b)}]),
   runs,

@@ -87,6 +87,15 @@ export class EntryIndex {
     return matches;
   }
 
+  /** Positions of the indexed list by effect, as given (textsOf without the texts). */
+  effectsOf(positions: number[]): Matches<number> {
+    if (positions.length === 0) return NO_MATCHES;
+    if (this.deny === null) return {allow: positions, deny: []};
+    const matches: Matches<number> = {allow: [], deny: []};
+    for (const i of positions) (this.deny[i] === 1 ? matches.deny : matches.allow).push(i);
+    return matches;
+  }
+
   /** The canonical text of the entry at a position of the indexed list (see CompiledIndex.matches). */
   textAt(position: number): string {
     return this.text(position);

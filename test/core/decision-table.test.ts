@@ -159,6 +159,70 @@ describe('core/decision-table', function () {
     );
   });
 
+  it('rules as decideWords does when it hands over decisions only (--print) or account positions (a key without a list)', () => {
+    check(
+      fc.property(accountList, keyList, blockingState, fc.array(probe, {minLength: 1, maxLength: 40}), (account, own, state, probes) => {
+        const policy = policyOf(account, own, state, 'active');
+        const only: Outcome<string>[] = [];
+        const decisions = new DecisionTable(policy, (outcome) => only.push(outcome) - 1, {decisionsOnly: true});
+        const byText: Outcome<string>[] = [];
+        const positioned = new DecisionTable(policy, (outcome) => byText.push(outcome) - 1, {
+          // Positions turned into texts here, as the check's records do.
+          prepareAccount: (outcome) => byText.push({...outcome, matched: outcome.matched.map((p) => policy.account.textAt(p))}) - 1,
+        });
+        const words = new Uint32Array(4);
+        for (const text of probes) {
+          const family = scanDecisionAddress(text, words);
+          const {decision, reason, matched} = decideWords(policy, text, family, words);
+          expect(only[decisions.lookup(family, words)], `${text} (decisions only)`).to.deep.equal({decision, reason, matched: []});
+          expect(byText[positioned.lookup(family, words)], `${text} (positions)`).to.deep.equal({decision, reason, matched});
+        }
+        expect(new Set(only.map((o) => o.reason)).size, 'one outcome for each reason').to.equal(only.length);
+      }),
+    );
+  });
+
+  it("finds IPv6 addresses one at a time and a batch at a time as decideWords does, wherever the entries' shared prefix ends", () => {
+    // Entries and probes around one random address, differing from it in their last `spread` bits: the prefix all
+    // entries share (which the IPv6 lookups bucket after) ends anywhere from bit 0 to bit 128.
+    const word = fc.integer({min: 0, max: 0xffffffff});
+    const near = fc.record({spread: fc.integer({min: 0, max: 128}), noise: fc.tuple(word, word, word, word)});
+    const wordsNear = (base: number[], {spread, noise}: {spread: number; noise: number[]}) =>
+      Uint32Array.from(base, (b, w) => {
+        const bits = Math.max(0, Math.min(32, spread - 32 * (3 - w)));
+        const mask = bits === 0 ? 0 : bits === 32 ? 0xffffffff : (1 << bits) - 1;
+        return ((b & ~mask) | (noise[w] & mask)) >>> 0;
+      });
+    check(
+      fc.property(
+        fc.tuple(word, word, word, word),
+        fc.array(fc.record({at: near, bits: fc.integer({min: 0, max: 128}), effect: fc.constantFrom<'allow' | 'deny'>('allow', 'allow', 'deny')}), {maxLength: 30}),
+        fc.array(near, {minLength: 1, maxLength: 60}),
+        blockingState,
+        (base, entries, probes, state) => {
+          const account = entries.map(({at, bits, effect}) =>
+            record(parseEntry(`${formatIPv6(wordsNear(base, at))}/${bits}`, {normalize: true, force: true}).toString(), null, effect),
+          );
+          const policy = policyOf(account, null, state, 'active');
+          const texts = probes.map((p) => formatIPv6(wordsNear(base, p))).filter((text) => !text.startsWith('::ffff:'));
+          const outcomes: Outcome<string>[] = [];
+          const table = new DecisionTable(policy, (outcome) => outcomes.push(outcome) - 1);
+          const words = new Uint32Array(4 * texts.length);
+          const batch = Int32Array.from(texts, (_, i) => i);
+          texts.forEach((text, i) => expect(scanAddress(text, words.subarray(4 * i, 4 * i + 4))).to.equal(6));
+          const out = new Int32Array(texts.length);
+          table.lookupIPv6Many(words, batch, texts.length, out);
+          texts.forEach((text, i) => {
+            const one = words.slice(4 * i, 4 * i + 4);
+            const {decision, reason, matched} = decideWords(policy, text, 6, one);
+            expect(outcomes[out[i]], `${text} (a batch)`).to.deep.equal({decision, reason, matched});
+            expect(table.lookup(6, one), `${text} (alone)`).to.equal(out[i]);
+          });
+        },
+      ),
+    );
+  });
+
   it('rules every IPv4 entry at once as lookups would rule them one at a time (keys without a list of their own)', () => {
     check(
       fc.property(accountList, fc.boolean(), blockingState, fc.array(probe, {minLength: 1, maxLength: 40}), (account, withList, state, probes) => {

@@ -7,7 +7,7 @@
 import {MAX_IPV6_TEXT, writeIPv6Bytes} from '../../core/address-bytes.js';
 import {KeyPolicy} from '../../core/decision.js';
 import {DecisionTable} from '../../core/decision-table.js';
-import {copyInWords, HEAD_BITS, NO_TEXT, NOT_PRINTED, OutcomeRecords, SLACK} from './outcomes.js';
+import {copyInWords, HEAD_BITS, NO_TEXT, NOT_PRINTED, OutcomeRecords, SLACK, viewOf} from './outcomes.js';
 import {OutputBlocks} from './output.js';
 
 /** Plain addresses are decided this many at a time. */
@@ -16,8 +16,11 @@ export const BATCH_SIZE = 1024;
 /**
  * After this many decisions, a stream that has met a new outcome at least
  * once in SPREAD_RATIO decisions has every IPv4 outcome rendered at once.
+ * One batch: outcomes ruled one by one, as they come, run mostly before the
+ * code is optimized (after 16,384 decisions, as before, they were most of
+ * the first 16,384 lines' time; docs/performance.md).
  */
-const SPREAD_AFTER = 16384;
+const SPREAD_AFTER = BATCH_SIZE;
 const SPREAD_RATIO = 8;
 
 const LF = 10;
@@ -40,7 +43,9 @@ export class AddressBatch {
   private readonly ipv4 = new Uint32Array(BATCH_SIZE);
   private readonly ipv4At = new Int32Array(BATCH_SIZE);
   private readonly ipv4Records = new Int32Array(BATCH_SIZE);
-  private readonly scratch = new Uint32Array(4);
+  /** Where each IPv6 address of the batch (not 4-in-6) is in the batch, and their records. */
+  private readonly ipv6At = new Int32Array(BATCH_SIZE);
+  private readonly ipv6Records = new Int32Array(BATCH_SIZE);
   /** Built at the first streamed line: arguments are decided by decide(), and building it costs a single check more than the decision. */
   private tableOrNull: DecisionTable | null = null;
   /** Whether every IPv4 outcome has been rendered at once (see decide). */
@@ -60,7 +65,12 @@ export class AddressBatch {
   ) {}
 
   private get table(): DecisionTable {
-    this.tableOrNull ??= new DecisionTable(this.policy, (outcome) => this.outcomes.add(outcome));
+    // Under `print` an outcome is its decision alone: no entry texts. Else the account list's entries are rendered from their positions.
+    const account = this.policy.account;
+    this.tableOrNull ??= new DecisionTable(this.policy, (outcome) => this.outcomes.add(outcome), {
+      decisionsOnly: this.print,
+      prepareAccount: (outcome) => this.outcomes.addFromAccount(outcome, account),
+    });
     return this.tableOrNull;
   }
 
@@ -84,10 +94,11 @@ export class AddressBatch {
     const families = this.families;
     const batchWords = this.words;
     const records = this.records;
-    const words = this.scratch;
     const v4 = this.ipv4;
     const v4At = this.ipv4At;
+    const v6At = this.ipv6At;
     let m = 0;
+    let k = 0;
     for (let i = 0; i < n; i++) {
       const w = 4 * i;
       if (families[i] === 4) {
@@ -97,31 +108,33 @@ export class AddressBatch {
         // 4-in-6 is decided as its IPv4 address and reported in the canonical mapped form.
         v4[m] = batchWords[w + 3];
         v4At[m++] = i;
-      } else {
-        words[0] = batchWords[w];
-        words[1] = batchWords[w + 1];
-        words[2] = batchWords[w + 2];
-        words[3] = batchWords[w + 3];
-        records[i] = table.lookup(6, words);
-      }
+      } else v6At[k++] = i;
     }
     const v4Records = this.ipv4Records;
     table.lookupIPv4Many(v4, m, v4Records);
     for (let j = 0; j < m; j++) records[v4At[j]] = v4Records[j];
+    if (k > 0) {
+      const v6Records = this.ipv6Records;
+      table.lookupIPv6Many(batchWords, v6At, k, v6Records);
+      for (let j = 0; j < k; j++) records[v6At[j]] = v6Records[j];
+    }
     // The lookups may have added records (and grown their buffer): read the buffer only now.
     const outcomes = this.outcomes;
     const recordBytes = outcomes.bytes;
     const recordView = outcomes.view;
-    // Read each outcome's record once here, where the reads overlap, so that the writing below finds them at hand.
-    let seen = 0;
-    for (let i = 0; i < n; i++) seen |= recordBytes[records[i]];
-    this.recordsRead = seen;
     if (this.print) {
       this.printAddresses(chunk, n);
       return;
     }
+    // Read each outcome's record once here, where the reads overlap, so that the writing below finds them at hand.
+    let seen = 0;
+    for (let i = 0; i < n; i++) seen |= recordBytes[records[i]];
+    this.recordsRead = seen;
     const starts = this.starts;
     const ends = this.ends;
+    // The address is copied four bytes at a time too, when the chunk has SLACK bytes after it.
+    const chunkView = viewOf(chunk);
+    const wordsUpTo = chunk.length - SLACK;
     const heads = outcomes.heads;
     const openings = outcomes.openings;
     const jsonArray = this.jsonArray;
@@ -155,8 +168,12 @@ export class AddressBatch {
       copyInWords(view, at, before.view, 0, before.length);
       at += before.length;
       if (families[i] === 4) {
+        const start = starts[i];
         const end = ends[i];
-        for (let c = starts[i]; c < end; c++) out[at++] = chunk[c];
+        if (end <= wordsUpTo) {
+          copyInWords(view, at, chunkView, start, end - start);
+          at += end - start;
+        } else for (let c = start; c < end; c++) out[at++] = chunk[c];
       } else at = writeIPv6Bytes(batchWords, out, at, 4 * i);
       copyInWords(view, at, open.view, 0, open.length);
       at += open.length;
@@ -180,21 +197,29 @@ export class AddressBatch {
     const ends = this.ends;
     const output = this.output;
     let out = output.buffer;
+    let view = output.view;
     let at = output.at;
     let misses = 0;
+    // Four bytes at a time, as decide copies (SLACK bytes to spare on both sides), else byte by byte.
+    const chunkView = viewOf(chunk);
+    const wordsUpTo = chunk.length - SLACK;
     for (let i = 0; i < n; i++) {
       const flags = recordBytes[records[i]];
       misses += flags >>> 7;
       if ((flags & NOT_PRINTED) !== 0) continue;
       const start = starts[i];
       const end = ends[i];
-      if (at + end - start + 1 > out.length) {
+      if (at + end - start + 1 + SLACK > out.length) {
         output.at = at;
-        output.reserve(end - start + 1);
+        output.reserve(end - start + 1 + SLACK);
         out = output.buffer;
+        view = output.view;
         at = output.at;
       }
-      for (let c = start; c < end; c++) out[at++] = chunk[c];
+      if (end <= wordsUpTo) {
+        copyInWords(view, at, chunkView, start, end - start);
+        at += end - start;
+      } else for (let c = start; c < end; c++) out[at++] = chunk[c];
       out[at++] = LF;
     }
     output.at = at;

@@ -5,7 +5,7 @@
  * record layout and the slack bytes are described in README.md.
  */
 import type {ChalkInstance} from 'chalk';
-import {Decision, Outcome, Reason, Verdict} from '../../core/decision.js';
+import {Decision, EntryIndex, Outcome, Reason, Verdict} from '../../core/decision.js';
 
 /** `print`: only the addresses with one decision, each as given, one a line (`check --print`). */
 export type DecisionFormat = 'human' | 'json' | 'ndjson' | 'print';
@@ -136,12 +136,74 @@ export class OutcomeRecords {
   /** Renders a new outcome around the address, once; returns where its record starts. */
   add(outcome: Outcome<string>): number {
     if (this.printed !== null) return this.addPrinted(outcome);
+    const head = this.headNumber(outcome);
+    return this.finish(outcome, head, this.putTextAfterAddress(outcome));
+  }
+
+  /**
+   * As add, for an outcome whose matched entries are given by their
+   * positions in the account list `account`: under a JSON format their texts
+   * are written straight into the record, without a string for each list.
+   */
+  addFromAccount(outcome: Outcome<number>, account: EntryIndex): number {
+    const list = this.layout.list;
+    if (this.printed === null && list !== null) {
+      const head = this.headNumber(outcome);
+      const opening = this.openingNumber(list.open, outcome);
+      if (opening !== 0) {
+        const record = this.putMatched(opening, outcome.matched, account);
+        if (record >= 0) return this.finish(outcome, head, record);
+      }
+    }
+    // (Anything else, or a text JSON must escape: as texts.)
+    return this.add({decision: outcome.decision, reason: outcome.reason, matched: outcome.matched.map((position) => account.textAt(position))});
+  }
+
+  /** The number of the head for an outcome's decision. */
+  private headNumber(outcome: Outcome<unknown>): number {
     let head = this.headOf.get(outcome.decision);
     if (head === undefined) {
-      head = this.heads.push(rendered(this.layout.before(this.keyed(outcome)))) - 1;
+      head = this.heads.push(rendered(this.layout.before(this.keyed({...outcome, matched: []})))) - 1;
       this.headOf.set(outcome.decision, head);
     }
-    const record = this.putTextAfterAddress(outcome);
+    return head;
+  }
+
+  /**
+   * Writes a record of the opening `opening` (a number + 1) and the texts of
+   * the account entries at `positions` as JSON strings, then the close;
+   * returns where it starts, or -1 (nothing kept) when a text is not its own
+   * JSON string content.
+   */
+  private putMatched(opening: number, positions: readonly number[], account: EntryIndex): number {
+    const count = positions.length;
+    const texts: string[] = [];
+    let size = RECORD_HEADER + this.close.length;
+    for (let i = 0; i < count; i++) {
+      const text = account.textAt(positions[i]);
+      texts.push(text);
+      size += text.length + 3;
+    }
+    this.reserve(size);
+    const bytes = this.bytes;
+    const record = this.used;
+    bytes[record + 1] = opening;
+    let at = record + RECORD_HEADER;
+    for (let i = 0; i < count; i++) {
+      if (i > 0) bytes[at++] = 44; // ,
+      bytes[at++] = 34; // "
+      at = putPlain(texts[i], bytes, at);
+      if (at < 0) return -1;
+      bytes[at++] = 34;
+    }
+    const close = this.close;
+    for (let i = 0; i < close.length; i++) bytes[at++] = close[i];
+    this.used = at;
+    return record;
+  }
+
+  /** Completes the record at `record` (its text written, up to `used`) with its head, flags and length. */
+  private finish(outcome: Outcome<unknown>, head: number, record: number): number {
     const length = this.used - record - RECORD_HEADER;
     if (length >= 1 << 24) throw new RangeError('internal error: a decision too long to keep');
     const bytes = this.bytes;
@@ -172,10 +234,11 @@ export class OutcomeRecords {
   }
 
   /** The number + 1 of the opening for an outcome's reason (which names its decision), or 0 when there are too many to number in a byte. */
-  private openingNumber(open: (d: KeyedOutcome) => string, outcome: Outcome<string>): number {
+  private openingNumber(open: (d: KeyedOutcome) => string, outcome: Outcome<unknown>): number {
     let at = this.openingOf.get(outcome.reason);
     if (at === undefined) {
-      at = this.openings.length < 255 ? this.openings.push(rendered(open(this.keyed(outcome)))) : 0;
+      // (The opening depends on the decision and reason only: the matched entries are not read.)
+      at = this.openings.length < 255 ? this.openings.push(rendered(open(this.keyed({...outcome, matched: []})))) : 0;
       this.openingOf.set(outcome.reason, at);
     }
     return at;
