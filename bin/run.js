@@ -24,18 +24,15 @@ if (argv.length === 1 && argv[0] === '--version') {
   const {version} = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
   process.stdout.write(`keyward/${version} ${process.platform}-${process.arch} node-${process.version}\n`);
 } else if (!fastCheck || !(await fastPath().runFast(argv.slice(1)))) {
-  // oclif's parts from their own entry points: '@oclif/core' itself loads all of oclif (docs/performance.md).
-  const {run} = requireHere('@oclif/core/run');
+  const {run, flush, handle, options} = oclif();
   try {
-    await run(argv, import.meta.url);
-    const {flush} = requireHere('@oclif/core/flush');
+    await run(argv, options);
     await flush();
   } catch (error) {
     // An exit code (this.exit) is oclif's to carry out. Any other error that reached here (from a hook,
     // from help) is said in keyward's one style, like every failure: masked, escaped, the error object
     // on stdout under --json.
     if (error?.oclif?.exit !== undefined && error.constructor?.name === 'ExitError') {
-      const {handle} = requireHere('@oclif/core/handle');
       await handle(error);
     } else {
       const {jsonAsked, oclifFailure, reportFailure, sayFailure} = await import('../dist/cli/messages.js');
@@ -44,6 +41,44 @@ if (argv.length === 1 && argv[0] === '--version') {
       else await reportFailure(error, {json});
     }
   }
+}
+
+/**
+ * oclif's runner, and the options to run it with. From dist/keyward.cjs when
+ * the build made it (`npm run bundle`, esbuild; docs/performance.md, "Issue
+ * 15, round 2: start-up"): oclif, the commands and the hooks in one CommonJS
+ * file, loaded in one go instead of some 150 modules resolved one by one. oclif
+ * is then told (the configuration of package.json and .oclifrc, with the
+ * commands and hooks of the bundle in place of dist/commands and dist/hooks)
+ * to take its commands and hooks from the bundle too, so that they share its
+ * oclif. Everything else in the configuration is .oclifrc's, read here as
+ * oclif reads it.
+ */
+function oclif() {
+  let bundle;
+  try {
+    bundle = requireHere('../dist/keyward.cjs');
+  } catch (error) {
+    if (error?.code !== 'MODULE_NOT_FOUND') throw error;
+    // A build without the bundle (tsc alone): oclif's parts from their own entry points ('@oclif/core'
+    // itself loads all of oclif: docs/performance.md), the commands from dist/commands as .oclifrc says.
+    return {
+      run: requireHere('@oclif/core/run').run,
+      flush: requireHere('@oclif/core/flush').flush,
+      handle: requireHere('@oclif/core/handle').handle,
+      options: import.meta.url,
+    };
+  }
+  const {readFileSync} = process.getBuiltinModule('node:fs');
+  const root = new URL('..', import.meta.url);
+  const pjson = JSON.parse(readFileSync(new URL('package.json', root), 'utf8'));
+  pjson.oclif ??= JSON.parse(readFileSync(new URL('.oclifrc', root), 'utf8'));
+  pjson.oclif.commands = {strategy: 'explicit', target: './dist/keyward.cjs', identifier: 'COMMANDS'};
+  pjson.oclif.hooks = {
+    command_not_found: {target: './dist/keyward.cjs', identifier: 'commandNotFoundHook'},
+    postrun: {target: './dist/keyward.cjs', identifier: 'postrunHook'},
+  };
+  return {...bundle.oclif(), options: {root: process.getBuiltinModule('node:url').fileURLToPath(root), pjson}};
 }
 
 /**
