@@ -55,11 +55,13 @@ if (argv.length === 1 && argv[0] === '--version') {
  * oclif reads it.
  */
 function oclif() {
+  const {fileURLToPath} = process.getBuiltinModule('node:url');
   let bundle;
   try {
-    bundle = requireHere('../dist/keyward.cjs');
+    // require() would do, but compiles it each time: this loader takes the code V8 compiled from its cache.
+    bundle = requireHere('./bundle-loader.cjs').loadBundle(fileURLToPath(new URL('../dist/keyward.cjs', import.meta.url)));
   } catch (error) {
-    if (error?.code !== 'MODULE_NOT_FOUND') throw error;
+    if (error?.code !== 'ENOENT') throw error;
     // A build without the bundle (tsc alone): oclif's parts from their own entry points ('@oclif/core'
     // itself loads all of oclif: docs/performance.md), the commands from dist/commands as .oclifrc says.
     return {
@@ -78,7 +80,12 @@ function oclif() {
     command_not_found: {target: './dist/keyward.cjs', identifier: 'commandNotFoundHook'},
     postrun: {target: './dist/keyward.cjs', identifier: 'postrunHook'},
   };
-  return {...bundle.oclif(), options: {root: process.getBuiltinModule('node:url').fileURLToPath(root), pjson}};
+  // @oclif/plugin-autocomplete (`keyward autocomplete`) is loaded only when it may be needed: not for a
+  // command line that names one of keyward's own commands and asks no help (help lists every command).
+  const words = argv.slice(0, argv.findIndex((word) => word.startsWith('-')) >>> 0);
+  const ownCommand = words.some((_, i) => Object.hasOwn(bundle.COMMANDS, words.slice(0, i + 1).join(':')));
+  if (ownCommand && !argv.some((word) => word === '--help' || word === '-h' || word === 'help')) delete pjson.oclif.plugins;
+  return {...bundle.oclif(), options: {root: fileURLToPath(root), pjson}};
 }
 
 /**
