@@ -4,9 +4,9 @@
 // (dist/keyward.cjs.cache), because compiling the 600 kB bundle was some 25 ms
 // of every command's start (docs/performance.md, "Issue 15, round 2:
 // start-up"). The cache is used only when its stamp (the bundle's size and
-// modification time) is the bundle's as it is now, and V8 refuses one made by
-// another Node or with other flags: either way the bundle is then compiled
-// from its text, as require() would.
+// modification time, the code's CRC-32) says it is the bundle's as it is now,
+// and whole; V8 refuses one made by another Node or with other flags: either
+// way the bundle is then compiled from its text, as require() would.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -16,10 +16,14 @@ const Module = require('node:module');
 /** The length of the stamp in front of the cached code. */
 const STAMP = 64;
 
-/** The bundle's file as it is now: its size and modification time. */
-function stampOf(file) {
+/**
+ * The stamp of the cached code `code` of the bundle `file` as it is now: the
+ * bundle's size and modification time, and the CRC-32 of the code (V8 does
+ * not check cached code: a damaged cache would crash it).
+ */
+function stampOf(file, code) {
   const stat = fs.statSync(file);
-  return `${stat.size} ${stat.mtimeMs}`.padEnd(STAMP);
+  return `${stat.size} ${stat.mtimeMs} ${require('node:zlib').crc32(code)}`.padEnd(STAMP);
 }
 
 function compile(file, cachedData) {
@@ -44,7 +48,7 @@ function evaluate(script, file) {
   return module.exports;
 }
 
-/** The cached code of `file`, when the cache beside it was made from it as it is now. */
+/** The cached code of `file`, when the cache beside it was made from it as it is now, and is whole. */
 function cachedCode(file) {
   let data;
   try {
@@ -52,32 +56,89 @@ function cachedCode(file) {
   } catch {
     return undefined;
   }
-  return data.subarray(0, STAMP).toString('latin1') === stampOf(file) ? data.subarray(STAMP) : undefined;
+  const code = data.subarray(STAMP);
+  return data.subarray(0, STAMP).toString('latin1') === stampOf(file, code) ? code : undefined;
 }
 
 /** The exports of the bundle `file` (an absolute path): what require(file) would give. */
-exports.loadBundle = (file) => Module._cache[file]?.exports ?? evaluate(compile(file, cachedCode(file)), file);
+function loadBundle(file) {
+  return Module._cache[file]?.exports ?? evaluate(compile(file, cachedCode(file)), file);
+}
+
+/** The bundle, beside bin/ in dist/. */
+const BUNDLE = path.join(__dirname, '..', 'dist', 'keyward.cjs');
 
 /**
- * The build, after esbuild made the bundle `file`: its import()s made calls of
+ * What oclif is told to run with: the configuration of package.json and
+ * .oclifrc, read as oclif reads it, with the commands ("explicit" strategy)
+ * and hooks of the bundle in place of dist/commands and dist/hooks, so that
+ * they share the bundle's oclif. @oclif/plugin-autocomplete (`keyward
+ * autocomplete`) is left out for a command line `argv` that names one of
+ * keyward's own commands and asks no help (help lists every command).
+ */
+function options(bundle, argv) {
+  const root = path.join(__dirname, '..');
+  const pjson = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+  pjson.oclif ??= JSON.parse(fs.readFileSync(path.join(root, '.oclifrc'), 'utf8'));
+  pjson.oclif.commands = {strategy: 'explicit', target: './dist/keyward.cjs', identifier: 'COMMANDS'};
+  pjson.oclif.hooks = Object.fromEntries(Object.keys(pjson.oclif.hooks ?? {}).map((event) => [event, {target: './dist/keyward.cjs', identifier: bundle.HOOKS[event]}]));
+  const flag = argv.findIndex((word) => word.startsWith('-'));
+  const words = flag < 0 ? argv : argv.slice(0, flag);
+  const ownCommand = words.some((_, i) => Object.hasOwn(bundle.COMMANDS, words.slice(0, i + 1).join(':')));
+  if (ownCommand && !argv.some((word) => word === '--help' || word === '-h' || word === 'help')) delete pjson.oclif.plugins;
+  return {root, pjson};
+}
+
+/**
+ * oclif's runner, flush and handle, and the options to run `argv` with, all
+ * from the bundle; null when the build made no bundle (tsc alone).
+ */
+exports.oclifFromBundle = (argv) => {
+  let bundle;
+  try {
+    bundle = loadBundle(BUNDLE);
+  } catch (error) {
+    if (error?.code === 'ENOENT') return null;
+    throw error;
+  }
+  return {...bundle.oclif(), options: options(bundle, argv)};
+};
+
+/**
+ * The build, after esbuild made the bundle: its import()s made calls of
  * keywardImport (the footer, see package.json), which imports with the
  * loader's import() (code compiled by vm.Script cannot import(); V8 keeps no
  * import callback in cached code); then its code cache written: the bundle
- * run, every command and hook in it evaluated, and the code V8 compiled
- * meanwhile cached.
+ * run, every command and hook in it evaluated, `keyward --help` run, and the
+ * code V8 compiled meanwhile cached.
  */
-exports.finishBundle = (file) => {
-  file = path.resolve(file);
+exports.finishBundle = async () => {
+  const file = BUNDLE;
   const text = fs.readFileSync(file, 'utf8').replaceAll('await import(', 'await keywardImport(');
   // What is left is oclif's message "import() failed to load" and the footer's import() for a bundle loaded
   // by require(): any other import( would be a call not made over.
-  const left = text.replaceAll('"import()"', '').replace(': import(specifier); }', '').match(/[^\w$.]import\(.{0,40}/g);
+  const left = text
+    .replaceAll('"import()"', '')
+    .replace(': import(specifier); }', '')
+    .match(/[^\w$.]import\(.{0,40}/g);
   if (left) throw new Error(`${file}: an import() the build did not make a call of keywardImport: ${left.join(' | ')}`);
   fs.writeFileSync(file, text);
   const script = compile(file);
   const bundle = evaluate(script, file);
-  bundle.oclif();
   for (const name of Object.keys(bundle.COMMANDS)) void bundle.COMMANDS[name];
-  void [bundle.commandNotFoundHook, bundle.postrunHook];
-  fs.writeFileSync(`${file}.cache`, Buffer.concat([Buffer.from(stampOf(file), 'latin1'), script.createCachedData()]));
+  for (const name of Object.values(bundle.HOOKS)) void bundle[name];
+  await warm(bundle);
+  const code = script.createCachedData();
+  fs.writeFileSync(`${file}.cache`, Buffer.concat([Buffer.from(stampOf(file, code), 'latin1'), code]));
 };
+
+/** Runs `keyward --help` (its output dropped), so that the code of oclif's start is compiled, and cached. */
+async function warm(bundle) {
+  const write = process.stdout.write;
+  process.stdout.write = () => true;
+  try {
+    await bundle.oclif().run(['--help'], options(bundle, ['--help']));
+  } finally {
+    process.stdout.write = write;
+  }
+}

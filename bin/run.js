@@ -44,48 +44,20 @@ if (argv.length === 1 && argv[0] === '--version') {
 }
 
 /**
- * oclif's runner, and the options to run it with. From dist/keyward.cjs when
- * the build made it (`npm run bundle`, esbuild; docs/performance.md, "Issue
- * 15, round 2: start-up"): oclif, the commands and the hooks in one CommonJS
- * file, loaded in one go instead of some 150 modules resolved one by one. oclif
- * is then told (the configuration of package.json and .oclifrc, with the
- * commands and hooks of the bundle in place of dist/commands and dist/hooks)
- * to take its commands and hooks from the bundle too, so that they share its
- * oclif. Everything else in the configuration is .oclifrc's, read here as
- * oclif reads it.
+ * oclif's runner, and the options to run it with: from dist/keyward.cjs when
+ * the build made it (bin/bundle-loader.cjs), with the commands and hooks in it.
  */
 function oclif() {
-  const {fileURLToPath} = process.getBuiltinModule('node:url');
-  let bundle;
-  try {
-    // require() would do, but compiles it each time: this loader takes the code V8 compiled from its cache.
-    bundle = requireHere('./bundle-loader.cjs').loadBundle(fileURLToPath(new URL('../dist/keyward.cjs', import.meta.url)));
-  } catch (error) {
-    if (error?.code !== 'ENOENT') throw error;
-    // A build without the bundle (tsc alone): oclif's parts from their own entry points ('@oclif/core'
-    // itself loads all of oclif: docs/performance.md), the commands from dist/commands as .oclifrc says.
-    return {
-      run: requireHere('@oclif/core/run').run,
-      flush: requireHere('@oclif/core/flush').flush,
-      handle: requireHere('@oclif/core/handle').handle,
-      options: import.meta.url,
-    };
-  }
-  const {readFileSync} = process.getBuiltinModule('node:fs');
-  const root = new URL('..', import.meta.url);
-  const pjson = JSON.parse(readFileSync(new URL('package.json', root), 'utf8'));
-  pjson.oclif ??= JSON.parse(readFileSync(new URL('.oclifrc', root), 'utf8'));
-  pjson.oclif.commands = {strategy: 'explicit', target: './dist/keyward.cjs', identifier: 'COMMANDS'};
-  pjson.oclif.hooks = {
-    command_not_found: {target: './dist/keyward.cjs', identifier: 'commandNotFoundHook'},
-    postrun: {target: './dist/keyward.cjs', identifier: 'postrunHook'},
+  const fromBundle = requireHere('./bundle-loader.cjs').oclifFromBundle(argv);
+  if (fromBundle) return fromBundle;
+  // A build without the bundle (tsc alone): oclif's parts from their own entry points ('@oclif/core'
+  // itself loads all of oclif: docs/performance.md), the commands from dist/commands as .oclifrc says.
+  return {
+    run: requireHere('@oclif/core/run').run,
+    flush: requireHere('@oclif/core/flush').flush,
+    handle: requireHere('@oclif/core/handle').handle,
+    options: import.meta.url,
   };
-  // @oclif/plugin-autocomplete (`keyward autocomplete`) is loaded only when it may be needed: not for a
-  // command line that names one of keyward's own commands and asks no help (help lists every command).
-  const words = argv.slice(0, argv.findIndex((word) => word.startsWith('-')) >>> 0);
-  const ownCommand = words.some((_, i) => Object.hasOwn(bundle.COMMANDS, words.slice(0, i + 1).join(':')));
-  if (ownCommand && !argv.some((word) => word === '--help' || word === '-h' || word === 'help')) delete pjson.oclif.plugins;
-  return {...bundle.oclif(), options: {root: fileURLToPath(root), pjson}};
 }
 
 /**

@@ -44,5 +44,8 @@ Object.defineProperties(exports, {
   postrunHook: command(() => require('../dist/hooks/completion-values.js')),
 });
 
+/** The export of each hook of .oclifrc, by event. */
+exports.HOOKS = {command_not_found: 'commandNotFoundHook', postrun: 'postrunHook'};
+
 /** oclif's runner and what bin/run.js needs after it, from the same (bundled) oclif as the commands. */
 exports.oclif = () => ({run: require('@oclif/core/run').run, flush: require('@oclif/core/flush').flush, handle: require('@oclif/core/handle').handle});
