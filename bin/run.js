@@ -48,7 +48,7 @@ if (argv.length === 1 && argv[0] === '--version') {
  * the build made it (bin/bundle-loader.cjs), with the commands and hooks in it.
  */
 function oclif() {
-  const fromBundle = requireHere('./bundle-loader.cjs').oclifFromBundle(argv);
+  const fromBundle = bundleLoader()?.oclifFromBundle(argv);
   if (fromBundle) return fromBundle;
   // A build without the bundle (tsc alone): oclif's parts from their own entry points ('@oclif/core'
   // itself loads all of oclif: docs/performance.md), the commands from dist/commands as .oclifrc says.
@@ -74,6 +74,16 @@ function fastPath() {
   } catch (error) {
     // A build without the bundle (tsc alone) still answers, through oclif.
     if (error?.code === 'MODULE_NOT_FOUND') return {runFast: async () => false};
+    throw error;
+  }
+}
+
+/** bin/bundle-loader.cjs, or null in a copy of bin/run.js alone. */
+function bundleLoader() {
+  try {
+    return requireHere('./bundle-loader.cjs');
+  } catch (error) {
+    if (error?.code === 'MODULE_NOT_FOUND') return null;
     throw error;
   }
 }
