@@ -90,7 +90,7 @@ function options(bundle, argv) {
 }
 
 /**
- * oclif's runner, flush and handle, and the options to run `argv` with, all
+ * oclif's runner and handle (and Exit), and the options to run `argv` with, all
  * from the bundle; null when the build made no bundle (tsc alone).
  */
 exports.oclifFromBundle = (argv) => {

@@ -24,7 +24,7 @@ if (argv.length === 1 && argv[0] === '--version') {
   const {version} = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
   process.stdout.write(`keyward/${version} ${process.platform}-${process.arch} node-${process.version}\n`);
 } else if (!fastCheck || !(await fastPath().runFast(argv.slice(1)))) {
-  const {run, flush, handle, options} = oclif();
+  const {run, handle, options} = oclif();
   try {
     await run(argv, options);
     await flush();
@@ -44,6 +44,18 @@ if (argv.length === 1 && argv[0] === '--version') {
 }
 
 /**
+ * Waits until stdout has taken what was written, as oclif's flush does, and
+ * also ends when stdout breaks (its reader went away: `| head`), where oclif's
+ * would wait for a drain that never comes (Node exits 13 then).
+ */
+async function flush() {
+  if (process.stdout.destroyed || process.stdout.write('')) return;
+  await new Promise((resolve) => {
+    for (const event of ['drain', 'error', 'close']) process.stdout.once(event, resolve);
+  });
+}
+
+/**
  * oclif's runner, and the options to run it with: from dist/keyward.cjs when
  * the build made it (bin/bundle-loader.cjs), with the commands and hooks in it.
  */
@@ -54,7 +66,6 @@ function oclif() {
   // itself loads all of oclif: docs/performance.md), the commands from dist/commands as .oclifrc says.
   return {
     run: requireHere('@oclif/core/run').run,
-    flush: requireHere('@oclif/core/flush').flush,
     handle: requireHere('@oclif/core/handle').handle,
     options: import.meta.url,
   };

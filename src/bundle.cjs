@@ -47,10 +47,9 @@ Object.defineProperties(exports, {
 /** The export of each hook of .oclifrc, by event. */
 exports.HOOKS = {command_not_found: 'commandNotFoundHook', postrun: 'postrunHook'};
 
-/** oclif's runner and what bin/run.js needs after it, from the same (bundled) oclif as the commands. */
+/** oclif's runner and its error handler, from the same (bundled) oclif as the commands. */
 exports.oclif = () => ({
   run: require('@oclif/core/run').run,
-  flush: require('@oclif/core/flush').flush,
   handle: require('@oclif/core/handle').handle,
   // What `handle` ends the process through (test/cli/in-process.ts stubs it).
   Exit: require('@oclif/core/handle').Exit,
