@@ -3,9 +3,9 @@
 // code comes from the V8 code cache the build writes beside it
 // (dist/keyward.cjs.cache), because compiling the 600 kB bundle was some 25 ms
 // of every command's start (docs/performance.md, "Issue 15, round 2:
-// start-up"). The cache is used only when its stamp (the bundle's size and
-// modification time, the code's CRC-32) says it is the bundle's as it is now,
-// and whole; V8 refuses one made by another Node or with other flags: either
+// start-up"). The cache is used only when its stamp (the bundle's length
+// and CRC-32, the code's CRC-32) says it is the bundle's as it is now, and
+// whole; V8 refuses one made by another Node or with other flags: either
 // way the bundle is then compiled from its text, as require() would.
 'use strict';
 const fs = require('node:fs');
@@ -17,17 +17,29 @@ const Module = require('node:module');
 const STAMP = 64;
 
 /**
- * The stamp of the cached code `code` of the bundle `file` as it is now: the
- * bundle's size and modification time, and the CRC-32 of the code (V8 does
- * not check cached code: a damaged cache would crash it).
+ * The stamp of the cached code `code` of the bundle whose text is `source`:
+ * the text's length and CRC-32 (V8 checks only the length), and the code's
+ * CRC-32 (V8 does not check cached code: a damaged cache would crash it).
  */
-function stampOf(file, code) {
-  const stat = fs.statSync(file);
-  return `${stat.size} ${stat.mtimeMs} ${require('node:zlib').crc32(code)}`.padEnd(STAMP);
+function stampOf(source, code) {
+  const {crc32} = require('node:zlib');
+  return `${source.length} ${crc32(source)} ${crc32(code)}`.padEnd(STAMP);
 }
 
-function compile(file, cachedData) {
-  return new vm.Script(Module.wrap(fs.readFileSync(file, 'utf8')), {filename: file, cachedData});
+/** The bundle `file` compiled, from the cache beside it when that was made from it as it is now, and is whole. */
+function compile(file, useCache = true) {
+  const source = fs.readFileSync(file);
+  let cachedData;
+  if (useCache) {
+    try {
+      const data = fs.readFileSync(`${file}.cache`);
+      const code = data.subarray(STAMP);
+      if (data.subarray(0, STAMP).toString('latin1') === stampOf(source, code)) cachedData = code;
+    } catch {
+      // No cache: compiled from the text.
+    }
+  }
+  return {source, script: new vm.Script(Module.wrap(source.toString('utf8')), {filename: file, cachedData})};
 }
 
 /** Runs the compiled bundle as the CommonJS module `file`, in require()'s cache, as require() would. */
@@ -48,21 +60,9 @@ function evaluate(script, file) {
   return module.exports;
 }
 
-/** The cached code of `file`, when the cache beside it was made from it as it is now, and is whole. */
-function cachedCode(file) {
-  let data;
-  try {
-    data = fs.readFileSync(`${file}.cache`);
-  } catch {
-    return undefined;
-  }
-  const code = data.subarray(STAMP);
-  return data.subarray(0, STAMP).toString('latin1') === stampOf(file, code) ? code : undefined;
-}
-
 /** The exports of the bundle `file` (an absolute path): what require(file) would give. */
 function loadBundle(file) {
-  return Module._cache[file]?.exports ?? evaluate(compile(file, cachedCode(file)), file);
+  return Module._cache[file]?.exports ?? evaluate(compile(file).script, file);
 }
 
 /** The bundle, beside bin/ in dist/. */
@@ -123,13 +123,13 @@ exports.finishBundle = async () => {
     .match(/[^\w$.]import\(.{0,40}/g);
   if (left) throw new Error(`${file}: an import() the build did not make a call of keywardImport: ${left.join(' | ')}`);
   fs.writeFileSync(file, text);
-  const script = compile(file);
+  const {source, script} = compile(file, false);
   const bundle = evaluate(script, file);
   for (const name of Object.keys(bundle.COMMANDS)) void bundle.COMMANDS[name];
   for (const name of Object.values(bundle.HOOKS)) void bundle[name];
   await warm(bundle);
   const code = script.createCachedData();
-  fs.writeFileSync(`${file}.cache`, Buffer.concat([Buffer.from(stampOf(file, code), 'latin1'), code]));
+  fs.writeFileSync(`${file}.cache`, Buffer.concat([Buffer.from(stampOf(source, code), 'latin1'), code]));
 };
 
 /** Runs `keyward --help` (its output dropped), so that the code of oclif's start is compiled, and cached. */

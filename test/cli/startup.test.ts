@@ -124,7 +124,7 @@ describe('start-up: what a command loads', () => {
       const bin = path.join(copy, 'bin', 'run.js');
       expect(help(bin)).to.equal(expected);
       // oclif's help header, compiled into the cache by the build: the same length, another text. V8 would take
-      // the stale cache (it checks the length); the stamp does not.
+      // the stale cache (it checks the length); the stamp (the text's CRC-32) does not.
       const bundle = path.join(copy, 'dist', 'keyward.cjs');
       writeFileSync(bundle, readFileSync(bundle, 'utf8').replaceAll('"USAGE"', '"USAGX"'));
       const changed = expected.replace('USAGE', 'USAGX');
