@@ -24,18 +24,15 @@ if (argv.length === 1 && argv[0] === '--version') {
   const {version} = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
   process.stdout.write(`keyward/${version} ${process.platform}-${process.arch} node-${process.version}\n`);
 } else if (!fastCheck || !(await fastPath().runFast(argv.slice(1)))) {
-  // oclif's parts from their own entry points: '@oclif/core' itself loads all of oclif (docs/performance.md).
-  const {run} = requireHere('@oclif/core/run');
+  const {run, handle, options} = oclif();
   try {
-    await run(argv, import.meta.url);
-    const {flush} = requireHere('@oclif/core/flush');
+    await run(argv, options);
     await flush();
   } catch (error) {
     // An exit code (this.exit) is oclif's to carry out. Any other error that reached here (from a hook,
     // from help) is said in keyward's one style, like every failure: masked, escaped, the error object
     // on stdout under --json.
     if (error?.oclif?.exit !== undefined && error.constructor?.name === 'ExitError') {
-      const {handle} = requireHere('@oclif/core/handle');
       await handle(error);
     } else {
       const {jsonAsked, oclifFailure, reportFailure, sayFailure} = await import('../dist/cli/messages.js');
@@ -44,6 +41,34 @@ if (argv.length === 1 && argv[0] === '--version') {
       else await reportFailure(error, {json});
     }
   }
+}
+
+/**
+ * Waits until stdout has taken what was written, as oclif's flush does, and
+ * also ends when stdout breaks (its reader went away: `| head`), where oclif's
+ * would wait for a drain that never comes (Node exits 13 then).
+ */
+async function flush() {
+  if (process.stdout.destroyed || process.stdout.write('')) return;
+  await new Promise((resolve) => {
+    for (const event of ['drain', 'error', 'close']) process.stdout.once(event, resolve);
+  });
+}
+
+/**
+ * oclif's runner, and the options to run it with: from dist/keyward.cjs when
+ * the build made it (bin/bundle-loader.cjs), with the commands and hooks in it.
+ */
+function oclif() {
+  const fromBundle = bundleLoader()?.oclifFromBundle(argv);
+  if (fromBundle) return fromBundle;
+  // A build without the bundle (tsc alone): oclif's parts from their own entry points ('@oclif/core'
+  // itself loads all of oclif: docs/performance.md), the commands from dist/commands as .oclifrc says.
+  return {
+    run: requireHere('@oclif/core/run').run,
+    handle: requireHere('@oclif/core/handle').handle,
+    options: import.meta.url,
+  };
 }
 
 /**
@@ -60,6 +85,16 @@ function fastPath() {
   } catch (error) {
     // A build without the bundle (tsc alone) still answers, through oclif.
     if (error?.code === 'MODULE_NOT_FOUND') return {runFast: async () => false};
+    throw error;
+  }
+}
+
+/** bin/bundle-loader.cjs, or null in a copy of bin/run.js alone. */
+function bundleLoader() {
+  try {
+    return requireHere('./bundle-loader.cjs');
+  } catch (error) {
+    if (error?.code === 'MODULE_NOT_FOUND') return null;
     throw error;
   }
 }

@@ -6,11 +6,22 @@
  */
 import {DAY_MS} from './time.js';
 
-/** Made at the first count said: building it costs milliseconds that `check`'s start must not pay. */
+/** Made at the first count said that is not a whole number (see grouped). */
 let formatter: Intl.NumberFormat | undefined;
 
-/** A count as people read it: grouped by thousands, "200,000". */
+/**
+ * A count as people read it: grouped by thousands, "200,000", as
+ * Intl.NumberFormat('en-US', {maximumFractionDigits: 0}) says it. Whole
+ * numbers (every count) are grouped here: building the formatter cost every
+ * command that says a count some 9 ms of its start; anything else goes to it.
+ */
 export function grouped(n: number): string {
+  if (Number.isSafeInteger(n) && !Object.is(n, -0)) {
+    const digits = String(Math.abs(n));
+    let text = digits.slice(0, ((digits.length - 1) % 3) + 1);
+    for (let i = text.length; i < digits.length; i += 3) text += `,${digits.slice(i, i + 3)}`;
+    return n < 0 ? `-${text}` : text;
+  }
   formatter ??= new Intl.NumberFormat('en-US', {maximumFractionDigits: 0});
   return formatter.format(n);
 }

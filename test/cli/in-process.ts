@@ -92,6 +92,9 @@ let handled: number | undefined;
 Exit.exit = (code = 0) => {
   handled ??= code;
 };
+// The same for the oclif of the bundle (dist/keyward.cjs) that bin/run.js runs commands with, when the build made it.
+const bundled = (fromRoot('./bin/bundle-loader.cjs') as {oclifFromBundle(argv: string[]): {Exit: typeof Exit} | null}).oclifFromBundle([]);
+if (bundled) bundled.Exit.exit = Exit.exit;
 const bin = path.join(root, 'bin', 'run.js');
 const binUrl = pathToFileURL(bin).href;
 // Loaded once here, so that each run costs what the command costs.

@@ -23,6 +23,13 @@ describe('core/count', () => {
     fc.assert(fc.property(fc.nat(), (n) => grouped(n) === commas(n)));
   });
 
+  it('grouped says every number as Intl.NumberFormat en-US with no decimals does (whole numbers by hand)', () => {
+    const intl = new Intl.NumberFormat('en-US', {maximumFractionDigits: 0});
+    for (const n of [0, -0, 999, 1000, -1000, 123_456_789, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 2 ** 60, 1.5, -2.5, NaN, Infinity])
+      expect(grouped(n)).to.equal(intl.format(n), String(n));
+    fc.assert(fc.property(fc.oneof(fc.integer({min: -(2 ** 53), max: 2 ** 53}), fc.maxSafeInteger(), fc.double()), (n) => grouped(n) === intl.format(n)));
+  });
+
   it('days: one decimal below 10, whole days from 10, never rounded up', () => {
     expect(days(4.6 * DAY)).to.equal('4.6 days');
     expect(days(4.59 * DAY)).to.equal('4.5 days');

@@ -25,12 +25,12 @@ import {daysAfter, NOW, RunOptions, RunResult, Workspace} from '../harness.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
-/** Records, at exit, which heavy modules the process loaded (into the file $KEYWARD_TEST_MARK). */
+/** Records, at exit, which heavy modules the process loaded (into the file $KEYWARD_TEST_MARK): oclif is @oclif/core's files or the bundle dist/keyward.cjs. */
 const PRELOAD = `
 process.on('exit', () => {
   const loaded = Object.keys(require.cache);
   const has = (name) => loaded.some((f) => f.includes(name));
-  require('node:fs').writeFileSync(process.env.KEYWARD_TEST_MARK, JSON.stringify({oclif: has('@oclif/core'), lock: has('proper-lockfile')}));
+  require('node:fs').writeFileSync(process.env.KEYWARD_TEST_MARK, JSON.stringify({oclif: has('@oclif/core') || has('dist/keyward.cjs'), lock: has('proper-lockfile')}));
 });
 `;
 
