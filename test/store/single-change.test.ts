@@ -95,7 +95,16 @@ const entryText = fc.oneof(
 );
 
 const change: fc.Arbitrary<Change> = fc.oneof(
-  {weight: 4, arbitrary: fc.record({kind: fc.constant('authorize' as const), entries: fc.array(entryText, {minLength: 1, maxLength: 3}), label: fc.option(fc.string()), expires: fc.option(fc.integer({min: -5, max: 5})), group: fc.option(fc.constantFrom('g0', 'g1', 'new'))})},
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant('authorize' as const),
+      entries: fc.array(entryText, {minLength: 1, maxLength: 3}),
+      label: fc.option(fc.string()),
+      expires: fc.option(fc.integer({min: -5, max: 5})),
+      group: fc.option(fc.constantFrom('g0', 'g1', 'new')),
+    }),
+  },
   fc.record({kind: fc.constant('deny' as const), entry: entryText}),
   fc.record({kind: fc.constant('relabel' as const), position: fc.nat(), label: fc.string()}),
   fc.record({kind: fc.constant('replace' as const), position: fc.nat(), expires: fc.integer({min: -5, max: 5})}),
@@ -106,7 +115,11 @@ const change: fc.Arbitrary<Change> = fc.oneof(
 
 /** Applies `c` to `data` in place, as the command would (an authorize or deny a list refuses leaves it as it was). */
 function apply(data: StoreData, c: Change): void {
-  const batch = (texts: string[]) => parseEntries(texts.map((text) => ({text, label: null, where: 'test', source: 'manual' as const})), {force: true});
+  const batch = (texts: string[]) =>
+    parseEntries(
+      texts.map((text) => ({text, label: null, where: 'test', source: 'manual' as const})),
+      {force: true},
+    );
   const pick = (n: number) => n % data.account.length;
   switch (c.kind) {
     case 'authorize':
@@ -151,7 +164,10 @@ function cacheRows(bytes: Buffer, identity: ReturnType<typeof identityOf>): stri
   expect(cached, 'a whole cache naming the store').to.not.equal(null);
   const {account, entryText} = cached!;
   const rows: string[] = [];
-  for (const [name, f, width] of [['v4', account.compiled.arrays.v4, 1], ['v6', account.compiled.arrays.v6, 4]] as const) {
+  for (const [name, f, width] of [
+    ['v4', account.compiled.arrays.v4, 1],
+    ['v6', account.compiled.arrays.v6, 4],
+  ] as const) {
     const at = (i: number) => (i < 0 ? '-' : Array.from(f.starts.subarray(i * width, i * width + width)).join('.'));
     for (let i = 0; i < f.parents.length; i++) {
       rows.push(`${name} ${at(i)}/${f.bits[i]} in ${at(f.parents[i])} ${f.expires[i]} ${entryText(f.origin[i])} ${account.deny?.[f.origin[i]] ?? 0}`);
@@ -220,7 +236,15 @@ describe('store: single changes and status without the whole account list (issue
     // The blocked and seen lists, and a history, so that every member after the account list is there.
     await updateStore(file, NOW, (data) => {
       apply(data, {kind: 'learn', first: 1});
-      data.history = [{at: NOW.toISOString(), command: 'test', flags: [], user: 'u', changes: {counts: {added: 0, removed: 0, updated: 0}, entries: [], keys: [], blocking: [], blocked: {added: 0, removed: 0}, settings: []}}];
+      data.history = [
+        {
+          at: NOW.toISOString(),
+          command: 'test',
+          flags: [],
+          user: 'u',
+          changes: {counts: {added: 0, removed: 0, updated: 0}, entries: [], keys: [], blocking: [], blocked: {added: 0, removed: 0}, settings: []},
+        },
+      ];
     });
     const same = async (when: Date, why: string) => {
       const {data, account} = await readStoreSummary(file);
