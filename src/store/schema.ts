@@ -727,49 +727,58 @@ function accountSplice(list: unknown, reuse: DocumentReuse): string[] | null {
     changed.set(i, recordText('account', entryRecord(r, `account[${i}]`)));
   }
   const appended = list.slice(copy.count).map((r, k) => entryRecord(r, `account[${copy.count + k}]`));
-  // Where each record of the file's text starts and ends: a line of four spaces and a brace starts one (records hold no objects).
-  const starts: number[] = [];
-  for (let at = text.indexOf('\n    {'); at !== -1; at = text.indexOf('\n    {', at + 6)) starts.push(at + 1);
-  if (starts.length !== copy.count || !text.startsWith('[\n') || !text.endsWith('\n  ]')) return null;
-  const endOf = (i: number) => (i + 1 < starts.length ? starts[i + 1] - 2 : text.length - 4);
-  // The appended records in list order (stably), each placed after every record of the list as read that does not sort after it.
+  if (!text.startsWith('[\n    {') || !text.endsWith('\n  ]')) return null;
+  // Places in the file's text: a record starts on a line of four spaces and a brace (records hold no objects); past the
+  // last record, `end` stands for the next start (each record ends two characters before the next starts, at ",\n").
+  const end = text.length - 2;
+  const nextStart = (from: number) => {
+    const at = text.indexOf('\n    {', from - 1);
+    return at === -1 ? end : at + 1;
+  };
+  const entryAt = (start: number) => {
+    const open = text.indexOf('"entry": "', start) + 10;
+    return entryWordsOf([text.slice(open, text.indexOf('"', open))]);
+  };
+  // The appended records in list order (stably), each placed before the first record of the list as read that sorts
+  // after it: found by halving the text, not by counting its records.
   const words = entryWordsOf(appended.map((r) => r.entry));
   const order = listOrder(words);
-  const probe = (i: number) => entryWordsOf([copy.fields[i * FIELDS] as string]);
-  const places = Array.from(order, (k) => {
-    let low = 0;
-    let high = copy.count;
+  const placeOf = (k: number) => {
+    let low = 2;
+    let high = end;
     while (low < high) {
-      const mid = (low + high) >>> 1;
-      if (compareEntries(probe(mid), 0, words, k) <= 0) low = mid + 1;
-      else high = mid;
+      const middle = nextStart(low + ((high - low) >>> 1));
+      const start = middle >= high ? low : middle;
+      if (compareEntries(entryAt(start), 0, words, k) <= 0) low = nextStart(start + 1);
+      else high = start;
     }
     return low;
+  };
+  const events: {at: number; to: number; text: string}[] = Array.from(order, (k) => {
+    const at = placeOf(k);
+    return {at, to: at, text: recordText('account', appended[k])};
   });
-  const pieces: string[] = ['[\n'];
-  let first = true;
-  const put = (piece: string) => {
-    if (!first) pieces.push(',\n');
-    pieces.push(piece);
-    first = false;
-  };
-  // The list as read from record `from` to before `to`, changed records in their new text.
-  const runOf = (from: number, to: number) => {
-    let run = from;
-    for (const i of [...changed.keys()].filter((i) => i >= from && i < to).sort((a, b) => a - b)) {
-      if (i > run) put(text.slice(starts[run], endOf(i - 1)));
-      put(changed.get(i)!);
-      run = i + 1;
-    }
-    if (to > run) put(text.slice(starts[run], endOf(to - 1)));
-  };
-  let at = 0;
-  for (let n = 0; n < order.length; n++) {
-    runOf(at, places[n]);
-    at = places[n];
-    put(recordText('account', appended[order[n]]));
+  if (changed.size > 0) {
+    // Records changed in place: found by counting (where record i starts), their text replaced.
+    const starts: number[] = [];
+    for (let at = 2; at !== end; at = nextStart(at + 1)) starts.push(at);
+    if (starts.length !== copy.count) return null;
+    for (const [i, replaced] of changed) events.push({at: starts[i], to: i + 1 < starts.length ? starts[i + 1] : end, text: replaced});
+    // By place; at one place the appended (kept in their order) before the record changed there.
+    events.sort((a, b) => a.at - b.at || (a.to === a.at ? 0 : 1) - (b.to === b.at ? 0 : 1));
   }
-  runOf(at, copy.count);
+  const pieces: string[] = ['[\n'];
+  const put = (piece: string) => {
+    if (pieces.length > 1) pieces.push(',\n');
+    pieces.push(piece);
+  };
+  let at = 2;
+  for (const event of events) {
+    if (event.at > at) put(text.slice(at, event.at - 2));
+    put(event.text);
+    at = Math.max(at, event.to);
+  }
+  if (end > at) put(text.slice(at, end - 2));
   pieces.push('\n  ]');
   return pieces;
 }
