@@ -144,7 +144,8 @@ function accountCounts(records: readonly EntryRecord[]): AccountCounts {
     if (r.source === 'learned') learned++;
     if (r.expiresAt !== null) expiries.set(r.expiresAt, (expiries.get(r.expiresAt) ?? 0) + 1);
   }
-  return {records: records.length, learned, expiries: [...expiries]};
+  // By time: the same counts whatever the list's order.
+  return {records: records.length, learned, expiries: [...expiries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))};
 }
 
 /** Whether `counts` is a sound AccountCounts. */

@@ -686,6 +686,20 @@ function reusedMembers(data: StoreData, reuse: DocumentReuse | null): Set<Reusab
   return same;
 }
 
+/** The records of account lists whose text was spliced (see accountSplice), in the order written. */
+const writtenOrder = new WeakMap<readonly unknown[], EntryRecord[]>();
+
+/**
+ * The account list of `data` in the order the document was written, when
+ * its text was spliced (see accountSplice) and the list is as it was then;
+ * else null. The index cache compiled from it needs no sort (its words come
+ * in list order).
+ */
+export function accountAsWritten(data: StoreData): EntryRecord[] | null {
+  const written = writtenOrder.get(data.account);
+  return written !== undefined && written.length === data.account.length ? written : null;
+}
+
 /** At most this many records changed in place or appended for the account list's text to be spliced (see accountSplice). */
 const SPLICE_MAX = 64;
 
@@ -754,6 +768,28 @@ function accountSplice(list: unknown, reuse: DocumentReuse): string[] | null {
     }
     return low;
   };
+  // The same places as positions in the list as read (halving its values): the list in the order written, for its index cache.
+  const probe = (i: number) => entryWordsOf([copy.fields[i * FIELDS] as string]);
+  const positionOf = (k: number) => {
+    let low = 0;
+    let high = copy.count;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (compareEntries(probe(middle), 0, words, k) <= 0) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  };
+  const written: EntryRecord[] = [];
+  let from = 0;
+  for (const k of order) {
+    const position = positionOf(k);
+    for (let i = from; i < position; i++) written.push(list[i] as EntryRecord);
+    written.push(list[copy.count + k] as EntryRecord);
+    from = position;
+  }
+  for (let i = from; i < copy.count; i++) written.push(list[i] as EntryRecord);
+  writtenOrder.set(list, written);
   const events: {at: number; to: number; text: string}[] = Array.from(order, (k) => {
     const at = placeOf(k);
     return {at, to: at, text: recordText('account', appended[k])};

@@ -12,7 +12,7 @@ import type {EntryIndex} from '../core/decision.js';
 import {compiledAccountFor, writeIndexCache} from './index-cache.js';
 import type {Adapter} from 'lowdb';
 import {describe, readStore, readStoreDocument, StoreDocument, StoreError} from './read.js';
-import {documentPieces, documentReuse, documentText, withProvenValues} from './schema.js';
+import {accountAsWritten, documentPieces, documentReuse, documentText, withProvenValues} from './schema.js';
 
 export {readStore, readStoreOrEmpty, StoreError} from './read.js';
 
@@ -61,8 +61,10 @@ async function writeDocument(file: string, data: StoreData, pieces: AsyncIterabl
   } catch (error) {
     throw new StoreError(`cannot write the store ${file} (${describe(error)})`, 'the store was left as it was; check free space and permissions');
   }
-  // Still under the lock: the index cache (see index-cache.ts) follows the store, or is removed.
-  await writeIndexCache(file, data, written, previous, read);
+  // Still under the lock: the index cache (see index-cache.ts) follows the store, or is removed; from the account list in the
+  // order written when its text was spliced (the same records: the cache is compiled without a sort).
+  const account = accountAsWritten(data);
+  await writeIndexCache(file, account === null ? data : {...data, account}, written, previous, read);
 }
 
 /**
