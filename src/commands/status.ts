@@ -1,6 +1,7 @@
 import {statusJson, StatusJson} from '../core/reports.js';
 import {KeywardCommand} from '../cli/base.js';
 import {renderStatus} from '../cli/views.js';
+import {readStoreSummary} from '../store/read.js';
 
 export default class Status extends KeywardCommand {
   static summary = 'Show blocking per channel, learning progress, counts and the latest blocked addresses.';
@@ -9,8 +10,9 @@ export default class Status extends KeywardCommand {
 
   async run(): Promise<StatusJson> {
     await this.parse(Status);
-    const data = await this.readStore();
-    const status = statusJson(data, this.storeFile, this.now);
+    // Not this.readStore(): a store keyward wrote has its account list counted, not parsed (see readStoreSummary).
+    const {data, account} = await readStoreSummary(this.storeFile);
+    const status = statusJson(data, this.storeFile, this.now, account ?? undefined);
     await this.printHuman(() => renderStatus(status, data, this.now));
     return status;
   }

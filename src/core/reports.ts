@@ -96,11 +96,40 @@ export function aggregatedListJson(scopes: readonly ListScope[], now: Date): {en
 /** How many of the latest blocked addresses status shows. */
 export const STATUS_LATEST = 5;
 
-/** `status --json`: the store read, each channel's blocking, counts, the latest blocked, the settings. */
-export function statusJson(data: StoreData, store: string, now: Date) {
+/**
+ * What `status` counts of the account list: its records, the learned ones,
+ * and the expiry times given (null ones left out). A store keyward provably
+ * wrote gives these from its text without the records being parsed (see
+ * store/read.ts readStoreSummary).
+ */
+export interface AccountSummary {
+  entries: number;
+  learned: number;
+  /** Each expiry time given, with how many records have it. */
+  expiries: [string, number][];
+}
+
+/** The AccountSummary of a list of records. */
+export function accountSummary(records: readonly EntryRecord[]): AccountSummary {
+  let learned = 0;
+  const expiries = new Map<string, number>();
+  for (const r of records) {
+    if (r.source === 'learned') learned++;
+    if (r.expiresAt !== null) expiries.set(r.expiresAt, (expiries.get(r.expiresAt) ?? 0) + 1);
+  }
+  return {entries: records.length, learned, expiries: [...expiries]};
+}
+
+/**
+ * `status --json`: the store read, each channel's blocking, counts, the
+ * latest blocked, the settings. The account list is counted from `account`
+ * when given (then `data.account` is not read), else from `data.account`.
+ */
+export function statusJson(data: StoreData, store: string, now: Date, account: AccountSummary = accountSummary(data.account)) {
   const api = data.blocking.api;
   const progress = learningProgress(api, data.settings);
-  const entries = [data.account, ...data.keys.map((k) => k.allow)].flat();
+  const keyEntries = data.keys.flatMap((k) => k.allow);
+  const expired = (expiresAt: string) => !(Date.parse(expiresAt) > now.getTime());
   return {
     // Which store was read: a mistyped --store is an error, and this says which file the answer is about.
     store,
@@ -115,10 +144,11 @@ export function statusJson(data: StoreData, store: string, now: Date) {
     },
     smtp: {state: data.blocking.smtp.state},
     counts: {
-      accountEntries: data.account.length,
-      learnedEntries: data.account.filter((r) => r.source === 'learned').length,
-      keyEntries: entries.length - data.account.length,
-      expiredEntries: entries.filter((r) => !isLive(r, now)).length,
+      accountEntries: account.entries,
+      learnedEntries: account.learned,
+      keyEntries: keyEntries.length,
+      // (Not live: see isLive.)
+      expiredEntries: account.expiries.reduce((sum, [at, n]) => (expired(at) ? sum + n : sum), 0) + keyEntries.filter((r) => !isLive(r, now)).length,
       keys: data.keys.length,
       activeKeys: data.keys.filter((k) => k.status === 'active').length,
       blocked: data.blocked.length,

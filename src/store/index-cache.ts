@@ -27,7 +27,8 @@
  */
 import {closeSync, constants as fsConstants, fstatSync, promises as fs, openSync, readSync, realpathSync, statSync, Stats} from 'node:fs';
 import {denyFlags, EntryIndex} from '../core/decision.js';
-import {entryWordsOfRecords} from '../core/entry-order.js';
+import {EntryWords, EntryWordsBuilder, entryWordsOfRecords} from '../core/entry-order.js';
+import {maskScanned, ScannedPrefix, scanPrefix} from '../core/prefix.js';
 import {emptyStore, EntryRecord, isEnabled, KeyRecord, SCHEMA_VERSION, StoreData} from '../core/model.js';
 import {arraysAreSound, CompiledIndex, FamilyArrays, IndexArrays, nonDecreasing} from '../core/prefix-index.js';
 
@@ -119,6 +120,38 @@ interface Header {
   v6: number;
   textBytes: number;
   head: Head;
+  /** What `status` counts of the account list (see AccountCounts); absent in caches written before it. */
+  counts?: AccountCounts;
+}
+
+/**
+ * What `status` counts of the store's account list, every record (disabled
+ * ones too): records, learned records, and the expiry times given, each
+ * with how many records have it. Kept in the header so that `status` on a
+ * large store does not read the list (issue 15).
+ */
+export interface AccountCounts {
+  records: number;
+  learned: number;
+  expiries: [string, number][];
+}
+
+/** The AccountCounts of an account list. */
+function accountCounts(records: readonly EntryRecord[]): AccountCounts {
+  let learned = 0;
+  const expiries = new Map<string, number>();
+  for (const r of records) {
+    if (r.source === 'learned') learned++;
+    if (r.expiresAt !== null) expiries.set(r.expiresAt, (expiries.get(r.expiresAt) ?? 0) + 1);
+  }
+  // By time: the same counts whatever the list's order.
+  return {records: records.length, learned, expiries: [...expiries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))};
+}
+
+/** Whether `counts` is a sound AccountCounts. */
+function soundCounts(counts: unknown): counts is AccountCounts {
+  if (!isObject(counts) || !Number.isSafeInteger(counts.records) || !Number.isSafeInteger(counts.learned) || !Array.isArray(counts.expiries)) return false;
+  return counts.expiries.every((e) => Array.isArray(e) && e.length === 2 && typeof e[0] === 'string' && Number.isSafeInteger(e[1]));
 }
 
 const align8 = (n: number) => (n + 7) & ~7;
@@ -135,7 +168,7 @@ export function encodeIndexCache(data: StoreData, store: StoreIdentity): Buffer 
 }
 
 /** `encodeIndexCache` as the parts it is made of, one after another, to be written without a copy (a 1M-entry cache is 50 MB). */
-export function encodeIndexCacheParts(data: StoreData, store: StoreIdentity): Uint8Array[] {
+export function encodeIndexCacheParts(data: StoreData, store: StoreIdentity, lender: ((texts: readonly string[]) => EntryWords | null) | null = null): Uint8Array[] {
   // Every entry enabled (the usual case): the list itself, no copy of it (a 1M-entry list is written under the lock).
   const everyEnabled = data.account.every(isEnabled);
   const enabled = everyEnabled ? data.account : data.account.filter(isEnabled);
@@ -145,13 +178,18 @@ export function encodeIndexCacheParts(data: StoreData, store: StoreIdentity): Ui
     expires[i] = at === null ? Number.POSITIVE_INFINITY : Date.parse(at);
   }
   const deny = denyFlags(enabled) ?? new Uint8Array(enabled.length);
-  // Every entry enabled: the list's own words, the part a change appended not parsed again (see KnownEntryWords).
-  const {arrays} = everyEnabled
-    ? CompiledIndex.fromWords(entryWordsOfRecords(data.account), expires)
-    : CompiledIndex.fromTexts(
-        enabled.map((r) => r.entry),
-        expires,
-      );
+  // The words the cache of the file read lends (see wordsLentBy), else every entry enabled: the list's own words, the part a change
+  // appended not parsed again (see KnownEntryWords).
+  const lent = lender === null ? null : lender(enabled.map((r) => r.entry));
+  const {arrays} =
+    lent !== null
+      ? CompiledIndex.fromWords(lent, expires)
+      : everyEnabled
+        ? CompiledIndex.fromWords(entryWordsOfRecords(data.account), expires)
+        : CompiledIndex.fromTexts(
+            enabled.map((r) => r.entry),
+            expires,
+          );
   const {textBytes, offsets} = encodeEntryTexts(enabled);
   // Keys in the store's order (sorted by name, as the writer sorts them), so that a lookup finds the same key.
   const keys = [...data.keys].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -163,6 +201,7 @@ export function encodeIndexCacheParts(data: StoreData, store: StoreIdentity): Ui
     v6: arrays.v6.parents.length,
     textBytes: textBytes.length,
     head: {settings: data.settings, blocking: data.blocking, keys},
+    counts: accountCounts(data.account),
   };
   const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
   // The prefix first, filled in below: the cache is put together in one copy (a 1M-entry cache is 50 MB).
@@ -249,6 +288,75 @@ export interface CachedPolicyData {
   /** The store's settings, blocking states and keys; its lists are empty (the account list is `account`). */
   data: StoreData;
   account: EntryIndex;
+  /** The text of the enabled entry at a position of `account`. */
+  entryText: (position: number) => string;
+  /** The texts of the enabled entries one after another (latin1), entry i from `entryOffsets[i]` to `entryOffsets[i + 1]`. */
+  entryBytes: Buffer;
+  entryOffsets: Uint32Array;
+}
+
+/** At most this many entries more or fewer than the cache that lends its words holds (see wordsLentBy): a small change. */
+const LEND_MOST = 4096;
+
+/**
+ * The networks of `texts` (the enabled entries of the account list after a
+ * small change, in its order) as EntryWords, taken from the cache at `file`
+ * where it holds the same text at the matching position, when that cache is
+ * whole and names the store file `previous` (the file the change read);
+ * an entry it does not hold is parsed. Its compiled arrays hold every
+ * enabled entry's network and length, so a change of one entry to 100,000
+ * does not parse the other 99,999 again for the new cache (issue 15). Null
+ * when the old cache cannot lend them.
+ */
+function wordsLentBy(file: string, previous: Stats, texts: readonly string[]): EntryWords | null {
+  const bytes = readCacheFile(file, maxCacheBytes(previous.size));
+  const old = bytes === null ? null : decodeIndexCache(bytes, identityOf(previous), new Date());
+  if (old === null) return null;
+  const {v4, v6} = old.account.compiled.arrays;
+  const n = v4.parents.length + v6.parents.length;
+  if (Math.abs(texts.length - n) > LEND_MOST) return null;
+  // The old entries' words by their list position (the arrays are in sorted order; origin says where each came from).
+  const family = new Uint8Array(n);
+  const bits = new Uint8Array(n);
+  const words = new Uint32Array(n * 4);
+  for (let i = 0; i < v4.parents.length; i++) {
+    const p = v4.origin[i];
+    family[p] = 4;
+    bits[p] = v4.bits[i];
+    words[p * 4] = v4.starts[i];
+  }
+  for (let i = 0; i < v6.parents.length; i++) {
+    const p = v6.origin[i];
+    family[p] = 6;
+    bits[p] = v6.bits[i];
+    for (let w = 0; w < 4; w++) words[p * 4 + w] = v6.starts[i * 4 + w];
+  }
+  const out = new EntryWordsBuilder(Math.max(16, texts.length));
+  const scanned: ScannedPrefix = {family: 4, bits: 0, words: new Uint32Array(4)};
+  const take = (i: number) => {
+    const j = out.count++;
+    out.family[j] = family[i];
+    out.bits[j] = bits[i];
+    for (let w = 0; w < 4; w++) out.words[j * 4 + w] = words[i * 4 + w];
+  };
+  // The lists side by side: an entry at the old list's next position (or the one after: an entry removed) is the same entry.
+  // (Compared in the old texts decoded once, not cut out one by one.)
+  const whole = old.entryBytes.toString('latin1');
+  const offsets = old.entryOffsets;
+  const holds = (i: number, text: string) => offsets[i + 1] - offsets[i] === text.length && whole.startsWith(text, offsets[i]);
+  let i = 0;
+  for (const text of texts) {
+    if (i < n && holds(i, text)) take(i++);
+    else if (i + 1 < n && holds(i + 1, text)) {
+      take(i + 1);
+      i += 2;
+    } else {
+      const p = scanPrefix(text, scanned);
+      maskScanned(p);
+      out.push(p.family, p.bits, p.words);
+    }
+  }
+  return out;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -327,7 +435,13 @@ export function decodeIndexCache(bytes: Buffer, store: StoreIdentity, now: Date)
     if (effects[i] === 1) anyDeny = true;
   }
   const {settings, blocking, keys} = header.head;
-  return {data: {...emptyStore(now), settings, blocking, keys}, account: new EntryIndex(CompiledIndex.fromArrays(arrays), text, anyDeny ? effects : null)};
+  return {
+    data: {...emptyStore(now), settings, blocking, keys},
+    account: new EntryIndex(CompiledIndex.fromArrays(arrays), text, anyDeny ? effects : null),
+    entryText: text,
+    entryBytes: buffer.subarray(textStart, textStart + header.textBytes),
+    entryOffsets: offsets,
+  };
 }
 
 /**
@@ -420,7 +534,7 @@ export function readIndexCache(store: string, now: Date): CachedPolicyData | nul
  * a cache that could not be removed does not match the new store file, so
  * no reader uses it.
  */
-export async function writeIndexCache(store: string, data: StoreData, written: Stats | null, previous: Stats | null = null): Promise<void> {
+export async function writeIndexCache(store: string, data: StoreData, written: Stats | null, previous: Stats | null = null, read: Stats | null = null): Promise<void> {
   const file = indexCacheFile(store);
   try {
     if (written === null || written.size < MIN_STORE_BYTES || coarseTimes(written)) {
@@ -429,7 +543,8 @@ export async function writeIndexCache(store: string, data: StoreData, written: S
     }
     // Loaded here: readers (check's fast path) never write.
     const {removeLeftovers, writeFileAtomic} = await import('./atomic.js');
-    const bytes = (previous && reencodeIndexCache(file, previous, data, identityOf(written))) ?? encodeIndexCacheParts(data, identityOf(written));
+    const lender = read === null ? null : (texts: readonly string[]) => wordsLentBy(file, read, texts);
+    const bytes = (previous && reencodeIndexCache(file, previous, data, identityOf(written))) ?? encodeIndexCacheParts(data, identityOf(written), lender);
     await removeLeftovers(file);
     await writeFileAtomic(file, bytes, 0o600);
   } catch {
@@ -463,27 +578,42 @@ export function compiledAccountFor(real: string, stat: Stats, now: Date): EntryI
  * A cache of another format or schema vouches for nothing. Never throws.
  */
 export function cacheVouchesFor(real: string, stat: Stats): boolean {
-  if (!stat.isFile() || stat.size < MIN_STORE_BYTES || coarseTimes(stat)) return false;
+  return vouchingHeader(real, stat) !== null;
+}
+
+/**
+ * The account list's counts (see AccountCounts) from the cache beside `real`
+ * when that cache vouches for the store file of status `stat` (see
+ * cacheVouchesFor) and holds them; else null. Never throws.
+ */
+export function vouchedAccountCounts(real: string, stat: Stats): AccountCounts | null {
+  const counts = vouchingHeader(real, stat)?.counts;
+  return soundCounts(counts) ? counts : null;
+}
+
+/** The header of the cache beside `real` when it vouches for the store file of status `stat` (see cacheVouchesFor); else null. */
+function vouchingHeader(real: string, stat: Stats): Record<string, unknown> | null {
+  if (!stat.isFile() || stat.size < MIN_STORE_BYTES || coarseTimes(stat)) return null;
   let fd: number;
   try {
     fd = openSync(indexCacheFile(real), fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
   } catch {
-    return false;
+    return null;
   }
   try {
     const cache = fstatSync(fd);
-    if (!cache.isFile() || cache.size < PREFIX_BYTES || cache.size > maxCacheBytes(stat.size)) return false;
+    if (!cache.isFile() || cache.size < PREFIX_BYTES || cache.size > maxCacheBytes(stat.size)) return null;
     const prefix = Buffer.alloc(PREFIX_BYTES);
-    if (readSync(fd, prefix, 0, PREFIX_BYTES, 0) !== PREFIX_BYTES) return false;
-    if (prefix.toString('latin1', 0, 8) !== MAGIC || prefix.readUInt32LE(8) !== CACHE_FORMAT) return false;
+    if (readSync(fd, prefix, 0, PREFIX_BYTES, 0) !== PREFIX_BYTES) return null;
+    if (prefix.toString('latin1', 0, 8) !== MAGIC || prefix.readUInt32LE(8) !== CACHE_FORMAT) return null;
     const length = prefix.readUInt32LE(12);
-    if (PREFIX_BYTES + length > cache.size) return false;
+    if (PREFIX_BYTES + length > cache.size) return null;
     const header = Buffer.alloc(length);
-    if (readSync(fd, header, 0, length, PREFIX_BYTES) !== length) return false;
+    if (readSync(fd, header, 0, length, PREFIX_BYTES) !== length) return null;
     const parsed: unknown = JSON.parse(header.toString('utf8'));
-    return isObject(parsed) && parsed.schema === SCHEMA_VERSION && sameIdentity(parsed.store, identityOf(stat));
+    return isObject(parsed) && parsed.schema === SCHEMA_VERSION && sameIdentity(parsed.store, identityOf(stat)) ? parsed : null;
   } catch {
-    return false;
+    return null;
   } finally {
     closeSync(fd);
   }

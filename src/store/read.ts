@@ -6,7 +6,8 @@
 import {constants as fsConstants, promises as fs, Stats} from 'node:fs';
 import {KeywardError, show} from '../core/errors.js';
 import {emptyStore, SCHEMA_VERSION, StoreData} from '../core/model.js';
-import {cacheVouchesFor, MIN_STORE_BYTES} from './index-cache.js';
+import type {AccountSummary} from '../core/reports.js';
+import {AccountCounts, cacheVouchesFor, MIN_STORE_BYTES, vouchedAccountCounts} from './index-cache.js';
 import {ShapeError, validate, versionOf} from './schema.js';
 
 /** The store cannot be used: unreadable, corrupt, newer, locked or not writable. */
@@ -52,9 +53,9 @@ function jsonProblem(error: unknown): string {
   return message.replace(/[^\x20-\x7e]/g, '?').slice(0, 200);
 }
 
-/** The store file's text and its status, taken through the descriptor it was read from. */
-interface StoreText {
-  text: string;
+/** The store file's bytes and their status, taken through the descriptor it was read from. */
+interface StoreBytes {
+  bytes: Buffer;
   /**
    * The file's status after the read, or null when it moved while being read
    * (another size, modification or change time than before the read): then
@@ -70,7 +71,7 @@ const sameStat = (a: Stats, b: Stats) => a.ino === b.ino && a.dev === b.dev && a
  * must not hang the command) and read only when it is a regular file; a
  * symbolic link is followed (a linked store is the operator's choice).
  */
-async function storeText(file: string): Promise<StoreText | null> {
+async function storeBytes(file: string): Promise<StoreBytes | null> {
   let handle: fs.FileHandle;
   try {
     handle = await fs.open(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
@@ -83,7 +84,7 @@ async function storeText(file: string): Promise<StoreText | null> {
     if (!before.isFile()) throw new StoreError(`the store ${file} is not a regular file`, 'point --store at a keyward store file');
     const bytes = await handle.readFile();
     const after = await handle.stat();
-    return {text: bytes.toString('utf8'), stat: sameStat(before, after) && bytes.length === after.size ? after : null};
+    return {bytes, stat: sameStat(before, after) && bytes.length === after.size ? after : null};
   } catch (error) {
     if (error instanceof StoreError) throw error;
     throw new StoreError(`cannot read the store ${file} (${describe(error)})`, 'check the path and its permissions');
@@ -121,9 +122,13 @@ async function vouched(file: string, stat: Stats | null): Promise<boolean> {
  * is no file yet.
  */
 export async function readStoreDocument(file: string): Promise<StoreDocument | null> {
-  const read = await storeText(file);
+  const read = await storeBytes(file);
   if (read === null) return null;
-  const {text, stat} = read;
+  return documentOf(file, read.bytes.toString('utf8'), read.stat);
+}
+
+/** The document of `text`, the store file's text as read, with the file's status `stat` (see readStoreDocument). */
+async function documentOf(file: string, text: string, stat: Stats | null): Promise<StoreDocument> {
   const repair = `the file was left as it is: restore it from a backup or git, or point --store elsewhere`;
   let document: unknown;
   try {
@@ -143,6 +148,69 @@ export async function readStoreDocument(file: string): Promise<StoreDocument | n
     if (error instanceof ShapeError) throw new StoreError(`the store ${file} is not a keyward store: ${error.message}`, repair);
     throw error;
   }
+}
+
+/** A store as `status` reads it: everything but the account list, which is only counted. */
+export interface StoreSummary {
+  /** The store; when `account` is given, its account list is empty here and its history left out. */
+  data: StoreData;
+  /** The account list counted in the file's bytes; null when the file was read whole (`data.account` is the list). */
+  account: AccountSummary | null;
+}
+
+/**
+ * The store at `file` as `status` wants it (a store that does not exist is
+ * an error, exit 3). For a file keyward provably wrote (see
+ * readStoreDocument) whose cache holds the account list's counts (see
+ * index-cache.ts AccountCounts), the account list is not parsed (its
+ * 100,000 records were most of status's time: issue 15) and the history,
+ * which status does not show, is not read; every other member is parsed.
+ * Any other file is read and checked whole, as every reader does.
+ */
+export async function readStoreSummary(file: string): Promise<StoreSummary> {
+  const read = await storeBytes(file);
+  if (read === null) throw missingStore(file);
+  const {bytes, stat} = read;
+  if (stat !== null && stat.size >= MIN_STORE_BYTES) {
+    const real = await fs.realpath(file).catch(() => null);
+    const counts = real === null ? null : vouchedAccountCounts(real, stat);
+    const summary = counts === null ? null : summaryOf(bytes, counts);
+    if (summary !== null) return summary;
+  }
+  const {data} = await documentOf(file, bytes.toString('utf8'), read.stat);
+  return {data, account: null};
+}
+
+/**
+ * The StoreSummary of the bytes of a canonical document keyward wrote, its
+ * account list counted by its cache; null when they are not laid out as one
+ * (then the caller reads them whole). In that text a line of exactly two
+ * spaces and a quote starts a top-level member (strings hold no raw line
+ * breaks; deeper lines are indented more), in the order the schema writes
+ * them: the head (version, settings, blocking), the account list, then keys,
+ * blocked, seen and perhaps history. The head is found from the start and
+ * the members after the account list from the end, so the list itself is
+ * never looked at.
+ */
+function summaryOf(bytes: Buffer, counts: AccountCounts): StoreSummary | null {
+  if (bytes.toString('latin1', 0, 5) !== '{\n  "' || bytes.toString('latin1', bytes.length - 3) !== '\n}\n') return null;
+  const account = bytes.indexOf('\n  "account": [');
+  const keys = bytes.lastIndexOf('\n  "keys": [');
+  const history = bytes.lastIndexOf('\n  "history": [');
+  // The members after the account list end before the history's line (and its comma), else before the closing line.
+  const end = history === -1 ? bytes.length - 3 : history - 1;
+  if (account === -1 || keys <= account || end <= keys || bytes[account - 1] !== 0x2c || bytes[keys - 1] !== 0x2c) return null;
+  if (history !== -1 && bytes[end] !== 0x2c) return null;
+  const head = bytes.toString('utf8', 2, account);
+  const tail = bytes.toString('utf8', keys + 1, end);
+  let data: StoreData;
+  try {
+    data = JSON.parse(`{${head}"account": [],${tail}}`) as StoreData;
+  } catch {
+    return null;
+  }
+  if (versionOf(data) !== SCHEMA_VERSION) return null;
+  return {data, account: {entries: counts.records, learned: counts.learned, expiries: counts.expiries}};
 }
 
 /** Reads and checks the document at `file`; null when there is no file yet. */

@@ -22,7 +22,8 @@ import {
   SmtpBlocking,
   StoreData,
 } from '../core/model.js';
-import {entryWordsOf, entryWordsOfRecords, inListOrder, knownEntryWords, listOrder, rememberEntryWords, sameEntry} from '../core/entry-order.js';
+import {EntryWords, entryWordsOf, entryWordsOfRecords, inListOrder, knownEntryWords, listOrder, rememberEntryWords, sameEntry} from '../core/entry-order.js';
+import {compareWords} from '../core/words.js';
 import {isCanonicalEntry} from '../core/prefix.js';
 import {isKeyName} from '../core/keys.js';
 
@@ -92,10 +93,21 @@ export async function withProvenValues<T>(trusted: DocumentReuse | null, work: (
   }
 }
 
-/** Takes the trusted lists' entries and times into the proven values, once, before a list of entries is checked. */
-function takeInTrusted(): void {
+/**
+ * Takes the trusted lists' entries and times into the proven values, once,
+ * before a list of `length` entries is checked: only when that list is long
+ * enough to pay for it (marking a value costs about what checking it does,
+ * so a key list of 20 entries is checked faster alone than by marking
+ * 100,000 account entries first; issue 15).
+ */
+function takeInTrusted(length: number): void {
   if (proven?.trusted == null) return;
   const {entries, times, trusted} = proven;
+  const keys = (trusted.values.get('keys') ?? []) as KeyRecord[];
+  const account = trusted.account;
+  let total = account?.count ?? 0;
+  for (const key of keys) total += key.allow.length;
+  if (2 * length < total) return;
   proven.trusted = null;
   const mark = (records: EntryRecord[]) => {
     for (const r of records) {
@@ -104,8 +116,15 @@ function takeInTrusted(): void {
       if (r.expiresAt !== null) times.add(r.expiresAt);
     }
   };
-  mark((trusted.values.get('account') ?? []) as EntryRecord[]);
-  for (const key of (trusted.values.get('keys') ?? []) as KeyRecord[]) mark(key.allow);
+  if (account !== null) {
+    const {fields, count} = account;
+    for (let i = 0; i < count; i++) {
+      entries.add(fields[i * FIELDS + 0] as string);
+      times.add(fields[i * FIELDS + 4] as string);
+      if (fields[i * FIELDS + 5] !== null) times.add(fields[i * FIELDS + 5] as string);
+    }
+  }
+  for (const key of keys) mark(key.allow);
 }
 
 function isTime(value: unknown): boolean {
@@ -206,8 +225,8 @@ const SOURCES = ['manual', 'learned', 'import', 'blocked'] as const;
  * `entryRecord`, which names the fault as always.
  */
 function entryRecords(value: unknown, path: string): EntryRecord[] {
-  takeInTrusted();
   const list = array(value, path);
+  takeInTrusted(list.length);
   const records: EntryRecord[] = new Array(list.length);
   // Entries a change appended from its own batch are canonical already (see KnownEntryWords): not parsed again.
   const known = knownEntryWords(list);
@@ -566,7 +585,67 @@ function sameJson(a: unknown, b: unknown): boolean {
  */
 export interface DocumentReuse {
   texts: Map<Reusable, string>;
+  /** Copies of the lists as read, but the account list's (see `account`). */
   values: Map<Reusable, unknown>;
+  /** The account list as read, by columns, when the file has one. */
+  account: AccountCopy | null;
+}
+
+/** The members of an entry record that its text is made of (validate builds a record from these alone). */
+const RECORD_FIELDS = ['entry', 'source', 'label', 'group', 'addedAt', 'expiresAt', 'effect', 'enabled'] as const;
+const FIELDS = RECORD_FIELDS.length;
+
+/**
+ * The account list as read, as its records' values in one column
+ * (`fields[FIELDS * i + f]`, f indexing RECORD_FIELDS): copying 100,000
+ * records as objects and comparing them member by member cost more than the
+ * rest of a follow commit (issue 15); a record's text is made of these
+ * values only, so equal values are the same text.
+ */
+interface AccountCopy {
+  count: number;
+  fields: unknown[];
+}
+
+function copyAccount(list: readonly EntryRecord[]): AccountCopy {
+  const fields = new Array<unknown>(list.length * FIELDS);
+  for (let i = 0, at = 0; i < list.length; i++) {
+    const r = list[i];
+    fields[at++] = r.entry;
+    fields[at++] = r.source;
+    fields[at++] = r.label;
+    fields[at++] = r.group;
+    fields[at++] = r.addedAt;
+    fields[at++] = r.expiresAt;
+    fields[at++] = r.effect;
+    fields[at++] = r.enabled;
+  }
+  return {count: list.length, fields};
+}
+
+/** Whether `r` (a record of the list after the change) has the values the copy holds at position `i`. */
+function sameRecord(r: unknown, copy: AccountCopy, i: number): boolean {
+  if (typeof r !== 'object' || r === null || Array.isArray(r)) return false;
+  const o = r as EntryRecord;
+  const f = copy.fields;
+  const at = i * FIELDS;
+  return (
+    o.entry === f[at] &&
+    o.source === f[at + 1] &&
+    o.label === f[at + 2] &&
+    o.group === f[at + 3] &&
+    o.addedAt === f[at + 4] &&
+    o.expiresAt === f[at + 5] &&
+    o.effect === f[at + 6] &&
+    o.enabled === f[at + 7]
+  );
+}
+
+/** Whether the account list after the change is the list as read (every record's values the same, in the same order). */
+function sameAccount(list: unknown, copy: AccountCopy): boolean {
+  if (!Array.isArray(list) || list.length !== copy.count) return false;
+  for (let i = 0; i < list.length; i++) if (!sameRecord(list[i], copy, i)) return false;
+  return true;
 }
 
 /**
@@ -581,6 +660,7 @@ export function documentReuse(text: string, data: StoreData): DocumentReuse | nu
   for (let at = text.indexOf('\n  "'); at !== -1; at = text.indexOf('\n  "', at + 1)) starts.push(at + 1);
   const texts = new Map<Reusable, string>();
   const values = new Map<Reusable, unknown>();
+  let account: AccountCopy | null = null;
   for (let i = 0; i < starts.length; i++) {
     const line = starts[i];
     const colon = text.indexOf('": ', line);
@@ -591,9 +671,10 @@ export function documentReuse(text: string, data: StoreData): DocumentReuse | nu
     const value = (data as unknown as Json)[name];
     if (!Array.isArray(value)) return null;
     texts.set(name, text.slice(colon + 3, end));
-    values.set(name, copyJson(value));
+    if (name === 'account') account = copyAccount(value as EntryRecord[]);
+    else values.set(name, copyJson(value));
   }
-  return texts.size > 0 ? {texts, values} : null;
+  return texts.size > 0 ? {texts, values, account} : null;
 }
 
 /** Which members of `data` are as `reuse` copied them: their text is the file's. */
@@ -601,7 +682,141 @@ function reusedMembers(data: StoreData, reuse: DocumentReuse | null): Set<Reusab
   const same = new Set<Reusable>();
   if (reuse === null) return same;
   for (const [name, value] of reuse.values) if (sameJson((data as unknown as Json)[name], value)) same.add(name);
+  if (reuse.account !== null && sameAccount(data.account, reuse.account)) same.add('account');
   return same;
+}
+
+/** The records of account lists whose text was spliced (see accountSplice), in the order written. */
+const writtenOrder = new WeakMap<readonly unknown[], EntryRecord[]>();
+
+/**
+ * The account list of `data` in the order the document was written, when
+ * its text was spliced (see accountSplice) and the list is as it was then;
+ * else null. The index cache compiled from it needs no sort (its words come
+ * in list order).
+ */
+export function accountAsWritten(data: StoreData): EntryRecord[] | null {
+  const written = writtenOrder.get(data.account);
+  return written !== undefined && written.length === data.account.length ? written : null;
+}
+
+/** At most this many records changed in place or appended for the account list's text to be spliced (see accountSplice). */
+const SPLICE_MAX = 64;
+
+/** A record's text as the document writes it in a list member: `    {` … `    }`. */
+function recordText(name: string, record: EntryRecord): string {
+  const piece = JSON.stringify({[name]: [record]}, null, 2);
+  const head = `{\n  ${JSON.stringify(name)}: [\n`;
+  return piece.slice(head.length, piece.length - '\n  ]\n}'.length);
+}
+
+/** List order of two entries of EntryWords (see listOrder): by family, network, then wider first. */
+function compareEntries(a: EntryWords, i: number, b: EntryWords, j: number): number {
+  if (a.family[i] !== b.family[j]) return a.family[i] - b.family[j];
+  return compareWords(a.words, i * 4, b.words, j * 4, a.family[i] === 4 ? 1 : 4) || a.bits[i] - b.bits[j];
+}
+
+/**
+ * The text of the account list after a change that kept the list as read
+ * but for a few records changed in place (the same entry) and a few
+ * appended, made from the file's own text (see DocumentReuse): the changed
+ * records' new texts put in their places, the appended ones' at the places
+ * sorting would give them (after the records of the same entry: the sort is
+ * stable). The very text `canonicalize` and stringifying would make, without
+ * parsing, sorting and stringifying 100,000 entries for one (issue 15). Null
+ * when the change did anything else (or too much): then the list is written
+ * the long way. Throws ShapeError, naming it as `validate` would, for a
+ * changed record that is not one.
+ */
+function accountSplice(list: unknown, reuse: DocumentReuse): string[] | null {
+  const copy = reuse.account;
+  const text = reuse.texts.get('account');
+  if (copy === null || text === undefined || !Array.isArray(list) || list.length < copy.count || copy.count === 0) return null;
+  if (list.length - copy.count > SPLICE_MAX) return null;
+  const changed = new Map<number, string>();
+  for (let i = 0; i < copy.count; i++) {
+    const r = list[i] as unknown;
+    if (sameRecord(r, copy, i)) continue;
+    if (typeof r !== 'object' || r === null || (r as EntryRecord).entry !== copy.fields[i * FIELDS] || changed.size >= SPLICE_MAX) return null;
+    changed.set(i, recordText('account', entryRecord(r, `account[${i}]`)));
+  }
+  const appended = list.slice(copy.count).map((r, k) => entryRecord(r, `account[${copy.count + k}]`));
+  if (!text.startsWith('[\n    {') || !text.endsWith('\n  ]')) return null;
+  // Places in the file's text: a record starts on a line of four spaces and a brace (records hold no objects); past the
+  // last record, `end` stands for the next start (each record ends two characters before the next starts, at ",\n").
+  const end = text.length - 2;
+  const nextStart = (from: number) => {
+    const at = text.indexOf('\n    {', from - 1);
+    return at === -1 ? end : at + 1;
+  };
+  const entryAt = (start: number) => {
+    const open = text.indexOf('"entry": "', start) + 10;
+    return entryWordsOf([text.slice(open, text.indexOf('"', open))]);
+  };
+  // The appended records in list order (stably), each placed before the first record of the list as read that sorts
+  // after it: found by halving the text, not by counting its records.
+  const words = entryWordsOf(appended.map((r) => r.entry));
+  const order = listOrder(words);
+  const placeOf = (k: number) => {
+    let low = 2;
+    let high = end;
+    while (low < high) {
+      const middle = nextStart(low + ((high - low) >>> 1));
+      const start = middle >= high ? low : middle;
+      if (compareEntries(entryAt(start), 0, words, k) <= 0) low = nextStart(start + 1);
+      else high = start;
+    }
+    return low;
+  };
+  // The same places as positions in the list as read (halving its values): the list in the order written, for its index cache.
+  const probe = (i: number) => entryWordsOf([copy.fields[i * FIELDS] as string]);
+  const positionOf = (k: number) => {
+    let low = 0;
+    let high = copy.count;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (compareEntries(probe(middle), 0, words, k) <= 0) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  };
+  const written: EntryRecord[] = [];
+  let from = 0;
+  for (const k of order) {
+    const position = positionOf(k);
+    for (let i = from; i < position; i++) written.push(list[i] as EntryRecord);
+    written.push(list[copy.count + k] as EntryRecord);
+    from = position;
+  }
+  for (let i = from; i < copy.count; i++) written.push(list[i] as EntryRecord);
+  writtenOrder.set(list, written);
+  const events: {at: number; to: number; text: string}[] = Array.from(order, (k) => {
+    const at = placeOf(k);
+    return {at, to: at, text: recordText('account', appended[k])};
+  });
+  if (changed.size > 0) {
+    // Records changed in place: found by counting (where record i starts), their text replaced.
+    const starts: number[] = [];
+    for (let at = 2; at !== end; at = nextStart(at + 1)) starts.push(at);
+    if (starts.length !== copy.count) return null;
+    for (const [i, replaced] of changed) events.push({at: starts[i], to: i + 1 < starts.length ? starts[i + 1] : end, text: replaced});
+    // By place; at one place the appended (kept in their order) before the record changed there.
+    events.sort((a, b) => a.at - b.at || (a.to === a.at ? 0 : 1) - (b.to === b.at ? 0 : 1));
+  }
+  const pieces: string[] = ['[\n'];
+  const put = (piece: string) => {
+    if (pieces.length > 1) pieces.push(',\n');
+    pieces.push(piece);
+  };
+  let at = 2;
+  for (const event of events) {
+    if (event.at > at) put(text.slice(at, event.at - 2));
+    put(event.text);
+    at = Math.max(at, event.to);
+  }
+  if (end > at) put(text.slice(at, end - 2));
+  pieces.push('\n  ]');
+  return pieces;
 }
 
 /**
@@ -631,14 +846,21 @@ export async function* documentPieces(data: StoreData, reuse: DocumentReuse | nu
   await nextTurn();
   const same = reusedMembers(data, reuse);
   for (const name of same) reused?.add(name);
-  const partial = same.size === 0 ? data : ({...data, ...Object.fromEntries([...same].map((name) => [name, []]))} as StoreData);
+  // The account list changed by a few records: its text spliced (see accountSplice), the list not checked whole, sorted or stringified.
+  const spliced = reuse !== null && !same.has('account') ? accountSplice(data.account, reuse) : null;
+  if (spliced !== null) reused?.add('account spliced');
+  const blank = [...same, ...(spliced === null ? [] : ['account'])];
+  const partial = blank.length === 0 ? data : ({...data, ...Object.fromEntries(blank.map((name) => [name, []]))} as StoreData);
   const document = canonicalize(partial) as unknown as Json;
   await nextTurn();
   const members = MEMBERS.filter((name) => same.has(name as Reusable) || document[name] !== undefined);
   yield '{\n';
   for (const [m, name] of members.entries()) {
     const value = document[name];
-    if (same.has(name as Reusable)) {
+    if (name === 'account' && spliced !== null) {
+      yield `  ${JSON.stringify(name)}: `;
+      yield* spliced;
+    } else if (same.has(name as Reusable)) {
       yield `  ${JSON.stringify(name)}: `;
       yield reuse!.texts.get(name as Reusable)!;
     } else if (Array.isArray(value) && value.length > PIECE_RECORDS) {

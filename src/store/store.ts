@@ -12,7 +12,7 @@ import type {EntryIndex} from '../core/decision.js';
 import {compiledAccountFor, writeIndexCache} from './index-cache.js';
 import type {Adapter} from 'lowdb';
 import {describe, missingFolder, readStore, readStoreDocument, StoreDocument, StoreError} from './read.js';
-import {documentPieces, documentReuse, documentText, withProvenValues} from './schema.js';
+import {accountAsWritten, documentPieces, documentReuse, documentText, withProvenValues} from './schema.js';
 
 export {missingFolder, readStore, readStoreOrEmpty, StoreError} from './read.js';
 
@@ -53,7 +53,7 @@ async function testPauseAfterRename(): Promise<void> {
  * store's real file (a link's target). Called only under the store's lock,
  * so temporary files other writers left are garbage.
  */
-async function writeDocument(file: string, data: StoreData, pieces: AsyncIterable<string>, previous: Stats | null = null): Promise<void> {
+async function writeDocument(file: string, data: StoreData, pieces: AsyncIterable<string>, previous: Stats | null = null, read: Stats | null = null): Promise<void> {
   await removeLeftovers(file);
   let written;
   try {
@@ -61,8 +61,10 @@ async function writeDocument(file: string, data: StoreData, pieces: AsyncIterabl
   } catch (error) {
     throw new StoreError(`cannot write the store ${file} (${describe(error)})`, 'the store was left as it was; check free space and permissions');
   }
-  // Still under the lock: the index cache (see index-cache.ts) follows the store, or is removed.
-  await writeIndexCache(file, data, written, previous);
+  // Still under the lock: the index cache (see index-cache.ts) follows the store, or is removed; from the account list in the
+  // order written when its text was spliced (the same records: the cache is compiled without a sort).
+  const account = accountAsWritten(data);
+  await writeIndexCache(file, account === null ? data : {...data, account}, written, previous, read);
 }
 
 /**
@@ -75,6 +77,8 @@ class StoreFile implements Adapter<StoreData> {
   pending: AsyncIterable<string> = (async function* () {})();
   /** The status of the file read, when the account list is unchanged: its cache lends the compiled part. */
   previous: Stats | null = null;
+  /** The status of the file read, when keyward provably wrote it: its cache lends the words of the entries it holds. */
+  lender: Stats | null = null;
   constructor(
     readonly file: string,
     readonly document: StoreDocument | null,
@@ -83,7 +87,7 @@ class StoreFile implements Adapter<StoreData> {
     return this.document?.data ?? null;
   }
   write(data: StoreData): Promise<void> {
-    return writeDocument(this.file, data, this.pending, this.previous);
+    return writeDocument(this.file, data, this.pending, this.previous, this.lender);
   }
 }
 
@@ -364,6 +368,7 @@ export async function updateStore<T>(file: string, now: Date, change: (data: Sto
       if (changed) {
         file.pending = joined(cursor.taken(), next, pieces);
         file.previous = reused.has('account') ? read!.stat : null;
+        file.lender = read?.trusted ? read.stat : null;
         await db.write();
       } else if (read !== null && !read.trusted && read.stat !== null && sameText(before, [read.text])) {
         // Nothing changed, and the file is the canonical document: a missing or stale cache (another format after an upgrade) is rebuilt, named by the descriptor the file was read from.

@@ -1,0 +1,293 @@
+/**
+ * The store's single-change and status paths (issue 15, round 2): a change
+ * of a few account records to a store keyward wrote splices the list's text
+ * and takes the new cache's words from the old cache; `status` counts the
+ * account list from the cache's header and cuts the rest of the file apart.
+ * Each is held to the slow path: the same change to the document read and
+ * checked whole writes the same bytes, and its cache is the one encoded
+ * from scratch; status reads what a full read reads. And hostile files: a
+ * hand edit of the same size with its modification time put back, a cut
+ * file, a missing cache.
+ */
+import {closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync, writeSync} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import {expect} from 'chai';
+import fc from 'fast-check';
+
+import {scanDecisionAddress} from '../../src/core/address.js';
+import {authorize, deny} from '../../src/core/authorize.js';
+import {parseEntries} from '../../src/core/entry-parse.js';
+import {newKeyRecord} from '../../src/core/keys.js';
+import {EventLog, learn} from '../../src/core/learning.js';
+import {emptyStore, EntryRecord, StoreData} from '../../src/core/model.js';
+import {statusJson} from '../../src/core/reports.js';
+import {newSecret} from '../../src/core/secret.js';
+import {decodeIndexCache, encodeIndexCache, identityOf, indexCacheFile, MIN_STORE_BYTES} from '../../src/store/index-cache.js';
+import {readStore, readStoreSummary} from '../../src/store/read.js';
+import {documentText, validate} from '../../src/store/schema.js';
+import {lastChange, updateStore} from '../../src/store/store.js';
+
+const NOW = new Date('2026-03-02T00:00:00.000Z');
+const DAY = 86_400_000;
+const ipv4 = (n: number) => `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+const at = (days: number) => new Date(NOW.getTime() + days * DAY).toISOString();
+
+/**
+ * A store of 2,500 account records (over 1 MiB) with what a list can
+ * hold: IPv4 and IPv6 ranges, labels with quotes, line breaks and non-ASCII
+ * text, groups, past and future expiries, deny, disabled and learned
+ * records, and an entry held twice (an expired copy beside a live one).
+ */
+function randomStore(seed: number): StoreData {
+  let a = seed >>> 0;
+  const random = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const data = emptyStore(NOW);
+  data.blocking.api.state = 'active';
+  const records: EntryRecord[] = [];
+  const seen = new Set<string>();
+  // Long labels on some records: over 1 MiB (a store smaller gets no cache) with few records, so that the test stays quick.
+  const pad = 'x'.repeat(600);
+  while (records.length < 2_500) {
+    const v6 = random() < 0.2;
+    const entry = v6 ? `2001:db8:${Math.floor(random() * 65536).toString(16)}::/48` : ipv4(((0x0a000000 + Math.floor(random() * 0x00ffffff)) & 0xffffff00) >>> 0) + '/24';
+    if (seen.has(entry)) continue;
+    seen.add(entry);
+    const i = records.length;
+    const label = i % 9 === 0 ? `customer "${i}"\nline ü` : i % 2 === 0 ? `c${i} ${pad}` : null;
+    const record: EntryRecord = {entry, source: i % 11 === 0 ? 'learned' : 'import', label, addedAt: at(-(i % 50)), expiresAt: i % 13 === 0 ? at((i % 7) - 3) : null};
+    if (i % 17 === 0) record.group = `g${i % 3}`;
+    if (i % 101 === 0) record.effect = 'deny';
+    if (i % 97 === 0) record.enabled = false;
+    records.push(record);
+  }
+  // The same entry twice: an expired copy and a live one.
+  records.push({...records[5], expiresAt: at(-10), label: 'old copy'});
+  data.account = records;
+  data.keys.push(newKeyRecord('api', 'api', newSecret(), NOW), newKeyRecord('mail', 'smtp', newSecret(), NOW));
+  data.keys[0].allow.push({entry: '192.0.2.0/24', source: 'manual', label: null, addedAt: at(-1), expiresAt: at(-1)});
+  return data;
+}
+
+/** One change of the kinds a command makes to the account list (or not), as a value fast-check can make and show. */
+type Change =
+  | {kind: 'authorize'; entries: string[]; label: string | null; expires: number | null; group: string | null}
+  | {kind: 'deny'; entry: string}
+  | {kind: 'relabel'; position: number; label: string}
+  | {kind: 'replace'; position: number; expires: number}
+  | {kind: 'remove'; position: number}
+  | {kind: 'copy'; position: number}
+  | {kind: 'learn'; first: number};
+
+const entryText = fc.oneof(
+  fc.integer({min: 0, max: 0xffffffff}).map((n) => ipv4(n >>> 0)),
+  fc.tuple(fc.integer({min: 0, max: 0xffffff}), fc.integer({min: 8, max: 32})).map(([n, bits]) => {
+    const mask = bits === 32 ? 0xffffffff : ~(0xffffffff >>> bits);
+    return `${ipv4(((0x0a000000 | n) & mask) >>> 0)}/${bits}`;
+  }),
+  fc.integer({min: 0, max: 65535}).map((n) => `2001:db8:${n.toString(16)}::/48`),
+);
+
+const change: fc.Arbitrary<Change> = fc.oneof(
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant('authorize' as const),
+      entries: fc.array(entryText, {minLength: 1, maxLength: 3}),
+      label: fc.option(fc.string()),
+      expires: fc.option(fc.integer({min: -5, max: 5})),
+      group: fc.option(fc.constantFrom('g0', 'g1', 'new')),
+    }),
+  },
+  fc.record({kind: fc.constant('deny' as const), entry: entryText}),
+  fc.record({kind: fc.constant('relabel' as const), position: fc.nat(), label: fc.string()}),
+  fc.record({kind: fc.constant('replace' as const), position: fc.nat(), expires: fc.integer({min: -5, max: 5})}),
+  fc.record({kind: fc.constant('remove' as const), position: fc.nat()}),
+  fc.record({kind: fc.constant('copy' as const), position: fc.nat()}),
+  fc.record({kind: fc.constant('learn' as const), first: fc.nat({max: 1_000_000})}),
+);
+
+/** Applies `c` to `data` in place, as the command would (an authorize or deny a list refuses leaves it as it was). */
+function apply(data: StoreData, c: Change): void {
+  const batch = (texts: string[]) =>
+    parseEntries(
+      texts.map((text) => ({text, label: null, where: 'test', source: 'manual' as const})),
+      {force: true},
+    );
+  const pick = (n: number) => n % data.account.length;
+  switch (c.kind) {
+    case 'authorize':
+      try {
+        authorize(data, batch(c.entries), {label: c.label, expiresAt: c.expires === null ? null : at(c.expires), group: c.group, now: NOW});
+      } catch {
+        // Refused (an entry the list holds as a deny entry): nothing changed.
+      }
+      return;
+    case 'deny':
+      try {
+        deny(data, batch([c.entry]), {label: null, expiresAt: null, now: NOW});
+      } catch {
+        // Refused: nothing changed.
+      }
+      return;
+    case 'relabel':
+      data.account[pick(c.position)].label = c.label;
+      return;
+    case 'replace':
+      data.account[pick(c.position)] = {...data.account[pick(c.position)], expiresAt: at(c.expires)};
+      return;
+    case 'remove':
+      data.account.splice(pick(c.position), 1);
+      return;
+    case 'copy':
+      // A second record of an entry the list holds, appended (a hand-made list can hold one): it sorts after the first.
+      data.account.push({...data.account[pick(c.position)], label: 'copy'});
+      return;
+    case 'learn': {
+      const log = new EventLog();
+      const words = new Uint32Array(4);
+      log.add('api', scanDecisionAddress(ipv4(0x50000000 + c.first), words), words, NOW.getTime());
+      learn(data, log, {settings: {}, strict: false, now: NOW});
+    }
+  }
+}
+
+/** A cache's compiled entries as text rows (network, length, parent's network, expiry, entry, deny), sorted: what decisions use, positions aside. */
+function cacheRows(bytes: Buffer, identity: ReturnType<typeof identityOf>): string[] {
+  const cached = decodeIndexCache(bytes, identity, NOW);
+  expect(cached, 'a whole cache naming the store').to.not.equal(null);
+  const {account, entryText} = cached!;
+  const rows: string[] = [];
+  for (const [name, f, width] of [
+    ['v4', account.compiled.arrays.v4, 1],
+    ['v6', account.compiled.arrays.v6, 4],
+  ] as const) {
+    const at = (i: number) => (i < 0 ? '-' : Array.from(f.starts.subarray(i * width, i * width + width)).join('.'));
+    for (let i = 0; i < f.parents.length; i++) {
+      rows.push(`${name} ${at(i)}/${f.bits[i]} in ${at(f.parents[i])} ${f.expires[i]} ${entryText(f.origin[i])} ${account.deny?.[f.origin[i]] ?? 0}`);
+    }
+  }
+  return rows.sort();
+}
+
+/** A cache's header without the counts of its sections' sizes. */
+function cacheHeader(bytes: Buffer): unknown {
+  return JSON.parse(bytes.toString('utf8', 48, 48 + bytes.readUInt32LE(12)));
+}
+
+describe('store: single changes and status without the whole account list (issue 15)', function () {
+  this.timeout(30_000);
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'keyward-single-'));
+  });
+  afterEach(() => rmSync(dir, {recursive: true, force: true}));
+
+  it('writes the bytes the slow path writes, and the cache encoded from scratch, for random changes to random stores', async () => {
+    let spliced = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.integer(), fc.array(change, {minLength: 3, maxLength: 3}), async (seed, changes) => {
+        const file = path.join(dir, `store-${seed}.json`);
+        rmSync(file, {force: true});
+        await updateStore(file, NOW, (data) => Object.assign(data, randomStore(seed)));
+        expect(statSync(file).size).to.be.at.least(MIN_STORE_BYTES);
+        // A new entry, a record changed in place and a copy appended first: every run takes the spliced path for each.
+        const first: Change[] = [
+          {kind: 'authorize', entries: ['198.51.100.7'], label: null, expires: null, group: null},
+          {kind: 'relabel', position: seed >>> 1, label: 'relabelled'},
+          {kind: 'copy', position: seed >>> 2},
+        ];
+        for (const c of [...first, ...changes]) {
+          // The slow path: the file read and checked whole, the same change, its canonical text.
+          const expected = validate(JSON.parse(readFileSync(file, 'utf8')));
+          apply(expected, c);
+          const text = (await documentText(expected)).join('');
+          let changed: StoreData | null = null;
+          await updateStore(file, NOW, (data) => {
+            apply(data, c);
+            changed = data;
+          });
+          expect(lastChange.trusted, 'a file keyward wrote is trusted').to.equal(true);
+          if (lastChange.reused.includes('account spliced')) spliced++;
+          expect(readFileSync(file, 'utf8') === text, `${JSON.stringify(c)} (reused ${lastChange.reused.join(', ')})`).to.equal(true);
+          // The cache names the new file and holds what encoding the data from scratch gives (no words lent, no header reused),
+          // its entries perhaps at other positions (a reused cache keeps the order of the change that compiled it).
+          const identity = identityOf(statSync(file));
+          const written = readFileSync(indexCacheFile(file));
+          expect(cacheRows(written, identity), `cache after ${JSON.stringify(c)}`).to.deep.equal(cacheRows(encodeIndexCache(changed!, identity), identity));
+          expect(cacheHeader(written)).to.deep.equal(cacheHeader(encodeIndexCache(changed!, identity)));
+        }
+      }),
+      // (No shrinking: each run writes a 1 MiB store several times; the failing change is named in the message.)
+      {numRuns: 2, endOnFailure: true},
+    );
+    expect(spliced).to.be.at.least(6);
+  });
+
+  it('status reads what a full read reads, at any time (expiries passing), and a hand edit, a cut file or a missing cache are read whole', async () => {
+    const file = path.join(dir, 'store.json');
+    await updateStore(file, NOW, (data) => Object.assign(data, randomStore(7)));
+    // The blocked and seen lists, and a history, so that every member after the account list is there.
+    await updateStore(file, NOW, (data) => {
+      apply(data, {kind: 'learn', first: 1});
+      data.history = [
+        {
+          at: NOW.toISOString(),
+          command: 'test',
+          flags: [],
+          user: 'u',
+          changes: {counts: {added: 0, removed: 0, updated: 0}, entries: [], keys: [], blocking: [], blocked: {added: 0, removed: 0}, settings: []},
+        },
+      ];
+    });
+    const same = async (when: Date, why: string) => {
+      const {data, account} = await readStoreSummary(file);
+      const full = await readStore(file);
+      expect(statusJson(data, file, when, account ?? undefined), why).to.deep.equal(statusJson(full, file, when));
+      return account;
+    };
+    for (const days of [-20, 0, 1, 3, 400]) {
+      expect(await same(new Date(NOW.getTime() + days * DAY), `${days} days on`), 'counted by the cache').to.not.equal(null);
+    }
+    const full = await readStore(file);
+    expect(full.account.filter((r) => r.source === 'learned').length).to.be.greaterThan(0);
+
+    // A hand edit of the same size, its modification time put back: the cache no longer vouches for the file, which is read whole.
+    const before = statSync(file);
+    const text = readFileSync(file, 'utf8');
+    const learned = text.indexOf('"source": "learned",');
+    const fd = openSync(file, 'r+');
+    writeSync(fd, '"source": "manual" ,', Buffer.byteLength(text.slice(0, learned)));
+    closeSync(fd);
+    utimesSync(file, before.atime, before.mtime);
+    expect(statSync(file).size).to.equal(before.size);
+    expect(await same(NOW, 'hand edit'), 'read whole').to.equal(null);
+    const edited = await readStoreSummary(file);
+    expect(edited.data.account.filter((r) => r.source === 'learned').length).to.equal(full.account.filter((r) => r.source === 'learned').length - 1);
+
+    // Written again by keyward (vouched), then the cache removed: read whole, same answer.
+    await updateStore(file, NOW, (data) => {
+      data.account[0].label = 'again';
+    });
+    expect(await same(NOW, 'vouched')).to.not.equal(null);
+    rmSync(indexCacheFile(file));
+    expect(await same(NOW, 'no cache'), 'read whole').to.equal(null);
+
+    // A cut file: the error of a corrupt store (exit 3), never an answer from the cache.
+    await updateStore(file, NOW, (data) => {
+      data.account[0].label = 'and again';
+    });
+    expect(await same(NOW, 'vouched')).to.not.equal(null);
+    const whole = readFileSync(file);
+    writeFileSync(file, whole.subarray(0, whole.length - 100));
+    const error = await readStoreSummary(file).catch((e: Error) => e);
+    expect(error).to.be.instanceOf(Error);
+    expect((error as Error).message).to.match(/corrupt/);
+  });
+});
