@@ -140,6 +140,26 @@ describe('core/address-bytes: the one scanner', function () {
     );
   });
 
+  it('takes a line in one pass only when it ends before the limit: a line cut by the end of its chunk is left to the caller', () => {
+    const ending = fc.constantFrom('\n', '\r\n', '\r', '');
+    check(
+      fc.property(fc.oneof(fc.ipV4(), mutated(fc.ipV4()), addressish), ending, fc.nat(), fc.constantFrom('\n', '\r\n', '9.\n', '.1\n'), (text, end, cutAt, after) => {
+        // The bytes after the limit are another read's: a digit, a dot or an LF there must change nothing.
+        const line = Buffer.from(`${text}${end}`);
+        const limit = cutAt % (line.length + 1);
+        const bytes = Buffer.concat([line.subarray(0, limit), Buffer.from(after)]);
+        const words = new Uint32Array(4);
+        const found = scanIPv4Line(bytes, 0, limit, words);
+        const whole = new Uint32Array(4);
+        const expected = scanIPv4Line(line, 0, line.length, whole);
+        if (found >= 0) {
+          expect(found, JSON.stringify(text + end)).to.equal(expected);
+          expect(words[0]).to.equal(whole[0]);
+        } else expect(expected < 0 || expected >= limit, JSON.stringify(text + end)).to.equal(true);
+      }),
+    );
+  });
+
   it('accepts exactly what the slow parser accepts, as the same family and words, reading only its range', () => {
     check(
       fc.property(addressish, padding, (text, pad) => {
