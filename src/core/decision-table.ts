@@ -421,10 +421,26 @@ export class DecisionTable {
    * IPv4 account entry not ruled yet (handing each to `prepare`, as lookups
    * do). A long stream over a large list meets most entries: one loop over
    * them costs less than ruling each as it comes. False, and nothing done,
-   * for a key with a list.
+   * for a key with a list. Decisions only: an entry's outcome is then its
+   * live entries' effects (liveMask) alone, each of the four ruled once.
    */
   ruleIPv4Entries(): boolean {
     if (this.own !== null) return false;
+    if (this.decisionsOnly) {
+      const cells = this.account.ipv4.cells;
+      const nowMs = this.policy.nowMs;
+      const byMask = [-1, -1, -1, -1];
+      for (let at = 0, n = cells.length >> 2; at < n; at++) {
+        const cell = 4 * at + 3;
+        if (cells[cell] > 0) continue;
+        const mask = this.account.liveMask(4, at, nowMs);
+        let prepared = byMask[mask];
+        if (prepared < 0) prepared = byMask[mask] = this.add(null, 4, at);
+        else this.size++;
+        cells[cell] = prepared + 1;
+      }
+      return true;
+    }
     for (let at = 0, n = this.account.ipv4.cells.length >> 2; at < n; at++) this.atIPv4(at);
     return true;
   }
