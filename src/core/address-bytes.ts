@@ -364,6 +364,16 @@ export const MAX_IPV6_TEXT = 39;
 
 const HEX = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 
+/**
+ * The hex text of every byte as a little-endian word: both digits (PAD2),
+ * or without a leading zero (SHORT, SHORT_LENGTH digits). A group's text is
+ * its high byte's short text and its low byte's two digits, or, with a high
+ * byte of 0, its low byte's short text (writeIPv6Text).
+ */
+const PAD2 = Uint32Array.from({length: 256}, (_, b) => HEX[b >>> 4] | (HEX[b & 15] << 8));
+const SHORT = Uint32Array.from({length: 256}, (_, b) => (b >= 16 ? PAD2[b] : HEX[b]));
+const SHORT_LENGTH = Uint8Array.from({length: 256}, (_, b) => (b >= 16 ? 2 : 1));
+
 function writeGroup(out: Uint8Array, at: number, g: number): number {
   if (g >= 0x1000) out[at++] = HEX[g >>> 12];
   if (g >= 0x100) out[at++] = HEX[(g >>> 8) & 15];
@@ -393,6 +403,68 @@ export function writeIPv4Bytes(value: number, out: Uint8Array, at: number): numb
 }
 
 const MAPPED_PREFIX = Uint8Array.from('::ffff:', (c) => c.charCodeAt(0));
+
+/** Writes group g's text as one word's store at `at` (3 bytes to spare after it); returns the position after the text. */
+function putGroup(view: DataView, at: number, g: number): number {
+  const high = g >>> 8;
+  const low = g & 255;
+  if (high === 0) {
+    view.setUint32(at, SHORT[low], true);
+    return at + SHORT_LENGTH[low];
+  }
+  const length = SHORT_LENGTH[high];
+  view.setUint32(at, SHORT[high] | (PAD2[low] << (8 * length)), true);
+  return at + length + 2;
+}
+
+/**
+ * writeIPv6Bytes for a writer that has SLACK (3) bytes to spare after the
+ * text (what lands there is not part of it): each group is one word's store
+ * from a table. Needs MAX_IPV6_TEXT + 3 bytes from `at`; returns the position after the text.
+ */
+export function writeIPv6Text(words: ArrayLike<number>, out: Uint8Array, view: DataView, at: number, from: number): number {
+  const w0 = words[from];
+  const w1 = words[from + 1];
+  const w2 = words[from + 2];
+  const w3 = words[from + 3];
+  if (w0 === 0 && w1 === 0 && w2 === 0xffff) return writeIPv6Bytes(words, out, at, from);
+  groups[0] = w0 >>> 16;
+  groups[1] = w0 & 0xffff;
+  groups[2] = w1 >>> 16;
+  groups[3] = w1 & 0xffff;
+  groups[4] = w2 >>> 16;
+  groups[5] = w2 & 0xffff;
+  groups[6] = w3 >>> 16;
+  groups[7] = w3 & 0xffff;
+  // The first longest run of two or more zero groups (RFC 5952's "::"), as in writeIPv6Bytes.
+  let bestStart = 8;
+  let bestLength = 1;
+  for (let i = 0; i < 8;) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i + 1;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLength) {
+      bestStart = i;
+      bestLength = j - i;
+    }
+    i = j;
+  }
+  for (let g = 0; g < bestStart; g++) {
+    if (g > 0) out[at++] = COLON;
+    at = putGroup(view, at, groups[g]);
+  }
+  if (bestStart === 8) return at;
+  out[at++] = COLON;
+  out[at++] = COLON;
+  for (let g = bestStart + bestLength; g < 8; g++) {
+    if (g > bestStart + bestLength) out[at++] = COLON;
+    at = putGroup(view, at, groups[g]);
+  }
+  return at;
+}
 
 /**
  * Writes formatIPv6(words[from..from+3]) into out at `at` (RFC 5952; mapped

@@ -4,7 +4,7 @@
  * the outcome records, so that each loop keeps to its own memory (the index,
  * then the output).
  */
-import {MAX_IPV6_TEXT, writeIPv6Bytes} from '../../core/address-bytes.js';
+import {MAX_IPV6_TEXT, writeIPv6Text} from '../../core/address-bytes.js';
 import {KeyPolicy} from '../../core/decision.js';
 import {DecisionTable} from '../../core/decision-table.js';
 import {copyInWords, HEAD_BITS, NO_TEXT, NOT_PRINTED, OutcomeRecords, SLACK, viewOf} from './outcomes.js';
@@ -177,7 +177,7 @@ export class AddressBatch {
           copyInWords(view, at, chunkView, start, end - start);
           at += end - start;
         } else for (let c = start; c < end; c++) out[at++] = chunk[c];
-      } else at = writeIPv6Bytes(batchWords, out, at, 4 * i);
+      } else at = writeIPv6Text(batchWords, out, view, at, 4 * i);
       copyInWords(view, at, open.view, 0, open.length);
       at += open.length;
       copyInWords(view, at, recordView, record + 5, length);
