@@ -140,14 +140,52 @@ function scanIPv4Bytes(bytes: Uint8Array, start: number, end: number, out: Uint3
 /**
  * When the line at bytes[start] (before `limit`) is a dotted quad and its
  * line end (LF or CR LF) and nothing else, scans it into out[0] and returns
- * where its LF is; else -1, and the line is the caller's to split and scan.
- * One pass over the bytes of the commonest line of a stream.
+ * where its LF is; else -1, and the line is the caller's to split and scan
+ * (which also says why a line is refused: this never touches scanFault).
+ * One pass over the bytes of the commonest line of a stream, each octet's
+ * one to three digits read without a loop.
  */
 export function scanIPv4Line(bytes: Uint8Array, start: number, limit: number, out: Uint32Array): number {
-  const end = scanIPv4At(bytes, start, limit, out, 0);
-  if (end < 0 || end === limit) return -1;
-  if (bytes[end] === LF) return end;
-  return bytes[end] === CR && end + 1 < limit && bytes[end + 1] === LF ? end + 1 : -1;
+  let i = start;
+  let value = 0;
+  for (let o = 0; ; o++) {
+    // (A read past `limit` is refused before its value is used: bytes[limit] may be another line's, or undefined.)
+    if (i >= limit) return -1;
+    let octet = bytes[i] - ZERO;
+    if (octet < 0 || octet > 9) return -1;
+    i++;
+    if (i < limit) {
+      const d = bytes[i] - ZERO;
+      if (d >= 0 && d <= 9) {
+        if (octet === 0) return -1;
+        octet = octet * 10 + d;
+        i++;
+        if (i < limit) {
+          const e = bytes[i] - ZERO;
+          if (e >= 0 && e <= 9) {
+            octet = octet * 10 + e;
+            if (octet > 255) return -1;
+            i++;
+          }
+        }
+      }
+    }
+    value = (value << 8) | octet;
+    if (o === 3) break;
+    if (i >= limit || bytes[i] !== DOT) return -1;
+    i++;
+  }
+  if (i >= limit) return -1;
+  const c = bytes[i];
+  if (c === LF) {
+    out[0] = value >>> 0;
+    return i;
+  }
+  if (c === CR && i + 1 < limit && bytes[i + 1] === LF) {
+    out[0] = value >>> 0;
+    return i + 1;
+  }
+  return -1;
 }
 
 const groups = new Uint16Array(8);
@@ -247,6 +285,14 @@ export function scanAddressBytes(bytes: Uint8Array, start: number, end: number, 
   return scanIPv4Bytes(bytes, start, end, out, 0) ? 4 : NOT_ACCEPTED;
 }
 
+/**
+ * scanAddressBytes for a text its caller knows holds a colon (so IPv6, or
+ * refused as IPv6): the same answer, without looking for the colon again.
+ */
+export function scanColonAddressBytes(bytes: Uint8Array, start: number, end: number, out: Uint32Array): Family | typeof NOT_ACCEPTED {
+  return scanIPv6Bytes(bytes, start, end, out) ? 6 : NOT_ACCEPTED;
+}
+
 /** An address or range scanned into words: the scanner's view of an entry. */
 export interface ScannedPrefix {
   family: Family;
@@ -318,6 +364,16 @@ export const MAX_IPV6_TEXT = 39;
 
 const HEX = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 
+/**
+ * The hex text of every byte as a little-endian word: both digits (PAD2),
+ * or without a leading zero (SHORT, SHORT_LENGTH digits). A group's text is
+ * its high byte's short text and its low byte's two digits, or, with a high
+ * byte of 0, its low byte's short text (writeIPv6Text).
+ */
+const PAD2 = Uint32Array.from({length: 256}, (_, b) => HEX[b >>> 4] | (HEX[b & 15] << 8));
+const SHORT = Uint32Array.from({length: 256}, (_, b) => (b >= 16 ? PAD2[b] : HEX[b]));
+const SHORT_LENGTH = Uint8Array.from({length: 256}, (_, b) => (b >= 16 ? 2 : 1));
+
 function writeGroup(out: Uint8Array, at: number, g: number): number {
   if (g >= 0x1000) out[at++] = HEX[g >>> 12];
   if (g >= 0x100) out[at++] = HEX[(g >>> 8) & 15];
@@ -348,6 +404,68 @@ export function writeIPv4Bytes(value: number, out: Uint8Array, at: number): numb
 
 const MAPPED_PREFIX = Uint8Array.from('::ffff:', (c) => c.charCodeAt(0));
 
+/** Writes group g's text as one word's store at `at` (3 bytes to spare after it); returns the position after the text. */
+function putGroup(view: DataView, at: number, g: number): number {
+  const high = g >>> 8;
+  const low = g & 255;
+  if (high === 0) {
+    view.setUint32(at, SHORT[low], true);
+    return at + SHORT_LENGTH[low];
+  }
+  const length = SHORT_LENGTH[high];
+  view.setUint32(at, SHORT[high] | (PAD2[low] << (8 * length)), true);
+  return at + length + 2;
+}
+
+/**
+ * writeIPv6Bytes for a writer that has SLACK (3) bytes to spare after the
+ * text (what lands there is not part of it): each group is one word's store
+ * from a table. Needs MAX_IPV6_TEXT + 3 bytes from `at`; returns the position after the text.
+ */
+export function writeIPv6Text(words: ArrayLike<number>, out: Uint8Array, view: DataView, at: number, from: number): number {
+  const w0 = words[from];
+  const w1 = words[from + 1];
+  const w2 = words[from + 2];
+  const w3 = words[from + 3];
+  if (w0 === 0 && w1 === 0 && w2 === 0xffff) return writeIPv6Bytes(words, out, at, from);
+  groups[0] = w0 >>> 16;
+  groups[1] = w0 & 0xffff;
+  groups[2] = w1 >>> 16;
+  groups[3] = w1 & 0xffff;
+  groups[4] = w2 >>> 16;
+  groups[5] = w2 & 0xffff;
+  groups[6] = w3 >>> 16;
+  groups[7] = w3 & 0xffff;
+  // The first longest run of two or more zero groups (RFC 5952's "::"), as in writeIPv6Bytes.
+  let bestStart = 8;
+  let bestLength = 1;
+  for (let i = 0; i < 8;) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i + 1;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLength) {
+      bestStart = i;
+      bestLength = j - i;
+    }
+    i = j;
+  }
+  for (let g = 0; g < bestStart; g++) {
+    if (g > 0) out[at++] = COLON;
+    at = putGroup(view, at, groups[g]);
+  }
+  if (bestStart === 8) return at;
+  out[at++] = COLON;
+  out[at++] = COLON;
+  for (let g = bestStart + bestLength; g < 8; g++) {
+    if (g > bestStart + bestLength) out[at++] = COLON;
+    at = putGroup(view, at, groups[g]);
+  }
+  return at;
+}
+
 /**
  * Writes formatIPv6(words[from..from+3]) into out at `at` (RFC 5952; mapped
  * addresses with a dotted tail) and returns the position after it. Needs
@@ -370,7 +488,22 @@ export function writeIPv6Bytes(words: ArrayLike<number>, out: Uint8Array, at: nu
   groups[5] = w2 & 0xffff;
   groups[6] = w3 >>> 16;
   groups[7] = w3 & 0xffff;
-  const [bestStart, bestLength] = longestZeroRun(groups);
+  // longestZeroRun, inline: no array for each address.
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let i = 0; i < 8;) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i + 1;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLength) {
+      bestStart = i;
+      bestLength = j - i;
+    }
+    i = j;
+  }
   if (bestStart < 0) {
     for (let g = 0; g < 8; g++) {
       if (g > 0) out[at++] = COLON;

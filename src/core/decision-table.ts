@@ -247,6 +247,21 @@ class Locator {
     return this.index.effectsOf(ordered ? positions.reverse() : positions);
   }
 
+  /**
+   * What live's answer holds, as a mask and without a list: LIVE_DENY when a
+   * live entry from sorted position `at` outwards is a deny entry, LIVE_ALLOW
+   * when one is an allow entry.
+   */
+  liveMask(family: Family, at: number, nowMs: number): number {
+    const f = family === 4 ? this.index.compiled.arrays.v4 : this.index.compiled.arrays.v6;
+    const deny = this.index.deny;
+    let mask = 0;
+    for (let i = at; i >= 0; i = f.parents[i]) {
+      if (f.expires[i] > nowMs) mask |= deny !== null && deny[f.origin[i]] === 1 ? LIVE_DENY : LIVE_ALLOW;
+    }
+    return mask;
+  }
+
   /** The list positions of the entries live at `nowMs` from sorted position `at` outwards, innermost first. */
   private positions(family: Family, at: number, nowMs: number): number[] {
     const f = family === 4 ? this.index.compiled.arrays.v4 : this.index.compiled.arrays.v6;
@@ -255,6 +270,21 @@ class Locator {
     return positions;
   }
 }
+
+const LIVE_DENY = 1;
+const LIVE_ALLOW = 2;
+
+/**
+ * Stand-ins for live's answer by liveMask (index: the mask), for ruling a
+ * decision alone: decideOutcome reads only whether each list is empty, and
+ * a decisions-only outcome is prepared with `matched` empty.
+ */
+const MASKED: readonly Matches<number>[] = [
+  {allow: [], deny: []},
+  {allow: [], deny: [-1]},
+  {allow: [-1], deny: []},
+  {allow: [-1], deny: [-1]},
+];
 
 /** How a DecisionTable hands outcomes to be prepared (by default, each with its matched entries' texts, to `prepare`). */
 export interface TableOptions {
@@ -391,10 +421,26 @@ export class DecisionTable {
    * IPv4 account entry not ruled yet (handing each to `prepare`, as lookups
    * do). A long stream over a large list meets most entries: one loop over
    * them costs less than ruling each as it comes. False, and nothing done,
-   * for a key with a list.
+   * for a key with a list. Decisions only: an entry's outcome is then its
+   * live entries' effects (liveMask) alone, each of the four ruled once.
    */
   ruleIPv4Entries(): boolean {
     if (this.own !== null) return false;
+    if (this.decisionsOnly) {
+      const cells = this.account.ipv4.cells;
+      const nowMs = this.policy.nowMs;
+      const byMask = [-1, -1, -1, -1];
+      for (let at = 0, n = cells.length >> 2; at < n; at++) {
+        const cell = 4 * at + 3;
+        if (cells[cell] > 0) continue;
+        const mask = this.account.liveMask(4, at, nowMs);
+        let prepared = byMask[mask];
+        if (prepared < 0) prepared = byMask[mask] = this.add(null, 4, at);
+        else this.size++;
+        cells[cell] = prepared + 1;
+      }
+      return true;
+    }
     for (let at = 0, n = this.account.ipv4.cells.length >> 2; at < n; at++) this.atIPv4(at);
     return true;
   }
@@ -425,7 +471,9 @@ export class DecisionTable {
     let prepared: number;
     if (this.decisionsOnly) {
       const ownLive = own === null || this.own === null ? null : this.own.live(family, own, nowMs);
-      const {decision, reason} = decideOutcome(this.policy, ownLive, () => this.account.live(family, account, nowMs));
+      // (Without the lists of positions: tens of thousands of outcomes may be ruled at once.)
+      const inAccount = MASKED[this.account.liveMask(family, account, nowMs)];
+      const {decision, reason} = decideOutcome(this.policy, ownLive, () => inAccount);
       const known = this.byReason.get(reason);
       prepared = known ?? this.prepare({decision, reason, matched: []});
       if (known === undefined) this.byReason.set(reason, prepared);

@@ -9,7 +9,7 @@ import {expect} from 'chai';
 import fc from 'fast-check';
 
 import {Family, formatIPv4, formatIPv6, scanAddress} from '../../src/core/address.js';
-import {MAX_IPV6_TEXT, NOT_ACCEPTED, scanAddressBytes, scanIPv4Line, writeIPv4Bytes, writeIPv6Bytes} from '../../src/core/address-bytes.js';
+import {MAX_IPV6_TEXT, NOT_ACCEPTED, scanAddressBytes, scanIPv4Line, writeIPv4Bytes, writeIPv6Bytes, writeIPv6Text} from '../../src/core/address-bytes.js';
 import {AddressError} from '../../src/core/errors.js';
 import {scanPrefix} from '../../src/core/prefix.js';
 import {slowScanAddress, slowScanPrefix} from '../oracle/slow-parse.js';
@@ -136,6 +136,26 @@ describe('core/address-bytes: the one scanner', function () {
           expect(found, JSON.stringify(text + end)).to.equal(newline);
           expect(words[0]).to.equal(expected[0]);
         } else expect(found, JSON.stringify(text + end)).to.equal(-1);
+      }),
+    );
+  });
+
+  it('takes a line in one pass only when it ends before the limit: a line cut by the end of its chunk is left to the caller', () => {
+    const ending = fc.constantFrom('\n', '\r\n', '\r', '');
+    check(
+      fc.property(fc.oneof(fc.ipV4(), mutated(fc.ipV4()), addressish), ending, fc.nat(), fc.constantFrom('\n', '\r\n', '9.\n', '.1\n'), (text, end, cutAt, after) => {
+        // The bytes after the limit are another read's: a digit, a dot or an LF there must change nothing.
+        const line = Buffer.from(`${text}${end}`);
+        const limit = cutAt % (line.length + 1);
+        const bytes = Buffer.concat([line.subarray(0, limit), Buffer.from(after)]);
+        const words = new Uint32Array(4);
+        const found = scanIPv4Line(bytes, 0, limit, words);
+        const whole = new Uint32Array(4);
+        const expected = scanIPv4Line(line, 0, line.length, whole);
+        if (found >= 0) {
+          expect(found, JSON.stringify(text + end)).to.equal(expected);
+          expect(words[0]).to.equal(whole[0]);
+        } else expect(expected < 0 || expected >= limit, JSON.stringify(text + end)).to.equal(true);
       }),
     );
   });
@@ -287,6 +307,13 @@ describe('core/address-bytes: the one scanner', function () {
         const end = writeIPv6Bytes(value, out, at);
         expect(out.toString('latin1', at, end)).to.equal(formatIPv6(value));
         expect(out.subarray(0, at).every((b) => b === 0x23) && out.subarray(end).every((b) => b === 0x23), 'writes only its own bytes').to.equal(true);
+        // The writer with slack: the same text at the same place, from words anywhere in a batch.
+        const batch = new Uint32Array(8);
+        batch.set(value, 4);
+        const withSlack = Buffer.alloc(at + MAX_IPV6_TEXT + 3, 0x23);
+        const slackEnd = writeIPv6Text(batch, withSlack, new DataView(withSlack.buffer, withSlack.byteOffset, withSlack.length), at, 4);
+        expect(slackEnd).to.equal(end);
+        expect(withSlack.toString('latin1', 0, end)).to.equal(out.toString('latin1', 0, end));
         const v4 = Buffer.alloc(at + 15);
         expect(v4.toString('latin1', at, writeIPv4Bytes(value[3], v4, at))).to.equal(formatIPv4(value[3]));
       }),

@@ -239,4 +239,24 @@ describe('core/decision-table', function () {
       }),
     );
   });
+  it('rules every IPv4 entry at once, decisions only (--print), as decideWords decides', () => {
+    check(
+      fc.property(accountList, blockingState, fc.array(probe, {minLength: 1, maxLength: 40}), (account, state, probes) => {
+        const policy = policyOf(account, null, state, 'active');
+        const only: Outcome<string>[] = [];
+        const table = new DecisionTable(policy, (outcome) => only.push(outcome) - 1, {decisionsOnly: true});
+        const words = new Uint32Array(4);
+        // An outcome ruled before, as a stream's first batch does.
+        if (probes.length > 1 && scanDecisionAddress(probes[0], words) === 4) table.lookup(4, words);
+        expect(table.ruleIPv4Entries()).to.equal(true);
+        expect(table.size, 'every IPv4 entry ruled').to.be.at.least(policy.account.compiled.arrays.v4.parents.length);
+        for (const text of probes) {
+          const family = scanDecisionAddress(text, words);
+          const {decision, reason} = decideWords(policy, text, family, words);
+          expect(only[table.lookup(family, words)], text).to.deep.equal({decision, reason, matched: []});
+        }
+        expect(new Set(only.map((o) => o.reason)).size, 'one outcome for each reason').to.equal(only.length);
+      }),
+    );
+  });
 });

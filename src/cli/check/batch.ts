@@ -4,7 +4,7 @@
  * the outcome records, so that each loop keeps to its own memory (the index,
  * then the output).
  */
-import {MAX_IPV6_TEXT, writeIPv6Bytes} from '../../core/address-bytes.js';
+import {MAX_IPV6_TEXT, writeIPv6Text} from '../../core/address-bytes.js';
 import {KeyPolicy} from '../../core/decision.js';
 import {DecisionTable} from '../../core/decision-table.js';
 import {copyInWords, HEAD_BITS, NO_TEXT, NOT_PRINTED, OutcomeRecords, SLACK, viewOf} from './outcomes.js';
@@ -24,6 +24,9 @@ const SPREAD_AFTER = BATCH_SIZE;
 const SPREAD_RATIO = 8;
 
 const LF = 10;
+
+/** A run of printed lines copied as one is cut after this many bytes (it stays well within an output block). */
+const RUN_BYTES = 4096;
 
 /** How many decisions were written, and how many differed from the decision wanted. */
 export interface DecisionTally {
@@ -174,7 +177,7 @@ export class AddressBatch {
           copyInWords(view, at, chunkView, start, end - start);
           at += end - start;
         } else for (let c = start; c < end; c++) out[at++] = chunk[c];
-      } else at = writeIPv6Bytes(batchWords, out, at, 4 * i);
+      } else at = writeIPv6Text(batchWords, out, view, at, 4 * i);
       copyInWords(view, at, open.view, 0, open.length);
       at += open.length;
       copyInWords(view, at, recordView, record + 5, length);
@@ -189,6 +192,8 @@ export class AddressBatch {
   /**
    * Writes the addresses of the first n decisions (their records already in
    * `records`) that `print` prints: each as the stream gave it, then a newline.
+   * Consecutive printed lines that end in a bare LF are one span of the
+   * chunk, their newlines included, and are copied as one.
    */
   private printAddresses(chunk: Buffer, n: number): void {
     const records = this.records;
@@ -203,23 +208,34 @@ export class AddressBatch {
     // Four bytes at a time, as decide copies (SLACK bytes to spare on both sides), else byte by byte.
     const chunkView = viewOf(chunk);
     const wordsUpTo = chunk.length - SLACK;
-    for (let i = 0; i < n; i++) {
+    let i = 0;
+    while (i < n) {
       const flags = recordBytes[records[i]];
       misses += flags >>> 7;
+      i++;
       if ((flags & NOT_PRINTED) !== 0) continue;
-      const start = starts[i];
-      const end = ends[i];
-      if (at + end - start + 1 + SLACK > out.length) {
+      const start = starts[i - 1];
+      let end = ends[i - 1];
+      // The run: while the line ends in a bare LF, the next line starts after it, and is printed too (at most RUN_BYTES).
+      while (i < n && starts[i] === end + 1 && chunk[end] === LF && end - start < RUN_BYTES) {
+        const next = recordBytes[records[i]];
+        if ((next & NOT_PRINTED) !== 0) break;
+        misses += next >>> 7;
+        end = ends[i];
+        i++;
+      }
+      // The run's text, then its last newline.
+      const length = end - start;
+      if (at + length + 1 + SLACK > out.length) {
         output.at = at;
-        output.reserve(end - start + 1 + SLACK);
+        output.reserve(length + 1 + SLACK);
         out = output.buffer;
         view = output.view;
         at = output.at;
       }
-      if (end <= wordsUpTo) {
-        copyInWords(view, at, chunkView, start, end - start);
-        at += end - start;
-      } else for (let c = start; c < end; c++) out[at++] = chunk[c];
+      if (end <= wordsUpTo) copyInWords(view, at, chunkView, start, length);
+      else for (let c = 0; c < length; c++) out[at + c] = chunk[start + c];
+      at += length;
       out[at++] = LF;
     }
     output.at = at;

@@ -78,13 +78,17 @@ interface Case {
   format: DecisionFormat;
   wanted: Verdict;
   colour: ChalkInstance;
+  /** Under `print`, the decision whose addresses are printed. */
+  printed?: Verdict;
 }
 
 /** The plain path: eachLine, decide() and JSON.stringify per line, everything before a bad address written. */
 async function reference(c: Case, chunks: Buffer[]): Promise<Outcome> {
   // --json is always an array, one address too (SPEC "Machine output").
   const jsonArray = c.format === 'json';
-  const render = (d: Decision) => {
+  const render = (d: Decision, text: string) => {
+    // A filter prints the address as given (the line without its CR and surrounding blanks), or nothing.
+    if (c.format === 'print') return d.decision === (c.printed ?? 'allow') ? `${text}\n` : '';
     if (c.format === 'human') {
       const verdict = d.decision === 'allow' ? c.colour.green('allow') : c.colour.red('deny ');
       const matched = d.matched.length > 0 ? `  ${c.colour.dim(d.matched.join(', '))}` : '';
@@ -104,7 +108,7 @@ async function reference(c: Case, chunks: Buffer[]): Promise<Outcome> {
       throw error;
     }
     if (d.decision !== c.wanted) misses++;
-    out += (jsonArray ? (count === 0 ? '[\n' : ',\n') : '') + render(d);
+    out += (jsonArray ? (count === 0 ? '[\n' : ',\n') : '') + render(d, text);
     count++;
   };
   try {
@@ -162,6 +166,7 @@ async function fast(c: Case, chunks: Buffer[], slow: boolean | 'late'): Promise<
       format: c.format,
       wanted: c.wanted,
       colour: c.colour,
+      printed: c.printed,
     });
     await ended(stream);
     return {stdout: bytes(), tally, error: null};
@@ -325,7 +330,8 @@ const scenario = fc.record({
   status: fc.constantFrom<'active' | 'revoked'>('active', 'active', 'active', 'revoked'),
   own: fc.constantFrom<EntryRecord[]>([], [], [record('10.1.0.0/16'), record('2001:db8:1::/48')], [record('10.0.0.0/8', NOW - 1)]),
   name: fc.constantFrom('ci', 'q"uote', 'ключ'),
-  format: fc.constantFrom<DecisionFormat>('ndjson', 'ndjson', 'json', 'human'),
+  format: fc.constantFrom<DecisionFormat>('ndjson', 'ndjson', 'json', 'human', 'print'),
+  printed: fc.constantFrom<Verdict>('allow', 'deny'),
   wanted: fc.constantFrom<Verdict>('allow', 'deny'),
   colour: fc.boolean(),
   args: fc.array(fc.oneof({arbitrary: good, weight: 9}, {arbitrary: bad, weight: 1}), {maxLength: 3}),
@@ -350,6 +356,7 @@ describe('check decisions: the byte stream path against decide() line by line', 
           format: s.format,
           wanted: s.wanted,
           colour: new Chalk({level: s.colour ? 1 : 0}),
+          printed: s.printed,
         };
         const chunks = c.input === null ? [] : cut(c.input, s.points);
         const expected = await reference(c, chunks);
@@ -374,7 +381,7 @@ describe('check decisions: the byte stream path against decide() line by line', 
     const lines = fc.sample(fc.oneof({arbitrary: dressed, weight: 50}, {arbitrary: skipped, weight: 2}), {numRuns: 100_000, seed: 42});
     const bytes = Buffer.from(`\ufeff${lines.join('\n')}\n`);
     const points = fc.sample(fc.nat(), {numRuns: 400, seed: 7});
-    for (const format of ['ndjson', 'json', 'human'] as const) {
+    for (const format of ['ndjson', 'json', 'human', 'print'] as const) {
       for (const own of [[], [record('10.0.0.0/8'), record('2001:db8::/33')]]) {
         const c: Case = {
           policy: policyOf({state: 'active', status: 'active', own, name: 'ci'}),
