@@ -136,6 +136,11 @@ export async function renderSyncPlan(plan: SyncPlan, cutOffCount: number, title:
     lines.push(`${counted(count, 'learned entry', 'learned entries')} not in the file kept (--prune-learned removes them):`);
     lines.push(listed(plan.keptLearned));
   }
+  if (plan.keptDisabled.length > 0) {
+    const count = plan.keptDisabled.length;
+    lines.push(`${counted(count, 'disabled entry', 'disabled entries')} not in the file kept (exports leave them out; keyward revoke removes them):`);
+    lines.push(listed(plan.keptDisabled));
+  }
   if (cutOffCount > 0) lines.push(c.yellow(`${counted(cutOffCount, 'recently seen address', 'recently seen addresses')} would be cut off (listed on stderr)`));
   return lines.join('\n');
 }

@@ -11,7 +11,7 @@ import {InputError} from './errors.js';
 import {findKey} from './keys.js';
 import {Effect, effectOf} from './allowlist.js';
 import {EntryInput} from './entry-parse.js';
-import {Channel, CHANNELS, EntryRecord, EntrySource, groupOf, StoreData} from './model.js';
+import {Channel, CHANNELS, EntryRecord, EntrySource, groupOf, isEnabled, StoreData} from './model.js';
 import {Prefix} from './prefix.js';
 import {Question} from './question.js';
 import {grouped} from './count.js';
@@ -111,6 +111,12 @@ export interface SyncPlan {
   elsewhere: Elsewhere[];
   /** Learned entries the desired list does not name, kept because pruneLearned is off. */
   keptLearned: string[];
+  /**
+   * Disabled entries the desired list does not name, kept: exports leave them
+   * out, so a file made by `export` never names them, and a round trip must
+   * not lose them (revoke removes them).
+   */
+  keptDisabled: string[];
   /** Lines that repeat an entry; the repeat adds nothing (the first label given wins). */
   repeats: Repeat[];
   /** What to add, with labels and sources, in the order of `added`. */
@@ -181,7 +187,7 @@ export function planSync(current: readonly EntryRecord[], desired: readonly Desi
     if (!into.has(recordName(r))) into.set(recordName(r), r);
   }
 
-  const plan: SyncPlan = {added: [], removed: [], unchanged: [], relabeled: [], updated: [], elsewhere: [], keptLearned: [], repeats, additions: []};
+  const plan: SyncPlan = {added: [], removed: [], unchanged: [], relabeled: [], updated: [], elsewhere: [], keptLearned: [], keptDisabled: [], repeats, additions: []};
   // List order (Prefix.compare).
   const ordered = [...wanted].map(([text, d]) => ({text, d}));
   ordered.sort((a, b) => Prefix.compare(a.d.prefix, b.d.prefix));
@@ -217,8 +223,10 @@ export function planSync(current: readonly EntryRecord[], desired: readonly Desi
     const name = recordName(r);
     if (!inSyncScope(r, group) || wanted.has(name) || reported.has(name)) continue;
     reported.add(name);
-    // A learned entry is kept, unless the file makes it a deny entry: one range is never both.
-    if (r.source === 'learned' && !options.pruneLearned && !wanted.has(planName(r.entry, 'deny'))) plan.keptLearned.push(r.entry);
+    // A learned or disabled entry is kept, unless the file gives its range the other effect: one range is never both.
+    const other = wanted.has(planName(r.entry, effectOf(r) === 'deny' ? 'allow' : 'deny'));
+    if (!isEnabled(r) && !other) plan.keptDisabled.push(name);
+    else if (r.source === 'learned' && !options.pruneLearned && !other) plan.keptLearned.push(r.entry);
     else plan.removed.push(name);
   }
   return plan;
@@ -340,6 +348,7 @@ export function syncJson(a: Assessment, applied: boolean, dryRun: boolean) {
     group: a.group,
     elsewhere: a.plan.elsewhere,
     keptLearned: a.plan.keptLearned,
+    keptDisabled: a.plan.keptDisabled,
     cutOff: a.cutOff.flatMap((c) => c.keys.map((key) => ({ip: c.ip, key, channel: c.channel, lastSeen: c.lastSeen}))),
     applied,
     dryRun,

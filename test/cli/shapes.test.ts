@@ -156,6 +156,7 @@ export const SHAPES = {
     group: strOrNull,
     elsewhere: arr(obj({entry: str, group: strOrNull})),
     keptLearned: arr(str),
+    keptDisabled: arr(str),
     cutOff: arr(obj({ip: str, key: str, channel, lastSeen: str})),
     applied: bool,
     dryRun: bool,

@@ -5,6 +5,7 @@
  * all-or-nothing input.
  */
 import {spawnSync} from 'node:child_process';
+import {readFileSync} from 'node:fs';
 import {fileURLToPath} from 'node:url';
 import {expect} from 'chai';
 
@@ -68,11 +69,40 @@ describe('keyward sync', () => {
       group: null,
       elsewhere: [],
       keptLearned: [],
+      keptDisabled: [],
       cutOff: [],
       applied: false,
       dryRun: true,
     });
     expect(ws.storeBytes()!.equals(before), 'store byte for byte').to.equal(true);
+  });
+
+  it('keeps disabled entries (exports leave them out): export | sync is nothing to do, in every format, and a file giving the range the other effect replaces it', () => {
+    const ws = storeToSync();
+    exits(ws.run(['authorize', '192.0.2.0/24', '--label', 'off for now'], {now: day(1)}), 0);
+    exits(ws.run(['deny', '10.66.0.0/16'], {now: day(1)}), 0);
+    exits(ws.run(['disable', '192.0.2.0/24', '10.66.0.0/16', '--yes'], {now: day(1)}), 0);
+    for (const format of ['plain', 'csv', 'json']) {
+      const exported = ws.file(`export.${format}`, exits(ws.run(['export', '--format', format, '--no-timestamp'], {now: day(1)}), 0).stdout);
+      const dry = exits(ws.run(['sync', exported, '--dry-run', '--json'], {now: day(1)}), 0).json();
+      expect(dry, format).to.deep.include({added: [], removed: [], keptDisabled: ['!10.66.0.0/16', '192.0.2.0/24']});
+    }
+    const plain = ws.file('plain.txt', exits(ws.run(['export', '--format', 'plain', '--no-timestamp'], {now: day(1)}), 0).stdout);
+    const human = exits(ws.run(['sync', plain, '--yes'], {now: day(1)}), 0);
+    expect(human.stdout).to.contain('2 disabled entries not in the file kept');
+    expect(
+      ws
+        .run(['list', '--disabled', '--json'], {now: day(1)})
+        .json()
+        .map((r: {entry: string; label: string | null}) => [r.entry, r.label]),
+    ).to.deep.equal([
+      ['10.66.0.0/16', null],
+      ['192.0.2.0/24', 'off for now'],
+    ]);
+    // The file denies the disabled allow entry's range: one range is never both, so the disabled allow entry goes.
+    const denying = ws.file('denying.txt', `${readFileSync(plain, 'utf8')}!192.0.2.0/24\n`);
+    const swap = exits(ws.run(['sync', denying, '--dry-run', '--json'], {now: day(1)}), 1).json();
+    expect(swap).to.deep.include({added: ['!192.0.2.0/24'], removed: ['192.0.2.0/24'], keptDisabled: ['!10.66.0.0/16']});
   });
 
   it('without --yes and without a terminal prints the plan, writes nothing and exits 4', () => {
@@ -243,6 +273,7 @@ describe('keyward sync under blocking, with learned entries', () => {
       unchanged: [],
       relabeled: [{entry: '198.51.100.0/24', label: 'partners', previousLabel: null}],
       keptLearned: ['192.0.2.0/24'],
+      keptDisabled: [],
       cutOff: [],
     });
     const human = exits(ws.run(['sync', file, '--dry-run'], {now: day(42)}), 1);
