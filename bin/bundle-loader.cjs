@@ -26,13 +26,32 @@ function stampOf(source, code) {
   return `${source.length} ${crc32(source)} ${crc32(code)}`.padEnd(STAMP);
 }
 
+/** The largest cache read (the build's is about 2 MB): anything larger is not one. */
+const MAX_CACHE_BYTES = 64 << 20;
+
+/**
+ * The bytes of `file` when it is a regular file of at most `max` bytes, opened
+ * without blocking (a FIFO or a device put in its place must not hang every
+ * command); an error otherwise.
+ */
+function readRegularFile(file, max) {
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  try {
+    const stat = fs.fstatSync(fd);
+    if (!stat.isFile() || stat.size > max) throw Object.assign(new Error(`${file} is not a regular file of at most ${max} bytes`), {code: 'EINVAL'});
+    return fs.readFileSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** The bundle `file` compiled, from the cache beside it when that was made from it as it is now, and is whole. */
 function compile(file, useCache = true) {
-  const source = fs.readFileSync(file);
+  const source = readRegularFile(file, 1 << 30);
   let cachedData;
   if (useCache) {
     try {
-      const data = fs.readFileSync(`${file}.cache`);
+      const data = readRegularFile(`${file}.cache`, MAX_CACHE_BYTES);
       const code = data.subarray(STAMP);
       if (data.subarray(0, STAMP).toString('latin1') === stampOf(source, code)) cachedData = code;
     } catch {
@@ -98,11 +117,25 @@ exports.oclifFromBundle = (argv) => {
   try {
     bundle = loadBundle(BUNDLE);
   } catch (error) {
-    if (error?.code === 'ENOENT') return null;
-    throw error;
+    // A damaged install (a bundle cut short, edited, not a file): said once, and run without it, through
+    // the commands tsc built (dist/commands), never a stack trace or an exit code that means something else.
+    if (error?.code !== 'ENOENT') damaged(BUNDLE, error);
+    return null;
   }
   return {...bundle.oclif(), options: options(bundle, argv)};
 };
+
+/** Says on stderr that the built file `file` cannot be loaded, and that keyward goes on without it. */
+function damaged(file, error) {
+  const why = String(error?.message ?? error)
+    .split('\n')[0]
+    .replace(/[^\x20-\x7e]/g, '?')
+    .slice(0, 160);
+  process.stderr.write(
+    `keyward: ${path.relative(path.join(__dirname, '..'), file)} cannot be loaded (${error?.name ?? 'Error'}: ${why}); going on without it\n  reinstall keyward to mend the installation\n`,
+  );
+}
+exports.damaged = damaged;
 
 /**
  * The build, after esbuild made the bundle: its import()s made calls of

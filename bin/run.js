@@ -18,6 +18,14 @@ process.stdout.on('error', (error) => {
 process.stderr.on('error', () => {});
 // require() of oclif's CommonJS files is cheaper than import() of them (docs/performance.md).
 const requireHere = process.getBuiltinModule('node:module').createRequire(import.meta.url);
+const {fileURLToPath} = process.getBuiltinModule('node:url');
+// oclif's debug output (DEBUG=*) prints the command line as given, a key secret in it too: on stderr it is
+// said by its hint (a1b2…9f0e), as in every message.
+if (process.env.DEBUG) {
+  const {maskSecrets} = await import('../dist/core/errors.js');
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = (chunk, ...rest) => write(typeof chunk === 'string' ? maskSecrets(chunk) : chunk, ...rest);
+}
 const fastCheck = argv[0] === 'check' && !process.env.KEYWARD_NO_FAST_PATH && !process.env.DEBUG;
 if (argv.length === 1 && argv[0] === '--version') {
   const {readFileSync} = await import('node:fs');
@@ -83,9 +91,12 @@ function fastPath() {
   try {
     return requireHere('../dist/check-fast.cjs');
   } catch (error) {
-    // A build without the bundle (tsc alone) still answers, through oclif.
-    if (error?.code === 'MODULE_NOT_FOUND') return {runFast: async () => false};
-    throw error;
+    // A build without the bundle (tsc alone) still answers, through oclif; so does a damaged one, said once.
+    if (error?.code !== 'MODULE_NOT_FOUND') {
+      const {damaged} = bundleLoader() ?? {damaged: () => process.stderr.write('keyward: dist/check-fast.cjs cannot be loaded; going on without it\n')};
+      damaged(fileURLToPath(new URL('../dist/check-fast.cjs', import.meta.url)), error);
+    }
+    return {runFast: async () => false};
   }
 }
 

@@ -139,6 +139,51 @@ describe('start-up: what a command loads', () => {
       expect(help(bin)).to.equal(changed);
     });
 
+    it('a damaged install (a FIFO for the code cache, the bundle or the check bundle cut short) answers, says so, never hangs or prints a stack', () => {
+      const bin = path.join(copy, 'bin', 'run.js');
+      const run = (args: string[]) =>
+        spawnSync(process.execPath, [bin, ...args], {
+          cwd: ws.dir,
+          env: environment(ws.store, {now: NOW}),
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'pipe'],
+          timeout: 20_000,
+        });
+      const expected = ws.run(['status'], {now: NOW}).stdout;
+      const dist = path.join(copy, 'dist');
+      const saved = {bundle: readFileSync(path.join(dist, 'keyward.cjs')), check: readFileSync(path.join(dist, 'check-fast.cjs'))};
+      rmSync(path.join(dist, 'keyward.cjs.cache'));
+      expect(spawnSync('mkfifo', [path.join(dist, 'keyward.cjs.cache')]).status).to.equal(0);
+      const fifo = run(['status']);
+      expect({code: fifo.status, signal: fifo.signal, stdout: fifo.stdout, stderr: fifo.stderr}).to.deep.equal({code: 0, signal: null, stdout: expected, stderr: ''});
+      writeFileSync(path.join(dist, 'keyward.cjs'), saved.bundle.subarray(0, saved.bundle.length >> 1));
+      const cut = run(['status']);
+      expect({code: cut.status, stdout: cut.stdout}).to.deep.equal({code: 0, stdout: expected});
+      expect(cut.stderr)
+        .to.match(/^keyward: dist\/keyward\.cjs cannot be loaded \(SyntaxError: .*\); going on without it\n {2}reinstall keyward/)
+        .and.not.match(/\n\s+at /);
+      writeFileSync(path.join(dist, 'check-fast.cjs'), `${saved.check.toString()}\nx(`);
+      const denied = run(['check', 'nosuch', '10.0.0.1']);
+      expect(denied.status, 'exit 2 (an unknown key), never 1 (denied)').to.equal(2);
+      expect(denied.stderr)
+        .to.contain('dist/check-fast.cjs cannot be loaded')
+        .and.contain('unknown key')
+        .and.not.match(/\n\s+at /);
+      rmSync(path.join(dist, 'keyward.cjs.cache'));
+      writeFileSync(path.join(dist, 'keyward.cjs'), saved.bundle);
+      writeFileSync(path.join(dist, 'check-fast.cjs'), saved.check);
+    });
+
+    it('DEBUG=* (oclif debug output) shows a key secret by its hint only', () => {
+      const secret = 'c0ffee'.repeat(6) + 'abcd';
+      const child = spawnSync(process.execPath, [BIN, 'list', '--acount', '--key', secret], {
+        cwd: ws.dir,
+        env: {...environment(ws.store, {now: NOW}), DEBUG: '*'},
+        encoding: 'utf8',
+      });
+      expect(child.stderr).to.contain('oclif').and.contain('c0ff…abcd').and.not.contain(secret);
+    });
+
     it('without the bundle (a build by tsc alone) answers through dist/commands', () => {
       const expected = ws.run(['status'], {now: NOW}).stdout;
       rmSync(path.join(copy, 'dist', 'keyward.cjs'));
