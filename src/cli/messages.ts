@@ -141,6 +141,8 @@ function inKeywardWords(text: string): string {
   let m: RegExpExecArray | null;
   if ((m = /^Missing required flag (\S+)$/.exec(text))) return `missing ${flag(m[1])}`;
   if ((m = /^Flag (--\S+) can only be specified once$/.exec(text))) return `${m[1]} given more than once: give it once`;
+  if ((m = /^Flag (--\S+) expects a value$/.exec(text))) return `${m[1]} needs a value`;
+  if ((m = /^Flag (--\S+) expects one of these values: (.*)$/.exec(text))) return `${m[1]} needs a value: ${m[2].split(', ').join(' or ')}`;
   if ((m = /^All of the following must be provided when using (--\S+): (.*)$/.exec(text))) return `${m[1]} needs ${list(m[2])}`;
   if ((m = /^(--[^=\s]+)(?:=.*)? cannot also be provided when using (--\S+)$/.exec(text))) return `${m[1]} cannot be used with ${m[2]}`;
   if ((m = /^(?:Exactly|At least) one of the following must be provided: (.*)$/.exec(text))) return `give ${m[1].split(', ').map(flag).join(' or ')}`;

@@ -76,6 +76,10 @@ describe('issue 14 item 1: messages that name the mistake', () => {
     [['list', '--scope', 'x'], 'unknown flag --scope', ['see `keyward list --help`']],
     [['keys', 'create', 'billing'], 'missing --type', ['see `keyward keys create --help`']],
     [['history', '--limit', 'x'], '--limit "x" is not an integer', ['see `keyward history --help`']],
+    [['list', '--key'], '--key needs a value', ['see `keyward list --help`']],
+    [['check', 'billing', '10.0.0.1', '--expect'], '--expect needs a value: allow or deny', ['see `keyward check --help`']],
+    // A word that should have been an address: never help and exit 0 ("every address allowed") in a CI gate.
+    [['check', 'billing', '10.0.0.1', '-h'], '-h/--help given with KEY and addresses: no address was checked', ['for help, give keyward check --help alone']],
     [['history', '--limit', '0'], '--limit "0" is not an integer >= 1', ['see `keyward history --help`']],
     [['learn', '--commit-every', '5s', 'x.log'], '--commit-every needs --follow', ['see `keyward learn --help`']],
     [['export', '--format', 'plain', '--format', 'csv'], '--format given more than once: give it once', ['see `keyward export --help`']],
