@@ -6,7 +6,7 @@
 // command's own runner, and hands anything it is not sure of back to oclif).
 // KEYWARD_NO_FAST_PATH=1 sends `check` through oclif too; so does DEBUG,
 // which turns on oclif's own debug output.
-const argv = process.argv.slice(2);
+const argv = globalFlagsAfter(process.argv.slice(2));
 // Output that cannot be written (a full disk) is said and exits 3 at once: never a stack trace,
 // and never exit 1, which `check` uses for "denied". A reader that went away (EPIPE) is left to
 // the commands, which stop quietly. Messages on stderr are best effort: a broken stderr stops nothing.
@@ -108,4 +108,24 @@ function bundleLoader() {
     if (error?.code === 'MODULE_NOT_FOUND') return null;
     throw error;
   }
+}
+
+/**
+ * The command line with the global flags an operator may put before the
+ * command (`keyward --store s.json status`, `keyward --json keys list`)
+ * moved to its end (before a `--`), where oclif reads every command's flags.
+ */
+function globalFlagsAfter(words) {
+  const moved = [];
+  let i = 0;
+  while (i < words.length) {
+    if (words[i] === '--json') moved.push(words[i++]);
+    else if (words[i].startsWith('--store=')) moved.push(words[i++]);
+    else if (words[i] === '--store' && i + 1 < words.length) moved.push(words[i++], words[i++]);
+    else break;
+  }
+  if (moved.length === 0 || i === words.length) return words;
+  const rest = words.slice(i);
+  const end = rest.indexOf('--');
+  return end < 0 ? [...rest, ...moved] : [...rest.slice(0, end), ...moved, ...rest.slice(end)];
 }

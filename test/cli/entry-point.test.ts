@@ -57,3 +57,20 @@ describe('bin/run.js without the check bundle', () => {
     }
   });
 });
+
+describe('bin/run.js: global flags before the command', () => {
+  it('`keyward --store PATH CMD`, `--store=PATH`, `--json` first: read as after the command; before `--` when there is one', () => {
+    const ws = Workspace.create();
+    const elsewhere = path.join(ws.dir, 'other.json');
+    expect(ws.run(['--store', elsewhere, 'authorize', '192.0.2.0/24'], {now: NOW}).code).to.equal(0);
+    expect(ws.storeBytes(), 'the default store untouched').to.equal(null);
+    const status = ws.run(['--json', `--store=${elsewhere}`, 'status'], {now: NOW});
+    expect(status.code, status.stderr).to.equal(0);
+    expect(status.json().store).to.equal(elsewhere);
+    expect(ws.run(['--store', elsewhere, 'keys', 'list', '--json'], {now: NOW}).json()).to.deep.equal([]);
+    // After `--` every word is an argument: the moved flags go before it.
+    const check = ws.run(['--store', elsewhere, 'check', 'nosuch', '--', '192.0.2.1'], {now: NOW});
+    expect(check.code).to.equal(2);
+    expect(check.stderr).to.contain('unknown key `nosuch`');
+  });
+});
