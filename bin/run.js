@@ -27,10 +27,16 @@ if (process.env.DEBUG) {
   process.stderr.write = (chunk, ...rest) => write(typeof chunk === 'string' ? maskSecrets(chunk) : chunk, ...rest);
 }
 const fastCheck = argv[0] === 'check' && !process.env.KEYWARD_NO_FAST_PATH && !process.env.DEBUG;
+// `keyward keys --json` (flags but no command of the topic): oclif would print the topic's help on stdout with exit 0.
+const topicWithFlagsOnly = argv[0] === 'keys' && argv.length > 1 && argv.slice(1).every((word) => word.startsWith('-') && word !== '-h' && word !== '--help');
 if (argv.length === 1 && argv[0] === '--version') {
   const {readFileSync} = await import('node:fs');
   const {version} = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
   process.stdout.write(`keyward/${version} ${process.platform}-${process.arch} node-${process.version}\n`);
+} else if (topicWithFlagsOnly) {
+  const {jsonAsked, sayFailure} = await import('../dist/cli/messages.js');
+  const failure = {exit: 2, message: 'keys needs a command: create, list, rotate or revoke', details: ['see `keyward keys --help`']};
+  await sayFailure(failure, {json: jsonAsked(argv)});
 } else if (!fastCheck || !(await fastPath().runFast(argv.slice(1)))) {
   const {run, handle, options} = oclif();
   try {

@@ -77,6 +77,7 @@ describe('issue 14 item 1: messages that name the mistake', () => {
     [['keys', 'create', 'billing'], 'missing --type', ['see `keyward keys create --help`']],
     [['history', '--limit', 'x'], '--limit "x" is not an integer', ['see `keyward history --help`']],
     [['list', '--key'], '--key needs a value', ['see `keyward list --help`']],
+    [['keys', '-q'], 'keys needs a command: create, list, rotate or revoke', ['see `keyward keys --help`']],
     [['check', 'billing', '10.0.0.1', '--expect'], '--expect needs a value: allow or deny', ['see `keyward check --help`']],
     // A word that should have been an address: never help and exit 0 ("every address allowed") in a CI gate.
     [['check', 'billing', '10.0.0.1', '-h'], '-h/--help given with KEY and addresses: no address was checked', ['for help, give keyward check --help alone']],
@@ -206,6 +207,7 @@ describe('issue 14 item 2: one failure style, and the --json error object', () =
   // Each: the command line, its exit code, and the error object's message.
   const failures: Array<[string[], number, string, Record<string, unknown>?]> = [
     [['list', '--acount', '--json'], 2, 'unknown flag --acount; did you mean --account?'],
+    [['keys', '--json'], 2, 'keys needs a command: create, list, rotate or revoke'],
     [['check', '--json'], 2, 'missing KEY'],
     [['keys', 'create', '--json'], 2, 'missing NAME'],
     [['export', '--format', 'foo', '--json'], 2, '--format "foo" is not one of: plain, csv, json, nginx, haproxy, nftables, ipset, crowdsec'],
