@@ -513,12 +513,7 @@ export class DecisionTable {
    * list them (the deny entries for `denied`, the allow entries for
    * `authorized`, else none), to `prepare` in a reused buffer.
    */
-  private prepareFromPositions(
-    prepare: (outcome: Outcome<number>, positions: Int32Array, count: number) => number,
-    family: Family,
-    at: number,
-    nowMs: number,
-  ): number {
+  private prepareFromPositions(prepare: (outcome: Outcome<number>, positions: Int32Array, count: number) => number, family: Family, at: number, nowMs: number): number {
     const f = family === 4 ? this.policy.account.compiled.arrays.v4 : this.policy.account.compiled.arrays.v6;
     const deny = this.policy.account.deny;
     const parents = f.parents;
