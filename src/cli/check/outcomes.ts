@@ -100,6 +100,23 @@ export interface AccountTexts {
   offsets: Uint32Array;
 }
 
+/**
+ * The account texts of `index` as bytes, as the index cache holds them (for
+ * a list read from the JSON store, and for tests); null when a text has a
+ * character beyond latin1.
+ */
+export function accountTextsOf(index: EntryIndex): AccountTexts | null {
+  const offsets = new Uint32Array(index.size + 1);
+  const texts: string[] = [];
+  for (let p = 0; p < index.size; p++) {
+    const text = index.textAt(p);
+    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0xff) return null;
+    texts.push(text);
+    offsets[p + 1] = offsets[p] + text.length;
+  }
+  return {index, bytes: Buffer.from(texts.join(''), 'latin1'), offsets};
+}
+
 /** The records buffer starts sized to the lists, within these bounds, and grows. */
 const RECORDS_MIN_BYTES = 1 << 16;
 const RECORDS_MAX_BYTES = 1 << 23;
