@@ -162,7 +162,9 @@ export class OutcomeRecords {
     /** The account entries' texts as bytes, when at hand (the index cache's): records are then written from them (addFromPositions). */
     readonly accountTexts: AccountTexts | null = null,
   ) {
-    this.bytes = Buffer.allocUnsafe(Math.min(RECORDS_MAX_BYTES, Math.max(RECORDS_MIN_BYTES, 64 * entries)));
+    // (Records written from the texts' bytes hold their opening too: about twice as long. Pages never written cost no memory.)
+    const perEntry = accountTexts === null ? 64 : 128;
+    this.bytes = Buffer.allocUnsafe(Math.min(2 * RECORDS_MAX_BYTES, Math.max(RECORDS_MIN_BYTES, perEntry * entries)));
     this.view = viewOf(this.bytes);
     this.close = Buffer.from(layout.list?.close ?? '');
   }
