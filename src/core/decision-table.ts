@@ -274,6 +274,13 @@ class Locator {
 const LIVE_DENY = 1;
 const LIVE_ALLOW = 2;
 
+/** A copy of `values` twice as long. */
+function grown(values: Int32Array): Int32Array<ArrayBuffer> {
+  const longer = new Int32Array(2 * values.length);
+  longer.set(values);
+  return longer;
+}
+
 /**
  * Stand-ins for live's answer by liveMask (index: the mask), for ruling a
  * decision alone: decideOutcome reads only whether each list is empty, and
@@ -302,6 +309,19 @@ export interface TableOptions {
    * without a string for each.
    */
   prepareAccount?: (outcome: Outcome<number>) => number;
+  /**
+   * As prepareAccount, and preferred to it: the outcome comes with `matched`
+   * empty, and its matched account list positions (outermost first) in
+   * positions[0, count), a buffer the table reuses (read it before
+   * returning). Ruled without a list or an object for each outcome.
+   */
+  prepareAccountPositions?: (outcome: Outcome<number>, positions: Int32Array, count: number) => number;
+}
+
+/** An outcome ruled from a mask of live effects alone, and which of the account's lists it names (0: none). */
+interface MaskRule {
+  outcome: Outcome<number>;
+  list: number;
 }
 
 /**
@@ -326,6 +346,11 @@ export class DecisionTable {
   private readonly scratch = new Uint32Array(4);
   private readonly decisionsOnly: boolean;
   private readonly prepareAccount: ((outcome: Outcome<number>) => number) | null;
+  private readonly prepareAccountPositions: ((outcome: Outcome<number>, positions: Int32Array, count: number) => number) | null;
+  /** For prepareAccountPositions: the rule of each mask of live effects, and the buffers of an entry's chain and matched positions. */
+  private readonly maskRules: (MaskRule | null)[] = [null, null, null, null];
+  private chain = new Int32Array(64);
+  private matched = new Int32Array(64);
 
   constructor(
     readonly policy: KeyPolicy,
@@ -335,6 +360,7 @@ export class DecisionTable {
   ) {
     this.decisionsOnly = options.decisionsOnly ?? false;
     this.prepareAccount = policy.own === null ? (options.prepareAccount ?? null) : null;
+    this.prepareAccountPositions = policy.own === null ? (options.prepareAccountPositions ?? null) : null;
     this.account = new Locator(policy.account);
     this.own = policy.own === null ? null : new Locator(policy.own);
     const arrays = policy.account.compiled.arrays;
@@ -441,6 +467,21 @@ export class DecisionTable {
       }
       return true;
     }
+    const prepare = this.prepareAccountPositions;
+    if (prepare !== null) {
+      // (atIPv4's work, in one loop.)
+      const cells = this.account.ipv4.cells;
+      const nowMs = this.policy.nowMs;
+      for (let at = 0, n = cells.length >> 2; at < n; at++) {
+        const cell = 4 * at + 3;
+        if (cells[cell] > 0) continue;
+        const prepared = this.prepareFromPositions(prepare, 4, at, nowMs);
+        if (!(prepared >= 0 && prepared < 0x7fffffff)) throw new RangeError(`prepared number out of range: ${prepared}`);
+        this.size++;
+        cells[cell] = prepared + 1;
+      }
+      return true;
+    }
     for (let at = 0, n = this.account.ipv4.cells.length >> 2; at < n; at++) this.atIPv4(at);
     return true;
   }
@@ -464,6 +505,61 @@ export class DecisionTable {
     return prepared;
   }
 
+  /**
+   * For a key without a list of its own: rules the outcome for the innermost
+   * account entry at sorted position `at` (or -1) from the mask of its live
+   * entries' effects (decideOutcome once for each of the four masks), and
+   * hands its matched positions, outermost first, as decideOutcome would
+   * list them (the deny entries for `denied`, the allow entries for
+   * `authorized`, else none), to `prepare` in a reused buffer.
+   */
+  private prepareFromPositions(prepare: (outcome: Outcome<number>, positions: Int32Array, count: number) => number, family: Family, at: number, nowMs: number): number {
+    const f = family === 4 ? this.policy.account.compiled.arrays.v4 : this.policy.account.compiled.arrays.v6;
+    const deny = this.policy.account.deny;
+    const parents = f.parents;
+    const expires = f.expires;
+    const origin = f.origin;
+    let chain = this.chain;
+    let n = 0;
+    let mask = 0;
+    // Innermost first; a deny entry's position is kept as -1 - position.
+    for (let i = at; i >= 0; i = parents[i]) {
+      if (expires[i] > nowMs) {
+        const position = origin[i];
+        if (n === chain.length) chain = this.chain = grown(chain);
+        if (deny !== null && deny[position] === 1) {
+          mask |= LIVE_DENY;
+          chain[n++] = -1 - position;
+        } else {
+          mask |= LIVE_ALLOW;
+          chain[n++] = position;
+        }
+      }
+    }
+    const rule = this.maskRules[mask] ?? this.ruleMask(mask);
+    if (this.matched.length < n) this.matched = new Int32Array(chain.length);
+    const matched = this.matched;
+    let count = 0;
+    if (rule.list === LIVE_DENY) {
+      for (let j = n - 1; j >= 0; j--) if (chain[j] < 0) matched[count++] = -1 - chain[j];
+    } else if (rule.list === LIVE_ALLOW) {
+      for (let j = n - 1; j >= 0; j--) if (chain[j] >= 0) matched[count++] = chain[j];
+    }
+    return prepare(rule.outcome, matched, count);
+  }
+
+  /** decideOutcome for an account entry whose live entries' effects are `mask` (no key list), once. */
+  private ruleMask(mask: number): MaskRule {
+    const inAccount = MASKED[mask];
+    const {decision, reason, matched} = decideOutcome(this.policy, null, () => inAccount);
+    // (decideOutcome lists the account's deny entries, or its allow entries, or none.)
+    const list = matched.length === 0 ? 0 : matched === inAccount.deny ? LIVE_DENY : matched === inAccount.allow ? LIVE_ALLOW : -1;
+    if (list < 0) throw new Error('internal error: an outcome listing entries of neither effect');
+    const rule = {outcome: {decision, reason, matched: []}, list};
+    this.maskRules[mask] = rule;
+    return rule;
+  }
+
   /** Rules the outcome for the innermost entries at `own` in the key's list (null: the key has no list) and `account`, and prepares it. */
   private add(own: number | null, family: Family, account: number): number {
     this.size++;
@@ -477,6 +573,8 @@ export class DecisionTable {
       const known = this.byReason.get(reason);
       prepared = known ?? this.prepare({decision, reason, matched: []});
       if (known === undefined) this.byReason.set(reason, prepared);
+    } else if (this.prepareAccountPositions !== null) {
+      prepared = this.prepareFromPositions(this.prepareAccountPositions, family, account, nowMs);
     } else if (this.prepareAccount !== null) {
       // (No list of the key's own: every matched entry is the account list's.)
       prepared = this.prepareAccount(decideOutcome(this.policy, null, () => this.account.live(family, account, nowMs, true)));

@@ -182,6 +182,36 @@ describe('core/decision-table', function () {
     );
   });
 
+  it('rules from account positions in a reused buffer (the records written from the index cache bytes) as decideWords does, one at a time and every IPv4 entry at once', () => {
+    check(
+      fc.property(
+        accountList,
+        blockingState,
+        fc.constantFrom<'active' | 'revoked'>('active', 'active', 'active', 'revoked'),
+        fc.boolean(),
+        fc.array(probe, {minLength: 1, maxLength: 40}),
+        (account, state, status, atOnce, probes) => {
+          const policy = policyOf(account, null, state, status);
+          const outcomes: Outcome<string>[] = [];
+          const table = new DecisionTable(policy, () => -1, {
+            prepareAccount: () => -1,
+            // The buffer is read at once, as the records are written.
+            prepareAccountPositions: (outcome, positions, count) => {
+              expect(outcome.matched).to.deep.equal([]);
+              const matched = Array.from(positions.subarray(0, count), (p) => policy.account.textAt(p));
+              return outcomes.push({decision: outcome.decision, reason: outcome.reason, matched}) - 1;
+            },
+          });
+          if (atOnce) {
+            expect(table.ruleIPv4Entries()).to.equal(true);
+            expect(outcomes.length, 'one outcome for each IPv4 entry').to.equal(policy.account.compiled.arrays.v4.parents.length);
+          }
+          expectRuledAsDecideWords(policy, table, outcomes, probes);
+        },
+      ),
+    );
+  });
+
   it("finds IPv6 addresses one at a time and a batch at a time as decideWords does, wherever the entries' shared prefix ends", () => {
     // Entries and probes around one random address, differing from it in their last `spread` bits: the prefix all
     // entries share (which the IPv6 lookups bucket after) ends anywhere from bit 0 to bit 128.

@@ -73,6 +73,9 @@ export class AddressBatch {
     this.tableOrNull ??= new DecisionTable(this.policy, (outcome) => this.outcomes.add(outcome), {
       decisionsOnly: this.print,
       prepareAccount: (outcome) => this.outcomes.addFromAccount(outcome, account),
+      // (Records written from the entries' bytes, when at hand.)
+      prepareAccountPositions:
+        this.outcomes.accountTexts?.index === account ? (outcome, positions, count) => this.outcomes.addFromPositions(outcome, positions, count, account) : undefined,
     });
     return this.tableOrNull;
   }

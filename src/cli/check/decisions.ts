@@ -14,12 +14,12 @@ import {Decision, decide, KeyPolicy, Verdict} from '../../core/decision.js';
 import {InputError, locatedInputError} from '../../core/errors.js';
 import {AddressBatch, DecisionTally} from './batch.js';
 import {DescriptorInput, LineReader} from './lines.js';
-import {DecisionFormat, Layout, layoutFor, OutcomeRecords} from './outcomes.js';
+import {AccountTexts, DecisionFormat, Layout, layoutFor, OutcomeRecords} from './outcomes.js';
 import {OutputBlocks} from './output.js';
 
 export type {DecisionTally} from './batch.js';
 export type {DescriptorInput} from './lines.js';
-export type {DecisionFormat} from './outcomes.js';
+export type {AccountTexts, DecisionFormat} from './outcomes.js';
 
 export interface DecisionRun {
   policy: KeyPolicy;
@@ -34,6 +34,8 @@ export interface DecisionRun {
   printed?: Verdict;
   /** Colours for the human format. */
   colour: ChalkInstance;
+  /** The account entries' texts as bytes (the index cache's), used when they are `policy.account`'s. */
+  accountTexts?: AccountTexts | null;
 }
 
 /**
@@ -74,7 +76,8 @@ class DecisionWriter {
     this.wanted = run.wanted;
     this.output = new OutputBlocks(run.out);
     const entries = run.policy.account.size + (run.policy.own?.size ?? 0);
-    const outcomes = new OutcomeRecords(this.layout, run.policy.key.name, run.wanted, entries, this.printed);
+    const texts = run.accountTexts?.index === run.policy.account ? run.accountTexts : null;
+    const outcomes = new OutcomeRecords(this.layout, run.policy.key.name, run.wanted, entries, this.printed, texts);
     const batch = new AddressBatch(run.policy, outcomes, this.output, this.tally, this.jsonArray, this.printed !== null);
     this.lines = new LineReader(batch, this.output, run.format !== 'json', (text, where) => this.decideText(text, where));
   }

@@ -155,53 +155,63 @@ export class LineReader {
     const batchWords = batch.words;
     let start = from;
     let n = 0;
-    while (start < end) {
-      // The commonest line, a dotted quad, is split and scanned in one pass; any other is split first.
-      let newline = scanIPv4Line(chunk, start, end, words);
-      let stop: number;
-      let family: 4 | 6 | typeof NOT_ACCEPTED;
-      if (newline >= 0) {
-        stop = chunk[newline - 1] === CR ? newline - 1 : newline;
-        family = 4;
-      } else {
-        // Split, noting a colon on the way (IPv6, the next commonest line) so that its scan need not look for one.
-        newline = start;
-        let colon = false;
-        for (; newline < end; newline++) {
-          const c = chunk[newline];
-          if (c === LF) break;
-          if (c === COLON) colon = true;
+    // One loop and no code after it: code reached only at a chunk's end would have no type feedback
+    // when the loop is optimized, and would deopt it at every chunk (docs/performance.md).
+    for (;;) {
+      // `done`: the chunk holds no whole line more (its end, or a line it cuts).
+      let done = start >= end;
+      let newline = start;
+      let stop = start;
+      let family: 4 | 6 | typeof NOT_ACCEPTED = NOT_ACCEPTED;
+      if (!done) {
+        // The commonest line, a dotted quad, is split and scanned in one pass; any other is split first.
+        newline = scanIPv4Line(chunk, start, end, words);
+        if (newline >= 0) {
+          stop = chunk[newline - 1] === CR ? newline - 1 : newline;
+          family = 4;
+        } else {
+          // Split, noting a colon on the way (IPv6, the next commonest line) so that its scan need not look for one.
+          newline = start;
+          let colon = false;
+          for (; newline < end; newline++) {
+            const c = chunk[newline];
+            if (c === LF) break;
+            if (c === COLON) colon = true;
+          }
+          if (newline === end) done = true;
+          else {
+            stop = newline;
+            if (stop > start && chunk[stop - 1] === CR) stop--;
+            // (A BOM on line 1 is never part of an address: such a line goes the other way.)
+            family = colon ? scanColonAddressBytes(chunk, start, stop, words) : scanAddressBytes(chunk, start, stop, words);
+          }
         }
-        if (newline === end) break;
-        stop = newline;
-        if (stop > start && chunk[stop - 1] === CR) stop--;
-        // (A BOM on line 1 is never part of an address: such a line goes the other way.)
-        family = colon ? scanColonAddressBytes(chunk, start, stop, words) : scanAddressBytes(chunk, start, stop, words);
       }
-      this.line++;
-      if (family !== NOT_ACCEPTED) {
-        families[n] = family;
-        starts[n] = start;
-        ends[n] = stop;
-        const w = 4 * n;
-        batchWords[w] = words[0];
-        batchWords[w + 1] = words[1];
-        batchWords[w + 2] = words[2];
-        batchWords[w + 3] = words[3];
-        start = newline + 1;
-        if (++n < BATCH_SIZE) continue;
-        batch.decide(chunk, n);
-        n = 0;
-      } else {
-        if (n > 0) batch.decide(chunk, n);
-        n = 0;
+      if (!done) {
+        this.line++;
+        if (family !== NOT_ACCEPTED) {
+          families[n] = family;
+          starts[n] = start;
+          ends[n] = stop;
+          const w = 4 * n;
+          batchWords[w] = words[0];
+          batchWords[w + 1] = words[1];
+          batchWords[w + 2] = words[2];
+          batchWords[w + 3] = words[3];
+          start = newline + 1;
+          if (++n < BATCH_SIZE) continue;
+        }
+      }
+      // A full batch, a line that is not a plain address, or the chunk's end: the batch is decided first.
+      if (n > 0) batch.decide(chunk, n);
+      n = 0;
+      if (done) return start;
+      if (family === NOT_ACCEPTED) {
         this.otherLine(chunk, start, newline);
         start = newline + 1;
       }
       if (output.pending !== undefined) return start;
     }
-    if (n > 0) batch.decide(chunk, n);
-    return start;
   }
 
   /** Decides one line, chunk[start, newline) without its LF. */

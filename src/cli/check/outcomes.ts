@@ -89,6 +89,34 @@ function putPlain(text: string, out: Buffer, at: number): number {
   return at;
 }
 
+/**
+ * The texts of the account list's entries as bytes (latin1, one byte a
+ * character): entry `p` is bytes[offsets[p], offsets[p + 1]) (the index
+ * cache's text section), for the list `index` alone.
+ */
+export interface AccountTexts {
+  index: EntryIndex;
+  bytes: Uint8Array;
+  offsets: Uint32Array;
+}
+
+/**
+ * The account texts of `index` as bytes, as the index cache holds them (for
+ * a list read from the JSON store, and for tests); null when a text has a
+ * character beyond latin1.
+ */
+export function accountTextsOf(index: EntryIndex): AccountTexts | null {
+  const offsets = new Uint32Array(index.size + 1);
+  const texts: string[] = [];
+  for (let p = 0; p < index.size; p++) {
+    const text = index.textAt(p);
+    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0xff) return null;
+    texts.push(text);
+    offsets[p + 1] = offsets[p] + text.length;
+  }
+  return {index, bytes: Buffer.from(texts.join(''), 'latin1'), offsets};
+}
+
 /** The records buffer starts sized to the lists, within these bounds, and grows. */
 const RECORDS_MIN_BYTES = 1 << 16;
 const RECORDS_MAX_BYTES = 1 << 23;
@@ -118,6 +146,10 @@ export class OutcomeRecords {
   readonly openings: RenderedText[] = [];
   private readonly openingOf = new Map<Reason, number>();
   private readonly close: Buffer;
+  /** addFromPositions's last outcome, and its head's and opening's numbers. */
+  private lastOutcome: Outcome<number> | null = null;
+  private lastHead = 0;
+  private lastOpening = 0;
 
   constructor(
     private readonly layout: Layout,
@@ -127,8 +159,12 @@ export class OutcomeRecords {
     entries: number,
     /** Under `print`, the decision whose addresses are printed (the others' records have NOT_PRINTED). */
     private readonly printed: Verdict | null = null,
+    /** The account entries' texts as bytes, when at hand (the index cache's): records are then written from them (addFromPositions). */
+    readonly accountTexts: AccountTexts | null = null,
   ) {
-    this.bytes = Buffer.allocUnsafe(Math.min(RECORDS_MAX_BYTES, Math.max(RECORDS_MIN_BYTES, 64 * entries)));
+    // (Records written from the texts' bytes hold their opening too: about twice as long. Pages never written cost no memory.)
+    const perEntry = accountTexts === null ? 64 : 128;
+    this.bytes = Buffer.allocUnsafe(Math.min(2 * RECORDS_MAX_BYTES, Math.max(RECORDS_MIN_BYTES, perEntry * entries)));
     this.view = viewOf(this.bytes);
     this.close = Buffer.from(layout.list?.close ?? '');
   }
@@ -157,6 +193,63 @@ export class OutcomeRecords {
     }
     // (Anything else, or a text JSON must escape: as texts.)
     return this.add({decision: outcome.decision, reason: outcome.reason, matched: outcome.matched.map((position) => account.textAt(position))});
+  }
+
+  /**
+   * As addFromAccount, for an outcome given with `matched` empty and its
+   * matched account positions in positions[0, count), under a JSON format
+   * written straight from `accountTexts`' bytes (no string for each entry).
+   */
+  addFromPositions(outcome: Outcome<number>, positions: Int32Array, count: number, account: EntryIndex): number {
+    const list = this.layout.list;
+    const texts = this.accountTexts;
+    if (this.printed === null && list !== null && texts !== null && texts.index === account) {
+      // (The table hands the same outcome object for each rule: its head and opening are looked up once.)
+      if (outcome !== this.lastOutcome) {
+        this.lastHead = this.headNumber(outcome);
+        this.lastOpening = this.openingNumber(list.open, outcome);
+        this.lastOutcome = outcome;
+      }
+      if (this.lastOpening !== 0) {
+        const record = this.putMatchedBytes(this.openings[this.lastOpening - 1], positions, count, texts);
+        if (record >= 0) return this.finish(outcome, this.lastHead, record);
+      }
+    }
+    return this.addFromAccount({decision: outcome.decision, reason: outcome.reason, matched: Array.from(positions.subarray(0, count))}, account);
+  }
+
+  /**
+   * putMatched from the texts' bytes: a record of the opening's text and
+   * the entries at positions[0, count) as JSON strings, then the close; -1
+   * (nothing kept) when a text is not its own JSON string content.
+   */
+  private putMatchedBytes(opening: RenderedText, positions: Int32Array, count: number, texts: AccountTexts): number {
+    const offsets = texts.offsets;
+    const source = texts.bytes;
+    let size = RECORD_HEADER + opening.length + this.close.length;
+    for (let i = 0; i < count; i++) size += offsets[positions[i] + 1] - offsets[positions[i]] + 3;
+    this.reserve(size);
+    const bytes = this.bytes;
+    const record = this.used;
+    // The opening is written into the record (byte 1: 0), so that a decision is three copies, not four.
+    bytes[record + 1] = 0;
+    let at = record + RECORD_HEADER;
+    copyInWords(this.view, at, opening.view, 0, opening.length);
+    at += opening.length;
+    for (let i = 0; i < count; i++) {
+      if (i > 0) bytes[at++] = 44; // ,
+      bytes[at++] = 34; // "
+      for (let k = offsets[positions[i]], end = offsets[positions[i] + 1]; k < end; k++) {
+        const c = source[k];
+        if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return -1;
+        bytes[at++] = c;
+      }
+      bytes[at++] = 34;
+    }
+    const close = this.close;
+    for (let i = 0; i < close.length; i++) bytes[at++] = close[i];
+    this.used = at;
+    return record;
   }
 
   /** The number of the head for an outcome's decision. */

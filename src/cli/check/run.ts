@@ -75,6 +75,7 @@ export async function runCheck(request: CheckRequest): Promise<void> {
     wanted,
     printed: print === 'denied' ? 'deny' : 'allow',
     colour: await palette(process.stdout),
+    accountTexts: cached ? {index: cached.account, bytes: cached.entryBytes, offsets: cached.entryOffsets} : null,
   });
   // An empty stdin (a CI job's /dev/null, an unset $IP) must not pass as "every address allowed".
   if (count === 0) throw new InputError('no address given: stdin had none', 'give addresses as arguments, or one a line on stdin');

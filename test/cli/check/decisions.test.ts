@@ -17,6 +17,7 @@ import {Decision, decide, EntryIndex, KeyPolicy, Verdict} from '../../../src/cor
 import {InputError} from '../../../src/core/errors.js';
 import {BlockingState, EntryRecord, KeyRecord} from '../../../src/core/model.js';
 import {DecisionFormat, writeDecisions} from '../../../src/cli/check/decisions.js';
+import {accountTextsOf} from '../../../src/cli/check/outcomes.js';
 import {eachLine, MAX_LINE_LENGTH} from '../../../src/cli/input.js';
 
 const RUNS = Number(process.env.KEYWARD_PROPERTY_RUNS || 200);
@@ -80,6 +81,8 @@ interface Case {
   colour: ChalkInstance;
   /** Under `print`, the decision whose addresses are printed. */
   printed?: Verdict;
+  /** Whether the account texts are given as bytes, as the index cache gives them (records written from them). */
+  bytes?: boolean;
 }
 
 /** The plain path: eachLine, decide() and JSON.stringify per line, everything before a bad address written. */
@@ -167,6 +170,7 @@ async function fast(c: Case, chunks: Buffer[], slow: boolean | 'late'): Promise<
       wanted: c.wanted,
       colour: c.colour,
       printed: c.printed,
+      accountTexts: c.bytes ? accountTextsOf(c.policy.account) : null,
     });
     await ended(stream);
     return {stdout: bytes(), tally, error: null};
@@ -357,6 +361,7 @@ describe('check decisions: the byte stream path against decide() line by line', 
           wanted: s.wanted,
           colour: new Chalk({level: s.colour ? 1 : 0}),
           printed: s.printed,
+          bytes: s.points.length % 2 === 0,
         };
         const chunks = c.input === null ? [] : cut(c.input, s.points);
         const expected = await reference(c, chunks);
@@ -390,6 +395,7 @@ describe('check decisions: the byte stream path against decide() line by line', 
           format,
           wanted: 'allow',
           colour: new Chalk({level: 0}),
+          bytes: true,
         };
         const chunks = cut(bytes, points);
         const expected = await reference(c, chunks);
@@ -423,7 +429,7 @@ describe('check decisions: the byte stream path against decide() line by line', 
     const bytes = Buffer.from(`${lines.join('\n')}\n`);
     const points = fc.sample(fc.nat(), {numRuns: 50, seed: 3});
     for (const format of ['ndjson', 'human'] as const) {
-      const c: Case = {policy, args: [], input: bytes, format, wanted: 'allow', colour: new Chalk({level: 0})};
+      const c: Case = {policy, args: [], input: bytes, format, wanted: 'allow', colour: new Chalk({level: 0}), bytes: format === 'ndjson'};
       const chunks = cut(bytes, points);
       const expected = await reference(c, chunks);
       const actual = await fast(c, chunks, false);
@@ -450,7 +456,7 @@ describe('check decisions: the byte stream path against decide() line by line', 
       {numRuns: 30_000, seed: 5},
     );
     const bytes = Buffer.from(`${lines.join('\n')}\n`);
-    const c: Case = {policy, args: [], input: bytes, format: 'ndjson', wanted: 'allow', colour: new Chalk({level: 0})};
+    const c: Case = {policy, args: [], input: bytes, format: 'ndjson', wanted: 'allow', colour: new Chalk({level: 0}), bytes: true};
     const chunks = cut(bytes, fc.sample(fc.nat(), {numRuns: 20, seed: 4}));
     const expected = await reference(c, chunks);
     const actual = await fast(c, chunks, false);
