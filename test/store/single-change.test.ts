@@ -24,10 +24,11 @@ import {EventLog, learn} from '../../src/core/learning.js';
 import {emptyStore, EntryRecord, StoreData} from '../../src/core/model.js';
 import {statusJson} from '../../src/core/reports.js';
 import {newSecret} from '../../src/core/secret.js';
-import {decodeIndexCache, encodeIndexCache, identityOf, indexCacheFile, MIN_STORE_BYTES} from '../../src/store/index-cache.js';
+import {decodeIndexCache, encodeIndexCache, identityOf, indexCacheFile, MIN_STORE_BYTES, takenAsWritten} from '../../src/store/index-cache.js';
 import {readStore, readStoreSummary} from '../../src/store/read.js';
 import {documentText, validate} from '../../src/store/schema.js';
 import {lastChange, updateStore} from '../../src/store/store.js';
+import type {EntryIndex} from '../../src/core/decision.js';
 
 const NOW = new Date('2026-03-02T00:00:00.000Z');
 const DAY = 86_400_000;
@@ -289,5 +290,46 @@ describe('store: single changes and status without the whole account list (issue
     const error = await readStoreSummary(file).catch((e: Error) => e);
     expect(error).to.be.instanceOf(Error);
     expect((error as Error).message).to.match(/corrupt/);
+  });
+  it("a follow's next commit takes the cache this process wrote, and reads and checks one changed under it (same size, time put back)", async () => {
+    const file = path.join(dir, 'store.json');
+    await updateStore(file, NOW, (data) => Object.assign(data, randomStore(5)));
+    // Each commit leaves the account list as it was (as a follow commit of an address on the blocked list does).
+    const commit = async (days: number) => {
+      let compiled: EntryIndex | null = null;
+      let changed: StoreData | null = null;
+      await updateStore(file, NOW, (data, context) => {
+        compiled = context.compiledAccount(NOW);
+        data.settings.learningWindowDays = days;
+        changed = data;
+      });
+      const identity = identityOf(statSync(file));
+      const written = readFileSync(indexCacheFile(file));
+      expect(cacheRows(written, identity), `cache after commit ${days}`).to.deep.equal(cacheRows(encodeIndexCache(changed!, identity), identity));
+      expect(cacheHeader(written)).to.deep.equal(cacheHeader(encodeIndexCache(changed!, identity)));
+      return compiled as EntryIndex | null;
+    };
+    const rows = (index: EntryIndex) => Array.from(index.compiled.arrays.v4.starts).join(',') + Array.from(index.compiled.arrays.v6.origin).join(',');
+    await commit(3);
+    const fromDisk = decodeIndexCache(readFileSync(indexCacheFile(file)), identityOf(statSync(file)), NOW)!.account;
+    const taken = takenAsWritten.count;
+    const second = await commit(4);
+    expect(takenAsWritten.count - taken, 'taken as written: no read').to.equal(2);
+    expect(second, 'the compiled list of the cache written').to.not.equal(null);
+    expect(rows(second!)).to.equal(rows(fromDisk));
+    // The cache changed in place (a byte of its arrays), same size, its modification time put back: read, found broken, not used.
+    const cache = indexCacheFile(file);
+    const before = statSync(cache);
+    const bytes = readFileSync(cache);
+    const fd = openSync(cache, 'r+');
+    writeSync(fd, Buffer.from([bytes[bytes.length - 200] ^ 1]), 0, 1, bytes.length - 200);
+    closeSync(fd);
+    utimesSync(cache, before.atime, before.mtime);
+    const third = takenAsWritten.count;
+    expect(await commit(5), 'a cache that is not the one written is read and checked').to.equal(null);
+    expect(takenAsWritten.count).to.equal(third);
+    // And the cache written then is taken again by the next commit.
+    expect(await commit(6)).to.not.equal(null);
+    expect(takenAsWritten.count - third).to.equal(0);
   });
 });
