@@ -867,6 +867,8 @@ export const pieceSource: {text: string | null; start: number} = {text: null, st
  * by then too.
  */
 export async function* documentPieces(data: StoreData, reuse: DocumentReuse | null = null, reused?: Set<string>): AsyncGenerator<string> {
+  // Nothing said yet (a text whose writing stopped half way may have left its last piece here).
+  pieceSource.text = null;
   await nextTurn();
   const same = reusedMembers(data, reuse);
   for (const name of same) reused?.add(name);

@@ -379,7 +379,9 @@ export async function updateStore<T>(file: string, now: Date, change: (data: Sto
       const own = reuse !== null && before.length === 1 && before[0] === reuse.source;
       let uncompared = 0;
       const known = (piece: string) => {
-        if (!own || pieceSource.text !== piece || !cursor.skip(pieceSource.start, piece.length)) return false;
+        const cut = pieceSource.text === piece;
+        pieceSource.text = null;
+        if (!own || !cut || !cursor.skip(pieceSource.start, piece.length)) return false;
         uncompared += piece.length;
         return true;
       };
