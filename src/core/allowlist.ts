@@ -249,11 +249,13 @@ const FEW = 64;
 /**
  * The positions in `texts` (canonical entries) of the entries that contain
  * every address of a range, outermost first: `CompiledIndex.covering`. For a
- * batch of a few entries, by text instead: the list's texts in a map, and
- * each of the range's networks, from /0 to its own length, written as an
- * entry is and looked up (33 lookups for an IPv4 range, at most 129 for
- * IPv6), so that adding one address to 100,000 entries does not parse them
- * all. A list holding an entry twice (a hand edit) is compiled as before.
+ * batch of a few entries, by text instead: each of the range's networks,
+ * from /0 to its own length, written as an entry is (33 texts for an IPv4
+ * range, at most 129 for IPv6) and looked for among the list's texts, in
+ * one pass over them for each of the first few ranges, then in a map of
+ * them, so that adding one address to 100,000 entries neither parses them
+ * all nor puts them all in a map. A list holding an entry twice (a hand
+ * edit) is compiled as before (the pass: when it meets a cover twice).
  */
 export function coversOf(texts: readonly string[], batchSize: number): (family: Family, network: Uint32Array, bits: number) => number[] {
   if (texts.length === 0) return () => [];
@@ -262,20 +264,57 @@ export function coversOf(texts: readonly string[], batchSize: number): (family: 
     return (family: Family, network: Uint32Array, bits: number) => index.covering(family, network, bits);
   };
   if (batchSize > FEW) return compiled();
+  let byText: ((family: Family, network: Uint32Array, bits: number) => number[]) | null = null;
+  let asked = 0;
+  const scratch: ScannedPrefix = {family: 4, bits: 0, words: new Uint32Array(4)};
+  return (family, network, bits) => {
+    // The first few ranges (one address added: one) by one pass over the texts, looking each up among the range's own networks
+    // (a map of at most 129 texts): no map of the whole list. More ranges than that: the list's texts in a map, once.
+    if (byText === null && ++asked > SCANS) byText = textMap(texts, compiled, scratch);
+    if (byText !== null) return byText(family, network, bits);
+    const wanted = new Map<string, number>();
+    for (let b = 0; b <= bits; b++) wanted.set(networkText(scratch, family, network, b), b);
+    const at = new Int32Array(bits + 1).fill(-1);
+    for (let i = 0; i < texts.length; i++) {
+      const b = wanted.get(texts[i]);
+      if (b === undefined) continue;
+      // An entry held twice among the covers (a hand edit): the compiled index answers, as for a list holding any entry twice.
+      if (at[b] >= 0) return (byText = compiled())(family, network, bits);
+      at[b] = i;
+    }
+    const found: number[] = [];
+    for (let b = 0; b <= bits; b++) if (at[b] >= 0) found.push(at[b]);
+    return found;
+  };
+}
+
+/** How many ranges coversOf answers by a pass over the texts before it puts them in a map. */
+const SCANS = 4;
+
+/** The text of `network`'s first `bits` bits, written as an entry is. */
+function networkText(scratch: ScannedPrefix, family: Family, network: Uint32Array, bits: number): string {
+  scratch.family = family;
+  scratch.bits = bits;
+  scratch.words.set(network);
+  maskScanned(scratch);
+  return formatScanned(scratch);
+}
+
+/** coversOf by a map of the texts, or by the compiled index for a list holding an entry twice. */
+function textMap(
+  texts: readonly string[],
+  compiled: () => (family: Family, network: Uint32Array, bits: number) => number[],
+  scratch: ScannedPrefix,
+): (family: Family, network: Uint32Array, bits: number) => number[] {
   const at = new Map<string, number>();
   for (let i = 0; i < texts.length; i++) {
     if (at.has(texts[i])) return compiled();
     at.set(texts[i], i);
   }
-  const scratch: ScannedPrefix = {family: 4, bits: 0, words: new Uint32Array(4)};
   return (family, network, bits) => {
     const found: number[] = [];
     for (let b = 0; b <= bits; b++) {
-      scratch.family = family;
-      scratch.bits = b;
-      scratch.words.set(network);
-      maskScanned(scratch);
-      const i = at.get(formatScanned(scratch));
+      const i = at.get(networkText(scratch, family, network, b));
       if (i !== undefined) found.push(i);
     }
     return found;

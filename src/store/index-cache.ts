@@ -257,6 +257,47 @@ function encodeEntryTexts(records: readonly EntryRecord[]): {textBytes: Buffer; 
 const TEXTS_AT_ONCE = 4096;
 
 /**
+ * The cache this process last wrote (a follow's commit, under the store's
+ * lock): its bytes, the identity its file had through the writer's
+ * descriptor after the rename, the store file it names, and the compiled
+ * account list it holds (the one of the cache it was made from: its
+ * compiled sections are those bytes). A later change in this process that
+ * finds the cache file with that identity (same device, inode, size,
+ * modification and change times: see identityOf) and reads the store file it
+ * names takes them from here instead of reading, summing and checking 5 MB
+ * again, twice a commit (issue 15). Any other file at that path, or another
+ * store file, is read and checked as before.
+ */
+let lastWritten: {file: string; cache: StoreIdentity; bytes: Buffer; store: StoreIdentity; account: EntryIndex} | null = null;
+
+/** How many times a change took the cache as this process wrote it (see lastWritten): for tests. */
+export const takenAsWritten = {count: 0};
+
+/**
+ * The cache at `file` as this process last wrote it (see lastWritten), when
+ * that file is still the one written and it names the store file `store`;
+ * else null.
+ */
+function cacheAsWritten(file: string, store: StoreIdentity): {bytes: Buffer; account: EntryIndex} | null {
+  const known = lastWritten;
+  if (known === null || known.file !== file || !sameIdentity(known.store, store)) return null;
+  let fd: number;
+  try {
+    fd = openSync(file, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
+  } catch {
+    return null;
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile() || coarseTimes(stat) || !sameIdentity(identityOf(stat), known.cache)) return null;
+    takenAsWritten.count++;
+    return known;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
  * The cache for `data` and the store file `store`, made from the cache at
  * `file` when that cache is whole and names the store file `previous` (the
  * file the change read), and the change left the account list as it was:
@@ -264,9 +305,11 @@ const TEXTS_AT_ONCE = 4096;
  * settings, blocking and keys) is new. Null when the old cache cannot lend
  * them; the caller then encodes the cache whole.
  */
-function reencodeIndexCache(file: string, previous: Stats, data: StoreData, store: StoreIdentity): Buffer | null {
-  const bytes = readCacheFile(file, maxCacheBytes(previous.size));
-  if (bytes === null || decodeIndexCache(bytes, identityOf(previous), new Date()) === null) return null;
+function reencodeIndexCache(file: string, previous: Stats, data: StoreData, store: StoreIdentity): {bytes: Buffer; account: EntryIndex} | null {
+  const known = cacheAsWritten(file, identityOf(previous));
+  const bytes = known?.bytes ?? readCacheFile(file, maxCacheBytes(previous.size));
+  const account = known?.account ?? (bytes === null ? null : (decodeIndexCache(bytes, identityOf(previous), new Date())?.account ?? null));
+  if (bytes === null || account === null) return null;
   const oldLength = bytes.readUInt32LE(12);
   const old = JSON.parse(bytes.toString('utf8', PREFIX_BYTES, PREFIX_BYTES + oldLength)) as Header;
   const keys = [...data.keys].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -280,7 +323,7 @@ function reencodeIndexCache(file: string, previous: Stats, data: StoreData, stor
   const padding = align8(headerBytes.length) - headerBytes.length;
   const out = Buffer.concat([prefix, headerBytes, Buffer.alloc(padding), body]);
   out.writeUInt32LE(checksum(out), 16);
-  return out;
+  return {bytes: out, account};
 }
 
 /** What a decision needs, read from the cache. */
@@ -538,16 +581,22 @@ export async function writeIndexCache(store: string, data: StoreData, written: S
   const file = indexCacheFile(store);
   try {
     if (written === null || written.size < MIN_STORE_BYTES || coarseTimes(written)) {
+      lastWritten = null;
       await fs.rm(file, {force: true});
       return;
     }
     // Loaded here: readers (check's fast path) never write.
     const {removeLeftovers, writeFileAtomic} = await import('./atomic.js');
     const lender = read === null ? null : (texts: readonly string[]) => wordsLentBy(file, read, texts);
-    const bytes = (previous && reencodeIndexCache(file, previous, data, identityOf(written))) ?? encodeIndexCacheParts(data, identityOf(written), lender);
+    const reencoded = previous && reencodeIndexCache(file, previous, data, identityOf(written));
+    const bytes = reencoded ? reencoded.bytes : encodeIndexCacheParts(data, identityOf(written), lender);
+    lastWritten = null;
     await removeLeftovers(file);
-    await writeFileAtomic(file, bytes, 0o600);
+    const cache = await writeFileAtomic(file, bytes, 0o600);
+    // What the next change in this process may take without reading it again (see lastWritten).
+    if (reencoded && cache !== null) lastWritten = {file, cache: identityOf(cache), bytes: reencoded.bytes, store: identityOf(written), account: reencoded.account};
   } catch {
+    lastWritten = null;
     await fs.rm(file, {force: true}).catch(() => undefined);
   }
 }
@@ -560,6 +609,8 @@ export async function writeIndexCache(store: string, data: StoreData, written: S
 export function compiledAccountFor(real: string, stat: Stats, now: Date): EntryIndex | null {
   try {
     if (!stat.isFile() || stat.size < MIN_STORE_BYTES || coarseTimes(stat)) return null;
+    const known = cacheAsWritten(indexCacheFile(real), identityOf(stat));
+    if (known !== null) return known.account;
     const bytes = readCacheFile(indexCacheFile(real), maxCacheBytes(stat.size));
     return bytes === null ? null : (decodeIndexCache(bytes, identityOf(stat), now)?.account ?? null);
   } catch {

@@ -584,7 +584,11 @@ function sameJson(a: unknown, b: unknown): boolean {
  * not check, sort and stringify 100,000 account entries.
  */
 export interface DocumentReuse {
+  /** The document's text the reusable members were cut from. */
+  source: string;
   texts: Map<Reusable, string>;
+  /** Where each of `texts` starts in `source`. */
+  starts: Map<Reusable, number>;
   /** Copies of the lists as read, but the account list's (see `account`). */
   values: Map<Reusable, unknown>;
   /** The account list as read, by columns, when the file has one. */
@@ -659,6 +663,7 @@ export function documentReuse(text: string, data: StoreData): DocumentReuse | nu
   const starts: number[] = [];
   for (let at = text.indexOf('\n  "'); at !== -1; at = text.indexOf('\n  "', at + 1)) starts.push(at + 1);
   const texts = new Map<Reusable, string>();
+  const places = new Map<Reusable, number>();
   const values = new Map<Reusable, unknown>();
   let account: AccountCopy | null = null;
   for (let i = 0; i < starts.length; i++) {
@@ -671,10 +676,11 @@ export function documentReuse(text: string, data: StoreData): DocumentReuse | nu
     const value = (data as unknown as Json)[name];
     if (!Array.isArray(value)) return null;
     texts.set(name, text.slice(colon + 3, end));
+    places.set(name, colon + 3);
     if (name === 'account') account = copyAccount(value as EntryRecord[]);
     else values.set(name, copyJson(value));
   }
-  return texts.size > 0 ? {texts, values, account} : null;
+  return texts.size > 0 ? {source: text, texts, starts: places, values, account} : null;
 }
 
 /** Which members of `data` are as `reuse` copied them: their text is the file's. */
@@ -728,7 +734,7 @@ function compareEntries(a: EntryWords, i: number, b: EntryWords, j: number): num
  * the long way. Throws ShapeError, naming it as `validate` would, for a
  * changed record that is not one.
  */
-function accountSplice(list: unknown, reuse: DocumentReuse): string[] | null {
+function accountSplice(list: unknown, reuse: DocumentReuse): {pieces: string[]; starts: number[]} | null {
   const copy = reuse.account;
   const text = reuse.texts.get('account');
   if (copy === null || text === undefined || !Array.isArray(list) || list.length < copy.count || copy.count === 0) return null;
@@ -804,19 +810,27 @@ function accountSplice(list: unknown, reuse: DocumentReuse): string[] | null {
     events.sort((a, b) => a.at - b.at || (a.to === a.at ? 0 : 1) - (b.to === b.at ? 0 : 1));
   }
   const pieces: string[] = ['[\n'];
-  const put = (piece: string) => {
-    if (pieces.length > 1) pieces.push(',\n');
+  // Where each piece cut from the file's text starts in it (see pieceSource); -1 for the others.
+  const starts: number[] = [-1];
+  const base = reuse.starts.get('account') ?? Number.NaN;
+  const put = (piece: string, start = -1) => {
+    if (pieces.length > 1) {
+      pieces.push(',\n');
+      starts.push(-1);
+    }
     pieces.push(piece);
+    starts.push(start);
   };
   let at = 2;
   for (const event of events) {
-    if (event.at > at) put(text.slice(at, event.at - 2));
+    if (event.at > at) put(text.slice(at, event.at - 2), base + at);
     put(event.text);
     at = Math.max(at, event.to);
   }
-  if (end > at) put(text.slice(at, end - 2));
+  if (end > at) put(text.slice(at, end - 2), base + at);
   pieces.push('\n  ]');
-  return pieces;
+  starts.push(-1);
+  return {pieces, starts};
 }
 
 /**
@@ -836,6 +850,16 @@ export async function documentText(data: StoreData, reuse: DocumentReuse | null 
 }
 
 /**
+ * The piece documentPieces gave last, when it is cut from the text the
+ * reuse was made from (DocumentReuse's `source`): that piece (the same
+ * string) and where it starts there; else `text` is null. A reader that
+ * compares the pieces with that very text (the writer: what changed) need
+ * not compare a piece that comes from where it is reading (issue 15: the
+ * account list's 16 MB at each follow commit).
+ */
+export const pieceSource: {text: string | null; start: number} = {text: null, start: -1};
+
+/**
  * The pieces of `documentText`, made one at a time as they are asked for: a
  * writer that writes each before asking for the next never holds the whole
  * text (a 1M-entry store's is 160 MB). The document is checked and sorted
@@ -843,12 +867,20 @@ export async function documentText(data: StoreData, reuse: DocumentReuse | null 
  * by then too.
  */
 export async function* documentPieces(data: StoreData, reuse: DocumentReuse | null = null, reused?: Set<string>): AsyncGenerator<string> {
+  // Nothing said yet (a text whose writing stopped half way may have left its last piece here).
+  pieceSource.text = null;
   await nextTurn();
   const same = reusedMembers(data, reuse);
   for (const name of same) reused?.add(name);
   // The account list changed by a few records: its text spliced (see accountSplice), the list not checked whole, sorted or stringified.
   const spliced = reuse !== null && !same.has('account') ? accountSplice(data.account, reuse) : null;
   if (spliced !== null) reused?.add('account spliced');
+  // A piece cut from the file's text is said to the reader (see pieceSource) as it is given.
+  const cut = (piece: string, start: number | undefined) => {
+    pieceSource.text = start === undefined || start < 0 || Number.isNaN(start) ? null : piece;
+    pieceSource.start = start ?? -1;
+    return piece;
+  };
   const blank = [...same, ...(spliced === null ? [] : ['account'])];
   const partial = blank.length === 0 ? data : ({...data, ...Object.fromEntries(blank.map((name) => [name, []]))} as StoreData);
   const document = canonicalize(partial) as unknown as Json;
@@ -859,10 +891,12 @@ export async function* documentPieces(data: StoreData, reuse: DocumentReuse | nu
     const value = document[name];
     if (name === 'account' && spliced !== null) {
       yield `  ${JSON.stringify(name)}: `;
-      yield* spliced;
+      for (let i = 0; i < spliced.pieces.length; i++) yield cut(spliced.pieces[i], spliced.starts[i]);
+      pieceSource.text = null;
     } else if (same.has(name as Reusable)) {
       yield `  ${JSON.stringify(name)}: `;
-      yield reuse!.texts.get(name as Reusable)!;
+      yield cut(reuse!.texts.get(name as Reusable)!, reuse!.starts.get(name as Reusable));
+      pieceSource.text = null;
     } else if (Array.isArray(value) && value.length > PIECE_RECORDS) {
       // Each piece is the member alone, `{\n  "name": [\n` … `\n  ]\n}`: its items are indented as in the document.
       const head = `{\n  ${JSON.stringify(name)}: [\n`;

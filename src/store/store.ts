@@ -12,7 +12,7 @@ import type {EntryIndex} from '../core/decision.js';
 import {compiledAccountFor, writeIndexCache} from './index-cache.js';
 import type {Adapter} from 'lowdb';
 import {describe, missingFolder, readStore, readStoreDocument, StoreDocument, StoreError} from './read.js';
-import {accountAsWritten, documentPieces, documentReuse, documentText, withProvenValues} from './schema.js';
+import {accountAsWritten, documentPieces, documentReuse, documentText, pieceSource, withProvenValues} from './schema.js';
 
 export {missingFolder, readStore, readStoreOrEmpty, StoreError} from './read.js';
 
@@ -174,6 +174,21 @@ class TextCursor {
     return true;
   }
 
+  /**
+   * Moves past `length` characters known to be the text's own from `start`
+   * (a piece cut from it: see pieceSource), when the text is one piece, the
+   * cursor is at `start` and the text goes that far; else stays. Whether it moved.
+   */
+  skip(start: number, length: number): boolean {
+    if (this.pieces.length !== 1 || this.piece !== 0 || this.at !== start || start + length > this.pieces[0].length) return false;
+    this.at += length;
+    if (this.at === this.pieces[0].length) {
+      this.piece = 1;
+      this.at = 0;
+    }
+    return true;
+  }
+
   /** Whether the text ends here. */
   atEnd(): boolean {
     for (let p = this.piece; p < this.pieces.length; p++) if (this.pieces[p].length > (p === this.piece ? this.at : 0)) return false;
@@ -307,9 +322,10 @@ export interface ChangeContext {
 /**
  * What the last change in this process took from the file as it was: whether
  * it trusted the file (see read.ts) and which lists it wrote as the file's own
- * text (see DocumentReuse). For tests and the benchmark: what a change did not redo.
+ * text (see DocumentReuse), and how many characters of it were not compared
+ * with the file's (see pieceSource). For tests and the benchmark: what a change did not redo.
  */
-export const lastChange: {trusted: boolean; reused: string[]} = {trusted: false, reused: []};
+export const lastChange: {trusted: boolean; reused: string[]; uncompared: number} = {trusted: false, reused: [], uncompared: 0};
 
 export interface UpdateOptions {
   /** Read the store and run the change on it, take no lock and write nothing (works on a read-only store); the store must exist. */
@@ -359,10 +375,21 @@ export async function updateStore<T>(file: string, now: Date, change: (data: Sto
       // the first difference on (with the text before up to there), so that a large store's text is never held whole.
       const pieces = documentPieces(data, reuse, reused);
       const cursor = new TextCursor(before);
+      // A piece cut from the file's text where the cursor stands is that text: not compared (see pieceSource).
+      const own = reuse !== null && before.length === 1 && before[0] === reuse.source;
+      let uncompared = 0;
+      const known = (piece: string) => {
+        const cut = pieceSource.text === piece;
+        pieceSource.text = null;
+        if (!own || !cut || !cursor.skip(pieceSource.start, piece.length)) return false;
+        uncompared += piece.length;
+        return true;
+      };
       let next = await pieces.next();
-      while (!next.done && cursor.take(next.value)) next = await pieces.next();
+      while (!next.done && (known(next.value) || cursor.take(next.value))) next = await pieces.next();
       lastChange.trusted = read?.trusted ?? false;
       lastChange.reused = [...reused];
+      lastChange.uncompared = uncompared;
       const changed = !next.done || !cursor.atEnd();
       // The account list as it was: the index cache of the file read lends its compiled part.
       if (changed) {

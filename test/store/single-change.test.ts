@@ -24,10 +24,11 @@ import {EventLog, learn} from '../../src/core/learning.js';
 import {emptyStore, EntryRecord, StoreData} from '../../src/core/model.js';
 import {statusJson} from '../../src/core/reports.js';
 import {newSecret} from '../../src/core/secret.js';
-import {decodeIndexCache, encodeIndexCache, identityOf, indexCacheFile, MIN_STORE_BYTES} from '../../src/store/index-cache.js';
+import {decodeIndexCache, encodeIndexCache, identityOf, indexCacheFile, MIN_STORE_BYTES, takenAsWritten} from '../../src/store/index-cache.js';
 import {readStore, readStoreSummary} from '../../src/store/read.js';
 import {documentText, validate} from '../../src/store/schema.js';
 import {lastChange, updateStore} from '../../src/store/store.js';
+import type {EntryIndex} from '../../src/core/decision.js';
 
 const NOW = new Date('2026-03-02T00:00:00.000Z');
 const DAY = 86_400_000;
@@ -191,6 +192,7 @@ describe('store: single changes and status without the whole account list (issue
 
   it('writes the bytes the slow path writes, and the cache encoded from scratch, for random changes to random stores', async () => {
     let spliced = 0;
+    let uncompared = 0;
     await fc.assert(
       fc.asyncProperty(fc.integer(), fc.array(change, {minLength: 3, maxLength: 3}), async (seed, changes) => {
         const file = path.join(dir, `store-${seed}.json`);
@@ -215,6 +217,7 @@ describe('store: single changes and status without the whole account list (issue
           });
           expect(lastChange.trusted, 'a file keyward wrote is trusted').to.equal(true);
           if (lastChange.reused.includes('account spliced')) spliced++;
+          if (lastChange.uncompared > 0) uncompared++;
           expect(readFileSync(file, 'utf8') === text, `${JSON.stringify(c)} (reused ${lastChange.reused.join(', ')})`).to.equal(true);
           // The cache names the new file and holds what encoding the data from scratch gives (no words lent, no header reused),
           // its entries perhaps at other positions (a reused cache keeps the order of the change that compiled it).
@@ -228,6 +231,8 @@ describe('store: single changes and status without the whole account list (issue
       {numRuns: 2, endOnFailure: true},
     );
     expect(spliced).to.be.at.least(6);
+    // The spliced list's text before the first change is the file's own: not compared again.
+    expect(uncompared).to.be.at.least(6);
   });
 
   it('status reads what a full read reads, at any time (expiries passing), and a hand edit, a cut file or a missing cache are read whole', async () => {
@@ -289,5 +294,58 @@ describe('store: single changes and status without the whole account list (issue
     const error = await readStoreSummary(file).catch((e: Error) => e);
     expect(error).to.be.instanceOf(Error);
     expect((error as Error).message).to.match(/corrupt/);
+  });
+  it("a follow's next commit takes the cache this process wrote, and reads and checks one changed under it (same size, time put back)", async () => {
+    const file = path.join(dir, 'store.json');
+    await updateStore(file, NOW, (data) => Object.assign(data, randomStore(5)));
+    // Each commit leaves the account list as it was (as a follow commit of an address on the blocked list does).
+    const commit = async (days: number) => {
+      let compiled: EntryIndex | null = null;
+      let changed: StoreData | null = null;
+      await updateStore(file, NOW, (data, context) => {
+        compiled = context.compiledAccount(NOW);
+        // A member after the account list (as a follow commit changes the blocked and seen lists): the list's text is compared.
+        data.history = [
+          ...(data.history ?? []),
+          {
+            at: NOW.toISOString(),
+            command: `commit ${days}`,
+            flags: [],
+            user: 'u',
+            changes: {counts: {added: 0, removed: 0, updated: 0}, entries: [], keys: [], blocking: [], blocked: {added: 0, removed: 0}, settings: []},
+          },
+        ];
+        changed = data;
+      });
+      // The account list's text (over 1 MiB) is the file's own, where the comparison stands: not compared again.
+      expect(lastChange.uncompared, 'not compared').to.be.greaterThan(1 << 20);
+      const identity = identityOf(statSync(file));
+      const written = readFileSync(indexCacheFile(file));
+      expect(cacheRows(written, identity), `cache after commit ${days}`).to.deep.equal(cacheRows(encodeIndexCache(changed!, identity), identity));
+      expect(cacheHeader(written)).to.deep.equal(cacheHeader(encodeIndexCache(changed!, identity)));
+      return compiled as EntryIndex | null;
+    };
+    const rows = (index: EntryIndex) => Array.from(index.compiled.arrays.v4.starts).join(',') + Array.from(index.compiled.arrays.v6.origin).join(',');
+    await commit(3);
+    const fromDisk = decodeIndexCache(readFileSync(indexCacheFile(file)), identityOf(statSync(file)), NOW)!.account;
+    const taken = takenAsWritten.count;
+    const second = await commit(4);
+    expect(takenAsWritten.count - taken, 'taken as written: no read').to.equal(2);
+    expect(second, 'the compiled list of the cache written').to.not.equal(null);
+    expect(rows(second!)).to.equal(rows(fromDisk));
+    // The cache changed in place (a byte of its arrays), same size, its modification time put back: read, found broken, not used.
+    const cache = indexCacheFile(file);
+    const before = statSync(cache);
+    const bytes = readFileSync(cache);
+    const fd = openSync(cache, 'r+');
+    writeSync(fd, Buffer.from([bytes[bytes.length - 200] ^ 1]), 0, 1, bytes.length - 200);
+    closeSync(fd);
+    utimesSync(cache, before.atime, before.mtime);
+    const third = takenAsWritten.count;
+    expect(await commit(5), 'a cache that is not the one written is read and checked').to.equal(null);
+    expect(takenAsWritten.count).to.equal(third);
+    // And the cache written then is taken again by the next commit.
+    expect(await commit(6)).to.not.equal(null);
+    expect(takenAsWritten.count - third).to.equal(0);
   });
 });
