@@ -33,6 +33,11 @@ if (argv.length === 1 && argv[0] === '--version') {
   const {readFileSync} = await import('node:fs');
   const {version} = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
   process.stdout.write(`keyward/${version} ${process.platform}-${process.arch} node-${process.version}\n`);
+} else if (argv[0] === 'check' && helpAmongAddresses(argv.slice(1))) {
+  // `check KEY "$ip"` with $ip set to -h would print help and exit 0, "every address allowed", in a CI gate.
+  const {jsonAsked, sayFailure} = await import('../dist/cli/messages.js');
+  const failure = {exit: 2, message: '-h/--help given with KEY and addresses: no address was checked', details: ['for help, give keyward check --help alone']};
+  await sayFailure(failure, {json: jsonAsked(argv) || argv.includes('--ndjson')});
 } else if (topicWithFlagsOnly) {
   const {jsonAsked, sayFailure} = await import('../dist/cli/messages.js');
   const failure = {exit: 2, message: 'keys needs a command: create, list, rotate or revoke', details: ['see `keyward keys --help`']};
@@ -134,4 +139,22 @@ function globalFlagsAfter(words) {
   const rest = words.slice(i);
   const end = rest.indexOf('--');
   return end < 0 ? [...rest, ...moved] : [...rest.slice(0, end), ...moved, ...rest.slice(end)];
+}
+
+/**
+ * Whether the words after `check` ask for help (`-h`, `--help`, before any
+ * `--`) and also give KEY and at least one address: then it is not a request
+ * for help but a word that should have been an address.
+ */
+function helpAmongAddresses(words) {
+  let help = false;
+  let positional = 0;
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i];
+    if (word === '--') break;
+    if (word === '-h' || word === '--help') help = true;
+    else if (word === '--store' || word === '--expect' || word === '--print') i++;
+    else if (word === '-' || !word.startsWith('-')) positional++;
+  }
+  return help && positional >= 2;
 }

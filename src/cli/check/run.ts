@@ -176,13 +176,7 @@ export function stopWhenReaderGoes(): void {
  */
 export async function runFast(argv: readonly string[]): Promise<boolean> {
   const request = parseCheckArgv(argv);
-  if (request === null) {
-    if (!helpAmongAddresses(argv)) return false;
-    // `check KEY "$ip"` with $ip set to -h would print help and exit 0, "every address allowed", in a CI gate.
-    const error = new InputError('-h/--help given with KEY and addresses: no address was checked', 'for help, give keyward check --help alone');
-    await reportFailure(error, {json: argv.includes('--json') || argv.includes('--ndjson')});
-    return true;
-  }
+  if (request === null) return false;
   stopWhenReaderGoes();
   try {
     await runCheck({...request, dataDir: () => dataDir()});
@@ -190,22 +184,4 @@ export async function runFast(argv: readonly string[]): Promise<boolean> {
     await reportFailure(error, {json: request.json});
   }
   return true;
-}
-
-/**
- * Whether a check command line asks for help (`-h`, `--help`, before any
- * `--`) and also gives KEY and at least one address: then it is not a
- * request for help but a word that should have been an address.
- */
-function helpAmongAddresses(argv: readonly string[]): boolean {
-  let help = false;
-  let positional = 0;
-  for (let i = 0; i < argv.length; i++) {
-    const word = argv[i];
-    if (word === '--') break;
-    if (word === '-h' || word === '--help') help = true;
-    else if (word === '--store' || word === '--expect' || word === '--print') i++;
-    else if (word === '-' || !word.startsWith('-')) positional++;
-  }
-  return help && positional >= 2;
 }

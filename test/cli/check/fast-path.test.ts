@@ -205,7 +205,7 @@ describe('keyward check: the fast path', function () {
         ws,
         [
           {args: ['check', '--help']},
-          {args: ['check', 'ci', '10.1.2.3', '-h']},
+          {args: ['check', 'ci', '-h']},
           {args: ['check', 'ci', '10.1.2.3', '--foo']},
           {args: ['check', 'ci', '10.1.2.3', '--expect', 'maybe']},
           {args: ['check', 'ci', '10.1.2.3', '--expect']},
