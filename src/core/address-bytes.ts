@@ -341,14 +341,23 @@ export function scanPrefixBytes(bytes: Uint8Array, start: number, end: number, i
  * eight, as [start, length]; start is -1 when there is no such run.
  */
 export function longestZeroRun(groups: ArrayLike<number>): [number, number] {
-  let bestStart = -1;
+  const run = zeroRun(groups);
+  return run >>> 4 === 8 ? [-1, 1] : [run >>> 4, run & 15];
+}
+
+/**
+ * longestZeroRun without an array: the run's start × 16 + its length, start
+ * 8 (and length 1) when there is none (the writers' hot path: no allocation).
+ */
+function zeroRun(groups: ArrayLike<number>): number {
+  let bestStart = 8;
   let bestLength = 1;
   for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;
     }
-    let j = i;
+    let j = i + 1;
     while (j < 8 && groups[j] === 0) j++;
     if (j - i > bestLength) {
       bestStart = i;
@@ -356,7 +365,16 @@ export function longestZeroRun(groups: ArrayLike<number>): [number, number] {
     }
     i = j;
   }
-  return [bestStart, bestLength];
+  return bestStart * 16 + bestLength;
+}
+
+/** Fills `groups` with the eight 16-bit groups of the address in words[from..from+3]. */
+function unpackGroups(words: ArrayLike<number>, from: number): void {
+  for (let w = 0; w < 4; w++) {
+    const word = words[from + w];
+    groups[2 * w] = word >>> 16;
+    groups[2 * w + 1] = word & 0xffff;
+  }
 }
 
 /** The longest text `writeIPv6Bytes` writes: eight groups of four digits and seven colons. */
@@ -423,35 +441,11 @@ function putGroup(view: DataView, at: number, g: number): number {
  * from a table. Needs MAX_IPV6_TEXT + 3 bytes from `at`; returns the position after the text.
  */
 export function writeIPv6Text(words: ArrayLike<number>, out: Uint8Array, view: DataView, at: number, from: number): number {
-  const w0 = words[from];
-  const w1 = words[from + 1];
-  const w2 = words[from + 2];
-  const w3 = words[from + 3];
-  if (w0 === 0 && w1 === 0 && w2 === 0xffff) return writeIPv6Bytes(words, out, at, from);
-  groups[0] = w0 >>> 16;
-  groups[1] = w0 & 0xffff;
-  groups[2] = w1 >>> 16;
-  groups[3] = w1 & 0xffff;
-  groups[4] = w2 >>> 16;
-  groups[5] = w2 & 0xffff;
-  groups[6] = w3 >>> 16;
-  groups[7] = w3 & 0xffff;
-  // The first longest run of two or more zero groups (RFC 5952's "::"), as in writeIPv6Bytes.
-  let bestStart = 8;
-  let bestLength = 1;
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i + 1;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) {
-      bestStart = i;
-      bestLength = j - i;
-    }
-    i = j;
-  }
+  if (words[from] === 0 && words[from + 1] === 0 && words[from + 2] === 0xffff) return writeIPv6Bytes(words, out, at, from);
+  unpackGroups(words, from);
+  const run = zeroRun(groups);
+  const bestStart = run >>> 4;
+  const resume = bestStart + (run & 15);
   for (let g = 0; g < bestStart; g++) {
     if (g > 0) out[at++] = COLON;
     at = putGroup(view, at, groups[g]);
@@ -459,8 +453,8 @@ export function writeIPv6Text(words: ArrayLike<number>, out: Uint8Array, view: D
   if (bestStart === 8) return at;
   out[at++] = COLON;
   out[at++] = COLON;
-  for (let g = bestStart + bestLength; g < 8; g++) {
-    if (g > bestStart + bestLength) out[at++] = COLON;
+  for (let g = resume; g < 8; g++) {
+    if (g > resume) out[at++] = COLON;
     at = putGroup(view, at, groups[g]);
   }
   return at;
@@ -472,53 +466,23 @@ export function writeIPv6Text(words: ArrayLike<number>, out: Uint8Array, view: D
  * MAX_IPV6_TEXT bytes.
  */
 export function writeIPv6Bytes(words: ArrayLike<number>, out: Uint8Array, at: number, from = 0): number {
-  const w0 = words[from];
-  const w1 = words[from + 1];
-  const w2 = words[from + 2];
-  const w3 = words[from + 3];
-  if (w0 === 0 && w1 === 0 && w2 === 0xffff) {
+  if (words[from] === 0 && words[from + 1] === 0 && words[from + 2] === 0xffff) {
     out.set(MAPPED_PREFIX, at);
-    return writeIPv4Bytes(w3, out, at + MAPPED_PREFIX.length);
+    return writeIPv4Bytes(words[from + 3], out, at + MAPPED_PREFIX.length);
   }
-  groups[0] = w0 >>> 16;
-  groups[1] = w0 & 0xffff;
-  groups[2] = w1 >>> 16;
-  groups[3] = w1 & 0xffff;
-  groups[4] = w2 >>> 16;
-  groups[5] = w2 & 0xffff;
-  groups[6] = w3 >>> 16;
-  groups[7] = w3 & 0xffff;
-  // longestZeroRun, inline: no array for each address.
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i + 1;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) {
-      bestStart = i;
-      bestLength = j - i;
-    }
-    i = j;
-  }
-  if (bestStart < 0) {
-    for (let g = 0; g < 8; g++) {
-      if (g > 0) out[at++] = COLON;
-      at = writeGroup(out, at, groups[g]);
-    }
-    return at;
-  }
+  unpackGroups(words, from);
+  const run = zeroRun(groups);
+  const bestStart = run >>> 4;
+  const resume = bestStart + (run & 15);
   for (let g = 0; g < bestStart; g++) {
     if (g > 0) out[at++] = COLON;
     at = writeGroup(out, at, groups[g]);
   }
+  if (bestStart === 8) return at;
   out[at++] = COLON;
   out[at++] = COLON;
-  for (let g = bestStart + bestLength; g < 8; g++) {
-    if (g > bestStart + bestLength) out[at++] = COLON;
+  for (let g = resume; g < 8; g++) {
+    if (g > resume) out[at++] = COLON;
     at = writeGroup(out, at, groups[g]);
   }
   return at;
