@@ -128,26 +128,35 @@ class IPv6Locator {
     const a1 = words[at + 1];
     const a2 = words[at + 2];
     const a3 = words[at + 3];
-    const starts = this.f.starts;
     let found: number;
     // Against the shared prefix: below it, every start is above the address; above it, every start is below.
     const order = compare4((a0 & this.mask[0]) >>> 0, (a1 & this.mask[1]) >>> 0, (a2 & this.mask[2]) >>> 0, (a3 & this.mask[3]) >>> 0, this.prefix, 0);
     if (order < 0) return -1;
     if (order > 0) found = n - 1;
     else {
-      const h = this.bucket(words, at);
       // Every start before the bucket is below the address.
-      let lo = this.firstAt[h];
-      let hi = this.firstAt[h + 1] - 1;
-      found = lo - 1;
-      while (lo <= hi) {
-        const mid = (lo + hi) >>> 1;
-        if (compare4(a0, a1, a2, a3, starts, 4 * mid) >= 0) {
-          found = mid;
-          lo = mid + 1;
-        } else hi = mid - 1;
-      }
+      const h = this.bucket(words, at);
+      return this.searchBucket(a0, a1, a2, a3, this.firstAt[h], this.firstAt[h + 1] - 1);
     }
+    return this.containingFrom(a0, a1, a2, a3, found);
+  }
+
+  /** The innermost entry containing (a0..a3) among sorted positions lo..hi and their parents (the address is at or after start lo). */
+  private searchBucket(a0: number, a1: number, a2: number, a3: number, lo: number, hi: number): number {
+    const starts = this.f.starts;
+    let found = lo - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compare4(a0, a1, a2, a3, starts, 4 * mid) >= 0) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return this.containingFrom(a0, a1, a2, a3, found);
+  }
+
+  /** From the last entry starting at or before (a0..a3), up its parents to the first that contains it, or -1. */
+  private containingFrom(a0: number, a1: number, a2: number, a3: number, found: number): number {
     const ends = this.f.ends;
     const parents = this.f.parents;
     while (found >= 0 && compare4(a0, a1, a2, a3, ends, 4 * found) > 0) found = parents[found];
@@ -179,24 +188,7 @@ class IPv6Locator {
     ) {
       return this.innermost(words, at);
     }
-    const a0 = words[at];
-    const a1 = words[at + 1];
-    const a2 = words[at + 2];
-    const a3 = words[at + 3];
-    const starts = this.f.starts;
-    let hi = this.firstAt[this.bucket(words, at) + 1] - 1;
-    let found = lo - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (compare4(a0, a1, a2, a3, starts, 4 * mid) >= 0) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    const ends = this.f.ends;
-    const parents = this.f.parents;
-    while (found >= 0 && compare4(a0, a1, a2, a3, ends, 4 * found) > 0) found = parents[found];
-    return found;
+    return this.searchBucket(words[at], words[at + 1], words[at + 2], words[at + 3], lo, this.firstAt[this.bucket(words, at) + 1] - 1);
   }
 }
 
