@@ -25,7 +25,7 @@
  * Only enabled entries are in it (disabled entries never match): positions
  * are those of the account list's enabled entries, in the store's order.
  */
-import {closeSync, constants as fsConstants, fstatSync, promises as fs, openSync, readSync, realpathSync, statSync, Stats} from 'node:fs';
+import {closeSync, constants as fsConstants, fstatSync, lstatSync, promises as fs, openSync, readSync, realpathSync, statSync, Stats} from 'node:fs';
 import {denyFlags, EntryIndex} from '../core/decision.js';
 import {EntryWords, EntryWordsBuilder, entryWordsOfRecords} from '../core/entry-order.js';
 import {maskScanned, ScannedPrefix, scanPrefix} from '../core/prefix.js';
@@ -281,19 +281,18 @@ export const takenAsWritten = {count: 0};
 function cacheAsWritten(file: string, store: StoreIdentity): {bytes: Buffer; account: EntryIndex} | null {
   const known = lastWritten;
   if (known === null || known.file !== file || !sameIdentity(known.store, store)) return null;
-  let fd: number;
+  // Its status only (nothing is read from it): a link, a FIFO or another file put there is not it.
+  const stat = lstatOrNull(file);
+  if (stat === null || !stat.isFile() || coarseTimes(stat) || !sameIdentity(identityOf(stat), known.cache)) return null;
+  takenAsWritten.count++;
+  return known;
+}
+
+function lstatOrNull(file: string): Stats | null {
   try {
-    fd = openSync(file, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
+    return lstatSync(file);
   } catch {
     return null;
-  }
-  try {
-    const stat = fstatSync(fd);
-    if (!stat.isFile() || coarseTimes(stat) || !sameIdentity(identityOf(stat), known.cache)) return null;
-    takenAsWritten.count++;
-    return known;
-  } finally {
-    closeSync(fd);
   }
 }
 

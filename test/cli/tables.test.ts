@@ -67,6 +67,15 @@ const WHOLE = [
   'github-actions',
 ];
 
+/** Every word of WHOLE stands whole on one line of `out` (`lines`): no address, key name or group is split. */
+function expectWholeWords(lines: string[], out: string): void {
+  for (const word of WHOLE)
+    expect(
+      lines.some((l) => l.split(/\s+/).includes(word)),
+      `${word} whole on one line:\n${out}`,
+    ).to.equal(true);
+}
+
 describe('tables on a terminal', function () {
   this.timeout(60_000);
   const ws = store();
@@ -80,11 +89,7 @@ describe('tables on a terminal', function () {
     const {code, out} = onTerminal(ws, ['list'], {KEYWARD_NOW: later});
     expect(code, out).to.equal(0);
     const lines = out.trimEnd().split('\n');
-    for (const word of WHOLE)
-      expect(
-        lines.some((l) => l.split(/\s+/).includes(word)),
-        `${word} whole on one line:\n${out}`,
-      ).to.equal(true);
+    expectWholeWords(lines, out);
     for (const line of lines) expect(line.length, line).to.be.at.most(60);
     // A record a row: each starts with its entry, records apart by one blank line.
     expect(lines.filter((l) => /^entry\s/.test(l))).to.have.length(8);
@@ -97,11 +102,7 @@ describe('tables on a terminal', function () {
     const {code, out} = onTerminal(ws, ['list'], {KEYWARD_NOW: later, COLUMNS: '140'});
     expect(code, out).to.equal(0);
     const lines = out.trimEnd().split('\n');
-    for (const word of WHOLE)
-      expect(
-        lines.some((l) => l.split(/\s+/).includes(word)),
-        `${word} whole on one line:\n${out}`,
-      ).to.equal(true);
+    expectWholeWords(lines, out);
     expect(lines[0]).to.match(/^entry\s+scope\s+effect\s+source\s+label\s+group\s+added \(UTC\)\s+expires$/);
     expect(out).to.contain('(UTC)');
     expect(out).to.match(/2026-01-01\s+00:00/);
