@@ -98,6 +98,8 @@ export interface StoreDocument {
   data: StoreData;
   /** The file's text as read. */
   text: string;
+  /** The file's bytes as read (`text` is their UTF-8). */
+  bytes: Buffer;
   /** The file's status through the descriptor it was read from; null when it moved while being read. */
   stat: Stats | null;
   /**
@@ -124,11 +126,12 @@ async function vouched(file: string, stat: Stats | null): Promise<boolean> {
 export async function readStoreDocument(file: string): Promise<StoreDocument | null> {
   const read = await storeBytes(file);
   if (read === null) return null;
-  return documentOf(file, read.bytes.toString('utf8'), read.stat);
+  return documentOf(file, read.bytes, read.stat);
 }
 
-/** The document of `text`, the store file's text as read, with the file's status `stat` (see readStoreDocument). */
-async function documentOf(file: string, text: string, stat: Stats | null): Promise<StoreDocument> {
+/** The document of `bytes`, the store file's bytes as read, with the file's status `stat` (see readStoreDocument). */
+async function documentOf(file: string, bytes: Buffer, stat: Stats | null): Promise<StoreDocument> {
+  const text = bytes.toString('utf8');
   const repair = `the file was left as it is: restore it from a backup or git, or point --store elsewhere`;
   let document: unknown;
   try {
@@ -141,9 +144,9 @@ async function documentOf(file: string, text: string, stat: Stats | null): Promi
   if (version !== undefined && version > SCHEMA_VERSION) {
     throw new StoreError(`the store ${file} has schema version ${version}, newer than this keyward reads (${SCHEMA_VERSION})`, 'upgrade keyward; the file was left as it is');
   }
-  if (version === SCHEMA_VERSION && (await vouched(file, stat))) return {data: document as StoreData, text, stat, trusted: true};
+  if (version === SCHEMA_VERSION && (await vouched(file, stat))) return {data: document as StoreData, text, bytes, stat, trusted: true};
   try {
-    return {data: validate(document), text, stat, trusted: false};
+    return {data: validate(document), text, bytes, stat, trusted: false};
   } catch (error) {
     if (error instanceof ShapeError) throw new StoreError(`the store ${file} is not a keyward store: ${error.message}`, repair);
     throw error;
@@ -177,7 +180,7 @@ export async function readStoreSummary(file: string): Promise<StoreSummary> {
     const summary = counts === null ? null : summaryOf(bytes, counts);
     if (summary !== null) return summary;
   }
-  const {data} = await documentOf(file, bytes.toString('utf8'), read.stat);
+  const {data} = await documentOf(file, bytes, read.stat);
   return {data, account: null};
 }
 

@@ -4,6 +4,7 @@
  * that cannot be read, is corrupt or is newer is never overwritten; a store
  * that a change left as it was is not written at all.
  */
+import {isAscii} from 'node:buffer';
 import callbackFs, {promises as fs, Stats} from 'node:fs';
 import path from 'node:path';
 import {emptyStore, StoreData} from '../core/model.js';
@@ -53,7 +54,13 @@ async function testPauseAfterRename(): Promise<void> {
  * store's real file (a link's target). Called only under the store's lock,
  * so temporary files other writers left are garbage.
  */
-async function writeDocument(file: string, data: StoreData, pieces: AsyncIterable<string>, previous: Stats | null = null, read: Stats | null = null): Promise<void> {
+async function writeDocument(
+  file: string,
+  data: StoreData,
+  pieces: AsyncIterable<string | Uint8Array>,
+  previous: Stats | null = null,
+  read: Stats | null = null,
+): Promise<void> {
   await removeLeftovers(file);
   let written;
   try {
@@ -74,7 +81,7 @@ async function writeDocument(file: string, data: StoreData, pieces: AsyncIterabl
  */
 class StoreFile implements Adapter<StoreData> {
   /** The document text the next write puts on disk, piece by piece. */
-  pending: AsyncIterable<string> = (async function* () {})();
+  pending: AsyncIterable<string | Uint8Array> = (async function* () {})();
   /** The status of the file read, when the account list is unchanged: its cache lends the compiled part. */
   previous: Stats | null = null;
   /** The status of the file read, when keyward provably wrote it: its cache lends the words of the entries it holds. */
@@ -203,12 +210,68 @@ class TextCursor {
   }
 }
 
-/** `head`, then the piece `next` (unless the pieces were done), then the rest of `pieces`. */
-async function* joined(head: string[], next: IteratorResult<string>, pieces: AsyncGenerator<string>): AsyncGenerator<string> {
-  yield* head;
+/**
+ * The bytes of pieces of the file's own text (see pieceSource), taken from
+ * the file's bytes as read instead of encoded again: a follow commit wrote
+ * the 16 MB of an unchanged account list that way (issue 15). Only for a
+ * file keyward provably wrote, whose bytes are exactly the UTF-8 of its
+ * text. Pieces are best asked for in the order they stand in the text (the
+ * count of bytes before them goes on from the last one).
+ */
+class SourceBytes {
+  private char = 0;
+  private byte = 0;
+
+  constructor(
+    private readonly text: string,
+    private readonly bytes: Buffer,
+  ) {}
+
+  /** The bytes of text[start, end). */
+  of(start: number, end: number): Buffer {
+    if (start < this.char) {
+      this.char = 0;
+      this.byte = 0;
+    }
+    this.byte += this.byteLength(this.char, start, this.byte);
+    this.char = start;
+    const bytes = this.bytes.subarray(this.byte, this.byte + this.byteLength(start, end, this.byte));
+    lastChange.bytesTaken += bytes.length;
+    return bytes;
+  }
+
+  /** How many bytes text[from, to) takes, its bytes starting at `at`. */
+  private byteLength(from: number, to: number, at: number): number {
+    // ASCII bytes are a character each: n of them from `at` are text[from, from + n) (found by a scan, not an encoding).
+    const bytes = this.bytes.subarray(at, at + (to - from));
+    if (bytes.length === to - from && isAscii(bytes)) return to - from;
+    return Buffer.byteLength(this.text.slice(from, to));
+  }
+}
+
+/**
+ * What is written after a change: `head`, then the piece `next` (unless the
+ * pieces were done), then the rest of `pieces`. With `source`, the text
+ * before (the head) and every piece cut from it (`cutStart`, `start` for
+ * `next`) as the file's own bytes.
+ */
+async function* joined(
+  head: string[],
+  next: IteratorResult<string>,
+  start: number,
+  pieces: AsyncGenerator<string>,
+  source: SourceBytes | null,
+  cutStart: (piece: string) => number,
+): AsyncGenerator<string | Uint8Array> {
+  const length = head.reduce((sum, piece) => sum + piece.length, 0);
+  if (source !== null && length > 0) yield source.of(0, length);
+  else yield* head;
   if (next.done) return;
-  yield next.value;
-  yield* pieces;
+  yield source !== null && start >= 0 ? source.of(start, start + next.value.length) : next.value;
+  for (let piece = await pieces.next(); !piece.done; piece = await pieces.next()) {
+    const at = source === null ? -1 : cutStart(piece.value);
+    yield at >= 0 ? source!.of(at, at + piece.value.length) : piece.value;
+  }
 }
 
 type Done = (error: NodeJS.ErrnoException | null) => void;
@@ -323,9 +386,10 @@ export interface ChangeContext {
  * What the last change in this process took from the file as it was: whether
  * it trusted the file (see read.ts) and which lists it wrote as the file's own
  * text (see DocumentReuse), and how many characters of it were not compared
- * with the file's (see pieceSource). For tests and the benchmark: what a change did not redo.
+ * with the file's (see pieceSource), and how many bytes it wrote from the
+ * file's own bytes (see SourceBytes). For tests and the benchmark: what a change did not redo.
  */
-export const lastChange: {trusted: boolean; reused: string[]; uncompared: number} = {trusted: false, reused: [], uncompared: 0};
+export const lastChange: {trusted: boolean; reused: string[]; uncompared: number; bytesTaken: number} = {trusted: false, reused: [], uncompared: 0, bytesTaken: 0};
 
 export interface UpdateOptions {
   /** Read the store and run the change on it, take no lock and write nothing (works on a read-only store); the store must exist. */
@@ -378,22 +442,32 @@ export async function updateStore<T>(file: string, now: Date, change: (data: Sto
       // A piece cut from the file's text where the cursor stands is that text: not compared (see pieceSource).
       const own = reuse !== null && before.length === 1 && before[0] === reuse.source;
       let uncompared = 0;
-      const known = (piece: string) => {
-        const cut = pieceSource.text === piece;
+      // Where the piece documentPieces gave last starts in the file's text when it was cut from it, else -1.
+      const cutStart = (piece: string) => {
+        const start = own && pieceSource.text === piece ? pieceSource.start : -1;
         pieceSource.text = null;
-        if (!own || !cut || !cursor.skip(pieceSource.start, piece.length)) return false;
+        return start;
+      };
+      const known = (piece: string, start: number) => {
+        if (start < 0 || !cursor.skip(start, piece.length)) return false;
         uncompared += piece.length;
         return true;
       };
       let next = await pieces.next();
-      while (!next.done && (known(next.value) || cursor.take(next.value))) next = await pieces.next();
+      let start = next.done ? -1 : cutStart(next.value);
+      while (!next.done && (known(next.value, start) || cursor.take(next.value))) {
+        next = await pieces.next();
+        start = next.done ? -1 : cutStart(next.value);
+      }
       lastChange.trusted = read?.trusted ?? false;
       lastChange.reused = [...reused];
       lastChange.uncompared = uncompared;
+      lastChange.bytesTaken = 0;
       const changed = !next.done || !cursor.atEnd();
       // The account list as it was: the index cache of the file read lends its compiled part.
       if (changed) {
-        file.pending = joined(cursor.taken(), next, pieces);
+        const source = own ? new SourceBytes(read!.text, read!.bytes) : null;
+        file.pending = joined(cursor.taken(), next, start, pieces, source, cutStart);
         file.previous = reused.has('account') ? read!.stat : null;
         file.lender = read?.trusted ? read.stat : null;
         await db.write();

@@ -27,14 +27,17 @@ const record: fc.Arbitrary<EntryRecord> = fc
     addedAt: fc.constant('2026-01-01T00:00:00.000Z'),
     expiresAt: fc.option(fc.constant('2026-04-01T00:00:00.000Z')),
     kind: fc.nat(5),
+    odd: fc.nat(4),
   })
-  .map(({kind, group, ...r}) => {
+  .map(({kind, odd, group, ...r}) => {
     const out = {...r} as EntryRecord;
     if (group !== undefined) out.group = group;
     if (kind === 1) out.effect = 'deny';
     if (kind === 2) out.enabled = false;
     // A field left out (a store from before it existed): JSON.stringify leaves the key out.
     if (kind === 3) delete (out as Partial<EntryRecord>).label;
+    // A hand edit the schema would not let through, written all the same (by JSON.stringify itself).
+    if (kind === 4) Object.assign(out, [{label: 7}, {expiresAt: true}, {group: 3}, {entry: 12}, {source: null}][odd]);
     return out;
   });
 const scopes = fc.array(fc.record({scope: fc.constantFrom('account', 'billing', 'relay'), records: fc.array(record, {maxLength: 8})}), {maxLength: 4});
