@@ -116,7 +116,10 @@ export abstract class KeywardCommand extends Command {
    * the store's history in the same write (nothing for a dry run or a change
    * that changed nothing), so no writing command can forget it.
    */
-  protected async updateStore<T>(change: (data: StoreData, context: ChangeContext) => T | Promise<T>, options: {dryRun?: boolean; mustExist?: boolean} = {}): Promise<T> {
+  protected async updateStore<T>(
+    change: (data: StoreData, context: ChangeContext) => T | Promise<T>,
+    options: {dryRun?: boolean; mustExist?: boolean; deferAccount?: boolean} = {},
+  ): Promise<T> {
     return updateStore(
       this.storeFile,
       this.now,
@@ -127,7 +130,7 @@ export abstract class KeywardCommand extends Command {
         this.recordHistory(data, before);
         return outcome;
       },
-      {dryRun: options.dryRun, createFolder: !this.storeGiven, mustExist: options.mustExist},
+      {dryRun: options.dryRun, createFolder: !this.storeGiven, mustExist: options.mustExist, deferAccount: options.deferAccount},
     );
   }
 

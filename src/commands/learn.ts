@@ -110,7 +110,8 @@ export default class Learn extends KeywardCommand {
             outcome: learn(store, log, {settings, strict: false, now: this.now, account: context.compiledAccount(this.now)}),
             data: store,
           }),
-          {mustExist: storeThere},
+          // A commit with blocking on mostly adds to the seen and blocked lists: the account list is read if learning adds to it.
+          {mustExist: storeThere, deferAccount: true},
         );
         storeThere ||= existsSync(this.storeFile);
         return committed;

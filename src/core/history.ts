@@ -18,7 +18,9 @@ import {
   KeyRecord,
   Settings,
   StoreData,
+  accountUnread,
   groupOf,
+  onAccountRead,
 } from './model.js';
 
 /** How many records the store keeps: the newest. */
@@ -45,19 +47,22 @@ interface KeySnapshot {
 export interface StoreSnapshot {
   settings: Settings;
   blocking: Record<Channel, BlockingState>;
-  account: readonly EntryRecord[];
+  /** Null while the store's account list was not asked for (see model.ts deferAccount): it is then unchanged. */
+  account: readonly EntryRecord[] | null;
   keys: readonly KeySnapshot[];
   blocked: readonly BlockedRecord[];
 }
 
 export function snapshot(data: StoreData): StoreSnapshot {
-  return {
+  const taken: StoreSnapshot = {
     settings: {...data.settings},
     blocking: {api: data.blocking.api.state, smtp: data.blocking.smtp.state},
-    account: data.account.slice(),
+    account: accountUnread(data) ? null : data.account.slice(),
     keys: data.keys.map((k) => ({name: k.name, type: k.type, hash: k.hash, hint: k.hint, status: k.status, allow: k.allow.slice()})),
     blocked: data.blocked.slice(),
   };
+  onAccountRead(data, (list) => (taken.account = list.slice()));
+  return taken;
 }
 
 /** What one list gained, lost and changed: exact counts, and the first `samples` items of each kind in list order. */
@@ -265,7 +270,8 @@ export function diffStore(before: StoreSnapshot, after: StoreData, options: Diff
     if (changes.entries.length < samples) changes.entries.push(scope);
   };
 
-  addScope(diffEntries('account', before.account, after.account, samples));
+  // A list never asked for since the snapshot is as it was.
+  if (before.account !== null) addScope(diffEntries('account', before.account, after.account, samples));
   const beforeKeys = new Map(before.keys.map((k) => [k.name, k]));
   const afterKeys = new Map(after.keys.map((k) => [k.name, k]));
   const names = [...new Set([...beforeKeys.keys(), ...afterKeys.keys()])].sort();

@@ -315,7 +315,8 @@ class Learner {
    * learned, so that learning neither switches a disabled entry back on (a
    * second, enabled copy) nor puts an allow entry beside a deny entry.
    */
-  private readonly held = new Set<string>();
+  /** The account list's deny and disabled entries (never learned over), found when first needed: most runs learn nothing. */
+  private heldEntries: Set<string> | null = null;
   private readonly blockedIndex = new Map<string, BlockedRecord>();
   /** By address id and channel: id * 2 (api) or id * 2 + 1 (smtp). */
   private readonly seenTracks: (SeenTrack | undefined)[] = [];
@@ -334,7 +335,6 @@ class Learner {
   ) {
     this.nowMs = now.getTime();
     this.policy = new Policy(data, now, account);
-    for (const r of data.account) if (r.effect === 'deny' || r.enabled === false) this.held.add(r.entry);
     for (const b of data.blocked) this.blockedIndex.set(`${b.ip} ${b.key}`, b);
     const scanned: ScannedPrefix = {family: 4, bits: 0, words: new Uint32Array(4)};
     for (const [index, s] of data.seen.entries()) {
@@ -463,7 +463,8 @@ class Learner {
     this.learned.add(network);
     const entry = this.networks.text(network);
     const text = bits === (family === 4 ? 32 : 128) ? entry : `${entry}/${bits}`;
-    if (this.held.size > 0 && this.held.has(text)) return;
+    this.heldEntries ??= new Set(this.data.account.filter((r) => r.effect === 'deny' || r.enabled === false).map((r) => r.entry));
+    if (this.heldEntries.size > 0 && this.heldEntries.has(text)) return;
     const iso = isoOf(at);
     this.data.account.push({entry: text, source: 'learned', label: `learned from ${key.name}`, group: LEARNED_GROUP, addedAt: iso, expiresAt: null});
     this.outcome.learned.push(text);

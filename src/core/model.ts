@@ -226,6 +226,46 @@ export interface StoreData {
   history?: HistoryRecord[];
 }
 
+/**
+ * Store data whose account list is read only when first asked for: a
+ * `learn --follow` commit on a large store seldom looks at it, and parsing
+ * its 100,000 records was most of the commit (issue 15; store/read.ts).
+ * Until then `account` is a getter, and what must know the list as it was
+ * read (the history's diff, the writer's copy) registers for it with
+ * onAccountRead instead of asking.
+ */
+const unread = new WeakMap<StoreData, ((list: EntryRecord[]) => void)[]>();
+
+/** Makes `data.account` the list `load` gives, loaded when first asked for or replaced (see unread). */
+export function deferAccount(data: StoreData, load: () => EntryRecord[]): void {
+  const hooks: ((list: EntryRecord[]) => void)[] = [];
+  unread.set(data, hooks);
+  // The list as read is given to the hooks before anyone can change it.
+  const settle = (list: EntryRecord[], read: EntryRecord[]) => {
+    unread.delete(data);
+    Object.defineProperty(data, 'account', {value: list, writable: true, enumerable: true, configurable: true});
+    for (const hook of hooks) hook(read);
+    return list;
+  };
+  Object.defineProperty(data, 'account', {
+    enumerable: true,
+    configurable: true,
+    get: () => {
+      const list = load();
+      return settle(list, list);
+    },
+    set: (list: EntryRecord[]) => settle(list, load()),
+  });
+}
+
+/** Whether `data`'s account list was not asked for yet (see deferAccount): it is then the list as read. */
+export const accountUnread = (data: StoreData): boolean => unread.has(data);
+
+/** Has `hook` called with the account list as read when it is first asked for, if it was not yet (see deferAccount). */
+export function onAccountRead(data: StoreData, hook: (list: EntryRecord[]) => void): void {
+  unread.get(data)?.push(hook);
+}
+
 /** A new store: API keys learning, SMTP blocking off, nothing authorized. */
 export function emptyStore(now: Date): StoreData {
   const at = now.toISOString();

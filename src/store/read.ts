@@ -5,7 +5,7 @@
  */
 import {constants as fsConstants, promises as fs, Stats} from 'node:fs';
 import {KeywardError, show} from '../core/errors.js';
-import {emptyStore, SCHEMA_VERSION, StoreData} from '../core/model.js';
+import {deferAccount, emptyStore, EntryRecord, SCHEMA_VERSION, StoreData} from '../core/model.js';
 import type {AccountSummary} from '../core/reports.js';
 import {AccountCounts, cacheVouchesFor, MIN_STORE_BYTES, vouchedAccountCounts} from './index-cache.js';
 import {ShapeError, validate, versionOf} from './schema.js';
@@ -123,15 +123,47 @@ async function vouched(file: string, stat: Stats | null): Promise<boolean> {
  * provably wrote the file as it is (then it is parsed only); null when there
  * is no file yet.
  */
-export async function readStoreDocument(file: string): Promise<StoreDocument | null> {
+export async function readStoreDocument(file: string, options: {deferAccount?: boolean} = {}): Promise<StoreDocument | null> {
   const read = await storeBytes(file);
   if (read === null) return null;
-  return documentOf(file, read.bytes, read.stat);
+  const text = read.bytes.toString('utf8');
+  return (options.deferAccount && (await deferredDocument(file, text, read.bytes, read.stat))) || documentOf(file, read.bytes, read.stat, text);
 }
 
-/** The document of `bytes`, the store file's bytes as read, with the file's status `stat` (see readStoreDocument). */
-async function documentOf(file: string, bytes: Buffer, stat: Stats | null): Promise<StoreDocument> {
-  const text = bytes.toString('utf8');
+/**
+ * The document of a file keyward provably wrote (see readStoreDocument) with
+ * its account list read only when asked for (see model.ts deferAccount):
+ * everything else is parsed now. Null for any other file, or one not laid
+ * out as keyward writes (see summaryOf): the caller reads it whole.
+ */
+async function deferredDocument(file: string, text: string, bytes: Buffer, stat: Stats | null): Promise<StoreDocument | null> {
+  if (!(await vouched(file, stat))) return null;
+  // The account list's value: from after its name to the line of the next member (two spaces and a quote), less the comma.
+  const name = '\n  "account": ';
+  const at = text.indexOf(name);
+  const start = at + name.length;
+  const next = at < 0 ? -1 : text.indexOf('\n  "', start);
+  if (next < 0 || text.charCodeAt(next - 1) !== 0x2c) return null;
+  const end = next - 1;
+  let data: StoreData;
+  try {
+    data = JSON.parse(`${text.slice(0, start)}[]${text.slice(end)}`) as StoreData;
+  } catch {
+    return null;
+  }
+  if (versionOf(data) !== SCHEMA_VERSION || !Array.isArray(data.account) || data.account.length > 0) return null;
+  deferAccount(data, () => {
+    try {
+      return JSON.parse(text.slice(start, end)) as EntryRecord[];
+    } catch (error) {
+      throw new StoreError(`the store ${file} is corrupt: its account list is not valid JSON (${jsonProblem(error)})`, 'restore it from a backup or git');
+    }
+  });
+  return {data, text, bytes, stat, trusted: true};
+}
+
+/** The document of `bytes`, the store file's bytes as read (`text` their UTF-8), with the file's status `stat` (see readStoreDocument). */
+async function documentOf(file: string, bytes: Buffer, stat: Stats | null, text = bytes.toString('utf8')): Promise<StoreDocument> {
   const repair = `the file was left as it is: restore it from a backup or git, or point --store elsewhere`;
   let document: unknown;
   try {

@@ -21,6 +21,8 @@ import {
   Settings,
   SmtpBlocking,
   StoreData,
+  accountUnread,
+  onAccountRead,
 } from '../core/model.js';
 import {EntryWords, entryWordsOf, entryWordsOfRecords, inListOrder, knownEntryWords, listOrder, rememberEntryWords, sameEntry} from '../core/entry-order.js';
 import {compareWords} from '../core/words.js';
@@ -665,7 +667,7 @@ export function documentReuse(text: string, data: StoreData): DocumentReuse | nu
   const texts = new Map<Reusable, string>();
   const places = new Map<Reusable, number>();
   const values = new Map<Reusable, unknown>();
-  let account: AccountCopy | null = null;
+  const reuse: DocumentReuse = {source: text, texts, starts: places, values, account: null};
   for (let i = 0; i < starts.length; i++) {
     const line = starts[i];
     const colon = text.indexOf('": ', line);
@@ -673,14 +675,17 @@ export function documentReuse(text: string, data: StoreData): DocumentReuse | nu
     if (!REUSABLE.includes(name)) continue;
     const end = i + 1 < starts.length ? starts[i + 1] - 2 : text.length - 3;
     if (text[end] !== (i + 1 < starts.length ? ',' : '\n')) return null;
-    const value = (data as unknown as Json)[name];
+    // An account list not read yet (see model.ts deferAccount) is copied when it is, before it can change.
+    const unread = name === 'account' && accountUnread(data);
+    const value = unread ? [] : (data as unknown as Json)[name];
     if (!Array.isArray(value)) return null;
     texts.set(name, text.slice(colon + 3, end));
     places.set(name, colon + 3);
-    if (name === 'account') account = copyAccount(value as EntryRecord[]);
+    if (unread) onAccountRead(data, (list) => (reuse.account = copyAccount(list)));
+    else if (name === 'account') reuse.account = copyAccount(value as EntryRecord[]);
     else values.set(name, copyJson(value));
   }
-  return texts.size > 0 ? {source: text, texts, starts: places, values, account} : null;
+  return texts.size > 0 ? reuse : null;
 }
 
 /** Which members of `data` are as `reuse` copied them: their text is the file's. */
@@ -688,7 +693,9 @@ function reusedMembers(data: StoreData, reuse: DocumentReuse | null): Set<Reusab
   const same = new Set<Reusable>();
   if (reuse === null) return same;
   for (const [name, value] of reuse.values) if (sameJson((data as unknown as Json)[name], value)) same.add(name);
-  if (reuse.account !== null && sameAccount(data.account, reuse.account)) same.add('account');
+  // A list never read since (see model.ts deferAccount) is as it was.
+  if (reuse.texts.has('account') && accountUnread(data)) same.add('account');
+  else if (reuse.account !== null && sameAccount(data.account, reuse.account)) same.add('account');
   return same;
 }
 
@@ -702,6 +709,7 @@ const writtenOrder = new WeakMap<readonly unknown[], EntryRecord[]>();
  * in list order).
  */
 export function accountAsWritten(data: StoreData): EntryRecord[] | null {
+  if (accountUnread(data)) return null;
   const written = writtenOrder.get(data.account);
   return written !== undefined && written.length === data.account.length ? written : null;
 }
@@ -882,7 +890,11 @@ export async function* documentPieces(data: StoreData, reuse: DocumentReuse | nu
     return piece;
   };
   const blank = [...same, ...(spliced === null ? [] : ['account'])];
-  const partial = blank.length === 0 ? data : ({...data, ...Object.fromEntries(blank.map((name) => [name, []]))} as StoreData);
+  // Member by member, not spread: an account list not read yet (see model.ts deferAccount) stays unread.
+  const partial =
+    blank.length === 0
+      ? data
+      : (Object.fromEntries(Object.keys(data).map((name) => [name, blank.includes(name) ? [] : (data as unknown as Json)[name]])) as unknown as StoreData);
   const document = canonicalize(partial) as unknown as Json;
   await nextTurn();
   const members = MEMBERS.filter((name) => same.has(name as Reusable) || document[name] !== undefined);

@@ -401,6 +401,11 @@ export interface UpdateOptions {
    * is a StoreError, so that the events are kept for the next commit, never applied to a new empty store.
    */
   mustExist?: boolean;
+  /**
+   * The change seldom looks at the account list (a learn commit): of a file keyward provably wrote, it is read only
+   * when the change asks for it (see read.ts, model.ts deferAccount).
+   */
+  deferAccount?: boolean;
 }
 
 /**
@@ -417,7 +422,7 @@ export async function updateStore<T>(file: string, now: Date, change: (data: Sto
   const release = await acquireLock(target);
   let result: T;
   try {
-    const read = await readStoreDocument(target);
+    const read = await readStoreDocument(target, {deferAccount: options.deferAccount});
     if (read === null && options.mustExist) {
       throw new StoreError(`no store at ${target}: it was moved or deleted while keyward kept reading`, 'put it back (the events read are kept for the next commit)');
     }

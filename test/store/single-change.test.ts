@@ -20,8 +20,9 @@ import {scanDecisionAddress} from '../../src/core/address.js';
 import {authorize, deny} from '../../src/core/authorize.js';
 import {parseEntries} from '../../src/core/entry-parse.js';
 import {newKeyRecord} from '../../src/core/keys.js';
+import {appendHistory, diffStore, snapshot} from '../../src/core/history.js';
 import {EventLog, learn} from '../../src/core/learning.js';
-import {emptyStore, EntryRecord, StoreData} from '../../src/core/model.js';
+import {accountUnread, emptyStore, EntryRecord, StoreData} from '../../src/core/model.js';
 import {statusJson} from '../../src/core/reports.js';
 import {newSecret} from '../../src/core/secret.js';
 import {decodeIndexCache, encodeIndexCache, identityOf, indexCacheFile, MIN_STORE_BYTES, takenAsWritten} from '../../src/store/index-cache.js';
@@ -351,5 +352,50 @@ describe('store: single changes and status without the whole account list (issue
     // And the cache written then is taken again by the next commit.
     expect(await commit(6)).to.not.equal(null);
     expect(takenAsWritten.count - third).to.equal(0);
+  });
+
+  it('a learn commit with the account list read only when asked for writes what a whole read writes, and reads it only when learning adds to it', async () => {
+    const deferred = path.join(dir, 'deferred.json');
+    const whole = path.join(dir, 'whole.json');
+    // A key with no list of its own: its callers are learned while learning.
+    await updateStore(deferred, NOW, (data) => Object.assign(data, randomStore(9)).keys.push(newKeyRecord('open', 'api', newSecret(), NOW)));
+    // The same bytes at both paths, each a file keyward wrote (a change that changes nothing writes the cache of a canonical file).
+    writeFileSync(whole, readFileSync(deferred));
+    await updateStore(whole, NOW, () => undefined);
+    const commit = async (file: string, first: number, learning: boolean, deferAccount: boolean) => {
+      let unread = false;
+      await updateStore(
+        file,
+        NOW,
+        (data, context) => {
+          // As learn --follow commits: the history's snapshot and diff around the change, the compiled list from the cache.
+          data.blocking.api.state = learning ? 'learning' : 'active';
+          const before = snapshot(data);
+          const log = new EventLog();
+          const words = new Uint32Array(4);
+          for (let i = 0; i < 3; i++) log.add('open', scanDecisionAddress(ipv4(0x50000000 + first + i * 256), words), words, NOW.getTime());
+          learn(data, log, {settings: {}, strict: false, now: NOW, account: context.compiledAccount(NOW)});
+          unread = accountUnread(data);
+          const changes = diffStore(before, data);
+          if (changes !== null) appendHistory(data, [{at: NOW.toISOString(), command: 'learn', flags: ['follow'], user: 'u', changes}]);
+        },
+        {deferAccount},
+      );
+      return {unread, reused: lastChange.reused, trusted: lastChange.trusted};
+    };
+    for (const [round, learning] of [false, false, true, false, true].entries()) {
+      const first = 1000 * round;
+      const fast = await commit(deferred, first, learning, true);
+      const slow = await commit(whole, first, learning, false);
+      expect(fast.trusted && slow.trusted, 'files keyward wrote').to.equal(true);
+      expect(readFileSync(deferred).equals(readFileSync(whole)), `round ${round} (learning: ${learning})`).to.equal(true);
+      const cached = (file: string) => cacheRows(readFileSync(indexCacheFile(file)), identityOf(statSync(file)));
+      expect(cached(deferred), `round ${round}: the cache`).to.deep.equal(cached(whole));
+      // Blocking on: the addresses go to the blocked and seen lists; the account list is never read, and written as the file's text.
+      expect(fast.unread, `round ${round}: account list unread`).to.equal(!learning);
+      if (!learning) expect(fast.reused).to.include('account');
+    }
+    const history = (await readStore(deferred)).history ?? [];
+    expect(history.filter((r) => r.command === 'learn' && r.changes.counts.added > 0).length, 'learned entries in the history').to.equal(2);
   });
 });
