@@ -1,4 +1,6 @@
 import {expect} from 'chai';
+import fc from 'fast-check';
+import ipaddr from 'ipaddr.js';
 
 import {Address, Family, formatIPv4, formatIPv6, scanDecisionAddress} from '../../src/core/address.js';
 import {scanPrefix} from '../../src/core/prefix.js';
@@ -213,6 +215,19 @@ describe('core/address', () => {
       expect(formatIPv6([0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff])).to.equal('ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff');
       expect(formatIPv4(0xc0000201)).to.equal('192.0.2.1');
       expect(formatIPv4(0xffffffff)).to.equal('255.255.255.255');
+    });
+
+    it("is ipaddr.js's RFC 5952 text for random words, zero runs of every length and place among them", () => {
+      // Groups drawn mostly from 0 and a few values, so that runs of zeros are common; IPv4-mapped words are the case above.
+      const group = fc.oneof(fc.constant(0), fc.constant(0), fc.constantFrom(1, 0xa, 0xffff), fc.integer({min: 0, max: 0xffff}));
+      fc.assert(
+        fc.property(fc.array(group, {minLength: 8, maxLength: 8}), (g) => {
+          const words = [0, 1, 2, 3].map((i) => ((g[2 * i] << 16) | g[2 * i + 1]) >>> 0);
+          fc.pre(!(words[0] === 0 && words[1] === 0 && words[2] === 0xffff));
+          expect(formatIPv6(words)).to.equal(ipaddr.IPv6.parse(g.map((n) => n.toString(16)).join(':')).toRFC5952String());
+        }),
+        {numRuns: 2000},
+      );
     });
   });
 
