@@ -384,6 +384,67 @@ describe('keyward learn - --follow', function () {
   });
 });
 
+describe('keyward learn - --follow on a large store (its index cache beside it)', function () {
+  this.timeout(120_000);
+
+  it('commits what the same follow commits on a copy that has no cache (every commit a whole read): the same store, history and answers', async () => {
+    // Over 1 MiB, so that keyward keeps an index cache beside the store and trusts the file it wrote: with blocking on,
+    // a commit then leaves the account list unparsed and writes its text back as the file's bytes (docs/performance.md).
+    const cached = workspace();
+    const label = `customer "é ü 日本" \\ ${'x'.repeat(120)}`;
+    const lines = Array.from({length: 7000}, (_, i) => `10.${i >> 8}.${i & 255}.0/24 # ${label} ${i}`);
+    ok(cached.run(['authorize', '-'], {input: `${lines.join('\n')}\n`, now: day(0)}));
+    expect(readFileSync(cached.store).length).to.be.greaterThan(1 << 20);
+    expect(existsSync(`${cached.store}.cache`), 'the cache of a large store').to.equal(true);
+    // The same bytes in a second workspace, with a folder where its cache would be: it never has one, every read is whole.
+    const whole = Workspace.create();
+    writeFileSync(whole.store, readFileSync(cached.store), {mode: 0o600});
+    mkdirSync(`${whole.store}.cache`);
+    const run = async (ws: Workspace) => {
+      const f = follow(ws, ['-', '--commit-every', '50ms'], {now: day(1), pipe: true});
+      let commits = 0;
+      const feed = async (line: string) => {
+        f.child.stdin!.write(`${line}\n`);
+        commits++;
+        await waitFor(`commit ${commits}`, () => (f.stderr().match(/committed 1 event\b/g) ?? []).length >= commits, WAIT_MS, f);
+      };
+      // Learning: each new address's /24 is learned (the account list is read and spliced).
+      await feed(`billing 192.0.2.1 ${day(1)}`);
+      await feed(`billing 198.51.100.1 ${day(1)}`);
+      // Blocking on (another process, between commits): new addresses go to the blocked list, the account list is left as it was.
+      ok(ws.run(['activate', '--api', '--yes'], {now: day(1)}));
+      await feed(`billing 203.0.113.1 ${day(1)}`);
+      await feed(`billing 203.0.113.2 ${day(1)}`);
+      await feed(`billing 2001:db8::1 ${day(1)}`);
+      f.child.stdin!.end();
+      const done = await f.exited;
+      expect(done.code, done.stderr).to.equal(0);
+    };
+    await run(cached);
+    await run(whole);
+    expect(readFileSync(cached.store).equals(readFileSync(whole.store)), 'the store, byte for byte').to.equal(true);
+    for (const args of [
+      ['history', '--json'],
+      ['blocked', '--json'],
+      ['status', '--json'],
+      ['check', 'billing', '203.0.113.1', '192.0.2.77', '10.1.2.3', '--json'],
+    ]) {
+      const [a, b] = [cached, whole].map((ws) => ws.run(args, {now: day(1)}));
+      expect(a.code, args.join(' ')).to.equal(b.code);
+      expect(a.stdout.replaceAll(cached.store, 'STORE'), args.join(' ')).to.equal(b.stdout.replaceAll(whole.store, 'STORE'));
+    }
+    const history = JSON.parse(cached.run(['history', '--json'], {now: day(1)}).stdout) as {command: string; changes: {counts: {added: number}; blocked: {added: number}}}[];
+    const commits = history.filter((r) => r.command === 'learn');
+    expect(commits.map((r) => [r.changes.counts.added, r.changes.blocked.added])).to.deep.equal([
+      [1, 0],
+      [1, 0],
+      [0, 1],
+      [0, 1],
+      [0, 1],
+    ]);
+  });
+});
+
 describe('keyward learn --follow: usage', () => {
   it('refuses --dry-run, --strict, two inputs, no input, a bad --commit-every, and --commit-every without --follow (exit 2)', () => {
     const ws = workspace();
