@@ -7,7 +7,7 @@
  *
  * Half of the kills land anywhere in the run, half in the window where the
  * writer holds the lock (reading, changing, writing, renaming), found by
- * watching for the lock folder. 20 kills by default, 200 with
+ * watching for the lock folder. 12 kills by default, 200 with
  * KEYWARD_LONG_TESTS=1; KEYWARD_TEST_SEED repeats a run.
  */
 import {copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync} from 'node:fs';
@@ -99,7 +99,7 @@ function leftIn(dir: string): string[] {
 
 describe('reliability: nothing half-written after a crash', function () {
   this.timeout(0);
-  const kills = scale(20, 200);
+  const kills = scale(12, 200);
   const seed = runSeed();
   let ws: Workspace;
   let base: string;

@@ -15,7 +15,7 @@
  * and through a cache gone stale by a replacement.
  *
  * The oracle's blocking state is the stored state; learning stores are
- * well inside their window. Bounded: 3 rounds of 3 steps by default, 20
+ * well inside their window. Bounded: 2 rounds of 3 steps by default, 20
  * rounds with KEYWARD_LONG_TESTS=1; KEYWARD_TEST_SEED repeats a run.
  */
 import {existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs';
@@ -273,7 +273,7 @@ describe('differential: check through both paths and the index cache against an 
     const seed = runSeed();
     const random = seeded(seed);
     const ws = Workspace.create();
-    const rounds = scale(3, 20);
+    const rounds = scale(2, 20);
     const texts: string[] = [];
     let decisions = 0;
     let throughCache = 0;
