@@ -377,7 +377,7 @@ function unpackGroups(words: ArrayLike<number>, from: number): void {
   }
 }
 
-/** The longest text `writeIPv6Bytes` writes: eight groups of four digits and seven colons. */
+/** The longest text `writeIPv6Text` writes: eight groups of four digits and seven colons. */
 export const MAX_IPV6_TEXT = 39;
 
 const HEX = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
@@ -391,14 +391,6 @@ const HEX = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 const PAD2 = Uint32Array.from({length: 256}, (_, b) => HEX[b >>> 4] | (HEX[b & 15] << 8));
 const SHORT = Uint32Array.from({length: 256}, (_, b) => (b >= 16 ? PAD2[b] : HEX[b]));
 const SHORT_LENGTH = Uint8Array.from({length: 256}, (_, b) => (b >= 16 ? 2 : 1));
-
-function writeGroup(out: Uint8Array, at: number, g: number): number {
-  if (g >= 0x1000) out[at++] = HEX[g >>> 12];
-  if (g >= 0x100) out[at++] = HEX[(g >>> 8) & 15];
-  if (g >= 0x10) out[at++] = HEX[(g >>> 4) & 15];
-  out[at++] = HEX[g & 15];
-  return at;
-}
 
 function writeOctet(out: Uint8Array, at: number, o: number): number {
   if (o >= 100) {
@@ -436,36 +428,13 @@ function putGroup(view: DataView, at: number, g: number): number {
 }
 
 /**
- * writeIPv6Bytes for a writer that has SLACK (3) bytes to spare after the
- * text (what lands there is not part of it): each group is one word's store
- * from a table. Needs MAX_IPV6_TEXT + 3 bytes from `at`; returns the position after the text.
+ * Writes formatIPv6(words[from..from+3]) into out at `at` (RFC 5952; mapped
+ * addresses with a dotted tail) and returns the position after it. Each
+ * group is one word's store from a table (`view` is over `out`): what lands
+ * in the 3 bytes after the text is not part of it, so it needs
+ * MAX_IPV6_TEXT + 3 bytes from `at`.
  */
 export function writeIPv6Text(words: ArrayLike<number>, out: Uint8Array, view: DataView, at: number, from: number): number {
-  if (words[from] === 0 && words[from + 1] === 0 && words[from + 2] === 0xffff) return writeIPv6Bytes(words, out, at, from);
-  unpackGroups(words, from);
-  const run = zeroRun(groups);
-  const bestStart = run >>> 4;
-  const resume = bestStart + (run & 15);
-  for (let g = 0; g < bestStart; g++) {
-    if (g > 0) out[at++] = COLON;
-    at = putGroup(view, at, groups[g]);
-  }
-  if (bestStart === 8) return at;
-  out[at++] = COLON;
-  out[at++] = COLON;
-  for (let g = resume; g < 8; g++) {
-    if (g > resume) out[at++] = COLON;
-    at = putGroup(view, at, groups[g]);
-  }
-  return at;
-}
-
-/**
- * Writes formatIPv6(words[from..from+3]) into out at `at` (RFC 5952; mapped
- * addresses with a dotted tail) and returns the position after it. Needs
- * MAX_IPV6_TEXT bytes.
- */
-export function writeIPv6Bytes(words: ArrayLike<number>, out: Uint8Array, at: number, from = 0): number {
   if (words[from] === 0 && words[from + 1] === 0 && words[from + 2] === 0xffff) {
     out.set(MAPPED_PREFIX, at);
     return writeIPv4Bytes(words[from + 3], out, at + MAPPED_PREFIX.length);
@@ -476,14 +445,14 @@ export function writeIPv6Bytes(words: ArrayLike<number>, out: Uint8Array, at: nu
   const resume = bestStart + (run & 15);
   for (let g = 0; g < bestStart; g++) {
     if (g > 0) out[at++] = COLON;
-    at = writeGroup(out, at, groups[g]);
+    at = putGroup(view, at, groups[g]);
   }
   if (bestStart === 8) return at;
   out[at++] = COLON;
   out[at++] = COLON;
   for (let g = resume; g < 8; g++) {
     if (g > resume) out[at++] = COLON;
-    at = writeGroup(out, at, groups[g]);
+    at = putGroup(view, at, groups[g]);
   }
   return at;
 }

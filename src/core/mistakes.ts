@@ -5,7 +5,7 @@
  * than the character the grammar stopped at. Only ever called on the refusal
  * path (address.ts `refusal`): the scanner itself stays as fast as it was.
  */
-import {NOT_ACCEPTED, scanAddressBytes, scanFault, scanPrefixBytes, ScannedPrefix, writeIPv4Bytes, writeIPv6Bytes} from './address-bytes.js';
+import {NOT_ACCEPTED, scanAddressBytes, scanFault, scanPrefixBytes, ScannedPrefix, writeIPv4Bytes, writeIPv6Text} from './address-bytes.js';
 import {compareWords, coverRange, widthOf} from './words.js';
 import type {Family} from './words.js';
 
@@ -167,9 +167,10 @@ function shortLabel(label: string): string {
 }
 
 const textOut = new Uint8Array(64);
+const textView = new DataView(textOut.buffer);
 
 function formatWords(family: Family, words: ArrayLike<number>): string {
-  const end = family === 4 ? writeIPv4Bytes(words[0], textOut, 0) : writeIPv6Bytes(words, textOut, 0);
+  const end = family === 4 ? writeIPv4Bytes(words[0], textOut, 0) : writeIPv6Text(words, textOut, textView, 0, 0);
   let s = '';
   for (let i = 0; i < end; i++) s += String.fromCharCode(textOut[i]);
   return s;
