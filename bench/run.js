@@ -153,18 +153,20 @@ const import1m = () =>
     ]),
     runs,
   );
-const learnWide = () =>
+/** `learn LOG` on each build's copy of `store`'s template (every run starts from the same store): a row of interleaved rounds. */
+const learnRow = (name, log, store) =>
   measureInterleaved(
-    each('learn of 1M events, 100 keys, 200k addresses', (b) => [
+    each(name, (b) => [
       'node',
-      [b.bin, 'learn', path.join(dir, 'events-wide.log')],
+      [b.bin, 'learn', path.join(dir, log)],
       {
-        env: {KEYWARD_STORE: b.wide, KEYWARD_NOW: '2026-03-02T00:00:00Z'},
-        before: () => copyFileSync(b.wideTemplate, b.wide),
+        env: {KEYWARD_STORE: b[store], KEYWARD_NOW: '2026-03-02T00:00:00Z'},
+        before: () => copyFileSync(b[`${store}Template`], b[store]),
       },
     ]),
     runs,
   );
+const learnWide = () => learnRow('learn of 1M events, 100 keys, 200k addresses', 'events-wide.log', 'wide');
 if (bulkOnly) {
   log(`timing the 1M rows, medians of ${runs} interleaved rounds:`);
   const bulk = [...import1m(), ...learnWide()];
@@ -274,17 +276,7 @@ if (onlyStream) {
   runs,
 );
 [rows.import1m, base.import1m] = import1m();
-[rows.learn, base.learn] = measureInterleaved(
-  each('learn of the 1M-event log', (b) => [
-    'node',
-    [b.bin, 'learn', path.join(dir, 'events.log')],
-    {
-      env: {KEYWARD_STORE: b.events, KEYWARD_NOW: '2026-03-02T00:00:00Z'},
-      before: () => copyFileSync(b.eventsTemplate, b.events),
-    },
-  ]),
-  runs,
-);
+[rows.learn, base.learn] = learnRow('learn of the 1M-event log', 'events.log', 'events');
 [rows.learnWide, base.learnWide] = learnWide();
 
 const verdict = (ok) => (ok ? 'met' : 'NOT met');
