@@ -397,5 +397,20 @@ describe('store: single changes and status without the whole account list (issue
     }
     const history = (await readStore(deferred)).history ?? [];
     expect(history.filter((r) => r.command === 'learn' && r.changes.counts.added > 0).length, 'learned entries in the history').to.equal(2);
+
+    // A hand edit of the account list, same size, its modification time put back: the cache no longer vouches for the
+    // file, so the commit reads and checks it whole (the list is not left unread), and the edit is kept.
+    const before = statSync(deferred);
+    const text = readFileSync(deferred, 'utf8');
+    const at = text.indexOf('"source": "import"');
+    const fd = openSync(deferred, 'r+');
+    writeSync(fd, '"source": "manual"', Buffer.byteLength(text.slice(0, at)));
+    closeSync(fd);
+    utimesSync(deferred, before.atime, before.mtime);
+    expect(statSync(deferred).size).to.equal(before.size);
+    const edited = await commit(deferred, 9000, false, true);
+    expect(edited.trusted, 'not taken as keyward wrote it').to.equal(false);
+    expect(edited.unread, 'the list read whole').to.equal(false);
+    expect(readFileSync(deferred, 'utf8').slice(0, at + 40)).to.include('"source": "manual"');
   });
 });
