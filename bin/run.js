@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // keyward's only entry point: runs the built commands in dist/.
-// Two answers skip oclif, whose start-up costs more than the answer:
-// `--version`, which scripts call to probe the tool, and a plain
-// `check KEY ADDRESS...` (dist/check-fast.cjs runs it with the oclif
-// command's own runner, and hands anything it is not sure of back to oclif).
-// KEYWARD_NO_FAST_PATH=1 sends `check` through oclif too; so does DEBUG,
+// Three answers skip oclif, whose start-up costs more than the answer:
+// `--version`, which scripts call to probe the tool, a plain
+// `check KEY ADDRESS...` and a plain `status` (dist/check-fast.cjs and
+// dist/status-fast.cjs run them with the oclif commands' own runners, and
+// hand anything they are not sure of back to oclif).
+// KEYWARD_NO_FAST_PATH=1 sends them through oclif too; so does DEBUG,
 // which turns on oclif's own debug output.
 const argv = globalFlagsAfter(process.argv.slice(2));
 // Output that cannot be written (a full disk) is said and exits 3 at once: never a stack trace,
@@ -26,7 +27,7 @@ if (process.env.DEBUG) {
   const write = process.stderr.write.bind(process.stderr);
   process.stderr.write = (chunk, ...rest) => write(typeof chunk === 'string' ? maskSecrets(chunk) : chunk, ...rest);
 }
-const fastCheck = argv[0] === 'check' && !process.env.KEYWARD_NO_FAST_PATH && !process.env.DEBUG;
+const fast = (argv[0] === 'check' || argv[0] === 'status') && !process.env.KEYWARD_NO_FAST_PATH && !process.env.DEBUG;
 // `keyward keys --json` (flags but no command of the topic): oclif would print the topic's help on stdout with exit 0.
 const topicWithFlagsOnly = argv[0] === 'keys' && argv.length > 1 && argv.slice(1).every((word) => word.startsWith('-') && word !== '-h' && word !== '--help');
 if (argv.length === 1 && argv[0] === '--version') {
@@ -42,7 +43,7 @@ if (argv.length === 1 && argv[0] === '--version') {
   const {jsonAsked, sayFailure} = await import('../dist/cli/messages.js');
   const failure = {exit: 2, message: 'keys needs a command: create, list, rotate or revoke', details: ['see `keyward keys --help`']};
   await sayFailure(failure, {json: jsonAsked(argv)});
-} else if (!fastCheck || !(await fastPath().runFast(argv.slice(1)))) {
+} else if (!fast || !(await fastPath(argv[0]).runFast(argv.slice(1)))) {
   const {run, handle, options} = oclif();
   try {
     await run(argv, options);
@@ -91,21 +92,23 @@ function oclif() {
 }
 
 /**
- * dist/check-fast.cjs: src/cli/check/run.ts and the modules it needs bundled
- * into one CommonJS file by the build (`npm run bundle`, esbuild), because
- * resolving and loading two dozen small modules was a large part of a check's
- * start-up, and loading the bundle as an ES module (require() can, since Node
- * 20.19) is slower than as CommonJS (docs/performance.md). The packages it
- * leaves out (chalk, loaded only for colour) are ES modules it require()s.
+ * dist/COMMAND-fast.cjs (check, status): src/cli/COMMAND/run.ts and the
+ * modules it needs bundled into one CommonJS file by the build (`npm run
+ * bundle`, esbuild), because resolving and loading two dozen small modules
+ * was a large part of a check's start-up, and loading the bundle as an ES
+ * module (require() can, since Node 20.19) is slower than as CommonJS
+ * (docs/performance.md). The packages it leaves out (chalk, loaded only for
+ * colour) are ES modules it require()s.
  */
-function fastPath() {
+function fastPath(command) {
+  const file = `../dist/${command}-fast.cjs`;
   try {
-    return requireHere('../dist/check-fast.cjs');
+    return requireHere(file);
   } catch (error) {
     // A build without the bundle (tsc alone) still answers, through oclif; so does a damaged one, said once.
     if (error?.code !== 'MODULE_NOT_FOUND') {
-      const {damaged} = bundleLoader() ?? {damaged: () => process.stderr.write('keyward: dist/check-fast.cjs cannot be loaded; going on without it\n')};
-      damaged(fileURLToPath(new URL('../dist/check-fast.cjs', import.meta.url)), error);
+      const {damaged} = bundleLoader() ?? {damaged: () => process.stderr.write(`keyward: dist/${command}-fast.cjs cannot be loaded; going on without it\n`)};
+      damaged(fileURLToPath(new URL(file, import.meta.url)), error);
     }
     return {runFast: async () => false};
   }

@@ -17,7 +17,7 @@ import {Question} from '../core/question.js';
 import {writeOutputFile} from '../store/atomic.js';
 import {ChangeContext, missingFolder, readStore, readStoreOrEmpty, updateStore} from '../store/store.js';
 import {now} from './clock.js';
-import {jsonAsked, oclifFailure, reportFailure, sayFailure, tell} from './messages.js';
+import {jsonAsked, jsonText, oclifFailure, reportFailure, sayFailure, tell} from './messages.js';
 import {confirmOrRefuse} from './prompt.js';
 import {isQuiet, setQuiet} from './quiet.js';
 import {storeFileOf, storePathGiven} from './store-path.js';
@@ -80,7 +80,7 @@ export abstract class KeywardCommand extends Command {
 
   /** The one place machine output is printed: `run`'s result under --json, as indented JSON on stdout. */
   logJson(json: unknown): void {
-    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+    process.stdout.write(jsonText(json));
   }
 
   /** The human rendering of the result on stdout; under --json the result itself is printed instead (logJson). */

@@ -19,6 +19,11 @@ export async function palette(stream: NodeJS.WriteStream = process.stdout): Prom
   return colourWanted(stream) ? paint(stream) : plain;
 }
 
+/** Machine output as every command prints it under --json: indented JSON and a line break. */
+export function jsonText(json: unknown): string {
+  return `${JSON.stringify(json, null, 2)}\n`;
+}
+
 /**
  * A message for the person at the terminal (stderr; never mixed into machine
  * output). Anything secret-shaped in it is shown by its hint, whatever built it.

@@ -1,7 +1,6 @@
-import {statusJson, StatusJson} from '../core/reports.js';
+import {StatusJson} from '../core/reports.js';
 import {KeywardCommand} from '../cli/base.js';
-import {renderStatus} from '../cli/views.js';
-import {readStoreSummary} from '../store/read.js';
+import {statusReport} from '../cli/status/run.js';
 
 export default class Status extends KeywardCommand {
   static summary = 'Show blocking per channel, learning progress, counts and the latest blocked addresses.';
@@ -10,10 +9,9 @@ export default class Status extends KeywardCommand {
 
   async run(): Promise<StatusJson> {
     await this.parse(Status);
-    // Not this.readStore(): a store keyward wrote has its account list counted, not parsed (see readStoreSummary).
-    const {data, account} = await readStoreSummary(this.storeFile);
-    const status = statusJson(data, this.storeFile, this.now, account ?? undefined);
-    await this.printHuman(() => renderStatus(status, data, this.now));
+    // The same report as bin/run.js's fast path gives (src/cli/status/run.ts).
+    const {status, human} = await statusReport(this.storeFile, this.now);
+    await this.printHuman(human);
     return status;
   }
 }

@@ -197,50 +197,102 @@ export interface StoreSummary {
  * The store at `file` as `status` wants it (a store that does not exist is
  * an error, exit 3). For a file keyward provably wrote (see
  * readStoreDocument) whose cache holds the account list's counts (see
- * index-cache.ts AccountCounts), the account list is not parsed (its
- * 100,000 records were most of status's time: issue 15) and the history,
- * which status does not show, is not read; every other member is parsed.
+ * index-cache.ts AccountCounts), the account list is neither parsed nor
+ * read (its 100,000 records were most of status's time: issue 15), nor is
+ * the history, which status does not show; every other member is parsed.
  * Any other file is read and checked whole, as every reader does.
  */
 export async function readStoreSummary(file: string): Promise<StoreSummary> {
+  const summary = await vouchedSummary(file);
+  if (summary !== null) return summary;
   const read = await storeBytes(file);
   if (read === null) throw missingStore(file);
-  const {bytes, stat} = read;
-  if (stat !== null && stat.size >= MIN_STORE_BYTES) {
-    const real = await fs.realpath(file).catch(() => null);
-    const counts = real === null ? null : vouchedAccountCounts(real, stat);
-    const summary = counts === null ? null : summaryOf(bytes, counts);
-    if (summary !== null) return summary;
-  }
-  const {data} = await documentOf(file, bytes, read.stat);
+  const {data} = await documentOf(file, read.bytes, read.stat);
   return {data, account: null};
 }
 
+/** How much of a large store's start `summaryOf` reads for its head (version, settings, blocking: under 1 KB as keyward writes them). */
+const HEAD_BYTES = 1 << 16;
+/** How much of a large store's end `summaryOf` reads first for the members after the account list; doubled until they are in it. */
+const TAIL_BYTES = 1 << 20;
+
+const ACCOUNT_LINE = '\n  "account": [';
+
 /**
- * The StoreSummary of the bytes of a canonical document keyward wrote, its
- * account list counted by its cache; null when they are not laid out as one
- * (then the caller reads them whole). In that text a line of exactly two
- * spaces and a quote starts a top-level member (strings hold no raw line
- * breaks; deeper lines are indented more), in the order the schema writes
- * them: the head (version, settings, blocking), the account list, then keys,
- * blocked, seen and perhaps history. The head is found from the start and
- * the members after the account list from the end, so the list itself is
- * never looked at.
+ * The StoreSummary of the store at `file` when it is one keyward provably
+ * wrote and its cache counts its account list; else null (also when it
+ * cannot be read: the caller reads it whole, and says why). Only the file's
+ * head and the part after the account list are read, through one
+ * descriptor, and the file must be the same one (see sameStat) after.
  */
-function summaryOf(bytes: Buffer, counts: AccountCounts): StoreSummary | null {
-  if (bytes.toString('latin1', 0, 5) !== '{\n  "' || bytes.toString('latin1', bytes.length - 3) !== '\n}\n') return null;
-  const account = bytes.indexOf('\n  "account": [');
-  const keys = bytes.lastIndexOf('\n  "keys": [');
-  const history = bytes.lastIndexOf('\n  "history": [');
+async function vouchedSummary(file: string): Promise<StoreSummary | null> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  } catch {
+    return null;
+  }
+  try {
+    const before = await handle.stat();
+    if (!before.isFile() || before.size < MIN_STORE_BYTES) return null;
+    const real = await fs.realpath(file).catch(() => null);
+    const counts = real === null ? null : vouchedAccountCounts(real, before);
+    if (counts === null) return null;
+    const size = before.size;
+    const head = await readAt(handle, 0, Math.min(size, HEAD_BYTES));
+    const account = head.indexOf(ACCOUNT_LINE);
+    if (account === -1) return null;
+    const listStart = account + ACCOUNT_LINE.length;
+    for (let want = TAIL_BYTES; ; want *= 2) {
+      const from = Math.max(listStart, size - want);
+      const tail = await readAt(handle, from, size - from);
+      // The list's last line and the keys' line after it (a line of exactly two spaces and a quote starts a member).
+      const keys = tail.lastIndexOf('\n  "keys": [');
+      if (keys < 1 && from > listStart) continue;
+      const after = await handle.stat();
+      if (!sameStat(before, after)) return null;
+      return summaryOf(head, account, tail, keys, counts);
+    }
+  } catch {
+    return null;
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
+
+/** `length` bytes of the file from `position` (fewer when it ends sooner). */
+async function readAt(handle: fs.FileHandle, position: number, length: number): Promise<Buffer> {
+  const buffer = Buffer.allocUnsafe(length);
+  let done = 0;
+  while (done < length) {
+    const {bytesRead} = await handle.read(buffer, done, length - done, position + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return buffer.subarray(0, done);
+}
+
+/**
+ * The StoreSummary of a canonical document keyward wrote, from its start
+ * `head` (the account list's line at `account`) and an end of it `tail`
+ * (the keys' line at `keys`, -1 when it is not there), its account list
+ * counted by its cache; null when they are not laid out as one (then the
+ * caller reads the file whole). In that text a line of exactly two spaces
+ * and a quote starts a top-level member (strings hold no raw line breaks;
+ * deeper lines are indented more), in the order the schema writes them: the
+ * head (version, settings, blocking), the account list, then keys, blocked,
+ * seen and perhaps history. The list itself is never looked at.
+ */
+function summaryOf(head: Buffer, account: number, tail: Buffer, keys: number, counts: AccountCounts): StoreSummary | null {
+  if (head.toString('latin1', 0, 5) !== '{\n  "' || tail.toString('latin1', tail.length - 3) !== '\n}\n') return null;
+  const history = tail.lastIndexOf('\n  "history": [');
   // The members after the account list end before the history's line (and its comma), else before the closing line.
-  const end = history === -1 ? bytes.length - 3 : history - 1;
-  if (account === -1 || keys <= account || end <= keys || bytes[account - 1] !== 0x2c || bytes[keys - 1] !== 0x2c) return null;
-  if (history !== -1 && bytes[end] !== 0x2c) return null;
-  const head = bytes.toString('utf8', 2, account);
-  const tail = bytes.toString('utf8', keys + 1, end);
+  const end = history === -1 ? tail.length - 3 : history - 1;
+  if (keys < 1 || end <= keys || head[account - 1] !== 0x2c || tail[keys - 1] !== 0x2c) return null;
+  if (history !== -1 && tail[end] !== 0x2c) return null;
   let data: StoreData;
   try {
-    data = JSON.parse(`{${head}"account": [],${tail}}`) as StoreData;
+    data = JSON.parse(`{${head.toString('utf8', 2, account)}"account": [],${tail.toString('utf8', keys + 1, end)}}`) as StoreData;
   } catch {
     return null;
   }

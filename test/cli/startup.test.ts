@@ -6,7 +6,8 @@
  * unloaded); a read leaves out what only a write (the lock, lowdb) or colour
  * (chalk) needs. Each run lists the files it loaded (CommonJS from
  * require.cache at exit, ES modules from a module hook) and Node's built-in
- * modules, all on stderr. A build without the bundle (tsc alone), and a
+ * modules, all on stderr. `status` loads its own small bundle
+ * (dist/status-fast.cjs) instead. A build without the bundle (tsc alone), and a
  * bundle whose code cache is stale or damaged, still answer.
  */
 import {spawnSync} from 'node:child_process';
@@ -79,13 +80,23 @@ describe('start-up: what a command loads', () => {
     expect(ws.run(['authorize', '10.0.0.1', '10.0.0.2'], {now: NOW}).code).to.equal(0);
   });
 
-  for (const args of [['status'], ['list', '--json']]) {
+  for (const args of [['list'], ['list', '--json']]) {
     it(`\`${args.join(' ')}\` (a read) loads the bundle alone: no oclif file, no command module, neither chalk without colour, lowdb nor the lock`, () => {
       const {code, files, builtins} = loaded(ws, args);
       expect(code).to.equal(0);
       expect(ours(files)).to.deep.equal(['bin/bundle-loader.cjs', 'bin/run.js', 'dist/keyward.cjs']);
       expect(packagesIn(files)).to.deep.equal([]);
       // Of the bundle, the command run and no other: serve's HTTP server and worker are not evaluated.
+      expect(builtins).not.to.include('http');
+    });
+  }
+
+  for (const args of [['status'], ['status', '--json']]) {
+    it(`\`${args.join(' ')}\` loads its own bundle alone (dist/status-fast.cjs): no oclif, no command module, no package`, () => {
+      const {code, files, builtins} = loaded(ws, args);
+      expect(code).to.equal(0);
+      expect(ours(files)).to.deep.equal(['bin/run.js', 'dist/status-fast.cjs']);
+      expect(packagesIn(files)).to.deep.equal([]);
       expect(builtins).not.to.include('http');
     });
   }
@@ -115,7 +126,7 @@ describe('start-up: what a command loads', () => {
       symlinkSync(path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules'));
     });
     after(() => rmSync(copy, {recursive: true, force: true}));
-    const status = () => loaded(ws, ['status'], path.join(copy, 'bin', 'run.js'));
+    const list = () => loaded(ws, ['list'], path.join(copy, 'bin', 'run.js'));
 
     it('answers from the bundle as it is, not from a code cache that is stale (the bundle changed since) or damaged', () => {
       const help = (bin: string) => loaded(ws, ['status', '--help'], bin).stdout;
@@ -139,7 +150,7 @@ describe('start-up: what a command loads', () => {
       expect(help(bin)).to.equal(changed);
     });
 
-    it('a damaged install (a FIFO for the code cache, the bundle or the check bundle cut short) answers, says so, never hangs or prints a stack', () => {
+    it('a damaged install (a FIFO for the code cache, the bundle, the check or the status bundle cut short) answers, says so, never hangs or prints a stack', () => {
       const bin = path.join(copy, 'bin', 'run.js');
       const run = (args: string[]) =>
         spawnSync(process.execPath, [bin, ...args], {
@@ -149,15 +160,19 @@ describe('start-up: what a command loads', () => {
           stdio: ['ignore', 'pipe', 'pipe'],
           timeout: 20_000,
         });
-      const expected = ws.run(['status'], {now: NOW}).stdout;
+      const expected = ws.run(['list'], {now: NOW}).stdout;
       const dist = path.join(copy, 'dist');
-      const saved = {bundle: readFileSync(path.join(dist, 'keyward.cjs')), check: readFileSync(path.join(dist, 'check-fast.cjs'))};
+      const saved = {
+        bundle: readFileSync(path.join(dist, 'keyward.cjs')),
+        check: readFileSync(path.join(dist, 'check-fast.cjs')),
+        status: readFileSync(path.join(dist, 'status-fast.cjs')),
+      };
       rmSync(path.join(dist, 'keyward.cjs.cache'));
       expect(spawnSync('mkfifo', [path.join(dist, 'keyward.cjs.cache')]).status).to.equal(0);
-      const fifo = run(['status']);
+      const fifo = run(['list']);
       expect({code: fifo.status, signal: fifo.signal, stdout: fifo.stdout, stderr: fifo.stderr}).to.deep.equal({code: 0, signal: null, stdout: expected, stderr: ''});
       writeFileSync(path.join(dist, 'keyward.cjs'), saved.bundle.subarray(0, saved.bundle.length >> 1));
-      const cut = run(['status']);
+      const cut = run(['list']);
       expect({code: cut.status, stdout: cut.stdout}).to.deep.equal({code: 0, stdout: expected});
       expect(cut.stderr)
         .to.match(/^keyward: dist\/keyward\.cjs cannot be loaded \(SyntaxError: .*\); going on without it\n {2}reinstall keyward/)
@@ -169,9 +184,16 @@ describe('start-up: what a command loads', () => {
         .to.contain('dist/check-fast.cjs cannot be loaded')
         .and.contain('unknown key')
         .and.not.match(/\n\s+at /);
+      writeFileSync(path.join(dist, 'status-fast.cjs'), `${saved.status.toString()}\nx(`);
+      const status = run(['status']);
+      expect({code: status.status, stdout: status.stdout}).to.deep.equal({code: 0, stdout: ws.run(['status'], {now: NOW}).stdout});
+      expect(status.stderr)
+        .to.contain('dist/status-fast.cjs cannot be loaded')
+        .and.not.match(/\n\s+at /);
       rmSync(path.join(dist, 'keyward.cjs.cache'));
       writeFileSync(path.join(dist, 'keyward.cjs'), saved.bundle);
       writeFileSync(path.join(dist, 'check-fast.cjs'), saved.check);
+      writeFileSync(path.join(dist, 'status-fast.cjs'), saved.status);
     });
 
     it('DEBUG=* (oclif debug output) shows a key secret by its hint only', () => {
@@ -185,12 +207,12 @@ describe('start-up: what a command loads', () => {
     });
 
     it('without the bundle (a build by tsc alone) answers through dist/commands', () => {
-      const expected = ws.run(['status'], {now: NOW}).stdout;
+      const expected = ws.run(['list'], {now: NOW}).stdout;
       rmSync(path.join(copy, 'dist', 'keyward.cjs'));
-      expect(existsSync(path.join(copy, 'dist', 'commands', 'status.js'))).to.equal(true);
-      const {code, stdout, files} = status();
+      expect(existsSync(path.join(copy, 'dist', 'commands', 'list.js'))).to.equal(true);
+      const {code, stdout, files} = list();
       expect({code, stdout}).to.deep.equal({code: 0, stdout: expected});
-      expect(ours(files.map((file) => file.replace(copy, ROOT)))).to.include('dist/commands/status.js');
+      expect(ours(files.map((file) => file.replace(copy, ROOT)))).to.include('dist/commands/list.js');
     });
   });
 });

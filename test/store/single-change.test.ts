@@ -300,6 +300,26 @@ describe('store: single changes and status without the whole account list (issue
     expect(error).to.be.instanceOf(Error);
     expect((error as Error).message).to.match(/corrupt/);
   });
+  it('status reads the members after the account list when they are larger than its first read of the end (1 MiB)', async () => {
+    const file = path.join(dir, 'store.json');
+    await updateStore(file, NOW, (data) => Object.assign(data, randomStore(7)));
+    await updateStore(file, NOW, (data) => {
+      data.seen = Array.from({length: 9000}, (_, i) => ({
+        ip: `198.18.${i >> 8}.${i & 255}`,
+        channel: 'api' as const,
+        keys: [data.keys[0]?.name ?? 'k'],
+        firstSeen: NOW.toISOString(),
+        lastSeen: NOW.toISOString(),
+        count: i + 1,
+      }));
+    });
+    const text = readFileSync(file, 'utf8');
+    expect(Buffer.byteLength(text.slice(text.indexOf('\n  "keys": ['))), 'after the account list').to.be.above(1 << 20);
+    const {data, account} = await readStoreSummary(file);
+    expect(account, 'counted by the cache, not read whole').to.not.equal(null);
+    expect(statusJson(data, file, NOW, account ?? undefined)).to.deep.equal(statusJson(await readStore(file), file, NOW));
+  });
+
   it("a follow's next commit takes the cache this process wrote, and reads and checks one changed under it (same size, time put back)", async () => {
     const file = path.join(dir, 'store.json');
     await updateStore(file, NOW, (data) => Object.assign(data, randomStore(5)));

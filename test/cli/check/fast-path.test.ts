@@ -5,12 +5,9 @@
  * colour settings; command lines it is not sure of go to oclif; the default
  * store is the one oclif's data directory gives; and the index cache beside
  * a large store changes no decision, whether fresh, stale or broken.
- *
- * Which path ran is seen, not assumed: a preloaded script records whether
- * @oclif/core and proper-lockfile were loaded.
+ * Which path ran is seen, not assumed (see ../fast-path-harness.ts).
  */
 import {existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync} from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 
@@ -21,67 +18,10 @@ import {parseCheckArgv} from '../../../src/cli/check/run.js';
 import {dataDir} from '../../../src/cli/store-path.js';
 import {emptyStore} from '../../../src/core/model.js';
 import {encodeIndexCache, identityOf, indexCacheFile} from '../../../src/store/index-cache.js';
-import {daysAfter, NOW, RunOptions, RunResult, Workspace} from '../harness.js';
+import {daysAfter, NOW, RunResult, Workspace} from '../harness.js';
+import {bothWays, Case, expectSame, matrix} from '../fast-path-harness.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
-
-/** Records, at exit, which heavy modules the process loaded (into the file $KEYWARD_TEST_MARK): oclif is @oclif/core's files or the bundle dist/keyward.cjs. */
-const PRELOAD = `
-process.on('exit', () => {
-  const loaded = Object.keys(require.cache);
-  const has = (name) => loaded.some((f) => f.includes(name));
-  require('node:fs').writeFileSync(process.env.KEYWARD_TEST_MARK, JSON.stringify({oclif: has('@oclif/core') || has('dist/keyward.cjs'), lock: has('proper-lockfile')}));
-});
-`;
-
-interface Run extends RunResult {
-  oclif: boolean;
-  lock: boolean;
-}
-
-let marks = 0;
-
-function observed(ws: Workspace, args: readonly string[], options: RunOptions = {}): Promise<Run> {
-  const preload = path.join(ws.dir, 'preload.cjs');
-  if (!existsSync(preload)) writeFileSync(preload, PRELOAD);
-  const mark = path.join(os.tmpdir(), `keyward-mark-${process.pid}-${marks++}.json`);
-  const env = {...options.env, NODE_OPTIONS: `--require ${preload}`, KEYWARD_TEST_MARK: mark};
-  return ws.start(args, {...options, env}).then((result) => {
-    const loaded = JSON.parse(readFileSync(mark, 'utf8'));
-    rmSync(mark, {force: true});
-    return {...result, ...loaded};
-  });
-}
-
-/** Runs a command line both ways at once; returns [fast, oclif]. */
-async function bothWays(ws: Workspace, args: readonly string[], options: RunOptions = {}): Promise<[Run, Run]> {
-  const [fast, slow] = await Promise.all([observed(ws, args, options), observed(ws, args, {...options, env: {...options.env, KEYWARD_NO_FAST_PATH: '1'}})]);
-  expect(slow.oclif, 'KEYWARD_NO_FAST_PATH=1 runs oclif').to.equal(true);
-  return [fast, slow];
-}
-
-function expectSame(fast: Run, slow: Run, what: string): void {
-  expect({code: fast.code, stdout: fast.stdout, stderr: fast.stderr}, what).to.deep.equal({code: slow.code, stdout: slow.stdout, stderr: slow.stderr});
-}
-
-interface Case {
-  args: string[];
-  options?: RunOptions;
-}
-
-/** Runs every case both ways (two at a time) and checks each pair; returns the fast runs. */
-async function matrix(ws: Workspace, cases: Case[], expectFast = true): Promise<Run[]> {
-  const fastRuns: Run[] = [];
-  for (const {args, options} of cases) {
-    const [fast, slow] = await bothWays(ws, args, options);
-    const what = `keyward ${args.join(' ')} ${JSON.stringify(options?.env ?? {})} now=${options?.now ?? ''}`;
-    expectSame(fast, slow, what);
-    expect(fast.oclif, `${what}: fast path taken`).to.equal(!expectFast);
-    if (expectFast) expect(fast.lock, `${what}: no lock module`).to.equal(false);
-    fastRuns.push(fast);
-  }
-  return fastRuns;
-}
 
 /** The command lines every store is checked with. */
 function commonCases(secret: string, extraStore: string): Case[] {

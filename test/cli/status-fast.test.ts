@@ -1,0 +1,178 @@
+/**
+ * `status`'s fast path (bin/run.js → dist/status-fast.cjs, the bundle of
+ * src/cli/status/run.ts, without oclif) against the oclif command
+ * (KEYWARD_NO_FAST_PATH=1): the same stdout, stderr and exit code over
+ * command lines, stores, clocks and colour settings; command lines it is not
+ * sure of go to oclif. On a large store keyward wrote, status reads only the
+ * file's head and what follows the account list (the cache counts the list):
+ * it must say what a read of the whole file says, also when what follows the
+ * list is larger than its first read of the end.
+ */
+import {copyFileSync, existsSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync} from 'node:fs';
+import path from 'node:path';
+
+import {expect} from 'chai';
+
+import {parseStatusArgv} from '../../src/cli/status/run.js';
+import {indexCacheFile} from '../../src/store/index-cache.js';
+import {Case, matrix} from './fast-path-harness.js';
+import {daysAfter, NOW, RunResult, Workspace} from './harness.js';
+
+const ok = (result: RunResult) => {
+  expect(result.code, result.stderr).to.equal(0);
+  return result;
+};
+
+/** Writes to a store of 1 MiB take a few seconds, and many times that on a busy machine. */
+const WRITE_TIMEOUT_MS = 180_000;
+
+/**
+ * Keys (api, smtp, revoked), entries, API blocking on, and `events` learn
+ * events from distinct unknown addresses: each is refused, put on the
+ * blocked list and recorded as seen (so status has latest blocked addresses
+ * to show).
+ */
+function populate(ws: Workspace, entries: number, events: number): void {
+  const run = (args: string[], input?: string) => ok(ws.run(args, {now: NOW, input, timeoutMs: WRITE_TIMEOUT_MS}));
+  let bulk = '';
+  for (let i = 0; i < entries; i++) bulk += `100.${64 + ((i >> 16) & 63)}.${(i >> 8) & 255}.${i & 255}${i % 10 === 0 ? ` # customer ${i}` : ''}\n`;
+  run(['authorize', '-'], bulk);
+  run(['authorize', '10.1.0.0/16', '--label', 'office', '--expires', '30d']);
+  run(['keys', 'create', 'ci', '--type', 'api']);
+  run(['keys', 'create', 'relay', '--type', 'smtp', '--allow', '198.51.100.0/24']);
+  run(['keys', 'create', 'old', '--type', 'api']);
+  run(['keys', 'revoke', 'old', '--yes']);
+  run(['activate', '--api', '--force']);
+  let log = '';
+  for (let i = 0; i < events; i++) log += `ci 203.${i >> 16}.${(i >> 8) & 255}.${i & 255} ${NOW}\n`;
+  if (events > 0) run(['learn', '-'], log);
+}
+
+const store = (file: string) => ['--store', file];
+
+describe('keyward status: the fast path', function () {
+  this.timeout(600_000);
+
+  describe('gives what the oclif command gives', () => {
+    const ws = Workspace.create();
+    before(() => populate(ws, 20, 30));
+
+    it('over command lines, clocks, store paths and colour settings', async () => {
+      // A path that must be quoted in the ways out status prints (`--store '...'`).
+      const quoted = path.join(ws.dir, "it's a store.json");
+      copyFileSync(ws.store, quoted);
+      const later = daysAfter(NOW, 40);
+      const cases: Case[] = [
+        {args: ['status']},
+        {args: ['status', '--json']},
+        {args: ['status'], options: {now: later}},
+        {args: ['status', '--json'], options: {now: later}},
+        {args: ['status', ...store(quoted)]},
+        {args: ['status', `--store=${quoted}`, '--json']},
+        {args: ['status', '--json', ...store(ws.store)]},
+        {args: ['--store', ws.store, 'status']},
+        {args: ['--json', 'status']},
+        {args: ['status'], options: {now: 'yesterday'}},
+        {args: ['status', '--json'], options: {now: 'yesterday'}},
+        {args: ['status'], options: {env: {NO_COLOR: undefined, FORCE_COLOR: '1'}}},
+        {args: ['status'], options: {env: {NO_COLOR: '', FORCE_COLOR: '0'}}},
+      ];
+      const runs = await matrix(ws, cases);
+      expect(runs[0].stdout).to.match(/latest blocked:\n {2}203\.0\.0\.\d+ {2}key ci \(api\)/);
+      expect(runs[4].stdout).to.contain(`store ${quoted}`);
+    });
+
+    it('for a store that is missing, corrupt, a folder, newer, or not a store', async () => {
+      const folder = path.join(ws.dir, 'folder.json');
+      mkdirSync(folder, {recursive: true});
+      const files = [
+        path.join(ws.dir, 'missing.json'),
+        ws.file('corrupt.json', '{"version": 2, "account": ['),
+        folder,
+        ws.file('newer.json', '{"version": 99}'),
+        ws.file('other.json', '{"version": 2, "account": "no"}'),
+        ws.file('empty.json', ''),
+      ];
+      await matrix(
+        ws,
+        files.flatMap((file) => [{args: ['status', ...store(file)]}, {args: ['status', '--json', ...store(file)]}]),
+      );
+      await matrix(ws, [{args: ['status'], options: {env: {KEYWARD_STORE: files[0]}}}]);
+    });
+
+    it('hands help, unknown, repeated or valueless flags, arguments and `--` to oclif', async () => {
+      await matrix(
+        ws,
+        [
+          {args: ['status', '--help']},
+          {args: ['status', '-h']},
+          {args: ['status', 'extra']},
+          {args: ['status', '--json', '--json']},
+          {args: ['status', '--json=true']},
+          {args: ['status', '--store']},
+          {args: ['status', '--store', '--json']},
+          {args: ['status', '--store=']},
+          {args: ['status', ...store(ws.store), ...store(ws.store)]},
+          {args: ['status', '--quiet']},
+          {args: ['status', '--']},
+          {args: ['status', '']},
+        ],
+        false,
+      );
+    });
+  });
+
+  it('reads its flags as oclif does, or leaves the line to oclif', () => {
+    expect(parseStatusArgv([])).to.deep.equal({store: undefined, json: false});
+    expect(parseStatusArgv(['--json', '--store', 's.json'])).to.deep.equal({store: 's.json', json: true});
+    expect(parseStatusArgv(['--store=a=b'])).to.deep.equal({store: 'a=b', json: false});
+    for (const argv of [['-h'], ['--help'], ['x'], ['--json', '--json'], ['--store'], ['--store', '-x'], ['--store='], ['--'], ['-'], ['--jso']]) {
+      expect(parseStatusArgv(argv), JSON.stringify(argv)).to.equal(null);
+    }
+  });
+
+  describe('on a large store keyward wrote (its cache counts the account list)', () => {
+    const ws = Workspace.create();
+    // About 1.2 MB of blocked addresses and seen traffic after the account list: more than status first reads of the file's end.
+    before(() => populate(ws, 9000, 4000));
+
+    it('says what a read of the whole file says, through both paths, at several times', async () => {
+      const size = statSync(ws.store).size;
+      const text = readFileSync(ws.store, 'utf8');
+      const after = Buffer.byteLength(text.slice(text.indexOf('\n  "keys": [')));
+      expect(size, 'a store with a cache').to.be.above(1 << 20);
+      expect(after, 'what follows the account list: more than the first read of the end (1 MiB)').to.be.above(1 << 20);
+      expect(existsSync(indexCacheFile(ws.store))).to.equal(true);
+      // The same file with no cache beside it: read whole.
+      const whole = path.join(ws.dir, 'whole', 'store.json');
+      mkdirSync(path.dirname(whole));
+      copyFileSync(ws.store, whole);
+      const times = [NOW, daysAfter(NOW, 29), daysAfter(NOW, 31)];
+      const cases: Case[] = times.flatMap((now) => [
+        {args: ['status', '--json'], options: {now}},
+        {args: ['status'], options: {now}},
+      ]);
+      const runs = await matrix(ws, cases);
+      for (const [i, c] of cases.entries()) {
+        const read = ok(ws.run([...c.args, ...store(whole)], c.options));
+        expect(read.stdout.replaceAll(whole, ws.store), `${c.args.join(' ')} at ${c.options?.now}`).to.equal(runs[i].stdout);
+      }
+      expect(runs[0].json().counts).to.include({accountEntries: 9001, blocked: 4000, seen: 4000});
+    });
+
+    it('reads a hand edit of the same size (its time put back) whole: its counts come from the file, not the cache', async () => {
+      const before = statSync(ws.store);
+      const text = readFileSync(ws.store, 'utf8');
+      const [run] = await matrix(ws, [{args: ['status', '--json'], options: {now: NOW}}]);
+      // The office entry made to have expired a year ago: the same number of bytes.
+      const expiry = `"expiresAt": "${daysAfter(NOW, 30)}"`;
+      expect(text).to.contain(expiry);
+      writeFileSync(ws.store, text.replace(expiry, expiry.replace('"2026-', '"2025-')));
+      utimesSync(ws.store, before.atime, before.mtime);
+      expect(statSync(ws.store).size).to.equal(before.size);
+      const [edited] = await matrix(ws, [{args: ['status', '--json'], options: {now: NOW}}]);
+      expect(edited.json().counts.expiredEntries).to.equal(run.json().counts.expiredEntries + 1);
+      writeFileSync(ws.store, text);
+    });
+  });
+});
