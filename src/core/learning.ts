@@ -111,6 +111,9 @@ export class EventLog {
       if (!Number.isInteger(t)) whole = false;
     }
     if (!whole || max - min > Number.MAX_SAFE_INTEGER) return order.sort((a, b) => times[a] - times[b] || a - b);
+    // A log's lines come nearly in time order (a few minutes of jitter): buckets of time, each put in order in place.
+    const nearly = nearlySortedOrder(times, n, min, max);
+    if (nearly !== null) return nearly;
     // Times are whole milliseconds: a radix sort on their offsets from the earliest, as two 32-bit words.
     const keys = new Uint32Array(n * 2);
     for (let i = 0; i < n; i++) {
@@ -139,6 +142,59 @@ export class EventLog {
     this.words = grow(this.words, this.capacity * 4);
     this.times = grow(this.times, this.capacity);
   }
+}
+
+/** The buckets of time nearlySortedOrder spreads the events over. */
+const TIME_BUCKETS = 1 << 16;
+
+/**
+ * Positions 0..n-1 by `times` (whole milliseconds from `min` to `max`),
+ * stably, for times that come nearly in order: one counting pass puts each
+ * position in its bucket of time (in input order), then each bucket is put
+ * in order by insertion, which moves an event only past the few that came
+ * before it out of order. Null, having given up, when the events are so far
+ * out of order that the insertions would move more than 8 times their number
+ * (the caller then sorts them by radix, in time linear whatever the order).
+ * `buckets` (at most 65,536) is for tests.
+ */
+export function nearlySortedOrder(times: Float64Array, n: number, min: number, max: number, buckets = TIME_BUCKETS): Uint32Array | null {
+  const width = Math.ceil((max - min + 1) / buckets);
+  const starts = new Uint32Array(buckets + 1);
+  const bucketOf = new Uint16Array(n);
+  for (let i = 0; i < n; i++) {
+    const b = Math.floor((times[i] - min) / width);
+    bucketOf[i] = b;
+    starts[b + 1]++;
+  }
+  for (let b = 1; b <= buckets; b++) starts[b] += starts[b - 1];
+  const order = new Uint32Array(n);
+  const next = starts.slice(0, buckets);
+  for (let i = 0; i < n; i++) order[next[bucketOf[i]]++] = i;
+  // The times beside their positions, so that the insertions read them in order.
+  const sorted = new Float64Array(n);
+  for (let i = 0; i < n; i++) sorted[i] = times[order[i]];
+  let budget = 8 * n;
+  for (let b = 0; b < buckets; b++) {
+    const from = starts[b];
+    const to = starts[b + 1];
+    for (let i = from + 1; i < to; i++) {
+      const t = sorted[i];
+      if (sorted[i - 1] <= t) continue;
+      const p = order[i];
+      let j = i - 1;
+      // (Strictly later times only: equal times keep their input order.)
+      while (j >= from && sorted[j] > t) {
+        sorted[j + 1] = sorted[j];
+        order[j + 1] = order[j];
+        j--;
+      }
+      budget -= i - 1 - j;
+      if (budget < 0) return null;
+      sorted[j + 1] = t;
+      order[j + 1] = p;
+    }
+  }
+  return order;
 }
 
 export interface UnknownKey {
@@ -291,12 +347,63 @@ function hashWords(family: number, w0: number, w1: number, w2: number, w3: numbe
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-/** A seen record, where it is in the seen list, and the times of this run's events on it (ms; none yet: first Infinity, last -Infinity). */
-interface SeenTrack {
-  record: SeenRecord;
-  index: number;
-  first: number;
-  last: number;
+/**
+ * The seen records a run touches, by address id and channel (slot id * 2
+ * for api, id * 2 + 1 for smtp), each a track: the record, where it is in
+ * the seen list, and this run's events on it: their first and last times
+ * (ms; none yet: first Infinity, last -Infinity), how many, and the key
+ * (its place in the store's keys) of the latest. Held in typed arrays, not
+ * an object per record: a wide log touches 200,000 records a million times.
+ */
+class SeenTracks {
+  count = 0;
+  readonly records: SeenRecord[] = [];
+  /** The record's place in the seen list. */
+  index = new Int32Array(1024);
+  first = new Float64Array(1024);
+  last = new Float64Array(1024);
+  /** Events this run added to the record's count (written into it by writeCounts). */
+  events = new Int32Array(1024);
+  /** The key of the latest event, -1 for none: an event of the same key cannot add it to the record's keys again. */
+  lastKey = new Int32Array(1024);
+  private bySlot = new Int32Array(2048).fill(-1);
+
+  /** The track of `slot`, or -1. */
+  of(slot: number): number {
+    return slot < this.bySlot.length ? this.bySlot[slot] : -1;
+  }
+
+  /** A new track for `record` (at `index` in the seen list) in `slot`, with its first and last times, its events and latest key. */
+  add(slot: number, record: SeenRecord, index: number, first: number, last: number, events: number, key: number): void {
+    if (slot >= this.bySlot.length) {
+      const bySlot = new Int32Array(Math.max(slot + 1, this.bySlot.length * 2)).fill(-1);
+      bySlot.set(this.bySlot);
+      this.bySlot = bySlot;
+    }
+    const t = this.count++;
+    if (t === this.index.length) this.grow();
+    this.bySlot[slot] = t;
+    this.records.push(record);
+    this.index[t] = index;
+    this.first[t] = first;
+    this.last[t] = last;
+    this.events[t] = events;
+    this.lastKey[t] = key;
+  }
+
+  private grow(): void {
+    const size = this.index.length * 2;
+    const grown = <T extends Int32Array | Float64Array>(old: T): T => {
+      const next = new (old.constructor as new (n: number) => T)(size);
+      next.set(old);
+      return next;
+    };
+    this.index = grown(this.index);
+    this.first = grown(this.first);
+    this.last = grown(this.last);
+    this.events = grown(this.events);
+    this.lastKey = grown(this.lastKey);
+  }
 }
 
 /** The latest time (ms) whose ISO text has the plain form, year 9999: up to it, texts order as their times do. */
@@ -318,8 +425,7 @@ class Learner {
   /** The account list's deny and disabled entries (never learned over), found when first needed: most runs learn nothing. */
   private heldEntries: Set<string> | null = null;
   private readonly blockedIndex = new Map<string, BlockedRecord>();
-  /** By address id and channel: id * 2 (api) or id * 2 + 1 (smtp). */
-  private readonly seenTracks: (SeenTrack | undefined)[] = [];
+  private readonly seenTracks = new SeenTracks();
   private activationMs: number;
   /** The latest API event applied while learning (ms), or -Infinity. */
   private lastEventMs = Number.NEGATIVE_INFINITY;
@@ -341,13 +447,17 @@ class Learner {
       // Events are addresses in canonical text; a record of anything else is never matched, as by text.
       if (!isSingleCanonicalAddress(s.ip, scanned)) continue;
       const id = this.addresses.id(scanned.family, scanned.words);
-      this.seenTracks[id * 2 + (s.channel === 'api' ? 0 : 1)] = {record: s, index, first: Number.POSITIVE_INFINITY, last: Number.NEGATIVE_INFINITY};
+      const slot = id * 2 + (s.channel === 'api' ? 0 : 1);
+      // (A second record of one address and channel, from a hand edit, takes the slot: events count on the last one.)
+      this.seenTracks.add(slot, s, index, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 0, -1);
     }
     this.activationMs = this.nextActivation();
   }
 
   run(log: EventLog): LearnOutcome {
     const keys = log.keys.map((given) => this.resolve(given));
+    // Each key's place in the store's keys (names and secrets of one key: one place).
+    const places = keys.map((key) => (key === null ? -1 : this.data.keys.indexOf(key)));
     const unknown = new Map<number, number>();
     const order = log.order();
     const words = this.scratch;
@@ -366,8 +476,9 @@ class Learner {
         words[2] = log.words[i * 4 + 2];
         words[3] = log.words[i * 4 + 3];
       }
-      this.apply(key, family, words, log.times[i]);
+      this.apply(key, places[id], family, words, log.times[i]);
     }
+    this.writeCounts();
     this.writeLastEvent();
     // A wide log's run sees far more addresses than the store keeps: which it keeps is chosen by time, and only
     // those are given their ISO texts (the same records, see seenKeptByTime); else every record's text first.
@@ -384,7 +495,7 @@ class Learner {
   }
 
   // Texts and ISO times are made only where a record needs them, not per event.
-  private apply(key: KeyRecord, family: Family, words: Uint32Array, at: number): void {
+  private apply(key: KeyRecord, place: number, family: Family, words: Uint32Array, at: number): void {
     this.outcome.events++;
     const channel = key.type;
     const id = this.addresses.id(family, words);
@@ -396,7 +507,7 @@ class Learner {
     // says. Learning adds no deny entries, so the policy built at the start still knows them all.
     if (isDenied(this.policy.forKey(key), family, words)) {
       this.block(id, key, channel, at, refusalOf(key, decideWords(this.policy.forKey(key), '', family, words)));
-      this.see(id, key, channel, at);
+      this.see(id, key, place, channel, at);
       return;
     }
     if (channel === 'api' && this.data.blocking.api.state === 'learning' && key.status === 'active' && this.keyListAllows(key, family, words)) {
@@ -418,7 +529,7 @@ class Learner {
       const decision = decideWords(policy, '', family, words);
       if (decision.decision === 'deny') this.block(id, key, channel, at, refusalOf(key, decision));
     }
-    this.see(id, key, channel, at);
+    this.see(id, key, place, channel, at);
   }
 
   /** Whether the key has no list of its own, or its list (live entries) holds the address. */
@@ -495,21 +606,30 @@ class Learner {
     this.outcome.blocked.push(record);
   }
 
-  private see(address: number, key: KeyRecord, channel: Channel, at: number): void {
+  private see(address: number, key: KeyRecord, place: number, channel: Channel, at: number): void {
     const slot = address * 2 + (channel === 'api' ? 0 : 1);
-    const track = this.seenTracks[slot];
-    if (track === undefined) {
-      // Its times are written at the end (writeSeenTimes), from the run's first and last.
+    const tracks = this.seenTracks;
+    const t = tracks.of(slot);
+    if (t < 0) {
+      // Its times are written at the end (writeLastSeen, writeFirstSeen), from the run's first and last.
       const record: SeenRecord = {ip: this.addresses.text(address), channel, keys: [key.name], firstSeen: '', lastSeen: '', count: 1};
-      this.seenTracks[slot] = {record, index: this.data.seen.length, first: at, last: at};
+      tracks.add(slot, record, this.data.seen.length, at, at, 0, place);
       this.data.seen.push(record);
       return;
     }
-    const known = track.record;
-    known.count++;
-    if (at > track.last) track.last = at;
-    if (at < track.first) track.first = at;
+    tracks.events[t]++;
+    if (at > tracks.last[t]) tracks.last[t] = at;
+    if (at < tracks.first[t]) tracks.first[t] = at;
+    if (tracks.lastKey[t] === place) return;
+    tracks.lastKey[t] = place;
+    const known = tracks.records[t];
     if (known.keys.length < SEEN_KEYS_KEPT && !known.keys.includes(key.name)) known.keys.push(key.name);
+  }
+
+  /** Adds this run's events to the seen records' counts. */
+  private writeCounts(): void {
+    const tracks = this.seenTracks;
+    for (let t = 0; t < tracks.count; t++) if (tracks.events[t] > 0) tracks.records[t].count += tracks.events[t];
   }
 
   /**
@@ -518,10 +638,11 @@ class Learner {
    * the latest time: the same result as comparing every event's text.
    */
   private writeLastSeen(kept: Uint8Array | null): void {
-    for (const track of this.seenTracks) {
-      if (track === undefined || track.last < track.first || (kept !== null && kept[track.index] !== 1)) continue;
-      const last = isoOf(track.last);
-      if (last > track.record.lastSeen) track.record.lastSeen = last;
+    const tracks = this.seenTracks;
+    for (let t = 0; t < tracks.count; t++) {
+      if (tracks.last[t] < tracks.first[t] || (kept !== null && kept[tracks.index[t]] !== 1)) continue;
+      const last = isoOf(tracks.last[t]);
+      if (last > tracks.records[t].lastSeen) tracks.records[t].lastSeen = last;
     }
   }
 
@@ -548,10 +669,11 @@ class Learner {
       if (!(ms >= 0 && ms <= LAST_PLAIN_ISO_MS) || isoOf(ms) !== text) return null;
       last[i] = ms;
     }
-    for (const track of this.seenTracks) {
-      if (track === undefined || track.last < track.first) continue;
-      if (!(track.last >= 0 && track.last <= LAST_PLAIN_ISO_MS)) return null;
-      if (track.last > last[track.index]) last[track.index] = track.last;
+    const tracks = this.seenTracks;
+    for (let t = 0; t < tracks.count; t++) {
+      if (tracks.last[t] < tracks.first[t]) continue;
+      if (!(tracks.last[t] >= 0 && tracks.last[t] <= LAST_PLAIN_ISO_MS)) return null;
+      if (tracks.last[t] > last[tracks.index[t]]) last[tracks.index[t]] = tracks.last[t];
     }
     const since = this.now.getTime() - this.data.settings.seenRetentionDays * DAY_MS;
     const sinceText = new Date(since).toISOString();
@@ -590,10 +712,11 @@ class Learner {
    */
   private writeFirstSeen(): void {
     const kept = new Set<SeenRecord>(this.data.seen);
-    for (const track of this.seenTracks) {
-      if (track === undefined || track.last < track.first || !kept.has(track.record)) continue;
-      const record = track.record;
-      const first = isoOf(track.first);
+    const tracks = this.seenTracks;
+    for (let t = 0; t < tracks.count; t++) {
+      const record = tracks.records[t];
+      if (tracks.last[t] < tracks.first[t] || !kept.has(record)) continue;
+      const first = isoOf(tracks.first[t]);
       // ('': a record new in this run.)
       if (record.firstSeen === '' || first < record.firstSeen) record.firstSeen = first;
     }

@@ -15,7 +15,7 @@ import {KeywardError, visible} from '../../src/core/errors.js';
 import {findKey, newKeyRecord} from '../../src/core/keys.js';
 import {parseEventLine, RawEvent} from '../../src/core/events.js';
 import {InputError, show} from '../../src/core/errors.js';
-import {activatesAt, applyEvents, checkEventTime, EventLog, LearnOutcome} from '../../src/core/learning.js';
+import {activatesAt, applyEvents, checkEventTime, EventLog, LearnOutcome, nearlySortedOrder} from '../../src/core/learning.js';
 import {parseTime, TIME_FORM} from '../../src/core/time.js';
 import {BlockedRecord, BlockReason, Channel, emptyStore, KeyRecord, SeenRecord, StoreData} from '../../src/core/model.js';
 import {hintOf, looksLikeSecret} from '../../src/core/secret.js';
@@ -425,6 +425,53 @@ describe('core/learning: the number-keyed Learner against the one it replaced', 
       ),
       {numRuns: RUNS * 5},
     );
+  });
+
+  it('orders times nearly in order by buckets and insertion, stably, as a comparator sort does, or gives up when they are far out of order', () => {
+    let gaveUp = 0;
+    let ordered = 0;
+    fc.assert(
+      fc.property(
+        fc.integer({min: 2, max: 3000}),
+        fc.constantFrom('jitter', 'reversed', 'random', 'ties', 'one-late'),
+        fc.integer({min: 1, max: 2 ** 40}),
+        fc.integer({min: 1, max: 64}),
+        fc.integer({min: 0, max: 2 ** 31}),
+        (n, shape, span, buckets, seed) => {
+          let state = seed;
+          const random = () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32;
+          const times = Float64Array.from({length: n}, (_, i) => {
+            const spread = Math.floor((i / n) * span);
+            switch (shape) {
+              case 'jitter':
+                return spread + Math.floor(random() * Math.max(1, span / 200));
+              case 'reversed':
+                return span - spread;
+              case 'random':
+                return Math.floor(random() * span);
+              case 'ties':
+                return Math.floor(random() * 7) * Math.max(1, Math.floor(span / 7));
+              default:
+                return i === 0 ? span : spread;
+            }
+          });
+          const min = Math.min(...times);
+          const max = Math.max(...times);
+          const order = nearlySortedOrder(times, n, min, max, buckets);
+          if (order === null) {
+            gaveUp++;
+            // Only when the insertions would have moved more than 8 times the events.
+            expect(shape).to.be.oneOf(['reversed', 'random', 'ties']);
+            return;
+          }
+          ordered++;
+          expect(Array.from(order)).to.deep.equal(Array.from(times.keys()).sort((a, b) => times[a] - times[b] || a - b));
+        },
+      ),
+      {numRuns: RUNS * 5},
+    );
+    expect(gaveUp, 'gave up on some far out of order').to.be.above(0);
+    expect(ordered, 'ordered the rest').to.be.above(RUNS);
   });
 });
 
