@@ -7,11 +7,13 @@
 import {createReadStream} from 'node:fs';
 import {Readable} from 'node:stream';
 import {StringDecoder} from 'node:string_decoder';
-import {scanDecisionAddress} from '../core/address.js';
+import {bytesOfText, isMappedWords, scanDecisionAddress} from '../core/address.js';
+import {NOT_ACCEPTED, scanAddressBytes} from '../core/address-bytes.js';
+import {plainEventFields} from '../core/events.js';
 import {EntryBatch, EntryInput, EntryOptions, EntryParser, splitEntryLine} from '../core/entry-parse.js';
 import {BAD_INPUTS_SHOWN, BadInputs, InputError, lineOf, show, untrusted} from '../core/errors.js';
 import {LogFormat, LogOptions, LogReader, WallClock} from '../core/log-formats.js';
-import {checkEventTime, EventLog} from '../core/learning.js';
+import {checkEventTime, EventLog, FUTURE_SLACK_MS} from '../core/learning.js';
 import {parseSyncLines, SyncFileFormat, SyncInput, SyncLine} from '../core/sync-input.js';
 import {ProgressSink, startProgress} from './progress.js';
 
@@ -298,6 +300,7 @@ export class EventReading {
 
   /** Takes one line (see eachLine); `where` names it in messages (`line 12 of access.log`). */
   line(text: string, where: () => string): void {
+    if (this.reader.format === 'keyward' && this.plainEvent(text)) return;
     const reader = this.reader;
     const before = reader.format;
     const read = reader.read(text);
@@ -336,6 +339,32 @@ export class EventReading {
       if (!(error instanceof InputError)) throw error;
       this.refuse(`${where()}: ${error.message}`, error.hint);
     }
+  }
+
+  /** Where the fields of a plain event line are, its time, and the key texts made so far (see plainEvent). */
+  private readonly plain = {bounds: new Int32Array(6), at: new Float64Array(1), keys: new KeyTexts()};
+
+  /**
+   * The event of a plain line of keyward's format (see plainEventFields),
+   * added without making a string of its fields or an object of it (learn
+   * reads a million lines); false, having done nothing, for any other line,
+   * and for one whose address or time is refused: `line` then reads it as
+   * every line, and says what is wrong. (Its key is one field, without
+   * blanks: as keyOf leaves it, with no `Bearer ` to take off.)
+   */
+  private plainEvent(text: string): boolean {
+    const {bounds, at, keys} = this.plain;
+    if (!plainEventFields(text, bounds, at)) return false;
+    const words = this.words;
+    let family = scanAddressBytes(bytesOfText(text), bounds[2], bounds[3], words);
+    if (family === NOT_ACCEPTED) return false;
+    if (family === 6 && isMappedWords(words)) {
+      words[0] = words[3];
+      family = 4;
+    }
+    if (at[0] > this.clock().getTime() + FUTURE_SLACK_MS) return false;
+    this.add(keys.of(text, bounds[0], bounds[1]), family, words, at[0]);
+    return true;
   }
 
   /**
@@ -399,6 +428,49 @@ export class EventReading {
     const {log, bad, badLines, untimed, chosenAt, keyless, skipped} = this;
     return {log, bad, badLines, untimed, format: this.reader.format, chosenBy: this.reader.chosenBy, chosenAt, keyless, skipped};
   }
+}
+
+/**
+ * The key texts of plain event lines, each made once and looked up by the
+ * line's characters (a million lines name a hundred keys): the EventLog then
+ * finds each by a string whose hash is already known.
+ */
+class KeyTexts {
+  private slots: (string | undefined)[] = new Array<string | undefined>(256).fill(undefined);
+  private count = 0;
+
+  /** The text of text[start, end). */
+  of(text: string, start: number, end: number): string {
+    const mask = this.slots.length - 1;
+    let slot = hashChars(text, start, end) & mask;
+    for (let known = this.slots[slot]; known !== undefined; known = this.slots[slot]) {
+      if (known.length === end - start && text.startsWith(known, start)) return known;
+      slot = (slot + 1) & mask;
+    }
+    const key = text.slice(start, end);
+    this.slots[slot] = key;
+    if (++this.count * 2 > this.slots.length) this.grow();
+    return key;
+  }
+
+  private grow(): void {
+    const slots = new Array<string | undefined>(this.slots.length * 2).fill(undefined);
+    const mask = slots.length - 1;
+    for (const key of this.slots) {
+      if (key === undefined) continue;
+      let slot = hashChars(key, 0, key.length) & mask;
+      while (slots[slot] !== undefined) slot = (slot + 1) & mask;
+      slots[slot] = key;
+    }
+    this.slots = slots;
+  }
+}
+
+/** FNV-1a over the UTF-16 units of text[start, end). */
+function hashChars(text: string, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
 }
 
 function refuseLog(summary: string, samples: string[], hint?: string): never {

@@ -20,19 +20,8 @@ export function parseEventLine(text: string): RawEvent | null {
   const hash = text.indexOf('#');
   const body = (hash >= 0 ? text.slice(0, hash) : text).trim();
   if (body.length === 0) return null;
-  // Fields are separated by runs of spaces and tabs (what split(/[ \t]+/) gives), found without an array.
   const bounds = fieldBounds;
-  let fields = 0;
-  for (let i = 0; i < body.length;) {
-    const start = i;
-    while (i < body.length && !isBlank(body.charCodeAt(i))) i++;
-    if (fields < 3) {
-      bounds[fields * 2] = start;
-      bounds[fields * 2 + 1] = i;
-    }
-    fields++;
-    while (i < body.length && isBlank(body.charCodeAt(i))) i++;
-  }
+  const fields = splitFields(body, bounds);
   if (fields < 2 || fields > 3) {
     throw new InputError(`expected KEY ADDRESS [TIME], found ${fields} field${fields === 1 ? '' : 's'}`);
   }
@@ -45,6 +34,43 @@ export function parseEventLine(text: string): RawEvent | null {
 
 const fieldBounds = new Int32Array(6);
 
+/**
+ * The fields of `body` (no blanks around it), separated by runs of spaces
+ * and tabs (what split(/[ \t]+/) gives), found without an array: how many,
+ * and where the first three start and end in `bounds`.
+ */
+function splitFields(body: string, bounds: Int32Array): number {
+  let fields = 0;
+  for (let i = 0; i < body.length;) {
+    const start = i;
+    while (i < body.length && !isBlank(body.charCodeAt(i))) i++;
+    if (fields < 3) {
+      bounds[fields * 2] = start;
+      bounds[fields * 2 + 1] = i;
+    }
+    fields++;
+    while (i < body.length && isBlank(body.charCodeAt(i))) i++;
+  }
+  return fields;
+}
+
+/**
+ * Where the fields of a plain event line are, for a reader that takes them
+ * without making a string of each (learn reads a million lines): `KEY
+ * ADDRESS TIME`, no comment, not NDJSON, its time in the form logs write
+ * (see quickUtcMs), read into `at`. False for any other line, which
+ * parseEventLine then reads (and says what is wrong with it). `text` has no
+ * blanks around it (see eachLine).
+ */
+export function plainEventFields(text: string, bounds: Int32Array, at: Float64Array): boolean {
+  const first = text.charCodeAt(0);
+  // (A blank or other space first, which the line's trim would have taken: not a plain line. Its time ends it with Z.)
+  if (!(first > 32 && first < 0x7f) || first === 35 /* # */ || first === 123 /* { */ || text.indexOf('#') >= 0) return false;
+  if (splitFields(text, bounds) !== 3) return false;
+  at[0] = quickUtcMs(text, bounds[4], bounds[5]);
+  return !Number.isNaN(at[0]);
+}
+
 const isBlank = (c: number) => c === 32 || c === 9;
 
 /** Days in each month of a common year. */
@@ -52,34 +78,35 @@ const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /**
  * Milliseconds of `YYYY-MM-DDTHH:MM:SSZ` or `YYYY-MM-DDTHH:MM:SS.sssZ` (what
- * logs write, and toISOString) read without a regular expression, or NaN for
+ * logs write, and toISOString) in text[start, end) read without a regular expression, or NaN for
  * any other text. Only years from 1970 and fields in their plain ranges are
  * read here; everything else is left to parseTime.
  */
-function quickUtcMs(text: string): number {
-  const n = text.length;
-  if ((n !== 20 && n !== 24) || text.charCodeAt(n - 1) !== 90 /* Z */) return Number.NaN;
-  if (text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || text.charCodeAt(10) !== 84 || text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58) {
+function quickUtcMs(text: string, start = 0, end = text.length): number {
+  const n = end - start;
+  const o = start;
+  if ((n !== 20 && n !== 24) || text.charCodeAt(end - 1) !== 90 /* Z */) return Number.NaN;
+  if (text.charCodeAt(o + 4) !== 45 || text.charCodeAt(o + 7) !== 45 || text.charCodeAt(o + 10) !== 84 || text.charCodeAt(o + 13) !== 58 || text.charCodeAt(o + 16) !== 58) {
     return Number.NaN;
   }
-  if (n === 24 && text.charCodeAt(19) !== 46) return Number.NaN;
-  const hour = digitsOf(text, 11, 2);
-  const minute = digitsOf(text, 14, 2);
-  const second = digitsOf(text, 17, 2);
-  const ms = n === 24 ? digitsOf(text, 20, 3) : 0;
+  if (n === 24 && text.charCodeAt(o + 19) !== 46) return Number.NaN;
+  const hour = digitsOf(text, o + 11, 2);
+  const minute = digitsOf(text, o + 14, 2);
+  const second = digitsOf(text, o + 17, 2);
+  const ms = n === 24 ? digitsOf(text, o + 20, 3) : 0;
   if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59 || ms < 0) return Number.NaN;
   // A log's times come day after day: the date is read once a day (the same ten characters, the same day).
   let dayMs: number;
-  if (text.startsWith(quickDay)) dayMs = quickDayMs;
+  if (text.startsWith(quickDay, o)) dayMs = quickDayMs;
   else {
-    const year = digitsOf(text, 0, 4);
-    const month = digitsOf(text, 5, 2);
-    const day = digitsOf(text, 8, 2);
+    const year = digitsOf(text, o, 4);
+    const month = digitsOf(text, o + 5, 2);
+    const day = digitsOf(text, o + 8, 2);
     if (year < 1970 || month < 1 || month > 12 || day < 1) return Number.NaN;
     const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
     if (day > (month === 2 && leap ? 29 : MONTH_DAYS[month - 1])) return Number.NaN;
     dayMs = Date.UTC(year, month - 1, day);
-    quickDay = text.slice(0, 10);
+    quickDay = text.slice(o, o + 10);
     quickDayMs = dayMs;
   }
   return dayMs + ((hour * 60 + minute) * 60 + second) * 1000 + ms;
