@@ -350,11 +350,14 @@ export class EventReading {
    * reads a million lines); false, having done nothing, for any other line,
    * and for one whose address or time is refused: `line` then reads it as
    * every line, and says what is wrong. (Its key is one field, without
-   * blanks: as keyOf leaves it, with no `Bearer ` to take off.)
+   * blanks, that starts and ends with a printable character: as keyOf leaves
+   * it, with nothing to trim and no `Bearer ` to take off.)
    */
   private plainEvent(text: string): boolean {
     const {bounds, at, keys} = this.plain;
     if (!plainEventFields(text, bounds, at)) return false;
+    // A key field ending in a control character (\v, \f, \r): keyOf trims it; the reading below does that.
+    if (text.charCodeAt(bounds[1] - 1) <= 32) return false;
     const words = this.words;
     let family = scanAddressBytes(bytesOfText(text), bounds[2], bounds[3], words);
     if (family === NOT_ACCEPTED) return false;

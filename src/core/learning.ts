@@ -629,7 +629,14 @@ class Learner {
   /** Adds this run's events to the seen records' counts. */
   private writeCounts(): void {
     const tracks = this.seenTracks;
-    for (let t = 0; t < tracks.count; t++) if (tracks.events[t] > 0) tracks.records[t].count += tracks.events[t];
+    for (let t = 0; t < tracks.count; t++) {
+      const events = tracks.events[t];
+      if (events === 0) continue;
+      const record = tracks.records[t];
+      if (record.count + events <= Number.MAX_SAFE_INTEGER) record.count += events;
+      // (A hand-edited count past 2^53: one at a time, as each event added one, where an addition may change nothing.)
+      else for (let k = 0; k < events; k++) record.count++;
+    }
   }
 
   /**
