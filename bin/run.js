@@ -27,6 +27,8 @@ if (process.env.DEBUG) {
   const write = process.stderr.write.bind(process.stderr);
   process.stderr.write = (chunk, ...rest) => write(typeof chunk === 'string' ? maskSecrets(chunk) : chunk, ...rest);
 }
+/** oclif's handler of an exit code, once oclif is loaded. */
+let handleExit = null;
 const fast = (argv[0] === 'check' || argv[0] === 'status') && !process.env.KEYWARD_NO_FAST_PATH && !process.env.DEBUG;
 // `keyward keys --json` (flags but no command of the topic): oclif would print the topic's help on stdout with exit 0.
 const topicWithFlagsOnly = argv[0] === 'keys' && argv.length > 1 && argv.slice(1).every((word) => word.startsWith('-') && word !== '-h' && word !== '--help');
@@ -44,16 +46,18 @@ if (argv.length === 1 && argv[0] === '--version') {
   const failure = {exit: 2, message: 'keys needs a command: create, list, rotate or revoke', details: ['see `keyward keys --help`']};
   await sayFailure(failure, {json: jsonAsked(argv)});
 } else if (!fast || !(await fastPath(argv[0]).runFast(argv.slice(1)))) {
-  const {run, handle, options} = oclif();
   try {
+    // (Inside: oclif's start can fail too, with no home folder to find, and is said in keyward's style.)
+    const {run, handle, options} = oclif();
+    handleExit = handle;
     await run(argv, options);
     await flush();
   } catch (error) {
     // An exit code (this.exit) is oclif's to carry out. Any other error that reached here (from a hook,
     // from help) is said in keyward's one style, like every failure: masked, escaped, the error object
     // on stdout under --json.
-    if (error?.oclif?.exit !== undefined && error.constructor?.name === 'ExitError') {
-      await handle(error);
+    if (error?.oclif?.exit !== undefined && error.constructor?.name === 'ExitError' && handleExit) {
+      await handleExit(error);
     } else {
       const {jsonAsked, oclifFailure, reportFailure, sayFailure} = await import('../dist/cli/messages.js');
       const json = jsonAsked(argv);

@@ -9,6 +9,7 @@ import {nearest} from '../core/nearest.js';
 import {grouped} from '../core/count.js';
 import {EXIT, exitCodeOf} from './exit-codes.js';
 import {colourWanted, paint, plain} from './render.js';
+import {isNoHome, noHome} from './store-path.js';
 
 /**
  * Styles for `stream`: chalk when colour is wanted, else plain text without
@@ -69,6 +70,7 @@ export interface Failure {
  * masked (secrets by hint) and escaped (control characters).
  */
 export function failureOf(error: unknown): Failure {
+  if (isNoHome(error)) return failureOf(noHome());
   if (error instanceof KeywardError) {
     // A message of several lines (a log's first lines under the reason): its first line is the message.
     const [first, ...rest] = untrustedLines(error.message).split('\n');

@@ -7,6 +7,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
+import {KeywardError} from '../core/errors.js';
 
 /** `bin` and `dirname` in .oclifrc. */
 const BIN = 'keyward';
@@ -19,7 +20,7 @@ export function dataDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.P
   if (scoped) return scoped;
   const windows = platform === 'win32';
   const windowsHome = () => (env.HOMEDRIVE && env.HOMEPATH && path.join(env.HOMEDRIVE, env.HOMEPATH)) || env.USERPROFILE;
-  const home = env.HOME || (windows && windowsHome()) || os.homedir() || os.tmpdir();
+  const home = env.HOME || (windows && windowsHome()) || homeFolder() || os.tmpdir();
   const base = env.XDG_DATA_HOME || (windows && env.LOCALAPPDATA) || path.join(home, '.local/share');
   return path.join(base, windows ? DIRNAME.replace('/', '\\') : DIRNAME);
 }
@@ -33,4 +34,32 @@ export function storeFileOf(flag: string | undefined, dataDirectory: () => strin
 /** Whether the operator named the store (`--store` or $KEYWARD_STORE): keyward then creates no folder for it. */
 export function storePathGiven(flag: string | undefined): boolean {
   return flag !== undefined || Boolean(process.env.KEYWARD_STORE);
+}
+
+/** The user's home folder (os.homedir), or the store error of noHome when there is none to find. */
+function homeFolder(): string {
+  try {
+    return os.homedir();
+  } catch {
+    throw noHome();
+  }
+}
+
+/**
+ * What keyward says when the data directory cannot be found: no $HOME, and
+ * no home folder for the user (a container's uid without an entry in the
+ * user database), where os.homedir fails (oclif's own start fails the same
+ * way: messages.ts says this then too). A store error (exit 3).
+ */
+export function noHome(): KeywardError {
+  return new KeywardError(
+    'store',
+    'cannot find the data directory: $HOME is not set and this user has no home folder',
+    'give --store PATH or set KEYWARD_STORE (the store), or HOME (where the data directory is)',
+  );
+}
+
+/** Whether `error` is os.homedir's failure to find a home folder (see noHome). */
+export function isNoHome(error: unknown): boolean {
+  return (error as {code?: string; info?: {syscall?: string}} | null)?.code === 'ERR_SYSTEM_ERROR' && (error as {info?: {syscall?: string}}).info?.syscall === 'uv_os_homedir';
 }

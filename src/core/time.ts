@@ -10,10 +10,6 @@ const ISO = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[
 /** How a time must be written, for messages. */
 export const TIME_FORM = 'an ISO 8601 time with Z or an offset (2026-01-31T12:00:00Z)';
 
-/**
- * Parses an ISO 8601 date (midnight UTC) or a time with `Z` or an offset;
- * null when it is not one, a time without an offset included.
- */
 /** Unix seconds as logs write them: digits, a fraction allowed. */
 const UNIX_SECONDS = /^\d{1,12}(?:\.\d{1,9})?$/;
 
@@ -25,6 +21,12 @@ export function unixSecondsMs(value: string | number): number {
   return Math.round(seconds * 1000);
 }
 
+/**
+ * Parses an ISO 8601 date (midnight UTC) or a time with `Z` or an offset;
+ * null when it is not one, a time without an offset included. A day the
+ * month does not have but Date.parse reads (2026-02-30, as 2 March) is read
+ * so (docs/choices.md, "Store dates").
+ */
 export function parseTime(text: string): Date | null {
   if (!ISO.test(text)) return null;
   const ms = Date.parse(text);

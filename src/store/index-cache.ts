@@ -634,16 +634,29 @@ export function cacheVouchesFor(real: string, stat: Stats): boolean {
 /**
  * The account list's counts (see AccountCounts) from the cache beside `real`
  * when that cache vouches for the store file of status `stat` (see
- * cacheVouchesFor) and holds them; else null. Never throws.
+ * cacheVouchesFor), holds them and is whole: unlike the identity, the
+ * counts are an answer (`status` shows them), so the whole cache is read
+ * and its checksum checked, as `check` does (a cache damaged on disk, or cut
+ * short, must not change what `status` says). Else null. Never throws.
  */
 export function vouchedAccountCounts(real: string, stat: Stats): AccountCounts | null {
-  const counts = vouchingHeader(real, stat)?.counts;
+  if (!mayVouch(stat)) return null;
+  const bytes = readCacheFile(indexCacheFile(real), maxCacheBytes(stat.size));
+  if (bytes === null || bytes.length < PREFIX_BYTES || checksum(bytes) !== bytes.readUInt32LE(16)) return null;
+  const length = bytes.readUInt32LE(12);
+  if (PREFIX_BYTES + length > bytes.length) return null;
+  const counts = vouchingHeaderOf(bytes.subarray(0, PREFIX_BYTES), bytes.subarray(PREFIX_BYTES, PREFIX_BYTES + length), stat)?.counts;
   return soundCounts(counts) ? counts : null;
+}
+
+/** Whether a cache may vouch for a store file of status `stat` at all: a regular file large enough to have one, its times finer than seconds. */
+function mayVouch(stat: Stats): boolean {
+  return stat.isFile() && stat.size >= MIN_STORE_BYTES && !coarseTimes(stat);
 }
 
 /** The header of the cache beside `real` when it vouches for the store file of status `stat` (see cacheVouchesFor); else null. */
 function vouchingHeader(real: string, stat: Stats): Record<string, unknown> | null {
-  if (!stat.isFile() || stat.size < MIN_STORE_BYTES || coarseTimes(stat)) return null;
+  if (!mayVouch(stat)) return null;
   let fd: number;
   try {
     fd = openSync(indexCacheFile(real), fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
@@ -655,16 +668,26 @@ function vouchingHeader(real: string, stat: Stats): Record<string, unknown> | nu
     if (!cache.isFile() || cache.size < PREFIX_BYTES || cache.size > maxCacheBytes(stat.size)) return null;
     const prefix = Buffer.alloc(PREFIX_BYTES);
     if (readSync(fd, prefix, 0, PREFIX_BYTES, 0) !== PREFIX_BYTES) return null;
-    if (prefix.toString('latin1', 0, 8) !== MAGIC || prefix.readUInt32LE(8) !== CACHE_FORMAT) return null;
     const length = prefix.readUInt32LE(12);
     if (PREFIX_BYTES + length > cache.size) return null;
     const header = Buffer.alloc(length);
     if (readSync(fd, header, 0, length, PREFIX_BYTES) !== length) return null;
-    const parsed: unknown = JSON.parse(header.toString('utf8'));
-    return isObject(parsed) && parsed.schema === SCHEMA_VERSION && sameIdentity(parsed.store, identityOf(stat)) ? parsed : null;
+    return vouchingHeaderOf(prefix, header, stat);
   } catch {
     return null;
   } finally {
     closeSync(fd);
   }
+}
+
+/** The header (its bytes after the cache's `prefix`) when the prefix is keyward's and the header names the store file of status `stat`; else null. */
+function vouchingHeaderOf(prefix: Buffer, header: Buffer, stat: Stats): Record<string, unknown> | null {
+  if (prefix.toString('latin1', 0, 8) !== MAGIC || prefix.readUInt32LE(8) !== CACHE_FORMAT) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(header.toString('utf8'));
+  } catch {
+    return null;
+  }
+  return isObject(parsed) && parsed.schema === SCHEMA_VERSION && sameIdentity(parsed.store, identityOf(stat)) ? parsed : null;
 }

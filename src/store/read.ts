@@ -48,7 +48,8 @@ export function missingFolder(folder: string, file: string): StoreError {
  */
 function jsonProblem(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  const quoted = /^Unexpected token '([\s\S]*?)', "[\s\S]*" is not valid JSON$/.exec(message);
+  // (V8 quotes the start of the text, and marks a text it cut short with "...".)
+  const quoted = /^Unexpected token '([\s\S]*?)', "[\s\S]*"(?:\.\.\.)? is not valid JSON$/.exec(message);
   if (quoted) return `unexpected character ${show(quoted[1])}`;
   return message.replace(/[^\x20-\x7e]/g, '?').slice(0, 200);
 }
@@ -126,7 +127,7 @@ async function vouched(file: string, stat: Stats | null): Promise<boolean> {
 export async function readStoreDocument(file: string, options: {deferAccount?: boolean} = {}): Promise<StoreDocument | null> {
   const read = await storeBytes(file);
   if (read === null) return null;
-  const text = read.bytes.toString('utf8');
+  const text = textOf(file, read.bytes);
   return (options.deferAccount && (await deferredDocument(file, text, read.bytes, read.stat))) || documentOf(file, read.bytes, read.stat, text);
 }
 
@@ -162,8 +163,18 @@ async function deferredDocument(file: string, text: string, bytes: Buffer, stat:
   return {data, text, bytes, stat, trusted: true};
 }
 
+/** The text of the store file's bytes; a StoreError for a file too large to be one string (about 512 MiB, V8's limit). */
+function textOf(file: string, bytes: Buffer): string {
+  try {
+    return bytes.toString('utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_STRING_TOO_LONG') throw error;
+    throw new StoreError(`the store ${file} is too large to read (${bytes.length} bytes; a store is a JSON text under 512 MiB)`, 'point --store at a keyward store file');
+  }
+}
+
 /** The document of `bytes`, the store file's bytes as read (`text` their UTF-8), with the file's status `stat` (see readStoreDocument). */
-async function documentOf(file: string, bytes: Buffer, stat: Stats | null, text = bytes.toString('utf8')): Promise<StoreDocument> {
+async function documentOf(file: string, bytes: Buffer, stat: Stats | null, text = textOf(file, bytes)): Promise<StoreDocument> {
   const repair = `the file was left as it is: restore it from a backup or git, or point --store elsewhere`;
   let document: unknown;
   try {

@@ -45,7 +45,22 @@ function readAll(lines: readonly string[], strict: boolean, plain: boolean): {ta
   return {taken, result: {events, order: log.order() === null ? null : Array.from(log.order()!), ...rest}};
 }
 
-const key = fc.constantFrom('key-01', 'key-02', 'billing', 'b2b', 'Bearer', 'bearer', 'k\u00e9', 'a'.repeat(40), 'x', 'K', 'key-01\v', 'key-01\f\u00a0', 'key-01\r', 'key-01\u0085');
+const key = fc.constantFrom(
+  'key-01',
+  'key-02',
+  'billing',
+  'b2b',
+  'Bearer',
+  'bearer',
+  'k\u00e9',
+  'a'.repeat(40),
+  'x',
+  'K',
+  'key-01\v',
+  'key-01\f\u00a0',
+  'key-01\r',
+  'key-01\u0085',
+);
 const address = fc.constantFrom(
   '10.0.0.1',
   '192.0.2.255',

@@ -8,7 +8,9 @@
  * it must say what a read of the whole file says, also when what follows the
  * list is larger than its first read of the end.
  */
-import {copyFileSync, existsSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync} from 'node:fs';
+import {spawnSync} from 'node:child_process';
+import {chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync} from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 import {expect} from 'chai';
@@ -16,7 +18,7 @@ import {expect} from 'chai';
 import {parseStatusArgv} from '../../src/cli/status/run.js';
 import {indexCacheFile} from '../../src/store/index-cache.js';
 import {Case, matrix} from './fast-path-harness.js';
-import {daysAfter, NOW, RunResult, Workspace} from './harness.js';
+import {BIN, daysAfter, NOW, RunResult, Workspace} from './harness.js';
 
 const ok = (result: RunResult) => {
   expect(result.code, result.stderr).to.equal(0);
@@ -120,6 +122,60 @@ describe('keyward status: the fast path', function () {
         false,
       );
     });
+  });
+
+  it('with no home folder to find ($HOME unset, a uid without a user entry): a store error on both paths, or the named store read (skipped unless root with setpriv)', function () {
+    if (process.getuid?.() !== 0 || spawnSync('setpriv', ['--version']).status !== 0) this.skip();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'keyward-nohome-'));
+    chmodSync(dir, 0o755);
+    const file = path.join(dir, 'store.json');
+    writeFileSync(file, '{"version": 2}', {mode: 0o644});
+    const run = (args: string[], env: Record<string, string>) => {
+      const child = spawnSync(
+        'setpriv',
+        [
+          '--reuid',
+          '54321',
+          '--regid',
+          '54321',
+          '--clear-groups',
+          'env',
+          '-u',
+          'HOME',
+          '-u',
+          'KEYWARD_STORE',
+          '-u',
+          'XDG_DATA_HOME',
+          '-u',
+          'KEYWARD_DATA_DIR',
+          ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
+          process.execPath,
+          BIN,
+          ...args,
+        ],
+        {encoding: 'utf8', cwd: dir},
+      );
+      return {code: child.status, stdout: child.stdout, stderr: child.stderr};
+    };
+    try {
+      for (const args of [['status'], ['status', '--json']]) {
+        const fast = run(args, {});
+        expect(fast.code, fast.stderr).to.equal(3);
+        expect(fast.stderr)
+          .to.contain('cannot find the data directory: $HOME is not set and this user has no home folder')
+          .and.not.match(/\n\s+at /);
+        expect(run(args, {KEYWARD_NO_FAST_PATH: '1'})).to.deep.equal(fast);
+      }
+      // A store named: the fast path needs no home folder (oclif's own start does, and says so the same way).
+      const named = run(['status', '--json', '--store', file], {});
+      expect(named.code, named.stderr).to.not.equal(70);
+      expect(named.stderr).not.to.contain('internal error');
+      const oclif = run(['status', '--json', '--store', file], {KEYWARD_NO_FAST_PATH: '1'});
+      expect(oclif.code).to.equal(3);
+      expect(oclif.stderr).to.contain('cannot find the data directory');
+    } finally {
+      rmSync(dir, {recursive: true, force: true});
+    }
   });
 
   it('reads its flags as oclif does, or leaves the line to oclif', () => {

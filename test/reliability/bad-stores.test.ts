@@ -65,6 +65,13 @@ function cases(valid: string): Case[] {
     },
     {what: 'a UTF-8 byte order mark before the JSON', bytes: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), text(valid)]), says: CORRUPT, hint: RESTORE},
     {what: 'two documents one after the other', bytes: text(valid + valid), says: CORRUPT, hint: RESTORE},
+    // V8 quotes the start of a long text it cannot parse ("Lorem ipsu"...): the message names the character alone.
+    {
+      what: 'prose',
+      bytes: text('Lorem ipsum dolor sit amet, consectetur adipiscing elit.\n'.repeat(4)),
+      says: /is corrupt: it is not valid JSON \(unexpected character `L`\)$/,
+      hint: RESTORE,
+    },
     {what: 'an empty file', bytes: Buffer.alloc(0), says: EMPTY, hint: RESTORE},
     {what: 'only white space', bytes: text('\n  \t\n'), says: EMPTY, hint: RESTORE},
     {what: 'a JSON list', bytes: text('[]'), says: SHAPE, hint: RESTORE},

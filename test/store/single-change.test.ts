@@ -9,7 +9,7 @@
  * hand edit of the same size with its modification time put back, a cut
  * file, a missing cache.
  */
-import {closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync, writeSync} from 'node:fs';
+import {closeSync, ftruncateSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync, writeSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -26,7 +26,7 @@ import {accountUnread, emptyStore, EntryRecord, StoreData} from '../../src/core/
 import {statusJson} from '../../src/core/reports.js';
 import {newSecret} from '../../src/core/secret.js';
 import {decodeIndexCache, encodeIndexCache, identityOf, indexCacheFile, MIN_STORE_BYTES, takenAsWritten} from '../../src/store/index-cache.js';
-import {readStore, readStoreSummary} from '../../src/store/read.js';
+import {readStore, readStoreSummary, StoreError} from '../../src/store/read.js';
 import {documentText, validate} from '../../src/store/schema.js';
 import {lastChange, updateStore} from '../../src/store/store.js';
 import type {EntryIndex} from '../../src/core/decision.js';
@@ -300,6 +300,40 @@ describe('store: single changes and status without the whole account list (issue
     expect(error).to.be.instanceOf(Error);
     expect((error as Error).message).to.match(/corrupt/);
   });
+  it('refuses a store too large to be one string (over 512 MiB) as a store error, not an internal one', async function () {
+    if (os.freemem() < 3 * 2 ** 30) this.skip();
+    const file = path.join(dir, 'huge.json');
+    const fd = openSync(file, 'w');
+    ftruncateSync(fd, 513 * 2 ** 20);
+    closeSync(fd);
+    try {
+      const error = await readStore(file).catch((e: Error) => e);
+      expect(error).to.be.instanceOf(StoreError);
+      expect((error as Error).message).to.match(/is too large to read \(537919488 bytes/);
+    } finally {
+      rmSync(file);
+    }
+  });
+
+  it('status takes no counts from a cache damaged on disk or cut short (its checksum fails): the file is read whole', async () => {
+    const file = path.join(dir, 'store.json');
+    await updateStore(file, NOW, (data) => Object.assign(data, randomStore(7)));
+    const cache = indexCacheFile(file);
+    const whole = readFileSync(cache);
+    expect((await readStoreSummary(file)).account, 'counted by the cache').to.not.equal(null);
+    const damaged = Buffer.from(whole);
+    const at = damaged.indexOf('"records":') + '"records":'.length;
+    damaged[at] = damaged[at] === 0x39 ? 0x38 : damaged[at] + 1;
+    for (const bytes of [damaged, whole.subarray(0, whole.length - 8)]) {
+      writeFileSync(cache, bytes);
+      const {data, account} = await readStoreSummary(file);
+      expect(account, 'read whole').to.equal(null);
+      expect(statusJson(data, file, NOW)).to.deep.equal(statusJson(await readStore(file), file, NOW));
+    }
+    writeFileSync(cache, whole);
+    expect((await readStoreSummary(file)).account).to.not.equal(null);
+  });
+
   it('status reads the members after the account list when they are larger than its first read of the end (1 MiB)', async () => {
     const file = path.join(dir, 'store.json');
     await updateStore(file, NOW, (data) => Object.assign(data, randomStore(7)));
