@@ -359,7 +359,7 @@ export class EventReading {
     // A key field ending in a control character (\v, \f, \r): keyOf trims it; the reading below does that.
     if (text.charCodeAt(bounds[1] - 1) <= 32) return false;
     const words = this.words;
-    let family = scanAddressBytes(bytesOfText(text), bounds[2], bounds[3], words);
+    let family = scanAddressBytes(bytesOfText(text, bounds[2], bounds[3]), bounds[2], bounds[3], words);
     if (family === NOT_ACCEPTED) return false;
     if (family === 6 && isMappedWords(words)) {
       words[0] = words[3];

@@ -14,12 +14,14 @@ export type {Family};
 /** Text as the scanner reads it: one byte per UTF-16 code unit, anything past U+00FF as 0xFF (refused like any non-ASCII byte). */
 let textBytes = new Uint8Array(64);
 
-/** `text` in textBytes, so that a fault's position is the text's own index. */
-export function bytesOfText(text: string): Uint8Array {
-  const n = text.length;
-  if (n > textBytes.length) textBytes = new Uint8Array(Math.max(n, textBytes.length * 2));
+/**
+ * `text` in textBytes, so that a fault's position is the text's own index;
+ * text[start, end) alone (at the same index) when a caller scans no more.
+ */
+export function bytesOfText(text: string, start = 0, end = text.length): Uint8Array {
+  if (end > textBytes.length) textBytes = new Uint8Array(Math.max(end, textBytes.length * 2));
   const bytes = textBytes;
-  for (let i = 0; i < n; i++) {
+  for (let i = start; i < end; i++) {
     const c = text.charCodeAt(i);
     bytes[i] = c > 0xff ? 0xff : c;
   }

@@ -90,10 +90,10 @@ function quickUtcMs(text: string, start = 0, end = text.length): number {
     return Number.NaN;
   }
   if (n === 24 && text.charCodeAt(o + 19) !== 46) return Number.NaN;
-  const hour = digitsOf(text, o + 11, 2);
-  const minute = digitsOf(text, o + 14, 2);
-  const second = digitsOf(text, o + 17, 2);
-  const ms = n === 24 ? digitsOf(text, o + 20, 3) : 0;
+  const hour = twoDigits(text, o + 11);
+  const minute = twoDigits(text, o + 14);
+  const second = twoDigits(text, o + 17);
+  const ms = n === 24 ? twoDigits(text, o + 20) * 10 + digitAt(text, o + 22) : 0;
   if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59 || ms < 0) return Number.NaN;
   // A log's times come day after day: the date is read once a day (the same ten characters, the same day).
   let dayMs: number;
@@ -115,6 +115,17 @@ function quickUtcMs(text: string, start = 0, end = text.length): number {
 /** The date (`YYYY-MM-DD`) quickUtcMs read last, and its midnight in ms (at first a text no date starts with). */
 let quickDay = '\u0000';
 let quickDayMs = 0;
+
+/** The digit at text[at], or a large negative number when it is not one (so that any sum with it stays negative). */
+function digitAt(text: string, at: number): number {
+  const d = text.charCodeAt(at) - 48;
+  return d >= 0 && d <= 9 ? d : -1000;
+}
+
+/** The two digits at text[at, at + 2) as a number, or a negative number when one is not a digit. */
+function twoDigits(text: string, at: number): number {
+  return digitAt(text, at) * 10 + digitAt(text, at + 1);
+}
 
 /** The decimal number in text[from, from + count), or -1 when a character is not a digit. */
 function digitsOf(text: string, from: number, count: number): number {
