@@ -154,33 +154,18 @@ describe('core/learning: applyEvents', () => {
   });
 
   it("adds a run's events to a seen record's count, and past 2^53 (a hand edit) one at a time, as each event always did", () => {
-    const {data} = storeWith({billing: 'api'});
-    const seen = (count: number) => ({ip: '192.0.2.1', channel: 'api' as const, keys: ['billing'], firstSeen: iso(1), lastSeen: iso(1), count});
-    data.seen.push(seen(5));
-    applyEvents(
-      data,
-      logOf([
-        ['billing', '192.0.2.1', 2],
-        ['billing', '192.0.2.1', 3],
-        ['billing', '192.0.2.1', 2],
-      ]),
-      new Date(day(4)),
-    );
-    expect(data.seen[0]).to.include({count: 8, firstSeen: iso(1), lastSeen: iso(3)});
-    const {data: edited} = storeWith({billing: 'api'});
-    edited.seen.push(seen(2 ** 53));
-    applyEvents(
-      edited,
-      logOf([
-        ['billing', '192.0.2.1', 2],
-        ['billing', '192.0.2.1', 3],
-        ['billing', '192.0.2.1', 2],
-      ]),
-      new Date(day(4)),
-    );
+    /** The seen record of 192.0.2.1 after three events, its count `count` before. */
+    const after = (count: number) => {
+      const {data} = storeWith({billing: 'api'});
+      data.seen.push({ip: '192.0.2.1', channel: 'api', keys: ['billing'], firstSeen: iso(1), lastSeen: iso(1), count});
+      const events: [string, string, number][] = [2, 3, 2].map((at) => ['billing', '192.0.2.1', at]);
+      applyEvents(data, logOf(events), new Date(day(4)));
+      return data.seen[0];
+    };
+    expect(after(5)).to.include({count: 8, firstSeen: iso(1), lastSeen: iso(3)});
     let oneAtATime = 2 ** 53;
     for (let k = 0; k < 3; k++) oneAtATime++;
-    expect(edited.seen[0].count).to.equal(oneAtATime);
+    expect(after(2 ** 53).count).to.equal(oneAtATime);
   });
 
   it("applies events in time order: the first known caller's event at or after the window turns blocking on, later unknown callers are blocked", () => {

@@ -183,6 +183,25 @@ function cacheHeader(bytes: Buffer): unknown {
   return JSON.parse(bytes.toString('utf8', 48, 48 + bytes.readUInt32LE(12)));
 }
 
+/**
+ * A hand edit of `file` in place: the first `from` made `to` (the same
+ * number of bytes), its modification time put back, as an editor that keeps
+ * times (or `touch -r`) leaves it: only the change time tells. Returns
+ * where (in characters) the edit is.
+ */
+function sameSizeEdit(file: string, from: string, to: string): number {
+  const before = statSync(file);
+  const text = readFileSync(file, 'utf8');
+  const at = text.indexOf(from);
+  expect(Buffer.byteLength(to)).to.equal(Buffer.byteLength(from));
+  const fd = openSync(file, 'r+');
+  writeSync(fd, to, Buffer.byteLength(text.slice(0, at)));
+  closeSync(fd);
+  utimesSync(file, before.atime, before.mtime);
+  expect(statSync(file).size).to.equal(before.size);
+  return at;
+}
+
 describe('store: single changes and status without the whole account list (issue 15)', function () {
   this.timeout(30_000);
   let dir: string;
@@ -269,14 +288,7 @@ describe('store: single changes and status without the whole account list (issue
     expect(full.account.filter((r) => r.source === 'learned').length).to.be.greaterThan(0);
 
     // A hand edit of the same size, its modification time put back: the cache no longer vouches for the file, which is read whole.
-    const before = statSync(file);
-    const text = readFileSync(file, 'utf8');
-    const learned = text.indexOf('"source": "learned",');
-    const fd = openSync(file, 'r+');
-    writeSync(fd, '"source": "manual" ,', Buffer.byteLength(text.slice(0, learned)));
-    closeSync(fd);
-    utimesSync(file, before.atime, before.mtime);
-    expect(statSync(file).size).to.equal(before.size);
+    sameSizeEdit(file, '"source": "learned",', '"source": "manual" ,');
     expect(await same(NOW, 'hand edit'), 'read whole').to.equal(null);
     const edited = await readStoreSummary(file);
     expect(edited.data.account.filter((r) => r.source === 'learned').length).to.equal(full.account.filter((r) => r.source === 'learned').length - 1);
@@ -454,14 +466,7 @@ describe('store: single changes and status without the whole account list (issue
 
     // A hand edit of the account list, same size, its modification time put back: the cache no longer vouches for the
     // file, so the commit reads and checks it whole (the list is not left unread), and the edit is kept.
-    const before = statSync(deferred);
-    const text = readFileSync(deferred, 'utf8');
-    const at = text.indexOf('"source": "import"');
-    const fd = openSync(deferred, 'r+');
-    writeSync(fd, '"source": "manual"', Buffer.byteLength(text.slice(0, at)));
-    closeSync(fd);
-    utimesSync(deferred, before.atime, before.mtime);
-    expect(statSync(deferred).size).to.equal(before.size);
+    const at = sameSizeEdit(deferred, '"source": "import"', '"source": "manual"');
     const edited = await commit(deferred, 9000, false, true);
     expect(edited.trusted, 'not taken as keyward wrote it').to.equal(false);
     expect(edited.unread, 'the list read whole').to.equal(false);
