@@ -95,10 +95,12 @@ describe('keyward status: the fast path', function () {
         ws.file('other.json', '{"version": 2, "account": "no"}'),
         ws.file('empty.json', ''),
       ];
+      // Each store once, with and without --json in turn (the two forms of one failure are one path's).
       await matrix(
         ws,
-        files.flatMap((file) => [{args: ['status', ...store(file)]}, {args: ['status', '--json', ...store(file)]}]),
+        files.map((file, i) => ({args: ['status', ...(i % 2 === 0 ? ['--json'] : []), ...store(file)]})),
       );
+      await matrix(ws, [{args: ['status', ...store(files[0])]}]);
       await matrix(ws, [{args: ['status'], options: {env: {KEYWARD_STORE: files[0]}}}]);
     });
 
@@ -110,13 +112,9 @@ describe('keyward status: the fast path', function () {
           {args: ['status', '-h']},
           {args: ['status', 'extra']},
           {args: ['status', '--json', '--json']},
-          {args: ['status', '--json=true']},
-          {args: ['status', '--store']},
           {args: ['status', '--store', '--json']},
-          {args: ['status', '--store=']},
           {args: ['status', ...store(ws.store), ...store(ws.store)]},
           {args: ['status', '--quiet']},
-          {args: ['status', '--']},
           {args: ['status', '']},
         ],
         false,
