@@ -18,6 +18,7 @@ const SLOW = [
   'help-lint',
   'bounded',
   'fast-path',
+  'status-fast',
   'secret-sweep',
   'grammar',
   'crash',
