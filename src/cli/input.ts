@@ -7,8 +7,8 @@
 import {createReadStream} from 'node:fs';
 import {Readable} from 'node:stream';
 import {StringDecoder} from 'node:string_decoder';
-import {bytesOfText, isMappedWords, scanDecisionAddress} from '../core/address.js';
-import {NOT_ACCEPTED, scanAddressBytes} from '../core/address-bytes.js';
+import {scanDecisionAddress, scanDecisionAddressIn} from '../core/address.js';
+import {NOT_ACCEPTED} from '../core/address-bytes.js';
 import {plainEventFields} from '../core/events.js';
 import {EntryBatch, EntryInput, EntryOptions, EntryParser, splitEntryLine} from '../core/entry-parse.js';
 import {BAD_INPUTS_SHOWN, BadInputs, InputError, lineOf, show, untrusted} from '../core/errors.js';
@@ -358,15 +358,9 @@ export class EventReading {
     if (!plainEventFields(text, bounds, at)) return false;
     // A key field ending in a control character (\v, \f, \r): keyOf trims it; the reading below does that.
     if (text.charCodeAt(bounds[1] - 1) <= 32) return false;
-    const words = this.words;
-    let family = scanAddressBytes(bytesOfText(text, bounds[2], bounds[3]), bounds[2], bounds[3], words);
-    if (family === NOT_ACCEPTED) return false;
-    if (family === 6 && isMappedWords(words)) {
-      words[0] = words[3];
-      family = 4;
-    }
-    if (at[0] > this.clock().getTime() + FUTURE_SLACK_MS) return false;
-    this.add(keys.of(text, bounds[0], bounds[1]), family, words, at[0]);
+    const family = scanDecisionAddressIn(text, bounds[2], bounds[3], this.words);
+    if (family === NOT_ACCEPTED || at[0] > this.clock().getTime() + FUTURE_SLACK_MS) return false;
+    this.add(keys.of(text, bounds[0], bounds[1]), family, this.words, at[0]);
     return true;
   }
 

@@ -145,7 +145,21 @@ export function isMappedWords(words: ArrayLike<number>): boolean {
  * IPv4-mapped IPv6 address becomes its IPv4 address in out[0].
  */
 export function scanDecisionAddress(text: string, out: Uint32Array): Family {
-  const family = scanAddress(text, out);
+  return unmapped(scanAddress(text, out), out);
+}
+
+/**
+ * scanDecisionAddress of text[start, end) (a field of a line), without a
+ * message: NOT_ACCEPTED for what it refuses, for a caller that then reads
+ * the field the long way to say why.
+ */
+export function scanDecisionAddressIn(text: string, start: number, end: number, out: Uint32Array): Family | typeof NOT_ACCEPTED {
+  const family = scanAddressBytes(bytesOfText(text, start, end), start, end, out);
+  return family === NOT_ACCEPTED ? family : unmapped(family, out);
+}
+
+/** 4-in-6 unmapped: an IPv4-mapped IPv6 address in `out` becomes its IPv4 address in out[0]. */
+function unmapped(family: Family, out: Uint32Array): Family {
   if (family === 6 && isMappedWords(out)) {
     out[0] = out[3];
     return 4;
