@@ -8,6 +8,11 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
+// A machine's CA bundle for Node's TLS (NODE_EXTRA_CA_CERTS, set on some CI and development machines) makes every Node
+// process load and parse it at start: 50 ms of CPU each, a minute and a half of a suite that starts thousands of
+// keyward runs, and keyward makes no TLS connection. The test workers, and what they start, run without it.
+delete process.env.NODE_EXTRA_CA_CERTS;
+
 const named = process.argv.slice(2).some((arg) => /\.test\.ts$/.test(arg) || /^(\.\/)?test(\/|$)/.test(arg));
 const jobs = Number(process.env.KEYWARD_TEST_JOBS || 3);
 
