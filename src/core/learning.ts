@@ -65,6 +65,13 @@ export function activatesAt(api: ApiBlocking, settings: Settings): Date | null {
   return learningProgress(api, settings)?.activatesAt ?? null;
 }
 
+/** A typed array of `size` elements holding `old`'s first (the tables below grow by doubling). */
+function resized<T extends Int32Array | Uint8Array | Uint32Array | Float64Array>(old: T, size: number): T {
+  const next = new (old.constructor as new (n: number) => T)(size);
+  next.set(old);
+  return next;
+}
+
 /** Events held compactly (no text) so that millions fit: key id, address words, time. */
 export class EventLog {
   private capacity = 1024;
@@ -132,15 +139,10 @@ export class EventLog {
 
   private grow(): void {
     this.capacity *= 2;
-    const grow = <T extends Int32Array | Uint8Array | Uint32Array | Float64Array>(old: T, size: number): T => {
-      const next = new (old.constructor as new (n: number) => T)(size);
-      next.set(old);
-      return next;
-    };
-    this.keyIds = grow(this.keyIds, this.capacity);
-    this.families = grow(this.families, this.capacity);
-    this.words = grow(this.words, this.capacity * 4);
-    this.times = grow(this.times, this.capacity);
+    this.keyIds = resized(this.keyIds, this.capacity);
+    this.families = resized(this.families, this.capacity);
+    this.words = resized(this.words, this.capacity * 4);
+    this.times = resized(this.times, this.capacity);
   }
 }
 
@@ -317,12 +319,8 @@ class AddressIds {
   }
 
   private growEntries(): void {
-    const families = new Uint8Array(this.families.length * 2);
-    families.set(this.families);
-    const words = new Uint32Array(this.words.length * 2);
-    words.set(this.words);
-    this.families = families;
-    this.words = words;
+    this.families = resized(this.families, this.families.length * 2);
+    this.words = resized(this.words, this.words.length * 2);
   }
 
   private rehash(): void {
@@ -393,16 +391,11 @@ class SeenTracks {
 
   private grow(): void {
     const size = this.index.length * 2;
-    const grown = <T extends Int32Array | Float64Array>(old: T): T => {
-      const next = new (old.constructor as new (n: number) => T)(size);
-      next.set(old);
-      return next;
-    };
-    this.index = grown(this.index);
-    this.first = grown(this.first);
-    this.last = grown(this.last);
-    this.events = grown(this.events);
-    this.lastKey = grown(this.lastKey);
+    this.index = resized(this.index, size);
+    this.first = resized(this.first, size);
+    this.last = resized(this.last, size);
+    this.events = resized(this.events, size);
+    this.lastKey = resized(this.lastKey, size);
   }
 }
 

@@ -49,6 +49,8 @@ function readAll(lines: readonly string[], strict: boolean, plain: boolean): {ta
 const key = fc.oneof(
   fc.constantFrom('key-01', 'key-02', 'billing', 'b2b', 'Bearer', 'bearer', 'k\u00e9', 'a'.repeat(40), 'x', 'K', 'key-01\v', 'key-01\f\u00a0', 'key-01\r', 'key-01\u0085'),
   fc.integer({min: 0, max: 999}).map((n) => `k${n}`),
+  // A key given by its secret, in the spellings a log may hold it (case, a Bearer prefix the split leaves apart).
+  fc.constantFrom('0123456789abcdef'.repeat(4), '0123456789ABCDEF'.repeat(4), `${'0123456789abcdef'.repeat(4)}\v`),
 );
 const address = fc.constantFrom(
   '10.0.0.1',
