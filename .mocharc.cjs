@@ -24,6 +24,7 @@ const SLOW = [
   'bounded',
   'fast-path',
   'status-fast',
+  'authorize-fast',
   'secret-sweep',
   'grammar',
   'crash',

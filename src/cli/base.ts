@@ -4,18 +4,18 @@
  * place where errors become messages and exit codes.
  */
 import {realpath, stat as statPath} from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import {Command} from '@oclif/core/command';
 import * as Errors from '@oclif/core/errors';
 import * as Flags from '@oclif/core/flags';
 import type * as Interfaces from '@oclif/core/interfaces';
 import {InputError, KeywardError, SafetyError, show} from '../core/errors.js';
-import {appendHistory, diffStore, snapshot, StoreSnapshot} from '../core/history.js';
-import {HistoryRecord, StoreData} from '../core/model.js';
+import {StoreData} from '../core/model.js';
 import {Question} from '../core/question.js';
 import {writeOutputFile} from '../store/atomic.js';
-import {ChangeContext, missingFolder, readStore, readStoreOrEmpty, updateStore} from '../store/store.js';
+import {ChangeContext, missingFolder, readStore, readStoreOrEmpty} from '../store/store.js';
+import {Changer, recordedUpdate, RecordedOptions} from './recorded.js';
+import type {WritingCommand} from './authorize/run.js';
 import {now} from './clock.js';
 import {jsonAsked, jsonText, oclifFailure, reportFailure, sayFailure, tell} from './messages.js';
 import {confirmOrRefuse} from './prompt.js';
@@ -110,28 +110,25 @@ export abstract class KeywardCommand extends Command {
     return readStoreOrEmpty(this.storeFile, this.now);
   }
 
-  /**
-   * Changes the store under its lock (a dry run takes no lock and writes
-   * nothing; see store.ts updateStore). What the change did is appended to
-   * the store's history in the same write (nothing for a dry run or a change
-   * that changed nothing), so no writing command can forget it.
-   */
-  protected async updateStore<T>(
-    change: (data: StoreData, context: ChangeContext) => T | Promise<T>,
-    options: {dryRun?: boolean; mustExist?: boolean; deferAccount?: boolean} = {},
-  ): Promise<T> {
-    return updateStore(
-      this.storeFile,
-      this.now,
-      async (data, context) => {
-        if (options.dryRun) return change(data, context);
-        const before = snapshot(data);
-        const outcome = await change(data, context);
-        this.recordHistory(data, before);
-        return outcome;
-      },
-      {dryRun: options.dryRun, createFolder: !this.storeGiven, mustExist: options.mustExist, deferAccount: options.deferAccount},
-    );
+  /** Changes the store under its lock, the change recorded in its history (see recorded.ts). */
+  protected async updateStore<T>(change: (data: StoreData, context: ChangeContext) => T | Promise<T>, options: RecordedOptions = {}): Promise<T> {
+    return recordedUpdate(this.storeFile, this.changer(), change, options);
+  }
+
+  /** This command as a shared runner sees it (src/cli/COMMAND/run.ts). */
+  protected writing(): WritingCommand {
+    return {
+      json: this.json,
+      now: this.now,
+      update: (change, options) => this.updateStore(change, options),
+      tell: (message, tone) => this.tell(message, tone),
+      printHuman: (human) => this.printHuman(human),
+    };
+  }
+
+  /** Who changes the store, for its history: this command, its flags, its time. */
+  protected changer(): Changer {
+    return {command: this.commandName(), flags: this.flagsGiven, now: this.now, storeGiven: this.storeGiven};
   }
 
   /**
@@ -207,16 +204,6 @@ export abstract class KeywardCommand extends Command {
     return (this.id ?? 'unknown').replaceAll(':', ' ');
   }
 
-  /** Appends to `data.history` what changed since `before`. */
-  private recordHistory(data: StoreData, before: StoreSnapshot): void {
-    const command = this.commandName();
-    // Only activate and deactivate set a blocking state by hand; any other switch is learning's own.
-    const changes = diffStore(before, data, {operatorSetsBlocking: command === 'activate' || command === 'deactivate'});
-    if (changes === null) return;
-    const record: HistoryRecord = {at: this.now.toISOString(), command, flags: [...this.flagsGiven], user: userName(), changes};
-    appendHistory(data, [record]);
-  }
-
   /**
    * A message for the person at the terminal (stderr; never mixed into machine
    * output). Under --quiet only warnings are said, and what `always` marks
@@ -270,17 +257,6 @@ export interface PlanSteps<P extends Plan, R> {
 /** The plan under the lock needs no confirmation other than the one given. */
 function asksNoMore(confirmed: Plan, locked: Plan): boolean {
   return locked.question === null || locked.question.text === confirmed.question?.text;
-}
-
-/** Who ran the command: the login name, else $USER, else "unknown". */
-function userName(): string {
-  try {
-    const name = os.userInfo().username;
-    if (name) return name;
-  } catch {
-    // No passwd entry for this uid (containers): fall back to the environment.
-  }
-  return process.env.USER || 'unknown';
 }
 
 /** Every flag `command` takes, as typed: `--name`, and `-c` for a flag with a short form. */

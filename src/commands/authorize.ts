@@ -1,17 +1,16 @@
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
-import {EntryBatch, EntryInput, parseEntries} from '../core/entry-parse.js';
-import {authorize, AuthorizeJson, authorizeJson} from '../core/authorize.js';
+import {EntryInput, parseEntries} from '../core/entry-parse.js';
+import {AuthorizeJson} from '../core/authorize.js';
 import {blockedCandidates, blockedChosen, blockedInputs} from '../core/blocked-list.js';
-import {InputError, maskSecrets, untrusted} from '../core/errors.js';
+import {InputError, maskSecrets} from '../core/errors.js';
 import {parseExpiry} from '../core/time.js';
 import {KeywardCommand} from '../cli/base.js';
 import {broadFlag, dryRunFlag, fileFlag, groupFlag, keyFlag, quietFlag} from '../cli/flags.js';
 import {checkGroupName} from '../core/keys.js';
 import {argumentInputs, argumentsInOrder, readEntryBatch} from '../cli/input.js';
 import {canAsk} from '../cli/prompt.js';
-import {renderAdded, stillDisabled} from '../cli/views.js';
-import {count, grouped} from '../core/count.js';
+import {authorizeBatch} from '../cli/authorize/run.js';
 
 export default class Authorize extends KeywardCommand {
   static summary = 'Add entries to the account list, or to a key list with --key.';
@@ -50,33 +49,14 @@ export default class Authorize extends KeywardCommand {
     if (flags.group !== undefined) checkGroupName(flags.group);
     // Lines are parsed as they are read (no object per line is kept): a 1M-entry import need not hold them through its write.
     const options = {normalize: flags.normalize, force: flags.force};
-    let entries: EntryBatch | null = flags['from-blocked']
-      ? parseEntries(await this.fromBlocked(argv, flags.all, flags.key), options)
-      : await readEntryBatch({args: argv, file: flags.file, progress: true}, options);
+    const held = {
+      batch: flags['from-blocked']
+        ? parseEntries(await this.fromBlocked(argv, flags.all, flags.key), options)
+        : await readEntryBatch({args: argv, file: flags.file, progress: true}, options),
+    };
     const label = flags.label === undefined ? null : maskSecrets(flags.label);
-    const dryRun = flags['dry-run'];
-    const result = await this.updateStore(
-      (data) => {
-        // Let go once applied: the batch's columns are not needed while the store is written.
-        const batch = entries!;
-        entries = null;
-        return authorize(data, batch, {key: flags.key, label, expiresAt, group: flags.group ?? null, now: this.now});
-      },
-      {dryRun},
-    );
-    if (result.unblocked > 0 && !this.json) await this.tell(`${count(result.unblocked, 'address', 'addresses')} left the blocked list`);
-    if (result.stillRefused.length > 0) {
-      await this.tell(`still refused, so kept on the blocked list: ${result.stillRefused.join(', ')} (see \`keyward check KEY ADDRESS\`)`, 'warn');
-    }
-    if (result.elsewhere.length > 0) {
-      const named = result.elsewhere.slice(0, 5).map((e) => `${e.entry} (group ${untrusted(e.group)})`);
-      const more = result.elsewhere.length > named.length ? ` and ${grouped(result.elsewhere.length - named.length)} more` : '';
-      await this.tell(`already in another group, left there: ${named.join(', ')}${more} (revoke it from that group first to move it)`, 'warn');
-    }
-    const disabled = stillDisabled(result.disabled);
-    if (disabled !== null) await this.tell(disabled, 'warn');
-    await this.printHuman(() => renderAdded(result, dryRun));
-    return authorizeJson(result, dryRun);
+    // The same runner as bin/run.js's fast path (src/cli/authorize/run.ts).
+    return authorizeBatch(this.writing(), held, {key: flags.key, label, expiresAt, group: flags.group ?? null, dryRun: flags['dry-run']});
   }
 
   /** Blocked addresses to authorize: covered by the arguments, all of them, or picked on a terminal. */

@@ -1,0 +1,70 @@
+/**
+ * A change of the store that records itself in the store's history: what
+ * every writing command does, through oclif (KeywardCommand.updateStore)
+ * and through bin/run.js's fast paths (src/cli/COMMAND/run.ts), which must
+ * write the same bytes.
+ */
+import os from 'node:os';
+import {appendHistory, diffStore, snapshot} from '../core/history.js';
+import {HistoryRecord, StoreData} from '../core/model.js';
+import {ChangeContext, updateStore} from '../store/store.js';
+
+/** Who changes the store, and how: what its history record says. */
+export interface Changer {
+  /** The command as typed: "keys rotate". */
+  command: string;
+  /** The names of the flags given (never their values: `--key` can be given a secret). */
+  flags: readonly string[];
+  /** The time of the command. */
+  now: Date;
+  /** Whether --store or $KEYWARD_STORE named the store: its folder must then exist (else it is created). */
+  storeGiven: boolean;
+}
+
+export interface RecordedOptions {
+  dryRun?: boolean;
+  mustExist?: boolean;
+  deferAccount?: boolean;
+}
+
+/**
+ * Changes the store at `storeFile` under its lock (a dry run takes no lock
+ * and writes nothing; see store.ts updateStore). What the change did is
+ * appended to the store's history in the same write (nothing for a dry run
+ * or a change that changed nothing), so no writing command can forget it.
+ */
+export function recordedUpdate<T>(
+  storeFile: string,
+  changer: Changer,
+  change: (data: StoreData, context: ChangeContext) => T | Promise<T>,
+  options: RecordedOptions = {},
+): Promise<T> {
+  return updateStore(
+    storeFile,
+    changer.now,
+    async (data, context) => {
+      if (options.dryRun) return change(data, context);
+      const before = snapshot(data);
+      const outcome = await change(data, context);
+      // Only activate and deactivate set a blocking state by hand; any other switch is learning's own.
+      const changes = diffStore(before, data, {operatorSetsBlocking: changer.command === 'activate' || changer.command === 'deactivate'});
+      if (changes !== null) {
+        const record: HistoryRecord = {at: changer.now.toISOString(), command: changer.command, flags: [...changer.flags], user: userName(), changes};
+        appendHistory(data, [record]);
+      }
+      return outcome;
+    },
+    {dryRun: options.dryRun, createFolder: !changer.storeGiven, mustExist: options.mustExist, deferAccount: options.deferAccount},
+  );
+}
+
+/** Who ran the command: the login name, else $USER, else "unknown". */
+function userName(): string {
+  try {
+    const name = os.userInfo().username;
+    if (name) return name;
+  } catch {
+    // No passwd entry for this uid (containers): fall back to the environment.
+  }
+  return process.env.USER || 'unknown';
+}
