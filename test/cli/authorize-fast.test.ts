@@ -140,13 +140,11 @@ describe('keyward authorize: the fast path', function () {
         ['authorize', '--json', '10.1.2.3', '2001:db8::/48', '2001:DB8:0:0::1'],
         ['authorize', '-q', '100.64.0.0/24'],
         ['authorize', '203.0.113.5', '--json'],
-        ['authorize', '203.0.113.6'],
         ['authorize', '192.0.2.0/24', '-l', 'still off'],
         ['authorize', '10.1.0.0/16'],
         ['authorize', '--label=café ünïcode', '198.51.100.0/24', '--quiet', '--json'],
         ['authorize', '198.51.100.7', '--label', 'key_live_0123456789abcdef0123456789abcdef'],
-        ['authorize', '::ffff:198.51.100.9'],
-        ['authorize', '--store', '{store}', '203.0.113.201'],
+        ['authorize', '::ffff:198.51.100.9', '--store', '{store}'],
         ['authorize', '--store={store}', '--json', '203.0.113.202'],
         ['--store', '{store}', 'authorize', '203.0.113.203'],
         ['--json', 'authorize', '203.0.113.204'],
@@ -162,8 +160,7 @@ describe('keyward authorize: the fast path', function () {
       const missing = '{dir}/no-such-folder/s.json';
       const cases: Array<[string[], RunOptions?]> = [
         [['authorize', '1.2.3']],
-        [['authorize', '1.2.3', '--json']],
-        [['authorize', '203.0.113.9', '010.0.0.1']],
+        [['authorize', '203.0.113.9', '010.0.0.1', '--json']],
         [['authorize', '0.0.0.0/0']],
         [['authorize', '::/8', '--json']],
         [['authorize', '192.168.1.25/24']],
@@ -199,19 +196,13 @@ describe('keyward authorize: the fast path', function () {
 
     it('hands every other command line to oclif', async () => {
       const stores = pair(base);
+      // (Each form parseAuthorizeArgv refuses is listed above; here, that bin/run.js hands them on whole.)
       for (const args of [
         ['authorize'],
         ['authorize', '--dry-run', '203.0.113.9'],
-        ['authorize', '203.0.113.9', '--key', 'ci'],
-        ['authorize', '203.0.113.9', '--group', 'offices'],
-        ['authorize', '203.0.113.9', '--expires', '30d'],
-        ['authorize', '192.168.1.25/24', '--normalize'],
         ['authorize', '203.0.113.9', '--json', '--json'],
         ['authorize', '203.0.113.9', '--label'],
         ['authorize', '--help'],
-        ['authorize', '203.0.113.9', '--bogus'],
-        ['authorize', '--', '203.0.113.9'],
-        ['authorize', '--from-blocked', '--all'],
       ]) {
         await same(stores, args, false);
       }
