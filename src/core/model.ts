@@ -234,25 +234,29 @@ export interface StoreData {
  * read (the history's diff, the writer's copy) registers for it with
  * onAccountRead instead of asking.
  */
-const unread = new WeakMap<StoreData, ((list: EntryRecord[]) => void)[]>();
+const unread = new WeakMap<StoreData, ((list: EntryRecord[], text: string | null) => void)[]>();
 
-/** Makes `data.account` the list `load` gives, loaded when first asked for or replaced (see unread). */
-export function deferAccount(data: StoreData, load: () => EntryRecord[]): void {
-  const hooks: ((list: EntryRecord[]) => void)[] = [];
+/**
+ * Makes `data.account` the list `load` gives, loaded when first asked for or
+ * replaced (see unread). `load` may also give the list's text as the file
+ * held it (the hooks get it).
+ */
+export function deferAccount(data: StoreData, load: () => {list: EntryRecord[]; text: string | null}): void {
+  const hooks: ((list: EntryRecord[], text: string | null) => void)[] = [];
   unread.set(data, hooks);
   // The list as read is given to the hooks before anyone can change it.
-  const settle = (list: EntryRecord[], read: EntryRecord[]) => {
+  const settle = (list: EntryRecord[], read: {list: EntryRecord[]; text: string | null}) => {
     unread.delete(data);
     Object.defineProperty(data, 'account', {value: list, writable: true, enumerable: true, configurable: true});
-    for (const hook of hooks) hook(read);
+    for (const hook of hooks) hook(read.list, read.text);
     return list;
   };
   Object.defineProperty(data, 'account', {
     enumerable: true,
     configurable: true,
     get: () => {
-      const list = load();
-      return settle(list, list);
+      const read = load();
+      return settle(read.list, read);
     },
     set: (list: EntryRecord[]) => settle(list, load()),
   });
@@ -261,8 +265,11 @@ export function deferAccount(data: StoreData, load: () => EntryRecord[]): void {
 /** Whether `data`'s account list was not asked for yet (see deferAccount): it is then the list as read. */
 export const accountUnread = (data: StoreData): boolean => unread.has(data);
 
-/** Has `hook` called with the account list as read when it is first asked for, if it was not yet (see deferAccount). */
-export function onAccountRead(data: StoreData, hook: (list: EntryRecord[]) => void): void {
+/**
+ * Has `hook` called with the account list as read (and its text, when the
+ * loader gave it) when it is first asked for, if it was not yet (see deferAccount).
+ */
+export function onAccountRead(data: StoreData, hook: (list: EntryRecord[], text: string | null) => void): void {
   unread.get(data)?.push(hook);
 }
 

@@ -8,7 +8,7 @@ import {KeywardError, show} from '../core/errors.js';
 import {deferAccount, emptyStore, EntryRecord, SCHEMA_VERSION, StoreData} from '../core/model.js';
 import type {AccountSummary} from '../core/reports.js';
 import {AccountCounts, cacheVouchesFor, MIN_STORE_BYTES, vouchedAccountCounts} from './index-cache.js';
-import {ShapeError, validate, versionOf} from './schema.js';
+import {ShapeError, UNREAD_ACCOUNT, validate, versionOf} from './schema.js';
 
 /** The store cannot be used: unreadable, corrupt, newer, locked or not writable. */
 export class StoreError extends KeywardError {
@@ -97,10 +97,15 @@ async function storeBytes(file: string): Promise<StoreBytes | null> {
 /** A store document as read: its data, its text, and whether keyward provably wrote that text. */
 export interface StoreDocument {
   data: StoreData;
-  /** The file's text as read. */
+  /**
+   * The file's text as read; when `unread` is set, with the account list's
+   * value in place of UNREAD_ACCOUNT (see deferredDocument).
+   */
   text: string;
-  /** The file's bytes as read (`text` is their UTF-8). */
+  /** The file's bytes as read (`text` is their UTF-8, but for `unread`). */
   bytes: Buffer;
+  /** Where the account list not decoded stands: in `text`, UNREAD_ACCOUNT at `at`; in `bytes`, `bytes` bytes from the same start. */
+  unread?: UnreadSpan;
   /** The file's status through the descriptor it was read from; null when it moved while being read. */
   stat: Stats | null;
   /**
@@ -110,6 +115,12 @@ export interface StoreDocument {
    * checked again (see index-cache.ts cacheVouchesFor).
    */
   trusted: boolean;
+}
+
+/** The account list's value not decoded (see deferredDocument): its place in the text, and its length in bytes. */
+export interface UnreadSpan {
+  at: number;
+  bytes: number;
 }
 
 /** Whether the index cache vouches for the file read (see StoreDocument.trusted). */
@@ -127,40 +138,48 @@ async function vouched(file: string, stat: Stats | null): Promise<boolean> {
 export async function readStoreDocument(file: string, options: {deferAccount?: boolean} = {}): Promise<StoreDocument | null> {
   const read = await storeBytes(file);
   if (read === null) return null;
-  const text = textOf(file, read.bytes);
-  return (options.deferAccount && (await deferredDocument(file, text, read.bytes, read.stat))) || documentOf(file, read.bytes, read.stat, text);
+  return (options.deferAccount && (await deferredDocument(file, read.bytes, read.stat))) || documentOf(file, read.bytes, read.stat);
 }
+
+/** The line that names the account list in a document keyward wrote, up to its value. */
+const ACCOUNT_NAME = '\n  "account": ';
 
 /**
  * The document of a file keyward provably wrote (see readStoreDocument) with
  * its account list read only when asked for (see model.ts deferAccount):
- * everything else is parsed now. Null for any other file, or one not laid
- * out as keyward writes (see summaryOf): the caller reads it whole.
+ * everything else is parsed now. The list's bytes are not even decoded: its
+ * text is what UNREAD_ACCOUNT stands for in the document's (turning the 16
+ * MB of a 100,000-entry list into a string was a third of a follow commit,
+ * issue 15). Null for any other file, or one not laid out as keyward writes
+ * (see summaryOf): the caller reads it whole.
  */
-async function deferredDocument(file: string, text: string, bytes: Buffer, stat: Stats | null): Promise<StoreDocument | null> {
+async function deferredDocument(file: string, bytes: Buffer, stat: Stats | null): Promise<StoreDocument | null> {
   if (!(await vouched(file, stat))) return null;
-  // The account list's value: from after its name to the line of the next member (two spaces and a quote), less the comma.
-  const name = '\n  "account": ';
-  const at = text.indexOf(name);
-  const start = at + name.length;
-  const next = at < 0 ? -1 : text.indexOf('\n  "', start);
-  if (next < 0 || text.charCodeAt(next - 1) !== 0x2c) return null;
+  // The account list's value: from after its name to the line of the next member (two spaces and a quote), less the
+  // comma. Both bounds are ASCII bytes, so the text around the list is its bytes' own UTF-8, cut anywhere else.
+  const at = bytes.indexOf(ACCOUNT_NAME);
+  const start = at + ACCOUNT_NAME.length;
+  const next = at < 0 ? -1 : bytes.indexOf('\n  "', start);
+  if (next < 0 || bytes[next - 1] !== 0x2c) return null;
   const end = next - 1;
+  const head = textOf(file, bytes.subarray(0, start));
+  const tail = textOf(file, bytes.subarray(end));
   let data: StoreData;
   try {
-    data = JSON.parse(`${text.slice(0, start)}[]${text.slice(end)}`) as StoreData;
+    data = JSON.parse(`${head}[]${tail}`) as StoreData;
   } catch {
     return null;
   }
   if (versionOf(data) !== SCHEMA_VERSION || !Array.isArray(data.account) || data.account.length > 0) return null;
   deferAccount(data, () => {
+    const text = textOf(file, bytes.subarray(start, end));
     try {
-      return JSON.parse(text.slice(start, end)) as EntryRecord[];
+      return {list: JSON.parse(text) as EntryRecord[], text};
     } catch (error) {
       throw new StoreError(`the store ${file} is corrupt: its account list is not valid JSON (${jsonProblem(error)})`, 'restore it from a backup or git');
     }
   });
-  return {data, text, bytes, stat, trusted: true};
+  return {data, text: `${head}${UNREAD_ACCOUNT}${tail}`, bytes, stat, trusted: true, unread: {at: head.length, bytes: end - start}};
 }
 
 /** The text of the store file's bytes; a StoreError for a file too large to be one string (about 512 MiB, V8's limit). */

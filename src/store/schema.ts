@@ -578,6 +578,13 @@ function sameJson(a: unknown, b: unknown): boolean {
 }
 
 /**
+ * What stands in a document's text for the account list not decoded: never
+ * text a store holds, nor one JSON.stringify makes (a raw NUL), so that it
+ * cannot be written as text unnoticed (see store.ts SourceBytes).
+ */
+export const UNREAD_ACCOUNT = '[\u0000]';
+
+/**
  * What a document keyward provably wrote (see read.ts) lends to the text of
  * the same store after a change: the text of each long list as the file
  * holds it, and a copy of its value as read. A list the change left equal to
@@ -681,8 +688,17 @@ export function documentReuse(text: string, data: StoreData): DocumentReuse | nu
     if (!Array.isArray(value)) return null;
     texts.set(name, text.slice(colon + 3, end));
     places.set(name, colon + 3);
-    if (unread) onAccountRead(data, (list) => (reuse.account = copyAccount(list)));
-    else if (name === 'account') reuse.account = copyAccount(value as EntryRecord[]);
+    if (unread) {
+      onAccountRead(data, (list, listText) => {
+        reuse.account = copyAccount(list);
+        // A list not decoded (see read.ts deferredDocument) read after all: spliced from its text, written as text (it
+        // is not in the source's).
+        if (listText !== null && texts.get('account') === UNREAD_ACCOUNT) {
+          texts.set('account', listText);
+          places.delete('account');
+        }
+      });
+    } else if (name === 'account') reuse.account = copyAccount(value as EntryRecord[]);
     else values.set(name, copyJson(value));
   }
   return texts.size > 0 ? reuse : null;

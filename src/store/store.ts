@@ -12,8 +12,8 @@ import {removeLeftovers, writeFileAtomic} from './atomic.js';
 import type {EntryIndex} from '../core/decision.js';
 import {compiledAccountFor, writeIndexCache} from './index-cache.js';
 import type {Adapter} from 'lowdb';
-import {describe, missingFolder, readStore, readStoreDocument, StoreDocument, StoreError} from './read.js';
-import {accountAsWritten, documentPieces, documentReuse, documentText, pieceSource, withProvenValues} from './schema.js';
+import {describe, missingFolder, readStore, readStoreDocument, StoreDocument, StoreError, UnreadSpan} from './read.js';
+import {accountAsWritten, documentPieces, documentReuse, documentText, pieceSource, UNREAD_ACCOUNT, withProvenValues} from './schema.js';
 
 export {missingFolder, readStore, readStoreOrEmpty, StoreError} from './read.js';
 
@@ -215,7 +215,9 @@ class TextCursor {
  * the file's bytes as read instead of encoded again: a follow commit wrote
  * the 16 MB of an unchanged account list that way (issue 15). Only for a
  * file keyward provably wrote, whose bytes are exactly the UTF-8 of its
- * text. Pieces are best asked for in the order they stand in the text (the
+ * text, but for an account list not decoded (`unread`, see read.ts
+ * deferredDocument): there the text holds UNREAD_ACCOUNT and the bytes the
+ * list. Pieces are best asked for in the order they stand in the text (the
  * count of bytes before them goes on from the last one).
  */
 class SourceBytes {
@@ -225,6 +227,7 @@ class SourceBytes {
   constructor(
     private readonly text: string,
     private readonly bytes: Buffer,
+    private readonly unread: UnreadSpan | null = null,
   ) {}
 
   /** The bytes of text[start, end). */
@@ -237,11 +240,22 @@ class SourceBytes {
     this.char = start;
     const bytes = this.bytes.subarray(this.byte, this.byte + this.byteLength(start, end, this.byte));
     lastChange.bytesTaken += bytes.length;
+    if (this.unread !== null && start <= this.unread.at && end > this.unread.at) lastChange.undecoded += this.unread.bytes;
     return bytes;
   }
 
-  /** How many bytes text[from, to) takes, its bytes starting at `at`. */
+  /** How many bytes text[from, to) takes, its bytes starting at `at`: the account list not decoded, when it holds it, its own. */
   private byteLength(from: number, to: number, at: number): number {
+    const gap = this.unread;
+    if (gap === null || to <= gap.at || from >= gap.at + UNREAD_ACCOUNT.length) return this.decodedLength(from, to, at);
+    // Pieces are cut at members' bounds: one that holds part of the list alone would be a defect, never a write.
+    if (from > gap.at || to < gap.at + UNREAD_ACCOUNT.length) throw new Error(`a piece of the text cut across the account list not read (${from}-${to})`);
+    const before = this.decodedLength(from, gap.at, at);
+    return before + gap.bytes + this.decodedLength(gap.at + UNREAD_ACCOUNT.length, to, at + before + gap.bytes);
+  }
+
+  /** How many bytes text[from, to) takes (decoded text), its bytes starting at `at`. */
+  private decodedLength(from: number, to: number, at: number): number {
     // ASCII bytes are a character each: n of them from `at` are text[from, from + n) (found by a scan, not an encoding).
     const bytes = this.bytes.subarray(at, at + (to - from));
     if (bytes.length === to - from && isAscii(bytes)) return to - from;
@@ -253,7 +267,8 @@ class SourceBytes {
  * What is written after a change: `head`, then the piece `next` (unless the
  * pieces were done), then the rest of `pieces`. With `source`, the text
  * before (the head) and every piece cut from it (`cutStart`, `start` for
- * `next`) as the file's own bytes.
+ * `next`) as the file's own bytes. `unread`: the text before holds an
+ * account list not decoded (see SourceBytes).
  */
 async function* joined(
   head: string[],
@@ -262,16 +277,29 @@ async function* joined(
   pieces: AsyncGenerator<string>,
   source: SourceBytes | null,
   cutStart: (piece: string) => number,
+  unread: boolean,
 ): AsyncGenerator<string | Uint8Array> {
+  // (A text holds UNREAD_ACCOUNT only where the file's account list was not decoded.)
+  const asText = unread ? textOnly : (piece: string) => piece;
   const length = head.reduce((sum, piece) => sum + piece.length, 0);
   if (source !== null && length > 0) yield source.of(0, length);
-  else yield* head;
+  else yield* head.map(asText);
   if (next.done) return;
-  yield source !== null && start >= 0 ? source.of(start, start + next.value.length) : next.value;
+  yield source !== null && start >= 0 ? source.of(start, start + next.value.length) : asText(next.value);
   for (let piece = await pieces.next(); !piece.done; piece = await pieces.next()) {
     const at = source === null ? -1 : cutStart(piece.value);
-    yield at >= 0 ? source!.of(at, at + piece.value.length) : piece.value;
+    yield at >= 0 ? source!.of(at, at + piece.value.length) : asText(piece.value);
   }
+}
+
+/**
+ * `piece`, to be written as text: never one that holds UNREAD_ACCOUNT (an
+ * account list not decoded is written from its bytes only, see
+ * SourceBytes), which would stop the write before the store is replaced.
+ */
+function textOnly(piece: string): string {
+  if (piece.includes(UNREAD_ACCOUNT)) throw new Error('the account list not read would have been written as text; nothing was written');
+  return piece;
 }
 
 type Done = (error: NodeJS.ErrnoException | null) => void;
@@ -387,9 +415,16 @@ export interface ChangeContext {
  * it trusted the file (see read.ts) and which lists it wrote as the file's own
  * text (see DocumentReuse), and how many characters of it were not compared
  * with the file's (see pieceSource), and how many bytes it wrote from the
- * file's own bytes (see SourceBytes). For tests and the benchmark: what a change did not redo.
+ * file's own bytes (see SourceBytes), of which `undecoded` an account list
+ * never decoded. For tests and the benchmark: what a change did not redo.
  */
-export const lastChange: {trusted: boolean; reused: string[]; uncompared: number; bytesTaken: number} = {trusted: false, reused: [], uncompared: 0, bytesTaken: 0};
+export const lastChange: {trusted: boolean; reused: string[]; uncompared: number; bytesTaken: number; undecoded: number} = {
+  trusted: false,
+  reused: [],
+  uncompared: 0,
+  bytesTaken: 0,
+  undecoded: 0,
+};
 
 export interface UpdateOptions {
   /** Read the store and run the change on it, take no lock and write nothing (works on a read-only store); the store must exist. */
@@ -422,17 +457,23 @@ export async function updateStore<T>(file: string, now: Date, change: (data: Sto
   const release = await acquireLock(target);
   let result: T;
   try {
-    const read = await readStoreDocument(target, {deferAccount: options.deferAccount});
+    let read = await readStoreDocument(target, {deferAccount: options.deferAccount});
     if (read === null && options.mustExist) {
       throw new StoreError(`no store at ${target}: it was moved or deleted while keyward kept reading`, 'put it back (the events read are kept for the next commit)');
+    }
+    // What a file keyward provably wrote lends the text after the change: the lists the change leaves as they were (see DocumentReuse).
+    let reuse = read?.trusted ? documentReuse(read.text, read.data) : null;
+    if (read?.unread !== undefined && reuse === null) {
+      // A text whose account list was not decoded is written only through its reuse (see SourceBytes): without one
+      // (never for a text keyward wrote), the file is read whole.
+      read = await readStoreDocument(target);
+      reuse = read?.trusted ? documentReuse(read.text, read.data) : null;
     }
     const file = new StoreFile(target, read);
     const {Low} = await import('lowdb');
     const db = new Low<StoreData>(file, emptyStore(now));
     await db.read();
     const data = db.data;
-    // What a file keyward provably wrote lends the text after the change: the lists the change leaves as they were (see DocumentReuse).
-    const reuse = read?.trusted ? documentReuse(read.text, data) : null;
     result = await withProvenValues(reuse, async () => {
       // The document as it would be written now, to compare with after the change (the file's own bytes may be a hand edit's).
       // A file keyward provably wrote is that document already: its text is the comparison.
@@ -468,11 +509,12 @@ export async function updateStore<T>(file: string, now: Date, change: (data: Sto
       lastChange.reused = [...reused];
       lastChange.uncompared = uncompared;
       lastChange.bytesTaken = 0;
+      lastChange.undecoded = 0;
       const changed = !next.done || !cursor.atEnd();
       // The account list as it was: the index cache of the file read lends its compiled part.
       if (changed) {
-        const source = own ? new SourceBytes(read!.text, read!.bytes) : null;
-        file.pending = joined(cursor.taken(), next, start, pieces, source, cutStart);
+        const source = own ? new SourceBytes(read!.text, read!.bytes, read!.unread ?? null) : null;
+        file.pending = joined(cursor.taken(), next, start, pieces, source, cutStart, read?.unread !== undefined);
         file.previous = reused.has('account') ? read!.stat : null;
         file.lender = read?.trusted ? read.stat : null;
         await db.write();

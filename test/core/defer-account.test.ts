@@ -19,7 +19,7 @@ function deferred(): {data: StoreData; loads: () => number} {
   let loads = 0;
   deferAccount(data, () => {
     loads++;
-    return [record('10.0.0.0/8'), record('192.0.2.0/24')];
+    return {list: [record('10.0.0.0/8'), record('192.0.2.0/24')], text: null};
   });
   return {data, loads: () => loads};
 }

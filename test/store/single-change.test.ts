@@ -420,6 +420,12 @@ describe('store: single changes and status without the whole account list (issue
     expect(takenAsWritten.count - third).to.equal(0);
   });
 
+  /** The length in bytes of the account list's value in a store file keyward wrote. */
+  const accountBytes = (bytes: Buffer) => {
+    const start = bytes.indexOf('\n  "account": ') + '\n  "account": '.length;
+    return bytes.indexOf('\n  "', start) - 1 - start;
+  };
+
   it('a learn commit with the account list read only when asked for writes what a whole read writes, and reads it only when learning adds to it', async () => {
     const deferred = path.join(dir, 'deferred.json');
     const whole = path.join(dir, 'whole.json');
@@ -447,7 +453,7 @@ describe('store: single changes and status without the whole account list (issue
         },
         {deferAccount},
       );
-      return {unread, reused: lastChange.reused, trusted: lastChange.trusted};
+      return {unread, reused: lastChange.reused, trusted: lastChange.trusted, undecoded: lastChange.undecoded};
     };
     for (const [round, learning] of [false, false, true, false, true].entries()) {
       const first = 1000 * round;
@@ -457,9 +463,12 @@ describe('store: single changes and status without the whole account list (issue
       expect(readFileSync(deferred).equals(readFileSync(whole)), `round ${round} (learning: ${learning})`).to.equal(true);
       const cached = (file: string) => cacheRows(readFileSync(indexCacheFile(file)), identityOf(statSync(file)));
       expect(cached(deferred), `round ${round}: the cache`).to.deep.equal(cached(whole));
-      // Blocking on: the addresses go to the blocked and seen lists; the account list is never read, and written as the file's text.
+      // Blocking on: the addresses go to the blocked and seen lists; the account list is never read, nor decoded, and
+      // written as the file's bytes. Learning adds to it: it is read, and spliced from its text (not written the long way).
       expect(fast.unread, `round ${round}: account list unread`).to.equal(!learning);
       if (!learning) expect(fast.reused).to.include('account');
+      expect(fast.undecoded, `round ${round}: the account list's bytes taken undecoded`).to.equal(learning ? 0 : accountBytes(readFileSync(deferred)));
+      if (learning) expect(fast.reused).to.include('account spliced');
     }
     const history = (await readStore(deferred)).history ?? [];
     expect(history.filter((r) => r.command === 'learn' && r.changes.counts.added > 0).length, 'learned entries in the history').to.equal(2);
