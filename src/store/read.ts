@@ -3,6 +3,7 @@
  * with the store errors (exit 3) that say what is wrong. Split from store.ts
  * so that a reader (check's fast path) does not load the lock.
  */
+import {isAscii} from 'node:buffer';
 import {constants as fsConstants, promises as fs, Stats} from 'node:fs';
 import {KeywardError, show} from '../core/errors.js';
 import {deferAccount, emptyStore, EntryRecord, SCHEMA_VERSION, StoreData} from '../core/model.js';
@@ -145,6 +146,34 @@ export async function readStoreDocument(file: string, options: {deferAccount?: b
 const ACCOUNT_NAME = '\n  "account": ';
 
 /**
+ * Where the account list's value stands in the bytes of a document keyward
+ * wrote: from after its name to the line of the next member (two spaces and
+ * a quote), less the comma; null when the bytes are not laid out so. Both
+ * bounds are ASCII bytes, so the text on either side is its bytes' own UTF-8.
+ */
+function accountSpan(bytes: Buffer): {start: number; end: number} | null {
+  const at = bytes.indexOf(ACCOUNT_NAME);
+  const start = at + ACCOUNT_NAME.length;
+  const next = at < 0 ? -1 : bytes.indexOf('\n  "', start);
+  if (next < 0 || bytes[next - 1] !== 0x2c) return null;
+  return {start, end: next - 1};
+}
+
+/** The document around the account list of `span` (the list itself empty), with the text on either side of it; null when it is not one. */
+function around(file: string, bytes: Buffer, span: {start: number; end: number}): {data: StoreData; head: string; tail: string} | null {
+  const head = textOf(file, bytes.subarray(0, span.start));
+  const tail = textOf(file, bytes.subarray(span.end));
+  let data: StoreData;
+  try {
+    data = JSON.parse(`${head}[]${tail}`) as StoreData;
+  } catch {
+    return null;
+  }
+  if (versionOf(data) !== SCHEMA_VERSION || !Array.isArray(data.account) || data.account.length > 0) return null;
+  return {data, head, tail};
+}
+
+/**
  * The document of a file keyward provably wrote (see readStoreDocument) with
  * its account list read only when asked for (see model.ts deferAccount):
  * everything else is parsed now. The list's bytes are not even decoded: its
@@ -155,31 +184,42 @@ const ACCOUNT_NAME = '\n  "account": ';
  */
 async function deferredDocument(file: string, bytes: Buffer, stat: Stats | null): Promise<StoreDocument | null> {
   if (!(await vouched(file, stat))) return null;
-  // The account list's value: from after its name to the line of the next member (two spaces and a quote), less the
-  // comma. Both bounds are ASCII bytes, so the text around the list is its bytes' own UTF-8, cut anywhere else.
-  const at = bytes.indexOf(ACCOUNT_NAME);
-  const start = at + ACCOUNT_NAME.length;
-  const next = at < 0 ? -1 : bytes.indexOf('\n  "', start);
-  if (next < 0 || bytes[next - 1] !== 0x2c) return null;
-  const end = next - 1;
-  const head = textOf(file, bytes.subarray(0, start));
-  const tail = textOf(file, bytes.subarray(end));
-  let data: StoreData;
-  try {
-    data = JSON.parse(`${head}[]${tail}`) as StoreData;
-  } catch {
-    return null;
-  }
-  if (versionOf(data) !== SCHEMA_VERSION || !Array.isArray(data.account) || data.account.length > 0) return null;
+  const span = accountSpan(bytes);
+  const parts = span === null ? null : around(file, bytes, span);
+  if (span === null || parts === null) return null;
+  const {data, head, tail} = parts;
   deferAccount(data, () => {
-    const text = textOf(file, bytes.subarray(start, end));
+    const text = textOf(file, bytes.subarray(span.start, span.end));
     try {
       return {list: JSON.parse(text) as EntryRecord[], text};
     } catch (error) {
       throw new StoreError(`the store ${file} is corrupt: its account list is not valid JSON (${jsonProblem(error)})`, 'restore it from a backup or git');
     }
   });
-  return {data, text: `${head}${UNREAD_ACCOUNT}${tail}`, bytes, stat, trusted: true, unread: {at: head.length, bytes: end - start}};
+  return {data, text: `${head}${UNREAD_ACCOUNT}${tail}`, bytes, stat, trusted: true, unread: {at: head.length, bytes: span.end - span.start}};
+}
+
+/**
+ * The data of a file keyward provably wrote, for a command that only reads
+ * (no text is kept): the account list parsed apart from the rest, from a
+ * one-byte string when its bytes are ASCII (a list's usually are; a key's
+ * hint, "a1b2…9f0e", is not, and made the whole 18 MB of a 100,000-entry
+ * store a two-byte string, slower to make and to parse: issue 15). Null for
+ * any other file: the caller reads it whole.
+ */
+async function readData(file: string, bytes: Buffer, stat: Stats | null): Promise<StoreData | null> {
+  if (!(await vouched(file, stat))) return null;
+  const span = accountSpan(bytes);
+  const parts = span === null ? null : around(file, bytes, span);
+  if (span === null || parts === null) return null;
+  const list = bytes.subarray(span.start, span.end);
+  try {
+    parts.data.account = JSON.parse(list.toString(isAscii(list) ? 'latin1' : 'utf8')) as EntryRecord[];
+  } catch {
+    // (A list too long for one string, or not JSON: the file is read whole, and said so.)
+    return null;
+  }
+  return parts.data;
 }
 
 /** The text of the store file's bytes; a StoreError for a file too large to be one string (about 512 MiB, V8's limit). */
@@ -330,9 +370,11 @@ function summaryOf(head: Buffer, account: number, tail: Buffer, keys: number, co
   return {data, account: {entries: counts.records, learned: counts.learned, expiries: counts.expiries}};
 }
 
-/** Reads and checks the document at `file`; null when there is no file yet. */
+/** Reads and checks the document at `file`, for a command that only reads; null when there is no file yet. */
 export async function readDocument(file: string): Promise<StoreData | null> {
-  return (await readStoreDocument(file))?.data ?? null;
+  const read = await storeBytes(file);
+  if (read === null) return null;
+  return (await readData(file, read.bytes, read.stat)) ?? (await documentOf(file, read.bytes, read.stat)).data;
 }
 
 /** The store as it is now, for a command that only reads: a store that does not exist is an error (exit 3). */

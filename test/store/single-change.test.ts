@@ -420,6 +420,27 @@ describe('store: single changes and status without the whole account list (issue
     expect(takenAsWritten.count - third).to.equal(0);
   });
 
+  it('a reader parses the account list apart from the rest (a one-byte string when it is ASCII): the data a whole parse gives', async () => {
+    for (const [name, ascii] of [
+      ['ascii.json', true],
+      ['unicode.json', false],
+    ] as const) {
+      const file = path.join(dir, name);
+      await updateStore(file, NOW, (data) => {
+        Object.assign(data, randomStore(5));
+        // Non-ASCII text elsewhere all the same: a key's hint ("a1b2…9f0e") and a history record.
+        if (ascii) for (const r of data.account) if (r.label !== null) r.label = r.label.replace(/[^\x00-\x7f]/g, '?');
+        appendHistory(data, [{at: NOW.toISOString(), command: 'authorize', flags: [], user: 'zoë', changes: diffStore(snapshot(emptyStore(NOW)), data)!}]);
+      });
+      const bytes = readFileSync(file);
+      expect(bytes.length, 'over 1 MiB: its cache vouches for it').to.be.greaterThan(MIN_STORE_BYTES);
+      const list = bytes.subarray(bytes.indexOf('"account": '), bytes.indexOf('\n  "keys": '));
+      expect(list.every((b) => b < 0x80), `${name}: the account list ASCII`).to.equal(ascii);
+      expect(bytes.some((b) => b >= 0x80), `${name}: non-ASCII elsewhere`).to.equal(true);
+      expect(JSON.stringify(await readStore(file)), name).to.equal(JSON.stringify(JSON.parse(bytes.toString('utf8'))));
+    }
+  });
+
   /** The length in bytes of the account list's value in a store file keyward wrote. */
   const accountBytes = (bytes: Buffer) => {
     const start = bytes.indexOf('\n  "account": ') + '\n  "account": '.length;
