@@ -435,8 +435,14 @@ describe('store: single changes and status without the whole account list (issue
       const bytes = readFileSync(file);
       expect(bytes.length, 'over 1 MiB: its cache vouches for it').to.be.greaterThan(MIN_STORE_BYTES);
       const list = bytes.subarray(bytes.indexOf('"account": '), bytes.indexOf('\n  "keys": '));
-      expect(list.every((b) => b < 0x80), `${name}: the account list ASCII`).to.equal(ascii);
-      expect(bytes.some((b) => b >= 0x80), `${name}: non-ASCII elsewhere`).to.equal(true);
+      expect(
+        list.every((b) => b < 0x80),
+        `${name}: the account list ASCII`,
+      ).to.equal(ascii);
+      expect(
+        bytes.some((b) => b >= 0x80),
+        `${name}: non-ASCII elsewhere`,
+      ).to.equal(true);
       expect(JSON.stringify(await readStore(file)), name).to.equal(JSON.stringify(JSON.parse(bytes.toString('utf8'))));
     }
   });
