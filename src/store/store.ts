@@ -459,7 +459,7 @@ export async function updateStore<T>(file: string, now: Date, change: (data: Sto
   try {
     let read = await readStoreDocument(target, {deferAccount: options.deferAccount});
     if (read === null && options.mustExist) {
-      throw new StoreError(`no store at ${target}: it was moved or deleted while keyward kept reading`, 'put it back (the events read are kept for the next commit)');
+      throw new StoreError(`no store at ${target}: it was moved or deleted while keyward kept reading`, 'put it back where it was: nothing was written elsewhere');
     }
     // What a file keyward provably wrote lends the text after the change: the lists the change leaves as they were (see DocumentReuse).
     let reuse = read?.trusted ? documentReuse(read.text, read.data) : null;

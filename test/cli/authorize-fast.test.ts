@@ -6,7 +6,8 @@
  * leave the two stores byte for byte the same (history records included);
  * command lines the fast path is not sure of go to oclif.
  */
-import {copyFileSync, existsSync, mkdirSync, readFileSync} from 'node:fs';
+import {spawnSync} from 'node:child_process';
+import {chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync} from 'node:fs';
 import path from 'node:path';
 
 import {expect} from 'chai';
@@ -14,7 +15,7 @@ import {expect} from 'chai';
 import {parseAuthorizeArgv} from '../../src/cli/authorize/run.js';
 import {indexCacheFile} from '../../src/store/index-cache.js';
 import {observed, Run} from './fast-path-harness.js';
-import {NOW, RunOptions, RunResult, Workspace} from './harness.js';
+import {BIN, NOW, RunOptions, RunResult, Workspace} from './harness.js';
 
 const ok = (result: RunResult) => {
   expect(result.code, result.stderr).to.equal(0);
@@ -207,6 +208,38 @@ describe('keyward authorize: the fast path', function () {
         await same(stores, args, false);
       }
     });
+  });
+
+  it('with no home folder to find ($HOME unset, a uid without a user entry): a store error on both paths, or the named store written by the fast path (skipped unless root with setpriv)', function () {
+    if (process.getuid?.() !== 0 || spawnSync('setpriv', ['--version']).status !== 0) this.skip();
+    const ws = Workspace.create();
+    chmodSync(ws.dir, 0o777);
+    const run = (args: string[], env: Record<string, string>) => {
+      const unset = ['HOME', 'KEYWARD_STORE', 'XDG_DATA_HOME', 'KEYWARD_DATA_DIR'].flatMap((name) => ['-u', name]);
+      const settings = Object.entries({KEYWARD_NOW: NOW, ...env}).map(([k, v]) => `${k}=${v}`);
+      const child = spawnSync('setpriv', ['--reuid', '54321', '--regid', '54321', '--clear-groups', 'env', ...unset, ...settings, process.execPath, BIN, ...args], {
+        encoding: 'utf8',
+        cwd: ws.dir,
+      });
+      return {code: child.status, stdout: child.stdout, stderr: child.stderr};
+    };
+    for (const args of [
+      ['authorize', '203.0.113.7'],
+      ['authorize', '203.0.113.7', '--json'],
+    ]) {
+      const fast = run(args, {});
+      expect(fast.code, fast.stderr).to.equal(3);
+      expect(fast.stderr).to.contain('cannot find the data directory: $HOME is not set and this user has no home folder');
+      expect(run(args, {KEYWARD_NO_FAST_PATH: '1'})).to.deep.equal(fast);
+    }
+    // A store named: the fast path needs no home folder and writes it (its history names the user "unknown"); oclif's own
+    // start needs one, and says so (docs/choices.md).
+    const named = run(['authorize', '203.0.113.7', '--store', 'named.json'], {});
+    expect(named.code, named.stderr).to.equal(0);
+    expect(JSON.parse(readFileSync(path.join(ws.dir, 'named.json'), 'utf8')).history.at(-1).user).to.equal('unknown');
+    const oclif = run(['authorize', '203.0.113.8', '--store', 'named.json'], {KEYWARD_NO_FAST_PATH: '1'});
+    expect(oclif.code).to.equal(3);
+    expect(oclif.stderr).to.contain('cannot find the data directory');
   });
 
   it('on a store over 1 MiB, the one its cache vouches for: the same bytes, and a check after it reads the new entry', async () => {
