@@ -344,7 +344,8 @@ if (n > 1) {
 }
 // The store scenarios of issue 15 (single writes, a follow commit, plain reads): bench/store.js.
 console.log('\nstore scenarios (bench/store.js; ratios to node -e 0 in the same rounds):');
-for (const [name, measured, target, result] of benchStore({bin, runs, log})) console.log(`${name}: ${measured} (target ${target}): ${result}`);
+for (const [name, measured, target, result] of benchStore({bin, baseline: builds[1]?.bin ?? null, runs, log}))
+  console.log(`${name}: ${measured} (target ${target}): ${result}`);
 // keyward serve under load, against nginx with keyward's static export (bench/serve.js).
 await (await import('./serve.js')).printServeBench(log);
 rmSync(dir, {recursive: true, force: true});

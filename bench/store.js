@@ -2,7 +2,8 @@
 // `learn --follow` commit and plain reads on realistic 10k and 100k stores,
 // timed as whole processes in interleaved rounds against `node -e 0` in the
 // same run. bench/run.js calls `benchStore`; `node bench/store.js` runs it alone
-// (RUNS=N rounds, at least 11).
+// (RUNS=N rounds, at least 11; BASELINE=PATH, another built checkout, runs
+// every row with that build too, in the same rounds, on stores of its own).
 //
 // A realistic store: the account list (10% labelled, 5% in groups, a few deny
 // and disabled entries), 20 keys with lists of their own, a seen list and a
@@ -175,20 +176,20 @@ function interleaved(list, rounds, log) {
  * Each event comes from an address never seen before, with API blocking
  * active: the commit puts it on the blocked list and records it as seen.
  */
-function followRows(bin, store, rounds, log) {
+function followRows(builds, rounds, log) {
   let n = 0;
   const event = () => `key-01 203.0.${113 + Math.floor(n / 250)}.${(n++ % 250) + 1} ${NOW}`;
-  const env = {KEYWARD_STORE: store, KEYWARD_NOW: NOW};
   const driver = fileURLToPath(import.meta.url);
-  const row = (events) => {
-    const args = [driver, '--follow-driver', bin];
+  const row = (build, events) => {
+    const args = [driver, '--follow-driver', build.bin];
+    const env = {KEYWARD_STORE: build.stores[100_000], KEYWARD_NOW: NOW};
     return ['node', args, {env, before: () => args.splice(3, args.length, ...Array.from({length: events}, event))}];
   };
   return interleaved(
-    [
-      ['learn --follow, one commit of an event (100k)', ...row(1)],
-      ['learn --follow, two commits of an event (100k)', ...row(2)],
-    ],
+    builds.flatMap((build) => [
+      [`learn --follow, one commit of an event (100k)${build.label}`, ...row(build, 1)],
+      [`learn --follow, two commits of an event (100k)${build.label}`, ...row(build, 2)],
+    ]),
     rounds,
     log,
   );
@@ -223,38 +224,53 @@ async function followDriver(bin, events) {
  * The store scenarios of issue 15 for the build at `bin`; returns the summary
  * lines (scenario, measured, target, met or not). `log` prints progress.
  */
-export function benchStore({bin = path.join(root, 'bin', 'run.js'), runs = 5, log = (m) => process.stderr.write(`${m}\n`)} = {}) {
+export function benchStore({bin = path.join(root, 'bin', 'run.js'), baseline = null, runs = 5, log = (m) => process.stderr.write(`${m}\n`)} = {}) {
   const rounds = Math.max(runs, 11);
   const dir = mkdtempSync(path.join(tmpdir(), 'keyward-bench-store-'));
   try {
-    const stores = {};
-    for (const n of [10_000, 100_000]) {
-      const file = path.join(dir, `store-${n}.json`);
-      writeStore(bin, file, n);
-      stores[n] = {file, bytes: statSync(file).size};
-      log(`  store of ${n} entries: ${(stores[n].bytes / 1e6).toFixed(1)} MB`);
+    // Each build on stores of its own (its own derived files), made by itself; with a baseline its rows run in the same rounds.
+    const builds = [{bin, label: '', stores: {}}, ...(baseline ? [{bin: baseline, label: ' [baseline]', stores: {}}] : [])];
+    for (const [b, build] of builds.entries()) {
+      for (const n of [10_000, 100_000]) {
+        const file = path.join(dir, `store-${n}-${b}.json`);
+        writeStore(build.bin, file, n);
+        build.stores[n] = file;
+        if (b === 0) log(`  store of ${n} entries: ${(statSync(file).size / 1e6).toFixed(1)} MB`);
+      }
     }
-    const env = (n) => ({KEYWARD_STORE: stores[n].file, KEYWARD_NOW: NOW});
+    const env = (build, n) => ({KEYWARD_STORE: build.stores[n], KEYWARD_NOW: NOW});
     // Each authorize adds an address no list holds yet (the store gains one entry a run): every run is the same one-entry change
     // to a store keyward wrote, as an operator's is (a copy put back before each run would be a file keyward did not write).
-    let next = 0;
-    const oneEntry = (n) => {
-      const args = [bin, 'authorize', ''];
-      return ['node', args, {env: env(n), before: () => (args[2] = `192.0.${2 + Math.floor(next / 250)}.${(next++ % 250) + 1}`)}];
+    const oneEntry = (build, n) => {
+      let next = 0;
+      const args = [build.bin, 'authorize', ''];
+      return ['node', args, {env: env(build, n), before: () => (args[2] = `192.0.${2 + Math.floor(next / 250)}.${(next++ % 250) + 1}`)}];
     };
-    const [node, a10, a100, status, list, exp] = interleaved(
-      [
-        ['node -e 0', 'node', ['-e', '0']],
-        ['authorize ONE-ADDRESS, 10k', ...oneEntry(10_000)],
-        ['authorize ONE-ADDRESS, 100k', ...oneEntry(100_000)],
-        ['status, 100k', 'node', [bin, 'status'], {env: env(100_000)}],
-        ['list --json, 100k', 'node', [bin, 'list', '--json'], {env: env(100_000)}],
-        ['export --format plain --aggregate, 100k', 'node', [bin, 'export', '--format', 'plain', '--aggregate'], {env: env(100_000)}],
-      ],
-      rounds,
-      log,
-    );
-    const [followOne, followTwo] = followRows(bin, stores[100_000].file, Math.max(5, Math.min(runs, 11)), log);
+    const scenarios = (build) => [
+      [`authorize ONE-ADDRESS, 10k${build.label}`, ...oneEntry(build, 10_000)],
+      [`authorize ONE-ADDRESS, 100k${build.label}`, ...oneEntry(build, 100_000)],
+      [`status, 100k${build.label}`, 'node', [build.bin, 'status'], {env: env(build, 100_000)}],
+      [`list --json, 100k${build.label}`, 'node', [build.bin, 'list', '--json'], {env: env(build, 100_000)}],
+      [`export --format plain --aggregate, 100k${build.label}`, 'node', [build.bin, 'export', '--format', 'plain', '--aggregate'], {env: env(build, 100_000)}],
+    ];
+    const measured = interleaved([['node -e 0', 'node', ['-e', '0']], ...builds.flatMap(scenarios)], rounds, log);
+    const [node, a10, a100, status, list, exp] = measured;
+    const follows = followRows(builds, Math.max(5, Math.min(runs, 11)), log);
+    const [followOne, followTwo] = follows;
+    if (baseline) {
+      const count = scenarios(builds[0]).length;
+      log('  this build against the baseline (same rounds):');
+      for (let i = 1; i <= count; i++) {
+        const [row, base] = [measured[i], measured[i + count]];
+        log(
+          `    ${row.name}: ${row.seconds.toFixed(3)} s, ${row.cpu.toFixed(2)} s CPU, ${row.rss.toFixed(0)} MiB; baseline ${base.seconds.toFixed(3)} s, ${base.cpu.toFixed(2)} s CPU, ${base.rss.toFixed(0)} MiB (${(row.seconds / base.seconds).toFixed(2)}x wall)`,
+        );
+      }
+      const commit = (one, two) => two.cpu - one.cpu;
+      log(
+        `    one learn --follow commit (CPU): ${commit(follows[0], follows[1]).toFixed(2)} s; baseline ${commit(follows[2], follows[3]).toFixed(2)} s; peak ${follows[1].rss.toFixed(0)} MiB, baseline ${follows[3].rss.toFixed(0)} MiB`,
+      );
+    }
     const commitCpu = followTwo.cpu - followOne.cpu;
     const verdict = (ok) => (ok ? 'met' : 'NOT met');
     // The targets are wall-time ratios (medians); on a loaded machine the CPU ratio says more, so both are shown.
@@ -285,7 +301,8 @@ export function benchStore({bin = path.join(root, 'bin', 'run.js'), runs = 5, lo
 if (import.meta.url === `file://${process.argv[1]}` && process.argv[2] === '--follow-driver') {
   await followDriver(process.argv[3], process.argv.slice(4));
 } else if (import.meta.url === `file://${process.argv[1]}`) {
-  const summary = benchStore({runs: Number(process.env.RUNS ?? 5)});
+  const baseline = process.env.BASELINE ? path.join(path.resolve(process.env.BASELINE), 'bin', 'run.js') : null;
+  const summary = benchStore({runs: Number(process.env.RUNS ?? 5), baseline});
   console.log('');
   for (const [name, measured, target, result] of summary) console.log(`${name}: ${measured} (target ${target}): ${result}`);
 }
