@@ -4,10 +4,10 @@
  * and through bin/run.js's fast paths (src/cli/COMMAND/run.ts), which must
  * write the same bytes.
  */
-import os from 'node:os';
 import {appendHistory, diffStore, snapshot} from '../core/history.js';
 import {HistoryRecord, StoreData} from '../core/model.js';
 import {ChangeContext, updateStore} from '../store/store.js';
+import {userName} from './user-name.js';
 
 /** Who changes the store, and how: what its history record says. */
 export interface Changer {
@@ -56,15 +56,4 @@ export function recordedUpdate<T>(
     },
     {dryRun: options.dryRun, createFolder: !changer.storeGiven, mustExist: options.mustExist, deferAccount: options.deferAccount},
   );
-}
-
-/** Who ran the command: the login name, else $USER, else "unknown". */
-function userName(): string {
-  try {
-    const name = os.userInfo().username;
-    if (name) return name;
-  } catch {
-    // No passwd entry for this uid (containers): fall back to the environment.
-  }
-  return process.env.USER || 'unknown';
 }

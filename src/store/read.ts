@@ -99,8 +99,8 @@ async function storeBytes(file: string): Promise<StoreBytes | null> {
 export interface StoreDocument {
   data: StoreData;
   /**
-   * The file's text as read; when `unread` is set, with the account list's
-   * value in place of UNREAD_ACCOUNT (see deferredDocument).
+   * The file's text as read; when `unread` is set, with UNREAD_ACCOUNT in
+   * place of the account list's value (see deferredDocument).
    */
   text: string;
   /** The file's bytes as read (`text` is their UTF-8, but for `unread`). */
@@ -159,8 +159,20 @@ function accountSpan(bytes: Buffer): {start: number; end: number} | null {
   return {start, end: next - 1};
 }
 
-/** The document around the account list of `span` (the list itself empty), with the text on either side of it; null when it is not one. */
-function around(file: string, bytes: Buffer, span: {start: number; end: number}): {data: StoreData; head: string; tail: string} | null {
+/**
+ * A file keyward provably wrote, cut around its account list (see
+ * accountSpan): the document with the list empty, the text on either side
+ * of it, and where it stands; null for any other file, or one not laid out
+ * as keyward writes.
+ */
+async function vouchedAround(
+  file: string,
+  bytes: Buffer,
+  stat: Stats | null,
+): Promise<{data: StoreData; head: string; tail: string; span: {start: number; end: number}} | null> {
+  if (!(await vouched(file, stat))) return null;
+  const span = accountSpan(bytes);
+  if (span === null) return null;
   const head = textOf(file, bytes.subarray(0, span.start));
   const tail = textOf(file, bytes.subarray(span.end));
   let data: StoreData;
@@ -170,7 +182,7 @@ function around(file: string, bytes: Buffer, span: {start: number; end: number})
     return null;
   }
   if (versionOf(data) !== SCHEMA_VERSION || !Array.isArray(data.account) || data.account.length > 0) return null;
-  return {data, head, tail};
+  return {data, head, tail, span};
 }
 
 /**
@@ -183,11 +195,9 @@ function around(file: string, bytes: Buffer, span: {start: number; end: number})
  * (see summaryOf): the caller reads it whole.
  */
 async function deferredDocument(file: string, bytes: Buffer, stat: Stats | null): Promise<StoreDocument | null> {
-  if (!(await vouched(file, stat))) return null;
-  const span = accountSpan(bytes);
-  const parts = span === null ? null : around(file, bytes, span);
-  if (span === null || parts === null) return null;
-  const {data, head, tail} = parts;
+  const parts = await vouchedAround(file, bytes, stat);
+  if (parts === null) return null;
+  const {data, head, tail, span} = parts;
   deferAccount(data, () => {
     const text = textOf(file, bytes.subarray(span.start, span.end));
     try {
@@ -208,11 +218,9 @@ async function deferredDocument(file: string, bytes: Buffer, stat: Stats | null)
  * any other file: the caller reads it whole.
  */
 async function readData(file: string, bytes: Buffer, stat: Stats | null): Promise<StoreData | null> {
-  if (!(await vouched(file, stat))) return null;
-  const span = accountSpan(bytes);
-  const parts = span === null ? null : around(file, bytes, span);
-  if (span === null || parts === null) return null;
-  const list = bytes.subarray(span.start, span.end);
+  const parts = await vouchedAround(file, bytes, stat);
+  if (parts === null) return null;
+  const list = bytes.subarray(parts.span.start, parts.span.end);
   try {
     parts.data.account = JSON.parse(list.toString(isAscii(list) ? 'latin1' : 'utf8')) as EntryRecord[];
   } catch {

@@ -3,13 +3,13 @@
  * commit loop (follow.ts) fed by the decisions instead of a log, committing
  * in a worker thread (commits.ts); until SIGTERM or SIGINT. See docs/serve.md.
  */
-import os from 'node:os';
 import {Family} from '../../core/address.js';
 import {InputError, show} from '../../core/errors.js';
 import {EventLog, LearnOutcome, learnJson} from '../../core/learning.js';
 import {KeyRecord} from '../../core/model.js';
 import {now} from '../clock.js';
 import {followAndLearn} from '../follow.js';
+import {userName} from '../user-name.js';
 import {EventsRead} from '../input.js';
 import {learnSummary} from '../views.js';
 import {commitJob, Committer, replay} from './commits.js';
@@ -217,14 +217,4 @@ export async function runServe(options: ServeSetup) {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
   }
-}
-/** The user recorded in the store's history (as base.ts records it). */
-function userName(): string {
-  try {
-    const name = os.userInfo().username;
-    if (name) return name;
-  } catch {
-    // No passwd entry for this uid (containers).
-  }
-  return process.env.USER || 'unknown';
 }
