@@ -7,7 +7,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import {KeywardError} from '../core/errors.js';
+import {InputError, KeywardError} from '../core/errors.js';
 
 /** `bin` and `dirname` in .oclifrc. */
 const BIN = 'keyward';
@@ -25,8 +25,14 @@ export function dataDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.P
   return path.join(base, windows ? DIRNAME.replace('/', '\\') : DIRNAME);
 }
 
-/** The store file: `flag` (--store), else $KEYWARD_STORE, else store.json in the data directory. */
+/**
+ * The store file: `flag` (--store), else $KEYWARD_STORE, else store.json in
+ * the data directory. An empty --store (`--store "$STORE"` with $STORE unset)
+ * is a usage error: resolved, it would name the working folder. An empty
+ * $KEYWARD_STORE is as good as unset.
+ */
 export function storeFileOf(flag: string | undefined, dataDirectory: () => string): string {
+  if (flag === '') throw new InputError('--store needs a path: it was given empty', 'give the store file, or leave --store out (KEYWARD_STORE, else the data directory)');
   const fromEnv = process.env.KEYWARD_STORE;
   return path.resolve(flag ?? (fromEnv ? fromEnv : path.join(dataDirectory(), 'store.json')));
 }

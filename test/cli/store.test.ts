@@ -112,6 +112,33 @@ describe('keyward store', () => {
     expect(ws.storeBytes()).to.deep.equal(before);
   });
 
+  it('refuses an empty --store (`--store "$STORE"` with $STORE unset) with exit 2 on every path, writing nothing; an empty KEYWARD_STORE is unset', async () => {
+    const ws = Workspace.create();
+    const lines = [
+      ['authorize', '192.0.2.1', '--store='],
+      ['authorize', '192.0.2.1', '--store', '', '--json'],
+      ['authorize', '-', '--store='],
+      ['status', '--store='],
+      ['list', '--json', '--store', ''],
+      ['check', 'k', '192.0.2.1', '--store='],
+      ['keys', 'create', 'k', '--type', 'api', '--store='],
+    ];
+    const runs = await Promise.all(
+      lines.flatMap((args) => [ws.start(args, {input: '192.0.2.1\n'}), ws.start(args, {input: '192.0.2.1\n', env: {KEYWARD_NO_FAST_PATH: '1'}})]),
+    );
+    for (const [i, run] of runs.entries()) {
+      const what = `${lines[i >> 1].join(' ')}${i % 2 ? ' (oclif)' : ''}`;
+      expect(run.code, `${what}: ${run.stderr}`).to.equal(2);
+      expect(run.stderr, what).to.contain('--store needs a path: it was given empty');
+      if (lines[i >> 1].includes('--json')) expect(run.json().error, what).to.include({exit: 2});
+    }
+    expect(readdirSync(ws.dir), 'nothing written in the working folder').to.deep.equal([]);
+    const home = Workspace.create();
+    const unset = ws.run(['authorize', '192.0.2.1'], {env: {KEYWARD_STORE: '', HOME: home.dir, XDG_DATA_HOME: undefined, KEYWARD_DATA_DIR: undefined}});
+    expect(unset.code, unset.stderr).to.equal(0);
+    expect(readdirSync(path.join(home.dir, '.local', 'share', 'keyward'))).to.include('store.json');
+  });
+
   it('stops with exit 3 when the store cannot be read or its folder cannot be made', async () => {
     const ws = Workspace.create();
     const notAFolder = ws.file('plain-file', 'x');
