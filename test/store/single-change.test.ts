@@ -447,6 +447,31 @@ describe('store: single changes and status without the whole account list (issue
     }
   });
 
+  it('a follow commit on a file its cache vouches for but not laid out as keyward writes (no reuse to write the list through) reads it whole: nothing lost', async () => {
+    const file = path.join(dir, 'odd-layout.json');
+    await updateStore(file, NOW, (data) => void Object.assign(data, randomStore(13)));
+    // The same document with a trailing space after its last line: its account list is cut apart as keyward's is, but its
+    // text offers no reuse (documentReuse wants the text to end "\n}\n"). A cache made for it vouches for it all the same.
+    writeFileSync(file, `${readFileSync(file, 'utf8')} `);
+    const data = JSON.parse(readFileSync(file, 'utf8')) as StoreData;
+    writeFileSync(indexCacheFile(file), encodeIndexCache(data, identityOf(statSync(file))));
+    const before = readFileSync(file, 'utf8');
+    await updateStore(
+      file,
+      NOW,
+      (store) => {
+        expect(accountUnread(store), 'read whole, not deferred').to.equal(false);
+        store.seen.push({ip: '203.0.113.77', keys: ['api'], channel: 'api', firstSeen: NOW.toISOString(), lastSeen: NOW.toISOString(), count: 1});
+      },
+      {deferAccount: true},
+    );
+    expect(lastChange.undecoded, 'no list written undecoded').to.equal(0);
+    const after = validate(JSON.parse(readFileSync(file, 'utf8')));
+    expect(after.account).to.deep.equal(data.account);
+    expect(after.seen.map((r) => r.ip)).to.include('203.0.113.77');
+    expect(readFileSync(file, 'utf8')).to.not.equal(before);
+  });
+
   /** The length in bytes of the account list's value in a store file keyward wrote. */
   const accountBytes = (bytes: Buffer) => {
     const start = bytes.indexOf('\n  "account": ') + '\n  "account": '.length;
