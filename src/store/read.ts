@@ -145,17 +145,24 @@ export async function readStoreDocument(file: string, options: {deferAccount?: b
 /** The line that names the account list in a document keyward wrote, up to its value. */
 const ACCOUNT_NAME = '\n  "account": ';
 
+/** The line of the member that follows the account list in a document keyward wrote (see schema.ts MEMBERS). */
+const KEYS_NAME = '\n  "keys": ';
+
 /**
  * Where the account list's value stands in the bytes of a document keyward
- * wrote: from after its name to the line of the next member (two spaces and
- * a quote), less the comma; null when the bytes are not laid out so. Both
- * bounds are ASCII bytes, so the text on either side is its bytes' own UTF-8.
+ * wrote: from after its name to the line of the next member, the keys, less
+ * the comma; null when the bytes are not laid out so. A member's line (two
+ * spaces and a quote) is found nowhere else (strings hold no raw line
+ * breaks, deeper lines are indented more), so the keys' line is sought from
+ * the end: through the members after the list (their size is bounded), not
+ * through the list's megabytes. Both bounds are ASCII bytes, so the text on
+ * either side is its bytes' own UTF-8.
  */
 function accountSpan(bytes: Buffer): {start: number; end: number} | null {
   const at = bytes.indexOf(ACCOUNT_NAME);
   const start = at + ACCOUNT_NAME.length;
-  const next = at < 0 ? -1 : bytes.indexOf('\n  "', start);
-  if (next < 0 || bytes[next - 1] !== 0x2c) return null;
+  const next = at < 0 ? -1 : bytes.lastIndexOf(KEYS_NAME);
+  if (next < start || bytes[next - 1] !== 0x2c) return null;
   return {start, end: next - 1};
 }
 
