@@ -14,15 +14,13 @@ import {StoreData} from '../core/model.js';
 import {Question} from '../core/question.js';
 import {writeOutputFile} from '../store/atomic.js';
 import {ChangeContext, missingFolder, readStore, readStoreOrEmpty} from '../store/store.js';
-import {Changer, recordedUpdate, RecordedOptions} from './recorded.js';
-import type {WritingCommand} from './authorize/run.js';
+import {Changer, recordedUpdate, RecordedOptions, WritingCommand} from './recorded.js';
 import {now} from './clock.js';
-import {jsonAsked, jsonText, oclifFailure, reportFailure, sayFailure, tell} from './messages.js';
+import {jsonAsked, jsonText, oclifFailure, reportFailure, sayFailure} from './messages.js';
 import {confirmOrRefuse} from './prompt.js';
-import {isQuiet, setQuiet} from './quiet.js';
+import {printHumanUnless, setQuiet, tellUnlessQuiet} from './quiet.js';
 import {storeFileOf, storePathGiven} from './store-path.js';
 import {nameStoreInWaysOut} from './notify.js';
-import {write} from './write.js';
 
 export {write} from './write.js';
 
@@ -85,9 +83,7 @@ export abstract class KeywardCommand extends Command {
 
   /** The human rendering of the result on stdout; under --json the result itself is printed instead (logJson). */
   protected async printHuman(human: () => string | Promise<string>): Promise<void> {
-    if (this.json || isQuiet()) return;
-    const text = await human();
-    if (text.length > 0) await write(process.stdout, `${text}\n`);
+    return printHumanUnless(this.json, human);
   }
 
   /**
@@ -204,14 +200,9 @@ export abstract class KeywardCommand extends Command {
     return (this.id ?? 'unknown').replaceAll(':', ' ');
   }
 
-  /**
-   * A message for the person at the terminal (stderr; never mixed into machine
-   * output). Under --quiet only warnings are said, and what `always` marks
-   * (the details of a warning).
-   */
+  /** A message for the person at the terminal (see quiet.ts tellUnlessQuiet). */
   protected async tell(message: string, tone: 'info' | 'ok' | 'warn' = 'info', always = false): Promise<void> {
-    if (isQuiet() && tone !== 'warn' && !always) return;
-    return tell(message, tone);
+    return tellUnlessQuiet(message, tone, always);
   }
 
   protected async catch(error: Error & {oclif?: {exit?: number}}): Promise<void> {

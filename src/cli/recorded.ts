@@ -57,3 +57,16 @@ export function recordedUpdate<T>(
     {dryRun: options.dryRun, createFolder: !changer.storeGiven, mustExist: options.mustExist, deferAccount: options.deferAccount},
   );
 }
+
+/** What a writing command's runner needs of the command running it (KeywardCommand, or a fast path's own). */
+export interface WritingCommand {
+  /** --json was given: the result goes on stdout as JSON (by the caller), messages stay on stderr. */
+  json: boolean;
+  now: Date;
+  /** Changes the store under its lock, recorded in its history. */
+  update<T>(change: (data: StoreData, context: ChangeContext) => T | Promise<T>, options?: RecordedOptions): Promise<T>;
+  /** A message on stderr; under --quiet only warnings. */
+  tell(message: string, tone?: 'info' | 'ok' | 'warn'): Promise<void>;
+  /** The human rendering on stdout, unless --json or --quiet. */
+  printHuman(human: () => string | Promise<string>): Promise<void>;
+}

@@ -11,30 +11,15 @@ import {authorize, AuthorizeJson, authorizeJson} from '../../core/authorize.js';
 import {grouped, count} from '../../core/count.js';
 import {EntryBatch} from '../../core/entry-parse.js';
 import {maskSecrets, untrusted} from '../../core/errors.js';
-import {StoreData} from '../../core/model.js';
-import {ChangeContext} from '../../store/store.js';
 import {now} from '../clock.js';
 import {readEntryBatch} from '../input.js';
-import {jsonText, reportFailure, tell} from '../messages.js';
+import {jsonText, reportFailure} from '../messages.js';
 import {nameStoreInWaysOut} from '../notify.js';
-import {isQuiet, setQuiet} from '../quiet.js';
-import {recordedUpdate, RecordedOptions} from '../recorded.js';
+import {printHumanUnless, setQuiet, tellUnlessQuiet} from '../quiet.js';
+import {recordedUpdate, WritingCommand} from '../recorded.js';
 import {dataDir, storeFileOf, storePathGiven} from '../store-path.js';
 import {renderAdded, stillDisabled} from '../views.js';
 import {write} from '../write.js';
-
-/** What a writing command's runner needs of the command running it (KeywardCommand, or a fast path's own). */
-export interface WritingCommand {
-  /** --json was given: the result goes on stdout as JSON (by the caller), messages stay on stderr. */
-  json: boolean;
-  now: Date;
-  /** Changes the store under its lock, recorded in its history. */
-  update<T>(change: (data: StoreData, context: ChangeContext) => T | Promise<T>, options?: RecordedOptions): Promise<T>;
-  /** A message on stderr; under --quiet only warnings. */
-  tell(message: string, tone?: 'info' | 'ok' | 'warn'): Promise<void>;
-  /** The human rendering on stdout, unless --json or --quiet. */
-  printHuman(human: () => string | Promise<string>): Promise<void>;
-}
 
 export interface AuthorizeOptions {
   key?: string;
@@ -138,14 +123,8 @@ export async function runFast(argv: readonly string[]): Promise<boolean> {
       json: request.json,
       now: changer.now,
       update: (change, options) => recordedUpdate(storeFile, changer, change, options),
-      tell: async (message, tone = 'info') => {
-        if (!isQuiet() || tone === 'warn') await tell(message, tone);
-      },
-      printHuman: async (human) => {
-        if (request.json || isQuiet()) return;
-        const text = await human();
-        if (text.length > 0) await write(process.stdout, `${text}\n`);
-      },
+      tell: (message, tone) => tellUnlessQuiet(message, tone),
+      printHuman: (human) => printHumanUnless(request.json, human),
     };
     const held = {batch: await readEntryBatch({args: request.entries, progress: true}, {normalize: false, force: false})};
     const label = request.label === undefined ? null : maskSecrets(request.label);
