@@ -7,8 +7,8 @@
  * `run` runs a command in-process when a subprocess would show nothing more:
  * bin/run.js itself, in a worker thread (see in-process.ts), with the
  * subprocess's argv, environment, working folder and stdin, its output
- * captured. It runs as a subprocess for what only a process shows: `check`
- * (the fast path, stdin read from descriptor 0), `keys create` and `keys
+ * captured. It runs as a subprocess for what only a process shows: `check
+ * KEY -` and a check given stdin (read from descriptor 0), `keys create` and `keys
  * rotate` (a secret delivered to descriptor 1, which must not be the null
  * device), another entry point (`bin`), and any environment that oclif or
  * chalk read once at start-up (colour, data folders, DEBUG). `start` and
@@ -121,7 +121,8 @@ export function inProcessShowsAll(args: readonly string[], options: RunOptions =
   if (process.env.KEYWARD_TEST_SUBPROCESS === '1' || options.bin !== undefined) return false;
   const [first = '', second = ''] = args;
   const command = first.includes(':') ? first.split(':') : [first, second];
-  if (command[0] === 'check' || (command[0] === 'keys' && (command[1] === 'create' || command[1] === 'rotate'))) return false;
+  if (command[0] === 'check' && (args.includes('-') || options.input !== undefined)) return false;
+  if (command[0] === 'keys' && (command[1] === 'create' || command[1] === 'rotate')) return false;
   return Object.keys(options.env ?? {}).every((name) => READ_PER_RUN.has(name));
 }
 

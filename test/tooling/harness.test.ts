@@ -28,6 +28,8 @@ describe('test harness: in-process runs', () => {
       [['authorize', '--help']],
       [['history', '--json']],
       [['--version']],
+      [['check', 'nobody', '192.0.2.1']],
+      [['keys', 'list', '--json']],
       [['help', 'keys']],
     ];
     for (const [args, input] of runs) {
@@ -49,12 +51,13 @@ describe('test harness: in-process runs', () => {
 
   it('leave to a subprocess what only a process shows', () => {
     for (const args of [
-      ['check', 'k', '192.0.2.1'],
+      ['check', 'k', '192.0.2.1', '-'],
       ['keys', 'create', 'k'],
       ['keys:rotate', 'k'],
     ]) {
       expect(inProcessShowsAll(args), args.join(' ')).to.equal(false);
     }
+    expect(inProcessShowsAll(['check', 'k', '192.0.2.1'], {input: '192.0.2.2\n'})).to.equal(false);
     expect(inProcessShowsAll(['list'], {env: {FORCE_COLOR: '1'}})).to.equal(false);
     expect(inProcessShowsAll(['list'], {env: {KEYWARD_NOW: NOW}})).to.equal(true);
   });
