@@ -33,7 +33,6 @@ export async function deliverSecret(k: KeyRecord, secret: string, verb: 'created
       'print it somewhere that can take it (a file with free space, a pipe that is read) and run the command again',
     );
   }
-  delivered.add(secret);
 }
 
 /** Said on stderr once the change holding the secret is committed (never before: the commit may fail). */
@@ -55,16 +54,16 @@ function stdoutIsNull(): boolean {
   }
 }
 
-/** Secrets printed by deliverSecret in this process, for notInEffect. */
-const delivered = new Set<string>();
-
 /**
- * For the commit after deliverSecret: when it fails (the store could not be
- * written), the secret already printed must not be mistaken for the key's.
+ * For the commit after deliverSecret: a catch that, when the commit failed
+ * (the store could not be written) after `printed()` (the secret was
+ * delivered), says the secret already printed is not the key's.
  */
-export function notInEffect(error: unknown): never {
-  if (delivered.size > 0 && error instanceof KeywardError) {
-    throw new KeywardError(error.kind, `${error.message}; the secret printed above is NOT in effect`, error.hint);
-  }
-  throw error;
+export function notInEffect(printed: () => boolean): (error: unknown) => never {
+  return (error) => {
+    if (printed() && error instanceof KeywardError) {
+      throw new KeywardError(error.kind, `${error.message}; the secret printed above is NOT in effect`, error.hint);
+    }
+    throw error;
+  };
 }

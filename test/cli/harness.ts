@@ -9,14 +9,15 @@
  * subprocess's argv, environment, working folder and stdin, its output
  * captured. It runs as a subprocess for what only a process shows: `check
  * KEY -` and a check given stdin (read from descriptor 0), `keys create` and `keys
- * rotate` (a secret delivered to descriptor 1, which must not be the null
- * device), another entry point (`bin`), and any environment that oclif or
+ * rotate` when this process's stdout is the null device (they refuse to
+ * print a secret there, and in-process they would look at this process's),
+ * another entry point (`bin`), and any environment that oclif or
  * chalk read once at start-up (colour, data folders, DEBUG). `start` and
  * `runAll` always start subprocesses: they run side by side.
  * KEYWARD_TEST_SUBPROCESS=1 runs everything as a subprocess.
  */
 import {spawn, spawnSync} from 'node:child_process';
-import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
+import {existsSync, fstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath, pathToFileURL} from 'node:url';
@@ -122,8 +123,27 @@ export function inProcessShowsAll(args: readonly string[], options: RunOptions =
   const [first = '', second = ''] = args;
   const command = first.includes(':') ? first.split(':') : [first, second];
   if (command[0] === 'check' && (args.includes('-') || options.input !== undefined)) return false;
-  if (command[0] === 'keys' && (command[1] === 'create' || command[1] === 'rotate')) return false;
+  if (command[0] === 'keys' && (command[1] === 'create' || command[1] === 'rotate') && stdoutIsNull()) return false;
   return Object.keys(options.env ?? {}).every((name) => READ_PER_RUN.has(name));
+}
+
+let nullStdout: boolean | undefined;
+
+/**
+ * Whether this process's stdout is the null device: `keys create` and `keys
+ * rotate` refuse to print a secret there, and an in-process run looks at the
+ * test process's own (a test run with `> /dev/null`), so they then run as subprocesses.
+ */
+function stdoutIsNull(): boolean {
+  if (nullStdout === undefined) {
+    try {
+      const out = fstatSync(1);
+      nullStdout = out.isCharacterDevice() && out.rdev === statSync('/dev/null').rdev;
+    } catch {
+      nullStdout = true;
+    }
+  }
+  return nullStdout;
 }
 
 interface InProcess {

@@ -33,11 +33,13 @@ export default class KeysCreate extends KeywardCommand {
     ).prefixes();
     const secret = newSecret();
     // The secret is printed under the lock, before the commit: a secret that cannot be printed is never a key's.
+    let printed = false;
     const created = await this.updateStore(async (data) => {
       const record = createKey(data, {name: args.name, type: flags.type, allow}, secret, this.now);
       await deliverSecret(record, secret, 'created', this.json);
+      printed = true;
       return record;
-    }).catch(notInEffect);
+    }).catch(notInEffect(() => printed));
     await secretCommitted(created, 'created', this.json);
   }
 }

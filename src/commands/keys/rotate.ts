@@ -16,15 +16,17 @@ export default class KeysRotate extends KeywardCommand {
     const {args, flags} = await this.parse(KeysRotate);
     const secret = newSecret();
     // The secret is printed under the lock, before the commit: when it cannot be printed the old one stays.
+    let printed = false;
     const {plan} = await this.planAndApply({
       plan: (data) => planRotate(data, args.name),
       apply: async (_data, p) => {
         rotateKey(p.key, secret, this.now);
         await deliverSecret(p.key, secret, 'rotated', this.json);
+        printed = true;
       },
       skip: flags.yes,
       skipFlag: '--yes',
-    }).catch(notInEffect);
+    }).catch(notInEffect(() => printed));
     await secretCommitted(plan.key, 'rotated', this.json);
   }
 }
