@@ -140,6 +140,40 @@ describe('issue 11: input and output you can trust', function () {
           .map((k: {name: string}) => k.name),
       ).to.deep.equal(['first']);
     });
+
+    it('item 9: a secret printed before a commit that fails (a full disk: a tmpfs in a private mount namespace) is said to be NOT in effect, and no key is made (skipped where such a namespace is not permitted)', function () {
+      const probe = spawnSync('unshare', ['--mount', 'sh', '-c', 'mount -t tmpfs -o size=64k tmpfs /mnt && umount /mnt'], {encoding: 'utf8'});
+      if (probe.status !== 0) {
+        console.log(`      (skipped: a private mount namespace with a tmpfs is not permitted here: ${probe.error?.message ?? probe.stderr.trim()})`);
+        this.skip();
+      }
+      const ws = Workspace.create();
+      ok(ws.run(['keys', 'create', 'first', '--type', 'api'], {now: NOW}));
+      // The store on a tmpfs filled to the last page: the lock (a folder) is taken, the secret printed, the store's write fails.
+      const script = `mkdir ram && mount -t tmpfs -o size=64k tmpfs ram && cp "$KEYWARD_STORE" ram/store.json && { dd if=/dev/zero of=ram/filler bs=4k 2>/dev/null; true; } &&
+        for json in --json ''; do KEYWARD_STORE=ram/store.json "$1" "$2" keys create second --type smtp $json > "out$json"; echo "$?" >> codes; done;
+        cmp -s ram/store.json "$KEYWARD_STORE" && echo same > same; umount ram`;
+      const run = spawnSync('unshare', ['--mount', 'sh', '-c', script, 'sh', process.execPath, BIN], {
+        cwd: ws.dir,
+        env: environment(ws.store, {now: NOW}),
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(readFileSync(path.join(ws.dir, 'codes'), 'utf8'), run.stderr).to.equal('3\n3\n');
+      const printed = [readFileSync(path.join(ws.dir, 'out--json'), 'utf8'), readFileSync(path.join(ws.dir, 'out'), 'utf8')];
+      // Under --json: the key's object, then the error's (one line, as every --json error).
+      const [created, failed] = printed[0].split(/\n(?=\{"error")/);
+      expect(JSON.parse(created).secret, 'the secret was printed (--json)').to.match(/^[0-9a-f]{40}$/);
+      expect(JSON.parse(failed).error).to.include({exit: 3}).and.have.property('message').that.contains('the secret printed above is NOT in effect');
+      expect(printed[1].trim(), 'the secret was printed').to.match(/^[0-9a-f]{40}$/);
+      expect(run.stderr.match(/the secret printed above is NOT in effect/g), run.stderr).to.have.length(2);
+      expect(run.stderr)
+        .to.contain('ENOSPC')
+        .and.not.contain('internal error')
+        .and.not.match(/\n\s+at /);
+      expect(run.stderr, 'no "created" for a key that was not').not.to.contain('created;');
+      expect(readFileSync(path.join(ws.dir, 'same'), 'utf8'), 'the store on the full disk is as it was').to.equal('same\n');
+    });
   });
 
   describe('item 10: secrets are never echoed, in any spelling', () => {
