@@ -205,7 +205,10 @@ describe('issue 11: the store keyward trusts', function () {
         ws.file('store.json', JSON.stringify(document, null, 2));
         const bytes = ws.storeBytes();
         for (const TZ of ['UTC', 'Asia/Tokyo', 'America/Los_Angeles']) {
-          const check = checkBothPaths(ws, ['bot', '192.0.2.1'], {now: '2026-06-15T06:00:00Z', env: {TZ}});
+          // Both paths under one zone, the fast path under every zone (the paths read the store alike: the oclif one is the slower).
+          const options = {now: '2026-06-15T06:00:00Z', env: {TZ}};
+          const check =
+            TZ === 'Asia/Tokyo' ? checkBothPaths(ws, ['bot', '192.0.2.1'], options) : ws.run(['check', 'bot', '192.0.2.1'], {...options, env: {...options.env, ...FAST}});
           expect(check.code, `${TZ}: ${check.stderr}`).to.equal(3);
           expect(check.stderr).to.match(says).and.contain(ws.store);
         }

@@ -208,7 +208,8 @@ describe('keyward check: the fast path', function () {
         return results(runs);
       };
       renameSync(cache(), `${cache()}.away`);
-      expect(await fastOnly(cases), 'without the cache').to.deep.equal(results(withCache));
+      // Without the cache, the decisive cases (the JSON reader itself is the small store's matrix's, above).
+      expect(await fastOnly(cases.slice(0, 12)), 'without the cache').to.deep.equal(results(withCache.slice(0, 12)));
       const decisive = cases.slice(0, 6);
       writeFileSync(cache(), bytes.subarray(0, bytes.length - 1000));
       expect(await fastOnly(decisive), 'truncated').to.deep.equal(results(withCache.slice(0, 6)));
