@@ -13,7 +13,9 @@
  *   0   "KEYWARDX"                       magic
  *   8   u32 format                       CACHE_FORMAT
  *   12  u32 H                            header length
- *   16  u32 CRC-32 of every other byte (bytes 20-47 zero)
+ *   16  u32 CRC-32 of every other byte (bytes 24-47 zero)
+ *   20  u32 CRC-32 of bytes 0-15 and the header: the head's own, so that
+ *           `status` trusts the header's counts without reading the rest
  *   48  H bytes of JSON                  Header: the store's identity, schema
  *                                        version, counts, and the small part
  *                                        of the store (settings, blocking, keys)
@@ -34,7 +36,7 @@ import {arraysAreSound, CompiledIndex, FamilyArrays, IndexArrays, nonDecreasing}
 
 const MAGIC = 'KEYWARDX';
 /** Changed whenever the layout or the header changes: a cache of another format is ignored. */
-export const CACHE_FORMAT = 3;
+export const CACHE_FORMAT = 4;
 const PREFIX_BYTES = 48;
 
 /**
@@ -53,6 +55,12 @@ export const MIN_STORE_BYTES = 1 << 20;
 function checksum(bytes: Uint8Array): number {
   const {crc32} = process.getBuiltinModule('node:zlib');
   return crc32(bytes.subarray(20), crc32(bytes.subarray(0, 16)));
+}
+
+/** The CRC-32 of a cache's head: bytes 0-15 of its prefix, then its header (see the layout above). */
+function headChecksum(prefix: Uint8Array, header: Uint8Array): number {
+  const {crc32} = process.getBuiltinModule('node:zlib');
+  return crc32(header, crc32(prefix.subarray(0, 16)));
 }
 
 /**
@@ -225,6 +233,7 @@ export function encodeIndexCacheParts(data: StoreData, store: StoreIdentity, len
   prefix.write(MAGIC, 0, 'latin1');
   prefix.writeUInt32LE(CACHE_FORMAT, 8);
   prefix.writeUInt32LE(headerBytes.length, 12);
+  prefix.writeUInt32LE(headChecksum(prefix, headerBytes), 20);
   // The checksum of the whole (see checksum), part by part.
   const {crc32} = process.getBuiltinModule('node:zlib');
   let crc = crc32(prefix.subarray(20), crc32(prefix.subarray(0, 16)));
@@ -319,6 +328,7 @@ function reencodeIndexCache(file: string, previous: Stats, data: StoreData, stor
   prefix.write(MAGIC, 0, 'latin1');
   prefix.writeUInt32LE(CACHE_FORMAT, 8);
   prefix.writeUInt32LE(headerBytes.length, 12);
+  prefix.writeUInt32LE(headChecksum(prefix, headerBytes), 20);
   const padding = align8(headerBytes.length) - headerBytes.length;
   const out = Buffer.concat([prefix, headerBytes, Buffer.alloc(padding), body]);
   out.writeUInt32LE(checksum(out), 16);
@@ -635,18 +645,21 @@ export function cacheVouchesFor(real: string, stat: Stats): boolean {
  * The account list's counts (see AccountCounts) from the cache beside `real`
  * when that cache vouches for the store file of status `stat` (see
  * cacheVouchesFor), holds them and is whole: unlike the identity, the
- * counts are an answer (`status` shows them), so the whole cache is read
- * and its checksum checked, as `check` does (a cache damaged on disk, or cut
- * short, must not change what `status` says). Else null. Never throws.
+ * counts are an answer (`status` shows them), so the head's own checksum
+ * must hold (a header damaged on disk must not change what `status` says)
+ * and the file must be as long as its header says (a cache cut short is
+ * not used), as `check` would find it. Only the head is read: the checksum
+ * of the whole, over the compiled list's megabytes, is `check`'s business.
+ * Else null. Never throws.
  */
 export function vouchedAccountCounts(real: string, stat: Stats): AccountCounts | null {
-  if (!mayVouch(stat)) return null;
-  const bytes = readCacheFile(indexCacheFile(real), maxCacheBytes(stat.size));
-  if (bytes === null || bytes.length < PREFIX_BYTES || checksum(bytes) !== bytes.readUInt32LE(16)) return null;
-  const length = bytes.readUInt32LE(12);
-  if (PREFIX_BYTES + length > bytes.length) return null;
-  const counts = vouchingHeaderOf(bytes.subarray(0, PREFIX_BYTES), bytes.subarray(PREFIX_BYTES, PREFIX_BYTES + length), stat)?.counts;
-  return soundCounts(counts) ? counts : null;
+  const head = vouchingHead(real, stat);
+  if (head === null || headChecksum(head.prefix, head.bytes) !== head.prefix.readUInt32LE(20)) return null;
+  const h = head.header;
+  if (![h.entries, h.v4, h.v6, h.textBytes].every((n) => Number.isSafeInteger(n) && (n as number) >= 0)) return null;
+  const lengths = sectionLengths(h as Pick<Header, 'entries' | 'v4' | 'v6' | 'textBytes'>);
+  const total = lengths.reduce((sum, length, i) => sum + (i === lengths.length - 1 ? length : align8(length)), PREFIX_BYTES + align8(head.bytes.length));
+  return total === head.size && soundCounts(h.counts) ? h.counts : null;
 }
 
 /** Whether a cache may vouch for a store file of status `stat` at all: a regular file large enough to have one, its times finer than seconds. */
@@ -656,6 +669,15 @@ function mayVouch(stat: Stats): boolean {
 
 /** The header of the cache beside `real` when it vouches for the store file of status `stat` (see cacheVouchesFor); else null. */
 function vouchingHeader(real: string, stat: Stats): Record<string, unknown> | null {
+  return vouchingHead(real, stat)?.header ?? null;
+}
+
+/**
+ * The head of the cache beside `real` (its prefix, its header's bytes and
+ * the header, and the cache's size) when the cache vouches for the store file
+ * of status `stat` (see cacheVouchesFor); else null. Never throws.
+ */
+function vouchingHead(real: string, stat: Stats): {prefix: Buffer; bytes: Buffer; header: Record<string, unknown>; size: number} | null {
   if (!mayVouch(stat)) return null;
   let fd: number;
   try {
@@ -670,9 +692,10 @@ function vouchingHeader(real: string, stat: Stats): Record<string, unknown> | nu
     if (readSync(fd, prefix, 0, PREFIX_BYTES, 0) !== PREFIX_BYTES) return null;
     const length = prefix.readUInt32LE(12);
     if (PREFIX_BYTES + length > cache.size) return null;
-    const header = Buffer.alloc(length);
-    if (readSync(fd, header, 0, length, PREFIX_BYTES) !== length) return null;
-    return vouchingHeaderOf(prefix, header, stat);
+    const bytes = Buffer.alloc(length);
+    if (readSync(fd, bytes, 0, length, PREFIX_BYTES) !== length) return null;
+    const header = vouchingHeaderOf(prefix, bytes, stat);
+    return header === null ? null : {prefix, bytes, header, size: cache.size};
   } catch {
     return null;
   } finally {
