@@ -101,9 +101,18 @@ describe('start-up: what a command loads', () => {
     });
   }
 
-  it('`authorize` (a write) loads the lock and lowdb, and nothing of oclif but the bundle', () => {
+  it('a plain `authorize` (a write) loads its own bundle alone (dist/authorize-fast.cjs, the lock and lowdb in it): no oclif, no package', () => {
     const {code, files} = loaded(ws, ['authorize', '10.0.0.9']);
     expect(code).to.equal(0);
+    expect(ours(files)).to.deep.equal(['bin/run.js', 'dist/authorize-fast.cjs']);
+    expect(packagesIn(files)).to.deep.equal([]);
+  });
+
+  it('`authorize` through oclif (a flag the fast path leaves to it) loads the lock and lowdb, and nothing of oclif but the bundle', () => {
+    const {code, files} = loaded(ws, ['authorize', '10.0.0.8', '--force']);
+    expect(code).to.equal(0);
+    // (The fast path's bundle is loaded to read the command line, which it hands back.)
+    expect(ours(files)).to.deep.equal(['bin/bundle-loader.cjs', 'bin/run.js', 'dist/authorize-fast.cjs', 'dist/keyward.cjs']);
     expect(packagesIn(files)).to.include.members(['proper-lockfile', 'lowdb']);
     expect(packagesIn(files)).not.to.include('@oclif/core');
   });
