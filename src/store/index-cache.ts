@@ -164,6 +164,12 @@ function soundCounts(counts: unknown): counts is AccountCounts {
 
 const align8 = (n: number) => (n + 7) & ~7;
 
+/** The whole cache's length in bytes for a header of `headerLength` bytes with these counts (every section after it aligned to 8 but the last). */
+function cacheLength(h: Pick<Header, 'entries' | 'v4' | 'v6' | 'textBytes'>, headerLength: number): number {
+  const lengths = sectionLengths(h);
+  return lengths.reduce((sum, length, i) => sum + (i === lengths.length - 1 ? length : align8(length)), PREFIX_BYTES + align8(headerLength));
+}
+
 /** Byte lengths of the sections after the header, in order. */
 function sectionLengths(h: Pick<Header, 'entries' | 'v4' | 'v6' | 'textBytes'>): number[] {
   const family = (n: number, width: number) => [n * width * 4, n * width * 4, n * 4, n * 4, n * 8, n];
@@ -452,10 +458,9 @@ export function decodeIndexCache(bytes: Buffer, store: StoreIdentity, now: Date)
   if (!isObject(header) || !sameIdentity(header.store, store) || header.schema !== SCHEMA_VERSION || !soundHead(header.head)) return null;
   const counts = [header.entries, header.v4, header.v6, header.textBytes];
   if (!counts.every((n) => Number.isSafeInteger(n) && n >= 0) || header.v4 + header.v6 !== header.entries) return null;
+  if (cacheLength(header, headerLength) !== bytes.length) return null;
   const lengths = sectionLengths(header);
   let at = PREFIX_BYTES + align8(headerLength);
-  const total = lengths.reduce((sum, length, i) => sum + (i === lengths.length - 1 ? length : align8(length)), at);
-  if (total !== bytes.length) return null;
   // Typed arrays need aligned offsets: a buffer from a pool may start anywhere.
   const buffer = bytes.byteOffset % 8 === 0 ? bytes : Buffer.from(new Uint8Array(bytes).buffer);
   const sections = lengths.map((length) => {
@@ -657,9 +662,7 @@ export function vouchedAccountCounts(real: string, stat: Stats): AccountCounts |
   if (head === null || headChecksum(head.prefix, head.bytes) !== head.prefix.readUInt32LE(20)) return null;
   const h = head.header;
   if (![h.entries, h.v4, h.v6, h.textBytes].every((n) => Number.isSafeInteger(n) && (n as number) >= 0)) return null;
-  const lengths = sectionLengths(h as Pick<Header, 'entries' | 'v4' | 'v6' | 'textBytes'>);
-  const total = lengths.reduce((sum, length, i) => sum + (i === lengths.length - 1 ? length : align8(length)), PREFIX_BYTES + align8(head.bytes.length));
-  return total === head.size && soundCounts(h.counts) ? h.counts : null;
+  return cacheLength(h as Pick<Header, 'entries' | 'v4' | 'v6' | 'textBytes'>, head.bytes.length) === head.size && soundCounts(h.counts) ? h.counts : null;
 }
 
 /** Whether a cache may vouch for a store file of status `stat` at all: a regular file large enough to have one, its times finer than seconds. */
