@@ -9,6 +9,7 @@ import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {expect} from 'chai';
 
+import {nearlySortedOrder} from '../../src/core/learning.js';
 import {daysAfter, RunResult, Workspace} from './harness.js';
 
 const DAY0 = '2026-01-01T00:00:00.000Z';
@@ -188,6 +189,48 @@ describe('keyward learn: input', () => {
     expect(learn.json().api.state).to.equal('active');
     expect(accountList(ws, day(50)).map((r) => [r.entry, r.addedAt])).to.deep.equal([['192.0.2.0/24', day(5)]]);
     expect(ok(ws.run(['blocked', '--json'], {now: day(50)})).json()[0]).to.include({firstSeen: day(50)});
+  });
+
+  it('a log far out of order (sorted by radix, past the buckets of time) leaves the store the same log in time order leaves, equal times in input order', () => {
+    // 20,000 events in two seconds, in random order, and a few 60 and 100 days before: the buckets of time are two minutes
+    // wide, so the two seconds fall in one or two of them and the insertions give up (the radix sort runs, on offsets past 2^32 ms).
+    let state = 20261202;
+    const random = () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const base = Date.parse(day(150));
+    const keys = ['billing', 'billing', 'ci', 'relay'];
+    const lines: Array<{at: number; text: string}> = [];
+    for (let i = 0; i < 20_000; i++) {
+      const at = i % 4000 === 0 ? base - (i % 8000 === 0 ? 100 : 60) * 86_400_000 : base + Math.floor(random() * 2000);
+      const ip =
+        random() < 0.1
+          ? `2001:db8:${Math.floor(random() * 40).toString(16)}::${Math.floor(random() * 9) + 1}`
+          : `198.${18 + Math.floor(random() * 2)}.${Math.floor(random() * 60)}.${Math.floor(random() * 250) + 1}`;
+      lines.push({at, text: `${keys[Math.floor(random() * keys.length)]} ${ip} ${new Date(at).toISOString()}`});
+    }
+    const times = Float64Array.from(lines, (l) => l.at);
+    const [min, max] = [Math.min(...times), Math.max(...times)];
+    expect(max - min, 'offsets past one 32-bit word').to.be.above(2 ** 32);
+    expect(nearlySortedOrder(times, times.length, min, max), 'the buckets of time give up on this log').to.equal(null);
+    // (Array.prototype.sort is stable: equal times keep their input order.)
+    const inOrder = [...lines].sort((a, b) => a.at - b.at);
+    const runs = [lines, inOrder].map((log) => {
+      const {ws} = workspaceWith({billing: 'api', ci: 'api', relay: 'smtp'});
+      ok(ws.run(['authorize', '198.18.0.0/26', '--key', 'ci'], {now: day(0)}));
+      ok(ws.run(['deny', '198.19.7.0/24'], {now: day(0)}));
+      const learn = ok(ws.run(['learn', ws.file('events.log', log.map((l) => `${l.text}\n`).join('')), '--json'], {now: day(151)})).json();
+      const shown = (args: string[]) => ok(ws.run([...args, '--json'], {now: day(151)})).json();
+      return {
+        learn,
+        account: shown(['list', '--account']),
+        blocked: shown(['blocked']),
+        status: {...shown(['status']), store: null},
+        seen: JSON.parse(readFileSync(ws.store, 'utf8')).seen,
+      };
+    });
+    expect(runs[0].learn.events).to.equal(20_000);
+    expect(runs[0].learn.learned.length, 'some addresses learned').to.be.above(0);
+    expect(runs[0].blocked.length, 'some addresses blocked').to.be.above(0);
+    expect(runs[0]).to.deep.equal(runs[1]);
   });
 
   it('counts unknown keys and bad lines, names their lines, and still applies the rest', () => {
