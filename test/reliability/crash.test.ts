@@ -5,12 +5,14 @@
  * or the state after that one command, byte for byte. A lock left behind by a
  * killed writer is taken over once it is stale.
  *
- * Half of the kills land anywhere in the run, half in the window where the
- * writer holds the lock (reading, changing, writing, renaming), found by
- * watching for the lock folder. 12 kills by default, 200 with
+ * Half of the kills land anywhere in the run, a quarter in the window where
+ * the writer holds the lock (reading, changing, writing, renaming), found by
+ * watching for the lock folder, and a quarter just after the store was
+ * replaced (while the writer writes the index cache and lets the lock go),
+ * found by watching the store's inode. 12 kills by default, 200 with
  * KEYWARD_LONG_TESTS=1; KEYWARD_TEST_SEED repeats a run.
  */
-import {copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync} from 'node:fs';
+import {copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -51,14 +53,11 @@ interface Kill {
   exitedFirst: boolean;
 }
 
-/** Runs `job` on a copy of `base` in `dir`, killing it `delay` ms after start (or after the lock appears). */
-async function runAndKill(
-  dir: string,
-  base: string,
-  job: Job,
-  delay: number,
-  fromLock: boolean,
-): Promise<{store: Buffer; lockLeft: boolean; exitedFirst: boolean; stderr: string}> {
+/** When a kill's delay starts: at the start, when the lock appears, or when the store file is replaced (its inode changes). */
+type From = 'start' | 'lock' | 'rename';
+
+/** Runs `job` on a copy of `base` in `dir`, killing it `delay` ms after `from`. */
+async function runAndKill(dir: string, base: string, job: Job, delay: number, from: From): Promise<{store: Buffer; lockLeft: boolean; exitedFirst: boolean; stderr: string}> {
   const store = path.join(dir, 'store.json');
   for (const name of readdirSync(dir)) rmSync(path.join(dir, name), {recursive: true, force: true});
   copyFileSync(base, store);
@@ -71,10 +70,19 @@ async function runAndKill(
         killedAt = Date.now();
         child.kill('SIGKILL');
       };
-      if (fromLock) {
+      if (from === 'lock') {
         const lock = `${store}.lock`;
         const watch = setInterval(() => {
           if (existsSync(lock)) {
+            clearInterval(watch);
+            setTimeout(kill, delay);
+          }
+        }, 1);
+        whenGone(child, () => clearInterval(watch));
+      } else if (from === 'rename') {
+        const inode = statSync(store).ino;
+        const watch = setInterval(() => {
+          if (statSync(store, {throwIfNoEntry: false})?.ino !== inode) {
             clearInterval(watch);
             setTimeout(kill, delay);
           }
@@ -159,11 +167,12 @@ describe('reliability: nothing half-written after a crash', function () {
         while (killedSoFar < kills && next < kills * 5) {
           const n = next++;
           const job = jobs[n % jobs.length];
-          const fromLock = n % 4 >= 2;
-          // Within the run, and within the lock's window (its later part most: writing, renaming, the cache), so that few runs end
-          // before their kill: each costs an import of ENTRIES lines.
-          const delay = Math.floor(fromLock ? job.lockMs! * (0.3 + 0.8 * random()) : job.runMs! * 0.95 * random());
-          const run = await runAndKill(dir, base, job, delay, fromLock);
+          const from: From = n % 4 < 2 ? 'start' : n % 4 === 2 ? 'lock' : 'rename';
+          // Within the run, within the lock's window (its later part most: writing and renaming), or within a few
+          // milliseconds of the rename (the cache being written), so that few runs end before their kill: each costs an
+          // import of ENTRIES lines.
+          const delay = Math.floor(from === 'start' ? job.runMs! * 0.95 * random() : from === 'lock' ? job.lockMs! * (0.3 + 0.65 * random()) : 20 * random());
+          const run = await runAndKill(dir, base, job, delay, from);
           expectNoStackTrace(run.stderr, job.name);
           const outcome = run.store.equals(original) ? 'before' : run.store.equals(job.after!) ? 'after' : null;
           if (outcome === null) {
@@ -174,7 +183,7 @@ describe('reliability: nothing half-written after a crash', function () {
             } catch (error) {
               why = `not a valid store: ${(error as Error).message.slice(0, 200)}`;
             }
-            failures.push(`kill ${n} (${job.name}, ${delay} ms after ${fromLock ? 'the lock' : 'the start'}): ${why}`);
+            failures.push(`kill ${n} (${job.name}, ${delay} ms after ${from === 'start' ? 'the start' : from === 'lock' ? 'the lock' : 'the rename'}): ${why}`);
           } else {
             outcomes.push({outcome, lockLeft: run.lockLeft, exitedFirst: run.exitedFirst});
           }
@@ -195,13 +204,17 @@ describe('reliability: nothing half-written after a crash', function () {
       count((o) => o.lockLeft),
       'some kills landed while the lock was held',
     ).to.be.at.least(1);
+    expect(
+      count((o) => o.outcome === 'after'),
+      'some kills landed after the store was replaced',
+    ).to.be.at.least(1);
   });
 
   (LONG ? it : it.skip)('(long) waits out a lock left by a killed writer: the next writer gets it after the 10 s stale time by itself', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'keyward-crash-'));
     try {
-      let run = await runAndKill(dir, base, jobs[0], Math.floor(jobs[0].lockMs! * 0.5), true);
-      for (let tries = 0; !run.lockLeft && tries < 10; tries++) run = await runAndKill(dir, base, jobs[0], Math.floor(jobs[0].lockMs! * 0.3), true);
+      let run = await runAndKill(dir, base, jobs[0], Math.floor(jobs[0].lockMs! * 0.5), 'lock');
+      for (let tries = 0; !run.lockLeft && tries < 10; tries++) run = await runAndKill(dir, base, jobs[0], Math.floor(jobs[0].lockMs! * 0.3), 'lock');
       expect(run.lockLeft, 'a kill left the lock behind').to.equal(true);
       const store = path.join(dir, 'store.json');
       const started = Date.now();
@@ -221,8 +234,8 @@ describe('reliability: nothing half-written after a crash', function () {
       const job = jobs[0];
       // Kill while the lock is held, late in the window: the temporary file is most likely there.
       // (Each try earlier in the window: on a loaded machine this process may notice the lock, and kill, late.)
-      let run = await runAndKill(dir, base, job, Math.floor(job.lockMs! * 0.7), true);
-      for (let tries = 0; !run.lockLeft && tries < 20; tries++) run = await runAndKill(dir, base, job, Math.floor(job.lockMs! * 0.5 * 0.85 ** tries), true);
+      let run = await runAndKill(dir, base, job, Math.floor(job.lockMs! * 0.7), 'lock');
+      for (let tries = 0; !run.lockLeft && tries < 20; tries++) run = await runAndKill(dir, base, job, Math.floor(job.lockMs! * 0.5 * 0.85 ** tries), 'lock');
       expect(run.lockLeft, 'a kill left the lock behind').to.equal(true);
       const store = path.join(dir, 'store.json');
       const lock = `${store}.lock`;
