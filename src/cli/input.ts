@@ -46,9 +46,9 @@ export async function eachLine(stream: Readable, onLine: (text: string, line: nu
 async function readLines(stream: Readable, onLine: (text: string, line: number) => void | Promise<void>, options: LineOptions): Promise<void> {
   let bytes = 0;
   const decoder = new StringDecoder('utf8');
-  // A chunk of ASCII bytes is its own text, a character a byte: taken as Latin-1 (about ten times faster than the
-  // UTF-8 decoder, 0.3 s of a 54 MB log), as long as no chunk before went to the decoder, which may hold part of a
-  // character from it. The first chunk that is not ASCII, and every one after it, is decoded.
+  // A chunk of ASCII bytes is its own text, a character a byte: taken as Latin-1 (the UTF-8 decoder took 315-437 ms
+  // of a 54 MB log, the check and Latin-1 19-245 ms), as long as no chunk before went to the decoder, which may hold
+  // part of a character from it. The first chunk that is not ASCII, and every one after it, is decoded.
   let decoding = false;
   const textOf = (chunk: Buffer) => {
     if (!decoding && isAscii(chunk)) return chunk.toString('latin1');
