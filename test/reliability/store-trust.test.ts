@@ -9,6 +9,7 @@
 import {spawnSync} from 'node:child_process';
 import {
   chmodSync,
+  copyFileSync,
   existsSync,
   lstatSync,
   mkdirSync,
@@ -417,6 +418,33 @@ describe('issue 11: the store keyward trusts', function () {
         if (cache !== undefined && !cache.isDirectory()) expect(cache.isFile(), 'the write replaced it with a regular file').to.equal(true);
       });
     }
+
+    it('item 12: status on a store keyward wrote, its cache then made each of these: answers at once what a read of the whole file says, on both paths', async () => {
+      const ws = Workspace.create();
+      ws.file('store.json', JSON.stringify(storeDocument({api: 'active', account: padding(9000), keys: [{name: 'bot', type: 'api'}]})));
+      expect(ws.run(['authorize', '192.0.2.0/24', '--expires', '30d'], {now: NOW}).code).to.equal(0);
+      const cache = `${ws.store}.cache`;
+      expect(existsSync(cache), 'a large store keyward wrote has a cache').to.equal(true);
+      // The oracle: the same file with no cache beside it (a copy: its identity is another), read whole.
+      const copy = path.join(ws.dir, 'copy', 'store.json');
+      mkdirSync(path.dirname(copy));
+      copyFileSync(ws.store, copy);
+      const answer = (run: RunResult) => ({code: run.code, status: {...JSON.parse(run.stdout), store: null}});
+      const expected = answer(await ws.start(['status', '--json', '--store', copy], {now: NOW, timeoutMs: 20_000}));
+      expect(expected.status.counts.accountEntries).to.equal(9001);
+      const elsewhere = path.join(ws.dir, 'elsewhere.cache');
+      copyFileSync(cache, elsewhere);
+      for (const [what, plant] of traps) {
+        rmSync(cache, {recursive: true, force: true});
+        // (The link to "a valid cache elsewhere" points at this store's own cache, moved aside.)
+        if (what.includes('valid cache')) symlinkSync(elsewhere, cache);
+        else plant(cache);
+        for (const env of [FAST, OCLIF]) {
+          const run = await ws.start(['status', '--json'], {now: NOW, env, timeoutMs: 20_000});
+          expect(answer(run), `${what} ${JSON.stringify(env)}: ${run.stderr}`).to.deep.equal(expected);
+        }
+      }
+    });
 
     it('item 12: a store path that is a FIFO is refused at once (exit 3), not waited on', async () => {
       const ws = Workspace.create();
