@@ -173,9 +173,9 @@ describe('groups: export → sync round trips (random stores)', function () {
           }
         }
       }),
-      {numRuns: 30},
+      {numRuns: 15},
     );
-    expect(runs).to.be.greaterThan(30 * 3);
+    expect(runs).to.be.greaterThan(15 * 3);
   });
 
   it('an edited json export is applied: a new group, a new expiry and a new label on one entry, the rest unchanged', () => {

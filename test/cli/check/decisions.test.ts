@@ -382,8 +382,8 @@ describe('check decisions: the byte stream path against decide() line by line', 
     expect(decided, 'decisions written').to.be.above(RUNS * 5);
   });
 
-  it('writes the same bytes over a large input (100,000 lines of every kind, one chunk cut at random points)', async () => {
-    const lines = fc.sample(fc.oneof({arbitrary: dressed, weight: 50}, {arbitrary: skipped, weight: 2}), {numRuns: 100_000, seed: 42});
+  it('writes the same bytes over a large input (40,000 lines of every kind, several reads of input, one chunk cut at random points)', async () => {
+    const lines = fc.sample(fc.oneof({arbitrary: dressed, weight: 50}, {arbitrary: skipped, weight: 2}), {numRuns: 40_000, seed: 42});
     const bytes = Buffer.from(`\ufeff${lines.join('\n')}\n`);
     const points = fc.sample(fc.nat(), {numRuns: 400, seed: 7});
     for (const format of ['ndjson', 'json', 'human', 'print'] as const) {
@@ -402,7 +402,7 @@ describe('check decisions: the byte stream path against decide() line by line', 
         const actual = await fast(c, chunks, false);
         expect(expected.error).to.equal(null);
         expect(actual.tally).to.deep.equal(expected.tally);
-        expect(actual.tally!.count).to.be.above(90_000);
+        expect(actual.tally!.count).to.be.above(36_000);
         expect(actual.stdout.equals(expected.stdout), `${format}: stdout differs`).to.equal(true);
       }
     }
