@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // keyward's only entry point: runs the built commands in dist/.
-// Four answers skip oclif, whose start-up costs more than the answer:
+// Five answers skip oclif, whose start-up costs more than the answer:
 // `--version`, which scripts call to probe the tool, a plain
-// `check KEY ADDRESS...`, a plain `status` and a plain `authorize ENTRY...`
-// (dist/check-fast.cjs, dist/status-fast.cjs and dist/authorize-fast.cjs run
-// them with the oclif commands' own runners, and hand anything they are not
-// sure of back to oclif).
+// `check KEY ADDRESS...`, a plain `status`, a plain `authorize ENTRY...` and
+// `list --json` (dist/check-fast.cjs, dist/status-fast.cjs,
+// dist/authorize-fast.cjs and dist/list-fast.cjs run them with the oclif
+// commands' own runners, and hand anything they are not sure of back to oclif).
 // KEYWARD_NO_FAST_PATH=1 sends them through oclif too; so does DEBUG,
 // which turns on oclif's own debug output.
 const argv = globalFlagsAfter(process.argv.slice(2));
@@ -30,7 +30,11 @@ if (process.env.DEBUG) {
 }
 /** oclif's handler of an exit code, once oclif is loaded. */
 let handleExit = null;
-const fast = (argv[0] === 'check' || argv[0] === 'status' || argv[0] === 'authorize') && !process.env.KEYWARD_NO_FAST_PATH && !process.env.DEBUG;
+// (`list` only with --json: a plain list, its table, is oclif's, and need not load the fast path's bundle to be told so.)
+const fast =
+  (argv[0] === 'check' || argv[0] === 'status' || argv[0] === 'authorize' || (argv[0] === 'list' && argv.includes('--json'))) &&
+  !process.env.KEYWARD_NO_FAST_PATH &&
+  !process.env.DEBUG;
 // `keyward keys --json` (flags but no command of the topic): oclif would print the topic's help on stdout with exit 0.
 const topicWithFlagsOnly = argv[0] === 'keys' && argv.length > 1 && argv.slice(1).every((word) => word.startsWith('-') && word !== '-h' && word !== '--help');
 if (argv.length === 1 && argv[0] === '--version') {
@@ -97,7 +101,7 @@ function oclif() {
 }
 
 /**
- * dist/COMMAND-fast.cjs (check, status, authorize): src/cli/COMMAND/run.ts and the
+ * dist/COMMAND-fast.cjs (check, status, authorize, list): src/cli/COMMAND/run.ts and the
  * modules it needs bundled into one CommonJS file by the build (`npm run
  * bundle`, esbuild), because resolving and loading two dozen small modules
  * was a large part of a check's start-up, and loading the bundle as an ES

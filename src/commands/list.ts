@@ -2,8 +2,8 @@ import * as Flags from '@oclif/core/flags';
 import {Address} from '../core/address.js';
 import {checkGroupName, findKey} from '../core/keys.js';
 import {aggregatedListJson, containsRows, filters, filterScopes, ListFilter, listJson, listScopes} from '../core/reports.js';
-import {listJsonChunks} from '../core/render/list-json.js';
-import {KeywardCommand, write} from '../cli/base.js';
+import {KeywardCommand} from '../cli/base.js';
+import {printListJson} from '../cli/list/run.js';
 import {groupFlag, keyFlag, pagerFlag} from '../cli/flags.js';
 import {renderAggregated, renderContains, renderList} from '../cli/views.js';
 
@@ -54,8 +54,8 @@ Finding entries: --group, --source, --label (a part of the label, in any case), 
       return rows;
     }
     if (this.json) {
-      // The JSON array written as it is made, a slice of the records at a time: the text logJson would print for listJson(scopes).
-      for (const chunk of listJsonChunks(scopes)) await write(process.stdout, chunk);
+      // As bin/run.js's fast path prints it (src/cli/list/run.ts).
+      await printListJson(scopes);
       return undefined;
     }
     const rows = listJson(scopes);

@@ -15,7 +15,7 @@ import path from 'node:path';
 
 import {expect} from 'chai';
 
-import {parseStatusArgv} from '../../src/cli/status/run.js';
+import {parseReadArgv} from '../../src/cli/plain-argv.js';
 import {indexCacheFile} from '../../src/store/index-cache.js';
 import {Case, matrix} from './fast-path-harness.js';
 import {BIN, daysAfter, NOW, RunResult, Workspace} from './harness.js';
@@ -177,11 +177,11 @@ describe('keyward status: the fast path', function () {
   });
 
   it('reads its flags as oclif does, or leaves the line to oclif', () => {
-    expect(parseStatusArgv([])).to.deep.equal({store: undefined, json: false});
-    expect(parseStatusArgv(['--json', '--store', 's.json'])).to.deep.equal({store: 's.json', json: true});
-    expect(parseStatusArgv(['--store=a=b'])).to.deep.equal({store: 'a=b', json: false});
+    expect(parseReadArgv([])).to.deep.equal({store: undefined, json: false});
+    expect(parseReadArgv(['--json', '--store', 's.json'])).to.deep.equal({store: 's.json', json: true});
+    expect(parseReadArgv(['--store=a=b'])).to.deep.equal({store: 'a=b', json: false});
     for (const argv of [['-h'], ['--help'], ['x'], ['--json', '--json'], ['--store'], ['--store', '-x'], ['--store='], ['--'], ['-'], ['--jso']]) {
-      expect(parseStatusArgv(argv), JSON.stringify(argv)).to.equal(null);
+      expect(parseReadArgv(argv), JSON.stringify(argv)).to.equal(null);
     }
   });
 

@@ -1,9 +1,10 @@
 /**
- * `list --json` written in chunks (render/list-json.ts) against the text it
- * replaces: `JSON.stringify(listJson(scopes), null, 2)` and a line break, on
- * random lists (labels with quotes, controls, any Unicode and lone
- * surrogates, groups, deny and disabled entries, fields left out) and on a
- * list longer than a chunk.
+ * `list --json` written in chunks, row by row (render/list-json.ts), against
+ * the text it replaces: `JSON.stringify(listJson(scopes), null, 2)` and a
+ * line break, on random lists (any text in any field and scope name: quotes,
+ * backslashes, controls, any Unicode and lone surrogates; groups, deny and
+ * disabled entries, fields left out or of another type) and on a list longer
+ * than a chunk.
  */
 import {expect} from 'chai';
 import fc from 'fast-check';
@@ -20,12 +21,12 @@ const fast = (scopes: ListScope[]) => [...listJsonChunks(scopes)].join('');
 const text = fc.oneof(fc.string(), fc.string({unit: 'binary'}), fc.constantFrom('"quoted" \\ back', 'line\nbreak\u2028', '\ud800 lone', 'é ü 日本'));
 const record: fc.Arbitrary<EntryRecord> = fc
   .record({
-    entry: fc.constantFrom('10.0.0.0/8', '192.0.2.1', '2001:db8::/32'),
+    entry: fc.oneof(fc.constantFrom('10.0.0.0/8', '192.0.2.1', '2001:db8::/32'), text),
     source: fc.constantFrom('manual', 'learned', 'import', 'blocked'),
     label: fc.option(text),
-    group: fc.option(fc.option(fc.constantFrom('ops', 'learned')), {nil: undefined}),
-    addedAt: fc.constant('2026-01-01T00:00:00.000Z'),
-    expiresAt: fc.option(fc.constant('2026-04-01T00:00:00.000Z')),
+    group: fc.option(fc.option(fc.oneof(fc.constantFrom('ops', 'learned'), text)), {nil: undefined}),
+    addedAt: fc.oneof(fc.constant('2026-01-01T00:00:00.000Z'), text),
+    expiresAt: fc.option(fc.oneof(fc.constant('2026-04-01T00:00:00.000Z'), text)),
     kind: fc.nat(5),
     odd: fc.nat(4),
   })
@@ -40,7 +41,7 @@ const record: fc.Arbitrary<EntryRecord> = fc
     if (kind === 4) Object.assign(out, [{label: 7}, {expiresAt: true}, {group: 3}, {entry: 12}, {source: null}][odd]);
     return out;
   });
-const scopes = fc.array(fc.record({scope: fc.constantFrom('account', 'billing', 'relay'), records: fc.array(record, {maxLength: 8})}), {maxLength: 4});
+const scopes = fc.array(fc.record({scope: fc.oneof(fc.constantFrom('account', 'billing', 'relay'), text), records: fc.array(record, {maxLength: 8})}), {maxLength: 4});
 
 describe('list --json in chunks', () => {
   it('is the text of JSON.stringify(listJson(scopes), null, 2), on random lists', () => {

@@ -11,6 +11,7 @@ import {readStoreSummary} from '../../store/read.js';
 import {now} from '../clock.js';
 import {jsonText, reportFailure} from '../messages.js';
 import {nameStoreInWaysOut} from '../notify.js';
+import {parseReadArgv} from '../plain-argv.js';
 import {dataDir, storeFileOf} from '../store-path.js';
 import {renderStatus} from '../views.js';
 import {write} from '../write.js';
@@ -24,33 +25,12 @@ export async function statusReport(storeFile: string, at: Date): Promise<{status
 }
 
 /**
- * The flags of a `status` command line (the words after `status`), or null
- * when oclif must handle it: anything but `--json` and `--store PATH`
- * (`--store=PATH`), each at most once, the path a word that is not empty and
- * does not start with `-`.
- */
-export function parseStatusArgv(argv: readonly string[]): {store?: string; json: boolean} | null {
-  let json = false;
-  let store: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const word = argv[i];
-    if (word === '--json' && !json) json = true;
-    else if ((word === '--store' || word.startsWith('--store=')) && store === undefined) {
-      const value = word === '--store' ? argv[++i] : word.slice('--store='.length);
-      if (value === undefined || value.length === 0 || value.startsWith('-')) return null;
-      store = value;
-    } else return null;
-  }
-  return {store, json};
-}
-
-/**
  * bin/run.js's fast path: runs `status` for `argv` (the words after
  * `status`) and returns true, or returns false, having done nothing, when
- * oclif must run it. Output and failures as the oclif command gives them.
+ * oclif must run it (see parseReadArgv). Output and failures as the oclif command gives them.
  */
 export async function runFast(argv: readonly string[]): Promise<boolean> {
-  const request = parseStatusArgv(argv);
+  const request = parseReadArgv(argv);
   if (request === null) return false;
   try {
     const storeFile = storeFileOf(request.store, () => dataDir());
