@@ -1,9 +1,10 @@
-// Loads dist/keyward.cjs (the bundle bin/run.js runs every command but a plain
-// `check` through) the way require() would, with one difference: the compiled
-// code comes from the V8 code cache the build writes beside it
-// (dist/keyward.cjs.cache), because compiling the 600 kB bundle was some 25 ms
-// of every command's start (docs/performance.md, "Issue 15, round 2:
-// start-up"). The cache is used only when its stamp (the bundle's length
+// Loads dist/keyward.cjs (the bundle bin/run.js runs oclif's commands from) and
+// the fast paths' bundles (dist/COMMAND-fast.cjs) the way require() would,
+// with one difference: the compiled code comes from the V8 code cache the
+// build writes beside each (dist/keyward.cjs.cache, dist/check-fast.cjs.cache,
+// ...), because compiling the 600 kB bundle was some 25 ms of every command's
+// start (docs/performance.md, "Issue 15, round 2: start-up"), and compiling a
+// fast path's 150 kB some 4 ms of a check's 15 over `--version` (round 8). The cache is used only when its stamp (the bundle's length
 // and CRC-32, the code's CRC-32) says it is the bundle's as it is now, and
 // whole; V8 refuses one made by another Node or with other flags: either
 // way the bundle is then compiled from its text, as require() would.
@@ -87,6 +88,17 @@ function loadBundle(file) {
 /** The bundle, beside bin/ in dist/. */
 const BUNDLE = path.join(__dirname, '..', 'dist', 'keyward.cjs');
 
+/** The bundles of the fast paths (see bin/run.js), by command. */
+const FAST_PATHS = ['authorize', 'check', 'status', 'list'];
+const fastPathFile = (command) => path.join(__dirname, '..', 'dist', `${command}-fast.cjs`);
+
+/**
+ * The exports of the fast path's bundle of `command` (dist/COMMAND-fast.cjs),
+ * compiled from its code cache when that is the bundle's; throws as require()
+ * would for a bundle that cannot be loaded (ENOENT when the build made none).
+ */
+exports.loadFastPath = (command) => loadBundle(fastPathFile(command));
+
 /**
  * What oclif is told to run with: the configuration of package.json and
  * .oclifrc, read as oclif reads it, with the commands ("explicit" strategy)
@@ -147,7 +159,27 @@ exports.damaged = damaged;
  */
 exports.finishBundle = async () => {
   const file = BUNDLE;
-  const text = fs.readFileSync(file, 'utf8').replaceAll('await import(', 'await keywardImport(');
+  makeImportsCalls(file);
+  const {source, script} = compile(file, false);
+  const bundle = evaluate(script, file);
+  for (const name of Object.keys(bundle.COMMANDS)) void bundle.COMMANDS[name];
+  for (const name of Object.values(bundle.HOOKS)) void bundle[name];
+  await warm(bundle);
+  writeCache(file, source, script);
+  finishFastPaths();
+};
+
+/** The function the bundles' import()s are made calls of (the keyward.cjs's footer in package.json says the same). */
+const IMPORT_FOOTER = 'function keywardImport(specifier) { return module.keywardImport ? module.keywardImport(specifier) : import(specifier); }';
+
+/**
+ * Makes the import()s of the bundle `file` calls of keywardImport (code
+ * compiled by vm.Script cannot import()), adding its footer where the build
+ * did not (the fast paths' bundles); throws for an import( left.
+ */
+function makeImportsCalls(file) {
+  let text = fs.readFileSync(file, 'utf8').replaceAll('await import(', 'await keywardImport(');
+  if (!text.includes(IMPORT_FOOTER.slice(0, 40))) text += `\n${IMPORT_FOOTER}\n`;
   // What is left is oclif's message "import() failed to load" and the footer's import() for a bundle loaded
   // by require(): any other import( would be a call not made over.
   const left = text
@@ -156,13 +188,66 @@ exports.finishBundle = async () => {
     .match(/[^\w$.]import\(.{0,40}/g);
   if (left) throw new Error(`${file}: an import() the build did not make a call of keywardImport: ${left.join(' | ')}`);
   fs.writeFileSync(file, text);
-  const {source, script} = compile(file, false);
-  const bundle = evaluate(script, file);
-  for (const name of Object.keys(bundle.COMMANDS)) void bundle.COMMANDS[name];
-  for (const name of Object.values(bundle.HOOKS)) void bundle[name];
-  await warm(bundle);
+}
+
+/** Writes the code V8 compiled so far for `script` (the bundle `file`, of text `source`) as the bundle's cache, stamped. */
+function writeCache(file, source, script) {
   const code = script.createCachedData();
   fs.writeFileSync(`${file}.cache`, Buffer.concat([Buffer.from(stampOf(source, code), 'latin1'), code]));
+}
+
+/**
+ * The fast paths' bundles finished as keyward.cjs is: import()s made calls,
+ * and a code cache each, written by a process that ran the command once on a
+ * store of its own (a cache made before the run holds only the bundle's top
+ * level, and saved nothing): authorize creates the store, oclif's `keys
+ * create` adds a key, then check, status and list read it.
+ */
+function finishFastPaths() {
+  const {spawnSync} = require('node:child_process');
+  const os = require('node:os');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keyward-build-'));
+  const env = {...process.env, KEYWARD_STORE: path.join(dir, 'store.json'), KEYWARD_NOW: '2026-01-01T00:00:00.000Z', NO_COLOR: '1'};
+  // (oclif's start, for `keys create`, needs a home folder: a build machine without one gets the throw-away folder.)
+  env.HOME ||= dir;
+  delete env.KEYWARD_NO_FAST_PATH;
+  delete env.DEBUG;
+  const run = (args) => {
+    const child = spawnSync(process.execPath, args, {env, cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']});
+    if (child.status !== 0 && child.status !== 1) throw new Error(`the build's run of ${args.slice(1).join(' ')} failed (exit ${child.status}): ${child.stderr}`);
+  };
+  const runs = {
+    authorize: ['192.0.2.0/24', '2001:db8::/48', '--label', 'build'],
+    check: ['build', '192.0.2.1', '198.51.100.7', '2001:db8::1'],
+    status: [],
+    list: ['--json'],
+  };
+  try {
+    for (const command of FAST_PATHS) {
+      const file = fastPathFile(command);
+      makeImportsCalls(file);
+      if (command === 'check') run([path.join(__dirname, 'run.js'), 'keys', 'create', 'build', '--type', 'api']);
+      run(['-e', `require(${JSON.stringify(path.join(__dirname, 'bundle-loader.cjs'))}).warmFastPath(${JSON.stringify(command)}, ${JSON.stringify(runs[command])})`]);
+      if (!fs.existsSync(`${file}.cache`)) throw new Error(`the build wrote no code cache for ${file}`);
+    }
+  } finally {
+    fs.rmSync(dir, {recursive: true, force: true});
+  }
+}
+
+/**
+ * In the build's process for the fast path of `command`: its bundle compiled
+ * and run with the words `argv` (its output dropped), then, at exit, the
+ * code V8 compiled meanwhile written as the bundle's cache.
+ */
+exports.warmFastPath = (command, argv) => {
+  const file = fastPathFile(command);
+  fs.rmSync(`${file}.cache`, {force: true});
+  const {source, script} = compile(file, false);
+  const bundle = evaluate(script, file);
+  process.on('exit', () => writeCache(file, source, script));
+  process.stdout.write = () => true;
+  return bundle.runFast(argv);
 };
 
 /** Runs `keyward --help` (its output dropped), so that the code of oclif's start is compiled, and cached. */

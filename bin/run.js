@@ -50,7 +50,7 @@ if (argv.length === 1 && argv[0] === '--version') {
   const {jsonAsked, sayFailure} = await import('../dist/cli/messages.js');
   const failure = {exit: 2, message: 'keys needs a command: create, list, rotate or revoke', details: ['see `keyward keys --help`']};
   await sayFailure(failure, {json: jsonAsked(argv)});
-} else if (!fast || !(await fastPath(argv[0]).runFast(argv.slice(1)))) {
+} else if (!fast || !(await runFastPath(argv[0], argv.slice(1)))) {
   try {
     // (Inside: oclif's start can fail too, with no home folder to find, and is said in keyward's style.)
     const {run, handle, options} = oclif();
@@ -112,14 +112,35 @@ function oclif() {
 function fastPath(command) {
   const file = `../dist/${command}-fast.cjs`;
   try {
-    return requireHere(file);
+    // From its code cache (bin/bundle-loader.cjs), as keyward.cjs is; a copy of bin/run.js alone require()s it.
+    const loader = bundleLoader();
+    return loader ? loader.loadFastPath(command) : requireHere(file);
   } catch (error) {
     // A build without the bundle (tsc alone) still answers, through oclif; so does a damaged one, said once.
-    if (error?.code !== 'MODULE_NOT_FOUND') {
+    if (error?.code !== 'MODULE_NOT_FOUND' && error?.code !== 'ENOENT') {
       const {damaged} = bundleLoader() ?? {damaged: () => process.stderr.write(`keyward: dist/${command}-fast.cjs cannot be loaded; going on without it\n`)};
       damaged(fileURLToPath(new URL(file, import.meta.url)), error);
     }
     return {runFast: async () => false};
+  }
+}
+
+/**
+ * Runs the fast path of `command` for `words` (see fastPath); true when it
+ * answered, false when oclif must. A fast path says its own failures; an
+ * error that still escapes it (a bundle damaged so that it loads but does
+ * not run) is said as every failure is, an internal error (exit 70), never
+ * a stack trace or exit 1 (`check`'s "denied"). oclif is not tried then:
+ * what the fast path did before it failed is not known.
+ */
+async function runFastPath(command, words) {
+  const runner = fastPath(command);
+  try {
+    return await runner.runFast(words);
+  } catch (error) {
+    const {jsonAsked, reportFailure} = await import('../dist/cli/messages.js');
+    await reportFailure(error, {json: jsonAsked(argv)});
+    return true;
   }
 }
 

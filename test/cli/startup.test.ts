@@ -102,7 +102,7 @@ describe('start-up: what a command loads', () => {
     it(`\`${args.join(' ')}\` loads its own bundle alone (dist/${bundle}-fast.cjs): no oclif, no command module, no package`, () => {
       const {code, files, builtins} = loaded(ws, args);
       expect(code).to.equal(0);
-      expect(ours(files)).to.deep.equal(['bin/run.js', `dist/${bundle}-fast.cjs`]);
+      expect(ours(files)).to.deep.equal(['bin/bundle-loader.cjs', 'bin/run.js', `dist/${bundle}-fast.cjs`]);
       expect(packagesIn(files)).to.deep.equal([]);
       expect(builtins).not.to.include('http');
     });
@@ -111,7 +111,7 @@ describe('start-up: what a command loads', () => {
   it('a plain `authorize` (a write) loads its own bundle alone (dist/authorize-fast.cjs, the lock and lowdb in it): no oclif, no package', () => {
     const {code, files} = loaded(ws, ['authorize', '10.0.0.9']);
     expect(code).to.equal(0);
-    expect(ours(files)).to.deep.equal(['bin/run.js', 'dist/authorize-fast.cjs']);
+    expect(ours(files)).to.deep.equal(['bin/bundle-loader.cjs', 'bin/run.js', 'dist/authorize-fast.cjs']);
     expect(packagesIn(files)).to.deep.equal([]);
   });
 
@@ -166,7 +166,42 @@ describe('start-up: what a command loads', () => {
       expect(help(bin)).to.equal(changed);
     });
 
-    it('a damaged install (a FIFO for the code cache, the bundle, the check, status or list bundle cut short) answers, says so, never hangs or prints a stack', () => {
+    it("answers from a fast path's bundle as it is, not from a code cache that is stale or damaged", () => {
+      const bin = path.join(copy, 'bin', 'run.js');
+      const check = () => {
+        const child = spawnSync(process.execPath, [bin, 'check', 'nosuch', '10.0.0.1'], {cwd: ws.dir, env: environment(ws.store, {now: NOW}), encoding: 'utf8'});
+        return {code: child.status, stderr: child.stderr};
+      };
+      const expected = {code: 2, stderr: 'keyward: unknown key `nosuch`\n  see `keyward keys list`\n  usage error (exit 2)\n'};
+      expect(check()).to.deep.equal(expected);
+      // A cache that holds the unknown key's path (made as the build makes it, after running that check).
+      const bundle = path.join(copy, 'dist', 'check-fast.cjs');
+      const warm = () => {
+        const child = spawnSync(
+          process.execPath,
+          ['-e', `require(${JSON.stringify(path.join(copy, 'bin', 'bundle-loader.cjs'))}).warmFastPath('check', ['nosuch', '10.0.0.1'])`],
+          {
+            env: environment(ws.store, {now: NOW}),
+          },
+        );
+        expect(child.status, String(child.stderr)).to.equal(2);
+        return readFileSync(`${bundle}.cache`);
+      };
+      warm();
+      expect(check()).to.deep.equal(expected);
+      // The hint changed in the bundle's text (the same length, another text), the cache left as it was: V8 would take
+      // the stale cache (it checks the length) and say the old hint; the stamp (the text's CRC-32) does not.
+      writeFileSync(bundle, readFileSync(bundle, 'utf8').replaceAll('see `keyward keys list`', 'see `keyward keys LIST`'));
+      const changed = {code: 2, stderr: 'keyward: unknown key `nosuch`\n  see `keyward keys LIST`\n  usage error (exit 2)\n'};
+      expect(check()).to.deep.equal(changed);
+      // A cache of the bundle as it is now, then damaged (V8 would crash on it): the stamp says so.
+      const rewarmed = warm();
+      expect(check()).to.deep.equal(changed);
+      writeFileSync(`${bundle}.cache`, rewarmed.fill(7, 64 + 100, 64 + 200));
+      expect(check()).to.deep.equal(changed);
+    });
+
+    it('a damaged install (a FIFO for the code cache, the bundle, the check, status or list bundle cut short, a fast path bundle that loads but does not run) answers or fails as keyward fails, says so, never hangs or prints a stack', () => {
       const bin = path.join(copy, 'bin', 'run.js');
       const run = (args: string[]) =>
         spawnSync(process.execPath, [bin, ...args], {
@@ -207,12 +242,18 @@ describe('start-up: what a command loads', () => {
       expect(status.stderr)
         .to.contain('dist/status-fast.cjs cannot be loaded')
         .and.not.match(/\n\s+at /);
-      writeFileSync(path.join(dist, 'list-fast.cjs'), saved.list.subarray(0, saved.list.length >> 1));
+      writeFileSync(path.join(dist, 'list-fast.cjs'), `${saved.list.toString()}\nx(`);
       const listed = run(['list', '--json']);
       expect({code: listed.status, stdout: listed.stdout}).to.deep.equal({code: 0, stdout: ws.run(['list', '--json'], {now: NOW}).stdout});
       expect(listed.stderr)
         .to.contain('dist/list-fast.cjs cannot be loaded')
         .and.not.match(/\n\s+at /);
+      // A bundle that loads but does not run (cut at a place where it still parses): an internal error, exit 70, never a
+      // stack or exit 1, "denied". (oclif is not tried: what the fast path did before it failed is not known.)
+      writeFileSync(path.join(dist, 'check-fast.cjs'), "Object.defineProperty(exports, 'runFast', {get: () => notDefined});\n");
+      const broken = run(['check', 'nosuch', '10.0.0.1']);
+      expect({code: broken.status, stdout: broken.stdout}).to.deep.equal({code: 70, stdout: ''});
+      expect(broken.stderr).to.equal('keyward: internal error: notDefined is not defined\n  internal error in keyward: please report it (exit 70)\n');
       rmSync(path.join(dist, 'keyward.cjs.cache'));
       writeFileSync(path.join(dist, 'keyward.cjs'), saved.bundle);
       writeFileSync(path.join(dist, 'check-fast.cjs'), saved.check);
