@@ -122,9 +122,10 @@ function options(bundle, argv) {
 
 /**
  * oclif's runner and handle (and Exit), and the options to run `argv` with, all
- * from the bundle; null when the build made no bundle (tsc alone).
+ * from the bundle; null when the build made no bundle (tsc alone), or when
+ * the bundle cannot be loaded: `damaged(file, error)` is told then (bin/run.js says it).
  */
-exports.oclifFromBundle = (argv) => {
+exports.oclifFromBundle = (argv, damaged) => {
   let bundle;
   try {
     bundle = loadBundle(BUNDLE);
@@ -136,18 +137,6 @@ exports.oclifFromBundle = (argv) => {
   }
   return {...bundle.oclif(), options: options(bundle, argv)};
 };
-
-/** Says on stderr that the built file `file` cannot be loaded, and that keyward goes on without it. */
-function damaged(file, error) {
-  const why = String(error?.message ?? error)
-    .split('\n')[0]
-    .replace(/[^\x20-\x7e]/g, '?')
-    .slice(0, 160);
-  process.stderr.write(
-    `keyward: ${path.relative(path.join(__dirname, '..'), file)} cannot be loaded (${error?.name ?? 'Error'}: ${why}); going on without it\n  reinstall keyward to mend the installation\n`,
-  );
-}
-exports.damaged = damaged;
 
 /**
  * The build, after esbuild made the bundle: its import()s made calls of

@@ -30,6 +30,8 @@ if (process.env.DEBUG) {
 }
 /** oclif's handler of an exit code, once oclif is loaded. */
 let handleExit = null;
+/** bin/bundle-loader.cjs once looked for (see bundleLoader; null: none, or damaged); undefined before. */
+let loader;
 // (`list` only with --json: a plain list, its table, is oclif's, and need not load the fast path's bundle to be told so.)
 const fast =
   (argv[0] === 'check' || argv[0] === 'status' || argv[0] === 'authorize' || (argv[0] === 'list' && argv.includes('--json'))) &&
@@ -89,7 +91,7 @@ async function flush() {
  * the build made it (bin/bundle-loader.cjs), with the commands and hooks in it.
  */
 function oclif() {
-  const fromBundle = bundleLoader()?.oclifFromBundle(argv);
+  const fromBundle = bundleLoader()?.oclifFromBundle(argv, damaged);
   if (fromBundle) return fromBundle;
   // A build without the bundle (tsc alone): oclif's parts from their own entry points ('@oclif/core'
   // itself loads all of oclif: docs/performance.md), the commands from dist/commands as .oclifrc says.
@@ -117,10 +119,7 @@ function fastPath(command) {
     return loader ? loader.loadFastPath(command) : requireHere(file);
   } catch (error) {
     // A build without the bundle (tsc alone) still answers, through oclif; so does a damaged one, said once.
-    if (error?.code !== 'MODULE_NOT_FOUND' && error?.code !== 'ENOENT') {
-      const {damaged} = bundleLoader() ?? {damaged: () => process.stderr.write(`keyward: dist/${command}-fast.cjs cannot be loaded; going on without it\n`)};
-      damaged(fileURLToPath(new URL(file, import.meta.url)), error);
-    }
+    if (error?.code !== 'MODULE_NOT_FOUND' && error?.code !== 'ENOENT') damaged(fileURLToPath(new URL(file, import.meta.url)), error);
     return {runFast: async () => false};
   }
 }
@@ -144,14 +143,37 @@ async function runFastPath(command, words) {
   }
 }
 
-/** bin/bundle-loader.cjs, or null in a copy of bin/run.js alone. */
+/**
+ * bin/bundle-loader.cjs, or null in a copy of bin/run.js alone, or when it
+ * is damaged (said once): then every fast path's bundle is require()d and
+ * oclif runs the commands tsc built (dist/commands), as without the bundles.
+ * Only a regular file is loaded: a FIFO in its place must not hang every command.
+ */
 function bundleLoader() {
+  if (loader !== undefined) return loader;
+  loader = null;
+  const file = fileURLToPath(new URL('./bundle-loader.cjs', import.meta.url));
   try {
-    return requireHere('./bundle-loader.cjs');
+    if (!process.getBuiltinModule('node:fs').statSync(file).isFile()) throw new Error('not a regular file');
+    const loaded = requireHere(file);
+    if (!['loadFastPath', 'oclifFromBundle'].every((name) => typeof loaded?.[name] === 'function')) throw new Error('not the loader this keyward needs');
+    loader = loaded;
   } catch (error) {
-    if (error?.code === 'MODULE_NOT_FOUND') return null;
-    throw error;
+    if (error?.code !== 'ENOENT' && error?.code !== 'MODULE_NOT_FOUND') damaged(file, error);
   }
+  return loader;
+}
+
+/** Says on stderr that the built file `file` cannot be loaded, and that keyward goes on without it. */
+function damaged(file, error) {
+  const why = String(error?.message ?? error)
+    .split('\n')[0]
+    .replace(/[^\x20-\x7e]/g, '?')
+    .slice(0, 160);
+  const shown = fileURLToPath(new URL('..', import.meta.url));
+  process.stderr.write(
+    `keyward: ${file.startsWith(shown) ? file.slice(shown.length) : file} cannot be loaded (${error?.name ?? 'Error'}: ${why}); going on without it\n  reinstall keyward to mend the installation\n`,
+  );
 }
 
 /**

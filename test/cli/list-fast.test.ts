@@ -55,6 +55,9 @@ describe('keyward list --json: the fast path', function () {
       {args: ['--store', ws.store, 'list', '--json']},
       // An expiry passed: list shows the entry all the same.
       {args: ['list', '--json'], options: {now: '2027-06-01T00:00:00.000Z'}},
+      // A clock keyward cannot read is refused, as by every command (the listing itself does not use it).
+      {args: ['list', '--json'], options: {now: 'yesterday'}},
+      {args: ['list', '--json', '--store', path.join(ws.dir, 'missing.json')], options: {now: 'yesterday'}},
     ];
     const [run] = await matrix(ws, cases);
     const rows = run.json() as {entry: string; scope: string; label: string | null; group: string | null; effect: string; enabled: boolean}[];

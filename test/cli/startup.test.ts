@@ -261,6 +261,48 @@ describe('start-up: what a command loads', () => {
       writeFileSync(path.join(dist, 'list-fast.cjs'), saved.list);
     });
 
+    it('a damaged bin/bundle-loader.cjs (empty, not JavaScript, a FIFO) is said once; every command still answers, from the bundles require()d or dist/commands', () => {
+      const own = Workspace.create();
+      expect(own.run(['authorize', '10.0.0.1'], {now: NOW}).code).to.equal(0);
+      expect(own.run(['keys', 'create', 'ci', '--type', 'api'], {now: NOW}).code).to.equal(0);
+      expect(own.run(['activate', '--api', '--force'], {now: NOW}).code).to.equal(0);
+      const bin = path.join(copy, 'bin', 'run.js');
+      const loader = path.join(copy, 'bin', 'bundle-loader.cjs');
+      const saved = readFileSync(loader);
+      const run = (args: string[]) => {
+        const child = spawnSync(process.execPath, [bin, ...args], {cwd: own.dir, env: environment(own.store, {now: NOW}), encoding: 'utf8', timeout: 20_000});
+        return {code: child.status, stdout: child.stdout, stderr: child.stderr};
+      };
+      const commands = [['check', 'ci', '10.0.0.1'], ['check', 'ci', '192.0.2.1'], ['status'], ['list', '--json'], ['list']];
+      const expected = commands.map((args) => {
+        const {code, stdout, stderr} = own.run(args, {now: NOW});
+        return {code, stdout, stderr};
+      });
+      expect(expected.map((e) => e.code)).to.deep.equal([0, 1, 0, 0, 0]);
+      const damages: [string, () => void, RegExp][] = [
+        ['empty', () => writeFileSync(loader, ''), /\(Error: not the loader this keyward needs\)/],
+        ['not JavaScript', () => writeFileSync(loader, 'this is not ('), /\(SyntaxError: /],
+        ['a FIFO', () => spawnSync('mkfifo', [loader]), /\(Error: not a regular file\)/],
+      ];
+      try {
+        for (const [what, damage, why] of damages) {
+          damage();
+          for (const [i, args] of commands.entries()) {
+            const got = run(args);
+            expect({code: got.code, stdout: got.stdout}, `${what}: ${args.join(' ')}`).to.deep.equal({code: expected[i].code, stdout: expected[i].stdout});
+            expect(got.stderr, `${what}: ${args.join(' ')}`).to.match(/^keyward: bin\/bundle-loader\.cjs cannot be loaded /);
+            expect(got.stderr)
+              .to.match(why)
+              .and.not.match(/\n\s+at /);
+            expect(got.stderr.slice(got.stderr.indexOf('\n', got.stderr.indexOf('reinstall')) + 1)).to.equal(expected[i].stderr);
+          }
+          rmSync(loader);
+        }
+      } finally {
+        writeFileSync(loader, saved);
+      }
+    });
+
     it('DEBUG=* (oclif debug output) shows a key secret by its hint only', () => {
       const secret = 'c0ffee'.repeat(6) + 'abcd';
       const child = spawnSync(process.execPath, [BIN, 'list', '--acount', '--key', secret], {
