@@ -197,9 +197,9 @@ let scratch: Buffer | null = null;
  * characters of Latin-1 (an entry text always is: its grammar is ASCII);
  * else `text` itself. A text read from a line is a slice of the chunk of
  * input the line was in, and V8 keeps the whole chunk for it; a text
- * formatted is a chain of concatenations. A 1M-entry import kept about 110
- * MiB more at its peak with them, and its store took 0.6 s more CPU to
- * write (JSON.stringify flattens each as it goes: issue 15, round 8).
+ * formatted is a chain of concatenations. A 1M-entry import peaked about
+ * 120 MiB higher with them, and took 0.6-0.8 s more CPU, most of it in
+ * writing the store (docs/performance.md, issue 15, round 8).
  */
 function ownCopy(text: string): string {
   if (text.length > OWN_COPY_MAX) return text;
