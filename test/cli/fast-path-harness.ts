@@ -1,12 +1,12 @@
 /**
  * Running a command line through a fast path (bin/run.js → dist/COMMAND-fast.cjs,
  * without oclif) and through oclif (KEYWARD_NO_FAST_PATH=1), and holding the
- * two to the same stdout, stderr and exit code: for check's and status's tests.
+ * two to the same stdout, stderr and exit code: for the fast paths' tests.
  *
  * Which path ran is seen, not assumed: a preloaded script records whether
  * @oclif/core and proper-lockfile were loaded.
  */
-import {existsSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -86,4 +86,18 @@ export async function matrix(ws: Workspace, cases: Case[], expectFast = true): P
     fastRuns.push(fast);
   }
   return fastRuns;
+}
+
+/** Store paths in `ws` that hold no store keyward reads: missing, corrupt, a folder, a newer schema, not a store, empty. */
+export function unreadableStores(ws: Workspace): string[] {
+  const folder = path.join(ws.dir, 'folder.json');
+  mkdirSync(folder, {recursive: true});
+  return [
+    path.join(ws.dir, 'missing.json'),
+    ws.file('corrupt.json', '{"version": 2, "account": ['),
+    folder,
+    ws.file('newer.json', '{"version": 99}'),
+    ws.file('other.json', '{"version": 2, "account": "no"}'),
+    ws.file('empty.json', ''),
+  ];
 }

@@ -7,13 +7,13 @@
  * parsed apart; stores missing, corrupt, newer or not a store); every other
  * command line goes to oclif.
  */
-import {existsSync, mkdirSync, statSync} from 'node:fs';
+import {existsSync, statSync} from 'node:fs';
 import path from 'node:path';
 
 import {expect} from 'chai';
 
 import {indexCacheFile} from '../../src/store/index-cache.js';
-import {Case, matrix} from './fast-path-harness.js';
+import {Case, matrix, unreadableStores} from './fast-path-harness.js';
 import {NOW, RunResult, Workspace} from './harness.js';
 
 const ok = (result: RunResult) => {
@@ -83,17 +83,7 @@ describe('keyward list --json: the fast path', function () {
 
   it('for a store that is missing, corrupt, a folder, newer, or not a store', async () => {
     const ws = Workspace.create();
-    const folder = path.join(ws.dir, 'folder.json');
-    mkdirSync(folder);
-    const files = [
-      path.join(ws.dir, 'missing.json'),
-      ws.file('corrupt.json', '{"version": 2, "account": ['),
-      folder,
-      ws.file('newer.json', '{"version": 99}'),
-      ws.file('other.json', '{"version": 2, "account": "no"}'),
-      ws.file('empty.json', ''),
-      path.join(ws.dir, 'no-folder', 'store.json'),
-    ];
+    const files = [...unreadableStores(ws), path.join(ws.dir, 'no-folder', 'store.json')];
     await matrix(
       ws,
       files.map((file) => ({args: ['list', '--json', '--store', file]})),

@@ -17,7 +17,7 @@ import {expect} from 'chai';
 
 import {parseReadArgv} from '../../src/cli/plain-argv.js';
 import {indexCacheFile} from '../../src/store/index-cache.js';
-import {Case, matrix} from './fast-path-harness.js';
+import {Case, matrix, unreadableStores} from './fast-path-harness.js';
 import {BIN, daysAfter, NOW, RunResult, Workspace} from './harness.js';
 
 const ok = (result: RunResult) => {
@@ -85,16 +85,7 @@ describe('keyward status: the fast path', function () {
     });
 
     it('for a store that is missing, corrupt, a folder, newer, or not a store', async () => {
-      const folder = path.join(ws.dir, 'folder.json');
-      mkdirSync(folder, {recursive: true});
-      const files = [
-        path.join(ws.dir, 'missing.json'),
-        ws.file('corrupt.json', '{"version": 2, "account": ['),
-        folder,
-        ws.file('newer.json', '{"version": 99}'),
-        ws.file('other.json', '{"version": 2, "account": "no"}'),
-        ws.file('empty.json', ''),
-      ];
+      const files = unreadableStores(ws);
       // Each store once, with and without --json in turn (the two forms of one failure are one path's).
       await matrix(
         ws,
