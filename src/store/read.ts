@@ -10,6 +10,7 @@ import {deferAccount, emptyStore, EntryRecord, SCHEMA_VERSION, StoreData} from '
 import type {AccountSummary} from '../core/reports.js';
 import {AccountCounts, cacheVouchesFor, MIN_STORE_BYTES, vouchedAccountCounts} from './index-cache.js';
 import {ShapeError, UNREAD_ACCOUNT, validate, versionOf} from './schema.js';
+import {testPause} from './test-pause.js';
 
 /** The store cannot be used: unreadable, corrupt, newer, locked or not writable. */
 export class StoreError extends KeywardError {
@@ -325,6 +326,8 @@ async function vouchedSummary(file: string): Promise<StoreSummary | null> {
     if (counts === null) return null;
     const size = before.size;
     const head = await readAt(handle, 0, Math.min(size, HEAD_BYTES));
+    // (Test-only, see test-pause.ts: a test edits the file between the two reads.)
+    await testPause('KEYWARD_TEST_PAUSE_STATUS_READ', 'paused');
     const account = head.indexOf(ACCOUNT_LINE);
     if (account === -1) return null;
     const listStart = account + ACCOUNT_LINE.length;

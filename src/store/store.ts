@@ -9,6 +9,7 @@ import callbackFs, {promises as fs, Stats} from 'node:fs';
 import path from 'node:path';
 import {emptyStore, StoreData} from '../core/model.js';
 import {removeLeftovers, writeFileAtomic} from './atomic.js';
+import {testPause} from './test-pause.js';
 import type {EntryIndex} from '../core/decision.js';
 import {compiledAccountFor, writeIndexCache} from './index-cache.js';
 import type {Adapter} from 'lowdb';
@@ -28,26 +29,11 @@ function lockTimeoutMs(): number {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Test-only: with KEYWARD_TEST_PAUSE_AFTER_RENAME=DIR, a store write stops
- * right after its rename, creates DIR/renamed and waits (at most 30 s) for
- * DIR/resume, so that a test can replace the store in exactly the gap
- * between the rename and the writer's look at what it wrote. It only
- * delays a write; nothing else reads the variable.
+ * Test-only (see test-pause.ts): a store write stops right after its
+ * rename, so that a test can replace the store in exactly the gap between
+ * the rename and the writer's look at what it wrote.
  */
-async function testPauseAfterRename(): Promise<void> {
-  const dir = process.env.KEYWARD_TEST_PAUSE_AFTER_RENAME;
-  if (!dir) return;
-  await fs.writeFile(path.join(dir, 'renamed'), '');
-  for (const end = Date.now() + 30_000; Date.now() < end; await sleep(5)) {
-    if (
-      await fs.stat(path.join(dir, 'resume')).then(
-        () => true,
-        () => false,
-      )
-    )
-      return;
-  }
-}
+const testPauseAfterRename = () => testPause('KEYWARD_TEST_PAUSE_AFTER_RENAME', 'renamed');
 
 /**
  * Writes the document's pieces atomically (see atomic.ts) to `file`, the

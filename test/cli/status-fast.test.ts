@@ -219,5 +219,38 @@ describe('keyward status: the fast path', function () {
       expect(edited.json().counts.expiredEntries).to.equal(run.json().counts.expiredEntries + 1);
       writeFileSync(ws.store, text);
     });
+
+    it('edited in place between its reads of the head and of the end: says what a whole read of the edited file says, not the cache counts of the file it began', async () => {
+      // A store keyward wrote again, its cache vouching for it.
+      ok(ws.run(['authorize', '10.9.9.9'], {now: NOW}));
+      const before = statSync(ws.store);
+      const text = readFileSync(ws.store, 'utf8');
+      const [run] = await matrix(ws, [{args: ['status', '--json'], options: {now: NOW}}]);
+      const expiry = `"expiresAt": "${daysAfter(NOW, 30)}"`;
+      expect(text).to.contain(expiry);
+      const hold = mkdtempSync(path.join(os.tmpdir(), 'keyward-hold-'));
+      try {
+        const reading = ws.start(['status', '--json'], {now: NOW, env: {KEYWARD_TEST_PAUSE_STATUS_READ: hold}});
+        for (const end = Date.now() + 20_000; !existsSync(path.join(hold, 'paused'));) {
+          if (Date.now() > end) throw new Error('status did not pause between its reads');
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+        // The office entry made to have expired a year ago, in place: the same size, its modification time put back.
+        writeFileSync(ws.store, text.replace(expiry, expiry.replace('"2026-', '"2025-')));
+        utimesSync(ws.store, before.atime, before.mtime);
+        writeFileSync(path.join(hold, 'resume'), '');
+        const paused = ok(await reading);
+        const edited = paused.json() as {counts: {expiredEntries: number}};
+        expect(edited.counts.expiredEntries, 'the edit counted').to.equal(run.json().counts.expiredEntries + 1);
+        // What a whole read of the edited file says (a copy, no cache beside it).
+        const copy = path.join(hold, 'copy.json');
+        copyFileSync(ws.store, copy);
+        const whole = ok(ws.run(['status', '--json', ...store(copy)], {now: NOW}));
+        expect(paused.stdout.replaceAll(JSON.stringify(ws.store).slice(1, -1), '')).to.equal(whole.stdout.replaceAll(JSON.stringify(copy).slice(1, -1), ''));
+      } finally {
+        rmSync(hold, {recursive: true, force: true});
+        writeFileSync(ws.store, text);
+      }
+    });
   });
 });
