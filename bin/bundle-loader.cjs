@@ -117,7 +117,8 @@ function options(bundle, argv) {
   const words = flag < 0 ? argv : argv.slice(0, flag);
   const ownCommand = words.some((_, i) => Object.hasOwn(bundle.COMMANDS, words.slice(0, i + 1).join(':')));
   if (ownCommand && !argv.some((word) => word === '--help' || word === '-h' || word === 'help')) delete pjson.oclif.plugins;
-  return {root, pjson};
+  // keyward has no plugins a user installs: a package.json in its data folder (oclif's place for them) is not read.
+  return {root, pjson, userPlugins: false};
 }
 
 /**
@@ -132,7 +133,7 @@ exports.oclifFromBundle = (argv, damaged) => {
   } catch (error) {
     // A damaged install (a bundle cut short, edited, not a file): said once, and run without it, through
     // the commands tsc built (dist/commands), never a stack trace or an exit code that means something else.
-    if (error?.code !== 'ENOENT') damaged(BUNDLE, error);
+    if (error?.code !== 'ENOENT') damaged?.(BUNDLE, error);
     return null;
   }
   return {...bundle.oclif(), options: options(bundle, argv)};

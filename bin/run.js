@@ -98,7 +98,8 @@ function oclif() {
   return {
     run: requireHere('@oclif/core/run').run,
     handle: requireHere('@oclif/core/handle').handle,
-    options: import.meta.url,
+    // (No plugins a user installs, as bundle-loader.cjs says.)
+    options: {root: fileURLToPath(new URL('..', import.meta.url)), userPlugins: false},
   };
 }
 

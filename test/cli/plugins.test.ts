@@ -190,3 +190,19 @@ describe('shell completion', () => {
     expect(complete(['keyward', 'check', '--nd'])).to.equal('--ndjson');
   });
 });
+
+describe('plugins a user installs', () => {
+  it('are not looked for: a package.json in the data folder (where oclif keeps them), malformed or naming one, is never read', () => {
+    const ws = Workspace.create();
+    expect(ws.run(['authorize', '192.0.2.1']).code).to.equal(0);
+    const dataDir = path.join(ws.dir, 'data');
+    const pjsons = ['{not json', JSON.stringify({oclif: {plugins: [{type: 'user', name: 'keyward-plugin-evil', tag: 'latest'}]}})];
+    for (const pjson of pjsons) {
+      ws.file('data/package.json', pjson);
+      for (const args of [['list'], ['list', '--json'], ['--help'], ['autocomplete', '--help'], ['status', '--json']]) {
+        const result = ws.run(args, {env: {KEYWARD_DATA_DIR: dataDir}});
+        expect({code: result.code, stderr: result.stderr}, `${args.join(' ')} with ${pjson}`).to.deep.equal({code: 0, stderr: ''});
+      }
+    }
+  });
+});
