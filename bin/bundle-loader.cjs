@@ -197,11 +197,11 @@ function finishFastPaths() {
   const {spawnSync} = require('node:child_process');
   const os = require('node:os');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keyward-build-'));
-  const env = {...process.env, KEYWARD_STORE: path.join(dir, 'store.json'), KEYWARD_NOW: '2026-01-01T00:00:00.000Z', NO_COLOR: '1'};
+  // None of the builder's own keyward settings (a store, a lock timeout, a test's pause, no fast path) nor DEBUG.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('KEYWARD_') && name !== 'DEBUG'));
+  Object.assign(env, {KEYWARD_STORE: path.join(dir, 'store.json'), KEYWARD_DATA_DIR: dir, KEYWARD_NOW: '2026-01-01T00:00:00.000Z', NO_COLOR: '1'});
   // (oclif's start, for `keys create`, needs a home folder: a build machine without one gets the throw-away folder.)
   env.HOME ||= dir;
-  delete env.KEYWARD_NO_FAST_PATH;
-  delete env.DEBUG;
   const run = (args) => {
     const child = spawnSync(process.execPath, args, {env, cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']});
     if (child.status !== 0 && child.status !== 1) throw new Error(`the build's run of ${args.slice(1).join(' ')} failed (exit ${child.status}): ${child.stderr}`);
