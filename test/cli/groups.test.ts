@@ -149,7 +149,10 @@ describe('groups: export → sync round trips (random stores)', function () {
 
   it('export --format json|csv|plain | sync - --dry-run reports nothing to do, for the account list and a key list', () => {
     const ws = Workspace.create();
-    let runs = 0;
+    let keyRuns = 0;
+    // One store whose key list's round trip is checked, whatever the random ones are (15 of them may all have a deny
+    // entry in the account list: seen once in a CI run).
+    const allow = (entry: string, group: string | null): Spec => ({entry, label: null, group, hours: null, source: 'manual', deny: false});
     fc.assert(
       fc.property(specs, specs, (account, own) => {
         const data: StoreData = emptyStore(new Date(NOW));
@@ -169,13 +172,13 @@ describe('groups: export → sync round trips (random stores)', function () {
             const sync = exits(ws.run(['sync', '-', '--dry-run', '--json', ...scope], {now: day(1), input: exported.stdout}), 0).json();
             const changes = {added: sync.added, removed: sync.removed, relabeled: sync.relabeled, updated: sync.updated};
             expect(changes, `${format} ${scope.join(' ')}\n${exported.stdout}`).to.deep.equal({added: [], removed: [], relabeled: [], updated: []});
-            runs++;
+            if (scope.length > 0) keyRuns++;
           }
         }
       }),
-      {numRuns: 15},
+      {numRuns: 15, examples: [[[allow('10.0.0.0/8', null)], [allow('192.0.2.0/24', 'ops'), allow('2001:db8::/32', null)]]]},
     );
-    expect(runs).to.be.greaterThan(15 * 3);
+    expect(keyRuns, 'the key list round trip was checked').to.be.greaterThan(0);
   });
 
   it('an edited json export is applied: a new group, a new expiry and a new label on one entry, the rest unchanged', () => {
