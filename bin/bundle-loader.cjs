@@ -46,8 +46,12 @@ function readRegularFile(file, max) {
   }
 }
 
-/** The bundle `file` compiled, from the cache beside it when that was made from it as it is now, and is whole. */
-function compile(file, useCache = true) {
+/**
+ * The text of the bundle `file` (a regular file, else an error), and the
+ * compiled code of the cache beside it when that was made from the bundle as
+ * it is now, and is whole (else undefined).
+ */
+function readBundle(file, useCache = true) {
   const source = readRegularFile(file, 1 << 30);
   let cachedData;
   if (useCache) {
@@ -59,7 +63,12 @@ function compile(file, useCache = true) {
       // No cache: compiled from the text.
     }
   }
-  return {source, script: new vm.Script(Module.wrap(source.toString('utf8')), {filename: file, cachedData})};
+  return {source, cachedData};
+}
+
+/** The bundle `file` of text `source` compiled, from `cachedData` when given. */
+function compile(file, source, cachedData) {
+  return new vm.Script(Module.wrap(source.toString('utf8')), {filename: file, cachedData});
 }
 
 /** Runs the compiled bundle as the CommonJS module `file`, in require()'s cache, as require() would. */
@@ -80,9 +89,17 @@ function evaluate(script, file) {
   return module.exports;
 }
 
-/** The exports of the bundle `file` (an absolute path): what require(file) would give. */
+/**
+ * The exports of the bundle `file` (an absolute path): what require(file)
+ * would give. Without a cache of its own (none, stale, damaged: a build that
+ * stopped half way leaves a bundle whose import()s were not made calls of
+ * keywardImport yet) it is require()d, where its import()s work either way.
+ */
 function loadBundle(file) {
-  return Module._cache[file]?.exports ?? evaluate(compile(file).script, file);
+  const loaded = Module._cache[file];
+  if (loaded) return loaded.exports;
+  const {source, cachedData} = readBundle(file);
+  return cachedData === undefined ? require(file) : evaluate(compile(file, source, cachedData), file);
 }
 
 /** The bundle, beside bin/ in dist/. */
@@ -150,7 +167,8 @@ exports.oclifFromBundle = (argv, damaged) => {
 exports.finishBundle = async () => {
   const file = BUNDLE;
   makeImportsCalls(file);
-  const {source, script} = compile(file, false);
+  const {source} = readBundle(file, false);
+  const script = compile(file, source);
   const bundle = evaluate(script, file);
   for (const name of Object.keys(bundle.COMMANDS)) void bundle.COMMANDS[name];
   for (const name of Object.values(bundle.HOOKS)) void bundle[name];
@@ -194,6 +212,8 @@ function writeCache(file, source, script) {
  * create` adds a key, then check, status and list read it.
  */
 function finishFastPaths() {
+  // First, so that a failure below leaves no bundle whose import()s are not calls (see loadBundle).
+  for (const command of FAST_PATHS) makeImportsCalls(fastPathFile(command));
   const {spawnSync} = require('node:child_process');
   const os = require('node:os');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keyward-build-'));
@@ -215,7 +235,6 @@ function finishFastPaths() {
   try {
     for (const command of FAST_PATHS) {
       const file = fastPathFile(command);
-      makeImportsCalls(file);
       if (command === 'check') run([path.join(__dirname, 'run.js'), 'keys', 'create', 'build', '--type', 'api']);
       run(['-e', `require(${JSON.stringify(path.join(__dirname, 'bundle-loader.cjs'))}).warmFastPath(${JSON.stringify(command)}, ${JSON.stringify(runs[command])})`]);
       if (!fs.existsSync(`${file}.cache`)) throw new Error(`the build wrote no code cache for ${file}`);
@@ -233,7 +252,8 @@ function finishFastPaths() {
 exports.warmFastPath = (command, argv) => {
   const file = fastPathFile(command);
   fs.rmSync(`${file}.cache`, {force: true});
-  const {source, script} = compile(file, false);
+  const {source} = readBundle(file, false);
+  const script = compile(file, source);
   const bundle = evaluate(script, file);
   process.on('exit', () => writeCache(file, source, script));
   process.stdout.write = () => true;

@@ -160,20 +160,29 @@ function bundleLoader() {
     if (!['loadFastPath', 'oclifFromBundle'].every((name) => typeof loaded?.[name] === 'function')) throw new Error('not the loader this keyward needs');
     loader = loaded;
   } catch (error) {
-    if (error?.code !== 'ENOENT' && error?.code !== 'MODULE_NOT_FOUND') damaged(file, error);
+    // (Only its own absence, seen by the look at the file, is no loader: a require() inside it that fails is damage.)
+    if (error?.code !== 'ENOENT' || error?.syscall !== 'stat') damaged(file, error);
   }
   return loader;
 }
 
 /** Says on stderr that the built file `file` cannot be loaded, and that keyward goes on without it. */
 function damaged(file, error) {
-  const why = String(error?.message ?? error)
-    .split('\n')[0]
-    .replace(/[^\x20-\x7e]/g, '?')
-    .slice(0, 160);
+  let why;
+  let name = 'Error';
+  try {
+    why = String(error?.message ?? error)
+      .split('\n')[0]
+      .replace(/[^\x20-\x7e]/g, '?')
+      .slice(0, 160);
+    if (typeof error?.name === 'string') name = error.name.replace(/[^\x20-\x7e]/g, '?').slice(0, 40);
+  } catch {
+    // (Something thrown that has no text at all.)
+    why = 'an error without a message';
+  }
   const shown = fileURLToPath(new URL('..', import.meta.url));
   process.stderr.write(
-    `keyward: ${file.startsWith(shown) ? file.slice(shown.length) : file} cannot be loaded (${error?.name ?? 'Error'}: ${why}); going on without it\n  reinstall keyward to mend the installation\n`,
+    `keyward: ${file.startsWith(shown) ? file.slice(shown.length) : file} cannot be loaded (${name}: ${why}); going on without it\n  reinstall keyward to mend the installation\n`,
   );
 }
 

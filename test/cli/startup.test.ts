@@ -201,6 +201,28 @@ describe('start-up: what a command loads', () => {
       expect(check()).to.deep.equal(changed);
     });
 
+    it("a fast path's bundle that a build left half finished (its import()s not made calls, its cache stale) answers in colour too", () => {
+      const bin = path.join(copy, 'bin', 'run.js');
+      const bundle = path.join(copy, 'dist', 'check-fast.cjs');
+      const saved = readFileSync(bundle);
+      const colour = (args: string[]) => {
+        const child = spawnSync(process.execPath, [bin, ...args], {
+          cwd: ws.dir,
+          env: environment(ws.store, {now: NOW, env: {NO_COLOR: undefined, FORCE_COLOR: '1'}}),
+          encoding: 'utf8',
+        });
+        return {code: child.status, stdout: child.stdout, stderr: child.stderr};
+      };
+      const expected = colour(['check', 'nosuch', '10.0.0.1']);
+      expect(expected.stderr).to.contain('\u001b[');
+      try {
+        writeFileSync(bundle, saved.toString('utf8').replaceAll('await keywardImport(', 'await import('));
+        expect(colour(['check', 'nosuch', '10.0.0.1'])).to.deep.equal(expected);
+      } finally {
+        writeFileSync(bundle, saved);
+      }
+    });
+
     it('a damaged install (a FIFO for the code cache, the bundle, the check, status or list bundle cut short, a fast path bundle that loads but does not run) answers or fails as keyward fails, says so, never hangs or prints a stack', () => {
       const bin = path.join(copy, 'bin', 'run.js');
       const run = (args: string[]) =>
@@ -261,7 +283,7 @@ describe('start-up: what a command loads', () => {
       writeFileSync(path.join(dist, 'list-fast.cjs'), saved.list);
     });
 
-    it('a damaged bin/bundle-loader.cjs (empty, not JavaScript, a FIFO) is said once; every command still answers, from the bundles require()d or dist/commands', () => {
+    it('a damaged bin/bundle-loader.cjs (empty, not JavaScript, a FIFO, throwing) is said once; every command still answers, from the bundles require()d or dist/commands', () => {
       const own = Workspace.create();
       expect(own.run(['authorize', '10.0.0.1'], {now: NOW}).code).to.equal(0);
       expect(own.run(['keys', 'create', 'ci', '--type', 'api'], {now: NOW}).code).to.equal(0);
@@ -283,6 +305,8 @@ describe('start-up: what a command loads', () => {
         ['empty', () => writeFileSync(loader, ''), /\(Error: not the loader this keyward needs\)/],
         ['not JavaScript', () => writeFileSync(loader, 'this is not ('), /\(SyntaxError: /],
         ['a FIFO', () => spawnSync('mkfifo', [loader]), /\(Error: not a regular file\)/],
+        ['throwing what has no text', () => writeFileSync(loader, 'throw Object.create(null);'), /\(Error: an error without a message\)/],
+        ['requiring what is not there', () => writeFileSync(loader, "require('./nonexistent');"), /\(Error: Cannot find module '\.\/nonexistent'/],
       ];
       try {
         for (const [what, damage, why] of damages) {
