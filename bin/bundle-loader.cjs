@@ -174,7 +174,7 @@ exports.finishBundle = async () => {
   for (const name of Object.values(bundle.HOOKS)) void bundle[name];
   await warm(bundle);
   writeCache(file, source, script);
-  finishFastPaths();
+  await finishFastPaths();
 };
 
 /** The function the bundles' import()s are made calls of (the keyward.cjs's footer in package.json says the same). */
@@ -211,19 +211,34 @@ function writeCache(file, source, script) {
  * level, and saved nothing): authorize creates the store, oclif's `keys
  * create` adds a key, then check, status and list read it.
  */
-function finishFastPaths() {
+async function finishFastPaths() {
   // First, so that a failure below leaves no bundle whose import()s are not calls (see loadBundle).
   for (const command of FAST_PATHS) makeImportsCalls(fastPathFile(command));
   const {spawnSync} = require('node:child_process');
   const os = require('node:os');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keyward-build-'));
+  // An interrupt (Ctrl-C reaches the whole process group) ends the build after the run under way, the folder removed:
+  // by default it would end this process at once and leave the folder and its store behind. (Listened for before the
+  // folder exists.)
+  let interrupted = null;
+  const interrupt = (signal) => (interrupted = signal);
+  process.on('SIGINT', interrupt).on('SIGTERM', interrupt);
+  let dir;
+  try {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keyward-build-'));
+  } catch (error) {
+    process.off('SIGINT', interrupt).off('SIGTERM', interrupt);
+    throw error;
+  }
   // None of the builder's own keyward settings (a store, a lock timeout, a test's pause, no fast path) nor DEBUG.
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('KEYWARD_') && name !== 'DEBUG'));
   Object.assign(env, {KEYWARD_STORE: path.join(dir, 'store.json'), KEYWARD_DATA_DIR: dir, KEYWARD_NOW: '2026-01-01T00:00:00.000Z', NO_COLOR: '1'});
   // (oclif's start, for `keys create`, needs a home folder: a build machine without one gets the throw-away folder.)
   env.HOME ||= dir;
-  const run = (args) => {
+  const run = async (args) => {
     const child = spawnSync(process.execPath, args, {env, cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']});
+    // (A turn of the event loop, so that a signal that came meanwhile reaches `interrupt`.)
+    await new Promise((resolve) => setImmediate(resolve));
+    if (interrupted !== null || child.signal !== null) throw new Error(`the build was interrupted (${interrupted ?? child.signal})`);
     if (child.status !== 0 && child.status !== 1) throw new Error(`the build's run of ${args.slice(1).join(' ')} failed (exit ${child.status}): ${child.stderr}`);
   };
   const runs = {
@@ -235,12 +250,13 @@ function finishFastPaths() {
   try {
     for (const command of FAST_PATHS) {
       const file = fastPathFile(command);
-      if (command === 'check') run([path.join(__dirname, 'run.js'), 'keys', 'create', 'build', '--type', 'api']);
-      run(['-e', `require(${JSON.stringify(path.join(__dirname, 'bundle-loader.cjs'))}).warmFastPath(${JSON.stringify(command)}, ${JSON.stringify(runs[command])})`]);
+      if (command === 'check') await run([path.join(__dirname, 'run.js'), 'keys', 'create', 'build', '--type', 'api']);
+      await run(['-e', `require(${JSON.stringify(path.join(__dirname, 'bundle-loader.cjs'))}).warmFastPath(${JSON.stringify(command)}, ${JSON.stringify(runs[command])})`]);
       if (!fs.existsSync(`${file}.cache`)) throw new Error(`the build wrote no code cache for ${file}`);
     }
   } finally {
     fs.rmSync(dir, {recursive: true, force: true});
+    process.off('SIGINT', interrupt).off('SIGTERM', interrupt);
   }
 }
 

@@ -10,8 +10,8 @@
  * bundles (dist/status-fast.cjs, dist/list-fast.cjs) instead. A build without the bundle (tsc alone), and a
  * bundle whose code cache is stale or damaged, still answer.
  */
-import {spawnSync} from 'node:child_process';
-import {cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
+import {spawn, spawnSync} from 'node:child_process';
+import {cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
 import {createRequire} from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -335,6 +335,32 @@ describe('start-up: what a command loads', () => {
         encoding: 'utf8',
       });
       expect(child.stderr).to.contain('oclif').and.contain('c0ff…abcd').and.not.contain(secret);
+    });
+
+    it('a build interrupted (SIGINT, as Ctrl-C sends it) while it runs the fast paths for their caches fails, and leaves no folder behind', async () => {
+      const tmp = mkdtempSync(path.join(os.tmpdir(), 'keyward-tmp-'));
+      try {
+        const build = spawn(process.execPath, ['-e', `require(${JSON.stringify(path.join(copy, 'bin', 'bundle-loader.cjs'))}).finishBundle()`], {
+          env: {...process.env, TMPDIR: tmp},
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
+        let stderr = '';
+        build.stderr.on('data', (chunk) => (stderr += chunk));
+        const ended = new Promise<number | null>((resolve) => build.on('close', (code) => resolve(code)));
+        for (const end = Date.now() + 60_000; readdirSync(tmp).length === 0; await new Promise((resolve) => setTimeout(resolve, 5))) {
+          if (Date.now() > end) throw new Error('the build made no throw-away folder');
+        }
+        build.kill('SIGINT');
+        expect(await ended, 'the build fails').to.equal(1);
+        expect(stderr).to.contain('the build was interrupted (SIGINT)');
+        expect(readdirSync(tmp), 'nothing left in TMPDIR').to.deep.equal([]);
+      } finally {
+        rmSync(tmp, {recursive: true, force: true});
+      }
+      // The copy still answers: a fast bundle whose cache the interrupted run had removed is require()d.
+      const expected = ws.run(['status'], {now: NOW}).stdout;
+      const status = spawnSync(process.execPath, [path.join(copy, 'bin', 'run.js'), 'status'], {cwd: ws.dir, env: environment(ws.store, {now: NOW}), encoding: 'utf8'});
+      expect({code: status.status, stdout: status.stdout, stderr: status.stderr}).to.deep.equal({code: 0, stdout: expected, stderr: ''});
     });
 
     it('without the bundle (a build by tsc alone) answers through dist/commands', () => {
