@@ -183,11 +183,6 @@ export interface NewEntry {
   expiresAt: string | null;
 }
 
-/**
- * Entries parsed for adding, as columns (see EntryWords) with their canonical
- * texts, labels, sources and expiry: a large import costs no object per
- * entry (`prefixAt` makes a value where one is needed).
- */
 /** The longest text ownCopy copies. */
 const OWN_COPY_MAX = 256;
 let scratch: Buffer | null = null;
@@ -209,6 +204,11 @@ function ownCopy(text: string): string {
   return copy === text ? copy : text;
 }
 
+/**
+ * Entries parsed for adding, as columns (see EntryWords) with their canonical
+ * texts, labels, sources and expiry: a large import costs no object per
+ * entry (`prefixAt` makes a value where one is needed).
+ */
 export class EntryBatch extends EntryWordsBuilder {
   readonly texts: string[] = [];
   readonly labels: (string | null)[] = [];

@@ -164,9 +164,16 @@ function soundCounts(counts: unknown): counts is AccountCounts {
 
 const align8 = (n: number) => (n + 7) & ~7;
 
-/** The whole cache's length in bytes for a header of `headerLength` bytes with these counts (every section after it aligned to 8 but the last). */
-function cacheLength(h: Pick<Header, 'entries' | 'v4' | 'v6' | 'textBytes'>, headerLength: number): number {
-  const lengths = sectionLengths(h);
+/**
+ * The whole cache's length in bytes for header `h` of `headerLength` bytes
+ * (every section after it aligned to 8 but the last), or null when the
+ * header's sizes are not sound: whole numbers, the families' entries adding
+ * up to all of them. One rule for check's decoding and status's counts.
+ */
+function cacheLength(h: Record<string, unknown>, headerLength: number): number | null {
+  const sizes = [h.entries, h.v4, h.v6, h.textBytes];
+  if (!sizes.every((n) => Number.isSafeInteger(n) && (n as number) >= 0) || (h.v4 as number) + (h.v6 as number) !== h.entries) return null;
+  const lengths = sectionLengths(h as Pick<Header, 'entries' | 'v4' | 'v6' | 'textBytes'>);
   return lengths.reduce((sum, length, i) => sum + (i === lengths.length - 1 ? length : align8(length)), PREFIX_BYTES + align8(headerLength));
 }
 
@@ -456,8 +463,6 @@ export function decodeIndexCache(bytes: Buffer, store: StoreIdentity, now: Date)
     return null;
   }
   if (!isObject(header) || !sameIdentity(header.store, store) || header.schema !== SCHEMA_VERSION || !soundHead(header.head)) return null;
-  const counts = [header.entries, header.v4, header.v6, header.textBytes];
-  if (!counts.every((n) => Number.isSafeInteger(n) && n >= 0) || header.v4 + header.v6 !== header.entries) return null;
   if (cacheLength(header, headerLength) !== bytes.length) return null;
   const lengths = sectionLengths(header);
   let at = PREFIX_BYTES + align8(headerLength);
@@ -661,8 +666,7 @@ export function vouchedAccountCounts(real: string, stat: Stats): AccountCounts |
   const head = vouchingHead(real, stat);
   if (head === null || headChecksum(head.prefix, head.bytes) !== head.prefix.readUInt32LE(20)) return null;
   const h = head.header;
-  if (![h.entries, h.v4, h.v6, h.textBytes].every((n) => Number.isSafeInteger(n) && (n as number) >= 0)) return null;
-  return cacheLength(h as Pick<Header, 'entries' | 'v4' | 'v6' | 'textBytes'>, head.bytes.length) === head.size && soundCounts(h.counts) ? h.counts : null;
+  return cacheLength(h, head.bytes.length) === head.size && soundCounts(h.counts) ? h.counts : null;
 }
 
 /** Whether a cache may vouch for a store file of status `stat` at all: a regular file large enough to have one, its times finer than seconds. */

@@ -347,6 +347,25 @@ describe('store: single changes and status without the whole account list (issue
       expect(account, 'read whole').to.equal(null);
       expect(statusJson(data, file, NOW)).to.deep.equal(statusJson(await readStore(file), file, NOW));
     }
+    // A header whose sizes do not add up (8 entries more than its families hold, 40 bytes less of text: the same length
+    // in all), both checksums made anew: check refuses such a cache, and status takes no counts from it either.
+    const identity = identityOf(statSync(file));
+    expect(decodeIndexCache(whole, identity, NOW), 'the cache as written').to.not.equal(null);
+    const header = JSON.parse(whole.toString('utf8', 48, 48 + headerLength));
+    const shifts = [
+      [8, -40],
+      [-8, 40],
+    ].map(([entries, text]) => JSON.stringify({...header, entries: header.entries + entries, textBytes: header.textBytes + text}));
+    const fitting = shifts.find((text) => text.length <= headerLength && header.entries >= 8 && header.textBytes >= 40);
+    expect(fitting, 'a forged header as long as the real one').to.be.a('string');
+    const forged = Buffer.from(whole);
+    forged.write(fitting!.padEnd(headerLength, ' '), 48, 'utf8');
+    const {crc32} = process.getBuiltinModule('node:zlib');
+    forged.writeUInt32LE(crc32(forged.subarray(48, 48 + headerLength), crc32(forged.subarray(0, 16))), 20);
+    forged.writeUInt32LE(crc32(forged.subarray(20), crc32(forged.subarray(0, 16))), 16);
+    expect(decodeIndexCache(forged, identity, NOW), 'check refuses it').to.equal(null);
+    writeFileSync(cache, forged);
+    expect((await readStoreSummary(file)).account, 'read whole').to.equal(null);
     // Damage past the head (the compiled list: check's part, where the checksum of the whole fails) leaves the counts sound.
     for (const at of [whole.length - 1, 48 + headerLength + 64, 16]) {
       writeFileSync(cache, flipped(at));
