@@ -4,10 +4,11 @@
 // build writes beside each (dist/keyward.cjs.cache, dist/check-fast.cjs.cache,
 // ...), because compiling the 600 kB bundle was some 25 ms of every command's
 // start (docs/performance.md, "Issue 15, round 2: start-up"), and compiling a
-// fast path's 150 kB some 4 ms of a check's 15 over `--version` (round 8). The cache is used only when its stamp (the bundle's length
-// and CRC-32, the code's CRC-32) says it is the bundle's as it is now, and
-// whole; V8 refuses one made by another Node or with other flags: either
-// way the bundle is then compiled from its text, as require() would.
+// fast path's 150 kB some 4 ms of a check's 15 over `--version` (round 8).
+// The cache is used only when its stamp (the bundle's length and CRC-32, the
+// code's CRC-32) says it is the bundle's as it is now, and whole; a bundle
+// without such a cache is require()d. V8 refuses a cache made by another Node
+// or with other flags: the bundle is then compiled from its text.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -105,7 +106,7 @@ function loadBundle(file) {
 /** The bundle, beside bin/ in dist/. */
 const BUNDLE = path.join(__dirname, '..', 'dist', 'keyward.cjs');
 
-/** The bundles of the fast paths (see bin/run.js), by command. */
+/** The commands bin/run.js answers from a fast path's bundle (its `fast`), in the order the build runs them. */
 const FAST_PATHS = ['authorize', 'check', 'status', 'list'];
 const fastPathFile = (command) => path.join(__dirname, '..', 'dist', `${command}-fast.cjs`);
 
@@ -177,13 +178,13 @@ exports.finishBundle = async () => {
   await finishFastPaths();
 };
 
-/** The function the bundles' import()s are made calls of (the keyward.cjs's footer in package.json says the same). */
+/** The function the bundles' import()s are made calls of, added at each bundle's end by the build. */
 const IMPORT_FOOTER = 'function keywardImport(specifier) { return module.keywardImport ? module.keywardImport(specifier) : import(specifier); }';
 
 /**
  * Makes the import()s of the bundle `file` calls of keywardImport (code
- * compiled by vm.Script cannot import()), adding its footer where the build
- * did not (the fast paths' bundles); throws for an import( left.
+ * compiled by vm.Script cannot import()), adding the function at its end
+ * (once); throws for an import( left.
  */
 function makeImportsCalls(file) {
   let text = fs.readFileSync(file, 'utf8').replaceAll('await import(', 'await keywardImport(');
@@ -214,7 +215,6 @@ function writeCache(file, source, script) {
 async function finishFastPaths() {
   // First, so that a failure below leaves no bundle whose import()s are not calls (see loadBundle).
   for (const command of FAST_PATHS) makeImportsCalls(fastPathFile(command));
-  const {spawnSync} = require('node:child_process');
   const os = require('node:os');
   // An interrupt (Ctrl-C reaches the whole process group) ends the build after the run under way, the folder removed:
   // by default it would end this process at once and leave the folder and its store behind. (Listened for before the
@@ -222,13 +222,19 @@ async function finishFastPaths() {
   let interrupted = null;
   const interrupt = (signal) => (interrupted = signal);
   process.on('SIGINT', interrupt).on('SIGTERM', interrupt);
-  let dir;
+  let dir = null;
   try {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keyward-build-'));
-  } catch (error) {
+    await warmFastPaths(dir, () => interrupted);
+  } finally {
+    if (dir !== null) fs.rmSync(dir, {recursive: true, force: true});
     process.off('SIGINT', interrupt).off('SIGTERM', interrupt);
-    throw error;
   }
+}
+
+/** Runs each fast path once on a store in the throw-away folder `dir` (see finishFastPaths), so that each writes its cache. */
+async function warmFastPaths(dir, interrupted) {
+  const {spawnSync} = require('node:child_process');
   // None of the builder's own keyward settings (a store, a lock timeout, a test's pause, no fast path) nor DEBUG.
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('KEYWARD_') && name !== 'DEBUG'));
   Object.assign(env, {KEYWARD_STORE: path.join(dir, 'store.json'), KEYWARD_DATA_DIR: dir, KEYWARD_NOW: '2026-01-01T00:00:00.000Z', NO_COLOR: '1'});
@@ -238,7 +244,7 @@ async function finishFastPaths() {
     const child = spawnSync(process.execPath, args, {env, cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']});
     // (A turn of the event loop, so that a signal that came meanwhile reaches `interrupt`.)
     await new Promise((resolve) => setImmediate(resolve));
-    if (interrupted !== null || child.signal !== null) throw new Error(`the build was interrupted (${interrupted ?? child.signal})`);
+    if (interrupted() !== null || child.signal !== null) throw new Error(`the build was interrupted (${interrupted() ?? child.signal})`);
     if (child.status !== 0 && child.status !== 1) throw new Error(`the build's run of ${args.slice(1).join(' ')} failed (exit ${child.status}): ${child.stderr}`);
   };
   const runs = {
@@ -247,16 +253,11 @@ async function finishFastPaths() {
     status: [],
     list: ['--json'],
   };
-  try {
-    for (const command of FAST_PATHS) {
-      const file = fastPathFile(command);
-      if (command === 'check') await run([path.join(__dirname, 'run.js'), 'keys', 'create', 'build', '--type', 'api']);
-      await run(['-e', `require(${JSON.stringify(path.join(__dirname, 'bundle-loader.cjs'))}).warmFastPath(${JSON.stringify(command)}, ${JSON.stringify(runs[command])})`]);
-      if (!fs.existsSync(`${file}.cache`)) throw new Error(`the build wrote no code cache for ${file}`);
-    }
-  } finally {
-    fs.rmSync(dir, {recursive: true, force: true});
-    process.off('SIGINT', interrupt).off('SIGTERM', interrupt);
+  for (const command of FAST_PATHS) {
+    const file = fastPathFile(command);
+    if (command === 'check') await run([path.join(__dirname, 'run.js'), 'keys', 'create', 'build', '--type', 'api']);
+    await run(['-e', `require(${JSON.stringify(path.join(__dirname, 'bundle-loader.cjs'))}).warmFastPath(${JSON.stringify(command)}, ${JSON.stringify(runs[command])})`]);
+    if (!fs.existsSync(`${file}.cache`)) throw new Error(`the build wrote no code cache for ${file}`);
   }
 }
 
