@@ -32,7 +32,8 @@ if (process.env.DEBUG) {
 let handleExit = null;
 /** bin/bundle-loader.cjs once looked for (see bundleLoader; null: none, or damaged); undefined before. */
 let loader;
-// (`list` only with --json: a plain list, its table, is oclif's, and need not load the fast path's bundle to be told so.)
+// (`list` only with --json: a plain list, its table, is oclif's, and need not load the fast path's bundle to be told so.
+// The build warms the same commands' bundles: FAST_PATHS in bin/bundle-loader.cjs.)
 const fast =
   (argv[0] === 'check' || argv[0] === 'status' || argv[0] === 'authorize' || (argv[0] === 'list' && argv.includes('--json'))) &&
   !process.env.KEYWARD_NO_FAST_PATH &&
