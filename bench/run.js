@@ -28,13 +28,14 @@ function log(message) {
 }
 
 /**
- * Runs a command once; returns wall seconds, and CPU seconds (user + system) and peak RSS in MiB
- * when /usr/bin/time is there (on a machine shared with other work, CPU time is the steadier figure).
+ * Runs a command once; returns wall seconds, and CPU seconds (user + system), peak RSS in MiB and
+ * minor page faults (pages touched for the first time) when /usr/bin/time is there (on a machine
+ * shared with other work, CPU time is the steadier figure).
  * stdin and stdout, when given, are files opened for the command itself (a shell's `< in > out`),
  * so no pipe through this process is timed; otherwise stdout goes to /dev/null.
  */
 function once(command, args, {env = {}, stdin, stdout} = {}) {
-  const full = TIME ? [TIME, ['-f', '%M %U %S', command, ...args]] : [command, args];
+  const full = TIME ? [TIME, ['-f', '%M %U %S %R', command, ...args]] : [command, args];
   const input = stdin ? openSync(stdin, 'r') : 'ignore';
   const output = openSync(stdout ?? '/dev/null', 'w');
   const start = process.hrtime.bigint();
@@ -47,8 +48,8 @@ function once(command, args, {env = {}, stdin, stdout} = {}) {
   if (typeof input === 'number') closeSync(input);
   closeSync(output);
   const lines = result.stderr.toString().trim().split('\n');
-  const [kib, user, system] = TIME ? lines[lines.length - 1].split(' ').map(Number) : [Number.NaN, Number.NaN, Number.NaN];
-  return {seconds, cpu: user + system, rss: kib / 1024, code: result.status};
+  const [kib, user, system, faults] = TIME ? lines[lines.length - 1].split(' ').map(Number) : [Number.NaN, Number.NaN, Number.NaN, Number.NaN];
+  return {seconds, cpu: user + system, rss: kib / 1024, faults, code: result.status};
 }
 
 function median(values) {
@@ -75,9 +76,12 @@ function measureInterleaved(list, rounds = Math.max(runs, 11)) {
       seconds: median(samples[i].map((s) => s.seconds)),
       cpu: median(samples[i].map((s) => s.cpu)),
       rss: Math.max(...samples[i].map((s) => s.rss)),
+      faults: median(samples[i].map((s) => s.faults)),
       code: samples[i][0].code,
     };
-    log(`  ${name}: ${row.seconds.toFixed(3)} s, ${row.cpu.toFixed(3)} s CPU, ${row.rss.toFixed(0)} MiB (exit ${row.code}; ${rounds} interleaved rounds)`);
+    log(
+      `  ${name}: ${row.seconds.toFixed(3)} s, ${row.cpu.toFixed(3)} s CPU, ${row.rss.toFixed(0)} MiB, ${row.faults} page faults (exit ${row.code}; ${rounds} interleaved rounds)`,
+    );
     return row;
   });
 }
@@ -90,6 +94,13 @@ const builds = [{label: '', bin}];
 if (process.env.BASELINE) builds.push({label: ' [baseline]', bin: path.join(path.resolve(process.env.BASELINE), 'bin', 'run.js')});
 
 log(`data in ${dir}`);
+// What a page of memory touched for the first time costs here: on some virtual machines far more than the
+// work done in it (docs/performance.md, round 9), so the rows say how many they touched (page faults).
+{
+  const touch = 'const b = Buffer.alloc(64 << 20); const t = process.hrtime.bigint(); b.fill(1); process.stdout.write(String(process.hrtime.bigint() - t));';
+  const costs = Array.from({length: 5}, () => Number(execFileSync('node', ['-e', touch])) / (16384 * 1000));
+  log(`fresh memory: ${median(costs).toFixed(2)} us a 4 KiB page (median of 5: first write to 64 MiB in a new process)`);
+}
 const entries = makeEntries(100_000);
 writeFileSync(path.join(dir, 'entries.txt'), `${entries.join('\n')}\n`);
 if (!bulkOnly) writeFileSync(path.join(dir, 'probes.txt'), `${makeProbes(1_000_000, entries).join('\n')}\n`);

@@ -238,6 +238,22 @@ async function readData(file: string, bytes: Buffer, stat: Stats | null): Promis
   return parts.data;
 }
 
+/**
+ * The store at `file` for a listing of its records (`list --json`): for a
+ * file keyward provably wrote, its data with the account list left empty
+ * and that list's text as the file's bytes (`accountText`, see
+ * account-text.ts: the records need not be parsed to be copied); for any
+ * other file, its data read and checked as every reader does, and
+ * `accountText` null. A store that does not exist is an error (exit 3).
+ */
+export async function readStoreForListing(file: string): Promise<{data: StoreData; accountText: Uint8Array | null}> {
+  const read = await storeBytes(file);
+  if (read === null) throw missingStore(file);
+  const parts = await vouchedAround(file, read.bytes, read.stat);
+  if (parts !== null) return {data: parts.data, accountText: read.bytes.subarray(parts.span.start, parts.span.end)};
+  return {data: (await documentOf(file, read.bytes, read.stat)).data, accountText: null};
+}
+
 /** The text of the store file's bytes; a StoreError for a file too large to be one string (about 512 MiB, V8's limit). */
 function textOf(file: string, bytes: Buffer): string {
   try {

@@ -3,8 +3,9 @@
  * src/cli/list/run.ts, without oclif) against the oclif command
  * (KEYWARD_NO_FAST_PATH=1): the same stdout, stderr and exit code over
  * command lines and stores (labels in any text, groups, deny and disabled
- * entries, key lists; a large store keyward wrote, whose account list is
- * parsed apart; stores missing, corrupt, newer or not a store); every other
+ * entries, key lists; a large store keyward wrote, whose account list's
+ * rows are written from the file's bytes; stores missing, corrupt, newer or
+ * not a store); every other
  * command line goes to oclif.
  */
 import {existsSync, statSync} from 'node:fs';
@@ -68,7 +69,7 @@ describe('keyward list --json: the fast path', function () {
     expect(rows.filter((r) => r.scope === 'ci').map((r) => r.entry)).to.deep.equal(['192.0.2.0/24', '2001:db8:1::/64']);
   });
 
-  it('on a large store keyward wrote (its account list parsed apart), and on the same file read whole', async () => {
+  it('on a large store keyward wrote (its account list's rows written from the file's bytes), and on the same file read whole', async () => {
     const ws = Workspace.create();
     populate(ws, 12_000);
     const [run] = await matrix(ws, [{args: ['list', '--json']}]);
