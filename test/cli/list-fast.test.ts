@@ -69,7 +69,7 @@ describe('keyward list --json: the fast path', function () {
     expect(rows.filter((r) => r.scope === 'ci').map((r) => r.entry)).to.deep.equal(['192.0.2.0/24', '2001:db8:1::/64']);
   });
 
-  it('on a large store keyward wrote (its account list's rows written from the file's bytes), and on the same file read whole', async () => {
+  it("on a large store keyward wrote (its account list's rows written from the file's bytes), and on the same file read whole", async () => {
     const ws = Workspace.create();
     populate(ws, 12_000);
     const [run] = await matrix(ws, [{args: ['list', '--json']}]);
