@@ -59,9 +59,12 @@ export function listScopes(data: StoreData, options: {key?: string; accountOnly?
     const key = findKey(data.keys, options.key);
     return [{scope: key.name, records: key.allow}];
   }
-  const scopes = [{scope: 'account', records: data.account}];
-  if (!options.accountOnly) for (const key of data.keys) if (key.allow.length > 0) scopes.push({scope: key.name, records: key.allow});
-  return scopes;
+  return [{scope: 'account', records: data.account}, ...(options.accountOnly ? [] : keyScopes(data.keys))];
+}
+
+/** The key lists `list` shows after the account list: every one that has entries. */
+export function keyScopes(keys: readonly KeyRecord[]): ListScope[] {
+  return keys.filter((key) => key.allow.length > 0).map((key) => ({scope: key.name, records: key.allow}));
 }
 
 /** `list --json`: every record of the scopes. */

@@ -6,7 +6,7 @@
 import {isAscii} from 'node:buffer';
 import {constants as fsConstants, promises as fs, Stats} from 'node:fs';
 import {KeywardError, show} from '../core/errors.js';
-import {deferAccount, emptyStore, EntryRecord, SCHEMA_VERSION, StoreData} from '../core/model.js';
+import {deferAccount, emptyStore, EntryRecord, KeyRecord, SCHEMA_VERSION, StoreData} from '../core/model.js';
 import type {AccountSummary} from '../core/reports.js';
 import {AccountCounts, cacheVouchesFor, MIN_STORE_BYTES, vouchedAccountCounts} from './index-cache.js';
 import {ShapeError, UNREAD_ACCOUNT, validate, versionOf} from './schema.js';
@@ -238,20 +238,43 @@ async function readData(file: string, bytes: Buffer, stat: Stats | null): Promis
   return parts.data;
 }
 
+/** The line of the member that follows the keys in a document keyward wrote (see schema.ts MEMBERS). */
+const BLOCKED_NAME = '\n  "blocked": ';
+
 /**
  * The store at `file` for a listing of its records (`list --json`): for a
- * file keyward provably wrote, its data with the account list left empty
- * and that list's text as the file's bytes (`accountText`, see
- * account-text.ts: the records need not be parsed to be copied); for any
- * other file, its data read and checked as every reader does, and
- * `accountText` null. A store that does not exist is an error (exit 3).
+ * file keyward provably wrote, its keys and its account list's text as the
+ * file's bytes (`accountText`, see account-text.ts: the records need not be
+ * parsed to be copied), and nothing after the keys parsed (the blocked and
+ * seen lists and the history are not listed); for any other file, its data
+ * read and checked as every reader does. A store that does not exist is an
+ * error (exit 3).
  */
-export async function readStoreForListing(file: string): Promise<{data: StoreData; accountText: Uint8Array | null}> {
+export async function readStoreForListing(file: string): Promise<{data: StoreData; accountText: null} | {keys: KeyRecord[]; accountText: Uint8Array}> {
   const read = await storeBytes(file);
   if (read === null) throw missingStore(file);
-  const parts = await vouchedAround(file, read.bytes, read.stat);
-  if (parts !== null) return {data: parts.data, accountText: read.bytes.subarray(parts.span.start, parts.span.end)};
-  return {data: (await documentOf(file, read.bytes, read.stat)).data, accountText: null};
+  const listed = (await vouched(file, read.stat)) ? keysAndAccountText(read.bytes) : null;
+  return listed ?? {data: (await documentOf(file, read.bytes, read.stat)).data, accountText: null};
+}
+
+/**
+ * The keys and the account list's bytes of a document keyward wrote, cut
+ * at its members' lines (see accountSpan, summaryOf): the head and the keys
+ * parsed, the rest left as it is; null when it is not laid out so.
+ */
+function keysAndAccountText(bytes: Buffer): {keys: KeyRecord[]; accountText: Uint8Array} | null {
+  const span = accountSpan(bytes);
+  if (span === null) return null;
+  const blocked = bytes.indexOf(BLOCKED_NAME, span.end);
+  if (blocked === -1 || bytes[blocked - 1] !== 0x2c) return null;
+  let data: StoreData;
+  try {
+    data = JSON.parse(`${bytes.toString('utf8', 0, span.start)}[]${bytes.toString('utf8', span.end, blocked - 1)}\n}`) as StoreData;
+  } catch {
+    return null;
+  }
+  if (versionOf(data) !== SCHEMA_VERSION || !Array.isArray(data.keys)) return null;
+  return {keys: data.keys, accountText: bytes.subarray(span.start, span.end)};
 }
 
 /** The text of the store file's bytes; a StoreError for a file too large to be one string (about 512 MiB, V8's limit). */

@@ -7,9 +7,9 @@
  * other command line goes to oclif, so that help, flag errors, filters, the
  * table and their exit codes stay oclif's.
  */
-import {ListScope, listScopes} from '../../core/reports.js';
+import {keyScopes, ListScope, listScopes} from '../../core/reports.js';
 import {listJsonChunks, RowBytes} from '../../core/render/list-json.js';
-import {StoreData} from '../../core/model.js';
+import {KeyRecord} from '../../core/model.js';
 import {AccountRecords, NOT_LAID_OUT, RECORD} from '../../store/account-text.js';
 import {readStore, readStoreForListing} from '../../store/read.js';
 import {now} from '../clock.js';
@@ -31,13 +31,13 @@ export async function printListJson(scopes: readonly ListScope[]): Promise<void>
 const CHUNK_BYTES = 1 << 16;
 
 /**
- * Prints what printListJson prints for the scopes of `data`, whose account
- * list is empty and `accountText` the text of the one it stands for (see
+ * Prints what printListJson prints for the scopes of a store whose account
+ * list's text is `accountText` and whose keys are `keys` (see
  * readStoreForListing): that list's rows written from the text's bytes.
  * Returns false, having printed nothing, when that text is not laid out as
  * keyward writes it.
  */
-async function printListJsonFromText(data: StoreData, accountText: Uint8Array): Promise<boolean> {
+async function printListJsonFromText(keys: readonly KeyRecord[], accountText: Uint8Array): Promise<boolean> {
   // Once through the text first: nothing is printed of a list whose end turns out not to be as keyward writes it.
   const check = new AccountRecords(accountText);
   let found: number;
@@ -70,8 +70,8 @@ async function printListJsonFromText(data: StoreData, accountText: Uint8Array): 
     at = rows.put(out, at, accountText, records.spans, records.flags);
   }
   if (at > 0) await write(process.stdout, out.subarray(0, at));
-  // The keys' lists (the account list's scope has no records here), and the array's end.
-  for (const chunk of listJsonChunks(listScopes(data), count > 0)) await write(process.stdout, chunk);
+  // The keys' lists, and the array's end.
+  for (const chunk of listJsonChunks(keyScopes(keys), count > 0)) await write(process.stdout, chunk);
   return true;
 }
 
@@ -90,9 +90,9 @@ export async function runFast(argv: readonly string[]): Promise<boolean> {
     // The clock is read as every command reads it (a bad KEYWARD_NOW is refused), though the listing does not use it.
     now();
     // A store keyward wrote: its account list's rows from the file's bytes, unparsed (issue 15); else as oclif's command lists.
-    const {data, accountText} = await readStoreForListing(storeFile);
-    if (accountText === null) await printListJson(listScopes(data));
-    else if (!(await printListJsonFromText(data, accountText))) await printListJson(listScopes(await readStore(storeFile)));
+    const listed = await readStoreForListing(storeFile);
+    if (listed.accountText === null) await printListJson(listScopes(listed.data));
+    else if (!(await printListJsonFromText(listed.keys, listed.accountText))) await printListJson(listScopes(await readStore(storeFile)));
   } catch (error) {
     await reportFailure(error, {json: true});
   }
