@@ -8,7 +8,7 @@ import {MAX_IPV6_TEXT, writeIPv6Text} from '../../core/address-bytes.js';
 import {KeyPolicy} from '../../core/decision.js';
 import {DecisionTable} from '../../core/decision-table.js';
 import {copyInWords, HEAD_BITS, NO_TEXT, NOT_PRINTED, OutcomeRecords, SLACK, viewOf} from './outcomes.js';
-import {OutputBlocks} from './output.js';
+import {OutputBlocks} from '../output-blocks.js';
 
 /** Plain addresses are decided this many at a time. */
 export const BATCH_SIZE = 1024;

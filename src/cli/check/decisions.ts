@@ -15,7 +15,7 @@ import {InputError, locatedInputError} from '../../core/errors.js';
 import {AddressBatch, DecisionTally} from './batch.js';
 import {DescriptorInput, LineReader} from './lines.js';
 import {AccountTexts, DecisionFormat, Layout, layoutFor, OutcomeRecords} from './outcomes.js';
-import {OutputBlocks} from './output.js';
+import {OutputBlocks} from '../output-blocks.js';
 
 export type {DecisionTally} from './batch.js';
 export type {DescriptorInput} from './lines.js';

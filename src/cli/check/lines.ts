@@ -11,7 +11,7 @@ import {NOT_ACCEPTED, scanAddressBytes, scanColonAddressBytes, scanIPv4Line} fro
 import {InputError} from '../../core/errors.js';
 import {MAX_LINE_LENGTH} from '../input.js';
 import {AddressBatch, BATCH_SIZE} from './batch.js';
-import {OutputBlocks} from './output.js';
+import {OutputBlocks} from '../output-blocks.js';
 
 /** A file or a pipe to read with blocking reads (see LineReader.readDescriptor). */
 export interface DescriptorInput {

@@ -16,6 +16,7 @@ import {now} from '../clock.js';
 import {reportFailure} from '../messages.js';
 import {nameStoreInWaysOut} from '../notify.js';
 import {parseReadArgv} from '../plain-argv.js';
+import {OutputBlocks} from '../output-blocks.js';
 import {dataDir, storeFileOf} from '../store-path.js';
 import {write} from '../write.js';
 
@@ -26,9 +27,6 @@ import {write} from '../write.js';
 export async function printListJson(scopes: readonly ListScope[]): Promise<void> {
   for (const chunk of listJsonChunks(scopes)) await write(process.stdout, chunk);
 }
-
-/** Rows written at a time from the account list's text: about 64 kB. */
-const CHUNK_BYTES = 1 << 16;
 
 /**
  * Prints what printListJson prints for the scopes of a store whose account
@@ -45,31 +43,18 @@ async function printListJsonFromText(keys: readonly KeyRecord[], accountText: Ui
   if (found === NOT_LAID_OUT) return false;
   const records = new AccountRecords(accountText);
   const rows = new RowBytes('account');
-  // Chunks the stream is done with are filled again: 24 MB of new chunks was a tenth of the listing, in memory touched for the
-  // first time. (The stream says so on a later turn of the event loop: one is let pass before a new chunk is made.)
-  const spare: Buffer[] = [];
-  const chunk = async (length: number) => {
-    if (length > CHUNK_BYTES) return Buffer.allocUnsafe(length);
-    if (spare.length === 0) await new Promise((resolve) => setImmediate(resolve));
-    return spare.pop() ?? Buffer.allocUnsafe(CHUNK_BYTES);
-  };
-  let out = await chunk(0);
-  let at = 0;
+  const output = new OutputBlocks(process.stdout);
   let count = 0;
   while (records.next() === RECORD) {
-    const length = 2 + rows.length(records.spans, records.flags);
-    if (at + length > out.length) {
-      const full = out;
-      await write(process.stdout, full.subarray(0, at), () => full.length === CHUNK_BYTES && spare.push(full));
-      out = await chunk(length);
-      at = 0;
-    }
+    output.reserve(2 + rows.length(records.spans, records.flags));
     // `[` and a line break before the first row, a comma and a line break between rows.
-    out[at++] = count++ === 0 ? 0x5b : 0x2c;
-    out[at++] = 0x0a;
-    at = rows.put(out, at, accountText, records.spans, records.flags);
+    const out = output.buffer;
+    out[output.at++] = count++ === 0 ? 0x5b : 0x2c;
+    out[output.at++] = 0x0a;
+    output.at = rows.put(out, output.at, accountText, records.spans, records.flags);
+    if (output.pending !== undefined) await output.awaitWrite();
   }
-  if (at > 0) await write(process.stdout, out.subarray(0, at));
+  await output.flush();
   // The keys' lists, and the array's end.
   for (const chunk of listJsonChunks(keyScopes(keys), count > 0)) await write(process.stdout, chunk);
   return true;

@@ -1,12 +1,15 @@
 /**
- * The decisions' output: blocks filled in place and written with
- * backpressure, each block kept to fill again once the output is done with
- * it (README.md says when that is).
+ * Output as bytes in blocks filled in place and written with backpressure,
+ * each block kept to fill again once the output is done with it
+ * (check/README.md says when that is): `check`'s decisions and `list
+ * --json`'s rows written from the store file's bytes. A block filled anew
+ * each time was memory touched for the first time, slow on some machines
+ * (docs/performance.md).
  */
-import {write} from '../write.js';
-import {viewOf} from './outcomes.js';
+import {viewOf} from './check/outcomes.js';
+import {write} from './write.js';
 
-/** Output is written in blocks of about this many bytes (and, for line formats, whenever input pauses). */
+/** Output is written in blocks of about this many bytes (and, for check's line formats, whenever input pauses). */
 export const BLOCK_BYTES = 1 << 18;
 
 export class OutputBlocks {
