@@ -62,19 +62,40 @@ interface StoreBytes {
   /**
    * The file's status after the read, or null when it moved while being read
    * (another size, modification or change time than before the read): then
-   * nothing derived may name it.
+   * nothing derived may name it (storeBytes reads it again).
    */
   stat: Stats | null;
 }
 
 const sameStat = (a: Stats, b: Stats) => a.ino === b.ino && a.dev === b.dev && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
 
+/** How many times a read that another program's write in place cut across is made again before the store is refused. */
+const TORN_READS = 3;
+
 /**
- * The store file's text. Opened without blocking (a FIFO put at the path
- * must not hang the command) and read only when it is a regular file; a
- * symbolic link is followed (a linked store is the operator's choice).
+ * The store file's bytes, read whole at one time: keyward replaces a store
+ * by renaming a new file over it, but another program (an editor saving in
+ * place) may write it while it is read, and bytes of two versions may make
+ * valid JSON that is neither (an entry half one and half the other). A read
+ * the file's status says was cut across (its size, modification or change
+ * time moved) is made again; after TORN_READS such reads the store is refused.
  */
 async function storeBytes(file: string): Promise<StoreBytes | null> {
+  for (let attempt = 1; ; attempt++) {
+    const read = await storeBytesOnce(file);
+    if (read === null || read.stat !== null) return read;
+    if (attempt === TORN_READS) {
+      throw new StoreError(`the store ${file} changed while it was read, ${TORN_READS} times`, 'another program is writing it in place; try again once it is done');
+    }
+  }
+}
+
+/**
+ * The store file's bytes, read once. Opened without blocking (a FIFO put at
+ * the path must not hang the command) and read only when it is a regular
+ * file; a symbolic link is followed (a linked store is the operator's choice).
+ */
+async function storeBytesOnce(file: string): Promise<StoreBytes | null> {
   let handle: fs.FileHandle;
   try {
     handle = await fs.open(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
@@ -86,6 +107,8 @@ async function storeBytes(file: string): Promise<StoreBytes | null> {
     const before = await handle.stat();
     if (!before.isFile()) throw new StoreError(`the store ${file} is not a regular file`, 'point --store at a keyward store file');
     const bytes = await handle.readFile();
+    // (Test-only, see test-pause.ts: a test writes the file in place between the read and the look after it.)
+    await testPause('KEYWARD_TEST_PAUSE_STORE_READ', 'read');
     const after = await handle.stat();
     return {bytes, stat: sameStat(before, after) && bytes.length === after.size ? after : null};
   } catch (error) {

@@ -4,7 +4,7 @@
  * that cannot be read, is corrupt or is newer is never overwritten; a store
  * that a change left as it was is not written at all.
  */
-import {isAscii} from 'node:buffer';
+import {isAscii, isUtf8} from 'node:buffer';
 import callbackFs, {promises as fs, Stats} from 'node:fs';
 import path from 'node:path';
 import {emptyStore, StoreData} from '../core/model.js';
@@ -504,8 +504,10 @@ export async function updateStore<T>(file: string, now: Date, change: (data: Sto
         file.previous = reused.has('account') ? read!.stat : null;
         file.lender = read?.trusted ? read.stat : null;
         await db.write();
-      } else if (read !== null && !read.trusted && read.stat !== null && sameText(before, [read.text])) {
+      } else if (read !== null && !read.trusted && read.stat !== null && sameText(before, [read.text]) && isUtf8(read.bytes)) {
         // Nothing changed, and the file is the canonical document: a missing or stale cache (another format after an upgrade) is rebuilt, named by the descriptor the file was read from.
+        // (Its bytes must be that document's: bytes that are not UTF-8 are read as U+FFFD, the same text as the document's but not
+        // its bytes, and the readers of a file the cache vouches for copy its bytes.)
         await writeIndexCache(target, data, read.stat);
       }
       return outcome;

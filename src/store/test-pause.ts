@@ -10,7 +10,10 @@ import path from 'node:path';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function testPause(variable: 'KEYWARD_TEST_PAUSE_AFTER_RENAME' | 'KEYWARD_TEST_PAUSE_STATUS_READ', mark: string): Promise<void> {
+export async function testPause(
+  variable: 'KEYWARD_TEST_PAUSE_AFTER_RENAME' | 'KEYWARD_TEST_PAUSE_STATUS_READ' | 'KEYWARD_TEST_PAUSE_STORE_READ',
+  mark: string,
+): Promise<void> {
   const dir = process.env[variable];
   if (!dir) return;
   await fs.writeFile(path.join(dir, mark), '');

@@ -560,6 +560,45 @@ describe('issue 11: the store keyward trusts', function () {
     });
   });
 
+  describe('a read another program cut across, and bytes that are not UTF-8 (issue 15, round 9)', () => {
+    it('reads a store again when a write in place moved it during the read: the version written, never the one before or a mix', async () => {
+      const ws = Workspace.create();
+      expect(ws.run(['authorize', '192.0.2.0/24', '--label', 'aaaa'], {now: NOW}).code).to.equal(0);
+      const text = readFileSync(ws.store, 'utf8');
+      const hold = ws.file('hold/.keep', '');
+      const folder = path.dirname(hold);
+      const listing = ws.start(['list', '--json'], {now: NOW, env: {KEYWARD_TEST_PAUSE_STORE_READ: folder}});
+      await waitForFile(path.join(folder, 'read'));
+      // Written in place (the same file, the same size), as an editor that saves in place writes it, after keyward read it.
+      writeFileSync(ws.store, text.replace('"aaaa"', '"bbbb"'));
+      writeFileSync(path.join(folder, 'resume'), '');
+      const listed = await listing;
+      expect(listed.code, listed.stderr).to.equal(0);
+      expect((listed.json() as {label: string}[]).map((r) => r.label)).to.deep.equal(['bbbb']);
+    });
+
+    it('never vouches for a store whose bytes are not UTF-8: its listing is what a whole read says', async () => {
+      const ws = Workspace.create();
+      let lines = '';
+      for (let i = 0; i < 12_000; i++) lines += `100.${64 + (i >> 16)}.${(i >> 8) & 255}.${i & 255} # customer ${i}\n`;
+      expect(ws.run(['authorize', '-'], {now: NOW, input: lines, timeoutMs: 180_000}).code).to.equal(0);
+      expect(statSync(ws.store).size, 'large enough for a cache').to.be.above(1 << 20);
+      // A hand edit puts a byte that is not UTF-8 in a label (the same size); a command that changes nothing then looks at it.
+      const bytes = readFileSync(ws.store);
+      const at = bytes.indexOf('"customer 10"');
+      bytes[at + 5] = 0xff;
+      writeFileSync(ws.store, bytes);
+      expect(ws.run(['prune'], {now: NOW}).code).to.equal(0);
+      // The bytes printed (a text decoded from them would read a stray byte as U+FFFD too).
+      const list = (env: NodeJS.ProcessEnv) => spawnSync('node', [BIN, 'list', '--json'], {env: {...environment(ws.store, {now: NOW}), ...env}, maxBuffer: 1 << 28});
+      const fast = list({});
+      const whole = list({KEYWARD_NO_FAST_PATH: '1'});
+      expect(fast.status, fast.stderr.toString()).to.equal(0);
+      expect(fast.stdout.includes(Buffer.from('"cust\ufffdmer 10"')), 'the byte read as U+FFFD, written as UTF-8').to.equal(true);
+      expect(fast.stdout.equals(whole.stdout), 'the listing is the whole read\'s, byte for byte').to.equal(true);
+    });
+  });
+
   describe('item 14: a system error names its code once', () => {
     it('item 14: a store that is a directory, a data directory that is a file: no "EISDIR: EISDIR:"-like doubling', () => {
       const ws = Workspace.create();
