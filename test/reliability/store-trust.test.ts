@@ -595,7 +595,7 @@ describe('issue 11: the store keyward trusts', function () {
       const whole = list({KEYWARD_NO_FAST_PATH: '1'});
       expect(fast.status, fast.stderr.toString()).to.equal(0);
       expect(fast.stdout.includes(Buffer.from('"cust\ufffdmer 10"')), 'the byte read as U+FFFD, written as UTF-8').to.equal(true);
-      expect(fast.stdout.equals(whole.stdout), 'the listing is the whole read\'s, byte for byte').to.equal(true);
+      expect(fast.stdout.equals(whole.stdout), "the listing is the whole read's, byte for byte").to.equal(true);
     });
   });
 
