@@ -151,10 +151,14 @@ function median(values) {
 function interleaved(list, rounds, log) {
   const samples = list.map(() => []);
   for (let r = 0; r < rounds; r++) {
-    list.forEach(([, command, args, options = {}], i) => {
+    // Every other round in the reverse order: on some machines a process that follows a memory-heavy one runs faster (it
+    // finds memory the one before freed), so a fixed order favours whatever comes second (docs/performance.md, round 9).
+    const order = list.map((_, i) => (r % 2 === 0 ? i : list.length - 1 - i));
+    for (const i of order) {
+      const [, command, args, options = {}] = list[i];
       options.before?.();
       samples[i].push(once(command, args, options));
-    });
+    }
   }
   return list.map(([name], i) => {
     const s = samples[i];
