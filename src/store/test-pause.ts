@@ -1,8 +1,9 @@
 /**
  * Test-only pauses. With the environment variable `variable` set to a folder
  * DIR, `testPause` creates DIR/`mark` and waits (at most 30 s) for
- * DIR/resume, so that a test can act in exactly that gap (replace the store
- * a writer just renamed; edit the store a reader is half way through). They
+ * DIR/resume, which it removes (a pause met again waits for a resume of its
+ * own), so that a test can act in exactly that gap (replace the store a
+ * writer just renamed; edit the store a reader is half way through). They
  * only delay; nothing else reads these variables.
  */
 import {promises as fs} from 'node:fs';
@@ -17,9 +18,10 @@ export async function testPause(
   const dir = process.env[variable];
   if (!dir) return;
   await fs.writeFile(path.join(dir, mark), '');
+  const resume = path.join(dir, 'resume');
   for (const end = Date.now() + 30_000; Date.now() < end; await sleep(5)) {
     if (
-      await fs.stat(path.join(dir, 'resume')).then(
+      await fs.rm(resume).then(
         () => true,
         () => false,
       )

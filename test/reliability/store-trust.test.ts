@@ -11,6 +11,7 @@ import {
   chmodSync,
   copyFileSync,
   existsSync,
+  mkdtempSync,
   lstatSync,
   mkdirSync,
   readFileSync,
@@ -561,20 +562,47 @@ describe('issue 11: the store keyward trusts', function () {
   });
 
   describe('a read another program cut across, and bytes that are not UTF-8 (issue 15, round 9)', () => {
-    it('reads a store again when a write in place moved it during the read: the version written, never the one before or a mix', async () => {
+    /**
+     * A store whose one entry is labelled `aaaa`, listed with `list --json` held at each of its reads of the store (a
+     * test-only pause); in the gap after each of the first `writes` reads, the store is written in place (the same file,
+     * the same size, as an editor that saves in place writes it) with the label the next of LABELS, and the read goes on.
+     */
+    async function listWrittenDuringReads(writes: number): Promise<RunResult> {
       const ws = Workspace.create();
       expect(ws.run(['authorize', '192.0.2.0/24', '--label', 'aaaa'], {now: NOW}).code).to.equal(0);
       const text = readFileSync(ws.store, 'utf8');
-      const hold = ws.file('hold/.keep', '');
-      const folder = path.dirname(hold);
+      const folder = mkdtempSync(path.join(ws.dir, 'hold-'));
+      const mark = path.join(folder, 'read');
       const listing = ws.start(['list', '--json'], {now: NOW, env: {KEYWARD_TEST_PAUSE_STORE_READ: folder}});
-      await waitForFile(path.join(folder, 'read'));
-      // Written in place (the same file, the same size), as an editor that saves in place writes it, after keyward read it.
-      writeFileSync(ws.store, text.replace('"aaaa"', '"bbbb"'));
-      writeFileSync(path.join(folder, 'resume'), '');
-      const listed = await listing;
-      expect(listed.code, listed.stderr).to.equal(0);
-      expect((listed.json() as {label: string}[]).map((r) => r.label)).to.deep.equal(['bbbb']);
+      for (let read = 0; read < writes; read++) {
+        await waitForFile(mark);
+        rmSync(mark);
+        writeFileSync(ws.store, text.replace('"aaaa"', `"${LABELS[read]}"`));
+        writeFileSync(path.join(folder, 'resume'), '');
+      }
+      // The read after the last write, if there is one: let it go on.
+      if (writes < TORN_READS) {
+        await waitForFile(mark);
+        writeFileSync(path.join(folder, 'resume'), '');
+      }
+      return listing;
+    }
+    const LABELS = ['bbbb', 'cccc', 'dddd'];
+    const TORN_READS = 3;
+
+    it('reads a store again when a write in place moved it during the read: the version written, never the one before or a mix', async () => {
+      for (const writes of [1, 2]) {
+        const listed = await listWrittenDuringReads(writes);
+        expect(listed.code, listed.stderr).to.equal(0);
+        expect((listed.json() as {label: string}[]).map((r) => r.label)).to.deep.equal([LABELS[writes - 1]]);
+      }
+    });
+
+    it('refuses a store written in place during each of three reads (exit 3), listing nothing', async () => {
+      const listed = await listWrittenDuringReads(TORN_READS);
+      expect(listed.code).to.equal(3);
+      expect(listed.json()).to.have.keys('error');
+      expect(listed.stdout).to.contain(`changed while it was read, ${TORN_READS} times`);
     });
 
     it('never vouches for a store whose bytes are not UTF-8: its listing is what a whole read says', async () => {
