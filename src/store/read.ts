@@ -190,22 +190,30 @@ function accountSpan(bytes: Buffer): {start: number; end: number} | null {
   return {start, end: next - 1};
 }
 
+/** The line of the member that follows the keys in a document keyward wrote (see schema.ts MEMBERS). */
+const BLOCKED_NAME = '\n  "blocked": ';
+
 /**
  * A file keyward provably wrote, cut around its account list (see
  * accountSpan): the document with the list empty, the text on either side
  * of it, and where it stands; null for any other file, or one not laid out
- * as keyward writes.
+ * as keyward writes. With `throughKeys`, the document ends after the keys
+ * (the members after them are left unparsed, and out of `tail`).
  */
 async function vouchedAround(
   file: string,
   bytes: Buffer,
   stat: Stats | null,
+  throughKeys = false,
 ): Promise<{data: StoreData; head: string; tail: string; span: {start: number; end: number}} | null> {
   if (!(await vouched(file, stat))) return null;
   const span = accountSpan(bytes);
   if (span === null) return null;
+  // (The member after the keys starts on a line of its own, after a comma, as accountSpan finds the keys.)
+  const blocked = throughKeys ? bytes.indexOf(BLOCKED_NAME, span.end) : -1;
+  if (throughKeys && (blocked === -1 || bytes[blocked - 1] !== 0x2c)) return null;
   const head = textOf(file, bytes.subarray(0, span.start));
-  const tail = textOf(file, bytes.subarray(span.end));
+  const tail = throughKeys ? `${textOf(file, bytes.subarray(span.end, blocked - 1))}\n}` : textOf(file, bytes.subarray(span.end));
   let data: StoreData;
   try {
     data = JSON.parse(`${head}[]${tail}`) as StoreData;
@@ -261,9 +269,6 @@ async function readData(file: string, bytes: Buffer, stat: Stats | null): Promis
   return parts.data;
 }
 
-/** The line of the member that follows the keys in a document keyward wrote (see schema.ts MEMBERS). */
-const BLOCKED_NAME = '\n  "blocked": ';
-
 /**
  * The store at `file` for a listing of its records (`list --json`): for a
  * file keyward provably wrote, its keys and its account list's text as the
@@ -276,28 +281,9 @@ const BLOCKED_NAME = '\n  "blocked": ';
 export async function readStoreForListing(file: string): Promise<{data: StoreData; accountText: null} | {keys: KeyRecord[]; accountText: Uint8Array}> {
   const read = await storeBytes(file);
   if (read === null) throw missingStore(file);
-  const listed = (await vouched(file, read.stat)) ? keysAndAccountText(read.bytes) : null;
-  return listed ?? {data: (await documentOf(file, read.bytes, read.stat)).data, accountText: null};
-}
-
-/**
- * The keys and the account list's bytes of a document keyward wrote, cut
- * at its members' lines (see accountSpan, summaryOf): the head and the keys
- * parsed, the rest left as it is; null when it is not laid out so.
- */
-function keysAndAccountText(bytes: Buffer): {keys: KeyRecord[]; accountText: Uint8Array} | null {
-  const span = accountSpan(bytes);
-  if (span === null) return null;
-  const blocked = bytes.indexOf(BLOCKED_NAME, span.end);
-  if (blocked === -1 || bytes[blocked - 1] !== 0x2c) return null;
-  let data: StoreData;
-  try {
-    data = JSON.parse(`${bytes.toString('utf8', 0, span.start)}[]${bytes.toString('utf8', span.end, blocked - 1)}\n}`) as StoreData;
-  } catch {
-    return null;
-  }
-  if (versionOf(data) !== SCHEMA_VERSION || !Array.isArray(data.keys)) return null;
-  return {keys: data.keys, accountText: bytes.subarray(span.start, span.end)};
+  const parts = await vouchedAround(file, read.bytes, read.stat, true);
+  if (parts !== null && Array.isArray(parts.data.keys)) return {keys: parts.data.keys, accountText: read.bytes.subarray(parts.span.start, parts.span.end)};
+  return {data: (await documentOf(file, read.bytes, read.stat)).data, accountText: null};
 }
 
 /** The text of the store file's bytes; a StoreError for a file too large to be one string (about 512 MiB, V8's limit). */
