@@ -6,18 +6,18 @@
 // `node bench/run.js --only bulk` only the two 1M rows (authorize - of 1M entries, learn of the wide log))
 
 import {execFileSync, spawnSync} from 'node:child_process';
-import {closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {makeEntries, makeProbes} from './data.js';
+import {interleaved, median} from './measure.js';
 import {benchStore} from './store.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = path.join(root, 'bin', 'run.js');
 const runs = Number(process.env.RUNS ?? 5);
 const dir = mkdtempSync(path.join(tmpdir(), 'keyward-bench-'));
-const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : null;
 if (only !== null && only !== 'stream' && only !== 'bulk') throw new Error(`--only takes stream or bulk, not ${only}`);
 const onlyStream = only === 'stream';
@@ -27,67 +27,9 @@ function log(message) {
   process.stderr.write(`${message}\n`);
 }
 
-/**
- * Runs a command once; returns wall seconds, and CPU seconds (user + system), peak RSS in MiB and
- * minor page faults (pages touched for the first time) when /usr/bin/time is there (on a machine
- * shared with other work, CPU time is the steadier figure).
- * stdin and stdout, when given, are files opened for the command itself (a shell's `< in > out`),
- * so no pipe through this process is timed; otherwise stdout goes to /dev/null.
- */
-function once(command, args, {env = {}, stdin, stdout} = {}) {
-  const full = TIME ? [TIME, ['-f', '%M %U %S %R', command, ...args]] : [command, args];
-  const input = stdin ? openSync(stdin, 'r') : 'ignore';
-  const output = openSync(stdout ?? '/dev/null', 'w');
-  const start = process.hrtime.bigint();
-  const result = spawnSync(full[0], full[1], {
-    env: {...process.env, NO_COLOR: '1', ...env},
-    stdio: [input, output, 'pipe'],
-    maxBuffer: 1 << 30,
-  });
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  if (typeof input === 'number') closeSync(input);
-  closeSync(output);
-  const lines = result.stderr.toString().trim().split('\n');
-  const [kib, user, system, faults] = TIME ? lines[lines.length - 1].split(' ').map(Number) : [Number.NaN, Number.NaN, Number.NaN, Number.NaN];
-  return {seconds, cpu: user + system, rss: kib / 1024, faults, code: result.status};
-}
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
-
-/**
- * Short commands whose times are compared with each other: run in rounds, one
- * of each per round (at least 11 rounds), so that a slow spell of the machine
- * falls on all of them rather than on one.
- */
+/** Short commands whose times are compared with each other, in interleaved rounds (at least 11): see measure.js. */
 function measureInterleaved(list, rounds = Math.max(runs, 11)) {
-  const samples = list.map(() => []);
-  for (let r = 0; r < rounds; r++) {
-    // Every other round in the reverse order: on some machines a process that follows a memory-heavy one runs faster (it
-    // finds memory the one before freed), so a fixed order favours whatever comes second (docs/performance.md, round 9).
-    const order = list.map((_, i) => (r % 2 === 0 ? i : list.length - 1 - i));
-    for (const i of order) {
-      const [, command, args, options = {}] = list[i];
-      options.before?.();
-      samples[i].push(once(command, args, options));
-    }
-  }
-  return list.map(([name], i) => {
-    const row = {
-      name,
-      seconds: median(samples[i].map((s) => s.seconds)),
-      cpu: median(samples[i].map((s) => s.cpu)),
-      rss: Math.max(...samples[i].map((s) => s.rss)),
-      faults: median(samples[i].map((s) => s.faults)),
-      code: samples[i][0].code,
-    };
-    log(
-      `  ${name}: ${row.seconds.toFixed(3)} s, ${row.cpu.toFixed(3)} s CPU, ${row.rss.toFixed(0)} MiB, ${row.faults} page faults (exit ${row.code}; ${rounds} interleaved rounds)`,
-    );
-    return row;
-  });
+  return interleaved(list, rounds, log);
 }
 
 const kw = (bin, store, ...args) => execFileSync('node', [bin, ...args], {env: {...process.env, KEYWARD_STORE: store}, stdio: ['ignore', 'pipe', 'pipe']});

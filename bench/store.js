@@ -9,15 +9,15 @@
 // and disabled entries), 20 keys with lists of their own, a seen list and a
 // blocked list as learning leaves them, and a full history (500 records).
 
-import {execFileSync, spawnSync} from 'node:child_process';
-import {closeSync, existsSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync} from 'node:fs';
+import {execFileSync} from 'node:child_process';
+import {mkdtempSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {makeEntries, prng} from './data.js';
+import {interleaved} from './measure.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 const NOW = '2026-03-02T00:00:00.000Z';
 
 const ipv4 = (n) => `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
@@ -125,55 +125,6 @@ export function writeStore(bin, file, n, options) {
   writeFileSync(file, JSON.stringify(makeStoreDocument(n, options), null, 2));
   // One real change puts it in canonical form and writes its cache, as a store keyward keeps is.
   execFileSync('node', [bin, 'authorize', '198.51.100.1'], {env: {...process.env, KEYWARD_STORE: file, KEYWARD_NOW: NOW}, stdio: 'ignore'});
-}
-
-/** One process: wall seconds, user+system CPU seconds, peak RSS MiB and minor page faults (the last three with /usr/bin/time). */
-function once(command, args, {env = {}, stdin} = {}) {
-  const full = TIME ? [TIME, ['-f', '%U %S %M %R', command, ...args]] : [command, args];
-  const input = stdin ? openSync(stdin, 'r') : 'ignore';
-  const output = openSync('/dev/null', 'w');
-  const start = process.hrtime.bigint();
-  const result = spawnSync(full[0], full[1], {env: {...process.env, NO_COLOR: '1', ...env}, stdio: [input, output, 'pipe'], maxBuffer: 1 << 30});
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  if (typeof input === 'number') closeSync(input);
-  closeSync(output);
-  const lines = result.stderr.toString().trim().split('\n');
-  const [user, system, rss, faults] = TIME ? lines[lines.length - 1].split(' ').map(Number) : [Number.NaN, Number.NaN, Number.NaN, Number.NaN];
-  return {seconds, cpu: user + system, rss: rss / 1024, faults, code: result.status, stderr: result.stderr.toString()};
-}
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
-
-/** Rows [name, command, args, options] run in rounds, one of each per round; medians. */
-function interleaved(list, rounds, log) {
-  const samples = list.map(() => []);
-  for (let r = 0; r < rounds; r++) {
-    // Every other round in the reverse order: on some machines a process that follows a memory-heavy one runs faster (it
-    // finds memory the one before freed), so a fixed order favours whatever comes second (docs/performance.md, round 9).
-    const order = list.map((_, i) => (r % 2 === 0 ? i : list.length - 1 - i));
-    for (const i of order) {
-      const [, command, args, options = {}] = list[i];
-      options.before?.();
-      samples[i].push(once(command, args, options));
-    }
-  }
-  return list.map(([name], i) => {
-    const s = samples[i];
-    const row = {
-      name,
-      seconds: median(s.map((x) => x.seconds)),
-      cpu: median(s.map((x) => x.cpu)),
-      rss: Math.max(...s.map((x) => x.rss)),
-      faults: median(s.map((x) => x.faults)),
-      code: s[0].code,
-    };
-    if (row.code !== 0) log(`  ${name}: exit ${row.code}: ${s[0].stderr.trim().split('\n').slice(-3).join(' / ')}`);
-    log(`  ${name}: ${row.seconds.toFixed(3)} s wall, ${row.cpu.toFixed(2)} s CPU, ${row.rss.toFixed(0)} MiB, ${row.faults} page faults (${rounds} interleaved rounds)`);
-    return row;
-  });
 }
 
 /**
