@@ -8,12 +8,12 @@
  * not a store); every other
  * command line goes to oclif.
  */
-import {existsSync, statSync} from 'node:fs';
+import {existsSync, readFileSync, statSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 
 import {expect} from 'chai';
 
-import {indexCacheFile} from '../../src/store/index-cache.js';
+import {identityOf, indexCacheFile} from '../../src/store/index-cache.js';
 import {Case, matrix, unreadableStores} from './fast-path-harness.js';
 import {NOW, RunResult, Workspace} from './harness.js';
 
@@ -80,6 +80,45 @@ describe('keyward list --json: the fast path', function () {
     const copy = ws.file('copy/store.json', ws.storeBytes()!);
     const [whole] = await matrix(ws, [{args: ['list', '--json', '--store', copy]}]);
     expect(whole.stdout).to.equal(run.stdout);
+  });
+
+  it('lists a store its cache vouches for but whose account list is not laid out as keyward writes it as the parsed path does, printing nothing twice', async () => {
+    const ws = Workspace.create();
+    populate(ws, 12_000);
+    // A hand edit of the same size (a record's source and label lines swapped: still the same JSON) that the cache is then
+    // forged to vouch for, its identity made the edited file's, both checksums anew (never keyward's doing; the fast path
+    // must still read its layout, find the departure before printing anything, and list the store as oclif's path does).
+    const bytes = ws.storeBytes()!;
+    const lines = '      "source": "import",\n      "label": null,';
+    const record = bytes.indexOf(lines);
+    expect(record, 'a record to edit').to.be.above(0);
+    const swapped = Buffer.concat([bytes.subarray(0, record), Buffer.from('      "label": null,\n      "source": "import",'), bytes.subarray(record + lines.length)]);
+    expect(swapped.length).to.equal(bytes.length);
+    const cache = indexCacheFile(ws.store);
+    const whole = readFileSync(cache);
+    const headerLength = whole.readUInt32LE(12);
+    const header = JSON.parse(whole.toString('utf8', 48, 48 + headerLength));
+    let forged: string | null = null;
+    for (let attempt = 0; attempt < 20 && forged === null; attempt++) {
+      writeFileSync(ws.store, swapped);
+      const text = JSON.stringify({...header, store: identityOf(statSync(ws.store)), counts: {...header.counts, records: 4242}});
+      if (text.length <= headerLength) forged = text;
+    }
+    expect(forged, 'a forged header as long as the real one').to.be.a('string');
+    const bytesOfCache = Buffer.from(whole);
+    bytesOfCache.write(forged!.padEnd(headerLength, ' '), 48, 'utf8');
+    const {crc32} = process.getBuiltinModule('node:zlib');
+    bytesOfCache.writeUInt32LE(crc32(bytesOfCache.subarray(48, 48 + headerLength), crc32(bytesOfCache.subarray(0, 16))), 20);
+    bytesOfCache.writeUInt32LE(crc32(bytesOfCache.subarray(20), crc32(bytesOfCache.subarray(0, 16))), 16);
+    writeFileSync(cache, bytesOfCache);
+    // The cache vouches for the edited file: status takes its (forged) count from it.
+    expect(ok(ws.run(['status', '--json'], {now: NOW})).json().counts.accountEntries, 'the forged cache vouches').to.equal(4242);
+    const [run] = await matrix(ws, [{args: ['list', '--json']}]);
+    expect(run.json()).to.have.length.above(12_000);
+    // What a whole read of the same text lists (a copy, no cache beside it).
+    const copy = ws.file('copy/store.json', swapped);
+    const [fromCopy] = await matrix(ws, [{args: ['list', '--json', '--store', copy]}]);
+    expect(fromCopy.stdout).to.equal(run.stdout);
   });
 
   it('for a store that is missing, corrupt, a folder, newer, or not a store', async () => {
