@@ -5,7 +5,7 @@
  */
 import {InputError, SafetyError} from './errors.js';
 import {decide, isLive, Policy} from './decision.js';
-import {BlockedRecord, EntryRecord, isDeny, StoreData} from './model.js';
+import {BlockedRecord, EntryRecord, isDeny, isEnabled, StoreData} from './model.js';
 import {Family} from './address.js';
 import {containsEntry, EntryWordsBuilder, listOrder, rememberEntryWords, sameEntry} from './entry-order.js';
 import {EntryBatch, NewEntry} from './entry-parse.js';
@@ -153,6 +153,8 @@ export function addEntries(list: EntryRecord[], entries: readonly NewEntry[] | E
   const livePositions: number[] = [];
   const expired = new Map<string, number>();
   let expiredCopies = false;
+  // Whether a live record is switched off: it is still the entry's record (it is kept, not added again), but it covers nothing.
+  let disabledLive = false;
   for (let p = 0; p < list.length; p++) {
     const r = list[p];
     // Deny and allow entries are two lists in one: an entry is added to, and covered by, its own kind only.
@@ -160,6 +162,7 @@ export function addEntries(list: EntryRecord[], entries: readonly NewEntry[] | E
     if (isLive(r, now)) {
       liveTexts.push(r.entry);
       livePositions.push(p);
+      if (!isEnabled(r)) disabledLive = true;
     } else if (expired.has(r.entry)) {
       expiredCopies = true;
     } else {
@@ -225,9 +228,11 @@ export function addEntries(list: EntryRecord[], entries: readonly NewEntry[] | E
     );
     result.added.push(text);
     appended.push(family, bits, network);
-    if (covering.length > 0 || open.length > 1) {
+    // A disabled entry never matches (SPEC "Disabled entries"): it lets nothing in, so it covers nothing.
+    const coveredBy = disabledLive ? covering.filter((c) => isEnabled(list[livePositions[c]])) : covering;
+    if (coveredBy.length > 0 || open.length > 1) {
       report.entries.push(i);
-      for (const c of covering) report.covers.push(-1 - c);
+      for (const c of coveredBy) report.covers.push(-1 - c);
       for (let o = 0; o < open.length - 1; o++) report.covers.push(open[o]);
       report.starts.push(report.covers.length);
     }

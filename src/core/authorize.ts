@@ -2,12 +2,13 @@
  * `authorize`: entries added to the account list or a key list, and the
  * blocked addresses they let through taken off the blocked list.
  */
-import {AddResult, addEntries, carryCovered, Effect, effectOf} from './allowlist.js';
+import {AddResult, addEntries, blockedCoveredBy, carryCovered, Effect, effectOf} from './allowlist.js';
+import {Family} from './address.js';
 import {EntryBatch} from './entry-parse.js';
 import {releaseBlocked} from './blocked-list.js';
 import {untrusted} from './errors.js';
 import {findKey} from './keys.js';
-import {isLive} from './decision.js';
+import {EntryIndex, isLive} from './decision.js';
 import {EntryRecord, groupOf, isEnabled, StoreData} from './model.js';
 
 export interface AuthorizeResult extends AddResult {
@@ -96,6 +97,50 @@ export function authorize(data: StoreData, entries: EntryBatch, options: Authori
     elsewhere: [...elsewhere].map(([entry, g]) => ({entry, group: g})),
     groups,
     disabled,
+  });
+}
+
+/**
+ * `authorize` of one entry into the account list without reading the list
+ * (issue 15: on a large store, parsing the list was most of a one-entry
+ * write): what the list holds that bears on the entry is asked of
+ * `account`, the list compiled (the store's index cache, which holds every
+ * enabled entry), and the record is handed to `add`, which puts it in the
+ * list unread (see store.ts ChangeContext.addToAccountUnread) and may
+ * refuse. The same result, record and history as `authorize` gives, for the
+ * one case it covers: a new entry, no key, group or expiry, that lets no
+ * blocked address in. Null, having changed nothing, for anything else (the
+ * entry held in any form, live or not, allow or deny, enabled or not; a
+ * blocked record it covers, whose release the whole policy decides): the
+ * caller then runs `authorize`.
+ */
+export function authorizeOneUnread(data: StoreData, entries: EntryBatch, options: AuthorizeOptions, account: EntryIndex, add: (record: EntryRecord) => boolean): AuthorizeResult | null {
+  if (entries.count !== 1 || options.key !== undefined || (options.group ?? null) !== null || options.expiresAt !== null) return null;
+  const family = entries.family[0] as Family;
+  const bits = entries.bits[0];
+  const network = entries.words.subarray(0, 4);
+  const text = entries.texts[0];
+  // Every enabled copy, live or not (a disabled one is sought by `add`, beside where the record would go).
+  const held = account.textsOf(account.compiled.covering(family, network, bits));
+  if (held.allow.includes(text) || held.deny.includes(text)) return null;
+  if (blockedCoveredBy(data.blocked, entries).length > 0) return null;
+  // The live enabled allow entries that contain it, outermost first: all addEntries would find of the list (it holds no copy).
+  const covers = account.textsOf(account.compiled.covering(family, network, bits, options.now.getTime())).allow;
+  const list: EntryRecord[] = covers.map((entry) => ({entry, source: 'manual', label: null, addedAt: options.now.toISOString(), expiresAt: null}));
+  entries.labels[0] ??= options.label;
+  entries.expiresAt[0] = null;
+  const change = addEntries(list, entries, options.now);
+  if (change.added.length !== 1 || list.length !== covers.length + 1 || !add(list[covers.length])) return null;
+  return carryCovered(change, {
+    added: change.added,
+    covered: [],
+    updated: [],
+    unchanged: [],
+    unblocked: 0,
+    stillRefused: [],
+    elsewhere: [],
+    groups: new Map(),
+    disabled: [],
   });
 }
 

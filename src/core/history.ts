@@ -18,6 +18,7 @@ import {
   KeyRecord,
   Settings,
   StoreData,
+  accountAddedUnread,
   accountUnread,
   groupOf,
   onAccountRead,
@@ -270,8 +271,10 @@ export function diffStore(before: StoreSnapshot, after: StoreData, options: Diff
     if (changes.entries.length < samples) changes.entries.push(scope);
   };
 
-  // A list never asked for since the snapshot is as it was.
+  // A list never asked for since the snapshot is as it was, but for a record added to it unread (see model.ts addToUnreadAccount).
+  const addedUnread = before.account === null ? accountAddedUnread(after) : null;
   if (before.account !== null) addScope(diffEntries('account', before.account, after.account, samples));
+  else if (addedUnread !== null) addScope(diffEntries('account', [], [addedUnread], samples));
   const beforeKeys = new Map(before.keys.map((k) => [k.name, k]));
   const afterKeys = new Map(after.keys.map((k) => [k.name, k]));
   const names = [...new Set([...beforeKeys.keys(), ...afterKeys.keys()])].sort();

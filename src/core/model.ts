@@ -251,16 +251,39 @@ export function deferAccount(data: StoreData, load: () => {list: EntryRecord[]; 
     for (const hook of hooks) hook(read.list, read.text);
     return list;
   };
+  // Once a record was added to the list unread (see addToUnreadAccount), the list as read is not the list: reading it then
+  // would be a defect, and no change may go on from it.
+  const loaded = () => {
+    if (addedUnread.has(data)) throw new Error('the account list was asked for after a record was added to it unread; nothing was written');
+    return load();
+  };
   Object.defineProperty(data, 'account', {
     enumerable: true,
     configurable: true,
     get: () => {
-      const read = load();
+      const read = loaded();
       return settle(read.list, read);
     },
-    set: (list: EntryRecord[]) => settle(list, load()),
+    set: (list: EntryRecord[]) => settle(list, loaded()),
   });
 }
+
+/** The record added to an account list not read (see addToUnreadAccount). */
+const addedUnread = new WeakMap<StoreData, EntryRecord>();
+
+/**
+ * Adds `record` to `data`'s account list without reading it (a one-entry
+ * `authorize` on a large store: issue 15): the writer puts its text in the
+ * list's own (see store.ts), history records it (see history.ts diffStore).
+ * Only for a list not read, once: the list may not be read after it.
+ */
+export function addToUnreadAccount(data: StoreData, record: EntryRecord): void {
+  if (!unread.has(data) || addedUnread.has(data)) throw new Error('a record can be added unread only once, to an account list not read');
+  addedUnread.set(data, record);
+}
+
+/** The record added to `data`'s account list unread (see addToUnreadAccount), or null. */
+export const accountAddedUnread = (data: StoreData): EntryRecord | null => addedUnread.get(data) ?? null;
 
 /** Whether `data`'s account list was not asked for yet (see deferAccount): it is then the list as read. */
 export const accountUnread = (data: StoreData): boolean => unread.has(data);

@@ -33,6 +33,7 @@ import {EntryWords, EntryWordsBuilder, entryWordsOfRecords} from '../core/entry-
 import {maskScanned, ScannedPrefix, scanPrefix} from '../core/prefix.js';
 import {emptyStore, EntryRecord, isEnabled, KeyRecord, SCHEMA_VERSION, StoreData} from '../core/model.js';
 import {arraysAreSound, CompiledIndex, FamilyArrays, IndexArrays, nonDecreasing} from '../core/prefix-index.js';
+import {compareWords, lastOfPrefix} from '../core/words.js';
 
 const MAGIC = 'KEYWARDX';
 /** Changed whenever the layout or the header changes: a cache of another format is ignored. */
@@ -224,6 +225,11 @@ export function encodeIndexCacheParts(data: StoreData, store: StoreIdentity, len
     head: {settings: data.settings, blocking: data.blocking, keys},
     counts: accountCounts(data.account),
   };
+  return cacheParts(header, arrays, offsets, textBytes, deny);
+}
+
+/** The cache's parts, one after another: its prefix (checksums filled in), the header, and the sections of the layout. */
+function cacheParts(header: Header, arrays: IndexArrays, offsets: Uint32Array, textBytes: Uint8Array, deny: Uint8Array): Uint8Array[] {
   const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
   // The prefix first, filled in below: the cache is put together in one copy (a 1M-entry cache is 50 MB).
   const prefix = Buffer.alloc(PREFIX_BYTES);
@@ -346,6 +352,106 @@ function reencodeIndexCache(file: string, previous: Stats, data: StoreData, stor
   const out = Buffer.concat([prefix, headerBytes, Buffer.alloc(padding), body]);
   out.writeUInt32LE(checksum(out), 16);
   return {bytes: out, account};
+}
+
+/**
+ * The cache for `data` and the store file `store` after `record` was added
+ * to the account list unread (see model.ts addToUnreadAccount), made from
+ * the cache at `file` when that cache is whole and names the store file
+ * `previous` (the file the change read): the entry put in its family's
+ * arrays at its sorted place, its parent found as the compiler finds it
+ * (see prefix-index.ts buildFamily) and the entries it contains made its
+ * children, its text and effect at its place among the enabled entries,
+ * every later position one further on; the header new. The very cache
+ * compiling the list again would make (the tests hold the two to the
+ * byte), without compiling 100,000 entries for one (issue 15). Null when
+ * the old cache cannot lend it, or the record is not an enabled allow entry
+ * without expiry new to the list.
+ */
+function cacheWithEntryAdded(file: string, previous: Stats, data: StoreData, store: StoreIdentity, record: EntryRecord): Uint8Array[] | null {
+  if (record.expiresAt !== null || !isEnabled(record) || record.effect === 'deny') return null;
+  const bytes = readCacheFile(file, maxCacheBytes(previous.size));
+  const old = bytes === null ? null : decodeIndexCache(bytes, identityOf(previous), new Date());
+  if (bytes === null || old === null) return null;
+  const oldHeader = JSON.parse(bytes.toString('utf8', PREFIX_BYTES, PREFIX_BYTES + bytes.readUInt32LE(12))) as Header;
+  if (!soundCounts(oldHeader.counts)) return null;
+  const scanned = scanPrefix(record.entry, {family: 4, bits: 0, words: new Uint32Array(4)});
+  maskScanned(scanned);
+  const {family, bits, words} = scanned;
+  const width = family === 4 ? 1 : 4;
+  const {v4, v6} = old.account.compiled.arrays;
+  const f = family === 4 ? v4 : v6;
+  const n = f.parents.length;
+  // Its place: after every entry of the family that sorts before it (by start, then wider first).
+  let low = 0;
+  let high = n;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if ((compareWords(f.starts, middle * width, words, 0, width) || f.bits[middle] - bits) <= 0) low = middle + 1;
+    else high = middle;
+  }
+  const p = low;
+  if (p > 0 && compareWords(f.starts, (p - 1) * width, words, 0, width) === 0 && f.bits[p - 1] === bits) return null;
+  const end = new Uint32Array(width);
+  lastOfPrefix(words, bits, width, end);
+  // Its parent: the nearest earlier entry that contains it (as the compiler's stack finds it).
+  let parent = p - 1;
+  while (parent >= 0 && compareWords(f.ends, parent * width, words, 0, width) < 0) parent = f.parents[parent];
+  const parents = new Int32Array(n + 1);
+  parents.set(f.parents.subarray(0, p));
+  parents[p] = parent;
+  for (let i = p; i < n; i++) {
+    const q = f.parents[i];
+    // An entry inside the new one whose parent was the new one's is now its child.
+    const inside = q === parent && compareWords(f.starts, i * width, end, 0, width) <= 0;
+    parents[i + 1] = inside ? p : q >= p ? q + 1 : q;
+  }
+  // Its position among the enabled entries (the list is in sorted order, IPv4 first); every later one moves on by one.
+  const k = family === 4 ? p : v4.parents.length + p;
+  const moved = (origin: Int32Array) => origin.map((o) => (o >= k ? o + 1 : o));
+  const grown = <T extends Uint8Array | Uint32Array | Int32Array | Float64Array>(a: T, per: number, value: ArrayLike<number>): T => {
+    const out = new (a.constructor as new (n: number) => T)(a.length + per);
+    out.set(a.subarray(0, p * per));
+    out.set(value, p * per);
+    out.set(a.subarray(p * per), (p + 1) * per);
+    return out;
+  };
+  const origin = moved(f.origin);
+  const added: FamilyArrays = {
+    starts: grown(f.starts, width, words.subarray(0, width)),
+    ends: grown(f.ends, width, end),
+    bits: grown(f.bits, 1, [bits]),
+    parents,
+    origin: grown(origin, 1, [k]),
+    expires: grown(f.expires, 1, [Number.POSITIVE_INFINITY]),
+  };
+  const other = family === 4 ? v6 : v4;
+  const kept: FamilyArrays = {...other, origin: moved(other.origin)};
+  const arrays: IndexArrays = family === 4 ? {v4: added, v6: kept} : {v4: kept, v6: added};
+  // The texts and effects: the new one's at position k.
+  const entries = oldHeader.entries;
+  const offsets = new Uint32Array(entries + 2);
+  offsets.set(old.entryOffsets.subarray(0, k + 1));
+  for (let i = k; i <= entries; i++) offsets[i + 1] = old.entryOffsets[i] + record.entry.length;
+  const textBytes = Buffer.concat([old.entryBytes.subarray(0, old.entryOffsets[k]), Buffer.from(record.entry, 'latin1'), old.entryBytes.subarray(old.entryOffsets[k])]);
+  const deny = new Uint8Array(entries + 1);
+  if (old.account.deny !== null) {
+    deny.set(old.account.deny.subarray(0, k));
+    deny.set(old.account.deny.subarray(k), k + 1);
+  }
+  const keys = [...data.keys].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const counts = oldHeader.counts!;
+  const header: Header = {
+    store,
+    schema: SCHEMA_VERSION,
+    entries: entries + 1,
+    v4: arrays.v4.parents.length,
+    v6: arrays.v6.parents.length,
+    textBytes: textBytes.length,
+    head: {settings: data.settings, blocking: data.blocking, keys},
+    counts: {records: counts.records + 1, learned: counts.learned + (record.source === 'learned' ? 1 : 0), expiries: counts.expiries},
+  };
+  return cacheParts(header, arrays, offsets, textBytes, deny);
 }
 
 /** What a decision needs, read from the cache. */
@@ -596,7 +702,14 @@ export function readIndexCache(store: string, now: Date): CachedPolicyData | nul
  * a cache that could not be removed does not match the new store file, so
  * no reader uses it.
  */
-export async function writeIndexCache(store: string, data: StoreData, written: Stats | null, previous: Stats | null = null, read: Stats | null = null): Promise<void> {
+export async function writeIndexCache(
+  store: string,
+  data: StoreData,
+  written: Stats | null,
+  previous: Stats | null = null,
+  read: Stats | null = null,
+  added: EntryRecord | null = null,
+): Promise<void> {
   const file = indexCacheFile(store);
   try {
     if (written === null || written.size < MIN_STORE_BYTES || coarseTimes(written)) {
@@ -607,8 +720,11 @@ export async function writeIndexCache(store: string, data: StoreData, written: S
     // Loaded here: readers (check's fast path) never write.
     const {removeLeftovers, writeFileAtomic} = await import('./atomic.js');
     const lender = read === null ? null : (texts: readonly string[]) => wordsLentBy(file, read, texts);
-    const reencoded = previous && reencodeIndexCache(file, previous, data, identityOf(written));
-    const bytes = reencoded ? reencoded.bytes : encodeIndexCacheParts(data, identityOf(written), lender);
+    // A record added to the account list unread (see cacheWithEntryAdded): the list cannot be read to compile it whole.
+    const withAdded = added === null ? null : previous && cacheWithEntryAdded(file, previous, data, identityOf(written), added);
+    if (added !== null && withAdded === null) throw new Error('the cache of the file read could not take the record added');
+    const reencoded = added === null && previous && reencodeIndexCache(file, previous, data, identityOf(written));
+    const bytes = withAdded ?? (reencoded ? reencoded.bytes : encodeIndexCacheParts(data, identityOf(written), lender));
     lastWritten = null;
     await removeLeftovers(file);
     const cache = await writeFileAtomic(file, bytes, 0o600);

@@ -146,6 +146,8 @@ export interface StoreDocument {
 export interface UnreadSpan {
   at: number;
   bytes: number;
+  /** Where the list's bytes start in the file's. */
+  byteStart: number;
 }
 
 /** Whether the index cache vouches for the file read (see StoreDocument.trusted). */
@@ -245,7 +247,7 @@ async function deferredDocument(file: string, bytes: Buffer, stat: Stats | null)
       throw new StoreError(`the store ${file} is corrupt: its account list is not valid JSON (${jsonProblem(error)})`, 'restore it from a backup or git');
     }
   });
-  return {data, text: `${head}${UNREAD_ACCOUNT}${tail}`, bytes, stat, trusted: true, unread: {at: head.length, bytes: span.end - span.start}};
+  return {data, text: `${head}${UNREAD_ACCOUNT}${tail}`, bytes, stat, trusted: true, unread: {at: head.length, bytes: span.end - span.start, byteStart: span.start}};
 }
 
 /**

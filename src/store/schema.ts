@@ -857,6 +857,57 @@ function accountSplice(list: unknown, reuse: DocumentReuse): {pieces: string[]; 
   return {pieces, starts};
 }
 
+/** What starts a record in the account list's text keyward writes: a line of four spaces and a brace, then the entry's line. */
+const RECORD_START = '    {\n      "entry": "';
+
+/**
+ * Where `record` goes in `list`, the bytes of an account list as keyward
+ * writes it (`[\n    {` … `}\n  ]`), and the text that goes there: the
+ * record's text, placed where sorting would place it (before the first
+ * record that sorts after it), found by halving the bytes as accountSplice
+ * halves the text. The list is neither decoded nor parsed (a one-entry
+ * `authorize` on a large store: issue 15). Null when the list holds a record
+ * of the same entry (an update or a renewal, which the list must be read
+ * for), is empty, or is not laid out so. Throws ShapeError, naming it as
+ * `validate` would, for a record that is not one.
+ */
+export function unreadAccountInsertion(list: Buffer, record: EntryRecord): {at: number; text: string} | null {
+  const text = recordText('account', entryRecord(record, 'account[0]'));
+  if (list.toString('latin1', 0, 2 + RECORD_START.length) !== `[\n${RECORD_START}` || list.toString('latin1', list.length - 4) !== '\n  ]') return null;
+  // As in accountSplice: `end` stands for the start after the last record; a record ends two bytes before the next starts.
+  const end = list.length - 2;
+  const nextStart = (from: number) => {
+    const at = list.indexOf('\n    {', from - 1, 'latin1');
+    return at === -1 || at + 1 > end ? end : at + 1;
+  };
+  const entryAt = (start: number): EntryWords | null => {
+    if (list.toString('latin1', start, start + RECORD_START.length) !== RECORD_START) return null;
+    const open = start + RECORD_START.length;
+    const close = list.indexOf(0x22, open);
+    try {
+      return close < 0 ? null : entryWordsOf([list.toString('latin1', open, close)]);
+    } catch {
+      return null;
+    }
+  };
+  const words = entryWordsOf([record.entry]);
+  let low = 2;
+  let high = end;
+  while (low < high) {
+    const middle = nextStart(low + ((high - low) >>> 1));
+    const start = middle >= high ? low : middle;
+    const found = entryAt(start);
+    if (found === null) return null;
+    if (compareEntries(found, 0, words, 0) <= 0) low = nextStart(start + 1);
+    else high = start;
+  }
+  if (low === 2) return {at: 2, text: `${text},\n`};
+  // The record before the place sorts at or before the new one: one of the same entry is not added this way.
+  const last = entryAt(list.lastIndexOf('\n    {', low - 3, 'latin1') + 1);
+  if (last === null || compareEntries(last, 0, words, 0) === 0) return null;
+  return low === end ? {at: end - 2, text: `,\n${text}`} : {at: low, text: `${text},\n`};
+}
+
 /**
  * The text of the store as written, `JSON.stringify(canonicalize(data), null,
  * 2)` and a newline, in pieces to write one after another. The event loop

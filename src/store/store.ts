@@ -7,14 +7,14 @@
 import {isAscii, isUtf8} from 'node:buffer';
 import callbackFs, {promises as fs, Stats} from 'node:fs';
 import path from 'node:path';
-import {emptyStore, StoreData} from '../core/model.js';
+import {accountUnread, addToUnreadAccount, emptyStore, EntryRecord, StoreData} from '../core/model.js';
 import {removeLeftovers, writeFileAtomic} from './atomic.js';
 import {testPause} from './test-pause.js';
 import type {EntryIndex} from '../core/decision.js';
 import {compiledAccountFor, writeIndexCache} from './index-cache.js';
 import type {Adapter} from 'lowdb';
 import {describe, missingFolder, readStore, readStoreDocument, StoreDocument, StoreError, UnreadSpan} from './read.js';
-import {accountAsWritten, documentPieces, documentReuse, documentText, pieceSource, UNREAD_ACCOUNT, withProvenValues} from './schema.js';
+import {accountAsWritten, documentPieces, documentReuse, documentText, pieceSource, UNREAD_ACCOUNT, unreadAccountInsertion, withProvenValues} from './schema.js';
 
 export {missingFolder, readStore, readStoreOrEmpty, StoreError} from './read.js';
 
@@ -46,6 +46,7 @@ async function writeDocument(
   pieces: AsyncIterable<string | Uint8Array>,
   previous: Stats | null = null,
   read: Stats | null = null,
+  added: EntryRecord | null = null,
 ): Promise<void> {
   await removeLeftovers(file);
   let written;
@@ -57,7 +58,7 @@ async function writeDocument(
   // Still under the lock: the index cache (see index-cache.ts) follows the store, or is removed; from the account list in the
   // order written when its text was spliced (the same records: the cache is compiled without a sort).
   const account = accountAsWritten(data);
-  await writeIndexCache(file, account === null ? data : {...data, account}, written, previous, read);
+  await writeIndexCache(file, account === null ? data : {...data, account}, written, previous, read, added);
 }
 
 /**
@@ -72,6 +73,8 @@ class StoreFile implements Adapter<StoreData> {
   previous: Stats | null = null;
   /** The status of the file read, when keyward provably wrote it: its cache lends the words of the entries it holds. */
   lender: Stats | null = null;
+  /** The record added to the account list unread (see Insertion): the cache of the file read gets it too. */
+  added: EntryRecord | null = null;
   constructor(
     readonly file: string,
     readonly document: StoreDocument | null,
@@ -80,7 +83,7 @@ class StoreFile implements Adapter<StoreData> {
     return this.document?.data ?? null;
   }
   write(data: StoreData): Promise<void> {
-    return writeDocument(this.file, data, this.pending, this.previous, this.lender);
+    return writeDocument(this.file, data, this.pending, this.previous, this.lender, this.added);
   }
 }
 
@@ -214,20 +217,28 @@ class SourceBytes {
     private readonly text: string,
     private readonly bytes: Buffer,
     private readonly unread: UnreadSpan | null = null,
+    private readonly insertion: Insertion | null = null,
   ) {}
 
-  /** The bytes of text[start, end). */
-  of(start: number, end: number): Buffer {
+  /** Whether the insertion, if any, was written. */
+  inserted = false;
+
+  /** The bytes of text[start, end), in one or (with the insertion, which goes inside the account list) three parts. */
+  of(start: number, end: number): Buffer[] {
     if (start < this.char) {
       this.char = 0;
       this.byte = 0;
     }
     this.byte += this.byteLength(this.char, start, this.byte);
     this.char = start;
-    const bytes = this.bytes.subarray(this.byte, this.byte + this.byteLength(start, end, this.byte));
-    lastChange.bytesTaken += bytes.length;
+    const from = this.byte;
+    const to = from + this.byteLength(start, end, from);
+    lastChange.bytesTaken += to - from;
     if (this.unread !== null && start <= this.unread.at && end > this.unread.at) lastChange.undecoded += this.unread.bytes;
-    return bytes;
+    const insertion = this.insertion;
+    if (insertion === null || insertion.at <= from || insertion.at >= to) return [this.bytes.subarray(from, to)];
+    this.inserted = true;
+    return [this.bytes.subarray(from, insertion.at), insertion.bytes, this.bytes.subarray(insertion.at, to)];
   }
 
   /** How many bytes text[from, to) takes, its bytes starting at `at`: the account list not decoded, when it holds it, its own. */
@@ -264,18 +275,24 @@ async function* joined(
   source: SourceBytes | null,
   cutStart: (piece: string) => number,
   unread: boolean,
+  insertion: Insertion | null = null,
 ): AsyncGenerator<string | Uint8Array> {
   // (A text holds UNREAD_ACCOUNT only where the file's account list was not decoded.)
   const asText = unread ? textOnly : (piece: string) => piece;
   const length = head.reduce((sum, piece) => sum + piece.length, 0);
-  if (source !== null && length > 0) yield source.of(0, length);
+  if (source !== null && length > 0) yield* source.of(0, length);
   else yield* head.map(asText);
-  if (next.done) return;
-  yield source !== null && start >= 0 ? source.of(start, start + next.value.length) : asText(next.value);
-  for (let piece = await pieces.next(); !piece.done; piece = await pieces.next()) {
-    const at = source === null ? -1 : cutStart(piece.value);
-    yield at >= 0 ? source!.of(at, at + piece.value.length) : asText(piece.value);
+  if (!next.done) {
+    if (source !== null && start >= 0) yield* source.of(start, start + next.value.length);
+    else yield asText(next.value);
+    for (let piece = await pieces.next(); !piece.done; piece = await pieces.next()) {
+      const at = source === null ? -1 : cutStart(piece.value);
+      if (at >= 0) yield* source!.of(at, at + piece.value.length);
+      else yield asText(piece.value);
+    }
   }
+  // A record added unread that the text did not take (a defect) stops the write before the store is replaced.
+  if (insertion !== null && !source?.inserted) throw new Error('a record added to the account list unread was not written; nothing was written');
 }
 
 /**
@@ -286,6 +303,13 @@ async function* joined(
 function textOnly(piece: string): string {
   if (piece.includes(UNREAD_ACCOUNT)) throw new Error('the account list not read would have been written as text; nothing was written');
   return piece;
+}
+
+/** A record added to the account list unread (see ChangeContext.addToAccountUnread): its text, and where it goes in the file's bytes. */
+interface Insertion {
+  at: number;
+  bytes: Buffer;
+  record: EntryRecord;
 }
 
 type Done = (error: NodeJS.ErrnoException | null) => void;
@@ -394,6 +418,15 @@ export interface ChangeContext {
    * read: ask before changing the account list.
    */
   compiledAccount(now: Date): EntryIndex | null;
+  /**
+   * Adds `record` to the account list without reading it (see model.ts
+   * addToUnreadAccount), when the list was not read yet (the change was
+   * run with `deferAccount`) and holds no record of the same entry, in a
+   * file keyward provably wrote: its text goes where sorting puts it in the
+   * file's own. Whether it did; when not, nothing changed, and the change
+   * goes on the long way (reading the list). Once per change.
+   */
+  addToAccountUnread(record: EntryRecord): boolean;
 }
 
 /**
@@ -404,7 +437,8 @@ export interface ChangeContext {
  * file's own bytes (see SourceBytes), of which `undecoded` an account list
  * never decoded. For tests and the benchmark: what a change did not redo.
  */
-export const lastChange: {trusted: boolean; reused: string[]; uncompared: number; bytesTaken: number; undecoded: number} = {
+export const lastChange: {trusted: boolean; reused: string[]; uncompared: number; bytesTaken: number; undecoded: number; addedUnread: boolean} = {
+  addedUnread: false,
   trusted: false,
   reused: [],
   uncompared: 0,
@@ -437,7 +471,7 @@ export interface UpdateOptions {
  * and times stay), not its cache; a missing store is then not created.
  */
 export async function updateStore<T>(file: string, now: Date, change: (data: StoreData, context: ChangeContext) => T | Promise<T>, options: UpdateOptions = {}): Promise<T> {
-  if (options.dryRun) return change(await readStore(file), {compiledAccount: () => null});
+  if (options.dryRun) return change(await readStore(file), {compiledAccount: () => null, addToAccountUnread: () => false});
   const target = await writeTarget(file);
   await ensureFolder(file, target, options.createFolder === true);
   const release = await acquireLock(target);
@@ -465,7 +499,17 @@ export async function updateStore<T>(file: string, now: Date, change: (data: Sto
       // A file keyward provably wrote is that document already: its text is the comparison.
       const before = read?.trusted ? [read.text] : await documentText(data);
       const stat = read?.stat ?? null;
-      const outcome = await change(data, {compiledAccount: (at) => (stat === null ? null : compiledAccountFor(target, stat, at))});
+      let insertion: Insertion | null = null;
+      const addToAccountUnread = (record: EntryRecord) => {
+        const span = read?.unread;
+        if (insertion !== null || span === undefined || reuse === null || !accountUnread(data)) return false;
+        const placed = unreadAccountInsertion(read!.bytes.subarray(span.byteStart, span.byteStart + span.bytes), record);
+        if (placed === null) return false;
+        addToUnreadAccount(data, record);
+        insertion = {at: span.byteStart + placed.at, bytes: Buffer.from(placed.text, 'utf8'), record};
+        return true;
+      };
+      const outcome = await change(data, {compiledAccount: (at) => (stat === null ? null : compiledAccountFor(target, stat, at)), addToAccountUnread});
       const reused = new Set<string>();
       // The text after the change, piece by piece: compared with the text before as it is made, and written from
       // the first difference on (with the text before up to there), so that a large store's text is never held whole.
@@ -496,13 +540,15 @@ export async function updateStore<T>(file: string, now: Date, change: (data: Sto
       lastChange.uncompared = uncompared;
       lastChange.bytesTaken = 0;
       lastChange.undecoded = 0;
-      const changed = !next.done || !cursor.atEnd();
+      lastChange.addedUnread = insertion !== null;
+      const changed = !next.done || !cursor.atEnd() || insertion !== null;
       // The account list as it was: the index cache of the file read lends its compiled part.
       if (changed) {
-        const source = own ? new SourceBytes(read!.text, read!.bytes, read!.unread ?? null) : null;
-        file.pending = joined(cursor.taken(), next, start, pieces, source, cutStart, read?.unread !== undefined);
+        const source = own ? new SourceBytes(read!.text, read!.bytes, read!.unread ?? null, insertion) : null;
+        file.pending = joined(cursor.taken(), next, start, pieces, source, cutStart, read?.unread !== undefined, insertion);
         file.previous = reused.has('account') ? read!.stat : null;
         file.lender = read?.trusted ? read.stat : null;
+        file.added = (insertion as Insertion | null)?.record ?? null;
         await db.write();
       } else if (read !== null && !read.trusted && read.stat !== null && sameText(before, [read.text]) && isUtf8(read.bytes)) {
         // Nothing changed, and the file is the canonical document: a missing or stale cache (another format after an upgrade) is rebuilt, named by the descriptor the file was read from.

@@ -22,7 +22,7 @@ import {parseEntries} from '../../src/core/entry-parse.js';
 import {newKeyRecord} from '../../src/core/keys.js';
 import {appendHistory, diffStore, snapshot} from '../../src/core/history.js';
 import {EventLog, learn} from '../../src/core/learning.js';
-import {accountUnread, emptyStore, EntryRecord, StoreData} from '../../src/core/model.js';
+import {accountUnread, emptyStore, StoreData} from '../../src/core/model.js';
 import {statusJson} from '../../src/core/reports.js';
 import {newSecret} from '../../src/core/secret.js';
 import {decodeIndexCache, encodeIndexCache, identityOf, indexCacheFile, MIN_STORE_BYTES, takenAsWritten} from '../../src/store/index-cache.js';
@@ -30,52 +30,9 @@ import {readStore, readStoreSummary, StoreError} from '../../src/store/read.js';
 import {documentText, validate} from '../../src/store/schema.js';
 import {lastChange, updateStore} from '../../src/store/store.js';
 import type {EntryIndex} from '../../src/core/decision.js';
+import {at, cacheHeader, cacheRows, ipv4, NOW, randomStore} from './random-store.js';
 
-const NOW = new Date('2026-03-02T00:00:00.000Z');
 const DAY = 86_400_000;
-const ipv4 = (n: number) => `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
-const at = (days: number) => new Date(NOW.getTime() + days * DAY).toISOString();
-
-/**
- * A store of 2,500 account records (over 1 MiB) with what a list can
- * hold: IPv4 and IPv6 ranges, labels with quotes, line breaks and non-ASCII
- * text, groups, past and future expiries, deny, disabled and learned
- * records, and an entry held twice (an expired copy beside a live one).
- */
-function randomStore(seed: number): StoreData {
-  let a = seed >>> 0;
-  const random = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const data = emptyStore(NOW);
-  data.blocking.api.state = 'active';
-  const records: EntryRecord[] = [];
-  const seen = new Set<string>();
-  // Long labels on some records: over 1 MiB (a store smaller gets no cache) with few records, so that the test stays quick.
-  const pad = 'x'.repeat(600);
-  while (records.length < 2_500) {
-    const v6 = random() < 0.2;
-    const entry = v6 ? `2001:db8:${Math.floor(random() * 65536).toString(16)}::/48` : ipv4(((0x0a000000 + Math.floor(random() * 0x00ffffff)) & 0xffffff00) >>> 0) + '/24';
-    if (seen.has(entry)) continue;
-    seen.add(entry);
-    const i = records.length;
-    const label = i % 9 === 0 ? `customer "${i}"\nline ü` : i % 2 === 0 ? `c${i} ${pad}` : null;
-    const record: EntryRecord = {entry, source: i % 11 === 0 ? 'learned' : 'import', label, addedAt: at(-(i % 50)), expiresAt: i % 13 === 0 ? at((i % 7) - 3) : null};
-    if (i % 17 === 0) record.group = `g${i % 3}`;
-    if (i % 101 === 0) record.effect = 'deny';
-    if (i % 97 === 0) record.enabled = false;
-    records.push(record);
-  }
-  // The same entry twice: an expired copy and a live one.
-  records.push({...records[5], expiresAt: at(-10), label: 'old copy'});
-  data.account = records;
-  data.keys.push(newKeyRecord('api', 'api', newSecret(), NOW), newKeyRecord('mail', 'smtp', newSecret(), NOW));
-  data.keys[0].allow.push({entry: '192.0.2.0/24', source: 'manual', label: null, addedAt: at(-1), expiresAt: at(-1)});
-  return data;
-}
 
 /** One change of the kinds a command makes to the account list (or not), as a value fast-check can make and show. */
 type Change =
@@ -158,29 +115,6 @@ function apply(data: StoreData, c: Change): void {
       learn(data, log, {settings: {}, strict: false, now: NOW});
     }
   }
-}
-
-/** A cache's compiled entries as text rows (network, length, parent's network, expiry, entry, deny), sorted: what decisions use, positions aside. */
-function cacheRows(bytes: Buffer, identity: ReturnType<typeof identityOf>): string[] {
-  const cached = decodeIndexCache(bytes, identity, NOW);
-  expect(cached, 'a whole cache naming the store').to.not.equal(null);
-  const {account, entryText} = cached!;
-  const rows: string[] = [];
-  for (const [name, f, width] of [
-    ['v4', account.compiled.arrays.v4, 1],
-    ['v6', account.compiled.arrays.v6, 4],
-  ] as const) {
-    const at = (i: number) => (i < 0 ? '-' : Array.from(f.starts.subarray(i * width, i * width + width)).join('.'));
-    for (let i = 0; i < f.parents.length; i++) {
-      rows.push(`${name} ${at(i)}/${f.bits[i]} in ${at(f.parents[i])} ${f.expires[i]} ${entryText(f.origin[i])} ${account.deny?.[f.origin[i]] ?? 0}`);
-    }
-  }
-  return rows.sort();
-}
-
-/** A cache's header without the counts of its sections' sizes. */
-function cacheHeader(bytes: Buffer): unknown {
-  return JSON.parse(bytes.toString('utf8', 48, 48 + bytes.readUInt32LE(12)));
 }
 
 /**

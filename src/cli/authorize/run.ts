@@ -7,7 +7,8 @@
  * more than a one-entry write's target. Any other command line goes to
  * oclif, so that help, flag errors and their exit codes stay oclif's.
  */
-import {authorize, AuthorizeJson, authorizeJson} from '../../core/authorize.js';
+import {authorize, AuthorizeJson, authorizeJson, authorizeOneUnread} from '../../core/authorize.js';
+import {accountUnread} from '../../core/model.js';
 import {grouped, count} from '../../core/count.js';
 import {EntryBatch} from '../../core/entry-parse.js';
 import {maskSecrets, untrusted} from '../../core/errors.js';
@@ -36,13 +37,18 @@ export interface AuthorizeOptions {
  * written, and a 1M-entry import must not hold them through its write.
  */
 export async function authorizeBatch(command: WritingCommand, held: {batch: EntryBatch | null}, options: AuthorizeOptions): Promise<AuthorizeJson> {
+  // One entry into the account list: the list is read only if the change must (see authorizeOneUnread).
+  const one = held.batch!.count === 1 && options.key === undefined && options.group === null && options.expiresAt === null && !options.dryRun;
   const result = await command.update(
-    (data) => {
+    (data, context) => {
       const taken = held.batch!;
       held.batch = null;
-      return authorize(data, taken, {key: options.key, label: options.label, expiresAt: options.expiresAt, group: options.group, now: command.now});
+      const change = {key: options.key, label: options.label, expiresAt: options.expiresAt, group: options.group, now: command.now};
+      const account = one && accountUnread(data) ? context.compiledAccount(command.now) : null;
+      const unread = account && authorizeOneUnread(data, taken, change, account, context.addToAccountUnread);
+      return unread || authorize(data, taken, change);
     },
-    {dryRun: options.dryRun},
+    {dryRun: options.dryRun, deferAccount: one},
   );
   if (result.unblocked > 0 && !command.json) await command.tell(`${count(result.unblocked, 'address', 'addresses')} left the blocked list`);
   if (result.stillRefused.length > 0) {

@@ -1,0 +1,194 @@
+/**
+ * A one-entry `authorize` into the account list without reading the list
+ * (issue 15, round 10): the record's text put into the file's bytes where
+ * sorting puts it, its history record, and the cache patched instead of
+ * compiled. Held to the long way: the same command on a twin store, with
+ * the list read, must give the same result and messages, write the same
+ * bytes, and leave a cache with the same entries (positions aside) and
+ * header. The entries tried are those the short way must refuse as well as
+ * those it takes: an entry the list holds (enabled or not, live or not,
+ * allow or deny), one inside a range (covered, or inside a disabled, an
+ * expired or a deny range), one around many entries (their new parent), and
+ * a blocked address.
+ */
+import {mkdtempSync, readFileSync, rmSync, statSync} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import {expect} from 'chai';
+import fc from 'fast-check';
+
+import {authorizeBatch} from '../../src/cli/authorize/run.js';
+import {recordedUpdate, WritingCommand} from '../../src/cli/recorded.js';
+import {parseEntries} from '../../src/core/entry-parse.js';
+import {addToUnreadAccount, BlockedRecord, deferAccount, emptyStore, EntryRecord} from '../../src/core/model.js';
+import {identityOf, indexCacheFile} from '../../src/store/index-cache.js';
+import {readStore} from '../../src/store/read.js';
+import {unreadAccountInsertion} from '../../src/store/schema.js';
+import {lastChange, updateStore} from '../../src/store/store.js';
+import {at, cacheHeader, cacheRows, ipv4, NOW, randomStore} from './random-store.js';
+
+/** Blocked addresses of the key `api`: inside ranges of the random store's kind and outside any. */
+const BLOCKED: BlockedRecord[] = ['10.20.30.40', '10.0.0.1', '203.0.113.9', '2001:db8:1::1'].map((ip) => ({
+  ip,
+  key: 'api',
+  channel: 'api',
+  firstSeen: at(-3),
+  lastSeen: at(-1),
+  count: 2,
+}));
+
+/** Which entry a step authorizes, picked among the store's records of a kind (`n` chooses), and its label. */
+interface Pick {
+  kind: 'new' | 'held' | 'inside' | 'around' | 'blocked';
+  of: 'any' | 'disabled' | 'expired' | 'deny';
+  n: number;
+  label: string | null;
+}
+
+const pick: fc.Arbitrary<Pick> = fc.record({
+  kind: fc.constantFrom('new', 'new', 'held', 'inside', 'inside', 'around', 'blocked'),
+  of: fc.constantFrom('any', 'any', 'disabled', 'expired', 'deny'),
+  n: fc.nat(),
+  label: fc.option(fc.constantFrom('a label', 'ü "quoted"\nline', '')),
+});
+
+/** The entry text `p` picks among `records` (the store's account list). */
+function entryOf(p: Pick, records: readonly EntryRecord[]): string {
+  const kind = {
+    any: () => true,
+    disabled: (r: EntryRecord) => r.enabled === false,
+    expired: (r: EntryRecord) => r.expiresAt !== null && r.expiresAt <= NOW.toISOString(),
+    deny: (r: EntryRecord) => r.effect === 'deny',
+  }[p.of];
+  const some = records.filter(kind);
+  const held = (some.length > 0 ? some : records)[p.n % (some.length || records.length)].entry;
+  switch (p.kind) {
+    case 'new':
+      return p.n % 3 === 0 ? `2001:db8:${(p.n % 65536).toString(16)}:1::/64` : ipv4((0x0a000000 + (p.n % 0x01000000)) >>> 0);
+    case 'held':
+      return held;
+    case 'inside': {
+      // A host inside the held range (its first address, for a /32 or /128).
+      const [network, bits] = held.split('/');
+      if (bits === undefined) return held.includes(':') ? `${held}/128` : `${held}/32`;
+      if (network.includes(':')) return `${network.replace(/::$/, '')}::${((p.n % 65535) + 1).toString(16)}`;
+      const octets = network.split('.').map(Number);
+      octets[3] = p.n % 256;
+      return octets.join('.');
+    }
+    case 'around':
+      return ['10.0.0.0/8', `10.${p.n % 256}.0.0/16`, '2001:db8::/32', '0.0.0.0/1'][p.n % 4];
+    case 'blocked':
+      return BLOCKED[p.n % BLOCKED.length].ip;
+  }
+}
+
+/** What a command's runner is given to change `file` (the list read only when `defer`), and what it told. */
+function writing(file: string, defer: boolean): {command: WritingCommand; told: string[]} {
+  const told: string[] = [];
+  const changer = {command: 'authorize', flags: ['label'], now: NOW, storeGiven: true};
+  const command: WritingCommand = {
+    json: true,
+    now: NOW,
+    update: (change, options) => recordedUpdate(file, changer, change, {...options, deferAccount: defer && options?.deferAccount}),
+    tell: async (message, tone) => {
+      told.push(`${tone ?? 'info'}: ${message}`);
+    },
+    printHuman: async (human) => {
+      told.push(`human: ${await human()}`);
+    },
+  };
+  return {command, told};
+}
+
+/** Runs `authorize ENTRY [--label]` on `file`; its JSON result, or the error it failed with. */
+async function authorizeOne(file: string, entry: string, label: string | null, defer: boolean): Promise<{outcome: string; told: string[]}> {
+  const {command, told} = writing(file, defer);
+  try {
+    const batch = parseEntries([{text: entry, label: null, where: 'test', source: 'manual'}], {force: true});
+    return {outcome: JSON.stringify(await authorizeBatch(command, {batch}, {label, expiresAt: null, group: null, dryRun: false})), told};
+  } catch (error) {
+    return {outcome: `failed: ${(error as Error).message}`, told};
+  }
+}
+
+describe('store: one entry authorized without reading the account list (issue 15)', function () {
+  this.timeout(60_000);
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'keyward-unread-'));
+  });
+  afterEach(() => rmSync(dir, {recursive: true, force: true}));
+
+  it('gives the result, messages, bytes, history and cache the long way gives, for random entries against random stores', async () => {
+    let short = 0;
+    let long = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.integer(), fc.array(pick, {minLength: 6, maxLength: 6}), async (seed, picks) => {
+        const [a, b] = ['a', 'b'].map((name) => path.join(dir, `${name}-${seed}.json`));
+        // (One store's data for both: its keys' secrets are random.)
+        const store = {...randomStore(seed), blocked: BLOCKED};
+        for (const file of [a, b]) {
+          rmSync(file, {force: true});
+          await updateStore(file, NOW, (data) => Object.assign(data, structuredClone(store)));
+        }
+        expect(readFileSync(a).equals(readFileSync(b)), 'twin stores').to.equal(true);
+        for (const p of picks) {
+          const entry = entryOf(p, (await readStore(a)).account);
+          const shortWay = await authorizeOne(a, entry, p.label, true);
+          const taken = lastChange.addedUnread;
+          const longWay = await authorizeOne(b, entry, p.label, false);
+          expect(lastChange.addedUnread, 'the long way reads the list').to.equal(false);
+          if (taken) short++;
+          else long++;
+          const what = `${entry} (${p.kind} ${p.of}, label ${JSON.stringify(p.label)}, ${taken ? 'unread' : 'read'})`;
+          expect(shortWay, what).to.deep.equal(longWay);
+          expect(readFileSync(a, 'utf8') === readFileSync(b, 'utf8'), `store after ${what}`).to.equal(true);
+          const [cacheA, cacheB] = [a, b].map((file) => readFileSync(indexCacheFile(file)));
+          expect(cacheRows(cacheA, identityOf(statSync(a))), `cache after ${what}`).to.deep.equal(cacheRows(cacheB, identityOf(statSync(b))));
+          const header = (bytes: Buffer) => ({...(cacheHeader(bytes) as object), store: null});
+          expect(header(cacheA), `cache header after ${what}`).to.deep.equal(header(cacheB));
+        }
+      }),
+      // (No shrinking: each run writes two 1 MiB stores a dozen times; the failing step is named in the message.)
+      {numRuns: 4, endOnFailure: true},
+    );
+    // Both ways were tried: the short way for new entries, the long way for the others.
+    expect(short, 'steps taken unread').to.be.at.least(8);
+    expect(long, 'steps that read the list').to.be.at.least(4);
+  });
+
+  it('puts the record where sorting puts it, and refuses a list holding the entry or not laid out as keyward writes', () => {
+    const record = (entry: string) => ({entry, source: 'manual' as const, label: null, addedAt: NOW.toISOString(), expiresAt: null});
+    const text = (entries: string[]) => `[\n${entries.map((e) => JSON.stringify(record(e), null, 2).replace(/^/gm, '    ')).join(',\n')}\n  ]`;
+    const list = text(['10.0.0.0/8', '10.1.0.0/16', '192.0.2.1', '2001:db8::/32']);
+    const put = (entry: string, bytes = list) => {
+      const placed = unreadAccountInsertion(Buffer.from(bytes), record(entry));
+      return placed === null ? null : bytes.slice(0, placed.at) + placed.text + bytes.slice(placed.at);
+    };
+    for (const [entry, all] of [
+      ['1.2.3.4', ['1.2.3.4', '10.0.0.0/8', '10.1.0.0/16', '192.0.2.1', '2001:db8::/32']],
+      ['10.0.0.0/12', ['10.0.0.0/8', '10.0.0.0/12', '10.1.0.0/16', '192.0.2.1', '2001:db8::/32']],
+      ['10.1.0.0/24', ['10.0.0.0/8', '10.1.0.0/16', '10.1.0.0/24', '192.0.2.1', '2001:db8::/32']],
+      ['::1', ['10.0.0.0/8', '10.1.0.0/16', '192.0.2.1', '::1', '2001:db8::/32']],
+      ['2001:db8::/48', ['10.0.0.0/8', '10.1.0.0/16', '192.0.2.1', '2001:db8::/32', '2001:db8::/48']],
+      ['ffff::/16', ['10.0.0.0/8', '10.1.0.0/16', '192.0.2.1', '2001:db8::/32', 'ffff::/16']],
+    ] as const) {
+      expect(put(entry), entry).to.equal(text([...all]));
+    }
+    // Held already (first, middle and last), or a list not as keyward writes it: refused, for the long way.
+    for (const held of ['10.0.0.0/8', '192.0.2.1', '2001:db8::/32']) expect(put(held), held).to.equal(null);
+    expect(put('1.2.3.4', '[]')).to.equal(null);
+    expect(put('1.2.3.4', list.replace(/\n {4}\{/g, '\n  {'))).to.equal(null);
+    expect(put('1.2.3.4', list.replace('"entry"', '"label": null, "entry"'))).to.equal(null);
+  });
+
+  it('never lets the list be read once a record was added to it unread', () => {
+    const data = emptyStore(NOW);
+    deferAccount(data, () => ({list: [], text: '[]'}));
+    addToUnreadAccount(data, {entry: '192.0.2.1', source: 'manual', label: null, addedAt: NOW.toISOString(), expiresAt: null});
+    expect(() => data.account).to.throw(/asked for after a record was added to it unread/);
+    expect(() => addToUnreadAccount(data, {entry: '192.0.2.2', source: 'manual', label: null, addedAt: NOW.toISOString(), expiresAt: null})).to.throw(/only once/);
+  });
+});
