@@ -114,7 +114,13 @@ export function authorize(data: StoreData, entries: EntryBatch, options: Authori
  * blocked record it covers, whose release the whole policy decides): the
  * caller then runs `authorize`.
  */
-export function authorizeOneUnread(data: StoreData, entries: EntryBatch, options: AuthorizeOptions, account: EntryIndex, add: (record: EntryRecord) => boolean): AuthorizeResult | null {
+export function authorizeOneUnread(
+  data: StoreData,
+  entries: EntryBatch,
+  options: AuthorizeOptions,
+  account: EntryIndex,
+  add: (record: EntryRecord) => boolean,
+): AuthorizeResult | null {
   if (entries.count !== 1 || options.key !== undefined || (options.group ?? null) !== null || options.expiresAt !== null) return null;
   const family = entries.family[0] as Family;
   const bits = entries.bits[0];

@@ -78,4 +78,3 @@ export function cacheRows(bytes: Buffer, identity: ReturnType<typeof identityOf>
 export function cacheHeader(bytes: Buffer): unknown {
   return JSON.parse(bytes.toString('utf8', 48, 48 + bytes.readUInt32LE(12)));
 }
-
