@@ -7,7 +7,7 @@
  * command lines the fast path is not sure of go to oclif.
  */
 import {spawnSync} from 'node:child_process';
-import {chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync} from 'node:fs';
+import {chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync} from 'node:fs';
 import path from 'node:path';
 
 import {expect} from 'chai';
@@ -256,5 +256,48 @@ describe('keyward authorize: the fast path', function () {
     }
     const check = ok(stores[0].run(['check', 'ci', '203.0.113.251', '--json'], {now: NOW}));
     expect(check.json()[0].decision).to.equal('allow');
+  });
+});
+
+describe('keyward authorize: one entry on a store over 1 MiB, the account list not read', function () {
+  this.timeout(600_000);
+
+  it('answers, writes and decides as the same command on a twin store read whole (its cache removed before each command)', async () => {
+    const base = Workspace.create();
+    populate(base, 9_000);
+    const [short, whole] = pair(base);
+    // The copies are not vouched for by a cache (their cache is not copied): one write on each makes them so.
+    for (const ws of [short, whole]) ok(ws.run(['authorize', '203.0.113.250'], {now: NOW}));
+    const cases: string[][] = [
+      // New: alone, inside a range (covered), inside the disabled range (not covered), around many entries, IPv6.
+      ['authorize', '198.51.100.77'],
+      ['authorize', '10.1.200.3', '--label', 'inside the office'],
+      ['authorize', '192.0.2.5', '--json'],
+      ['authorize', '100.64.0.0/16', '--json'],
+      ['authorize', '2001:db8::7'],
+      // Held already (enabled, disabled, just added), and a blocked address: the list is read.
+      ['authorize', '100.64.0.9', '--label', 'relabelled'],
+      ['authorize', '192.0.2.0/24'],
+      ['authorize', '198.51.100.77', '--json'],
+      ['authorize', '198.18.0.1'],
+    ];
+    for (const args of cases) {
+      rmSync(indexCacheFile(whole.store), {force: true});
+      const [a, b] = [short, whole].map((ws) => ws.run(args, {now: NOW}));
+      const what = `keyward ${args.join(' ')}`;
+      expect({code: a.code, stdout: a.stdout, stderr: normal(a.stderr, short)}, what).to.deep.equal({code: b.code, stdout: b.stdout, stderr: normal(b.stderr, whole)});
+      expect(short.storeBytes()!.equals(whole.storeBytes()!), `${what}: the same store bytes`).to.equal(true);
+    }
+    // Decisions from the short way's cache (patched at each new entry) and from a cache compiled whole agree.
+    ok(whole.run(['authorize', '203.0.113.251'], {now: NOW}));
+    ok(short.run(['authorize', '203.0.113.251'], {now: NOW}));
+    const addresses = ['198.51.100.77', '10.1.200.3', '192.0.2.5', '100.64.0.1', '100.64.255.255', '2001:db8::7', '2001:db8::8', '198.18.0.1', '8.8.8.8'];
+    const decide = (ws: Workspace) => {
+      const run = ws.run(['check', 'ci', ...addresses, '--json'], {now: NOW});
+      return {code: run.code, decisions: run.json()};
+    };
+    const decided = decide(short);
+    expect(decided.decisions.filter((d: {decision: string}) => d.decision === 'allow').length, 'some allowed, some not').to.be.within(1, addresses.length - 1);
+    expect(decided).to.deep.equal(decide(whole));
   });
 });

@@ -29,6 +29,17 @@ describe('core/authorize: authorize', () => {
     ]);
   });
 
+  it('reports no entry covered by a disabled entry (it lets nothing in), and keeps a disabled exact entry as it is', () => {
+    const data = store(['10.0.0.0/8', '10.1.0.0/16']);
+    data.account[0].enabled = false;
+    const result = authorize(data, batch('10.1.2.3', '10.2.0.0/16', '10.0.0.0/8'), {label: null, expiresAt: null, now: NOW});
+    expect(result.added).to.deep.equal(['10.1.2.3', '10.2.0.0/16']);
+    expect(result.covered).to.deep.equal([{entry: '10.1.2.3', coveredBy: ['10.1.0.0/16']}]);
+    expect(result.unchanged).to.deep.equal(['10.0.0.0/8']);
+    expect(result.disabled).to.deep.equal(['10.0.0.0/8']);
+    expect(data.account.filter((r) => r.entry === '10.0.0.0/8')).to.have.length(1);
+  });
+
   it('updates an exact entry given a new label, and leaves one given nothing new unchanged', () => {
     const data = store(['192.0.2.1', '192.0.2.2']);
     const result = authorize(data, batch('192.0.2.1 # new', '192.0.2.2'), {label: null, expiresAt: null, now: NOW});

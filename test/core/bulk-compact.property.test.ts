@@ -54,12 +54,14 @@ function listOf(texts: readonly string[], expiredEvery: number): EntryRecord[] {
  */
 function oracleCovered(list: readonly EntryRecord[], batch: readonly EntryInput[], added: readonly string[]): Covered[] {
   const live = list.filter((r) => isLive(r, NOW)).map((r) => Prefix.parse(r.entry));
+  // (A disabled entry covers nothing: it lets nothing in.)
+  const covering = list.filter((r) => isLive(r, NOW) && r.enabled !== false).map((r) => Prefix.parse(r.entry));
   const liveTexts = new Set(live.map(String));
   const stored = [...new Set(batch.map((e) => parseEntry(e.text, {normalize: true}).toString()))].filter((t) => !liveTexts.has(t)).map((t) => Prefix.parse(t));
   const out: Covered[] = [];
   for (const text of added) {
     const p = Prefix.parse(text);
-    const covers = [...live, ...stored.filter((q) => !q.equals(p))].filter((q) => q.covers(p));
+    const covers = [...covering, ...stored.filter((q) => !q.equals(p))].filter((q) => q.covers(p));
     if (covers.length > 0) out.push({entry: text, coveredBy: covers.sort((a, b) => a.bits - b.bits).map(String)});
   }
   return out;

@@ -86,7 +86,8 @@ function referenceAddEntries(list: EntryRecord[], entries: readonly NewEntry[], 
     }
     list.push({entry: text, source: e.source, label: e.label, addedAt: at, expiresAt: e.expiresAt});
     result.added.push(text);
-    const covers = [...live.map((x) => x.prefix), ...stored.filter((p) => !p.equals(e.prefix))].filter((p) => p.covers(e.prefix));
+    // (A disabled entry covers nothing: it lets nothing in.)
+    const covers = [...live.filter((x) => x.r.enabled !== false).map((x) => x.prefix), ...stored.filter((p) => !p.equals(e.prefix))].filter((p) => p.covers(e.prefix));
     if (covers.length > 0) result.covered.push({entry: text, coveredBy: covers.sort((a, b) => a.bits - b.bits).map(String)});
   }
   const firstExpired = (text: string) => before.findIndex((r) => r.entry === text && !isLive(r, now));
