@@ -370,8 +370,9 @@ function reencodeIndexCache(file: string, previous: Stats, data: StoreData, stor
  */
 function cacheWithEntryAdded(file: string, previous: Stats, data: StoreData, store: StoreIdentity, record: EntryRecord): Uint8Array[] | null {
   if (record.expiresAt !== null || !isEnabled(record) || record.effect === 'deny') return null;
-  const bytes = readCacheFile(file, maxCacheBytes(previous.size));
-  const old = bytes === null ? null : decodeIndexCache(bytes, identityOf(previous), new Date());
+  const known = lastDecoded !== null && lastDecoded.file === file && sameIdentity(lastDecoded.store, identityOf(previous)) ? lastDecoded : null;
+  const bytes = known?.bytes ?? readCacheFile(file, maxCacheBytes(previous.size));
+  const old = known?.decoded ?? (bytes === null ? null : decodeIndexCache(bytes, identityOf(previous), new Date()));
   if (bytes === null || old === null) return null;
   const oldHeader = JSON.parse(bytes.toString('utf8', PREFIX_BYTES, PREFIX_BYTES + bytes.readUInt32LE(12))) as Header;
   if (!soundCounts(oldHeader.counts)) return null;
@@ -746,12 +747,24 @@ export function compiledAccountFor(real: string, stat: Stats, now: Date): EntryI
     if (!stat.isFile() || stat.size < MIN_STORE_BYTES || coarseTimes(stat)) return null;
     const known = cacheAsWritten(indexCacheFile(real), identityOf(stat));
     if (known !== null) return known.account;
-    const bytes = readCacheFile(indexCacheFile(real), maxCacheBytes(stat.size));
-    return bytes === null ? null : (decodeIndexCache(bytes, identityOf(stat), now)?.account ?? null);
+    const file = indexCacheFile(real);
+    const bytes = readCacheFile(file, maxCacheBytes(stat.size));
+    const decoded = bytes === null ? null : decodeIndexCache(bytes, identityOf(stat), now);
+    lastDecoded = decoded === null ? null : {file, store: identityOf(stat), bytes: bytes!, decoded};
+    return decoded?.account ?? null;
   } catch {
     return null;
   }
 }
+
+/**
+ * The cache compiledAccountFor last read and checked in this process: the
+ * file, the store file it names, its bytes and what they hold. A change
+ * that asked for the compiled list and adds an entry unread patches the
+ * cache it decided from (see cacheWithEntryAdded), without reading and
+ * checking it again.
+ */
+let lastDecoded: {file: string; store: StoreIdentity; bytes: Buffer; decoded: CachedPolicyData} | null = null;
 
 /**
  * Whether the index cache beside `real` (the store's real file) names the
