@@ -25,7 +25,11 @@
  *   then one effect byte per entry (1: deny, 0: allow).
  *
  * Only enabled entries are in it (disabled entries never match): positions
- * are those of the account list's enabled entries, in the store's order.
+ * are those of the account list's enabled entries, in the order of the list
+ * it was compiled from (the store's, or that of the change that compiled
+ * it, before the writer's sort; an entry added unread takes the place
+ * sorting gives it, the others keep theirs). Readers go from a sorted
+ * position to a text or an effect only through `origin`.
  */
 import {closeSync, constants as fsConstants, fstatSync, lstatSync, promises as fs, openSync, readSync, realpathSync, statSync, Stats} from 'node:fs';
 import {denyFlags, EntryIndex} from '../core/decision.js';
