@@ -787,17 +787,7 @@ function accountSplice(list: unknown, reuse: DocumentReuse): {pieces: string[]; 
   // after it: found by halving the text, not by counting its records.
   const words = entryWordsOf(appended.map((r) => r.entry));
   const order = listOrder(words);
-  const placeOf = (k: number) => {
-    let low = 2;
-    let high = end;
-    while (low < high) {
-      const middle = nextStart(low + ((high - low) >>> 1));
-      const start = middle >= high ? low : middle;
-      if (compareEntries(entryAt(start), 0, words, k) <= 0) low = nextStart(start + 1);
-      else high = start;
-    }
-    return low;
-  };
+  const placeOf = (k: number) => sortedPlace(end, nextStart, (start) => compareEntries(entryAt(start), 0, words, k));
   // The same places as positions in the list as read (halving its values): the list in the order written, for its index cache.
   const probe = (i: number) => entryWordsOf([copy.fields[i * FIELDS] as string]);
   const positionOf = (k: number) => {
@@ -857,6 +847,26 @@ function accountSplice(list: unknown, reuse: DocumentReuse): {pieces: string[]; 
   return {pieces, starts};
 }
 
+/**
+ * Where a record goes in an account list's text (or bytes) as keyward
+ * writes it, `[\n` then records: before the first record that sorts after
+ * it (`order(start)` > 0 for the record starting at `start`), found by
+ * halving the text, not by counting its records. `nextStart(from)` is
+ * where the first record at or after `from` starts, else `end`, which
+ * stands for the start after the last record.
+ */
+function sortedPlace(end: number, nextStart: (from: number) => number, order: (start: number) => number): number {
+  let low = 2;
+  let high = end;
+  while (low < high) {
+    const middle = nextStart(low + ((high - low) >>> 1));
+    const start = middle >= high ? low : middle;
+    if (order(start) <= 0) low = nextStart(start + 1);
+    else high = start;
+  }
+  return low;
+}
+
 /** What starts a record in the account list's text keyward writes: a line of four spaces and a brace, then the entry's line. */
 const RECORD_START = '    {\n      "entry": "';
 
@@ -891,16 +901,13 @@ export function unreadAccountInsertion(list: Buffer, record: EntryRecord): {at: 
     }
   };
   const words = entryWordsOf([record.entry]);
-  let low = 2;
-  let high = end;
-  while (low < high) {
-    const middle = nextStart(low + ((high - low) >>> 1));
-    const start = middle >= high ? low : middle;
+  let laidOut = true;
+  const low = sortedPlace(end, nextStart, (start) => {
     const found = entryAt(start);
-    if (found === null) return null;
-    if (compareEntries(found, 0, words, 0) <= 0) low = nextStart(start + 1);
-    else high = start;
-  }
+    laidOut &&= found !== null;
+    return found === null ? 1 : compareEntries(found, 0, words, 0);
+  });
+  if (!laidOut) return null;
   if (low === 2) return {at: 2, text: `${text},\n`};
   // The record before the place sorts at or before the new one: one of the same entry is not added this way.
   const last = entryAt(list.lastIndexOf('\n    {', low - 3, 'latin1') + 1);
