@@ -24,7 +24,10 @@ export async function removeLeftovers(file: string): Promise<void> {
 }
 
 /** How many bytes of pieces writeFileAtomic holds before it writes them. */
-const WRITE_AT_ONCE = 8 << 20;
+const WRITE_AT_ONCE = 1 << 20;
+
+/** A piece this large is written at once (with those held before it): holding it longer only holds memory. */
+const WRITE_ALONE = 64 << 10;
 
 /** Writes `parts` (`length` bytes in all) at the handle's position, in as many calls as the file system needs. */
 export async function writeAll(handle: fs.FileHandle, parts: Uint8Array[], length: number): Promise<void> {
@@ -87,7 +90,7 @@ export async function writeFileAtomic(
       held.push(encoded);
       heldBytes += encoded.byteLength;
       bytes += encoded.byteLength;
-      if (heldBytes >= WRITE_AT_ONCE) await writeHeld();
+      if (heldBytes >= WRITE_AT_ONCE || encoded.byteLength >= WRITE_ALONE) await writeHeld();
     }
     await writeHeld();
     await handle.sync();
