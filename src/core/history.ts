@@ -20,7 +20,9 @@ import {
   StoreData,
   accountAddedUnread,
   accountUnread,
+  appendToUnreadHistory,
   groupOf,
+  listUnread,
   onAccountRead,
 } from './model.js';
 
@@ -321,6 +323,8 @@ export function noChanges(): HistoryChanges {
 /** Appends records to the store's history, keeping the newest `limit`. */
 export function appendHistory(data: StoreData, records: readonly HistoryRecord[], limit = HISTORY_RECORDS): void {
   if (records.length === 0) return;
+  // A history not read (a store keyward wrote, changed by a command that does not look at it): its text is cut and added to.
+  if (listUnread(data, 'history')) return appendToUnreadHistory(data, records, limit);
   const history = data.history ?? [];
   history.push(...records);
   if (history.length > limit) history.splice(0, history.length - limit);

@@ -226,50 +226,90 @@ export interface StoreData {
   history?: HistoryRecord[];
 }
 
-/**
- * Store data whose account list is read only when first asked for: a
- * `learn --follow` commit on a large store seldom looks at it, and parsing
- * its 100,000 records was most of the commit (issue 15; store/read.ts).
- * Until then `account` is a getter, and what must know the list as it was
- * read (the history's diff, the writer's copy) registers for it with
- * onAccountRead instead of asking.
- */
-const unread = new WeakMap<StoreData, ((list: EntryRecord[], text: string | null) => void)[]>();
+/** The long lists of the store that may be read only when first asked for (see deferList). */
+export type DeferredList = 'account' | 'seen' | 'history';
+
+type ListOf<N extends DeferredList> = N extends 'account' ? EntryRecord[] : N extends 'seen' ? SeenRecord[] : HistoryRecord[];
+type ReadHook = (list: unknown[], text: string | null) => void;
 
 /**
- * Makes `data.account` the list `load` gives, loaded when first asked for or
+ * Store data whose long lists are read only when first asked for: a
+ * `learn --follow` commit on a large store seldom looks at the account
+ * list, and parsing its 100,000 records was most of the commit; a one-entry
+ * `authorize` looks at neither the seen list nor the history (issue 15;
+ * store/read.ts). Until then such a list is a getter, and what must know
+ * the list as it was read (the history's diff, the writer's copy) registers
+ * for it with onListRead instead of asking.
+ */
+const unread = new WeakMap<StoreData, Map<DeferredList, ReadHook[]>>();
+
+/**
+ * What was put into a list not read (see addToUnreadAccount,
+ * appendToUnreadHistory): once there is any, the list as read is not the
+ * list, and reading it would be a defect (no change may go on from it).
+ */
+const addedUnread = new WeakMap<StoreData, {account?: EntryRecord; history?: {records: HistoryRecord[]; limit: number}}>();
+
+/**
+ * Makes `data[name]` the list `load` gives, loaded when first asked for or
  * replaced (see unread). `load` may also give the list's text as the file
  * held it (the hooks get it).
  */
-export function deferAccount(data: StoreData, load: () => {list: EntryRecord[]; text: string | null}): void {
-  const hooks: ((list: EntryRecord[], text: string | null) => void)[] = [];
-  unread.set(data, hooks);
+export function deferList<N extends DeferredList>(data: StoreData, name: N, load: () => {list: ListOf<N>; text: string | null}): void {
+  const hooks: ReadHook[] = [];
+  const lists = unread.get(data) ?? new Map<DeferredList, ReadHook[]>();
+  lists.set(name, hooks);
+  unread.set(data, lists);
   // The list as read is given to the hooks before anyone can change it.
-  const settle = (list: EntryRecord[], read: {list: EntryRecord[]; text: string | null}) => {
-    unread.delete(data);
-    Object.defineProperty(data, 'account', {value: list, writable: true, enumerable: true, configurable: true});
+  const settle = (list: ListOf<N>, read: {list: ListOf<N>; text: string | null}) => {
+    lists.delete(name);
+    Object.defineProperty(data, name, {value: list, writable: true, enumerable: true, configurable: true});
     for (const hook of hooks) hook(read.list, read.text);
     return list;
   };
-  // Once a record was added to the list unread (see addToUnreadAccount), the list as read is not the list: reading it then
-  // would be a defect, and no change may go on from it.
   const loaded = () => {
-    if (addedUnread.has(data)) throw new Error('the account list was asked for after a record was added to it unread; nothing was written');
+    if (addedUnread.get(data)?.[name as 'account' | 'history'] !== undefined) {
+      throw new Error(`the ${name} list was asked for after records were put into it unread; nothing was written`);
+    }
     return load();
   };
-  Object.defineProperty(data, 'account', {
+  Object.defineProperty(data, name, {
     enumerable: true,
     configurable: true,
     get: () => {
       const read = loaded();
       return settle(read.list, read);
     },
-    set: (list: EntryRecord[]) => settle(list, loaded()),
+    set: (list: ListOf<N>) => settle(list, loaded()),
   });
 }
 
-/** The record added to an account list not read (see addToUnreadAccount). */
-const addedUnread = new WeakMap<StoreData, EntryRecord>();
+/** deferList for the account list. */
+export function deferAccount(data: StoreData, load: () => {list: EntryRecord[]; text: string | null}): void {
+  deferList(data, 'account', load);
+}
+
+/** Whether `data`'s list `name` was not asked for yet (see deferList): it is then the list as read, but for what was put into it unread. */
+export const listUnread = (data: StoreData, name: DeferredList): boolean => unread.get(data)?.has(name) ?? false;
+
+/** Whether `data`'s account list was not asked for yet (see deferList). */
+export const accountUnread = (data: StoreData): boolean => listUnread(data, 'account');
+
+/**
+ * Has `hook` called with the list `name` as read (and its text, when the
+ * loader gave it) when it is first asked for, if it was not yet (see deferList).
+ */
+export function onListRead<N extends DeferredList>(data: StoreData, name: N, hook: (list: ListOf<N>, text: string | null) => void): void {
+  unread
+    .get(data)
+    ?.get(name)
+    ?.push(hook as ReadHook);
+}
+
+/** onListRead for the account list. */
+export function onAccountRead(data: StoreData, hook: (list: EntryRecord[], text: string | null) => void): void {
+  onListRead(data, 'account', hook);
+}
 
 /**
  * Adds `record` to `data`'s account list without reading it (a one-entry
@@ -278,23 +318,28 @@ const addedUnread = new WeakMap<StoreData, EntryRecord>();
  * Only for a list not read, once: the list may not be read after it.
  */
 export function addToUnreadAccount(data: StoreData, record: EntryRecord): void {
-  if (!unread.has(data) || addedUnread.has(data)) throw new Error('a record can be added unread only once, to an account list not read');
-  addedUnread.set(data, record);
+  const added = addedUnread.get(data) ?? {};
+  if (!accountUnread(data) || added.account !== undefined) throw new Error('a record can be added unread only once, to an account list not read');
+  addedUnread.set(data, {...added, account: record});
 }
 
 /** The record added to `data`'s account list unread (see addToUnreadAccount), or null. */
-export const accountAddedUnread = (data: StoreData): EntryRecord | null => addedUnread.get(data) ?? null;
-
-/** Whether `data`'s account list was not asked for yet (see deferAccount): it is then the list as read. */
-export const accountUnread = (data: StoreData): boolean => unread.has(data);
+export const accountAddedUnread = (data: StoreData): EntryRecord | null => addedUnread.get(data)?.account ?? null;
 
 /**
- * Has `hook` called with the account list as read (and its text, when the
- * loader gave it) when it is first asked for, if it was not yet (see deferAccount).
+ * Appends `records` to `data`'s history without reading it, keeping the
+ * newest `limit` (see history.ts appendHistory): the writer cuts the oldest
+ * records' text and puts the new ones' after the rest (see store.ts). Only
+ * for a history not read; the history may not be read after it.
  */
-export function onAccountRead(data: StoreData, hook: (list: EntryRecord[], text: string | null) => void): void {
-  unread.get(data)?.push(hook);
+export function appendToUnreadHistory(data: StoreData, records: readonly HistoryRecord[], limit: number): void {
+  if (!listUnread(data, 'history')) throw new Error('records can be appended unread only to a history not read');
+  const added = addedUnread.get(data) ?? {};
+  addedUnread.set(data, {...added, history: {records: [...(added.history?.records ?? []), ...records], limit}});
 }
+
+/** The records appended to `data`'s history unread, and the history's limit (see appendToUnreadHistory), or null. */
+export const historyAppendedUnread = (data: StoreData): {records: HistoryRecord[]; limit: number} | null => addedUnread.get(data)?.history ?? null;
 
 /** A new store: API keys learning, SMTP blocking off, nothing authorized. */
 export function emptyStore(now: Date): StoreData {

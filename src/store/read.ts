@@ -6,7 +6,7 @@
 import {isAscii} from 'node:buffer';
 import {constants as fsConstants, promises as fs, Stats} from 'node:fs';
 import {KeywardError, show} from '../core/errors.js';
-import {deferAccount, emptyStore, EntryRecord, KeyRecord, SCHEMA_VERSION, StoreData} from '../core/model.js';
+import {DeferredList, deferList, emptyStore, EntryRecord, KeyRecord, SCHEMA_VERSION, StoreData} from '../core/model.js';
 import type {AccountSummary} from '../core/reports.js';
 import {AccountCounts, cacheVouchesFor, MIN_STORE_BYTES, vouchedAccountCounts} from './index-cache.js';
 import {ShapeError, UNREAD_ACCOUNT, validate, versionOf} from './schema.js';
@@ -129,8 +129,8 @@ export interface StoreDocument {
   text: string;
   /** The file's bytes as read (`text` is their UTF-8, but for `unread`). */
   bytes: Buffer;
-  /** Where the account list not decoded stands: in `text`, UNREAD_ACCOUNT at `at`; in `bytes`, `bytes` bytes from the same start. */
-  unread?: UnreadSpan;
+  /** Where the lists not decoded stand, in the order of the text: in `text`, UNREAD_ACCOUNT at `at`; in `bytes`, `bytes` bytes from `byteStart`. */
+  unread?: UnreadSpan[];
   /** The file's status through the descriptor it was read from; null when it moved while being read. */
   stat: Stats | null;
   /**
@@ -142,8 +142,9 @@ export interface StoreDocument {
   trusted: boolean;
 }
 
-/** The account list's value not decoded (see deferredDocument): its place in the text, and its length in bytes. */
+/** A list's value not decoded (see deferredDocument): which, its place in the text, and its length in bytes. */
 export interface UnreadSpan {
+  name: DeferredList;
   at: number;
   bytes: number;
   /** Where the list's bytes start in the file's. */
@@ -208,8 +209,7 @@ async function vouchedAround(
   stat: Stats | null,
   throughKeys = false,
 ): Promise<{data: StoreData; head: string; tail: string; span: {start: number; end: number}} | null> {
-  if (!(await vouched(file, stat))) return null;
-  const span = accountSpan(bytes);
+  const span = await vouchedSpan(file, bytes, stat);
   if (span === null) return null;
   // (The member after the keys starts on a line of its own, after a comma, as accountSpan finds the keys.)
   const blocked = throughKeys ? bytes.indexOf(BLOCKED_NAME, span.end) : -1;
@@ -222,32 +222,79 @@ async function vouchedAround(
   } catch {
     return null;
   }
-  if (versionOf(data) !== SCHEMA_VERSION || !Array.isArray(data.account) || data.account.length > 0) return null;
-  return {data, head, tail, span};
+  return soundAround(data) ? {data, head, tail, span} : null;
+}
+
+/** Where the account list stands in the bytes of a file keyward provably wrote (see accountSpan); null for any other file. */
+async function vouchedSpan(file: string, bytes: Buffer, stat: Stats | null): Promise<{start: number; end: number} | null> {
+  return (await vouched(file, stat)) ? accountSpan(bytes) : null;
+}
+
+/** Whether `data`, parsed with the account list cut out (`[]`), is a document of this version. */
+function soundAround(data: StoreData): boolean {
+  return versionOf(data) === SCHEMA_VERSION && Array.isArray(data.account) && data.account.length === 0;
 }
 
 /**
  * The document of a file keyward provably wrote (see readStoreDocument) with
- * its account list read only when asked for (see model.ts deferAccount):
- * everything else is parsed now. The list's bytes are not even decoded: its
- * text is what UNREAD_ACCOUNT stands for in the document's (turning the 16
- * MB of a 100,000-entry list into a string was a third of a follow commit,
- * issue 15). Null for any other file, or one not laid out as keyward writes
- * (see summaryOf): the caller reads it whole.
+ * its account list, seen list and history read only when asked for (see
+ * model.ts deferList): everything else is parsed now. The lists' bytes are
+ * not even decoded: each one's text is what UNREAD_ACCOUNT stands for in the
+ * document's (turning the 16 MB of a 100,000-entry list into a string was a
+ * third of a follow commit; the seen list and the history were most of what
+ * a one-entry `authorize` parsed, copied and wrote again: issue 15). Null for
+ * any other file, or one not laid out as keyward writes (see summaryOf): the
+ * caller reads it whole.
  */
 async function deferredDocument(file: string, bytes: Buffer, stat: Stats | null): Promise<StoreDocument | null> {
-  const parts = await vouchedAround(file, bytes, stat);
-  if (parts === null) return null;
-  const {data, head, tail, span} = parts;
-  deferAccount(data, () => {
-    const text = textOf(file, bytes.subarray(span.start, span.end));
-    try {
-      return {list: JSON.parse(text) as EntryRecord[], text};
-    } catch (error) {
-      throw new StoreError(`the store ${file} is corrupt: its account list is not valid JSON (${jsonProblem(error)})`, 'restore it from a backup or git');
-    }
-  });
-  return {data, text: `${head}${UNREAD_ACCOUNT}${tail}`, bytes, stat, trusted: true, unread: {at: head.length, bytes: span.end - span.start, byteStart: span.start}};
+  const span = await vouchedSpan(file, bytes, stat);
+  if (span === null) return null;
+  const head = textOf(file, bytes.subarray(0, span.start));
+  // The seen list and the history, when the document ends with them as keyward writes it (the members' order: schema.ts
+  // MEMBERS), each a list up to the next member's line (after a comma) or to the end of the document.
+  const spans: {name: DeferredList; start: number; end: number}[] = [{name: 'account', ...span}];
+  const later: typeof spans = [];
+  let next = -1;
+  for (const name of ['history', 'seen'] as const) {
+    const line = Buffer.from(`\n  "${name}": `, 'latin1');
+    const at = bytes.lastIndexOf(line, next === -1 ? bytes.length - 1 : next - 1);
+    if (at <= span.end) continue;
+    const start = at + line.length;
+    const end = next === -1 ? bytes.length - 3 : next - 1;
+    const closes = next === -1 ? bytes.toString('latin1', end) === '\n}\n' : bytes[end] === 0x2c;
+    if (!closes || bytes[start] !== 0x5b || bytes[end - 1] !== 0x5d) break;
+    later.unshift({name, start, end});
+    next = at;
+  }
+  spans.push(...later);
+  let text = head;
+  let json = head;
+  const unread: UnreadSpan[] = [];
+  for (const [i, s] of spans.entries()) {
+    const between = textOf(file, bytes.subarray(s.end, i + 1 < spans.length ? spans[i + 1].start : bytes.length));
+    unread.push({name: s.name, at: text.length, bytes: s.end - s.start, byteStart: s.start});
+    text += `${UNREAD_ACCOUNT}${between}`;
+    json += `[]${between}`;
+  }
+  let data: StoreData;
+  try {
+    data = JSON.parse(json) as StoreData;
+  } catch {
+    return null;
+  }
+  if (!soundAround(data)) return null;
+  for (const s of spans) {
+    if (!Array.isArray((data as unknown as Record<string, unknown>)[s.name])) return null;
+    deferList(data, s.name, () => {
+      const listText = textOf(file, bytes.subarray(s.start, s.end));
+      try {
+        return {list: JSON.parse(listText), text: listText};
+      } catch (error) {
+        throw new StoreError(`the store ${file} is corrupt: its ${s.name} list is not valid JSON (${jsonProblem(error)})`, 'restore it from a backup or git');
+      }
+    });
+  }
+  return {data, text, bytes, stat, trusted: true, unread};
 }
 
 /**

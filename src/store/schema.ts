@@ -21,8 +21,10 @@ import {
   Settings,
   SmtpBlocking,
   StoreData,
+  DeferredList,
   accountUnread,
-  onAccountRead,
+  listUnread,
+  onListRead,
 } from '../core/model.js';
 import {EntryWords, entryWordsOf, entryWordsOfRecords, inListOrder, knownEntryWords, listOrder, rememberEntryWords, sameEntry} from '../core/entry-order.js';
 import {compareWords} from '../core/words.js';
@@ -682,20 +684,21 @@ export function documentReuse(text: string, data: StoreData): DocumentReuse | nu
     if (!REUSABLE.includes(name)) continue;
     const end = i + 1 < starts.length ? starts[i + 1] - 2 : text.length - 3;
     if (text[end] !== (i + 1 < starts.length ? ',' : '\n')) return null;
-    // An account list not read yet (see model.ts deferAccount) is copied when it is, before it can change.
-    const unread = name === 'account' && accountUnread(data);
+    // A list not read yet (see model.ts deferList) is copied when it is, before it can change.
+    const unread = name !== 'keys' && name !== 'blocked' && listUnread(data, name);
     const value = unread ? [] : (data as unknown as Json)[name];
     if (!Array.isArray(value)) return null;
     texts.set(name, text.slice(colon + 3, end));
     places.set(name, colon + 3);
     if (unread) {
-      onAccountRead(data, (list, listText) => {
-        reuse.account = copyAccount(list);
+      onListRead(data, name as DeferredList, (list: unknown[], listText: string | null) => {
+        if (name === 'account') reuse.account = copyAccount(list as EntryRecord[]);
+        else values.set(name, copyJson(list));
         // A list not decoded (see read.ts deferredDocument) read after all: spliced from its text, written as text (it
         // is not in the source's).
-        if (listText !== null && texts.get('account') === UNREAD_ACCOUNT) {
-          texts.set('account', listText);
-          places.delete('account');
+        if (listText !== null && texts.get(name) === UNREAD_ACCOUNT) {
+          texts.set(name, listText);
+          places.delete(name);
         }
       });
     } else if (name === 'account') reuse.account = copyAccount(value as EntryRecord[]);
@@ -709,7 +712,8 @@ function reusedMembers(data: StoreData, reuse: DocumentReuse | null): Set<Reusab
   const same = new Set<Reusable>();
   if (reuse === null) return same;
   for (const [name, value] of reuse.values) if (sameJson((data as unknown as Json)[name], value)) same.add(name);
-  // A list never read since (see model.ts deferAccount) is as it was.
+  // A list never read since (see model.ts deferList) is as it was (but for what was put into it unread: see store.ts).
+  for (const name of ['seen', 'history'] as const) if (reuse.texts.has(name) && listUnread(data, name)) same.add(name);
   if (reuse.texts.has('account') && accountUnread(data)) same.add('account');
   else if (reuse.account !== null && sameAccount(data.account, reuse.account)) same.add('account');
   return same;
@@ -734,7 +738,7 @@ export function accountAsWritten(data: StoreData): EntryRecord[] | null {
 const SPLICE_MAX = 64;
 
 /** A record's text as the document writes it in a list member: `    {` … `    }`. */
-function recordText(name: string, record: EntryRecord): string {
+function recordText(name: string, record: EntryRecord | HistoryRecord): string {
   const piece = JSON.stringify({[name]: [record]}, null, 2);
   const head = `{\n  ${JSON.stringify(name)}: [\n`;
   return piece.slice(head.length, piece.length - '\n  ]\n}'.length);
@@ -865,6 +869,29 @@ function sortedPlace(end: number, nextStart: (from: number) => number, order: (s
     else high = start;
   }
   return low;
+}
+
+/**
+ * The history's text after `appended` (the history as read keeping the
+ * newest `limit` records), from `list`, the bytes of the history as keyward
+ * writes it (`[\n    {` … `}\n  ]`), without parsing it: the oldest
+ * records' text cut (`cut` bytes after the `[\n`), the new records' text
+ * put after the last (at `at`). A record starts on a line of four spaces
+ * and a brace (its members' lines are indented more). Null when the list is
+ * not laid out so. Throws ShapeError, naming it as `validate` would, for a
+ * record that is not one.
+ */
+export function unreadHistoryEdits(list: Buffer, appended: readonly HistoryRecord[], limit: number): {cut: number; at: number; text: string} | null {
+  if (list.toString('latin1', 0, 7) !== '[\n    {' || list.toString('latin1', list.length - 4) !== '\n  ]') return null;
+  const starts: number[] = [];
+  for (let at = 1; at !== -1; at = list.indexOf('\n    {', at + 1, 'latin1')) starts.push(at + 1);
+  const kept = appended.slice(Math.max(0, appended.length - limit));
+  const drop = starts.length + kept.length - limit;
+  // (Every old record dropped: the history is the new records alone, a cut of all the old ones' text and its comma.)
+  if (drop >= starts.length)
+    return {cut: list.length - 6, at: list.length - 4, text: kept.map((r, i) => recordText('history', historyRecord(r, `history[${i}]`))).join(',\n')};
+  const text = kept.map((r, i) => `,\n${recordText('history', historyRecord(r, `history[${starts.length - Math.max(0, drop) + i}]`))}`).join('');
+  return {cut: drop > 0 ? starts[drop] - 2 : 0, at: list.length - 4, text};
 }
 
 /** What starts a record in the account list's text keyward writes: a line of four spaces and a brace, then the entry's line. */

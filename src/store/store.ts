@@ -7,14 +7,24 @@
 import {isAscii, isUtf8} from 'node:buffer';
 import callbackFs, {promises as fs, Stats} from 'node:fs';
 import path from 'node:path';
-import {accountUnread, addToUnreadAccount, emptyStore, EntryRecord, StoreData} from '../core/model.js';
+import {accountUnread, addToUnreadAccount, DeferredList, emptyStore, EntryRecord, historyAppendedUnread, StoreData} from '../core/model.js';
 import {removeLeftovers, writeFileAtomic} from './atomic.js';
 import {testPause} from './test-pause.js';
 import type {EntryIndex} from '../core/decision.js';
 import {compiledAccountFor, writeIndexCache} from './index-cache.js';
 import type {Adapter} from 'lowdb';
 import {describe, missingFolder, readStore, readStoreDocument, StoreDocument, StoreError, UnreadSpan} from './read.js';
-import {accountAsWritten, documentPieces, documentReuse, documentText, pieceSource, UNREAD_ACCOUNT, unreadAccountInsertion, withProvenValues} from './schema.js';
+import {
+  accountAsWritten,
+  documentPieces,
+  documentReuse,
+  documentText,
+  pieceSource,
+  UNREAD_ACCOUNT,
+  unreadAccountInsertion,
+  unreadHistoryEdits,
+  withProvenValues,
+} from './schema.js';
 
 export {missingFolder, readStore, readStoreOrEmpty, StoreError} from './read.js';
 
@@ -58,7 +68,9 @@ async function writeDocument(
   // Still under the lock: the index cache (see index-cache.ts) follows the store, or is removed; from the account list in the
   // order written when its text was spliced (the same records: the cache is compiled without a sort).
   const account = accountAsWritten(data);
-  await writeIndexCache(file, account === null ? data : {...data, account}, written, previous, read, added);
+  // (Not a spread of `data`: its lists not read stay so; the cache needs only these.)
+  const cached = account === null ? data : ({settings: data.settings, blocking: data.blocking, keys: data.keys, account} as StoreData);
+  await writeIndexCache(file, cached, written, previous, read, added);
 }
 
 /**
@@ -73,7 +85,7 @@ class StoreFile implements Adapter<StoreData> {
   previous: Stats | null = null;
   /** The status of the file read, when keyward provably wrote it: its cache lends the words of the entries it holds. */
   lender: Stats | null = null;
-  /** The record added to the account list unread (see Insertion): the cache of the file read gets it too. */
+  /** The record added to the account list unread (see ChangeContext.addToAccountUnread): the cache of the file read gets it too. */
   added: EntryRecord | null = null;
   constructor(
     readonly file: string,
@@ -204,10 +216,12 @@ class TextCursor {
  * the file's bytes as read instead of encoded again: a follow commit wrote
  * the 16 MB of an unchanged account list that way (issue 15). Only for a
  * file keyward provably wrote, whose bytes are exactly the UTF-8 of its
- * text, but for an account list not decoded (`unread`, see read.ts
+ * text, but for lists not decoded (`unread`, see read.ts
  * deferredDocument): there the text holds UNREAD_ACCOUNT and the bytes the
- * list. Pieces are best asked for in the order they stand in the text (the
- * count of bytes before them goes on from the last one).
+ * list. `edits` (in the order of the bytes) replace bytes of the lists not
+ * decoded: what a change put into them unread (see Edit). Pieces are best
+ * asked for in the order they stand in the text (the count of bytes before
+ * them goes on from the last one).
  */
 class SourceBytes {
   private char = 0;
@@ -216,14 +230,14 @@ class SourceBytes {
   constructor(
     private readonly text: string,
     private readonly bytes: Buffer,
-    private readonly unread: UnreadSpan | null = null,
-    private readonly insertion: Insertion | null = null,
+    private readonly unread: readonly UnreadSpan[] = [],
+    private readonly edits: readonly Edit[] = [],
   ) {}
 
-  /** Whether the insertion, if any, was written. */
-  inserted = false;
+  /** How many of the edits were written. */
+  edited = 0;
 
-  /** The bytes of text[start, end), in one or (with the insertion, which goes inside the account list) three parts. */
+  /** The bytes of text[start, end), in parts: the file's, and the edits' where they fall inside. */
   of(start: number, end: number): Buffer[] {
     if (start < this.char) {
       this.char = 0;
@@ -234,21 +248,33 @@ class SourceBytes {
     const from = this.byte;
     const to = from + this.byteLength(start, end, from);
     lastChange.bytesTaken += to - from;
-    if (this.unread !== null && start <= this.unread.at && end > this.unread.at) lastChange.undecoded += this.unread.bytes;
-    const insertion = this.insertion;
-    if (insertion === null || insertion.at <= from || insertion.at >= to) return [this.bytes.subarray(from, to)];
-    this.inserted = true;
-    return [this.bytes.subarray(from, insertion.at), insertion.bytes, this.bytes.subarray(insertion.at, to)];
+    for (const gap of this.unread) if (start <= gap.at && end > gap.at) lastChange.undecoded += gap.bytes;
+    const parts: Buffer[] = [];
+    let at = from;
+    for (const edit of this.edits) {
+      // (An edit stands inside a list not decoded, which a piece holds whole or not at all.)
+      if (edit.from <= from || edit.to >= to) continue;
+      parts.push(this.bytes.subarray(at, edit.from), edit.bytes);
+      at = edit.to;
+      this.edited++;
+    }
+    parts.push(this.bytes.subarray(at, to));
+    return parts;
   }
 
-  /** How many bytes text[from, to) takes, its bytes starting at `at`: the account list not decoded, when it holds it, its own. */
+  /** How many bytes text[from, to) takes, its bytes starting at `at`: each list not decoded that it holds, its own. */
   private byteLength(from: number, to: number, at: number): number {
-    const gap = this.unread;
-    if (gap === null || to <= gap.at || from >= gap.at + UNREAD_ACCOUNT.length) return this.decodedLength(from, to, at);
-    // Pieces are cut at members' bounds: one that holds part of the list alone would be a defect, never a write.
-    if (from > gap.at || to < gap.at + UNREAD_ACCOUNT.length) throw new Error(`a piece of the text cut across the account list not read (${from}-${to})`);
-    const before = this.decodedLength(from, gap.at, at);
-    return before + gap.bytes + this.decodedLength(gap.at + UNREAD_ACCOUNT.length, to, at + before + gap.bytes);
+    let length = 0;
+    let char = from;
+    for (const gap of this.unread) {
+      if (to <= gap.at || char >= gap.at + UNREAD_ACCOUNT.length) continue;
+      // Pieces are cut at members' bounds: one that holds part of a list alone would be a defect, never a write.
+      if (char > gap.at || to < gap.at + UNREAD_ACCOUNT.length) throw new Error(`a piece of the text cut across the ${gap.name} list not read (${from}-${to})`);
+      length += this.decodedLength(char, gap.at, at + length);
+      length += gap.bytes;
+      char = gap.at + UNREAD_ACCOUNT.length;
+    }
+    return length + this.decodedLength(char, to, at + length);
   }
 
   /** How many bytes text[from, to) takes (decoded text), its bytes starting at `at`. */
@@ -275,7 +301,7 @@ async function* joined(
   source: SourceBytes | null,
   cutStart: (piece: string) => number,
   unread: boolean,
-  insertion: Insertion | null = null,
+  edits = 0,
 ): AsyncGenerator<string | Uint8Array> {
   // (A text holds UNREAD_ACCOUNT only where the file's account list was not decoded.)
   const asText = unread ? textOnly : (piece: string) => piece;
@@ -291,8 +317,8 @@ async function* joined(
       else yield asText(piece.value);
     }
   }
-  // A record added unread that the text did not take (a defect) stops the write before the store is replaced.
-  if (insertion !== null && !source?.inserted) throw new Error('a record added to the account list unread was not written; nothing was written');
+  // What was put into a list unread that the text did not take (a defect) stops the write before the store is replaced.
+  if ((source?.edited ?? 0) !== edits) throw new Error('what a change put into a list not read was not written; nothing was written');
 }
 
 /**
@@ -305,11 +331,15 @@ function textOnly(piece: string): string {
   return piece;
 }
 
-/** A record added to the account list unread (see ChangeContext.addToAccountUnread): its text, and where it goes in the file's bytes. */
-interface Insertion {
-  at: number;
+/**
+ * What a change put into a list not decoded, as the bytes of the file
+ * read: bytes [from, to) replaced by `bytes` (a record added: none
+ * replaced; the oldest history records cut: none put in).
+ */
+interface Edit {
+  from: number;
+  to: number;
   bytes: Buffer;
-  record: EntryRecord;
 }
 
 type Done = (error: NodeJS.ErrnoException | null) => void;
@@ -437,8 +467,17 @@ export interface ChangeContext {
  * file's own bytes (see SourceBytes), of which `undecoded` an account list
  * never decoded. For tests and the benchmark: what a change did not redo.
  */
-export const lastChange: {trusted: boolean; reused: string[]; uncompared: number; bytesTaken: number; undecoded: number; addedUnread: boolean} = {
+export const lastChange: {
+  trusted: boolean;
+  reused: string[];
+  uncompared: number;
+  bytesTaken: number;
+  undecoded: number;
+  addedUnread: boolean;
+  appendedUnread: boolean;
+} = {
   addedUnread: false,
+  appendedUnread: false,
   trusted: false,
   reused: [],
   uncompared: 0,
@@ -499,17 +538,33 @@ export async function updateStore<T>(file: string, now: Date, change: (data: Sto
       // A file keyward provably wrote is that document already: its text is the comparison.
       const before = read?.trusted ? [read.text] : await documentText(data);
       const stat = read?.stat ?? null;
-      let insertion: Insertion | null = null;
+      // What the change puts into lists not read, as edits of the file's bytes (see SourceBytes).
+      const edits: Edit[] = [];
+      const spanOf = (name: DeferredList) => read?.unread?.find((s) => s.name === name);
+      const listBytes = (span: UnreadSpan) => read!.bytes.subarray(span.byteStart, span.byteStart + span.bytes);
+      let added: EntryRecord | null = null;
       const addToAccountUnread = (record: EntryRecord) => {
-        const span = read?.unread;
-        if (insertion !== null || span === undefined || reuse === null || !accountUnread(data)) return false;
-        const placed = unreadAccountInsertion(read!.bytes.subarray(span.byteStart, span.byteStart + span.bytes), record);
+        const span = spanOf('account');
+        if (added !== null || span === undefined || reuse === null || !accountUnread(data)) return false;
+        const placed = unreadAccountInsertion(listBytes(span), record);
         if (placed === null) return false;
         addToUnreadAccount(data, record);
-        insertion = {at: span.byteStart + placed.at, bytes: Buffer.from(placed.text, 'utf8'), record};
+        added = record;
+        const at = span.byteStart + placed.at;
+        edits.push({from: at, to: at, bytes: Buffer.from(placed.text, 'utf8')});
         return true;
       };
       const outcome = await change(data, {compiledAccount: (at) => (stat === null ? null : compiledAccountFor(target, stat, at)), addToAccountUnread});
+      const appended = historyAppendedUnread(data);
+      if (appended !== null) {
+        // (A history is deferred only as keyward lays it out, and read by nothing since.)
+        const span = spanOf('history')!;
+        const history = unreadHistoryEdits(listBytes(span), appended.records, appended.limit);
+        if (history === null) throw new Error('the history not read is not laid out as keyward writes it; nothing was written');
+        edits.push({from: span.byteStart + 2, to: span.byteStart + 2 + history.cut, bytes: Buffer.alloc(0)});
+        edits.push({from: span.byteStart + history.at, to: span.byteStart + history.at, bytes: Buffer.from(history.text, 'utf8')});
+      }
+      edits.sort((a, b) => a.from - b.from || a.to - b.to);
       const reused = new Set<string>();
       // The text after the change, piece by piece: compared with the text before as it is made, and written from
       // the first difference on (with the text before up to there), so that a large store's text is never held whole.
@@ -540,15 +595,16 @@ export async function updateStore<T>(file: string, now: Date, change: (data: Sto
       lastChange.uncompared = uncompared;
       lastChange.bytesTaken = 0;
       lastChange.undecoded = 0;
-      lastChange.addedUnread = insertion !== null;
-      const changed = !next.done || !cursor.atEnd() || insertion !== null;
+      lastChange.addedUnread = added !== null;
+      lastChange.appendedUnread = appended !== null;
+      const changed = !next.done || !cursor.atEnd() || edits.length > 0;
       // The account list as it was: the index cache of the file read lends its compiled part.
       if (changed) {
-        const source = own ? new SourceBytes(read!.text, read!.bytes, read!.unread ?? null, insertion) : null;
-        file.pending = joined(cursor.taken(), next, start, pieces, source, cutStart, read?.unread !== undefined, insertion);
+        const source = own ? new SourceBytes(read!.text, read!.bytes, read!.unread, edits) : null;
+        file.pending = joined(cursor.taken(), next, start, pieces, source, cutStart, read?.unread !== undefined, edits.length);
         file.previous = reused.has('account') ? read!.stat : null;
         file.lender = read?.trusted ? read.stat : null;
-        file.added = (insertion as Insertion | null)?.record ?? null;
+        file.added = added;
         await db.write();
       } else if (read !== null && !read.trusted && read.stat !== null && sameText(before, [read.text]) && isUtf8(read.bytes)) {
         // Nothing changed, and the file is the canonical document: a missing or stale cache (another format after an upgrade) is rebuilt, named by the descriptor the file was read from.

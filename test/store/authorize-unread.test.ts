@@ -21,10 +21,11 @@ import fc from 'fast-check';
 import {authorizeBatch} from '../../src/cli/authorize/run.js';
 import {recordedUpdate, WritingCommand} from '../../src/cli/recorded.js';
 import {parseEntries} from '../../src/core/entry-parse.js';
-import {addToUnreadAccount, BlockedRecord, deferAccount, emptyStore, EntryRecord} from '../../src/core/model.js';
+import {addToUnreadAccount, BlockedRecord, deferAccount, emptyStore, EntryRecord, HistoryRecord} from '../../src/core/model.js';
+import {HISTORY_RECORDS} from '../../src/core/history.js';
 import {identityOf, indexCacheFile} from '../../src/store/index-cache.js';
 import {readStore} from '../../src/store/read.js';
-import {unreadAccountInsertion} from '../../src/store/schema.js';
+import {unreadAccountInsertion, unreadHistoryEdits} from '../../src/store/schema.js';
 import {lastChange, updateStore} from '../../src/store/store.js';
 import {at, cacheHeader, cacheRows, ipv4, NOW, randomStore} from './random-store.js';
 
@@ -37,6 +38,18 @@ const BLOCKED: BlockedRecord[] = ['10.20.30.40', '10.0.0.1', '203.0.113.9', '200
   lastSeen: at(-1),
   count: 2,
 }));
+
+/** A history record of an earlier change (its texts with quotes, line breaks and non-ASCII text, as labels may have). */
+function historyRecord(i: number): HistoryRecord {
+  const entries = [{scope: 'account', added: [ipv4(0xc6336400 + i)], removed: [], updated: [], counts: {added: 1, removed: 0, updated: 0}}];
+  return {
+    at: at(-10 + i / 100),
+    command: 'authorize',
+    flags: i % 3 === 0 ? ['label'] : [],
+    user: i % 7 === 0 ? 'zoë "q"\n' : 'ops',
+    changes: {counts: {added: 1, removed: 0, updated: 0}, entries, keys: [], blocking: [], blocked: {added: 0, removed: 0}, settings: []},
+  };
+}
 
 /** Which entry a step authorizes, picked among the store's records of a kind (`n` chooses), and its label. */
 interface Pick {
@@ -127,8 +140,10 @@ describe('store: one entry authorized without reading the account list (issue 15
     await fc.assert(
       fc.asyncProperty(fc.integer(), fc.array(pick, {minLength: 6, maxLength: 6}), async (seed, picks) => {
         const [a, b] = ['a', 'b'].map((name) => path.join(dir, `${name}-${seed}.json`));
-        // (One store's data for both: its keys' secrets are random.)
-        const store = {...randomStore(seed), blocked: BLOCKED};
+        // (One store's data for both: its keys' secrets are random.) A history two records short of full: the steps after the
+        // second cut its oldest records.
+        const history = Array.from({length: HISTORY_RECORDS - 2}, (_, i) => historyRecord(i));
+        const store = {...randomStore(seed), blocked: BLOCKED, history};
         for (const file of [a, b]) {
           rmSync(file, {force: true});
           await updateStore(file, NOW, (data) => Object.assign(data, structuredClone(store)));
@@ -136,8 +151,11 @@ describe('store: one entry authorized without reading the account list (issue 15
         expect(readFileSync(a).equals(readFileSync(b)), 'twin stores').to.equal(true);
         for (const p of picks) {
           const entry = entryOf(p, (await readStore(a)).account);
+          const before = readFileSync(a);
           const shortWay = await authorizeOne(a, entry, p.label, true);
           const taken = lastChange.addedUnread;
+          // (A change that changed nothing, or was refused, appends nothing.)
+          const appended = lastChange.appendedUnread;
           const longWay = await authorizeOne(b, entry, p.label, false);
           expect(lastChange.addedUnread, 'the long way reads the list').to.equal(false);
           if (taken) short++;
@@ -145,6 +163,7 @@ describe('store: one entry authorized without reading the account list (issue 15
           const what = `${entry} (${p.kind} ${p.of}, label ${JSON.stringify(p.label)}, ${taken ? 'unread' : 'read'})`;
           expect(shortWay, what).to.deep.equal(longWay);
           expect(readFileSync(a, 'utf8') === readFileSync(b, 'utf8'), `store after ${what}`).to.equal(true);
+          if (!readFileSync(a).equals(before)) expect(appended, `the history appended to unread (${what})`).to.equal(true);
           const [cacheA, cacheB] = [a, b].map((file) => readFileSync(indexCacheFile(file)));
           expect(cacheRows(cacheA, identityOf(statSync(a))), `cache after ${what}`).to.deep.equal(cacheRows(cacheB, identityOf(statSync(b))));
           const header = (bytes: Buffer) => ({...(cacheHeader(bytes) as object), store: null});
@@ -184,11 +203,34 @@ describe('store: one entry authorized without reading the account list (issue 15
     expect(put('1.2.3.4', list.replace('"entry"', '"label": null, "entry"'))).to.equal(null);
   });
 
+  it('cuts the oldest history records and adds the new ones as the long way keeps the newest', () => {
+    const text = (records: HistoryRecord[]) => {
+      const member = JSON.stringify({history: records}, null, 2);
+      return member.slice('{\n  "history": '.length, member.length - '\n}'.length);
+    };
+    const old = Array.from({length: 5}, (_, i) => historyRecord(i));
+    for (const [added, limit] of [
+      [1, 10],
+      [1, 5],
+      [3, 5],
+      [5, 5],
+      [7, 5],
+      [2, 1],
+    ]) {
+      const appended = Array.from({length: added}, (_, i) => historyRecord(100 + i));
+      const list = Buffer.from(text(old));
+      const edits = unreadHistoryEdits(list, appended, limit)!;
+      const edited = list.toString('utf8', 0, 2) + list.toString('utf8', 2 + edits.cut, edits.at) + edits.text + list.toString('utf8', edits.at);
+      expect(edited, `${added} added, limit ${limit}`).to.equal(text([...old, ...appended].slice(-limit)));
+    }
+    expect(unreadHistoryEdits(Buffer.from('[]'), [historyRecord(1)], 5)).to.equal(null);
+  });
+
   it('never lets the list be read once a record was added to it unread', () => {
     const data = emptyStore(NOW);
     deferAccount(data, () => ({list: [], text: '[]'}));
     addToUnreadAccount(data, {entry: '192.0.2.1', source: 'manual', label: null, addedAt: NOW.toISOString(), expiresAt: null});
-    expect(() => data.account).to.throw(/asked for after a record was added to it unread/);
+    expect(() => data.account).to.throw(/asked for after records were put into it unread/);
     expect(() => addToUnreadAccount(data, {entry: '192.0.2.2', source: 'manual', label: null, addedAt: NOW.toISOString(), expiresAt: null})).to.throw(/only once/);
   });
 });

@@ -437,11 +437,15 @@ describe('store: single changes and status without the whole account list (issue
     expect(readFileSync(file, 'utf8')).to.not.equal(before);
   });
 
-  /** The length in bytes of the account list's value in a store file keyward wrote. */
-  const accountBytes = (bytes: Buffer) => {
-    const start = bytes.indexOf('\n  "account": ') + '\n  "account": '.length;
-    return bytes.indexOf('\n  "', start) - 1 - start;
+  /** The length in bytes of a member's value in a store file keyward wrote (0 when it has none). */
+  const memberBytes = (bytes: Buffer, name: string) => {
+    const line = `\n  "${name}": `;
+    if (bytes.indexOf(line) === -1) return 0;
+    const start = bytes.indexOf(line) + line.length;
+    const next = bytes.indexOf('\n  "', start);
+    return (next === -1 ? bytes.length - 3 : next - 1) - start;
   };
+  const accountBytes = (bytes: Buffer) => memberBytes(bytes, 'account');
 
   it('a learn commit with the account list read only when asked for writes what a whole read writes, and reads it only when learning adds to it', async () => {
     const deferred = path.join(dir, 'deferred.json');
@@ -470,10 +474,11 @@ describe('store: single changes and status without the whole account list (issue
         },
         {deferAccount},
       );
-      return {unread, reused: lastChange.reused, trusted: lastChange.trusted, undecoded: lastChange.undecoded};
+      return {unread, reused: lastChange.reused, trusted: lastChange.trusted, undecoded: lastChange.undecoded, appended: lastChange.appendedUnread};
     };
     for (const [round, learning] of [false, false, true, false, true].entries()) {
       const first = 1000 * round;
+      const read = readFileSync(deferred);
       const fast = await commit(deferred, first, learning, true);
       const slow = await commit(whole, first, learning, false);
       expect(fast.trusted && slow.trusted, 'files keyward wrote').to.equal(true);
@@ -484,7 +489,9 @@ describe('store: single changes and status without the whole account list (issue
       // written as the file's bytes. Learning adds to it: it is read, and spliced from its text (not written the long way).
       expect(fast.unread, `round ${round}: account list unread`).to.equal(!learning);
       if (!learning) expect(fast.reused).to.include('account');
-      expect(fast.undecoded, `round ${round}: the account list's bytes taken undecoded`).to.equal(learning ? 0 : accountBytes(readFileSync(deferred)));
+      // The history (once there is one) is appended to unread, its text cut and added to: never decoded either.
+      expect(fast.appended, `round ${round}: history appended unread`).to.equal(memberBytes(read, 'history') > 0);
+      expect(fast.undecoded, `round ${round}: the lists' bytes taken undecoded`).to.equal((learning ? 0 : accountBytes(read)) + memberBytes(read, 'history'));
       if (learning) expect(fast.reused).to.include('account spliced');
     }
     const history = (await readStore(deferred)).history ?? [];
