@@ -263,6 +263,11 @@ async function deferredDocument(file: string, bytes: Buffer, stat: Stats | null)
     const end = next === -1 ? bytes.length - 3 : next - 1;
     const closes = next === -1 ? bytes.toString('latin1', end) === '\n}\n' : bytes[end] === 0x2c;
     if (!closes || bytes[start] !== 0x5b || bytes[end - 1] !== 0x5d) break;
+    // (A history is appended to unread only when it holds records as keyward writes them: see schema.ts unreadHistoryEdits.)
+    if (name === 'history' && bytes.toString('latin1', start, start + 7) !== '[\n    {') {
+      next = at;
+      continue;
+    }
     later.unshift({name, start, end});
     next = at;
   }

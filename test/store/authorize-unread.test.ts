@@ -11,7 +11,7 @@
  * expired or a deny range), one around many entries (their new parent), and
  * a blocked address.
  */
-import {mkdtempSync, readFileSync, rmSync, statSync} from 'node:fs';
+import {mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -23,7 +23,7 @@ import {recordedUpdate, WritingCommand} from '../../src/cli/recorded.js';
 import {parseEntries} from '../../src/core/entry-parse.js';
 import {addToUnreadAccount, BlockedRecord, deferAccount, emptyStore, EntryRecord, HistoryRecord} from '../../src/core/model.js';
 import {HISTORY_RECORDS} from '../../src/core/history.js';
-import {identityOf, indexCacheFile} from '../../src/store/index-cache.js';
+import {encodeIndexCache, identityOf, indexCacheFile} from '../../src/store/index-cache.js';
 import {readStore} from '../../src/store/read.js';
 import {unreadAccountInsertion, unreadHistoryEdits} from '../../src/store/schema.js';
 import {lastChange, updateStore} from '../../src/store/store.js';
@@ -224,6 +224,18 @@ describe('store: one entry authorized without reading the account list (issue 15
       expect(edited, `${added} added, limit ${limit}`).to.equal(text([...old, ...appended].slice(-limit)));
     }
     expect(unreadHistoryEdits(Buffer.from('[]'), [historyRecord(1)], 5)).to.equal(null);
+  });
+
+  it('reads an empty history (never written by keyward, vouched for by a forged cache) before appending to it', async () => {
+    const file = path.join(dir, 'empty-history.json');
+    await updateStore(file, NOW, (data) => Object.assign(data, randomStore(3)));
+    // The store as keyward writes it but for an empty history, and a cache made to vouch for it.
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/\n}\n$/, ',\n  "history": []\n}\n'));
+    writeFileSync(indexCacheFile(file), encodeIndexCache(await readStore(file), identityOf(statSync(file))));
+    const {outcome} = await authorizeOne(file, '198.51.100.9', null, true);
+    expect(outcome).to.not.match(/^failed/);
+    const history = (await readStore(file)).history ?? [];
+    expect(history.map((r) => r.changes.entries[0]?.added)).to.deep.equal([['198.51.100.9']]);
   });
 
   it('never lets the list be read once a record was added to it unread', () => {
