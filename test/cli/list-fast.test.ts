@@ -16,6 +16,7 @@ import {expect} from 'chai';
 import {identityOf, indexCacheFile} from '../../src/store/index-cache.js';
 import {Case, matrix, unreadableStores} from './fast-path-harness.js';
 import {NOW, RunResult, Workspace} from './harness.js';
+import {forgeCacheHeader} from '../store/random-store.js';
 
 const ok = (result: RunResult) => {
   expect(result.code, result.stderr).to.equal(0);
@@ -105,12 +106,7 @@ describe('keyward list --json: the fast path', function () {
       if (text.length <= headerLength) forged = text;
     }
     expect(forged, 'a forged header as long as the real one').to.be.a('string');
-    const bytesOfCache = Buffer.from(whole);
-    bytesOfCache.write(forged!.padEnd(headerLength, ' '), 48, 'utf8');
-    const {crc32} = process.getBuiltinModule('node:zlib');
-    bytesOfCache.writeUInt32LE(crc32(bytesOfCache.subarray(48, 48 + headerLength), crc32(bytesOfCache.subarray(0, 16))), 20);
-    bytesOfCache.writeUInt32LE(crc32(bytesOfCache.subarray(20), crc32(bytesOfCache.subarray(0, 16))), 16);
-    writeFileSync(cache, bytesOfCache);
+    writeFileSync(cache, forgeCacheHeader(whole, forged!));
     // The cache vouches for the edited file: status takes its (forged) count from it.
     expect(ok(ws.run(['status', '--json'], {now: NOW})).json().counts.accountEntries, 'the forged cache vouches').to.equal(4242);
     const [run] = await matrix(ws, [{args: ['list', '--json']}]);

@@ -78,3 +78,19 @@ export function cacheRows(bytes: Buffer, identity: ReturnType<typeof identityOf>
 export function cacheHeader(bytes: Buffer): unknown {
   return JSON.parse(bytes.toString('utf8', 48, 48 + bytes.readUInt32LE(12)));
 }
+
+/**
+ * Writes `header` (JSON text no longer than the cache's header, padded with
+ * spaces to its length) into the cache `bytes` and seals it again: both
+ * checksums made anew, as keyward's writer makes them, so that only the
+ * store's identity and the sizes can refuse it (a forged cache).
+ */
+export function forgeCacheHeader(bytes: Buffer, header: string): Buffer {
+  const headerLength = bytes.readUInt32LE(12);
+  const forged = Buffer.from(bytes);
+  forged.write(header.padEnd(headerLength, ' '), 48, 'utf8');
+  const {crc32} = process.getBuiltinModule('node:zlib');
+  forged.writeUInt32LE(crc32(forged.subarray(48, 48 + headerLength), crc32(forged.subarray(0, 16))), 20);
+  forged.writeUInt32LE(crc32(forged.subarray(20), crc32(forged.subarray(0, 16))), 16);
+  return forged;
+}

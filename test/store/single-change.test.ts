@@ -30,7 +30,7 @@ import {readStore, readStoreSummary, StoreError} from '../../src/store/read.js';
 import {documentText, validate} from '../../src/store/schema.js';
 import {lastChange, updateStore} from '../../src/store/store.js';
 import type {EntryIndex} from '../../src/core/decision.js';
-import {at, cacheHeader, cacheRows, ipv4, NOW, randomStore} from './random-store.js';
+import {at, cacheHeader, cacheRows, forgeCacheHeader, ipv4, NOW, randomStore} from './random-store.js';
 
 const DAY = 86_400_000;
 
@@ -292,11 +292,7 @@ describe('store: single changes and status without the whole account list (issue
     ].map(([entries, text]) => JSON.stringify({...header, entries: header.entries + entries, textBytes: header.textBytes + text}));
     const fitting = shifts.find((text) => text.length <= headerLength && header.entries >= 8 && header.textBytes >= 40);
     expect(fitting, 'a forged header as long as the real one').to.be.a('string');
-    const forged = Buffer.from(whole);
-    forged.write(fitting!.padEnd(headerLength, ' '), 48, 'utf8');
-    const {crc32} = process.getBuiltinModule('node:zlib');
-    forged.writeUInt32LE(crc32(forged.subarray(48, 48 + headerLength), crc32(forged.subarray(0, 16))), 20);
-    forged.writeUInt32LE(crc32(forged.subarray(20), crc32(forged.subarray(0, 16))), 16);
+    const forged = forgeCacheHeader(whole, fitting!);
     expect(decodeIndexCache(forged, identity, NOW), 'check refuses it').to.equal(null);
     writeFileSync(cache, forged);
     expect((await readStoreSummary(file)).account, 'read whole').to.equal(null);
