@@ -11,7 +11,7 @@
  * expired or a deny range), one around many entries (their new parent), and
  * a blocked address.
  */
-import {mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -27,7 +27,7 @@ import {encodeIndexCache, identityOf, indexCacheFile} from '../../src/store/inde
 import {readStore} from '../../src/store/read.js';
 import {unreadAccountInsertion, unreadHistoryEdits} from '../../src/store/schema.js';
 import {lastChange, updateStore} from '../../src/store/store.js';
-import {at, cacheHeader, cacheRows, ipv4, NOW, randomStore} from './random-store.js';
+import {at, cacheHeader, cacheRows, forgeCacheHeader, ipv4, NOW, randomStore} from './random-store.js';
 
 /** Blocked addresses of the key `api`: inside ranges of the random store's kind and outside any. */
 const BLOCKED: BlockedRecord[] = ['10.20.30.40', '10.0.0.1', '203.0.113.9', '2001:db8:1::1'].map((ip) => ({
@@ -236,6 +236,20 @@ describe('store: one entry authorized without reading the account list (issue 15
     expect(outcome).to.not.match(/^failed/);
     const history = (await readStore(file)).history ?? [];
     expect(history.map((r) => r.changes.entries[0]?.added)).to.deep.equal([['198.51.100.9']]);
+  });
+
+  it('writes the store and removes the cache when the cache it decided from cannot be patched (one without counts)', async () => {
+    const file = path.join(dir, 'no-counts.json');
+    await updateStore(file, NOW, (data) => Object.assign(data, randomStore(4)));
+    const cache = readFileSync(indexCacheFile(file));
+    const header = cacheHeader(cache) as Record<string, unknown>;
+    delete header.counts;
+    writeFileSync(indexCacheFile(file), forgeCacheHeader(cache, JSON.stringify(header)));
+    const {outcome} = await authorizeOne(file, '198.51.100.9', null, true);
+    expect(outcome).to.not.match(/^failed/);
+    expect(lastChange.addedUnread, 'added unread: the cache still answered').to.equal(true);
+    expect((await readStore(file)).account.map((r) => r.entry)).to.include('198.51.100.9');
+    expect(existsSync(indexCacheFile(file)), 'no cache that could be wrong').to.equal(false);
   });
 
   it('never lets the list be read once a record was added to it unread', () => {
