@@ -100,6 +100,11 @@ export function authorize(data: StoreData, entries: EntryBatch, options: Authori
   });
 }
 
+/** Whether `authorizeOneUnread` may take this change: one entry into the account list, with no group or expiry. */
+export function isOneIntoAccount(count: number, options: Pick<AuthorizeOptions, 'key' | 'group' | 'expiresAt'>): boolean {
+  return count === 1 && options.key === undefined && (options.group ?? null) === null && options.expiresAt === null;
+}
+
 /**
  * `authorize` of one entry into the account list without reading the list
  * (issue 15: on a large store, parsing the list was most of a one-entry
@@ -121,7 +126,7 @@ export function authorizeOneUnread(
   account: EntryIndex,
   add: (record: EntryRecord) => boolean,
 ): AuthorizeResult | null {
-  if (entries.count !== 1 || options.key !== undefined || (options.group ?? null) !== null || options.expiresAt !== null) return null;
+  if (!isOneIntoAccount(entries.count, options)) return null;
   const family = entries.family[0] as Family;
   const bits = entries.bits[0];
   const network = entries.words.subarray(0, 4);

@@ -23,7 +23,7 @@ import {
   appendToUnreadHistory,
   groupOf,
   listUnread,
-  onAccountRead,
+  onListRead,
 } from './model.js';
 
 /** How many records the store keeps: the newest. */
@@ -50,7 +50,7 @@ interface KeySnapshot {
 export interface StoreSnapshot {
   settings: Settings;
   blocking: Record<Channel, BlockingState>;
-  /** Null while the store's account list was not asked for (see model.ts deferAccount): it is then unchanged. */
+  /** Null while the store's account list was not asked for (see model.ts deferList): it is then unchanged. */
   account: readonly EntryRecord[] | null;
   keys: readonly KeySnapshot[];
   blocked: readonly BlockedRecord[];
@@ -64,7 +64,7 @@ export function snapshot(data: StoreData): StoreSnapshot {
     keys: data.keys.map((k) => ({name: k.name, type: k.type, hash: k.hash, hint: k.hint, status: k.status, allow: k.allow.slice()})),
     blocked: data.blocked.slice(),
   };
-  onAccountRead(data, (list) => (taken.account = list.slice()));
+  onListRead(data, 'account', (list) => (taken.account = list.slice()));
   return taken;
 }
 

@@ -284,11 +284,6 @@ export function deferList<N extends DeferredList>(data: StoreData, name: N, load
   });
 }
 
-/** deferList for the account list. */
-export function deferAccount(data: StoreData, load: () => {list: EntryRecord[]; text: string | null}): void {
-  deferList(data, 'account', load);
-}
-
 /** Whether `data`'s list `name` was not asked for yet (see deferList): it is then the list as read, but for what was put into it unread. */
 export const listUnread = (data: StoreData, name: DeferredList): boolean => unread.get(data)?.has(name) ?? false;
 
@@ -304,11 +299,6 @@ export function onListRead<N extends DeferredList>(data: StoreData, name: N, hoo
     .get(data)
     ?.get(name)
     ?.push(hook as ReadHook);
-}
-
-/** onListRead for the account list. */
-export function onAccountRead(data: StoreData, hook: (list: EntryRecord[], text: string | null) => void): void {
-  onListRead(data, 'account', hook);
 }
 
 /**

@@ -9,7 +9,7 @@ import {KeywardError, show} from '../core/errors.js';
 import {DeferredList, deferList, emptyStore, EntryRecord, KeyRecord, SCHEMA_VERSION, StoreData} from '../core/model.js';
 import type {AccountSummary} from '../core/reports.js';
 import {AccountCounts, cacheVouchesFor, MIN_STORE_BYTES, vouchedAccountCounts} from './index-cache.js';
-import {ShapeError, UNREAD_ACCOUNT, validate, versionOf} from './schema.js';
+import {ShapeError, UNREAD_LIST, validate, versionOf} from './schema.js';
 import {testPause} from './test-pause.js';
 
 /** The store cannot be used: unreadable, corrupt, newer, locked or not writable. */
@@ -123,13 +123,13 @@ async function storeBytesOnce(file: string): Promise<StoreBytes | null> {
 export interface StoreDocument {
   data: StoreData;
   /**
-   * The file's text as read; when `unread` is set, with UNREAD_ACCOUNT in
+   * The file's text as read; when `unread` is set, with UNREAD_LIST in
    * place of the account list's value (see deferredDocument).
    */
   text: string;
   /** The file's bytes as read (`text` is their UTF-8, but for `unread`). */
   bytes: Buffer;
-  /** Where the lists not decoded stand, in the order of the text: in `text`, UNREAD_ACCOUNT at `at`; in `bytes`, `bytes` bytes from `byteStart`. */
+  /** Where the lists not decoded stand, in the order of the text: in `text`, UNREAD_LIST at `at`; in `bytes`, `bytes` bytes from `byteStart`. */
   unread?: UnreadSpan[];
   /** The file's status through the descriptor it was read from; null when it moved while being read. */
   stat: Stats | null;
@@ -239,7 +239,7 @@ function soundAround(data: StoreData): boolean {
  * The document of a file keyward provably wrote (see readStoreDocument) with
  * its account list, seen list and history read only when asked for (see
  * model.ts deferList): everything else is parsed now. The lists' bytes are
- * not even decoded: each one's text is what UNREAD_ACCOUNT stands for in the
+ * not even decoded: each one's text is what UNREAD_LIST stands for in the
  * document's (turning the 16 MB of a 100,000-entry list into a string was a
  * third of a follow commit; the seen list and the history were most of what
  * a one-entry `authorize` parsed, copied and wrote again: issue 15). Null for
@@ -278,7 +278,7 @@ async function deferredDocument(file: string, bytes: Buffer, stat: Stats | null)
   for (const [i, s] of spans.entries()) {
     const between = textOf(file, bytes.subarray(s.end, i + 1 < spans.length ? spans[i + 1].start : bytes.length));
     unread.push({name: s.name, at: text.length, bytes: s.end - s.start, byteStart: s.start});
-    text += `${UNREAD_ACCOUNT}${between}`;
+    text += `${UNREAD_LIST}${between}`;
     json += `[]${between}`;
   }
   let data: StoreData;

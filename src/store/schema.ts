@@ -580,11 +580,12 @@ function sameJson(a: unknown, b: unknown): boolean {
 }
 
 /**
- * What stands in a document's text for the account list not decoded: never
+ * What stands in a document's text for a list not decoded (the account list,
+ * the seen list, the history: see read.ts deferredDocument): never
  * text a store holds, nor one JSON.stringify makes (a raw NUL), so that it
  * cannot be written as text unnoticed (see store.ts SourceBytes).
  */
-export const UNREAD_ACCOUNT = '[\u0000]';
+export const UNREAD_LIST = '[\u0000]';
 
 /**
  * What a document keyward provably wrote (see read.ts) lends to the text of
@@ -696,7 +697,7 @@ export function documentReuse(text: string, data: StoreData): DocumentReuse | nu
         else values.set(name, copyJson(list));
         // A list not decoded (see read.ts deferredDocument) read after all: spliced from its text, written as text (it
         // is not in the source's).
-        if (listText !== null && texts.get(name) === UNREAD_ACCOUNT) {
+        if (listText !== null && texts.get(name) === UNREAD_LIST) {
           texts.set(name, listText);
           places.delete(name);
         }
@@ -991,7 +992,7 @@ export async function* documentPieces(data: StoreData, reuse: DocumentReuse | nu
     return piece;
   };
   const blank = [...same, ...(spliced === null ? [] : ['account'])];
-  // Member by member, not spread: an account list not read yet (see model.ts deferAccount) stays unread.
+  // Member by member, not spread: a list not read yet (see model.ts deferList) stays unread.
   const partial =
     blank.length === 0
       ? data

@@ -20,7 +20,7 @@ import {
   documentReuse,
   documentText,
   pieceSource,
-  UNREAD_ACCOUNT,
+  UNREAD_LIST,
   unreadAccountInsertion,
   unreadHistoryEdits,
   withProvenValues,
@@ -217,7 +217,7 @@ class TextCursor {
  * the 16 MB of an unchanged account list that way (issue 15). Only for a
  * file keyward provably wrote, whose bytes are exactly the UTF-8 of its
  * text, but for lists not decoded (`unread`, see read.ts
- * deferredDocument): there the text holds UNREAD_ACCOUNT and the bytes the
+ * deferredDocument): there the text holds UNREAD_LIST and the bytes the
  * list. `edits` (in the order of the bytes) replace bytes of the lists not
  * decoded: what a change put into them unread (see Edit). Pieces are best
  * asked for in the order they stand in the text (the count of bytes before
@@ -267,12 +267,12 @@ class SourceBytes {
     let length = 0;
     let char = from;
     for (const gap of this.unread) {
-      if (to <= gap.at || char >= gap.at + UNREAD_ACCOUNT.length) continue;
+      if (to <= gap.at || char >= gap.at + UNREAD_LIST.length) continue;
       // Pieces are cut at members' bounds: one that holds part of a list alone would be a defect, never a write.
-      if (char > gap.at || to < gap.at + UNREAD_ACCOUNT.length) throw new Error(`a piece of the text cut across the ${gap.name} list not read (${from}-${to})`);
+      if (char > gap.at || to < gap.at + UNREAD_LIST.length) throw new Error(`a piece of the text cut across the ${gap.name} list not read (${from}-${to})`);
       length += this.decodedLength(char, gap.at, at + length);
       length += gap.bytes;
-      char = gap.at + UNREAD_ACCOUNT.length;
+      char = gap.at + UNREAD_LIST.length;
     }
     return length + this.decodedLength(char, to, at + length);
   }
@@ -303,7 +303,7 @@ async function* joined(
   unread: boolean,
   edits = 0,
 ): AsyncGenerator<string | Uint8Array> {
-  // (A text holds UNREAD_ACCOUNT only where the file's account list was not decoded.)
+  // (A text holds UNREAD_LIST only where the file's account list was not decoded.)
   const asText = unread ? textOnly : (piece: string) => piece;
   const length = head.reduce((sum, piece) => sum + piece.length, 0);
   if (source !== null && length > 0) yield* source.of(0, length);
@@ -322,12 +322,12 @@ async function* joined(
 }
 
 /**
- * `piece`, to be written as text: never one that holds UNREAD_ACCOUNT (an
+ * `piece`, to be written as text: never one that holds UNREAD_LIST (an
  * account list not decoded is written from its bytes only, see
  * SourceBytes), which would stop the write before the store is replaced.
  */
 function textOnly(piece: string): string {
-  if (piece.includes(UNREAD_ACCOUNT)) throw new Error('the account list not read would have been written as text; nothing was written');
+  if (piece.includes(UNREAD_LIST)) throw new Error('the account list not read would have been written as text; nothing was written');
   return piece;
 }
 
@@ -496,8 +496,9 @@ export interface UpdateOptions {
    */
   mustExist?: boolean;
   /**
-   * The change seldom looks at the account list (a learn commit): of a file keyward provably wrote, it is read only
-   * when the change asks for it (see read.ts, model.ts deferAccount).
+   * The change seldom looks at the account list (a learn commit, a one-entry authorize): of a file keyward provably
+   * wrote, it is read only when the change asks for it, and so are the seen list and the history (see read.ts
+   * deferredDocument, model.ts deferList).
    */
   deferAccount?: boolean;
 }

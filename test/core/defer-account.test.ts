@@ -1,14 +1,14 @@
 /**
  * model.ts deferAccount: store data whose account list is read only when
  * first asked for (learn --follow's commits, store/read.ts). What registers
- * with onAccountRead is given the list as read, before anyone can change it,
+ * with onListRead is given the list as read, before anyone can change it,
  * whether the list is first read or first replaced; a load that fails fails
  * the asking, and the list stays unread.
  */
 import {expect} from 'chai';
 
 import {appendHistory, diffStore, snapshot} from '../../src/core/history.js';
-import {accountUnread, deferAccount, emptyStore, EntryRecord, onAccountRead, StoreData} from '../../src/core/model.js';
+import {accountUnread, deferList, emptyStore, EntryRecord, onListRead, StoreData} from '../../src/core/model.js';
 
 const NOW = new Date('2026-03-02T00:00:00.000Z');
 const record = (entry: string): EntryRecord => ({entry, source: 'manual', label: null, addedAt: NOW.toISOString(), expiresAt: null});
@@ -17,7 +17,7 @@ const record = (entry: string): EntryRecord => ({entry, source: 'manual', label:
 function deferred(): {data: StoreData; loads: () => number} {
   const data = emptyStore(NOW);
   let loads = 0;
-  deferAccount(data, () => {
+  deferList(data, 'account', () => {
     loads++;
     return {list: [record('10.0.0.0/8'), record('192.0.2.0/24')], text: null};
   });
@@ -28,7 +28,7 @@ describe('core/model: an account list read when asked for', () => {
   it('is loaded once, on first use, and the hooks get it as read before the caller changes it', () => {
     const {data, loads} = deferred();
     const seen: string[][] = [];
-    onAccountRead(data, (list) => seen.push(list.map((r) => r.entry)));
+    onListRead(data, 'account', (list) => seen.push(list.map((r) => r.entry)));
     expect(accountUnread(data)).to.equal(true);
     expect(Object.keys(data), 'a member like any other').to.include('account');
     expect(loads()).to.equal(0);
@@ -38,7 +38,7 @@ describe('core/model: an account list read when asked for', () => {
     expect(loads()).to.equal(1);
     expect(seen).to.deep.equal([['10.0.0.0/8', '192.0.2.0/24']]);
     // Read, it is a plain member: a hook registered now is never called.
-    onAccountRead(data, () => expect.fail('called after the list was read'));
+    onListRead(data, 'account', () => expect.fail('called after the list was read'));
     data.account = [];
     expect(loads()).to.equal(1);
   });
@@ -46,7 +46,7 @@ describe('core/model: an account list read when asked for', () => {
   it('replaced before it was read: the hooks get the list as read all the same', () => {
     const {data, loads} = deferred();
     const seen: string[][] = [];
-    onAccountRead(data, (list) => seen.push(list.map((r) => r.entry)));
+    onListRead(data, 'account', (list) => seen.push(list.map((r) => r.entry)));
     data.account = [record('203.0.113.0/24')];
     expect(accountUnread(data)).to.equal(false);
     expect(data.account.map((r) => r.entry)).to.deep.equal(['203.0.113.0/24']);
@@ -56,7 +56,7 @@ describe('core/model: an account list read when asked for', () => {
 
   it('a load that fails fails the asking, and the list stays unread', () => {
     const data = emptyStore(NOW);
-    deferAccount(data, () => {
+    deferList(data, 'account', () => {
       throw new Error('the account list is not valid JSON');
     });
     expect(() => data.account.length).to.throw(/not valid JSON/);

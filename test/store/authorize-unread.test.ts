@@ -21,8 +21,8 @@ import fc from 'fast-check';
 import {authorizeBatch} from '../../src/cli/authorize/run.js';
 import {recordedUpdate, WritingCommand} from '../../src/cli/recorded.js';
 import {parseEntries} from '../../src/core/entry-parse.js';
-import {addToUnreadAccount, BlockedRecord, deferAccount, emptyStore, EntryRecord, HistoryRecord} from '../../src/core/model.js';
-import {HISTORY_RECORDS} from '../../src/core/history.js';
+import {addToUnreadAccount, appendToUnreadHistory, BlockedRecord, deferList, emptyStore, EntryRecord, HistoryRecord, historyAppendedUnread} from '../../src/core/model.js';
+import {appendHistory, HISTORY_RECORDS} from '../../src/core/history.js';
 import {encodeIndexCache, identityOf, indexCacheFile} from '../../src/store/index-cache.js';
 import {readStore} from '../../src/store/read.js';
 import {unreadAccountInsertion, unreadHistoryEdits} from '../../src/store/schema.js';
@@ -254,9 +254,20 @@ describe('store: one entry authorized without reading the account list (issue 15
 
   it('never lets the list be read once a record was added to it unread', () => {
     const data = emptyStore(NOW);
-    deferAccount(data, () => ({list: [], text: '[]'}));
+    deferList(data, 'account', () => ({list: [], text: '[]'}));
     addToUnreadAccount(data, {entry: '192.0.2.1', source: 'manual', label: null, addedAt: NOW.toISOString(), expiresAt: null});
     expect(() => data.account).to.throw(/asked for after records were put into it unread/);
     expect(() => addToUnreadAccount(data, {entry: '192.0.2.2', source: 'manual', label: null, addedAt: NOW.toISOString(), expiresAt: null})).to.throw(/only once/);
+    // The same for the history: once appended to unread, it cannot be read; a history read cannot be appended to unread.
+    deferList(data, 'history', () => ({list: [historyRecord(1)], text: null}));
+    appendHistory(data, [historyRecord(2)]);
+    expect(historyAppendedUnread(data)?.records).to.have.length(1);
+    expect(() => data.history).to.throw(/history list was asked for after records were put into it unread/);
+    const read = emptyStore(NOW);
+    deferList(read, 'history', () => ({list: [historyRecord(1)], text: null}));
+    expect(read.history).to.have.length(1);
+    expect(() => appendToUnreadHistory(read, [historyRecord(2)], HISTORY_RECORDS)).to.throw(/only to a history not read/);
+    appendHistory(read, [historyRecord(2)]);
+    expect(read.history).to.have.length(2);
   });
 });

@@ -7,7 +7,7 @@
  * more than a one-entry write's target. Any other command line goes to
  * oclif, so that help, flag errors and their exit codes stay oclif's.
  */
-import {authorize, AuthorizeJson, authorizeJson, authorizeOneUnread} from '../../core/authorize.js';
+import {authorize, AuthorizeJson, authorizeJson, authorizeOneUnread, isOneIntoAccount} from '../../core/authorize.js';
 import {accountUnread} from '../../core/model.js';
 import {grouped, count} from '../../core/count.js';
 import {EntryBatch} from '../../core/entry-parse.js';
@@ -38,7 +38,7 @@ export interface AuthorizeOptions {
  */
 export async function authorizeBatch(command: WritingCommand, held: {batch: EntryBatch | null}, options: AuthorizeOptions): Promise<AuthorizeJson> {
   // One entry into the account list: the list is read only if the change must (see authorizeOneUnread).
-  const one = held.batch!.count === 1 && options.key === undefined && options.group === null && options.expiresAt === null && !options.dryRun;
+  const one = isOneIntoAccount(held.batch!.count, options) && !options.dryRun;
   const result = await command.update(
     (data, context) => {
       const taken = held.batch!;
