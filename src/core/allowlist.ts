@@ -183,59 +183,70 @@ export function addEntries(list: EntryRecord[], entries: readonly NewEntry[] | E
   // The appended records' networks, in list order, for the writer (see KnownEntryWords): it need not parse them again.
   const from = list.length;
   const appended = new EntryWordsBuilder(Math.max(16, Math.min(batch.count, 1 << 20)));
-  for (let n = 0; n < order.length;) {
-    const i = order[n];
-    // Copies of one entry sort together, in input order: the first label given wins.
-    let label = batch.labels[i];
-    for (n++; n < order.length && sameEntry(batch, i, order[n]); n++) label ??= batch.labels[order[n]];
-    while (open.length > 0 && !containsEntry(batch, open[open.length - 1], i)) open.pop();
-    const family = batch.family[i] as Family;
-    const bits = batch.bits[i];
-    const text = batch.texts[i];
-    const expiresAt = batch.expiresAt[i];
-    network.set(batch.words.subarray(i * 4, i * 4 + 4));
-    const covering = covers(family, network, bits);
-    // The exact entry, if live in the list, is innermost among its covers (with its copies, should the list hold any).
-    let position = -1;
-    for (let c = covering.length - 1; c >= 0 && liveTexts[covering[c]] === text; c--) {
-      if (position < 0 || livePositions[covering[c]] < position) position = livePositions[covering[c]];
-    }
-    if (position >= 0) {
-      // Already there: only what the batch gives replaces what the record (its first live copy) has.
-      const r = list[position];
-      const next = {label: label ?? r.label, expiresAt: expiresAt ?? r.expiresAt};
-      if (next.label === r.label && next.expiresAt === r.expiresAt) {
-        result.unchanged.push(text);
-      } else {
-        // A new record, not an edit of the old one: snapshots of the list (history) hold the old one.
-        list[position] = {...r, ...next};
-        result.updated.push({entry: text, ...next});
+  // Room for the whole batch made at once, cut to what was added after the loop: a list grown by push() to 1M
+  // records touched about twice the memory (see grownColumn in entry-parse.ts).
+  let last = from;
+  let added = 0;
+  list.length = from + batch.count;
+  result.added.length = batch.count;
+  try {
+    for (let n = 0; n < order.length;) {
+      const i = order[n];
+      // Copies of one entry sort together, in input order: the first label given wins.
+      let label = batch.labels[i];
+      for (n++; n < order.length && sameEntry(batch, i, order[n]); n++) label ??= batch.labels[order[n]];
+      while (open.length > 0 && !containsEntry(batch, open[open.length - 1], i)) open.pop();
+      const family = batch.family[i] as Family;
+      const bits = batch.bits[i];
+      const text = batch.texts[i];
+      const expiresAt = batch.expiresAt[i];
+      network.set(batch.words.subarray(i * 4, i * 4 + 4));
+      const covering = covers(family, network, bits);
+      // The exact entry, if live in the list, is innermost among its covers (with its copies, should the list hold any).
+      let position = -1;
+      for (let c = covering.length - 1; c >= 0 && liveTexts[covering[c]] === text; c--) {
+        if (position < 0 || livePositions[covering[c]] < position) position = livePositions[covering[c]];
       }
-      continue;
+      if (position >= 0) {
+        // Already there: only what the batch gives replaces what the record (its first live copy) has.
+        const r = list[position];
+        const next = {label: label ?? r.label, expiresAt: expiresAt ?? r.expiresAt};
+        if (next.label === r.label && next.expiresAt === r.expiresAt) {
+          result.unchanged.push(text);
+        } else {
+          // A new record, not an edit of the old one: snapshots of the list (history) hold the old one.
+          list[position] = {...r, ...next};
+          result.updated.push({entry: text, ...next});
+        }
+        continue;
+      }
+      open.push(i);
+      const stale = expired.size > 0 ? expired.get(text) : undefined;
+      if (stale !== undefined) {
+        const r = list[stale];
+        const next = {label: label ?? r.label, expiresAt};
+        list[stale] = {...r, ...next};
+        renewed.add(text);
+        result.updated.push({entry: text, ...next});
+        continue;
+      }
+      list[last++] = deny
+        ? {entry: text, source: batch.sources[i], label, addedAt: at, expiresAt, effect: 'deny'}
+        : {entry: text, source: batch.sources[i], label, addedAt: at, expiresAt};
+      result.added[added++] = text;
+      appended.push(family, bits, network);
+      // A disabled entry never matches (SPEC "Disabled entries"): it lets nothing in, so it covers nothing.
+      const coveredBy = disabledLive ? covering.filter((c) => isEnabled(list[livePositions[c]])) : covering;
+      if (coveredBy.length > 0 || open.length > 1) {
+        report.entries.push(i);
+        for (const c of coveredBy) report.covers.push(-1 - c);
+        for (let o = 0; o < open.length - 1; o++) report.covers.push(open[o]);
+        report.starts.push(report.covers.length);
+      }
     }
-    open.push(i);
-    const stale = expired.size > 0 ? expired.get(text) : undefined;
-    if (stale !== undefined) {
-      const r = list[stale];
-      const next = {label: label ?? r.label, expiresAt};
-      list[stale] = {...r, ...next};
-      renewed.add(text);
-      result.updated.push({entry: text, ...next});
-      continue;
-    }
-    list.push(
-      deny ? {entry: text, source: batch.sources[i], label, addedAt: at, expiresAt, effect: 'deny'} : {entry: text, source: batch.sources[i], label, addedAt: at, expiresAt},
-    );
-    result.added.push(text);
-    appended.push(family, bits, network);
-    // A disabled entry never matches (SPEC "Disabled entries"): it lets nothing in, so it covers nothing.
-    const coveredBy = disabledLive ? covering.filter((c) => isEnabled(list[livePositions[c]])) : covering;
-    if (coveredBy.length > 0 || open.length > 1) {
-      report.entries.push(i);
-      for (const c of coveredBy) report.covers.push(-1 - c);
-      for (let o = 0; o < open.length - 1; o++) report.covers.push(open[o]);
-      report.starts.push(report.covers.length);
-    }
+  } finally {
+    list.length = last;
+    result.added.length = added;
   }
   if (expiredCopies && renewed.size > 0) {
     // The list held more than one expired copy of a renewed entry: the renewed record stands for them all.

@@ -208,20 +208,53 @@ function ownCopy(text: string): string {
  * Entries parsed for adding, as columns (see EntryWords) with their canonical
  * texts, labels, sources and expiry: a large import costs no object per
  * entry (`prefixAt` makes a value where one is needed).
+ *
+ * The four columns are JavaScript arrays grown here, twice as long at a time
+ * (see `grownColumn`), not by push(); each is read at its length `count`.
  */
 export class EntryBatch extends EntryWordsBuilder {
-  readonly texts: string[] = [];
-  readonly labels: (string | null)[] = [];
-  readonly sources: EntrySource[] = [];
-  readonly expiresAt: (string | null)[] = [];
+  private textColumn: string[];
+  private labelColumn: (string | null)[];
+  private sourceColumn: EntrySource[];
+  private expiryColumn: (string | null)[];
+
+  constructor(capacity = 1024) {
+    super(capacity);
+    this.textColumn = new Array<string>(capacity);
+    this.labelColumn = new Array<string | null>(capacity);
+    this.sourceColumn = new Array<EntrySource>(capacity);
+    this.expiryColumn = new Array<string | null>(capacity);
+  }
+
+  get texts(): string[] {
+    return atCount(this.textColumn, this.count);
+  }
+
+  get labels(): (string | null)[] {
+    return atCount(this.labelColumn, this.count);
+  }
+
+  get sources(): EntrySource[] {
+    return atCount(this.sourceColumn, this.count);
+  }
+
+  get expiresAt(): (string | null)[] {
+    return atCount(this.expiryColumn, this.count);
+  }
 
   add(text: string, family: Family, bits: number, words: ArrayLike<number>, label: string | null, source: EntrySource, expiresAt: string | null): void {
-    this.push(family, bits, words);
+    const i = this.push(family, bits, words);
+    if (i >= this.textColumn.length) {
+      this.textColumn = grownColumn(this.textColumn, i);
+      this.labelColumn = grownColumn(this.labelColumn, i);
+      this.sourceColumn = grownColumn(this.sourceColumn, i);
+      this.expiryColumn = grownColumn(this.expiryColumn, i);
+    }
     // Kept as long as the change is: copies of their own (see ownCopy), not slices of the input.
-    this.texts.push(ownCopy(text));
-    this.labels.push(label === null ? null : ownCopy(label));
-    this.sources.push(source);
-    this.expiresAt.push(expiresAt);
+    this.textColumn[i] = ownCopy(text);
+    this.labelColumn[i] = label === null ? null : ownCopy(label);
+    this.sourceColumn[i] = source;
+    this.expiryColumn[i] = expiresAt;
   }
 
   /** Entry i as a Prefix value. */
@@ -240,6 +273,25 @@ export class EntryBatch extends EntryWordsBuilder {
     for (const e of entries) batch.add(e.prefix.toString(), e.prefix.family, e.prefix.bits, e.prefix.address.words(), e.label, e.source, e.expiresAt);
     return batch;
   }
+}
+
+/**
+ * `column` holding its first `count` values, at least twice as long: a copy
+ * made here. An array grown by push() (half as long again each time, each
+ * time a new one) touches about five times the memory it ends with, and on
+ * a machine where fresh memory is slow that was seconds of a 1M-entry import
+ * (docs/performance.md, issue 15, round 11).
+ */
+function grownColumn<T>(column: T[], count: number): T[] {
+  const grown = new Array<T>(Math.max(16, 2 * count));
+  for (let i = 0; i < count; i++) grown[i] = column[i];
+  return grown;
+}
+
+/** `column` cut to its first `count` values (its spare room given back in place), as readers of a batch see it. */
+function atCount<T>(column: T[], count: number): T[] {
+  if (column.length !== count) column.length = count;
+  return column;
 }
 
 /**

@@ -83,6 +83,11 @@ describe('core: the bulk import keeps its covered entries as numbers', () => {
         const a = list.slice();
         const ra = addEntries(a, parseEntries(batch, {normalize: true}), NOW);
         const expected = oracleCovered(list, batch, ra.added);
+        // The list made room for the whole batch at once and was cut back: the added records after the old ones, no hole, nothing past them.
+        expect(a.length).to.equal(list.length + ra.added.length);
+        for (let p = 0; p < a.length; p++) expect(p in a && a[p] !== undefined, `record ${p}`).to.equal(true);
+        expect(a.slice(list.length).map((r) => r.entry)).to.deep.equal(ra.added);
+        expect(ra.added.length).to.equal(new Set(ra.added).size);
         expect(coveredCount(ra)).to.equal(expected.length);
         expect(readCompactly(ra, cut)).to.deep.equal(expected);
         expect(ra.covered).to.deep.equal(expected);
