@@ -48,48 +48,44 @@ describe('EntryBatch: texts and labels as given', () => {
 describe('EntryBatch: columns grown in place of push()', () => {
   it('reads every column at its count, whatever the adds and reads between them (writes through a read column kept)', () => {
     fc.assert(
-      fc.property(
-        fc.integer({min: 1, max: 40}),
-        fc.array(fc.oneof(fc.integer({min: 1, max: 90}), fc.constant(0)), {maxLength: 10}),
-        (capacity, steps) => {
-          const batch = new EntryBatch(capacity);
-          const oracle = {texts: [] as string[], labels: [] as (string | null)[], sources: [] as string[], expiresAt: [] as (string | null)[]};
-          let n = 0;
-          for (const step of steps) {
-            // 0: read every column and write through one (as authorize does: labels[i] ??= label); else add that many.
-            if (step === 0) {
-              expect(batch.texts).to.deep.equal(oracle.texts);
-              expect(batch.labels).to.deep.equal(oracle.labels);
-              expect(batch.sources).to.deep.equal(oracle.sources);
-              expect(batch.expiresAt).to.deep.equal(oracle.expiresAt);
-              if (n > 0) {
-                batch.labels[n - 1] ??= 'set';
-                oracle.labels[n - 1] ??= 'set';
-              }
-              continue;
+      fc.property(fc.integer({min: 1, max: 40}), fc.array(fc.oneof(fc.integer({min: 1, max: 90}), fc.constant(0)), {maxLength: 10}), (capacity, steps) => {
+        const batch = new EntryBatch(capacity);
+        const oracle = {texts: [] as string[], labels: [] as (string | null)[], sources: [] as string[], expiresAt: [] as (string | null)[]};
+        let n = 0;
+        for (const step of steps) {
+          // 0: read every column and write through one (as authorize does: labels[i] ??= label); else add that many.
+          if (step === 0) {
+            expect(batch.texts).to.deep.equal(oracle.texts);
+            expect(batch.labels).to.deep.equal(oracle.labels);
+            expect(batch.sources).to.deep.equal(oracle.sources);
+            expect(batch.expiresAt).to.deep.equal(oracle.expiresAt);
+            if (n > 0) {
+              batch.labels[n - 1] ??= 'set';
+              oracle.labels[n - 1] ??= 'set';
             }
-            for (let k = 0; k < step; k++, n++) {
-              const label = n % 3 === 0 ? `l${n}` : null;
-              const expiry = n % 5 === 0 ? '2030-01-01T00:00:00.000Z' : null;
-              batch.add(`10.0.${n >> 8}.${n & 255}`, 4, 32, [n, 0, 0, 0], label, n % 2 === 0 ? 'import' : 'cli', expiry);
-              oracle.texts.push(`10.0.${n >> 8}.${n & 255}`);
-              oracle.labels.push(label);
-              oracle.sources.push(n % 2 === 0 ? 'import' : 'cli');
-              oracle.expiresAt.push(expiry);
-            }
+            continue;
           }
-          expect(batch.count).to.equal(n);
-          for (const column of [batch.texts, batch.labels, batch.sources, batch.expiresAt]) {
-            expect(column).to.have.length(n);
-            // No hole left where room was made: every value was written.
-            for (let i = 0; i < n; i++) expect(i in column).to.equal(true);
+          for (let k = 0; k < step; k++, n++) {
+            const label = n % 3 === 0 ? `l${n}` : null;
+            const expiry = n % 5 === 0 ? '2030-01-01T00:00:00.000Z' : null;
+            batch.add(`10.0.${n >> 8}.${n & 255}`, 4, 32, [n, 0, 0, 0], label, n % 2 === 0 ? 'import' : 'cli', expiry);
+            oracle.texts.push(`10.0.${n >> 8}.${n & 255}`);
+            oracle.labels.push(label);
+            oracle.sources.push(n % 2 === 0 ? 'import' : 'cli');
+            oracle.expiresAt.push(expiry);
           }
-          expect(batch.texts).to.deep.equal(oracle.texts);
-          expect(batch.labels).to.deep.equal(oracle.labels);
-          expect(batch.sources).to.deep.equal(oracle.sources);
-          expect(batch.expiresAt).to.deep.equal(oracle.expiresAt);
-        },
-      ),
+        }
+        expect(batch.count).to.equal(n);
+        for (const column of [batch.texts, batch.labels, batch.sources, batch.expiresAt]) {
+          expect(column).to.have.length(n);
+          // No hole left where room was made: every value was written.
+          for (let i = 0; i < n; i++) expect(i in column).to.equal(true);
+        }
+        expect(batch.texts).to.deep.equal(oracle.texts);
+        expect(batch.labels).to.deep.equal(oracle.labels);
+        expect(batch.sources).to.deep.equal(oracle.sources);
+        expect(batch.expiresAt).to.deep.equal(oracle.expiresAt);
+      }),
       {numRuns: RUNS},
     );
   });
