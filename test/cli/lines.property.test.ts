@@ -13,7 +13,7 @@ import {Readable} from 'node:stream';
 import {expect} from 'chai';
 import fc from 'fast-check';
 
-import {eachLine} from '../../src/cli/input.js';
+import {eachLine, MAX_LINE_LENGTH} from '../../src/cli/input.js';
 
 const RUNS = Number(process.env.KEYWARD_PROPERTY_RUNS || 200);
 
@@ -56,6 +56,35 @@ describe('eachLine: ASCII chunks without the decoder, the rest decoded', () => {
         await eachLine(Readable.from(chunksOf(bytes, cuts)), (text) => void seen.push(text));
         expect(seen).to.deep.equal(linesOf(bytes));
       }),
+      {numRuns: RUNS},
+    );
+  });
+
+  it('numbers every line, and skips (and names) each line over the limit, however the text is cut', async () => {
+    // Long runs make lines over MAX_LINE_LENGTH, ended in the chunk that starts them, in a later one, or never.
+    const long = fc.oneof(
+      fc.constantFrom('a'.repeat(MAX_LINE_LENGTH - 1), 'b'.repeat(MAX_LINE_LENGTH), 'c'.repeat(MAX_LINE_LENGTH + 1)),
+      fc.integer({min: 1, max: 3 * MAX_LINE_LENGTH}).map((n) => 'd'.repeat(n)),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.boolean(),
+        fc.array(fc.oneof({arbitrary: piece, weight: 6}, {arbitrary: long, weight: 1}), {maxLength: 30}),
+        fc.array(fc.nat(), {maxLength: 12}),
+        async (bom, pieces, cuts) => {
+          const bytes = Buffer.concat([Buffer.from(bom ? '\ufeff' : ''), ...pieces.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : Buffer.from(p)))]);
+          const seen: string[] = [];
+          const skipped: number[] = [];
+          await eachLine(Readable.from(chunksOf(bytes, cuts)), (text, line) => void seen.push(`${line}:${text}`), {onTooLong: (line) => void skipped.push(line)});
+          // The oracle: the whole text decoded at once, its BOM off, split at LF; a line (CR included) over the limit is skipped and named.
+          let text = bytes.toString('utf8');
+          if (text.startsWith('\ufeff')) text = text.slice(1);
+          const raw = text.split('\n');
+          if (raw.at(-1) === '') raw.pop();
+          expect(seen).to.deep.equal(raw.flatMap((line, i) => (line.length > MAX_LINE_LENGTH ? [] : [`${i + 1}:${line.trim()}`])));
+          expect(skipped).to.deep.equal(raw.flatMap((line, i) => (line.length > MAX_LINE_LENGTH ? [i + 1] : [])));
+        },
+      ),
       {numRuns: RUNS},
     );
   });
