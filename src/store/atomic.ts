@@ -29,6 +29,9 @@ const WRITE_AT_ONCE = 1 << 20;
 /** A piece this large is written at once (with those held before it): holding it longer only holds memory. */
 const WRITE_ALONE = 64 << 10;
 
+/** The block text pieces are encoded into (see writeFileAtomic): WRITE_AT_ONCE, and room for a piece past it. */
+const BLOCK_BYTES = WRITE_AT_ONCE + (WRITE_AT_ONCE >> 1);
+
 /** Writes `parts` (`length` bytes in all) at the handle's position, in as many calls as the file system needs. */
 export async function writeAll(handle: fs.FileHandle, parts: Uint8Array[], length: number): Promise<void> {
   let done = 0;
@@ -78,19 +81,42 @@ export async function writeFileAtomic(
     // (a call to the file system's thread a piece was a tenth of a small write: issue 15), and never held whole.
     const held: Uint8Array[] = [];
     let heldBytes = 0;
+    // Text pieces are encoded into one block, written and filled again: not a new buffer for each piece (memory
+    // touched for the first time is slow on some machines: docs/performance.md, issue 15, round 11).
+    let block: Buffer | null = null;
+    let blockUsed = 0;
     const writeHeld = async () => {
       if (held.length === 1) await handle!.writeFile(held[0]);
       else if (held.length > 1) await writeAll(handle!, held, heldBytes);
       held.length = 0;
       heldBytes = 0;
+      blockUsed = 0;
     };
-    for await (const part of typeof content === 'string' || content instanceof Uint8Array ? [content] : content) {
-      // Encoded once: counted and written from the same bytes (a 15 MB piece is not encoded twice).
-      const encoded = typeof part === 'string' ? Buffer.from(part, 'utf8') : part;
+    const hold = async (encoded: Uint8Array) => {
       held.push(encoded);
       heldBytes += encoded.byteLength;
       bytes += encoded.byteLength;
       if (heldBytes >= WRITE_AT_ONCE || encoded.byteLength >= WRITE_ALONE) await writeHeld();
+    };
+    for await (const part of typeof content === 'string' || content instanceof Uint8Array ? [content] : content) {
+      if (typeof part !== 'string') {
+        await hold(part);
+        continue;
+      }
+      // Encoded once: counted and written from the same bytes (a 15 MB piece is not encoded twice). A piece that may
+      // not fit what is left of the block (UTF-8 is at most three bytes a UTF-16 unit) is encoded alone.
+      if (3 * part.length > BLOCK_BYTES - blockUsed) {
+        if (3 * part.length > BLOCK_BYTES / 4) {
+          await hold(Buffer.from(part, 'utf8'));
+          continue;
+        }
+        await writeHeld();
+      }
+      block ??= Buffer.allocUnsafe(BLOCK_BYTES);
+      const length = block.write(part, blockUsed, 'utf8');
+      const encoded = block.subarray(blockUsed, blockUsed + length);
+      blockUsed += length;
+      await hold(encoded);
     }
     await writeHeld();
     await handle.sync();

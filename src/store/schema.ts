@@ -538,8 +538,17 @@ export function canonicalize(data: StoreData): StoreData {
   return fresh;
 }
 
-/** Records per piece of a long list when the document is written: each piece is one JSON.stringify. */
-const PIECE_RECORDS = 20_000;
+/** A long list is written this many records at a time, with a turn of the event loop between (see nextTurn). */
+const PIECE_RECORDS = 20_480;
+
+/**
+ * Records per JSON.stringify of a long list: a text of some 40 KB, which V8
+ * makes among its young objects, in memory it uses again. A text of 20,000
+ * records (2.6 MB) was memory of its own, new for every one: the 1M-entry
+ * import's writing touched some 40,000 fresh pages for it, and took twice as
+ * long (docs/performance.md, issue 15, round 11).
+ */
+const STRINGIFY_RECORDS = 256;
 
 // A timer, not setImmediate: from the poll phase setImmediate runs before the loop reaches its timers again.
 const nextTurn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
@@ -1011,17 +1020,17 @@ export async function* documentPieces(data: StoreData, reuse: DocumentReuse | nu
       yield `  ${JSON.stringify(name)}: `;
       yield cut(reuse!.texts.get(name as Reusable)!, reuse!.starts.get(name as Reusable));
       pieceSource.text = null;
-    } else if (Array.isArray(value) && value.length > PIECE_RECORDS) {
+    } else if (Array.isArray(value) && value.length > STRINGIFY_RECORDS) {
       // Each piece is the member alone, `{\n  "name": [\n` … `\n  ]\n}`: its items are indented as in the document.
       const head = `{\n  ${JSON.stringify(name)}: [\n`;
       const tail = '\n  ]\n}';
       yield head.slice(2);
-      for (let start = 0; start < value.length; start += PIECE_RECORDS) {
+      for (let start = 0; start < value.length; start += STRINGIFY_RECORDS) {
         if (start > 0) {
           yield ',\n';
-          await nextTurn();
+          if (start % PIECE_RECORDS === 0) await nextTurn();
         }
-        const piece = JSON.stringify({[name]: value.slice(start, start + PIECE_RECORDS)}, null, 2);
+        const piece = JSON.stringify({[name]: value.slice(start, start + STRINGIFY_RECORDS)}, null, 2);
         yield piece.slice(head.length, piece.length - tail.length);
       }
       yield tail.slice(0, -2);

@@ -44,4 +44,36 @@ describe('store/atomic: writes in batches', () => {
       rmSync(dir, {recursive: true, force: true});
     }
   });
+
+  it('writeFileAtomic writes every piece once and in order through its reused block, whatever their sizes and characters', async () => {
+    // Pieces around the block's limits (a text is encoded into the block when three bytes a unit fit what is left of it,
+    // alone past a quarter of it), of one-, two-, three- and four-byte characters, between pieces of bytes.
+    const unit = fc.constantFrom('a', '\n', 'é', '€', '😀', '\ud800');
+    const text = fc.oneof(
+      {weight: 2, arbitrary: fc.string({unit, maxLength: 40})},
+      // Held in the block until a megabyte is (pieces under 64 KiB), then larger ones, some too large for the room left.
+      {weight: 8, arbitrary: fc.tuple(unit, fc.integer({min: 8_000, max: 21_000})).map(([u, n]) => u.repeat(Math.ceil(n / u.length)))},
+      {weight: 2, arbitrary: fc.tuple(unit, fc.integer({min: 1, max: 600_000})).map(([u, n]) => u.repeat(Math.ceil(n / u.length)))},
+    );
+    const piece = fc.oneof({weight: 5, arbitrary: text}, {weight: 1, arbitrary: fc.integer({min: 0, max: 300_000}).map((n) => Buffer.alloc(n, 0x62))});
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'keyward-atomic-'));
+    try {
+      const file = path.join(dir, 'out');
+      await fc.assert(
+        fc.asyncProperty(fc.array(piece, {minLength: 10, maxLength: 120}), async (pieces) => {
+          await writeFileAtomic(
+            file,
+            (async function* () {
+              yield* pieces;
+            })(),
+          );
+          const expected = Buffer.concat(pieces.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p)));
+          expect(readFileSync(file).equals(expected)).to.equal(true);
+        }),
+        {numRuns: 40},
+      );
+    } finally {
+      rmSync(dir, {recursive: true, force: true});
+    }
+  });
 });
