@@ -8,6 +8,7 @@ import {expect} from 'chai';
 import fc from 'fast-check';
 
 import {EntryBatch} from '../../src/core/entry-parse.js';
+import type {EntrySource} from '../../src/core/model.js';
 
 const RUNS = Number(process.env.KEYWARD_PROPERTY_RUNS || 300);
 
@@ -50,7 +51,7 @@ describe('EntryBatch: columns grown in place of push()', () => {
     fc.assert(
       fc.property(fc.integer({min: 1, max: 40}), fc.array(fc.oneof(fc.integer({min: 1, max: 90}), fc.constant(0)), {maxLength: 10}), (capacity, steps) => {
         const batch = new EntryBatch(capacity);
-        const oracle = {texts: [] as string[], labels: [] as (string | null)[], sources: [] as string[], expiresAt: [] as (string | null)[]};
+        const oracle = {texts: [] as string[], labels: [] as (string | null)[], sources: [] as EntrySource[], expiresAt: [] as (string | null)[]};
         let n = 0;
         for (const step of steps) {
           // 0: read every column and write through one (as authorize does: labels[i] ??= label); else add that many.
@@ -68,10 +69,10 @@ describe('EntryBatch: columns grown in place of push()', () => {
           for (let k = 0; k < step; k++, n++) {
             const label = n % 3 === 0 ? `l${n}` : null;
             const expiry = n % 5 === 0 ? '2030-01-01T00:00:00.000Z' : null;
-            batch.add(`10.0.${n >> 8}.${n & 255}`, 4, 32, [n, 0, 0, 0], label, n % 2 === 0 ? 'import' : 'cli', expiry);
+            batch.add(`10.0.${n >> 8}.${n & 255}`, 4, 32, [n, 0, 0, 0], label, n % 2 === 0 ? 'import' : 'manual', expiry);
             oracle.texts.push(`10.0.${n >> 8}.${n & 255}`);
             oracle.labels.push(label);
-            oracle.sources.push(n % 2 === 0 ? 'import' : 'cli');
+            oracle.sources.push(n % 2 === 0 ? 'import' : 'manual');
             oracle.expiresAt.push(expiry);
           }
         }
