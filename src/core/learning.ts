@@ -352,10 +352,19 @@ function hashWords(family: number, w0: number, w1: number, w2: number, w3: numbe
  * (ms; none yet: first Infinity, last -Infinity), how many, and the key
  * (its place in the store's keys) of the latest. Held in typed arrays, not
  * an object per record: a wide log touches 200,000 records a million times.
+ * A record new in this run is made only at its end, and only when it is
+ * kept (see Learner.makeSeenRecords): until then its track holds its slot
+ * and its keys' names. A wide log's run sees 200,000 addresses and keeps
+ * 10,000 (MAX_SEEN).
  */
 class SeenTracks {
   count = 0;
-  readonly records: SeenRecord[] = [];
+  /** The record, or null for one new in this run and not made yet. */
+  readonly records: (SeenRecord | null)[] = [];
+  /** The keys' names of a record not made yet (null for a record that is). */
+  readonly pendingKeys: (string[] | null)[] = [];
+  /** The slot of each track. */
+  slots = new Int32Array(1024);
   /** The record's place in the seen list. */
   index = new Int32Array(1024);
   first = new Float64Array(1024);
@@ -371,8 +380,12 @@ class SeenTracks {
     return slot < this.bySlot.length ? this.bySlot[slot] : -1;
   }
 
-  /** A new track for `record` (at `index` in the seen list) in `slot`, with its first and last times, its events and latest key. */
-  add(slot: number, record: SeenRecord, index: number, first: number, last: number, events: number, key: number): void {
+  /**
+   * A new track for `record` (at `index` in the seen list) in `slot`, with its
+   * first and last times, its events and latest key; for a record not made
+   * yet (null), the names of its keys so far.
+   */
+  add(slot: number, record: SeenRecord | null, index: number, first: number, last: number, events: number, key: number, keys: string[] | null = null): void {
     if (slot >= this.bySlot.length) {
       const bySlot = new Int32Array(Math.max(slot + 1, this.bySlot.length * 2)).fill(-1);
       bySlot.set(this.bySlot);
@@ -382,6 +395,8 @@ class SeenTracks {
     if (t === this.index.length) this.grow();
     this.bySlot[slot] = t;
     this.records.push(record);
+    this.pendingKeys.push(keys);
+    this.slots[t] = slot;
     this.index[t] = index;
     this.first[t] = first;
     this.last[t] = last;
@@ -391,6 +406,7 @@ class SeenTracks {
 
   private grow(): void {
     const size = this.index.length * 2;
+    this.slots = resized(this.slots, size);
     this.index = resized(this.index, size);
     this.first = resized(this.first, size);
     this.last = resized(this.last, size);
@@ -419,6 +435,8 @@ class Learner {
   private heldEntries: Set<string> | null = null;
   private readonly blockedIndex = new Map<string, BlockedRecord>();
   private readonly seenTracks = new SeenTracks();
+  /** The seen list's length, counting the records new in this run that are not made yet (see SeenTracks). */
+  private seenLength: number;
   private activationMs: number;
   /** The latest API event applied while learning (ms), or -Infinity. */
   private lastEventMs = Number.NEGATIVE_INFINITY;
@@ -433,6 +451,7 @@ class Learner {
     account?: EntryIndex,
   ) {
     this.nowMs = now.getTime();
+    this.seenLength = data.seen.length;
     this.policy = new Policy(data, now, account);
     for (const b of data.blocked) this.blockedIndex.set(`${b.ip} ${b.key}`, b);
     const scanned: ScannedPrefix = {family: 4, bits: 0, words: new Uint32Array(4)};
@@ -474,8 +493,9 @@ class Learner {
     this.writeCounts();
     this.writeLastEvent();
     // A wide log's run sees far more addresses than the store keeps: which it keeps is chosen by time, and only
-    // those are given their ISO texts (the same records, see seenKeptByTime); else every record's text first.
+    // those are made and given their ISO texts (the same records, see seenKeptByTime); else every record's text first.
     const kept = this.seenKeptByTime();
+    this.makeSeenRecords(kept);
     this.writeLastSeen(kept);
     this.pruneSeen(kept);
     this.writeFirstSeen();
@@ -604,10 +624,8 @@ class Learner {
     const tracks = this.seenTracks;
     const t = tracks.of(slot);
     if (t < 0) {
-      // Its times are written at the end (writeLastSeen, writeFirstSeen), from the run's first and last.
-      const record: SeenRecord = {ip: this.addresses.text(address), channel, keys: [key.name], firstSeen: '', lastSeen: '', count: 1};
-      tracks.add(slot, record, this.data.seen.length, at, at, 0, place);
-      this.data.seen.push(record);
+      // Its record is made at the end, if it is kept (makeSeenRecords), with its times (writeLastSeen, writeFirstSeen).
+      tracks.add(slot, null, this.seenLength++, at, at, 0, place, [key.name]);
       return;
     }
     tracks.events[t]++;
@@ -615,8 +633,40 @@ class Learner {
     if (at < tracks.first[t]) tracks.first[t] = at;
     if (tracks.lastKey[t] === place) return;
     tracks.lastKey[t] = place;
-    const known = tracks.records[t];
-    if (known.keys.length < SEEN_KEYS_KEPT && !known.keys.includes(key.name)) known.keys.push(key.name);
+    const keys = tracks.records[t]?.keys ?? tracks.pendingKeys[t]!;
+    if (keys.length < SEEN_KEYS_KEPT && !keys.includes(key.name)) keys.push(key.name);
+  }
+
+  /**
+   * Makes the records new in this run that are kept (all of them when
+   * `kept` is null), each at its place in the seen list: after the store's
+   * records, in the order their addresses were first seen. A place not kept
+   * is left a hole, which the pruning's filter passes over. A new record
+   * counts its first event and every one after it.
+   */
+  private makeSeenRecords(kept: Uint8Array | null): void {
+    const tracks = this.seenTracks;
+    const seen = this.data.seen;
+    if (this.seenLength === seen.length) return;
+    seen.length = this.seenLength;
+    for (let t = 0; t < tracks.count; t++) {
+      const keys = tracks.pendingKeys[t];
+      if (keys === null) continue;
+      const index = tracks.index[t];
+      if (kept !== null && kept[index] !== 1) continue;
+      const slot = tracks.slots[t];
+      const record: SeenRecord = {
+        ip: this.addresses.text(slot >>> 1),
+        channel: (slot & 1) === 0 ? 'api' : 'smtp',
+        keys,
+        firstSeen: '',
+        lastSeen: '',
+        count: 1 + tracks.events[t],
+      };
+      tracks.records[t] = record;
+      tracks.pendingKeys[t] = null;
+      seen[index] = record;
+    }
   }
 
   /** Adds this run's events to the seen records' counts. */
@@ -624,8 +674,9 @@ class Learner {
     const tracks = this.seenTracks;
     for (let t = 0; t < tracks.count; t++) {
       const events = tracks.events[t];
-      if (events === 0) continue;
       const record = tracks.records[t];
+      // (A record not made yet counts its events when it is made: makeSeenRecords.)
+      if (events === 0 || record === null) continue;
       if (record.count + events <= Number.MAX_SAFE_INTEGER) record.count += events;
       // (A hand-edited count past 2^53: one at a time, as each event added one, where an addition may change nothing.)
       else for (let k = 0; k < events; k++) record.count++;
@@ -640,9 +691,10 @@ class Learner {
   private writeLastSeen(kept: Uint8Array | null): void {
     const tracks = this.seenTracks;
     for (let t = 0; t < tracks.count; t++) {
-      if (tracks.last[t] < tracks.first[t] || (kept !== null && kept[tracks.index[t]] !== 1)) continue;
+      const record = tracks.records[t];
+      if (tracks.last[t] < tracks.first[t] || (kept !== null && kept[tracks.index[t]] !== 1) || record === null) continue;
       const last = isoOf(tracks.last[t]);
-      if (last > tracks.records[t].lastSeen) tracks.records[t].lastSeen = last;
+      if (last > record.lastSeen) record.lastSeen = last;
     }
   }
 
@@ -659,8 +711,10 @@ class Learner {
    */
   private seenKeptByTime(): Uint8Array | null {
     const seen = this.data.seen;
-    if (seen.length <= MAX_SEEN) return null;
-    const last = new Float64Array(seen.length).fill(Number.NEGATIVE_INFINITY);
+    // (The list's length with the records new in this run, not made yet: they are after the store's.)
+    const length = this.seenLength;
+    if (length <= MAX_SEEN) return null;
+    const last = new Float64Array(length).fill(Number.NEGATIVE_INFINITY);
     for (let i = 0; i < seen.length; i++) {
       const text = seen[i].lastSeen;
       // ('': a record new in this run, whose time is its track's.)
@@ -678,9 +732,9 @@ class Learner {
     const since = this.now.getTime() - this.data.settings.seenRetentionDays * DAY_MS;
     const sinceText = new Date(since).toISOString();
     if (!(since >= 0 && since <= LAST_PLAIN_ISO_MS) || isoOf(since) !== sinceText) return null;
-    const kept = new Uint8Array(seen.length);
+    const kept = new Uint8Array(length);
     const within: number[] = [];
-    for (let i = 0; i < seen.length; i++) {
+    for (let i = 0; i < length; i++) {
       if (last[i] >= since) {
         kept[i] = 2;
         within.push(last[i]);
@@ -715,7 +769,7 @@ class Learner {
     const tracks = this.seenTracks;
     for (let t = 0; t < tracks.count; t++) {
       const record = tracks.records[t];
-      if (tracks.last[t] < tracks.first[t] || !kept.has(record)) continue;
+      if (tracks.last[t] < tracks.first[t] || record === null || !kept.has(record)) continue;
       const first = isoOf(tracks.first[t]);
       // ('': a record new in this run.)
       if (record.firstSeen === '' || first < record.firstSeen) record.firstSeen = first;

@@ -26,7 +26,7 @@ const ipv4 = (n: number) => `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.
 /** The seen list learning must leave, by texts (see the file's comment). */
 function oracleSeen(
   before: readonly SeenRecord[],
-  events: readonly {ip: string; channel: string; at: number}[],
+  events: readonly {ip: string; channel: string; at: number; key?: string}[],
   retentionDays: number,
 ): {ip: string; channel: string; lastSeen: string}[] {
   const records = before.map((s) => ({ip: s.ip, channel: s.channel as string, lastSeen: s.lastSeen}));
@@ -70,7 +70,7 @@ describe('core/learning: the seen records kept past the cap, chosen by time', fu
           // Times on a coarse grid (many ties), some older than the retention window (30 days).
           const time = () => NOW.getTime() - Math.floor(random() * distinctTimes) * 2 * DAY_MS - 1000;
           const data: StoreData = emptyStore(NOW);
-          data.keys.push(newKeyRecord('api', 'api', newSecret(), NOW), newKeyRecord('mail', 'smtp', newSecret(), NOW));
+          data.keys.push(newKeyRecord('api', 'api', newSecret(), NOW), newKeyRecord('api2', 'api', newSecret(), NOW), newKeyRecord('mail', 'smtp', newSecret(), NOW));
           for (let i = 0; i < old; i++) {
             const t = new Date(time()).toISOString();
             data.seen.push({ip: ipv4(0x50000000 + i * 3), channel: i % 2 === 0 ? 'api' : 'smtp', keys: [i % 2 === 0 ? 'api' : 'mail'], firstSeen: t, lastSeen: t, count: 1});
@@ -78,16 +78,16 @@ describe('core/learning: the seen records kept past the cap, chosen by time', fu
           if (hostile && old > 0) data.seen[0].lastSeen = data.seen[0].lastSeen.replace('.000Z', 'Z');
           const before = data.seen.map((s) => ({...s}));
           const log = new EventLog();
-          const events: {ip: string; channel: string; at: number}[] = [];
+          const events: {ip: string; channel: string; at: number; key: string}[] = [];
           const words = new Uint32Array(4);
           // Addresses new and known (every third of the new ones is a stored one's), in both channels.
           for (let i = 0; i < fresh; i++) {
             const ip = ipv4(0x50000000 + Math.floor(random() * (old + fresh)) * 2);
-            const key = random() < 0.8 ? 'api' : 'mail';
+            const key = random() < 0.8 ? (random() < 0.7 ? 'api' : 'api2') : 'mail';
             const at = time();
             const family = scanDecisionAddress(ip, words);
             log.add(key, family, words, at);
-            events.push({ip, channel: key === 'api' ? 'api' : 'smtp', at});
+            events.push({ip, channel: key === 'mail' ? 'smtp' : 'api', at, key});
           }
           const outcome = learn(data, log, {settings: {}, strict: false, now: NOW});
           const expected = oracleSeen(before, events, data.settings.seenRetentionDays);
@@ -104,6 +104,23 @@ describe('core/learning: the seen records kept past the cap, chosen by time', fu
             return [...all.values()].filter((t) => t >= since).length;
           })();
           expect(outcome.dropped?.seen ?? 0).to.equal(within - expected.length);
+          // Every record kept, whole: its count (the store's and one an event), its keys (the store's, then each new key
+          // in the order of the events, time order), its first time (the earlier of the store's and the first event's).
+          const whole = new Map(before.map((r) => [`${r.channel} ${r.ip}`, {count: r.count, keys: [...r.keys], firstSeen: r.firstSeen}]));
+          for (const e of [...events].sort((a, b) => a.at - b.at)) {
+            const id = `${e.channel} ${e.ip}`;
+            const text = new Date(e.at).toISOString();
+            const r = whole.get(id) ?? {count: 0, keys: [], firstSeen: text};
+            whole.set(id, r);
+            r.count++;
+            if (!r.keys.includes(e.key)) r.keys.push(e.key);
+            if (text < r.firstSeen) r.firstSeen = text;
+          }
+          expect(data.seen.length).to.equal(expected.length);
+          for (const [i, record] of data.seen.entries()) {
+            expect(i in data.seen, `record ${i}`).to.equal(true);
+            expect({count: record.count, keys: record.keys, firstSeen: record.firstSeen}).to.deep.equal(whole.get(`${record.channel} ${record.ip}`));
+          }
         },
       ),
       {
