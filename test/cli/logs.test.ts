@@ -203,6 +203,22 @@ describe("keyward learn: Unix seconds in keyward's own formats", () => {
   });
 });
 
+describe("keyward learn: ports in keyward's own format", () => {
+  // Noticed by an outside tester: the docs said ports come off every address; keyward's own format keeps the strict
+  // grammar (docs/logs.md), so a port there is a bad line that names it, where the tools' formats take it off.
+  it('a KEY ADDRESS TIME line or {key, ip, at} object with a port is a bad line naming the port; the same address in --format ndjson is read', () => {
+    const {ws} = workspace();
+    const input = `billing 192.0.2.10 2026-11-30T10:00:00Z\nbilling 192.0.2.11:80 2026-11-30T10:00:01Z\n${JSON.stringify({key: 'billing', ip: '[2001:db8::7]:443', at: '2026-11-30T10:00:02Z'})}\n`;
+    const learned = ok(ws.run(['learn', '-', '--json', '--format', 'keyward'], {now: NOW, input}));
+    expect(learned.json()).to.deep.include({events: 1, badLines: 2, format: 'keyward'});
+    expect(learned.stderr).to.contain('`192.0.2.11:80` has a port (:80)');
+    const ndjson = ok(
+      ws.run(['learn', '-', '--json', '--format', 'ndjson'], {now: NOW, input: `${JSON.stringify({key: 'billing', ip: '[2001:db8::7]:443', at: '2026-11-30T10:00:02Z'})}\n`}),
+    );
+    expect(ndjson.json()).to.deep.include({events: 1, badLines: 0, format: 'ndjson'});
+  });
+});
+
 describe('keyward learn: a log it cannot read', () => {
   it('a plain combined log (no key field) is exit 2 naming its first lines and what to add, with nothing written', () => {
     const {ws} = workspace();
