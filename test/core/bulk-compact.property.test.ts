@@ -84,9 +84,16 @@ describe('core: the bulk import keeps its covered entries as numbers', () => {
         const ra = addEntries(a, parseEntries(batch, {normalize: true}), NOW);
         const expected = oracleCovered(list, batch, ra.added);
         // The list made room for the whole batch at once and was cut back: the added records after the old ones, no hole, nothing past them.
-        expect(a.length).to.equal(list.length + ra.added.length);
+        // (A renewed entry's other expired copies are dropped: the renewed record stands for them all.)
+        const liveBefore = new Set(list.filter((r) => isLive(r, NOW)).map((r) => r.entry));
+        let dropped = 0;
+        for (const text of new Set(parseEntries(batch, {normalize: true}).texts)) {
+          const expiredCopies = list.filter((r) => r.entry === text && !isLive(r, NOW)).length;
+          if (!liveBefore.has(text) && expiredCopies > 1) dropped += expiredCopies - 1;
+        }
+        expect(a.length).to.equal(list.length + ra.added.length - dropped);
         for (let p = 0; p < a.length; p++) expect(p in a && a[p] !== undefined, `record ${p}`).to.equal(true);
-        expect(a.slice(list.length).map((r) => r.entry)).to.deep.equal(ra.added);
+        expect(a.slice(a.length - ra.added.length).map((r) => r.entry)).to.deep.equal(ra.added);
         expect(ra.added.length).to.equal(new Set(ra.added).size);
         expect(coveredCount(ra)).to.equal(expected.length);
         expect(readCompactly(ra, cut)).to.deep.equal(expected);
