@@ -81,7 +81,7 @@ async function readLines(stream: Readable, onLine: (text: string, line: number) 
     // issue 15, round 11.)
     let text = typeof chunk === 'string' ? chunk : textOf(chunk as Buffer);
     if (atStart && text.length > 0) {
-      if (rest.length === 0 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
       atStart = false;
     }
     let start = 0;

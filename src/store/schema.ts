@@ -538,9 +538,6 @@ export function canonicalize(data: StoreData): StoreData {
   return fresh;
 }
 
-/** A long list is written this many records at a time, with a turn of the event loop between (see nextTurn). */
-const PIECE_RECORDS = 20_480;
-
 /**
  * Records per JSON.stringify of a long list: a text of some 40 KB, which V8
  * makes among its young objects, in memory it uses again. A text of 20,000
@@ -549,6 +546,9 @@ const PIECE_RECORDS = 20_480;
  * long (docs/performance.md, issue 15, round 11).
  */
 const STRINGIFY_RECORDS = 256;
+
+/** A long list is written this many records at a time, with a turn of the event loop between (see nextTurn): a whole number of stringified pieces. */
+const PIECE_RECORDS = 80 * STRINGIFY_RECORDS;
 
 // A timer, not setImmediate: from the poll phase setImmediate runs before the loop reaches its timers again.
 const nextTurn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
