@@ -3,7 +3,7 @@
  * with the store errors (exit 3) that say what is wrong. Split from store.ts
  * so that a reader (check's fast path) does not load the lock.
  */
-import {isAscii} from 'node:buffer';
+import {constants as bufferConstants, isAscii} from 'node:buffer';
 import {constants as fsConstants, promises as fs, Stats} from 'node:fs';
 import {KeywardError, show} from '../core/errors.js';
 import {DeferredList, deferList, emptyStore, EntryRecord, KeyRecord, SCHEMA_VERSION, StoreData} from '../core/model.js';
@@ -106,6 +106,8 @@ async function storeBytesOnce(file: string): Promise<StoreBytes | null> {
   try {
     const before = await handle.stat();
     if (!before.isFile()) throw new StoreError(`the store ${file} is not a regular file`, 'point --store at a keyward store file');
+    // More bytes than the longest string: refused before half a gigabyte is read only to be refused (textOf says the same of a file that grew).
+    if (before.size > bufferConstants.MAX_STRING_LENGTH) throw tooLarge(file, before.size);
     const bytes = await handle.readFile();
     // (Test-only, see test-pause.ts: a test writes the file in place between the read and the look after it.)
     await testPause('KEYWARD_TEST_PAUSE_STORE_READ', 'read');
@@ -346,8 +348,12 @@ function textOf(file: string, bytes: Buffer): string {
     return bytes.toString('utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ERR_STRING_TOO_LONG') throw error;
-    throw new StoreError(`the store ${file} is too large to read (${bytes.length} bytes; a store is a JSON text under 512 MiB)`, 'point --store at a keyward store file');
+    throw tooLarge(file, bytes.length);
   }
+}
+
+function tooLarge(file: string, bytes: number): StoreError {
+  return new StoreError(`the store ${file} is too large to read (${bytes} bytes; a store is a JSON text under 512 MiB)`, 'point --store at a keyward store file');
 }
 
 /** The document of `bytes`, the store file's bytes as read (`text` their UTF-8), with the file's status `stat` (see readStoreDocument). */

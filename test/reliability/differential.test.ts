@@ -326,7 +326,9 @@ describe('differential: check through both paths and the index cache against an 
           [key, {}],
           [key, {KEYWARD_NO_FAST_PATH: '1'}],
         ]);
-        const results: RunResult[] = await Promise.all(runs.map(([key, env]) => ws.start(['check', key, ...probes, '--json'], {now, env})));
+        // The fast path as subprocesses, started first; oclif's runs in-process meanwhile, where that shows all a subprocess would (harness.ts).
+        const started = runs.map(([key, env]) => (env.KEYWARD_NO_FAST_PATH ? null : ws.start(['check', key, ...probes, '--json'], {now, env})));
+        const results: RunResult[] = await Promise.all(runs.map(([key, env], i) => started[i] ?? ws.run(['check', key, ...probes, '--json'], {now, env})));
         for (const [i, [key, env]] of runs.entries()) {
           const where = `seed ${seed}, round ${round}, step ${step}, key ${key}, ${env.KEYWARD_NO_FAST_PATH ? 'oclif' : 'fast path'}${cacheFresh ? ', cache' : ''}, store ${ws.store} (kept with KEYWARD_TEST_KEEP=1)`;
           const result = results[i];

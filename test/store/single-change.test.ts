@@ -246,8 +246,8 @@ describe('store: single changes and status without the whole account list (issue
     expect(error).to.be.instanceOf(Error);
     expect((error as Error).message).to.match(/corrupt/);
   });
-  it('refuses a store too large to be one string (over 512 MiB) as a store error, not an internal one', async function () {
-    if (os.freemem() < 3 * 2 ** 30) this.skip();
+  it('refuses a store too large to be one string (over 512 MiB) as a store error, not an internal one, before reading it', async function () {
+    // (A sparse file: refused by its size, it is never read, so the test needs no memory for it.)
     const file = path.join(dir, 'huge.json');
     const fd = openSync(file, 'w');
     ftruncateSync(fd, 513 * 2 ** 20);
