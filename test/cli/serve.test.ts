@@ -398,6 +398,29 @@ describe('keyward serve', function () {
     }
   });
 
+  it('runs and commits under node flags a thread may not be given (node --max-old-space-size=512 --stack-size=900 --trace-gc keyward serve)', async () => {
+    // Its commit thread was started with the process's flags: these made serve an internal error (exit 70) before it listened.
+    const {ws} = workspace();
+    const s = await serve(ws, ['--trust-proxy', '127.0.0.1', '--commit-every', '200ms'], {
+      command: [process.execPath, '--max-old-space-size=512', '--stack-size=900', '--trace-gc'],
+    });
+    try {
+      expect((await request(s.url, '/auth', asClient('198.51.100.23', 'billing'))).headers['keyward-reason']).to.equal('learning');
+      // The commit thread did its work: the caller's /24 learned.
+      await waitFor(
+        '198.51.100.0/24 learned',
+        () => ws.storeJson().account.some((e: {entry: string; source: string}) => e.entry === '198.51.100.0/24' && e.source === 'learned'),
+        WAIT_MS,
+        s.stderr,
+      );
+      const end = await stop(s);
+      expect(end.code, end.stderr).to.equal(0);
+      expect(end.stderr).not.to.contain('internal error');
+    } finally {
+      s.child.kill('SIGKILL');
+    }
+  });
+
   it('blocks while a channel is active: the address is in keyward blocked and the notify command runs', async () => {
     const {ws, mailerSecret} = workspace();
     const out = path.join(ws.dir, 'notified.ndjson');

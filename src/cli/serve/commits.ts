@@ -71,7 +71,15 @@ export class Committer {
     // Not unref'd: a commit under way (the last one, after the server closed) keeps the process alive.
     // Without the loaders of the thread that starts it (a test runner's): the worker is plain built JavaScript.
     const execArgv = process.execArgv.filter((a) => !/^--(import|loader|experimental-loader|require)\b|^-r$/.test(a));
-    this.worker = new Worker(new URL('./commit-worker.js', import.meta.url), {execArgv});
+    const url = new URL('./commit-worker.js', import.meta.url);
+    try {
+      this.worker = new Worker(url, {execArgv});
+    } catch (error) {
+      // A flag a thread may not be given (`node --max-old-space-size=4096 keyward serve`, --trace-gc, --stack-size: V8's
+      // and the process's own) is refused here; V8's apply to every thread anyway, and the worker needs none of them.
+      if ((error as NodeJS.ErrnoException).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw error;
+      this.worker = new Worker(url, {execArgv: []});
+    }
   }
 
   /** Commits a job; resolves with the outcome, rejects with a KeywardError (kind as the store said). */
