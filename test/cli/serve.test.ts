@@ -58,6 +58,17 @@ function noSecrets(s: {stderr(): string; stdout(): string} | {stderr: string; st
 
 const asClient = (ip: string, key: string, extra: Record<string, string> = {}) => ({'X-Real-IP': ip, 'X-Api-Key': key, ...extra});
 
+/** A request from 198.51.100.23 for billing (learning), and the commit that learns its /24. */
+async function learnsCaller(ws: Workspace, s: Served): Promise<void> {
+  expect((await request(s.url, '/auth', asClient('198.51.100.23', 'billing'))).headers['keyward-reason']).to.equal('learning');
+  await waitFor(
+    '198.51.100.0/24 learned',
+    () => ws.storeJson().account.some((e: {entry: string; source: string}) => e.entry === '198.51.100.0/24' && e.source === 'learned'),
+    WAIT_MS,
+    s.stderr,
+  );
+}
+
 describe('keyward serve', function () {
   this.timeout(90_000);
 
@@ -373,13 +384,7 @@ describe('keyward serve', function () {
     const {ws} = workspace();
     const s = await serve(ws, ['--trust-proxy', '127.0.0.1', '--commit-every', '200ms']);
     try {
-      expect((await request(s.url, '/auth', asClient('198.51.100.23', 'billing'))).headers['keyward-reason']).to.equal('learning');
-      await waitFor(
-        '198.51.100.0/24 learned',
-        () => ws.storeJson().account.some((e: {entry: string; source: string}) => e.entry === '198.51.100.0/24' && e.source === 'learned'),
-        WAIT_MS,
-        s.stderr,
-      );
+      await learnsCaller(ws, s);
       // The store change is read back: the caller is now authorized by the learned entry.
       await waitForAsync(
         'the learned entry to answer',
@@ -405,14 +410,8 @@ describe('keyward serve', function () {
       command: [process.execPath, '--max-old-space-size=512', '--stack-size=900', '--trace-gc'],
     });
     try {
-      expect((await request(s.url, '/auth', asClient('198.51.100.23', 'billing'))).headers['keyward-reason']).to.equal('learning');
-      // The commit thread did its work: the caller's /24 learned.
-      await waitFor(
-        '198.51.100.0/24 learned',
-        () => ws.storeJson().account.some((e: {entry: string; source: string}) => e.entry === '198.51.100.0/24' && e.source === 'learned'),
-        WAIT_MS,
-        s.stderr,
-      );
+      // The commit thread did its work.
+      await learnsCaller(ws, s);
       const end = await stop(s);
       expect(end.code, end.stderr).to.equal(0);
       expect(end.stderr).not.to.contain('internal error');
