@@ -9,7 +9,7 @@
  * hand edit of the same size with its modification time put back, a cut
  * file, a missing cache.
  */
-import {closeSync, ftruncateSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync, writeSync} from 'node:fs';
+import {closeSync, existsSync, ftruncateSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync, writeSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -252,12 +252,19 @@ describe('store: single changes and status without the whole account list (issue
     const fd = openSync(file, 'w');
     ftruncateSync(fd, 513 * 2 ** 20);
     closeSync(fd);
+    // The store reader's test pause after its read (see test-pause.ts), resumed in advance: its mark says whether the file was read.
+    const pause = mkdtempSync(path.join(os.tmpdir(), 'keyward-pause-'));
+    writeFileSync(path.join(pause, 'resume'), '');
+    process.env.KEYWARD_TEST_PAUSE_STORE_READ = pause;
     try {
       const error = await readStore(file).catch((e: Error) => e);
       expect(error).to.be.instanceOf(StoreError);
       expect((error as Error).message).to.match(/is too large to read \(537919488 bytes/);
+      expect(existsSync(path.join(pause, 'read')), 'the file was read before it was refused').to.equal(false);
     } finally {
+      delete process.env.KEYWARD_TEST_PAUSE_STORE_READ;
       rmSync(file);
+      rmSync(pause, {recursive: true, force: true});
     }
   });
 
