@@ -412,9 +412,8 @@ describe('keyward serve', function () {
     try {
       // The commit thread did its work.
       await learnsCaller(ws, s);
-      const end = await stop(s);
-      expect(end.code, end.stderr).to.equal(0);
-      expect(end.stderr).not.to.contain('internal error');
+      // (stop() holds it to exit 0.)
+      await stop(s);
     } finally {
       s.child.kill('SIGKILL');
     }

@@ -1,4 +1,4 @@
-import {chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs';
+import {chmodSync, mkdirSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 
 import {expect} from 'chai';
@@ -54,6 +54,25 @@ describe('keyward store', () => {
         expect(readdirSync(ws.dir), 'no lock or temporary file is left').to.deep.equal(['store.json']);
       });
     }
+  });
+
+  it('refuses a store over 512 MiB at once, on every path (exit 3 naming its size), and leaves it as it was', () => {
+    const ws = Workspace.create();
+    // Sparse: the refusal comes from its size, so the file is never read and costs no memory.
+    writeFileSync(ws.store, '');
+    truncateSync(ws.store, 513 * 2 ** 20);
+    const lines = [['check', 'ci', '198.51.100.1'], ['status'], ['list', '--json'], ['authorize', '198.51.100.1', '--json'], ['keys', 'list']];
+    for (const args of lines) {
+      for (const env of [{}, {KEYWARD_NO_FAST_PATH: '1'}]) {
+        const run = ws.run(args, {now: NOW, env});
+        const what = `keyward ${args.join(' ')} ${JSON.stringify(env)}`;
+        expect(run.code, `${what}\n${run.stderr}`).to.equal(3);
+        expect(run.stderr, what).to.contain(`the store ${ws.store} is too large to read (537919488 bytes`).and.not.contain('internal error');
+      }
+    }
+    expect(statSync(ws.store).size).to.equal(513 * 2 ** 20);
+    expect(statSync(ws.store).blocks, 'nothing was written into it').to.equal(0);
+    expect(readdirSync(ws.dir), 'no lock or temporary file is left').to.deep.equal(['store.json']);
   });
 
   it('is created with mode 0600, in a data directory made for it, and stays 0600 when rewritten', () => {
