@@ -18,13 +18,18 @@ process.stdout.on('error', (error) => {
   process.exit(3);
 });
 process.stderr.on('error', () => {});
+const {fileURLToPath, pathToFileURL} = process.getBuiltinModule('node:url');
+// This file's real place, links resolved: every file keyward loads is found from it. (Through a link,
+// as npm link and npm install -g make, import.meta.url is the link's place under --preserve-symlinks-main.)
+const here = pathToFileURL(process.getBuiltinModule('node:fs').realpathSync.native(fileURLToPath(import.meta.url)));
+/** The URL of `relative` (to this file), as a string import() takes. */
+const at = (relative) => new URL(relative, here).href;
 // require() of oclif's CommonJS files is cheaper than import() of them (docs/performance.md).
-const requireHere = process.getBuiltinModule('node:module').createRequire(import.meta.url);
-const {fileURLToPath} = process.getBuiltinModule('node:url');
+const requireHere = process.getBuiltinModule('node:module').createRequire(here);
 // oclif's debug output (DEBUG=*) prints the command line as given, a key secret in it too: on stderr it is
 // said by its hint (a1b2…9f0e), as in every message.
 if (process.env.DEBUG) {
-  const {maskSecrets} = await import('../dist/core/errors.js');
+  const {maskSecrets} = await import(at('../dist/core/errors.js'));
   const write = process.stderr.write.bind(process.stderr);
   process.stderr.write = (chunk, ...rest) => write(typeof chunk === 'string' ? maskSecrets(chunk) : chunk, ...rest);
 }
@@ -42,15 +47,15 @@ const fast =
 const topicWithFlagsOnly = argv[0] === 'keys' && argv.length > 1 && argv.slice(1).every((word) => word.startsWith('-') && word !== '-h' && word !== '--help');
 if (argv.length === 1 && argv[0] === '--version') {
   const {readFileSync} = await import('node:fs');
-  const {version} = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  const {version} = JSON.parse(readFileSync(fileURLToPath(at('../package.json')), 'utf8'));
   process.stdout.write(`keyward/${version} ${process.platform}-${process.arch} node-${process.version}\n`);
 } else if (argv[0] === 'check' && helpAmongAddresses(argv.slice(1))) {
   // `check KEY "$ip"` with $ip set to -h would print help and exit 0, "every address allowed", in a CI gate.
-  const {jsonAsked, sayFailure} = await import('../dist/cli/messages.js');
+  const {jsonAsked, sayFailure} = await import(at('../dist/cli/messages.js'));
   const failure = {exit: 2, message: '-h/--help given with KEY and addresses: no address was checked', details: ['for help, give keyward check --help alone']};
   await sayFailure(failure, {json: jsonAsked(argv) || argv.includes('--ndjson')});
 } else if (topicWithFlagsOnly) {
-  const {jsonAsked, sayFailure} = await import('../dist/cli/messages.js');
+  const {jsonAsked, sayFailure} = await import(at('../dist/cli/messages.js'));
   const failure = {exit: 2, message: 'keys needs a command: create, list, rotate or revoke', details: ['see `keyward keys --help`']};
   await sayFailure(failure, {json: jsonAsked(argv)});
 } else if (!fast || !(await runFastPath(argv[0], argv.slice(1)))) {
@@ -67,7 +72,7 @@ if (argv.length === 1 && argv[0] === '--version') {
     if (error?.oclif?.exit !== undefined && error.constructor?.name === 'ExitError' && handleExit) {
       await handleExit(error);
     } else {
-      const {jsonAsked, oclifFailure, reportFailure, sayFailure} = await import('../dist/cli/messages.js');
+      const {jsonAsked, oclifFailure, reportFailure, sayFailure} = await import(at('../dist/cli/messages.js'));
       const json = jsonAsked(argv);
       if (error?.oclif?.exit !== undefined) await sayFailure(oclifFailure(error), {json});
       else await reportFailure(error, {json});
@@ -100,7 +105,7 @@ function oclif() {
     run: requireHere('@oclif/core/run').run,
     handle: requireHere('@oclif/core/handle').handle,
     // (No plugins a user installs, as bundle-loader.cjs says.)
-    options: {root: fileURLToPath(new URL('..', import.meta.url)), userPlugins: false},
+    options: {root: fileURLToPath(at('..')), userPlugins: false},
   };
 }
 
@@ -121,7 +126,7 @@ function fastPath(command) {
     return loader ? loader.loadFastPath(command) : requireHere(file);
   } catch (error) {
     // A build without the bundle (tsc alone) still answers, through oclif; so does a damaged one, said once.
-    if (error?.code !== 'MODULE_NOT_FOUND' && error?.code !== 'ENOENT') damaged(fileURLToPath(new URL(file, import.meta.url)), error);
+    if (error?.code !== 'MODULE_NOT_FOUND' && error?.code !== 'ENOENT') damaged(fileURLToPath(at(file)), error);
     return {runFast: async () => false};
   }
 }
@@ -139,7 +144,7 @@ async function runFastPath(command, words) {
   try {
     return await runner.runFast(words);
   } catch (error) {
-    const {jsonAsked, reportFailure} = await import('../dist/cli/messages.js');
+    const {jsonAsked, reportFailure} = await import(at('../dist/cli/messages.js'));
     await reportFailure(error, {json: jsonAsked(argv)});
     return true;
   }
@@ -154,7 +159,7 @@ async function runFastPath(command, words) {
 function bundleLoader() {
   if (loader !== undefined) return loader;
   loader = null;
-  const file = fileURLToPath(new URL('./bundle-loader.cjs', import.meta.url));
+  const file = fileURLToPath(at('./bundle-loader.cjs'));
   try {
     if (!process.getBuiltinModule('node:fs').statSync(file).isFile()) throw new Error('not a regular file');
     const loaded = requireHere(file);
@@ -181,7 +186,7 @@ function damaged(file, error) {
     // (Something thrown that has no text at all.)
     why = 'an error without a message';
   }
-  const shown = fileURLToPath(new URL('..', import.meta.url));
+  const shown = fileURLToPath(at('..'));
   process.stderr.write(
     `keyward: ${file.startsWith(shown) ? file.slice(shown.length) : file} cannot be loaded (${name}: ${why}); going on without it\n  reinstall keyward to mend the installation\n`,
   );

@@ -74,3 +74,43 @@ describe('bin/run.js: global flags before the command', () => {
     expect(check.stderr).to.contain('unknown key `nosuch`');
   });
 });
+
+describe('bin/run.js through a link (npm link, npm install -g)', () => {
+  it('under --preserve-symlinks-main answers every kind of command as the real file does: fast paths, oclif, --version, a failure', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'keyward-link-'));
+    try {
+      // The layout npm makes: PREFIX/bin/keyward -> PREFIX/lib/node_modules/keyward/bin/run.js; the link's own
+      // folder has no dist/ and no package.json, so nothing may be found from the link's place.
+      mkdirSync(path.join(dir, 'bin'));
+      const link = path.join(dir, 'bin', 'keyward');
+      symlinkSync(path.join(ROOT, 'bin', 'run.js'), link);
+      const ws = Workspace.create();
+      expect(ws.run(['keys', 'create', 'billing', '--type', 'api'], {now: NOW}).code).to.equal(0);
+      expect(ws.run(['authorize', '203.0.113.0/24'], {now: NOW}).code).to.equal(0);
+      // (A write as a case: already there, so that both runs say the same.)
+      const cases: Array<{args: string[]; env?: Record<string, string>}> = [
+        {args: ['--version']},
+        {args: ['authorize', '203.0.113.0/24']},
+        {args: ['check', 'billing', '203.0.113.7', '--json']},
+        {args: ['check', 'billing', '203.0.113.7'], env: {KEYWARD_NO_FAST_PATH: '1'}},
+        {args: ['status', '--json']},
+        {args: ['list', '--json']},
+        {args: ['keys', 'list']},
+        {args: ['check', 'billing', '203.0.113.300']},
+        {args: ['nosuchcommand']},
+      ];
+      for (const {args, env} of cases) {
+        const real = ws.run(args, {now: NOW, env, bin: path.join(ROOT, 'bin', 'run.js')});
+        const linked = ws.run(args, {now: NOW, env: {...env, NODE_OPTIONS: '--preserve-symlinks-main'}, bin: link});
+        expect({code: linked.code, stdout: linked.stdout, stderr: linked.stderr}, args.join(' ')).to.deep.equal({
+          code: real.code,
+          stdout: real.stdout,
+          stderr: real.stderr,
+        });
+      }
+      expect(ws.run(['check', 'billing', '203.0.113.7'], {now: NOW, env: {NODE_OPTIONS: '--preserve-symlinks-main'}, bin: link}).code).to.equal(0);
+    } finally {
+      rmSync(dir, {recursive: true, force: true});
+    }
+  });
+});
