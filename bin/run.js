@@ -18,6 +18,11 @@ process.stdout.on('error', (error) => {
   process.exit(3);
 });
 process.stderr.on('error', () => {});
+// An error that escaped every handler (a promise of oclif's that nothing awaits, a throw in a callback) is said
+// as every failure is, once, and ends the run: never Node's stack trace and exit 1, `check`'s "denied".
+// (Unless a failure is being said already: one cause, one message.)
+let failing = false;
+for (const event of ['uncaughtException', 'unhandledRejection']) process.on(event, sayEscaped);
 const {fileURLToPath, pathToFileURL} = process.getBuiltinModule('node:url');
 // This file's real place, links resolved: every file keyward loads is found from it. (Through a link,
 // as npm link and npm install -g make, import.meta.url is the link's place under --preserve-symlinks-main.)
@@ -69,9 +74,12 @@ if (argv.length === 1 && argv[0] === '--version') {
     // An exit code (this.exit) is oclif's to carry out. Any other error that reached here (from a hook,
     // from help) is said in keyward's one style, like every failure: masked, escaped, the error object
     // on stdout under --json.
-    if (error?.oclif?.exit !== undefined && error.constructor?.name === 'ExitError' && handleExit) {
+    if (failing) {
+      // (Already said, by sayEscaped, which ends the run.)
+    } else if (error?.oclif?.exit !== undefined && error.constructor?.name === 'ExitError' && handleExit) {
       await handleExit(error);
     } else {
+      failing = true;
       const {jsonAsked, oclifFailure, reportFailure, sayFailure} = await import(at('../dist/cli/messages.js'));
       const json = jsonAsked(argv);
       if (error?.oclif?.exit !== undefined) await sayFailure(oclifFailure(error), {json});
@@ -90,6 +98,20 @@ async function flush() {
   await new Promise((resolve) => {
     for (const event of ['drain', 'error', 'close']) process.stdout.once(event, resolve);
   });
+}
+
+/** Says `error`, which escaped every handler (see above), as failureOf classes it (a defect: exit 70), and exits. */
+async function sayEscaped(error) {
+  if (failing) return;
+  failing = true;
+  process.exitCode = 70;
+  try {
+    const {jsonAsked, reportFailure} = await import(at('../dist/cli/messages.js'));
+    await reportFailure(error, {json: jsonAsked(argv)});
+  } catch {
+    process.stderr.write('keyward: internal error\n  internal error in keyward: please report it (exit 70)\n');
+  }
+  process.exit();
 }
 
 /**
@@ -144,6 +166,8 @@ async function runFastPath(command, words) {
   try {
     return await runner.runFast(words);
   } catch (error) {
+    if (failing) return true;
+    failing = true;
     const {jsonAsked, reportFailure} = await import(at('../dist/cli/messages.js'));
     await reportFailure(error, {json: jsonAsked(argv)});
     return true;

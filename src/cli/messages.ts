@@ -66,11 +66,13 @@ export interface Failure {
 /**
  * The failure `error` is, in keyward's words: a KeywardError by its message,
  * hint and kind (src/cli/exit-codes.ts; several bad inputs one by one, then
- * "and N more"); anything else a defect in keyward (exit 70). Every text is
+ * "and N more"); what Node itself refused (nodeRefusal) a usage error; anything else a defect in keyward (exit 70). Every text is
  * masked (secrets by hint) and escaped (control characters).
  */
 export function failureOf(error: unknown): Failure {
   if (isNoHome(error)) return failureOf(noHome());
+  const refusal = nodeRefusal(error);
+  if (refusal) return refusal;
   if (error instanceof KeywardError) {
     // A message of several lines (a log's first lines under the reason): its first line is the message.
     const [first, ...rest] = untrustedLines(error.message).split('\n');
@@ -90,6 +92,43 @@ export function failureOf(error: unknown): Failure {
   }
   const e = error instanceof Error ? error : new Error(String(error));
   return {exit: EXIT.internal, message: `internal error: ${untrustedLines(e.message)}`, details: []};
+}
+
+/** The flag of Node's permission model that allows each permission it refuses (ERR_ACCESS_DENIED's `permission`). */
+const ALLOWED_BY: Readonly<Record<string, string>> = {
+  FileSystemRead: '--allow-fs-read',
+  FileSystemWrite: '--allow-fs-write',
+  WorkerThreads: '--allow-worker',
+  ChildProcess: '--allow-child-process',
+};
+
+/**
+ * What Node itself refused because of how it was started, as a usage error
+ * naming the flag: its permission model (`--permission`) without the
+ * `--allow-…` a command needs (serve's worker thread), or
+ * `--disallow-code-generation-from-strings` (the completion plugin's
+ * templates). Not a defect in keyward (exit 70); null for any other error.
+ */
+function nodeRefusal(error: unknown): Failure | null {
+  const e = error as {code?: unknown; permission?: unknown; resource?: unknown; message?: unknown} | null;
+  if (e?.code === 'ERR_ACCESS_DENIED') {
+    const permission = String(e.permission ?? '');
+    const resource = typeof e.resource === 'string' && e.resource !== '' ? ` (${untrusted(e.resource)})` : '';
+    const flag = ALLOWED_BY[permission];
+    return {
+      exit: EXIT.usage,
+      message: `Node's permission model refused ${untrusted(permission || 'an operation')}${resource}, which this command needs`,
+      details: [flag ? `start node with ${flag}${flag.startsWith('--allow-fs') ? '=PATH' : ''} as well, or without the permission model` : "see Node's --allow-… flags"],
+    };
+  }
+  if (error instanceof EvalError && /code generation from strings/i.test(String(e?.message))) {
+    return {
+      exit: EXIT.usage,
+      message: 'Node refuses to compile code from text (--disallow-code-generation-from-strings), which this command needs',
+      details: ['start node without that flag for this command'],
+    };
+  }
+  return null;
 }
 
 /** `target` with the input and line of `error`, when it has them (the input masked and escaped). */

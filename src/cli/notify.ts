@@ -3,7 +3,8 @@
  * paste, and --notify-command, run once per address with a JSON payload on
  * its stdin. A failing command is reported, never fatal.
  */
-import {spawn} from 'node:child_process';
+import {spawn, type ChildProcessByStdio} from 'node:child_process';
+import type {Readable, Writable} from 'node:stream';
 import {untrusted} from '../core/errors.js';
 import {BlockedRecord} from '../core/model.js';
 
@@ -65,7 +66,15 @@ export function notificationPayload(b: BlockedRecord) {
 /** Runs `command` through the shell with `payload` on stdin; resolves to an error message, or null on success. */
 export function runNotify(command: string, payload: unknown): Promise<string | null> {
   return new Promise((resolve) => {
-    const child = spawn(command, {shell: true, stdio: ['pipe', 'ignore', 'pipe']});
+    let child: ChildProcessByStdio<Writable, null, Readable>;
+    try {
+      child = spawn(command, {shell: true, stdio: ['pipe', 'ignore', 'pipe']});
+    } catch (error) {
+      // (Node's permission model refuses a child process at once, by a throw: reported like any command that failed.)
+      const code = (error as {code?: unknown}).code;
+      resolve(code === 'ERR_ACCESS_DENIED' ? "Node's permission model refused running it: start node with --allow-child-process" : String((error as Error).message));
+      return;
+    }
     let stderr = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), NOTIFY_TIMEOUT_MS);
     child.stderr.on('data', (chunk: Buffer) => {

@@ -104,7 +104,8 @@ let runs = 0;
 /** Runs bin/run.js itself, evaluated afresh (a module runs once per URL): its argv, its error handling, its exit code. */
 async function runOnce(): Promise<number> {
   handled = undefined;
-  const before = [stdout, stderr].map((stream) => new Map(stream.eventNames().map((name) => [name, stream.listeners(name)])));
+  const emitters: NodeJS.EventEmitter[] = [stdout, stderr, process];
+  const before = emitters.map((emitter) => new Map(emitter.eventNames().map((name) => [name, emitter.listeners(name)])));
   try {
     await import(`${binUrl}?run=${++runs}`);
   } catch (error) {
@@ -112,11 +113,12 @@ async function runOnce(): Promise<number> {
     throw error;
   } finally {
     // What a run listens for on the streams it was given (bin/run.js their errors, oclif's flush a drain
-    // that never comes) is that run's own: the process would have ended.
-    [stdout, stderr].forEach((stream, i) => {
-      for (const name of stream.eventNames()) {
+    // that never comes) and on the process (bin/run.js an error nothing handled) is that run's own: the
+    // process would have ended.
+    emitters.forEach((emitter, i) => {
+      for (const name of emitter.eventNames()) {
         const kept = before[i].get(name) ?? [];
-        for (const listener of stream.listeners(name)) if (!kept.includes(listener)) stream.off(name, listener as () => void);
+        for (const listener of emitter.listeners(name)) if (!kept.includes(listener)) emitter.off(name, listener as () => void);
       }
     });
   }

@@ -403,11 +403,12 @@ describe('keyward serve', function () {
     }
   });
 
-  it('runs and commits under node flags a thread may not be given (node --max-old-space-size=512 --stack-size=900 --trace-gc keyward serve)', async () => {
+  it('runs and commits under node flags a thread may not be given (node --max-old-space-size=512 --stack-size=900 --trace-gc keyward serve), and without code generation from strings', async () => {
     // Its commit thread was started with the process's flags: these made serve an internal error (exit 70) before it listened.
+    // So did --disallow-code-generation-from-strings, at oclif's start (ejs, which help templates were rendered with).
     const {ws} = workspace();
     const s = await serve(ws, ['--trust-proxy', '127.0.0.1', '--commit-every', '200ms'], {
-      command: [process.execPath, '--max-old-space-size=512', '--stack-size=900', '--trace-gc'],
+      command: [process.execPath, '--max-old-space-size=512', '--stack-size=900', '--trace-gc', '--disallow-code-generation-from-strings'],
     });
     try {
       // The commit thread did its work.

@@ -1,0 +1,122 @@
+/**
+ * keyward started with Node flags that forbid what some code does:
+ * `--disallow-code-generation-from-strings` (ejs, which oclif renders help
+ * with, calls `new Function`) and Node's permission model without an
+ * `--allow-…` a command needs. Every command either answers as without the
+ * flag or is a usage error naming the flag: never an internal error, a stack
+ * trace or exit 1 (`check`'s "denied").
+ */
+import {expect} from 'chai';
+
+import {NOW, RunResult, Workspace} from './harness.js';
+
+const NO_CODEGEN = {NODE_OPTIONS: '--disallow-code-generation-from-strings'};
+/** Node's permission model with every file allowed (Node 20 calls it --experimental-permission). */
+const PERMISSION = `${process.allowedNodeEnvironmentFlags.has('--permission') ? '--permission' : '--experimental-permission'} --allow-fs-read=* --allow-fs-write=*`;
+
+function ok(run: RunResult): RunResult {
+  expect(run.code, `${run.stderr}\n${run.stdout}`).to.equal(0);
+  return run;
+}
+
+/** A store with an API key `billing`, an account range, a deny entry and blocking on. */
+function keyed(): Workspace {
+  const ws = Workspace.create();
+  ok(ws.run(['keys', 'create', 'billing', '--type', 'api'], {now: NOW, env: {KEYWARD_TEST_SUBPROCESS: '1'}}));
+  ok(ws.run(['authorize', '203.0.113.0/24', '--label', 'office'], {now: NOW}));
+  ok(ws.run(['deny', '203.0.113.66'], {now: NOW}));
+  ok(ws.run(['activate', '--api', '--force'], {now: NOW}));
+  return ws;
+}
+
+describe('Node flags that forbid code generation or a permission', function () {
+  this.timeout(120_000);
+
+  it('--disallow-code-generation-from-strings: every read, help and failure says what it says without the flag', () => {
+    const ws = keyed();
+    const cases = [
+      ['status'],
+      ['status', '--json'],
+      ['list'],
+      ['list', '--json'],
+      ['list', '--label', 'off'],
+      ['keys', 'list'],
+      ['history'],
+      ['blocked'],
+      ['export', '--format', 'nginx', '--no-timestamp'],
+      ['check', 'billing', '203.0.113.7', '198.51.100.1'],
+      ['check', 'billing', '203.0.113.7', '--expect', 'allow', '--json'],
+      ['--help'],
+      ['authorize', '--help'],
+      ['keys', '--help'],
+      ['help', 'export'],
+      ['autocomplete', '--help'],
+      ['nosuchcommand'],
+      ['list', '--bogus'],
+      ['check', 'billing', '203.0.113.300'],
+    ];
+    for (const args of cases) {
+      for (const env of [{}, {KEYWARD_NO_FAST_PATH: '1'}]) {
+        const plain = ws.run(args, {now: NOW, env: {...env, KEYWARD_TEST_SUBPROCESS: '1'}});
+        const flagged = ws.run(args, {now: NOW, env: {...env, ...NO_CODEGEN}});
+        expect({code: flagged.code, stdout: flagged.stdout, stderr: flagged.stderr}, args.join(' ')).to.deep.equal({
+          code: plain.code,
+          stdout: plain.stdout,
+          stderr: plain.stderr,
+        });
+      }
+    }
+  });
+
+  it('--disallow-code-generation-from-strings: writes through oclif commit as without it', () => {
+    const ws = keyed();
+    const env = NO_CODEGEN;
+    ok(ws.run(['keys', 'create', 'relay', '--type', 'smtp', '--allow', '198.51.100.0/24'], {now: NOW, env}));
+    ok(ws.run(['authorize', '192.0.2.0/24', '--label', 'lab', '--group', 'g'], {now: NOW, env}));
+    ok(ws.run(['revoke', '203.0.113.66', '--deny'], {now: NOW, env}));
+    ok(ws.run(['learn', '-'], {now: NOW, env, input: `billing 198.51.100.9 ${NOW}\n`}));
+    const store = ws.storeJson();
+    expect(store.keys.map((k: {name: string}) => k.name)).to.have.members(['billing', 'relay']);
+    expect(store.account.map((e: {entry: string}) => e.entry))
+      .to.include('192.0.2.0/24')
+      .and.not.include('203.0.113.66');
+    expect(
+      ok(ws.run(['blocked', '--json'], {now: NOW}))
+        .json()
+        .map((b: {ip: string}) => b.ip),
+    ).to.include('198.51.100.9');
+  });
+
+  it('--disallow-code-generation-from-strings: `autocomplete` (its templates need it) is one usage error naming the flag', () => {
+    const ws = Workspace.create();
+    for (const json of [false, true]) {
+      const run = ws.run(['autocomplete', 'bash', ...(json ? ['--json'] : [])], {now: NOW, env: NO_CODEGEN});
+      expect(run.code, run.stderr).to.equal(2);
+      expect(run.stderr).to.contain('--disallow-code-generation-from-strings').and.contain('usage error (exit 2)').and.not.contain('internal error');
+      expect(run.stderr.match(/^keyward:/gm), 'said once').to.have.length(1);
+      expect(run.stderr).not.to.match(/^\s+at /m);
+      if (json) expect(run.json().error.exit).to.equal(2);
+    }
+  });
+
+  it("Node's permission model: serve without --allow-worker is a usage error naming it; nothing written", () => {
+    const ws = keyed();
+    const before = ws.storeBytes();
+    const run = ws.run(['serve', '--listen', '127.0.0.1:0'], {now: NOW, env: {NODE_OPTIONS: PERMISSION}, timeoutMs: 60_000});
+    expect(run.code, run.stderr).to.equal(2);
+    expect(run.stderr).to.contain('--allow-worker').and.contain('usage error (exit 2)').and.not.contain('internal error');
+    expect(ws.storeBytes()).to.deep.equal(before);
+  });
+
+  it("Node's permission model: learn --notify-command without --allow-child-process commits the block and reports the notification's failure", () => {
+    const ws = keyed();
+    const run = ws.run(['learn', '-', '--notify-command', 'cat'], {now: NOW, env: {NODE_OPTIONS: PERMISSION}, input: `billing 198.51.100.9 ${NOW}\n`});
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.stderr).to.contain('198.51.100.9').and.contain('--allow-child-process').and.not.contain('internal error');
+    expect(
+      ok(ws.run(['blocked', '--json'], {now: NOW}))
+        .json()
+        .map((b: {ip: string}) => b.ip),
+    ).to.include('198.51.100.9');
+  });
+});
