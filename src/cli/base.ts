@@ -19,7 +19,7 @@ import {now} from './clock.js';
 import {jsonAsked, jsonText, oclifFailure, reportFailure, sayFailure} from './messages.js';
 import {confirmOrRefuse} from './prompt.js';
 import {printHumanUnless, setQuiet, tellUnlessQuiet} from './quiet.js';
-import {storeFileOf, storePathGiven} from './store-path.js';
+import {absolute, storeFileOf, storePathGiven} from './store-path.js';
 import {nameStoreInWaysOut} from './notify.js';
 
 export {write} from './write.js';
@@ -176,10 +176,16 @@ export abstract class KeywardCommand extends Command {
    * the store itself: replaced atomically when it is a regular file (mode
    * 0644, less the umask), written into when it is a device or a FIFO (see
    * writeOutputFile). A path that cannot be a file is exit 2, a full disk or
-   * an I/O error exit 3; nothing is written either way.
+   * an I/O error exit 3; nothing is written either way. Returns the file's absolute path.
    */
-  protected async writeOutput(given: string, text: string): Promise<void> {
-    const file = path.resolve(given);
+  protected async writeOutput(given: string, text: string): Promise<string> {
+    const file = absolute(given);
+    if (file === null) {
+      throw new InputError(
+        `cannot write --output ${show(given)}: it is relative to the working folder, which no longer exists; nothing was written`,
+        'cd to a folder that exists, or give --output an absolute path',
+      );
+    }
     const real = async (p: string) => realpath(p).catch(() => p);
     if ((await real(file)) === (await real(this.storeFile))) {
       throw new InputError(`--output ${show(given)} is the store itself; nothing was written`, 'write the export to another file');
@@ -193,6 +199,7 @@ export abstract class KeywardCommand extends Command {
       if (['ENOENT', 'ENOTDIR', 'EISDIR', 'EACCES', 'EPERM', 'EROFS'].includes(reason)) throw new InputError(message, 'check that the folder exists and is writable');
       throw new KeywardError('store', message, 'check free space on that file system');
     }
+    return file;
   }
 
   /** The command as typed: "keys rotate". */

@@ -7,7 +7,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import {InputError, KeywardError} from '../core/errors.js';
+import {InputError, KeywardError, show} from '../core/errors.js';
 
 /** `bin` and `dirname` in .oclifrc. */
 const BIN = 'keyward';
@@ -34,7 +34,34 @@ export function dataDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.P
 export function storeFileOf(flag: string | undefined, dataDirectory: () => string): string {
   if (flag === '') throw new InputError('--store needs a path: it was given empty', 'give the store file, or leave --store out (KEYWARD_STORE, else the data directory)');
   const fromEnv = process.env.KEYWARD_STORE;
-  return path.resolve(flag ?? (fromEnv ? fromEnv : path.join(dataDirectory(), 'store.json')));
+  const given = flag ?? (fromEnv ? fromEnv : path.join(dataDirectory(), 'store.json'));
+  const file = absolute(given);
+  if (file === null) {
+    throw new KeywardError(
+      'store',
+      `cannot find the store ${show(given)}: it is relative to the working folder, which no longer exists`,
+      'cd to a folder that exists, or name the store by its absolute path',
+    );
+  }
+  return file;
+}
+
+/**
+ * `given` as an absolute path, against the working folder when it is
+ * relative; null when it is relative and the working folder no longer
+ * exists (deleted under the shell that is in it), where Node cannot say
+ * what the working folder is.
+ */
+export function absolute(given: string): string | null {
+  if (path.isAbsolute(given)) return path.resolve(given);
+  let cwd: string;
+  try {
+    cwd = process.cwd();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  return path.resolve(cwd, given);
 }
 
 /** Whether the operator named the store (`--store` or $KEYWARD_STORE): keyward then creates no folder for it. */
@@ -61,7 +88,8 @@ export function noHome(): KeywardError {
   return new KeywardError(
     'store',
     'cannot find the data directory: $HOME is not set and this user has no home folder',
-    'give --store PATH or set KEYWARD_STORE (the store), or HOME (where the data directory is)',
+    // (Naming the store is not enough: oclif's own start needs the data directory, on every command it runs.)
+    'set HOME to a folder this user may use\n--store and KEYWARD_STORE are not enough: only a plain check, status, authorize ENTRY... or list --json runs without it',
   );
 }
 

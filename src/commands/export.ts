@@ -1,4 +1,3 @@
-import path from 'node:path';
 import * as Flags from '@oclif/core/flags';
 import {maskSecrets, untrusted} from '../core/errors.js';
 import {aggregateByEffect, rangeCount} from '../core/aggregate.js';
@@ -88,13 +87,13 @@ Formats: plain (one entry a line, "ENTRY # label" when it has a label), csv (the
       (aggregated && flags.key === undefined && flags.group === undefined && this.fromCache(format, generatedAt, names)) ||
       (await this.fromStore(flags, format, generatedAt, names));
     const {scope, count, text, warnings} = out;
-    if (toFile) await this.writeOutput(flags.output!, text);
-    else await write(process.stdout, text);
+    const file = toFile ? await this.writeOutput(flags.output!, text) : undefined;
+    if (!toFile) await write(process.stdout, text);
     for (const warning of warnings) await this.tell(warning, 'warn');
     // To stdout the export is the output (--json: its JSON array); to a file, --json prints this summary.
-    if (!toFile) return undefined;
+    if (file === undefined) return undefined;
     // The path as given may hold a secret-shaped run (40 hex digits): shown by its hint, like every echo of an input.
-    const summary = {file: maskSecrets(path.resolve(flags.output!)), format, scope, entries: count, aggregated};
+    const summary = {file: maskSecrets(file), format, scope, entries: count, aggregated};
     if (!this.json) await this.tell(`wrote ${counted(count, 'entry', 'entries')} (${format}) to ${untrusted(summary.file)}`, 'ok');
     return summary;
   }

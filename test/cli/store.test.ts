@@ -1,9 +1,10 @@
-import {chmodSync, mkdirSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync} from 'node:fs';
+import {spawnSync} from 'node:child_process';
+import {chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 
 import {expect} from 'chai';
 
-import {NOW, runKeyward, startKeyward, Workspace} from './harness.js';
+import {BIN, environment, NOW, RunResult, runKeyward, startKeyward, Workspace} from './harness.js';
 
 /** A valid store with one entry, as keyward writes it, to break in different ways. */
 function validStoreText(): string {
@@ -189,5 +190,71 @@ describe('KEYWARD_NOW', () => {
     }
     expect(ws.run(['check', 'ci', '192.0.2.1'], {now: 'yesterday'}).code).to.equal(2);
     expect(ws.storeBytes()).to.equal(null);
+  });
+});
+
+describe('a working folder deleted under keyward (rm -rf of the folder a shell is in)', () => {
+  /** keyward run with its working folder removed after `cd` into it, as a shell left in a deleted folder runs it. */
+  function inDeletedFolder(ws: Workspace, args: string[], env: Record<string, string> = {}): RunResult {
+    const gone = mkdtempSync(path.join(ws.dir, 'gone-'));
+    const child = spawnSync('sh', ['-c', 'cd "$1" && rmdir "$1" && shift && exec "$@"', 'sh', gone, process.execPath, BIN, ...args], {
+      env: environment(ws.store, {now: NOW, env}),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    return {code: child.status, stdout: child.stdout, stderr: child.stderr} as RunResult;
+  }
+
+  it('a relative store (--store, KEYWARD_STORE) is a store error naming the missing folder, on every path; an absolute one is read', () => {
+    const ws = Workspace.create();
+    expect(ws.run(['keys', 'create', 'k', '--type', 'api'], {now: NOW}).code).to.equal(0);
+    expect(ws.run(['authorize', '192.0.2.0/24'], {now: NOW}).code).to.equal(0);
+    const before = ws.storeBytes();
+    const reads = [
+      ['status'],
+      ['check', 'k', '192.0.2.1'],
+      ['authorize', '198.51.100.1'],
+      ['list', '--json'],
+      ['keys', 'list'],
+      ['authorize', '198.51.100.1', '--label', 'x'],
+    ];
+    for (const env of [{}, {KEYWARD_NO_FAST_PATH: '1'}] as Record<string, string>[]) {
+      for (const args of reads) {
+        for (const [how, line, extra] of [
+          ['--store', [...args, '--store', 'store.json'], {}],
+          ['KEYWARD_STORE', args, {KEYWARD_STORE: 'store.json'}],
+        ] as Array<[string, string[], Record<string, string>]>) {
+          const run = inDeletedFolder(ws, [...line], {...env, ...extra});
+          const what = `${how} ${args.join(' ')} ${JSON.stringify(env)}`;
+          expect(run.code, `${what}: ${run.stderr}`).to.equal(3);
+          expect(run.stderr, what).to.contain('relative to the working folder, which no longer exists').and.not.contain('internal error');
+        }
+      }
+      const json = inDeletedFolder(ws, ['status', '--json', '--store', 'store.json'], env);
+      expect(JSON.parse(json.stdout).error.exit).to.equal(3);
+      expect(inDeletedFolder(ws, ['status', '--store', ws.store], env).code, 'an absolute store is read').to.equal(0);
+      expect(inDeletedFolder(ws, ['check', 'k', '192.0.2.1'], {...env, KEYWARD_STORE: ws.store}).code).to.equal(0);
+    }
+    expect(ws.storeBytes(), 'nothing written').to.deep.equal(before);
+  });
+
+  it('a relative export --output is a usage error naming the missing folder; relative input files are usage errors too', () => {
+    const ws = Workspace.create();
+    expect(ws.run(['authorize', '192.0.2.0/24'], {now: NOW}).code).to.equal(0);
+    const before = ws.storeBytes();
+    const exported = inDeletedFolder(ws, ['export', '--output', 'out.txt', '--store', ws.store]);
+    expect(exported.code, exported.stderr).to.equal(2);
+    expect(exported.stderr).to.contain('--output `out.txt`').and.contain('which no longer exists').and.contain('nothing was written');
+    for (const args of [
+      ['authorize', '--file', 'list.txt'],
+      ['learn', 'app.log'],
+      ['sync', 'list.txt', '--dry-run'],
+    ]) {
+      const run = inDeletedFolder(ws, [...args, '--store', ws.store]);
+      expect(run.code, `${args.join(' ')}: ${run.stderr}`).to.equal(2);
+      expect(run.stderr).not.to.contain('internal error');
+    }
+    expect(ws.storeBytes(), 'nothing written').to.deep.equal(before);
   });
 });
