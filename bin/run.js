@@ -12,9 +12,12 @@ const argv = globalFlagsAfter(process.argv.slice(2));
 // Output that cannot be written (a full disk) is said and exits 3 at once: never a stack trace,
 // and never exit 1, which `check` uses for "denied". A reader that went away (EPIPE) is left to
 // the commands, which stop quietly. Messages on stderr are best effort: a broken stderr stops nothing.
+// A change already committed to the store (src/store/store.ts records it) stays so, and is said.
 process.stdout.on('error', (error) => {
   if (error?.code === 'EPIPE') return;
-  process.stderr.write(`keyward: cannot write the output (${error?.code ?? error}); what was printed may be incomplete\n  store error (exit 3)\n`);
+  const committed = globalThis[Symbol.for('keyward.committed')];
+  const said = committed ? `; the change to the store ${committed} was committed before it (see keyward history)` : '';
+  process.stderr.write(`keyward: cannot write the output (${error?.code ?? error}); what was printed may be incomplete${said}\n  store error (exit 3)\n`);
   process.exit(3);
 });
 process.stderr.on('error', () => {});
@@ -94,7 +97,8 @@ if (argv.length === 1 && argv[0] === '--version') {
  * would wait for a drain that never comes (Node exits 13 then).
  */
 async function flush() {
-  if (process.stdout.destroyed || process.stdout.write('')) return;
+  // (Nothing held: no write at all. /dev/full refuses even an empty write, which made a usage error exit 3.)
+  if (process.stdout.destroyed || process.stdout.writableLength === 0 || process.stdout.write('')) return;
   await new Promise((resolve) => {
     for (const event of ['drain', 'error', 'close']) process.stdout.once(event, resolve);
   });

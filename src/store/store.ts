@@ -46,6 +46,13 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const testPauseAfterRename = () => testPause('KEYWARD_TEST_PAUSE_AFTER_RENAME', 'renamed');
 
 /**
+ * Where this process records the store file it committed a change to, for
+ * bin/run.js: output that cannot be written after the commit (a full disk)
+ * is still exit 3, but must not be said to have left the store as it was.
+ */
+const COMMITTED = Symbol.for('keyward.committed');
+
+/**
  * Writes the document's pieces atomically (see atomic.ts) to `file`, the
  * store's real file (a link's target). Called only under the store's lock,
  * so temporary files other writers left are garbage.
@@ -65,6 +72,7 @@ async function writeDocument(
   } catch (error) {
     throw new StoreError(`cannot write the store ${file} (${describe(error)})`, 'the store was left as it was; check free space and permissions');
   }
+  (globalThis as Record<symbol, unknown>)[COMMITTED] = file;
   // Still under the lock: the index cache (see index-cache.ts) follows the store, or is removed; from the account list in the
   // order written when its text was spliced (the same records: the cache is compiled without a sort).
   const account = accountAsWritten(data);

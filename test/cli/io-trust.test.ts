@@ -426,6 +426,37 @@ describe('issue 11: what an outside tester found after the first fix', function 
     expect(statSync('/dev/full').isCharacterDevice()).to.equal(true);
   });
 
+  it('a change whose report cannot be written is exit 3 saying the change was committed; a failure or no output on /dev/full keeps its own code', () => {
+    const {ws} = keyed();
+    // Writers, through the fast path and through oclif: the change is in the store, and the message says so.
+    for (const [entry, env] of [
+      ['192.0.2.9', {}],
+      ['192.0.2.10', {KEYWARD_NO_FAST_PATH: '1'}],
+    ] as Array<[string, Record<string, string>]>) {
+      const run = shell(ws, `"$1" "$2" authorize ${entry} > /dev/full`, env);
+      expect(run.code, run.stderr).to.equal(3);
+      expect(run.stderr).to.contain('cannot write the output (ENOSPC)').and.contain('was committed').and.not.contain('    at ');
+      expect(ws.storeJson().account.map((e: {entry: string}) => e.entry)).to.include(entry);
+    }
+    // A reader that fails on /dev/full says nothing of a commit.
+    expect(shell(ws, '"$1" "$2" list > /dev/full').stderr).to.contain('cannot write the output').and.not.contain('committed');
+    // Failures print nothing on stdout: their own exit code, not 3 (an empty write to /dev/full fails too).
+    for (const [script, code] of [
+      ['"$1" "$2" nosuchcommand > /dev/full', 2],
+      ['"$1" "$2" list --bogus > /dev/full', 2],
+      ['"$1" "$2" check k 192.0.2.300 > /dev/full', 2],
+      ['KEYWARD_NO_FAST_PATH=1 "$1" "$2" check k 192.0.2.300 > /dev/full', 2],
+      ['"$1" "$2" revoke 10.9.9.9 > /dev/full', 2],
+      ['"$1" "$2" keys create k --type api > /dev/full', 2],
+      ['echo 192.0.2.1 | "$1" "$2" check k - --print denied > /dev/full', 0],
+      ['"$1" "$2" activate --smtp --quiet > /dev/full; echo "exit $?" >&2; exit 0', 0],
+    ] as Array<[string, number]>) {
+      const run = shell(ws, script);
+      expect(run.code, `${script}: ${run.stderr}`).to.equal(code);
+      expect(run.stderr, script).not.to.contain('cannot write the output');
+    }
+  });
+
   it("control characters typed into oclif's own usage errors are escaped", () => {
     const {ws} = keyed();
     for (const args of [
