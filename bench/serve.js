@@ -44,7 +44,8 @@ const rssMiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/
 function parseWrk(out) {
   const ms = (text) => {
     const m = /([\d.]+)(us|ms|s)/.exec(text);
-    return m ? Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1) : Number.NaN;
+    // Rounded to the microsecond wrk reports in (820us * 0.001 is 0.8200000000000001 in floating point).
+    return m ? Math.round(Number(m[1]) * (m[2] === 'us' ? 1 : m[2] === 's' ? 1e6 : 1000)) / 1000 : Number.NaN;
   };
   return {
     rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? Number.NaN),
