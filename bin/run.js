@@ -9,6 +9,7 @@
 // KEYWARD_NO_FAST_PATH=1 sends them through oclif too; so does DEBUG,
 // which turns on oclif's own debug output.
 const argv = globalFlagsAfter(process.argv.slice(2));
+settleEnvironment(process.env);
 // Output that cannot be written (a full disk) is said and exits 3 at once: never a stack trace,
 // and never exit 1, which `check` uses for "denied". A reader that went away (EPIPE) is left to
 // the commands, which stop quietly. Messages on stderr are best effort: a broken stderr stops nothing.
@@ -218,6 +219,33 @@ function damaged(file, error) {
   process.stderr.write(
     `keyward: ${file.startsWith(shown) ? file.slice(shown.length) : file} cannot be loaded (${name}: ${why}); going on without it\n  reinstall keyward to mend the installation\n`,
   );
+}
+
+/**
+ * The environment as keyward and oclif read it (docs/choices.md, "The
+ * environment"), settled before either reads it:
+ * - an empty HOME is no HOME: os.homedir() takes it as '' and the store went
+ *   to the working folder's or /tmp's .local/share, which other users may
+ *   write; without it the user's home folder is looked up (and a user with
+ *   none is told to set HOME);
+ * - a relative XDG_*_HOME is ignored, as the XDG specification says (the
+ *   store would be another one in every folder);
+ * - with SHELL unset, oclif asks the user database for the login shell,
+ *   which fails every command of a user id it has no entry for (a
+ *   container's `--user 1000`): SHELL is then set empty, which oclif takes
+ *   as an unknown shell.
+ */
+function settleEnvironment(env) {
+  if (env.HOME === '') delete env.HOME;
+  const {isAbsolute} = process.getBuiltinModule('node:path');
+  for (const name of ['XDG_DATA_HOME', 'XDG_CONFIG_HOME', 'XDG_CACHE_HOME']) if (env[name] !== undefined && !isAbsolute(env[name])) delete env[name];
+  if (env.SHELL === undefined && process.platform !== 'win32') {
+    try {
+      process.getBuiltinModule('node:os').userInfo();
+    } catch {
+      env.SHELL = '';
+    }
+  }
 }
 
 /**

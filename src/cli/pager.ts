@@ -1,7 +1,7 @@
 /**
  * A table taller than the terminal goes through a pager, as `git` and `gh`
  * do: $KEYWARD_PAGER, else $PAGER, else `less -FRX`. Never off a terminal
- * (a pipe, a file, a CI log) and never under --json (which prints no table);
+ * (a pipe, a file, a CI log), on TERM=dumb, and never under --json (which prints no table);
  * `--no-pager` prints straight. A pager that cannot be started is not an
  * error: the text is printed as it would have been without one.
  */
@@ -24,9 +24,9 @@ function screenHeight(stream: NodeJS.WriteStream): number | undefined {
   return stream.rows > 0 ? stream.rows : undefined;
 }
 
-/** Whether `text` on `stream` goes through a pager: a terminal it does not fit on, and a pager allowed and named. */
+/** Whether `text` on `stream` goes through a pager: a terminal it does not fit on (not TERM=dumb, where less cannot page), and a pager allowed and named. */
 export function wantsPager(text: string, stream: NodeJS.WriteStream, allowed: boolean): boolean {
-  if (!allowed || !stream.isTTY) return false;
+  if (!allowed || !stream.isTTY || process.env.TERM === 'dumb') return false;
   const height = screenHeight(stream);
   if (height === undefined) return false;
   let lines = 0;

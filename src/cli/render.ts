@@ -6,12 +6,12 @@
  */
 import type {ChalkInstance} from 'chalk';
 
-/** Whether colour suits `stream`: never under NO_COLOR, always under FORCE_COLOR, else on a terminal. */
+/** Whether colour suits `stream`: never under NO_COLOR, always under FORCE_COLOR, else on a terminal that is not TERM=dumb. */
 export function colourWanted(stream: NodeJS.WriteStream): boolean {
   if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') return false;
   const force = process.env.FORCE_COLOR;
   if (force !== undefined) return force !== '0' && force !== 'false';
-  return Boolean(stream.isTTY);
+  return Boolean(stream.isTTY) && process.env.TERM !== 'dumb';
 }
 
 /** chalk at level 0 (no colour): every style gives its text back as chalk would. */

@@ -87,7 +87,7 @@ function homeFolder(): string {
 export function noHome(): KeywardError {
   return new KeywardError(
     'store',
-    'cannot find the data directory: $HOME is not set and this user has no home folder',
+    'cannot find the data directory: $HOME is not set (or is empty) and this user has no home folder',
     // (Naming the store is not enough: oclif's own start needs the data directory, on every command it runs.)
     'set HOME to a folder this user may use\n--store and KEYWARD_STORE are not enough: only a plain check, status, authorize ENTRY... or list --json runs without it',
   );

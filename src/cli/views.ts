@@ -321,7 +321,7 @@ export async function renderStatus(status: StatusJson, data: StoreData, now: Dat
       : state === 'learning'
         ? c.cyan('learning: callers are authorized as they come')
         : c.yellow('inactive: every address is allowed');
-  const lines = [`${c.bold('store')} ${status.store}`, `${c.bold('api ')}  ${show(status.api.state)}`];
+  const lines = [`${c.bold('store')} ${untrusted(status.store)}`, `${c.bold('api ')}  ${show(status.api.state)}`];
   if (progress !== null) {
     lines.push(`      learning since ${api.learningSince ?? api.changedAt}; last new address ${api.lastNewAddressAt ?? 'none yet'}`);
     for (const line of describeLearning(progress, data.settings.learningWindowDays, now)) lines.push(`      ${line}`);

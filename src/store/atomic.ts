@@ -49,14 +49,62 @@ export async function writeAll(handle: fs.FileHandle, parts: Uint8Array[], lengt
   }
 }
 
-/** What a writer may do between its rename and its look at the file it wrote (a test's pause). */
+/** How writeFileAtomic writes: what it may do between its rename and its look at the file it wrote (a test's pause), and whose mode and owner the file takes. */
 export interface AtomicWriteHooks {
   afterRename?: () => Promise<void>;
+  /**
+   * The file whose mode, owner and group the new file takes: by default the
+   * file replaced (null: none, `mode` then); a derived file takes its
+   * store's (the store's status after its write).
+   */
+  like?: Stats | null;
+}
+
+/**
+ * The file `file` a write replaces, when it is a regular file: a write must
+ * keep what the operator set on it. Refused, as writing into it would be,
+ * when this user may not write it (`chmod 400` to freeze a store): the
+ * rename would replace it all the same.
+ */
+async function replacedFile(file: string): Promise<Stats | null> {
+  const stat = await fs.stat(file).catch(() => null);
+  if (stat === null || !stat.isFile()) return null;
+  try {
+    await fs.access(file, fsConstants.W_OK);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EACCES' && (error as NodeJS.ErrnoException).code !== 'EPERM') throw error;
+    throw Object.assign(new Error(`permission denied: read-only for this user (mode ${(stat.mode & 0o7777).toString(8).padStart(4, '0')})`), {
+      code: 'EACCES',
+      syscall: 'access',
+      path: file,
+    });
+  }
+  return stat;
+}
+
+/**
+ * Gives the new file (its handle) the mode, owner and group of `like`: the
+ * owner and group where this user may give them (root may; a user may give
+ * a group it is in), else its own. A root's write must not lock out the
+ * service user that owns the store.
+ */
+async function takeModeAndOwner(handle: fs.FileHandle, like: Stats): Promise<void> {
+  await handle.chmod(like.mode & 0o777);
+  const own = await handle.stat();
+  if (own.uid === like.uid && own.gid === like.gid) return;
+  try {
+    await handle.chown(like.uid, like.gid);
+  } catch {
+    // (Not root: the group alone, when this user is in it; else the file stays this user's.)
+    if (own.gid !== like.gid) await handle.chown(-1, like.gid).catch(() => undefined);
+  }
 }
 
 /**
  * Replaces `file` with `content` atomically. On failure the temporary file is
  * removed, `file` is as it was, and the error is rethrown for the caller to name.
+ * The new file keeps the mode, owner and group of the file it replaces (see
+ * AtomicWriteHooks.like); a new file has `mode`.
  *
  * Returns the status of the file written, taken through the writer's own
  * descriptor after the rename (see index-cache.ts for why after), or null
@@ -72,10 +120,12 @@ export async function writeFileAtomic(
   hooks: AtomicWriteHooks = {},
 ): Promise<Stats | null> {
   const temporary = temporaryName(file);
+  const like = hooks.like !== undefined ? hooks.like : await replacedFile(file);
   let handle: fs.FileHandle | undefined;
   let written: Stats;
   try {
     handle = await fs.open(temporary, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY, mode);
+    if (like !== null) await takeModeAndOwner(handle, like);
     let bytes = 0;
     // Pieces may be made as they are asked for (a store's text): they are written a few megabytes at a time, in one call
     // (a call to the file system's thread a piece was a tenth of a small write: issue 15), and never held whole.

@@ -732,7 +732,7 @@ export async function writeIndexCache(
     const bytes = withAdded ?? (reencoded ? reencoded.bytes : encodeIndexCacheParts(data, identityOf(written), lender));
     lastWritten = null;
     await removeLeftovers(file);
-    const cache = await writeFileAtomic(file, bytes, 0o600);
+    const cache = await writeFileAtomic(file, bytes, 0o600, {like: written});
     // What the next change in this process may take without reading it again (see lastWritten).
     if (reencoded && cache !== null) lastWritten = {file, cache: identityOf(cache), bytes: reencoded.bytes, store: identityOf(written), account: reencoded.account};
   } catch {

@@ -5,7 +5,7 @@
  */
 import {constants as bufferConstants, isAscii} from 'node:buffer';
 import {constants as fsConstants, promises as fs, Stats} from 'node:fs';
-import {KeywardError, show} from '../core/errors.js';
+import {KeywardError, show, untrusted} from '../core/errors.js';
 import {DeferredList, deferList, emptyStore, EntryRecord, KeyRecord, SCHEMA_VERSION, StoreData} from '../core/model.js';
 import type {AccountSummary} from '../core/reports.js';
 import {AccountCounts, cacheVouchesFor, MIN_STORE_BYTES, vouchedAccountCounts} from './index-cache.js';
@@ -30,7 +30,7 @@ export function describe(error: unknown): string {
 /** The error of a reading command pointed at a store that does not exist (a mistyped --store must not read as an empty store). */
 export function missingStore(file: string): StoreError {
   return new StoreError(
-    `no store at ${file}`,
+    `no store at ${untrusted(file)}`,
     'check --store and KEYWARD_STORE; a store is created by the first command that writes one (keyward authorize ENTRY, keyward keys create NAME --type api)',
   );
 }
@@ -38,7 +38,7 @@ export function missingStore(file: string): StoreError {
 /** The error of a store path the operator gave whose folder does not exist (keyward never creates it). */
 export function missingFolder(folder: string, file: string): StoreError {
   return new StoreError(
-    `no folder ${folder} for the store ${file}`,
+    `no folder ${untrusted(folder)} for the store ${untrusted(file)}`,
     'check --store and KEYWARD_STORE for a typo; keyward creates a store file, never the folders of a path you give (create them first)',
   );
 }
@@ -85,7 +85,7 @@ async function storeBytes(file: string): Promise<StoreBytes | null> {
     const read = await storeBytesOnce(file);
     if (read === null || read.stat !== null) return read;
     if (attempt === TORN_READS) {
-      throw new StoreError(`the store ${file} changed while it was read, ${TORN_READS} times`, 'another program is writing it in place; try again once it is done');
+      throw new StoreError(`the store ${untrusted(file)} changed while it was read, ${TORN_READS} times`, 'another program is writing it in place; try again once it is done');
     }
   }
 }
@@ -101,11 +101,11 @@ async function storeBytesOnce(file: string): Promise<StoreBytes | null> {
     handle = await fs.open(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new StoreError(`cannot read the store ${file} (${describe(error)})`, 'check the path and its permissions');
+    throw new StoreError(`cannot read the store ${untrusted(file)} (${describe(error)})`, 'check the path and its permissions');
   }
   try {
     const before = await handle.stat();
-    if (!before.isFile()) throw new StoreError(`the store ${file} is not a regular file`, 'point --store at a keyward store file');
+    if (!before.isFile()) throw new StoreError(`the store ${untrusted(file)} is not a regular file`, 'point --store at a keyward store file');
     // More bytes than the longest string: refused before half a gigabyte is read only to be refused (textOf says the same of a file that grew).
     if (before.size > bufferConstants.MAX_STRING_LENGTH) throw tooLarge(file, before.size);
     const bytes = await handle.readFile();
@@ -115,7 +115,7 @@ async function storeBytesOnce(file: string): Promise<StoreBytes | null> {
     return {bytes, stat: sameStat(before, after) && bytes.length === after.size ? after : null};
   } catch (error) {
     if (error instanceof StoreError) throw error;
-    throw new StoreError(`cannot read the store ${file} (${describe(error)})`, 'check the path and its permissions');
+    throw new StoreError(`cannot read the store ${untrusted(file)} (${describe(error)})`, 'check the path and its permissions');
   } finally {
     await handle.close().catch(() => undefined);
   }
@@ -297,7 +297,7 @@ async function deferredDocument(file: string, bytes: Buffer, stat: Stats | null)
       try {
         return {list: JSON.parse(listText), text: listText};
       } catch (error) {
-        throw new StoreError(`the store ${file} is corrupt: its ${s.name} list is not valid JSON (${jsonProblem(error)})`, 'restore it from a backup or git');
+        throw new StoreError(`the store ${untrusted(file)} is corrupt: its ${s.name} list is not valid JSON (${jsonProblem(error)})`, 'restore it from a backup or git');
       }
     });
   }
@@ -353,7 +353,7 @@ function textOf(file: string, bytes: Buffer): string {
 }
 
 function tooLarge(file: string, bytes: number): StoreError {
-  return new StoreError(`the store ${file} is too large to read (${bytes} bytes; a store is a JSON text under 512 MiB)`, 'point --store at a keyward store file');
+  return new StoreError(`the store ${untrusted(file)} is too large to read (${bytes} bytes; a store is a JSON text under 512 MiB)`, 'point --store at a keyward store file');
 }
 
 /** The document of `bytes`, the store file's bytes as read (`text` their UTF-8), with the file's status `stat` (see readStoreDocument). */
@@ -364,17 +364,17 @@ async function documentOf(file: string, bytes: Buffer, stat: Stats | null, text 
     document = JSON.parse(text);
   } catch (error) {
     const why = text.trim().length === 0 ? 'it is empty' : `it is not valid JSON (${jsonProblem(error)})`;
-    throw new StoreError(`the store ${file} is corrupt: ${why}`, repair);
+    throw new StoreError(`the store ${untrusted(file)} is corrupt: ${why}`, repair);
   }
   const version = versionOf(document);
   if (version !== undefined && version > SCHEMA_VERSION) {
-    throw new StoreError(`the store ${file} has schema version ${version}, newer than this keyward reads (${SCHEMA_VERSION})`, 'upgrade keyward; the file was left as it is');
+    throw new StoreError(`the store ${untrusted(file)} has schema version ${version}, newer than this keyward reads (${SCHEMA_VERSION})`, 'upgrade keyward; the file was left as it is');
   }
   if (version === SCHEMA_VERSION && (await vouched(file, stat))) return {data: document as StoreData, text, bytes, stat, trusted: true};
   try {
     return {data: validate(document), text, bytes, stat, trusted: false};
   } catch (error) {
-    if (error instanceof ShapeError) throw new StoreError(`the store ${file} is not a keyward store: ${error.message}`, repair);
+    if (error instanceof ShapeError) throw new StoreError(`the store ${untrusted(file)} is not a keyward store: ${error.message}`, repair);
     throw error;
   }
 }

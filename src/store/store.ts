@@ -12,6 +12,7 @@ import {removeLeftovers, writeFileAtomic} from './atomic.js';
 import {testPause} from './test-pause.js';
 import type {EntryIndex} from '../core/decision.js';
 import {compiledAccountFor, writeIndexCache} from './index-cache.js';
+import {untrusted} from '../core/errors.js';
 import type {Adapter} from 'lowdb';
 import {describe, missingFolder, readStore, readStoreDocument, StoreDocument, StoreError, UnreadSpan} from './read.js';
 import {
@@ -70,7 +71,7 @@ async function writeDocument(
   try {
     written = await writeFileAtomic(file, pieces, 0o600, {afterRename: testPauseAfterRename});
   } catch (error) {
-    throw new StoreError(`cannot write the store ${file} (${describe(error)})`, 'the store was left as it was; check free space and permissions');
+    throw new StoreError(`cannot write the store ${untrusted(file)} (${describe(error)})`, 'the store was left as it was; check free space and permissions');
   }
   (globalThis as Record<symbol, unknown>)[COMMITTED] = file;
   // Still under the lock: the index cache (see index-cache.ts) follows the store, or is removed; from the account list in the
@@ -114,7 +115,7 @@ class StoreFile implements Adapter<StoreData> {
  * dangling link names, else `file` in its folder's real place.
  */
 async function writeTarget(file: string): Promise<string> {
-  const fail = (error: unknown) => new StoreError(`cannot resolve the store path ${file} (${describe(error)})`, 'check the path and its links');
+  const fail = (error: unknown) => new StoreError(`cannot resolve the store path ${untrusted(file)} (${describe(error)})`, 'check the path and its links');
   try {
     return await fs.realpath(file);
   } catch (error) {
@@ -142,7 +143,7 @@ async function ensureFolder(file: string, target: string, create: boolean): Prom
   const folder = path.dirname(target);
   if (create) {
     await fs.mkdir(folder, {recursive: true, mode: 0o700}).catch((error) => {
-      throw new StoreError(`cannot create the folder of the store ${file} (${describe(error)})`);
+      throw new StoreError(`cannot create the folder of the store ${untrusted(file)} (${describe(error)})`);
     });
     return;
   }
@@ -430,16 +431,16 @@ async function acquireLock(file: string): Promise<() => Promise<void>> {
       return async () => {
         await release().catch(() => undefined);
         held.delete(lock);
-        if (compromised) throw new StoreError(`the lock on ${file} was lost while writing (${compromised.message})`);
+        if (compromised) throw new StoreError(`the lock on ${untrusted(file)} was lost while writing (${compromised.message})`);
       };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') {
-        throw new StoreError(`cannot lock the store ${file} (${describe(error)})`, 'check that its folder exists and is writable');
+        throw new StoreError(`cannot lock the store ${untrusted(file)} (${describe(error)})`, 'check that its folder exists and is writable');
       }
       if (Date.now() >= deadline) {
         throw new StoreError(
-          `the store ${file} is locked by another keyward process; gave up after ${lockTimeoutMs()} ms`,
-          `nothing was written; try again, or remove ${file}.lock if no keyward is running`,
+          `the store ${untrusted(file)} is locked by another keyward process; gave up after ${lockTimeoutMs()} ms`,
+          `nothing was written; try again, or remove ${untrusted(file)}.lock if no keyward is running`,
         );
       }
       await sleep(5 + Math.random() * 25);
@@ -527,7 +528,7 @@ export async function updateStore<T>(file: string, now: Date, change: (data: Sto
   try {
     let read = await readStoreDocument(target, {deferAccount: options.deferAccount});
     if (read === null && options.mustExist) {
-      throw new StoreError(`no store at ${target}: it was moved or deleted while keyward kept reading`, 'put it back where it was: nothing was written elsewhere');
+      throw new StoreError(`no store at ${untrusted(target)}: it was moved or deleted while keyward kept reading`, 'put it back where it was: nothing was written elsewhere');
     }
     // What a file keyward provably wrote lends the text after the change: the lists the change leaves as they were (see DocumentReuse).
     let reuse = read?.trusted ? documentReuse(read.text, read.data) : null;

@@ -227,7 +227,7 @@ describe('keyward authorize: the fast path', function () {
     ]) {
       const fast = run(args, {});
       expect(fast.code, fast.stderr).to.equal(3);
-      expect(fast.stderr).to.contain('cannot find the data directory: $HOME is not set and this user has no home folder');
+      expect(fast.stderr).to.contain('cannot find the data directory: $HOME is not set (or is empty) and this user has no home folder');
       expect(run(args, {KEYWARD_NO_FAST_PATH: '1'})).to.deep.equal(fast);
     }
     // A store named: the fast path needs no home folder and writes it (its history names the user "unknown"); oclif's own

@@ -34,10 +34,13 @@ describe('colour', () => {
     const tty = {isTTY: true} as NodeJS.WriteStream;
     const pipe = {isTTY: false} as NodeJS.WriteStream;
     const cases: [Record<string, string | undefined>, NodeJS.WriteStream, boolean][] = [
-      [{NO_COLOR: undefined, FORCE_COLOR: undefined}, tty, true],
+      [{NO_COLOR: undefined, FORCE_COLOR: undefined, TERM: 'xterm-256color'}, tty, true],
       [{NO_COLOR: undefined, FORCE_COLOR: undefined}, pipe, false],
       [{NO_COLOR: '1', FORCE_COLOR: undefined}, tty, false],
-      [{NO_COLOR: '', FORCE_COLOR: undefined}, tty, true],
+      [{NO_COLOR: '', FORCE_COLOR: undefined, TERM: 'xterm-256color'}, tty, true],
+      // A terminal that says it cannot show colour (Emacs's shell), unless colour is forced.
+      [{NO_COLOR: undefined, FORCE_COLOR: undefined, TERM: 'dumb'}, tty, false],
+      [{NO_COLOR: undefined, FORCE_COLOR: '1', TERM: 'dumb'}, tty, true],
       [{NO_COLOR: undefined, FORCE_COLOR: '1'}, pipe, true],
       [{NO_COLOR: undefined, FORCE_COLOR: ''}, pipe, true],
       [{NO_COLOR: undefined, FORCE_COLOR: '0'}, tty, false],

@@ -151,7 +151,7 @@ describe('keyward status: the fast path', function () {
         const fast = run(args, {});
         expect(fast.code, fast.stderr).to.equal(3);
         expect(fast.stderr)
-          .to.contain('cannot find the data directory: $HOME is not set and this user has no home folder')
+          .to.contain('cannot find the data directory: $HOME is not set (or is empty) and this user has no home folder')
           .and.not.match(/\n\s+at /);
         expect(run(args, {KEYWARD_NO_FAST_PATH: '1'})).to.deep.equal(fast);
       }

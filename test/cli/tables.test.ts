@@ -29,7 +29,8 @@ function onTerminal(ws: Workspace, args: string[], env: Record<string, string | 
   const command = [process.execPath, BIN, ...args].map(quote).join(' ');
   const run = spawnSync('script', ['-qec', command, '/dev/null'], {
     cwd: ws.dir,
-    env: environment(ws.store, {now: NOW, env: {COLUMNS: '60', LINES: '200', PAGER: 'false-pager-unset', ...env}}),
+    // (A terminal that can page and colour, whatever the runner's TERM is.)
+    env: environment(ws.store, {now: NOW, env: {COLUMNS: '60', LINES: '200', PAGER: 'false-pager-unset', TERM: 'xterm', ...env}}),
     stdio: ['ignore', 'pipe', 'pipe'],
     encoding: 'utf8',
     timeout: 30_000,
@@ -175,6 +176,11 @@ describe('tables on a terminal', function () {
     reset();
     onTerminal(ws, ['list'], {...pager, KEYWARD_PAGER: 'cat'});
     expect(existsSync(ran), '$KEYWARD_PAGER comes before $PAGER').to.equal(false);
+
+    reset();
+    const dumb = onTerminal(ws, ['list'], {...pager, TERM: 'dumb'});
+    expect(existsSync(ran), 'no pager on TERM=dumb').to.equal(false);
+    expect(dumb.out, 'printed straight on TERM=dumb').to.contain('github-actions');
 
     for (const args of [
       ['list', '--no-pager'],

@@ -16,6 +16,7 @@ import {KeyRecord, StoreData} from '../../core/model.js';
 import {hashSecret} from '../../core/secret.js';
 import {decodeIndexCache, MIN_STORE_BYTES, readIndexCache, StoreIdentity} from '../../store/index-cache.js';
 import {describe, missingStore, readDocument, StoreError} from '../../store/read.js';
+import {untrusted} from '../../core/errors.js';
 
 /** How often the store file is looked at besides the watch. */
 const STAT_EVERY_MS = 1000;
@@ -58,7 +59,7 @@ async function load(file: string, now: Date, loadLarge: LargeLoader | null): Pro
   for (let attempt = 0; ; attempt++) {
     const before = await fs.stat(file).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') throw missingStore(file);
-      throw new StoreError(`cannot read the store ${file} (${describe(error)})`);
+      throw new StoreError(`cannot read the store ${untrusted(file)} (${describe(error)})`);
     });
     let cached = readIndexCache(file, now);
     // A large store just written by keyward: its cache is written right after it, under the same lock.
@@ -181,7 +182,7 @@ export class StoreView {
       identity = identityOf(await fs.stat(this.file));
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      this.fail(code === 'ENOENT' ? `the store ${this.file} is gone` : `cannot read the store ${this.file} (${describe(error)})`, `gone:${code}`);
+      this.fail(code === 'ENOENT' ? `the store ${untrusted(this.file)} is gone` : `cannot read the store ${untrusted(this.file)} (${describe(error)})`, `gone:${code}`);
       return;
     }
     if (identity === this.current.identity) {

@@ -1,0 +1,149 @@
+/**
+ * The environment a stranger runs keyward in: an empty HOME, a relative
+ * XDG_DATA_HOME, a user id the system has no entry for (a container's
+ * `--user 1000`), a store whose mode and owner the operator chose, a store
+ * made read-only, a store path with control characters in it.
+ */
+import {spawnSync} from 'node:child_process';
+import {chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import {expect} from 'chai';
+
+import {BIN, NOW, runProcess, Workspace} from './harness.js';
+
+const isRoot = process.getuid?.() === 0;
+const hasSetpriv = spawnSync('setpriv', ['--version']).status === 0;
+/** A user id with no entry in the user database, and `nobody`'s ids. */
+const STRANGER = 4242;
+const NOBODY = 65534;
+
+/** Runs keyward as user `uid` (root only, through setpriv) with exactly `env` (and PATH). */
+function runAs(uid: number, args: string[], env: Record<string, string>, cwd: string): {code: number | null; stdout: string; stderr: string} {
+  const run = spawnSync('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', process.execPath, BIN, ...args], {
+    cwd,
+    env: {PATH: process.env.PATH ?? '/usr/bin:/bin', NO_COLOR: '1', ...env},
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  return {code: run.status, stdout: run.stdout, stderr: run.stderr};
+}
+
+describe('the environment', () => {
+  describe('where the default store is', () => {
+    it('takes an empty HOME as no HOME: the store is never put under the working folder or /tmp', () => {
+      const ws = Workspace.create();
+      const home = os.userInfo().homedir;
+      // (status names the store it read, or says there is none: on its fast path and through oclif. The user's own home is
+      // only read.)
+      for (const noFastPath of [undefined, '1']) {
+        const env = {KEYWARD_STORE: undefined, HOME: '', XDG_DATA_HOME: undefined, KEYWARD_DATA_DIR: undefined, KEYWARD_NO_FAST_PATH: noFastPath};
+        const run = runProcess('', ['status'], {cwd: ws.dir, env});
+        const said = run.stdout + run.stderr;
+        expect(said, `KEYWARD_NO_FAST_PATH=${noFastPath}`).to.contain(path.join(home, '.local/share/keyward/store.json'));
+        expect(said).not.to.contain(os.tmpdir() + '/.local');
+        expect(existsSync(path.join(ws.dir, '.local')), 'nothing made in the working folder').to.equal(false);
+      }
+    });
+
+    it('ignores a relative XDG_DATA_HOME, as the XDG specification says: one store, whatever the working folder', () => {
+      const ws = Workspace.create();
+      const home = path.join(ws.dir, 'home');
+      mkdirSync(home);
+      for (const args of [['status'], ['list']]) {
+        const run = runProcess('', args, {cwd: ws.dir, env: {KEYWARD_STORE: undefined, HOME: home, XDG_DATA_HOME: 'relative-data', KEYWARD_DATA_DIR: undefined}});
+        expect(run.code, args.join(' ')).to.equal(3);
+        expect(run.stderr).to.contain(`no store at ${path.join(home, '.local/share/keyward/store.json')}`);
+      }
+    });
+
+    it('with an empty HOME and a user id the system has no entry for: exit 3 asking for HOME, nothing written (root only)', function () {
+      if (!isRoot || !hasSetpriv) this.skip();
+      const ws = Workspace.create();
+      chmodSync(ws.dir, 0o777);
+      const run = runAs(STRANGER, ['authorize', '192.0.2.1'], {HOME: ''}, ws.dir);
+      expect(run.code, run.stderr).to.equal(3);
+      expect(run.stderr).to.contain('cannot find the data directory: $HOME is not set (or is empty)');
+      expect(existsSync(path.join(ws.dir, '.local'))).to.equal(false);
+    });
+  });
+
+  it('runs every command for a user id the system has no entry for, SHELL unset (a container): not exit 70 (root only)', function () {
+    if (!isRoot || !hasSetpriv) this.skip();
+    const ws = Workspace.create();
+    chmodSync(ws.dir, 0o777);
+    const env = {HOME: ws.dir, KEYWARD_STORE: ws.store};
+    // (env -i: no SHELL, as `docker run --user 1000` gives none.)
+    const created = runAs(STRANGER, ['keys', 'create', 'app', '--type', 'api'], env, ws.dir);
+    expect(created.code, created.stderr).to.equal(0);
+    for (const args of [['list'], ['keys', 'list'], ['history'], ['authorize', '10.0.0.0/24', '--label', 'office'], ['export', '--format', 'nginx'], ['--help']]) {
+      const run = runAs(STRANGER, args, env, ws.dir);
+      expect(run.code, `${args.join(' ')}: ${run.stderr}`).to.equal(0);
+      expect(run.stderr).not.to.contain('internal error');
+    }
+  });
+
+  describe('the store file a write replaces', () => {
+    it('keeps the mode the operator gave it, and the index cache of a large store takes the same', () => {
+      const ws = Workspace.create();
+      expect(ws.run(['authorize', '192.0.2.1'], {now: NOW}).code).to.equal(0);
+      expect(statSync(ws.store).mode & 0o777, 'a new store').to.equal(0o600);
+      chmodSync(ws.store, 0o640);
+      expect(ws.run(['authorize', '192.0.2.2'], {now: NOW}).code).to.equal(0);
+      expect(statSync(ws.store).mode & 0o777, 'after a write').to.equal(0o640);
+      // Large enough for an index cache (a megabyte of JSON).
+      const entries = Array.from({length: 12_000}, (_, i) => `10.${i >> 8}.${i & 255}.0/24`).join('\n');
+      expect(ws.run(['authorize', '-'], {now: NOW, input: `${entries}\n`}).code).to.equal(0);
+      expect(statSync(ws.store).mode & 0o777).to.equal(0o640);
+      expect(statSync(`${ws.store}.cache`).mode & 0o777, 'the cache is as readable as the store, no more').to.equal(0o640);
+    });
+
+    it("keeps its owner and group when root writes it: a service user's store stays the service user's (root only)", function () {
+      if (!isRoot) this.skip();
+      const ws = Workspace.create();
+      expect(ws.run(['authorize', '192.0.2.1'], {now: NOW}).code).to.equal(0);
+      chownSync(ws.store, NOBODY, NOBODY);
+      expect(ws.run(['authorize', '192.0.2.2'], {now: NOW}).code).to.equal(0);
+      const after = statSync(ws.store);
+      expect([after.uid, after.gid]).to.deep.equal([NOBODY, NOBODY]);
+    });
+
+    it('is refused when this user may not write it (chmod 400): exit 3, the file as it was', function () {
+      const ws = Workspace.create();
+      expect(ws.run(['authorize', '192.0.2.1'], {now: NOW}).code).to.equal(0);
+      chmodSync(ws.store, 0o400);
+      const before = readFileSync(ws.store);
+      let run;
+      if (isRoot) {
+        // (root may write any file: the refusal is seen by another user, who owns the store and its folder.)
+        if (!hasSetpriv) this.skip();
+        chownSync(ws.store, NOBODY, NOBODY);
+        chownSync(ws.dir, NOBODY, NOBODY);
+        run = runAs(NOBODY, ['authorize', '192.0.2.9'], {HOME: ws.dir, KEYWARD_STORE: ws.store, KEYWARD_NOW: NOW}, ws.dir);
+      } else run = ws.run(['authorize', '192.0.2.9'], {now: NOW});
+      expect(run.code, run.stderr).to.equal(3);
+      expect(run.stderr).to.contain(`cannot write the store ${ws.store}`).and.to.contain('read-only for this user (mode 0400)');
+      expect(readFileSync(ws.store).equals(before)).to.equal(true);
+      expect(statSync(ws.store).mode & 0o777).to.equal(0o400);
+    });
+  });
+
+  it('shows a store path with control characters escaped: status names its store on a line of its own, a message stays one line', () => {
+    const ws = Workspace.create();
+    const folder = path.join(ws.dir, 'cr\rfolder');
+    mkdirSync(folder);
+    const store = path.join(folder, 'store.json');
+    expect(runProcess(store, ['authorize', '192.0.2.1'], {now: NOW}).code).to.equal(0);
+    for (const fast of [true, false]) {
+      const run = runProcess(store, ['status'], {now: NOW, env: fast ? {} : {KEYWARD_NO_FAST_PATH: '1'}});
+      expect(run.code).to.equal(0);
+      expect(run.stdout.split('\n')[0]).to.equal(`store ${path.join(ws.dir, 'cr\\rfolder', 'store.json')}`);
+    }
+    const missing = path.join(ws.dir, 'new\nline', 'store.json');
+    const run = runProcess(missing, ['status'], {now: NOW});
+    expect(run.code).to.equal(3);
+    expect(run.stderr.split('\n')[0]).to.equal(`keyward: no store at ${path.join(ws.dir, 'new\\nline', 'store.json')}`);
+  });
+
+});
