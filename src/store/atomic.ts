@@ -68,7 +68,7 @@ export interface AtomicWriteHooks {
  */
 async function replacedFile(file: string): Promise<Stats | null> {
   const stat = await fs.stat(file).catch(() => null);
-  if (stat === null || !stat.isFile()) return null;
+  if (stat === null || !stat.isFile() || process.geteuid?.() === 0) return stat?.isFile() ? stat : null;
   try {
     await fs.access(file, fsConstants.W_OK);
   } catch (error) {
@@ -88,15 +88,15 @@ async function replacedFile(file: string): Promise<Stats | null> {
  * a group it is in), else its own. A root's write must not lock out the
  * service user that owns the store.
  */
-async function takeModeAndOwner(handle: fs.FileHandle, like: Stats): Promise<void> {
-  await handle.chmod(like.mode & 0o777);
-  const own = await handle.stat();
-  if (own.uid === like.uid && own.gid === like.gid) return;
+async function takeModeAndOwner(handle: fs.FileHandle, like: Stats, mode: number): Promise<void> {
+  // (Each call is a trip to the file system's thread: only what differs from a new file's.)
+  if ((like.mode & 0o777) !== mode) await handle.chmod(like.mode & 0o777);
+  if (like.uid === process.geteuid?.() && like.gid === process.getegid?.()) return;
   try {
     await handle.chown(like.uid, like.gid);
   } catch {
     // (Not root: the group alone, when this user is in it; else the file stays this user's.)
-    if (own.gid !== like.gid) await handle.chown(-1, like.gid).catch(() => undefined);
+    await handle.chown(-1, like.gid).catch(() => undefined);
   }
 }
 
@@ -125,7 +125,7 @@ export async function writeFileAtomic(
   let written: Stats;
   try {
     handle = await fs.open(temporary, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY, mode);
-    if (like !== null) await takeModeAndOwner(handle, like);
+    if (like !== null) await takeModeAndOwner(handle, like, mode);
     let bytes = 0;
     // Pieces may be made as they are asked for (a store's text): they are written a few megabytes at a time, in one call
     // (a call to the file system's thread a piece was a tenth of a small write: issue 15), and never held whole.
