@@ -132,20 +132,32 @@ export function excerpt(fragment: string): string {
  * it stands in an input. Longer runs are masked (a stray hex digit typed
  * next to a secret) and shorter ones down to 32 (a secret with a few digits
  * lost in a paste is still most of one); no address or name has such a run.
+ * A secret broken by whitespace or an invisible character (a paste wrapped
+ * over two lines, a tab, a zero-width joiner) is still one: pieces of at
+ * least 4 hex digits with only such characters between them count together.
  */
-const SECRET_RUN = /(?<![0-9a-f])[0-9a-f]{32,}(?![0-9a-f])/gi;
+const SECRET_DIGITS = 32;
+const BREAK = '[\\s\\u00ad\\u061c\\u180e\\u200b-\\u200f\\u2060-\\u206f\\ufeff]';
+const HEX_RUN = new RegExp(`(?<![0-9a-f])[0-9a-f]{4,}(?:${BREAK}+[0-9a-f]{4,})*(?![0-9a-f])`, 'gi');
 
-/** Whether `text` holds a secret-shaped run (see SECRET_RUN). */
+/** The hex digits of a run (see HEX_RUN), or null when they are too few to be a secret. */
+function secretIn(run: string): string | null {
+  const digits = run.length >= SECRET_DIGITS ? run.replace(/[^0-9a-f]/gi, '') : '';
+  return digits.length >= SECRET_DIGITS ? digits : null;
+}
+
+/** Whether `text` holds a secret-shaped run (see HEX_RUN). */
 export function holdsSecret(text: string): boolean {
-  SECRET_RUN.lastIndex = 0;
-  const found = SECRET_RUN.test(text);
-  SECRET_RUN.lastIndex = 0;
-  return found;
+  for (const [run] of text.matchAll(HEX_RUN)) if (secretIn(run) !== null) return true;
+  return false;
 }
 
 /** Every secret-shaped run in `text` replaced by its hint (a1b2…9f0e), in lower case as `keys list` shows hints. */
 export function maskSecrets(text: string): string {
-  return text.replace(SECRET_RUN, (run) => hintOf(run.toLowerCase()));
+  return text.replace(HEX_RUN, (run) => {
+    const digits = secretIn(run);
+    return digits === null ? run : hintOf(digits.toLowerCase());
+  });
 }
 
 /** C0 controls (ESC, BEL, CR, NUL…) and the characters in UNSAFE. */
