@@ -556,9 +556,12 @@ class Learner {
    * the observed quiet time, and one dated at or after activatesAt (traffic
    * kept flowing for the whole window without a new address) turns blocking
    * on, dated so. A new address has just moved activatesAt past the event.
+   * An event dated after now (by a clock a few minutes ahead: FUTURE_SLACK_MS)
+   * counts as happening now: quiet time is observed up to now at most.
    */
-  private observe(at: number): void {
+  private observe(dated: number): void {
     const api = this.data.blocking.api;
+    const at = Math.min(dated, this.nowMs);
     if (at > this.lastEventMs) this.lastEventMs = at;
     if (at < this.activationMs) return;
     const when = isoOf(at);

@@ -150,6 +150,21 @@ describe('issue 11: learning activates only on observed quiet time', () => {
     ]);
   });
 
+  it('item 2: an event dated a few minutes ahead (within the skew allowed) never switches blocking on before activatesAt: it counts as now', () => {
+    const ws = learningStore();
+    ok(ws.run(['learn', '-'], {now: day(0), input: lines([['192.0.2.10', day(0)]])}));
+    // Three minutes before activatesAt (day 30), an event stamped one minute after it.
+    const now = minutes(day(30), -3);
+    const early = ok(ws.run(['learn', '-', '--json'], {now, input: lines([['192.0.2.10', minutes(day(30), 1)]])}));
+    expect(early.json().api).to.deep.include({state: 'learning'});
+    expect(early.stderr).not.to.contain('turned itself on');
+    expect(ws.storeJson().blocking.api).to.include({state: 'learning', lastEventAt: now});
+    // At activatesAt itself, the same event (still a minute ahead) switches it on, dated now.
+    const due = ok(ws.run(['learn', '-', '--json'], {now: day(30), input: lines([['192.0.2.10', minutes(day(30), 1)]])}));
+    expect(due.json().api).to.deep.equal({state: 'active', activatesAt: null});
+    expect(ws.storeJson().blocking.api).to.include({state: 'active', changedAt: day(30)});
+  });
+
   it('item 2: events without a time take now and are counted in the summary and --json; learn --strict refuses them', () => {
     const ws = learningStore();
     const input = `billing 192.0.2.10\n{"key":"billing","ip":"198.51.100.7"}\nbilling 203.0.113.9 ${day(1)}\n`;
