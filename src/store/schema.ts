@@ -312,17 +312,41 @@ function keyRecord(value: unknown, path: string): KeyRecord {
   };
 }
 
+/**
+ * The keys, each name and each secret's hash once: a hand edit that gives
+ * two keys one name (`keys revoke billing` would revoke one, `check billing`
+ * decide by the other) or one hash (a secret decided as another key) makes
+ * every decision about them ambiguous.
+ */
+function distinctKeys(keys: KeyRecord[]): KeyRecord[] {
+  const names = new Map<string, number>();
+  const hashes = new Map<string, number>();
+  for (const [i, key] of keys.entries()) {
+    const sameName = names.get(key.name);
+    if (sameName !== undefined) fail(`keys[${i}].name`, `is ${show(key.name)}, the name of keys[${sameName}] too`);
+    const sameHash = hashes.get(key.hash);
+    if (sameHash !== undefined) fail(`keys[${i}].hash`, `is the hash of keys[${sameHash}] too: one secret would be two keys`);
+    names.set(key.name, i);
+    hashes.set(key.hash, i);
+  }
+  return keys;
+}
+
+/** The narrowest prefix learning may authorize, as `learn --prefix-v4` and `--prefix-v6` allow: no wider than an entry that needs --force. */
+export const MIN_LEARN_PREFIX = {v4: 8, v6: 16} as const;
+
 function settings(value: unknown, path: string): Settings {
   const o = object(value, path);
-  const positive = (v: unknown, p: string, max: number) => {
+  const positive = (v: unknown, p: string, max: number, min = 0) => {
     const n = count(v, p);
     if (n > max) fail(p, `is more than ${max}`);
+    if (n < min) fail(p, `is less than ${min}: learning would authorize more than an entry may without --force`);
     return n;
   };
   return {
     learningWindowDays: positive(o.learningWindowDays, `${path}.learningWindowDays`, MAX_SETTING_DAYS),
-    learnPrefixV4: positive(o.learnPrefixV4, `${path}.learnPrefixV4`, 32),
-    learnPrefixV6: positive(o.learnPrefixV6, `${path}.learnPrefixV6`, 128),
+    learnPrefixV4: positive(o.learnPrefixV4, `${path}.learnPrefixV4`, 32, MIN_LEARN_PREFIX.v4),
+    learnPrefixV6: positive(o.learnPrefixV6, `${path}.learnPrefixV6`, 128, MIN_LEARN_PREFIX.v6),
     seenRetentionDays: positive(o.seenRetentionDays, `${path}.seenRetentionDays`, MAX_SETTING_DAYS),
   };
 }
@@ -480,7 +504,7 @@ export function validate(document: unknown): StoreData {
     settings: settings(o.settings, 'settings'),
     blocking: {api: apiBlocking(blocking.api, 'blocking.api'), smtp: smtpBlocking(blocking.smtp, 'blocking.smtp')},
     account: entryRecords(o.account, 'account'),
-    keys: array(o.keys, 'keys').map((r, i) => keyRecord(r, `keys[${i}]`)),
+    keys: distinctKeys(array(o.keys, 'keys').map((r, i) => keyRecord(r, `keys[${i}]`))),
     blocked: array(o.blocked, 'blocked').map((r, i) => blockedRecord(r, `blocked[${i}]`)),
     seen: array(o.seen, 'seen').map((r, i) => seenRecord(r, `seen[${i}]`)),
     // Optional: a store written before history (or with none yet) has no field; it is written only when it holds a record.

@@ -13,6 +13,23 @@ function validStoreText(): string {
   return ws.storeBytes()!.toString('utf8');
 }
 
+/** `text` (a store) with keys of these names whose hashes are made of these digits. */
+function withKeys(text: string, ...keys: [string, string][]): string {
+  const store = JSON.parse(text);
+  store.keys = keys.map(([name, digit], i) => ({
+    name,
+    type: i % 2 === 0 ? 'api' : 'smtp',
+    hash: digit.repeat(64),
+    hint: 'aaaa…aaaa',
+    status: 'active',
+    createdAt: NOW,
+    rotatedAt: null,
+    revokedAt: null,
+    allow: [],
+  }));
+  return JSON.stringify(store, null, 2);
+}
+
 describe('keyward store: schema version 2', () => {
   it('reads a version-1 store as it is, writes nothing for a no-op, and writes version 2 with the first change (an older keyward then refuses it, never reading a deny entry as an allow)', () => {
     const ws = Workspace.create();
@@ -37,6 +54,10 @@ describe('keyward store', () => {
       ['JSON of the wrong shape', '{"version": 1, "account": "everyone"}', 'is not a keyward store'],
       ['an entry that is not an address', valid.replace('"entry": "192.0.2.1"', '"entry": "192.0.2.300"'), 'account[0].entry is not a valid entry'],
       ['a newer schema version', broken, 'schema version 99, newer than this keyward reads'],
+      ['two keys of one name', withKeys(valid, ['billing', 'a'], ['billing', 'b']), 'keys[1].name is `billing`, the name of keys[0] too'],
+      ['two keys of one secret', withKeys(valid, ['billing', 'a'], ['relay', 'a']), 'keys[1].hash is the hash of keys[0] too'],
+      ['a learning prefix wider than /8', valid.replace('"learnPrefixV4": 24', '"learnPrefixV4": 0'), 'settings.learnPrefixV4 is less than 8'],
+      ['a learning prefix wider than /16 (IPv6)', valid.replace('"learnPrefixV6": 64', '"learnPrefixV6": 15'), 'settings.learnPrefixV6 is less than 16'],
     ];
     for (const [what, text, message] of cases) {
       it(`refuses ${what}`, async () => {
@@ -76,7 +97,7 @@ describe('keyward store', () => {
     expect(readdirSync(ws.dir), 'no lock or temporary file is left').to.deep.equal(['store.json']);
   });
 
-  it('is created with mode 0600, in a data directory made for it, and stays 0600 when rewritten', () => {
+  it('is created with mode 0600, in a data directory made for it, and keeps the mode the operator gives it when rewritten', () => {
     const ws = Workspace.create();
     // v2: keyward makes its own data directory; the folders of a path the operator gives must exist (issue 11 item 7).
     const dataDir = path.join(ws.dir, 'nested', 'deeper');
@@ -87,9 +108,12 @@ describe('keyward store', () => {
     expect(ws.run(['authorize', '192.0.2.1', '--store', path.join(ws.dir, 'given.json')]).code).to.equal(0);
     expect(ws.storeBytes(), '--store wins over KEYWARD_STORE').to.equal(null);
 
-    chmodSync(store, 0o644);
     expect(runKeyward(store, ['authorize', '192.0.2.2']).code).to.equal(0);
     expect(statSync(store).mode & 0o777).to.equal(0o600);
+    // (A service user's group may read it: environment.test.ts has the owner, the cache and a read-only store.)
+    chmodSync(store, 0o640);
+    expect(runKeyward(store, ['authorize', '192.0.2.3']).code).to.equal(0);
+    expect(statSync(store).mode & 0o777).to.equal(0o640);
   });
 
   it("never holds a secret: no file under the store's folder contains a created or rotated secret", () => {
