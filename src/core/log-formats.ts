@@ -194,7 +194,8 @@ export class LogReader {
     if (isEmpty(key)) return KEYLESS;
     const at = combinedTime(m[2]);
     if (Number.isNaN(at)) return {kind: 'bad', message: notATime(m[2])};
-    return this.event(key, m[1], at);
+    // (A log_format of `$remote_addr:$remote_port`, or a proxy's `[IPv6]:PORT`.)
+    return this.event(key, stripPort(m[1]), at);
   }
 
   private postfix(text: string): LineRead {

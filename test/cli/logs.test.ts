@@ -217,6 +217,15 @@ describe("keyward learn: ports in keyward's own format", () => {
     );
     expect(ndjson.json()).to.deep.include({events: 1, badLines: 0, format: 'ndjson'});
   });
+
+  it('a combined log whose address carries a port (`$remote_addr:$remote_port`, `[IPv6]:PORT`) is read without it', () => {
+    const {ws} = workspace();
+    const line = (address: string) => `${address} - - [30/Nov/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "curl" "billing"\n`;
+    const input = line('192.0.2.10:53422') + line('[2001:db8::1]:443') + line('198.51.100.7');
+    const learned = ok(ws.run(['learn', '-', '--json', '--format', 'combined'], {now: NOW, input}));
+    expect(learned.json()).to.deep.include({events: 3, badLines: 0, format: 'combined'});
+    expect(learned.json().learned).to.have.members(['192.0.2.0/24', '2001:db8::/64', '198.51.100.0/24']);
+  });
 });
 
 describe('keyward learn: a log it cannot read', () => {
