@@ -146,6 +146,8 @@ function time(text: string): number {
   // Unix seconds, as the other log formats read them.
   const unix = unixSecondsMs(text);
   if (!Number.isNaN(unix)) return unix;
+  // (An ISO time but for its date: 2026-02-30, 2026-13-01.)
+  if (parseTime(`2000-01-01${text.slice(10)}`) !== null && /^\d{4}-\d{2}-\d{2}/.test(text)) throw new InputError(`${show(text)} is not a date of the calendar`);
   throw new InputError(`${show(text)} is not ${TIME_FORM} or Unix seconds`);
 }
 

@@ -22,13 +22,28 @@ export function unixSecondsMs(value: string | number): number {
 }
 
 /**
+ * Whether the date `text` starts with (YYYY-MM-DD) is one of the calendar:
+ * Date.parse reads a day the month does not have (2026-02-30) as a day of
+ * the next month (2 March), which would date an event or an entry two days
+ * off without a word.
+ */
+export function inCalendar(text: string): boolean {
+  const year = Number(text.slice(0, 4));
+  const month = Number(text.slice(5, 7));
+  const day = Number(text.slice(8, 10));
+  if (month < 1 || month > 12 || day < 1) return false;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = month === 2 ? (leap ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+  return day <= days;
+}
+
+/**
  * Parses an ISO 8601 date (midnight UTC) or a time with `Z` or an offset;
- * null when it is not one, a time without an offset included. A day the
- * month does not have but Date.parse reads (2026-02-30, as 2 March) is read
- * so (docs/choices.md, "Store dates").
+ * null when it is not one, a time without an offset included, and a day the
+ * month does not have (2026-02-30).
  */
 export function parseTime(text: string): Date | null {
-  if (!ISO.test(text)) return null;
+  if (!ISO.test(text) || !inCalendar(text)) return null;
   const ms = Date.parse(text);
   return Number.isNaN(ms) ? null : new Date(ms);
 }

@@ -30,6 +30,7 @@ import {EntryWords, entryWordsOf, entryWordsOfRecords, inListOrder, knownEntryWo
 import {compareWords} from '../core/words.js';
 import {isCanonicalEntry} from '../core/prefix.js';
 import {isKeyName} from '../core/keys.js';
+import {inCalendar} from '../core/time.js';
 
 /** A document that is not a keyward store of a version this build reads. */
 export class ShapeError extends Error {}
@@ -134,7 +135,7 @@ function takeInTrusted(length: number): void {
 function isTime(value: unknown): boolean {
   if (typeof value !== 'string') return false;
   if (value === lastTime || proven?.times.has(value)) return true;
-  if (!TIME_WITH_OFFSET.test(value) || Number.isNaN(Date.parse(value))) return false;
+  if (!TIME_WITH_OFFSET.test(value) || !inCalendar(value) || Number.isNaN(Date.parse(value))) return false;
   lastTime = value;
   proven?.times.add(value);
   return true;

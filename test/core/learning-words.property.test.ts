@@ -120,8 +120,10 @@ class Learner {
   }
 
   /** An allowed API event while learning, after learn: observed, and one at or after the window's end turns blocking on. */
-  private observe(at: number): void {
+  private observe(dated: number): void {
     const api = this.data.blocking.api;
+    // (Spec version 2: an event dated after now counts as now.)
+    const at = Math.min(dated, this.now.getTime());
     if (at > this.lastEventMs) this.lastEventMs = at;
     if (at < this.activationMs) return;
     const when = new Date(at).toISOString();
@@ -222,6 +224,9 @@ function referenceParseEventLine(text: string): RawEvent | null {
     const at = parseTime(t);
     if (at !== null) return at.getTime();
     if (/^[0-9]{1,12}(\.[0-9]{1,9})?$/.test(t) && Number(t) <= 8.64e12) return Math.round(Number(t) * 1000);
+    // (Since the outside testers' round: a date that is not of the calendar is named so.)
+    const date = /^(\d{4})-(\d{2})-(\d{2})/.exec(t);
+    if (date !== null && parseTime(`2000-01-01${t.slice(10)}`) !== null) throw new InputError(`${show(t)} is not a date of the calendar`);
     throw new InputError(`${show(t)} is not ${TIME_FORM} or Unix seconds`);
   };
   return {key: fields[0], ip: fields[1], at: fields.length === 3 ? time(fields[2]) : Number.NaN};
@@ -483,7 +488,8 @@ describe('core/learning: the number-keyed Learner against the one it replaced', 
  * time happens now; in time order (stable), an active API key's event from
  * a /24 not yet covered learns it (and restarts the window); one from a
  * covered /24 dated at or after max(learningSince, lastNewAddressAt) + window
- * turns blocking on. A revoked key's events count for nothing.
+ * turns blocking on (one dated after now counts as dated now). A revoked
+ * key's events count for nothing.
  */
 function modelOfActivation(m: ActivationCase): {state: 'learning' | 'active'; lastNewAddressAt: number | null; activatedAt: number | null} {
   const now = T0 + m.nowDay * DAY;
@@ -507,7 +513,9 @@ function modelOfActivation(m: ActivationCase): {state: 'learning' | 'active'; la
       continue;
     }
     const start = lastNew === null ? learningSince : Math.max(learningSince, lastNew);
-    if (e.t >= start + window) return {state: 'active', lastNewAddressAt: lastNew, activatedAt: e.t};
+    // Quiet time is observed up to now at most: an event a few minutes ahead counts as now.
+    const observed = Math.min(e.t, now);
+    if (observed >= start + window) return {state: 'active', lastNewAddressAt: lastNew, activatedAt: observed};
   }
   return {state: 'learning', lastNewAddressAt: lastNew, activatedAt: null};
 }
