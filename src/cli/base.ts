@@ -194,6 +194,8 @@ export abstract class KeywardCommand extends Command {
       await writeOutputFile(file, text, 0o644);
     } catch (error) {
       const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      // (Node's permission model: said as such, naming the flag that allows it.)
+      if (reason === 'ERR_ACCESS_DENIED') throw error;
       const message = `cannot write --output ${show(given)} (${reason}); nothing was written`;
       // A path that cannot be a file is the operator's to fix (2); a full disk or an I/O error is not (3).
       if (['ENOENT', 'ENOTDIR', 'EISDIR', 'EACCES', 'EPERM', 'EROFS'].includes(reason)) throw new InputError(message, 'check that the folder exists and is writable');

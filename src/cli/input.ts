@@ -220,6 +220,8 @@ async function eachEntryInput(sources: EntrySources, onInput: (input: EntryInput
       await fromStream(openFile(file), file);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
+      // (Node's permission model: said as such, naming the flag that allows it.)
+      if (code === 'ERR_ACCESS_DENIED') throw error;
       if (code) throw new InputError(`cannot read ${show(file)} (${code})`);
       throw error;
     }
@@ -244,6 +246,8 @@ export async function readSyncInputs(file: string, progress: boolean): Promise<{
     await eachLine(stream, (text, line) => void lines.push({text, line}), {progress: progress ? startProgress(`reading ${shown || 'stdin'}`, stream) : undefined});
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
+    // (Node's permission model: said as such, naming the flag that allows it.)
+    if (code === 'ERR_ACCESS_DENIED') throw error;
     if (code && !fromStdin) throw new InputError(`cannot read ${show(file)} (${code})`);
     throw error;
   }
@@ -544,6 +548,8 @@ export async function readEvents(
       });
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
+      // (Node's permission model: said as such, naming the flag that allows it.)
+      if (code === 'ERR_ACCESS_DENIED') throw error;
       if (code && !(error instanceof InputError)) throw new InputError(`cannot read ${source.name} (${code})`);
       throw error;
     }

@@ -6,9 +6,12 @@
  * flag or is a usage error naming the flag: never an internal error, a stack
  * trace or exit 1 (`check`'s "denied").
  */
+import {existsSync} from 'node:fs';
+import path from 'node:path';
+
 import {expect} from 'chai';
 
-import {NOW, RunResult, Workspace} from './harness.js';
+import {BIN, NOW, RunResult, Workspace} from './harness.js';
 
 const NO_CODEGEN = {NODE_OPTIONS: '--disallow-code-generation-from-strings'};
 /** Node's permission model with every file allowed (Node 20 calls it --experimental-permission). */
@@ -106,6 +109,31 @@ describe('Node flags that forbid code generation or a permission', function () {
     const run = ws.run(['serve', '--listen', '127.0.0.1:0'], {now: NOW, env: {NODE_OPTIONS: PERMISSION}, timeoutMs: 60_000});
     expect(run.code, run.stderr).to.equal(2);
     expect(run.stderr).to.contain('--allow-worker').and.contain('usage error (exit 2)').and.not.contain('internal error');
+    expect(ws.storeBytes()).to.deep.equal(before);
+  });
+
+  it("Node's permission model: a file it may not write (export --output) or read (authorize --file, learn FILE, sync FILE) is a usage error naming the flag; nothing written", () => {
+    const ws = keyed();
+    const elsewhere = Workspace.create();
+    const input = elsewhere.file('entries.txt', '192.0.2.1\n');
+    const model = PERMISSION.split(' ')[0];
+    // Reads of keyward's own files and the store's folder (and what oclif looks at to detect WSL); writes of the store's folder.
+    const allowed = [`--allow-fs-read=${path.dirname(path.dirname(BIN))}/*`, `--allow-fs-read=${ws.dir}/*`, '--allow-fs-read=/proc/sys/fs/binfmt_misc/WSLInterop', '--allow-fs-read=/run/WSL', `--allow-fs-write=${ws.dir}/*`];
+    const env = {NODE_OPTIONS: [model, ...allowed].join(' ')};
+    const before = ws.storeBytes();
+    const cases: [string[], string, string][] = [
+      // (The output's place is looked at first, as a read: Node names that.)
+      [['export', '--format', 'plain', '--output', path.join(elsewhere.dir, 'out.txt')], 'FileSystemRead', '--allow-fs-read'],
+      [['authorize', '--file', input], 'FileSystemRead', '--allow-fs-read'],
+      [['learn', input], 'FileSystemRead', '--allow-fs-read'],
+      [['sync', input, '--dry-run'], 'FileSystemRead', '--allow-fs-read'],
+    ];
+    for (const [args, permission, flag] of cases) {
+      const run = ws.run(args, {now: NOW, env});
+      expect(run.code, `${args.join(' ')}: ${run.stderr}`).to.equal(2);
+      expect(run.stderr).to.contain(`Node's permission model refused ${permission}`).and.contain(`start node with ${flag}=PATH`).and.not.contain('internal error');
+    }
+    expect(existsSync(path.join(elsewhere.dir, 'out.txt'))).to.equal(false);
     expect(ws.storeBytes()).to.deep.equal(before);
   });
 
