@@ -90,8 +90,29 @@ export function failureOf(error: unknown): Failure {
     if (error.extra) failure.extra = error.extra;
     return about(failure, error);
   }
+  const io = fileSystemRefusal(error);
+  if (io) return io;
   const e = error instanceof Error ? error : new Error(String(error));
   return {exit: EXIT.internal, message: `internal error: ${untrustedLines(e.message)}`, details: []};
+}
+
+/** What the file system refuses that is this machine's to mend, not a defect (see fileSystemRefusal). */
+const FILE_SYSTEM_REFUSALS = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT', 'ENOENT', 'ENOTDIR', 'EISDIR', 'EIO']);
+
+/**
+ * A file the system would not let a plugin read or write (the completion
+ * plugin's cache in a home folder that is not writable), which no keyward
+ * code named: the same kind of failure as output that cannot be written,
+ * exit 3, naming the file. Null for any other error.
+ */
+function fileSystemRefusal(error: unknown): Failure | null {
+  const e = error as {code?: unknown; syscall?: unknown; path?: unknown} | null;
+  if (typeof e?.code !== 'string' || !FILE_SYSTEM_REFUSALS.has(e.code) || typeof e.syscall !== 'string' || typeof e.path !== 'string') return null;
+  return {
+    exit: EXIT.store,
+    message: `cannot ${untrusted(e.syscall)} ${untrusted(e.path)} (${e.code})`,
+    details: ['check that the folder exists and this user may write it (HOME, XDG_CACHE_HOME)'],
+  };
 }
 
 /** The flag of Node's permission model that allows each permission it refuses (ERR_ACCESS_DENIED's `permission`). */

@@ -171,6 +171,13 @@ describe('shell completion', () => {
     expect(script.stdout).to.contain(`KEYWARD_AC_BASH_SETUP_PATH=${path.join(cache, 'autocomplete', 'bash_setup')}`);
   });
 
+  it('a cache folder it cannot make (under a file, or a home not writable) is exit 3 naming it, not an internal error', () => {
+    const file = ws.file('not-a-folder', '');
+    const run = ws.run(['autocomplete', 'bash'], {env: {KEYWARD_CACHE_DIR: path.join(file, 'cache')}});
+    expect(run.code, run.stderr).to.equal(3);
+    expect(run.stderr).to.contain(`cannot mkdir ${path.join(file, 'cache')}`).and.contain('(ENOTDIR)').and.not.contain('internal error');
+  });
+
   it('completes commands, topics and flags in bash', function () {
     if (spawnSync('bash', ['--version']).status !== 0) this.skip();
     const out = ws.run(['autocomplete', 'bash'], {env: {KEYWARD_CACHE_DIR: cache}});
