@@ -18,7 +18,7 @@ import {Readable} from 'node:stream';
 import {InputError, show, untrusted} from '../core/errors.js';
 import {EventLog, LearnOutcome, UnknownKey} from '../core/learning.js';
 import {BlockedRecord, StoreData} from '../core/model.js';
-import {EventFollowHooks, EventsRead} from './input.js';
+import {EventFollowHooks, EventsRead, stdin} from './input.js';
 import {notifyBlocked, waysOut} from './notify.js';
 import {count, grouped} from '../core/count.js';
 
@@ -139,7 +139,7 @@ export async function followAndLearn(setup: FollowSetup): Promise<FollowResult> 
   const hooks: EventFollowHooks = {
     open: (input) =>
       Readable.from(
-        gated(input === '-' ? untilStopped(process.stdin, stop) : followFile(input, setup, stop), async () => {
+        gated(input === '-' ? untilStopped(stdin(), stop) : followFile(input, setup, stop), async () => {
           while (pending.count >= MAX_PENDING_EVENTS && !stop.requested) {
             stop.wake();
             await Promise.race([committed.promise, stop.promise]);

@@ -5,7 +5,7 @@
  * length so that no input can exhaust memory.
  */
 import {isAscii} from 'node:buffer';
-import {createReadStream} from 'node:fs';
+import {createReadStream, fstatSync} from 'node:fs';
 import {Readable} from 'node:stream';
 import {StringDecoder} from 'node:string_decoder';
 import {scanDecisionAddress, scanDecisionAddressIn} from '../core/address.js';
@@ -17,6 +17,22 @@ import {LogFormat, LogOptions, LogReader, WallClock} from '../core/log-formats.j
 import {checkEventTime, EventLog, FUTURE_SLACK_MS} from '../core/learning.js';
 import {parseSyncLines, SyncFileFormat, SyncInput, SyncLine} from '../core/sync-input.js';
 import {ProgressSink, startProgress} from './progress.js';
+
+/**
+ * Stdin, to read `-` from; an InputError when it is a folder (`< /var/log`),
+ * which Node reads as empty: "no entries" or, for learn, "0 events" and exit
+ * 0, where the operator meant a file in it.
+ */
+export function stdin(): Readable {
+  let folder = false;
+  try {
+    folder = fstatSync(0).isDirectory();
+  } catch {
+    // (No stdin to look at: reading it says what is wrong.)
+  }
+  if (folder) throw new InputError('stdin is a folder, not a file or a pipe', 'give a file: keyward COMMAND - < FILE');
+  return process.stdin;
+}
 
 /** Lines longer than this are refused (or skipped, where a command tolerates bad lines). */
 export const MAX_LINE_LENGTH = 4096;
@@ -226,7 +242,7 @@ async function eachEntryInput(sources: EntrySources, onInput: (input: EntryInput
       throw error;
     }
   }
-  if (readStdin) await fromStream(process.stdin, '');
+  if (readStdin) await fromStream(stdin(), '');
   if (inputs === 0) {
     throw new InputError('no entries given', 'give entries as arguments, --file FILE, or - (or --file -) to read them from stdin');
   }
@@ -241,7 +257,7 @@ export async function readSyncInputs(file: string, progress: boolean): Promise<{
   const lines: SyncLine[] = [];
   const fromStdin = file === '-';
   const shown = fromStdin ? '' : untrusted(file);
-  const stream = fromStdin ? process.stdin : openFile(file);
+  const stream = fromStdin ? stdin() : openFile(file);
   try {
     await eachLine(stream, (text, line) => void lines.push({text, line}), {progress: progress ? startProgress(`reading ${shown || 'stdin'}`, stream) : undefined});
   } catch (error) {
@@ -533,7 +549,7 @@ export async function readEvents(
   {strict, now, reading = {format: 'auto'}, follow}: {strict: boolean; now: Date; reading?: ReadingOptions; follow?: EventFollowHooks},
 ): Promise<EventsRead> {
   const sources: {name: string; open: () => Readable}[] = args.map((a) =>
-    a === '-' ? {name: 'stdin', open: () => follow?.open(a) ?? process.stdin} : {name: untrusted(a), open: () => follow?.open(a) ?? openFile(a)},
+    a === '-' ? {name: 'stdin', open: () => follow?.open(a) ?? stdin()} : {name: untrusted(a), open: () => follow?.open(a) ?? openFile(a)},
   );
   // Stdin only for `-`, never because it is a pipe (an empty $LOG in a script must not read the script's input).
   if (sources.length === 0) throw new InputError('no events given', 'give event files, or - to read them from stdin');

@@ -5,13 +5,13 @@
  * made read-only, a store path with control characters in it.
  */
 import {spawnSync} from 'node:child_process';
-import {chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync} from 'node:fs';
+import {chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 import {expect} from 'chai';
 
-import {BIN, NOW, runProcess, Workspace} from './harness.js';
+import {BIN, environment, NOW, runProcess, Workspace} from './harness.js';
 
 const isRoot = process.getuid?.() === 0;
 const hasSetpriv = spawnSync('setpriv', ['--version']).status === 0;
@@ -127,6 +127,21 @@ describe('the environment', () => {
       expect(readFileSync(ws.store).equals(before)).to.equal(true);
       expect(statSync(ws.store).mode & 0o777).to.equal(0o400);
     });
+  });
+
+  it('stdin that is a folder (`< /var/log`) is a usage error saying so, never read as empty ("0 events applied", exit 0)', () => {
+    const ws = Workspace.create();
+    expect(ws.run(['keys', 'create', 'app', '--type', 'api'], {now: NOW, env: {KEYWARD_TEST_SUBPROCESS: '1'}}).code).to.equal(0);
+    const folder = openSync(ws.dir, 'r');
+    try {
+      for (const args of [['check', 'app', '-'], ['check', 'app', '-', '--ndjson'], ['authorize', '-'], ['revoke', '-'], ['learn', '-'], ['sync', '-', '--dry-run']]) {
+        const run = spawnSync(process.execPath, [BIN, ...args], {env: environment(ws.store, {now: NOW}), stdio: [folder, 'pipe', 'pipe'], encoding: 'utf8'});
+        expect(run.status, `${args.join(' ')}: ${run.stderr}`).to.equal(2);
+        expect(run.stderr).to.contain('stdin is a folder, not a file or a pipe');
+      }
+    } finally {
+      closeSync(folder);
+    }
   });
 
   it('shows a store path with control characters escaped: status names its store on a line of its own, a message stays one line', () => {

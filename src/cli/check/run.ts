@@ -95,12 +95,16 @@ export async function runCheck(request: CheckRequest): Promise<void> {
  */
 function stdinInput(): Readable | DescriptorInput {
   if (process.platform !== 'win32') {
+    let folder = false;
     try {
       const stats = fstatSync(0);
       if (stats.isFile() || stats.isFIFO()) return {fd: 0, pipe: !stats.isFile(), stream: () => process.stdin};
+      // (Read as empty by Node: "stdin had none", where the operator meant a file in that folder.)
+      if (stats.isDirectory()) folder = true;
     } catch {
       // (An unusual stdin: read as a stream, which reports its own errors.)
     }
+    if (folder) throw new InputError('stdin is a folder, not a file or a pipe', 'give a file: keyward check KEY - < FILE');
   }
   return process.stdin;
 }
