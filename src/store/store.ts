@@ -12,7 +12,7 @@ import {removeLeftovers, writeFileAtomic} from './atomic.js';
 import {testPause} from './test-pause.js';
 import type {EntryIndex} from '../core/decision.js';
 import {compiledAccountFor, writeIndexCache} from './index-cache.js';
-import {untrusted} from '../core/errors.js';
+import {InputError, show, untrusted} from '../core/errors.js';
 import type {Adapter} from 'lowdb';
 import {describe, missingFolder, readStore, readStoreDocument, StoreDocument, StoreError, UnreadSpan} from './read.js';
 import {
@@ -32,9 +32,12 @@ export {missingFolder, readStore, readStoreOrEmpty, StoreError} from './read.js'
 const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
 const STALE_LOCK_MS = 10_000;
 
+/** KEYWARD_LOCK_TIMEOUT_MS, else 30 s; a usage error when it is set to anything but whole milliseconds (a typo must not wait 30 s unsaid). */
 function lockTimeoutMs(): number {
-  const configured = Number(process.env.KEYWARD_LOCK_TIMEOUT_MS);
-  return Number.isFinite(configured) && configured >= 0 ? configured : DEFAULT_LOCK_TIMEOUT_MS;
+  const given = process.env.KEYWARD_LOCK_TIMEOUT_MS;
+  if (given === undefined || given === '') return DEFAULT_LOCK_TIMEOUT_MS;
+  if (!/^\d{1,9}$/.test(given)) throw new InputError(`KEYWARD_LOCK_TIMEOUT_MS is ${show(given)}: give a whole number of milliseconds (0 to 999999999)`);
+  return Number(given);
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -383,7 +386,7 @@ async function takeOver(lock: string): Promise<void> {
       throw error;
     });
     if (stat === null) return;
-    if (stat.mtimeMs >= Date.now() - STALE_LOCK_MS) throw busy();
+    if (!lockIsStale(stat.mtimeMs)) throw busy();
     await fs.rmdir(lock).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'ENOENT') throw error;
     });
@@ -393,13 +396,32 @@ async function takeOver(lock: string): Promise<void> {
 }
 
 /**
+ * Whether a lock last refreshed at `mtimeMs` is stale: not refreshed for
+ * STALE_LOCK_MS, or dated more than that ahead of now. A live writer
+ * refreshes its lock to its own now every few seconds; a date far ahead is
+ * a lock left behind before the clock was set back (a machine that booted
+ * with its clock wrong), which would otherwise hold every writer off until
+ * the clock caught up.
+ */
+function lockIsStale(mtimeMs: number): boolean {
+  const now = Date.now();
+  return mtimeMs < now - STALE_LOCK_MS || mtimeMs > now + STALE_LOCK_MS;
+}
+
+/**
  * The file system proper-lockfile uses: the lock folder made 0700 (by default
  * it gets 0777 less the umask, world-writable under umask 000, and a file
- * another user put in it would stop the lock from being removed), and a
- * stale lock removed through `takeOver`.
+ * another user put in it would stop the lock from being removed), a stale
+ * lock removed through `takeOver`, and a lock dated far ahead seen as stale
+ * (see lockIsStale: proper-lockfile only knows locks that are too old).
  */
 const lockFs = {
   ...callbackFs,
+  stat: (file: string, done: (error: NodeJS.ErrnoException | null, stat?: Stats | {mtime: Date}) => void) =>
+    callbackFs.stat(file, (error, stat) => {
+      if (error === null && !held.has(file) && stat.mtimeMs > Date.now() + STALE_LOCK_MS) done(null, {...stat, mtime: new Date(0)});
+      else done(error, stat);
+    }),
   mkdir: (dir: string, done: Done) => callbackFs.mkdir(dir, 0o700, done),
   rmdir: (dir: string, done: Done) => {
     if (held.has(dir)) return callbackFs.rmdir(dir, done);

@@ -5,7 +5,7 @@
  * made read-only, a store path with control characters in it.
  */
 import {spawnSync} from 'node:child_process';
-import {chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync} from 'node:fs';
+import {chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, utimesSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -127,6 +127,32 @@ describe('the environment', () => {
       expect(readFileSync(ws.store).equals(before)).to.equal(true);
       expect(statSync(ws.store).mode & 0o777).to.equal(0o400);
     });
+  });
+
+  it('KEYWARD_LOCK_TIMEOUT_MS that is not whole milliseconds is a usage error naming it, nothing written (not 30 s of waiting unsaid)', () => {
+    const ws = Workspace.create();
+    for (const given of ['abc', '1.5', '-1', '30s']) {
+      const run = ws.run(['authorize', '192.0.2.1'], {now: NOW, env: {KEYWARD_LOCK_TIMEOUT_MS: given}});
+      expect(run.code, run.stderr).to.equal(2);
+      expect(run.stderr).to.contain(`KEYWARD_LOCK_TIMEOUT_MS is \`${given}\`: give a whole number of milliseconds`);
+    }
+    expect(ws.storeBytes()).to.equal(null);
+  });
+
+  it('a lock left behind dated far ahead (the clock set back since) is stale, not a wait until the clock catches up', () => {
+    const ws = Workspace.create();
+    expect(ws.run(['authorize', '192.0.2.1'], {now: NOW}).code).to.equal(0);
+    const lock = `${ws.store}.lock`;
+    mkdirSync(lock);
+    utimesSync(lock, new Date('2030-01-01T00:00:00Z'), new Date('2030-01-01T00:00:00Z'));
+    const run = ws.run(['authorize', '192.0.2.2'], {now: NOW, env: {KEYWARD_LOCK_TIMEOUT_MS: '5000'}});
+    expect(run.code, run.stderr).to.equal(0);
+    expect(existsSync(lock), 'taken over, then released').to.equal(false);
+    // A lock refreshed now (a live writer's) is still waited for.
+    mkdirSync(lock);
+    const waited = ws.run(['authorize', '192.0.2.3'], {now: NOW, env: {KEYWARD_LOCK_TIMEOUT_MS: '300'}});
+    expect(waited.code).to.equal(3);
+    expect(waited.stderr).to.contain('is locked by another keyward process');
   });
 
   it('stdin that is a folder (`< /var/log`) is a usage error saying so, never read as empty ("0 events applied", exit 0)', () => {
