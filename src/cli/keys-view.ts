@@ -25,6 +25,7 @@ export async function deliverSecret(k: KeyRecord, secret: string, verb: 'created
   }
   try {
     await deliver(process.stdout, `${text}\n`);
+    sayIfInterrupted();
   } catch (error) {
     const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     throw new KeywardError(
@@ -32,6 +33,30 @@ export async function deliverSecret(k: KeyRecord, secret: string, verb: 'created
       `the new secret could not be printed (${why}): nothing was changed, ${kept}`,
       'print it somewhere that can take it (a file with free space, a pipe that is read) and run the command again',
     );
+  }
+}
+
+/** Where src/store/store.ts records the store file it committed a change to. */
+const COMMITTED = Symbol.for('keyward.committed');
+
+/**
+ * From the secret's delivery on: Ctrl-C or SIGTERM before the commit (a
+ * large store takes a moment to write) leaves a printed secret that is not
+ * the key's, and that is said, as for a commit that fails; after the commit
+ * the run ends as the signal would have ended it. (Exit 128 + the signal's
+ * number, as a shell reports it.)
+ */
+function sayIfInterrupted(): void {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
+    process.once(signal, () => {
+      if ((globalThis as Record<symbol, unknown>)[COMMITTED] === undefined) {
+        process.stderr.write(`keyward: interrupted (${signal}) before the commit: the secret printed above is NOT in effect; nothing was changed\n`);
+      }
+      process.exit(code);
+    });
   }
 }
 

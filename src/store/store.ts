@@ -70,6 +70,7 @@ async function writeDocument(
   added: EntryRecord | null = null,
 ): Promise<void> {
   await removeLeftovers(file);
+  await testPause('KEYWARD_TEST_PAUSE_BEFORE_WRITE', 'writing');
   let written;
   try {
     written = await writeFileAtomic(file, pieces, 0o600, {afterRename: testPauseAfterRename});

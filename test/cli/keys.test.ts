@@ -1,6 +1,10 @@
+import {spawn} from 'node:child_process';
+import {existsSync, mkdirSync} from 'node:fs';
+import path from 'node:path';
+
 import {expect} from 'chai';
 
-import {daysAfter, NOW, Workspace} from './harness.js';
+import {BIN, daysAfter, environment, NOW, Workspace} from './harness.js';
 
 const SECRET = /^[0-9a-f]{40}$/;
 const hintOf = (secret: string) => `${secret.slice(0, 4)}…${secret.slice(-4)}`;
@@ -142,4 +146,42 @@ describe('keyward keys', () => {
     }
     expect(ws.storeBytes()).to.equal(null);
   });
+});
+
+describe('keyward keys: interrupted between the secret and the commit', () => {
+  /** Waits until `file` exists. */
+  async function waitFor(file: string): Promise<void> {
+    for (const end = Date.now() + 20_000; !existsSync(file); await new Promise((resolve) => setTimeout(resolve, 10))) {
+      if (Date.now() > end) throw new Error(`no ${file} within 20 s`);
+    }
+  }
+
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
+    it(`${signal} after the secret was printed and before the commit: says the secret is NOT in effect, exit ${code}, no key made, no lock left`, async () => {
+      const ws = Workspace.create();
+      expect(ws.run(['keys', 'create', 'first', '--type', 'api'], {now: NOW, env: {KEYWARD_TEST_SUBPROCESS: '1'}}).code).to.equal(0);
+      const before = ws.storeBytes();
+      const hold = path.join(ws.dir, 'hold');
+      mkdirSync(hold);
+      const child = spawn(process.execPath, [BIN, 'keys', 'create', 'second', '--type', 'smtp'], {
+        env: environment(ws.store, {now: NOW, env: {KEYWARD_TEST_PAUSE_BEFORE_WRITE: hold}}),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+      child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+      const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+      await waitFor(path.join(hold, 'writing'));
+      child.kill(signal);
+      expect(await closed, stderr).to.equal(code);
+      expect(stdout.trim(), 'the secret was printed').to.match(SECRET);
+      expect(stderr).to.contain(`interrupted (${signal}) before the commit: the secret printed above is NOT in effect`);
+      expect(ws.storeBytes(), 'no key made').to.deep.equal(before);
+      expect(existsSync(`${ws.store}.lock`), 'the lock is released').to.equal(false);
+    });
+  }
 });
