@@ -347,7 +347,7 @@ export function learnSummary(
   data: StoreData,
   {bad, badLines, untimed, keyless = 0}: {bad: string[]; badLines: number; untimed: number; keyless?: number},
   failures: string[],
-  {dryRun, now}: {dryRun: boolean; now: Date},
+  {dryRun, now, followed = false}: {dryRun: boolean; now: Date; followed?: boolean},
 ): [string, 'info' | 'warn'][] {
   const said: [string, 'info' | 'warn'][] = [];
   const would = dryRun ? ' (dry run: nothing was written)' : '';
@@ -357,7 +357,7 @@ export function learnSummary(
   ]);
   if (untimed > 0) {
     said.push([
-      `${counted(untimed, 'event had', 'events had')} no time and ${untimed === 1 ? 'was' : 'were'} taken as happening now (${now.toISOString()}); --strict refuses such events`,
+      `${counted(untimed, 'event had', 'events had')} no time and ${untimed === 1 ? 'was' : 'were'} taken as happening ${followed ? 'when read' : `now (${now.toISOString()})`}; --strict refuses such events`,
       'warn',
     ]);
   }

@@ -121,7 +121,7 @@ export default class Learn extends KeywardCommand {
       say: (message, tone) => this.tell(message, tone),
     });
     this.now = now();
-    for (const [message, tone] of learnSummary(outcome, data, read, failures, {dryRun: false, now: this.now})) await this.tell(message, tone);
+    for (const [message, tone] of learnSummary(outcome, data, read, failures, {dryRun: false, now: this.now, followed: true})) await this.tell(message, tone);
     return {...learnJson(outcome, data, read, false), format: read.format};
   }
 }

@@ -348,6 +348,8 @@ describe('keyward learn - --follow', function () {
     const done = await f.exited;
     expect(done.code, done.stderr).to.equal(0);
     expect(JSON.parse(done.stdout)).to.deep.include({events: 3, learned: ['10.1.0.0/24', '10.2.0.0/24', '10.3.0.0/24'], badLines: 1, untimed: 1});
+    // (Each untimed line happened when it was read, not at the run's end.)
+    expect(done.stderr).to.contain('1 event had no time and was taken as happening when read');
   });
 
   it('reads a real log format while following: nginx combined lines with the key appended, auto-detected, and ndjson with --field', async () => {
