@@ -368,7 +368,10 @@ async function documentOf(file: string, bytes: Buffer, stat: Stats | null, text 
   }
   const version = versionOf(document);
   if (version !== undefined && version > SCHEMA_VERSION) {
-    throw new StoreError(`the store ${untrusted(file)} has schema version ${version}, newer than this keyward reads (${SCHEMA_VERSION})`, 'upgrade keyward; the file was left as it is');
+    throw new StoreError(
+      `the store ${untrusted(file)} has schema version ${version}, newer than this keyward reads (${SCHEMA_VERSION})`,
+      'upgrade keyward; the file was left as it is',
+    );
   }
   if (version === SCHEMA_VERSION && (await vouched(file, stat))) return {data: document as StoreData, text, bytes, stat, trusted: true};
   try {

@@ -160,7 +160,14 @@ describe('the environment', () => {
     expect(ws.run(['keys', 'create', 'app', '--type', 'api'], {now: NOW, env: {KEYWARD_TEST_SUBPROCESS: '1'}}).code).to.equal(0);
     const folder = openSync(ws.dir, 'r');
     try {
-      for (const args of [['check', 'app', '-'], ['check', 'app', '-', '--ndjson'], ['authorize', '-'], ['revoke', '-'], ['learn', '-'], ['sync', '-', '--dry-run']]) {
+      for (const args of [
+        ['check', 'app', '-'],
+        ['check', 'app', '-', '--ndjson'],
+        ['authorize', '-'],
+        ['revoke', '-'],
+        ['learn', '-'],
+        ['sync', '-', '--dry-run'],
+      ]) {
         const run = spawnSync(process.execPath, [BIN, ...args], {env: environment(ws.store, {now: NOW}), stdio: [folder, 'pipe', 'pipe'], encoding: 'utf8'});
         expect(run.status, `${args.join(' ')}: ${run.stderr}`).to.equal(2);
         expect(run.stderr).to.contain('stdin is a folder, not a file or a pipe');
@@ -186,5 +193,4 @@ describe('the environment', () => {
     expect(run.code).to.equal(3);
     expect(run.stderr.split('\n')[0]).to.equal(`keyward: no store at ${path.join(ws.dir, 'new\\nline', 'store.json')}`);
   });
-
 });

@@ -118,7 +118,13 @@ describe('Node flags that forbid code generation or a permission', function () {
     const input = elsewhere.file('entries.txt', '192.0.2.1\n');
     const model = PERMISSION.split(' ')[0];
     // Reads of keyward's own files and the store's folder (and what oclif looks at to detect WSL); writes of the store's folder.
-    const allowed = [`--allow-fs-read=${path.dirname(path.dirname(BIN))}/*`, `--allow-fs-read=${ws.dir}/*`, '--allow-fs-read=/proc/sys/fs/binfmt_misc/WSLInterop', '--allow-fs-read=/run/WSL', `--allow-fs-write=${ws.dir}/*`];
+    const allowed = [
+      `--allow-fs-read=${path.dirname(path.dirname(BIN))}/*`,
+      `--allow-fs-read=${ws.dir}/*`,
+      '--allow-fs-read=/proc/sys/fs/binfmt_misc/WSLInterop',
+      '--allow-fs-read=/run/WSL',
+      `--allow-fs-write=${ws.dir}/*`,
+    ];
     const env = {NODE_OPTIONS: [model, ...allowed].join(' ')};
     const before = ws.storeBytes();
     const cases: [string[], string, string][] = [

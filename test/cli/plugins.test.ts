@@ -175,7 +175,10 @@ describe('shell completion', () => {
     const file = ws.file('not-a-folder', '');
     const run = ws.run(['autocomplete', 'bash'], {env: {KEYWARD_CACHE_DIR: path.join(file, 'cache')}});
     expect(run.code, run.stderr).to.equal(3);
-    expect(run.stderr).to.contain(`cannot mkdir ${path.join(file, 'cache')}`).and.contain('(ENOTDIR)').and.not.contain('internal error');
+    expect(run.stderr)
+      .to.contain(`cannot mkdir ${path.join(file, 'cache')}`)
+      .and.contain('(ENOTDIR)')
+      .and.not.contain('internal error');
   });
 
   it('completes commands, topics and flags in bash', function () {

@@ -56,7 +56,11 @@ describe('keyward store', () => {
       ['a newer schema version', broken, 'schema version 99, newer than this keyward reads'],
       ['two keys of one name', withKeys(valid, ['billing', 'a'], ['billing', 'b']), 'keys[1].name is `billing`, the name of keys[0] too'],
       ['two keys of one secret', withKeys(valid, ['billing', 'a'], ['relay', 'a']), 'keys[1].hash is the hash of keys[0] too'],
-      ['a date not of the calendar (read as 2 March by Date.parse)', valid.replace(/"addedAt": "[^"]+"/, '"addedAt": "2026-02-30T08:10:30.000Z"'), 'account[0].addedAt is not an ISO 8601 time'],
+      [
+        'a date not of the calendar (read as 2 March by Date.parse)',
+        valid.replace(/"addedAt": "[^"]+"/, '"addedAt": "2026-02-30T08:10:30.000Z"'),
+        'account[0].addedAt is not an ISO 8601 time',
+      ],
       ['a learning prefix wider than /8', valid.replace('"learnPrefixV4": 24', '"learnPrefixV4": 0'), 'settings.learnPrefixV4 is less than 8'],
       ['a learning prefix wider than /16 (IPv6)', valid.replace('"learnPrefixV6": 64', '"learnPrefixV6": 15'), 'settings.learnPrefixV6 is less than 16'],
     ];
