@@ -1,5 +1,7 @@
-import {spawnSync} from 'node:child_process';
+import {spawn, spawnSync} from 'node:child_process';
 import {existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 
 import {expect} from 'chai';
@@ -77,7 +79,9 @@ describe('keyward export', () => {
         '',
       ].join('\n'),
     );
-    expect(by.haproxy.stdout.split('\n').filter((l) => !l.startsWith('#'))).to.deep.equal([...ACCOUNT, '']);
+    // (IPv4 as IPv4-mapped IPv6: HAProxy matches IPv4 patterns against 6to4 clients too.)
+    const mapped = (entry: string) => (entry.includes(':') ? entry : `::ffff:${entry.replace(/\/(\d+)$/, (_, bits) => `/${96 + Number(bits)}`)}`);
+    expect(by.haproxy.stdout.split('\n').filter((l) => !l.startsWith('#'))).to.deep.equal([...ACCOUNT.map(mapped), '']);
     expect(by.nftables.stdout).to.contain('\t\t\t10.0.0.0/8, # office "HQ", main\n');
     expect(by.ipset.stdout).to.contain('add keyward_allow_v6_tmp 2001:db8::/32 -exist\n');
     expect(by.crowdsec.stdout).to.equal(
@@ -287,6 +291,18 @@ describe('keyward export', () => {
 
 // ---- The real tools: each file is loaded by the program it is for ---------------------------
 
+/** A TCP port nothing listens on now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const {port} = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 describe('keyward export, loaded by the real tools', () => {
   const ws = Workspace.create();
   before(() => {
@@ -344,8 +360,87 @@ describe('keyward export, loaded by the real tools', () => {
       );
     const good = runTool(haproxy!, ['-c', '-f', cfg(acl)]);
     expect(good.code, good.out).to.equal(0);
-    const broken = ws.file('broken.acl', readFileSync(acl, 'utf8').replace('10.0.0.0/8\n', '10.0.0.0/33\n'));
+    const broken = ws.file('broken.acl', readFileSync(acl, 'utf8').replace('::ffff:10.0.0.0/104\n', '::ffff:10.0.0.0/129\n'));
     expect(runTool(haproxy!, ['-c', '-f', cfg(broken)]).code, 'the check can fail').to.not.equal(0);
+  });
+
+  it('haproxy, running with the pattern file, lets in exactly whom check allows: an IPv4 client never through an IPv6 range such as ::/64, a 6to4 client never through the IPv4 address it embeds', async function () {
+    const haproxy = findTool('haproxy');
+    if (haproxy === null) skipBecause(this, 'haproxy is not installed');
+    const own = Workspace.create();
+    for (const args of [
+      ['keys', 'create', 'billing', '--type', 'api'],
+      ['authorize', '10.0.0.0/8', '::/64', '2001:db8::/32', '192.0.2.7'],
+      ['deny', '10.66.0.0/16'],
+      ['activate', '--api', '--force'],
+    ]) {
+      expect(own.run(args, {now: NOW, env: {KEYWARD_TEST_SUBPROCESS: '1'}}).code).to.equal(0);
+    }
+    const acl = path.join(own.dir, 'allow.acl');
+    expect(own.run(['export', '--format', 'haproxy', '--output', acl], {now: NOW}).code).to.equal(0);
+    const port = await freePort();
+    const cfg = own.file(
+      'haproxy.cfg',
+      [
+        'defaults',
+        '  mode http',
+        '  timeout connect 1s',
+        '  timeout client 5s',
+        '  timeout server 5s',
+        'frontend api',
+        `  bind 127.0.0.1:${port}`,
+        '  http-request set-src hdr(X-Real-IP)',
+        `  http-request return status 204 if { src -f ${acl} }`,
+        '  http-request return status 403',
+        '',
+      ].join('\n'),
+    );
+    const running = spawn(haproxy!, ['-db', '-f', cfg], {stdio: ['ignore', 'ignore', 'pipe']});
+    let said = '';
+    running.stderr!.setEncoding('utf8').on('data', (t: string) => (said += t));
+    const status = (ip: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = http.request({host: '127.0.0.1', port, path: '/', headers: {'X-Real-IP': ip}, agent: false}, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode!));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    try {
+      for (let tries = 0; ; tries++) {
+        try {
+          await status('192.0.2.7');
+          break;
+        } catch {
+          if (tries > 100) throw new Error(`haproxy did not answer: ${said}`);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      }
+      // IPv4 inside and outside, a deny hole, 6to4 clients embedding allowed and denied IPv4 addresses, mapped forms, IPv6.
+      const probes = [
+        '10.1.2.3',
+        '10.66.0.5',
+        '8.8.8.8',
+        '192.0.2.7',
+        '2002:a01:203::1',
+        '2002:c000:207::1',
+        '2002:808:808::1',
+        '::ffff:10.9.9.9',
+        '::ffff:8.8.8.8',
+        '::5',
+        '::1:0:0:1',
+        '2001:db8::5',
+        '2001:db9::1',
+      ];
+      const decided = own.run(['check', 'billing', ...probes, '--json'], {now: NOW}).json();
+      const seen: [string, string][] = [];
+      for (const ip of probes) seen.push([ip, (await status(ip)) === 204 ? 'allow' : 'deny']);
+      expect(seen, said).to.deep.equal(probes.map((ip, i) => [ip, decided[i].decision]));
+      expect(seen.filter(([, d]) => d === 'allow').length, 'some allowed, some not').to.be.within(1, probes.length - 1);
+    } finally {
+      running.kill('SIGKILL');
+    }
   });
 
   it('nft -f loads the sets (in a private network namespace), twice, with exactly the outermost entries', function () {

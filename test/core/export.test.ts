@@ -45,6 +45,8 @@ const HEADER = (format: string) => [
   '# do not edit: change the keyward store and export again',
 ];
 
+const HAPROXY_NOTE = '# IPv4 ranges are written as IPv4-mapped IPv6 (::ffff:a.b.c.d/96+n): an IPv4 client matches them, a 6to4 client (2002::/16) does not';
+
 const EXPECTED: Record<ExportFormat, string[]> = {
   // `ENTRY # label`: the import line format, so that sync reads labels back.
   plain: ['10.0.0.0/8 # office "HQ", main', '192.0.2.1', '203.0.113.0/24 # spaced', '2001:db8::/32 # evil allow all; } # x'],
@@ -87,7 +89,18 @@ const EXPECTED: Record<ExportFormat, string[]> = {
     'allow 2001:db8::/32;  # evil allow all; } # x',
     'deny all;',
   ],
-  haproxy: [...HEADER('haproxy'), '# office "HQ", main', '10.0.0.0/8', '192.0.2.1', '# spaced', '203.0.113.0/24', '# evil allow all; } # x', '2001:db8::/32'],
+  // (IPv4 as IPv4-mapped IPv6: HAProxy matches IPv4 patterns against 6to4 clients too.)
+  haproxy: [
+    ...HEADER('haproxy'),
+    HAPROXY_NOTE,
+    '# office "HQ", main',
+    '::ffff:10.0.0.0/104',
+    '::ffff:192.0.2.1',
+    '# spaced',
+    '::ffff:203.0.113.0/120',
+    '# evil allow all; } # x',
+    '2001:db8::/32',
+  ],
   nftables: [
     ...HEADER('nftables'),
     'table inet keyward {',
@@ -171,7 +184,7 @@ describe('export formats', () => {
       csv: 'entry,scope,source,label,addedAt,expiresAt,group\n',
       json: '[]\n',
       nginx: '# keyward export (nginx): the account list\n# 0 entries\n# do not edit: change the keyward store and export again\ndeny all;\n',
-      haproxy: '# keyward export (haproxy): the account list\n# 0 entries\n# do not edit: change the keyward store and export again\n',
+      haproxy: `# keyward export (haproxy): the account list\n# 0 entries\n# do not edit: change the keyward store and export again\n${HAPROXY_NOTE}\n`,
       nftables: [
         '# keyward export (nftables): the account list',
         '# 0 entries',

@@ -5,6 +5,8 @@
  */
 import {anyOutside, earliestExpiry, RangeColumns, rangePrefixes, rangeTexts} from '../aggregate.js';
 import {InputError} from '../errors.js';
+import {Prefix} from '../prefix.js';
+import {subtract} from '../set-ops.js';
 import {allowedRows, anyAllowed, EffectiveList, ExportRow, firstExpiry} from '../effective-list.js';
 import {StoreData} from '../model.js';
 import {renderCrowdsec} from './crowdsec.js';
@@ -62,7 +64,23 @@ const SUBTRACTING: ReadonlySet<ExportFormat> = new Set(['haproxy', 'nftables', '
 
 /** The rows a format writes: every row, or for a format without deny rules the allowed addresses (allowedRows). */
 export function writtenRows(rows: readonly ExportRow[], format: ExportFormat): readonly ExportRow[] {
-  return SUBTRACTING.has(format) ? allowedRows(rows) : rows;
+  if (!SUBTRACTING.has(format)) return rows;
+  return format === 'haproxy' ? withoutMapped(allowedRows(rows)) : allowedRows(rows);
+}
+
+/** Every IPv4-mapped IPv6 address, ::ffff:0:0/96. */
+const MAPPED = Prefix.fromScanned({family: 6, bits: 96, words: Uint32Array.of(0, 0, 0xffff, 0)});
+
+/**
+ * The rows with the IPv4-mapped addresses taken out of the IPv6 ranges, for
+ * HAProxy, which matches an IPv4 client against IPv6 patterns as
+ * ::ffff:a.b.c.d: an IPv6 entry such as ::/64 would let every IPv4 client
+ * in, where keyward decides a mapped address as the IPv4 address it is.
+ * (renderHaproxy writes the IPv4 ranges in that mapped form.)
+ */
+function withoutMapped(rows: readonly ExportRow[]): readonly ExportRow[] {
+  if (!rows.some((r) => r.prefix.family === 6 && (r.prefix.covers(MAPPED) || MAPPED.covers(r.prefix)))) return rows;
+  return rows.flatMap((r) => (r.prefix.family === 6 ? subtract(r.prefix, [MAPPED]).map((prefix) => (prefix.equals(r.prefix) ? r : {...r, prefix})) : [r]));
 }
 
 /**

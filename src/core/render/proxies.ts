@@ -9,7 +9,18 @@ export function renderNginx(rows: readonly ExportRow[], header: readonly string[
   return lines([...comments(header), ...deny.map(rule('deny')), ...allow.map(rule('allow')), 'deny all;']);
 }
 
-/** For `acl NAME src -f FILE` (the allowed addresses: deny entries already subtracted). HAProxy pattern files take comments only on lines of their own. */
+/**
+ * For `acl NAME src -f FILE` (the allowed addresses: deny entries already
+ * subtracted, and the IPv4-mapped addresses taken out of the IPv6 ranges:
+ * writtenRows). HAProxy pattern files take comments only on lines of their
+ * own. IPv4 ranges are written as IPv4-mapped IPv6 ranges (10.0.0.0/8 as
+ * ::ffff:10.0.0.0/104): HAProxy matches an IPv4 pattern against a 6to4
+ * client too (2002:a00:1::/48 as 10.0.0.1), which keyward decides as the
+ * IPv6 address it is, while an IPv4 client still matches its mapped form.
+ */
 export function renderHaproxy(rows: readonly ExportRow[], header: readonly string[]): string {
-  return lines([...comments(header), ...rows.flatMap((r) => (labelText(r.label) === '' ? [] : [`# ${labelText(r.label)}`]).concat(r.prefix.toString()))]);
+  const mapped = (r: ExportRow) =>
+    r.prefix.family === 4 ? `::ffff:${r.prefix.address.toString()}${r.prefix.bits === 32 ? '' : `/${96 + r.prefix.bits}`}` : r.prefix.toString();
+  const note = 'IPv4 ranges are written as IPv4-mapped IPv6 (::ffff:a.b.c.d/96+n): an IPv4 client matches them, a 6to4 client (2002::/16) does not';
+  return lines([...comments([...header, note]), ...rows.flatMap((r) => (labelText(r.label) === '' ? [] : [`# ${labelText(r.label)}`]).concat(mapped(r)))]);
 }
