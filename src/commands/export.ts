@@ -23,6 +23,9 @@ import {readIndexCache} from '../store/index-cache.js';
 import {KeywardCommand, write} from '../cli/base.js';
 import {count as counted} from '../core/count.js';
 
+/** The formats `sync` reads back: a group's file of them holds the group's entries alone. */
+const DATA_FORMATS: ReadonlySet<ExportFormat> = new Set(['plain', 'csv', 'json']);
+
 export default class Export extends KeywardCommand {
   static summary = 'Write the effective allowlist in a format a gateway loads (nginx, HAProxy, nftables, ipset, CrowdSec) or as plain, CSV or JSON.';
   static description = `Without --key: the account list. With --key NAME: what that key may be used from, by the rules of \`check\` — its own list intersected with the account list when its channel's blocking is active, the account list when it has no list, its own list while blocking is learning or inactive. A key nothing restricts (no list, blocking not active) is refused with exit 4: "every address" is not an allowlist. A revoked key is refused with exit 2.
@@ -103,7 +106,8 @@ Formats: plain (one entry a line, "ENTRY # label" when it has a label), csv (the
     const data = await this.readStore();
     if (flags.group !== undefined) checkGroupName(flags.group);
     const effective = effectiveList(data, flags.key, this.now);
-    const list = flags.group === undefined ? effective : inGroup(effective, flags.group);
+    // (A gateway's file keeps every deny entry; a data file, read back by sync --group, only the group's.)
+    const list = flags.group === undefined ? effective : inGroup(effective, flags.group, !DATA_FORMATS.has(format));
     const rows = flags.aggregate ? aggregateRows(list.rows, list.scope) : list.rows;
     return written(list, rows, format, flags.aggregate, generatedAt, names, this.now, (r) => exportWarnings(data, list, r, format));
   }

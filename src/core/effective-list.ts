@@ -160,9 +160,18 @@ export function anyAllowed(rows: readonly ExportRow[]): boolean {
 /** `allowedRows` of a list of rows, kept while the list lives: an export asks it for the count, the output and its warnings. */
 const allowedOf = new WeakMap<readonly ExportRow[], ExportRow[]>();
 
-/** The effective list with only the rows of group `group` (SPEC "Groups": `export --group`). */
-export function inGroup(list: EffectiveList, group: string): EffectiveList {
-  return {...list, description: `${list.description}, group ${group}`, rows: list.rows.filter((r) => (r.group ?? null) === group)};
+/**
+ * The effective list with only the rows of group `group` (SPEC "Groups":
+ * `export --group`). With `everyDeny` (a gateway's format), the list's deny
+ * rows of other groups and of none are kept too: deny wins everywhere, and a
+ * gateway loading the group's file alone must never let in an address
+ * keyward denies. Without it (plain, csv, json: files `sync --group` reads
+ * back) only the group's own rows, so that the round trip leaves other
+ * entries where they are.
+ */
+export function inGroup(list: EffectiveList, group: string, everyDeny = false): EffectiveList {
+  const rows = list.rows.filter((r) => (r.group ?? null) === group || (everyDeny && r.effect === 'deny'));
+  return {...list, description: `${list.description}, group ${group}${everyDeny ? ' (and every deny entry)' : ''}`, rows};
 }
 
 /**

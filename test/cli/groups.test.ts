@@ -292,6 +292,26 @@ describe('groups: --group on authorize, revoke, list, export, history; learned e
     const history = ok(ws.run(['history', '--group', 'learned', '--json'], {now: NOW})).json<any[]>();
     expect(history.map((h) => h.command)).to.deep.equal(['learn']);
   });
+
+  it("export --group in a gateway's format keeps every deny entry (a gateway loading it never lets in what check denies); in plain, csv and json only the group's, for sync", () => {
+    const ws = Workspace.create();
+    ok(ws.run(['authorize', '10.0.0.0/8', '--group', 'corp'], {now: NOW}));
+    ok(ws.run(['deny', '10.66.0.0/16'], {now: NOW}));
+    ok(ws.run(['deny', '10.77.0.0/16', '--group', 'other'], {now: NOW}));
+    const nginx = ok(ws.run(['export', '--group', 'corp', '--format', 'nginx', '--no-timestamp'], {now: NOW})).stdout;
+    expect(nginx.split('\n').filter((l) => !l.startsWith('#'))).to.deep.equal(['deny 10.66.0.0/16;', 'deny 10.77.0.0/16;', 'allow 10.0.0.0/8;', 'deny all;', '']);
+    expect(nginx).to.contain('group corp (and every deny entry)');
+    for (const format of ['haproxy', 'nftables', 'ipset', 'crowdsec']) {
+      const text = ok(ws.run(['export', '--group', 'corp', '--format', format, '--no-timestamp'], {now: NOW})).stdout;
+      expect(text, format).to.contain('10.64.0.0').and.not.contain('10.66.0.0').and.not.contain('10.0.0.0/8');
+    }
+    expect(ok(ws.run(['export', '--group', 'corp', '--no-timestamp'], {now: NOW})).stdout).to.equal('10.0.0.0/8\n');
+    expect(
+      ok(ws.run(['export', '--group', 'corp', '--format', 'json'], {now: NOW}))
+        .json<any[]>()
+        .map((r) => r.entry),
+    ).to.deep.equal(['10.0.0.0/8']);
+  });
 });
 
 describe('groups: finding entries (list --contains, --label, --expired)', function () {
