@@ -274,6 +274,8 @@ describe('keyward serve', function () {
     ]) {
       const r = ws.run(['serve', ...args], {timeoutMs: 20_000});
       expect(r.code, `${args.join(' ')}\n${r.stderr}`).to.equal(2);
+      // (serve has no --normalize: the hint names the network to write.)
+      if (args[1] === '10.0.0.1/8') expect(r.stderr).to.contain('write 10.0.0.0/8\n').and.not.contain('--normalize');
     }
     const other = Workspace.create();
     const r = other.run(['serve', '--listen', '127.0.0.1:0']);

@@ -4,7 +4,7 @@
  */
 import {Family, formatIPv4, formatIPv6, scanAddress} from '../../core/address.js';
 import {parseEntry} from '../../core/entry-parse.js';
-import {holdsSecret, InputError, KeywardError, show} from '../../core/errors.js';
+import {AddressError, holdsSecret, InputError, KeywardError, show} from '../../core/errors.js';
 import {CompiledIndex} from '../../core/prefix-index.js';
 
 export const DEFAULT_LISTEN = '127.0.0.1:8431';
@@ -55,6 +55,10 @@ export class TrustedProxies {
       } catch (error) {
         if (error instanceof KeywardError && error.kind === 'safety') {
           throw new InputError(`--trust-proxy ${show(text)} is broader than /8 (IPv4) or /16 (IPv6): any client there could name any address`, 'name the proxies themselves');
+        }
+        // (serve has no --normalize: a range with host bits set is written as its network.)
+        if (error instanceof AddressError && error.reason.startsWith('has host bits set')) {
+          throw new InputError(`--trust-proxy: ${error.message}`, `write ${parseEntry(text, {normalize: true}).toString()}`);
         }
         if (error instanceof KeywardError) throw new InputError(`--trust-proxy: ${error.message}`, error.hint);
         throw error;
