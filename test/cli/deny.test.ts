@@ -308,7 +308,9 @@ describe('keyward export with deny and disabled entries', () => {
   it('nginx puts deny rules before the allow rules; the others write the set difference', () => {
     expect(body(exportText('nginx'))).to.deep.equal(['deny 10.66.0.0/16;  # lab', 'deny 2001:db8:1::/48;', 'allow 10.0.0.0/8;  # corp', 'allow 2001:db8::/32;', 'deny all;']);
     const haproxy = body(exportText('haproxy'));
-    expect(haproxy.slice(0, DIFFERENCE.length)).to.deep.equal(DIFFERENCE);
+    // (HAProxy's IPv4 ranges as IPv4-mapped IPv6: export.test.ts runs haproxy with them.)
+    const mapped = (e: string) => `::ffff:${e.replace(/\/(\d+)$/, (_, bits) => `/${96 + Number(bits)}`)}`;
+    expect(haproxy.slice(0, DIFFERENCE.length)).to.deep.equal(DIFFERENCE.map(mapped));
     expect(haproxy).to.include('2001:db8::/48').and.include('2001:db8:2::/47').and.not.include('2001:db8:1::/48');
     expect(exportText('haproxy')).to.contain(`# ${haproxy.length} entries`);
     expect(body(exportText('crowdsec')).slice(1, 1 + DIFFERENCE.length)).to.deep.equal(DIFFERENCE.map((e) => `${e},,corp`));
