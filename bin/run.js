@@ -70,6 +70,7 @@ if (argv.length === 1 && argv[0] === '--version') {
 } else if (!fast || !(await runFastPath(argv[0], argv.slice(1)))) {
   try {
     // (Inside: oclif's start can fail too, with no home folder to find, and is said in keyward's style.)
+    shellForOclif(process.env);
     const {run, handle, options} = oclif();
     handleExit = handle;
     await run(argv, options);
@@ -229,22 +230,26 @@ function damaged(file, error) {
  *   write; without it the user's home folder is looked up (and a user with
  *   none is told to set HOME);
  * - a relative XDG_*_HOME is ignored, as the XDG specification says (the
- *   store would be another one in every folder);
- * - with SHELL unset, oclif asks the user database for the login shell,
- *   which fails every command of a user id it has no entry for (a
- *   container's `--user 1000`): SHELL is then set empty, which oclif takes
- *   as an unknown shell.
+ *   store would be another one in every folder).
  */
 function settleEnvironment(env) {
   if (env.HOME === '') delete env.HOME;
   const {isAbsolute} = process.getBuiltinModule('node:path');
   for (const name of ['XDG_DATA_HOME', 'XDG_CONFIG_HOME', 'XDG_CACHE_HOME']) if (env[name] !== undefined && !isAbsolute(env[name])) delete env[name];
-  if (env.SHELL === undefined && process.platform !== 'win32') {
-    try {
-      process.getBuiltinModule('node:os').userInfo();
-    } catch {
-      env.SHELL = '';
-    }
+}
+
+/**
+ * Before oclif starts (the fast paths never need it): with SHELL unset,
+ * oclif asks the user database for the login shell, which fails every
+ * command of a user id it has no entry for (a container's `--user 1000`):
+ * SHELL is then set empty, which oclif takes as an unknown shell.
+ */
+function shellForOclif(env) {
+  if (env.SHELL !== undefined || process.platform === 'win32') return;
+  try {
+    process.getBuiltinModule('node:os').userInfo();
+  } catch {
+    env.SHELL = '';
   }
 }
 
