@@ -44,13 +44,16 @@ const UNKNOWN_KEPT = 100;
 /** How many --notify-command failures the final summary repeats (each is said when it happens). */
 const FAILURES_KEPT = 20;
 
-/** `--commit-every 5s|500ms|2m`: milliseconds from 50 ms to 1 h, or an InputError. */
-export function parseCommitEvery(text: string): number {
+/**
+ * `--commit-every 5s|500ms|2m`: milliseconds from 50 ms to `most` (1 h for
+ * learn --follow; serve's own limit is less), or an InputError naming the range.
+ */
+export function parseCommitEvery(text: string, most = MAX_COMMIT_MS, mostText = '60m', hint?: string): number {
   const m = /^(\d{1,7})(ms|s|m)$/.exec(text);
-  const range = 'give 50ms to 60m (e.g. 500ms, 5s, 1m)';
-  if (m === null) throw new InputError(`--commit-every ${show(text)} is not a duration: ${range}`);
+  const range = `give 50ms to ${mostText} (e.g. 500ms, 5s, 1m)`;
+  if (m === null) throw new InputError(`--commit-every ${show(text)} is not a duration: ${range}`, hint);
   const ms = Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 's' ? 1000 : 60_000);
-  if (ms < MIN_COMMIT_MS || ms > MAX_COMMIT_MS) throw new InputError(`--commit-every ${text} is out of range: ${range}`);
+  if (ms < MIN_COMMIT_MS || ms > most) throw new InputError(`--commit-every ${text} is out of range: ${range}`, hint);
   return ms;
 }
 

@@ -1,5 +1,4 @@
 import {Flags} from '@oclif/core';
-import {InputError} from '../core/errors.js';
 import {KeywardCommand} from '../cli/base.js';
 import {DEFAULT_COMMIT_EVERY, parseCommitEvery} from '../cli/follow.js';
 import {DEFAULT_KEY_HEADER, DEFAULT_LISTEN, parseKeyHeader, parseListen, TrustedProxies} from '../cli/serve/options.js';
@@ -30,9 +29,7 @@ export default class Serve extends KeywardCommand {
     const listen = parseListen(flags.listen ?? DEFAULT_LISTEN);
     const keyHeader = parseKeyHeader(flags['key-header'] ?? DEFAULT_KEY_HEADER);
     const trusted = TrustedProxies.parse(flags['trust-proxy'] ?? []);
-    const commitEveryMs = parseCommitEvery(flags['commit-every'] ?? DEFAULT_COMMIT_EVERY);
-    if (commitEveryMs > MAX_COMMIT_MS)
-      throw new InputError(`--commit-every ${flags['commit-every']} is out of range for serve: give 50ms to 60s`, 'events wait in memory until they are committed');
+    const commitEveryMs = parseCommitEvery(flags['commit-every'] ?? DEFAULT_COMMIT_EVERY, MAX_COMMIT_MS, '60s', 'serve holds its events in memory until they are committed');
     return runServe({
       storeFile: this.storeFile,
       listen,

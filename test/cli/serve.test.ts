@@ -301,6 +301,16 @@ describe('keyward serve', function () {
     } finally {
       spawnSync(chattr!, ['-i', ws.dir]);
     }
+    // The store file alone immutable: the lock is taken and a commit of nothing writes nothing, yet no commit could replace it.
+    spawnSync(chattr!, ['+i', ws.store]);
+    try {
+      const r = ws.run(['serve', '--listen', '127.0.0.1:0']);
+      expect(r.code, r.stderr).to.equal(3);
+      expect(r.stderr).to.contain(`cannot write the store ${ws.store} (EPERM`);
+      expect(r.stderr).not.to.contain('listening');
+    } finally {
+      spawnSync(chattr!, ['-i', ws.store]);
+    }
   });
 
   it('reloads the store when keyward authorize changes it in another process, and keeps answering from the last good store while the file is corrupt', async () => {
@@ -337,7 +347,18 @@ describe('keyward serve', function () {
       // Decisions still come from generation 2: the authorization holds, the deny too.
       expect((await request(s.url, '/auth', asClient('203.0.113.5', 'billing'))).status).to.equal(204);
       expect((await request(s.url, '/auth', asClient('10.66.0.1', 'billing'))).status).to.equal(403);
-      expect((await request(s.url, '/metrics')).body).to.contain('keyward_store_degraded 1');
+      expect((await request(s.url, '/metrics')).body)
+        .to.contain('keyward_store_degraded 1')
+        .and.contain('keyward_store_reload_failures_total 1\n');
+      // Another file, corrupt the same way: another failure counted (each change of the file that could not be read).
+      writeFileSync(`${ws.store}.new`, '{"version": 2, "account": [');
+      renameSync(`${ws.store}.new`, ws.store);
+      await waitForAsync(
+        'the second failure to be counted',
+        async () => (await request(s.url, '/metrics')).body.includes('keyward_store_reload_failures_total 2\n'),
+        WAIT_MS,
+        s.stderr,
+      );
       // The store removed: still the last good one.
       rmSync(ws.store);
       await waitFor('the removal to be said', () => s.stderr().includes('is gone'), WAIT_MS, s.stderr);
@@ -501,6 +522,80 @@ describe('keyward serve', function () {
       await stop(s);
     } finally {
       held.forEach((x) => x.destroy());
+      s.child.kill('SIGKILL');
+    }
+  });
+
+  it('closes, not half-closes, a connection that sent no headers in time: clients that never close their side cannot hold --max-connections', async () => {
+    const {ws} = workspace();
+    const s = await serve(ws, ['--max-connections', '3', '--commit-every', '60s']);
+    const held: net.Socket[] = [];
+    let closed = 0;
+    try {
+      for (let i = 0; i < 3; i++) {
+        // allowHalfOpen: the client keeps its side open after the server's FIN, as a hostile one would.
+        const socket = net.connect({port: s.port, host: '127.0.0.1', allowHalfOpen: true});
+        socket.on('error', () => undefined);
+        socket.on('end', () => closed++);
+        socket.resume();
+        await new Promise((resolve) => socket.on('connect', resolve));
+        held.push(socket);
+      }
+      // The header timeout (5 s, checked every second) ends all three; their slots are freed while they stay open on this side.
+      await waitFor('the silent connections to be ended by serve', () => closed === 3, 20_000, s.stderr);
+      await waitForAsync(
+        'a slot to be free for a real request',
+        async () => (await request(s.url, '/auth', asClient('10.1.2.3', 'billing')).catch(() => ({status: 0}))).status === 204,
+        5_000,
+      );
+      await stop(s);
+    } finally {
+      held.forEach((x) => x.destroy());
+      s.child.kill('SIGKILL');
+    }
+  });
+
+  it('refuses what it cannot read whole: too many header lines (431), a key header given twice (400); masks a secret split by UTF-8 in a header; takes the absolute form', async () => {
+    const {ws, secret} = workspace();
+    const s = await serve(ws, ['--trust-proxy', '127.0.0.1', '--key-header', 'Authorization', '--commit-every', '60s']);
+    /** One raw request; the answer's text. */
+    const raw = (text: string | Buffer) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = net.connect(s.port, '127.0.0.1', () => socket.end(text));
+        let answer = '';
+        socket.setEncoding('latin1').on('data', (t: string) => (answer += t));
+        socket.on('close', () => resolve(answer));
+        socket.on('error', reject);
+      });
+    try {
+      const many = Array.from({length: 150}, (_, i) => `X-Filler-${i}: a\r\n`).join('');
+      const tooMany = await raw(`GET /auth HTTP/1.1\r\nHost: x\r\n${many}Authorization: billing\r\nX-Real-IP: 10.1.2.3\r\nConnection: close\r\n\r\n`);
+      expect(tooMany).to.match(/^HTTP\/1\.1 431 /);
+      expect(tooMany.toLowerCase()).to.contain('keyward-error: headers-too-large');
+      const twice = await request(s.url, '/auth', {Authorization: [`Bearer ${secret}`, 'Bearer 0000000000000000000000000000000000000000'], 'X-Real-IP': '10.1.2.3'});
+      expect(twice.status).to.equal(400);
+      expect(twice.body).to.contain('the authorization header is given more than once');
+      const zwj = Buffer.concat([
+        Buffer.from(`GET /auth HTTP/1.1\r\nHost: x\r\nAuthorization: billing\r\nX-Real-IP: ${secret.slice(0, 20)}`),
+        Buffer.from('\u200d', 'utf8'),
+        Buffer.from(`${secret.slice(20)}\r\nConnection: close\r\n\r\n`),
+      ]);
+      const masked = await raw(zwj);
+      expect(masked)
+        .to.match(/^HTTP\/1\.1 400 /)
+        .and.contain(`${secret.slice(0, 4)}…`.replace('…', ''));
+      expect(masked.toLowerCase()).not.to.contain(secret.slice(0, 16)).and.not.to.contain(secret.slice(24));
+      const absolute = await raw(`GET http://x/healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      expect(absolute)
+        .to.match(/^HTTP\/1\.1 200 /)
+        .and.contain('"status":"ok"');
+      const empty = await request(s.url, '/auth', {Authorization: '', 'X-Real-IP': '10.1.2.3'});
+      expect(empty.body).to.contain('no key: the authorization header is empty');
+      // Nothing waits for a commit: no lag to alert on.
+      expect((await request(s.url, '/metrics')).body).to.contain('keyward_commit_lag_seconds 0.000\n');
+      await stop(s);
+      noSecrets(s, secret);
+    } finally {
       s.child.kill('SIGKILL');
     }
   });

@@ -91,8 +91,10 @@ export class Metrics {
     lines.push(`keyward_commits_total ${this.commits}`);
     family('keyward_commit_failures_total', 'counter', 'Commits that failed (their events kept for the next commit).');
     lines.push(`keyward_commit_failures_total ${this.commitFailures}`);
-    family('keyward_commit_lag_seconds', 'gauge', 'Seconds since the last successful commit (since the start before the first).');
-    lines.push(`keyward_commit_lag_seconds ${((nowMs - (this.lastCommitMs || this.startedMs)) / 1000).toFixed(3)}`);
+    // (Nothing waiting is no lag: a quiet instance must not set off an alert on it.)
+    family('keyward_commit_lag_seconds', 'gauge', 'Seconds since the last successful commit (since the start before the first) while events wait; 0 when none do.');
+    const lag = this.eventsPending() === 0 ? 0 : (nowMs - (this.lastCommitMs || this.startedMs)) / 1000;
+    lines.push(`keyward_commit_lag_seconds ${lag.toFixed(3)}`);
     family('keyward_events_pending', 'gauge', 'Decision events waiting for a commit (kept from failed commits included).');
     lines.push(`keyward_events_pending ${this.eventsPending()}`);
     family('keyward_events_dropped_total', 'counter', 'Decision events dropped because too many were waiting for a commit that kept failing.');

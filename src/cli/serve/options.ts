@@ -60,7 +60,9 @@ export class TrustedProxies {
         if (error instanceof AddressError && error.reason.startsWith('has host bits set')) {
           throw new InputError(`--trust-proxy: ${error.message}`, `write ${parseEntry(text, {normalize: true}).toString()}`);
         }
-        if (error instanceof KeywardError) throw new InputError(`--trust-proxy: ${error.message}`, error.hint);
+        // (An entry's hint about labels, `ADDRESS # label`, means nothing for a flag.)
+        const hint = error instanceof KeywardError && error.hint?.includes('#') ? "give the proxies' addresses or ranges: --trust-proxy 10.0.0.5,10.0.1.0/24" : undefined;
+        if (error instanceof KeywardError) throw new InputError(`--trust-proxy: ${error.message}`, hint ?? error.hint);
         throw error;
       }
     });

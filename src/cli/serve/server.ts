@@ -27,6 +27,8 @@ import {keyOf, StoreView} from './store-view.js';
 export const SERVER_LIMITS = {
   /** Bytes of request line and headers; more is 431. */
   maxHeaderSize: 8192,
+  /** Header lines; as many or more is 431 (Node keeps this many and drops the rest without a word: a proxy's X-Real-IP among them). */
+  maxHeadersCount: 100,
   /** A client must have sent its headers within this (slowloris). */
   headersTimeoutMs: 5000,
   requestTimeoutMs: 10_000,
@@ -58,9 +60,20 @@ class BadRequest extends Error {
   constructor(
     readonly why: string,
     message: string,
+    readonly status = 400,
   ) {
     super(message);
   }
+}
+
+/**
+ * A header's value as the client wrote it: Node gives header bytes as latin1
+ * characters, so UTF-8 (a zero-width joiner inside a pasted secret) would
+ * reach a message as three other characters, and escape the masking of a
+ * secret broken by it.
+ */
+function asWritten(value: string): string {
+  return /[^\x00-\x7f]/.test(value) ? Buffer.from(value, 'latin1').toString('utf8') : value;
 }
 
 /** The address of the client: the connection's, or a trusted proxy's X-Real-IP / X-Forwarded-For. Scanned into `words`. */
@@ -94,7 +107,7 @@ function scan(text: string, into: Uint32Array, where: string): Family {
   try {
     return scanDecisionAddress(text, into);
   } catch {
-    throw new BadRequest('bad-address', `the address in ${where} is not an IP address: ${show(text)}`);
+    throw new BadRequest('bad-address', `the address in ${where} is not an IP address: ${show(asWritten(text))}`);
   }
 }
 
@@ -112,9 +125,15 @@ export function createServer(options: ServeOptions): {server: http.Server; stopp
 
   const decide = (req: IncomingMessage, res: ServerResponse, started: number) => {
     const snapshot = view.current;
+    // Headers beyond the count Node keeps were dropped unseen: one of them may be what decides.
+    if (req.rawHeaders.length >= 2 * SERVER_LIMITS.maxHeadersCount) {
+      throw new BadRequest('headers-too-large', `more than ${SERVER_LIMITS.maxHeadersCount - 1} header lines`, 431);
+    }
+    // Node keeps the first Authorization of several (and joins others): an application behind the gateway may read another.
+    if (repeated(req.rawHeaders, keyHeader)) throw new BadRequest('no-key', `the ${keyHeader} header is given more than once: which key is meant?`);
     const value = req.headers[keyHeader];
     if (typeof value !== 'string' || value.trim() === '' || /^bearer\s*$/i.test(value.trim())) {
-      throw new BadRequest('no-key', `no key: the request has no ${keyHeader} header`);
+      throw new BadRequest('no-key', typeof value === 'string' ? `no key: the ${keyHeader} header is empty` : `no key: the request has no ${keyHeader} header`);
     }
     const {text, family} = clientAddress(req, trusted);
     const key = keyOf(snapshot, value);
@@ -157,7 +176,9 @@ export function createServer(options: ServeOptions): {server: http.Server; stopp
     try {
       const url = req.url ?? '/';
       const pathEnd = url.indexOf('?');
-      const pathname = pathEnd < 0 ? url : url.slice(0, pathEnd);
+      const target = pathEnd < 0 ? url : url.slice(0, pathEnd);
+      // (The absolute form, http://host/healthz, names the same path: HTTP/1.1 servers take it.)
+      const pathname = target.startsWith('/') ? target : target.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, '') || '/';
       if ((pathname === '/healthz' || pathname === '/metrics') && req.headers[keyHeader] === undefined) {
         const body = pathname === '/healthz' ? `${JSON.stringify(options.health())}\n` : metrics.text(Date.now());
         const type = pathname === '/healthz' ? JSON_TYPE : 'text/plain; version=0.0.4; charset=utf-8';
@@ -169,9 +190,9 @@ export function createServer(options: ServeOptions): {server: http.Server; stopp
     } catch (error) {
       if (!(error instanceof BadRequest)) throw error;
       const headers = ['Keyward-Error', error.why, 'Cache-Control', 'no-store'];
-      const body = wantsJson(req) ? JSON.stringify({error: {status: 400, message: error.message}}) : `${error.message}\n`;
+      const body = wantsJson(req) ? JSON.stringify({error: {status: error.status, message: error.message}}) : `${error.message}\n`;
       headers.push('Content-Type', wantsJson(req) ? JSON_TYPE : 'text/plain; charset=utf-8', 'Content-Length', String(Buffer.byteLength(body)));
-      res.writeHead(400, headers);
+      res.writeHead(error.status, headers);
       res.end(body);
       metrics.refusedRequest(error.why, seconds(started));
     }
@@ -189,6 +210,7 @@ export function createServer(options: ServeOptions): {server: http.Server; stopp
     handler,
   );
   server.maxConnections = options.maxConnections;
+  server.maxHeadersCount = SERVER_LIMITS.maxHeadersCount;
   // A malformed request (bad request line, headers too large, a timeout) is answered by Node and the connection closed.
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     // A client that went away is not a request.
@@ -203,7 +225,10 @@ export function createServer(options: ServeOptions): {server: http.Server; stopp
     }
     const status =
       error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
-    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    // Closed, not half-closed: a client that never closes its side (a slowloris) must not keep its slot under --max-connections.
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () => socket.destroy());
+    // (Also when the answer cannot be flushed: a client that reads nothing.)
+    socket.setTimeout(1000, () => socket.destroy());
   });
   return {
     server,
@@ -214,3 +239,10 @@ export function createServer(options: ServeOptions): {server: http.Server; stopp
 }
 
 const seconds = (started: number) => (performance.now() - started) / 1000;
+
+/** Whether the header `name` (lower case) is given more than once among the raw headers. */
+function repeated(raw: readonly string[], name: string): boolean {
+  let seen = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i].length === name.length && raw[i].toLowerCase() === name && ++seen > 1) return true;
+  return false;
+}

@@ -4,7 +4,10 @@
  * in a worker thread (commits.ts); until SIGTERM or SIGINT. See docs/serve.md.
  */
 import {Family} from '../../core/address.js';
-import {InputError, show} from '../../core/errors.js';
+import {constants as fsConstants, promises as fs} from 'node:fs';
+import path from 'node:path';
+import {InputError, show, untrusted} from '../../core/errors.js';
+import {describe, StoreError} from '../../store/read.js';
 import {EventLog, LearnOutcome, learnJson} from '../../core/learning.js';
 import {KeyRecord} from '../../core/model.js';
 import {now} from '../clock.js';
@@ -116,9 +119,12 @@ export async function runServe(options: ServeSetup) {
     },
   });
   // A first commit (of no event) before listening shows the store can be written, as learn --follow's first commit
-  // does: a store that cannot be is exit 3 here. Later commits that fail keep their events for the next.
+  // does: a store that cannot be is exit 3 here. Later commits that fail keep their events for the next. A commit of
+  // nothing writes nothing, so the file system is also asked whether the store may be replaced (an immutable file,
+  // chattr +i, refuses even root).
   try {
     await committer.commit(commitJob(new EventLog(), options.storeFile, nowMs(), options.flagsGiven, userName()));
+    await mayReplace(options.storeFile);
   } catch (error) {
     view.stop();
     await committer.stop();
@@ -190,7 +196,10 @@ export async function runServe(options: ServeSetup) {
             stopServer();
             throw error;
           }
-          if (commitError?.message !== message) say(`commit failed: ${message}; its ${log.count} events are kept for the next commit`, 'warn');
+          // Said once for each new failure: a temporary file's name (its pid and time) does not make the same failure a new one.
+          if (sameFailure(commitError?.message, message)) {
+            // (Still failing: the health says so.)
+          } else say(`commit failed: ${message}; its ${log.count} events are kept for the next commit`, 'warn');
           commitError ??= {message, since: new Date().toISOString()};
           commitError.message = message;
           // Back in line for the next commit (times keep their order: the log is sorted when applied).
@@ -216,5 +225,22 @@ export async function runServe(options: ServeSetup) {
     await committer.stop();
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
+  }
+}
+
+/** Whether two commit failures' messages say the same, a temporary file's name (`.STORE.PID.MS.tmp`) aside. */
+function sameFailure(before: string | undefined, now: string): boolean {
+  const plain = (message: string) => message.replace(/\.[^/\s'"]*\.\d+\.\d+\.tmp/g, '.tmp');
+  return before !== undefined && plain(before) === plain(now);
+}
+
+/** Refuses (a store error) a store file, or its folder, that this process may not write: serve could not commit. */
+async function mayReplace(store: string): Promise<void> {
+  try {
+    const real = await fs.realpath(store);
+    await fs.access(real, fsConstants.W_OK);
+    await fs.access(path.dirname(real), fsConstants.W_OK);
+  } catch (error) {
+    throw new StoreError(`cannot write the store ${untrusted(store)} (${describe(error)})`, 'serve commits what it learns: give it a store it may replace');
   }
 }

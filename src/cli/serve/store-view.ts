@@ -201,7 +201,8 @@ export class StoreView {
   }
 
   private fail(error: string, identity: string): void {
-    const fresh = this.degraded === null || this.degraded.error !== error;
+    // A new failure: another error, or another file that failed the same way (each change of the file is counted).
+    const fresh = this.degraded === null || this.degraded.error !== error || this.degraded.identity !== identity;
     if (this.degraded === null || this.degraded.identity !== identity) this.degraded = {error, since: this.degraded?.since ?? this.now(), identity};
     if (fresh) {
       this.say(`${error}; still answering from the last good store (generation ${this.current.generation}, loaded ${this.current.loadedAt.toISOString()})`, 'warn');
