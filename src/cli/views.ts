@@ -131,6 +131,12 @@ export async function renderSyncPlan(plan: SyncPlan, cutOffCount: number, title:
     lines.push(`${counted(count, 'entry', 'entries')} of the file already in the list outside the group, left there:`);
     lines.push(listed(plan.elsewhere.map((e) => `${e.entry}  (${e.group === null ? 'no group' : `group ${untrusted(e.group)}`})`)));
   }
+  if (plan.inAccount.length > 0) {
+    lines.push(
+      `${counted(plan.inAccount.length, 'deny entry', 'deny entries')} of the file the account list holds (in effect for every key), not copied into the key's list:`,
+    );
+    lines.push(listed(plan.inAccount));
+  }
   if (plan.keptLearned.length > 0) {
     const count = plan.keptLearned.length;
     lines.push(`${counted(count, 'learned entry', 'learned entries')} not in the file kept (--prune-learned removes them):`);

@@ -18,7 +18,7 @@ export default class Sync extends KeywardCommand {
 
 --group NAME syncs only that group's entries of the list: the file's entries all go into group NAME, entries outside the group are never touched, and an entry of the file already in the list outside the group is left there and reported. This is how a provider's published ranges are refreshed without disturbing hand-made entries.
 
-Exit codes: 0 nothing to do, or applied; 1 --dry-run and the list differs from the file (like git diff --exit-code); 2 bad input; 3 store problem; 4 a broad entry without --force, or changes pending but neither --yes nor a terminal to confirm on (nothing written).`;
+Exit codes: 0 nothing to do, or applied; 1 --dry-run and the list differs from the file (like git diff --exit-code); 2 bad input; 3 store problem; 4 a broad entry, or a key's list left with no allow entry, without --force, or changes pending but neither --yes nor a terminal to confirm on (nothing written).`;
   static examples = [
     {
       description: 'Review a pull request in CI: print the plan, exit 1 when the store would change',
@@ -63,6 +63,7 @@ Exit codes: 0 nothing to do, or applied; 1 --dry-run and the list differs from t
       effect: effects[i],
       ...('group' in inputs[i] ? {group: inputs[i].group} : {}),
       ...('expiresAt' in inputs[i] ? {expiresAt: inputs[i].expiresAt} : {}),
+      ...(inputs[i].keepLabel ? {keepLabel: true as const} : {}),
     }));
     const dryRun = flags['dry-run'];
     const title = (a: Assessment) =>
@@ -71,7 +72,7 @@ Exit codes: 0 nothing to do, or applied; 1 --dry-run and the list differs from t
     const shown = dryRun || !flags.yes;
     let refusedPlan: ReturnType<typeof syncJson> | undefined;
     const {plan: a, applied: released} = await this.planAndApply({
-      plan: (data) => assessSync(data, desired, {key: flags.key, group: flags.group, pruneLearned: flags['prune-learned'], now: this.now}),
+      plan: (data) => assessSync(data, desired, {key: flags.key, group: flags.group, pruneLearned: flags['prune-learned'], force: flags.force, now: this.now}),
       ready: (p) => hasChanges(p.plan),
       present: async (p) => {
         await this.warnPlan(p, true);

@@ -22,6 +22,8 @@ export type SyncFileFormat = 'plain' | 'csv' | 'json';
 export interface SyncInput extends EntryInput {
   group?: string | null;
   expiresAt?: string | null;
+  /** The file gives no label at all (a csv without a label column, a json object without `label`): the stored one stays. */
+  keepLabel?: true;
 }
 
 /** A line as read: its text (trimmed) and number, from 1. */
@@ -105,7 +107,7 @@ function jsonInputs(lines: readonly SyncLine[], at: (where: string) => string): 
     refuseOtherKinds(o.effect, o.enabled, where);
     const label = typeof o.label === 'string' ? maskSecrets(o.label) : null;
     // A deny row is read as the `!ENTRY` line the plain export writes for it (see splitDenyMarks).
-    const input: SyncInput = {text: `${o.effect === 'deny' ? '!' : ''}${o.entry.trim()}`, label, where, source: 'import'};
+    const input: SyncInput = {text: `${o.effect === 'deny' ? '!' : ''}${o.entry.trim()}`, label, where, source: 'import', ...(o.label === undefined ? {keepLabel: true} : {})};
     // A field the object leaves out is not said: the stored value stays.
     if ('group' in o) input.group = groupField(o.group, where);
     if ('expiresAt' in o) input.expiresAt = expiryField(o.expiresAt, where);
@@ -155,7 +157,13 @@ function csvInputs(lines: readonly SyncLine[], at: (where: string) => string): S
     const fields = csvFields(l.text, where);
     if (fields.length !== columns.length) throw new InputError(`${where}: ${fields.length} fields where the header names ${columns.length}`);
     refuseOtherKinds(effect < 0 ? undefined : fields[effect], enabled < 0 ? undefined : fields[enabled], where);
-    const input: SyncInput = {text: fields[0].trim(), label: label < 0 ? null : maskSecrets(fields[label]) || null, where, source: 'import'};
+    const input: SyncInput = {
+      text: fields[0].trim(),
+      label: label < 0 ? null : maskSecrets(fields[label]) || null,
+      where,
+      source: 'import',
+      ...(label < 0 ? {keepLabel: true} : {}),
+    };
     if (group >= 0) input.group = groupField(fields[group], where);
     if (expiresAt >= 0) input.expiresAt = expiryField(fields[expiresAt], where);
     return input;

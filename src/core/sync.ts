@@ -9,9 +9,9 @@ import {isLive} from './decision.js';
 import {cutOff, CutOff, recentSeen} from './impact.js';
 import {InputError} from './errors.js';
 import {findKey} from './keys.js';
-import {Effect, effectOf} from './allowlist.js';
+import {Effect, effectOf, refuseOpeningKeyList} from './allowlist.js';
 import {EntryInput} from './entry-parse.js';
-import {Channel, CHANNELS, EntryRecord, EntrySource, groupOf, isEnabled, StoreData} from './model.js';
+import {Channel, CHANNELS, EntryRecord, EntrySource, groupOf, isDeny, isEnabled, StoreData} from './model.js';
 import {Prefix} from './prefix.js';
 import {Question} from './question.js';
 import {grouped} from './count.js';
@@ -29,6 +29,8 @@ export interface DesiredEntry {
   group?: string | null;
   /** The expiry the file gives it (csv and json exports); undefined when the file does not say (plain): the stored one stays. */
   expiresAt?: string | null;
+  /** The file gives no label at all (csv without a label column, json without `label`): the stored one stays (`label` is null). */
+  keepLabel?: true;
 }
 
 /**
@@ -63,6 +65,16 @@ export interface SyncOptions {
    * desired entry already live outside it is left there (`elsewhere`).
    */
   group?: string;
+  /** Let a key's list lose its last allow entry (see refuseOpeningKeyList): `sync --force`. */
+  force?: boolean;
+  /**
+   * For a key's list: the deny entries the account list holds live (as plan
+   * names, `!ENTRY`), in effect for every key already. `export --key` writes
+   * them with the key's own entries, so a file made by it names them: they
+   * are not copied into the key's list (`inAccount`), or lifting the
+   * account's deny would leave the key's copy denying.
+   */
+  accountDenies?: ReadonlySet<string>;
 }
 
 /** An entry that stays, with a new group or expiry (as a csv or json file gives them). */
@@ -109,6 +121,8 @@ export interface SyncPlan {
   updated: Regroup[];
   /** Desired entries live in the list outside the group synced: left there, not added (only with a group). */
   elsewhere: Elsewhere[];
+  /** For a key's list: desired deny entries the account list holds (see SyncOptions.accountDenies), not copied. */
+  inAccount: string[];
   /** Learned entries the desired list does not name, kept because pruneLearned is off. */
   keptLearned: string[];
   /**
@@ -187,16 +201,41 @@ export function planSync(current: readonly EntryRecord[], desired: readonly Desi
     if (!into.has(recordName(r))) into.set(recordName(r), r);
   }
 
-  const plan: SyncPlan = {added: [], removed: [], unchanged: [], relabeled: [], updated: [], elsewhere: [], keptLearned: [], keptDisabled: [], repeats, additions: []};
+  const plan: SyncPlan = {
+    added: [],
+    removed: [],
+    unchanged: [],
+    relabeled: [],
+    updated: [],
+    elsewhere: [],
+    inAccount: [],
+    keptLearned: [],
+    keptDisabled: [],
+    repeats,
+    additions: [],
+  };
   // List order (Prefix.compare).
   const ordered = [...wanted].map(([text, d]) => ({text, d}));
   ordered.sort((a, b) => Prefix.compare(a.d.prefix, b.d.prefix));
   for (const {text, d} of ordered) {
     const record = live.get(text);
     if (record === undefined) {
+      // Outside the group with the other effect: the list would hold the range as both (authorize and deny refuse that too).
+      const opposite = outside.get(planName(d.prefix.toString(), d.effect === 'deny' ? 'allow' : 'deny'));
+      if (opposite !== undefined) {
+        const held = `${effectOf(opposite) === 'deny' ? 'a deny' : 'an allow'} entry ${opposite.group ? `of group ${opposite.group}` : 'of no group'}`;
+        throw new InputError(
+          `${d.where}: ${text} is held outside the group as ${held}: a list holds a range as an allow entry or a deny entry, never both; nothing was changed`,
+          `change or revoke ${opposite.entry} outside the group first, or leave the line out`,
+        );
+      }
       const other = outside.get(text);
       if (other !== undefined) {
         plan.elsewhere.push({entry: text, group: groupOf(other)});
+        continue;
+      }
+      if (options.accountDenies?.has(text)) {
+        plan.inAccount.push(text);
         continue;
       }
       plan.added.push(text);
@@ -205,7 +244,8 @@ export function planSync(current: readonly EntryRecord[], desired: readonly Desi
     }
     const regroup = d.group !== undefined && d.group !== groupOf(record);
     const reexpire = d.expiresAt !== undefined && expiryMs(d.expiresAt) !== expiryMs(record.expiresAt);
-    if (record.label !== d.label) plan.relabeled.push({entry: text, label: d.label, previousLabel: record.label});
+    const label = d.keepLabel ? record.label : d.label;
+    if (record.label !== label) plan.relabeled.push({entry: text, label, previousLabel: record.label});
     if (regroup || reexpire) {
       plan.updated.push({
         entry: text,
@@ -215,7 +255,7 @@ export function planSync(current: readonly EntryRecord[], desired: readonly Desi
         previousExpiresAt: record.expiresAt,
       });
     }
-    if (record.label === d.label && !regroup && !reexpire) plan.unchanged.push(text);
+    if (record.label === label && !regroup && !reexpire) plan.unchanged.push(text);
   }
 
   const reported = new Set<string>();
@@ -300,7 +340,8 @@ export function assessSync(data: StoreData, desired: readonly DesiredEntry[], op
   const key = options.key === undefined ? undefined : findKey(data.keys, options.key);
   const scope = key?.name ?? 'account';
   const list = key ? key.allow : data.account;
-  const plan = planSync(list, desired, options);
+  const accountDenies = key ? new Set(data.account.filter((r) => isDeny(r) && isEnabled(r) && isLive(r, options.now)).map((r) => planName(r.entry, 'deny'))) : undefined;
+  const plan = planSync(list, desired, {...options, accountDenies});
   const group = options.group ?? null;
   if (!hasChanges(plan)) return {scope, group, plan, synced: list, cutOff: [], question: null};
   const summary = [
@@ -311,6 +352,9 @@ export function assessSync(data: StoreData, desired: readonly DesiredEntry[], op
   ];
   const question = {text: `Apply the sync (${summary.join(', ')})?`};
   const synced = syncedList(list, plan, options.now, options.group);
+  // A key's list left with no allow entry restricts nothing: as revoke, only with --force (deny entries restrict nothing alone).
+  const allowCount = (records: readonly EntryRecord[]) => records.filter((r) => !isDeny(r)).length;
+  if (key) refuseOpeningKeyList(key.name, allowCount(list), allowCount(synced), options.force ?? false);
   // A key list restricts its key in every blocking state; the account list only where blocking is on (cutOff judges both).
   const channels: readonly Channel[] = key ? [key.type] : CHANNELS;
   // No recent traffic on these channels, nothing to cut off: spare indexing both lists.
@@ -347,6 +391,7 @@ export function syncJson(a: Assessment, applied: boolean, dryRun: boolean) {
     updated: a.plan.updated,
     group: a.group,
     elsewhere: a.plan.elsewhere,
+    inAccount: a.plan.inAccount,
     keptLearned: a.plan.keptLearned,
     keptDisabled: a.plan.keptDisabled,
     cutOff: a.cutOff.flatMap((c) => c.keys.map((key) => ({ip: c.ip, key, channel: c.channel, lastSeen: c.lastSeen}))),

@@ -155,6 +155,7 @@ export const SHAPES = {
     updated: arr(obj({entry: str, group: strOrNull, previousGroup: strOrNull, expiresAt: strOrNull, previousExpiresAt: strOrNull})),
     group: strOrNull,
     elsewhere: arr(obj({entry: str, group: strOrNull})),
+    inAccount: arr(str),
     keptLearned: arr(str),
     keptDisabled: arr(str),
     cutOff: arr(obj({ip: str, key: str, channel, lastSeen: str})),

@@ -68,6 +68,7 @@ describe('keyward sync', () => {
       updated: [],
       group: null,
       elsewhere: [],
+      inAccount: [],
       keptLearned: [],
       keptDisabled: [],
       cutOff: [],
@@ -407,5 +408,59 @@ describe('keyward sync on a terminal', function () {
     expect(changed.code, changed.output).to.equal(4);
     expect(changed.output).to.contain('the store changed while the plan was being confirmed');
     expect(Object.keys(labels(ws, ['--account'], day(1)))).to.deep.equal(['10.0.0.0/8', '192.0.2.99', '198.51.100.7', '2001:db8::/32']);
+  });
+});
+
+describe('keyward sync: what an outside tester found', () => {
+  it('--group refuses a line whose range the list holds outside the group with the other effect (exit 2, nothing written): one range is never both', () => {
+    const ws = Workspace.create();
+    ok(ws.run(['deny', '10.5.0.0/16'], {now: NOW}));
+    ok(ws.run(['authorize', '10.3.0.0/24', '--label', 'hand'], {now: NOW}));
+    const before = ws.storeBytes();
+    const allow = exits(ws.run(['sync', '-', '--group', 'gh', '--yes'], {now: NOW, input: '10.5.0.0/16\n'}), 2);
+    expect(allow.stderr).to.contain('line 1: 10.5.0.0/16 is held outside the group as a deny entry of no group');
+    const deny = exits(ws.run(['sync', '-', '--group', 'gh', '--yes', '--json'], {now: NOW, input: '!10.3.0.0/24\n'}), 2);
+    expect(deny.json().error.message).to.contain('!10.3.0.0/24 is held outside the group as an allow entry of no group');
+    expect(ws.storeBytes()!.equals(before!)).to.equal(true);
+  });
+
+  it("--key that would leave a key's list with no allow entry is refused for safety (exit 4) unless --force, as revoke is", () => {
+    const ws = Workspace.create();
+    ok(ws.run(['keys', 'create', 'billing', '--type', 'api', '--allow', '10.0.0.0/24'], {now: NOW, env: {KEYWARD_TEST_SUBPROCESS: '1'}}));
+    const before = ws.storeBytes();
+    for (const extra of [['--yes'], ['--dry-run']]) {
+      const refused = exits(ws.run(['sync', '-', '--key', 'billing', ...extra], {now: NOW, input: '!10.0.0.66\n'}), 4);
+      expect(refused.stderr).to.contain("removing the last entry of key billing's list would leave the key restricted by nothing");
+    }
+    expect(ws.storeBytes()!.equals(before!)).to.equal(true);
+    ok(ws.run(['sync', '-', '--key', 'billing', '--yes', '--force'], {now: NOW, input: '!10.0.0.66\n'}));
+    expect(exits(ws.run(['check', 'billing', '203.0.113.9'], {now: NOW}), 0).stdout).to.contain('allow');
+  });
+
+  it('export --key | sync --key is nothing to do in every format: the account deny entries export writes for the key are not copied into its list', () => {
+    const ws = Workspace.create();
+    ok(ws.run(['deny', '10.66.0.0/16', '--label', 'lab'], {now: NOW}));
+    ok(ws.run(['keys', 'create', 'billing', '--type', 'api', '--allow', '10.0.0.0/24'], {now: NOW, env: {KEYWARD_TEST_SUBPROCESS: '1'}}));
+    for (const format of ['plain', 'csv', 'json']) {
+      const file = ok(ws.run(['export', '--key', 'billing', '--format', format], {now: NOW})).stdout;
+      expect(file, format).to.contain('10.66.0.0/16');
+      const planned = exits(ws.run(['sync', '-', '--key', 'billing', '--dry-run', '--json'], {now: NOW, input: file}), 0).json();
+      expect(planned, format).to.deep.include({added: [], removed: [], inAccount: ['!10.66.0.0/16']});
+    }
+    // The account's deny lifted: the key's list never held a copy that would go on denying.
+    ok(ws.run(['revoke', '--deny', '10.66.0.0/16'], {now: NOW}));
+    expect(ws.storeJson().keys[0].allow.map((r: {entry: string}) => r.entry)).to.deep.equal(['10.0.0.0/24']);
+  });
+
+  it('a csv without a label column, or json objects without `label`, keep the stored labels (as they keep group and expiry)', () => {
+    const ws = Workspace.create();
+    ok(ws.run(['authorize', '10.3.0.0/24', '--label', 'hand', '--group', 'office', '--expires', '30d'], {now: NOW}));
+    for (const file of ['[{"entry":"10.3.0.0/24"}]\n', 'entry,group\n10.3.0.0/24,office\n']) {
+      const planned = exits(ws.run(['sync', '-', '--dry-run', '--json'], {now: NOW, input: file}), 0).json();
+      expect(planned, file).to.deep.include({relabeled: [], unchanged: ['10.3.0.0/24']});
+    }
+    // A label column that is empty clears it, as it always did.
+    const cleared = exits(ws.run(['sync', '-', '--dry-run', '--json'], {now: NOW, input: 'entry,label\n10.3.0.0/24,\n'}), 1).json();
+    expect(cleared.relabeled).to.deep.equal([{entry: '10.3.0.0/24', label: null, previousLabel: 'hand'}]);
   });
 });
