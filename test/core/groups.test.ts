@@ -78,7 +78,7 @@ describe('core/sync-input: the files sync reads', () => {
     expect(detectSyncFormat(lines(''))).to.equal('plain');
   });
 
-  it('carries group and expiry only where the file has them (plain: never; a json object: the fields it names)', () => {
+  it('carries label, group and expiry only where the file has them (plain: never group and expiry; a json object: the fields it names)', () => {
     const plain = parseSyncLines(lines('192.0.2.1 # office\n# comment\n\n10.0.0.0/8'), 'f').inputs;
     expect(plain.map((i) => ['group' in i, 'expiresAt' in i, i.label, i.where])).to.deep.equal([
       [false, false, 'office', 'line 1 of f'],
@@ -94,7 +94,8 @@ describe('core/sync-input: the files sync reads', () => {
       '',
     ).inputs;
     expect(json).to.deep.equal([
-      {text: '192.0.2.1', label: null, where: 'item 1', source: 'import', group: null, expiresAt: '2026-02-01T00:00:00.000Z'},
+      // (No label member: the stored label stays.)
+      {text: '192.0.2.1', label: null, where: 'item 1', source: 'import', group: null, expiresAt: '2026-02-01T00:00:00.000Z', keepLabel: true},
       {text: '10.0.0.0/8', label: 'x', where: 'item 2', source: 'import'},
     ]);
     const csv = parseSyncLines(lines('entry,label,group,expiresAt\n192.0.2.1,"a, b",gh,\n'), '').inputs;
