@@ -38,6 +38,8 @@ export async function deliverSecret(k: KeyRecord, secret: string, verb: 'created
 
 /** Where src/store/store.ts records the store file it committed a change to. */
 const COMMITTED = Symbol.for('keyward.committed');
+/** Where store.ts keeps the store write under way. */
+const WRITING = Symbol.for('keyward.writing');
 
 /**
  * From the secret's delivery on: Ctrl-C or SIGTERM before the commit (a
@@ -52,10 +54,16 @@ function sayIfInterrupted(): void {
     ['SIGTERM', 143],
   ] as const) {
     process.once(signal, () => {
-      if ((globalThis as Record<symbol, unknown>)[COMMITTED] === undefined) {
-        process.stderr.write(`keyward: interrupted (${signal}) before the commit: the secret printed above is NOT in effect; nothing was changed\n`);
-      }
-      process.exit(code);
+      const report = () => {
+        if ((globalThis as Record<symbol, unknown>)[COMMITTED] === undefined) {
+          process.stderr.write(`keyward: interrupted (${signal}) before the commit: the secret printed above is NOT in effect; nothing was changed\n`);
+        }
+        process.exit(code);
+      };
+      // A write under way may have renamed the store into place already: its end says whether the secret is in effect.
+      const writing = (globalThis as Record<symbol, unknown>)[WRITING] as Promise<unknown> | undefined;
+      if (writing === undefined) report();
+      else writing.then(report, report);
     });
   }
 }

@@ -195,7 +195,8 @@ export async function reportFailure(error: unknown, options: {json?: boolean} = 
 
 /** `untrusted` for a message of several lines: each line escaped, the line breaks kept. */
 function untrustedLines(text: string): string {
-  return text.split('\n').map(untrusted).join('\n');
+  // Masked whole before it is cut into lines: a secret broken over two lines is one.
+  return maskSecrets(text).split('\n').map(untrusted).join('\n');
 }
 
 /**
@@ -255,7 +256,8 @@ const ANSI = /\u001b\[[0-9;]*m/g;
  */
 export function oclifFailure(error: Error & {oclif?: {exit?: number}}, context: {command?: string; flags?: readonly string[]} = {}): Failure {
   const help = context.command ? `see \`keyward ${context.command} --help\`` : 'see `keyward --help`';
-  const lines = error.message
+  // Masked whole before it is cut into lines: a value broken over lines may be a secret's pieces.
+  const lines = maskSecrets(error.message)
     .replace(ANSI, '')
     .split('\n')
     .map((l) => l.trim())
@@ -273,7 +275,8 @@ export function oclifFailure(error: Error & {oclif?: {exit?: number}}, context: 
       (context.flags ?? []).map((f) => f.replace(/^-+/, '')),
     );
     const meant = named === null ? null : (context.flags ?? []).find((f) => f.replace(/^-+/, '') === named)!;
-    message = `unknown flag${flags.length === 1 ? '' : 's'} ${flags.join(', ')}${meant === null ? '' : `; did you mean ${meant}?`}`;
+    // (Each flag as typed, escaped: a newline in it must not start a line of the message.)
+    message = `unknown flag${flags.length === 1 ? '' : 's'} ${flags.map((f) => untrusted(f)).join(', ')}${meant === null ? '' : `; did you mean ${meant}?`}`;
     details = [];
   } else if (parseError === 'RequiredArgsError' && Array.isArray(fields.args)) {
     const names = (fields.args as {name?: string}[]).map((a) => (a.name ?? '').toUpperCase());

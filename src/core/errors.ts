@@ -137,12 +137,23 @@ export function excerpt(fragment: string): string {
  * least 4 hex digits with only such characters between them count together.
  */
 const SECRET_DIGITS = 32;
-const BREAK = '[\\s\\u00ad\\u061c\\u180e\\u200b-\\u200f\\u2060-\\u206f\\ufeff]';
+/**
+ * What may break a secret: whitespace, control characters (C0, DEL, C1),
+ * invisible and format characters (joiners, bidi controls, variation
+ * selectors, Hangul and Braille blanks, tag characters), and the escapes
+ * keyward writes for them in a message (`\t`, `\n`, `\r`, `\u001b`): a
+ * message may hold a secret's pieces already escaped.
+ */
+const BREAK =
+  '(?:[\\s\\x00-\\x1f\\x7f-\\x9f\\u00ad\\u034f\\u061c\\u115f\\u1160\\u17b4\\u17b5\\u180e\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u206f\\u2800\\u3164\\ufe00-\\ufe0f\\ufeff\\uffa0\\ufff9-\\ufffb]|\\udb40[\\udc00-\\udc7f]|\\\\[tnr]|\\\\u[0-9a-fA-F]{4})';
 const HEX_RUN = new RegExp(`(?<![0-9a-f])[0-9a-f]{4,}(?:${BREAK}+[0-9a-f]{4,})*(?![0-9a-f])`, 'gi');
 
 /** The hex digits of a run (see HEX_RUN), or null when they are too few to be a secret. */
+const BREAKS = new RegExp(BREAK, 'gi');
+
 function secretIn(run: string): string | null {
-  const digits = run.length >= SECRET_DIGITS ? run.replace(/[^0-9a-f]/gi, '') : '';
+  // (The breaks' own hex digits, as in `\u200b`, are not the secret's.)
+  const digits = run.length >= SECRET_DIGITS ? run.replace(BREAKS, '') : '';
   return digits.length >= SECRET_DIGITS ? digits : null;
 }
 

@@ -55,6 +55,8 @@ const testPauseAfterRename = () => testPause('KEYWARD_TEST_PAUSE_AFTER_RENAME', 
  * is still exit 3, but must not be said to have left the store as it was.
  */
 const COMMITTED = Symbol.for('keyward.committed');
+/** Where this process keeps the store write under way (a promise), for keys-view.ts's signal handler. */
+const WRITING = Symbol.for('keyward.writing');
 
 /**
  * Writes the document's pieces atomically (see atomic.ts) to `file`, the
@@ -73,7 +75,10 @@ async function writeDocument(
   await testPause('KEYWARD_TEST_PAUSE_BEFORE_WRITE', 'writing');
   let written;
   try {
-    written = await writeFileAtomic(file, pieces, 0o600, {afterRename: testPauseAfterRename});
+    const writing = writeFileAtomic(file, pieces, 0o600, {afterRename: testPauseAfterRename});
+    // For a signal handler (keys-view.ts): a write under way is waited for, so that what it says of the commit is true.
+    (globalThis as Record<symbol, unknown>)[WRITING] = writing;
+    written = await writing;
   } catch (error) {
     throw new StoreError(`cannot write the store ${untrusted(file)} (${describe(error)})`, 'the store was left as it was; check free space and permissions');
   }

@@ -1,5 +1,5 @@
 import {spawn} from 'node:child_process';
-import {existsSync, mkdirSync} from 'node:fs';
+import {existsSync, mkdirSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 
 import {expect} from 'chai';
@@ -155,6 +155,33 @@ describe('keyward keys: interrupted between the secret and the commit', () => {
       if (Date.now() > end) throw new Error(`no ${file} within 20 s`);
     }
   }
+
+  it('SIGINT once the rotation is renamed into place (its write still finishing): the new secret is in effect, and nothing says otherwise', async () => {
+    const ws = Workspace.create();
+    const old = ws.run(['keys', 'create', 'first', '--type', 'api'], {now: NOW, env: {KEYWARD_TEST_SUBPROCESS: '1'}}).stdout.trim();
+    expect(old).to.match(SECRET);
+    const hold = path.join(ws.dir, 'hold');
+    mkdirSync(hold);
+    const child = spawn(process.execPath, [BIN, 'keys', 'rotate', 'first', '--yes'], {
+      env: environment(ws.store, {now: NOW, env: {KEYWARD_TEST_PAUSE_AFTER_RENAME: hold}}),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    await waitFor(path.join(hold, 'renamed'));
+    child.kill('SIGINT');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    writeFileSync(path.join(hold, 'resume'), '');
+    expect(await closed, stderr).to.equal(130);
+    expect(stderr).not.to.contain('NOT in effect');
+    const fresh = stdout.trim();
+    expect(fresh).to.match(SECRET);
+    expect(ws.run(['check', fresh, '192.0.2.1', '--json'], {now: NOW}).json()[0].key, 'the printed secret is the key').to.equal('first');
+    expect(ws.run(['check', old, '192.0.2.1'], {now: NOW}).stderr, 'the old secret is gone').to.contain('matches no key');
+  });
 
   for (const [signal, code] of [
     ['SIGINT', 130],

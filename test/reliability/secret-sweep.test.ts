@@ -59,6 +59,9 @@ function spellings(secret: string): string[] {
     `${secret.slice(0, 20)} ${secret.slice(20)}`,
     `${secret.slice(0, 16)}\t${secret.slice(16).toUpperCase()}`,
     `${secret.slice(0, 10)}\u200c${secret.slice(10)}`,
+    // Broken by a control or a bidi character (shown escaped in a message: the escape is a break too).
+    `${secret.slice(0, 10)}\u001b${secret.slice(10, 20)}\u001b${secret.slice(20)}`,
+    `${secret.slice(0, 20)}\u202c${secret.slice(20)}`,
   ];
 }
 
