@@ -225,16 +225,17 @@ function damaged(file, error) {
 /**
  * The environment as keyward and oclif read it (docs/choices.md, "The
  * environment"), settled before either reads it:
- * - an empty HOME is no HOME: os.homedir() takes it as '' and the store went
- *   to the working folder's or /tmp's .local/share, which other users may
- *   write; without it the user's home folder is looked up (and a user with
- *   none is told to set HOME);
+ * - an empty or relative HOME is no HOME: os.homedir() takes '' (or `.`) and
+ *   the store went to the working folder's or /tmp's .local/share, which
+ *   other users may write; without it the user's home folder is looked up
+ *   (and a user with none is told to set HOME);
  * - a relative XDG_*_HOME is ignored, as the XDG specification says (the
  *   store would be another one in every folder).
  */
 function settleEnvironment(env) {
-  if (env.HOME === '') delete env.HOME;
   const {isAbsolute} = process.getBuiltinModule('node:path');
+  // (A relative HOME, `HOME=.`, is the working folder's too.)
+  if (env.HOME !== undefined && !isAbsolute(env.HOME)) delete env.HOME;
   for (const name of ['XDG_DATA_HOME', 'XDG_CONFIG_HOME', 'XDG_CACHE_HOME']) if (env[name] !== undefined && !isAbsolute(env[name])) delete env[name];
 }
 

@@ -293,6 +293,8 @@ function isCanonicalQuietly(text: string): boolean {
 function keyName(value: unknown, path: string): string {
   const name = string(value, path);
   if (!isKeyName(name)) fail(path, `is not a key name (1 to 64 letters, digits, ".", "_" or "-"): ${show(name)}`);
+  // (keys create refuses such a name: every message would show it by its hint, a name no one could type back.)
+  if (holdsSecret(name)) fail(path, `is shaped like a key's secret (32 or more hex digits), which no key name may be: ${show(name)}`);
   return name;
 }
 

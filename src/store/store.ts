@@ -383,7 +383,7 @@ async function takeOver(lock: string): Promise<void> {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     // A guard left by a process killed while taking over: once old, it is removed for the next try.
     const stat = await fs.stat(guard).catch(() => null);
-    if (stat && stat.mtimeMs < Date.now() - STALE_LOCK_MS) await fs.rmdir(guard).catch(() => undefined);
+    if (stat && lockIsStale(stat.mtimeMs)) await fs.rmdir(guard).catch(() => undefined);
     throw busy();
   }
   try {

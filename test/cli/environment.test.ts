@@ -47,6 +47,14 @@ describe('the environment', () => {
       }
     });
 
+    it('takes a relative HOME (`HOME=.`) as no HOME too', () => {
+      const ws = Workspace.create();
+      const home = os.userInfo().homedir;
+      const run = runProcess('', ['status'], {cwd: ws.dir, env: {KEYWARD_STORE: undefined, HOME: '.', XDG_DATA_HOME: undefined, KEYWARD_DATA_DIR: undefined}});
+      expect(run.stdout + run.stderr).to.contain(path.join(home, '.local/share/keyward/store.json'));
+      expect(existsSync(path.join(ws.dir, '.local'))).to.equal(false);
+    });
+
     it('ignores a relative XDG_DATA_HOME, as the XDG specification says: one store, whatever the working folder', () => {
       const ws = Workspace.create();
       const home = path.join(ws.dir, 'home');
@@ -148,6 +156,13 @@ describe('the environment', () => {
     const run = ws.run(['authorize', '192.0.2.2'], {now: NOW, env: {KEYWARD_LOCK_TIMEOUT_MS: '5000'}});
     expect(run.code, run.stderr).to.equal(0);
     expect(existsSync(lock), 'taken over, then released').to.equal(false);
+    // A takeover guard left dated ahead, beside an old lock: stale too.
+    mkdirSync(lock);
+    mkdirSync(`${lock}.takeover`);
+    utimesSync(lock, new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
+    utimesSync(`${lock}.takeover`, new Date(Date.now() + 86_400_000), new Date(Date.now() + 86_400_000));
+    expect(ws.run(['authorize', '192.0.2.4'], {now: NOW, env: {KEYWARD_LOCK_TIMEOUT_MS: '5000'}}).code).to.equal(0);
+    expect(existsSync(lock)).to.equal(false);
     // A lock refreshed now (a live writer's) is still waited for.
     mkdirSync(lock);
     const waited = ws.run(['authorize', '192.0.2.3'], {now: NOW, env: {KEYWARD_LOCK_TIMEOUT_MS: '300'}});

@@ -56,6 +56,7 @@ describe('keyward store', () => {
       ['a newer schema version', broken, 'schema version 99, newer than this keyward reads'],
       ['two keys of one name', withKeys(valid, ['billing', 'a'], ['billing', 'b']), 'keys[1].name is `billing`, the name of keys[0] too'],
       ['two keys of one secret', withKeys(valid, ['billing', 'a'], ['relay', 'a']), 'keys[1].hash is the hash of keys[0] too'],
+      ['a key name shaped like a secret', withKeys(valid, ['0123456789abcdef0123456789abcdef01234567', 'a']), 'keys[0].name is shaped like a key'],
       [
         'a date not of the calendar (read as 2 March by Date.parse)',
         valid.replace(/"addedAt": "[^"]+"/, '"addedAt": "2026-02-30T08:10:30.000Z"'),
