@@ -6,9 +6,13 @@
 import {SafetyError} from '../core/errors.js';
 import {Question} from '../core/question.js';
 
-/** Whether a person can answer: stdin and stderr (where prompts are drawn) are terminals. */
+/**
+ * Whether a person can answer: stdin and stderr (where prompts are drawn) are
+ * terminals, and not TERM=dumb (Emacs's shell, some CI consoles), where a
+ * prompt's cursor movements would print as garbage.
+ */
 export function canAsk(): boolean {
-  return Boolean(process.stdin.isTTY && process.stderr.isTTY);
+  return Boolean(process.stdin.isTTY && process.stderr.isTTY) && process.env.TERM !== 'dumb';
 }
 
 /**
@@ -20,7 +24,8 @@ export async function confirmOrRefuse(question: string, skip: boolean, skipFlag:
   if (skip) return;
   if (!canAsk()) {
     if (refusal) throw new SafetyError(refusal.message, refusal.hint);
-    throw new SafetyError(`${question} — refused: there is no terminal to confirm on`, `pass ${skipFlag} to go ahead`);
+    const why = process.stdin.isTTY && process.env.TERM === 'dumb' ? 'the terminal (TERM=dumb) cannot show a prompt' : 'there is no terminal to confirm on';
+    throw new SafetyError(`${question} — refused: ${why}`, `pass ${skipFlag} to go ahead`);
   }
   const {confirm} = await import('@inquirer/prompts');
   const yes = await confirm({message: question, default: false}, {output: process.stderr});

@@ -181,6 +181,10 @@ describe('tables on a terminal', function () {
     const dumb = onTerminal(ws, ['list'], {...pager, TERM: 'dumb'});
     expect(existsSync(ran), 'no pager on TERM=dumb').to.equal(false);
     expect(dumb.out, 'printed straight on TERM=dumb').to.contain('github-actions');
+    // Nor a prompt, whose cursor movements would print as garbage: a confirmation is refused as off a terminal.
+    const asked = onTerminal(ws, ['revoke', '198.51.100.7'], {TERM: 'dumb'});
+    expect(asked.code, asked.out).to.equal(4);
+    expect(asked.out).to.contain('refused: the terminal (TERM=dumb) cannot show a prompt').and.not.contain('\u001b[');
 
     for (const args of [
       ['list', '--no-pager'],
