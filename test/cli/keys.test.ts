@@ -156,28 +156,30 @@ describe('keyward keys: interrupted between the secret and the commit', () => {
     }
   }
 
+  /** Starts keyward `args` on `ws` with a test pause (`pause`: its variable) in the folder `hold`; its output so far, and its exit. */
+  function startPaused(ws: Workspace, args: string[], pause: string, hold: string) {
+    const child = spawn(process.execPath, [BIN, ...args], {env: environment(ws.store, {now: NOW, env: {[pause]: hold}}), stdio: ['ignore', 'pipe', 'pipe']});
+    const out = {stdout: '', stderr: ''};
+    child.stdout.setEncoding('utf8').on('data', (text: string) => (out.stdout += text));
+    child.stderr.setEncoding('utf8').on('data', (text: string) => (out.stderr += text));
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    return {child, out, closed};
+  }
+
   it('SIGINT once the rotation is renamed into place (its write still finishing): the new secret is in effect, and nothing says otherwise', async () => {
     const ws = Workspace.create();
     const old = ws.run(['keys', 'create', 'first', '--type', 'api'], {now: NOW, env: {KEYWARD_TEST_SUBPROCESS: '1'}}).stdout.trim();
     expect(old).to.match(SECRET);
     const hold = path.join(ws.dir, 'hold');
     mkdirSync(hold);
-    const child = spawn(process.execPath, [BIN, 'keys', 'rotate', 'first', '--yes'], {
-      env: environment(ws.store, {now: NOW, env: {KEYWARD_TEST_PAUSE_AFTER_RENAME: hold}}),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
-    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const {child, out, closed} = startPaused(ws, ['keys', 'rotate', 'first', '--yes'], 'KEYWARD_TEST_PAUSE_AFTER_RENAME', hold);
     await waitFor(path.join(hold, 'renamed'));
     child.kill('SIGINT');
     await new Promise((resolve) => setTimeout(resolve, 100));
     writeFileSync(path.join(hold, 'resume'), '');
-    expect(await closed, stderr).to.equal(130);
-    expect(stderr).not.to.contain('NOT in effect');
-    const fresh = stdout.trim();
+    expect(await closed, out.stderr).to.equal(130);
+    expect(out.stderr).not.to.contain('NOT in effect');
+    const fresh = out.stdout.trim();
     expect(fresh).to.match(SECRET);
     expect(ws.run(['check', fresh, '192.0.2.1', '--json'], {now: NOW}).json()[0].key, 'the printed secret is the key').to.equal('first');
     expect(ws.run(['check', old, '192.0.2.1'], {now: NOW}).stderr, 'the old secret is gone').to.contain('matches no key');
@@ -193,20 +195,12 @@ describe('keyward keys: interrupted between the secret and the commit', () => {
       const before = ws.storeBytes();
       const hold = path.join(ws.dir, 'hold');
       mkdirSync(hold);
-      const child = spawn(process.execPath, [BIN, 'keys', 'create', 'second', '--type', 'smtp'], {
-        env: environment(ws.store, {now: NOW, env: {KEYWARD_TEST_PAUSE_BEFORE_WRITE: hold}}),
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
-      child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-      const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+      const {child, out, closed} = startPaused(ws, ['keys', 'create', 'second', '--type', 'smtp'], 'KEYWARD_TEST_PAUSE_BEFORE_WRITE', hold);
       await waitFor(path.join(hold, 'writing'));
       child.kill(signal);
-      expect(await closed, stderr).to.equal(code);
-      expect(stdout.trim(), 'the secret was printed').to.match(SECRET);
-      expect(stderr).to.contain(`interrupted (${signal}) before the commit: the secret printed above is NOT in effect`);
+      expect(await closed, out.stderr).to.equal(code);
+      expect(out.stdout.trim(), 'the secret was printed').to.match(SECRET);
+      expect(out.stderr).to.contain(`interrupted (${signal}) before the commit: the secret printed above is NOT in effect`);
       expect(ws.storeBytes(), 'no key made').to.deep.equal(before);
       expect(existsSync(`${ws.store}.lock`), 'the lock is released').to.equal(false);
     });
