@@ -140,9 +140,10 @@ export async function followAndLearn(setup: FollowSetup): Promise<FollowResult> 
   };
 
   const hooks: EventFollowHooks = {
+    restarts: 0,
     open: (input) =>
       Readable.from(
-        gated(input === '-' ? untilStopped(stdin(), stop) : followFile(input, setup, stop), async () => {
+        gated(input === '-' ? untilStopped(stdin(), stop) : followFile(input, {...setup, restarted: () => hooks.restarts++}, stop), async () => {
           while (pending.count >= MAX_PENDING_EVENTS && !stop.requested) {
             stop.wake();
             await Promise.race([committed.promise, stop.promise]);
@@ -344,7 +345,7 @@ const sameFile = (a: {dev: number; ino: number}, b: {dev: number; ino: number}) 
  * rename and a create) is waited for, saying so. A stop reads what is already
  * there and ends. A line cut by a rotation is ended there.
  */
-async function* followFile(file: string, setup: Pick<FollowSetup, 'commitEveryMs' | 'say'>, stop: Stop): AsyncGenerator<Buffer> {
+async function* followFile(file: string, setup: Pick<FollowSetup, 'commitEveryMs' | 'say'> & {restarted: () => void}, stop: Stop): AsyncGenerator<Buffer> {
   const pollMs = Math.max(20, Math.min(MAX_POLL_MS, Math.floor(setup.commitEveryMs / 4)));
   const name = show(file);
   let handle: FileHandle | null = null;
@@ -449,6 +450,8 @@ async function* followFile(file: string, setup: Pick<FollowSetup, 'commitEveryMs
         await handle!.close();
         handle = null;
         await say(`${name} was replaced (rotated); following the new file from its start`);
+        // (Lines are numbered from the new file's first: what a bad line's number points at is that file.)
+        setup.restarted();
         goneSaid = false;
         while (!(await open())) {
           await sleep(pollMs, stop);
@@ -458,6 +461,7 @@ async function* followFile(file: string, setup: Pick<FollowSetup, 'commitEveryMs
       } else if (current.size < position || (await rewritten(current.mtimeMs))) {
         yield* endLine();
         await say(`${name} was truncated; reading it again from its start`);
+        setup.restarted();
         position = 0;
         last = Buffer.alloc(0);
         continue;

@@ -533,6 +533,8 @@ function refuseLog(summary: string, samples: string[], hint?: string): never {
  */
 export interface EventFollowHooks {
   open(arg: string): Readable;
+  /** How many times the followed file started again (rotated, truncated): its lines are numbered from there. */
+  restarts: number;
   add: EventLog['add'];
   now(): Date;
 }
@@ -555,10 +557,22 @@ export async function readEvents(
   if (sources.length === 0) throw new InputError('no events given', 'give event files, or - to read them from stdin');
   const events = new EventReading(now, strict, reading, follow);
   for (const source of sources) {
-    const where = (line: number) => (sources.length > 1 || source.name !== 'stdin' ? `line ${line} of ${source.name}` : `line ${line}`);
+    // A followed file that started again (rotated, truncated) is numbered from its new first line.
+    let restarts = follow?.restarts ?? 0;
+    let base = 0;
+    let last = 0;
+    const where = (line: number) => (sources.length > 1 || source.name !== 'stdin' ? `line ${line - base} of ${source.name}` : `line ${line - base}`);
     try {
       const stream = source.open();
-      await eachLine(stream, (text, line) => events.line(text, () => where(line)), {
+      const onLine = (text: string, line: number) => {
+        if (follow !== undefined && follow.restarts !== restarts) {
+          restarts = follow.restarts;
+          base = last;
+        }
+        last = line;
+        events.line(text, () => where(line));
+      };
+      await eachLine(stream, onLine, {
         onTooLong: (line) => events.refuse(`${where(line)}: longer than the limit, skipped`),
         progress: follow ? undefined : startProgress(`reading ${source.name}`, stream),
       });

@@ -111,6 +111,10 @@ describe('keyward learn FILE --follow', function () {
     expect(f.stderr()).to.contain('rotated');
     appendFileSync(log, `billing 10.5.0.1 ${day(1)}\n`);
     await waitFor('a line appended to the new file', () => hasEntry(ws, '10.5.0.0/24'), WAIT_MS, f);
+    // A bad line is named by its number in the new file (its third), not by the count since the follow began (the summary says it).
+    appendFileSync(log, 'billing 10.9.9.9 yesterday\n');
+    // (Read before the truncation below takes it away: the follower looks every 50 ms.)
+    await new Promise((resolve) => setTimeout(resolve, 1000));
 
     // Truncation (logrotate's copytruncate), then a line shorter than what was read before.
     truncateSync(log, 0);
@@ -126,7 +130,8 @@ describe('keyward learn FILE --follow', function () {
     const done = await stopWith(f, 'SIGTERM');
     // --json: the final summary alone on stdout, over the whole run.
     const summary = JSON.parse(done.stdout);
-    expect(summary).to.deep.include({events: 7, blocked: [], unknownKeys: 0, badLines: 0, dryRun: false});
+    expect(summary).to.deep.include({events: 7, blocked: [], unknownKeys: 0, badLines: 1, dryRun: false});
+    expect(done.stderr).to.match(/line 3 of \S*access\.log: `yesterday` is not/);
     expect(summary.learned).to.have.members(['10.1.0.0/24', '10.2.0.0/24', '10.3.0.0/24', '10.4.0.0/24', '10.5.0.0/24', '10.6.0.0/24', '10.7.0.0/24']);
     // Each 10.x line was applied once: learned entries plus seen counts say so.
     const seen = ws.storeJson().seen as {ip: string; count: number}[];
