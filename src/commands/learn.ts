@@ -4,6 +4,7 @@ import * as Flags from '@oclif/core/flags';
 import {learn, learnJson, LearnSettings} from '../core/learning.js';
 import {MAX_SETTING_DAYS} from '../core/model.js';
 import {parseWholeDays} from '../core/time.js';
+import {BROADEST} from '../core/entry-parse.js';
 import {InputError} from '../core/errors.js';
 import {compilePattern, DEFAULT_KEY_FIELD, LOG_FORMATS, parseFieldFlag} from '../core/log-formats.js';
 import {KeywardCommand} from '../cli/base.js';
@@ -39,8 +40,8 @@ export default class Learn extends KeywardCommand {
     window: Flags.string({
       description: `learning window: days of observed traffic without a new address before API blocking turns on (1 to ${MAX_SETTING_DAYS} days, e.g. 30d, 6w); kept in the store`,
     }),
-    'prefix-v4': Flags.integer({description: 'prefix length learning authorizes for IPv4 callers; kept in the store', min: 8, max: 32}),
-    'prefix-v6': Flags.integer({description: 'prefix length learning authorizes for IPv6 callers; kept in the store', min: 16, max: 128}),
+    'prefix-v4': Flags.integer({description: 'prefix length learning authorizes for IPv4 callers; kept in the store', min: BROADEST[4], max: 32}),
+    'prefix-v6': Flags.integer({description: 'prefix length learning authorizes for IPv6 callers; kept in the store', min: BROADEST[6], max: 128}),
     retention: Flags.string({description: `how long seen addresses are remembered (1 to ${MAX_SETTING_DAYS} days, e.g. 90d); kept in the store`}),
     'notify-command': Flags.string({description: 'run CMD once per newly blocked address, with a JSON payload on its stdin'}),
     follow: Flags.boolean({

@@ -29,6 +29,7 @@ import {
 import {EntryWords, entryWordsOf, entryWordsOfRecords, inListOrder, knownEntryWords, listOrder, rememberEntryWords, sameEntry} from '../core/entry-order.js';
 import {compareWords} from '../core/words.js';
 import {isCanonicalEntry} from '../core/prefix.js';
+import {BROADEST} from '../core/entry-parse.js';
 import {isKeyName} from '../core/keys.js';
 import {inCalendar} from '../core/time.js';
 
@@ -335,21 +336,19 @@ function distinctKeys(keys: KeyRecord[]): KeyRecord[] {
   return keys;
 }
 
-/** The narrowest prefix learning may authorize, as `learn --prefix-v4` and `--prefix-v6` allow: no wider than an entry that needs --force. */
-export const MIN_LEARN_PREFIX = {v4: 8, v6: 16} as const;
-
 function settings(value: unknown, path: string): Settings {
   const o = object(value, path);
   const positive = (v: unknown, p: string, max: number, min = 0) => {
     const n = count(v, p);
     if (n > max) fail(p, `is more than ${max}`);
+    // (Learning authorizes no range broader than an entry may be without --force: BROADEST, as learn --prefix-v4 and --prefix-v6 allow.)
     if (n < min) fail(p, `is less than ${min}: learning would authorize more than an entry may without --force`);
     return n;
   };
   return {
     learningWindowDays: positive(o.learningWindowDays, `${path}.learningWindowDays`, MAX_SETTING_DAYS),
-    learnPrefixV4: positive(o.learnPrefixV4, `${path}.learnPrefixV4`, 32, MIN_LEARN_PREFIX.v4),
-    learnPrefixV6: positive(o.learnPrefixV6, `${path}.learnPrefixV6`, 128, MIN_LEARN_PREFIX.v6),
+    learnPrefixV4: positive(o.learnPrefixV4, `${path}.learnPrefixV4`, 32, BROADEST[4]),
+    learnPrefixV6: positive(o.learnPrefixV6, `${path}.learnPrefixV6`, 128, BROADEST[6]),
     seenRetentionDays: positive(o.seenRetentionDays, `${path}.seenRetentionDays`, MAX_SETTING_DAYS),
   };
 }
