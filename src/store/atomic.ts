@@ -12,6 +12,23 @@ function temporaryName(file: string): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
 }
 
+/** `message` with every temporary file name in it (see temporaryName) made one: two failures of one write read the same. */
+export function withoutTemporaryNames(message: string): string {
+  return message.replace(/\.[^/\s'"]*\.\d+\.\d+\.tmp/g, '.tmp');
+}
+
+/**
+ * Throws the file system's error unless this process may replace `file`
+ * (where its links lead): write the file and its folder. Root is asked too:
+ * an immutable file (chattr +i) refuses even root, and a write that changes
+ * nothing would never find out.
+ */
+export async function checkReplaceable(file: string): Promise<void> {
+  const real = await fs.realpath(file);
+  await fs.access(real, fsConstants.W_OK);
+  await fs.access(path.dirname(real), fsConstants.W_OK);
+}
+
 /**
  * Removes temporary files that writers killed mid-write left beside `file`.
  * Call it only where no other writer can be writing `file` (under its lock).

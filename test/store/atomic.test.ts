@@ -7,7 +7,7 @@ import path from 'node:path';
 import {expect} from 'chai';
 import fc from 'fast-check';
 
-import {writeAll, writeFileAtomic} from '../../src/store/atomic.js';
+import {withoutTemporaryNames, writeAll, writeFileAtomic} from '../../src/store/atomic.js';
 
 describe('store/atomic: writes in batches', () => {
   it('writeAll writes every part whole and in order when each call writes only some of it', async () => {
@@ -74,6 +74,18 @@ describe('store/atomic: writes in batches', () => {
       );
     } finally {
       rmSync(dir, {recursive: true, force: true});
+    }
+  });
+});
+
+describe('store/atomic: the names of its temporary files', () => {
+  it('withoutTemporaryNames makes two failures of one write read the same (serve says a failure once), and leaves other text alone', () => {
+    // A writer's temporary file is `.NAME.PID.MS.tmp` beside NAME: each commit's failure names another.
+    const failure = (pid: number, ms: number) => `EPERM: operation not permitted, rename '/srv/kw/.store.json.${pid}.${ms}.tmp' -> '/srv/kw/store.json'`;
+    expect(failure(123, 1764000000000)).not.to.equal(failure(456, 1764000000009));
+    expect(withoutTemporaryNames(failure(123, 1764000000000))).to.equal(withoutTemporaryNames(failure(456, 1764000000009)));
+    for (const other of ['ENOSPC: no space left on device, write', "EACCES: permission denied, open '/srv/kw/store.json'", 'cannot write /srv/kw/v1.2.tmp.json']) {
+      expect(withoutTemporaryNames(other)).to.equal(other);
     }
   });
 });

@@ -4,9 +4,8 @@
  * in a worker thread (commits.ts); until SIGTERM or SIGINT. See docs/serve.md.
  */
 import {Family} from '../../core/address.js';
-import {constants as fsConstants, promises as fs} from 'node:fs';
-import path from 'node:path';
 import {InputError, show, untrusted} from '../../core/errors.js';
+import {checkReplaceable, withoutTemporaryNames} from '../../store/atomic.js';
 import {describe, StoreError} from '../../store/read.js';
 import {EventLog, LearnOutcome, learnJson} from '../../core/learning.js';
 import {KeyRecord} from '../../core/model.js';
@@ -228,18 +227,15 @@ export async function runServe(options: ServeSetup) {
   }
 }
 
-/** Whether two commit failures' messages say the same, a temporary file's name (`.STORE.PID.MS.tmp`) aside. */
+/** Whether two commit failures' messages say the same, a temporary file's name aside (see withoutTemporaryNames). */
 function sameFailure(before: string | undefined, now: string): boolean {
-  const plain = (message: string) => message.replace(/\.[^/\s'"]*\.\d+\.\d+\.tmp/g, '.tmp');
-  return before !== undefined && plain(before) === plain(now);
+  return before !== undefined && withoutTemporaryNames(before) === withoutTemporaryNames(now);
 }
 
-/** Refuses (a store error) a store file, or its folder, that this process may not write: serve could not commit. */
+/** Refuses (a store error) a store serve could not commit to: see checkReplaceable. */
 async function mayReplace(store: string): Promise<void> {
   try {
-    const real = await fs.realpath(store);
-    await fs.access(real, fsConstants.W_OK);
-    await fs.access(path.dirname(real), fsConstants.W_OK);
+    await checkReplaceable(store);
   } catch (error) {
     throw new StoreError(`cannot write the store ${untrusted(store)} (${describe(error)})`, 'serve commits what it learns: give it a store it may replace');
   }
