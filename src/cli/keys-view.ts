@@ -4,6 +4,7 @@ import {KeyRecord} from '../core/model.js';
 import {paint} from './render.js';
 import {deliver} from './write.js';
 import {isQuiet} from './quiet.js';
+import {commitSettled} from '../store/store.js';
 
 /**
  * The only place a secret is ever printed: stdout, once (as JSON under
@@ -36,11 +37,6 @@ export async function deliverSecret(k: KeyRecord, secret: string, verb: 'created
   }
 }
 
-/** Where src/store/store.ts records the store file it committed a change to. */
-const COMMITTED = Symbol.for('keyward.committed');
-/** Where store.ts keeps the store write under way. */
-const WRITING = Symbol.for('keyward.writing');
-
 /**
  * From the secret's delivery on: Ctrl-C or SIGTERM before the commit (a
  * large store takes a moment to write) leaves a printed secret that is not
@@ -54,16 +50,11 @@ function sayIfInterrupted(): void {
     ['SIGTERM', 143],
   ] as const) {
     process.once(signal, () => {
-      const report = () => {
-        if ((globalThis as Record<symbol, unknown>)[COMMITTED] === undefined) {
-          process.stderr.write(`keyward: interrupted (${signal}) before the commit: the secret printed above is NOT in effect; nothing was changed\n`);
-        }
-        process.exit(code);
-      };
       // A write under way may have renamed the store into place already: its end says whether the secret is in effect.
-      const writing = (globalThis as Record<symbol, unknown>)[WRITING] as Promise<unknown> | undefined;
-      if (writing === undefined) report();
-      else writing.then(report, report);
+      void commitSettled().then((committed) => {
+        if (!committed) process.stderr.write(`keyward: interrupted (${signal}) before the commit: the secret printed above is NOT in effect; nothing was changed\n`);
+        process.exit(code);
+      });
     });
   }
 }

@@ -55,8 +55,19 @@ const testPauseAfterRename = () => testPause('KEYWARD_TEST_PAUSE_AFTER_RENAME', 
  * is still exit 3, but must not be said to have left the store as it was.
  */
 const COMMITTED = Symbol.for('keyward.committed');
-/** Where this process keeps the store write under way (a promise), for keys-view.ts's signal handler. */
-const WRITING = Symbol.for('keyward.writing');
+/** The store write under way in this process, if any (see commitSettled). */
+let writeUnderWay: Promise<unknown> | null = null;
+
+/**
+ * Whether this process has committed a change to a store, once the write
+ * under way (if any) has ended: a write may have renamed the store into
+ * place already. For a signal handler that must say whether a printed
+ * secret is in effect (cli/keys-view.ts).
+ */
+export async function commitSettled(): Promise<boolean> {
+  await writeUnderWay?.catch(() => undefined);
+  return (globalThis as Record<symbol, unknown>)[COMMITTED] !== undefined;
+}
 
 /**
  * Writes the document's pieces atomically (see atomic.ts) to `file`, the
@@ -76,8 +87,7 @@ async function writeDocument(
   let written;
   try {
     const writing = writeFileAtomic(file, pieces, 0o600, {afterRename: testPauseAfterRename});
-    // For a signal handler (keys-view.ts): a write under way is waited for, so that what it says of the commit is true.
-    (globalThis as Record<symbol, unknown>)[WRITING] = writing;
+    writeUnderWay = writing;
     written = await writing;
   } catch (error) {
     throw new StoreError(`cannot write the store ${untrusted(file)} (${describe(error)})`, 'the store was left as it was; check free space and permissions');
