@@ -107,6 +107,19 @@ describe('the environment', () => {
       expect(statSync(`${ws.store}.cache`).mode & 0o777, 'the cache is as readable as the store, no more').to.equal(0o640);
     });
 
+    it('export --output over an existing file keeps its mode (an include file a proxy reads as its group)', () => {
+      const ws = Workspace.create();
+      expect(ws.run(['authorize', '192.0.2.1'], {now: NOW}).code).to.equal(0);
+      const out = path.join(ws.dir, 'allow.conf');
+      expect(ws.run(['export', '--format', 'nginx', '--output', out], {now: NOW}).code).to.equal(0);
+      expect(statSync(out).mode & 0o777, 'a new file').to.equal(0o644);
+      chmodSync(out, 0o640);
+      expect(ws.run(['authorize', '192.0.2.2'], {now: NOW}).code).to.equal(0);
+      expect(ws.run(['export', '--format', 'nginx', '--output', out], {now: NOW}).code).to.equal(0);
+      expect(statSync(out).mode & 0o777, 'replaced, its mode kept').to.equal(0o640);
+      expect(readFileSync(out, 'utf8')).to.contain('192.0.2.2');
+    });
+
     it("keeps its owner and group when root writes it: a service user's store stays the service user's (root only)", function () {
       if (!isRoot) this.skip();
       const ws = Workspace.create();

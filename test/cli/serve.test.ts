@@ -266,6 +266,8 @@ describe('keyward serve', function () {
       ['--listen', '::1:8431'],
       ['--trust-proxy', '0.0.0.0/0'],
       ['--trust-proxy', '10.0.0.1/8'],
+      ['--trust-proxy', 'localhost'],
+      ['--commit-every', '10ms'],
       ['--key-header', 'X Api Key'],
       ['--commit-every', '5m'],
       ['--key-header', 'ab'.repeat(20)],
@@ -276,6 +278,10 @@ describe('keyward serve', function () {
       expect(r.code, `${args.join(' ')}\n${r.stderr}`).to.equal(2);
       // (serve has no --normalize: the hint names the network to write.)
       if (args[1] === '10.0.0.1/8') expect(r.stderr).to.contain('write 10.0.0.0/8\n').and.not.contain('--normalize');
+      // (serve's own range, not learn --follow's 60m.)
+      if (args[0] === '--commit-every') expect(r.stderr).to.contain('give 50ms to 60s');
+      // (A flag takes no label: no hint about `ADDRESS # label`.)
+      if (args[1] === 'localhost') expect(r.stderr).to.contain("give the proxies' addresses or ranges").and.not.contain('#');
     }
     const other = Workspace.create();
     const r = other.run(['serve', '--listen', '127.0.0.1:0']);
