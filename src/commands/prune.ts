@@ -5,7 +5,7 @@ import {count} from '../core/count.js';
 
 export default class Prune extends KeywardCommand {
   static summary = 'Remove expired entries from the account list and every key list.';
-  static description = `Expired entries already never match; prune takes them out of the store, and so changes no decision: a key list whose entries have all expired is kept as it is (without it the key would be restricted by nothing), and reported.`;
+  static description = `Expired entries already never match; prune takes them out of the store, and so changes no decision: a key list whose allow entries have all expired is kept as it is, deny entries included (without an allow entry the key would be restricted by nothing), and reported.`;
   static examples = ['<%= config.bin %> prune', '<%= config.bin %> prune --dry-run --json'];
   static flags = {'dry-run': dryRunFlag, quiet: quietFlag};
 

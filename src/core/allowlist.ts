@@ -454,23 +454,27 @@ export interface PrunedEntry {
 
 /**
  * Takes expired entries out of the account list and every key list, in
- * place, changing no decision: a key list whose entries have all expired is
- * kept whole (it refuses every address; emptied, the key would be restricted
- * by nothing) and named in `keptKeyLists`.
+ * place, changing no decision: a key list whose allow entries have all
+ * expired is kept whole (it refuses every address; without an allow entry,
+ * deny entries or none, the key would be restricted by nothing) and named in
+ * `keptKeyLists`.
  */
 export function pruneExpired(data: StoreData, now: Date): {removed: PrunedEntry[]; keptKeyLists: string[]} {
   const removed: PrunedEntry[] = [];
-  const sweep = (records: EntryRecord[], scope: string) =>
-    records.filter((r) => {
-      if (isLive(r, now)) return true;
-      removed.push({entry: r.entry, scope, expiresAt: r.expiresAt});
-      return false;
-    });
-  data.account = sweep(data.account, 'account');
+  const gone = (records: EntryRecord[], scope: string) =>
+    records.filter((r) => !isLive(r, now)).map((r) => ({entry: r.entry, scope, expiresAt: r.expiresAt}));
+  removed.push(...gone(data.account, 'account'));
+  data.account = data.account.filter((r) => isLive(r, now));
   const keptKeyLists: string[] = [];
   for (const key of data.keys) {
-    if (key.allow.length > 0 && !key.allow.some((r) => isLive(r, now))) keptKeyLists.push(key.name);
-    else key.allow = sweep(key.allow, key.name);
+    const kept = key.allow.filter((r) => isLive(r, now));
+    // A list restricts its key while it holds an allow entry (deny entries alone restrict nothing: SPEC "Decisions").
+    if (key.allow.some((r) => !isDeny(r)) && !kept.some((r) => !isDeny(r))) {
+      keptKeyLists.push(key.name);
+      continue;
+    }
+    removed.push(...gone(key.allow, key.name));
+    key.allow = kept;
   }
   return {removed, keptKeyLists};
 }
