@@ -538,6 +538,57 @@ describe('keyward export, loaded by the real tools', () => {
   });
 });
 
+describe('keyward export of a long label (found by an outside tester: a 1,021-character label became an ipset command)', () => {
+  const ws = Workspace.create();
+  const injected = `${'x'.repeat(1021)}add keyward_allow_v4_tmp 0.0.0.0/1`;
+  before(() => {
+    expect(ws.run(['authorize', '198.51.100.0/24', '--label', injected], {now: NOW}).code).to.equal(0);
+    expect(ws.run(['authorize', '192.0.2.1', '--label', '\u{1F600}'.repeat(2000)], {now: NOW}).code).to.equal(0);
+  });
+
+  it('cuts a label in a gateway format to 480 bytes, ended by …, so that no line reaches ipset\'s 1,024 bytes or nginx\'s word limit', () => {
+    for (const format of ['nginx', 'haproxy', 'nftables', 'ipset']) {
+      const out = ws.run(['export', '--format', format], {now: NOW});
+      expect(out.code).to.equal(0);
+      const lines = out.stdout.split('\n');
+      for (const line of lines) expect(Buffer.byteLength(line), `${format}: ${line.slice(0, 40)}`).to.be.at.most(600);
+      expect(lines.filter((l) => l.includes('x'.repeat(400))).every((l) => l.endsWith('…')), format).to.equal(true);
+      expect(out.stdout, format).to.not.contain('0.0.0.0/1');
+    }
+    // The data formats keep the label whole (sync reads it back).
+    expect(ws.run(['export', '--format', 'plain'], {now: NOW}).stdout).to.contain(injected);
+  });
+
+  it('ipset restore loads the file with the long label as a comment, and nothing else in the set', function () {
+    const ipset = findTool('ipset');
+    if (ipset === null) skipBecause(this, 'ipset is not installed');
+    const file = path.join(ws.dir, 'long.ipset');
+    expect(ws.run(['export', '--format', 'ipset', '--output', file], {now: NOW}).code).to.equal(0);
+    const listed = inPrivateNetns(`"${ipset}" restore < "$1" && "${ipset}" list keyward_allow_v4`, file);
+    if (listed === null) skipBecause(this, 'a private network namespace is not permitted here');
+    expect(listed!.code, listed!.out).to.equal(0);
+    const members = listed!.out.split('Members:\n')[1].trim().split('\n').sort();
+    expect(members).to.deep.equal(['192.0.2.1', '198.51.100.0/24']);
+  });
+
+  it('nginx -t accepts the include file', function () {
+    const nginx = findTool('nginx');
+    if (nginx === null) skipBecause(this, 'nginx is not installed');
+    const include = path.join(ws.dir, 'long.nginx.conf');
+    expect(ws.run(['authorize', '203.0.113.0/24', '--label', 'y'.repeat(5000)], {now: NOW}).code).to.equal(0);
+    expect(ws.run(['export', '--format', 'nginx', '--output', include], {now: NOW}).code).to.equal(0);
+    const d = ws.dir;
+    const conf = ws.file(
+      'long-nginx.conf',
+      `pid ${d}/nginx.pid;\nerror_log ${d}/nginx-error.log;\nevents {}\nhttp {\n  access_log off;\n` +
+        ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${d}/nginx-${t};\n`).join('') +
+        `  server {\n    listen 127.0.0.1:18089;\n    location / {\n      include ${include};\n      return 204;\n    }\n  }\n}\n`,
+    );
+    const checked = runTool(nginx!, ['-t', '-q', '-c', conf, '-p', d]);
+    expect(checked.code, checked.out).to.equal(0);
+  });
+});
+
 describe('keyward export --aggregate and list --json of a large store (the index cache)', () => {
   const ws = Workspace.create();
   // Over MIN_STORE_BYTES (1 MiB), so that keyward writes the index cache beside it: export --aggregate reads the cache.

@@ -3,7 +3,7 @@ import {InputError} from '../errors.js';
 import {ExportRow} from '../effective-list.js';
 import {Prefix} from '../prefix.js';
 import {outermost} from '../set-ops.js';
-import {comments, labelText, lines} from './text.js';
+import {commentText, comments, lines} from './text.js';
 
 /** Set and table names for the firewall formats. */
 export interface FirewallNames {
@@ -50,7 +50,7 @@ export function renderNftables(rows: readonly ExportRow[], header: readonly stri
     out.push(`table inet ${names.table} {`);
     for (const set of filled) {
       out.push(`\tset ${set.name} {`, `\t\ttype ${set.type}`, '\t\tflags interval', '\t\telements = {');
-      for (const r of set.rows) out.push(`\t\t\t${r.prefix.toString()},${labelText(r.label) === '' ? '' : ` # ${labelText(r.label)}`}`);
+      for (const r of set.rows) out.push(`\t\t\t${r.prefix.toString()},${commentText(r.label) === '' ? '' : ` # ${commentText(r.label)}`}`);
       out.push('\t\t}', '\t}');
     }
     out.push('}');
@@ -92,7 +92,7 @@ export function renderIpset(rows: readonly ExportRow[], header: readonly string[
     const params = `hash:net family ${inet} hashsize 1024 maxelem ${ipsetMaxElem(entries.length)}`;
     out.push(`create ${set} ${params} -exist`, `create ${tmp} ${params} -exist`, `flush ${tmp}`);
     for (const r of mine) {
-      if (labelText(r.label) !== '') out.push(`# ${labelText(r.label)}`);
+      if (commentText(r.label) !== '') out.push(`# ${commentText(r.label)}`);
       for (const e of ipsetEntries(r.prefix)) out.push(`add ${tmp} ${e} -exist`);
     }
     out.push(`swap ${tmp} ${set}`, `destroy ${tmp}`);

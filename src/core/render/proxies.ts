@@ -1,11 +1,11 @@
 /** The reverse proxies' formats: an nginx include (allow …; deny all;) and an HAProxy pattern file. */
 import {byEffect, ExportRow} from '../effective-list.js';
-import {comments, labelText, lines} from './text.js';
+import {commentText, comments, lines} from './text.js';
 
 /** nginx takes the first rule that matches: deny entries first, then the allow entries, then `deny all;`. */
 export function renderNginx(rows: readonly ExportRow[], header: readonly string[]): string {
   const {deny, allow} = byEffect(rows);
-  const rule = (verb: string) => (r: ExportRow) => `${verb} ${r.prefix.toString()};${labelText(r.label) === '' ? '' : `  # ${labelText(r.label)}`}`;
+  const rule = (verb: string) => (r: ExportRow) => `${verb} ${r.prefix.toString()};${commentText(r.label) === '' ? '' : `  # ${commentText(r.label)}`}`;
   return lines([...comments(header), ...deny.map(rule('deny')), ...allow.map(rule('allow')), 'deny all;']);
 }
 
@@ -22,5 +22,5 @@ export function renderHaproxy(rows: readonly ExportRow[], header: readonly strin
   const mapped = (r: ExportRow) =>
     r.prefix.family === 4 ? `::ffff:${r.prefix.address.toString()}${r.prefix.bits === 32 ? '' : `/${96 + r.prefix.bits}`}` : r.prefix.toString();
   const note = 'IPv4 ranges are written as IPv4-mapped IPv6 (::ffff:a.b.c.d/96+n): an IPv4 client matches them, a 6to4 client (2002::/16) does not';
-  return lines([...comments([...header, note]), ...rows.flatMap((r) => (labelText(r.label) === '' ? [] : [`# ${labelText(r.label)}`]).concat(mapped(r)))]);
+  return lines([...comments([...header, note]), ...rows.flatMap((r) => (commentText(r.label) === '' ? [] : [`# ${commentText(r.label)}`]).concat(mapped(r)))]);
 }

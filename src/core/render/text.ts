@@ -20,6 +20,27 @@ export function labelText(label: string | null): string {
   return label === null ? '' : flattenText(label);
 }
 
+/**
+ * The most UTF-8 bytes of a label a gateway's comment holds: `ipset restore`
+ * reads a line in 1,024-byte pieces (what follows is read as a command of its
+ * own) and nginx refuses a word, a comment too, of 4,096 bytes or more.
+ */
+export const COMMENT_LABEL_BYTES = 480;
+
+/** A row's label as a gateway format's comment holds it: labelText, cut to COMMENT_LABEL_BYTES (at a character) and ended by `…` when cut. */
+export function commentText(label: string | null): string {
+  const text = labelText(label);
+  if (Buffer.byteLength(text) <= COMMENT_LABEL_BYTES) return text;
+  let bytes = 0;
+  let cut = '';
+  for (const c of text) {
+    bytes += Buffer.byteLength(c);
+    if (bytes > COMMENT_LABEL_BYTES - 3) break;
+    cut += c;
+  }
+  return `${cut.trimEnd()}…`;
+}
+
 /** A CSV field (RFC 4180): quoted when it holds a comma, a quote or edge spaces; free text flattened first. */
 export function csvField(value: string | null): string {
   if (value === null) return '';
