@@ -461,8 +461,7 @@ export interface PrunedEntry {
  */
 export function pruneExpired(data: StoreData, now: Date): {removed: PrunedEntry[]; keptKeyLists: string[]} {
   const removed: PrunedEntry[] = [];
-  const gone = (records: EntryRecord[], scope: string) =>
-    records.filter((r) => !isLive(r, now)).map((r) => ({entry: r.entry, scope, expiresAt: r.expiresAt}));
+  const gone = (records: EntryRecord[], scope: string) => records.filter((r) => !isLive(r, now)).map((r) => ({entry: r.entry, scope, expiresAt: r.expiresAt}));
   removed.push(...gone(data.account, 'account'));
   data.account = data.account.filter((r) => isLive(r, now));
   const keptKeyLists: string[] = [];

@@ -546,13 +546,16 @@ describe('keyward export of a long label (found by an outside tester: a 1,021-ch
     expect(ws.run(['authorize', '192.0.2.1', '--label', '\u{1F600}'.repeat(2000)], {now: NOW}).code).to.equal(0);
   });
 
-  it('cuts a label in a gateway format to 480 bytes, ended by …, so that no line reaches ipset\'s 1,024 bytes or nginx\'s word limit', () => {
+  it("cuts a label in a gateway format to 480 bytes, ended by …, so that no line reaches ipset's 1,024 bytes or nginx's word limit", () => {
     for (const format of ['nginx', 'haproxy', 'nftables', 'ipset']) {
       const out = ws.run(['export', '--format', format], {now: NOW});
       expect(out.code).to.equal(0);
       const lines = out.stdout.split('\n');
       for (const line of lines) expect(Buffer.byteLength(line), `${format}: ${line.slice(0, 40)}`).to.be.at.most(600);
-      expect(lines.filter((l) => l.includes('x'.repeat(400))).every((l) => l.endsWith('…')), format).to.equal(true);
+      expect(
+        lines.filter((l) => l.includes('x'.repeat(400))).every((l) => l.endsWith('…')),
+        format,
+      ).to.equal(true);
       expect(out.stdout, format).to.not.contain('0.0.0.0/1');
     }
     // The data formats keep the label whole (sync reads it back).
