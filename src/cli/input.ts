@@ -12,7 +12,7 @@ import {scanDecisionAddress, scanDecisionAddressIn} from '../core/address.js';
 import {NOT_ACCEPTED} from '../core/address-bytes.js';
 import {plainEventFields} from '../core/events.js';
 import {EntryBatch, EntryInput, EntryOptions, EntryParser, splitEntryLine} from '../core/entry-parse.js';
-import {BAD_INPUTS_SHOWN, BadInputs, InputError, lineOf, show, untrusted} from '../core/errors.js';
+import {BAD_INPUTS_SHOWN, BadInputs, InputError, lineOf, maskAlong, show, untrusted} from '../core/errors.js';
 import {LogFormat, LogOptions, LogReader, WallClock} from '../core/log-formats.js';
 import {checkEventTime, EventLog, FUTURE_SLACK_MS} from '../core/learning.js';
 import {parseSyncLines, SyncFileFormat, SyncInput, SyncLine} from '../core/sync-input.js';
@@ -366,14 +366,14 @@ export class EventReading {
         return;
       case 'unreadable':
         this.unreadableLines++;
-        if (this.unreadable.length < SAMPLES) this.unreadable.push(`${where()}: ${read.message}`);
+        if (this.unreadable.length < SAMPLES) this.unreadable.push(`${where()}: ${maskAlong(read.message, text)}`);
         if (reader.format === null && this.unreadableLines >= DETECT_LINES) {
           refuseLog(`cannot tell the format of the log: no line of the first ${DETECT_LINES} is a line of a format keyward reads`, this.unreadable, FORMAT_HINT);
         }
-        this.refuse(`${where()}: ${read.message}`);
+        this.refuse(`${where()}: ${maskAlong(read.message, text)}`);
         return;
       case 'bad':
-        this.refuse(`${where()}: ${read.message}`);
+        this.refuse(`${where()}: ${maskAlong(read.message, text)}`);
         return;
     }
     try {
@@ -389,7 +389,7 @@ export class EventReading {
       this.add(read.key, family, this.words, at);
     } catch (error) {
       if (!(error instanceof InputError)) throw error;
-      this.refuse(`${where()}: ${error.message}`, error.hint);
+      this.refuse(`${where()}: ${maskAlong(error.message, text)}`, error.hint);
     }
   }
 

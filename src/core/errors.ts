@@ -166,12 +166,43 @@ export function holdsSecret(text: string): boolean {
   return false;
 }
 
-/** Every secret-shaped run in `text` replaced by its hint (a1b2…9f0e), in lower case as `keys list` shows hints. */
+/**
+ * The pieces (lower case) of secrets broken across separate texts, each to
+ * its secret's hint: arguments (`keyward authorize ${S:0:20} ${S:20}`) or the
+ * fields of a line, which a message names one at a time. Null until the
+ * arguments are read, on the first maskSecrets.
+ */
+let pieces: Map<string, string> | null = null;
+const PIECE = /^[0-9a-f]{4,}$/i;
+
+/** Remembers the pieces of every secret-shaped run in `text` that a break cuts, so that maskSecrets shows each alone by the secret's hint. */
+export function rememberSecretPieces(text: string): void {
+  pieces ??= new Map();
+  for (const [run] of text.matchAll(HEX_RUN)) {
+    const digits = secretIn(run);
+    if (digits === null) continue;
+    const hint = hintOf(digits.toLowerCase());
+    for (const piece of run.split(BREAKS)) if (piece.length < digits.length && PIECE.test(piece)) pieces.set(piece.toLowerCase(), hint);
+  }
+}
+
+/** Every secret-shaped run in `text` replaced by its hint (a1b2…9f0e), in lower case as `keys list` shows hints; a remembered piece of one too. */
 export function maskSecrets(text: string): string {
+  // (The command line's arguments, joined as the shell split them: a secret split over two of them is one.)
+  if (pieces === null) rememberSecretPieces(process.argv.slice(2).join(' '));
+  const known = pieces!;
   return text.replace(HEX_RUN, (run) => {
     const digits = secretIn(run);
-    return digits === null ? run : hintOf(digits.toLowerCase());
+    if (digits !== null) return hintOf(digits.toLowerCase());
+    if (known.size === 0) return run;
+    return run.replace(/[0-9a-f]{4,}/gi, (piece) => known.get(piece.toLowerCase()) ?? piece);
   });
+}
+
+/** `message` about line `line`, a secret's pieces the line breaks shown by its hint (see rememberSecretPieces). */
+export function maskAlong(message: string, line: string): string {
+  rememberSecretPieces(line);
+  return maskSecrets(message);
 }
 
 /** C0 controls (ESC, BEL, CR, NUL…) and the characters in UNSAFE. */

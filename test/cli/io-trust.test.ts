@@ -265,6 +265,25 @@ describe('issue 11: input and output you can trust', function () {
       });
       expect(runs[0].stderr).to.contain(`keyward: unexpected argument: ${hintOf(secret)}`);
     });
+
+    it('item 10: a secret split over two arguments, or over two fields of a log line, shows neither half (found by an outside tester)', async () => {
+      const [head, tail] = [secret.slice(0, 20), secret.slice(20)];
+      const lines = [
+        ['authorize', head, tail],
+        ['authorize', head, tail, '--json'],
+        ['check', 'bill', head, tail],
+        ['check', head, tail, '192.0.2.1'],
+        ['keys', 'rotate', head, tail, '--yes'],
+      ];
+      const runs = await ws.runAll(lines, {now: NOW});
+      const learned = await ws.runAll([['learn', '-', '--dry-run']], {now: NOW, input: `${head} ${tail}\n`});
+      [...runs, ...learned].forEach((run, i) => {
+        const what = (lines[i] ?? ['learn']).join(' ');
+        expect(run.code, `${what}: ${run.stderr}`).to.equal(2);
+        for (const half of [head, tail]) expect(`${run.stdout}${run.stderr}`.toLowerCase(), what).not.to.contain(half);
+        expect(`${run.stdout}${run.stderr}`, what).to.contain(hintOf(secret));
+      });
+    });
   });
 
   describe('item 11: untrusted text cannot drive the terminal', () => {
