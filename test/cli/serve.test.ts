@@ -319,6 +319,29 @@ describe('keyward serve', function () {
     }
   });
 
+  it('answers a request that comes after a write from the written store: a rotated secret stops working at once (found by an outside tester)', async () => {
+    const {ws, secret} = workspace();
+    ok(ws.run(['activate', '--api', '--force']));
+    const s = await serve(ws, ['--trust-proxy', '127.0.0.1', '--commit-every', '60s']);
+    try {
+      let old = secret;
+      for (let round = 0; round < 5; round++) {
+        expect((await request(s.url, '/auth', asClient('10.1.2.3', old))).headers['keyward-reason']).to.equal('authorized');
+        // The rotation written aside, then renamed over the store, as keyward's own write ends; the request follows at once.
+        const next = `${ws.store}.next`;
+        writeFileSync(next, readFileSync(ws.store));
+        const fresh = ok(ws.run(['keys', 'rotate', 'billing', '--yes', '--json', '--store', next])).json().secret as string;
+        renameSync(next, ws.store);
+        const answer = await request(s.url, '/auth', asClient('10.1.2.3', old));
+        expect([answer.status, answer.headers['keyward-reason']], `round ${round}`).to.deep.equal([403, 'unknown-key']);
+        expect((await request(s.url, '/auth', asClient('10.1.2.3', fresh))).status).to.equal(204);
+        old = fresh;
+      }
+    } finally {
+      await stop(s);
+    }
+  });
+
   it('reloads the store when keyward authorize changes it in another process, and keeps answering from the last good store while the file is corrupt', async () => {
     const {ws} = workspace();
     ok(ws.run(['activate', '--api', '--force']));

@@ -173,6 +173,14 @@ export function createServer(options: ServeOptions): {server: http.Server; stopp
       res.shouldKeepAlive = false;
       res.on('finish', () => req.socket.destroySoon());
     }
+    // A write that ended before this request came (a rotation, a revoke) is in effect for it: when the store
+    // file changed, the request waits for the new store (see StoreView.fresh).
+    const waiting = view.fresh();
+    if (waiting === null) answer(req, res, started);
+    else void waiting.then(() => answer(req, res, started));
+  };
+
+  const answer = (req: IncomingMessage, res: ServerResponse, started: number) => {
     try {
       const url = req.url ?? '/';
       const pathEnd = url.indexOf('?');

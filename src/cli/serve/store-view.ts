@@ -4,12 +4,16 @@
  * time) changes, noticed by a watch on its folder and by a cheap stat once a
  * second (a watch can miss events: network file systems, some containers).
  * The new store is built aside and swapped in at once: a request is answered
- * from one whole store, old or new, never from a mixture, and never waits.
+ * from one whole store, old or new, never from a mixture. A request waits
+ * only when the file changed before it came and the new store is not read
+ * yet (the file is looked at once an event-loop turn: fresh), so that a
+ * write that has ended (a rotation, a revoke) is in effect for every request
+ * that follows it.
  * A store that cannot be read (corrupt, half-written by hand, gone, a newer
  * schema) is never used: the last good one goes on answering, and the
  * problem is reported on stderr and /healthz until a good file is back.
  */
-import {watch, FSWatcher, promises as fs, Stats} from 'node:fs';
+import {watch, FSWatcher, promises as fs, statSync, Stats} from 'node:fs';
 import path from 'node:path';
 import {Policy} from '../../core/decision.js';
 import {KeyRecord, StoreData} from '../../core/model.js';
@@ -104,6 +108,9 @@ export class StoreView {
   private settle: NodeJS.Timeout | null = null;
   private looking: Promise<void> | null = null;
   private again = false;
+  /** Whether the file was looked at in this event-loop turn, and whether it had changed then (see fresh). */
+  private lookedThisTurn = false;
+  private stale = false;
 
   constructor(
     readonly file: string,
@@ -151,6 +158,29 @@ export class StoreView {
     };
   }
 
+  /**
+   * Null when the store requests are answered from is the file's; else the
+   * look under way, for a request to wait for. The file is stat'ed once an
+   * event-loop turn: a request read in a turn that started after a writer's
+   * rename finds the change.
+   */
+  fresh(): Promise<void> | null {
+    if (!this.lookedThisTurn) {
+      this.lookedThisTurn = true;
+      setImmediate(() => {
+        this.lookedThisTurn = false;
+      });
+      let identity: string | null = null;
+      try {
+        identity = identityOf(statSync(this.file));
+      } catch {
+        // Gone or unreadable: the watch and the timer say so; the last good store goes on answering.
+      }
+      this.stale = identity !== null && identity !== this.current.identity && identity !== this.degraded?.identity;
+    }
+    return this.stale ? this.look() : null;
+  }
+
   private soon(): void {
     if (this.settle) return;
     this.settle = setTimeout(() => {
@@ -172,6 +202,7 @@ export class StoreView {
       } while (this.again);
     })().finally(() => {
       this.looking = null;
+      this.stale = false;
     });
     return this.looking;
   }
