@@ -5,13 +5,15 @@
  * compact record of recently seen traffic.
  */
 import {Family, formatIPv4, formatIPv6} from './address.js';
-import {Decision, decideWords, EntryIndex, isDenied, KeyPolicy, Policy} from './decision.js';
+import {addEntries} from './allowlist.js';
+import {Decision, decideWords, EntryIndex, isDenied, isLive, KeyPolicy, Policy} from './decision.js';
+import {EntryBatch} from './entry-parse.js';
 import {isCanonicalEntry, ScannedPrefix, scanPrefix} from './prefix.js';
 import {sortByDigits} from './radix.js';
 import {networkOf, putWords} from './words.js';
 import {InputError, visible} from './errors.js';
 import {lookupKey} from './keys.js';
-import {ApiBlocking, BlockedRecord, BlockReason, Channel, isDeny, KeyRecord, LEARNED_GROUP, SeenRecord, Settings, StoreData} from './model.js';
+import {ApiBlocking, BlockedRecord, BlockReason, Channel, isDeny, isEnabled, KeyRecord, LEARNED_GROUP, SeenRecord, Settings, StoreData} from './model.js';
 import {hintOf, looksLikeSecret} from './secret.js';
 import {DAY_MS, isoOf} from './time.js';
 import {grouped} from './count.js';
@@ -426,13 +428,17 @@ class Learner {
   private readonly addresses = new AddressIds();
   private readonly networks = new AddressIds();
   private readonly learned = new Set<number>();
+  /** Networks of this run that learning may not authorize (held entries, see heldEntries): their events are not observed. */
+  private readonly unlearnable = new Set<number>();
   /**
    * Ranges the account list holds as deny entries or disabled entries: never
    * learned, so that learning neither switches a disabled entry back on (a
-   * second, enabled copy) nor puts an allow entry beside a deny entry.
+   * second, enabled copy) nor puts an allow entry beside a deny entry. Found
+   * when first needed (most runs learn nothing), with `expiredEntries`.
    */
-  /** The account list's deny and disabled entries (never learned over), found when first needed: most runs learn nothing. */
   private heldEntries: Set<string> | null = null;
+  /** Ranges the account list holds only as expired allow entries: learning one renews its record (see learn). */
+  private expiredEntries: Set<string> | null = null;
   private readonly blockedIndex = new Map<string, BlockedRecord>();
   private readonly seenTracks = new SeenTracks();
   /** The seen list's length, counting the records new in this run that are not made yet (see SeenTracks). */
@@ -515,6 +521,8 @@ class Learner {
     // Only traffic that `check` lets through while learning is observed: a revoked key's, or one its own
     // list refuses (a stolen key), neither learns nor counts as quiet time; a new address is learned first,
     // and learning it restarts the window, so the event that turns blocking on is always a known caller's.
+    // An address no live entry covers whose range learning may not authorize (a disabled entry's) is not
+    // covered after its event either: it neither learns nor counts as quiet time.
     // An address a deny entry refuses is never learned and never quiet time, and it goes on the blocked list
     // in every state (the notification is how an operator hears of a stolen key's caller), as the contract
     // says. Learning adds no deny entries, so the policy built at the start still knows them all.
@@ -524,8 +532,7 @@ class Learner {
       return;
     }
     if (channel === 'api' && this.data.blocking.api.state === 'learning' && key.status === 'active' && this.keyListAllows(key, family, words)) {
-      this.learn(key, family, words, at);
-      this.observe(at);
+      if (this.learn(key, family, words, at)) this.observe(at);
     }
     const state = channel === 'api' ? this.data.blocking.api.state : this.data.blocking.smtp.state;
     if (state === 'active') {
@@ -581,23 +588,56 @@ class Learner {
     if (api.lastEventAt === null || Date.parse(api.lastEventAt) < this.lastEventMs) api.lastEventAt = isoOf(this.lastEventMs);
   }
 
-  private learn(key: KeyRecord, family: Family, words: Uint32Array, at: number): void {
+  /**
+   * Authorizes the network of an address no live entry of the account list
+   * covers (learned once a run). Whether the address is covered afterwards:
+   * false when the list holds its network as a deny or disabled entry, which
+   * learning never learns over. A network the list holds only as an expired
+   * entry is renewed as `authorize` renews it (addEntries: label, source and
+   * date kept, no expiry), and counts as learned.
+   */
+  private learn(key: KeyRecord, family: Family, words: Uint32Array, at: number): boolean {
     const api = this.data.blocking.api;
-    if (this.policy.account.has(family, words, this.nowMs)) return;
+    if (this.policy.account.has(family, words, this.nowMs)) return true;
     const bits = family === 4 ? this.data.settings.learnPrefixV4 : this.data.settings.learnPrefixV6;
-    const network = this.networks.id(family, networkOf(family, words, bits, this.scratchNetwork));
-    if (this.learned.has(network)) return;
-    this.learned.add(network);
+    const networkWords = networkOf(family, words, bits, this.scratchNetwork);
+    const network = this.networks.id(family, networkWords);
+    if (this.learned.has(network)) return true;
+    if (this.unlearnable.has(network)) return false;
     const entry = this.networks.text(network);
     const text = bits === (family === 4 ? 32 : 128) ? entry : `${entry}/${bits}`;
-    this.heldEntries ??= new Set(this.data.account.filter((r) => r.effect === 'deny' || r.enabled === false).map((r) => r.entry));
-    if (this.heldEntries.size > 0 && this.heldEntries.has(text)) return;
+    if (this.heldEntries === null) this.findHeldEntries();
+    if (this.heldEntries!.size > 0 && this.heldEntries!.has(text)) {
+      this.unlearnable.add(network);
+      return false;
+    }
+    this.learned.add(network);
     const iso = isoOf(at);
-    this.data.account.push({entry: text, source: 'learned', label: `learned from ${key.name}`, group: LEARNED_GROUP, addedAt: iso, expiresAt: null});
+    if (this.expiredEntries!.size > 0 && this.expiredEntries!.has(text)) {
+      const renewal = new EntryBatch(16);
+      renewal.add(text, family, bits, networkWords, null, 'learned', null);
+      addEntries(this.data.account, renewal, this.now);
+    } else {
+      this.data.account.push({entry: text, source: 'learned', label: `learned from ${key.name}`, group: LEARNED_GROUP, addedAt: iso, expiresAt: null});
+    }
     this.outcome.learned.push(text);
     this.policyStale = true;
     if (api.lastNewAddressAt === null || Date.parse(api.lastNewAddressAt) < at) api.lastNewAddressAt = iso;
     this.activationMs = this.nextActivation();
+    return true;
+  }
+
+  /** Finds the account list's held entries and expired ones (see heldEntries, expiredEntries), in one pass. */
+  private findHeldEntries(): void {
+    // (A live copy of a range covers its addresses: learning never gets that far for it.)
+    const held = new Set<string>();
+    const expired = new Set<string>();
+    for (const r of this.data.account) {
+      if (isDeny(r) || !isEnabled(r)) held.add(r.entry);
+      else if (!isLive(r, this.now)) expired.add(r.entry);
+    }
+    this.heldEntries = held;
+    this.expiredEntries = expired;
   }
 
   private block(address: number, key: KeyRecord, channel: Channel, at: number, why: Refusal): void {

@@ -244,6 +244,29 @@ describe('issue 11: what an outside tester found after the first fix', () => {
     expect(ws.run(['check', 'other', '203.0.113.5'], {now: day(42)}).code, 'not authorized for other keys').to.equal(1);
   });
 
+  it('an event from an address whose learned range was disabled neither learns nor switches blocking on: it is not covered', () => {
+    const ws = learningStore();
+    ok(ws.run(['learn', '-', '-q'], {now: day(4), input: lines([['203.0.113.7', day(1)]])}));
+    ok(ws.run(['disable', '203.0.113.0/24', '--yes', '-q'], {now: day(4)}));
+    const learn = ok(ws.run(['learn', '-', '--json'], {now: day(35), input: lines([['203.0.113.8', day(33)]])}));
+    expect(learn.json()).to.deep.include({learned: [], blocked: []});
+    expect(learn.json().api.state).to.equal('learning');
+    expect(learn.stderr).not.to.match(/turned itself on/);
+    const list = ok(ws.run(['list', '--json'], {now: day(35)})).json();
+    expect(list.map((r: {entry: string; enabled: boolean}) => [r.entry, r.enabled])).to.deep.equal([['203.0.113.0/24', false]]);
+  });
+
+  it('learning a range held as an expired exact entry renews that row (label, source and date kept, no expiry) and reports it learned', () => {
+    const ws = learningStore();
+    ok(ws.run(['authorize', '203.0.113.0/24', '--expires', '1d', '--label', 'office', '-q'], {now: day(0)}));
+    const learn = ok(ws.run(['learn', '-', '--json'], {now: day(4), input: lines([['203.0.113.7', day(3)]])})).json();
+    expect(learn.learned).to.deep.equal(['203.0.113.0/24']);
+    const list = ok(ws.run(['list', '--json'], {now: day(4)})).json();
+    expect(list).to.have.length(1);
+    expect(list[0]).to.deep.include({entry: '203.0.113.0/24', source: 'manual', label: 'office', addedAt: day(0), expiresAt: null, enabled: true});
+    expect(ok(ws.run(['status', '--json'], {now: day(4)})).json().api.lastNewAddressAt).to.equal(day(3));
+  });
+
   it('an event time without Z or an offset is a bad line, the same under every TZ (never read in the local zone)', () => {
     for (const tz of ['UTC', 'Asia/Tokyo', 'America/Los_Angeles']) {
       const ws = learningStore();

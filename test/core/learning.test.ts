@@ -223,6 +223,36 @@ describe('core/learning: applyEvents', () => {
     expect(data.blocking.api).to.include({state: 'learning', lastEventAt: iso(1)});
   });
 
+  it('counts no event from an address whose range the list holds disabled: it is not covered and not learned, so it does not turn blocking on', () => {
+    const {data} = storeWith({billing: 'api'});
+    data.account.push({entry: '192.0.2.0/24', source: 'learned', label: null, addedAt: iso(1), expiresAt: null, enabled: false});
+    const outcome = applyEvents(
+      data,
+      logOf([
+        ['billing', '198.51.100.1', 1],
+        ['billing', '192.0.2.8', 40],
+        ['billing', '192.0.2.9', 41],
+      ]),
+      new Date(day(42)),
+    );
+    expect(outcome.learned).to.deep.equal(['198.51.100.0/24']);
+    expect(outcome.activation).to.equal(null);
+    expect(data.blocking.api).to.include({state: 'learning', lastEventAt: iso(1)});
+    // A covered caller's event after the window still turns it on.
+    const later = applyEvents(data, logOf([['billing', '198.51.100.2', 43]]), new Date(day(44)));
+    expect(later.activation).to.deep.include({at: iso(43)});
+  });
+
+  it('renews an expired exact entry of the range it learns, as authorize does, instead of adding a second record', () => {
+    const {data} = storeWith({billing: 'api'});
+    data.account.push({entry: '192.0.2.0/24', source: 'manual', label: 'office', addedAt: iso(0), expiresAt: iso(1)});
+    data.account.push({entry: '192.0.2.0/24', source: 'manual', label: 'office again', addedAt: iso(0), expiresAt: iso(2)});
+    const outcome = applyEvents(data, logOf([['billing', '192.0.2.7', 3]]), new Date(day(4)));
+    expect(outcome.learned).to.deep.equal(['192.0.2.0/24']);
+    expect(data.account).to.deep.equal([{entry: '192.0.2.0/24', source: 'manual', label: 'office', addedAt: iso(0), expiresAt: null}]);
+    expect(data.blocking.api.lastNewAddressAt).to.equal(iso(3));
+  });
+
   it('never turns blocking on by time alone: a log that stops before the window ends stays learning, however late now is', () => {
     const {data} = storeWith({billing: 'api'});
     const outcome = applyEvents(
