@@ -353,9 +353,10 @@ async function* followFile(file: string, setup: Pick<FollowSetup, 'commitEveryMs
   let waitingSaid = false;
   let position = 0;
   let endsLine = true;
-  /** The last bytes read (ending at `position`) and the file's time when it was last checked: see rewritten. */
+  /** The last bytes read (ending at `position`), read again before each read: see drain. */
   let last = Buffer.alloc(0);
-  let checkedMtime = -1;
+  /** Set by drain when those bytes changed: the file was truncated and written again up to or past `position`. */
+  let rewritten = false;
   const say = (message: string) => setup.say(message, 'warn');
 
   const open = async (): Promise<boolean> => {
@@ -374,32 +375,33 @@ async function* followFile(file: string, setup: Pick<FollowSetup, 'commitEveryMs
     opened = true;
     position = 0;
     last = Buffer.alloc(0);
+    rewritten = false;
     return true;
   };
 
   /**
-   * Whether the file was truncated and written again up to or past where it
-   * was read (its size alone cannot show that): checked when its time
-   * changes, by reading again the last bytes read and comparing.
+   * Reads from `position` to the end of the open file. Each read starts with
+   * the last bytes read before: when they are not the same (the file was
+   * truncated and written again up to or past `position` between two polls,
+   * which its size alone cannot show), nothing of it is passed on and
+   * `rewritten` is set. One read holds both, so new bytes are never taken
+   * from the middle of another file's line.
    */
-  const rewritten = async (mtimeMs: number): Promise<boolean> => {
-    if (mtimeMs === checkedMtime || last.length === 0) return false;
-    checkedMtime = mtimeMs;
-    const again = Buffer.alloc(last.length);
-    const {bytesRead} = await handle!.read(again, 0, last.length, position - last.length);
-    return bytesRead !== last.length || !again.equals(last);
-  };
-
-  /** Reads from `position` to the end of the open file. */
   async function* drain(): AsyncGenerator<Buffer> {
     for (;;) {
-      const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
-      const {bytesRead} = await handle!.read(buffer, 0, CHUNK_BYTES, position);
-      if (bytesRead === 0) return;
-      position += bytesRead;
-      endsLine = buffer[bytesRead - 1] === 10;
-      last = buffer.subarray(Math.max(0, bytesRead - TAIL_BYTES), bytesRead);
-      yield buffer.subarray(0, bytesRead);
+      const again = last.length;
+      const buffer = Buffer.allocUnsafe(again + CHUNK_BYTES);
+      const {bytesRead} = await handle!.read(buffer, 0, again + CHUNK_BYTES, position - again);
+      if (again > 0 && (bytesRead < again || !buffer.subarray(0, again).equals(last))) {
+        rewritten = true;
+        return;
+      }
+      if (bytesRead === again) return;
+      const fresh = buffer.subarray(again, bytesRead);
+      position += fresh.length;
+      endsLine = fresh[fresh.length - 1] === 10;
+      last = fresh.subarray(Math.max(0, fresh.length - TAIL_BYTES));
+      yield fresh;
     }
   }
 
@@ -427,7 +429,7 @@ async function* followFile(file: string, setup: Pick<FollowSetup, 'commitEveryMs
         });
       } catch {
         named = null;
-        current = {dev: -1, ino: -1, size: position, mtimeMs: checkedMtime};
+        current = {dev: -1, ino: -1, size: position, mtimeMs: 0};
       }
       if (named === null) {
         // Moved away and not created again yet: the old file may still be written to; keep reading it.
@@ -458,12 +460,13 @@ async function* followFile(file: string, setup: Pick<FollowSetup, 'commitEveryMs
           if (stop.requested) return;
         }
         continue;
-      } else if (current.size < position || (await rewritten(current.mtimeMs))) {
+      } else if (current.size < position || rewritten) {
         yield* endLine();
         await say(`${name} was truncated; reading it again from its start`);
         setup.restarted();
         position = 0;
         last = Buffer.alloc(0);
+        rewritten = false;
         continue;
       }
       await sleep(pollMs, stop);

@@ -88,6 +88,24 @@ async function stopWith(f: Follower, signal: NodeJS.Signals) {
 describe('keyward learn FILE --follow', function () {
   this.timeout(90_000);
 
+  it('reads a file truncated and written again past what was read, between two looks, from its start: no line lost, none read from the middle (found by an outside tester)', async () => {
+    const ws = workspace();
+    const log = path.join(ws.dir, 'access.log');
+    writeFileSync(log, `billing 10.1.0.1 ${day(1)}\n`);
+    const f = follow(ws, [log, '--commit-every', '200ms', '--json'], {now: day(1)});
+    await waitFor('10.1.0.0/24 committed', () => hasEntry(ws, '10.1.0.0/24'), WAIT_MS, f);
+    // copytruncate, and the writer at once writes more than was read before (in one tick: the follower cannot look between).
+    writeFileSync(`${log}.1`, readFileSync(log));
+    truncateSync(log, 0);
+    appendFileSync(log, `billing 10.22.0.1 ${day(1)}\nbilling 10.3.0.1 ${day(1)}\nbilling 10.4.0.1 ${day(1)}\n`);
+    await waitFor('the last line of the new content', () => hasEntry(ws, '10.4.0.0/24'), WAIT_MS, f);
+    const done = await stopWith(f, 'SIGTERM');
+    const summary = JSON.parse(done.stdout);
+    expect(summary).to.deep.include({events: 4, unknownKeys: 0, badLines: 0});
+    expect(summary.learned).to.have.members(['10.1.0.0/24', '10.22.0.0/24', '10.3.0.0/24', '10.4.0.0/24']);
+    expect(done.stderr).to.contain('truncated');
+  });
+
   it('waits for a file that does not exist yet, then applies appended lines, a rotation (rename + create) and a truncation, committing as it goes', async () => {
     const ws = workspace();
     const log = path.join(ws.dir, 'access.log');
