@@ -156,7 +156,7 @@ function nullableTime(value: unknown, path: string): string | null {
 }
 
 function count(value: unknown, path: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) fail(path, 'is not a count');
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) fail(path, 'is not a count');
   return value;
 }
 

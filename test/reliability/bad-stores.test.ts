@@ -88,6 +88,12 @@ function cases(valid: string): Case[] {
     {what: 'a time that is not a time', bytes: variant((d) => (d.account[0].addedAt = 'yesterday')), says: /account\[0\]\.addedAt is not an ISO 8601 time/, hint: RESTORE},
     {what: 'a negative count', bytes: variant((d) => (d.seen[0].count = -1)), says: /seen\[0\]\.count is not a count/, hint: RESTORE},
     {
+      what: 'a count past 2^53 (it would be rewritten changed)',
+      bytes: variant((d) => (d.seen[0].count = 2 ** 53 + 2)),
+      says: /seen\[0\]\.count is not a count/,
+      hint: RESTORE,
+    },
+    {
       what: 'schema version 3',
       bytes: variant((d) => (d.version = 3)),
       says: /has schema version 3, newer than this keyward reads \(2\)/,
