@@ -472,7 +472,16 @@ async function acquireLock(file: string): Promise<() => Promise<void>> {
         if (compromised) throw new StoreError(`the lock on ${untrusted(file)} was lost while writing (${compromised.message})`);
       };
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOTDIR' || code === 'ENOTEMPTY') {
+        // A stale lock keyward did not make (a file, or a folder with something in it): never removed blindly.
+        const lock = `${path.resolve(file)}.lock`;
+        throw new StoreError(
+          `cannot lock the store ${untrusted(file)}: ${untrusted(lock)} is left over and is not keyward's own empty lock folder (${describe(error)})`,
+          `remove ${untrusted(lock)} if no keyward is running`,
+        );
+      }
+      if (code !== 'ELOCKED') {
         throw new StoreError(`cannot lock the store ${untrusted(file)} (${describe(error)})`, 'check that its folder exists and is writable');
       }
       if (Date.now() >= deadline) {

@@ -4,7 +4,7 @@
  * holds exactly what the successful commands reported, and a writer that
  * cannot get the lock in time exits 3 having written nothing.
  */
-import {mkdirSync, statSync, utimesSync} from 'node:fs';
+import {existsSync, mkdirSync, rmSync, statSync, utimesSync, writeFileSync} from 'node:fs';
 
 import {expect} from 'chai';
 import lockfile from 'proper-lockfile';
@@ -142,6 +142,23 @@ describe('reliability: nothing lost under concurrency', function () {
       ['keys rotate', ['keys', 'rotate', 'base', '--yes']],
       ['activate', ['activate', '--smtp', '--force']],
     ];
+
+    it('a stale lock that is a file, or a folder with something in it, is named as left over, never removed (found by an outside tester)', () => {
+      const ws = Workspace.create();
+      expect(ws.run(['authorize', '10.0.0.0/8'], {now: NOW}).code).to.equal(0);
+      const lock = `${ws.store}.lock`;
+      const old = new Date(Date.now() - 60_000);
+      for (const make of [() => writeFileSync(lock, 'x'), () => (mkdirSync(lock), writeFileSync(`${lock}/junk`, ''))]) {
+        rmSync(lock, {recursive: true, force: true});
+        make();
+        utimesSync(lock, old, old);
+        const run = ws.run(['authorize', '10.0.0.6'], {now: NOW});
+        expect(run.code, run.stderr).to.equal(3);
+        expect(run.stderr).to.contain(`${lock} is left over and is not keyward's own empty lock folder`);
+        expect(run.stderr).to.contain(`remove ${lock} if no keyward is running`);
+        expect(existsSync(lock), 'the lock was left alone').to.equal(true);
+      }
+    });
 
     it('makes every writer exit 3 after KEYWARD_LOCK_TIMEOUT_MS with a clear message, the store and the lock untouched', async () => {
       const ws = Workspace.create();
