@@ -343,7 +343,11 @@ export class EventReading {
     this.add = sink?.add ?? ((key, family, words, at) => this.log.add(key, family, words, at));
     this.clock = sink?.now ?? (() => now);
     this.followed = sink !== undefined;
+    this.formatGiven = reading.format !== 'auto';
   }
+
+  /** Whether --format named the format (a log whose every line has a bad value is then not a wrong format). */
+  private readonly formatGiven: boolean;
 
   /** Whether the log is followed (learn --follow): it has no end at which to refuse its bad lines together. */
   private readonly followed: boolean;
@@ -455,7 +459,7 @@ export class EventReading {
       refuseLog(
         `no line of the log is an event${format === null ? '' : ` (read as ${format})`}: ${this.badLines} bad line${this.badLines === 1 ? '' : 's'}`,
         this.bad,
-        FORMAT_HINT,
+        this.formatGiven ? 'every line has a bad value (an address, a time): check what writes the log' : FORMAT_HINT,
       );
     }
     const read = this.log.count + this.badLines - this.unreadableLines;
@@ -523,7 +527,8 @@ function hashChars(text: string, start: number, end: number): number {
 }
 
 function refuseLog(summary: string, samples: string[], hint?: string): never {
-  throw new InputError(`${summary}; nothing was written:\n${samples.map((s) => `  ${s}`).join('\n')}`, hint);
+  // (The summary is a sentence of its own: --json's error message is its first line.)
+  throw new InputError(`${summary}; nothing was written\n${samples.map((s) => `  ${s}`).join('\n')}`, hint);
 }
 
 /**
