@@ -167,3 +167,25 @@ describe('keyward check', () => {
     expect(empty.storeBytes()).to.equal(null);
   });
 });
+
+describe('keyward check: what `matched` names for a denial (contract.md, "Decisions")', () => {
+  it('not-authorized names the entries of the key list that hold the address; not-in-key-allowlist names none; denied the deny entries', () => {
+    const ws = Workspace.create();
+    for (const args of [
+      ['keys', 'create', 'k', '--type', 'api', '--allow', '192.0.2.0/24'],
+      ['authorize', '198.51.100.0/24'],
+      ['deny', '198.51.100.128/25'],
+      ['activate', '--api', '--yes'],
+    ]) {
+      const run = ws.run(args, {now: NOW});
+      expect(run.code, `${args.join(' ')}: ${run.stderr}`).to.equal(0);
+    }
+    const out = ws.run(['check', 'k', '192.0.2.7', '203.0.113.1', '198.51.100.200', '--json'], {now: NOW});
+    expect(out.code).to.equal(1);
+    expect(out.json().map((d: {reason: string; matched: string[]}) => [d.reason, d.matched])).to.deep.equal([
+      ['not-authorized', ['192.0.2.0/24']],
+      ['not-in-key-allowlist', []],
+      ['denied', ['198.51.100.128/25']],
+    ]);
+  });
+});
