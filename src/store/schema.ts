@@ -3,7 +3,7 @@
  * can use, and writing it with a stable key order and sorted lists so that it
  * diffs well in git.
  */
-import {AddressError, holdsSecret, show} from '../core/errors.js';
+import {AddressError, holdsSecret, maskSecrets, show} from '../core/errors.js';
 import {
   ApiBlocking,
   BLOCK_REASONS,
@@ -59,6 +59,14 @@ function string(value: unknown, path: string): string {
 
 function nullableString(value: unknown, path: string): string | null {
   return value === null ? null : string(value, path);
+}
+
+/** Whether a label holds a secret-shaped run (a hand-edited store: keyward stores the hint): read as its hint, never shown whole. */
+const holdsSecretLabel = (label: string) => label.length >= 32 && holdsSecret(label);
+
+function label(value: unknown, path: string): string | null {
+  const text = nullableString(value, path);
+  return text !== null && holdsSecretLabel(text) ? maskSecrets(text) : text;
 }
 
 /** The last text `time` accepted: the records of one import share their times, and Date.parse is not free. */
@@ -197,7 +205,7 @@ function entryRecord(value: unknown, path: string): EntryRecord {
   const built = record(
     entry(o.entry, `${path}.entry`),
     oneOf(o.source, SOURCES, `${path}.source`),
-    nullableString(o.label, `${path}.label`),
+    label(o.label, `${path}.label`),
     group(o.group, `${path}.group`),
     time(o.addedAt, `${path}.addedAt`),
     nullableTime(o.expiresAt, `${path}.expiresAt`),
@@ -247,7 +255,7 @@ function entryRecords(value: unknown, path: string): EntryRecord[] {
         o.enabled === undefined &&
         typeof entry === 'string' &&
         SOURCES.includes(source as EntryRecord['source']) &&
-        (label === null || typeof label === 'string') &&
+        (label === null || (typeof label === 'string' && !holdsSecretLabel(label))) &&
         isGroup(grouped) &&
         isTime(addedAt) &&
         (expiresAt === null || isTime(expiresAt)) &&

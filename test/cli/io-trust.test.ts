@@ -412,6 +412,23 @@ describe('issue 11: what an outside tester found after the first fix', function 
     ).to.deep.equal([`token ${hintOf(secret)}`, hintOf(secret)]);
   });
 
+  it('a secret in a label of a hand-edited store is read as its hint: list, list --json and every export show no more (found by an outside tester)', () => {
+    const {ws, secret} = keyed();
+    ok(ws.run(['authorize', '192.0.2.1', '--label', 'office'], {now: NOW}));
+    writeFileSync(ws.store, ws.storeBytes()!.toString('utf8').replace('"office"', `"token ${secret}"`));
+    const runs = [
+      ws.run(['list'], {now: NOW}),
+      ws.run(['list', '--json'], {now: NOW}),
+      ws.run(['list', '--contains', '192.0.2.1', '--json'], {now: NOW}),
+      ...['plain', 'csv', 'json', 'nginx', 'haproxy', 'nftables', 'ipset', 'crowdsec'].map((format) => ws.run(['export', '--format', format], {now: NOW})),
+    ];
+    for (const run of runs) {
+      expect(run.code, run.stderr).to.equal(0);
+      expectNoSecret(run, secret.slice(0, 32), run.stdout.slice(0, 60));
+    }
+    expect(runs[1].json<any[]>()[0].label).to.equal(`token ${hintOf(secret)}`);
+  });
+
   it('keys rotate with stdout closed or /dev/null is exit 3 and the old secret keeps working; a broken stderr stops nothing', () => {
     const {ws, secret} = keyed();
     for (const redirect of ['>&-', '> /dev/null']) {
