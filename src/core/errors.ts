@@ -174,6 +174,8 @@ export function holdsSecret(text: string): boolean {
  */
 let pieces: Map<string, string> | null = null;
 const PIECE = /^[0-9a-f]{4,}$/i;
+/** The shortest piece remembered: shorter hex runs (`2001`, `dead`) are common in other text. */
+const MIN_PIECE = 8;
 
 /** Remembers the pieces of every secret-shaped run in `text` that a break cuts, so that maskSecrets shows each alone by the secret's hint. */
 export function rememberSecretPieces(text: string): void {
@@ -181,8 +183,12 @@ export function rememberSecretPieces(text: string): void {
   for (const [run] of text.matchAll(HEX_RUN)) {
     const digits = secretIn(run);
     if (digits === null) continue;
+    const parts = run.split(BREAKS).filter((part) => PIECE.test(part));
+    // Only a secret made by joining pieces, and only pieces long enough not to be other text: a whole secret
+    // beside an address (`SECRET 2001:db8::1`) must not make every later `2001` its hint.
+    if (parts.some((part) => part.length >= SECRET_DIGITS)) continue;
     const hint = hintOf(digits.toLowerCase());
-    for (const piece of run.split(BREAKS)) if (piece.length < digits.length && PIECE.test(piece)) pieces.set(piece.toLowerCase(), hint);
+    for (const part of parts) if (part.length >= MIN_PIECE) pieces.set(part.toLowerCase(), hint);
   }
 }
 
