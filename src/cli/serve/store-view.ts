@@ -176,9 +176,28 @@ export class StoreView {
       } catch {
         // Gone or unreadable: the watch and the timer say so; the last good store goes on answering.
       }
-      this.stale = identity !== null && identity !== this.current.identity && identity !== this.degraded?.identity;
+      this.stale = !this.committing && identity !== null && identity !== this.current.identity && identity !== this.degraded?.identity && identity !== this.ownIdentity;
     }
     return this.stale ? this.look() : null;
+  }
+
+  /** The file serve's own last commit left: read again in the background (see ownWrite), never waited for. */
+  private ownIdentity: string | null = null;
+  /** While serve's own commit is written (its worker renames the file before the main thread hears of it): not waited for either. */
+  committing = false;
+
+  /**
+   * Says that serve's own commit has just replaced the file: requests need
+   * not wait for it (its events are serve's own; a write of another process
+   * before it was waited for when it was seen), and it is read in the
+   * background as before.
+   */
+  ownWrite(): void {
+    try {
+      this.ownIdentity = identityOf(statSync(this.file));
+    } catch {
+      this.ownIdentity = null;
+    }
   }
 
   private soon(): void {
