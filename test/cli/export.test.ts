@@ -303,6 +303,17 @@ function freePort(): Promise<number> {
   });
 }
 
+/** An nginx configuration in the workspace that includes `include` in a location (for `nginx -t`). */
+function nginxConf(ws: Workspace, include: string): string {
+  const d = ws.dir;
+  return ws.file(
+    `nginx-${path.basename(include)}.conf`,
+    `pid ${d}/nginx.pid;\nerror_log ${d}/nginx-error.log;\nevents {}\nhttp {\n  access_log off;\n` +
+      ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${d}/nginx-${t};\n`).join('') +
+      `  server {\n    listen 127.0.0.1:18089;\n    location / {\n      include ${include};\n      return 204;\n    }\n  }\n}\n`,
+  );
+}
+
 describe('keyward export, loaded by the real tools', () => {
   const ws = Workspace.create();
   before(() => {
@@ -322,15 +333,7 @@ describe('keyward export, loaded by the real tools', () => {
     const nginx = findTool('nginx');
     if (nginx === null) skipBecause(this, 'nginx is not installed');
     const include = exportTo('allow.nginx.conf', ['--format', 'nginx']);
-    const conf = (file: string) => {
-      const d = ws.dir;
-      return ws.file(
-        `nginx-${path.basename(file)}.conf`,
-        `pid ${d}/nginx.pid;\nerror_log ${d}/nginx-error.log;\nevents {}\nhttp {\n  access_log off;\n` +
-          ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${d}/nginx-${t};\n`).join('') +
-          `  server {\n    listen 127.0.0.1:18089;\n    location / {\n      include ${file};\n      return 204;\n    }\n  }\n}\n`,
-      );
-    };
+    const conf = (file: string) => nginxConf(ws, file);
     const good = runTool(nginx!, ['-t', '-q', '-c', conf(include), '-p', ws.dir]);
     expect(good.code, good.out).to.equal(0);
     const broken = ws.file('broken.nginx.conf', readFileSync(include, 'utf8').replace('allow 10.0.0.0/8;', 'allow 10.0.0.0/33;'));
@@ -580,14 +583,7 @@ describe('keyward export of a long label (found by an outside tester: a 1,021-ch
     const include = path.join(ws.dir, 'long.nginx.conf');
     expect(ws.run(['authorize', '203.0.113.0/24', '--label', 'y'.repeat(5000)], {now: NOW}).code).to.equal(0);
     expect(ws.run(['export', '--format', 'nginx', '--output', include], {now: NOW}).code).to.equal(0);
-    const d = ws.dir;
-    const conf = ws.file(
-      'long-nginx.conf',
-      `pid ${d}/nginx.pid;\nerror_log ${d}/nginx-error.log;\nevents {}\nhttp {\n  access_log off;\n` +
-        ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${d}/nginx-${t};\n`).join('') +
-        `  server {\n    listen 127.0.0.1:18089;\n    location / {\n      include ${include};\n      return 204;\n    }\n  }\n}\n`,
-    );
-    const checked = runTool(nginx!, ['-t', '-q', '-c', conf, '-p', d]);
+    const checked = runTool(nginx!, ['-t', '-q', '-c', nginxConf(ws, include), '-p', ws.dir]);
     expect(checked.code, checked.out).to.equal(0);
   });
 });
