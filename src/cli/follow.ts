@@ -419,7 +419,7 @@ async function* followFile(file: string, setup: Pick<FollowSetup, 'commitEveryMs
     for (;;) {
       yield* drain();
       if (stop.requested) return;
-      let current: {dev: number; ino: number; size: number; mtimeMs: number};
+      let current: {dev: number; ino: number; size: number};
       let named: {dev: number; ino: number} | null;
       try {
         current = await handle!.stat();
@@ -429,7 +429,7 @@ async function* followFile(file: string, setup: Pick<FollowSetup, 'commitEveryMs
         });
       } catch {
         named = null;
-        current = {dev: -1, ino: -1, size: position, mtimeMs: 0};
+        current = {dev: -1, ino: -1, size: position};
       }
       if (named === null) {
         // Moved away and not created again yet: the old file may still be written to; keep reading it.

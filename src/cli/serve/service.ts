@@ -179,17 +179,12 @@ export async function runServe(options: ServeSetup) {
         inCommit = log.count;
         waiting = 0;
         try {
-          view.committing = true;
-          const answer = await committer.commit(commitJob(log, options.storeFile, nowMs(), options.flagsGiven, userName())).finally(() => {
-            view.committing = false;
-          });
+          const answer = await view.ownCommit(committer.commit(commitJob(log, options.storeFile, nowMs(), options.flagsGiven, userName())));
           const result = {outcome: answer.outcome, data: {...view.current.data, settings: answer.settings, blocking: answer.blocking}};
           if (commitError !== null) say(`committed again: ${log.count} events, those kept from the failed commits included`, 'info');
           commitError = null;
           metrics.commits++;
           metrics.lastCommitMs = Date.now();
-          view.ownWrite();
-          void view.look();
           return result;
         } catch (error) {
           metrics.commitFailures++;

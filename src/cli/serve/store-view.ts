@@ -181,23 +181,33 @@ export class StoreView {
     return this.stale ? this.look() : null;
   }
 
-  /** The file serve's own last commit left: read again in the background (see ownWrite), never waited for. */
+  /** The file serve's own last commit left: read again in the background (see ownCommit), never waited for. */
   private ownIdentity: string | null = null;
   /** While serve's own commit is written (its worker renames the file before the main thread hears of it): not waited for either. */
-  committing = false;
+  private committing = false;
 
   /**
-   * Says that serve's own commit has just replaced the file: requests need
-   * not wait for it (its events are serve's own; a write of another process
-   * before it was waited for when it was seen), and it is read in the
-   * background as before.
+   * Serve's own commit, under way: requests do not wait for the file it
+   * writes (its events are serve's own; a write of another process before it
+   * was waited for when it was seen), which is read in the background, as
+   * the watch reads any change.
    */
-  ownWrite(): void {
+  async ownCommit<T>(commit: Promise<T>): Promise<T> {
+    this.committing = true;
+    let answer: T;
+    try {
+      answer = await commit;
+    } finally {
+      this.committing = false;
+    }
+    // (Only a commit that landed: after a failure the file may be another process's write.)
     try {
       this.ownIdentity = identityOf(statSync(this.file));
     } catch {
       this.ownIdentity = null;
     }
+    void this.look();
+    return answer;
   }
 
   private soon(): void {
