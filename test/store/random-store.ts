@@ -37,7 +37,10 @@ export function randomStore(seed: number): StoreData {
   const pad = 'x'.repeat(600);
   while (records.length < 2_500) {
     const v6 = random() < 0.2;
-    const entry = v6 ? `2001:db8:${Math.floor(random() * 65536).toString(16)}::/48` : ipv4(((0x0a000000 + Math.floor(random() * 0x00ffffff)) & 0xffffff00) >>> 0) + '/24';
+    // (The third group never 0: `2001:db8:0::/48` is not the canonical text of `2001:db8::/48`.)
+    const entry = v6
+      ? `2001:db8:${(1 + Math.floor(random() * 65535)).toString(16)}::/48`
+      : ipv4(((0x0a000000 + Math.floor(random() * 0x00ffffff)) & 0xffffff00) >>> 0) + '/24';
     if (seen.has(entry)) continue;
     seen.add(entry);
     const i = records.length;
