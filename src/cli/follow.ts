@@ -151,7 +151,7 @@ export async function followAndLearn(setup: FollowSetup): Promise<FollowResult> 
         }),
         {objectMode: false},
       ),
-    add: (key, family, words, at) => pending.add(key, family, words, at),
+    add: (key, family, words, at, smtpOnly, refused) => pending.add(key, family, words, at, smtpOnly, refused),
     now: setup.now,
   };
 
@@ -237,6 +237,7 @@ async function tellCommit(setup: FollowSetup, outcome: LearnOutcome, data: Store
 /** The outcomes of every commit as one: what the final summary reports. */
 class Totals {
   private events = 0;
+  private refused = 0;
   private readonly learned: string[] = [];
   private readonly blocked: BlockedRecord[] = [];
   private readonly unknown = new Map<string, number>();
@@ -245,6 +246,7 @@ class Totals {
 
   add(outcome: LearnOutcome): void {
     this.events += outcome.events;
+    this.refused += outcome.refused ?? 0;
     // Each entry is learned, and each address blocked, once: these grow only as the store does.
     this.learned.push(...outcome.learned);
     this.blocked.push(...outcome.blocked);
@@ -260,7 +262,7 @@ class Totals {
   outcome(): LearnOutcome {
     const unknownKeys: UnknownKey[] = [...this.unknown].map(([key, events]) => ({key, events}));
     if (this.unknownOther > 0) unknownKeys.push({key: '(other keys)', events: this.unknownOther});
-    return {events: this.events, learned: this.learned, blocked: this.blocked, unknownKeys, activation: this.activation};
+    return {events: this.events, learned: this.learned, blocked: this.blocked, unknownKeys, activation: this.activation, refused: this.refused};
   }
 }
 

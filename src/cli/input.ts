@@ -340,7 +340,7 @@ export class EventReading {
     sink?: {add: EventLog['add']; now(): Date},
   ) {
     this.reader = new LogReader({...reading, now, wallClock: localWallClock});
-    this.add = sink?.add ?? ((key, family, words, at) => this.log.add(key, family, words, at));
+    this.add = sink?.add ?? ((key, family, words, at, smtpOnly, refused) => this.log.add(key, family, words, at, smtpOnly, refused));
     this.clock = sink?.now ?? (() => now);
     this.followed = sink !== undefined;
     this.formatGiven = reading.format !== 'auto';
@@ -390,7 +390,7 @@ export class EventReading {
       } else {
         checkEventTime(at, this.clock());
       }
-      this.add(read.key, family, this.words, at);
+      this.add(read.key, family, this.words, at, read.smtpOnly, read.refused);
     } catch (error) {
       if (!(error instanceof InputError)) throw error;
       this.refuse(`${where()}: ${maskAlong(error.message, text)}`, error.hint);

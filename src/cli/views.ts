@@ -368,6 +368,7 @@ export function learnSummary(
     ]);
   }
   if (keyless > 0) said.push([`${counted(keyless, 'request')} without a key skipped`, 'info']);
+  if (outcome.refused) said.push([`${counted(outcome.refused, 'request')} the gateway refused (HTTP 401 or 403) not learned from`, 'info']);
   if (outcome.dropped) {
     const {seen, blocked} = outcome.dropped;
     const parts = [

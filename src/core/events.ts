@@ -22,6 +22,11 @@ export function parseEventLine(text: string): RawEvent | null {
   if (body.length === 0) return null;
   const bounds = fieldBounds;
   const fields = splitFields(body, bounds);
+  // `Bearer SECRET ADDRESS [TIME]`: the key as an Authorization header gives it (SPEC "Logs"), a field of two words.
+  if ((fields === 3 || fields === 4) && isBearer(body, bounds[0], bounds[1])) {
+    const event = parseEventLine(body.slice(bounds[2]));
+    return event === null ? null : {...event, key: `Bearer ${event.key}`};
+  }
   if (fields < 2 || fields > 3) {
     throw new InputError(`expected KEY ADDRESS [TIME], found ${fields} field${fields === 1 ? '' : 's'}`);
   }
@@ -72,6 +77,11 @@ export function plainEventFields(text: string, bounds: Int32Array, at: Float64Ar
 }
 
 const isBlank = (c: number) => c === 32 || c === 9;
+
+/** Whether `text` from `start` to `end` is the word `Bearer`, in any case. */
+export function isBearer(text: string, start: number, end: number): boolean {
+  return end - start === 6 && text.slice(start, end).toLowerCase() === 'bearer';
+}
 
 /** Days in each month of a common year. */
 const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];

@@ -82,18 +82,30 @@ export class EventLog {
   families = new Uint8Array(this.capacity);
   words = new Uint32Array(this.capacity * 4);
   times = new Float64Array(this.capacity);
+  /** By event, 1 for a request the gateway refused (see add); null while there is none. */
+  refused: Uint8Array | null = null;
   /** Distinct key strings as given (a name or a secret), indexed by key id. */
   readonly keys: string[] = [];
+  /** By key id: whether the key was read from a mail log's logins, where only an SMTP key is a use (see add). */
+  readonly smtpOnly: boolean[] = [];
   private readonly keyIdOf = new Map<string, number>();
   private sorted = true;
 
-  add(key: string, family: Family, words: Uint32Array, at: number): void {
+  /**
+   * One event; `smtpOnly` for a Postfix SASL login, which is a use of an SMTP
+   * key only, never of an API key of that name; `refused` for a request the
+   * gateway answered 401 or 403, which is no proof that its key was used
+   * (a key's name is no credential: anyone may send it).
+   */
+  add(key: string, family: Family, words: Uint32Array, at: number, smtpOnly = false, refused = false): void {
     if (this.count === this.capacity) this.grow();
-    let id = this.keyIdOf.get(key);
+    const as = smtpOnly ? `\0${key}` : key;
+    let id = this.keyIdOf.get(as);
     if (id === undefined) {
       id = this.keys.length;
       this.keys.push(key);
-      this.keyIdOf.set(key, id);
+      this.smtpOnly.push(smtpOnly);
+      this.keyIdOf.set(as, id);
     }
     const i = this.count++;
     this.keyIds[i] = id;
@@ -101,6 +113,7 @@ export class EventLog {
     putWords(this.words, i, family, words);
     if (i > 0 && at < this.times[i - 1]) this.sorted = false;
     this.times[i] = at;
+    if (refused) (this.refused ??= new Uint8Array(this.capacity))[i] = 1;
   }
 
   /** Event positions in time order (stable: equal times keep their order in the input). */
@@ -145,6 +158,7 @@ export class EventLog {
     this.families = resized(this.families, this.capacity);
     this.words = resized(this.words, this.capacity * 4);
     this.times = resized(this.times, this.capacity);
+    if (this.refused !== null) this.refused = resized(this.refused, this.capacity);
   }
 }
 
@@ -226,6 +240,8 @@ export interface LearnOutcome {
   activation: Activation | null;
   /** Records dropped to keep the seen and blocked lists within their caps (MAX_SEEN, MAX_BLOCKED), least recently seen first. */
   dropped?: {seen: number; blocked: number};
+  /** Events of requests the gateway refused (401, 403): never learned from (see EventLog.add). */
+  refused?: number;
 }
 
 /**
@@ -473,7 +489,11 @@ class Learner {
   }
 
   run(log: EventLog): LearnOutcome {
-    const keys = log.keys.map((given) => this.resolve(given));
+    // A mail log's login of an API key (a key named as a mail user is) is no use of it: not learned, not blocked.
+    const keys = log.keys.map((given, id) => {
+      const key = this.resolve(given);
+      return key !== null && log.smtpOnly[id] && key.type !== 'smtp' ? null : key;
+    });
     // Each key's place in the store's keys (names and secrets of one key: one place).
     const places = keys.map((key) => (key === null ? -1 : this.data.keys.indexOf(key)));
     const unknown = new Map<number, number>();
@@ -494,7 +514,7 @@ class Learner {
         words[2] = log.words[i * 4 + 2];
         words[3] = log.words[i * 4 + 3];
       }
-      this.apply(key, places[id], family, words, log.times[i]);
+      this.apply(key, places[id], family, words, log.times[i], log.refused !== null && log.refused[i] === 1);
     }
     this.writeCounts();
     this.writeLastEvent();
@@ -505,7 +525,11 @@ class Learner {
     this.writeLastSeen(kept);
     this.pruneSeen(kept);
     this.writeFirstSeen();
-    for (const [id, events] of unknown) this.outcome.unknownKeys.push({key: displayKey(log.keys[id]), events});
+    for (const [id, events] of unknown) {
+      const key = displayKey(log.keys[id]);
+      const api = log.smtpOnly[id] && this.resolve(log.keys[id]) !== null;
+      this.outcome.unknownKeys.push({key: api ? `${key} (an API key: a mail log's logins are SMTP key uses)` : key, events});
+    }
     return this.outcome;
   }
 
@@ -514,7 +538,7 @@ class Learner {
   }
 
   // Texts and ISO times are made only where a record needs them, not per event.
-  private apply(key: KeyRecord, place: number, family: Family, words: Uint32Array, at: number): void {
+  private apply(key: KeyRecord, place: number, family: Family, words: Uint32Array, at: number, refused: boolean): void {
     this.outcome.events++;
     const channel = key.type;
     const id = this.addresses.id(family, words);
@@ -531,25 +555,38 @@ class Learner {
       this.see(id, key, place, channel, at);
       return;
     }
-    if (channel === 'api' && this.data.blocking.api.state === 'learning' && key.status === 'active' && this.keyListAllows(key, family, words)) {
+    const state = channel === 'api' ? this.data.blocking.api.state : this.data.blocking.smtp.state;
+    // A request the gateway refused (401, 403) shows no use of its key, only that someone sent the key's name or
+    // secret: never learned, never traffic, never seen. Once blocking is on, keyward's own refusal of its address
+    // still puts it on the blocked list (a stolen key's caller refused by an exported allowlist).
+    if (refused) {
+      this.outcome.refused = (this.outcome.refused ?? 0) + 1;
+      if (state === 'active') this.blockIfDenied(id, key, channel, family, words, at);
+      return;
+    }
+    if (channel === 'api' && state === 'learning' && key.status === 'active' && this.keyListAllows(key, family, words)) {
       if (this.learn(key, family, words, at)) this.observe(at);
     }
-    const state = channel === 'api' ? this.data.blocking.api.state : this.data.blocking.smtp.state;
-    if (state === 'active') {
-      if (this.policyStale) {
-        this.policy = new Policy(this.data, this.now);
-        this.activePolicies.clear();
-        this.policyStale = false;
-      }
-      let policy = this.activePolicies.get(key);
-      if (policy === undefined) {
-        policy = {...this.policy.forKey(key), state};
-        this.activePolicies.set(key, policy);
-      }
-      const decision = decideWords(policy, '', family, words);
-      if (decision.decision === 'deny') this.block(id, key, channel, at, refusalOf(key, decision));
-    }
+    // (Learning may have just turned blocking on: the event that did is a known caller's, and is allowed.)
+    const after = channel === 'api' ? this.data.blocking.api.state : state;
+    if (after === 'active') this.blockIfDenied(id, key, channel, family, words, at);
     this.see(id, key, place, channel, at);
+  }
+
+  /** Puts the address on the blocked list when the key's policy, blocking on, refuses it. */
+  private blockIfDenied(id: number, key: KeyRecord, channel: Channel, family: Family, words: Uint32Array, at: number): void {
+    if (this.policyStale) {
+      this.policy = new Policy(this.data, this.now);
+      this.activePolicies.clear();
+      this.policyStale = false;
+    }
+    let policy = this.activePolicies.get(key);
+    if (policy === undefined) {
+      policy = {...this.policy.forKey(key), state: 'active'};
+      this.activePolicies.set(key, policy);
+    }
+    const decision = decideWords(policy, '', family, words);
+    if (decision.decision === 'deny') this.block(id, key, channel, at, refusalOf(key, decision));
   }
 
   /** Whether the key has no list of its own, or its list (live entries) holds the address. */
@@ -653,6 +690,8 @@ class Learner {
         if (why.deniedBy) known.deniedBy = why.deniedBy;
         else delete known.deniedBy;
       }
+      // (Events come in time order within a run, not across runs: two followers, a rotated file read after its successor.)
+      if (iso < known.firstSeen) known.firstSeen = iso;
       known.count++;
       return;
     }
@@ -894,6 +933,7 @@ export function learnJson(outcome: LearnOutcome, data: StoreData, read: {badLine
     unknownKeys: outcome.unknownKeys.reduce((n, u) => n + u.events, 0),
     badLines: read.badLines,
     untimed: read.untimed,
+    refused: outcome.refused ?? 0,
     api: {state: data.blocking.api.state, activatesAt: activatesAt(data.blocking.api, data.settings)?.toISOString() ?? null},
     dryRun,
   };

@@ -6,15 +6,15 @@
  * follower of a live one feed it alike) and says what the line holds.
  */
 import {InputError, show, visible} from './errors.js';
-import {parseEventLine} from './events.js';
+import {isBearer, parseEventLine} from './events.js';
 import {FUTURE_SLACK_MS} from './learning.js';
 import {parseTime, unixSecondsMs} from './time.js';
 
 export const LOG_FORMATS = ['keyward', 'ndjson', 'combined', 'postfix', 'regex'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
-export type FieldName = 'key' | 'ip' | 'at';
-export const FIELD_NAMES: readonly FieldName[] = ['key', 'ip', 'at'];
+export type FieldName = 'key' | 'ip' | 'at' | 'status';
+export const FIELD_NAMES: readonly FieldName[] = ['key', 'ip', 'at', 'status'];
 
 /**
  * A wall-clock time without a zone (a traditional syslog stamp) as
@@ -38,8 +38,12 @@ export interface LogOptions {
 
 /** What one line holds. */
 export type LineRead =
-  /** One key use; `at` is NaN when the line has no time. */
-  | {kind: 'event'; key: string; ip: string; at: number}
+  /**
+   * One key use; `at` is NaN when the line has no time; `smtpOnly` for a
+   * mail log's login (a use of an SMTP key only); `refused` for a request
+   * the gateway answered 401 or 403 (see REFUSED).
+   */
+  | {kind: 'event'; key: string; ip: string; at: number; smtpOnly?: boolean; refused?: boolean}
   /** Nothing to read: a blank or comment line, or a line of the log that is no key use (most Postfix lines). */
   | {kind: 'skip'}
   /** A request the format's key field is empty for: not a key use. */
@@ -76,8 +80,13 @@ export class LogReader {
     this.nowMs = options.now.getTime();
     this.wallClock = options.wallClock ?? utcWallClock;
     this.keyField = options.keyField ?? DEFAULT_KEY_FIELD;
-    this.fieldText = {key: options.fields?.key ?? 'key', ip: options.fields?.ip ?? 'ip', at: options.fields?.at ?? 'at'};
-    this.fields = {key: this.fieldText.key.split('.'), ip: this.fieldText.ip.split('.'), at: this.fieldText.at.split('.')};
+    this.fieldText = {key: options.fields?.key ?? 'key', ip: options.fields?.ip ?? 'ip', at: options.fields?.at ?? 'at', status: options.fields?.status ?? 'status'};
+    this.fields = {
+      key: this.fieldText.key.split('.'),
+      ip: this.fieldText.ip.split('.'),
+      at: this.fieldText.at.split('.'),
+      status: this.fieldText.status.split('.'),
+    };
     if (options.format !== 'auto') {
       this.format = options.format;
       this.chosenBy = 'given';
@@ -176,7 +185,7 @@ export class LogReader {
     } else if (!isEmpty(at)) {
       return {kind: 'bad', message: `field ${show(this.fieldText.at)} is not a time`};
     }
-    return this.event(key, stripPort(ip), ms);
+    return this.event(key, stripPort(ip), ms, false, isRefusal(lookup(value, this.fields.status)));
   }
 
   private combined(text: string): LineRead {
@@ -195,7 +204,7 @@ export class LogReader {
     const at = combinedTime(m[2]);
     if (Number.isNaN(at)) return {kind: 'bad', message: notATime(m[2])};
     // (A log_format of `$remote_addr:$remote_port`, or a proxy's `[IPv6]:PORT`.)
-    return this.event(key, stripPort(m[1]), at);
+    return this.event(key, stripPort(m[1]), at, false, isRefusal(STATUS.exec(m[3].slice(quoted[0].length + 2))?.[1]));
   }
 
   private postfix(text: string): LineRead {
@@ -206,7 +215,7 @@ export class LogReader {
     if (m === null) return SKIP;
     if (Number.isNaN(line.at)) return {kind: 'bad', message: notATime(line.time)};
     if (isEmpty(m[2])) return KEYLESS;
-    return this.event(m[2], m[1], line.at);
+    return this.event(m[2], m[1], line.at, true);
   }
 
   private regex(text: string): LineRead {
@@ -220,12 +229,16 @@ export class LogReader {
       at = this.time(groups.at!);
       if (Number.isNaN(at)) return {kind: 'bad', message: notATime(groups.at!)};
     }
-    return this.event(key!, stripPort(groups.ip!), at);
+    return this.event(key!, stripPort(groups.ip!), at, false, isRefusal(groups.status));
   }
 
-  private event(key: string, ip: string, at: number): LineRead {
+  private event(key: string, ip: string, at: number, smtpOnly = false, refused = false): LineRead {
     const k = keyOf(key);
-    return k.length === 0 ? KEYLESS : {kind: 'event', key: k, ip, at};
+    if (k.length === 0) return KEYLESS;
+    const read: LineRead = {kind: 'event', key: k, ip, at};
+    if (smtpOnly) read.smtpOnly = true;
+    if (refused) read.refused = true;
+    return read;
   }
 
   /** A time in any form a log writes (see anyTime). */
@@ -261,12 +274,13 @@ export function recognize(text: string): LogFormat | 'syslog' | null {
   return isKeywardShape(text) ? 'keyward' : null;
 }
 
-/** Whether a line has the shape of a keyward event: 2 or 3 fields before any # comment, or a JSON object. */
+/** Whether a line has the shape of a keyward event: 2 or 3 fields before any # comment (a key `Bearer SECRET` one), or a JSON object. */
 function isKeywardShape(text: string): boolean {
   if (text.charCodeAt(0) === 123) return text.endsWith('}');
   const hash = text.indexOf('#');
-  const fields = (hash >= 0 ? text.slice(0, hash) : text).trim().split(/[ \t]+/).length;
-  return fields === 2 || fields === 3;
+  const fields = (hash >= 0 ? text.slice(0, hash) : text).trim().split(/[ \t]+/);
+  const n = fields.length - (fields.length > 2 && isBearer(fields[0], 0, fields[0].length) ? 1 : 0);
+  return n === 2 || n === 3;
 }
 
 /** Refuses (InputError) a --pattern without the named groups key and ip. */
@@ -335,8 +349,22 @@ export function stripPort(text: string): string {
   return v4 === null ? text : v4[1];
 }
 
-// ADDRESS IDENT USER [TIME] then the rest, which begins with "$request".
-const COMBINED = /^(\S+) \S+ \S+ \[([^\]]*)\] ("[\s\S]*)$/;
+/**
+ * Whether an HTTP status (a number, or its text) says the gateway refused the
+ * request's credentials or its caller: 401 or 403. Such a request is no use
+ * of the key it names (anyone may send a key's name), so learning never
+ * learns from it.
+ */
+function isRefusal(status: unknown): boolean {
+  return status === 401 || status === 403 || status === '401' || status === '403';
+}
+
+// After a combined line's "$request": ` $status `.
+const STATUS = /^ (\d{3})(?: |$)/;
+
+// ADDRESS IDENT USER [TIME] then the rest, which begins with "$request". USER is the client's (HTTP Basic) and may hold
+// blanks and brackets, never a quote (nginx and Apache escape it): the time is the bracket just before the first quote.
+const COMBINED = /^(\S+) \S+ [^"]* \[([^\]"]*)\] ("[\s\S]*)$/;
 
 /** The quoted fields of a combined line's rest, still escaped; null when a quote does not end. */
 function quotedFields(rest: string): string[] | null {
@@ -442,7 +470,7 @@ export function parseFieldFlag(text: string): [FieldName, string] {
   const name = eq < 0 ? text : text.slice(0, eq);
   const path = eq < 0 ? '' : text.slice(eq + 1);
   if (!(FIELD_NAMES as readonly string[]).includes(name)) {
-    throw new InputError(`--field ${show(text)}: the name must be key, ip or at (--field NAME=PATH, e.g. --field ip=remote_addr)`);
+    throw new InputError(`--field ${show(text)}: the name must be key, ip, at or status (--field NAME=PATH, e.g. --field ip=remote_addr)`);
   }
   if (path.length === 0 || path.split('.').some((p) => p.length === 0)) {
     throw new InputError(`--field ${show(text)}: give a field path after ${name}= (dots reach into objects: request.remote_ip)`);

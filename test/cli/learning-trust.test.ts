@@ -281,3 +281,77 @@ describe('issue 11: what an outside tester found after the first fix', () => {
     }
   });
 });
+
+describe('learn: what an outside tester found in gateway and mail logs (round 15)', () => {
+  /** A combined line of nginx's documented keyward_combined format, dated `at`, with the status and the key field given. */
+  const combined = (ip: string, at: string, status: number, key: string, user = '-') => {
+    const d = new Date(at);
+    const month = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][d.getUTCMonth()];
+    const stamp = `${String(d.getUTCDate()).padStart(2, '0')}/${month}/${d.getUTCFullYear()}:${d.toISOString().slice(11, 19)} +0000`;
+    return `${ip} - ${user} [${stamp}] "GET /v1/x HTTP/1.1" ${status} 3 "-" "curl/8" "${key}"\n`;
+  };
+
+  it("a mail log's SASL login of an API key's name neither learns nor switches API blocking on, and is reported as an API key; an SMTP key's login is recorded", () => {
+    const ws = learningStore();
+    ok(ws.run(['keys', 'create', 'relay', '--type', 'smtp', '--json'], {now: day(0)}));
+    ok(ws.run(['learn', '-', '-q'], {now: day(1), input: lines([['192.0.2.1', day(1)]])}));
+    const login = (ip: string, user: string) =>
+      `2026-02-10T10:00:0${ip.length % 10}+00:00 mail postfix/smtpd[2204]: 4F1A: client=relay.example.com[${ip}], sasl_method=PLAIN, sasl_username=${user}\n`;
+    const learn = ok(ws.run(['learn', '-', '--format', 'postfix', '--json'], {now: day(41), input: login('203.0.113.70', 'billing') + login('198.51.100.5', 'relay')}));
+    expect(learn.json()).to.deep.include({events: 1, learned: [], blocked: [], unknownKeys: 1});
+    expect(learn.json().api.state, 'a mail login after the window is no API traffic').to.equal('learning');
+    expect(learn.stderr).to.contain("billing (an API key: a mail log's logins are SMTP key uses)");
+    expect(ok(ws.run(['check', 'billing', '203.0.113.70', '--json'], {now: day(41)})).json()[0].reason).to.equal('learning');
+    // Once API blocking is on, such a login puts nothing on the blocked list either.
+    ok(ws.run(['activate', '--api', '--force', '-q'], {now: day(41)}));
+    expect(ok(ws.run(['learn', '-', '--format', 'postfix', '--json'], {now: day(41), input: login('203.0.113.70', 'billing')})).json().blocked).to.deep.equal([]);
+  });
+
+  it('a request the gateway refused (401, 403) is never learned from, whatever key it names; once blocking is on, an address keyward refuses is still blocked-listed', () => {
+    const ws = learningStore();
+    const refused = combined('6.6.6.6', day(1), 401, 'billing') + combined('6.6.7.7', day(1), 403, 'Bearer billing');
+    const learn = ok(ws.run(['learn', '-', '--json'], {now: day(2), input: refused + combined('192.0.2.9', day(1), 200, 'billing')}));
+    expect(learn.json()).to.deep.include({events: 3, learned: ['192.0.2.0/24'], refused: 2});
+    expect(learn.stderr).to.contain('2 requests the gateway refused (HTTP 401 or 403) not learned from');
+    // Refused requests after the window are no traffic: blocking stays off (a known caller's request turns it on).
+    const late = ok(ws.run(['learn', '-', '--json'], {now: day(40), input: combined('6.6.6.6', day(39), 403, 'billing')})).json();
+    expect(late).to.deep.include({learned: [], refused: 1});
+    expect(late.api.state).to.equal('learning');
+    // JSON lines: a status field (renamed with --field status=PATH), a number or its text.
+    const ndjson = `{"k":"billing","a":"6.6.8.8","code":403}\n{"k":"billing","a":"6.6.9.9","code":"401"}\n{"k":"billing","a":"198.51.100.1","code":200}\n`;
+    const fields = ['--field', 'key=k', '--field', 'ip=a', '--field', 'status=code'];
+    expect(ok(ws.run(['learn', '-', ...fields, '--json'], {now: day(40), input: ndjson})).json()).to.deep.include({learned: ['198.51.100.0/24'], refused: 2});
+    // Blocking on: the address an exported allowlist refused goes on the blocked list, its 403 notwithstanding.
+    ok(ws.run(['activate', '--api', '--force', '-q'], {now: day(41)}));
+    const active = ok(
+      ws.run(['learn', '-', '--json'], {now: day(42), input: combined('203.0.113.66', day(42), 403, 'billing') + combined('192.0.2.10', day(42), 403, 'billing')}),
+    ).json();
+    expect(active.blocked).to.deep.equal([{ip: '203.0.113.66', key: 'billing'}]);
+  });
+
+  it('a combined line whose user (HTTP Basic, chosen by the client) holds blanks or brackets is read, its key and time where nginx put them', () => {
+    const ws = learningStore();
+    const input = combined('203.0.113.9', day(1), 200, 'billing', 'a b') + combined('198.51.100.9', day(1), 200, 'billing', 'x] [01/Jan/1970:00:00:00 +0000] y');
+    const learn = ok(ws.run(['learn', '-', '--format', 'combined', '--json'], {now: day(2), input}));
+    expect(learn.json()).to.deep.include({events: 2, learned: ['203.0.113.0/24', '198.51.100.0/24'], badLines: 0});
+    expect(ok(ws.run(['status', '--json'], {now: day(2)})).json().api.lastNewAddressAt).to.equal(day(1));
+  });
+
+  it('keyward lines may name the key as `Bearer SECRET`, as the docs say a key field may', () => {
+    const ws = learningStore();
+    const secret = ok(ws.run(['keys', 'create', 'ci', '--type', 'api', '--json'], {now: day(0)})).json().secret as string;
+    const learn = ok(ws.run(['learn', '-', '--json'], {now: day(2), input: `Bearer ${secret} 203.0.113.9 ${day(1)}\nbearer ${secret} 198.51.100.9\n`}));
+    expect(learn.json()).to.deep.include({events: 2, learned: ['203.0.113.0/24', '198.51.100.0/24'], badLines: 0, untimed: 1});
+    expect(learn.stdout + learn.stderr).not.to.contain(secret);
+  });
+
+  it("a blocked address's first sighting moves back when a later run applies an earlier refusal (a rotated file read after its successor)", () => {
+    const ws = learningStore();
+    ok(ws.run(['activate', '--api', '--force', '-q'], {now: day(10)}));
+    ok(ws.run(['learn', '-', '-q'], {now: day(12), input: lines([['198.18.5.5', day(11)]])}));
+    ok(ws.run(['learn', '-', '-q'], {now: day(12), input: lines([['198.18.5.5', day(10)]])}));
+    const blocked = ok(ws.run(['blocked', '--json'], {now: day(12)})).json();
+    expect(blocked).to.have.length(1);
+    expect(blocked[0]).to.deep.include({ip: '198.18.5.5', key: 'billing', channel: 'api', firstSeen: day(10), lastSeen: day(11), count: 2});
+  });
+});

@@ -52,6 +52,7 @@ describe('keyward learn: the learning timeline', () => {
       unknownKeys: 0,
       badLines: 0,
       untimed: 0,
+      refused: 0,
       api: {state: 'learning', activatesAt: day(40)},
       dryRun: false,
       format: 'keyward',

@@ -297,7 +297,7 @@ describe('keyward learn: a log it cannot read', () => {
     expect(both.code).to.equal(2);
     const badField = ws.run(['learn', '-', '--field', 'addr=remote_addr'], {now: NOW, input: ''});
     expect(badField.code).to.equal(2);
-    expect(badField.stderr).to.contain('key, ip or at');
+    expect(badField.stderr).to.contain('key, ip, at or status');
     const badPattern = ws.run(['learn', '-', '--pattern', '(?<key>\\S+ (?<ip>'], {now: NOW, input: ''});
     expect(badPattern.code).to.equal(2);
     const noGroup = ws.run(['learn', '-', '--pattern', '^(?<key>\\S+) (\\S+)$'], {now: NOW, input: ''});

@@ -139,6 +139,7 @@ export const SHAPES = {
     unknownKeys: num,
     badLines: num,
     untimed: num,
+    refused: num,
     api: obj({state, activatesAt: strOrNull}),
     dryRun: bool,
     format: strOrNull,

@@ -449,6 +449,7 @@ describe('core/learning: learn (one `learn` run)', () => {
       unknownKeys: 0,
       badLines: 1,
       untimed: 0,
+      refused: 0,
       api: {state: 'learning', activatesAt: iso(11)},
       dryRun: false,
     });

@@ -60,6 +60,7 @@ describe('core/log-formats: lines as the tools write them', () => {
       key: 'relay',
       ip: '198.51.100.20',
       at: Date.parse('2026-11-30T10:00:01Z'),
+      smtpOnly: true,
     });
     expect(
       r.read(
@@ -70,6 +71,7 @@ describe('core/log-formats: lines as the tools write them', () => {
       key: 'relay',
       ip: '2001:db8::5',
       at: Date.parse('2026-11-30T09:00:01.123Z'),
+      smtpOnly: true,
     });
     // journalctl -o short-iso.
     expect(r.read('2026-11-30T10:00:01+0000 mail postfix/smtpd[1]: 6C: client=unknown[203.0.113.7], sasl_method=PLAIN, sasl_username=relay')).to.deep.include({
@@ -241,7 +243,8 @@ describe('core/log-formats: properties', () => {
       fc.assert(
         fc.property(eventArb, noise, fc.nat(1_000_000), (event, n, extra) => {
           const line = w.write(event, n, extra);
-          const expected = {kind: 'event', key: event.key, ip: event.ip, at: event.at};
+          // (A mail log's login is a use of an SMTP key only.)
+          const expected = {kind: 'event', key: event.key, ip: event.ip, at: event.at, ...(w.format === 'postfix' ? {smtpOnly: true} : {})};
           expect(new LogReader({format: w.format, now: NOW, ...w.options}).read(line)).to.deep.equal(expected);
           const auto = new LogReader({format: 'auto', now: NOW, ...w.options});
           const read = auto.read(line);
