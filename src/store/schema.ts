@@ -648,6 +648,12 @@ export interface DocumentReuse {
   values: Map<Reusable, unknown>;
   /** The account list as read, by columns, when the file has one. */
   account: AccountCopy | null;
+  /**
+   * Where a list not decoded stands in `source` (its UNREAD_LIST), for one
+   * the change read after all: left as it was, it is written as that
+   * placeholder there (the file's bytes), which is the text compared with.
+   */
+  unreadStarts: Map<Reusable, number>;
 }
 
 /** The members of an entry record that its text is made of (validate builds a record from these alone). */
@@ -720,7 +726,7 @@ export function documentReuse(text: string, data: StoreData): DocumentReuse | nu
   const texts = new Map<Reusable, string>();
   const places = new Map<Reusable, number>();
   const values = new Map<Reusable, unknown>();
-  const reuse: DocumentReuse = {source: text, texts, starts: places, values, account: null};
+  const reuse: DocumentReuse = {source: text, texts, starts: places, values, account: null, unreadStarts: new Map()};
   for (let i = 0; i < starts.length; i++) {
     const line = starts[i];
     const colon = text.indexOf('": ', line);
@@ -742,6 +748,7 @@ export function documentReuse(text: string, data: StoreData): DocumentReuse | nu
         // is not in the source's).
         if (listText !== null && texts.get(name) === UNREAD_LIST) {
           texts.set(name, listText);
+          reuse.unreadStarts.set(name, places.get(name)!);
           places.delete(name);
         }
       });
@@ -1052,7 +1059,9 @@ export async function* documentPieces(data: StoreData, reuse: DocumentReuse | nu
       pieceSource.text = null;
     } else if (same.has(name as Reusable)) {
       yield `  ${JSON.stringify(name)}: `;
-      yield cut(reuse!.texts.get(name as Reusable)!, reuse!.starts.get(name as Reusable));
+      // (A list not decoded, read by the change and left as it was: still the file's bytes, as if never read.)
+      const unreadAt = reuse!.unreadStarts.get(name as Reusable);
+      yield unreadAt === undefined ? cut(reuse!.texts.get(name as Reusable)!, reuse!.starts.get(name as Reusable)) : cut(UNREAD_LIST, unreadAt);
       pieceSource.text = null;
     } else if (Array.isArray(value) && value.length > STRINGIFY_RECORDS) {
       // Each piece is the member alone, `{\n  "name": [\n` … `\n  ]\n}`: its items are indented as in the document.

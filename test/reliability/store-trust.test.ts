@@ -551,6 +551,29 @@ describe('issue 11: the store keyward trusts', function () {
       expect(ws.storeJson().account.map((r: any) => r.entry)).to.include('192.0.2.7');
     });
 
+    it('item 15: on a large store (an index cache beside it, its account list read only when asked) a no-op writes neither the store nor its cache', async () => {
+      // Found by an outside tester (round 15): a one-entry authorize of an entry the list held read the list it had
+      // deferred, and wrote the same bytes again (a new file, a new modification time, the cache rewritten).
+      const ws = Workspace.create();
+      const entries = Array.from({length: 12_000}, (_, i) => `10.${i >> 8}.${i & 255}.0/24\n`).join('');
+      expect(ws.run(['authorize', '-', '-q'], {now: NOW, input: entries}).code).to.equal(0);
+      const cache = `${ws.store}.cache`;
+      expect(existsSync(cache), 'a store this large has a cache').to.equal(true);
+      const identity = () => [ws.store, cache].map((f) => statSync(f, {bigint: true})).map((s) => [s.ino, s.mtimeNs, s.size]);
+      const bytes = ws.storeBytes();
+      const before = identity();
+      await sleep(20);
+      for (const args of [['authorize', '10.0.5.0/24'], ['authorize', '10.46.127.0/24', '--json'], ['enable', '10.1.1.0/24'], ['prune'], ['deactivate', '--smtp', '--yes']]) {
+        const run = ws.run(args, {now: NOW});
+        expect(run.code, `${args.join(' ')}: ${run.stderr}`).to.equal(0);
+        expect(identity(), `${args.join(' ')} wrote`).to.deep.equal(before);
+      }
+      expect(ws.storeBytes()).to.deep.equal(bytes);
+      // A real change of one entry is still written, and read back.
+      expect(ws.run(['authorize', '10.0.5.0/24', '--label', 'office'], {now: NOW}).code).to.equal(0);
+      expect(ws.storeJson().account.find((r: {entry: string}) => r.entry === '10.0.5.0/24').label).to.equal('office');
+    });
+
     it('item 15: a no-op on a missing store creates nothing', () => {
       const ws = Workspace.create();
       for (const args of [['prune'], ['deactivate', '--smtp', '--yes']]) {
