@@ -1,6 +1,6 @@
 import * as Flags from '@oclif/core/flags';
 import {maskSecrets, untrusted} from '../core/errors.js';
-import {aggregateByEffect, rangeCount} from '../core/aggregate.js';
+import {aggregateByEffect, earliestExpiry, rangeCount} from '../core/aggregate.js';
 import {aggregateRows, EffectiveList, effectiveList, ExportRow, inGroup} from '../core/effective-list.js';
 import {checkGroupName} from '../core/keys.js';
 import {groupFlag, quietFlag} from '../cli/flags.js';
@@ -108,7 +108,7 @@ Formats: plain (one entry a line, "ENTRY # label" when it has a label), csv (the
     const effective = effectiveList(data, flags.key, this.now);
     // (A gateway's file keeps every deny entry; a data file, read back by sync --group, only the group's.)
     const list = flags.group === undefined ? effective : inGroup(effective, flags.group, !DATA_FORMATS.has(format));
-    const rows = flags.aggregate ? aggregateRows(list.rows, list.scope) : list.rows;
+    const rows = flags.aggregate ? aggregateRows(list.rows, list.scope, TIMED_FORMATS.has(format)) : list.rows;
     return written(list, rows, format, flags.aggregate, generatedAt, names, this.now, (r) => exportWarnings(data, list, r, format));
   }
 
@@ -124,6 +124,8 @@ Formats: plain (one entry a line, "ENTRY # label" when it has a label), csv (the
     if (cached === null) return null;
     const nowMs = this.now.getTime();
     const {deny, allow} = aggregateByEffect(cached.account.compiled.arrays, nowMs, cached.account.deny);
+    // (Columns give each range the earliest expiry inside it: a format that writes expiries takes the rows' way.)
+    if (TIMED_FORMATS.has(format) && Math.min(earliestExpiry(deny), earliestExpiry(allow)) !== Number.POSITIVE_INFINITY) return null;
     const list = {scope: 'account', description: 'the account list', channel: null, state: null};
     if (format === 'plain') {
       const text = renderPlainRanges(deny, allow);
@@ -133,6 +135,9 @@ Formats: plain (one entry a line, "ENTRY # label" when it has a label), csv (the
     return written({...list, rows}, rows, format, true, generatedAt, names, this.now, (r) => exportWarnings(cached.data, {...list, rows}, r, format));
   }
 }
+
+/** The formats that write each range's expiry: aggregated, each address keeps the latest expiry of the entries holding it. */
+const TIMED_FORMATS: ReadonlySet<ExportFormat> = new Set(['csv', 'json', 'crowdsec']);
 
 /** An export made: its text, its count of entries and what to warn of. */
 interface Written {

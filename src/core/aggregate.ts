@@ -294,3 +294,64 @@ export function anyOutside(allow: RangeColumns, deny: RangeColumns): boolean {
   }
   return false;
 }
+
+/** A range with an expiry (ms; Infinity: none). */
+export interface TimedRange {
+  prefix: Prefix;
+  ms: number;
+}
+
+const bigOf = (words: ArrayLike<number>, width: 1 | 4): bigint => {
+  let n = 0n;
+  for (let w = 0; w < width; w++) n = (n << 32n) | BigInt(words[w]);
+  return n;
+};
+
+const wordsOf = (n: bigint, width: 1 | 4): Uint32Array => {
+  const words = new Uint32Array(width);
+  for (let w = width - 1; w >= 0; w--, n >>= 32n) words[w] = Number(n & 0xffffffffn);
+  return words;
+};
+
+/**
+ * The fewest CIDR ranges, each of one expiry, in which every address of the
+ * ranges given keeps the latest expiry of those holding it: sorted, none
+ * overlapping. What an aggregated export with expiries writes, so that no
+ * range outlives the entries it stands for and none dies before them (a
+ * permanent /9 merged with a /9 expiring in two hours is not a /8 that
+ * expires in two hours). CIDR ranges nest or are apart: walked in order,
+ * wider first, each range's own addresses (outside the ranges nested in it)
+ * take the latest expiry along its nesting.
+ */
+export function aggregateTimed(ranges: readonly TimedRange[]): TimedRange[] {
+  const sorted = [...ranges].sort((a, b) => Prefix.compare(a.prefix, b.prefix));
+  const runs: {family: Family; first: bigint; last: bigint; ms: number}[] = [];
+  const put = (family: Family, first: bigint, last: bigint, ms: number) => {
+    if (first > last) return;
+    const top = runs[runs.length - 1];
+    if (top !== undefined && top.family === family && top.ms === ms && top.last + 1n === first) top.last = last;
+    else runs.push({family, first, last, ms});
+  };
+  // The ranges holding the one at hand, outermost first: where each resumes after the ranges nested in it so far.
+  const open: {family: Family; last: bigint; ms: number; from: bigint}[] = [];
+  const close = () => {
+    const done = open.pop()!;
+    put(done.family, done.from, done.last, done.ms);
+    const parent = open[open.length - 1];
+    if (parent !== undefined) parent.from = done.last + 1n;
+  };
+  for (const {prefix, ms} of sorted) {
+    const width = widthOf(prefix.family);
+    const first = bigOf(prefix.first.words(), width);
+    const last = bigOf(prefix.last.words(), width);
+    while (open.length > 0 && (open[open.length - 1].family !== prefix.family || open[open.length - 1].last < first)) close();
+    const parent = open[open.length - 1];
+    if (parent !== undefined) put(parent.family, parent.from, first - 1n, parent.ms);
+    open.push({family: prefix.family, last, ms: parent === undefined ? ms : Math.max(ms, parent.ms), from: first});
+  }
+  while (open.length > 0) close();
+  return runs.flatMap((run) => {
+    const width = widthOf(run.family);
+    return intervalToPrefixes({family: run.family, first: wordsOf(run.first, width), last: wordsOf(run.last, width)}).map((prefix) => ({prefix, ms: run.ms}));
+  });
+}

@@ -3,7 +3,7 @@
  * `export` writes, by the rules of `check`), and its aggregate. The formats
  * it is written in are in render/.
  */
-import {aggregate} from './aggregate.js';
+import {aggregate, aggregateTimed} from './aggregate.js';
 import {isLive} from './decision.js';
 import {InputError, SafetyError} from './errors.js';
 import {findKey} from './keys.js';
@@ -175,13 +175,22 @@ export function inGroup(list: EffectiveList, group: string, everyDeny = false): 
 }
 
 /**
- * The fewest CIDR ranges covering the rows' addresses. Each range expires
- * with the earliest-expiring row inside it, so that no range outlives an
- * entry it stands for (export again then to keep the rest).
+ * The fewest CIDR ranges covering the rows' addresses. For a format that
+ * writes expiries (`timed`), ranges of one expiry each: every address keeps
+ * the latest expiry of the rows holding it (see aggregateTimed), so that a
+ * range neither outlives the entries it stands for nor dies before them.
+ * Else the ranges of the union, each with the earliest expiry inside it
+ * (what the warning that a file outlives an entry names).
  */
-export function aggregateRows(rows: readonly ExportRow[], scope: string): ExportRow[] {
+export function aggregateRows(rows: readonly ExportRow[], scope: string, timed = false): ExportRow[] {
   const {deny, allow} = byEffect(rows);
-  return [...aggregateOf(deny, scope, 'deny'), ...aggregateOf(allow, scope, 'allow')];
+  const of = timed ? timedAggregateOf : aggregateOf;
+  return [...of(deny, scope, 'deny'), ...of(allow, scope, 'allow')];
+}
+
+function timedAggregateOf(rows: readonly ExportRow[], scope: string, effect: 'allow' | 'deny'): ExportRow[] {
+  const ranges = aggregateTimed(rows.map((r) => ({prefix: r.prefix, ms: r.expiresAt === null ? Number.POSITIVE_INFINITY : Date.parse(r.expiresAt)})));
+  return ranges.map(({prefix, ms}) => ({prefix, scope, source: null, label: null, addedAt: null, expiresAt: isoOrNull(ms), group: null, effect}));
 }
 
 function aggregateOf(rows: readonly ExportRow[], scope: string, effect: 'allow' | 'deny'): ExportRow[] {

@@ -23,7 +23,8 @@ export function parseEventLine(text: string): RawEvent | null {
   const bounds = fieldBounds;
   const fields = splitFields(body, bounds);
   // `Bearer SECRET ADDRESS [TIME]`: the key as an Authorization header gives it (SPEC "Logs"), a field of two words.
-  if ((fields === 3 || fields === 4) && isBearer(body, bounds[0], bounds[1])) {
+  // (Three fields whose last is a time are a key named Bearer, as the quick reading takes them: see plainEventFields.)
+  if ((fields === 4 || (fields === 3 && !isTime(body.slice(bounds[4], bounds[5])))) && isBearer(body, bounds[0], bounds[1])) {
     const event = parseEventLine(body.slice(bounds[2]));
     return event === null ? null : {...event, key: `Bearer ${event.key}`};
   }
@@ -146,6 +147,17 @@ function digitsOf(text: string, from: number, count: number): number {
     value = value * 10 + d;
   }
   return value;
+}
+
+/** Whether `text` is a time an event may have. */
+function isTime(text: string): boolean {
+  try {
+    time(text);
+    return true;
+  } catch (error) {
+    if (error instanceof InputError) return false;
+    throw error;
+  }
 }
 
 function time(text: string): number {

@@ -138,6 +138,41 @@ describe('keyward export', () => {
     ]);
   });
 
+  it('--aggregate in a format that writes expiries never merges entries that expire at different times: each address keeps the latest (found by an outside tester)', () => {
+    // A permanent /9 beside a /9 for a day and a /10 for two hours inside the permanent one: never one /8 gone in two hours.
+    const ws = Workspace.create();
+    for (const args of [
+      ['10.0.0.0/9', '--expires', '1d'],
+      ['10.128.0.0/9'],
+      ['10.128.0.0/10', '--expires', '2h'],
+      ['192.0.2.0/25', '--expires', '2h'],
+      ['192.0.2.128/25', '--expires', '2h'],
+    ]) {
+      expect(ws.run(['authorize', ...args, '-q'], {now: NOW}).code).to.equal(0);
+    }
+    expect(ws.run(['deny', '10.1.0.0/17', '-q'], {now: NOW}).code).to.equal(0);
+    expect(ws.run(['deny', '10.1.128.0/17', '--expires', '1h', '-q'], {now: NOW}).code).to.equal(0);
+    const hours = (n: number) => new Date(Date.parse(NOW) + n * 3_600_000).toISOString();
+    const crowdsec = ws.run(['export', '--format', 'crowdsec', '--aggregate', '--no-timestamp'], {now: NOW});
+    expect(crowdsec.code, crowdsec.stderr).to.equal(0);
+    // (crowdsec writes the allowed ranges less the denied addresses.)
+    expect(crowdsec.stdout).to.include('10.128.0.0/9,,').and.include('10.0.0.0/16,1d,').and.include('192.0.2.0/24,2h,').and.not.include('10.0.0.0/8');
+    const json = ws.run(['export', '--format', 'json', '--aggregate'], {now: NOW}).json() as {entry: string; effect: string; expiresAt: string | null}[];
+    expect(json.map((r) => [r.effect, r.entry, r.expiresAt])).to.deep.equal([
+      ['deny', '10.1.0.0/17', null],
+      ['deny', '10.1.128.0/17', hours(1)],
+      ['allow', '10.0.0.0/9', hours(24)],
+      ['allow', '10.128.0.0/9', null],
+      ['allow', '192.0.2.0/24', hours(2)],
+    ]);
+    const csv = ws.run(['export', '--format', 'csv', '--aggregate'], {now: NOW}).stdout;
+    expect(csv)
+      .to.include(`10.0.0.0/9,account,,,,${hours(24)},`)
+      .and.include('10.128.0.0/9,account,,,,,');
+    // A format without expiries writes the union, as before.
+    expect(ws.run(['export', '--aggregate', '--no-timestamp'], {now: NOW}).stdout).to.equal('!10.1.0.0/16\n10.0.0.0/8\n192.0.2.0/24\n');
+  });
+
   describe('--key: the effective list under each blocking state', () => {
     const keyed = Workspace.create();
     before(() => setUp(keyed));

@@ -10,13 +10,13 @@
 import {expect} from 'chai';
 import fc from 'fast-check';
 
-import {aggregateArrays, aggregateByEffect, rangeCount} from '../../src/core/aggregate.js';
+import {aggregateArrays, aggregateByEffect, aggregateTimed, rangeCount} from '../../src/core/aggregate.js';
 import {aggregateRows, effectiveList} from '../../src/core/effective-list.js';
 import {EntryRecord, emptyStore} from '../../src/core/model.js';
 import {Prefix} from '../../src/core/prefix.js';
 import {exportWarnings, rangeRows, rangeWarnings, renderExport, renderPlainRanges} from '../../src/core/render/index.js';
 import {decodeIndexCache, encodeIndexCache, StoreIdentity} from '../../src/store/index-cache.js';
-import {addressOfValue, valueOf} from '../oracle/bigint.js';
+import {addressOfValue, firstOf, lastOf, valueOf} from '../oracle/bigint.js';
 
 const RUNS = Number(process.env.KEYWARD_PROPERTY_RUNS || 300);
 const WIDTH = {4: 32, 6: 128} as const;
@@ -136,6 +136,53 @@ describe('export --aggregate from the compiled account list (properties)', () =>
         expect(union(texts)).to.deep.equal(union(account.filter((r) => live(r) && r.effect !== 'deny').map((r) => r.entry)));
       }),
       {numRuns: RUNS, examples: EXAMPLES},
+    );
+  });
+});
+
+/** The fewest CIDR blocks of [first, last] (BigInt, greedy from the low end): the oracle's own cover. */
+function coverOf(family: 4 | 6, first: bigint, last: bigint): string[] {
+  const width = WIDTH[family];
+  const out: string[] = [];
+  for (let at = first; at <= last;) {
+    let size = 1n;
+    while (size < 1n << BigInt(width) && at % (size * 2n) === 0n && at + size * 2n - 1n <= last) size *= 2n;
+    let bits = width;
+    for (let s = size; s > 1n; s >>= 1n) bits--;
+    out.push(Prefix.of(addressOfValue(family, at), bits).toString());
+    at += size;
+  }
+  return out;
+}
+
+describe('export --aggregate of a format that writes expiries (aggregateTimed)', () => {
+  it('gives each address the latest expiry of the ranges holding it, in the fewest ranges of one expiry each', () => {
+    const timed = fc.record({entry, ms: fc.oneof(fc.constant(Number.POSITIVE_INFINITY), fc.integer({min: 1, max: 4}))});
+    fc.assert(
+      fc.property(fc.array(timed, {maxLength: 30}), (ranges) => {
+        const got = aggregateTimed(ranges.map((r) => ({prefix: Prefix.parse(r.entry), ms: r.ms}))).map((r) => `${r.prefix} ${r.ms}`);
+        // The oracle: cut each family's space at every range's ends, take the latest expiry over each piece by a scan of
+        // every range, join neighbours of one expiry, cover each run.
+        const expected: string[] = [];
+        for (const family of [4, 6] as const) {
+          const mine = ranges.filter((r) => Prefix.parse(r.entry).family === family).map((r) => ({p: Prefix.parse(r.entry), ms: r.ms}));
+          const spans = mine.map(({p, ms}) => ({first: firstOf(p), last: lastOf(p), ms}));
+          const cuts = [...new Set(spans.flatMap((s) => [s.first, s.last + 1n]))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+          const runs: {first: bigint; last: bigint; ms: number}[] = [];
+          for (let i = 0; i + 1 < cuts.length; i++) {
+            const [first, last] = [cuts[i], cuts[i + 1] - 1n];
+            const holding = spans.filter((s) => s.first <= first && last <= s.last);
+            if (holding.length === 0) continue;
+            const ms = Math.max(...holding.map((s) => s.ms));
+            const top = runs[runs.length - 1];
+            if (top !== undefined && top.ms === ms && top.last + 1n === first) top.last = last;
+            else runs.push({first, last, ms});
+          }
+          for (const run of runs) expected.push(...coverOf(family, run.first, run.last).map((text) => `${text} ${run.ms}`));
+        }
+        expect(got).to.deep.equal(expected);
+      }),
+      {numRuns: RUNS},
     );
   });
 });

@@ -165,6 +165,8 @@ class Learner {
         known.lastSeen = iso;
         known.reason = reason;
       }
+      // (Round 15: an earlier event applied later moves the first sighting back.)
+      if (iso < known.firstSeen) known.firstSeen = iso;
       known.count++;
       return;
     }
