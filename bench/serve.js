@@ -137,7 +137,8 @@ export async function benchServe({
   const entries = makeEntries(100_000);
   writeFileSync(path.join(dir, 'entries.txt'), `${entries.join('\n')}\n`);
   kw('authorize', '--file', path.join(dir, 'entries.txt'));
-  kw('keys', 'create', 'bench', '--type', 'api');
+  // (serve takes a key's secret, not its name, unless --key-names: the requests carry the secret, as clients send it.)
+  const secret = JSON.parse(kw('keys', 'create', 'bench', '--type', 'api', '--json').toString()).secret;
   // The callers of the throughput runs (127.0.0.1) are authorized: the answer is an allow, from a 100k-entry list.
   kw('authorize', '127.0.0.0/24');
   const rows = [];
@@ -145,9 +146,9 @@ export async function benchServe({
 
   // 1. keyward serve, keep-alive, 64 connections, learning on (API keys learning: each decision is an event, committed every 5 s).
   const serve = await startServe(env, []);
-  wrk(wrkBin, `${serve.url}/auth`, {seconds: 2, headers: ['X-Api-Key: bench']});
+  wrk(wrkBin, `${serve.url}/auth`, {seconds: 2, headers: [`X-Api-Key: ${secret}`]});
   const cpu0 = cpuSeconds(serve.child.pid);
-  const k = wrk(wrkBin, `${serve.url}/auth`, {seconds, headers: ['X-Api-Key: bench']});
+  const k = wrk(wrkBin, `${serve.url}/auth`, {seconds, headers: [`X-Api-Key: ${secret}`]});
   const cpu = cpuSeconds(serve.child.pid) - cpu0;
   log(
     `serve: keyward serve: ${k.rps.toFixed(0)} decisions/s, p50 ${k.p50} ms, p99 ${k.p99} ms, ${k.non2xx} non-2xx, ${(k.requests / cpu).toFixed(0)} decisions per CPU-second of serve ${k.errors}`,
@@ -197,7 +198,7 @@ export async function benchServe({
 request = function()
   n = n + 1
   local i = n % 20000
-  return wrk.format(nil, "/auth", {["X-Api-Key"] = "bench", ["X-Real-IP"] = "198." .. (18 + i % 2) .. "." .. (math.floor(i / 10) % 256) .. "." .. (1 + i % 200)})
+  return wrk.format(nil, "/auth", {["X-Api-Key"] = "${secret}", ["X-Real-IP"] = "198." .. (18 + i % 2) .. "." .. (math.floor(i / 10) % 256) .. "." .. (1 + i % 200)})
 end
 `,
   );

@@ -19,7 +19,7 @@ import {InputError, show, untrusted} from '../core/errors.js';
 import {EventLog, LearnOutcome, UnknownKey} from '../core/learning.js';
 import {BlockedRecord, StoreData} from '../core/model.js';
 import {EventFollowHooks, EventsRead, stdin} from './input.js';
-import {notifyBlocked, waysOut} from './notify.js';
+import {notifyBlocked, stopNotifications, waysOut} from './notify.js';
 import {count, grouped} from '../core/count.js';
 
 /** How long a stopping follower lets queued --notify-command runs go on. */
@@ -98,6 +98,10 @@ export async function followAndLearn(setup: FollowSetup): Promise<FollowResult> 
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // SIGHUP (a closed terminal, a service manager's "reload") would end the process with its events uncommitted: it is
+  // said and ignored. There is nothing to reload: the store is read at each commit (serve: when it changes).
+  const onHangup = () => void setup.say('SIGHUP ignored (the store is read again as it changes): SIGTERM or SIGINT commits what was read and stops', 'warn');
+  process.on('SIGHUP', onHangup);
 
   let pending = new EventLog();
   const totals = new Totals();
@@ -196,17 +200,19 @@ export async function followAndLearn(setup: FollowSetup): Promise<FollowResult> 
     const grace = new Promise<void>((resolve) => {
       graceOver = setTimeout(() => {
         skipNotify.stopping = true;
+        // The one running is killed (its process group), the queued ones skipped: a stop never waits past the grace time.
+        stopNotifications();
         resolve();
       }, NOTIFY_GRACE_MS);
     });
     await Promise.race([notifying, grace]);
-    // Past the grace time the one notification running finishes (it is not killed); the queued ones are skipped.
     await notifying;
     clearTimeout(graceOver);
     if (skipNotify.skipped > 0)
       await setup.say(`--notify-command skipped for ${count(skipNotify.skipped, 'blocked address', 'blocked addresses')}: stopping (they are on the blocked list)`, 'warn');
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onHangup);
   }
   if (readError !== null) throw readError;
   if (failureCount > failures.length) failures.push(`… and ${grouped(failureCount - failures.length)} more`);

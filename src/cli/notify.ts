@@ -10,6 +10,32 @@ import {BlockedRecord} from '../core/model.js';
 
 const NOTIFY_TIMEOUT_MS = 30_000;
 
+/** The notifications running, each its own process group (see killGroup). */
+const running = new Set<ChildProcessByStdio<Writable, null, Readable>>();
+/** Those killed by stopNotifications: reported as stopped, not as failed. */
+const stopped = new WeakSet<object>();
+
+/**
+ * Kills a notification's process group: the shell and whatever it started
+ * (a script that runs `sleep`), which would otherwise hold its pipes open
+ * past the kill of the shell alone.
+ */
+function killGroup(child: ChildProcessByStdio<Writable, null, Readable>): void {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    child.kill('SIGKILL');
+  }
+}
+
+/** Kills the notifications running: a stopping follower's grace time is over (see follow.ts). */
+export function stopNotifications(): void {
+  for (const child of running) {
+    stopped.add(child);
+    killGroup(child);
+  }
+}
+
 /**
  * What an operator can do about a blocked address, as commands to paste,
  * for the refusal it was: let it in where it was refused (the account list,
@@ -68,25 +94,30 @@ export function runNotify(command: string, payload: unknown): Promise<string | n
   return new Promise((resolve) => {
     let child: ChildProcessByStdio<Writable, null, Readable>;
     try {
-      child = spawn(command, {shell: true, stdio: ['pipe', 'ignore', 'pipe']});
+      // Its own process group (detached), so that a timeout or a stop kills all it started.
+      child = spawn(command, {shell: true, stdio: ['pipe', 'ignore', 'pipe'], detached: true});
     } catch (error) {
       // (Node's permission model refuses a child process at once, by a throw: reported like any command that failed.)
       const code = (error as {code?: unknown}).code;
       resolve(code === 'ERR_ACCESS_DENIED' ? "Node's permission model refused running it: start node with --allow-child-process" : String((error as Error).message));
       return;
     }
+    running.add(child);
     let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), NOTIFY_TIMEOUT_MS);
+    const timer = setTimeout(() => killGroup(child), NOTIFY_TIMEOUT_MS);
     child.stderr.on('data', (chunk: Buffer) => {
       if (stderr.length < 500) stderr += chunk.toString('utf8');
     });
     child.on('error', (error) => {
       clearTimeout(timer);
+      running.delete(child);
       resolve(error.message);
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      running.delete(child);
       if (code === 0) resolve(null);
+      else if (stopped.has(child)) resolve('stopped: still running when the grace time of a stop was over');
       else resolve(`${signal ? `killed by ${signal}` : `exit ${code}`}${stderr.trim() ? `: ${untrusted(stderr.trim().split('\n')[0])}` : ''}`);
     });
     child.stdin.on('error', () => undefined);

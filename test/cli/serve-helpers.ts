@@ -21,11 +21,21 @@ export interface Served {
   exited: Promise<{code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string}>;
 }
 
-/** Starts `keyward serve ARGS` (on 127.0.0.1:0 unless --listen is given); resolves once it listens. */
-export async function serve(ws: Workspace, args: string[] = [], options: {env?: Record<string, string>; now?: string; command?: string[]} = {}): Promise<Served> {
+/**
+ * Starts `keyward serve ARGS` (on 127.0.0.1:0 unless --listen is given);
+ * resolves once it listens. With --key-names unless `names` is false: most
+ * tests name their keys in the header (`names: false` serves as deployed by
+ * default, secrets only).
+ */
+export async function serve(
+  ws: Workspace,
+  args: string[] = [],
+  options: {env?: Record<string, string>; now?: string; command?: string[]; names?: boolean} = {},
+): Promise<Served> {
   const listen = args.includes('--listen') ? [] : ['--listen', '127.0.0.1:0'];
+  const names = options.names === false || args.includes('--key-names') ? [] : ['--key-names'];
   const [command, ...prefix] = options.command ?? [process.execPath];
-  const child = spawn(command, [...prefix, BIN, 'serve', ...listen, ...args], {
+  const child = spawn(command, [...prefix, BIN, 'serve', ...listen, ...names, ...args], {
     cwd: ws.dir,
     env: environment(ws.store, {now: options.now, env: options.env}),
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -743,3 +743,128 @@ describe('keyward serve', function () {
     }
   });
 });
+
+describe('keyward serve: what an outside tester found (round 15)', function () {
+  this.timeout(90_000);
+
+  it("takes a key's secret, not its name, unless --key-names: a name is no credential, and never learns an address", async () => {
+    const {ws, secret} = workspace();
+    const s = await serve(ws, ['--trust-proxy', '127.0.0.1', '--commit-every', '100ms'], {names: false});
+    try {
+      for (const name of ['billing', 'Bearer billing', ' billing ']) {
+        const a = await request(s.url, '/auth', asClient('198.51.100.23', name));
+        expect(a.status, name).to.equal(403);
+        expect(a.headers['keyward-reason'], name).to.equal('unknown-key');
+        expect(a.headers['keyward-key'], name).to.equal(undefined);
+      }
+      // The secret passes, and is reported by the key's name.
+      const a = await request(s.url, '/auth', asClient('10.1.2.3', `Bearer ${secret}`));
+      expect([a.status, a.headers['keyward-key']]).to.deep.equal([204, 'billing']);
+    } finally {
+      await stop(s);
+    }
+    const learned = ws.storeJson().account.filter((e: {source: string}) => e.source === 'learned');
+    expect(learned, 'a name sent by anyone learned nothing').to.deep.equal([]);
+    // --key-names: behind a gateway that checked the secret and passes the name on.
+    const named = await serve(ws, ['--key-names', '--trust-proxy', '127.0.0.1']);
+    try {
+      const a = await request(named.url, '/auth', asClient('10.1.2.3', 'billing'));
+      expect([a.status, a.headers['keyward-key']]).to.deep.equal([204, 'billing']);
+    } finally {
+      await stop(named);
+    }
+  });
+
+  it('shows a secret pasted into a broken store by its hint on /healthz, as on stderr', async () => {
+    const {ws, secret} = workspace();
+    const s = await serve(ws);
+    try {
+      const good = ws.storeJson();
+      ws.file('store.json', JSON.stringify({...good, version: secret}));
+      const health = await waitForAsync('degraded', async () => {
+        const h = await request(s.url, '/healthz');
+        return h.json().status === 'degraded' ? h : null;
+      });
+      expect(health.body)
+        .to.contain('not a keyward store')
+        .and.contain(`${secret.slice(0, 4)}…${secret.slice(-4)}`);
+      noSecrets({stdout: health.body, stderr: s.stderr()}, secret);
+    } finally {
+      await stop(s);
+    }
+  });
+
+  it('stops within its grace time on SIGTERM while a --notify-command runs (its process group is killed), and ignores SIGHUP', async () => {
+    const {ws} = workspace();
+    ok(ws.run(['activate', '--api', '--force']));
+    // A notification that never ends: a script that starts a child of its own (the shell alone killed, it would hold the pipes).
+    const child = path.join(ws.dir, 'notify-child.pid');
+    const slow = ws.file('slow-notify.sh', `#!/bin/sh\ncat > /dev/null\nsleep 600 &\necho $! > '${child}'\nwait\n`);
+    spawnSync('chmod', ['+x', slow]);
+    const s = await serve(ws, ['--trust-proxy', '127.0.0.1', '--commit-every', '100ms', '--notify-command', slow]);
+    let done;
+    try {
+      expect((await request(s.url, '/auth', asClient('203.0.113.9', 'billing'))).status).to.equal(403);
+      await waitFor('the notification to start', () => (existsSync(child) && readFileSync(child, 'utf8').trim() !== '' ? true : null));
+      s.child.kill('SIGHUP');
+      await waitFor('SIGHUP said', () => s.stderr().includes('SIGHUP ignored') || null);
+      expect((await request(s.url, '/auth', asClient('10.1.2.3', 'billing'))).status, 'still serving after SIGHUP').to.equal(204);
+      const started = Date.now();
+      done = await stop(s);
+      expect(Date.now() - started, 'stopped within the grace time (5 s) and the drain').to.be.below(15_000);
+    } finally {
+      if (s.child.exitCode === null) s.child.kill('SIGKILL');
+    }
+    expect(done.stderr).to.contain('still running when the grace time of a stop was over');
+    // (A killed process that nobody has reaped yet, where PID 1 does not reap, is a zombie: gone too.)
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      } catch {
+        return false;
+      }
+    };
+    const pid = Number(readFileSync(child, 'utf8'));
+    await waitFor("the notification's own child gone too", () => !alive(pid) || null, 5000);
+    expect(ws.storeJson().blocked.map((b: {ip: string}) => b.ip)).to.include('203.0.113.9');
+  });
+
+  it('cuts Keyward-Matched to 1,024 bytes, ended by `...` (nginx refuses a larger header block), and gives every entry in the JSON body', async () => {
+    const {ws} = workspace();
+    // 113 nested ranges around 2001:db8::1, /16 to /128: a header of some 3 KiB whole.
+    const nested = Array.from({length: 113}, (_, i) => `2001:db8::1/${16 + i}`);
+    ok(ws.run(['authorize', '--normalize', ...nested]));
+    const s = await serve(ws, ['--trust-proxy', '127.0.0.1']);
+    try {
+      const plainAnswer = await request(s.url, '/auth', asClient('2001:db8::1', 'billing'));
+      const header = plainAnswer.headers['keyward-matched'] as string;
+      const json = (await request(s.url, '/auth', asClient('2001:db8::1', 'billing', {Accept: 'application/json'}))).json();
+      expect(json.matched.length).to.equal(113);
+      expect(json.matched.join(', ').length, 'the whole list is longer than the cap').to.be.above(1024);
+      expect(header.length).to.be.at.most(1024);
+      expect(header.endsWith(', ...')).to.equal(true);
+      expect(header.slice(0, -', ...'.length).split(', ')).to.deep.equal(json.matched.slice(0, header.split(', ').length - 1));
+    } finally {
+      await stop(s);
+    }
+  });
+
+  it('refuses a --trust-proxy range both broad and with host bits as broad (exit 2), not as a --force it has no flag for', () => {
+    const {ws} = workspace();
+    for (const range of ['10.0.0.1/7', '2001:db8::1/15']) {
+      const run = ws.run(['serve', '--trust-proxy', range]);
+      expect(run.code, run.stderr).to.equal(2);
+      expect(run.stderr).to.contain('is broader than /8').and.not.contain('--force');
+    }
+  });
+
+  it('decides a link-local peer by its address, without the interface the kernel names (fe80::1%eth0)', async () => {
+    const {clientAddress} = await import('../../src/cli/serve/server.js');
+    const {TrustedProxies} = await import('../../src/cli/serve/options.js');
+    const req = (remoteAddress: string, headers: Record<string, string> = {}) => ({socket: {remoteAddress}, headers}) as never;
+    expect(clientAddress(req('fe80::fc:ff:fe00:1%eth0'), TrustedProxies.parse([]))).to.deep.equal({text: 'fe80::fc:ff:fe00:1', family: 6});
+    // A trusted proxy on link-local names the client.
+    expect(clientAddress(req('fe80::1%eth0', {'x-real-ip': '10.1.2.3'}), TrustedProxies.parse(['fe80::/64']))).to.deep.equal({text: '10.1.2.3', family: 4});
+  });
+});

@@ -49,16 +49,18 @@ export class TrustedProxies {
 
   static parse(texts: readonly string[]): TrustedProxies {
     const entries = texts.flatMap((t) => t.split(',')).map((t) => t.trim());
+    const broad = (text: string) =>
+      new InputError(`--trust-proxy ${show(text)} is broader than /8 (IPv4) or /16 (IPv6): any client there could name any address`, 'name the proxies themselves');
     const canonical = entries.map((text) => {
       try {
         return parseEntry(text).toString();
       } catch (error) {
-        if (error instanceof KeywardError && error.kind === 'safety') {
-          throw new InputError(`--trust-proxy ${show(text)} is broader than /8 (IPv4) or /16 (IPv6): any client there could name any address`, 'name the proxies themselves');
-        }
-        // (serve has no --normalize: a range with host bits set is written as its network.)
+        if (error instanceof KeywardError && error.kind === 'safety') throw broad(text);
+        // (serve has no --normalize: a range with host bits set is written as its network; one both broad and with host bits is broad.)
         if (error instanceof AddressError && error.reason.startsWith('has host bits set')) {
-          throw new InputError(`--trust-proxy: ${error.message}`, `write ${parseEntry(text, {normalize: true}).toString()}`);
+          const network = parseEntry(text, {normalize: true, force: true}).toString();
+          if (parseEntry(network, {force: true}).bits < (network.includes(':') ? 16 : 8)) throw broad(text);
+          throw new InputError(`--trust-proxy: ${error.message}`, `write ${network}`);
         }
         // (An entry's hint about labels, `ADDRESS # label`, means nothing for a flag.)
         const hint = error instanceof KeywardError && error.hint?.includes('#') ? "give the proxies' addresses or ranges: --trust-proxy 10.0.0.5,10.0.1.0/24" : undefined;

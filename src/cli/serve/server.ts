@@ -42,6 +42,8 @@ export interface ServeOptions {
   view: StoreView;
   metrics: Metrics;
   keyHeader: string;
+  /** serve --key-names: a key's name in the key header names it (else only its secret does). */
+  keyNames: boolean;
   trusted: TrustedProxies;
   /** The time of a decision, in ms (KEYWARD_NOW fixes it). */
   nowMs: () => number;
@@ -77,9 +79,12 @@ function asWritten(value: string): string {
 }
 
 /** The address of the client: the connection's, or a trusted proxy's X-Real-IP / X-Forwarded-For. Scanned into `words`. */
-function clientAddress(req: IncomingMessage, trusted: TrustedProxies): {text: string; family: Family} {
-  const peer = req.socket.remoteAddress;
-  if (peer === undefined) throw new BadRequest('no-address', 'the connection has no address');
+export function clientAddress(req: IncomingMessage, trusted: TrustedProxies): {text: string; family: Family} {
+  const remote = req.socket.remoteAddress;
+  if (remote === undefined) throw new BadRequest('no-address', 'the connection has no address');
+  // A link-local peer's address carries its interface (`fe80::1%eth0`), from the kernel, not the client: the address is what is decided.
+  const zone = remote.indexOf('%');
+  const peer = zone < 0 ? remote : remote.slice(0, zone);
   if (trusted.none) return {text: peer, family: scan(peer, words, 'connection')};
   const peerFamily = scan(peer, peerWords, 'connection');
   if (!trusted.has(peerFamily, peerWords)) return {text: peer, family: scan(peer, words, 'connection')};
@@ -120,7 +125,7 @@ function wantsJson(req: IncomingMessage): boolean {
 const headerSafe = (text: string) => (/^[\x20-\x7e]*$/.test(text) ? text : encodeURIComponent(text));
 
 export function createServer(options: ServeOptions): {server: http.Server; stopping: () => void} {
-  const {view, metrics, keyHeader, trusted, nowMs, event} = options;
+  const {view, metrics, keyHeader, keyNames, trusted, nowMs, event} = options;
   let closing = false;
 
   const decide = (req: IncomingMessage, res: ServerResponse, started: number) => {
@@ -136,7 +141,7 @@ export function createServer(options: ServeOptions): {server: http.Server; stopp
       throw new BadRequest('no-key', typeof value === 'string' ? `no key: the ${keyHeader} header is empty` : `no key: the request has no ${keyHeader} header`);
     }
     const {text, family} = clientAddress(req, trusted);
-    const key = keyOf(snapshot, value);
+    const key = keyOf(snapshot, value, keyNames);
     const ip = family === 6 ? formatIPv6(words) : text.includes(':') ? formatIPv4(words[0]) : text;
     let decision: Decision;
     if (key === undefined) {
@@ -151,7 +156,7 @@ export function createServer(options: ServeOptions): {server: http.Server; stopp
     const allow = decision.decision === 'allow';
     const headers: string[] = ['Keyward-Decision', decision.decision, 'Keyward-Reason', decision.reason, 'Keyward-Address', ip, 'Cache-Control', 'no-store'];
     if (key !== undefined) headers.push('Keyward-Key', headerSafe(key.name));
-    if (decision.matched.length > 0) headers.push('Keyward-Matched', decision.matched.join(', '));
+    if (decision.matched.length > 0) headers.push('Keyward-Matched', matchedHeader(decision.matched));
     if (closing) headers.push('Connection', 'close');
     if (wantsJson(req)) {
       const body = JSON.stringify(key === undefined ? {...decision, key: null} : decision);
@@ -247,6 +252,21 @@ export function createServer(options: ServeOptions): {server: http.Server; stopp
 }
 
 const seconds = (started: number) => (performance.now() - started) / 1000;
+
+/** Keyward-Matched's longest value: a gateway refuses a response whose headers pass its buffer (nginx: 4 KiB in all). */
+export const MATCHED_HEADER_BYTES = 1024;
+
+/** The matched entries as Keyward-Matched gives them: all that fit in MATCHED_HEADER_BYTES, then `...` when some did not (the JSON body has them all). */
+function matchedHeader(matched: readonly string[]): string {
+  const all = matched.join(', ');
+  if (all.length <= MATCHED_HEADER_BYTES) return all;
+  let text = '';
+  for (const entry of matched) {
+    if (text.length + entry.length + ', ...'.length + 2 > MATCHED_HEADER_BYTES) break;
+    text += text === '' ? entry : `, ${entry}`;
+  }
+  return `${text}, ...`;
+}
 
 /** Whether the header `name` (lower case) is given more than once among the raw headers. */
 function repeated(raw: readonly string[], name: string): boolean {

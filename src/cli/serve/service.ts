@@ -4,7 +4,7 @@
  * in a worker thread (commits.ts); until SIGTERM or SIGINT. See docs/serve.md.
  */
 import {Family} from '../../core/address.js';
-import {InputError, show, untrusted} from '../../core/errors.js';
+import {InputError, maskSecrets, show, untrusted} from '../../core/errors.js';
 import {checkReplaceable, withoutTemporaryNames} from '../../store/atomic.js';
 import {describe, StoreError} from '../../store/read.js';
 import {EventLog, LearnOutcome, learnJson} from '../../core/learning.js';
@@ -35,6 +35,8 @@ export interface ServeSetup {
   keyHeaderText: string;
   /** The key header's name in lower case. */
   keyHeader: string;
+  /** --key-names: a key's name in the key header names it. */
+  keyNames: boolean;
   trusted: TrustedProxies;
   commitEveryMs: number;
   notifyCommand?: string;
@@ -103,6 +105,7 @@ export async function runServe(options: ServeSetup) {
     view,
     metrics,
     keyHeader: options.keyHeader,
+    keyNames: options.keyNames,
     trusted: options.trusted,
     nowMs,
     event,
@@ -188,7 +191,8 @@ export async function runServe(options: ServeSetup) {
           return result;
         } catch (error) {
           metrics.commitFailures++;
-          const message = error instanceof Error ? error.message : String(error);
+          // (/healthz shows it: secret-shaped text in it, by hint, as stderr shows it.)
+          const message = maskSecrets(error instanceof Error ? error.message : String(error));
           // The last commit has no next one.
           if (stopRequested) {
             stopServer();

@@ -20,7 +20,7 @@ import {KeyRecord, StoreData} from '../../core/model.js';
 import {hashSecret} from '../../core/secret.js';
 import {decodeIndexCache, MIN_STORE_BYTES, readIndexCache, StoreIdentity} from '../../store/index-cache.js';
 import {describe, missingStore, readDocument, StoreError} from '../../store/read.js';
-import {untrusted} from '../../core/errors.js';
+import {maskSecrets, untrusted} from '../../core/errors.js';
 
 /** How often the store file is looked at besides the watch. */
 const STAT_EVERY_MS = 1000;
@@ -256,7 +256,8 @@ export class StoreView {
       if (this.degraded) this.recover(`the store is readable again (generation ${this.current.generation})`);
       this.onChange(this.current, this.health());
     } catch (error) {
-      this.fail(error instanceof Error ? error.message : String(error), identity);
+      // (/healthz shows it: secret-shaped text in it, a secret pasted into the store by mistake, by hint as on stderr.)
+      this.fail(maskSecrets(error instanceof Error ? error.message : String(error)), identity);
     }
   }
 
@@ -287,14 +288,23 @@ function snapshotOf(data: StoreData, policy: Policy, generation: number, identit
   return {data, policy, byName, byHash, generation, loadedAt, identity};
 }
 
-/** The key a header value names: its name, or its secret (bare or `Bearer SECRET`, any case, spaces around), by hash. */
-export function keyOf(snapshot: StoreSnapshot, value: string): KeyRecord | undefined {
-  const byName = snapshot.byName.get(value);
-  if (byName) return byName;
+/**
+ * The key a header value names: its secret (bare or `Bearer SECRET`, any
+ * case, spaces around), by hash; with `names` (serve --key-names) also its
+ * name. A name is no credential (anyone may send `billing`): without
+ * --key-names it names no key.
+ */
+export function keyOf(snapshot: StoreSnapshot, value: string, names = false): KeyRecord | undefined {
+  if (names) {
+    const byName = snapshot.byName.get(value);
+    if (byName) return byName;
+  }
   let text = value.trim();
   if (text.length > 7 && /^bearer\s/i.test(text)) text = text.slice(7).trim();
-  const byNameAfter = snapshot.byName.get(text);
-  if (byNameAfter) return byNameAfter;
+  if (names) {
+    const byNameAfter = snapshot.byName.get(text);
+    if (byNameAfter) return byNameAfter;
+  }
   if (text.length !== 40 || !/^[0-9a-fA-F]{40}$/.test(text)) return undefined;
   return snapshot.byHash.get(hashSecret(text.toLowerCase()));
 }
