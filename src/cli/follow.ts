@@ -87,8 +87,10 @@ export interface FollowResult {
 /** Follows `setup.input` until it ends or a signal, committing as it goes (see the top of this file). */
 export async function followAndLearn(setup: FollowSetup): Promise<FollowResult> {
   const stop = new Stop();
+  let signalled = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (!stop.requested) {
+      signalled = true;
       stop.request();
       return;
     }
@@ -157,6 +159,7 @@ export async function followAndLearn(setup: FollowSetup): Promise<FollowResult> 
       ),
     add: (key, family, words, at, smtpOnly, refused) => pending.add(key, family, words, at, smtpOnly, refused),
     now: setup.now,
+    signalled: () => signalled,
   };
 
   await setup.say(

@@ -42,6 +42,13 @@ export interface LineOptions {
   onTooLong?: (line: number) => void;
   /** Told the bytes and lines read after each chunk, and `done` at the end (see startProgress). */
   progress?: ProgressSink;
+  /**
+   * Whether a last line without its end of line is unfinished (a follower
+   * stopped by a signal while a writer was writing it), not a line: then
+   * told here with its number instead of read. Else it is read (a file's last
+   * line without a newline).
+   */
+  unfinished?: {now(): boolean; told(line: number): void};
 }
 
 /**
@@ -128,6 +135,10 @@ async function readLines(stream: Readable, onLine: (text: string, line: number) 
     }
   }
   rest += decoder.end();
+  if (rest.length > 0 && !skipping && options.unfinished?.now()) {
+    options.unfinished.told(line + 1);
+    return;
+  }
   if (rest.length > 0 || skipping) {
     const result = emit(rest);
     if (result !== undefined) await result;
@@ -278,6 +289,17 @@ export async function readSyncInputs(file: string, progress: boolean): Promise<{
   return read;
 }
 
+/**
+ * Whether an event's address (scanned) is no client's: 0.0.0.0, ::, or
+ * 255.255.255.255. A log that names one (a misconfigured proxy, a
+ * placeholder) would otherwise have `0.0.0.0/24` or `::/64` learned, and
+ * `::/64` holds `::1` and every `::a.b.c.d`.
+ */
+function noClient(family: number, words: Uint32Array): boolean {
+  if (family === 4) return words[0] === 0 || words[0] === 0xffffffff;
+  return words[0] === 0 && words[1] === 0 && words[2] === 0 && words[3] === 0;
+}
+
 /** How many bad lines an event read keeps as samples for its report. */
 const SAMPLES = 5;
 
@@ -382,6 +404,9 @@ export class EventReading {
     }
     try {
       const family = scanDecisionAddress(read.ip, this.words);
+      if (noClient(family, this.words)) {
+        throw new InputError(`${show(read.ip)} is no client's address (the unspecified or the broadcast address): no request comes from it, and its network is not learned`);
+      }
       let at = read.at;
       if (Number.isNaN(at)) {
         if (this.strict) throw new InputError('the event has no time (--strict refuses events without one: a replayed log without times would count as traffic now)');
@@ -415,7 +440,7 @@ export class EventReading {
     // A key field ending in a control character (\v, \f, \r): keyOf trims it; the reading below does that.
     if (text.charCodeAt(bounds[1] - 1) <= 32) return false;
     const family = scanDecisionAddressIn(text, bounds[2], bounds[3], this.words);
-    if (family === NOT_ACCEPTED || at[0] > this.clock().getTime() + FUTURE_SLACK_MS) return false;
+    if (family === NOT_ACCEPTED || noClient(family, this.words) || at[0] > this.clock().getTime() + FUTURE_SLACK_MS) return false;
     this.add(keys.of(text, bounds[0], bounds[1]), family, this.words, at[0]);
     return true;
   }
@@ -542,6 +567,8 @@ export interface EventFollowHooks {
   restarts: number;
   add: EventLog['add'];
   now(): Date;
+  /** Whether a signal stopped the follower: a last line not ended yet is then not read (see LineOptions.unfinished). */
+  signalled(): boolean;
 }
 
 /**
@@ -580,6 +607,11 @@ export async function readEvents(
       await eachLine(stream, onLine, {
         onTooLong: (line) => events.refuse(`${where(line)}: longer than the limit, skipped`),
         progress: follow ? undefined : startProgress(`reading ${source.name}`, stream),
+        unfinished: follow && {
+          now: () => follow.signalled(),
+          // (Its address or time may be cut: `2001:db8::5` of `2001:db8::5:6:7:8:9`. A restart reads the file whole again.)
+          told: (line) => events.refuse(`${where(line)}: not read: it had no end of line yet when the stop came`),
+        },
       });
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;

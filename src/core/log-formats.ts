@@ -247,10 +247,8 @@ export class LogReader {
   }
 
   private syslog(text: string): {time: string; at: number; program: string; message: string} | null {
-    const m = SYSLOG.exec(text);
-    if (m === null) return null;
-    const time = m[1];
-    return {time, at: this.time(time), program: m[2], message: m[3]};
+    const parts = syslogParts(text);
+    return parts === null ? null : {...parts, at: this.time(parts.time)};
   }
 }
 
@@ -269,8 +267,8 @@ export function recognize(text: string): LogFormat | 'syslog' | null {
     return typeof o.key === 'string' && typeof o.ip === 'string' ? 'keyward' : 'ndjson';
   }
   if (COMBINED.test(text)) return 'combined';
-  const m = SYSLOG.exec(text);
-  if (m !== null) return POSTFIX.test(m[2]) ? 'postfix' : 'syslog';
+  const parts = syslogParts(text);
+  if (parts !== null) return POSTFIX.test(parts.program) ? 'postfix' : 'syslog';
   return isKeywardShape(text) ? 'keyward' : null;
 }
 
@@ -393,7 +391,18 @@ function unescapeQuoted(text: string): string {
 }
 
 // TIME HOST PROGRAM[PID]: MESSAGE, TIME as `Nov 30 10:00:00` (traditional) or RFC 3339 (rsyslog's high-precision form).
-const SYSLOG = /^([A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}|\d{4}-\d{2}-\d{2}T\S+) \S+ ([^\s[:]+)(?:\[\d+\])?: ([\s\S]*)$/;
+// A forwarded line may begin with its priority, `<22>` (RFC 3164 on the wire, syslog-ng and rsyslog templates that keep it).
+const SYSLOG = /^(?:<\d{1,3}>)?([A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}|\d{4}-\d{2}-\d{2}T\S+) \S+ ([^\s[:]+)(?:\[\d+\])?: ([\s\S]*)$/;
+// RFC 5424: <PRI>1 TIMESTAMP HOST APP-NAME PROCID MSGID STRUCTURED-DATA MSG (`-` for a field not given).
+const SYSLOG_5424 = /^<\d{1,3}>1 (\d{4}-\d{2}-\d{2}T\S+) \S+ (\S+) \S+ \S+ (?:-|(?:\[(?:[^\]\\"]|"(?:[^"\\]|\\.)*")*\])+)(?: (?:\uFEFF)?([\s\S]*))?$/;
+
+/** A syslog line's time, program and message: traditional (RFC 3164, with or without its priority), RFC 3339 stamps, or RFC 5424; null for anything else. */
+function syslogParts(text: string): {time: string; program: string; message: string} | null {
+  const m = SYSLOG.exec(text);
+  if (m !== null) return {time: m[1], program: m[2], message: m[3]};
+  const r = text.charCodeAt(0) === 60 /* < */ ? SYSLOG_5424.exec(text) : null;
+  return r === null ? null : {time: r[1], program: r[2], message: r[3] ?? ''};
+}
 const POSTFIX = /^postfix(?:-[^/\s]*)?\//;
 // postfix/smtpd, postfix/submission/smtpd, postfix-out/smtpd…
 const POSTFIX_SMTPD = /^postfix(?:-[^/\s]*)?\/(?:[^/\s]+\/)*smtpd$/;

@@ -245,6 +245,34 @@ describe('keyward learn FILE --follow', function () {
   });
 });
 
+describe('keyward learn --follow: what an outside tester found (round 15)', function () {
+  this.timeout(90_000);
+
+  it('a signal leaves a last line without its end of line unread (its address may be cut), says so, and a restart reads it whole', async () => {
+    const ws = workspace();
+    const log = ws.file('access.log', `billing 10.13.0.1 ${day(1)}\n`);
+    const f = follow(ws, [log, '--commit-every', '200ms', '--json'], {now: day(1)});
+    await waitFor('10.13.0.0/24 committed', () => hasEntry(ws, '10.13.0.0/24'), WAIT_MS, f);
+    // The writer is half way through a line: `2001:db8::5` of `2001:db8::5:6:7:8:9` (another /64).
+    appendFileSync(log, 'billing 2001:db8::5');
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    const done = await stopWith(f, 'SIGTERM');
+    expect(entries(ws)).to.not.include('2001:db8::/64');
+    expect(done.stderr).to.contain('line 2 of').and.contain('not read: it had no end of line yet when the stop came');
+    expect(JSON.parse(done.stdout)).to.deep.include({events: 1, badLines: 1});
+    // The writer ends its line; the next run reads it whole.
+    appendFileSync(log, `:6:7:8:9 ${day(1)}\n`);
+    const again = ok(ws.run(['learn', log, '--json'], {now: day(1)}));
+    expect(again.json().learned).to.deep.equal(['2001:db8:0:5::/64']);
+  });
+
+  it('without a signal a last line without its end of line is read when the input ends (stdin closed)', () => {
+    const ws = workspace();
+    const done = ok(ws.run(['learn', '-', '--follow', '--json'], {now: day(1), input: `billing 10.13.0.1 ${day(1)}\nbilling 10.14.0.1 ${day(1)}`}));
+    expect(done.json().learned).to.deep.equal(['10.13.0.0/24', '10.14.0.0/24']);
+  });
+});
+
 /** Holds the store's lock folder as another keyward would (kept fresh, so it is never taken as stale) until released. */
 async function holdLock(ws: Workspace): Promise<() => void> {
   const lock = `${ws.store}.lock`;

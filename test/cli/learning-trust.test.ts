@@ -345,6 +345,39 @@ describe('learn: what an outside tester found in gateway and mail logs (round 15
     expect(learn.stdout + learn.stderr).not.to.contain(secret);
   });
 
+  it('the unspecified and broadcast addresses are bad lines, never learned (::/64 would hold ::1 and every ::a.b.c.d)', () => {
+    const ws = learningStore();
+    for (const fast of [true, false]) {
+      // (With a time in the quick form and without: both readings of a line.)
+      const at = fast ? ` ${day(1)}` : '';
+      const input = ['0.0.0.0', '::', '255.255.255.255', '0:0:0:0:0:0:0:0', '192.0.2.9'].map((ip) => `billing ${ip}${at}\n`).join('');
+      const learn = ok(ws.run(['learn', '-', '--json'], {now: day(2), input}));
+      expect(learn.json(), `${fast}`).to.deep.include({events: 1, badLines: 4});
+      expect(learn.stderr).to.contain("is no client's address");
+    }
+    expect(
+      ok(ws.run(['list', '--json'], {now: day(2)}))
+        .json()
+        .map((r: {entry: string}) => r.entry),
+    ).to.deep.equal(['192.0.2.0/24']);
+  });
+
+  it('Postfix lines forwarded with their priority (<22>Nov 30 …) or as RFC 5424 are read', () => {
+    const ws = learningStore();
+    ok(ws.run(['keys', 'create', 'relay', '--type', 'smtp', '--json'], {now: day(0)}));
+    const login = (ip: string) => `client=mail.example.com[${ip}], sasl_method=PLAIN, sasl_username=relay`;
+    const input = [
+      `<22>1 2026-01-02T10:00:01.123456+01:00 mail postfix/smtpd 2201 - - 4F1A: ${login('198.51.100.20')}`,
+      `<22>1 2026-01-02T10:00:02Z mail postfix/submission/smtpd 2202 - [meta sequenceId="7" note="a]b"] 4F1B: ${login('198.51.100.21')}`,
+      `<22>1 2026-01-02T10:00:03Z mail sshd 77 - - Accepted publickey for root`,
+      `<22>Jan  2 10:00:04 mail postfix/smtpd[2203]: 4F1C: ${login('198.51.100.22')}`,
+    ].join('\n');
+    const learn = ok(ws.run(['learn', '-', '--json'], {now: day(2), input: `${input}\n`, env: {TZ: 'UTC'}}));
+    expect(learn.json()).to.deep.include({format: 'postfix', events: 3, badLines: 0});
+    const seen = ok(ws.run(['status', '--json'], {now: day(2)})).json();
+    expect(seen.api.lastEventAt, 'mail logins are no API traffic').to.equal(null);
+  });
+
   it("a blocked address's first sighting moves back when a later run applies an earlier refusal (a rotated file read after its successor)", () => {
     const ws = learningStore();
     ok(ws.run(['activate', '--api', '--force', '-q'], {now: day(10)}));
