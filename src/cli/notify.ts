@@ -5,7 +5,7 @@
  */
 import {spawn, type ChildProcessByStdio} from 'node:child_process';
 import type {Readable, Writable} from 'node:stream';
-import {untrusted} from '../core/errors.js';
+import {InputError, untrusted} from '../core/errors.js';
 import {BlockedRecord} from '../core/model.js';
 
 const NOTIFY_TIMEOUT_MS = 30_000;
@@ -87,6 +87,11 @@ export function notificationPayload(b: BlockedRecord) {
     ...(b.reason === undefined ? {} : {reason: b.reason}),
     waysOut: waysOut(b),
   };
+}
+
+/** Refuses (InputError) an empty --notify-command: it would run nothing, and say so at every blocked address. */
+export function checkNotifyCommand(command: string | undefined): void {
+  if (command !== undefined && command.trim() === '') throw new InputError('--notify-command is empty: give the command to run, or leave the flag out');
 }
 
 /** Runs `command` through the shell with `payload` on stdin; resolves to an error message, or null on success. */

@@ -10,7 +10,7 @@ import {compilePattern, DEFAULT_KEY_FIELD, LOG_FORMATS, parseFieldFlag} from '..
 import {KeywardCommand} from '../cli/base.js';
 import {dryRunFlag, quietFlag} from '../cli/flags.js';
 import {argumentsInOrder, ReadingOptions, readEvents} from '../cli/input.js';
-import {notifyBlocked} from '../cli/notify.js';
+import {checkNotifyCommand, notifyBlocked} from '../cli/notify.js';
 import {now} from '../cli/clock.js';
 import {DEFAULT_COMMIT_EVERY, followAndLearn, parseCommitEvery} from '../cli/follow.js';
 import {learnSummary} from '../cli/views.js';
@@ -69,6 +69,7 @@ export default class Learn extends KeywardCommand {
 
   async run() {
     const {flags, raw} = await this.parse(Learn);
+    checkNotifyCommand(flags['notify-command']);
     const windowDays =
       flags.window === undefined ? undefined : parseWholeDays(flags.window, '--window', MAX_SETTING_DAYS, 'to turn API blocking on now, run keyward activate --api');
     const retentionDays = flags.retention === undefined ? undefined : parseWholeDays(flags.retention, '--retention', MAX_SETTING_DAYS);

@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core';
 import {KeywardCommand} from '../cli/base.js';
+import {checkNotifyCommand} from '../cli/notify.js';
 import {DEFAULT_COMMIT_EVERY, parseCommitEvery} from '../cli/follow.js';
 import {DEFAULT_KEY_HEADER, DEFAULT_LISTEN, parseKeyHeader, parseListen, TrustedProxies} from '../cli/serve/options.js';
 import {MAX_COMMIT_MS, runServe} from '../cli/serve/service.js';
@@ -33,6 +34,7 @@ export default class Serve extends KeywardCommand {
     const listen = parseListen(flags.listen ?? DEFAULT_LISTEN);
     const keyHeader = parseKeyHeader(flags['key-header'] ?? DEFAULT_KEY_HEADER);
     const trusted = TrustedProxies.parse(flags['trust-proxy'] ?? []);
+    checkNotifyCommand(flags['notify-command']);
     const commitEveryMs = parseCommitEvery(flags['commit-every'] ?? DEFAULT_COMMIT_EVERY, MAX_COMMIT_MS, '60s', 'serve holds its events in memory until they are committed');
     return runServe({
       storeFile: this.storeFile,

@@ -859,6 +859,27 @@ describe('keyward serve: what an outside tester found (round 15)', function () {
     }
   });
 
+  it('refuses a key header that names an address or the host, and an empty --notify-command (exit 2); reads Accept in any case', async () => {
+    const {ws, secret} = workspace();
+    for (const args of [
+      ['--key-header', 'X-Real-IP'],
+      ['--key-header', 'x-forwarded-for'],
+      ['--key-header', 'Host'],
+      ['--notify-command', ' '],
+    ]) {
+      const run = ws.run(['serve', ...args]);
+      expect(run.code, `${args.join(' ')}: ${run.stderr}`).to.equal(2);
+    }
+    expect(ws.run(['learn', '-', '--notify-command', ''], {input: ''}).code).to.equal(2);
+    const s = await serve(ws, ['--trust-proxy', '127.0.0.1'], {names: false});
+    try {
+      const a = await request(s.url, '/auth', asClient('10.1.2.3', secret, {Accept: 'APPLICATION/JSON'}));
+      expect([a.status, a.json().decision]).to.deep.equal([200, 'allow']);
+    } finally {
+      await stop(s);
+    }
+  });
+
   it('decides a link-local peer by its address, without the interface the kernel names (fe80::1%eth0)', async () => {
     const {clientAddress} = await import('../../src/cli/serve/server.js');
     const {TrustedProxies} = await import('../../src/cli/serve/options.js');

@@ -88,5 +88,9 @@ export function parseKeyHeader(text: string): string {
   if (holdsSecret(text))
     throw new InputError(`--key-header ${show(text)} looks like a key's secret, not a header's name`, 'give the name of the header that holds the key, e.g. X-Api-Key');
   if (!TOKEN.test(text)) throw new InputError(`--key-header ${show(text)} is not an HTTP header name`, 'e.g. X-Api-Key, Authorization');
+  // (The headers that name the client's address, or the request's host: never a key.)
+  if (['x-real-ip', 'x-forwarded-for', 'host'].includes(text.toLowerCase())) {
+    throw new InputError(`--key-header ${show(text)} names the client's address or the request's host, not a key`, 'e.g. X-Api-Key, Authorization');
+  }
   return text.toLowerCase();
 }

@@ -118,7 +118,8 @@ function scan(text: string, into: Uint32Array, where: string): Family {
 
 function wantsJson(req: IncomingMessage): boolean {
   const accept = req.headers.accept;
-  return accept !== undefined && accept.includes(JSON_TYPE);
+  // (Media types are case-insensitive: APPLICATION/JSON is JSON.)
+  return accept !== undefined && accept.toLowerCase().includes(JSON_TYPE);
 }
 
 /** Header values are ASCII: an entry or key name never holds anything else, but a name is checked anyway. */
