@@ -5,7 +5,7 @@
  * made read-only, a store path with control characters in it.
  */
 import {spawnSync} from 'node:child_process';
-import {chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, utimesSync} from 'node:fs';
+import {chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, utimesSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -112,7 +112,10 @@ describe('the environment', () => {
       expect(ws.run(['authorize', '192.0.2.1'], {now: NOW}).code).to.equal(0);
       const out = path.join(ws.dir, 'allow.conf');
       expect(ws.run(['export', '--format', 'nginx', '--output', out], {now: NOW}).code).to.equal(0);
-      expect(statSync(out).mode & 0o777, 'a new file').to.equal(0o644);
+      // A new file is 0644 less what the umask takes away (0644 under the usual 022, 0600 under 077).
+      const probe = path.join(ws.dir, 'probe');
+      writeFileSync(probe, '', {mode: 0o644});
+      expect(statSync(out).mode & 0o777, 'a new file').to.equal(statSync(probe).mode & 0o777);
       chmodSync(out, 0o640);
       expect(ws.run(['authorize', '192.0.2.2'], {now: NOW}).code).to.equal(0);
       expect(ws.run(['export', '--format', 'nginx', '--output', out], {now: NOW}).code).to.equal(0);
