@@ -37,6 +37,12 @@ export interface StoreSnapshot {
   byName: Map<string, KeyRecord>;
   /** sha256 of a secret → its key. */
   byHash: Map<string, KeyRecord>;
+  /**
+   * Secrets as requests spelled them that matched a key of this store (at
+   * most SECRETS_KEPT): not hashed again. Kept in memory only, with the
+   * store they matched in: a store read again (a rotation) starts empty.
+   */
+  matched: Map<string, KeyRecord>;
   generation: number;
   loadedAt: Date;
   /** The identity of the file it was read from. */
@@ -285,8 +291,11 @@ function snapshotOf(data: StoreData, policy: Policy, generation: number, identit
     byName.set(key.name, key);
     byHash.set(key.hash, key);
   }
-  return {data, policy, byName, byHash, generation, loadedAt, identity};
+  return {data, policy, byName, byHash, matched: new Map(), generation, loadedAt, identity};
 }
+
+/** How many spellings of matched secrets a store snapshot keeps (see StoreSnapshot.matched). */
+const SECRETS_KEPT = 256;
 
 /**
  * The key a header value names: its secret (bare or `Bearer SECRET`, any
@@ -306,5 +315,10 @@ export function keyOf(snapshot: StoreSnapshot, value: string, names = false): Ke
     if (byNameAfter) return byNameAfter;
   }
   if (text.length !== 40 || !/^[0-9a-fA-F]{40}$/.test(text)) return undefined;
-  return snapshot.byHash.get(hashSecret(text.toLowerCase()));
+  const known = snapshot.matched.get(text);
+  if (known !== undefined) return known;
+  const key = snapshot.byHash.get(hashSecret(text.toLowerCase()));
+  // (Only secrets that matched: a client sending random ones cannot fill it.)
+  if (key !== undefined && snapshot.matched.size < SECRETS_KEPT) snapshot.matched.set(text, key);
+  return key;
 }
