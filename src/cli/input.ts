@@ -8,7 +8,7 @@ import {isAscii} from 'node:buffer';
 import {createReadStream, fstatSync} from 'node:fs';
 import {Readable} from 'node:stream';
 import {StringDecoder} from 'node:string_decoder';
-import {scanDecisionAddress, scanDecisionAddressIn} from '../core/address.js';
+import {isNoClient, scanDecisionAddress, scanDecisionAddressIn} from '../core/address.js';
 import {NOT_ACCEPTED} from '../core/address-bytes.js';
 import {plainEventFields} from '../core/events.js';
 import {EntryBatch, EntryInput, EntryOptions, EntryParser, splitEntryLine} from '../core/entry-parse.js';
@@ -289,17 +289,6 @@ export async function readSyncInputs(file: string, progress: boolean): Promise<{
   return read;
 }
 
-/**
- * Whether an event's address (scanned) is no client's: 0.0.0.0, ::, or
- * 255.255.255.255. A log that names one (a misconfigured proxy, a
- * placeholder) would otherwise have `0.0.0.0/24` or `::/64` learned, and
- * `::/64` holds `::1` and every `::a.b.c.d`.
- */
-function noClient(family: number, words: Uint32Array): boolean {
-  if (family === 4) return words[0] === 0 || words[0] === 0xffffffff;
-  return words[0] === 0 && words[1] === 0 && words[2] === 0 && words[3] === 0;
-}
-
 /** How many bad lines an event read keeps as samples for its report. */
 const SAMPLES = 5;
 
@@ -404,7 +393,7 @@ export class EventReading {
     }
     try {
       const family = scanDecisionAddress(read.ip, this.words);
-      if (noClient(family, this.words)) {
+      if (isNoClient(family, this.words)) {
         throw new InputError(`${show(read.ip)} is no client's address (the unspecified or the broadcast address): no request comes from it, and its network is not learned`);
       }
       let at = read.at;
@@ -440,7 +429,7 @@ export class EventReading {
     // A key field ending in a control character (\v, \f, \r): keyOf trims it; the reading below does that.
     if (text.charCodeAt(bounds[1] - 1) <= 32) return false;
     const family = scanDecisionAddressIn(text, bounds[2], bounds[3], this.words);
-    if (family === NOT_ACCEPTED || noClient(family, this.words) || at[0] > this.clock().getTime() + FUTURE_SLACK_MS) return false;
+    if (family === NOT_ACCEPTED || isNoClient(family, this.words) || at[0] > this.clock().getTime() + FUTURE_SLACK_MS) return false;
     this.add(keys.of(text, bounds[0], bounds[1]), family, this.words, at[0]);
     return true;
   }

@@ -167,6 +167,17 @@ function unmapped(family: Family, out: Uint32Array): Family {
   return family;
 }
 
+/**
+ * Whether a scanned address is no client's: 0.0.0.0, ::, or
+ * 255.255.255.255 (a proxy's placeholder). `learn` refuses an event from
+ * one: `0.0.0.0/24` or `::/64` would be learned, and `::/64` holds `::1`
+ * and every `::a.b.c.d`.
+ */
+export function isNoClient(family: Family | number, words: ArrayLike<number>): boolean {
+  if (family === 4) return words[0] === 0 || words[0] === 0xffffffff;
+  return words[0] === 0 && words[1] === 0 && words[2] === 0 && words[3] === 0;
+}
+
 export function formatIPv4(value: number): string {
   return `${value >>> 24}.${(value >>> 16) & 255}.${(value >>> 8) & 255}.${value & 255}`;
 }

@@ -2,7 +2,7 @@ import {expect} from 'chai';
 import fc from 'fast-check';
 import ipaddr from 'ipaddr.js';
 
-import {Address, Family, formatIPv4, formatIPv6, scanDecisionAddress} from '../../src/core/address.js';
+import {Address, Family, formatIPv4, formatIPv6, isNoClient, scanDecisionAddress} from '../../src/core/address.js';
 import {scanPrefix} from '../../src/core/prefix.js';
 import {AddressError, show} from '../../src/core/errors.js';
 
@@ -307,4 +307,23 @@ describe('core/address: a key secret where an address should be', () => {
       });
     }
   }
+});
+
+describe('core/address: addresses no client has (isNoClient)', () => {
+  it('are 0.0.0.0, 255.255.255.255 and :: in every spelling, and nothing else, by ipaddr.js', () => {
+    const words = new Uint32Array(4);
+    for (const text of ['0.0.0.0', '255.255.255.255', '::', '0:0:0:0:0:0:0:0', '::ffff:0.0.0.0', '::ffff:255.255.255.255']) {
+      expect(isNoClient(scanDecisionAddress(text, words), words), text).to.equal(true);
+    }
+    fc.assert(
+      fc.property(fc.oneof(fc.ipV4(), fc.ipV6()), (text) => {
+        const family = scanDecisionAddress(text, words);
+        // The oracle: ipaddr.js's own reading, 4-in-6 as IPv4, as keyward decides it.
+        const parsed = ipaddr.process(text);
+        const bytes = parsed.toByteArray();
+        const expected = bytes.every((b) => b === 0) || (parsed.kind() === 'ipv4' && bytes.every((b) => b === 255));
+        expect(isNoClient(family, words), text).to.equal(expected);
+      }),
+    );
+  });
 });
