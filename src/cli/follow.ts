@@ -89,7 +89,9 @@ export async function followAndLearn(setup: FollowSetup): Promise<FollowResult> 
   const stop = new Stop();
   let signalled = false;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (!stop.requested) {
+    // The first signal stops (the end of the input may have stopped it already: that is no signal, and its last commit
+    // is not dropped by the signal that follows it).
+    if (!signalled) {
       signalled = true;
       stop.request();
       return;

@@ -394,7 +394,9 @@ export class EventReading {
     try {
       const family = scanDecisionAddress(read.ip, this.words);
       if (isNoClient(family, this.words)) {
-        throw new InputError(`${show(read.ip)} is no client's address (the unspecified or the broadcast address): no request comes from it, and its network is not learned`);
+        throw new InputError(
+          `${show(read.ip)} is no client's address (unspecified, broadcast, multicast, or in ::/64, which holds every ::a.b.c.d): its network is never learned`,
+        );
       }
       let at = read.at;
       if (Number.isNaN(at)) {

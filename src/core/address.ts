@@ -168,14 +168,15 @@ function unmapped(family: Family, out: Uint32Array): Family {
 }
 
 /**
- * Whether a scanned address is no client's: 0.0.0.0, ::, or
- * 255.255.255.255 (a proxy's placeholder). `learn` refuses an event from
- * one: `0.0.0.0/24` or `::/64` would be learned, and `::/64` holds `::1`
- * and every `::a.b.c.d`.
+ * Whether a scanned address is no client's whose network `learn` may
+ * authorize: 0.0.0.0 and 255.255.255.255 (a proxy's placeholder),
+ * multicast (224.0.0.0/4, ff00::/8: never a source), and any IPv6 address
+ * in ::/64 (`::`, `::1`, `::a.b.c.d`; the IPv4-mapped ones are scanned as
+ * IPv4): its /64 would hold every IPv4 address written as `::a.b.c.d`.
  */
 export function isNoClient(family: Family | number, words: ArrayLike<number>): boolean {
-  if (family === 4) return words[0] === 0 || words[0] === 0xffffffff;
-  return words[0] === 0 && words[1] === 0 && words[2] === 0 && words[3] === 0;
+  if (family === 4) return words[0] === 0 || words[0] === 0xffffffff || words[0] >>> 28 === 0xe;
+  return (words[0] === 0 && words[1] === 0) || words[0] >>> 24 === 0xff;
 }
 
 export function formatIPv4(value: number): string {

@@ -11,6 +11,19 @@ export interface RawEvent {
   ip: string;
   /** Milliseconds since the epoch, or NaN when the event has no time. */
   at: number;
+  /** A JSON event's `status` says the gateway refused the request (see isRefusal). */
+  refused?: boolean;
+}
+
+/**
+ * Whether an HTTP status (a number, or its text, blanks around it allowed,
+ * `403.0` too) says the gateway refused the request's credentials or its
+ * caller: 401 or 403. Such a request is no use of the key it names (anyone
+ * may send a key's name), so learning never learns from it.
+ */
+export function isRefusal(status: unknown): boolean {
+  if (typeof status === 'number') return status === 401 || status === 403;
+  return typeof status === 'string' && /^[ \t]*40[13](?:\.0*)?[ \t]*$/.test(status);
 }
 
 /** Parses one event line; null for blank and comment lines. Throws InputError for a bad line. */
@@ -184,11 +197,13 @@ function parseJsonEvent(text: string): RawEvent {
   const o = value as Record<string, unknown>;
   if (typeof o.key !== 'string' || o.key.length === 0) throw new InputError('has no "key" string');
   if (typeof o.ip !== 'string') throw new InputError('has no "ip" string');
+  // (A gateway's JSON log with keyward's field names, read as keyward's own: its status counts as in ndjson.)
+  const refused = isRefusal(Array.isArray(o.status) ? o.status[0] : o.status) ? {refused: true} : {};
   if (typeof o.at === 'number') {
     const at = unixSecondsMs(o.at);
     if (Number.isNaN(at)) throw new InputError(`"at" ${o.at} is not a time in Unix seconds`);
-    return {key: o.key, ip: o.ip, at};
+    return {key: o.key, ip: o.ip, at, ...refused};
   }
   if (o.at !== undefined && o.at !== null && typeof o.at !== 'string') throw new InputError('"at" is not an ISO 8601 string or Unix seconds');
-  return {key: o.key, ip: o.ip, at: typeof o.at === 'string' ? time(o.at) : Number.NaN};
+  return {key: o.key, ip: o.ip, at: typeof o.at === 'string' ? time(o.at) : Number.NaN, ...refused};
 }

@@ -6,7 +6,7 @@
  * follower of a live one feed it alike) and says what the line holds.
  */
 import {InputError, show, visible} from './errors.js';
-import {isBearer, parseEventLine} from './events.js';
+import {isBearer, isRefusal, parseEventLine} from './events.js';
 import {FUTURE_SLACK_MS} from './learning.js';
 import {parseTime, unixSecondsMs} from './time.js';
 
@@ -148,7 +148,10 @@ export class LogReader {
     try {
       const event = parseEventLine(text);
       if (event === null) return SKIP;
-      return event.key.length === 0 ? KEYLESS : {kind: 'event', key: keyOf(event.key), ip: event.ip, at: event.at};
+      if (event.key.length === 0) return KEYLESS;
+      return event.refused
+        ? {kind: 'event', key: keyOf(event.key), ip: event.ip, at: event.at, refused: true}
+        : {kind: 'event', key: keyOf(event.key), ip: event.ip, at: event.at};
     } catch (error) {
       if (!(error instanceof InputError)) throw error;
       return {kind: isKeywardShape(text) ? 'bad' : 'unreadable', message: error.message};
@@ -347,22 +350,13 @@ export function stripPort(text: string): string {
   return v4 === null ? text : v4[1];
 }
 
-/**
- * Whether an HTTP status (a number, or its text) says the gateway refused the
- * request's credentials or its caller: 401 or 403. Such a request is no use
- * of the key it names (anyone may send a key's name), so learning never
- * learns from it.
- */
-function isRefusal(status: unknown): boolean {
-  return status === 401 || status === 403 || status === '401' || status === '403';
-}
-
-// After a combined line's "$request": ` $status `.
-const STATUS = /^ (\d{3})(?: |$)/;
+// After a combined line's "$request": ` $status ` (blanks as a custom log_format puts them).
+const STATUS = /^[ \t]+(\d{3})(?=[ \t]|$)/;
 
 // ADDRESS IDENT USER [TIME] then the rest, which begins with "$request". USER is the client's (HTTP Basic) and may hold
-// blanks and brackets, never a quote (nginx and Apache escape it): the time is the bracket just before the first quote.
-const COMBINED = /^(\S+) \S+ [^"]* \[([^\]"]*)\] ("[\s\S]*)$/;
+// blanks and brackets, never a bare quote (nginx writes \x22, Apache \"): the time is the bracket just before the first
+// quote that no backslash escapes.
+const COMBINED = /^(\S+) \S+ (?:[^"\\]|\\[\s\S])* \[([^\]"]*)\] ("[\s\S]*)$/;
 
 /** The quoted fields of a combined line's rest, still escaped; null when a quote does not end. */
 function quotedFields(rest: string): string[] | null {

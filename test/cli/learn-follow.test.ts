@@ -266,6 +266,19 @@ describe('keyward learn --follow: what an outside tester found (round 15)', func
     expect(again.json().learned).to.deep.equal(['2001:db8:0:5::/64']);
   });
 
+  it('one SIGTERM just after stdin ended is the first signal, not a second: the last commit is made, exit 0', async () => {
+    for (let round = 0; round < 4; round++) {
+      const ws = workspace();
+      const f = follow(ws, ['-', '--commit-every', '60m'], {now: day(1), pipe: true});
+      await waitFor('the follower started', () => f.stderr().includes('following'), WAIT_MS, f);
+      f.child.stdin!.end(`billing 10.${round}.0.1 ${day(1)}\n`);
+      // (The end of stdin stops the follower; the service manager's SIGTERM comes on its heels.)
+      await new Promise((resolve) => setTimeout(resolve, round * 3));
+      const done = await stopWith(f, 'SIGTERM');
+      expect(entries(ws), `round ${round}: ${done.stderr}`).to.include(`10.${round}.0.0/24`);
+    }
+  });
+
   it('without a signal a last line without its end of line is read when the input ends (stdin closed)', () => {
     const ws = workspace();
     const done = ok(ws.run(['learn', '-', '--follow', '--json'], {now: day(1), input: `billing 10.13.0.1 ${day(1)}\nbilling 10.14.0.1 ${day(1)}`}));

@@ -362,6 +362,39 @@ describe('learn: what an outside tester found in gateway and mail logs (round 15
     ).to.deep.equal(['192.0.2.0/24']);
   });
 
+  it("a refused request is read as refused in every spelling of its status: keyward's own JSON objects, text with blanks or `.0`, a combined line's extra blanks", () => {
+    const ws = learningStore();
+    const json = [`{"key":"billing","ip":"6.6.1.1","at":"${day(1)}","status":403}`, `{"key":"billing","ip":"6.6.2.1","at":"${day(1)}","status":" 401 "}`].join('\n');
+    // Read as keyward's own objects (auto): the status counts there too.
+    expect(ok(ws.run(['learn', '-', '--json'], {now: day(2), input: `${json}\n`})).json()).to.deep.include({format: 'keyward', learned: [], refused: 2});
+    const ndjson = ['"403.0"', '"401 "', '403.0', '[403]'].map((status, i) => `{"k":"billing","a":"6.7.${i}.1","s":${status}}`).join('\n');
+    const fields = ['--field', 'key=k', '--field', 'ip=a', '--field', 'status=s'];
+    expect(ok(ws.run(['learn', '-', ...fields, '--json'], {now: day(2), input: `${ndjson}\n`})).json()).to.deep.include({learned: [], refused: 4});
+    const pattern = ['--pattern', '^(?<ip>\\S+) (?<key>\\S+)(?<status> \\d+)$'];
+    expect(ok(ws.run(['learn', '-', ...pattern, '--json'], {now: day(2), input: '6.8.0.1 billing 403\n'})).json()).to.deep.include({learned: [], refused: 1});
+    const blanks = combined('6.9.0.1', day(1), 403, 'billing').replace('" 403 ', '"  403\t');
+    expect(ok(ws.run(['learn', '-', '--json'], {now: day(2), input: blanks})).json()).to.deep.include({learned: [], refused: 1});
+  });
+
+  it('an Apache line whose user holds an escaped quote (\\") is read, its key and time where Apache put them', () => {
+    const ws = learningStore();
+    const stamp = combined('1.1.1.1', day(1), 200, 'x').match(/\[[^\]]+\]/)![0];
+    const input = [
+      `5.6.7.8 - x\\" ${stamp} "GET / HTTP/1.1" 200 5 "-" "ua" "billing"`,
+      `5.6.9.8 - a\\" 200 1 \\"-\\" \\"ua\\" \\"ops\\" [01/Jan/2020:00:00:00 +0000] ${stamp} "GET / HTTP/1.1" 200 5 "-" "ua" "billing"`,
+    ].join('\n');
+    const learn = ok(ws.run(['learn', '-', '--format', 'combined', '--json'], {now: day(2), input: `${input}\n`}));
+    expect(learn.json()).to.deep.include({learned: ['5.6.7.0/24', '5.6.9.0/24'], badLines: 0});
+    expect(ok(ws.run(['status', '--json'], {now: day(2)})).json().api.lastEventAt, 'the time Apache wrote, not the user').to.equal(day(1));
+  });
+
+  it('multicast sources and IPv6 addresses in ::/64 (::1, ::a.b.c.d) are bad lines: ::/64 would hold every IPv4 address written as ::a.b.c.d', () => {
+    const ws = learningStore();
+    const input = ['::1', '::5.6.7.8', '::ffff:0:5.6.7.8', '224.0.0.1', 'ff02::1', '198.51.100.1'].map((ip) => `billing ${ip} ${day(1)}\n`).join('');
+    const learn = ok(ws.run(['learn', '-', '--json'], {now: day(2), input}));
+    expect(learn.json()).to.deep.include({learned: ['198.51.100.0/24'], badLines: 5});
+  });
+
   it('Postfix lines forwarded with their priority (<22>Nov 30 …) or as RFC 5424 are read', () => {
     const ws = learningStore();
     ok(ws.run(['keys', 'create', 'relay', '--type', 'smtp', '--json'], {now: day(0)}));
