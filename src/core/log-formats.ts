@@ -237,7 +237,8 @@ export class LogReader {
 
   private event(key: string, ip: string, at: number, smtpOnly = false, refused = false): LineRead {
     const k = keyOf(key);
-    if (k.length === 0) return KEYLESS;
+    // (`Bearer -`, or the scheme alone: no key either, as serve takes them.)
+    if (k.length === 0 || k === '-' || (k.length === 6 && isBearer(k, 0, 6))) return KEYLESS;
     const read: LineRead = {kind: 'event', key: k, ip, at};
     if (smtpOnly) read.smtpOnly = true;
     if (refused) read.refused = true;

@@ -53,6 +53,11 @@ describe('core/log-formats: lines as the tools write them', () => {
     expect(reader('combined').read('192.0.2.1 - - [31/Nov/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "x" "k"').kind).to.equal('bad');
   });
 
+  it('a key field of `Bearer -` (the scheme and no value) is a request without a key, as `-` is', () => {
+    const line = (key: string) => `192.0.2.1 - - [30/Nov/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "ua" "${key}"`;
+    for (const key of ['-', 'Bearer -', 'bearer  -', 'Bearer ']) expect(reader('combined').read(line(key)), key).to.deep.equal({kind: 'keyless'});
+  });
+
   it('postfix: SASL logins are events, every other syslog line is skipped, anything else is unreadable', () => {
     const r = reader('postfix');
     expect(r.read('Nov 30 10:00:01 mail postfix/smtpd[2201]: 4F1A22C0123: client=mail.example.com[198.51.100.20], sasl_method=PLAIN, sasl_username=relay')).to.deep.equal({
