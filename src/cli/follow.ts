@@ -104,7 +104,9 @@ export async function followAndLearn(setup: FollowSetup): Promise<FollowResult> 
   process.on('SIGTERM', onSignal);
   // SIGHUP (a closed terminal, a service manager's "reload") would end the process with its events uncommitted: it is
   // said and ignored. There is nothing to reload: the store is read at each commit (serve: when it changes).
-  const onHangup = () => void setup.say('SIGHUP ignored (the store is read again as it changes): SIGTERM or SIGINT commits what was read and stops', 'warn');
+  // (After a closed terminal the message may not be deliverable: that must not end the process either.)
+  const onHangup = () =>
+    void setup.say('SIGHUP ignored (the store is read again as it changes): SIGTERM or SIGINT commits what was read and stops', 'warn').catch(() => undefined);
   process.on('SIGHUP', onHangup);
 
   let pending = new EventLog();
