@@ -41,7 +41,7 @@ export type LineRead =
   /**
    * One key use; `at` is NaN when the line has no time; `smtpOnly` for a
    * mail log's login (a use of an SMTP key only); `refused` for a request
-   * the gateway answered 401 or 403 (see REFUSED).
+   * the gateway answered 401 or 403 (see events.ts isRefusal).
    */
   | {kind: 'event'; key: string; ip: string; at: number; smtpOnly?: boolean; refused?: boolean}
   /** Nothing to read: a blank or comment line, or a line of the log that is no key use (most Postfix lines). */
@@ -80,13 +80,9 @@ export class LogReader {
     this.nowMs = options.now.getTime();
     this.wallClock = options.wallClock ?? utcWallClock;
     this.keyField = options.keyField ?? DEFAULT_KEY_FIELD;
-    this.fieldText = {key: options.fields?.key ?? 'key', ip: options.fields?.ip ?? 'ip', at: options.fields?.at ?? 'at', status: options.fields?.status ?? 'status'};
-    this.fields = {
-      key: this.fieldText.key.split('.'),
-      ip: this.fieldText.ip.split('.'),
-      at: this.fieldText.at.split('.'),
-      status: this.fieldText.status.split('.'),
-    };
+    // Each field at its own name unless --field says otherwise.
+    this.fieldText = Object.fromEntries(FIELD_NAMES.map((name) => [name, options.fields?.[name] ?? name])) as Record<FieldName, string>;
+    this.fields = Object.fromEntries(FIELD_NAMES.map((name) => [name, this.fieldText[name].split('.')])) as Record<FieldName, string[]>;
     if (options.format !== 'auto') {
       this.format = options.format;
       this.chosenBy = 'given';
@@ -149,9 +145,7 @@ export class LogReader {
       const event = parseEventLine(text);
       if (event === null) return SKIP;
       if (event.key.length === 0) return KEYLESS;
-      return event.refused
-        ? {kind: 'event', key: keyOf(event.key), ip: event.ip, at: event.at, refused: true}
-        : {kind: 'event', key: keyOf(event.key), ip: event.ip, at: event.at};
+      return {kind: 'event', key: keyOf(event.key), ip: event.ip, at: event.at, ...(event.refused ? {refused: true} : {})};
     } catch (error) {
       if (!(error instanceof InputError)) throw error;
       return {kind: isKeywardShape(text) ? 'bad' : 'unreadable', message: error.message};
