@@ -246,20 +246,24 @@ describe('store: one entry authorized without reading the account list (issue 15
     expect(history.map((r) => r.changes.entries[0]?.added)).to.deep.equal([['198.51.100.9']]);
   });
 
+  it("forges a cache header by its bytes: the header unchanged seals into the cache's own bytes (a key's hint holds `…`)", async () => {
+    const file = path.join(dir, 'forged.json');
+    await updateStore(file, NOW, (data) => Object.assign(data, randomStore(4)));
+    const cache = readFileSync(indexCacheFile(file));
+    const header = JSON.stringify(cacheHeader(cache));
+    expect(header, 'a header with text of more than one byte a character').to.include('…');
+    expect(forgeCacheHeader(cache, header).equals(cache)).to.equal(true);
+  });
+
   it('writes the store and removes the cache when the cache it decided from cannot be patched (one without counts)', async () => {
-    // (On a loaded machine the short way was once not taken: the store read whole, decided the long way, as is safe. Why is
-    // not known (CI, and runs during a build: 4 in about 200); a store is made again, up to three times, until it is.)
-    let file = '';
-    for (let attempt = 0; attempt < 3 && !(attempt > 0 && lastChange.addedUnread); attempt++) {
-      file = path.join(dir, `no-counts-${attempt}.json`);
-      await updateStore(file, NOW, (data) => Object.assign(data, randomStore(4)));
-      const cache = readFileSync(indexCacheFile(file));
-      const header = cacheHeader(cache) as Record<string, unknown>;
-      delete header.counts;
-      writeFileSync(indexCacheFile(file), forgeCacheHeader(cache, JSON.stringify(header)));
-      const {outcome} = await authorizeOne(file, '198.51.100.9', null, true);
-      expect(outcome).to.not.match(/^failed/);
-    }
+    const file = path.join(dir, 'no-counts.json');
+    await updateStore(file, NOW, (data) => Object.assign(data, randomStore(4)));
+    const cache = readFileSync(indexCacheFile(file));
+    const header = cacheHeader(cache) as Record<string, unknown>;
+    delete header.counts;
+    writeFileSync(indexCacheFile(file), forgeCacheHeader(cache, JSON.stringify(header)));
+    const {outcome} = await authorizeOne(file, '198.51.100.9', null, true);
+    expect(outcome).to.not.match(/^failed/);
     expect(lastChange.addedUnread, 'added unread: the cache still answered').to.equal(true);
     expect((await readStore(file)).account.map((r) => r.entry)).to.include('198.51.100.9');
     expect(existsSync(indexCacheFile(file)), 'no cache that could be wrong').to.equal(false);

@@ -86,12 +86,17 @@ export function cacheHeader(bytes: Buffer): unknown {
  * Writes `header` (JSON text no longer than the cache's header, padded with
  * spaces to its length) into the cache `bytes` and seals it again: both
  * checksums made anew, as keyward's writer makes them, so that only the
- * store's identity and the sizes can refuse it (a forged cache).
+ * store's identity and the sizes can refuse it (a forged cache). Lengths
+ * are in bytes: a key's hint holds `…`, three bytes of UTF-8 (padding it by
+ * characters ran into the first section whenever the header's alignment
+ * left fewer spare bytes than that, which the store's times decide).
  */
 export function forgeCacheHeader(bytes: Buffer, header: string): Buffer {
   const headerLength = bytes.readUInt32LE(12);
+  const length = Buffer.byteLength(header, 'utf8');
+  if (length > headerLength) throw new Error(`a forged header of ${length} bytes does not fit the cache's ${headerLength}`);
   const forged = Buffer.from(bytes);
-  forged.write(header.padEnd(headerLength, ' '), 48, 'utf8');
+  forged.write(header + ' '.repeat(headerLength - length), 48, 'utf8');
   const {crc32} = process.getBuiltinModule('node:zlib');
   forged.writeUInt32LE(crc32(forged.subarray(48, 48 + headerLength), crc32(forged.subarray(0, 16))), 20);
   forged.writeUInt32LE(crc32(forged.subarray(20), crc32(forged.subarray(0, 16))), 16);
