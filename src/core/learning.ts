@@ -549,10 +549,12 @@ class Learner {
     // covered after its event either: it neither learns nor counts as quiet time.
     // An address a deny entry refuses is never learned and never quiet time, and it goes on the blocked list
     // in every state (the notification is how an operator hears of a stolen key's caller), as the contract
-    // says. Learning adds no deny entries, so the policy built at the start still knows them all.
+    // says. Learning adds no deny entries, so the policy built at the start still knows them all. A request the
+    // gateway refused too (below) is counted as refused and is not seen traffic, as anywhere else.
     if (isDenied(this.policy.forKey(key), family, words)) {
       this.block(id, key, channel, at, refusalOf(key, decideWords(this.policy.forKey(key), '', family, words)));
-      this.see(id, key, place, channel, at);
+      if (refused) this.outcome.refused = (this.outcome.refused ?? 0) + 1;
+      else this.see(id, key, place, channel, at);
       return;
     }
     const state = channel === 'api' ? this.data.blocking.api.state : this.data.blocking.smtp.state;

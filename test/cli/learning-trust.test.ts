@@ -376,6 +376,16 @@ describe('learn: what an outside tester found in gateway and mail logs (round 15
     expect(ok(ws.run(['learn', '-', '--json'], {now: day(2), input: blanks})).json()).to.deep.include({learned: [], refused: 1});
   });
 
+  it('a refused request from an address a deny entry holds is counted as refused and not seen, and goes on the blocked list as any denied address does', () => {
+    const ws = learningStore();
+    ok(ws.run(['deny', '6.6.0.0/16'], {now: day(0)}));
+    const json = [403, 200].map((status, i) => `{"key":"billing","ip":"6.6.${i}.1","at":"${day(1)}","status":${status}}`).join('\n');
+    expect(ok(ws.run(['learn', '-', '--json'], {now: day(2), input: `${json}\n`})).json()).to.deep.include({events: 2, learned: [], refused: 1});
+    const status = ok(ws.run(['status', '--json'], {now: day(2)})).json();
+    expect(status.counts, 'only the request the gateway let through is seen traffic').to.deep.include({blocked: 2, seen: 1});
+    expect(status.api.state).to.equal('learning');
+  });
+
   it('an Apache line whose user holds an escaped quote (\\") is read, its key and time where Apache put them', () => {
     const ws = learningStore();
     const stamp = combined('1.1.1.1', day(1), 200, 'x').match(/\[[^\]]+\]/)![0];
