@@ -12,7 +12,7 @@ import {isNoClient, scanDecisionAddress, scanDecisionAddressIn} from '../core/ad
 import {NOT_ACCEPTED} from '../core/address-bytes.js';
 import {plainEventFields} from '../core/events.js';
 import {EntryBatch, EntryInput, EntryOptions, EntryParser, splitEntryLine} from '../core/entry-parse.js';
-import {BAD_INPUTS_SHOWN, BadInputs, InputError, lineOf, maskAlong, show, untrusted} from '../core/errors.js';
+import {BAD_INPUTS_SHOWN, BadInputs, InputError, lineOf, maskAlong, show, untrusted, wrappedSecretRun} from '../core/errors.js';
 import {LogFormat, LogOptions, LogReader, WallClock} from '../core/log-formats.js';
 import {checkEventTime, EventLog, FUTURE_SLACK_MS} from '../core/learning.js';
 import {parseSyncLines, SyncFileFormat, SyncInput, SyncLine} from '../core/sync-input.js';
@@ -82,6 +82,7 @@ async function readLines(stream: Readable, onLine: (text: string, line: number) 
   let line = 0;
   let atStart = true;
   let skipping = false;
+  let wrapped = '';
   const tooLong = (n: number) => {
     if (!options.onTooLong) throw new InputError(`line ${n} is longer than ${MAX_LINE_LENGTH} characters`);
     options.onTooLong(n);
@@ -96,7 +97,10 @@ async function readLines(stream: Readable, onLine: (text: string, line: number) 
       tooLong(line);
       return undefined;
     }
-    return onLine(raw.trim(), line);
+    const text = raw.trim();
+    // (A secret wrapped over lines: its pieces remembered as the lines come, so that a message naming one shows its hint.)
+    if (wrapped !== '' || text.length >= 4) wrapped = wrappedSecretRun(wrapped, text);
+    return onLine(text, line);
   };
   for await (const chunk of stream) {
     // The chunk's own text, its lines sliced from it: the unfinished line before it is joined to its first line only.

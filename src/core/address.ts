@@ -110,15 +110,17 @@ function unknownFault(code: never): never {
  * The AddressError for the scanner's last refusal of `text`: the whole input
  * named as an address or a range (`what`), and the reason: the common
  * mistake it is (mistakes.ts), else the grammar's fault. The address was
- * text[0, end): a range's address ends at its "/".
+ * text[0, end): a range's address ends at its "/". `labels`: whether the
+ * input is an entry, which may have a label after "#" (a bare address, as
+ * `check` takes, has none: no hint points to one).
  */
-export function refusal(text: string, what: 'address' | 'range' = 'address', end = text.length): AddressError {
+export function refusal(text: string, what: 'address' | 'range' = 'address', end = text.length, labels = false): AddressError {
   if (text.length === 0) return new AddressError(text, 'is empty: an IP address or range is needed');
   const family = scanFault.family === 4 ? 'IPv4' : 'IPv6';
   // A key secret where an address should be: no part of it is quoted (an octet or group of it is up to 16 of its digits).
   if (holdsSecret(text)) return new AddressError(text, `is not an ${family} ${what}: it looks like a key secret (shown by its hint)`);
   // The mistake a person made, where it is a common one, before the grammar's own reason.
-  const mistake = commonMistake(text);
+  const mistake = commonMistake(text, labels);
   if (mistake?.reason !== undefined) return new AddressError(text, mistake.reason, mistake.hint);
   const reason = faultReason(text, end);
   return new AddressError(text, `is not an ${family} ${what}: ${scanFault.tail ? `has a bad IPv4 tail: ${reason}` : reason}`, mistake?.hint);

@@ -177,9 +177,18 @@ const PIECE = /^[0-9a-f]{4,}$/i;
 /** The shortest piece remembered: shorter hex runs (`2001`, `dead`) are common in other text. */
 const MIN_PIECE = 8;
 
+/** The pieces remembered so far, the command line's first (its arguments joined as the shell split them: a secret split over two of them is one). */
+function knownPieces(): Map<string, string> {
+  if (pieces === null) {
+    pieces = new Map();
+    rememberSecretPieces(process.argv.slice(2).join(' '));
+  }
+  return pieces;
+}
+
 /** Remembers the pieces of every secret-shaped run in `text` that a break cuts, so that maskSecrets shows each alone by the secret's hint. */
 export function rememberSecretPieces(text: string): void {
-  pieces ??= new Map();
+  const known = knownPieces();
   for (const [run] of text.matchAll(HEX_RUN)) {
     const digits = secretIn(run);
     if (digits === null) continue;
@@ -188,21 +197,94 @@ export function rememberSecretPieces(text: string): void {
     // beside an address (`SECRET 2001:db8::1`) must not make every later `2001` its hint.
     if (parts.some((part) => part.length >= SECRET_DIGITS)) continue;
     const hint = hintOf(digits.toLowerCase());
-    for (const part of parts) if (part.length >= MIN_PIECE) pieces.set(part.toLowerCase(), hint);
+    for (const part of parts) if (part.length >= MIN_PIECE) known.set(part.toLowerCase(), hint);
   }
 }
 
 /** Every secret-shaped run in `text` replaced by its hint (a1b2…9f0e), in lower case as `keys list` shows hints; a remembered piece of one too. */
 export function maskSecrets(text: string): string {
-  // (The command line's arguments, joined as the shell split them: a secret split over two of them is one.)
-  if (pieces === null) rememberSecretPieces(process.argv.slice(2).join(' '));
-  const known = pieces!;
+  const known = knownPieces();
   return text.replace(HEX_RUN, (run) => {
     const digits = secretIn(run);
     if (digits !== null) return hintOf(digits.toLowerCase());
     if (known.size === 0) return run;
     return run.replace(/[0-9a-f]{4,}/gi, (piece) => known.get(piece.toLowerCase()) ?? piece);
   });
+}
+
+/** Whether `code` is a hex digit's (0-9, a-f, A-F). */
+const isHexCode = (code: number) => (code >= 0x30 && code <= 0x39) || ((code | 0x20) >= 0x61 && (code | 0x20) <= 0x66);
+
+/** The hex digits `text` ends with, up to `limit` (how many there are, when fewer). */
+function hexDigitsAtEnd(text: string, limit: number): number {
+  let n = 0;
+  while (n < limit && n < text.length && isHexCode(text.charCodeAt(text.length - 1 - n))) n++;
+  return n;
+}
+
+/** The hex pieces (and breaks between them) a line ends with, the first at the line's start or after a blank (not `…:abcd`). */
+// eslint-disable-next-line no-misleading-character-class
+const PIECES_AT_END = new RegExp(`(?<=^|\\s)[0-9a-f]{4,}(?:${BREAK}+[0-9a-f]{4,})*$`, 'i');
+/** The digits of a key secret as keyward makes them (see secret.ts). */
+const WHOLE_SECRET_DIGITS = 40;
+// eslint-disable-next-line no-misleading-character-class
+const PIECES_ONLY = new RegExp(`^[0-9a-f]{4,}(?:${BREAK}+[0-9a-f]{4,})*$`, 'i');
+/** The most of a wrapped run carried from line to line: a secret wrapped a few digits a line is still far shorter. */
+const WRAPPED_LIMIT = 512;
+
+/**
+ * Follows a secret wrapped over lines that are read one at a time (a paste
+ * into `authorize -` that a terminal or an editor broke): `run` is what the
+ * lines before left (see the return), `line` the next line, trimmed.
+ * Remembers the pieces of a secret that the end of the lines before and the
+ * start of this one make together (see rememberSecretPieces), so that a
+ * message naming one line's piece shows it by the secret's hint; returns
+ * what this line leaves for the next: the hex pieces it ends with, after the
+ * run when the line is nothing else (a secret wrapped over three lines or
+ * more). Cheap for the lines of an address list: a line that ends with fewer
+ * than 4 hex digits leaves nothing, and only a run is matched.
+ */
+export function wrappedSecretRun(run: string, line: string): string {
+  if (run !== '' && line.length >= 4 && isHexCode(line.charCodeAt(0))) rememberSecretPieces(`${run}\n${line}`);
+  if (hexDigitsAtEnd(line, 4) < 4) return '';
+  const only = line.length < WRAPPED_LIMIT && PIECES_ONLY.test(line);
+  if (only) rememberLoneLine(line);
+  const left =
+    run !== '' && only && run.length + line.length < WRAPPED_LIMIT
+      ? `${run}\n${line}`
+      : (PIECES_AT_END.exec(line.length > WRAPPED_LIMIT ? line.slice(-WRAPPED_LIMIT) : line)?.[0] ?? '');
+  // Read in order, pieces that come to a whole secret (40 digits: 32 are one already, and are remembered so, until the
+  // rest comes) are one, masked where they stand: only the pieces after the last are left.
+  const parts = left.split(BREAKS).filter((part) => part.length > 0);
+  let digits = 0;
+  let first = 0;
+  for (let i = 0; i < parts.length; i++) {
+    digits += parts[i].length;
+    if (digits >= WHOLE_SECRET_DIGITS) {
+      digits = 0;
+      first = i + 1;
+    }
+  }
+  return parts.slice(first).join(' ');
+}
+
+/** The fewest hex digits of a line made of nothing else that is taken for part of a secret (see rememberLoneLine). */
+const PART_DIGITS = 16;
+
+/**
+ * A line made of nothing but hex pieces (see wrappedSecretRun), 16 digits or
+ * more and too few to be a secret, remembered as one's part (shown by its
+ * own hint) until the rest of the secret comes, if it ever does: `check -`
+ * stops at the first bad line, and hex lines before a wrapped secret may
+ * take its first pieces into a run of their own. No address, entry or name
+ * is such a line.
+ */
+function rememberLoneLine(line: string): void {
+  const digits = line.replace(BREAKS, '');
+  if (digits.length < PART_DIGITS || digits.length >= SECRET_DIGITS) return;
+  const known = knownPieces();
+  const hint = hintOf(digits.toLowerCase());
+  for (const part of line.split(BREAKS)) if (part.length >= MIN_PIECE && !known.has(part.toLowerCase())) known.set(part.toLowerCase(), hint);
 }
 
 /** `message` about line `line`, a secret's pieces the line breaks shown by its hint (see rememberSecretPieces). */

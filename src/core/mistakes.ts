@@ -35,18 +35,19 @@ const URL_FORM = /^[a-z][a-z0-9+.-]*:\/\/\[?([^\]/:]*(?:::?[^\]/]*)?)\]?(?::\d+)
 /**
  * The common mistake `text` is, or null. `text` has already been refused by
  * the grammar; this scans parts of it again, so scanFault is saved and put
- * back for the generic message.
+ * back for the generic message. `labels`: whether the input is an entry,
+ * which may have a label after "#"; a bare address (`check`) has none.
  */
-export function commonMistake(text: string): Mistake | null {
+export function commonMistake(text: string, labels = true): Mistake | null {
   const saved = {...scanFault};
   try {
-    return recognise(text);
+    return recognise(text, labels);
   } finally {
     Object.assign(scanFault, saved);
   }
 }
 
-function recognise(text: string): Mistake | null {
+function recognise(text: string, labels: boolean): Mistake | null {
   const trimmed = text.trim();
   // A comma-separated list: `10.0.0.0/8,10.1.0.0/16`.
   if (trimmed.includes(',')) {
@@ -71,6 +72,10 @@ function recognise(text: string): Mistake | null {
       return {reason: 'is several entries separated by spaces: give one entry per argument or line', hint: `give them apart: ${listed(words)}`};
     }
     const label = trimmed.slice(words[0].length).trim();
+    // A bare address has nothing after it: a label or a comment is text too many.
+    if (!labels && /^[a-z#]/i.test(label)) {
+      return {reason: 'has text after the address: give one address an argument or line, nothing after it', hint: `give the address alone: ${words[0]}`};
+    }
     // A word after the entry is a label; `10.0.0.0 /8` or `2001:db8:: 1` is a space inside, the grammar's reason.
     if (/^[a-z]/i.test(label))
       return {
@@ -110,7 +115,7 @@ function recognise(text: string): Mistake | null {
     }
     return {
       reason: 'is a name, not an IP address: host names are not accepted, give its addresses',
-      hint: `a label goes after "#": \`ADDRESS # ${name}\``,
+      hint: labels ? `a label goes after "#": \`ADDRESS # ${name}\`` : `give an IP address (a host's: dig +short ${name})`,
     };
   }
   return null;

@@ -114,7 +114,7 @@ export class Prefix {
 export function scanPrefix(text: string, into: ScannedPrefix): ScannedPrefix {
   if (scanPrefixBytes(bytesOfText(text), 0, text.length, into)) return into;
   const slash = text.indexOf('/');
-  throw slash < 0 ? refusal(text) : refusal(text, 'range', slash);
+  throw slash < 0 ? refusal(text, 'address', text.length, true) : refusal(text, 'range', slash, true);
 }
 
 /**

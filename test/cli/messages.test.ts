@@ -89,6 +89,22 @@ describe('issue 14 item 1: messages that name the mistake', () => {
       '--format "nginz" is not one of: plain, csv, json, nginx, haproxy, nftables, ipset, crowdsec; did you mean nginx?',
       ['see `keyward export --help`'],
     ],
+    // check takes bare addresses: no hint points to a label, which only entries take.
+    [
+      ['check', 'web-api', 'office'],
+      'argument 2: `office` is a name, not an IP address: host names are not accepted, give its addresses',
+      ["give an IP address (a host's: dig +short office)"],
+    ],
+    [
+      ['check', 'web-api', '10.0.0.1 # office'],
+      'argument 2: `10.0.0.1 # office` has text after the address: give one address an argument or line, nothing after it',
+      ['give the address alone: 10.0.0.1'],
+    ],
+    [
+      ['authorize', 'office'],
+      'argument 1: `office` is a name, not an IP address: host names are not accepted, give its addresses',
+      ['a label goes after "#": `ADDRESS # office`'],
+    ],
     [['help', 'chek'], 'chek is not a keyward command. Did you mean check?', ['see `keyward check --help`, or `keyward --help` for every command']],
     [['chek'], 'chek is not a keyward command. Did you mean check?', ['see `keyward check --help`, or `keyward --help` for every command']],
   ];

@@ -1,11 +1,15 @@
 /**
  * rememberSecretPieces and maskSecrets (core/errors.ts): a secret split over
- * two arguments or two fields of a line is shown by its hint wherever a
- * message names one piece alone; other hex text is left as it is.
+ * two arguments, two fields of a line or wrapped over lines read one at a
+ * time is shown by its hint wherever a message names one piece alone; other
+ * hex text is left as it is.
  */
-import {expect} from 'chai';
+import {randomBytes} from 'node:crypto';
 
-import {maskAlong, maskSecrets, rememberSecretPieces} from '../../src/core/errors.js';
+import {expect} from 'chai';
+import fc from 'fast-check';
+
+import {maskAlong, maskSecrets, rememberSecretPieces, wrappedSecretRun} from '../../src/core/errors.js';
 import {hintOf} from '../../src/core/secret.js';
 
 describe('core/errors: pieces of a split secret', () => {
@@ -24,5 +28,71 @@ describe('core/errors: pieces of a split secret', () => {
     expect(maskSecrets('2001:db8::1')).to.equal('2001:db8::1');
     expect(maskSecrets('1234567 is not a key')).to.equal('1234567 is not a key');
     expect(maskSecrets(`key ${other}`)).to.equal(`key ${hintOf(other)}`);
+  });
+
+  /** A random secret cut into pieces of 4 digits or more at `cuts` (taken in order until the secret is spent). */
+  const wrap = (cuts: number[]) => {
+    const secret = randomBytes(20).toString('hex');
+    const pieces: string[] = [];
+    let at = 0;
+    for (const cut of cuts) {
+      if (secret.length - at - cut < 4) break;
+      pieces.push(secret.slice(at, at + cut));
+      at += cut;
+    }
+    pieces.push(secret.slice(at));
+    return {secret, pieces};
+  };
+  const cuts = fc.array(fc.integer({min: 4, max: 30}), {minLength: 1, maxLength: 6});
+  /** Lines of an address list, none ending in hex digits after a blank. */
+  const plain = ['192.0.2.1', '2001:db8::abcd', '2001:db8::abcd:1234', '10.0.0.0/8 # office', 'Bearer token', ''];
+  /** Lines that end in hex pieces: they may take a wrapped secret's first pieces into a run of their own. */
+  const hexy = ['beef', 'Bearer cafe', 'abcdef0123456789abcdef01', '10.0.0.1 # key 0123abcd'];
+
+  it("shows every line of a secret wrapped over lines by the secret's hint, whatever address lines come before and after it", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom(...plain), {maxLength: 3}),
+        cuts,
+        fc.array(fc.constantFrom(...plain, ...hexy), {maxLength: 3}),
+        fc.boolean(),
+        (before, at, after, upper) => {
+          const {secret, pieces} = wrap(at);
+          let run = '';
+          for (const line of [...before, ...pieces.map((p) => (upper ? p.toUpperCase() : p)), ...after]) run = wrappedSecretRun(run, line);
+          // (A piece of 32 digits or more is a secret of its own, shown by its own hint; the few digits beside it are not one.)
+          const whole = pieces.some((p) => p.length >= 32);
+          for (const piece of pieces.filter((p) => p.length >= (whole ? 16 : 8))) {
+            const masked = maskSecrets(`\`${piece}\` is not an address`);
+            expect(masked, pieces.join('|')).not.to.contain(piece);
+            if (!whole) expect(masked, pieces.join('|')).to.equal(`\`${hintOf(secret)}\` is not an address`);
+          }
+          for (const line of plain) expect(maskSecrets(line)).to.equal(line);
+        },
+      ),
+    );
+  });
+
+  it('shows no 16 digits of a wrapped secret in a row after lines that end in hex digits', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...plain, ...hexy), {maxLength: 4}), cuts, (before, at) => {
+        const {secret, pieces} = wrap(at);
+        let run = '';
+        for (const line of [...before, ...pieces]) run = wrappedSecretRun(run, line);
+        const shown = pieces.map((p) => maskSecrets(p)).join('\n');
+        for (let i = 0; i + 16 <= secret.length; i++) expect(shown, pieces.join('|')).not.to.contain(secret.slice(i, i + 16));
+      }),
+    );
+  });
+
+  it('takes a line of nothing but 16 to 31 hex digits for part of a secret, shown by its own hint; shorter or other lines stay', () => {
+    const part = randomBytes(10).toString('hex');
+    wrappedSecretRun('', part);
+    expect(maskSecrets(`line 2: \`${part}\``)).to.equal(`line 2: \`${hintOf(part)}\``);
+    const short = randomBytes(7).toString('hex');
+    wrappedSecretRun('', short);
+    wrappedSecretRun('', '2001:db8:abcd:1234::1');
+    expect(maskSecrets(short)).to.equal(short);
+    expect(maskSecrets('2001:db8:abcd:1234::1')).to.equal('2001:db8:abcd:1234::1');
   });
 });

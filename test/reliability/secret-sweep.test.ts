@@ -88,9 +88,9 @@ describe('reliability: the secret-echo sweep', function () {
     expect(ws.run(['keys', 'create', 'relay', '--type', 'smtp', '--allow', '198.51.100.0/24'], {now: NOW}).code).to.equal(0);
     expect(ws.run(['authorize', '192.0.2.0/24', '--label', 'office'], {now: NOW}).code).to.equal(0);
     const forms = spellings(secret);
-    // In a line-based input a secret broken over two lines is two lines, each read (and reported) alone: there it is
-    // given whole on one line.
-    const lineForms = forms.filter((f) => !f.includes('\n'));
+    // In a line-based input a secret broken over lines is lines, each read (and reported) alone: the pieces are
+    // remembered as the lines come, so that each line's message shows the secret's hint; also wrapped over three lines.
+    const wrapped3 = `${secret.slice(0, 13)}\n${secret.slice(13, 26)}\n${secret.slice(26)}`;
     let turn = 0;
     const next = () => forms[turn++ % forms.length];
 
@@ -120,19 +120,25 @@ describe('reliability: the secret-echo sweep', function () {
     // In a file line, on stdin and in a learn log line.
     const entryFile = ws.file('entries.txt', `192.0.2.7 # ok\n${secret}\n`);
     const labelFile = ws.file('labelled.txt', `192.0.2.8 # deploy key ${secret.toUpperCase()}\n`);
-    const log = ws.file('events.log', lineForms.map((f) => `${f.trim()} 203.0.113.9 ${NOW}\n`).join('') + `bill ${secret} ${NOW}\n`);
+    const log = ws.file('events.log', forms.map((f) => `${f.trim()} 203.0.113.9 ${NOW}\n`).join('') + `bill ${secret} ${NOW}\n`);
     sweeps.push(
       {what: 'authorize --file (secret line)', args: ['authorize', '--file', entryFile]},
       {what: 'authorize --file (secret label)', args: ['authorize', '--file', labelFile]},
       {what: 'sync FILE --dry-run', args: ['sync', entryFile, '--dry-run']},
       {what: 'sync FILE --dry-run (label)', args: ['sync', labelFile, '--dry-run']},
       {what: 'revoke --file', args: ['revoke', '--file', entryFile, '--yes']},
-      {what: 'authorize - (stdin)', args: ['authorize', '-'], input: lineForms.map((f) => `${f}\n`).join('')},
+      {what: 'authorize - (stdin)', args: ['authorize', '-'], input: [...forms, wrapped3].map((f) => `${f}\n`).join('')},
+      {what: 'deny - (stdin, wrapped)', args: ['deny', '-'], input: `${wrapped3}\n`},
+      {what: 'revoke - (stdin, wrapped)', args: ['revoke', '-', '--yes'], input: `${secret.slice(0, 10)} ${secret.slice(10, 20)}\n${secret.slice(20)}\n`},
       {what: 'check bill - (stdin)', args: ['check', 'bill', '-'], input: `192.0.2.1\n${secret.toUpperCase()}\n`},
+      // (check stops at the first bad line: the rest of a wrapped secret is sought in what is read already.)
+      {what: 'check bill - (stdin, wrapped)', args: ['check', 'bill', '-'], input: `192.0.2.1\n${secret.slice(0, 20)}\n${secret.slice(20)}\n`},
+      {what: 'check bill - (stdin, wrapped in three)', args: ['check', 'bill', '-'], input: `192.0.2.1\n${wrapped3}\n`},
+      {what: 'check bill - (stdin, its first half alone)', args: ['check', 'bill', '-'], input: `192.0.2.1\n${secret.slice(0, 20)}\n`},
       {what: 'check SECRET - (stdin)', args: ['check', ` ${secret.toUpperCase()} `, '-'], input: `192.0.2.1\n`},
       {what: 'learn FILE', args: ['learn', log, '--dry-run']},
       {what: 'learn FILE --strict', args: ['learn', log, '--strict', '--dry-run']},
-      {what: 'learn - (stdin)', args: ['learn', '-'], input: lineForms.map((f) => `${f} 203.0.113.9 ${NOW}\n`).join('')},
+      {what: 'learn - (stdin)', args: ['learn', '-'], input: [...forms, wrapped3].map((f) => `${f} 203.0.113.9 ${NOW}\n`).join('')},
       {what: 'learn - NDJSON', args: ['learn', '-', '--strict'], input: `{"key":"Bearer ${secret.toUpperCase()}","ip":"203.0.113.9","at":"${NOW}"}\n`},
       {what: 'keys rotate bill (new secret on stdout)', args: ['keys', 'rotate', 'bill', '--yes']},
       {what: 'keys create (new secret on stdout)', args: ['keys', 'create', 'fresh', '--type', 'api', '--allow', secret]},

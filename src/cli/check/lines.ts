@@ -8,7 +8,7 @@
 import {readSync} from 'node:fs';
 import type {Readable} from 'node:stream';
 import {NOT_ACCEPTED, scanAddressBytes, scanColonAddressBytes, scanIPv4Line} from '../../core/address-bytes.js';
-import {InputError} from '../../core/errors.js';
+import {InputError, wrappedSecretRun} from '../../core/errors.js';
 import {MAX_LINE_LENGTH} from '../input.js';
 import {AddressBatch, BATCH_SIZE} from './batch.js';
 import {OutputBlocks} from '../output-blocks.js';
@@ -225,17 +225,18 @@ export class LineReader {
   }
 
   /** A line that is not a plain address: the rules of eachLine, then a plain address again, or decided as text. */
-  private otherLine(chunk: Buffer, start: number, end: number): void {
+  private otherLine(chunk: Buffer, start: number, newline: number): void {
+    let end = newline;
     if (this.line === 1 && end - start >= 3 && chunk[start] === 0xef && chunk[start + 1] === 0xbb && chunk[start + 2] === 0xbf) start += 3;
     if (end - start > MAX_LINE_LENGTH) {
       const text = chunk.toString('utf8', start, end);
       if (text.length > MAX_LINE_LENGTH) throw tooLong(this.line);
-      this.decodedLine(text);
+      this.decodedLine(text, chunk, newline);
       return;
     }
     for (let i = start; i < end; i++) {
       if (chunk[i] >= 0x80) {
-        this.decodedLine(chunk.toString('utf8', start, end));
+        this.decodedLine(chunk.toString('utf8', start, end), chunk, newline);
         return;
       }
     }
@@ -244,12 +245,33 @@ export class LineReader {
     if (start === end || chunk[start] === HASH) return;
     const family = scanAddressBytes(chunk, start, end, this.words);
     if (family !== NOT_ACCEPTED) this.batch.decideOne(chunk, start, end, family, this.words);
-    else this.decideText(chunk.toString('latin1', start, end), `line ${this.line}`);
+    else this.decideOther(chunk.toString('latin1', start, end), chunk, newline);
   }
 
-  private decodedLine(raw: string): void {
+  private decodedLine(raw: string, chunk: Buffer, newline: number): void {
     const text = raw.trim();
     if (text.length === 0 || text.startsWith('#')) return;
-    this.decideText(text, `line ${this.line}`);
+    this.decideOther(text, chunk, newline);
+  }
+
+  /**
+   * Decides a line that is not a plain address as text. The stream stops at
+   * a refused line, so the pieces of a secret wrapped from it onto the lines
+   * after it are sought in what is read already (see wrappedSecretRun): the
+   * message shows them by a hint.
+   */
+  private decideOther(text: string, chunk: Buffer, newline: number): void {
+    try {
+      this.decideText(text, `line ${this.line}`);
+    } catch (error) {
+      let run = wrappedSecretRun('', text);
+      for (let at = newline + 1; run !== '' && at < chunk.length;) {
+        const next = chunk.indexOf(LF, at);
+        const end = next < 0 ? chunk.length : next;
+        run = wrappedSecretRun(run, chunk.toString('utf8', at, end).trim());
+        at = end + 1;
+      }
+      throw error;
+    }
   }
 }
