@@ -68,6 +68,8 @@ export async function writeAll(handle: fs.FileHandle, parts: Uint8Array[], lengt
 
 /** How writeFileAtomic writes: what it may do between its rename and its look at the file it wrote (a test's pause), and whose mode and owner the file takes. */
 export interface AtomicWriteHooks {
+  /** Called once the new file is whole and synced, just before its rename; what it throws abandons the write (nothing renamed). */
+  beforeRename?: () => Promise<void>;
   afterRename?: () => Promise<void>;
   /**
    * The file whose mode, owner and group the new file takes: by default the
@@ -189,6 +191,7 @@ export async function writeFileAtomic(
     await handle.sync();
     written = await handle.stat();
     if (written.size !== bytes) throw new Error(`wrote ${bytes} bytes but the file holds ${written.size}`);
+    await hooks.beforeRename?.();
     // The descriptor stays open across the rename: it is how the file written is looked at afterwards.
     await fs.rename(temporary, file);
   } catch (error) {

@@ -31,6 +31,13 @@ export {missingFolder, readStore, readStoreOrEmpty, StoreError} from './read.js'
 
 const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
 const STALE_LOCK_MS = 10_000;
+/** How often a writer refreshes its lock's time (proper-lockfile's `update`): well inside STALE_LOCK_MS. */
+const LOCK_UPDATE_MS = 2_000;
+/**
+ * A lock refreshed this recently is the writer's for STALE_LOCK_MS less this
+ * at least: no other writer may take it over before then (see LockHold.commit).
+ */
+const LOCK_FRESH_MS = LOCK_UPDATE_MS + 1_000;
 
 /** KEYWARD_LOCK_TIMEOUT_MS, else 30 s; a usage error when it is set to anything but whole milliseconds (a typo must not wait 30 s unsaid). */
 function lockTimeoutMs(): number {
@@ -76,6 +83,7 @@ export async function commitSettled(): Promise<boolean> {
  */
 async function writeDocument(
   file: string,
+  lock: LockHold,
   data: StoreData,
   pieces: AsyncIterable<string | Uint8Array>,
   previous: Stats | null = null,
@@ -86,10 +94,11 @@ async function writeDocument(
   await testPause('KEYWARD_TEST_PAUSE_BEFORE_WRITE', 'writing');
   let written;
   try {
-    const writing = writeFileAtomic(file, pieces, 0o600, {afterRename: testPauseAfterRename});
+    const writing = writeFileAtomic(file, pieces, 0o600, {beforeRename: () => lock.commit(), afterRename: testPauseAfterRename});
     writeUnderWay = writing;
     written = await writing;
   } catch (error) {
+    if (error instanceof StoreError) throw error;
     throw new StoreError(`cannot write the store ${untrusted(file)} (${describe(error)})`, 'the store was left as it was; check free space and permissions');
   }
   (globalThis as Record<symbol, unknown>)[COMMITTED] = file;
@@ -118,12 +127,13 @@ class StoreFile implements Adapter<StoreData> {
   constructor(
     readonly file: string,
     readonly document: StoreDocument | null,
+    readonly lock: LockHold,
   ) {}
   async read(): Promise<StoreData | null> {
     return this.document?.data ?? null;
   }
   write(data: StoreData): Promise<void> {
-    return writeDocument(this.file, data, this.pending, this.previous, this.lender, this.added);
+    return writeDocument(this.file, this.lock, data, this.pending, this.previous, this.lender, this.added);
   }
 }
 
@@ -375,6 +385,9 @@ type Done = (error: NodeJS.ErrnoException | null) => void;
 /** Lock folders this process holds: removing one is a release; removing any other is a stale takeover. */
 const held = new Set<string>();
 
+/** The time each lock folder this process holds was last given by it (ms, as proper-lockfile compares them), and when. */
+const ownTimes = new Map<string, {mtime: number; at: number}>();
+
 const busy = () => Object.assign(new Error('Lock file is already being held'), {code: 'ELOCKED'});
 
 /**
@@ -439,6 +452,12 @@ const lockFs = {
       else done(error, stat);
     }),
   mkdir: (dir: string, done: Done) => callbackFs.mkdir(dir, 0o700, done),
+  // A refresh of a lock this process holds: its new time is the one that proves it is still this process's.
+  utimes: (dir: string, atime: Date, mtime: Date, done: Done) =>
+    callbackFs.utimes(dir, atime, mtime, (error) => {
+      if (error === null && ownTimes.has(dir)) ownTimes.set(dir, {mtime: mtime.getTime(), at: Date.now()});
+      done(error);
+    }),
   rmdir: (dir: string, done: Done) => {
     if (held.has(dir)) return callbackFs.rmdir(dir, done);
     takeOver(dir).then(
@@ -448,7 +467,52 @@ const lockFs = {
   },
 };
 
-async function acquireLock(file: string): Promise<() => Promise<void>> {
+/** Whether `folder` is an empty folder (a link is not one); true when it is gone meanwhile (a lock just released). */
+function isEmptyFolder(folder: string): boolean {
+  try {
+    return callbackFs.lstatSync(folder).isDirectory() && callbackFs.readdirSync(folder).length === 0;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT';
+  }
+}
+
+/** What is at a lock's path that is not keyward's lock (see isEmptyFolder), for a message. */
+function lockKind(lock: string): string {
+  try {
+    const stat = callbackFs.lstatSync(lock);
+    return stat.isDirectory() ? 'a folder with something in it' : stat.isSymbolicLink() ? 'a symbolic link' : stat.isFile() ? 'a file' : 'not a folder';
+  } catch (error) {
+    return describe(error);
+  }
+}
+
+/** A store's lock as its writer holds it. */
+interface LockHold {
+  /**
+   * Called just before the write is renamed into place: throws a StoreError
+   * (nothing written) unless the lock is still this writer's, and will stay
+   * so for seconds yet. A writer paused (Ctrl-Z, a suspended laptop or VM)
+   * past STALE_LOCK_MS may have lost its lock to another writer, which then
+   * committed its own change; renaming now would undo that change. The lock
+   * folder must have the time this writer last gave it (another writer's
+   * lock has its own), and that time must be recent (LOCK_FRESH_MS): else
+   * the overdue refresh is awaited, and a lock proper-lockfile finds lost or
+   * too old to refresh is given up. What remains is a pause of several
+   * seconds exactly between this look and the rename.
+   */
+  commit(): Promise<void>;
+  /** Releases the lock; throws when it was lost before anything was written. */
+  release(): Promise<void>;
+}
+
+function lostLock(file: string, why: string): StoreError {
+  return new StoreError(
+    `the lock on ${untrusted(file)} was lost before the write (${why}); nothing was written`,
+    'another keyward may have written the store meanwhile: run the command again',
+  );
+}
+
+async function acquireLock(file: string): Promise<LockHold> {
   const deadline = Date.now() + lockTimeoutMs();
   let compromised: Error | undefined;
   // Loaded by the first write only: a read does not pay for it (docs/performance.md).
@@ -459,6 +523,7 @@ async function acquireLock(file: string): Promise<() => Promise<void>> {
         realpath: false,
         fs: lockFs,
         stale: STALE_LOCK_MS,
+        update: LOCK_UPDATE_MS,
         retries: 0,
         onCompromised: (error) => {
           compromised = error;
@@ -466,18 +531,43 @@ async function acquireLock(file: string): Promise<() => Promise<void>> {
       });
       const lock = `${path.resolve(file)}.lock`;
       held.add(lock);
-      return async () => {
-        await release().catch(() => undefined);
-        held.delete(lock);
-        if (compromised) throw new StoreError(`the lock on ${untrusted(file)} was lost while writing (${compromised.message})`);
+      // (Its time as proper-lockfile took it when the folder was made.)
+      ownTimes.set(lock, {mtime: callbackFs.statSync(lock).mtime.getTime(), at: Date.now()});
+      let committed = false;
+      return {
+        commit: async () => {
+          for (const end = Date.now() + STALE_LOCK_MS; ; await sleep(10)) {
+            if (compromised) throw lostLock(file, compromised.message);
+            let mtime: number;
+            try {
+              mtime = callbackFs.statSync(lock).mtime.getTime();
+            } catch (error) {
+              throw lostLock(file, `its lock folder is gone: ${describe(error)}`);
+            }
+            const own = ownTimes.get(lock)!;
+            if (mtime !== own.mtime) throw lostLock(file, 'another writer holds it now');
+            if (Date.now() - own.at < LOCK_FRESH_MS) break;
+            // (Not refreshed for a while: this process was paused or busy. Its timer refreshes it now, or finds it lost.)
+            if (Date.now() > end) throw lostLock(file, 'it could not be refreshed');
+          }
+          committed = true;
+        },
+        release: async () => {
+          await release().catch(() => undefined);
+          held.delete(lock);
+          ownTimes.delete(lock);
+          // A lock lost after the store was renamed into place (while its derived files were written) lost nothing.
+          if (compromised && !committed) throw lostLock(file, compromised.message);
+        },
       };
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOTDIR' || code === 'ENOTEMPTY') {
-        // A stale lock keyward did not make (a file, or a folder with something in it): never removed blindly.
-        const lock = `${path.resolve(file)}.lock`;
+      const lock = `${path.resolve(file)}.lock`;
+      // A lock keyward did not make (a file, or a folder with something in it), stale or not: never removed blindly,
+      // and not waited for (keyward's own lock is an empty folder).
+      if (code === 'ENOTDIR' || code === 'ENOTEMPTY' || (code === 'ELOCKED' && !isEmptyFolder(lock))) {
         throw new StoreError(
-          `cannot lock the store ${untrusted(file)}: ${untrusted(lock)} is left over and is not keyward's own empty lock folder (${describe(error)})`,
+          `cannot lock the store ${untrusted(file)}: ${untrusted(lock)} is left over and is not keyward's own empty lock folder (${code === 'ELOCKED' ? lockKind(lock) : describe(error)})`,
           `remove ${untrusted(lock)} if no keyward is running`,
         );
       }
@@ -570,7 +660,7 @@ export async function updateStore<T>(file: string, now: Date, change: (data: Sto
   if (options.dryRun) return change(await readStore(file), {compiledAccount: () => null, addToAccountUnread: () => false});
   const target = await writeTarget(file);
   await ensureFolder(file, target, options.createFolder === true);
-  const release = await acquireLock(target);
+  const lock = await acquireLock(target);
   let result: T;
   try {
     let read = await readStoreDocument(target, {deferAccount: options.deferAccount});
@@ -585,7 +675,7 @@ export async function updateStore<T>(file: string, now: Date, change: (data: Sto
       read = await readStoreDocument(target);
       reuse = read?.trusted ? documentReuse(read.text, read.data) : null;
     }
-    const file = new StoreFile(target, read);
+    const file = new StoreFile(target, read, lock);
     const {Low} = await import('lowdb');
     const db = new Low<StoreData>(file, emptyStore(now));
     await db.read();
@@ -672,7 +762,7 @@ export async function updateStore<T>(file: string, now: Date, change: (data: Sto
       return outcome;
     });
   } finally {
-    await release();
+    await lock.release();
   }
   return result;
 }

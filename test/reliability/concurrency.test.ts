@@ -4,13 +4,15 @@
  * holds exactly what the successful commands reported, and a writer that
  * cannot get the lock in time exits 3 having written nothing.
  */
+import {spawn} from 'node:child_process';
 import {existsSync, mkdirSync, rmSync, statSync, utimesSync, writeFileSync} from 'node:fs';
+import path from 'node:path';
 
 import {expect} from 'chai';
 import lockfile from 'proper-lockfile';
 
 import {validate} from '../../src/store/schema.js';
-import {NOW, RunResult, Workspace} from '../cli/harness.js';
+import {BIN, environment, NOW, RunResult, Workspace} from '../cli/harness.js';
 import {expectNoStackTrace, listing, scale, seeded, runSeed, sleep} from './helpers.js';
 
 const WRITERS = 16;
@@ -143,20 +145,29 @@ describe('reliability: nothing lost under concurrency', function () {
       ['activate', ['activate', '--smtp', '--force']],
     ];
 
-    it('a stale lock that is a file, or a folder with something in it, is named as left over, never removed (found by an outside tester)', () => {
+    it('a lock that is a file, or a folder with something in it, stale or fresh, is named as left over at once, never removed (found by outside testers)', () => {
       const ws = Workspace.create();
       expect(ws.run(['authorize', '10.0.0.0/8'], {now: NOW}).code).to.equal(0);
       const lock = `${ws.store}.lock`;
-      const old = new Date(Date.now() - 60_000);
-      for (const make of [() => writeFileSync(lock, 'x'), () => (mkdirSync(lock), writeFileSync(`${lock}/junk`, ''))]) {
-        rmSync(lock, {recursive: true, force: true});
-        make();
-        utimesSync(lock, old, old);
-        const run = ws.run(['authorize', '10.0.0.6'], {now: NOW});
-        expect(run.code, run.stderr).to.equal(3);
-        expect(run.stderr).to.contain(`${lock} is left over and is not keyward's own empty lock folder`);
-        expect(run.stderr).to.contain(`remove ${lock} if no keyward is running`);
-        expect(existsSync(lock), 'the lock was left alone').to.equal(true);
+      const makes: Array<[string, () => void]> = [
+        ['a file', () => writeFileSync(lock, 'x')],
+        ['a folder with something in it', () => (mkdirSync(lock), writeFileSync(`${lock}/junk`, ''))],
+      ];
+      for (const [kind, make] of makes) {
+        for (const age of [60_000, 0]) {
+          rmSync(lock, {recursive: true, force: true});
+          make();
+          const at = new Date(Date.now() - age);
+          utimesSync(lock, at, at);
+          const started = Date.now();
+          const run = ws.run(['authorize', '10.0.0.6'], {now: NOW, env: {KEYWARD_LOCK_TIMEOUT_MS: '20000'}});
+          expect(run.code, run.stderr).to.equal(3);
+          expect(Date.now() - started, `${kind}, ${age} ms old: not waited for`).to.be.below(10_000);
+          expect(run.stderr).to.contain(`${lock} is left over and is not keyward's own empty lock folder`);
+          if (age === 0) expect(run.stderr).to.contain(`(${kind})`);
+          expect(run.stderr).to.contain(`remove ${lock} if no keyward is running`);
+          expect(existsSync(lock), 'the lock was left alone').to.equal(true);
+        }
       }
     });
 
@@ -203,6 +214,64 @@ describe('reliability: nothing lost under concurrency', function () {
       const run = await writer;
       expect(run.code, run.stderr).to.equal(0);
       expect(run.json().added).to.deep.equal(['203.0.113.9']);
+    });
+
+    /** Starts `args` paused before its write (see test-pause.ts): the process, its output, and its exit code when it ends. */
+    async function pausedWriter(ws: Workspace, args: string[]) {
+      const hold = path.join(ws.dir, 'hold');
+      mkdirSync(hold);
+      const child = spawn(process.execPath, [BIN, ...args], {
+        env: environment(ws.store, {now: NOW, env: {KEYWARD_TEST_PAUSE_BEFORE_WRITE: hold}}),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const out = {stdout: '', stderr: ''};
+      child.stdout.setEncoding('utf8').on('data', (text: string) => (out.stdout += text));
+      child.stderr.setEncoding('utf8').on('data', (text: string) => (out.stderr += text));
+      const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+      for (const end = Date.now() + 20_000; !existsSync(path.join(hold, 'writing')); await sleep(5)) {
+        if (Date.now() > end) throw new Error(`the writer never reached its write: ${out.stderr}`);
+      }
+      return {child, out, closed, resume: () => writeFileSync(path.join(hold, 'resume'), '')};
+    }
+
+    it("a writer stopped past the stale time (Ctrl-Z, a suspended VM) whose lock another writer took over writes nothing when it resumes: the other writer's change stays (found by an outside tester)", async () => {
+      const ws = Workspace.create();
+      expect(ws.run(['keys', 'create', 'stolen', '--type', 'api'], {now: NOW}).code).to.equal(0);
+      expect(ws.run(['authorize', '11.0.5.0/24'], {now: NOW}).code).to.equal(0);
+      const paused = await pausedWriter(ws, ['authorize', '203.0.113.9']);
+      paused.child.kill('SIGSTOP');
+      // Its lock as it would be after 60 s stopped: stale to every other writer.
+      const lock = `${ws.store}.lock`;
+      const old = new Date(Date.now() - 60_000);
+      utimesSync(lock, old, old);
+      const revoked = ws.run(['keys', 'revoke', 'stolen', '--yes'], {now: NOW});
+      expect(revoked.code, revoked.stderr).to.equal(0);
+      const denied = ws.run(['deny', '11.0.5.9'], {now: NOW});
+      expect(denied.code, denied.stderr).to.equal(0);
+      const after = ws.storeBytes()!;
+      paused.resume();
+      paused.child.kill('SIGCONT');
+      expect(await paused.closed, paused.out.stderr).to.equal(3);
+      expect(paused.out.stderr).to.contain(`the lock on ${ws.store} was lost before the write`).and.contain('nothing was written');
+      expectNoStackTrace(paused.out.stderr, 'the stopped writer');
+      expect(ws.storeBytes()!.equals(after), 'the revocation and the deny entry stand').to.equal(true);
+      const check = ws.run(['check', 'stolen', '11.0.5.9', '--json'], {now: NOW});
+      expect(check.json()[0]).to.include({decision: 'deny', reason: 'key-revoked'});
+      expect(listing(ws.dir)).to.deep.equal(['hold', 'store.json']);
+    });
+
+    it('a writer stopped for longer than its lock refresh, whose lock nobody took, refreshes it and writes', async () => {
+      const ws = Workspace.create();
+      expect(ws.run(['authorize', '10.0.0.0/8'], {now: NOW}).code).to.equal(0);
+      const paused = await pausedWriter(ws, ['authorize', '203.0.113.9', '--json']);
+      paused.child.kill('SIGSTOP');
+      // (Past the 3 s within which a lock refreshed is surely still the writer's, well inside the 10 s stale time.)
+      await sleep(3500);
+      paused.resume();
+      paused.child.kill('SIGCONT');
+      expect(await paused.closed, paused.out.stderr).to.equal(0);
+      expect(JSON.parse(paused.out.stdout).added).to.deep.equal(['203.0.113.9']);
+      expect(ws.storeJson().account.map((r: {entry: string}) => r.entry)).to.deep.equal(['10.0.0.0/8', '203.0.113.9']);
     });
 
     it(`is taken over once it is stale (10 s old), even with ${WAITERS} writers waiting for it: nothing is lost (${STALE_ROUNDS} round${STALE_ROUNDS > 1 ? 's' : ''})`, async () => {
