@@ -66,10 +66,22 @@ export async function writeAll(handle: fs.FileHandle, parts: Uint8Array[], lengt
   }
 }
 
+/** A content that ran past AtomicWriteHooks.maxBytes: `bytes` is how many it had come to when it was abandoned. */
+export class TooLargeError extends Error {
+  constructor(
+    readonly bytes: number,
+    readonly maxBytes: number,
+  ) {
+    super(`over ${maxBytes} bytes`);
+  }
+}
+
 /** How writeFileAtomic writes: what it may do between its rename and its look at the file it wrote (a test's pause), and whose mode and owner the file takes. */
 export interface AtomicWriteHooks {
   /** Called once the new file is whole and synced, just before its rename; what it throws abandons the write (nothing renamed). */
   beforeRename?: () => Promise<void>;
+  /** The most bytes the file may have: a content that runs past it is abandoned (TooLargeError, nothing renamed). */
+  maxBytes?: number;
   afterRename?: () => Promise<void>;
   /**
    * The file whose mode, owner and group the new file takes: by default the
@@ -165,6 +177,7 @@ export async function writeFileAtomic(
       held.push(encoded);
       heldBytes += encoded.byteLength;
       bytes += encoded.byteLength;
+      if (hooks.maxBytes !== undefined && bytes > hooks.maxBytes) throw new TooLargeError(bytes, hooks.maxBytes);
       if (heldBytes >= WRITE_AT_ONCE || encoded.byteLength >= WRITE_ALONE) await writeHeld();
     };
     for await (const part of typeof content === 'string' || content instanceof Uint8Array ? [content] : content) {

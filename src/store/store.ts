@@ -4,11 +4,11 @@
  * that cannot be read, is corrupt or is newer is never overwritten; a store
  * that a change left as it was is not written at all.
  */
-import {isAscii, isUtf8} from 'node:buffer';
+import {constants as bufferConstants, isAscii, isUtf8} from 'node:buffer';
 import callbackFs, {promises as fs, Stats} from 'node:fs';
 import path from 'node:path';
 import {accountUnread, addToUnreadAccount, DeferredList, emptyStore, EntryRecord, historyAppendedUnread, StoreData} from '../core/model.js';
-import {removeLeftovers, writeFileAtomic} from './atomic.js';
+import {removeLeftovers, TooLargeError, writeFileAtomic} from './atomic.js';
 import {testPause} from './test-pause.js';
 import type {EntryIndex} from '../core/decision.js';
 import {compiledAccountFor, writeIndexCache} from './index-cache.js';
@@ -28,6 +28,12 @@ import {
 } from './schema.js';
 
 export {missingFolder, readStore, readStoreOrEmpty, StoreError} from './read.js';
+
+/**
+ * The largest store a write makes: the largest a read takes (its text is one
+ * string: V8's limit, about 512 MiB). (Tests set a smaller one.)
+ */
+const MAX_STORE_BYTES = Number(process.env.KEYWARD_TEST_MAX_STORE_BYTES) || bufferConstants.MAX_STRING_LENGTH;
 
 const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
 const STALE_LOCK_MS = 10_000;
@@ -94,11 +100,17 @@ async function writeDocument(
   await testPause('KEYWARD_TEST_PAUSE_BEFORE_WRITE', 'writing');
   let written;
   try {
-    const writing = writeFileAtomic(file, pieces, 0o600, {beforeRename: () => lock.commit(), afterRename: testPauseAfterRename});
+    const writing = writeFileAtomic(file, pieces, 0o600, {beforeRename: () => lock.commit(), afterRename: testPauseAfterRename, maxBytes: MAX_STORE_BYTES});
     writeUnderWay = writing;
     written = await writing;
   } catch (error) {
     if (error instanceof StoreError) throw error;
+    if (error instanceof TooLargeError) {
+      throw new StoreError(
+        `the store ${untrusted(file)} would be over ${Math.floor(MAX_STORE_BYTES / 2 ** 20)} MiB, more than keyward can read back (a JSON text of at most ${MAX_STORE_BYTES} bytes); nothing was written`,
+        'keep it smaller: fewer entries at once, entries merged into ranges (`keyward list --aggregate`), expired entries pruned (`keyward prune`)',
+      );
+    }
     throw new StoreError(`cannot write the store ${untrusted(file)} (${describe(error)})`, 'the store was left as it was; check free space and permissions');
   }
   (globalThis as Record<symbol, unknown>)[COMMITTED] = file;

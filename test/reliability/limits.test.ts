@@ -15,7 +15,7 @@ import {expect} from 'chai';
 
 import {MAX_LINE_LENGTH} from '../../src/cli/input.js';
 import {NOW, Workspace} from '../cli/harness.js';
-import {currentRss, expectNoStackTrace, feed, MB, runStreamed, scale, sleep} from './helpers.js';
+import {currentRss, expectNoStackTrace, feed, listing, MB, runStreamed, scale, sleep} from './helpers.js';
 
 const BIG_LINE = 100 * MB;
 
@@ -116,6 +116,22 @@ describe('reliability: resource limits', function () {
       expect(over.code).to.equal(2);
       expect(over.stderr).to.contain(`line 1 is longer than ${MAX_LINE_LENGTH} characters`);
     });
+  });
+
+  it('a write that would make a store larger than keyward reads back is refused: exit 3, nothing written (found by an outside tester)', () => {
+    const ws = Workspace.create();
+    expect(ws.run(['authorize', '192.0.2.0/24'], {now: NOW}).code).to.equal(0);
+    const before = ws.storeBytes()!;
+    // (A limit of 20 kB for the test, where keyward's own is V8's longest string, about 512 MiB.)
+    const env = {KEYWARD_TEST_MAX_STORE_BYTES: '20000'};
+    const input = Array.from({length: 400}, (_, i) => `10.${i >> 8}.${i & 255}.0/24 # customer ${i}\n`).join('');
+    const run = ws.run(['authorize', '-'], {now: NOW, input, env});
+    expect(run.code, run.stderr).to.equal(3);
+    expect(run.stderr).to.contain(`the store ${ws.store} would be over 0 MiB, more than keyward can read back (a JSON text of at most 20000 bytes); nothing was written`);
+    expectNoStackTrace(run.stderr, 'authorize -');
+    expect(ws.storeBytes()!.equals(before), 'the store is as it was').to.equal(true);
+    expect(listing(ws.dir)).to.deep.equal(['store.json']);
+    expect(ws.run(['authorize', '198.51.100.0/24'], {now: NOW, env}).code, 'a smaller write still lands').to.equal(0);
   });
 
   it(`check streams ${lines.toLocaleString('en')} lines of stdin in bounded memory, one decision a line`, async () => {
