@@ -40,9 +40,11 @@ export async function deliverSecret(k: KeyRecord, secret: string, verb: 'created
 /**
  * From the secret's delivery on: Ctrl-C or SIGTERM before the commit (a
  * large store takes a moment to write) leaves a printed secret that is not
- * the key's, and that is said, as for a commit that fails; after the commit
- * the run ends as the signal would have ended it. (Exit 128 + the signal's
- * number, as a shell reports it.)
+ * the key's, and that is said, as for a commit that fails (exit 128 + the
+ * signal's number, as a shell reports it). After the commit the key's change
+ * is done and the printed secret is its only working one: that is said, and
+ * the run ends with 0, so that a script (`timeout 5 keyward keys rotate …`)
+ * that throws away the output of a failure does not throw the secret away.
  */
 function sayIfInterrupted(): void {
   for (const [signal, code] of [
@@ -52,7 +54,11 @@ function sayIfInterrupted(): void {
     process.once(signal, () => {
       // A write under way may have renamed the store into place already: its end says whether the secret is in effect.
       void commitSettled().then((committed) => {
-        if (!committed) process.stderr.write(`keyward: interrupted (${signal}) before the commit: the secret printed above is NOT in effect; nothing was changed\n`);
+        if (committed) {
+          process.stderr.write(`keyward: interrupted (${signal}) after the commit: the secret printed above IS in effect (the old one, if any, no longer works)\n`);
+          process.exit(0);
+        }
+        process.stderr.write(`keyward: interrupted (${signal}) before the commit: the secret printed above is NOT in effect; nothing was changed\n`);
         process.exit(code);
       });
     });

@@ -166,24 +166,27 @@ describe('keyward keys: interrupted between the secret and the commit', () => {
     return {child, out, closed};
   }
 
-  it('SIGINT once the rotation is renamed into place (its write still finishing): the new secret is in effect, and nothing says otherwise', async () => {
-    const ws = Workspace.create();
-    const old = ws.run(['keys', 'create', 'first', '--type', 'api'], {now: NOW, env: {KEYWARD_TEST_SUBPROCESS: '1'}}).stdout.trim();
-    expect(old).to.match(SECRET);
-    const hold = path.join(ws.dir, 'hold');
-    mkdirSync(hold);
-    const {child, out, closed} = startPaused(ws, ['keys', 'rotate', 'first', '--yes'], 'KEYWARD_TEST_PAUSE_AFTER_RENAME', hold);
-    await waitFor(path.join(hold, 'renamed'));
-    child.kill('SIGINT');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    writeFileSync(path.join(hold, 'resume'), '');
-    expect(await closed, out.stderr).to.equal(130);
-    expect(out.stderr).not.to.contain('NOT in effect');
-    const fresh = out.stdout.trim();
-    expect(fresh).to.match(SECRET);
-    expect(ws.run(['check', fresh, '192.0.2.1', '--json'], {now: NOW}).json()[0].key, 'the printed secret is the key').to.equal('first');
-    expect(ws.run(['check', old, '192.0.2.1'], {now: NOW}).stderr, 'the old secret is gone').to.contain('matches no key');
-  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    it(`${signal} once the rotation is renamed into place (its write still finishing): the new secret is in effect, said so, exit 0 (a script must not throw it away)`, async () => {
+      const ws = Workspace.create();
+      const old = ws.run(['keys', 'create', 'first', '--type', 'api'], {now: NOW, env: {KEYWARD_TEST_SUBPROCESS: '1'}}).stdout.trim();
+      expect(old).to.match(SECRET);
+      const hold = path.join(ws.dir, 'hold');
+      mkdirSync(hold);
+      const {child, out, closed} = startPaused(ws, ['keys', 'rotate', 'first', '--yes'], 'KEYWARD_TEST_PAUSE_AFTER_RENAME', hold);
+      await waitFor(path.join(hold, 'renamed'));
+      child.kill(signal);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      writeFileSync(path.join(hold, 'resume'), '');
+      expect(await closed, out.stderr).to.equal(0);
+      expect(out.stderr).not.to.contain('NOT in effect');
+      expect(out.stderr).to.contain(`keyward: interrupted (${signal}) after the commit: the secret printed above IS in effect`);
+      const fresh = out.stdout.trim();
+      expect(fresh).to.match(SECRET);
+      expect(ws.run(['check', fresh, '192.0.2.1', '--json'], {now: NOW}).json()[0].key, 'the printed secret is the key').to.equal('first');
+      expect(ws.run(['check', old, '192.0.2.1'], {now: NOW}).stderr, 'the old secret is gone').to.contain('matches no key');
+    });
+  }
 
   for (const [signal, code] of [
     ['SIGINT', 130],
