@@ -694,7 +694,8 @@ class Learner {
       }
       // (Events come in time order within a run, not across runs: two followers, a rotated file read after its successor.)
       if (iso < known.firstSeen) known.firstSeen = iso;
-      known.count++;
+      // (A count stops at the largest the store holds, 2^53 - 1: a hand-edited one there must not stop learning.)
+      if (known.count < Number.MAX_SAFE_INTEGER) known.count++;
       return;
     }
     const record: BlockedRecord = {ip, key: key.name, channel, firstSeen: iso, lastSeen: iso, count: 1, ...why};
@@ -761,9 +762,8 @@ class Learner {
       const record = tracks.records[t];
       // (A record not made yet counts its events when it is made: makeSeenRecords.)
       if (events === 0 || record === null) continue;
-      if (record.count + events <= Number.MAX_SAFE_INTEGER) record.count += events;
-      // (A hand-edited count past 2^53: one at a time, as each event added one, where an addition may change nothing.)
-      else for (let k = 0; k < events; k++) record.count++;
+      // (A count stops at the largest the store holds, 2^53 - 1: a hand-edited one near it must not stop learning.)
+      record.count = Math.min(record.count + events, Number.MAX_SAFE_INTEGER);
     }
   }
 

@@ -3,6 +3,8 @@
  * `authorize --from-blocked`), the safety checks of `activate` and `revoke`
  * against seen traffic, expiry with `prune`, and `status`, end to end.
  */
+import {writeFileSync} from 'node:fs';
+
 import {expect} from 'chai';
 
 import {daysAfter, RunResult, Workspace} from './harness.js';
@@ -70,6 +72,21 @@ describe('keyward blocked and authorize --from-blocked', () => {
 
     // An address that is not on the list is a usage error too.
     expect(ws.run(['authorize', '--from-blocked', '192.0.2.1'], {now: day(4)}).code).to.equal(2);
+  });
+
+  it('counts stop at the largest the store holds (2^53 - 1): a hand-edited count there does not stop learning (found by an outside tester)', () => {
+    const ws = withBlocked();
+    ok(ws.run(['authorize', '192.0.2.0/24'], {now: day(3)}));
+    ok(ws.run(['learn', '-'], {now: day(3), input: `billing 192.0.2.1 ${day(3)}\n`}));
+    const data = ws.storeJson();
+    for (const r of [...data.blocked, ...data.seen]) r.count = Number.MAX_SAFE_INTEGER - (r.ip === '192.0.2.1' ? 1 : 0);
+    writeFileSync(ws.store, JSON.stringify(data, null, 2));
+    const events = [`billing 198.51.100.7 ${day(4)}`, `billing 192.0.2.1 ${day(4)}`, `billing 192.0.2.1 ${day(4)}`, `billing 192.0.2.1 ${day(4)}`].join('\n');
+    ok(ws.run(['learn', '-'], {now: day(4), input: events}));
+    const after = ws.storeJson();
+    expect(after.blocked.find((r: any) => r.ip === '198.51.100.7').count).to.equal(Number.MAX_SAFE_INTEGER);
+    expect(after.seen.find((r: any) => r.ip === '192.0.2.1').count).to.equal(Number.MAX_SAFE_INTEGER);
+    expect(ok(ws.run(['blocked', '--json'], {now: day(4)})).json()[0]).to.include({ip: '198.51.100.7', count: Number.MAX_SAFE_INTEGER});
   });
 
   it('--from-blocked ADDR authorizes the blocked addresses it covers; --all the rest', () => {
