@@ -150,9 +150,21 @@ function isTime(value: unknown): boolean {
   return true;
 }
 
+/** A time as keyward writes it: UTC, to the millisecond (`Date.prototype.toISOString`). */
+const CANONICAL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/** Whether `value` is a time kept as it is (in keyward's form); another is made canonical by `time`. */
+const isKeptTime = (value: unknown) => isTime(value) && CANONICAL_TIME.test(value as string);
+
+/**
+ * A time field's value, in keyward's form: a hand-edited time with an offset
+ * (`2026-12-03T18:00:00+02:00`, `2027-01-02 10:00:00.5+0530`) is read as the
+ * UTC time it names, so that every output shows UTC, times compare as text,
+ * and the next write puts it back in the canonical form.
+ */
 function time(value: unknown, path: string): string {
   const text = string(value, path);
-  if (isTime(text)) return text;
+  if (isTime(text)) return CANONICAL_TIME.test(text) ? text : new Date(Date.parse(text)).toISOString();
   if (!Number.isNaN(Date.parse(text)) && /^\d{4}-\d{2}-\d{2}(?:[Tt ][\d:.]+)?$/.test(text)) {
     fail(path, `has no time zone offset: ${show(text)} (write it with Z for UTC, or an offset such as +02:00)`);
   }
@@ -257,8 +269,8 @@ function entryRecords(value: unknown, path: string): EntryRecord[] {
         SOURCES.includes(source as EntryRecord['source']) &&
         (label === null || (typeof label === 'string' && !holdsSecretLabel(label))) &&
         isGroup(grouped) &&
-        isTime(addedAt) &&
-        (expiresAt === null || isTime(expiresAt)) &&
+        isKeptTime(addedAt) &&
+        (expiresAt === null || isKeptTime(expiresAt)) &&
         (i >= provenFrom || isCanonicalQuietly(entry))
       ) {
         // A record the change appended, as the schema builds it (these members, in this order): kept, not copied.

@@ -84,6 +84,32 @@ describe('keyward store', () => {
     }
   });
 
+  it('reads a hand-edited time with an offset as the UTC time it names: every --json output shows UTC, a no-op writes nothing, the next change writes it canonical (found by an outside tester)', () => {
+    const ws = Workspace.create();
+    ws.run(['keys', 'create', 'billing', '--type', 'api', '--allow', '192.0.2.0/24'], {now: NOW});
+    ws.run(['authorize', '10.0.0.0/8'], {now: NOW});
+    const data = ws.storeJson();
+    data.account[0].addedAt = '2026-12-03T18:00:00+02:00';
+    data.account[0].expiresAt = '2099-01-02 10:00:00.5+0530';
+    data.keys[0].createdAt = '2026-11-30T12:00:00-0100';
+    data.keys[0].allow[0].addedAt = '2026-11-30t13:00z';
+    writeFileSync(ws.store, JSON.stringify(data, null, 2));
+    const before = readFileSync(ws.store);
+    const list = ws.run(['list', '--json'], {now: NOW}).json();
+    expect(list.find((r: {scope: string}) => r.scope === 'account')).to.include({addedAt: '2026-12-03T16:00:00.000Z', expiresAt: '2099-01-02T04:30:00.500Z'});
+    expect(list.find((r: {scope: string}) => r.scope === 'billing')).to.include({addedAt: '2026-11-30T13:00:00.000Z'});
+    expect(ws.run(['keys', 'list', '--json'], {now: NOW}).json()[0]).to.include({createdAt: '2026-11-30T13:00:00.000Z'});
+    expect(ws.run(['authorize', '10.0.0.0/8'], {now: NOW}).code).to.equal(0);
+    expect(readFileSync(ws.store).equals(before), 'a no-op writes nothing').to.equal(true);
+    expect(ws.run(['authorize', '203.0.113.9'], {now: NOW}).code).to.equal(0);
+    const text = readFileSync(ws.store, 'utf8');
+    expect(text)
+      .to.contain('"addedAt": "2026-12-03T16:00:00.000Z"')
+      .and.contain('"expiresAt": "2099-01-02T04:30:00.500Z"')
+      .and.contain('"createdAt": "2026-11-30T13:00:00.000Z"');
+    expect(text).not.to.match(/\+0[25]|-0100|t13:00z/);
+  });
+
   it('refuses a store over 512 MiB at once, on every path (exit 3 naming its size), and leaves it as it was', () => {
     const ws = Workspace.create();
     // Sparse: the refusal comes from its size, so the file is never read and costs no memory.
