@@ -10,7 +10,7 @@ import path from 'node:path';
 
 import {expect} from 'chai';
 
-import {NOW, RunResult, Workspace} from './harness.js';
+import {daysAfter, NOW, RunResult, Workspace} from './harness.js';
 import {findTool, inPrivateNetns, runTool, skipBecause} from './real-tools.js';
 
 const ok = (r: RunResult, code = 0): RunResult => {
@@ -333,6 +333,45 @@ describe('keyward export with deny and disabled entries', () => {
     const good = runTool(nginx!, ['-t', '-q', '-c', conf, '-p', d]);
     expect(good.code, good.out).to.equal(0);
     expect(readFileSync(include, 'utf8')).to.contain('deny 10.66.0.0/16;');
+  });
+
+  it('crowdsec, which subtracts deny entries and writes expiries, says when an expiring deny entry will want a new export (found by an outside tester)', () => {
+    const own = Workspace.create();
+    ok(own.run(['authorize', '10.0.0.0/8'], {now: NOW}));
+    ok(own.run(['deny', '10.66.0.0/16', '--expires', '1d'], {now: NOW}));
+    const at = daysAfter(NOW, 1);
+    const warning = `a deny entry expires at ${at}; the crowdsec output leaves its addresses out until you export again`;
+    for (const aggregate of [[], ['--aggregate']]) {
+      const run = own.run(['export', '--format', 'crowdsec', ...aggregate], {now: NOW});
+      expect(run.code, run.stderr).to.equal(0);
+      expect(run.stderr, aggregate.join(' ')).to.contain(warning);
+      expect(run.stdout).not.to.contain('10.66.');
+    }
+    expect(own.run(['export', '--format', 'csv'], {now: NOW}).stderr, 'csv writes the deny entry with its expiry').not.to.contain('a deny entry expires');
+  });
+
+  it('nginx -t accepts the include file when 255.255.255.255 is an entry (nginx cannot read that address: it is left out, said in a comment; found by an outside tester)', function () {
+    const nginx = findTool('nginx');
+    if (nginx === null) skipBecause(this, 'nginx is not installed');
+    for (const verb of ['deny', 'authorize']) {
+      const own = Workspace.create();
+      ok(own.run(['authorize', '10.0.0.0/8'], {now: NOW}));
+      ok(own.run([verb, '255.255.255.255'], {now: NOW}));
+      const include = path.join(own.dir, 'kw.conf');
+      ok(own.run(['export', '--format', 'nginx', '--output', include], {now: NOW}));
+      const d = own.dir;
+      const conf = own.file(
+        'nginx.conf',
+        `pid ${d}/nginx.pid;\nerror_log ${d}/nginx-error.log;\nevents {}\nhttp {\n  access_log off;\n` +
+          ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${d}/nginx-${t};\n`).join('') +
+          `  server {\n    listen 127.0.0.1:18092;\n    location / {\n      include ${include};\n      return 204;\n    }\n  }\n}\n`,
+      );
+      const checked = runTool(nginx!, ['-t', '-q', '-c', conf, '-p', d]);
+      expect(checked.code, `${verb}: ${checked.out}`).to.equal(0);
+      const text = readFileSync(include, 'utf8');
+      expect(text).to.contain(`# ${verb === 'deny' ? 'deny' : 'allow'} 255.255.255.255; left out: nginx cannot read it, and no client has it`);
+      expect(text).to.contain('allow 10.0.0.0/8;');
+    }
   });
 
   it('haproxy -c accepts the pattern file of the set difference', function () {

@@ -55,6 +55,8 @@ export function headerLines(options: {
   if (first !== null && !formatCarriesExpiry(options.format)) {
     lines.push(`an entry expires at ${first}: this file does not expire entries, export again before then`);
   }
+  const denied = firstDenyExpiry(options.format, options.rows);
+  if (denied !== null) lines.push(`a deny entry expires at ${denied}: its addresses are left out of this file until you export again`);
   lines.push('do not edit: change the keyward store and export again');
   return lines.map(flattenText);
 }
@@ -197,9 +199,19 @@ export function exportFormat(options: {format?: ExportFormat; json: boolean; toF
   return format;
 }
 
+/**
+ * The first expiry of a deny row, for a format that writes expiries but
+ * subtracts deny entries (crowdsec): an allow range with the addresses of an
+ * expiring deny entry cut out cannot get them back when it expires (an
+ * entry has an end, not a start); else null.
+ */
+function firstDenyExpiry(format: ExportFormat, rows: readonly ExportRow[]): string | null {
+  return formatCarriesExpiry(format) && SUBTRACTING.has(format) ? firstExpiry(rows.filter((r) => r.effect === 'deny')) : null;
+}
+
 /** What a person should know about an exported file: it refuses everything, or it will outlive an entry. */
 export function exportWarnings(data: StoreData, list: EffectiveList, rows: readonly ExportRow[], format: ExportFormat): string[] {
-  return warningsOf(data, list, format, () => anyAllowed(rows), firstExpiry(rows));
+  return warningsOf(data, list, format, () => anyAllowed(rows), firstExpiry(rows), firstDenyExpiry(format, rows));
 }
 
 /**
@@ -214,7 +226,15 @@ export function rangeWarnings(
   format: ExportFormat,
 ): string[] {
   const first = Math.min(earliestExpiry(deny), earliestExpiry(allow));
-  return warningsOf(data, list, format, () => anyOutside(allow, deny), first === Number.POSITIVE_INFINITY ? null : new Date(first).toISOString());
+  const denied = earliestExpiry(deny);
+  return warningsOf(
+    data,
+    list,
+    format,
+    () => anyOutside(allow, deny),
+    first === Number.POSITIVE_INFINITY ? null : new Date(first).toISOString(),
+    formatCarriesExpiry(format) && SUBTRACTING.has(format) && denied !== Number.POSITIVE_INFINITY ? new Date(denied).toISOString() : null,
+  );
 }
 
 function warningsOf(
@@ -223,6 +243,7 @@ function warningsOf(
   format: ExportFormat,
   anyAllowed: () => boolean,
   first: string | null,
+  firstDeny: string | null,
 ): string[] {
   const warnings: string[] = [];
   if (list.channel === null) {
@@ -236,5 +257,8 @@ function warningsOf(
   }
   if (!anyAllowed()) warnings.push(`${list.description} is empty: a gateway loading this allowlist refuses every address`);
   if (first !== null && !formatCarriesExpiry(format)) warnings.push(`an exported entry expires at ${first}; the ${format} output keeps it until you export again`);
+  if (firstDeny !== null) {
+    warnings.push(`a deny entry expires at ${firstDeny}; the ${format} output leaves its addresses out until you export again (an entry there has an end, not a start)`);
+  }
   return warnings;
 }

@@ -5,9 +5,16 @@ import {commentText, comments, lines} from './text.js';
 /** nginx takes the first rule that matches: deny entries first, then the allow entries, then `deny all;`. */
 export function renderNginx(rows: readonly ExportRow[], header: readonly string[]): string {
   const {deny, allow} = byEffect(rows);
-  const rule = (verb: string) => (r: ExportRow) => `${verb} ${r.prefix.toString()};${commentText(r.label) === '' ? '' : `  # ${commentText(r.label)}`}`;
+  const rule = (verb: string) => (r: ExportRow) =>
+    // nginx reads 255.255.255.255 as its own "no address" and refuses the whole file; no client has that address.
+    r.prefix.toString() === BROADCAST
+      ? `# ${verb} ${BROADCAST}; left out: nginx cannot read it, and no client has it`
+      : `${verb} ${r.prefix.toString()};${commentText(r.label) === '' ? '' : `  # ${commentText(r.label)}`}`;
   return lines([...comments(header), ...deny.map(rule('deny')), ...allow.map(rule('allow')), 'deny all;']);
 }
+
+/** The IPv4 limited broadcast address, as an entry is written. */
+const BROADCAST = '255.255.255.255';
 
 /**
  * For `acl NAME src -f FILE` (the allowed addresses: deny entries already
