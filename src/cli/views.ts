@@ -147,6 +147,13 @@ export async function renderSyncPlan(plan: SyncPlan, cutOffCount: number, title:
     lines.push(`${counted(count, 'disabled entry', 'disabled entries')} not in the file kept (exports leave them out; keyward revoke removes them):`);
     lines.push(listed(plan.keptDisabled));
   }
+  if (plan.keptExpired.length > 0) {
+    const count = plan.keptExpired.length;
+    lines.push(
+      `${counted(count, 'entry', 'entries')} of the file the list holds expired, kept expired (the file gives no expiry to come; \`keyward authorize ENTRY --expires …\` renews one):`,
+    );
+    lines.push(listed(plan.keptExpired));
+  }
   if (cutOffCount > 0) lines.push(c.yellow(`${counted(cutOffCount, 'recently seen address', 'recently seen addresses')} would be cut off (listed on stderr)`));
   return lines.join('\n');
 }

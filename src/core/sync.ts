@@ -131,6 +131,14 @@ export interface SyncPlan {
    * not lose them (revoke removes them).
    */
   keptDisabled: string[];
+  /**
+   * Desired entries the list holds only expired, kept so (and counted
+   * unchanged): the file gives no expiry (plain, or a file without that
+   * column), so naming the entry cannot say it should live again (an export
+   * taken while a temporary entry was live must not bring it back
+   * permanent), or it gives one already past (the entry stays dead either way).
+   */
+  keptExpired: string[];
   /** Lines that repeat an entry; the repeat adds nothing (the first label given wins). */
   repeats: Repeat[];
   /** What to add, with labels and sources, in the order of `added`. */
@@ -166,7 +174,8 @@ const expiryMs = (at: string | null) => (at === null ? Number.POSITIVE_INFINITY 
  * goes into it). A repeated entry counts once. An entry inside another
  * desired entry is kept as written: the list equals the file, not its
  * aggregate. A live entry in both stays as it is (source and added time
- * kept); an expired one counts as absent and is added again. Learned entries
+ * kept); an expired one is added again when the file gives it an expiry to
+ * come or none (null), else kept expired (see keptExpired). Learned entries
  * the desired list does not name stay unless `pruneLearned`. With a group, a
  * desired entry live in the list outside the group is left there and
  * reported (`elsewhere`), and entries outside the group are never touched.
@@ -195,8 +204,13 @@ export function planSync(current: readonly EntryRecord[], desired: readonly Desi
   // The live record of each entry in scope (the first, should a list hold copies), and those outside it.
   const live = new Map<string, EntryRecord>();
   const outside = new Map<string, EntryRecord>();
+  // The entries in scope held only expired (a live copy, if any, is in `live`).
+  const expired = new Set<string>();
   for (const r of current) {
-    if (!isLive(r, options.now)) continue;
+    if (!isLive(r, options.now)) {
+      if (inSyncScope(r, group) && isEnabled(r)) expired.add(recordName(r));
+      continue;
+    }
     const into = inSyncScope(r, group) ? live : outside;
     if (!into.has(recordName(r))) into.set(recordName(r), r);
   }
@@ -211,6 +225,7 @@ export function planSync(current: readonly EntryRecord[], desired: readonly Desi
     inAccount: [],
     keptLearned: [],
     keptDisabled: [],
+    keptExpired: [],
     repeats,
     additions: [],
   };
@@ -236,6 +251,11 @@ export function planSync(current: readonly EntryRecord[], desired: readonly Desi
       }
       if (options.accountDenies?.has(text)) {
         plan.inAccount.push(text);
+        continue;
+      }
+      if (expired.has(text) && (d.expiresAt === undefined || expiryMs(d.expiresAt) <= options.now.getTime())) {
+        plan.keptExpired.push(text);
+        plan.unchanged.push(text);
         continue;
       }
       plan.added.push(text);
@@ -394,6 +414,7 @@ export function syncJson(a: Assessment, applied: boolean, dryRun: boolean) {
     inAccount: a.plan.inAccount,
     keptLearned: a.plan.keptLearned,
     keptDisabled: a.plan.keptDisabled,
+    keptExpired: a.plan.keptExpired,
     cutOff: a.cutOff.flatMap((c) => c.keys.map((key) => ({ip: c.ip, key, channel: c.channel, lastSeen: c.lastSeen}))),
     applied,
     dryRun,

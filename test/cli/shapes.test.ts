@@ -159,6 +159,7 @@ export const SHAPES = {
     inAccount: arr(str),
     keptLearned: arr(str),
     keptDisabled: arr(str),
+    keptExpired: arr(str),
     cutOff: arr(obj({ip: str, key: str, channel, lastSeen: str})),
     applied: bool,
     dryRun: bool,

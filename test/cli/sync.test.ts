@@ -71,6 +71,7 @@ describe('keyward sync', () => {
       inAccount: [],
       keptLearned: [],
       keptDisabled: [],
+      keptExpired: [],
       cutOff: [],
       applied: false,
       dryRun: true,
@@ -275,6 +276,7 @@ describe('keyward sync under blocking, with learned entries', () => {
       relabeled: [{entry: '198.51.100.0/24', label: 'partners', previousLabel: null}],
       keptLearned: ['192.0.2.0/24'],
       keptDisabled: [],
+      keptExpired: [],
       cutOff: [],
     });
     const human = exits(ws.run(['sync', file, '--dry-run'], {now: day(42)}), 1);
@@ -412,6 +414,34 @@ describe('keyward sync on a terminal', function () {
 });
 
 describe('keyward sync: what an outside tester found', () => {
+  it('an export taken while a temporary entry was live, synced after it expired, keeps it expired: never brought back permanent (plain), never re-added forever (csv, json)', () => {
+    for (const format of ['plain', 'csv', 'json']) {
+      const ws = Workspace.create();
+      ok(ws.run(['authorize', '192.0.2.0/24'], {now: NOW}));
+      ok(ws.run(['authorize', '10.0.0.0/8', '--expires', '1d', '--group', 'vendor'], {now: NOW}));
+      const file = ws.file(`allow.${format}`, ok(ws.run(['export', '--format', format], {now: NOW})).stdout);
+      const before = ws.storeBytes()!;
+      for (let i = 0; i < 2; i++) {
+        const run = ok(ws.run(['sync', file, '--yes', '--json'], {now: day(2)}));
+        expect(run.json(), format).to.deep.include({added: [], removed: [], keptExpired: ['10.0.0.0/8'], applied: false});
+        expect(run.json().unchanged, format).to.include('10.0.0.0/8');
+      }
+      expect(ok(ws.run(['sync', file, '--dry-run'], {now: day(2)})).stdout, format).to.contain('kept expired');
+      expect(ws.storeBytes()!.equals(before), `${format}: nothing written`).to.equal(true);
+      expect(ws.run(['check', 'x', '10.1.2.3'], {now: day(2)}).stdout, format).not.to.contain('allow');
+      const row = ok(ws.run(['list', '--json', '--expired'], {now: day(2)})).json()[0];
+      expect(row, format).to.include({entry: '10.0.0.0/8', group: 'vendor', expiresAt: day(1)});
+    }
+  });
+
+  it('a csv or json file that gives an expired entry a time to come or none renews it, as the file says', () => {
+    const ws = Workspace.create();
+    ok(ws.run(['authorize', '10.0.0.0/8', '--expires', '1d'], {now: NOW}));
+    const json = (expiresAt: string | null) => ws.file('renew.json', JSON.stringify([{entry: '10.0.0.0/8', label: null, expiresAt}]));
+    expect(ok(ws.run(['sync', json(day(5)), '--yes', '--json'], {now: day(2)})).json()).to.deep.include({added: ['10.0.0.0/8'], keptExpired: []});
+    expect(ok(ws.run(['list', '--json'], {now: day(2)})).json()[0]).to.include({expiresAt: day(5)});
+  });
+
   it('--group refuses a line whose range the list holds outside the group with the other effect (exit 2, nothing written): one range is never both', () => {
     const ws = Workspace.create();
     ok(ws.run(['deny', '10.5.0.0/16'], {now: NOW}));

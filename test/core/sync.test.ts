@@ -86,18 +86,22 @@ describe('core/sync: planSync', () => {
     expect(pruned.removed).to.deep.equal(['192.0.2.0/24', '203.0.113.9']);
   });
 
-  it('treats an expired entry as absent: added again when the file names it, removed otherwise', () => {
+  it('an expired entry: kept expired when the file names it without an expiry to come, renewed when it gives one (or none: null), removed when not named', () => {
     const current = [record('192.0.2.1', {expiresAt: EARLIER}), record('192.0.2.2', {expiresAt: EARLIER}), record('192.0.2.3', {expiresAt: '2027-01-01T00:00:00.000Z'})];
     const plan = planSync(current, desired('192.0.2.1', '192.0.2.3'), options);
-    expect(plan.added).to.deep.equal(['192.0.2.1']);
+    expect(plan.added).to.deep.equal([]);
+    expect(plan.keptExpired, 'a plain file names it, and cannot say it should live again').to.deep.equal(['192.0.2.1']);
     expect(plan.removed).to.deep.equal(['192.0.2.2']);
-    expect(plan.unchanged, 'a live entry keeps its expiry').to.deep.equal(['192.0.2.3']);
+    expect(plan.unchanged, 'a live entry keeps its expiry').to.deep.equal(['192.0.2.1', '192.0.2.3']);
+    expect(syncedList(current, plan, NOW)).to.deep.equal([record('192.0.2.1', {expiresAt: EARLIER}), record('192.0.2.3', {expiresAt: '2027-01-01T00:00:00.000Z'})]);
 
-    const list = syncedList(current, plan, NOW);
-    expect(list).to.deep.equal([
-      record('192.0.2.3', {expiresAt: '2027-01-01T00:00:00.000Z'}),
-      {entry: '192.0.2.1', source: 'import', label: null, addedAt: NOW.toISOString(), expiresAt: null},
-    ]);
+    const past = planSync(current, [{...desired('192.0.2.1')[0], expiresAt: EARLIER}], options);
+    expect(past.keptExpired, 'an expiry already past: dead either way').to.deep.equal(['192.0.2.1']);
+    for (const expiresAt of [null, '2027-06-01T00:00:00.000Z']) {
+      const renew = planSync(current, [{...desired('192.0.2.1')[0], expiresAt}], options);
+      expect(renew.added, String(expiresAt)).to.deep.equal(['192.0.2.1']);
+      expect(syncedList(current, renew, NOW)).to.deep.equal([{entry: '192.0.2.1', source: 'import', label: null, addedAt: NOW.toISOString(), expiresAt}]);
+    }
   });
 });
 
@@ -156,11 +160,15 @@ describe('core/sync: properties', () => {
             if (!expected.has(l.entry) || (expected.get(l.entry) === null && l.label !== null)) expected.set(l.entry, l.label);
           }
           const keptLearned = pruneLearned ? [] : current.filter((r) => r.source === 'learned' && !expected.has(r.entry)).map((r) => r.entry);
+          // A file entry the list holds only expired stays as it was: the file (no expiry given) cannot say it should live again.
+          const dead = new Map(current.filter((r) => r.expiresAt !== null && expected.has(r.entry)).map((r) => [r.entry, r.label]));
           const got = new Map(list.map((r) => [r.entry, r.label]));
           expect(list.length, 'no entry twice').to.equal(got.size);
           expect([...got.keys()].sort()).to.deep.equal([...expected.keys(), ...keptLearned].sort());
-          for (const [entry, label] of expected) expect(got.get(entry), entry).to.equal(label);
-          for (const r of list) if (expected.has(r.entry)) expect(r.expiresAt === null || Date.parse(r.expiresAt) > NOW.getTime(), 'file entries are live').to.equal(true);
+          for (const [entry, label] of expected) expect(got.get(entry), entry).to.equal(dead.has(entry) ? dead.get(entry) : label);
+          for (const r of list)
+            if (expected.has(r.entry)) expect(r.expiresAt === null || Date.parse(r.expiresAt) > NOW.getTime(), 'file entries are live').to.equal(!dead.has(r.entry));
+          expect([...plan.keptExpired].sort()).to.deep.equal([...dead.keys()].sort());
 
           // Every entry is reported exactly once.
           const reported = [...plan.added, ...plan.removed, ...plan.unchanged, ...plan.relabeled.map((r) => r.entry), ...plan.keptLearned];
