@@ -546,6 +546,31 @@ describe('keyward export, loaded by the real tools', () => {
     expect(inPrivateNetns(`"${ipset}" restore < "$1"`, path.join(ws.dir, 'broken.ipset'))!.code, 'the load can fail').to.not.equal(0);
   });
 
+  it('ipset restore: a temporary set left by a failed load is made anew, and a live set made with another maxelem is re-made by the recipe the docs give (found by an outside tester)', function () {
+    const ipset = findTool('ipset');
+    if (ipset === null) skipBecause(this, 'ipset is not installed');
+    const file = exportTo('remake.ipset', ['--format', 'ipset']);
+    const i = `"${ipset}"`;
+    const params = 'hash:net family inet hashsize 1024 maxelem';
+    const script = [
+      // A tmp set left by an earlier load with other parameters: the file replaces it.
+      `${i} create keyward_allow_v4_tmp ${params} 4096`,
+      `${i} restore < "$1"`,
+      `${i} list keyward_allow_v4 | grep -q 10.0.0.0/8`,
+      // A live set made with another maxelem (its list once crossed 2^20 entries): refused, then re-made, then loaded.
+      `${i} destroy keyward_allow_v4`,
+      `${i} create keyward_allow_v4 ${params} 2097152`,
+      `(${i} restore < "$1" && exit 9 || true)`,
+      `${i} create keyward_allow_v4_new ${params} 1048576 && ${i} swap keyward_allow_v4_new keyward_allow_v4 && ${i} destroy keyward_allow_v4_new`,
+      `${i} restore < "$1"`,
+      `${i} list keyward_allow_v4 | grep -q 'maxelem 1048576'`,
+      `${i} list keyward_allow_v4 | grep -q 10.0.0.0/8`,
+    ].join(' && ');
+    const loaded = inPrivateNetns(script, file);
+    if (loaded === null) skipBecause(this, 'ipset restore runs only in a private network namespace, which is not permitted here');
+    expect(loaded!.code, loaded!.out).to.equal(0);
+  });
+
   it("csv and crowdsec read back field for field with Python's csv module (an independent RFC 4180 reader)", function () {
     const python = findTool('python3');
     if (python === null) skipBecause(this, 'python3 is not installed');

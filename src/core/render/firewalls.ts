@@ -67,9 +67,16 @@ function ipsetEntries(prefix: Prefix): string[] {
   return prefix.family === 4 ? ['0.0.0.0/1', '128.0.0.0/1'] : ['::/1', '8000::/1'];
 }
 
-/** Room in an ipset set: at least 2^20 entries, fixed so that re-creating it with -exist matches. */
+/** ipset's maxelem for a set of up to 2^20 entries: every keyward export of such a set makes it with this one. */
+const IPSET_DEFAULT_MAXELEM = 1 << 20;
+
+/**
+ * Room in an ipset set: 2^20 entries, or the next power of two that holds
+ * them, so that re-creating it with -exist matches while its size stays in
+ * one such range (crossing one is said in the file: see renderIpset).
+ */
 function ipsetMaxElem(count: number): number {
-  let max = 1 << 20;
+  let max = IPSET_DEFAULT_MAXELEM;
   while (max < count) max *= 2;
   return max;
 }
@@ -89,8 +96,16 @@ export function renderIpset(rows: readonly ExportRow[], header: readonly string[
     const tmp = `${set}_tmp`;
     const mine = rows.filter((r) => r.prefix.family === family);
     const entries = mine.flatMap((r) => ipsetEntries(r.prefix));
-    const params = `hash:net family ${inet} hashsize 1024 maxelem ${ipsetMaxElem(entries.length)}`;
-    out.push(`create ${set} ${params} -exist`, `create ${tmp} ${params} -exist`, `flush ${tmp}`);
+    const maxelem = ipsetMaxElem(entries.length);
+    const params = `hash:net family ${inet} hashsize 1024 maxelem ${maxelem}`;
+    if (maxelem > IPSET_DEFAULT_MAXELEM) {
+      // (`create -exist` fails for a set of the same name made with another maxelem: ipset swap takes any.)
+      out.push(
+        `# ${set} needs maxelem ${maxelem} for its ${entries.length} entries; a set made with another refuses this file ("set with the same name already exists"): re-make it once with`,
+        `#   ipset create ${set}_new ${params}; ipset swap ${set}_new ${set}; ipset destroy ${set}_new`,
+      );
+    }
+    out.push(`destroy ${tmp} -exist`, `create ${set} ${params} -exist`, `create ${tmp} ${params}`);
     for (const r of mine) {
       if (commentText(r.label) !== '') out.push(`# ${commentText(r.label)}`);
       for (const e of ipsetEntries(r.prefix)) out.push(`add ${tmp} ${e} -exist`);
