@@ -25,6 +25,7 @@ import {
   listUnread,
   onListRead,
 } from './model.js';
+import {maskSecrets} from './errors.js';
 
 /** How many records the store keeps: the newest. */
 export const HISTORY_RECORDS = 500;
@@ -352,5 +353,12 @@ export function historyOf(data: StoreData, options: {since?: Date; limit?: numbe
  * had a group (the store leaves it out).
  */
 export function historyJson(records: readonly HistoryRecord[]): HistoryRecord[] {
-  return records.map((r) => ({...r, changes: {...r.changes, entries: r.changes.entries.map((e) => ({...e, groups: e.groups ?? []}))}}));
+  // (The user and the flags are the store's own text, which a hand edit may make anything: a secret is shown by its hint, as in the table.)
+  return records.map((r) => ({
+    ...r,
+    command: maskSecrets(r.command),
+    flags: r.flags.map(maskSecrets),
+    user: maskSecrets(r.user),
+    changes: {...r.changes, entries: r.changes.entries.map((e) => ({...e, groups: e.groups ?? []}))},
+  }));
 }

@@ -1,6 +1,6 @@
 /** What the `keys` commands do to the store: create, rotate and revoke a key, and a key as JSON (never its hash). */
 import {addEntries} from './allowlist.js';
-import {InputError} from './errors.js';
+import {InputError, maskSecrets} from './errors.js';
 import {checkKeyName, findKey, newKeyRecord} from './keys.js';
 import {Channel, KeyRecord} from './model.js';
 import {Prefix} from './prefix.js';
@@ -17,7 +17,8 @@ export function keyJson(k: KeyRecord) {
   return {
     name: k.name,
     type: k.type,
-    hint: k.hint,
+    // (A hint is the store's own text, which a hand edit may make a whole secret: shown by its hint, as in the table.)
+    hint: maskSecrets(k.hint),
     status: k.status,
     createdAt: k.createdAt,
     rotatedAt: k.rotatedAt,

@@ -110,6 +110,25 @@ describe('keyward store', () => {
     expect(text).not.to.match(/\+0[25]|-0100|t13:00z/);
   });
 
+  it("shows a secret pasted into a key's hint or a history record's user, command or flags by its hint in --json too, as in the tables (found by an outside tester)", () => {
+    const ws = Workspace.create();
+    ws.run(['keys', 'create', 'billing', '--type', 'api', '--json'], {now: NOW});
+    ws.run(['authorize', '10.0.0.0/8'], {now: NOW});
+    const secret = '0123456789abcdef0123456789abcdef01234567';
+    const data = ws.storeJson();
+    data.keys[0].hint = secret;
+    for (const r of data.history) Object.assign(r, {user: `ops ${secret}`, flags: [secret], command: `authorize ${secret.toUpperCase()}`});
+    writeFileSync(ws.store, JSON.stringify(data, null, 2));
+    for (const args of [['keys', 'list'], ['history']]) {
+      for (const json of [[], ['--json']]) {
+        const run = ws.run([...args, ...json], {now: NOW});
+        expect(run.code, run.stderr).to.equal(0);
+        expect((run.stdout + run.stderr).toLowerCase(), `${args.join(' ')} ${json.join('')}`).not.to.contain(secret.slice(4, 20));
+      }
+    }
+    expect(ws.run(['keys', 'list', '--json'], {now: NOW}).json()[0].hint).to.equal('0123…4567');
+  });
+
   it('refuses a store over 512 MiB at once, on every path (exit 3 naming its size), and leaves it as it was', () => {
     const ws = Workspace.create();
     // Sparse: the refusal comes from its size, so the file is never read and costs no memory.
