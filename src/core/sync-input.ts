@@ -76,8 +76,14 @@ function expiryField(value: unknown, where: string): string | null {
   return at.toISOString();
 }
 
-/** Refuses a row that is neither an allow nor a deny entry, or a disabled one (exports never write those). */
-function refuseOtherKinds(effect: unknown, enabled: unknown, where: string): void {
+/**
+ * The entry text of a row as a line of the plain export writes it (`!ENTRY`
+ * for a deny entry: see splitDenyMarks), from its entry and its effect
+ * (either may say deny; a row whose `!` says deny and whose effect says
+ * allow is refused). Refuses a row that is neither an allow nor a deny
+ * entry, or a disabled one (exports never write those).
+ */
+function rowText(entry: string, effect: unknown, enabled: unknown, where: string): string {
   const present = (v: unknown) => v !== undefined && v !== null && v !== '';
   if (present(effect) && effect !== 'allow' && effect !== 'deny') {
     throw new InputError(`${where}: effect ${show(String(effect))} is neither "allow" nor "deny"`, 'write "allow", "deny", or leave it out');
@@ -85,6 +91,12 @@ function refuseOtherKinds(effect: unknown, enabled: unknown, where: string): voi
   if (present(enabled) && enabled !== true && enabled !== 'true') {
     throw new InputError(`${where}: a disabled entry: sync reads enabled entries only`, 'leave disabled entries out of the file');
   }
+  const text = entry.trim();
+  const marked = text.startsWith('!');
+  if (marked && effect === 'allow') {
+    throw new InputError(`${where}: ${show(text)} is a deny entry ("!") but its effect says "allow"`, 'drop the "!" to allow it, or write "deny"');
+  }
+  return marked || effect !== 'deny' ? text : `!${text}`;
 }
 
 function jsonInputs(lines: readonly SyncLine[], at: (where: string) => string): SyncInput[] {
@@ -104,10 +116,10 @@ function jsonInputs(lines: readonly SyncLine[], at: (where: string) => string): 
     const o = item as Record<string, unknown>;
     if (typeof o.entry !== 'string') throw new InputError(`${where} has no "entry" string`);
     if (o.label !== undefined && o.label !== null && typeof o.label !== 'string') throw new InputError(`${where}: label is not a string`);
-    refuseOtherKinds(o.effect, o.enabled, where);
+    const text = rowText(o.entry, o.effect, o.enabled, where);
     const label = typeof o.label === 'string' ? maskSecrets(o.label) : null;
     // A deny row is read as the `!ENTRY` line the plain export writes for it (see splitDenyMarks).
-    const input: SyncInput = {text: `${o.effect === 'deny' ? '!' : ''}${o.entry.trim()}`, label, where, source: 'import', ...(o.label === undefined ? {keepLabel: true} : {})};
+    const input: SyncInput = {text, label, where, source: 'import', ...(o.label === undefined ? {keepLabel: true} : {})};
     // A field the object leaves out is not said: the stored value stays.
     if ('group' in o) input.group = groupField(o.group, where);
     if ('expiresAt' in o) input.expiresAt = expiryField(o.expiresAt, where);
@@ -156,9 +168,8 @@ function csvInputs(lines: readonly SyncLine[], at: (where: string) => string): S
     const where = at(`line ${l.line}`);
     const fields = csvFields(l.text, where);
     if (fields.length !== columns.length) throw new InputError(`${where}: ${fields.length} fields where the header names ${columns.length}`);
-    refuseOtherKinds(effect < 0 ? undefined : fields[effect], enabled < 0 ? undefined : fields[enabled], where);
     const input: SyncInput = {
-      text: fields[0].trim(),
+      text: rowText(fields[0], effect < 0 ? undefined : fields[effect], enabled < 0 ? undefined : fields[enabled], where),
       label: label < 0 ? null : maskSecrets(fields[label]) || null,
       where,
       source: 'import',

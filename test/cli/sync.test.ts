@@ -434,6 +434,21 @@ describe('keyward sync: what an outside tester found', () => {
     }
   });
 
+  it('a row whose effect column or member says deny is a deny entry, with or without its "!"; a "!" with effect allow is refused (exit 2)', () => {
+    const ws = Workspace.create();
+    ok(ws.run(['authorize', '192.0.2.0/24'], {now: NOW}));
+    const csv = 'entry,label,effect\n10.0.0.0/8,,deny\n192.0.2.0/24,,allow\n';
+    expect(exits(ws.run(['sync', '-', '--dry-run', '--json'], {now: NOW, input: csv}), 1).json()).to.deep.include({added: ['!10.0.0.0/8'], removed: []});
+    const json = JSON.stringify([{entry: '!10.0.0.0/8', effect: 'deny'}, {entry: '192.0.2.0/24'}]);
+    expect(exits(ws.run(['sync', '-', '--dry-run', '--json'], {now: NOW, input: json}), 1).json()).to.deep.include({added: ['!10.0.0.0/8'], removed: []});
+    const before = ws.storeBytes()!;
+    for (const input of [JSON.stringify([{entry: '!10.0.0.0/8', effect: 'allow'}]), 'entry,effect\n!10.0.0.0/8,allow\n']) {
+      const refused = exits(ws.run(['sync', '-', '--yes'], {now: NOW, input}), 2);
+      expect(refused.stderr).to.contain('`!10.0.0.0/8` is a deny entry ("!") but its effect says "allow"');
+    }
+    expect(ws.storeBytes()!.equals(before)).to.equal(true);
+  });
+
   it('a csv or json file that gives an expired entry a time to come or none renews it, as the file says', () => {
     const ws = Workspace.create();
     ok(ws.run(['authorize', '10.0.0.0/8', '--expires', '1d'], {now: NOW}));
