@@ -763,7 +763,7 @@ class Learner {
       // (A record not made yet counts its events when it is made: makeSeenRecords.)
       if (events === 0 || record === null) continue;
       // (A count stops at the largest the store holds, 2^53 - 1: a hand-edited one near it must not stop learning.)
-      record.count = Math.min(record.count + events, Number.MAX_SAFE_INTEGER);
+      record.count = Math.max(record.count, Math.min(record.count + events, Number.MAX_SAFE_INTEGER));
     }
   }
 
