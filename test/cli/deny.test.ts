@@ -35,6 +35,18 @@ function store(state: 'learning' | 'active' | 'inactive'): Workspace {
   return ws;
 }
 
+/** `nginx -t` of a configuration in `ws` (named `name`) that includes `include` in a location: its exit code and output. */
+function nginxTest(nginx: string, ws: Workspace, name: string, include: string): {code: number | null; out: string} {
+  const d = ws.dir;
+  const conf = ws.file(
+    name,
+    `pid ${d}/nginx.pid;\nerror_log ${d}/nginx-error.log;\nevents {}\nhttp {\n  access_log off;\n` +
+      ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${d}/nginx-${t};\n`).join('') +
+      `  server {\n    listen 127.0.0.1:18091;\n    location / {\n      include ${include};\n      return 204;\n    }\n  }\n}\n`,
+  );
+  return runTool(nginx, ['-t', '-q', '-c', conf, '-p', d]);
+}
+
 describe('keyward deny', () => {
   for (const state of ['learning', 'active', 'inactive'] as const) {
     it(`wins over an allow entry while API blocking is ${state}: argument, stream, oclif path`, async () => {
@@ -323,14 +335,7 @@ describe('keyward export with deny and disabled entries', () => {
     if (nginx === null) skipBecause(this, 'nginx is not installed');
     const include = path.join(ws.dir, 'deny.nginx.conf');
     ok(ws.run(['export', '--format', 'nginx', '--output', include], {now: NOW}));
-    const d = ws.dir;
-    const conf = ws.file(
-      'nginx-deny.conf',
-      `pid ${d}/nginx.pid;\nerror_log ${d}/nginx-error.log;\nevents {}\nhttp {\n  access_log off;\n` +
-        ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${d}/nginx-${t};\n`).join('') +
-        `  server {\n    listen 127.0.0.1:18091;\n    location / {\n      include ${include};\n      return 204;\n    }\n  }\n}\n`,
-    );
-    const good = runTool(nginx!, ['-t', '-q', '-c', conf, '-p', d]);
+    const good = nginxTest(nginx!, ws, 'nginx-deny.conf', include);
     expect(good.code, good.out).to.equal(0);
     expect(readFileSync(include, 'utf8')).to.contain('deny 10.66.0.0/16;');
   });
@@ -359,14 +364,7 @@ describe('keyward export with deny and disabled entries', () => {
       ok(own.run([verb, '255.255.255.255'], {now: NOW}));
       const include = path.join(own.dir, 'kw.conf');
       ok(own.run(['export', '--format', 'nginx', '--output', include], {now: NOW}));
-      const d = own.dir;
-      const conf = own.file(
-        'nginx.conf',
-        `pid ${d}/nginx.pid;\nerror_log ${d}/nginx-error.log;\nevents {}\nhttp {\n  access_log off;\n` +
-          ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${d}/nginx-${t};\n`).join('') +
-          `  server {\n    listen 127.0.0.1:18092;\n    location / {\n      include ${include};\n      return 204;\n    }\n  }\n}\n`,
-      );
-      const checked = runTool(nginx!, ['-t', '-q', '-c', conf, '-p', d]);
+      const checked = nginxTest(nginx!, own, 'nginx.conf', include);
       expect(checked.code, `${verb}: ${checked.out}`).to.equal(0);
       const text = readFileSync(include, 'utf8');
       expect(text).to.contain(`# ${verb === 'deny' ? 'deny' : 'allow'} 255.255.255.255; left out: nginx cannot read it, and no client has it`);
