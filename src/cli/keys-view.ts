@@ -47,6 +47,10 @@ export async function deliverSecret(k: KeyRecord, secret: string, verb: 'created
  * that throws away the output of a failure does not throw the secret away.
  */
 function sayIfInterrupted(): void {
+  // Ended by process.exit once its output is flushed (bin/run.js): Node's own end of a process that runs out of work
+  // puts every signal back to its default action first, and a signal then (a few milliseconds) would end it with
+  // 130 or 143, saying nothing, with the secret in effect. process.exit keeps the handlers below to the end.
+  (globalThis as Record<symbol, unknown>)[Symbol.for('keyward.exit-when-done')] = true;
   for (const [signal, code] of [
     ['SIGINT', 130],
     ['SIGTERM', 143],

@@ -166,6 +166,31 @@ describe('keyward keys: interrupted between the secret and the commit', () => {
     return {child, out, closed};
   }
 
+  it('a signal once the command has said the key is created, while the process ends, leaves exit 0 (Node puts signals back to their default action as a process runs out of work; found by an outside tester)', async () => {
+    const ws = Workspace.create();
+    // (The signal a few milliseconds after the message, at one moment or another of the process's end.)
+    for (let i = 0; i < 10; i++) {
+      const child = spawn(process.execPath, [BIN, 'keys', 'create', `late${i}`, '--type', 'smtp'], {
+        env: environment(ws.store, {now: NOW}),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+      const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+      await new Promise<void>((resolve) =>
+        child.stderr.setEncoding('utf8').on('data', (text: string) => {
+          if (text.includes('created')) {
+            setTimeout(() => child.kill(i % 2 === 0 ? 'SIGINT' : 'SIGTERM'), 2 * i);
+            resolve();
+          }
+        }),
+      );
+      expect(await closed, `run ${i}`).to.equal(0);
+      expect(stdout.trim()).to.match(SECRET);
+      expect(ws.run(['check', stdout.trim(), '192.0.2.1', '--json'], {now: NOW}).json()[0].key, 'the printed secret is the key').to.equal(`late${i}`);
+    }
+  });
+
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     it(`${signal} once the rotation is renamed into place (its write still finishing): the new secret is in effect, said so, exit 0 (a script must not throw it away)`, async () => {
       const ws = Workspace.create();
