@@ -76,7 +76,8 @@ if (argv.length === 1 && argv[0] === '--version') {
     await run(argv, options);
     await flush();
     // (A command that printed a new secret ends here, its signal handlers still in place: see src/cli/keys-view.ts.)
-    if (globalThis[Symbol.for('keyward.exit-when-done')]) process.exit();
+    // (In a worker thread, as the tests run it in-process, there are no signals to keep, and process.exit is the test's.)
+    if (globalThis[Symbol.for('keyward.exit-when-done')] && (await import('node:worker_threads')).isMainThread) process.exit();
   } catch (error) {
     // An exit code (this.exit) is oclif's to carry out. Any other error that reached here (from a hook,
     // from help) is said in keyward's one style, like every failure: masked, escaped, the error object

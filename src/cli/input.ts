@@ -98,9 +98,12 @@ async function readLines(stream: Readable, onLine: (text: string, line: number) 
       return undefined;
     }
     const text = raw.trim();
-    // (A secret wrapped over lines: its pieces remembered as the lines come, so that a message naming one shows its hint.)
+    const result = onLine(text, line);
+    // (A secret wrapped over lines: its pieces remembered as the lines come, so that a message naming one shows its
+    // hint when it is printed. After the line's own message is made: a piece is not yet masked by a hint of its own
+    // in a text the secret's whole hint could not replace.)
     if (wrapped !== '' || text.length >= 4) wrapped = wrappedSecretRun(wrapped, text);
-    return onLine(text, line);
+    return result;
   };
   for await (const chunk of stream) {
     // The chunk's own text, its lines sliced from it: the unfinished line before it is joined to its first line only.

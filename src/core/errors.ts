@@ -120,11 +120,17 @@ function escape(text: string): string {
  * repeats a long or invisible part of the input in full.
  */
 export function excerpt(fragment: string): string {
-  // Masked before it is cut: the first 16 digits of a secret are too much of it.
+  // Masked before it is cut: the first 16 digits of a secret are too much of it. A run of hex digits is cut at 8, no
+  // more than a hint shows: it may be the start of a piece of a secret that is not known as one (an octet cut from
+  // a piece that goes on with letters).
   const masked = maskSecrets(fragment);
-  const cut = masked.length > EXCERPT_LIMIT ? masked.slice(0, EXCERPT_LIMIT) : masked;
-  return escape(cut) + (masked.length > EXCERPT_LIMIT ? '…' : '');
+  const limit = HEX_DIGITS_ONLY.test(masked) ? EXCERPT_DIGITS : EXCERPT_LIMIT;
+  const cut = masked.length > limit ? masked.slice(0, limit) : masked;
+  return escape(cut) + (masked.length > limit ? '…' : '');
 }
+
+const HEX_DIGITS_ONLY = /^[0-9a-f]+$/i;
+const EXCERPT_DIGITS = 8;
 
 /**
  * A run of 32 or more hex digits, in any case: the shape of a key secret
@@ -173,15 +179,25 @@ export function holdsSecret(text: string): boolean {
  * arguments are read, on the first maskSecrets.
  */
 let pieces: Map<string, string> | null = null;
+/** The command line `pieces` were remembered for (see knownPieces). */
+let piecesOf: string[] | null = null;
 const PIECE = /^[0-9a-f]{4,}$/i;
 /** The shortest piece remembered: shorter hex runs (`2001`, `dead`) are common in other text. */
 const MIN_PIECE = 8;
 
-/** The pieces remembered so far, the command line's first (its arguments joined as the shell split them: a secret split over two of them is one). */
+/**
+ * The pieces remembered so far, the command line's first: its arguments
+ * joined as the shell split them (a secret split over two of them is one),
+ * and each that is nothing but 16 to 31 hex digits (see rememberLoneLine).
+ */
 function knownPieces(): Map<string, string> {
-  if (pieces === null) {
+  // (Made anew for another command line: a test harness runs many commands in one process, each with its own argv.)
+  if (pieces === null || piecesOf !== process.argv) {
     pieces = new Map();
-    rememberSecretPieces(process.argv.slice(2).join(' '));
+    piecesOf = process.argv;
+    const args = process.argv.slice(2);
+    rememberSecretPieces(args.join(' '));
+    for (const arg of args) if (arg.length >= PART_DIGITS && arg.length < WRAPPED_LIMIT && PIECES_ONLY.test(arg)) rememberLoneLine(arg);
   }
   return pieces;
 }

@@ -177,3 +177,24 @@ describe('reliability: the secret-echo sweep', function () {
     expect(results.length).to.be.greaterThan(100);
   });
 });
+
+describe('reliability: pieces of a secret in the reasons of a refusal', () => {
+  it('no reason quotes 16 digits of a piece: an octet cut from a wrapped or split secret, or an argument of 16 to 31 digits alone (found by an outside tester)', () => {
+    const ws = Workspace.create();
+    expect(ws.run(['keys', 'create', 'bill', '--type', 'api', '--json'], {now: NOW}).code).to.equal(0);
+    // Secret-shaped: whoever pastes it, keyward cannot tell it from a key's.
+    const secret = '98765432109876543210abcdef0123456789abcd';
+    const runs = [
+      ws.run(['authorize', '-', '--json'], {now: NOW, input: `${secret.slice(0, 23)}\n${secret.slice(23)}\n`}),
+      ws.run(['authorize', '-'], {now: NOW, input: `${secret.slice(0, 23)}\n${secret.slice(23)}\n`}),
+      ws.run(['deny', secret.slice(0, 23), secret.slice(23)], {now: NOW}),
+      ws.run(['check', 'bill', '-'], {now: NOW, input: `${secret.slice(0, 23)}\n${secret.slice(23)}\n`}),
+      ws.run(['check', 'bill', '192.0.2.1', secret.slice(0, 20)], {now: NOW}),
+      ws.run(['check', 'bill', '-', '--json'], {now: NOW, input: `${secret.slice(0, 20)}\n`}),
+    ];
+    for (const run of runs) {
+      expect(run.code).to.equal(2);
+      expect(leaks(run.stdout + run.stderr, secret), run.stdout + run.stderr).to.equal(false);
+    }
+  });
+});
