@@ -68,8 +68,9 @@ export interface SyncOptions {
   /** Let a key's list lose its last allow entry (see refuseOpeningKeyList): `sync --force`. */
   force?: boolean;
   /**
-   * For a key's list: the deny entries the account list holds live (as plan
-   * names, `!ENTRY`), in effect for every key already. `export --key` writes
+   * For a key's list: the deny entries the account list holds, enabled, live
+   * or expired (as plan names, `!ENTRY`), in effect for every key already
+   * (or were, when the file was exported). `export --key` writes
    * them with the key's own entries, so a file made by it names them: they
    * are not copied into the key's list (`inAccount`), or lifting the
    * account's deny would leave the key's copy denying.
@@ -360,7 +361,8 @@ export function assessSync(data: StoreData, desired: readonly DesiredEntry[], op
   const key = options.key === undefined ? undefined : findKey(data.keys, options.key);
   const scope = key?.name ?? 'account';
   const list = key ? key.allow : data.account;
-  const accountDenies = key ? new Set(data.account.filter((r) => isDeny(r) && isEnabled(r) && isLive(r, options.now)).map((r) => planName(r.entry, 'deny'))) : undefined;
+  // (Expired ones too: a file exported while one was live names it, and it is the account's, not the key's, to renew.)
+  const accountDenies = key ? new Set(data.account.filter((r) => isDeny(r) && isEnabled(r)).map((r) => planName(r.entry, 'deny'))) : undefined;
   const plan = planSync(list, desired, {...options, accountDenies});
   const group = options.group ?? null;
   if (!hasChanges(plan)) return {scope, group, plan, synced: list, cutOff: [], question: null};

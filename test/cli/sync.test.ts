@@ -449,6 +449,18 @@ describe('keyward sync: what an outside tester found', () => {
     expect(ws.storeBytes()!.equals(before)).to.equal(true);
   });
 
+  it("sync --key of a file exported while an account deny entry was live, after it expired, does not copy it into the key's list (found by an outside tester)", () => {
+    for (const format of ['plain', 'csv', 'json']) {
+      const ws = Workspace.create();
+      ok(ws.run(['keys', 'create', 'k1', '--type', 'api', '--allow', '10.0.0.0/8', '--json'], {now: NOW}));
+      ok(ws.run(['deny', '10.5.0.0/16', '--expires', '10d'], {now: NOW}));
+      const file = ws.file(`k1.${format}`, ok(ws.run(['export', '--key', 'k1', '--format', format], {now: NOW})).stdout);
+      const run = ok(ws.run(['sync', file, '--key', 'k1', '--dry-run', '--json'], {now: day(20)}));
+      expect(run.json(), format).to.deep.include({added: [], inAccount: ['!10.5.0.0/16']});
+      expect(ws.run(['check', 'k1', '10.5.1.1', '--json'], {now: day(20)}).json()[0].decision, format).to.equal('allow');
+    }
+  });
+
   it('a csv or json file that gives an expired entry a time to come or none renews it, as the file says', () => {
     const ws = Workspace.create();
     ok(ws.run(['authorize', '10.0.0.0/8', '--expires', '1d'], {now: NOW}));
