@@ -359,6 +359,6 @@ export function historyJson(records: readonly HistoryRecord[]): HistoryRecord[] 
     command: maskSecrets(r.command),
     flags: r.flags.map(maskSecrets),
     user: maskSecrets(r.user),
-    changes: {...r.changes, entries: r.changes.entries.map((e) => ({...e, groups: e.groups ?? []}))},
+    changes: {...r.changes, entries: r.changes.entries.map((e) => ({...e, groups: e.groups ?? []})), keys: r.changes.keys.map((k) => ({...k, hint: maskSecrets(k.hint)}))},
   }));
 }

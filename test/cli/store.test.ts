@@ -118,6 +118,11 @@ describe('keyward store', () => {
     const data = ws.storeJson();
     data.keys[0].hint = secret;
     for (const r of data.history) Object.assign(r, {user: `ops ${secret}`, flags: [secret], command: `authorize ${secret.toUpperCase()}`});
+    for (const r of data.history) for (const k of r.changes.keys) k.hint = secret;
+    expect(
+      data.history.some((r: {changes: {keys: unknown[]}}) => r.changes.keys.length > 0),
+      'a record of a key change',
+    ).to.equal(true);
     writeFileSync(ws.store, JSON.stringify(data, null, 2));
     for (const args of [['keys', 'list'], ['history']]) {
       for (const json of [[], ['--json']]) {
