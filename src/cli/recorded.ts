@@ -27,6 +27,9 @@ export interface RecordedOptions {
   deferAccount?: boolean;
 }
 
+/** The commands whose changes only narrow what the store lets in: they may use the room kept below a store's limit (see store.ts). */
+const NARROWING: ReadonlySet<string> = new Set(['revoke', 'deny', 'keys revoke', 'disable', 'prune']);
+
 /**
  * Changes the store at `storeFile` under its lock (a dry run takes no lock
  * and writes nothing; see store.ts updateStore). What the change did is
@@ -54,7 +57,7 @@ export function recordedUpdate<T>(
       }
       return outcome;
     },
-    {dryRun: options.dryRun, createFolder: !changer.storeGiven, mustExist: options.mustExist, deferAccount: options.deferAccount},
+    {dryRun: options.dryRun, createFolder: !changer.storeGiven, mustExist: options.mustExist, deferAccount: options.deferAccount, narrows: NARROWING.has(changer.command)},
   );
 }
 

@@ -34,6 +34,8 @@ export {missingFolder, readStore, readStoreOrEmpty, StoreError} from './read.js'
  * string: V8's limit, about 512 MiB). (Tests set a smaller one.)
  */
 const MAX_STORE_BYTES = Number(process.env.KEYWARD_TEST_MAX_STORE_BYTES) || bufferConstants.MAX_STRING_LENGTH;
+/** The room below MAX_STORE_BYTES that only changes that narrow access may take (see UpdateOptions.narrows): 1 MiB. */
+const STORE_ROOM = Math.min(2 ** 20, Math.floor(MAX_STORE_BYTES / 8));
 
 const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
 const STALE_LOCK_MS = 10_000;
@@ -90,6 +92,7 @@ export async function commitSettled(): Promise<boolean> {
 async function writeDocument(
   file: string,
   lock: LockHold,
+  maxBytes: number,
   data: StoreData,
   pieces: AsyncIterable<string | Uint8Array>,
   previous: Stats | null = null,
@@ -100,14 +103,15 @@ async function writeDocument(
   await testPause('KEYWARD_TEST_PAUSE_BEFORE_WRITE', 'writing');
   let written;
   try {
-    const writing = writeFileAtomic(file, pieces, 0o600, {beforeRename: () => lock.commit(), afterRename: testPauseAfterRename, maxBytes: MAX_STORE_BYTES});
+    const writing = writeFileAtomic(file, pieces, 0o600, {beforeRename: () => lock.commit(), afterRename: testPauseAfterRename, maxBytes});
     writeUnderWay = writing;
     written = await writing;
   } catch (error) {
     if (error instanceof StoreError) throw error;
     if (error instanceof TooLargeError) {
+      const room = maxBytes < MAX_STORE_BYTES ? `, less the ${STORE_ROOM} bytes kept for revoke, deny and keys revoke` : '';
       throw new StoreError(
-        `the store ${untrusted(file)} would be over ${Math.floor(MAX_STORE_BYTES / 2 ** 20)} MiB, more than keyward can read back (a JSON text of at most ${MAX_STORE_BYTES} bytes); nothing was written`,
+        `the store ${untrusted(file)} would be over ${Math.floor(maxBytes / 2 ** 20)} MiB, more than keyward can read back (a JSON text of at most ${MAX_STORE_BYTES} bytes${room}); nothing was written`,
         'keep it smaller: fewer entries at once, entries merged into ranges (`keyward list --aggregate`), expired entries pruned (`keyward prune`)',
       );
     }
@@ -140,12 +144,14 @@ class StoreFile implements Adapter<StoreData> {
     readonly file: string,
     readonly document: StoreDocument | null,
     readonly lock: LockHold,
+    /** The most bytes the store may come to (see UpdateOptions.narrows). */
+    readonly maxBytes: number,
   ) {}
   async read(): Promise<StoreData | null> {
     return this.document?.data ?? null;
   }
   write(data: StoreData): Promise<void> {
-    return writeDocument(this.file, this.lock, data, this.pending, this.previous, this.lender, this.added);
+    return writeDocument(this.file, this.lock, this.maxBytes, data, this.pending, this.previous, this.lender, this.added);
   }
 }
 
@@ -659,6 +665,12 @@ export interface UpdateOptions {
    * deferredDocument, model.ts deferList).
    */
   deferAccount?: boolean;
+  /**
+   * The change only narrows what the store lets in (revoke, deny, keys revoke, disable, prune): it may take the
+   * store up to MAX_STORE_BYTES. Any other change stops STORE_ROOM short of it, so that a store an import filled
+   * can still have a key revoked or an address denied (each adds a history record).
+   */
+  narrows?: boolean;
 }
 
 /**
@@ -687,7 +699,7 @@ export async function updateStore<T>(file: string, now: Date, change: (data: Sto
       read = await readStoreDocument(target);
       reuse = read?.trusted ? documentReuse(read.text, read.data) : null;
     }
-    const file = new StoreFile(target, read, lock);
+    const file = new StoreFile(target, read, lock, options.narrows ? MAX_STORE_BYTES : MAX_STORE_BYTES - STORE_ROOM);
     const {Low} = await import('lowdb');
     const db = new Low<StoreData>(file, emptyStore(now));
     await db.read();

@@ -127,11 +127,22 @@ describe('reliability: resource limits', function () {
     const input = Array.from({length: 400}, (_, i) => `10.${i >> 8}.${i & 255}.0/24 # customer ${i}\n`).join('');
     const run = ws.run(['authorize', '-'], {now: NOW, input, env});
     expect(run.code, run.stderr).to.equal(3);
-    expect(run.stderr).to.contain(`the store ${ws.store} would be over 0 MiB, more than keyward can read back (a JSON text of at most 20000 bytes); nothing was written`);
+    expect(run.stderr).to.contain(
+      `the store ${ws.store} would be over 0 MiB, more than keyward can read back (a JSON text of at most 20000 bytes, less the 2500 bytes kept for revoke, deny and keys revoke); nothing was written`,
+    );
     expectNoStackTrace(run.stderr, 'authorize -');
     expect(ws.storeBytes()!.equals(before), 'the store is as it was').to.equal(true);
     expect(listing(ws.dir)).to.deep.equal(['store.json']);
     expect(ws.run(['authorize', '198.51.100.0/24'], {now: NOW, env}).code, 'a smaller write still lands').to.equal(0);
+    // Filled up to the room kept below the limit: a key can still be revoked and an address denied (found by an outside tester).
+    ws.run(['keys', 'create', 'stolen', '--type', 'api', '--json'], {now: NOW, env});
+    let i = 0;
+    while (ws.run(['authorize', `10.${i >> 8}.${i & 255}.0/24`, '--label', 'filling'], {now: NOW, env}).code === 0) i++;
+    expect(ws.storeBytes()!.length, 'filled to within a change of the room kept').to.be.above(20000 - 2500 - 1000);
+    expect(ws.run(['keys', 'revoke', 'stolen', '--yes'], {now: NOW, env}).code, 'keys revoke in the room kept').to.equal(0);
+    expect(ws.run(['deny', '203.0.113.66'], {now: NOW, env}).code, 'deny in the room kept').to.equal(0);
+    expect(ws.run(['revoke', '10.0.0.0/24', '--yes'], {now: NOW, env}).code, 'revoke in the room kept').to.equal(0);
+    expect(ws.storeBytes()!.length).to.be.at.most(20000);
   });
 
   it(`check streams ${lines.toLocaleString('en')} lines of stdin in bounded memory, one decision a line`, async () => {
