@@ -12,7 +12,7 @@
  * would let in what the file keeps out.
  */
 import {EntryInput, splitEntryLine} from './entry-parse.js';
-import {InputError, maskSecrets, show} from './errors.js';
+import {InputError, lineOf, maskSecrets, show} from './errors.js';
 import {checkGroupName} from './keys.js';
 import {parseTime, TIME_FORM} from './time.js';
 
@@ -94,7 +94,10 @@ function rowText(entry: string, effect: unknown, enabled: unknown, where: string
   const text = entry.trim();
   const marked = text.startsWith('!');
   if (marked && effect === 'allow') {
-    throw new InputError(`${where}: ${show(text)} is a deny entry ("!") but its effect says "allow"`, 'drop the "!" to allow it, or write "deny"');
+    const error = new InputError(`${where}: ${show(text)} is a deny entry ("!") but its effect says "allow"`, 'drop the "!" to allow it, or write "deny"');
+    error.input = text;
+    error.line = lineOf(where);
+    throw error;
   }
   return marked || effect !== 'deny' ? text : `!${text}`;
 }
@@ -163,6 +166,9 @@ function csvInputs(lines: readonly SyncLine[], at: (where: string) => string): S
   const rows = lines.filter((l) => l.text.length > 0);
   const columns = rows[0].text.split(',');
   const column = (name: string) => columns.indexOf(name);
+  // A column named twice would have to be guessed at: which of two effects, two labels, holds?
+  const twice = columns.find((name, i) => columns.indexOf(name) !== i);
+  if (twice !== undefined) throw new InputError(`${at(`line ${rows[0].line}`)}: the column ${show(twice)} is named twice`, 'name each column once');
   const [label, group, expiresAt, effect, enabled] = ['label', 'group', 'expiresAt', 'effect', 'enabled'].map(column);
   return rows.slice(1).map((l) => {
     const where = at(`line ${l.line}`);

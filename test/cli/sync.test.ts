@@ -445,7 +445,10 @@ describe('keyward sync: what an outside tester found', () => {
     for (const input of [JSON.stringify([{entry: '!10.0.0.0/8', effect: 'allow'}]), 'entry,effect\n!10.0.0.0/8,allow\n']) {
       const refused = exits(ws.run(['sync', '-', '--yes'], {now: NOW, input}), 2);
       expect(refused.stderr).to.contain('`!10.0.0.0/8` is a deny entry ("!") but its effect says "allow"');
+      expect(exits(ws.run(['sync', '-', '--yes', '--json'], {now: NOW, input}), 2).json().error, 'the input and its line').to.include({input: '!10.0.0.0/8'});
     }
+    const twice = exits(ws.run(['sync', '-', '--yes'], {now: NOW, input: 'entry,effect,effect\n10.2.0.0/16,allow,deny\n'}), 2);
+    expect(twice.stderr).to.contain('line 1: the column `effect` is named twice');
     expect(ws.storeBytes()!.equals(before)).to.equal(true);
   });
 

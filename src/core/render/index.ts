@@ -200,18 +200,23 @@ export function exportFormat(options: {format?: ExportFormat; json: boolean; toF
 }
 
 /**
- * The first expiry of a deny row, for a format that writes expiries but
- * subtracts deny entries (crowdsec): an allow range with the addresses of an
- * expiring deny entry cut out cannot get them back when it expires (an
- * entry has an end, not a start); else null.
+ * Whether a deny entry's expiry must be said for `format`: one that does not
+ * write expiries keeps the entry's addresses out after it expires, and one
+ * that writes them but subtracts deny entries (crowdsec) cannot give them
+ * back either (an entry has an end, not a start).
  */
+function denyExpiryLost(format: ExportFormat): boolean {
+  return !formatCarriesExpiry(format) || SUBTRACTING.has(format);
+}
+
+/** The first expiry of a deny row, when `format` loses it (see denyExpiryLost); else null. */
 function firstDenyExpiry(format: ExportFormat, rows: readonly ExportRow[]): string | null {
-  return formatCarriesExpiry(format) && SUBTRACTING.has(format) ? firstExpiry(rows.filter((r) => r.effect === 'deny')) : null;
+  return denyExpiryLost(format) ? firstExpiry(rows.filter((r) => r.effect === 'deny')) : null;
 }
 
 /** What a person should know about an exported file: it refuses everything, or it will outlive an entry. */
 export function exportWarnings(data: StoreData, list: EffectiveList, rows: readonly ExportRow[], format: ExportFormat): string[] {
-  return warningsOf(data, list, format, () => anyAllowed(rows), firstExpiry(rows), firstDenyExpiry(format, rows));
+  return warningsOf(data, list, format, () => anyAllowed(rows), firstExpiry(rows.filter((r) => r.effect !== 'deny')), firstDenyExpiry(format, rows));
 }
 
 /**
@@ -225,16 +230,8 @@ export function rangeWarnings(
   allow: RangeColumns,
   format: ExportFormat,
 ): string[] {
-  const first = Math.min(earliestExpiry(deny), earliestExpiry(allow));
-  const denied = earliestExpiry(deny);
-  return warningsOf(
-    data,
-    list,
-    format,
-    () => anyOutside(allow, deny),
-    first === Number.POSITIVE_INFINITY ? null : new Date(first).toISOString(),
-    formatCarriesExpiry(format) && SUBTRACTING.has(format) && denied !== Number.POSITIVE_INFINITY ? new Date(denied).toISOString() : null,
-  );
+  const time = (ms: number) => (ms === Number.POSITIVE_INFINITY ? null : new Date(ms).toISOString());
+  return warningsOf(data, list, format, () => anyOutside(allow, deny), time(earliestExpiry(allow)), denyExpiryLost(format) ? time(earliestExpiry(deny)) : null);
 }
 
 function warningsOf(
@@ -242,7 +239,7 @@ function warningsOf(
   list: Pick<EffectiveList, 'channel' | 'description'>,
   format: ExportFormat,
   anyAllowed: () => boolean,
-  first: string | null,
+  firstAllow: string | null,
   firstDeny: string | null,
 ): string[] {
   const warnings: string[] = [];
@@ -256,9 +253,10 @@ function warningsOf(
     }
   }
   if (!anyAllowed()) warnings.push(`${list.description} is empty: a gateway loading this allowlist refuses every address`);
-  if (first !== null && !formatCarriesExpiry(format)) warnings.push(`an exported entry expires at ${first}; the ${format} output keeps it until you export again`);
+  if (firstAllow !== null && !formatCarriesExpiry(format)) warnings.push(`an exported entry expires at ${firstAllow}; the ${format} output keeps it until you export again`);
   if (firstDeny !== null) {
-    warnings.push(`a deny entry expires at ${firstDeny}; the ${format} output leaves its addresses out until you export again (an entry there has an end, not a start)`);
+    const why = formatCarriesExpiry(format) ? ' (an entry there has an end, not a start)' : '';
+    warnings.push(`a deny entry expires at ${firstDeny}; the ${format} output leaves its addresses out until you export again${why}`);
   }
   return warnings;
 }
