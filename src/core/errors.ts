@@ -120,9 +120,9 @@ function escape(text: string): string {
  * repeats a long or invisible part of the input in full.
  */
 export function excerpt(fragment: string): string {
-  // Masked before it is cut: the first 16 digits of a secret are too much of it. A run of hex digits is cut at 8, no
-  // more than a hint shows: it may be the start of a piece of a secret that is not known as one (an octet cut from
-  // a piece that goes on with letters).
+  // Masked before it is cut: the first 16 digits of a secret are too much of it. A run of hex digits is cut at 10 (a
+  // 32-bit number whole): it may be the start of a piece of a secret that is not known as one (an octet cut from a
+  // piece that goes on with letters).
   const masked = maskSecrets(fragment);
   const limit = HEX_DIGITS_ONLY.test(masked) ? EXCERPT_DIGITS : EXCERPT_LIMIT;
   const cut = masked.length > limit ? masked.slice(0, limit) : masked;
@@ -130,7 +130,7 @@ export function excerpt(fragment: string): string {
 }
 
 const HEX_DIGITS_ONLY = /^[0-9a-f]+$/i;
-const EXCERPT_DIGITS = 8;
+const EXCERPT_DIGITS = 10;
 
 /**
  * A run of 32 or more hex digits, in any case: the shape of a key secret
