@@ -180,9 +180,10 @@ function scanIPv6(text: string, start: number, end: number, out: Uint32Array): v
 /**
  * Scans one address in text[0, end) into `out`: IPv4 in out[0], IPv6 in
  * out[0..3]. Returns the family. Throws AddressError naming the whole input
- * (as an address, or as a range when `what` says so) and the reason.
+ * (as an address, or as a range when `what` says so) and the reason;
+ * `labels` as src/core/address.ts refusal takes it (an entry, not a bare address).
  */
-export function slowScanAddress(text: string, out: Uint32Array, end = text.length, what: 'address' | 'range' = 'address'): Family {
+export function slowScanAddress(text: string, out: Uint32Array, end = text.length, what: 'address' | 'range' = 'address', labels = false): Family {
   try {
     const colon = text.indexOf(':');
     if (colon >= 0 && colon < end) {
@@ -192,7 +193,7 @@ export function slowScanAddress(text: string, out: Uint32Array, end = text.lengt
     out[0] = scanIPv4(text, 0, end);
     return 4;
   } catch (error) {
-    throw explain(text, error, what);
+    throw explain(text, error, what, labels);
   }
 }
 
@@ -214,11 +215,11 @@ export function slowScanDecisionAddress(text: string, out: Uint32Array): Family 
   return family;
 }
 
-function explain(input: string, error: unknown, what: 'address' | 'range'): unknown {
+function explain(input: string, error: unknown, what: 'address' | 'range', labels: boolean): unknown {
   if (!(error instanceof GrammarFault)) return error;
   const family = error.family === 4 ? 'IPv4' : 'IPv6';
   if (input.length === 0) return new AddressError(input, 'is empty: an IP address or range is needed');
-  return refused(input, `is not an ${family} ${what}: ${error.reason}`);
+  return refused(input, `is not an ${family} ${what}: ${error.reason}`, labels);
 }
 
 /**
@@ -227,8 +228,8 @@ function explain(input: string, error: unknown, what: 'address' | 'range'): unkn
  * top of the grammar in production and is applied here the same way, so that
  * the grammar is compared alone; test/core/mistakes.test.ts tests it.
  */
-function refused(input: string, reason: string): AddressError {
-  const mistake = holdsSecret(input) ? null : commonMistake(input);
+function refused(input: string, reason: string, labels = true): AddressError {
+  const mistake = holdsSecret(input) ? null : commonMistake(input, labels);
   return new AddressError(input, mistake?.reason ?? reason, mistake?.hint);
 }
 
@@ -236,11 +237,11 @@ function refused(input: string, reason: string): AddressError {
 export function slowScanPrefix(text: string, into: SlowScannedPrefix): SlowScannedPrefix {
   const slash = text.indexOf('/');
   if (slash < 0) {
-    into.family = slowScanAddress(text, into.words);
+    into.family = slowScanAddress(text, into.words, text.length, 'address', true);
     into.bits = into.family === 4 ? 32 : 128;
     return into;
   }
-  into.family = slowScanAddress(text, into.words, slash, 'range');
+  into.family = slowScanAddress(text, into.words, slash, 'range', true);
   into.bits = scanPrefixLength(text, slash + 1, into.family === 4 ? 32 : 128, into.family === 4 ? 'IPv4' : 'IPv6');
   return into;
 }
