@@ -4,7 +4,7 @@
  * (base.ts) and check's fast path, which must print the same bytes.
  */
 import type {ChalkInstance} from 'chalk';
-import {BadInputs, KeywardError, maskSecrets, untrusted} from '../core/errors.js';
+import {BadInputs, KeywardError, maskInMessage, maskSecrets, untrusted} from '../core/errors.js';
 import {nearest} from '../core/nearest.js';
 import {grouped} from '../core/count.js';
 import {EXIT, exitCodeOf} from './exit-codes.js';
@@ -31,7 +31,7 @@ export function jsonText(json: unknown): string {
  */
 export async function tell(message: string, tone: 'info' | 'ok' | 'warn' = 'info'): Promise<void> {
   const c = await palette(process.stderr);
-  const text = maskSecrets(message);
+  const text = maskInMessage(message);
   const styled = tone === 'warn' ? c.yellow(text) : tone === 'ok' ? c.green(text) : text;
   process.stderr.write(`${styled}\n`);
 }
@@ -154,7 +154,7 @@ function nodeRefusal(error: unknown): Failure | null {
 
 /** `target` with the input and line of `error`, when it has them (the input masked and escaped). */
 function about<T extends {input?: string; line?: number}>(target: T, error: KeywardError): T {
-  if (error.input !== undefined) target.input = untrusted(error.input);
+  if (error.input !== undefined) target.input = untrusted(maskInMessage(error.input));
   if (error.line !== undefined) target.line = error.line;
   return target;
 }
@@ -196,7 +196,7 @@ export async function reportFailure(error: unknown, options: {json?: boolean} = 
 /** `untrusted` for a message of several lines: each line escaped, the line breaks kept. */
 function untrustedLines(text: string): string {
   // Masked whole before it is cut into lines: a secret broken over two lines is one.
-  return maskSecrets(text).split('\n').map(untrusted).join('\n');
+  return maskInMessage(text).split('\n').map(untrusted).join('\n');
 }
 
 /**
@@ -257,7 +257,7 @@ const ANSI = /\u001b\[[0-9;]*m/g;
 export function oclifFailure(error: Error & {oclif?: {exit?: number}}, context: {command?: string; flags?: readonly string[]} = {}): Failure {
   const help = context.command ? `see \`keyward ${context.command} --help\`` : 'see `keyward --help`';
   // Masked whole before it is cut into lines: a value broken over lines may be a secret's pieces.
-  const lines = maskSecrets(error.message)
+  const lines = maskInMessage(error.message)
     .replace(ANSI, '')
     .split('\n')
     .map((l) => l.trim())

@@ -303,6 +303,21 @@ function rememberLoneLine(line: string): void {
   for (const part of line.split(BREAKS)) if (part.length >= MIN_PIECE && !known.has(part.toLowerCase())) known.set(part.toLowerCase(), hint);
 }
 
+/** A run of 16 to 31 hex digits standing alone (see maskInMessage). */
+const LONG_HEX = /(?<![0-9a-f])[0-9a-f]{16,31}(?![0-9a-f])/gi;
+
+/**
+ * A message for a person (stderr, an error object): masked as maskSecrets
+ * masks, and every run of 16 to 31 hex digits left standing alone shown by
+ * its own hint. A piece of a secret may come with a quote, a comma or a
+ * field around it, or split in a way no rule joins again; no message needs
+ * 16 hex digits of an input in a row (an address has at most 4 a group).
+ * Tables and machine output (labels, names) are left to maskSecrets.
+ */
+export function maskInMessage(text: string): string {
+  return maskSecrets(text).replace(LONG_HEX, (run) => hintOf(run.toLowerCase()));
+}
+
 /** `message` about line `line`, a secret's pieces the line breaks shown by its hint (see rememberSecretPieces). */
 export function maskAlong(message: string, line: string): string {
   rememberSecretPieces(line);

@@ -191,9 +191,21 @@ describe('reliability: pieces of a secret in the reasons of a refusal', () => {
       ws.run(['check', 'bill', '-'], {now: NOW, input: `${secret.slice(0, 23)}\n${secret.slice(23)}\n`}),
       ws.run(['check', 'bill', '192.0.2.1', secret.slice(0, 20)], {now: NOW}),
       ws.run(['check', 'bill', '-', '--json'], {now: NOW, input: `${secret.slice(0, 20)}\n`}),
+      // With a quote, a comma or an address around a piece, and pieces in a log's fields (found by an outside tester).
+      ws.run(['deny', '-', '--json'], {now: NOW, input: `"${secret.slice(0, 18)}\n${secret.slice(18)}"\n`}),
+      ws.run(['authorize', '-'], {now: NOW, input: `"${secret.slice(0, 18)}",\n"${secret.slice(18)}"\n`}),
+      ws.run(['deny', `${secret.slice(0, 18)},`, secret.slice(18), '--json'], {now: NOW}),
+      ws.run(['authorize', '-'], {now: NOW, input: `1.2.3.4/${secret.slice(0, 18)}\n::${secret.slice(18)}\n`}),
+      ws.run(['learn', '-', '--format', 'keyward', '--strict'], {now: NOW, input: `bill 1.2.3.4 ${NOW}\nbill ${secret.slice(0, 20)}\nbill ${secret.slice(20)}\n`}),
     ];
     for (const run of runs) {
       expect(run.code).to.equal(2);
+      expect(leaks(run.stdout + run.stderr, secret), run.stdout + run.stderr).to.equal(false);
+    }
+    // Learning reports its bad lines and its unknown keys and goes on (exit 0).
+    for (const input of [`bill 1.2.3.4 ${NOW}\nbill ${secret.slice(0, 20)}\nbill ${secret.slice(20)}\n`, `${secret.slice(0, 20)} 1.2.3.4\n${secret.slice(20)} 1.2.3.4\n`]) {
+      const run = ws.run(['learn', '-', '--format', 'keyward', '--dry-run'], {now: NOW, input});
+      expect(run.code, run.stderr).to.equal(0);
       expect(leaks(run.stdout + run.stderr, secret), run.stdout + run.stderr).to.equal(false);
     }
   });
