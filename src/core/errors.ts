@@ -187,17 +187,16 @@ const MIN_PIECE = 8;
 
 /**
  * The pieces remembered so far, the command line's first: its arguments
- * joined as the shell split them (a secret split over two of them is one),
- * and each that is nothing but 16 to 31 hex digits (see rememberLoneLine).
+ * joined as the shell split them (a secret split over two of them is one).
+ * (An argument of 16 to 31 hex digits alone is a message's to mask: see
+ * maskInMessage.)
  */
 function knownPieces(): Map<string, string> {
   // (Made anew for another command line: a test harness runs many commands in one process, each with its own argv.)
   if (pieces === null || piecesOf !== process.argv) {
     pieces = new Map();
     piecesOf = process.argv;
-    const args = process.argv.slice(2);
-    rememberSecretPieces(args.join(' '));
-    for (const arg of args) if (arg.length >= PART_DIGITS && arg.length < WRAPPED_LIMIT && PIECES_ONLY.test(arg)) rememberLoneLine(arg);
+    rememberSecretPieces(process.argv.slice(2).join(' '));
   }
   return pieces;
 }

@@ -400,11 +400,12 @@ interface Edit {
 
 type Done = (error: NodeJS.ErrnoException | null) => void;
 
-/** Lock folders this process holds: removing one is a release; removing any other is a stale takeover. */
-const held = new Set<string>();
-
-/** The time each lock folder this process holds was last given by it (ms, as proper-lockfile compares them), and when. */
-const ownTimes = new Map<string, {mtime: number; at: number}>();
+/**
+ * Lock folders this process holds (removing one is a release; removing any
+ * other is a stale takeover), each with the time this process last gave it
+ * (ms, as proper-lockfile compares them) and when.
+ */
+const held = new Map<string, {mtime: number; at: number}>();
 
 const busy = () => Object.assign(new Error('Lock file is already being held'), {code: 'ELOCKED'});
 
@@ -473,7 +474,7 @@ const lockFs = {
   // A refresh of a lock this process holds: its new time is the one that proves it is still this process's.
   utimes: (dir: string, atime: Date, mtime: Date, done: Done) =>
     callbackFs.utimes(dir, atime, mtime, (error) => {
-      if (error === null && ownTimes.has(dir)) ownTimes.set(dir, {mtime: mtime.getTime(), at: Date.now()});
+      if (error === null && held.has(dir)) held.set(dir, {mtime: mtime.getTime(), at: Date.now()});
       done(error);
     }),
   rmdir: (dir: string, done: Done) => {
@@ -548,9 +549,8 @@ async function acquireLock(file: string): Promise<LockHold> {
         },
       });
       const lock = `${path.resolve(file)}.lock`;
-      held.add(lock);
       // (Its time as proper-lockfile took it when the folder was made.)
-      ownTimes.set(lock, {mtime: callbackFs.statSync(lock).mtime.getTime(), at: Date.now()});
+      held.set(lock, {mtime: callbackFs.statSync(lock).mtime.getTime(), at: Date.now()});
       let committed = false;
       return {
         commit: async () => {
@@ -562,7 +562,7 @@ async function acquireLock(file: string): Promise<LockHold> {
             } catch (error) {
               throw lostLock(file, `its lock folder is gone: ${describe(error)}`);
             }
-            const own = ownTimes.get(lock)!;
+            const own = held.get(lock)!;
             if (mtime !== own.mtime) throw lostLock(file, 'another writer holds it now');
             if (Date.now() - own.at < LOCK_FRESH_MS) break;
             // (Not refreshed for a while: this process was paused or busy. Its timer refreshes it now, or finds it lost.)
@@ -573,7 +573,6 @@ async function acquireLock(file: string): Promise<LockHold> {
         release: async () => {
           await release().catch(() => undefined);
           held.delete(lock);
-          ownTimes.delete(lock);
           // A lock lost after the store was renamed into place (while its derived files were written) lost nothing.
           if (compromised && !committed) throw lostLock(file, compromised.message);
         },

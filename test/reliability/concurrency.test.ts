@@ -5,7 +5,7 @@
  * cannot get the lock in time exits 3 having written nothing.
  */
 import {spawn} from 'node:child_process';
-import {existsSync, mkdirSync, rmSync, statSync, utimesSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 
 import {expect} from 'chai';
@@ -152,6 +152,8 @@ describe('reliability: nothing lost under concurrency', function () {
       const makes: Array<[string, () => void]> = [
         ['a file', () => writeFileSync(lock, 'x')],
         ['a folder with something in it', () => (mkdirSync(lock), writeFileSync(`${lock}/junk`, ''))],
+        // (A link to an empty folder elsewhere: removing "the lock" must never reach through it.)
+        ['a symbolic link', () => (rmSync(`${lock}-target`, {recursive: true, force: true}), mkdirSync(`${lock}-target`), symlinkSync(`${lock}-target`, lock))],
       ];
       for (const [kind, make] of makes) {
         for (const age of [60_000, 0]) {
