@@ -56,7 +56,10 @@ export default class Revoke extends KeywardCommand {
       plan: (data) => planRevoke(data, prefixes, {key: flags.key, group: flags.group, force: flags.force, now: this.now, effect: flags.deny ? 'deny' : 'allow'}),
       present: async (p) => {
         if (p.blocking.length === 0) return;
-        await this.tell(`blocking is active for ${p.blocking.join(' and ')} keys: these addresses will be refused from now on`, 'warn');
+        const active = `blocking is active for ${p.blocking.join(' and ')} keys`;
+        if (p.stillHeld === 'all') await this.tell(`${active}; other entries of the list still allow every address of these`, 'info');
+        else if (p.stillHeld === 'some') await this.tell(`${active}: the addresses of these that no other entry of the list allows will be refused from now on`, 'warn');
+        else await this.tell(`${active}: these addresses will be refused from now on`, 'warn');
         if (p.cutOff.length > 0) {
           await this.tell(`${count(p.cutOff.length, 'recently seen address', 'recently seen addresses')} would be cut off:`, 'warn');
           await this.tell(await renderCutOff(p.cutOff), 'info', true);

@@ -3,9 +3,11 @@ import {Effect, effectOf, listName, refuseOpeningKeyList, removeEntries} from '.
 import {cutOff, CutOff} from './impact.js';
 import {findKey} from './keys.js';
 import {InputError} from './errors.js';
-import {Channel, CHANNELS, EntryRecord, groupOf, isDeny, StoreData} from './model.js';
+import {isLive} from './decision.js';
+import {Channel, CHANNELS, EntryRecord, groupOf, isDeny, isEnabled, StoreData} from './model.js';
 import {Prefix} from './prefix.js';
 import {Question} from './question.js';
+import {subtract} from './set-ops.js';
 import {count} from './count.js';
 
 export interface RevokePlan {
@@ -15,8 +17,14 @@ export interface RevokePlan {
   removed: string[];
   /** The list as it will be. */
   list: EntryRecord[];
-  /** Channels whose blocking is active: the removed addresses are refused there from now on. */
+  /** Channels whose blocking is active: the removed addresses no other entry holds are refused there from now on. */
   blocking: Channel[];
+  /**
+   * Whether the removed entries' addresses are all still held by other live,
+   * enabled allow entries of the same list ('all'), by none of them ('none'),
+   * or in part ('some'). Computed only where blocking is active.
+   */
+  stillHeld: 'all' | 'some' | 'none';
   /** Recently seen traffic the removal refuses (computed only where blocking is active). */
   cutOff: CutOff[];
   /** Asked while blocking is active. */
@@ -40,13 +48,13 @@ export function planRevoke(data: StoreData, prefixes: readonly Prefix[], options
     ({list, removed} = removeFromGroup(current, prefixes, options.group, options.effect, listName(key?.name)));
   }
   // Removing deny entries lets addresses in: it never opens a key list nor cuts anyone off.
-  if (options.effect === 'deny') return {key: key?.name ?? null, removed, list, blocking: [], cutOff: [], question: null};
+  if (options.effect === 'deny') return {key: key?.name ?? null, removed, list, blocking: [], stillHeld: 'none', cutOff: [], question: null};
   // Deny entries restrict nothing by themselves (see KeyPolicy.restricted): only allow entries are counted.
   const allowCount = (records: readonly EntryRecord[]) => records.filter((r) => !isDeny(r)).length;
   if (key) refuseOpeningKeyList(key.name, allowCount(current), allowCount(list), options.force);
   const channels = key ? [key.type] : CHANNELS;
   const blocking = channels.filter((ch) => data.blocking[ch].state === 'active');
-  if (blocking.length === 0) return {key: key?.name ?? null, removed, list, blocking, cutOff: [], question: null};
+  if (blocking.length === 0) return {key: key?.name ?? null, removed, list, blocking, stillHeld: 'none', cutOff: [], question: null};
   const after: StoreData = key ? {...data, keys: data.keys.map((k) => (k === key ? {...k, allow: list} : k))} : {...data, account: list};
   const n = removed.length;
   return {
@@ -54,9 +62,25 @@ export function planRevoke(data: StoreData, prefixes: readonly Prefix[], options
     removed,
     list,
     blocking,
+    stillHeld: stillHeld(removed, list, options.now),
     cutOff: cutOff(data, after, options.now, channels),
     question: {text: `Revoke ${count(n, 'entry', 'entries')}?`},
   };
+}
+
+/** How much of the removed entries' addresses the live, enabled allow entries left in `list` still hold (see RevokePlan). */
+function stillHeld(removed: readonly string[], list: readonly EntryRecord[], now: Date): 'all' | 'some' | 'none' {
+  const holders = list.filter((r) => !isDeny(r) && isEnabled(r) && isLive(r, now)).map((r) => Prefix.parse(r.entry));
+  let whole = 0;
+  let untouched = 0;
+  for (const text of removed) {
+    const range = Prefix.parse(text);
+    const left = subtract(range, holders);
+    if (left.length === 0) whole++;
+    else if (left.length === 1 && left[0].bits === range.bits) untouched++;
+  }
+  if (whole === removed.length) return 'all';
+  return untouched === removed.length ? 'none' : 'some';
 }
 
 /**

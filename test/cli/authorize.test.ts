@@ -307,6 +307,19 @@ describe('keyward revoke', () => {
     expect(Object.keys(listed(ws))).to.deep.equal(['192.0.2.2']);
   });
 
+  it('while blocking is active, warns that addresses will be refused only where no other entry of the list still allows them', () => {
+    const ws = Workspace.create();
+    expect(ws.run(['authorize', '10.0.0.0/16', '10.0.0.0/24', '10.1.0.0/24', '10.1.0.0/25', '192.0.2.0/24']).code).to.equal(0);
+    expect(ws.run(['activate', '--api']).code).to.equal(0);
+    const held = ws.run(['revoke', '10.0.0.0/24', '--yes']);
+    expect(held.code, held.stderr).to.equal(0);
+    expect(held.stderr).to.contain('other entries of the list still allow every address of these').and.not.contain('refused from now on');
+    const gone = ws.run(['revoke', '192.0.2.0/24', '--yes']);
+    expect(gone.stderr).to.contain('these addresses will be refused from now on');
+    const part = ws.run(['revoke', '10.1.0.0/24', '--yes']);
+    expect(part.stderr).to.contain('the addresses of these that no other entry of the list allows will be refused from now on');
+  });
+
   it("with --key removes from that key's list only, and refuses an unknown key with exit 2", () => {
     const ws = Workspace.create();
     expect(ws.run(['keys', 'create', 'relay', '--type', 'smtp', '--allow', '198.51.100.0/24', '--allow', '2001:db8::25']).code).to.equal(0);

@@ -48,4 +48,25 @@ describe('core/revoke: planRevoke and applyRevoke', () => {
     expect(plan.question).to.deep.equal({text: 'Revoke 1 entry?'});
     expect(plan.cutOff.map((c) => [c.ip, c.keys])).to.deep.equal([['192.0.2.7', ['billing']]]);
   });
+
+  it('says whether other live, enabled allow entries of the list still hold the removed addresses (all, some or none)', () => {
+    const data = store(['10.0.0.0/16', '10.0.0.0/24', '10.1.0.0/24', '10.1.0.0/25', '192.0.2.0/24'], {billing: []});
+    data.blocking.api.state = 'active';
+    const held = (...texts: string[]) => planRevoke(data, prefixes(...texts), {force: false, now: NOW}).stillHeld;
+    expect(held('10.0.0.0/24'), 'inside a /16 that stays').to.equal('all');
+    expect(held('10.1.0.0/24'), 'half of it in a /25 that stays').to.equal('some');
+    expect(held('192.0.2.0/24'), 'nothing else holds it').to.equal('none');
+    expect(held('10.0.0.0/24', '192.0.2.0/24'), 'one held, one not').to.equal('some');
+    expect(held('10.0.0.0/16', '10.0.0.0/24'), 'both go').to.equal('none');
+    // What does not allow is no holder: an expired, a disabled or a deny entry.
+    const cover = data.account.find((r) => r.entry === '10.0.0.0/16')!;
+    cover.expiresAt = new Date(NOW.getTime() - 1000).toISOString();
+    expect(held('10.0.0.0/24'), 'the /16 expired').to.equal('none');
+    cover.expiresAt = null;
+    cover.enabled = false;
+    expect(held('10.0.0.0/24'), 'the /16 disabled').to.equal('none');
+    delete cover.enabled;
+    cover.effect = 'deny';
+    expect(held('10.0.0.0/24'), 'the /16 a deny entry').to.equal('none');
+  });
 });
