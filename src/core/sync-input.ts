@@ -102,6 +102,10 @@ function rowText(entry: string, effect: unknown, enabled: unknown, where: string
   return marked || effect !== 'deny' ? text : `!${text}`;
 }
 
+/** The fields export --format csv|json writes: a csv column or json member named otherwise is refused. */
+const EXPORT_FIELDS: readonly string[] = ['entry', 'scope', 'source', 'label', 'addedAt', 'expiresAt', 'group', 'effect', 'enabled'];
+const FIELDS_HINT = `sync reads the fields export writes: ${EXPORT_FIELDS.join(', ')} (scope, source and addedAt are not used)`;
+
 function jsonInputs(lines: readonly SyncLine[], at: (where: string) => string): SyncInput[] {
   let document: unknown;
   try {
@@ -118,6 +122,8 @@ function jsonInputs(lines: readonly SyncLine[], at: (where: string) => string): 
     if (typeof item !== 'object' || item === null || Array.isArray(item)) throw new InputError(`${where} is not an object with an "entry"`);
     const o = item as Record<string, unknown>;
     if (typeof o.entry !== 'string') throw new InputError(`${where} has no "entry" string`);
+    const unknown = Object.keys(o).find((name) => !EXPORT_FIELDS.includes(name));
+    if (unknown !== undefined) throw new InputError(`${where}: sync reads no member ${show(unknown)}`, FIELDS_HINT);
     if (o.label !== undefined && o.label !== null && typeof o.label !== 'string') throw new InputError(`${where}: label is not a string`);
     const text = rowText(o.entry, o.effect, o.enabled, where);
     const label = typeof o.label === 'string' ? maskSecrets(o.label) : null;
@@ -169,6 +175,9 @@ function csvInputs(lines: readonly SyncLine[], at: (where: string) => string): S
   // A column named twice would have to be guessed at: which of two effects, two labels, holds?
   const twice = columns.find((name, i) => columns.indexOf(name) !== i);
   if (twice !== undefined) throw new InputError(`${at(`line ${rows[0].line}`)}: the column ${show(twice)} is named twice`, 'name each column once');
+  // A misspelled column (`expires`, `Label`) would leave the stored expiry or label in force unsaid: refused.
+  const unknown = columns.find((name) => !EXPORT_FIELDS.includes(name));
+  if (unknown !== undefined) throw new InputError(`${at(`line ${rows[0].line}`)}: sync reads no column ${show(unknown)}`, FIELDS_HINT);
   const [label, group, expiresAt, effect, enabled] = ['label', 'group', 'expiresAt', 'effect', 'enabled'].map(column);
   return rows.slice(1).map((l) => {
     const where = at(`line ${l.line}`);

@@ -452,6 +452,29 @@ describe('keyward sync: what an outside tester found', () => {
     expect(ws.storeBytes()!.equals(before)).to.equal(true);
   });
 
+  it('a csv column or json member that export does not write (a misspelled `expires`, `Label`) is refused, exit 2, nothing written: its value would go unsaid', () => {
+    const ws = Workspace.create();
+    ok(ws.run(['authorize', '10.0.0.0/8', '--label', 'vpn'], {now: NOW}));
+    const before = ws.storeBytes()!;
+    const cases: [string, string][] = [
+      ['entry,expires\n10.0.0.0/8,2026-03-03T00:00:00Z\n', 'line 1: sync reads no column `expires`'],
+      ['entry,Label\n10.0.0.0/8,office\n', 'line 1: sync reads no column `Label`'],
+      [JSON.stringify([{entry: '10.0.0.0/8', expires: '2026-03-03T00:00:00Z'}]), 'item 1: sync reads no member `expires`'],
+    ];
+    for (const [input, said] of cases) {
+      const refused = exits(ws.run(['sync', '-', '--yes'], {now: NOW, input}), 2);
+      expect(refused.stderr, input)
+        .to.contain(said)
+        .and.contain('sync reads the fields export writes: entry, scope, source, label, addedAt, expiresAt, group, effect, enabled');
+    }
+    expect(ws.storeBytes()!.equals(before)).to.equal(true);
+    // Every field export writes is read (scope, source and addedAt ignored): its own files still round-trip.
+    for (const format of ['csv', 'json']) {
+      const exported = ok(ws.run(['export', '--format', format], {now: NOW})).stdout;
+      expect(ok(ws.run(['sync', '-', '--dry-run', '--json'], {now: NOW, input: exported})).json(), format).to.deep.include({added: [], removed: []});
+    }
+  });
+
   it("sync --key of a file exported while an account deny entry was live, after it expired, does not copy it into the key's list (found by an outside tester)", () => {
     for (const format of ['plain', 'csv', 'json']) {
       const ws = Workspace.create();
