@@ -7,13 +7,13 @@ import {count} from '../core/count.js';
 
 export default class Activate extends KeywardCommand {
   static summary = 'Turn blocking on for API keys (--api), SMTP keys (--smtp) or both.';
-  static description = `Before it does, lists the recently seen addresses that would now be refused: if there are any, it asks on a terminal, and without one it refuses with exit 4 unless --yes (or --force). SMTP blocking with an empty account list would refuse every SMTP connection: that is refused with exit 4 unless --force, on a terminal too, and --yes does not answer it.`;
+  static description = `Before it does, lists the recently seen addresses that would now be refused: if there are any, it asks on a terminal, and without one it refuses with exit 4 unless --yes (or --force). SMTP blocking with an account list that allows no address (empty, or only deny, disabled or expired entries) would refuse every SMTP connection: that is refused with exit 4 unless --force, on a terminal too, and --yes does not answer it.`;
   static usage = ['activate --api [--smtp] [--yes] [--force] [--quiet] [--json] [--store PATH]', 'activate --smtp [--yes] [--force] [--quiet] [--json] [--store PATH]'];
   static examples = ['<%= config.bin %> activate --api', '<%= config.bin %> activate --api --smtp --yes', '<%= config.bin %> activate --smtp --force'];
   static flags = {
     ...channelFlags,
     yes: yesFlag,
-    force: Flags.boolean({description: 'activate even if the account list is empty (every SMTP connection refused) or seen traffic would be refused'}),
+    force: Flags.boolean({description: 'activate even if the account list allows no address (every SMTP connection refused) or seen traffic would be refused'}),
     quiet: quietFlag,
   };
 
@@ -28,7 +28,7 @@ export default class Activate extends KeywardCommand {
           await this.tell(`${count(p.refused.length, 'recently seen address', 'recently seen addresses')} would be refused once ${names} blocking is on:`, 'warn');
           await this.tell(await renderCutOff(p.refused), 'info', true);
         }
-        if (p.emptyAccount) await this.tell('the account list is empty: every SMTP connection will be refused', 'warn');
+        if (p.emptyAccount !== null) await this.tell(`${p.emptyAccount}: every SMTP connection will be refused`, 'warn');
       },
       apply: (data) => channels.map((channel) => setBlocking(data, channel, 'active', this.now)),
       skip: flags.force || flags.yes,

@@ -1,6 +1,8 @@
 /** Blocking states: the operator turning them on and off, and what that asks (learning's own switch is in learning.ts). */
 import {cutOff, CutOff} from './impact.js';
-import {BlockingState, Channel, StoreData} from './model.js';
+import {count} from './count.js';
+import {isLive} from './decision.js';
+import {BlockingState, Channel, isDeny, isEnabled, StoreData} from './model.js';
 import {Question} from './question.js';
 import {SafetyError} from './errors.js';
 
@@ -37,8 +39,12 @@ export interface ActivatePlan {
   channels: Channel[];
   /** Recently seen addresses that blocking would now refuse. */
   refused: CutOff[];
-  /** SMTP with an empty account list (and SMTP blocking not yet on): every connection would be refused. Only --force goes ahead. */
-  emptyAccount: boolean;
+  /**
+   * With SMTP blocking not yet on, why the account list allows no address
+   * ("the account list is empty", or only deny, disabled or expired entries):
+   * every SMTP connection would be refused, and only --force goes ahead. Else null.
+   */
+  emptyAccount: string | null;
   /** Asked when seen traffic would be refused: a terminal's yes or --yes answers it (--force too). */
   question: Question | null;
 }
@@ -59,11 +65,13 @@ export function planActivate(data: StoreData, channels: readonly Channel[], now:
   const after: StoreData = {...data, blocking: structuredClone(data.blocking)};
   for (const channel of channels) setBlocking(after, channel, 'active', now);
   const refused = cutOff(data, after, now, [...channels]);
-  const emptyAccount = channels.includes('smtp') && data.blocking.smtp.state !== 'active' && data.account.length === 0;
+  // Deny, disabled and expired entries never let anyone in: a list of only those is as empty as no list (found by an outside tester).
+  const allowsNone = channels.includes('smtp') && data.blocking.smtp.state !== 'active' && !data.account.some((r) => !isDeny(r) && isEnabled(r) && isLive(r, now));
+  const emptyAccount = allowsNone ? emptiness(data) : null;
   const names = channelNames(channels);
-  if (emptyAccount && !options.force) {
+  if (emptyAccount !== null && !options.force) {
     throw new SafetyError(
-      `not activating ${names} blocking: the account list is empty, so every SMTP connection would be refused`,
+      `not activating ${names} blocking: ${emptyAccount}, so every SMTP connection would be refused`,
       'authorize the addresses your SMTP clients use first (keyward authorize ADDRESS), or pass --force to refuse every SMTP connection',
     );
   }
@@ -78,6 +86,12 @@ export function planActivate(data: StoreData, channels: readonly Channel[], now:
           },
         };
   return {channels: [...channels], refused, emptyAccount, question};
+}
+
+/** Why an account list that allows no address allows none, for messages: "the account list is empty", or what its entries are. */
+function emptiness(data: StoreData): string {
+  const n = data.account.length;
+  return n === 0 ? 'the account list is empty' : `the account list allows no address (${count(n, 'entry is a', 'entries are each a')} deny, disabled or expired entry)`;
 }
 
 /** `deactivate`: asked unless every channel's blocking is already off. */

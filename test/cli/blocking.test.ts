@@ -88,6 +88,25 @@ describe('keyward activate and deactivate', () => {
     expect(confirmed.json().refused.map((r: {ip: string}) => r.ip)).to.deep.equal(['203.0.113.5']);
   });
 
+  it('activate --smtp refuses an account list whose entries are all deny, disabled or expired as it refuses an empty one (found by an outside tester)', () => {
+    const ws = withKeys();
+    expect(ws.run(['authorize', '192.0.2.10', '--expires', '1h'], {now: NOW}).code).to.equal(0);
+    expect(ws.run(['authorize', '192.0.2.11'], {now: NOW}).code).to.equal(0);
+    expect(ws.run(['disable', '192.0.2.11'], {now: NOW}).code).to.equal(0);
+    expect(ws.run(['deny', '203.0.113.66'], {now: NOW}).code).to.equal(0);
+    const later = new Date(Date.parse(NOW) + 2 * 3600_000).toISOString();
+    const before = ws.storeBytes();
+    const refused = ws.run(['activate', '--smtp', '--yes', '--json'], {now: later});
+    expect(refused.code, refused.stderr).to.equal(4);
+    expect(refused.json().error.message).to.equal(
+      'not activating smtp blocking: the account list allows no address (3 entries are each a deny, disabled or expired entry), so every SMTP connection would be refused',
+    );
+    expect(ws.storeBytes()).to.deep.equal(before);
+    const forced = ws.run(['activate', '--smtp', '--force'], {now: later});
+    expect(forced.code, forced.stderr).to.equal(0);
+    expect(forced.stderr).to.contain('the account list allows no address (3 entries are each a deny, disabled or expired entry): every SMTP connection will be refused');
+  });
+
   it('deactivate asks first: without a terminal or --yes it is refused with exit 4', () => {
     const ws = withKeys();
     const before = ws.storeBytes();

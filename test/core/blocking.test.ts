@@ -9,7 +9,7 @@ describe('core/blocking: planActivate and planDeactivate', () => {
   it('activating asks nothing when no seen traffic would be refused', () => {
     const data = store(['192.0.2.0/24'], {billing: []});
     data.seen = [seen('192.0.2.7', ['billing'])];
-    expect(planActivate(data, ['api'], NOW)).to.deep.equal({channels: ['api'], refused: [], emptyAccount: false, question: null});
+    expect(planActivate(data, ['api'], NOW)).to.deep.equal({channels: ['api'], refused: [], emptyAccount: null, question: null});
     expect(data.blocking.api.state).to.equal('learning');
   });
 
@@ -32,11 +32,27 @@ describe('core/blocking: planActivate and planDeactivate', () => {
     );
     expect(() => planActivate(store([]), ['api', 'smtp'], NOW)).to.throw(SafetyError, 'not activating api and smtp blocking');
     const forced = planActivate(store([]), ['smtp'], NOW, {force: true});
-    expect(forced).to.include({emptyAccount: true, question: null});
+    expect(forced).to.include({emptyAccount: 'the account list is empty', question: null});
     // Already on: nothing to refuse.
     const on = store([]);
     setBlocking(on, 'smtp', 'active', NOW);
-    expect(planActivate(on, ['smtp'], NOW).emptyAccount).to.equal(false);
+    expect(planActivate(on, ['smtp'], NOW).emptyAccount).to.equal(null);
+  });
+
+  it('an account list of only deny, disabled or expired entries allows no address: activating SMTP is the same refusal (found by an outside tester)', () => {
+    const data = store(['192.0.2.10', '203.0.113.66', '198.51.100.0/24']);
+    const [disabled, deny, expiring] = data.account;
+    disabled.enabled = false;
+    deny.effect = 'deny';
+    expiring.expiresAt = new Date(NOW.getTime() - 1).toISOString();
+    expect(() => planActivate(data, ['smtp'], NOW)).to.throw(
+      SafetyError,
+      'not activating smtp blocking: the account list allows no address (3 entries are each a deny, disabled or expired entry), so every SMTP connection would be refused',
+    );
+    expect(planActivate(data, ['smtp'], NOW, {force: true}).emptyAccount).to.match(/^the account list allows no address/);
+    // One entry that allows, live: no refusal. An expiry still to come is live.
+    expiring.expiresAt = new Date(NOW.getTime() + 1000).toISOString();
+    expect(planActivate(data, ['smtp'], NOW).emptyAccount).to.equal(null);
   });
 
   it('both channels at once: one plan, one question naming both', () => {
