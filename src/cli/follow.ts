@@ -357,8 +357,8 @@ const sameFile = (a: {dev: number; ino: number}, b: {dev: number; ino: number}) 
  * reopen its log only after the rename), then from the start of the new one;
  * a file shorter than what was read (truncated, logrotate's copytruncate) is
  * read again from its start; a name that does not exist (yet, or between a
- * rename and a create) is waited for, saying so. A stop reads what is already
- * there and ends. A line cut by a rotation is ended there.
+ * rename and a create) is waited for, saying so. A stop ends the reading at
+ * once (the chunk being read is the last). A line cut by a rotation is ended there.
  */
 async function* followFile(file: string, setup: Pick<FollowSetup, 'commitEveryMs' | 'say'> & {restarted: () => void}, stop: Stop): AsyncGenerator<Buffer> {
   const pollMs = Math.max(20, Math.min(MAX_POLL_MS, Math.floor(setup.commitEveryMs / 4)));
@@ -403,7 +403,9 @@ async function* followFile(file: string, setup: Pick<FollowSetup, 'commitEveryMs
    * from the middle of another file's line.
    */
   async function* drain(): AsyncGenerator<Buffer> {
-    for (;;) {
+    // A stop ends the reading at the next chunk: a large backlog (a file followed from its start) must not keep a
+    // stopped follower reading for seconds past its service manager's timeout (found by an outside tester).
+    while (!stop.requested) {
       const again = last.length;
       const buffer = Buffer.allocUnsafe(again + CHUNK_BYTES);
       const {bytesRead} = await handle!.read(buffer, 0, again + CHUNK_BYTES, position - again);
@@ -460,7 +462,8 @@ async function* followFile(file: string, setup: Pick<FollowSetup, 'commitEveryMs
           yield* drain();
           const now = Date.now();
           if (position !== before) quietSince = now;
-          if (stop.requested || now - quietSince >= ROTATED_QUIET_MS || now - detected >= ROTATED_MAX_MS) break;
+          if (stop.requested) return;
+          if (now - quietSince >= ROTATED_QUIET_MS || now - detected >= ROTATED_MAX_MS) break;
           await sleep(pollMs, stop);
         }
         yield* endLine();

@@ -286,6 +286,26 @@ describe('keyward learn --follow: what an outside tester found (round 15)', func
   });
 });
 
+describe('keyward learn --follow: what an outside tester found (round 17)', function () {
+  this.timeout(90_000);
+
+  it('SIGTERM while a large file is still being read stops at once: what was read is committed, not the rest of the file (exit 0)', async () => {
+    const ws = workspace();
+    const LINES = 1_000_000;
+    const line = `billing 10.13.0.1 ${day(1)}\n`;
+    const log = path.join(ws.dir, 'backlog.log');
+    writeFileSync(log, line.repeat(LINES));
+    const f = follow(ws, [log, '--commit-every', '50ms', '--json'], {now: day(1)});
+    await waitFor('a first commit with events', () => hasEntry(ws, '10.13.0.0/24'), WAIT_MS, f);
+    const done = await stopWith(f, 'SIGTERM');
+    const summary = JSON.parse(done.stdout);
+    // Before the fix the follower read all of the file first (some seconds here, minutes for a real backlog).
+    expect(summary.events, 'stopped before the end of the file').to.be.above(0).and.below(LINES);
+    const seen = (ws.storeJson().seen as {ip: string; count: number}[]).find((s) => s.ip === '10.13.0.1');
+    expect(seen?.count, 'what the summary counts is what was committed').to.equal(summary.events);
+  });
+});
+
 /** Holds the store's lock folder as another keyward would (kept fresh, so it is never taken as stale) until released. */
 async function holdLock(ws: Workspace): Promise<() => void> {
   const lock = `${ws.store}.lock`;
