@@ -353,8 +353,9 @@ const sameFile = (a: {dev: number; ino: number}, b: {dev: number; ino: number}) 
 /**
  * The bytes of `file` as `tail -F` follows it, from its start: at its end it
  * waits and looks again; a new file under the name (rename and create) is
- * read in the old file until that has been quiet for a second (a writer may
- * reopen its log only after the rename), then from the start of the new one;
+ * opened when seen, and read once the old file has been quiet for a second (a
+ * writer may reopen its log only after the rename), from its start (each file
+ * seen under the name in turn, however soon it was moved away again);
  * a file shorter than what was read (truncated, logrotate's copytruncate) is
  * read again from its start; a name that does not exist (yet, or between a
  * rename and a create) is waited for, saying so. A stop ends the reading at
@@ -388,10 +389,53 @@ async function* followFile(file: string, setup: Pick<FollowSetup, 'commitEveryMs
     if (waitingSaid) await say(`${name} has appeared; following it`);
     waitingSaid = false;
     opened = true;
+    begin();
+    return true;
+  };
+
+  /** Reading starts at the start of the file now in `handle`. */
+  const begin = () => {
     position = 0;
     last = Buffer.alloc(0);
     rewritten = false;
-    return true;
+  };
+
+  /**
+   * Files that came under the name after the one being read, oldest first,
+   * each opened as soon as it was seen: one rotated away again before its
+   * turn (rotations less than a second apart) is still read whole (found by
+   * an outside tester: such a file was skipped).
+   */
+  const newer: {handle: FileHandle; dev: number; ino: number}[] = [];
+  let cannotOpenSaid = false;
+
+  /**
+   * Looks at the name: a file under it that is neither `current` nor one
+   * already waiting is opened and put in `newer`. Returns the name's file, or
+   * null when nothing is there.
+   */
+  const look = async (current: {dev: number; ino: number}): Promise<{dev: number; ino: number} | null> => {
+    const named = await fs.stat(file).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return null;
+      throw error;
+    });
+    const known = (f: {dev: number; ino: number}) => sameFile(f, current) || newer.some((n) => sameFile(n, f));
+    if (named === null || known(named)) return named;
+    let fresh: FileHandle;
+    try {
+      fresh = await fs.open(file, 'r');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      // Moved away again between the stat and the open: the next look finds what is there then.
+      if (code !== 'ENOENT' && !cannotOpenSaid) await say(`cannot open the new ${name} (${code}); trying again`);
+      cannotOpenSaid = code !== 'ENOENT';
+      return named;
+    }
+    cannotOpenSaid = false;
+    const opened = await fresh.stat();
+    if (known(opened)) await fresh.close();
+    else newer.push({handle: fresh, dev: opened.dev, ino: opened.ino});
+    return named;
   };
 
   /**
@@ -440,21 +484,15 @@ async function* followFile(file: string, setup: Pick<FollowSetup, 'commitEveryMs
       let named: {dev: number; ino: number} | null;
       try {
         current = await handle!.stat();
-        named = await fs.stat(file).catch((error: NodeJS.ErrnoException) => {
-          if (error.code === 'ENOENT') return null;
-          throw error;
-        });
+        named = await look(current);
       } catch {
         named = null;
         current = {dev: -1, ino: -1, size: position};
       }
-      if (named === null) {
-        // Moved away and not created again yet: the old file may still be written to; keep reading it.
-        if (!goneSaid) await say(`${name} is gone (moved or removed); reading the rest of it and waiting for a new ${name}`);
-        goneSaid = true;
-      } else if (!sameFile(named, current)) {
+      if (newer.length > 0) {
         // The old file is read until it has been quiet a while: a writer that reopens its log only after the
         // rename (nginx between logrotate's rename and its USR1) still writes there, and loses nothing.
+        // Meanwhile the name is watched: a file put under it and moved away again in that while is read next.
         const detected = Date.now();
         let quietSince = detected;
         for (;;) {
@@ -465,31 +503,33 @@ async function* followFile(file: string, setup: Pick<FollowSetup, 'commitEveryMs
           if (stop.requested) return;
           if (now - quietSince >= ROTATED_QUIET_MS || now - detected >= ROTATED_MAX_MS) break;
           await sleep(pollMs, stop);
+          await look(current).catch(() => null);
         }
         yield* endLine();
         await handle!.close();
-        handle = null;
+        handle = newer.shift()!.handle;
+        begin();
         await say(`${name} was replaced (rotated); following the new file from its start`);
         // (Lines are numbered from the new file's first: what a bad line's number points at is that file.)
         setup.restarted();
         goneSaid = false;
-        while (!(await open())) {
-          await sleep(pollMs, stop);
-          if (stop.requested) return;
-        }
         continue;
+      }
+      if (named === null) {
+        // Moved away and not created again yet: the old file may still be written to; keep reading it.
+        if (!goneSaid) await say(`${name} is gone (moved or removed); reading the rest of it and waiting for a new ${name}`);
+        goneSaid = true;
       } else if (current.size < position || rewritten) {
         yield* endLine();
         await say(`${name} was truncated; reading it again from its start`);
         setup.restarted();
-        position = 0;
-        last = Buffer.alloc(0);
-        rewritten = false;
+        begin();
         continue;
       }
       await sleep(pollMs, stop);
     }
   } finally {
     await (handle as FileHandle | null)?.close().catch(() => undefined);
+    for (const waiting of newer) await waiting.handle.close().catch(() => undefined);
   }
 }

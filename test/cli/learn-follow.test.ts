@@ -289,6 +289,22 @@ describe('keyward learn --follow: what an outside tester found (round 15)', func
 describe('keyward learn --follow: what an outside tester found (round 17)', function () {
   this.timeout(90_000);
 
+  it('rotations less than a second apart: every file that was under the name is read whole, in turn (a middle one was skipped)', async () => {
+    const ws = workspace();
+    const log = ws.file('rr.log', `billing 10.21.0.1 ${day(1)}\n`);
+    const f = follow(ws, [log, '--commit-every', '100ms', '--json'], {now: day(1)});
+    await waitFor('the first file committed', () => hasEntry(ws, '10.21.0.0/24'), WAIT_MS, f);
+    for (const n of [2, 3, 4]) {
+      renameSync(log, `${log}.${n - 1}`);
+      writeFileSync(log, `billing 10.2${n}.0.1 ${day(1)}\n`);
+      // Seen by a look (every 25 ms here), but moved away again well within the old file's quiet second.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    await waitFor('every file committed', () => ['10.22.0.0/24', '10.23.0.0/24', '10.24.0.0/24'].every((e) => hasEntry(ws, e)), WAIT_MS, f);
+    const done = await stopWith(f, 'SIGTERM');
+    expect(JSON.parse(done.stdout)).to.deep.include({events: 4});
+  });
+
   it('SIGTERM while a large file is still being read stops at once: what was read is committed, not the rest of the file (exit 0)', async () => {
     const ws = workspace();
     const LINES = 1_000_000;
