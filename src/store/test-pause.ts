@@ -12,7 +12,12 @@ import path from 'node:path';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function testPause(
-  variable: 'KEYWARD_TEST_PAUSE_AFTER_RENAME' | 'KEYWARD_TEST_PAUSE_BEFORE_WRITE' | 'KEYWARD_TEST_PAUSE_STATUS_READ' | 'KEYWARD_TEST_PAUSE_STORE_READ',
+  variable:
+    | 'KEYWARD_TEST_PAUSE_AFTER_RENAME'
+    | 'KEYWARD_TEST_PAUSE_BEFORE_WRITE'
+    | 'KEYWARD_TEST_PAUSE_STATUS_READ'
+    | 'KEYWARD_TEST_PAUSE_STORE_READ'
+    | 'KEYWARD_TEST_PAUSE_SERVE_COMMITTED',
   mark: string,
 ): Promise<void> {
   const dir = process.env[variable];

@@ -7,7 +7,7 @@
  * commit. Secrets never appear in anything serve prints.
  */
 import {spawnSync} from 'node:child_process';
-import {existsSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
@@ -740,6 +740,38 @@ describe('keyward serve', function () {
       await stop(s);
     } finally {
       s.child.kill('SIGKILL');
+    }
+  });
+});
+
+describe('keyward serve: what an outside tester found (round 17)', function () {
+  this.timeout(60_000);
+
+  it("a revoke that lands after serve wrote its own commit, before serve has heard of it, is in effect for the next request (it was taken for serve's own file)", async () => {
+    const {ws, secret} = workspace();
+    ok(ws.run(['activate', '--api', '--force']));
+    const pause = path.join(ws.dir, 'pause');
+    mkdirSync(pause);
+    const mark = path.join(pause, 'committed');
+    /** Waits until serve's commit thread has written a commit and serve is held before hearing of it. */
+    const held = () => waitFor('a commit written, its answer held', () => existsSync(mark) && (rmSync(mark), true));
+    const resume = () => writeFileSync(path.join(pause, 'resume'), '');
+    // The first commit (of no event, before listening) is let through.
+    const first = held().then(resume);
+    const s = await serve(ws, ['--trust-proxy', '127.0.0.1', '--commit-every', '100ms'], {env: {KEYWARD_TEST_PAUSE_SERVE_COMMITTED: pause}});
+    try {
+      await first;
+      expect((await request(s.url, '/auth', asClient('10.1.2.3', secret))).status, 'allowed before').to.equal(204);
+      // That decision's event is committed; serve is held before it hears so. The store's lock is free.
+      await held();
+      ok(ws.run(['keys', 'revoke', 'billing', '--yes']));
+      const answer = await request(s.url, '/auth', asClient('10.1.2.3', secret));
+      expect([answer.status, answer.headers['keyward-reason']], 'the next request after keys revoke exited 0').to.deep.equal([403, 'key-revoked']);
+    } finally {
+      // Every later commit (the last one at the stop too) is let through.
+      const through = setInterval(() => existsSync(mark) && (rmSync(mark), resume()), 10);
+      resume();
+      await stop(s).finally(() => clearInterval(through));
     }
   });
 });

@@ -6,7 +6,7 @@
  * `learn --follow`'s commit does (learn(), history, updateStore) and answers
  * with the outcome and the store's settings and blocking states.
  */
-import {parentPort} from 'node:worker_threads';
+import {parentPort, workerData} from 'node:worker_threads';
 import {Family} from '../../core/address.js';
 import {KeywardError} from '../../core/errors.js';
 import {appendHistory, diffStore, snapshot} from '../../core/history.js';
@@ -15,7 +15,11 @@ import {updateStore} from '../../store/store.js';
 import {statSync} from 'node:fs';
 import {encodeIndexCache, identityOf} from '../../store/index-cache.js';
 import {readDocument} from '../../store/read.js';
+import {WrittenSlot} from './commits.js';
 import type {CommitAnswer, CommitJob, LoadAnswer, LoadJob} from './commits.js';
+
+/** Where the thread that answers requests finds what this one's last commit wrote. */
+const written = new WrittenSlot(workerData as SharedArrayBuffer);
 
 async function commit(job: CommitJob): Promise<CommitAnswer> {
   const log = new EventLog();
@@ -37,7 +41,7 @@ async function commit(job: CommitJob): Promise<CommitAnswer> {
         return {ok: true as const, outcome, settings: data.settings, blocking: data.blocking};
         // serve answers from a store it read: one moved away meanwhile keeps the events (a failed commit), never a new empty store.
       },
-      {mustExist: true},
+      {mustExist: true, written: (stat) => written.set(stat)},
     );
   } catch (error) {
     if (error instanceof KeywardError) return {ok: false, message: error.message, kind: error.kind, hint: error.hint};

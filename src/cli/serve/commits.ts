@@ -9,6 +9,7 @@ import {KeywardError} from '../../core/errors.js';
 import {EventLog, LearnOutcome} from '../../core/learning.js';
 import {StoreData} from '../../core/model.js';
 import type {StoreIdentity} from '../../store/index-cache.js';
+import {testPause} from '../../store/test-pause.js';
 
 /** A commit asked of the worker: the events as columns (copied, not shared). */
 export interface CommitJob {
@@ -63,9 +64,54 @@ export function replay(log: EventLog, add: (key: string, family: Family, words: 
   }
 }
 
+/** What tells one file from another under the store's name (see StoreView). */
+export interface FileIdentity {
+  dev: number;
+  ino: number;
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+}
+
+/**
+ * The identity of the file the worker's last commit wrote, in memory both
+ * threads share. The worker sets it right after its rename, before it lets
+ * the lock go: from the moment another process can write the store, the
+ * thread that answers requests tells serve's own file from that one's, and
+ * waits for that one (see StoreView.fresh). Found by an outside tester: a
+ * revoke that landed while serve heard of its own commit was taken for it,
+ * and requests were answered from the store before the revoke.
+ */
+export class WrittenSlot {
+  /** Even when settled, odd while the worker sets it; 0 before the first. */
+  private readonly turn: Int32Array;
+  private readonly values: Float64Array;
+
+  constructor(readonly buffer: SharedArrayBuffer = new SharedArrayBuffer(48)) {
+    this.turn = new Int32Array(buffer, 0, 1);
+    this.values = new Float64Array(buffer, 8, 5);
+  }
+
+  set(stat: FileIdentity): void {
+    Atomics.add(this.turn, 0, 1);
+    this.values.set([stat.dev, stat.ino, stat.size, stat.mtimeMs, stat.ctimeMs]);
+    Atomics.add(this.turn, 0, 1);
+  }
+
+  /** The identity last set; null before the first, or while one is being set (a request then waits for the file read). */
+  get(): FileIdentity | null {
+    const turn = Atomics.load(this.turn, 0);
+    if (turn === 0 || turn % 2 === 1) return null;
+    const [dev, ino, size, mtimeMs, ctimeMs] = this.values;
+    return Atomics.load(this.turn, 0) === turn ? {dev, ino, size, mtimeMs, ctimeMs} : null;
+  }
+}
+
 export class Committer {
   private readonly worker: Worker;
   private queue: Promise<unknown> = Promise.resolve();
+  /** What the worker's last commit wrote (see WrittenSlot). */
+  readonly written = new WrittenSlot();
 
   constructor() {
     // Not unref'd: a commit under way (the last one, after the server closed) keeps the process alive.
@@ -73,12 +119,12 @@ export class Committer {
     const execArgv = process.execArgv.filter((a) => !/^--(import|loader|experimental-loader|require)\b|^-r$/.test(a));
     const url = new URL('./commit-worker.js', import.meta.url);
     try {
-      this.worker = new Worker(url, {execArgv});
+      this.worker = new Worker(url, {execArgv, workerData: this.written.buffer});
     } catch (error) {
       // A flag a thread may not be given (`node --max-old-space-size=4096 keyward serve`, --trace-gc, --stack-size: V8's
       // and the process's own) is refused here; V8's apply to every thread anyway, and the worker needs none of them.
       if ((error as NodeJS.ErrnoException).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw error;
-      this.worker = new Worker(url, {execArgv: []});
+      this.worker = new Worker(url, {execArgv: [], workerData: this.written.buffer});
     }
   }
 
@@ -108,7 +154,9 @@ export class Committer {
           this.worker.once('error', onError);
           this.worker.once('message', (answer: A) => {
             this.worker.off('error', onError);
-            resolve(answer);
+            // (A test holds the answer of a commit here: the store written and its lock let go, this thread not told yet.)
+            if ('load' in job) resolve(answer);
+            else void testPause('KEYWARD_TEST_PAUSE_SERVE_COMMITTED', 'committed').then(() => resolve(answer));
           });
           this.worker.postMessage(job);
         }),

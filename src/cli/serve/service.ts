@@ -69,6 +69,7 @@ export async function runServe(options: ServeSetup) {
       } else if (health.status === 'degraded') metrics.reloadFailures++;
     },
     (file) => committer.load(file),
+    () => committer.written.get(),
   );
   let first;
   try {

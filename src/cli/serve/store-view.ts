@@ -19,6 +19,7 @@ import {Policy} from '../../core/decision.js';
 import {KeyRecord, StoreData} from '../../core/model.js';
 import {hashSecret} from '../../core/secret.js';
 import {decodeIndexCache, MIN_STORE_BYTES, readIndexCache, StoreIdentity} from '../../store/index-cache.js';
+import type {FileIdentity} from './commits.js';
 import {describe, missingStore, readDocument, StoreError} from '../../store/read.js';
 import {maskSecrets, untrusted} from '../../core/errors.js';
 
@@ -59,7 +60,7 @@ export interface StoreHealth {
   since: string | null;
 }
 
-const identityOf = (s: Stats) => `${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
+const identityOf = (s: Pick<Stats, 'dev' | 'ino' | 'size' | 'mtimeMs' | 'ctimeMs'>) => `${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
 
 /** The store and its data as loaded: from the index cache when it provably matches, else from the JSON. */
 /** Reads a large store elsewhere (the commit worker): its index cache's bytes and the identity they describe. */
@@ -124,6 +125,8 @@ export class StoreView {
     private readonly say: (message: string, tone: 'info' | 'warn') => void,
     private readonly onChange: (snapshot: StoreSnapshot | null, health: StoreHealth) => void = () => undefined,
     private readonly loadLarge: LargeLoader | null = null,
+    /** The identity of the file serve's own last commit wrote, told by its commit thread (see commits.ts WrittenSlot). */
+    private readonly ownWritten: () => FileIdentity | null = () => null,
   ) {}
 
   /** Loads the store (a StoreError when it cannot be read: serve does not start) and starts watching it. */
@@ -182,36 +185,20 @@ export class StoreView {
       } catch {
         // Gone or unreadable: the watch and the timer say so; the last good store goes on answering.
       }
-      this.stale = !this.committing && identity !== null && identity !== this.current.identity && identity !== this.degraded?.identity && identity !== this.ownIdentity;
+      const own = identity === null ? null : this.ownWritten();
+      // serve's own write is read in the background (ownCommit): its events are serve's own. Any other is waited for.
+      this.stale = identity !== null && identity !== this.current.identity && identity !== this.degraded?.identity && (own === null || identity !== identityOf(own));
     }
     return this.stale ? this.look() : null;
   }
 
-  /** The file serve's own last commit left: read again in the background (see ownCommit), never waited for. */
-  private ownIdentity: string | null = null;
-  /** While serve's own commit is written (its worker renames the file before the main thread hears of it): not waited for either. */
-  private committing = false;
-
   /**
    * Serve's own commit, under way: requests do not wait for the file it
-   * writes (its events are serve's own; a write of another process before it
-   * was waited for when it was seen), which is read in the background, as
-   * the watch reads any change.
+   * writes (its events are serve's own; see fresh), which is read in the
+   * background once it has landed, as the watch reads any change.
    */
   async ownCommit<T>(commit: Promise<T>): Promise<T> {
-    this.committing = true;
-    let answer: T;
-    try {
-      answer = await commit;
-    } finally {
-      this.committing = false;
-    }
-    // (Only a commit that landed: after a failure the file may be another process's write.)
-    try {
-      this.ownIdentity = identityOf(statSync(this.file));
-    } catch {
-      this.ownIdentity = null;
-    }
+    const answer = await commit;
     void this.look();
     return answer;
   }
