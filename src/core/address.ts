@@ -181,6 +181,15 @@ export function isNoClient(family: Family | number, words: ArrayLike<number>): b
   return (words[0] === 0 && words[1] === 0) || words[0] >>> 24 === 0xff;
 }
 
+/**
+ * Whether an IPv6 address is in 64:ff9b::/96, RFC 6052's well-known NAT64
+ * prefix: an IPv4 client seen through a translator, its IPv4 address in the
+ * last 32 bits. Its /64 would hold every IPv4 address so written.
+ */
+export function isNat64(words: ArrayLike<number>): boolean {
+  return words[0] === 0x64ff9b && words[1] === 0 && words[2] === 0;
+}
+
 export function formatIPv4(value: number): string {
   return `${value >>> 24}.${(value >>> 16) & 255}.${(value >>> 8) & 255}.${value & 255}`;
 }

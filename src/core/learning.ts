@@ -4,7 +4,7 @@
  * callers' networks, put refused addresses on the blocked list and keep a
  * compact record of recently seen traffic.
  */
-import {Family, formatIPv4, formatIPv6} from './address.js';
+import {Family, formatIPv4, formatIPv6, isNat64} from './address.js';
 import {addEntries} from './allowlist.js';
 import {Decision, decideWords, EntryIndex, isDenied, isLive, KeyPolicy, Policy} from './decision.js';
 import {EntryBatch} from './entry-parse.js';
@@ -638,7 +638,9 @@ class Learner {
   private learn(key: KeyRecord, family: Family, words: Uint32Array, at: number): boolean {
     const api = this.data.blocking.api;
     if (this.policy.account.has(family, words, this.nowMs)) return true;
-    const bits = family === 4 ? this.data.settings.learnPrefixV4 : this.data.settings.learnPrefixV6;
+    const {learnPrefixV4, learnPrefixV6} = this.data.settings;
+    // An IPv4 client seen through NAT64 is learned as its IPv4 network is (a /24 is 64:ff9b::a.b.c.0/120), never as a /64.
+    const bits = family === 4 ? learnPrefixV4 : isNat64(words) ? 96 + learnPrefixV4 : learnPrefixV6;
     const networkWords = networkOf(family, words, bits, this.scratchNetwork);
     const network = this.networks.id(family, networkWords);
     if (this.learned.has(network)) return true;

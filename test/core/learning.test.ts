@@ -388,6 +388,19 @@ describe('core/learning: applyEvents', () => {
     expect(JSON.stringify(outcome)).not.to.contain(stranger);
   });
 
+  it('learns an IPv4 caller seen through NAT64 (64:ff9b::/96) as its IPv4 network, never as the /64 that holds every IPv4 address (found by an outside tester)', () => {
+    const {data} = storeWith({billing: 'api'});
+    const outcome = applyEvents(data, logOf([['billing', '64:ff9b::9.9.9.9', 0]]), new Date(day(1)));
+    expect(outcome.learned).to.deep.equal(['64:ff9b::909:900/120']);
+    const decide = (ip: string) => applyEvents(data, logOf([['billing', ip, 1]]), new Date(day(1))).learned;
+    expect(decide('64:ff9b::9.9.9.200'), 'the same /24, already held').to.deep.equal([]);
+    expect(decide('64:ff9b::8.8.8.8'), 'another IPv4 network').to.deep.equal(['64:ff9b::808:800/120']);
+    // The IPv4 learning length is the one that counts; outside the well-known prefix a /64 as ever.
+    data.settings.learnPrefixV4 = 32;
+    expect(decide('64:ff9b::1.2.3.4')).to.deep.equal(['64:ff9b::102:304']);
+    expect(decide('64:ff9b:1::1.2.3.4')).to.deep.equal(['64:ff9b:1::/64']);
+  });
+
   it('follows the store settings: learning prefix lengths and window', () => {
     const {data} = storeWith({billing: 'api'});
     data.settings.learnPrefixV4 = 32;
