@@ -184,6 +184,7 @@ export async function renderKeys(keys: ReturnType<typeof keyJson>[]): Promise<st
       {head: 'created (UTC)', field: 'createdAt', value: (k) => k.createdAt, text: (k) => shortTime(k.createdAt)},
       {head: 'rotated (UTC)', field: 'rotatedAt', value: (k) => k.rotatedAt, text: (k) => shortTime(k.rotatedAt)},
       {head: 'allow', field: 'allow', value: (k) => k.allow.join(','), text: (k) => k.allow.join('\n') || '(account list)'},
+      {head: 'deny', field: 'deny', value: (k) => k.deny.join(','), text: (k) => k.deny.join('\n')},
     ],
     keys,
     {empty: 'no keys (create one with `keyward keys create NAME --type api`)'},

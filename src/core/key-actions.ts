@@ -2,7 +2,7 @@
 import {addEntries} from './allowlist.js';
 import {InputError, maskSecrets} from './errors.js';
 import {checkKeyName, findKey, newKeyRecord} from './keys.js';
-import {Channel, KeyRecord} from './model.js';
+import {Channel, isDeny, KeyRecord} from './model.js';
 import {Prefix} from './prefix.js';
 import {Question} from './question.js';
 import {hashSecret, hintOf} from './secret.js';
@@ -22,8 +22,10 @@ export function keyJson(k: KeyRecord) {
     status: k.status,
     createdAt: k.createdAt,
     rotatedAt: k.rotatedAt,
-    // A deny entry of the key's list is named `!ENTRY` (as sync and the plain export name it): it allows nothing.
-    allow: k.allow.map((r) => (r.effect === 'deny' ? `!${r.entry}` : r.entry)),
+    // `allow` holds entries, as the contract types it: a deny entry of the key's list is in `deny` (found by an outside
+    // tester: a `!ENTRY` there was no entry, and piped back into authorize or check it was refused).
+    allow: k.allow.filter((r) => !isDeny(r)).map((r) => r.entry),
+    deny: k.allow.filter(isDeny).map((r) => r.entry),
   };
 }
 

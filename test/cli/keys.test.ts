@@ -30,8 +30,8 @@ describe('keyward keys', () => {
     const list = ws.run(['keys', 'list', '--json']);
     expect(list.code, list.stderr).to.equal(0);
     expect(list.json()).to.deep.equal([
-      {name: 'billing', type: 'api', hint: created.hint, status: 'active', createdAt: NOW, rotatedAt: null, allow: []},
-      {name: 'relay', type: 'smtp', hint: hintOf(human.stdout.trim()), status: 'active', createdAt: NOW, rotatedAt: null, allow: []},
+      {name: 'billing', type: 'api', hint: created.hint, status: 'active', createdAt: NOW, rotatedAt: null, allow: [], deny: []},
+      {name: 'relay', type: 'smtp', hint: hintOf(human.stdout.trim()), status: 'active', createdAt: NOW, rotatedAt: null, allow: [], deny: []},
     ]);
     expect(list.stdout).not.to.contain(created.secret);
   });
@@ -120,7 +120,7 @@ describe('keyward keys', () => {
 
     const revoked = ws.run(['keys', 'revoke', 'old', '--yes', '--json'], {now: NOW});
     expect(revoked.code, revoked.stderr).to.equal(0);
-    expect(revoked.json()).to.deep.equal({name: 'old', type: 'smtp', hint: hintOf(secret), status: 'revoked', createdAt: NOW, rotatedAt: null, allow: []});
+    expect(revoked.json()).to.deep.equal({name: 'old', type: 'smtp', hint: hintOf(secret), status: 'revoked', createdAt: NOW, rotatedAt: null, allow: [], deny: []});
 
     const check = ws.run(['check', secret, '192.0.2.1', '--json']);
     expect(check.code).to.equal(1);

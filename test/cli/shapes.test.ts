@@ -83,7 +83,7 @@ const blockedRow = obj({
   reason: or(oneOf('not-authorized', 'not-in-key-allowlist', 'denied', 'key-revoked'), nul),
   deniedBy: or(obj({entry: str, scope: oneOf('account', 'key')}), nul),
 });
-const keyRow = obj({name: str, type: channel, hint: str, status: oneOf('active', 'revoked'), createdAt: str, rotatedAt: strOrNull, allow: arr(str)});
+const keyRow = obj({name: str, type: channel, hint: str, status: oneOf('active', 'revoked'), createdAt: str, rotatedAt: strOrNull, allow: arr(str), deny: arr(str)});
 const counts3 = obj({added: num, removed: num, updated: num});
 const historyRow = obj({
   at: str,

@@ -243,7 +243,7 @@ describe('tables in a pipe: TSV', () => {
 
   it('every table command: a header, then one row a line with as many fields', () => {
     for (const [args, header] of [
-      [['keys', 'list'], 'name\ttype\thint\tstatus\tcreatedAt\trotatedAt\tallow'],
+      [['keys', 'list'], 'name\ttype\thint\tstatus\tcreatedAt\trotatedAt\tallow\tdeny'],
       [['blocked'], 'ip\tkey\tchannel\treason\tfirstSeen\tlastSeen\tcount'],
       [['history'], 'at\tcommand\tflags\tuser\tchanges'],
       [['list', '--aggregate'], 'entry\tscope'],
@@ -259,7 +259,7 @@ describe('tables in a pipe: TSV', () => {
       for (const line of lines) expect(line.split('\t'), `${args.join(' ')}: ${line}`).to.have.length(n);
     }
     const keys = ok(ws.run(['keys', 'list'])).stdout.split('\n');
-    expect(keys[1]).to.equal('billing-eu-west\tapi\t' + keys[1].split('\t')[2] + '\tactive\t2026-01-01T00:00:00.000Z\t\t192.0.2.0/24,2001:db8:abcd:1234::/64');
+    expect(keys[1]).to.equal('billing-eu-west\tapi\t' + keys[1].split('\t')[2] + '\tactive\t2026-01-01T00:00:00.000Z\t\t192.0.2.0/24,2001:db8:abcd:1234::/64\t');
   });
 
   it('list --aggregate: entry and scope, with one list as with several', () => {

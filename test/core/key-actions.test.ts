@@ -43,6 +43,7 @@ describe('core/keys: key workflows', () => {
       createdAt: '2026-01-01T00:00:00.000Z',
       rotatedAt: null,
       allow: ['192.0.2.0/24'],
+      deny: [],
     });
     expect(data.keys[0].revokedAt).to.equal(NOW.toISOString());
   });
