@@ -13,12 +13,29 @@ export const TIME_FORM = 'an ISO 8601 time with Z or an offset (2026-01-31T12:00
 /** Unix seconds as logs write them: digits, a fraction allowed. */
 const UNIX_SECONDS = /^\d{1,12}(?:\.\d{1,9})?$/;
 
-/** Milliseconds of a time in Unix seconds (text of digits, or a number), or NaN. */
+/**
+ * Milliseconds of a time in Unix seconds (text of digits, or a number), or
+ * NaN. Cut to the millisecond, as an ISO time's digits past it are: the two
+ * forms of one instant are one time (found by an outside tester: .9995 was
+ * rounded up to the next millisecond, and switched blocking on before its
+ * time). Read from the decimal digits, never through a multiplication
+ * (1.001 × 1000 is 1000.9999999999999 in floating point).
+ */
 export function unixSecondsMs(value: string | number): number {
-  if (typeof value === 'string' && !UNIX_SECONDS.test(value)) return Number.NaN;
-  const seconds = Number(value);
-  if (!Number.isFinite(seconds) || seconds < 0 || seconds > 8.64e12) return Number.NaN;
-  return Math.round(seconds * 1000);
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value) || value < 0 || value > 8.64e12) return Number.NaN;
+    // (The shortest text that is the number; an exponent only for a time within a microsecond of 1970.)
+    const text = String(value);
+    return text.includes('e') ? 0 : decimalMs(text);
+  }
+  return UNIX_SECONDS.test(value) ? decimalMs(value) : Number.NaN;
+}
+
+/** Milliseconds of decimal seconds (digits, a fraction allowed), the fraction cut after its third digit. */
+function decimalMs(text: string): number {
+  const dot = text.indexOf('.');
+  if (dot < 0) return Number(text) * 1000;
+  return Number(text.slice(0, dot)) * 1000 + Number(text.slice(dot + 1, dot + 4).padEnd(3, '0'));
 }
 
 /**

@@ -8,7 +8,7 @@
 import {expect} from 'chai';
 import fc from 'fast-check';
 
-import {parseTime} from '../../src/core/time.js';
+import {parseTime, unixSecondsMs} from '../../src/core/time.js';
 import {parseEventLine} from '../../src/core/events.js';
 
 const runs = Number(process.env.KEYWARD_PROPERTY_RUNS ?? 300);
@@ -58,5 +58,29 @@ describe('event times', () => {
     expect(parseTime('2024-02-29T10:00:00Z')!.toISOString(), 'a leap day').to.equal('2024-02-29T10:00:00.000Z');
     expect(parseTime('2000-02-29')!.toISOString(), 'a leap day of a year divisible by 400').to.equal('2000-02-29T00:00:00.000Z');
     expect(parseTime('1900-02-29'), 'not a leap year (divisible by 100)').to.equal(null);
+  });
+});
+
+describe('event times in Unix seconds', () => {
+  it('are cut to the millisecond as an ISO time is, from the digits (never rounded up, never off by floating point; found by an outside tester)', () => {
+    // The same instant in both forms is one time: .9995 s is 999 ms, as 03.9995Z is.
+    expect(unixSecondsMs('1796205603.9995')).to.equal(Date.parse('2026-12-02T10:00:03.999Z'));
+    expect(unixSecondsMs(1796205603.9995)).to.equal(Date.parse('2026-12-02T10:00:03.999Z'));
+    expect(parseEventLine('key 192.0.2.1 1796205603.9999')!.at).to.equal(parseEventLine('key 192.0.2.1 2026-12-02T10:00:03.9999Z')!.at);
+    // 1.001 × 1000 is 1000.9999999999999 in floating point.
+    expect(unixSecondsMs('1.001')).to.equal(1001);
+    expect(unixSecondsMs(1.001)).to.equal(1001);
+    expect(unixSecondsMs('1796205604')).to.equal(1796205604000);
+    expect(unixSecondsMs(1e-7), 'within a microsecond of 1970').to.equal(0);
+    for (const bad of ['-1', '1e3', '1.', '.5', 'NaN', '9999999999999']) expect(unixSecondsMs(bad), bad).to.be.NaN;
+    expect(unixSecondsMs(-1)).to.be.NaN;
+    // Against an oracle of whole digits: n.fff... seconds is n * 1000 + fff milliseconds.
+    fc.assert(
+      fc.property(fc.integer({min: 0, max: 8_640_000_000}), fc.stringMatching(/^[0-9]{1,9}$/), (whole, fraction) => {
+        const expected = whole * 1000 + Number(fraction.slice(0, 3).padEnd(3, '0'));
+        expect(unixSecondsMs(`${whole}.${fraction}`)).to.equal(expected);
+      }),
+      {numRuns: runs},
+    );
   });
 });
