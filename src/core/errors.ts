@@ -289,7 +289,7 @@ const PART_DIGITS = 16;
 /**
  * A line made of nothing but hex pieces (see wrappedSecretRun), 16 digits or
  * more and too few to be a secret, remembered as one's part (shown by its
- * own hint) until the rest of the secret comes, if it ever does: `check -`
+ * length: partHint) until the rest of the secret comes, if it ever does: `check -`
  * stops at the first bad line, and hex lines before a wrapped secret may
  * take its first pieces into a run of their own. No address, entry or name
  * is such a line.
@@ -298,8 +298,18 @@ function rememberLoneLine(line: string): void {
   const digits = line.replace(BREAKS, '');
   if (digits.length < PART_DIGITS || digits.length >= SECRET_DIGITS) return;
   const known = knownPieces();
-  const hint = hintOf(digits.toLowerCase());
+  const hint = partHint(digits.length);
   for (const part of line.split(BREAKS)) if (part.length >= MIN_PIECE && !known.has(part.toLowerCase())) known.set(part.toLowerCase(), hint);
+}
+
+/**
+ * How a run of hex digits that may be part of a secret, not tied to the
+ * whole of one, is shown: by its length alone. Its own hint would show 4
+ * or 8 of the secret's digits that the key's hint does not (found by an
+ * outside tester: the second piece of a secret wrapped in a log line).
+ */
+function partHint(digits: number): string {
+  return `…${digits} hex digits…`;
 }
 
 /** A run of 16 to 31 hex digits standing alone (see maskInMessage). */
@@ -308,13 +318,13 @@ const LONG_HEX = /(?<![0-9a-f])[0-9a-f]{16,31}(?![0-9a-f])/gi;
 /**
  * A message for a person (stderr, an error object): masked as maskSecrets
  * masks, and every run of 16 to 31 hex digits left standing alone shown by
- * its own hint. A piece of a secret may come with a quote, a comma or a
+ * its length alone (see partHint). A piece of a secret may come with a quote, a comma or a
  * field around it, or split in a way no rule joins again; no message needs
  * 16 hex digits of an input in a row (an address has at most 4 a group).
  * Tables and machine output (labels, names) are left to maskSecrets.
  */
 export function maskInMessage(text: string): string {
-  return maskSecrets(text).replace(LONG_HEX, (run) => hintOf(run.toLowerCase()));
+  return maskSecrets(text).replace(LONG_HEX, (run) => partHint(run.length));
 }
 
 /** `message` about line `line`, a secret's pieces the line breaks shown by its hint (see rememberSecretPieces). */
