@@ -98,6 +98,9 @@ export async function followAndLearn(setup: FollowSetup): Promise<FollowResult> 
     }
     // A second signal while the last commit waits (a held lock, a slow disk): leave now, as asked.
     process.stderr.write(`keyward: second ${signal}: exiting without committing ${count(pending.count + committing, 'event')} read since the last commit\n`);
+    // A --notify-command still running ends with this process, with all it started, as after one signal's grace time
+    // (found by an outside tester: it was left running).
+    stopNotifications();
     process.exit(signal === 'SIGINT' ? 130 : 143);
   };
   process.on('SIGINT', onSignal);

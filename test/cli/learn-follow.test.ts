@@ -305,6 +305,32 @@ describe('keyward learn --follow: what an outside tester found (round 17)', func
     expect(JSON.parse(done.stdout)).to.deep.include({events: 4});
   });
 
+  it('a second signal while a --notify-command runs exits at once (143) and ends the command with all it started, never leaves it running', async () => {
+    const ws = workspace();
+    ok(ws.run(['activate', '--api', '--force'], {now: day(1)}));
+    const log = ws.file('access.log', `billing 203.0.113.1 ${day(1)}\n`);
+    const pidFile = path.join(ws.dir, 'notify.pid');
+    // The command's shell writes its process id, then waits long past the test.
+    const f = follow(ws, [log, '--commit-every', '100ms', '--notify-command', `echo $$ > ${pidFile}; sleep 60`], {now: day(1)});
+    const pid = await waitFor('the command running', () => existsSync(pidFile) && Number(readFileSync(pidFile, 'utf8')), WAIT_MS, f);
+    f.child.kill('SIGTERM');
+    // (The first signal gives the command 5 s; the second comes within them.)
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    f.child.kill('SIGTERM');
+    const done = await f.exited;
+    expect(done.code, done.stderr).to.equal(143);
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    await waitFor('the command ended', () => !alive(), 5000).catch(() => undefined);
+    expect(alive(), 'the --notify-command left running').to.equal(false);
+  });
+
   it('SIGTERM while a large file is still being read stops at once: what was read is committed, not the rest of the file (exit 0)', async () => {
     const ws = workspace();
     const LINES = 1_000_000;
