@@ -406,7 +406,9 @@ export function learnSummary(
       .slice(0, UNKNOWN_SHOWN)
       .map((u) => `${u.key} (${counted(u.events, 'event')})`)
       .join(', ');
-    said.push([`${counted(outcome.unknownKeys.length, 'unknown key')}, skipped: ${shown}${outcome.unknownKeys.length > UNKNOWN_SHOWN ? ', …' : ''}`, 'warn']);
+    // The count said first is the events, as `unknownKeys` in --json counts them; the keys follow, each with its own.
+    const events = outcome.unknownKeys.reduce((n, u) => n + u.events, 0);
+    said.push([`${counted(events, 'event')} of unknown keys skipped: ${shown}${outcome.unknownKeys.length > UNKNOWN_SHOWN ? ', …' : ''}`, 'warn']);
   }
   if (badLines > 0) said.push([`${counted(badLines, 'bad line')} skipped:\n${bad.map((b) => `  ${b}`).join('\n')}${badLines > bad.length ? '\n  …' : ''}`, 'warn']);
   for (const f of failures) said.push([`--notify-command failed for ${f}`, 'warn']);

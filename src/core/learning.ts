@@ -525,11 +525,17 @@ class Learner {
     this.writeLastSeen(kept);
     this.pruneSeen(kept);
     this.writeFirstSeen();
+    // One unknown key however its lines spell it (`SECRET`, `Bearer SECRET`, upper case): one row, its events added.
+    const rows = new Map<string, UnknownKey>();
     for (const [id, events] of unknown) {
-      const key = displayKey(log.keys[id]);
+      const given = unknownKeyText(log.keys[id]);
       const api = log.smtpOnly[id] && this.resolve(log.keys[id]) !== null;
-      this.outcome.unknownKeys.push({key: api ? `${key} (an API key: a mail log's logins are SMTP key uses)` : key, events});
+      const as = api ? `${given}\0api` : given;
+      const row = rows.get(as);
+      if (row !== undefined) row.events += events;
+      else rows.set(as, {key: api ? `${displayKey(given)} (an API key: a mail log's logins are SMTP key uses)` : displayKey(given), events});
     }
+    this.outcome.unknownKeys.push(...rows.values());
     return this.outcome;
   }
 
@@ -900,6 +906,12 @@ function isSingleCanonicalAddress(text: string, into: ScannedPrefix): boolean {
 }
 
 /** A key as reports show it: a secret only by its hint. */
+/** The key an unknown key field names, spelled one way: without `Bearer `, a secret in lower case. */
+function unknownKeyText(given: string): string {
+  const bare = /^\s*bearer[ \t]+(\S+)\s*$/i.exec(given)?.[1] ?? given;
+  return /^[0-9a-f]{40}$/i.test(bare) ? bare.toLowerCase() : bare;
+}
+
 function displayKey(given: string): string {
   return looksLikeSecret(given) ? hintOf(given) : visible(given);
 }

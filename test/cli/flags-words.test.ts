@@ -169,7 +169,7 @@ describe('words that count (issue 14 item 6)', () => {
     const run = ok(ws.run(['learn', '-'], {now: day(1), input: `billing 203.0.113.9 ${day(1)}\nghost 192.0.2.1 ${day(1)}\n`}));
     const lines = run.stderr.split('\n');
     expect(lines).to.include('1 event applied, 1 entry learned, 0 addresses newly blocked');
-    expect(lines).to.include('1 unknown key, skipped: ghost (1 event)');
+    expect(lines).to.include('1 event of unknown keys skipped: ghost (1 event)');
     expect(run.stderr).not.to.match(/\b1 (events|entries|keys|addresses)\b|\(es\)|\(s\)/);
   });
 

@@ -334,6 +334,21 @@ describe('keyward learn: input', () => {
   });
 });
 
+describe('keyward learn: what an outside tester found (round 17)', () => {
+  it('counts the events of unknown keys in --json as the summary says them, and a secret given bare and as `Bearer SECRET` is one key', () => {
+    const ws = Workspace.create();
+    ok(ws.run(['keys', 'create', 'billing', '--type', 'api', '--json'], {now: day(0)}));
+    const unknown = '0123456789abcdef0123456789abcdef01234567';
+    const input = ['zzz 192.0.2.1', 'zzz 192.0.2.2', 'yyy 192.0.2.2', `${unknown} 192.0.2.1`, `Bearer ${unknown.toUpperCase()} 192.0.2.3`]
+      .map((l) => `${l} ${day(1)}`)
+      .join('\n');
+    const learn = ok(ws.run(['learn', '-', '--json'], {now: day(1), input: `${input}\n`}));
+    expect(learn.json()).to.deep.include({events: 0, unknownKeys: 5});
+    expect(learn.stderr).to.contain('5 events of unknown keys skipped: zzz (2 events), yyy (1 event), 0123…4567 (2 events)');
+    expect(learn.stderr.toLowerCase()).not.to.contain(unknown.slice(4, 36));
+  });
+});
+
 describe('keyward learn --notify-command', () => {
   /** A workspace whose API blocking is already active, with nothing authorized. */
   function active(): Workspace {

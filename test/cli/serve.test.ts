@@ -774,6 +774,21 @@ describe('keyward serve: what an outside tester found (round 17)', function () {
       await stop(s).finally(() => clearInterval(through));
     }
   });
+
+  it('counts the requests for a key the store does not know in the exit summary (unknownKeys), as /metrics does', async () => {
+    const {ws} = workspace();
+    const s = await serve(ws, ['--trust-proxy', '127.0.0.1', '--commit-every', '100ms', '--json'], {names: false});
+    let done;
+    try {
+      for (const key of ['0123456789abcdef0123456789abcdef01234567', 'Basic dXNlcjpwYXNz', 'billing']) {
+        expect((await request(s.url, '/auth', asClient('10.1.2.3', key))).headers['keyward-reason'], key).to.equal('unknown-key');
+      }
+    } finally {
+      done = await stop(s);
+    }
+    expect(JSON.parse(done.stdout)).to.deep.include({unknownKeys: 3});
+    expect(done.stderr).to.contain('3 denied (3 for an unknown key)');
+  });
 });
 
 describe('keyward serve: what an outside tester found (round 15)', function () {
