@@ -4,7 +4,7 @@
  * by entry-parse.ts.
  */
 import {InputError, SafetyError} from './errors.js';
-import {decide, isLive, Policy} from './decision.js';
+import {decide, isLive, Policy, Refusal, refusalOf} from './decision.js';
 import {BlockedRecord, EntryRecord, isDeny, isEnabled, StoreData} from './model.js';
 import {Family} from './address.js';
 import {containsEntry, EntryWordsBuilder, listOrder, rememberEntryWords, sameEntry} from './entry-order.js';
@@ -519,17 +519,18 @@ export function blockedReleasedBy(
   entries: readonly Prefix[] | EntryBatch,
   now: Date,
   key?: string,
-): {released: BlockedRecord[]; stillRefused: BlockedRecord[]} {
+): {released: BlockedRecord[]; stillRefused: {record: BlockedRecord; refusal: Refusal}[]} {
   const covered = blockedCoveredBy(data.blocked, entries, key);
   if (covered.length === 0) return {released: [], stillRefused: []};
   // Built only when a blocked record is covered: it indexes the whole list.
   const policy = new Policy(data, now);
   const released: BlockedRecord[] = [];
-  const stillRefused: BlockedRecord[] = [];
+  const stillRefused: {record: BlockedRecord; refusal: Refusal}[] = [];
   for (const b of covered) {
     const owner = data.keys.find((k) => k.name === b.key);
-    const allowed = owner === undefined || decide(policy.forKey(owner), b.ip).decision === 'allow';
-    (allowed ? released : stillRefused).push(b);
+    const d = owner === undefined ? null : decide(policy.forKey(owner), b.ip);
+    if (d === null || d.decision === 'allow') released.push(b);
+    else stillRefused.push({record: b, refusal: refusalOf(owner!, d)});
   }
   return {released, stillRefused};
 }

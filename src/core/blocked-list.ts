@@ -89,7 +89,14 @@ export function releaseBlocked(data: StoreData, entries: readonly Prefix[] | Ent
   const {released, stillRefused} = blockedReleasedBy(data, entries, now, key);
   const gone = new Set(released);
   if (gone.size > 0) data.blocked = data.blocked.filter((b) => !gone.has(b));
-  return {released: gone.size, stillRefused};
+  // A record still refused says why now (another list refuses it), so that `blocked` and its ways out are right
+  // (found by an outside tester: it kept the reason the new entry had answered).
+  for (const {record, refusal} of stillRefused) {
+    record.reason = refusal.reason;
+    if (refusal.deniedBy) record.deniedBy = refusal.deniedBy;
+    else delete record.deniedBy;
+  }
+  return {released: gone.size, stillRefused: stillRefused.map((s) => s.record)};
 }
 
 /** The records `authorize --from-blocked` may pick from (of one key, when given); an InputError when there is none. */

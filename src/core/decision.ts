@@ -7,7 +7,7 @@ import {Family, formatIPv4, formatIPv6, scanDecisionAddress} from './address.js'
 import {scanPrefix} from './prefix.js';
 import {InputError, show} from './errors.js';
 import {findCheckKey, findKey} from './keys.js';
-import {BlockingState, Channel, EntryRecord, isDeny, isEnabled, KeyRecord, StoreData} from './model.js';
+import {BlockedRecord, BlockingState, BlockReason, Channel, EntryRecord, isDeny, isEnabled, KeyRecord, StoreData} from './model.js';
 import {CompiledIndex} from './prefix-index.js';
 
 /** Whether an entry record is in force at `now` (expired entries never match). */
@@ -240,4 +240,16 @@ function isRange(text: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** Why an address is on the blocked list: the refusal's reason, and the deny entry for a deny. */
+export type Refusal = Pick<BlockedRecord, 'reason' | 'deniedBy'>;
+
+/** The refusal `decision` (a deny) is, for the blocked record of `key`. */
+export function refusalOf(key: KeyRecord, decision: Decision): Refusal {
+  const reason = decision.reason as BlockReason;
+  if (reason !== 'denied' || decision.matched.length === 0) return {reason};
+  const entry = decision.matched[0];
+  const inKeyList = key.allow.some((r) => r.entry === entry && isDeny(r));
+  return {reason, deniedBy: {entry, scope: inKeyList ? 'key' : 'account'}};
 }

@@ -6,14 +6,14 @@
  */
 import {Family, formatIPv4, formatIPv6, isNat64} from './address.js';
 import {addEntries} from './allowlist.js';
-import {Decision, decideWords, EntryIndex, isDenied, isLive, KeyPolicy, Policy} from './decision.js';
+import {decideWords, EntryIndex, isDenied, isLive, KeyPolicy, Policy, Refusal, refusalOf} from './decision.js';
 import {EntryBatch} from './entry-parse.js';
 import {isCanonicalEntry, ScannedPrefix, scanPrefix} from './prefix.js';
 import {sortByDigits} from './radix.js';
 import {networkOf, putWords} from './words.js';
 import {InputError, visible} from './errors.js';
 import {lookupKey} from './keys.js';
-import {ApiBlocking, BlockedRecord, BlockReason, Channel, isDeny, isEnabled, KeyRecord, LEARNED_GROUP, SeenRecord, Settings, StoreData} from './model.js';
+import {ApiBlocking, BlockedRecord, Channel, isDeny, isEnabled, KeyRecord, LEARNED_GROUP, SeenRecord, Settings, StoreData} from './model.js';
 import {hintOf, looksLikeSecret} from './secret.js';
 import {DAY_MS, isoOf} from './time.js';
 import {grouped} from './count.js';
@@ -958,16 +958,4 @@ export function learnJson(outcome: LearnOutcome, data: StoreData, read: {badLine
 /** Whole days of quiet time a learning phase has observed. */
 export function quietDays(progress: LearningProgress): number {
   return Math.floor(progress.quietMs / DAY_MS);
-}
-
-/** Why an address is put on the blocked list: the refusal's reason, and the deny entry for a deny. */
-type Refusal = Pick<BlockedRecord, 'reason' | 'deniedBy'>;
-
-/** The refusal `decision` (a deny) is, for the blocked record of `key`. */
-function refusalOf(key: KeyRecord, decision: Decision): Refusal {
-  const reason = decision.reason as BlockReason;
-  if (reason !== 'denied' || decision.matched.length === 0) return {reason};
-  const entry = decision.matched[0];
-  const inKeyList = key.allow.some((r) => r.entry === entry && isDeny(r));
-  return {reason, deniedBy: {entry, scope: inKeyList ? 'key' : 'account'}};
 }

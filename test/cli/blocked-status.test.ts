@@ -116,9 +116,17 @@ describe('keyward blocked and authorize --from-blocked', () => {
     ok(ws.run(['learn', '-'], {now: day(1), input: `billing 192.0.2.7 ${day(1)}\nbilling 203.0.113.9 ${day(1)}\n`}));
     expect(blockedIps(ws, day(1)).sort()).to.deep.equal(['192.0.2.7 billing', '203.0.113.9 billing']);
 
+    const reasonOf = (ip: string) =>
+      ok(ws.run(['blocked', '--json'], {now: day(2)}))
+        .json<{ip: string; reason: string}[]>()
+        .find((b) => b.ip === ip)!.reason;
+    expect(reasonOf('203.0.113.9')).to.equal('not-in-key-allowlist');
     const keyOnly = ok(ws.run(['authorize', '--key', 'billing', '203.0.113.9'], {now: day(2)}));
     expect(keyOnly.stderr).to.match(/still refused.*203\.0\.113\.9/);
     expect(blockedIps(ws, day(2)).sort()).to.deep.equal(['192.0.2.7 billing', '203.0.113.9 billing']);
+    // The record says why it is refused now, as check does (found by an outside tester: it kept the reason answered).
+    expect(reasonOf('203.0.113.9')).to.equal('not-authorized');
+    expect(ws.run(['check', 'billing', '203.0.113.9'], {now: day(2)}).stdout).to.contain('not-authorized');
     ok(ws.run(['authorize', '203.0.113.9'], {now: day(2)}));
     expect(blockedIps(ws, day(2))).to.deep.equal(['192.0.2.7 billing']);
     expect(ws.run(['check', 'billing', '203.0.113.9'], {now: day(2)}).code).to.equal(0);
