@@ -12,7 +12,8 @@ import {isNoClient, scanDecisionAddress, scanDecisionAddressIn} from '../core/ad
 import {NOT_ACCEPTED} from '../core/address-bytes.js';
 import {plainEventFields} from '../core/events.js';
 import {EntryBatch, EntryInput, EntryOptions, EntryParser, splitEntryLine} from '../core/entry-parse.js';
-import {BAD_INPUTS_SHOWN, BadInputs, InputError, lineOf, maskAlong, show, untrusted, wrappedSecretRun} from '../core/errors.js';
+import {BAD_INPUTS_SHOWN, BadInputs, InputError, lineOf, locatedInputError, maskAlong, show, untrusted, wrappedSecretRun} from '../core/errors.js';
+import {Prefix} from '../core/prefix.js';
 import {LogFormat, LogOptions, LogReader, WallClock} from '../core/log-formats.js';
 import {checkEventTime, EventLog, FUTURE_SLACK_MS} from '../core/learning.js';
 import {parseSyncLines, SyncFileFormat, SyncInput, SyncLine} from '../core/sync-input.js';
@@ -84,7 +85,11 @@ async function readLines(stream: Readable, onLine: (text: string, line: number) 
   let skipping = false;
   let wrapped = '';
   const tooLong = (n: number) => {
-    if (!options.onTooLong) throw new InputError(`line ${n} is longer than ${MAX_LINE_LENGTH} characters`);
+    if (!options.onTooLong) {
+      const error = new InputError(`line ${n} is longer than ${MAX_LINE_LENGTH} characters`);
+      error.line = n;
+      throw error;
+    }
     options.onTooLong(n);
   };
   const emit = (raw: string) => {
@@ -215,6 +220,31 @@ export async function readEntryInputs(sources: EntrySources): Promise<EntryInput
   const inputs: EntryInput[] = [];
   await eachEntryInput(sources, (input) => void inputs.push(input));
   return inputs;
+}
+
+/**
+ * Runs `plan`; an InputError about one entry (its `input` set, as the list
+ * holds it, and no line yet) that was given on a line of a file or stdin is
+ * said there: its message starts with the line, and its error object names
+ * the line and the entry as given.
+ */
+export function placedInInput<T>(inputs: readonly EntryInput[], plan: () => T): T {
+  try {
+    return plan();
+  } catch (error) {
+    if (!(error instanceof InputError) || error.input === undefined || error.line !== undefined) throw error;
+    const held = error.input;
+    const canonical = (text: string) => {
+      try {
+        return String(Prefix.parse(splitEntryLine(text)?.text ?? ''));
+      } catch {
+        return null;
+      }
+    };
+    const given = inputs.find((input) => lineOf(input.where) !== undefined && canonical(input.text) === held);
+    if (given === undefined) throw error;
+    throw locatedInputError(error, {text: splitEntryLine(given.text)!.text, where: given.where});
+  }
 }
 
 /**
@@ -392,10 +422,10 @@ export class EventReading {
         if (reader.format === null && this.unreadableLines >= DETECT_LINES) {
           refuseLog(`cannot tell the format of the log: no line of the first ${DETECT_LINES} is a line of a format keyward reads`, this.unreadable, FORMAT_HINT);
         }
-        this.refuse(`${where()}: ${maskAlong(read.message, text)}`);
+        this.refuse(`${where()}: ${maskAlong(read.message, text)}`, undefined, text);
         return;
       case 'bad':
-        this.refuse(`${where()}: ${maskAlong(read.message, text)}`);
+        this.refuse(`${where()}: ${maskAlong(read.message, text)}`, undefined, text);
         return;
     }
     try {
@@ -416,7 +446,7 @@ export class EventReading {
       this.add(read.key, family, this.words, at, read.smtpOnly, read.refused);
     } catch (error) {
       if (!(error instanceof InputError)) throw error;
-      this.refuse(`${where()}: ${maskAlong(error.message, text)}`, error.hint);
+      this.refuse(`${where()}: ${maskAlong(error.message, text)}`, error.hint, text);
     }
   }
 
@@ -446,14 +476,16 @@ export class EventReading {
   /**
    * Counts a bad line (a line over the length limit, say); under `strict` an
    * InputError: at once for a followed log, which has no end; else at the end
-   * of the log, with every bad line (see checkReadable).
+   * of the log, with every bad line (see checkReadable). `input`: the line,
+   * for the error object's `input` (none for a line too long to quote).
    */
-  refuse(message: string, hint?: string): void {
+  refuse(message: string, hint?: string, input?: string): void {
     if (this.strict && this.followed) throw new InputError(`${message}; nothing was written`, hint);
     if (this.strict) {
       if (this.strictBad.count++ < BAD_INPUTS_SHOWN) {
         const error = new InputError(message, hint);
         error.line = lineOf(message);
+        if (input !== undefined) error.input = input;
         this.strictBad.errors.push(error);
       }
       return;
@@ -472,6 +504,7 @@ export class EventReading {
     if (count === 1) {
       const only = new InputError(`${errors[0].message}; nothing was written`, errors[0].hint);
       only.line = errors[0].line;
+      only.input = errors[0].input;
       throw only;
     }
     if (count > 1) throw new BadInputs(errors, count, 'lines');

@@ -9,7 +9,7 @@ import {applySwitch, planSwitch} from '../core/switch.js';
 import {count} from '../core/count.js';
 import {KeywardCommand} from './base.js';
 import {dryRunFlag, fileFlag, keyFlag, quietFlag, yesFlag} from './flags.js';
-import {argumentsInOrder, readEntryInputs} from './input.js';
+import {argumentsInOrder, placedInInput, readEntryInputs} from './input.js';
 import {renderCutOff, renderSwitched} from './views.js';
 
 export abstract class SwitchCommand extends KeywardCommand {
@@ -29,7 +29,7 @@ export abstract class SwitchCommand extends KeywardCommand {
     const prefixes = parseEntries(inputs, {normalize: false, force: true}).prefixes();
     const dryRun = Boolean(flags['dry-run']);
     const {plan, applied} = await this.planAndApply({
-      plan: (data) => planSwitch(data, prefixes, {key: flags.key as string | undefined, enabled, now: this.now}),
+      plan: (data) => placedInInput(inputs, () => planSwitch(data, prefixes, {key: flags.key as string | undefined, enabled, now: this.now})),
       present: async (p) => {
         if (p.cutOff.length === 0) return;
         await this.tell(`${count(p.cutOff.length, 'recently seen address', 'recently seen addresses')} would be cut off:`, 'warn');

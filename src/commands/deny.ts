@@ -7,7 +7,7 @@ import {parseExpiry} from '../core/time.js';
 import {KeywardCommand} from '../cli/base.js';
 import {broadFlag, dryRunFlag, fileFlag, groupFlag, keyFlag, quietFlag} from '../cli/flags.js';
 import {checkGroupName} from '../core/keys.js';
-import {argumentsInOrder, readEntryInputs} from '../cli/input.js';
+import {argumentsInOrder, placedInInput, readEntryInputs} from '../cli/input.js';
 import {renderAdded, stillDisabled} from '../cli/views.js';
 
 export default class Deny extends KeywardCommand {
@@ -41,7 +41,10 @@ export default class Deny extends KeywardCommand {
     const entries = parseEntries(inputs, {normalize: flags.normalize, force: flags.force});
     const label = flags.label === undefined ? null : maskSecrets(flags.label);
     const dryRun = flags['dry-run'];
-    const result = await this.updateStore((data) => deny(data, entries, {key: flags.key, label, expiresAt, group: flags.group ?? null, now: this.now}), {dryRun});
+    const result = await this.updateStore(
+      (data) => placedInInput(inputs, () => deny(data, entries, {key: flags.key, label, expiresAt, group: flags.group ?? null, now: this.now})),
+      {dryRun},
+    );
     const disabled = stillDisabled(result.disabled);
     if (disabled !== null) await this.tell(disabled, 'warn');
     await this.printHuman(() => renderAdded(result, dryRun, 'deny'));

@@ -7,7 +7,7 @@ import {dryRunFlag, fileFlag, groupFlag, keyFlag, quietFlag, yesFlag} from '../c
 import {InputError, show} from '../core/errors.js';
 import {Prefix} from '../core/prefix.js';
 import {checkGroupName} from '../core/keys.js';
-import {argumentsInOrder, readEntryInputs} from '../cli/input.js';
+import {argumentsInOrder, placedInInput, readEntryInputs} from '../cli/input.js';
 import {renderCutOff, renderRemoved} from '../cli/views.js';
 import {count} from '../core/count.js';
 
@@ -53,7 +53,10 @@ export default class Revoke extends KeywardCommand {
     const prefixes = wholeGroup ? [] : await this.entriesToRevoke(inputs);
     const dryRun = flags['dry-run'];
     const {plan, applied} = await this.planAndApply({
-      plan: (data) => planRevoke(data, prefixes, {key: flags.key, group: flags.group, force: flags.force, now: this.now, effect: flags.deny ? 'deny' : 'allow'}),
+      plan: (data) =>
+        placedInInput(inputs, () =>
+          planRevoke(data, prefixes, {key: flags.key, group: flags.group, force: flags.force, now: this.now, effect: flags.deny ? 'deny' : 'allow'}),
+        ),
       present: async (p) => {
         if (p.blocking.length === 0) return;
         const active = `blocking is active for ${p.blocking.join(' and ')} keys`;

@@ -3,7 +3,7 @@
  * reporting those already covered, removing exact entries. Entries are read
  * by entry-parse.ts.
  */
-import {InputError, SafetyError} from './errors.js';
+import {aboutInput, InputError, SafetyError} from './errors.js';
 import {decide, isLive, Policy, Refusal, refusalOf} from './decision.js';
 import {BlockedRecord, EntryRecord, isDeny, isEnabled, StoreData} from './model.js';
 import {Family} from './address.js';
@@ -360,9 +360,12 @@ function refuseOtherEffect(list: readonly EntryRecord[], texts: readonly string[
   for (const text of texts) {
     if (!other.has(text)) continue;
     const was = effect === 'deny' ? 'allow' : 'deny';
-    throw new InputError(
-      `${text} is already ${was === 'deny' ? 'a deny' : 'an allow'} entry of this list; nothing was changed`,
-      `revoke it first: keyward revoke${was === 'deny' ? ' --deny' : ''} ${text}`,
+    throw aboutInput(
+      new InputError(
+        `${text} is already ${was === 'deny' ? 'a deny' : 'an allow'} entry of this list; nothing was changed`,
+        `revoke it first: keyward revoke${was === 'deny' ? ' --deny' : ''} ${text}`,
+      ),
+      text,
     );
   }
 }
@@ -386,14 +389,17 @@ export function removeEntries(list: EntryRecord[], prefixes: readonly Prefix[], 
     if (present.has(text)) continue;
     if (list.some((r) => r.entry === text)) {
       const flag = effect === 'deny' ? '' : ' --deny';
-      throw new InputError(
-        `${text} is ${effect === 'deny' ? 'an allow' : 'a deny'} entry, not ${effect === 'deny' ? 'a deny' : 'an allow'} entry; nothing was removed`,
-        `keyward revoke${flag} ${text}`,
+      throw aboutInput(
+        new InputError(
+          `${text} is ${effect === 'deny' ? 'an allow' : 'a deny'} entry, not ${effect === 'deny' ? 'a deny' : 'an allow'} entry; nothing was removed`,
+          `keyward revoke${flag} ${text}`,
+        ),
+        text,
       );
     }
     const covering = index.covering(prefixes[i]).map(String);
     const hint = covering.length > 0 ? `it is covered by ${covering.join(', ')}; revoke takes exact entries` : 'see `keyward list`';
-    throw new InputError(`${text} is not in ${listName}${effect === 'deny' ? ' of deny entries' : ''}; nothing was removed`, hint);
+    throw aboutInput(new InputError(`${text} is not in ${listName}${effect === 'deny' ? ' of deny entries' : ''}; nothing was removed`, hint), text);
   }
   const removing = new Set(texts);
   replaceContents(
@@ -426,7 +432,7 @@ export function switchEntries(list: EntryRecord[], prefixes: readonly Prefix[], 
     if (at.has(text)) continue;
     const covering = index.covering(Prefix.parse(text)).map(String);
     const hint = covering.length > 0 ? `it is covered by ${covering.join(', ')}; ${enabled ? 'enable' : 'disable'} takes exact entries` : 'see `keyward list`';
-    throw new InputError(`${text} is not in ${listName}; nothing was changed`, hint);
+    throw aboutInput(new InputError(`${text} is not in ${listName}; nothing was changed`, hint), text);
   }
   const result: SwitchResult = {changed: [], unchanged: []};
   for (const text of texts) {

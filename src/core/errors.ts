@@ -88,6 +88,12 @@ export function locatedInputError(error: InputError, input: {text: string; where
   return located;
 }
 
+/** `error`, about the one input `input` (an entry as the list holds it): its error object's `input`. */
+export function aboutInput(error: InputError, input: string): InputError {
+  error.input = input;
+  return error;
+}
+
 /** The action would weaken protection and needs --force or a confirmation. */
 export class SafetyError extends KeywardError {
   constructor(message: string, hint?: string) {

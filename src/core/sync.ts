@@ -7,7 +7,7 @@
 import {releaseBlocked} from './blocked-list.js';
 import {isLive} from './decision.js';
 import {cutOff, CutOff, recentSeen} from './impact.js';
-import {InputError} from './errors.js';
+import {InputError, lineOf} from './errors.js';
 import {findKey} from './keys.js';
 import {Effect, effectOf, refuseOpeningKeyList} from './allowlist.js';
 import {EntryInput} from './entry-parse.js';
@@ -15,6 +15,13 @@ import {Channel, CHANNELS, EntryRecord, EntrySource, groupOf, isDeny, isEnabled,
 import {Prefix} from './prefix.js';
 import {Question} from './question.js';
 import {grouped} from './count.js';
+
+/** `error` about `input`, read from `where` (its line, when that is a line of the file): for its error object. */
+function located(error: InputError, input: string, where: string): InputError {
+  error.input = input;
+  error.line = lineOf(where);
+  return error;
+}
 
 /** One entry of the desired list, already parsed (see parseEntries). */
 export interface DesiredEntry {
@@ -200,7 +207,9 @@ export function planSync(current: readonly EntryRecord[], desired: readonly Desi
 
   for (const [name, d] of wanted) {
     const other = wanted.get(planName(name, 'deny'));
-    if (other !== undefined) throw new InputError(`${other.where}: ${name} is both allowed (${d.where}) and denied; nothing was changed`, 'keep one of the two lines');
+    if (other !== undefined) {
+      throw located(new InputError(`${other.where}: ${name} is both allowed (${d.where}) and denied; nothing was changed`, 'keep one of the two lines'), name, other.where);
+    }
   }
   // The live record of each entry in scope (the first, should a list hold copies), and those outside it.
   const live = new Map<string, EntryRecord>();
@@ -240,9 +249,13 @@ export function planSync(current: readonly EntryRecord[], desired: readonly Desi
       const opposite = outside.get(planName(d.prefix.toString(), d.effect === 'deny' ? 'allow' : 'deny'));
       if (opposite !== undefined) {
         const held = `${effectOf(opposite) === 'deny' ? 'a deny' : 'an allow'} entry ${opposite.group ? `of group ${opposite.group}` : 'of no group'}`;
-        throw new InputError(
-          `${d.where}: ${text} is held outside the group as ${held}: a list holds a range as an allow entry or a deny entry, never both; nothing was changed`,
-          `change or revoke ${opposite.entry} outside the group first, or leave the line out`,
+        throw located(
+          new InputError(
+            `${d.where}: ${text} is held outside the group as ${held}: a list holds a range as an allow entry or a deny entry, never both; nothing was changed`,
+            `change or revoke ${opposite.entry} outside the group first, or leave the line out`,
+          ),
+          text,
+          d.where,
         );
       }
       const other = outside.get(text);

@@ -335,6 +335,20 @@ describe('keyward learn: input', () => {
 });
 
 describe('keyward learn: what an outside tester found (round 17)', () => {
+  it("--strict --json names each bad line as an input, with its line, as every command's error object does", () => {
+    const ws = Workspace.create();
+    ok(ws.run(['keys', 'create', 'billing', '--type', 'api', '--json'], {now: day(0)}));
+    const one = ws.run(['learn', '-', '--strict', '--json'], {now: day(2), input: `billing 198.51.100.1 ${day(2)}\nbilling 198.51.100.300 ${day(2)}\n`});
+    expect(one.code).to.equal(2);
+    expect(one.json().error).to.include({input: `billing 198.51.100.300 ${day(2)}`, line: 2});
+    const two = ws.run(['learn', '-', '--strict', '--json'], {now: day(2), input: `billing 10.1.1.300 ${day(2)}\nbilling 10.2.2.2 ${day(2)}\nbilling 10.3.3.300 ${day(2)}\n`});
+    expect(two.json().error).to.include({input: `billing 10.1.1.300 ${day(2)}`, line: 1});
+    expect(two.json().error.errors.map((e: {input: string; line: number}) => [e.input, e.line])).to.deep.equal([
+      [`billing 10.1.1.300 ${day(2)}`, 1],
+      [`billing 10.3.3.300 ${day(2)}`, 3],
+    ]);
+  });
+
   it('counts the events of unknown keys in --json as the summary says them, and a secret given bare and as `Bearer SECRET` is one key', () => {
     const ws = Workspace.create();
     ok(ws.run(['keys', 'create', 'billing', '--type', 'api', '--json'], {now: day(0)}));

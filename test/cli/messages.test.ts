@@ -285,6 +285,36 @@ describe('issue 14 item 2: one failure style, and the --json error object', () =
   });
 });
 
+describe('the --json error object names the input and its line wherever one is at fault (found by an outside tester)', () => {
+  it('revoke, deny, disable, sync and check from stdin: the entry as given and its line; an argument: the entry', () => {
+    const ws = prepared();
+    ok(ws.run(['deny', '6.6.6.6'], {now: NOW}));
+    const cases: Array<[string[], string, Record<string, unknown>]> = [
+      [
+        ['revoke', '-', '--yes', '--json'],
+        '8.8.8.8\n9.9.9.9 # old\n',
+        {message: 'line 1: 8.8.8.8 is not in the account list; nothing was removed', input: '8.8.8.8', line: 1},
+      ],
+      [['revoke', '-', '--deny', '--yes', '--json'], '6.6.6.6\n10.0.0.0/16\n', {input: '10.0.0.0/16', line: 2}],
+      [['deny', '-', '--json'], '10.0.0.0/16\n', {message: 'line 1: 10.0.0.0/16 is already an allow entry of this list; nothing was changed', input: '10.0.0.0/16', line: 1}],
+      [['disable', '-', '--yes', '--json'], '\n10.1.0.0/16\n', {input: '10.1.0.0/16', line: 2}],
+      [['sync', '-', '--group', 'h', '--yes', '--json'], '6.6.6.6\n', {input: '6.6.6.6', line: 1}],
+      [['sync', '-', '--yes', '--json'], '1.1.1.1\n!1.1.1.1\n', {input: '1.1.1.1', line: 2}],
+      [['check', 'billing', '-', '--json'], `10.9.0.1\n${'1'.repeat(5000)}\n`, {message: 'line 2 is longer than 4096 characters', line: 2}],
+    ];
+    for (const [args, input, error] of cases) {
+      const r = ws.run(args, {now: NOW, input});
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).to.equal(2);
+      expect(r.json().error, args.join(' ')).to.include(error);
+    }
+    expect(ws.run(['revoke', '9.9.9.9', '--json'], {now: NOW}).json().error, 'an argument has no line').to.deep.equal({
+      exit: 2,
+      message: '9.9.9.9 is not in the account list; nothing was removed',
+      input: '9.9.9.9',
+    });
+  });
+});
+
 describe('issue 14 item 7: the ways out for the refusal, and the blocked record keeps it', () => {
   it('the ways out name the store given with --store, so that pasting one changes that store', () => {
     const ws = prepared();

@@ -33,7 +33,9 @@ function isAsciiSpace(c: number): boolean {
 }
 
 function tooLong(line: number): InputError {
-  return new InputError(`line ${line} is longer than ${MAX_LINE_LENGTH} characters`);
+  const error = new InputError(`line ${line} is longer than ${MAX_LINE_LENGTH} characters`);
+  error.line = line;
+  return error;
 }
 
 /**
