@@ -169,7 +169,7 @@ describe('keyward serve', function () {
 
       const done = await stop(s);
       expect(done.stdout, 'no --json: nothing on stdout').to.equal('');
-      expect(done.stderr).to.match(/\d+ allowed, \d+ denied, 9 bad requests/);
+      expect(done.stderr).to.match(/\d+ allowed, \d+ denied \(1 for an unknown key\), 9 bad requests/);
       noSecrets(s, secret, mailerSecret, stranger);
       // NO_COLOR (the harness sets it): no colour code in anything serve says.
       expect(done.stderr).not.to.contain('\u001b');
