@@ -15,6 +15,7 @@ import {Channel, CHANNELS, EntryRecord, EntrySource, groupOf, isDeny, isEnabled,
 import {Prefix} from './prefix.js';
 import {Question} from './question.js';
 import {grouped} from './count.js';
+import {labelText} from './render/text.js';
 
 /** `error` about `input`, read from `where` (its line, when that is a line of the file): for its error object. */
 function located(error: InputError, input: string, where: string): InputError {
@@ -278,7 +279,8 @@ export function planSync(current: readonly EntryRecord[], desired: readonly Desi
     }
     const regroup = d.group !== undefined && d.group !== groupOf(record);
     const reexpire = d.expiresAt !== undefined && expiryMs(d.expiresAt) !== expiryMs(record.expiresAt);
-    const label = d.keepLabel ? record.label : d.label;
+    // A label the file gives as export writes the stored one (flattened: an empty one as none) is that label: kept.
+    const label = d.keepLabel || labelText(record.label) === labelText(d.label) ? record.label : d.label;
     if (record.label !== label) plan.relabeled.push({entry: text, label, previousLabel: record.label});
     if (regroup || reexpire) {
       plan.updated.push({

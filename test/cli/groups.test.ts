@@ -94,8 +94,14 @@ describe('groups: a provider pipeline refreshes its group twice', function () {
   });
 });
 
-/** A label export writes back as it is: no control characters, no edge or double spaces, no run of hex digits. */
-const LABEL = fc.stringMatching(/^[a-z][a-z ,."#-]{0,12}[a-z]$/).filter((l) => !l.includes('  '));
+/**
+ * A label: one export writes back as it is, or one it flattens (control characters, edge and double spaces, an empty
+ * one), which sync takes for the label stored (found by an outside tester: those were relabeled). No long hex run.
+ */
+const LABEL = fc.oneof(
+  fc.stringMatching(/^[a-z][a-z ,."#-]{0,12}[a-z]$/).filter((l) => !l.includes('  ')),
+  fc.constantFrom('', ' ', '  lead', 'trail  ', 'a  b', 'tab\there', 'bell\u0007', 'zero\u200bwidth', 'line\nbreak', 'cr\r\n'),
+);
 const GROUP = fc.constantFrom('github-actions', 'office', 'learned', 'ci.runners_2');
 
 interface Spec {
