@@ -288,11 +288,12 @@ export function oclifFailure(error: Error & {oclif?: {exit?: number}}, context: 
     message = details.map(inKeywardWords).join('; ') || message;
     details = [];
   } else {
-    const option = /^Expected (--[^=\s]+)=(.*) to be one of: (.*)$/.exec(lines.join(' '));
+    // (Read from the message whole: a value may hold a line break or a carriage return, said escaped, as given.)
+    const option = /^Expected (--[^=\s]+)=([\s\S]*?) to be one of: ([^\n]*)/.exec(maskInMessage(error.message).replace(ANSI, '').trimStart());
     const parsing = /^Parsing (--\S+)$/.exec(message);
     if (option) {
       const meant = nearest(option[2], option[3].split(', '));
-      message = `${option[1]} "${option[2]}" is not one of: ${option[3]}${meant === null ? '' : `; did you mean ${meant}?`}`;
+      message = `${option[1]} "${untrusted(option[2])}" is not one of: ${option[3]}${meant === null ? '' : `; did you mean ${meant}?`}`;
       details = [];
     } else if (parsing && details.length > 0) {
       // A flag's own parse refused its value ("Parsing --limit" / "Expected an integer but received: x").

@@ -227,6 +227,10 @@ describe('issue 14 item 2: one failure style, and the --json error object', () =
     [['check', '--json'], 2, 'missing KEY'],
     [['keys', 'create', '--json'], 2, 'missing NAME'],
     [['export', '--format', 'foo', '--json'], 2, '--format "foo" is not one of: plain, csv, json, nginx, haproxy, nftables, ipset, crowdsec'],
+    // A carriage return or a line break in the value: the same words, the character escaped (found by an outside tester).
+    [['export', '--format', 'x\ry', '--json'], 2, '--format "x\\ry" is not one of: plain, csv, json, nginx, haproxy, nftables, ipset, crowdsec'],
+    [['export', '--format', 'x\ny', '--json'], 2, '--format "x\\ny" is not one of: plain, csv, json, nginx, haproxy, nftables, ipset, crowdsec'],
+    [['check', 'billing', '10.0.0.1', '--expect', 'al\rlow', '--json'], 2, '--expect "al\\rlow" is not one of: allow, deny; did you mean allow?'],
     [['list', '--account', '--key', 'billing', '--json'], 2, '--key cannot be used with --account'],
     [['list', 'extra', '--json'], 2, 'unexpected argument: extra'],
     [['chek', '--json'], 2, 'chek is not a keyward command. Did you mean check?'],
