@@ -30,8 +30,10 @@ export function parseListen(text: string): Listen {
   let family: Family;
   try {
     family = scanAddress(given, words);
-  } catch {
-    throw new InputError(`--listen ${show(text)}: ${show(given)} is not an IP address (host names are not accepted)`, how);
+  } catch (error) {
+    // The address grammar's own words for the mistake (a zone index, a host name, a short form), and its fix when it has one.
+    if (error instanceof InputError) throw new InputError(`--listen ${show(text)}: ${error.message}`, error.hint ?? how);
+    throw error;
   }
   if (family === 6 && m[1] === undefined) throw new InputError(`--listen ${show(text)}: write an IPv6 address in brackets`, how);
   if (family === 4 && m[1] !== undefined) throw new InputError(`--listen ${show(text)}: brackets are for IPv6 addresses`, how);
