@@ -339,11 +339,21 @@ export function keyOf(text: string): string {
  * IPv6 address is never cut: its last group is not a port.
  */
 export function stripPort(text: string): string {
-  const bracket = /^\[([^\]]*)\](?::\d{1,5})?$/.exec(text);
+  const bracket = BRACKETED.exec(text);
   if (bracket !== null) return bracket[1];
-  const v4 = /^(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}):\d{1,5}$/.exec(text);
+  const v4 = WITH_PORT_V4.exec(text);
   return v4 === null ? text : v4[1];
 }
+
+/**
+ * A port a connection has: 1 to 65535, without leading zeros. Anything else
+ * (`:0`, `:99999`, `:080`) is no gateway's writing: the text is left whole,
+ * a bad line, rather than read as an address (found by an outside tester).
+ */
+const PORT = '(?:[1-9]\\d{0,3}|[1-5]\\d{4}|6[0-4]\\d{3}|65[0-4]\\d{2}|655[0-2]\\d|6553[0-5])';
+/** Brackets hold an IPv6 address only (`[1.2.3.4]:80` is no gateway's writing either). */
+const BRACKETED = new RegExp(`^\\[([^\\]]*:[^\\]]*)\\](?::${PORT})?$`);
+const WITH_PORT_V4 = new RegExp(`^(\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}):${PORT}$`);
 
 // After a combined line's "$request": ` $status ` (blanks as a custom log_format puts them).
 const STATUS = /^[ \t]+(\d{3})(?=[ \t]|$)/;

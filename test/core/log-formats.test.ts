@@ -136,6 +136,17 @@ describe('core/log-formats: lines as the tools write them', () => {
     expect(stripPort('[2001:db8::1]')).to.equal('2001:db8::1');
     expect(stripPort('2001:db8::1:443')).to.equal('2001:db8::1:443');
     expect(stripPort('192.0.2.1:80:80')).to.equal('192.0.2.1:80:80');
+    // A port is 1 to 65535 without leading zeros, and brackets hold IPv6 only: anything else is left whole, a bad line
+    // (found by an outside tester: `:99999`, `:0` and `[1.2.3.4]:80` were read as the address).
+    for (let port = 0; port <= 70_000; port += port < 100 ? 1 : 97) {
+      const kept = port >= 1 && port <= 65_535;
+      expect(stripPort(`192.0.2.1:${port}`), `port ${port}`).to.equal(kept ? '192.0.2.1' : `192.0.2.1:${port}`);
+      expect(stripPort(`[2001:db8::1]:${port}`), `port ${port}`).to.equal(kept ? '2001:db8::1' : `[2001:db8::1]:${port}`);
+    }
+    expect(stripPort('192.0.2.1:65535')).to.equal('192.0.2.1');
+    expect(stripPort('192.0.2.1:65536')).to.equal('192.0.2.1:65536');
+    expect(stripPort('192.0.2.1:080')).to.equal('192.0.2.1:080');
+    expect(stripPort('[192.0.2.1]:80')).to.equal('[192.0.2.1]:80');
   });
 });
 
@@ -207,7 +218,7 @@ const WRITERS: {name: string; format: LogFormat; options?: Partial<ConstructorPa
     format: 'ndjson',
     options: {fields: {key: 'x-api-key', ip: 'downstream_remote_address', at: 'start_time'}},
     write: (e, n, extra) =>
-      JSON.stringify({start_time: new Date(e.at).toISOString(), 'user-agent': n, downstream_remote_address: `${bracketed(e.ip)}:${extra % 65536}`, 'x-api-key': e.key}),
+      JSON.stringify({start_time: new Date(e.at).toISOString(), 'user-agent': n, downstream_remote_address: `${bracketed(e.ip)}:${1 + (extra % 65535)}`, 'x-api-key': e.key}),
   },
   {
     name: 'Caddy',
