@@ -799,6 +799,23 @@ describe('keyward serve: what an outside tester found (round 17)', function () {
     }
   });
 
+  it("decides an address that is no client's (0.0.0.0, ::1, multicast) from a trusted proxy, and never learns, sees or blocks it, as learn reads it from a log", async () => {
+    const {ws, secret} = workspace();
+    const s = await serve(ws, ['--trust-proxy', '127.0.0.1', '--commit-every', '100ms']);
+    try {
+      for (const ip of ['0.0.0.0', '255.255.255.255', '::1', '::', '224.0.0.1', 'ff02::1']) {
+        expect((await request(s.url, '/auth', asClient(ip, secret))).headers['keyward-reason'], ip).to.equal('learning');
+      }
+      // A caller after them: its commit shows theirs were made (one commit takes every event before it).
+      await learnsCaller(ws, s);
+    } finally {
+      await stop(s);
+    }
+    const store = ws.storeJson();
+    expect(store.account.filter((e: {source: string}) => e.source === 'learned').map((e: {entry: string}) => e.entry)).to.deep.equal(['198.51.100.0/24']);
+    expect(store.seen.map((e: {ip: string}) => e.ip)).to.deep.equal(['198.51.100.23']);
+  });
+
   it('counts the requests for a key the store does not know in the exit summary (unknownKeys), as /metrics does', async () => {
     const {ws} = workspace();
     const s = await serve(ws, ['--trust-proxy', '127.0.0.1', '--commit-every', '100ms', '--json'], {names: false});

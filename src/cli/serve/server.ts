@@ -15,7 +15,7 @@
  */
 import http, {IncomingMessage, ServerResponse} from 'node:http';
 import type {Socket} from 'node:net';
-import {Family, formatIPv4, formatIPv6, scanDecisionAddress} from '../../core/address.js';
+import {Family, formatIPv4, formatIPv6, isNoClient, scanDecisionAddress} from '../../core/address.js';
 import {decideWords, Decision, KeyPolicy} from '../../core/decision.js';
 import {show} from '../../core/errors.js';
 import {KeyRecord} from '../../core/model.js';
@@ -152,7 +152,9 @@ export function createServer(options: ServeOptions): {server: http.Server; stopp
       const base = snapshot.policy.forKey(key);
       const policy: KeyPolicy = base.nowMs === at ? base : {...base, nowMs: at};
       decision = decideWords(policy, ip, family, words);
-      event(key, family, words, at);
+      // An address that is no client's (a proxy's placeholder 0.0.0.0, ::1, multicast) is decided, never learned,
+      // seen or blocked, as learn reads it from a log: its network (::/64 holds every ::a.b.c.d) is never learned.
+      if (!isNoClient(family, words)) event(key, family, words, at);
     }
     const allow = decision.decision === 'allow';
     const headers: string[] = ['Keyward-Decision', decision.decision, 'Keyward-Reason', decision.reason, 'Keyward-Address', ip, 'Cache-Control', 'no-store'];
