@@ -19,6 +19,9 @@ export function checkKeyName(name: string): void {
   }
   // In any case and anywhere in the name: a name is printed everywhere, a secret nowhere.
   if (holdsSecret(name)) throw new InputError(`${show(name)} looks like a key secret and cannot be a name`);
+  // `Bearer KEY` is how an Authorization header names a key (learn, serve, check): a key of that name could not be told
+  // from the word in front of another's.
+  if (/^bearer$/i.test(name)) throw new InputError(`${show(name)} cannot be a key name: it is the word an Authorization header puts before a key`, 'choose another name');
 }
 
 /** Checks a group name (SPEC "Groups"): the grammar of a key name, not shaped like a secret. */

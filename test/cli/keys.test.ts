@@ -44,6 +44,9 @@ describe('keyward keys', () => {
       [['keys', 'create', 'billing', '--type', 'smtp'], 'exists already'],
       [['keys', 'create', 'no spaces', '--type', 'api'], 'is not a key name'],
       [['keys', 'create', 'a'.repeat(40), '--type', 'api'], 'looks like a key secret'],
+      // The word an Authorization header puts before a key, in any case.
+      [['keys', 'create', 'Bearer', '--type', 'api'], 'cannot be a key name: it is the word an Authorization header puts before a key'],
+      [['keys', 'create', 'bearer', '--type', 'smtp'], 'cannot be a key name'],
       [['keys', 'create', 'narrow', '--type', 'api', '--allow', '198.51.100.7/24'], 'the network is 198.51.100.0/24'],
       [['keys', 'create', 'narrow'], 'type'],
       [['keys', 'create', 'narrow', '--type', 'ftp'], 'ftp'],
