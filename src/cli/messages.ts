@@ -7,6 +7,7 @@ import type {ChalkInstance} from 'chalk';
 import {BadInputs, KeywardError, maskInMessage, maskSecrets, untrusted} from '../core/errors.js';
 import {nearest} from '../core/nearest.js';
 import {grouped} from '../core/count.js';
+import {jsonSafe} from '../core/render/text.js';
 import {EXIT, exitCodeOf} from './exit-codes.js';
 import {colourWanted, paint, plain} from './render.js';
 import {isNoHome, noHome} from './store-path.js';
@@ -22,7 +23,7 @@ export async function palette(stream: NodeJS.WriteStream = process.stdout): Prom
 
 /** Machine output as every command prints it under --json: indented JSON and a line break. */
 export function jsonText(json: unknown): string {
-  return `${JSON.stringify(json, null, 2)}\n`;
+  return `${jsonSafe(JSON.stringify(json, null, 2))}\n`;
 }
 
 /**

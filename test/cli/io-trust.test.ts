@@ -532,3 +532,29 @@ describe('issue 11: what an outside tester found after the first fix', function 
       .and.not.match(/[\u0007\u001b]/);
   });
 });
+
+describe('--json with a label holding a C1 control or a bidi override', () => {
+  it("writes them escaped (\\uXXXX) in every command's JSON, the value unchanged for a reader, the fast path and oclif's alike", () => {
+    const ws = Workspace.create();
+    const label = 'ev\u009b2Jil\u202ekey\u0085';
+    ok(ws.run(['authorize', '10.0.0.1', '--label', label]));
+    ok(ws.run(['keys', 'create', 'billing', '--type', 'api', '--allow', '192.0.2.0/24', '--json']));
+    ok(ws.run(['authorize', '192.0.2.0/24', '--key', 'billing', '--label', label]));
+    const raw = /[\u0080-\u009f\u202e]/;
+    const cases = [
+      ['list', '--json'],
+      ['list', '--json', '--account'],
+      ['list', '--json', '--key', 'billing'],
+      ['authorize', '10.0.0.1', '--label', `${label}!`, '--json'],
+      ['export', '--format', 'json'],
+    ];
+    for (const args of cases) {
+      const r = ok(ws.run(args));
+      expect(r.stdout, args.join(' ')).not.to.match(raw);
+      expect(r.stdout, args.join(' ')).to.contain('\\u009b2Jil\\u202ekey\\u0085');
+      expect(JSON.stringify(JSON.parse(r.stdout)), `${args.join(' ')}: the value read back`).to.contain(JSON.stringify(label).slice(1, -1));
+    }
+    // bin/run.js's fast path for a plain `list --json` writes what oclif's command writes.
+    expect(ok(ws.run(['list', '--json'])).stdout).to.equal(ok(ws.run(['list', '--json'], {env: {KEYWARD_NO_FAST_PATH: '1'}})).stdout);
+  });
+});

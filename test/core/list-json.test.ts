@@ -1,7 +1,7 @@
 /**
  * `list --json` written in chunks, row by row (render/list-json.ts), against
- * the text it replaces: `JSON.stringify(listJson(scopes), null, 2)` and a
- * line break, on random lists (any text in any field and scope name: quotes,
+ * the text it replaces: `JSON.stringify(listJson(scopes), null, 2)`, its C1
+ * controls and bidi overrides escaped (jsonSafe), and a line break, on random lists (any text in any field and scope name: quotes,
  * backslashes, controls, any Unicode and lone surrogates; groups, deny and
  * disabled entries, fields left out or of another type) and on a list longer
  * than a chunk.
@@ -11,11 +11,12 @@ import fc from 'fast-check';
 
 import {EntryRecord} from '../../src/core/model.js';
 import {listJsonChunks} from '../../src/core/render/list-json.js';
+import {jsonSafe} from '../../src/core/render/text.js';
 import {ListScope, listJson} from '../../src/core/reports.js';
 
 const RUNS = Number(process.env.KEYWARD_PROPERTY_RUNS || 300);
 
-const slow = (scopes: ListScope[]) => `${JSON.stringify(listJson(scopes), null, 2)}\n`;
+const slow = (scopes: ListScope[]) => `${jsonSafe(JSON.stringify(listJson(scopes), null, 2))}\n`;
 const fast = (scopes: ListScope[]) => [...listJsonChunks(scopes)].join('');
 
 const text = fc.oneof(fc.string(), fc.string({unit: 'binary'}), fc.constantFrom('"quoted" \\ back', 'line\nbreak\u2028', '\ud800 lone', 'é ü 日本'));

@@ -9,6 +9,7 @@
  */
 import {keyScopes, ListScope, listScopes} from '../../core/reports.js';
 import {listJsonChunks, RowBytes} from '../../core/render/list-json.js';
+import {holdsJsonRaw} from '../../core/render/text.js';
 import {KeyRecord} from '../../core/model.js';
 import {AccountRecords, NOT_LAID_OUT, RECORD} from '../../store/account-text.js';
 import {readStore, readStoreForListing} from '../../store/read.js';
@@ -40,7 +41,8 @@ async function printListJsonFromText(keys: readonly KeyRecord[], accountText: Ui
   const check = new AccountRecords(accountText);
   let found: number;
   while ((found = check.next()) === RECORD);
-  if (found === NOT_LAID_OUT) return false;
+  // (A label with a C1 control or a bidi override is written escaped, as JSON.stringify leaves it raw: by the row writer.)
+  if (found === NOT_LAID_OUT || holdsJsonRaw(accountText)) return false;
   const records = new AccountRecords(accountText);
   const rows = new RowBytes('account');
   const output = new OutputBlocks(process.stdout);

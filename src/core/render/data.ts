@@ -1,6 +1,6 @@
 /** The data formats, read back by `sync` and other tools: plain (one entry a line), CSV and JSON. */
 import {byEffect, ExportRow, jsonRows} from '../effective-list.js';
-import {csvField, JSON_RAW, labelText, lines} from './text.js';
+import {csvField, jsonSafe, labelText, lines} from './text.js';
 
 /** An entry as the plain and CSV formats write it: a deny entry with `!` before it (as `sync` reads it). */
 const entryText = (r: ExportRow) => `${r.effect === 'deny' ? '!' : ''}${r.prefix.toString()}`;
@@ -20,7 +20,7 @@ export function renderPlain(rows: readonly ExportRow[]): string {
 export function renderJson(rows: readonly ExportRow[]): string {
   // Deny rows first, as in every format.
   const {deny, allow} = byEffect(rows);
-  return `${JSON.stringify(jsonRows([...deny, ...allow]), null, 2).replace(JSON_RAW, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}\n`;
+  return `${jsonSafe(JSON.stringify(jsonRows([...deny, ...allow]), null, 2))}\n`;
 }
 
 /** The CSV header line export writes (and `sync` recognises): the fields of `list --json`, group last. */

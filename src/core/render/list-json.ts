@@ -5,6 +5,7 @@
  */
 import {EntryRecord, groupOf, isDeny, isEnabled} from '../model.js';
 import {ListScope, listJson} from '../reports.js';
+import {jsonSafe} from './text.js';
 
 /** Rows a chunk: about 96 kB of text, under V8's large-object size (128 kB), so that a chunk dies young. */
 const CHUNK_ROWS = 400;
@@ -13,7 +14,7 @@ const CHUNK_ROWS = 400;
 const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 
 /** JSON.stringify's text of a string (most of a store's are plain: an address, a time, a name). */
-const quoted = (text: string): string => (PLAIN.test(text) ? `"${text}"` : JSON.stringify(text));
+const quoted = (text: string): string => (PLAIN.test(text) ? `"${text}"` : jsonSafe(JSON.stringify(text)));
 
 /** JSON.stringify's text of a string or null. */
 const quotedOrNull = (text: string | null): string => (text === null ? 'null' : quoted(text));
@@ -64,7 +65,7 @@ function rowText(r: EntryRecord, scope: string, quotedScope: string): string {
     );
   }
   // "[\n" + the item + "\n]": an array's items are written alike (two spaces in) whatever array holds them.
-  return JSON.stringify(listJson([{scope, records: [r]}]), null, 2).slice(2, -2);
+  return jsonSafe(JSON.stringify(listJson([{scope, records: [r]}]), null, 2)).slice(2, -2);
 }
 
 /**
