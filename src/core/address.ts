@@ -182,12 +182,14 @@ export function isNoClient(family: Family | number, words: ArrayLike<number>): b
 }
 
 /**
- * Whether an IPv6 address is in 64:ff9b::/96, RFC 6052's well-known NAT64
- * prefix: an IPv4 client seen through a translator, its IPv4 address in the
- * last 32 bits. Its /64 would hold every IPv4 address so written.
+ * Whether an IPv6 address is in 64:ff9b::/32, the space of IPv4/IPv6
+ * translation: RFC 6052's well-known prefix 64:ff9b::/96 (an IPv4 client
+ * seen through a translator, its IPv4 address in the last 32 bits) and RFC
+ * 8215's local-use 64:ff9b:1::/48. A /64 there may hold every IPv4 address
+ * so written (64:ff9b::/64 holds the whole /96; found by an outside tester).
  */
 export function isNat64(words: ArrayLike<number>): boolean {
-  return words[0] === 0x64ff9b && words[1] === 0 && words[2] === 0;
+  return words[0] === 0x64ff9b;
 }
 
 export function formatIPv4(value: number): string {

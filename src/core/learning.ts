@@ -645,7 +645,8 @@ class Learner {
     const api = this.data.blocking.api;
     if (this.policy.account.has(family, words, this.nowMs)) return true;
     const {learnPrefixV4, learnPrefixV6} = this.data.settings;
-    // An IPv4 client seen through NAT64 is learned as its IPv4 network is (a /24 is 64:ff9b::a.b.c.0/120), never as a /64.
+    // An IPv4 client seen through NAT64 is learned as its IPv4 network is (a /24 is 64:ff9b::a.b.c.0/120), never as a /64:
+    // anywhere in the translation space, the last 32 bits are taken for the IPv4 address (the narrowest reading).
     const bits = family === 4 ? learnPrefixV4 : isNat64(words) ? 96 + learnPrefixV4 : learnPrefixV6;
     const networkWords = networkOf(family, words, bits, this.scratchNetwork);
     const network = this.networks.id(family, networkWords);

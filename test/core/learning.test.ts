@@ -398,7 +398,11 @@ describe('core/learning: applyEvents', () => {
     // The IPv4 learning length is the one that counts; outside the well-known prefix a /64 as ever.
     data.settings.learnPrefixV4 = 32;
     expect(decide('64:ff9b::1.2.3.4')).to.deep.equal(['64:ff9b::102:304']);
-    expect(decide('64:ff9b:1::1.2.3.4')).to.deep.equal(['64:ff9b:1::/64']);
+    // Anywhere in 64:ff9b::/32 (outside the /96 too, and the local-use /48): never a /64, which may hold every IPv4 address.
+    data.settings.learnPrefixV4 = 24;
+    expect(decide('64:ff9b::1:a06:1')).to.deep.equal(['64:ff9b::1:a06:0/120']);
+    expect(decide('64:ff9b:1::10.4.5.6')).to.deep.equal(['64:ff9b:1::a04:500/120']);
+    expect(decide('64:ff9c::1')).to.deep.equal(['64:ff9c::/64']);
   });
 
   it('follows the store settings: learning prefix lengths and window', () => {
