@@ -7,7 +7,7 @@ import {count} from '../core/count.js';
 
 export default class Activate extends KeywardCommand {
   static summary = 'Turn blocking on for API keys (--api), SMTP keys (--smtp) or both.';
-  static description = `Before it does, lists the recently seen addresses that would now be refused: if there are any, it asks on a terminal, and without one it refuses with exit 4 unless --yes (or --force). SMTP blocking with an account list that allows no address (empty, or only deny, disabled or expired entries) would refuse every SMTP connection: that is refused with exit 4 unless --force, on a terminal too, and --yes does not answer it.`;
+  static description = `Before it does, lists the recently seen addresses that would now be refused: if there are any, it asks on a terminal, and without one it refuses with exit 4 unless --yes (or --force). SMTP blocking with an account list that allows no address (empty, or only deny, disabled or expired entries and allow entries its deny entries cover) would refuse every SMTP connection: that is refused with exit 4 unless --force, on a terminal too, and --yes does not answer it.`;
   static usage = ['activate --api [--smtp] [--yes] [--force] [--quiet] [--json] [--store PATH]', 'activate --smtp [--yes] [--force] [--quiet] [--json] [--store PATH]'];
   static examples = ['<%= config.bin %> activate --api', '<%= config.bin %> activate --api --smtp --yes', '<%= config.bin %> activate --smtp --force'];
   static flags = {

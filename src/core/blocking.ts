@@ -2,7 +2,9 @@
 import {cutOff, CutOff} from './impact.js';
 import {count} from './count.js';
 import {isLive} from './decision.js';
-import {BlockingState, Channel, isDeny, isEnabled, StoreData} from './model.js';
+import {BlockingState, Channel, EntryRecord, isDeny, isEnabled, StoreData} from './model.js';
+import {Prefix} from './prefix.js';
+import {subtract} from './set-ops.js';
 import {Question} from './question.js';
 import {SafetyError} from './errors.js';
 
@@ -65,8 +67,9 @@ export function planActivate(data: StoreData, channels: readonly Channel[], now:
   const after: StoreData = {...data, blocking: structuredClone(data.blocking)};
   for (const channel of channels) setBlocking(after, channel, 'active', now);
   const refused = cutOff(data, after, now, [...channels]);
-  // Deny, disabled and expired entries never let anyone in: a list of only those is as empty as no list (found by an outside tester).
-  const allowsNone = channels.includes('smtp') && data.blocking.smtp.state !== 'active' && !data.account.some((r) => !isDeny(r) && isEnabled(r) && isLive(r, now));
+  // Deny, disabled and expired entries never let anyone in, nor an allow entry every address of which a deny entry
+  // refuses: a list of only those is as empty as no list (found by outside testers).
+  const allowsNone = channels.includes('smtp') && data.blocking.smtp.state !== 'active' && !allowsSome(data.account, now);
   const emptyAccount = allowsNone ? emptiness(data) : null;
   const names = channelNames(channels);
   if (emptyAccount !== null && !options.force) {
@@ -88,10 +91,20 @@ export function planActivate(data: StoreData, channels: readonly Channel[], now:
   return {channels: [...channels], refused, emptyAccount, question};
 }
 
+/** Whether `list` lets some address in at `now`: a live, enabled allow entry not wholly under its live, enabled deny entries. */
+function allowsSome(list: readonly EntryRecord[], now: Date): boolean {
+  const inForce = list.filter((r) => isEnabled(r) && isLive(r, now));
+  const denied = inForce.filter(isDeny).map((r) => Prefix.parse(r.entry));
+  // (The first allow entry a deny entry does not wholly cover answers: nearly always the first.)
+  return inForce.some((r) => !isDeny(r) && subtract(Prefix.parse(r.entry), denied).length > 0);
+}
+
 /** Why an account list that allows no address allows none, for messages: "the account list is empty", or what its entries are. */
 function emptiness(data: StoreData): string {
   const n = data.account.length;
-  return n === 0 ? 'the account list is empty' : `the account list allows no address (${count(n, 'entry is a', 'entries are each a')} deny, disabled or expired entry)`;
+  return n === 0
+    ? 'the account list is empty'
+    : `the account list allows no address (${count(n, 'entry is a', 'entries are each a')} deny, disabled or expired entry, or an allow entry its deny entries cover)`;
 }
 
 /** `deactivate`: asked unless every channel's blocking is already off. */

@@ -99,12 +99,14 @@ describe('keyward activate and deactivate', () => {
     const refused = ws.run(['activate', '--smtp', '--yes', '--json'], {now: later});
     expect(refused.code, refused.stderr).to.equal(4);
     expect(refused.json().error.message).to.equal(
-      'not activating smtp blocking: the account list allows no address (3 entries are each a deny, disabled or expired entry), so every SMTP connection would be refused',
+      'not activating smtp blocking: the account list allows no address (3 entries are each a deny, disabled or expired entry, or an allow entry its deny entries cover), so every SMTP connection would be refused',
     );
     expect(ws.storeBytes()).to.deep.equal(before);
     const forced = ws.run(['activate', '--smtp', '--force'], {now: later});
     expect(forced.code, forced.stderr).to.equal(0);
-    expect(forced.stderr).to.contain('the account list allows no address (3 entries are each a deny, disabled or expired entry): every SMTP connection will be refused');
+    expect(forced.stderr).to.contain(
+      'the account list allows no address (3 entries are each a deny, disabled or expired entry, or an allow entry its deny entries cover): every SMTP connection will be refused',
+    );
   });
 
   it('deactivate asks first: without a terminal or --yes it is refused with exit 4', () => {

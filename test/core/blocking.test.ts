@@ -47,12 +47,20 @@ describe('core/blocking: planActivate and planDeactivate', () => {
     expiring.expiresAt = new Date(NOW.getTime() - 1).toISOString();
     expect(() => planActivate(data, ['smtp'], NOW)).to.throw(
       SafetyError,
-      'not activating smtp blocking: the account list allows no address (3 entries are each a deny, disabled or expired entry), so every SMTP connection would be refused',
+      'not activating smtp blocking: the account list allows no address (3 entries are each a deny, disabled or expired entry, or an allow entry its deny entries cover), so every SMTP connection would be refused',
     );
     expect(planActivate(data, ['smtp'], NOW, {force: true}).emptyAccount).to.match(/^the account list allows no address/);
     // One entry that allows, live: no refusal. An expiry still to come is live.
     expiring.expiresAt = new Date(NOW.getTime() + 1000).toISOString();
     expect(planActivate(data, ['smtp'], NOW).emptyAccount).to.equal(null);
+    // An allow entry every address of which deny entries refuse allows nothing (found by an outside tester); one with
+    // an address left over does.
+    const covered = store(['10.0.0.0/24', '10.0.0.0/25', '10.0.0.128/25']);
+    covered.account[1].effect = 'deny';
+    covered.account[2].effect = 'deny';
+    expect(planActivate(covered, ['smtp'], NOW, {force: true}).emptyAccount).to.match(/^the account list allows no address/);
+    covered.account[2].enabled = false;
+    expect(planActivate(covered, ['smtp'], NOW).emptyAccount, 'half of it left').to.equal(null);
   });
 
   it('both channels at once: one plan, one question naming both', () => {
