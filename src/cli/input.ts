@@ -348,6 +348,8 @@ export interface EventsRead {
   /** Requests with an empty key field (not key uses), and log lines that hold no key use. */
   keyless: number;
   skipped: number;
+  /** What a stop left unread: the line it came in the middle of (no bad line: a restart reads it whole), or null. */
+  unfinished?: string | null;
 }
 
 /** How `learn` reads its log (see LogOptions); `now` comes from the command. */
@@ -533,9 +535,12 @@ export class EventReading {
   }
 
   /** What was read, for learn's summary and --json. */
+  /** The line a stop came in the middle of (see EventsRead.unfinished). */
+  unfinished: string | null = null;
+
   result(): EventsRead {
-    const {log, bad, badLines, untimed, chosenAt, keyless, skipped} = this;
-    return {log, bad, badLines, untimed, format: this.reader.format, chosenBy: this.reader.chosenBy, chosenAt, keyless, skipped};
+    const {log, bad, badLines, untimed, chosenAt, keyless, skipped, unfinished} = this;
+    return {log, bad, badLines, untimed, format: this.reader.format, chosenBy: this.reader.chosenBy, chosenAt, keyless, skipped, unfinished};
   }
 }
 
@@ -641,7 +646,8 @@ export async function readEvents(
         unfinished: follow && {
           now: () => follow.signalled(),
           // (Its address or time may be cut: `2001:db8::5` of `2001:db8::5:6:7:8:9`. A restart reads the file whole again.)
-          told: (line) => events.refuse(`${where(line)}: not read: it had no end of line yet when the stop came`),
+          // No bad line: the cut may be the writer's, half way through it, or the stop's own, in a backlog read in chunks.
+          told: (line) => (events.unfinished = `${where(line)} was not read: the stop came before its end of line (a restart reads the file whole again)`),
         },
       });
     } catch (error) {

@@ -359,7 +359,7 @@ const UNKNOWN_SHOWN = 5;
 export function learnSummary(
   outcome: LearnOutcome,
   data: StoreData,
-  {bad, badLines, untimed, keyless = 0}: {bad: string[]; badLines: number; untimed: number; keyless?: number},
+  {bad, badLines, untimed, keyless = 0, unfinished = null}: {bad: string[]; badLines: number; untimed: number; keyless?: number; unfinished?: string | null},
   failures: string[],
   {dryRun, now, followed = false}: {dryRun: boolean; now: Date; followed?: boolean},
 ): [string, 'info' | 'warn'][] {
@@ -410,6 +410,7 @@ export function learnSummary(
     const events = outcome.unknownKeys.reduce((n, u) => n + u.events, 0);
     said.push([`${counted(events, 'event')} of unknown keys skipped: ${shown}${outcome.unknownKeys.length > UNKNOWN_SHOWN ? ', …' : ''}`, 'warn']);
   }
+  if (unfinished !== null) said.push([unfinished, 'info']);
   if (badLines > 0) said.push([`${counted(badLines, 'bad line')} skipped:\n${bad.map((b) => `  ${b}`).join('\n')}${badLines > bad.length ? '\n  …' : ''}`, 'warn']);
   for (const f of failures) said.push([`--notify-command failed for ${f}`, 'warn']);
   const progress = learningProgress(data.blocking.api, data.settings);
