@@ -332,6 +332,24 @@ describe('keyward learn --follow: what an outside tester found (round 17)', func
     expect(alive(), 'the --notify-command left running').to.equal(false);
   });
 
+  it('rotations faster than its looks (every 100 ms, looks every 250 ms): a watch on the folder wakes a look, and every file is read', async () => {
+    const ws = workspace();
+    const log = ws.file('fast.log', '');
+    const f = follow(ws, [log, '--commit-every', '1s', '--json'], {now: day(1)});
+    await waitFor('the follower started', () => f.stderr().includes('following'), WAIT_MS, f);
+    const FILES = 8;
+    const LINES = 20;
+    for (let n = 1; n <= FILES; n++) {
+      writeFileSync(log, Array.from({length: LINES}, (_, i) => `billing 10.${n}.${i}.1 ${day(1)}\n`).join(''));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      renameSync(log, `${log}.${n}`);
+    }
+    writeFileSync(log, '');
+    await waitFor('every file read', () => f.stderr().split('was replaced (rotated)').length - 1 >= FILES, WAIT_MS, f);
+    const done = await stopWith(f, 'SIGTERM');
+    expect(JSON.parse(done.stdout).events, done.stderr).to.equal(FILES * LINES);
+  });
+
   it('SIGTERM while a large file is still being read stops at once: what was read is committed, not the rest of the file (exit 0)', async () => {
     const ws = workspace();
     const LINES = 1_000_000;
