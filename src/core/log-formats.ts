@@ -8,7 +8,7 @@
 import {InputError, show, visible} from './errors.js';
 import {isBearer, isRefusal, parseEventLine} from './events.js';
 import {FUTURE_SLACK_MS} from './learning.js';
-import {parseTime, unixSecondsMs} from './time.js';
+import {parseTime, unixSecondsInJson, unixSecondsMs} from './time.js';
 
 export const LOG_FORMATS = ['keyward', 'ndjson', 'combined', 'postfix', 'regex'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
@@ -174,7 +174,7 @@ export class LogReader {
     const at = lookup(value, this.fields.at);
     let ms = Number.NaN;
     if (typeof at === 'number') {
-      ms = unixSeconds(at);
+      ms = unixSecondsInJson(at, text);
       if (Number.isNaN(ms)) return {kind: 'bad', message: `field ${show(this.fieldText.at)}: ${at} is not a time in Unix seconds`};
     } else if (typeof at === 'string' && !isEmpty(at)) {
       ms = this.time(at);
@@ -450,9 +450,6 @@ export function syslogTime(text: string, nowMs: number, wallClock: WallClock = u
   }
   return Number.NaN;
 }
-
-/** Unix seconds (a fraction allowed) as ms, or NaN. */
-const unixSeconds = (seconds: number): number => unixSecondsMs(seconds);
 
 /**
  * A time as logs write it: ISO 8601 with Z or an offset, the combined form,

@@ -11,7 +11,7 @@ const ISO = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[
 export const TIME_FORM = 'an ISO 8601 time with Z or an offset (2026-01-31T12:00:00Z)';
 
 /** Unix seconds as logs write them: digits, a fraction allowed. */
-const UNIX_SECONDS = /^\d{1,12}(?:\.\d{1,9})?$/;
+const UNIX_SECONDS = /^\d{1,12}(?:\.\d+)?$/;
 
 /**
  * Milliseconds of a time in Unix seconds (text of digits, or a number), or
@@ -29,6 +29,22 @@ export function unixSecondsMs(value: string | number): number {
     return text.includes('e') ? 0 : decimalMs(text);
   }
   return UNIX_SECONDS.test(value) ? decimalMs(value) : Number.NaN;
+}
+
+/** A JSON number as a line writes it, without an exponent (not part of a name, a longer number or a string's word). */
+const JSON_NUMBER = /(?<![\w.])\d{1,12}(?:\.\d+)?(?![\w.])/g;
+
+/**
+ * Milliseconds of Unix seconds that a JSON line gives as the number `value`:
+ * read from the digits the line wrote (JSON.parse rounds 1764547199.999999999
+ * to 1764547200, a millisecond later; found by an outside tester) when a
+ * number written in the line is that number, else from the number.
+ */
+export function unixSecondsInJson(value: number, line: string): number {
+  const ms = unixSecondsMs(value);
+  if (Number.isNaN(ms)) return ms;
+  for (const [literal] of line.matchAll(JSON_NUMBER)) if (Number(literal) === value) return decimalMs(literal);
+  return ms;
 }
 
 /** Milliseconds of decimal seconds (digits, a fraction allowed), the fraction cut after its third digit. */

@@ -84,3 +84,22 @@ describe('event times in Unix seconds', () => {
     );
   });
 });
+
+describe('event times in Unix seconds as a JSON number', () => {
+  it('are read from the digits the line wrote, not the rounded number (1764547199.999999999 is 1764547200 to JSON.parse; found by an outside tester)', () => {
+    const line = (at: string) => `{"key":"k","ip":"10.0.0.1","at":${at}}`;
+    expect(parseEventLine(line('1764547199.999999999'))!.at).to.equal(1764547199999);
+    expect(parseEventLine(line('1764547199.999999999'))!.at).to.equal(parseEventLine('k 10.0.0.1 1764547199.999999999')!.at);
+    expect(parseEventLine(line('1764547200'))!.at).to.equal(1764547200000);
+    expect(parseEventLine(line('1764547200.999999999999'))!.at, 'any number of fraction digits, as on a keyward line').to.equal(1764547200999);
+    expect(parseEventLine('k 10.0.0.1 1764547200.999999999999')!.at).to.equal(1764547200999);
+    // Against the digits, for random times of many fraction digits.
+    fc.assert(
+      fc.property(fc.integer({min: 0, max: 8_640_000_000}), fc.stringMatching(/^[0-9]{1,15}$/), (whole, fraction) => {
+        const expected = whole * 1000 + Number(fraction.slice(0, 3).padEnd(3, '0'));
+        expect(parseEventLine(line(`${whole}.${fraction}`))!.at, `${whole}.${fraction}`).to.equal(expected);
+      }),
+      {numRuns: runs},
+    );
+  });
+});

@@ -24,6 +24,8 @@ describe('core/log-formats: lines as the tools write them', () => {
       ip: '192.0.2.1',
       at: Date.parse('2026-11-30T10:00:00.500Z'),
     });
+    // Unix seconds from the digits written, not the number JSON.parse rounds them to (found by an outside tester).
+    expect(r.read('{"ts":1764547199.999999999,"request":{"remote_ip":"192.0.2.1","headers":{"X-Api-Key":"k"}}}')).to.deep.include({at: 1764547199999});
     expect(r.read('{"ts":1,"request":{"remote_ip":"192.0.2.1","headers":{}}}')).to.deep.equal({kind: 'keyless'});
     expect(r.read('{"ts":1,"request":{"remote_ip":"192.0.2.1","headers":{"X-Api-Key":[]}}}')).to.deep.equal({kind: 'keyless'});
     expect(r.read('{"request":{"headers":{"X-Api-Key":["k"]}}}').kind).to.equal('unreadable');
