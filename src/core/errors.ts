@@ -130,6 +130,8 @@ export function excerpt(fragment: string): string {
   // 32-bit number whole): it may be the start of a piece of a secret that is not known as one (an octet cut from a
   // piece that goes on with letters).
   const masked = maskSecrets(fragment);
+  // A run of 16 digits or more is a piece of a secret as likely as anything: its length alone (found by an outside tester).
+  if (masked.length >= PART_DIGITS && HEX_DIGITS_ONLY.test(masked)) return partHint(masked.length);
   const limit = HEX_DIGITS_ONLY.test(masked) ? EXCERPT_DIGITS : EXCERPT_LIMIT;
   const cut = masked.length > limit ? masked.slice(0, limit) : masked;
   return escape(cut) + (masked.length > limit ? '…' : '');
@@ -170,6 +172,16 @@ function secretIn(run: string): string | null {
   // (The breaks' own hex digits, as in `\u200b`, are not the secret's.)
   const digits = run.length >= SECRET_DIGITS ? run.replace(BREAKS, '') : '';
   return digits.length >= SECRET_DIGITS ? digits : null;
+}
+
+/**
+ * How a secret-shaped run is shown: a keyward secret (40 digits) by its hint,
+ * the key's own (`a1b2…9f0e`, shown by `keys list` anyway); any other length
+ * (a secret cut short, or pieces of two joined: found by an outside tester)
+ * by its length alone, as its own hint would show digits no key's does.
+ */
+function runHint(digits: string): string {
+  return digits.length === WHOLE_SECRET_DIGITS ? hintOf(digits.toLowerCase()) : partHint(digits.length);
 }
 
 /** Whether `text` holds a secret-shaped run (see HEX_RUN). */
@@ -217,7 +229,7 @@ export function rememberSecretPieces(text: string): void {
     // Only a secret made by joining pieces, and only pieces long enough not to be other text: a whole secret
     // beside an address (`SECRET 2001:db8::1`) must not make every later `2001` its hint.
     if (parts.some((part) => part.length >= SECRET_DIGITS)) continue;
-    const hint = hintOf(digits.toLowerCase());
+    const hint = runHint(digits);
     for (const part of parts) if (part.length >= MIN_PIECE) known.set(part.toLowerCase(), hint);
   }
 }
@@ -227,7 +239,7 @@ export function maskSecrets(text: string): string {
   const known = knownPieces();
   return text.replace(HEX_RUN, (run) => {
     const digits = secretIn(run);
-    if (digits !== null) return hintOf(digits.toLowerCase());
+    if (digits !== null) return runHint(digits);
     if (known.size === 0) return run;
     return run.replace(/[0-9a-f]{4,}/gi, (piece) => known.get(piece.toLowerCase()) ?? piece);
   });

@@ -9,7 +9,7 @@ import {randomBytes} from 'node:crypto';
 import {expect} from 'chai';
 import fc from 'fast-check';
 
-import {maskAlong, maskInMessage, maskSecrets, rememberSecretPieces, wrappedSecretRun} from '../../src/core/errors.js';
+import {excerpt, maskAlong, maskInMessage, maskSecrets, rememberSecretPieces, wrappedSecretRun} from '../../src/core/errors.js';
 import {hintOf} from '../../src/core/secret.js';
 
 describe('core/errors: pieces of a split secret', () => {
@@ -102,5 +102,23 @@ describe('core/errors: pieces of a split secret', () => {
     const message = maskInMessage(`line 8 of n2.log: \`${secret.slice(10)}"\` is not a key field`);
     expect(message).to.equal('line 8 of n2.log: `…30 hex digits…"` is not a key field');
     for (let i = 10; i + 4 <= 40; i++) expect(message, 'no 4 digits of the secret in a row').not.to.contain(secret.slice(i, i + 4));
+  });
+
+  it('a reason quotes no digit of a run of 16 or more, and pieces joined into a run that is no whole secret are shown by its length (found by an outside tester)', () => {
+    const secret = randomBytes(20).toString('hex');
+    const piece = secret.slice(4, 28);
+    expect(excerpt(piece)).to.equal('…24 hex digits…');
+    expect(excerpt('9876543210'), 'a 32-bit number whole').to.equal('9876543210');
+    // Two lines that each hold the same 30 digits of a secret: 60 digits joined, no secret's hint.
+    const prefix = secret.slice(0, 30);
+    let run = '';
+    for (const line of [prefix, prefix]) run = wrappedSecretRun(run, line);
+    const shown = maskSecrets(`input ${prefix}`);
+    expect(shown).not.to.contain(prefix.slice(26, 30));
+    expect(shown).not.to.contain(prefix.slice(4, 8));
+    // A whole secret, wrapped, is its key's hint.
+    let whole = '';
+    for (const line of [secret.slice(0, 20), secret.slice(20)]) whole = wrappedSecretRun(whole, line);
+    expect(maskSecrets(secret.slice(0, 20))).to.equal(hintOf(secret));
   });
 });
