@@ -794,6 +794,18 @@ describe('keyward serve: what an outside tester found (round 17)', function () {
       });
       expect(answer.split('\r\n')[0]).to.equal('HTTP/1.1 204 No Content');
       expect(answer).not.to.contain('100 Continue');
+      // Another expectation: a decision too, never Node's 417 (found by an outside tester).
+      const other = await new Promise<string>((resolve, reject) => {
+        let text = '';
+        const socket = net.connect(s.port, '127.0.0.1', () =>
+          socket.write(`POST /a HTTP/1.1\r\nHost: x\r\nX-Api-Key: ${secret}\r\nX-Real-IP: 10.1.2.3\r\nContent-Length: 3\r\nExpect: something\r\n\r\n`),
+        );
+        socket.setEncoding('utf8').on('data', (t: string) => (text += t));
+        socket.on('close', () => resolve(text));
+        socket.on('error', reject);
+      });
+      expect(other.split('\r\n')[0]).to.equal('HTTP/1.1 204 No Content');
+      expect(other).to.contain('Keyward-Decision: allow');
     } finally {
       await stop(s);
     }

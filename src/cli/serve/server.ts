@@ -230,6 +230,8 @@ export function createServer(options: ServeOptions): {server: http.Server; stopp
   // `Expect: 100-continue` is answered, never invited to send its body (Node would say `100 Continue` first): the
   // body is never read, and the connection is closed after the answer as for any request with one (found by an outside tester).
   server.on('checkContinue', handler);
+  // Any other expectation is no reason to leave the decision to Node (417 Expectation Failed): every path is a decision.
+  server.on('checkExpectation', handler);
   // A malformed request (bad request line, headers too large, a timeout) is answered by Node and the connection closed.
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     // A client that went away is not a request.
