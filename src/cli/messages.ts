@@ -290,7 +290,9 @@ export function oclifFailure(error: Error & {oclif?: {exit?: number}}, context: 
     details = [];
   } else {
     // (Read from the message whole: a value may hold a line break or a carriage return, said escaped, as given.)
-    const option = /^Expected (--[^=\s]+)=([\s\S]*?) to be one of: ([^\n]*)/.exec(maskInMessage(error.message).replace(ANSI, '').trimStart());
+    // The value as given, its escape sequences too (they are the input's, escaped below, not oclif's colours).
+    const whole = maskInMessage(error.message).trimStart();
+    const option = /^Expected (--[^=\s]+)=([\s\S]*?) to be one of: ([^\n]*)/.exec(whole);
     const parsing = /^Parsing (--\S+)$/.exec(message);
     if (option) {
       const meant = nearest(option[2], option[3].split(', '));
@@ -298,11 +300,12 @@ export function oclifFailure(error: Error & {oclif?: {exit?: number}}, context: 
       details = [];
     } else if (parsing && details.length > 0) {
       // A flag's own parse refused its value ("Parsing --limit" / "Expected an integer but received: x").
-      const integer = /^Expected an integer (?:(greater|less) than or equal to (\S+) )?but received: (.*)$/.exec(details[0]);
+      // (The value read from the message whole: a carriage return or a line break in it is the input's, said escaped.)
+      const integer = /Expected an integer (?:(greater|less) than or equal to (\S+) )?but received: ([\s\S]*?)(?:\nSee more help with --help)?$/.exec(whole);
       message = integer
-        ? `${parsing[1]} "${integer[3]}" is not ${integer[1] === undefined ? 'an integer' : `an integer ${integer[1] === 'greater' ? '>=' : '<='} ${integer[2]}`}`
+        ? `${parsing[1]} "${untrusted(integer[3])}" is not ${integer[1] === undefined ? 'an integer' : `an integer ${integer[1] === 'greater' ? '>=' : '<='} ${integer[2]}`}`
         : `${parsing[1]}: ${details[0]}`;
-      details = details.slice(1);
+      details = integer ? [] : details.slice(1);
     } else {
       message = inKeywardWords(message);
     }

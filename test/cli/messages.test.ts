@@ -231,6 +231,10 @@ describe('issue 14 item 2: one failure style, and the --json error object', () =
     [['export', '--format', 'x\ry', '--json'], 2, '--format "x\\ry" is not one of: plain, csv, json, nginx, haproxy, nftables, ipset, crowdsec'],
     [['export', '--format', 'x\ny', '--json'], 2, '--format "x\\ny" is not one of: plain, csv, json, nginx, haproxy, nftables, ipset, crowdsec'],
     [['check', 'billing', '10.0.0.1', '--expect', 'al\rlow', '--json'], 2, '--expect "al\\rlow" is not one of: allow, deny; did you mean allow?'],
+    // An escape sequence in a choice, and a carriage return or line break in an integer: escaped, never dropped.
+    [['export', '--format', '\u001b[31mred', '--json'], 2, '--format "\\u001b[31mred" is not one of: plain, csv, json, nginx, haproxy, nftables, ipset, crowdsec'],
+    [['history', '--limit', '5\r', '--json'], 2, '--limit "5\\r" is not an integer'],
+    [['history', '--limit', '5\n', '--json'], 2, '--limit "5\\n" is not an integer'],
     [['list', '--account', '--key', 'billing', '--json'], 2, '--key cannot be used with --account'],
     [['list', 'extra', '--json'], 2, 'unexpected argument: extra'],
     [['chek', '--json'], 2, 'chek is not a keyward command. Did you mean check?'],
