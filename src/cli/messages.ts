@@ -4,7 +4,7 @@
  * (base.ts) and check's fast path, which must print the same bytes.
  */
 import type {ChalkInstance} from 'chalk';
-import {BadInputs, KeywardError, maskInMessage, maskSecrets, untrusted} from '../core/errors.js';
+import {BadInputs, KeywardError, lineOf, maskInMessage, maskSecrets, untrusted} from '../core/errors.js';
 import {nearest} from '../core/nearest.js';
 import {grouped} from '../core/count.js';
 import {jsonSafe} from '../core/render/text.js';
@@ -156,7 +156,9 @@ function nodeRefusal(error: unknown): Failure | null {
 /** `target` with the input and line of `error`, when it has them (the input masked and escaped). */
 function about<T extends {input?: string; line?: number}>(target: T, error: KeywardError): T {
   if (error.input !== undefined) target.input = untrusted(maskInMessage(error.input));
-  if (error.line !== undefined) target.line = error.line;
+  // A message that starts by naming its line (`line 2 of FILE: …`) has it in the object too.
+  const line = error.line ?? lineOf(error.message);
+  if (line !== undefined) target.line = line;
   return target;
 }
 

@@ -2,7 +2,7 @@
 import {Effect, effectOf, listName, refuseOpeningKeyList, removeEntries} from './allowlist.js';
 import {cutOff, CutOff} from './impact.js';
 import {findKey} from './keys.js';
-import {InputError} from './errors.js';
+import {aboutInput, InputError} from './errors.js';
 import {isLive} from './decision.js';
 import {Channel, CHANNELS, EntryRecord, groupOf, isDeny, isEnabled, StoreData} from './model.js';
 import {Prefix} from './prefix.js';
@@ -108,7 +108,7 @@ export function removeFromGroup(
     const other = current.find((r) => r.entry === text && effectOf(r) === effect);
     if (other !== undefined) {
       const where = groupOf(other) === null ? 'no group' : `group ${groupOf(other)}`;
-      throw new InputError(`${text} is in ${where}, not in group ${group}; nothing was removed`, 'revoke it without --group, or with its own group');
+      throw aboutInput(new InputError(`${text} is in ${where}, not in group ${group}; nothing was removed`, 'revoke it without --group, or with its own group'), text);
     }
     // Not in the list with this effect: the message of an exact revoke (the other effect, or the entries covering it).
     removeEntries([...current], [Prefix.parse(text)], effect, where);

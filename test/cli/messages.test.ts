@@ -309,7 +309,12 @@ describe('the --json error object names the input and its line wherever one is a
       [['sync', '-', '--group', 'h', '--yes', '--json'], '6.6.6.6\n', {input: '6.6.6.6', line: 1}],
       [['sync', '-', '--yes', '--json'], '1.1.1.1\n!1.1.1.1\n', {input: '1.1.1.1', line: 2}],
       [['check', 'billing', '-', '--json'], `10.9.0.1\n${'1'.repeat(5000)}\n`, {message: 'line 2 is longer than 4096 characters', line: 2}],
+      // A message that names its line has it in the object (sync's columns and values), and revoke --group its entry.
+      [['sync', '-', '--yes', '--json'], 'entry,expires\n10.0.0.1,x\n', {message: 'line 1: sync reads no column `expires`', line: 1}],
+      [['sync', '-', '--yes', '--json'], 'entry,effect\n10.0.0.1,DENY\n', {line: 2}],
+      [['revoke', '-', '--group', 'g', '--yes', '--json'], '10.0.0.0/16\n', {input: '10.0.0.0/16', line: 1}],
     ];
+    ok(ws.run(['authorize', '10.99.0.0/16', '--group', 'g'], {now: NOW}));
     for (const [args, input, error] of cases) {
       const r = ws.run(args, {now: NOW, input});
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).to.equal(2);

@@ -4,7 +4,7 @@
  */
 import {Family, formatIPv4, formatIPv6, scanAddress} from '../../core/address.js';
 import {parseEntry} from '../../core/entry-parse.js';
-import {AddressError, holdsSecret, InputError, KeywardError, show} from '../../core/errors.js';
+import {aboutInput, AddressError, holdsSecret, InputError, KeywardError, show} from '../../core/errors.js';
 import {CompiledIndex} from '../../core/prefix-index.js';
 
 export const DEFAULT_LISTEN = '127.0.0.1:8431';
@@ -32,7 +32,7 @@ export function parseListen(text: string): Listen {
     family = scanAddress(given, words);
   } catch (error) {
     // The address grammar's own words for the mistake (a zone index, a host name, a short form), and its fix when it has one.
-    if (error instanceof InputError) throw new InputError(`--listen ${show(text)}: ${error.message}`, error.hint ?? how);
+    if (error instanceof InputError) throw aboutInput(new InputError(`--listen ${show(text)}: ${error.message}`, error.hint ?? how), given);
     throw error;
   }
   if (family === 6 && m[1] === undefined) throw new InputError(`--listen ${show(text)}: write an IPv6 address in brackets`, how);
