@@ -80,6 +80,12 @@ export class TooLargeError extends Error {
 export interface AtomicWriteHooks {
   /** Called once the new file is whole and synced, just before its rename; what it throws abandons the write (nothing renamed). */
   beforeRename?: () => Promise<void>;
+  /**
+   * Told the status of the new file at the last moment before its rename:
+   * its device, inode, size and modification time are the file's under its
+   * name from the rename on (its change time is not: the rename sets it).
+   */
+  renaming?: (written: Stats) => void;
   /** The most bytes the file may have: a content that runs past it is abandoned (TooLargeError, nothing renamed). */
   maxBytes?: number;
   afterRename?: () => Promise<void>;
@@ -205,6 +211,7 @@ export async function writeFileAtomic(
     written = await handle.stat();
     if (written.size !== bytes) throw new Error(`wrote ${bytes} bytes but the file holds ${written.size}`);
     await hooks.beforeRename?.();
+    hooks.renaming?.(written);
     // The descriptor stays open across the rename: it is how the file written is looked at afterwards.
     await fs.rename(temporary, file);
   } catch (error) {

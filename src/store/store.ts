@@ -98,13 +98,13 @@ async function writeDocument(
   previous: Stats | null = null,
   read: Stats | null = null,
   added: EntryRecord | null = null,
-  onWritten?: (stat: Stats) => void,
+  renaming?: (stat: Stats) => void,
 ): Promise<void> {
   await removeLeftovers(file);
   await testPause('KEYWARD_TEST_PAUSE_BEFORE_WRITE', 'writing');
   let written;
   try {
-    const writing = writeFileAtomic(file, pieces, 0o600, {beforeRename: () => lock.commit(), afterRename: testPauseAfterRename, maxBytes});
+    const writing = writeFileAtomic(file, pieces, 0o600, {beforeRename: () => lock.commit(), renaming, afterRename: testPauseAfterRename, maxBytes});
     writeUnderWay = writing;
     written = await writing;
   } catch (error) {
@@ -119,8 +119,6 @@ async function writeDocument(
     throw new StoreError(`cannot write the store ${untrusted(file)} (${describe(error)})`, 'the store was left as it was; check free space and permissions');
   }
   (globalThis as Record<symbol, unknown>)[COMMITTED] = file;
-  // (Before the cache: a reader told of this file stops waiting for it at once.)
-  if (written !== null) onWritten?.(written);
   // Still under the lock: the index cache (see index-cache.ts) follows the store, or is removed; from the account list in the
   // order written when its text was spliced (the same records: the cache is compiled without a sort).
   const account = accountAsWritten(data);
@@ -149,13 +147,13 @@ class StoreFile implements Adapter<StoreData> {
     readonly lock: LockHold,
     /** The most bytes the store may come to (see UpdateOptions.narrows). */
     readonly maxBytes: number,
-    readonly onWritten?: (stat: Stats) => void,
+    readonly renaming?: (stat: Stats) => void,
   ) {}
   async read(): Promise<StoreData | null> {
     return this.document?.data ?? null;
   }
   write(data: StoreData): Promise<void> {
-    return writeDocument(this.file, this.lock, this.maxBytes, data, this.pending, this.previous, this.lender, this.added, this.onWritten);
+    return writeDocument(this.file, this.lock, this.maxBytes, data, this.pending, this.previous, this.lender, this.added, this.renaming);
   }
 }
 
@@ -675,11 +673,11 @@ export interface UpdateOptions {
    */
   narrows?: boolean;
   /**
-   * Told the status of the file written, right after its rename (before its index cache is written and the lock let
-   * go: no other writer's file can be there yet). serve's commit thread tells the thread that answers requests (see
-   * serve/commits.ts WrittenSlot).
+   * Told the status of the file about to be renamed into place, at the last moment before the rename: its device,
+   * inode, size and modification time are the store's from the rename on, until the lock is let go (no other writer's
+   * file can be there before). serve's commit thread tells the thread that answers requests (serve/commits.ts WrittenSlot).
    */
-  written?: (stat: Stats) => void;
+  renaming?: (stat: Stats) => void;
 }
 
 /**
@@ -708,7 +706,7 @@ export async function updateStore<T>(file: string, now: Date, change: (data: Sto
       read = await readStoreDocument(target);
       reuse = read?.trusted ? documentReuse(read.text, read.data) : null;
     }
-    const file = new StoreFile(target, read, lock, options.narrows ? MAX_STORE_BYTES : MAX_STORE_BYTES - STORE_ROOM, options.written);
+    const file = new StoreFile(target, read, lock, options.narrows ? MAX_STORE_BYTES : MAX_STORE_BYTES - STORE_ROOM, options.renaming);
     const {Low} = await import('lowdb');
     const db = new Low<StoreData>(file, emptyStore(now));
     await db.read();

@@ -41,7 +41,7 @@ async function commit(job: CommitJob): Promise<CommitAnswer> {
         return {ok: true as const, outcome, settings: data.settings, blocking: data.blocking};
         // serve answers from a store it read: one moved away meanwhile keeps the events (a failed commit), never a new empty store.
       },
-      {mustExist: true, written: (stat) => written.set(stat)},
+      {mustExist: true, renaming: (stat) => written.set(stat)},
     );
   } catch (error) {
     if (error instanceof KeywardError) return {ok: false, message: error.message, kind: error.kind, hint: error.hint};

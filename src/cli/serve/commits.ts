@@ -64,37 +64,36 @@ export function replay(log: EventLog, add: (key: string, family: Family, words: 
   }
 }
 
-/** What tells one file from another under the store's name (see StoreView). */
+/** What tells a file keyward wrote from another under the store's name (see StoreView): all but the change time, which its rename sets. */
 export interface FileIdentity {
   dev: number;
   ino: number;
   size: number;
   mtimeMs: number;
-  ctimeMs: number;
 }
 
 /**
  * The identity of the file the worker's last commit wrote, in memory both
- * threads share. The worker sets it right after its rename, before it lets
- * the lock go: from the moment another process can write the store, the
- * thread that answers requests tells serve's own file from that one's, and
- * waits for that one (see StoreView.fresh). Found by an outside tester: a
- * revoke that landed while serve heard of its own commit was taken for it,
- * and requests were answered from the store before the revoke.
+ * threads share. The worker sets it just before its rename, under the lock:
+ * the thread that answers requests tells serve's own file from another
+ * process's from the first moment either is there, and waits for the other
+ * (see StoreView.fresh). Found by an outside tester: a revoke that landed
+ * while serve heard of its own commit was taken for it, and requests were
+ * answered from the store before the revoke.
  */
 export class WrittenSlot {
   /** Even when settled, odd while the worker sets it; 0 before the first. */
   private readonly turn: Int32Array;
   private readonly values: Float64Array;
 
-  constructor(readonly buffer: SharedArrayBuffer = new SharedArrayBuffer(48)) {
+  constructor(readonly buffer: SharedArrayBuffer = new SharedArrayBuffer(40)) {
     this.turn = new Int32Array(buffer, 0, 1);
-    this.values = new Float64Array(buffer, 8, 5);
+    this.values = new Float64Array(buffer, 8, 4);
   }
 
   set(stat: FileIdentity): void {
     Atomics.add(this.turn, 0, 1);
-    this.values.set([stat.dev, stat.ino, stat.size, stat.mtimeMs, stat.ctimeMs]);
+    this.values.set([stat.dev, stat.ino, stat.size, stat.mtimeMs]);
     Atomics.add(this.turn, 0, 1);
   }
 
@@ -102,8 +101,8 @@ export class WrittenSlot {
   get(): FileIdentity | null {
     const turn = Atomics.load(this.turn, 0);
     if (turn === 0 || turn % 2 === 1) return null;
-    const [dev, ino, size, mtimeMs, ctimeMs] = this.values;
-    return Atomics.load(this.turn, 0) === turn ? {dev, ino, size, mtimeMs, ctimeMs} : null;
+    const [dev, ino, size, mtimeMs] = this.values;
+    return Atomics.load(this.turn, 0) === turn ? {dev, ino, size, mtimeMs} : null;
   }
 }
 

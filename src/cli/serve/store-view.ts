@@ -60,7 +60,7 @@ export interface StoreHealth {
   since: string | null;
 }
 
-const identityOf = (s: Pick<Stats, 'dev' | 'ino' | 'size' | 'mtimeMs' | 'ctimeMs'>) => `${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
+const identityOf = (s: Stats) => `${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
 
 /** The store and its data as loaded: from the index cache when it provably matches, else from the JSON. */
 /** Reads a large store elsewhere (the commit worker): its index cache's bytes and the identity they describe. */
@@ -179,17 +179,23 @@ export class StoreView {
       setImmediate(() => {
         this.lookedThisTurn = false;
       });
-      let identity: string | null = null;
+      let stat: Stats | null = null;
       try {
-        identity = identityOf(statSync(this.file));
+        stat = statSync(this.file);
       } catch {
         // Gone or unreadable: the watch and the timer say so; the last good store goes on answering.
       }
-      const own = identity === null ? null : this.ownWritten();
+      const identity = stat === null ? null : identityOf(stat);
       // serve's own write is read in the background (ownCommit): its events are serve's own. Any other is waited for.
-      this.stale = identity !== null && identity !== this.current.identity && identity !== this.degraded?.identity && (own === null || identity !== identityOf(own));
+      this.stale = stat !== null && identity !== this.current.identity && identity !== this.degraded?.identity && !this.isOwn(stat);
     }
     return this.stale ? this.look() : null;
+  }
+
+  /** Whether the file is the one serve's own last commit wrote (its change time aside, which the rename set). */
+  private isOwn(stat: Stats): boolean {
+    const own = this.ownWritten();
+    return own !== null && stat.dev === own.dev && stat.ino === own.ino && stat.size === own.size && stat.mtimeMs === own.mtimeMs;
   }
 
   /**
