@@ -449,8 +449,9 @@ async function* followFile(file: string, setup: Pick<FollowSetup, 'commitEveryMs
   let wake: (() => void) | null = null;
   let watcher: FSWatcher | null = null;
   try {
-    watcher = watch(path.dirname(path.resolve(file)), {persistent: false}, (_event, changed) => {
-      if (changed !== null && changed !== path.basename(file)) return;
+    watcher = watch(path.dirname(path.resolve(file)), {persistent: false}, (event, changed) => {
+      // Only a name's change (a rename, a file made or removed): a busy log's every append is a `change` event.
+      if (event !== 'rename' || (changed !== null && changed !== path.basename(file))) return;
       woken = true;
       wake?.();
     });
