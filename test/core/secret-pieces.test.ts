@@ -121,4 +121,19 @@ describe('core/errors: pieces of a split secret', () => {
     for (const line of [secret.slice(0, 20), secret.slice(20)]) whole = wrappedSecretRun(whole, line);
     expect(maskSecrets(secret.slice(0, 20))).to.equal(hintOf(secret));
   });
+
+  it('a secret broken by -, : or . into pieces of 5 digits or more is shown by its hint; addresses and UUIDs are not touched (found by an outside tester)', () => {
+    const secret = randomBytes(20).toString('hex');
+    const spelled = [
+      secret.match(/.{8}/g)!.join('-'),
+      secret.match(/.{10}/g)!.join(':'),
+      secret.match(/.{10}/g)!.join('.'),
+      `${secret.slice(0, 8)}:${secret.slice(8)}`,
+      `${secret.slice(0, 15)}:${secret.slice(15)}`,
+    ];
+    for (const text of spelled) expect(maskInMessage(`refused: \`${text}\``), text).to.equal(`refused: \`${hintOf(secret)}\``);
+    for (const kept of ['2001:0db8:0000:0000:0000:0000:0000:0001', '123e4567-e89b-12d3-a456-426614174000', '10.0.0.1', '2001:db8:abcd:12::/64']) {
+      expect(maskSecrets(kept), kept).to.equal(kept);
+    }
+  });
 });
