@@ -200,7 +200,7 @@ function parseJsonEvent(text: string): RawEvent {
   // (A gateway's JSON log with keyward's field names, read as keyward's own: its status counts as in ndjson.)
   const refused = isRefusal(Array.isArray(o.status) ? o.status[0] : o.status) ? {refused: true} : {};
   if (typeof o.at === 'number') {
-    const at = unixSecondsInJson(o.at, text);
+    const at = unixSecondsInJson(o.at, text, 'at');
     if (Number.isNaN(at)) throw new InputError(`"at" ${o.at} is not a time in Unix seconds`);
     return {key: o.key, ip: o.ip, at, ...refused};
   }

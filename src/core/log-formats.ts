@@ -174,7 +174,7 @@ export class LogReader {
     const at = lookup(value, this.fields.at);
     let ms = Number.NaN;
     if (typeof at === 'number') {
-      ms = unixSecondsInJson(at, text);
+      ms = unixSecondsInJson(at, text, this.fields.at[this.fields.at.length - 1]);
       if (Number.isNaN(ms)) return {kind: 'bad', message: `field ${show(this.fieldText.at)}: ${at} is not a time in Unix seconds`};
     } else if (typeof at === 'string' && !isEmpty(at)) {
       ms = this.time(at);

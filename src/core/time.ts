@@ -31,20 +31,20 @@ export function unixSecondsMs(value: string | number): number {
   return UNIX_SECONDS.test(value) ? decimalMs(value) : Number.NaN;
 }
 
-/** A JSON number as a line writes it, without an exponent (not part of a name, a longer number or a string's word). */
-const JSON_NUMBER = /(?<![\w.])\d{1,12}(?:\.\d+)?(?![\w.])/g;
-
 /**
- * Milliseconds of Unix seconds that a JSON line gives as the number `value`:
- * read from the digits the line wrote (JSON.parse rounds 1764547199.999999999
- * to 1764547200, a millisecond later; found by an outside tester) when a
- * number written in the line is that number, else from the number.
+ * Milliseconds of Unix seconds that a JSON line gives as the number `value`
+ * under the member `name`: read from the digits the line wrote (JSON.parse
+ * rounds 1764547199.999999999 to 1764547200, a millisecond later; found by
+ * an outside tester) when the line writes `"name":` followed by digits that
+ * are that number exactly once; else (an exponent, a name written twice or
+ * escaped) from the number, as JSON reads it.
  */
-export function unixSecondsInJson(value: number, line: string): number {
+export function unixSecondsInJson(value: number, line: string, name: string): number {
   const ms = unixSecondsMs(value);
   if (Number.isNaN(ms)) return ms;
-  for (const [literal] of line.matchAll(JSON_NUMBER)) if (Number(literal) === value) return decimalMs(literal);
-  return ms;
+  const member = new RegExp(`"${name.replace(/[^\w]/g, (c) => `\\${c}`)}"\\s*:\\s*(\\d{1,12}(?:\\.\\d+)?)(?![\\d.eE])`, 'g');
+  const written = [...line.matchAll(member)].map((m) => m[1]);
+  return written.length === 1 && Number(written[0]) === value ? decimalMs(written[0]) : ms;
 }
 
 /** Milliseconds of decimal seconds (digits, a fraction allowed), the fraction cut after its third digit. */

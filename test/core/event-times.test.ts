@@ -103,3 +103,18 @@ describe('event times in Unix seconds as a JSON number', () => {
     );
   });
 });
+
+describe('event times in Unix seconds as a JSON number: whose digits', () => {
+  it('takes the digits of the "at" member alone, never another member\'s or a string\'s of the same value; an ambiguous line reads the number (found by an outside tester)', () => {
+    const at = '1793404799.9999999';
+    for (const line of [
+      `{"other":1793404800,"key":"k","ip":"10.0.0.1","at":${at}}`,
+      `{"note":"at:1793404800","key":"k","ip":"10.0.0.1","at":${at}}`,
+      `{"arr":[1793404800],"key":"k","ip":"10.0.0.1","at":${at}}`,
+    ]) {
+      expect(parseEventLine(line)!.at, line).to.equal(1793404799999);
+    }
+    // "at" written twice: JSON takes the last; its digits cannot be told apart, so the number is read.
+    expect(parseEventLine(`{"at":1793404800,"key":"k","ip":"10.0.0.1","at":${at}}`)!.at).to.equal(1793404800000);
+  });
+});
