@@ -44,17 +44,22 @@ export function findKey(keys: readonly KeyRecord[], nameOrSecret: string): KeyRe
   throw unknownKey(keys, nameOrSecret);
 }
 
+/** The key of `Bearer KEY` (an Authorization header pasted whole, as learn and serve read it), or null for other text. */
+export function afterBearer(text: string): string | null {
+  return /^\s*bearer[ \t]+(\S+)\s*$/i.exec(text)?.[1] ?? null;
+}
+
 /** The key named by `nameOrSecret` (see findKey), or null when there is none. */
 export function lookupKey(keys: readonly KeyRecord[], nameOrSecret: string): KeyRecord | null {
   const byName = keys.find((k) => k.name === nameOrSecret);
   if (byName) return byName;
   // `Bearer SECRET` (an Authorization header pasted whole) names the key as learn and serve read it.
-  const bearer = /^\s*bearer[ \t]+(\S+)\s*$/i.exec(nameOrSecret);
-  if (bearer) {
-    const named = keys.find((k) => k.name === bearer[1]);
+  const bearer = afterBearer(nameOrSecret);
+  if (bearer !== null) {
+    const named = keys.find((k) => k.name === bearer);
     if (named) return named;
   }
-  const secret = (bearer ? bearer[1] : nameOrSecret).trim().toLowerCase();
+  const secret = (bearer ?? nameOrSecret).trim().toLowerCase();
   if (!looksLikeSecret(secret)) return null;
   const hash = hashSecret(secret);
   let found: KeyRecord | null = null;

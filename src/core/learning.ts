@@ -12,7 +12,7 @@ import {isCanonicalEntry, ScannedPrefix, scanPrefix} from './prefix.js';
 import {sortByDigits} from './radix.js';
 import {networkOf, putWords} from './words.js';
 import {InputError, visible} from './errors.js';
-import {lookupKey} from './keys.js';
+import {afterBearer, lookupKey} from './keys.js';
 import {ApiBlocking, BlockedRecord, Channel, isDeny, isEnabled, KeyRecord, LEARNED_GROUP, SeenRecord, Settings, StoreData} from './model.js';
 import {hintOf, looksLikeSecret} from './secret.js';
 import {DAY_MS, isoOf} from './time.js';
@@ -909,7 +909,7 @@ function isSingleCanonicalAddress(text: string, into: ScannedPrefix): boolean {
 /** A key as reports show it: a secret only by its hint. */
 /** The key an unknown key field names, spelled one way: without `Bearer `, a secret in lower case. */
 function unknownKeyText(given: string): string {
-  const bare = /^\s*bearer[ \t]+(\S+)\s*$/i.exec(given)?.[1] ?? given;
+  const bare = afterBearer(given) ?? given;
   return /^[0-9a-f]{40}$/i.test(bare) ? bare.toLowerCase() : bare;
 }
 
