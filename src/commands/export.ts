@@ -1,7 +1,7 @@
 import * as Flags from '@oclif/core/flags';
 import {maskSecrets, untrusted} from '../core/errors.js';
 import {aggregateByEffect, earliestExpiry, rangeCount} from '../core/aggregate.js';
-import {aggregateRows, EffectiveList, effectiveList, ExportRow, inGroup} from '../core/effective-list.js';
+import {aggregateRows, checkGroupKnown, EffectiveList, effectiveList, ExportRow, inGroup} from '../core/effective-list.js';
 import {checkGroupName} from '../core/keys.js';
 import {groupFlag, quietFlag} from '../cli/flags.js';
 import {
@@ -104,7 +104,10 @@ Formats: plain (one entry a line, "ENTRY # label" when it has a label), csv (the
   /** The export from the store: its effective list, aggregated when asked. */
   private async fromStore(flags: {key?: string; group?: string; aggregate: boolean}, format: ExportFormat, generatedAt: Date | null, names: FirewallNames): Promise<Written> {
     const data = await this.readStore();
-    if (flags.group !== undefined) checkGroupName(flags.group);
+    if (flags.group !== undefined) {
+      checkGroupName(flags.group);
+      checkGroupKnown(data, flags.group);
+    }
     const effective = effectiveList(data, flags.key, this.now);
     // (A gateway's file keeps every deny entry; a data file, read back by sync --group, only the group's.)
     const list = flags.group === undefined ? effective : inGroup(effective, flags.group, !DATA_FORMATS.has(format));

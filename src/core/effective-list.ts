@@ -7,6 +7,7 @@ import {aggregate, aggregateTimed} from './aggregate.js';
 import {isLive} from './decision.js';
 import {InputError, SafetyError} from './errors.js';
 import {findKey} from './keys.js';
+import {nearest} from './nearest.js';
 import {BlockingState, Channel, EntryRecord, EntrySource, groupOf, isDeny, isEnabled, StoreData} from './model.js';
 import {entryJson, EntryJson} from './reports.js';
 import {Prefix} from './prefix.js';
@@ -169,6 +170,32 @@ const allowedOf = new WeakMap<readonly ExportRow[], ExportRow[]>();
  * back) only the group's own rows, so that the round trip leaves other
  * entries where they are.
  */
+/**
+ * Refuses `export --group NAME` (exit 2) when no entry of any list has
+ * group NAME and no change in the history touched one: a typo, which would
+ * otherwise write a gateway file that refuses every address. A group that
+ * was used and is now empty exports as empty (with a warning), since a file
+ * still holding its old entries would let in what was revoked.
+ */
+export function checkGroupKnown(data: StoreData, group: string): void {
+  const inUse = new Set<string>();
+  for (const list of [data.account, ...data.keys.map((k) => k.allow)]) {
+    for (const record of list) {
+      const g = groupOf(record);
+      if (g !== null) inUse.add(g);
+    }
+  }
+  if (inUse.has(group)) return;
+  const touched = (data.history ?? []).some((r) => r.changes.entries.some((e) => e.groups?.includes(group)));
+  if (touched) return;
+  const names = [...inUse].sort();
+  const meant = nearest(group, names);
+  throw new InputError(
+    `no entry has group ${group}, and no change in the history touched one${meant === null ? '' : `; did you mean ${meant}?`}`,
+    names.length === 0 ? 'no entry has a group: give one with authorize --group NAME' : `groups in use: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''}`,
+  );
+}
+
 export function inGroup(list: EffectiveList, group: string, everyDeny = false): EffectiveList {
   const rows = list.rows.filter((r) => (r.group ?? null) === group || (everyDeny && r.effect === 'deny'));
   return {...list, description: `${list.description}, group ${group}${everyDeny ? ' (and every deny entry)' : ''}`, rows};

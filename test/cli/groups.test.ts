@@ -7,7 +7,8 @@
  * groups in the store and in sync files.
  */
 import {spawnSync} from 'node:child_process';
-import {writeFileSync} from 'node:fs';
+import {existsSync, writeFileSync} from 'node:fs';
+import path from 'node:path';
 import {expect} from 'chai';
 import fc from 'fast-check';
 
@@ -297,6 +298,26 @@ describe('groups: --group on authorize, revoke, list, export, history; learned e
     expect(ok(ws.run(['list', '--group', 'none-such'], {now: NOW})).stdout.split('\n')).to.have.length(2);
     const history = ok(ws.run(['history', '--group', 'learned', '--json'], {now: NOW})).json<any[]>();
     expect(history.map((h) => h.command)).to.deep.equal(['learn']);
+  });
+
+  it('export --group of a group no entry has and no change touched is exit 2 (a typo), writing nothing; a group emptied by revoke exports as empty', () => {
+    const ws = Workspace.create();
+    ok(ws.run(['authorize', '10.0.0.0/8', '--group', 'prod'], {now: NOW}));
+    ok(ws.run(['keys', 'create', 'billing', '--type', 'api', '--allow', '192.0.2.0/24', '--json'], {now: NOW}));
+    ok(ws.run(['authorize', '198.51.100.0/24', '--key', 'billing', '--group', 'partner'], {now: NOW}));
+    const out = path.join(ws.dir, 'allow.conf');
+    const typo = exits(ws.run(['export', '--format', 'nginx', '--group', 'prdo', '--output', out, '--json'], {now: NOW}), 2);
+    expect(typo.json<any>().error.message).to.equal('no entry has group prdo, and no change in the history touched one');
+    expect(typo.stderr).to.contain('groups in use: partner, prod');
+    expect(existsSync(out)).to.equal(false);
+    expect(exits(ws.run(['export', '--group', 'prodd'], {now: NOW}), 2).stderr).to.contain('did you mean prod?');
+    // A group of a key's list is known to the account's export too (empty there, with the warning).
+    expect(ok(ws.run(['export', '--format', 'nginx', '--group', 'partner', '--no-timestamp'], {now: NOW})).stdout).to.match(/\ndeny all;\n$/);
+    // Emptied on purpose: the gateway's file must lose the revoked entries, so the export goes on.
+    ok(ws.run(['revoke', '--group', 'prod', '--all', '--yes'], {now: NOW}));
+    const emptied = ok(ws.run(['export', '--format', 'nginx', '--group', 'prod', '--no-timestamp'], {now: NOW}));
+    expect(emptied.stdout.split('\n').filter((l) => !l.startsWith('#'))).to.deep.equal(['deny all;', '']);
+    expect(emptied.stderr).to.contain('is empty: a gateway loading this allowlist refuses every address');
   });
 
   it("export --group in a gateway's format keeps every deny entry (a gateway loading it never lets in what check denies); in plain, csv and json only the group's, for sync", () => {
