@@ -161,12 +161,14 @@ const SECRET_DIGITS = 32;
 const BREAK =
   '(?:[\\s\\x00-\\x1f\\x7f-\\x9f\\u00ad\\u034f\\u061c\\u115f\\u1160\\u17b4\\u17b5\\u180e\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u206f\\u2800\\u3164\\ufe00-\\ufe0f\\ufeff\\uffa0\\ufff9-\\ufffb]|\\udb40[\\udc00-\\udc7f]|\\\\[tnr]|\\\\u[0-9a-fA-F]{4})';
 // (The class holds combining characters on purpose, each alone: the grapheme joiner and the variation selectors.)
-// A `-`, `:` or `.` joins pieces too, each of 5 digits or more after it (found by an outside tester: `8-8-8-8-8` and
-// `10:30` spellings were shown whole): no address group, UUID group or octet is that long.
+// Punctuation joins pieces too, each of 5 digits or more after it: `-`, `:`, `.`, `/`, `_`, `,`, `;`, `|`, `+`, one
+// or several, with breaks among them (found by outside testers: `8-8-8-8-8`, `10:30`, then `10:10::10:10` and `..`
+// spellings were shown whole). No address group, UUID group or octet is that long.
+const JOIN = '[-:./_,;|+]';
 // eslint-disable-next-line no-misleading-character-class
-const HEX_RUN = new RegExp(`(?<![0-9a-f])[0-9a-f]{4,}(?:${BREAK}+[0-9a-f]{4,}|[-:.][0-9a-f]{5,})*(?![0-9a-f])`, 'gi');
+const HEX_RUN = new RegExp(`(?<![0-9a-f])[0-9a-f]{4,}(?:${BREAK}+[0-9a-f]{4,}|(?:${BREAK}|${JOIN})+[0-9a-f]{5,})*(?![0-9a-f])`, 'gi');
 // eslint-disable-next-line no-misleading-character-class
-const BREAKS = new RegExp(`${BREAK}|[-:.]`, 'gi');
+const BREAKS = new RegExp(`${BREAK}|${JOIN}`, 'gi');
 
 /** The hex digits of a run (see HEX_RUN), or null when they are too few to be a secret. */
 

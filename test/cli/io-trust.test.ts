@@ -284,6 +284,25 @@ describe('issue 11: input and output you can trust', function () {
         expect(`${run.stdout}${run.stderr}`, what).to.contain(hintOf(secret));
       });
     });
+
+    it('item 10: a secret spelled with doubled punctuation (::, ..) is shown by its hint in check --json, authorize, learn and an unknown flag (found by an outside tester)', async () => {
+      const ten = secret.match(/.{10}/g)!;
+      const colons = `${ten[0]}:${ten[1]}::${ten[2]}:${ten[3]}`;
+      const dots = `${ten[0]}.${ten[1]}..${ten[2]}.${ten[3]}`;
+      const lines = [
+        ['check', colons, '192.0.2.1', '--json'],
+        ['authorize', dots],
+        ['check', 'bill', '192.0.2.1', `--${ten[0]}::${ten[1]}::${secret.slice(20)}`],
+      ];
+      const runs = await ws.runAll(lines, {now: NOW});
+      const learned = await ws.runAll([['learn', '-', '--dry-run']], {now: NOW, input: `bill ${colons} ${NOW}\n`});
+      [...runs, ...learned].forEach((run, i) => {
+        const what = (lines[i] ?? ['learn']).join(' ');
+        expect(run.code, `${what}: ${run.stderr}`).to.equal(2);
+        for (const piece of ten) expect(`${run.stdout}${run.stderr}`.toLowerCase(), what).not.to.contain(piece);
+        expect(`${run.stdout}${run.stderr}`, what).to.contain(hintOf(secret));
+      });
+    });
   });
 
   describe('item 11: untrusted text cannot drive the terminal', () => {

@@ -136,4 +136,25 @@ describe('core/errors: pieces of a split secret', () => {
       expect(maskSecrets(kept), kept).to.equal(kept);
     }
   });
+
+  it('pieces joined by doubled or mixed punctuation (::, .., / _ , ; | +, with spaces) are one secret too (found by an outside tester)', () => {
+    const secret = randomBytes(20).toString('hex');
+    const ten = secret.match(/.{10}/g)!;
+    const spelled = [
+      `${ten[0]}:${ten[1]}::${ten[2]}:${ten[3]}`,
+      `${ten[0]}.${ten[1]}..${ten[2]}.${ten[3]}`,
+      `${ten[0]}::${ten[1]}::${secret.slice(20)}`,
+      ten.join('/'),
+      ten.join('_'),
+      ten.join(', '),
+      ten.join(';'),
+      ten.join(' | '),
+      ten.join('+'),
+      ten.join('-.-'),
+    ];
+    for (const text of spelled) expect(maskInMessage(`unknown key \`${text}\``), text).to.equal(`unknown key \`${hintOf(secret)}\``);
+    for (const kept of ['2001:db8::1', '::ffff:10.0.0.1', '10.0.0.0/8, 192.0.2.0/24', '2001:db8:abcd:12::/64; fe80::1', 'a_b-c.d', '1764547199,1764547200']) {
+      expect(maskSecrets(kept), kept).to.equal(kept);
+    }
+  });
 });
