@@ -276,6 +276,11 @@ describe('keyward export', () => {
       expect(readFileSync(file, 'utf8').split('\n')[0]).to.equal('value,expiration,comment');
       const array = ws.run(['export', '--json'], {now: NOW});
       expect(array.json<any[]>().map((r) => r.entry)).to.deep.equal(ACCOUNT);
+      // With --output, --json changes stdout only: the file is the default format, plain, as without --json (found by an outside tester).
+      const plain = path.join(ws.dir, 'summary', 'allow.txt');
+      const summary = ws.run(['export', '--output', plain, '--json', '--no-timestamp'], {now: NOW});
+      expect(summary.json()).to.include({format: 'plain', entries: 5});
+      expect(readFileSync(plain, 'utf8')).to.equal(ws.run(['export', '--no-timestamp'], {now: NOW}).stdout);
       const conflict = ws.run(['export', '--json', '--format', 'nginx'], {now: NOW});
       expect(conflict.code).to.equal(2);
       expect(conflict.json().error, 'the error object alone on stdout').to.include({exit: 2});

@@ -185,7 +185,8 @@ export function exportFormat(options: {format?: ExportFormat; json: boolean; toF
       `drop --json, use --format json, or write the ${options.format} file with --output FILE (then --json prints a summary)`,
     );
   }
-  const format: ExportFormat = options.format ?? (json ? 'json' : 'plain');
+  // --json to stdout is the JSON array; with --output it is only the summary, and the file keeps the default format.
+  const format: ExportFormat = options.format ?? (json && !toFile ? 'json' : 'plain');
   for (const [what, name] of [
     ['table', options.table],
     ['set', options.set],
