@@ -2,13 +2,13 @@ import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
 import {parseEntries} from '../core/entry-parse.js';
 import {blockedJson, dismissBlocked, selectBlocked} from '../core/blocked-list.js';
-import {InputError, untrusted} from '../core/errors.js';
+import {InputError, show, untrusted} from '../core/errors.js';
 import {keyNamed} from '../core/keys.js';
 import {CHANNELS} from '../core/model.js';
 import {parseSince} from '../core/time.js';
 import {KeywardCommand} from '../cli/base.js';
 import {argumentInputs} from '../cli/input.js';
-import {keyFlag, pagerFlag} from '../cli/flags.js';
+import {pagerFlag} from '../cli/flags.js';
 import {renderBlocked} from '../cli/views.js';
 import {count} from '../core/count.js';
 
@@ -19,7 +19,7 @@ export default class Blocked extends KeywardCommand {
   static strict = false;
   static args = {address: Args.string({description: 'with --dismiss: the addresses or ranges to take off the list', ignoreStdin: true})};
   static flags = {
-    key: keyFlag,
+    key: Flags.string({char: 'k', description: 'only addresses blocked for this key (with --dismiss: dismissed for it only)', helpValue: 'NAME'}),
     channel: Flags.option({options: CHANNELS, description: 'only this channel'})(),
     since: Flags.string({description: 'only addresses seen since: a duration (7d, 12h) or an ISO 8601 time'}),
     dismiss: Flags.boolean({description: 'remove the given addresses from the blocked list without authorizing them'}),
@@ -32,12 +32,19 @@ export default class Blocked extends KeywardCommand {
     // The key is named from the store as it is: a missing store is exit 3 here, as for every read.
     const key = flags.key === undefined ? undefined : keyNamed(await this.readStore(), flags.key);
     const filter = {key, channel: flags.channel, since};
+    const args = argv as string[];
+    // An address without --dismiss is no filter: listing every record would pass for an answer about it.
+    if (!flags.dismiss && args.length > 0) {
+      throw new InputError(
+        `unexpected argument: ${show(args[0])} (blocked takes addresses only with --dismiss)`,
+        'to see one address: keyward blocked --json, and look for its ip; to remove it: keyward blocked --dismiss ADDRESS',
+      );
+    }
     if (!flags.dismiss) {
       const rows = selectBlocked(await this.readStore(), filter);
       await this.printTable(() => renderBlocked(rows), flags);
       return rows.map(blockedJson);
     }
-    const args = argv as string[];
     if (args.length === 0) throw new InputError('--dismiss needs the addresses to dismiss');
     const wanted = parseEntries(argumentInputs(args), {force: true}).prefixes();
     const dismissed = await this.updateStore((data) => dismissBlocked(data, wanted, filter));

@@ -63,7 +63,7 @@ export default class Learn extends KeywardCommand {
       multiple: true,
     }),
     'key-field': Flags.integer({description: `combined: the quoted field that holds the key, counted from 1 ("$request"); ${DEFAULT_KEY_FIELD} by default`, min: 1, max: 64}),
-    pattern: Flags.string({description: 'regex: a regular expression with the named groups key and ip, and optionally at'}),
+    pattern: Flags.string({description: 'regex: a regular expression with the named groups key and ip, and optionally at and status'}),
     quiet: quietFlag,
   };
 

@@ -61,6 +61,11 @@ describe('keyward blocked and authorize --from-blocked', () => {
     const human = ok(ws.run(['blocked'], {now: day(3)}));
     expect(human.stdout).to.contain('198.51.100.7').and.contain('billing');
 
+    // An address without --dismiss is no filter: exit 2, not the whole list as if it answered (found by an outside tester).
+    const asFilter = ws.run(['blocked', '192.0.2.1', '--json'], {now: day(3)});
+    expect(asFilter.code, asFilter.stderr).to.equal(2);
+    expect(asFilter.json().error.message).to.equal('unexpected argument: `192.0.2.1` (blocked takes addresses only with --dismiss)');
+
     // Without arguments, --all or a terminal, --from-blocked cannot choose: a usage error, nothing written.
     const before = ws.storeBytes()!;
     const noChoice = ws.run(['authorize', '--from-blocked'], {now: day(4)});
