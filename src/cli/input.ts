@@ -17,6 +17,7 @@ import {Prefix} from '../core/prefix.js';
 import {LogFormat, LogOptions, LogReader, WallClock} from '../core/log-formats.js';
 import {checkEventTime, EventLog, FUTURE_SLACK_MS} from '../core/learning.js';
 import {parseSyncLines, SyncFileFormat, SyncInput, SyncLine} from '../core/sync-input.js';
+import {grouped} from '../core/count.js';
 import {ProgressSink, startProgress} from './progress.js';
 
 /**
@@ -376,6 +377,9 @@ export class EventReading {
   untimed = 0;
   keyless = 0;
   skipped = 0;
+  /** Syslog lines of programs other than Postfix that `auto` skipped before it knew the format, and the first of them. */
+  otherSyslogLines = 0;
+  readonly otherSyslog: string[] = [];
   /** Where `auto` saw the line that chose the format. */
   chosenAt: string | null = null;
   private readonly words = new Uint32Array(4);
@@ -414,6 +418,11 @@ export class EventReading {
     switch (read.kind) {
       case 'skip':
         if (reader.format !== null) this.skipped++;
+        else if (text.length > 0 && text.charCodeAt(0) !== 35 /* # */) {
+          // A syslog line of another program than Postfix, while the format is not known yet (see checkReadable).
+          this.otherSyslogLines++;
+          if (this.otherSyslog.length < SAMPLES) this.otherSyslog.push(`${where()}: ${maskAlong(show(text), text)}`);
+        }
         return;
       case 'keyless':
         this.keyless++;
@@ -525,6 +534,15 @@ export class EventReading {
     if (this.unreadableLines > 0) {
       if (format === null) refuseLog('cannot tell the format of the log: no line is a line of a format keyward reads', this.unreadable, FORMAT_HINT);
       refuseLog(`cannot read the log as ${format}: no line of it is one`, this.unreadable, FORMAT_HINT);
+    }
+    // Only syslog lines of other programs (a HAProxy or an sshd log, found by an outside tester): no format keyward
+    // reads, never "0 events applied". (--format postfix reads a mail log that has no Postfix line yet.)
+    if (format === null && this.otherSyslogLines > 0 && !this.followed) {
+      refuseLog(
+        `cannot tell the format of the log: its ${grouped(this.otherSyslogLines)} line${this.otherSyslogLines === 1 ? ' is a syslog line' : 's are syslog lines'} of programs other than Postfix`,
+        this.otherSyslog,
+        FORMAT_HINT,
+      );
     }
     if (this.keyless > 0) {
       throw new InputError(

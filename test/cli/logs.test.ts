@@ -263,6 +263,27 @@ describe('keyward learn: a log it cannot read', () => {
     expect(learn.stderr).not.to.contain('\x1b');
   });
 
+  it('a log of syslog lines of other programs only (HAProxy, sshd) is exit 2 naming its first lines, never 0 events applied; --format postfix reads a mail log with no Postfix line yet (found by an outside tester)', () => {
+    const {ws} = workspace();
+    const before = ws.storeBytes();
+    const haproxy = [
+      'Nov 30 10:00:00 lb haproxy[123]: 198.19.5.7:54321 [30/Nov/2026:10:00:00.123] fe be/srv 0/0/0/1/1 200 120 - - ---- 1/1/0/0/0 0/0 {billing} "GET / HTTP/1.1"',
+      'Nov 30 10:00:01 lb sshd[9]: Accepted publickey for root',
+      '',
+    ].join('\n');
+    const learn = ws.run(['learn', '-', '--json'], {now: NOW, input: haproxy});
+    expect(learn.code, learn.stderr).to.equal(2);
+    expect(learn.json().error.message).to.equal('cannot tell the format of the log: its 2 lines are syslog lines of programs other than Postfix; nothing was written');
+    expect(learn.stderr)
+      .to.contain('line 1: `Nov 30 10:00:00 lb haproxy[123]')
+      .and.contain('line 2: `Nov 30 10:00:01 lb sshd[9]')
+      .and.contain('choose the format with --format');
+    expect(ws.storeBytes()!.equals(before!)).to.equal(true);
+    const mail = ws.run(['learn', '-', '--format', 'postfix', '--json'], {now: NOW, input: 'Nov 30 10:00:01 mx dovecot[9]: imap-login: Login\n'});
+    expect(mail.code, mail.stderr).to.equal(0);
+    expect(mail.json()).to.include({events: 0});
+  });
+
   it('stops after 20 lines when no format reads any of them', () => {
     const {ws} = workspace();
     const learn = ws.run(['learn', '-'], {now: NOW, input: 'not a log line at all\n'.repeat(5000)});
