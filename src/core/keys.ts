@@ -22,6 +22,9 @@ export function checkKeyName(name: string): void {
   // `Bearer KEY` is how an Authorization header names a key (learn, serve, check): a key of that name could not be told
   // from the word in front of another's.
   if (/^bearer$/i.test(name)) throw new InputError(`${show(name)} cannot be a key name: it is the word an Authorization header puts before a key`, 'choose another name');
+  // `check KEY ADDRESS` tells swapped arguments by the address in front: a key named like one could not be told from it
+  // (found by an outside tester). Dotted numbers only: a name cannot hold the `:` of an IPv6 address.
+  if (/^[0-9]+(?:\.[0-9]+){3}$/.test(name)) throw new InputError(`${show(name)} cannot be a key name: it reads as an IPv4 address`, 'choose a name that is not an address');
 }
 
 /** Checks a group name (SPEC "Groups"): the grammar of a key name, not shaped like a secret. */

@@ -47,6 +47,9 @@ describe('keyward keys', () => {
       // The word an Authorization header puts before a key, in any case.
       [['keys', 'create', 'Bearer', '--type', 'api'], 'cannot be a key name: it is the word an Authorization header puts before a key'],
       [['keys', 'create', 'bearer', '--type', 'smtp'], 'cannot be a key name'],
+      // A name that reads as an IPv4 address: check could not tell swapped arguments (found by an outside tester).
+      [['keys', 'create', '1.2.3.4', '--type', 'api'], 'cannot be a key name: it reads as an IPv4 address'],
+      [['keys', 'create', '010.0.0.1', '--type', 'smtp'], 'reads as an IPv4 address'],
       [['keys', 'create', 'narrow', '--type', 'api', '--allow', '198.51.100.7/24'], 'the network is 198.51.100.0/24'],
       [['keys', 'create', 'narrow'], 'type'],
       [['keys', 'create', 'narrow', '--type', 'ftp'], 'ftp'],
