@@ -322,6 +322,24 @@ describe('keyward export', () => {
         expect(out.stdout).to.equal('');
       });
     });
+
+    it('refuses a secret-shaped --table or --set (exit 2, by its hint): it would be written into the file (found by an outside tester)', async () => {
+      const secret = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
+      const cases = [
+        ['--format', 'nftables', '--table', secret],
+        ['--format', 'nftables', '--table', `t_${secret.toUpperCase()}`],
+        ['--format', 'ipset', '--set', secret.slice(0, 32)],
+      ];
+      const results = await ws.runAll(
+        cases.map((args) => ['export', ...args]),
+        {now: NOW},
+      );
+      results.forEach((out, i) => {
+        expect(out.code, cases[i].join(' ')).to.equal(2);
+        expect(out.stderr, cases[i].join(' ')).to.contain('looks like a key secret and cannot be a name');
+        expect(`${out.stdout}${out.stderr}`.toLowerCase()).not.to.contain(secret.slice(0, 16));
+      });
+    });
   });
 
   it('has a description and at least two examples in --help', () => {

@@ -1,5 +1,5 @@
 /** The firewalls' formats: nftables interval sets and ipset hash:net sets, both replaced in one transaction. */
-import {InputError} from '../errors.js';
+import {holdsSecret, InputError, show} from '../errors.js';
 import {ExportRow} from '../effective-list.js';
 import {Prefix} from '../prefix.js';
 import {outermost} from '../set-ops.js';
@@ -22,6 +22,8 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Checks a table or set name given on the command line; throws an InputError. */
 export function checkFirewallName(what: 'table' | 'set', name: string): void {
   const max = what === 'set' ? MAX_SET_NAME : 64;
+  // A pasted secret would be written into the file, four times (found by an outside tester).
+  if (holdsSecret(name)) throw new InputError(`--${what} ${show(name)} looks like a key secret and cannot be a name`);
   if (!NAME.test(name) || name.length > max) {
     throw new InputError(`--${what} ${JSON.stringify(name)} is not a usable name: use 1 to ${max} letters, digits and "_", not starting with a digit`);
   }
