@@ -115,7 +115,17 @@ const fastPathFile = (command) => path.join(__dirname, '..', 'dist', `${command}
  * compiled from its code cache when that is the bundle's; throws as require()
  * would for a bundle that cannot be loaded (ENOENT when the build made none).
  */
-exports.loadFastPath = (command) => loadBundle(fastPathFile(command));
+exports.loadFastPath = (command) => complete(loadBundle(fastPathFile(command)), 'runFast');
+
+/**
+ * `bundle` when it exports `name` as a function; else it was cut short where
+ * its code still parses (between two statements: found when a test's cut at
+ * the middle of the file fell there), and is said as a damaged one is.
+ */
+function complete(bundle, name) {
+  if (typeof bundle?.[name] !== 'function') throw new Error(`it ends before it exports ${name}: cut short`);
+  return bundle;
+}
 
 /**
  * What oclif is told to run with: the configuration of package.json and
@@ -147,7 +157,7 @@ function options(bundle, argv) {
 exports.oclifFromBundle = (argv, damaged) => {
   let bundle;
   try {
-    bundle = loadBundle(BUNDLE);
+    bundle = complete(loadBundle(BUNDLE), 'oclif');
   } catch (error) {
     // A damaged install (a bundle cut short, edited, not a file): said once, and run without it, through
     // the commands tsc built (dist/commands), never a stack trace or an exit code that means something else.

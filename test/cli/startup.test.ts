@@ -248,9 +248,19 @@ describe('start-up: what a command loads', () => {
       writeFileSync(path.join(dist, 'keyward.cjs'), saved.bundle.subarray(0, saved.bundle.length >> 1));
       const cut = run(['list']);
       expect({code: cut.status, stdout: cut.stdout}).to.deep.equal({code: 0, stdout: expected});
+      // (Cut in the middle of a statement, it does not parse; between two, it parses and exports nothing.)
       expect(cut.stderr)
-        .to.match(/^keyward: dist\/keyward\.cjs cannot be loaded \(SyntaxError: .*\); going on without it\n {2}reinstall keyward/)
+        .to.match(
+          /^keyward: dist\/keyward\.cjs cannot be loaded \((SyntaxError: .*|Error: it ends before it exports oclif: cut short)\); going on without it\n {2}reinstall keyward/,
+        )
         .and.not.match(/\n\s+at /);
+      // Cut between two statements: it loads, but exports nothing (a cut there once failed every command with exit 70).
+      writeFileSync(path.join(dist, 'keyward.cjs'), '"use strict";var unfinished=1;\n');
+      const parsed = run(['list']);
+      expect({code: parsed.status, stdout: parsed.stdout}).to.deep.equal({code: 0, stdout: expected});
+      expect(parsed.stderr, parsed.stderr).to.match(
+        /^keyward: dist\/keyward\.cjs cannot be loaded \(Error: it ends before it exports oclif: cut short\); going on without it\n {2}reinstall keyward/,
+      );
       writeFileSync(path.join(dist, 'check-fast.cjs'), `${saved.check.toString()}\nx(`);
       const denied = run(['check', 'nosuch', '10.0.0.1']);
       expect(denied.status, 'exit 2 (an unknown key), never 1 (denied)').to.equal(2);
@@ -270,12 +280,17 @@ describe('start-up: what a command loads', () => {
       expect(listed.stderr)
         .to.contain('dist/list-fast.cjs cannot be loaded')
         .and.not.match(/\n\s+at /);
-      // A bundle that loads but does not run (cut at a place where it still parses): an internal error, exit 70, never a
+      // A bundle that loads but does not run (its runFast throws): an internal error, exit 70, never a
       // stack or exit 1, "denied". (oclif is not tried: what the fast path did before it failed is not known.)
-      writeFileSync(path.join(dist, 'check-fast.cjs'), "Object.defineProperty(exports, 'runFast', {get: () => notDefined});\n");
+      writeFileSync(path.join(dist, 'check-fast.cjs'), 'exports.runFast = async () => notDefined;\n');
       const broken = run(['check', 'nosuch', '10.0.0.1']);
       expect({code: broken.status, stdout: broken.stdout}).to.deep.equal({code: 70, stdout: ''});
       expect(broken.stderr).to.equal('keyward: internal error: notDefined is not defined\n  internal error in keyward: please report it (exit 70)\n');
+      // One cut between two statements loads and exports nothing: said as damaged, and oclif answers.
+      writeFileSync(path.join(dist, 'check-fast.cjs'), '"use strict";var unfinished=1;\n');
+      const unfinished = run(['check', 'nosuch', '10.0.0.1']);
+      expect(unfinished.status, unfinished.stderr).to.equal(2);
+      expect(unfinished.stderr).to.contain('dist/check-fast.cjs cannot be loaded (Error: it ends before it exports runFast: cut short)').and.contain('unknown key');
       rmSync(path.join(dist, 'keyward.cjs.cache'));
       writeFileSync(path.join(dist, 'keyward.cjs'), saved.bundle);
       writeFileSync(path.join(dist, 'check-fast.cjs'), saved.check);
